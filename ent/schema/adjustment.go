@@ -1,0 +1,78 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Adjustment is one change to the plan suggested by the analysis of a feedback.
+type Adjustment struct {
+	ent.Schema
+}
+
+// Fields of the Adjustment.
+func (Adjustment) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("feedback_id").
+			Immutable(),
+		field.Int("task_id").
+			Optional().
+			Nillable(),
+		field.Enum("adjustment_type").
+			NamedValues(
+				"TaskPriority", "TASK_PRIORITY",
+				"TaskDescription", "TASK_DESCRIPTION",
+				"TaskStatus", "TASK_STATUS",
+				"NewTask", "NEW_TASK",
+				"RemoveTask", "REMOVE_TASK",
+				"TaskEstimate", "TASK_ESTIMATE",
+				"General", "GENERAL",
+			).
+			Annotations(entgql.Type("AdjustmentType")),
+		field.Text("description").
+			Validate(lengthBetween(1, 2000)),
+		field.Text("original_value").
+			Optional().
+			Nillable(),
+		field.Text("new_value").
+			Optional().
+			Nillable(),
+		field.Text("reasoning").
+			Optional().
+			Nillable(),
+		field.Int("position").
+			Comment("Order of the suggestion in the analysis; unique per feedback so a re-delivered job cannot store it twice.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("created_at").
+			Immutable().
+			Default(now),
+	}
+}
+
+// Edges of the Adjustment.
+func (Adjustment) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("feedback", Feedback.Type).
+			Ref("adjustments").
+			Field("feedback_id").
+			Unique().
+			Required().
+			Immutable(),
+		edge.To("task", Task.Type).
+			Field("task_id").
+			Unique().
+			Annotations(entsql.OnDelete(entsql.SetNull)),
+	}
+}
+
+// Indexes of the Adjustment.
+func (Adjustment) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("feedback_id", "position").Unique(),
+		index.Fields("task_id"),
+	}
+}

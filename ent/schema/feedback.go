@@ -1,0 +1,131 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Feedback is a user's comment on a project (optionally on one of its tasks)
+// and the state of its analysis.
+type Feedback struct {
+	ent.Schema
+}
+
+// Mixin of the Feedback.
+func (Feedback) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}}
+}
+
+// Fields of the Feedback.
+func (Feedback) Fields() []ent.Field {
+	// Fields below feedback_text are owned by the pipeline, so no generic
+	// mutation input exposes them.
+	readOnly := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
+	internal := entgql.Skip(entgql.SkipAll)
+	return []ent.Field{
+		field.Int("project_id").
+			Immutable(),
+		field.Int("task_id").
+			Optional().
+			Nillable(),
+		field.String("user_name").
+			Optional().
+			Nillable().
+			Validate(lengthBetween(0, 255)),
+		field.Text("feedback_text").
+			Validate(lengthBetween(1, 10000)),
+		field.Enum("status").
+			NamedValues(
+				"Pending", "PENDING",
+				"Processing", "PROCESSING",
+				"Completed", "COMPLETED",
+				"Failed", "FAILED",
+			).
+			Default("PENDING").
+			Annotations(entgql.OrderField("STATUS"), readOnly),
+		field.Int("version").
+			Default(1).
+			Comment("Incremented on every status change; events carry it so clients can order and de-duplicate them.").
+			Annotations(readOnly),
+		field.Text("summary").
+			Optional().
+			Nillable().
+			Annotations(readOnly),
+		field.Text("error").
+			Optional().
+			Nillable().
+			Comment("Why the analysis failed, in words fit for the user.").
+			Annotations(readOnly),
+		field.Int("attempts").
+			Default(0).
+			Comment("How many times a worker has started processing this feedback.").
+			Annotations(readOnly),
+		field.String("provider").
+			Optional().
+			Nillable().
+			Comment("The analyzer that produced the result (openai, anthropic, ollama, googleai or builtin).").
+			Annotations(readOnly),
+		field.String("model").
+			Optional().
+			Nillable().
+			Annotations(readOnly),
+		field.Time("processed_at").
+			Optional().
+			Nillable().
+			Annotations(readOnly),
+		field.String("lease_owner").
+			Optional().
+			Nillable().
+			Comment("The job that currently holds the processing lease.").
+			Annotations(internal),
+		field.Time("leased_until").
+			Optional().
+			Nillable().
+			Comment("A PROCESSING row whose lease has passed belongs to a dead worker and is re-queued.").
+			Annotations(internal),
+	}
+}
+
+// Edges of the Feedback.
+func (Feedback) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("project", Project.Type).
+			Ref("feedbacks").
+			Field("project_id").
+			Unique().
+			Required().
+			Immutable(),
+		edge.To("task", Task.Type).
+			Field("task_id").
+			Unique().
+			Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("adjustments", Adjustment.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
+	}
+}
+
+// Indexes of the Feedback.
+func (Feedback) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("project_id", "created_at"),
+		index.Fields("task_id"),
+		// The reconciler scans unfinished feedback by status and age.
+		index.Fields("status", "updated_at"),
+	}
+}
+
+// Annotations of the Feedback.
+func (Feedback) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+	}
+}

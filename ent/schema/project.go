@@ -1,0 +1,82 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Project groups tasks and the feedback given on them.
+type Project struct {
+	ent.Schema
+}
+
+// Mixin of the Project.
+func (Project) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}}
+}
+
+// Fields of the Project.
+func (Project) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").
+			Validate(lengthBetween(1, 255)).
+			Annotations(entgql.OrderField("NAME")),
+		field.Text("description").
+			Optional().
+			Nillable().
+			Validate(lengthBetween(0, 10000)),
+		field.Enum("status").
+			NamedValues(
+				"Active", "ACTIVE",
+				"OnHold", "ON_HOLD",
+				"Completed", "COMPLETED",
+				"Archived", "ARCHIVED",
+			).
+			Default("ACTIVE").
+			Annotations(entgql.OrderField("STATUS")),
+	}
+}
+
+// Edges of the Project.
+func (Project) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("tasks", Task.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.RelayConnection(),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
+		edge.To("feedbacks", Feedback.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.RelayConnection(),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
+	}
+}
+
+// Indexes of the Project.
+func (Project) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("status"),
+	}
+}
+
+// Hooks of the Project.
+func (Project) Hooks() []ent.Hook {
+	return []ent.Hook{trimFields("name")}
+}
+
+// Annotations of the Project.
+func (Project) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+	}
+}

@@ -1,0 +1,89 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Task is a unit of work in a project.
+type Task struct {
+	ent.Schema
+}
+
+// Mixin of the Task.
+func (Task) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}}
+}
+
+// Fields of the Task.
+func (Task) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("project_id").
+			Immutable().
+			Annotations(entgql.Skip(entgql.SkipMutationUpdateInput)),
+		field.String("title").
+			Validate(lengthBetween(1, 255)).
+			Annotations(entgql.OrderField("TITLE")),
+		field.Text("description").
+			Optional().
+			Nillable().
+			Validate(lengthBetween(0, 10000)),
+		field.Enum("status").
+			NamedValues(
+				"Todo", "TODO",
+				"InProgress", "IN_PROGRESS",
+				"Blocked", "BLOCKED",
+				"Done", "DONE",
+			).
+			Default("TODO").
+			Annotations(entgql.OrderField("STATUS")),
+		field.Int("priority").
+			Default(0).
+			Validate(intBetween(0, 5)).
+			Annotations(entgql.OrderField("PRIORITY")),
+		field.Float("estimated_hours").
+			Optional().
+			Nillable().
+			Validate(nonNegative),
+	}
+}
+
+// Edges of the Task.
+func (Task) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("project", Project.Type).
+			Ref("tasks").
+			Field("project_id").
+			Unique().
+			Required().
+			Immutable().
+			Annotations(entgql.Skip(entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Indexes of the Task.
+func (Task) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("project_id", "created_at"),
+		index.Fields("project_id", "priority"),
+		index.Fields("status"),
+	}
+}
+
+// Hooks of the Task.
+func (Task) Hooks() []ent.Hook {
+	return []ent.Hook{trimFields("title")}
+}
+
+// Annotations of the Task.
+func (Task) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+	}
+}
