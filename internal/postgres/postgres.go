@@ -1,0 +1,147 @@
+// Package postgres opens the service's PostgreSQL database and classifies
+// driver errors, so callers never need to know lib/pq's error types.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/lib/pq"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	// Registers the schema's hooks and defaults (trimming, timestamps), which
+	// ent keeps in a separate package to avoid an import cycle.
+	_ "github.com/feedbackloop/feedbackloop/ent/runtime"
+)
+
+// Pool sizes the connection pool.
+type Pool struct {
+	MaxOpen     int
+	MaxIdle     int
+	MaxLifetime time.Duration
+}
+
+// DefaultPool suits one API or worker process on a small database.
+var DefaultPool = Pool{MaxOpen: 20, MaxIdle: 10, MaxLifetime: 30 * time.Minute}
+
+// Open opens a connection pool to dsn and checks that the database answers.
+func Open(ctx context.Context, dsn string, pool Pool) (*sql.DB, error) {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", Redact(dsn), err)
+	}
+	db.SetMaxOpenConns(pool.MaxOpen)
+	db.SetMaxIdleConns(pool.MaxIdle)
+	db.SetConnMaxLifetime(pool.MaxLifetime)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database %s: %w", Redact(dsn), err)
+	}
+	return db, nil
+}
+
+// NewClient returns an ent client on an open pool.
+func NewClient(db *sql.DB, opts ...ent.Option) *ent.Client {
+	drv := entsql.OpenDB("postgres", db)
+	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
+}
+
+// EnsureDatabase creates the database named in dsn when it does not exist,
+// connecting to the server's "postgres" maintenance database to do so.
+func EnsureDatabase(ctx context.Context, dsn string) error {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return fmt.Errorf("parse DATABASE_URL: %w (want postgres://user@host:port/name?sslmode=disable)", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return errors.New("DATABASE_URL names no database (want postgres://user@host:port/name)")
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	db, err := Open(ctx, admin.String(), Pool{MaxOpen: 1, MaxIdle: 1, MaxLifetime: time.Minute})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %q: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name))
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "42P04" { // duplicate_database: another instance won the race
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database %q: %w", name, err)
+	}
+	return nil
+}
+
+// DropDatabase removes a database, disconnecting its sessions first. Tests use it.
+func DropDatabase(ctx context.Context, adminDSN, name string) error {
+	db, err := Open(ctx, adminDSN, Pool{MaxOpen: 1, MaxIdle: 1, MaxLifetime: time.Minute})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)")
+	return err
+}
+
+// IsUnavailable reports whether err means the database could not be reached
+// or is shutting down, as opposed to rejecting the statement itself. Such
+// errors are worth retrying once the database is back.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code.Class() {
+		case "08", // connection exception
+			"53", // insufficient resources (too many connections, disk full)
+			"57": // operator intervention (admin shutdown, crash shutdown, cannot connect now)
+			return true
+		}
+		return false
+	}
+	// lib/pq reports some lost connections only as text.
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "unexpected EOF") ||
+		strings.Contains(msg, "bad connection") ||
+		strings.Contains(msg, "the database system is starting up") ||
+		strings.Contains(msg, "the database system is shutting down")
+}
+
+// Redact hides the password in a connection URL, for logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
