@@ -1,0 +1,203 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/internal/testdb"
+)
+
+var dbTemplate *testdb.Template
+
+func TestMain(m *testing.M) {
+	dbTemplate = testdb.MustSetup("graph")
+	code := m.Run()
+	dbTemplate.Close()
+	os.Exit(code)
+}
+
+// env is one test's API: its own database, a real HTTP server, a client.
+type env struct {
+	t       *testing.T
+	client  *ent.Client
+	db      *sql.DB
+	url     string
+	queries *atomic.Int64 // SQL statements sent through ent
+	logs    *syncBuffer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db, _ := dbTemplate.Open(t)
+	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}}
+	client := ent.NewClient(ent.Driver(counter))
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := httptest.NewServer(graph.NewHandler(graph.Config{
+		Client: client,
+		Logger: logger,
+		Checks: map[string]func(context.Context) error{"database": db.PingContext},
+	}))
+	t.Cleanup(srv.Close)
+	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, logs: logs}
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// do posts a GraphQL request and decodes the response, whatever its status.
+func (e *env) do(query string, vars map[string]any) gqlResponse {
+	e.t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := http.Post(e.url+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := gqlResponse{Status: resp.StatusCode}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		e.t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, raw)
+	}
+	return out
+}
+
+// mustDo runs a request that must succeed and decodes its data into out.
+func (e *env) mustDo(query string, vars map[string]any, out any) {
+	e.t.Helper()
+	resp := e.do(query, vars)
+	if len(resp.Errors) > 0 {
+		e.t.Fatalf("unexpected errors: %+v", resp.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.Data, out); err != nil {
+			e.t.Fatalf("decode data %s: %v", resp.Data, err)
+		}
+	}
+}
+
+// mustFail runs a request that must fail with exactly one error of the given code.
+func (e *env) mustFail(query string, vars map[string]any, code string) gqlError {
+	e.t.Helper()
+	resp := e.do(query, vars)
+	if len(resp.Errors) != 1 {
+		e.t.Fatalf("want one %s error, got %+v (data %s)", code, resp.Errors, resp.Data)
+	}
+	got := resp.Errors[0]
+	if got.Extensions["code"] != code {
+		e.t.Fatalf("want code %s, got %+v", code, got)
+	}
+	return got
+}
+
+// countingDriver counts the statements ent sends, to prove queries are batched.
+type countingDriver struct {
+	dialect.Driver
+	n *atomic.Int64
+}
+
+func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.Driver.Tx(ctx) }
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Contains(s string) bool { return strings.Contains(b.String(), s) }
+
+// Shapes of the objects tests read back.
+type project struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	Status      string  `json:"status"`
+	CreatedAt   string  `json:"createdAt"`
+	UpdatedAt   string  `json:"updatedAt"`
+}
+
+type task struct {
+	ID             string   `json:"id"`
+	Title          string   `json:"title"`
+	Status         string   `json:"status"`
+	Priority       int      `json:"priority"`
+	EstimatedHours *float64 `json:"estimatedHours"`
+	ProjectID      string   `json:"projectID"`
+}
+
+type pageInfo struct {
+	HasNextPage     bool    `json:"hasNextPage"`
+	HasPreviousPage bool    `json:"hasPreviousPage"`
+	StartCursor     *string `json:"startCursor"`
+	EndCursor       *string `json:"endCursor"`
+}
+
+const projectFields = `id name description status createdAt updatedAt`
+
+func (e *env) createProject(name string) project {
+	e.t.Helper()
+	var out struct{ CreateProject project }
+	e.mustDo(`mutation($in: CreateProjectInput!) { createProject(input: $in) { `+projectFields+` } }`,
+		map[string]any{"in": map[string]any{"name": name}}, &out)
+	return out.CreateProject
+}
+
+func (e *env) createTask(projectID, title string, priority int) task {
+	e.t.Helper()
+	var out struct{ CreateTask task }
+	e.mustDo(`mutation($in: CreateTaskInput!) { createTask(input: $in) { id title status priority estimatedHours projectID } }`,
+		map[string]any{"in": map[string]any{"projectID": projectID, "title": title, "priority": priority}}, &out)
+	return out.CreateTask
+}

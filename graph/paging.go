@@ -1,0 +1,121 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// pageLimit rejects operations whose connection fields would return more
+// than max items, before any resolver runs.
+//
+// It has to run before execution: entgql eager-loads nested connections
+// from the query document while resolving the parent, so a limit applied in
+// the nested resolver would come after the rows were read. For the same
+// reason every connection must say first or last: there is no implicit
+// default page (GitHub's and Shopify's APIs behave the same way).
+type pageLimit struct {
+	max int
+}
+
+var (
+	_ graphql.HandlerExtension        = pageLimit{}
+	_ graphql.OperationContextMutator = pageLimit{}
+)
+
+func (pageLimit) ExtensionName() string                   { return "PageLimit" }
+func (pageLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (p pageLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	return p.check(oc, oc.Operation.SelectionSet, nil, map[string]bool{})
+}
+
+func (p pageLimit) check(oc *graphql.OperationContext, set ast.SelectionSet, path []string, seen map[string]bool) *gqlerror.Error {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			fieldPath := append(path[:len(path):len(path)], sel.Alias)
+			if sel.Definition != nil && isConnection(sel.Definition.Type) {
+				if err := p.checkField(oc, sel, fieldPath); err != nil {
+					return err
+				}
+			}
+			if err := p.check(oc, sel.SelectionSet, fieldPath, seen); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := p.check(oc, sel.SelectionSet, path, seen); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if seen[sel.Name] {
+				continue // validation already rejects cycles; this only avoids re-walking
+			}
+			seen[sel.Name] = true
+			if def := oc.Doc.Fragments.ForName(sel.Name); def != nil {
+				if err := p.check(oc, def.SelectionSet, path, seen); err != nil {
+					return err
+				}
+			}
+			delete(seen, sel.Name)
+		}
+	}
+	return nil
+}
+
+func (p pageLimit) checkField(oc *graphql.OperationContext, f *ast.Field, path []string) *gqlerror.Error {
+	args := f.ArgumentMap(oc.Variables)
+	where := strings.Join(path, ".")
+	first, hasFirst := intArg(args, "first")
+	last, hasLast := intArg(args, "last")
+	var problem, arg string
+	switch {
+	case !hasFirst && !hasLast:
+		arg, problem = "first", fmt.Sprintf("%s needs first or last: pass the page size, at most %d", f.Name, p.max)
+	case hasFirst && (first < 0 || first > int64(p.max)):
+		arg, problem = "first", fmt.Sprintf("%s: first must be between 0 and %d (got %d)", f.Name, p.max, first)
+	case hasLast && (last < 0 || last > int64(p.max)):
+		arg, problem = "last", fmt.Sprintf("%s: last must be between 0 and %d (got %d)", f.Name, p.max, last)
+	default:
+		return nil
+	}
+	err := &gqlerror.Error{
+		Message: problem,
+		Extensions: map[string]any{
+			"code":  CodeBadUserInput,
+			"field": where + "." + arg,
+		},
+	}
+	if f.Position != nil {
+		err.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
+	}
+	return err
+}
+
+func intArg(args map[string]any, name string) (int64, bool) {
+	switch v := args[name].(type) {
+	case int64:
+		return v, true
+	case int:
+		return int64(v), true
+	case int32:
+		return int64(v), true
+	case float64:
+		return int64(v), true
+	case interface{ Int64() (int64, error) }: // json.Number from variables
+		n, err := v.Int64()
+		return n, err == nil
+	}
+	return 0, false
+}
+
+func isConnection(t *ast.Type) bool {
+	return t != nil && t.Elem == nil && strings.HasSuffix(t.NamedType, "Connection")
+}

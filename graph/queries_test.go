@@ -1,0 +1,374 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/feedback"
+)
+
+type taskPage struct {
+	TotalCount int      `json:"totalCount"`
+	PageInfo   pageInfo `json:"pageInfo"`
+	Edges      []struct {
+		Cursor string `json:"cursor"`
+		Node   task   `json:"node"`
+	} `json:"edges"`
+}
+
+func (p taskPage) titles() []string {
+	var out []string
+	for _, e := range p.Edges {
+		out = append(out, e.Node.Title)
+	}
+	return out
+}
+
+func TestPaginationBothDirections(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("P")
+	other := e.createProject("Other")
+	for i := 1; i <= 7; i++ {
+		e.createTask(p.ID, fmt.Sprintf("t%d", i), 0)
+	}
+	e.createTask(other.ID, "not mine", 0)
+
+	const pageQuery = `query($p: ID!, $first: Int, $after: Cursor, $last: Int, $before: Cursor) {
+	  tasks(first: $first, after: $after, last: $last, before: $before,
+	        orderBy: {field: TITLE}, where: {hasProjectWith: {id: $p}}) {
+	    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+	    edges { cursor node { id title } }
+	  }
+	}`
+	page := func(vars map[string]any) taskPage {
+		t.Helper()
+		vars["p"] = p.ID
+		var out struct{ Tasks taskPage }
+		e.mustDo(pageQuery, vars, &out)
+		if out.Tasks.TotalCount != 7 {
+			t.Fatalf("totalCount = %d, want 7", out.Tasks.TotalCount)
+		}
+		return out.Tasks
+	}
+
+	// Forwards: 3, 3, 1.
+	var forward []string
+	vars := map[string]any{"first": 3}
+	wantNext := []bool{true, true, false}
+	for i := 0; i < 3; i++ {
+		pg := page(vars)
+		if pg.PageInfo.HasNextPage != wantNext[i] {
+			t.Errorf("forward page %d: hasNextPage = %v", i, pg.PageInfo.HasNextPage)
+		}
+		forward = append(forward, pg.titles()...)
+		vars = map[string]any{"first": 3, "after": *pg.PageInfo.EndCursor}
+	}
+	if want := []string{"t1", "t2", "t3", "t4", "t5", "t6", "t7"}; !slices.Equal(forward, want) {
+		t.Errorf("forward = %v, want %v", forward, want)
+	}
+
+	// Backwards: the last 3, then the 3 before, then the one left.
+	var backward [][]string
+	vars = map[string]any{"last": 3}
+	wantPrev := []bool{true, true, false}
+	for i := 0; i < 3; i++ {
+		pg := page(vars)
+		if pg.PageInfo.HasPreviousPage != wantPrev[i] {
+			t.Errorf("backward page %d: hasPreviousPage = %v", i, pg.PageInfo.HasPreviousPage)
+		}
+		backward = append(backward, pg.titles())
+		vars = map[string]any{"last": 3, "before": *pg.PageInfo.StartCursor}
+	}
+	want := [][]string{{"t5", "t6", "t7"}, {"t2", "t3", "t4"}, {"t1"}}
+	if fmt.Sprint(backward) != fmt.Sprint(want) {
+		t.Errorf("backward = %v, want %v", backward, want)
+	}
+
+	// The same through the nested connection.
+	var nested struct {
+		Node struct {
+			Tasks taskPage `json:"tasks"`
+		} `json:"node"`
+	}
+	e.mustDo(`query($p: ID!) { node(id: $p) { ... on Project { tasks(last: 2, orderBy: {field: TITLE, direction: DESC}) {
+	  totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id title } } } } } }`,
+		map[string]any{"p": p.ID}, &nested)
+	if got := nested.Node.Tasks.titles(); !slices.Equal(got, []string{"t2", "t1"}) || nested.Node.Tasks.TotalCount != 7 {
+		t.Errorf("nested last 2 DESC = %v (total %d)", got, nested.Node.Tasks.TotalCount)
+	}
+}
+
+func TestFilteringAndOrdering(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alpha := e.createProject("Alpha launch")
+	beta := e.createProject("Beta")
+	e.mustDo(`mutation($id: ID!) { updateProject(id: $id, input: {status: ARCHIVED}) { id } }`, map[string]any{"id": beta.ID}, nil)
+	e.createTask(alpha.ID, "Write copy", 2)
+	e.createTask(alpha.ID, "Design hero", 5)
+	e.createTask(alpha.ID, "Copy review", 1)
+	e.createTask(beta.ID, "Copy beta", 4)
+
+	var projects struct {
+		Projects struct {
+			TotalCount int
+			Edges      []struct{ Node project }
+		}
+	}
+	e.mustDo(`{ projects(first: 10, where: {statusIn: [ACTIVE, ON_HOLD]}) { totalCount edges { node { `+projectFields+` } } } }`, nil, &projects)
+	if projects.Projects.TotalCount != 1 || projects.Projects.Edges[0].Node.Name != "Alpha launch" {
+		t.Errorf("statusIn = %+v", projects.Projects)
+	}
+	e.mustDo(`{ projects(first: 10, orderBy: {field: NAME, direction: DESC}) { totalCount edges { node { `+projectFields+` } } } }`, nil, &projects)
+	if got := []string{projects.Projects.Edges[0].Node.Name, projects.Projects.Edges[1].Node.Name}; !slices.Equal(got, []string{"Beta", "Alpha launch"}) {
+		t.Errorf("NAME DESC = %v", got)
+	}
+
+	var tasks struct{ Tasks taskPage }
+	e.mustDo(`{ tasks(first: 10, orderBy: {field: PRIORITY, direction: DESC},
+	  where: {titleContainsFold: "copy", hasProjectWith: {nameHasPrefix: "Alpha"}}) {
+	  totalCount pageInfo { hasNextPage hasPreviousPage } edges { cursor node { title priority } } } }`, nil, &tasks)
+	if got := tasks.Tasks.titles(); !slices.Equal(got, []string{"Write copy", "Copy review"}) {
+		t.Errorf("filtered tasks by priority DESC = %v", got)
+	}
+	e.mustDo(`{ tasks(first: 10, orderBy: {field: CREATED_AT, direction: DESC}, where: {priorityGTE: 2, or: [{titleHasPrefix: "Design"}, {titleHasPrefix: "Copy"}]}) {
+	  totalCount pageInfo { hasNextPage hasPreviousPage } edges { cursor node { title } } } }`, nil, &tasks)
+	if got := tasks.Tasks.titles(); !slices.Equal(got, []string{"Copy beta", "Design hero"}) {
+		t.Errorf("or/priorityGTE by CREATED_AT DESC = %v", got)
+	}
+
+	pid := mustDecode(t, alpha.ID)
+	e.client.Feedback.Create().SetProjectID(pid).SetFeedbackText("one").SaveX(ctx)
+	e.client.Feedback.Create().SetProjectID(pid).SetFeedbackText("two").SetStatus(feedback.StatusFailed).SaveX(ctx)
+	var fbs struct {
+		Feedbacks struct {
+			TotalCount int
+			Edges      []struct {
+				Node struct{ FeedbackText, Status string }
+			}
+		}
+	}
+	e.mustDo(`{ feedbacks(first: 5, where: {statusIn: [FAILED]}) { totalCount edges { node { feedbackText status } } } }`, nil, &fbs)
+	if fbs.Feedbacks.TotalCount != 1 || fbs.Feedbacks.Edges[0].Node.FeedbackText != "two" {
+		t.Errorf("feedbacks statusIn FAILED = %+v", fbs.Feedbacks)
+	}
+}
+
+func TestPageSizeLimits(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("P")
+	for _, tc := range []struct {
+		name, query, field, msg string
+		vars                    map[string]any
+	}{
+		{"first above max", `{ projects(first: 101) { totalCount } }`, "projects.first", "projects: first must be between 0 and 100 (got 101)", nil},
+		{"last above max", `{ tasks(last: 1000) { totalCount } }`, "tasks.last", "tasks: last must be between 0 and 100 (got 1000)", nil},
+		{"negative first", `{ feedbacks(first: -1) { totalCount } }`, "feedbacks.first", "feedbacks: first must be between 0 and 100 (got -1)", nil},
+		{"no page size", `{ projects { totalCount } }`, "projects.first", "projects needs first or last: pass the page size, at most 100", nil},
+		{"from a variable", `query($n: Int) { projects(first: $n) { totalCount } }`, "projects.first", "projects: first must be between 0 and 100 (got 500)", map[string]any{"n": 500}},
+		{"nested, aliased, in a fragment", `query($p: ID!) { node(id: $p) { ...F } } fragment F on Project { big: tasks(first: 200) { totalCount } }`,
+			"node.big.first", "tasks: first must be between 0 and 100 (got 200)", map[string]any{"p": p.ID}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.queries.Load()
+			got := e.mustFail(tc.query, tc.vars, "BAD_USER_INPUT")
+			if got.Message != tc.msg || got.Extensions["field"] != tc.field {
+				t.Errorf("got %q (field %v), want %q (field %s)", got.Message, got.Extensions["field"], tc.msg, tc.field)
+			}
+			if n := e.queries.Load() - before; n != 0 {
+				t.Errorf("rejected query still ran %d SQL statements", n)
+			}
+		})
+	}
+	var ok struct{ Projects struct{ TotalCount int } }
+	e.mustDo(`{ projects(first: 100) { totalCount } }`, nil, &ok)
+	e.mustDo(`{ projects(first: 0) { totalCount } }`, nil, &ok)
+	if ok.Projects.TotalCount != 1 {
+		t.Errorf("totalCount with first: 0 = %d", ok.Projects.TotalCount)
+	}
+}
+
+func TestNodeLookups(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("P")
+	tk := e.createTask(p.ID, "T", 3)
+	gone := e.createProject("Gone")
+	e.mustDo(`mutation($id: ID!) { deleteProject(id: $id) }`, map[string]any{"id": gone.ID}, nil)
+
+	var one struct {
+		Node struct {
+			Typename string `json:"__typename"`
+			ID       string
+			Name     string
+			Title    string
+			Project  struct{ Name string }
+		}
+	}
+	const nodeQuery = `query($id: ID!) { node(id: $id) { __typename id ... on Project { name } ... on Task { title project { name } } } }`
+	e.mustDo(nodeQuery, map[string]any{"id": p.ID}, &one)
+	if one.Node.Typename != "Project" || one.Node.ID != p.ID || one.Node.Name != "P" {
+		t.Errorf("node(project) = %+v", one.Node)
+	}
+	e.mustDo(nodeQuery, map[string]any{"id": tk.ID}, &one)
+	if one.Node.Typename != "Task" || one.Node.Title != "T" || one.Node.Project.Name != "P" {
+		t.Errorf("node(task) = %+v", one.Node)
+	}
+	for _, id := range []string{gone.ID, "bm9wZQ", ""} {
+		got := e.mustFail(nodeQuery, map[string]any{"id": id}, "NOT_FOUND")
+		if got.Message != "no object has this ID" {
+			t.Errorf("node(%q): message %q", id, got.Message)
+		}
+	}
+
+	resp := e.do(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, map[string]any{"ids": []string{tk.ID, gone.ID, p.ID}})
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "NOT_FOUND" || fmt.Sprint(resp.Errors[0].Path) != "[nodes 1]" {
+		t.Errorf("nodes errors = %+v", resp.Errors)
+	}
+	if got := string(resp.Data); got != fmt.Sprintf(`{"nodes":[{"__typename":"Task","id":%q},null,{"__typename":"Project","id":%q}]}`, tk.ID, p.ID) {
+		t.Errorf("nodes data = %s", got)
+	}
+}
+
+// TestNestedQueryIsBatched proves a four-level query costs a fixed number of
+// SQL statements per level, however many rows each level has.
+func TestNestedQueryIsBatched(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const query = `{ projects(first: 50, orderBy: {field: NAME}) { totalCount edges { node { name
+	  tasks(first: 10, orderBy: {field: PRIORITY, direction: DESC}) { totalCount edges { node { title priority } } }
+	  feedbacks(first: 10) { totalCount edges { node { feedbackText task { title }
+	    adjustments { adjustmentType description task { title } } } } } } } } }`
+
+	seed := func(from, to int) {
+		for i := from; i < to; i++ {
+			p := e.client.Project.Create().SetName(fmt.Sprintf("p%02d", i)).SaveX(ctx)
+			var tasks []*ent.Task
+			for j := 0; j < 3; j++ {
+				tasks = append(tasks, e.client.Task.Create().SetProjectID(p.ID).SetTitle(fmt.Sprintf("t%d", j)).SetPriority(j).SaveX(ctx))
+			}
+			for j := 0; j < 2; j++ {
+				fb := e.client.Feedback.Create().SetProjectID(p.ID).SetTaskID(tasks[j].ID).SetFeedbackText("fb").SaveX(ctx)
+				for k := 0; k < 2; k++ {
+					e.client.Adjustment.Create().SetFeedbackID(fb.ID).SetTaskID(tasks[k].ID).
+						SetAdjustmentType(adjustment.AdjustmentTypeTaskPriority).SetDescription("d").SetPosition(k).SaveX(ctx)
+				}
+			}
+		}
+	}
+	measure := func(wantProjects int) int64 {
+		t.Helper()
+		var out struct {
+			Projects struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct {
+						Tasks     struct{ TotalCount int }
+						Feedbacks struct {
+							Edges []struct {
+								Node struct {
+									Task        *struct{ Title string }
+									Adjustments []struct{ Task *struct{ Title string } }
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		before := e.queries.Load()
+		e.mustDo(query, nil, &out)
+		n := e.queries.Load() - before
+		if out.Projects.TotalCount != wantProjects || len(out.Projects.Edges) != wantProjects {
+			t.Fatalf("got %d projects, want %d", len(out.Projects.Edges), wantProjects)
+		}
+		for _, pe := range out.Projects.Edges {
+			if pe.Node.Tasks.TotalCount != 3 || len(pe.Node.Feedbacks.Edges) != 2 {
+				t.Fatalf("project shape: %+v", pe.Node)
+			}
+			for _, fe := range pe.Node.Feedbacks.Edges {
+				if fe.Node.Task == nil || len(fe.Node.Adjustments) != 2 || fe.Node.Adjustments[1].Task == nil {
+					t.Fatalf("feedback shape: %+v", fe.Node)
+				}
+			}
+		}
+		return n
+	}
+
+	seed(0, 2)
+	small := measure(2)
+	seed(2, 12)
+	large := measure(12)
+	t.Logf("SQL statements: %d for 2 projects, %d for 12 projects", small, large)
+	if small != large {
+		t.Errorf("statement count grows with rows: %d for 2 projects, %d for 12", small, large)
+	}
+	// projects + count, tasks + count, feedbacks + count, feedback.task,
+	// adjustments, adjustment.task: one statement per edge and per totalCount.
+	if large > 9 {
+		t.Errorf("nested query took %d statements, want at most 9", large)
+	}
+}
+
+func TestInternalErrorsAreMasked(t *testing.T) {
+	e := newEnv(t)
+	e.createProject("P")
+	// Break the database under the API: the driver's error must stay in the log.
+	if _, err := e.db.ExecContext(context.Background(), `ALTER TABLE projects RENAME COLUMN name TO title_broken`); err != nil {
+		t.Fatal(err)
+	}
+	got := e.mustFail(`{ projects(first: 5) { edges { node { name } } } }`, nil, "INTERNAL")
+	id, _ := got.Extensions["requestId"].(string)
+	if id == "" || got.Message != "internal error (request "+id+")" {
+		t.Errorf("error = %+v", got)
+	}
+	if strings.Contains(got.Message, "column") || strings.Contains(got.Message, "pq") {
+		t.Errorf("driver message leaked: %q", got.Message)
+	}
+	if !e.logs.Contains(`"request_id":"`+id+`"`) || !e.logs.Contains("does not exist") {
+		t.Errorf("log lacks the request ID or the cause:\n%s", e.logs.String())
+	}
+}
+
+func TestProbesGraphiQLAndRequestIDs(t *testing.T) {
+	e := newEnv(t)
+	get := func(path string, header ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, e.url+path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, body := get("/healthz"); resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("/healthz: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := get("/readyz"); resp.StatusCode != 200 || !strings.Contains(body, `"database":"ok"`) {
+		t.Errorf("/readyz: %d %s", resp.StatusCode, body)
+	}
+	resp, body := get("/")
+	if resp.StatusCode != 200 || !strings.Contains(body, "graphiql@4") || !strings.Contains(body, "subscriptionUrl") || !strings.Contains(body, `"/query"`) {
+		t.Errorf("GraphiQL page: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, _ := get("/healthz", "X-Request-ID", "trace-abc.1"); resp.Header.Get("X-Request-ID") != "trace-abc.1" {
+		t.Errorf("caller's request ID not kept: %q", resp.Header.Get("X-Request-ID"))
+	}
+	if resp, _ := get("/healthz", "X-Request-ID", "bad id\u00e9"); len(resp.Header.Get("X-Request-ID")) != 16 {
+		t.Errorf("unsafe request ID not replaced: %q", resp.Header.Get("X-Request-ID"))
+	}
+	if resp, _ := get("/nope"); resp.StatusCode != 404 {
+		t.Errorf("/nope: %d", resp.StatusCode)
+	}
+}

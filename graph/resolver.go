@@ -1,0 +1,16 @@
+// Package graph serves the GraphQL API: resolvers over the ent client, the
+// HTTP handler with its transports, and the error model clients see.
+package graph
+
+import (
+	"log/slog"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+)
+
+// Resolver is the root of the resolvers gqlgen generates. It holds the
+// dependencies resolvers share; it is built once by NewHandler.
+type Resolver struct {
+	client *ent.Client
+	logger *slog.Logger
+}
