@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/testdb"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServer runs the real entry point against a database that does not
+// exist yet, and returns its base URL and logs.
+func startServer(t *testing.T, extraEnv map[string]string) (string, *lockedBuffer) {
+	t.Helper()
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = testdb.DefaultURL
+	}
+	u, _ := url.Parse(admin)
+	name := "fltest_main_" + strings.ToLower(strings.NewReplacer("/", "_").Replace(t.Name())) + "_" + time.Now().Format("150405000")
+	u.Path = "/" + name
+	t.Cleanup(func() {
+		if err := postgres.DropDatabase(context.Background(), admin, name); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	env := map[string]string{
+		"DATABASE_URL": u.String(),
+		"PORT":         "0",
+		"LOG_FORMAT":   "json",
+	}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
+	logs := &lockedBuffer{}
+	listening := make(chan string, 1)
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs, listening) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("server did not shut down within 30s")
+		}
+		if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+			t.Errorf("no clean stop in the log:\n%s", logs.String())
+		}
+	})
+	select {
+	case addr := <-listening:
+		_, port, _ := strings.Cut(addr, "]:")
+		if port == "" {
+			_, port, _ = strings.Cut(addr, ":")
+		}
+		return "http://127.0.0.1:" + port, logs
+	case err := <-done:
+		t.Fatalf("server failed to start: %v\n%s", err, logs.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not start:\n%s", logs.String())
+	}
+	return "", nil
+}
+
+func postGraphQL(t *testing.T, base, query string, vars map[string]any) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, err := http.Post(base+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%d %s", resp.StatusCode, raw)
+	}
+	if out["errors"] != nil {
+		t.Fatalf("errors: %s", raw)
+	}
+	return out["data"].(map[string]any)
+}
+
+func TestServerEndToEnd(t *testing.T) {
+	base, logs := startServer(t, nil)
+
+	p := postGraphQL(t, base, `mutation { createProject(input: {name: "E2E", description: "over HTTP"}) { id name } }`, nil)
+	pid := p["createProject"].(map[string]any)["id"].(string)
+	postGraphQL(t, base, `mutation($p: ID!) { createTask(input: {projectID: $p, title: "first", priority: 3}) { id } }`, map[string]any{"p": pid})
+	got := postGraphQL(t, base, `{ projects(first: 5) { totalCount edges { node { name tasks(first: 5) { edges { node { title priority project { name } } } } } } } }`, nil)
+	b, _ := json.Marshal(got)
+	if want := `{"projects":{"edges":[{"node":{"name":"E2E","tasks":{"edges":[{"node":{"priority":3,"project":{"name":"E2E"},"title":"first"}}]}}}],"totalCount":1}}`; string(b) != want {
+		t.Errorf("query = %s\nwant    %s", b, want)
+	}
+
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"redis":"ok"`) || !strings.Contains(string(body), `"database":"ok"`) {
+		t.Errorf("/readyz = %d %s", resp.StatusCode, body)
+	}
+	for _, want := range []string{`"msg":"applied migration"`, `"msg":"serving GraphQL API"`, `"request_id":`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, logs.String())
+		}
+	}
+}
+
+func TestConfigErrorsAreReported(t *testing.T) {
+	env := map[string]string{"PORT": "eighty", "LOG_LEVEL": "loud", "LOG_FORMAT": "xml"}
+	_, err := loadConfig(func(k string) string { return env[k] }, io.Discard)
+	if err == nil {
+		t.Fatal("no error for invalid configuration")
+	}
+	for _, want := range []string{`PORT must be a TCP port number, got "eighty"`, `LOG_LEVEL must be debug, info, warn or error, got "loud"`, `LOG_FORMAT must be json or text, got "xml"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	cfg, err := loadConfig(func(string) string { return "" }, io.Discard)
+	if err != nil || cfg.Addr != ":8080" || cfg.LogFormat != "json" ||
+		cfg.DatabaseURL != "postgres://postgres@127.0.0.1:5432/feedbackloop?sslmode=disable" || cfg.RedisURL != "redis://127.0.0.1:6379/0" {
+		t.Errorf("defaults = %+v, %v", cfg, err)
+	}
+}
