@@ -552,7 +552,8 @@ func (c *FeedbackClient) QueryAdjustments(_m *Feedback) *AdjustmentQuery {
 
 // Hooks returns the client hooks.
 func (c *FeedbackClient) Hooks() []Hook {
-	return c.hooks.Feedback
+	hooks := c.hooks.Feedback
+	return append(hooks[:len(hooks):len(hooks)], feedback.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.

@@ -340,7 +340,9 @@ func (_u *FeedbackUpdate) RemoveAdjustments(v ...*Adjustment) *FeedbackUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *FeedbackUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -367,11 +369,15 @@ func (_u *FeedbackUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *FeedbackUpdate) defaults() {
+func (_u *FeedbackUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if feedback.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized feedback.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := feedback.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -895,7 +901,9 @@ func (_u *FeedbackUpdateOne) Select(field string, fields ...string) *FeedbackUpd
 
 // Save executes the query and returns the updated Feedback entity.
 func (_u *FeedbackUpdateOne) Save(ctx context.Context) (*Feedback, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -922,11 +930,15 @@ func (_u *FeedbackUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *FeedbackUpdateOne) defaults() {
+func (_u *FeedbackUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if feedback.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized feedback.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := feedback.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

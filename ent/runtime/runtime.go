@@ -27,6 +27,8 @@ func init() {
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
 	feedbackMixin := schema.Feedback{}.Mixin()
+	feedbackHooks := schema.Feedback{}.Hooks()
+	feedback.Hooks[0] = feedbackHooks[0]
 	feedbackMixinFields0 := feedbackMixin[0].Fields()
 	_ = feedbackMixinFields0
 	feedbackFields := schema.Feedback{}.Fields()

@@ -122,6 +122,11 @@ func (Feedback) Indexes() []ent.Index {
 	}
 }
 
+// Hooks of the Feedback.
+func (Feedback) Hooks() []ent.Hook {
+	return []ent.Hook{trimFields("feedback_text", "user_name")}
+}
+
 // Annotations of the Feedback.
 func (Feedback) Annotations() []schema.Annotation {
 	return []schema.Annotation{

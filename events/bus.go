@@ -1,0 +1,254 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// BusConfig configures a Bus.
+type BusConfig struct {
+	Redis   redis.UniversalClient
+	Channel string
+	Logger  *slog.Logger // optional
+	// Buffer is how many events a subscriber may fall behind before events
+	// are dropped for it and it is told to resync (default 64).
+	Buffer int
+	// PingEvery is how long the subscription may stay silent before the
+	// connection is checked with a PING (default 5s), so a half-open
+	// connection is noticed and replaced.
+	PingEvery time.Duration
+}
+
+// Filter selects the events a subscriber receives. Zero fields match all.
+type Filter struct {
+	FeedbackID int
+	ProjectID  int
+}
+
+func (f Filter) match(e Event) bool {
+	return (f.FeedbackID == 0 || f.FeedbackID == e.FeedbackID) &&
+		(f.ProjectID == 0 || f.ProjectID == e.ProjectID)
+}
+
+// Bus fans the events of one Redis subscription out to local subscribers.
+// Start it before use and Shutdown it when done.
+type Bus struct {
+	cfg    BusConfig
+	logger *slog.Logger
+
+	mu     sync.RWMutex
+	subs   map[*Subscription]struct{}
+	closed bool
+
+	pubsub *redis.PubSub
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewBus returns a Bus; Start subscribes it.
+func NewBus(cfg BusConfig) *Bus {
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 64
+	}
+	if cfg.PingEvery <= 0 {
+		cfg.PingEvery = 5 * time.Second
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Bus{cfg: cfg, logger: logger, subs: make(map[*Subscription]struct{}), done: make(chan struct{})}
+}
+
+// Start subscribes to the channel and returns once Redis confirmed the
+// subscription, so every event published after Start returns is delivered.
+// The Bus then re-subscribes by itself after any disconnection.
+func (b *Bus) Start(ctx context.Context) error {
+	ps := b.cfg.Redis.Subscribe(ctx, b.cfg.Channel)
+	if _, err := ps.ReceiveTimeout(ctx, 10*time.Second); err != nil {
+		_ = ps.Close()
+		return fmt.Errorf("events: subscribe to Redis channel %q: %w (is Redis reachable?)", b.cfg.Channel, err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.pubsub, b.cancel = ps, cancel
+	go b.run(runCtx)
+	return nil
+}
+
+// Shutdown closes the Redis subscription and every local subscription (their
+// channels are closed). It returns when the receive loop has stopped or ctx
+// ends.
+func (b *Bus) Shutdown(ctx context.Context) error {
+	if b.cancel != nil {
+		b.cancel()
+		_ = b.pubsub.Close() // unblocks a pending receive
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return fmt.Errorf("events: shutdown: %w", ctx.Err())
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for s := range b.subs {
+		delete(b.subs, s)
+		close(s.c)
+	}
+	return nil
+}
+
+// Subscribers is the number of open local subscriptions.
+func (b *Bus) Subscribers() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.subs)
+}
+
+// Subscribe returns a subscription to the events matching f. Close it when
+// done. On a shut-down Bus it returns a subscription whose channel is closed.
+func (b *Bus) Subscribe(f Filter) *Subscription {
+	s := &Subscription{bus: b, filter: f, c: make(chan Event, b.cfg.Buffer), resync: make(chan struct{}, 1)}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		close(s.c)
+		return s
+	}
+	b.subs[s] = struct{}{}
+	return s
+}
+
+func (b *Bus) run(ctx context.Context) {
+	defer close(b.done)
+	failures := 0
+	for {
+		msg, err := b.pubsub.ReceiveTimeout(ctx, b.cfg.PingEvery)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if isTimeout(err) {
+				// Silence: make sure the connection is alive. A dead one
+				// fails this or the next receive and is replaced.
+				_ = b.pubsub.Ping(ctx)
+				continue
+			}
+			if failures == 0 {
+				b.logger.WarnContext(ctx, "event subscription lost; reconnecting", "channel", b.cfg.Channel, "err", err)
+			}
+			failures++
+			if !sleep(ctx, backoff(failures)) {
+				return
+			}
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			// Start consumed the first confirmation, so this one follows a
+			// reconnection: events may have been missed meanwhile.
+			if m.Kind == "subscribe" {
+				b.logger.InfoContext(ctx, "event subscription restored; subscribers resync", "channel", b.cfg.Channel, "after_failures", failures)
+				failures = 0
+				b.resyncAll()
+			}
+		case *redis.Message:
+			var e Event
+			if err := json.Unmarshal([]byte(m.Payload), &e); err != nil {
+				b.logger.WarnContext(ctx, "ignoring malformed event", "channel", b.cfg.Channel, "err", err)
+				continue
+			}
+			b.dispatch(e)
+		}
+	}
+}
+
+// dispatch hands e to every matching subscriber without ever waiting: a
+// subscriber whose buffer is full loses the event and is told to resync.
+func (b *Bus) dispatch(e Event) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for s := range b.subs {
+		if !s.filter.match(e) {
+			continue
+		}
+		select {
+		case s.c <- e:
+		default:
+			s.signalResync()
+		}
+	}
+}
+
+func (b *Bus) resyncAll() {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for s := range b.subs {
+		s.signalResync()
+	}
+}
+
+func (b *Bus) remove(s *Subscription) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.subs[s]; ok {
+		delete(b.subs, s)
+		close(s.c)
+	}
+}
+
+// Subscription receives the events matching its filter.
+type Subscription struct {
+	bus    *Bus
+	filter Filter
+	c      chan Event
+	resync chan struct{}
+}
+
+// C delivers events in the order Redis delivered them. It is closed by Close
+// and when the Bus shuts down.
+func (s *Subscription) C() <-chan Event { return s.c }
+
+// Resync receives a value when events may have been missed (a reconnection,
+// or this subscriber fell behind): the receiver should re-read the current
+// state from the database.
+func (s *Subscription) Resync() <-chan struct{} { return s.resync }
+
+// Close ends the subscription. It is safe to call more than once.
+func (s *Subscription) Close() { s.bus.remove(s) }
+
+func (s *Subscription) signalResync() {
+	select {
+	case s.resync <- struct{}{}:
+	default: // one pending signal is enough
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func backoff(failures int) time.Duration {
+	d := 50 * time.Millisecond << min(failures, 6)
+	return min(d, 2*time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,404 @@
+// Package pipeline owns the life of a feedback: it is the only code that
+// changes a feedback's status. Each change bumps the feedback's version in the
+// same statement, commits, and is then announced as an event, so clients can
+// order events and drop duplicates by version.
+//
+//	PENDING ──claim──▶ PROCESSING ──complete──▶ COMPLETED
+//	   ▲                    │ └────fail────▶ FAILED ──retry──┐
+//	   └────────────────────┴────────────────────────────────┘
+//
+// The API submits and retries; workers claim, complete and fail. A claim is a
+// lease: a worker that dies loses it when it expires, and the feedback can be
+// claimed again (see worker's reconciler).
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/queue"
+)
+
+// Jobs is the queue feedback is analysed from.
+type Jobs interface {
+	Enqueue(ctx context.Context, j queue.Job) error
+}
+
+// Events announces status changes.
+type Events interface {
+	Publish(ctx context.Context, e events.Event) error
+}
+
+// Config holds a Pipeline's dependencies.
+type Config struct {
+	Client *ent.Client
+	Jobs   Jobs
+	Events Events
+	Logger *slog.Logger     // optional
+	Now    func() time.Time // optional; tests move the clock
+}
+
+// Pipeline changes feedback status. It is safe for concurrent use.
+type Pipeline struct {
+	client *ent.Client
+	jobs   Jobs
+	events Events
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a Pipeline.
+func New(cfg Config) *Pipeline {
+	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, events: cfg.Events, logger: cfg.Logger, now: cfg.Now}
+	if p.logger == nil {
+		p.logger = slog.New(slog.DiscardHandler)
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p
+}
+
+// Errors of Submit and Retry.
+var (
+	ErrProjectNotFound  = errors.New("no project has this ID")
+	ErrTaskNotFound     = errors.New("no task has this ID")
+	ErrTaskNotInProject = errors.New("the task belongs to another project")
+	ErrNotFailed        = errors.New("only FAILED feedback can be retried")
+)
+
+// Errors of Claim, ExtendLease, Complete and Fail.
+var (
+	// ErrGone: the feedback was deleted; its job can never succeed.
+	ErrGone = errors.New("the feedback no longer exists")
+	// ErrFinished: the feedback is already COMPLETED or FAILED.
+	ErrFinished = errors.New("the feedback is already finished")
+	// ErrLeased: another worker holds an unexpired lease on the feedback.
+	ErrLeased = errors.New("another worker is processing the feedback")
+	// ErrLeaseLost: the caller's lease was taken over or the feedback finished.
+	ErrLeaseLost = errors.New("the processing lease was lost")
+)
+
+// Submission is new feedback from a user.
+type Submission struct {
+	ProjectID int
+	TaskID    *int
+	UserName  *string
+	Text      string
+}
+
+// Submit stores feedback as PENDING, announces it and queues its analysis.
+// A queue outage does not fail the submission: the feedback is safely stored
+// and the reconciler queues it once the queue is back.
+func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, error) {
+	exists, err := p.client.Project.Query().Where(project.ID(s.ProjectID)).Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, ErrProjectNotFound
+	}
+	if s.TaskID != nil {
+		t, err := p.client.Task.Get(ctx, *s.TaskID)
+		if ent.IsNotFound(err) {
+			return nil, ErrTaskNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		if t.ProjectID != s.ProjectID {
+			return nil, ErrTaskNotInProject
+		}
+	}
+	fb, err := p.client.Feedback.Create().
+		SetProjectID(s.ProjectID).
+		SetNillableTaskID(s.TaskID).
+		SetNillableUserName(s.UserName).
+		SetFeedbackText(s.Text).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.announce(ctx, fb, "")
+	p.enqueue(ctx, fb)
+	return fb, nil
+}
+
+// Retry puts FAILED feedback back to PENDING and queues it again.
+func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
+	fb, err := p.client.Feedback.UpdateOneID(id).
+		Where(feedback.StatusEQ(feedback.StatusFailed)).
+		SetStatus(feedback.StatusPending).
+		AddVersion(1).
+		ClearError().
+		ClearProcessedAt().
+		Save(ctx)
+	if ent.IsNotFound(err) {
+		exists, qerr := p.client.Feedback.Query().Where(feedback.ID(id)).Exist(ctx)
+		if qerr != nil {
+			return nil, qerr
+		}
+		if exists {
+			return nil, ErrNotFailed
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.announce(ctx, fb, feedback.StatusFailed)
+	p.enqueue(ctx, fb)
+	return fb, nil
+}
+
+// JobFor is the job that processes fb in its current state.
+func JobFor(fb *ent.Feedback) queue.Job {
+	return queue.Job{FeedbackID: fb.ID, Attempt: fb.Attempts}
+}
+
+func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback) {
+	err := p.jobs.Enqueue(ctx, JobFor(fb))
+	if err != nil && !errors.Is(err, queue.ErrDuplicate) {
+		p.logger.WarnContext(ctx, "could not queue feedback; the reconciler will queue it later",
+			"feedback_id", fb.ID, "err", err)
+	}
+}
+
+// Claim starts processing for owner (a job ID): a PENDING feedback becomes
+// PROCESSING; a PROCESSING one is taken over if its lease expired or owner
+// already holds it (a redelivered job). The lease lasts for lease.
+func (p *Pipeline) Claim(ctx context.Context, id int, owner string, lease time.Duration) (*ent.Feedback, error) {
+	var previous feedback.Status
+	fb, err := withTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, ErrGone
+		}
+		if err != nil {
+			return nil, err
+		}
+		now := p.now()
+		switch cur.Status {
+		case feedback.StatusCompleted, feedback.StatusFailed:
+			return nil, ErrFinished
+		case feedback.StatusProcessing:
+			held := cur.LeaseOwner != nil && *cur.LeaseOwner != owner &&
+				cur.LeasedUntil != nil && cur.LeasedUntil.After(now)
+			if held {
+				return nil, ErrLeased
+			}
+		}
+		previous = cur.Status
+		upd := tx.Feedback.UpdateOne(cur).
+			SetStatus(feedback.StatusProcessing).
+			AddAttempts(1).
+			SetLeaseOwner(owner).
+			SetLeasedUntil(now.Add(lease))
+		if cur.Status != feedback.StatusProcessing {
+			upd.AddVersion(1)
+		}
+		return upd.Save(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if previous != feedback.StatusProcessing {
+		p.announce(ctx, fb, previous)
+	}
+	return fb, nil
+}
+
+// ExtendLease keeps owner's claim alive for another lease.
+func (p *Pipeline) ExtendLease(ctx context.Context, id int, owner string, lease time.Duration) error {
+	n, err := p.client.Feedback.Update().
+		Where(feedback.ID(id), feedback.StatusEQ(feedback.StatusProcessing), feedback.LeaseOwnerEQ(owner)).
+		SetLeasedUntil(p.now().Add(lease)).
+		Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// Release ends owner's lease early, so that the job, put back on the queue
+// by a shutting-down worker, can be claimed again at once.
+func (p *Pipeline) Release(ctx context.Context, id int, owner string) error {
+	_, err := p.client.Feedback.Update().
+		Where(feedback.ID(id), feedback.StatusEQ(feedback.StatusProcessing), feedback.LeaseOwnerEQ(owner)).
+		SetLeasedUntil(p.now()).
+		Save(ctx)
+	return err
+}
+
+// Outcome is the result of a successful analysis.
+type Outcome struct {
+	Summary     string
+	Provider    string
+	Model       string
+	Adjustments []Suggestion
+}
+
+// Suggestion becomes one Adjustment.
+type Suggestion struct {
+	Type          adjustment.AdjustmentType
+	TaskID        *int
+	Description   string
+	OriginalValue *string
+	NewValue      *string
+	Reasoning     *string
+}
+
+// Complete stores the outcome and marks the feedback COMPLETED, in one
+// transaction, if owner still holds it. A second Complete (a redelivered job
+// that raced the first) gets ErrLeaseLost and stores nothing.
+func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outcome) (*ent.Feedback, error) {
+	fb, err := withTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		fb, err := p.finish(tx.Feedback, id, owner).
+			SetStatus(feedback.StatusCompleted).
+			SetSummary(out.Summary).
+			SetProvider(out.Provider).
+			SetModel(out.Model).
+			ClearError().
+			Save(ctx)
+		if err != nil {
+			return nil, leaseLost(err)
+		}
+		builders := make([]*ent.AdjustmentCreate, len(out.Adjustments))
+		for i, s := range out.Adjustments {
+			builders[i] = tx.Adjustment.Create().
+				SetFeedbackID(id).
+				SetPosition(i).
+				SetAdjustmentType(s.Type).
+				SetNillableTaskID(s.TaskID).
+				SetDescription(s.Description).
+				SetNillableOriginalValue(s.OriginalValue).
+				SetNillableNewValue(s.NewValue).
+				SetNillableReasoning(s.Reasoning)
+		}
+		if err := tx.Adjustment.CreateBulk(builders...).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("store adjustments: %w", err)
+		}
+		return fb, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.announce(ctx, fb, feedback.StatusProcessing)
+	return fb, nil
+}
+
+// Fail marks the feedback FAILED with a reason for the user, if owner still holds it.
+func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent.Feedback, error) {
+	fb, err := p.finish(p.client.Feedback, id, owner).
+		SetStatus(feedback.StatusFailed).
+		SetError(reason).
+		Save(ctx)
+	if err != nil {
+		return nil, leaseLost(err)
+	}
+	p.announce(ctx, fb, feedback.StatusProcessing)
+	return fb, nil
+}
+
+// Abandon marks unfinished feedback FAILED whoever holds it: its job was
+// dead-lettered, so nothing will process it any more.
+func (p *Pipeline) Abandon(ctx context.Context, id int, reason string) (*ent.Feedback, error) {
+	var previous feedback.Status
+	fb, err := withTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, ErrGone
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status == feedback.StatusCompleted || cur.Status == feedback.StatusFailed {
+			return nil, ErrFinished
+		}
+		previous = cur.Status
+		return tx.Feedback.UpdateOne(cur).
+			SetStatus(feedback.StatusFailed).
+			SetError(reason).
+			AddVersion(1).
+			SetProcessedAt(p.now()).
+			ClearLeaseOwner().
+			ClearLeasedUntil().
+			Save(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.announce(ctx, fb, previous)
+	return fb, nil
+}
+
+// finish prepares the transition out of PROCESSING for owner.
+func (p *Pipeline) finish(c *ent.FeedbackClient, id int, owner string) *ent.FeedbackUpdateOne {
+	return c.UpdateOneID(id).
+		Where(feedback.StatusEQ(feedback.StatusProcessing), feedback.LeaseOwnerEQ(owner)).
+		AddVersion(1).
+		SetProcessedAt(p.now()).
+		ClearLeaseOwner().
+		ClearLeasedUntil()
+}
+
+func leaseLost(err error) error {
+	if ent.IsNotFound(err) {
+		return ErrLeaseLost
+	}
+	return err
+}
+
+// announce publishes fb's status change. A lost event is not fatal: clients
+// read the current state when they subscribe and after the bus reconnects.
+func (p *Pipeline) announce(ctx context.Context, fb *ent.Feedback, previous feedback.Status) {
+	e := Event(fb)
+	e.PreviousStatus = string(previous)
+	if err := p.events.Publish(ctx, e); err != nil {
+		p.logger.WarnContext(ctx, "could not publish status change", "feedback_id", fb.ID,
+			"status", fb.Status, "version", fb.Version, "err", err)
+	}
+}
+
+// Event describes fb's current state as an event (without a previous status).
+func Event(fb *ent.Feedback) events.Event {
+	e := events.Event{
+		FeedbackID: fb.ID,
+		ProjectID:  fb.ProjectID,
+		Status:     string(fb.Status),
+		Version:    fb.Version,
+		At:         fb.UpdatedAt,
+	}
+	if fb.Error != nil {
+		e.Error = *fb.Error
+	}
+	return e
+}
+
+func withTx[T any](ctx context.Context, client *ent.Client, fn func(*ent.Tx) (T, error)) (T, error) {
+	var zero T
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return zero, err
+	}
+	v, err := fn(tx)
+	if err != nil {
+		_ = tx.Rollback()
+		return zero, err
+	}
+	if err := tx.Commit(); err != nil {
+		return zero, err
+	}
+	return v, nil
+}

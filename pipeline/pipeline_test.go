@@ -1,0 +1,306 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/testdb"
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/queue"
+)
+
+var dbTemplate *testdb.Template
+
+func TestMain(m *testing.M) {
+	dbTemplate = testdb.MustSetup("pipeline")
+	code := m.Run()
+	dbTemplate.Close()
+	os.Exit(code)
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type env struct {
+	t      *testing.T
+	client *ent.Client
+	jobs   *queue.Client
+	sub    *events.Subscription
+	p      *pipeline.Pipeline
+	clock  *clock
+	pid    int
+	tid    int
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db, _ := dbTemplate.Open(t)
+	client := postgres.NewClient(db)
+	rdb := testredis.Client(t)
+	ns := testredis.Namespace(t)
+	jobs := queue.NewClient(rdb, queue.Options{Name: "q-" + ns})
+	t.Cleanup(func() { jobs.Close() })
+	bus := events.NewBus(events.BusConfig{Redis: testredis.Client(t), Channel: "ev-" + ns})
+	if err := bus.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Shutdown(context.Background()) })
+	clk := &clock{now: time.Now()}
+	e := &env{
+		t: t, client: client, jobs: jobs, sub: bus.Subscribe(events.Filter{}), clock: clk,
+		p: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns), Now: clk.Now}),
+	}
+	ctx := context.Background()
+	e.pid = client.Project.Create().SetName("P").SaveX(ctx).ID
+	e.tid = client.Task.Create().SetProjectID(e.pid).SetTitle("T").SaveX(ctx).ID
+	return e
+}
+
+// next returns the next event, failing after a generous guard timeout.
+func (e *env) next() events.Event {
+	e.t.Helper()
+	select {
+	case ev := <-e.sub.C():
+		return ev
+	case <-time.After(10 * time.Second):
+		e.t.Fatal("no event")
+	}
+	return events.Event{}
+}
+
+func (e *env) expect(status, previous string, version int) {
+	e.t.Helper()
+	ev := e.next()
+	if ev.Status != status || ev.PreviousStatus != previous || ev.Version != version || ev.ProjectID != e.pid {
+		e.t.Fatalf("event = %+v, want %s (from %q) v%d", ev, status, previous, version)
+	}
+}
+
+func (e *env) submit() *ent.Feedback {
+	e.t.Helper()
+	fb, err := e.p.Submit(context.Background(), pipeline.Submission{ProjectID: e.pid, TaskID: &e.tid, Text: "too slow"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.expect("PENDING", "", 1)
+	return fb
+}
+
+func TestSubmitStoresAnnouncesAndQueues(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	name := "ada"
+	fb, err := e.p.Submit(ctx, pipeline.Submission{ProjectID: e.pid, TaskID: &e.tid, UserName: &name, Text: "  needs a dark mode  "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb.Status != feedback.StatusPending || fb.Version != 1 || fb.Attempts != 0 || fb.FeedbackText != "needs a dark mode" {
+		t.Errorf("stored %+v", fb)
+	}
+	ev := e.next()
+	if ev.FeedbackID != fb.ID || ev.Status != "PENDING" || ev.Version != 1 || ev.PreviousStatus != "" || ev.At.IsZero() {
+		t.Errorf("event %+v", ev)
+	}
+	st, err := e.jobs.State(ctx, pipeline.JobFor(fb))
+	if err != nil || st.Name != "pending" {
+		t.Errorf("job state %+v, %v", st, err)
+	}
+}
+
+func TestSubmitValidation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	otherProject := e.client.Project.Create().SetName("Other").SaveX(ctx).ID
+	foreignTask := e.client.Task.Create().SetProjectID(otherProject).SetTitle("X").SaveX(ctx).ID
+	missing := e.tid + 1000
+	for _, tc := range []struct {
+		name string
+		s    pipeline.Submission
+		want error
+	}{
+		{"missing project", pipeline.Submission{ProjectID: e.pid + 1000, Text: "x"}, pipeline.ErrProjectNotFound},
+		{"missing task", pipeline.Submission{ProjectID: e.pid, TaskID: &missing, Text: "x"}, pipeline.ErrTaskNotFound},
+		{"task of another project", pipeline.Submission{ProjectID: e.pid, TaskID: &foreignTask, Text: "x"}, pipeline.ErrTaskNotInProject},
+	} {
+		if _, err := e.p.Submit(ctx, tc.s); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	_, err := e.p.Submit(ctx, pipeline.Submission{ProjectID: e.pid, Text: "   "})
+	var verr *ent.ValidationError
+	if !errors.As(err, &verr) || verr.Name != "feedback_text" {
+		t.Errorf("blank text: err = %v", err)
+	}
+	if n := e.client.Feedback.Query().CountX(ctx); n != 0 {
+		t.Errorf("rejected submissions stored %d rows", n)
+	}
+}
+
+func TestSubmitSurvivesAQueueOutage(t *testing.T) {
+	db, _ := dbTemplate.Open(t)
+	client := postgres.NewClient(db)
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { dead.Close() })
+	p := pipeline.New(pipeline.Config{Client: client, Jobs: queue.NewClient(dead, queue.Options{}), Events: events.NewPublisher(dead, "x")})
+	ctx := context.Background()
+	pid := client.Project.Create().SetName("P").SaveX(ctx).ID
+	fb, err := p.Submit(ctx, pipeline.Submission{ProjectID: pid, Text: "hello"})
+	if err != nil {
+		t.Fatalf("Submit with Redis down = %v; the feedback must still be accepted", err)
+	}
+	if got := client.Feedback.GetX(ctx, fb.ID); got.Status != feedback.StatusPending {
+		t.Errorf("status %s", got.Status)
+	}
+}
+
+func TestClaimLeasesAndTakeovers(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fb := e.submit()
+	const lease = 30 * time.Second
+
+	got, err := e.p.Claim(ctx, fb.ID, "job-a", lease)
+	if err != nil || got.Status != feedback.StatusProcessing || got.Version != 2 || got.Attempts != 1 {
+		t.Fatalf("claim = %+v, %v", got, err)
+	}
+	e.expect("PROCESSING", "PENDING", 2)
+
+	if _, err := e.p.Claim(ctx, fb.ID, "job-b", lease); !errors.Is(err, pipeline.ErrLeased) {
+		t.Fatalf("claim by another job while leased = %v, want ErrLeased", err)
+	}
+	// A redelivery of the same job takes its own lease back.
+	got, err = e.p.Claim(ctx, fb.ID, "job-a", lease)
+	if err != nil || got.Version != 2 || got.Attempts != 2 {
+		t.Fatalf("reclaim by owner = %+v, %v", got, err)
+	}
+	if err := e.p.ExtendLease(ctx, fb.ID, "job-a", lease); err != nil {
+		t.Fatal(err)
+	}
+	// Once the lease has run out, another job takes over; the status does not
+	// change, so no event and no new version.
+	e.clock.Add(lease + time.Second)
+	got, err = e.p.Claim(ctx, fb.ID, "job-b", lease)
+	if err != nil || got.Version != 2 || got.Attempts != 3 || *got.LeaseOwner != "job-b" {
+		t.Fatalf("takeover = %+v, %v", got, err)
+	}
+	if err := e.p.ExtendLease(ctx, fb.ID, "job-a", lease); !errors.Is(err, pipeline.ErrLeaseLost) {
+		t.Fatalf("old owner's heartbeat = %v, want ErrLeaseLost", err)
+	}
+	if _, err := e.p.Complete(ctx, fb.ID, "job-a", pipeline.Outcome{Summary: "late"}); !errors.Is(err, pipeline.ErrLeaseLost) {
+		t.Fatalf("old owner's Complete = %v, want ErrLeaseLost", err)
+	}
+	// Release ends the lease at once.
+	if err := e.p.Release(ctx, fb.ID, "job-b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.Claim(ctx, fb.ID, "job-c", lease); err != nil {
+		t.Fatalf("claim after release = %v", err)
+	}
+
+	e.client.Feedback.DeleteOneID(fb.ID).ExecX(ctx)
+	if _, err := e.p.Claim(ctx, fb.ID, "job-d", lease); !errors.Is(err, pipeline.ErrGone) {
+		t.Fatalf("claim of deleted feedback = %v, want ErrGone", err)
+	}
+}
+
+func TestCompleteStoresOnceAndInOrder(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fb := e.submit()
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("PROCESSING", "PENDING", 2)
+	nv := "5"
+	out := pipeline.Outcome{
+		Summary: "Raise the priority", Provider: "openai", Model: "gpt-test",
+		Adjustments: []pipeline.Suggestion{
+			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &e.tid, Description: "first", NewValue: &nv},
+			{Type: adjustment.AdjustmentTypeNewTask, Description: "second"},
+			{Type: adjustment.AdjustmentTypeGeneral, Description: "third"},
+		},
+	}
+	done, err := e.p.Complete(ctx, fb.ID, "job-a", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Status != feedback.StatusCompleted || done.Version != 3 || *done.Summary != "Raise the priority" ||
+		*done.Provider != "openai" || *done.Model != "gpt-test" || done.ProcessedAt == nil || done.LeaseOwner != nil {
+		t.Errorf("completed %+v", done)
+	}
+	e.expect("COMPLETED", "PROCESSING", 3)
+
+	// A duplicate delivery of the job cannot store the result again.
+	if _, err := e.p.Complete(ctx, fb.ID, "job-a", out); !errors.Is(err, pipeline.ErrLeaseLost) {
+		t.Errorf("second Complete = %v, want ErrLeaseLost", err)
+	}
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); !errors.Is(err, pipeline.ErrFinished) {
+		t.Errorf("claim after completion = %v, want ErrFinished", err)
+	}
+	adjs := e.client.Adjustment.Query().Where(adjustment.FeedbackID(fb.ID)).Order(ent.Asc(adjustment.FieldPosition)).AllX(ctx)
+	if len(adjs) != 3 || adjs[0].Description != "first" || adjs[2].Description != "third" || *adjs[0].TaskID != e.tid || *adjs[0].NewValue != "5" {
+		t.Errorf("adjustments = %+v", adjs)
+	}
+}
+
+func TestFailRetryAndAbandon(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fb := e.submit()
+	if _, err := e.p.Retry(ctx, fb.ID); !errors.Is(err, pipeline.ErrNotFailed) {
+		t.Fatalf("retry of PENDING = %v, want ErrNotFailed", err)
+	}
+	e.p.Claim(ctx, fb.ID, "job-a", time.Minute)
+	e.expect("PROCESSING", "PENDING", 2)
+	failed, err := e.p.Fail(ctx, fb.ID, "job-a", "the model provider failed after 3 attempts")
+	if err != nil || failed.Status != feedback.StatusFailed || *failed.Error != "the model provider failed after 3 attempts" || failed.ProcessedAt == nil {
+		t.Fatalf("fail = %+v, %v", failed, err)
+	}
+	ev := e.next()
+	if ev.Status != "FAILED" || ev.Error != "the model provider failed after 3 attempts" || ev.Version != 3 {
+		t.Fatalf("event %+v", ev)
+	}
+
+	retried, err := e.p.Retry(ctx, fb.ID)
+	if err != nil || retried.Status != feedback.StatusPending || retried.Error != nil || retried.ProcessedAt != nil || retried.Version != 4 {
+		t.Fatalf("retry = %+v, %v", retried, err)
+	}
+	e.expect("PENDING", "FAILED", 4)
+	// The retry gets a job of its own, distinct from the first one.
+	if st, err := e.jobs.State(ctx, pipeline.JobFor(retried)); err != nil || st.Name != "pending" || pipeline.JobFor(retried).ID() == pipeline.JobFor(fb).ID() {
+		t.Fatalf("retry job %s: %+v, %v", pipeline.JobFor(retried).ID(), st, err)
+	}
+
+	abandoned, err := e.p.Abandon(ctx, fb.ID, "gave up")
+	if err != nil || abandoned.Status != feedback.StatusFailed || abandoned.Version != 5 {
+		t.Fatalf("abandon = %+v, %v", abandoned, err)
+	}
+	e.expect("FAILED", "PENDING", 5)
+	if _, err := e.p.Abandon(ctx, fb.ID, "again"); !errors.Is(err, pipeline.ErrFinished) {
+		t.Errorf("abandon of FAILED = %v, want ErrFinished", err)
+	}
+	if _, err := e.p.Retry(ctx, fb.ID+1000); !ent.IsNotFound(err) {
+		t.Errorf("retry of missing feedback = %v, want not found", err)
+	}
+}

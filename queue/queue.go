@@ -1,0 +1,285 @@
+// Package queue is the service's job queue: analysis jobs on a Redis list,
+// delivered at least once, retried with backoff, dead-lettered when they
+// cannot succeed. It is a small layer over hibiken/asynq, which provides the
+// list, leases, retries and the dead-letter ("archived") set.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+const taskType = "feedback:analyze"
+
+// Job asks a worker to analyse one feedback.
+type Job struct {
+	FeedbackID int `json:"feedbackId"`
+	// Attempt is the feedback's attempt count when the job was queued. With
+	// FeedbackID it names the job, so one feedback is never queued twice at
+	// once, while a retry after a failure gets a fresh job.
+	Attempt int `json:"attempt"`
+}
+
+// ID is the job's de-duplication key.
+func (j Job) ID() string { return fmt.Sprintf("feedback-%d-%d", j.FeedbackID, j.Attempt) }
+
+// ErrDuplicate is returned by Enqueue when a job with the same ID is still
+// queued, running, waiting for a retry or dead-lettered.
+var ErrDuplicate = errors.New("queue: a job with this ID already exists")
+
+// ErrNotFound is returned by State for a job the queue does not hold.
+var ErrNotFound = errors.New("queue: no such job")
+
+// Options are shared by clients and servers of one queue.
+type Options struct {
+	// Name of the queue (default "feedback"). Deployments sharing a Redis use different names.
+	Name string
+	// MaxRetry is how many times a failing job is retried before it is
+	// dead-lettered (default 10).
+	MaxRetry int
+	// Timeout bounds one run of a job (default 15 minutes).
+	Timeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Name == "" {
+		o.Name = "feedback"
+	}
+	if o.MaxRetry == 0 {
+		o.MaxRetry = 10
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 15 * time.Minute
+	}
+	return o
+}
+
+// Client puts jobs on the queue and inspects it.
+type Client struct {
+	opts      Options
+	client    *asynq.Client
+	inspector *asynq.Inspector
+}
+
+// NewClient returns a client using rdb; Close does not close rdb.
+func NewClient(rdb redis.UniversalClient, opts Options) *Client {
+	return &Client{
+		opts:      opts.withDefaults(),
+		client:    asynq.NewClientFromRedisClient(rdb),
+		inspector: asynq.NewInspectorFromRedisClient(rdb),
+	}
+}
+
+// Enqueue adds j to the queue, or returns ErrDuplicate.
+func (c *Client) Enqueue(ctx context.Context, j Job) error {
+	payload, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	_, err = c.client.EnqueueContext(ctx, asynq.NewTask(taskType, payload),
+		asynq.Queue(c.opts.Name), asynq.TaskID(j.ID()),
+		asynq.MaxRetry(c.opts.MaxRetry), asynq.Timeout(c.opts.Timeout))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return ErrDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("queue: enqueue %s: %w", j.ID(), err)
+	}
+	return nil
+}
+
+// State describes where a job is.
+type State struct {
+	Name    string // pending, active, scheduled, retry, archived, completed
+	LastErr string // the error of its last failed run, if any
+}
+
+// DeadLettered reports whether the job gave up for good.
+func (s State) DeadLettered() bool { return s.Name == "archived" }
+
+// State returns the state of j, or ErrNotFound.
+func (c *Client) State(_ context.Context, j Job) (State, error) {
+	info, err := c.inspector.GetTaskInfo(c.opts.Name, j.ID())
+	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+		return State{}, ErrNotFound
+	}
+	if err != nil {
+		return State{}, fmt.Errorf("queue: state of %s: %w", j.ID(), err)
+	}
+	return State{Name: info.State.String(), LastErr: info.LastErr}, nil
+}
+
+// Depth counts the jobs in each state.
+type Depth struct {
+	Pending, Active, Scheduled, Retry, Archived int
+}
+
+// Depth reports the queue's size by state.
+func (c *Client) Depth(_ context.Context) (Depth, error) {
+	info, err := c.inspector.GetQueueInfo(c.opts.Name)
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return Depth{}, nil
+	}
+	if err != nil {
+		return Depth{}, fmt.Errorf("queue: depth: %w", err)
+	}
+	return Depth{Pending: info.Pending, Active: info.Active, Scheduled: info.Scheduled, Retry: info.Retry, Archived: info.Archived}, nil
+}
+
+// Close releases the client's resources (not the Redis client).
+func (c *Client) Close() error {
+	return errors.Join(c.client.Close(), c.inspector.Close())
+}
+
+// Handler runs one job. It returns nil when the job needs no more work
+// (including when it turned out to be unnecessary), an error to have it run
+// again later, or Permanent(err) to dead-letter it at once.
+type Handler func(ctx context.Context, j Job) error
+
+// Permanent marks err as one that retrying cannot fix.
+func Permanent(err error) error {
+	return fmt.Errorf("%w (%w)", err, asynq.SkipRetry)
+}
+
+// ServerConfig configures a consumer.
+type ServerConfig struct {
+	Redis       redis.UniversalClient
+	Options     Options
+	Concurrency int          // jobs run at once (default 4)
+	Logger      *slog.Logger // optional
+	// ShutdownTimeout is how long Shutdown lets running jobs finish before it
+	// cancels them and puts them back on the queue (default 25s).
+	ShutdownTimeout time.Duration
+	// RetryBase and RetryMax shape the exponential backoff with jitter
+	// between runs of a failing job (defaults 1s and 1m).
+	RetryBase, RetryMax time.Duration
+	// PollInterval is how often jobs waiting for a retry are checked for
+	// being due (default 1s).
+	PollInterval time.Duration
+	// OnDeadLetter is called when a job is dead-lettered, with the error of
+	// its last run, so its subject can be marked failed.
+	OnDeadLetter func(ctx context.Context, j Job, err error)
+}
+
+// Server consumes jobs.
+type Server struct {
+	srv     *asynq.Server
+	handler Handler
+	cfg     ServerConfig
+}
+
+// NewServer returns a consumer that runs h for every job once started.
+func NewServer(cfg ServerConfig, h Handler) *Server {
+	cfg.Options = cfg.Options.withDefaults()
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 25 * time.Second
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = time.Second
+	}
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = time.Minute
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{handler: h, cfg: cfg}
+	s.srv = asynq.NewServerFromRedisClient(cfg.Redis, asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   map[string]int{cfg.Options.Name: 1},
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		DelayedTaskCheckInterval: cfg.PollInterval,
+		TaskCheckInterval:        cfg.PollInterval,
+		RetryDelayFunc:           s.retryDelay,
+		ErrorHandler:             asynq.ErrorHandlerFunc(s.handleError),
+		Logger:                   slogAdapter{cfg.Logger},
+		LogLevel:                 asynq.WarnLevel,
+	})
+	return s
+}
+
+// Start begins consuming in the background.
+func (s *Server) Start() error {
+	if err := s.srv.Start(asynq.HandlerFunc(s.process)); err != nil {
+		return fmt.Errorf("queue: start consumer: %w (is Redis reachable?)", err)
+	}
+	return nil
+}
+
+// Shutdown stops taking jobs, waits up to ShutdownTimeout for running ones,
+// then puts the rest back on the queue. It blocks until done.
+func (s *Server) Shutdown() { s.srv.Shutdown() }
+
+func (s *Server) process(ctx context.Context, t *asynq.Task) error {
+	var j Job
+	if err := json.Unmarshal(t.Payload(), &j); err != nil || j.FeedbackID <= 0 || j.Attempt < 0 {
+		return Permanent(fmt.Errorf("queue: corrupt job payload %q", truncate(t.Payload(), 200)))
+	}
+	return s.handler(ctx, j)
+}
+
+func (s *Server) handleError(ctx context.Context, t *asynq.Task, err error) {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if !errors.Is(err, asynq.SkipRetry) && retried < maxRetry {
+		s.cfg.Logger.WarnContext(ctx, "job failed; will retry", "err", err, "retried", retried, "max_retry", maxRetry)
+		return
+	}
+	var j Job
+	if json.Unmarshal(t.Payload(), &j) != nil || j.FeedbackID <= 0 {
+		s.cfg.Logger.ErrorContext(ctx, "corrupt job dead-lettered", "err", err)
+		return
+	}
+	s.cfg.Logger.ErrorContext(ctx, "job dead-lettered", "job_id", j.ID(), "feedback_id", j.FeedbackID, "err", err)
+	if s.cfg.OnDeadLetter != nil {
+		s.cfg.OnDeadLetter(ctx, j, err)
+	}
+}
+
+// retryDelay is exponential backoff with full jitter, capped.
+func (s *Server) retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	return Backoff(n, s.cfg.RetryBase, s.cfg.RetryMax)
+}
+
+// Backoff returns a random delay in [d/2, d] where d = base*2^attempt capped
+// at max: exponential, with enough jitter that retries of many jobs spread out.
+func Backoff(attempt int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 0; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	return d/2 + rand.N(d/2+1)
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// slogAdapter routes asynq's own logging through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+}

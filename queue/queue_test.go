@@ -1,0 +1,247 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/queue"
+)
+
+// waitFor polls cond until it holds; the timeout only guards against hangs.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func newQueue(t *testing.T, maxRetry int) (*queue.Client, queue.ServerConfig) {
+	t.Helper()
+	rdb := testredis.Client(t)
+	opts := queue.Options{Name: "q-" + testredis.Namespace(t), MaxRetry: maxRetry}
+	c := queue.NewClient(rdb, opts)
+	t.Cleanup(func() { c.Close() })
+	return c, queue.ServerConfig{
+		Redis: rdb, Options: opts, Concurrency: 2,
+		RetryBase: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond,
+		PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second,
+	}
+}
+
+func start(t *testing.T, cfg queue.ServerConfig, h queue.Handler) *queue.Server {
+	t.Helper()
+	s := queue.NewServer(cfg, h)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	t.Cleanup(func() { once.Do(s.Shutdown) })
+	return s
+}
+
+func TestEnqueueDeduplicatesByJobID(t *testing.T) {
+	ctx := context.Background()
+	c, _ := newQueue(t, 3)
+	job := queue.Job{FeedbackID: 42, Attempt: 0}
+	if err := c.Enqueue(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Enqueue(ctx, job); !errors.Is(err, queue.ErrDuplicate) {
+		t.Fatalf("second Enqueue = %v, want ErrDuplicate", err)
+	}
+	if err := c.Enqueue(ctx, queue.Job{FeedbackID: 42, Attempt: 1}); err != nil {
+		t.Fatalf("next attempt's job: %v", err)
+	}
+	st, err := c.State(ctx, job)
+	if err != nil || st.Name != "pending" || st.DeadLettered() {
+		t.Fatalf("State = %+v, %v", st, err)
+	}
+	d, err := c.Depth(ctx)
+	if err != nil || d.Pending != 2 {
+		t.Fatalf("Depth = %+v, %v", d, err)
+	}
+	if _, err := c.State(ctx, queue.Job{FeedbackID: 7}); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("State of unknown job = %v", err)
+	}
+}
+
+func TestServerRunsJobsAndForgetsFinishedOnes(t *testing.T) {
+	ctx := context.Background()
+	c, cfg := newQueue(t, 3)
+	var mu sync.Mutex
+	seen := map[int]int{}
+	start(t, cfg, func(_ context.Context, j queue.Job) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[j.FeedbackID]++
+		return nil
+	})
+	for id := 1; id <= 5; id++ {
+		if err := c.Enqueue(ctx, queue.Job{FeedbackID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "5 jobs", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 5 })
+	mu.Lock()
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("job %d ran %d times", id, n)
+		}
+	}
+	mu.Unlock()
+	// A finished job is gone, so the same ID can be queued again later.
+	waitFor(t, "job 1 forgotten", func() bool {
+		_, err := c.State(ctx, queue.Job{FeedbackID: 1})
+		return errors.Is(err, queue.ErrNotFound)
+	})
+	if err := c.Enqueue(ctx, queue.Job{FeedbackID: 1}); err != nil {
+		t.Fatalf("re-enqueue after completion: %v", err)
+	}
+}
+
+func TestFailingJobIsRetriedThenDeadLettered(t *testing.T) {
+	ctx := context.Background()
+	c, cfg := newQueue(t, 2)
+	var runs atomic.Int32
+	dead := make(chan error, 1)
+	cfg.OnDeadLetter = func(_ context.Context, j queue.Job, err error) {
+		if j.FeedbackID == 9 {
+			dead <- err
+		}
+	}
+	start(t, cfg, func(context.Context, queue.Job) error {
+		runs.Add(1)
+		return errors.New("database unavailable")
+	})
+	job := queue.Job{FeedbackID: 9}
+	if err := c.Enqueue(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-dead:
+		if err == nil || err.Error() != "database unavailable" {
+			t.Errorf("dead-letter error = %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("job was not dead-lettered")
+	}
+	if n := runs.Load(); n != 3 {
+		t.Errorf("job ran %d times, want 1 + MaxRetry(2) = 3", n)
+	}
+	waitFor(t, "archived state", func() bool {
+		st, err := c.State(ctx, job)
+		return err == nil && st.DeadLettered() && st.LastErr == "database unavailable"
+	})
+	if err := c.Enqueue(ctx, job); !errors.Is(err, queue.ErrDuplicate) {
+		t.Errorf("enqueue of a dead-lettered job ID = %v, want ErrDuplicate", err)
+	}
+}
+
+func TestPermanentAndCorruptJobsAreDeadLetteredAtOnceWithoutBlockingTheQueue(t *testing.T) {
+	ctx := context.Background()
+	c, cfg := newQueue(t, 5)
+	cfg.Concurrency = 1
+	var mu sync.Mutex
+	var deadIDs []int
+	cfg.OnDeadLetter = func(_ context.Context, j queue.Job, _ error) {
+		mu.Lock()
+		defer mu.Unlock()
+		deadIDs = append(deadIDs, j.FeedbackID)
+	}
+	var poisonRuns atomic.Int32
+	done := make(chan int, 10)
+	start(t, cfg, func(_ context.Context, j queue.Job) error {
+		if j.FeedbackID == 1 {
+			poisonRuns.Add(1)
+			return queue.Permanent(errors.New("feedback no longer exists"))
+		}
+		done <- j.FeedbackID
+		return nil
+	})
+	// A payload no job could have: written straight through asynq.
+	raw := asynq.NewClientFromRedisClient(cfg.Redis)
+	if _, err := raw.Enqueue(asynq.NewTask("feedback:analyze", []byte("{not json")), asynq.Queue(cfg.Options.Name), asynq.TaskID("corrupt")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int{1, 2, 3} {
+		if err := c.Enqueue(ctx, queue.Job{FeedbackID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for got := map[int]bool{}; len(got) < 2; {
+		select {
+		case id := <-done:
+			got[id] = true
+		case <-time.After(20 * time.Second):
+			t.Fatal("healthy jobs did not run behind the poison ones")
+		}
+	}
+	waitFor(t, "two dead letters", func() bool {
+		d, err := c.Depth(ctx)
+		return err == nil && d.Archived == 2
+	})
+	if n := poisonRuns.Load(); n != 1 {
+		t.Errorf("permanent failure ran %d times, want 1", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(deadIDs) != 1 || deadIDs[0] != 1 {
+		t.Errorf("OnDeadLetter got %v, want [1] (the corrupt job has no feedback to fail)", deadIDs)
+	}
+}
+
+func TestShutdownPutsUnfinishedJobsBack(t *testing.T) {
+	ctx := context.Background()
+	c, cfg := newQueue(t, 3)
+	cfg.ShutdownTimeout = 300 * time.Millisecond
+	started := make(chan struct{}, 1)
+	s := queue.NewServer(cfg, func(ctx context.Context, _ queue.Job) error {
+		started <- struct{}{}
+		<-ctx.Done() // a job that would outlive the shutdown
+		return ctx.Err()
+	})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	job := queue.Job{FeedbackID: 5}
+	if err := c.Enqueue(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	s.Shutdown()
+	st, err := c.State(ctx, job)
+	if err != nil || (st.Name != "pending" && st.Name != "retry") {
+		t.Fatalf("after shutdown the job is %+v (%v), want it back on the queue", st, err)
+	}
+	// Another consumer picks it up.
+	ran := make(chan struct{})
+	start(t, cfg, func(context.Context, queue.Job) error { close(ran); return nil })
+	select {
+	case <-ran:
+	case <-time.After(20 * time.Second):
+		t.Fatal("returned job never ran again")
+	}
+}
+
+func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
+	for attempt, want := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
+		want *= time.Millisecond
+		for i := 0; i < 50; i++ {
+			d := queue.Backoff(attempt, 100*time.Millisecond, time.Second)
+			if d < want/2 || d > want {
+				t.Fatalf("Backoff(%d) = %v, want within [%v, %v]", attempt, d, want/2, want)
+			}
+		}
+	}
+}
