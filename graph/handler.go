@@ -1,14 +1,15 @@
 package graph
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -16,45 +17,90 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/internal/health"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
+	"github.com/feedbackloop/feedbackloop/pipeline"
 )
 
 // MaxPageSize is the largest first/last a connection accepts.
 const MaxPageSize = 100
 
-// Config holds what the API handler needs. Client and Logger are required.
+// Config holds what the API handler needs. All but Checks and AllowedOrigins are required.
 type Config struct {
-	Client *ent.Client
-	Logger *slog.Logger
+	Client   *ent.Client
+	Pipeline *pipeline.Pipeline
+	Bus      *events.Bus
+	Logger   *slog.Logger
 	// Checks are the dependencies /readyz reports on, by name ("database", "redis").
-	Checks map[string]func(context.Context) error
+	Checks map[string]health.Check
+	// AllowedOrigins are the browser origins that may call the API (CORS and
+	// websockets); empty or "*" allows any origin. The API uses no cookies.
+	AllowedOrigins []string
 }
 
-// NewHandler returns the service's HTTP handler: GraphiQL at /, the GraphQL
-// endpoint at /query, /healthz (the process is up) and /readyz (its
-// dependencies answer).
-func NewHandler(cfg Config) http.Handler {
+// Server is the service's HTTP handler: GraphiQL at /, the GraphQL endpoint
+// at /query (HTTP and websockets), /healthz (the process is up) and /readyz
+// (its dependencies answer).
+type Server struct {
+	handler   http.Handler
+	closing   context.Context
+	markClose context.CancelFunc
+}
+
+// New returns the API's HTTP handler.
+func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
+	closing, markClose := context.WithCancel(context.Background())
+	s := &Server{closing: closing, markClose: markClose}
+
+	allowAll := len(cfg.AllowedOrigins) == 0 || slices.Contains(cfg.AllowedOrigins, "*")
+	corsOpts := cors.Options{
+		AllowedOrigins: cfg.AllowedOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Content-Type", "Accept", "Authorization", "X-Request-ID", "Apollo-Require-Preflight"},
+		ExposedHeaders: []string{"X-Request-ID"},
+		MaxAge:         600,
+	}
+	if allowAll {
+		corsOpts.AllowedOrigins = []string{"*"}
+	}
+	c := cors.New(corsOpts)
+	checkOrigin := func(r *http.Request) bool {
+		origin := r.Header.Get("Origin")
+		return allowAll || origin == "" || c.OriginAllowed(r)
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("Feedback Loop", "/query",
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithStoragePrefix("feedbackloop"),
 	))
-	mux.Handle("/query", newGraphQLServer(cfg))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.Handle("GET /readyz", readiness(cfg.Logger, cfg.Checks))
-	return withRequestID(accessLog(cfg.Logger, mux))
+	mux.Handle("/query", c.Handler(newGraphQLServer(cfg, closing, checkOrigin)))
+	mux.Handle("GET /healthz", health.Live())
+	mux.Handle("GET /readyz", health.Ready(cfg.Logger, cfg.Checks))
+	s.handler = withRequestID(accessLog(cfg.Logger, mux))
+	return s
 }
 
-func newGraphQLServer(cfg Config) *handler.Server {
-	resolver := &Resolver{client: cfg.Client, logger: cfg.Logger}
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// CloseSubscriptions closes every websocket connection with code 1001
+// (going away) and refuses new ones. Call it when the process shuts down,
+// next to http.Server.Shutdown, which does not wait for websockets.
+func (s *Server) CloseSubscriptions() { s.markClose() }
+
+func newGraphQLServer(cfg Config, closing context.Context, checkOrigin func(*http.Request) bool) *handler.Server {
+	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, logger: cfg.Logger}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: resolver}))
+	srv.AddTransport(websocketTransport(closing, checkOrigin, func(ctx context.Context, err error) {
+		cfg.Logger.DebugContext(ctx, "websocket connection error", "err", err)
+	}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -65,43 +111,6 @@ func newGraphQLServer(cfg Config) *handler.Server {
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv
-}
-
-// readiness runs every check concurrently with a short deadline and answers
-// 503 when one fails. Failure details go to the log, not to the caller.
-func readiness(logger *slog.Logger, checks map[string]func(context.Context) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		var (
-			mu      sync.Mutex
-			wg      sync.WaitGroup
-			results = make(map[string]string, len(checks))
-			status  = http.StatusOK
-		)
-		for name, check := range checks {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := check(ctx)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					logger.WarnContext(ctx, "readiness check failed", "check", name, "err", err)
-					results[name] = "unavailable"
-					status = http.StatusServiceUnavailable
-					return
-				}
-				results[name] = "ok"
-			}()
-		}
-		wg.Wait()
-		overall := "ok"
-		if status != http.StatusOK {
-			overall = "unavailable"
-		}
-		writeJSON(w, status, map[string]any{"status": overall, "checks": results})
-	})
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -147,12 +156,11 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// Unwrap lets http.ResponseController (and the websocket upgrader) reach the
-// underlying writer's Hijacker and Flusher.
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// Hijack hands the connection to the websocket upgrader.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	r.status = http.StatusSwitchingProtocols
+	return http.NewResponseController(r.ResponseWriter).Hijack()
 }
+
+// Unwrap lets http.ResponseController reach the underlying writer's Flusher.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -14,13 +14,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/internal/health"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/queue"
 )
 
 var dbTemplate *testdb.Template
@@ -32,14 +38,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// env is one test's API: its own database, a real HTTP server, a client.
+// env is one test's API: its own database, queue and event channel, a real
+// HTTP server and a client. No worker runs: tests that need status changes
+// drive the pipeline as a worker would.
 type env struct {
-	t       *testing.T
-	client  *ent.Client
-	db      *sql.DB
-	url     string
-	queries *atomic.Int64 // SQL statements sent through ent
-	logs    *syncBuffer
+	t        *testing.T
+	client   *ent.Client
+	db       *sql.DB
+	url      string
+	queries  *atomic.Int64 // SQL statements sent through ent
+	logs     *syncBuffer
+	server   *graph.Server
+	pipeline *pipeline.Pipeline
+	jobs     *queue.Client
+	bus      *events.Bus
+	busName  string // client name of the bus's Redis connections
 }
 
 func newEnv(t *testing.T) *env {
@@ -49,13 +62,37 @@ func newEnv(t *testing.T) *env {
 	client := ent.NewClient(ent.Driver(counter))
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(graph.NewHandler(graph.Config{
-		Client: client,
-		Logger: logger,
-		Checks: map[string]func(context.Context) error{"database": db.PingContext},
-	}))
-	t.Cleanup(srv.Close)
-	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, logs: logs}
+
+	rdb := testredis.Client(t)
+	ns := testredis.Namespace(t)
+	jobs := queue.NewClient(rdb, queue.Options{Name: "q-" + ns})
+	t.Cleanup(func() { jobs.Close() })
+	// The bus has connections of its own, which tests may kill.
+	busName := "bus-" + ns
+	bus := events.NewBus(events.BusConfig{Redis: testredis.NamedClient(t, busName), Channel: "ev-" + ns, Logger: logger, PingEvery: time.Second})
+	if err := bus.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Shutdown(context.Background()) })
+	pipe := pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns), Logger: logger})
+
+	api := graph.New(graph.Config{
+		Client:   client,
+		Pipeline: pipe,
+		Bus:      bus,
+		Logger:   logger,
+		Checks: map[string]health.Check{
+			"database": db.PingContext,
+			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		},
+	})
+	srv := httptest.NewServer(api)
+	t.Cleanup(func() {
+		api.CloseSubscriptions()
+		srv.Close()
+	})
+	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, logs: logs,
+		server: api, pipeline: pipe, jobs: jobs, bus: bus, busName: busName}
 }
 
 type gqlError struct {
@@ -200,4 +237,16 @@ func (e *env) createTask(projectID, title string, priority int) task {
 	e.mustDo(`mutation($in: CreateTaskInput!) { createTask(input: $in) { id title status priority estimatedHours projectID } }`,
 		map[string]any{"in": map[string]any{"projectID": projectID, "title": title, "priority": priority}}, &out)
 	return out.CreateTask
+}
+
+// waitFor polls cond; the deadline only guards against hangs.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -6,11 +6,15 @@ import (
 	"log/slog"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/pipeline"
 )
 
 // Resolver is the root of the resolvers gqlgen generates. It holds the
-// dependencies resolvers share; it is built once by NewHandler.
+// dependencies resolvers share; it is built once by New.
 type Resolver struct {
-	client *ent.Client
-	logger *slog.Logger
+	client   *ent.Client
+	pipeline *pipeline.Pipeline
+	bus      *events.Bus
+	logger   *slog.Logger
 }

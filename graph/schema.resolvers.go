@@ -7,11 +7,22 @@ package graph
 
 import (
 	"context"
+	"errors"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/pipeline"
 )
+
+// Feedback is the resolver for the feedback field.
+func (r *feedbackStatusEventResolver) Feedback(ctx context.Context, obj *model.FeedbackStatusEvent) (*ent.Feedback, error) {
+	if obj.Feedback != nil {
+		return obj.Feedback, nil
+	}
+	return r.client.Feedback.Get(ctx, obj.FeedbackID)
+}
 
 // CreateProject is the resolver for the createProject field.
 func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreateProjectInput) (*ent.Project, error) {
@@ -57,7 +68,57 @@ func (r *mutationResolver) DeleteTask(ctx context.Context, id int) (int, error) 
 	return id, nil
 }
 
+// SubmitFeedback is the resolver for the submitFeedback field.
+func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.SubmitFeedbackInput) (*ent.Feedback, error) {
+	fb, err := r.pipeline.Submit(ctx, pipeline.Submission{
+		ProjectID: input.ProjectID,
+		TaskID:    input.TaskID,
+		UserName:  input.UserName,
+		Text:      input.FeedbackText,
+	})
+	switch {
+	case errors.Is(err, pipeline.ErrProjectNotFound):
+		return nil, &NotFoundError{Field: "input.projectID", Type: "Project"}
+	case errors.Is(err, pipeline.ErrTaskNotFound):
+		return nil, &NotFoundError{Field: "input.taskID", Type: "Task"}
+	case errors.Is(err, pipeline.ErrTaskNotInProject):
+		return nil, &InputError{Field: "input.taskID", Problem: "must be a task of the project named by input.projectID"}
+	}
+	return fb, err
+}
+
+// RetryFeedback is the resolver for the retryFeedback field.
+func (r *mutationResolver) RetryFeedback(ctx context.Context, id int) (*ent.Feedback, error) {
+	fb, err := r.pipeline.Retry(ctx, id)
+	if errors.Is(err, pipeline.ErrNotFailed) {
+		return nil, &InputError{Field: "id", Problem: "must name FAILED feedback: only failed analyses can be retried"}
+	}
+	return fb, err
+}
+
+// FeedbackStatusChanged is the resolver for the feedbackStatusChanged field.
+func (r *subscriptionResolver) FeedbackStatusChanged(ctx context.Context, id int) (<-chan *model.FeedbackStatusEvent, error) {
+	return r.feedbackEvents(ctx, id)
+}
+
+// ProjectFeedbackEvents is the resolver for the projectFeedbackEvents field.
+func (r *subscriptionResolver) ProjectFeedbackEvents(ctx context.Context, projectID int) (<-chan *model.FeedbackStatusEvent, error) {
+	return r.projectEvents(ctx, projectID)
+}
+
+// FeedbackStatusEvent returns generated.FeedbackStatusEventResolver implementation.
+func (r *Resolver) FeedbackStatusEvent() generated.FeedbackStatusEventResolver {
+	return &feedbackStatusEventResolver{r}
+}
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
+type (
+	feedbackStatusEventResolver struct{ *Resolver }
+	mutationResolver            struct{ *Resolver }
+	subscriptionResolver        struct{ *Resolver }
+)
