@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,13 +18,7 @@ import (
 // would have, named so that the test can find and kill its connections.
 func newBus(t testing.TB, channel string, buffer int) (*events.Bus, *redis.Client) {
 	t.Helper()
-	opts, err := redis.ParseURL(testredis.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.ClientName = "bus-" + channel
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
+	rdb := testredis.NamedClient(t, "bus-"+channel)
 	bus := events.NewBus(events.BusConfig{Redis: rdb, Channel: channel, Buffer: buffer, PingEvery: 200 * time.Millisecond})
 	if err := bus.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -143,40 +136,13 @@ func TestSlowSubscriberIsToldToResyncAndBlocksNobody(t *testing.T) {
 	expectNone(t, slow)
 }
 
-// killConnections closes, server side, the connections of clients named name,
-// as a Redis restart or a network failure would.
-func killConnections(t *testing.T, name string) int {
-	t.Helper()
-	ctx := context.Background()
-	admin := testredis.Client(t)
-	list, err := admin.ClientList(ctx).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	killed := 0
-	for _, line := range strings.Split(list, "\n") {
-		if !strings.Contains(line, " name="+name+" ") {
-			continue
-		}
-		var id int64
-		if _, err := fmt.Sscanf(line, "id=%d", &id); err != nil {
-			t.Fatalf("parse %q: %v", line, err)
-		}
-		if err := admin.ClientKillByFilter(ctx, "ID", fmt.Sprint(id)).Err(); err != nil {
-			t.Fatal(err)
-		}
-		killed++
-	}
-	return killed
-}
-
 func TestBusResubscribesAfterLosingItsConnection(t *testing.T) {
 	ch := "ev-" + testredis.Namespace(t)
 	bus, _ := newBus(t, ch, 8)
 	pub := events.NewPublisher(testredis.Client(t), ch)
 	s := bus.Subscribe(events.Filter{})
 
-	if n := killConnections(t, "bus-"+ch); n == 0 {
+	if n := testredis.KillClients(t, "bus-"+ch); n == 0 {
 		t.Fatal("found no connection of the bus to kill")
 	}
 	select {

@@ -8,7 +8,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,10 +32,18 @@ func URL() string {
 // fails tb at once if the server does not answer, with what to do about it.
 func Client(tb testing.TB) *redis.Client {
 	tb.Helper()
+	return NamedClient(tb, "")
+}
+
+// NamedClient is Client with a connection name, so that KillClients can
+// find its connections.
+func NamedClient(tb testing.TB, name string) *redis.Client {
+	tb.Helper()
 	opts, err := redis.ParseURL(URL())
 	if err != nil {
 		tb.Fatalf("testredis: TEST_REDIS_URL: %v", err)
 	}
+	opts.ClientName = name
 	rdb := redis.NewClient(opts)
 	tb.Cleanup(func() { _ = rdb.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -73,4 +83,32 @@ func Namespace(tb testing.TB) string {
 		}
 	})
 	return ns
+}
+
+// KillClients closes, server side, every connection of the clients named
+// name, as a Redis restart or a network failure would, without disturbing
+// anyone else's connections. It returns how many it closed.
+func KillClients(tb testing.TB, name string) int {
+	tb.Helper()
+	ctx := context.Background()
+	admin := Client(tb)
+	list, err := admin.ClientList(ctx).Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	killed := 0
+	for _, line := range strings.Split(list, "\n") {
+		if !strings.Contains(line, " name="+name+" ") {
+			continue
+		}
+		var id int64
+		if _, err := fmt.Sscanf(line, "id=%d", &id); err != nil {
+			tb.Fatalf("testredis: parse CLIENT LIST line %q: %v", line, err)
+		}
+		if err := admin.ClientKillByFilter(ctx, "ID", fmt.Sprint(id)).Err(); err != nil {
+			tb.Fatal(err)
+		}
+		killed++
+	}
+	return killed
 }
