@@ -13,6 +13,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
+	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 )
@@ -193,26 +194,19 @@ type statusEvent struct {
 	} `json:"feedback"`
 }
 
-func (c *wsClient) nextStatus(field string) statusEvent {
-	c.t.Helper()
+func nextStatus(t *testing.T, c *gqltest.WS, field string) statusEvent {
+	t.Helper()
 	var out map[string]statusEvent
-	c.nextData(&out)
+	c.NextData(&out)
 	ev, ok := out[field]
 	if !ok {
-		c.t.Fatalf("data without %s: %+v", field, out)
+		t.Fatalf("data without %s: %+v", field, out)
 	}
 	return ev
 }
 
-func (c *wsClient) expectComplete(id string) {
-	c.t.Helper()
-	if m := c.next(); m.Kind != "complete" || m.ID != id {
-		c.t.Fatalf("want complete of %s, got %s %s %s", id, m.Kind, m.ID, m.Payload)
-	}
-}
-
 func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
-	for _, proto := range []string{transportWS, legacyWS} {
+	for _, proto := range []string{gqltest.TransportWS, gqltest.LegacyWS} {
 		t.Run(proto, func(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
@@ -221,9 +215,9 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 			fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "checkout is urgent"})
 			id := dbID(t, fb.ID)
 
-			c := dialWS(t, e.url, proto)
-			c.subscribe("1", feedbackSubscription, map[string]any{"id": fb.ID})
-			first := c.nextStatus("feedbackStatusChanged")
+			c := gqltest.Dial(t, e.url, proto)
+			c.Subscribe("1", feedbackSubscription, map[string]any{"id": fb.ID})
+			first := nextStatus(t, c, "feedbackStatusChanged")
 			if first.Status != "PENDING" || first.PreviousStatus != nil || first.Version != 1 || first.Feedback.ID != fb.ID {
 				t.Fatalf("first event = %+v, want the stored PENDING state", first)
 			}
@@ -231,7 +225,7 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 			if _, err := e.pipeline.Claim(ctx, id, "w", time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			ev := c.nextStatus("feedbackStatusChanged")
+			ev := nextStatus(t, c, "feedbackStatusChanged")
 			if ev.Status != "PROCESSING" || ev.PreviousStatus == nil || *ev.PreviousStatus != "PENDING" || ev.Version != 2 {
 				t.Fatalf("second event = %+v, want PROCESSING after PENDING, version 2", ev)
 			}
@@ -248,7 +242,7 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			done := c.nextStatus("feedbackStatusChanged")
+			done := nextStatus(t, c, "feedbackStatusChanged")
 			if done.Status != "COMPLETED" || *done.PreviousStatus != "PROCESSING" || done.Version != 3 {
 				t.Fatalf("third event = %+v", done)
 			}
@@ -260,7 +254,7 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 			if done.Feedback.Summary == nil || *done.Feedback.Summary != "Raise the checkout's priority" {
 				t.Fatalf("summary = %v", done.Feedback.Summary)
 			}
-			c.expectComplete("1")
+			c.ExpectComplete("1")
 		})
 	}
 }
@@ -271,13 +265,13 @@ func TestLateSubscriberGetsTheTerminalStateAndCompletion(t *testing.T) {
 	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "too late"})
 	e.failFeedback(dbID(t, fb.ID), "the model did not answer within 60s (3 attempts)")
 
-	c := dialWS(t, e.url, transportWS)
-	c.subscribe("late", feedbackSubscription, map[string]any{"id": fb.ID})
-	ev := c.nextStatus("feedbackStatusChanged")
+	c := gqltest.Dial(t, e.url, gqltest.TransportWS)
+	c.Subscribe("late", feedbackSubscription, map[string]any{"id": fb.ID})
+	ev := nextStatus(t, c, "feedbackStatusChanged")
 	if ev.Status != "FAILED" || ev.Version != 3 || ev.Error == nil || !strings.Contains(*ev.Error, "60s") {
 		t.Fatalf("late subscriber got %+v", ev)
 	}
-	c.expectComplete("late")
+	c.ExpectComplete("late")
 }
 
 func TestProjectFeedbackEventsOnlyCarryThatProject(t *testing.T) {
@@ -286,8 +280,8 @@ func TestProjectFeedbackEventsOnlyCarryThatProject(t *testing.T) {
 	p := e.createProject("Watched")
 	other := e.createProject("Unwatched")
 
-	c := dialWS(t, e.url, transportWS)
-	c.subscribe("p", `subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { status previousStatus version feedback { id } } }`,
+	c := gqltest.Dial(t, e.url, gqltest.TransportWS)
+	c.Subscribe("p", `subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { status previousStatus version feedback { id } } }`,
 		map[string]any{"p": p.ID})
 	// The subscription is registered before the server answers anything
 	// else on this connection; a query on a second connection is not
@@ -300,34 +294,34 @@ func TestProjectFeedbackEventsOnlyCarryThatProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"PENDING", "PROCESSING"} {
-		ev := c.nextStatus("projectFeedbackEvents")
+		ev := nextStatus(t, c, "projectFeedbackEvents")
 		if ev.Status != want || ev.Feedback.ID != mine.ID {
 			t.Fatalf("got %+v, want %s of %s", ev, want, mine.ID)
 		}
 	}
-	c.unsubscribe("p")
+	c.Unsubscribe("p")
 	waitFor(t, "the unsubscription", func() bool { return e.bus.Subscribers() == 0 })
 }
 
 func TestSubscriptionsRejectUnknownIDs(t *testing.T) {
 	e := newEnv(t)
-	c := dialWS(t, e.url, transportWS)
+	c := gqltest.Dial(t, e.url, gqltest.TransportWS)
 	// An execution error arrives as a result with errors, then completion.
 	for sub, q := range map[string]string{
 		"missing feedback": `subscription { feedbackStatusChanged(id: "` + gid.Encode(1<<32+424242) + `") { version } }`,
 		"malformed ID":     `subscription { projectFeedbackEvents(projectID: "not-an-id") { version } }`,
 		"wrong type of ID": `subscription { feedbackStatusChanged(id: "` + gid.Encode(2<<32+1) + `") { version } }`,
 	} {
-		c.subscribe(sub, q, nil)
-		m := c.next()
-		var body struct{ Errors []gqlError }
+		c.Subscribe(sub, q, nil)
+		m := c.Next()
+		var body struct{ Errors []gqltest.Error }
 		if err := json.Unmarshal(m.Payload, &body); err != nil || m.ID != sub || len(body.Errors) != 1 ||
 			body.Errors[0].Extensions["code"] != "NOT_FOUND" {
 			t.Fatalf("%s: got %s %s %s", sub, m.Kind, m.ID, m.Payload)
 		}
-		c.expectComplete(sub)
+		c.ExpectComplete(sub)
 	}
-	if c.t.Failed() || e.bus.Subscribers() != 0 {
+	if e.bus.Subscribers() != 0 {
 		t.Fatalf("failed subscriptions left %d bus subscribers", e.bus.Subscribers())
 	}
 }
@@ -341,9 +335,9 @@ func TestSubscriberCatchesUpAfterTheBusReconnects(t *testing.T) {
 	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "catch up"})
 	id := dbID(t, fb.ID)
 
-	c := dialWS(t, e.url, transportWS)
-	c.subscribe("1", feedbackSubscription, map[string]any{"id": fb.ID})
-	if ev := c.nextStatus("feedbackStatusChanged"); ev.Status != "PENDING" {
+	c := gqltest.Dial(t, e.url, gqltest.TransportWS)
+	c.Subscribe("1", feedbackSubscription, map[string]any{"id": fb.ID})
+	if ev := nextStatus(t, c, "feedbackStatusChanged"); ev.Status != "PENDING" {
 		t.Fatalf("first event %+v", ev)
 	}
 
@@ -356,10 +350,8 @@ func TestSubscriberCatchesUpAfterTheBusReconnects(t *testing.T) {
 	if _, err := silent.Fail(ctx, id, "w", "provider unavailable"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case m := <-c.msgs:
+	if m, ok := c.Pending(200 * time.Millisecond); ok {
 		t.Fatalf("an event arrived without the bus: %+v", m)
-	case <-time.After(200 * time.Millisecond):
 	}
 
 	// The bus loses its connection and re-subscribes: the subscription
@@ -367,31 +359,31 @@ func TestSubscriberCatchesUpAfterTheBusReconnects(t *testing.T) {
 	if n := testredis.KillClients(t, e.busName); n == 0 {
 		t.Fatal("found no bus connection to kill")
 	}
-	ev := c.nextStatus("feedbackStatusChanged")
+	ev := nextStatus(t, c, "feedbackStatusChanged")
 	if ev.Status != "FAILED" || ev.Version != 3 || ev.PreviousStatus != nil || ev.Error == nil || *ev.Error != "provider unavailable" {
 		t.Fatalf("after the reconnection got %+v, want the stored FAILED state", ev)
 	}
-	c.expectComplete("1")
+	c.ExpectComplete("1")
 }
 
 func TestClosingSubscriptionsSendsGoingAway(t *testing.T) {
 	e := newEnv(t)
 	p := e.createProject("Shutdown")
 	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "still running"})
-	clients := []*wsClient{dialWS(t, e.url, transportWS), dialWS(t, e.url, legacyWS)}
+	clients := []*gqltest.WS{gqltest.Dial(t, e.url, gqltest.TransportWS), gqltest.Dial(t, e.url, gqltest.LegacyWS)}
 	for _, c := range clients {
-		c.subscribe("1", feedbackSubscription, map[string]any{"id": fb.ID})
-		c.nextStatus("feedbackStatusChanged")
+		c.Subscribe("1", feedbackSubscription, map[string]any{"id": fb.ID})
+		nextStatus(t, c, "feedbackStatusChanged")
 	}
 	e.server.CloseSubscriptions()
 	for _, c := range clients {
-		ce := c.waitClosed()
+		ce := c.WaitClosed()
 		if ce == nil || ce.Code != websocket.CloseGoingAway {
-			t.Errorf("%s: closed with %v, want %d (going away)", c.proto, ce, websocket.CloseGoingAway)
+			t.Errorf("%s: closed with %v, want %d (going away)", c.Proto, ce, websocket.CloseGoingAway)
 		}
 	}
 	// New connections are refused while shutting down.
-	d := websocket.Dialer{Subprotocols: []string{transportWS}}
+	d := websocket.Dialer{Subprotocols: []string{gqltest.TransportWS}}
 	conn, _, err := d.Dial("ws"+strings.TrimPrefix(e.url, "http")+"/query", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// Checks are the dependencies /readyz reports on, by name ("database", "redis").
 	Checks map[string]health.Check
+	// Limits bound request size, depth and complexity.
+	Limits Limits
 	// AllowedOrigins are the browser origins that may call the API (CORS and
 	// websockets); empty or "*" allows any origin. The API uses no cookies.
 	AllowedOrigins []string
@@ -56,6 +58,7 @@ type Server struct {
 // New returns the API's HTTP handler.
 func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
+	cfg.Limits = cfg.Limits.withDefaults()
 	closing, markClose := context.WithCancel(context.Background())
 	s := &Server{closing: closing, markClose: markClose}
 
@@ -81,7 +84,7 @@ func New(cfg Config) *Server {
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithStoragePrefix("feedbackloop"),
 	))
-	mux.Handle("/query", c.Handler(newGraphQLServer(cfg, closing, checkOrigin)))
+	mux.Handle("/query", c.Handler(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, checkOrigin))))
 	mux.Handle("GET /healthz", health.Live())
 	mux.Handle("GET /readyz", health.Ready(cfg.Logger, cfg.Checks))
 	s.handler = withRequestID(accessLog(cfg.Logger, mux))
@@ -97,8 +100,8 @@ func (s *Server) CloseSubscriptions() { s.markClose() }
 
 func newGraphQLServer(cfg Config, closing context.Context, checkOrigin func(*http.Request) bool) *handler.Server {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, logger: cfg.Logger}
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: resolver}))
-	srv.AddTransport(websocketTransport(closing, checkOrigin, func(ctx context.Context, err error) {
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()}))
+	srv.AddTransport(websocketTransport(closing, checkOrigin, cfg.Limits.MaxWebsocketMessage, func(ctx context.Context, err error) {
 		cfg.Logger.DebugContext(ctx, "websocket connection error", "err", err)
 	}))
 	srv.AddTransport(transport.Options{})
@@ -108,6 +111,8 @@ func newGraphQLServer(cfg Config, closing context.Context, checkOrigin func(*htt
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(pageLimit{max: MaxPageSize})
+	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
+	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv

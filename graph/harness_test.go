@@ -57,6 +57,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with a chance to change the API's configuration.
+func newEnvWith(t *testing.T, configure func(*graph.Config)) *env {
+	t.Helper()
 	db, _ := dbTemplate.Open(t)
 	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}}
 	client := ent.NewClient(ent.Driver(counter))
@@ -76,7 +82,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { bus.Shutdown(context.Background()) })
 	pipe := pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns), Logger: logger})
 
-	api := graph.New(graph.Config{
+	cfg := graph.Config{
 		Client:   client,
 		Pipeline: pipe,
 		Bus:      bus,
@@ -85,7 +91,11 @@ func newEnv(t *testing.T) *env {
 			"database": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		},
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	api := graph.New(cfg)
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		api.CloseSubscriptions()

@@ -13,8 +13,9 @@ import (
 // gorillaWebsocket runs gqlgen's websocket transport (graphql-transport-ws
 // and the legacy graphql-ws) on gorilla/websocket.
 type gorillaWebsocket struct {
-	upgrader websocket.Upgrader
-	closing  context.Context // done once the server shuts down
+	upgrader  websocket.Upgrader
+	readLimit int64           // larger client messages close the connection with 1009
+	closing   context.Context // done once the server shuts down
 }
 
 func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -48,12 +49,14 @@ func (c gorillaConn) WriteClose(code int, text string) error {
 var errShuttingDown = errors.New("the server is shutting down; reconnect to another instance")
 
 // websocketTransport configures subscriptions over websockets.
-func websocketTransport(closing context.Context, checkOrigin func(*http.Request) bool, onError func(context.Context, error)) transport.Websocket {
+func websocketTransport(closing context.Context, checkOrigin func(*http.Request) bool, readLimit int64, onError func(context.Context, error)) transport.Websocket {
 	return transport.Websocket{
 		Implementation: gorillaWebsocket{
 			upgrader: websocket.Upgrader{CheckOrigin: checkOrigin, HandshakeTimeout: 10 * time.Second},
 			closing:  closing,
 		},
+		// gorilla answers a larger message with close code 1009.
+		PayloadReadLimit: &readLimit,
 		// graphql-ws keep-alive messages, and graphql-transport-ws pings that
 		// must be answered: a connection silent for two intervals is dropped,
 		// so dead clients do not hold subscriptions.

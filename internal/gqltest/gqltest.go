@@ -1,0 +1,247 @@
+// Package gqltest is a small GraphQL client for tests: HTTP requests and
+// subscriptions over a real websocket, in both subprotocols gqlgen serves.
+package gqltest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The two websocket subprotocols.
+const (
+	TransportWS = "graphql-transport-ws" // the graphql-ws library's protocol
+	LegacyWS    = "graphql-ws"           // subscriptions-transport-ws (Apollo's old one)
+)
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Status int             `json:"-"`
+	Data   json.RawMessage `json:"data"`
+	Errors []Error         `json:"errors"`
+}
+
+// Post sends a GraphQL request to base+"/query" and decodes the response,
+// whatever its status.
+func Post(tb testing.TB, base, query string, vars map[string]any) Response {
+	tb.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := http.Post(base+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := Response{Status: resp.StatusCode}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatalf("response is not JSON (%d): %s", resp.StatusCode, raw)
+	}
+	return out
+}
+
+// MustPost is Post for a request that must succeed; it decodes data into out.
+func MustPost(tb testing.TB, base, query string, vars map[string]any, out any) {
+	tb.Helper()
+	resp := Post(tb, base, query, vars)
+	if len(resp.Errors) > 0 {
+		tb.Fatalf("unexpected errors: %+v", resp.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.Data, out); err != nil {
+			tb.Fatalf("decode data %s: %v", resp.Data, err)
+		}
+	}
+}
+
+// Msg is a server message, normalised across both protocols.
+type Msg struct {
+	Kind    string // "data", "error", "complete"
+	ID      string
+	Payload json.RawMessage
+}
+
+// WS is a minimal, protocol-faithful client over a real websocket.
+type WS struct {
+	t     testing.TB
+	conn  *websocket.Conn
+	wmu   sync.Mutex // gorilla allows one writer at a time
+	Proto string
+	msgs  chan Msg
+	done  chan struct{}
+	close *websocket.CloseError // how the server closed the connection, if it did
+}
+
+// Dial connects to base+"/query" with proto and completes the handshake.
+func Dial(tb testing.TB, base, proto string) *WS {
+	tb.Helper()
+	d := websocket.Dialer{Subprotocols: []string{proto}, HandshakeTimeout: 5 * time.Second}
+	conn, resp, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/query", http.Header{"Origin": {base}})
+	if err != nil {
+		tb.Fatalf("dial %s: %v (response %v)", proto, err, resp)
+	}
+	if conn.Subprotocol() != proto {
+		tb.Fatalf("negotiated %q, want %q", conn.Subprotocol(), proto)
+	}
+	c := &WS{t: tb, conn: conn, Proto: proto, msgs: make(chan Msg, 1024), done: make(chan struct{})}
+	tb.Cleanup(func() { conn.Close() })
+	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{}})
+	var ack struct{ Type string }
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := conn.ReadJSON(&ack); err != nil || ack.Type != "connection_ack" {
+		tb.Fatalf("%s: want connection_ack, got %+v, %v", proto, ack, err)
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	go c.read()
+	return c
+}
+
+func (c *WS) send(v any) {
+	c.t.Helper()
+	if err := c.write(v); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+func (c *WS) write(v any) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.conn.WriteJSON(v)
+}
+
+// read pumps server messages, answering pings as a real client does.
+func (c *WS) read() {
+	defer close(c.done)
+	defer close(c.msgs)
+	for {
+		var m struct {
+			ID      string          `json:"id"`
+			Type    string          `json:"type"`
+			Payload json.RawMessage `json:"payload"`
+		}
+		if err := c.conn.ReadJSON(&m); err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok {
+				c.close = ce
+			}
+			return
+		}
+		switch m.Type {
+		case "ping":
+			_ = c.write(map[string]string{"type": "pong"})
+		case "ka", "pong", "connection_ack":
+		case "next", "data":
+			c.msgs <- Msg{Kind: "data", ID: m.ID, Payload: m.Payload}
+		default:
+			c.msgs <- Msg{Kind: m.Type, ID: m.ID, Payload: m.Payload}
+		}
+	}
+}
+
+// Subscribe starts operation id.
+func (c *WS) Subscribe(id, query string, vars map[string]any) {
+	c.t.Helper()
+	typ := "subscribe"
+	if c.Proto == LegacyWS {
+		typ = "start"
+	}
+	c.send(map[string]any{"id": id, "type": typ, "payload": map[string]any{"query": query, "variables": vars}})
+}
+
+// Unsubscribe stops operation id.
+func (c *WS) Unsubscribe(id string) {
+	c.t.Helper()
+	typ := "complete"
+	if c.Proto == LegacyWS {
+		typ = "stop"
+	}
+	c.send(map[string]any{"id": id, "type": typ})
+}
+
+// Next returns the next message; the timeout only guards against hangs.
+func (c *WS) Next() Msg {
+	c.t.Helper()
+	select {
+	case m, ok := <-c.msgs:
+		if !ok {
+			c.t.Fatalf("connection closed (%v) while waiting for a message", c.close)
+		}
+		return m
+	case <-time.After(30 * time.Second):
+		c.t.Fatal("no websocket message within 30s")
+	}
+	return Msg{}
+}
+
+// Pending returns a message if one arrives within d.
+func (c *WS) Pending(d time.Duration) (Msg, bool) {
+	select {
+	case m, ok := <-c.msgs:
+		return m, ok
+	case <-time.After(d):
+		return Msg{}, false
+	}
+}
+
+// NextData returns the next data message decoded into out, failing on
+// anything else.
+func (c *WS) NextData(out any) {
+	c.t.Helper()
+	m := c.Next()
+	if m.Kind != "data" {
+		c.t.Fatalf("want data, got %s %s", m.Kind, m.Payload)
+	}
+	var body struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []Error         `json:"errors"`
+	}
+	if err := json.Unmarshal(m.Payload, &body); err != nil || len(body.Errors) > 0 {
+		c.t.Fatalf("data message %s: %v", m.Payload, err)
+	}
+	if err := json.Unmarshal(body.Data, out); err != nil {
+		c.t.Fatalf("decode %s: %v", body.Data, err)
+	}
+}
+
+// ExpectComplete fails unless the next message completes operation id.
+func (c *WS) ExpectComplete(id string) {
+	c.t.Helper()
+	if m := c.Next(); m.Kind != "complete" || m.ID != id {
+		c.t.Fatalf("want complete of %s, got %s %s %s", id, m.Kind, m.ID, m.Payload)
+	}
+}
+
+// WaitClosed waits until the server closes the connection and returns its
+// close error (nil if the connection ended without a close frame).
+func (c *WS) WaitClosed() *websocket.CloseError {
+	c.t.Helper()
+	for {
+		select {
+		case _, ok := <-c.msgs:
+			if !ok {
+				<-c.done
+				return c.close
+			}
+		case <-time.After(30 * time.Second):
+			c.t.Fatal("server did not close the connection")
+		}
+	}
+}
