@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -25,6 +26,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/internal/health"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
+	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 )
 
@@ -39,6 +41,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// Checks are the dependencies /readyz reports on, by name ("database", "redis").
 	Checks map[string]health.Check
+	// Metrics, when set, records requests and is served at /metrics.
+	Metrics *metrics.Metrics
 	// Limits bound request size, depth and complexity.
 	Limits Limits
 	// AllowedOrigins are the browser origins that may call the API (CORS and
@@ -87,7 +91,10 @@ func New(cfg Config) *Server {
 	mux.Handle("/query", c.Handler(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, checkOrigin))))
 	mux.Handle("GET /healthz", health.Live())
 	mux.Handle("GET /readyz", health.Ready(cfg.Logger, cfg.Checks))
-	s.handler = withRequestID(accessLog(cfg.Logger, mux))
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	}
+	s.handler = withRequestID(accessLog(cfg.Logger, cfg.Metrics, mux))
 	return s
 }
 
@@ -113,6 +120,9 @@ func newGraphQLServer(cfg Config, closing context.Context, checkOrigin func(*htt
 	srv.Use(pageLimit{max: MaxPageSize})
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
+	if cfg.Metrics != nil {
+		srv.AroundResponses(recordOperation(cfg.Metrics))
+	}
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv
@@ -135,20 +145,53 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// accessLog logs one line per request (not for probes).
-func accessLog(logger *slog.Logger, next http.Handler) http.Handler {
+// accessLog logs one line per request (not for probes and scrapes) and
+// records it in m.
+func accessLog(logger *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
 			next.ServeHTTP(w, r)
 			return
 		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		took := time.Since(start)
+		if m != nil {
+			path := r.URL.Path
+			if path != "/query" && path != "/" {
+				path = "other" // bounded label values
+			}
+			m.HTTPRequest(path, r.Method, rec.status, took)
+		}
 		logger.InfoContext(r.Context(), "http request",
 			"method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration_ms", time.Since(start).Milliseconds())
+			"duration_ms", took.Milliseconds())
 	})
+}
+
+// recordOperation records each GraphQL response by its operation's type
+// and first root field. Root fields come from the schema, so the label
+// values are bounded, unlike client-chosen operation names.
+func recordOperation(m *metrics.Metrics) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		start := time.Now()
+		resp := next(ctx)
+		if resp == nil || !graphql.HasOperationContext(ctx) {
+			return resp
+		}
+		oc := graphql.GetOperationContext(ctx)
+		name, typ := "invalid", "unknown"
+		if op := oc.Operation; op != nil {
+			typ = string(op.Operation)
+			if fields := graphql.CollectFields(oc, op.SelectionSet, nil); len(fields) > 0 {
+				name = fields[0].Name
+			}
+		}
+		m.Operation(name, typ, time.Since(start), len(resp.Errors) > 0)
+		return resp
+	}
 }
 
 type statusRecorder struct {

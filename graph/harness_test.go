@@ -23,6 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/health"
+	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/pipeline"
@@ -92,6 +93,8 @@ func newEnvWith(t *testing.T, configure func(*graph.Config)) *env {
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		},
 	}
+	cfg.Metrics = metrics.New()
+	cfg.Metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions.", func() float64 { return float64(bus.Subscribers()) })
 	if configure != nil {
 		configure(&cfg)
 	}

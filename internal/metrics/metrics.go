@@ -1,0 +1,137 @@
+// Package metrics holds the service's Prometheus metrics. Each process
+// creates one Metrics (its own registry, no global state) and passes it to
+// the parts that record into it; /metrics serves it.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics records what the API and the worker do.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	httpRequests  *prometheus.CounterVec
+	httpDuration  *prometheus.HistogramVec
+	operations    *prometheus.CounterVec
+	operationTime *prometheus.HistogramVec
+	jobs          *prometheus.CounterVec
+	modelCalls    *prometheus.CounterVec
+	modelCallTime *prometheus.HistogramVec
+}
+
+// New returns Metrics with Go runtime and process collectors registered.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		registry: r,
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_http_requests_total", Help: "HTTP requests by path, method and status code.",
+		}, []string{"path", "method", "code"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "feedbackloop_http_request_duration_seconds", Help: "HTTP request latency by path.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"path"}),
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_graphql_operations_total", Help: "GraphQL operations by name, type and result (ok or error).",
+		}, []string{"operation", "type", "result"}),
+		operationTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "feedbackloop_graphql_operation_duration_seconds", Help: "GraphQL query and mutation latency by operation name.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"operation", "type"}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_jobs_total",
+			Help: "Analysis jobs by outcome: completed, failed (feedback FAILED), retried (run again later), dead_lettered, skipped (nothing to do).",
+		}, []string{"outcome"}),
+		modelCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_model_calls_total", Help: "Model calls by provider, model and result (ok or error).",
+		}, []string{"provider", "model", "result"}),
+		modelCallTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "feedbackloop_model_call_duration_seconds", Help: "Model call latency by provider and model.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 20, 40, 60, 120},
+		}, []string{"provider", "model"}),
+	}
+	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime)
+	return m
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// Gauge registers a gauge read from fn at every scrape, for values another
+// part owns (queue depth, open subscriptions).
+func (m *Metrics) Gauge(name, help string, fn func() float64) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+}
+
+// QueueDepth registers the queue's size by state, read at every scrape
+// with a short deadline.
+func (m *Metrics) QueueDepth(fn func(context.Context) (map[string]int, error)) {
+	m.registry.MustRegister(&depthCollector{fn: fn, desc: prometheus.NewDesc(
+		"feedbackloop_queue_jobs", "Jobs in the queue by state (pending, active, scheduled, retry, archived = dead-lettered).",
+		[]string{"state"}, nil)})
+}
+
+// HTTPRequest records one HTTP request.
+func (m *Metrics) HTTPRequest(path, method string, code int, took time.Duration) {
+	m.httpRequests.WithLabelValues(path, method, strconv.Itoa(code)).Inc()
+	m.httpDuration.WithLabelValues(path).Observe(took.Seconds())
+}
+
+// Operation records one GraphQL operation. name is "" for anonymous ones.
+func (m *Metrics) Operation(name, typ string, took time.Duration, failed bool) {
+	if name == "" {
+		name = "anonymous"
+	}
+	result := "ok"
+	if failed {
+		result = "error"
+	}
+	m.operations.WithLabelValues(name, typ, result).Inc()
+	if typ != "subscription" {
+		m.operationTime.WithLabelValues(name, typ).Observe(took.Seconds())
+	}
+}
+
+// Job records how one job run ended.
+func (m *Metrics) Job(outcome string) { m.jobs.WithLabelValues(outcome).Inc() }
+
+// ModelCall records one call to a model.
+func (m *Metrics) ModelCall(provider, model string, took time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.modelCalls.WithLabelValues(provider, model, result).Inc()
+	m.modelCallTime.WithLabelValues(provider, model).Observe(took.Seconds())
+}
+
+type depthCollector struct {
+	fn   func(context.Context) (map[string]int, error)
+	desc *prometheus.Desc
+}
+
+func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	depth, err := c.fn(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for state, n := range depth {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), state)
+	}
+}
