@@ -1,0 +1,277 @@
+// Package llmstub is a test server speaking OpenAI's chat completions wire
+// format (POST /v1/chat/completions, non-streaming), so tests drive
+// langchaingo's real OpenAI client over real HTTP with scripted answers.
+package llmstub
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Request is a decoded chat completion request.
+type Request struct {
+	Model       string
+	Messages    []Message
+	Tools       []json.RawMessage
+	ToolChoice  json.RawMessage
+	Temperature *float64
+	Raw         []byte
+}
+
+// Message is one message of a request; Content joins text parts.
+type Message struct {
+	Role       string
+	Content    string
+	ToolCallID string
+	ToolCalls  []json.RawMessage
+}
+
+// Reply is what the server answers to one request.
+type Reply struct {
+	status int
+	body   any
+	header http.Header
+	delay  time.Duration
+	hang   bool
+}
+
+// ToolCall answers with a call of the named function with these arguments
+// (a JSON string, valid or not).
+func ToolCall(name, arguments string) Reply {
+	return completion(map[string]any{
+		"role": "assistant", "content": nil,
+		"tool_calls": []any{map[string]any{"id": "call_1", "type": "function",
+			"function": map[string]any{"name": name, "arguments": arguments}}},
+	}, "tool_calls")
+}
+
+// Text answers with plain text content.
+func Text(content string) Reply {
+	return completion(map[string]any{"role": "assistant", "content": content}, "stop")
+}
+
+// Truncated is a tool call cut off by the token limit (finish_reason length).
+func Truncated(arguments string) Reply {
+	r := ToolCall("record_analysis", arguments)
+	r.body.(map[string]any)["choices"].([]any)[0].(map[string]any)["finish_reason"] = "length"
+	return r
+}
+
+// Status answers with an HTTP error in OpenAI's error format.
+func Status(code int, message string) Reply {
+	return Reply{status: code, body: map[string]any{"error": map[string]any{
+		"message": message, "type": "server_error", "code": nil}}}
+}
+
+// Empty answers 200 with no choices.
+func Empty() Reply {
+	return Reply{status: http.StatusOK, body: map[string]any{"id": "x", "object": "chat.completion", "choices": []any{}}}
+}
+
+// Hang never answers: the request ends when the client gives up or the
+// server closes.
+func Hang() Reply { return Reply{hang: true} }
+
+// WithHeader adds a response header, such as Retry-After.
+func (r Reply) WithHeader(key, value string) Reply {
+	h := r.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(key, value)
+	r.header = h
+	return r
+}
+
+// After delays the reply by d (or until the client gives up).
+func (r Reply) After(d time.Duration) Reply {
+	r.delay = d
+	return r
+}
+
+func completion(message map[string]any, finish string) Reply {
+	return Reply{status: http.StatusOK, body: map[string]any{
+		"id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": "stub",
+		"choices": []any{map[string]any{"index": 0, "message": message, "finish_reason": finish}},
+		"usage":   map[string]any{"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+	}}
+}
+
+// Responder chooses the reply to a request when none is queued.
+type Responder func(Request) Reply
+
+// Server is a running stub.
+type Server struct {
+	// URL is the base URL ending in /v1, as OPENAI_BASE_URL expects.
+	URL string
+
+	srv      *httptest.Server
+	fallback Responder
+	closing  chan struct{}
+
+	mu       sync.Mutex
+	queue    []Reply
+	requests []Request
+}
+
+// New starts a stub that answers with queued replies first, then with
+// fallback. It is closed when tb ends.
+func New(tb testing.TB, fallback Responder) *Server {
+	tb.Helper()
+	s := &Server{fallback: fallback, closing: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/chat/completions", s.complete)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, Status(http.StatusNotFound, "unknown path "+r.URL.Path))
+	})
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL + "/v1"
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server, ending hanging replies first.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.closing:
+	default:
+		close(s.closing)
+	}
+	s.mu.Unlock()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// Enqueue adds replies answered, in order, before the fallback.
+func (s *Server) Enqueue(replies ...Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = append(s.queue, replies...)
+}
+
+// Requests returns the requests received so far, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Calls is the number of requests received so far.
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	req, err := decode(raw)
+	if err != nil {
+		writeJSON(w, Status(http.StatusBadRequest, "invalid request body: "+err.Error()))
+		return
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	var reply Reply
+	queued := len(s.queue) > 0
+	if queued {
+		reply, s.queue = s.queue[0], s.queue[1:]
+	}
+	s.mu.Unlock()
+	if !queued {
+		if s.fallback == nil {
+			reply = Status(http.StatusInternalServerError, "llmstub: no reply queued and no fallback")
+		} else {
+			reply = s.fallback(req)
+		}
+	}
+	if reply.hang {
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+		return
+	}
+	if reply.delay > 0 {
+		t := time.NewTimer(reply.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		}
+	}
+	for k, v := range reply.header {
+		w.Header()[k] = v
+	}
+	writeJSON(w, reply)
+}
+
+func writeJSON(w http.ResponseWriter, r Reply) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(r.status)
+	_ = json.NewEncoder(w).Encode(r.body)
+}
+
+func decode(raw []byte) (Request, error) {
+	var wire struct {
+		Model    string `json:"model"`
+		Messages []struct {
+			Role       string            `json:"role"`
+			Content    json.RawMessage   `json:"content"`
+			ToolCallID string            `json:"tool_call_id"`
+			ToolCalls  []json.RawMessage `json:"tool_calls"`
+		} `json:"messages"`
+		Tools       []json.RawMessage `json:"tools"`
+		ToolChoice  json.RawMessage   `json:"tool_choice"`
+		Temperature *float64          `json:"temperature"`
+	}
+	if err := json.Unmarshal(raw, &wire); err != nil {
+		return Request{}, err
+	}
+	req := Request{Model: wire.Model, Tools: wire.Tools, ToolChoice: wire.ToolChoice, Temperature: wire.Temperature, Raw: raw}
+	for _, m := range wire.Messages {
+		text, err := contentText(m.Content)
+		if err != nil {
+			return Request{}, fmt.Errorf("message content: %w", err)
+		}
+		req.Messages = append(req.Messages, Message{Role: m.Role, Content: text, ToolCallID: m.ToolCallID, ToolCalls: m.ToolCalls})
+	}
+	return req, nil
+}
+
+// contentText reads content given as a string or as an array of parts.
+func contentText(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.Text)
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,107 @@
+package analysis
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// toolName is the function models call to hand in their analysis.
+const toolName = "record_analysis"
+
+const systemPrompt = `You are a project-planning assistant. A user gave feedback on a software project.
+Read the project, its tasks and the feedback, and suggest concrete changes to the plan.
+
+Answer with a JSON object (and nothing else) of this shape:
+{"summary": string, "adjustments": [{"type": string, "task_id": integer or null, "description": string, "original_value": string or null, "new_value": string or null, "reasoning": string or null}]}
+
+- summary: one or two sentences on what the feedback means for the plan.
+- adjustments: at most 20 suggested changes, most important first; an empty array if none is needed.
+- type is one of:
+  task_priority (new_value: a whole number from 0 to 5, 5 most urgent),
+  task_description (new_value: the better description),
+  task_status (new_value: TODO, IN_PROGRESS, BLOCKED or DONE),
+  new_task (new_value: the new task's title; task_id null),
+  remove_task, task_estimate (new_value: hours, a number 0 or more),
+  general (advice that changes no single task; task_id null).
+- task_id must be the id of one of the tasks listed below, or null. Never invent ids.
+- original_value is the current value when a field changes; reasoning says why, briefly.`
+
+// answerSchema is the JSON schema of an answer, for tool calls.
+func answerSchema() map[string]any {
+	nullable := func(t string) map[string]any { return map[string]any{"type": []string{t, "null"}} }
+	types := make([]string, len(adjustmentTypes))
+	for i, t := range adjustmentTypes {
+		types[i] = string(t)
+	}
+	return map[string]any{
+		"type":                 "object",
+		"additionalProperties": false,
+		"required":             []string{"summary", "adjustments"},
+		"properties": map[string]any{
+			"summary": map[string]any{"type": "string", "description": "What the feedback means for the plan, in one or two sentences."},
+			"adjustments": map[string]any{
+				"type": "array", "maxItems": MaxAdjustments,
+				"items": map[string]any{
+					"type":                 "object",
+					"additionalProperties": false,
+					"required":             []string{"type", "task_id", "description", "original_value", "new_value", "reasoning"},
+					"properties": map[string]any{
+						"type":           map[string]any{"type": "string", "enum": types},
+						"task_id":        nullable("integer"),
+						"description":    map[string]any{"type": "string"},
+						"original_value": nullable("string"),
+						"new_value":      nullable("string"),
+						"reasoning":      nullable("string"),
+					},
+				},
+			},
+		},
+	}
+}
+
+// userPrompt describes the project, every task and the feedback.
+func userPrompt(req Request) string {
+	var b strings.Builder
+	p := req.Project
+	fmt.Fprintf(&b, "Project: %s\nStatus: %s\n", p.Name, p.Status)
+	if p.Description != "" {
+		fmt.Fprintf(&b, "Description: %s\n", p.Description)
+	}
+	fmt.Fprintf(&b, "\nTasks (%d):\n", len(req.Tasks))
+	if len(req.Tasks) == 0 {
+		b.WriteString("(none yet)\n")
+	}
+	for _, t := range req.Tasks {
+		estimate := "none"
+		if t.EstimatedHours != nil {
+			estimate = strconv.FormatFloat(*t.EstimatedHours, 'f', -1, 64) + "h"
+		}
+		fmt.Fprintf(&b, "- id %d: %q, status %s, priority %d, estimate %s", t.ID, t.Title, t.Status, t.Priority, estimate)
+		if t.Description != "" {
+			fmt.Fprintf(&b, "\n  description: %s", t.Description)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nFeedback")
+	if req.Feedback.UserName != "" {
+		fmt.Fprintf(&b, " from %s", req.Feedback.UserName)
+	}
+	if id := req.Feedback.TaskID; id != nil {
+		title := "unknown task"
+		for _, t := range req.Tasks {
+			if t.ID == *id {
+				title = t.Title
+			}
+		}
+		fmt.Fprintf(&b, " about task id %d (%q)", *id, title)
+	}
+	fmt.Fprintf(&b, ":\n%s\n", req.Feedback.Text)
+	return b.String()
+}
+
+// repairPrompt asks for a corrected answer.
+func repairPrompt(err error) string {
+	return "Your answer could not be used: " + err.Error() +
+		"\nAnswer again with the complete, corrected JSON object only."
+}

@@ -1,0 +1,313 @@
+// Package worker processes feedback: it takes analysis jobs from the queue,
+// asks an analyzer (an LLM through langchaingo, or the built-in rules) for
+// suggestions and stores them through the pipeline. A reconciler re-queues
+// feedback whose job was lost, so accepted feedback always ends COMPLETED or
+// FAILED.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/internal/logctx"
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
+)
+
+// Jobs is the part of the queue client the worker uses.
+type Jobs interface {
+	Enqueue(ctx context.Context, j queue.Job) error
+	State(ctx context.Context, j queue.Job) (queue.State, error)
+}
+
+// Config holds a Worker's dependencies and settings.
+type Config struct {
+	Client   *ent.Client
+	Pipeline *pipeline.Pipeline
+	Analyzer analysis.Analyzer
+	Jobs     Jobs
+	// Queue consumes the jobs; its Handler and OnDeadLetter are set by New.
+	Queue queue.ServerConfig
+	// Lease is how long a claim lasts without a heartbeat (default 30s).
+	// A worker that dies mid-job is replaced after at most Lease plus
+	// ReconcileEvery.
+	Lease time.Duration
+	// ReconcileEvery is the reconciler's period (default 10s); PendingGrace is
+	// how long PENDING feedback may wait before its job is checked (default 30s).
+	ReconcileEvery, PendingGrace time.Duration
+	Logger                       *slog.Logger
+}
+
+// Worker consumes analysis jobs until shut down.
+type Worker struct {
+	cfg    Config
+	server *queue.Server
+	logger *slog.Logger
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// New returns a Worker; Start runs it.
+func New(cfg Config) *Worker {
+	if cfg.Lease <= 0 {
+		cfg.Lease = 30 * time.Second
+	}
+	if cfg.ReconcileEvery <= 0 {
+		cfg.ReconcileEvery = 10 * time.Second
+	}
+	if cfg.PendingGrace <= 0 {
+		cfg.PendingGrace = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	w := &Worker{cfg: cfg, logger: logctx.Logger(cfg.Logger)}
+	qcfg := cfg.Queue
+	qcfg.Logger = w.logger
+	qcfg.OnDeadLetter = w.deadLettered
+	w.server = queue.NewServer(qcfg, w.process)
+	return w
+}
+
+// Start begins consuming jobs and reconciling in the background.
+func (w *Worker) Start(ctx context.Context) error {
+	if err := w.server.Start(); err != nil {
+		return err
+	}
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w.stop = stop
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.reconcileLoop(rctx)
+	}()
+	w.logger.InfoContext(ctx, "worker started", "concurrency", w.cfg.Queue.Concurrency,
+		"provider", w.cfg.Analyzer.Provider(), "model", w.cfg.Analyzer.Model())
+	return nil
+}
+
+// Shutdown stops taking jobs; running jobs get the queue's ShutdownTimeout
+// to finish, after which they are put back on the queue. It returns when all
+// is stopped or ctx ends.
+func (w *Worker) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if w.stop != nil {
+			w.stop()
+		}
+		w.server.Shutdown()
+		w.wg.Wait()
+	}()
+	select {
+	case <-done:
+		w.logger.InfoContext(ctx, "worker stopped")
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("worker shutdown: %w", ctx.Err())
+	}
+}
+
+var errLeaseLost = errors.New("lease lost to another worker")
+
+// process runs one job.
+func (w *Worker) process(ctx context.Context, job queue.Job) error {
+	owner := job.ID()
+	ctx = logctx.With(ctx, "job_id", owner, "feedback_id", job.FeedbackID)
+	fb, err := w.cfg.Pipeline.Claim(ctx, job.FeedbackID, owner, w.cfg.Lease)
+	switch {
+	case errors.Is(err, pipeline.ErrGone):
+		return queue.Permanent(err)
+	case errors.Is(err, pipeline.ErrFinished), errors.Is(err, pipeline.ErrLeased):
+		w.logger.InfoContext(ctx, "skipping job", "reason", err.Error())
+		return nil
+	case err != nil:
+		return fmt.Errorf("claim feedback: %w", err)
+	}
+	w.logger.InfoContext(ctx, "processing feedback", "attempt", fb.Attempts)
+
+	jobCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	heartbeat := make(chan struct{})
+	go func() {
+		defer close(heartbeat)
+		w.keepLease(jobCtx, cancel, fb.ID, owner)
+	}()
+	defer func() { cancel(nil); <-heartbeat }()
+
+	req, err := w.request(jobCtx, fb)
+	if err != nil {
+		return w.interrupted(ctx, jobCtx, fb.ID, owner, err)
+	}
+	result, err := w.cfg.Analyzer.Analyze(jobCtx, req)
+	if jobCtx.Err() != nil {
+		return w.interrupted(ctx, jobCtx, fb.ID, owner, err)
+	}
+	if err != nil {
+		w.logger.WarnContext(ctx, "analysis failed", "err", err)
+		_, ferr := w.cfg.Pipeline.Fail(ctx, fb.ID, owner, userReason(err))
+		if errors.Is(ferr, pipeline.ErrLeaseLost) {
+			return nil
+		}
+		return ferr
+	}
+	out, err := outcome(result)
+	if err != nil {
+		_, ferr := w.cfg.Pipeline.Fail(ctx, fb.ID, owner, userReason(err))
+		if errors.Is(ferr, pipeline.ErrLeaseLost) {
+			return nil
+		}
+		return ferr
+	}
+	return w.complete(jobCtx, fb.ID, owner, out)
+}
+
+// complete stores the outcome, riding out a short database outage so that a
+// finished analysis is not thrown away.
+func (w *Worker) complete(ctx context.Context, id int, owner string, out pipeline.Outcome) error {
+	for attempt := 0; ; attempt++ {
+		_, err := w.cfg.Pipeline.Complete(ctx, id, owner, out)
+		switch {
+		case err == nil:
+			w.logger.InfoContext(ctx, "feedback completed", "adjustments", len(out.Adjustments))
+			return nil
+		case errors.Is(err, pipeline.ErrLeaseLost):
+			w.logger.InfoContext(ctx, "result discarded: another worker took the feedback over")
+			return nil
+		case !postgres.IsUnavailable(err) || attempt >= 8:
+			return fmt.Errorf("store result: %w", err)
+		}
+		w.logger.WarnContext(ctx, "database unavailable while storing the result; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store result: %w", err)
+		case <-time.After(queue.Backoff(attempt, 250*time.Millisecond, 5*time.Second)):
+		}
+	}
+}
+
+// interrupted handles a job stopped before it finished: by shutdown, a lost
+// lease or a failing dependency. The job goes back to the queue unless another
+// worker already owns the feedback.
+func (w *Worker) interrupted(ctx, jobCtx context.Context, id int, owner string, err error) error {
+	if errors.Is(context.Cause(jobCtx), errLeaseLost) {
+		w.logger.InfoContext(ctx, "stopped: another worker took the feedback over")
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if rerr := w.cfg.Pipeline.Release(rctx, id, owner); rerr != nil {
+		w.logger.WarnContext(ctx, "could not release lease", "err", rerr)
+	}
+	if err == nil {
+		err = context.Cause(jobCtx)
+	}
+	w.logger.WarnContext(ctx, "job interrupted; it will run again", "err", err)
+	return fmt.Errorf("interrupted: %w", err)
+}
+
+// keepLease extends the claim every third of the lease until ctx ends, and
+// cancels the job if another worker took the feedback over.
+func (w *Worker) keepLease(ctx context.Context, cancel context.CancelCauseFunc, id int, owner string) {
+	t := time.NewTicker(w.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := w.cfg.Pipeline.ExtendLease(ctx, id, owner, w.cfg.Lease)
+			if errors.Is(err, pipeline.ErrLeaseLost) {
+				cancel(errLeaseLost)
+				return
+			}
+			if err != nil && ctx.Err() == nil {
+				w.logger.WarnContext(ctx, "could not extend lease", "err", err)
+			}
+		}
+	}
+}
+
+// request loads what the analyzer needs.
+func (w *Worker) request(ctx context.Context, fb *ent.Feedback) (analysis.Request, error) {
+	p, err := w.cfg.Client.Project.Query().
+		Where(project.ID(fb.ProjectID)).
+		WithTasks(func(q *ent.TaskQuery) { q.Order(ent.Asc(task.FieldID)) }).
+		Only(ctx)
+	if err != nil {
+		return analysis.Request{}, fmt.Errorf("load project: %w", err)
+	}
+	req := analysis.Request{
+		Project: analysis.Project{ID: p.ID, Name: p.Name, Status: string(p.Status), Description: deref(p.Description)},
+		Feedback: analysis.Feedback{
+			ID: fb.ID, Text: fb.FeedbackText, UserName: deref(fb.UserName), TaskID: fb.TaskID,
+		},
+	}
+	for _, t := range p.Edges.Tasks {
+		req.Tasks = append(req.Tasks, analysis.Task{
+			ID: t.ID, Title: t.Title, Description: deref(t.Description), Status: string(t.Status),
+			Priority: t.Priority, EstimatedHours: t.EstimatedHours,
+		})
+	}
+	return req, nil
+}
+
+// outcome converts an analysis into what the pipeline stores.
+func outcome(r analysis.Result) (pipeline.Outcome, error) {
+	out := pipeline.Outcome{Summary: r.Summary, Provider: r.Provider, Model: r.Model}
+	for i, a := range r.Adjustments {
+		typ := adjustment.AdjustmentType(strings.ToUpper(string(a.Type)))
+		if err := adjustment.AdjustmentTypeValidator(typ); err != nil {
+			return pipeline.Outcome{}, fmt.Errorf("the analysis returned an unknown adjustment type %q (suggestion %d)", a.Type, i)
+		}
+		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{
+			Type: typ, TaskID: a.TaskID, Description: a.Description,
+			OriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
+		})
+	}
+	return out, nil
+}
+
+// deadLettered marks the feedback of a job that gave up for good as FAILED.
+func (w *Worker) deadLettered(ctx context.Context, job queue.Job, err error) {
+	ctx = logctx.With(ctx, "job_id", job.ID(), "feedback_id", job.FeedbackID)
+	_, aerr := w.cfg.Pipeline.Abandon(ctx, job.FeedbackID,
+		"processing failed repeatedly because of an internal error; use retryFeedback to try again")
+	switch {
+	case aerr == nil:
+		w.logger.ErrorContext(ctx, "feedback failed: its job was dead-lettered", "err", err)
+	case errors.Is(aerr, pipeline.ErrGone), errors.Is(aerr, pipeline.ErrFinished):
+	default:
+		// The reconciler retries this once the database answers.
+		w.logger.ErrorContext(ctx, "could not mark dead-lettered feedback as failed", "err", aerr)
+	}
+}
+
+// userReason is the text stored as the feedback's error: the analyzer's
+// messages are written for users; keep them bounded.
+func userReason(err error) string {
+	msg := err.Error()
+	if len(msg) > 1000 {
+		msg = msg[:1000] + "…"
+	}
+	return msg
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

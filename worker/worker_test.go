@@ -1,0 +1,512 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/testdb"
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/worker"
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
+)
+
+var dbTemplate *testdb.Template
+
+func TestMain(m *testing.M) {
+	dbTemplate = testdb.MustSetup("worker")
+	code := m.Run()
+	dbTemplate.Close()
+	os.Exit(code)
+}
+
+// env is one test's world: its own database, queue, event channel and model
+// server, and workers built like server.go builds them, with langchaingo's
+// real OpenAI client talking to the stub.
+type env struct {
+	t        *testing.T
+	client   *ent.Client
+	jobs     *queue.Client
+	pipeline *pipeline.Pipeline
+	sub      *events.Subscription
+	llm      *llmstub.Server
+	qopts    queue.Options
+	ns       string
+
+	projectID int
+	taskIDs   []int
+}
+
+func newEnv(t *testing.T, fallback llmstub.Responder) *env {
+	t.Helper()
+	db, _ := dbTemplate.Open(t)
+	client := postgres.NewClient(db)
+	rdb := testredis.Client(t)
+	ns := testredis.Namespace(t)
+	qopts := queue.Options{Name: "q-" + ns, MaxRetry: 2}
+	jobs := queue.NewClient(rdb, qopts)
+	t.Cleanup(func() { jobs.Close() })
+	bus := events.NewBus(events.BusConfig{Redis: rdb, Channel: "ev-" + ns, Buffer: 256})
+	if err := bus.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Shutdown(context.Background()) })
+	e := &env{
+		t: t, client: client, jobs: jobs, qopts: qopts, ns: ns,
+		pipeline: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns)}),
+		sub:      bus.Subscribe(events.Filter{}),
+		llm:      llmstub.New(t, fallback),
+	}
+	ctx := context.Background()
+	p := client.Project.Create().SetName("Mobile app").SetDescription("Ship v2 by March").SaveX(ctx)
+	e.projectID = p.ID
+	for i, title := range []string{"Login screen", "Push notifications"} {
+		e.taskIDs = append(e.taskIDs, client.Task.Create().SetProjectID(p.ID).SetTitle(title).
+			SetDescription(fmt.Sprintf("task %d", i)).SetPriority(i+1).SaveX(ctx).ID)
+	}
+	return e
+}
+
+type workerOpts struct {
+	timeout     time.Duration
+	maxAttempts int
+	lease       time.Duration
+	shutdown    time.Duration
+}
+
+// startWorker starts a worker with its own Redis connections, as a separate
+// process would have.
+func (e *env) startWorker(o workerOpts) *worker.Worker {
+	e.t.Helper()
+	if o.timeout == 0 {
+		o.timeout = 5 * time.Second
+	}
+	if o.maxAttempts == 0 {
+		o.maxAttempts = 3
+	}
+	if o.lease == 0 {
+		o.lease = 3 * time.Second
+	}
+	if o.shutdown == 0 {
+		o.shutdown = 5 * time.Second
+	}
+	a, err := analysis.NewLLM(context.Background(), analysis.LLMConfig{
+		Provider: "openai", Model: "stub-model", BaseURL: e.llm.URL, APIKey: "test-key",
+		Timeout: o.timeout, MaxAttempts: o.maxAttempts, Temperature: 0.2,
+		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	w := worker.New(worker.Config{
+		Client: e.client, Pipeline: e.pipeline, Analyzer: a, Jobs: e.jobs,
+		Queue: queue.ServerConfig{
+			Redis: testredis.Client(e.t), Options: e.qopts, Concurrency: 2,
+			RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
+			PollInterval: 50 * time.Millisecond, ShutdownTimeout: o.shutdown,
+		},
+		Lease: o.lease, ReconcileEvery: 100 * time.Millisecond, PendingGrace: 300 * time.Millisecond,
+	})
+	if err := w.Start(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	var once sync.Once
+	e.t.Cleanup(func() {
+		once.Do(func() {
+			if err := w.Shutdown(context.Background()); err != nil {
+				e.t.Error(err)
+			}
+		})
+	})
+	return w
+}
+
+func (e *env) submit(text string, taskID *int) *ent.Feedback {
+	e.t.Helper()
+	fb, err := e.pipeline.Submit(context.Background(), pipeline.Submission{ProjectID: e.projectID, TaskID: taskID, Text: text})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return fb
+}
+
+// statuses collects the events of feedback id until it finishes.
+func (e *env) statuses(id int) []string {
+	e.t.Helper()
+	var got []string
+	for {
+		select {
+		case ev := <-e.sub.C():
+			if ev.FeedbackID != id {
+				continue
+			}
+			got = append(got, ev.Status)
+			if ev.Status == "COMPLETED" || ev.Status == "FAILED" {
+				return got
+			}
+		case <-time.After(30 * time.Second):
+			e.t.Fatalf("feedback %d did not finish; events so far %v", id, got)
+		}
+	}
+}
+
+func (e *env) reload(id int) *ent.Feedback {
+	e.t.Helper()
+	fb, err := e.client.Feedback.Query().Where(feedback.ID(id)).
+		WithAdjustments(func(q *ent.AdjustmentQuery) { q.Order(ent.Asc(adjustment.FieldPosition)) }).
+		Only(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return fb
+}
+
+// answer is a model answer in the tool call's JSON shape.
+func answer(summary string, adjustments ...map[string]any) string {
+	if adjustments == nil {
+		adjustments = []map[string]any{}
+	}
+	b, err := json.Marshal(map[string]any{"summary": summary, "adjustments": adjustments})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func toolAnswer(summary string, adjustments ...map[string]any) llmstub.Reply {
+	return llmstub.ToolCall("record_analysis", answer(summary, adjustments...))
+}
+
+func (e *env) goodAnswer(llmstub.Request) llmstub.Reply {
+	return toolAnswer("Login needs attention first",
+		map[string]any{"type": "task_priority", "task_id": e.taskIDs[0], "description": "Raise the login screen's priority",
+			"original_value": "1", "new_value": "4", "reasoning": "users cannot sign in"},
+		map[string]any{"type": "new_task", "task_id": nil, "description": "Add a password reset flow",
+			"original_value": nil, "new_value": "Password reset", "reasoning": nil},
+	)
+}
+
+func TestFeedbackIsAnalysedAndStored(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	e.startWorker(workerOpts{})
+	fb := e.submit("Nobody can log in since the last release!", &e.taskIDs[0])
+
+	if got := e.statuses(fb.ID); strings.Join(got, ",") != "PENDING,PROCESSING,COMPLETED" {
+		t.Fatalf("events %v, want PENDING,PROCESSING,COMPLETED", got)
+	}
+	done := e.reload(fb.ID)
+	if done.Summary == nil || *done.Summary != "Login needs attention first" || done.ProcessedAt == nil {
+		t.Errorf("stored feedback %+v", done)
+	}
+	if done.Provider == nil || *done.Provider != "openai" || done.Model == nil || *done.Model != "stub-model" {
+		t.Errorf("provider/model = %v/%v, want openai/stub-model", done.Provider, done.Model)
+	}
+	if done.Attempts != 1 || done.Version != 3 || done.LeaseOwner != nil {
+		t.Errorf("attempts %d version %d lease %v", done.Attempts, done.Version, done.LeaseOwner)
+	}
+	adj := done.Edges.Adjustments
+	if len(adj) != 2 {
+		t.Fatalf("%d adjustments, want 2", len(adj))
+	}
+	if adj[0].AdjustmentType != adjustment.AdjustmentTypeTaskPriority || adj[0].TaskID == nil || *adj[0].TaskID != e.taskIDs[0] ||
+		*adj[0].NewValue != "4" || *adj[0].OriginalValue != "1" || *adj[0].Reasoning != "users cannot sign in" {
+		t.Errorf("first adjustment %+v", adj[0])
+	}
+	if adj[1].AdjustmentType != adjustment.AdjustmentTypeNewTask || adj[1].TaskID != nil || *adj[1].NewValue != "Password reset" {
+		t.Errorf("second adjustment %+v", adj[1])
+	}
+
+	// The prompt carried the project, every task and the feedback.
+	reqs := e.llm.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d model calls, want 1", len(reqs))
+	}
+	var all strings.Builder
+	for _, m := range reqs[0].Messages {
+		all.WriteString(m.Content + "\n")
+	}
+	for _, want := range []string{"Mobile app", "Ship v2 by March", "Login screen", "Push notifications",
+		fmt.Sprint(e.taskIDs[1]), "Nobody can log in since the last release!"} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("prompt lacks %q:\n%s", want, all.String())
+		}
+	}
+	if reqs[0].Messages[0].Role != "system" || reqs[0].Model != "stub-model" || len(reqs[0].Tools) != 1 {
+		t.Errorf("request: first role %s, model %s, %d tools", reqs[0].Messages[0].Role, reqs[0].Model, len(reqs[0].Tools))
+	}
+}
+
+func TestUnknownTaskBecomesAnUnlinkedGeneralSuggestion(t *testing.T) {
+	other := 0
+	var e *env
+	e = newEnv(t, func(llmstub.Request) llmstub.Reply {
+		return toolAnswer("One suggestion",
+			map[string]any{"type": "task_status", "task_id": other, "description": "Mark the other project's task done", "new_value": "DONE"})
+	})
+	// A task that exists, but in another project.
+	ctx := context.Background()
+	p2 := e.client.Project.Create().SetName("Other").SaveX(ctx)
+	other = e.client.Task.Create().SetProjectID(p2.ID).SetTitle("Foreign").SaveX(ctx).ID
+	e.startWorker(workerOpts{})
+	fb := e.submit("Is the foreign task done?", nil)
+	e.statuses(fb.ID)
+
+	adj := e.reload(fb.ID).Edges.Adjustments
+	if len(adj) != 1 || adj[0].AdjustmentType != adjustment.AdjustmentTypeGeneral || adj[0].TaskID != nil {
+		t.Fatalf("adjustments %+v, want one unlinked GENERAL", adj)
+	}
+}
+
+func TestInvalidAnswerIsRepairedOnce(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	e.llm.Enqueue(llmstub.ToolCall("record_analysis", `{"summary": 42, "adjustments": "none"}`))
+	e.startWorker(workerOpts{})
+	fb := e.submit("Please look at login", nil)
+	if got := e.statuses(fb.ID); got[len(got)-1] != "COMPLETED" {
+		t.Fatalf("events %v", got)
+	}
+	if n := len(e.reload(fb.ID).Edges.Adjustments); n != 2 {
+		t.Fatalf("%d adjustments after repair, want 2", n)
+	}
+	reqs := e.llm.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d model calls, want the answer and one repair", len(reqs))
+	}
+	last := reqs[1].Messages[len(reqs[1].Messages)-1]
+	if !strings.Contains(last.Content, "summary") {
+		t.Errorf("the repair request does not tell the model what was wrong: %+v", last)
+	}
+}
+
+func TestAnswersThatStayInvalidFailCleanly(t *testing.T) {
+	cases := map[string][]llmstub.Reply{
+		"not JSON twice":  {llmstub.Text("Sure! Here are my thoughts..."), llmstub.Text("I think you should focus.")},
+		"wrong types":     {llmstub.ToolCall("record_analysis", `{"summary": "x", "adjustments": [{"type": 3}]}`), llmstub.ToolCall("record_analysis", `[]`)},
+		"unknown type":    {toolAnswer("s", map[string]any{"type": "rewrite_everything", "description": "d"}), toolAnswer("s", map[string]any{"type": "panic", "description": "d"})},
+		"empty":           {llmstub.ToolCall("record_analysis", ``), llmstub.ToolCall("record_analysis", `{}`)},
+		"truncated twice": {llmstub.Truncated(`{"summary": "cut`), llmstub.Truncated(`{"summary": "cut again`)},
+	}
+	for name, replies := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(500, "fallback must not be reached") })
+			e.llm.Enqueue(replies...)
+			e.startWorker(workerOpts{})
+			fb := e.submit("anything", nil)
+			if got := e.statuses(fb.ID); strings.Join(got, ",") != "PENDING,PROCESSING,FAILED" {
+				t.Fatalf("events %v", got)
+			}
+			done := e.reload(fb.ID)
+			if done.Error == nil || !strings.Contains(*done.Error, "invalid") || len(done.Edges.Adjustments) != 0 {
+				t.Fatalf("failed feedback: error %v, %d adjustments", done.Error, len(done.Edges.Adjustments))
+			}
+			if e.llm.Calls() != 2 {
+				t.Errorf("%d model calls, want 2 (one repair)", e.llm.Calls())
+			}
+		})
+	}
+}
+
+func TestProviderErrorsAreRetriedThenFail(t *testing.T) {
+	e := newEnv(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(500, "upstream exploded") })
+	e.startWorker(workerOpts{maxAttempts: 3})
+	fb := e.submit("anything", nil)
+	if got := e.statuses(fb.ID); got[len(got)-1] != "FAILED" {
+		t.Fatalf("events %v", got)
+	}
+	done := e.reload(fb.ID)
+	if done.Error == nil || !strings.Contains(*done.Error, "500") || !strings.Contains(*done.Error, "3 attempts") {
+		t.Fatalf("error = %v, want the status and the attempts", done.Error)
+	}
+	if strings.Contains(*done.Error, "test-key") {
+		t.Fatal("the API key leaked into the error")
+	}
+	if e.llm.Calls() != 3 {
+		t.Errorf("%d model calls, want 3", e.llm.Calls())
+	}
+
+	// retryFeedback afterwards works once the provider recovers.
+	e.llm.Enqueue(e.goodAnswer(llmstub.Request{}))
+	if _, err := e.pipeline.Retry(context.Background(), fb.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.statuses(fb.ID); strings.Join(got, ",") != "PENDING,PROCESSING,COMPLETED" {
+		t.Fatalf("events after retry %v", got)
+	}
+	again := e.reload(fb.ID)
+	if again.Error != nil || len(again.Edges.Adjustments) != 2 || again.Attempts != 2 {
+		t.Fatalf("after retry: error %v, %d adjustments, attempts %d", again.Error, len(again.Edges.Adjustments), again.Attempts)
+	}
+}
+
+func TestModelTimeoutsAreRetriedThenFail(t *testing.T) {
+	e := newEnv(t, func(llmstub.Request) llmstub.Reply { return llmstub.Hang() })
+	e.startWorker(workerOpts{timeout: 200 * time.Millisecond, maxAttempts: 2})
+	fb := e.submit("anything", nil)
+	if got := e.statuses(fb.ID); got[len(got)-1] != "FAILED" {
+		t.Fatalf("events %v", got)
+	}
+	done := e.reload(fb.ID)
+	if done.Error == nil || !strings.Contains(*done.Error, "did not answer") {
+		t.Fatalf("error = %v", done.Error)
+	}
+	if e.llm.Calls() != 2 {
+		t.Errorf("%d model calls, want 2", e.llm.Calls())
+	}
+}
+
+// At-least-once delivery: the same feedback's job delivered twice at once,
+// and again after it finished, stores its adjustments once.
+func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r).After(300 * time.Millisecond) })
+	// Stored without a job, then queued twice under different job IDs, as a
+	// redelivery or a reconciler race would.
+	silent := pipeline.New(pipeline.Config{Client: e.client, Jobs: queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns}),
+		Events: events.NewPublisher(testredis.Client(t), "unused-"+e.ns)})
+	fb, err := silent.Submit(context.Background(), pipeline.Submission{ProjectID: e.projectID, Text: "twice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := range 2 {
+		if err := e.jobs.Enqueue(context.Background(), queue.Job{FeedbackID: fb.ID, Attempt: 10 + attempt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.startWorker(workerOpts{})
+	if got := e.statuses(fb.ID); got[len(got)-1] != "COMPLETED" {
+		t.Fatalf("events %v", got)
+	}
+	// A late redelivery of a finished feedback.
+	if err := e.jobs.Enqueue(context.Background(), queue.Job{FeedbackID: fb.ID, Attempt: 20}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the queue to drain", func() bool {
+		d, err := e.jobs.Depth(context.Background())
+		return err == nil && d.Pending == 0 && d.Active == 0 && d.Retry == 0
+	})
+	done := e.reload(fb.ID)
+	if n := len(done.Edges.Adjustments); n != 2 {
+		t.Fatalf("%d adjustments, want 2", n)
+	}
+	if e.llm.Calls() != 1 {
+		t.Errorf("%d model calls for one feedback, want 1", e.llm.Calls())
+	}
+	if done.Version != 3 {
+		t.Errorf("version %d, want 3 (PENDING, PROCESSING, COMPLETED)", done.Version)
+	}
+}
+
+// Feedback accepted while the queue was down has no job; the reconciler
+// queues it. Feedback whose worker died keeps an expired lease; the
+// reconciler queues it again.
+func TestReconcilerQueuesStrandedFeedback(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	ctx := context.Background()
+	noQueue := pipeline.New(pipeline.Config{Client: e.client,
+		Jobs:   queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns}),
+		Events: events.NewPublisher(testredis.Client(t), "ev-"+e.ns)})
+	pending, err := noQueue.Submit(ctx, pipeline.Submission{ProjectID: e.projectID, Text: "queue was down"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan, err := noQueue.Submit(ctx, pipeline.Submission{ProjectID: e.projectID, Text: "worker died"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := noQueue.Claim(ctx, orphan.ID, "dead-worker", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+
+	e.startWorker(workerOpts{})
+	for _, id := range []int{pending.ID, orphan.ID} {
+		waitFor(t, fmt.Sprintf("feedback %d to complete", id), func() bool {
+			return e.reload(id).Status == feedback.StatusCompleted
+		})
+		if n := len(e.reload(id).Edges.Adjustments); n != 2 {
+			t.Errorf("feedback %d has %d adjustments, want 2", id, n)
+		}
+	}
+	if a := e.reload(orphan.ID).Attempts; a != 2 {
+		t.Errorf("the orphan took %d attempts, want 2", a)
+	}
+}
+
+// A job whose feedback was deleted is dead-lettered at once and does not
+// hold up the jobs behind it.
+func TestJobOfDeletedFeedbackIsDeadLettered(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	ctx := context.Background()
+	gone := e.submit("about to be deleted", nil)
+	e.client.Feedback.DeleteOneID(gone.ID).ExecX(ctx)
+	next := e.submit("still here", nil)
+
+	e.startWorker(workerOpts{})
+	if got := e.statuses(next.ID); got[len(got)-1] != "COMPLETED" {
+		t.Fatalf("events %v", got)
+	}
+	waitFor(t, "the job of the deleted feedback to be dead-lettered", func() bool {
+		st, err := e.jobs.State(ctx, queue.Job{FeedbackID: gone.ID})
+		return err == nil && st.DeadLettered()
+	})
+}
+
+// Shutdown mid-job puts the job back: another worker finishes it, once.
+func TestShutdownReturnsInFlightJobs(t *testing.T) {
+	var e *env
+	slow := make(chan struct{})
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply {
+		select {
+		case <-slow:
+			return e.goodAnswer(r)
+		default:
+			return llmstub.Hang()
+		}
+	})
+	first := e.startWorker(workerOpts{shutdown: 200 * time.Millisecond, timeout: 10 * time.Second})
+	fb := e.submit("interrupted", nil)
+	waitFor(t, "the model call", func() bool { return e.llm.Calls() == 1 })
+	if err := first.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stopped := e.reload(fb.ID)
+	if stopped.Status == feedback.StatusCompleted || stopped.Status == feedback.StatusFailed {
+		t.Fatalf("shutdown finished the feedback: %s %v", stopped.Status, stopped.Error)
+	}
+
+	close(slow)
+	e.startWorker(workerOpts{})
+	waitFor(t, "the second worker to complete the feedback", func() bool {
+		return e.reload(fb.ID).Status == feedback.StatusCompleted
+	})
+	if n := len(e.reload(fb.ID).Edges.Adjustments); n != 2 {
+		t.Fatalf("%d adjustments, want 2", n)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
