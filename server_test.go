@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
 )
 
 type lockedBuffer struct {
@@ -34,9 +36,9 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// startServer runs the real entry point against a database that does not
-// exist yet, and returns its base URL and logs.
-func startServer(t *testing.T, extraEnv map[string]string) (string, *lockedBuffer) {
+// newDatabaseURL names a database that does not exist yet (the server
+// creates it) and drops it when the test ends.
+func newDatabaseURL(t *testing.T) string {
 	t.Helper()
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
@@ -50,13 +52,37 @@ func startServer(t *testing.T, extraEnv map[string]string) (string, *lockedBuffe
 			t.Errorf("drop %s: %v", name, err)
 		}
 	})
+	return u.String()
+}
+
+// startServer runs the real entry point against a database that does not
+// exist yet, with its own queue and event channel, and returns its base URL
+// and logs.
+func startServer(t *testing.T, extraEnv map[string]string) (string, *lockedBuffer) {
+	t.Helper()
+	ns := testredis.Namespace(t)
 	env := map[string]string{
-		"DATABASE_URL": u.String(),
-		"PORT":         "0",
-		"LOG_FORMAT":   "json",
+		"DATABASE_URL":   newDatabaseURL(t),
+		"REDIS_URL":      testredis.URL(),
+		"QUEUE_NAME":     "q-" + ns,
+		"EVENTS_CHANNEL": "ev-" + ns,
 	}
 	for k, v := range extraEnv {
 		env[k] = v
+	}
+	return startProcess(t, env)
+}
+
+// startProcess runs the real entry point with env (PORT and LOG_FORMAT
+// default to a free port and JSON) until the test ends.
+func startProcess(t *testing.T, env map[string]string) (string, *lockedBuffer) {
+	t.Helper()
+	env = maps.Clone(env)
+	if env["PORT"] == "" {
+		env["PORT"] = "0"
+	}
+	if env["LOG_FORMAT"] == "" {
+		env["LOG_FORMAT"] = "json"
 	}
 	logs := &lockedBuffer{}
 	listening := make(chan string, 1)

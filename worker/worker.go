@@ -19,6 +19,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
+	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
@@ -47,6 +48,7 @@ type Config struct {
 	// how long PENDING feedback may wait before its job is checked (default 30s).
 	ReconcileEvery, PendingGrace time.Duration
 	Logger                       *slog.Logger
+	Metrics                      *metrics.Metrics // optional
 }
 
 // Worker consumes analysis jobs until shut down.
@@ -77,7 +79,7 @@ func New(cfg Config) *Worker {
 	qcfg := cfg.Queue
 	qcfg.Logger = w.logger
 	qcfg.OnDeadLetter = w.deadLettered
-	w.server = queue.NewServer(qcfg, w.process)
+	w.server = queue.NewServer(qcfg, w.handle)
 	return w
 }
 
@@ -123,23 +125,22 @@ func (w *Worker) Shutdown(ctx context.Context) error {
 var errLeaseLost = errors.New("lease lost to another worker")
 
 // process runs one job.
-func (w *Worker) process(ctx context.Context, job queue.Job) error {
+func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	owner := job.ID()
 	ctx = logctx.With(ctx, "job_id", owner, "feedback_id", job.FeedbackID)
 	fb, err := w.cfg.Pipeline.Claim(ctx, job.FeedbackID, owner, w.cfg.Lease)
 	switch {
 	case errors.Is(err, pipeline.ErrGone):
-		return queue.Permanent(err)
+		return outcomeDeadLettered, queue.Permanent(err)
 	case errors.Is(err, pipeline.ErrFinished), errors.Is(err, pipeline.ErrLeased):
 		w.logger.InfoContext(ctx, "skipping job", "reason", err.Error())
-		return nil
+		return outcomeSkipped, nil
 	case err != nil:
-		return fmt.Errorf("claim feedback: %w", err)
+		return outcomeRetried, fmt.Errorf("claim feedback: %w", err)
 	}
 	w.logger.InfoContext(ctx, "processing feedback", "attempt", fb.Attempts)
 
 	jobCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	heartbeat := make(chan struct{})
 	go func() {
 		defer close(heartbeat)
@@ -149,29 +150,54 @@ func (w *Worker) process(ctx context.Context, job queue.Job) error {
 
 	req, err := w.request(jobCtx, fb)
 	if err != nil {
-		return w.interrupted(ctx, jobCtx, fb.ID, owner, err)
+		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
 	result, err := w.cfg.Analyzer.Analyze(jobCtx, req)
 	if jobCtx.Err() != nil {
-		return w.interrupted(ctx, jobCtx, fb.ID, owner, err)
+		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
 	if err != nil {
 		w.logger.WarnContext(ctx, "analysis failed", "err", err)
-		_, ferr := w.cfg.Pipeline.Fail(ctx, fb.ID, owner, userReason(err))
-		if errors.Is(ferr, pipeline.ErrLeaseLost) {
-			return nil
-		}
-		return ferr
+		return w.fail(ctx, fb.ID, owner, err)
 	}
 	out, err := outcome(result)
 	if err != nil {
-		_, ferr := w.cfg.Pipeline.Fail(ctx, fb.ID, owner, userReason(err))
-		if errors.Is(ferr, pipeline.ErrLeaseLost) {
-			return nil
-		}
-		return ferr
+		return w.fail(ctx, fb.ID, owner, err)
 	}
-	return w.complete(jobCtx, fb.ID, owner, out)
+	if err := w.complete(jobCtx, fb.ID, owner, out); err != nil {
+		return outcomeRetried, err
+	}
+	return outcomeCompleted, nil
+}
+
+// Outcomes of a job run, as metrics count them.
+const (
+	outcomeCompleted    = "completed"
+	outcomeFailed       = "failed"
+	outcomeRetried      = "retried"
+	outcomeSkipped      = "skipped"
+	outcomeDeadLettered = "dead_lettered"
+)
+
+// handle runs a job and counts how it ended.
+func (w *Worker) handle(ctx context.Context, job queue.Job) error {
+	outcome, err := w.process(ctx, job)
+	if w.cfg.Metrics != nil {
+		w.cfg.Metrics.Job(outcome)
+	}
+	return err
+}
+
+// fail marks the feedback FAILED with err as the reason shown to users.
+func (w *Worker) fail(ctx context.Context, id int, owner string, err error) (string, error) {
+	_, ferr := w.cfg.Pipeline.Fail(ctx, id, owner, userReason(err))
+	switch {
+	case errors.Is(ferr, pipeline.ErrLeaseLost):
+		return outcomeSkipped, nil
+	case ferr != nil:
+		return outcomeRetried, ferr
+	}
+	return outcomeFailed, nil
 }
 
 // complete stores the outcome, riding out a short database outage so that a

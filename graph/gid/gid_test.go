@@ -3,6 +3,7 @@ package gid_test
 import (
 	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/feedbackloop/feedbackloop/graph/gid"
@@ -72,4 +73,25 @@ func TestUnmarshalIDRejectsNonStrings(t *testing.T) {
 			t.Errorf("UnmarshalID(%#v) err = %v", v, err)
 		}
 	}
+}
+
+// FuzzDecode: no input panics, and every accepted ID is one Encode issues.
+func FuzzDecode(f *testing.F) {
+	f.Add(gid.Encode(1 << 32))
+	f.Add(gid.Encode(3<<32 + 7))
+	f.Add("UHJvamVjdDox")
+	f.Add("")
+	f.Add("====")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := gid.Decode(s)
+		if err != nil {
+			if !errors.Is(err, gid.ErrInvalid) {
+				t.Fatalf("Decode(%q) error %v is not ErrInvalid", s, err)
+			}
+			return
+		}
+		if id <= 0 || strings.TrimRight(s, "=") != gid.Encode(id) {
+			t.Fatalf("Decode(%q) = %d, which encodes as %q", s, id, gid.Encode(id))
+		}
+	})
 }

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/feedbackloop/feedbackloop/graph/gid"
+	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
+)
+
+const statusEventFields = `status previousStatus version feedback { id status provider model summary adjustments { adjustmentType description task { id } } }`
+
+type e2eEvent struct {
+	Status         string  `json:"status"`
+	PreviousStatus *string `json:"previousStatus"`
+	Version        int     `json:"version"`
+	Feedback       struct {
+		ID          string  `json:"id"`
+		Status      string  `json:"status"`
+		Provider    *string `json:"provider"`
+		Model       *string `json:"model"`
+		Summary     *string `json:"summary"`
+		Adjustments []struct {
+			AdjustmentType string `json:"adjustmentType"`
+			Description    string `json:"description"`
+			Task           *struct{ ID string }
+		} `json:"adjustments"`
+	} `json:"feedback"`
+}
+
+func nextEvent(t *testing.T, c *gqltest.WS, field string) e2eEvent {
+	t.Helper()
+	var out map[string]e2eEvent
+	c.NextData(&out)
+	ev, ok := out[field]
+	if !ok {
+		t.Fatalf("data without %s: %+v", field, out)
+	}
+	return ev
+}
+
+// followToEnd reads a feedbackStatusChanged stream to its completion and
+// checks that versions strictly increase.
+func followToEnd(t *testing.T, c *gqltest.WS, id string) []e2eEvent {
+	t.Helper()
+	var got []e2eEvent
+	for {
+		m := c.Next()
+		if m.Kind == "complete" && m.ID == id {
+			break
+		}
+		var body struct{ Data map[string]e2eEvent }
+		if m.Kind != "data" || json.Unmarshal(m.Payload, &body) != nil {
+			t.Fatalf("unexpected message %s %s", m.Kind, m.Payload)
+		}
+		ev := body.Data["feedbackStatusChanged"]
+		if len(got) > 0 && ev.Version <= got[len(got)-1].Version {
+			t.Fatalf("version %d after %d: out of order or duplicated", ev.Version, got[len(got)-1].Version)
+		}
+		got = append(got, ev)
+	}
+	if len(got) == 0 {
+		t.Fatal("no events before completion")
+	}
+	return got
+}
+
+func createProjectWithTask(t *testing.T, base string) (projectID, taskID string) {
+	t.Helper()
+	var p struct{ CreateProject struct{ ID string } }
+	gqltest.MustPost(t, base, `mutation { createProject(input: {name: "Website", description: "Relaunch"}) { id } }`, nil, &p)
+	var tk struct{ CreateTask struct{ ID string } }
+	gqltest.MustPost(t, base, `mutation($p: ID!) { createTask(input: {projectID: $p, title: "Checkout page", priority: 2}) { id } }`,
+		map[string]any{"p": p.CreateProject.ID}, &tk)
+	return p.CreateProject.ID, tk.CreateTask.ID
+}
+
+func submitFeedback(t *testing.T, base, projectID, taskID, text string) string {
+	t.Helper()
+	var out struct{ SubmitFeedback struct{ ID, Status string } }
+	in := map[string]any{"projectID": projectID, "feedbackText": text}
+	if taskID != "" {
+		in["taskID"] = taskID
+	}
+	gqltest.MustPost(t, base, `mutation($in: SubmitFeedbackInput!) { submitFeedback(input: $in) { id status } }`,
+		map[string]any{"in": in}, &out)
+	if out.SubmitFeedback.Status != "PENDING" {
+		t.Fatalf("submitted feedback is %s", out.SubmitFeedback.Status)
+	}
+	return out.SubmitFeedback.ID
+}
+
+// The one-command experience: API and worker in one process, no API key,
+// the built-in analyzer.
+func TestOneProcessWithTheBuiltinAnalyzer(t *testing.T) {
+	base, _ := startServer(t, nil)
+	projectID, taskID := createProjectWithTask(t, base)
+	id := submitFeedback(t, base, projectID, taskID, "The checkout page is urgent: customers are stuck")
+
+	c := gqltest.Dial(t, base, gqltest.TransportWS)
+	c.Subscribe(id, `subscription($id: ID!) { feedbackStatusChanged(id: $id) { `+statusEventFields+` } }`, map[string]any{"id": id})
+	evs := followToEnd(t, c, id)
+	last := evs[len(evs)-1]
+	if last.Status != "COMPLETED" || last.Feedback.Provider == nil || *last.Feedback.Provider != "builtin" {
+		t.Fatalf("last event %+v", last)
+	}
+	if len(last.Feedback.Adjustments) == 0 || last.Feedback.Summary == nil || !strings.Contains(*last.Feedback.Summary, "not an LLM") {
+		t.Fatalf("builtin analysis: summary %v, %d adjustments", last.Feedback.Summary, len(last.Feedback.Adjustments))
+	}
+}
+
+// Two API instances and a separate worker share PostgreSQL and Redis: a
+// client subscribed on API A follows feedback submitted on API B and
+// analysed by the worker through langchaingo's OpenAI client.
+func TestTwoAPIsAndASeparateWorker(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		taskDB  int
+		release = make(chan struct{})
+	)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply {
+		<-release // hold the analysis until the test has subscribed
+		mu.Lock()
+		defer mu.Unlock()
+		return llmstub.ToolCall("record_analysis", fmt.Sprintf(
+			`{"summary":"Fix checkout first","adjustments":[{"type":"task_priority","task_id":%d,"description":"Raise checkout to 5","original_value":"2","new_value":"5","reasoning":"customers are stuck"}]}`, taskDB))
+	})
+
+	ns := testredis.Namespace(t)
+	shared := map[string]string{
+		"DATABASE_URL":   newDatabaseURL(t),
+		"REDIS_URL":      testredis.URL(),
+		"QUEUE_NAME":     "q-" + ns,
+		"EVENTS_CHANNEL": "ev-" + ns,
+	}
+	with := func(extra map[string]string) map[string]string {
+		env := map[string]string{}
+		for k, v := range shared {
+			env[k] = v
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+		return env
+	}
+	apiA, _ := startProcess(t, with(map[string]string{"ROLE": "api"}))
+	apiB, _ := startProcess(t, with(map[string]string{"ROLE": "api"}))
+	workerBase, workerLogs := startProcess(t, with(map[string]string{
+		"ROLE": "worker", "LLM_PROVIDER": "openai", "OPENAI_BASE_URL": stub.URL, "OPENAI_API_KEY": "test-key",
+		"LLM_MODEL": "stub-model", "WORKER_CONCURRENCY": "2",
+	}))
+
+	projectID, taskID := createProjectWithTask(t, apiA)
+	n, err := gid.Decode(taskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	taskDB = n
+	mu.Unlock()
+
+	id := submitFeedback(t, apiB, projectID, taskID, "Customers are stuck at checkout")
+	onA := gqltest.Dial(t, apiA, gqltest.TransportWS)
+	onA.Subscribe(id, `subscription($id: ID!) { feedbackStatusChanged(id: $id) { `+statusEventFields+` } }`, map[string]any{"id": id})
+	first := nextEvent(t, onA, "feedbackStatusChanged")
+	if first.Status != "PENDING" && first.Status != "PROCESSING" {
+		t.Fatalf("first event %+v, want the current, unfinished state", first)
+	}
+	close(release)
+	rest := followToEnd(t, onA, id)
+	evs := append([]e2eEvent{first}, rest...)
+	var statuses []string
+	for _, ev := range evs {
+		statuses = append(statuses, ev.Status)
+	}
+	if got := strings.Join(statuses, ","); got != "PENDING,PROCESSING,COMPLETED" && got != "PROCESSING,COMPLETED" {
+		t.Fatalf("statuses on A: %s", got)
+	}
+	done := evs[len(evs)-1]
+	if done.PreviousStatus == nil || *done.PreviousStatus != "PROCESSING" {
+		t.Errorf("COMPLETED event's previous status %v", done.PreviousStatus)
+	}
+	f := done.Feedback
+	if *f.Provider != "openai" || *f.Model != "stub-model" || *f.Summary != "Fix checkout first" ||
+		len(f.Adjustments) != 1 || f.Adjustments[0].AdjustmentType != "TASK_PRIORITY" || f.Adjustments[0].Task.ID != taskID {
+		t.Fatalf("completed feedback %+v", f)
+	}
+	if !strings.Contains(workerLogs.String(), `"feedback_id":`) {
+		t.Errorf("worker logs carry no feedback ID")
+	}
+
+	// The result is queryable on B too.
+	var q struct {
+		Node struct {
+			Status      string
+			Adjustments []struct{ NewValue string }
+		}
+	}
+	gqltest.MustPost(t, apiB, `query($id: ID!) { node(id: $id) { ... on Feedback { status adjustments { newValue } } } }`, map[string]any{"id": id}, &q)
+	if q.Node.Status != "COMPLETED" || len(q.Node.Adjustments) != 1 || q.Node.Adjustments[0].NewValue != "5" {
+		t.Fatalf("feedback on B: %+v", q.Node)
+	}
+	if stub.Calls() != 1 {
+		t.Errorf("%d model calls, want 1", stub.Calls())
+	}
+
+	// The worker's /metrics tell the same story.
+	resp, err := http.Get(workerBase + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`feedbackloop_jobs_total{outcome="completed"} 1`,
+		`feedbackloop_model_calls_total{model="stub-model",provider="openai",result="ok"} 1`,
+		`feedbackloop_model_call_duration_seconds_count{model="stub-model",provider="openai"} 1`,
+		`feedbackloop_queue_jobs{state="pending"} 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("worker /metrics lacks %s", want)
+		}
+	}
+}
