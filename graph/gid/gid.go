@@ -48,7 +48,13 @@ func Decode(s string) (int, error) {
 		return 0, fmt.Errorf("%w: longer than %d characters", ErrInvalid, maxEncodedLen)
 	}
 	// Accept padded input too: some clients re-encode IDs they were given.
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	// Only the canonical encoding: the decoder would also skip newlines and
+	// accept non-zero padding bits, giving one ID several spellings.
+	s = strings.TrimRight(s, "=")
+	if strings.IndexFunc(s, notBase64URL) >= 0 {
+		return 0, errNotIssued
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return 0, errNotIssued
 	}
@@ -80,4 +86,8 @@ func UnmarshalID(v any) (int, error) {
 		return 0, fmt.Errorf("%w: IDs are strings, got %T", ErrInvalid, v)
 	}
 	return Decode(s)
+}
+
+func notBase64URL(r rune) bool {
+	return !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_')
 }
