@@ -61,6 +61,7 @@ type config struct {
 	EventsChannel string
 
 	WorkerConcurrency int
+	QueuePoll         time.Duration
 	JobLease          time.Duration
 	ReconcileEvery    time.Duration
 
@@ -129,6 +130,9 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		WorkerConcurrency: integer("WORKER_CONCURRENCY", 4, 1, 1000),
 		JobLease:          duration("JOB_LEASE", 30*time.Second),
 		ReconcileEvery:    duration("RECONCILE_INTERVAL", 10*time.Second),
+		// asynq sleeps this long when the queue is empty: it bounds how long
+		// new feedback waits before a worker picks it up.
+		QueuePoll: duration("QUEUE_POLL_INTERVAL", 100*time.Millisecond),
 		Limits: graph.Limits{
 			MaxBodyBytes:        int64(integer("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
 			MaxDepth:            integer("MAX_QUERY_DEPTH", 15, 2, 100),
@@ -288,9 +292,10 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			Analyzer: analyzer,
 			Jobs:     jobs,
 			Queue: queue.ServerConfig{
-				Redis:       rdb,
-				Options:     queueOpts,
-				Concurrency: cfg.WorkerConcurrency,
+				Redis:        rdb,
+				Options:      queueOpts,
+				Concurrency:  cfg.WorkerConcurrency,
+				PollInterval: cfg.QueuePoll,
 				// Leave time after the jobs for the rest of the shutdown.
 				ShutdownTimeout: cfg.ShutdownTimeout * 2 / 3,
 			},

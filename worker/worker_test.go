@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 // server, and workers built like server.go builds them, with langchaingo's
 // real OpenAI client talking to the stub.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	client   *ent.Client
 	jobs     *queue.Client
 	pipeline *pipeline.Pipeline
@@ -50,7 +50,7 @@ type env struct {
 	taskIDs   []int
 }
 
-func newEnv(t *testing.T, fallback llmstub.Responder) *env {
+func newEnv(t testing.TB, fallback llmstub.Responder) *env {
 	t.Helper()
 	db, _ := dbTemplate.Open(t)
 	client := postgres.NewClient(db)
