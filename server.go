@@ -64,6 +64,7 @@ type config struct {
 	QueuePoll         time.Duration
 	JobLease          time.Duration
 	ReconcileEvery    time.Duration
+	PendingGrace      time.Duration
 
 	Limits graph.Limits
 
@@ -132,7 +133,8 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		ReconcileEvery:    duration("RECONCILE_INTERVAL", 10*time.Second),
 		// asynq sleeps this long when the queue is empty: it bounds how long
 		// new feedback waits before a worker picks it up.
-		QueuePoll: duration("QUEUE_POLL_INTERVAL", 100*time.Millisecond),
+		QueuePoll:    duration("QUEUE_POLL_INTERVAL", 100*time.Millisecond),
+		PendingGrace: duration("PENDING_GRACE", 30*time.Second),
 		Limits: graph.Limits{
 			MaxBodyBytes:        int64(integer("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
 			MaxDepth:            integer("MAX_QUERY_DEPTH", 15, 2, 100),
@@ -301,6 +303,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			},
 			Lease:          cfg.JobLease,
 			ReconcileEvery: cfg.ReconcileEvery,
+			PendingGrace:   cfg.PendingGrace,
 			Logger:         logger,
 			Metrics:        m,
 		})
