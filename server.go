@@ -363,7 +363,9 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	stoppers = append(stoppers, func(ctx context.Context) error {
 		// http.Server.Shutdown does not wait for websockets: close them first.
 		if api != nil {
-			api.CloseSubscriptions()
+			if err := api.CloseSubscriptions(ctx); err != nil {
+				logger.Warn("shutdown", "err", err)
+			}
 		}
 		return srv.Shutdown(ctx)
 	})

@@ -375,7 +375,9 @@ func TestClosingSubscriptionsSendsGoingAway(t *testing.T) {
 		c.Subscribe("1", feedbackSubscription, map[string]any{"id": fb.ID})
 		nextStatus(t, c, "feedbackStatusChanged")
 	}
-	e.server.CloseSubscriptions()
+	if err := e.server.CloseSubscriptions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range clients {
 		ce := c.WaitClosed()
 		if ce == nil || ce.Code != websocket.CloseGoingAway {

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -57,6 +59,7 @@ type Server struct {
 	handler   http.Handler
 	closing   context.Context
 	markClose context.CancelFunc
+	open      *sync.WaitGroup // open websocket connections
 }
 
 // New returns the API's HTTP handler.
@@ -64,7 +67,7 @@ func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
 	cfg.Limits = cfg.Limits.withDefaults()
 	closing, markClose := context.WithCancel(context.Background())
-	s := &Server{closing: closing, markClose: markClose}
+	s := &Server{closing: closing, markClose: markClose, open: &sync.WaitGroup{}}
 
 	allowAll := len(cfg.AllowedOrigins) == 0 || slices.Contains(cfg.AllowedOrigins, "*")
 	corsOpts := cors.Options{
@@ -88,7 +91,7 @@ func New(cfg Config) *Server {
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithStoragePrefix("feedbackloop"),
 	))
-	mux.Handle("/query", c.Handler(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, checkOrigin))))
+	mux.Handle("/query", c.Handler(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, s.open, checkOrigin))))
 	mux.Handle("GET /healthz", health.Live())
 	mux.Handle("GET /readyz", health.Ready(cfg.Logger, cfg.Checks))
 	if cfg.Metrics != nil {
@@ -101,14 +104,25 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // CloseSubscriptions closes every websocket connection with code 1001
-// (going away) and refuses new ones. Call it when the process shuts down,
-// next to http.Server.Shutdown, which does not wait for websockets.
-func (s *Server) CloseSubscriptions() { s.markClose() }
+// (going away), refuses new ones and waits until all are closed or ctx
+// ends. Call it when the process shuts down, before http.Server.Shutdown,
+// which does not wait for websockets.
+func (s *Server) CloseSubscriptions(ctx context.Context) error {
+	s.markClose()
+	closed := make(chan struct{})
+	go func() { s.open.Wait(); close(closed) }()
+	select {
+	case <-closed:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close websocket connections: %w", ctx.Err())
+	}
+}
 
-func newGraphQLServer(cfg Config, closing context.Context, checkOrigin func(*http.Request) bool) *handler.Server {
+func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup, checkOrigin func(*http.Request) bool) *handler.Server {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, logger: cfg.Logger}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()}))
-	srv.AddTransport(websocketTransport(closing, checkOrigin, cfg.Limits.MaxWebsocketMessage, func(ctx context.Context, err error) {
+	srv.AddTransport(websocketTransport(closing, open, checkOrigin, cfg.Limits.MaxWebsocketMessage, func(ctx context.Context, err error) {
 		cfg.Logger.DebugContext(ctx, "websocket connection error", "err", err)
 	}))
 	srv.AddTransport(transport.Options{})

@@ -101,7 +101,11 @@ func newEnvWith(t *testing.T, configure func(*graph.Config)) *env {
 	api := graph.New(cfg)
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
-		api.CloseSubscriptions()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := api.CloseSubscriptions(ctx); err != nil {
+			t.Error(err)
+		}
 		srv.Close()
 	})
 	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, logs: logs,

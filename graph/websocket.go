@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -16,6 +17,7 @@ type gorillaWebsocket struct {
 	upgrader  websocket.Upgrader
 	readLimit int64           // larger client messages close the connection with 1009
 	closing   context.Context // done once the server shuts down
+	open      *sync.WaitGroup // connections not closed yet
 }
 
 func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -27,19 +29,27 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	return gorillaConn{Conn: conn, closing: g.closing}, nil
+	g.open.Add(1)
+	return &gorillaConn{Conn: conn, closing: g.closing, done: sync.OnceFunc(g.open.Done)}, nil
 }
 
 // gorillaConn adapts *websocket.Conn to gqlgen. gqlgen serialises writes.
 type gorillaConn struct {
 	*websocket.Conn
 	closing context.Context
+	done    func()
+}
+
+// Close closes the connection and lets a waiting shutdown go on.
+func (c *gorillaConn) Close() error {
+	defer c.done()
+	return c.Conn.Close()
 }
 
 // WriteClose sends a close frame. gqlgen closes every connection with 1000
 // when its context ends; during a shutdown the accurate code is 1001 (going
 // away), which tells clients to reconnect elsewhere.
-func (c gorillaConn) WriteClose(code int, text string) error {
+func (c *gorillaConn) WriteClose(code int, text string) error {
 	if code == websocket.CloseNormalClosure && c.closing.Err() != nil {
 		code, text = websocket.CloseGoingAway, "server is shutting down"
 	}
@@ -49,11 +59,12 @@ func (c gorillaConn) WriteClose(code int, text string) error {
 var errShuttingDown = errors.New("the server is shutting down; reconnect to another instance")
 
 // websocketTransport configures subscriptions over websockets.
-func websocketTransport(closing context.Context, checkOrigin func(*http.Request) bool, readLimit int64, onError func(context.Context, error)) transport.Websocket {
+func websocketTransport(closing context.Context, open *sync.WaitGroup, checkOrigin func(*http.Request) bool, readLimit int64, onError func(context.Context, error)) transport.Websocket {
 	return transport.Websocket{
 		Implementation: gorillaWebsocket{
 			upgrader: websocket.Upgrader{CheckOrigin: checkOrigin, HandshakeTimeout: 10 * time.Second},
 			closing:  closing,
+			open:     open,
 		},
 		// gorilla answers a larger message with close code 1009.
 		PayloadReadLimit: &readLimit,
