@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -234,5 +237,44 @@ func TestTwoAPIsAndASeparateWorker(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("worker /metrics lacks %s", want)
 		}
+	}
+}
+
+// A real third-party client, the graphql-ws library in Node, follows a
+// feedback to completion.
+func TestGraphQLWSLibraryClient(t *testing.T) {
+	dir := filepath.Join("clients", "graphql-ws")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws")); err != nil {
+		install := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+		install.Dir = dir
+		if out, err := install.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in %s (Node.js and npm are needed for this test): %v\n%s", dir, err, out)
+		}
+	}
+	base, _ := startServer(t, nil)
+	projectID, taskID := createProjectWithTask(t, base)
+	id := submitFeedback(t, base, projectID, taskID, "Checkout is urgent")
+
+	node := exec.Command("node", "follow.mjs", "ws"+strings.TrimPrefix(base, "http")+"/query", id)
+	node.Dir = dir
+	out, err := node.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node client: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var last struct {
+		Status   string
+		Version  int
+		Feedback struct {
+			ID          string
+			Provider    string
+			Adjustments []struct{ AdjustmentType string }
+		}
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	if last.Status != "COMPLETED" || last.Feedback.ID != id || last.Feedback.Provider != "builtin" || len(last.Feedback.Adjustments) == 0 {
+		t.Fatalf("the client's last event: %+v\n%s", last, out)
 	}
 }
