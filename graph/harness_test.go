@@ -43,17 +43,18 @@ func TestMain(m *testing.M) {
 // HTTP server and a client. No worker runs: tests that need status changes
 // drive the pipeline as a worker would.
 type env struct {
-	t        *testing.T
-	client   *ent.Client
-	db       *sql.DB
-	url      string
-	queries  *atomic.Int64 // SQL statements sent through ent
-	logs     *syncBuffer
-	server   *graph.Server
-	pipeline *pipeline.Pipeline
-	jobs     *queue.Client
-	bus      *events.Bus
-	busName  string // client name of the bus's Redis connections
+	t             testing.TB
+	client        *ent.Client
+	db            *sql.DB
+	url           string
+	queries       *atomic.Int64 // SQL statements sent through ent
+	logs          *syncBuffer
+	server        *graph.Server
+	pipeline      *pipeline.Pipeline
+	jobs          *queue.Client
+	bus           *events.Bus
+	busName       string // client name of the bus's Redis connections
+	eventsChannel string
 }
 
 func newEnv(t *testing.T) *env {
@@ -62,7 +63,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // newEnvWith is newEnv with a chance to change the API's configuration.
-func newEnvWith(t *testing.T, configure func(*graph.Config)) *env {
+func newEnvWith(t testing.TB, configure func(*graph.Config)) *env {
 	t.Helper()
 	db, _ := dbTemplate.Open(t)
 	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}}
@@ -109,7 +110,7 @@ func newEnvWith(t *testing.T, configure func(*graph.Config)) *env {
 		srv.Close()
 	})
 	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, logs: logs,
-		server: api, pipeline: pipe, jobs: jobs, bus: bus, busName: busName}
+		server: api, pipeline: pipe, jobs: jobs, bus: bus, busName: busName, eventsChannel: "ev-" + ns}
 }
 
 type gqlError struct {

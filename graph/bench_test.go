@@ -1,0 +1,73 @@
+package graph_test
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/graph/gid"
+	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
+)
+
+// BenchmarkEventDelivery1000Websockets measures how long a status event
+// takes from Redis pub/sub to 1,000 websocket clients of one API instance
+// (each its own connection, subscribed to the same project), reporting the
+// mean and the worst time until the last client has it.
+func BenchmarkEventDelivery1000Websockets(b *testing.B) {
+	const clients = 1000
+	e := newEnvWith(b, nil)
+	p := e.client.Project.Create().SetName("Busy").SaveX(context.Background())
+	fb := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText("watched").SaveX(context.Background())
+	pid := gid.Encode(p.ID)
+
+	conns := make([]*gqltest.WS, clients)
+	for i := range conns {
+		conns[i] = gqltest.Dial(b, e.url, gqltest.TransportWS)
+		conns[i].Subscribe("p", `subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { status version } }`, map[string]any{"p": pid})
+	}
+	deadline := time.Now().Add(time.Minute)
+	for e.bus.Subscribers() < clients {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d subscriptions after a minute", e.bus.Subscribers(), clients)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	pub := events.NewPublisher(testredis.Client(b), e.eventsChannel)
+
+	latencies := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		missed := make(chan int, clients)
+		start := time.Now()
+		if err := pub.Publish(context.Background(), events.Event{FeedbackID: fb.ID, ProjectID: p.ID, Status: "PROCESSING", Version: i + 2, At: start}); err != nil {
+			b.Fatal(err)
+		}
+		for n, c := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if m, ok := c.Pending(10 * time.Second); !ok || m.Kind != "data" {
+					missed <- n
+				}
+			}()
+		}
+		wg.Wait()
+		latencies = append(latencies, time.Since(start))
+		if len(missed) > 0 {
+			b.Fatalf("%d clients missed event %d", len(missed), i)
+		}
+	}
+	b.StopTimer()
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	var total time.Duration
+	for _, l := range latencies {
+		total += l
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(len(latencies))/1000, "ms/event-to-all")
+	b.ReportMetric(float64(latencies[len(latencies)-1].Microseconds())/1000, "ms-max")
+}
