@@ -1,9 +1,11 @@
 package worker_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -85,6 +88,7 @@ type workerOpts struct {
 	maxAttempts int
 	lease       time.Duration
 	shutdown    time.Duration
+	logger      *slog.Logger
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -106,7 +110,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	a, err := analysis.NewLLM(context.Background(), analysis.LLMConfig{
 		Provider: "openai", Model: "stub-model", BaseURL: e.llm.URL, APIKey: "test-key",
 		Timeout: o.timeout, MaxAttempts: o.maxAttempts, Temperature: 0.2,
-		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: o.logger,
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -119,6 +123,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 			PollInterval: 50 * time.Millisecond, ShutdownTimeout: o.shutdown,
 		},
 		Lease: o.lease, ReconcileEvery: 100 * time.Millisecond, PendingGrace: 300 * time.Millisecond,
+		Logger: o.logger,
 	})
 	if err := w.Start(context.Background()); err != nil {
 		e.t.Fatal(err)
@@ -508,5 +513,58 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Lines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Split(strings.TrimSpace(s.b.String()), "\n")
+}
+
+// Every line logged while a job runs, the analyzer's included, names the
+// job and the feedback.
+func TestJobLogLinesCarryJobAndFeedbackIDs(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	e.llm.Enqueue(llmstub.Status(500, "once"), llmstub.Text("not json"))
+	logs := &syncBuffer{}
+	logger := slog.New(logctx.Handler(slog.NewJSONHandler(logs, nil)))
+	e.startWorker(workerOpts{logger: logger})
+	fb := e.submit("log me", nil)
+	e.statuses(fb.ID)
+	// The COMPLETED event is published before the worker logs it.
+	waitFor(t, "the completion to be logged", func() bool {
+		return strings.Contains(strings.Join(logs.Lines(), "\n"), `"msg":"feedback completed"`)
+	})
+
+	seen := map[string]bool{}
+	for _, line := range logs.Lines() {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		msg, _ := rec["msg"].(string)
+		switch msg {
+		case "processing feedback", "model call failed; retrying", "model answer invalid; asking for a repair", "feedback completed":
+			seen[msg] = true
+			if rec["job_id"] != fmt.Sprintf("feedback-%d-0", fb.ID) || rec["feedback_id"] != float64(fb.ID) {
+				t.Errorf("line without the job's IDs: %s", line)
+			}
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("saw only %v in the log", seen)
 	}
 }
