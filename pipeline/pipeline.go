@@ -61,9 +61,13 @@ func New(cfg Config) *Pipeline {
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
-	if p.now == nil {
-		p.now = time.Now
+	clock := p.now
+	if clock == nil {
+		clock = time.Now
 	}
+	// PostgreSQL keeps microseconds and rounds the rest, which could move a
+	// released lease a fraction into the future; work in microseconds.
+	p.now = func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
 	return p
 }
 
