@@ -20,12 +20,13 @@ func (builtin) Model() string    { return "rules-v1" }
 
 // rule matches feedback by keywords and suggests one change to a task.
 type rule struct {
+	signal  string // what the rule looks for, named in the summary
 	words   []string
 	suggest func(t *Task, text string) (Adjustment, bool)
 }
 
 var builtinRules = []rule{
-	{[]string{"urgent", "asap", "critical", "blocker", "immediately", "right away"}, func(t *Task, _ string) (Adjustment, bool) {
+	{"urgency", []string{"urgent", "asap", "critical", "blocker", "immediately", "right away"}, func(t *Task, _ string) (Adjustment, bool) {
 		if t == nil || t.Priority >= maxPriority {
 			return Adjustment{}, false
 		}
@@ -33,19 +34,19 @@ var builtinRules = []rule{
 		return change(TaskPriority, t, strconv.Itoa(t.Priority), strconv.Itoa(to),
 			fmt.Sprintf("Raise the priority of %q to %d", t.Title, to), "the feedback calls it urgent"), true
 	}},
-	{[]string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *Task, _ string) (Adjustment, bool) {
+	{"a blocker", []string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *Task, _ string) (Adjustment, bool) {
 		if t == nil || t.Status == "BLOCKED" {
 			return Adjustment{}, false
 		}
 		return change(TaskStatus, t, t.Status, "BLOCKED", fmt.Sprintf("Mark %q as blocked", t.Title), "the feedback reports it cannot move forward"), true
 	}},
-	{[]string{"done", "finished", "works now", "completed", "shipped"}, func(t *Task, _ string) (Adjustment, bool) {
+	{"completion", []string{"done", "finished", "works now", "completed", "shipped"}, func(t *Task, _ string) (Adjustment, bool) {
 		if t == nil || t.Status == "DONE" {
 			return Adjustment{}, false
 		}
 		return change(TaskStatus, t, t.Status, "DONE", fmt.Sprintf("Mark %q as done", t.Title), "the feedback says it is finished"), true
 	}},
-	{[]string{"slow", "takes longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *Task, _ string) (Adjustment, bool) {
+	{"a delay", []string{"slow", "takes longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *Task, _ string) (Adjustment, bool) {
 		if t == nil {
 			return Adjustment{}, false
 		}
@@ -58,20 +59,20 @@ var builtinRules = []rule{
 		}
 		return change(TaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
 	}},
-	{[]string{"unclear", "confusing", "vague", "don't understand", "ambiguous"}, func(t *Task, text string) (Adjustment, bool) {
+	{"an unclear description", []string{"unclear", "confusing", "vague", "don't understand", "ambiguous"}, func(t *Task, text string) (Adjustment, bool) {
 		if t == nil {
 			return Adjustment{}, false
 		}
 		return change(TaskDescription, t, t.Description, strings.TrimSpace(t.Description+"\nClarify: "+firstSentence(text)),
 			fmt.Sprintf("Clarify the description of %q", t.Title), "the feedback finds it unclear"), true
 	}},
-	{[]string{"remove", "unnecessary", "not needed", "no longer needed", "drop ", "pointless"}, func(t *Task, _ string) (Adjustment, bool) {
+	{"something not needed", []string{"remove", "unnecessary", "not needed", "no longer needed", "drop ", "pointless"}, func(t *Task, _ string) (Adjustment, bool) {
 		if t == nil {
 			return Adjustment{}, false
 		}
 		return change(RemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
 	}},
-	{[]string{"add ", "missing", "need a", "needs a", "should have", "feature", "would like"}, func(_ *Task, text string) (Adjustment, bool) {
+	{"a request for new work", []string{"add ", "missing", "need a", "needs a", "should have", "feature", "would like"}, func(_ *Task, text string) (Adjustment, bool) {
 		title := truncate(firstSentence(text), 120)
 		return Adjustment{Type: NewTask, Description: "Add a task for: " + title, NewValue: &title,
 			Reasoning: ptr("the feedback asks for something the plan does not have")}, true
@@ -93,7 +94,7 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 			}
 			if adj, ok := r.suggest(target, req.Feedback.Text); ok {
 				adjustments = append(adjustments, adj)
-				matched = append(matched, strings.TrimSpace(w))
+				matched = append(matched, r.signal)
 			}
 			break
 		}
@@ -107,7 +108,7 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 	if len(matched) == 0 {
 		summary += "no known signal in the feedback; flagged for review."
 	} else {
-		summary += fmt.Sprintf("found %s", strings.Join(matched, ", "))
+		summary += fmt.Sprintf("the feedback signals %s", strings.Join(matched, ", "))
 		if target != nil {
 			summary += fmt.Sprintf(" about %q", target.Title)
 		}
