@@ -66,8 +66,31 @@ func Truncated(arguments string) Reply {
 
 // Status answers with an HTTP error in OpenAI's error format.
 func Status(code int, message string) Reply {
+	typ := "server_error"
+	switch {
+	case code == http.StatusTooManyRequests:
+		typ = "rate_limit_error"
+	case code == http.StatusUnauthorized:
+		typ = "authentication_error"
+	case code >= 400 && code < 500:
+		typ = "invalid_request_error"
+	}
 	return Reply{status: code, body: map[string]any{"error": map[string]any{
-		"message": message, "type": "server_error", "code": nil}}}
+		"message": message, "type": typ, "code": nil}}}
+}
+
+// Answer marshals an analysis answer in the shape the analyzer asks of
+// models, for ToolCall or Text. Adjustments are written as given; nil or no
+// adjustments give an empty array. It panics if a value cannot be marshalled.
+func Answer(summary string, adjustments ...map[string]any) string {
+	if adjustments == nil {
+		adjustments = []map[string]any{}
+	}
+	b, err := json.Marshal(map[string]any{"summary": summary, "adjustments": adjustments})
+	if err != nil {
+		panic("llmstub.Answer: " + err.Error())
+	}
+	return string(b)
 }
 
 // Empty answers 200 with no choices.
@@ -104,7 +127,8 @@ func completion(message map[string]any, finish string) Reply {
 	}}
 }
 
-// Responder chooses the reply to a request when none is queued.
+// Responder chooses the reply to a request when none is queued. It may be
+// called from several goroutines at once.
 type Responder func(Request) Reply
 
 // Server is a running stub.
@@ -112,9 +136,10 @@ type Server struct {
 	// URL is the base URL ending in /v1, as OPENAI_BASE_URL expects.
 	URL string
 
-	srv      *httptest.Server
-	fallback Responder
-	closing  chan struct{}
+	srv       *httptest.Server
+	fallback  Responder
+	closing   chan struct{}
+	closeOnce sync.Once
 
 	mu       sync.Mutex
 	queue    []Reply
@@ -137,17 +162,14 @@ func New(tb testing.TB, fallback Responder) *Server {
 	return s
 }
 
-// Close stops the server, ending hanging replies first.
+// Close stops the server, ending hanging and delayed replies first so that
+// it does not wait for them. Calling it again does nothing.
 func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.closing:
-	default:
+	s.closeOnce.Do(func() {
 		close(s.closing)
-	}
-	s.mu.Unlock()
-	s.srv.CloseClientConnections()
-	s.srv.Close()
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+	})
 }
 
 // Enqueue adds replies answered, in order, before the fallback.
@@ -174,7 +196,7 @@ func (s *Server) Calls() int {
 func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
-		return
+		return // the client went away
 	}
 	req, err := decode(raw)
 	if err != nil {
@@ -221,6 +243,9 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, r Reply) {
+	if r.status == 0 { // the zero Reply
+		r = Status(http.StatusInternalServerError, "llmstub: a Reply must be made by one of its constructors")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(r.status)
 	_ = json.NewEncoder(w).Encode(r.body)

@@ -60,7 +60,7 @@ const (
 	General         AdjustmentType = "general"
 )
 
-// AdjustmentTypes lists every kind, in the order the prompt explains them.
+// adjustmentTypes lists every kind, in the order the prompt explains them.
 var adjustmentTypes = []AdjustmentType{TaskPriority, TaskDescription, TaskStatus, NewTask, RemoveTask, TaskEstimate, General}
 
 // needsTask reports whether a suggestion of this kind changes one existing task.
@@ -95,14 +95,17 @@ type Analyzer interface {
 
 // Limits of a valid answer.
 const (
-	MaxAdjustments  = 20
-	maxSummary      = 4000
-	maxText         = 2000
-	maxPriority     = 5
-	taskStatusNames = "TODO, IN_PROGRESS, BLOCKED, DONE"
+	MaxAdjustments = 20
+	maxSummary     = 4000 // runes; longer summaries are cut
+	maxText        = 2000 // runes, per description or value (the database's limit for descriptions)
+	maxPriority    = 5
 )
 
-// InvalidAnswerError lists what is wrong with a model's answer.
+// taskStatuses are the statuses a task can have.
+var taskStatuses = []string{"TODO", "IN_PROGRESS", "BLOCKED", "DONE"}
+
+// InvalidAnswerError lists what is wrong with a model's answer. Each problem
+// starts with a JSON-path-like location, such as adjustments[2].type.
 type InvalidAnswerError struct {
 	Problems []string
 }
@@ -111,190 +114,283 @@ func (e *InvalidAnswerError) Error() string {
 	return "the model's answer was invalid: " + strings.Join(e.Problems, "; ")
 }
 
-// answer is the JSON shape asked of a model.
-type answer struct {
-	Summary     *string        `json:"summary"`
-	Adjustments []answerAdjust `json:"adjustments"`
+func invalid(problem string) *InvalidAnswerError {
+	return &InvalidAnswerError{Problems: []string{problem}}
 }
 
-type answerAdjust struct {
-	Type          *string `json:"type"`
-	TaskID        *int    `json:"task_id"`
-	Description   *string `json:"description"`
-	OriginalValue *scalar `json:"original_value"`
-	NewValue      *scalar `json:"new_value"`
-	Reasoning     *scalar `json:"reasoning"`
-}
+// maxProblems bounds the problems reported: enough to repair an answer,
+// short enough to show.
+const maxProblems = 30
 
-// scalar is a string field that also accepts a JSON number or boolean
-// (models often write "new_value": 4 for a priority); anything else is a
-// type error.
-type scalar string
-
-func (s *scalar) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*s = scalar(v)
-	case bytes.Equal(b, []byte("true")), bytes.Equal(b, []byte("false")):
-		*s = scalar(b)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("must be a string, not %s", shortJSON(b))
-		}
-		*s = scalar(n.String())
-	}
-	return nil
-}
-
-// ParseAnswer decodes and validates a model's answer for req. Unknown task
-// IDs are not errors: such a suggestion is kept as a general one, linked to
-// no task, so a model can never attach a change to another project's task.
+// ParseAnswer decodes and validates a model's answer for req: a JSON object
+//
+//	{"summary": string, "adjustments": [{"type": string, "task_id": integer|null,
+//	  "description": string, "original_value": string|null, "new_value": string|null,
+//	  "reasoning": string|null}]}
+//
+// optionally inside a Markdown code fence. It reports every problem it finds,
+// not only the first, so that one repair request can fix them all. Unknown
+// fields are ignored. A task_id that is not one of req.Tasks is not an error:
+// the suggestion is kept as a general one linked to no task, so a model can
+// never attach a change to another project's task. Provider and Model of the
+// result are left empty.
 func ParseAnswer(raw string, req Request) (Result, error) {
 	text := stripFences(raw)
 	if text == "" {
-		return Result{}, &InvalidAnswerError{Problems: []string{"the answer is empty; expected a JSON object with summary and adjustments"}}
+		return Result{}, invalid("the answer is empty; expected a JSON object with summary and adjustments")
 	}
-	var a answer
 	dec := json.NewDecoder(strings.NewReader(text))
-	if err := dec.Decode(&a); err != nil {
-		return Result{}, &InvalidAnswerError{Problems: []string{"the answer is not the expected JSON object: " + decodeProblem(err)}}
+	dec.UseNumber()
+	var whole json.RawMessage
+	if err := dec.Decode(&whole); err != nil {
+		return Result{}, invalid("the answer is not the expected JSON object: " + decodeProblem(err))
 	}
-	if dec.More() {
-		return Result{}, &InvalidAnswerError{Problems: []string{"the answer has text after the JSON object"}}
+	if _, err := dec.Token(); err != io.EOF {
+		return Result{}, invalid("the answer has text after the JSON object")
 	}
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if k := kind(whole); k != "an object" {
+		return Result{}, invalid("the answer must be a JSON object with summary and adjustments, got " + k)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(whole, &top); err != nil { // cannot fail after the check above; be safe
+		return Result{}, invalid("the answer is not the expected JSON object: " + decodeProblem(err))
+	}
 
+	v := &validator{}
 	var res Result
-	switch {
-	case a.Summary == nil || strings.TrimSpace(*a.Summary) == "":
-		add("summary is required")
-	case utf8.RuneCountInString(*a.Summary) > maxSummary:
-		add("summary must be at most %d characters", maxSummary)
-	default:
-		res.Summary = strings.TrimSpace(*a.Summary)
+	if s := v.text("summary", top["summary"], true, 0); s != nil {
+		res.Summary = truncate(*s, maxSummary) // long summaries are cut, not rejected: not worth a repair
 	}
-	if a.Adjustments == nil {
-		add("adjustments is required (an array, possibly empty)")
-	}
-	if len(a.Adjustments) > MaxAdjustments {
-		add("adjustments must have at most %d items, got %d", MaxAdjustments, len(a.Adjustments))
-		a.Adjustments = a.Adjustments[:MaxAdjustments]
+	items := v.array("adjustments", top["adjustments"])
+	if len(items) > MaxAdjustments {
+		v.add("adjustments", "must have at most %d items, got %d", MaxAdjustments, len(items))
+		items = items[:MaxAdjustments]
 	}
 	known := make(map[int]bool, len(req.Tasks))
 	for _, t := range req.Tasks {
 		known[t.ID] = true
 	}
-	for i, in := range a.Adjustments {
-		at := fmt.Sprintf("adjustments[%d]", i)
-		adj, adjProblems := validateAdjustment(in, known)
-		for _, p := range adjProblems {
-			add("%s.%s", at, p)
-		}
-		if len(adjProblems) == 0 {
+	res.Adjustments = make([]Adjustment, 0, len(items))
+	for i, item := range items {
+		if adj, ok := v.adjustment(fmt.Sprintf("adjustments[%d]", i), item, known); ok {
 			res.Adjustments = append(res.Adjustments, adj)
 		}
 	}
-	if len(problems) > 0 {
+	if len(v.problems) > 0 {
+		problems := v.problems
+		if len(problems) > maxProblems {
+			problems = append(problems[:maxProblems:maxProblems], fmt.Sprintf("and %d more problems", len(v.problems)-maxProblems))
+		}
 		return Result{}, &InvalidAnswerError{Problems: problems}
 	}
 	return res, nil
 }
 
-func validateAdjustment(in answerAdjust, known map[int]bool) (Adjustment, []string) {
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	var out Adjustment
+// validator collects problems while reading an answer.
+type validator struct {
+	problems []string
+}
 
-	if in.Type == nil {
-		add("type is required")
-	} else if typ := AdjustmentType(strings.ToLower(strings.TrimSpace(*in.Type))); !slices.Contains(adjustmentTypes, typ) {
-		add("type must be one of %s, got %q", typeList(), truncate(*in.Type, 40))
-	} else {
-		out.Type = typ
+func (v *validator) add(path, format string, args ...any) {
+	v.problems = append(v.problems, path+" "+fmt.Sprintf(format, args...))
+}
+
+// adjustment reads one suggestion; ok is false when it has problems.
+func (v *validator) adjustment(path string, raw json.RawMessage, known map[int]bool) (Adjustment, bool) {
+	if k := kind(raw); k != "an object" {
+		v.add(path, "must be an object, got %s", k)
+		return Adjustment{}, false
 	}
-	if in.Description == nil || strings.TrimSpace(*in.Description) == "" {
-		add("description is required")
-	} else if utf8.RuneCountInString(*in.Description) > maxText {
-		add("description must be at most %d characters", maxText)
-	} else {
-		out.Description = strings.TrimSpace(*in.Description)
+	var f map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &f); err != nil {
+		v.add(path, "must be an object")
+		return Adjustment{}, false
 	}
-	for name, v := range map[string]*scalar{"original_value": in.OriginalValue, "new_value": in.NewValue, "reasoning": in.Reasoning} {
-		if v != nil && utf8.RuneCountInString(string(*v)) > maxText {
-			add("%s must be at most %d characters", name, maxText)
+	before := len(v.problems)
+	var out Adjustment
+	if s := v.text(path+".type", f["type"], true, 0); s != nil {
+		if typ := AdjustmentType(strings.ToLower(*s)); slices.Contains(adjustmentTypes, typ) {
+			out.Type = typ
+		} else {
+			v.add(path+".type", "must be one of %s, got %q", typeList(), truncate(*s, 40))
 		}
 	}
-	out.OriginalValue, out.NewValue, out.Reasoning = optional(in.OriginalValue), optional(in.NewValue), optional(in.Reasoning)
-	if len(problems) > 0 {
-		return out, problems
+	if s := v.text(path+".description", f["description"], true, maxText); s != nil {
+		out.Description = *s
+	}
+	out.OriginalValue = v.value(path+".original_value", f["original_value"])
+	out.NewValue = v.value(path+".new_value", f["new_value"])
+	out.Reasoning = v.value(path+".reasoning", f["reasoning"])
+	taskID, hasTaskID := v.taskID(path+".task_id", f["task_id"])
+	if len(v.problems) > before {
+		return Adjustment{}, false
 	}
 
 	switch {
 	case out.Type == NewTask:
-		// A new task has no ID yet; a model that sent one is ignored.
-		if out.NewValue == nil {
-			add("new_value is required for new_task (the new task's title)")
-		}
-	case out.Type.needsTask() && in.TaskID == nil:
-		add("task_id is required for %s", out.Type)
-	case in.TaskID != nil && !known[*in.TaskID]:
+		// A new task has no ID yet: a model that sent one is ignored.
+	case !hasTaskID && out.Type.needsTask():
+		v.add(path+".task_id", "is required for %s", out.Type)
+	case hasTaskID && !known[taskID]:
 		// Not a task of this project: keep the advice, never the link.
-		note := fmt.Sprintf("(suggested as %s for task %d, which is not a task of this project)", out.Type, *in.TaskID)
+		note := fmt.Sprintf(" (The model suggested this as %s for task %d, which is not a task of this project.)", out.Type, taskID)
+		out.Description = truncate(out.Description, maxText-utf8.RuneCountInString(note)) + note
 		out.Type = General
-		out.Reasoning = appendNote(out.Reasoning, note)
-	case in.TaskID != nil:
-		id := *in.TaskID
-		out.TaskID = &id
+	case hasTaskID:
+		out.TaskID = &taskID
+		v.newValue(path+".new_value", &out)
 	}
-	if out.Type == NewTask || len(problems) > 0 {
-		return out, problems
-	}
-	if out.NewValue != nil {
-		v := strings.TrimSpace(*out.NewValue)
-		switch out.Type {
-		case TaskPriority:
-			if n, err := strconv.Atoi(v); err != nil || n < 0 || n > maxPriority {
-				add("new_value for task_priority must be a whole number from 0 to %d, got %q", maxPriority, truncate(v, 40))
-			}
-		case TaskStatus:
-			if !slices.Contains(strings.Split(taskStatusNames, ", "), strings.ToUpper(v)) {
-				add("new_value for task_status must be one of %s, got %q", taskStatusNames, truncate(v, 40))
-			}
-		case TaskEstimate:
-			if f, err := strconv.ParseFloat(v, 64); err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
-				add("new_value for task_estimate must be a number of hours, 0 or more, got %q", truncate(v, 40))
-			}
-		}
-	} else if out.Type == TaskPriority || out.Type == TaskStatus {
-		add("new_value is required for %s", out.Type)
-	}
-	return out, problems
+	return out, len(v.problems) == before
 }
 
-func optional(v *scalar) *string {
-	if v == nil {
+// newValue checks and normalises the new value of a change to a task field.
+func (v *validator) newValue(path string, a *Adjustment) {
+	if a.NewValue == nil {
+		if a.Type == TaskPriority || a.Type == TaskStatus {
+			v.add(path, "is required for %s", a.Type)
+		}
+		return
+	}
+	s := *a.NewValue
+	switch a.Type {
+	case TaskPriority:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > maxPriority {
+			v.add(path, "for task_priority must be a whole number from 0 to %d, got %q", maxPriority, truncate(s, 40))
+			return
+		}
+		*a.NewValue = strconv.Itoa(n)
+	case TaskStatus:
+		up := strings.ToUpper(s)
+		if !slices.Contains(taskStatuses, up) {
+			v.add(path, "for task_status must be one of %s, got %q", strings.Join(taskStatuses, ", "), truncate(s, 40))
+			return
+		}
+		*a.NewValue = up
+	case TaskEstimate:
+		h, err := strconv.ParseFloat(s, 64)
+		if err != nil || h < 0 || math.IsInf(h, 0) || math.IsNaN(h) {
+			v.add(path, "for task_estimate must be a number of hours, 0 or more, got %q", truncate(s, 40))
+			return
+		}
+		*a.NewValue = strconv.FormatFloat(h, 'f', -1, 64)
+	}
+}
+
+// text reads a string field of at most max runes (0: no limit). Surrounding
+// space is trimmed; a blank string counts as missing.
+func (v *validator) text(path string, raw json.RawMessage, required bool, max int) *string {
+	if k := kind(raw); k != "a string" {
+		if k == "nothing" || k == "null" {
+			if required {
+				v.add(path, "is required")
+			}
+		} else {
+			v.add(path, "must be a string, got %s", k)
+		}
 		return nil
 	}
-	s := strings.TrimSpace(string(*v))
-	if s == "" {
+	var s string
+	_ = json.Unmarshal(raw, &s) // a string per kind
+	s = clean(s)
+	switch {
+	case s == "" && required:
+		v.add(path, "is required")
+		return nil
+	case s == "":
+		return nil
+	case max > 0 && utf8.RuneCountInString(s) > max:
+		v.add(path, "must be at most %d characters, got %d", max, utf8.RuneCountInString(s))
 		return nil
 	}
 	return &s
 }
 
-func appendNote(s *string, note string) *string {
-	if s == nil {
-		return &note
+// value reads an optional value field. Models often write "new_value": 4 for
+// a priority, so JSON numbers and booleans are accepted and kept as their
+// text; objects and arrays are not.
+func (v *validator) value(path string, raw json.RawMessage) *string {
+	switch kind(raw) {
+	case "a number":
+		n := string(raw)
+		if f, err := strconv.ParseFloat(n, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			n = strconv.FormatInt(int64(f), 10) // 4.0 means 4
+		}
+		if len(n) > maxText {
+			v.add(path, "must be at most %d characters", maxText)
+			return nil
+		}
+		return &n
+	case "a boolean":
+		b := string(raw)
+		return &b
+	case "an object", "an array":
+		v.add(path, "must be a string or null, got %s", kind(raw))
+		return nil
 	}
-	joined := *s + " " + note
-	return &joined
+	return v.text(path, raw, false, maxText)
+}
+
+// taskID reads task_id: an integer or null. An integral number such as 11.0
+// is accepted; JSON does not tell the two apart.
+func (v *validator) taskID(path string, raw json.RawMessage) (int, bool) {
+	switch k := kind(raw); k {
+	case "nothing", "null":
+		return 0, false
+	case "a number":
+		if n, err := strconv.ParseInt(string(raw), 10, 0); err == nil {
+			return int(n), true
+		}
+		if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int(f), true
+		}
+		v.add(path, "must be an integer or null, got %s", truncate(string(raw), 20))
+	default:
+		v.add(path, "must be an integer or null, got %s", k)
+	}
+	return 0, false
+}
+
+// array reads the adjustments array; null or missing is a problem.
+func (v *validator) array(path string, raw json.RawMessage) []json.RawMessage {
+	switch k := kind(raw); k {
+	case "an array":
+		var items []json.RawMessage
+		_ = json.Unmarshal(raw, &items) // an array per kind
+		return items
+	case "nothing", "null":
+		v.add(path, "is required (an array, possibly empty)")
+	default:
+		v.add(path, "must be an array, got %s", k)
+	}
+	return nil
+}
+
+// kind names the JSON type of a (syntactically valid) value for messages.
+func kind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// clean trims a string and removes NUL characters, which PostgreSQL text
+// columns reject (JSON allows them as \u0000).
+func clean(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
 }
 
 func typeList() string {
@@ -305,70 +401,43 @@ func typeList() string {
 	return strings.Join(names, ", ")
 }
 
-// stripFences removes surrounding whitespace and a Markdown code fence,
-// which chat models add even when told not to.
+// stripFences removes surrounding whitespace and a Markdown code fence
+// (```json ... ```), which chat models add even when told not to.
 func stripFences(s string) string {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, "```") {
 		return s
 	}
-	s = strings.TrimPrefix(s, "```")
-	if nl := strings.IndexByte(s, '\n'); nl >= 0 && !strings.ContainsAny(s[:nl], "{[") {
+	s = s[3:]
+	if nl := strings.IndexByte(s, '\n'); nl >= 0 && !strings.ContainsAny(s[:nl], "{[\"") {
 		s = s[nl+1:] // the language tag, such as json
+	} else if len(s) >= 4 && strings.EqualFold(s[:4], "json") {
+		s = s[4:]
 	}
-	s = strings.TrimSpace(s)
-	s = strings.TrimSuffix(s, "```")
+	if i := strings.LastIndex(s, "```"); i >= 0 {
+		s = s[:i]
+	}
 	return strings.TrimSpace(s)
 }
 
 func decodeProblem(err error) string {
-	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
-	case errors.As(err, &typeErr) && typeErr.Field == "":
-		return fmt.Sprintf("expected an object, got a JSON %s", typeErr.Value)
-	case errors.As(err, &typeErr):
-		return fmt.Sprintf("%s must be %s, got a JSON %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
-	case errors.As(err, &syntaxErr):
-		return fmt.Sprintf("invalid JSON at byte %d", syntaxErr.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends early (was the answer cut off?)"
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("invalid JSON at byte %d", syntaxErr.Offset)
 	}
 	return truncate(err.Error(), 200)
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "int":
-		return "an integer"
-	case "slice":
-		return "an array"
-	case "struct", "ptr":
-		return "an object"
-	}
-	return "of another type"
-}
-
-func shortJSON(b []byte) string {
-	if len(b) == 0 {
-		return "nothing"
-	}
-	switch b[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 'n':
-		return "null"
-	}
-	return truncate(string(b), 20)
-}
-
+// truncate cuts s to at most n runes, marking the cut with an ellipsis.
 func truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string([]rune(s)[:n]) + "…"
+	if n <= 0 {
+		return ""
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

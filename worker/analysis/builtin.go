@@ -3,14 +3,17 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // NewBuiltin returns the built-in planner: a few deterministic keyword rules,
 // not an LLM. It lets the whole flow run without a model or an API key, and
-// says so in every summary.
+// says so in every summary. Its answers obey the rules ParseAnswer enforces.
 func NewBuiltin() Analyzer { return builtin{} }
 
 type builtin struct{}
@@ -18,108 +21,140 @@ type builtin struct{}
 func (builtin) Provider() string { return "builtin" }
 func (builtin) Model() string    { return "rules-v1" }
 
-// rule matches feedback by keywords and suggests one change to a task.
+const builtinSummaryPrefix = "Rule-based analysis (built-in planner, not an LLM): "
+
+// rule matches feedback by key phrases and suggests one change. suggest gets
+// the task concerned (nil if none is known), the feedback and the end of the
+// matched phrase in it.
 type rule struct {
 	signal  string // what the rule looks for, named in the summary
-	words   []string
-	suggest func(t *Task, text string) (Adjustment, bool)
+	phrases []string
+	suggest func(t *Task, text string, end int) (Adjustment, bool)
 }
 
-var builtinRules = []rule{
-	{"urgency", []string{"urgent", "asap", "critical", "blocker", "immediately", "right away"}, func(t *Task, _ string) (Adjustment, bool) {
-		if t == nil || t.Priority >= maxPriority {
-			return Adjustment{}, false
-		}
-		to := min(maxPriority, t.Priority+2)
-		return change(TaskPriority, t, strconv.Itoa(t.Priority), strconv.Itoa(to),
-			fmt.Sprintf("Raise the priority of %q to %d", t.Title, to), "the feedback calls it urgent"), true
-	}},
-	{"a blocker", []string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *Task, _ string) (Adjustment, bool) {
-		if t == nil || t.Status == "BLOCKED" {
-			return Adjustment{}, false
-		}
-		return change(TaskStatus, t, t.Status, "BLOCKED", fmt.Sprintf("Mark %q as blocked", t.Title), "the feedback reports it cannot move forward"), true
-	}},
-	{"completion", []string{"done", "finished", "works now", "completed", "shipped"}, func(t *Task, _ string) (Adjustment, bool) {
-		if t == nil || t.Status == "DONE" {
-			return Adjustment{}, false
-		}
-		return change(TaskStatus, t, t.Status, "DONE", fmt.Sprintf("Mark %q as done", t.Title), "the feedback says it is finished"), true
-	}},
-	{"a delay", []string{"slow", "takes longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *Task, _ string) (Adjustment, bool) {
-		if t == nil {
-			return Adjustment{}, false
-		}
-		from, to := "none", 8.0
-		if t.EstimatedHours != nil {
-			from, to = hours(*t.EstimatedHours), *t.EstimatedHours*1.5
-			if to == 0 {
-				to = 4
+// builtinRules are tried in order; the first rule of a kind wins for a task
+// (blocked before done: a feedback saying both is more likely a blocker).
+func builtinRules() []rule {
+	return []rule{
+		{"urgency", []string{"urgent", "urgently", "asap", "critical", "blocker", "immediately", "right away", "top priority"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+			if t == nil || t.Priority >= maxPriority {
+				return Adjustment{}, false
 			}
-		}
-		return change(TaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
-	}},
-	{"an unclear description", []string{"unclear", "confusing", "vague", "don't understand", "ambiguous"}, func(t *Task, text string) (Adjustment, bool) {
-		if t == nil {
-			return Adjustment{}, false
-		}
-		return change(TaskDescription, t, t.Description, strings.TrimSpace(t.Description+"\nClarify: "+firstSentence(text)),
-			fmt.Sprintf("Clarify the description of %q", t.Title), "the feedback finds it unclear"), true
-	}},
-	{"something not needed", []string{"remove", "unnecessary", "not needed", "no longer needed", "drop ", "pointless"}, func(t *Task, _ string) (Adjustment, bool) {
-		if t == nil {
-			return Adjustment{}, false
-		}
-		return change(RemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
-	}},
-	{"a request for new work", []string{"add ", "missing", "need a", "needs a", "should have", "feature", "would like"}, func(_ *Task, text string) (Adjustment, bool) {
-		title := truncate(firstSentence(text), 120)
-		return Adjustment{Type: NewTask, Description: "Add a task for: " + title, NewValue: &title,
-			Reasoning: ptr("the feedback asks for something the plan does not have")}, true
-	}},
+			to := min(maxPriority, max(0, t.Priority)+2)
+			return change(TaskPriority, t, strconv.Itoa(t.Priority), strconv.Itoa(to),
+				fmt.Sprintf("Raise the priority of %q to %d", t.Title, to), "the feedback calls it urgent"), true
+		}},
+		{"a blocker", []string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+			if t == nil || t.Status == "BLOCKED" || t.Status == "DONE" {
+				return Adjustment{}, false
+			}
+			return change(TaskStatus, t, t.Status, "BLOCKED", fmt.Sprintf("Mark %q as blocked", t.Title), "the feedback reports it cannot move forward"), true
+		}},
+		{"completion", []string{"done", "finished", "works now", "completed", "shipped", "fixed"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+			if t == nil || t.Status == "DONE" {
+				return Adjustment{}, false
+			}
+			return change(TaskStatus, t, t.Status, "DONE", fmt.Sprintf("Mark %q as done", t.Title), "the feedback says it is finished"), true
+		}},
+		{"a delay", []string{"slow", "takes longer", "taking longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+			if t == nil {
+				return Adjustment{}, false
+			}
+			// ×1.5, or +4h when there is no estimate to scale.
+			from, to := "none", 4.0
+			if h := t.EstimatedHours; h != nil && *h > 0 {
+				from, to = hours(*h), math.Round(*h*15)/10
+			} else if h != nil {
+				from, to = hours(*h), max(0, *h)+4
+			}
+			return change(TaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
+		}},
+		{"an unclear description", []string{"unclear", "confusing", "confused", "vague", "don't understand", "ambiguous"}, func(t *Task, text string, _ int) (Adjustment, bool) {
+			if t == nil {
+				return Adjustment{}, false
+			}
+			clarified := strings.TrimSpace(t.Description + "\n\nClarify: " + firstSentence(text))
+			return change(TaskDescription, t, t.Description, clarified,
+				fmt.Sprintf("Clarify the description of %q", t.Title), "the feedback finds it unclear"), true
+		}},
+		{"something not needed", []string{"remove", "unnecessary", "not needed", "no longer needed", "drop", "pointless", "obsolete"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+			if t == nil {
+				return Adjustment{}, false
+			}
+			return change(RemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
+		}},
+		{"a request for new work", []string{"add", "missing", "need a", "need an", "needs a", "needs an", "should have", "feature", "would like"}, func(_ *Task, text string, end int) (Adjustment, bool) {
+			title := newTaskTitle(text, end)
+			if title == "" {
+				return Adjustment{}, false
+			}
+			return Adjustment{Type: NewTask, Description: truncate("Add a task: "+title, maxText), NewValue: &title,
+				Reasoning: ptr("the feedback asks for something the plan does not have")}, true
+		}},
+	}
 }
 
 func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	text := strings.ToLower(req.Feedback.Text)
-	target := b.targetTask(req, text)
+	text := req.Feedback.Text
+	lower := strings.ToLower(text)
+	if len(lower) != len(text) {
+		text = lower // offsets must agree; rare case changes (such as İ) lose their capitals
+	}
+	target := targetTask(req, lower)
 	var adjustments []Adjustment
-	var matched []string
-	for _, r := range builtinRules {
-		for _, w := range r.words {
-			if !strings.Contains(text, w) {
-				continue
+	var matched, unplaced []string
+	for _, r := range builtinRules() {
+		end := -1
+		for _, p := range r.phrases {
+			if end = findPhrase(lower, p); end >= 0 {
+				break
 			}
-			if adj, ok := r.suggest(target, req.Feedback.Text); ok {
-				adjustments = append(adjustments, adj)
-				matched = append(matched, r.signal)
-			}
-			break
+		}
+		if end < 0 {
+			continue
+		}
+		adj, ok := r.suggest(target, text, end)
+		switch {
+		case !ok && target == nil:
+			unplaced = append(unplaced, r.signal)
+		case !ok:
+			// Nothing to change: the task already is that way.
+		case slices.ContainsFunc(adjustments, func(a Adjustment) bool { return a.Type == adj.Type }):
+			// One change of each kind: blocked and done in one feedback is
+			// not two status changes.
+		default:
+			adjustments = append(adjustments, adj)
+			matched = append(matched, r.signal)
 		}
 	}
 	if len(adjustments) == 0 {
+		why := "no rule of the built-in planner matched; a model would give a more specific suggestion"
+		if len(unplaced) > 0 {
+			why = fmt.Sprintf("the feedback signals %s but the built-in planner could not tell which task it concerns", strings.Join(unplaced, ", "))
+		}
 		adjustments = append(adjustments, Adjustment{Type: General,
-			Description: "Review this feedback with the team: " + truncate(firstSentence(req.Feedback.Text), 200),
-			Reasoning:   ptr("no rule of the built-in planner matched; a model would give a more specific suggestion")})
+			Description: truncate("Review this feedback with the team: "+orDefault(firstSentence(req.Feedback.Text), "(no text)"), maxText),
+			Reasoning:   ptr(why)})
 	}
-	summary := "Rule-based analysis (built-in planner, not an LLM): "
+	summary := builtinSummaryPrefix
 	if len(matched) == 0 {
-		summary += "no known signal in the feedback; flagged for review."
+		summary += "no signal the rules act on; flagged for review."
 	} else {
-		summary += fmt.Sprintf("the feedback signals %s", strings.Join(matched, ", "))
+		summary += "the feedback signals " + strings.Join(matched, ", ")
 		if target != nil {
 			summary += fmt.Sprintf(" about %q", target.Title)
 		}
 		summary += "."
 	}
-	return Result{Summary: summary, Adjustments: adjustments, Provider: b.Provider(), Model: b.Model()}, nil
+	return Result{Summary: truncate(summary, maxSummary), Adjustments: adjustments, Provider: b.Provider(), Model: b.Model()}, nil
 }
 
-// targetTask is the task the feedback is about: the one named by the
-// feedback, else the task sharing the most words with it.
-func (builtin) targetTask(req Request, text string) *Task {
+// targetTask is the task the feedback is about: the one it names, else the
+// task sharing the most words (of four letters or more) with it, first wins.
+func targetTask(req Request, lower string) *Task {
 	if id := req.Feedback.TaskID; id != nil {
 		for i := range req.Tasks {
 			if req.Tasks[i].ID == *id {
@@ -128,8 +163,8 @@ func (builtin) targetTask(req Request, text string) *Task {
 		}
 	}
 	words := map[string]bool{}
-	for _, w := range strings.FieldsFunc(text, notLetterOrDigit) {
-		if len(w) > 3 {
+	for _, w := range strings.FieldsFunc(lower, notLetterOrDigit) {
+		if utf8.RuneCountInString(w) > 3 {
 			words[w] = true
 		}
 	}
@@ -149,14 +184,79 @@ func (builtin) targetTask(req Request, text string) *Task {
 	return best
 }
 
+// findPhrase returns the end of the first occurrence of phrase in lower that
+// stands as whole words and is not negated ("not urgent"), or -1.
+func findPhrase(lower, phrase string) int {
+	for from := 0; from < len(lower); {
+		i := strings.Index(lower[from:], phrase)
+		if i < 0 {
+			return -1
+		}
+		start, end := from+i, from+i+len(phrase)
+		from = end
+		if !boundary(lower, start) || !boundary(lower, end) || negated(lower[:start]) {
+			continue
+		}
+		return end
+	}
+	return -1
+}
+
+// boundary reports whether position i of s is not inside a word.
+func boundary(s string, i int) bool {
+	if i <= 0 || i >= len(s) {
+		return true
+	}
+	before, _ := utf8.DecodeLastRuneInString(s[:i])
+	after, _ := utf8.DecodeRuneInString(s[i:])
+	return notLetterOrDigit(before) || notLetterOrDigit(after)
+}
+
+// negated reports whether one of the two words before a match negates it.
+func negated(before string) bool {
+	words := strings.Fields(before)
+	for i := max(0, len(words)-2); i < len(words); i++ {
+		w := strings.TrimFunc(words[i], notLetterOrDigit)
+		if w == "not" || w == "no" || w == "never" || w == "without" || strings.HasSuffix(w, "n't") {
+			return true
+		}
+	}
+	return false
+}
+
+// newTaskTitle is what follows the matched phrase in its sentence ("please
+// add dark mode" gives "Dark mode"), else the whole first sentence.
+func newTaskTitle(text string, end int) string {
+	rest := text[end:]
+	if i := strings.IndexAny(rest, ".!?\n"); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = strings.TrimLeftFunc(rest, notLetterOrDigit)
+	for _, article := range []string{"a ", "an ", "the ", "some ", "for ", "to "} {
+		if len(rest) >= len(article) && strings.EqualFold(rest[:len(article)], article) {
+			rest = rest[len(article):]
+			break
+		}
+	}
+	rest = strings.TrimSpace(rest)
+	if utf8.RuneCountInString(rest) < 3 {
+		rest = firstSentence(text)
+	}
+	r, size := utf8.DecodeRuneInString(rest)
+	if size == 0 {
+		return ""
+	}
+	return truncate(string(unicode.ToUpper(r))+rest[size:], 120)
+}
+
 func change(typ AdjustmentType, t *Task, from, to, description, why string) Adjustment {
 	id := t.ID
-	adj := Adjustment{Type: typ, TaskID: &id, Description: description, Reasoning: ptr(why)}
-	if from != "" {
-		adj.OriginalValue = ptr(from)
+	adj := Adjustment{Type: typ, TaskID: &id, Description: truncate(description, maxText), Reasoning: ptr(why)}
+	if from = strings.TrimSpace(from); from != "" {
+		adj.OriginalValue = ptr(truncate(from, maxText))
 	}
-	if to != "" {
-		adj.NewValue = ptr(to)
+	if to = strings.TrimSpace(to); to != "" {
+		adj.NewValue = ptr(truncate(to, maxText))
 	}
 	return adj
 }
@@ -167,6 +267,13 @@ func firstSentence(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, ".!?\n"); i > 0 {
 		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
 	}
 	return s
 }

@@ -25,32 +25,42 @@ type LLMConfig struct {
 	Model, BaseURL, APIKey string
 	Timeout                time.Duration // per model call (default 60s)
 	MaxAttempts            int           // calls per step, the first included (default 3)
-	Temperature            float64
-	HTTPClient             *http.Client // optional
-	Logger                 *slog.Logger // optional
+	Temperature            float64       // always sent: providers' defaults differ
+	// HTTPClient is optional. Its transport is wrapped to read response
+	// status codes; the default client has no timeout of its own, each call
+	// has a context deadline of Timeout instead.
+	HTTPClient *http.Client
+	Logger     *slog.Logger // optional
 	// Sleep waits between attempts (default: a timer, or until ctx ends).
+	// Tests replace it to record backoffs without waiting.
 	Sleep                   func(ctx context.Context, d time.Duration) error
 	BaseBackoff, MaxBackoff time.Duration // defaults 1s and 30s
 	// OnCall, when set, is told of every model call (for metrics).
 	OnCall func(provider, model string, took time.Duration, err error)
 }
 
-// maxRetryAfter bounds how long a provider's Retry-After may hold a job.
+// maxRetryAfter bounds how long a provider's Retry-After may hold a job
+// (unless MaxBackoff is longer).
 const maxRetryAfter = 2 * time.Minute
 
-// apiKeyVars name the setting of each provider's key, for error messages.
-var apiKeyVars = map[string]string{"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "googleai": "GOOGLE_API_KEY"}
+// maxOutputTokens is asked of providers whose client default (2048) is too
+// small for a full answer. OpenAI-compatible servers keep their own default:
+// older ones reject max_completion_tokens.
+const maxOutputTokens = 4096
 
 type llmAnalyzer struct {
-	cfg      LLMConfig
-	model    llms.Model
-	useTools bool
-	logger   *slog.Logger
+	cfg    LLMConfig
+	model  llms.Model
+	opts   []llms.CallOption
+	keyVar string // the setting holding the API key, for error messages
+	logger *slog.Logger
 }
 
 // NewLLM returns an Analyzer that asks a model through langchaingo. It
-// checks the configuration but does not call the model.
+// checks the configuration but does not call the model. Its errors name the
+// setting to fix.
 func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
+	cfg.Provider = strings.ToLower(strings.TrimSpace(cfg.Provider))
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
 	}
@@ -63,16 +73,18 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 30 * time.Second
 	}
+	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.BaseBackoff)
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	a := &llmAnalyzer{cfg: cfg, logger: cfg.Logger}
+	if a.logger == nil {
+		a.logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Model == "" {
+	if cfg.Model == "" && cfg.Provider != "" {
 		return nil, errors.New("no model is configured: set LLM_MODEL")
 	}
+
 	// Every request goes through a transport that records the response's
 	// status and Retry-After: langchaingo reports HTTP errors as plain text.
 	client := &http.Client{}
@@ -85,14 +97,23 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 	}
 	client.Transport = recordingTransport{next: next}
 
-	a := &llmAnalyzer{cfg: cfg, logger: logger}
+	tool := llms.WithTools([]llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{
+		Name:        toolName,
+		Description: "Record the analysis of the feedback: a summary and the suggested adjustments to the plan.",
+		Parameters:  answerSchema(),
+		Strict:      true,
+	}}})
+	force := llms.WithToolChoice(llms.ToolChoice{Type: "function", Function: &llms.FunctionReference{Name: toolName}})
+	a.opts = []llms.CallOption{llms.WithTemperature(cfg.Temperature)}
+
 	var err error
 	switch cfg.Provider {
 	case "openai":
+		a.keyVar = "OPENAI_API_KEY"
 		token := cfg.APIKey
 		if token == "" {
 			if cfg.BaseURL == "" || strings.Contains(cfg.BaseURL, "api.openai.com") {
-				return nil, errors.New("OPENAI_API_KEY is required for api.openai.com (set OPENAI_BASE_URL for a local OpenAI-compatible server)")
+				return nil, errors.New("OPENAI_API_KEY is required for api.openai.com (or set OPENAI_BASE_URL to a local OpenAI-compatible server)")
 			}
 			token = "unused" // local OpenAI-compatible servers ignore it; the client insists on one
 		}
@@ -101,8 +122,9 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 			opts = append(opts, openai.WithBaseURL(cfg.BaseURL))
 		}
 		a.model, err = openai.New(opts...)
-		a.useTools = true
+		a.opts = append(a.opts, tool, force)
 	case "anthropic":
+		a.keyVar = "ANTHROPIC_API_KEY"
 		if cfg.APIKey == "" {
 			return nil, errors.New("ANTHROPIC_API_KEY is required for LLM_PROVIDER=anthropic")
 		}
@@ -111,23 +133,35 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 			opts = append(opts, anthropic.WithBaseURL(cfg.BaseURL))
 		}
 		a.model, err = anthropic.New(opts...)
-		a.useTools = true
+		// langchaingo v0.1.14 does not forward tool_choice to Anthropic, so
+		// the model may answer in text; Analyze parses that too.
+		a.opts = append(a.opts, tool, force, llms.WithMaxTokens(maxOutputTokens))
 	case "ollama":
+		// Ollama's client does not forward tools: JSON mode, with the shape
+		// described in the system prompt.
 		opts := []ollama.Option{ollama.WithModel(cfg.Model), ollama.WithFormat("json"), ollama.WithHTTPClient(client)}
 		if cfg.BaseURL != "" {
 			opts = append(opts, ollama.WithServerURL(cfg.BaseURL))
 		}
 		a.model, err = ollama.New(opts...)
 	case "googleai":
+		a.keyVar = "GOOGLE_API_KEY"
 		if cfg.APIKey == "" {
 			return nil, errors.New("GOOGLE_API_KEY is required for LLM_PROVIDER=googleai")
 		}
+		if cfg.BaseURL != "" {
+			return nil, errors.New("a base URL is not supported for LLM_PROVIDER=googleai; unset it")
+		}
+		// Google's client ignores WithAPIKey when given an HTTP client, so
+		// the key travels in a header set by the transport.
+		client.Transport = headerTransport{next: client.Transport, key: "x-goog-api-key", value: cfg.APIKey}
 		a.model, err = googleai.New(ctx, googleai.WithAPIKey(cfg.APIKey), googleai.WithDefaultModel(cfg.Model), googleai.WithHTTPClient(client))
+		a.opts = append(a.opts, llms.WithJSONMode(), llms.WithMaxTokens(maxOutputTokens))
 	default:
 		return nil, fmt.Errorf("unknown model provider %q: set LLM_PROVIDER to openai, anthropic, ollama or googleai", cfg.Provider)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("set up the %s client: %s", cfg.Provider, a.redact(err.Error()))
+		return nil, fmt.Errorf("could not set up the %s client: %s", cfg.Provider, a.redact(err.Error()))
 	}
 	return a, nil
 }
@@ -151,9 +185,17 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req Request) (Result, error) 
 		return a.label(res), nil
 	}
 	a.logger.WarnContext(ctx, "model answer invalid; asking for a repair", "err", invalid)
+	// The answer goes back as plain assistant text, not as a tool call with
+	// a tool result: every provider accepts that, while langchaingo's
+	// Anthropic client cannot even send a tool call whose arguments are not
+	// valid JSON, which is exactly what may need repairing.
+	previous := ans.text
+	if strings.TrimSpace(previous) == "" {
+		previous = "(empty answer)"
+	}
 	msgs = append(msgs,
-		llms.TextParts(llms.ChatMessageTypeAI, truncate(ans.text, 8000)),
-		llms.TextParts(llms.ChatMessageTypeHuman, repairPrompt(invalid)))
+		llms.TextParts(llms.ChatMessageTypeAI, truncate(previous, 8000)),
+		llms.TextParts(llms.ChatMessageTypeHuman, repairPrompt(invalid.Problems)))
 	ans, err = a.call(ctx, msgs)
 	if err != nil {
 		return Result{}, err
@@ -179,81 +221,69 @@ type modelAnswer struct {
 
 func (m modelAnswer) parse(req Request) (Result, *InvalidAnswerError) {
 	if m.truncated {
-		return Result{}, &InvalidAnswerError{Problems: []string{"the answer was cut off at the model's output limit; answer more briefly"}}
+		return Result{}, invalid("the answer was cut off at the model's output limit; answer more briefly, with fewer or shorter adjustments")
 	}
 	res, err := ParseAnswer(m.text, req)
 	if err != nil {
-		var invalid *InvalidAnswerError
-		if errors.As(err, &invalid) {
-			return Result{}, invalid
+		var ie *InvalidAnswerError
+		if errors.As(err, &ie) {
+			return Result{}, ie
 		}
-		return Result{}, &InvalidAnswerError{Problems: []string{err.Error()}}
+		return Result{}, invalid(err.Error())
 	}
 	return res, nil
 }
 
-// call sends msgs, retrying timeouts, rate limits, server errors and
-// connection failures with exponential backoff and jitter.
+// call sends msgs, retrying timeouts, rate limits, server errors, empty
+// answers and connection failures with exponential backoff and jitter.
 func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (modelAnswer, error) {
-	opts := []llms.CallOption{llms.WithTemperature(a.cfg.Temperature)}
-	if a.useTools {
-		opts = append(opts,
-			llms.WithTools([]llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{
-				Name: toolName, Description: "Record the analysis of the feedback.", Parameters: answerSchema(), Strict: true,
-			}}}),
-			llms.WithToolChoice(llms.ToolChoice{Type: "function", Function: &llms.FunctionReference{Name: toolName}}))
-	} else if a.cfg.Provider == "googleai" {
-		opts = append(opts, llms.WithJSONMode())
-	}
 	timeouts := 0
 	for attempt := 1; ; attempt++ {
 		info := &callInfo{}
 		cctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), a.cfg.Timeout)
 		start := time.Now()
-		resp, err := a.model.GenerateContent(cctx, msgs, opts...)
-		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		resp, err := a.model.GenerateContent(cctx, msgs, a.opts...)
+		// langchaingo turns deadlines into plain errors: ask the contexts.
+		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
 		cancel()
 		status, retryAfter := info.get()
 
 		var failure error
-		var wait time.Duration
 		switch {
 		case ctx.Err() != nil:
-			return modelAnswer{}, fmt.Errorf("analysis interrupted: %w", ctx.Err())
+			a.observe(start, ctx.Err())
+			return modelAnswer{}, fmt.Errorf("the analysis was interrupted: %w", ctx.Err())
+		case err == nil && resp != nil && len(resp.Choices) > 0 && resp.Choices[0] != nil:
+			a.observe(start, nil)
+			return answerOf(resp.Choices[0]), nil
 		case timedOut:
 			timeouts++
 			failure = fmt.Errorf("the model did not answer within %s", a.cfg.Timeout)
-		case err == nil && len(resp.Choices) > 0:
-			a.observe(start, nil)
-			return a.answer(resp.Choices[0]), nil
-		case err == nil || errors.Is(err, openai.ErrEmptyResponse):
-			failure = errors.New("the model returned an empty answer")
+		case err == nil || status == http.StatusOK:
+			failure = errors.New("the model provider returned an empty or unreadable answer")
 		case permanent(status):
 			a.observe(start, err)
 			return modelAnswer{}, fmt.Errorf("the model provider rejected the request (HTTP %d): %s; %s",
 				status, a.redact(truncate(err.Error(), 300)), a.hint(status))
-		case status == http.StatusTooManyRequests:
-			failure = errors.New("the model provider is rate limiting requests (HTTP 429)")
-			wait = retryAfter
-		case status >= 500:
-			failure = fmt.Errorf("the model provider returned HTTP %d", status)
+		case status != 0:
+			failure = fmt.Errorf("the provider returned HTTP %d", status)
 		default:
-			failure = fmt.Errorf("could not reach the model provider: %s", a.redact(truncate(err.Error(), 300)))
+			failure = fmt.Errorf("could not reach the model provider (%s)", a.redact(truncate(err.Error(), 300)))
 		}
 		a.observe(start, failure)
 		if attempt >= a.cfg.MaxAttempts {
 			if timeouts == attempt {
-				return modelAnswer{}, fmt.Errorf("the model did not answer within %s (%d attempts); try again later or raise LLM_TIMEOUT", a.cfg.Timeout, attempt)
+				return modelAnswer{}, fmt.Errorf("the model did not answer within %s (%d attempts); try again later, or raise LLM_TIMEOUT", a.cfg.Timeout, attempt)
 			}
-			return modelAnswer{}, fmt.Errorf("the model call failed after %d attempts: %w", attempt, failure)
+			return modelAnswer{}, fmt.Errorf("the model call failed after %d attempts: %w; try again later", attempt, failure)
 		}
 		delay := backoff(attempt-1, a.cfg.BaseBackoff, a.cfg.MaxBackoff)
-		if wait > 0 {
-			delay = min(wait, maxRetryAfter)
+		if retryAfter > 0 {
+			delay = min(retryAfter, max(maxRetryAfter, a.cfg.MaxBackoff))
 		}
 		a.logger.WarnContext(ctx, "model call failed; retrying", "attempt", attempt, "retry_in", delay.String(), "err", failure)
 		if err := a.cfg.Sleep(ctx, delay); err != nil {
-			return modelAnswer{}, fmt.Errorf("analysis interrupted: %w", err)
+			return modelAnswer{}, fmt.Errorf("the analysis was interrupted: %w", err)
 		}
 	}
 }
@@ -264,13 +294,26 @@ func (a *llmAnalyzer) observe(start time.Time, err error) {
 	}
 }
 
-func (a *llmAnalyzer) answer(c *llms.ContentChoice) modelAnswer {
-	ans := modelAnswer{text: c.Content, truncated: c.StopReason == "length" || c.StopReason == "max_tokens"}
+// answerOf reads the analysis tool call, else any tool call, else the text.
+func answerOf(c *llms.ContentChoice) modelAnswer {
+	ans := modelAnswer{text: c.Content}
+	switch c.StopReason {
+	case "length", "max_tokens", "FinishReasonMaxTokens":
+		ans.truncated = true
+	}
+	var first *llms.FunctionCall
 	for _, tc := range c.ToolCalls {
-		if tc.FunctionCall != nil && tc.FunctionCall.Name == toolName {
+		switch {
+		case tc.FunctionCall == nil:
+		case tc.FunctionCall.Name == toolName:
 			ans.text = tc.FunctionCall.Arguments
-			break
+			return ans
+		case first == nil:
+			first = tc.FunctionCall
 		}
+	}
+	if first != nil && strings.TrimSpace(ans.text) == "" {
+		ans.text = first.Arguments
 	}
 	return ans
 }
@@ -279,8 +322,8 @@ func (a *llmAnalyzer) answer(c *llms.ContentChoice) modelAnswer {
 func (a *llmAnalyzer) hint(status int) string {
 	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		if v := apiKeyVars[a.cfg.Provider]; v != "" {
-			return "check " + v
+		if a.keyVar != "" {
+			return "check " + a.keyVar
 		}
 		return "check the provider's credentials"
 	case http.StatusNotFound:
@@ -297,12 +340,14 @@ func (a *llmAnalyzer) redact(s string) string {
 	return strings.ReplaceAll(s, a.cfg.APIKey, "[redacted]")
 }
 
+// permanent reports whether an HTTP status means retrying cannot help. Of
+// the 4xx, only timeouts, conflicts and rate limits are worth another try.
 func permanent(status int) bool {
 	switch status {
-	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity:
-		return true
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:
+		return false
 	}
-	return false
+	return status >= 400 && status < 500
 }
 
 // backoff is exponential with jitter: a random duration in [d/2, d], where
@@ -327,7 +372,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// callInfo is what the transport saw of the last response of one call.
+// callInfo is what the transport saw of the last response of one call. It
+// travels in the request's context, so concurrent calls do not mix.
 type callInfo struct {
 	mu         sync.Mutex
 	status     int
@@ -355,14 +401,31 @@ func (t recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// parseRetryAfter reads seconds or an HTTP date.
+// headerTransport sets a header on every request that lacks it.
+type headerTransport struct {
+	next       http.RoundTripper
+	key, value string
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get(t.key) == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set(t.key, t.value)
+	}
+	return t.next.RoundTrip(r)
+}
+
+// parseRetryAfter reads seconds or an HTTP date; 0 means none.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)

@@ -1,0 +1,147 @@
+package llmstub_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tmc/langchaingo/llms"
+	"github.com/tmc/langchaingo/llms/openai"
+
+	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+)
+
+func post(t *testing.T, url, body string) (int, http.Header, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+func TestWireFormat(t *testing.T) {
+	stub := llmstub.New(t, func(r llmstub.Request) llmstub.Reply { return llmstub.Text("echo " + r.Model) })
+	stub.Enqueue(
+		llmstub.ToolCall("record", `{"a":1}`),
+		llmstub.Status(429, "slow down").WithHeader("Retry-After", "7"),
+		llmstub.Empty(),
+		llmstub.Truncated(`{"a":`),
+	)
+	body := `{"model":"m","temperature":0.5,"messages":[{"role":"system","content":"be nice"},
+		{"role":"user","content":[{"type":"text","text":"hello "},{"type":"text","text":"there"}]},
+		{"role":"tool","tool_call_id":"call_1","content":"ok"}],
+		"tools":[{"type":"function","function":{"name":"record"}}],"tool_choice":{"type":"function","function":{"name":"record"}}}`
+
+	code, _, out := post(t, stub.URL+"/chat/completions", body)
+	choice := out["choices"].([]any)[0].(map[string]any)
+	call := choice["message"].(map[string]any)["tool_calls"].([]any)[0].(map[string]any)["function"].(map[string]any)
+	if code != 200 || choice["finish_reason"] != "tool_calls" || call["name"] != "record" || call["arguments"] != `{"a":1}` {
+		t.Errorf("tool call: %d %v", code, out)
+	}
+
+	code, h, out := post(t, stub.URL+"/chat/completions", body)
+	if code != 429 || h.Get("Retry-After") != "7" || out["error"].(map[string]any)["message"] != "slow down" {
+		t.Errorf("status: %d %v %v", code, h, out)
+	}
+	if code, _, out = post(t, stub.URL+"/chat/completions", body); code != 200 || len(out["choices"].([]any)) != 0 {
+		t.Errorf("empty: %d %v", code, out)
+	}
+	if _, _, out = post(t, stub.URL+"/chat/completions", body); out["choices"].([]any)[0].(map[string]any)["finish_reason"] != "length" {
+		t.Errorf("truncated: %v", out)
+	}
+	// The queue is used up: the fallback answers, and sees the request.
+	if _, _, out = post(t, stub.URL+"/chat/completions", body); out["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"] != "echo m" {
+		t.Errorf("fallback: %v", out)
+	}
+
+	if code, _, _ := post(t, stub.URL+"/chat/completions", "{not json"); code != 400 {
+		t.Errorf("bad body: HTTP %d", code)
+	}
+	if code, _, out := post(t, stub.URL+"/embeddings", "{}"); code != 404 || out["error"] == nil {
+		t.Errorf("unknown path: HTTP %d %v", code, out)
+	}
+
+	if stub.Calls() != 5 {
+		t.Errorf("%d calls, want 5 (bad bodies are not requests)", stub.Calls())
+	}
+	r := stub.Requests()[0]
+	if r.Model != "m" || *r.Temperature != 0.5 || len(r.Tools) != 1 || !strings.Contains(string(r.ToolChoice), `"record"`) {
+		t.Errorf("decoded %+v", r)
+	}
+	want := []llmstub.Message{{Role: "system", Content: "be nice"}, {Role: "user", Content: "hello there"}, {Role: "tool", Content: "ok", ToolCallID: "call_1"}}
+	for i, m := range want {
+		if got := r.Messages[i]; got.Role != m.Role || got.Content != m.Content || got.ToolCallID != m.ToolCallID {
+			t.Errorf("message %d = %+v, want %+v", i, got, m)
+		}
+	}
+}
+
+func TestLangchaingoClient(t *testing.T) {
+	answer := llmstub.Answer("ok", map[string]any{"type": "general", "task_id": nil, "description": "d"})
+	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.ToolCall("record_analysis", answer) })
+	llm, err := openai.New(openai.WithToken("test"), openai.WithModel("gpt-test"), openai.WithBaseURL(stub.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := llm.GenerateContent(context.Background(),
+		[]llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "hi")}, llms.WithTemperature(0.2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := resp.Choices[0]
+	if c.StopReason != "tool_calls" || len(c.ToolCalls) != 1 || c.ToolCalls[0].FunctionCall.Arguments != answer {
+		t.Fatalf("choice %+v", c)
+	}
+	if r := stub.Requests()[0]; r.Model != "gpt-test" || r.Messages[0].Content != "hi" || *r.Temperature != 0.2 {
+		t.Errorf("request %+v", r)
+	}
+}
+
+func TestDelaysEndWithTheClientOrTheServer(t *testing.T) {
+	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Hang() })
+	stub.Enqueue(llmstub.Text("late").After(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, stub.URL+"/chat/completions", strings.NewReader(`{"model":"m"}`))
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("a delayed reply answered before its delay")
+	}
+
+	// A hanging request must not keep Close waiting.
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Post(stub.URL+"/chat/completions", "application/json", strings.NewReader(`{"model":"m"}`))
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	for stub.Calls() < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	closed := make(chan struct{})
+	go func() { stub.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs on a hanging reply")
+	}
+	<-done
+	stub.Close() // again: no effect
+}
+
+func TestAnswer(t *testing.T) {
+	if got := llmstub.Answer("s"); got != `{"adjustments":[],"summary":"s"}` {
+		t.Errorf("Answer = %s", got)
+	}
+}

@@ -1,0 +1,103 @@
+package analysis_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
+)
+
+func TestBuiltinRules(t *testing.T) {
+	blog := 12
+	cases := []struct {
+		name, text string
+		taskID     *int // the task the feedback is about
+		want       []string
+	}{
+		// type task_id new_value, one per adjustment
+		{"urgent and stuck", "Checkout is urgent, customers are stuck", nil, []string{"task_priority 11 4", "task_status 11 BLOCKED"}},
+		{"negated urgency", "checkout is not urgent", nil, []string{"general - -"}},
+		{"done", "The checkout page works now", nil, []string{"task_status 11 DONE"}},
+		{"unfinished is not finished", "the checkout page is unfinished", nil, []string{"general - -"}},
+		{"blocked wins over done", "checkout page is blocked, the rest is done", nil, []string{"task_status 11 BLOCKED"}},
+		{"estimate scales", "checkout page is taking longer than planned", nil, []string{"task_estimate 11 9"}},
+		{"no estimate adds 4h", "the blog was underestimated", nil, []string{"task_estimate 12 4"}},
+		{"unclear", "the blog task is vague", nil, []string{"task_description 12 Clarify: the blog task is vague"}},
+		{"remove", "We should remove the blog.", nil, []string{"remove_task 12 -"}},
+		{"new task from the text", "Please add dark mode to the checkout page.", nil, []string{"new_task - Dark mode to the checkout page"}},
+		{"missing feature", "The app is missing a search box", nil, []string{"new_task - Search box"}},
+		{"feedback names its task", "this is urgent", &blog, []string{"task_priority 12 2"}},
+		{"urgent but no task known", "this is urgent!", nil, []string{"general - -"}},
+		{"nothing matched", "nice work", nil, []string{"general - -"}},
+		{"empty", "", nil, []string{"general - -"}},
+	}
+	a := analysis.NewBuiltin()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := request()
+			req.Feedback = analysis.Feedback{Text: c.text, TaskID: c.taskID}
+			res, err := a.Analyze(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, adj := range res.Adjustments {
+				id, v := "-", "-"
+				if adj.TaskID != nil {
+					id = strconv.Itoa(*adj.TaskID)
+				}
+				if adj.NewValue != nil {
+					v = *adj.NewValue
+					if i := strings.LastIndex(v, "\n"); i >= 0 {
+						v = v[i+1:] // the added clarification
+					}
+				}
+				got = append(got, string(adj.Type)+" "+id+" "+v)
+			}
+			if strings.Join(got, " | ") != strings.Join(c.want, " | ") {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+			if !strings.HasPrefix(res.Summary, "Rule-based analysis (built-in planner, not an LLM): ") || res.Provider != "builtin" || res.Model != "rules-v1" {
+				t.Errorf("result %+v", res)
+			}
+			// Its output passes the validation model answers get, unchanged.
+			again, err := analysis.ParseAnswer(toJSON(t, res), req)
+			if err != nil {
+				t.Fatalf("built-in output fails validation: %v", err)
+			}
+			if toJSON(t, again) != toJSON(t, res) {
+				t.Errorf("validation changed the output:\n%s\n%s", toJSON(t, res), toJSON(t, again))
+			}
+		})
+	}
+}
+
+func TestBuiltinIsDeterministicAndBounded(t *testing.T) {
+	a := analysis.NewBuiltin()
+	req := request()
+	long := strings.Repeat("word ", 1000)
+	req.Tasks[0].Title = "Checkout " + long
+	req.Tasks[0].Description = long
+	req.Feedback.Text = "checkout is vague and urgent, add " + long
+	first, err := a.Analyze(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		again, _ := a.Analyze(context.Background(), req)
+		if toJSON(t, again) != toJSON(t, first) {
+			t.Fatal("the built-in planner is not deterministic")
+		}
+	}
+	if _, err := analysis.ParseAnswer(toJSON(t, first), req); err != nil {
+		t.Fatalf("long inputs give an invalid answer: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Analyze(ctx, req); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}

@@ -1,0 +1,304 @@
+package analysis_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
+)
+
+func TestLLMToolCallHappyPath(t *testing.T) {
+	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.ToolCall("record_analysis", good) })
+	var mu sync.Mutex
+	var calls []error
+	a := newLLM(t, stub, &recorder{}, 5*time.Second, func(c *analysis.LLMConfig) {
+		c.OnCall = func(provider, model string, _ time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if provider == "openai" && model == "gpt-test" {
+				calls = append(calls, err)
+			}
+		}
+	})
+	if a.Provider() != "openai" || a.Model() != "gpt-test" {
+		t.Fatalf("%s/%s", a.Provider(), a.Model())
+	}
+	res, err := a.Analyze(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Provider != "openai" || res.Model != "gpt-test" || res.Summary != "Fix checkout" || len(res.Adjustments) != 1 || *res.Adjustments[0].TaskID != 11 {
+		t.Fatalf("%+v", res)
+	}
+	if len(calls) != 1 || calls[0] != nil {
+		t.Errorf("OnCall saw %v", calls)
+	}
+
+	// What the provider received.
+	req := stub.Requests()[0]
+	if req.Model != "gpt-test" || req.Temperature == nil || *req.Temperature != 0.3 {
+		t.Errorf("model %s temperature %v", req.Model, req.Temperature)
+	}
+	if len(req.Messages) != 2 || req.Messages[0].Role != "system" || req.Messages[1].Role != "user" ||
+		!strings.Contains(req.Messages[0].Content, "project-planning assistant") {
+		t.Fatalf("messages %+v", req.Messages)
+	}
+	for _, want := range []string{"Website", `id 11: "Checkout page"`, "Feedback from Ada about task id 11", "customers are stuck"} {
+		if !strings.Contains(req.Messages[1].Content, want) {
+			t.Errorf("user message lacks %q", want)
+		}
+	}
+	var tool struct {
+		Type     string
+		Function struct {
+			Name       string
+			Strict     bool
+			Parameters struct {
+				Required []string
+			}
+		}
+	}
+	var choice struct {
+		Type     string
+		Function struct{ Name string }
+	}
+	if len(req.Tools) != 1 {
+		t.Fatalf("tools %s", req.Tools)
+	}
+	if err := json.Unmarshal(req.Tools[0], &tool); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(req.ToolChoice, &choice); err != nil {
+		t.Fatalf("tool_choice %s: %v", req.ToolChoice, err)
+	}
+	if tool.Type != "function" || tool.Function.Name != "record_analysis" || !tool.Function.Strict ||
+		strings.Join(tool.Function.Parameters.Required, ",") != "summary,adjustments" {
+		t.Errorf("tool %s", req.Tools[0])
+	}
+	if choice.Type != "function" || choice.Function.Name != "record_analysis" {
+		t.Errorf("tool_choice %s, want record_analysis forced", req.ToolChoice)
+	}
+}
+
+func TestLLMTextAnswerInsteadOfToolCall(t *testing.T) {
+	stub := llmstub.New(t, nil)
+	stub.Enqueue(llmstub.Text("```json\n" + good + "\n```"))
+	if res, err := newLLM(t, stub, &recorder{}, 5*time.Second).Analyze(context.Background(), request()); err != nil || len(res.Adjustments) != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+func TestLLMRepair(t *testing.T) {
+	cases := []struct {
+		name  string
+		first llmstub.Reply
+		told  string // in the repair request
+	}{
+		{"invalid answer", llmstub.ToolCall("record_analysis", `{"summary":"s","adjustments":[{"type":"rewrite","description":"d"}]}`), "adjustments[0].type must be one of"},
+		{"not JSON", llmstub.Text("Sure! Focus on checkout."), "not the expected JSON object"},
+		{"truncated", llmstub.Truncated(`{"summary":"Fix`), "cut off"},
+		{"empty", llmstub.Text(""), "the answer is empty"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stub := llmstub.New(t, nil)
+			stub.Enqueue(c.first, llmstub.ToolCall("record_analysis", good))
+			rec := &recorder{}
+			res, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), request())
+			if err != nil || len(res.Adjustments) != 1 {
+				t.Fatalf("%+v %v", res, err)
+			}
+			reqs := stub.Requests()
+			if len(reqs) != 2 || len(rec.got()) != 0 {
+				t.Fatalf("%d calls, sleeps %v", len(reqs), rec.got())
+			}
+			msgs := reqs[1].Messages
+			if len(msgs) != 4 || msgs[2].Role != "assistant" || msgs[3].Role != "user" || msgs[0].Content != reqs[0].Messages[0].Content {
+				t.Fatalf("repair conversation %+v", msgs)
+			}
+			if !strings.Contains(msgs[3].Content, c.told) {
+				t.Errorf("repair request %q does not say %q", msgs[3].Content, c.told)
+			}
+			if len(reqs[1].Tools) != 1 || len(reqs[1].ToolChoice) == 0 {
+				t.Error("the repair request lost the tool")
+			}
+		})
+	}
+}
+
+func TestLLMInvalidTwice(t *testing.T) {
+	stub := llmstub.New(t, nil)
+	stub.Enqueue(llmstub.Text("no"), llmstub.ToolCall("record_analysis", `{"summary":"s","adjustments":[{"type":"rewrite","description":"d"}]}`))
+	_, err := newLLM(t, stub, &recorder{}, 5*time.Second).Analyze(context.Background(), request())
+	if err == nil || !strings.HasPrefix(err.Error(), "the model's answer was invalid twice: adjustments[0].type must be one of task_priority") {
+		t.Fatalf("error %v", err)
+	}
+	if stub.Calls() != 2 {
+		t.Errorf("%d calls, want 2", stub.Calls())
+	}
+}
+
+func TestLLMRetries(t *testing.T) {
+	t.Run("500 until the last attempt", func(t *testing.T) {
+		stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(500, "upstream exploded") })
+		rec := &recorder{}
+		var failures []string
+		var mu sync.Mutex
+		_, err := newLLM(t, stub, rec, 5*time.Second, func(c *analysis.LLMConfig) {
+			c.OnCall = func(_, _ string, _ time.Duration, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				failures = append(failures, err.Error())
+			}
+		}).Analyze(context.Background(), request())
+		if err == nil || !strings.HasPrefix(err.Error(), "the model call failed after 3 attempts: the provider returned HTTP 500") {
+			t.Fatalf("error %v", err)
+		}
+		sleeps := rec.got()
+		if stub.Calls() != 3 || len(sleeps) != 2 || len(failures) != 3 {
+			t.Fatalf("%d calls, sleeps %v, OnCall %v", stub.Calls(), sleeps, failures)
+		}
+		// Exponential with jitter: wait n is in [d/2, d], d = 1s·2^n.
+		for i, d := range sleeps {
+			hi := time.Second << i
+			if d < hi/2 || d > hi {
+				t.Errorf("sleep %d = %v, want within [%v, %v]", i, d, hi/2, hi)
+			}
+		}
+	})
+	t.Run("backoff is capped", func(t *testing.T) {
+		stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(502, "bad gateway") })
+		rec := &recorder{}
+		_, err := newLLM(t, stub, rec, 5*time.Second, func(c *analysis.LLMConfig) { c.MaxAttempts = 6 }).Analyze(context.Background(), request())
+		if err == nil || !strings.Contains(err.Error(), "after 6 attempts") {
+			t.Fatalf("error %v", err)
+		}
+		for _, d := range rec.got() {
+			if d > 8*time.Second {
+				t.Errorf("sleep %v beyond MaxBackoff", d)
+			}
+		}
+	})
+	t.Run("429 honours Retry-After", func(t *testing.T) {
+		stub := llmstub.New(t, nil)
+		stub.Enqueue(llmstub.Status(429, "slow down").WithHeader("Retry-After", "7"), llmstub.Status(429, "slow down"), llmstub.ToolCall("record_analysis", good))
+		rec := &recorder{}
+		if _, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), request()); err != nil {
+			t.Fatal(err)
+		}
+		if sleeps := rec.got(); len(sleeps) != 2 || sleeps[0] != 7*time.Second || sleeps[1] > 2*time.Second {
+			t.Fatalf("sleeps %v, want 7s then a backoff of at most 2s", sleeps)
+		}
+	})
+	for _, c := range []struct {
+		code int
+		hint string
+	}{{400, "retrying will not help"}, {401, "check OPENAI_API_KEY"}, {403, "check OPENAI_API_KEY"}, {404, "check LLM_MODEL"}, {422, "retrying will not help"}} {
+		t.Run("no retry on "+status(c.code), func(t *testing.T) {
+			stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(c.code, "nope, key sk-secret") })
+			rec := &recorder{}
+			_, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), request())
+			if err == nil || !strings.HasPrefix(err.Error(), "the model provider rejected the request (HTTP "+status(c.code)+")") ||
+				!strings.Contains(err.Error(), c.hint) || stub.Calls() != 1 || len(rec.got()) != 0 {
+				t.Fatalf("%d calls, error %v", stub.Calls(), err)
+			}
+			if strings.Contains(err.Error(), "sk-secret") {
+				t.Fatal("the API key leaked into the error")
+			}
+		})
+	}
+	t.Run("empty choices", func(t *testing.T) {
+		stub := llmstub.New(t, nil)
+		stub.Enqueue(llmstub.Empty(), llmstub.ToolCall("record_analysis", good))
+		rec := &recorder{}
+		if _, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), request()); err != nil || stub.Calls() != 2 || len(rec.got()) != 1 {
+			t.Fatalf("%d calls, sleeps %v, %v", stub.Calls(), rec.got(), err)
+		}
+	})
+	t.Run("connection refused", func(t *testing.T) {
+		stub := llmstub.New(t, nil)
+		url := stub.URL
+		stub.Close()
+		a := newLLM(t, stub, &recorder{}, 5*time.Second, func(c *analysis.LLMConfig) { c.BaseURL = url })
+		_, err := a.Analyze(context.Background(), request())
+		if err == nil || !strings.Contains(err.Error(), "after 3 attempts: could not reach the model provider") {
+			t.Fatalf("error %v", err)
+		}
+	})
+	t.Run("timeouts", func(t *testing.T) {
+		stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Hang() })
+		_, err := newLLM(t, stub, &recorder{}, 200*time.Millisecond).Analyze(context.Background(), request())
+		if err == nil || !strings.HasPrefix(err.Error(), "the model did not answer within 200ms (3 attempts)") || stub.Calls() != 3 {
+			t.Fatalf("%d calls, error %v", stub.Calls(), err)
+		}
+	})
+	t.Run("a slow answer then a good one", func(t *testing.T) {
+		stub := llmstub.New(t, nil)
+		stub.Enqueue(llmstub.ToolCall("record_analysis", good).After(time.Minute), llmstub.ToolCall("record_analysis", good))
+		if _, err := newLLM(t, stub, &recorder{}, 200*time.Millisecond).Analyze(context.Background(), request()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("cancelled by the caller", func(t *testing.T) {
+		stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Hang() })
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		rec := &recorder{}
+		start := time.Now()
+		_, err := newLLM(t, stub, rec, time.Minute).Analyze(ctx, request())
+		if !errors.Is(err, context.Canceled) || stub.Calls() != 1 || len(rec.got()) != 0 {
+			t.Fatalf("%d calls, sleeps %v, error %v", stub.Calls(), rec.got(), err)
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Error("did not return promptly")
+		}
+	})
+	t.Run("cancelled while waiting to retry", func(t *testing.T) {
+		stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(503, "busy") })
+		ctx, cancel := context.WithCancel(context.Background())
+		a := newLLM(t, stub, &recorder{}, time.Minute, func(c *analysis.LLMConfig) {
+			c.Sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
+		})
+		_, err := a.Analyze(ctx, request())
+		if !errors.Is(err, context.Canceled) || stub.Calls() != 1 {
+			t.Fatalf("%d calls, error %v", stub.Calls(), err)
+		}
+	})
+}
+
+func TestNewLLMConfigurationErrors(t *testing.T) {
+	for _, c := range []struct {
+		cfg  analysis.LLMConfig
+		says string
+	}{
+		{analysis.LLMConfig{Provider: "openai", Model: "m"}, "OPENAI_API_KEY"},
+		{analysis.LLMConfig{Provider: "openai", Model: "m", BaseURL: "https://api.openai.com/v1"}, "OPENAI_API_KEY"},
+		{analysis.LLMConfig{Provider: "anthropic", Model: "m"}, "ANTHROPIC_API_KEY"},
+		{analysis.LLMConfig{Provider: "googleai", Model: "m"}, "GOOGLE_API_KEY"},
+		{analysis.LLMConfig{Provider: "skynet", Model: "m"}, "LLM_PROVIDER"},
+		{analysis.LLMConfig{Provider: "", Model: "m"}, "LLM_PROVIDER"},
+		{analysis.LLMConfig{Provider: "openai", APIKey: "k"}, "LLM_MODEL"},
+	} {
+		if _, err := analysis.NewLLM(context.Background(), c.cfg); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%+v: %v, want a mention of %s", c.cfg, err, c.says)
+		}
+	}
+	// Valid configurations need no network.
+	for _, cfg := range []analysis.LLMConfig{
+		{Provider: "openai", Model: "m", BaseURL: "http://127.0.0.1:1/v1"}, // a local server needs no key
+		{Provider: "anthropic", Model: "m", APIKey: "k"},
+		{Provider: "ollama", Model: "m", BaseURL: "http://127.0.0.1:11434"},
+		{Provider: "googleai", Model: "m", APIKey: "k"},
+	} {
+		a, err := analysis.NewLLM(context.Background(), cfg)
+		if err != nil || a.Provider() != cfg.Provider {
+			t.Errorf("%+v: %v", cfg, err)
+		}
+	}
+}
