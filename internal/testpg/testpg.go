@@ -6,14 +6,18 @@ package testpg
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,18 +25,34 @@ import (
 	_ "github.com/lib/pq" // the driver the service uses
 )
 
-// Server is a private PostgreSQL server.
+const (
+	readyTimeout = 30 * time.Second // crash recovery after Kill can take a while on a loaded machine
+	stopTimeout  = 15 * time.Second // then the process group is killed
+	startTries   = 5                // fresh ports tried when another process takes ours first
+)
+
+// errPortInUse means another process bound the port between freePort and
+// postgres binding it; Start then retries on another port.
+var errPortInUse = errors.New("port in use")
+
+// Server is a private PostgreSQL server. Its methods may be called from any
+// goroutine, but Stop, Kill and Restart call tb.Fatal on failure, which must
+// happen on the test's goroutine.
 type Server struct {
-	Port int
+	Port int    // on 127.0.0.1, fixed for the server's life so clients can reconnect after Restart
 	Dir  string // data directory
 
-	bin  string
-	cred *syscall.Credential
-	cmd  *exec.Cmd
-	log  string
+	bin  string              // directory holding initdb and postgres
+	cred *syscall.Credential // the postgres user when we run as root, else nil
+	log  string              // server log, appended to by every start
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd     // the postmaster; nil when stopped
+	done chan struct{} // closed once cmd has exited and been reaped
 }
 
-// Start initialises and starts a server, stopped and removed when tb ends.
+// Start initialises a database cluster in a new temporary directory and
+// starts a server on it, stopped and removed when tb ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	bin, err := binDir()
@@ -40,145 +60,277 @@ func Start(tb testing.TB) *Server {
 		tb.Fatal(err)
 	}
 	s := &Server{bin: bin}
-	// PostgreSQL refuses to run as root: run it as the postgres user.
+	// PostgreSQL refuses to run as root, so run it as the postgres user.
 	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			tb.Fatalf("testpg: running as root needs a postgres user: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	}
-	// Not tb.TempDir: its parents are private to root, and postgres must
-	// reach the directory.
-	root, err := os.MkdirTemp("", "testpg-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = os.RemoveAll(root) })
-	s.Dir = filepath.Join(root, "data")
-	s.log = filepath.Join(root, "postgres.log")
-	if s.cred != nil {
-		if err := os.Chown(root, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+		if s.cred, err = postgresUser(); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	initdb := s.command("initdb", "-D", s.Dir, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C")
-	if out, err := initdb.CombinedOutput(); err != nil {
-		tb.Fatalf("testpg: initdb: %v\n%s", err, out)
-	}
-	s.Port, err = freePort()
+	// Not tb.TempDir: its parent is private to root, and the postgres user
+	// must reach the directory.
+	root, err := os.MkdirTemp("", "testpg-")
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("testpg: %v", err)
 	}
-	tb.Cleanup(func() { s.stop(syscall.SIGQUIT) })
-	s.start(tb)
-	return s
+	tb.Cleanup(func() { _ = os.RemoveAll(root) })
+	if s.cred != nil {
+		if err := os.Chown(root, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+			tb.Fatalf("testpg: %v", err)
+		}
+	}
+	s.Dir = filepath.Join(root, "data")
+	s.log = filepath.Join(root, "postgres.log")
+
+	initdb := s.command("initdb", "-D", s.Dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	if out, err := initdb.CombinedOutput(); err != nil {
+		tb.Fatalf("testpg: initdb %s: %v\n%s\n(the server's user must be able to reach %s; set TMPDIR to a directory it can, e.g. /tmp)",
+			s.Dir, err, out, root)
+	}
+
+	// Registered after RemoveAll, so it runs first: the server must be
+	// gone before its directory is.
+	tb.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.stop(syscall.SIGQUIT)
+		if tb.Failed() {
+			tb.Logf("testpg: end of the server log (%s):\n%s", s.log, tail(s.log, 0, 4<<10))
+		}
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for try := 1; ; try++ {
+		if s.Port, err = freePort(); err != nil {
+			tb.Fatal(err)
+		}
+		err = s.start()
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, errPortInUse) || try == startTries {
+			tb.Fatal(err)
+		}
+	}
 }
 
-// URL is the address of database on the server.
+// URL is the address of database on the server, for lib/pq.
 func (s *Server) URL(database string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, database)
 }
 
-// Running reports whether the server process is up.
-func (s *Server) Running() bool { return s.cmd != nil }
+// Running reports whether the server process is up. It notices a server
+// that died on its own, not only one stopped through s.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
 
-// Stop shuts the server down cleanly (fast shutdown).
-func (s *Server) Stop(tb testing.TB) { tb.Helper(); s.stop(syscall.SIGINT) }
+// Stop shuts the server down cleanly, like pg_ctl stop -m fast: sessions are
+// ended, everything is written out, and connections are then refused. It
+// does nothing if the server is not running.
+func (s *Server) Stop(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop(syscall.SIGINT)
+}
 
-// Kill ends the server abruptly (immediate shutdown: crash recovery at the
-// next start).
-func (s *Server) Kill(tb testing.TB) { tb.Helper(); s.stop(syscall.SIGQUIT) }
+// Kill ends the server abruptly, like pg_ctl stop -m immediate or a crash:
+// nothing is written out and the next start runs crash recovery. Committed
+// transactions survive, as they would a real crash of the server process.
+func (s *Server) Kill(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop(syscall.SIGQUIT)
+}
 
-// Restart stops the server if it runs and starts it again with the same
-// data on the same port.
+// Restart stops the server if it runs (cleanly) and starts it again with the
+// same data on the same port, returning once it accepts connections.
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stop(syscall.SIGINT)
-	s.start(tb)
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
-func (s *Server) start(tb testing.TB) {
-	tb.Helper()
-	logFile, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666)
+// start runs postgres and waits until it accepts connections on s.Port.
+// The caller holds s.mu.
+func (s *Server) start() error {
+	logFile, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		tb.Fatal(err)
+		return fmt.Errorf("testpg: %w", err)
 	}
 	defer logFile.Close()
-	if s.cred != nil {
-		_ = os.Chown(s.log, int(s.cred.Uid), int(s.cred.Gid))
-	}
+	logStart, _ := logFile.Seek(0, io.SeekEnd)
+
+	// postgres directly rather than pg_ctl, so that we own the postmaster's
+	// process: we see it exit, and signal it as pg_ctl would (SIGINT is
+	// -m fast, SIGQUIT -m immediate).
+	//
+	// fsync=off makes it fast and only risks data if the machine crashes.
+	// synchronous_commit stays on: with it off, Kill loses commits that
+	// were already acknowledged, which no crash of a real server does.
 	cmd := s.command("postgres", "-D", s.Dir, "-p", strconv.Itoa(s.Port), "-h", "127.0.0.1", "-k", filepath.Dir(s.Dir),
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
+		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
+	// If the test binary dies without running its cleanups (a go test
+	// timeout, say), the kernel stops the server: no stray servers remain.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("testpg: start postgres: %v", err)
+		return fmt.Errorf("testpg: start %s: %w", cmd.Path, err)
 	}
-	s.cmd = cmd
-	db, err := sql.Open("postgres", s.URL("postgres"))
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.cmd, s.done = cmd, done
+
+	// connect_timeout bounds the handshake too, which the context does
+	// not: a process other than postgres holding the port may accept the
+	// connection and never answer.
+	db, err := sql.Open("postgres", s.URL("postgres")+"&connect_timeout=1")
 	if err != nil {
-		tb.Fatal(err)
+		return fmt.Errorf("testpg: %w", err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(readyTimeout)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := db.PingContext(ctx)
-		cancel()
+		err := s.ping(db)
 		if err == nil {
-			return
+			return nil
+		}
+		select {
+		case <-done:
+			s.cmd = nil
+			log := tail(s.log, logStart, 4<<10)
+			if strings.Contains(log, "Address already in use") {
+				return fmt.Errorf("testpg: port %d: %w by another process:\n%s", s.Port, errPortInUse, log)
+			}
+			return fmt.Errorf("testpg: postgres exited during startup (%v); its log:\n%s", cmd.ProcessState, log)
+		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			out, _ := os.ReadFile(s.log)
-			tb.Fatalf("testpg: postgres on port %d not ready after 30s: %v\n%s", s.Port, err, out)
+			s.stop(syscall.SIGQUIT)
+			return fmt.Errorf("testpg: postgres on port %d not ready after %v: %v; its log:\n%s",
+				s.Port, readyTimeout, err, tail(s.log, logStart, 4<<10))
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
+// ping succeeds once this server accepts queries. Checking the data
+// directory makes sure the answer came from it and not from a server that
+// took the port while ours was down.
+func (s *Server) ping(db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var dir string
+	if err := db.QueryRowContext(ctx, "SHOW data_directory").Scan(&dir); err != nil {
+		return err
+	}
+	if filepath.Clean(dir) != filepath.Clean(s.Dir) {
+		return fmt.Errorf("port %d is served from %s, not %s", s.Port, dir, s.Dir)
+	}
+	return nil
+}
+
+// stop signals the postmaster and waits for it, killing its process group
+// if it takes longer than stopTimeout. The caller holds s.mu.
 func (s *Server) stop(sig syscall.Signal) {
 	if s.cmd == nil {
 		return
 	}
+	pid := s.cmd.Process.Pid
 	_ = s.cmd.Process.Signal(sig)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+	case <-s.done:
+	case <-time.After(stopTimeout):
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-s.done
 	}
-	s.cmd = nil
+	// The postmaster waits for its children before exiting, but if it died
+	// abnormally they may linger; they are in its process group.
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	s.cmd, s.done = nil, nil
 }
 
+// command prepares one of the server's programs to run as the server's
+// user, in a process group of its own so that it can be killed whole.
 func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(s.bin, name), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: s.cred}
+	// The test's working directory may be closed to the postgres user,
+	// and initdb fails if it cannot return to it.
 	cmd.Dir = os.TempDir()
 	return cmd
 }
 
-// binDir finds the server's programs: PG_BIN, else the newest installed
-// Debian-style /usr/lib/postgresql/<version>/bin.
+func postgresUser() (*syscall.Credential, error) {
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("testpg: PostgreSQL refuses to run as root and there is no postgres user to run it as (%v): install the PostgreSQL server package, or run the tests as another user", err)
+	}
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("testpg: postgres user's uid %q: %w", u.Uid, err)
+	}
+	gid, err := strconv.ParseUint(u.Gid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("testpg: postgres user's gid %q: %w", u.Gid, err)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// binDir finds the server's programs: PG_BIN, else the newest Debian-style
+// /usr/lib/postgresql/<version>/bin, else the directory of initdb on PATH.
 func binDir() (string, error) {
+	has := func(dir string) bool {
+		for _, name := range []string{"initdb", "postgres"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+				return false
+			}
+		}
+		return true
+	}
 	if dir := os.Getenv("PG_BIN"); dir != "" {
+		if !has(dir) {
+			return "", fmt.Errorf("testpg: PG_BIN=%s holds no initdb and postgres: point it at PostgreSQL's bin directory (pg_config --bindir)", dir)
+		}
 		return dir, nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool {
-		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
-		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
-		return vi > vj
+	version := func(dir string) float64 {
+		v, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(dir)), 64) // "15", or "9.6"
+		return v
+	}
+	slices.SortFunc(dirs, func(a, b string) int {
+		switch va, vb := version(a), version(b); {
+		case va > vb:
+			return -1
+		case va < vb:
+			return 1
+		}
+		return 0
 	})
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
-			return d, nil
+	for _, dir := range dirs {
+		if has(dir) {
+			return dir, nil
 		}
 	}
-	return "", fmt.Errorf("testpg: initdb not found: install the PostgreSQL server or set PG_BIN")
+	if path, err := exec.LookPath("initdb"); err == nil && has(filepath.Dir(path)) {
+		return filepath.Dir(path), nil
+	}
+	return "", errors.New("testpg: initdb not found: install the PostgreSQL server (e.g. apt-get install postgresql) or set PG_BIN to its bin directory")
 }
 
 func freePort() (int, error) {
@@ -188,4 +340,19 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// tail returns up to limit bytes of the end of the file at path, starting
+// no earlier than from, for error messages.
+func tail(path string, from, limit int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("(no log: %v)", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size()-from > limit {
+		from = fi.Size() - limit
+	}
+	b, _ := io.ReadAll(io.NewSectionReader(f, from, 1<<62))
+	return string(b)
 }

@@ -2,11 +2,14 @@ package testredis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,93 +17,168 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+const (
+	readyTimeout = 10 * time.Second
+	stopTimeout  = 5 * time.Second // then the process is killed
+	startTries   = 5               // fresh ports tried when another process takes ours first
+)
+
+// errPortInUse means another process bound the port between freePort and
+// redis-server binding it; Start then tries another port.
+var errPortInUse = errors.New("port in use")
+
 // Server is a private redis-server on a free port, for tests that stop,
-// kill and restart Redis without disturbing the shared one.
+// kill and restart Redis without disturbing the shared one. Its methods may
+// be called from any goroutine, but Stop, Kill and Restart call tb.Fatal on
+// failure, which must happen on the test's goroutine.
 type Server struct {
-	Addr string // 127.0.0.1:port
+	Addr string // 127.0.0.1:port, fixed for the server's life so clients can reconnect after Restart
 	URL  string // redis://127.0.0.1:port/0
 
 	dir string
-	cmd *exec.Cmd
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd     // nil when stopped
+	done chan struct{} // closed once cmd has exited and been reaped
 }
 
 // Start runs a private redis-server (no persistence) until tb ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		tb.Fatalf("testredis: redis-server not found (%v): install Redis", err)
+		tb.Fatalf("testredis: redis-server not found (%v): install Redis (e.g. apt-get install redis-server)", err)
 	}
-	port, err := freePort()
-	if err != nil {
-		tb.Fatal(err)
+	s := &Server{dir: tb.TempDir()}
+	tb.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.stop(syscall.SIGKILL)
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for try := 1; ; try++ {
+		port, err := freePort()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+		s.URL = "redis://" + s.Addr + "/0"
+		err = s.start()
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, errPortInUse) || try == startTries {
+			tb.Fatal(err)
+		}
 	}
-	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), dir: tb.TempDir()}
-	s.URL = "redis://" + s.Addr + "/0"
-	tb.Cleanup(func() { s.stop(syscall.SIGKILL) })
-	s.start(tb)
-	return s
 }
 
-func (s *Server) start(tb testing.TB) {
-	tb.Helper()
+// start runs redis-server and waits until it answers PING. The caller
+// holds s.mu.
+func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
-	logPath := filepath.Join(s.dir, "redis.log")
+	logPath := filepath.Join(s.dir, "redis-"+port+".log")
+	_ = os.Remove(logPath) // only this start's lines, for error messages
 	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", s.dir, "--logfile", logPath)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the test binary dies without its cleanups (a go test
+	// timeout, say), the kernel stops the server, so none is left behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("testredis: start redis-server: %v", err)
+		return fmt.Errorf("testredis: start redis-server: %w", err)
 	}
-	s.cmd = cmd
-	rdb := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.cmd, s.done = cmd, done
+
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer rdb.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(readyTimeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err := rdb.Ping(ctx).Err()
 		cancel()
 		if err == nil {
-			return
+			return nil
+		}
+		select {
+		case <-done:
+			s.cmd, s.done = nil, nil
+			log, _ := os.ReadFile(logPath)
+			if strings.Contains(string(log), "Address already in use") {
+				return fmt.Errorf("testredis: %s: %w by another process", s.Addr, errPortInUse)
+			}
+			return fmt.Errorf("testredis: redis-server exited during startup (%v); its log:\n%s", cmd.ProcessState, log)
+		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			s.stop(syscall.SIGKILL)
 			log, _ := os.ReadFile(logPath)
-			tb.Fatalf("testredis: redis-server on %s not ready after 10s: %v\n%s", s.Addr, err, log)
+			return fmt.Errorf("testredis: redis-server on %s not ready after %v: %v; its log:\n%s", s.Addr, readyTimeout, err, log)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// Running reports whether the server process is up.
-func (s *Server) Running() bool { return s.cmd != nil }
+// Running reports whether the server process is up. It notices a server
+// that died on its own, not only one stopped through s.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
 
-// Stop shuts the server down (SIGTERM); connections are then refused.
-func (s *Server) Stop(tb testing.TB) { tb.Helper(); s.stop(syscall.SIGTERM) }
+// Stop shuts the server down (SIGTERM); connections are then refused. It
+// does nothing if the server is not running.
+func (s *Server) Stop(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop(syscall.SIGTERM)
+}
 
 // Kill ends the server abruptly (SIGKILL), like a crash.
-func (s *Server) Kill(tb testing.TB) { tb.Helper(); s.stop(syscall.SIGKILL) }
+func (s *Server) Kill(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop(syscall.SIGKILL)
+}
 
 // Restart stops the server if it runs and starts it again on the same port,
 // empty (it keeps nothing on disk).
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stop(syscall.SIGTERM)
-	s.start(tb)
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
+// stop signals the server's process group and waits for it, killing it if
+// it takes longer than stopTimeout. The caller holds s.mu.
 func (s *Server) stop(sig syscall.Signal) {
 	if s.cmd == nil {
 		return
 	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, sig)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
+	pid := s.cmd.Process.Pid
+	_ = syscall.Kill(-pid, sig)
 	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+	case <-s.done:
+	case <-time.After(stopTimeout):
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-s.done
 	}
-	s.cmd = nil
+	s.cmd, s.done = nil, nil
 }
 
 func freePort() (int, error) {
