@@ -5,14 +5,20 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 )
+
+// limitedClient fails a request the server holds open (a subscription
+// answered as if it were a query) instead of hanging the test.
+var limitedClient = &http.Client{Timeout: 10 * time.Second}
 
 // rawPost sends body as it is and returns the status and decoded errors.
 func (e *env) rawPost(contentType, accept string, body []byte) (int, []gqltest.Error, string) {
@@ -25,7 +31,7 @@ func (e *env) rawPost(contentType, accept string, body []byte) (int, []gqltest.E
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := limitedClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -66,6 +72,7 @@ func TestBadRequestsGetClearErrors(t *testing.T) {
 		{"body over 1 MiB", "", query(`{ projects(first: 1) { totalCount } }` + strings.Repeat(" ", 1<<20)), 413, graph.CodeRequestTooLarge, "limit of 1048576 bytes"},
 		{"too deep", "", query(deep), 200, graph.CodeDepthLimit, "nested 16 levels deep; the limit is 15"},
 		{"no query", "", []byte(`{}`), 200, "", "no operation provided"},
+		{"subscription over HTTP", "", query(`subscription { projectFeedbackEvents(projectID: "UHJvamVjdDox") { status } }`), 200, graph.CodeBadRequest, "served over websockets only: open a websocket to /query with the graphql-transport-ws subprotocol"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,6 +98,24 @@ func TestBadRequestsGetClearErrors(t *testing.T) {
 				t.Errorf("the error response is %d bytes: the body was echoed", len(raw))
 			}
 		})
+	}
+}
+
+func TestSubscriptionOverGETIsRefused(t *testing.T) {
+	e := newEnv(t)
+	q := url.Values{"query": {`subscription { projectFeedbackEvents(projectID: "UHJvamVjdDox") { status } }`}}
+	resp, err := limitedClient.Get(e.url + "/query?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Errors []gqltest.Error }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != graph.CodeBadRequest ||
+		!strings.Contains(out.Errors[0].Message, "websockets only") {
+		t.Fatalf("GET subscription: %d %+v, want one BAD_REQUEST error about websockets", resp.StatusCode, out.Errors)
 	}
 }
 

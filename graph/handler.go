@@ -22,6 +22,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
@@ -126,11 +127,12 @@ func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup,
 		cfg.Logger.DebugContext(ctx, "websocket connection error", "err", err)
 	}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(plainHTTP{transport.GET{}})
+	srv.AddTransport(plainHTTP{transport.POST{}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(subscriptionsNeedAWebsocket{})
 	srv.Use(pageLimit{max: MaxPageSize})
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
@@ -140,6 +142,39 @@ func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup,
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv
+}
+
+// plainHTTP marks the operations a transport carries as plain HTTP
+// requests, which get one response and so cannot carry a subscription.
+type plainHTTP struct{ graphql.Transport }
+
+type plainHTTPKey struct{}
+
+func (t plainHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), plainHTTPKey{}, true)), exec)
+}
+
+// subscriptionsNeedAWebsocket rejects a subscription sent as a plain HTTP
+// request. gqlgen would answer it with the first event only, which looks
+// like a working subscription that then goes silent.
+type subscriptionsNeedAWebsocket struct{}
+
+var (
+	_ graphql.HandlerExtension        = subscriptionsNeedAWebsocket{}
+	_ graphql.OperationContextMutator = subscriptionsNeedAWebsocket{}
+)
+
+func (subscriptionsNeedAWebsocket) ExtensionName() string                   { return "SubscriptionsNeedAWebsocket" }
+func (subscriptionsNeedAWebsocket) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (subscriptionsNeedAWebsocket) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription || ctx.Value(plainHTTPKey{}) == nil {
+		return nil
+	}
+	err := gqlerror.Errorf("subscriptions are served over websockets only: open a websocket to /query " +
+		"with the graphql-transport-ws subprotocol (the graphql-ws library; subscriptions-transport-ws also works)")
+	err.Extensions = map[string]any{"code": CodeBadRequest}
+	return err
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
