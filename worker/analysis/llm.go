@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,6 +108,12 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 	force := llms.WithToolChoice(llms.ToolChoice{Type: "function", Function: &llms.FunctionReference{Name: toolName}})
 	a.opts = []llms.CallOption{llms.WithTemperature(cfg.Temperature)}
 
+	if setting := baseURLSettings[cfg.Provider]; setting != "" && cfg.BaseURL != "" {
+		if err := checkBaseURL(setting, cfg.BaseURL); err != nil {
+			return nil, err
+		}
+	}
+
 	var err error
 	switch cfg.Provider {
 	case "openai":
@@ -130,7 +138,13 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 		}
 		opts := []anthropic.Option{anthropic.WithToken(cfg.APIKey), anthropic.WithModel(cfg.Model), anthropic.WithHTTPClient(client)}
 		if cfg.BaseURL != "" {
-			opts = append(opts, anthropic.WithBaseURL(cfg.BaseURL))
+			// Anthropic's SDKs take the URL without /v1 and add it; this
+			// client posts to base + /messages. Accept both spellings.
+			base := strings.TrimRight(cfg.BaseURL, "/")
+			if !strings.HasSuffix(base, "/v1") {
+				base += "/v1"
+			}
+			opts = append(opts, anthropic.WithBaseURL(base))
 		}
 		a.model, err = anthropic.New(opts...)
 		// langchaingo v0.1.14 does not forward tool_choice to Anthropic, so
@@ -253,20 +267,26 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		case ctx.Err() != nil:
 			a.observe(start, ctx.Err())
 			return modelAnswer{}, fmt.Errorf("the analysis was interrupted: %w", ctx.Err())
-		case err == nil && resp != nil && len(resp.Choices) > 0 && resp.Choices[0] != nil:
+		// Some clients (Ollama's) return neither an error nor content for
+		// an HTTP error with an empty body: the recorded status decides.
+		case err == nil && status < 400 && resp != nil && slices.ContainsFunc(resp.Choices, func(c *llms.ContentChoice) bool { return c != nil }):
 			a.observe(start, nil)
-			return answerOf(resp.Choices[0]), nil
+			return answerOf(resp.Choices), nil
 		case timedOut:
 			timeouts++
 			failure = fmt.Errorf("the model did not answer within %s", a.cfg.Timeout)
+		case permanent(status):
+			detail := "no details"
+			if err != nil {
+				detail = a.redact(truncate(err.Error(), 300))
+			}
+			failure = fmt.Errorf("the model provider rejected the request (HTTP %d): %s; %s", status, detail, a.hint(status, detail))
+			a.observe(start, failure)
+			return modelAnswer{}, failure
+		case status >= 400:
+			failure = fmt.Errorf("the provider returned HTTP %d", status)
 		case err == nil || status == http.StatusOK:
 			failure = errors.New("the model provider returned an empty or unreadable answer")
-		case permanent(status):
-			a.observe(start, err)
-			return modelAnswer{}, fmt.Errorf("the model provider rejected the request (HTTP %d): %s; %s",
-				status, a.redact(truncate(err.Error(), 300)), a.hint(status))
-		case status != 0:
-			failure = fmt.Errorf("the provider returned HTTP %d", status)
 		default:
 			failure = fmt.Errorf("could not reach the model provider (%s)", a.redact(truncate(err.Error(), 300)))
 		}
@@ -294,42 +314,68 @@ func (a *llmAnalyzer) observe(start time.Time, err error) {
 	}
 }
 
-// answerOf reads the analysis tool call, else any tool call, else the text.
-func answerOf(c *llms.ContentChoice) modelAnswer {
-	ans := modelAnswer{text: c.Content}
-	switch c.StopReason {
-	case "length", "max_tokens", "FinishReasonMaxTokens":
-		ans.truncated = true
-	}
-	var first *llms.FunctionCall
-	for _, tc := range c.ToolCalls {
-		switch {
-		case tc.FunctionCall == nil:
-		case tc.FunctionCall.Name == toolName:
-			ans.text = tc.FunctionCall.Arguments
-			return ans
-		case first == nil:
-			first = tc.FunctionCall
+// answerOf reads the analysis tool call, else the last text, else any tool
+// call. Anthropic's client gives one choice per content block, and Claude
+// often writes a sentence (or a thinking block) before the tool call.
+func answerOf(choices []*llms.ContentChoice) modelAnswer {
+	var ans modelAnswer
+	var analysis, anyCall *llms.FunctionCall
+	for _, c := range choices {
+		if c == nil {
+			continue
+		}
+		switch c.StopReason {
+		case "length", "max_tokens", "FinishReasonMaxTokens":
+			ans.truncated = true
+		}
+		if strings.TrimSpace(c.Content) != "" {
+			ans.text = c.Content
+		}
+		for _, tc := range c.ToolCalls {
+			switch {
+			case tc.FunctionCall == nil:
+			case tc.FunctionCall.Name == toolName && analysis == nil:
+				analysis = tc.FunctionCall
+			case anyCall == nil:
+				anyCall = tc.FunctionCall
+			}
 		}
 	}
-	if first != nil && strings.TrimSpace(ans.text) == "" {
-		ans.text = first.Arguments
+	switch {
+	case analysis != nil:
+		ans.text = analysis.Arguments
+	case anyCall != nil && strings.TrimSpace(ans.text) == "":
+		ans.text = anyCall.Arguments
 	}
 	return ans
 }
 
 // hint says what to check after a permanent error.
-func (a *llmAnalyzer) hint(status int) string {
-	switch status {
-	case http.StatusUnauthorized, http.StatusForbidden:
+func (a *llmAnalyzer) hint(status int, detail string) string {
+	badKey := strings.Contains(detail, "API_KEY_INVALID") || strings.Contains(detail, "API key not valid") // Google answers 400
+	switch {
+	case status == http.StatusUnauthorized, status == http.StatusForbidden, badKey:
 		if a.keyVar != "" {
 			return "check " + a.keyVar
 		}
 		return "check the provider's credentials"
-	case http.StatusNotFound:
+	case status == http.StatusNotFound:
 		return "check LLM_MODEL and the provider's base URL"
 	}
 	return "check LLM_MODEL and the provider settings; retrying will not help"
+}
+
+// baseURLSettings name the setting that holds each provider's base URL.
+var baseURLSettings = map[string]string{"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL", "ollama": "OLLAMA_URL"}
+
+// checkBaseURL rejects what the clients would misuse: langchaingo's Ollama
+// client even exits the process on a URL it cannot parse.
+func checkBaseURL(setting, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s=%q is not an http(s) URL: write it as http://host:port", setting, raw)
+	}
+	return nil
 }
 
 // redact keeps the API key out of messages (some providers put it in URLs).

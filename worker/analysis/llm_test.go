@@ -284,6 +284,11 @@ func TestNewLLMConfigurationErrors(t *testing.T) {
 		{analysis.LLMConfig{Provider: "skynet", Model: "m"}, "LLM_PROVIDER"},
 		{analysis.LLMConfig{Provider: "", Model: "m"}, "LLM_PROVIDER"},
 		{analysis.LLMConfig{Provider: "openai", APIKey: "k"}, "LLM_MODEL"},
+		// langchaingo's Ollama client would exit the process on these.
+		{analysis.LLMConfig{Provider: "ollama", Model: "m", BaseURL: "127.0.0.1:11434"}, "OLLAMA_URL=\"127.0.0.1:11434\" is not an http(s) URL"},
+		{analysis.LLMConfig{Provider: "ollama", Model: "m", BaseURL: "http://[::1"}, "OLLAMA_URL"},
+		{analysis.LLMConfig{Provider: "openai", Model: "m", BaseURL: "localhost:8000/v1"}, "OPENAI_BASE_URL"},
+		{analysis.LLMConfig{Provider: "anthropic", Model: "m", APIKey: "k", BaseURL: "ftp://example.com"}, "ANTHROPIC_BASE_URL"},
 	} {
 		if _, err := analysis.NewLLM(context.Background(), c.cfg); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%+v: %v, want a mention of %s", c.cfg, err, c.says)
