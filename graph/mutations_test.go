@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/base64"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -280,4 +281,79 @@ func parseTime(t *testing.T, s string) time.Time {
 		t.Fatalf("parse time %q: %v", s, err)
 	}
 	return v
+}
+
+// A form with several mistakes learns all of them in one round trip, each
+// with its field, and nothing is stored.
+func TestEveryInvalidFieldIsReported(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("P")
+	tk := e.createTask(p.ID, "T", 1)
+	long := strings.Repeat("x", 10001)
+	for _, c := range []struct {
+		name, query string
+		vars        map[string]any
+		want        map[string]string // field → message
+	}{
+		{"createProject", `mutation($in: CreateProjectInput!) { createProject(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"name": "  ", "description": long}},
+			map[string]string{
+				"input.name":        "input.name must be 1 to 255 characters (got 0)",
+				"input.description": "input.description must be at most 10000 characters (got 10001)",
+			}},
+		{"updateProject", `mutation($id: ID!, $in: UpdateProjectInput!) { updateProject(id: $id, input: $in) { id } }`,
+			map[string]any{"id": p.ID, "in": map[string]any{"name": strings.Repeat("n", 256), "description": long}},
+			map[string]string{
+				"input.name":        "input.name must be 1 to 255 characters (got 256)",
+				"input.description": "input.description must be at most 10000 characters (got 10001)",
+			}},
+		{"createTask", `mutation($in: CreateTaskInput!) { createTask(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"projectID": p.ID, "title": "", "priority": 9, "estimatedHours": -1}},
+			map[string]string{
+				"input.title":          "input.title must be 1 to 255 characters (got 0)",
+				"input.priority":       "input.priority must be between 0 and 5 (got 9)",
+				"input.estimatedHours": "input.estimatedHours must be zero or more (got -1)",
+			}},
+		{"updateTask", `mutation($id: ID!, $in: UpdateTaskInput!) { updateTask(id: $id, input: $in) { id } }`,
+			map[string]any{"id": tk.ID, "in": map[string]any{"title": " ", "priority": -2, "estimatedHours": -3}},
+			map[string]string{
+				"input.title":          "input.title must be 1 to 255 characters (got 0)",
+				"input.priority":       "input.priority must be between 0 and 5 (got -2)",
+				"input.estimatedHours": "input.estimatedHours must be zero or more (got -3)",
+			}},
+		{"submitFeedback", `mutation($in: SubmitFeedbackInput!) { submitFeedback(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"projectID": p.ID, "feedbackText": " \n ", "userName": strings.Repeat("u", 256)}},
+			map[string]string{
+				"input.feedbackText": "input.feedbackText must be 1 to 10000 characters (got 0)",
+				"input.userName":     "input.userName must be at most 255 characters (got 256)",
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resp := e.do(c.query, c.vars)
+			got := map[string]string{}
+			for _, err := range resp.Errors {
+				field, _ := err.Extensions["field"].(string)
+				if err.Extensions["code"] != "BAD_USER_INPUT" || len(err.Path) != 1 || err.Path[0] != c.name {
+					t.Errorf("error %+v: want BAD_USER_INPUT at path [%s]", err, c.name)
+				}
+				got[field] = err.Message
+			}
+			if len(resp.Errors) != len(c.want) || !maps.Equal(got, c.want) {
+				t.Errorf("errors %+v, want one per field: %v", resp.Errors, c.want)
+			}
+		})
+	}
+	ctx := context.Background()
+	if n := e.client.Project.Query().CountX(ctx); n != 1 {
+		t.Errorf("%d projects stored, want 1", n)
+	}
+	if stored := e.client.Task.GetX(ctx, mustDecode(t, tk.ID)); stored.Title != "T" || stored.Priority != 1 {
+		t.Errorf("the rejected update changed the task: %+v", stored)
+	}
+	if n := e.client.Task.Query().CountX(ctx); n != 1 {
+		t.Errorf("%d tasks stored, want 1", n)
+	}
+	if n := e.client.Feedback.Query().CountX(ctx); n != 0 {
+		t.Errorf("%d feedbacks stored, want 0", n)
+	}
 }

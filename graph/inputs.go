@@ -1,0 +1,88 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/graph/model"
+)
+
+// Inputs are checked whole, with the schema's own validators, before they
+// are saved: a form learns all its mistakes in one round trip, where ent's
+// builders stop at the first. The builders still validate on save.
+
+func createProjectProblems(in ent.CreateProjectInput) []error {
+	var ps []error
+	check(&ps, "input.name", project.NameValidator, trimmed(&in.Name))
+	check(&ps, "input.description", project.DescriptionValidator, in.Description)
+	return ps
+}
+
+func updateProjectProblems(in ent.UpdateProjectInput) []error {
+	var ps []error
+	check(&ps, "input.name", project.NameValidator, trimmed(in.Name))
+	check(&ps, "input.description", project.DescriptionValidator, in.Description)
+	return ps
+}
+
+func createTaskProblems(in ent.CreateTaskInput) []error {
+	var ps []error
+	check(&ps, "input.title", task.TitleValidator, trimmed(&in.Title))
+	check(&ps, "input.description", task.DescriptionValidator, in.Description)
+	check(&ps, "input.priority", task.PriorityValidator, in.Priority)
+	check(&ps, "input.estimatedHours", task.EstimatedHoursValidator, in.EstimatedHours)
+	return ps
+}
+
+func updateTaskProblems(in ent.UpdateTaskInput) []error {
+	var ps []error
+	check(&ps, "input.title", task.TitleValidator, trimmed(in.Title))
+	check(&ps, "input.description", task.DescriptionValidator, in.Description)
+	check(&ps, "input.priority", task.PriorityValidator, in.Priority)
+	check(&ps, "input.estimatedHours", task.EstimatedHoursValidator, in.EstimatedHours)
+	return ps
+}
+
+func submitFeedbackProblems(in model.SubmitFeedbackInput) []error {
+	var ps []error
+	check(&ps, "input.feedbackText", feedback.FeedbackTextValidator, trimmed(&in.FeedbackText))
+	check(&ps, "input.userName", feedback.UserNameValidator, trimmed(in.UserName))
+	return ps
+}
+
+// check adds field's problem, if the input sets it and validate rejects it.
+func check[T any](problems *[]error, field string, validate func(T) error, v *T) {
+	if v == nil {
+		return
+	}
+	if err := validate(*v); err != nil {
+		*problems = append(*problems, &InputError{Field: field, Problem: err.Error()})
+	}
+}
+
+// trimmed is the value the schema's trim hook will save.
+func trimmed(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*s)
+	return &t
+}
+
+// reportAll sends every error in errs to the client, each with its field,
+// and returns the last one for the resolver to return (nil if none).
+func reportAll(ctx context.Context, errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	for _, err := range errs[:len(errs)-1] {
+		graphql.AddError(ctx, err)
+	}
+	return errs[len(errs)-1]
+}
