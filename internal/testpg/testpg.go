@@ -23,6 +23,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq" // the driver the service uses
+
+	"github.com/feedbackloop/feedbackloop/internal/testproc"
 )
 
 const (
@@ -47,8 +49,7 @@ type Server struct {
 	log  string              // server log, appended to by every start
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd     // the postmaster; nil when stopped
-	done chan struct{} // closed once cmd has exited and been reaped
+	proc *testproc.Process // the postmaster; nil when stopped
 }
 
 // Start initialises a database cluster in a new temporary directory and
@@ -123,15 +124,7 @@ func (s *Server) URL(database string) string {
 func (s *Server) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return false
-	}
-	select {
-	case <-s.done:
-		return false
-	default:
-		return true
-	}
+	return s.proc != nil && !s.proc.Exited()
 }
 
 // Stop shuts the server down cleanly, like pg_ctl stop -m fast: sessions are
@@ -185,16 +178,12 @@ func (s *Server) start() error {
 	// were already acknowledged, which no crash of a real server does.
 	cmd := s.command("postgres", "-D", s.Dir, "-p", strconv.Itoa(s.Port), "-h", "127.0.0.1", "-k", filepath.Dir(s.Dir),
 		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
-	// If the test binary dies without running its cleanups (a go test
-	// timeout, say), the kernel stops the server: no stray servers remain.
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
+	proc, err := testproc.Start(cmd, syscall.SIGQUIT)
+	if err != nil {
 		return fmt.Errorf("testpg: start %s: %w", cmd.Path, err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.cmd, s.done = cmd, done
+	s.proc = proc
 
 	// connect_timeout bounds the handshake too, which the context does
 	// not: a process other than postgres holding the port may accept the
@@ -204,28 +193,20 @@ func (s *Server) start() error {
 		return fmt.Errorf("testpg: %w", err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		err := s.ping(db)
-		if err == nil {
-			return nil
+	err = proc.WaitReady(readyTimeout, 50*time.Millisecond, func() error { return s.ping(db) })
+	switch {
+	case errors.Is(err, testproc.ErrExited):
+		s.proc = nil
+		log := tail(s.log, logStart, 4<<10)
+		if strings.Contains(log, "Address already in use") {
+			return fmt.Errorf("testpg: port %d: %w by another process:\n%s", s.Port, errPortInUse, log)
 		}
-		select {
-		case <-done:
-			s.cmd = nil
-			log := tail(s.log, logStart, 4<<10)
-			if strings.Contains(log, "Address already in use") {
-				return fmt.Errorf("testpg: port %d: %w by another process:\n%s", s.Port, errPortInUse, log)
-			}
-			return fmt.Errorf("testpg: postgres exited during startup (%v); its log:\n%s", cmd.ProcessState, log)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop(syscall.SIGQUIT)
-			return fmt.Errorf("testpg: postgres on port %d not ready after %v: %v; its log:\n%s",
-				s.Port, readyTimeout, err, tail(s.log, logStart, 4<<10))
-		}
+		return fmt.Errorf("testpg: postgres exited during startup: %v; its log:\n%s", err, log)
+	case err != nil:
+		s.stop(syscall.SIGQUIT)
+		return fmt.Errorf("testpg: postgres on port %d: %v; its log:\n%s", s.Port, err, tail(s.log, logStart, 4<<10))
 	}
+	return nil
 }
 
 // ping succeeds once this server accepts queries. Checking the data
@@ -244,24 +225,14 @@ func (s *Server) ping(db *sql.DB) error {
 	return nil
 }
 
-// stop signals the postmaster and waits for it, killing its process group
-// if it takes longer than stopTimeout. The caller holds s.mu.
+// stop signals the postmaster (SIGINT is pg_ctl's -m fast, SIGQUIT its -m
+// immediate) and waits for it. The caller holds s.mu.
 func (s *Server) stop(sig syscall.Signal) {
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
-	pid := s.cmd.Process.Pid
-	_ = s.cmd.Process.Signal(sig)
-	select {
-	case <-s.done:
-	case <-time.After(stopTimeout):
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-s.done
-	}
-	// The postmaster waits for its children before exiting, but if it died
-	// abnormally they may linger; they are in its process group.
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	s.cmd, s.done = nil, nil
+	s.proc.Stop(sig, stopTimeout)
+	s.proc = nil
 }
 
 // command prepares one of the server's programs to run as the server's

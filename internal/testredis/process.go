@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/feedbackloop/feedbackloop/internal/testproc"
 )
 
 const (
@@ -38,8 +40,7 @@ type Server struct {
 	dir string
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd     // nil when stopped
-	done chan struct{} // closed once cmd has exited and been reaped
+	proc *testproc.Process // nil when stopped
 }
 
 // Start runs a private redis-server (no persistence) until tb ends.
@@ -81,42 +82,33 @@ func (s *Server) start() error {
 	_ = os.Remove(logPath) // only this start's lines, for error messages
 	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", s.dir, "--logfile", logPath)
-	// Pdeathsig: if the test binary dies without its cleanups (a go test
-	// timeout, say), the kernel stops the server, so none is left behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	proc, err := testproc.Start(cmd, syscall.SIGKILL)
+	if err != nil {
 		return fmt.Errorf("testredis: start redis-server: %w", err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.cmd, s.done = cmd, done
+	s.proc = proc
 
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer rdb.Close()
-	deadline := time.Now().Add(readyTimeout)
-	for {
+	err = proc.WaitReady(readyTimeout, 20*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := rdb.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return nil
+		defer cancel()
+		return rdb.Ping(ctx).Err()
+	})
+	switch {
+	case errors.Is(err, testproc.ErrExited):
+		s.proc = nil
+		log, _ := os.ReadFile(logPath)
+		if strings.Contains(string(log), "Address already in use") {
+			return fmt.Errorf("testredis: %s: %w by another process", s.Addr, errPortInUse)
 		}
-		select {
-		case <-done:
-			s.cmd, s.done = nil, nil
-			log, _ := os.ReadFile(logPath)
-			if strings.Contains(string(log), "Address already in use") {
-				return fmt.Errorf("testredis: %s: %w by another process", s.Addr, errPortInUse)
-			}
-			return fmt.Errorf("testredis: redis-server exited during startup (%v); its log:\n%s", cmd.ProcessState, log)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop(syscall.SIGKILL)
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("testredis: redis-server on %s not ready after %v: %v; its log:\n%s", s.Addr, readyTimeout, err, log)
-		}
+		return fmt.Errorf("testredis: redis-server exited during startup: %v; its log:\n%s", err, log)
+	case err != nil:
+		s.stop(syscall.SIGKILL)
+		log, _ := os.ReadFile(logPath)
+		return fmt.Errorf("testredis: redis-server on %s: %v; its log:\n%s", s.Addr, err, log)
 	}
+	return nil
 }
 
 // Running reports whether the server process is up. It notices a server
@@ -124,15 +116,7 @@ func (s *Server) start() error {
 func (s *Server) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return false
-	}
-	select {
-	case <-s.done:
-		return false
-	default:
-		return true
-	}
+	return s.proc != nil && !s.proc.Exited()
 }
 
 // Stop shuts the server down (SIGTERM); connections are then refused. It
@@ -164,21 +148,13 @@ func (s *Server) Restart(tb testing.TB) {
 	}
 }
 
-// stop signals the server's process group and waits for it, killing it if
-// it takes longer than stopTimeout. The caller holds s.mu.
+// stop signals the server and waits for it. The caller holds s.mu.
 func (s *Server) stop(sig syscall.Signal) {
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
-	pid := s.cmd.Process.Pid
-	_ = syscall.Kill(-pid, sig)
-	select {
-	case <-s.done:
-	case <-time.After(stopTimeout):
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-s.done
-	}
-	s.cmd, s.done = nil, nil
+	s.proc.Stop(sig, stopTimeout)
+	s.proc = nil
 }
 
 func freePort() (int, error) {

@@ -73,12 +73,19 @@ func (r *recorder) got() []time.Duration {
 	return append([]time.Duration(nil), r.sleeps...)
 }
 
-// newLLM is an OpenAI analyzer talking to stub, with 3 attempts, backoff
-// from 1s to 8s and rec as its Sleep.
+// newLLM is an OpenAI analyzer talking to stub (see newProviderLLM).
 func newLLM(t *testing.T, stub *llmstub.Server, rec *recorder, timeout time.Duration, edit ...func(*analysis.LLMConfig)) analysis.Analyzer {
 	t.Helper()
+	setTimeout := func(c *analysis.LLMConfig) { c.Timeout = timeout }
+	return newProviderLLM(t, "openai", "gpt-test", stub.URL, "sk-secret", rec, append([]func(*analysis.LLMConfig){setTimeout}, edit...)...)
+}
+
+// newProviderLLM is an analyzer for provider with 3 attempts, backoff from
+// 1s to 8s and rec as its Sleep.
+func newProviderLLM(t *testing.T, provider, model, baseURL, key string, rec *recorder, edit ...func(*analysis.LLMConfig)) analysis.Analyzer {
+	t.Helper()
 	cfg := analysis.LLMConfig{
-		Provider: "openai", Model: "gpt-test", BaseURL: stub.URL, APIKey: "sk-secret", Timeout: timeout,
+		Provider: provider, Model: model, BaseURL: baseURL, APIKey: key, Timeout: 5 * time.Second,
 		MaxAttempts: 3, Temperature: 0.3, Sleep: rec.Sleep, BaseBackoff: time.Second, MaxBackoff: 8 * time.Second,
 	}
 	for _, e := range edit {
@@ -87,6 +94,9 @@ func newLLM(t *testing.T, stub *llmstub.Server, rec *recorder, timeout time.Dura
 	a, err := analysis.NewLLM(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a.Provider() != provider || a.Model() != model {
+		t.Fatalf("analyzer says %s/%s", a.Provider(), a.Model())
 	}
 	return a
 }

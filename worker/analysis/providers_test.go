@@ -133,27 +133,6 @@ func checkProviderResult(t *testing.T, res analysis.Result, provider, model stri
 	}
 }
 
-// newProviderLLM is an analyzer for provider with 3 attempts, backoff from
-// 1s to 8s and rec as its Sleep.
-func newProviderLLM(t *testing.T, provider, model, baseURL, key string, rec *recorder, edit ...func(*analysis.LLMConfig)) analysis.Analyzer {
-	t.Helper()
-	cfg := analysis.LLMConfig{
-		Provider: provider, Model: model, BaseURL: baseURL, APIKey: key, Timeout: 5 * time.Second,
-		MaxAttempts: 3, Temperature: 0.3, Sleep: rec.Sleep, BaseBackoff: time.Second, MaxBackoff: 8 * time.Second,
-	}
-	for _, e := range edit {
-		e(&cfg)
-	}
-	a, err := analysis.NewLLM(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Provider() != provider || a.Model() != model {
-		t.Fatalf("analyzer says %s/%s", a.Provider(), a.Model())
-	}
-	return a
-}
-
 // checkBackoffs checks sleeps of a jittered exponential backoff from 1s.
 func checkBackoffs(t *testing.T, sleeps []time.Duration, n int) {
 	t.Helper()
@@ -319,45 +298,28 @@ func TestAnthropicToolUse(t *testing.T) {
 	}
 }
 
-func TestAnthropicTextAnswer(t *testing.T) {
+// Every shape of answer Claude gives is read: text (plain or fenced)
+// instead of the tool call, or a sentence or a thinking block before it
+// (langchaingo's client makes one choice per content block).
+func TestAnthropicAnswerShapes(t *testing.T) {
 	t.Parallel()
-	for name, text := range map[string]string{
-		"plain":  providerAnswer(),
-		"fenced": "```json\n" + providerAnswer() + "\n```",
+	thinking := map[string]any{"type": "thinking", "thinking": "The checkout matters most.", "signature": "sig"}
+	for name, blocks := range map[string][]map[string]any{
+		"plain text":              {anthropicTextBlock(providerAnswer())},
+		"fenced text":             {anthropicTextBlock("```json\n" + providerAnswer() + "\n```")},
+		"a sentence, then a tool": {anthropicTextBlock("I'll record the analysis now."), anthropicToolUse(providerAnswer())},
+		"thinking, then a tool":   {thinking, anthropicToolUse(providerAnswer())},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			stub := newWireStub(t, anthropicMessage(t, "end_turn", anthropicTextBlock(text)))
+			stub := newWireStub(t, anthropicMessage(t, "end_turn", blocks...))
 			res, err := newAnthropic(t, stub, &recorder{}).Analyze(context.Background(), request())
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkProviderResult(t, res, "anthropic", anthropicModel)
 			if n := len(stub.requests()); n != 1 {
-				t.Errorf("%d requests, want 1", n)
-			}
-		})
-	}
-}
-
-// Anthropic's client gives one choice per content block; Claude often
-// writes a sentence, or thinks, before calling the tool.
-func TestAnthropicToolUseAfterOtherBlocks(t *testing.T) {
-	t.Parallel()
-	for name, first := range map[string]map[string]any{
-		"text":     anthropicTextBlock("I'll record the analysis now."),
-		"thinking": {"type": "thinking", "thinking": "The checkout matters most.", "signature": "sig"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			stub := newWireStub(t, anthropicMessage(t, "tool_use", first, anthropicToolUse(providerAnswer())))
-			res, err := newAnthropic(t, stub, &recorder{}).Analyze(context.Background(), request())
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkProviderResult(t, res, "anthropic", anthropicModel)
-			if n := len(stub.requests()); n != 1 {
-				t.Errorf("%d requests, want 1: the tool call was missed", n)
+				t.Errorf("%d requests, want 1: the answer was missed", n)
 			}
 		})
 	}

@@ -1,0 +1,54 @@
+package testproc_test
+
+import (
+	"errors"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/internal/testproc"
+)
+
+func TestWaitReadyReturnsAsSoonAsTheProcessExits(t *testing.T) {
+	p, err := testproc.Start(exec.Command("sh", "-c", "exit 3"), syscall.SIGKILL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	err = p.WaitReady(time.Minute, 10*time.Millisecond, func() error { calls++; return errors.New("not yet") })
+	if !errors.Is(err, testproc.ErrExited) || !p.Exited() {
+		t.Fatalf("WaitReady: %v (exited %v), want ErrExited", err, p.Exited())
+	}
+	if calls == 0 {
+		t.Error("ready was never asked")
+	}
+}
+
+func TestWaitReadyGivesUpWithTheLastError(t *testing.T) {
+	p, err := testproc.Start(exec.Command("sleep", "60"), syscall.SIGKILL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(syscall.SIGKILL, time.Second)
+	notYet := errors.New("not yet")
+	if err := p.WaitReady(50*time.Millisecond, 10*time.Millisecond, func() error { return notYet }); !errors.Is(err, notYet) {
+		t.Fatalf("WaitReady: %v, want the readiness error", err)
+	}
+	if err := p.WaitReady(time.Minute, 10*time.Millisecond, func() error { return nil }); err != nil {
+		t.Fatalf("WaitReady on a ready process: %v", err)
+	}
+}
+
+// A server that ignores the signal is killed once the timeout has passed.
+func TestStopKillsWhatIgnoresTheSignal(t *testing.T) {
+	p, err := testproc.Start(exec.Command("sh", "-c", `trap "" TERM; sleep 60 & wait`), syscall.SIGKILL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the trap is set
+	p.Stop(syscall.SIGTERM, 200*time.Millisecond)
+	if !p.Exited() {
+		t.Fatal("the process survived Stop")
+	}
+}
