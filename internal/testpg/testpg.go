@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -17,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,29 +25,23 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/testproc"
 )
 
-const (
-	readyTimeout = 30 * time.Second // crash recovery after Kill can take a while on a loaded machine
-	stopTimeout  = 15 * time.Second // then the process group is killed
-	startTries   = 5                // fresh ports tried when another process takes ours first
-)
+// readyTimeout is long: crash recovery after Kill can take a while on a
+// loaded machine.
+const readyTimeout = 30 * time.Second
 
-// errPortInUse means another process bound the port between freePort and
-// postgres binding it; Start then retries on another port.
-var errPortInUse = errors.New("port in use")
-
-// Server is a private PostgreSQL server. Its methods may be called from any
-// goroutine, but Stop, Kill and Restart call tb.Fatal on failure, which must
-// happen on the test's goroutine.
+// Server is a private PostgreSQL server on 127.0.0.1:Port. Stop is a clean
+// shutdown, like pg_ctl stop -m fast: sessions end, everything is written
+// out, and connections are then refused. Kill is a crash, like pg_ctl stop
+// -m immediate: nothing is written out and the next start runs crash
+// recovery, but committed transactions survive, as they would a real
+// crash. Restart keeps the data and the port.
 type Server struct {
-	Port int    // on 127.0.0.1, fixed for the server's life so clients can reconnect after Restart
-	Dir  string // data directory
+	*testproc.Server
+	Dir string // data directory
 
 	bin  string              // directory holding initdb and postgres
 	cred *syscall.Credential // the postgres user when we run as root, else nil
 	log  string              // server log, appended to by every start
-
-	mu   sync.Mutex
-	proc *testproc.Process // the postmaster; nil when stopped
 }
 
 // Start initialises a database cluster in a new temporary directory and
@@ -87,132 +79,76 @@ func Start(tb testing.TB) *Server {
 		tb.Fatalf("testpg: initdb %s: %v\n%s\n(the server's user must be able to reach %s; set TMPDIR to a directory it can, e.g. /tmp)",
 			s.Dir, err, out, root)
 	}
-
-	// Registered after RemoveAll, so it runs first: the server must be
-	// gone before its directory is.
 	tb.Cleanup(func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.stop(syscall.SIGQUIT)
 		if tb.Failed() {
 			tb.Logf("testpg: end of the server log (%s):\n%s", s.log, tail(s.log, 0, 4<<10))
 		}
 	})
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for try := 1; ; try++ {
-		if s.Port, err = freePort(); err != nil {
-			tb.Fatal(err)
-		}
-		err = s.start()
-		if err == nil {
-			return s
-		}
-		if !errors.Is(err, errPortInUse) || try == startTries {
-			tb.Fatal(err)
-		}
-	}
+	// Registered last, so its cleanup runs first: the server must be gone
+	// before its directory is. SIGINT is pg_ctl's -m fast, SIGQUIT its -m
+	// immediate.
+	s.Server = testproc.StartServer(tb, syscall.SIGINT, syscall.SIGQUIT, s.start)
+	return s
 }
 
 // URL is the address of database on the server, for lib/pq.
-func (s *Server) URL(database string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, database)
+func (s *Server) URL(database string) string { return dsn(s.Port, database) }
+
+func dsn(port int, database string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, database)
 }
 
-// Running reports whether the server process is up. It notices a server
-// that died on its own, not only one stopped through s.
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.proc != nil && !s.proc.Exited()
-}
-
-// Stop shuts the server down cleanly, like pg_ctl stop -m fast: sessions are
-// ended, everything is written out, and connections are then refused. It
-// does nothing if the server is not running.
-func (s *Server) Stop(tb testing.TB) {
-	tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop(syscall.SIGINT)
-}
-
-// Kill ends the server abruptly, like pg_ctl stop -m immediate or a crash:
-// nothing is written out and the next start runs crash recovery. Committed
-// transactions survive, as they would a real crash of the server process.
-func (s *Server) Kill(tb testing.TB) {
-	tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop(syscall.SIGQUIT)
-}
-
-// Restart stops the server if it runs (cleanly) and starts it again with the
-// same data on the same port, returning once it accepts connections.
-func (s *Server) Restart(tb testing.TB) {
-	tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop(syscall.SIGINT)
-	if err := s.start(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// start runs postgres and waits until it accepts connections on s.Port.
-// The caller holds s.mu.
-func (s *Server) start() error {
+// start runs postgres on port and waits until it accepts connections.
+func (s *Server) start(port int) (*testproc.Process, error) {
 	logFile, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return fmt.Errorf("testpg: %w", err)
+		return nil, fmt.Errorf("testpg: %w", err)
 	}
 	defer logFile.Close()
 	logStart, _ := logFile.Seek(0, io.SeekEnd)
 
 	// postgres directly rather than pg_ctl, so that we own the postmaster's
-	// process: we see it exit, and signal it as pg_ctl would (SIGINT is
-	// -m fast, SIGQUIT -m immediate).
+	// process: we see it exit, and signal it as pg_ctl would.
 	//
 	// fsync=off makes it fast and only risks data if the machine crashes.
 	// synchronous_commit stays on: with it off, Kill loses commits that
 	// were already acknowledged, which no crash of a real server does.
-	cmd := s.command("postgres", "-D", s.Dir, "-p", strconv.Itoa(s.Port), "-h", "127.0.0.1", "-k", filepath.Dir(s.Dir),
+	cmd := s.command("postgres", "-D", s.Dir, "-p", strconv.Itoa(port), "-h", "127.0.0.1", "-k", filepath.Dir(s.Dir),
 		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	proc, err := testproc.Start(cmd, syscall.SIGQUIT)
 	if err != nil {
-		return fmt.Errorf("testpg: start %s: %w", cmd.Path, err)
+		return nil, fmt.Errorf("testpg: start %s: %w", cmd.Path, err)
 	}
-	s.proc = proc
 
 	// connect_timeout bounds the handshake too, which the context does
 	// not: a process other than postgres holding the port may accept the
 	// connection and never answer.
-	db, err := sql.Open("postgres", s.URL("postgres")+"&connect_timeout=1")
+	db, err := sql.Open("postgres", dsn(port, "postgres")+"&connect_timeout=1")
 	if err != nil {
-		return fmt.Errorf("testpg: %w", err)
+		proc.Stop(syscall.SIGQUIT, time.Second)
+		return nil, fmt.Errorf("testpg: %w", err)
 	}
 	defer db.Close()
-	err = proc.WaitReady(readyTimeout, 50*time.Millisecond, func() error { return s.ping(db) })
+	err = proc.WaitReady(readyTimeout, 50*time.Millisecond, func() error { return s.ping(db, port) })
 	switch {
 	case errors.Is(err, testproc.ErrExited):
-		s.proc = nil
 		log := tail(s.log, logStart, 4<<10)
 		if strings.Contains(log, "Address already in use") {
-			return fmt.Errorf("testpg: port %d: %w by another process:\n%s", s.Port, errPortInUse, log)
+			return nil, fmt.Errorf("testpg: port %d: %w by another process:\n%s", port, testproc.ErrPortInUse, log)
 		}
-		return fmt.Errorf("testpg: postgres exited during startup: %v; its log:\n%s", err, log)
+		return nil, fmt.Errorf("testpg: postgres exited during startup: %v; its log:\n%s", err, log)
 	case err != nil:
-		s.stop(syscall.SIGQUIT)
-		return fmt.Errorf("testpg: postgres on port %d: %v; its log:\n%s", s.Port, err, tail(s.log, logStart, 4<<10))
+		proc.Stop(syscall.SIGQUIT, time.Second)
+		return nil, fmt.Errorf("testpg: postgres on port %d: %v; its log:\n%s", port, err, tail(s.log, logStart, 4<<10))
 	}
-	return nil
+	return proc, nil
 }
 
 // ping succeeds once this server accepts queries. Checking the data
 // directory makes sure the answer came from it and not from a server that
 // took the port while ours was down.
-func (s *Server) ping(db *sql.DB) error {
+func (s *Server) ping(db *sql.DB, port int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	var dir string
@@ -220,19 +156,9 @@ func (s *Server) ping(db *sql.DB) error {
 		return err
 	}
 	if filepath.Clean(dir) != filepath.Clean(s.Dir) {
-		return fmt.Errorf("port %d is served from %s, not %s", s.Port, dir, s.Dir)
+		return fmt.Errorf("port %d is served from %s, not %s", port, dir, s.Dir)
 	}
 	return nil
-}
-
-// stop signals the postmaster (SIGINT is pg_ctl's -m fast, SIGQUIT its -m
-// immediate) and waits for it. The caller holds s.mu.
-func (s *Server) stop(sig syscall.Signal) {
-	if s.proc == nil {
-		return
-	}
-	s.proc.Stop(sig, stopTimeout)
-	s.proc = nil
 }
 
 // command prepares one of the server's programs to run as the server's
@@ -302,15 +228,6 @@ func binDir() (string, error) {
 		return filepath.Dir(path), nil
 	}
 	return "", errors.New("testpg: initdb not found: install the PostgreSQL server (e.g. apt-get install postgresql) or set PG_BIN to its bin directory")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("testpg: find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // tail returns up to limit bytes of the end of the file at path, starting

@@ -7,8 +7,11 @@ package testproc
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
+	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -83,4 +86,106 @@ func (p *Process) Stop(sig syscall.Signal, timeout time.Duration) {
 		<-p.done
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
+}
+
+// ErrPortInUse is what a StartFunc returns when another process bound its
+// port first; StartServer then tries another port.
+var ErrPortInUse = errors.New("port in use")
+
+// StartFunc starts a server on port and returns it once it is ready, or
+// an error after stopping whatever it started.
+type StartFunc func(port int) (*Process, error)
+
+// Server supervises a server process that tests stop, kill and restart on
+// a port fixed for its life, so that clients can reconnect. Its methods may
+// be called from any goroutine, but those taking a testing.TB call Fatal on
+// failure, which must happen on the test's goroutine.
+type Server struct {
+	Port int // on 127.0.0.1
+
+	stopSig, killSig syscall.Signal
+	start            StartFunc
+
+	mu   sync.Mutex
+	proc *Process // nil when stopped
+}
+
+const (
+	stopTimeout = 15 * time.Second // then the process group is killed
+	startTries  = 5                // ports tried when others take them first
+)
+
+// StartServer starts a server with start on a free port, trying another
+// one when start returns ErrPortInUse. Stop sends stopSig (a clean
+// shutdown), Kill and the end of tb killSig (a crash).
+func StartServer(tb testing.TB, stopSig, killSig syscall.Signal, start StartFunc) *Server {
+	tb.Helper()
+	s := &Server{stopSig: stopSig, killSig: killSig, start: start}
+	tb.Cleanup(func() { s.halt(killSig) })
+	for try := 1; ; try++ {
+		port, err := FreePort()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		proc, err := start(port)
+		if err == nil {
+			s.Port, s.proc = port, proc
+			return s
+		}
+		if !errors.Is(err, ErrPortInUse) || try == startTries {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// Running reports whether the server is up. It notices a server that died
+// on its own, not only one stopped through s.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc != nil && !s.proc.Exited()
+}
+
+// Stop shuts the server down cleanly; connections are then refused. It
+// does nothing if the server is not running.
+func (s *Server) Stop(tb testing.TB) { tb.Helper(); s.halt(s.stopSig) }
+
+// Kill ends the server abruptly, like a crash.
+func (s *Server) Kill(tb testing.TB) { tb.Helper(); s.halt(s.killSig) }
+
+// Restart stops the server if it runs (cleanly) and starts it again on the
+// same port, returning once it is ready.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(s.stopSig)
+	proc, err := s.start(s.Port)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.proc = proc
+}
+
+func (s *Server) halt(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked(sig)
+}
+
+func (s *Server) stopLocked(sig syscall.Signal) {
+	if s.proc != nil {
+		s.proc.Stop(sig, stopTimeout)
+		s.proc = nil
+	}
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -2,6 +2,7 @@ package testproc_test
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -50,5 +51,29 @@ func TestStopKillsWhatIgnoresTheSignal(t *testing.T) {
 	p.Stop(syscall.SIGTERM, 200*time.Millisecond)
 	if !p.Exited() {
 		t.Fatal("the process survived Stop")
+	}
+}
+
+func TestServerRetriesTakenPortsAndRestartsOnTheSamePort(t *testing.T) {
+	var ports []int
+	sleeper := func(port int) (*testproc.Process, error) {
+		ports = append(ports, port)
+		if len(ports) == 1 {
+			return nil, fmt.Errorf("port %d: %w", port, testproc.ErrPortInUse)
+		}
+		return testproc.Start(exec.Command("sleep", "60"), syscall.SIGKILL)
+	}
+	s := testproc.StartServer(t, syscall.SIGTERM, syscall.SIGKILL, sleeper)
+	if len(ports) != 2 || s.Port != ports[1] || !s.Running() {
+		t.Fatalf("ports tried %v, server on %d, running %v", ports, s.Port, s.Running())
+	}
+	s.Kill(t)
+	if s.Running() {
+		t.Fatal("running after Kill")
+	}
+	s.Stop(t) // a no-op on a stopped server
+	s.Restart(t)
+	if len(ports) != 3 || ports[2] != s.Port || !s.Running() {
+		t.Fatalf("after Restart: ports tried %v, server on %d, running %v", ports, s.Port, s.Running())
 	}
 }

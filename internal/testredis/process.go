@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,28 +18,18 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/testproc"
 )
 
-const (
-	readyTimeout = 10 * time.Second
-	stopTimeout  = 5 * time.Second // then the process is killed
-	startTries   = 5               // fresh ports tried when another process takes ours first
-)
+const readyTimeout = 10 * time.Second
 
-// errPortInUse means another process bound the port between freePort and
-// redis-server binding it; Start then tries another port.
-var errPortInUse = errors.New("port in use")
-
-// Server is a private redis-server on a free port, for tests that stop,
-// kill and restart Redis without disturbing the shared one. Its methods may
-// be called from any goroutine, but Stop, Kill and Restart call tb.Fatal on
-// failure, which must happen on the test's goroutine.
+// Server is a private redis-server, for tests that stop, kill and restart
+// Redis without disturbing the shared one. Stop sends SIGTERM, Kill
+// SIGKILL (a crash); Restart keeps the address and starts empty, since the
+// server keeps nothing on disk.
 type Server struct {
-	Addr string // 127.0.0.1:port, fixed for the server's life so clients can reconnect after Restart
+	*testproc.Server
+	Addr string // 127.0.0.1:port
 	URL  string // redis://127.0.0.1:port/0
 
 	dir string
-
-	mu   sync.Mutex
-	proc *testproc.Process // nil when stopped
 }
 
 // Start runs a private redis-server (no persistence) until tb ends.
@@ -50,45 +39,24 @@ func Start(tb testing.TB) *Server {
 		tb.Fatalf("testredis: redis-server not found (%v): install Redis (e.g. apt-get install redis-server)", err)
 	}
 	s := &Server{dir: tb.TempDir()}
-	tb.Cleanup(func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.stop(syscall.SIGKILL)
-	})
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for try := 1; ; try++ {
-		port, err := freePort()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-		s.URL = "redis://" + s.Addr + "/0"
-		err = s.start()
-		if err == nil {
-			return s
-		}
-		if !errors.Is(err, errPortInUse) || try == startTries {
-			tb.Fatal(err)
-		}
-	}
+	s.Server = testproc.StartServer(tb, syscall.SIGTERM, syscall.SIGKILL, s.start)
+	s.Addr = fmt.Sprintf("127.0.0.1:%d", s.Port)
+	s.URL = "redis://" + s.Addr + "/0"
+	return s
 }
 
-// start runs redis-server and waits until it answers PING. The caller
-// holds s.mu.
-func (s *Server) start() error {
-	_, port, _ := net.SplitHostPort(s.Addr)
-	logPath := filepath.Join(s.dir, "redis-"+port+".log")
+// start runs redis-server on port and waits until it answers PING.
+func (s *Server) start(port int) (*testproc.Process, error) {
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	logPath := filepath.Join(s.dir, "redis-"+strconv.Itoa(port)+".log")
 	_ = os.Remove(logPath) // only this start's lines, for error messages
-	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", s.dir, "--logfile", logPath)
 	proc, err := testproc.Start(cmd, syscall.SIGKILL)
 	if err != nil {
-		return fmt.Errorf("testredis: start redis-server: %w", err)
+		return nil, fmt.Errorf("testredis: start redis-server: %w", err)
 	}
-	s.proc = proc
-
-	rdb := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DialTimeout: time.Second})
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer rdb.Close()
 	err = proc.WaitReady(readyTimeout, 20*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -97,79 +65,23 @@ func (s *Server) start() error {
 	})
 	switch {
 	case errors.Is(err, testproc.ErrExited):
-		s.proc = nil
 		log, _ := os.ReadFile(logPath)
 		if strings.Contains(string(log), "Address already in use") {
-			return fmt.Errorf("testredis: %s: %w by another process", s.Addr, errPortInUse)
+			return nil, fmt.Errorf("testredis: %s: %w by another process", addr, testproc.ErrPortInUse)
 		}
-		return fmt.Errorf("testredis: redis-server exited during startup: %v; its log:\n%s", err, log)
+		return nil, fmt.Errorf("testredis: redis-server exited during startup: %v; its log:\n%s", err, log)
 	case err != nil:
-		s.stop(syscall.SIGKILL)
+		proc.Stop(syscall.SIGKILL, time.Second)
 		log, _ := os.ReadFile(logPath)
-		return fmt.Errorf("testredis: redis-server on %s: %v; its log:\n%s", s.Addr, err, log)
+		return nil, fmt.Errorf("testredis: redis-server on %s: %v; its log:\n%s", addr, err, log)
 	}
-	return nil
-}
-
-// Running reports whether the server process is up. It notices a server
-// that died on its own, not only one stopped through s.
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.proc != nil && !s.proc.Exited()
-}
-
-// Stop shuts the server down (SIGTERM); connections are then refused. It
-// does nothing if the server is not running.
-func (s *Server) Stop(tb testing.TB) {
-	tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop(syscall.SIGTERM)
-}
-
-// Kill ends the server abruptly (SIGKILL), like a crash.
-func (s *Server) Kill(tb testing.TB) {
-	tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop(syscall.SIGKILL)
-}
-
-// Restart stops the server if it runs and starts it again on the same port,
-// empty (it keeps nothing on disk).
-func (s *Server) Restart(tb testing.TB) {
-	tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stop(syscall.SIGTERM)
-	if err := s.start(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// stop signals the server and waits for it. The caller holds s.mu.
-func (s *Server) stop(sig syscall.Signal) {
-	if s.proc == nil {
-		return
-	}
-	s.proc.Stop(sig, stopTimeout)
-	s.proc = nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return proc, nil
 }
 
 // FreePort returns a TCP port that was free a moment ago.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	p, err := freePort()
+	p, err := testproc.FreePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
