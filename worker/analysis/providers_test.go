@@ -133,6 +133,24 @@ func checkProviderResult(t *testing.T, res analysis.Result, provider, model stri
 	}
 }
 
+// checkRecovers runs an analyzer made by newAnalyzer against replies: failed
+// calls that must be retried, then a providerAnswer. It returns the stub.
+func checkRecovers(t *testing.T, provider, model string, newAnalyzer func(*testing.T, *wireStub, *recorder) analysis.Analyzer, replies ...wireReply) *wireStub {
+	t.Helper()
+	stub := newWireStub(t, replies...)
+	rec := &recorder{}
+	res, err := newAnalyzer(t, stub, rec).Analyze(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProviderResult(t, res, provider, model)
+	if n := len(stub.requests()); n != len(replies) {
+		t.Fatalf("%d requests, want %d", n, len(replies))
+	}
+	checkBackoffs(t, rec.got(), len(replies)-1)
+	return stub
+}
+
 // checkBackoffs checks sleeps of a jittered exponential backoff from 1s.
 func checkBackoffs(t *testing.T, sleeps []time.Duration, n int) {
 	t.Helper()
@@ -343,20 +361,10 @@ func TestAnthropicRetries(t *testing.T) {
 	t.Parallel()
 	t.Run("529 and 500, then an answer", func(t *testing.T) {
 		t.Parallel()
-		stub := newWireStub(t,
+		stub := checkRecovers(t, "anthropic", anthropicModel, newAnthropic,
 			anthropicError(t, 529, "overloaded_error", "Overloaded"),
 			anthropicError(t, http.StatusInternalServerError, "api_error", "Internal server error"),
 			anthropicMessage(t, "tool_use", anthropicToolUse(providerAnswer())))
-		rec := &recorder{}
-		res, err := newAnthropic(t, stub, rec).Analyze(context.Background(), request())
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkProviderResult(t, res, "anthropic", anthropicModel)
-		if n := len(stub.requests()); n != 3 {
-			t.Fatalf("%d requests, want 3", n)
-		}
-		checkBackoffs(t, rec.got(), 2)
 		// Every attempt is the same request.
 		for i, r := range stub.requests()[1:] {
 			if string(r.Body) != string(stub.requests()[0].Body) || r.Header.Get("X-Api-Key") != anthropicKey {
@@ -668,37 +676,17 @@ func TestOllamaErrors(t *testing.T) {
 	})
 	t.Run("busy, then an answer", func(t *testing.T) {
 		t.Parallel()
-		stub := newWireStub(t,
+		checkRecovers(t, "ollama", ollamaModel, newOllama,
 			ollamaError(t, http.StatusServiceUnavailable, "server busy, please try again.  maximum pending requests exceeded"),
 			wireReply{status: http.StatusBadGateway, header: http.Header{"Content-Type": {"text/html"}}, body: "<html>502 Bad Gateway</html>"},
 			ollamaChat(t, providerAnswer()))
-		rec := &recorder{}
-		res, err := newOllama(t, stub, rec).Analyze(context.Background(), request())
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkProviderResult(t, res, "ollama", ollamaModel)
-		if n := len(stub.requests()); n != 3 {
-			t.Fatalf("%d requests, want 3", n)
-		}
-		checkBackoffs(t, rec.got(), 2)
 	})
 	// langchaingo's Ollama client returns neither an error nor content for
 	// an HTTP error with an empty body (a proxy's, say): the status decides.
 	t.Run("empty-bodied 503s are retried", func(t *testing.T) {
 		t.Parallel()
 		empty := wireReply{status: http.StatusServiceUnavailable}
-		stub := newWireStub(t, empty, empty, ollamaChat(t, providerAnswer()))
-		rec := &recorder{}
-		res, err := newOllama(t, stub, rec).Analyze(context.Background(), request())
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkProviderResult(t, res, "ollama", ollamaModel)
-		if n := len(stub.requests()); n != 3 {
-			t.Fatalf("%d requests, want 3", n)
-		}
-		checkBackoffs(t, rec.got(), 2)
+		checkRecovers(t, "ollama", ollamaModel, newOllama, empty, empty, ollamaChat(t, providerAnswer()))
 	})
 	t.Run("an empty-bodied 401 is not retried", func(t *testing.T) {
 		t.Parallel()
@@ -909,18 +897,13 @@ func TestGoogleAIErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("500, then an answer", func(t *testing.T) {
 		t.Parallel()
-		stub := newWireStub(t, googleError(t, http.StatusInternalServerError, "INTERNAL", "An internal error has occurred."), googleAnswer(t, "STOP", googleChunks(providerAnswer())...))
-		rec := &recorder{}
-		a, _ := newGoogle(t, stub, rec)
-		res, err := a.Analyze(context.Background(), request())
-		if err != nil {
-			t.Fatal(err)
+		analyzer := func(t *testing.T, stub *wireStub, rec *recorder) analysis.Analyzer {
+			a, _ := newGoogle(t, stub, rec)
+			return a
 		}
-		checkProviderResult(t, res, "googleai", googleModel)
-		if n := len(stub.requests()); n != 2 {
-			t.Fatalf("%d requests, want 2", n)
-		}
-		checkBackoffs(t, rec.got(), 1)
+		checkRecovers(t, "googleai", googleModel, analyzer,
+			googleError(t, http.StatusInternalServerError, "INTERNAL", "An internal error has occurred."),
+			googleAnswer(t, "STOP", googleChunks(providerAnswer())...))
 	})
 	for _, c := range []struct {
 		code         int
