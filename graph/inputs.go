@@ -6,53 +6,38 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
-	"github.com/feedbackloop/feedbackloop/graph/model"
 )
 
 // Inputs are checked whole, with the schema's own validators, before they
 // are saved: a form learns all its mistakes in one round trip, where ent's
 // builders stop at the first. The builders still validate on save.
 
-func createProjectProblems(in ent.CreateProjectInput) []error {
+// projectProblems checks the fields of createProject's and updateProject's
+// inputs; nil means not set.
+func projectProblems(name, description *string) []error {
 	var ps []error
-	check(&ps, "input.name", project.NameValidator, trimmed(&in.Name))
-	check(&ps, "input.description", project.DescriptionValidator, in.Description)
+	check(&ps, "input.name", project.NameValidator, trimmed(name))
+	check(&ps, "input.description", project.DescriptionValidator, description)
 	return ps
 }
 
-func updateProjectProblems(in ent.UpdateProjectInput) []error {
+// taskProblems checks the fields of createTask's and updateTask's inputs.
+func taskProblems(title, description *string, priority *int, estimatedHours *float64) []error {
 	var ps []error
-	check(&ps, "input.name", project.NameValidator, trimmed(in.Name))
-	check(&ps, "input.description", project.DescriptionValidator, in.Description)
+	check(&ps, "input.title", task.TitleValidator, trimmed(title))
+	check(&ps, "input.description", task.DescriptionValidator, description)
+	check(&ps, "input.priority", task.PriorityValidator, priority)
+	check(&ps, "input.estimatedHours", task.EstimatedHoursValidator, estimatedHours)
 	return ps
 }
 
-func createTaskProblems(in ent.CreateTaskInput) []error {
+func feedbackProblems(text, userName *string) []error {
 	var ps []error
-	check(&ps, "input.title", task.TitleValidator, trimmed(&in.Title))
-	check(&ps, "input.description", task.DescriptionValidator, in.Description)
-	check(&ps, "input.priority", task.PriorityValidator, in.Priority)
-	check(&ps, "input.estimatedHours", task.EstimatedHoursValidator, in.EstimatedHours)
-	return ps
-}
-
-func updateTaskProblems(in ent.UpdateTaskInput) []error {
-	var ps []error
-	check(&ps, "input.title", task.TitleValidator, trimmed(in.Title))
-	check(&ps, "input.description", task.DescriptionValidator, in.Description)
-	check(&ps, "input.priority", task.PriorityValidator, in.Priority)
-	check(&ps, "input.estimatedHours", task.EstimatedHoursValidator, in.EstimatedHours)
-	return ps
-}
-
-func submitFeedbackProblems(in model.SubmitFeedbackInput) []error {
-	var ps []error
-	check(&ps, "input.feedbackText", feedback.FeedbackTextValidator, trimmed(&in.FeedbackText))
-	check(&ps, "input.userName", feedback.UserNameValidator, trimmed(in.UserName))
+	check(&ps, "input.feedbackText", feedback.FeedbackTextValidator, trimmed(text))
+	check(&ps, "input.userName", feedback.UserNameValidator, trimmed(userName))
 	return ps
 }
 

@@ -26,7 +26,7 @@ func (r *feedbackStatusEventResolver) Feedback(ctx context.Context, obj *model.F
 
 // CreateProject is the resolver for the createProject field.
 func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreateProjectInput) (*ent.Project, error) {
-	if err := reportAll(ctx, createProjectProblems(input)); err != nil {
+	if err := reportAll(ctx, projectProblems(&input.Name, input.Description)); err != nil {
 		return nil, err
 	}
 	return r.client.Project.Create().SetInput(input).Save(ctx)
@@ -34,7 +34,7 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreatePr
 
 // UpdateProject is the resolver for the updateProject field.
 func (r *mutationResolver) UpdateProject(ctx context.Context, id int, input ent.UpdateProjectInput) (*ent.Project, error) {
-	if err := reportAll(ctx, updateProjectProblems(input)); err != nil {
+	if err := reportAll(ctx, projectProblems(input.Name, input.Description)); err != nil {
 		return nil, err
 	}
 	return r.client.Project.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -51,7 +51,7 @@ func (r *mutationResolver) DeleteProject(ctx context.Context, id int) (int, erro
 
 // CreateTask is the resolver for the createTask field.
 func (r *mutationResolver) CreateTask(ctx context.Context, input ent.CreateTaskInput) (*ent.Task, error) {
-	if err := reportAll(ctx, createTaskProblems(input)); err != nil {
+	if err := reportAll(ctx, taskProblems(&input.Title, input.Description, input.Priority, input.EstimatedHours)); err != nil {
 		return nil, err
 	}
 	exists, err := r.client.Project.Query().Where(project.ID(input.ProjectID)).Exist(ctx)
@@ -66,7 +66,7 @@ func (r *mutationResolver) CreateTask(ctx context.Context, input ent.CreateTaskI
 
 // UpdateTask is the resolver for the updateTask field.
 func (r *mutationResolver) UpdateTask(ctx context.Context, id int, input ent.UpdateTaskInput) (*ent.Task, error) {
-	if err := reportAll(ctx, updateTaskProblems(input)); err != nil {
+	if err := reportAll(ctx, taskProblems(input.Title, input.Description, input.Priority, input.EstimatedHours)); err != nil {
 		return nil, err
 	}
 	return r.client.Task.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -82,7 +82,7 @@ func (r *mutationResolver) DeleteTask(ctx context.Context, id int) (int, error) 
 
 // SubmitFeedback is the resolver for the submitFeedback field.
 func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.SubmitFeedbackInput) (*ent.Feedback, error) {
-	if err := reportAll(ctx, submitFeedbackProblems(input)); err != nil {
+	if err := reportAll(ctx, feedbackProblems(&input.FeedbackText, input.UserName)); err != nil {
 		return nil, err
 	}
 	fb, err := r.pipeline.Submit(ctx, pipeline.Submission{
