@@ -54,7 +54,6 @@ type llmAnalyzer struct {
 	cfg    LLMConfig
 	model  llms.Model
 	opts   []llms.CallOption
-	keyVar string // the setting holding the API key, for error messages
 	logger *slog.Logger
 }
 
@@ -108,7 +107,7 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 	force := llms.WithToolChoice(llms.ToolChoice{Type: "function", Function: &llms.FunctionReference{Name: toolName}})
 	a.opts = []llms.CallOption{llms.WithTemperature(cfg.Temperature)}
 
-	if setting := baseURLSettings[cfg.Provider]; setting != "" && cfg.BaseURL != "" {
+	if setting := settings[cfg.Provider].baseURL; setting != "" && cfg.BaseURL != "" {
 		if err := checkBaseURL(setting, cfg.BaseURL); err != nil {
 			return nil, err
 		}
@@ -117,7 +116,6 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 	var err error
 	switch cfg.Provider {
 	case "openai":
-		a.keyVar = "OPENAI_API_KEY"
 		token := cfg.APIKey
 		if token == "" {
 			if cfg.BaseURL == "" || strings.Contains(cfg.BaseURL, "api.openai.com") {
@@ -132,7 +130,6 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 		a.model, err = openai.New(opts...)
 		a.opts = append(a.opts, tool, force)
 	case "anthropic":
-		a.keyVar = "ANTHROPIC_API_KEY"
 		if cfg.APIKey == "" {
 			return nil, errors.New("ANTHROPIC_API_KEY is required for LLM_PROVIDER=anthropic")
 		}
@@ -159,7 +156,6 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 		}
 		a.model, err = ollama.New(opts...)
 	case "googleai":
-		a.keyVar = "GOOGLE_API_KEY"
 		if cfg.APIKey == "" {
 			return nil, errors.New("GOOGLE_API_KEY is required for LLM_PROVIDER=googleai")
 		}
@@ -194,11 +190,11 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req Request) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	res, invalid := ans.parse(req)
-	if invalid == nil {
+	res, bad := ans.parse(req)
+	if bad == nil {
 		return a.label(res), nil
 	}
-	a.logger.WarnContext(ctx, "model answer invalid; asking for a repair", "err", invalid)
+	a.logger.WarnContext(ctx, "model answer invalid; asking for a repair", "err", bad)
 	// The answer goes back as plain assistant text, not as a tool call with
 	// a tool result: every provider accepts that, while langchaingo's
 	// Anthropic client cannot even send a tool call whose arguments are not
@@ -209,14 +205,14 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req Request) (Result, error) 
 	}
 	msgs = append(msgs,
 		llms.TextParts(llms.ChatMessageTypeAI, truncate(previous, 8000)),
-		llms.TextParts(llms.ChatMessageTypeHuman, repairPrompt(invalid.Problems)))
+		llms.TextParts(llms.ChatMessageTypeHuman, repairPrompt(bad.Problems)))
 	ans, err = a.call(ctx, msgs)
 	if err != nil {
 		return Result{}, err
 	}
-	res, invalid = ans.parse(req)
-	if invalid != nil {
-		return Result{}, fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(invalid.Problems, "; "))
+	res, bad = ans.parse(req)
+	if bad != nil {
+		return Result{}, fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; "))
 	}
 	return a.label(res), nil
 }
@@ -355,8 +351,8 @@ func (a *llmAnalyzer) hint(status int, detail string) string {
 	badKey := strings.Contains(detail, "API_KEY_INVALID") || strings.Contains(detail, "API key not valid") // Google answers 400
 	switch {
 	case status == http.StatusUnauthorized, status == http.StatusForbidden, badKey:
-		if a.keyVar != "" {
-			return "check " + a.keyVar
+		if key := settings[a.cfg.Provider].apiKey; key != "" {
+			return "check " + key
 		}
 		return "check the provider's credentials"
 	case status == http.StatusNotFound:
@@ -365,8 +361,14 @@ func (a *llmAnalyzer) hint(status int, detail string) string {
 	return "check LLM_MODEL and the provider settings; retrying will not help"
 }
 
-// baseURLSettings name the setting that holds each provider's base URL.
-var baseURLSettings = map[string]string{"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL", "ollama": "OLLAMA_URL"}
+// settings name what each provider reads from the configuration, for
+// errors that say what to fix ("" where a provider has no such setting).
+var settings = map[string]struct{ apiKey, baseURL string }{
+	"openai":    {"OPENAI_API_KEY", "OPENAI_BASE_URL"},
+	"anthropic": {"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"},
+	"ollama":    {"", "OLLAMA_URL"},
+	"googleai":  {"GOOGLE_API_KEY", ""},
+}
 
 // checkBaseURL rejects what the clients would misuse: langchaingo's Ollama
 // client even exits the process on a URL it cannot parse.

@@ -88,7 +88,7 @@ func TestRetryHelpers(t *testing.T) {
 			}
 		}
 	}
-	for code, want := range map[int]bool{400: true, 401: true, 403: true, 404: true, 422: true, 408: false, 429: false, 500: false, 503: false} {
+	for code, want := range map[int]bool{400: true, 401: true, 403: true, 404: true, 418: true, 422: true, 408: false, 409: false, 425: false, 429: false, 500: false, 503: false} {
 		if permanent(code) != want {
 			t.Errorf("permanent(%d) = %v", code, !want)
 		}
