@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -130,17 +129,9 @@ func (s *Server) start(port int) (*testproc.Process, error) {
 		return nil, fmt.Errorf("testpg: %w", err)
 	}
 	defer db.Close()
-	err = proc.WaitReady(readyTimeout, 50*time.Millisecond, func() error { return s.ping(db, port) })
-	switch {
-	case errors.Is(err, testproc.ErrExited):
-		log := tail(s.log, logStart, 4<<10)
-		if strings.Contains(log, "Address already in use") {
-			return nil, fmt.Errorf("testpg: port %d: %w by another process:\n%s", port, testproc.ErrPortInUse, log)
-		}
-		return nil, fmt.Errorf("testpg: postgres exited during startup: %v; its log:\n%s", err, log)
-	case err != nil:
-		proc.Stop(syscall.SIGQUIT, time.Second)
-		return nil, fmt.Errorf("testpg: postgres on port %d: %v; its log:\n%s", port, err, tail(s.log, logStart, 4<<10))
+	log := func() string { return tail(s.log, logStart, 4<<10) }
+	if err := proc.WaitReady(readyTimeout, 50*time.Millisecond, func() error { return s.ping(db, port) }, log); err != nil {
+		return nil, fmt.Errorf("testpg: postgres on port %d: %w", port, err)
 	}
 	return proc, nil
 }
@@ -162,10 +153,10 @@ func (s *Server) ping(db *sql.DB, port int) error {
 }
 
 // command prepares one of the server's programs to run as the server's
-// user, in a process group of its own so that it can be killed whole.
+// user.
 func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(s.bin, name), args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: s.cred}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	// The test's working directory may be closed to the postgres user,
 	// and initdb fails if it cannot return to it.
 	cmd.Dir = os.TempDir()

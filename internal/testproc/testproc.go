@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -52,10 +53,12 @@ func (p *Process) Exited() bool {
 	}
 }
 
-// WaitReady calls ready every interval until it returns nil. It returns
-// ErrExited as soon as the process ends, and ready's last error once
-// timeout has passed.
-func (p *Process) WaitReady(timeout, interval time.Duration, ready func() error) error {
+// WaitReady calls ready every interval until it returns nil. If the
+// process exits first, the error wraps ErrExited, and ErrPortInUse too when
+// its log says another process holds the address. If timeout passes, the
+// process is killed and the error wraps ready's last error. Errors end with
+// log(), the server's own account of what happened.
+func (p *Process) WaitReady(timeout, interval time.Duration, ready func() error, log func() string) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		err := ready()
@@ -64,11 +67,16 @@ func (p *Process) WaitReady(timeout, interval time.Duration, ready func() error)
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%w (%v)", ErrExited, p.cmd.ProcessState)
+			text := log()
+			if strings.Contains(text, "Address already in use") {
+				return fmt.Errorf("%w: %w by another process; its log:\n%s", ErrExited, ErrPortInUse, text)
+			}
+			return fmt.Errorf("%w during startup (%v); its log:\n%s", ErrExited, p.cmd.ProcessState, text)
 		case <-time.After(interval):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %v: %w", timeout, err)
+			p.Stop(syscall.SIGKILL, time.Second)
+			return fmt.Errorf("not ready after %v: %w; its log:\n%s", timeout, err, log())
 		}
 	}
 }
@@ -88,8 +96,9 @@ func (p *Process) Stop(sig syscall.Signal, timeout time.Duration) {
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
 
-// ErrPortInUse is what a StartFunc returns when another process bound its
-// port first; StartServer then tries another port.
+// ErrPortInUse is what a StartFunc returns (WaitReady's error does) when
+// another process bound its port first; StartServer then tries another
+// port.
 var ErrPortInUse = errors.New("port in use")
 
 // StartFunc starts a server on port and returns it once it is ready, or

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -11,32 +12,56 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/testproc"
 )
 
+func noLog() string { return "" }
+
 func TestWaitReadyReturnsAsSoonAsTheProcessExits(t *testing.T) {
 	p, err := testproc.Start(exec.Command("sh", "-c", "exit 3"), syscall.SIGKILL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	calls := 0
-	err = p.WaitReady(time.Minute, 10*time.Millisecond, func() error { calls++; return errors.New("not yet") })
-	if !errors.Is(err, testproc.ErrExited) || !p.Exited() {
+	err = p.WaitReady(time.Minute, 10*time.Millisecond, func() error { calls++; return errors.New("not yet") }, func() string { return "FATAL: bad config" })
+	if !errors.Is(err, testproc.ErrExited) || errors.Is(err, testproc.ErrPortInUse) || !p.Exited() {
 		t.Fatalf("WaitReady: %v (exited %v), want ErrExited", err, p.Exited())
+	}
+	if !strings.Contains(err.Error(), "FATAL: bad config") {
+		t.Errorf("the error lacks the server's log: %v", err)
 	}
 	if calls == 0 {
 		t.Error("ready was never asked")
 	}
 }
 
-func TestWaitReadyGivesUpWithTheLastError(t *testing.T) {
+func TestWaitReadyTellsATakenPort(t *testing.T) {
+	p, err := testproc.Start(exec.Command("sh", "-c", "exit 1"), syscall.SIGKILL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := func() string { return "bind: Address already in use" }
+	if err := p.WaitReady(time.Minute, 10*time.Millisecond, func() error { return errors.New("not yet") }, log); !errors.Is(err, testproc.ErrPortInUse) {
+		t.Fatalf("WaitReady: %v, want ErrPortInUse", err)
+	}
+}
+
+func TestWaitReadyGivesUpWithTheLastErrorAndKills(t *testing.T) {
 	p, err := testproc.Start(exec.Command("sleep", "60"), syscall.SIGKILL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Stop(syscall.SIGKILL, time.Second)
 	notYet := errors.New("not yet")
-	if err := p.WaitReady(50*time.Millisecond, 10*time.Millisecond, func() error { return notYet }); !errors.Is(err, notYet) {
+	if err := p.WaitReady(50*time.Millisecond, 10*time.Millisecond, func() error { return notYet }, noLog); !errors.Is(err, notYet) {
 		t.Fatalf("WaitReady: %v, want the readiness error", err)
 	}
-	if err := p.WaitReady(time.Minute, 10*time.Millisecond, func() error { return nil }); err != nil {
+	if !p.Exited() {
+		t.Error("a server that never got ready was left running")
+	}
+
+	ready, err := testproc.Start(exec.Command("sleep", "60"), syscall.SIGKILL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ready.Stop(syscall.SIGKILL, time.Second)
+	if err := ready.WaitReady(time.Minute, 10*time.Millisecond, func() error { return nil }, noLog); err != nil {
 		t.Fatalf("WaitReady on a ready process: %v", err)
 	}
 }

@@ -2,13 +2,11 @@ package testredis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -58,22 +56,14 @@ func (s *Server) start(port int) (*testproc.Process, error) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer rdb.Close()
-	err = proc.WaitReady(readyTimeout, 20*time.Millisecond, func() error {
+	ping := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		return rdb.Ping(ctx).Err()
-	})
-	switch {
-	case errors.Is(err, testproc.ErrExited):
-		log, _ := os.ReadFile(logPath)
-		if strings.Contains(string(log), "Address already in use") {
-			return nil, fmt.Errorf("testredis: %s: %w by another process", addr, testproc.ErrPortInUse)
-		}
-		return nil, fmt.Errorf("testredis: redis-server exited during startup: %v; its log:\n%s", err, log)
-	case err != nil:
-		proc.Stop(syscall.SIGKILL, time.Second)
-		log, _ := os.ReadFile(logPath)
-		return nil, fmt.Errorf("testredis: redis-server on %s: %v; its log:\n%s", addr, err, log)
+	}
+	log := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	if err := proc.WaitReady(readyTimeout, 20*time.Millisecond, ping, log); err != nil {
+		return nil, fmt.Errorf("testredis: redis-server on %s: %w", addr, err)
 	}
 	return proc, nil
 }
