@@ -10,31 +10,14 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // newDatabaseURL names a database that does not exist yet (the server
 // creates it) and drops it when the test ends.
@@ -58,7 +41,7 @@ func newDatabaseURL(t *testing.T) string {
 // startServer runs the real entry point against a database that does not
 // exist yet, with its own queue and event channel, and returns its base URL
 // and logs.
-func startServer(t *testing.T, extraEnv map[string]string) (string, *lockedBuffer) {
+func startServer(t *testing.T, extraEnv map[string]string) (string, *testutil.Buffer) {
 	t.Helper()
 	ns := testredis.Namespace(t)
 	env := map[string]string{
@@ -75,7 +58,7 @@ func startServer(t *testing.T, extraEnv map[string]string) (string, *lockedBuffe
 
 // startProcess runs the real entry point with env (PORT and LOG_FORMAT
 // default to a free port and JSON) until the test ends.
-func startProcess(t *testing.T, env map[string]string) (string, *lockedBuffer) {
+func startProcess(t *testing.T, env map[string]string) (string, *testutil.Buffer) {
 	t.Helper()
 	env = maps.Clone(env)
 	if env["PORT"] == "" {
@@ -84,7 +67,7 @@ func startProcess(t *testing.T, env map[string]string) (string, *lockedBuffer) {
 	if env["LOG_FORMAT"] == "" {
 		env["LOG_FORMAT"] = "json"
 	}
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	listening := make(chan string, 1)
 	done := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/feedbackloop/feedbackloop/internal/backoff"
 )
 
 // BusConfig configures a Bus.
@@ -146,7 +148,7 @@ func (b *Bus) run(ctx context.Context) {
 				b.logger.WarnContext(ctx, "event subscription lost; reconnecting", "channel", b.cfg.Channel, "err", err)
 			}
 			failures++
-			if !sleep(ctx, backoff(failures)) {
+			if backoff.Sleep(ctx, backoff.Delay(failures, 100*time.Millisecond, 2*time.Second)) != nil {
 				return
 			}
 			continue
@@ -235,20 +237,4 @@ func (s *Subscription) signalResync() {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func backoff(failures int) time.Duration {
-	d := 50 * time.Millisecond << min(failures, 6)
-	return min(d, 2*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 const followQuery = `subscription($id: ID!) { feedbackStatusChanged(id: $id) { status version } }`
@@ -22,7 +23,7 @@ func TestWorkerKilledMidJob(t *testing.T) {
 	api := w.start("api")
 	first := w.start("worker")
 	id := submit(t, api, project(t, api), "[fail:hang:1] the worker dies while the model thinks")
-	waitUntil(t, "the first model call", func() bool { return w.modelCalls("[fail:hang:1]") == 1 })
+	testutil.WaitForWithin(t, 60*time.Second, "the first model call", func() bool { return w.modelCalls("[fail:hang:1]") == 1 })
 	first.kill(t)
 
 	w.start("worker")
@@ -77,7 +78,7 @@ func TestRedisRestartWithSubscribers(t *testing.T) {
 	w.start("worker")
 	pid := project(t, api)
 	id := submit(t, api, pid, "[gate] finishes while Redis is down")
-	waitUntil(t, "the model call", func() bool { return w.modelCalls("[gate]") == 1 })
+	testutil.WaitForWithin(t, 60*time.Second, "the model call", func() bool { return w.modelCalls("[gate]") == 1 })
 
 	c := gqltest.Dial(t, api.base, gqltest.TransportWS)
 	c.Subscribe("f", followQuery, map[string]any{"id": id})
@@ -90,7 +91,7 @@ func TestRedisRestartWithSubscribers(t *testing.T) {
 	w.redis.Kill(t)
 	injected(1)
 	w.openGate() // the worker completes; its event cannot be published
-	waitUntil(t, "the feedback to complete in PostgreSQL", func() bool {
+	testutil.WaitForWithin(t, 60*time.Second, "the feedback to complete in PostgreSQL", func() bool {
 		var status string
 		_ = w.database().QueryRow(`SELECT status FROM feedbacks WHERE id = $1`, dbID(t, id)).Scan(&status)
 		return status == "COMPLETED"
@@ -124,7 +125,7 @@ func TestPostgresRestart(t *testing.T) {
 	api := w.start("api")
 	w.start("worker")
 	id := submit(t, api, project(t, api), "[gate] result written after the outage")
-	waitUntil(t, "the model call", func() bool { return w.modelCalls("[gate]") == 1 })
+	testutil.WaitForWithin(t, 60*time.Second, "the model call", func() bool { return w.modelCalls("[gate]") == 1 })
 
 	w.pg.Stop(t)
 	injected(1)
@@ -144,7 +145,7 @@ func TestPostgresRestart(t *testing.T) {
 	if o := w.outcomes(id)[id]; o.Status != "COMPLETED" {
 		t.Fatalf("after the outage: %+v", o)
 	}
-	waitUntil(t, "queries to work again", func() bool {
+	testutil.WaitForWithin(t, 60*time.Second, "queries to work again", func() bool {
 		return len(postRaw(t, api, `{ projects(first: 1) { totalCount } }`).Errors) == 0
 	})
 }
@@ -212,7 +213,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	for _, c := range clients {
 		c.Subscribe("p", `subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { status } }`, map[string]any{"p": pid})
 	}
-	waitUntil(t, "jobs in flight", func() bool { return w.modelCalls("[slow]") >= 2 })
+	testutil.WaitForWithin(t, 60*time.Second, "jobs in flight", func() bool { return w.modelCalls("[slow]") >= 2 })
 
 	api.terminate(t, 15*time.Second)
 	worker.terminate(t, 15*time.Second)
@@ -255,7 +256,7 @@ func TestPoisonJobs(t *testing.T) {
 	w.start("worker")
 	w.outcomes(healthy)
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	waitUntil(t, "both poison jobs to be dead-lettered", func() bool {
+	testutil.WaitForWithin(t, 60*time.Second, "both poison jobs to be dead-lettered", func() bool {
 		info, err := inspector.GetQueueInfo("feedback")
 		return err == nil && info.Archived == 2
 	})

@@ -30,6 +30,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/internal/testpg"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 // binary is the service, built once for the suite.
@@ -187,14 +188,14 @@ type proc struct {
 	name string
 	base string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *testutil.Buffer
 	done chan struct{}
 }
 
 func (w *world) start(role string) *proc {
 	w.t.Helper()
 	port := testredis.FreePort(w.t)
-	p := &proc{name: role, base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{name: role, base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &testutil.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary)
 	p.cmd.Env = append(os.Environ(), "ROLE="+role, "PORT="+strconv.Itoa(port))
 	for k, v := range w.env {
@@ -382,34 +383,6 @@ func postRaw(t *testing.T, p *proc, query string) gqltest.Response {
 	}
 	out.Status = resp.StatusCode
 	return out
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func tail(s string, n int) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 )
 
@@ -286,7 +287,7 @@ func TestProjectFeedbackEventsOnlyCarryThatProject(t *testing.T) {
 	// The subscription is registered before the server answers anything
 	// else on this connection; a query on a second connection is not
 	// ordered with it, so wait until the bus has the subscriber.
-	waitFor(t, "the project subscription", func() bool { return e.bus.Subscribers() == 1 })
+	testutil.WaitFor(t, "the project subscription", func() bool { return e.bus.Subscribers() == 1 })
 
 	e.submit(map[string]any{"projectID": other.ID, "feedbackText": "elsewhere"})
 	mine := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "here"})
@@ -300,7 +301,7 @@ func TestProjectFeedbackEventsOnlyCarryThatProject(t *testing.T) {
 		}
 	}
 	c.Unsubscribe("p")
-	waitFor(t, "the unsubscription", func() bool { return e.bus.Subscribers() == 0 })
+	testutil.WaitFor(t, "the unsubscription", func() bool { return e.bus.Subscribers() == 0 })
 }
 
 func TestSubscriptionsRejectUnknownIDs(t *testing.T) {

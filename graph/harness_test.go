@@ -9,9 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,18 +23,14 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 )
 
 var dbTemplate *testdb.Template
 
-func TestMain(m *testing.M) {
-	dbTemplate = testdb.MustSetup("graph")
-	code := m.Run()
-	dbTemplate.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m, "graph", &dbTemplate) }
 
 // env is one test's API: its own database, queue and event channel, a real
 // HTTP server and a client. No worker runs: tests that need status changes
@@ -48,7 +41,7 @@ type env struct {
 	db            *sql.DB
 	url           string
 	queries       *atomic.Int64 // SQL statements sent through ent
-	logs          *syncBuffer
+	logs          *testutil.Buffer
 	server        *graph.Server
 	pipeline      *pipeline.Pipeline
 	jobs          *queue.Client
@@ -68,7 +61,7 @@ func newEnvWith(t testing.TB, configure func(*graph.Config)) *env {
 	db, _ := dbTemplate.Open(t)
 	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}}
 	client := ent.NewClient(ent.Driver(counter))
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	rdb := testredis.Client(t)
@@ -194,25 +187,6 @@ func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) er
 
 func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.Driver.Tx(ctx) }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Contains(s string) bool { return strings.Contains(b.String(), s) }
-
 // Shapes of the objects tests read back.
 type project struct {
 	ID          string  `json:"id"`
@@ -255,16 +229,4 @@ func (e *env) createTask(projectID, title string, priority int) task {
 	e.mustDo(`mutation($in: CreateTaskInput!) { createTask(input: $in) { id title status priority estimatedHours projectID } }`,
 		map[string]any{"in": map[string]any{"projectID": projectID, "title": title, "priority": priority}}, &out)
 	return out.CreateTask
-}
-
-// waitFor polls cond; the deadline only guards against hangs.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 func (e *env) scrape() string {
@@ -47,7 +48,7 @@ func TestMetricsCountOperationsAndSubscriptions(t *testing.T) {
 		}
 	}
 	c.Unsubscribe("1")
-	waitFor(t, "the subscription to end", func() bool {
+	testutil.WaitFor(t, "the subscription to end", func() bool {
 		return strings.Contains(e.scrape(), "feedbackloop_active_subscriptions 0")
 	})
 }

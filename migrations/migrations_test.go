@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -22,12 +21,7 @@ import (
 
 var dbTemplate *testdb.Template
 
-func TestMain(m *testing.M) {
-	dbTemplate = testdb.MustSetup("migrations")
-	code := m.Run()
-	dbTemplate.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m, "migrations", &dbTemplate) }
 
 // pendingChanges returns the SQL ent would run to bring the database to the
 // ent schema; empty means the migrations produce exactly that schema.

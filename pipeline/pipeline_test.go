@@ -3,7 +3,6 @@ package pipeline_test
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -23,12 +22,7 @@ import (
 
 var dbTemplate *testdb.Template
 
-func TestMain(m *testing.M) {
-	dbTemplate = testdb.MustSetup("pipeline")
-	code := m.Run()
-	dbTemplate.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m, "pipeline", &dbTemplate) }
 
 type clock struct {
 	mu  sync.Mutex

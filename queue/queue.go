@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/feedbackloop/feedbackloop/internal/backoff"
+	"github.com/feedbackloop/feedbackloop/internal/text"
 )
 
 const taskType = "feedback:analyze"
@@ -227,7 +229,7 @@ func (s *Server) Shutdown() { s.srv.Shutdown() }
 func (s *Server) process(ctx context.Context, t *asynq.Task) error {
 	var j Job
 	if err := json.Unmarshal(t.Payload(), &j); err != nil || j.FeedbackID <= 0 || j.Attempt < 0 {
-		return Permanent(fmt.Errorf("queue: corrupt job payload %q", truncate(t.Payload(), 200)))
+		return Permanent(fmt.Errorf("queue: corrupt job payload %q", text.Truncate(string(t.Payload()), 200)))
 	}
 	return s.handler(ctx, j)
 }
@@ -252,25 +254,7 @@ func (s *Server) handleError(ctx context.Context, t *asynq.Task, err error) {
 
 // retryDelay is exponential backoff with full jitter, capped.
 func (s *Server) retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
-	return Backoff(n, s.cfg.RetryBase, s.cfg.RetryMax)
-}
-
-// Backoff returns a random delay in [d/2, d] where d = base*2^attempt capped
-// at max: exponential, with enough jitter that retries of many jobs spread out.
-func Backoff(attempt int, base, max time.Duration) time.Duration {
-	d := base
-	for i := 0; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	return d/2 + rand.N(d/2+1)
-}
-
-func truncate(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "..."
-	}
-	return string(b)
+	return backoff.Delay(n, s.cfg.RetryBase, s.cfg.RetryMax)
 }
 
 // slogAdapter routes asynq's own logging through slog.

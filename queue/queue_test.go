@@ -11,20 +11,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/queue"
 )
-
-// waitFor polls cond until it holds; the timeout only guards against hangs.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func newQueue(t *testing.T, maxRetry int) (*queue.Client, queue.ServerConfig) {
 	t.Helper()
@@ -92,7 +81,7 @@ func TestServerRunsJobsAndForgetsFinishedOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "5 jobs", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 5 })
+	testutil.WaitFor(t, "5 jobs", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 5 })
 	mu.Lock()
 	for id, n := range seen {
 		if n != 1 {
@@ -101,7 +90,7 @@ func TestServerRunsJobsAndForgetsFinishedOnes(t *testing.T) {
 	}
 	mu.Unlock()
 	// A finished job is gone, so the same ID can be queued again later.
-	waitFor(t, "job 1 forgotten", func() bool {
+	testutil.WaitFor(t, "job 1 forgotten", func() bool {
 		_, err := c.State(ctx, queue.Job{FeedbackID: 1})
 		return errors.Is(err, queue.ErrNotFound)
 	})
@@ -139,7 +128,7 @@ func TestFailingJobIsRetriedThenDeadLettered(t *testing.T) {
 	if n := runs.Load(); n != 3 {
 		t.Errorf("job ran %d times, want 1 + MaxRetry(2) = 3", n)
 	}
-	waitFor(t, "archived state", func() bool {
+	testutil.WaitFor(t, "archived state", func() bool {
 		st, err := c.State(ctx, job)
 		return err == nil && st.DeadLettered() && st.LastErr == "database unavailable"
 	})
@@ -187,7 +176,7 @@ func TestPermanentAndCorruptJobsAreDeadLetteredAtOnceWithoutBlockingTheQueue(t *
 			t.Fatal("healthy jobs did not run behind the poison ones")
 		}
 	}
-	waitFor(t, "two dead letters", func() bool {
+	testutil.WaitFor(t, "two dead letters", func() bool {
 		d, err := c.Depth(ctx)
 		return err == nil && d.Archived == 2
 	})
@@ -231,17 +220,5 @@ func TestShutdownPutsUnfinishedJobsBack(t *testing.T) {
 	case <-ran:
 	case <-time.After(20 * time.Second):
 		t.Fatal("returned job never ran again")
-	}
-}
-
-func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
-	for attempt, want := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
-		want *= time.Millisecond
-		for i := 0; i < 50; i++ {
-			d := queue.Backoff(attempt, 100*time.Millisecond, time.Second)
-			if d < want/2 || d > want {
-				t.Fatalf("Backoff(%d) = %v, want within [%v, %v]", attempt, d, want/2, want)
-			}
-		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/internal/backoff"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
@@ -219,7 +220,7 @@ func (w *Worker) complete(ctx context.Context, id int, owner string, out pipelin
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("store result: %w", err)
-		case <-time.After(queue.Backoff(attempt, 250*time.Millisecond, 5*time.Second)):
+		case <-time.After(backoff.Delay(attempt, 250*time.Millisecond, 5*time.Second)):
 		}
 	}
 }

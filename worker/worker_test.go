@@ -1,12 +1,10 @@
 package worker_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/worker"
@@ -29,12 +28,7 @@ import (
 
 var dbTemplate *testdb.Template
 
-func TestMain(m *testing.M) {
-	dbTemplate = testdb.MustSetup("worker")
-	code := m.Run()
-	dbTemplate.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m, "worker", &dbTemplate) }
 
 // env is one test's world: its own database, queue, event channel and model
 // server, and workers built like server.go builds them, with langchaingo's
@@ -400,7 +394,7 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 	if err := e.jobs.Enqueue(context.Background(), queue.Job{FeedbackID: fb.ID, Attempt: 20}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the queue to drain", func() bool {
+	testutil.WaitFor(t, "the queue to drain", func() bool {
 		d, err := e.jobs.Depth(context.Background())
 		return err == nil && d.Pending == 0 && d.Active == 0 && d.Retry == 0
 	})
@@ -440,7 +434,7 @@ func TestReconcilerQueuesStrandedFeedback(t *testing.T) {
 
 	e.startWorker(workerOpts{})
 	for _, id := range []int{pending.ID, orphan.ID} {
-		waitFor(t, fmt.Sprintf("feedback %d to complete", id), func() bool {
+		testutil.WaitFor(t, fmt.Sprintf("feedback %d to complete", id), func() bool {
 			return e.reload(id).Status == feedback.StatusCompleted
 		})
 		if n := len(e.reload(id).Edges.Adjustments); n != 2 {
@@ -466,7 +460,7 @@ func TestJobOfDeletedFeedbackIsDeadLettered(t *testing.T) {
 	if got := e.statuses(next.ID); got[len(got)-1] != "COMPLETED" {
 		t.Fatalf("events %v", got)
 	}
-	waitFor(t, "the job of the deleted feedback to be dead-lettered", func() bool {
+	testutil.WaitFor(t, "the job of the deleted feedback to be dead-lettered", func() bool {
 		st, err := e.jobs.State(ctx, queue.Job{FeedbackID: gone.ID})
 		return err == nil && st.DeadLettered()
 	})
@@ -486,7 +480,7 @@ func TestShutdownReturnsInFlightJobs(t *testing.T) {
 	})
 	first := e.startWorker(workerOpts{shutdown: 200 * time.Millisecond, timeout: 10 * time.Second})
 	fb := e.submit("interrupted", nil)
-	waitFor(t, "the model call", func() bool { return e.llm.Calls() == 1 })
+	testutil.WaitFor(t, "the model call", func() bool { return e.llm.Calls() == 1 })
 	if err := first.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -497,40 +491,12 @@ func TestShutdownReturnsInFlightJobs(t *testing.T) {
 
 	close(slow)
 	e.startWorker(workerOpts{})
-	waitFor(t, "the second worker to complete the feedback", func() bool {
+	testutil.WaitFor(t, "the second worker to complete the feedback", func() bool {
 		return e.reload(fb.ID).Status == feedback.StatusCompleted
 	})
 	if n := len(e.reload(fb.ID).Edges.Adjustments); n != 2 {
 		t.Fatalf("%d adjustments, want 2", n)
 	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Lines() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Split(strings.TrimSpace(s.b.String()), "\n")
 }
 
 // Every line logged while a job runs, the analyzer's included, names the
@@ -539,13 +505,13 @@ func TestJobLogLinesCarryJobAndFeedbackIDs(t *testing.T) {
 	var e *env
 	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
 	e.llm.Enqueue(llmstub.Status(500, "once"), llmstub.Text("not json"))
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	logger := slog.New(logctx.Handler(slog.NewJSONHandler(logs, nil)))
 	e.startWorker(workerOpts{logger: logger})
 	fb := e.submit("log me", nil)
 	e.statuses(fb.ID)
 	// The COMPLETED event is published before the worker logs it.
-	waitFor(t, "the completion to be logged", func() bool {
+	testutil.WaitFor(t, "the completion to be logged", func() bool {
 		return strings.Contains(strings.Join(logs.Lines(), "\n"), `"msg":"feedback completed"`)
 	})
 

@@ -68,6 +68,18 @@ func Setup(prefix string) (*Template, error) {
 	return t, nil
 }
 
+// Main is a test package's TestMain: it sets up the package's template in
+// *tmpl, runs the tests, drops the template and exits with the tests' code.
+//
+//	var dbTemplate *testdb.Template
+//	func TestMain(m *testing.M) { testdb.Main(m, "graph", &dbTemplate) }
+func Main(m *testing.M, prefix string, tmpl **Template) {
+	*tmpl = MustSetup(prefix)
+	code := m.Run()
+	(*tmpl).Close()
+	os.Exit(code)
+}
+
 // MustSetup is Setup for TestMain: it exits the test binary on failure.
 func MustSetup(prefix string) *Template {
 	t, err := Setup(prefix)

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/feedbackloop/feedbackloop/internal/text"
 )
 
 // Request is what an analysis looks at.
@@ -135,11 +137,11 @@ const maxProblems = 30
 // never attach a change to another project's task. Provider and Model of the
 // result are left empty.
 func ParseAnswer(raw string, req Request) (Result, error) {
-	text := stripFences(raw)
-	if text == "" {
+	body := stripFences(raw)
+	if body == "" {
 		return Result{}, invalid("the answer is empty; expected a JSON object with summary and adjustments")
 	}
-	dec := json.NewDecoder(strings.NewReader(text))
+	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber()
 	var whole json.RawMessage
 	if err := dec.Decode(&whole); err != nil {
@@ -159,7 +161,7 @@ func ParseAnswer(raw string, req Request) (Result, error) {
 	v := &validator{}
 	var res Result
 	if s := v.text("summary", top["summary"], true, 0); s != nil {
-		res.Summary = truncate(*s, maxSummary) // long summaries are cut, not rejected: not worth a repair
+		res.Summary = text.Truncate(*s, maxSummary) // long summaries are cut, not rejected: not worth a repair
 	}
 	items := v.array("adjustments", top["adjustments"])
 	if len(items) > MaxAdjustments {
@@ -212,7 +214,7 @@ func (v *validator) adjustment(path string, raw json.RawMessage, known map[int]b
 		if typ := AdjustmentType(strings.ToLower(*s)); slices.Contains(adjustmentTypes, typ) {
 			out.Type = typ
 		} else {
-			v.add(path+".type", "must be one of %s, got %q", typeList(), truncate(*s, 40))
+			v.add(path+".type", "must be one of %s, got %q", typeList(), text.Truncate(*s, 40))
 		}
 	}
 	if s := v.text(path+".description", f["description"], true, maxText); s != nil {
@@ -234,7 +236,7 @@ func (v *validator) adjustment(path string, raw json.RawMessage, known map[int]b
 	case hasTaskID && !known[taskID]:
 		// Not a task of this project: keep the advice, never the link.
 		note := fmt.Sprintf(" (The model suggested this as %s for task %d, which is not a task of this project.)", out.Type, taskID)
-		out.Description = truncate(out.Description, maxText-utf8.RuneCountInString(note)) + note
+		out.Description = text.Truncate(out.Description, maxText-utf8.RuneCountInString(note)) + note
 		out.Type = General
 	case hasTaskID:
 		out.TaskID = &taskID
@@ -256,21 +258,21 @@ func (v *validator) newValue(path string, a *Adjustment) {
 	case TaskPriority:
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > maxPriority {
-			v.add(path, "for task_priority must be a whole number from 0 to %d, got %q", maxPriority, truncate(s, 40))
+			v.add(path, "for task_priority must be a whole number from 0 to %d, got %q", maxPriority, text.Truncate(s, 40))
 			return
 		}
 		*a.NewValue = strconv.Itoa(n)
 	case TaskStatus:
 		up := strings.ToUpper(s)
 		if !slices.Contains(taskStatuses, up) {
-			v.add(path, "for task_status must be one of %s, got %q", strings.Join(taskStatuses, ", "), truncate(s, 40))
+			v.add(path, "for task_status must be one of %s, got %q", strings.Join(taskStatuses, ", "), text.Truncate(s, 40))
 			return
 		}
 		*a.NewValue = up
 	case TaskEstimate:
 		h, err := strconv.ParseFloat(s, 64)
 		if err != nil || h < 0 || math.IsInf(h, 0) || math.IsNaN(h) {
-			v.add(path, "for task_estimate must be a number of hours, 0 or more, got %q", truncate(s, 40))
+			v.add(path, "for task_estimate must be a number of hours, 0 or more, got %q", text.Truncate(s, 40))
 			return
 		}
 		*a.NewValue = strconv.FormatFloat(h, 'f', -1, 64)
@@ -344,7 +346,7 @@ func (v *validator) taskID(path string, raw json.RawMessage) (int, bool) {
 		if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 			return int(f), true
 		}
-		v.add(path, "must be an integer or null, got %s", truncate(string(raw), 20))
+		v.add(path, "must be an integer or null, got %s", text.Truncate(string(raw), 20))
 	default:
 		v.add(path, "must be an integer or null, got %s", k)
 	}
@@ -428,16 +430,5 @@ func decodeProblem(err error) string {
 	case errors.As(err, &syntaxErr):
 		return fmt.Sprintf("invalid JSON at byte %d", syntaxErr.Offset)
 	}
-	return truncate(err.Error(), 200)
-}
-
-// truncate cuts s to at most n runes, marking the cut with an ellipsis.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n <= 0 {
-		return ""
-	}
-	return string([]rune(s)[:n-1]) + "…"
+	return text.Truncate(err.Error(), 200)
 }

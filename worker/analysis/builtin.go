@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/feedbackloop/feedbackloop/internal/text"
 )
 
 // NewBuiltin returns the built-in planner: a few deterministic keyword rules,
@@ -29,7 +31,7 @@ const builtinSummaryPrefix = "Rule-based analysis (built-in planner, not an LLM)
 type rule struct {
 	signal  string // what the rule looks for, named in the summary
 	phrases []string
-	suggest func(t *Task, text string, end int) (Adjustment, bool)
+	suggest func(t *Task, said string, end int) (Adjustment, bool)
 }
 
 // builtinRules are tried in order; the first rule of a kind wins for a task
@@ -69,11 +71,11 @@ func builtinRules() []rule {
 			}
 			return change(TaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
 		}},
-		{"an unclear description", []string{"unclear", "confusing", "confused", "vague", "don't understand", "ambiguous"}, func(t *Task, text string, _ int) (Adjustment, bool) {
+		{"an unclear description", []string{"unclear", "confusing", "confused", "vague", "don't understand", "ambiguous"}, func(t *Task, said string, _ int) (Adjustment, bool) {
 			if t == nil {
 				return Adjustment{}, false
 			}
-			clarified := strings.TrimSpace(t.Description + "\n\nClarify: " + firstSentence(text))
+			clarified := strings.TrimSpace(t.Description + "\n\nClarify: " + firstSentence(said))
 			return change(TaskDescription, t, t.Description, clarified,
 				fmt.Sprintf("Clarify the description of %q", t.Title), "the feedback finds it unclear"), true
 		}},
@@ -83,12 +85,12 @@ func builtinRules() []rule {
 			}
 			return change(RemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
 		}},
-		{"a request for new work", []string{"add", "missing", "need a", "need an", "needs a", "needs an", "should have", "feature", "would like"}, func(_ *Task, text string, end int) (Adjustment, bool) {
-			title := newTaskTitle(text, end)
+		{"a request for new work", []string{"add", "missing", "need a", "need an", "needs a", "needs an", "should have", "feature", "would like"}, func(_ *Task, said string, end int) (Adjustment, bool) {
+			title := newTaskTitle(said, end)
 			if title == "" {
 				return Adjustment{}, false
 			}
-			return Adjustment{Type: NewTask, Description: truncate("Add a task: "+title, maxText), NewValue: &title,
+			return Adjustment{Type: NewTask, Description: text.Truncate("Add a task: "+title, maxText), NewValue: &title,
 				Reasoning: ptr("the feedback asks for something the plan does not have")}, true
 		}},
 	}
@@ -98,10 +100,10 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	text := req.Feedback.Text
-	lower := strings.ToLower(text)
-	if len(lower) != len(text) {
-		text = lower // offsets must agree; rare case changes (such as İ) lose their capitals
+	said := req.Feedback.Text
+	lower := strings.ToLower(said)
+	if len(lower) != len(said) {
+		said = lower // offsets must agree; rare case changes (such as İ) lose their capitals
 	}
 	target := targetTask(req, lower)
 	var adjustments []Adjustment
@@ -116,7 +118,7 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 		if end < 0 {
 			continue
 		}
-		adj, ok := r.suggest(target, text, end)
+		adj, ok := r.suggest(target, said, end)
 		switch {
 		case !ok && target == nil:
 			unplaced = append(unplaced, r.signal)
@@ -136,7 +138,7 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 			why = fmt.Sprintf("the feedback signals %s but the built-in planner could not tell which task it concerns", strings.Join(unplaced, ", "))
 		}
 		adjustments = append(adjustments, Adjustment{Type: General,
-			Description: truncate("Review this feedback with the team: "+orDefault(firstSentence(req.Feedback.Text), "(no text)"), maxText),
+			Description: text.Truncate("Review this feedback with the team: "+orDefault(firstSentence(req.Feedback.Text), "(no text)"), maxText),
 			Reasoning:   ptr(why)})
 	}
 	summary := builtinSummaryPrefix
@@ -149,7 +151,7 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 		}
 		summary += "."
 	}
-	return Result{Summary: truncate(summary, maxSummary), Adjustments: adjustments, Provider: b.Provider(), Model: b.Model()}, nil
+	return Result{Summary: text.Truncate(summary, maxSummary), Adjustments: adjustments, Provider: b.Provider(), Model: b.Model()}, nil
 }
 
 // targetTask is the task the feedback is about: the one it names, else the
@@ -226,8 +228,8 @@ func negated(before string) bool {
 
 // newTaskTitle is what follows the matched phrase in its sentence ("please
 // add dark mode" gives "Dark mode"), else the whole first sentence.
-func newTaskTitle(text string, end int) string {
-	rest := text[end:]
+func newTaskTitle(said string, end int) string {
+	rest := said[end:]
 	if i := strings.IndexAny(rest, ".!?\n"); i >= 0 {
 		rest = rest[:i]
 	}
@@ -240,23 +242,23 @@ func newTaskTitle(text string, end int) string {
 	}
 	rest = strings.TrimSpace(rest)
 	if utf8.RuneCountInString(rest) < 3 {
-		rest = firstSentence(text)
+		rest = firstSentence(said)
 	}
 	r, size := utf8.DecodeRuneInString(rest)
 	if size == 0 {
 		return ""
 	}
-	return truncate(string(unicode.ToUpper(r))+rest[size:], 120)
+	return text.Truncate(string(unicode.ToUpper(r))+rest[size:], 120)
 }
 
 func change(typ AdjustmentType, t *Task, from, to, description, why string) Adjustment {
 	id := t.ID
-	adj := Adjustment{Type: typ, TaskID: &id, Description: truncate(description, maxText), Reasoning: ptr(why)}
+	adj := Adjustment{Type: typ, TaskID: &id, Description: text.Truncate(description, maxText), Reasoning: ptr(why)}
 	if from = strings.TrimSpace(from); from != "" {
-		adj.OriginalValue = ptr(truncate(from, maxText))
+		adj.OriginalValue = ptr(text.Truncate(from, maxText))
 	}
 	if to = strings.TrimSpace(to); to != "" {
-		adj.NewValue = ptr(truncate(to, maxText))
+		adj.NewValue = ptr(text.Truncate(to, maxText))
 	}
 	return adj
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,6 +18,9 @@ import (
 	"github.com/tmc/langchaingo/llms/googleai"
 	"github.com/tmc/langchaingo/llms/ollama"
 	"github.com/tmc/langchaingo/llms/openai"
+
+	"github.com/feedbackloop/feedbackloop/internal/backoff"
+	"github.com/feedbackloop/feedbackloop/internal/text"
 )
 
 // LLMConfig configures a model-backed Analyzer.
@@ -76,7 +78,7 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 	}
 	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.BaseBackoff)
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = backoff.Sleep
 	}
 	a := &llmAnalyzer{cfg: cfg, logger: cfg.Logger}
 	if a.logger == nil {
@@ -204,7 +206,7 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req Request) (Result, error) 
 		previous = "(empty answer)"
 	}
 	msgs = append(msgs,
-		llms.TextParts(llms.ChatMessageTypeAI, truncate(previous, 8000)),
+		llms.TextParts(llms.ChatMessageTypeAI, text.Truncate(previous, 8000)),
 		llms.TextParts(llms.ChatMessageTypeHuman, repairPrompt(bad.Problems)))
 	ans, err = a.call(ctx, msgs)
 	if err != nil {
@@ -274,7 +276,7 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		case permanent(status):
 			detail := "no details"
 			if err != nil {
-				detail = a.redact(truncate(err.Error(), 300))
+				detail = a.redact(text.Truncate(err.Error(), 300))
 			}
 			failure = fmt.Errorf("the model provider rejected the request (HTTP %d): %s; %s", status, detail, a.hint(status, detail))
 			a.observe(start, failure)
@@ -284,7 +286,7 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		case err == nil || status == http.StatusOK:
 			failure = errors.New("the model provider returned an empty or unreadable answer")
 		default:
-			failure = fmt.Errorf("could not reach the model provider (%s)", a.redact(truncate(err.Error(), 300)))
+			failure = fmt.Errorf("could not reach the model provider (%s)", a.redact(text.Truncate(err.Error(), 300)))
 		}
 		a.observe(start, failure)
 		if attempt >= a.cfg.MaxAttempts {
@@ -293,7 +295,7 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 			}
 			return modelAnswer{}, fmt.Errorf("the model call failed after %d attempts: %w; try again later", attempt, failure)
 		}
-		delay := backoff(attempt-1, a.cfg.BaseBackoff, a.cfg.MaxBackoff)
+		delay := backoff.Delay(attempt-1, a.cfg.BaseBackoff, a.cfg.MaxBackoff)
 		if retryAfter > 0 {
 			delay = min(retryAfter, max(maxRetryAfter, a.cfg.MaxBackoff))
 		}
@@ -396,28 +398,6 @@ func permanent(status int) bool {
 		return false
 	}
 	return status >= 400 && status < 500
-}
-
-// backoff is exponential with jitter: a random duration in [d/2, d], where
-// d = base·2^n capped at max.
-func backoff(n int, base, max time.Duration) time.Duration {
-	d := base
-	for i := 0; i < n && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // callInfo is what the transport saw of the last response of one call. It
