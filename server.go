@@ -140,6 +140,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 			MaxDepth:            integer("MAX_QUERY_DEPTH", 15, 2, 100),
 			MaxComplexity:       integer("MAX_QUERY_COMPLEXITY", 10000, 10, 10_000_000),
 			MaxWebsocketMessage: int64(integer("MAX_WS_MESSAGE_BYTES", 64<<10, 1024, 1<<30)),
+			MaxExecutionTime:    duration("MAX_EXECUTION_TIME", 10*time.Second),
 		},
 	}
 	for _, o := range strings.Split(env("CORS_ALLOWED_ORIGINS", "*"), ",") {

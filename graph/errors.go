@@ -61,6 +61,11 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return out
 		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// Whatever failed, it failed because the execution deadline
+			// passed (the driver reports that in words of its own).
+			return withCode(out, CodeTimeout, "the request took longer than the server's execution time limit; ask for less (smaller pages, fewer fields) or split it")
+		}
 		var (
 			inputErr    *InputError
 			notFoundErr *NotFoundError

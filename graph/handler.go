@@ -135,10 +135,11 @@ func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup,
 	srv.Use(subscriptionsNeedAWebsocket{})
 	srv.Use(pageLimit{max: MaxPageSize})
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
-	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
+	srv.Use(&complexityLimit{max: cfg.Limits.MaxComplexity})
 	if cfg.Metrics != nil {
 		srv.AroundResponses(recordOperation(cfg.Metrics))
 	}
+	srv.AroundResponses(executionDeadline(cfg.Limits.MaxExecutionTime))
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv

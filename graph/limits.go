@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -28,6 +31,10 @@ type Limits struct {
 	MaxDepth            int   // nesting of fields, introspection excluded (default 15)
 	MaxComplexity       int   // one per field, connections times their page size (default 10000)
 	MaxWebsocketMessage int64 // one websocket message from a client (default 64 KiB)
+	// MaxExecutionTime bounds the execution of one query or mutation
+	// (default 10s); past it, the request's work stops and the client gets
+	// TIMEOUT. Subscriptions are long-lived and not bounded.
+	MaxExecutionTime time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -43,6 +50,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxWebsocketMessage <= 0 {
 		l.MaxWebsocketMessage = 64 << 10
 	}
+	if l.MaxExecutionTime <= 0 {
+		l.MaxExecutionTime = 10 * time.Second
+	}
 	return l
 }
 
@@ -51,7 +61,8 @@ const (
 	CodeBadRequest       = "BAD_REQUEST"
 	CodeRequestTooLarge  = "REQUEST_TOO_LARGE"
 	CodeDepthLimit       = "DEPTH_LIMIT_EXCEEDED"
-	codeComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED" // set by gqlgen's extension
+	CodeTimeout          = "TIMEOUT"
+	CodeComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED"
 	graphqlResponseMedia = "application/graphql-response+json"
 )
 
@@ -169,7 +180,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	if oc.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, map[string]bool{}); depth > d.max {
+	if depth := selectionDepth(oc.Operation.SelectionSet, map[string]int{}); depth > d.max {
 		err := gqlerror.Errorf("the query is nested %d levels deep; the limit is %d: split it into several queries", depth, d.max)
 		err.Extensions = map[string]any{"code": CodeDepthLimit, "depth": depth, "limit": d.max}
 		return err
@@ -178,9 +189,12 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 }
 
 // selectionDepth is the depth of the deepest field of set. Fragments count
-// where they are spread; validation has already rejected fragment cycles,
-// visiting guards the walk anyway.
-func selectionDepth(set ast.SelectionSet, visiting map[string]bool) int {
+// where they are spread. A fragment's depth does not depend on where it is
+// spread, so each is measured once (memo): without that, fragments that
+// spread others twice make the walk exponential in the document's size.
+// Validation has already rejected fragment cycles; memo guards the walk
+// anyway (a fragment being measured counts as depth 0).
+func selectionDepth(set ast.SelectionSet, memo map[string]int) int {
 	deepest := 0
 	for _, sel := range set {
 		switch sel := sel.(type) {
@@ -188,19 +202,149 @@ func selectionDepth(set ast.SelectionSet, visiting map[string]bool) int {
 			if strings.HasPrefix(sel.Name, "__") {
 				continue
 			}
-			deepest = max(deepest, 1+selectionDepth(sel.SelectionSet, visiting))
+			deepest = max(deepest, 1+selectionDepth(sel.SelectionSet, memo))
 		case *ast.InlineFragment:
-			deepest = max(deepest, selectionDepth(sel.SelectionSet, visiting))
+			deepest = max(deepest, selectionDepth(sel.SelectionSet, memo))
 		case *ast.FragmentSpread:
-			if visiting[sel.Name] || sel.Definition == nil {
+			if sel.Definition == nil {
 				continue
 			}
-			visiting[sel.Name] = true
-			deepest = max(deepest, selectionDepth(sel.Definition.SelectionSet, visiting))
-			delete(visiting, sel.Name)
+			d, seen := memo[sel.Name]
+			if !seen {
+				memo[sel.Name] = 0
+				d = selectionDepth(sel.Definition.SelectionSet, memo)
+				memo[sel.Name] = d
+			}
+			deepest = max(deepest, d)
 		}
 	}
 	return deepest
+}
+
+// executionDeadline gives every query and mutation at most d to run. The
+// deadline is on the context resolvers and the database driver see, so work
+// stops when it passes, as it does when an HTTP client disconnects (net/http
+// cancels the request's context). presentError reports what the deadline
+// interrupted as TIMEOUT.
+func executionDeadline(d time.Duration) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+			return next(ctx)
+		}
+		ctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return next(ctx)
+	}
+}
+
+// complexityLimit rejects operations whose complexity exceeds max before any
+// resolver runs. It prices fields exactly as gqlgen's FixedComplexityLimit
+// does, but measures each fragment once: gqlgen's walker re-walks a fragment
+// at every spread, so fragments spreading others twice make it exponential.
+type complexityLimit struct {
+	max    int
+	schema graphql.ExecutableSchema
+}
+
+var (
+	_ graphql.HandlerExtension        = &complexityLimit{}
+	_ graphql.OperationContextMutator = &complexityLimit{}
+)
+
+func (*complexityLimit) ExtensionName() string { return "ComplexityLimit" }
+
+func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
+	c.schema = es
+	return nil
+}
+
+func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	w := complexityWalker{es: c.schema, schema: c.schema.Schema(), vars: oc.Variables, memo: map[string]int{}}
+	cost := w.selectionSet(ctx, oc.Operation.SelectionSet)
+	oc.Stats.SetExtension(complexityStatsKey, &extension.ComplexityStats{Complexity: cost, ComplexityLimit: c.max})
+	if cost > c.max {
+		err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", cost, c.max)
+		err.Extensions = map[string]any{"code": CodeComplexityLimit, "complexity": cost, "limit": c.max}
+		return err
+	}
+	return nil
+}
+
+// complexityStatsKey is where the operation's cost is kept, so
+// extension.GetComplexityStats reads it as it would gqlgen's.
+const complexityStatsKey = "ComplexityLimit"
+
+type complexityWalker struct {
+	es     graphql.ExecutableSchema
+	schema *ast.Schema
+	vars   map[string]any
+	memo   map[string]int // fragment name -> its cost
+}
+
+func (w complexityWalker) selectionSet(ctx context.Context, set ast.SelectionSet) int {
+	total := 0
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			total = saturatingAdd(total, w.field(ctx, sel))
+		case *ast.InlineFragment:
+			total = saturatingAdd(total, w.selectionSet(ctx, sel.SelectionSet))
+		case *ast.FragmentSpread:
+			if sel.Definition == nil {
+				continue
+			}
+			cost, seen := w.memo[sel.Name]
+			if !seen {
+				w.memo[sel.Name] = 0 // guards against cycles, which validation already rejects
+				cost = w.selectionSet(ctx, sel.Definition.SelectionSet)
+				w.memo[sel.Name] = cost
+			}
+			total = saturatingAdd(total, cost)
+		}
+	}
+	return total
+}
+
+func (w complexityWalker) field(ctx context.Context, f *ast.Field) int {
+	def := w.schema.Types[f.Definition.Type.Name()]
+	if def.Name == "__Schema" {
+		return 0
+	}
+	child := 0
+	switch def.Kind {
+	case ast.Object, ast.Interface, ast.Union:
+		child = w.selectionSet(ctx, f.SelectionSet)
+	}
+	args := f.ArgumentMap(w.vars)
+	if f.ObjectDefinition.Kind != ast.Interface {
+		return w.price(ctx, f.ObjectDefinition.Name, f.Name, child, args)
+	}
+	// An interface's field costs what its most expensive implementation does.
+	most := 0
+	for _, t := range w.schema.GetPossibleTypes(f.ObjectDefinition) {
+		most = max(most, w.price(ctx, t.Name, f.Name, child, args))
+	}
+	return most
+}
+
+func (w complexityWalker) price(ctx context.Context, typeName, field string, child int, args map[string]any) int {
+	if cost, ok := w.es.Complexity(ctx, typeName, field, child, args); ok && cost >= 1 {
+		return cost
+	}
+	return saturatingAdd(1, child)
+}
+
+// saturatingAdd adds non-negative costs without overflowing, so a huge
+// document cannot wrap around to a small cost.
+func saturatingAdd(a, b int) int {
+	a, b = max(a, 0), max(b, 0)
+	if c := a + b; c >= a {
+		return c
+	}
+	return math.MaxInt
 }
 
 // complexity prices a connection at its page size times what each item

@@ -37,7 +37,7 @@ func (p pageLimit) MutateOperationContext(_ context.Context, oc *graphql.Operati
 	return p.check(oc, oc.Operation.SelectionSet, nil, map[string]bool{})
 }
 
-func (p pageLimit) check(oc *graphql.OperationContext, set ast.SelectionSet, path []string, seen map[string]bool) *gqlerror.Error {
+func (p pageLimit) check(oc *graphql.OperationContext, set ast.SelectionSet, path []string, checked map[string]bool) *gqlerror.Error {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
@@ -47,24 +47,28 @@ func (p pageLimit) check(oc *graphql.OperationContext, set ast.SelectionSet, pat
 					return err
 				}
 			}
-			if err := p.check(oc, sel.SelectionSet, fieldPath, seen); err != nil {
+			if err := p.check(oc, sel.SelectionSet, fieldPath, checked); err != nil {
 				return err
 			}
 		case *ast.InlineFragment:
-			if err := p.check(oc, sel.SelectionSet, path, seen); err != nil {
+			if err := p.check(oc, sel.SelectionSet, path, checked); err != nil {
 				return err
 			}
 		case *ast.FragmentSpread:
-			if seen[sel.Name] {
-				continue // validation already rejects cycles; this only avoids re-walking
+			// A fragment's connections and their arguments are the same
+			// wherever it is spread, so each fragment is checked once: a
+			// document whose fragments spread others twice would otherwise
+			// cost a walk exponential in its size. The first problem found
+			// ends the walk, so a fragment checked before was fine.
+			if checked[sel.Name] {
+				continue
 			}
-			seen[sel.Name] = true
+			checked[sel.Name] = true
 			if def := oc.Doc.Fragments.ForName(sel.Name); def != nil {
-				if err := p.check(oc, def.SelectionSet, path, seen); err != nil {
+				if err := p.check(oc, def.SelectionSet, path, checked); err != nil {
 					return err
 				}
 			}
-			delete(seen, sel.Name)
 		}
 	}
 	return nil
