@@ -35,6 +35,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/llm"
+	"github.com/feedbackloop/feedbackloop/worker/rules"
 )
 
 func main() {
@@ -68,7 +70,7 @@ type config struct {
 
 	Limits graph.Limits
 
-	LLM analysis.LLMConfig // Provider "" or "builtin" means the built-in rules
+	LLM llm.Config // Provider "" or "builtin" means the built-in rules
 }
 
 // defaultModel is used when LLM_MODEL is not set.
@@ -171,7 +173,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	}
 
 	provider := strings.ToLower(env("LLM_PROVIDER", "builtin"))
-	cfg.LLM = analysis.LLMConfig{
+	cfg.LLM = llm.Config{
 		Provider:    provider,
 		Model:       env("LLM_MODEL", defaultModel(provider)),
 		Timeout:     duration("LLM_TIMEOUT", 60*time.Second),
@@ -383,14 +385,14 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	}
 }
 
-func newAnalyzer(ctx context.Context, cfg analysis.LLMConfig, logger *slog.Logger) (analysis.Analyzer, error) {
+func newAnalyzer(ctx context.Context, cfg llm.Config, logger *slog.Logger) (analysis.Analyzer, error) {
 	if cfg.Provider == "builtin" {
 		logger.Info("no LLM configured: using the built-in rule-based analyzer (set LLM_PROVIDER to use a model)")
-		return analysis.NewBuiltin(), nil
+		return rules.New(), nil
 	}
 	cfg.Logger = logger
 	cfg.HTTPClient = &http.Client{Timeout: cfg.Timeout + 5*time.Second}
-	a, err := analysis.NewLLM(ctx, cfg)
+	a, err := llm.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("LLM_PROVIDER=%s: %w", cfg.Provider, err)
 	}

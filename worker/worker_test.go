@@ -23,7 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/worker"
-	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/llm"
 )
 
 var dbTemplate *testdb.Template
@@ -101,7 +101,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	if o.shutdown == 0 {
 		o.shutdown = 5 * time.Second
 	}
-	a, err := analysis.NewLLM(context.Background(), analysis.LLMConfig{
+	a, err := llm.New(context.Background(), llm.Config{
 		Provider: "openai", Model: "stub-model", BaseURL: e.llm.URL, APIKey: "test-key",
 		Timeout: o.timeout, MaxAttempts: o.maxAttempts, Temperature: 0.2,
 		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: o.logger,

@@ -1,7 +1,8 @@
-// Package analysis turns one feedback on a project into re-planning
-// suggestions. An Analyzer is either a model reached through langchaingo
-// (NewLLM) or the built-in rule-based planner (NewBuiltin). Every answer, from
-// either, passes the same strict validation (ParseAnswer).
+// Package analysis defines what analysing one feedback on a project means:
+// the request, the suggestions (Result), the Analyzer interface, the prompt
+// and the strict validation every answer passes (ParseAnswer). The analyzers
+// live elsewhere: a model reached through langchaingo (worker/llm) and the
+// built-in rule-based planner (worker/rules).
 package analysis
 
 import (
@@ -98,9 +99,9 @@ type Analyzer interface {
 // Limits of a valid answer.
 const (
 	MaxAdjustments = 20
-	maxSummary     = 4000 // runes; longer summaries are cut
-	maxText        = 2000 // runes, per description or value (the database's limit for descriptions)
-	maxPriority    = 5
+	MaxSummary     = 4000 // runes; longer summaries are cut
+	MaxText        = 2000 // runes, per description or value (the database's limit for descriptions)
+	MaxPriority    = 5
 )
 
 // taskStatuses are the statuses a task can have.
@@ -161,7 +162,7 @@ func ParseAnswer(raw string, req Request) (Result, error) {
 	v := &validator{}
 	var res Result
 	if s := v.text("summary", top["summary"], true, 0); s != nil {
-		res.Summary = text.Truncate(*s, maxSummary) // long summaries are cut, not rejected: not worth a repair
+		res.Summary = text.Truncate(*s, MaxSummary) // long summaries are cut, not rejected: not worth a repair
 	}
 	items := v.array("adjustments", top["adjustments"])
 	if len(items) > MaxAdjustments {
@@ -217,7 +218,7 @@ func (v *validator) adjustment(path string, raw json.RawMessage, known map[int]b
 			v.add(path+".type", "must be one of %s, got %q", typeList(), text.Truncate(*s, 40))
 		}
 	}
-	if s := v.text(path+".description", f["description"], true, maxText); s != nil {
+	if s := v.text(path+".description", f["description"], true, MaxText); s != nil {
 		out.Description = *s
 	}
 	out.OriginalValue = v.value(path+".original_value", f["original_value"])
@@ -236,7 +237,7 @@ func (v *validator) adjustment(path string, raw json.RawMessage, known map[int]b
 	case hasTaskID && !known[taskID]:
 		// Not a task of this project: keep the advice, never the link.
 		note := fmt.Sprintf(" (The model suggested this as %s for task %d, which is not a task of this project.)", out.Type, taskID)
-		out.Description = text.Truncate(out.Description, maxText-utf8.RuneCountInString(note)) + note
+		out.Description = text.Truncate(out.Description, MaxText-utf8.RuneCountInString(note)) + note
 		out.Type = General
 	case hasTaskID:
 		out.TaskID = &taskID
@@ -257,8 +258,8 @@ func (v *validator) newValue(path string, a *Adjustment) {
 	switch a.Type {
 	case TaskPriority:
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > maxPriority {
-			v.add(path, "for task_priority must be a whole number from 0 to %d, got %q", maxPriority, text.Truncate(s, 40))
+		if err != nil || n < 0 || n > MaxPriority {
+			v.add(path, "for task_priority must be a whole number from 0 to %d, got %q", MaxPriority, text.Truncate(s, 40))
 			return
 		}
 		*a.NewValue = strconv.Itoa(n)
@@ -318,8 +319,8 @@ func (v *validator) value(path string, raw json.RawMessage) *string {
 		if f, err := strconv.ParseFloat(n, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e15 {
 			n = strconv.FormatInt(int64(f), 10) // 4.0 means 4
 		}
-		if len(n) > maxText {
-			v.add(path, "must be at most %d characters", maxText)
+		if len(n) > MaxText {
+			v.add(path, "must be at most %d characters", MaxText)
 			return nil
 		}
 		return &n
@@ -330,7 +331,7 @@ func (v *validator) value(path string, raw json.RawMessage) *string {
 		v.add(path, "must be a string or null, got %s", kind(raw))
 		return nil
 	}
-	return v.text(path, raw, false, maxText)
+	return v.text(path, raw, false, MaxText)
 }
 
 // taskID reads task_id: an integer or null. An integral number such as 11.0

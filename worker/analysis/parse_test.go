@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
 )
 
 func TestParseAnswer(t *testing.T) {
@@ -16,15 +17,15 @@ func TestParseAnswer(t *testing.T) {
 		problems  []string // substrings of the error; nil means valid
 		check     func(t *testing.T, r analysis.Result)
 	}{
-		{"valid", good, nil, func(t *testing.T, r analysis.Result) {
+		{"valid", analysistest.Good, nil, func(t *testing.T, r analysis.Result) {
 			a := r.Adjustments[0]
 			if r.Summary != "Fix checkout" || a.Type != analysis.TaskPriority || *a.TaskID != 11 || *a.NewValue != "5" ||
 				*a.OriginalValue != "2" || *a.Reasoning != "stuck" || a.Description != "Raise it" || r.Provider != "" || r.Model != "" {
 				t.Errorf("%+v", r)
 			}
 		}},
-		{"fenced", "\n ```json\n" + good + "\n```\n", nil, nil},
-		{"fenced without language", "```\n" + good + "```", nil, nil},
+		{"fenced", "\n ```json\n" + analysistest.Good + "\n```\n", nil, nil},
+		{"fenced without language", "```\n" + analysistest.Good + "```", nil, nil},
 		{"no adjustments", `{"summary":"nothing to change","adjustments":[]}`, nil, func(t *testing.T, r analysis.Result) {
 			if len(r.Adjustments) != 0 {
 				t.Errorf("%+v", r)
@@ -99,8 +100,8 @@ func TestParseAnswer(t *testing.T) {
 		{"string", `"hello"`, []string{"got a string"}, nil},
 		{"not JSON", "Sure! Focus on checkout.", []string{"not the expected JSON object", "invalid JSON"}, nil},
 		{"cut off", `{"summary":"s","adjustments":[{"type":`, []string{"ends early"}, nil},
-		{"trailing text", good + " hope this helps", []string{"text after the JSON"}, nil},
-		{"two objects", good + good, []string{"text after the JSON"}, nil},
+		{"trailing text", analysistest.Good + " hope this helps", []string{"text after the JSON"}, nil},
+		{"two objects", analysistest.Good + analysistest.Good, []string{"text after the JSON"}, nil},
 		{"wrong types", `{"summary":42,"adjustments":"none"}`, []string{"summary must be a string, got a number", "adjustments must be an array, got a string"}, nil},
 		{"wrong types inside", `{"summary":"s","adjustments":[7,{"type":3,"task_id":"11","description":["d"],"new_value":{"a":1},"reasoning":[]}]}`, []string{
 			"adjustments[0] must be an object, got a number",
@@ -131,7 +132,7 @@ func TestParseAnswer(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			res, err := analysis.ParseAnswer(c.raw, request())
+			res, err := analysis.ParseAnswer(c.raw, analysistest.Request())
 			if c.problems == nil {
 				if err != nil {
 					t.Fatalf("rejected: %v", err)
@@ -159,7 +160,7 @@ func TestParseAnswer(t *testing.T) {
 
 func TestParseAnswerBoundsTheProblemList(t *testing.T) {
 	raw := `{"summary":"s","adjustments":[` + strings.TrimSuffix(strings.Repeat(`{"type":1,"description":2,"task_id":"x"},`, 20), ",") + `]}`
-	_, err := analysis.ParseAnswer(raw, request())
+	_, err := analysis.ParseAnswer(raw, analysistest.Request())
 	var invalid *analysis.InvalidAnswerError
 	if !errors.As(err, &invalid) || len(invalid.Problems) != 31 || invalid.Problems[30] != "and 30 more problems" {
 		t.Fatalf("%d problems: %v", len(invalid.Problems), err)
@@ -170,11 +171,11 @@ func TestParseAnswerBoundsTheProblemList(t *testing.T) {
 // promises the worker and the database rely on. The seed corpus is in
 // testdata/fuzz/FuzzParseAnswer.
 func FuzzParseAnswer(f *testing.F) {
-	f.Add(good)
+	f.Add(analysistest.Good)
 	f.Add("```json\n{}\n```")
 	f.Add(`{"summary":"s","adjustments":[{"type":"general","task_id":-1,"description":"d","reasoning":1e400}]}`)
 	f.Fuzz(func(t *testing.T, raw string) {
-		req := request()
+		req := analysistest.Request()
 		res, err := analysis.ParseAnswer(raw, req)
 		if err != nil {
 			var invalid *analysis.InvalidAnswerError

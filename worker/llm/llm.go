@@ -1,4 +1,8 @@
-package analysis
+// Package llm is the model-backed Analyzer: it asks a model through langchaingo
+// (OpenAI and compatible servers, Anthropic, Ollama, Google AI) with the
+// analysis prompt, retries what can succeed later, and validates every answer
+// with analysis.ParseAnswer, asking once for a repair.
+package llm
 
 import (
 	"context"
@@ -21,10 +25,11 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
 	"github.com/feedbackloop/feedbackloop/internal/text"
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
-// LLMConfig configures a model-backed Analyzer.
-type LLMConfig struct {
+// Config configures a model-backed Analyzer.
+type Config struct {
 	Provider               string // openai, anthropic, ollama or googleai
 	Model, BaseURL, APIKey string
 	Timeout                time.Duration // per model call (default 60s)
@@ -53,16 +58,16 @@ const maxRetryAfter = 2 * time.Minute
 const maxOutputTokens = 4096
 
 type llmAnalyzer struct {
-	cfg    LLMConfig
+	cfg    Config
 	model  llms.Model
 	opts   []llms.CallOption
 	logger *slog.Logger
 }
 
-// NewLLM returns an Analyzer that asks a model through langchaingo. It
+// New returns an Analyzer that asks a model through langchaingo. It
 // checks the configuration but does not call the model. Its errors name the
 // setting to fix.
-func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
+func New(ctx context.Context, cfg Config) (analysis.Analyzer, error) {
 	cfg.Provider = strings.ToLower(strings.TrimSpace(cfg.Provider))
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
@@ -101,12 +106,12 @@ func NewLLM(ctx context.Context, cfg LLMConfig) (Analyzer, error) {
 	client.Transport = recordingTransport{next: next}
 
 	tool := llms.WithTools([]llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{
-		Name:        toolName,
+		Name:        analysis.ToolName,
 		Description: "Record the analysis of the feedback: a summary and the suggested adjustments to the plan.",
-		Parameters:  answerSchema(),
+		Parameters:  analysis.AnswerSchema(),
 		Strict:      true,
 	}}})
-	force := llms.WithToolChoice(llms.ToolChoice{Type: "function", Function: &llms.FunctionReference{Name: toolName}})
+	force := llms.WithToolChoice(llms.ToolChoice{Type: "function", Function: &llms.FunctionReference{Name: analysis.ToolName}})
 	a.opts = []llms.CallOption{llms.WithTemperature(cfg.Temperature)}
 
 	if setting := settings[cfg.Provider].baseURL; setting != "" && cfg.BaseURL != "" {
@@ -183,14 +188,14 @@ func (a *llmAnalyzer) Model() string    { return a.cfg.Model }
 
 // Analyze asks the model once and, if the answer is invalid, once more with
 // the problems spelled out.
-func (a *llmAnalyzer) Analyze(ctx context.Context, req Request) (Result, error) {
+func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analysis.Result, error) {
 	msgs := []llms.MessageContent{
-		llms.TextParts(llms.ChatMessageTypeSystem, systemPrompt),
-		llms.TextParts(llms.ChatMessageTypeHuman, userPrompt(req)),
+		llms.TextParts(llms.ChatMessageTypeSystem, analysis.SystemPrompt),
+		llms.TextParts(llms.ChatMessageTypeHuman, analysis.UserPrompt(req)),
 	}
 	ans, err := a.call(ctx, msgs)
 	if err != nil {
-		return Result{}, err
+		return analysis.Result{}, err
 	}
 	res, bad := ans.parse(req)
 	if bad == nil {
@@ -207,19 +212,19 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req Request) (Result, error) 
 	}
 	msgs = append(msgs,
 		llms.TextParts(llms.ChatMessageTypeAI, text.Truncate(previous, 8000)),
-		llms.TextParts(llms.ChatMessageTypeHuman, repairPrompt(bad.Problems)))
+		llms.TextParts(llms.ChatMessageTypeHuman, analysis.RepairPrompt(bad.Problems)))
 	ans, err = a.call(ctx, msgs)
 	if err != nil {
-		return Result{}, err
+		return analysis.Result{}, err
 	}
 	res, bad = ans.parse(req)
 	if bad != nil {
-		return Result{}, fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; "))
+		return analysis.Result{}, fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; "))
 	}
 	return a.label(res), nil
 }
 
-func (a *llmAnalyzer) label(r Result) Result {
+func (a *llmAnalyzer) label(r analysis.Result) analysis.Result {
 	r.Provider, r.Model = a.cfg.Provider, a.cfg.Model
 	return r
 }
@@ -231,17 +236,17 @@ type modelAnswer struct {
 	truncated bool
 }
 
-func (m modelAnswer) parse(req Request) (Result, *InvalidAnswerError) {
+func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.InvalidAnswerError) {
 	if m.truncated {
-		return Result{}, invalid("the answer was cut off at the model's output limit; answer more briefly, with fewer or shorter adjustments")
+		return analysis.Result{}, invalidAnswer("the answer was cut off at the model's output limit; answer more briefly, with fewer or shorter adjustments")
 	}
-	res, err := ParseAnswer(m.text, req)
+	res, err := analysis.ParseAnswer(m.text, req)
 	if err != nil {
-		var ie *InvalidAnswerError
+		var ie *analysis.InvalidAnswerError
 		if errors.As(err, &ie) {
-			return Result{}, ie
+			return analysis.Result{}, ie
 		}
-		return Result{}, invalid(err.Error())
+		return analysis.Result{}, invalidAnswer(err.Error())
 	}
 	return res, nil
 }
@@ -317,7 +322,7 @@ func (a *llmAnalyzer) observe(start time.Time, err error) {
 // often writes a sentence (or a thinking block) before the tool call.
 func answerOf(choices []*llms.ContentChoice) modelAnswer {
 	var ans modelAnswer
-	var analysis, anyCall *llms.FunctionCall
+	var recorded, anyCall *llms.FunctionCall
 	for _, c := range choices {
 		if c == nil {
 			continue
@@ -332,16 +337,16 @@ func answerOf(choices []*llms.ContentChoice) modelAnswer {
 		for _, tc := range c.ToolCalls {
 			switch {
 			case tc.FunctionCall == nil:
-			case tc.FunctionCall.Name == toolName && analysis == nil:
-				analysis = tc.FunctionCall
+			case tc.FunctionCall.Name == analysis.ToolName && recorded == nil:
+				recorded = tc.FunctionCall
 			case anyCall == nil:
 				anyCall = tc.FunctionCall
 			}
 		}
 	}
 	switch {
-	case analysis != nil:
-		ans.text = analysis.Arguments
+	case recorded != nil:
+		ans.text = recorded.Arguments
 	case anyCall != nil && strings.TrimSpace(ans.text) == "":
 		ans.text = anyCall.Arguments
 	}
@@ -459,4 +464,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+func invalidAnswer(problem string) *analysis.InvalidAnswerError {
+	return &analysis.InvalidAnswerError{Problems: []string{problem}}
 }

@@ -1,4 +1,4 @@
-package analysis_test
+package rules_test
 
 import (
 	"context"
@@ -8,9 +8,11 @@ import (
 	"testing"
 
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
+	"github.com/feedbackloop/feedbackloop/worker/rules"
 )
 
-func TestBuiltinRules(t *testing.T) {
+func TestRules(t *testing.T) {
 	blog := 12
 	cases := []struct {
 		name, text string
@@ -34,10 +36,10 @@ func TestBuiltinRules(t *testing.T) {
 		{"nothing matched", "nice work", nil, []string{"general - -"}},
 		{"empty", "", nil, []string{"general - -"}},
 	}
-	a := analysis.NewBuiltin()
+	a := rules.New()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req := request()
+			req := analysistest.Request()
 			req.Feedback = analysis.Feedback{Text: c.text, TaskID: c.taskID}
 			res, err := a.Analyze(context.Background(), req)
 			if err != nil {
@@ -64,20 +66,20 @@ func TestBuiltinRules(t *testing.T) {
 				t.Errorf("result %+v", res)
 			}
 			// Its output passes the validation model answers get, unchanged.
-			again, err := analysis.ParseAnswer(toJSON(t, res), req)
+			again, err := analysis.ParseAnswer(analysistest.AnswerJSON(t, res), req)
 			if err != nil {
 				t.Fatalf("built-in output fails validation: %v", err)
 			}
-			if toJSON(t, again) != toJSON(t, res) {
-				t.Errorf("validation changed the output:\n%s\n%s", toJSON(t, res), toJSON(t, again))
+			if analysistest.AnswerJSON(t, again) != analysistest.AnswerJSON(t, res) {
+				t.Errorf("validation changed the output:\n%s\n%s", analysistest.AnswerJSON(t, res), analysistest.AnswerJSON(t, again))
 			}
 		})
 	}
 }
 
-func TestBuiltinIsDeterministicAndBounded(t *testing.T) {
-	a := analysis.NewBuiltin()
-	req := request()
+func TestRulesAreDeterministicAndBounded(t *testing.T) {
+	a := rules.New()
+	req := analysistest.Request()
 	long := strings.Repeat("word ", 1000)
 	req.Tasks[0].Title = "Checkout " + long
 	req.Tasks[0].Description = long
@@ -88,11 +90,11 @@ func TestBuiltinIsDeterministicAndBounded(t *testing.T) {
 	}
 	for range 3 {
 		again, _ := a.Analyze(context.Background(), req)
-		if toJSON(t, again) != toJSON(t, first) {
+		if analysistest.AnswerJSON(t, again) != analysistest.AnswerJSON(t, first) {
 			t.Fatal("the built-in planner is not deterministic")
 		}
 	}
-	if _, err := analysis.ParseAnswer(toJSON(t, first), req); err != nil {
+	if _, err := analysis.ParseAnswer(analysistest.AnswerJSON(t, first), req); err != nil {
 		t.Fatalf("long inputs give an invalid answer: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,4 +1,6 @@
-package analysis
+// Package rules is the built-in planner: a few deterministic keyword rules,
+// not an LLM. It lets the whole flow run without a model or an API key.
+package rules
 
 import (
 	"context"
@@ -11,12 +13,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/feedbackloop/feedbackloop/internal/text"
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
-// NewBuiltin returns the built-in planner: a few deterministic keyword rules,
-// not an LLM. It lets the whole flow run without a model or an API key, and
-// says so in every summary. Its answers obey the rules ParseAnswer enforces.
-func NewBuiltin() Analyzer { return builtin{} }
+// New returns the built-in planner. It says what it is in every summary, and
+// its answers obey the rules analysis.ParseAnswer enforces.
+func New() analysis.Analyzer { return builtin{} }
 
 type builtin struct{}
 
@@ -31,36 +33,36 @@ const builtinSummaryPrefix = "Rule-based analysis (built-in planner, not an LLM)
 type rule struct {
 	signal  string // what the rule looks for, named in the summary
 	phrases []string
-	suggest func(t *Task, said string, end int) (Adjustment, bool)
+	suggest func(t *analysis.Task, said string, end int) (analysis.Adjustment, bool)
 }
 
 // builtinRules are tried in order; the first rule of a kind wins for a task
 // (blocked before done: a feedback saying both is more likely a blocker).
 func builtinRules() []rule {
 	return []rule{
-		{"urgency", []string{"urgent", "urgently", "asap", "critical", "blocker", "immediately", "right away", "top priority"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
-			if t == nil || t.Priority >= maxPriority {
-				return Adjustment{}, false
+		{"urgency", []string{"urgent", "urgently", "asap", "critical", "blocker", "immediately", "right away", "top priority"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
+			if t == nil || t.Priority >= analysis.MaxPriority {
+				return analysis.Adjustment{}, false
 			}
-			to := min(maxPriority, max(0, t.Priority)+2)
-			return change(TaskPriority, t, strconv.Itoa(t.Priority), strconv.Itoa(to),
+			to := min(analysis.MaxPriority, max(0, t.Priority)+2)
+			return change(analysis.TaskPriority, t, strconv.Itoa(t.Priority), strconv.Itoa(to),
 				fmt.Sprintf("Raise the priority of %q to %d", t.Title, to), "the feedback calls it urgent"), true
 		}},
-		{"a blocker", []string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+		{"a blocker", []string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil || t.Status == "BLOCKED" || t.Status == "DONE" {
-				return Adjustment{}, false
+				return analysis.Adjustment{}, false
 			}
-			return change(TaskStatus, t, t.Status, "BLOCKED", fmt.Sprintf("Mark %q as blocked", t.Title), "the feedback reports it cannot move forward"), true
+			return change(analysis.TaskStatus, t, t.Status, "BLOCKED", fmt.Sprintf("Mark %q as blocked", t.Title), "the feedback reports it cannot move forward"), true
 		}},
-		{"completion", []string{"done", "finished", "works now", "completed", "shipped", "fixed"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+		{"completion", []string{"done", "finished", "works now", "completed", "shipped", "fixed"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil || t.Status == "DONE" {
-				return Adjustment{}, false
+				return analysis.Adjustment{}, false
 			}
-			return change(TaskStatus, t, t.Status, "DONE", fmt.Sprintf("Mark %q as done", t.Title), "the feedback says it is finished"), true
+			return change(analysis.TaskStatus, t, t.Status, "DONE", fmt.Sprintf("Mark %q as done", t.Title), "the feedback says it is finished"), true
 		}},
-		{"a delay", []string{"slow", "takes longer", "taking longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+		{"a delay", []string{"slow", "takes longer", "taking longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil {
-				return Adjustment{}, false
+				return analysis.Adjustment{}, false
 			}
 			// ×1.5, or +4h when there is no estimate to scale.
 			from, to := "none", 4.0
@@ -69,36 +71,36 @@ func builtinRules() []rule {
 			} else if h != nil {
 				from, to = hours(*h), max(0, *h)+4
 			}
-			return change(TaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
+			return change(analysis.TaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
 		}},
-		{"an unclear description", []string{"unclear", "confusing", "confused", "vague", "don't understand", "ambiguous"}, func(t *Task, said string, _ int) (Adjustment, bool) {
+		{"an unclear description", []string{"unclear", "confusing", "confused", "vague", "don't understand", "ambiguous"}, func(t *analysis.Task, said string, _ int) (analysis.Adjustment, bool) {
 			if t == nil {
-				return Adjustment{}, false
+				return analysis.Adjustment{}, false
 			}
 			clarified := strings.TrimSpace(t.Description + "\n\nClarify: " + firstSentence(said))
-			return change(TaskDescription, t, t.Description, clarified,
+			return change(analysis.TaskDescription, t, t.Description, clarified,
 				fmt.Sprintf("Clarify the description of %q", t.Title), "the feedback finds it unclear"), true
 		}},
-		{"something not needed", []string{"remove", "unnecessary", "not needed", "no longer needed", "drop", "pointless", "obsolete"}, func(t *Task, _ string, _ int) (Adjustment, bool) {
+		{"something not needed", []string{"remove", "unnecessary", "not needed", "no longer needed", "drop", "pointless", "obsolete"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil {
-				return Adjustment{}, false
+				return analysis.Adjustment{}, false
 			}
-			return change(RemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
+			return change(analysis.RemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
 		}},
-		{"a request for new work", []string{"add", "missing", "need a", "need an", "needs a", "needs an", "should have", "feature", "would like"}, func(_ *Task, said string, end int) (Adjustment, bool) {
+		{"a request for new work", []string{"add", "missing", "need a", "need an", "needs a", "needs an", "should have", "feature", "would like"}, func(_ *analysis.Task, said string, end int) (analysis.Adjustment, bool) {
 			title := newTaskTitle(said, end)
 			if title == "" {
-				return Adjustment{}, false
+				return analysis.Adjustment{}, false
 			}
-			return Adjustment{Type: NewTask, Description: text.Truncate("Add a task: "+title, maxText), NewValue: &title,
+			return analysis.Adjustment{Type: analysis.NewTask, Description: text.Truncate("Add a task: "+title, analysis.MaxText), NewValue: &title,
 				Reasoning: ptr("the feedback asks for something the plan does not have")}, true
 		}},
 	}
 }
 
-func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
+func (b builtin) Analyze(ctx context.Context, req analysis.Request) (analysis.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return Result{}, err
+		return analysis.Result{}, err
 	}
 	said := req.Feedback.Text
 	lower := strings.ToLower(said)
@@ -106,7 +108,7 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 		said = lower // offsets must agree; rare case changes (such as İ) lose their capitals
 	}
 	target := targetTask(req, lower)
-	var adjustments []Adjustment
+	var adjustments []analysis.Adjustment
 	var matched, unplaced []string
 	for _, r := range builtinRules() {
 		end := -1
@@ -124,7 +126,7 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 			unplaced = append(unplaced, r.signal)
 		case !ok:
 			// Nothing to change: the task already is that way.
-		case slices.ContainsFunc(adjustments, func(a Adjustment) bool { return a.Type == adj.Type }):
+		case slices.ContainsFunc(adjustments, func(a analysis.Adjustment) bool { return a.Type == adj.Type }):
 			// One change of each kind: blocked and done in one feedback is
 			// not two status changes.
 		default:
@@ -137,8 +139,8 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 		if len(unplaced) > 0 {
 			why = fmt.Sprintf("the feedback signals %s but the built-in planner could not tell which task it concerns", strings.Join(unplaced, ", "))
 		}
-		adjustments = append(adjustments, Adjustment{Type: General,
-			Description: text.Truncate("Review this feedback with the team: "+orDefault(firstSentence(req.Feedback.Text), "(no text)"), maxText),
+		adjustments = append(adjustments, analysis.Adjustment{Type: analysis.General,
+			Description: text.Truncate("Review this feedback with the team: "+orDefault(firstSentence(req.Feedback.Text), "(no text)"), analysis.MaxText),
 			Reasoning:   ptr(why)})
 	}
 	summary := builtinSummaryPrefix
@@ -151,12 +153,12 @@ func (b builtin) Analyze(ctx context.Context, req Request) (Result, error) {
 		}
 		summary += "."
 	}
-	return Result{Summary: text.Truncate(summary, maxSummary), Adjustments: adjustments, Provider: b.Provider(), Model: b.Model()}, nil
+	return analysis.Result{Summary: text.Truncate(summary, analysis.MaxSummary), Adjustments: adjustments, Provider: b.Provider(), Model: b.Model()}, nil
 }
 
 // targetTask is the task the feedback is about: the one it names, else the
 // task sharing the most words (of four letters or more) with it, first wins.
-func targetTask(req Request, lower string) *Task {
+func targetTask(req analysis.Request, lower string) *analysis.Task {
 	if id := req.Feedback.TaskID; id != nil {
 		for i := range req.Tasks {
 			if req.Tasks[i].ID == *id {
@@ -170,7 +172,7 @@ func targetTask(req Request, lower string) *Task {
 			words[w] = true
 		}
 	}
-	var best *Task
+	var best *analysis.Task
 	bestScore := 0
 	for i := range req.Tasks {
 		score := 0
@@ -251,14 +253,14 @@ func newTaskTitle(said string, end int) string {
 	return text.Truncate(string(unicode.ToUpper(r))+rest[size:], 120)
 }
 
-func change(typ AdjustmentType, t *Task, from, to, description, why string) Adjustment {
+func change(typ analysis.AdjustmentType, t *analysis.Task, from, to, description, why string) analysis.Adjustment {
 	id := t.ID
-	adj := Adjustment{Type: typ, TaskID: &id, Description: text.Truncate(description, maxText), Reasoning: ptr(why)}
+	adj := analysis.Adjustment{Type: typ, TaskID: &id, Description: text.Truncate(description, analysis.MaxText), Reasoning: ptr(why)}
 	if from = strings.TrimSpace(from); from != "" {
-		adj.OriginalValue = ptr(text.Truncate(from, maxText))
+		adj.OriginalValue = ptr(text.Truncate(from, analysis.MaxText))
 	}
 	if to = strings.TrimSpace(to); to != "" {
-		adj.NewValue = ptr(text.Truncate(to, maxText))
+		adj.NewValue = ptr(text.Truncate(to, analysis.MaxText))
 	}
 	return adj
 }

@@ -1,4 +1,4 @@
-package analysis_test
+package llm_test
 
 import (
 	"context"
@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
-	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
+	"github.com/feedbackloop/feedbackloop/worker/llm"
 )
 
 func TestLLMToolCallHappyPath(t *testing.T) {
-	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.ToolCall("record_analysis", good) })
+	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.ToolCall("record_analysis", analysistest.Good) })
 	var mu sync.Mutex
 	var calls []error
-	a := newLLM(t, stub, &recorder{}, 5*time.Second, func(c *analysis.LLMConfig) {
+	a := newLLM(t, stub, &recorder{}, 5*time.Second, func(c *llm.Config) {
 		c.OnCall = func(provider, model string, _ time.Duration, err error) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -29,7 +30,7 @@ func TestLLMToolCallHappyPath(t *testing.T) {
 	if a.Provider() != "openai" || a.Model() != "gpt-test" {
 		t.Fatalf("%s/%s", a.Provider(), a.Model())
 	}
-	res, err := a.Analyze(context.Background(), request())
+	res, err := a.Analyze(context.Background(), analysistest.Request())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +89,8 @@ func TestLLMToolCallHappyPath(t *testing.T) {
 
 func TestLLMTextAnswerInsteadOfToolCall(t *testing.T) {
 	stub := llmstub.New(t, nil)
-	stub.Enqueue(llmstub.Text("```json\n" + good + "\n```"))
-	if res, err := newLLM(t, stub, &recorder{}, 5*time.Second).Analyze(context.Background(), request()); err != nil || len(res.Adjustments) != 1 {
+	stub.Enqueue(llmstub.Text("```json\n" + analysistest.Good + "\n```"))
+	if res, err := newLLM(t, stub, &recorder{}, 5*time.Second).Analyze(context.Background(), analysistest.Request()); err != nil || len(res.Adjustments) != 1 {
 		t.Fatalf("%+v %v", res, err)
 	}
 }
@@ -108,9 +109,9 @@ func TestLLMRepair(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			stub := llmstub.New(t, nil)
-			stub.Enqueue(c.first, llmstub.ToolCall("record_analysis", good))
+			stub.Enqueue(c.first, llmstub.ToolCall("record_analysis", analysistest.Good))
 			rec := &recorder{}
-			res, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), request())
+			res, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), analysistest.Request())
 			if err != nil || len(res.Adjustments) != 1 {
 				t.Fatalf("%+v %v", res, err)
 			}
@@ -135,7 +136,7 @@ func TestLLMRepair(t *testing.T) {
 func TestLLMInvalidTwice(t *testing.T) {
 	stub := llmstub.New(t, nil)
 	stub.Enqueue(llmstub.Text("no"), llmstub.ToolCall("record_analysis", `{"summary":"s","adjustments":[{"type":"rewrite","description":"d"}]}`))
-	_, err := newLLM(t, stub, &recorder{}, 5*time.Second).Analyze(context.Background(), request())
+	_, err := newLLM(t, stub, &recorder{}, 5*time.Second).Analyze(context.Background(), analysistest.Request())
 	if err == nil || !strings.HasPrefix(err.Error(), "the model's answer was invalid twice: adjustments[0].type must be one of task_priority") {
 		t.Fatalf("error %v", err)
 	}
@@ -150,13 +151,13 @@ func TestLLMRetries(t *testing.T) {
 		rec := &recorder{}
 		var failures []string
 		var mu sync.Mutex
-		_, err := newLLM(t, stub, rec, 5*time.Second, func(c *analysis.LLMConfig) {
+		_, err := newLLM(t, stub, rec, 5*time.Second, func(c *llm.Config) {
 			c.OnCall = func(_, _ string, _ time.Duration, err error) {
 				mu.Lock()
 				defer mu.Unlock()
 				failures = append(failures, err.Error())
 			}
-		}).Analyze(context.Background(), request())
+		}).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.HasPrefix(err.Error(), "the model call failed after 3 attempts: the provider returned HTTP 500") {
 			t.Fatalf("error %v", err)
 		}
@@ -175,7 +176,7 @@ func TestLLMRetries(t *testing.T) {
 	t.Run("backoff is capped", func(t *testing.T) {
 		stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(502, "bad gateway") })
 		rec := &recorder{}
-		_, err := newLLM(t, stub, rec, 5*time.Second, func(c *analysis.LLMConfig) { c.MaxAttempts = 6 }).Analyze(context.Background(), request())
+		_, err := newLLM(t, stub, rec, 5*time.Second, func(c *llm.Config) { c.MaxAttempts = 6 }).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.Contains(err.Error(), "after 6 attempts") {
 			t.Fatalf("error %v", err)
 		}
@@ -187,9 +188,9 @@ func TestLLMRetries(t *testing.T) {
 	})
 	t.Run("429 honours Retry-After", func(t *testing.T) {
 		stub := llmstub.New(t, nil)
-		stub.Enqueue(llmstub.Status(429, "slow down").WithHeader("Retry-After", "7"), llmstub.Status(429, "slow down"), llmstub.ToolCall("record_analysis", good))
+		stub.Enqueue(llmstub.Status(429, "slow down").WithHeader("Retry-After", "7"), llmstub.Status(429, "slow down"), llmstub.ToolCall("record_analysis", analysistest.Good))
 		rec := &recorder{}
-		if _, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), request()); err != nil {
+		if _, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), analysistest.Request()); err != nil {
 			t.Fatal(err)
 		}
 		if sleeps := rec.got(); len(sleeps) != 2 || sleeps[0] != 7*time.Second || sleeps[1] > 2*time.Second {
@@ -203,7 +204,7 @@ func TestLLMRetries(t *testing.T) {
 		t.Run("no retry on "+status(c.code), func(t *testing.T) {
 			stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(c.code, "nope, key sk-secret") })
 			rec := &recorder{}
-			_, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), request())
+			_, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), analysistest.Request())
 			if err == nil || !strings.HasPrefix(err.Error(), "the model provider rejected the request (HTTP "+status(c.code)+")") ||
 				!strings.Contains(err.Error(), c.hint) || stub.Calls() != 1 || len(rec.got()) != 0 {
 				t.Fatalf("%d calls, error %v", stub.Calls(), err)
@@ -215,9 +216,9 @@ func TestLLMRetries(t *testing.T) {
 	}
 	t.Run("empty choices", func(t *testing.T) {
 		stub := llmstub.New(t, nil)
-		stub.Enqueue(llmstub.Empty(), llmstub.ToolCall("record_analysis", good))
+		stub.Enqueue(llmstub.Empty(), llmstub.ToolCall("record_analysis", analysistest.Good))
 		rec := &recorder{}
-		if _, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), request()); err != nil || stub.Calls() != 2 || len(rec.got()) != 1 {
+		if _, err := newLLM(t, stub, rec, 5*time.Second).Analyze(context.Background(), analysistest.Request()); err != nil || stub.Calls() != 2 || len(rec.got()) != 1 {
 			t.Fatalf("%d calls, sleeps %v, %v", stub.Calls(), rec.got(), err)
 		}
 	})
@@ -225,23 +226,23 @@ func TestLLMRetries(t *testing.T) {
 		stub := llmstub.New(t, nil)
 		url := stub.URL
 		stub.Close()
-		a := newLLM(t, stub, &recorder{}, 5*time.Second, func(c *analysis.LLMConfig) { c.BaseURL = url })
-		_, err := a.Analyze(context.Background(), request())
+		a := newLLM(t, stub, &recorder{}, 5*time.Second, func(c *llm.Config) { c.BaseURL = url })
+		_, err := a.Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.Contains(err.Error(), "after 3 attempts: could not reach the model provider") {
 			t.Fatalf("error %v", err)
 		}
 	})
 	t.Run("timeouts", func(t *testing.T) {
 		stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Hang() })
-		_, err := newLLM(t, stub, &recorder{}, 200*time.Millisecond).Analyze(context.Background(), request())
+		_, err := newLLM(t, stub, &recorder{}, 200*time.Millisecond).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.HasPrefix(err.Error(), "the model did not answer within 200ms (3 attempts)") || stub.Calls() != 3 {
 			t.Fatalf("%d calls, error %v", stub.Calls(), err)
 		}
 	})
-	t.Run("a slow answer then a good one", func(t *testing.T) {
+	t.Run("a slow answer then a analysistest.Good one", func(t *testing.T) {
 		stub := llmstub.New(t, nil)
-		stub.Enqueue(llmstub.ToolCall("record_analysis", good).After(time.Minute), llmstub.ToolCall("record_analysis", good))
-		if _, err := newLLM(t, stub, &recorder{}, 200*time.Millisecond).Analyze(context.Background(), request()); err != nil {
+		stub.Enqueue(llmstub.ToolCall("record_analysis", analysistest.Good).After(time.Minute), llmstub.ToolCall("record_analysis", analysistest.Good))
+		if _, err := newLLM(t, stub, &recorder{}, 200*time.Millisecond).Analyze(context.Background(), analysistest.Request()); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -251,7 +252,7 @@ func TestLLMRetries(t *testing.T) {
 		time.AfterFunc(100*time.Millisecond, cancel)
 		rec := &recorder{}
 		start := time.Now()
-		_, err := newLLM(t, stub, rec, time.Minute).Analyze(ctx, request())
+		_, err := newLLM(t, stub, rec, time.Minute).Analyze(ctx, analysistest.Request())
 		if !errors.Is(err, context.Canceled) || stub.Calls() != 1 || len(rec.got()) != 0 {
 			t.Fatalf("%d calls, sleeps %v, error %v", stub.Calls(), rec.got(), err)
 		}
@@ -262,46 +263,46 @@ func TestLLMRetries(t *testing.T) {
 	t.Run("cancelled while waiting to retry", func(t *testing.T) {
 		stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(503, "busy") })
 		ctx, cancel := context.WithCancel(context.Background())
-		a := newLLM(t, stub, &recorder{}, time.Minute, func(c *analysis.LLMConfig) {
+		a := newLLM(t, stub, &recorder{}, time.Minute, func(c *llm.Config) {
 			c.Sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
 		})
-		_, err := a.Analyze(ctx, request())
+		_, err := a.Analyze(ctx, analysistest.Request())
 		if !errors.Is(err, context.Canceled) || stub.Calls() != 1 {
 			t.Fatalf("%d calls, error %v", stub.Calls(), err)
 		}
 	})
 }
 
-func TestNewLLMConfigurationErrors(t *testing.T) {
+func TestNewConfigurationErrors(t *testing.T) {
 	for _, c := range []struct {
-		cfg  analysis.LLMConfig
+		cfg  llm.Config
 		says string
 	}{
-		{analysis.LLMConfig{Provider: "openai", Model: "m"}, "OPENAI_API_KEY"},
-		{analysis.LLMConfig{Provider: "openai", Model: "m", BaseURL: "https://api.openai.com/v1"}, "OPENAI_API_KEY"},
-		{analysis.LLMConfig{Provider: "anthropic", Model: "m"}, "ANTHROPIC_API_KEY"},
-		{analysis.LLMConfig{Provider: "googleai", Model: "m"}, "GOOGLE_API_KEY"},
-		{analysis.LLMConfig{Provider: "skynet", Model: "m"}, "LLM_PROVIDER"},
-		{analysis.LLMConfig{Provider: "", Model: "m"}, "LLM_PROVIDER"},
-		{analysis.LLMConfig{Provider: "openai", APIKey: "k"}, "LLM_MODEL"},
+		{llm.Config{Provider: "openai", Model: "m"}, "OPENAI_API_KEY"},
+		{llm.Config{Provider: "openai", Model: "m", BaseURL: "https://api.openai.com/v1"}, "OPENAI_API_KEY"},
+		{llm.Config{Provider: "anthropic", Model: "m"}, "ANTHROPIC_API_KEY"},
+		{llm.Config{Provider: "googleai", Model: "m"}, "GOOGLE_API_KEY"},
+		{llm.Config{Provider: "skynet", Model: "m"}, "LLM_PROVIDER"},
+		{llm.Config{Provider: "", Model: "m"}, "LLM_PROVIDER"},
+		{llm.Config{Provider: "openai", APIKey: "k"}, "LLM_MODEL"},
 		// langchaingo's Ollama client would exit the process on these.
-		{analysis.LLMConfig{Provider: "ollama", Model: "m", BaseURL: "127.0.0.1:11434"}, "OLLAMA_URL=\"127.0.0.1:11434\" is not an http(s) URL"},
-		{analysis.LLMConfig{Provider: "ollama", Model: "m", BaseURL: "http://[::1"}, "OLLAMA_URL"},
-		{analysis.LLMConfig{Provider: "openai", Model: "m", BaseURL: "localhost:8000/v1"}, "OPENAI_BASE_URL"},
-		{analysis.LLMConfig{Provider: "anthropic", Model: "m", APIKey: "k", BaseURL: "ftp://example.com"}, "ANTHROPIC_BASE_URL"},
+		{llm.Config{Provider: "ollama", Model: "m", BaseURL: "127.0.0.1:11434"}, "OLLAMA_URL=\"127.0.0.1:11434\" is not an http(s) URL"},
+		{llm.Config{Provider: "ollama", Model: "m", BaseURL: "http://[::1"}, "OLLAMA_URL"},
+		{llm.Config{Provider: "openai", Model: "m", BaseURL: "localhost:8000/v1"}, "OPENAI_BASE_URL"},
+		{llm.Config{Provider: "anthropic", Model: "m", APIKey: "k", BaseURL: "ftp://example.com"}, "ANTHROPIC_BASE_URL"},
 	} {
-		if _, err := analysis.NewLLM(context.Background(), c.cfg); err == nil || !strings.Contains(err.Error(), c.says) {
+		if _, err := llm.New(context.Background(), c.cfg); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%+v: %v, want a mention of %s", c.cfg, err, c.says)
 		}
 	}
 	// Valid configurations need no network.
-	for _, cfg := range []analysis.LLMConfig{
+	for _, cfg := range []llm.Config{
 		{Provider: "openai", Model: "m", BaseURL: "http://127.0.0.1:1/v1"}, // a local server needs no key
 		{Provider: "anthropic", Model: "m", APIKey: "k"},
 		{Provider: "ollama", Model: "m", BaseURL: "http://127.0.0.1:11434"},
 		{Provider: "googleai", Model: "m", APIKey: "k"},
 	} {
-		a, err := analysis.NewLLM(context.Background(), cfg)
+		a, err := llm.New(context.Background(), cfg)
 		if err != nil || a.Provider() != cfg.Provider {
 			t.Errorf("%+v: %v", cfg, err)
 		}

@@ -1,7 +1,7 @@
-package analysis_test
+package llm_test
 
 // Integration tests that drive langchaingo's real Anthropic, Ollama and
-// Google AI clients through NewLLM against httptest servers speaking each
+// Google AI clients through llm.New against httptest servers speaking each
 // provider's wire format (non-streaming requests).
 
 import (
@@ -18,6 +18,8 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
+	"github.com/feedbackloop/feedbackloop/worker/llm"
 )
 
 // wireStub is an HTTP server that records every request and answers with
@@ -103,7 +105,7 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-// providerAnswer is a valid answer for request() with three adjustments:
+// providerAnswer is a valid answer for analysistest.Request() with three adjustments:
 // one for each of the project's tasks and one naming a task of no project.
 func providerAnswer() string {
 	return llmstub.Answer("Checkout first, the blog can wait",
@@ -139,7 +141,7 @@ func checkRecovers(t *testing.T, provider, model string, newAnalyzer func(*testi
 	t.Helper()
 	stub := newWireStub(t, replies...)
 	rec := &recorder{}
-	res, err := newAnalyzer(t, stub, rec).Analyze(context.Background(), request())
+	res, err := newAnalyzer(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func checkRepairPrompt(t *testing.T, msg, problem string) {
 	}
 }
 
-// checkUserPrompt checks that the user prompt describes request().
+// checkUserPrompt checks that the user prompt describes analysistest.Request().
 func checkUserPrompt(t *testing.T, prompt string) {
 	t.Helper()
 	for _, want := range []string{"Project: Website", `id 11: "Checkout page"`, `id 12: "Blog"`, "Feedback from Ada about task id 11", "Checkout is urgent, customers are stuck"} {
@@ -261,7 +263,7 @@ func TestAnthropicToolUse(t *testing.T) {
 	t.Parallel()
 	stub := newWireStub(t, anthropicMessage(t, "tool_use", anthropicToolUse(providerAnswer())))
 	rec := &recorder{}
-	res, err := newAnthropic(t, stub, rec).Analyze(context.Background(), request())
+	res, err := newAnthropic(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func TestAnthropicAnswerShapes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			stub := newWireStub(t, anthropicMessage(t, "end_turn", blocks...))
-			res, err := newAnthropic(t, stub, &recorder{}).Analyze(context.Background(), request())
+			res, err := newAnthropic(t, stub, &recorder{}).Analyze(context.Background(), analysistest.Request())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,7 +351,7 @@ func TestAnthropicBaseURLWithoutV1(t *testing.T) {
 	t.Parallel()
 	stub := newWireStub(t, anthropicMessage(t, "tool_use", anthropicToolUse(providerAnswer())))
 	a := newProviderLLM(t, "anthropic", anthropicModel, stub.URL+"/", anthropicKey, &recorder{})
-	if _, err := a.Analyze(context.Background(), request()); err != nil {
+	if _, err := a.Analyze(context.Background(), analysistest.Request()); err != nil {
 		t.Fatal(err)
 	}
 	if reqs := stub.requests(); len(reqs) != 1 || reqs[0].Path != "/v1/messages" {
@@ -377,7 +379,7 @@ func TestAnthropicRetries(t *testing.T) {
 		overloaded := anthropicError(t, 529, "overloaded_error", "Overloaded")
 		stub := newWireStub(t, overloaded, overloaded, overloaded)
 		rec := &recorder{}
-		_, err := newAnthropic(t, stub, rec).Analyze(context.Background(), request())
+		_, err := newAnthropic(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.HasPrefix(err.Error(), "the model call failed after 3 attempts: the provider returned HTTP 529") {
 			t.Fatalf("error %v", err)
 		}
@@ -392,7 +394,7 @@ func TestAnthropicRetries(t *testing.T) {
 		limited.header = http.Header{"Retry-After": {"5"}}
 		stub := newWireStub(t, limited, anthropicMessage(t, "tool_use", anthropicToolUse(providerAnswer())))
 		rec := &recorder{}
-		if _, err := newAnthropic(t, stub, rec).Analyze(context.Background(), request()); err != nil {
+		if _, err := newAnthropic(t, stub, rec).Analyze(context.Background(), analysistest.Request()); err != nil {
 			t.Fatal(err)
 		}
 		if sleeps := rec.got(); len(sleeps) != 1 || sleeps[0] != 5*time.Second || len(stub.requests()) != 2 {
@@ -403,7 +405,7 @@ func TestAnthropicRetries(t *testing.T) {
 		t.Parallel()
 		stub := newWireStub(t, anthropicMessage(t, "end_turn"), anthropicMessage(t, "tool_use", anthropicToolUse(providerAnswer())))
 		rec := &recorder{}
-		res, err := newAnthropic(t, stub, rec).Analyze(context.Background(), request())
+		res, err := newAnthropic(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,7 +433,7 @@ func TestAnthropicPermanentErrors(t *testing.T) {
 			// The provider echoes the key: it must not reach the error.
 			stub := newWireStub(t, anthropicError(t, c.code, c.typ, "invalid x-api-key "+anthropicKey))
 			rec := &recorder{}
-			_, err := newAnthropic(t, stub, rec).Analyze(context.Background(), request())
+			_, err := newAnthropic(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 			if err == nil || !strings.HasPrefix(err.Error(), "the model provider rejected the request (HTTP "+status(c.code)+")") ||
 				!strings.Contains(err.Error(), c.hint) {
 				t.Fatalf("error %v", err)
@@ -468,7 +470,7 @@ func TestAnthropicRepair(t *testing.T) {
 			t.Parallel()
 			stub := newWireStub(t, c.first, anthropicMessage(t, "tool_use", anthropicToolUse(providerAnswer())))
 			rec := &recorder{}
-			res, err := newAnthropic(t, stub, rec).Analyze(context.Background(), request())
+			res, err := newAnthropic(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -499,7 +501,7 @@ func TestAnthropicRepair(t *testing.T) {
 		stub := newWireStub(t,
 			anthropicMessage(t, "end_turn", anthropicTextBlock("no")),
 			anthropicMessage(t, "tool_use", anthropicToolUse(`{"summary":"s","adjustments":[{"type":"task_priority","task_id":11,"description":"d","new_value":"9"}]}`)))
-		_, err := newAnthropic(t, stub, &recorder{}).Analyze(context.Background(), request())
+		_, err := newAnthropic(t, stub, &recorder{}).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.HasPrefix(err.Error(), "the model's answer was invalid twice: adjustments[0].new_value for task_priority must be a whole number from 0 to 5") {
 			t.Fatalf("error %v", err)
 		}
@@ -569,7 +571,7 @@ func TestOllamaJSONAnswer(t *testing.T) {
 			t.Parallel()
 			stub := newWireStub(t, reply)
 			rec := &recorder{}
-			res, err := newOllama(t, stub, rec).Analyze(context.Background(), request())
+			res, err := newOllama(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -615,7 +617,7 @@ func TestOllamaRepair(t *testing.T) {
 			t.Parallel()
 			stub := newWireStub(t, ollamaChat(t, c.first), ollamaChat(t, providerAnswer()))
 			rec := &recorder{}
-			res, err := newOllama(t, stub, rec).Analyze(context.Background(), request())
+			res, err := newOllama(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -649,7 +651,7 @@ func TestOllamaRepair(t *testing.T) {
 	t.Run("invalid twice", func(t *testing.T) {
 		t.Parallel()
 		stub := newWireStub(t, ollamaChat(t, "no"), ollamaChat(t, `{"summary":"","adjustments":[]}`))
-		_, err := newOllama(t, stub, &recorder{}).Analyze(context.Background(), request())
+		_, err := newOllama(t, stub, &recorder{}).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.HasPrefix(err.Error(), "the model's answer was invalid twice: summary is required") {
 			t.Fatalf("error %v", err)
 		}
@@ -665,7 +667,7 @@ func TestOllamaErrors(t *testing.T) {
 		t.Parallel()
 		stub := newWireStub(t, ollamaError(t, http.StatusNotFound, `model "llama-test" not found, try pulling it first`))
 		rec := &recorder{}
-		_, err := newOllama(t, stub, rec).Analyze(context.Background(), request())
+		_, err := newOllama(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.HasPrefix(err.Error(), "the model provider rejected the request (HTTP 404)") ||
 			!strings.Contains(err.Error(), "not found, try pulling it first") || !strings.Contains(err.Error(), "check LLM_MODEL") {
 			t.Fatalf("error %v", err)
@@ -692,7 +694,7 @@ func TestOllamaErrors(t *testing.T) {
 		t.Parallel()
 		stub := newWireStub(t, wireReply{status: http.StatusUnauthorized})
 		rec := &recorder{}
-		_, err := newOllama(t, stub, rec).Analyze(context.Background(), request())
+		_, err := newOllama(t, stub, rec).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.HasPrefix(err.Error(), "the model provider rejected the request (HTTP 401)") ||
 			!strings.Contains(err.Error(), "check the provider's credentials") {
 			t.Fatalf("error %v", err)
@@ -705,7 +707,7 @@ func TestOllamaErrors(t *testing.T) {
 		t.Parallel()
 		busy := ollamaError(t, http.StatusServiceUnavailable, "server busy")
 		stub := newWireStub(t, busy, busy, busy)
-		_, err := newOllama(t, stub, &recorder{}).Analyze(context.Background(), request())
+		_, err := newOllama(t, stub, &recorder{}).Analyze(context.Background(), analysistest.Request())
 		if err == nil || !strings.HasPrefix(err.Error(), "the model call failed after 3 attempts: the provider returned HTTP 503") {
 			t.Fatalf("error %v", err)
 		}
@@ -717,7 +719,7 @@ func TestOllamaErrors(t *testing.T) {
 
 // ---- Google AI: POST https://generativelanguage.googleapis.com/v1beta/models/{model}:streamGenerateContent ----
 //
-// NewLLM takes no base URL for googleai, but it does take an HTTP client:
+// New takes no base URL for googleai, but it does take an HTTP client:
 // its transport sends the requests for Google's host to the stub instead.
 
 const (
@@ -804,7 +806,7 @@ func newGoogle(t *testing.T, stub *wireStub, rec *recorder) (analysis.Analyzer, 
 	var mu sync.Mutex
 	var hosts []string
 	client := &http.Client{Transport: redirectTransport{target: target, next: stub.srv.Client().Transport, mu: &mu, hosts: &hosts}}
-	a := newProviderLLM(t, "googleai", googleModel, "", googleKey, rec, func(c *analysis.LLMConfig) { c.HTTPClient = client })
+	a := newProviderLLM(t, "googleai", googleModel, "", googleKey, rec, func(c *llm.Config) { c.HTTPClient = client })
 	return a, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -828,7 +830,7 @@ func TestGoogleAIJSONAnswer(t *testing.T) {
 	stub := newWireStub(t, googleAnswer(t, "STOP", googleChunks(providerAnswer())...))
 	rec := &recorder{}
 	a, hosts := newGoogle(t, stub, rec)
-	res, err := a.Analyze(context.Background(), request())
+	res, err := a.Analyze(context.Background(), analysistest.Request())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -845,7 +847,7 @@ func TestGoogleAIJSONAnswer(t *testing.T) {
 	if req.Method != http.MethodPost || req.Path != "/v1beta/models/"+googleModel+":streamGenerateContent" {
 		t.Errorf("%s %s", req.Method, req.Path)
 	}
-	// The key travels in a header set by NewLLM's transport, never in the URL.
+	// The key travels in a header set by New's transport, never in the URL.
 	if got := req.Header.Get("X-Goog-Api-Key"); got != googleKey {
 		t.Errorf("x-goog-api-key %q", got)
 	}
@@ -870,7 +872,7 @@ func TestGoogleAIRepairAfterMaxTokens(t *testing.T) {
 	stub := newWireStub(t, googleAnswer(t, "MAX_TOKENS", `{"summary":"Fix`), googleAnswer(t, "STOP", googleChunks(providerAnswer())...))
 	rec := &recorder{}
 	a, _ := newGoogle(t, stub, rec)
-	res, err := a.Analyze(context.Background(), request())
+	res, err := a.Analyze(context.Background(), analysistest.Request())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -922,7 +924,7 @@ func TestGoogleAIErrors(t *testing.T) {
 			}
 			rec := &recorder{}
 			a, _ := newGoogle(t, stub, rec)
-			_, err := a.Analyze(context.Background(), request())
+			_, err := a.Analyze(context.Background(), analysistest.Request())
 			if err == nil || !strings.HasPrefix(err.Error(), "the model provider rejected the request (HTTP "+status(c.code)+")") ||
 				!strings.Contains(err.Error(), c.hint) {
 				t.Fatalf("error %v", err)
