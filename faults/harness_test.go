@@ -172,7 +172,7 @@ func (w *world) respond(r llmstub.Request) llmstub.Reply {
 	case "truncated":
 		return llmstub.Truncated(`{"summary":"cut`)
 	case "schema":
-		return llmstub.ToolCall("record_analysis", `{"summary":"s","adjustments":[{"type":"reorganise","description":""}]}`)
+		return llmstub.ToolCall("record_analysis", `{"summary":"","adjustments":[{"type":"reorganise","description":""}]}`) // nothing to salvage
 	}
 	panic("unknown script " + marker)
 }

@@ -251,6 +251,10 @@ type Outcome struct {
 	Provider    string
 	Model       string
 	Adjustments []Suggestion
+	// Dropped counts the suggestions of the answer left out as invalid;
+	// DroppedReasons says why (bounded). Not stored yet.
+	Dropped        int
+	DroppedReasons []string
 }
 
 // Suggestion becomes one Adjustment.

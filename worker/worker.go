@@ -10,12 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent"
-	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
@@ -24,6 +22,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
@@ -208,7 +207,7 @@ func (w *Worker) complete(ctx context.Context, id int, owner string, out pipelin
 		_, err := w.cfg.Pipeline.Complete(ctx, id, owner, out)
 		switch {
 		case err == nil:
-			w.logger.InfoContext(ctx, "feedback completed", "adjustments", len(out.Adjustments))
+			w.logger.InfoContext(ctx, "feedback completed", "adjustments", len(out.Adjustments), "dropped", out.Dropped)
 			return nil
 		case errors.Is(err, pipeline.ErrLeaseLost):
 			w.logger.InfoContext(ctx, "result discarded: another worker took the feedback over")
@@ -293,14 +292,16 @@ func (w *Worker) request(ctx context.Context, fb *ent.Feedback) (analysis.Reques
 
 // outcome converts an analysis into what the pipeline stores.
 func outcome(r analysis.Result) (pipeline.Outcome, error) {
-	out := pipeline.Outcome{Summary: r.Summary, Provider: r.Provider, Model: r.Model}
+	out := pipeline.Outcome{Summary: r.Summary, Provider: r.Provider, Model: r.Model,
+		Dropped: r.DroppedSuggestions, DroppedReasons: r.DroppedReasons}
 	for i, a := range r.Adjustments {
-		typ := adjustment.AdjustmentType(strings.ToUpper(string(a.Type)))
-		if err := adjustment.AdjustmentTypeValidator(typ); err != nil {
+		// Analyzers build suggestions from the table; one that did not
+		// would fail the database's enum check less readably.
+		if _, ok := suggestion.ByType(a.Type); !ok {
 			return pipeline.Outcome{}, fmt.Errorf("the analysis returned an unknown adjustment type %q (suggestion %d)", a.Type, i)
 		}
 		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{
-			Type: typ, TaskID: a.TaskID, Description: a.Description,
+			Type: a.Type, TaskID: a.TaskID, Description: a.Description,
 			OriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
 		})
 	}

@@ -296,7 +296,7 @@ func TestAnswersThatStayInvalidFailCleanly(t *testing.T) {
 	cases := map[string][]llmstub.Reply{
 		"not JSON twice":  {llmstub.Text("Sure! Here are my thoughts..."), llmstub.Text("I think you should focus.")},
 		"wrong types":     {llmstub.ToolCall("record_analysis", `{"summary": "x", "adjustments": [{"type": 3}]}`), llmstub.ToolCall("record_analysis", `[]`)},
-		"unknown type":    {toolAnswer("s", map[string]any{"type": "rewrite_everything", "description": "d"}), toolAnswer("s", map[string]any{"type": "panic", "description": "d"})},
+		"unknown type":    {toolAnswer("s", map[string]any{"type": "rewrite_everything", "description": "d"}), toolAnswer(" ", map[string]any{"type": "panic", "description": "d"})},
 		"empty":           {llmstub.ToolCall("record_analysis", ``), llmstub.ToolCall("record_analysis", `{}`)},
 		"truncated twice": {llmstub.Truncated(`{"summary": "cut`), llmstub.Truncated(`{"summary": "cut again`)},
 	}
@@ -318,6 +318,81 @@ func TestAnswersThatStayInvalidFailCleanly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The response format of the original design: "adjustment_type" for "type"
+// and task IDs as strings of digits, as plain text or as the tool call.
+func TestTheOriginalDesignsAnswerFormatIsAccepted(t *testing.T) {
+	e := newEnv(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(500, "fallback must not be reached") })
+	seed := fmt.Sprintf(`{"summary": "Login first", "adjustments": [
+		{"adjustment_type": "task_priority", "description": "Raise the login screen", "original_value": "1", "new_value": "5", "reasoning": "nobody can sign in", "task_id": "%d"},
+		{"adjustment_type": "task_status", "description": "Hold push notifications", "original_value": "TODO", "new_value": "BLOCKED", "reasoning": "login first", "task_id": "%d"}]}`,
+		e.taskIDs[0], e.taskIDs[1])
+	e.llm.Enqueue(llmstub.Text(seed), llmstub.ToolCall("record_analysis", seed))
+	e.startWorker(workerOpts{})
+	for _, text := range []string{"Nobody can log in", "Still nobody can log in"} {
+		fb := e.submit(text, nil)
+		if got := e.statuses(fb.ID); strings.Join(got, ",") != "PENDING,PROCESSING,COMPLETED" {
+			t.Fatalf("events %v", got)
+		}
+		done := e.reload(fb.ID)
+		adj := done.Edges.Adjustments
+		if *done.Summary != "Login first" || len(adj) != 2 {
+			t.Fatalf("summary %q, %d adjustments", *done.Summary, len(adj))
+		}
+		if adj[0].AdjustmentType != adjustment.AdjustmentTypeTaskPriority || adj[0].TaskID == nil || *adj[0].TaskID != e.taskIDs[0] || *adj[0].NewValue != "5" {
+			t.Errorf("first adjustment %+v", adj[0])
+		}
+		if adj[1].AdjustmentType != adjustment.AdjustmentTypeTaskStatus || adj[1].TaskID == nil || *adj[1].TaskID != e.taskIDs[1] || *adj[1].NewValue != "BLOCKED" {
+			t.Errorf("second adjustment %+v", adj[1])
+		}
+	}
+	if e.llm.Calls() != 2 {
+		t.Errorf("%d model calls for two feedbacks, want 2 (no repair)", e.llm.Calls())
+	}
+}
+
+// An answer still invalid after the repair keeps its valid suggestions; the
+// others are counted as dropped.
+func TestMixedAnswerKeepsTheValidSuggestions(t *testing.T) {
+	e := newEnv(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(500, "fallback must not be reached") })
+	mixed := toolAnswer("Partly usable",
+		map[string]any{"type": "task_priority", "task_id": e.taskIDs[0], "description": "Raise login", "new_value": "4"},
+		map[string]any{"type": "rewrite_everything", "description": "d"},
+		map[string]any{"type": "task_status", "task_id": e.taskIDs[1], "description": "Later", "new_value": "someday"},
+		map[string]any{"type": "remove_task", "description": "Drop something"},
+	)
+	e.llm.Enqueue(mixed, mixed)
+	logs := &testutil.Buffer{}
+	e.startWorker(workerOpts{logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	fb := e.submit("mixed", nil)
+	if got := e.statuses(fb.ID); strings.Join(got, ",") != "PENDING,PROCESSING,COMPLETED" {
+		t.Fatalf("events %v", got)
+	}
+	done := e.reload(fb.ID)
+	adj := done.Edges.Adjustments
+	if *done.Summary != "Partly usable" || done.Error != nil || len(adj) != 2 {
+		t.Fatalf("summary %q, error %v, %d adjustments", *done.Summary, done.Error, len(adj))
+	}
+	if adj[0].AdjustmentType != adjustment.AdjustmentTypeTaskPriority || *adj[0].TaskID != e.taskIDs[0] || *adj[0].NewValue != "4" {
+		t.Errorf("first adjustment %+v", adj[0])
+	}
+	if adj[1].AdjustmentType != adjustment.AdjustmentTypeGeneral || adj[1].TaskID != nil || !strings.HasPrefix(adj[1].Description, "Drop something") {
+		t.Errorf("second adjustment %+v", adj[1])
+	}
+	if e.llm.Calls() != 2 {
+		t.Errorf("%d model calls, want the answer and one repair", e.llm.Calls())
+	}
+	// The worker hands the dropped count on with the outcome.
+	testutil.WaitFor(t, "the completion to be logged", func() bool {
+		for _, line := range logs.Lines() {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "feedback completed" {
+				return rec["adjustments"] == float64(2) && rec["dropped"] == float64(2)
+			}
+		}
+		return false
+	})
 }
 
 func TestProviderErrorsAreRetriedThenFail(t *testing.T) {

@@ -13,12 +13,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/internal/text"
+	"github.com/feedbackloop/feedbackloop/suggestion"
 )
 
 // Request is what an analysis looks at.
@@ -49,31 +50,10 @@ type Feedback struct {
 	TaskID         *int
 }
 
-// AdjustmentType is the kind of a suggested change.
-type AdjustmentType string
-
-// The kinds of suggested changes.
-const (
-	TaskPriority    AdjustmentType = "task_priority"
-	TaskDescription AdjustmentType = "task_description"
-	TaskStatus      AdjustmentType = "task_status"
-	NewTask         AdjustmentType = "new_task"
-	RemoveTask      AdjustmentType = "remove_task"
-	TaskEstimate    AdjustmentType = "task_estimate"
-	General         AdjustmentType = "general"
-)
-
-// adjustmentTypes lists every kind, in the order the prompt explains them.
-var adjustmentTypes = []AdjustmentType{TaskPriority, TaskDescription, TaskStatus, NewTask, RemoveTask, TaskEstimate, General}
-
-// needsTask reports whether a suggestion of this kind changes one existing task.
-func (t AdjustmentType) needsTask() bool {
-	return t != NewTask && t != General
-}
-
-// Adjustment is one suggested change.
+// Adjustment is one suggested change. Its Type is a kind of the suggestion
+// table; the wire name models use is that kind's Name.
 type Adjustment struct {
-	Type                               AdjustmentType
+	Type                               adjustment.AdjustmentType
 	TaskID                             *int
 	Description                        string
 	OriginalValue, NewValue, Reasoning *string
@@ -81,10 +61,19 @@ type Adjustment struct {
 
 // Result is a validated analysis.
 type Result struct {
-	Summary         string
-	Adjustments     []Adjustment
-	Provider, Model string
+	Summary     string
+	Adjustments []Adjustment
+	// DroppedSuggestions counts the suggestions of the answer that were left
+	// out as invalid; DroppedReasons says why, one entry per dropped
+	// suggestion and at most MaxDroppedReasons, the last summing up the rest.
+	DroppedSuggestions int
+	DroppedReasons     []string
+	Provider, Model    string
 }
+
+// Usable reports whether r is worth storing: it has a summary or a
+// suggestion.
+func (r Result) Usable() bool { return r.Summary != "" || len(r.Adjustments) > 0 }
 
 // Analyzer analyses feedback.
 type Analyzer interface {
@@ -98,14 +87,12 @@ type Analyzer interface {
 
 // Limits of a valid answer.
 const (
-	MaxAdjustments = 20
-	MaxSummary     = 4000 // runes; longer summaries are cut
-	MaxText        = 2000 // runes, per description or value (the database's limit for descriptions)
-	MaxPriority    = 5
+	MaxAdjustments    = 20
+	MaxSummary        = 4000 // runes; longer summaries are cut
+	MaxText           = 2000 // runes, per description or value (the database's limit for descriptions)
+	MaxDroppedReasons = 10
+	maxReason         = 300 // runes per dropped suggestion's reason
 )
-
-// taskStatuses are the statuses a task can have.
-var taskStatuses = []string{"TODO", "IN_PROGRESS", "BLOCKED", "DONE"}
 
 // InvalidAnswerError lists what is wrong with a model's answer. Each problem
 // starts with a JSON-path-like location, such as adjustments[2].type.
@@ -131,12 +118,19 @@ const maxProblems = 30
 //	  "description": string, "original_value": string|null, "new_value": string|null,
 //	  "reasoning": string|null}]}
 //
-// optionally inside a Markdown code fence. It reports every problem it finds,
-// not only the first, so that one repair request can fix them all. Unknown
-// fields are ignored. A task_id that is not one of req.Tasks is not an error:
-// the suggestion is kept as a general one linked to no task, so a model can
-// never attach a change to another project's task. Provider and Model of the
-// result are left empty.
+// optionally inside a Markdown code fence. "adjustment_type" is accepted for
+// "type", and a task_id may be a string of digits. Unknown fields are
+// ignored. A task_id that is not one of req.Tasks is not an error: the
+// suggestion is kept as a general one linked to no task, so a model can never
+// attach a change to another project's task.
+//
+// It reports every problem it finds, not only the first, so that one repair
+// request can fix them all. Even then the Result holds the valid part of the
+// answer, the salvage for when no repair is left: the summary if it is valid,
+// every valid suggestion (one whose only fault is its task reference, missing
+// or unreadable, kept as a general one), and the count of the others with
+// their reasons. Usable tells whether that is worth storing. Provider and
+// Model of the result are left empty.
 func ParseAnswer(raw string, req Request) (Result, error) {
 	body := stripFences(raw)
 	if body == "" {
@@ -165,7 +159,9 @@ func ParseAnswer(raw string, req Request) (Result, error) {
 		res.Summary = text.Truncate(*s, MaxSummary) // long summaries are cut, not rejected: not worth a repair
 	}
 	items := v.array("adjustments", top["adjustments"])
-	if len(items) > MaxAdjustments {
+	var reasons []string
+	beyond := max(0, len(items)-MaxAdjustments)
+	if beyond > 0 {
 		v.add("adjustments", "must have at most %d items, got %d", MaxAdjustments, len(items))
 		items = items[:MaxAdjustments]
 	}
@@ -175,18 +171,92 @@ func ParseAnswer(raw string, req Request) (Result, error) {
 	}
 	res.Adjustments = make([]Adjustment, 0, len(items))
 	for i, item := range items {
-		if adj, ok := v.adjustment(fmt.Sprintf("adjustments[%d]", i), item, known); ok {
+		adj, problems, keep := readAdjustment(fmt.Sprintf("adjustments[%d]", i), item, known)
+		v.problems = append(v.problems, problems...)
+		if keep {
 			res.Adjustments = append(res.Adjustments, adj)
+		} else {
+			reasons = append(reasons, text.Truncate(strings.Join(problems, "; "), maxReason))
 		}
 	}
+	res.DroppedSuggestions = len(reasons) + beyond
+	if beyond > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d suggestions beyond the first %d", beyond, MaxAdjustments))
+	}
+	if len(reasons) > MaxDroppedReasons {
+		shown := MaxDroppedReasons - 1
+		reasons = append(reasons[:shown:shown], fmt.Sprintf("and %d more", res.DroppedSuggestions-shown))
+	}
+	res.DroppedReasons = reasons
 	if len(v.problems) > 0 {
 		problems := v.problems
 		if len(problems) > maxProblems {
 			problems = append(problems[:maxProblems:maxProblems], fmt.Sprintf("and %d more problems", len(v.problems)-maxProblems))
 		}
-		return Result{}, &InvalidAnswerError{Problems: problems}
+		return res, &InvalidAnswerError{Problems: problems}
 	}
 	return res, nil
+}
+
+// readAdjustment reads one suggestion. It is kept when its only problems are
+// about its task reference: it then becomes a general suggestion linked to
+// no task, while the problems still ask for a repair.
+func readAdjustment(path string, raw json.RawMessage, known map[int]bool) (adj Adjustment, problems []string, keep bool) {
+	v, ref := &validator{}, &validator{}
+	if k := kind(raw); k != "an object" {
+		v.add(path, "must be an object, got %s", k)
+		return Adjustment{}, v.problems, false
+	}
+	var f map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &f); err != nil {
+		v.add(path, "must be an object")
+		return Adjustment{}, v.problems, false
+	}
+	k, _ := v.kindOf(path, f)
+	if s := v.text(path+".description", f["description"], true, MaxText); s != nil {
+		adj.Description = *s
+	}
+	adj.OriginalValue = v.value(path+".original_value", f["original_value"])
+	adj.NewValue = v.value(path+".new_value", f["new_value"])
+	adj.Reasoning = v.value(path+".reasoning", f["reasoning"])
+	taskID, hasTaskID := ref.taskID(path+".task_id", f["task_id"])
+	if len(v.problems) > 0 {
+		return Adjustment{}, append(v.problems, ref.problems...), false
+	}
+
+	adj.Type = k.Type
+	switch {
+	case !k.TargetsTask && k.Field != "":
+		// It creates a task (new_task), which has no ID yet: one sent is ignored.
+		ref.problems = nil
+	case len(ref.problems) > 0:
+		adj = unlinked(adj, k, "for a task it did not identify")
+	case !hasTaskID && k.TargetsTask:
+		ref.add(path+".task_id", "is required for %s", k.Name)
+		adj = unlinked(adj, k, "without saying for which task")
+	case hasTaskID && !known[taskID]:
+		// Not a task of this project: keep the advice, never the link.
+		adj = unlinked(adj, k, fmt.Sprintf("for task %d, which is not a task of this project", taskID))
+	case hasTaskID:
+		adj.TaskID = &taskID
+	}
+	if adj.Type == k.Type {
+		v.newValue(path+".new_value", k, &adj)
+	}
+	if len(v.problems) > 0 {
+		return Adjustment{}, append(v.problems, ref.problems...), false
+	}
+	return adj, ref.problems, true
+}
+
+// unlinked turns a suggestion whose task is unknown into general advice,
+// saying in its description what the model meant.
+func unlinked(a Adjustment, k suggestion.Kind, why string) Adjustment {
+	note := fmt.Sprintf(" (The model suggested this as %s %s.)", k.Name, why)
+	a.Description = text.Truncate(a.Description, MaxText-utf8.RuneCountInString(note)) + note
+	a.Type = adjustment.AdjustmentTypeGeneral
+	a.TaskID = nil
+	return a
 }
 
 // validator collects problems while reading an answer.
@@ -198,86 +268,49 @@ func (v *validator) add(path, format string, args ...any) {
 	v.problems = append(v.problems, path+" "+fmt.Sprintf(format, args...))
 }
 
-// adjustment reads one suggestion; ok is false when it has problems.
-func (v *validator) adjustment(path string, raw json.RawMessage, known map[int]bool) (Adjustment, bool) {
-	if k := kind(raw); k != "an object" {
-		v.add(path, "must be an object, got %s", k)
-		return Adjustment{}, false
-	}
-	var f map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &f); err != nil {
-		v.add(path, "must be an object")
-		return Adjustment{}, false
-	}
-	before := len(v.problems)
-	var out Adjustment
-	if s := v.text(path+".type", f["type"], true, 0); s != nil {
-		if typ := AdjustmentType(strings.ToLower(*s)); slices.Contains(adjustmentTypes, typ) {
-			out.Type = typ
-		} else {
-			v.add(path+".type", "must be one of %s, got %q", typeList(), text.Truncate(*s, 40))
+// kindOf reads the kind of a suggestion from "type" or, as the original
+// design wrote it, "adjustment_type".
+func (v *validator) kindOf(path string, f map[string]json.RawMessage) (suggestion.Kind, bool) {
+	key, raw := "type", f["type"]
+	if k := kind(raw); k == "nothing" || k == "null" {
+		key, raw = "adjustment_type", f["adjustment_type"]
+		if k := kind(raw); k == "nothing" || k == "null" {
+			key, raw = "type", f["type"] // report the field the prompt asks for
+		}
+	} else if other := kind(f["adjustment_type"]); other == "a string" && k == "a string" {
+		var a, b string
+		_ = json.Unmarshal(raw, &a)                  // a string per kind
+		_ = json.Unmarshal(f["adjustment_type"], &b) // a string per kind
+		if !strings.EqualFold(clean(a), clean(b)) {
+			v.add(path, "has type %q and adjustment_type %q; give one", text.Truncate(a, 40), text.Truncate(b, 40))
+			return suggestion.Kind{}, false
 		}
 	}
-	if s := v.text(path+".description", f["description"], true, MaxText); s != nil {
-		out.Description = *s
+	s := v.text(path+"."+key, raw, true, 0)
+	if s == nil {
+		return suggestion.Kind{}, false
 	}
-	out.OriginalValue = v.value(path+".original_value", f["original_value"])
-	out.NewValue = v.value(path+".new_value", f["new_value"])
-	out.Reasoning = v.value(path+".reasoning", f["reasoning"])
-	taskID, hasTaskID := v.taskID(path+".task_id", f["task_id"])
-	if len(v.problems) > before {
-		return Adjustment{}, false
+	k, ok := suggestion.ByName(*s)
+	if !ok {
+		v.add(path+"."+key, "must be one of %s, got %q", typeList(), text.Truncate(*s, 40))
 	}
-
-	switch {
-	case out.Type == NewTask:
-		// A new task has no ID yet: a model that sent one is ignored.
-	case !hasTaskID && out.Type.needsTask():
-		v.add(path+".task_id", "is required for %s", out.Type)
-	case hasTaskID && !known[taskID]:
-		// Not a task of this project: keep the advice, never the link.
-		note := fmt.Sprintf(" (The model suggested this as %s for task %d, which is not a task of this project.)", out.Type, taskID)
-		out.Description = text.Truncate(out.Description, MaxText-utf8.RuneCountInString(note)) + note
-		out.Type = General
-	case hasTaskID:
-		out.TaskID = &taskID
-		v.newValue(path+".new_value", &out)
-	}
-	return out, len(v.problems) == before
+	return k, ok
 }
 
-// newValue checks and normalises the new value of a change to a task field.
-func (v *validator) newValue(path string, a *Adjustment) {
+// newValue checks and normalises the new value of a suggestion of kind k.
+func (v *validator) newValue(path string, k suggestion.Kind, a *Adjustment) {
 	if a.NewValue == nil {
-		if a.Type == TaskPriority || a.Type == TaskStatus {
-			v.add(path, "is required for %s", a.Type)
+		if k.NewValueRequired {
+			v.add(path, "is required for %s", k.Name)
 		}
 		return
 	}
-	s := *a.NewValue
-	switch a.Type {
-	case TaskPriority:
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > MaxPriority {
-			v.add(path, "for task_priority must be a whole number from 0 to %d, got %q", MaxPriority, text.Truncate(s, 40))
-			return
-		}
-		*a.NewValue = strconv.Itoa(n)
-	case TaskStatus:
-		up := strings.ToUpper(s)
-		if !slices.Contains(taskStatuses, up) {
-			v.add(path, "for task_status must be one of %s, got %q", strings.Join(taskStatuses, ", "), text.Truncate(s, 40))
-			return
-		}
-		*a.NewValue = up
-	case TaskEstimate:
-		h, err := strconv.ParseFloat(s, 64)
-		if err != nil || h < 0 || math.IsInf(h, 0) || math.IsNaN(h) {
-			v.add(path, "for task_estimate must be a number of hours, 0 or more, got %q", text.Truncate(s, 40))
-			return
-		}
-		*a.NewValue = strconv.FormatFloat(h, 'f', -1, 64)
+	n, err := k.NewValue(*a.NewValue)
+	if err != nil {
+		v.add(path, "for %s %s, got %q", k.Name, err, text.Truncate(*a.NewValue, 40))
+		return
 	}
+	a.NewValue = &n
 }
 
 // text reads a string field of at most max runes (0: no limit). Surrounding
@@ -334,8 +367,8 @@ func (v *validator) value(path string, raw json.RawMessage) *string {
 	return v.text(path, raw, false, MaxText)
 }
 
-// taskID reads task_id: an integer or null. An integral number such as 11.0
-// is accepted; JSON does not tell the two apart.
+// taskID reads task_id: an integer, a string of digits, or null. An
+// integral number such as 11.0 is accepted; JSON does not tell the two apart.
 func (v *validator) taskID(path string, raw json.RawMessage) (int, bool) {
 	switch k := kind(raw); k {
 	case "nothing", "null":
@@ -348,6 +381,16 @@ func (v *validator) taskID(path string, raw json.RawMessage) (int, bool) {
 			return int(f), true
 		}
 		v.add(path, "must be an integer or null, got %s", text.Truncate(string(raw), 20))
+	case "a string":
+		var s string
+		_ = json.Unmarshal(raw, &s) // a string per kind
+		if s = clean(s); s == "" {
+			return 0, false
+		}
+		if n, err := strconv.ParseInt(s, 10, 0); err == nil {
+			return int(n), true
+		}
+		v.add(path, "must be an integer or null, got %q", text.Truncate(s, 20))
 	default:
 		v.add(path, "must be an integer or null, got %s", k)
 	}
@@ -396,10 +439,11 @@ func clean(s string) string {
 	return strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
 }
 
+// typeList names every kind, for messages.
 func typeList() string {
-	names := make([]string, len(adjustmentTypes))
-	for i, t := range adjustmentTypes {
-		names[i] = string(t)
+	var names []string
+	for _, k := range suggestion.Kinds() {
+		names = append(names, k.Name)
 	}
 	return strings.Join(names, ", ")
 }

@@ -2,10 +2,13 @@ package analysis_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
 )
@@ -19,7 +22,7 @@ func TestParseAnswer(t *testing.T) {
 	}{
 		{"valid", analysistest.Good, nil, func(t *testing.T, r analysis.Result) {
 			a := r.Adjustments[0]
-			if r.Summary != "Fix checkout" || a.Type != analysis.TaskPriority || *a.TaskID != 11 || *a.NewValue != "5" ||
+			if r.Summary != "Fix checkout" || a.Type != adjustment.AdjustmentTypeTaskPriority || *a.TaskID != 11 || *a.NewValue != "5" ||
 				*a.OriginalValue != "2" || *a.Reasoning != "stuck" || a.Description != "Raise it" || r.Provider != "" || r.Model != "" {
 				t.Errorf("%+v", r)
 			}
@@ -41,14 +44,14 @@ func TestParseAnswer(t *testing.T) {
 		{"normalised values", `{"summary":"s","adjustments":[{"type":" Task_Status ","task_id":11,"description":" d ","new_value":"done"},
 			{"type":"task_estimate","task_id":12,"description":"d","new_value":" 7.50 "}]}`, nil,
 			func(t *testing.T, r analysis.Result) {
-				if a := r.Adjustments[0]; a.Type != analysis.TaskStatus || *a.NewValue != "DONE" || a.Description != "d" {
+				if a := r.Adjustments[0]; a.Type != adjustment.AdjustmentTypeTaskStatus || *a.NewValue != "DONE" || a.Description != "d" {
 					t.Errorf("%+v", a)
 				}
 				if a := r.Adjustments[1]; *a.NewValue != "7.5" {
 					t.Errorf("estimate %q", *a.NewValue)
 				}
 			}},
-		{"blank values are missing", adj(`"type":"task_estimate","task_id":11,"description":"d","new_value":"  ","reasoning":""`), nil,
+		{"blank values are missing", adj(`"type":"remove_task","task_id":11,"description":"d","new_value":"  ","reasoning":""`), nil,
 			func(t *testing.T, r analysis.Result) {
 				if a := r.Adjustments[0]; a.NewValue != nil || a.Reasoning != nil {
 					t.Errorf("%+v", a)
@@ -57,7 +60,7 @@ func TestParseAnswer(t *testing.T) {
 		{"unknown task becomes general and unlinked", adj(`"type":"task_status","task_id":999,"description":"Mark it done","new_value":"DONE"`), nil,
 			func(t *testing.T, r analysis.Result) {
 				a := r.Adjustments[0]
-				if a.Type != analysis.General || a.TaskID != nil || !strings.HasPrefix(a.Description, "Mark it done") ||
+				if a.Type != adjustment.AdjustmentTypeGeneral || a.TaskID != nil || !strings.HasPrefix(a.Description, "Mark it done") ||
 					!strings.Contains(a.Description, "task_status for task 999, which is not a task of this project") {
 					t.Errorf("%+v", a)
 				}
@@ -70,7 +73,7 @@ func TestParseAnswer(t *testing.T) {
 			}},
 		{"new task drops its task id", adj(`"type":"new_task","task_id":11,"description":"d","new_value":"Refunds"`), nil,
 			func(t *testing.T, r analysis.Result) {
-				if a := r.Adjustments[0]; a.TaskID != nil || a.Type != analysis.NewTask {
+				if a := r.Adjustments[0]; a.TaskID != nil || a.Type != adjustment.AdjustmentTypeNewTask {
 					t.Errorf("%+v", a)
 				}
 			}},
@@ -78,6 +81,24 @@ func TestParseAnswer(t *testing.T) {
 			func(t *testing.T, r analysis.Result) {
 				if *r.Adjustments[0].TaskID != 12 {
 					t.Error("lost the task")
+				}
+			}},
+		{"the original design's shape", `{"summary": "Fix checkout", "adjustments": [{"adjustment_type": "task_priority", "description": "Raise it",
+			"original_value": "2", "new_value": "5", "reasoning": "stuck", "task_id": "11"},
+			{"adjustment_type": "TASK_STATUS", "type": "task_status", "description": "Unblock", "new_value": "in progress", "task_id": " 12 "}]}`, nil,
+			func(t *testing.T, r analysis.Result) {
+				a, b := r.Adjustments[0], r.Adjustments[1]
+				if a.Type != adjustment.AdjustmentTypeTaskPriority || a.TaskID == nil || *a.TaskID != 11 || *a.NewValue != "5" {
+					t.Errorf("%+v", a)
+				}
+				if b.Type != adjustment.AdjustmentTypeTaskStatus || b.TaskID == nil || *b.TaskID != 12 || *b.NewValue != "IN_PROGRESS" {
+					t.Errorf("%+v", b)
+				}
+			}},
+		{"a string of digits naming another project's task", adj(`"type":"remove_task","task_id":"99","description":"d"`), nil,
+			func(t *testing.T, r analysis.Result) {
+				if a := r.Adjustments[0]; a.Type != adjustment.AdjustmentTypeGeneral || a.TaskID != nil || !strings.Contains(a.Description, "task 99") {
+					t.Errorf("%+v", a)
 				}
 			}},
 		{"long summary is cut", `{"summary":"` + strings.Repeat("s", 5000) + `","adjustments":[]}`, nil,
@@ -103,10 +124,10 @@ func TestParseAnswer(t *testing.T) {
 		{"trailing text", analysistest.Good + " hope this helps", []string{"text after the JSON"}, nil},
 		{"two objects", analysistest.Good + analysistest.Good, []string{"text after the JSON"}, nil},
 		{"wrong types", `{"summary":42,"adjustments":"none"}`, []string{"summary must be a string, got a number", "adjustments must be an array, got a string"}, nil},
-		{"wrong types inside", `{"summary":"s","adjustments":[7,{"type":3,"task_id":"11","description":["d"],"new_value":{"a":1},"reasoning":[]}]}`, []string{
+		{"wrong types inside", `{"summary":"s","adjustments":[7,{"type":3,"task_id":"T-11","description":["d"],"new_value":{"a":1},"reasoning":[]}]}`, []string{
 			"adjustments[0] must be an object, got a number",
 			"adjustments[1].type must be a string, got a number",
-			"adjustments[1].task_id must be an integer or null, got a string",
+			`adjustments[1].task_id must be an integer or null, got "T-11"`,
 			"adjustments[1].description must be a string, got an array",
 			"adjustments[1].new_value must be a string or null, got an object",
 			"adjustments[1].reasoning must be a string or null, got an array",
@@ -121,8 +142,18 @@ func TestParseAnswer(t *testing.T) {
 		{"priority out of range", adj(`"type":"task_priority","task_id":11,"description":"d","new_value":"9"`), []string{"new_value for task_priority must be a whole number from 0 to 5"}, nil},
 		{"priority not a number", adj(`"type":"task_priority","task_id":11,"description":"d","new_value":"high"`), []string{`got "high"`}, nil},
 		{"bad status", adj(`"type":"task_status","task_id":11,"description":"d","new_value":"LATER"`), []string{"one of TODO, IN_PROGRESS, BLOCKED, DONE"}, nil},
-		{"negative estimate", adj(`"type":"task_estimate","task_id":11,"description":"d","new_value":-3`), []string{"number of hours, 0 or more"}, nil},
+		{"negative estimate", adj(`"type":"task_estimate","task_id":11,"description":"d","new_value":-3`), []string{"new_value for task_estimate must be a number of hours from 0 to 10000, got \"-3\""}, nil},
 		{"estimate not a number", adj(`"type":"task_estimate","task_id":11,"description":"d","new_value":"NaN"`), []string{"number of hours"}, nil},
+		{"estimate too large", adj(`"type":"task_estimate","task_id":11,"description":"d","new_value":"10001"`), []string{"number of hours from 0 to 10000"}, nil},
+		{"changes without a value", `{"summary":"s","adjustments":[{"type":"task_estimate","task_id":11,"description":"d"},
+			{"type":"task_description","task_id":11,"description":"d","new_value":" "},{"type":"new_task","description":"d"}]}`,
+			[]string{"adjustments[0].new_value is required for task_estimate", "adjustments[1].new_value is required for task_description",
+				"adjustments[2].new_value is required for new_task"}, nil},
+		{"new task title too long", adj(`"type":"new_task","description":"d","new_value":"` + strings.Repeat("t", 256) + `"`),
+			[]string{"new_value for new_task must be a title of at most 255 characters"}, nil},
+		{"type and adjustment_type disagree", adj(`"type":"task_status","adjustment_type":"remove_task","task_id":11,"description":"d","new_value":"DONE"`),
+			[]string{`adjustments[0] has type "task_status" and adjustment_type "remove_task"; give one`}, nil},
+		{"unknown adjustment_type", adj(`"adjustment_type":"rewrite","description":"d"`), []string{`adjustments[0].adjustment_type must be one of task_priority`}, nil},
 		{"too long", adj(`"type":"general","description":"` + strings.Repeat("x", 2001) + `","reasoning":"` + strings.Repeat("y", 2001) + `"`),
 			[]string{"adjustments[0].description must be at most 2000 characters", "adjustments[0].reasoning must be at most 2000 characters"}, nil},
 		{"too many", `{"summary":"s","adjustments":[` + strings.TrimSuffix(strings.Repeat(`{"type":"general","description":"d"},`, 21), ",") + `]}`,
@@ -167,9 +198,86 @@ func TestParseAnswerBoundsTheProblemList(t *testing.T) {
 	}
 }
 
-// FuzzParseAnswer: no input panics, and whatever is accepted keeps the
-// promises the worker and the database rely on. The seed corpus is in
-// testdata/fuzz/FuzzParseAnswer.
+// After the repair round, the valid part of an answer is what is left.
+func TestParseAnswerSalvagesTheValidPart(t *testing.T) {
+	raw := `{"summary":"Mixed","adjustments":[
+		{"type":"task_priority","task_id":11,"description":"Raise it","new_value":"5"},
+		{"type":"rewrite","task_id":11,"description":"d"},
+		{"type":"task_status","description":"Mark it done","new_value":"DONE"},
+		{"type":"task_priority","task_id":12,"description":"d","new_value":"9"},
+		{"adjustment_type":"remove_task","task_id":"the blog","description":"Drop the blog"},
+		{"type":"task_status","task_id":999,"description":"Foreign"},
+		"oops"]}`
+	res, err := analysis.ParseAnswer(raw, analysistest.Request())
+	var invalid *analysis.InvalidAnswerError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("got %v, want an InvalidAnswerError", err)
+	}
+	for _, p := range []string{"adjustments[1].type must be one of", "adjustments[2].task_id is required for task_status",
+		"adjustments[3].new_value for task_priority must be a whole number", `adjustments[4].task_id must be an integer or null, got "the blog"`,
+		"adjustments[6] must be an object"} {
+		if !slices.ContainsFunc(invalid.Problems, func(s string) bool { return strings.HasPrefix(s, p) }) {
+			t.Errorf("problems %q lack %q", invalid.Problems, p)
+		}
+	}
+	if len(invalid.Problems) != 5 {
+		t.Errorf("%d problems, want 5 (a task of another project is no problem): %q", len(invalid.Problems), invalid.Problems)
+	}
+
+	if res.Summary != "Mixed" || !res.Usable() || len(res.Adjustments) != 4 {
+		t.Fatalf("salvaged %+v", res)
+	}
+	if a := res.Adjustments[0]; a.Type != adjustment.AdjustmentTypeTaskPriority || *a.TaskID != 11 || *a.NewValue != "5" {
+		t.Errorf("valid suggestion changed: %+v", a)
+	}
+	for i, note := range map[int]string{1: "as task_status without saying for which task", 2: "as remove_task for a task it did not identify",
+		3: "as task_status for task 999, which is not a task of this project"} {
+		if a := res.Adjustments[i]; a.Type != adjustment.AdjustmentTypeGeneral || a.TaskID != nil || !strings.Contains(a.Description, note) {
+			t.Errorf("suggestion %d: %+v, want a general one noting %q", i, a, note)
+		}
+	}
+	if res.DroppedSuggestions != 3 || len(res.DroppedReasons) != 3 ||
+		!strings.HasPrefix(res.DroppedReasons[0], "adjustments[1].type must be one of") ||
+		!strings.HasPrefix(res.DroppedReasons[1], "adjustments[3].new_value for task_priority") ||
+		res.DroppedReasons[2] != "adjustments[6] must be an object, got a string" {
+		t.Errorf("dropped %d: %q", res.DroppedSuggestions, res.DroppedReasons)
+	}
+
+	t.Run("reasons are bounded", func(t *testing.T) {
+		raw := `{"summary":"s","adjustments":[` + strings.TrimSuffix(strings.Repeat(`{"type":"x","description":"`+strings.Repeat("d", 1000)+`"},`, 25), ",") + `]}`
+		res, err := analysis.ParseAnswer(raw, analysistest.Request())
+		if err == nil || res.DroppedSuggestions != 25 || len(res.DroppedReasons) != analysis.MaxDroppedReasons || len(res.Adjustments) != 0 {
+			t.Fatalf("dropped %d, %d reasons, %v", res.DroppedSuggestions, len(res.DroppedReasons), err)
+		}
+		if last := res.DroppedReasons[len(res.DroppedReasons)-1]; last != "and 16 more" {
+			t.Errorf("last reason %q", last)
+		}
+		for _, r := range res.DroppedReasons {
+			if utf8.RuneCountInString(r) > 300 {
+				t.Errorf("reason of %d characters", utf8.RuneCountInString(r))
+			}
+		}
+	})
+	t.Run("too many suggestions", func(t *testing.T) {
+		raw := `{"summary":"s","adjustments":[` + strings.TrimSuffix(strings.Repeat(`{"type":"general","description":"d"},`, 23), ",") + `]}`
+		res, err := analysis.ParseAnswer(raw, analysistest.Request())
+		if err == nil || len(res.Adjustments) != 20 || res.DroppedSuggestions != 3 ||
+			strings.Join(res.DroppedReasons, "|") != "3 suggestions beyond the first 20" {
+			t.Fatalf("%d kept, dropped %d %q, %v", len(res.Adjustments), res.DroppedSuggestions, res.DroppedReasons, err)
+		}
+	})
+	t.Run("nothing usable", func(t *testing.T) {
+		for _, raw := range []string{`{"summary":" ","adjustments":[{"type":"x","description":"d"}]}`, `{"summary":7}`, "not JSON", `[]`} {
+			if res, err := analysis.ParseAnswer(raw, analysistest.Request()); err == nil || res.Usable() {
+				t.Errorf("%s: %+v, %v", raw, res, err)
+			}
+		}
+	})
+}
+
+// FuzzParseAnswer: no input panics, and whatever is accepted, or salvaged
+// from an invalid answer, keeps the promises the worker and the database
+// rely on. The seed corpus is in testdata/fuzz/FuzzParseAnswer.
 func FuzzParseAnswer(f *testing.F) {
 	f.Add(analysistest.Good)
 	f.Add("```json\n{}\n```")
@@ -182,10 +290,13 @@ func FuzzParseAnswer(f *testing.F) {
 			if !errors.As(err, &invalid) || len(invalid.Problems) == 0 {
 				t.Fatalf("error %T %v", err, err)
 			}
-			return
-		}
-		if strings.TrimSpace(res.Summary) == "" || utf8.RuneCountInString(res.Summary) > 4000 || len(res.Adjustments) > analysis.MaxAdjustments {
+		} else if strings.TrimSpace(res.Summary) == "" || res.DroppedSuggestions != 0 {
 			t.Fatalf("accepted %q as %+v", raw, res)
+		}
+		if res.Usable() != (res.Summary != "" || len(res.Adjustments) > 0) || utf8.RuneCountInString(res.Summary) > 4000 ||
+			len(res.Adjustments) > analysis.MaxAdjustments || len(res.DroppedReasons) > analysis.MaxDroppedReasons ||
+			len(res.DroppedReasons) > res.DroppedSuggestions || (res.DroppedSuggestions > 0 && len(res.DroppedReasons) == 0) {
+			t.Fatalf("%q gave %+v", raw, res)
 		}
 		for _, a := range res.Adjustments {
 			if a.Description == "" || utf8.RuneCountInString(a.Description) > 2000 {
@@ -194,18 +305,21 @@ func FuzzParseAnswer(f *testing.F) {
 			if a.TaskID != nil && *a.TaskID != 11 && *a.TaskID != 12 {
 				t.Fatalf("linked a foreign task %d: %q", *a.TaskID, raw)
 			}
-			switch a.Type {
-			case analysis.NewTask:
-				if a.TaskID != nil {
-					t.Fatalf("new_task linked to a task: %q", raw)
-				}
-			case analysis.TaskPriority, analysis.TaskDescription, analysis.TaskStatus, analysis.RemoveTask, analysis.TaskEstimate:
-				if a.TaskID == nil {
-					t.Fatalf("%s without a task: %q", a.Type, raw)
-				}
-			case analysis.General:
-			default:
+			k, ok := suggestion.ByType(a.Type)
+			switch {
+			case !ok:
 				t.Fatalf("accepted type %q", a.Type)
+			case k.TargetsTask && a.TaskID == nil:
+				t.Fatalf("%s without a task: %q", a.Type, raw)
+			case a.Type == adjustment.AdjustmentTypeNewTask && a.TaskID != nil:
+				t.Fatalf("new_task linked to a task: %q", raw)
+			case k.NewValueRequired && a.NewValue == nil:
+				t.Fatalf("%s without a new value: %q", a.Type, raw)
+			}
+			if a.NewValue != nil {
+				if again, err := k.NewValue(*a.NewValue); err != nil || again != *a.NewValue {
+					t.Fatalf("%s new value %q is not normalised: %q", a.Type, *a.NewValue, raw)
+				}
 			}
 			for _, v := range []*string{a.OriginalValue, a.NewValue, a.Reasoning} {
 				if v != nil && (utf8.RuneCountInString(*v) > 2000 || strings.Contains(*v, "\x00")) {

@@ -187,10 +187,12 @@ func (a *llmAnalyzer) Provider() string { return a.cfg.Provider }
 func (a *llmAnalyzer) Model() string    { return a.cfg.Model }
 
 // Analyze asks the model once and, if the answer is invalid, once more with
-// the problems spelled out.
+// the problems spelled out. If the second answer is invalid too, its valid
+// part is kept (see analysis.ParseAnswer) when it has a summary or a
+// suggestion; otherwise the analysis fails.
 func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analysis.Result, error) {
 	msgs := []llms.MessageContent{
-		llms.TextParts(llms.ChatMessageTypeSystem, analysis.SystemPrompt),
+		llms.TextParts(llms.ChatMessageTypeSystem, analysis.SystemPrompt()),
 		llms.TextParts(llms.ChatMessageTypeHuman, analysis.UserPrompt(req)),
 	}
 	ans, err := a.call(ctx, msgs)
@@ -218,8 +220,12 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 		return analysis.Result{}, err
 	}
 	res, bad = ans.parse(req)
-	if bad != nil {
+	if bad != nil && !res.Usable() {
 		return analysis.Result{}, fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; "))
+	}
+	if bad != nil {
+		a.logger.WarnContext(ctx, "model answer still invalid after the repair; keeping its valid part",
+			"kept", len(res.Adjustments), "dropped", res.DroppedSuggestions, "err", bad)
 	}
 	return a.label(res), nil
 }
@@ -236,6 +242,8 @@ type modelAnswer struct {
 	truncated bool
 }
 
+// parse validates the answer; with an error, the result is its valid part.
+// A cut-off answer has none worth keeping: its missing part is unknown.
 func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.InvalidAnswerError) {
 	if m.truncated {
 		return analysis.Result{}, invalidAnswer("the answer was cut off at the model's output limit; answer more briefly, with fewer or shorter adjustments")
@@ -244,7 +252,7 @@ func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.Inv
 	if err != nil {
 		var ie *analysis.InvalidAnswerError
 		if errors.As(err, &ie) {
-			return analysis.Result{}, ie
+			return res, ie
 		}
 		return analysis.Result{}, invalidAnswer(err.Error())
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
@@ -135,10 +136,40 @@ func TestLLMRepair(t *testing.T) {
 
 func TestLLMInvalidTwice(t *testing.T) {
 	stub := llmstub.New(t, nil)
-	stub.Enqueue(llmstub.Text("no"), llmstub.ToolCall("record_analysis", `{"summary":"s","adjustments":[{"type":"rewrite","description":"d"}]}`))
+	stub.Enqueue(llmstub.Text("no"), llmstub.ToolCall("record_analysis", `{"summary":" ","adjustments":[{"type":"rewrite","description":"d"}]}`))
 	_, err := newLLM(t, stub, &recorder{}, 5*time.Second).Analyze(context.Background(), analysistest.Request())
-	if err == nil || !strings.HasPrefix(err.Error(), "the model's answer was invalid twice: adjustments[0].type must be one of task_priority") {
+	if err == nil || !strings.HasPrefix(err.Error(), "the model's answer was invalid twice: summary is required; adjustments[0].type must be one of task_priority") {
 		t.Fatalf("error %v", err)
+	}
+	if stub.Calls() != 2 {
+		t.Errorf("%d calls, want 2", stub.Calls())
+	}
+}
+
+// A second invalid answer with a summary or a valid suggestion is kept, minus
+// its invalid suggestions.
+func TestLLMSalvagesTheRepairedAnswer(t *testing.T) {
+	stub := llmstub.New(t, nil)
+	stub.Enqueue(llmstub.Text("no"), llmstub.ToolCall("record_analysis", `{"summary":"Checkout first","adjustments":[
+		{"type":"rewrite","task_id":11,"description":"d"},
+		{"type":"task_priority","task_id":11,"description":"Raise it","new_value":"5"},
+		{"type":"task_estimate","task_id":12,"description":"d","new_value":"a while"},
+		{"type":"task_status","task_id":null,"description":"Unblock it","new_value":"TODO"}]}`))
+	res, err := newLLM(t, stub, &recorder{}, 5*time.Second).Analyze(context.Background(), analysistest.Request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary != "Checkout first" || res.Provider != "openai" || len(res.Adjustments) != 2 || res.DroppedSuggestions != 2 || len(res.DroppedReasons) != 2 {
+		t.Fatalf("%+v", res)
+	}
+	if a := res.Adjustments[0]; a.Type != adjustment.AdjustmentTypeTaskPriority || *a.TaskID != 11 {
+		t.Errorf("%+v", a)
+	}
+	if a := res.Adjustments[1]; a.Type != adjustment.AdjustmentTypeGeneral || a.TaskID != nil || !strings.HasPrefix(a.Description, "Unblock it") {
+		t.Errorf("%+v", a)
+	}
+	if !strings.HasPrefix(res.DroppedReasons[0], "adjustments[0].type must be one of") || !strings.HasPrefix(res.DroppedReasons[1], "adjustments[2].new_value for task_estimate") {
+		t.Errorf("reasons %q", res.DroppedReasons)
 	}
 	if stub.Calls() != 2 {
 		t.Errorf("%d calls, want 2", stub.Calls())

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
@@ -122,15 +123,15 @@ func checkProviderResult(t *testing.T, res analysis.Result, provider, model stri
 		t.Fatalf("%+v", res)
 	}
 	a, b, c := res.Adjustments[0], res.Adjustments[1], res.Adjustments[2]
-	if a.Type != analysis.TaskPriority || a.TaskID == nil || *a.TaskID != 11 || a.NewValue == nil || *a.NewValue != "5" ||
+	if a.Type != adjustment.AdjustmentTypeTaskPriority || a.TaskID == nil || *a.TaskID != 11 || a.NewValue == nil || *a.NewValue != "5" ||
 		a.Reasoning == nil || *a.Reasoning != "customers are stuck" || a.Description != "Raise checkout" {
 		t.Errorf("adjustment 0: %+v", a)
 	}
-	if b.Type != analysis.TaskStatus || b.TaskID == nil || *b.TaskID != 12 || b.NewValue == nil || *b.NewValue != "BLOCKED" || b.Reasoning != nil {
+	if b.Type != adjustment.AdjustmentTypeTaskStatus || b.TaskID == nil || *b.TaskID != 12 || b.NewValue == nil || *b.NewValue != "BLOCKED" || b.Reasoning != nil {
 		t.Errorf("adjustment 1: %+v", b)
 	}
 	// Task 99 is not in the project: the advice is kept, the link is not.
-	if c.Type != analysis.General || c.TaskID != nil || !strings.HasPrefix(c.Description, "Raise payments") || !strings.Contains(c.Description, "task 99") {
+	if c.Type != adjustment.AdjustmentTypeGeneral || c.TaskID != nil || !strings.HasPrefix(c.Description, "Raise payments") || !strings.Contains(c.Description, "task 99") {
 		t.Errorf("adjustment 2: %+v", c)
 	}
 }
@@ -500,9 +501,9 @@ func TestAnthropicRepair(t *testing.T) {
 		t.Parallel()
 		stub := newWireStub(t,
 			anthropicMessage(t, "end_turn", anthropicTextBlock("no")),
-			anthropicMessage(t, "tool_use", anthropicToolUse(`{"summary":"s","adjustments":[{"type":"task_priority","task_id":11,"description":"d","new_value":"9"}]}`)))
+			anthropicMessage(t, "tool_use", anthropicToolUse(`{"summary":"","adjustments":[{"type":"task_priority","task_id":11,"description":"d","new_value":"9"}]}`)))
 		_, err := newAnthropic(t, stub, &recorder{}).Analyze(context.Background(), analysistest.Request())
-		if err == nil || !strings.HasPrefix(err.Error(), "the model's answer was invalid twice: adjustments[0].new_value for task_priority must be a whole number from 0 to 5") {
+		if err == nil || !strings.HasPrefix(err.Error(), "the model's answer was invalid twice: summary is required; adjustments[0].new_value for task_priority must be a whole number from 0 to 5") {
 			t.Fatalf("error %v", err)
 		}
 		if n := len(stub.requests()); n != 2 {

@@ -12,7 +12,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/internal/text"
+	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
@@ -41,58 +43,60 @@ type rule struct {
 func builtinRules() []rule {
 	return []rule{
 		{"urgency", []string{"urgent", "urgently", "asap", "critical", "blocker", "immediately", "right away", "top priority"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
-			if t == nil || t.Priority >= analysis.MaxPriority {
+			if t == nil || t.Priority >= suggestion.MaxPriority {
 				return analysis.Adjustment{}, false
 			}
-			to := min(analysis.MaxPriority, max(0, t.Priority)+2)
-			return change(analysis.TaskPriority, t, strconv.Itoa(t.Priority), strconv.Itoa(to),
+			to := min(suggestion.MaxPriority, max(0, t.Priority)+2)
+			return change(adjustment.AdjustmentTypeTaskPriority, t, strconv.Itoa(t.Priority), strconv.Itoa(to),
 				fmt.Sprintf("Raise the priority of %q to %d", t.Title, to), "the feedback calls it urgent"), true
 		}},
 		{"a blocker", []string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil || t.Status == "BLOCKED" || t.Status == "DONE" {
 				return analysis.Adjustment{}, false
 			}
-			return change(analysis.TaskStatus, t, t.Status, "BLOCKED", fmt.Sprintf("Mark %q as blocked", t.Title), "the feedback reports it cannot move forward"), true
+			return change(adjustment.AdjustmentTypeTaskStatus, t, t.Status, "BLOCKED", fmt.Sprintf("Mark %q as blocked", t.Title), "the feedback reports it cannot move forward"), true
 		}},
 		{"completion", []string{"done", "finished", "works now", "completed", "shipped", "fixed"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil || t.Status == "DONE" {
 				return analysis.Adjustment{}, false
 			}
-			return change(analysis.TaskStatus, t, t.Status, "DONE", fmt.Sprintf("Mark %q as done", t.Title), "the feedback says it is finished"), true
+			return change(adjustment.AdjustmentTypeTaskStatus, t, t.Status, "DONE", fmt.Sprintf("Mark %q as done", t.Title), "the feedback says it is finished"), true
 		}},
 		{"a delay", []string{"slow", "takes longer", "taking longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
-			if t == nil {
+			if t == nil || (t.EstimatedHours != nil && *t.EstimatedHours >= suggestion.MaxEstimateHours) {
 				return analysis.Adjustment{}, false
 			}
-			// ×1.5, or +4h when there is no estimate to scale.
+			// ×1.5, or +4h when there is no estimate to scale; never beyond
+			// the largest estimate a suggestion may carry.
 			from, to := "none", 4.0
 			if h := t.EstimatedHours; h != nil && *h > 0 {
 				from, to = hours(*h), math.Round(*h*15)/10
 			} else if h != nil {
 				from, to = hours(*h), max(0, *h)+4
 			}
-			return change(analysis.TaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
+			to = min(to, suggestion.MaxEstimateHours)
+			return change(adjustment.AdjustmentTypeTaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
 		}},
 		{"an unclear description", []string{"unclear", "confusing", "confused", "vague", "don't understand", "ambiguous"}, func(t *analysis.Task, said string, _ int) (analysis.Adjustment, bool) {
 			if t == nil {
 				return analysis.Adjustment{}, false
 			}
 			clarified := strings.TrimSpace(t.Description + "\n\nClarify: " + firstSentence(said))
-			return change(analysis.TaskDescription, t, t.Description, clarified,
+			return change(adjustment.AdjustmentTypeTaskDescription, t, t.Description, clarified,
 				fmt.Sprintf("Clarify the description of %q", t.Title), "the feedback finds it unclear"), true
 		}},
 		{"something not needed", []string{"remove", "unnecessary", "not needed", "no longer needed", "drop", "pointless", "obsolete"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil {
 				return analysis.Adjustment{}, false
 			}
-			return change(analysis.RemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
+			return change(adjustment.AdjustmentTypeRemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
 		}},
 		{"a request for new work", []string{"add", "missing", "need a", "need an", "needs a", "needs an", "should have", "feature", "would like"}, func(_ *analysis.Task, said string, end int) (analysis.Adjustment, bool) {
 			title := newTaskTitle(said, end)
 			if title == "" {
 				return analysis.Adjustment{}, false
 			}
-			return analysis.Adjustment{Type: analysis.NewTask, Description: text.Truncate("Add a task: "+title, analysis.MaxText), NewValue: &title,
+			return analysis.Adjustment{Type: adjustment.AdjustmentTypeNewTask, Description: text.Truncate("Add a task: "+title, analysis.MaxText), NewValue: &title,
 				Reasoning: ptr("the feedback asks for something the plan does not have")}, true
 		}},
 	}
@@ -139,7 +143,7 @@ func (b builtin) Analyze(ctx context.Context, req analysis.Request) (analysis.Re
 		if len(unplaced) > 0 {
 			why = fmt.Sprintf("the feedback signals %s but the built-in planner could not tell which task it concerns", strings.Join(unplaced, ", "))
 		}
-		adjustments = append(adjustments, analysis.Adjustment{Type: analysis.General,
+		adjustments = append(adjustments, analysis.Adjustment{Type: adjustment.AdjustmentTypeGeneral,
 			Description: text.Truncate("Review this feedback with the team: "+orDefault(firstSentence(req.Feedback.Text), "(no text)"), analysis.MaxText),
 			Reasoning:   ptr(why)})
 	}
@@ -253,7 +257,7 @@ func newTaskTitle(said string, end int) string {
 	return text.Truncate(string(unicode.ToUpper(r))+rest[size:], 120)
 }
 
-func change(typ analysis.AdjustmentType, t *analysis.Task, from, to, description, why string) analysis.Adjustment {
+func change(typ adjustment.AdjustmentType, t *analysis.Task, from, to, description, why string) analysis.Adjustment {
 	id := t.ID
 	adj := analysis.Adjustment{Type: typ, TaskID: &id, Description: text.Truncate(description, analysis.MaxText), Reasoning: ptr(why)}
 	if from = strings.TrimSpace(from); from != "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
 	"github.com/feedbackloop/feedbackloop/worker/rules"
@@ -57,7 +58,8 @@ func TestRules(t *testing.T) {
 						v = v[i+1:] // the added clarification
 					}
 				}
-				got = append(got, string(adj.Type)+" "+id+" "+v)
+				k, _ := suggestion.ByType(adj.Type)
+				got = append(got, k.Name+" "+id+" "+v)
 			}
 			if strings.Join(got, " | ") != strings.Join(c.want, " | ") {
 				t.Errorf("got  %q\nwant %q", got, c.want)
@@ -101,5 +103,32 @@ func TestRulesAreDeterministicAndBounded(t *testing.T) {
 	cancel()
 	if _, err := a.Analyze(ctx, req); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// A re-estimate never goes beyond what a suggestion may carry.
+func TestRulesCapTheEstimate(t *testing.T) {
+	for _, c := range []struct {
+		hours float64
+		want  string
+	}{{9000, "TASK_ESTIMATE 10000"}, {suggestion.MaxEstimateHours, "GENERAL"}} {
+		req := analysistest.Request()
+		req.Tasks[0].EstimatedHours = &c.hours
+		req.Feedback.Text = "checkout is taking longer"
+		res, err := rules.New().Analyze(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := res.Adjustments[0]
+		got := string(a.Type)
+		if a.NewValue != nil {
+			got += " " + *a.NewValue
+		}
+		if len(res.Adjustments) != 1 || got != c.want {
+			t.Errorf("estimate %v: %q, want %q", c.hours, got, c.want)
+		}
+		if _, err := analysis.ParseAnswer(analysistest.AnswerJSON(t, res), req); err != nil {
+			t.Errorf("estimate %v: %v", c.hours, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
@@ -43,7 +44,11 @@ func AnswerJSON(t testing.TB, r analysis.Result) string {
 		Adjustments []adj  `json:"adjustments"`
 	}{Summary: r.Summary, Adjustments: []adj{}}
 	for _, a := range r.Adjustments {
-		out.Adjustments = append(out.Adjustments, adj{string(a.Type), a.TaskID, a.Description, a.OriginalValue, a.NewValue, a.Reasoning})
+		k, ok := suggestion.ByType(a.Type)
+		if !ok {
+			t.Fatalf("adjustment of unknown type %q", a.Type)
+		}
+		out.Adjustments = append(out.Adjustments, adj{k.Name, a.TaskID, a.Description, a.OriginalValue, a.NewValue, a.Reasoning})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
