@@ -35,6 +35,10 @@ type Config struct {
 	Timeout                time.Duration // per model call (default 60s)
 	MaxAttempts            int           // calls per step, the first included (default 3)
 	Temperature            float64       // always sent: providers' defaults differ
+	// MaxPromptChars bounds the opening prompt, in characters (default
+	// analysis.DefaultMaxPromptChars, at least analysis.MinPromptChars); see
+	// analysis.Prompt.
+	MaxPromptChars int
 	// HTTPClient is optional. Its transport is wrapped to read response
 	// status codes; the default client has no timeout of its own, each call
 	// has a context deadline of Timeout instead.
@@ -88,6 +92,12 @@ func New(ctx context.Context, cfg Config) (analysis.Analyzer, error) {
 	a := &llmAnalyzer{cfg: cfg, logger: cfg.Logger}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxPromptChars == 0 {
+		cfg.MaxPromptChars = analysis.DefaultMaxPromptChars
+	}
+	if cfg.MaxPromptChars < analysis.MinPromptChars {
+		return nil, fmt.Errorf("LLM_MAX_PROMPT_CHARS must be at least %d, got %d", analysis.MinPromptChars, cfg.MaxPromptChars)
 	}
 	if cfg.Model == "" && cfg.Provider != "" {
 		return nil, errors.New("no model is configured: set LLM_MODEL")
@@ -191,9 +201,10 @@ func (a *llmAnalyzer) Model() string    { return a.cfg.Model }
 // part is kept (see analysis.ParseAnswer) when it has a summary or a
 // suggestion; otherwise the analysis fails.
 func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analysis.Result, error) {
+	system, user := analysis.Prompt(req, a.cfg.MaxPromptChars)
 	msgs := []llms.MessageContent{
-		llms.TextParts(llms.ChatMessageTypeSystem, analysis.SystemPrompt()),
-		llms.TextParts(llms.ChatMessageTypeHuman, analysis.UserPrompt(req)),
+		llms.TextParts(llms.ChatMessageTypeSystem, system),
+		llms.TextParts(llms.ChatMessageTypeHuman, user),
 	}
 	ans, err := a.call(ctx, msgs)
 	if err != nil {

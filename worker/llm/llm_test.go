@@ -1,6 +1,7 @@
 package llm_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,9 +9,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
 )
@@ -51,7 +54,7 @@ func TestLLMToolCallHappyPath(t *testing.T) {
 		!strings.Contains(req.Messages[0].Content, "project-planning assistant") {
 		t.Fatalf("messages %+v", req.Messages)
 	}
-	for _, want := range []string{"Website", `id 11: "Checkout page"`, "Feedback from Ada about task id 11", "customers are stuck"} {
+	for _, want := range []string{`"name":"Website"`, `{"id":11,"title":"Checkout page"`, `"user_name":"Ada","task_id":11}`, "customers are stuck"} {
 		if !strings.Contains(req.Messages[1].Content, want) {
 			t.Errorf("user message lacks %q", want)
 		}
@@ -85,6 +88,29 @@ func TestLLMToolCallHappyPath(t *testing.T) {
 	}
 	if choice.Type != "function" || choice.Function.Name != "record_analysis" {
 		t.Errorf("tool_choice %s, want record_analysis forced", req.ToolChoice)
+	}
+}
+
+// The configured budget bounds what the model is sent.
+func TestLLMPromptBudget(t *testing.T) {
+	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.ToolCall("record_analysis", analysistest.Good) })
+	req := analysistest.Request()
+	for i := range 200 {
+		req.Tasks = append(req.Tasks, analysis.Task{ID: 100 + i, Title: "Filler", Description: strings.Repeat("x", 5000), Status: "TODO"})
+	}
+	for _, budget := range []int{0, analysis.MinPromptChars} {
+		a := newLLM(t, stub, &recorder{}, 5*time.Second, func(c *llm.Config) { c.MaxPromptChars = budget })
+		if _, err := a.Analyze(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		msgs := stub.Requests()[stub.Calls()-1].Messages
+		n := utf8.RuneCountInString(msgs[0].Content) + utf8.RuneCountInString(msgs[1].Content)
+		if limit := cmp.Or(budget, analysis.DefaultMaxPromptChars); n > limit || n < limit*9/10 {
+			t.Errorf("budget %d: sent %d characters", budget, n)
+		}
+		if !strings.Contains(msgs[1].Content, `"tasks":[{"id":11,`) || !strings.Contains(msgs[1].Content, `"tasks_left_out":`) {
+			t.Errorf("budget %d: the feedback's task is not first, or nothing says what was left out", budget)
+		}
 	}
 }
 
@@ -321,6 +347,8 @@ func TestNewConfigurationErrors(t *testing.T) {
 		{llm.Config{Provider: "ollama", Model: "m", BaseURL: "http://[::1"}, "OLLAMA_URL"},
 		{llm.Config{Provider: "openai", Model: "m", BaseURL: "localhost:8000/v1"}, "OPENAI_BASE_URL"},
 		{llm.Config{Provider: "anthropic", Model: "m", APIKey: "k", BaseURL: "ftp://example.com"}, "ANTHROPIC_BASE_URL"},
+		{llm.Config{Provider: "ollama", Model: "m", MaxPromptChars: 1000}, "LLM_MAX_PROMPT_CHARS must be at least 20000, got 1000"},
+		{llm.Config{Provider: "ollama", Model: "m", MaxPromptChars: -1}, "LLM_MAX_PROMPT_CHARS"},
 	} {
 		if _, err := llm.New(context.Background(), c.cfg); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%+v: %v, want a mention of %s", c.cfg, err, c.says)

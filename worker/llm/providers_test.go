@@ -178,7 +178,7 @@ func checkRepairPrompt(t *testing.T, msg, problem string) {
 // checkUserPrompt checks that the user prompt describes analysistest.Request().
 func checkUserPrompt(t *testing.T, prompt string) {
 	t.Helper()
-	for _, want := range []string{"Project: Website", `id 11: "Checkout page"`, `id 12: "Blog"`, "Feedback from Ada about task id 11", "Checkout is urgent, customers are stuck"} {
+	for _, want := range []string{`{"project":{"name":"Website"`, `{"id":11,"title":"Checkout page"`, `{"id":12,"title":"Blog"`, `"user_name":"Ada","task_id":11}`, "Checkout is urgent, customers are stuck"} {
 		if !strings.Contains(prompt, want) {
 			t.Errorf("user prompt lacks %q:\n%s", want, prompt)
 		}

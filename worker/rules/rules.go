@@ -161,7 +161,7 @@ func (b builtin) Analyze(ctx context.Context, req analysis.Request) (analysis.Re
 }
 
 // targetTask is the task the feedback is about: the one it names, else the
-// task sharing the most words (of four letters or more) with it, first wins.
+// task whose title shares the most words (analysis.Words) with it, first wins.
 func targetTask(req analysis.Request, lower string) *analysis.Task {
 	if id := req.Feedback.TaskID; id != nil {
 		for i := range req.Tasks {
@@ -171,16 +171,14 @@ func targetTask(req analysis.Request, lower string) *analysis.Task {
 		}
 	}
 	words := map[string]bool{}
-	for _, w := range strings.FieldsFunc(lower, notLetterOrDigit) {
-		if utf8.RuneCountInString(w) > 3 {
-			words[w] = true
-		}
+	for _, w := range analysis.Words(lower) {
+		words[w] = true
 	}
 	var best *analysis.Task
 	bestScore := 0
 	for i := range req.Tasks {
 		score := 0
-		for _, w := range strings.FieldsFunc(strings.ToLower(req.Tasks[i].Title), notLetterOrDigit) {
+		for _, w := range analysis.Words(req.Tasks[i].Title) {
 			if words[w] {
 				score++
 			}
