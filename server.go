@@ -253,8 +253,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	rdb := redis.NewClient(redisOpts)
 	defer rdb.Close()
 
-	queueOpts := queue.Options{Name: cfg.QueueName}
-	jobs := queue.NewClient(rdb, queueOpts)
+	jobs := queue.NewClient(rdb, queue.Options{Name: cfg.QueueName})
 	defer jobs.Close()
 	pipe := pipeline.New(pipeline.Config{
 		Client: client,
@@ -295,10 +294,8 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			Client:   client,
 			Pipeline: pipe,
 			Analyzer: analyzer,
-			Jobs:     jobs,
-			Queue: queue.ServerConfig{
-				Redis:        rdb,
-				Options:      queueOpts,
+			Queue:    jobs,
+			Consumer: queue.ServerConfig{
 				Concurrency:  cfg.WorkerConcurrency,
 				PollInterval: cfg.QueuePoll,
 				// Leave time after the jobs for the rest of the shutdown.

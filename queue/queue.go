@@ -64,8 +64,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Client puts jobs on the queue and inspects it.
+// Client puts jobs on the queue and inspects it; its NewServer consumes them.
 type Client struct {
+	rdb       redis.UniversalClient
 	opts      Options
 	client    *asynq.Client
 	inspector *asynq.Inspector
@@ -74,6 +75,7 @@ type Client struct {
 // NewClient returns a client using rdb; Close does not close rdb.
 func NewClient(rdb redis.UniversalClient, opts Options) *Client {
 	return &Client{
+		rdb:       rdb,
 		opts:      opts.withDefaults(),
 		client:    asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
@@ -151,10 +153,9 @@ func Permanent(err error) error {
 	return fmt.Errorf("%w (%w)", err, asynq.SkipRetry)
 }
 
-// ServerConfig configures a consumer.
+// ServerConfig configures a consumer. Which queue, on which Redis, comes
+// from the Client that makes the Server.
 type ServerConfig struct {
-	Redis       redis.UniversalClient
-	Options     Options
 	Concurrency int          // jobs run at once (default 4)
 	Logger      *slog.Logger // optional
 	// ShutdownTimeout is how long Shutdown lets running jobs finish before it
@@ -178,9 +179,9 @@ type Server struct {
 	cfg     ServerConfig
 }
 
-// NewServer returns a consumer that runs h for every job once started.
-func NewServer(cfg ServerConfig, h Handler) *Server {
-	cfg.Options = cfg.Options.withDefaults()
+// NewServer returns a consumer of c's queue, on c's Redis connection, that
+// runs h for every job once started.
+func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
@@ -200,9 +201,9 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{handler: h, cfg: cfg}
-	s.srv = asynq.NewServerFromRedisClient(cfg.Redis, asynq.Config{
+	s.srv = asynq.NewServerFromRedisClient(c.rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{cfg.Options.Name: 1},
+		Queues:                   map[string]int{c.opts.Name: 1},
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		DelayedTaskCheckInterval: cfg.PollInterval,
 		TaskCheckInterval:        cfg.PollInterval,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
@@ -17,20 +18,24 @@ import (
 
 func newQueue(t *testing.T, maxRetry int) (*queue.Client, queue.ServerConfig) {
 	t.Helper()
-	rdb := testredis.Client(t)
-	opts := queue.Options{Name: "q-" + testredis.Namespace(t), MaxRetry: maxRetry}
+	return newQueueOn(t, testredis.Client(t), queue.Options{Name: "q-" + testredis.Namespace(t), MaxRetry: maxRetry})
+}
+
+// newQueueOn is newQueue for a test that also reaches the queue through rdb.
+func newQueueOn(t *testing.T, rdb redis.UniversalClient, opts queue.Options) (*queue.Client, queue.ServerConfig) {
+	t.Helper()
 	c := queue.NewClient(rdb, opts)
 	t.Cleanup(func() { c.Close() })
 	return c, queue.ServerConfig{
-		Redis: rdb, Options: opts, Concurrency: 2,
-		RetryBase: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond,
+		Concurrency: 2,
+		RetryBase:   10 * time.Millisecond, RetryMax: 20 * time.Millisecond,
 		PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second,
 	}
 }
 
-func start(t *testing.T, cfg queue.ServerConfig, h queue.Handler) *queue.Server {
+func start(t *testing.T, c *queue.Client, cfg queue.ServerConfig, h queue.Handler) *queue.Server {
 	t.Helper()
-	s := queue.NewServer(cfg, h)
+	s := c.NewServer(cfg, h)
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +75,7 @@ func TestServerRunsJobsAndForgetsFinishedOnes(t *testing.T) {
 	c, cfg := newQueue(t, 3)
 	var mu sync.Mutex
 	seen := map[int]int{}
-	start(t, cfg, func(_ context.Context, j queue.Job) error {
+	start(t, c, cfg, func(_ context.Context, j queue.Job) error {
 		mu.Lock()
 		defer mu.Unlock()
 		seen[j.FeedbackID]++
@@ -109,7 +114,7 @@ func TestFailingJobIsRetriedThenDeadLettered(t *testing.T) {
 			dead <- err
 		}
 	}
-	start(t, cfg, func(context.Context, queue.Job) error {
+	start(t, c, cfg, func(context.Context, queue.Job) error {
 		runs.Add(1)
 		return errors.New("database unavailable")
 	})
@@ -139,7 +144,9 @@ func TestFailingJobIsRetriedThenDeadLettered(t *testing.T) {
 
 func TestPermanentAndCorruptJobsAreDeadLetteredAtOnceWithoutBlockingTheQueue(t *testing.T) {
 	ctx := context.Background()
-	c, cfg := newQueue(t, 5)
+	rdb := testredis.Client(t)
+	opts := queue.Options{Name: "q-" + testredis.Namespace(t), MaxRetry: 5}
+	c, cfg := newQueueOn(t, rdb, opts)
 	cfg.Concurrency = 1
 	var mu sync.Mutex
 	var deadIDs []int
@@ -150,7 +157,7 @@ func TestPermanentAndCorruptJobsAreDeadLetteredAtOnceWithoutBlockingTheQueue(t *
 	}
 	var poisonRuns atomic.Int32
 	done := make(chan int, 10)
-	start(t, cfg, func(_ context.Context, j queue.Job) error {
+	start(t, c, cfg, func(_ context.Context, j queue.Job) error {
 		if j.FeedbackID == 1 {
 			poisonRuns.Add(1)
 			return queue.Permanent(errors.New("feedback no longer exists"))
@@ -159,8 +166,8 @@ func TestPermanentAndCorruptJobsAreDeadLetteredAtOnceWithoutBlockingTheQueue(t *
 		return nil
 	})
 	// A payload no job could have: written straight through asynq.
-	raw := asynq.NewClientFromRedisClient(cfg.Redis)
-	if _, err := raw.Enqueue(asynq.NewTask("feedback:analyze", []byte("{not json")), asynq.Queue(cfg.Options.Name), asynq.TaskID("corrupt")); err != nil {
+	raw := asynq.NewClientFromRedisClient(rdb)
+	if _, err := raw.Enqueue(asynq.NewTask("feedback:analyze", []byte("{not json")), asynq.Queue(opts.Name), asynq.TaskID("corrupt")); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []int{1, 2, 3} {
@@ -195,7 +202,7 @@ func TestShutdownPutsUnfinishedJobsBack(t *testing.T) {
 	c, cfg := newQueue(t, 3)
 	cfg.ShutdownTimeout = 300 * time.Millisecond
 	started := make(chan struct{}, 1)
-	s := queue.NewServer(cfg, func(ctx context.Context, _ queue.Job) error {
+	s := c.NewServer(cfg, func(ctx context.Context, _ queue.Job) error {
 		started <- struct{}{}
 		<-ctx.Done() // a job that would outlive the shutdown
 		return ctx.Err()
@@ -215,7 +222,7 @@ func TestShutdownPutsUnfinishedJobsBack(t *testing.T) {
 	}
 	// Another consumer picks it up.
 	ran := make(chan struct{})
-	start(t, cfg, func(context.Context, queue.Job) error { close(ran); return nil })
+	start(t, c, cfg, func(context.Context, queue.Job) error { close(ran); return nil })
 	select {
 	case <-ran:
 	case <-time.After(20 * time.Second):

@@ -54,7 +54,7 @@ func (w *Worker) Reconcile(ctx context.Context) (int, error) {
 	queued := 0
 	for _, fb := range stranded {
 		job := pipeline.JobFor(fb)
-		err := w.cfg.Jobs.Enqueue(ctx, job)
+		err := w.cfg.Queue.Enqueue(ctx, job)
 		switch {
 		case err == nil:
 			queued++
@@ -71,7 +71,7 @@ func (w *Worker) Reconcile(ctx context.Context) (int, error) {
 }
 
 func (w *Worker) abandonIfDeadLettered(ctx context.Context, job queue.Job) error {
-	state, err := w.cfg.Jobs.State(ctx, job)
+	state, err := w.cfg.Queue.State(ctx, job)
 	if errors.Is(err, queue.ErrNotFound) {
 		return nil // finished meanwhile
 	}

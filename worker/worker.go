@@ -26,20 +26,17 @@ import (
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
-// Jobs is the part of the queue client the worker uses.
-type Jobs interface {
-	Enqueue(ctx context.Context, j queue.Job) error
-	State(ctx context.Context, j queue.Job) (queue.State, error)
-}
-
 // Config holds a Worker's dependencies and settings.
 type Config struct {
 	Client   *ent.Client
 	Pipeline *pipeline.Pipeline
 	Analyzer analysis.Analyzer
-	Jobs     Jobs
-	// Queue consumes the jobs; its Handler and OnDeadLetter are set by New.
-	Queue queue.ServerConfig
+	// Queue is where the jobs are: the worker consumes them from it, and
+	// the reconciler puts lost ones back on it.
+	Queue *queue.Client
+	// Consumer says how jobs are consumed; New sets its Logger and
+	// OnDeadLetter.
+	Consumer queue.ServerConfig
 	// Lease is how long a claim lasts without a heartbeat (default 30s).
 	// A worker that dies mid-job is replaced after at most Lease plus
 	// ReconcileEvery.
@@ -76,10 +73,10 @@ func New(cfg Config) *Worker {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Worker{cfg: cfg, logger: logctx.Logger(cfg.Logger)}
-	qcfg := cfg.Queue
-	qcfg.Logger = w.logger
-	qcfg.OnDeadLetter = w.deadLettered
-	w.server = queue.NewServer(qcfg, w.handle)
+	consumer := cfg.Consumer
+	consumer.Logger = w.logger
+	consumer.OnDeadLetter = w.deadLettered
+	w.server = cfg.Queue.NewServer(consumer, w.handle)
 	return w
 }
 
@@ -95,7 +92,7 @@ func (w *Worker) Start(ctx context.Context) error {
 		defer w.wg.Done()
 		w.reconcileLoop(rctx)
 	}()
-	w.logger.InfoContext(ctx, "worker started", "concurrency", w.cfg.Queue.Concurrency,
+	w.logger.InfoContext(ctx, "worker started", "concurrency", w.cfg.Consumer.Concurrency,
 		"provider", w.cfg.Analyzer.Provider(), "model", w.cfg.Analyzer.Model())
 	return nil
 }

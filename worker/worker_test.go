@@ -109,11 +109,14 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// Its own queue client, on its own Redis connection.
+	jobs := queue.NewClient(testredis.Client(e.t), e.qopts)
+	e.t.Cleanup(func() { jobs.Close() })
 	w := worker.New(worker.Config{
-		Client: e.client, Pipeline: e.pipeline, Analyzer: a, Jobs: e.jobs,
-		Queue: queue.ServerConfig{
-			Redis: testredis.Client(e.t), Options: e.qopts, Concurrency: 2,
-			RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
+		Client: e.client, Pipeline: e.pipeline, Analyzer: a, Queue: jobs,
+		Consumer: queue.ServerConfig{
+			Concurrency: 2,
+			RetryBase:   10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
 			PollInterval: 50 * time.Millisecond, ShutdownTimeout: o.shutdown,
 		},
 		Lease: o.lease, ReconcileEvery: 100 * time.Millisecond, PendingGrace: 300 * time.Millisecond,
