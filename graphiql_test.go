@@ -18,14 +18,15 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
-// GraphiQL, as a person uses it: the page renders offline, runs a query,
-// and one window watches a subscription while a second window submits
-// feedback, which the built-in analyzer completes.
+// GraphiQL, as the README's walkthrough uses it: the page renders offline,
+// runs a query, and one window watches a subscription while a second window
+// of the same browser submits feedback, which the built-in analyzer
+// completes.
 func TestGraphiQLInABrowser(t *testing.T) {
 	base, _ := startServer(t, nil)
 	browser := testbrowser.New(t)
 
-	watcher := openGraphiQL(t, browser, base)
+	watcher := openGraphiQL(t, browser.Tab(t), base)
 	runInGraphiQL(t, watcher, `mutation { createProject(input: {name: "From GraphiQL", description: "in a browser"}) { id name } }`, "")
 	shown := waitForResult(t, watcher, `"createProject"`)
 	var created struct {
@@ -58,7 +59,11 @@ func TestGraphiQLInABrowser(t *testing.T) {
 		return strings.Contains(get(t, base+"/metrics"), "\nfeedbackloop_active_subscriptions 1\n")
 	})
 
-	submitter := openGraphiQL(t, browser, base)
+	submitter := openGraphiQL(t, browser.TabBeside(t, watcher), base)
+	// As the README says, a second window starts with the first one's query.
+	if q, err := chromedp.Run(submitter, chromedp.Evaluate[string](`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()`)); err != nil || !strings.Contains(q, "projectFeedbackEvents") {
+		t.Errorf("the second window's query editor holds %q (%v), want the first window's subscription", q, err)
+	}
 	runInGraphiQL(t, submitter, fmt.Sprintf(`mutation { submitFeedback(input: {projectID: %q, userName: "Ada", feedbackText: "Writing the copy is urgent"}) { id status } }`, project), "")
 	waitForResult(t, submitter, `"status": "PENDING"`)
 
@@ -92,11 +97,10 @@ func TestGraphiQLInABrowser(t *testing.T) {
 	}
 }
 
-// openGraphiQL opens the page in a new browser window (its own storage)
-// and waits until GraphiQL has rendered from files served by base.
-func openGraphiQL(t *testing.T, browser *testbrowser.Browser, base string) context.Context {
+// openGraphiQL opens the page in tab and waits until GraphiQL has
+// rendered from files served by base.
+func openGraphiQL(t *testing.T, tab context.Context, base string) context.Context {
 	t.Helper()
-	tab := browser.Tab(t)
 	wait, cancel := context.WithTimeout(tab, testutil.WaitTimeout)
 	defer cancel()
 	if err := chromedp.Do(wait, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".graphiql-execute-button"))); err != nil {

@@ -72,19 +72,30 @@ func New(t testing.TB) *Browser {
 	return b
 }
 
-// Tab opens a tab in a browser context of its own (its own storage, as a
-// separate browser profile would have) and returns its chromedp context,
-// which ends after TabTimeout or with the test.
+// Tab opens a tab with a profile of its own (its own storage, as another
+// browser would have) and returns its chromedp context, which ends after
+// TabTimeout or with the test.
 func (b *Browser) Tab(t testing.TB) context.Context {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx,
-		chromedp.WithNewBrowserContext(),
+	return b.open(t, b.ctx, chromedp.WithNewBrowserContext())
+}
+
+// TabBeside opens a tab that shares tab's profile and storage, as a second
+// window of the same browser does.
+func (b *Browser) TabBeside(t testing.TB, tab context.Context) context.Context {
+	t.Helper()
+	return b.open(t, tab)
+}
+
+func (b *Browser) open(t testing.TB, parent context.Context, opts ...chromedp.ContextOption) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(parent, append(opts,
 		chromedp.WithListener(func(ev any) {
 			if ev, ok := ev.(*network.EventWebSocketCreated); ok {
 				b.check(ev.URL) // websockets bypass the Fetch domain: record only
 			}
 		}),
-	)
+	)...)
 	ctx, cancelTimeout := context.WithTimeout(ctx, TabTimeout)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
 
