@@ -19,7 +19,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -27,6 +26,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/internal/graphiql"
 	"github.com/feedbackloop/feedbackloop/internal/health"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
@@ -88,10 +88,8 @@ func New(cfg Config) *Server {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", playground.Handler("Feedback Loop", "/query",
-		playground.WithGraphiqlEnablePluginExplorer(true),
-		playground.WithStoragePrefix("feedbackloop"),
-	))
+	mux.Handle("GET /{$}", graphiql.Handler("Feedback Loop", "/query"))
+	mux.Handle("GET "+graphiql.AssetPrefix, graphiql.Assets())
 	mux.Handle("/query", c.Handler(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, s.open, checkOrigin))))
 	mux.Handle("GET /healthz", health.Live())
 	mux.Handle("GET /readyz", health.Ready(cfg.Logger, cfg.Checks))

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -128,10 +129,17 @@ type Depth struct {
 
 // Depth reports the queue's size by state.
 func (c *Client) Depth(_ context.Context) (Depth, error) {
-	info, err := c.inspector.GetQueueInfo(c.opts.Name)
-	if errors.Is(err, asynq.ErrQueueNotFound) {
+	// asynq creates a queue with its first job. Before that GetQueueInfo
+	// fails with an internal error that is not ErrQueueNotFound, which
+	// would fail every /metrics scrape of a fresh deployment.
+	queues, err := c.inspector.Queues()
+	if err != nil {
+		return Depth{}, fmt.Errorf("queue: depth: %w", err)
+	}
+	if !slices.Contains(queues, c.opts.Name) {
 		return Depth{}, nil
 	}
+	info, err := c.inspector.GetQueueInfo(c.opts.Name)
 	if err != nil {
 		return Depth{}, fmt.Errorf("queue: depth: %w", err)
 	}

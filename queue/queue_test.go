@@ -44,6 +44,15 @@ func start(t *testing.T, c *queue.Client, cfg queue.ServerConfig, h queue.Handle
 	return s
 }
 
+// A queue that never had a job is empty, not an error (asynq creates
+// queues with their first job), so /metrics works on a fresh deployment.
+func TestDepthOfANewQueueIsZero(t *testing.T) {
+	c, _ := newQueue(t, 3)
+	if d, err := c.Depth(context.Background()); err != nil || d != (queue.Depth{}) {
+		t.Fatalf("Depth = %+v, %v; want zero and no error", d, err)
+	}
+}
+
 func TestEnqueueDeduplicatesByJobID(t *testing.T) {
 	ctx := context.Background()
 	c, _ := newQueue(t, 3)
