@@ -234,7 +234,10 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := postgres.EnsureDatabase(startCtx, cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("%w (is PostgreSQL running? check DATABASE_URL)", err)
+		if postgres.IsUnavailable(err) {
+			err = fmt.Errorf("%w (is PostgreSQL running? check DATABASE_URL)", err)
+		}
+		return err
 	}
 	db, err := postgres.Open(startCtx, cfg.DatabaseURL, postgres.DefaultPool)
 	if err != nil {

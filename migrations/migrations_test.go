@@ -3,11 +3,13 @@ package migrations_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -16,6 +18,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/migrate"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/migrations"
 )
 
@@ -97,5 +100,78 @@ func TestUpIsIdempotentAndSafeConcurrently(t *testing.T) {
 	}
 	if diff := pendingChanges(t, dsn); diff != "" {
 		t.Fatalf("schema after concurrent start-up differs:\n%s", diff)
+	}
+}
+
+func TestUpWaitsForAnotherInstanceBeforeTouchingTheDatabase(t *testing.T) {
+	dsn := dbTemplate.New(t)
+	db, err := postgres.Open(context.Background(), dsn, postgres.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DROP TABLE adjustments, feedbacks, tasks, projects, goose_db_version`); err != nil {
+		t.Fatal(err)
+	}
+	// Another instance holds the lock, as if it were migrating.
+	other, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(context.Background(), `SELECT pg_advisory_lock($1)`, migrations.StartLockID); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &testutil.Buffer{}
+	done := make(chan error, 1)
+	go func() { done <- migrations.Up(context.Background(), db, slog.New(slog.NewJSONHandler(logs, nil))) }()
+	testutil.WaitFor(t, "Up to wait for the lock", func() bool { return logs.Contains("waiting for another instance") })
+	// Up logs before it blocks, so had it touched the database before
+	// taking the lock, goose's version table would exist by now.
+	var table sql.NullString
+	if err := db.QueryRow(`SELECT to_regclass('goose_db_version')::text`).Scan(&table); err != nil {
+		t.Fatal(err)
+	}
+	if table.Valid {
+		t.Fatal("Up created goose's version table while another instance held the lock")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Up returned while another instance held the lock: %v", err)
+	default:
+	}
+
+	if _, err := other.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrations.StartLockID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Up after the lock was released: %v", err)
+	}
+	if diff := pendingChanges(t, dsn); diff != "" {
+		t.Fatalf("schema after waiting differs:\n%s", diff)
+	}
+	// And Up released the lock: another session can take it at once.
+	var locked bool
+	if err := other.QueryRowContext(context.Background(), `SELECT pg_try_advisory_lock($1)`, migrations.StartLockID).Scan(&locked); err != nil || !locked {
+		t.Fatalf("start-up lock still held after Up returned (locked %v, %v)", locked, err)
+	}
+}
+
+func TestUpGivesUpWhenTheWaitOutlastsItsContext(t *testing.T) {
+	db, _ := dbTemplate.Open(t)
+	other, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(context.Background(), `SELECT pg_advisory_lock($1)`, migrations.StartLockID); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = migrations.Up(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "wait for another instance's migrations") {
+		t.Fatalf("Up = %v, want an error saying it waited for another instance", err)
 	}
 }

@@ -81,14 +81,25 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 		return nil
 	}
 	_, err = db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name))
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "42P04" { // duplicate_database: another instance won the race
-		return nil
-	}
-	if err != nil {
+	if err != nil && !createdConcurrently(err) {
 		return fmt.Errorf("create database %q: %w", name, err)
 	}
 	return nil
+}
+
+// createdConcurrently reports whether CREATE DATABASE failed because another
+// session created the same database first, as happens when several instances
+// start at once on a new database. PostgreSQL says so with 42P04
+// (duplicate_database) when the other one had committed before the check,
+// and with 23505 (unique_violation on pg_database_datname_index) when both
+// inserted into the catalog concurrently: the loser waits for the winner's
+// commit and then fails on the index.
+func createdConcurrently(err error) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return false
+	}
+	return pqErr.Code == "42P04" || pqErr.Code == "23505"
 }
 
 // DropDatabase removes a database, disconnecting its sessions first. Tests use it.
