@@ -1,4 +1,5 @@
 # Builds the feedbackloop binary (API, worker, GraphiQL) into a small image.
+# It has no shell or curl: health checks run `/feedbackloop healthcheck`.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./

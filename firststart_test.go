@@ -134,6 +134,12 @@ func TestConcurrentFirstStartsAllComeUp(t *testing.T) {
 		if err := pr.p.WaitReady(60*time.Second, 20*time.Millisecond, ready, pr.logs.String); err != nil {
 			t.Fatalf("process %d (%s) did not become ready: %v", i, pr.role, err)
 		}
+		// The container health check agrees.
+		check := exec.Command(bin, "healthcheck")
+		check.Env = append(os.Environ(), "PORT="+listenAddr(pr.logs.String()))
+		if out, err := check.CombinedOutput(); err != nil {
+			t.Errorf("%s healthcheck: %v %s", bin, err, out)
+		}
 	}
 
 	// Every migration ran once, by one process; all saw the schema current.
