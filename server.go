@@ -4,12 +4,13 @@
 // ROLE=all (the default) runs the API, GraphiQL and a worker in one process;
 // ROLE=api and ROLE=worker run them apart, so that several API instances and
 // workers share one PostgreSQL and one Redis. Configuration comes from
-// environment variables (see README.md); it is read once here and passed down.
+// environment variables (config.go, README.md); it is read once here and
+// passed down.
 package main
 
 import (
 	"context"
-	"errors"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,22 +18,22 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph"
-	"github.com/feedbackloop/feedbackloop/internal/health"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/migrations"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
@@ -51,171 +52,6 @@ func main() {
 	}
 }
 
-// config is the whole configuration of a process.
-type config struct {
-	Role            string // all, api or worker
-	DatabaseURL     string
-	RedisURL        string
-	Addr            string
-	LogLevel        slog.Level
-	LogFormat       string // json or text
-	ShutdownTimeout time.Duration
-	AllowedOrigins  []string
-
-	QueueName     string
-	EventsChannel string
-
-	WorkerConcurrency int
-	QueuePoll         time.Duration
-	JobLease          time.Duration
-	ReconcileEvery    time.Duration
-	PendingGrace      time.Duration
-
-	Limits graph.Limits
-
-	LLM llm.Config // Provider "" or "builtin" means the built-in rules
-}
-
-// defaultModel is used when LLM_MODEL is not set.
-func defaultModel(provider string) string {
-	switch provider {
-	case "openai":
-		return "gpt-4o-mini"
-	case "anthropic":
-		return "claude-3-5-haiku-latest"
-	case "ollama":
-		return "llama3.1"
-	case "googleai":
-		return "gemini-1.5-flash"
-	}
-	return ""
-}
-
-func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
-	var errs []error
-	env := func(key, fallback string) string {
-		if v := strings.TrimSpace(getenv(key)); v != "" {
-			return v
-		}
-		return fallback
-	}
-	duration := func(key string, fallback time.Duration) time.Duration {
-		v := env(key, "")
-		if v == "" {
-			return fallback
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be a positive duration such as 30s or 2m, got %q", key, v))
-			return fallback
-		}
-		return d
-	}
-	integer := func(key string, fallback, lo, hi int) int {
-		v := env(key, "")
-		if v == "" {
-			return fallback
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < lo || n > hi {
-			errs = append(errs, fmt.Errorf("%s must be a whole number from %d to %d, got %q", key, lo, hi, v))
-			return fallback
-		}
-		return n
-	}
-
-	cfg := config{
-		Role:              strings.ToLower(env("ROLE", "all")),
-		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/feedbackloop?sslmode=disable"),
-		RedisURL:          env("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		Addr:              ":" + env("PORT", "8080"),
-		LogFormat:         strings.ToLower(env("LOG_FORMAT", "")),
-		ShutdownTimeout:   duration("SHUTDOWN_TIMEOUT", 30*time.Second),
-		QueueName:         env("QUEUE_NAME", "feedback"),
-		EventsChannel:     env("EVENTS_CHANNEL", "feedbackloop:feedback-events"),
-		WorkerConcurrency: integer("WORKER_CONCURRENCY", 4, 1, 1000),
-		JobLease:          duration("JOB_LEASE", 30*time.Second),
-		ReconcileEvery:    duration("RECONCILE_INTERVAL", 10*time.Second),
-		// asynq sleeps this long when the queue is empty: it bounds how long
-		// new feedback waits before a worker picks it up.
-		QueuePoll:    duration("QUEUE_POLL_INTERVAL", 100*time.Millisecond),
-		PendingGrace: duration("PENDING_GRACE", 30*time.Second),
-		Limits: graph.Limits{
-			MaxBodyBytes:        int64(integer("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
-			MaxDepth:            integer("MAX_QUERY_DEPTH", 15, 2, 100),
-			MaxComplexity:       integer("MAX_QUERY_COMPLEXITY", 10000, 10, 10_000_000),
-			MaxWebsocketMessage: int64(integer("MAX_WS_MESSAGE_BYTES", 64<<10, 1024, 1<<30)),
-			MaxExecutionTime:    duration("MAX_EXECUTION_TIME", 10*time.Second),
-		},
-	}
-	for _, o := range strings.Split(env("CORS_ALLOWED_ORIGINS", "*"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.AllowedOrigins = append(cfg.AllowedOrigins, o)
-		}
-	}
-	switch cfg.Role {
-	case "all", "api", "worker":
-	default:
-		errs = append(errs, fmt.Errorf("ROLE must be all, api or worker, got %q", cfg.Role))
-	}
-	if port, err := strconv.Atoi(strings.TrimPrefix(cfg.Addr, ":")); err != nil || port < 0 || port > 65535 {
-		errs = append(errs, fmt.Errorf("PORT must be a TCP port number, got %q", strings.TrimPrefix(cfg.Addr, ":")))
-	}
-	if err := cfg.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", getenv("LOG_LEVEL")))
-	}
-	switch cfg.LogFormat {
-	case "json", "text":
-	case "":
-		cfg.LogFormat = "json"
-		if isTerminal(stderr) {
-			cfg.LogFormat = "text"
-		}
-	default:
-		errs = append(errs, fmt.Errorf("LOG_FORMAT must be json or text, got %q", cfg.LogFormat))
-	}
-
-	provider := strings.ToLower(env("LLM_PROVIDER", "builtin"))
-	cfg.LLM = llm.Config{
-		Provider:    provider,
-		Model:       env("LLM_MODEL", defaultModel(provider)),
-		Timeout:     duration("LLM_TIMEOUT", 60*time.Second),
-		MaxAttempts: integer("LLM_MAX_ATTEMPTS", 3, 1, 20),
-	}
-	if t := env("LLM_TEMPERATURE", "0.2"); t != "" {
-		f, err := strconv.ParseFloat(t, 64)
-		if err != nil || f < 0 || f > 2 {
-			errs = append(errs, fmt.Errorf("LLM_TEMPERATURE must be a number from 0 to 2, got %q", t))
-		}
-		cfg.LLM.Temperature = f
-	}
-	switch provider {
-	case "builtin":
-	case "openai":
-		cfg.LLM.BaseURL = env("OPENAI_BASE_URL", "https://api.openai.com/v1")
-		cfg.LLM.APIKey = env("OPENAI_API_KEY", "")
-	case "anthropic":
-		cfg.LLM.BaseURL = env("ANTHROPIC_BASE_URL", "")
-		cfg.LLM.APIKey = env("ANTHROPIC_API_KEY", "")
-	case "ollama":
-		cfg.LLM.BaseURL = env("OLLAMA_URL", "http://127.0.0.1:11434")
-	case "googleai":
-		cfg.LLM.APIKey = env("GOOGLE_API_KEY", "")
-	default:
-		errs = append(errs, fmt.Errorf("LLM_PROVIDER must be builtin, openai, anthropic, ollama or googleai, got %q", provider))
-	}
-	return cfg, errors.Join(errs...)
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 func newLogger(cfg config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	var h slog.Handler = slog.NewJSONHandler(w, opts)
@@ -223,6 +59,74 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(logctx.Handler(h)).With("role", cfg.Role)
+}
+
+// deps are the connections every role shares.
+type deps struct {
+	db      *sql.DB
+	client  *ent.Client
+	rdb     *redis.Client
+	jobs    *queue.Client
+	pipe    *pipeline.Pipeline
+	events  *events.Publisher
+	metrics *metrics.Metrics
+	checks  map[string]web.Check
+}
+
+func (d *deps) close() {
+	_ = d.jobs.Close()
+	_ = d.rdb.Close()
+	_ = d.db.Close()
+}
+
+// connect opens the database (creating and migrating it first) and Redis.
+func connect(ctx context.Context, cfg config, logger *slog.Logger) (*deps, error) {
+	if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		if postgres.IsUnavailable(err) {
+			err = fmt.Errorf("%w (is PostgreSQL running? check DATABASE_URL)", err)
+		}
+		return nil, err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.DefaultPool)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrations.Up(ctx, db, logger); err != nil {
+		db.Close()
+		return nil, err
+	}
+	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("REDIS_URL: %w (want redis://host:port/db)", err)
+	}
+	d := &deps{db: db, client: postgres.NewClient(db), rdb: redis.NewClient(redisOpts), metrics: metrics.New()}
+	d.jobs = queue.NewClient(d.rdb, queue.Options{Name: cfg.QueueName})
+	d.events = events.NewPublisher(d.rdb, cfg.EventsChannel)
+	d.pipe = pipeline.New(pipeline.Config{Client: d.client, Jobs: d.jobs, Events: d.events, Logger: logger})
+	d.metrics.QueueDepth(func(ctx context.Context) (map[string]int, error) {
+		q, err := d.jobs.Depth(ctx)
+		return map[string]int{"pending": q.Pending, "active": q.Active, "scheduled": q.Scheduled, "retry": q.Retry, "archived": q.Archived}, err
+	})
+	d.checks = map[string]web.Check{
+		"database": db.PingContext,
+		"redis":    func(ctx context.Context) error { return d.rdb.Ping(ctx).Err() },
+	}
+	return d, nil
+}
+
+// stoppers stop the parts of a process in the reverse order they started.
+type stoppers []func(context.Context) error
+
+func (s stoppers) stop(ctx context.Context, timeout time.Duration, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	for i := len(s) - 1; i >= 0; i-- {
+		if err := s[i](ctx); err != nil {
+			logger.Error("shutdown", "err", err)
+		}
+	}
+	logger.Info("stopped")
 }
 
 // run starts the process and blocks until ctx is cancelled and everything has
@@ -236,160 +140,152 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := postgres.EnsureDatabase(startCtx, cfg.DatabaseURL); err != nil {
-		if postgres.IsUnavailable(err) {
-			err = fmt.Errorf("%w (is PostgreSQL running? check DATABASE_URL)", err)
-		}
-		return err
-	}
-	db, err := postgres.Open(startCtx, cfg.DatabaseURL, postgres.DefaultPool)
+	d, err := connect(startCtx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := migrations.Up(startCtx, db, logger); err != nil {
+	defer d.close()
+
+	var stop stoppers
+	defer func() { stop.stop(ctx, cfg.ShutdownTimeout, logger) }()
+
+	authn, err := auth.New(startCtx, withLogger(cfg.Auth, logger), d.client)
+	if err != nil {
 		return err
 	}
-	client := postgres.NewClient(db)
-
-	redisOpts, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w (want redis://host:port/db)", err)
+	defer authn.Close()
+	if authn.Open() {
+		logger.Warn("OPEN MODE: no credentials are configured (JWT_SECRET, JWT_JWKS_URL or ADMIN_API_KEY), so every caller acts as the local admin; serving loopback only",
+			"addr", cfg.Addr, "host_set", cfg.HostSet)
 	}
-	rdb := redis.NewClient(redisOpts)
-	defer rdb.Close()
-
-	jobs := queue.NewClient(rdb, queue.Options{Name: cfg.QueueName})
-	defer jobs.Close()
-	pipe := pipeline.New(pipeline.Config{
-		Client: client,
-		Jobs:   jobs,
-		Events: events.NewPublisher(rdb, cfg.EventsChannel),
-		Logger: logger,
-	})
-	m := metrics.New()
-	m.QueueDepth(func(ctx context.Context) (map[string]int, error) {
-		d, err := jobs.Depth(ctx)
-		return map[string]int{"pending": d.Pending, "active": d.Active, "scheduled": d.Scheduled, "retry": d.Retry, "archived": d.Archived}, err
-	})
-	checks := map[string]health.Check{
-		"database": db.PingContext,
-		"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-	}
-
-	// Each part registers how it stops; they stop in reverse order.
-	var stoppers []func(context.Context) error
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-		defer cancel()
-		for i := len(stoppers) - 1; i >= 0; i-- {
-			if err := stoppers[i](shutdownCtx); err != nil {
-				logger.Error("shutdown", "err", err)
-			}
-		}
-		logger.Info("stopped")
-	}()
 
 	if cfg.Role == "all" || cfg.Role == "worker" {
-		cfg.LLM.OnCall = m.ModelCall
-		analyzer, err := newAnalyzer(startCtx, cfg.LLM, logger)
+		w, err := startWorker(ctx, startCtx, cfg, d, logger)
 		if err != nil {
 			return err
 		}
-		w := worker.New(worker.Config{
-			Client:   client,
-			Pipeline: pipe,
-			Analyzer: analyzer,
-			Queue:    jobs,
-			Consumer: queue.ServerConfig{
-				Concurrency:  cfg.WorkerConcurrency,
-				PollInterval: cfg.QueuePoll,
-				// Leave time after the jobs for the rest of the shutdown.
-				ShutdownTimeout: cfg.ShutdownTimeout * 2 / 3,
-			},
-			Lease:          cfg.JobLease,
-			ReconcileEvery: cfg.ReconcileEvery,
-			PendingGrace:   cfg.PendingGrace,
-			Logger:         logger,
-			Metrics:        m,
-		})
-		if err := w.Start(ctx); err != nil {
-			return err
-		}
-		stoppers = append(stoppers, w.Shutdown)
+		stop = append(stop, w.Shutdown)
 	}
 
-	var handler http.Handler
+	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open(), authn.Open() && !cfg.HostSet)
+	shell := web.Config{Auth: authn, Logger: logger, Checks: d.checks, Metrics: d.metrics, MetricsElsewhere: cfg.MetricsAddr != "", Origins: origins}
 	var api *graph.Server
-	if cfg.Role == "worker" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /healthz", health.Live())
-		mux.Handle("GET /readyz", health.Ready(logger, checks))
-		mux.Handle("GET /metrics", m.Handler())
-		handler = mux
-	} else {
-		bus := events.NewBus(events.BusConfig{Redis: rdb, Channel: cfg.EventsChannel, Logger: logger})
+	if cfg.Role != "worker" {
+		bus := events.NewBus(events.BusConfig{Redis: d.rdb, Channel: cfg.EventsChannel, Logger: logger})
 		if err := bus.Start(startCtx); err != nil {
 			return fmt.Errorf("subscribe to events: %w (is Redis running? check REDIS_URL)", err)
 		}
-		stoppers = append(stoppers, bus.Shutdown)
-		m.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions on this instance.",
+		stop = append(stop, bus.Shutdown)
+		d.metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions on this instance.",
 			func() float64 { return float64(bus.Subscribers()) })
 		api = graph.New(graph.Config{
-			Client:         client,
-			Pipeline:       pipe,
-			Bus:            bus,
-			Logger:         logger,
-			Checks:         checks,
-			AllowedOrigins: cfg.AllowedOrigins,
-			Metrics:        m,
-			Limits:         cfg.Limits,
+			Client:      d.client,
+			Pipeline:    d.pipe,
+			Bus:         bus,
+			Events:      d.events,
+			Logger:      logger,
+			Auth:        authn,
+			CheckOrigin: origins.AllowWebsocket,
+			Metrics:     d.metrics,
+			Limits:      cfg.Limits,
 		})
-		handler = api
+		shell.GraphQL = api
 	}
 
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	if cfg.MetricsAddr != "" {
+		addr, err := serve(ctx, cfg.MetricsAddr, web.MetricsHandler(d.metrics), logger, &stop, nil)
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		logger.Info("serving metrics", "addr", addr)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is PORT in use?)", cfg.Addr, err)
-	}
-	if api != nil {
-		logger.Info("serving GraphQL API", "addr", ln.Addr().String(),
-			"graphiql", "http://"+displayAddr(ln.Addr())+"/", "endpoint", "/query")
-	} else {
-		logger.Info("serving health probes", "addr", ln.Addr().String())
-	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	stoppers = append(stoppers, func(ctx context.Context) error {
+	addr, err := serve(ctx, cfg.Addr, web.New(shell), logger, &stop, func(ctx context.Context) {
 		// http.Server.Shutdown does not wait for websockets: close them first.
 		if api != nil {
 			if err := api.CloseSubscriptions(ctx); err != nil {
 				logger.Warn("shutdown", "err", err)
 			}
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is PORT in use?)", cfg.Addr, err)
+	}
+	if api != nil {
+		logger.Info("serving GraphQL API", "addr", addr, "graphiql", "http://"+displayAddr(addr)+"/", "endpoint", "/query")
+	} else {
+		logger.Info("serving health probes", "addr", addr)
+	}
+	if listening != nil {
+		listening <- addr
+	}
+	<-ctx.Done()
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	return nil
+}
+
+func withLogger(c auth.Config, logger *slog.Logger) auth.Config {
+	c.Logger = logger
+	return c
+}
+
+// serve listens on addr and serves h until the process stops; beforeStop
+// runs first when it does.
+func serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, stop *stoppers, beforeStop func(context.Context)) (string, error) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			logger.ErrorContext(ctx, "HTTP server stopped", "addr", addr, "err", err)
+		}
+	}()
+	*stop = append(*stop, func(ctx context.Context) error {
+		if beforeStop != nil {
+			beforeStop(ctx)
+		}
 		return srv.Shutdown(ctx)
 	})
-	if listening != nil {
-		listening <- ln.Addr().String()
-	}
+	return ln.Addr().String(), nil
+}
 
-	select {
-	case err := <-serveErr:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-		return nil
+func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slog.Logger) (*worker.Worker, error) {
+	cfg.LLM.OnCall = d.metrics.ModelCall
+	analyzer, err := newAnalyzer(startCtx, cfg.LLM, logger)
+	if err != nil {
+		return nil, err
 	}
+	w := worker.New(worker.Config{
+		Client:   d.client,
+		Pipeline: d.pipe,
+		Analyzer: analyzer,
+		Queue:    d.jobs,
+		Consumer: queue.ServerConfig{
+			Concurrency:  cfg.WorkerConcurrency,
+			PollInterval: cfg.QueuePoll,
+			// Leave time after the jobs for the rest of the shutdown.
+			ShutdownTimeout: cfg.ShutdownTimeout * 2 / 3,
+		},
+		Lease:          cfg.JobLease,
+		ReconcileEvery: cfg.ReconcileEvery,
+		PendingGrace:   cfg.PendingGrace,
+		Logger:         logger,
+		Metrics:        d.metrics,
+	})
+	if err := w.Start(ctx); err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 func newAnalyzer(ctx context.Context, cfg llm.Config, logger *slog.Logger) (analysis.Analyzer, error) {
-	if cfg.Provider == "builtin" {
+	if cfg.Provider == defaultProvider {
 		logger.Info("no LLM configured: using the built-in rule-based analyzer (set LLM_PROVIDER to use a model)")
 		return rules.New(), nil
 	}
@@ -403,10 +299,10 @@ func newAnalyzer(ctx context.Context, cfg llm.Config, logger *slog.Logger) (anal
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.
-func displayAddr(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return a.String()
+		return addr
 	}
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"

@@ -154,13 +154,13 @@ func TestConfigErrorsAreReported(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for invalid configuration")
 	}
-	for _, want := range []string{`PORT must be a TCP port number, got "eighty"`, `LOG_LEVEL must be debug, info, warn or error, got "loud"`, `LOG_FORMAT must be json or text, got "xml"`} {
+	for _, want := range []string{`PORT must be a TCP port number, got "eighty"`, `LOG_LEVEL must be debug, info, warn or error, got "loud"`, `LOG_FORMAT must be one of json, text, got "xml"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
 	cfg, err := loadConfig(func(string) string { return "" }, io.Discard)
-	if err != nil || cfg.Addr != ":8080" || cfg.LogFormat != "json" ||
+	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.LogFormat != "json" ||
 		cfg.DatabaseURL != "postgres://postgres@127.0.0.1:5432/feedbackloop?sslmode=disable" || cfg.RedisURL != "redis://127.0.0.1:6379/0" {
 		t.Errorf("defaults = %+v, %v", cfg, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
@@ -20,6 +21,7 @@ type AdjustmentCreate struct {
 	config
 	mutation *AdjustmentMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetFeedbackID sets the "feedback_id" field.
@@ -133,7 +135,9 @@ func (_c *AdjustmentCreate) Mutation() *AdjustmentMutation {
 
 // Save creates the Adjustment in the database.
 func (_c *AdjustmentCreate) Save(ctx context.Context) (*Adjustment, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -160,11 +164,15 @@ func (_c *AdjustmentCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *AdjustmentCreate) defaults() {
+func (_c *AdjustmentCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if adjustment.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized adjustment.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := adjustment.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -223,6 +231,7 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 		_node = &Adjustment{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(adjustment.Table, sqlgraph.NewFieldSpec(adjustment.FieldID, field.TypeInt))
 	)
+	_spec.OnConflict = _c.conflict
 	if value, ok := _c.mutation.AdjustmentType(); ok {
 		_spec.SetField(adjustment.FieldAdjustmentType, field.TypeEnum, value)
 		_node.AdjustmentType = value
@@ -288,11 +297,389 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Adjustment.Create().
+//		SetFeedbackID(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.AdjustmentUpsert) {
+//			SetFeedbackID(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *AdjustmentCreate) OnConflict(opts ...sql.ConflictOption) *AdjustmentUpsertOne {
+	_c.conflict = opts
+	return &AdjustmentUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Adjustment.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *AdjustmentCreate) OnConflictColumns(columns ...string) *AdjustmentUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &AdjustmentUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// AdjustmentUpsertOne is the builder for "upsert"-ing
+	//  one Adjustment node.
+	AdjustmentUpsertOne struct {
+		create *AdjustmentCreate
+	}
+
+	// AdjustmentUpsert is the "OnConflict" setter.
+	AdjustmentUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetTaskID sets the "task_id" field.
+func (u *AdjustmentUpsert) SetTaskID(v int) *AdjustmentUpsert {
+	u.Set(adjustment.FieldTaskID, v)
+	return u
+}
+
+// UpdateTaskID sets the "task_id" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateTaskID() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldTaskID)
+	return u
+}
+
+// ClearTaskID clears the value of the "task_id" field.
+func (u *AdjustmentUpsert) ClearTaskID() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldTaskID)
+	return u
+}
+
+// SetAdjustmentType sets the "adjustment_type" field.
+func (u *AdjustmentUpsert) SetAdjustmentType(v adjustment.AdjustmentType) *AdjustmentUpsert {
+	u.Set(adjustment.FieldAdjustmentType, v)
+	return u
+}
+
+// UpdateAdjustmentType sets the "adjustment_type" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateAdjustmentType() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldAdjustmentType)
+	return u
+}
+
+// SetDescription sets the "description" field.
+func (u *AdjustmentUpsert) SetDescription(v string) *AdjustmentUpsert {
+	u.Set(adjustment.FieldDescription, v)
+	return u
+}
+
+// UpdateDescription sets the "description" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateDescription() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldDescription)
+	return u
+}
+
+// SetOriginalValue sets the "original_value" field.
+func (u *AdjustmentUpsert) SetOriginalValue(v string) *AdjustmentUpsert {
+	u.Set(adjustment.FieldOriginalValue, v)
+	return u
+}
+
+// UpdateOriginalValue sets the "original_value" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateOriginalValue() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldOriginalValue)
+	return u
+}
+
+// ClearOriginalValue clears the value of the "original_value" field.
+func (u *AdjustmentUpsert) ClearOriginalValue() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldOriginalValue)
+	return u
+}
+
+// SetNewValue sets the "new_value" field.
+func (u *AdjustmentUpsert) SetNewValue(v string) *AdjustmentUpsert {
+	u.Set(adjustment.FieldNewValue, v)
+	return u
+}
+
+// UpdateNewValue sets the "new_value" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateNewValue() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldNewValue)
+	return u
+}
+
+// ClearNewValue clears the value of the "new_value" field.
+func (u *AdjustmentUpsert) ClearNewValue() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldNewValue)
+	return u
+}
+
+// SetReasoning sets the "reasoning" field.
+func (u *AdjustmentUpsert) SetReasoning(v string) *AdjustmentUpsert {
+	u.Set(adjustment.FieldReasoning, v)
+	return u
+}
+
+// UpdateReasoning sets the "reasoning" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateReasoning() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldReasoning)
+	return u
+}
+
+// ClearReasoning clears the value of the "reasoning" field.
+func (u *AdjustmentUpsert) ClearReasoning() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldReasoning)
+	return u
+}
+
+// SetPosition sets the "position" field.
+func (u *AdjustmentUpsert) SetPosition(v int) *AdjustmentUpsert {
+	u.Set(adjustment.FieldPosition, v)
+	return u
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdatePosition() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldPosition)
+	return u
+}
+
+// AddPosition adds v to the "position" field.
+func (u *AdjustmentUpsert) AddPosition(v int) *AdjustmentUpsert {
+	u.Add(adjustment.FieldPosition, v)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create.
+// Using this option is equivalent to using:
+//
+//	client.Adjustment.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//		).
+//		Exec(ctx)
+func (u *AdjustmentUpsertOne) UpdateNewValues() *AdjustmentUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.FeedbackID(); exists {
+			s.SetIgnore(adjustment.FieldFeedbackID)
+		}
+		if _, exists := u.create.mutation.CreatedAt(); exists {
+			s.SetIgnore(adjustment.FieldCreatedAt)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Adjustment.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *AdjustmentUpsertOne) Ignore() *AdjustmentUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *AdjustmentUpsertOne) DoNothing() *AdjustmentUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the AdjustmentCreate.OnConflict
+// documentation for more info.
+func (u *AdjustmentUpsertOne) Update(set func(*AdjustmentUpsert)) *AdjustmentUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&AdjustmentUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetTaskID sets the "task_id" field.
+func (u *AdjustmentUpsertOne) SetTaskID(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetTaskID(v)
+	})
+}
+
+// UpdateTaskID sets the "task_id" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateTaskID() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateTaskID()
+	})
+}
+
+// ClearTaskID clears the value of the "task_id" field.
+func (u *AdjustmentUpsertOne) ClearTaskID() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearTaskID()
+	})
+}
+
+// SetAdjustmentType sets the "adjustment_type" field.
+func (u *AdjustmentUpsertOne) SetAdjustmentType(v adjustment.AdjustmentType) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetAdjustmentType(v)
+	})
+}
+
+// UpdateAdjustmentType sets the "adjustment_type" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateAdjustmentType() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateAdjustmentType()
+	})
+}
+
+// SetDescription sets the "description" field.
+func (u *AdjustmentUpsertOne) SetDescription(v string) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetDescription(v)
+	})
+}
+
+// UpdateDescription sets the "description" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateDescription() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateDescription()
+	})
+}
+
+// SetOriginalValue sets the "original_value" field.
+func (u *AdjustmentUpsertOne) SetOriginalValue(v string) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetOriginalValue(v)
+	})
+}
+
+// UpdateOriginalValue sets the "original_value" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateOriginalValue() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateOriginalValue()
+	})
+}
+
+// ClearOriginalValue clears the value of the "original_value" field.
+func (u *AdjustmentUpsertOne) ClearOriginalValue() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearOriginalValue()
+	})
+}
+
+// SetNewValue sets the "new_value" field.
+func (u *AdjustmentUpsertOne) SetNewValue(v string) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetNewValue(v)
+	})
+}
+
+// UpdateNewValue sets the "new_value" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateNewValue() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateNewValue()
+	})
+}
+
+// ClearNewValue clears the value of the "new_value" field.
+func (u *AdjustmentUpsertOne) ClearNewValue() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearNewValue()
+	})
+}
+
+// SetReasoning sets the "reasoning" field.
+func (u *AdjustmentUpsertOne) SetReasoning(v string) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetReasoning(v)
+	})
+}
+
+// UpdateReasoning sets the "reasoning" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateReasoning() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateReasoning()
+	})
+}
+
+// ClearReasoning clears the value of the "reasoning" field.
+func (u *AdjustmentUpsertOne) ClearReasoning() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearReasoning()
+	})
+}
+
+// SetPosition sets the "position" field.
+func (u *AdjustmentUpsertOne) SetPosition(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetPosition(v)
+	})
+}
+
+// AddPosition adds v to the "position" field.
+func (u *AdjustmentUpsertOne) AddPosition(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddPosition(v)
+	})
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdatePosition() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdatePosition()
+	})
+}
+
+// Exec executes the query.
+func (u *AdjustmentUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for AdjustmentCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *AdjustmentUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *AdjustmentUpsertOne) ID(ctx context.Context) (id int, err error) {
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *AdjustmentUpsertOne) IDX(ctx context.Context) int {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // AdjustmentCreateBulk is the builder for creating many Adjustment entities in bulk.
 type AdjustmentCreateBulk struct {
 	config
 	err      error
 	builders []*AdjustmentCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the Adjustment entities in the database.
@@ -322,6 +709,7 @@ func (_c *AdjustmentCreateBulk) Save(ctx context.Context) ([]*Adjustment, error)
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -372,6 +760,253 @@ func (_c *AdjustmentCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *AdjustmentCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Adjustment.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.AdjustmentUpsert) {
+//			SetFeedbackID(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *AdjustmentCreateBulk) OnConflict(opts ...sql.ConflictOption) *AdjustmentUpsertBulk {
+	_c.conflict = opts
+	return &AdjustmentUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Adjustment.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *AdjustmentCreateBulk) OnConflictColumns(columns ...string) *AdjustmentUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &AdjustmentUpsertBulk{
+		create: _c,
+	}
+}
+
+// AdjustmentUpsertBulk is the builder for "upsert"-ing
+// a bulk of Adjustment nodes.
+type AdjustmentUpsertBulk struct {
+	create *AdjustmentCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.Adjustment.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//		).
+//		Exec(ctx)
+func (u *AdjustmentUpsertBulk) UpdateNewValues() *AdjustmentUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.FeedbackID(); exists {
+				s.SetIgnore(adjustment.FieldFeedbackID)
+			}
+			if _, exists := b.mutation.CreatedAt(); exists {
+				s.SetIgnore(adjustment.FieldCreatedAt)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Adjustment.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *AdjustmentUpsertBulk) Ignore() *AdjustmentUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *AdjustmentUpsertBulk) DoNothing() *AdjustmentUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the AdjustmentCreateBulk.OnConflict
+// documentation for more info.
+func (u *AdjustmentUpsertBulk) Update(set func(*AdjustmentUpsert)) *AdjustmentUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&AdjustmentUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetTaskID sets the "task_id" field.
+func (u *AdjustmentUpsertBulk) SetTaskID(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetTaskID(v)
+	})
+}
+
+// UpdateTaskID sets the "task_id" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateTaskID() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateTaskID()
+	})
+}
+
+// ClearTaskID clears the value of the "task_id" field.
+func (u *AdjustmentUpsertBulk) ClearTaskID() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearTaskID()
+	})
+}
+
+// SetAdjustmentType sets the "adjustment_type" field.
+func (u *AdjustmentUpsertBulk) SetAdjustmentType(v adjustment.AdjustmentType) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetAdjustmentType(v)
+	})
+}
+
+// UpdateAdjustmentType sets the "adjustment_type" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateAdjustmentType() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateAdjustmentType()
+	})
+}
+
+// SetDescription sets the "description" field.
+func (u *AdjustmentUpsertBulk) SetDescription(v string) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetDescription(v)
+	})
+}
+
+// UpdateDescription sets the "description" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateDescription() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateDescription()
+	})
+}
+
+// SetOriginalValue sets the "original_value" field.
+func (u *AdjustmentUpsertBulk) SetOriginalValue(v string) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetOriginalValue(v)
+	})
+}
+
+// UpdateOriginalValue sets the "original_value" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateOriginalValue() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateOriginalValue()
+	})
+}
+
+// ClearOriginalValue clears the value of the "original_value" field.
+func (u *AdjustmentUpsertBulk) ClearOriginalValue() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearOriginalValue()
+	})
+}
+
+// SetNewValue sets the "new_value" field.
+func (u *AdjustmentUpsertBulk) SetNewValue(v string) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetNewValue(v)
+	})
+}
+
+// UpdateNewValue sets the "new_value" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateNewValue() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateNewValue()
+	})
+}
+
+// ClearNewValue clears the value of the "new_value" field.
+func (u *AdjustmentUpsertBulk) ClearNewValue() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearNewValue()
+	})
+}
+
+// SetReasoning sets the "reasoning" field.
+func (u *AdjustmentUpsertBulk) SetReasoning(v string) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetReasoning(v)
+	})
+}
+
+// UpdateReasoning sets the "reasoning" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateReasoning() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateReasoning()
+	})
+}
+
+// ClearReasoning clears the value of the "reasoning" field.
+func (u *AdjustmentUpsertBulk) ClearReasoning() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearReasoning()
+	})
+}
+
+// SetPosition sets the "position" field.
+func (u *AdjustmentUpsertBulk) SetPosition(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetPosition(v)
+	})
+}
+
+// AddPosition adds v to the "position" field.
+func (u *AdjustmentUpsertBulk) AddPosition(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddPosition(v)
+	})
+}
+
+// UpdatePosition sets the "position" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdatePosition() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdatePosition()
+	})
+}
+
+// Exec executes the query.
+func (u *AdjustmentUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the AdjustmentCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for AdjustmentCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *AdjustmentUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -13,9 +13,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -76,10 +79,13 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			adjustment.Table: adjustment.ValidColumn,
-			feedback.Table:   feedback.ValidColumn,
-			project.Table:    project.ValidColumn,
-			task.Table:       task.ValidColumn,
+			apikey.Table:        apikey.ValidColumn,
+			adjustment.Table:    adjustment.ValidColumn,
+			feedback.Table:      feedback.ValidColumn,
+			project.Table:       project.ValidColumn,
+			projectmember.Table: projectmember.ValidColumn,
+			task.Table:          task.ValidColumn,
+			user.Table:          user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

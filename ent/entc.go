@@ -34,6 +34,11 @@ func main() {
 			gen.FeatureVersionedMigration,
 			gen.FeatureExecQuery,
 			gen.FeatureLock,
+			// Authorization rules live in the schemas' policies; query
+			// filters (privacy.FilterFunc) need entql.
+			gen.FeaturePrivacy,
+			gen.FeatureEntQL,
+			gen.FeatureUpsert,
 		},
 	}, entc.Extensions(ex), entc.TemplateDir("./ent/template"))
 	if err != nil {

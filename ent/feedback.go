@@ -12,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 )
 
 // Feedback is the model entity for the Feedback schema.
@@ -27,6 +28,8 @@ type Feedback struct {
 	ProjectID int `json:"project_id,omitempty"`
 	// TaskID holds the value of the "task_id" field.
 	TaskID *int `json:"task_id,omitempty"`
+	// The authenticated user who submitted the feedback.
+	SubmittedByID *int `json:"submitted_by_id,omitempty"`
 	// UserName holds the value of the "user_name" field.
 	UserName *string `json:"user_name,omitempty"`
 	// FeedbackText holds the value of the "feedback_text" field.
@@ -63,13 +66,15 @@ type FeedbackEdges struct {
 	Project *Project `json:"project,omitempty"`
 	// Task holds the value of the task edge.
 	Task *Task `json:"task,omitempty"`
+	// SubmittedBy holds the value of the submitted_by edge.
+	SubmittedBy *User `json:"submitted_by,omitempty"`
 	// Adjustments holds the value of the adjustments edge.
 	Adjustments []*Adjustment `json:"adjustments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
 	namedAdjustments map[string][]*Adjustment
 }
@@ -96,10 +101,21 @@ func (e FeedbackEdges) TaskOrErr() (*Task, error) {
 	return nil, &NotLoadedError{edge: "task"}
 }
 
+// SubmittedByOrErr returns the SubmittedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e FeedbackEdges) SubmittedByOrErr() (*User, error) {
+	if e.SubmittedBy != nil {
+		return e.SubmittedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "submitted_by"}
+}
+
 // AdjustmentsOrErr returns the Adjustments value or an error if the edge
 // was not loaded in eager-loading.
 func (e FeedbackEdges) AdjustmentsOrErr() ([]*Adjustment, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.Adjustments, nil
 	}
 	return nil, &NotLoadedError{edge: "adjustments"}
@@ -110,7 +126,7 @@ func (*Feedback) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldVersion, feedback.FieldAttempts:
+		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts:
 			values[i] = new(sql.NullInt64)
 		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldLeaseOwner:
 			values[i] = new(sql.NullString)
@@ -161,6 +177,13 @@ func (_m *Feedback) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.TaskID = new(int)
 				*_m.TaskID = int(value.Int64)
+			}
+		case feedback.FieldSubmittedByID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field submitted_by_id", values[i])
+			} else if value.Valid {
+				_m.SubmittedByID = new(int)
+				*_m.SubmittedByID = int(value.Int64)
 			}
 		case feedback.FieldUserName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -265,6 +288,11 @@ func (_m *Feedback) QueryTask() *TaskQuery {
 	return NewFeedbackClient(_m.config).QueryTask(_m)
 }
 
+// QuerySubmittedBy queries the "submitted_by" edge of the Feedback entity.
+func (_m *Feedback) QuerySubmittedBy() *UserQuery {
+	return NewFeedbackClient(_m.config).QuerySubmittedBy(_m)
+}
+
 // QueryAdjustments queries the "adjustments" edge of the Feedback entity.
 func (_m *Feedback) QueryAdjustments() *AdjustmentQuery {
 	return NewFeedbackClient(_m.config).QueryAdjustments(_m)
@@ -304,6 +332,11 @@ func (_m *Feedback) String() string {
 	builder.WriteString(", ")
 	if v := _m.TaskID; v != nil {
 		builder.WriteString("task_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.SubmittedByID; v != nil {
+		builder.WriteString("submitted_by_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

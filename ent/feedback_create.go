@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 )
 
 // FeedbackCreate is the builder for creating a Feedback entity.
@@ -21,6 +23,7 @@ type FeedbackCreate struct {
 	config
 	mutation *FeedbackMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -67,6 +70,20 @@ func (_c *FeedbackCreate) SetTaskID(v int) *FeedbackCreate {
 func (_c *FeedbackCreate) SetNillableTaskID(v *int) *FeedbackCreate {
 	if v != nil {
 		_c.SetTaskID(*v)
+	}
+	return _c
+}
+
+// SetSubmittedByID sets the "submitted_by_id" field.
+func (_c *FeedbackCreate) SetSubmittedByID(v int) *FeedbackCreate {
+	_c.mutation.SetSubmittedByID(v)
+	return _c
+}
+
+// SetNillableSubmittedByID sets the "submitted_by_id" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableSubmittedByID(v *int) *FeedbackCreate {
+	if v != nil {
+		_c.SetSubmittedByID(*v)
 	}
 	return _c
 }
@@ -241,6 +258,11 @@ func (_c *FeedbackCreate) SetTask(v *Task) *FeedbackCreate {
 	return _c.SetTaskID(v.ID)
 }
 
+// SetSubmittedBy sets the "submitted_by" edge to the User entity.
+func (_c *FeedbackCreate) SetSubmittedBy(v *User) *FeedbackCreate {
+	return _c.SetSubmittedByID(v.ID)
+}
+
 // AddAdjustmentIDs adds the "adjustments" edge to the Adjustment entity by IDs.
 func (_c *FeedbackCreate) AddAdjustmentIDs(ids ...int) *FeedbackCreate {
 	_c.mutation.AddAdjustmentIDs(ids...)
@@ -389,6 +411,7 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 		_node = &Feedback{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(feedback.Table, sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt))
 	)
+	_spec.OnConflict = _c.conflict
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(feedback.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -479,6 +502,23 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 		_node.TaskID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
+	if nodes := _c.mutation.SubmittedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   feedback.SubmittedByTable,
+			Columns: []string{feedback.SubmittedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.SubmittedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	if nodes := _c.mutation.AdjustmentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -498,11 +538,652 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Feedback.Create().
+//		SetCreatedAt(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.FeedbackUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *FeedbackCreate) OnConflict(opts ...sql.ConflictOption) *FeedbackUpsertOne {
+	_c.conflict = opts
+	return &FeedbackUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Feedback.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *FeedbackCreate) OnConflictColumns(columns ...string) *FeedbackUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &FeedbackUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// FeedbackUpsertOne is the builder for "upsert"-ing
+	//  one Feedback node.
+	FeedbackUpsertOne struct {
+		create *FeedbackCreate
+	}
+
+	// FeedbackUpsert is the "OnConflict" setter.
+	FeedbackUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *FeedbackUpsert) SetUpdatedAt(v time.Time) *FeedbackUpsert {
+	u.Set(feedback.FieldUpdatedAt, v)
+	return u
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateUpdatedAt() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldUpdatedAt)
+	return u
+}
+
+// SetTaskID sets the "task_id" field.
+func (u *FeedbackUpsert) SetTaskID(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldTaskID, v)
+	return u
+}
+
+// UpdateTaskID sets the "task_id" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateTaskID() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldTaskID)
+	return u
+}
+
+// ClearTaskID clears the value of the "task_id" field.
+func (u *FeedbackUpsert) ClearTaskID() *FeedbackUpsert {
+	u.SetNull(feedback.FieldTaskID)
+	return u
+}
+
+// SetUserName sets the "user_name" field.
+func (u *FeedbackUpsert) SetUserName(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldUserName, v)
+	return u
+}
+
+// UpdateUserName sets the "user_name" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateUserName() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldUserName)
+	return u
+}
+
+// ClearUserName clears the value of the "user_name" field.
+func (u *FeedbackUpsert) ClearUserName() *FeedbackUpsert {
+	u.SetNull(feedback.FieldUserName)
+	return u
+}
+
+// SetFeedbackText sets the "feedback_text" field.
+func (u *FeedbackUpsert) SetFeedbackText(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldFeedbackText, v)
+	return u
+}
+
+// UpdateFeedbackText sets the "feedback_text" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateFeedbackText() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldFeedbackText)
+	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *FeedbackUpsert) SetStatus(v feedback.Status) *FeedbackUpsert {
+	u.Set(feedback.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateStatus() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldStatus)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *FeedbackUpsert) SetVersion(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateVersion() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *FeedbackUpsert) AddVersion(v int) *FeedbackUpsert {
+	u.Add(feedback.FieldVersion, v)
+	return u
+}
+
+// SetSummary sets the "summary" field.
+func (u *FeedbackUpsert) SetSummary(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldSummary, v)
+	return u
+}
+
+// UpdateSummary sets the "summary" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateSummary() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldSummary)
+	return u
+}
+
+// ClearSummary clears the value of the "summary" field.
+func (u *FeedbackUpsert) ClearSummary() *FeedbackUpsert {
+	u.SetNull(feedback.FieldSummary)
+	return u
+}
+
+// SetError sets the "error" field.
+func (u *FeedbackUpsert) SetError(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldError, v)
+	return u
+}
+
+// UpdateError sets the "error" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateError() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldError)
+	return u
+}
+
+// ClearError clears the value of the "error" field.
+func (u *FeedbackUpsert) ClearError() *FeedbackUpsert {
+	u.SetNull(feedback.FieldError)
+	return u
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *FeedbackUpsert) SetAttempts(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldAttempts, v)
+	return u
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateAttempts() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldAttempts)
+	return u
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *FeedbackUpsert) AddAttempts(v int) *FeedbackUpsert {
+	u.Add(feedback.FieldAttempts, v)
+	return u
+}
+
+// SetProvider sets the "provider" field.
+func (u *FeedbackUpsert) SetProvider(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldProvider, v)
+	return u
+}
+
+// UpdateProvider sets the "provider" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateProvider() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldProvider)
+	return u
+}
+
+// ClearProvider clears the value of the "provider" field.
+func (u *FeedbackUpsert) ClearProvider() *FeedbackUpsert {
+	u.SetNull(feedback.FieldProvider)
+	return u
+}
+
+// SetModel sets the "model" field.
+func (u *FeedbackUpsert) SetModel(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldModel, v)
+	return u
+}
+
+// UpdateModel sets the "model" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateModel() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldModel)
+	return u
+}
+
+// ClearModel clears the value of the "model" field.
+func (u *FeedbackUpsert) ClearModel() *FeedbackUpsert {
+	u.SetNull(feedback.FieldModel)
+	return u
+}
+
+// SetProcessedAt sets the "processed_at" field.
+func (u *FeedbackUpsert) SetProcessedAt(v time.Time) *FeedbackUpsert {
+	u.Set(feedback.FieldProcessedAt, v)
+	return u
+}
+
+// UpdateProcessedAt sets the "processed_at" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateProcessedAt() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldProcessedAt)
+	return u
+}
+
+// ClearProcessedAt clears the value of the "processed_at" field.
+func (u *FeedbackUpsert) ClearProcessedAt() *FeedbackUpsert {
+	u.SetNull(feedback.FieldProcessedAt)
+	return u
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *FeedbackUpsert) SetLeaseOwner(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldLeaseOwner, v)
+	return u
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateLeaseOwner() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldLeaseOwner)
+	return u
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *FeedbackUpsert) ClearLeaseOwner() *FeedbackUpsert {
+	u.SetNull(feedback.FieldLeaseOwner)
+	return u
+}
+
+// SetLeasedUntil sets the "leased_until" field.
+func (u *FeedbackUpsert) SetLeasedUntil(v time.Time) *FeedbackUpsert {
+	u.Set(feedback.FieldLeasedUntil, v)
+	return u
+}
+
+// UpdateLeasedUntil sets the "leased_until" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateLeasedUntil() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldLeasedUntil)
+	return u
+}
+
+// ClearLeasedUntil clears the value of the "leased_until" field.
+func (u *FeedbackUpsert) ClearLeasedUntil() *FeedbackUpsert {
+	u.SetNull(feedback.FieldLeasedUntil)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create.
+// Using this option is equivalent to using:
+//
+//	client.Feedback.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//		).
+//		Exec(ctx)
+func (u *FeedbackUpsertOne) UpdateNewValues() *FeedbackUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.CreatedAt(); exists {
+			s.SetIgnore(feedback.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.ProjectID(); exists {
+			s.SetIgnore(feedback.FieldProjectID)
+		}
+		if _, exists := u.create.mutation.SubmittedByID(); exists {
+			s.SetIgnore(feedback.FieldSubmittedByID)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Feedback.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *FeedbackUpsertOne) Ignore() *FeedbackUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *FeedbackUpsertOne) DoNothing() *FeedbackUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the FeedbackCreate.OnConflict
+// documentation for more info.
+func (u *FeedbackUpsertOne) Update(set func(*FeedbackUpsert)) *FeedbackUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&FeedbackUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *FeedbackUpsertOne) SetUpdatedAt(v time.Time) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateUpdatedAt() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetTaskID sets the "task_id" field.
+func (u *FeedbackUpsertOne) SetTaskID(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetTaskID(v)
+	})
+}
+
+// UpdateTaskID sets the "task_id" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateTaskID() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateTaskID()
+	})
+}
+
+// ClearTaskID clears the value of the "task_id" field.
+func (u *FeedbackUpsertOne) ClearTaskID() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearTaskID()
+	})
+}
+
+// SetUserName sets the "user_name" field.
+func (u *FeedbackUpsertOne) SetUserName(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetUserName(v)
+	})
+}
+
+// UpdateUserName sets the "user_name" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateUserName() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateUserName()
+	})
+}
+
+// ClearUserName clears the value of the "user_name" field.
+func (u *FeedbackUpsertOne) ClearUserName() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearUserName()
+	})
+}
+
+// SetFeedbackText sets the "feedback_text" field.
+func (u *FeedbackUpsertOne) SetFeedbackText(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetFeedbackText(v)
+	})
+}
+
+// UpdateFeedbackText sets the "feedback_text" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateFeedbackText() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateFeedbackText()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *FeedbackUpsertOne) SetStatus(v feedback.Status) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateStatus() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *FeedbackUpsertOne) SetVersion(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *FeedbackUpsertOne) AddVersion(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateVersion() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetSummary sets the "summary" field.
+func (u *FeedbackUpsertOne) SetSummary(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetSummary(v)
+	})
+}
+
+// UpdateSummary sets the "summary" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateSummary() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateSummary()
+	})
+}
+
+// ClearSummary clears the value of the "summary" field.
+func (u *FeedbackUpsertOne) ClearSummary() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearSummary()
+	})
+}
+
+// SetError sets the "error" field.
+func (u *FeedbackUpsertOne) SetError(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetError(v)
+	})
+}
+
+// UpdateError sets the "error" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateError() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateError()
+	})
+}
+
+// ClearError clears the value of the "error" field.
+func (u *FeedbackUpsertOne) ClearError() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearError()
+	})
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *FeedbackUpsertOne) SetAttempts(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetAttempts(v)
+	})
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *FeedbackUpsertOne) AddAttempts(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddAttempts(v)
+	})
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateAttempts() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateAttempts()
+	})
+}
+
+// SetProvider sets the "provider" field.
+func (u *FeedbackUpsertOne) SetProvider(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetProvider(v)
+	})
+}
+
+// UpdateProvider sets the "provider" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateProvider() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateProvider()
+	})
+}
+
+// ClearProvider clears the value of the "provider" field.
+func (u *FeedbackUpsertOne) ClearProvider() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearProvider()
+	})
+}
+
+// SetModel sets the "model" field.
+func (u *FeedbackUpsertOne) SetModel(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetModel(v)
+	})
+}
+
+// UpdateModel sets the "model" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateModel() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateModel()
+	})
+}
+
+// ClearModel clears the value of the "model" field.
+func (u *FeedbackUpsertOne) ClearModel() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearModel()
+	})
+}
+
+// SetProcessedAt sets the "processed_at" field.
+func (u *FeedbackUpsertOne) SetProcessedAt(v time.Time) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetProcessedAt(v)
+	})
+}
+
+// UpdateProcessedAt sets the "processed_at" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateProcessedAt() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateProcessedAt()
+	})
+}
+
+// ClearProcessedAt clears the value of the "processed_at" field.
+func (u *FeedbackUpsertOne) ClearProcessedAt() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearProcessedAt()
+	})
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *FeedbackUpsertOne) SetLeaseOwner(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetLeaseOwner(v)
+	})
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateLeaseOwner() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateLeaseOwner()
+	})
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *FeedbackUpsertOne) ClearLeaseOwner() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearLeaseOwner()
+	})
+}
+
+// SetLeasedUntil sets the "leased_until" field.
+func (u *FeedbackUpsertOne) SetLeasedUntil(v time.Time) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetLeasedUntil(v)
+	})
+}
+
+// UpdateLeasedUntil sets the "leased_until" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateLeasedUntil() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateLeasedUntil()
+	})
+}
+
+// ClearLeasedUntil clears the value of the "leased_until" field.
+func (u *FeedbackUpsertOne) ClearLeasedUntil() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearLeasedUntil()
+	})
+}
+
+// Exec executes the query.
+func (u *FeedbackUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for FeedbackCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *FeedbackUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *FeedbackUpsertOne) ID(ctx context.Context) (id int, err error) {
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *FeedbackUpsertOne) IDX(ctx context.Context) int {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // FeedbackCreateBulk is the builder for creating many Feedback entities in bulk.
 type FeedbackCreateBulk struct {
 	config
 	err      error
 	builders []*FeedbackCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the Feedback entities in the database.
@@ -532,6 +1213,7 @@ func (_c *FeedbackCreateBulk) Save(ctx context.Context) ([]*Feedback, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -582,6 +1264,396 @@ func (_c *FeedbackCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *FeedbackCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Feedback.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.FeedbackUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *FeedbackCreateBulk) OnConflict(opts ...sql.ConflictOption) *FeedbackUpsertBulk {
+	_c.conflict = opts
+	return &FeedbackUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Feedback.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *FeedbackCreateBulk) OnConflictColumns(columns ...string) *FeedbackUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &FeedbackUpsertBulk{
+		create: _c,
+	}
+}
+
+// FeedbackUpsertBulk is the builder for "upsert"-ing
+// a bulk of Feedback nodes.
+type FeedbackUpsertBulk struct {
+	create *FeedbackCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.Feedback.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//		).
+//		Exec(ctx)
+func (u *FeedbackUpsertBulk) UpdateNewValues() *FeedbackUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.CreatedAt(); exists {
+				s.SetIgnore(feedback.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.ProjectID(); exists {
+				s.SetIgnore(feedback.FieldProjectID)
+			}
+			if _, exists := b.mutation.SubmittedByID(); exists {
+				s.SetIgnore(feedback.FieldSubmittedByID)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Feedback.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *FeedbackUpsertBulk) Ignore() *FeedbackUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *FeedbackUpsertBulk) DoNothing() *FeedbackUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the FeedbackCreateBulk.OnConflict
+// documentation for more info.
+func (u *FeedbackUpsertBulk) Update(set func(*FeedbackUpsert)) *FeedbackUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&FeedbackUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *FeedbackUpsertBulk) SetUpdatedAt(v time.Time) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateUpdatedAt() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetTaskID sets the "task_id" field.
+func (u *FeedbackUpsertBulk) SetTaskID(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetTaskID(v)
+	})
+}
+
+// UpdateTaskID sets the "task_id" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateTaskID() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateTaskID()
+	})
+}
+
+// ClearTaskID clears the value of the "task_id" field.
+func (u *FeedbackUpsertBulk) ClearTaskID() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearTaskID()
+	})
+}
+
+// SetUserName sets the "user_name" field.
+func (u *FeedbackUpsertBulk) SetUserName(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetUserName(v)
+	})
+}
+
+// UpdateUserName sets the "user_name" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateUserName() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateUserName()
+	})
+}
+
+// ClearUserName clears the value of the "user_name" field.
+func (u *FeedbackUpsertBulk) ClearUserName() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearUserName()
+	})
+}
+
+// SetFeedbackText sets the "feedback_text" field.
+func (u *FeedbackUpsertBulk) SetFeedbackText(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetFeedbackText(v)
+	})
+}
+
+// UpdateFeedbackText sets the "feedback_text" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateFeedbackText() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateFeedbackText()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *FeedbackUpsertBulk) SetStatus(v feedback.Status) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateStatus() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *FeedbackUpsertBulk) SetVersion(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *FeedbackUpsertBulk) AddVersion(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateVersion() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetSummary sets the "summary" field.
+func (u *FeedbackUpsertBulk) SetSummary(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetSummary(v)
+	})
+}
+
+// UpdateSummary sets the "summary" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateSummary() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateSummary()
+	})
+}
+
+// ClearSummary clears the value of the "summary" field.
+func (u *FeedbackUpsertBulk) ClearSummary() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearSummary()
+	})
+}
+
+// SetError sets the "error" field.
+func (u *FeedbackUpsertBulk) SetError(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetError(v)
+	})
+}
+
+// UpdateError sets the "error" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateError() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateError()
+	})
+}
+
+// ClearError clears the value of the "error" field.
+func (u *FeedbackUpsertBulk) ClearError() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearError()
+	})
+}
+
+// SetAttempts sets the "attempts" field.
+func (u *FeedbackUpsertBulk) SetAttempts(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetAttempts(v)
+	})
+}
+
+// AddAttempts adds v to the "attempts" field.
+func (u *FeedbackUpsertBulk) AddAttempts(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddAttempts(v)
+	})
+}
+
+// UpdateAttempts sets the "attempts" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateAttempts() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateAttempts()
+	})
+}
+
+// SetProvider sets the "provider" field.
+func (u *FeedbackUpsertBulk) SetProvider(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetProvider(v)
+	})
+}
+
+// UpdateProvider sets the "provider" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateProvider() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateProvider()
+	})
+}
+
+// ClearProvider clears the value of the "provider" field.
+func (u *FeedbackUpsertBulk) ClearProvider() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearProvider()
+	})
+}
+
+// SetModel sets the "model" field.
+func (u *FeedbackUpsertBulk) SetModel(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetModel(v)
+	})
+}
+
+// UpdateModel sets the "model" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateModel() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateModel()
+	})
+}
+
+// ClearModel clears the value of the "model" field.
+func (u *FeedbackUpsertBulk) ClearModel() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearModel()
+	})
+}
+
+// SetProcessedAt sets the "processed_at" field.
+func (u *FeedbackUpsertBulk) SetProcessedAt(v time.Time) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetProcessedAt(v)
+	})
+}
+
+// UpdateProcessedAt sets the "processed_at" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateProcessedAt() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateProcessedAt()
+	})
+}
+
+// ClearProcessedAt clears the value of the "processed_at" field.
+func (u *FeedbackUpsertBulk) ClearProcessedAt() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearProcessedAt()
+	})
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (u *FeedbackUpsertBulk) SetLeaseOwner(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetLeaseOwner(v)
+	})
+}
+
+// UpdateLeaseOwner sets the "lease_owner" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateLeaseOwner() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateLeaseOwner()
+	})
+}
+
+// ClearLeaseOwner clears the value of the "lease_owner" field.
+func (u *FeedbackUpsertBulk) ClearLeaseOwner() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearLeaseOwner()
+	})
+}
+
+// SetLeasedUntil sets the "leased_until" field.
+func (u *FeedbackUpsertBulk) SetLeasedUntil(v time.Time) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetLeasedUntil(v)
+	})
+}
+
+// UpdateLeasedUntil sets the "leased_until" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateLeasedUntil() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateLeasedUntil()
+	})
+}
+
+// ClearLeasedUntil clears the value of the "leased_until" field.
+func (u *FeedbackUpsertBulk) ClearLeasedUntil() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearLeasedUntil()
+	})
+}
+
+// Exec executes the query.
+func (u *FeedbackUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the FeedbackCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for FeedbackCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *FeedbackUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

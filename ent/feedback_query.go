@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 )
 
 // FeedbackQuery is the builder for querying Feedback entities.
@@ -29,6 +31,7 @@ type FeedbackQuery struct {
 	predicates           []predicate.Feedback
 	withProject          *ProjectQuery
 	withTask             *TaskQuery
+	withSubmittedBy      *UserQuery
 	withAdjustments      *AdjustmentQuery
 	loadTotal            []func(context.Context, []*Feedback) error
 	modifiers            []func(*sql.Selector)
@@ -106,6 +109,28 @@ func (_q *FeedbackQuery) QueryTask() *TaskQuery {
 			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
 			sqlgraph.To(task.Table, task.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, feedback.TaskTable, feedback.TaskColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySubmittedBy chains the current query on the "submitted_by" edge.
+func (_q *FeedbackQuery) QuerySubmittedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, feedback.SubmittedByTable, feedback.SubmittedByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -329,6 +354,7 @@ func (_q *FeedbackQuery) Clone() *FeedbackQuery {
 		predicates:      append([]predicate.Feedback{}, _q.predicates...),
 		withProject:     _q.withProject.Clone(),
 		withTask:        _q.withTask.Clone(),
+		withSubmittedBy: _q.withSubmittedBy.Clone(),
 		withAdjustments: _q.withAdjustments.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
@@ -355,6 +381,17 @@ func (_q *FeedbackQuery) WithTask(opts ...func(*TaskQuery)) *FeedbackQuery {
 		opt(query)
 	}
 	_q.withTask = query
+	return _q
+}
+
+// WithSubmittedBy tells the query-builder to eager-load the nodes that are connected to
+// the "submitted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeedbackQuery) WithSubmittedBy(opts ...func(*UserQuery)) *FeedbackQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSubmittedBy = query
 	return _q
 }
 
@@ -440,6 +477,12 @@ func (_q *FeedbackQuery) prepareQuery(ctx context.Context) error {
 		}
 		_q.sql = prev
 	}
+	if feedback.Policy == nil {
+		return errors.New("ent: uninitialized feedback.Policy (forgotten import ent/runtime?)")
+	}
+	if err := feedback.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -447,9 +490,10 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 	var (
 		nodes       = []*Feedback{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withProject != nil,
 			_q.withTask != nil,
+			_q.withSubmittedBy != nil,
 			_q.withAdjustments != nil,
 		}
 	)
@@ -483,6 +527,12 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 	if query := _q.withTask; query != nil {
 		if err := _q.loadTask(ctx, query, nodes, nil,
 			func(n *Feedback, e *Task) { n.Edges.Task = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSubmittedBy; query != nil {
+		if err := _q.loadSubmittedBy(ctx, query, nodes, nil,
+			func(n *Feedback, e *User) { n.Edges.SubmittedBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -569,6 +619,38 @@ func (_q *FeedbackQuery) loadTask(ctx context.Context, query *TaskQuery, nodes [
 	}
 	return nil
 }
+func (_q *FeedbackQuery) loadSubmittedBy(ctx context.Context, query *UserQuery, nodes []*Feedback, init func(*Feedback), assign func(*Feedback, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Feedback)
+	for i := range nodes {
+		if nodes[i].SubmittedByID == nil {
+			continue
+		}
+		fk := *nodes[i].SubmittedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "submitted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *FeedbackQuery) loadAdjustments(ctx context.Context, query *AdjustmentQuery, nodes []*Feedback, init func(*Feedback), assign func(*Feedback, *Adjustment)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*Feedback)
@@ -633,6 +715,9 @@ func (_q *FeedbackQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withTask != nil {
 			_spec.Node.AddColumnOnce(feedback.FieldTaskID)
+		}
+		if _q.withSubmittedBy != nil {
+			_spec.Node.AddColumnOnce(feedback.FieldSubmittedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

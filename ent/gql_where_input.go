@@ -569,6 +569,14 @@ type FeedbackWhereInput struct {
 	TaskIDIsNil  bool  `json:"taskIDIsNil,omitempty"`
 	TaskIDNotNil bool  `json:"taskIDNotNil,omitempty"`
 
+	// "submitted_by_id" field predicates.
+	SubmittedByID       *int  `json:"submittedByID,omitempty"`
+	SubmittedByIDNEQ    *int  `json:"submittedByIDNEQ,omitempty"`
+	SubmittedByIDIn     []int `json:"submittedByIDIn,omitempty"`
+	SubmittedByIDNotIn  []int `json:"submittedByIDNotIn,omitempty"`
+	SubmittedByIDIsNil  bool  `json:"submittedByIDIsNil,omitempty"`
+	SubmittedByIDNotNil bool  `json:"submittedByIDNotNil,omitempty"`
+
 	// "user_name" field predicates.
 	UserName             *string  `json:"userName,omitempty"`
 	UserNameNEQ          *string  `json:"userNameNEQ,omitempty"`
@@ -892,6 +900,24 @@ func (i *FeedbackWhereInput) P() (predicate.Feedback, error) {
 	}
 	if i.TaskIDNotNil {
 		predicates = append(predicates, feedback.TaskIDNotNil())
+	}
+	if i.SubmittedByID != nil {
+		predicates = append(predicates, feedback.SubmittedByIDEQ(*i.SubmittedByID))
+	}
+	if i.SubmittedByIDNEQ != nil {
+		predicates = append(predicates, feedback.SubmittedByIDNEQ(*i.SubmittedByIDNEQ))
+	}
+	if len(i.SubmittedByIDIn) > 0 {
+		predicates = append(predicates, feedback.SubmittedByIDIn(i.SubmittedByIDIn...))
+	}
+	if len(i.SubmittedByIDNotIn) > 0 {
+		predicates = append(predicates, feedback.SubmittedByIDNotIn(i.SubmittedByIDNotIn...))
+	}
+	if i.SubmittedByIDIsNil {
+		predicates = append(predicates, feedback.SubmittedByIDIsNil())
+	}
+	if i.SubmittedByIDNotNil {
+		predicates = append(predicates, feedback.SubmittedByIDNotNil())
 	}
 	if i.UserName != nil {
 		predicates = append(predicates, feedback.UserNameEQ(*i.UserName))

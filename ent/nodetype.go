@@ -9,14 +9,20 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "", false
 	}
 	switch id >> 32 {
+	case 17179869184 >> 32:
+		return "APIKey", true
 	case 0 >> 32:
 		return "Adjustment", true
 	case 4294967296 >> 32:
 		return "Feedback", true
 	case 8589934592 >> 32:
 		return "Project", true
+	case 21474836480 >> 32:
+		return "ProjectMember", true
 	case 12884901888 >> 32:
 		return "Task", true
+	case 25769803776 >> 32:
+		return "User", true
 	}
 	return "", false
 }

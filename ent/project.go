@@ -39,14 +39,20 @@ type ProjectEdges struct {
 	Tasks []*Task `json:"tasks,omitempty"`
 	// Feedbacks holds the value of the feedbacks edge.
 	Feedbacks []*Feedback `json:"feedbacks,omitempty"`
+	// Members holds the value of the members edge.
+	Members []*ProjectMember `json:"members,omitempty"`
+	// APIKeys holds the value of the api_keys edge.
+	APIKeys []*APIKey `json:"api_keys,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedTasks     map[string][]*Task
 	namedFeedbacks map[string][]*Feedback
+	namedMembers   map[string][]*ProjectMember
+	namedAPIKeys   map[string][]*APIKey
 }
 
 // TasksOrErr returns the Tasks value or an error if the edge
@@ -65,6 +71,24 @@ func (e ProjectEdges) FeedbacksOrErr() ([]*Feedback, error) {
 		return e.Feedbacks, nil
 	}
 	return nil, &NotLoadedError{edge: "feedbacks"}
+}
+
+// MembersOrErr returns the Members value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProjectEdges) MembersOrErr() ([]*ProjectMember, error) {
+	if e.loadedTypes[2] {
+		return e.Members, nil
+	}
+	return nil, &NotLoadedError{edge: "members"}
+}
+
+// APIKeysOrErr returns the APIKeys value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProjectEdges) APIKeysOrErr() ([]*APIKey, error) {
+	if e.loadedTypes[3] {
+		return e.APIKeys, nil
+	}
+	return nil, &NotLoadedError{edge: "api_keys"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -151,6 +175,16 @@ func (_m *Project) QueryTasks() *TaskQuery {
 // QueryFeedbacks queries the "feedbacks" edge of the Project entity.
 func (_m *Project) QueryFeedbacks() *FeedbackQuery {
 	return NewProjectClient(_m.config).QueryFeedbacks(_m)
+}
+
+// QueryMembers queries the "members" edge of the Project entity.
+func (_m *Project) QueryMembers() *ProjectMemberQuery {
+	return NewProjectClient(_m.config).QueryMembers(_m)
+}
+
+// QueryAPIKeys queries the "api_keys" edge of the Project entity.
+func (_m *Project) QueryAPIKeys() *APIKeyQuery {
+	return NewProjectClient(_m.config).QueryAPIKeys(_m)
 }
 
 // Update returns a builder for updating this Project.
@@ -241,6 +275,54 @@ func (_m *Project) appendNamedFeedbacks(name string, edges ...*Feedback) {
 		_m.Edges.namedFeedbacks[name] = []*Feedback{}
 	} else {
 		_m.Edges.namedFeedbacks[name] = append(_m.Edges.namedFeedbacks[name], edges...)
+	}
+}
+
+// NamedMembers returns the Members named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Project) NamedMembers(name string) ([]*ProjectMember, error) {
+	if _m.Edges.namedMembers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMembers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Project) appendNamedMembers(name string, edges ...*ProjectMember) {
+	if _m.Edges.namedMembers == nil {
+		_m.Edges.namedMembers = make(map[string][]*ProjectMember)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMembers[name] = []*ProjectMember{}
+	} else {
+		_m.Edges.namedMembers[name] = append(_m.Edges.namedMembers[name], edges...)
+	}
+}
+
+// NamedAPIKeys returns the APIKeys named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Project) NamedAPIKeys(name string) ([]*APIKey, error) {
+	if _m.Edges.namedAPIKeys == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAPIKeys[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Project) appendNamedAPIKeys(name string, edges ...*APIKey) {
+	if _m.Edges.namedAPIKeys == nil {
+		_m.Edges.namedAPIKeys = make(map[string][]*APIKey)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAPIKeys[name] = []*APIKey{}
+	} else {
+		_m.Edges.namedAPIKeys[name] = append(_m.Edges.namedAPIKeys[name], edges...)
 	}
 }
 

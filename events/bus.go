@@ -30,12 +30,16 @@ type BusConfig struct {
 }
 
 // Filter selects the events a subscriber receives. Zero fields match all.
+// Access events match by project only.
 type Filter struct {
 	FeedbackID int
 	ProjectID  int
 }
 
 func (f Filter) match(e Event) bool {
+	if e.Kind == KindAccess {
+		return f.ProjectID == 0 || f.ProjectID == e.ProjectID
+	}
 	return (f.FeedbackID == 0 || f.FeedbackID == e.FeedbackID) &&
 		(f.ProjectID == 0 || f.ProjectID == e.ProjectID)
 }

@@ -23,17 +23,27 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Event is one status change of one feedback. Version grows by one with each
-// status change of that feedback, so it orders events and exposes duplicates.
+// Event is one status change of one feedback, or (Kind KindAccess) a change
+// of who may access a project. A feedback's Version grows by one with each
+// status change, so it orders events and exposes duplicates.
 type Event struct {
-	FeedbackID     int       `json:"feedbackId"`
+	Kind           string    `json:"kind,omitempty"`
+	FeedbackID     int       `json:"feedbackId,omitempty"`
 	ProjectID      int       `json:"projectId"`
 	Status         string    `json:"status"`
 	PreviousStatus string    `json:"previousStatus,omitempty"`
 	Version        int       `json:"version"`
 	At             time.Time `json:"at"`
 	Error          string    `json:"error,omitempty"`
+	// UserID is whose access changed (KindAccess).
+	UserID int `json:"userId,omitempty"`
 }
+
+// Kinds of events.
+const (
+	KindStatus = ""       // a feedback's status changed
+	KindAccess = "access" // a member was added, changed or removed: live subscriptions re-check access
+)
 
 // Publisher publishes events on a Redis channel.
 type Publisher struct {
@@ -48,8 +58,11 @@ func NewPublisher(rdb redis.UniversalClient, channel string) *Publisher {
 
 // Publish sends e to every Bus subscribed to the channel.
 func (p *Publisher) Publish(ctx context.Context, e Event) error {
-	if e.FeedbackID == 0 || e.Status == "" {
-		return errors.New("events: an event needs a feedback ID and a status")
+	switch {
+	case e.Kind == KindAccess && e.ProjectID == 0:
+		return errors.New("events: an access event needs a project ID")
+	case e.Kind == KindStatus && (e.FeedbackID == 0 || e.Status == ""):
+		return errors.New("events: a status event needs a feedback ID and a status")
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 // BenchmarkEventDelivery1000Websockets measures how long a status event
@@ -20,8 +21,8 @@ import (
 func BenchmarkEventDelivery1000Websockets(b *testing.B) {
 	const clients = 1000
 	e := newEnvWith(b, nil)
-	p := e.client.Project.Create().SetName("Busy").SaveX(context.Background())
-	fb := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText("watched").SaveX(context.Background())
+	p := e.client.Project.Create().SetName("Busy").SaveX(testutil.System())
+	fb := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText("watched").SaveX(testutil.System())
 	pid := gid.Encode(p.ID)
 
 	conns := make([]*gqltest.WS, clients)

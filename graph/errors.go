@@ -11,7 +11,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/privacy"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
@@ -19,10 +21,12 @@ import (
 
 // Error codes set in extensions.code. Clients branch on these, never on messages.
 const (
-	CodeBadUserInput = "BAD_USER_INPUT"
-	CodeNotFound     = "NOT_FOUND"
-	CodeUnavailable  = "UNAVAILABLE"
-	CodeInternal     = "INTERNAL"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeForbidden       = "FORBIDDEN"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeUnavailable     = "UNAVAILABLE"
+	CodeInternal        = "INTERNAL"
 )
 
 // InputError is a value the API does not accept. Field is the argument path
@@ -71,8 +75,25 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			notFoundErr *NotFoundError
 			validErr    *ent.ValidationError
 			entNotFound *ent.NotFoundError
+			forbidden   *access.ForbiddenError
+			hidden      *access.NotFoundError
+			lastOwner   access.LastOwnerError
 		)
 		switch {
+		case errors.As(cause, &forbidden):
+			ext := []any{}
+			if forbidden.Need != "" {
+				ext = append(ext, "requiredRole", string(forbidden.Need))
+			}
+			return withCode(out, CodeForbidden, forbidden.Error(), ext...)
+		case errors.As(cause, &hidden):
+			return withCode(out, CodeNotFound, hidden.Error())
+		case errors.As(cause, &lastOwner):
+			return withCode(out, CodeBadUserInput, lastOwner.Error(), "field", "id")
+		case errors.Is(cause, access.ErrUnauthenticated):
+			return withCode(out, CodeUnauthenticated, "this operation needs credentials")
+		case errors.Is(cause, privacy.Deny):
+			return withCode(out, CodeForbidden, "you may not do this")
 		case errors.As(cause, &inputErr):
 			return withCode(out, CodeBadUserInput, inputErr.Error(), "field", inputErr.Field)
 		case errors.As(cause, &validErr):

@@ -67,7 +67,7 @@ func TestSubmitFeedbackStoresPendingAndQueuesAJob(t *testing.T) {
 		t.Errorf("feedback links %s/%v, want %s/%s", fb.ProjectID, fb.TaskID, p.ID, tk.ID)
 	}
 
-	stored, err := e.client.Feedback.Get(context.Background(), dbID(t, fb.ID))
+	stored, err := e.client.Feedback.Get(testutil.System(), dbID(t, fb.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestSubmitFeedbackValidation(t *testing.T) {
 			}
 		})
 	}
-	n, err := e.client.Feedback.Query().Count(context.Background())
+	n, err := e.client.Feedback.Query().Count(testutil.System())
 	if err != nil || n != 0 {
 		t.Fatalf("rejected feedback was stored: %d rows, %v", n, err)
 	}
@@ -132,7 +132,7 @@ func TestSubmitFeedbackValidation(t *testing.T) {
 // failFeedback drives feedback to FAILED as a worker would.
 func (e *env) failFeedback(id int, reason string) {
 	e.t.Helper()
-	ctx := context.Background()
+	ctx := testutil.System()
 	if _, err := e.pipeline.Claim(ctx, id, "test-worker", time.Minute); err != nil {
 		e.t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestRetryFeedback(t *testing.T) {
 	if r.Status != "PENDING" || r.Error != nil || r.Version != 4 {
 		t.Errorf("retried feedback = %+v, want PENDING without error at version 4", r)
 	}
-	stored, err := e.client.Feedback.Get(context.Background(), dbID(t, fb.ID))
+	stored, err := e.client.Feedback.Get(testutil.System(), dbID(t, fb.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 	for _, proto := range []string{gqltest.TransportWS, gqltest.LegacyWS} {
 		t.Run(proto, func(t *testing.T) {
 			e := newEnv(t)
-			ctx := context.Background()
+			ctx := testutil.System()
 			p := e.createProject("Live")
 			tk := e.createTask(p.ID, "Checkout", 1)
 			fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "checkout is urgent"})
@@ -277,7 +277,7 @@ func TestLateSubscriberGetsTheTerminalStateAndCompletion(t *testing.T) {
 
 func TestProjectFeedbackEventsOnlyCarryThatProject(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	p := e.createProject("Watched")
 	other := e.createProject("Unwatched")
 
@@ -331,7 +331,7 @@ func TestSubscriptionsRejectUnknownIDs(t *testing.T) {
 // re-subscribes, subscribers read the current state and catch up.
 func TestSubscriberCatchesUpAfterTheBusReconnects(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	p := e.createProject("Resync")
 	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "catch up"})
 	id := dbID(t, fb.ID)

@@ -16,16 +16,17 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph"
-	"github.com/feedbackloop/feedbackloop/internal/health"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/web"
 )
 
 var dbTemplate *testdb.Template
@@ -55,8 +56,15 @@ func newEnv(t *testing.T) *env {
 	return newEnvWith(t, nil)
 }
 
-// newEnvWith is newEnv with a chance to change the API's configuration.
+// newEnvWith is newEnv (in open mode: every caller is the local admin) with
+// a chance to change the API's configuration.
 func newEnvWith(t testing.TB, configure func(*graph.Config)) *env {
+	t.Helper()
+	return newEnvAuth(t, auth.Config{}, configure)
+}
+
+// newEnvAuth is newEnvWith with credentials configured by authCfg.
+func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)) *env {
 	t.Helper()
 	db, _ := dbTemplate.Open(t)
 	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}}
@@ -77,23 +85,39 @@ func newEnvWith(t testing.TB, configure func(*graph.Config)) *env {
 	t.Cleanup(func() { bus.Shutdown(context.Background()) })
 	pipe := pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns), Logger: logger})
 
-	cfg := graph.Config{
-		Client:   client,
-		Pipeline: pipe,
-		Bus:      bus,
-		Logger:   logger,
-		Checks: map[string]health.Check{
-			"database": db.PingContext,
-			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		},
+	authCfg.Logger = logger
+	authn, err := auth.New(context.Background(), authCfg, client)
+	if err != nil {
+		t.Fatal(err)
 	}
-	cfg.Metrics = metrics.New()
+	t.Cleanup(authn.Close)
+	origins := web.NewOrigins(nil, authn.Open(), false)
+	cfg := graph.Config{
+		Client:      client,
+		Pipeline:    pipe,
+		Bus:         bus,
+		Events:      events.NewPublisher(rdb, "ev-"+ns),
+		Logger:      logger,
+		Auth:        authn,
+		CheckOrigin: origins.AllowWebsocket,
+		Metrics:     metrics.New(),
+	}
 	cfg.Metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions.", func() float64 { return float64(bus.Subscribers()) })
 	if configure != nil {
 		configure(&cfg)
 	}
 	api := graph.New(cfg)
-	srv := httptest.NewServer(api)
+	srv := httptest.NewServer(web.New(web.Config{
+		GraphQL: api,
+		Auth:    authn,
+		Logger:  logger,
+		Checks: map[string]web.Check{
+			"database": db.PingContext,
+			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		},
+		Metrics: cfg.Metrics,
+		Origins: origins,
+	}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

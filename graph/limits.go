@@ -37,21 +37,30 @@ type Limits struct {
 	MaxExecutionTime time.Duration
 }
 
+// The limits' defaults.
+const (
+	DefaultMaxBodyBytes        = 1 << 20
+	DefaultMaxDepth            = 15
+	DefaultMaxComplexity       = 10_000
+	DefaultMaxWebsocketMessage = 64 << 10
+	DefaultMaxExecutionTime    = 10 * time.Second
+)
+
 func (l Limits) withDefaults() Limits {
 	if l.MaxBodyBytes <= 0 {
-		l.MaxBodyBytes = 1 << 20
+		l.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = 15
+		l.MaxDepth = DefaultMaxDepth
 	}
 	if l.MaxComplexity <= 0 {
-		l.MaxComplexity = 10000
+		l.MaxComplexity = DefaultMaxComplexity
 	}
 	if l.MaxWebsocketMessage <= 0 {
-		l.MaxWebsocketMessage = 64 << 10
+		l.MaxWebsocketMessage = DefaultMaxWebsocketMessage
 	}
 	if l.MaxExecutionTime <= 0 {
-		l.MaxExecutionTime = 10 * time.Second
+		l.MaxExecutionTime = DefaultMaxExecutionTime
 	}
 	return l
 }

@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"context"
 	"encoding/base64"
 	"maps"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 func TestCreateProject(t *testing.T) {
@@ -25,7 +25,7 @@ func TestCreateProject(t *testing.T) {
 	if _, err := strconv.Atoi(p.ID); err == nil {
 		t.Errorf("id %q is a bare integer, want an opaque global ID", p.ID)
 	}
-	stored, err := e.client.Project.Get(context.Background(), mustDecode(t, p.ID))
+	stored, err := e.client.Project.Get(testutil.System(), mustDecode(t, p.ID))
 	if err != nil || stored.Name != "Website relaunch" {
 		t.Fatalf("stored project: %v, %v", stored, err)
 	}
@@ -69,7 +69,7 @@ func TestCreateProjectValidation(t *testing.T) {
 			t.Errorf("message %q does not name the enum", got.Message)
 		}
 	})
-	n, err := e.client.Project.Query().Count(context.Background())
+	n, err := e.client.Project.Query().Count(testutil.System())
 	if err != nil || n != 0 {
 		t.Errorf("rejected input stored %d projects (err %v)", n, err)
 	}
@@ -135,14 +135,14 @@ func TestMutationsOnMissingOrForeignIDs(t *testing.T) {
 		})
 	}
 	// The project and task survived all of that.
-	if n, _ := e.client.Task.Query().Count(context.Background()); n != 1 {
+	if n, _ := e.client.Task.Query().Count(testutil.System()); n != 1 {
 		t.Errorf("tasks = %d, want 1", n)
 	}
 }
 
 func TestDeleteProjectCascades(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	p := e.createProject("Doomed")
 	keep := e.createProject("Keep")
 	tk := e.createTask(p.ID, "T1", 0)
@@ -219,14 +219,14 @@ func TestCreateTaskValidation(t *testing.T) {
 			}
 		})
 	}
-	if n := e.client.Task.Query().CountX(context.Background()); n != 1 {
+	if n := e.client.Task.Query().CountX(testutil.System()); n != 1 {
 		t.Errorf("rejected input stored tasks: %d, want 1", n)
 	}
 }
 
 func TestUpdateAndDeleteTask(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	p := e.createProject("P")
 	var created struct{ CreateTask task }
 	e.mustDo(`mutation($p: ID!) { createTask(input: {projectID: $p, title: "T", estimatedHours: 3}) { id title status priority estimatedHours projectID } }`,
@@ -343,7 +343,7 @@ func TestEveryInvalidFieldIsReported(t *testing.T) {
 			}
 		})
 	}
-	ctx := context.Background()
+	ctx := testutil.System()
 	if n := e.client.Project.Query().CountX(ctx); n != 1 {
 		t.Errorf("%d projects stored, want 1", n)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 type taskPage struct {
@@ -107,7 +108,7 @@ func TestPaginationBothDirections(t *testing.T) {
 
 func TestFilteringAndOrdering(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	alpha := e.createProject("Alpha launch")
 	beta := e.createProject("Beta")
 	e.mustDo(`mutation($id: ID!) { updateProject(id: $id, input: {status: ARCHIVED}) { id } }`, map[string]any{"id": beta.ID}, nil)
@@ -240,7 +241,7 @@ func TestNodeLookups(t *testing.T) {
 // SQL statements per level, however many rows each level has.
 func TestNestedQueryIsBatched(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	const query = `{ projects(first: 50, orderBy: {field: NAME}) { totalCount edges { node { name
 	  tasks(first: 10, orderBy: {field: PRIORITY, direction: DESC}) { totalCount edges { node { title priority } } }
 	  feedbacks(first: 10) { totalCount edges { node { feedbackText task { title }

@@ -16,5 +16,6 @@ type Resolver struct {
 	client   *ent.Client
 	pipeline *pipeline.Pipeline
 	bus      *events.Bus
+	events   *events.Publisher
 	logger   *slog.Logger
 }

@@ -8,12 +8,16 @@ package graph
 import (
 	"context"
 	"errors"
+	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // Feedback is the resolver for the feedback field.
@@ -111,6 +115,57 @@ func (r *mutationResolver) RetryFeedback(ctx context.Context, id int) (*ent.Feed
 	return fb, err
 }
 
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
+	return r.createAPIKey(ctx, input)
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id int) (*ent.APIKey, error) {
+	return r.client.APIKey.UpdateOneID(id).SetRevokedAt(time.Now().UTC()).Save(ctx)
+}
+
+// AddProjectMember is the resolver for the addProjectMember field.
+func (r *mutationResolver) AddProjectMember(ctx context.Context, input model.AddProjectMemberInput) (*ent.ProjectMember, error) {
+	return r.addMember(ctx, input)
+}
+
+// UpdateProjectMember is the resolver for the updateProjectMember field.
+func (r *mutationResolver) UpdateProjectMember(ctx context.Context, id int, input model.UpdateProjectMemberInput) (*ent.ProjectMember, error) {
+	return r.changeMember(ctx, id, func(tx *ent.Tx) (*ent.ProjectMember, error) {
+		return tx.ProjectMember.UpdateOneID(id).SetRole(input.Role).Save(ctx)
+	})
+}
+
+// RemoveProjectMember is the resolver for the removeProjectMember field.
+func (r *mutationResolver) RemoveProjectMember(ctx context.Context, id int) (int, error) {
+	_, err := r.changeMember(ctx, id, func(tx *ent.Tx) (*ent.ProjectMember, error) {
+		m, err := tx.ProjectMember.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return m, tx.ProjectMember.DeleteOne(m).Exec(ctx)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// Viewer is the resolver for the viewer field.
+func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
+	return viewer.FromContext(ctx), nil
+}
+
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.ApiKeyConnection, error) {
+	v := viewer.FromContext(ctx)
+	return r.client.APIKey.Query().
+		Where(apikey.UserID(v.UserID)).
+		Paginate(ctx, after, first, before, last,
+			ent.WithApiKeyOrder(&ent.ApiKeyOrder{Direction: entgql.OrderDirectionDesc, Field: ent.APIKeyOrderFieldCreatedAt}))
+}
+
 // FeedbackStatusChanged is the resolver for the feedbackStatusChanged field.
 func (r *subscriptionResolver) FeedbackStatusChanged(ctx context.Context, id int) (<-chan *model.FeedbackStatusEvent, error) {
 	return r.feedbackEvents(ctx, id)
@@ -119,6 +174,27 @@ func (r *subscriptionResolver) FeedbackStatusChanged(ctx context.Context, id int
 // ProjectFeedbackEvents is the resolver for the projectFeedbackEvents field.
 func (r *subscriptionResolver) ProjectFeedbackEvents(ctx context.Context, projectID int) (<-chan *model.FeedbackStatusEvent, error) {
 	return r.projectEvents(ctx, projectID)
+}
+
+// APIKey is the resolver for the apiKey field.
+func (r *viewerResolver) APIKey(ctx context.Context, obj *viewer.Viewer) (*ent.APIKey, error) {
+	if obj.APIKeyID == 0 {
+		return nil, nil
+	}
+	return r.client.APIKey.Get(ctx, obj.APIKeyID)
+}
+
+// ExpiresAt is the resolver for the expiresAt field.
+func (r *viewerResolver) ExpiresAt(ctx context.Context, obj *viewer.Viewer) (*time.Time, error) {
+	if obj.ExpiresAt.IsZero() {
+		return nil, nil
+	}
+	return &obj.ExpiresAt, nil
+}
+
+// Memberships is the resolver for the memberships field.
+func (r *viewerResolver) Memberships(ctx context.Context, obj *viewer.Viewer) ([]*model.ViewerMembership, error) {
+	return r.memberships(ctx, obj)
 }
 
 // FeedbackStatusEvent returns generated.FeedbackStatusEventResolver implementation.
@@ -132,8 +208,12 @@ func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResol
 // Subscription returns generated.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 
+// Viewer returns generated.ViewerResolver implementation.
+func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
+
 type (
 	feedbackStatusEventResolver struct{ *Resolver }
 	mutationResolver            struct{ *Resolver }
 	subscriptionResolver        struct{ *Resolver }
+	viewerResolver              struct{ *Resolver }
 )

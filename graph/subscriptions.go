@@ -9,6 +9,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // Subscriptions listen on the process's event bus and use PostgreSQL as the
@@ -20,14 +21,23 @@ import (
 
 // feedbackEvents streams the status of one feedback until it finishes.
 func (r *Resolver) feedbackEvents(ctx context.Context, id int) (<-chan *model.FeedbackStatusEvent, error) {
-	sub := r.bus.Subscribe(events.Filter{FeedbackID: id})
+	notFound := func(err error) error {
+		if ent.IsNotFound(err) {
+			return &NotFoundError{Field: "id", Type: "Feedback"}
+		}
+		return err
+	}
+	// The first read checks access and names the project; the second, once
+	// subscribed, is the state to start from, so no event falls between.
+	fb, err := r.client.Feedback.Get(ctx, id)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	sub := r.bus.Subscribe(events.Filter{FeedbackID: id, ProjectID: fb.ProjectID})
 	current, err := r.client.Feedback.Get(ctx, id)
 	if err != nil {
 		sub.Close()
-		if ent.IsNotFound(err) {
-			err = &NotFoundError{Field: "id", Type: "Feedback"}
-		}
-		return nil, err
+		return nil, notFound(err)
 	}
 	out := make(chan *model.FeedbackStatusEvent, 1)
 	go func() {
@@ -55,7 +65,16 @@ func (r *Resolver) feedbackEvents(ctx context.Context, id int) (<-chan *model.Fe
 			case <-ctx.Done():
 				return
 			case e, ok := <-sub.C():
-				if !ok || !send(fromBus(e)) {
+				if !ok {
+					return
+				}
+				if e.Kind == events.KindAccess {
+					if !r.stillAllowed(ctx, e) {
+						return
+					}
+					continue
+				}
+				if !send(fromBus(e)) {
 					return
 				}
 			case <-sub.Resync():
@@ -114,10 +133,22 @@ func (r *Resolver) projectEvents(ctx context.Context, projectID int) (<-chan *mo
 			case <-ctx.Done():
 				return
 			case e, ok := <-sub.C():
-				if !ok || !send(fromBus(e)) {
+				if !ok {
+					return
+				}
+				if e.Kind == events.KindAccess {
+					if !r.stillAllowed(ctx, e) {
+						return
+					}
+					continue
+				}
+				if !send(fromBus(e)) {
 					return
 				}
 			case <-sub.Resync():
+				if !r.stillAllowed(ctx, events.Event{Kind: events.KindAccess, ProjectID: projectID}) {
+					return
+				}
 				resyncAt := time.Now()
 				changed, err := r.client.Feedback.Query().
 					Where(feedback.ProjectID(projectID), feedback.UpdatedAtGTE(since)).
@@ -137,6 +168,27 @@ func (r *Resolver) projectEvents(ctx context.Context, projectID int) (<-chan *mo
 		}
 	}()
 	return out, nil
+}
+
+// stillAllowed re-checks, after a membership change in a project, whether
+// the subscriber may still see it; a subscription that may not ends. A
+// project-scoped API key carries the role it authenticated with, so a change
+// to its owner's membership ends its subscriptions: the client reconnects
+// and authenticates again.
+func (r *Resolver) stillAllowed(ctx context.Context, e events.Event) bool {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return false
+	}
+	if v.Scope != nil {
+		return e.UserID != v.UserID
+	}
+	ok, err := r.client.Project.Query().Where(project.ID(e.ProjectID)).Exist(ctx)
+	if err != nil {
+		r.logger.WarnContext(ctx, "could not re-check a subscriber's access; keeping it", "project_id", e.ProjectID, "err", err)
+		return true
+	}
+	return ok
 }
 
 // snapshot is the event for a feedback's stored state.

@@ -76,7 +76,7 @@ func TestUpIsIdempotentAndSafeConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`DROP TABLE adjustments, feedbacks, tasks, projects, goose_db_version`); err != nil {
+	if _, err := db.Exec(`DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -110,7 +110,7 @@ func TestUpWaitsForAnotherInstanceBeforeTouchingTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`DROP TABLE adjustments, feedbacks, tasks, projects, goose_db_version`); err != nil {
+	if _, err := db.Exec(`DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
 		t.Fatal(err)
 	}
 	// Another instance holds the lock, as if it were migrating.

@@ -24,7 +24,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // Jobs is the queue feedback is analysed from.
@@ -100,6 +102,8 @@ type Submission struct {
 }
 
 // Submit stores feedback as PENDING, announces it and queues its analysis.
+// The viewer of ctx, if any, is recorded as its submitter; the privacy
+// policies decide whether it may submit to the project.
 // A queue outage does not fail the submission: the feedback is safely stored
 // and the reconciler queues it once the queue is back.
 func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, error) {
@@ -122,7 +126,11 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 			return nil, ErrTaskNotInProject
 		}
 	}
-	fb, err := p.client.Feedback.Create().
+	create := p.client.Feedback.Create()
+	if v := viewer.FromContext(ctx); v != nil {
+		create.SetSubmittedByID(v.UserID)
+	}
+	fb, err := create.
 		SetProjectID(s.ProjectID).
 		SetNillableTaskID(s.TaskID).
 		SetNillableUserName(s.UserName).
@@ -181,7 +189,7 @@ func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback) {
 // already holds it (a redelivered job). The lease lasts for lease.
 func (p *Pipeline) Claim(ctx context.Context, id int, owner string, lease time.Duration) (*ent.Feedback, error) {
 	var previous feedback.Status
-	fb, err := withTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil, ErrGone
@@ -271,7 +279,7 @@ type Suggestion struct {
 // transaction, if owner still holds it. A second Complete (a redelivered job
 // that raced the first) gets ErrLeaseLost and stores nothing.
 func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outcome) (*ent.Feedback, error) {
-	fb, err := withTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		fb, err := p.finish(tx.Feedback, id, owner).
 			SetStatus(feedback.StatusCompleted).
 			SetSummary(out.Summary).
@@ -323,7 +331,7 @@ func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent
 // dead-lettered, so nothing will process it any more.
 func (p *Pipeline) Abandon(ctx context.Context, id int, reason string) (*ent.Feedback, error) {
 	var previous feedback.Status
-	fb, err := withTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil, ErrGone
@@ -392,21 +400,4 @@ func Event(fb *ent.Feedback) events.Event {
 		e.Error = *fb.Error
 	}
 	return e
-}
-
-func withTx[T any](ctx context.Context, client *ent.Client, fn func(*ent.Tx) (T, error)) (T, error) {
-	var zero T
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return zero, err
-	}
-	v, err := fn(tx)
-	if err != nil {
-		_ = tx.Rollback()
-		return zero, err
-	}
-	if err := tx.Commit(); err != nil {
-		return zero, err
-	}
-	return v, nil
 }

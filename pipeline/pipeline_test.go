@@ -1,7 +1,6 @@
 package pipeline_test
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 )
@@ -56,16 +56,16 @@ func newEnv(t *testing.T) *env {
 	jobs := queue.NewClient(rdb, queue.Options{Name: "q-" + ns})
 	t.Cleanup(func() { jobs.Close() })
 	bus := events.NewBus(events.BusConfig{Redis: testredis.Client(t), Channel: "ev-" + ns})
-	if err := bus.Start(context.Background()); err != nil {
+	if err := bus.Start(testutil.System()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { bus.Shutdown(context.Background()) })
+	t.Cleanup(func() { bus.Shutdown(testutil.System()) })
 	clk := &clock{now: time.Now()}
 	e := &env{
 		t: t, client: client, jobs: jobs, sub: bus.Subscribe(events.Filter{}), clock: clk,
 		p: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns), Now: clk.Now}),
 	}
-	ctx := context.Background()
+	ctx := testutil.System()
 	e.pid = client.Project.Create().SetName("P").SaveX(ctx).ID
 	e.tid = client.Task.Create().SetProjectID(e.pid).SetTitle("T").SaveX(ctx).ID
 	return e
@@ -93,7 +93,7 @@ func (e *env) expect(status, previous string, version int) {
 
 func (e *env) submit() *ent.Feedback {
 	e.t.Helper()
-	fb, err := e.p.Submit(context.Background(), pipeline.Submission{ProjectID: e.pid, TaskID: &e.tid, Text: "too slow"})
+	fb, err := e.p.Submit(testutil.System(), pipeline.Submission{ProjectID: e.pid, TaskID: &e.tid, Text: "too slow"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func (e *env) submit() *ent.Feedback {
 
 func TestSubmitStoresAnnouncesAndQueues(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	name := "ada"
 	fb, err := e.p.Submit(ctx, pipeline.Submission{ProjectID: e.pid, TaskID: &e.tid, UserName: &name, Text: "  needs a dark mode  "})
 	if err != nil {
@@ -124,7 +124,7 @@ func TestSubmitStoresAnnouncesAndQueues(t *testing.T) {
 
 func TestSubmitValidation(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	otherProject := e.client.Project.Create().SetName("Other").SaveX(ctx).ID
 	foreignTask := e.client.Task.Create().SetProjectID(otherProject).SetTitle("X").SaveX(ctx).ID
 	missing := e.tid + 1000
@@ -157,7 +157,7 @@ func TestSubmitSurvivesAQueueOutage(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { dead.Close() })
 	p := pipeline.New(pipeline.Config{Client: client, Jobs: queue.NewClient(dead, queue.Options{}), Events: events.NewPublisher(dead, "x")})
-	ctx := context.Background()
+	ctx := testutil.System()
 	pid := client.Project.Create().SetName("P").SaveX(ctx).ID
 	fb, err := p.Submit(ctx, pipeline.Submission{ProjectID: pid, Text: "hello"})
 	if err != nil {
@@ -170,7 +170,7 @@ func TestSubmitSurvivesAQueueOutage(t *testing.T) {
 
 func TestClaimLeasesAndTakeovers(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	fb := e.submit()
 	const lease = 30 * time.Second
 
@@ -220,7 +220,7 @@ func TestClaimLeasesAndTakeovers(t *testing.T) {
 
 func TestCompleteStoresOnceAndInOrder(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	fb := e.submit()
 	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestCompleteStoresOnceAndInOrder(t *testing.T) {
 
 func TestFailRetryAndAbandon(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
+	ctx := testutil.System()
 	fb := e.submit()
 	if _, err := e.p.Retry(ctx, fb.ID); !errors.Is(err, pipeline.ErrNotFailed) {
 		t.Fatalf("retry of PENDING = %v, want ErrNotFailed", err)

@@ -52,9 +52,17 @@ type Options struct {
 	Timeout time.Duration
 }
 
+// Defaults of the queue's settings.
+const (
+	DefaultName        = "feedback"
+	DefaultConcurrency = 4
+	// DefaultPollInterval bounds how long new jobs wait for an idle worker.
+	DefaultPollInterval = 100 * time.Millisecond
+)
+
 func (o Options) withDefaults() Options {
 	if o.Name == "" {
-		o.Name = "feedback"
+		o.Name = DefaultName
 	}
 	if o.MaxRetry == 0 {
 		o.MaxRetry = 10
@@ -191,7 +199,7 @@ type Server struct {
 // runs h for every job once started.
 func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 4
+		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 25 * time.Second
@@ -203,7 +211,7 @@ func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 		cfg.RetryMax = time.Minute
 	}
 	if cfg.PollInterval == 0 {
-		cfg.PollInterval = time.Second
+		cfg.PollInterval = DefaultPollInterval
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access"
+
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/pipeline"
@@ -38,6 +40,7 @@ func (w *Worker) reconcileLoop(ctx context.Context) {
 // still exists is not queued twice. Feedback whose job was dead-lettered is
 // marked FAILED. It returns how many jobs it queued.
 func (w *Worker) Reconcile(ctx context.Context) (int, error) {
+	ctx = access.SystemContext(ctx)
 	now := time.Now()
 	stranded, err := w.cfg.Client.Feedback.Query().
 		Where(feedback.Or(

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access"
+
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -48,6 +50,13 @@ type Config struct {
 	Metrics                      *metrics.Metrics // optional
 }
 
+// Defaults of the worker's settings.
+const (
+	DefaultLease          = 30 * time.Second
+	DefaultReconcileEvery = 10 * time.Second
+	DefaultPendingGrace   = 30 * time.Second
+)
+
 // Worker consumes analysis jobs until shut down.
 type Worker struct {
 	cfg    Config
@@ -61,13 +70,13 @@ type Worker struct {
 // New returns a Worker; Start runs it.
 func New(cfg Config) *Worker {
 	if cfg.Lease <= 0 {
-		cfg.Lease = 30 * time.Second
+		cfg.Lease = DefaultLease
 	}
 	if cfg.ReconcileEvery <= 0 {
-		cfg.ReconcileEvery = 10 * time.Second
+		cfg.ReconcileEvery = DefaultReconcileEvery
 	}
 	if cfg.PendingGrace <= 0 {
-		cfg.PendingGrace = 30 * time.Second
+		cfg.PendingGrace = DefaultPendingGrace
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -176,9 +185,10 @@ const (
 	outcomeDeadLettered = "dead_lettered"
 )
 
-// handle runs a job and counts how it ended.
+// handle runs a job and counts how it ended. Jobs act as the system: no
+// user is behind them, and the privacy policies let the system through.
 func (w *Worker) handle(ctx context.Context, job queue.Job) error {
-	outcome, err := w.process(ctx, job)
+	outcome, err := w.process(access.SystemContext(ctx), job)
 	if w.cfg.Metrics != nil {
 		w.cfg.Metrics.Job(outcome)
 	}
@@ -307,7 +317,7 @@ func outcome(r analysis.Result) (pipeline.Outcome, error) {
 
 // deadLettered marks the feedback of a job that gave up for good as FAILED.
 func (w *Worker) deadLettered(ctx context.Context, job queue.Job, err error) {
-	ctx = logctx.With(ctx, "job_id", job.ID(), "feedback_id", job.FeedbackID)
+	ctx = logctx.With(access.SystemContext(ctx), "job_id", job.ID(), "feedback_id", job.FeedbackID)
 	_, aerr := w.cfg.Pipeline.Abandon(ctx, job.FeedbackID,
 		"processing failed repeatedly because of an internal error; use retryFeedback to try again")
 	switch {

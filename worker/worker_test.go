@@ -1,7 +1,6 @@
 package worker_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -57,17 +56,17 @@ func newEnv(t testing.TB, fallback llmstub.Responder) *env {
 	jobs := queue.NewClient(rdb, qopts)
 	t.Cleanup(func() { jobs.Close() })
 	bus := events.NewBus(events.BusConfig{Redis: rdb, Channel: "ev-" + ns, Buffer: 256})
-	if err := bus.Start(context.Background()); err != nil {
+	if err := bus.Start(testutil.System()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { bus.Shutdown(context.Background()) })
+	t.Cleanup(func() { bus.Shutdown(testutil.System()) })
 	e := &env{
 		t: t, client: client, jobs: jobs, qopts: qopts, ns: ns,
 		pipeline: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns)}),
 		sub:      bus.Subscribe(events.Filter{}),
 		llm:      llmstub.New(t, fallback),
 	}
-	ctx := context.Background()
+	ctx := testutil.System()
 	p := client.Project.Create().SetName("Mobile app").SetDescription("Ship v2 by March").SaveX(ctx)
 	e.projectID = p.ID
 	for i, title := range []string{"Login screen", "Push notifications"} {
@@ -101,7 +100,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	if o.shutdown == 0 {
 		o.shutdown = 5 * time.Second
 	}
-	a, err := llm.New(context.Background(), llm.Config{
+	a, err := llm.New(testutil.System(), llm.Config{
 		Provider: "openai", Model: "stub-model", BaseURL: e.llm.URL, APIKey: "test-key",
 		Timeout: o.timeout, MaxAttempts: o.maxAttempts, Temperature: 0.2,
 		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: o.logger,
@@ -122,13 +121,13 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 		Lease: o.lease, ReconcileEvery: 100 * time.Millisecond, PendingGrace: 300 * time.Millisecond,
 		Logger: o.logger,
 	})
-	if err := w.Start(context.Background()); err != nil {
+	if err := w.Start(testutil.System()); err != nil {
 		e.t.Fatal(err)
 	}
 	var once sync.Once
 	e.t.Cleanup(func() {
 		once.Do(func() {
-			if err := w.Shutdown(context.Background()); err != nil {
+			if err := w.Shutdown(testutil.System()); err != nil {
 				e.t.Error(err)
 			}
 		})
@@ -138,7 +137,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 
 func (e *env) submit(text string, taskID *int) *ent.Feedback {
 	e.t.Helper()
-	fb, err := e.pipeline.Submit(context.Background(), pipeline.Submission{ProjectID: e.projectID, TaskID: taskID, Text: text})
+	fb, err := e.pipeline.Submit(testutil.System(), pipeline.Submission{ProjectID: e.projectID, TaskID: taskID, Text: text})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -169,7 +168,7 @@ func (e *env) reload(id int) *ent.Feedback {
 	e.t.Helper()
 	fb, err := e.client.Feedback.Query().Where(feedback.ID(id)).
 		WithAdjustments(func(q *ent.AdjustmentQuery) { q.Order(ent.Asc(adjustment.FieldPosition)) }).
-		Only(context.Background())
+		Only(testutil.System())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -260,7 +259,7 @@ func TestUnknownTaskBecomesAnUnlinkedGeneralSuggestion(t *testing.T) {
 			map[string]any{"type": "task_status", "task_id": other, "description": "Mark the other project's task done", "new_value": "DONE"})
 	})
 	// A task that exists, but in another project.
-	ctx := context.Background()
+	ctx := testutil.System()
 	p2 := e.client.Project.Create().SetName("Other").SaveX(ctx)
 	other = e.client.Task.Create().SetProjectID(p2.ID).SetTitle("Foreign").SaveX(ctx).ID
 	e.startWorker(workerOpts{})
@@ -418,7 +417,7 @@ func TestProviderErrorsAreRetriedThenFail(t *testing.T) {
 
 	// retryFeedback afterwards works once the provider recovers.
 	e.llm.Enqueue(e.goodAnswer(llmstub.Request{}))
-	if _, err := e.pipeline.Retry(context.Background(), fb.ID); err != nil {
+	if _, err := e.pipeline.Retry(testutil.System(), fb.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.statuses(fb.ID); strings.Join(got, ",") != "PENDING,PROCESSING,COMPLETED" {
@@ -455,12 +454,12 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 	// redelivery or a reconciler race would.
 	silent := pipeline.New(pipeline.Config{Client: e.client, Jobs: queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns}),
 		Events: events.NewPublisher(testredis.Client(t), "unused-"+e.ns)})
-	fb, err := silent.Submit(context.Background(), pipeline.Submission{ProjectID: e.projectID, Text: "twice"})
+	fb, err := silent.Submit(testutil.System(), pipeline.Submission{ProjectID: e.projectID, Text: "twice"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for attempt := range 2 {
-		if err := e.jobs.Enqueue(context.Background(), queue.Job{FeedbackID: fb.ID, Attempt: 10 + attempt}); err != nil {
+		if err := e.jobs.Enqueue(testutil.System(), queue.Job{FeedbackID: fb.ID, Attempt: 10 + attempt}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -469,11 +468,11 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 		t.Fatalf("events %v", got)
 	}
 	// A late redelivery of a finished feedback.
-	if err := e.jobs.Enqueue(context.Background(), queue.Job{FeedbackID: fb.ID, Attempt: 20}); err != nil {
+	if err := e.jobs.Enqueue(testutil.System(), queue.Job{FeedbackID: fb.ID, Attempt: 20}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, "the queue to drain", func() bool {
-		d, err := e.jobs.Depth(context.Background())
+		d, err := e.jobs.Depth(testutil.System())
 		return err == nil && d.Pending == 0 && d.Active == 0 && d.Retry == 0
 	})
 	done := e.reload(fb.ID)
@@ -494,7 +493,7 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 func TestReconcilerQueuesStrandedFeedback(t *testing.T) {
 	var e *env
 	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
-	ctx := context.Background()
+	ctx := testutil.System()
 	noQueue := pipeline.New(pipeline.Config{Client: e.client,
 		Jobs:   queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns}),
 		Events: events.NewPublisher(testredis.Client(t), "ev-"+e.ns)})
@@ -529,7 +528,7 @@ func TestReconcilerQueuesStrandedFeedback(t *testing.T) {
 func TestJobOfDeletedFeedbackIsDeadLettered(t *testing.T) {
 	var e *env
 	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
-	ctx := context.Background()
+	ctx := testutil.System()
 	gone := e.submit("about to be deleted", nil)
 	e.client.Feedback.DeleteOneID(gone.ID).ExecX(ctx)
 	next := e.submit("still here", nil)
@@ -559,7 +558,7 @@ func TestShutdownReturnsInFlightJobs(t *testing.T) {
 	first := e.startWorker(workerOpts{shutdown: 200 * time.Millisecond, timeout: 10 * time.Second})
 	fb := e.submit("interrupted", nil)
 	testutil.WaitFor(t, "the model call", func() bool { return e.llm.Calls() == 1 })
-	if err := first.Shutdown(context.Background()); err != nil {
+	if err := first.Shutdown(testutil.System()); err != nil {
 		t.Fatal(err)
 	}
 	stopped := e.reload(fb.ID)

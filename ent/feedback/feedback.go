@@ -26,6 +26,8 @@ const (
 	FieldProjectID = "project_id"
 	// FieldTaskID holds the string denoting the task_id field in the database.
 	FieldTaskID = "task_id"
+	// FieldSubmittedByID holds the string denoting the submitted_by_id field in the database.
+	FieldSubmittedByID = "submitted_by_id"
 	// FieldUserName holds the string denoting the user_name field in the database.
 	FieldUserName = "user_name"
 	// FieldFeedbackText holds the string denoting the feedback_text field in the database.
@@ -54,6 +56,8 @@ const (
 	EdgeProject = "project"
 	// EdgeTask holds the string denoting the task edge name in mutations.
 	EdgeTask = "task"
+	// EdgeSubmittedBy holds the string denoting the submitted_by edge name in mutations.
+	EdgeSubmittedBy = "submitted_by"
 	// EdgeAdjustments holds the string denoting the adjustments edge name in mutations.
 	EdgeAdjustments = "adjustments"
 	// Table holds the table name of the feedback in the database.
@@ -72,6 +76,13 @@ const (
 	TaskInverseTable = "tasks"
 	// TaskColumn is the table column denoting the task relation/edge.
 	TaskColumn = "task_id"
+	// SubmittedByTable is the table that holds the submitted_by relation/edge.
+	SubmittedByTable = "feedbacks"
+	// SubmittedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	SubmittedByInverseTable = "users"
+	// SubmittedByColumn is the table column denoting the submitted_by relation/edge.
+	SubmittedByColumn = "submitted_by_id"
 	// AdjustmentsTable is the table that holds the adjustments relation/edge.
 	AdjustmentsTable = "adjustments"
 	// AdjustmentsInverseTable is the table name for the Adjustment entity.
@@ -88,6 +99,7 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldProjectID,
 	FieldTaskID,
+	FieldSubmittedByID,
 	FieldUserName,
 	FieldFeedbackText,
 	FieldStatus,
@@ -118,7 +130,8 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/feedbackloop/feedbackloop/ent/runtime"
 var (
-	Hooks [1]ent.Hook
+	Hooks  [2]ent.Hook
+	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -189,6 +202,11 @@ func ByProjectID(opts ...sql.OrderTermOption) OrderOption {
 // ByTaskID orders the results by the task_id field.
 func ByTaskID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTaskID, opts...).ToFunc()
+}
+
+// BySubmittedByID orders the results by the submitted_by_id field.
+func BySubmittedByID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubmittedByID, opts...).ToFunc()
 }
 
 // ByUserName orders the results by the user_name field.
@@ -265,6 +283,13 @@ func ByTaskField(field string, opts ...sql.OrderTermOption) OrderOption {
 	}
 }
 
+// BySubmittedByField orders the results by submitted_by field.
+func BySubmittedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSubmittedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
 // ByAdjustmentsCount orders the results by adjustments count.
 func ByAdjustmentsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -290,6 +315,13 @@ func newTaskStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TaskInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, TaskTable, TaskColumn),
+	)
+}
+func newSubmittedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SubmittedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, SubmittedByTable, SubmittedByColumn),
 	)
 }
 func newAdjustmentsStep() *sqlgraph.Step {

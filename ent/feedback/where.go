@@ -75,6 +75,11 @@ func TaskID(v int) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldTaskID, v))
 }
 
+// SubmittedByID applies equality check predicate on the "submitted_by_id" field. It's identical to SubmittedByIDEQ.
+func SubmittedByID(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldSubmittedByID, v))
+}
+
 // UserName applies equality check predicate on the "user_name" field. It's identical to UserNameEQ.
 func UserName(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldUserName, v))
@@ -258,6 +263,36 @@ func TaskIDIsNil() predicate.Feedback {
 // TaskIDNotNil applies the NotNil predicate on the "task_id" field.
 func TaskIDNotNil() predicate.Feedback {
 	return predicate.Feedback(sql.FieldNotNull(FieldTaskID))
+}
+
+// SubmittedByIDEQ applies the EQ predicate on the "submitted_by_id" field.
+func SubmittedByIDEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldSubmittedByID, v))
+}
+
+// SubmittedByIDNEQ applies the NEQ predicate on the "submitted_by_id" field.
+func SubmittedByIDNEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldSubmittedByID, v))
+}
+
+// SubmittedByIDIn applies the In predicate on the "submitted_by_id" field.
+func SubmittedByIDIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldSubmittedByID, vs...))
+}
+
+// SubmittedByIDNotIn applies the NotIn predicate on the "submitted_by_id" field.
+func SubmittedByIDNotIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldSubmittedByID, vs...))
+}
+
+// SubmittedByIDIsNil applies the IsNil predicate on the "submitted_by_id" field.
+func SubmittedByIDIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldSubmittedByID))
+}
+
+// SubmittedByIDNotNil applies the NotNil predicate on the "submitted_by_id" field.
+func SubmittedByIDNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldSubmittedByID))
 }
 
 // UserNameEQ applies the EQ predicate on the "user_name" field.
@@ -1013,6 +1048,29 @@ func HasTask() predicate.Feedback {
 func HasTaskWith(preds ...predicate.Task) predicate.Feedback {
 	return predicate.Feedback(func(s *sql.Selector) {
 		step := newTaskStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasSubmittedBy applies the HasEdge predicate on the "submitted_by" edge.
+func HasSubmittedBy() predicate.Feedback {
+	return predicate.Feedback(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, SubmittedByTable, SubmittedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSubmittedByWith applies the HasEdge predicate on the "submitted_by" edge with a given conditions (other predicates).
+func HasSubmittedByWith(preds ...predicate.User) predicate.Feedback {
+	return predicate.Feedback(func(s *sql.Selector) {
+		step := newSubmittedByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

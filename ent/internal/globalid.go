@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"adjustments\":0,\"feedbacks\":4294967296,\"projects\":8589934592,\"tasks\":12884901888}"
+const IncrementStarts = "{\"adjustments\":0,\"api_keys\":17179869184,\"feedbacks\":4294967296,\"project_members\":21474836480,\"projects\":8589934592,\"tasks\":12884901888,\"users\":25769803776}"

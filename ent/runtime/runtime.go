@@ -3,19 +3,54 @@
 package runtime
 
 import (
+	"context"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
+
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
 )
 
 // The init function reads all schema descriptors with runtime code
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apikey.Policy = privacy.NewPolicies(schema.APIKey{})
+	apikey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apikey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[0].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = apikeyDescName.Validators[0].(func(string) error)
+	// apikeyDescCreatedAt is the schema descriptor for created_at field.
+	apikeyDescCreatedAt := apikeyFields[6].Descriptor()
+	// apikey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apikey.DefaultCreatedAt = apikeyDescCreatedAt.Default.(func() time.Time)
+	adjustment.Policy = privacy.NewPolicies(schema.Adjustment{})
+	adjustment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := adjustment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	adjustmentFields := schema.Adjustment{}.Fields()
 	_ = adjustmentFields
 	// adjustmentDescDescription is the schema descriptor for description field.
@@ -27,8 +62,18 @@ func init() {
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
 	feedbackMixin := schema.Feedback{}.Mixin()
+	feedback.Policy = privacy.NewPolicies(schema.Feedback{})
+	feedback.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := feedback.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	feedbackHooks := schema.Feedback{}.Hooks()
-	feedback.Hooks[0] = feedbackHooks[0]
+
+	feedback.Hooks[1] = feedbackHooks[0]
 	feedbackMixinFields0 := feedbackMixin[0].Fields()
 	_ = feedbackMixinFields0
 	feedbackFields := schema.Feedback{}.Fields()
@@ -44,24 +89,36 @@ func init() {
 	// feedback.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	feedback.UpdateDefaultUpdatedAt = feedbackDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// feedbackDescUserName is the schema descriptor for user_name field.
-	feedbackDescUserName := feedbackFields[2].Descriptor()
+	feedbackDescUserName := feedbackFields[3].Descriptor()
 	// feedback.UserNameValidator is a validator for the "user_name" field. It is called by the builders before save.
 	feedback.UserNameValidator = feedbackDescUserName.Validators[0].(func(string) error)
 	// feedbackDescFeedbackText is the schema descriptor for feedback_text field.
-	feedbackDescFeedbackText := feedbackFields[3].Descriptor()
+	feedbackDescFeedbackText := feedbackFields[4].Descriptor()
 	// feedback.FeedbackTextValidator is a validator for the "feedback_text" field. It is called by the builders before save.
 	feedback.FeedbackTextValidator = feedbackDescFeedbackText.Validators[0].(func(string) error)
 	// feedbackDescVersion is the schema descriptor for version field.
-	feedbackDescVersion := feedbackFields[5].Descriptor()
+	feedbackDescVersion := feedbackFields[6].Descriptor()
 	// feedback.DefaultVersion holds the default value on creation for the version field.
 	feedback.DefaultVersion = feedbackDescVersion.Default.(int)
 	// feedbackDescAttempts is the schema descriptor for attempts field.
-	feedbackDescAttempts := feedbackFields[8].Descriptor()
+	feedbackDescAttempts := feedbackFields[9].Descriptor()
 	// feedback.DefaultAttempts holds the default value on creation for the attempts field.
 	feedback.DefaultAttempts = feedbackDescAttempts.Default.(int)
 	projectMixin := schema.Project{}.Mixin()
+	project.Policy = privacy.NewPolicies(schema.Project{})
+	project.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := project.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	projectHooks := schema.Project{}.Hooks()
-	project.Hooks[0] = projectHooks[0]
+
+	project.Hooks[1] = projectHooks[0]
+
+	project.Hooks[2] = projectHooks[1]
 	projectMixinFields0 := projectMixin[0].Fields()
 	_ = projectMixinFields0
 	projectFields := schema.Project{}.Fields()
@@ -84,9 +141,46 @@ func init() {
 	projectDescDescription := projectFields[1].Descriptor()
 	// project.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	project.DescriptionValidator = projectDescDescription.Validators[0].(func(string) error)
+	projectmemberMixin := schema.ProjectMember{}.Mixin()
+	projectmember.Policy = privacy.NewPolicies(schema.ProjectMember{})
+	projectmember.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := projectmember.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	projectmemberHooks := schema.ProjectMember{}.Hooks()
+
+	projectmember.Hooks[1] = projectmemberHooks[0]
+	projectmemberMixinFields0 := projectmemberMixin[0].Fields()
+	_ = projectmemberMixinFields0
+	projectmemberFields := schema.ProjectMember{}.Fields()
+	_ = projectmemberFields
+	// projectmemberDescCreatedAt is the schema descriptor for created_at field.
+	projectmemberDescCreatedAt := projectmemberMixinFields0[0].Descriptor()
+	// projectmember.DefaultCreatedAt holds the default value on creation for the created_at field.
+	projectmember.DefaultCreatedAt = projectmemberDescCreatedAt.Default.(func() time.Time)
+	// projectmemberDescUpdatedAt is the schema descriptor for updated_at field.
+	projectmemberDescUpdatedAt := projectmemberMixinFields0[1].Descriptor()
+	// projectmember.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	projectmember.DefaultUpdatedAt = projectmemberDescUpdatedAt.Default.(func() time.Time)
+	// projectmember.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	projectmember.UpdateDefaultUpdatedAt = projectmemberDescUpdatedAt.UpdateDefault.(func() time.Time)
 	taskMixin := schema.Task{}.Mixin()
+	task.Policy = privacy.NewPolicies(schema.Task{})
+	task.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := task.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	taskHooks := schema.Task{}.Hooks()
-	task.Hooks[0] = taskHooks[0]
+
+	task.Hooks[1] = taskHooks[0]
 	taskMixinFields0 := taskMixin[0].Fields()
 	_ = taskMixinFields0
 	taskFields := schema.Task{}.Fields()
@@ -119,6 +213,37 @@ func init() {
 	taskDescEstimatedHours := taskFields[5].Descriptor()
 	// task.EstimatedHoursValidator is a validator for the "estimated_hours" field. It is called by the builders before save.
 	task.EstimatedHoursValidator = taskDescEstimatedHours.Validators[0].(func(float64) error)
+	user.Policy = privacy.NewPolicies(schema.User{})
+	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := user.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	userFields := schema.User{}.Fields()
+	_ = userFields
+	// userDescSubject is the schema descriptor for subject field.
+	userDescSubject := userFields[0].Descriptor()
+	// user.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	user.SubjectValidator = userDescSubject.Validators[0].(func(string) error)
+	// userDescName is the schema descriptor for name field.
+	userDescName := userFields[1].Descriptor()
+	// user.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	user.NameValidator = userDescName.Validators[0].(func(string) error)
+	// userDescAdmin is the schema descriptor for admin field.
+	userDescAdmin := userFields[2].Descriptor()
+	// user.DefaultAdmin holds the default value on creation for the admin field.
+	user.DefaultAdmin = userDescAdmin.Default.(bool)
+	// userDescCreatedAt is the schema descriptor for created_at field.
+	userDescCreatedAt := userFields[3].Descriptor()
+	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
+	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
+	// userDescLastSeenAt is the schema descriptor for last_seen_at field.
+	userDescLastSeenAt := userFields[4].Descriptor()
+	// user.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
+	user.DefaultLastSeenAt = userDescLastSeenAt.Default.(func() time.Time)
 }
 
 const (

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/feedbackloop/feedbackloop/access"
 )
 
 // Adjustment is one change to the plan suggested by the analysis of a feedback.
@@ -75,4 +77,9 @@ func (Adjustment) Indexes() []ent.Index {
 		index.Fields("feedback_id", "position").Unique(),
 		index.Fields("task_id"),
 	}
+}
+
+// Policy of the Adjustment: see access.AdjustmentPolicy.
+func (Adjustment) Policy() ent.Policy {
+	return access.AdjustmentPolicy()
 }

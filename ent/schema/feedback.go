@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/feedbackloop/feedbackloop/access"
 )
 
 // Feedback is a user's comment on a project (optionally on one of its tasks)
@@ -33,6 +35,12 @@ func (Feedback) Fields() []ent.Field {
 		field.Int("task_id").
 			Optional().
 			Nillable(),
+		field.Int("submitted_by_id").
+			Optional().
+			Nillable().
+			Immutable().
+			Comment("The authenticated user who submitted the feedback.").
+			Annotations(readOnly),
 		field.String("user_name").
 			Optional().
 			Nillable().
@@ -104,6 +112,14 @@ func (Feedback) Edges() []ent.Edge {
 			Field("task_id").
 			Unique().
 			Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("submitted_by", User.Type).
+			Field("submitted_by_id").
+			Unique().
+			Immutable().
+			Annotations(
+				entsql.OnDelete(entsql.SetNull),
+				entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
 		edge.To("adjustments", Adjustment.Type).
 			Annotations(
 				entsql.OnDelete(entsql.Cascade),
@@ -133,4 +149,9 @@ func (Feedback) Annotations() []schema.Annotation {
 		entgql.QueryField(),
 		entgql.RelayConnection(),
 	}
+}
+
+// Policy of the Feedback: see access.FeedbackPolicy.
+func (Feedback) Policy() ent.Policy {
+	return access.FeedbackPolicy()
 }

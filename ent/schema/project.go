@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/feedbackloop/feedbackloop/access"
 )
 
 // Project groups tasks and the feedback given on them.
@@ -57,6 +59,16 @@ func (Project) Edges() []ent.Edge {
 				entgql.RelayConnection(),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 			),
+		edge.To("members", ProjectMember.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
+		edge.To("api_keys", APIKey.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipAll),
+			),
 	}
 }
 
@@ -69,7 +81,7 @@ func (Project) Indexes() []ent.Index {
 
 // Hooks of the Project.
 func (Project) Hooks() []ent.Hook {
-	return []ent.Hook{trimFields("name")}
+	return []ent.Hook{trimFields("name"), access.OwnerOnCreate()}
 }
 
 // Annotations of the Project.
@@ -79,4 +91,9 @@ func (Project) Annotations() []schema.Annotation {
 		entgql.RelayConnection(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 	}
+}
+
+// Policy of the Project: see access.ProjectPolicy.
+func (Project) Policy() ent.Policy {
+	return access.ProjectPolicy()
 }

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/feedbackloop/feedbackloop/access"
 )
 
 // Task is a unit of work in a project.
@@ -86,4 +88,9 @@ func (Task) Annotations() []schema.Annotation {
 		entgql.RelayConnection(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 	}
+}
+
+// Policy of the Task: see access.TaskPolicy.
+func (Task) Policy() ent.Policy {
+	return access.TaskPolicy()
 }

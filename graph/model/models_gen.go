@@ -2,6 +2,37 @@
 
 package model
 
+import (
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/viewer"
+)
+
+type AddProjectMemberInput struct {
+	ProjectID int `json:"projectID"`
+	// The subject of the person's credentials (the JWT sub claim), 1 to 255 characters.
+	Subject string      `json:"subject"`
+	Role    viewer.Role `json:"role"`
+}
+
+type CreateAPIKeyInput struct {
+	// A name to recognise the key by, 1 to 100 characters.
+	Name string `json:"name"`
+	// Limit the key to this project.
+	ProjectID *int `json:"projectID,omitempty"`
+	// The key's role on projectID (default VIEWER); only with projectID.
+	Role *viewer.Role `json:"role,omitempty"`
+	// When the key stops working; must be in the future.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+type CreateAPIKeyPayload struct {
+	APIKey *ent.APIKey `json:"apiKey"`
+	// The key itself (fl_…). Store it now: it is not shown again.
+	Secret string `json:"secret"`
+}
+
 type SubmitFeedbackInput struct {
 	ProjectID int `json:"projectID"`
 	// A task of that project the feedback is about.
@@ -13,4 +44,14 @@ type SubmitFeedbackInput struct {
 }
 
 type Subscription struct {
+}
+
+type UpdateProjectMemberInput struct {
+	Role viewer.Role `json:"role"`
+}
+
+// A project the viewer may access, and the role it acts with there.
+type ViewerMembership struct {
+	Project *ent.Project `json:"project"`
+	Role    viewer.Role  `json:"role"`
 }

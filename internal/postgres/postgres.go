@@ -148,6 +148,13 @@ func IsUnavailable(err error) bool {
 		strings.Contains(msg, "the database system is shutting down")
 }
 
+// IsUniqueViolation reports whether err is a unique constraint refusing a
+// duplicate row.
+func IsUniqueViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+}
+
 // Redact hides the password in a connection URL, for logs.
 func Redact(dsn string) string {
 	u, err := url.Parse(dsn)
@@ -155,4 +162,23 @@ func Redact(dsn string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// InTx runs fn in a transaction of client, committing when it returns no
+// error and rolling back otherwise.
+func InTx[T any](ctx context.Context, client *ent.Client, fn func(*ent.Tx) (T, error)) (T, error) {
+	var zero T
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return zero, err
+	}
+	v, err := fn(tx)
+	if err != nil {
+		_ = tx.Rollback()
+		return zero, err
+	}
+	if err := tx.Commit(); err != nil {
+		return zero, err
+	}
+	return v, nil
 }

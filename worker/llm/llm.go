@@ -28,6 +28,43 @@ import (
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
+// Defaults of Config.
+const (
+	DefaultTimeout     = 60 * time.Second
+	DefaultMaxAttempts = 3
+	// DefaultTemperature is sent on every call: providers' own defaults differ.
+	DefaultTemperature = 0.2
+)
+
+// Provider describes one model provider's configuration: the settings it
+// reads and their defaults.
+type Provider struct {
+	Name           string
+	APIKeyVar      string // the setting holding its API key ("" if none)
+	BaseURLVar     string // the setting holding its base URL ("" if none)
+	DefaultBaseURL string
+	DefaultModel   string
+}
+
+// Providers lists every provider, the one table server.go reads settings
+// from and errors name settings by.
+var Providers = []Provider{
+	{Name: "openai", APIKeyVar: "OPENAI_API_KEY", BaseURLVar: "OPENAI_BASE_URL", DefaultBaseURL: "https://api.openai.com/v1", DefaultModel: "gpt-4o-mini"},
+	{Name: "anthropic", APIKeyVar: "ANTHROPIC_API_KEY", BaseURLVar: "ANTHROPIC_BASE_URL", DefaultModel: "claude-3-5-haiku-latest"},
+	{Name: "ollama", BaseURLVar: "OLLAMA_URL", DefaultBaseURL: "http://127.0.0.1:11434", DefaultModel: "llama3.1"},
+	{Name: "googleai", APIKeyVar: "GOOGLE_API_KEY", DefaultModel: "gemini-1.5-flash"},
+}
+
+// ProviderNamed returns the provider called name.
+func ProviderNamed(name string) (Provider, bool) {
+	for _, p := range Providers {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Provider{}, false
+}
+
 // Config configures a model-backed Analyzer.
 type Config struct {
 	Provider               string // openai, anthropic, ollama or googleai
@@ -74,10 +111,10 @@ type llmAnalyzer struct {
 func New(ctx context.Context, cfg Config) (analysis.Analyzer, error) {
 	cfg.Provider = strings.ToLower(strings.TrimSpace(cfg.Provider))
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 60 * time.Second
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 3
+		cfg.MaxAttempts = DefaultMaxAttempts
 	}
 	if cfg.BaseBackoff <= 0 {
 		cfg.BaseBackoff = time.Second
@@ -124,7 +161,7 @@ func New(ctx context.Context, cfg Config) (analysis.Analyzer, error) {
 	force := llms.WithToolChoice(llms.ToolChoice{Type: "function", Function: &llms.FunctionReference{Name: analysis.ToolName}})
 	a.opts = []llms.CallOption{llms.WithTemperature(cfg.Temperature)}
 
-	if setting := settings[cfg.Provider].baseURL; setting != "" && cfg.BaseURL != "" {
+	if setting := providerSetting(cfg.Provider).BaseURLVar; setting != "" && cfg.BaseURL != "" {
 		if err := checkBaseURL(setting, cfg.BaseURL); err != nil {
 			return nil, err
 		}
@@ -377,7 +414,7 @@ func (a *llmAnalyzer) hint(status int, detail string) string {
 	badKey := strings.Contains(detail, "API_KEY_INVALID") || strings.Contains(detail, "API key not valid") // Google answers 400
 	switch {
 	case status == http.StatusUnauthorized, status == http.StatusForbidden, badKey:
-		if key := settings[a.cfg.Provider].apiKey; key != "" {
+		if key := providerSetting(a.cfg.Provider).APIKeyVar; key != "" {
 			return "check " + key
 		}
 		return "check the provider's credentials"
@@ -387,13 +424,10 @@ func (a *llmAnalyzer) hint(status int, detail string) string {
 	return "check LLM_MODEL and the provider settings; retrying will not help"
 }
 
-// settings name what each provider reads from the configuration, for
-// errors that say what to fix ("" where a provider has no such setting).
-var settings = map[string]struct{ apiKey, baseURL string }{
-	"openai":    {"OPENAI_API_KEY", "OPENAI_BASE_URL"},
-	"anthropic": {"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"},
-	"ollama":    {"", "OLLAMA_URL"},
-	"googleai":  {"GOOGLE_API_KEY", ""},
+// providerSetting is the table row of a provider (empty for an unknown one).
+func providerSetting(name string) Provider {
+	p, _ := ProviderNamed(name)
+	return p
 }
 
 // checkBaseURL rejects what the clients would misuse: langchaingo's Ollama

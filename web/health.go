@@ -1,5 +1,4 @@
-// Package health serves the liveness and readiness probes of every process.
-package health
+package web
 
 import (
 	"context"

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/worker"
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/llm"
+)
+
+// config is the whole configuration of a process, read once from the
+// environment by loadConfig. Defaults live with the packages that use them
+// (graph.DefaultMaxDepth, worker.DefaultLease, …); this file only names the
+// settings. README.md's Configuration table lists every one of them
+// (TestEverySettingIsDocumented).
+type config struct {
+	Role            string // all, api or worker
+	DatabaseURL     string
+	RedisURL        string
+	Addr            string // HOST:PORT
+	HostSet         bool   // HOST was given explicitly
+	MetricsAddr     string // where /metrics is served alone ("": with the API)
+	LogLevel        slog.Level
+	LogFormat       string // json or text
+	ShutdownTimeout time.Duration
+	// AllowedOrigins are the cross-origin browser pages that may call the
+	// API; nil means the mode's default (see web.NewOrigins).
+	AllowedOrigins []string
+
+	Auth auth.Config
+
+	QueueName     string
+	EventsChannel string
+
+	WorkerConcurrency int
+	QueuePoll         time.Duration
+	JobLease          time.Duration
+	ReconcileEvery    time.Duration
+	PendingGrace      time.Duration
+
+	Limits graph.Limits
+
+	LLM llm.Config // Provider "builtin" means the built-in rules
+}
+
+// Defaults that belong to no package: where the process finds its
+// dependencies and how it presents itself.
+const (
+	defaultDatabaseURL     = "postgres://postgres@127.0.0.1:5432/feedbackloop?sslmode=disable"
+	defaultRedisURL        = "redis://127.0.0.1:6379/0"
+	defaultPort            = "8080"
+	defaultShutdownTimeout = 30 * time.Second
+	defaultEventsChannel   = "feedbackloop:feedback-events"
+	defaultProvider        = "builtin"
+)
+
+// env reads settings, collecting every problem so that one start reports
+// them all.
+type env struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *env) str(key, fallback string) string {
+	if v := strings.TrimSpace(e.getenv(key)); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func (e *env) fail(key, want, got string) {
+	e.errs = append(e.errs, fmt.Errorf("%s must be %s, got %q", key, want, got))
+}
+
+func (e *env) duration(key string, fallback time.Duration) time.Duration {
+	v := e.str(key, "")
+	if v == "" {
+		return fallback
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.fail(key, "a positive duration such as 30s or 2m", v)
+		return fallback
+	}
+	return d
+}
+
+func (e *env) integer(key string, fallback, lo, hi int) int {
+	v := e.str(key, "")
+	if v == "" {
+		return fallback
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		e.fail(key, fmt.Sprintf("a whole number from %d to %d", lo, hi), v)
+		return fallback
+	}
+	return n
+}
+
+func (e *env) float(key string, fallback, lo, hi float64) float64 {
+	v := e.str(key, "")
+	if v == "" {
+		return fallback
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < lo || f > hi {
+		e.fail(key, fmt.Sprintf("a number from %v to %v", lo, hi), v)
+		return fallback
+	}
+	return f
+}
+
+func (e *env) list(key string) []string {
+	v := e.str(key, "")
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func (e *env) oneOf(key, fallback string, allowed ...string) string {
+	v := strings.ToLower(e.str(key, ""))
+	if v == "" {
+		return fallback
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	e.fail(key, "one of "+strings.Join(allowed, ", "), v)
+	return fallback
+}
+
+func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
+	e := &env{getenv: getenv}
+	cfg := config{
+		Role:              e.oneOf("ROLE", "all", "all", "api", "worker"),
+		DatabaseURL:       e.str("DATABASE_URL", defaultDatabaseURL),
+		RedisURL:          e.str("REDIS_URL", defaultRedisURL),
+		MetricsAddr:       e.str("METRICS_ADDR", ""),
+		ShutdownTimeout:   e.duration("SHUTDOWN_TIMEOUT", defaultShutdownTimeout),
+		AllowedOrigins:    e.list("CORS_ALLOWED_ORIGINS"),
+		QueueName:         e.str("QUEUE_NAME", queue.DefaultName),
+		EventsChannel:     e.str("EVENTS_CHANNEL", defaultEventsChannel),
+		WorkerConcurrency: e.integer("WORKER_CONCURRENCY", queue.DefaultConcurrency, 1, 1000),
+		QueuePoll:         e.duration("QUEUE_POLL_INTERVAL", queue.DefaultPollInterval),
+		JobLease:          e.duration("JOB_LEASE", worker.DefaultLease),
+		ReconcileEvery:    e.duration("RECONCILE_INTERVAL", worker.DefaultReconcileEvery),
+		PendingGrace:      e.duration("PENDING_GRACE", worker.DefaultPendingGrace),
+		Limits: graph.Limits{
+			MaxBodyBytes:        int64(e.integer("MAX_BODY_BYTES", graph.DefaultMaxBodyBytes, 1024, 1<<30)),
+			MaxDepth:            e.integer("MAX_QUERY_DEPTH", graph.DefaultMaxDepth, 2, 100),
+			MaxComplexity:       e.integer("MAX_QUERY_COMPLEXITY", graph.DefaultMaxComplexity, 10, 10_000_000),
+			MaxWebsocketMessage: int64(e.integer("MAX_WS_MESSAGE_BYTES", graph.DefaultMaxWebsocketMessage, 1024, 1<<30)),
+			MaxExecutionTime:    e.duration("MAX_EXECUTION_TIME", graph.DefaultMaxExecutionTime),
+		},
+		Auth: auth.Config{
+			JWKSURL:     e.str("JWT_JWKS_URL", ""),
+			Secret:      []byte(e.str("JWT_SECRET", "")),
+			Issuer:      e.str("JWT_ISSUER", ""),
+			Audience:    e.str("JWT_AUDIENCE", ""),
+			AdminAPIKey: e.str("ADMIN_API_KEY", ""),
+		},
+	}
+
+	// Open mode listens on loopback only, unless HOST says otherwise.
+	host := e.str("HOST", "")
+	cfg.HostSet = host != ""
+	if !cfg.HostSet {
+		host = "0.0.0.0"
+		if cfg.Auth.Open() {
+			host = "127.0.0.1"
+		}
+	}
+	port := e.str("PORT", defaultPort)
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		e.fail("PORT", "a TCP port number", port)
+	}
+	cfg.Addr = net.JoinHostPort(host, port)
+	if cfg.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
+			e.fail("METRICS_ADDR", "host:port, such as 127.0.0.1:9090", cfg.MetricsAddr)
+		}
+	}
+	if u := cfg.Auth.JWKSURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		e.fail("JWT_JWKS_URL", "an http(s) URL", u)
+	}
+
+	if err := cfg.LogLevel.UnmarshalText([]byte(e.str("LOG_LEVEL", "info"))); err != nil {
+		e.fail("LOG_LEVEL", "debug, info, warn or error", getenv("LOG_LEVEL"))
+	}
+	cfg.LogFormat = e.oneOf("LOG_FORMAT", "", "json", "text")
+	if cfg.LogFormat == "" { // text on a terminal, JSON for log collectors
+		cfg.LogFormat = "json"
+		if isTerminal(stderr) {
+			cfg.LogFormat = "text"
+		}
+	}
+
+	names := []string{defaultProvider}
+	for _, p := range llm.Providers {
+		names = append(names, p.Name)
+	}
+	provider := e.oneOf("LLM_PROVIDER", defaultProvider, names...)
+	p, _ := llm.ProviderNamed(provider)
+	cfg.LLM = llm.Config{
+		Provider:       provider,
+		Model:          e.str("LLM_MODEL", p.DefaultModel),
+		Timeout:        e.duration("LLM_TIMEOUT", llm.DefaultTimeout),
+		MaxAttempts:    e.integer("LLM_MAX_ATTEMPTS", llm.DefaultMaxAttempts, 1, 20),
+		Temperature:    e.float("LLM_TEMPERATURE", llm.DefaultTemperature, 0, 2),
+		MaxPromptChars: e.integer("LLM_MAX_PROMPT_CHARS", analysis.DefaultMaxPromptChars, analysis.MinPromptChars, 10_000_000),
+	}
+	if p.BaseURLVar != "" {
+		cfg.LLM.BaseURL = e.str(p.BaseURLVar, p.DefaultBaseURL)
+	}
+	if p.APIKeyVar != "" {
+		cfg.LLM.APIKey = e.str(p.APIKeyVar, "")
+	}
+	return cfg, errors.Join(e.errs...)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,68 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+
+	"github.com/feedbackloop/feedbackloop/access"
+)
+
+// User is a person or service known by the subject of its credentials. It is
+// created the first time a subject is seen (a token, or addProjectMember).
+type User struct {
+	ent.Schema
+}
+
+// Fields of the User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("subject").
+			Unique().
+			Immutable().
+			Validate(lengthBetween(1, 255)).
+			Comment("The JWT sub claim, or the built-in admin's name."),
+		field.String("name").
+			Optional().
+			Nillable().
+			Validate(lengthBetween(0, 255)).
+			Comment("Display name from the token's name, preferred_username or email claim."),
+		field.Bool("admin").
+			Default(false).
+			Comment("The operator's built-in identities (ADMIN_API_KEY, open mode) may do everything.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("created_at").
+			Immutable().
+			Default(now),
+		field.Time("last_seen_at").
+			Default(now).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Edges of the User. None is filterable from GraphQL: a where-input that
+// walks user → memberships → project could probe projects the caller may not
+// see, because edge predicates are plain SQL that privacy rules do not
+// filter.
+func (User) Edges() []ent.Edge {
+	hidden := entgql.Skip(entgql.SkipAll)
+	return []ent.Edge{
+		edge.To("memberships", ProjectMember.Type).Annotations(hidden),
+		edge.To("api_keys", APIKey.Type).Annotations(hidden),
+		edge.From("feedbacks", Feedback.Type).Ref("submitted_by").Annotations(hidden),
+	}
+}
+
+// Annotations of the User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
+}
+
+// Policy of the User: see access.UserPolicy.
+func (User) Policy() ent.Policy {
+	return access.UserPolicy()
+}

@@ -1,0 +1,148 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/feedbackloop/feedbackloop/access"
+	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/projectmember"
+	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/viewer"
+)
+
+// Membership and API key operations. Who may perform them is decided by the
+// privacy policies (access package) when the rows are written; these
+// functions only shape the rows and the errors.
+
+func (r *Resolver) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
+	v := viewer.FromContext(ctx)
+	var problems []error
+	check(&problems, "input.name", apikey.NameValidator, trimmed(&in.Name))
+	switch {
+	case in.Role != nil && in.ProjectID == nil:
+		problems = append(problems, &InputError{Field: "input.role", Problem: "applies to a project-scoped key only: set input.projectID too"})
+	case in.ProjectID != nil && in.Role == nil:
+		reader := viewer.Reader
+		in.Role = &reader
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
+		problems = append(problems, &InputError{Field: "input.expiresAt", Problem: "must be in the future"})
+	}
+	if err := reportAll(ctx, problems); err != nil {
+		return nil, err
+	}
+	if in.ProjectID != nil {
+		if err := r.mustSeeProject(ctx, *in.ProjectID, "input.projectID"); err != nil {
+			return nil, err
+		}
+	}
+	secret, prefix, hash, err := auth.NewKey()
+	if err != nil {
+		return nil, err
+	}
+	k, err := r.client.APIKey.Create().
+		SetName(*trimmed(&in.Name)).
+		SetPrefix(prefix).
+		SetHash(hash).
+		SetUserID(v.UserID).
+		SetNillableProjectID(in.ProjectID).
+		SetNillableRole(in.Role).
+		SetNillableExpiresAt(in.ExpiresAt).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPIKeyPayload{APIKey: k, Secret: secret}, nil
+}
+
+// mustSeeProject returns NOT_FOUND for a project the viewer may not see.
+func (r *Resolver) mustSeeProject(ctx context.Context, id int, field string) error {
+	if _, err := r.client.Project.Get(ctx, id); ent.IsNotFound(err) {
+		return &NotFoundError{Field: field, Type: "Project"}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (r *Resolver) addMember(ctx context.Context, in model.AddProjectMemberInput) (*ent.ProjectMember, error) {
+	var problems []error
+	check(&problems, "input.subject", user.SubjectValidator, trimmed(&in.Subject))
+	if err := reportAll(ctx, problems); err != nil {
+		return nil, err
+	}
+	if err := r.mustSeeProject(ctx, in.ProjectID, "input.projectID"); err != nil {
+		return nil, err
+	}
+	m, err := postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.ProjectMember, error) {
+		// The person may not have signed in yet: their user is created now,
+		// by the system, so they find the project on first sign-in.
+		uid, err := tx.User.Create().
+			SetSubject(*trimmed(&in.Subject)).
+			OnConflictColumns(user.FieldSubject).
+			Ignore().
+			ID(access.SystemContext(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return tx.ProjectMember.Create().SetProjectID(in.ProjectID).SetUserID(uid).SetRole(in.Role).Save(ctx)
+	})
+	if postgres.IsUniqueViolation(err) {
+		return nil, &InputError{Field: "input.subject", Problem: "is already a member of this project: use updateProjectMember to change their role"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.accessChanged(ctx, m)
+	return m, nil
+}
+
+// changeMember runs a change of one membership in a transaction (the
+// last-owner check locks the project) and tells live subscriptions.
+func (r *Resolver) changeMember(ctx context.Context, id int, change func(*ent.Tx) (*ent.ProjectMember, error)) (*ent.ProjectMember, error) {
+	m, err := postgres.InTx(ctx, r.client, change)
+	if err != nil {
+		return nil, err
+	}
+	r.accessChanged(ctx, m)
+	return m, nil
+}
+
+// accessChanged tells every instance that a member's access to a project
+// changed, so their live subscriptions re-check it.
+func (r *Resolver) accessChanged(ctx context.Context, m *ent.ProjectMember) {
+	e := events.Event{Kind: events.KindAccess, ProjectID: m.ProjectID, UserID: m.UserID, At: time.Now().UTC()}
+	if err := r.events.Publish(context.WithoutCancel(ctx), e); err != nil {
+		r.logger.WarnContext(ctx, "could not announce a membership change", "project_id", m.ProjectID, "err", err)
+	}
+}
+
+// memberships lists the projects a viewer may access with its role there.
+func (r *Resolver) memberships(ctx context.Context, v *viewer.Viewer) ([]*model.ViewerMembership, error) {
+	if v.Scope != nil {
+		p, err := r.client.Project.Get(ctx, v.Scope.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		return []*model.ViewerMembership{{Project: p, Role: v.Scope.Role}}, nil
+	}
+	ms, err := r.client.ProjectMember.Query().
+		Where(projectmember.UserID(v.UserID)).
+		WithProject().
+		Order(ent.Asc(projectmember.FieldCreatedAt)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.ViewerMembership, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, &model.ViewerMembership{Project: m.Edges.Project, Role: m.Role})
+	}
+	return out, nil
+}

@@ -1,0 +1,138 @@
+// Package viewer describes who is making a request: the identity the
+// authentication layer establishes and the authorization rules read. It has
+// no dependencies, so the data model, the API and the worker can all share
+// it.
+package viewer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Role is what a member may do in a project. Each role includes the rights
+// of the ones below it: OWNER > EDITOR > VIEWER.
+type Role string
+
+// The roles, from most to least rights.
+const (
+	Owner  Role = "OWNER"
+	Editor Role = "EDITOR"
+	Reader Role = "VIEWER"
+)
+
+// Values lists the roles; ent uses it for the enum column.
+func (Role) Values() []string { return []string{string(Owner), string(Editor), string(Reader)} }
+
+func (r Role) rank() int {
+	switch r {
+	case Owner:
+		return 3
+	case Editor:
+		return 2
+	case Reader:
+		return 1
+	}
+	return 0
+}
+
+// Valid reports whether r is one of the roles.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
+// AtLeast reports whether r includes the rights of min.
+func (r Role) AtLeast(min Role) bool { return r.Valid() && r.rank() >= min.rank() }
+
+// Lesser returns the role with fewer rights.
+func Lesser(a, b Role) Role {
+	if a.rank() <= b.rank() {
+		return a
+	}
+	return b
+}
+
+// String returns the role's name.
+func (r Role) String() string { return string(r) }
+
+// MarshalGQL writes the role as a GraphQL enum value.
+func (r Role) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(r))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (r *Role) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || !Role(s).Valid() {
+		return fmt.Errorf("%v is not a Role: use OWNER, EDITOR or VIEWER", v)
+	}
+	*r = Role(s)
+	return nil
+}
+
+// Kind is how a caller authenticated.
+type Kind string
+
+// The kinds of caller.
+const (
+	User   Kind = "USER"    // a person, by JWT (or the local admin in open mode)
+	APIKey Kind = "API_KEY" // a server or script, by API key (or ADMIN_API_KEY)
+)
+
+// MarshalGQL writes the kind as a GraphQL enum value.
+func (k Kind) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(k))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (k *Kind) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || (Kind(s) != User && Kind(s) != APIKey) {
+		return fmt.Errorf("%v is not a ViewerKind: use USER or API_KEY", v)
+	}
+	*k = Kind(s)
+	return nil
+}
+
+// Scope limits a project-scoped API key to one project and one role.
+type Scope struct {
+	ProjectID int
+	Role      Role
+}
+
+// Viewer is an authenticated caller.
+type Viewer struct {
+	// UserID is the stored User the caller acts as: the token's subject, or
+	// the API key's owner.
+	UserID  int
+	Subject string
+	Name    string
+	Kind    Kind
+	// Admin may do everything: the operator's ADMIN_API_KEY, the local admin
+	// of open mode, and API keys their users create without a project.
+	Admin bool
+	// APIKeyID is the key a Kind APIKey caller used (0 for ADMIN_API_KEY).
+	APIKeyID int
+	// Scope, when set, is the only project the caller may see, and its role there.
+	Scope *Scope
+	// ExpiresAt is when the credential stops being valid (zero: never).
+	ExpiresAt time.Time
+}
+
+// String describes the viewer for logs.
+func (v *Viewer) String() string {
+	if v == nil {
+		return "anonymous"
+	}
+	return fmt.Sprintf("%s %s (user %d)", v.Kind, v.Subject, v.UserID)
+}
+
+type ctxKey struct{}
+
+// NewContext returns a context carrying v.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// FromContext returns the viewer of ctx, or nil when the caller is not
+// authenticated (or is the system itself, see the access package).
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(ctxKey{}).(*Viewer)
+	return v
+}

@@ -1,0 +1,72 @@
+// Package web is the service's HTTP shell: routing, CORS and origin checks,
+// authentication of requests, request IDs and the access log, probes,
+// metrics and GraphiQL. The GraphQL endpoint itself is the graph package's;
+// web only decides who reaches it.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/feedbackloop/feedbackloop/internal/graphiql"
+	"github.com/feedbackloop/feedbackloop/internal/logctx"
+	"github.com/feedbackloop/feedbackloop/internal/metrics"
+	"github.com/feedbackloop/feedbackloop/viewer"
+)
+
+// Authenticator turns an Authorization header into a viewer (see the auth
+// package).
+type Authenticator interface {
+	Authenticate(ctx context.Context, authorization string) (*viewer.Viewer, error)
+	// Open reports open mode: every caller is the local admin.
+	Open() bool
+}
+
+// Config holds what the HTTP shell serves.
+type Config struct {
+	// GraphQL serves /query over HTTP and websockets; nil serves only the
+	// probes and metrics (a worker process).
+	GraphQL http.Handler
+	Auth    Authenticator
+	Logger  *slog.Logger
+	// Checks are the dependencies /readyz reports on, by name.
+	Checks map[string]Check
+	// Metrics, when set, records requests. It is served at /metrics unless
+	// MetricsElsewhere (then MetricsHandler serves it on its own address).
+	Metrics          *metrics.Metrics
+	MetricsElsewhere bool
+	// Origins decides which browser pages may call the API.
+	Origins *Origins
+}
+
+// New returns the service's HTTP handler.
+func New(cfg Config) http.Handler {
+	logger := logctx.Logger(cfg.Logger)
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", Live())
+	mux.Handle("GET /readyz", Ready(logger, cfg.Checks))
+	if cfg.Metrics != nil && !cfg.MetricsElsewhere {
+		// With credentials configured, the metrics reveal enough about the
+		// service (operations, queue sizes) to be an admin's business.
+		mux.Handle("GET /metrics", authenticate(cfg.Auth, logger, requireAdmin(cfg.Metrics.Handler())))
+	}
+	if cfg.GraphQL != nil {
+		// GraphiQL's page and files hold no data: a browser must load them
+		// before it can send the token typed into its Headers tab.
+		mux.Handle("GET /{$}", graphiql.Handler("Feedback Loop", "/query"))
+		mux.Handle("GET "+graphiql.AssetPrefix, graphiql.Assets())
+		mux.Handle("/query", cfg.Origins.cors(authenticate(cfg.Auth, logger, cfg.GraphQL)))
+	}
+	var h http.Handler = accessLog(logger, cfg.Metrics, mux)
+	h = cfg.Origins.guardHost(h)
+	return withRequestID(h)
+}
+
+// MetricsHandler serves /metrics alone, for METRICS_ADDR: an address only
+// the operator's scraper reaches, so it asks for no credentials.
+func MetricsHandler(m *metrics.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return mux
+}
