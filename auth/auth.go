@@ -204,15 +204,15 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 
 // Reasons a credential is refused.
 const (
-	Missing      = "missing"
-	Malformed    = "malformed"
-	Expired      = "expired"
-	NotYetValid  = "not_yet_valid"
-	BadSignature = "bad_signature"
-	UnknownKey   = "unknown_key"
-	WrongIssuer  = "wrong_issuer"
+	Missing       = "missing"
+	Malformed     = "malformed"
+	Expired       = "expired"
+	NotYetValid   = "not_yet_valid"
+	BadSignature  = "bad_signature"
+	UnknownKey    = "unknown_key"
+	WrongIssuer   = "wrong_issuer"
 	WrongAudience = "wrong_audience"
-	Revoked      = "revoked"
+	Revoked       = "revoked"
 )
 
 // Error is a refused credential. Message says which problem it has; it never
