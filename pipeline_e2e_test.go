@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,7 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
@@ -240,9 +243,11 @@ func TestTwoAPIsAndASeparateWorker(t *testing.T) {
 	}
 }
 
-// A real third-party client, the graphql-ws library in Node, follows a
-// feedback to completion.
-func TestGraphQLWSLibraryClient(t *testing.T) {
+// graphqlWSClient runs clients/graphql-ws/follow.mjs (installing its
+// packages first if needed) to follow feedback id on base, sending token if
+// any, and returns its output and exit code.
+func graphqlWSClient(t *testing.T, base, id, token string) (string, int) {
+	t.Helper()
 	dir := filepath.Join("clients", "graphql-ws")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws")); err != nil {
 		install := exec.Command("npm", "ci", "--no-audit", "--no-fund")
@@ -251,17 +256,36 @@ func TestGraphQLWSLibraryClient(t *testing.T) {
 			t.Fatalf("npm ci in %s (Node.js and npm are needed for this test): %v\n%s", dir, err, out)
 		}
 	}
-	base, _ := startServer(t, nil)
-	projectID, taskID := createProjectWithTask(t, base)
-	id := submitFeedback(t, base, projectID, taskID, "Checkout is urgent")
-
 	node := exec.Command("node", "follow.mjs", "ws"+strings.TrimPrefix(base, "http")+"/query", id)
 	node.Dir = dir
+	node.Env = append(os.Environ(), "TOKEN="+token)
 	out, err := node.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return string(out), exit.ExitCode()
+	}
 	if err != nil {
 		t.Fatalf("node client: %v\n%s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return string(out), 0
+}
+
+// A real third-party client, the graphql-ws library in Node, follows a
+// feedback to completion.
+func TestGraphQLWSLibraryClient(t *testing.T) {
+	base, _ := startServer(t, nil)
+	projectID, taskID := createProjectWithTask(t, base)
+	id := submitFeedback(t, base, projectID, taskID, "Checkout is urgent")
+	out, code := graphqlWSClient(t, base, id, "")
+	if code != 0 {
+		t.Fatalf("node client exited %d:\n%s", code, out)
+	}
+	checkFollowedToCompletion(t, out, id)
+}
+
+func checkFollowedToCompletion(t *testing.T, out, id string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var last struct {
 		Status   string
 		Version  int
@@ -276,5 +300,59 @@ func TestGraphQLWSLibraryClient(t *testing.T) {
 	}
 	if last.Status != "COMPLETED" || last.Feedback.ID != id || last.Feedback.Provider != "builtin" || len(last.Feedback.Adjustments) == 0 {
 		t.Fatalf("the client's last event: %+v\n%s", last, out)
+	}
+}
+
+// With credentials configured, the graphql-ws client is refused with 4403
+// without a token (which the library treats as "reconnect with fresh
+// connectionParams"), and follows the feedback with one.
+func TestGraphQLWSLibraryClientWithAuth(t *testing.T) {
+	secret := "a-secret-for-the-node-client-test-0123456789"
+	base, _ := startServer(t, map[string]string{"JWT_SECRET": secret})
+	token, err := auth.DevToken([]byte(secret), "ada", "Ada", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authz := "Bearer " + token
+	var p struct{ CreateProject struct{ ID string } }
+	gqltestMust(t, base, authz, `mutation { createProject(input: {name: "Shop"}) { id } }`, nil, &p)
+	var f struct{ SubmitFeedback struct{ ID string } }
+	gqltestMust(t, base, authz, `mutation($p: ID!) { submitFeedback(input: {projectID: $p, feedbackText: "Checkout is urgent and we need a new pricing page"}) { id } }`,
+		map[string]any{"p": p.CreateProject.ID}, &f)
+
+	out, code := graphqlWSClient(t, base, f.SubmitFeedback.ID, "")
+	var closed struct {
+		Closed int
+		Reason string
+	}
+	if code != 2 || json.Unmarshal([]byte(strings.TrimSpace(out)), &closed) != nil || closed.Closed != 4403 {
+		t.Fatalf("without a token: exit %d, output %s; want the connection closed with 4403", code, out)
+	}
+	if !strings.Contains(closed.Reason, "credentials") {
+		t.Errorf("close reason %q does not say what is missing", closed.Reason)
+	}
+
+	// Another user's token: the feedback is not theirs to see.
+	stranger, _ := auth.DevToken([]byte(secret), "stranger", "", time.Hour)
+	if out, code := graphqlWSClient(t, base, f.SubmitFeedback.ID, stranger); code != 1 || !strings.Contains(out, "NOT_FOUND") {
+		t.Fatalf("a stranger's token: exit %d, output %s; want NOT_FOUND", code, out)
+	}
+
+	out, code = graphqlWSClient(t, base, f.SubmitFeedback.ID, token)
+	if code != 0 {
+		t.Fatalf("with a token: exit %d:\n%s", code, out)
+	}
+	checkFollowedToCompletion(t, out, f.SubmitFeedback.ID)
+}
+
+// gqltestMust posts a request with credentials that must succeed.
+func gqltestMust(t *testing.T, base, authorization, query string, vars map[string]any, out any) {
+	t.Helper()
+	resp := gqltest.PostAs(t, base, authorization, query, vars)
+	if len(resp.Errors) > 0 {
+		t.Fatalf("%s: %+v", query, resp.Errors)
+	}
+	if err := json.Unmarshal(resp.Data, out); err != nil {
+		t.Fatal(err)
 	}
 }

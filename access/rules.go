@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"entgo.io/ent/dialect/sql"
-	"entgo.io/ent/dialect/sql/sqlgraph"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
@@ -67,7 +66,11 @@ func inVisibleProjects(v *viewer.Viewer, column string) func(*sql.Selector) {
 // filter adds where to every query of a policy's type.
 func filter(where func(v *viewer.Viewer) func(*sql.Selector)) privacy.QueryRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		f.Where(sqlgraph.WrapFunc(where(viewer.FromContext(ctx))))
+		pf, ok := f.(ent.PredicateFilter)
+		if !ok {
+			return privacy.Denyf("access: %T takes no storage predicates", f)
+		}
+		pf.WhereP(where(viewer.FromContext(ctx)))
 		return privacy.Skip
 	})
 }

@@ -1,13 +1,10 @@
 package graph_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -20,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -130,39 +128,21 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		server: api, pipeline: pipe, jobs: jobs, bus: bus, busName: busName, eventsChannel: "ev-" + ns}
 }
 
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-type gqlResponse struct {
-	Status int
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
-}
+type (
+	gqlError    = gqltest.Error
+	gqlResponse = gqltest.Response
+)
 
 // do posts a GraphQL request and decodes the response, whatever its status.
 func (e *env) do(query string, vars map[string]any) gqlResponse {
 	e.t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp, err := http.Post(e.url+"/query", "application/json", bytes.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	out := gqlResponse{Status: resp.StatusCode}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		e.t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, raw)
-	}
-	return out
+	return gqltest.Post(e.t, e.url, query, vars)
+}
+
+// doAs is do with credentials, such as "Bearer " + a token.
+func (e *env) doAs(authorization, query string, vars map[string]any) gqlResponse {
+	e.t.Helper()
+	return gqltest.PostAs(e.t, e.url, authorization, query, vars)
 }
 
 // mustDo runs a request that must succeed and decodes its data into out.

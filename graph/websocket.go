@@ -149,6 +149,12 @@ func websocketTransport(cfg Config, closing context.Context, open *sync.WaitGrou
 				return ctx, nil, errShuttingDown
 			}
 			v, err := cfg.Auth.Authenticate(ctx, credential(ctx, payload))
+			if err == nil && !v.ExpiresAt.IsZero() && !time.Now().Before(v.ExpiresAt) {
+				// Within the clock-skew leeway a token still authenticates a
+				// request, but a connection would be closed at once: refuse
+				// it, so the client fetches a fresh token first.
+				err = &auth.Error{Reason: auth.Expired, Message: "the credential has expired: connect with a fresh one"}
+			}
 			if err != nil {
 				return refuseConnection(ctx, cfg, err)
 			}

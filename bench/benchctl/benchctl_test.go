@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 var dbTemplate *testdb.Template
@@ -35,7 +36,7 @@ func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 
 	// The newest projects come first by ID too, and only they grew.
 	client := postgres.NewClient(db)
-	projects, err := client.Project.Query().Order(project.ByCreatedAt(sql.OrderDesc())).WithTasks().All(ctx)
+	projects, err := client.Project.Query().Order(project.ByCreatedAt(sql.OrderDesc())).WithTasks().All(testutil.System())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 	if err := load(ctx, db, 2, 3); err != nil {
 		t.Fatal(err)
 	}
-	if n := client.Task.Query().CountX(ctx); n != 6 {
+	if n := client.Task.Query().CountX(testutil.System()); n != 6 {
 		t.Errorf("%d tasks after a second load, want 6", n)
 	}
 }

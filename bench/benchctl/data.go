@@ -22,7 +22,8 @@ func load(ctx context.Context, db *sql.DB, projects, tasks int) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `TRUNCATE adjustments, feedbacks, tasks, projects RESTART IDENTITY`); err != nil {
+	// Memberships and API keys go with their projects; users stay.
+	if _, err := tx.ExecContext(ctx, `TRUNCATE adjustments, feedbacks, tasks, project_members, api_keys, projects RESTART IDENTITY`); err != nil {
 		return fmt.Errorf("empty the tables: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `

@@ -39,11 +39,25 @@ type Response struct {
 // whatever its status.
 func Post(tb testing.TB, base, query string, vars map[string]any) Response {
 	tb.Helper()
+	return PostAs(tb, base, "", query, vars)
+}
+
+// PostAs is Post with an Authorization header ("Bearer …"); none if empty.
+func PostAs(tb testing.TB, base, authorization, query string, vars map[string]any) Response {
+	tb.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	resp, err := http.Post(base+"/query", "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, base+"/query", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -94,6 +108,33 @@ type WS struct {
 // Dial connects to base+"/query" with proto and completes the handshake.
 func Dial(tb testing.TB, base, proto string) *WS {
 	tb.Helper()
+	return DialAs(tb, base, proto, "")
+}
+
+// DialAs is Dial with credentials sent in connection_init's payload, as
+// the graphql-ws library's connectionParams do ("" sends none).
+func DialAs(tb testing.TB, base, proto, authorization string) *WS {
+	tb.Helper()
+	c, refused := dial(tb, base, proto, authorization)
+	if refused != nil {
+		tb.Fatalf("%s: connection refused: %v", proto, refused)
+	}
+	return c
+}
+
+// DialRefused dials as DialAs does and returns how the server closed the
+// connection instead of acknowledging it; it fails tb if it was accepted.
+func DialRefused(tb testing.TB, base, proto, authorization string) *websocket.CloseError {
+	tb.Helper()
+	_, refused := dial(tb, base, proto, authorization)
+	if refused == nil {
+		tb.Fatalf("%s: the server acknowledged a connection it should refuse", proto)
+	}
+	return refused
+}
+
+func dial(tb testing.TB, base, proto, authorization string) (*WS, *websocket.CloseError) {
+	tb.Helper()
 	d := websocket.Dialer{Subprotocols: []string{proto}, HandshakeTimeout: 5 * time.Second}
 	conn, resp, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/query", http.Header{"Origin": {base}})
 	if err != nil {
@@ -104,15 +145,42 @@ func Dial(tb testing.TB, base, proto string) *WS {
 	}
 	c := &WS{t: tb, conn: conn, Proto: proto, msgs: make(chan Msg, 1024), done: make(chan struct{})}
 	tb.Cleanup(func() { conn.Close() })
-	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{}})
-	var ack struct{ Type string }
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if err := conn.ReadJSON(&ack); err != nil || ack.Type != "connection_ack" {
-		tb.Fatalf("%s: want connection_ack, got %+v, %v", proto, ack, err)
+	payload := map[string]any{}
+	if authorization != "" {
+		payload["authorization"] = authorization
 	}
-	_ = conn.SetReadDeadline(time.Time{})
-	go c.read()
-	return c
+	c.send(map[string]any{"type": "connection_init", "payload": payload})
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		var m struct{ Type string }
+		if err := conn.ReadJSON(&m); err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok {
+				return nil, ce
+			}
+			tb.Fatalf("%s: want connection_ack, got %v", proto, err)
+		}
+		switch m.Type {
+		case "connection_ack":
+			_ = conn.SetReadDeadline(time.Time{})
+			go c.read()
+			return c, nil
+		case "connection_error", "ka":
+			continue // the close frame follows an error
+		default:
+			tb.Fatalf("%s: want connection_ack, got %q", proto, m.Type)
+		}
+	}
+}
+
+// Closed returns how the server closed the connection, once it has (nil
+// before, or when it closed without a close frame).
+func (c *WS) Closed() *websocket.CloseError {
+	select {
+	case <-c.done:
+		return c.close
+	default:
+		return nil
+	}
 }
 
 func (c *WS) send(v any) {

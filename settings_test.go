@@ -1,0 +1,49 @@
+package main
+
+import (
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/feedbackloop/feedbackloop/worker/llm"
+)
+
+// Every setting the configuration reads, for every provider, is in README's
+// Configuration table.
+func TestEverySettingIsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(readme), "## Configuration")
+	table, _, _ = strings.Cut(table, "\n## ")
+	seen := map[string]bool{}
+	for _, provider := range append([]string{"builtin"}, providerNames()...) {
+		_, _ = loadConfig(func(k string) string {
+			seen[k] = true
+			if k == "LLM_PROVIDER" {
+				return provider
+			}
+			return ""
+		}, io.Discard)
+	}
+	if len(seen) < 30 {
+		t.Fatalf("read only %d settings: has loadConfig changed how it reads them?", len(seen))
+	}
+	for k := range seen {
+		if !strings.Contains(table, "`"+k+"`") {
+			t.Errorf("%s is read by loadConfig but missing from README's Configuration table", k)
+		}
+	}
+}
+
+func providerNames() []string {
+	var names []string
+	for _, p := range llm.Providers {
+		names = append(names, p.Name)
+	}
+	slices.Sort(names)
+	return names
+}
