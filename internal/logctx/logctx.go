@@ -67,7 +67,11 @@ func (h handler) WithGroup(name string) slog.Handler {
 	return handler{h.Handler.WithGroup(name)}
 }
 
-// Logger returns logger with its handler wrapped by Handler.
+// Logger returns logger with its handler wrapped by Handler; a nil logger
+// discards.
 func Logger(logger *slog.Logger) *slog.Logger {
+	if logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
 	return slog.New(Handler(logger.Handler()))
 }
