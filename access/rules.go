@@ -322,3 +322,11 @@ func requireEach(ctx context.Context, client *ent.Client, projects []int, need v
 	}
 	return privacy.Allow
 }
+
+// SystemOnlyPolicy: only the system reads and writes these rows.
+func SystemOnlyPolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+	}
+}

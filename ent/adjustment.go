@@ -12,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 )
 
 // Adjustment is the model entity for the Adjustment schema.
@@ -33,6 +34,18 @@ type Adjustment struct {
 	NewValue *string `json:"new_value,omitempty"`
 	// Reasoning holds the value of the "reasoning" field.
 	Reasoning *string `json:"reasoning,omitempty"`
+	// A suggestion is PROPOSED until someone applies it to the plan or rejects it.
+	Status adjustment.Status `json:"status,omitempty"`
+	// Who applied or rejected the suggestion.
+	DecidedByID *int `json:"decided_by_id,omitempty"`
+	// DecidedAt holds the value of the "decided_at" field.
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	// Why it was rejected (or applied), in the decider's words.
+	Reason *string `json:"reason,omitempty"`
+	// The task's value the apply replaced, so that a revert can restore it.
+	AppliedFrom *string `json:"applied_from,omitempty"`
+	// A JSON snapshot of the task REMOVE_TASK deleted.
+	RemovedTask *string `json:"removed_task,omitempty"`
 	// Order of the suggestion in the analysis; unique per feedback so a re-delivered job cannot store it twice.
 	Position int `json:"position,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -49,11 +62,13 @@ type AdjustmentEdges struct {
 	Feedback *Feedback `json:"feedback,omitempty"`
 	// Task holds the value of the task edge.
 	Task *Task `json:"task,omitempty"`
+	// DecidedBy holds the value of the decided_by edge.
+	DecidedBy *User `json:"decided_by,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 }
 
 // FeedbackOrErr returns the Feedback value or an error if the edge
@@ -78,16 +93,27 @@ func (e AdjustmentEdges) TaskOrErr() (*Task, error) {
 	return nil, &NotLoadedError{edge: "task"}
 }
 
+// DecidedByOrErr returns the DecidedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AdjustmentEdges) DecidedByOrErr() (*User, error) {
+	if e.DecidedBy != nil {
+		return e.DecidedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "decided_by"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Adjustment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldPosition:
+		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldDecidedByID, adjustment.FieldPosition:
 			values[i] = new(sql.NullInt64)
-		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning:
+		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning, adjustment.FieldStatus, adjustment.FieldReason, adjustment.FieldAppliedFrom, adjustment.FieldRemovedTask:
 			values[i] = new(sql.NullString)
-		case adjustment.FieldCreatedAt:
+		case adjustment.FieldDecidedAt, adjustment.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -156,6 +182,47 @@ func (_m *Adjustment) assignValues(columns []string, values []any) error {
 				_m.Reasoning = new(string)
 				*_m.Reasoning = value.String
 			}
+		case adjustment.FieldStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field status", values[i])
+			} else if value.Valid {
+				_m.Status = adjustment.Status(value.String)
+			}
+		case adjustment.FieldDecidedByID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field decided_by_id", values[i])
+			} else if value.Valid {
+				_m.DecidedByID = new(int)
+				*_m.DecidedByID = int(value.Int64)
+			}
+		case adjustment.FieldDecidedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field decided_at", values[i])
+			} else if value.Valid {
+				_m.DecidedAt = new(time.Time)
+				*_m.DecidedAt = value.Time
+			}
+		case adjustment.FieldReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reason", values[i])
+			} else if value.Valid {
+				_m.Reason = new(string)
+				*_m.Reason = value.String
+			}
+		case adjustment.FieldAppliedFrom:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field applied_from", values[i])
+			} else if value.Valid {
+				_m.AppliedFrom = new(string)
+				*_m.AppliedFrom = value.String
+			}
+		case adjustment.FieldRemovedTask:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field removed_task", values[i])
+			} else if value.Valid {
+				_m.RemovedTask = new(string)
+				*_m.RemovedTask = value.String
+			}
 		case adjustment.FieldPosition:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field position", values[i])
@@ -189,6 +256,11 @@ func (_m *Adjustment) QueryFeedback() *FeedbackQuery {
 // QueryTask queries the "task" edge of the Adjustment entity.
 func (_m *Adjustment) QueryTask() *TaskQuery {
 	return NewAdjustmentClient(_m.config).QueryTask(_m)
+}
+
+// QueryDecidedBy queries the "decided_by" edge of the Adjustment entity.
+func (_m *Adjustment) QueryDecidedBy() *UserQuery {
+	return NewAdjustmentClient(_m.config).QueryDecidedBy(_m)
 }
 
 // Update returns a builder for updating this Adjustment.
@@ -240,6 +312,34 @@ func (_m *Adjustment) String() string {
 	builder.WriteString(", ")
 	if v := _m.Reasoning; v != nil {
 		builder.WriteString("reasoning=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("status=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	if v := _m.DecidedByID; v != nil {
+		builder.WriteString("decided_by_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.DecidedAt; v != nil {
+		builder.WriteString("decided_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.Reason; v != nil {
+		builder.WriteString("reason=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.AppliedFrom; v != nil {
+		builder.WriteString("applied_from=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.RemovedTask; v != nil {
+		builder.WriteString("removed_task=")
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")

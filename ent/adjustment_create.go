@@ -14,6 +14,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 )
 
 // AdjustmentCreate is the builder for creating a Adjustment entity.
@@ -98,6 +99,90 @@ func (_c *AdjustmentCreate) SetNillableReasoning(v *string) *AdjustmentCreate {
 	return _c
 }
 
+// SetStatus sets the "status" field.
+func (_c *AdjustmentCreate) SetStatus(v adjustment.Status) *AdjustmentCreate {
+	_c.mutation.SetStatus(v)
+	return _c
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableStatus(v *adjustment.Status) *AdjustmentCreate {
+	if v != nil {
+		_c.SetStatus(*v)
+	}
+	return _c
+}
+
+// SetDecidedByID sets the "decided_by_id" field.
+func (_c *AdjustmentCreate) SetDecidedByID(v int) *AdjustmentCreate {
+	_c.mutation.SetDecidedByID(v)
+	return _c
+}
+
+// SetNillableDecidedByID sets the "decided_by_id" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableDecidedByID(v *int) *AdjustmentCreate {
+	if v != nil {
+		_c.SetDecidedByID(*v)
+	}
+	return _c
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (_c *AdjustmentCreate) SetDecidedAt(v time.Time) *AdjustmentCreate {
+	_c.mutation.SetDecidedAt(v)
+	return _c
+}
+
+// SetNillableDecidedAt sets the "decided_at" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableDecidedAt(v *time.Time) *AdjustmentCreate {
+	if v != nil {
+		_c.SetDecidedAt(*v)
+	}
+	return _c
+}
+
+// SetReason sets the "reason" field.
+func (_c *AdjustmentCreate) SetReason(v string) *AdjustmentCreate {
+	_c.mutation.SetReason(v)
+	return _c
+}
+
+// SetNillableReason sets the "reason" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableReason(v *string) *AdjustmentCreate {
+	if v != nil {
+		_c.SetReason(*v)
+	}
+	return _c
+}
+
+// SetAppliedFrom sets the "applied_from" field.
+func (_c *AdjustmentCreate) SetAppliedFrom(v string) *AdjustmentCreate {
+	_c.mutation.SetAppliedFrom(v)
+	return _c
+}
+
+// SetNillableAppliedFrom sets the "applied_from" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableAppliedFrom(v *string) *AdjustmentCreate {
+	if v != nil {
+		_c.SetAppliedFrom(*v)
+	}
+	return _c
+}
+
+// SetRemovedTask sets the "removed_task" field.
+func (_c *AdjustmentCreate) SetRemovedTask(v string) *AdjustmentCreate {
+	_c.mutation.SetRemovedTask(v)
+	return _c
+}
+
+// SetNillableRemovedTask sets the "removed_task" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableRemovedTask(v *string) *AdjustmentCreate {
+	if v != nil {
+		_c.SetRemovedTask(*v)
+	}
+	return _c
+}
+
 // SetPosition sets the "position" field.
 func (_c *AdjustmentCreate) SetPosition(v int) *AdjustmentCreate {
 	_c.mutation.SetPosition(v)
@@ -126,6 +211,11 @@ func (_c *AdjustmentCreate) SetFeedback(v *Feedback) *AdjustmentCreate {
 // SetTask sets the "task" edge to the Task entity.
 func (_c *AdjustmentCreate) SetTask(v *Task) *AdjustmentCreate {
 	return _c.SetTaskID(v.ID)
+}
+
+// SetDecidedBy sets the "decided_by" edge to the User entity.
+func (_c *AdjustmentCreate) SetDecidedBy(v *User) *AdjustmentCreate {
+	return _c.SetDecidedByID(v.ID)
 }
 
 // Mutation returns the AdjustmentMutation object of the builder.
@@ -165,6 +255,10 @@ func (_c *AdjustmentCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *AdjustmentCreate) defaults() error {
+	if _, ok := _c.mutation.Status(); !ok {
+		v := adjustment.DefaultStatus
+		_c.mutation.SetStatus(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if adjustment.DefaultCreatedAt == nil {
 			return fmt.Errorf("ent: uninitialized adjustment.DefaultCreatedAt (forgotten import ent/runtime?)")
@@ -194,6 +288,19 @@ func (_c *AdjustmentCreate) check() error {
 	if v, ok := _c.mutation.Description(); ok {
 		if err := adjustment.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Adjustment.description": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Status(); !ok {
+		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "Adjustment.status"`)}
+	}
+	if v, ok := _c.mutation.Status(); ok {
+		if err := adjustment.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Adjustment.status": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Reason(); ok {
+		if err := adjustment.ReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Adjustment.reason": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Position(); !ok {
@@ -252,6 +359,26 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 		_spec.SetField(adjustment.FieldReasoning, field.TypeString, value)
 		_node.Reasoning = &value
 	}
+	if value, ok := _c.mutation.Status(); ok {
+		_spec.SetField(adjustment.FieldStatus, field.TypeEnum, value)
+		_node.Status = value
+	}
+	if value, ok := _c.mutation.DecidedAt(); ok {
+		_spec.SetField(adjustment.FieldDecidedAt, field.TypeTime, value)
+		_node.DecidedAt = &value
+	}
+	if value, ok := _c.mutation.Reason(); ok {
+		_spec.SetField(adjustment.FieldReason, field.TypeString, value)
+		_node.Reason = &value
+	}
+	if value, ok := _c.mutation.AppliedFrom(); ok {
+		_spec.SetField(adjustment.FieldAppliedFrom, field.TypeString, value)
+		_node.AppliedFrom = &value
+	}
+	if value, ok := _c.mutation.RemovedTask(); ok {
+		_spec.SetField(adjustment.FieldRemovedTask, field.TypeString, value)
+		_node.RemovedTask = &value
+	}
 	if value, ok := _c.mutation.Position(); ok {
 		_spec.SetField(adjustment.FieldPosition, field.TypeInt, value)
 		_node.Position = value
@@ -292,6 +419,23 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.TaskID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DecidedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.DecidedByTable,
+			Columns: []string{adjustment.DecidedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DecidedByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -439,6 +583,108 @@ func (u *AdjustmentUpsert) UpdateReasoning() *AdjustmentUpsert {
 // ClearReasoning clears the value of the "reasoning" field.
 func (u *AdjustmentUpsert) ClearReasoning() *AdjustmentUpsert {
 	u.SetNull(adjustment.FieldReasoning)
+	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *AdjustmentUpsert) SetStatus(v adjustment.Status) *AdjustmentUpsert {
+	u.Set(adjustment.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateStatus() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldStatus)
+	return u
+}
+
+// SetDecidedByID sets the "decided_by_id" field.
+func (u *AdjustmentUpsert) SetDecidedByID(v int) *AdjustmentUpsert {
+	u.Set(adjustment.FieldDecidedByID, v)
+	return u
+}
+
+// UpdateDecidedByID sets the "decided_by_id" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateDecidedByID() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldDecidedByID)
+	return u
+}
+
+// ClearDecidedByID clears the value of the "decided_by_id" field.
+func (u *AdjustmentUpsert) ClearDecidedByID() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldDecidedByID)
+	return u
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (u *AdjustmentUpsert) SetDecidedAt(v time.Time) *AdjustmentUpsert {
+	u.Set(adjustment.FieldDecidedAt, v)
+	return u
+}
+
+// UpdateDecidedAt sets the "decided_at" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateDecidedAt() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldDecidedAt)
+	return u
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (u *AdjustmentUpsert) ClearDecidedAt() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldDecidedAt)
+	return u
+}
+
+// SetReason sets the "reason" field.
+func (u *AdjustmentUpsert) SetReason(v string) *AdjustmentUpsert {
+	u.Set(adjustment.FieldReason, v)
+	return u
+}
+
+// UpdateReason sets the "reason" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateReason() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldReason)
+	return u
+}
+
+// ClearReason clears the value of the "reason" field.
+func (u *AdjustmentUpsert) ClearReason() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldReason)
+	return u
+}
+
+// SetAppliedFrom sets the "applied_from" field.
+func (u *AdjustmentUpsert) SetAppliedFrom(v string) *AdjustmentUpsert {
+	u.Set(adjustment.FieldAppliedFrom, v)
+	return u
+}
+
+// UpdateAppliedFrom sets the "applied_from" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateAppliedFrom() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldAppliedFrom)
+	return u
+}
+
+// ClearAppliedFrom clears the value of the "applied_from" field.
+func (u *AdjustmentUpsert) ClearAppliedFrom() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldAppliedFrom)
+	return u
+}
+
+// SetRemovedTask sets the "removed_task" field.
+func (u *AdjustmentUpsert) SetRemovedTask(v string) *AdjustmentUpsert {
+	u.Set(adjustment.FieldRemovedTask, v)
+	return u
+}
+
+// UpdateRemovedTask sets the "removed_task" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateRemovedTask() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldRemovedTask)
+	return u
+}
+
+// ClearRemovedTask clears the value of the "removed_task" field.
+func (u *AdjustmentUpsert) ClearRemovedTask() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldRemovedTask)
 	return u
 }
 
@@ -617,6 +863,125 @@ func (u *AdjustmentUpsertOne) UpdateReasoning() *AdjustmentUpsertOne {
 func (u *AdjustmentUpsertOne) ClearReasoning() *AdjustmentUpsertOne {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.ClearReasoning()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *AdjustmentUpsertOne) SetStatus(v adjustment.Status) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateStatus() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetDecidedByID sets the "decided_by_id" field.
+func (u *AdjustmentUpsertOne) SetDecidedByID(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetDecidedByID(v)
+	})
+}
+
+// UpdateDecidedByID sets the "decided_by_id" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateDecidedByID() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateDecidedByID()
+	})
+}
+
+// ClearDecidedByID clears the value of the "decided_by_id" field.
+func (u *AdjustmentUpsertOne) ClearDecidedByID() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearDecidedByID()
+	})
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (u *AdjustmentUpsertOne) SetDecidedAt(v time.Time) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetDecidedAt(v)
+	})
+}
+
+// UpdateDecidedAt sets the "decided_at" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateDecidedAt() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateDecidedAt()
+	})
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (u *AdjustmentUpsertOne) ClearDecidedAt() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearDecidedAt()
+	})
+}
+
+// SetReason sets the "reason" field.
+func (u *AdjustmentUpsertOne) SetReason(v string) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetReason(v)
+	})
+}
+
+// UpdateReason sets the "reason" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateReason() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateReason()
+	})
+}
+
+// ClearReason clears the value of the "reason" field.
+func (u *AdjustmentUpsertOne) ClearReason() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearReason()
+	})
+}
+
+// SetAppliedFrom sets the "applied_from" field.
+func (u *AdjustmentUpsertOne) SetAppliedFrom(v string) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetAppliedFrom(v)
+	})
+}
+
+// UpdateAppliedFrom sets the "applied_from" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateAppliedFrom() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateAppliedFrom()
+	})
+}
+
+// ClearAppliedFrom clears the value of the "applied_from" field.
+func (u *AdjustmentUpsertOne) ClearAppliedFrom() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearAppliedFrom()
+	})
+}
+
+// SetRemovedTask sets the "removed_task" field.
+func (u *AdjustmentUpsertOne) SetRemovedTask(v string) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetRemovedTask(v)
+	})
+}
+
+// UpdateRemovedTask sets the "removed_task" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateRemovedTask() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateRemovedTask()
+	})
+}
+
+// ClearRemovedTask clears the value of the "removed_task" field.
+func (u *AdjustmentUpsertOne) ClearRemovedTask() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearRemovedTask()
 	})
 }
 
@@ -964,6 +1329,125 @@ func (u *AdjustmentUpsertBulk) UpdateReasoning() *AdjustmentUpsertBulk {
 func (u *AdjustmentUpsertBulk) ClearReasoning() *AdjustmentUpsertBulk {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.ClearReasoning()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *AdjustmentUpsertBulk) SetStatus(v adjustment.Status) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateStatus() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetDecidedByID sets the "decided_by_id" field.
+func (u *AdjustmentUpsertBulk) SetDecidedByID(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetDecidedByID(v)
+	})
+}
+
+// UpdateDecidedByID sets the "decided_by_id" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateDecidedByID() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateDecidedByID()
+	})
+}
+
+// ClearDecidedByID clears the value of the "decided_by_id" field.
+func (u *AdjustmentUpsertBulk) ClearDecidedByID() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearDecidedByID()
+	})
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (u *AdjustmentUpsertBulk) SetDecidedAt(v time.Time) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetDecidedAt(v)
+	})
+}
+
+// UpdateDecidedAt sets the "decided_at" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateDecidedAt() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateDecidedAt()
+	})
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (u *AdjustmentUpsertBulk) ClearDecidedAt() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearDecidedAt()
+	})
+}
+
+// SetReason sets the "reason" field.
+func (u *AdjustmentUpsertBulk) SetReason(v string) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetReason(v)
+	})
+}
+
+// UpdateReason sets the "reason" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateReason() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateReason()
+	})
+}
+
+// ClearReason clears the value of the "reason" field.
+func (u *AdjustmentUpsertBulk) ClearReason() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearReason()
+	})
+}
+
+// SetAppliedFrom sets the "applied_from" field.
+func (u *AdjustmentUpsertBulk) SetAppliedFrom(v string) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetAppliedFrom(v)
+	})
+}
+
+// UpdateAppliedFrom sets the "applied_from" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateAppliedFrom() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateAppliedFrom()
+	})
+}
+
+// ClearAppliedFrom clears the value of the "applied_from" field.
+func (u *AdjustmentUpsertBulk) ClearAppliedFrom() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearAppliedFrom()
+	})
+}
+
+// SetRemovedTask sets the "removed_task" field.
+func (u *AdjustmentUpsertBulk) SetRemovedTask(v string) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetRemovedTask(v)
+	})
+}
+
+// UpdateRemovedTask sets the "removed_task" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateRemovedTask() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateRemovedTask()
+	})
+}
+
+// ClearRemovedTask clears the value of the "removed_task" field.
+func (u *AdjustmentUpsertBulk) ClearRemovedTask() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearRemovedTask()
 	})
 }
 

@@ -17,19 +17,21 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 )
 
 // AdjustmentQuery is the builder for querying Adjustment entities.
 type AdjustmentQuery struct {
 	config
-	ctx          *QueryContext
-	order        []adjustment.OrderOption
-	inters       []Interceptor
-	predicates   []predicate.Adjustment
-	withFeedback *FeedbackQuery
-	withTask     *TaskQuery
-	loadTotal    []func(context.Context, []*Adjustment) error
-	modifiers    []func(*sql.Selector)
+	ctx           *QueryContext
+	order         []adjustment.OrderOption
+	inters        []Interceptor
+	predicates    []predicate.Adjustment
+	withFeedback  *FeedbackQuery
+	withTask      *TaskQuery
+	withDecidedBy *UserQuery
+	loadTotal     []func(context.Context, []*Adjustment) error
+	modifiers     []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -103,6 +105,28 @@ func (_q *AdjustmentQuery) QueryTask() *TaskQuery {
 			sqlgraph.From(adjustment.Table, adjustment.FieldID, selector),
 			sqlgraph.To(task.Table, task.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, adjustment.TaskTable, adjustment.TaskColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDecidedBy chains the current query on the "decided_by" edge.
+func (_q *AdjustmentQuery) QueryDecidedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, adjustment.DecidedByTable, adjustment.DecidedByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -297,13 +321,14 @@ func (_q *AdjustmentQuery) Clone() *AdjustmentQuery {
 		return nil
 	}
 	return &AdjustmentQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]adjustment.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.Adjustment{}, _q.predicates...),
-		withFeedback: _q.withFeedback.Clone(),
-		withTask:     _q.withTask.Clone(),
+		config:        _q.config,
+		ctx:           _q.ctx.Clone(),
+		order:         append([]adjustment.OrderOption{}, _q.order...),
+		inters:        append([]Interceptor{}, _q.inters...),
+		predicates:    append([]predicate.Adjustment{}, _q.predicates...),
+		withFeedback:  _q.withFeedback.Clone(),
+		withTask:      _q.withTask.Clone(),
+		withDecidedBy: _q.withDecidedBy.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -329,6 +354,17 @@ func (_q *AdjustmentQuery) WithTask(opts ...func(*TaskQuery)) *AdjustmentQuery {
 		opt(query)
 	}
 	_q.withTask = query
+	return _q
+}
+
+// WithDecidedBy tells the query-builder to eager-load the nodes that are connected to
+// the "decided_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AdjustmentQuery) WithDecidedBy(opts ...func(*UserQuery)) *AdjustmentQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDecidedBy = query
 	return _q
 }
 
@@ -416,9 +452,10 @@ func (_q *AdjustmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	var (
 		nodes       = []*Adjustment{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withFeedback != nil,
 			_q.withTask != nil,
+			_q.withDecidedBy != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -451,6 +488,12 @@ func (_q *AdjustmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	if query := _q.withTask; query != nil {
 		if err := _q.loadTask(ctx, query, nodes, nil,
 			func(n *Adjustment, e *Task) { n.Edges.Task = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDecidedBy; query != nil {
+		if err := _q.loadDecidedBy(ctx, query, nodes, nil,
+			func(n *Adjustment, e *User) { n.Edges.DecidedBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -523,6 +566,38 @@ func (_q *AdjustmentQuery) loadTask(ctx context.Context, query *TaskQuery, nodes
 	}
 	return nil
 }
+func (_q *AdjustmentQuery) loadDecidedBy(ctx context.Context, query *UserQuery, nodes []*Adjustment, init func(*Adjustment), assign func(*Adjustment, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Adjustment)
+	for i := range nodes {
+		if nodes[i].DecidedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DecidedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "decided_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *AdjustmentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -557,6 +632,9 @@ func (_q *AdjustmentQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withTask != nil {
 			_spec.Node.AddColumnOnce(adjustment.FieldTaskID)
+		}
+		if _q.withDecidedBy != nil {
+			_spec.Node.AddColumnOnce(adjustment.FieldDecidedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -13,6 +14,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 )
 
 // AdjustmentUpdate is the builder for updating Adjustment entities.
@@ -136,6 +138,120 @@ func (_u *AdjustmentUpdate) ClearReasoning() *AdjustmentUpdate {
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *AdjustmentUpdate) SetStatus(v adjustment.Status) *AdjustmentUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableStatus(v *adjustment.Status) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetDecidedByID sets the "decided_by_id" field.
+func (_u *AdjustmentUpdate) SetDecidedByID(v int) *AdjustmentUpdate {
+	_u.mutation.SetDecidedByID(v)
+	return _u
+}
+
+// SetNillableDecidedByID sets the "decided_by_id" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableDecidedByID(v *int) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetDecidedByID(*v)
+	}
+	return _u
+}
+
+// ClearDecidedByID clears the value of the "decided_by_id" field.
+func (_u *AdjustmentUpdate) ClearDecidedByID() *AdjustmentUpdate {
+	_u.mutation.ClearDecidedByID()
+	return _u
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (_u *AdjustmentUpdate) SetDecidedAt(v time.Time) *AdjustmentUpdate {
+	_u.mutation.SetDecidedAt(v)
+	return _u
+}
+
+// SetNillableDecidedAt sets the "decided_at" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableDecidedAt(v *time.Time) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetDecidedAt(*v)
+	}
+	return _u
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (_u *AdjustmentUpdate) ClearDecidedAt() *AdjustmentUpdate {
+	_u.mutation.ClearDecidedAt()
+	return _u
+}
+
+// SetReason sets the "reason" field.
+func (_u *AdjustmentUpdate) SetReason(v string) *AdjustmentUpdate {
+	_u.mutation.SetReason(v)
+	return _u
+}
+
+// SetNillableReason sets the "reason" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableReason(v *string) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetReason(*v)
+	}
+	return _u
+}
+
+// ClearReason clears the value of the "reason" field.
+func (_u *AdjustmentUpdate) ClearReason() *AdjustmentUpdate {
+	_u.mutation.ClearReason()
+	return _u
+}
+
+// SetAppliedFrom sets the "applied_from" field.
+func (_u *AdjustmentUpdate) SetAppliedFrom(v string) *AdjustmentUpdate {
+	_u.mutation.SetAppliedFrom(v)
+	return _u
+}
+
+// SetNillableAppliedFrom sets the "applied_from" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableAppliedFrom(v *string) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetAppliedFrom(*v)
+	}
+	return _u
+}
+
+// ClearAppliedFrom clears the value of the "applied_from" field.
+func (_u *AdjustmentUpdate) ClearAppliedFrom() *AdjustmentUpdate {
+	_u.mutation.ClearAppliedFrom()
+	return _u
+}
+
+// SetRemovedTask sets the "removed_task" field.
+func (_u *AdjustmentUpdate) SetRemovedTask(v string) *AdjustmentUpdate {
+	_u.mutation.SetRemovedTask(v)
+	return _u
+}
+
+// SetNillableRemovedTask sets the "removed_task" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableRemovedTask(v *string) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetRemovedTask(*v)
+	}
+	return _u
+}
+
+// ClearRemovedTask clears the value of the "removed_task" field.
+func (_u *AdjustmentUpdate) ClearRemovedTask() *AdjustmentUpdate {
+	_u.mutation.ClearRemovedTask()
+	return _u
+}
+
 // SetPosition sets the "position" field.
 func (_u *AdjustmentUpdate) SetPosition(v int) *AdjustmentUpdate {
 	_u.mutation.ResetPosition()
@@ -162,6 +278,11 @@ func (_u *AdjustmentUpdate) SetTask(v *Task) *AdjustmentUpdate {
 	return _u.SetTaskID(v.ID)
 }
 
+// SetDecidedBy sets the "decided_by" edge to the User entity.
+func (_u *AdjustmentUpdate) SetDecidedBy(v *User) *AdjustmentUpdate {
+	return _u.SetDecidedByID(v.ID)
+}
+
 // Mutation returns the AdjustmentMutation object of the builder.
 func (_u *AdjustmentUpdate) Mutation() *AdjustmentMutation {
 	return _u.mutation
@@ -170,6 +291,12 @@ func (_u *AdjustmentUpdate) Mutation() *AdjustmentMutation {
 // ClearTask clears the "task" edge to the Task entity.
 func (_u *AdjustmentUpdate) ClearTask() *AdjustmentUpdate {
 	_u.mutation.ClearTask()
+	return _u
+}
+
+// ClearDecidedBy clears the "decided_by" edge to the User entity.
+func (_u *AdjustmentUpdate) ClearDecidedBy() *AdjustmentUpdate {
+	_u.mutation.ClearDecidedBy()
 	return _u
 }
 
@@ -210,6 +337,16 @@ func (_u *AdjustmentUpdate) check() error {
 	if v, ok := _u.mutation.Description(); ok {
 		if err := adjustment.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Adjustment.description": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := adjustment.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Adjustment.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Reason(); ok {
+		if err := adjustment.ReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Adjustment.reason": %w`, err)}
 		}
 	}
 	if _u.mutation.FeedbackCleared() && len(_u.mutation.FeedbackIDs()) > 0 {
@@ -254,6 +391,33 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.ReasoningCleared() {
 		_spec.ClearField(adjustment.FieldReasoning, field.TypeString)
 	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(adjustment.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.DecidedAt(); ok {
+		_spec.SetField(adjustment.FieldDecidedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DecidedAtCleared() {
+		_spec.ClearField(adjustment.FieldDecidedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Reason(); ok {
+		_spec.SetField(adjustment.FieldReason, field.TypeString, value)
+	}
+	if _u.mutation.ReasonCleared() {
+		_spec.ClearField(adjustment.FieldReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.AppliedFrom(); ok {
+		_spec.SetField(adjustment.FieldAppliedFrom, field.TypeString, value)
+	}
+	if _u.mutation.AppliedFromCleared() {
+		_spec.ClearField(adjustment.FieldAppliedFrom, field.TypeString)
+	}
+	if value, ok := _u.mutation.RemovedTask(); ok {
+		_spec.SetField(adjustment.FieldRemovedTask, field.TypeString, value)
+	}
+	if _u.mutation.RemovedTaskCleared() {
+		_spec.ClearField(adjustment.FieldRemovedTask, field.TypeString)
+	}
 	if value, ok := _u.mutation.Position(); ok {
 		_spec.SetField(adjustment.FieldPosition, field.TypeInt, value)
 	}
@@ -282,6 +446,35 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(task.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DecidedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.DecidedByTable,
+			Columns: []string{adjustment.DecidedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DecidedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.DecidedByTable,
+			Columns: []string{adjustment.DecidedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -417,6 +610,120 @@ func (_u *AdjustmentUpdateOne) ClearReasoning() *AdjustmentUpdateOne {
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *AdjustmentUpdateOne) SetStatus(v adjustment.Status) *AdjustmentUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableStatus(v *adjustment.Status) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetDecidedByID sets the "decided_by_id" field.
+func (_u *AdjustmentUpdateOne) SetDecidedByID(v int) *AdjustmentUpdateOne {
+	_u.mutation.SetDecidedByID(v)
+	return _u
+}
+
+// SetNillableDecidedByID sets the "decided_by_id" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableDecidedByID(v *int) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetDecidedByID(*v)
+	}
+	return _u
+}
+
+// ClearDecidedByID clears the value of the "decided_by_id" field.
+func (_u *AdjustmentUpdateOne) ClearDecidedByID() *AdjustmentUpdateOne {
+	_u.mutation.ClearDecidedByID()
+	return _u
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (_u *AdjustmentUpdateOne) SetDecidedAt(v time.Time) *AdjustmentUpdateOne {
+	_u.mutation.SetDecidedAt(v)
+	return _u
+}
+
+// SetNillableDecidedAt sets the "decided_at" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableDecidedAt(v *time.Time) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetDecidedAt(*v)
+	}
+	return _u
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (_u *AdjustmentUpdateOne) ClearDecidedAt() *AdjustmentUpdateOne {
+	_u.mutation.ClearDecidedAt()
+	return _u
+}
+
+// SetReason sets the "reason" field.
+func (_u *AdjustmentUpdateOne) SetReason(v string) *AdjustmentUpdateOne {
+	_u.mutation.SetReason(v)
+	return _u
+}
+
+// SetNillableReason sets the "reason" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableReason(v *string) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetReason(*v)
+	}
+	return _u
+}
+
+// ClearReason clears the value of the "reason" field.
+func (_u *AdjustmentUpdateOne) ClearReason() *AdjustmentUpdateOne {
+	_u.mutation.ClearReason()
+	return _u
+}
+
+// SetAppliedFrom sets the "applied_from" field.
+func (_u *AdjustmentUpdateOne) SetAppliedFrom(v string) *AdjustmentUpdateOne {
+	_u.mutation.SetAppliedFrom(v)
+	return _u
+}
+
+// SetNillableAppliedFrom sets the "applied_from" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableAppliedFrom(v *string) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetAppliedFrom(*v)
+	}
+	return _u
+}
+
+// ClearAppliedFrom clears the value of the "applied_from" field.
+func (_u *AdjustmentUpdateOne) ClearAppliedFrom() *AdjustmentUpdateOne {
+	_u.mutation.ClearAppliedFrom()
+	return _u
+}
+
+// SetRemovedTask sets the "removed_task" field.
+func (_u *AdjustmentUpdateOne) SetRemovedTask(v string) *AdjustmentUpdateOne {
+	_u.mutation.SetRemovedTask(v)
+	return _u
+}
+
+// SetNillableRemovedTask sets the "removed_task" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableRemovedTask(v *string) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetRemovedTask(*v)
+	}
+	return _u
+}
+
+// ClearRemovedTask clears the value of the "removed_task" field.
+func (_u *AdjustmentUpdateOne) ClearRemovedTask() *AdjustmentUpdateOne {
+	_u.mutation.ClearRemovedTask()
+	return _u
+}
+
 // SetPosition sets the "position" field.
 func (_u *AdjustmentUpdateOne) SetPosition(v int) *AdjustmentUpdateOne {
 	_u.mutation.ResetPosition()
@@ -443,6 +750,11 @@ func (_u *AdjustmentUpdateOne) SetTask(v *Task) *AdjustmentUpdateOne {
 	return _u.SetTaskID(v.ID)
 }
 
+// SetDecidedBy sets the "decided_by" edge to the User entity.
+func (_u *AdjustmentUpdateOne) SetDecidedBy(v *User) *AdjustmentUpdateOne {
+	return _u.SetDecidedByID(v.ID)
+}
+
 // Mutation returns the AdjustmentMutation object of the builder.
 func (_u *AdjustmentUpdateOne) Mutation() *AdjustmentMutation {
 	return _u.mutation
@@ -451,6 +763,12 @@ func (_u *AdjustmentUpdateOne) Mutation() *AdjustmentMutation {
 // ClearTask clears the "task" edge to the Task entity.
 func (_u *AdjustmentUpdateOne) ClearTask() *AdjustmentUpdateOne {
 	_u.mutation.ClearTask()
+	return _u
+}
+
+// ClearDecidedBy clears the "decided_by" edge to the User entity.
+func (_u *AdjustmentUpdateOne) ClearDecidedBy() *AdjustmentUpdateOne {
+	_u.mutation.ClearDecidedBy()
 	return _u
 }
 
@@ -504,6 +822,16 @@ func (_u *AdjustmentUpdateOne) check() error {
 	if v, ok := _u.mutation.Description(); ok {
 		if err := adjustment.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Adjustment.description": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := adjustment.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Adjustment.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Reason(); ok {
+		if err := adjustment.ReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Adjustment.reason": %w`, err)}
 		}
 	}
 	if _u.mutation.FeedbackCleared() && len(_u.mutation.FeedbackIDs()) > 0 {
@@ -565,6 +893,33 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 	if _u.mutation.ReasoningCleared() {
 		_spec.ClearField(adjustment.FieldReasoning, field.TypeString)
 	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(adjustment.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.DecidedAt(); ok {
+		_spec.SetField(adjustment.FieldDecidedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DecidedAtCleared() {
+		_spec.ClearField(adjustment.FieldDecidedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Reason(); ok {
+		_spec.SetField(adjustment.FieldReason, field.TypeString, value)
+	}
+	if _u.mutation.ReasonCleared() {
+		_spec.ClearField(adjustment.FieldReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.AppliedFrom(); ok {
+		_spec.SetField(adjustment.FieldAppliedFrom, field.TypeString, value)
+	}
+	if _u.mutation.AppliedFromCleared() {
+		_spec.ClearField(adjustment.FieldAppliedFrom, field.TypeString)
+	}
+	if value, ok := _u.mutation.RemovedTask(); ok {
+		_spec.SetField(adjustment.FieldRemovedTask, field.TypeString, value)
+	}
+	if _u.mutation.RemovedTaskCleared() {
+		_spec.ClearField(adjustment.FieldRemovedTask, field.TypeString)
+	}
 	if value, ok := _u.mutation.Position(); ok {
 		_spec.SetField(adjustment.FieldPosition, field.TypeInt, value)
 	}
@@ -593,6 +948,35 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(task.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DecidedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.DecidedByTable,
+			Columns: []string{adjustment.DecidedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DecidedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.DecidedByTable,
+			Columns: []string{adjustment.DecidedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

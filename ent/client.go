@@ -17,7 +17,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -35,8 +37,12 @@ type Client struct {
 	APIKey *APIKeyClient
 	// Adjustment is the client for interacting with the Adjustment builders.
 	Adjustment *AdjustmentClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
+	// OutboxCursor is the client for interacting with the OutboxCursor builders.
+	OutboxCursor *OutboxCursorClient
 	// Project is the client for interacting with the Project builders.
 	Project *ProjectClient
 	// ProjectMember is the client for interacting with the ProjectMember builders.
@@ -58,7 +64,9 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Adjustment = NewAdjustmentClient(c.config)
+	c.Event = NewEventClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
+	c.OutboxCursor = NewOutboxCursorClient(c.config)
 	c.Project = NewProjectClient(c.config)
 	c.ProjectMember = NewProjectMemberClient(c.config)
 	c.Task = NewTaskClient(c.config)
@@ -157,7 +165,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:        cfg,
 		APIKey:        NewAPIKeyClient(cfg),
 		Adjustment:    NewAdjustmentClient(cfg),
+		Event:         NewEventClient(cfg),
 		Feedback:      NewFeedbackClient(cfg),
+		OutboxCursor:  NewOutboxCursorClient(cfg),
 		Project:       NewProjectClient(cfg),
 		ProjectMember: NewProjectMemberClient(cfg),
 		Task:          NewTaskClient(cfg),
@@ -183,7 +193,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:        cfg,
 		APIKey:        NewAPIKeyClient(cfg),
 		Adjustment:    NewAdjustmentClient(cfg),
+		Event:         NewEventClient(cfg),
 		Feedback:      NewFeedbackClient(cfg),
+		OutboxCursor:  NewOutboxCursorClient(cfg),
 		Project:       NewProjectClient(cfg),
 		ProjectMember: NewProjectMemberClient(cfg),
 		Task:          NewTaskClient(cfg),
@@ -217,7 +229,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Adjustment, c.Feedback, c.Project, c.ProjectMember, c.Task, c.User,
+		c.APIKey, c.Adjustment, c.Event, c.Feedback, c.OutboxCursor, c.Project,
+		c.ProjectMember, c.Task, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -227,7 +240,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Adjustment, c.Feedback, c.Project, c.ProjectMember, c.Task, c.User,
+		c.APIKey, c.Adjustment, c.Event, c.Feedback, c.OutboxCursor, c.Project,
+		c.ProjectMember, c.Task, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -240,8 +254,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *AdjustmentMutation:
 		return c.Adjustment.mutate(ctx, m)
+	case *EventMutation:
+		return c.Event.mutate(ctx, m)
 	case *FeedbackMutation:
 		return c.Feedback.mutate(ctx, m)
+	case *OutboxCursorMutation:
+		return c.OutboxCursor.mutate(ctx, m)
 	case *ProjectMutation:
 		return c.Project.mutate(ctx, m)
 	case *ProjectMemberMutation:
@@ -561,6 +579,22 @@ func (c *AdjustmentClient) QueryTask(_m *Adjustment) *TaskQuery {
 	return query
 }
 
+// QueryDecidedBy queries the decided_by edge of a Adjustment.
+func (c *AdjustmentClient) QueryDecidedBy(_m *Adjustment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, adjustment.DecidedByTable, adjustment.DecidedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AdjustmentClient) Hooks() []Hook {
 	hooks := c.hooks.Adjustment
@@ -584,6 +618,140 @@ func (c *AdjustmentClient) mutate(ctx context.Context, m *AdjustmentMutation) (V
 		return (&AdjustmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Adjustment mutation op: %q", m.Op())
+	}
+}
+
+// EventClient is a client for the Event schema.
+type EventClient struct {
+	config
+}
+
+// NewEventClient returns a client for the Event from the given config.
+func NewEventClient(c config) *EventClient {
+	return &EventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `event.Hooks(f(g(h())))`.
+func (c *EventClient) Use(hooks ...Hook) {
+	c.hooks.Event = append(c.hooks.Event, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `event.Intercept(f(g(h())))`.
+func (c *EventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Event = append(c.inters.Event, interceptors...)
+}
+
+// Create returns a builder for creating a Event entity.
+func (c *EventClient) Create() *EventCreate {
+	mutation := newEventMutation(c.config, OpCreate)
+	return &EventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Event entities.
+func (c *EventClient) CreateBulk(builders ...*EventCreate) *EventCreateBulk {
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventClient) MapCreateBulk(slice any, setFunc func(*EventCreate, int)) *EventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventCreateBulk{err: fmt.Errorf("calling to EventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Event.
+func (c *EventClient) Update() *EventUpdate {
+	mutation := newEventMutation(c.config, OpUpdate)
+	return &EventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventClient) UpdateOne(_m *Event) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEvent(_m))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventClient) UpdateOneID(id int) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEventID(id))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Event.
+func (c *EventClient) Delete() *EventDelete {
+	mutation := newEventMutation(c.config, OpDelete)
+	return &EventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventClient) DeleteOne(_m *Event) *EventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventClient) DeleteOneID(id int) *EventDeleteOne {
+	builder := c.Delete().Where(event.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventDeleteOne{builder}
+}
+
+// Query returns a query builder for Event.
+func (c *EventClient) Query() *EventQuery {
+	return &EventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Event entity by its id.
+func (c *EventClient) Get(ctx context.Context, id int) (*Event, error) {
+	return c.Query().Where(event.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventClient) GetX(ctx context.Context, id int) *Event {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EventClient) Hooks() []Hook {
+	hooks := c.hooks.Event
+	return append(hooks[:len(hooks):len(hooks)], event.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventClient) Interceptors() []Interceptor {
+	return c.inters.Event
+}
+
+func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Event mutation op: %q", m.Op())
 	}
 }
 
@@ -782,6 +950,140 @@ func (c *FeedbackClient) mutate(ctx context.Context, m *FeedbackMutation) (Value
 		return (&FeedbackDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Feedback mutation op: %q", m.Op())
+	}
+}
+
+// OutboxCursorClient is a client for the OutboxCursor schema.
+type OutboxCursorClient struct {
+	config
+}
+
+// NewOutboxCursorClient returns a client for the OutboxCursor from the given config.
+func NewOutboxCursorClient(c config) *OutboxCursorClient {
+	return &OutboxCursorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxcursor.Hooks(f(g(h())))`.
+func (c *OutboxCursorClient) Use(hooks ...Hook) {
+	c.hooks.OutboxCursor = append(c.hooks.OutboxCursor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxcursor.Intercept(f(g(h())))`.
+func (c *OutboxCursorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxCursor = append(c.inters.OutboxCursor, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxCursor entity.
+func (c *OutboxCursorClient) Create() *OutboxCursorCreate {
+	mutation := newOutboxCursorMutation(c.config, OpCreate)
+	return &OutboxCursorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxCursor entities.
+func (c *OutboxCursorClient) CreateBulk(builders ...*OutboxCursorCreate) *OutboxCursorCreateBulk {
+	return &OutboxCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxCursorClient) MapCreateBulk(slice any, setFunc func(*OutboxCursorCreate, int)) *OutboxCursorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxCursorCreateBulk{err: fmt.Errorf("calling to OutboxCursorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxCursorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxCursor.
+func (c *OutboxCursorClient) Update() *OutboxCursorUpdate {
+	mutation := newOutboxCursorMutation(c.config, OpUpdate)
+	return &OutboxCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxCursorClient) UpdateOne(_m *OutboxCursor) *OutboxCursorUpdateOne {
+	mutation := newOutboxCursorMutation(c.config, OpUpdateOne, withOutboxCursor(_m))
+	return &OutboxCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxCursorClient) UpdateOneID(id int) *OutboxCursorUpdateOne {
+	mutation := newOutboxCursorMutation(c.config, OpUpdateOne, withOutboxCursorID(id))
+	return &OutboxCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxCursor.
+func (c *OutboxCursorClient) Delete() *OutboxCursorDelete {
+	mutation := newOutboxCursorMutation(c.config, OpDelete)
+	return &OutboxCursorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxCursorClient) DeleteOne(_m *OutboxCursor) *OutboxCursorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxCursorClient) DeleteOneID(id int) *OutboxCursorDeleteOne {
+	builder := c.Delete().Where(outboxcursor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxCursorDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxCursor.
+func (c *OutboxCursorClient) Query() *OutboxCursorQuery {
+	return &OutboxCursorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxCursor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxCursor entity by its id.
+func (c *OutboxCursorClient) Get(ctx context.Context, id int) (*OutboxCursor, error) {
+	return c.Query().Where(outboxcursor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxCursorClient) GetX(ctx context.Context, id int) *OutboxCursor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxCursorClient) Hooks() []Hook {
+	hooks := c.hooks.OutboxCursor
+	return append(hooks[:len(hooks):len(hooks)], outboxcursor.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxCursorClient) Interceptors() []Interceptor {
+	return c.inters.OutboxCursor
+}
+
+func (c *OutboxCursorClient) mutate(ctx context.Context, m *OutboxCursorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxCursorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxCursor mutation op: %q", m.Op())
 	}
 }
 
@@ -1484,10 +1786,11 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Adjustment, Feedback, Project, ProjectMember, Task, User []ent.Hook
+		APIKey, Adjustment, Event, Feedback, OutboxCursor, Project, ProjectMember, Task,
+		User []ent.Hook
 	}
 	inters struct {
-		APIKey, Adjustment, Feedback, Project, ProjectMember, Task,
+		APIKey, Adjustment, Event, Feedback, OutboxCursor, Project, ProjectMember, Task,
 		User []ent.Interceptor
 	}
 )

@@ -14,7 +14,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -81,7 +83,9 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:        apikey.ValidColumn,
 			adjustment.Table:    adjustment.ValidColumn,
+			event.Table:         event.ValidColumn,
 			feedback.Table:      feedback.ValidColumn,
+			outboxcursor.Table:  outboxcursor.ValidColumn,
 			project.Table:       project.ValidColumn,
 			projectmember.Table: projectmember.ValidColumn,
 			task.Table:          task.ValidColumn,

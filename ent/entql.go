@@ -5,7 +5,9 @@ package ent
 import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -20,7 +22,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 7)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 9)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -62,11 +64,37 @@ var schemaGraph = func() *sqlgraph.Schema {
 			adjustment.FieldOriginalValue:  {Type: field.TypeString, Column: adjustment.FieldOriginalValue},
 			adjustment.FieldNewValue:       {Type: field.TypeString, Column: adjustment.FieldNewValue},
 			adjustment.FieldReasoning:      {Type: field.TypeString, Column: adjustment.FieldReasoning},
+			adjustment.FieldStatus:         {Type: field.TypeEnum, Column: adjustment.FieldStatus},
+			adjustment.FieldDecidedByID:    {Type: field.TypeInt, Column: adjustment.FieldDecidedByID},
+			adjustment.FieldDecidedAt:      {Type: field.TypeTime, Column: adjustment.FieldDecidedAt},
+			adjustment.FieldReason:         {Type: field.TypeString, Column: adjustment.FieldReason},
+			adjustment.FieldAppliedFrom:    {Type: field.TypeString, Column: adjustment.FieldAppliedFrom},
+			adjustment.FieldRemovedTask:    {Type: field.TypeString, Column: adjustment.FieldRemovedTask},
 			adjustment.FieldPosition:       {Type: field.TypeInt, Column: adjustment.FieldPosition},
 			adjustment.FieldCreatedAt:      {Type: field.TypeTime, Column: adjustment.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   event.Table,
+			Columns: event.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: event.FieldID,
+			},
+		},
+		Type: "Event",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			event.FieldProjectID: {Type: field.TypeInt, Column: event.FieldProjectID},
+			event.FieldKind:      {Type: field.TypeString, Column: event.FieldKind},
+			event.FieldObjectID:  {Type: field.TypeInt, Column: event.FieldObjectID},
+			event.FieldVersion:   {Type: field.TypeInt, Column: event.FieldVersion},
+			event.FieldActorID:   {Type: field.TypeInt, Column: event.FieldActorID},
+			event.FieldPayload:   {Type: field.TypeJSON, Column: event.FieldPayload},
+			event.FieldCreatedAt: {Type: field.TypeTime, Column: event.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   feedback.Table,
 			Columns: feedback.Columns,
@@ -77,26 +105,43 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Feedback",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			feedback.FieldCreatedAt:     {Type: field.TypeTime, Column: feedback.FieldCreatedAt},
-			feedback.FieldUpdatedAt:     {Type: field.TypeTime, Column: feedback.FieldUpdatedAt},
-			feedback.FieldProjectID:     {Type: field.TypeInt, Column: feedback.FieldProjectID},
-			feedback.FieldTaskID:        {Type: field.TypeInt, Column: feedback.FieldTaskID},
-			feedback.FieldSubmittedByID: {Type: field.TypeInt, Column: feedback.FieldSubmittedByID},
-			feedback.FieldUserName:      {Type: field.TypeString, Column: feedback.FieldUserName},
-			feedback.FieldFeedbackText:  {Type: field.TypeString, Column: feedback.FieldFeedbackText},
-			feedback.FieldStatus:        {Type: field.TypeEnum, Column: feedback.FieldStatus},
-			feedback.FieldVersion:       {Type: field.TypeInt, Column: feedback.FieldVersion},
-			feedback.FieldSummary:       {Type: field.TypeString, Column: feedback.FieldSummary},
-			feedback.FieldError:         {Type: field.TypeString, Column: feedback.FieldError},
-			feedback.FieldAttempts:      {Type: field.TypeInt, Column: feedback.FieldAttempts},
-			feedback.FieldProvider:      {Type: field.TypeString, Column: feedback.FieldProvider},
-			feedback.FieldModel:         {Type: field.TypeString, Column: feedback.FieldModel},
-			feedback.FieldProcessedAt:   {Type: field.TypeTime, Column: feedback.FieldProcessedAt},
-			feedback.FieldLeaseOwner:    {Type: field.TypeString, Column: feedback.FieldLeaseOwner},
-			feedback.FieldLeasedUntil:   {Type: field.TypeTime, Column: feedback.FieldLeasedUntil},
+			feedback.FieldCreatedAt:          {Type: field.TypeTime, Column: feedback.FieldCreatedAt},
+			feedback.FieldUpdatedAt:          {Type: field.TypeTime, Column: feedback.FieldUpdatedAt},
+			feedback.FieldProjectID:          {Type: field.TypeInt, Column: feedback.FieldProjectID},
+			feedback.FieldTaskID:             {Type: field.TypeInt, Column: feedback.FieldTaskID},
+			feedback.FieldSubmittedByID:      {Type: field.TypeInt, Column: feedback.FieldSubmittedByID},
+			feedback.FieldUserName:           {Type: field.TypeString, Column: feedback.FieldUserName},
+			feedback.FieldFeedbackText:       {Type: field.TypeString, Column: feedback.FieldFeedbackText},
+			feedback.FieldStatus:             {Type: field.TypeEnum, Column: feedback.FieldStatus},
+			feedback.FieldVersion:            {Type: field.TypeInt, Column: feedback.FieldVersion},
+			feedback.FieldSummary:            {Type: field.TypeString, Column: feedback.FieldSummary},
+			feedback.FieldError:              {Type: field.TypeString, Column: feedback.FieldError},
+			feedback.FieldAttempts:           {Type: field.TypeInt, Column: feedback.FieldAttempts},
+			feedback.FieldProvider:           {Type: field.TypeString, Column: feedback.FieldProvider},
+			feedback.FieldModel:              {Type: field.TypeString, Column: feedback.FieldModel},
+			feedback.FieldDroppedSuggestions: {Type: field.TypeInt, Column: feedback.FieldDroppedSuggestions},
+			feedback.FieldDroppedReasons:     {Type: field.TypeJSON, Column: feedback.FieldDroppedReasons},
+			feedback.FieldProcessedAt:        {Type: field.TypeTime, Column: feedback.FieldProcessedAt},
+			feedback.FieldLeaseOwner:         {Type: field.TypeString, Column: feedback.FieldLeaseOwner},
+			feedback.FieldLeasedUntil:        {Type: field.TypeTime, Column: feedback.FieldLeasedUntil},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxcursor.Table,
+			Columns: outboxcursor.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: outboxcursor.FieldID,
+			},
+		},
+		Type: "OutboxCursor",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxcursor.FieldLastEventID: {Type: field.TypeInt, Column: outboxcursor.FieldLastEventID},
+			outboxcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: outboxcursor.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   project.Table,
 			Columns: project.Columns,
@@ -114,7 +159,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			project.FieldStatus:      {Type: field.TypeEnum, Column: project.FieldStatus},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   projectmember.Table,
 			Columns: projectmember.Columns,
@@ -132,7 +177,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			projectmember.FieldRole:      {Type: field.TypeEnum, Column: projectmember.FieldRole},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -151,9 +196,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldStatus:         {Type: field.TypeEnum, Column: task.FieldStatus},
 			task.FieldPriority:       {Type: field.TypeInt, Column: task.FieldPriority},
 			task.FieldEstimatedHours: {Type: field.TypeFloat64, Column: task.FieldEstimatedHours},
+			task.FieldVersion:        {Type: field.TypeInt, Column: task.FieldVersion},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -218,6 +264,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Adjustment",
 		"Task",
+	)
+	graph.MustAddE(
+		"decided_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.DecidedByTable,
+			Columns: []string{adjustment.DecidedByColumn},
+			Bidi:    false,
+		},
+		"Adjustment",
+		"User",
 	)
 	graph.MustAddE(
 		"project",
@@ -589,6 +647,36 @@ func (f *AdjustmentFilter) WhereReasoning(p entql.StringP) {
 	f.Where(p.Field(adjustment.FieldReasoning))
 }
 
+// WhereStatus applies the entql string predicate on the status field.
+func (f *AdjustmentFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(adjustment.FieldStatus))
+}
+
+// WhereDecidedByID applies the entql int predicate on the decided_by_id field.
+func (f *AdjustmentFilter) WhereDecidedByID(p entql.IntP) {
+	f.Where(p.Field(adjustment.FieldDecidedByID))
+}
+
+// WhereDecidedAt applies the entql time.Time predicate on the decided_at field.
+func (f *AdjustmentFilter) WhereDecidedAt(p entql.TimeP) {
+	f.Where(p.Field(adjustment.FieldDecidedAt))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *AdjustmentFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(adjustment.FieldReason))
+}
+
+// WhereAppliedFrom applies the entql string predicate on the applied_from field.
+func (f *AdjustmentFilter) WhereAppliedFrom(p entql.StringP) {
+	f.Where(p.Field(adjustment.FieldAppliedFrom))
+}
+
+// WhereRemovedTask applies the entql string predicate on the removed_task field.
+func (f *AdjustmentFilter) WhereRemovedTask(p entql.StringP) {
+	f.Where(p.Field(adjustment.FieldRemovedTask))
+}
+
 // WherePosition applies the entql int predicate on the position field.
 func (f *AdjustmentFilter) WherePosition(p entql.IntP) {
 	f.Where(p.Field(adjustment.FieldPosition))
@@ -627,6 +715,95 @@ func (f *AdjustmentFilter) WhereHasTaskWith(preds ...predicate.Task) {
 	})))
 }
 
+// WhereHasDecidedBy applies a predicate to check if query has an edge decided_by.
+func (f *AdjustmentFilter) WhereHasDecidedBy() {
+	f.Where(entql.HasEdge("decided_by"))
+}
+
+// WhereHasDecidedByWith applies a predicate to check if query has an edge decided_by with a given conditions (other predicates).
+func (f *AdjustmentFilter) WhereHasDecidedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("decided_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *EventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EventQuery builder.
+func (_q *EventQuery) Filter() *EventFilter {
+	return &EventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EventMutation builder.
+func (m *EventMutation) Filter() *EventFilter {
+	return &EventFilter{config: m.config, predicateAdder: m}
+}
+
+// EventFilter provides a generic filtering capability at runtime for EventQuery.
+type EventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *EventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(event.FieldID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *EventFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(event.FieldProjectID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *EventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(event.FieldKind))
+}
+
+// WhereObjectID applies the entql int predicate on the object_id field.
+func (f *EventFilter) WhereObjectID(p entql.IntP) {
+	f.Where(p.Field(event.FieldObjectID))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *EventFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(event.FieldVersion))
+}
+
+// WhereActorID applies the entql int predicate on the actor_id field.
+func (f *EventFilter) WhereActorID(p entql.IntP) {
+	f.Where(p.Field(event.FieldActorID))
+}
+
+// WherePayload applies the entql json.RawMessage predicate on the payload field.
+func (f *EventFilter) WherePayload(p entql.BytesP) {
+	f.Where(p.Field(event.FieldPayload))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(event.FieldCreatedAt))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *FeedbackQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -656,7 +833,7 @@ type FeedbackFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FeedbackFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -737,6 +914,16 @@ func (f *FeedbackFilter) WhereModel(p entql.StringP) {
 	f.Where(p.Field(feedback.FieldModel))
 }
 
+// WhereDroppedSuggestions applies the entql int predicate on the dropped_suggestions field.
+func (f *FeedbackFilter) WhereDroppedSuggestions(p entql.IntP) {
+	f.Where(p.Field(feedback.FieldDroppedSuggestions))
+}
+
+// WhereDroppedReasons applies the entql json.RawMessage predicate on the dropped_reasons field.
+func (f *FeedbackFilter) WhereDroppedReasons(p entql.BytesP) {
+	f.Where(p.Field(feedback.FieldDroppedReasons))
+}
+
 // WhereProcessedAt applies the entql time.Time predicate on the processed_at field.
 func (f *FeedbackFilter) WhereProcessedAt(p entql.TimeP) {
 	f.Where(p.Field(feedback.FieldProcessedAt))
@@ -809,6 +996,56 @@ func (f *FeedbackFilter) WhereHasAdjustmentsWith(preds ...predicate.Adjustment) 
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OutboxCursorQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxCursorQuery builder.
+func (_q *OutboxCursorQuery) Filter() *OutboxCursorFilter {
+	return &OutboxCursorFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxCursorMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxCursorMutation builder.
+func (m *OutboxCursorMutation) Filter() *OutboxCursorFilter {
+	return &OutboxCursorFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxCursorFilter provides a generic filtering capability at runtime for OutboxCursorQuery.
+type OutboxCursorFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxCursorFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OutboxCursorFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(outboxcursor.FieldID))
+}
+
+// WhereLastEventID applies the entql int predicate on the last_event_id field.
+func (f *OutboxCursorFilter) WhereLastEventID(p entql.IntP) {
+	f.Where(p.Field(outboxcursor.FieldLastEventID))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OutboxCursorFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxcursor.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ProjectQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -837,7 +1074,7 @@ type ProjectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -958,7 +1195,7 @@ type ProjectMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1051,7 +1288,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1102,6 +1339,11 @@ func (f *TaskFilter) WhereEstimatedHours(p entql.Float64P) {
 	f.Where(p.Field(task.FieldEstimatedHours))
 }
 
+// WhereVersion applies the entql int predicate on the version field.
+func (f *TaskFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(task.FieldVersion))
+}
+
 // WhereHasProject applies a predicate to check if query has an edge project.
 func (f *TaskFilter) WhereHasProject() {
 	f.Where(entql.HasEdge("project"))
@@ -1145,7 +1387,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ type Feedback struct {
 	Provider *string `json:"provider,omitempty"`
 	// Model holds the value of the "model" field.
 	Model *string `json:"model,omitempty"`
+	// Suggestions of the model's answer left out as invalid.
+	DroppedSuggestions int `json:"dropped_suggestions,omitempty"`
+	// Why they were left out (at most 10).
+	DroppedReasons []string `json:"dropped_reasons,omitempty"`
 	// ProcessedAt holds the value of the "processed_at" field.
 	ProcessedAt *time.Time `json:"processed_at,omitempty"`
 	// The job that currently holds the processing lease.
@@ -126,7 +131,9 @@ func (*Feedback) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts:
+		case feedback.FieldDroppedReasons:
+			values[i] = new([]byte)
+		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldDroppedSuggestions:
 			values[i] = new(sql.NullInt64)
 		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldLeaseOwner:
 			values[i] = new(sql.NullString)
@@ -243,6 +250,20 @@ func (_m *Feedback) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Model = new(string)
 				*_m.Model = value.String
+			}
+		case feedback.FieldDroppedSuggestions:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field dropped_suggestions", values[i])
+			} else if value.Valid {
+				_m.DroppedSuggestions = int(value.Int64)
+			}
+		case feedback.FieldDroppedReasons:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field dropped_reasons", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.DroppedReasons); err != nil {
+					return fmt.Errorf("unmarshal field dropped_reasons: %w", err)
+				}
 			}
 		case feedback.FieldProcessedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -376,6 +397,12 @@ func (_m *Feedback) String() string {
 		builder.WriteString("model=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("dropped_suggestions=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DroppedSuggestions))
+	builder.WriteString(", ")
+	builder.WriteString("dropped_reasons=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DroppedReasons))
 	builder.WriteString(", ")
 	if v := _m.ProcessedAt; v != nil {
 		builder.WriteString("processed_at=")

@@ -206,6 +206,26 @@ func (_c *FeedbackCreate) SetNillableModel(v *string) *FeedbackCreate {
 	return _c
 }
 
+// SetDroppedSuggestions sets the "dropped_suggestions" field.
+func (_c *FeedbackCreate) SetDroppedSuggestions(v int) *FeedbackCreate {
+	_c.mutation.SetDroppedSuggestions(v)
+	return _c
+}
+
+// SetNillableDroppedSuggestions sets the "dropped_suggestions" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableDroppedSuggestions(v *int) *FeedbackCreate {
+	if v != nil {
+		_c.SetDroppedSuggestions(*v)
+	}
+	return _c
+}
+
+// SetDroppedReasons sets the "dropped_reasons" field.
+func (_c *FeedbackCreate) SetDroppedReasons(v []string) *FeedbackCreate {
+	_c.mutation.SetDroppedReasons(v)
+	return _c
+}
+
 // SetProcessedAt sets the "processed_at" field.
 func (_c *FeedbackCreate) SetProcessedAt(v time.Time) *FeedbackCreate {
 	_c.mutation.SetProcessedAt(v)
@@ -341,6 +361,10 @@ func (_c *FeedbackCreate) defaults() error {
 		v := feedback.DefaultAttempts
 		_c.mutation.SetAttempts(v)
 	}
+	if _, ok := _c.mutation.DroppedSuggestions(); !ok {
+		v := feedback.DefaultDroppedSuggestions
+		_c.mutation.SetDroppedSuggestions(v)
+	}
 	return nil
 }
 
@@ -381,6 +405,9 @@ func (_c *FeedbackCreate) check() error {
 	}
 	if _, ok := _c.mutation.Attempts(); !ok {
 		return &ValidationError{Name: "attempts", err: errors.New(`ent: missing required field "Feedback.attempts"`)}
+	}
+	if _, ok := _c.mutation.DroppedSuggestions(); !ok {
+		return &ValidationError{Name: "dropped_suggestions", err: errors.New(`ent: missing required field "Feedback.dropped_suggestions"`)}
 	}
 	if len(_c.mutation.ProjectIDs()) == 0 {
 		return &ValidationError{Name: "project", err: errors.New(`ent: missing required edge "Feedback.project"`)}
@@ -455,6 +482,14 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Model(); ok {
 		_spec.SetField(feedback.FieldModel, field.TypeString, value)
 		_node.Model = &value
+	}
+	if value, ok := _c.mutation.DroppedSuggestions(); ok {
+		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
+		_node.DroppedSuggestions = value
+	}
+	if value, ok := _c.mutation.DroppedReasons(); ok {
+		_spec.SetField(feedback.FieldDroppedReasons, field.TypeJSON, value)
+		_node.DroppedReasons = value
 	}
 	if value, ok := _c.mutation.ProcessedAt(); ok {
 		_spec.SetField(feedback.FieldProcessedAt, field.TypeTime, value)
@@ -764,6 +799,42 @@ func (u *FeedbackUpsert) UpdateModel() *FeedbackUpsert {
 // ClearModel clears the value of the "model" field.
 func (u *FeedbackUpsert) ClearModel() *FeedbackUpsert {
 	u.SetNull(feedback.FieldModel)
+	return u
+}
+
+// SetDroppedSuggestions sets the "dropped_suggestions" field.
+func (u *FeedbackUpsert) SetDroppedSuggestions(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldDroppedSuggestions, v)
+	return u
+}
+
+// UpdateDroppedSuggestions sets the "dropped_suggestions" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateDroppedSuggestions() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldDroppedSuggestions)
+	return u
+}
+
+// AddDroppedSuggestions adds v to the "dropped_suggestions" field.
+func (u *FeedbackUpsert) AddDroppedSuggestions(v int) *FeedbackUpsert {
+	u.Add(feedback.FieldDroppedSuggestions, v)
+	return u
+}
+
+// SetDroppedReasons sets the "dropped_reasons" field.
+func (u *FeedbackUpsert) SetDroppedReasons(v []string) *FeedbackUpsert {
+	u.Set(feedback.FieldDroppedReasons, v)
+	return u
+}
+
+// UpdateDroppedReasons sets the "dropped_reasons" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateDroppedReasons() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldDroppedReasons)
+	return u
+}
+
+// ClearDroppedReasons clears the value of the "dropped_reasons" field.
+func (u *FeedbackUpsert) ClearDroppedReasons() *FeedbackUpsert {
+	u.SetNull(feedback.FieldDroppedReasons)
 	return u
 }
 
@@ -1079,6 +1150,48 @@ func (u *FeedbackUpsertOne) UpdateModel() *FeedbackUpsertOne {
 func (u *FeedbackUpsertOne) ClearModel() *FeedbackUpsertOne {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearModel()
+	})
+}
+
+// SetDroppedSuggestions sets the "dropped_suggestions" field.
+func (u *FeedbackUpsertOne) SetDroppedSuggestions(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetDroppedSuggestions(v)
+	})
+}
+
+// AddDroppedSuggestions adds v to the "dropped_suggestions" field.
+func (u *FeedbackUpsertOne) AddDroppedSuggestions(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddDroppedSuggestions(v)
+	})
+}
+
+// UpdateDroppedSuggestions sets the "dropped_suggestions" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateDroppedSuggestions() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateDroppedSuggestions()
+	})
+}
+
+// SetDroppedReasons sets the "dropped_reasons" field.
+func (u *FeedbackUpsertOne) SetDroppedReasons(v []string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetDroppedReasons(v)
+	})
+}
+
+// UpdateDroppedReasons sets the "dropped_reasons" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateDroppedReasons() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateDroppedReasons()
+	})
+}
+
+// ClearDroppedReasons clears the value of the "dropped_reasons" field.
+func (u *FeedbackUpsertOne) ClearDroppedReasons() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearDroppedReasons()
 	})
 }
 
@@ -1569,6 +1682,48 @@ func (u *FeedbackUpsertBulk) UpdateModel() *FeedbackUpsertBulk {
 func (u *FeedbackUpsertBulk) ClearModel() *FeedbackUpsertBulk {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearModel()
+	})
+}
+
+// SetDroppedSuggestions sets the "dropped_suggestions" field.
+func (u *FeedbackUpsertBulk) SetDroppedSuggestions(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetDroppedSuggestions(v)
+	})
+}
+
+// AddDroppedSuggestions adds v to the "dropped_suggestions" field.
+func (u *FeedbackUpsertBulk) AddDroppedSuggestions(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddDroppedSuggestions(v)
+	})
+}
+
+// UpdateDroppedSuggestions sets the "dropped_suggestions" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateDroppedSuggestions() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateDroppedSuggestions()
+	})
+}
+
+// SetDroppedReasons sets the "dropped_reasons" field.
+func (u *FeedbackUpsertBulk) SetDroppedReasons(v []string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetDroppedReasons(v)
+	})
+}
+
+// UpdateDroppedReasons sets the "dropped_reasons" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateDroppedReasons() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateDroppedReasons()
+	})
+}
+
+// ClearDroppedReasons clears the value of the "dropped_reasons" field.
+func (u *FeedbackUpsertBulk) ClearDroppedReasons() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearDroppedReasons()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -223,6 +224,45 @@ func (_u *FeedbackUpdate) SetNillableModel(v *string) *FeedbackUpdate {
 // ClearModel clears the value of the "model" field.
 func (_u *FeedbackUpdate) ClearModel() *FeedbackUpdate {
 	_u.mutation.ClearModel()
+	return _u
+}
+
+// SetDroppedSuggestions sets the "dropped_suggestions" field.
+func (_u *FeedbackUpdate) SetDroppedSuggestions(v int) *FeedbackUpdate {
+	_u.mutation.ResetDroppedSuggestions()
+	_u.mutation.SetDroppedSuggestions(v)
+	return _u
+}
+
+// SetNillableDroppedSuggestions sets the "dropped_suggestions" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableDroppedSuggestions(v *int) *FeedbackUpdate {
+	if v != nil {
+		_u.SetDroppedSuggestions(*v)
+	}
+	return _u
+}
+
+// AddDroppedSuggestions adds value to the "dropped_suggestions" field.
+func (_u *FeedbackUpdate) AddDroppedSuggestions(v int) *FeedbackUpdate {
+	_u.mutation.AddDroppedSuggestions(v)
+	return _u
+}
+
+// SetDroppedReasons sets the "dropped_reasons" field.
+func (_u *FeedbackUpdate) SetDroppedReasons(v []string) *FeedbackUpdate {
+	_u.mutation.SetDroppedReasons(v)
+	return _u
+}
+
+// AppendDroppedReasons appends value to the "dropped_reasons" field.
+func (_u *FeedbackUpdate) AppendDroppedReasons(v []string) *FeedbackUpdate {
+	_u.mutation.AppendDroppedReasons(v)
+	return _u
+}
+
+// ClearDroppedReasons clears the value of the "dropped_reasons" field.
+func (_u *FeedbackUpdate) ClearDroppedReasons() *FeedbackUpdate {
+	_u.mutation.ClearDroppedReasons()
 	return _u
 }
 
@@ -465,6 +505,23 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ModelCleared() {
 		_spec.ClearField(feedback.FieldModel, field.TypeString)
+	}
+	if value, ok := _u.mutation.DroppedSuggestions(); ok {
+		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedDroppedSuggestions(); ok {
+		_spec.AddField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.DroppedReasons(); ok {
+		_spec.SetField(feedback.FieldDroppedReasons, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedDroppedReasons(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, feedback.FieldDroppedReasons, value)
+		})
+	}
+	if _u.mutation.DroppedReasonsCleared() {
+		_spec.ClearField(feedback.FieldDroppedReasons, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.ProcessedAt(); ok {
 		_spec.SetField(feedback.FieldProcessedAt, field.TypeTime, value)
@@ -774,6 +831,45 @@ func (_u *FeedbackUpdateOne) ClearModel() *FeedbackUpdateOne {
 	return _u
 }
 
+// SetDroppedSuggestions sets the "dropped_suggestions" field.
+func (_u *FeedbackUpdateOne) SetDroppedSuggestions(v int) *FeedbackUpdateOne {
+	_u.mutation.ResetDroppedSuggestions()
+	_u.mutation.SetDroppedSuggestions(v)
+	return _u
+}
+
+// SetNillableDroppedSuggestions sets the "dropped_suggestions" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableDroppedSuggestions(v *int) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetDroppedSuggestions(*v)
+	}
+	return _u
+}
+
+// AddDroppedSuggestions adds value to the "dropped_suggestions" field.
+func (_u *FeedbackUpdateOne) AddDroppedSuggestions(v int) *FeedbackUpdateOne {
+	_u.mutation.AddDroppedSuggestions(v)
+	return _u
+}
+
+// SetDroppedReasons sets the "dropped_reasons" field.
+func (_u *FeedbackUpdateOne) SetDroppedReasons(v []string) *FeedbackUpdateOne {
+	_u.mutation.SetDroppedReasons(v)
+	return _u
+}
+
+// AppendDroppedReasons appends value to the "dropped_reasons" field.
+func (_u *FeedbackUpdateOne) AppendDroppedReasons(v []string) *FeedbackUpdateOne {
+	_u.mutation.AppendDroppedReasons(v)
+	return _u
+}
+
+// ClearDroppedReasons clears the value of the "dropped_reasons" field.
+func (_u *FeedbackUpdateOne) ClearDroppedReasons() *FeedbackUpdateOne {
+	_u.mutation.ClearDroppedReasons()
+	return _u
+}
+
 // SetProcessedAt sets the "processed_at" field.
 func (_u *FeedbackUpdateOne) SetProcessedAt(v time.Time) *FeedbackUpdateOne {
 	_u.mutation.SetProcessedAt(v)
@@ -1043,6 +1139,23 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 	}
 	if _u.mutation.ModelCleared() {
 		_spec.ClearField(feedback.FieldModel, field.TypeString)
+	}
+	if value, ok := _u.mutation.DroppedSuggestions(); ok {
+		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedDroppedSuggestions(); ok {
+		_spec.AddField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.DroppedReasons(); ok {
+		_spec.SetField(feedback.FieldDroppedReasons, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedDroppedReasons(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, feedback.FieldDroppedReasons, value)
+		})
+	}
+	if _u.mutation.DroppedReasonsCleared() {
+		_spec.ClearField(feedback.FieldDroppedReasons, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.ProcessedAt(); ok {
 		_spec.SetField(feedback.FieldProcessedAt, field.TypeTime, value)

@@ -226,6 +226,21 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, adjustment.FieldTaskID)
 				fieldSeen[adjustment.FieldTaskID] = struct{}{}
 			}
+
+		case "decidedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDecidedBy = query
+			if _, ok := fieldSeen[adjustment.FieldDecidedByID]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldDecidedByID)
+				fieldSeen[adjustment.FieldDecidedByID] = struct{}{}
+			}
 		case "feedbackID":
 			if _, ok := fieldSeen[adjustment.FieldFeedbackID]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldFeedbackID)
@@ -260,6 +275,26 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[adjustment.FieldReasoning]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldReasoning)
 				fieldSeen[adjustment.FieldReasoning] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[adjustment.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldStatus)
+				fieldSeen[adjustment.FieldStatus] = struct{}{}
+			}
+		case "decidedByID":
+			if _, ok := fieldSeen[adjustment.FieldDecidedByID]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldDecidedByID)
+				fieldSeen[adjustment.FieldDecidedByID] = struct{}{}
+			}
+		case "decidedAt":
+			if _, ok := fieldSeen[adjustment.FieldDecidedAt]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldDecidedAt)
+				fieldSeen[adjustment.FieldDecidedAt] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[adjustment.FieldReason]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldReason)
+				fieldSeen[adjustment.FieldReason] = struct{}{}
 			}
 		case "createdAt":
 			if _, ok := fieldSeen[adjustment.FieldCreatedAt]; !ok {
@@ -455,6 +490,16 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[feedback.FieldModel]; !ok {
 				selectedFields = append(selectedFields, feedback.FieldModel)
 				fieldSeen[feedback.FieldModel] = struct{}{}
+			}
+		case "droppedSuggestions":
+			if _, ok := fieldSeen[feedback.FieldDroppedSuggestions]; !ok {
+				selectedFields = append(selectedFields, feedback.FieldDroppedSuggestions)
+				fieldSeen[feedback.FieldDroppedSuggestions] = struct{}{}
+			}
+		case "droppedReasons":
+			if _, ok := fieldSeen[feedback.FieldDroppedReasons]; !ok {
+				selectedFields = append(selectedFields, feedback.FieldDroppedReasons)
+				fieldSeen[feedback.FieldDroppedReasons] = struct{}{}
 			}
 		case "processedAt":
 			if _, ok := fieldSeen[feedback.FieldProcessedAt]; !ok {
@@ -1035,6 +1080,11 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[task.FieldEstimatedHours]; !ok {
 				selectedFields = append(selectedFields, task.FieldEstimatedHours)
 				fieldSeen[task.FieldEstimatedHours] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[task.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, task.FieldVersion)
+				fieldSeen[task.FieldVersion] = struct{}{}
 			}
 		case "id":
 		case "__typename":

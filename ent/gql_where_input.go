@@ -117,6 +117,49 @@ type AdjustmentWhereInput struct {
 	ReasoningEqualFold    *string  `json:"reasoningEqualFold,omitempty"`
 	ReasoningContainsFold *string  `json:"reasoningContainsFold,omitempty"`
 
+	// "status" field predicates.
+	Status      *adjustment.Status  `json:"status,omitempty"`
+	StatusNEQ   *adjustment.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []adjustment.Status `json:"statusIn,omitempty"`
+	StatusNotIn []adjustment.Status `json:"statusNotIn,omitempty"`
+
+	// "decided_by_id" field predicates.
+	DecidedByID       *int  `json:"decidedByID,omitempty"`
+	DecidedByIDNEQ    *int  `json:"decidedByIDNEQ,omitempty"`
+	DecidedByIDIn     []int `json:"decidedByIDIn,omitempty"`
+	DecidedByIDNotIn  []int `json:"decidedByIDNotIn,omitempty"`
+	DecidedByIDIsNil  bool  `json:"decidedByIDIsNil,omitempty"`
+	DecidedByIDNotNil bool  `json:"decidedByIDNotNil,omitempty"`
+
+	// "decided_at" field predicates.
+	DecidedAt       *time.Time  `json:"decidedAt,omitempty"`
+	DecidedAtNEQ    *time.Time  `json:"decidedAtNEQ,omitempty"`
+	DecidedAtIn     []time.Time `json:"decidedAtIn,omitempty"`
+	DecidedAtNotIn  []time.Time `json:"decidedAtNotIn,omitempty"`
+	DecidedAtGT     *time.Time  `json:"decidedAtGT,omitempty"`
+	DecidedAtGTE    *time.Time  `json:"decidedAtGTE,omitempty"`
+	DecidedAtLT     *time.Time  `json:"decidedAtLT,omitempty"`
+	DecidedAtLTE    *time.Time  `json:"decidedAtLTE,omitempty"`
+	DecidedAtIsNil  bool        `json:"decidedAtIsNil,omitempty"`
+	DecidedAtNotNil bool        `json:"decidedAtNotNil,omitempty"`
+
+	// "reason" field predicates.
+	Reason             *string  `json:"reason,omitempty"`
+	ReasonNEQ          *string  `json:"reasonNEQ,omitempty"`
+	ReasonIn           []string `json:"reasonIn,omitempty"`
+	ReasonNotIn        []string `json:"reasonNotIn,omitempty"`
+	ReasonGT           *string  `json:"reasonGT,omitempty"`
+	ReasonGTE          *string  `json:"reasonGTE,omitempty"`
+	ReasonLT           *string  `json:"reasonLT,omitempty"`
+	ReasonLTE          *string  `json:"reasonLTE,omitempty"`
+	ReasonContains     *string  `json:"reasonContains,omitempty"`
+	ReasonHasPrefix    *string  `json:"reasonHasPrefix,omitempty"`
+	ReasonHasSuffix    *string  `json:"reasonHasSuffix,omitempty"`
+	ReasonIsNil        bool     `json:"reasonIsNil,omitempty"`
+	ReasonNotNil       bool     `json:"reasonNotNil,omitempty"`
+	ReasonEqualFold    *string  `json:"reasonEqualFold,omitempty"`
+	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
+
 	// "created_at" field predicates.
 	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
 	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
@@ -447,6 +490,111 @@ func (i *AdjustmentWhereInput) P() (predicate.Adjustment, error) {
 	if i.ReasoningContainsFold != nil {
 		predicates = append(predicates, adjustment.ReasoningContainsFold(*i.ReasoningContainsFold))
 	}
+	if i.Status != nil {
+		predicates = append(predicates, adjustment.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, adjustment.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, adjustment.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, adjustment.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.DecidedByID != nil {
+		predicates = append(predicates, adjustment.DecidedByIDEQ(*i.DecidedByID))
+	}
+	if i.DecidedByIDNEQ != nil {
+		predicates = append(predicates, adjustment.DecidedByIDNEQ(*i.DecidedByIDNEQ))
+	}
+	if len(i.DecidedByIDIn) > 0 {
+		predicates = append(predicates, adjustment.DecidedByIDIn(i.DecidedByIDIn...))
+	}
+	if len(i.DecidedByIDNotIn) > 0 {
+		predicates = append(predicates, adjustment.DecidedByIDNotIn(i.DecidedByIDNotIn...))
+	}
+	if i.DecidedByIDIsNil {
+		predicates = append(predicates, adjustment.DecidedByIDIsNil())
+	}
+	if i.DecidedByIDNotNil {
+		predicates = append(predicates, adjustment.DecidedByIDNotNil())
+	}
+	if i.DecidedAt != nil {
+		predicates = append(predicates, adjustment.DecidedAtEQ(*i.DecidedAt))
+	}
+	if i.DecidedAtNEQ != nil {
+		predicates = append(predicates, adjustment.DecidedAtNEQ(*i.DecidedAtNEQ))
+	}
+	if len(i.DecidedAtIn) > 0 {
+		predicates = append(predicates, adjustment.DecidedAtIn(i.DecidedAtIn...))
+	}
+	if len(i.DecidedAtNotIn) > 0 {
+		predicates = append(predicates, adjustment.DecidedAtNotIn(i.DecidedAtNotIn...))
+	}
+	if i.DecidedAtGT != nil {
+		predicates = append(predicates, adjustment.DecidedAtGT(*i.DecidedAtGT))
+	}
+	if i.DecidedAtGTE != nil {
+		predicates = append(predicates, adjustment.DecidedAtGTE(*i.DecidedAtGTE))
+	}
+	if i.DecidedAtLT != nil {
+		predicates = append(predicates, adjustment.DecidedAtLT(*i.DecidedAtLT))
+	}
+	if i.DecidedAtLTE != nil {
+		predicates = append(predicates, adjustment.DecidedAtLTE(*i.DecidedAtLTE))
+	}
+	if i.DecidedAtIsNil {
+		predicates = append(predicates, adjustment.DecidedAtIsNil())
+	}
+	if i.DecidedAtNotNil {
+		predicates = append(predicates, adjustment.DecidedAtNotNil())
+	}
+	if i.Reason != nil {
+		predicates = append(predicates, adjustment.ReasonEQ(*i.Reason))
+	}
+	if i.ReasonNEQ != nil {
+		predicates = append(predicates, adjustment.ReasonNEQ(*i.ReasonNEQ))
+	}
+	if len(i.ReasonIn) > 0 {
+		predicates = append(predicates, adjustment.ReasonIn(i.ReasonIn...))
+	}
+	if len(i.ReasonNotIn) > 0 {
+		predicates = append(predicates, adjustment.ReasonNotIn(i.ReasonNotIn...))
+	}
+	if i.ReasonGT != nil {
+		predicates = append(predicates, adjustment.ReasonGT(*i.ReasonGT))
+	}
+	if i.ReasonGTE != nil {
+		predicates = append(predicates, adjustment.ReasonGTE(*i.ReasonGTE))
+	}
+	if i.ReasonLT != nil {
+		predicates = append(predicates, adjustment.ReasonLT(*i.ReasonLT))
+	}
+	if i.ReasonLTE != nil {
+		predicates = append(predicates, adjustment.ReasonLTE(*i.ReasonLTE))
+	}
+	if i.ReasonContains != nil {
+		predicates = append(predicates, adjustment.ReasonContains(*i.ReasonContains))
+	}
+	if i.ReasonHasPrefix != nil {
+		predicates = append(predicates, adjustment.ReasonHasPrefix(*i.ReasonHasPrefix))
+	}
+	if i.ReasonHasSuffix != nil {
+		predicates = append(predicates, adjustment.ReasonHasSuffix(*i.ReasonHasSuffix))
+	}
+	if i.ReasonIsNil {
+		predicates = append(predicates, adjustment.ReasonIsNil())
+	}
+	if i.ReasonNotNil {
+		predicates = append(predicates, adjustment.ReasonNotNil())
+	}
+	if i.ReasonEqualFold != nil {
+		predicates = append(predicates, adjustment.ReasonEqualFold(*i.ReasonEqualFold))
+	}
+	if i.ReasonContainsFold != nil {
+		predicates = append(predicates, adjustment.ReasonContainsFold(*i.ReasonContainsFold))
+	}
 	if i.CreatedAt != nil {
 		predicates = append(predicates, adjustment.CreatedAtEQ(*i.CreatedAt))
 	}
@@ -702,6 +850,16 @@ type FeedbackWhereInput struct {
 	ModelNotNil       bool     `json:"modelNotNil,omitempty"`
 	ModelEqualFold    *string  `json:"modelEqualFold,omitempty"`
 	ModelContainsFold *string  `json:"modelContainsFold,omitempty"`
+
+	// "dropped_suggestions" field predicates.
+	DroppedSuggestions      *int  `json:"droppedSuggestions,omitempty"`
+	DroppedSuggestionsNEQ   *int  `json:"droppedSuggestionsNEQ,omitempty"`
+	DroppedSuggestionsIn    []int `json:"droppedSuggestionsIn,omitempty"`
+	DroppedSuggestionsNotIn []int `json:"droppedSuggestionsNotIn,omitempty"`
+	DroppedSuggestionsGT    *int  `json:"droppedSuggestionsGT,omitempty"`
+	DroppedSuggestionsGTE   *int  `json:"droppedSuggestionsGTE,omitempty"`
+	DroppedSuggestionsLT    *int  `json:"droppedSuggestionsLT,omitempty"`
+	DroppedSuggestionsLTE   *int  `json:"droppedSuggestionsLTE,omitempty"`
 
 	// "processed_at" field predicates.
 	ProcessedAt       *time.Time  `json:"processedAt,omitempty"`
@@ -1242,6 +1400,30 @@ func (i *FeedbackWhereInput) P() (predicate.Feedback, error) {
 	}
 	if i.ModelContainsFold != nil {
 		predicates = append(predicates, feedback.ModelContainsFold(*i.ModelContainsFold))
+	}
+	if i.DroppedSuggestions != nil {
+		predicates = append(predicates, feedback.DroppedSuggestionsEQ(*i.DroppedSuggestions))
+	}
+	if i.DroppedSuggestionsNEQ != nil {
+		predicates = append(predicates, feedback.DroppedSuggestionsNEQ(*i.DroppedSuggestionsNEQ))
+	}
+	if len(i.DroppedSuggestionsIn) > 0 {
+		predicates = append(predicates, feedback.DroppedSuggestionsIn(i.DroppedSuggestionsIn...))
+	}
+	if len(i.DroppedSuggestionsNotIn) > 0 {
+		predicates = append(predicates, feedback.DroppedSuggestionsNotIn(i.DroppedSuggestionsNotIn...))
+	}
+	if i.DroppedSuggestionsGT != nil {
+		predicates = append(predicates, feedback.DroppedSuggestionsGT(*i.DroppedSuggestionsGT))
+	}
+	if i.DroppedSuggestionsGTE != nil {
+		predicates = append(predicates, feedback.DroppedSuggestionsGTE(*i.DroppedSuggestionsGTE))
+	}
+	if i.DroppedSuggestionsLT != nil {
+		predicates = append(predicates, feedback.DroppedSuggestionsLT(*i.DroppedSuggestionsLT))
+	}
+	if i.DroppedSuggestionsLTE != nil {
+		predicates = append(predicates, feedback.DroppedSuggestionsLTE(*i.DroppedSuggestionsLTE))
 	}
 	if i.ProcessedAt != nil {
 		predicates = append(predicates, feedback.ProcessedAtEQ(*i.ProcessedAt))
@@ -1811,6 +1993,16 @@ type TaskWhereInput struct {
 	EstimatedHoursIsNil  bool      `json:"estimatedHoursIsNil,omitempty"`
 	EstimatedHoursNotNil bool      `json:"estimatedHoursNotNil,omitempty"`
 
+	// "version" field predicates.
+	Version      *int  `json:"version,omitempty"`
+	VersionNEQ   *int  `json:"versionNEQ,omitempty"`
+	VersionIn    []int `json:"versionIn,omitempty"`
+	VersionNotIn []int `json:"versionNotIn,omitempty"`
+	VersionGT    *int  `json:"versionGT,omitempty"`
+	VersionGTE   *int  `json:"versionGTE,omitempty"`
+	VersionLT    *int  `json:"versionLT,omitempty"`
+	VersionLTE   *int  `json:"versionLTE,omitempty"`
+
 	// "project" edge predicates.
 	HasProject     *bool                `json:"hasProject,omitempty"`
 	HasProjectWith []*ProjectWhereInput `json:"hasProjectWith,omitempty"`
@@ -2120,6 +2312,30 @@ func (i *TaskWhereInput) P() (predicate.Task, error) {
 	}
 	if i.EstimatedHoursNotNil {
 		predicates = append(predicates, task.EstimatedHoursNotNil())
+	}
+	if i.Version != nil {
+		predicates = append(predicates, task.VersionEQ(*i.Version))
+	}
+	if i.VersionNEQ != nil {
+		predicates = append(predicates, task.VersionNEQ(*i.VersionNEQ))
+	}
+	if len(i.VersionIn) > 0 {
+		predicates = append(predicates, task.VersionIn(i.VersionIn...))
+	}
+	if len(i.VersionNotIn) > 0 {
+		predicates = append(predicates, task.VersionNotIn(i.VersionNotIn...))
+	}
+	if i.VersionGT != nil {
+		predicates = append(predicates, task.VersionGT(*i.VersionGT))
+	}
+	if i.VersionGTE != nil {
+		predicates = append(predicates, task.VersionGTE(*i.VersionGTE))
+	}
+	if i.VersionLT != nil {
+		predicates = append(predicates, task.VersionLT(*i.VersionLT))
+	}
+	if i.VersionLTE != nil {
+		predicates = append(predicates, task.VersionLTE(*i.VersionLTE))
 	}
 
 	if i.HasProject != nil {

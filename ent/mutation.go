@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,7 +14,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -33,7 +36,9 @@ const (
 	// Node types.
 	TypeAPIKey        = "APIKey"
 	TypeAdjustment    = "Adjustment"
+	TypeEvent         = "Event"
 	TypeFeedback      = "Feedback"
+	TypeOutboxCursor  = "OutboxCursor"
 	TypeProject       = "Project"
 	TypeProjectMember = "ProjectMember"
 	TypeTask          = "Task"
@@ -1069,25 +1074,32 @@ func (m *APIKeyMutation) ResetEdge(name string) error {
 // AdjustmentMutation represents an operation that mutates the Adjustment nodes in the graph.
 type AdjustmentMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	adjustment_type *adjustment.AdjustmentType
-	description     *string
-	original_value  *string
-	new_value       *string
-	reasoning       *string
-	position        *int
-	addposition     *int
-	created_at      *time.Time
-	clearedFields   map[string]struct{}
-	feedback        *int
-	clearedfeedback bool
-	task            *int
-	clearedtask     bool
-	done            bool
-	oldValue        func(context.Context) (*Adjustment, error)
-	predicates      []predicate.Adjustment
+	op                Op
+	typ               string
+	id                *int
+	adjustment_type   *adjustment.AdjustmentType
+	description       *string
+	original_value    *string
+	new_value         *string
+	reasoning         *string
+	status            *adjustment.Status
+	decided_at        *time.Time
+	reason            *string
+	applied_from      *string
+	removed_task      *string
+	position          *int
+	addposition       *int
+	created_at        *time.Time
+	clearedFields     map[string]struct{}
+	feedback          *int
+	clearedfeedback   bool
+	task              *int
+	clearedtask       bool
+	decided_by        *int
+	cleareddecided_by bool
+	done              bool
+	oldValue          func(context.Context) (*Adjustment, error)
+	predicates        []predicate.Adjustment
 }
 
 var _ ent.Mutation = (*AdjustmentMutation)(nil)
@@ -1492,6 +1504,287 @@ func (m *AdjustmentMutation) ResetReasoning() {
 	delete(m.clearedFields, adjustment.FieldReasoning)
 }
 
+// SetStatus sets the "status" field.
+func (m *AdjustmentMutation) SetStatus(a adjustment.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AdjustmentMutation) Status() (r adjustment.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldStatus(ctx context.Context) (v adjustment.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AdjustmentMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDecidedByID sets the "decided_by_id" field.
+func (m *AdjustmentMutation) SetDecidedByID(i int) {
+	m.decided_by = &i
+}
+
+// DecidedByID returns the value of the "decided_by_id" field in the mutation.
+func (m *AdjustmentMutation) DecidedByID() (r int, exists bool) {
+	v := m.decided_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedByID returns the old "decided_by_id" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldDecidedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedByID: %w", err)
+	}
+	return oldValue.DecidedByID, nil
+}
+
+// ClearDecidedByID clears the value of the "decided_by_id" field.
+func (m *AdjustmentMutation) ClearDecidedByID() {
+	m.decided_by = nil
+	m.clearedFields[adjustment.FieldDecidedByID] = struct{}{}
+}
+
+// DecidedByIDCleared returns if the "decided_by_id" field was cleared in this mutation.
+func (m *AdjustmentMutation) DecidedByIDCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldDecidedByID]
+	return ok
+}
+
+// ResetDecidedByID resets all changes to the "decided_by_id" field.
+func (m *AdjustmentMutation) ResetDecidedByID() {
+	m.decided_by = nil
+	delete(m.clearedFields, adjustment.FieldDecidedByID)
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (m *AdjustmentMutation) SetDecidedAt(t time.Time) {
+	m.decided_at = &t
+}
+
+// DecidedAt returns the value of the "decided_at" field in the mutation.
+func (m *AdjustmentMutation) DecidedAt() (r time.Time, exists bool) {
+	v := m.decided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedAt returns the old "decided_at" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldDecidedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedAt: %w", err)
+	}
+	return oldValue.DecidedAt, nil
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (m *AdjustmentMutation) ClearDecidedAt() {
+	m.decided_at = nil
+	m.clearedFields[adjustment.FieldDecidedAt] = struct{}{}
+}
+
+// DecidedAtCleared returns if the "decided_at" field was cleared in this mutation.
+func (m *AdjustmentMutation) DecidedAtCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldDecidedAt]
+	return ok
+}
+
+// ResetDecidedAt resets all changes to the "decided_at" field.
+func (m *AdjustmentMutation) ResetDecidedAt() {
+	m.decided_at = nil
+	delete(m.clearedFields, adjustment.FieldDecidedAt)
+}
+
+// SetReason sets the "reason" field.
+func (m *AdjustmentMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *AdjustmentMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *AdjustmentMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[adjustment.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *AdjustmentMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *AdjustmentMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, adjustment.FieldReason)
+}
+
+// SetAppliedFrom sets the "applied_from" field.
+func (m *AdjustmentMutation) SetAppliedFrom(s string) {
+	m.applied_from = &s
+}
+
+// AppliedFrom returns the value of the "applied_from" field in the mutation.
+func (m *AdjustmentMutation) AppliedFrom() (r string, exists bool) {
+	v := m.applied_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppliedFrom returns the old "applied_from" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldAppliedFrom(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppliedFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppliedFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppliedFrom: %w", err)
+	}
+	return oldValue.AppliedFrom, nil
+}
+
+// ClearAppliedFrom clears the value of the "applied_from" field.
+func (m *AdjustmentMutation) ClearAppliedFrom() {
+	m.applied_from = nil
+	m.clearedFields[adjustment.FieldAppliedFrom] = struct{}{}
+}
+
+// AppliedFromCleared returns if the "applied_from" field was cleared in this mutation.
+func (m *AdjustmentMutation) AppliedFromCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldAppliedFrom]
+	return ok
+}
+
+// ResetAppliedFrom resets all changes to the "applied_from" field.
+func (m *AdjustmentMutation) ResetAppliedFrom() {
+	m.applied_from = nil
+	delete(m.clearedFields, adjustment.FieldAppliedFrom)
+}
+
+// SetRemovedTask sets the "removed_task" field.
+func (m *AdjustmentMutation) SetRemovedTask(s string) {
+	m.removed_task = &s
+}
+
+// RemovedTask returns the value of the "removed_task" field in the mutation.
+func (m *AdjustmentMutation) RemovedTask() (r string, exists bool) {
+	v := m.removed_task
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemovedTask returns the old "removed_task" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldRemovedTask(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemovedTask is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemovedTask requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemovedTask: %w", err)
+	}
+	return oldValue.RemovedTask, nil
+}
+
+// ClearRemovedTask clears the value of the "removed_task" field.
+func (m *AdjustmentMutation) ClearRemovedTask() {
+	m.removed_task = nil
+	m.clearedFields[adjustment.FieldRemovedTask] = struct{}{}
+}
+
+// RemovedTaskCleared returns if the "removed_task" field was cleared in this mutation.
+func (m *AdjustmentMutation) RemovedTaskCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldRemovedTask]
+	return ok
+}
+
+// ResetRemovedTask resets all changes to the "removed_task" field.
+func (m *AdjustmentMutation) ResetRemovedTask() {
+	m.removed_task = nil
+	delete(m.clearedFields, adjustment.FieldRemovedTask)
+}
+
 // SetPosition sets the "position" field.
 func (m *AdjustmentMutation) SetPosition(i int) {
 	m.position = &i
@@ -1638,6 +1931,33 @@ func (m *AdjustmentMutation) ResetTask() {
 	m.clearedtask = false
 }
 
+// ClearDecidedBy clears the "decided_by" edge to the User entity.
+func (m *AdjustmentMutation) ClearDecidedBy() {
+	m.cleareddecided_by = true
+	m.clearedFields[adjustment.FieldDecidedByID] = struct{}{}
+}
+
+// DecidedByCleared reports if the "decided_by" edge to the User entity was cleared.
+func (m *AdjustmentMutation) DecidedByCleared() bool {
+	return m.DecidedByIDCleared() || m.cleareddecided_by
+}
+
+// DecidedByIDs returns the "decided_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DecidedByID instead. It exists only for internal usage by the builders.
+func (m *AdjustmentMutation) DecidedByIDs() (ids []int) {
+	if id := m.decided_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDecidedBy resets all changes to the "decided_by" edge.
+func (m *AdjustmentMutation) ResetDecidedBy() {
+	m.decided_by = nil
+	m.cleareddecided_by = false
+}
+
 // Where appends a list predicates to the AdjustmentMutation builder.
 func (m *AdjustmentMutation) Where(ps ...predicate.Adjustment) {
 	m.predicates = append(m.predicates, ps...)
@@ -1672,7 +1992,7 @@ func (m *AdjustmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdjustmentMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 15)
 	if m.feedback != nil {
 		fields = append(fields, adjustment.FieldFeedbackID)
 	}
@@ -1693,6 +2013,24 @@ func (m *AdjustmentMutation) Fields() []string {
 	}
 	if m.reasoning != nil {
 		fields = append(fields, adjustment.FieldReasoning)
+	}
+	if m.status != nil {
+		fields = append(fields, adjustment.FieldStatus)
+	}
+	if m.decided_by != nil {
+		fields = append(fields, adjustment.FieldDecidedByID)
+	}
+	if m.decided_at != nil {
+		fields = append(fields, adjustment.FieldDecidedAt)
+	}
+	if m.reason != nil {
+		fields = append(fields, adjustment.FieldReason)
+	}
+	if m.applied_from != nil {
+		fields = append(fields, adjustment.FieldAppliedFrom)
+	}
+	if m.removed_task != nil {
+		fields = append(fields, adjustment.FieldRemovedTask)
 	}
 	if m.position != nil {
 		fields = append(fields, adjustment.FieldPosition)
@@ -1722,6 +2060,18 @@ func (m *AdjustmentMutation) Field(name string) (ent.Value, bool) {
 		return m.NewValue()
 	case adjustment.FieldReasoning:
 		return m.Reasoning()
+	case adjustment.FieldStatus:
+		return m.Status()
+	case adjustment.FieldDecidedByID:
+		return m.DecidedByID()
+	case adjustment.FieldDecidedAt:
+		return m.DecidedAt()
+	case adjustment.FieldReason:
+		return m.Reason()
+	case adjustment.FieldAppliedFrom:
+		return m.AppliedFrom()
+	case adjustment.FieldRemovedTask:
+		return m.RemovedTask()
 	case adjustment.FieldPosition:
 		return m.Position()
 	case adjustment.FieldCreatedAt:
@@ -1749,6 +2099,18 @@ func (m *AdjustmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldNewValue(ctx)
 	case adjustment.FieldReasoning:
 		return m.OldReasoning(ctx)
+	case adjustment.FieldStatus:
+		return m.OldStatus(ctx)
+	case adjustment.FieldDecidedByID:
+		return m.OldDecidedByID(ctx)
+	case adjustment.FieldDecidedAt:
+		return m.OldDecidedAt(ctx)
+	case adjustment.FieldReason:
+		return m.OldReason(ctx)
+	case adjustment.FieldAppliedFrom:
+		return m.OldAppliedFrom(ctx)
+	case adjustment.FieldRemovedTask:
+		return m.OldRemovedTask(ctx)
 	case adjustment.FieldPosition:
 		return m.OldPosition(ctx)
 	case adjustment.FieldCreatedAt:
@@ -1810,6 +2172,48 @@ func (m *AdjustmentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetReasoning(v)
+		return nil
+	case adjustment.FieldStatus:
+		v, ok := value.(adjustment.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case adjustment.FieldDecidedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedByID(v)
+		return nil
+	case adjustment.FieldDecidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedAt(v)
+		return nil
+	case adjustment.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case adjustment.FieldAppliedFrom:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppliedFrom(v)
+		return nil
+	case adjustment.FieldRemovedTask:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemovedTask(v)
 		return nil
 	case adjustment.FieldPosition:
 		v, ok := value.(int)
@@ -1882,6 +2286,21 @@ func (m *AdjustmentMutation) ClearedFields() []string {
 	if m.FieldCleared(adjustment.FieldReasoning) {
 		fields = append(fields, adjustment.FieldReasoning)
 	}
+	if m.FieldCleared(adjustment.FieldDecidedByID) {
+		fields = append(fields, adjustment.FieldDecidedByID)
+	}
+	if m.FieldCleared(adjustment.FieldDecidedAt) {
+		fields = append(fields, adjustment.FieldDecidedAt)
+	}
+	if m.FieldCleared(adjustment.FieldReason) {
+		fields = append(fields, adjustment.FieldReason)
+	}
+	if m.FieldCleared(adjustment.FieldAppliedFrom) {
+		fields = append(fields, adjustment.FieldAppliedFrom)
+	}
+	if m.FieldCleared(adjustment.FieldRemovedTask) {
+		fields = append(fields, adjustment.FieldRemovedTask)
+	}
 	return fields
 }
 
@@ -1907,6 +2326,21 @@ func (m *AdjustmentMutation) ClearField(name string) error {
 		return nil
 	case adjustment.FieldReasoning:
 		m.ClearReasoning()
+		return nil
+	case adjustment.FieldDecidedByID:
+		m.ClearDecidedByID()
+		return nil
+	case adjustment.FieldDecidedAt:
+		m.ClearDecidedAt()
+		return nil
+	case adjustment.FieldReason:
+		m.ClearReason()
+		return nil
+	case adjustment.FieldAppliedFrom:
+		m.ClearAppliedFrom()
+		return nil
+	case adjustment.FieldRemovedTask:
+		m.ClearRemovedTask()
 		return nil
 	}
 	return fmt.Errorf("unknown Adjustment nullable field %s", name)
@@ -1937,6 +2371,24 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 	case adjustment.FieldReasoning:
 		m.ResetReasoning()
 		return nil
+	case adjustment.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case adjustment.FieldDecidedByID:
+		m.ResetDecidedByID()
+		return nil
+	case adjustment.FieldDecidedAt:
+		m.ResetDecidedAt()
+		return nil
+	case adjustment.FieldReason:
+		m.ResetReason()
+		return nil
+	case adjustment.FieldAppliedFrom:
+		m.ResetAppliedFrom()
+		return nil
+	case adjustment.FieldRemovedTask:
+		m.ResetRemovedTask()
+		return nil
 	case adjustment.FieldPosition:
 		m.ResetPosition()
 		return nil
@@ -1949,12 +2401,15 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AdjustmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.feedback != nil {
 		edges = append(edges, adjustment.EdgeFeedback)
 	}
 	if m.task != nil {
 		edges = append(edges, adjustment.EdgeTask)
+	}
+	if m.decided_by != nil {
+		edges = append(edges, adjustment.EdgeDecidedBy)
 	}
 	return edges
 }
@@ -1971,13 +2426,17 @@ func (m *AdjustmentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.task; id != nil {
 			return []ent.Value{*id}
 		}
+	case adjustment.EdgeDecidedBy:
+		if id := m.decided_by; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AdjustmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -1989,12 +2448,15 @@ func (m *AdjustmentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AdjustmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedfeedback {
 		edges = append(edges, adjustment.EdgeFeedback)
 	}
 	if m.clearedtask {
 		edges = append(edges, adjustment.EdgeTask)
+	}
+	if m.cleareddecided_by {
+		edges = append(edges, adjustment.EdgeDecidedBy)
 	}
 	return edges
 }
@@ -2007,6 +2469,8 @@ func (m *AdjustmentMutation) EdgeCleared(name string) bool {
 		return m.clearedfeedback
 	case adjustment.EdgeTask:
 		return m.clearedtask
+	case adjustment.EdgeDecidedBy:
+		return m.cleareddecided_by
 	}
 	return false
 }
@@ -2020,6 +2484,9 @@ func (m *AdjustmentMutation) ClearEdge(name string) error {
 		return nil
 	case adjustment.EdgeTask:
 		m.ClearTask()
+		return nil
+	case adjustment.EdgeDecidedBy:
+		m.ClearDecidedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Adjustment unique edge %s", name)
@@ -2035,45 +2502,876 @@ func (m *AdjustmentMutation) ResetEdge(name string) error {
 	case adjustment.EdgeTask:
 		m.ResetTask()
 		return nil
+	case adjustment.EdgeDecidedBy:
+		m.ResetDecidedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Adjustment edge %s", name)
+}
+
+// EventMutation represents an operation that mutates the Event nodes in the graph.
+type EventMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	project_id    *int
+	addproject_id *int
+	kind          *string
+	object_id     *int
+	addobject_id  *int
+	version       *int
+	addversion    *int
+	actor_id      *int
+	addactor_id   *int
+	payload       *json.RawMessage
+	appendpayload json.RawMessage
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Event, error)
+	predicates    []predicate.Event
+}
+
+var _ ent.Mutation = (*EventMutation)(nil)
+
+// eventOption allows management of the mutation configuration using functional options.
+type eventOption func(*EventMutation)
+
+// newEventMutation creates new mutation for the Event entity.
+func newEventMutation(c config, op Op, opts ...eventOption) *EventMutation {
+	m := &EventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEventID sets the ID field of the mutation.
+func withEventID(id int) eventOption {
+	return func(m *EventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Event
+		)
+		m.oldValue = func(ctx context.Context) (*Event, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Event.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEvent sets the old Event of the mutation.
+func withEvent(node *Event) eventOption {
+	return func(m *EventMutation) {
+		m.oldValue = func(context.Context) (*Event, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EventMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EventMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Event.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *EventMutation) SetProjectID(i int) {
+	m.project_id = &i
+	m.addproject_id = nil
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *EventMutation) ProjectID() (r int, exists bool) {
+	v := m.project_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// AddProjectID adds i to the "project_id" field.
+func (m *EventMutation) AddProjectID(i int) {
+	if m.addproject_id != nil {
+		*m.addproject_id += i
+	} else {
+		m.addproject_id = &i
+	}
+}
+
+// AddedProjectID returns the value that was added to the "project_id" field in this mutation.
+func (m *EventMutation) AddedProjectID() (r int, exists bool) {
+	v := m.addproject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *EventMutation) ResetProjectID() {
+	m.project_id = nil
+	m.addproject_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *EventMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *EventMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *EventMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetObjectID sets the "object_id" field.
+func (m *EventMutation) SetObjectID(i int) {
+	m.object_id = &i
+	m.addobject_id = nil
+}
+
+// ObjectID returns the value of the "object_id" field in the mutation.
+func (m *EventMutation) ObjectID() (r int, exists bool) {
+	v := m.object_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectID returns the old "object_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldObjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectID: %w", err)
+	}
+	return oldValue.ObjectID, nil
+}
+
+// AddObjectID adds i to the "object_id" field.
+func (m *EventMutation) AddObjectID(i int) {
+	if m.addobject_id != nil {
+		*m.addobject_id += i
+	} else {
+		m.addobject_id = &i
+	}
+}
+
+// AddedObjectID returns the value that was added to the "object_id" field in this mutation.
+func (m *EventMutation) AddedObjectID() (r int, exists bool) {
+	v := m.addobject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetObjectID resets all changes to the "object_id" field.
+func (m *EventMutation) ResetObjectID() {
+	m.object_id = nil
+	m.addobject_id = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *EventMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *EventMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *EventMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *EventMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *EventMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *EventMutation) SetActorID(i int) {
+	m.actor_id = &i
+	m.addactor_id = nil
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *EventMutation) ActorID() (r int, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldActorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// AddActorID adds i to the "actor_id" field.
+func (m *EventMutation) AddActorID(i int) {
+	if m.addactor_id != nil {
+		*m.addactor_id += i
+	} else {
+		m.addactor_id = &i
+	}
+}
+
+// AddedActorID returns the value that was added to the "actor_id" field in this mutation.
+func (m *EventMutation) AddedActorID() (r int, exists bool) {
+	v := m.addactor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *EventMutation) ClearActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+	m.clearedFields[event.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *EventMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[event.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *EventMutation) ResetActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+	delete(m.clearedFields, event.FieldActorID)
+}
+
+// SetPayload sets the "payload" field.
+func (m *EventMutation) SetPayload(jm json.RawMessage) {
+	m.payload = &jm
+	m.appendpayload = nil
+}
+
+// Payload returns the value of the "payload" field in the mutation.
+func (m *EventMutation) Payload() (r json.RawMessage, exists bool) {
+	v := m.payload
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPayload returns the old "payload" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldPayload(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPayload is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPayload requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPayload: %w", err)
+	}
+	return oldValue.Payload, nil
+}
+
+// AppendPayload adds jm to the "payload" field.
+func (m *EventMutation) AppendPayload(jm json.RawMessage) {
+	m.appendpayload = append(m.appendpayload, jm...)
+}
+
+// AppendedPayload returns the list of values that were appended to the "payload" field in this mutation.
+func (m *EventMutation) AppendedPayload() (json.RawMessage, bool) {
+	if len(m.appendpayload) == 0 {
+		return nil, false
+	}
+	return m.appendpayload, true
+}
+
+// ResetPayload resets all changes to the "payload" field.
+func (m *EventMutation) ResetPayload() {
+	m.payload = nil
+	m.appendpayload = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the EventMutation builder.
+func (m *EventMutation) Where(ps ...predicate.Event) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Event, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Event).
+func (m *EventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EventMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.project_id != nil {
+		fields = append(fields, event.FieldProjectID)
+	}
+	if m.kind != nil {
+		fields = append(fields, event.FieldKind)
+	}
+	if m.object_id != nil {
+		fields = append(fields, event.FieldObjectID)
+	}
+	if m.version != nil {
+		fields = append(fields, event.FieldVersion)
+	}
+	if m.actor_id != nil {
+		fields = append(fields, event.FieldActorID)
+	}
+	if m.payload != nil {
+		fields = append(fields, event.FieldPayload)
+	}
+	if m.created_at != nil {
+		fields = append(fields, event.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case event.FieldProjectID:
+		return m.ProjectID()
+	case event.FieldKind:
+		return m.Kind()
+	case event.FieldObjectID:
+		return m.ObjectID()
+	case event.FieldVersion:
+		return m.Version()
+	case event.FieldActorID:
+		return m.ActorID()
+	case event.FieldPayload:
+		return m.Payload()
+	case event.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case event.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case event.FieldKind:
+		return m.OldKind(ctx)
+	case event.FieldObjectID:
+		return m.OldObjectID(ctx)
+	case event.FieldVersion:
+		return m.OldVersion(ctx)
+	case event.FieldActorID:
+		return m.OldActorID(ctx)
+	case event.FieldPayload:
+		return m.OldPayload(ctx)
+	case event.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Event field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case event.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case event.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case event.FieldObjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectID(v)
+		return nil
+	case event.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case event.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case event.FieldPayload:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPayload(v)
+		return nil
+	case event.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Event field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EventMutation) AddedFields() []string {
+	var fields []string
+	if m.addproject_id != nil {
+		fields = append(fields, event.FieldProjectID)
+	}
+	if m.addobject_id != nil {
+		fields = append(fields, event.FieldObjectID)
+	}
+	if m.addversion != nil {
+		fields = append(fields, event.FieldVersion)
+	}
+	if m.addactor_id != nil {
+		fields = append(fields, event.FieldActorID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case event.FieldProjectID:
+		return m.AddedProjectID()
+	case event.FieldObjectID:
+		return m.AddedObjectID()
+	case event.FieldVersion:
+		return m.AddedVersion()
+	case event.FieldActorID:
+		return m.AddedActorID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case event.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProjectID(v)
+		return nil
+	case event.FieldObjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddObjectID(v)
+		return nil
+	case event.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	case event.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActorID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Event numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(event.FieldActorID) {
+		fields = append(fields, event.FieldActorID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EventMutation) ClearField(name string) error {
+	switch name {
+	case event.FieldActorID:
+		m.ClearActorID()
+		return nil
+	}
+	return fmt.Errorf("unknown Event nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EventMutation) ResetField(name string) error {
+	switch name {
+	case event.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case event.FieldKind:
+		m.ResetKind()
+		return nil
+	case event.FieldObjectID:
+		m.ResetObjectID()
+		return nil
+	case event.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case event.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case event.FieldPayload:
+		m.ResetPayload()
+		return nil
+	case event.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Event field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EventMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EventMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EventMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Event unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EventMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Event edge %s", name)
 }
 
 // FeedbackMutation represents an operation that mutates the Feedback nodes in the graph.
 type FeedbackMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	updated_at          *time.Time
-	user_name           *string
-	feedback_text       *string
-	status              *feedback.Status
-	version             *int
-	addversion          *int
-	summary             *string
-	error               *string
-	attempts            *int
-	addattempts         *int
-	provider            *string
-	model               *string
-	processed_at        *time.Time
-	lease_owner         *string
-	leased_until        *time.Time
-	clearedFields       map[string]struct{}
-	project             *int
-	clearedproject      bool
-	task                *int
-	clearedtask         bool
-	submitted_by        *int
-	clearedsubmitted_by bool
-	adjustments         map[int]struct{}
-	removedadjustments  map[int]struct{}
-	clearedadjustments  bool
-	done                bool
-	oldValue            func(context.Context) (*Feedback, error)
-	predicates          []predicate.Feedback
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	updated_at             *time.Time
+	user_name              *string
+	feedback_text          *string
+	status                 *feedback.Status
+	version                *int
+	addversion             *int
+	summary                *string
+	error                  *string
+	attempts               *int
+	addattempts            *int
+	provider               *string
+	model                  *string
+	dropped_suggestions    *int
+	adddropped_suggestions *int
+	dropped_reasons        *[]string
+	appenddropped_reasons  []string
+	processed_at           *time.Time
+	lease_owner            *string
+	leased_until           *time.Time
+	clearedFields          map[string]struct{}
+	project                *int
+	clearedproject         bool
+	task                   *int
+	clearedtask            bool
+	submitted_by           *int
+	clearedsubmitted_by    bool
+	adjustments            map[int]struct{}
+	removedadjustments     map[int]struct{}
+	clearedadjustments     bool
+	done                   bool
+	oldValue               func(context.Context) (*Feedback, error)
+	predicates             []predicate.Feedback
 }
 
 var _ ent.Mutation = (*FeedbackMutation)(nil)
@@ -2809,6 +4107,127 @@ func (m *FeedbackMutation) ResetModel() {
 	delete(m.clearedFields, feedback.FieldModel)
 }
 
+// SetDroppedSuggestions sets the "dropped_suggestions" field.
+func (m *FeedbackMutation) SetDroppedSuggestions(i int) {
+	m.dropped_suggestions = &i
+	m.adddropped_suggestions = nil
+}
+
+// DroppedSuggestions returns the value of the "dropped_suggestions" field in the mutation.
+func (m *FeedbackMutation) DroppedSuggestions() (r int, exists bool) {
+	v := m.dropped_suggestions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDroppedSuggestions returns the old "dropped_suggestions" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldDroppedSuggestions(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDroppedSuggestions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDroppedSuggestions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDroppedSuggestions: %w", err)
+	}
+	return oldValue.DroppedSuggestions, nil
+}
+
+// AddDroppedSuggestions adds i to the "dropped_suggestions" field.
+func (m *FeedbackMutation) AddDroppedSuggestions(i int) {
+	if m.adddropped_suggestions != nil {
+		*m.adddropped_suggestions += i
+	} else {
+		m.adddropped_suggestions = &i
+	}
+}
+
+// AddedDroppedSuggestions returns the value that was added to the "dropped_suggestions" field in this mutation.
+func (m *FeedbackMutation) AddedDroppedSuggestions() (r int, exists bool) {
+	v := m.adddropped_suggestions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDroppedSuggestions resets all changes to the "dropped_suggestions" field.
+func (m *FeedbackMutation) ResetDroppedSuggestions() {
+	m.dropped_suggestions = nil
+	m.adddropped_suggestions = nil
+}
+
+// SetDroppedReasons sets the "dropped_reasons" field.
+func (m *FeedbackMutation) SetDroppedReasons(s []string) {
+	m.dropped_reasons = &s
+	m.appenddropped_reasons = nil
+}
+
+// DroppedReasons returns the value of the "dropped_reasons" field in the mutation.
+func (m *FeedbackMutation) DroppedReasons() (r []string, exists bool) {
+	v := m.dropped_reasons
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDroppedReasons returns the old "dropped_reasons" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldDroppedReasons(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDroppedReasons is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDroppedReasons requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDroppedReasons: %w", err)
+	}
+	return oldValue.DroppedReasons, nil
+}
+
+// AppendDroppedReasons adds s to the "dropped_reasons" field.
+func (m *FeedbackMutation) AppendDroppedReasons(s []string) {
+	m.appenddropped_reasons = append(m.appenddropped_reasons, s...)
+}
+
+// AppendedDroppedReasons returns the list of values that were appended to the "dropped_reasons" field in this mutation.
+func (m *FeedbackMutation) AppendedDroppedReasons() ([]string, bool) {
+	if len(m.appenddropped_reasons) == 0 {
+		return nil, false
+	}
+	return m.appenddropped_reasons, true
+}
+
+// ClearDroppedReasons clears the value of the "dropped_reasons" field.
+func (m *FeedbackMutation) ClearDroppedReasons() {
+	m.dropped_reasons = nil
+	m.appenddropped_reasons = nil
+	m.clearedFields[feedback.FieldDroppedReasons] = struct{}{}
+}
+
+// DroppedReasonsCleared returns if the "dropped_reasons" field was cleared in this mutation.
+func (m *FeedbackMutation) DroppedReasonsCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldDroppedReasons]
+	return ok
+}
+
+// ResetDroppedReasons resets all changes to the "dropped_reasons" field.
+func (m *FeedbackMutation) ResetDroppedReasons() {
+	m.dropped_reasons = nil
+	m.appenddropped_reasons = nil
+	delete(m.clearedFields, feedback.FieldDroppedReasons)
+}
+
 // SetProcessedAt sets the "processed_at" field.
 func (m *FeedbackMutation) SetProcessedAt(t time.Time) {
 	m.processed_at = &t
@@ -3125,7 +4544,7 @@ func (m *FeedbackMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeedbackMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, feedback.FieldCreatedAt)
 	}
@@ -3167,6 +4586,12 @@ func (m *FeedbackMutation) Fields() []string {
 	}
 	if m.model != nil {
 		fields = append(fields, feedback.FieldModel)
+	}
+	if m.dropped_suggestions != nil {
+		fields = append(fields, feedback.FieldDroppedSuggestions)
+	}
+	if m.dropped_reasons != nil {
+		fields = append(fields, feedback.FieldDroppedReasons)
 	}
 	if m.processed_at != nil {
 		fields = append(fields, feedback.FieldProcessedAt)
@@ -3213,6 +4638,10 @@ func (m *FeedbackMutation) Field(name string) (ent.Value, bool) {
 		return m.Provider()
 	case feedback.FieldModel:
 		return m.Model()
+	case feedback.FieldDroppedSuggestions:
+		return m.DroppedSuggestions()
+	case feedback.FieldDroppedReasons:
+		return m.DroppedReasons()
 	case feedback.FieldProcessedAt:
 		return m.ProcessedAt()
 	case feedback.FieldLeaseOwner:
@@ -3256,6 +4685,10 @@ func (m *FeedbackMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldProvider(ctx)
 	case feedback.FieldModel:
 		return m.OldModel(ctx)
+	case feedback.FieldDroppedSuggestions:
+		return m.OldDroppedSuggestions(ctx)
+	case feedback.FieldDroppedReasons:
+		return m.OldDroppedReasons(ctx)
 	case feedback.FieldProcessedAt:
 		return m.OldProcessedAt(ctx)
 	case feedback.FieldLeaseOwner:
@@ -3369,6 +4802,20 @@ func (m *FeedbackMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetModel(v)
 		return nil
+	case feedback.FieldDroppedSuggestions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDroppedSuggestions(v)
+		return nil
+	case feedback.FieldDroppedReasons:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDroppedReasons(v)
+		return nil
 	case feedback.FieldProcessedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -3404,6 +4851,9 @@ func (m *FeedbackMutation) AddedFields() []string {
 	if m.addattempts != nil {
 		fields = append(fields, feedback.FieldAttempts)
 	}
+	if m.adddropped_suggestions != nil {
+		fields = append(fields, feedback.FieldDroppedSuggestions)
+	}
 	return fields
 }
 
@@ -3416,6 +4866,8 @@ func (m *FeedbackMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedVersion()
 	case feedback.FieldAttempts:
 		return m.AddedAttempts()
+	case feedback.FieldDroppedSuggestions:
+		return m.AddedDroppedSuggestions()
 	}
 	return nil, false
 }
@@ -3438,6 +4890,13 @@ func (m *FeedbackMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAttempts(v)
+		return nil
+	case feedback.FieldDroppedSuggestions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDroppedSuggestions(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback numeric field %s", name)
@@ -3467,6 +4926,9 @@ func (m *FeedbackMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(feedback.FieldModel) {
 		fields = append(fields, feedback.FieldModel)
+	}
+	if m.FieldCleared(feedback.FieldDroppedReasons) {
+		fields = append(fields, feedback.FieldDroppedReasons)
 	}
 	if m.FieldCleared(feedback.FieldProcessedAt) {
 		fields = append(fields, feedback.FieldProcessedAt)
@@ -3511,6 +4973,9 @@ func (m *FeedbackMutation) ClearField(name string) error {
 		return nil
 	case feedback.FieldModel:
 		m.ClearModel()
+		return nil
+	case feedback.FieldDroppedReasons:
+		m.ClearDroppedReasons()
 		return nil
 	case feedback.FieldProcessedAt:
 		m.ClearProcessedAt()
@@ -3570,6 +5035,12 @@ func (m *FeedbackMutation) ResetField(name string) error {
 		return nil
 	case feedback.FieldModel:
 		m.ResetModel()
+		return nil
+	case feedback.FieldDroppedSuggestions:
+		m.ResetDroppedSuggestions()
+		return nil
+	case feedback.FieldDroppedReasons:
+		m.ResetDroppedReasons()
 		return nil
 	case feedback.FieldProcessedAt:
 		m.ResetProcessedAt()
@@ -3720,6 +5191,422 @@ func (m *FeedbackMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback edge %s", name)
+}
+
+// OutboxCursorMutation represents an operation that mutates the OutboxCursor nodes in the graph.
+type OutboxCursorMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	last_event_id    *int
+	addlast_event_id *int
+	updated_at       *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*OutboxCursor, error)
+	predicates       []predicate.OutboxCursor
+}
+
+var _ ent.Mutation = (*OutboxCursorMutation)(nil)
+
+// outboxcursorOption allows management of the mutation configuration using functional options.
+type outboxcursorOption func(*OutboxCursorMutation)
+
+// newOutboxCursorMutation creates new mutation for the OutboxCursor entity.
+func newOutboxCursorMutation(c config, op Op, opts ...outboxcursorOption) *OutboxCursorMutation {
+	m := &OutboxCursorMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOutboxCursor,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOutboxCursorID sets the ID field of the mutation.
+func withOutboxCursorID(id int) outboxcursorOption {
+	return func(m *OutboxCursorMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OutboxCursor
+		)
+		m.oldValue = func(ctx context.Context) (*OutboxCursor, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OutboxCursor.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOutboxCursor sets the old OutboxCursor of the mutation.
+func withOutboxCursor(node *OutboxCursor) outboxcursorOption {
+	return func(m *OutboxCursorMutation) {
+		m.oldValue = func(context.Context) (*OutboxCursor, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OutboxCursorMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OutboxCursorMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OutboxCursorMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OutboxCursorMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OutboxCursor.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetLastEventID sets the "last_event_id" field.
+func (m *OutboxCursorMutation) SetLastEventID(i int) {
+	m.last_event_id = &i
+	m.addlast_event_id = nil
+}
+
+// LastEventID returns the value of the "last_event_id" field in the mutation.
+func (m *OutboxCursorMutation) LastEventID() (r int, exists bool) {
+	v := m.last_event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastEventID returns the old "last_event_id" field's value of the OutboxCursor entity.
+// If the OutboxCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxCursorMutation) OldLastEventID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastEventID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastEventID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastEventID: %w", err)
+	}
+	return oldValue.LastEventID, nil
+}
+
+// AddLastEventID adds i to the "last_event_id" field.
+func (m *OutboxCursorMutation) AddLastEventID(i int) {
+	if m.addlast_event_id != nil {
+		*m.addlast_event_id += i
+	} else {
+		m.addlast_event_id = &i
+	}
+}
+
+// AddedLastEventID returns the value that was added to the "last_event_id" field in this mutation.
+func (m *OutboxCursorMutation) AddedLastEventID() (r int, exists bool) {
+	v := m.addlast_event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastEventID resets all changes to the "last_event_id" field.
+func (m *OutboxCursorMutation) ResetLastEventID() {
+	m.last_event_id = nil
+	m.addlast_event_id = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *OutboxCursorMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *OutboxCursorMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the OutboxCursor entity.
+// If the OutboxCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxCursorMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *OutboxCursorMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the OutboxCursorMutation builder.
+func (m *OutboxCursorMutation) Where(ps ...predicate.OutboxCursor) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OutboxCursorMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OutboxCursorMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OutboxCursor, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OutboxCursorMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OutboxCursorMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OutboxCursor).
+func (m *OutboxCursorMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OutboxCursorMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.last_event_id != nil {
+		fields = append(fields, outboxcursor.FieldLastEventID)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, outboxcursor.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OutboxCursorMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case outboxcursor.FieldLastEventID:
+		return m.LastEventID()
+	case outboxcursor.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OutboxCursorMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case outboxcursor.FieldLastEventID:
+		return m.OldLastEventID(ctx)
+	case outboxcursor.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown OutboxCursor field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutboxCursorMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case outboxcursor.FieldLastEventID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastEventID(v)
+		return nil
+	case outboxcursor.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxCursor field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OutboxCursorMutation) AddedFields() []string {
+	var fields []string
+	if m.addlast_event_id != nil {
+		fields = append(fields, outboxcursor.FieldLastEventID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OutboxCursorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case outboxcursor.FieldLastEventID:
+		return m.AddedLastEventID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutboxCursorMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case outboxcursor.FieldLastEventID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastEventID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxCursor numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OutboxCursorMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OutboxCursorMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OutboxCursorMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown OutboxCursor nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OutboxCursorMutation) ResetField(name string) error {
+	switch name {
+	case outboxcursor.FieldLastEventID:
+		m.ResetLastEventID()
+		return nil
+	case outboxcursor.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxCursor field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OutboxCursorMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OutboxCursorMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OutboxCursorMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OutboxCursorMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OutboxCursorMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OutboxCursorMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OutboxCursorMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown OutboxCursor unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OutboxCursorMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown OutboxCursor edge %s", name)
 }
 
 // ProjectMutation represents an operation that mutates the Project nodes in the graph.
@@ -5288,6 +7175,8 @@ type TaskMutation struct {
 	addpriority        *int
 	estimated_hours    *float64
 	addestimated_hours *float64
+	version            *int
+	addversion         *int
 	clearedFields      map[string]struct{}
 	project            *int
 	clearedproject     bool
@@ -5749,6 +7638,62 @@ func (m *TaskMutation) ResetEstimatedHours() {
 	delete(m.clearedFields, task.FieldEstimatedHours)
 }
 
+// SetVersion sets the "version" field.
+func (m *TaskMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *TaskMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *TaskMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *TaskMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *TaskMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
 // ClearProject clears the "project" edge to the Project entity.
 func (m *TaskMutation) ClearProject() {
 	m.clearedproject = true
@@ -5810,7 +7755,7 @@ func (m *TaskMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TaskMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, task.FieldCreatedAt)
 	}
@@ -5834,6 +7779,9 @@ func (m *TaskMutation) Fields() []string {
 	}
 	if m.estimated_hours != nil {
 		fields = append(fields, task.FieldEstimatedHours)
+	}
+	if m.version != nil {
+		fields = append(fields, task.FieldVersion)
 	}
 	return fields
 }
@@ -5859,6 +7807,8 @@ func (m *TaskMutation) Field(name string) (ent.Value, bool) {
 		return m.Priority()
 	case task.FieldEstimatedHours:
 		return m.EstimatedHours()
+	case task.FieldVersion:
+		return m.Version()
 	}
 	return nil, false
 }
@@ -5884,6 +7834,8 @@ func (m *TaskMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldPriority(ctx)
 	case task.FieldEstimatedHours:
 		return m.OldEstimatedHours(ctx)
+	case task.FieldVersion:
+		return m.OldVersion(ctx)
 	}
 	return nil, fmt.Errorf("unknown Task field %s", name)
 }
@@ -5949,6 +7901,13 @@ func (m *TaskMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetEstimatedHours(v)
 		return nil
+	case task.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Task field %s", name)
 }
@@ -5963,6 +7922,9 @@ func (m *TaskMutation) AddedFields() []string {
 	if m.addestimated_hours != nil {
 		fields = append(fields, task.FieldEstimatedHours)
 	}
+	if m.addversion != nil {
+		fields = append(fields, task.FieldVersion)
+	}
 	return fields
 }
 
@@ -5975,6 +7937,8 @@ func (m *TaskMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPriority()
 	case task.FieldEstimatedHours:
 		return m.AddedEstimatedHours()
+	case task.FieldVersion:
+		return m.AddedVersion()
 	}
 	return nil, false
 }
@@ -5997,6 +7961,13 @@ func (m *TaskMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddEstimatedHours(v)
+		return nil
+	case task.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Task numeric field %s", name)
@@ -6063,6 +8034,9 @@ func (m *TaskMutation) ResetField(name string) error {
 		return nil
 	case task.FieldEstimatedHours:
 		m.ResetEstimatedHours()
+		return nil
+	case task.FieldVersion:
+		m.ResetVersion()
 		return nil
 	}
 	return fmt.Errorf("unknown Task field %s", name)

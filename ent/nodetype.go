@@ -13,8 +13,12 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "APIKey", true
 	case 0 >> 32:
 		return "Adjustment", true
+	case 30064771072 >> 32:
+		return "Event", true
 	case 4294967296 >> 32:
 		return "Feedback", true
+	case 34359738368 >> 32:
+		return "OutboxCursor", true
 	case 8589934592 >> 32:
 		return "Project", true
 	case 21474836480 >> 32:

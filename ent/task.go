@@ -34,6 +34,8 @@ type Task struct {
 	Priority int `json:"priority,omitempty"`
 	// EstimatedHours holds the value of the "estimated_hours" field.
 	EstimatedHours *float64 `json:"estimated_hours,omitempty"`
+	// Incremented on every change, so clients and conflict checks can tell the task changed.
+	Version int `json:"version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TaskQuery when eager-loading is set.
 	Edges        TaskEdges `json:"edges"`
@@ -69,7 +71,7 @@ func (*Task) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case task.FieldEstimatedHours:
 			values[i] = new(sql.NullFloat64)
-		case task.FieldID, task.FieldProjectID, task.FieldPriority:
+		case task.FieldID, task.FieldProjectID, task.FieldPriority, task.FieldVersion:
 			values[i] = new(sql.NullInt64)
 		case task.FieldTitle, task.FieldDescription, task.FieldStatus:
 			values[i] = new(sql.NullString)
@@ -146,6 +148,12 @@ func (_m *Task) assignValues(columns []string, values []any) error {
 				_m.EstimatedHours = new(float64)
 				*_m.EstimatedHours = value.Float64
 			}
+		case task.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -214,6 +222,9 @@ func (_m *Task) String() string {
 		builder.WriteString("estimated_hours=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -119,6 +119,20 @@ func (_c *TaskCreate) SetNillableEstimatedHours(v *float64) *TaskCreate {
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *TaskCreate) SetVersion(v int) *TaskCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableVersion(v *int) *TaskCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetProject sets the "project" edge to the Project entity.
 func (_c *TaskCreate) SetProject(v *Project) *TaskCreate {
 	return _c.SetProjectID(v.ID)
@@ -183,6 +197,10 @@ func (_c *TaskCreate) defaults() error {
 		v := task.DefaultPriority
 		_c.mutation.SetPriority(v)
 	}
+	if _, ok := _c.mutation.Version(); !ok {
+		v := task.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	return nil
 }
 
@@ -230,6 +248,9 @@ func (_c *TaskCreate) check() error {
 		if err := task.EstimatedHoursValidator(v); err != nil {
 			return &ValidationError{Name: "estimated_hours", err: fmt.Errorf(`ent: validator failed for field "Task.estimated_hours": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Task.version"`)}
 	}
 	if len(_c.mutation.ProjectIDs()) == 0 {
 		return &ValidationError{Name: "project", err: errors.New(`ent: missing required edge "Task.project"`)}
@@ -288,6 +309,10 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.EstimatedHours(); ok {
 		_spec.SetField(task.FieldEstimatedHours, field.TypeFloat64, value)
 		_node.EstimatedHours = &value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(task.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if nodes := _c.mutation.ProjectIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -454,6 +479,24 @@ func (u *TaskUpsert) ClearEstimatedHours() *TaskUpsert {
 	return u
 }
 
+// SetVersion sets the "version" field.
+func (u *TaskUpsert) SetVersion(v int) *TaskUpsert {
+	u.Set(task.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateVersion() *TaskUpsert {
+	u.SetExcluded(task.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *TaskUpsert) AddVersion(v int) *TaskUpsert {
+	u.Add(task.FieldVersion, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -611,6 +654,27 @@ func (u *TaskUpsertOne) UpdateEstimatedHours() *TaskUpsertOne {
 func (u *TaskUpsertOne) ClearEstimatedHours() *TaskUpsertOne {
 	return u.Update(func(s *TaskUpsert) {
 		s.ClearEstimatedHours()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *TaskUpsertOne) SetVersion(v int) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *TaskUpsertOne) AddVersion(v int) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateVersion() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -937,6 +1001,27 @@ func (u *TaskUpsertBulk) UpdateEstimatedHours() *TaskUpsertBulk {
 func (u *TaskUpsertBulk) ClearEstimatedHours() *TaskUpsertBulk {
 	return u.Update(func(s *TaskUpsert) {
 		s.ClearEstimatedHours()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *TaskUpsertBulk) SetVersion(v int) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *TaskUpsertBulk) AddVersion(v int) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateVersion() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateVersion()
 	})
 }
 

@@ -130,6 +130,27 @@ func (_u *TaskUpdate) ClearEstimatedHours() *TaskUpdate {
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *TaskUpdate) SetVersion(v int) *TaskUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableVersion(v *int) *TaskUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *TaskUpdate) AddVersion(v int) *TaskUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // Mutation returns the TaskMutation object of the builder.
 func (_u *TaskUpdate) Mutation() *TaskMutation {
 	return _u.mutation
@@ -252,6 +273,12 @@ func (_u *TaskUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.EstimatedHoursCleared() {
 		_spec.ClearField(task.FieldEstimatedHours, field.TypeFloat64)
 	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(task.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(task.FieldVersion, field.TypeInt, value)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{task.Label}
@@ -371,6 +398,27 @@ func (_u *TaskUpdateOne) AddEstimatedHours(v float64) *TaskUpdateOne {
 // ClearEstimatedHours clears the value of the "estimated_hours" field.
 func (_u *TaskUpdateOne) ClearEstimatedHours() *TaskUpdateOne {
 	_u.mutation.ClearEstimatedHours()
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *TaskUpdateOne) SetVersion(v int) *TaskUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableVersion(v *int) *TaskUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *TaskUpdateOne) AddVersion(v int) *TaskUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -525,6 +573,12 @@ func (_u *TaskUpdateOne) sqlSave(ctx context.Context) (_node *Task, err error) {
 	}
 	if _u.mutation.EstimatedHoursCleared() {
 		_spec.ClearField(task.FieldEstimatedHours, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(task.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(task.FieldVersion, field.TypeInt, value)
 	}
 	_node = &Task{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -18,8 +18,12 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// Adjustment is the client for interacting with the Adjustment builders.
 	Adjustment *AdjustmentClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
+	// OutboxCursor is the client for interacting with the OutboxCursor builders.
+	OutboxCursor *OutboxCursorClient
 	// Project is the client for interacting with the Project builders.
 	Project *ProjectClient
 	// ProjectMember is the client for interacting with the ProjectMember builders.
@@ -161,7 +165,9 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Adjustment = NewAdjustmentClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
 	tx.Feedback = NewFeedbackClient(tx.config)
+	tx.OutboxCursor = NewOutboxCursorClient(tx.config)
 	tx.Project = NewProjectClient(tx.config)
 	tx.ProjectMember = NewProjectMemberClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)

@@ -25,8 +25,22 @@ func (f *AdjustmentFilter) WhereP(ps ...func(*sql.Selector)) {
 	}
 }
 
+// WhereP appends storage-level predicates to the Event filter.
+func (f *EventFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
 // WhereP appends storage-level predicates to the Feedback filter.
 func (f *FeedbackFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
+// WhereP appends storage-level predicates to the OutboxCursor filter.
+func (f *OutboxCursorFilter) WhereP(ps ...func(*sql.Selector)) {
 	for _, p := range ps {
 		f.addPredicate(p)
 	}

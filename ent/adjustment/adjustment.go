@@ -32,6 +32,18 @@ const (
 	FieldNewValue = "new_value"
 	// FieldReasoning holds the string denoting the reasoning field in the database.
 	FieldReasoning = "reasoning"
+	// FieldStatus holds the string denoting the status field in the database.
+	FieldStatus = "status"
+	// FieldDecidedByID holds the string denoting the decided_by_id field in the database.
+	FieldDecidedByID = "decided_by_id"
+	// FieldDecidedAt holds the string denoting the decided_at field in the database.
+	FieldDecidedAt = "decided_at"
+	// FieldReason holds the string denoting the reason field in the database.
+	FieldReason = "reason"
+	// FieldAppliedFrom holds the string denoting the applied_from field in the database.
+	FieldAppliedFrom = "applied_from"
+	// FieldRemovedTask holds the string denoting the removed_task field in the database.
+	FieldRemovedTask = "removed_task"
 	// FieldPosition holds the string denoting the position field in the database.
 	FieldPosition = "position"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -40,6 +52,8 @@ const (
 	EdgeFeedback = "feedback"
 	// EdgeTask holds the string denoting the task edge name in mutations.
 	EdgeTask = "task"
+	// EdgeDecidedBy holds the string denoting the decided_by edge name in mutations.
+	EdgeDecidedBy = "decided_by"
 	// Table holds the table name of the adjustment in the database.
 	Table = "adjustments"
 	// FeedbackTable is the table that holds the feedback relation/edge.
@@ -56,6 +70,13 @@ const (
 	TaskInverseTable = "tasks"
 	// TaskColumn is the table column denoting the task relation/edge.
 	TaskColumn = "task_id"
+	// DecidedByTable is the table that holds the decided_by relation/edge.
+	DecidedByTable = "adjustments"
+	// DecidedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	DecidedByInverseTable = "users"
+	// DecidedByColumn is the table column denoting the decided_by relation/edge.
+	DecidedByColumn = "decided_by_id"
 )
 
 // Columns holds all SQL columns for adjustment fields.
@@ -68,6 +89,12 @@ var Columns = []string{
 	FieldOriginalValue,
 	FieldNewValue,
 	FieldReasoning,
+	FieldStatus,
+	FieldDecidedByID,
+	FieldDecidedAt,
+	FieldReason,
+	FieldAppliedFrom,
+	FieldRemovedTask,
 	FieldPosition,
 	FieldCreatedAt,
 }
@@ -92,6 +119,8 @@ var (
 	Policy ent.Policy
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
+	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	ReasonValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
@@ -121,6 +150,33 @@ func AdjustmentTypeValidator(at AdjustmentType) error {
 		return nil
 	default:
 		return fmt.Errorf("adjustment: invalid enum value for adjustment_type field: %q", at)
+	}
+}
+
+// Status defines the type for the "status" enum field.
+type Status string
+
+// StatusProposed is the default value of the Status enum.
+const DefaultStatus = StatusProposed
+
+// Status values.
+const (
+	StatusProposed Status = "PROPOSED"
+	StatusApplied  Status = "APPLIED"
+	StatusRejected Status = "REJECTED"
+)
+
+func (s Status) String() string {
+	return string(s)
+}
+
+// StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
+func StatusValidator(s Status) error {
+	switch s {
+	case StatusProposed, StatusApplied, StatusRejected:
+		return nil
+	default:
+		return fmt.Errorf("adjustment: invalid enum value for status field: %q", s)
 	}
 }
 
@@ -167,6 +223,36 @@ func ByReasoning(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReasoning, opts...).ToFunc()
 }
 
+// ByStatus orders the results by the status field.
+func ByStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByDecidedByID orders the results by the decided_by_id field.
+func ByDecidedByID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDecidedByID, opts...).ToFunc()
+}
+
+// ByDecidedAt orders the results by the decided_at field.
+func ByDecidedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDecidedAt, opts...).ToFunc()
+}
+
+// ByReason orders the results by the reason field.
+func ByReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReason, opts...).ToFunc()
+}
+
+// ByAppliedFrom orders the results by the applied_from field.
+func ByAppliedFrom(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAppliedFrom, opts...).ToFunc()
+}
+
+// ByRemovedTask orders the results by the removed_task field.
+func ByRemovedTask(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRemovedTask, opts...).ToFunc()
+}
+
 // ByPosition orders the results by the position field.
 func ByPosition(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPosition, opts...).ToFunc()
@@ -190,6 +276,13 @@ func ByTaskField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newTaskStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByDecidedByField orders the results by decided_by field.
+func ByDecidedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDecidedByStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newFeedbackStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -202,6 +295,13 @@ func newTaskStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TaskInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, TaskTable, TaskColumn),
+	)
+}
+func newDecidedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DecidedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, DecidedByTable, DecidedByColumn),
 	)
 }
 
@@ -219,6 +319,24 @@ func (e *AdjustmentType) UnmarshalGQL(val interface{}) error {
 	*e = AdjustmentType(str)
 	if err := AdjustmentTypeValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid AdjustmentType", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Status) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Status) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Status(str)
+	if err := StatusValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Status", str)
 	}
 	return nil
 }

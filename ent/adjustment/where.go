@@ -85,6 +85,31 @@ func Reasoning(v string) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldReasoning, v))
 }
 
+// DecidedByID applies equality check predicate on the "decided_by_id" field. It's identical to DecidedByIDEQ.
+func DecidedByID(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldDecidedByID, v))
+}
+
+// DecidedAt applies equality check predicate on the "decided_at" field. It's identical to DecidedAtEQ.
+func DecidedAt(v time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldDecidedAt, v))
+}
+
+// Reason applies equality check predicate on the "reason" field. It's identical to ReasonEQ.
+func Reason(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldReason, v))
+}
+
+// AppliedFrom applies equality check predicate on the "applied_from" field. It's identical to AppliedFromEQ.
+func AppliedFrom(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldAppliedFrom, v))
+}
+
+// RemovedTask applies equality check predicate on the "removed_task" field. It's identical to RemovedTaskEQ.
+func RemovedTask(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldRemovedTask, v))
+}
+
 // Position applies equality check predicate on the "position" field. It's identical to PositionEQ.
 func Position(v int) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldPosition, v))
@@ -455,6 +480,331 @@ func ReasoningContainsFold(v string) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldContainsFold(FieldReasoning, v))
 }
 
+// StatusEQ applies the EQ predicate on the "status" field.
+func StatusEQ(v Status) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldStatus, v))
+}
+
+// StatusNEQ applies the NEQ predicate on the "status" field.
+func StatusNEQ(v Status) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldStatus, v))
+}
+
+// StatusIn applies the In predicate on the "status" field.
+func StatusIn(vs ...Status) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldStatus, vs...))
+}
+
+// StatusNotIn applies the NotIn predicate on the "status" field.
+func StatusNotIn(vs ...Status) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// DecidedByIDEQ applies the EQ predicate on the "decided_by_id" field.
+func DecidedByIDEQ(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldDecidedByID, v))
+}
+
+// DecidedByIDNEQ applies the NEQ predicate on the "decided_by_id" field.
+func DecidedByIDNEQ(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldDecidedByID, v))
+}
+
+// DecidedByIDIn applies the In predicate on the "decided_by_id" field.
+func DecidedByIDIn(vs ...int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldDecidedByID, vs...))
+}
+
+// DecidedByIDNotIn applies the NotIn predicate on the "decided_by_id" field.
+func DecidedByIDNotIn(vs ...int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldDecidedByID, vs...))
+}
+
+// DecidedByIDIsNil applies the IsNil predicate on the "decided_by_id" field.
+func DecidedByIDIsNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIsNull(FieldDecidedByID))
+}
+
+// DecidedByIDNotNil applies the NotNil predicate on the "decided_by_id" field.
+func DecidedByIDNotNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotNull(FieldDecidedByID))
+}
+
+// DecidedAtEQ applies the EQ predicate on the "decided_at" field.
+func DecidedAtEQ(v time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldDecidedAt, v))
+}
+
+// DecidedAtNEQ applies the NEQ predicate on the "decided_at" field.
+func DecidedAtNEQ(v time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldDecidedAt, v))
+}
+
+// DecidedAtIn applies the In predicate on the "decided_at" field.
+func DecidedAtIn(vs ...time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldDecidedAt, vs...))
+}
+
+// DecidedAtNotIn applies the NotIn predicate on the "decided_at" field.
+func DecidedAtNotIn(vs ...time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldDecidedAt, vs...))
+}
+
+// DecidedAtGT applies the GT predicate on the "decided_at" field.
+func DecidedAtGT(v time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGT(FieldDecidedAt, v))
+}
+
+// DecidedAtGTE applies the GTE predicate on the "decided_at" field.
+func DecidedAtGTE(v time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGTE(FieldDecidedAt, v))
+}
+
+// DecidedAtLT applies the LT predicate on the "decided_at" field.
+func DecidedAtLT(v time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLT(FieldDecidedAt, v))
+}
+
+// DecidedAtLTE applies the LTE predicate on the "decided_at" field.
+func DecidedAtLTE(v time.Time) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLTE(FieldDecidedAt, v))
+}
+
+// DecidedAtIsNil applies the IsNil predicate on the "decided_at" field.
+func DecidedAtIsNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIsNull(FieldDecidedAt))
+}
+
+// DecidedAtNotNil applies the NotNil predicate on the "decided_at" field.
+func DecidedAtNotNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotNull(FieldDecidedAt))
+}
+
+// ReasonEQ applies the EQ predicate on the "reason" field.
+func ReasonEQ(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldReason, v))
+}
+
+// ReasonNEQ applies the NEQ predicate on the "reason" field.
+func ReasonNEQ(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldReason, v))
+}
+
+// ReasonIn applies the In predicate on the "reason" field.
+func ReasonIn(vs ...string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldReason, vs...))
+}
+
+// ReasonNotIn applies the NotIn predicate on the "reason" field.
+func ReasonNotIn(vs ...string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldReason, vs...))
+}
+
+// ReasonGT applies the GT predicate on the "reason" field.
+func ReasonGT(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGT(FieldReason, v))
+}
+
+// ReasonGTE applies the GTE predicate on the "reason" field.
+func ReasonGTE(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGTE(FieldReason, v))
+}
+
+// ReasonLT applies the LT predicate on the "reason" field.
+func ReasonLT(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLT(FieldReason, v))
+}
+
+// ReasonLTE applies the LTE predicate on the "reason" field.
+func ReasonLTE(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLTE(FieldReason, v))
+}
+
+// ReasonContains applies the Contains predicate on the "reason" field.
+func ReasonContains(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldContains(FieldReason, v))
+}
+
+// ReasonHasPrefix applies the HasPrefix predicate on the "reason" field.
+func ReasonHasPrefix(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldHasPrefix(FieldReason, v))
+}
+
+// ReasonHasSuffix applies the HasSuffix predicate on the "reason" field.
+func ReasonHasSuffix(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldHasSuffix(FieldReason, v))
+}
+
+// ReasonIsNil applies the IsNil predicate on the "reason" field.
+func ReasonIsNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIsNull(FieldReason))
+}
+
+// ReasonNotNil applies the NotNil predicate on the "reason" field.
+func ReasonNotNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotNull(FieldReason))
+}
+
+// ReasonEqualFold applies the EqualFold predicate on the "reason" field.
+func ReasonEqualFold(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEqualFold(FieldReason, v))
+}
+
+// ReasonContainsFold applies the ContainsFold predicate on the "reason" field.
+func ReasonContainsFold(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldContainsFold(FieldReason, v))
+}
+
+// AppliedFromEQ applies the EQ predicate on the "applied_from" field.
+func AppliedFromEQ(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldAppliedFrom, v))
+}
+
+// AppliedFromNEQ applies the NEQ predicate on the "applied_from" field.
+func AppliedFromNEQ(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldAppliedFrom, v))
+}
+
+// AppliedFromIn applies the In predicate on the "applied_from" field.
+func AppliedFromIn(vs ...string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldAppliedFrom, vs...))
+}
+
+// AppliedFromNotIn applies the NotIn predicate on the "applied_from" field.
+func AppliedFromNotIn(vs ...string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldAppliedFrom, vs...))
+}
+
+// AppliedFromGT applies the GT predicate on the "applied_from" field.
+func AppliedFromGT(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGT(FieldAppliedFrom, v))
+}
+
+// AppliedFromGTE applies the GTE predicate on the "applied_from" field.
+func AppliedFromGTE(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGTE(FieldAppliedFrom, v))
+}
+
+// AppliedFromLT applies the LT predicate on the "applied_from" field.
+func AppliedFromLT(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLT(FieldAppliedFrom, v))
+}
+
+// AppliedFromLTE applies the LTE predicate on the "applied_from" field.
+func AppliedFromLTE(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLTE(FieldAppliedFrom, v))
+}
+
+// AppliedFromContains applies the Contains predicate on the "applied_from" field.
+func AppliedFromContains(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldContains(FieldAppliedFrom, v))
+}
+
+// AppliedFromHasPrefix applies the HasPrefix predicate on the "applied_from" field.
+func AppliedFromHasPrefix(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldHasPrefix(FieldAppliedFrom, v))
+}
+
+// AppliedFromHasSuffix applies the HasSuffix predicate on the "applied_from" field.
+func AppliedFromHasSuffix(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldHasSuffix(FieldAppliedFrom, v))
+}
+
+// AppliedFromIsNil applies the IsNil predicate on the "applied_from" field.
+func AppliedFromIsNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIsNull(FieldAppliedFrom))
+}
+
+// AppliedFromNotNil applies the NotNil predicate on the "applied_from" field.
+func AppliedFromNotNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotNull(FieldAppliedFrom))
+}
+
+// AppliedFromEqualFold applies the EqualFold predicate on the "applied_from" field.
+func AppliedFromEqualFold(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEqualFold(FieldAppliedFrom, v))
+}
+
+// AppliedFromContainsFold applies the ContainsFold predicate on the "applied_from" field.
+func AppliedFromContainsFold(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldContainsFold(FieldAppliedFrom, v))
+}
+
+// RemovedTaskEQ applies the EQ predicate on the "removed_task" field.
+func RemovedTaskEQ(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldRemovedTask, v))
+}
+
+// RemovedTaskNEQ applies the NEQ predicate on the "removed_task" field.
+func RemovedTaskNEQ(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldRemovedTask, v))
+}
+
+// RemovedTaskIn applies the In predicate on the "removed_task" field.
+func RemovedTaskIn(vs ...string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldRemovedTask, vs...))
+}
+
+// RemovedTaskNotIn applies the NotIn predicate on the "removed_task" field.
+func RemovedTaskNotIn(vs ...string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldRemovedTask, vs...))
+}
+
+// RemovedTaskGT applies the GT predicate on the "removed_task" field.
+func RemovedTaskGT(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGT(FieldRemovedTask, v))
+}
+
+// RemovedTaskGTE applies the GTE predicate on the "removed_task" field.
+func RemovedTaskGTE(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGTE(FieldRemovedTask, v))
+}
+
+// RemovedTaskLT applies the LT predicate on the "removed_task" field.
+func RemovedTaskLT(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLT(FieldRemovedTask, v))
+}
+
+// RemovedTaskLTE applies the LTE predicate on the "removed_task" field.
+func RemovedTaskLTE(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLTE(FieldRemovedTask, v))
+}
+
+// RemovedTaskContains applies the Contains predicate on the "removed_task" field.
+func RemovedTaskContains(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldContains(FieldRemovedTask, v))
+}
+
+// RemovedTaskHasPrefix applies the HasPrefix predicate on the "removed_task" field.
+func RemovedTaskHasPrefix(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldHasPrefix(FieldRemovedTask, v))
+}
+
+// RemovedTaskHasSuffix applies the HasSuffix predicate on the "removed_task" field.
+func RemovedTaskHasSuffix(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldHasSuffix(FieldRemovedTask, v))
+}
+
+// RemovedTaskIsNil applies the IsNil predicate on the "removed_task" field.
+func RemovedTaskIsNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIsNull(FieldRemovedTask))
+}
+
+// RemovedTaskNotNil applies the NotNil predicate on the "removed_task" field.
+func RemovedTaskNotNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotNull(FieldRemovedTask))
+}
+
+// RemovedTaskEqualFold applies the EqualFold predicate on the "removed_task" field.
+func RemovedTaskEqualFold(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEqualFold(FieldRemovedTask, v))
+}
+
+// RemovedTaskContainsFold applies the ContainsFold predicate on the "removed_task" field.
+func RemovedTaskContainsFold(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldContainsFold(FieldRemovedTask, v))
+}
+
 // PositionEQ applies the EQ predicate on the "position" field.
 func PositionEQ(v int) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldPosition, v))
@@ -573,6 +923,29 @@ func HasTask() predicate.Adjustment {
 func HasTaskWith(preds ...predicate.Task) predicate.Adjustment {
 	return predicate.Adjustment(func(s *sql.Selector) {
 		step := newTaskStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDecidedBy applies the HasEdge predicate on the "decided_by" edge.
+func HasDecidedBy() predicate.Adjustment {
+	return predicate.Adjustment(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, DecidedByTable, DecidedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDecidedByWith applies the HasEdge predicate on the "decided_by" edge with a given conditions (other predicates).
+func HasDecidedByWith(preds ...predicate.User) predicate.Adjustment {
+	return predicate.Adjustment(func(s *sql.Selector) {
+		step := newDecidedByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -46,6 +46,10 @@ const (
 	FieldProvider = "provider"
 	// FieldModel holds the string denoting the model field in the database.
 	FieldModel = "model"
+	// FieldDroppedSuggestions holds the string denoting the dropped_suggestions field in the database.
+	FieldDroppedSuggestions = "dropped_suggestions"
+	// FieldDroppedReasons holds the string denoting the dropped_reasons field in the database.
+	FieldDroppedReasons = "dropped_reasons"
 	// FieldProcessedAt holds the string denoting the processed_at field in the database.
 	FieldProcessedAt = "processed_at"
 	// FieldLeaseOwner holds the string denoting the lease_owner field in the database.
@@ -109,6 +113,8 @@ var Columns = []string{
 	FieldAttempts,
 	FieldProvider,
 	FieldModel,
+	FieldDroppedSuggestions,
+	FieldDroppedReasons,
 	FieldProcessedAt,
 	FieldLeaseOwner,
 	FieldLeasedUntil,
@@ -146,6 +152,8 @@ var (
 	DefaultVersion int
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
+	// DefaultDroppedSuggestions holds the default value on creation for the "dropped_suggestions" field.
+	DefaultDroppedSuggestions int
 )
 
 // Status defines the type for the "status" enum field.
@@ -252,6 +260,11 @@ func ByProvider(opts ...sql.OrderTermOption) OrderOption {
 // ByModel orders the results by the model field.
 func ByModel(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldModel, opts...).ToFunc()
+}
+
+// ByDroppedSuggestions orders the results by the dropped_suggestions field.
+func ByDroppedSuggestions(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDroppedSuggestions, opts...).ToFunc()
 }
 
 // ByProcessedAt orders the results by the processed_at field.

@@ -120,6 +120,11 @@ func Model(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldModel, v))
 }
 
+// DroppedSuggestions applies equality check predicate on the "dropped_suggestions" field. It's identical to DroppedSuggestionsEQ.
+func DroppedSuggestions(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldDroppedSuggestions, v))
+}
+
 // ProcessedAt applies equality check predicate on the "processed_at" field. It's identical to ProcessedAtEQ.
 func ProcessedAt(v time.Time) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldProcessedAt, v))
@@ -833,6 +838,56 @@ func ModelEqualFold(v string) predicate.Feedback {
 // ModelContainsFold applies the ContainsFold predicate on the "model" field.
 func ModelContainsFold(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldContainsFold(FieldModel, v))
+}
+
+// DroppedSuggestionsEQ applies the EQ predicate on the "dropped_suggestions" field.
+func DroppedSuggestionsEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldDroppedSuggestions, v))
+}
+
+// DroppedSuggestionsNEQ applies the NEQ predicate on the "dropped_suggestions" field.
+func DroppedSuggestionsNEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldDroppedSuggestions, v))
+}
+
+// DroppedSuggestionsIn applies the In predicate on the "dropped_suggestions" field.
+func DroppedSuggestionsIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldDroppedSuggestions, vs...))
+}
+
+// DroppedSuggestionsNotIn applies the NotIn predicate on the "dropped_suggestions" field.
+func DroppedSuggestionsNotIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldDroppedSuggestions, vs...))
+}
+
+// DroppedSuggestionsGT applies the GT predicate on the "dropped_suggestions" field.
+func DroppedSuggestionsGT(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldDroppedSuggestions, v))
+}
+
+// DroppedSuggestionsGTE applies the GTE predicate on the "dropped_suggestions" field.
+func DroppedSuggestionsGTE(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldDroppedSuggestions, v))
+}
+
+// DroppedSuggestionsLT applies the LT predicate on the "dropped_suggestions" field.
+func DroppedSuggestionsLT(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldDroppedSuggestions, v))
+}
+
+// DroppedSuggestionsLTE applies the LTE predicate on the "dropped_suggestions" field.
+func DroppedSuggestionsLTE(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldDroppedSuggestions, v))
+}
+
+// DroppedReasonsIsNil applies the IsNil predicate on the "dropped_reasons" field.
+func DroppedReasonsIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldDroppedReasons))
+}
+
+// DroppedReasonsNotNil applies the NotNil predicate on the "dropped_reasons" field.
+func DroppedReasonsNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldDroppedReasons))
 }
 
 // ProcessedAtEQ applies the EQ predicate on the "processed_at" field.

@@ -63,9 +63,15 @@ var (
 		{Name: "original_value", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "new_value", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "reasoning", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PROPOSED", "APPLIED", "REJECTED"}, Default: "PROPOSED"},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "applied_from", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "removed_task", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "position", Type: field.TypeInt},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "feedback_id", Type: field.TypeInt},
 	}
 	// AdjustmentsTable holds the schema information for the "adjustments" table.
@@ -76,13 +82,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "adjustments_tasks_task",
-				Columns:    []*schema.Column{AdjustmentsColumns[8]},
+				Columns:    []*schema.Column{AdjustmentsColumns[13]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
+				Symbol:     "adjustments_users_decided_by",
+				Columns:    []*schema.Column{AdjustmentsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "adjustments_feedbacks_adjustments",
-				Columns:    []*schema.Column{AdjustmentsColumns[9]},
+				Columns:    []*schema.Column{AdjustmentsColumns[15]},
 				RefColumns: []*schema.Column{FeedbacksColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -91,12 +103,46 @@ var (
 			{
 				Name:    "adjustment_feedback_id_position",
 				Unique:  true,
-				Columns: []*schema.Column{AdjustmentsColumns[9], AdjustmentsColumns[6]},
+				Columns: []*schema.Column{AdjustmentsColumns[15], AdjustmentsColumns[11]},
 			},
 			{
 				Name:    "adjustment_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[8]},
+				Columns: []*schema.Column{AdjustmentsColumns[13]},
+			},
+			{
+				Name:    "adjustment_status",
+				Unique:  false,
+				Columns: []*schema.Column{AdjustmentsColumns[6]},
+			},
+		},
+	}
+	// OutboxEventsColumns holds the columns for the "outbox_events" table.
+	OutboxEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "project_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "object_id", Type: field.TypeInt},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "payload", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// OutboxEventsTable holds the schema information for the "outbox_events" table.
+	OutboxEventsTable = &schema.Table{
+		Name:       "outbox_events",
+		Columns:    OutboxEventsColumns,
+		PrimaryKey: []*schema.Column{OutboxEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_project_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxEventsColumns[1], OutboxEventsColumns[0]},
+			},
+			{
+				Name:    "event_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxEventsColumns[7]},
 			},
 		},
 	}
@@ -114,6 +160,8 @@ var (
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "provider", Type: field.TypeString, Nullable: true},
 		{Name: "model", Type: field.TypeString, Nullable: true},
+		{Name: "dropped_suggestions", Type: field.TypeInt, Default: 0},
+		{Name: "dropped_reasons", Type: field.TypeJSON, Nullable: true},
 		{Name: "processed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "lease_owner", Type: field.TypeString, Nullable: true},
 		{Name: "leased_until", Type: field.TypeTime, Nullable: true},
@@ -129,19 +177,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[15]},
+				Columns:    []*schema.Column{FeedbacksColumns[17]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[16]},
+				Columns:    []*schema.Column{FeedbacksColumns[18]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[17]},
+				Columns:    []*schema.Column{FeedbacksColumns[19]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -155,12 +203,12 @@ var (
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[17], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[19], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[15]},
+				Columns: []*schema.Column{FeedbacksColumns[17]},
 			},
 			{
 				Name:    "feedback_status_updated_at",
@@ -168,6 +216,18 @@ var (
 				Columns: []*schema.Column{FeedbacksColumns[5], FeedbacksColumns[2]},
 			},
 		},
+	}
+	// OutboxCursorsColumns holds the columns for the "outbox_cursors" table.
+	OutboxCursorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "last_event_id", Type: field.TypeInt},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// OutboxCursorsTable holds the schema information for the "outbox_cursors" table.
+	OutboxCursorsTable = &schema.Table{
+		Name:       "outbox_cursors",
+		Columns:    OutboxCursorsColumns,
+		PrimaryKey: []*schema.Column{OutboxCursorsColumns[0]},
 	}
 	// ProjectsColumns holds the columns for the "projects" table.
 	ProjectsColumns = []*schema.Column{
@@ -252,6 +312,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"TODO", "IN_PROGRESS", "BLOCKED", "DONE"}, Default: "TODO"},
 		{Name: "priority", Type: field.TypeInt, Default: 0},
 		{Name: "estimated_hours", Type: field.TypeFloat64, Nullable: true},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "project_id", Type: field.TypeInt},
 	}
 	// TasksTable holds the schema information for the "tasks" table.
@@ -262,7 +323,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tasks_projects_tasks",
-				Columns:    []*schema.Column{TasksColumns[8]},
+				Columns:    []*schema.Column{TasksColumns[9]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -276,12 +337,12 @@ var (
 			{
 				Name:    "task_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[8], TasksColumns[1]},
+				Columns: []*schema.Column{TasksColumns[9], TasksColumns[1]},
 			},
 			{
 				Name:    "task_project_id_priority",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[8], TasksColumns[6]},
+				Columns: []*schema.Column{TasksColumns[9], TasksColumns[6]},
 			},
 			{
 				Name:    "task_status",
@@ -309,7 +370,9 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AdjustmentsTable,
+		OutboxEventsTable,
 		FeedbacksTable,
+		OutboxCursorsTable,
 		ProjectsTable,
 		ProjectMembersTable,
 		TasksTable,
@@ -324,15 +387,23 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(17179869184),
 	}
 	AdjustmentsTable.ForeignKeys[0].RefTable = TasksTable
-	AdjustmentsTable.ForeignKeys[1].RefTable = FeedbacksTable
+	AdjustmentsTable.ForeignKeys[1].RefTable = UsersTable
+	AdjustmentsTable.ForeignKeys[2].RefTable = FeedbacksTable
 	AdjustmentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	OutboxEventsTable.Annotation = &entsql.Annotation{
+		Table:          "outbox_events",
+		IncrementStart: func(i int) *int { return &i }(30064771072),
 	}
 	FeedbacksTable.ForeignKeys[0].RefTable = TasksTable
 	FeedbacksTable.ForeignKeys[1].RefTable = UsersTable
 	FeedbacksTable.ForeignKeys[2].RefTable = ProjectsTable
 	FeedbacksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	OutboxCursorsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(34359738368),
 	}
 	ProjectsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),

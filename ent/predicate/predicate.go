@@ -12,8 +12,14 @@ type APIKey func(*sql.Selector)
 // Adjustment is the predicate function for adjustment builders.
 type Adjustment func(*sql.Selector)
 
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
+
 // Feedback is the predicate function for feedback builders.
 type Feedback func(*sql.Selector)
+
+// OutboxCursor is the predicate function for outboxcursor builders.
+type OutboxCursor func(*sql.Selector)
 
 // Project is the predicate function for project builders.
 type Project func(*sql.Selector)

@@ -8,7 +8,9 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/schema"
@@ -57,10 +59,29 @@ func init() {
 	adjustmentDescDescription := adjustmentFields[3].Descriptor()
 	// adjustment.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	adjustment.DescriptionValidator = adjustmentDescDescription.Validators[0].(func(string) error)
+	// adjustmentDescReason is the schema descriptor for reason field.
+	adjustmentDescReason := adjustmentFields[10].Descriptor()
+	// adjustment.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	adjustment.ReasonValidator = adjustmentDescReason.Validators[0].(func(string) error)
 	// adjustmentDescCreatedAt is the schema descriptor for created_at field.
-	adjustmentDescCreatedAt := adjustmentFields[8].Descriptor()
+	adjustmentDescCreatedAt := adjustmentFields[14].Descriptor()
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
+	event.Policy = privacy.NewPolicies(schema.Event{})
+	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := event.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescCreatedAt is the schema descriptor for created_at field.
+	eventDescCreatedAt := eventFields[6].Descriptor()
+	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
+	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	feedbackMixin := schema.Feedback{}.Mixin()
 	feedback.Policy = privacy.NewPolicies(schema.Feedback{})
 	feedback.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -104,6 +125,27 @@ func init() {
 	feedbackDescAttempts := feedbackFields[9].Descriptor()
 	// feedback.DefaultAttempts holds the default value on creation for the attempts field.
 	feedback.DefaultAttempts = feedbackDescAttempts.Default.(int)
+	// feedbackDescDroppedSuggestions is the schema descriptor for dropped_suggestions field.
+	feedbackDescDroppedSuggestions := feedbackFields[12].Descriptor()
+	// feedback.DefaultDroppedSuggestions holds the default value on creation for the dropped_suggestions field.
+	feedback.DefaultDroppedSuggestions = feedbackDescDroppedSuggestions.Default.(int)
+	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})
+	outboxcursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := outboxcursor.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	outboxcursorFields := schema.OutboxCursor{}.Fields()
+	_ = outboxcursorFields
+	// outboxcursorDescUpdatedAt is the schema descriptor for updated_at field.
+	outboxcursorDescUpdatedAt := outboxcursorFields[1].Descriptor()
+	// outboxcursor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	outboxcursor.DefaultUpdatedAt = outboxcursorDescUpdatedAt.Default.(func() time.Time)
+	// outboxcursor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	outboxcursor.UpdateDefaultUpdatedAt = outboxcursorDescUpdatedAt.UpdateDefault.(func() time.Time)
 	projectMixin := schema.Project{}.Mixin()
 	project.Policy = privacy.NewPolicies(schema.Project{})
 	project.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -181,6 +223,8 @@ func init() {
 	taskHooks := schema.Task{}.Hooks()
 
 	task.Hooks[1] = taskHooks[0]
+
+	task.Hooks[2] = taskHooks[1]
 	taskMixinFields0 := taskMixin[0].Fields()
 	_ = taskMixinFields0
 	taskFields := schema.Task{}.Fields()
@@ -213,6 +257,10 @@ func init() {
 	taskDescEstimatedHours := taskFields[5].Descriptor()
 	// task.EstimatedHoursValidator is a validator for the "estimated_hours" field. It is called by the builders before save.
 	task.EstimatedHoursValidator = taskDescEstimatedHours.Validators[0].(func(float64) error)
+	// taskDescVersion is the schema descriptor for version field.
+	taskDescVersion := taskFields[6].Descriptor()
+	// task.DefaultVersion holds the default value on creation for the version field.
+	task.DefaultVersion = taskDescVersion.Default.(int)
 	user.Policy = privacy.NewPolicies(schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/schema"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -46,6 +47,37 @@ func (Adjustment) Fields() []ent.Field {
 		field.Text("reasoning").
 			Optional().
 			Nillable(),
+		field.Enum("status").
+			NamedValues(
+				"Proposed", "PROPOSED",
+				"Applied", "APPLIED",
+				"Rejected", "REJECTED",
+			).
+			Default("PROPOSED").
+			Comment("A suggestion is PROPOSED until someone applies it to the plan or rejects it.").
+			Annotations(entgql.Type("AdjustmentStatus")),
+		field.Int("decided_by_id").
+			Optional().
+			Nillable().
+			Comment("Who applied or rejected the suggestion."),
+		field.Time("decided_at").
+			Optional().
+			Nillable(),
+		field.Text("reason").
+			Optional().
+			Nillable().
+			Validate(lengthBetween(0, 1000)).
+			Comment("Why it was rejected (or applied), in the decider's words."),
+		field.Text("applied_from").
+			Optional().
+			Nillable().
+			Comment("The task's value the apply replaced, so that a revert can restore it.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Text("removed_task").
+			Optional().
+			Nillable().
+			Comment("A JSON snapshot of the task REMOVE_TASK deleted.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("position").
 			Comment("Order of the suggestion in the analysis; unique per feedback so a re-delivered job cannot store it twice.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
@@ -68,6 +100,13 @@ func (Adjustment) Edges() []ent.Edge {
 			Field("task_id").
 			Unique().
 			Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("decided_by", User.Type).
+			Field("decided_by_id").
+			Unique().
+			Annotations(
+				entsql.OnDelete(entsql.SetNull),
+				entgql.Skip(entgql.SkipWhereInput),
+			),
 	}
 }
 
@@ -76,6 +115,15 @@ func (Adjustment) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("feedback_id", "position").Unique(),
 		index.Fields("task_id"),
+		index.Fields("status"),
+	}
+}
+
+// Annotations of the Adjustment: Project.adjustments pages through them.
+func (Adjustment) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 	}
 }
 

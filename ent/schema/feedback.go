@@ -82,6 +82,14 @@ func (Feedback) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			Annotations(readOnly),
+		field.Int("dropped_suggestions").
+			Default(0).
+			Comment("Suggestions of the model's answer left out as invalid.").
+			Annotations(readOnly),
+		field.Strings("dropped_reasons").
+			Optional().
+			Comment("Why they were left out (at most 10).").
+			Annotations(readOnly),
 		field.Time("processed_at").
 			Optional().
 			Nillable().

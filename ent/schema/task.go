@@ -51,6 +51,10 @@ func (Task) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			Validate(nonNegative),
+		field.Int("version").
+			Default(1).
+			Comment("Incremented on every change, so clients and conflict checks can tell the task changed.").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 
@@ -78,7 +82,7 @@ func (Task) Indexes() []ent.Index {
 
 // Hooks of the Task.
 func (Task) Hooks() []ent.Hook {
-	return []ent.Hook{trimFields("title")}
+	return []ent.Hook{trimFields("title"), bumpVersion()}
 }
 
 // Annotations of the Task.

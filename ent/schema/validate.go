@@ -68,3 +68,18 @@ func trimFields(names ...string) ent.Hook {
 		})
 	}
 }
+
+// bumpVersion increments the version field of every updated row, so that no
+// change can leave it behind.
+func bumpVersion() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if m.Op().Is(ent.OpUpdate | ent.OpUpdateOne) {
+				if err := m.AddField("version", 1); err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}

@@ -34,6 +34,8 @@ const (
 	FieldPriority = "priority"
 	// FieldEstimatedHours holds the string denoting the estimated_hours field in the database.
 	FieldEstimatedHours = "estimated_hours"
+	// FieldVersion holds the string denoting the version field in the database.
+	FieldVersion = "version"
 	// EdgeProject holds the string denoting the project edge name in mutations.
 	EdgeProject = "project"
 	// Table holds the table name of the task in the database.
@@ -58,6 +60,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldPriority,
 	FieldEstimatedHours,
+	FieldVersion,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -76,7 +79,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/feedbackloop/feedbackloop/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -94,6 +97,8 @@ var (
 	PriorityValidator func(int) error
 	// EstimatedHoursValidator is a validator for the "estimated_hours" field. It is called by the builders before save.
 	EstimatedHoursValidator func(float64) error
+	// DefaultVersion holds the default value on creation for the "version" field.
+	DefaultVersion int
 )
 
 // Status defines the type for the "status" enum field.
@@ -170,6 +175,11 @@ func ByPriority(opts ...sql.OrderTermOption) OrderOption {
 // ByEstimatedHours orders the results by the estimated_hours field.
 func ByEstimatedHours(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEstimatedHours, opts...).ToFunc()
+}
+
+// ByVersion orders the results by the version field.
+func ByVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVersion, opts...).ToFunc()
 }
 
 // ByProjectField orders the results by project field.

@@ -90,6 +90,11 @@ func EstimatedHours(v float64) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldEstimatedHours, v))
 }
 
+// Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
+func Version(v int) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldVersion, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldCreatedAt, v))
@@ -438,6 +443,46 @@ func EstimatedHoursIsNil() predicate.Task {
 // EstimatedHoursNotNil applies the NotNil predicate on the "estimated_hours" field.
 func EstimatedHoursNotNil() predicate.Task {
 	return predicate.Task(sql.FieldNotNull(FieldEstimatedHours))
+}
+
+// VersionEQ applies the EQ predicate on the "version" field.
+func VersionEQ(v int) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldVersion, v))
+}
+
+// VersionNEQ applies the NEQ predicate on the "version" field.
+func VersionNEQ(v int) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldVersion, v))
+}
+
+// VersionIn applies the In predicate on the "version" field.
+func VersionIn(vs ...int) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldVersion, vs...))
+}
+
+// VersionNotIn applies the NotIn predicate on the "version" field.
+func VersionNotIn(vs ...int) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldVersion, vs...))
+}
+
+// VersionGT applies the GT predicate on the "version" field.
+func VersionGT(v int) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldVersion, v))
+}
+
+// VersionGTE applies the GTE predicate on the "version" field.
+func VersionGTE(v int) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldVersion, v))
+}
+
+// VersionLT applies the LT predicate on the "version" field.
+func VersionLT(v int) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldVersion, v))
+}
+
+// VersionLTE applies the LTE predicate on the "version" field.
+func VersionLTE(v int) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldVersion, v))
 }
 
 // HasProject applies the HasEdge predicate on the "project" edge.
