@@ -13,6 +13,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
@@ -40,8 +41,9 @@ type config struct {
 
 	Auth auth.Config
 
-	QueueName     string
-	EventsChannel string
+	QueueName      string
+	EventsChannel  string
+	EventRetention time.Duration
 
 	WorkerConcurrency int
 	QueuePoll         time.Duration
@@ -161,6 +163,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		AllowedOrigins:    e.list("CORS_ALLOWED_ORIGINS"),
 		QueueName:         e.str("QUEUE_NAME", queue.DefaultName),
 		EventsChannel:     e.str("EVENTS_CHANNEL", defaultEventsChannel),
+		EventRetention:    e.duration("EVENT_RETENTION", outbox.DefaultRetention),
 		WorkerConcurrency: e.integer("WORKER_CONCURRENCY", queue.DefaultConcurrency, 1, 1000),
 		QueuePoll:         e.duration("QUEUE_POLL_INTERVAL", queue.DefaultPollInterval),
 		JobLease:          e.duration("JOB_LEASE", worker.DefaultLease),

@@ -31,6 +31,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/migrations"
+	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/web"
@@ -103,7 +104,7 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger) (*deps, error
 	d := &deps{db: db, client: postgres.NewClient(db), rdb: redis.NewClient(redisOpts), metrics: metrics.New()}
 	d.jobs = queue.NewClient(d.rdb, queue.Options{Name: cfg.QueueName})
 	d.events = events.NewPublisher(d.rdb, cfg.EventsChannel)
-	d.pipe = pipeline.New(pipeline.Config{Client: d.client, Jobs: d.jobs, Events: d.events, Logger: logger})
+	d.pipe = pipeline.New(pipeline.Config{Client: d.client, Jobs: d.jobs, Logger: logger})
 	d.metrics.QueueDepth(func(ctx context.Context) (map[string]int, error) {
 		q, err := d.jobs.Depth(ctx)
 		return map[string]int{"pending": q.Pending, "active": q.Active, "scheduled": q.Scheduled, "retry": q.Retry, "archived": q.Archived}, err
@@ -159,6 +160,16 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			"addr", cfg.Addr, "host_set", cfg.HostSet)
 	}
 
+	// Every process runs a relay; one at a time publishes the outbox.
+	relay := outbox.NewRelay(outbox.RelayConfig{
+		DB: d.db, Client: d.client, DatabaseURL: cfg.DatabaseURL, Publisher: d.events, Logger: logger,
+		Retention: cfg.EventRetention, OnPublished: d.metrics.EventsRelayed,
+	})
+	if err := relay.Start(ctx); err != nil {
+		return err
+	}
+	stop = append(stop, relay.Shutdown)
+
 	if cfg.Role == "all" || cfg.Role == "worker" {
 		w, err := startWorker(ctx, startCtx, cfg, d, logger)
 		if err != nil {
@@ -171,7 +182,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	shell := web.Config{Auth: authn, Logger: logger, Checks: d.checks, Metrics: d.metrics, MetricsElsewhere: cfg.MetricsAddr != "", Origins: origins}
 	var api *graph.Server
 	if cfg.Role != "worker" {
-		bus := events.NewBus(events.BusConfig{Redis: d.rdb, Channel: cfg.EventsChannel, Logger: logger})
+		bus := events.NewBus(events.BusConfig{Redis: d.rdb, Channel: cfg.EventsChannel, Logger: logger, OnDispatch: d.metrics.EventDispatched})
 		if err := bus.Start(startCtx); err != nil {
 			return fmt.Errorf("subscribe to events: %w (is Redis running? check REDIS_URL)", err)
 		}
@@ -182,7 +193,6 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			Client:      d.client,
 			Pipeline:    d.pipe,
 			Bus:         bus,
-			Events:      d.events,
 			Logger:      logger,
 			Auth:        authn,
 			CheckOrigin: origins.AllowWebsocket,

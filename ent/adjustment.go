@@ -36,6 +36,8 @@ type Adjustment struct {
 	Reasoning *string `json:"reasoning,omitempty"`
 	// A suggestion is PROPOSED until someone applies it to the plan or rejects it.
 	Status adjustment.Status `json:"status,omitempty"`
+	// Incremented on every decision (apply, reject, revert).
+	Version int `json:"version,omitempty"`
 	// Who applied or rejected the suggestion.
 	DecidedByID *int `json:"decided_by_id,omitempty"`
 	// DecidedAt holds the value of the "decided_at" field.
@@ -109,7 +111,7 @@ func (*Adjustment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldDecidedByID, adjustment.FieldPosition:
+		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldPosition:
 			values[i] = new(sql.NullInt64)
 		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning, adjustment.FieldStatus, adjustment.FieldReason, adjustment.FieldAppliedFrom, adjustment.FieldRemovedTask:
 			values[i] = new(sql.NullString)
@@ -187,6 +189,12 @@ func (_m *Adjustment) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
 				_m.Status = adjustment.Status(value.String)
+			}
+		case adjustment.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case adjustment.FieldDecidedByID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -317,6 +325,9 @@ func (_m *Adjustment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	if v := _m.DecidedByID; v != nil {
 		builder.WriteString("decided_by_id=")

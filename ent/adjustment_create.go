@@ -113,6 +113,20 @@ func (_c *AdjustmentCreate) SetNillableStatus(v *adjustment.Status) *AdjustmentC
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *AdjustmentCreate) SetVersion(v int) *AdjustmentCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableVersion(v *int) *AdjustmentCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetDecidedByID sets the "decided_by_id" field.
 func (_c *AdjustmentCreate) SetDecidedByID(v int) *AdjustmentCreate {
 	_c.mutation.SetDecidedByID(v)
@@ -259,6 +273,10 @@ func (_c *AdjustmentCreate) defaults() error {
 		v := adjustment.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.Version(); !ok {
+		v := adjustment.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if adjustment.DefaultCreatedAt == nil {
 			return fmt.Errorf("ent: uninitialized adjustment.DefaultCreatedAt (forgotten import ent/runtime?)")
@@ -297,6 +315,9 @@ func (_c *AdjustmentCreate) check() error {
 		if err := adjustment.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Adjustment.status": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Adjustment.version"`)}
 	}
 	if v, ok := _c.mutation.Reason(); ok {
 		if err := adjustment.ReasonValidator(v); err != nil {
@@ -362,6 +383,10 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(adjustment.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(adjustment.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.DecidedAt(); ok {
 		_spec.SetField(adjustment.FieldDecidedAt, field.TypeTime, value)
@@ -595,6 +620,24 @@ func (u *AdjustmentUpsert) SetStatus(v adjustment.Status) *AdjustmentUpsert {
 // UpdateStatus sets the "status" field to the value that was provided on create.
 func (u *AdjustmentUpsert) UpdateStatus() *AdjustmentUpsert {
 	u.SetExcluded(adjustment.FieldStatus)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *AdjustmentUpsert) SetVersion(v int) *AdjustmentUpsert {
+	u.Set(adjustment.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateVersion() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AdjustmentUpsert) AddVersion(v int) *AdjustmentUpsert {
+	u.Add(adjustment.FieldVersion, v)
 	return u
 }
 
@@ -877,6 +920,27 @@ func (u *AdjustmentUpsertOne) SetStatus(v adjustment.Status) *AdjustmentUpsertOn
 func (u *AdjustmentUpsertOne) UpdateStatus() *AdjustmentUpsertOne {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *AdjustmentUpsertOne) SetVersion(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AdjustmentUpsertOne) AddVersion(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateVersion() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateVersion()
 	})
 }
 
@@ -1343,6 +1407,27 @@ func (u *AdjustmentUpsertBulk) SetStatus(v adjustment.Status) *AdjustmentUpsertB
 func (u *AdjustmentUpsertBulk) UpdateStatus() *AdjustmentUpsertBulk {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *AdjustmentUpsertBulk) SetVersion(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *AdjustmentUpsertBulk) AddVersion(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateVersion() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateVersion()
 	})
 }
 

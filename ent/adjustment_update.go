@@ -152,6 +152,27 @@ func (_u *AdjustmentUpdate) SetNillableStatus(v *adjustment.Status) *AdjustmentU
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *AdjustmentUpdate) SetVersion(v int) *AdjustmentUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableVersion(v *int) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *AdjustmentUpdate) AddVersion(v int) *AdjustmentUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetDecidedByID sets the "decided_by_id" field.
 func (_u *AdjustmentUpdate) SetDecidedByID(v int) *AdjustmentUpdate {
 	_u.mutation.SetDecidedByID(v)
@@ -394,6 +415,12 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(adjustment.FieldStatus, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(adjustment.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(adjustment.FieldVersion, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.DecidedAt(); ok {
 		_spec.SetField(adjustment.FieldDecidedAt, field.TypeTime, value)
 	}
@@ -621,6 +648,27 @@ func (_u *AdjustmentUpdateOne) SetNillableStatus(v *adjustment.Status) *Adjustme
 	if v != nil {
 		_u.SetStatus(*v)
 	}
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *AdjustmentUpdateOne) SetVersion(v int) *AdjustmentUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableVersion(v *int) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *AdjustmentUpdateOne) AddVersion(v int) *AdjustmentUpdateOne {
+	_u.mutation.AddVersion(v)
 	return _u
 }
 
@@ -895,6 +943,12 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(adjustment.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(adjustment.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(adjustment.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.DecidedAt(); ok {
 		_spec.SetField(adjustment.FieldDecidedAt, field.TypeTime, value)

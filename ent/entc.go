@@ -21,7 +21,7 @@ func main() {
 		entgql.WithSchemaPath("./graph/ent.graphql"),
 		entgql.WithWhereInputs(true),
 		entgql.WithNodeDescriptor(false),
-		entgql.WithSchemaHook(nonNullListEdges),
+		entgql.WithSchemaHook(nonNullListEdges, filterableAdjustments),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -58,6 +58,25 @@ func nonNullListEdges(g *gen.Graph, s *ast.Schema) error {
 			if f.Type.Elem != nil {
 				f.Type.NonNull = true
 			}
+		}
+	}
+	return nil
+}
+
+// filterableAdjustments lets Feedback.adjustments take a where filter, as
+// Project.adjustments does: a board asks for the suggestions still PROPOSED.
+func filterableAdjustments(_ *gen.Graph, s *ast.Schema) error {
+	def, ok := s.Types["Feedback"]
+	if !ok {
+		return nil
+	}
+	for _, f := range def.Fields {
+		if f.Name == "adjustments" {
+			f.Arguments = append(f.Arguments, &ast.ArgumentDefinition{
+				Name:        "where",
+				Description: "Filtering options for the suggestions returned.",
+				Type:        ast.NamedType("AdjustmentWhereInput", nil),
+			})
 		}
 	}
 	return nil

@@ -65,6 +65,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			adjustment.FieldNewValue:       {Type: field.TypeString, Column: adjustment.FieldNewValue},
 			adjustment.FieldReasoning:      {Type: field.TypeString, Column: adjustment.FieldReasoning},
 			adjustment.FieldStatus:         {Type: field.TypeEnum, Column: adjustment.FieldStatus},
+			adjustment.FieldVersion:        {Type: field.TypeInt, Column: adjustment.FieldVersion},
 			adjustment.FieldDecidedByID:    {Type: field.TypeInt, Column: adjustment.FieldDecidedByID},
 			adjustment.FieldDecidedAt:      {Type: field.TypeTime, Column: adjustment.FieldDecidedAt},
 			adjustment.FieldReason:         {Type: field.TypeString, Column: adjustment.FieldReason},
@@ -650,6 +651,11 @@ func (f *AdjustmentFilter) WhereReasoning(p entql.StringP) {
 // WhereStatus applies the entql string predicate on the status field.
 func (f *AdjustmentFilter) WhereStatus(p entql.StringP) {
 	f.Where(p.Field(adjustment.FieldStatus))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *AdjustmentFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(adjustment.FieldVersion))
 }
 
 // WhereDecidedByID applies the entql int predicate on the decided_by_id field.

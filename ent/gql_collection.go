@@ -281,6 +281,11 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, adjustment.FieldStatus)
 				fieldSeen[adjustment.FieldStatus] = struct{}{}
 			}
+		case "version":
+			if _, ok := fieldSeen[adjustment.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldVersion)
+				fieldSeen[adjustment.FieldVersion] = struct{}{}
+			}
 		case "decidedByID":
 			if _, ok := fieldSeen[adjustment.FieldDecidedByID]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldDecidedByID)

@@ -123,6 +123,16 @@ type AdjustmentWhereInput struct {
 	StatusIn    []adjustment.Status `json:"statusIn,omitempty"`
 	StatusNotIn []adjustment.Status `json:"statusNotIn,omitempty"`
 
+	// "version" field predicates.
+	Version      *int  `json:"version,omitempty"`
+	VersionNEQ   *int  `json:"versionNEQ,omitempty"`
+	VersionIn    []int `json:"versionIn,omitempty"`
+	VersionNotIn []int `json:"versionNotIn,omitempty"`
+	VersionGT    *int  `json:"versionGT,omitempty"`
+	VersionGTE   *int  `json:"versionGTE,omitempty"`
+	VersionLT    *int  `json:"versionLT,omitempty"`
+	VersionLTE   *int  `json:"versionLTE,omitempty"`
+
 	// "decided_by_id" field predicates.
 	DecidedByID       *int  `json:"decidedByID,omitempty"`
 	DecidedByIDNEQ    *int  `json:"decidedByIDNEQ,omitempty"`
@@ -501,6 +511,30 @@ func (i *AdjustmentWhereInput) P() (predicate.Adjustment, error) {
 	}
 	if len(i.StatusNotIn) > 0 {
 		predicates = append(predicates, adjustment.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Version != nil {
+		predicates = append(predicates, adjustment.VersionEQ(*i.Version))
+	}
+	if i.VersionNEQ != nil {
+		predicates = append(predicates, adjustment.VersionNEQ(*i.VersionNEQ))
+	}
+	if len(i.VersionIn) > 0 {
+		predicates = append(predicates, adjustment.VersionIn(i.VersionIn...))
+	}
+	if len(i.VersionNotIn) > 0 {
+		predicates = append(predicates, adjustment.VersionNotIn(i.VersionNotIn...))
+	}
+	if i.VersionGT != nil {
+		predicates = append(predicates, adjustment.VersionGT(*i.VersionGT))
+	}
+	if i.VersionGTE != nil {
+		predicates = append(predicates, adjustment.VersionGTE(*i.VersionGTE))
+	}
+	if i.VersionLT != nil {
+		predicates = append(predicates, adjustment.VersionLT(*i.VersionLT))
+	}
+	if i.VersionLTE != nil {
+		predicates = append(predicates, adjustment.VersionLTE(*i.VersionLTE))
 	}
 	if i.DecidedByID != nil {
 		predicates = append(predicates, adjustment.DecidedByIDEQ(*i.DecidedByID))

@@ -1083,6 +1083,8 @@ type AdjustmentMutation struct {
 	new_value         *string
 	reasoning         *string
 	status            *adjustment.Status
+	version           *int
+	addversion        *int
 	decided_at        *time.Time
 	reason            *string
 	applied_from      *string
@@ -1540,6 +1542,62 @@ func (m *AdjustmentMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetVersion sets the "version" field.
+func (m *AdjustmentMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *AdjustmentMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *AdjustmentMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *AdjustmentMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *AdjustmentMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
 // SetDecidedByID sets the "decided_by_id" field.
 func (m *AdjustmentMutation) SetDecidedByID(i int) {
 	m.decided_by = &i
@@ -1992,7 +2050,7 @@ func (m *AdjustmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdjustmentMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.feedback != nil {
 		fields = append(fields, adjustment.FieldFeedbackID)
 	}
@@ -2016,6 +2074,9 @@ func (m *AdjustmentMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, adjustment.FieldStatus)
+	}
+	if m.version != nil {
+		fields = append(fields, adjustment.FieldVersion)
 	}
 	if m.decided_by != nil {
 		fields = append(fields, adjustment.FieldDecidedByID)
@@ -2062,6 +2123,8 @@ func (m *AdjustmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Reasoning()
 	case adjustment.FieldStatus:
 		return m.Status()
+	case adjustment.FieldVersion:
+		return m.Version()
 	case adjustment.FieldDecidedByID:
 		return m.DecidedByID()
 	case adjustment.FieldDecidedAt:
@@ -2101,6 +2164,8 @@ func (m *AdjustmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldReasoning(ctx)
 	case adjustment.FieldStatus:
 		return m.OldStatus(ctx)
+	case adjustment.FieldVersion:
+		return m.OldVersion(ctx)
 	case adjustment.FieldDecidedByID:
 		return m.OldDecidedByID(ctx)
 	case adjustment.FieldDecidedAt:
@@ -2180,6 +2245,13 @@ func (m *AdjustmentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatus(v)
 		return nil
+	case adjustment.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
 	case adjustment.FieldDecidedByID:
 		v, ok := value.(int)
 		if !ok {
@@ -2237,6 +2309,9 @@ func (m *AdjustmentMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *AdjustmentMutation) AddedFields() []string {
 	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, adjustment.FieldVersion)
+	}
 	if m.addposition != nil {
 		fields = append(fields, adjustment.FieldPosition)
 	}
@@ -2248,6 +2323,8 @@ func (m *AdjustmentMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *AdjustmentMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case adjustment.FieldVersion:
+		return m.AddedVersion()
 	case adjustment.FieldPosition:
 		return m.AddedPosition()
 	}
@@ -2259,6 +2336,13 @@ func (m *AdjustmentMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *AdjustmentMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case adjustment.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
 	case adjustment.FieldPosition:
 		v, ok := value.(int)
 		if !ok {
@@ -2373,6 +2457,9 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 		return nil
 	case adjustment.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case adjustment.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case adjustment.FieldDecidedByID:
 		m.ResetDecidedByID()

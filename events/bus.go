@@ -27,32 +27,21 @@ type BusConfig struct {
 	// connection is checked with a PING (default 5s), so a half-open
 	// connection is noticed and replaced.
 	PingEvery time.Duration
+	// OnDispatch, when set, is told of every event delivered and how many
+	// subscribers fell behind on it (for metrics).
+	OnDispatch func(subscribers, resynced int)
 }
 
-// Filter selects the events a subscriber receives. Zero fields match all.
-// Access events match by project only.
-type Filter struct {
-	FeedbackID int
-	ProjectID  int
-}
-
-func (f Filter) match(e Event) bool {
-	if e.Kind == KindAccess {
-		return f.ProjectID == 0 || f.ProjectID == e.ProjectID
-	}
-	return (f.FeedbackID == 0 || f.FeedbackID == e.FeedbackID) &&
-		(f.ProjectID == 0 || f.ProjectID == e.ProjectID)
-}
-
-// Bus fans the events of one Redis subscription out to local subscribers.
-// Start it before use and Shutdown it when done.
+// Bus fans the events of one Redis subscription out to local subscribers,
+// by project. Start it before use and Shutdown it when done.
 type Bus struct {
 	cfg    BusConfig
 	logger *slog.Logger
 
-	mu     sync.RWMutex
-	subs   map[*Subscription]struct{}
-	closed bool
+	mu       sync.RWMutex
+	projects map[int]map[*Subscription]struct{}
+	count    int
+	closed   bool
 
 	pubsub *redis.PubSub
 	cancel context.CancelFunc
@@ -71,7 +60,7 @@ func NewBus(cfg BusConfig) *Bus {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Bus{cfg: cfg, logger: logger, subs: make(map[*Subscription]struct{}), done: make(chan struct{})}
+	return &Bus{cfg: cfg, logger: logger, projects: make(map[int]map[*Subscription]struct{}), done: make(chan struct{})}
 }
 
 // Start subscribes to the channel and returns once Redis confirmed the
@@ -105,10 +94,13 @@ func (b *Bus) Shutdown(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
-	for s := range b.subs {
-		delete(b.subs, s)
-		close(s.c)
+	for _, subs := range b.projects {
+		for s := range subs {
+			close(s.c)
+		}
 	}
+	b.projects = map[int]map[*Subscription]struct{}{}
+	b.count = 0
 	return nil
 }
 
@@ -116,20 +108,27 @@ func (b *Bus) Shutdown(ctx context.Context) error {
 func (b *Bus) Subscribers() int {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	return len(b.subs)
+	return b.count
 }
 
-// Subscribe returns a subscription to the events matching f. Close it when
-// done. On a shut-down Bus it returns a subscription whose channel is closed.
-func (b *Bus) Subscribe(f Filter) *Subscription {
-	s := &Subscription{bus: b, filter: f, c: make(chan Event, b.cfg.Buffer), resync: make(chan struct{}, 1)}
+// Subscribe returns a subscription to the events of a project. Close it
+// when done. On a shut-down Bus it returns a subscription whose channel is
+// closed.
+func (b *Bus) Subscribe(projectID int) *Subscription {
+	s := &Subscription{bus: b, project: projectID, c: make(chan *Message, b.cfg.Buffer), resync: make(chan struct{}, 1)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		close(s.c)
 		return s
 	}
-	b.subs[s] = struct{}{}
+	subs := b.projects[projectID]
+	if subs == nil {
+		subs = make(map[*Subscription]struct{})
+		b.projects[projectID] = subs
+	}
+	subs[s] = struct{}{}
+	b.count++
 	return s
 }
 
@@ -167,8 +166,8 @@ func (b *Bus) run(ctx context.Context) {
 				b.resyncAll()
 			}
 		case *redis.Message:
-			var e Event
-			if err := json.Unmarshal([]byte(m.Payload), &e); err != nil {
+			e := &Message{}
+			if err := json.Unmarshal([]byte(m.Payload), &e.Event); err != nil || e.ID == 0 {
 				b.logger.WarnContext(ctx, "ignoring malformed event", "channel", b.cfg.Channel, "err", err)
 				continue
 			}
@@ -177,55 +176,66 @@ func (b *Bus) run(ctx context.Context) {
 	}
 }
 
-// dispatch hands e to every matching subscriber without ever waiting: a
-// subscriber whose buffer is full loses the event and is told to resync.
-func (b *Bus) dispatch(e Event) {
+// dispatch hands e to the subscribers of its project without ever waiting:
+// a subscriber whose buffer is full loses the event and is told to resync.
+func (b *Bus) dispatch(e *Message) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	for s := range b.subs {
-		if !s.filter.match(e) {
-			continue
-		}
+	resynced := 0
+	subs := b.projects[e.ProjectID]
+	for s := range subs {
 		select {
 		case s.c <- e:
 		default:
+			resynced++
 			s.signalResync()
 		}
+	}
+	if b.cfg.OnDispatch != nil {
+		b.cfg.OnDispatch(len(subs), resynced)
 	}
 }
 
 func (b *Bus) resyncAll() {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	for s := range b.subs {
-		s.signalResync()
+	for _, subs := range b.projects {
+		for s := range subs {
+			s.signalResync()
+		}
 	}
 }
 
 func (b *Bus) remove(s *Subscription) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.subs[s]; ok {
-		delete(b.subs, s)
-		close(s.c)
+	subs := b.projects[s.project]
+	if _, ok := subs[s]; !ok {
+		return
 	}
+	delete(subs, s)
+	if len(subs) == 0 {
+		delete(b.projects, s.project)
+	}
+	b.count--
+	close(s.c)
 }
 
-// Subscription receives the events matching its filter.
+// Subscription receives the events of one project.
 type Subscription struct {
-	bus    *Bus
-	filter Filter
-	c      chan Event
-	resync chan struct{}
+	bus     *Bus
+	project int
+	c       chan *Message
+	resync  chan struct{}
 }
 
-// C delivers events in the order Redis delivered them. It is closed by Close
-// and when the Bus shuts down.
-func (s *Subscription) C() <-chan Event { return s.c }
+// C delivers events in the order Redis delivered them (the outbox's ID
+// order). It is closed by Close and when the Bus shuts down.
+func (s *Subscription) C() <-chan *Message { return s.c }
 
 // Resync receives a value when events may have been missed (a reconnection,
-// or this subscriber fell behind): the receiver should re-read the current
-// state from the database.
+// or this subscriber fell behind): the receiver should replay the outbox
+// after the last event it saw.
 func (s *Subscription) Resync() <-chan struct{} { return s.resync }
 
 // Close ends the subscription. It is safe to call more than once.

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/outbox"
 )
 
 // newBus starts a Bus on its own connection pool, as a separate process
@@ -31,7 +33,7 @@ func newBus(t testing.TB, channel string, buffer int) (*events.Bus, *redis.Clien
 	return bus, rdb
 }
 
-func receive(t *testing.T, s *events.Subscription) events.Event {
+func receive(t *testing.T, s *events.Subscription) *events.Message {
 	t.Helper()
 	select {
 	case e, ok := <-s.C():
@@ -42,49 +44,70 @@ func receive(t *testing.T, s *events.Subscription) events.Event {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event within 10s")
 	}
-	return events.Event{}
+	return nil
 }
 
 func expectNone(t *testing.T, s *events.Subscription) {
 	t.Helper()
 	select {
 	case e := <-s.C():
-		t.Fatalf("unexpected event %+v", e)
+		t.Fatalf("unexpected event %+v", e.Event)
 	case <-time.After(100 * time.Millisecond):
 	}
 }
 
-func TestEventsReachMatchingSubscribersOfEveryBus(t *testing.T) {
+func publish(t testing.TB, pub *events.Publisher, batch ...outbox.Event) {
+	t.Helper()
+	if err := pub.PublishBatch(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ev(id, project int) outbox.Event {
+	return outbox.Event{ID: id, ProjectID: project, Kind: outbox.KindFeedback, ObjectID: 7, Version: id,
+		Payload: json.RawMessage(`{"feedback":{"id":7}}`), At: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+}
+
+// An event reaches the subscribers of its project on every bus, and only
+// them.
+func TestEventsReachTheirProjectsSubscribersOnEveryBus(t *testing.T) {
 	ch := "ev-" + testredis.Namespace(t)
 	busA, _ := newBus(t, ch, 8)
 	busB, _ := newBus(t, ch, 8)
 	pub := events.NewPublisher(testredis.Client(t), ch)
 
-	all := busA.Subscribe(events.Filter{})
-	byFeedback := busB.Subscribe(events.Filter{FeedbackID: 7})
-	byProject := busB.Subscribe(events.Filter{ProjectID: 3})
-	other := busA.Subscribe(events.Filter{FeedbackID: 8})
+	onA := busA.Subscribe(3)
+	onB := busB.Subscribe(3)
+	alsoOnB := busB.Subscribe(3)
+	other := busA.Subscribe(4)
 	if n := busB.Subscribers(); n != 2 {
 		t.Fatalf("busB.Subscribers() = %d, want 2", n)
 	}
-
-	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	sent := events.Event{FeedbackID: 7, ProjectID: 3, Status: "FAILED", PreviousStatus: "PROCESSING", Version: 3, At: at, Error: "model timed out"}
-	if err := pub.Publish(context.Background(), sent); err != nil {
-		t.Fatal(err)
-	}
-	for name, s := range map[string]*events.Subscription{"all": all, "byFeedback": byFeedback, "byProject": byProject} {
-		if got := receive(t, s); got != sent {
-			t.Errorf("%s received %+v, want %+v", name, got, sent)
+	sent := ev(11, 3)
+	publish(t, pub, sent)
+	for name, s := range map[string]*events.Subscription{"onA": onA, "onB": onB, "alsoOnB": alsoOnB} {
+		got := receive(t, s)
+		if got.ID != sent.ID || got.ProjectID != 3 || got.Kind != sent.Kind || string(got.Payload) != string(sent.Payload) || !got.At.Equal(sent.At) {
+			t.Errorf("%s received %+v, want %+v", name, got.Event, sent)
 		}
 	}
 	expectNone(t, other)
 }
 
-func TestPublishRejectsIncompleteEvents(t *testing.T) {
-	pub := events.NewPublisher(testredis.Client(t), "ev-"+testredis.Namespace(t))
-	if err := pub.Publish(context.Background(), events.Event{Status: "PENDING"}); err == nil {
-		t.Fatal("an event without a feedback ID was published")
+// Subscribers of one bus share one decoded snapshot per event.
+func TestSnapshotsAreDecodedOncePerEvent(t *testing.T) {
+	ch := "ev-" + testredis.Namespace(t)
+	bus, _ := newBus(t, ch, 8)
+	pub := events.NewPublisher(testredis.Client(t), ch)
+	a, b := bus.Subscribe(1), bus.Subscribe(1)
+	publish(t, pub, ev(1, 1))
+	decodes := 0
+	decode := func(e outbox.Event) (any, error) { decodes++; return string(e.Payload), nil }
+	ma, mb := receive(t, a), receive(t, b)
+	va, _ := ma.Snapshot(decode)
+	vb, _ := mb.Snapshot(decode)
+	if decodes != 1 || va != vb || ma != mb {
+		t.Fatalf("%d decodes for one event (same message: %v)", decodes, ma == mb)
 	}
 }
 
@@ -92,15 +115,15 @@ func TestEventsArriveInPublishOrder(t *testing.T) {
 	ch := "ev-" + testredis.Namespace(t)
 	bus, _ := newBus(t, ch, 128)
 	pub := events.NewPublisher(testredis.Client(t), ch)
-	s := bus.Subscribe(events.Filter{FeedbackID: 1})
-	for v := 1; v <= 100; v++ {
-		if err := pub.Publish(context.Background(), events.Event{FeedbackID: 1, ProjectID: 1, Status: "PENDING", Version: v}); err != nil {
-			t.Fatal(err)
-		}
+	s := bus.Subscribe(1)
+	var batch []outbox.Event
+	for id := 1; id <= 100; id++ {
+		batch = append(batch, ev(id, 1))
 	}
-	for v := 1; v <= 100; v++ {
-		if got := receive(t, s); got.Version != v {
-			t.Fatalf("event %d has version %d", v, got.Version)
+	publish(t, pub, batch...)
+	for id := 1; id <= 100; id++ {
+		if got := receive(t, s); got.ID != id {
+			t.Fatalf("event %d arrived as %d", id, got.ID)
 		}
 	}
 }
@@ -111,15 +134,13 @@ func TestSlowSubscriberIsToldToResyncAndBlocksNobody(t *testing.T) {
 	ch := "ev-" + testredis.Namespace(t)
 	bus, _ := newBus(t, ch, 2)
 	pub := events.NewPublisher(testredis.Client(t), ch)
-	slow := bus.Subscribe(events.Filter{})
-	fast := bus.Subscribe(events.Filter{})
+	slow := bus.Subscribe(1)
+	fast := bus.Subscribe(1)
 
-	for v := 1; v <= 5; v++ {
-		if err := pub.Publish(context.Background(), events.Event{FeedbackID: 1, ProjectID: 1, Status: "PENDING", Version: v}); err != nil {
-			t.Fatal(err)
-		}
-		if got := receive(t, fast); got.Version != v {
-			t.Fatalf("fast subscriber got version %d, want %d", got.Version, v)
+	for id := 1; id <= 5; id++ {
+		publish(t, pub, ev(id, 1))
+		if got := receive(t, fast); got.ID != id {
+			t.Fatalf("fast subscriber got event %d, want %d", got.ID, id)
 		}
 	}
 	select {
@@ -127,11 +148,11 @@ func TestSlowSubscriberIsToldToResyncAndBlocksNobody(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the slow subscriber was not told to resync")
 	}
-	if got := receive(t, slow); got.Version != 1 {
-		t.Fatalf("slow subscriber's first buffered event has version %d, want 1", got.Version)
+	if got := receive(t, slow); got.ID != 1 {
+		t.Fatalf("slow subscriber's first buffered event is %d, want 1", got.ID)
 	}
-	if got := receive(t, slow); got.Version != 2 {
-		t.Fatalf("slow subscriber's second buffered event has version %d, want 2", got.Version)
+	if got := receive(t, slow); got.ID != 2 {
+		t.Fatalf("slow subscriber's second buffered event is %d, want 2", got.ID)
 	}
 	expectNone(t, slow)
 }
@@ -140,7 +161,7 @@ func TestBusResubscribesAfterLosingItsConnection(t *testing.T) {
 	ch := "ev-" + testredis.Namespace(t)
 	bus, _ := newBus(t, ch, 8)
 	pub := events.NewPublisher(testredis.Client(t), ch)
-	s := bus.Subscribe(events.Filter{})
+	s := bus.Subscribe(1)
 
 	if n := testredis.KillClients(t, "bus-"+ch); n == 0 {
 		t.Fatal("found no connection of the bus to kill")
@@ -151,11 +172,25 @@ func TestBusResubscribesAfterLosingItsConnection(t *testing.T) {
 		t.Fatal("subscribers were not told to resync after the reconnection")
 	}
 	// The subscription is back: a later event arrives.
-	if err := pub.Publish(context.Background(), events.Event{FeedbackID: 4, ProjectID: 1, Status: "COMPLETED", Version: 3}); err != nil {
-		t.Fatal(err)
+	publish(t, pub, ev(4, 1))
+	if got := receive(t, s); got.ID != 4 {
+		t.Fatalf("after reconnecting got %+v", got.Event)
 	}
-	if got := receive(t, s); got.FeedbackID != 4 || got.Version != 3 {
-		t.Fatalf("after reconnecting got %+v", got)
+}
+
+func TestMalformedMessagesAreIgnored(t *testing.T) {
+	ch := "ev-" + testredis.Namespace(t)
+	bus, _ := newBus(t, ch, 8)
+	s := bus.Subscribe(1)
+	rdb := testredis.Client(t)
+	for _, junk := range []string{"not json", `{"id":0,"projectId":1}`, `[]`} {
+		if err := rdb.Publish(context.Background(), ch, junk).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(t, events.NewPublisher(rdb, ch), ev(9, 1))
+	if got := receive(t, s); got.ID != 9 {
+		t.Fatalf("got %+v after junk", got.Event)
 	}
 }
 
@@ -166,7 +201,7 @@ func TestCloseAndShutdownCloseSubscriptions(t *testing.T) {
 	if err := bus.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a, b := bus.Subscribe(events.Filter{}), bus.Subscribe(events.Filter{})
+	a, b := bus.Subscribe(1), bus.Subscribe(2)
 	a.Close()
 	a.Close() // idempotent
 	if _, ok := <-a.C(); ok {
@@ -182,7 +217,7 @@ func TestCloseAndShutdownCloseSubscriptions(t *testing.T) {
 		t.Fatal("subscription still open after Shutdown")
 	}
 	b.Close() // after Shutdown: no panic
-	if _, ok := <-bus.Subscribe(events.Filter{}).C(); ok {
+	if _, ok := <-bus.Subscribe(1).C(); ok {
 		t.Fatal("Subscribe after Shutdown returned an open subscription")
 	}
 }
@@ -213,7 +248,7 @@ func BenchmarkFanOut1000(b *testing.B) {
 	all := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	for range subscribers {
-		s := bus.Subscribe(events.Filter{ProjectID: 1})
+		s := bus.Subscribe(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -230,9 +265,7 @@ func BenchmarkFanOut1000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		remaining.Store(subscribers)
 		start := time.Now()
-		if err := pub.Publish(context.Background(), events.Event{FeedbackID: 1, ProjectID: 1, Status: "PROCESSING", Version: i + 1}); err != nil {
-			b.Fatal(err)
-		}
+		publish(b, pub, ev(i+1, 1))
 		<-all
 		latencies = append(latencies, time.Since(start))
 	}

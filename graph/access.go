@@ -10,9 +10,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/user"
-	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -91,36 +91,39 @@ func (r *Resolver) addMember(ctx context.Context, in model.AddProjectMemberInput
 		if err != nil {
 			return nil, err
 		}
-		return tx.ProjectMember.Create().SetProjectID(in.ProjectID).SetUserID(uid).SetRole(in.Role).Save(ctx)
+		m, err := tx.ProjectMember.Create().SetProjectID(in.ProjectID).SetUserID(uid).SetRole(in.Role).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return m, accessChanged(tx, m)
 	})
 	if postgres.IsUniqueViolation(err) {
 		return nil, &InputError{Field: "input.subject", Problem: "is already a member of this project: use updateProjectMember to change their role"}
 	}
-	if err != nil {
-		return nil, err
-	}
-	r.accessChanged(ctx, m)
-	return m, nil
+	return m, err
 }
 
 // changeMember runs a change of one membership in a transaction (the
 // last-owner check locks the project) and tells live subscriptions.
 func (r *Resolver) changeMember(ctx context.Context, id int, change func(*ent.Tx) (*ent.ProjectMember, error)) (*ent.ProjectMember, error) {
-	m, err := postgres.InTx(ctx, r.client, change)
-	if err != nil {
-		return nil, err
-	}
-	r.accessChanged(ctx, m)
-	return m, nil
+	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.ProjectMember, error) {
+		m, err := change(tx)
+		if err != nil {
+			return nil, err
+		}
+		return m, accessChanged(tx, m)
+	})
 }
 
-// accessChanged tells every instance that a member's access to a project
-// changed, so their live subscriptions re-check it.
-func (r *Resolver) accessChanged(ctx context.Context, m *ent.ProjectMember) {
-	e := events.Event{Kind: events.KindAccess, ProjectID: m.ProjectID, UserID: m.UserID, At: time.Now().UTC()}
-	if err := r.events.Publish(context.WithoutCancel(ctx), e); err != nil {
-		r.logger.WarnContext(ctx, "could not announce a membership change", "project_id", m.ProjectID, "err", err)
+// accessChanged tells every instance, with the change, that a member's
+// access to a project changed, so their live subscriptions re-check it.
+func accessChanged(tx *ent.Tx, m *ent.ProjectMember) error {
+	e, err := outbox.New(m.ProjectID, outbox.KindAccess, m.ID, 1, nil, outbox.AccessPayload{UserID: m.UserID})
+	if err != nil {
+		return err
 	}
+	outbox.Record(tx, e)
+	return nil
 }
 
 // memberships lists the projects a viewer may access with its role there.

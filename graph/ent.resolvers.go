@@ -16,8 +16,15 @@ import (
 )
 
 // Adjustments is the resolver for the adjustments field.
-func (r *feedbackResolver) Adjustments(ctx context.Context, obj *ent.Feedback) ([]*ent.Adjustment, error) {
-	adjustments, err := obj.Adjustments(ctx) // eager-loaded when the query was collected
+func (r *feedbackResolver) Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error) {
+	if where != nil {
+		return adjustmentsWhere(ctx, obj.ID, where)
+	}
+	// An event's snapshot holds them; a query eager-loads them by alias.
+	adjustments, err := obj.Edges.AdjustmentsOrErr()
+	if ent.IsNotLoaded(err) {
+		adjustments, err = obj.Adjustments(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +73,21 @@ func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[int], fi
 		)
 }
 
+// Adjustment returns generated.AdjustmentResolver implementation.
+func (r *Resolver) Adjustment() generated.AdjustmentResolver { return &adjustmentResolver{r} }
+
 // Feedback returns generated.FeedbackResolver implementation.
 func (r *Resolver) Feedback() generated.FeedbackResolver { return &feedbackResolver{r} }
+
+// Project returns generated.ProjectResolver implementation.
+func (r *Resolver) Project() generated.ProjectResolver { return &projectResolver{r} }
 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
-	feedbackResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	adjustmentResolver struct{ *Resolver }
+	feedbackResolver   struct{ *Resolver }
+	projectResolver    struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
 )

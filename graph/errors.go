@@ -75,11 +75,18 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			notFoundErr *NotFoundError
 			validErr    *ent.ValidationError
 			entNotFound *ent.NotFoundError
+			conflict    *ConflictError
 			forbidden   *access.ForbiddenError
 			hidden      *access.NotFoundError
 			lastOwner   access.LastOwnerError
 		)
 		switch {
+		case errors.As(cause, &conflict):
+			ext := []any{"field", conflict.Field}
+			if c := conflict.Err; c.Field != "" {
+				ext = append(ext, "taskField", c.Field, "currentValue", c.Current, "expectedValue", c.Expected)
+			}
+			return withCode(out, CodeConflict, conflict.Error(), ext...)
 		case errors.As(cause, &forbidden):
 			ext := []any{}
 			if forbidden.Need != "" {

@@ -11,7 +11,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
-	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -328,7 +327,8 @@ func TestSubscriptionsRejectUnknownIDs(t *testing.T) {
 }
 
 // Events published while a Bus is disconnected are lost to it; after it
-// re-subscribes, subscribers read the current state and catch up.
+// re-subscribes, subscribers replay what they missed from the outbox:
+// every change, in order, once.
 func TestSubscriberCatchesUpAfterTheBusReconnects(t *testing.T) {
 	e := newEnv(t)
 	ctx := testutil.System()
@@ -342,27 +342,32 @@ func TestSubscriberCatchesUpAfterTheBusReconnects(t *testing.T) {
 		t.Fatalf("first event %+v", ev)
 	}
 
-	// A pipeline whose events go nowhere: the API misses both changes.
-	silent := pipeline.New(pipeline.Config{Client: e.client, Jobs: e.jobs,
-		Events: events.NewPublisher(testredis.Client(t), "nowhere-"+testredis.Namespace(t))})
-	if _, err := silent.Claim(ctx, id, "w", time.Minute); err != nil {
+	// With the relay stopped, two changes commit and wait in the outbox.
+	if err := e.relay.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := silent.Fail(ctx, id, "w", "provider unavailable"); err != nil {
+	if _, err := e.pipeline.Claim(ctx, id, "w", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pipeline.Fail(ctx, id, "w", "provider unavailable"); err != nil {
 		t.Fatal(err)
 	}
 	if m, ok := c.Pending(200 * time.Millisecond); ok {
-		t.Fatalf("an event arrived without the bus: %+v", m)
+		t.Fatalf("an event arrived without the relay: %+v", m)
 	}
 
 	// The bus loses its connection and re-subscribes: the subscription
-	// re-reads the database and sends the state it missed.
+	// replays the outbox after the last event it saw.
 	if n := testredis.KillClients(t, e.busName); n == 0 {
 		t.Fatal("found no bus connection to kill")
 	}
 	ev := nextStatus(t, c, "feedbackStatusChanged")
-	if ev.Status != "FAILED" || ev.Version != 3 || ev.PreviousStatus != nil || ev.Error == nil || *ev.Error != "provider unavailable" {
-		t.Fatalf("after the reconnection got %+v, want the stored FAILED state", ev)
+	if ev.Status != "PROCESSING" || ev.Version != 2 || ev.PreviousStatus == nil || *ev.PreviousStatus != "PENDING" {
+		t.Fatalf("after the reconnection got %+v, want the missed PROCESSING", ev)
+	}
+	ev = nextStatus(t, c, "feedbackStatusChanged")
+	if ev.Status != "FAILED" || ev.Version != 3 || ev.PreviousStatus == nil || *ev.PreviousStatus != "PROCESSING" || ev.Error == nil || *ev.Error != "provider unavailable" {
+		t.Fatalf("then got %+v, want the missed FAILED", ev)
 	}
 	c.ExpectComplete("1")
 }

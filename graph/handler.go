@@ -23,6 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -34,9 +35,7 @@ type Config struct {
 	Client   *ent.Client
 	Pipeline *pipeline.Pipeline
 	Bus      *events.Bus
-	// Events announces changes of access to every instance.
-	Events *events.Publisher
-	Logger *slog.Logger
+	Logger   *slog.Logger
 	// Auth checks the credentials websocket clients send with
 	// connection_init (HTTP requests arrive authenticated by the web package).
 	Auth Authenticator
@@ -95,13 +94,14 @@ func (s *Server) CloseSubscriptions(ctx context.Context) error {
 }
 
 func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup) *handler.Server {
-	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, events: cfg.Events, logger: cfg.Logger}
+	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()}))
 	srv.AddTransport(websocketTransport(cfg, closing, open))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{transport.POST{}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.AroundOperations(withLoaders(cfg.Client))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(subscriptionsNeedAWebsocket{})

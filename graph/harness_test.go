@@ -19,9 +19,11 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/web"
@@ -45,6 +47,7 @@ type env struct {
 	pipeline      *pipeline.Pipeline
 	jobs          *queue.Client
 	bus           *events.Bus
+	relay         *outbox.Relay
 	busName       string // client name of the bus's Redis connections
 	eventsChannel string
 }
@@ -64,7 +67,7 @@ func newEnvWith(t testing.TB, configure func(*graph.Config)) *env {
 // newEnvAuth is newEnvWith with credentials configured by authCfg.
 func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)) *env {
 	t.Helper()
-	db, _ := dbTemplate.Open(t)
+	db, dsn := dbTemplate.Open(t)
 	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}}
 	client := ent.NewClient(ent.Driver(counter))
 	logs := &testutil.Buffer{}
@@ -81,7 +84,15 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bus.Shutdown(context.Background()) })
-	pipe := pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns), Logger: logger})
+	pipe := pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Logger: logger})
+	// The outbox relay, as every process runs one (its statements are not
+	// counted: it polls).
+	relay := outbox.NewRelay(outbox.RelayConfig{DB: db, Client: postgres.NewClient(db), DatabaseURL: dsn,
+		Publisher: events.NewPublisher(rdb, "ev-"+ns), Logger: logger, PollEvery: 100 * time.Millisecond})
+	if err := relay.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { relay.Shutdown(context.Background()) })
 
 	authCfg.Logger = logger
 	authn, err := auth.New(context.Background(), authCfg, client)
@@ -94,7 +105,6 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		Client:      client,
 		Pipeline:    pipe,
 		Bus:         bus,
-		Events:      events.NewPublisher(rdb, "ev-"+ns),
 		Logger:      logger,
 		Auth:        authn,
 		CheckOrigin: origins.AllowWebsocket,
@@ -125,7 +135,7 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		srv.Close()
 	})
 	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, logs: logs,
-		server: api, pipeline: pipe, jobs: jobs, bus: bus, busName: busName, eventsChannel: "ev-" + ns}
+		server: api, pipeline: pipe, jobs: jobs, bus: bus, relay: relay, busName: busName, eventsChannel: "ev-" + ns}
 }
 
 type (

@@ -8,6 +8,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/plan"
 )
 
 // Resolver is the root of the resolvers gqlgen generates. It holds the
@@ -16,6 +17,6 @@ type Resolver struct {
 	client   *ent.Client
 	pipeline *pipeline.Pipeline
 	bus      *events.Bus
-	events   *events.Publisher
+	planner  *plan.Planner
 	logger   *slog.Logger
 }

@@ -7,25 +7,35 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
-// Feedback is the resolver for the feedback field.
-func (r *feedbackStatusEventResolver) Feedback(ctx context.Context, obj *model.FeedbackStatusEvent) (*ent.Feedback, error) {
-	if obj.Feedback != nil {
-		return obj.Feedback, nil
+// RemovedTask is the resolver for the removedTask field.
+func (r *adjustmentResolver) RemovedTask(ctx context.Context, obj *ent.Adjustment) (*plan.RemovedTask, error) {
+	if obj.RemovedTask == nil {
+		return nil, nil
 	}
-	return r.client.Feedback.Get(ctx, obj.FeedbackID)
+	var t plan.RemovedTask
+	if err := json.Unmarshal([]byte(*obj.RemovedTask), &t); err != nil {
+		return nil, fmt.Errorf("decode the removed task's snapshot: %w", err)
+	}
+	return &t, nil
 }
 
 // CreateProject is the resolver for the createProject field.
@@ -33,7 +43,10 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreatePr
 	if err := reportAll(ctx, projectProblems(&input.Name, input.Description)); err != nil {
 		return nil, err
 	}
-	return r.client.Project.Create().SetInput(input).Save(ctx)
+	// In a transaction: the creator becomes OWNER with the project.
+	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Project, error) {
+		return tx.Project.Create().SetInput(input).Save(ctx)
+	})
 }
 
 // UpdateProject is the resolver for the updateProject field.
@@ -65,7 +78,10 @@ func (r *mutationResolver) CreateTask(ctx context.Context, input ent.CreateTaskI
 	if !exists {
 		return nil, &NotFoundError{Field: "input.projectID", Type: "Project"}
 	}
-	return r.client.Task.Create().SetInput(input).Save(ctx)
+	// Task changes run in a transaction: their event commits with them.
+	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Task, error) {
+		return tx.Task.Create().SetInput(input).Save(ctx)
+	})
 }
 
 // UpdateTask is the resolver for the updateTask field.
@@ -73,15 +89,16 @@ func (r *mutationResolver) UpdateTask(ctx context.Context, id int, input ent.Upd
 	if err := reportAll(ctx, taskProblems(input.Title, input.Description, input.Priority, input.EstimatedHours)); err != nil {
 		return nil, err
 	}
-	return r.client.Task.UpdateOneID(id).SetInput(input).Save(ctx)
+	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Task, error) {
+		return tx.Task.UpdateOneID(id).SetInput(input).Save(ctx)
+	})
 }
 
 // DeleteTask is the resolver for the deleteTask field.
 func (r *mutationResolver) DeleteTask(ctx context.Context, id int) (int, error) {
-	if err := r.client.Task.DeleteOneID(id).Exec(ctx); err != nil {
-		return 0, err
-	}
-	return id, nil
+	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (int, error) {
+		return id, tx.Task.DeleteOneID(id).Exec(ctx)
+	})
 }
 
 // SubmitFeedback is the resolver for the submitFeedback field.
@@ -152,6 +169,58 @@ func (r *mutationResolver) RemoveProjectMember(ctx context.Context, id int) (int
 	return id, nil
 }
 
+// ApplyAdjustment is the resolver for the applyAdjustment field.
+func (r *mutationResolver) ApplyAdjustment(ctx context.Context, id int, force *bool) (*model.ApplyAdjustmentPayload, error) {
+	results, err := r.planner.Apply(ctx, []int{id}, force != nil && *force)
+	if err != nil {
+		return nil, decisionError(err, "id")
+	}
+	return payload(results[0]), nil
+}
+
+// ApplyAdjustments is the resolver for the applyAdjustments field.
+func (r *mutationResolver) ApplyAdjustments(ctx context.Context, ids []int, force *bool) ([]*model.ApplyAdjustmentPayload, error) {
+	if len(ids) == 0 {
+		return []*model.ApplyAdjustmentPayload{}, nil
+	}
+	results, err := r.planner.Apply(ctx, ids, force != nil && *force)
+	if err != nil {
+		return nil, decisionError(err, "ids")
+	}
+	out := make([]*model.ApplyAdjustmentPayload, len(results))
+	for i, res := range results {
+		out[i] = payload(res)
+	}
+	return out, nil
+}
+
+// RejectAdjustment is the resolver for the rejectAdjustment field.
+func (r *mutationResolver) RejectAdjustment(ctx context.Context, id int, reason *string) (*ent.Adjustment, error) {
+	var problems []error
+	check(&problems, "reason", adjustment.ReasonValidator, reason)
+	if err := reportAll(ctx, problems); err != nil {
+		return nil, err
+	}
+	a, err := r.planner.Reject(ctx, id, reason)
+	return a, decisionError(err, "id")
+}
+
+// RevertAdjustment is the resolver for the revertAdjustment field.
+func (r *mutationResolver) RevertAdjustment(ctx context.Context, id int) (*model.ApplyAdjustmentPayload, error) {
+	res, err := r.planner.Revert(ctx, id)
+	if err != nil {
+		return nil, decisionError(err, "id")
+	}
+	return payload(res), nil
+}
+
+// Adjustments is the resolver for the adjustments field.
+func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error) {
+	return r.client.Adjustment.Query().
+		Where(adjustment.HasFeedbackWith(feedback.ProjectID(obj.ID))).
+		Paginate(ctx, after, first, before, last, ent.WithAdjustmentFilter(where.Filter))
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -167,13 +236,18 @@ func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[int], 
 }
 
 // FeedbackStatusChanged is the resolver for the feedbackStatusChanged field.
-func (r *subscriptionResolver) FeedbackStatusChanged(ctx context.Context, id int) (<-chan *model.FeedbackStatusEvent, error) {
-	return r.feedbackEvents(ctx, id)
+func (r *subscriptionResolver) FeedbackStatusChanged(ctx context.Context, id int, after *string) (<-chan *model.FeedbackStatusEvent, error) {
+	return r.feedbackEvents(ctx, id, after)
 }
 
 // ProjectFeedbackEvents is the resolver for the projectFeedbackEvents field.
-func (r *subscriptionResolver) ProjectFeedbackEvents(ctx context.Context, projectID int) (<-chan *model.FeedbackStatusEvent, error) {
-	return r.projectEvents(ctx, projectID)
+func (r *subscriptionResolver) ProjectFeedbackEvents(ctx context.Context, projectID int, after *string) (<-chan *model.FeedbackStatusEvent, error) {
+	return r.projectFeedbackEvents(ctx, projectID, after)
+}
+
+// ProjectEvents is the resolver for the projectEvents field.
+func (r *subscriptionResolver) ProjectEvents(ctx context.Context, projectID int, after *string) (<-chan model.ProjectEvent, error) {
+	return r.projectEvents(ctx, projectID, after)
 }
 
 // APIKey is the resolver for the apiKey field.
@@ -197,11 +271,6 @@ func (r *viewerResolver) Memberships(ctx context.Context, obj *viewer.Viewer) ([
 	return r.memberships(ctx, obj)
 }
 
-// FeedbackStatusEvent returns generated.FeedbackStatusEventResolver implementation.
-func (r *Resolver) FeedbackStatusEvent() generated.FeedbackStatusEventResolver {
-	return &feedbackStatusEventResolver{r}
-}
-
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
@@ -212,8 +281,7 @@ func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subsc
 func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
 
 type (
-	feedbackStatusEventResolver struct{ *Resolver }
-	mutationResolver            struct{ *Resolver }
-	subscriptionResolver        struct{ *Resolver }
-	viewerResolver              struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	viewerResolver       struct{ *Resolver }
 )

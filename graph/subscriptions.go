@@ -2,91 +2,128 @@ package graph
 
 import (
 	"context"
-	"time"
+	"encoding/json"
+	"errors"
+	"fmt"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
-// Subscriptions listen on the process's event bus and use PostgreSQL as the
-// source of truth: the first event of feedbackStatusChanged is read from the
-// database, and whenever the bus says events may have been missed (Redis
-// reconnected, or this client fell behind) the current state is read again.
-// Events are sent only when their version is newer than the last one sent,
-// so clients see each state once and in order.
+// Every subscription is a stream of one project's outbox events: live from
+// the process's event bus, after a replay from the outbox when the client
+// resumes with a cursor (or the bus says events were missed). Event IDs grow
+// in commit order, so dropping IDs already sent gives each event once and in
+// order. Events carry snapshots of what they describe, decoded once per event
+// and shared by every subscriber: answering a subscriber reads no database.
 
-// feedbackEvents streams the status of one feedback until it finishes.
-func (r *Resolver) feedbackEvents(ctx context.Context, id int) (<-chan *model.FeedbackStatusEvent, error) {
-	notFound := func(err error) error {
-		if ent.IsNotFound(err) {
-			return &NotFoundError{Field: "id", Type: "Feedback"}
+// replayPage bounds one read of the outbox during a replay.
+const replayPage = 500
+
+// stream runs a subscription on the events of projectID after the event
+// after (the newest one when after is nil). accept turns an event into what
+// the client gets (ok false: nothing) and says whether the stream goes on.
+// first, when set, runs once subscribed (so that nothing it reads can be
+// missed by the stream) and gives what to send before any event.
+func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, first func() (out T, ok, more bool, err error),
+	accept func(*events.Message) (out T, ok, more bool)) (<-chan T, error) {
+	sub := r.bus.Subscribe(projectID)
+	last := 0
+	if after != nil {
+		last = *after
+		// Fail now on an expired cursor, rather than in the stream.
+		if _, err := outbox.Replay(ctx, r.client, projectID, last, 1); err != nil {
+			sub.Close()
+			return nil, err
 		}
-		return err
+	} else {
+		// Subscribed first, so no event after this one can be missed.
+		latest, err := outbox.Latest(ctx, r.client)
+		if err != nil {
+			sub.Close()
+			return nil, err
+		}
+		last = latest
 	}
-	// The first read checks access and names the project; the second, once
-	// subscribed, is the state to start from, so no event falls between.
-	fb, err := r.client.Feedback.Get(ctx, id)
-	if err != nil {
-		return nil, notFound(err)
+	var (
+		head       T
+		sendHead   bool
+		moreToCome = true
+	)
+	if first != nil {
+		var err error
+		if head, sendHead, moreToCome, err = first(); err != nil {
+			sub.Close()
+			return nil, err
+		}
 	}
-	sub := r.bus.Subscribe(events.Filter{FeedbackID: id, ProjectID: fb.ProjectID})
-	current, err := r.client.Feedback.Get(ctx, id)
-	if err != nil {
-		sub.Close()
-		return nil, notFound(err)
-	}
-	out := make(chan *model.FeedbackStatusEvent, 1)
+	out := make(chan T, 1)
 	go func() {
 		defer close(out)
 		defer sub.Close()
-		last := 0
-		// send reports whether the stream goes on.
-		send := func(e *model.FeedbackStatusEvent) bool {
-			if e.Version <= last {
-				return true
-			}
-			last = e.Version
+		send := func(v T) bool {
 			select {
-			case out <- e:
+			case out <- v:
+				return true
 			case <-ctx.Done():
 				return false
 			}
-			return e.Status != feedback.StatusCompleted && e.Status != feedback.StatusFailed
 		}
-		if !send(snapshot(current)) {
+		// handle offers one event and reports whether the stream goes on.
+		handle := func(m *events.Message) bool {
+			if m.ID <= last {
+				return true // seen: replayed, or delivered twice
+			}
+			last = m.ID
+			if m.Kind == outbox.KindAccess {
+				return r.stillAllowed(ctx, m)
+			}
+			v, ok, more := accept(m)
+			if ok && !send(v) {
+				return false
+			}
+			return more
+		}
+		replay := func() bool {
+			for {
+				page, err := outbox.Replay(ctx, r.client, projectID, last, replayPage)
+				if err != nil {
+					if ctx.Err() == nil {
+						r.logger.WarnContext(ctx, "could not replay events for a subscriber; it ends", "project_id", projectID, "err", err)
+					}
+					return false
+				}
+				for i := range page {
+					if !handle(&events.Message{Event: page[i]}) {
+						return false
+					}
+				}
+				if len(page) < replayPage {
+					return true
+				}
+			}
+		}
+		if sendHead && !send(head) || !moreToCome {
+			return
+		}
+		if after != nil && !replay() {
 			return
 		}
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case e, ok := <-sub.C():
-				if !ok {
-					return
-				}
-				if e.Kind == events.KindAccess {
-					if !r.stillAllowed(ctx, e) {
-						return
-					}
-					continue
-				}
-				if !send(fromBus(e)) {
+			case m, ok := <-sub.C():
+				if !ok || !handle(m) {
 					return
 				}
 			case <-sub.Resync():
-				fb, err := r.client.Feedback.Get(ctx, id)
-				if ent.IsNotFound(err) {
-					return
-				}
-				if err != nil {
-					r.logger.WarnContext(ctx, "resync of a feedback subscription failed", "feedback_id", id, "err", err)
-					continue
-				}
-				if !send(snapshot(fb)) {
+				if !replay() {
 					return
 				}
 			}
@@ -95,79 +132,136 @@ func (r *Resolver) feedbackEvents(ctx context.Context, id int) (<-chan *model.Fe
 	return out, nil
 }
 
-// resyncMargin widens the window of a project resync to absorb clock skew
-// between the processes that stamp updated_at.
-const resyncMargin = 5 * time.Second
+// cursorArg parses a subscription's after argument.
+func cursorArg(after *string) (*int, error) {
+	if after == nil {
+		return nil, nil
+	}
+	id, err := outbox.ParseCursor(*after)
+	if err != nil {
+		return nil, &InputError{Field: "after", Problem: "is not a cursor this API issued: pass the cursor of an event you received"}
+	}
+	return &id, nil
+}
 
-// projectEvents streams every status change of the feedback of a project.
-func (r *Resolver) projectEvents(ctx context.Context, projectID int) (<-chan *model.FeedbackStatusEvent, error) {
-	sub := r.bus.Subscribe(events.Filter{ProjectID: projectID})
-	exists, err := r.client.Project.Query().Where(project.ID(projectID)).Exist(ctx)
-	if err != nil || !exists {
-		sub.Close()
-		if err == nil {
-			err = &NotFoundError{Field: "projectID", Type: "Project"}
-		}
+// streamError turns a stream's start-up error into what the client sees.
+func streamError(err error) error {
+	if errors.Is(err, outbox.ErrExpired) {
+		return &InputError{Field: "after", Problem: "is a cursor older than the events kept (EVENT_RETENTION): re-query and subscribe again"}
+	}
+	return err
+}
+
+// feedbackEvents streams the status of one feedback until it finishes. The
+// first event is its stored state, unless the client resumes after a cursor.
+func (r *Resolver) feedbackEvents(ctx context.Context, id int, afterArg *string) (<-chan *model.FeedbackStatusEvent, error) {
+	after, err := cursorArg(afterArg)
+	if err != nil {
 		return nil, err
 	}
-	since := time.Now().Add(-resyncMargin)
-	out := make(chan *model.FeedbackStatusEvent, 1)
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		last := map[int]int{} // feedback ID -> last version sent
-		send := func(e *model.FeedbackStatusEvent) bool {
-			if e.Version <= last[e.FeedbackID] {
-				return true
+	fb, err := r.client.Feedback.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, &NotFoundError{Field: "id", Type: "Feedback"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	lastVersion := 0
+	var first func() (*model.FeedbackStatusEvent, bool, bool, error)
+	if after == nil {
+		// Read once subscribed: changes the stored state already shows are
+		// dropped by version; later ones arrive as events.
+		first = func() (*model.FeedbackStatusEvent, bool, bool, error) {
+			latest, err := outbox.Latest(ctx, r.client)
+			if err != nil {
+				return nil, false, false, err
 			}
-			last[e.FeedbackID] = e.Version
-			select {
-			case out <- e:
-				return true
-			case <-ctx.Done():
-				return false
+			fb, err := r.client.Feedback.Get(ctx, id)
+			if err != nil {
+				return nil, false, false, err
 			}
+			e := stored(fb)
+			e.Cursor = outbox.Cursor(latest)
+			lastVersion = fb.Version
+			return e, true, !finished(fb.Status), nil
 		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-sub.C():
-				if !ok {
-					return
-				}
-				if e.Kind == events.KindAccess {
-					if !r.stillAllowed(ctx, e) {
-						return
-					}
-					continue
-				}
-				if !send(fromBus(e)) {
-					return
-				}
-			case <-sub.Resync():
-				if !r.stillAllowed(ctx, events.Event{Kind: events.KindAccess, ProjectID: projectID}) {
-					return
-				}
-				resyncAt := time.Now()
-				changed, err := r.client.Feedback.Query().
-					Where(feedback.ProjectID(projectID), feedback.UpdatedAtGTE(since)).
-					Order(ent.Asc(feedback.FieldUpdatedAt)).
-					All(ctx)
-				if err != nil {
-					r.logger.WarnContext(ctx, "resync of a project subscription failed", "project_id", projectID, "err", err)
-					continue
-				}
-				for _, fb := range changed {
-					if !send(snapshot(fb)) {
-						return
-					}
-				}
-				since = resyncAt.Add(-resyncMargin)
-			}
+	}
+	ch, err := stream(ctx, r, fb.ProjectID, after, first, func(m *events.Message) (*model.FeedbackStatusEvent, bool, bool) {
+		if m.Kind != outbox.KindFeedback || m.ObjectID != id || m.Version <= lastVersion {
+			return nil, false, true
 		}
-	}()
-	return out, nil
+		e, err := r.feedbackEvent(m)
+		if err != nil {
+			return nil, false, true
+		}
+		lastVersion = e.Version
+		return e, true, !finished(e.Status)
+	})
+	return ch, streamError(err)
+}
+
+// projectFeedbackEvents streams every status change of the feedback of a
+// project.
+func (r *Resolver) projectFeedbackEvents(ctx context.Context, projectID int, afterArg *string) (<-chan *model.FeedbackStatusEvent, error) {
+	after, err := r.projectStreamStart(ctx, projectID, afterArg)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := stream(ctx, r, projectID, after, nil, func(m *events.Message) (*model.FeedbackStatusEvent, bool, bool) {
+		if m.Kind != outbox.KindFeedback {
+			return nil, false, true
+		}
+		e, err := r.feedbackEvent(m)
+		return e, err == nil, true
+	})
+	return ch, streamError(err)
+}
+
+// projectEvents streams everything a board of the project needs.
+func (r *Resolver) projectEvents(ctx context.Context, projectID int, afterArg *string) (<-chan model.ProjectEvent, error) {
+	after, err := r.projectStreamStart(ctx, projectID, afterArg)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := stream(ctx, r, projectID, after, nil, func(m *events.Message) (model.ProjectEvent, bool, bool) {
+		var (
+			e   model.ProjectEvent
+			err error
+		)
+		switch m.Kind {
+		case outbox.KindFeedback:
+			e, err = r.feedbackEvent(m)
+		case outbox.KindTask:
+			e, err = r.taskEvent(m)
+		case outbox.KindAdjustment:
+			e, err = r.adjustmentEvent(m)
+		default:
+			return nil, false, true
+		}
+		if err != nil {
+			r.logger.Warn("undecodable event skipped", "event_id", m.ID, "kind", m.Kind, "err", err)
+			return nil, false, true
+		}
+		return e, true, true
+	})
+	return ch, streamError(err)
+}
+
+// projectStreamStart checks that the viewer may see the project and parses
+// the cursor.
+func (r *Resolver) projectStreamStart(ctx context.Context, projectID int, afterArg *string) (*int, error) {
+	after, err := cursorArg(afterArg)
+	if err != nil {
+		return nil, err
+	}
+	exists, err := r.client.Project.Query().Where(project.ID(projectID)).Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, &NotFoundError{Field: "projectID", Type: "Project"}
+	}
+	return after, nil
 }
 
 // stillAllowed re-checks, after a membership change in a project, whether
@@ -175,24 +269,103 @@ func (r *Resolver) projectEvents(ctx context.Context, projectID int) (<-chan *mo
 // project-scoped API key carries the role it authenticated with, so a change
 // to its owner's membership ends its subscriptions: the client reconnects
 // and authenticates again.
-func (r *Resolver) stillAllowed(ctx context.Context, e events.Event) bool {
+func (r *Resolver) stillAllowed(ctx context.Context, m *events.Message) bool {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return false
 	}
 	if v.Scope != nil {
-		return e.UserID != v.UserID
+		var p outbox.AccessPayload
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			return false
+		}
+		return p.UserID != v.UserID
 	}
-	ok, err := r.client.Project.Query().Where(project.ID(e.ProjectID)).Exist(ctx)
+	ok, err := r.client.Project.Query().Where(project.ID(m.ProjectID)).Exist(ctx)
 	if err != nil {
-		r.logger.WarnContext(ctx, "could not re-check a subscriber's access; keeping it", "project_id", e.ProjectID, "err", err)
+		r.logger.WarnContext(ctx, "could not re-check a subscriber's access; keeping it", "project_id", m.ProjectID, "err", err)
 		return true
 	}
 	return ok
 }
 
-// snapshot is the event for a feedback's stored state.
-func snapshot(fb *ent.Feedback) *model.FeedbackStatusEvent {
+// The snapshots of events, decoded once per event and bound to the client
+// so that edges beyond the snapshot can be loaded.
+
+func (r *Resolver) feedbackEvent(m *events.Message) (*model.FeedbackStatusEvent, error) {
+	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
+		var p outbox.FeedbackPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Feedback == nil {
+			return nil, fmt.Errorf("decode feedback event %d: %w", e.ID, err)
+		}
+		p.Feedback.Attach(r.client)
+		for _, a := range p.Feedback.Edges.Adjustments {
+			a.Attach(r.client)
+		}
+		if p.Actor != nil {
+			p.Actor.Attach(r.client)
+		}
+		return &p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := v.(*outbox.FeedbackPayload)
+	e := stored(p.Feedback)
+	if p.PreviousStatus != "" {
+		prev := feedback.Status(p.PreviousStatus)
+		e.PreviousStatus = &prev
+	}
+	e.By = p.Actor
+	e.Cursor = outbox.Cursor(m.ID)
+	e.At = m.At
+	return e, nil
+}
+
+func (r *Resolver) taskEvent(m *events.Message) (*model.TaskEvent, error) {
+	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
+		var p outbox.TaskPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Task == nil {
+			return nil, fmt.Errorf("decode task event %d: %w", e.ID, err)
+		}
+		p.Task.Attach(r.client)
+		if p.Actor != nil {
+			p.Actor.Attach(r.client)
+		}
+		return &p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := v.(*outbox.TaskPayload)
+	return &model.TaskEvent{Task: p.Task, Change: model.TaskChange(p.Change), Version: m.Version, By: p.Actor, At: m.At, Cursor: outbox.Cursor(m.ID)}, nil
+}
+
+func (r *Resolver) adjustmentEvent(m *events.Message) (*model.AdjustmentEvent, error) {
+	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
+		var p outbox.AdjustmentPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Adjustment == nil {
+			return nil, fmt.Errorf("decode adjustment event %d: %w", e.ID, err)
+		}
+		p.Adjustment.Attach(r.client)
+		if p.Actor != nil {
+			p.Actor.Attach(r.client)
+		}
+		return &p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := v.(*outbox.AdjustmentPayload)
+	return &model.AdjustmentEvent{Adjustment: p.Adjustment, Status: p.Adjustment.Status, By: p.Actor, At: m.At, Cursor: outbox.Cursor(m.ID)}, nil
+}
+
+func finished(s feedback.Status) bool {
+	return s == feedback.StatusCompleted || s == feedback.StatusFailed
+}
+
+// stored is the event for a feedback's state.
+func stored(fb *ent.Feedback) *model.FeedbackStatusEvent {
 	return &model.FeedbackStatusEvent{
 		FeedbackID: fb.ID,
 		Status:     fb.Status,
@@ -201,21 +374,4 @@ func snapshot(fb *ent.Feedback) *model.FeedbackStatusEvent {
 		Error:      fb.Error,
 		Feedback:   fb,
 	}
-}
-
-func fromBus(e events.Event) *model.FeedbackStatusEvent {
-	out := &model.FeedbackStatusEvent{
-		FeedbackID: e.FeedbackID,
-		Status:     feedback.Status(e.Status),
-		Version:    e.Version,
-		At:         e.At,
-	}
-	if e.PreviousStatus != "" {
-		prev := feedback.Status(e.PreviousStatus)
-		out.PreviousStatus = &prev
-	}
-	if e.Error != "" {
-		out.Error = &e.Error
-	}
-	return out
 }

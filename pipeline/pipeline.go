@@ -1,6 +1,7 @@
 // Package pipeline owns the life of a feedback: it is the only code that
 // changes a feedback's status. Each change bumps the feedback's version in the
-// same statement, commits, and is then announced as an event, so clients can
+// same statement and writes an event to the outbox in the same transaction,
+// so the change and its event commit together, and clients can
 // order events and drop duplicates by version.
 //
 //	PENDING ──claim──▶ PROCESSING ──complete──▶ COMPLETED
@@ -23,7 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
-	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/viewer"
@@ -34,16 +35,10 @@ type Jobs interface {
 	Enqueue(ctx context.Context, j queue.Job) error
 }
 
-// Events announces status changes.
-type Events interface {
-	Publish(ctx context.Context, e events.Event) error
-}
-
 // Config holds a Pipeline's dependencies.
 type Config struct {
 	Client *ent.Client
 	Jobs   Jobs
-	Events Events
 	Logger *slog.Logger     // optional
 	Now    func() time.Time // optional; tests move the clock
 }
@@ -52,14 +47,13 @@ type Config struct {
 type Pipeline struct {
 	client *ent.Client
 	jobs   Jobs
-	events Events
 	logger *slog.Logger
 	now    func() time.Time
 }
 
 // New returns a Pipeline.
 func New(cfg Config) *Pipeline {
-	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, events: cfg.Events, logger: cfg.Logger, now: cfg.Now}
+	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
@@ -126,33 +120,44 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 			return nil, ErrTaskNotInProject
 		}
 	}
-	create := p.client.Feedback.Create()
-	if v := viewer.FromContext(ctx); v != nil {
-		create.SetSubmittedByID(v.UserID)
-	}
-	fb, err := create.
-		SetProjectID(s.ProjectID).
-		SetNillableTaskID(s.TaskID).
-		SetNillableUserName(s.UserName).
-		SetFeedbackText(s.Text).
-		Save(ctx)
+	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		create := tx.Feedback.Create()
+		if v := viewer.FromContext(ctx); v != nil {
+			create.SetSubmittedByID(v.UserID)
+		}
+		fb, err := create.
+			SetProjectID(s.ProjectID).
+			SetNillableTaskID(s.TaskID).
+			SetNillableUserName(s.UserName).
+			SetFeedbackText(s.Text).
+			Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return fb, record(ctx, tx, fb, "")
+	})
 	if err != nil {
 		return nil, err
 	}
-	p.announce(ctx, fb, "")
 	p.enqueue(ctx, fb)
 	return fb, nil
 }
 
 // Retry puts FAILED feedback back to PENDING and queues it again.
 func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
-	fb, err := p.client.Feedback.UpdateOneID(id).
-		Where(feedback.StatusEQ(feedback.StatusFailed)).
-		SetStatus(feedback.StatusPending).
-		AddVersion(1).
-		ClearError().
-		ClearProcessedAt().
-		Save(ctx)
+	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		fb, err := tx.Feedback.UpdateOneID(id).
+			Where(feedback.StatusEQ(feedback.StatusFailed)).
+			SetStatus(feedback.StatusPending).
+			AddVersion(1).
+			ClearError().
+			ClearProcessedAt().
+			Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return fb, record(ctx, tx, fb, feedback.StatusFailed)
+	})
 	if ent.IsNotFound(err) {
 		exists, qerr := p.client.Feedback.Query().Where(feedback.ID(id)).Exist(ctx)
 		if qerr != nil {
@@ -166,7 +171,6 @@ func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.announce(ctx, fb, feedback.StatusFailed)
 	p.enqueue(ctx, fb)
 	return fb, nil
 }
@@ -188,7 +192,6 @@ func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback) {
 // PROCESSING; a PROCESSING one is taken over if its lease expired or owner
 // already holds it (a redelivered job). The lease lasts for lease.
 func (p *Pipeline) Claim(ctx context.Context, id int, owner string, lease time.Duration) (*ent.Feedback, error) {
-	var previous feedback.Status
 	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
@@ -208,22 +211,23 @@ func (p *Pipeline) Claim(ctx context.Context, id int, owner string, lease time.D
 				return nil, ErrLeased
 			}
 		}
-		previous = cur.Status
+		previous := cur.Status
 		upd := tx.Feedback.UpdateOne(cur).
 			SetStatus(feedback.StatusProcessing).
 			AddAttempts(1).
 			SetLeaseOwner(owner).
 			SetLeasedUntil(now.Add(lease))
-		if cur.Status != feedback.StatusProcessing {
-			upd.AddVersion(1)
+		if previous == feedback.StatusProcessing {
+			return upd.Save(ctx) // a takeover: the status did not change
 		}
-		return upd.Save(ctx)
+		fb, err := upd.AddVersion(1).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return fb, record(ctx, tx, fb, previous)
 	})
 	if err != nil {
 		return nil, err
-	}
-	if previous != feedback.StatusProcessing {
-		p.announce(ctx, fb, previous)
 	}
 	return fb, nil
 }
@@ -302,36 +306,37 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 				SetNillableNewValue(s.NewValue).
 				SetNillableReasoning(s.Reasoning)
 		}
-		if err := tx.Adjustment.CreateBulk(builders...).Exec(ctx); err != nil {
+		adjustments, err := tx.Adjustment.CreateBulk(builders...).Save(ctx)
+		if err != nil {
 			return nil, fmt.Errorf("store adjustments: %w", err)
 		}
-		return fb, nil
+		fb.Edges.Adjustments = adjustments // the event's snapshot carries them
+		return fb, record(ctx, tx, fb, feedback.StatusProcessing)
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.announce(ctx, fb, feedback.StatusProcessing)
 	return fb, nil
 }
 
 // Fail marks the feedback FAILED with a reason for the user, if owner still holds it.
 func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent.Feedback, error) {
-	fb, err := p.finish(p.client.Feedback, id, owner).
-		SetStatus(feedback.StatusFailed).
-		SetError(reason).
-		Save(ctx)
-	if err != nil {
-		return nil, leaseLost(err)
-	}
-	p.announce(ctx, fb, feedback.StatusProcessing)
-	return fb, nil
+	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		fb, err := p.finish(tx.Feedback, id, owner).
+			SetStatus(feedback.StatusFailed).
+			SetError(reason).
+			Save(ctx)
+		if err != nil {
+			return nil, leaseLost(err)
+		}
+		return fb, record(ctx, tx, fb, feedback.StatusProcessing)
+	})
 }
 
 // Abandon marks unfinished feedback FAILED whoever holds it: its job was
 // dead-lettered, so nothing will process it any more.
 func (p *Pipeline) Abandon(ctx context.Context, id int, reason string) (*ent.Feedback, error) {
-	var previous feedback.Status
-	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil, ErrGone
@@ -342,8 +347,7 @@ func (p *Pipeline) Abandon(ctx context.Context, id int, reason string) (*ent.Fee
 		if cur.Status == feedback.StatusCompleted || cur.Status == feedback.StatusFailed {
 			return nil, ErrFinished
 		}
-		previous = cur.Status
-		return tx.Feedback.UpdateOne(cur).
+		fb, err := tx.Feedback.UpdateOne(cur).
 			SetStatus(feedback.StatusFailed).
 			SetError(reason).
 			AddVersion(1).
@@ -351,12 +355,11 @@ func (p *Pipeline) Abandon(ctx context.Context, id int, reason string) (*ent.Fee
 			ClearLeaseOwner().
 			ClearLeasedUntil().
 			Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return fb, record(ctx, tx, fb, cur.Status)
 	})
-	if err != nil {
-		return nil, err
-	}
-	p.announce(ctx, fb, previous)
-	return fb, nil
 }
 
 // finish prepares the transition out of PROCESSING for owner.
@@ -376,28 +379,16 @@ func leaseLost(err error) error {
 	return err
 }
 
-// announce publishes fb's status change. A lost event is not fatal: clients
-// read the current state when they subscribe and after the bus reconnects.
-func (p *Pipeline) announce(ctx context.Context, fb *ent.Feedback, previous feedback.Status) {
-	e := Event(fb)
-	e.PreviousStatus = string(previous)
-	if err := p.events.Publish(ctx, e); err != nil {
-		p.logger.WarnContext(ctx, "could not publish status change", "feedback_id", fb.ID,
-			"status", fb.Status, "version", fb.Version, "err", err)
+// record writes fb's status change to the outbox of tx, with a snapshot of
+// the feedback (its adjustments included when they are loaded). The event
+// commits with the change or not at all.
+func record(ctx context.Context, tx *ent.Tx, fb *ent.Feedback, previous feedback.Status) error {
+	actorID, actor := outbox.Actor(ctx)
+	payload := outbox.FeedbackPayload{Feedback: fb, PreviousStatus: string(previous), Actor: actor}
+	e, err := outbox.New(fb.ProjectID, outbox.KindFeedback, fb.ID, fb.Version, actorID, payload)
+	if err != nil {
+		return err
 	}
-}
-
-// Event describes fb's current state as an event (without a previous status).
-func Event(fb *ent.Feedback) events.Event {
-	e := events.Event{
-		FeedbackID: fb.ID,
-		ProjectID:  fb.ProjectID,
-		Status:     string(fb.Status),
-		Version:    fb.Version,
-		At:         fb.UpdatedAt,
-	}
-	if fb.Error != nil {
-		e.Error = *fb.Error
-	}
-	return e
+	outbox.Record(tx, e)
+	return nil
 }

@@ -11,11 +11,12 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
-	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/outbox/outboxtest"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 )
@@ -40,7 +41,7 @@ type env struct {
 	t      *testing.T
 	client *ent.Client
 	jobs   *queue.Client
-	sub    *events.Subscription
+	events *outboxtest.Tail
 	p      *pipeline.Pipeline
 	clock  *clock
 	pid    int
@@ -55,39 +56,30 @@ func newEnv(t *testing.T) *env {
 	ns := testredis.Namespace(t)
 	jobs := queue.NewClient(rdb, queue.Options{Name: "q-" + ns})
 	t.Cleanup(func() { jobs.Close() })
-	bus := events.NewBus(events.BusConfig{Redis: testredis.Client(t), Channel: "ev-" + ns})
-	if err := bus.Start(testutil.System()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bus.Shutdown(testutil.System()) })
 	clk := &clock{now: time.Now()}
 	e := &env{
-		t: t, client: client, jobs: jobs, sub: bus.Subscribe(events.Filter{}), clock: clk,
-		p: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns), Now: clk.Now}),
+		t: t, client: client, jobs: jobs, clock: clk,
+		p: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Now: clk.Now}),
 	}
 	ctx := testutil.System()
 	e.pid = client.Project.Create().SetName("P").SaveX(ctx).ID
 	e.tid = client.Task.Create().SetProjectID(e.pid).SetTitle("T").SaveX(ctx).ID
+	e.events = outboxtest.NewTail(t, client, e.pid)
 	return e
 }
 
-// next returns the next event, failing after a generous guard timeout.
-func (e *env) next() events.Event {
+// next returns the next status event the pipeline wrote to the outbox.
+func (e *env) next() (outbox.Event, outbox.FeedbackPayload) {
 	e.t.Helper()
-	select {
-	case ev := <-e.sub.C():
-		return ev
-	case <-time.After(10 * time.Second):
-		e.t.Fatal("no event")
-	}
-	return events.Event{}
+	ev := e.events.Next()
+	return ev, outboxtest.Feedback(e.t, ev)
 }
 
 func (e *env) expect(status, previous string, version int) {
 	e.t.Helper()
-	ev := e.next()
-	if ev.Status != status || ev.PreviousStatus != previous || ev.Version != version || ev.ProjectID != e.pid {
-		e.t.Fatalf("event = %+v, want %s (from %q) v%d", ev, status, previous, version)
+	ev, p := e.next()
+	if string(p.Feedback.Status) != status || p.PreviousStatus != previous || ev.Version != version || p.Feedback.Version != version || ev.ProjectID != e.pid {
+		e.t.Fatalf("event = %+v %s, want %s (from %q) v%d", ev, ev.Payload, status, previous, version)
 	}
 }
 
@@ -112,9 +104,10 @@ func TestSubmitStoresAnnouncesAndQueues(t *testing.T) {
 	if fb.Status != feedback.StatusPending || fb.Version != 1 || fb.Attempts != 0 || fb.FeedbackText != "needs a dark mode" {
 		t.Errorf("stored %+v", fb)
 	}
-	ev := e.next()
-	if ev.FeedbackID != fb.ID || ev.Status != "PENDING" || ev.Version != 1 || ev.PreviousStatus != "" || ev.At.IsZero() {
-		t.Errorf("event %+v", ev)
+	ev, p := e.next()
+	if ev.ObjectID != fb.ID || p.Feedback.Status != feedback.StatusPending || ev.Version != 1 || p.PreviousStatus != "" || ev.At.IsZero() ||
+		p.Feedback.FeedbackText != "needs a dark mode" {
+		t.Errorf("event %+v %s", ev, ev.Payload)
 	}
 	st, err := e.jobs.State(ctx, pipeline.JobFor(fb))
 	if err != nil || st.Name != "pending" {
@@ -156,7 +149,7 @@ func TestSubmitSurvivesAQueueOutage(t *testing.T) {
 	client := postgres.NewClient(db)
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { dead.Close() })
-	p := pipeline.New(pipeline.Config{Client: client, Jobs: queue.NewClient(dead, queue.Options{}), Events: events.NewPublisher(dead, "x")})
+	p := pipeline.New(pipeline.Config{Client: client, Jobs: queue.NewClient(dead, queue.Options{})})
 	ctx := testutil.System()
 	pid := client.Project.Create().SetName("P").SaveX(ctx).ID
 	fb, err := p.Submit(ctx, pipeline.Submission{ProjectID: pid, Text: "hello"})
@@ -271,8 +264,8 @@ func TestFailRetryAndAbandon(t *testing.T) {
 	if err != nil || failed.Status != feedback.StatusFailed || *failed.Error != "the model provider failed after 3 attempts" || failed.ProcessedAt == nil {
 		t.Fatalf("fail = %+v, %v", failed, err)
 	}
-	ev := e.next()
-	if ev.Status != "FAILED" || ev.Error != "the model provider failed after 3 attempts" || ev.Version != 3 {
+	ev, p := e.next()
+	if p.Feedback.Status != feedback.StatusFailed || p.Feedback.Error == nil || *p.Feedback.Error != "the model provider failed after 3 attempts" || ev.Version != 3 {
 		t.Fatalf("event %+v", ev)
 	}
 

@@ -12,13 +12,14 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
-	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/outbox/outboxtest"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/worker"
@@ -37,7 +38,7 @@ type env struct {
 	client   *ent.Client
 	jobs     *queue.Client
 	pipeline *pipeline.Pipeline
-	sub      *events.Subscription
+	events   *outboxtest.Tail
 	llm      *llmstub.Server
 	qopts    queue.Options
 	ns       string
@@ -55,20 +56,15 @@ func newEnv(t testing.TB, fallback llmstub.Responder) *env {
 	qopts := queue.Options{Name: "q-" + ns, MaxRetry: 2}
 	jobs := queue.NewClient(rdb, qopts)
 	t.Cleanup(func() { jobs.Close() })
-	bus := events.NewBus(events.BusConfig{Redis: rdb, Channel: "ev-" + ns, Buffer: 256})
-	if err := bus.Start(testutil.System()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bus.Shutdown(testutil.System()) })
 	e := &env{
 		t: t, client: client, jobs: jobs, qopts: qopts, ns: ns,
-		pipeline: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Events: events.NewPublisher(rdb, "ev-"+ns)}),
-		sub:      bus.Subscribe(events.Filter{}),
+		pipeline: pipeline.New(pipeline.Config{Client: client, Jobs: jobs}),
 		llm:      llmstub.New(t, fallback),
 	}
 	ctx := testutil.System()
 	p := client.Project.Create().SetName("Mobile app").SetDescription("Ship v2 by March").SaveX(ctx)
 	e.projectID = p.ID
+	e.events = outboxtest.NewTail(t, client, p.ID)
 	for i, title := range []string{"Login screen", "Push notifications"} {
 		e.taskIDs = append(e.taskIDs, client.Task.Create().SetProjectID(p.ID).SetTitle(title).
 			SetDescription(fmt.Sprintf("task %d", i)).SetPriority(i+1).SaveX(ctx).ID)
@@ -144,22 +140,20 @@ func (e *env) submit(text string, taskID *int) *ent.Feedback {
 	return fb
 }
 
-// statuses collects the events of feedback id until it finishes.
+// statuses collects the status events of feedback id from the outbox until
+// it finishes.
 func (e *env) statuses(id int) []string {
 	e.t.Helper()
 	var got []string
 	for {
-		select {
-		case ev := <-e.sub.C():
-			if ev.FeedbackID != id {
-				continue
-			}
-			got = append(got, ev.Status)
-			if ev.Status == "COMPLETED" || ev.Status == "FAILED" {
-				return got
-			}
-		case <-time.After(30 * time.Second):
-			e.t.Fatalf("feedback %d did not finish; events so far %v", id, got)
+		ev := e.events.Next()
+		if ev.Kind != outbox.KindFeedback || ev.ObjectID != id {
+			continue
+		}
+		status := string(outboxtest.Feedback(e.t, ev).Feedback.Status)
+		got = append(got, status)
+		if status == "COMPLETED" || status == "FAILED" {
+			return got
 		}
 	}
 }
@@ -452,8 +446,7 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r).After(300 * time.Millisecond) })
 	// Stored without a job, then queued twice under different job IDs, as a
 	// redelivery or a reconciler race would.
-	silent := pipeline.New(pipeline.Config{Client: e.client, Jobs: queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns}),
-		Events: events.NewPublisher(testredis.Client(t), "unused-"+e.ns)})
+	silent := pipeline.New(pipeline.Config{Client: e.client, Jobs: queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns})})
 	fb, err := silent.Submit(testutil.System(), pipeline.Submission{ProjectID: e.projectID, Text: "twice"})
 	if err != nil {
 		t.Fatal(err)
@@ -495,8 +488,7 @@ func TestReconcilerQueuesStrandedFeedback(t *testing.T) {
 	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
 	ctx := testutil.System()
 	noQueue := pipeline.New(pipeline.Config{Client: e.client,
-		Jobs:   queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns}),
-		Events: events.NewPublisher(testredis.Client(t), "ev-"+e.ns)})
+		Jobs: queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns})})
 	pending, err := noQueue.Submit(ctx, pipeline.Submission{ProjectID: e.projectID, Text: "queue was down"})
 	if err != nil {
 		t.Fatal(err)

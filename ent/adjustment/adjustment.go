@@ -34,6 +34,8 @@ const (
 	FieldReasoning = "reasoning"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldVersion holds the string denoting the version field in the database.
+	FieldVersion = "version"
 	// FieldDecidedByID holds the string denoting the decided_by_id field in the database.
 	FieldDecidedByID = "decided_by_id"
 	// FieldDecidedAt holds the string denoting the decided_at field in the database.
@@ -90,6 +92,7 @@ var Columns = []string{
 	FieldNewValue,
 	FieldReasoning,
 	FieldStatus,
+	FieldVersion,
 	FieldDecidedByID,
 	FieldDecidedAt,
 	FieldReason,
@@ -115,10 +118,12 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/feedbackloop/feedbackloop/ent/runtime"
 var (
-	Hooks  [1]ent.Hook
+	Hooks  [2]ent.Hook
 	Policy ent.Policy
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
+	// DefaultVersion holds the default value on creation for the "version" field.
+	DefaultVersion int
 	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	ReasonValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -226,6 +231,11 @@ func ByReasoning(opts ...sql.OrderTermOption) OrderOption {
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByVersion orders the results by the version field.
+func ByVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVersion, opts...).ToFunc()
 }
 
 // ByDecidedByID orders the results by the decided_by_id field.

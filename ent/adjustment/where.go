@@ -85,6 +85,11 @@ func Reasoning(v string) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldReasoning, v))
 }
 
+// Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
+func Version(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldVersion, v))
+}
+
 // DecidedByID applies equality check predicate on the "decided_by_id" field. It's identical to DecidedByIDEQ.
 func DecidedByID(v int) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldDecidedByID, v))
@@ -498,6 +503,46 @@ func StatusIn(vs ...Status) predicate.Adjustment {
 // StatusNotIn applies the NotIn predicate on the "status" field.
 func StatusNotIn(vs ...Status) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// VersionEQ applies the EQ predicate on the "version" field.
+func VersionEQ(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldVersion, v))
+}
+
+// VersionNEQ applies the NEQ predicate on the "version" field.
+func VersionNEQ(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldVersion, v))
+}
+
+// VersionIn applies the In predicate on the "version" field.
+func VersionIn(vs ...int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldVersion, vs...))
+}
+
+// VersionNotIn applies the NotIn predicate on the "version" field.
+func VersionNotIn(vs ...int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldVersion, vs...))
+}
+
+// VersionGT applies the GT predicate on the "version" field.
+func VersionGT(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGT(FieldVersion, v))
+}
+
+// VersionGTE applies the GTE predicate on the "version" field.
+func VersionGTE(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGTE(FieldVersion, v))
+}
+
+// VersionLT applies the LT predicate on the "version" field.
+func VersionLT(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLT(FieldVersion, v))
+}
+
+// VersionLTE applies the LTE predicate on the "version" field.
+func VersionLTE(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLTE(FieldVersion, v))
 }
 
 // DecidedByIDEQ applies the EQ predicate on the "decided_by_id" field.

@@ -64,6 +64,7 @@ var (
 		{Name: "new_value", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "reasoning", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PROPOSED", "APPLIED", "REJECTED"}, Default: "PROPOSED"},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
 		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "applied_from", Type: field.TypeString, Nullable: true, Size: 2147483647},
@@ -82,19 +83,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "adjustments_tasks_task",
-				Columns:    []*schema.Column{AdjustmentsColumns[13]},
+				Columns:    []*schema.Column{AdjustmentsColumns[14]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_users_decided_by",
-				Columns:    []*schema.Column{AdjustmentsColumns[14]},
+				Columns:    []*schema.Column{AdjustmentsColumns[15]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_feedbacks_adjustments",
-				Columns:    []*schema.Column{AdjustmentsColumns[15]},
+				Columns:    []*schema.Column{AdjustmentsColumns[16]},
 				RefColumns: []*schema.Column{FeedbacksColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -103,12 +104,12 @@ var (
 			{
 				Name:    "adjustment_feedback_id_position",
 				Unique:  true,
-				Columns: []*schema.Column{AdjustmentsColumns[15], AdjustmentsColumns[11]},
+				Columns: []*schema.Column{AdjustmentsColumns[16], AdjustmentsColumns[12]},
 			},
 			{
 				Name:    "adjustment_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[13]},
+				Columns: []*schema.Column{AdjustmentsColumns[14]},
 			},
 			{
 				Name:    "adjustment_status",

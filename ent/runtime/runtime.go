@@ -53,18 +53,25 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	adjustmentHooks := schema.Adjustment{}.Hooks()
+
+	adjustment.Hooks[1] = adjustmentHooks[0]
 	adjustmentFields := schema.Adjustment{}.Fields()
 	_ = adjustmentFields
 	// adjustmentDescDescription is the schema descriptor for description field.
 	adjustmentDescDescription := adjustmentFields[3].Descriptor()
 	// adjustment.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	adjustment.DescriptionValidator = adjustmentDescDescription.Validators[0].(func(string) error)
+	// adjustmentDescVersion is the schema descriptor for version field.
+	adjustmentDescVersion := adjustmentFields[8].Descriptor()
+	// adjustment.DefaultVersion holds the default value on creation for the version field.
+	adjustment.DefaultVersion = adjustmentDescVersion.Default.(int)
 	// adjustmentDescReason is the schema descriptor for reason field.
-	adjustmentDescReason := adjustmentFields[10].Descriptor()
+	adjustmentDescReason := adjustmentFields[11].Descriptor()
 	// adjustment.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	adjustment.ReasonValidator = adjustmentDescReason.Validators[0].(func(string) error)
 	// adjustmentDescCreatedAt is the schema descriptor for created_at field.
-	adjustmentDescCreatedAt := adjustmentFields[14].Descriptor()
+	adjustmentDescCreatedAt := adjustmentFields[15].Descriptor()
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
 	event.Policy = privacy.NewPolicies(schema.Event{})
@@ -225,6 +232,8 @@ func init() {
 	task.Hooks[1] = taskHooks[0]
 
 	task.Hooks[2] = taskHooks[1]
+
+	task.Hooks[3] = taskHooks[2]
 	taskMixinFields0 := taskMixin[0].Fields()
 	_ = taskMixinFields0
 	taskFields := schema.Task{}.Fields()

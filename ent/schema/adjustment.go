@@ -56,6 +56,9 @@ func (Adjustment) Fields() []ent.Field {
 			Default("PROPOSED").
 			Comment("A suggestion is PROPOSED until someone applies it to the plan or rejects it.").
 			Annotations(entgql.Type("AdjustmentStatus")),
+		field.Int("version").
+			Default(1).
+			Comment("Incremented on every decision (apply, reject, revert)."),
 		field.Int("decided_by_id").
 			Optional().
 			Nillable().
@@ -130,4 +133,9 @@ func (Adjustment) Annotations() []schema.Annotation {
 // Policy of the Adjustment: see access.AdjustmentPolicy.
 func (Adjustment) Policy() ent.Policy {
 	return access.AdjustmentPolicy()
+}
+
+// Hooks of the Adjustment.
+func (Adjustment) Hooks() []ent.Hook {
+	return []ent.Hook{bumpVersion()}
 }

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/feedbackloop/feedbackloop/access"
+	"github.com/feedbackloop/feedbackloop/outbox"
 )
 
 // Task is a unit of work in a project.
@@ -82,7 +83,7 @@ func (Task) Indexes() []ent.Index {
 
 // Hooks of the Task.
 func (Task) Hooks() []ent.Hook {
-	return []ent.Hook{trimFields("title"), bumpVersion()}
+	return []ent.Hook{trimFields("title"), bumpVersion(), outbox.TaskChanges()}
 }
 
 // Annotations of the Task.

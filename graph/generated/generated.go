@@ -22,6 +22,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/viewer"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -37,9 +38,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Adjustment() AdjustmentResolver
 	Feedback() FeedbackResolver
-	FeedbackStatusEvent() FeedbackStatusEventResolver
 	Mutation() MutationResolver
+	Project() ProjectResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
@@ -63,9 +65,11 @@ type ComplexityRoot struct {
 		OriginalValue  func(childComplexity int) int
 		Reason         func(childComplexity int) int
 		Reasoning      func(childComplexity int) int
+		RemovedTask    func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Task           func(childComplexity int) int
 		TaskID         func(childComplexity int) int
+		Version        func(childComplexity int) int
 	}
 
 	AdjustmentConnection struct {
@@ -77,6 +81,14 @@ type ComplexityRoot struct {
 	AdjustmentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AdjustmentEvent struct {
+		Adjustment func(childComplexity int) int
+		At         func(childComplexity int) int
+		By         func(childComplexity int) int
+		Cursor     func(childComplexity int) int
+		Status     func(childComplexity int) int
 	}
 
 	ApiKey struct {
@@ -105,13 +117,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ApplyAdjustmentPayload struct {
+		Adjustment func(childComplexity int) int
+		Task       func(childComplexity int) int
+	}
+
 	CreateApiKeyPayload struct {
 		APIKey func(childComplexity int) int
 		Secret func(childComplexity int) int
 	}
 
 	Feedback struct {
-		Adjustments        func(childComplexity int) int
+		Adjustments        func(childComplexity int, where *ent.AdjustmentWhereInput) int
 		Attempts           func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		DroppedReasons     func(childComplexity int) int
@@ -148,6 +165,8 @@ type ComplexityRoot struct {
 
 	FeedbackStatusEvent struct {
 		At             func(childComplexity int) int
+		By             func(childComplexity int) int
+		Cursor         func(childComplexity int) int
 		Error          func(childComplexity int) int
 		Feedback       func(childComplexity int) int
 		PreviousStatus func(childComplexity int) int
@@ -157,13 +176,17 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddProjectMember    func(childComplexity int, input model.AddProjectMemberInput) int
+		ApplyAdjustment     func(childComplexity int, id int, force *bool) int
+		ApplyAdjustments    func(childComplexity int, ids []int, force *bool) int
 		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateProject       func(childComplexity int, input ent.CreateProjectInput) int
 		CreateTask          func(childComplexity int, input ent.CreateTaskInput) int
 		DeleteProject       func(childComplexity int, id int) int
 		DeleteTask          func(childComplexity int, id int) int
+		RejectAdjustment    func(childComplexity int, id int, reason *string) int
 		RemoveProjectMember func(childComplexity int, id int) int
 		RetryFeedback       func(childComplexity int, id int) int
+		RevertAdjustment    func(childComplexity int, id int) int
 		RevokeAPIKey        func(childComplexity int, id int) int
 		SubmitFeedback      func(childComplexity int, input model.SubmitFeedbackInput) int
 		UpdateProject       func(childComplexity int, id int, input ent.UpdateProjectInput) int
@@ -179,6 +202,7 @@ type ComplexityRoot struct {
 	}
 
 	Project struct {
+		Adjustments func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
 		Feedbacks   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
@@ -222,9 +246,20 @@ type ComplexityRoot struct {
 		Viewer    func(childComplexity int) int
 	}
 
+	RemovedTask struct {
+		Description    func(childComplexity int) int
+		EstimatedHours func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Priority       func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Version        func(childComplexity int) int
+	}
+
 	Subscription struct {
-		FeedbackStatusChanged func(childComplexity int, id int) int
-		ProjectFeedbackEvents func(childComplexity int, projectID int) int
+		FeedbackStatusChanged func(childComplexity int, id int, after *string) int
+		ProjectEvents         func(childComplexity int, projectID int, after *string) int
+		ProjectFeedbackEvents func(childComplexity int, projectID int, after *string) int
 	}
 
 	Task struct {
@@ -250,6 +285,15 @@ type ComplexityRoot struct {
 	TaskEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	TaskEvent struct {
+		At      func(childComplexity int) int
+		By      func(childComplexity int) int
+		Change  func(childComplexity int) int
+		Cursor  func(childComplexity int) int
+		Task    func(childComplexity int) int
+		Version func(childComplexity int) int
 	}
 
 	User struct {
@@ -280,11 +324,11 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type FeedbackResolver interface {
-	Adjustments(ctx context.Context, obj *ent.Feedback) ([]*ent.Adjustment, error)
+type AdjustmentResolver interface {
+	RemovedTask(ctx context.Context, obj *ent.Adjustment) (*plan.RemovedTask, error)
 }
-type FeedbackStatusEventResolver interface {
-	Feedback(ctx context.Context, obj *model.FeedbackStatusEvent) (*ent.Feedback, error)
+type FeedbackResolver interface {
+	Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error)
 }
 type MutationResolver interface {
 	CreateProject(ctx context.Context, input ent.CreateProjectInput) (*ent.Project, error)
@@ -300,6 +344,13 @@ type MutationResolver interface {
 	AddProjectMember(ctx context.Context, input model.AddProjectMemberInput) (*ent.ProjectMember, error)
 	UpdateProjectMember(ctx context.Context, id int, input model.UpdateProjectMemberInput) (*ent.ProjectMember, error)
 	RemoveProjectMember(ctx context.Context, id int) (int, error)
+	ApplyAdjustment(ctx context.Context, id int, force *bool) (*model.ApplyAdjustmentPayload, error)
+	ApplyAdjustments(ctx context.Context, ids []int, force *bool) ([]*model.ApplyAdjustmentPayload, error)
+	RejectAdjustment(ctx context.Context, id int, reason *string) (*ent.Adjustment, error)
+	RevertAdjustment(ctx context.Context, id int) (*model.ApplyAdjustmentPayload, error)
+}
+type ProjectResolver interface {
+	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -311,8 +362,9 @@ type QueryResolver interface {
 	APIKeys(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.ApiKeyConnection, error)
 }
 type SubscriptionResolver interface {
-	FeedbackStatusChanged(ctx context.Context, id int) (<-chan *model.FeedbackStatusEvent, error)
-	ProjectFeedbackEvents(ctx context.Context, projectID int) (<-chan *model.FeedbackStatusEvent, error)
+	FeedbackStatusChanged(ctx context.Context, id int, after *string) (<-chan *model.FeedbackStatusEvent, error)
+	ProjectFeedbackEvents(ctx context.Context, projectID int, after *string) (<-chan *model.FeedbackStatusEvent, error)
+	ProjectEvents(ctx context.Context, projectID int, after *string) (<-chan model.ProjectEvent, error)
 }
 type ViewerResolver interface {
 	APIKey(ctx context.Context, obj *viewer.Viewer) (*ent.APIKey, error)
@@ -416,6 +468,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Adjustment.Reasoning(childComplexity), true
+	case "Adjustment.removedTask":
+		if e.ComplexityRoot.Adjustment.RemovedTask == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Adjustment.RemovedTask(childComplexity), true
 	case "Adjustment.status":
 		if e.ComplexityRoot.Adjustment.Status == nil {
 			break
@@ -434,6 +492,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Adjustment.TaskID(childComplexity), true
+	case "Adjustment.version":
+		if e.ComplexityRoot.Adjustment.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Adjustment.Version(childComplexity), true
 
 	case "AdjustmentConnection.edges":
 		if e.ComplexityRoot.AdjustmentConnection.Edges == nil {
@@ -466,6 +530,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdjustmentEdge.Node(childComplexity), true
+
+	case "AdjustmentEvent.adjustment":
+		if e.ComplexityRoot.AdjustmentEvent.Adjustment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustmentEvent.Adjustment(childComplexity), true
+	case "AdjustmentEvent.at":
+		if e.ComplexityRoot.AdjustmentEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustmentEvent.At(childComplexity), true
+	case "AdjustmentEvent.by":
+		if e.ComplexityRoot.AdjustmentEvent.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustmentEvent.By(childComplexity), true
+	case "AdjustmentEvent.cursor":
+		if e.ComplexityRoot.AdjustmentEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustmentEvent.Cursor(childComplexity), true
+	case "AdjustmentEvent.status":
+		if e.ComplexityRoot.AdjustmentEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustmentEvent.Status(childComplexity), true
 
 	case "ApiKey.createdAt":
 		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
@@ -572,6 +667,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
 
+	case "ApplyAdjustmentPayload.adjustment":
+		if e.ComplexityRoot.ApplyAdjustmentPayload.Adjustment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyAdjustmentPayload.Adjustment(childComplexity), true
+	case "ApplyAdjustmentPayload.task":
+		if e.ComplexityRoot.ApplyAdjustmentPayload.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplyAdjustmentPayload.Task(childComplexity), true
+
 	case "CreateApiKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
 			break
@@ -590,7 +698,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Feedback.Adjustments(childComplexity), true
+		args, err := ec.field_Feedback_adjustments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Feedback.Adjustments(childComplexity, args["where"].(*ent.AdjustmentWhereInput)), true
 	case "Feedback.attempts":
 		if e.ComplexityRoot.Feedback.Attempts == nil {
 			break
@@ -756,6 +869,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FeedbackStatusEvent.At(childComplexity), true
+	case "FeedbackStatusEvent.by":
+		if e.ComplexityRoot.FeedbackStatusEvent.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackStatusEvent.By(childComplexity), true
+	case "FeedbackStatusEvent.cursor":
+		if e.ComplexityRoot.FeedbackStatusEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackStatusEvent.Cursor(childComplexity), true
 	case "FeedbackStatusEvent.error":
 		if e.ComplexityRoot.FeedbackStatusEvent.Error == nil {
 			break
@@ -798,6 +923,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddProjectMember(childComplexity, args["input"].(model.AddProjectMemberInput)), true
+	case "Mutation.applyAdjustment":
+		if e.ComplexityRoot.Mutation.ApplyAdjustment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyAdjustment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyAdjustment(childComplexity, args["id"].(int), args["force"].(*bool)), true
+	case "Mutation.applyAdjustments":
+		if e.ComplexityRoot.Mutation.ApplyAdjustments == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyAdjustments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyAdjustments(childComplexity, args["ids"].([]int), args["force"].(*bool)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -853,6 +1000,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTask(childComplexity, args["id"].(int)), true
+	case "Mutation.rejectAdjustment":
+		if e.ComplexityRoot.Mutation.RejectAdjustment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectAdjustment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectAdjustment(childComplexity, args["id"].(int), args["reason"].(*string)), true
 	case "Mutation.removeProjectMember":
 		if e.ComplexityRoot.Mutation.RemoveProjectMember == nil {
 			break
@@ -875,6 +1033,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RetryFeedback(childComplexity, args["id"].(int)), true
+	case "Mutation.revertAdjustment":
+		if e.ComplexityRoot.Mutation.RevertAdjustment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revertAdjustment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevertAdjustment(childComplexity, args["id"].(int)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -956,6 +1125,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Project.adjustments":
+		if e.ComplexityRoot.Project.Adjustments == nil {
+			break
+		}
+
+		args, err := ec.field_Project_adjustments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Project.Adjustments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.AdjustmentWhereInput)), true
 	case "Project.createdAt":
 		if e.ComplexityRoot.Project.CreatedAt == nil {
 			break
@@ -1176,6 +1356,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "RemovedTask.description":
+		if e.ComplexityRoot.RemovedTask.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedTask.Description(childComplexity), true
+	case "RemovedTask.estimatedHours":
+		if e.ComplexityRoot.RemovedTask.EstimatedHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedTask.EstimatedHours(childComplexity), true
+	case "RemovedTask.id":
+		if e.ComplexityRoot.RemovedTask.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedTask.ID(childComplexity), true
+	case "RemovedTask.priority":
+		if e.ComplexityRoot.RemovedTask.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedTask.Priority(childComplexity), true
+	case "RemovedTask.status":
+		if e.ComplexityRoot.RemovedTask.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedTask.Status(childComplexity), true
+	case "RemovedTask.title":
+		if e.ComplexityRoot.RemovedTask.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedTask.Title(childComplexity), true
+	case "RemovedTask.version":
+		if e.ComplexityRoot.RemovedTask.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovedTask.Version(childComplexity), true
+
 	case "Subscription.feedbackStatusChanged":
 		if e.ComplexityRoot.Subscription.FeedbackStatusChanged == nil {
 			break
@@ -1186,7 +1409,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.FeedbackStatusChanged(childComplexity, args["id"].(int)), true
+		return e.ComplexityRoot.Subscription.FeedbackStatusChanged(childComplexity, args["id"].(int), args["after"].(*string)), true
+	case "Subscription.projectEvents":
+		if e.ComplexityRoot.Subscription.ProjectEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_projectEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ProjectEvents(childComplexity, args["projectID"].(int), args["after"].(*string)), true
 	case "Subscription.projectFeedbackEvents":
 		if e.ComplexityRoot.Subscription.ProjectFeedbackEvents == nil {
 			break
@@ -1197,7 +1431,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.ProjectFeedbackEvents(childComplexity, args["projectID"].(int)), true
+		return e.ComplexityRoot.Subscription.ProjectFeedbackEvents(childComplexity, args["projectID"].(int), args["after"].(*string)), true
 
 	case "Task.createdAt":
 		if e.ComplexityRoot.Task.CreatedAt == nil {
@@ -1297,6 +1531,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaskEdge.Node(childComplexity), true
+
+	case "TaskEvent.at":
+		if e.ComplexityRoot.TaskEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.At(childComplexity), true
+	case "TaskEvent.by":
+		if e.ComplexityRoot.TaskEvent.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.By(childComplexity), true
+	case "TaskEvent.change":
+		if e.ComplexityRoot.TaskEvent.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Change(childComplexity), true
+	case "TaskEvent.cursor":
+		if e.ComplexityRoot.TaskEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Cursor(childComplexity), true
+	case "TaskEvent.task":
+		if e.ComplexityRoot.TaskEvent.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Task(childComplexity), true
+	case "TaskEvent.version":
+		if e.ComplexityRoot.TaskEvent.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Version(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -1520,6 +1791,10 @@ type Adjustment implements Node {
   """
   status: AdjustmentStatus!
   """
+  Incremented on every decision (apply, reject, revert).
+  """
+  version: Int!
+  """
   Who applied or rejected the suggestion.
   """
   decidedByID: ID
@@ -1702,6 +1977,17 @@ input AdjustmentWhereInput {
   statusNEQ: AdjustmentStatus
   statusIn: [AdjustmentStatus!]
   statusNotIn: [AdjustmentStatus!]
+  """
+  version field predicates
+  """
+  version: Int
+  versionNEQ: Int
+  versionIn: [Int!]
+  versionNotIn: [Int!]
+  versionGT: Int
+  versionGTE: Int
+  versionLT: Int
+  versionLTE: Int
   """
   decided_by_id field predicates
   """
@@ -1899,7 +2185,12 @@ type Feedback implements Node {
   project: Project!
   task: Task
   submittedBy: User
-  adjustments: [Adjustment!]!
+  adjustments(
+    """
+    Filtering options for the suggestions returned.
+    """
+    where: AdjustmentWhereInput
+  ): [Adjustment!]!
 }
 """
 A connection to a list of items.
@@ -2915,11 +3206,15 @@ type Subscription {
   """
   Status changes of one feedback. The first event is its current state (so a
   late subscriber never misses the end); then every change, in order, without
-  duplicates. Completes after COMPLETED or FAILED.
+  duplicates. Completes after COMPLETED or FAILED. With after (a cursor of an
+  earlier event), it replays the changes after that event instead.
   """
-  feedbackStatusChanged(id: ID!): FeedbackStatusEvent!
-  """Every status change of every feedback of a project, until unsubscribed."""
-  projectFeedbackEvents(projectID: ID!): FeedbackStatusEvent!
+  feedbackStatusChanged(id: ID!, after: String): FeedbackStatusEvent!
+  """
+  Every status change of every feedback of a project, until unsubscribed.
+  Pass the cursor of the last event you saw as after to resume without gaps.
+  """
+  projectFeedbackEvents(projectID: ID!, after: String): FeedbackStatusEvent!
 }
 
 """A feedback's status at one point of its life."""
@@ -2934,6 +3229,10 @@ type FeedbackStatusEvent {
   at: Time!
   """Why the analysis failed, when status is FAILED."""
   error: String
+  """Who caused the change (submitted or retried it); null for the system."""
+  by: User
+  """Pass as after to resume after this event; null for a state read from the database."""
+  cursor: String
 }
 
 extend type Query {
@@ -3030,6 +3329,100 @@ input AddProjectMemberInput {
 input UpdateProjectMemberInput {
   role: Role!
 }
+
+extend type Mutation {
+  """
+  Apply a suggestion to the plan, in one transaction: TASK_PRIORITY,
+  TASK_STATUS, TASK_DESCRIPTION and TASK_ESTIMATE set that field of the task;
+  NEW_TASK creates the task; REMOVE_TASK deletes it (removedTask keeps a
+  snapshot); GENERAL is acknowledged. If the task no longer holds the
+  suggestion's originalValue (someone changed it since the analysis), the
+  apply fails with CONFLICT naming the current value, unless force is true.
+  Needs EDITOR.
+  """
+  applyAdjustment(id: ID!, force: Boolean = false): ApplyAdjustmentPayload!
+  """Apply several suggestions, in order, all or none, in one transaction."""
+  applyAdjustments(ids: [ID!]!, force: Boolean = false): [ApplyAdjustmentPayload!]!
+  """Reject a proposed suggestion, optionally saying why (at most 1,000 characters). Needs EDITOR."""
+  rejectAdjustment(id: ID!, reason: String): Adjustment!
+  """
+  Undo an applied suggestion: restore the field it changed, or delete the task
+  it created, when the task still holds what the apply left (otherwise
+  CONFLICT). The suggestion is PROPOSED again. Needs EDITOR.
+  """
+  revertAdjustment(id: ID!): ApplyAdjustmentPayload!
+}
+
+"""A decided suggestion and the task it changed, as they are now."""
+type ApplyAdjustmentPayload {
+  adjustment: Adjustment!
+  """The task changed or created; null for advice and for a removed task."""
+  task: Task
+}
+
+extend type Adjustment {
+  """What REMOVE_TASK deleted, once applied."""
+  removedTask: RemovedTask
+}
+
+"""A snapshot of a task a suggestion removed."""
+type RemovedTask {
+  id: ID!
+  title: String!
+  description: String
+  status: TaskStatus!
+  priority: Int!
+  estimatedHours: Float
+  version: Int!
+}
+
+extend type Project {
+  """The suggestions made for this project, newest feedback first."""
+  adjustments(after: Cursor, first: Int, before: Cursor, last: Int, where: AdjustmentWhereInput): AdjustmentConnection!
+}
+
+extend type Subscription {
+  """
+  Everything a board of the project needs, live: feedback status changes,
+  task changes (from mutations and applied suggestions) and decisions on
+  suggestions, from every API instance, in commit order. Pass the cursor of
+  the last event you saw as after to resume without gaps or duplicates.
+  """
+  projectEvents(projectID: ID!, after: String): ProjectEvent!
+}
+
+"""An event of projectEvents."""
+union ProjectEvent = FeedbackStatusEvent | TaskEvent | AdjustmentEvent
+
+enum TaskChange {
+  CREATED
+  UPDATED
+  DELETED
+}
+
+"""A task was created, changed or deleted."""
+type TaskEvent {
+  """The task after the change (before it, for DELETED)."""
+  task: Task!
+  change: TaskChange!
+  """The task's version after the change; strictly increasing per task."""
+  version: Int!
+  """Who made the change; null for the system."""
+  by: User
+  at: Time!
+  """Pass as after to resume after this event."""
+  cursor: String!
+}
+
+"""A suggestion was applied, rejected or reverted (PROPOSED again)."""
+type AdjustmentEvent {
+  adjustment: Adjustment!
+  status: AdjustmentStatus!
+  by: User
+  at: Time!
+  """Pass as after to resume after this event."""
+  cursor: String!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3058,6 +3451,8 @@ func (ec *executionContext) childFields_Adjustment(ctx context.Context, field gr
 		return ec.fieldContext_Adjustment_reasoning(ctx, field)
 	case "status":
 		return ec.fieldContext_Adjustment_status(ctx, field)
+	case "version":
+		return ec.fieldContext_Adjustment_version(ctx, field)
 	case "decidedByID":
 		return ec.fieldContext_Adjustment_decidedByID(ctx, field)
 	case "decidedAt":
@@ -3072,8 +3467,22 @@ func (ec *executionContext) childFields_Adjustment(ctx context.Context, field gr
 		return ec.fieldContext_Adjustment_task(ctx, field)
 	case "decidedBy":
 		return ec.fieldContext_Adjustment_decidedBy(ctx, field)
+	case "removedTask":
+		return ec.fieldContext_Adjustment_removedTask(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Adjustment", field.Name)
+}
+
+func (ec *executionContext) childFields_AdjustmentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AdjustmentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AdjustmentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AdjustmentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdjustmentConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_AdjustmentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3136,6 +3545,16 @@ func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field gr
 		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplyAdjustmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "adjustment":
+		return ec.fieldContext_ApplyAdjustmentPayload_adjustment(ctx, field)
+	case "task":
+		return ec.fieldContext_ApplyAdjustmentPayload_task(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplyAdjustmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3234,6 +3653,10 @@ func (ec *executionContext) childFields_FeedbackStatusEvent(ctx context.Context,
 		return ec.fieldContext_FeedbackStatusEvent_at(ctx, field)
 	case "error":
 		return ec.fieldContext_FeedbackStatusEvent_error(ctx, field)
+	case "by":
+		return ec.fieldContext_FeedbackStatusEvent_by(ctx, field)
+	case "cursor":
+		return ec.fieldContext_FeedbackStatusEvent_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackStatusEvent", field.Name)
 }
@@ -3272,6 +3695,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_feedbacks(ctx, field)
 	case "members":
 		return ec.fieldContext_Project_members(ctx, field)
+	case "adjustments":
+		return ec.fieldContext_Project_adjustments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -3318,6 +3743,26 @@ func (ec *executionContext) childFields_ProjectMember(ctx context.Context, field
 		return ec.fieldContext_ProjectMember_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProjectMember", field.Name)
+}
+
+func (ec *executionContext) childFields_RemovedTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RemovedTask_id(ctx, field)
+	case "title":
+		return ec.fieldContext_RemovedTask_title(ctx, field)
+	case "description":
+		return ec.fieldContext_RemovedTask_description(ctx, field)
+	case "status":
+		return ec.fieldContext_RemovedTask_status(ctx, field)
+	case "priority":
+		return ec.fieldContext_RemovedTask_priority(ctx, field)
+	case "estimatedHours":
+		return ec.fieldContext_RemovedTask_estimatedHours(ctx, field)
+	case "version":
+		return ec.fieldContext_RemovedTask_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemovedTask", field.Name)
 }
 
 func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3532,6 +3977,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Feedback_adjustments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AdjustmentWhereInput, error) {
+			return ec.unmarshalOAdjustmentWhereInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addProjectMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3543,6 +4002,50 @@ func (ec *executionContext) field_Mutation_addProjectMember_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_applyAdjustment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "force",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["force"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_applyAdjustments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]int, error) {
+			return ec.unmarshalNID2ᚕintᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "force",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["force"] = arg1
 	return args, nil
 }
 
@@ -3616,6 +4119,28 @@ func (ec *executionContext) field_Mutation_deleteTask_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rejectAdjustment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeProjectMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3631,6 +4156,20 @@ func (ec *executionContext) field_Mutation_removeProjectMember_args(ctx context.
 }
 
 func (ec *executionContext) field_Mutation_retryFeedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revertAdjustment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3735,6 +4274,52 @@ func (ec *executionContext) field_Mutation_updateTask_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Project_adjustments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AdjustmentWhereInput, error) {
+			return ec.unmarshalOAdjustmentWhereInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
 	return args, nil
 }
 
@@ -4099,6 +4684,36 @@ func (ec *executionContext) field_Subscription_feedbackStatusChanged_args(ctx co
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_projectEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -4113,6 +4728,14 @@ func (ec *executionContext) field_Subscription_projectFeedbackEvents_args(ctx co
 		return nil, err
 	}
 	args["projectID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -4397,6 +5020,29 @@ func (ec *executionContext) fieldContext_Adjustment_status(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Adjustment", field, false, false, "AdjustmentStatus")
 }
 
+func (ec *executionContext) _Adjustment_version(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Adjustment_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Adjustment_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Adjustment", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Adjustment_decidedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4585,6 +5231,38 @@ func (ec *executionContext) fieldContext_Adjustment_decidedBy(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Adjustment_removedTask(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Adjustment_removedTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Adjustment().RemovedTask(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *plan.RemovedTask) graphql.Marshaler {
+			return ec.marshalORemovedTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋplanᚐRemovedTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Adjustment_removedTask(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Adjustment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemovedTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AdjustmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4725,6 +5403,139 @@ func (ec *executionContext) _AdjustmentEdge_cursor(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_AdjustmentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdjustmentEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _AdjustmentEvent_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustmentEvent_adjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adjustment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Adjustment) graphql.Marshaler {
+			return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustmentEvent_adjustment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustmentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Adjustment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustmentEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustmentEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v adjustment.Status) graphql.Marshaler {
+			return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustmentEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdjustmentEvent", field, false, false, "AdjustmentStatus")
+}
+
+func (ec *executionContext) _AdjustmentEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustmentEvent_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustmentEvent_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustmentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustmentEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustmentEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustmentEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdjustmentEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AdjustmentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustmentEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustmentEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdjustmentEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
@@ -5161,6 +5972,70 @@ func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKeyEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ApplyAdjustmentPayload_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplyAdjustmentPayload_adjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adjustment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Adjustment) graphql.Marshaler {
+			return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_adjustment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplyAdjustmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Adjustment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplyAdjustmentPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplyAdjustmentPayload_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplyAdjustmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
@@ -5737,7 +6612,8 @@ func (ec *executionContext) _Feedback_adjustments(ctx context.Context, field gra
 			return ec.fieldContext_Feedback_adjustments(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Feedback().Adjustments(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Feedback().Adjustments(ctx, obj, fc.Args["where"].(*ent.AdjustmentWhereInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Adjustment) graphql.Marshaler {
@@ -5747,7 +6623,7 @@ func (ec *executionContext) _Feedback_adjustments(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Feedback_adjustments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Feedback_adjustments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Feedback",
 		Field:      field,
@@ -5756,6 +6632,17 @@ func (ec *executionContext) fieldContext_Feedback_adjustments(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Adjustment(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Feedback_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -5911,7 +6798,7 @@ func (ec *executionContext) _FeedbackStatusEvent_feedback(ctx context.Context, f
 			return ec.fieldContext_FeedbackStatusEvent_feedback(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FeedbackStatusEvent().Feedback(ctx, obj)
+			return obj.Feedback, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
@@ -5925,8 +6812,8 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_feedback(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "FeedbackStatusEvent",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Feedback(ctx, field)
 		},
@@ -6046,6 +6933,61 @@ func (ec *executionContext) _FeedbackStatusEvent_error(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_FeedbackStatusEvent_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackStatusEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedbackStatusEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackStatusEvent_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackStatusEvent_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedbackStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedbackStatusEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackStatusEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedbackStatusEvent", field, false, false, "String")
 }
 
@@ -6621,6 +7563,182 @@ func (ec *executionContext) fieldContext_Mutation_removeProjectMember(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_applyAdjustment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyAdjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyAdjustment(ctx, fc.Args["id"].(int), fc.Args["force"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplyAdjustmentPayload) graphql.Marshaler {
+			return ec.marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyAdjustment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplyAdjustmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_applyAdjustments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyAdjustments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyAdjustments(ctx, fc.Args["ids"].([]int), fc.Args["force"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ApplyAdjustmentPayload) graphql.Marshaler {
+			return ec.marshalNApplyAdjustmentPayload2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayloadᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyAdjustments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplyAdjustmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyAdjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectAdjustment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectAdjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectAdjustment(ctx, fc.Args["id"].(int), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Adjustment) graphql.Marshaler {
+			return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectAdjustment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Adjustment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revertAdjustment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revertAdjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevertAdjustment(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplyAdjustmentPayload) graphql.Marshaler {
+			return ec.marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revertAdjustment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplyAdjustmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revertAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6967,6 +8085,50 @@ func (ec *executionContext) fieldContext_Project_members(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProjectMember(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_adjustments(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_adjustments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Project().Adjustments(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.AdjustmentWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdjustmentConnection) graphql.Marshaler {
+			return ec.marshalNAdjustmentConnection2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_adjustments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdjustmentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Project_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -7687,6 +8849,167 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RemovedTask_id(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedTask_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedTask_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RemovedTask_title(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedTask_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedTask_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _RemovedTask_description(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedTask_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedTask_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _RemovedTask_status(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedTask_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v task.Status) graphql.Marshaler {
+			return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedTask_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "TaskStatus")
+}
+
+func (ec *executionContext) _RemovedTask_priority(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedTask_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedTask_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RemovedTask_estimatedHours(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedTask_estimatedHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedTask_estimatedHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RemovedTask_version(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovedTask_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovedTask_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Subscription_feedbackStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -7697,7 +9020,7 @@ func (ec *executionContext) _Subscription_feedbackStatusChanged(ctx context.Cont
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().FeedbackStatusChanged(ctx, fc.Args["id"].(int))
+			return ec.Resolvers.Subscription().FeedbackStatusChanged(ctx, fc.Args["id"].(int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.FeedbackStatusEvent) graphql.Marshaler {
@@ -7741,7 +9064,7 @@ func (ec *executionContext) _Subscription_projectFeedbackEvents(ctx context.Cont
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().ProjectFeedbackEvents(ctx, fc.Args["projectID"].(int))
+			return ec.Resolvers.Subscription().ProjectFeedbackEvents(ctx, fc.Args["projectID"].(int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.FeedbackStatusEvent) graphql.Marshaler {
@@ -7769,6 +9092,50 @@ func (ec *executionContext) fieldContext_Subscription_projectFeedbackEvents(ctx 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_projectFeedbackEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_projectEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_projectEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ProjectEvents(ctx, fc.Args["projectID"].(int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ProjectEvent) graphql.Marshaler {
+			return ec.marshalNProjectEvent2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐProjectEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_projectEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ProjectEvent does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_projectEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8177,6 +9544,162 @@ func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TaskEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TaskEvent_task(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TaskChange) graphql.Marshaler {
+			return ec.marshalNTaskChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "TaskChange")
+}
+
+func (ec *executionContext) _TaskEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TaskEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -9668,7 +11191,7 @@ func (ec *executionContext) unmarshalInputAdjustmentWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "feedbackID", "feedbackIDNEQ", "feedbackIDIn", "feedbackIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "adjustmentType", "adjustmentTypeNEQ", "adjustmentTypeIn", "adjustmentTypeNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "originalValue", "originalValueNEQ", "originalValueIn", "originalValueNotIn", "originalValueGT", "originalValueGTE", "originalValueLT", "originalValueLTE", "originalValueContains", "originalValueHasPrefix", "originalValueHasSuffix", "originalValueIsNil", "originalValueNotNil", "originalValueEqualFold", "originalValueContainsFold", "newValue", "newValueNEQ", "newValueIn", "newValueNotIn", "newValueGT", "newValueGTE", "newValueLT", "newValueLTE", "newValueContains", "newValueHasPrefix", "newValueHasSuffix", "newValueIsNil", "newValueNotNil", "newValueEqualFold", "newValueContainsFold", "reasoning", "reasoningNEQ", "reasoningIn", "reasoningNotIn", "reasoningGT", "reasoningGTE", "reasoningLT", "reasoningLTE", "reasoningContains", "reasoningHasPrefix", "reasoningHasSuffix", "reasoningIsNil", "reasoningNotNil", "reasoningEqualFold", "reasoningContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDIsNil", "decidedByIDNotNil", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasFeedback", "hasFeedbackWith", "hasTask", "hasTaskWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "feedbackID", "feedbackIDNEQ", "feedbackIDIn", "feedbackIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "adjustmentType", "adjustmentTypeNEQ", "adjustmentTypeIn", "adjustmentTypeNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "originalValue", "originalValueNEQ", "originalValueIn", "originalValueNotIn", "originalValueGT", "originalValueGTE", "originalValueLT", "originalValueLTE", "originalValueContains", "originalValueHasPrefix", "originalValueHasSuffix", "originalValueIsNil", "originalValueNotNil", "originalValueEqualFold", "originalValueContainsFold", "newValue", "newValueNEQ", "newValueIn", "newValueNotIn", "newValueGT", "newValueGTE", "newValueLT", "newValueLTE", "newValueContains", "newValueHasPrefix", "newValueHasSuffix", "newValueIsNil", "newValueNotNil", "newValueEqualFold", "newValueContainsFold", "reasoning", "reasoningNEQ", "reasoningIn", "reasoningNotIn", "reasoningGT", "reasoningGTE", "reasoningLT", "reasoningLTE", "reasoningContains", "reasoningHasPrefix", "reasoningHasSuffix", "reasoningIsNil", "reasoningNotNil", "reasoningEqualFold", "reasoningContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDIsNil", "decidedByIDNotNil", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasFeedback", "hasFeedbackWith", "hasTask", "hasTaskWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10284,6 +11807,62 @@ func (ec *executionContext) unmarshalInputAdjustmentWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.StatusNotIn = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "versionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionNEQ = data
+		case "versionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionIn = data
+		case "versionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionNotIn = data
+		case "versionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionGT = data
+		case "versionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionGTE = data
+		case "versionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionLT = data
+		case "versionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionLTE = data
 		case "decidedByID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedByID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -13775,6 +15354,40 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	}
 }
 
+func (ec *executionContext) _ProjectEvent(ctx context.Context, sel ast.SelectionSet, obj model.ProjectEvent) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.TaskEvent:
+		return ec._TaskEvent(ctx, sel, &obj)
+	case *model.TaskEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._TaskEvent(ctx, sel, obj)
+	case model.FeedbackStatusEvent:
+		return ec._FeedbackStatusEvent(ctx, sel, &obj)
+	case *model.FeedbackStatusEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FeedbackStatusEvent(ctx, sel, obj)
+	case model.AdjustmentEvent:
+		return ec._AdjustmentEvent(ctx, sel, &obj)
+	case *model.AdjustmentEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AdjustmentEvent(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of ProjectEvent must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -13835,6 +15448,11 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "version":
+			out.Values[i] = ec._Adjustment_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "decidedByID":
 			out.Values[i] = ec._Adjustment_decidedByID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -13872,6 +15490,12 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Adjustment_decidedBy(ctx, field, obj)
+				})
+		case "removedTask":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Adjustment_removedTask(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13951,6 +15575,59 @@ func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "cursor":
 			out.Values[i] = ec._AdjustmentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var adjustmentEventImplementors = []string{"AdjustmentEvent", "ProjectEvent"}
+
+func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustmentEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdjustmentEvent")
+		case "adjustment":
+			out.Values[i] = ec._AdjustmentEvent_adjustment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._AdjustmentEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._AdjustmentEvent_by(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._AdjustmentEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AdjustmentEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14123,6 +15800,44 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 		case "cursor":
 			out.Values[i] = ec._ApiKeyEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applyAdjustmentPayloadImplementors = []string{"ApplyAdjustmentPayload"}
+
+func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApplyAdjustmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplyAdjustmentPayload")
+		case "adjustment":
+			out.Values[i] = ec._ApplyAdjustmentPayload_adjustment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "task":
+			out.Values[i] = ec._ApplyAdjustmentPayload_task(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -14403,7 +16118,7 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var feedbackStatusEventImplementors = []string{"FeedbackStatusEvent"}
+var feedbackStatusEventImplementors = []string{"FeedbackStatusEvent", "ProjectEvent"}
 
 func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.FeedbackStatusEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackStatusEventImplementors)
@@ -14415,35 +16130,44 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("FeedbackStatusEvent")
 		case "feedback":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FeedbackStatusEvent_feedback(ctx, field, obj)
-				})
+			out.Values[i] = ec._FeedbackStatusEvent_feedback(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "status":
 			out.Values[i] = ec._FeedbackStatusEvent_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "previousStatus":
 			out.Values[i] = ec._FeedbackStatusEvent_previousStatus(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "version":
 			out.Values[i] = ec._FeedbackStatusEvent_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "at":
 			out.Values[i] = ec._FeedbackStatusEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "error":
 			out.Values[i] = ec._FeedbackStatusEvent_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._FeedbackStatusEvent_by(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._FeedbackStatusEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14572,6 +16296,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "applyAdjustment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyAdjustment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applyAdjustments":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyAdjustments(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectAdjustment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectAdjustment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revertAdjustment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revertAdjustment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14695,6 +16447,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_members(ctx, field, obj)
+				})
+		case "adjustments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_adjustments(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14956,6 +16714,69 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var removedTaskImplementors = []string{"RemovedTask"}
+
+func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionSet, obj *plan.RemovedTask) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removedTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemovedTask")
+		case "id":
+			out.Values[i] = ec._RemovedTask_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._RemovedTask_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._RemovedTask_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._RemovedTask_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priority":
+			out.Values[i] = ec._RemovedTask_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estimatedHours":
+			out.Values[i] = ec._RemovedTask_estimatedHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._RemovedTask_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -14973,6 +16794,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_feedbackStatusChanged(ctx, fields[0])
 	case "projectFeedbackEvents":
 		return ec._Subscription_projectFeedbackEvents(ctx, fields[0])
+	case "projectEvents":
+		return ec._Subscription_projectEvents(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -15123,6 +16946,64 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "cursor":
 			out.Values[i] = ec._TaskEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskEventImplementors = []string{"TaskEvent", "ProjectEvent"}
+
+func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskEvent")
+		case "task":
+			out.Values[i] = ec._TaskEvent_task(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "change":
+			out.Values[i] = ec._TaskEvent_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._TaskEvent_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._TaskEvent_by(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._TaskEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._TaskEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15691,6 +17572,14 @@ func (ec *executionContext) marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋ
 	return ec._Adjustment(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAdjustmentConnection2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AdjustmentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdjustmentConnection!")
+		return graphql.Null
+	}
+	return ec._AdjustmentConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx context.Context, v any) (adjustment.Status, error) {
 	var res adjustment.Status
 	err := res.UnmarshalGQL(v)
@@ -15744,6 +17633,30 @@ func (ec *executionContext) marshalNApiKeyOrderField2ᚖgithubᚗcomᚋfeedbackl
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNApplyAdjustmentPayload2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayloadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApplyAdjustmentPayload) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ApplyAdjustmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplyAdjustmentPayload!")
+		return graphql.Null
+	}
+	return ec._ApplyAdjustmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -15957,6 +17870,14 @@ func (ec *executionContext) marshalNProjectConnection2ᚖgithubᚗcomᚋfeedback
 	return ec._ProjectConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProjectEvent2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐProjectEvent(ctx context.Context, sel ast.SelectionSet, v model.ProjectEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProjectEvent!")
+		return graphql.Null
+	}
+	return ec._ProjectEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProjectMember2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ProjectMember) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16059,6 +17980,16 @@ func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedba
 		return graphql.Null
 	}
 	return ec._Task(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTaskChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskChange(ctx context.Context, v any) (model.TaskChange, error) {
+	var res model.TaskChange
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaskChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskChange(ctx context.Context, sel ast.SelectionSet, v model.TaskChange) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTaskConnection(ctx context.Context, sel ast.SelectionSet, v *ent.TaskConnection) graphql.Marshaler {
@@ -16935,6 +18866,13 @@ func (ec *executionContext) unmarshalOProjectWhereInput2ᚖgithubᚗcomᚋfeedba
 	}
 	res, err := ec.unmarshalInputProjectWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORemovedTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋplanᚐRemovedTask(ctx context.Context, sel ast.SelectionSet, v *plan.RemovedTask) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RemovedTask(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx context.Context, v any) (*viewer.Role, error) {

@@ -15,7 +15,12 @@ type FeedbackStatusEvent struct {
 	Version        int
 	At             time.Time
 	Error          *string
-	// Feedback is set when the event was read from the database; otherwise
-	// the feedback is loaded only if the client selects it.
+	By             *ent.User
+	Cursor         string
+	// Feedback is the feedback as the event saw it: a snapshot shared by
+	// every subscriber of the event, or the row read from the database.
 	Feedback *ent.Feedback `json:"-"`
 }
+
+// IsProjectEvent makes a status change one of projectEvents' events.
+func (FeedbackStatusEvent) IsProjectEvent() {}

@@ -3,17 +3,46 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
+
+// An event of projectEvents.
+type ProjectEvent interface {
+	IsProjectEvent()
+}
 
 type AddProjectMemberInput struct {
 	ProjectID int `json:"projectID"`
 	// The subject of the person's credentials (the JWT sub claim), 1 to 255 characters.
 	Subject string      `json:"subject"`
 	Role    viewer.Role `json:"role"`
+}
+
+// A suggestion was applied, rejected or reverted (PROPOSED again).
+type AdjustmentEvent struct {
+	Adjustment *ent.Adjustment   `json:"adjustment"`
+	Status     adjustment.Status `json:"status"`
+	By         *ent.User         `json:"by,omitempty"`
+	At         time.Time         `json:"at"`
+	// Pass as after to resume after this event.
+	Cursor string `json:"cursor"`
+}
+
+func (AdjustmentEvent) IsProjectEvent() {}
+
+// A decided suggestion and the task it changed, as they are now.
+type ApplyAdjustmentPayload struct {
+	Adjustment *ent.Adjustment `json:"adjustment"`
+	// The task changed or created; null for advice and for a removed task.
+	Task *ent.Task `json:"task,omitempty"`
 }
 
 type CreateAPIKeyInput struct {
@@ -46,6 +75,22 @@ type SubmitFeedbackInput struct {
 type Subscription struct {
 }
 
+// A task was created, changed or deleted.
+type TaskEvent struct {
+	// The task after the change (before it, for DELETED).
+	Task   *ent.Task  `json:"task"`
+	Change TaskChange `json:"change"`
+	// The task's version after the change; strictly increasing per task.
+	Version int `json:"version"`
+	// Who made the change; null for the system.
+	By *ent.User `json:"by,omitempty"`
+	At time.Time `json:"at"`
+	// Pass as after to resume after this event.
+	Cursor string `json:"cursor"`
+}
+
+func (TaskEvent) IsProjectEvent() {}
+
 type UpdateProjectMemberInput struct {
 	Role viewer.Role `json:"role"`
 }
@@ -54,4 +99,61 @@ type UpdateProjectMemberInput struct {
 type ViewerMembership struct {
 	Project *ent.Project `json:"project"`
 	Role    viewer.Role  `json:"role"`
+}
+
+type TaskChange string
+
+const (
+	TaskChangeCreated TaskChange = "CREATED"
+	TaskChangeUpdated TaskChange = "UPDATED"
+	TaskChangeDeleted TaskChange = "DELETED"
+)
+
+var AllTaskChange = []TaskChange{
+	TaskChangeCreated,
+	TaskChangeUpdated,
+	TaskChangeDeleted,
+}
+
+func (e TaskChange) IsValid() bool {
+	switch e {
+	case TaskChangeCreated, TaskChangeUpdated, TaskChangeDeleted:
+		return true
+	}
+	return false
+}
+
+func (e TaskChange) String() string {
+	return string(e)
+}
+
+func (e *TaskChange) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TaskChange(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TaskChange", str)
+	}
+	return nil
+}
+
+func (e TaskChange) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TaskChange) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TaskChange) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -25,6 +25,10 @@ type Metrics struct {
 	jobs          *prometheus.CounterVec
 	modelCalls    *prometheus.CounterVec
 	modelCallTime *prometheus.HistogramVec
+	relayed       prometheus.Counter
+	relayLag      prometheus.Gauge
+	delivered     prometheus.Counter
+	resynced      prometheus.Counter
 }
 
 // New returns Metrics with Go runtime and process collectors registered.
@@ -58,8 +62,21 @@ func New() *Metrics {
 			Name: "feedbackloop_model_call_duration_seconds", Help: "Model call latency by provider and model.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 20, 40, 60, 120},
 		}, []string{"provider", "model"}),
+		relayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedbackloop_outbox_events_relayed_total", Help: "Outbox events this process published to Redis (while it held the relay).",
+		}),
+		relayLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "feedbackloop_outbox_relay_lag_events", Help: "Newest outbox event ID minus the last one published, after the last batch.",
+		}),
+		delivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedbackloop_events_delivered_total", Help: "Events handed to local subscribers (one per subscriber).",
+		}),
+		resynced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedbackloop_events_resynced_total", Help: "Events a slow subscriber missed; it replays them from the outbox.",
+		}),
 	}
-	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime)
+	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime,
+		m.relayed, m.relayLag, m.delivered, m.resynced)
 	return m
 }
 
@@ -114,6 +131,20 @@ func (m *Metrics) ModelCall(provider, model string, took time.Duration, err erro
 	}
 	m.modelCalls.WithLabelValues(provider, model, result).Inc()
 	m.modelCallTime.WithLabelValues(provider, model).Observe(took.Seconds())
+}
+
+// EventsRelayed records a batch of outbox events published and the relay's
+// lag after it.
+func (m *Metrics) EventsRelayed(n, lag int) {
+	m.relayed.Add(float64(n))
+	m.relayLag.Set(float64(lag))
+}
+
+// EventDispatched records one event handed to subscribers, of which
+// resynced fell behind.
+func (m *Metrics) EventDispatched(subscribers, resynced int) {
+	m.delivered.Add(float64(subscribers - resynced))
+	m.resynced.Add(float64(resynced))
 }
 
 type depthCollector struct {

@@ -165,7 +165,8 @@ func Redact(dsn string) string {
 }
 
 // InTx runs fn in a transaction of client, committing when it returns no
-// error and rolling back otherwise.
+// error and rolling back otherwise. An entity fn returns is unwrapped from
+// the transaction, so that its edges load through client afterwards.
 func InTx[T any](ctx context.Context, client *ent.Client, fn func(*ent.Tx) (T, error)) (T, error) {
 	var zero T
 	tx, err := client.Tx(ctx)
@@ -179,6 +180,9 @@ func InTx[T any](ctx context.Context, client *ent.Client, fn func(*ent.Tx) (T, e
 	}
 	if err := tx.Commit(); err != nil {
 		return zero, err
+	}
+	if u, ok := any(v).(interface{ Unwrap() T }); ok {
+		v = u.Unwrap()
 	}
 	return v, nil
 }
