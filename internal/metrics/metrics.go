@@ -25,6 +25,8 @@ type Metrics struct {
 	jobs          *prometheus.CounterVec
 	modelCalls    *prometheus.CounterVec
 	modelCallTime *prometheus.HistogramVec
+	rateLimits    *prometheus.CounterVec
+	wsRefusals    *prometheus.CounterVec
 }
 
 // New returns Metrics with Go runtime and process collectors registered.
@@ -58,8 +60,16 @@ func New() *Metrics {
 			Name: "feedbackloop_model_call_duration_seconds", Help: "Model call latency by provider and model.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 20, 40, 60, 120},
 		}, []string{"provider", "model"}),
+		rateLimits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_rate_limit_decisions_total",
+			Help: "Rate-limit decisions by budget (requests, client_submissions, project_submissions) and decision: allowed, limited, failed_open (Redis unreachable, let through), failed_closed (Redis unreachable, refused).",
+		}, []string{"budget", "decision"}),
+		wsRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_websocket_refusals_total",
+			Help: "Websocket connections and subscriptions refused by a limit: instance_connections, client_connections, subscriptions, duplicate_id.",
+		}, []string{"reason"}),
 	}
-	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime)
+	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime, m.rateLimits, m.wsRefusals)
 	return m
 }
 
@@ -102,6 +112,13 @@ func (m *Metrics) Operation(name, typ string, took time.Duration, failed bool) {
 		m.operationTime.WithLabelValues(name, typ).Observe(took.Seconds())
 	}
 }
+
+// RateLimit records one decision of a rate-limit budget.
+func (m *Metrics) RateLimit(budget, decision string) { m.rateLimits.WithLabelValues(budget, decision).Inc() }
+
+// WebsocketRefused records a websocket connection or subscription refused
+// by a limit.
+func (m *Metrics) WebsocketRefused(reason string) { m.wsRefusals.WithLabelValues(reason).Inc() }
 
 // Job records how one job run ended.
 func (m *Metrics) Job(outcome string) { m.jobs.WithLabelValues(outcome).Inc() }
