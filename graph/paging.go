@@ -83,6 +83,8 @@ func (p pageLimit) checkField(oc *graphql.OperationContext, f *ast.Field, path [
 	switch {
 	case !hasFirst && !hasLast:
 		arg, problem = "first", fmt.Sprintf("%s needs first or last: pass the page size, at most %d", f.Name, p.max)
+	case hasFirst && hasLast:
+		arg, problem = "last", fmt.Sprintf("%s: pass first or last, not both", f.Name)
 	case hasFirst && (first < 0 || first > int64(p.max)):
 		arg, problem = "first", fmt.Sprintf("%s: first must be between 0 and %d (got %d)", f.Name, p.max, first)
 	case hasLast && (last < 0 || last > int64(p.max)):

@@ -8,6 +8,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
 
 // Resolver is the root of the resolvers gqlgen generates. It holds the
@@ -18,4 +19,5 @@ type Resolver struct {
 	bus      *events.Bus
 	events   *events.Publisher
 	logger   *slog.Logger
+	limiter  *ratelimit.Limiter // nil: no budgets
 }

@@ -114,7 +114,9 @@ func (m *Metrics) Operation(name, typ string, took time.Duration, failed bool) {
 }
 
 // RateLimit records one decision of a rate-limit budget.
-func (m *Metrics) RateLimit(budget, decision string) { m.rateLimits.WithLabelValues(budget, decision).Inc() }
+func (m *Metrics) RateLimit(budget, decision string) {
+	m.rateLimits.WithLabelValues(budget, decision).Inc()
+}
 
 // WebsocketRefused records a websocket connection or subscription refused
 // by a limit.
