@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -20,7 +21,7 @@ import (
 // mean and the worst time until the last client has it.
 func BenchmarkEventDelivery1000Websockets(b *testing.B) {
 	const clients = 1000
-	e := newEnvWith(b, nil)
+	e := newEnvWith(b, func(c *graph.Config) { c.Limits.MaxWebsocketConnectionsPerClient = clients })
 	p := e.client.Project.Create().SetName("Busy").SaveX(testutil.System())
 	fb := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText("watched").SaveX(testutil.System())
 	pid := gid.Encode(p.ID)

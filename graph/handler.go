@@ -66,6 +66,7 @@ type Server struct {
 	closing   context.Context
 	markClose context.CancelFunc
 	open      *sync.WaitGroup // open websocket connections
+	conns     *wsConns
 }
 
 // New returns the GraphQL endpoint.
@@ -73,8 +74,15 @@ func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
 	cfg.Limits = cfg.Limits.withDefaults()
 	closing, markClose := context.WithCancel(context.Background())
-	s := &Server{closing: closing, markClose: markClose, open: &sync.WaitGroup{}}
-	s.handler = guardTransport(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, s.open)))
+	s := &Server{closing: closing, markClose: markClose, open: &sync.WaitGroup{}, conns: &wsConns{
+		max: cfg.Limits.MaxWebsocketConnections, maxPerClient: cfg.Limits.MaxWebsocketConnectionsPerClient,
+		metrics: cfg.Metrics, perClient: map[string]int{},
+	}}
+	if cfg.Metrics != nil {
+		cfg.Metrics.Gauge("feedbackloop_websocket_connections", "Open websocket connections on this instance.",
+			func() float64 { return float64(s.conns.open()) })
+	}
+	s.handler = guardTransport(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, s.open, s.conns)))
 	return s
 }
 
@@ -101,11 +109,11 @@ func (s *Server) CloseSubscriptions(ctx context.Context) error {
 	}
 }
 
-func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup) *handler.Server {
+func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns) *handler.Server {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, events: cfg.Events, logger: cfg.Logger, limiter: cfg.RateLimit}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()})
 	srv := handler.New(schema)
-	srv.AddTransport(websocketTransport(cfg, closing, open))
+	srv.AddTransport(websocketTransport(cfg, closing, open, conns))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{transport.POST{}})

@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/web"
 )
 
@@ -101,6 +102,8 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		Metrics:     metrics.New(),
 	}
 	cfg.Metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions.", func() float64 { return float64(bus.Subscribers()) })
+	// Budgets in the test's own namespace, with the defaults.
+	cfg.RateLimit = ratelimit.New(rdb, ratelimit.Config{Prefix: "rl-" + ns, ByAddress: authn.Open(), Logger: logger, Metrics: cfg.Metrics})
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -113,8 +116,9 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 			"database": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		},
-		Metrics: cfg.Metrics,
-		Origins: origins,
+		Metrics:   cfg.Metrics,
+		Origins:   origins,
+		RateLimit: cfg.RateLimit,
 	}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -103,7 +104,10 @@ const (
 	CodeSubmissionLimit  = "SUBMISSION_LIMIT_EXCEEDED"
 	CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
 	CodeRateLimited      = "RATE_LIMITED"
-	graphqlResponseMedia = "application/graphql-response+json"
+	// CodeSubscriptionLimit ends an operation started on a websocket
+	// connection that runs MaxSubscriptionsPerConnection already.
+	CodeSubscriptionLimit = "SUBSCRIPTION_LIMIT_EXCEEDED"
+	graphqlResponseMedia  = "application/graphql-response+json"
 )
 
 // guardBody rejects POST bodies that are too large, not UTF-8 or not JSON
@@ -121,6 +125,10 @@ func guardBody(maxBytes int64, next http.Handler) http.Handler {
 		case errors.As(err, &tooLarge):
 			writeErrors(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
 				fmt.Sprintf("the request body is larger than the limit of %d bytes", maxBytes))
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The server's read timeout passed (web.NewServer).
+			writeErrors(w, http.StatusRequestTimeout, CodeBadRequest, "the request body did not arrive in time: send it at once")
 			return
 		case err != nil:
 			writeErrors(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")

@@ -64,8 +64,8 @@ func (x rateLimit) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 	if st.Allowed {
 		return nil
 	}
-	err := gqlerror.Errorf("rate limit exceeded: this request costs %d points and %d of your %d are left; the budget refills continuously: retry in %d seconds",
-		st.Cost, st.Remaining, st.Limit, st.RetryAfterSeconds())
+	err := gqlerror.Errorf("rate limit exceeded: this request costs %d points, more than is left of your budget of %d; it refills continuously: retry in %d seconds",
+		st.Cost, st.Limit, st.RetryAfterSeconds())
 	err.Extensions = limitedExtensions(st)
 	return err
 }
