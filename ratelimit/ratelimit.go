@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -230,13 +231,18 @@ func (l *Limiter) key(budget, client string) string {
 
 func status(res *redis_rate.Result, cost int, now time.Time) Status {
 	st := Status{
-		Known:     true,
-		Allowed:   res.Allowed > 0,
-		Limit:     res.Limit.Burst,
-		Cost:      cost,
-		Remaining: max(res.Remaining, 0),
-		ResetAt:   now.Add(max(res.ResetAfter, 0)),
+		Known:   true,
+		Allowed: res.Allowed > 0,
+		Limit:   res.Limit.Burst,
+		Cost:    cost,
+		ResetAt: now.Add(max(res.ResetAfter, 0)),
 	}
+	// What is spent is how far the bucket is from full, in points, counting
+	// a point being refilled as spent. (The script's own remaining count
+	// truncates a float, which is a point short right after a charge.)
+	perPoint := float64(res.Limit.Period) / float64(res.Limit.Rate)
+	spent := int(math.Ceil(float64(max(res.ResetAfter, 0))/perPoint - 1e-6))
+	st.Remaining = min(max(st.Limit-spent, 0), st.Limit)
 	st.Used = st.Limit - st.Remaining
 	if !st.Allowed {
 		st.RetryAfter = max(res.RetryAfter, time.Millisecond)
