@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,7 +31,14 @@ import (
 
 var dbTemplate *testdb.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "graph", &dbTemplate) }
+func TestMain(m *testing.M) {
+	// Started by BenchmarkIdleWebsocketMemory as the process holding its
+	// clients, so that their memory is not counted as the server's.
+	if url := os.Getenv(wsClientsURLEnv); url != "" {
+		os.Exit(runWebsocketClients(url))
+	}
+	testdb.Main(m, "graph", &dbTemplate)
+}
 
 // env is one test's API: its own database, queue and event channel, a real
 // HTTP server and a client. No worker runs: tests that need status changes
