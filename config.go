@@ -15,6 +15,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
@@ -51,7 +53,10 @@ type config struct {
 	ReconcileEvery    time.Duration
 	PendingGrace      time.Duration
 
-	Limits graph.Limits
+	Limits    graph.Limits
+	RateLimit ratelimit.Config
+	// HTTP server timeouts (web.NewServer).
+	ReadTimeout, IdleTimeout time.Duration
 
 	LLM llm.Config // Provider "builtin" means the built-in rules
 }
@@ -124,6 +129,19 @@ func (e *env) float(key string, fallback, lo, hi float64) float64 {
 	return f
 }
 
+func (e *env) boolean(key string, fallback bool) bool {
+	v := e.str(key, "")
+	if v == "" {
+		return fallback
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.fail(key, "true or false", v)
+		return fallback
+	}
+	return b
+}
+
 func (e *env) list(key string) []string {
 	v := e.str(key, "")
 	if v == "" {
@@ -175,7 +193,25 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 			MaxComplexity:       e.integer("MAX_QUERY_COMPLEXITY", graph.DefaultMaxComplexity, 10, 10_000_000),
 			MaxWebsocketMessage: int64(e.integer("MAX_WS_MESSAGE_BYTES", graph.DefaultMaxWebsocketMessage, 1024, 1<<30)),
 			MaxExecutionTime:    e.duration("MAX_EXECUTION_TIME", graph.DefaultMaxExecutionTime),
+
+			MaxRootFields:            e.integer("MAX_ROOT_FIELDS", graph.DefaultMaxRootFields, 1, 10_000),
+			MaxSubmissionsPerRequest: e.integer("MAX_SUBMISSIONS_PER_REQUEST", graph.DefaultMaxSubmissionsPerRequest, 1, 1000),
+			MaxResponseBytes:         e.integer("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 1<<30),
+			DisableIntrospection:     !e.boolean("GRAPHQL_INTROSPECTION", true),
+
+			MaxWebsocketConnections:          e.integer("MAX_WS_CONNECTIONS", graph.DefaultMaxWebsocketConnections, 1, 10_000_000),
+			MaxWebsocketConnectionsPerClient: e.integer("MAX_WS_CONNECTIONS_PER_CLIENT", graph.DefaultMaxWebsocketConnectionsPerClient, 1, 10_000_000),
+			MaxSubscriptionsPerConnection:    e.integer("MAX_SUBSCRIPTIONS_PER_CONNECTION", graph.DefaultMaxSubscriptionsPerConnection, 1, 100_000),
 		},
+		RateLimit: ratelimit.Config{
+			Points:                e.integer("RATE_LIMIT_POINTS", ratelimit.DefaultPoints, 1, 1_000_000_000),
+			Window:                e.duration("RATE_LIMIT_WINDOW", ratelimit.DefaultWindow),
+			SubmissionsPerClient:  e.integer("SUBMISSION_LIMIT_PER_CLIENT", ratelimit.DefaultSubmissionsPerClient, 1, 1_000_000_000),
+			SubmissionsPerProject: e.integer("SUBMISSION_LIMIT_PER_PROJECT", ratelimit.DefaultSubmissionsPerProject, 1, 1_000_000_000),
+			Prefix:                e.str("RATE_LIMIT_PREFIX", ratelimit.DefaultPrefix),
+		},
+		ReadTimeout: e.duration("HTTP_READ_TIMEOUT", web.DefaultReadTimeout),
+		IdleTimeout: e.duration("HTTP_IDLE_TIMEOUT", web.DefaultIdleTimeout),
 		Auth: auth.Config{
 			JWKSURL:     e.str("JWT_JWKS_URL", ""),
 			Secret:      []byte(e.str("JWT_SECRET", "")),

@@ -34,6 +34,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
@@ -180,6 +181,11 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 
 	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open(), authn.Open() && !cfg.HostSet)
 	shell := web.Config{Auth: authn, Logger: logger, Checks: d.checks, Metrics: d.metrics, MetricsElsewhere: cfg.MetricsAddr != "", Origins: origins}
+	// Budgets are kept in Redis, shared by every API instance. In open mode
+	// everyone is the same local admin, so callers are told apart by address.
+	rateCfg := cfg.RateLimit
+	rateCfg.ByAddress, rateCfg.Logger, rateCfg.Metrics = authn.Open(), logger, d.metrics
+	limiter := ratelimit.New(d.rdb, rateCfg)
 	var api *graph.Server
 	if cfg.Role != "worker" {
 		bus := events.NewBus(events.BusConfig{Redis: d.rdb, Channel: cfg.EventsChannel, Logger: logger, OnDispatch: d.metrics.EventDispatched})
@@ -198,18 +204,20 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			CheckOrigin: origins.AllowWebsocket,
 			Metrics:     d.metrics,
 			Limits:      cfg.Limits,
+			RateLimit:   limiter,
 		})
 		shell.GraphQL = api
+		shell.RateLimit = limiter
 	}
 
 	if cfg.MetricsAddr != "" {
-		addr, err := serve(ctx, cfg.MetricsAddr, web.MetricsHandler(d.metrics), logger, &stop, nil)
+		addr, err := serve(ctx, web.NewServer(web.MetricsHandler(d.metrics), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.MetricsAddr, logger, &stop, nil)
 		if err != nil {
 			return fmt.Errorf("METRICS_ADDR: %w", err)
 		}
 		logger.Info("serving metrics", "addr", addr)
 	}
-	addr, err := serve(ctx, cfg.Addr, web.New(shell), logger, &stop, func(ctx context.Context) {
+	addr, err := serve(ctx, web.NewServer(web.New(shell), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.Addr, logger, &stop, func(ctx context.Context) {
 		// http.Server.Shutdown does not wait for websockets: close them first.
 		if api != nil {
 			if err := api.CloseSubscriptions(ctx); err != nil {
@@ -238,15 +246,9 @@ func withLogger(c auth.Config, logger *slog.Logger) auth.Config {
 	return c
 }
 
-// serve listens on addr and serves h until the process stops; beforeStop
+// serve listens on addr and serves srv until the process stops; beforeStop
 // runs first when it does.
-func serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, stop *stoppers, beforeStop func(context.Context)) (string, error) {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+func serve(ctx context.Context, srv *http.Server, addr string, logger *slog.Logger, stop *stoppers, beforeStop func(context.Context)) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", err

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -164,4 +167,67 @@ func TestConfigErrorsAreReported(t *testing.T) {
 		cfg.DatabaseURL != "postgres://postgres@127.0.0.1:5432/feedbackloop?sslmode=disable" || cfg.RedisURL != "redis://127.0.0.1:6379/0" {
 		t.Errorf("defaults = %+v, %v", cfg, err)
 	}
+	// The limits' defaults are the ones the issue asks for.
+	l, r := cfg.Limits, cfg.RateLimit
+	if l.MaxRootFields != 50 || l.MaxSubmissionsPerRequest != 5 || l.MaxResponseBytes != 5<<20 || l.DisableIntrospection ||
+		l.MaxWebsocketConnectionsPerClient != 20 || l.MaxSubscriptionsPerConnection != 100 || l.MaxWebsocketConnections != 10_000 ||
+		r.Points != 5000 || r.Window != time.Hour || r.SubmissionsPerClient != 60 || r.SubmissionsPerProject != 600 ||
+		cfg.ReadTimeout != 15*time.Second || cfg.IdleTimeout != 2*time.Minute {
+		t.Errorf("limits' defaults = %+v %+v %v %v", l, r, cfg.ReadTimeout, cfg.IdleTimeout)
+	}
+	env = map[string]string{"GRAPHQL_INTROSPECTION": "maybe", "RATE_LIMIT_POINTS": "0", "MAX_ROOT_FIELDS": "many", "HTTP_READ_TIMEOUT": "-1s"}
+	_, err = loadConfig(func(k string) string { return env[k] }, io.Discard)
+	for _, want := range []string{`GRAPHQL_INTROSPECTION must be true or false, got "maybe"`, `RATE_LIMIT_POINTS must be a whole number from 1 to 1000000000, got "0"`,
+		`MAX_ROOT_FIELDS must be a whole number`, `HTTP_READ_TIMEOUT must be a positive duration`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+	env = map[string]string{"GRAPHQL_INTROSPECTION": "false"}
+	if cfg, err := loadConfig(func(k string) string { return env[k] }, io.Discard); err != nil || !cfg.Limits.DisableIntrospection {
+		t.Errorf("GRAPHQL_INTROSPECTION=false: %v %v", cfg.Limits.DisableIntrospection, err)
+	}
+}
+
+// A client trickling its request body is cut off after HTTP_READ_TIMEOUT
+// (the issue's probe sent a byte every 1.5 s and was still being read after
+// 21 s).
+func TestSlowBodyIsCutOff(t *testing.T) {
+	base, _ := startServer(t, map[string]string{"HTTP_READ_TIMEOUT": "1s"})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"query":"{ __typename }"}` + strings.Repeat(" ", 74)
+	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+	answered := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			close(answered)
+			return
+		}
+		answered <- resp
+	}()
+	sent := 0
+	for ; sent < len(body); sent++ {
+		select {
+		case resp, ok := <-answered:
+			if !ok {
+				t.Fatalf("connection closed without an answer after %d of %d bytes", sent, len(body))
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(raw), `"code":"BAD_REQUEST"`) ||
+				!strings.Contains(string(raw), "did not arrive in time") {
+				t.Fatalf("answer %d %s", resp.StatusCode, raw)
+			}
+			return // cut off before the body was complete
+		case <-time.After(300 * time.Millisecond):
+		}
+		if _, err := conn.Write([]byte{body[sent]}); err != nil {
+			break // the server closed the connection
+		}
+	}
+	t.Fatalf("the server read all %d bytes of a body sent over %v", sent, time.Duration(sent)*300*time.Millisecond)
 }

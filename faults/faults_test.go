@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -33,39 +34,60 @@ func TestWorkerKilledMidJob(t *testing.T) {
 	}
 }
 
-// 2. Redis down when feedback is submitted: the mutation succeeds (the
-// feedback is safe in PostgreSQL) and the reconciler queues it once Redis
-// is back.
+// 2. Redis down when feedback is submitted: the submission budget cannot be
+// checked, so the mutation is refused with UNAVAILABLE (model spend is never
+// unmetered) and nothing is stored, while reads go on. Feedback queued
+// before Redis went down, and lost with it (this Redis keeps nothing on
+// disk), is queued again by the reconciler once Redis is back.
 func TestRedisDownAtSubmission(t *testing.T) {
 	w := newWorld(t, nil)
 	api := w.start("api")
-	w.start("worker")
 	pid := project(t, api)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, submit(t, api, pid, "queued, then lost with Redis"))
+	}
 
 	w.redis.Stop(t)
 	injected(1)
-	var ids []string
-	for i := 0; i < 3; i++ {
-		ids = append(ids, submit(t, api, pid, "submitted while Redis is down"))
+	submission := fmt.Sprintf(`mutation { submitFeedback(input: {projectID: %q, feedbackText: "submitted while Redis is down"}) { id } }`, pid)
+	got := postRaw(t, api, submission)
+	if len(got.Errors) != 1 || got.Errors[0].Extensions["code"] != "UNAVAILABLE" || !strings.Contains(got.Errors[0].Message, "Redis is unreachable") {
+		t.Errorf("submission with Redis down: %+v", got.Errors)
+	}
+	if got := postRaw(t, api, `{ projects(first: 5) { totalCount } }`); len(got.Errors) > 0 || string(got.Data) != `{"projects":{"totalCount":1}}` {
+		t.Errorf("read with Redis down: %s %+v", got.Data, got.Errors)
 	}
 	if code := readyz(t, api); code != 503 {
 		t.Errorf("/readyz = %d while Redis is down, want 503", code)
 	}
 	w.redis.Restart(t)
+	w.start("worker")
 	for id, o := range w.outcomes(ids...) {
 		if o.Status != "COMPLETED" {
 			t.Errorf("feedback %s: %+v", id, o)
 		}
 	}
+	var n int
+	if err := w.database().QueryRow(`SELECT count(*) FROM feedbacks`).Scan(&n); err != nil || n != len(ids) {
+		t.Errorf("%d feedbacks stored (%v), want the %d submitted before Redis went down", n, err, len(ids))
+	}
 	// go-redis fails fast after a run of dial errors until its background
-	// probe (one a second) reaches the server again, so readiness may lag
-	// Redis's return by about a second; it must not lag by more.
+	// probe (one a second) reaches the server again, so readiness and
+	// submissions may lag Redis's return by about a second; not by more.
 	code := readyz(t, api)
 	for deadline := time.Now().Add(5 * time.Second); code != 200 && time.Now().Before(deadline); code = readyz(t, api) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if code != 200 {
 		t.Errorf("/readyz = %d 5s after Redis came back", code)
+	}
+	got = postRaw(t, api, submission)
+	for deadline := time.Now().Add(5 * time.Second); len(got.Errors) > 0 && time.Now().Before(deadline); got = postRaw(t, api, submission) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(got.Errors) > 0 {
+		t.Errorf("submission 5s after Redis came back: %+v", got.Errors)
 	}
 }
 

@@ -1,15 +1,19 @@
 package graph_test
 
 import (
+	"net/http"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
 
 // BenchmarkEventDelivery1000Websockets measures how long a status change
@@ -19,7 +23,7 @@ import (
 // until the last client has it.
 func BenchmarkEventDelivery1000Websockets(b *testing.B) {
 	const clients = 1000
-	e := newEnvWith(b, nil)
+	e := newEnvWith(b, func(c *graph.Config) { c.Limits.MaxWebsocketConnectionsPerClient = clients })
 	p := e.client.Project.Create().SetName("Busy").SaveX(testutil.System())
 	fb := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText("watched").SetStatus(feedback.StatusFailed).SaveX(testutil.System())
 	pid := gid.Encode(p.ID)
@@ -70,4 +74,31 @@ func BenchmarkEventDelivery1000Websockets(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/float64(len(latencies))/1000, "ms/event-to-all")
 	b.ReportMetric(float64(latencies[len(latencies)-1].Microseconds())/1000, "ms-max")
+}
+
+// BenchmarkRateLimitOverhead is the cost of the request budget per request:
+// the same trivial query through the whole HTTP stack without and with the
+// limiter (one Redis round trip running the GCRA script). The difference
+// between the two is the limiter's overhead.
+func BenchmarkRateLimitOverhead(b *testing.B) {
+	for _, limited := range []bool{false, true} {
+		b.Run(map[bool]string{false: "without", true: "with"}[limited], func(b *testing.B) {
+			e := newEnvWith(b, func(c *graph.Config) {
+				if !limited {
+					c.RateLimit = nil
+				} else {
+					c.RateLimit = ratelimit.New(testredis.Client(b), ratelimit.Config{Prefix: "rl-" + testredis.Namespace(b), Points: 1 << 30})
+				}
+			})
+			c := e.from("127.0.0.1")
+			body := []byte(`{"query":"{ __typename }"}`)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r, err := c.try(http.MethodPost, "application/json", body)
+				if err != nil || r.Status != 200 || (limited && r.Header.Get("X-RateLimit-Remaining") == "") {
+					b.Fatalf("%v %d %v", err, r.Status, r.Header)
+				}
+			}
+		})
+	}
 }

@@ -8,6 +8,7 @@ package graph
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 
 	"entgo.io/contrib/entgql"
@@ -43,6 +44,9 @@ func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
+	if len(ids) > MaxNodes {
+		return nil, &InputError{Field: "ids", Problem: fmt.Sprintf("must list at most %d IDs (got %d): ask for the rest in further requests", MaxNodes, len(ids))}
+	}
 	return r.client.Noders(ctx, ids)
 }
 

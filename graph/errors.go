@@ -2,13 +2,17 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/feedbackloop/feedbackloop/access"
@@ -17,6 +21,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
 
 // Error codes set in extensions.code. Clients branch on these, never on messages.
@@ -53,15 +58,21 @@ func (e *NotFoundError) Error() string {
 // GraphQL error with extensions.code. Anything unexpected is logged with the
 // request ID and reported as INTERNAL without its text, so SQL and driver
 // messages never reach clients.
-func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+func presentError(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		out := graphql.DefaultErrorPresenter(ctx, err)
 		cause := out.Err
 		if cause == nil {
 			// Built by gqlgen or gqlparser for the client (syntax, validation,
 			// coercion): its message is meant to be read.
-			if code, _ := out.Extensions["code"].(string); code == CodeNotFound {
+			switch code, _ := out.Extensions["code"].(string); code {
+			case CodeNotFound:
 				out.Message = "no object has this ID"
+			case "":
+				// Every error has a code ("no operation provided", ...).
+				return withCode(out, CodeBadRequest, out.Message)
+			case errcode.ValidationFailed:
+				nameTheValueSent(ctx, schema, out)
 			}
 			return out
 		}
@@ -71,6 +82,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return withCode(out, CodeTimeout, "the request took longer than the server's execution time limit; ask for less (smaller pages, fewer fields) or split it")
 		}
 		var (
+			limited     *ratelimit.LimitedError
 			inputErr    *InputError
 			notFoundErr *NotFoundError
 			validErr    *ent.ValidationError
@@ -87,6 +99,20 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				ext = append(ext, "taskField", c.Field, "currentValue", c.Current, "expectedValue", c.Expected)
 			}
 			return withCode(out, CodeConflict, conflict.Error(), ext...)
+		case errors.As(cause, &limited):
+			return withCode(out, CodeRateLimited, limited.Error(), "retryAfter", limited.Status.RetryAfterSeconds(),
+				"budget", limited.Budget, "limit", limited.Status.Limit, "resetAt", limited.Status.ResetAt.UTC().Format(time.RFC3339))
+		case errors.Is(cause, ratelimit.ErrUnavailable), errors.Is(cause, errRateLimitUnknown):
+			return withCode(out, CodeUnavailable, cause.Error())
+		case isCursorError(out, cause):
+			field := string(out.Path[len(out.Path)-1].(ast.PathName))
+			return withCode(out, CodeBadUserInput, field+" is not a cursor this API issued: pass a pageInfo.endCursor or startCursor (or an edge's cursor) of this connection", "field", field)
+		case postgres.IsDataException(cause):
+			// A value PostgreSQL cannot compare or store: a cursor of
+			// another ordering, say. It is the request's fault; log it
+			// quietly, in case it points at a check we lack.
+			logger.InfoContext(ctx, "value refused by the database", "err", cause, "path", out.Path.String())
+			return withCode(out, CodeBadUserInput, "a value in this request is not valid here (a cursor from another connection or ordering, or a character the database cannot store)")
 		case errors.As(cause, &forbidden):
 			ext := []any{}
 			if forbidden.Need != "" {
@@ -124,6 +150,93 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		logger.ErrorContext(ctx, "internal error", "err", cause, "path", out.Path.String())
 		return internalError(ctx, out)
 	}
+}
+
+// isCursorError reports whether cause is an after or before argument that
+// could not be decoded as a cursor.
+func isCursorError(out *gqlerror.Error, cause error) bool {
+	if len(out.Path) == 0 {
+		return false
+	}
+	last, ok := out.Path[len(out.Path)-1].(ast.PathName)
+	if !ok || (last != "after" && last != "before") {
+		return false
+	}
+	msg := cause.Error()
+	return strings.HasPrefix(msg, "cannot decode cursor") || strings.HasSuffix(msg, "is not a string")
+}
+
+// nameTheValueSent rewrites gqlparser's messages for a variable of the
+// wrong type ("cannot use value 0 as Int", which does not even show the
+// value) to name the value as the client sent it: "1.5 is not an Int".
+func nameTheValueSent(ctx context.Context, schema *ast.Schema, out *gqlerror.Error) {
+	if len(out.Path) < 2 || out.Path[0] != ast.PathName("variable") || !graphql.HasOperationContext(ctx) ||
+		!(strings.HasPrefix(out.Message, "cannot use ") || strings.HasPrefix(out.Message, "must be a ")) ||
+		strings.Contains(out.Message, "2^53") {
+		return
+	}
+	oc := graphql.GetOperationContext(ctx)
+	name, _ := out.Path[1].(ast.PathName)
+	if oc.Operation == nil || schema == nil {
+		return
+	}
+	def := oc.Operation.VariableDefinitions.ForName(string(name))
+	if def == nil {
+		return
+	}
+	typ := def.Type
+	raw, _ := oc.Stats.GetExtension(rawVariablesKey).(map[string]any)
+	value := raw[string(name)]
+	for _, el := range out.Path[2:] {
+		switch el := el.(type) {
+		case ast.PathName:
+			obj, ok := value.(map[string]any)
+			t := schema.Types[typ.Name()]
+			if !ok || t == nil || t.Fields.ForName(string(el)) == nil {
+				return
+			}
+			value, typ = obj[string(el)], t.Fields.ForName(string(el)).Type
+		case ast.PathIndex:
+			list, ok := value.([]any)
+			if !ok || int(el) >= len(list) || typ.Elem == nil {
+				return
+			}
+			value, typ = list[el], typ.Elem
+		}
+	}
+	if typ.Elem != nil {
+		return
+	}
+	sent, err := json.Marshal(value)
+	if err != nil {
+		return
+	}
+	article := "a"
+	if strings.ContainsRune("AEIOU", rune(typ.Name()[0])) {
+		article = "an"
+	}
+	out.Message = fmt.Sprintf("%s is not %s %s (variable $%s)", sent, article, typ.Name(), name)
+}
+
+// rawVariables keeps the variables as the client sent them, for error
+// messages: gqlparser's coercion errors do not show the value.
+type rawVariables struct{}
+
+var (
+	_ graphql.HandlerExtension          = rawVariables{}
+	_ graphql.OperationParameterMutator = rawVariables{}
+)
+
+const rawVariablesKey = "RawVariables"
+
+func (rawVariables) ExtensionName() string                   { return "RawVariables" }
+func (rawVariables) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (rawVariables) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if graphql.HasOperationContext(ctx) {
+		graphql.GetOperationContext(ctx).Stats.SetExtension(rawVariablesKey, params.Variables)
+	}
+	return nil
 }
 
 // recoverPanic turns a resolver panic into an INTERNAL error; the stack goes

@@ -24,11 +24,15 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // MaxPageSize is the largest first/last a connection accepts.
 const MaxPageSize = 100
+
+// MaxNodes is the most IDs nodes(ids:) accepts: a page.
+const MaxNodes = MaxPageSize
 
 // Config holds what the GraphQL endpoint needs. Metrics is optional.
 type Config struct {
@@ -44,6 +48,9 @@ type Config struct {
 	Metrics     *metrics.Metrics
 	// Limits bound request size, depth, complexity and execution time.
 	Limits Limits
+	// RateLimit, when set, charges each operation to its client's request
+	// budget and each submission to the submission budgets.
+	RateLimit *ratelimit.Limiter
 }
 
 // Authenticator turns credentials into a viewer (see the auth package).
@@ -58,6 +65,7 @@ type Server struct {
 	closing   context.Context
 	markClose context.CancelFunc
 	open      *sync.WaitGroup // open websocket connections
+	conns     *wsConns
 }
 
 // New returns the GraphQL endpoint.
@@ -65,8 +73,15 @@ func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
 	cfg.Limits = cfg.Limits.withDefaults()
 	closing, markClose := context.WithCancel(context.Background())
-	s := &Server{closing: closing, markClose: markClose, open: &sync.WaitGroup{}}
-	s.handler = guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, s.open))
+	s := &Server{closing: closing, markClose: markClose, open: &sync.WaitGroup{}, conns: &wsConns{
+		max: cfg.Limits.MaxWebsocketConnections, maxPerClient: cfg.Limits.MaxWebsocketConnectionsPerClient,
+		metrics: cfg.Metrics, perClient: map[string]int{},
+	}}
+	if cfg.Metrics != nil {
+		cfg.Metrics.Gauge("feedbackloop_websocket_connections", "Open websocket connections on this instance.",
+			func() float64 { return float64(s.conns.open()) })
+	}
+	s.handler = guardTransport(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, s.open, s.conns)))
 	return s
 }
 
@@ -93,26 +108,38 @@ func (s *Server) CloseSubscriptions(ctx context.Context) error {
 	}
 }
 
-func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup) *handler.Server {
-	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger}
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()}))
-	srv.AddTransport(websocketTransport(cfg, closing, open))
+func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns) *handler.Server {
+	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger, limiter: cfg.RateLimit}
+	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()})
+	srv := handler.New(schema)
+	srv.AddTransport(websocketTransport(cfg, closing, open, conns))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{transport.POST{}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.AroundOperations(withLoaders(cfg.Client))
-	srv.Use(extension.Introspection{})
+	srv.Use(rawVariables{})
+	if !cfg.Limits.DisableIntrospection {
+		srv.Use(extension.Introspection{})
+	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// The checks before execution, in order; the first refusal wins.
 	srv.Use(subscriptionsNeedAWebsocket{})
+	srv.Use(rootFieldLimit{maxFields: cfg.Limits.MaxRootFields, maxSubmissions: cfg.Limits.MaxSubmissionsPerRequest, noIntrospection: cfg.Limits.DisableIntrospection})
+	srv.Use(noNUL{})
 	srv.Use(pageLimit{max: MaxPageSize})
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
 	srv.Use(&complexityLimit{max: cfg.Limits.MaxComplexity})
+	if cfg.RateLimit != nil {
+		// Last: it prices what the others let through.
+		srv.Use(rateLimit{limiter: cfg.RateLimit})
+	}
 	if cfg.Metrics != nil {
 		srv.AroundResponses(recordOperation(cfg.Metrics))
 	}
 	srv.AroundResponses(executionDeadline(cfg.Limits.MaxExecutionTime))
-	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.AroundResponses(responseLimit(cfg.Limits.MaxResponseBytes))
+	srv.SetErrorPresenter(presentError(cfg.Logger, schema.Schema()))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv
 }
@@ -124,7 +151,7 @@ type plainHTTP struct{ graphql.Transport }
 type plainHTTPKey struct{}
 
 func (t plainHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), plainHTTPKey{}, true)), exec)
+	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), plainHTTPKey{}, r.Method)), exec)
 }
 
 // subscriptionsNeedAWebsocket rejects a subscription sent as a plain HTTP
@@ -141,11 +168,21 @@ func (subscriptionsNeedAWebsocket) ExtensionName() string                   { re
 func (subscriptionsNeedAWebsocket) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (subscriptionsNeedAWebsocket) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription || ctx.Value(plainHTTPKey{}) == nil {
+	method, _ := ctx.Value(plainHTTPKey{}).(string)
+	if oc.Operation == nil || method == "" {
 		return nil
 	}
-	err := gqlerror.Errorf("subscriptions are served over websockets only: open a websocket to /query " +
-		"with the graphql-transport-ws subprotocol (the graphql-ws library; subscriptions-transport-ws also works)")
+	var err *gqlerror.Error
+	switch {
+	case oc.Operation.Operation == ast.Subscription:
+		err = gqlerror.Errorf("subscriptions are served over websockets only: open a websocket to /query " +
+			"with the graphql-transport-ws subprotocol (the graphql-ws library; subscriptions-transport-ws also works)")
+	case oc.Operation.Operation == ast.Mutation && method == http.MethodGet:
+		// gqlgen would refuse it too, but without a code.
+		err = gqlerror.Errorf("mutations must be sent with POST; GET serves queries only")
+	default:
+		return nil
+	}
 	err.Extensions = map[string]any{"code": CodeBadRequest}
 	return err
 }

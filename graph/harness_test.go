@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,12 +27,20 @@ import (
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/web"
 )
 
 var dbTemplate *testdb.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "graph", &dbTemplate) }
+func TestMain(m *testing.M) {
+	// Started by BenchmarkIdleWebsocketMemory as the process holding its
+	// clients, so that their memory is not counted as the server's.
+	if url := os.Getenv(wsClientsURLEnv); url != "" {
+		os.Exit(runWebsocketClients(url))
+	}
+	testdb.Main(m, "graph", &dbTemplate)
+}
 
 // env is one test's API: its own database, queue and event channel, a real
 // HTTP server and a client. No worker runs: tests that need status changes
@@ -111,6 +120,8 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		Metrics:     metrics.New(),
 	}
 	cfg.Metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions.", func() float64 { return float64(bus.Subscribers()) })
+	// Budgets in the test's own namespace, with the defaults.
+	cfg.RateLimit = ratelimit.New(rdb, ratelimit.Config{Prefix: "rl-" + ns, ByAddress: authn.Open(), Logger: logger, Metrics: cfg.Metrics})
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -123,8 +134,9 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 			"database": db.PingContext,
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		},
-		Metrics: cfg.Metrics,
-		Origins: origins,
+		Metrics:   cfg.Metrics,
+		Origins:   origins,
+		RateLimit: cfg.RateLimit,
 	}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -34,6 +34,9 @@ func taskProblems(title, description *string, priority *int, estimatedHours *flo
 	return ps
 }
 
+// errNotFailed refuses to retry feedback that has not failed.
+var errNotFailed = &InputError{Field: "id", Problem: "must name FAILED feedback: only failed analyses can be retried"}
+
 func feedbackProblems(text, userName *string) []error {
 	var ps []error
 	check(&ps, "input.feedbackText", feedback.FeedbackTextValidator, trimmed(text))

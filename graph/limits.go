@@ -10,6 +10,8 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,34 +37,60 @@ type Limits struct {
 	// (default 10s); past it, the request's work stops and the client gets
 	// TIMEOUT. Subscriptions are long-lived and not bounded.
 	MaxExecutionTime time.Duration
+	// MaxRootFields bounds the root fields of one operation, aliases
+	// counted (default 50): each runs on its own, so a document of
+	// thousands of aliased counts or mutations is refused before it runs.
+	MaxRootFields int
+	// MaxSubmissionsPerRequest bounds the submitFeedback and retryFeedback
+	// fields of one operation (default 5).
+	MaxSubmissionsPerRequest int
+	// MaxResponseBytes bounds the data of one response or subscription
+	// event (default 5 MiB); past it the client gets RESPONSE_TOO_LARGE.
+	MaxResponseBytes int
+	// DisableIntrospection refuses __schema and __type (GRAPHQL_INTROSPECTION=false).
+	DisableIntrospection bool
+	// Websockets: open connections per instance (default 10,000) and per
+	// client (default 20), and operations running on one connection
+	// (default 100).
+	MaxWebsocketConnections          int
+	MaxWebsocketConnectionsPerClient int
+	MaxSubscriptionsPerConnection    int
 }
 
 // The limits' defaults.
 const (
-	DefaultMaxBodyBytes        = 1 << 20
-	DefaultMaxDepth            = 15
-	DefaultMaxComplexity       = 10_000
-	DefaultMaxWebsocketMessage = 64 << 10
-	DefaultMaxExecutionTime    = 10 * time.Second
+	DefaultMaxBodyBytes                     = 1 << 20
+	DefaultMaxDepth                         = 15
+	DefaultMaxComplexity                    = 10_000
+	DefaultMaxWebsocketMessage              = 64 << 10
+	DefaultMaxExecutionTime                 = 10 * time.Second
+	DefaultMaxRootFields                    = 50
+	DefaultMaxSubmissionsPerRequest         = 5
+	DefaultMaxResponseBytes                 = 5 << 20
+	DefaultMaxWebsocketConnections          = 10_000
+	DefaultMaxWebsocketConnectionsPerClient = 20
+	DefaultMaxSubscriptionsPerConnection    = 100
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxBodyBytes <= 0 {
-		l.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
-	}
-	if l.MaxComplexity <= 0 {
-		l.MaxComplexity = DefaultMaxComplexity
-	}
-	if l.MaxWebsocketMessage <= 0 {
-		l.MaxWebsocketMessage = DefaultMaxWebsocketMessage
-	}
-	if l.MaxExecutionTime <= 0 {
-		l.MaxExecutionTime = DefaultMaxExecutionTime
-	}
+	orDefault(&l.MaxBodyBytes, DefaultMaxBodyBytes)
+	orDefault(&l.MaxDepth, DefaultMaxDepth)
+	orDefault(&l.MaxComplexity, DefaultMaxComplexity)
+	orDefault(&l.MaxWebsocketMessage, DefaultMaxWebsocketMessage)
+	orDefault(&l.MaxExecutionTime, DefaultMaxExecutionTime)
+	orDefault(&l.MaxRootFields, DefaultMaxRootFields)
+	orDefault(&l.MaxSubmissionsPerRequest, DefaultMaxSubmissionsPerRequest)
+	orDefault(&l.MaxResponseBytes, DefaultMaxResponseBytes)
+	orDefault(&l.MaxWebsocketConnections, DefaultMaxWebsocketConnections)
+	orDefault(&l.MaxWebsocketConnectionsPerClient, DefaultMaxWebsocketConnectionsPerClient)
+	orDefault(&l.MaxSubscriptionsPerConnection, DefaultMaxSubscriptionsPerConnection)
 	return l
+}
+
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Error codes of requests rejected before execution.
@@ -72,7 +100,14 @@ const (
 	CodeDepthLimit       = "DEPTH_LIMIT_EXCEEDED"
 	CodeTimeout          = "TIMEOUT"
 	CodeComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED"
-	graphqlResponseMedia = "application/graphql-response+json"
+	CodeRootFieldLimit   = "ROOT_FIELD_LIMIT_EXCEEDED"
+	CodeSubmissionLimit  = "SUBMISSION_LIMIT_EXCEEDED"
+	CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
+	CodeRateLimited      = "RATE_LIMITED"
+	// CodeSubscriptionLimit ends an operation started on a websocket
+	// connection that runs MaxSubscriptionsPerConnection already.
+	CodeSubscriptionLimit = "SUBSCRIPTION_LIMIT_EXCEEDED"
+	graphqlResponseMedia  = "application/graphql-response+json"
 )
 
 // guardBody rejects POST bodies that are too large, not UTF-8 or not JSON
@@ -91,6 +126,10 @@ func guardBody(maxBytes int64, next http.Handler) http.Handler {
 			writeErrors(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
 				fmt.Sprintf("the request body is larger than the limit of %d bytes", maxBytes))
 			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The server's read timeout passed (web.NewServer).
+			writeErrors(w, http.StatusRequestTimeout, CodeBadRequest, "the request body did not arrive in time: send it at once")
+			return
 		case err != nil:
 			writeErrors(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
 			return
@@ -103,6 +142,46 @@ func guardBody(maxBytes int64, next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(statusForJSON(w, r), r)
+	})
+}
+
+// acceptedContentTypes are the request bodies the POST transport reads.
+var acceptedContentTypes = []string{"application/json"}
+
+// guardTransport answers requests no transport serves (another method or
+// content type, a GET whose variables are not JSON) with a GraphQL error of
+// its own. gqlgen would answer "transport not supported" without a code.
+func guardTransport(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		upgrade := r.Header.Get("Upgrade")
+		switch {
+		case strings.EqualFold(upgrade, "websocket"), r.Method == http.MethodOptions, r.Method == http.MethodHead:
+		case upgrade != "":
+			writeErrors(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("cannot upgrade to %q: /query upgrades to websocket only", upgrade))
+			return
+		case r.Method == http.MethodGet:
+			for _, param := range []string{"variables", "extensions"} {
+				if v := r.URL.Query().Get(param); v != "" && (!json.Valid([]byte(v)) || !isJSONObjectOrNull([]byte(v))) {
+					writeErrors(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("the %s parameter must be a JSON object", param))
+					return
+				}
+			}
+		case r.Method == http.MethodPost:
+			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if !slices.Contains(acceptedContentTypes, mt) {
+				w.Header().Set("Accept-Post", strings.Join(acceptedContentTypes, ", "))
+				writeErrorsWith(w, http.StatusUnsupportedMediaType, CodeBadRequest,
+					fmt.Sprintf("the Content-Type %q is not supported: send the request as %s", r.Header.Get("Content-Type"), strings.Join(acceptedContentTypes, " or ")),
+					map[string]any{"acceptedContentTypes": acceptedContentTypes})
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeErrors(w, http.StatusMethodNotAllowed, CodeBadRequest,
+				fmt.Sprintf("the method %s is not supported: send queries with GET or POST, mutations with POST, subscriptions over a websocket", r.Method))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -143,10 +222,18 @@ func isJSONObjectOrNull(v json.RawMessage) bool {
 }
 
 func writeErrors(w http.ResponseWriter, status int, code, message string) {
+	writeErrorsWith(w, status, code, message, nil)
+}
+
+func writeErrorsWith(w http.ResponseWriter, status int, code, message string, extensions map[string]any) {
+	ext := map[string]any{"code": code}
+	for k, v := range extensions {
+		ext[k] = v
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": message, "extensions": map[string]any{"code": code}}},
+		"errors": []any{map[string]any{"message": message, "extensions": ext}},
 	})
 }
 
@@ -246,6 +333,21 @@ func executionDeadline(d time.Duration) graphql.ResponseMiddleware {
 	}
 }
 
+// responseLimit replaces a response (or subscription event) whose data is
+// larger than max bytes with a RESPONSE_TOO_LARGE error. The other limits
+// bound what execution may build; this one keeps a huge answer off the wire.
+func responseLimit(max int) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || len(resp.Data) <= max {
+			return resp
+		}
+		err := gqlerror.Errorf("the response would be %d bytes, more than the limit of %d: ask for less (smaller pages, fewer fields or aliases)", len(resp.Data), max)
+		err.Extensions = map[string]any{"code": CodeResponseTooLarge, "size": len(resp.Data), "limit": max}
+		return &graphql.Response{Errors: gqlerror.List{err}, Extensions: resp.Extensions, Label: resp.Label, Path: resp.Path}
+	}
+}
+
 // complexityLimit rejects operations whose complexity exceeds max before any
 // resolver runs. It prices fields exactly as gqlgen's FixedComplexityLimit
 // does, but measures each fragment once: gqlgen's walker re-walks a fragment
@@ -318,10 +420,9 @@ func (w complexityWalker) selectionSet(ctx context.Context, set ast.SelectionSet
 }
 
 func (w complexityWalker) field(ctx context.Context, f *ast.Field) int {
+	// Introspection fields are priced like any other: a document of many
+	// aliased __schema fields costs what it asks for.
 	def := w.schema.Types[f.Definition.Type.Name()]
-	if def.Name == "__Schema" {
-		return 0
-	}
 	child := 0
 	switch def.Kind {
 	case ast.Object, ast.Interface, ast.Union:
@@ -369,6 +470,10 @@ func complexity() generated.ComplexityRoot {
 	}
 	c.Query.Feedbacks = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.FeedbackOrder, _ *ent.FeedbackWhereInput) int {
 		return pageCost(child, first, last)
+	}
+	c.Query.Nodes = func(child int, ids []int) int {
+		// More than MaxNodes is refused by the resolver, naming the argument.
+		return 1 + min(max(len(ids), 1), MaxNodes)*child
 	}
 	c.Project.Tasks = c.Query.Tasks
 	c.Project.Feedbacks = c.Query.Feedbacks

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -77,12 +79,19 @@ func (p pageLimit) check(oc *graphql.OperationContext, set ast.SelectionSet, pat
 func (p pageLimit) checkField(oc *graphql.OperationContext, f *ast.Field, path []string) *gqlerror.Error {
 	args := f.ArgumentMap(oc.Variables)
 	where := strings.Join(path, ".")
+	for _, arg := range []string{"after", "before"} {
+		if v, ok := args[arg]; ok && v != nil && !isOurCursor(v) {
+			return inputErrorAt(f, where+"."+arg, arg+" is not a cursor this API issued: pass a pageInfo.endCursor or startCursor (or an edge's cursor) of this connection")
+		}
+	}
 	first, hasFirst := intArg(args, "first")
 	last, hasLast := intArg(args, "last")
 	var problem, arg string
 	switch {
 	case !hasFirst && !hasLast:
 		arg, problem = "first", fmt.Sprintf("%s needs first or last: pass the page size, at most %d", f.Name, p.max)
+	case hasFirst && hasLast:
+		arg, problem = "last", fmt.Sprintf("%s: pass first or last, not both", f.Name)
 	case hasFirst && (first < 0 || first > int64(p.max)):
 		arg, problem = "first", fmt.Sprintf("%s: first must be between 0 and %d (got %d)", f.Name, p.max, first)
 	case hasLast && (last < 0 || last > int64(p.max)):
@@ -90,17 +99,34 @@ func (p pageLimit) checkField(oc *graphql.OperationContext, f *ast.Field, path [
 	default:
 		return nil
 	}
+	return inputErrorAt(f, where+"."+arg, problem)
+}
+
+// inputErrorAt is a BAD_USER_INPUT error about an argument of f.
+func inputErrorAt(f *ast.Field, field, problem string) *gqlerror.Error {
 	err := &gqlerror.Error{
-		Message: problem,
-		Extensions: map[string]any{
-			"code":  CodeBadUserInput,
-			"field": where + "." + arg,
-		},
+		Message:    problem,
+		Extensions: map[string]any{"code": CodeBadUserInput, "field": field},
 	}
 	if f.Position != nil {
 		err.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
 	}
 	return err
+}
+
+// isOurCursor reports whether v decodes as a cursor of the kind this API
+// issues: an ID and at most one scalar ordering value. Anything else would
+// reach the database as an argument it cannot compare.
+func isOurCursor(v any) bool {
+	var c entgql.Cursor[int]
+	if err := c.UnmarshalGQL(v); err != nil {
+		return false
+	}
+	switch c.Value.(type) {
+	case nil, string, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, int, uint, float32, float64, time.Time:
+		return true
+	}
+	return false
 }
 
 func intArg(args map[string]any, name string) (int64, bool) {

@@ -9,6 +9,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
 
 // Resolver is the root of the resolvers gqlgen generates. It holds the
@@ -19,4 +20,5 @@ type Resolver struct {
 	bus      *events.Bus
 	planner  *plan.Planner
 	logger   *slog.Logger
+	limiter  *ratelimit.Limiter // nil: no budgets
 }

@@ -106,6 +106,9 @@ func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.Submi
 	if err := reportAll(ctx, feedbackProblems(&input.FeedbackText, input.UserName)); err != nil {
 		return nil, err
 	}
+	if err := r.spendSubmission(ctx, input.ProjectID, "input.projectID"); err != nil {
+		return nil, err
+	}
 	fb, err := r.pipeline.Submit(ctx, pipeline.Submission{
 		ProjectID: input.ProjectID,
 		TaskID:    input.TaskID,
@@ -125,9 +128,19 @@ func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.Submi
 
 // RetryFeedback is the resolver for the retryFeedback field.
 func (r *mutationResolver) RetryFeedback(ctx context.Context, id int) (*ent.Feedback, error) {
+	current, err := r.client.Feedback.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if current.Status != feedback.StatusFailed {
+		return nil, errNotFailed
+	}
+	if err := r.spendSubmission(ctx, current.ProjectID, "id"); err != nil {
+		return nil, err
+	}
 	fb, err := r.pipeline.Retry(ctx, id)
 	if errors.Is(err, pipeline.ErrNotFailed) {
-		return nil, &InputError{Field: "id", Problem: "must name FAILED feedback: only failed analyses can be retried"}
+		return nil, errNotFailed
 	}
 	return fb, err
 }
@@ -233,6 +246,11 @@ func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[int], 
 		Where(apikey.UserID(v.UserID)).
 		Paginate(ctx, after, first, before, last,
 			ent.WithApiKeyOrder(&ent.ApiKeyOrder{Direction: entgql.OrderDirectionDesc, Field: ent.APIKeyOrderFieldCreatedAt}))
+}
+
+// RateLimit is the resolver for the rateLimit field.
+func (r *queryResolver) RateLimit(ctx context.Context) (*model.RateLimit, error) {
+	return rateLimitStatus(ctx)
 }
 
 // FeedbackStatusChanged is the resolver for the feedbackStatusChanged field.

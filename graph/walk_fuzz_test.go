@@ -15,7 +15,7 @@ import (
 )
 
 // FuzzWalkers feeds documents to the pre-execution walkers (depth, page size,
-// complexity). None may panic, and on documents small enough to expand, each
+// complexity, root fields, NUL). None may panic, and on documents small enough to expand, each
 // must agree with the plain recursive walk it replaces (gqlgen's own
 // complexity calculation, for complexity).
 func FuzzWalkers(f *testing.F) {
@@ -27,6 +27,8 @@ func FuzzWalkers(f *testing.F) {
 		`{ __schema { types { name fields { name } } } projects(first: 200) { totalCount } }`,
 		`{ a: projects(first: 1) { ...P } b: projects(first: 2) { ...P } } fragment P on ProjectConnection { edges { node { ...N } } } fragment N on Project { id name }`,
 		`mutation { createProject(input: {name: "x"}) { id tasks(first: 3) { totalCount } } }`,
+		`{ a: __schema { types { name } } b: __schema { queryType { name } } ...S } fragment S on Query { c: __schema { types { name } } __type(name: "Project") { name } }`,
+		`mutation { a: submitFeedback(input: {projectID: "x", feedbackText: "y\u0000"}) { id } ...M } fragment M on Mutation { b: retryFeedback(id: "z") { id } a: submitFeedback(input: {projectID: "x", feedbackText: "y\u0000"}) { id } }`,
 	} {
 		f.Add(seed)
 	}
@@ -50,6 +52,9 @@ func FuzzWalkers(f *testing.F) {
 		cw := complexityWalker{es: es, schema: schema, vars: oc.Variables, memo: map[string]int{}}
 		cost := cw.selectionSet(ctx, op.SelectionSet)
 		_ = limit.MutateOperationContext(ctx, oc)
+		keys := map[string]string{}
+		rootKeys(op.SelectionSet, keys, map[string]bool{})
+		_ = findNUL(oc, op.SelectionSet, map[string]bool{})
 
 		if len(doc.Fragments) > 8 || strings.Count(src, "...") > 24 {
 			return // the plain walks could take exponential time
@@ -60,10 +65,70 @@ func FuzzWalkers(f *testing.F) {
 		if want := naivePageCheck(oc, op.SelectionSet); (pageErr == nil) != want {
 			t.Fatalf("page check error %v, plain walk ok=%v", pageErr, want)
 		}
-		if want := gqlcomplexity.Calculate(ctx, es, op, oc.Variables); cost != want {
-			t.Fatalf("complexity %d, gqlgen's %d", cost, want)
+		// gqlgen prices __schema at 0; this package prices it like any field.
+		if want := gqlcomplexity.Calculate(ctx, es, op, oc.Variables) + naiveSchemaCost(op.SelectionSet); cost != want {
+			t.Fatalf("complexity %d, gqlgen's plus __schema's %d", cost, want)
+		}
+		want := map[string]string{}
+		naiveRootKeys(op.SelectionSet, want)
+		if fmt.Sprint(keys) != fmt.Sprint(want) {
+			t.Fatalf("root keys %v, plain walk %v", keys, want)
 		}
 	})
+}
+
+// naiveSchemaCost prices the __schema fields of a root selection set, at
+// every spread: one per field.
+func naiveSchemaCost(set ast.SelectionSet) int {
+	total := 0
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if sel.Name == "__schema" {
+				total += naiveFieldCount(sel.SelectionSet) + 1
+			}
+		case *ast.InlineFragment:
+			total += naiveSchemaCost(sel.SelectionSet)
+		case *ast.FragmentSpread:
+			if sel.Definition != nil {
+				total += naiveSchemaCost(sel.Definition.SelectionSet)
+			}
+		}
+	}
+	return total
+}
+
+func naiveFieldCount(set ast.SelectionSet) int {
+	total := 0
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			total += 1 + naiveFieldCount(sel.SelectionSet)
+		case *ast.InlineFragment:
+			total += naiveFieldCount(sel.SelectionSet)
+		case *ast.FragmentSpread:
+			if sel.Definition != nil {
+				total += naiveFieldCount(sel.Definition.SelectionSet)
+			}
+		}
+	}
+	return total
+}
+
+// naiveRootKeys collects root response keys at every spread.
+func naiveRootKeys(set ast.SelectionSet, keys map[string]string) {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			keys[responseKey(sel)] = sel.Name
+		case *ast.InlineFragment:
+			naiveRootKeys(sel.SelectionSet, keys)
+		case *ast.FragmentSpread:
+			if sel.Definition != nil {
+				naiveRootKeys(sel.Definition.SelectionSet, keys)
+			}
+		}
+	}
 }
 
 // naiveDepth walks every spread, as the depth limit once did.

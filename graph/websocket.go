@@ -1,10 +1,14 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +18,8 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
+	"github.com/feedbackloop/feedbackloop/internal/metrics"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -21,8 +27,10 @@ import (
 // the graphql-ws library reconnect after 4403, asking their connectionParams
 // function for fresh credentials.
 const (
-	closeForbidden = 4403
-	closeTryAgain  = 1013 // the credentials could not be checked right now
+	closeForbidden   = 4403
+	closeTryAgain    = 1013 // the credentials could not be checked right now, or the instance is full
+	closeTooMany     = 4429 // the client has too many connections; graphql-ws does not reconnect
+	closeDuplicateID = 4409 // "Subscriber for <id> already exists"
 )
 
 // gorillaWebsocket runs gqlgen's websocket transport (graphql-transport-ws
@@ -31,6 +39,9 @@ type gorillaWebsocket struct {
 	upgrader websocket.Upgrader
 	closing  context.Context // done once the server shuts down
 	open     *sync.WaitGroup // connections not closed yet
+	conns    *wsConns
+	// maxOps bounds the operations running on one connection.
+	maxOps int
 }
 
 // connSlot carries what the transport hides from InitFunc: the upgrade
@@ -64,22 +75,146 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		return nil, err
 	}
 	g.open.Add(1)
-	c := &gorillaConn{Conn: conn, closing: g.closing, done: sync.OnceFunc(g.open.Done)}
+	c := &gorillaConn{Conn: conn, closing: g.closing, maxOps: g.maxOps, conns: g.conns, ops: map[string]bool{}}
+	c.done = sync.OnceFunc(func() {
+		g.conns.release(c)
+		g.open.Done()
+	})
 	if slot := slotOf(r.Context()); slot != nil {
 		slot.conn = c
+	}
+	// A connection over a limit is refused after the upgrade, with a close
+	// code and reason a browser can read (it sees no HTTP status).
+	address := ratelimit.AddressOf(r.Context())
+	if address == "" {
+		address = ratelimit.Address(r)
+	}
+	if code, reason := g.conns.acquire(c, ratelimit.ClientKey(nil, address, true)); code != 0 {
+		c.refuse(code, reason)
 	}
 	return c, nil
 }
 
-// gorillaConn adapts *websocket.Conn to gqlgen. gqlgen serialises writes.
+// gorillaConn adapts *websocket.Conn to gqlgen. It also keeps the
+// operations running on the connection, which gqlgen does not bound and
+// lets a client start twice under one ID.
 type gorillaConn struct {
 	*websocket.Conn
 	closing context.Context
 	done    func()
+	conns   *wsConns
+	maxOps  int
+
+	wmu sync.Mutex // gorilla allows one writer: gqlgen's and ours
 
 	mu         sync.Mutex
 	closeCode  int // when set, the code the connection closes with
 	closeWords string
+	refused    error           // set: the connection is refused, reads fail
+	client     string          // the key it is counted under (wsConns)
+	ops        map[string]bool // IDs of running operations
+}
+
+// refuse makes the connection close with code and reason as soon as gqlgen
+// reads from it.
+func (c *gorillaConn) refuse(code int, reason string) {
+	c.closeWith(code, reason)
+	c.mu.Lock()
+	c.refused = errors.New(reason)
+	c.mu.Unlock()
+}
+
+// NextReader reads the next client message, keeping count of running
+// operations: a subscribe with the ID of one still running closes the
+// connection with 4409, as graphql-transport-ws specifies; one beyond
+// maxOps is answered with an error for its ID and not run.
+func (c *gorillaConn) NextReader() (int, io.Reader, error) {
+	for {
+		c.mu.Lock()
+		refused := c.refused
+		c.mu.Unlock()
+		if refused != nil {
+			return 0, nil, refused
+		}
+		typ, r, err := c.Conn.NextReader()
+		if err != nil || typ != websocket.TextMessage {
+			return typ, r, err
+		}
+		b, err := io.ReadAll(r) // at most the read limit
+		if err != nil {
+			return 0, nil, err
+		}
+		var m struct {
+			ID   string `json:"id"`
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(b, &m) != nil {
+			return typ, bytes.NewReader(b), nil // gqlgen answers it
+		}
+		switch m.Type {
+		case "subscribe", "start":
+			c.mu.Lock()
+			dup, full := c.ops[m.ID], len(c.ops) >= c.maxOps
+			if !dup && !full {
+				c.ops[m.ID] = true
+			}
+			c.mu.Unlock()
+			switch {
+			case dup:
+				c.conns.refused("duplicate_id")
+				reason := "Subscriber for " + m.ID + " already exists"
+				c.refuse(closeDuplicateID, reason)
+				return 0, nil, errors.New(reason)
+			case full:
+				c.conns.refused("subscriptions")
+				c.sendError(m.ID, fmt.Sprintf("this connection already runs %d operations, the most allowed: complete some, or open another connection", c.maxOps))
+				continue
+			}
+		case "complete", "stop":
+			c.endOp(m.ID)
+		}
+		return typ, bytes.NewReader(b), nil
+	}
+}
+
+// WriteJSON writes one server message; an operation's last message (its
+// complete, or an error) frees its ID.
+func (c *gorillaConn) WriteJSON(v any) error {
+	if id, typ := messageIDAndType(v); typ == "complete" || typ == "error" {
+		c.endOp(id)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.Conn.WriteJSON(v)
+}
+
+func (c *gorillaConn) endOp(id string) {
+	c.mu.Lock()
+	delete(c.ops, id)
+	c.mu.Unlock()
+}
+
+// sendError ends operation id with an error the server raised itself, in
+// the connection's subprotocol (both send a list of GraphQL errors).
+func (c *gorillaConn) sendError(id, message string) {
+	payload, _ := json.Marshal([]map[string]any{{"message": message, "extensions": map[string]any{"code": CodeSubscriptionLimit}}})
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.Conn.WriteJSON(map[string]any{"id": id, "type": "error", "payload": json.RawMessage(payload)})
+}
+
+// messageIDAndType reads the ID and type of a message gqlgen writes: its
+// message types are unexported, but both have ID and Type fields.
+func messageIDAndType(v any) (string, string) {
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	if rv.Kind() != reflect.Struct {
+		return "", ""
+	}
+	id, typ := rv.FieldByName("ID"), rv.FieldByName("Type")
+	if id.Kind() != reflect.String || typ.Kind() != reflect.String {
+		return "", ""
+	}
+	return id.String(), typ.String()
 }
 
 // Close closes the connection and lets a waiting shutdown go on.
@@ -127,14 +262,102 @@ func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 var errShuttingDown = errors.New("the server is shutting down; reconnect to another instance")
 
+// wsConns counts an instance's open websocket connections, in all and per
+// client: by address from the upgrade, then by identity once
+// connection_init has authenticated it.
+type wsConns struct {
+	max, maxPerClient int
+	metrics           *metrics.Metrics
+
+	mu        sync.Mutex
+	total     int
+	perClient map[string]int
+}
+
+func (w *wsConns) open() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.total
+}
+
+// acquire counts c under client, or says why it is refused.
+func (w *wsConns) acquire(c *gorillaConn, client string) (int, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.total >= w.max:
+		w.refused("instance_connections")
+		return closeTryAgain, fmt.Sprintf("Try again later: this instance has its maximum of %d websocket connections open", w.max)
+	case w.perClient[client] >= w.maxPerClient:
+		w.refused("client_connections")
+		return closeTooMany, tooMany(w.maxPerClient)
+	}
+	w.total++
+	w.perClient[client]++
+	c.mu.Lock()
+	c.client = client
+	c.mu.Unlock()
+	return 0, ""
+}
+
+func tooMany(n int) string {
+	return fmt.Sprintf("Too many connections: at most %d websocket connections per client; close some (one connection carries many subscriptions)", n)
+}
+
+// rekey moves c's count to client, unless client has its maximum already.
+func (w *wsConns) rekey(c *gorillaConn, client string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == client || c.client == "" {
+		return nil
+	}
+	if w.perClient[client] >= w.maxPerClient {
+		w.refused("client_connections")
+		return errors.New(tooMany(w.maxPerClient))
+	}
+	w.dropLocked(c.client)
+	w.perClient[client]++
+	c.client = client
+	return nil
+}
+
+func (w *wsConns) release(c *gorillaConn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == "" {
+		return
+	}
+	w.total--
+	w.dropLocked(c.client)
+	c.client = ""
+}
+
+func (w *wsConns) dropLocked(client string) {
+	if w.perClient[client]--; w.perClient[client] <= 0 {
+		delete(w.perClient, client)
+	}
+}
+
+func (w *wsConns) refused(reason string) {
+	if w.metrics != nil {
+		w.metrics.WebsocketRefused(reason)
+	}
+}
+
 // websocketTransport configures subscriptions over websockets.
-func websocketTransport(cfg Config, closing context.Context, open *sync.WaitGroup) transport.Websocket {
+func websocketTransport(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns) transport.Websocket {
 	readLimit := cfg.Limits.MaxWebsocketMessage
 	return transport.Websocket{
 		Implementation: gorillaWebsocket{
 			upgrader: websocket.Upgrader{CheckOrigin: cfg.CheckOrigin, HandshakeTimeout: 10 * time.Second},
 			closing:  closing,
 			open:     open,
+			conns:    conns,
+			maxOps:   cfg.Limits.MaxSubscriptionsPerConnection,
 		},
 		// gorilla answers a larger message with close code 1009.
 		PayloadReadLimit: &readLimit,
@@ -157,6 +380,15 @@ func websocketTransport(cfg Config, closing context.Context, open *sync.WaitGrou
 			}
 			if err != nil {
 				return refuseConnection(ctx, cfg, err)
+			}
+			// Count the connection under its identity from now on (open
+			// mode's shared local admin stays counted by address).
+			if slot := slotOf(ctx); slot != nil && slot.conn != nil && v.Subject != auth.LocalAdminSubject {
+				if err := conns.rekey(slot.conn, ratelimit.ClientKey(v, "", false)); err != nil {
+					ctx = transport.WithWebsocketCloseCode(ctx, closeTooMany)
+					ctx = transport.AppendCloseReason(ctx, err.Error())
+					return ctx, nil, err
+				}
 			}
 			ctx = logctx.With(viewer.NewContext(ctx, v), "viewer", v.Subject)
 			// End the connection when the server shuts down, and with 4403

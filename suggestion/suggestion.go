@@ -14,14 +14,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 )
 
 // Limits of new values. The task schema enforces the same priority range and
-// title length; this package's tests check that they agree.
+// title length, which this package's tests check; the estimate's bound is
+// the schema's own.
 const (
 	MaxPriority      = 5
-	MaxEstimateHours = 10_000
+	MaxEstimateHours = schema.MaxEstimatedHours
 	maxTitle         = 255 // characters
 )
 

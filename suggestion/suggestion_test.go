@@ -155,7 +155,8 @@ func TestNewValuesFitTheTaskSchema(t *testing.T) {
 	if _, err := k.NewValue(longest); err != nil || task.TitleValidator(longest) != nil || task.TitleValidator(longest+"x") == nil {
 		t.Errorf("the new_task title limit differs from the task schema's: %v", err)
 	}
-	if task.EstimatedHoursValidator(suggestion.MaxEstimateHours) != nil || task.EstimatedHoursValidator(0) != nil {
-		t.Error("the task schema rejects an estimate the table accepts")
+	if task.EstimatedHoursValidator(suggestion.MaxEstimateHours) != nil || task.EstimatedHoursValidator(0) != nil ||
+		task.EstimatedHoursValidator(suggestion.MaxEstimateHours+0.5) == nil {
+		t.Errorf("the task schema's estimate range is not 0 to %d", suggestion.MaxEstimateHours)
 	}
 }

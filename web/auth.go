@@ -10,6 +10,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -38,6 +39,7 @@ func authenticate(a Authenticator, logger *slog.Logger, next http.Handler) http.
 			WriteError(w, http.StatusServiceUnavailable, graph.CodeUnavailable, "credentials could not be checked right now; retry in a few seconds")
 			return
 		}
+		ratelimit.Identify(r.Context(), v)
 		ctx := viewer.NewContext(r.Context(), v)
 		ctx = logctx.With(ctx, "viewer", v.Subject)
 		next.ServeHTTP(w, r.WithContext(ctx))

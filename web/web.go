@@ -8,10 +8,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/feedbackloop/feedbackloop/internal/graphiql"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -38,6 +40,9 @@ type Config struct {
 	MetricsElsewhere bool
 	// Origins decides which browser pages may call the API.
 	Origins *Origins
+	// RateLimit, when set, charges every /query request to its client's
+	// budget and gives every response the X-RateLimit-* headers.
+	RateLimit *ratelimit.Limiter
 }
 
 // New returns the service's HTTP handler.
@@ -56,7 +61,13 @@ func New(cfg Config) http.Handler {
 		// before it can send the token typed into its Headers tab.
 		mux.Handle("GET /{$}", graphiql.Handler("Feedback Loop", "/query"))
 		mux.Handle("GET "+graphiql.AssetPrefix, graphiql.Assets())
-		mux.Handle("/query", cfg.Origins.cors(authenticate(cfg.Auth, logger, cfg.GraphQL)))
+		var query http.Handler = authenticate(cfg.Auth, logger, cfg.GraphQL)
+		if cfg.RateLimit != nil {
+			// Outside authentication: refused credentials are charged to
+			// their address.
+			query = cfg.RateLimit.Middleware(query)
+		}
+		mux.Handle("/query", cfg.Origins.cors(query))
 	}
 	var h http.Handler = accessLog(logger, cfg.Metrics, mux)
 	h = cfg.Origins.guardHost(h)
@@ -69,4 +80,33 @@ func MetricsHandler(m *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	return mux
+}
+
+// Timeouts of the HTTP server: reading a request (headers and body) must end
+// within ReadTimeout, so a client trickling its body cannot hold a
+// connection; an idle keep-alive connection is closed after IdleTimeout.
+// Websockets are not affected: the upgrade clears the deadlines.
+const (
+	DefaultReadTimeout = 15 * time.Second
+	DefaultIdleTimeout = 2 * time.Minute
+	readHeaderTimeout  = 10 * time.Second
+)
+
+// NewServer returns the HTTP server for h with the read and idle timeouts
+// (zero: the defaults); it logs its own errors (broken connections, read
+// timeouts) to logger at WARN.
+func NewServer(h http.Handler, readTimeout, idleTimeout time.Duration, logger *slog.Logger) *http.Server {
+	if readTimeout <= 0 {
+		readTimeout = DefaultReadTimeout
+	}
+	if idleTimeout <= 0 {
+		idleTimeout = DefaultIdleTimeout
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(readHeaderTimeout, readTimeout),
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }

@@ -51,7 +51,7 @@ func (Task) Fields() []ent.Field {
 		field.Float("estimated_hours").
 			Optional().
 			Nillable().
-			Validate(nonNegative),
+			Validate(hoursUpTo(MaxEstimatedHours)),
 		field.Int("version").
 			Default(1).
 			Comment("Incremented on every change, so clients and conflict checks can tell the task changed.").

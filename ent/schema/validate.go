@@ -40,12 +40,21 @@ func intBetween(lo, hi int) func(int) error {
 	}
 }
 
-// nonNegative validates a float that may not be below zero.
-func nonNegative(v float64) error {
-	if v < 0 || v != v { // v != v rejects NaN
-		return fmt.Errorf("must be zero or more (got %v)", v)
+// MaxEstimatedHours is the largest estimate a task may have. It is the one
+// home of that bound: the suggestion package holds suggested estimates to it.
+const MaxEstimatedHours = 10_000
+
+// hoursUpTo validates an estimate from zero to max hours.
+func hoursUpTo(max float64) func(float64) error {
+	return func(v float64) error {
+		switch {
+		case v < 0 || v != v: // v != v rejects NaN
+			return fmt.Errorf("must be zero or more (got %v)", v)
+		case v > max:
+			return fmt.Errorf("must be at most %v hours (got %v)", max, v)
+		}
+		return nil
 	}
-	return nil
 }
 
 // trimFields returns a hook that trims surrounding whitespace from the named

@@ -62,6 +62,22 @@ type CreateAPIKeyPayload struct {
 	Secret string `json:"secret"`
 }
 
+// A client's request budget, shared by every instance. A query costs its
+// complexity divided by 100 (at least 1 point); a mutation costs 5 points more
+// per root field. The budget refills continuously.
+type RateLimit struct {
+	// Points per window (RATE_LIMIT_POINTS per RATE_LIMIT_WINDOW).
+	Limit int `json:"limit"`
+	// What this request cost.
+	Cost int `json:"cost"`
+	// Points left.
+	Remaining int `json:"remaining"`
+	// Points spent: limit - remaining.
+	Used int `json:"used"`
+	// When the budget is full again.
+	ResetAt time.Time `json:"resetAt"`
+}
+
 type SubmitFeedbackInput struct {
 	ProjectID int `json:"projectID"`
 	// A task of that project the feedback is about.

@@ -29,6 +29,8 @@ type Metrics struct {
 	relayLag      prometheus.Gauge
 	delivered     prometheus.Counter
 	resynced      prometheus.Counter
+	rateLimits    *prometheus.CounterVec
+	wsRefusals    *prometheus.CounterVec
 }
 
 // New returns Metrics with Go runtime and process collectors registered.
@@ -74,9 +76,17 @@ func New() *Metrics {
 		resynced: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "feedbackloop_events_resynced_total", Help: "Events a slow subscriber missed; it replays them from the outbox.",
 		}),
+		rateLimits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_rate_limit_decisions_total",
+			Help: "Rate-limit decisions by budget (requests, client_submissions, project_submissions) and decision: allowed, limited, failed_open (Redis unreachable, let through), failed_closed (Redis unreachable, refused).",
+		}, []string{"budget", "decision"}),
+		wsRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_websocket_refusals_total",
+			Help: "Websocket connections and subscriptions refused by a limit: instance_connections, client_connections, subscriptions, duplicate_id.",
+		}, []string{"reason"}),
 	}
 	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime,
-		m.relayed, m.relayLag, m.delivered, m.resynced)
+		m.relayed, m.relayLag, m.delivered, m.resynced, m.rateLimits, m.wsRefusals)
 	return m
 }
 
@@ -119,6 +129,15 @@ func (m *Metrics) Operation(name, typ string, took time.Duration, failed bool) {
 		m.operationTime.WithLabelValues(name, typ).Observe(took.Seconds())
 	}
 }
+
+// RateLimit records one decision of a rate-limit budget.
+func (m *Metrics) RateLimit(budget, decision string) {
+	m.rateLimits.WithLabelValues(budget, decision).Inc()
+}
+
+// WebsocketRefused records a websocket connection or subscription refused
+// by a limit.
+func (m *Metrics) WebsocketRefused(reason string) { m.wsRefusals.WithLabelValues(reason).Inc() }
 
 // Job records how one job run ended.
 func (m *Metrics) Job(outcome string) { m.jobs.WithLabelValues(outcome).Inc() }

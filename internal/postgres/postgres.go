@@ -148,6 +148,15 @@ func IsUnavailable(err error) bool {
 		strings.Contains(msg, "the database system is shutting down")
 }
 
+// IsDataException reports whether PostgreSQL refused a value in the
+// statement (class 22: a NUL character in text, a malformed number or
+// date, a value out of range), as opposed to the statement or the server
+// failing.
+func IsDataException(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code.Class() == "22"
+}
+
 // IsUniqueViolation reports whether err is a unique constraint refusing a
 // duplicate row.
 func IsUniqueViolation(err error) bool {
