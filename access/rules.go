@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/privacy"
@@ -159,7 +160,8 @@ func FeedbackPolicy() ent.Policy {
 }
 
 // AdjustmentPolicy: members see the adjustments of their projects'
-// feedback; only the system (the worker) writes them.
+// feedback; EDITOR decides on them (applies, rejects, reverts); only the
+// system (the worker) creates them.
 func AdjustmentPolicy() ent.Policy {
 	return privacy.Policy{
 		Query: queryPolicy(func(v *viewer.Viewer) func(*sql.Selector) {
@@ -168,7 +170,25 @@ func AdjustmentPolicy() ent.Policy {
 					Where(sql.In(feedback.FieldProjectID, projectSet(v)))))
 			}
 		}),
-		Mutation: privacy.MutationPolicy{requireViewer(), allowAdmins(), denyAll("change suggestions")},
+		Mutation: privacy.MutationPolicy{
+			requireViewer(), allowAdmins(),
+			privacy.AdjustmentMutationRuleFunc(func(ctx context.Context, m *ent.AdjustmentMutation) error {
+				if !m.Op().Is(ent.OpUpdateOne | ent.OpUpdate) {
+					return &ForbiddenError{Action: "create or delete suggestions"}
+				}
+				ids, err := mutatedIDs(ctx, m)
+				if err != nil || len(ids) == 0 {
+					return err
+				}
+				projects, err := m.Client().Feedback.Query().
+					Where(feedback.HasAdjustmentsWith(adjustment.IDIn(ids...))).
+					Unique(true).Select(feedback.FieldProjectID).Ints(SystemContext(ctx))
+				if err != nil {
+					return err
+				}
+				return requireEach(ctx, m.Client(), projects, viewer.Editor, adjustment.Label, "decide on suggestions")
+			}),
+		},
 	}
 }
 

@@ -3278,8 +3278,12 @@ type FeedbackStatusEvent {
   error: String
   """Who caused the change (submitted or retried it); null for the system."""
   by: User
-  """Pass as after to resume after this event; null for a state read from the database."""
-  cursor: String
+  """
+  Pass as after to resume after this event. For a state read from the
+  database (feedbackStatusChanged's first event), the position of the newest
+  event at that moment.
+  """
+  cursor: String!
 }
 
 extend type Query {
@@ -7067,10 +7071,10 @@ func (ec *executionContext) _FeedbackStatusEvent_cursor(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+			return ec.marshalNString2string(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16399,7 +16403,7 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 			}
 		case "cursor":
 			out.Values[i] = ec._FeedbackStatusEvent_cursor(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
