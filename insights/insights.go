@@ -184,7 +184,7 @@ func ceilMicro(t *time.Time) *time.Time {
 // result is the JSON document insights.sql returns.
 type result struct {
 	Days []struct {
-		Date   string          `json:"date"`
+		Day    string          `json:"day"` // YYYY-MM-DD
 		Status feedback.Status `json:"status"`
 		Count  int             `json:"count"`
 	} `json:"days"`
@@ -200,13 +200,11 @@ type result struct {
 		Count  int     `json:"count"`
 	} `json:"reasons"`
 	Suggestions []struct {
-		Kind     string                    `json:"kind"` // type or model
 		Provider *string                   `json:"provider"`
 		Model    *string                   `json:"model"`
 		Type     adjustment.AdjustmentType `json:"type"`
-		Applied  int                       `json:"applied"`
-		Rejected int                       `json:"rejected"`
-		Pending  int                       `json:"pending"`
+		Status   adjustment.Status         `json:"status"`
+		Count    int                       `json:"count"`
 	} `json:"suggestions"`
 	Tasks []struct {
 		ID          int `json:"id"`
@@ -231,11 +229,11 @@ func (r *result) report(w Window) *Report {
 	for _, d := range r.Days {
 		out.FeedbackCount += d.Count
 		byStatus[d.Status] += d.Count
-		i, ok := days[d.Date]
+		i, ok := days[d.Day]
 		if !ok {
 			i = len(out.FeedbackPerDay)
-			days[d.Date] = i
-			out.FeedbackPerDay = append(out.FeedbackPerDay, Day{Date: d.Date})
+			days[d.Day] = i
+			out.FeedbackPerDay = append(out.FeedbackPerDay, Day{Date: d.Day})
 		}
 		day := &out.FeedbackPerDay[i]
 		day.Count += d.Count
@@ -270,21 +268,15 @@ func (r *result) report(w Window) *Report {
 		})
 	}
 	for _, s := range r.Suggestions {
-		d := Decisions{Total: s.Applied + s.Rejected + s.Pending, Applied: s.Applied, Rejected: s.Rejected, Pending: s.Pending}
-		target := &out.Suggestions
-		if s.Kind == "model" {
-			// Suggestions exist only for COMPLETED feedback, so their model
-			// is among the models.
-			i := slices.IndexFunc(out.Models, func(m Model) bool {
-				return equalNullable(m.Provider, s.Provider) && equalNullable(m.Model, s.Model)
-			})
-			if i < 0 {
-				continue
-			}
-			target = &out.Models[i].Suggestions
+		// Suggestions exist only for COMPLETED feedback, so their model is
+		// among the models; the overall counts are the models' sum.
+		i := slices.IndexFunc(out.Models, func(m Model) bool {
+			return equalNullable(m.Provider, s.Provider) && equalNullable(m.Model, s.Model)
+		})
+		if i >= 0 {
+			out.Models[i].Suggestions.add(s.Type, s.Status, s.Count)
 		}
-		target.ByType = append(target.ByType, TypeDecisions{Type: s.Type, Decisions: d})
-		target.add(d)
+		out.Suggestions.add(s.Type, s.Status, s.Count)
 	}
 	out.Suggestions.sort()
 	for i := range out.Models {
@@ -306,11 +298,27 @@ func (r *result) report(w Window) *Report {
 	return out
 }
 
-func (s *Suggestions) add(d Decisions) {
-	s.Total += d.Total
-	s.Applied += d.Applied
-	s.Rejected += d.Rejected
-	s.Pending += d.Pending
+// add counts n suggestions of type t with status st.
+func (s *Suggestions) add(t adjustment.AdjustmentType, st adjustment.Status, n int) {
+	i := slices.IndexFunc(s.ByType, func(d TypeDecisions) bool { return d.Type == t })
+	if i < 0 {
+		i = len(s.ByType)
+		s.ByType = append(s.ByType, TypeDecisions{Type: t})
+	}
+	s.Decisions.add(st, n)
+	s.ByType[i].add(st, n)
+}
+
+func (d *Decisions) add(st adjustment.Status, n int) {
+	d.Total += n
+	switch st {
+	case adjustment.StatusApplied:
+		d.Applied += n
+	case adjustment.StatusRejected:
+		d.Rejected += n
+	case adjustment.StatusProposed:
+		d.Pending += n
+	}
 }
 
 // sort orders the types most suggested first, then by name.

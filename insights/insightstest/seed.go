@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"testing"
 	"time"
 )
 
@@ -89,4 +90,23 @@ func Analyze(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("vacuum analyze: %w", err)
 	}
 	return nil
+}
+
+// Runs collects the durations of a benchmark's runs.
+type Runs struct {
+	fastest, slowest time.Duration
+}
+
+// Add records one run.
+func (r *Runs) Add(d time.Duration) {
+	if r.fastest == 0 || d < r.fastest {
+		r.fastest = d
+	}
+	r.slowest = max(r.slowest, d)
+}
+
+// Report adds the fastest and slowest run to b's results, in milliseconds.
+func (r *Runs) Report(b *testing.B) {
+	b.ReportMetric(float64(r.fastest.Microseconds())/1000, "ms-min")
+	b.ReportMetric(float64(r.slowest.Microseconds())/1000, "ms-max")
 }
