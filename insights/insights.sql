@@ -1,15 +1,16 @@
 -- The insights of one project in one statement: one round trip and one
 -- snapshot, so every number describes the same moment. Rows are only
--- aggregated here; the small JSON document that leaves PostgreSQL holds a
--- few hundred groups at most, which Go sums up and orders.
+-- aggregated here; the JSON document that leaves PostgreSQL holds a few
+-- hundred groups at most, which Go sums up and orders.
 --
--- Each source is read with the window's predicate on the (project_id,
--- created_at) index rather than materialised in a CTE: on 10,000 rows a
--- second index range scan is cheaper than a tuplestore.
+-- Costs follow the window's size, not the tables': the window's feedback is
+-- read twice through the (project_id, created_at) index (cheaper than
+-- materialising it), its suggestions through the covering
+-- adjustment_feedback_id index alone.
 -- $1 project ID, $2 since (inclusive, NULL = open), $3 until (exclusive, NULL = open).
 WITH fbagg AS (
-	-- The feedback in one pass: per UTC day and status, per task, and per
-	-- failure reason (reasons differing only in spacing are one).
+	-- Feedback per UTC day and status, per task, and per failure reason
+	-- (reasons differing only in spacing are one).
 	SELECT CASE WHEN GROUPING(task_id) = 0 THEN 'task' WHEN GROUPING(reason) = 0 THEN 'reason' ELSE 'day' END AS kind,
 	       day, status, task_id, reason, count(*) AS count
 	FROM (
@@ -22,40 +23,42 @@ WITH fbagg AS (
 	) f
 	GROUP BY GROUPING SETS ((day, status), (task_id), (status, reason))
 ),
+models AS MATERIALIZED (
+	-- Per provider and model, and overall: how many COMPLETED, their times
+	-- from submission in milliseconds, and the feedback IDs.
+	SELECT GROUPING(provider, model) = 3 AS overall, provider, model,
+	       count(ms) AS count,
+	       percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY ms) AS p,
+	       array_agg(id) AS ids
+	FROM (
+		SELECT id, provider, model,
+		       CASE WHEN status = 'COMPLETED' THEN date_part('epoch', processed_at - created_at) * 1000 END AS ms
+		FROM feedbacks
+		WHERE project_id = $1
+		  AND created_at >= coalesce($2::timestamptz, '-infinity')
+		  AND created_at < coalesce($3::timestamptz, 'infinity')
+	) f
+	GROUP BY GROUPING SETS ((provider, model), ())
+),
 adj AS (
-	-- Their suggestions in one pass: per model of the feedback, type and
-	-- decision; and per task. Each feedback's suggestions come from the
-	-- covering adjustment_feedback_id index (index-only). OFFSET 0 keeps the
-	-- lookup per feedback: otherwise the planner, pricing index probes as
-	-- disk reads, prefers hashing the whole adjustments table once it holds a
-	-- few hundred thousand rows, and the cost grows with every project's
-	-- suggestions instead of this window's.
-	SELECT GROUPING(a.task_id) = 0 AS by_task, f.provider, f.model, a.adjustment_type AS type, a.status, a.task_id, count(*) AS count
-	FROM feedbacks f
+	-- Each model's suggestions, by type and decision and by task. One
+	-- index-only scan per model looks the IDs up in adjustment_feedback_id;
+	-- hashing the model into every suggestion's group key cost more, and a
+	-- join let the planner hash the whole table once it held a few hundred
+	-- thousand rows (it prices index probes as disk reads).
+	SELECT m.provider, m.model, a.*
+	FROM models m
 	CROSS JOIN LATERAL (
-		SELECT a.adjustment_type, a.status, a.task_id FROM adjustments a WHERE a.feedback_id = f.id OFFSET 0
+		SELECT GROUPING(a.task_id) = 0 AS by_task, a.adjustment_type AS type, a.status, a.task_id, count(*) AS count
+		FROM adjustments a
+		WHERE a.feedback_id = ANY (m.ids)
+		GROUP BY GROUPING SETS ((a.adjustment_type, a.status), (a.task_id))
 	) a
-	WHERE f.project_id = $1
-	  AND f.created_at >= coalesce($2::timestamptz, '-infinity')
-	  AND f.created_at < coalesce($3::timestamptz, 'infinity')
-	GROUP BY GROUPING SETS ((f.provider, f.model, a.adjustment_type, a.status), (a.task_id))
+	WHERE NOT m.overall
 )
 SELECT json_build_object(
 	'days', (SELECT coalesce(json_agg(d), '[]') FROM (SELECT day, status, count FROM fbagg WHERE kind = 'day') d),
-	'processing', (
-		-- Submitted to COMPLETED in milliseconds, overall and per model.
-		SELECT coalesce(json_agg(pt), '[]')
-		FROM (
-			SELECT GROUPING(provider, model) = 3 AS overall, provider, model, count(*) AS count,
-			       percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY date_part('epoch', processed_at - created_at) * 1000) AS p
-			FROM feedbacks
-			WHERE project_id = $1
-			  AND created_at >= coalesce($2::timestamptz, '-infinity')
-			  AND created_at < coalesce($3::timestamptz, 'infinity')
-			  AND status = 'COMPLETED' AND processed_at IS NOT NULL
-			GROUP BY GROUPING SETS ((), (provider, model))
-		) pt
-	),
+	'processing', (SELECT coalesce(json_agg(pt), '[]') FROM (SELECT overall, provider, model, count, p FROM models WHERE count > 0) pt),
 	'reasons', (
 		SELECT coalesce(json_agg(r ORDER BY r.count DESC, r.reason NULLS LAST), '[]')
 		FROM (SELECT reason, count FROM fbagg WHERE kind = 'reason' AND status = 'FAILED' ORDER BY count DESC, reason NULLS LAST LIMIT 5) r
