@@ -146,7 +146,7 @@ var lifecycle = []feedback.Status{feedback.StatusPending, feedback.StatusProcess
 
 // Compute returns the insights of project over w.
 func Compute(ctx context.Context, db Querier, project int, w Window) (*Report, error) {
-	rows, err := db.QueryContext(ctx, query, project, ceilMicro(w.Since), ceilMicro(w.Until))
+	rows, err := db.QueryContext(ctx, query, project, ceilMicro(w.Since), ceilMicro(w.Until), TopReasons, TopTasks)
 	if err != nil {
 		return nil, fmt.Errorf("insights: %w", err)
 	}

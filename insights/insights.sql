@@ -7,7 +7,8 @@
 -- read twice through the (project_id, created_at) index (cheaper than
 -- materialising it), its suggestions through the covering
 -- adjustment_feedback_id index alone.
--- $1 project ID, $2 since (inclusive, NULL = open), $3 until (exclusive, NULL = open).
+-- $1 project ID, $2 since (inclusive, NULL = open), $3 until (exclusive, NULL = open),
+-- $4 how many reasons, $5 how many tasks to list.
 WITH fbagg AS (
 	-- Feedback per UTC day and status, per task, and per failure reason
 	-- (reasons differing only in spacing are one).
@@ -61,7 +62,7 @@ SELECT json_build_object(
 	'processing', (SELECT coalesce(json_agg(pt), '[]') FROM (SELECT overall, provider, model, count, p FROM models WHERE count > 0) pt),
 	'reasons', (
 		SELECT coalesce(json_agg(r ORDER BY r.count DESC, r.reason NULLS LAST), '[]')
-		FROM (SELECT reason, count FROM fbagg WHERE kind = 'reason' AND status = 'FAILED' ORDER BY count DESC, reason NULLS LAST LIMIT 5) r
+		FROM (SELECT reason, count FROM fbagg WHERE kind = 'reason' AND status = 'FAILED' ORDER BY count DESC, reason NULLS LAST LIMIT $4::int) r
 	),
 	'suggestions', (SELECT coalesce(json_agg(s), '[]') FROM (SELECT provider, model, type, status, count FROM adj WHERE NOT by_task) s),
 	'tasks', (
@@ -78,7 +79,7 @@ SELECT json_build_object(
 			JOIN tasks ON tasks.id = m.task_id AND tasks.project_id = $1
 			GROUP BY m.task_id
 			ORDER BY sum(m.feedback) + sum(m.suggestions) DESC, sum(m.feedback) DESC, m.task_id
-			LIMIT 10
+			LIMIT $5::int
 		) t
 	)
 )

@@ -11,6 +11,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/insights"
+	"github.com/feedbackloop/feedbackloop/insights/insightstest"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
@@ -380,3 +381,78 @@ func deref(f *float64) any {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// On a generated project too big to count by hand, the report agrees with
+// itself and with plain per-row queries, and its top lists are cut.
+func TestInsightsOfAGeneratedProjectAgreeWithPlainQueries(t *testing.T) {
+	ctx := context.Background()
+	db, _ := dbTemplate.Open(t)
+	project, err := insightstest.Seed(ctx, db, "generated", insightstest.Size{Feedback: 400, Suggestions: 1500, Tasks: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := insightstest.Seed(ctx, db, "neighbour", insightstest.Size{Feedback: 100, Suggestions: 300, Tasks: 5}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := insights.Compute(ctx, db, project, insights.Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	sum := func(n ...int) (s int) {
+		for _, x := range n {
+			s += x
+		}
+		return s
+	}
+	var perDay, perModel int
+	for _, d := range r.FeedbackPerDay {
+		perDay += d.Count
+	}
+	modelSuggestions := insights.Decisions{}
+	for _, m := range r.Models {
+		perModel += m.Completed
+		modelSuggestions.Total += m.Suggestions.Total
+		modelSuggestions.Applied += m.Suggestions.Applied
+		modelSuggestions.Rejected += m.Suggestions.Rejected
+		modelSuggestions.Pending += m.Suggestions.Pending
+	}
+	c := counts(r.FeedbackByStatus)
+	if r.FeedbackCount != 400 || sum(c[:]...) != 400 || perDay != 400 || perModel != c[2] || r.ProcessingTime.Count != c[2] {
+		t.Errorf("400 feedback: count %d, by status %v, per day %d, per model %d, timed %d", r.FeedbackCount, c, perDay, perModel, r.ProcessingTime.Count)
+	}
+	if r.Suggestions.Total != 1500 || modelSuggestions != r.Suggestions.Decisions {
+		t.Errorf("1500 suggestions: %+v overall, %+v summed over models", r.Suggestions.Decisions, modelSuggestions)
+	}
+	if len(r.Failures.TopReasons) != insights.TopReasons {
+		t.Errorf("%d top reasons of 7, want %d", len(r.Failures.TopReasons), insights.TopReasons)
+	}
+
+	// The top tasks, counted row by row.
+	rows, err := db.QueryContext(ctx, `
+		SELECT id, fb, sg FROM (
+			SELECT t.id,
+			       (SELECT count(*) FROM feedbacks f WHERE f.task_id = t.id) AS fb,
+			       (SELECT count(*) FROM adjustments a WHERE a.task_id = t.id) AS sg
+			FROM tasks t WHERE t.project_id = $1
+		) x
+		WHERE fb + sg > 0
+		ORDER BY fb + sg DESC, fb DESC, id
+		LIMIT 10`, project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var want []insights.TaskMention
+	for rows.Next() {
+		var m insights.TaskMention
+		if err := rows.Scan(&m.TaskID, &m.Feedback, &m.Suggestions); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, m)
+	}
+	if len(want) != insights.TopTasks {
+		t.Fatalf("the seed mentions %d tasks, want more than %d", len(want), insights.TopTasks)
+	}
+	same(t, r.TopTasks, want)
+}
