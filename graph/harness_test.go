@@ -213,6 +213,13 @@ func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) er
 
 func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.Driver.Tx(ctx) }
 
+// QueryContext serves raw SQL sent through the client (ent's execquery
+// feature), as the insights are.
+func (d *countingDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	d.n.Add(1)
+	return d.Driver.(*entsql.Driver).QueryContext(ctx, query, args...)
+}
+
 // Shapes of the objects tests read back.
 type project struct {
 	ID          string  `json:"id"`

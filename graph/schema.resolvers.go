@@ -20,6 +20,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/insights"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
@@ -234,6 +235,11 @@ func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, aft
 		Paginate(ctx, after, first, before, last, ent.WithAdjustmentFilter(where.Filter))
 }
 
+// TopTasks is the resolver for the topTasks field.
+func (r *projectInsightsResolver) TopTasks(ctx context.Context, obj *insights.Report) ([]*model.TaskMention, error) {
+	return r.topTasks(ctx, obj)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -251,6 +257,11 @@ func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[int], 
 // RateLimit is the resolver for the rateLimit field.
 func (r *queryResolver) RateLimit(ctx context.Context) (*model.RateLimit, error) {
 	return rateLimitStatus(ctx)
+}
+
+// ProjectInsights is the resolver for the projectInsights field.
+func (r *queryResolver) ProjectInsights(ctx context.Context, projectID int, since *time.Time, until *time.Time) (*insights.Report, error) {
+	return r.projectInsights(ctx, projectID, since, until)
 }
 
 // FeedbackStatusChanged is the resolver for the feedbackStatusChanged field.
@@ -292,6 +303,11 @@ func (r *viewerResolver) Memberships(ctx context.Context, obj *viewer.Viewer) ([
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
+// ProjectInsights returns generated.ProjectInsightsResolver implementation.
+func (r *Resolver) ProjectInsights() generated.ProjectInsightsResolver {
+	return &projectInsightsResolver{r}
+}
+
 // Subscription returns generated.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -299,7 +315,8 @@ func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subsc
 func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
 
 type (
-	mutationResolver     struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
-	viewerResolver       struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	projectInsightsResolver struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
+	viewerResolver          struct{ *Resolver }
 )

@@ -107,6 +107,20 @@ var (
 				Columns: []*schema.Column{AdjustmentsColumns[16], AdjustmentsColumns[12]},
 			},
 			{
+				Name:    "adjustment_feedback_id",
+				Unique:  false,
+				Columns: []*schema.Column{AdjustmentsColumns[16]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						AdjustmentsColumns[1].Name,
+
+						AdjustmentsColumns[6].Name,
+
+						AdjustmentsColumns[14].Name,
+					},
+				},
+			},
+			{
 				Name:    "adjustment_task_id",
 				Unique:  false,
 				Columns: []*schema.Column{AdjustmentsColumns[14]},

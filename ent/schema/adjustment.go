@@ -117,6 +117,10 @@ func (Adjustment) Edges() []ent.Edge {
 func (Adjustment) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("feedback_id", "position").Unique(),
+		// projectInsights reads each feedback's suggestions from this index
+		// alone (an index-only scan), never from the table.
+		index.Fields("feedback_id").
+			Annotations(entsql.IncludeColumns("adjustment_type", "status", "task_id")),
 		index.Fields("task_id"),
 		index.Fields("status"),
 	}

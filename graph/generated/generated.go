@@ -22,6 +22,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/insights"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/viewer"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -42,6 +43,7 @@ type ResolverRoot interface {
 	Feedback() FeedbackResolver
 	Mutation() MutationResolver
 	Project() ProjectResolver
+	ProjectInsights() ProjectInsightsResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
@@ -127,6 +129,18 @@ type ComplexityRoot struct {
 		Secret func(childComplexity int) int
 	}
 
+	FailureReason struct {
+		Count func(childComplexity int) int
+		Text  func(childComplexity int) int
+	}
+
+	FailureStats struct {
+		Failed     func(childComplexity int) int
+		Finished   func(childComplexity int) int
+		Rate       func(childComplexity int) int
+		TopReasons func(childComplexity int) int
+	}
+
 	Feedback struct {
 		Adjustments        func(childComplexity int, where *ent.AdjustmentWhereInput) int
 		Attempts           func(childComplexity int) int
@@ -158,9 +172,21 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	FeedbackDayCount struct {
+		Completed func(childComplexity int) int
+		Count     func(childComplexity int) int
+		Date      func(childComplexity int) int
+		Failed    func(childComplexity int) int
+	}
+
 	FeedbackEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	FeedbackStatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
 	}
 
 	FeedbackStatusEvent struct {
@@ -172,6 +198,14 @@ type ComplexityRoot struct {
 		PreviousStatus func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Version        func(childComplexity int) int
+	}
+
+	ModelStats struct {
+		Completed      func(childComplexity int) int
+		Model          func(childComplexity int) int
+		ProcessingTime func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		Suggestions    func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -201,6 +235,12 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	ProcessingTimeStats struct {
+		Count func(childComplexity int) int
+		P50Ms func(childComplexity int) int
+		P95Ms func(childComplexity int) int
+	}
+
 	Project struct {
 		Adjustments func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) int
 		CreatedAt   func(childComplexity int) int
@@ -225,6 +265,19 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProjectInsights struct {
+		Failures         func(childComplexity int) int
+		FeedbackByStatus func(childComplexity int) int
+		FeedbackCount    func(childComplexity int) int
+		FeedbackPerDay   func(childComplexity int) int
+		Models           func(childComplexity int) int
+		ProcessingTime   func(childComplexity int) int
+		Since            func(childComplexity int) int
+		Suggestions      func(childComplexity int) int
+		TopTasks         func(childComplexity int) int
+		Until            func(childComplexity int) int
+	}
+
 	ProjectMember struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -237,14 +290,15 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
-		Feedbacks func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
-		Node      func(childComplexity int, id int) int
-		Nodes     func(childComplexity int, ids []int) int
-		Projects  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProjectOrder, where *ent.ProjectWhereInput) int
-		RateLimit func(childComplexity int) int
-		Tasks     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
-		Viewer    func(childComplexity int) int
+		APIKeys         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Feedbacks       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
+		Node            func(childComplexity int, id int) int
+		Nodes           func(childComplexity int, ids []int) int
+		ProjectInsights func(childComplexity int, projectID int, since *time.Time, until *time.Time) int
+		Projects        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProjectOrder, where *ent.ProjectWhereInput) int
+		RateLimit       func(childComplexity int) int
+		Tasks           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
+		Viewer          func(childComplexity int) int
 	}
 
 	RateLimit struct {
@@ -269,6 +323,24 @@ type ComplexityRoot struct {
 		FeedbackStatusChanged func(childComplexity int, id int, after *string) int
 		ProjectEvents         func(childComplexity int, projectID int, after *string) int
 		ProjectFeedbackEvents func(childComplexity int, projectID int, after *string) int
+	}
+
+	SuggestionStats struct {
+		AcceptanceRate func(childComplexity int) int
+		Applied        func(childComplexity int) int
+		ByType         func(childComplexity int) int
+		Pending        func(childComplexity int) int
+		Rejected       func(childComplexity int) int
+		Total          func(childComplexity int) int
+	}
+
+	SuggestionTypeStats struct {
+		AcceptanceRate func(childComplexity int) int
+		Applied        func(childComplexity int) int
+		Pending        func(childComplexity int) int
+		Rejected       func(childComplexity int) int
+		Total          func(childComplexity int) int
+		Type           func(childComplexity int) int
 	}
 
 	Task struct {
@@ -303,6 +375,13 @@ type ComplexityRoot struct {
 		Cursor  func(childComplexity int) int
 		Task    func(childComplexity int) int
 		Version func(childComplexity int) int
+	}
+
+	TaskMention struct {
+		FeedbackCount   func(childComplexity int) int
+		Mentions        func(childComplexity int) int
+		SuggestionCount func(childComplexity int) int
+		Task            func(childComplexity int) int
 	}
 
 	User struct {
@@ -361,6 +440,9 @@ type MutationResolver interface {
 type ProjectResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
 }
+type ProjectInsightsResolver interface {
+	TopTasks(ctx context.Context, obj *insights.Report) ([]*model.TaskMention, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
@@ -370,6 +452,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*viewer.Viewer, error)
 	APIKeys(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.ApiKeyConnection, error)
 	RateLimit(ctx context.Context) (*model.RateLimit, error)
+	ProjectInsights(ctx context.Context, projectID int, since *time.Time, until *time.Time) (*insights.Report, error)
 }
 type SubscriptionResolver interface {
 	FeedbackStatusChanged(ctx context.Context, id int, after *string) (<-chan *model.FeedbackStatusEvent, error)
@@ -703,6 +786,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
 
+	case "FailureReason.count":
+		if e.ComplexityRoot.FailureReason.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailureReason.Count(childComplexity), true
+	case "FailureReason.reason":
+		if e.ComplexityRoot.FailureReason.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailureReason.Text(childComplexity), true
+
+	case "FailureStats.failed":
+		if e.ComplexityRoot.FailureStats.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailureStats.Failed(childComplexity), true
+	case "FailureStats.finished":
+		if e.ComplexityRoot.FailureStats.Finished == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailureStats.Finished(childComplexity), true
+	case "FailureStats.rate":
+		if e.ComplexityRoot.FailureStats.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailureStats.Rate(childComplexity), true
+	case "FailureStats.topReasons":
+		if e.ComplexityRoot.FailureStats.TopReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailureStats.TopReasons(childComplexity), true
+
 	case "Feedback.adjustments":
 		if e.ComplexityRoot.Feedback.Adjustments == nil {
 			break
@@ -860,6 +981,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedbackConnection.TotalCount(childComplexity), true
 
+	case "FeedbackDayCount.completed":
+		if e.ComplexityRoot.FeedbackDayCount.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackDayCount.Completed(childComplexity), true
+	case "FeedbackDayCount.count":
+		if e.ComplexityRoot.FeedbackDayCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackDayCount.Count(childComplexity), true
+	case "FeedbackDayCount.date":
+		if e.ComplexityRoot.FeedbackDayCount.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackDayCount.Date(childComplexity), true
+	case "FeedbackDayCount.failed":
+		if e.ComplexityRoot.FeedbackDayCount.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackDayCount.Failed(childComplexity), true
+
 	case "FeedbackEdge.cursor":
 		if e.ComplexityRoot.FeedbackEdge.Cursor == nil {
 			break
@@ -872,6 +1018,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FeedbackEdge.Node(childComplexity), true
+
+	case "FeedbackStatusCount.count":
+		if e.ComplexityRoot.FeedbackStatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackStatusCount.Count(childComplexity), true
+	case "FeedbackStatusCount.status":
+		if e.ComplexityRoot.FeedbackStatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackStatusCount.Status(childComplexity), true
 
 	case "FeedbackStatusEvent.at":
 		if e.ComplexityRoot.FeedbackStatusEvent.At == nil {
@@ -921,6 +1080,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FeedbackStatusEvent.Version(childComplexity), true
+
+	case "ModelStats.completed":
+		if e.ComplexityRoot.ModelStats.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStats.Completed(childComplexity), true
+	case "ModelStats.model":
+		if e.ComplexityRoot.ModelStats.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStats.Model(childComplexity), true
+	case "ModelStats.processingTime":
+		if e.ComplexityRoot.ModelStats.ProcessingTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStats.ProcessingTime(childComplexity), true
+	case "ModelStats.provider":
+		if e.ComplexityRoot.ModelStats.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStats.Provider(childComplexity), true
+	case "ModelStats.suggestions":
+		if e.ComplexityRoot.ModelStats.Suggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStats.Suggestions(childComplexity), true
 
 	case "Mutation.addProjectMember":
 		if e.ComplexityRoot.Mutation.AddProjectMember == nil {
@@ -1135,6 +1325,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "ProcessingTimeStats.count":
+		if e.ComplexityRoot.ProcessingTimeStats.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProcessingTimeStats.Count(childComplexity), true
+	case "ProcessingTimeStats.p50Ms":
+		if e.ComplexityRoot.ProcessingTimeStats.P50Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProcessingTimeStats.P50Ms(childComplexity), true
+	case "ProcessingTimeStats.p95Ms":
+		if e.ComplexityRoot.ProcessingTimeStats.P95Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProcessingTimeStats.P95Ms(childComplexity), true
+
 	case "Project.adjustments":
 		if e.ComplexityRoot.Project.Adjustments == nil {
 			break
@@ -1243,6 +1452,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProjectEdge.Node(childComplexity), true
 
+	case "ProjectInsights.failures":
+		if e.ComplexityRoot.ProjectInsights.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Failures(childComplexity), true
+	case "ProjectInsights.feedbackByStatus":
+		if e.ComplexityRoot.ProjectInsights.FeedbackByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.FeedbackByStatus(childComplexity), true
+	case "ProjectInsights.feedbackCount":
+		if e.ComplexityRoot.ProjectInsights.FeedbackCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.FeedbackCount(childComplexity), true
+	case "ProjectInsights.feedbackPerDay":
+		if e.ComplexityRoot.ProjectInsights.FeedbackPerDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.FeedbackPerDay(childComplexity), true
+	case "ProjectInsights.models":
+		if e.ComplexityRoot.ProjectInsights.Models == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Models(childComplexity), true
+	case "ProjectInsights.processingTime":
+		if e.ComplexityRoot.ProjectInsights.ProcessingTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.ProcessingTime(childComplexity), true
+	case "ProjectInsights.since":
+		if e.ComplexityRoot.ProjectInsights.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Since(childComplexity), true
+	case "ProjectInsights.suggestions":
+		if e.ComplexityRoot.ProjectInsights.Suggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Suggestions(childComplexity), true
+	case "ProjectInsights.topTasks":
+		if e.ComplexityRoot.ProjectInsights.TopTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.TopTasks(childComplexity), true
+	case "ProjectInsights.until":
+		if e.ComplexityRoot.ProjectInsights.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Until(childComplexity), true
+
 	case "ProjectMember.createdAt":
 		if e.ComplexityRoot.ProjectMember.CreatedAt == nil {
 			break
@@ -1337,6 +1607,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.projectInsights":
+		if e.ComplexityRoot.Query.ProjectInsights == nil {
+			break
+		}
+
+		args, err := ec.field_Query_projectInsights_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProjectInsights(childComplexity, args["projectID"].(int), args["since"].(*time.Time), args["until"].(*time.Time)), true
 	case "Query.projects":
 		if e.ComplexityRoot.Query.Projects == nil {
 			break
@@ -1480,6 +1761,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.ProjectFeedbackEvents(childComplexity, args["projectID"].(int), args["after"].(*string)), true
 
+	case "SuggestionStats.acceptanceRate":
+		if e.ComplexityRoot.SuggestionStats.AcceptanceRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionStats.AcceptanceRate(childComplexity), true
+	case "SuggestionStats.applied":
+		if e.ComplexityRoot.SuggestionStats.Applied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionStats.Applied(childComplexity), true
+	case "SuggestionStats.byType":
+		if e.ComplexityRoot.SuggestionStats.ByType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionStats.ByType(childComplexity), true
+	case "SuggestionStats.pending":
+		if e.ComplexityRoot.SuggestionStats.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionStats.Pending(childComplexity), true
+	case "SuggestionStats.rejected":
+		if e.ComplexityRoot.SuggestionStats.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionStats.Rejected(childComplexity), true
+	case "SuggestionStats.total":
+		if e.ComplexityRoot.SuggestionStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionStats.Total(childComplexity), true
+
+	case "SuggestionTypeStats.acceptanceRate":
+		if e.ComplexityRoot.SuggestionTypeStats.AcceptanceRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionTypeStats.AcceptanceRate(childComplexity), true
+	case "SuggestionTypeStats.applied":
+		if e.ComplexityRoot.SuggestionTypeStats.Applied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionTypeStats.Applied(childComplexity), true
+	case "SuggestionTypeStats.pending":
+		if e.ComplexityRoot.SuggestionTypeStats.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionTypeStats.Pending(childComplexity), true
+	case "SuggestionTypeStats.rejected":
+		if e.ComplexityRoot.SuggestionTypeStats.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionTypeStats.Rejected(childComplexity), true
+	case "SuggestionTypeStats.total":
+		if e.ComplexityRoot.SuggestionTypeStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionTypeStats.Total(childComplexity), true
+	case "SuggestionTypeStats.type":
+		if e.ComplexityRoot.SuggestionTypeStats.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuggestionTypeStats.Type(childComplexity), true
+
 	case "Task.createdAt":
 		if e.ComplexityRoot.Task.CreatedAt == nil {
 			break
@@ -1615,6 +1970,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaskEvent.Version(childComplexity), true
+
+	case "TaskMention.feedbackCount":
+		if e.ComplexityRoot.TaskMention.FeedbackCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskMention.FeedbackCount(childComplexity), true
+	case "TaskMention.mentions":
+		if e.ComplexityRoot.TaskMention.Mentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskMention.Mentions(childComplexity), true
+	case "TaskMention.suggestionCount":
+		if e.ComplexityRoot.TaskMention.SuggestionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskMention.SuggestionCount(childComplexity), true
+	case "TaskMention.task":
+		if e.ComplexityRoot.TaskMention.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskMention.Task(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -3497,6 +3877,136 @@ type AdjustmentEvent {
   """Pass as after to resume after this event."""
   cursor: String!
 }
+
+extend type Query {
+  """
+  What the feedback loop learns about a project: how its feedback fares, how
+  long analyses take and why they fail, which suggestions people accept (per
+  type and per model) and which tasks come up most. Counts the feedback
+  created in [since, until) (half-open; a missing bound is open, so the
+  default is all time) and the suggestions of that feedback, whatever their
+  decision's date. Needs read access to the project.
+  """
+  projectInsights(projectID: ID!, since: Time, until: Time): ProjectInsights!
+}
+
+"""The insights of one project over one window (see Query.projectInsights)."""
+type ProjectInsights {
+  """The window's start (inclusive), as given; null: from the beginning."""
+  since: Time
+  """The window's end (exclusive), as given; null: until now."""
+  until: Time
+  """Feedback created in the window."""
+  feedbackCount: Int!
+  """Feedback per status: all four, in lifecycle order (PENDING, PROCESSING, COMPLETED, FAILED), zero counts included."""
+  feedbackByStatus: [FeedbackStatusCount!]!
+  """Feedback per day of createdAt in UTC, oldest first. Days without feedback are left out."""
+  feedbackPerDay: [FeedbackDayCount!]!
+  """From submission (createdAt) to COMPLETED, over all COMPLETED feedback."""
+  processingTime: ProcessingTimeStats!
+  failures: FailureStats!
+  """The suggestions of the window's feedback, overall and per type."""
+  suggestions: SuggestionStats!
+  """
+  The same per provider and model that analysed the feedback, with their
+  processing times, so models can be compared on real decisions. Most
+  analyses first.
+  """
+  models: [ModelStats!]!
+  """
+  The 10 tasks mentioned most: each feedback submitted on a task and each
+  suggestion about it is a mention. Most mentions first; deleted tasks are
+  left out.
+  """
+  topTasks: [TaskMention!]!
+}
+
+type FeedbackStatusCount {
+  status: FeedbackStatus!
+  count: Int!
+}
+
+type FeedbackDayCount {
+  """The day, YYYY-MM-DD, in UTC."""
+  date: String!
+  """Feedback created that day."""
+  count: Int!
+  """Of these, how many are COMPLETED now."""
+  completed: Int!
+  """Of these, how many are FAILED now."""
+  failed: Int!
+}
+
+"""Percentiles (continuous, interpolated) of the time from submission to COMPLETED."""
+type ProcessingTimeStats {
+  """How many COMPLETED feedback the percentiles are over."""
+  count: Int!
+  """Median in milliseconds; null when count is 0."""
+  p50Ms: Float
+  """95th percentile in milliseconds; null when count is 0."""
+  p95Ms: Float
+}
+
+type FailureStats {
+  """FAILED feedback."""
+  failed: Int!
+  """Finished feedback: COMPLETED or FAILED."""
+  finished: Int!
+  """failed / finished, from 0 to 1; null when nothing finished."""
+  rate: Float
+  """The 5 most frequent reasons, most frequent first."""
+  topReasons: [FailureReason!]!
+}
+
+type FailureReason {
+  """The error text (runs of whitespace counted as one space); null for failures stored without one."""
+  reason: String
+  count: Int!
+}
+
+"""Suggestions counted by their decision."""
+type SuggestionStats {
+  total: Int!
+  applied: Int!
+  rejected: Int!
+  """Still PROPOSED."""
+  pending: Int!
+  """applied / (applied + rejected), from 0 to 1: pending suggestions do not count. Null while none was decided."""
+  acceptanceRate: Float
+  """Per type, most suggested first; types never suggested are left out."""
+  byType: [SuggestionTypeStats!]!
+}
+
+type SuggestionTypeStats {
+  type: AdjustmentType!
+  total: Int!
+  applied: Int!
+  rejected: Int!
+  pending: Int!
+  """applied / (applied + rejected); null while none was decided."""
+  acceptanceRate: Float
+}
+
+"""What one provider and model analysed in the window."""
+type ModelStats {
+  """The analyzer (openai, anthropic, ollama, googleai or builtin); null if not recorded."""
+  provider: String
+  model: String
+  """COMPLETED feedback it analysed (failed analyses record no model)."""
+  completed: Int!
+  processingTime: ProcessingTimeStats!
+  suggestions: SuggestionStats!
+}
+
+type TaskMention {
+  task: Task!
+  """feedbackCount + suggestionCount."""
+  mentions: Int!
+  """Feedback submitted on the task."""
+  feedbackCount: Int!
+  """Suggestions about the task."""
+  suggestionCount: Int!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3641,6 +4151,30 @@ func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_FailureReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_FailureReason_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_FailureReason_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailureReason", field.Name)
+}
+
+func (ec *executionContext) childFields_FailureStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "failed":
+		return ec.fieldContext_FailureStats_failed(ctx, field)
+	case "finished":
+		return ec.fieldContext_FailureStats_finished(ctx, field)
+	case "rate":
+		return ec.fieldContext_FailureStats_rate(ctx, field)
+	case "topReasons":
+		return ec.fieldContext_FailureStats_topReasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailureStats", field.Name)
+}
+
 func (ec *executionContext) childFields_Feedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3703,6 +4237,20 @@ func (ec *executionContext) childFields_FeedbackConnection(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_FeedbackDayCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_FeedbackDayCount_date(ctx, field)
+	case "count":
+		return ec.fieldContext_FeedbackDayCount_count(ctx, field)
+	case "completed":
+		return ec.fieldContext_FeedbackDayCount_completed(ctx, field)
+	case "failed":
+		return ec.fieldContext_FeedbackDayCount_failed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedbackDayCount", field.Name)
+}
+
 func (ec *executionContext) childFields_FeedbackEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -3711,6 +4259,16 @@ func (ec *executionContext) childFields_FeedbackEdge(ctx context.Context, field 
 		return ec.fieldContext_FeedbackEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedbackStatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_FeedbackStatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_FeedbackStatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedbackStatusCount", field.Name)
 }
 
 func (ec *executionContext) childFields_FeedbackStatusEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3735,6 +4293,22 @@ func (ec *executionContext) childFields_FeedbackStatusEvent(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackStatusEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_ModelStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ModelStats_provider(ctx, field)
+	case "model":
+		return ec.fieldContext_ModelStats_model(ctx, field)
+	case "completed":
+		return ec.fieldContext_ModelStats_completed(ctx, field)
+	case "processingTime":
+		return ec.fieldContext_ModelStats_processingTime(ctx, field)
+	case "suggestions":
+		return ec.fieldContext_ModelStats_suggestions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelStats", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -3747,6 +4321,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ProcessingTimeStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_ProcessingTimeStats_count(ctx, field)
+	case "p50Ms":
+		return ec.fieldContext_ProcessingTimeStats_p50Ms(ctx, field)
+	case "p95Ms":
+		return ec.fieldContext_ProcessingTimeStats_p95Ms(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProcessingTimeStats", field.Name)
 }
 
 func (ec *executionContext) childFields_Project(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3795,6 +4381,32 @@ func (ec *executionContext) childFields_ProjectEdge(ctx context.Context, field g
 		return ec.fieldContext_ProjectEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProjectEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectInsights(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_ProjectInsights_since(ctx, field)
+	case "until":
+		return ec.fieldContext_ProjectInsights_until(ctx, field)
+	case "feedbackCount":
+		return ec.fieldContext_ProjectInsights_feedbackCount(ctx, field)
+	case "feedbackByStatus":
+		return ec.fieldContext_ProjectInsights_feedbackByStatus(ctx, field)
+	case "feedbackPerDay":
+		return ec.fieldContext_ProjectInsights_feedbackPerDay(ctx, field)
+	case "processingTime":
+		return ec.fieldContext_ProjectInsights_processingTime(ctx, field)
+	case "failures":
+		return ec.fieldContext_ProjectInsights_failures(ctx, field)
+	case "suggestions":
+		return ec.fieldContext_ProjectInsights_suggestions(ctx, field)
+	case "models":
+		return ec.fieldContext_ProjectInsights_models(ctx, field)
+	case "topTasks":
+		return ec.fieldContext_ProjectInsights_topTasks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectInsights", field.Name)
 }
 
 func (ec *executionContext) childFields_ProjectMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3855,6 +4467,42 @@ func (ec *executionContext) childFields_RemovedTask(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type RemovedTask", field.Name)
 }
 
+func (ec *executionContext) childFields_SuggestionStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_SuggestionStats_total(ctx, field)
+	case "applied":
+		return ec.fieldContext_SuggestionStats_applied(ctx, field)
+	case "rejected":
+		return ec.fieldContext_SuggestionStats_rejected(ctx, field)
+	case "pending":
+		return ec.fieldContext_SuggestionStats_pending(ctx, field)
+	case "acceptanceRate":
+		return ec.fieldContext_SuggestionStats_acceptanceRate(ctx, field)
+	case "byType":
+		return ec.fieldContext_SuggestionStats_byType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuggestionStats", field.Name)
+}
+
+func (ec *executionContext) childFields_SuggestionTypeStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_SuggestionTypeStats_type(ctx, field)
+	case "total":
+		return ec.fieldContext_SuggestionTypeStats_total(ctx, field)
+	case "applied":
+		return ec.fieldContext_SuggestionTypeStats_applied(ctx, field)
+	case "rejected":
+		return ec.fieldContext_SuggestionTypeStats_rejected(ctx, field)
+	case "pending":
+		return ec.fieldContext_SuggestionTypeStats_pending(ctx, field)
+	case "acceptanceRate":
+		return ec.fieldContext_SuggestionTypeStats_acceptanceRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuggestionTypeStats", field.Name)
+}
+
 func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3903,6 +4551,20 @@ func (ec *executionContext) childFields_TaskEdge(ctx context.Context, field grap
 		return ec.fieldContext_TaskEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskMention(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "task":
+		return ec.fieldContext_TaskMention_task(ctx, field)
+	case "mentions":
+		return ec.fieldContext_TaskMention_mentions(ctx, field)
+	case "feedbackCount":
+		return ec.fieldContext_TaskMention_feedbackCount(ctx, field)
+	case "suggestionCount":
+		return ec.fieldContext_TaskMention_suggestionCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskMention", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4652,6 +5314,36 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_projectInsights_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg2
 	return args, nil
 }
 
@@ -6183,6 +6875,153 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Co
 	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _FailureReason_reason(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailureReason_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FailureReason_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailureReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _FailureReason_count(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailureReason_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailureReason_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailureReason", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FailureStats_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailureStats_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailureStats_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailureStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FailureStats_finished(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailureStats_finished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Finished, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailureStats_finished(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailureStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FailureStats_rate(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailureStats_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FailureStats_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailureStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FailureStats_topReasons(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailureStats_topReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopReasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []insights.Reason) graphql.Marshaler {
+			return ec.marshalNFailureReason2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailureStats_topReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FailureStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailureReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6824,6 +7663,98 @@ func (ec *executionContext) fieldContext_FeedbackConnection_totalCount(_ context
 	return graphql.NewScalarFieldContext("FeedbackConnection", field, false, false, "Int")
 }
 
+func (ec *executionContext) _FeedbackDayCount_date(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackDayCount_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackDayCount_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackDayCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedbackDayCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackDayCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackDayCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackDayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FeedbackDayCount_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackDayCount_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackDayCount_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackDayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FeedbackDayCount_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackDayCount_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackDayCount_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackDayCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _FeedbackEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6877,6 +7808,52 @@ func (ec *executionContext) _FeedbackEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_FeedbackEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedbackEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _FeedbackStatusCount_status(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackStatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v feedback.Status) graphql.Marshaler {
+			return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackStatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackStatusCount", field, false, false, "FeedbackStatus")
+}
+
+func (ec *executionContext) _FeedbackStatusCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackStatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackStatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackStatusCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_feedback(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
@@ -7079,6 +8056,139 @@ func (ec *executionContext) _FeedbackStatusEvent_cursor(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedbackStatusEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModelStats_provider(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStats_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStats_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStats", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModelStats_model(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStats_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStats_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStats", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModelStats_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStats_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStats_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ModelStats_processingTime(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStats_processingTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProcessingTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Durations) graphql.Marshaler {
+			return ec.marshalNProcessingTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStats_processingTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModelStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingTimeStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModelStats_suggestions(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStats_suggestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suggestions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Suggestions) graphql.Marshaler {
+			return ec.marshalNSuggestionStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐSuggestions(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStats_suggestions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModelStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuggestionStats(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -7921,6 +9031,75 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ProcessingTimeStats_count(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProcessingTimeStats_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProcessingTimeStats_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProcessingTimeStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProcessingTimeStats_p50Ms(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProcessingTimeStats_p50Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P50Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProcessingTimeStats_p50Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProcessingTimeStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProcessingTimeStats_p95Ms(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProcessingTimeStats_p95Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P95Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProcessingTimeStats_p95Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProcessingTimeStats", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8363,6 +9542,299 @@ func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ProjectEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProjectEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ProjectInsights_since(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectInsights", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProjectInsights_until(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectInsights", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProjectInsights_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_feedbackCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeedbackCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_feedbackCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectInsights", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProjectInsights_feedbackByStatus(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_feedbackByStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeedbackByStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []insights.StatusCount) graphql.Marshaler {
+			return ec.marshalNFeedbackStatusCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_feedbackByStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedbackStatusCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_feedbackPerDay(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_feedbackPerDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeedbackPerDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []insights.Day) graphql.Marshaler {
+			return ec.marshalNFeedbackDayCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDayᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_feedbackPerDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedbackDayCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_processingTime(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_processingTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProcessingTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Durations) graphql.Marshaler {
+			return ec.marshalNProcessingTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_processingTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingTimeStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_failures(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Failures) graphql.Marshaler {
+			return ec.marshalNFailureStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐFailures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailureStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_suggestions(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_suggestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suggestions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Suggestions) graphql.Marshaler {
+			return ec.marshalNSuggestionStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐSuggestions(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_suggestions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuggestionStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_models(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_models(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Models, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []insights.Model) graphql.Marshaler {
+			return ec.marshalNModelStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_models(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModelStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_topTasks(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_topTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectInsights().TopTasks(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TaskMention) graphql.Marshaler {
+			return ec.marshalNTaskMention2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskMentionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_topTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskMention(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ProjectMember_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
@@ -8895,6 +10367,50 @@ func (ec *executionContext) fieldContext_Query_rateLimit(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_projectInsights(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_projectInsights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProjectInsights(ctx, fc.Args["projectID"].(int), fc.Args["since"].(*time.Time), fc.Args["until"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *insights.Report) graphql.Marshaler {
+			return ec.marshalNProjectInsights2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_projectInsights(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectInsights(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_projectInsights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9377,6 +10893,291 @@ func (ec *executionContext) fieldContext_Subscription_projectEvents(ctx context.
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SuggestionStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuggestionStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionStats_applied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Applied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionStats_applied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuggestionStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionStats_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionStats_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuggestionStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionStats_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionStats_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuggestionStats_acceptanceRate(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionStats_acceptanceRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptanceRate(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionStats_acceptanceRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionStats", field, true, false, "Float")
+}
+
+func (ec *executionContext) _SuggestionStats_byType(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionStats_byType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []insights.TypeDecisions) graphql.Marshaler {
+			return ec.marshalNSuggestionTypeStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTypeDecisionsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionStats_byType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuggestionStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuggestionTypeStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuggestionTypeStats_type(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionTypeStats_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v adjustment.AdjustmentType) graphql.Marshaler {
+			return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionTypeStats_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionTypeStats", field, false, false, "AdjustmentType")
+}
+
+func (ec *executionContext) _SuggestionTypeStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionTypeStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionTypeStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionTypeStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuggestionTypeStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionTypeStats_applied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Applied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionTypeStats_applied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionTypeStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuggestionTypeStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionTypeStats_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionTypeStats_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionTypeStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuggestionTypeStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionTypeStats_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionTypeStats_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionTypeStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SuggestionTypeStats_acceptanceRate(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuggestionTypeStats_acceptanceRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptanceRate(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SuggestionTypeStats_acceptanceRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuggestionTypeStats", field, true, false, "Float")
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
@@ -9937,6 +11738,107 @@ func (ec *executionContext) _TaskEvent_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_TaskEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskMention_task(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskMention_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskMention_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskMention",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskMention_mentions(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskMention_mentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mentions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskMention_mentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskMention", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskMention_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskMention_feedbackCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeedbackCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskMention_feedbackCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskMention", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskMention_suggestionCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskMention_suggestionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuggestionCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskMention_suggestionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskMention", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -16132,6 +18034,92 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var failureReasonImplementors = []string{"FailureReason"}
+
+func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.SelectionSet, obj *insights.Reason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failureReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailureReason")
+		case "reason":
+			out.Values[i] = ec._FailureReason_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FailureReason_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var failureStatsImplementors = []string{"FailureStats"}
+
+func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Failures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failureStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailureStats")
+		case "failed":
+			out.Values[i] = ec._FailureStats_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finished":
+			out.Values[i] = ec._FailureStats_finished(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rate":
+			out.Values[i] = ec._FailureStats_rate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "topReasons":
+			out.Values[i] = ec._FailureStats_topReasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var feedbackImplementors = []string{"Feedback", "Node"}
 
 func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet, obj *ent.Feedback) graphql.Marshaler {
@@ -16317,6 +18305,54 @@ func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var feedbackDayCountImplementors = []string{"FeedbackDayCount"}
+
+func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.SelectionSet, obj *insights.Day) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackDayCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedbackDayCount")
+		case "date":
+			out.Values[i] = ec._FeedbackDayCount_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FeedbackDayCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._FeedbackDayCount_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._FeedbackDayCount_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var feedbackEdgeImplementors = []string{"FeedbackEdge"}
 
 func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackEdge) graphql.Marshaler {
@@ -16335,6 +18371,44 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._FeedbackEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var feedbackStatusCountImplementors = []string{"FeedbackStatusCount"}
+
+func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.SelectionSet, obj *insights.StatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackStatusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedbackStatusCount")
+		case "status":
+			out.Values[i] = ec._FeedbackStatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FeedbackStatusCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16403,6 +18477,59 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 			}
 		case "cursor":
 			out.Values[i] = ec._FeedbackStatusEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var modelStatsImplementors = []string{"ModelStats"}
+
+func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Model) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, modelStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModelStats")
+		case "provider":
+			out.Values[i] = ec._ModelStats_provider(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._ModelStats_model(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._ModelStats_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "processingTime":
+			out.Values[i] = ec._ModelStats_processingTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suggestions":
+			out.Values[i] = ec._ModelStats_suggestions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16626,6 +18753,49 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var processingTimeStatsImplementors = []string{"ProcessingTimeStats"}
+
+func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Durations) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, processingTimeStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProcessingTimeStats")
+		case "count":
+			out.Values[i] = ec._ProcessingTimeStats_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p50Ms":
+			out.Values[i] = ec._ProcessingTimeStats_p50Ms(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p95Ms":
+			out.Values[i] = ec._ProcessingTimeStats_p95Ms(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var projectImplementors = []string{"Project", "Node"}
 
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *ent.Project) graphql.Marshaler {
@@ -16789,6 +18959,85 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var projectInsightsImplementors = []string{"ProjectInsights"}
+
+func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.SelectionSet, obj *insights.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectInsightsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectInsights")
+		case "since":
+			out.Values[i] = ec._ProjectInsights_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._ProjectInsights_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "feedbackCount":
+			out.Values[i] = ec._ProjectInsights_feedbackCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "feedbackByStatus":
+			out.Values[i] = ec._ProjectInsights_feedbackByStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "feedbackPerDay":
+			out.Values[i] = ec._ProjectInsights_feedbackPerDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "processingTime":
+			out.Values[i] = ec._ProjectInsights_processingTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failures":
+			out.Values[i] = ec._ProjectInsights_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suggestions":
+			out.Values[i] = ec._ProjectInsights_suggestions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "models":
+			out.Values[i] = ec._ProjectInsights_models(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "topTasks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectInsights_topTasks(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var projectMemberImplementors = []string{"ProjectMember", "Node"}
 
 func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectMember) graphql.Marshaler {
@@ -16925,6 +19174,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_rateLimit(ctx, field)
+				})
+		case "projectInsights":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_projectInsights(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -17095,6 +19350,122 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var suggestionStatsImplementors = []string{"SuggestionStats"}
+
+func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Suggestions) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuggestionStats")
+		case "total":
+			out.Values[i] = ec._SuggestionStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applied":
+			out.Values[i] = ec._SuggestionStats_applied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejected":
+			out.Values[i] = ec._SuggestionStats_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._SuggestionStats_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptanceRate":
+			out.Values[i] = ec._SuggestionStats_acceptanceRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byType":
+			out.Values[i] = ec._SuggestionStats_byType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suggestionTypeStatsImplementors = []string{"SuggestionTypeStats"}
+
+func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.TypeDecisions) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionTypeStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuggestionTypeStats")
+		case "type":
+			out.Values[i] = ec._SuggestionTypeStats_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._SuggestionTypeStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applied":
+			out.Values[i] = ec._SuggestionTypeStats_applied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejected":
+			out.Values[i] = ec._SuggestionTypeStats_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._SuggestionTypeStats_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptanceRate":
+			out.Values[i] = ec._SuggestionTypeStats_acceptanceRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var taskImplementors = []string{"Task", "Node"}
@@ -17300,6 +19671,54 @@ func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet
 			}
 		case "cursor":
 			out.Values[i] = ec._TaskEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskMentionImplementors = []string{"TaskMention"}
+
+func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionSet, obj *model.TaskMention) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskMentionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskMention")
+		case "task":
+			out.Values[i] = ec._TaskMention_task(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mentions":
+			out.Values[i] = ec._TaskMention_mentions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feedbackCount":
+			out.Values[i] = ec._TaskMention_feedbackCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suggestionCount":
+			out.Values[i] = ec._TaskMention_suggestionCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18002,6 +20421,30 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNFailureReason2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReason(ctx context.Context, sel ast.SelectionSet, v insights.Reason) graphql.Marshaler {
+	return ec._FailureReason(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFailureReason2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.Reason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFailureReason2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFailureStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐFailures(ctx context.Context, sel ast.SelectionSet, v insights.Failures) graphql.Marshaler {
+	return ec._FailureStats(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx context.Context, sel ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Feedback!")
@@ -18016,6 +20459,26 @@ func (ec *executionContext) marshalNFeedbackConnection2ᚖgithubᚗcomᚋfeedbac
 		return graphql.Null
 	}
 	return ec._FeedbackConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFeedbackDayCount2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDay(ctx context.Context, sel ast.SelectionSet, v insights.Day) graphql.Marshaler {
+	return ec._FeedbackDayCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFeedbackDayCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDayᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.Day) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedbackDayCount2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDay(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNFeedbackOrderField2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedbackOrderField(ctx context.Context, v any) (*ent.FeedbackOrderField, error) {
@@ -18040,6 +20503,26 @@ func (ec *executionContext) unmarshalNFeedbackStatus2githubᚗcomᚋfeedbackloop
 
 func (ec *executionContext) marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx context.Context, sel ast.SelectionSet, v feedback.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNFeedbackStatusCount2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v insights.StatusCount) graphql.Marshaler {
+	return ec._FeedbackStatusCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFeedbackStatusCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.StatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedbackStatusCount2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNFeedbackStatusEvent2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐFeedbackStatusEvent(ctx context.Context, sel ast.SelectionSet, v *model.FeedbackStatusEvent) graphql.Marshaler {
@@ -18126,6 +20609,26 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalNModelStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModel(ctx context.Context, sel ast.SelectionSet, v insights.Model) graphql.Marshaler {
+	return ec._ModelStats(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNModelStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModelᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.Model) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModelStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -18150,6 +20653,10 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNProcessingTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDurations(ctx context.Context, sel ast.SelectionSet, v insights.Durations) graphql.Marshaler {
+	return ec._ProcessingTimeStats(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNProject2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProject(ctx context.Context, sel ast.SelectionSet, v *ent.Project) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Project!")
@@ -18172,6 +20679,14 @@ func (ec *executionContext) marshalNProjectEvent2githubᚗcomᚋfeedbackloopᚋf
 		return graphql.Null
 	}
 	return ec._ProjectEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProjectInsights2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReport(ctx context.Context, sel ast.SelectionSet, v *insights.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProjectInsights!")
+		return graphql.Null
+	}
+	return ec._ProjectInsights(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProjectMember2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ProjectMember) graphql.Marshaler {
@@ -18270,6 +20785,30 @@ func (ec *executionContext) unmarshalNSubmitFeedbackInput2githubᚗcomᚋfeedbac
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNSuggestionStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐSuggestions(ctx context.Context, sel ast.SelectionSet, v insights.Suggestions) graphql.Marshaler {
+	return ec._SuggestionStats(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSuggestionTypeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTypeDecisions(ctx context.Context, sel ast.SelectionSet, v insights.TypeDecisions) graphql.Marshaler {
+	return ec._SuggestionTypeStats(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSuggestionTypeStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTypeDecisionsᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.TypeDecisions) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSuggestionTypeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTypeDecisions(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx context.Context, sel ast.SelectionSet, v *ent.Task) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Task!")
@@ -18294,6 +20833,30 @@ func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋfeedbackloo
 		return graphql.Null
 	}
 	return ec._TaskConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaskMention2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskMentionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskMention) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskMention2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskMention(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaskMention2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskMention(ctx context.Context, sel ast.SelectionSet, v *model.TaskMention) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskMention!")
+		return graphql.Null
+	}
+	return ec._TaskMention(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTaskOrderField2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTaskOrderField(ctx context.Context, v any) (*ent.TaskOrderField, error) {

@@ -107,6 +107,16 @@ type TaskEvent struct {
 
 func (TaskEvent) IsProjectEvent() {}
 
+type TaskMention struct {
+	Task *ent.Task `json:"task"`
+	// feedbackCount + suggestionCount.
+	Mentions int `json:"mentions"`
+	// Feedback submitted on the task.
+	FeedbackCount int `json:"feedbackCount"`
+	// Suggestions about the task.
+	SuggestionCount int `json:"suggestionCount"`
+}
+
 type UpdateProjectMemberInput struct {
 	Role viewer.Role `json:"role"`
 }
