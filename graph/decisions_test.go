@@ -246,3 +246,21 @@ func TestProjectEventsResumeWithoutGapsOrDuplicates(t *testing.T) {
 		t.Fatalf("expired cursor: %s", m.Payload)
 	}
 }
+
+// A time that does not parse is a clear input error naming the argument,
+// not an internal one.
+func TestMalformedTimesAreInputErrors(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("Times")
+	for _, bad := range []any{"yesterday", "2026-13-45T99:00:00Z", 12345} {
+		resp := e.do(`query($p: ID!, $since: Time) { projectInsights(projectID: $p, since: $since) { feedbackCount } }`,
+			map[string]any{"p": p.ID, "since": bad})
+		if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || !strings.Contains(resp.Errors[0].Message, "not a Time") {
+			t.Fatalf("since = %v: %+v", bad, resp.Errors)
+		}
+	}
+	resp := e.do(`{ projects(first: 1, where: {createdAtGT: "soon"}) { totalCount } }`, nil)
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput {
+		t.Fatalf("a literal bad time in a filter: %+v", resp.Errors)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/privacy"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
+	"github.com/feedbackloop/feedbackloop/graph/scalar"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
@@ -104,6 +105,14 @@ func presentError(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresente
 				"budget", limited.Budget, "limit", limited.Status.Limit, "resetAt", limited.Status.ResetAt.UTC().Format(time.RFC3339))
 		case errors.Is(cause, ratelimit.ErrUnavailable), errors.Is(cause, errRateLimitUnknown):
 			return withCode(out, CodeUnavailable, cause.Error())
+		case errors.Is(cause, scalar.ErrInvalidTime):
+			field := "value"
+			if len(out.Path) > 0 {
+				if name, ok := out.Path[len(out.Path)-1].(ast.PathName); ok {
+					field = string(name)
+				}
+			}
+			return withCode(out, CodeBadUserInput, field+" "+cause.Error(), "field", field)
 		case isCursorError(out, cause):
 			field := string(out.Path[len(out.Path)-1].(ast.PathName))
 			return withCode(out, CodeBadUserInput, field+" is not a cursor this API issued: pass a pageInfo.endCursor or startCursor (or an edge's cursor) of this connection", "field", field)

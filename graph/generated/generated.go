@@ -22,6 +22,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/graph/scalar"
 	"github.com/feedbackloop/feedbackloop/insights"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/viewer"
@@ -20889,13 +20890,13 @@ func (ec *executionContext) unmarshalNTaskWhereInput2ᚖgithubᚗcomᚋfeedbackl
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := scalar.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -21973,7 +21974,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -21983,7 +21984,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := scalar.MarshalTime(*v)
 	return res
 }
 
