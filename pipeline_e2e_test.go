@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -243,10 +244,12 @@ func TestTwoAPIsAndASeparateWorker(t *testing.T) {
 	}
 }
 
-// graphqlWSClient runs clients/graphql-ws/follow.mjs (installing its
-// packages first if needed) to follow feedback id on base, sending token if
-// any, and returns its output and exit code.
-func graphqlWSClient(t *testing.T, base, id, token string) (string, int) {
+// graphqlWSClient runs one subscription with the graphql-ws library in Node
+// (clients/graphql-ws/subscribe.mjs, installing its packages first if
+// needed), sending token if any, until count results (0: until the server
+// completes it). It returns the output, a JSON line per result, and the exit
+// code.
+func graphqlWSClient(t *testing.T, base, token string, count int, query string, vars map[string]any) (string, int) {
 	t.Helper()
 	dir := filepath.Join("clients", "graphql-ws")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws")); err != nil {
@@ -256,18 +259,33 @@ func graphqlWSClient(t *testing.T, base, id, token string) (string, int) {
 			t.Fatalf("npm ci in %s (Node.js and npm are needed for this test): %v\n%s", dir, err, out)
 		}
 	}
-	node := exec.Command("node", "follow.mjs", "ws"+strings.TrimPrefix(base, "http")+"/query", id)
+	variables, _ := json.Marshal(vars)
+	node := exec.Command("node", "subscribe.mjs", "ws"+strings.TrimPrefix(base, "http")+"/query", strconv.Itoa(count), query, string(variables))
 	node.Dir = dir
 	node.Env = append(os.Environ(), "TOKEN="+token)
-	out, err := node.CombinedOutput()
+	out, err := node.Output()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		return string(out), exit.ExitCode()
+		return string(out) + string(exit.Stderr), exit.ExitCode()
 	}
 	if err != nil {
 		t.Fatalf("node client: %v\n%s", err, out)
 	}
 	return string(out), 0
+}
+
+// followQuery follows one feedback to its end.
+const followQuery = `subscription($id: ID!) {
+  feedbackStatusChanged(id: $id) {
+    status previousStatus version
+    feedback { id provider adjustments { adjustmentType description } }
+  }
+}`
+
+// follow runs followQuery with the Node client.
+func follow(t *testing.T, base, id, token string) (string, int) {
+	t.Helper()
+	return graphqlWSClient(t, base, token, 0, followQuery, map[string]any{"id": id})
 }
 
 // A real third-party client, the graphql-ws library in Node, follows a
@@ -276,7 +294,7 @@ func TestGraphQLWSLibraryClient(t *testing.T) {
 	base, _ := startServer(t, nil)
 	projectID, taskID := createProjectWithTask(t, base)
 	id := submitFeedback(t, base, projectID, taskID, "Checkout is urgent")
-	out, code := graphqlWSClient(t, base, id, "")
+	out, code := follow(t, base, id, "")
 	if code != 0 {
 		t.Fatalf("node client exited %d:\n%s", code, out)
 	}
@@ -295,7 +313,13 @@ func checkFollowedToCompletion(t *testing.T, out, id string) {
 			Adjustments []struct{ AdjustmentType string }
 		}
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+	var line struct {
+		FeedbackStatusChanged json.RawMessage `json:"feedbackStatusChanged"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &line); err != nil {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	if err := json.Unmarshal(line.FeedbackStatusChanged, &last); err != nil {
 		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
 	}
 	if last.Status != "COMPLETED" || last.Feedback.ID != id || last.Feedback.Provider != "builtin" || len(last.Feedback.Adjustments) == 0 {
@@ -320,7 +344,7 @@ func TestGraphQLWSLibraryClientWithAuth(t *testing.T) {
 	gqltestMust(t, base, authz, `mutation($p: ID!) { submitFeedback(input: {projectID: $p, feedbackText: "Checkout is urgent and we need a new pricing page"}) { id } }`,
 		map[string]any{"p": p.CreateProject.ID}, &f)
 
-	out, code := graphqlWSClient(t, base, f.SubmitFeedback.ID, "")
+	out, code := follow(t, base, f.SubmitFeedback.ID, "")
 	var closed struct {
 		Closed int
 		Reason string
@@ -334,11 +358,11 @@ func TestGraphQLWSLibraryClientWithAuth(t *testing.T) {
 
 	// Another user's token: the feedback is not theirs to see.
 	stranger, _ := auth.DevToken([]byte(secret), "stranger", "", time.Hour)
-	if out, code := graphqlWSClient(t, base, f.SubmitFeedback.ID, stranger); code != 1 || !strings.Contains(out, "NOT_FOUND") {
+	if out, code := follow(t, base, f.SubmitFeedback.ID, stranger); code != 1 || !strings.Contains(out, "NOT_FOUND") {
 		t.Fatalf("a stranger's token: exit %d, output %s; want NOT_FOUND", code, out)
 	}
 
-	out, code = graphqlWSClient(t, base, f.SubmitFeedback.ID, token)
+	out, code = follow(t, base, f.SubmitFeedback.ID, token)
 	if code != 0 {
 		t.Fatalf("with a token: exit %d:\n%s", code, out)
 	}
