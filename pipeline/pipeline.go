@@ -264,7 +264,7 @@ type Outcome struct {
 	Model       string
 	Adjustments []Suggestion
 	// Dropped counts the suggestions of the answer left out as invalid;
-	// DroppedReasons says why (bounded). Not stored yet.
+	// DroppedReasons says why (bounded). Both are stored on the feedback.
 	Dropped        int
 	DroppedReasons []string
 }
@@ -289,6 +289,8 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 			SetSummary(out.Summary).
 			SetProvider(out.Provider).
 			SetModel(out.Model).
+			SetDroppedSuggestions(out.Dropped).
+			SetDroppedReasons(out.DroppedReasons).
 			ClearError().
 			Save(ctx)
 		if err != nil {

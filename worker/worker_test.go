@@ -379,7 +379,10 @@ func TestMixedAnswerKeepsTheValidSuggestions(t *testing.T) {
 	if e.llm.Calls() != 2 {
 		t.Errorf("%d model calls, want the answer and one repair", e.llm.Calls())
 	}
-	// The worker hands the dropped count on with the outcome.
+	// The dropped ones are counted on the feedback, with why.
+	if done.DroppedSuggestions != 2 || len(done.DroppedReasons) != 2 {
+		t.Errorf("dropped %d, reasons %q; want 2 of each", done.DroppedSuggestions, done.DroppedReasons)
+	}
 	testutil.WaitFor(t, "the completion to be logged", func() bool {
 		for _, line := range logs.Lines() {
 			var rec map[string]any
