@@ -352,3 +352,26 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 		t.Fatal("not applied")
 	}
 }
+
+// Rejecting leaves the plan as it is, whatever the kind.
+func TestRejectEveryKind(t *testing.T) {
+	for _, k := range suggestion.Kinds() {
+		t.Run(k.Name, func(t *testing.T) {
+			w := newWorld(t)
+			a := w.suggest(k.Type, ptr("2"), ptr("3"))
+			r, err := w.planner.Reject(w.ctx, a.ID, ptr("not now"))
+			if err != nil || r.Status != adjustment.StatusRejected || r.DecidedByID == nil || *r.Reason != "not now" {
+				t.Fatalf("%v %+v", err, r)
+			}
+			if got := w.reloadTask(); got.Version != 1 {
+				t.Fatalf("rejecting changed the task (version %d)", got.Version)
+			}
+			if n := w.client.Task.Query().CountX(testutil.System()); n != 1 {
+				t.Fatalf("%d tasks after a rejection", n)
+			}
+			if evs := w.events.Pending(); len(evs) != 1 || evs[0].Kind != outbox.KindAdjustment {
+				t.Fatalf("events %+v, want the decision only", evs)
+			}
+		})
+	}
+}
