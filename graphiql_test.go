@@ -14,20 +14,31 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/internal/testbrowser"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
-// GraphiQL, as the README's walkthrough uses it: the page renders offline,
-// runs a query, and one window watches a subscription while a second window
-// of the same browser submits feedback, which the built-in analyzer
-// completes.
+// GraphiQL, as the README's walkthrough uses it, with authentication on:
+// the page renders offline, runs a query with the token from its Headers
+// tab, and one window watches a subscription (the token going into
+// connection_init) while a second window of the same browser submits
+// feedback, which the built-in analyzer completes.
 func TestGraphiQLInABrowser(t *testing.T) {
-	base, _ := startServer(t, nil)
+	const secret, admin = "a-secret-for-the-graphiql-test-0123456789", "an-admin-key-for-the-graphiql-test"
+	base, _ := startServer(t, map[string]string{"JWT_SECRET": secret, "ADMIN_API_KEY": admin})
+	token, err := auth.DevToken([]byte(secret), "ada", "Ada", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := fmt.Sprintf(`{"Authorization": "Bearer %s"}`, token)
 	browser := testbrowser.New(t)
 
 	watcher := openGraphiQL(t, browser.Tab(t), base)
-	runInGraphiQL(t, watcher, `mutation { createProject(input: {name: "From GraphiQL", description: "in a browser"}) { id name } }`, "")
+	// Without the token the API says so.
+	runInGraphiQL(t, watcher, `{ viewer { subject } }`, "")
+	waitForResult(t, watcher, `"UNAUTHENTICATED"`)
+	runInGraphiQL(t, watcher, `mutation { createProject(input: {name: "From GraphiQL", description: "in a browser"}) { id name } }`, headers)
 	shown := waitForResult(t, watcher, `"createProject"`)
 	var created struct {
 		Data struct{ CreateProject struct{ ID, Name string } }
@@ -52,11 +63,11 @@ func TestGraphiQLInABrowser(t *testing.T) {
 	sent := chromedp.Events(watcher, network.WebSocketFrameSent)
 
 	runInGraphiQL(t, watcher, fmt.Sprintf(`subscription { projectFeedbackEvents(projectID: %q) { status previousStatus feedback { id summary } } }`, project),
-		`{"Authorization": "Bearer from-graphiql"}`)
+		headers)
 	// Feedback submitted before the server holds the subscription would
 	// not be seen: wait for it.
 	testutil.WaitFor(t, "the subscription to be open", func() bool {
-		return strings.Contains(get(t, base+"/metrics"), "\nfeedbackloop_active_subscriptions 1\n")
+		return strings.Contains(get(t, base+"/metrics", admin), "\nfeedbackloop_active_subscriptions 1\n")
 	})
 
 	submitter := openGraphiQL(t, browser.TabBeside(t, watcher), base)
@@ -64,7 +75,7 @@ func TestGraphiQLInABrowser(t *testing.T) {
 	if q, err := chromedp.Run(submitter, chromedp.Evaluate[string](`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()`)); err != nil || !strings.Contains(q, "projectFeedbackEvents") {
 		t.Errorf("the second window's query editor holds %q (%v), want the first window's subscription", q, err)
 	}
-	runInGraphiQL(t, submitter, fmt.Sprintf(`mutation { submitFeedback(input: {projectID: %q, userName: "Ada", feedbackText: "Writing the copy is urgent"}) { id status } }`, project), "")
+	runInGraphiQL(t, submitter, fmt.Sprintf(`mutation { submitFeedback(input: {projectID: %q, userName: "Ada", feedbackText: "Writing the copy is urgent"}) { id status } }`, project), headers)
 	waitForResult(t, submitter, `"status": "PENDING"`)
 
 	statuses, err := chromedp.Run(watcher, chromedp.PollFunction[[]string](`() => {
@@ -92,7 +103,7 @@ func TestGraphiQLInABrowser(t *testing.T) {
 			break
 		}
 	}
-	if want := `{"type":"connection_init","payload":{"Authorization":"Bearer from-graphiql"}}`; len(frames) < 2 || frames[0] != want {
+	if want := `{"type":"connection_init","payload":{"Authorization":"Bearer ` + token + `"}}`; len(frames) < 2 || frames[0] != want {
 		t.Errorf("GraphiQL sent %q, want %s first", frames, want)
 	}
 }
@@ -167,9 +178,17 @@ func jsString(s string) string {
 	return string(b)
 }
 
-func get(t *testing.T, url string) string {
+// get reads url, as the admin when adminKey is set.
+func get(t *testing.T, url, adminKey string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adminKey != "" {
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
