@@ -21,6 +21,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/feedbackloop/feedbackloop/internal/tracing"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/feedbackloop/feedbackloop/auth"
@@ -73,6 +78,7 @@ type deps struct {
 	events  *events.Publisher
 	metrics *metrics.Metrics
 	checks  map[string]web.Check
+	tracing trace.TracerProvider // nil: tracing is off
 }
 
 func (d *deps) close() {
@@ -82,14 +88,18 @@ func (d *deps) close() {
 }
 
 // connect opens the database (creating and migrating it first) and Redis.
-func connect(ctx context.Context, cfg config, logger *slog.Logger) (*deps, error) {
+func connect(ctx context.Context, cfg config, logger *slog.Logger, tp trace.TracerProvider) (*deps, error) {
 	if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		if postgres.IsUnavailable(err) {
 			err = fmt.Errorf("%w (is PostgreSQL running? check DATABASE_URL)", err)
 		}
 		return nil, err
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.DefaultPool)
+	var traced []postgres.Option
+	if tp != nil {
+		traced = append(traced, postgres.WithTracing(tp))
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.DefaultPool, traced...)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +112,17 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger) (*deps, error
 		db.Close()
 		return nil, fmt.Errorf("REDIS_URL: %w (want redis://host:port/db)", err)
 	}
-	d := &deps{db: db, client: postgres.NewClient(db), rdb: redis.NewClient(redisOpts), metrics: metrics.New()}
-	d.jobs = queue.NewClient(d.rdb, queue.Options{Name: cfg.QueueName})
+	d := &deps{db: db, client: postgres.NewClient(db), rdb: redis.NewClient(redisOpts), metrics: metrics.New(), tracing: tp}
+	if tp != nil {
+		// Commands by name only: their arguments carry feedback text and
+		// clients' addresses.
+		err := redisotel.InstrumentTracing(d.rdb, redisotel.WithTracerProvider(tp), redisotel.WithDBStatement(false))
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("trace Redis: %w", err)
+		}
+	}
+	d.jobs = queue.NewClient(d.rdb, queue.Options{Name: cfg.QueueName, Tracing: tp})
 	d.events = events.NewPublisher(d.rdb, cfg.EventsChannel)
 	d.pipe = pipeline.New(pipeline.Config{Client: d.client, Jobs: d.jobs, Logger: logger})
 	d.metrics.QueueDepth(func(ctx context.Context) (map[string]int, error) {
@@ -142,13 +161,18 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	d, err := connect(startCtx, cfg, logger)
+	tp, stopTracing, err := tracing.Setup(startCtx, getenv, cfg.Role)
+	if err != nil {
+		return err
+	}
+	d, err := connect(startCtx, cfg, logger, tp)
 	if err != nil {
 		return err
 	}
 	defer d.close()
 
-	var stop stoppers
+	// Stopped last: the other parts' final spans are flushed.
+	stop := stoppers{stopTracing}
 	defer func() { stop.stop(ctx, cfg.ShutdownTimeout, logger) }()
 
 	authn, err := auth.New(startCtx, withLogger(cfg.Auth, logger), d.client)
@@ -164,7 +188,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	// Every process runs a relay; one at a time publishes the outbox.
 	relay := outbox.NewRelay(outbox.RelayConfig{
 		DB: d.db, Client: d.client, DatabaseURL: cfg.DatabaseURL, Publisher: d.events, Logger: logger,
-		Retention: cfg.EventRetention, OnPublished: d.metrics.EventsRelayed,
+		Retention: cfg.EventRetention, OnPublished: d.metrics.EventsRelayed, Tracing: tp,
 	})
 	if err := relay.Start(ctx); err != nil {
 		return err
@@ -180,7 +204,8 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	}
 
 	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open(), authn.Open() && !cfg.HostSet)
-	shell := web.Config{Auth: authn, Logger: logger, Checks: d.checks, Metrics: d.metrics, MetricsElsewhere: cfg.MetricsAddr != "", Origins: origins}
+	shell := web.Config{Auth: authn, Logger: logger, Checks: d.checks, Metrics: d.metrics, MetricsElsewhere: cfg.MetricsAddr != "",
+		Origins: origins, Tracing: tp}
 	// Budgets are kept in Redis, shared by every API instance. In open mode
 	// everyone is the same local admin, so callers are told apart by address.
 	rateCfg := cfg.RateLimit
@@ -205,6 +230,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			Metrics:     d.metrics,
 			Limits:      cfg.Limits,
 			RateLimit:   limiter,
+			Tracing:     tp,
 		})
 		shell.GraphQL = api
 		shell.RateLimit = limiter
@@ -269,6 +295,7 @@ func serve(ctx context.Context, srv *http.Server, addr string, logger *slog.Logg
 
 func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slog.Logger) (*worker.Worker, error) {
 	cfg.LLM.OnCall = d.metrics.ModelCall
+	cfg.LLM.Tracing = d.tracing
 	analyzer, err := newAnalyzer(startCtx, cfg.LLM, logger)
 	if err != nil {
 		return nil, err

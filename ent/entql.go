@@ -86,13 +86,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Event",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			event.FieldProjectID: {Type: field.TypeInt, Column: event.FieldProjectID},
-			event.FieldKind:      {Type: field.TypeString, Column: event.FieldKind},
-			event.FieldObjectID:  {Type: field.TypeInt, Column: event.FieldObjectID},
-			event.FieldVersion:   {Type: field.TypeInt, Column: event.FieldVersion},
-			event.FieldActorID:   {Type: field.TypeInt, Column: event.FieldActorID},
-			event.FieldPayload:   {Type: field.TypeJSON, Column: event.FieldPayload},
-			event.FieldCreatedAt: {Type: field.TypeTime, Column: event.FieldCreatedAt},
+			event.FieldProjectID:    {Type: field.TypeInt, Column: event.FieldProjectID},
+			event.FieldKind:         {Type: field.TypeString, Column: event.FieldKind},
+			event.FieldObjectID:     {Type: field.TypeInt, Column: event.FieldObjectID},
+			event.FieldVersion:      {Type: field.TypeInt, Column: event.FieldVersion},
+			event.FieldActorID:      {Type: field.TypeInt, Column: event.FieldActorID},
+			event.FieldPayload:      {Type: field.TypeJSON, Column: event.FieldPayload},
+			event.FieldTraceContext: {Type: field.TypeJSON, Column: event.FieldTraceContext},
+			event.FieldCreatedAt:    {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
@@ -803,6 +804,11 @@ func (f *EventFilter) WhereActorID(p entql.IntP) {
 // WherePayload applies the entql json.RawMessage predicate on the payload field.
 func (f *EventFilter) WherePayload(p entql.BytesP) {
 	f.Where(p.Field(event.FieldPayload))
+}
+
+// WhereTraceContext applies the entql json.RawMessage predicate on the trace_context field.
+func (f *EventFilter) WhereTraceContext(p entql.BytesP) {
+	f.Where(p.Field(event.FieldTraceContext))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.

@@ -30,6 +30,8 @@ type Event struct {
 	ActorID *int `json:"actor_id,omitempty"`
 	// A snapshot of what subscribers select.
 	Payload json.RawMessage `json:"payload,omitempty"`
+	// The W3C trace context of the change, so that its publication joins the change's trace.
+	TraceContext map[string]string `json:"trace_context,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	selectValues sql.SelectValues
@@ -40,7 +42,7 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case event.FieldPayload:
+		case event.FieldPayload, event.FieldTraceContext:
 			values[i] = new([]byte)
 		case event.FieldID, event.FieldProjectID, event.FieldObjectID, event.FieldVersion, event.FieldActorID:
 			values[i] = new(sql.NullInt64)
@@ -108,6 +110,14 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field payload: %w", err)
 				}
 			}
+		case event.FieldTraceContext:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field trace_context", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.TraceContext); err != nil {
+					return fmt.Errorf("unmarshal field trace_context: %w", err)
+				}
+			}
 		case event.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -169,6 +179,9 @@ func (_m *Event) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("payload=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Payload))
+	builder.WriteString(", ")
+	builder.WriteString("trace_context=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TraceContext))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

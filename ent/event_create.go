@@ -67,6 +67,12 @@ func (_c *EventCreate) SetPayload(v json.RawMessage) *EventCreate {
 	return _c
 }
 
+// SetTraceContext sets the "trace_context" field.
+func (_c *EventCreate) SetTraceContext(v map[string]string) *EventCreate {
+	_c.mutation.SetTraceContext(v)
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *EventCreate) SetCreatedAt(v time.Time) *EventCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -199,6 +205,10 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldPayload, field.TypeJSON, value)
 		_node.Payload = value
 	}
+	if value, ok := _c.mutation.TraceContext(); ok {
+		_spec.SetField(event.FieldTraceContext, field.TypeJSON, value)
+		_node.TraceContext = value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(event.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -283,6 +293,9 @@ func (u *EventUpsertOne) UpdateNewValues() *EventUpsertOne {
 		}
 		if _, exists := u.create.mutation.Payload(); exists {
 			s.SetIgnore(event.FieldPayload)
+		}
+		if _, exists := u.create.mutation.TraceContext(); exists {
+			s.SetIgnore(event.FieldTraceContext)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(event.FieldCreatedAt)
@@ -511,6 +524,9 @@ func (u *EventUpsertBulk) UpdateNewValues() *EventUpsertBulk {
 			}
 			if _, exists := b.mutation.Payload(); exists {
 				s.SetIgnore(event.FieldPayload)
+			}
+			if _, exists := b.mutation.TraceContext(); exists {
+				s.SetIgnore(event.FieldTraceContext)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(event.FieldCreatedAt)

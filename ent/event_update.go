@@ -71,6 +71,9 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(event.FieldActorID, field.TypeInt)
 	}
+	if _u.mutation.TraceContextCleared() {
+		_spec.ClearField(event.FieldTraceContext, field.TypeJSON)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{event.Label}
@@ -164,6 +167,9 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 	}
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(event.FieldActorID, field.TypeInt)
+	}
+	if _u.mutation.TraceContextCleared() {
+		_spec.ClearField(event.FieldTraceContext, field.TypeJSON)
 	}
 	_node = &Event{config: _u.config}
 	_spec.Assign = _node.assignValues

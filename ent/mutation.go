@@ -2613,6 +2613,7 @@ type EventMutation struct {
 	addactor_id   *int
 	payload       *json.RawMessage
 	appendpayload json.RawMessage
+	trace_context *map[string]string
 	created_at    *time.Time
 	clearedFields map[string]struct{}
 	done          bool
@@ -3043,6 +3044,55 @@ func (m *EventMutation) ResetPayload() {
 	m.appendpayload = nil
 }
 
+// SetTraceContext sets the "trace_context" field.
+func (m *EventMutation) SetTraceContext(value map[string]string) {
+	m.trace_context = &value
+}
+
+// TraceContext returns the value of the "trace_context" field in the mutation.
+func (m *EventMutation) TraceContext() (r map[string]string, exists bool) {
+	v := m.trace_context
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTraceContext returns the old "trace_context" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldTraceContext(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTraceContext is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTraceContext requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTraceContext: %w", err)
+	}
+	return oldValue.TraceContext, nil
+}
+
+// ClearTraceContext clears the value of the "trace_context" field.
+func (m *EventMutation) ClearTraceContext() {
+	m.trace_context = nil
+	m.clearedFields[event.FieldTraceContext] = struct{}{}
+}
+
+// TraceContextCleared returns if the "trace_context" field was cleared in this mutation.
+func (m *EventMutation) TraceContextCleared() bool {
+	_, ok := m.clearedFields[event.FieldTraceContext]
+	return ok
+}
+
+// ResetTraceContext resets all changes to the "trace_context" field.
+func (m *EventMutation) ResetTraceContext() {
+	m.trace_context = nil
+	delete(m.clearedFields, event.FieldTraceContext)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *EventMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -3113,7 +3163,7 @@ func (m *EventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.project_id != nil {
 		fields = append(fields, event.FieldProjectID)
 	}
@@ -3131,6 +3181,9 @@ func (m *EventMutation) Fields() []string {
 	}
 	if m.payload != nil {
 		fields = append(fields, event.FieldPayload)
+	}
+	if m.trace_context != nil {
+		fields = append(fields, event.FieldTraceContext)
 	}
 	if m.created_at != nil {
 		fields = append(fields, event.FieldCreatedAt)
@@ -3155,6 +3208,8 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 		return m.ActorID()
 	case event.FieldPayload:
 		return m.Payload()
+	case event.FieldTraceContext:
+		return m.TraceContext()
 	case event.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -3178,6 +3233,8 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldActorID(ctx)
 	case event.FieldPayload:
 		return m.OldPayload(ctx)
+	case event.FieldTraceContext:
+		return m.OldTraceContext(ctx)
 	case event.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -3230,6 +3287,13 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPayload(v)
+		return nil
+	case event.FieldTraceContext:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTraceContext(v)
 		return nil
 	case event.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -3322,6 +3386,9 @@ func (m *EventMutation) ClearedFields() []string {
 	if m.FieldCleared(event.FieldActorID) {
 		fields = append(fields, event.FieldActorID)
 	}
+	if m.FieldCleared(event.FieldTraceContext) {
+		fields = append(fields, event.FieldTraceContext)
+	}
 	return fields
 }
 
@@ -3338,6 +3405,9 @@ func (m *EventMutation) ClearField(name string) error {
 	switch name {
 	case event.FieldActorID:
 		m.ClearActorID()
+		return nil
+	case event.FieldTraceContext:
+		m.ClearTraceContext()
 		return nil
 	}
 	return fmt.Errorf("unknown Event nullable field %s", name)
@@ -3364,6 +3434,9 @@ func (m *EventMutation) ResetField(name string) error {
 		return nil
 	case event.FieldPayload:
 		m.ResetPayload()
+		return nil
+	case event.FieldTraceContext:
+		m.ResetTraceContext()
 		return nil
 	case event.FieldCreatedAt:
 		m.ResetCreatedAt()

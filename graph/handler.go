@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ravilushqa/otelgqlgen"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -48,6 +51,8 @@ type Config struct {
 	Metrics     *metrics.Metrics
 	// Limits bound request size, depth, complexity and execution time.
 	Limits Limits
+	// Tracing, when set, makes every operation and every resolver a span.
+	Tracing trace.TracerProvider
 	// RateLimit, when set, charges each operation to its client's request
 	// budget and each submission to the submission budgets.
 	RateLimit *ratelimit.Limiter
@@ -139,6 +144,15 @@ func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup,
 	}
 	srv.AroundResponses(executionDeadline(cfg.Limits.MaxExecutionTime))
 	srv.AroundResponses(responseLimit(cfg.Limits.MaxResponseBytes))
+	if cfg.Tracing != nil {
+		srv.Use(otelgqlgen.Middleware(
+			otelgqlgen.WithTracerProvider(cfg.Tracing),
+			// Variables can hold anything a client sends: feedback text,
+			// names. Spans are for resolvers, not for every scalar field.
+			otelgqlgen.WithoutVariables(),
+			otelgqlgen.WithCreateSpanFromFields(func(fc *graphql.FieldContext) bool { return fc.IsResolver }),
+		))
+	}
 	srv.SetErrorPresenter(presentError(cfg.Logger, schema.Schema()))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv

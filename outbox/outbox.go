@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/event"
+	"github.com/feedbackloop/feedbackloop/internal/tracing"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -51,6 +52,9 @@ type Event struct {
 	ActorID   *int            `json:"actorId,omitempty"`
 	Payload   json.RawMessage `json:"payload"`
 	At        time.Time       `json:"at"`
+	// TraceContext is the trace of the change that made the event, so that
+	// its publication and delivery join that trace.
+	TraceContext map[string]string `json:"traceContext,omitempty"`
 }
 
 // Payloads, as written to the table and published. They hold snapshots of
@@ -135,7 +139,11 @@ func write(ctx context.Context, tx *ent.Tx, e Event) error {
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockKey)); err != nil {
 		return fmt.Errorf("outbox: lock: %w", err)
 	}
-	err := tx.Event.Create().
+	create := tx.Event.Create()
+	if tc := tracing.Inject(ctx); len(tc) > 0 {
+		create.SetTraceContext(tc)
+	}
+	err := create.
 		SetProjectID(e.ProjectID).
 		SetKind(e.Kind).
 		SetObjectID(e.ObjectID).
@@ -221,5 +229,5 @@ func Latest(ctx context.Context, client *ent.Client) (int, error) {
 
 func fromRow(r *ent.Event) Event {
 	return Event{ID: r.ID, ProjectID: r.ProjectID, Kind: r.Kind, ObjectID: r.ObjectID, Version: r.Version,
-		ActorID: r.ActorID, Payload: r.Payload, At: r.CreatedAt}
+		ActorID: r.ActorID, Payload: r.Payload, At: r.CreatedAt, TraceContext: r.TraceContext}
 }

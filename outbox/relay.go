@@ -9,11 +9,15 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
+	"github.com/feedbackloop/feedbackloop/internal/tracing"
 )
 
 // Publisher sends events to every API instance (events.Publisher).
@@ -37,6 +41,9 @@ type RelayConfig struct {
 	// OnPublished, when set, is told how many events were published and the
 	// relay's lag (newest event ID minus the last published), for metrics.
 	OnPublished func(n int, lag int)
+	// Tracing, when set, makes each event's publication a span of the trace
+	// of the change that made it.
+	Tracing trace.TracerProvider
 }
 
 // Defaults of RelayConfig.
@@ -253,10 +260,26 @@ func (r *Relay) relayBatch(ctx context.Context, last *int) (int, error) {
 		return 0, err
 	}
 	batch := make([]Event, len(rows))
+	var spans []trace.Span
 	for i, row := range rows {
 		batch[i] = fromRow(row)
+		if r.cfg.Tracing != nil && len(row.TraceContext) > 0 {
+			_, span := r.cfg.Tracing.Tracer("github.com/feedbackloop/feedbackloop/outbox").Start(
+				tracing.Extract(ctx, row.TraceContext), "outbox.publish", trace.WithSpanKind(trace.SpanKindProducer),
+				trace.WithAttributes(attribute.Int("outbox.event_id", row.ID), attribute.String("outbox.kind", row.Kind),
+					attribute.Int("outbox.project_id", row.ProjectID)))
+			spans = append(spans, span)
+		}
 	}
-	if err := r.cfg.Publisher.PublishBatch(ctx, batch); err != nil {
+	err = r.cfg.Publisher.PublishBatch(ctx, batch)
+	for _, span := range spans {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "publish failed")
+		}
+		span.End()
+	}
+	if err != nil {
 		return 0, fmt.Errorf("publish events: %w", err)
 	}
 	newest := batch[len(batch)-1].ID

@@ -15,9 +15,13 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
 	"github.com/feedbackloop/feedbackloop/internal/text"
+	"github.com/feedbackloop/feedbackloop/internal/tracing"
 )
 
 const taskType = "feedback:analyze"
@@ -50,6 +54,10 @@ type Options struct {
 	MaxRetry int
 	// Timeout bounds one run of a job (default 15 minutes).
 	Timeout time.Duration
+	// Tracing, when set, traces enqueueing and running jobs; a job carries
+	// the trace context of the code that queued it in its headers, so its
+	// run continues that trace in the worker.
+	Tracing trace.TracerProvider
 }
 
 // Defaults of the queue's settings.
@@ -97,7 +105,13 @@ func (c *Client) Enqueue(ctx context.Context, j Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.client.EnqueueContext(ctx, asynq.NewTask(taskType, payload),
+	if c.opts.Tracing != nil {
+		var span trace.Span
+		ctx, span = c.opts.Tracing.Tracer(tracerName).Start(ctx, "queue.enqueue", trace.WithSpanKind(trace.SpanKindProducer),
+			trace.WithAttributes(attribute.String("messaging.destination.name", c.opts.Name), attribute.String("job.id", j.ID())))
+		defer span.End()
+	}
+	_, err = c.client.EnqueueContext(ctx, asynq.NewTaskWithHeaders(taskType, payload, tracing.Inject(ctx)),
 		asynq.Queue(c.opts.Name), asynq.TaskID(j.ID()),
 		asynq.MaxRetry(c.opts.MaxRetry), asynq.Timeout(c.opts.Timeout))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -193,6 +207,7 @@ type Server struct {
 	srv     *asynq.Server
 	handler Handler
 	cfg     ServerConfig
+	opts    Options // the queue's
 }
 
 // NewServer returns a consumer of c's queue, on c's Redis connection, that
@@ -216,7 +231,7 @@ func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{handler: h, cfg: cfg}
+	s := &Server{handler: h, cfg: cfg, opts: c.opts}
 	s.srv = asynq.NewServerFromRedisClient(c.rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
 		Queues:                   map[string]int{c.opts.Name: 1},
@@ -248,8 +263,27 @@ func (s *Server) process(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &j); err != nil || j.FeedbackID <= 0 || j.Attempt < 0 {
 		return Permanent(fmt.Errorf("queue: corrupt job payload %q", text.Truncate(string(t.Payload()), 200)))
 	}
+	if tp := s.opts.Tracing; tp != nil {
+		// The run continues the trace of whoever queued the job.
+		retried, _ := asynq.GetRetryCount(ctx)
+		var span trace.Span
+		ctx, span = tp.Tracer(tracerName).Start(tracing.Extract(ctx, t.Headers()), "queue.process",
+			trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(attribute.String("messaging.destination.name", s.opts.Name), attribute.String("job.id", j.ID()),
+				attribute.Int("job.retried", retried)))
+		defer span.End()
+		err := s.handler(ctx, j)
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		return err
+	}
 	return s.handler(ctx, j)
 }
+
+// tracerName names the spans this package makes.
+const tracerName = "github.com/feedbackloop/feedbackloop/queue"
 
 func (s *Server) handleError(ctx context.Context, t *asynq.Task, err error) {
 	retried, _ := asynq.GetRetryCount(ctx)

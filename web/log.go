@@ -35,8 +35,7 @@ func withRequestID(next http.Handler) http.Handler {
 // records it in m.
 func accessLog(logger *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
+		if isProbe(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -10,6 +10,11 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/feedbackloop/feedbackloop/internal/tracing"
+
 	"github.com/feedbackloop/feedbackloop/internal/graphiql"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
@@ -43,6 +48,9 @@ type Config struct {
 	// RateLimit, when set, charges every /query request to its client's
 	// budget and gives every response the X-RateLimit-* headers.
 	RateLimit *ratelimit.Limiter
+	// Tracing, when set, makes every request (but probes and scrapes) a
+	// span, continuing a trace the caller sent in traceparent.
+	Tracing trace.TracerProvider
 }
 
 // New returns the service's HTTP handler.
@@ -71,7 +79,22 @@ func New(cfg Config) http.Handler {
 	}
 	var h http.Handler = accessLog(logger, cfg.Metrics, mux)
 	h = cfg.Origins.guardHost(h)
-	return withRequestID(h)
+	h = withRequestID(h)
+	if cfg.Tracing != nil {
+		// Outermost, so that every log line of the request names its trace.
+		h = otelhttp.NewHandler(h, "http",
+			otelhttp.WithTracerProvider(cfg.Tracing),
+			otelhttp.WithPropagators(tracing.Propagator()),
+			otelhttp.WithFilter(func(r *http.Request) bool { return !isProbe(r.URL.Path) }),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
+	}
+	return h
+}
+
+// isProbe reports whether path is a probe or a scrape, which are neither
+// logged nor traced.
+func isProbe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // MetricsHandler serves /metrics alone, for METRICS_ADDR: an address only

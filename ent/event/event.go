@@ -26,6 +26,8 @@ const (
 	FieldActorID = "actor_id"
 	// FieldPayload holds the string denoting the payload field in the database.
 	FieldPayload = "payload"
+	// FieldTraceContext holds the string denoting the trace_context field in the database.
+	FieldTraceContext = "trace_context"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// Table holds the table name of the event in the database.
@@ -41,6 +43,7 @@ var Columns = []string{
 	FieldVersion,
 	FieldActorID,
 	FieldPayload,
+	FieldTraceContext,
 	FieldCreatedAt,
 }
 

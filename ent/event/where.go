@@ -319,6 +319,16 @@ func ActorIDNotNil() predicate.Event {
 	return predicate.Event(sql.FieldNotNull(FieldActorID))
 }
 
+// TraceContextIsNil applies the IsNil predicate on the "trace_context" field.
+func TraceContextIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldTraceContext))
+}
+
+// TraceContextNotNil applies the NotNil predicate on the "trace_context" field.
+func TraceContextNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldTraceContext))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldCreatedAt, v))

@@ -141,6 +141,7 @@ var (
 		{Name: "version", Type: field.TypeInt},
 		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
 		{Name: "payload", Type: field.TypeJSON},
+		{Name: "trace_context", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 	}
 	// OutboxEventsTable holds the schema information for the "outbox_events" table.
@@ -157,7 +158,7 @@ var (
 			{
 				Name:    "event_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxEventsColumns[7]},
+				Columns: []*schema.Column{OutboxEventsColumns[8]},
 			},
 		},
 	}

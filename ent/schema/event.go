@@ -40,6 +40,10 @@ func (Event) Fields() []ent.Field {
 		field.JSON("payload", json.RawMessage{}).
 			Immutable().
 			Comment("A snapshot of what subscribers select."),
+		field.JSON("trace_context", map[string]string{}).
+			Optional().
+			Immutable().
+			Comment("The W3C trace context of the change, so that its publication joins the change's trace."),
 		field.Time("created_at").
 			Immutable().
 			Default(now),

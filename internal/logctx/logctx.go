@@ -1,12 +1,15 @@
 // Package logctx carries log attributes in a context, so every line logged
 // while serving a request or running a job names it (request_id, job_id,
-// feedback_id) without passing loggers around.
+// feedback_id, and the trace_id of its span when tracing is on) without
+// passing loggers around.
 package logctx
 
 import (
 	"context"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 type attrsKey struct{}
@@ -52,9 +55,16 @@ type handler struct {
 }
 
 func (h handler) Handle(ctx context.Context, r slog.Record) error {
-	if attrs, ok := ctx.Value(attrsKey{}).([]slog.Attr); ok && len(attrs) > 0 {
-		r = r.Clone()
-		r.AddAttrs(attrs...)
+	attrs, _ := ctx.Value(attrsKey{}).([]slog.Attr)
+	span := trace.SpanContextFromContext(ctx)
+	if len(attrs) == 0 && !span.IsValid() {
+		return h.Handler.Handle(ctx, r)
+	}
+	r = r.Clone()
+	r.AddAttrs(attrs...)
+	if span.IsValid() {
+		// Logs and traces meet on the trace ID.
+		r.AddAttrs(slog.String("trace_id", span.TraceID().String()), slog.String("span_id", span.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -15,7 +15,10 @@ import (
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/XSAM/otelsql"
 	"github.com/lib/pq"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	// Registers the schema's hooks and defaults (trimming, timestamps), which
@@ -33,9 +36,36 @@ type Pool struct {
 // DefaultPool suits one API or worker process on a small database.
 var DefaultPool = Pool{MaxOpen: 20, MaxIdle: 10, MaxLifetime: 30 * time.Minute}
 
+// Option changes how Open opens a pool.
+type Option func(*options)
+
+type options struct {
+	tracing trace.TracerProvider
+}
+
+// WithTracing traces every statement (otelsql) with tp: each is a span of
+// the request or job that ran it.
+func WithTracing(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracing = tp }
+}
+
 // Open opens a connection pool to dsn and checks that the database answers.
-func Open(ctx context.Context, dsn string, pool Pool) (*sql.DB, error) {
-	db, err := sql.Open("postgres", dsn)
+func Open(ctx context.Context, dsn string, pool Pool, opts ...Option) (*sql.DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var (
+		db  *sql.DB
+		err error
+	)
+	if o.tracing != nil {
+		db, err = otelsql.Open("postgres", dsn, otelsql.WithTracerProvider(o.tracing),
+			otelsql.WithAttributes(semconv.DBSystemPostgreSQL),
+			otelsql.WithSpanOptions(otelsql.SpanOptions{OmitConnResetSession: true, OmitConnPrepare: true, OmitRows: true}))
+	} else {
+		db, err = sql.Open("postgres", dsn)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", Redact(dsn), err)
 	}

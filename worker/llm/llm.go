@@ -17,6 +17,11 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/llms/anthropic"
 	"github.com/tmc/langchaingo/llms/googleai"
@@ -87,6 +92,8 @@ type Config struct {
 	BaseBackoff, MaxBackoff time.Duration // defaults 1s and 30s
 	// OnCall, when set, is told of every model call (for metrics).
 	OnCall func(provider, model string, took time.Duration, err error)
+	// Tracing, when set, makes every model call (each attempt) a span.
+	Tracing trace.TracerProvider
 }
 
 // maxRetryAfter bounds how long a provider's Retry-After may hold a job
@@ -99,6 +106,7 @@ const maxRetryAfter = 2 * time.Minute
 const maxOutputTokens = 4096
 
 type llmAnalyzer struct {
+	tracer trace.Tracer
 	cfg    Config
 	model  llms.Model
 	opts   []llms.CallOption
@@ -126,7 +134,10 @@ func New(ctx context.Context, cfg Config) (analysis.Analyzer, error) {
 	if cfg.Sleep == nil {
 		cfg.Sleep = backoff.Sleep
 	}
-	a := &llmAnalyzer{cfg: cfg, logger: cfg.Logger}
+	a := &llmAnalyzer{cfg: cfg, logger: cfg.Logger, tracer: noop.NewTracerProvider().Tracer("")}
+	if cfg.Tracing != nil {
+		a.tracer = cfg.Tracing.Tracer("github.com/feedbackloop/feedbackloop/worker/llm")
+	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
@@ -314,12 +325,16 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 	for attempt := 1; ; attempt++ {
 		info := &callInfo{}
 		cctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), a.cfg.Timeout)
+		cctx, span := a.tracer.Start(cctx, "llm.call", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("gen_ai.system", a.cfg.Provider), attribute.String("gen_ai.request.model", a.cfg.Model),
+			attribute.Int("llm.attempt", attempt)))
 		start := time.Now()
 		resp, err := a.model.GenerateContent(cctx, msgs, a.opts...)
 		// langchaingo turns deadlines into plain errors: ask the contexts.
 		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
 		cancel()
 		status, retryAfter := info.get()
+		endCallSpan(span, resp, status, err)
 
 		var failure error
 		switch {
@@ -456,6 +471,35 @@ func permanent(status int) bool {
 		return false
 	}
 	return status >= 400 && status < 500
+}
+
+// endCallSpan records a model call's outcome on its span: the HTTP status,
+// the tokens used when the provider says, the error.
+func endCallSpan(span trace.Span, resp *llms.ContentResponse, status int, err error) {
+	defer span.End()
+	if status > 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", status))
+	}
+	if resp != nil && len(resp.Choices) > 0 && resp.Choices[0] != nil {
+		info := resp.Choices[0].GenerationInfo
+		for attr, keys := range map[string][]string{
+			"gen_ai.usage.input_tokens":  {"PromptTokens", "InputTokens"},
+			"gen_ai.usage.output_tokens": {"CompletionTokens", "OutputTokens"},
+		} {
+			for _, k := range keys {
+				if n, ok := info[k].(int); ok {
+					span.SetAttributes(attribute.Int(attr, n))
+					break
+				}
+			}
+		}
+	}
+	if err != nil || status >= 400 {
+		if err != nil {
+			span.RecordError(err)
+		}
+		span.SetStatus(codes.Error, fmt.Sprintf("HTTP %d", status))
+	}
 }
 
 // callInfo is what the transport saw of the last response of one call. It
