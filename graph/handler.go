@@ -113,6 +113,20 @@ func (s *Server) CloseSubscriptions(ctx context.Context) error {
 	}
 }
 
+// checksBeforeExecution are the extensions that refuse an operation before
+// any resolver runs, in order: the first refusal wins.
+func checksBeforeExecution(l Limits, es graphql.ExecutableSchema) []graphql.HandlerExtension {
+	shapes := newShapes(es)
+	return []graphql.HandlerExtension{
+		subscriptionsNeedAWebsocket{},
+		rootFieldLimit{maxFields: l.MaxRootFields, maxSubmissions: l.MaxSubmissionsPerRequest, noIntrospection: l.DisableIntrospection, shapes: shapes},
+		noNUL{shapes: shapes},
+		pageLimit{max: MaxPageSize, shapes: shapes},
+		depthLimit{max: l.MaxDepth, shapes: shapes},
+		complexityLimit{max: l.MaxComplexity, shapes: shapes},
+	}
+}
+
 func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns) *handler.Server {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger, limiter: cfg.RateLimit}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()})
@@ -121,20 +135,16 @@ func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup,
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{transport.POST{}})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](documentCacheSize))
 	srv.AroundOperations(withLoaders(cfg.Client))
 	srv.Use(rawVariables{})
 	if !cfg.Limits.DisableIntrospection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	// The checks before execution, in order; the first refusal wins.
-	srv.Use(subscriptionsNeedAWebsocket{})
-	srv.Use(rootFieldLimit{maxFields: cfg.Limits.MaxRootFields, maxSubmissions: cfg.Limits.MaxSubmissionsPerRequest, noIntrospection: cfg.Limits.DisableIntrospection})
-	srv.Use(noNUL{})
-	srv.Use(pageLimit{max: MaxPageSize})
-	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
-	srv.Use(&complexityLimit{max: cfg.Limits.MaxComplexity})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](documentCacheSize)})
+	for _, check := range checksBeforeExecution(cfg.Limits, schema) {
+		srv.Use(check)
+	}
 	if cfg.RateLimit != nil {
 		// Last: it prices what the others let through.
 		srv.Use(rateLimit{limiter: cfg.RateLimit})

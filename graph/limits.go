@@ -262,7 +262,10 @@ func (j *jsonStatusWriter) Unwrap() http.ResponseWriter { return j.ResponseWrite
 // depthLimit rejects operations nested deeper than max fields, before any
 // resolver runs. Introspection is not counted: tools such as GraphiQL send a
 // deep but cheap introspection query.
-type depthLimit struct{ max int }
+type depthLimit struct {
+	max    int
+	shapes *shapes
+}
 
 var (
 	_ graphql.HandlerExtension        = depthLimit{}
@@ -272,11 +275,11 @@ var (
 func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
 func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, map[string]int{}); depth > d.max {
+	if depth := d.shapes.of(ctx, oc).depth; depth > d.max {
 		err := gqlerror.Errorf("the query is nested %d levels deep; the limit is %d: split it into several queries", depth, d.max)
 		err.Extensions = map[string]any{"code": CodeDepthLimit, "depth": depth, "limit": d.max}
 		return err
@@ -349,32 +352,26 @@ func responseLimit(max int) graphql.ResponseMiddleware {
 }
 
 // complexityLimit rejects operations whose complexity exceeds max before any
-// resolver runs. It prices fields exactly as gqlgen's FixedComplexityLimit
-// does, but measures each fragment once: gqlgen's walker re-walks a fragment
-// at every spread, so fragments spreading others twice make it exponential.
+// resolver runs. The operation's shape prices what does not depend on
+// variables once; see costExpr.
 type complexityLimit struct {
 	max    int
-	schema graphql.ExecutableSchema
+	shapes *shapes
 }
 
 var (
-	_ graphql.HandlerExtension        = &complexityLimit{}
-	_ graphql.OperationContextMutator = &complexityLimit{}
+	_ graphql.HandlerExtension        = complexityLimit{}
+	_ graphql.OperationContextMutator = complexityLimit{}
 )
 
-func (*complexityLimit) ExtensionName() string { return "ComplexityLimit" }
+func (complexityLimit) ExtensionName() string                   { return "ComplexityLimit" }
+func (complexityLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
-	c.schema = es
-	return nil
-}
-
-func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (c complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
-	w := complexityWalker{es: c.schema, schema: c.schema.Schema(), vars: oc.Variables, memo: map[string]int{}}
-	cost := w.selectionSet(ctx, oc.Operation.SelectionSet)
+	cost := c.shapes.cost(ctx, oc)
 	oc.Stats.SetExtension(complexityStatsKey, &extension.ComplexityStats{Complexity: cost, ComplexityLimit: c.max})
 	if cost > c.max {
 		err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", cost, c.max)
@@ -387,65 +384,6 @@ func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphq
 // complexityStatsKey is where the operation's cost is kept, so
 // extension.GetComplexityStats reads it as it would gqlgen's.
 const complexityStatsKey = "ComplexityLimit"
-
-type complexityWalker struct {
-	es     graphql.ExecutableSchema
-	schema *ast.Schema
-	vars   map[string]any
-	memo   map[string]int // fragment name -> its cost
-}
-
-func (w complexityWalker) selectionSet(ctx context.Context, set ast.SelectionSet) int {
-	total := 0
-	for _, sel := range set {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			total = saturatingAdd(total, w.field(ctx, sel))
-		case *ast.InlineFragment:
-			total = saturatingAdd(total, w.selectionSet(ctx, sel.SelectionSet))
-		case *ast.FragmentSpread:
-			if sel.Definition == nil {
-				continue
-			}
-			cost, seen := w.memo[sel.Name]
-			if !seen {
-				w.memo[sel.Name] = 0 // guards against cycles, which validation already rejects
-				cost = w.selectionSet(ctx, sel.Definition.SelectionSet)
-				w.memo[sel.Name] = cost
-			}
-			total = saturatingAdd(total, cost)
-		}
-	}
-	return total
-}
-
-func (w complexityWalker) field(ctx context.Context, f *ast.Field) int {
-	// Introspection fields are priced like any other: a document of many
-	// aliased __schema fields costs what it asks for.
-	def := w.schema.Types[f.Definition.Type.Name()]
-	child := 0
-	switch def.Kind {
-	case ast.Object, ast.Interface, ast.Union:
-		child = w.selectionSet(ctx, f.SelectionSet)
-	}
-	args := f.ArgumentMap(w.vars)
-	if f.ObjectDefinition.Kind != ast.Interface {
-		return w.price(ctx, f.ObjectDefinition.Name, f.Name, child, args)
-	}
-	// An interface's field costs what its most expensive implementation does.
-	most := 0
-	for _, t := range w.schema.GetPossibleTypes(f.ObjectDefinition) {
-		most = max(most, w.price(ctx, t.Name, f.Name, child, args))
-	}
-	return most
-}
-
-func (w complexityWalker) price(ctx context.Context, typeName, field string, child int, args map[string]any) int {
-	if cost, ok := w.es.Complexity(ctx, typeName, field, child, args); ok && cost >= 1 {
-		return cost
-	}
-	return saturatingAdd(1, child)
-}
 
 // saturatingAdd adds non-negative costs without overflowing, so a huge
 // document cannot wrap around to a small cost.

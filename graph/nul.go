@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -14,7 +13,7 @@ import (
 // anything runs. PostgreSQL cannot store NUL in text and rejects it in
 // comparisons, so without this check any string could turn a request into
 // an INTERNAL error.
-type noNUL struct{}
+type noNUL struct{ shapes *shapes }
 
 var (
 	_ graphql.HandlerExtension        = noNUL{}
@@ -24,49 +23,31 @@ var (
 func (noNUL) ExtensionName() string                   { return "NoNUL" }
 func (noNUL) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (noNUL) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+// MutateOperationContext checks the arguments the operation's shape lists:
+// literals were checked once, when the shape was made; arguments that use
+// variables are checked with this request's.
+func (n noNUL) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
-	return findNUL(oc, oc.Operation.SelectionSet, map[string]bool{})
-}
-
-// findNUL checks the arguments of every field of set. A fragment's arguments
-// are the same wherever it is spread, so each fragment is checked once.
-func findNUL(oc *graphql.OperationContext, set ast.SelectionSet, checked map[string]bool) *gqlerror.Error {
-	for _, sel := range set {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			for _, arg := range sel.Arguments {
-				v, err := arg.Value.Value(oc.Variables)
-				if err != nil {
-					continue // validation reports it
-				}
-				if path, ok := nulIn(v, arg.Name); ok {
-					e := gqlerror.Errorf("%s must not contain the NUL character (\\u0000)", path)
-					e.Extensions = map[string]any{"code": CodeBadUserInput, "field": path}
-					if sel.Position != nil {
-						e.Locations = []gqlerror.Location{{Line: sel.Position.Line, Column: sel.Position.Column}}
-					}
-					return e
-				}
+	for _, site := range n.shapes.of(ctx, oc).arguments {
+		path := site.nulPath
+		if path == "" {
+			v, err := site.arg.Value.Value(oc.Variables)
+			if err != nil {
+				continue // validation reports it
 			}
-			if err := findNUL(oc, sel.SelectionSet, checked); err != nil {
-				return err
-			}
-		case *ast.InlineFragment:
-			if err := findNUL(oc, sel.SelectionSet, checked); err != nil {
-				return err
-			}
-		case *ast.FragmentSpread:
-			if sel.Definition == nil || checked[sel.Name] {
+			var found bool
+			if path, found = nulIn(v, site.arg.Name); !found {
 				continue
 			}
-			checked[sel.Name] = true
-			if err := findNUL(oc, sel.Definition.SelectionSet, checked); err != nil {
-				return err
-			}
 		}
+		e := gqlerror.Errorf("%s must not contain the NUL character (\\u0000)", path)
+		e.Extensions = map[string]any{"code": CodeBadUserInput, "field": path}
+		if site.field.Position != nil {
+			e.Locations = []gqlerror.Location{{Line: site.field.Position.Line, Column: site.field.Position.Column}}
+		}
+		return e
 	}
 	return nil
 }

@@ -21,7 +21,8 @@ import (
 // reason every connection must say first or last: there is no implicit
 // default page (GitHub's and Shopify's APIs behave the same way).
 type pageLimit struct {
-	max int
+	max    int
+	shapes *shapes
 }
 
 var (
@@ -32,53 +33,23 @@ var (
 func (pageLimit) ExtensionName() string                   { return "PageLimit" }
 func (pageLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (p pageLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (p pageLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
-	return p.check(oc, oc.Operation.SelectionSet, nil, map[string]bool{})
-}
-
-func (p pageLimit) check(oc *graphql.OperationContext, set ast.SelectionSet, path []string, checked map[string]bool) *gqlerror.Error {
-	for _, sel := range set {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			fieldPath := append(path[:len(path):len(path)], sel.Alias)
-			if sel.Definition != nil && isConnection(sel.Definition.Type) {
-				if err := p.checkField(oc, sel, fieldPath); err != nil {
-					return err
-				}
-			}
-			if err := p.check(oc, sel.SelectionSet, fieldPath, checked); err != nil {
-				return err
-			}
-		case *ast.InlineFragment:
-			if err := p.check(oc, sel.SelectionSet, path, checked); err != nil {
-				return err
-			}
-		case *ast.FragmentSpread:
-			// A fragment's connections and their arguments are the same
-			// wherever it is spread, so each fragment is checked once: a
-			// document whose fragments spread others twice would otherwise
-			// cost a walk exponential in its size. The first problem found
-			// ends the walk, so a fragment checked before was fine.
-			if checked[sel.Name] {
-				continue
-			}
-			checked[sel.Name] = true
-			if def := oc.Doc.Fragments.ForName(sel.Name); def != nil {
-				if err := p.check(oc, def.SelectionSet, path, checked); err != nil {
-					return err
-				}
-			}
+	// A fragment's connections and their arguments are the same wherever
+	// it is spread, so the shape lists each once.
+	for _, c := range p.shapes.of(ctx, oc).connections {
+		if err := p.checkField(c.field, c.path, c.arguments(oc.Variables)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (p pageLimit) checkField(oc *graphql.OperationContext, f *ast.Field, path []string) *gqlerror.Error {
-	args := f.ArgumentMap(oc.Variables)
-	where := strings.Join(path, ".")
+// checkField checks the page arguments of the connection field f, found at
+// the response path where.
+func (p pageLimit) checkField(f *ast.Field, where string, args map[string]any) *gqlerror.Error {
 	for _, arg := range []string{"after", "before"} {
 		if v, ok := args[arg]; ok && v != nil && !isOurCursor(v) {
 			return inputErrorAt(f, where+"."+arg, arg+" is not a cursor this API issued: pass a pageInfo.endCursor or startCursor (or an edge's cursor) of this connection")

@@ -19,6 +19,7 @@ var submissionFields = map[string]bool{"submitFeedback": true, "retryFeedback": 
 type rootFieldLimit struct {
 	maxFields, maxSubmissions int
 	noIntrospection           bool
+	shapes                    *shapes
 }
 
 var (
@@ -42,12 +43,11 @@ func rootStatsOf(oc *graphql.OperationContext) rootStats {
 	return s
 }
 
-func (r rootFieldLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (r rootFieldLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
-	keys := map[string]string{} // response key -> field name
-	rootKeys(oc.Operation.SelectionSet, keys, map[string]bool{})
+	keys := r.shapes.of(ctx, oc).rootKeys
 	stats := rootStats{Fields: len(keys)}
 	for _, name := range keys {
 		if submissionFields[name] {

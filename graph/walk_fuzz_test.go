@@ -3,78 +3,122 @@ package graph
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
 	gqlcomplexity "github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 )
 
-// FuzzWalkers feeds documents to the pre-execution walkers (depth, page size,
-// complexity, root fields, NUL). None may panic, and on documents small enough to expand, each
-// must agree with the plain recursive walk it replaces (gqlgen's own
-// complexity calculation, for complexity).
+// FuzzWalkers feeds documents to the checks before execution (depth, page
+// size, complexity, root fields, NUL). None may panic, and on documents small
+// enough to expand, each must agree with the plain recursive walk it replaces
+// (gqlgen's own complexity calculation, for complexity), for two sets of
+// variables in turn: the second request finds the shape the first one
+// cached, and must still be judged by its own variables.
 func FuzzWalkers(f *testing.F) {
 	for _, seed := range []string{
 		`{ projects(first: 2) { totalCount edges { node { id tasks(first: 3) { edges { node { title } } } } } } }`,
 		`{ ...A } fragment A on Query { ...B ...B } fragment B on Query { projects(first: 1) { totalCount } __typename }`,
 		`query($n: Int) { tasks(first: $n) { edges { node { project { name } } } } }`,
+		`query($n: Int) { projects(first: 3) { edges { node { ...T } } } } fragment T on Project { a: tasks(first: $n) { totalCount } ...U ...U } fragment U on Project { b: tasks(last: 2) { totalCount } }`,
+		`query($n: Int, $s: String) { ...A ...A } fragment A on Query { ...B ...B } fragment B on Query { projects(first: $n, where: {nameContains: $s}) { totalCount } }`,
 		`{ node(id: "x") { id ... on Project { tasks(last: 5) { totalCount } } } }`,
 		`{ __schema { types { name fields { name } } } projects(first: 200) { totalCount } }`,
 		`{ a: projects(first: 1) { ...P } b: projects(first: 2) { ...P } } fragment P on ProjectConnection { edges { node { ...N } } } fragment N on Project { id name }`,
 		`mutation { createProject(input: {name: "x"}) { id tasks(first: 3) { totalCount } } }`,
 		`{ a: __schema { types { name } } b: __schema { queryType { name } } ...S } fragment S on Query { c: __schema { types { name } } __type(name: "Project") { name } }`,
 		`mutation { a: submitFeedback(input: {projectID: "x", feedbackText: "y\u0000"}) { id } ...M } fragment M on Mutation { b: retryFeedback(id: "z") { id } a: submitFeedback(input: {projectID: "x", feedbackText: "y\u0000"}) { id } }`,
+		`query($s: ID!) { node(id: $s) { id } }`,
+		`mutation($s: String!) { submitFeedback(input: {projectID: "x", feedbackText: $s}) { id } }`,
 	} {
 		f.Add(seed)
 	}
 	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: complexity()})
 	schema := es.Schema()
-	limit := &complexityLimit{max: 1 << 40}
-	if err := limit.Validate(es); err != nil {
-		f.Fatal(err)
-	}
 	f.Fuzz(func(t *testing.T, src string) {
 		doc, errs := gqlparser.LoadQuery(schema, src)
 		if len(errs) > 0 || len(doc.Operations) == 0 {
 			return
 		}
 		op := doc.Operations[0]
-		oc := &graphql.OperationContext{Doc: doc, Operation: op, OperationName: op.Name, Variables: map[string]any{"n": int64(7)}}
-		ctx := graphql.WithOperationContext(context.Background(), oc)
+		checks := checksBeforeExecution(Limits{MaxComplexity: math.MaxInt, MaxDepth: math.MaxInt, MaxRootFields: math.MaxInt, MaxSubmissionsPerRequest: math.MaxInt}, es)
+		for _, vars := range []map[string]any{
+			{"n": int64(7), "s": "plain"},
+			{"n": int64(150), "s": "with\x00NUL"},
+		} {
+			oc := &graphql.OperationContext{Doc: doc, Operation: op, OperationName: op.Name, Variables: vars}
+			ctx := graphql.WithOperationContext(context.Background(), oc)
+			errs := map[string]*gqlerror.Error{}
+			for _, c := range checks {
+				if m, ok := c.(graphql.OperationContextMutator); ok {
+					errs[c.ExtensionName()] = m.MutateOperationContext(ctx, oc)
+				}
+			}
+			shape := oc.Stats.GetExtension(shapeStatsKey).(*operationShape)
+			cost := extension.GetComplexityStats(ctx)
 
-		depth := selectionDepth(op.SelectionSet, map[string]int{})
-		pageErr := pageLimit{max: MaxPageSize}.check(oc, op.SelectionSet, nil, map[string]bool{})
-		cw := complexityWalker{es: es, schema: schema, vars: oc.Variables, memo: map[string]int{}}
-		cost := cw.selectionSet(ctx, op.SelectionSet)
-		_ = limit.MutateOperationContext(ctx, oc)
-		keys := map[string]string{}
-		rootKeys(op.SelectionSet, keys, map[string]bool{})
-		_ = findNUL(oc, op.SelectionSet, map[string]bool{})
-
-		if len(doc.Fragments) > 8 || strings.Count(src, "...") > 24 {
-			return // the plain walks could take exponential time
-		}
-		if want := naiveDepth(op.SelectionSet); depth != want {
-			t.Fatalf("depth %d, plain walk %d", depth, want)
-		}
-		if want := naivePageCheck(oc, op.SelectionSet); (pageErr == nil) != want {
-			t.Fatalf("page check error %v, plain walk ok=%v", pageErr, want)
-		}
-		// gqlgen prices __schema at 0; this package prices it like any field.
-		if want := gqlcomplexity.Calculate(ctx, es, op, oc.Variables) + naiveSchemaCost(op.SelectionSet); cost != want {
-			t.Fatalf("complexity %d, gqlgen's plus __schema's %d", cost, want)
-		}
-		want := map[string]string{}
-		naiveRootKeys(op.SelectionSet, want)
-		if fmt.Sprint(keys) != fmt.Sprint(want) {
-			t.Fatalf("root keys %v, plain walk %v", keys, want)
+			if len(doc.Fragments) > 8 || strings.Count(src, "...") > 24 {
+				return // the plain walks could take exponential time
+			}
+			if want := naiveDepth(op.SelectionSet); shape.depth != want {
+				t.Fatalf("depth %d, plain walk %d", shape.depth, want)
+			}
+			if want := naivePageCheck(oc, op.SelectionSet); (errs["PageLimit"] == nil) != want {
+				t.Fatalf("page check error %v, plain walk ok=%v (variables %v)", errs["PageLimit"], want, vars)
+			}
+			if want := naiveNULCheck(oc, op.SelectionSet); (errs["NoNUL"] == nil) != want {
+				t.Fatalf("NUL check error %v, plain walk ok=%v (variables %v)", errs["NoNUL"], want, vars)
+			}
+			// gqlgen prices __schema at 0; this package prices it like any field.
+			if cost == nil {
+				t.Fatalf("no complexity recorded")
+			}
+			if want := gqlcomplexity.Calculate(ctx, es, op, vars) + naiveSchemaCost(op.SelectionSet); cost.Complexity != want {
+				t.Fatalf("complexity %d, gqlgen's plus __schema's %d (variables %v)", cost.Complexity, want, vars)
+			}
+			want := map[string]string{}
+			naiveRootKeys(op.SelectionSet, want)
+			if fmt.Sprint(shape.rootKeys) != fmt.Sprint(want) {
+				t.Fatalf("root keys %v, plain walk %v", shape.rootKeys, want)
+			}
 		}
 	})
+}
+
+// naiveNULCheck reports whether no argument, at any spread, holds NUL.
+func naiveNULCheck(oc *graphql.OperationContext, set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			for _, arg := range sel.Arguments {
+				if v, err := arg.Value.Value(oc.Variables); err == nil {
+					if _, ok := nulIn(v, arg.Name); ok {
+						return false
+					}
+				}
+			}
+			if !naiveNULCheck(oc, sel.SelectionSet) {
+				return false
+			}
+		case *ast.InlineFragment:
+			if !naiveNULCheck(oc, sel.SelectionSet) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			if sel.Definition != nil && !naiveNULCheck(oc, sel.Definition.SelectionSet) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // naiveSchemaCost prices the __schema fields of a root selection set, at
@@ -158,7 +202,7 @@ func naivePageCheck(oc *graphql.OperationContext, set ast.SelectionSet) bool {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
-			if sel.Definition != nil && isConnection(sel.Definition.Type) && p.checkField(oc, sel, nil) != nil {
+			if sel.Definition != nil && isConnection(sel.Definition.Type) && p.checkField(sel, "", sel.ArgumentMap(oc.Variables)) != nil {
 				return false
 			}
 			if !naivePageCheck(oc, sel.SelectionSet) {
@@ -177,6 +221,9 @@ func naivePageCheck(oc *graphql.OperationContext, set ast.SelectionSet) bool {
 	return true
 }
 
+// BenchmarkWalkersOnAFragmentBomb is the cost of first sight of a document
+// whose fragments spread each other twice, 60 levels deep: what an attacker
+// pays for with every new document.
 func BenchmarkWalkersOnAFragmentBomb(b *testing.B) {
 	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: complexity()})
 	var src strings.Builder
@@ -191,13 +238,13 @@ func BenchmarkWalkersOnAFragmentBomb(b *testing.B) {
 		b.Fatal(errs)
 	}
 	op := doc.Operations[0]
-	oc := &graphql.OperationContext{Doc: doc, Operation: op}
-	ctx := graphql.WithOperationContext(context.Background(), oc)
+	ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{Doc: doc, Operation: op})
+	shapes := newShapes(es)
 	b.ReportAllocs()
 	for b.Loop() {
-		selectionDepth(op.SelectionSet, map[string]int{})
-		_ = pageLimit{max: MaxPageSize}.check(oc, op.SelectionSet, nil, map[string]bool{})
-		cw := complexityWalker{es: es, schema: es.Schema(), memo: map[string]int{}}
-		cw.selectionSet(ctx, op.SelectionSet)
+		shape := shapes.walk(ctx, op)
+		if shape.cost.fixed < 1<<40 {
+			b.Fatalf("the bomb costs %d", shape.cost.fixed)
+		}
 	}
 }

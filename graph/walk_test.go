@@ -110,6 +110,34 @@ func TestFragmentBombStillMeetsThePageLimit(t *testing.T) {
 	}
 }
 
+// The limits' walk of a document is kept for the next request with the same
+// text, so the document must be judged again with each request's
+// variables: a client cannot get a cheap answer cached and then replay the
+// document with a page size, or a string, that the limits refuse.
+func TestCachedDocumentIsJudgedByEachRequestsVariables(t *testing.T) {
+	e := newEnv(t)
+	e.createProject("Cached")
+	const doc = `query($n: Int, $s: String) { projects(first: 100) { edges { node {
+		tasks(first: $n, where: {titleContains: $s}) { edges { node { id title } } } } } } }`
+	ok := func(vars map[string]any) {
+		t.Helper()
+		if got := e.do(doc, vars); len(got.Errors) > 0 {
+			t.Fatalf("variables %v: %+v", vars, got.Errors)
+		}
+	}
+	ok(map[string]any{"n": 1, "s": "a"})
+	if got := e.mustFail(doc, map[string]any{"n": 100, "s": "a"}, graph.CodeComplexityLimit); got.Extensions["complexity"].(float64) <= 10000 {
+		t.Fatalf("complexity %v with 100 × 100 tasks", got.Extensions["complexity"])
+	}
+	if got := e.mustFail(doc, map[string]any{"n": 1000, "s": "a"}, graph.CodeBadUserInput); got.Extensions["field"] != "projects.edges.node.tasks.first" {
+		t.Fatalf("page limit error names %v", got.Extensions["field"])
+	}
+	if got := e.mustFail(doc, map[string]any{"n": 1, "s": "a\x00"}, graph.CodeBadUserInput); got.Extensions["field"] != "where.titleContains" {
+		t.Fatalf("NUL error names %v", got.Extensions["field"])
+	}
+	ok(map[string]any{"n": 1, "s": "a"}) // a refusal is not cached either
+}
+
 // A query that runs past MAX_EXECUTION_TIME is stopped and reported as
 // TIMEOUT: here the database blocks it on a lock another session holds.
 func TestExecutionTimeLimitStopsTheRequest(t *testing.T) {
