@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/url"
 	"os"
 	"regexp"
@@ -73,27 +72,15 @@ var passThrough = regexp.MustCompile(`^\$\{([A-Z0-9_]+)(?::-(.*))?\}$`)
 // forgotten here.
 func providerSettings(t *testing.T) []string {
 	t.Helper()
-	reads := func(provider string) map[string]bool {
-		seen := map[string]bool{}
-		_, _ = loadConfig(func(k string) string {
-			seen[k] = true
-			if k == "LLM_PROVIDER" {
-				return provider
-			}
-			return ""
-		}, io.Discard)
-		return seen
-	}
-	builtin := reads("builtin")
+	builtin := settingsRead("builtin")
 	var names []string
 	for k := range builtin {
 		if strings.HasPrefix(k, "LLM_") {
 			names = append(names, k)
 		}
 	}
-	// The providers README's "Model providers" table lists.
-	for _, p := range []string{"openai", "anthropic", "ollama", "googleai"} {
-		for k := range reads(p) {
+	for _, p := range providerNames() {
+		for k := range settingsRead(p) {
 			if !builtin[k] && !slices.Contains(names, k) {
 				names = append(names, k)
 			}

@@ -339,9 +339,9 @@ func TestGraphQLWSLibraryClientWithAuth(t *testing.T) {
 	}
 	authz := "Bearer " + token
 	var p struct{ CreateProject struct{ ID string } }
-	gqltestMust(t, base, authz, `mutation { createProject(input: {name: "Shop"}) { id } }`, nil, &p)
+	gqltest.MustPostAs(t, base, authz, `mutation { createProject(input: {name: "Shop"}) { id } }`, nil, &p)
 	var f struct{ SubmitFeedback struct{ ID string } }
-	gqltestMust(t, base, authz, `mutation($p: ID!) { submitFeedback(input: {projectID: $p, feedbackText: "Checkout is urgent and we need a new pricing page"}) { id } }`,
+	gqltest.MustPostAs(t, base, authz, `mutation($p: ID!) { submitFeedback(input: {projectID: $p, feedbackText: "Checkout is urgent and we need a new pricing page"}) { id } }`,
 		map[string]any{"p": p.CreateProject.ID}, &f)
 
 	out, code := follow(t, base, f.SubmitFeedback.ID, "")
@@ -367,16 +367,4 @@ func TestGraphQLWSLibraryClientWithAuth(t *testing.T) {
 		t.Fatalf("with a token: exit %d:\n%s", code, out)
 	}
 	checkFollowedToCompletion(t, out, f.SubmitFeedback.ID)
-}
-
-// gqltestMust posts a request with credentials that must succeed.
-func gqltestMust(t *testing.T, base, authorization, query string, vars map[string]any, out any) {
-	t.Helper()
-	resp := gqltest.PostAs(t, base, authorization, query, vars)
-	if len(resp.Errors) > 0 {
-		t.Fatalf("%s: %+v", query, resp.Errors)
-	}
-	if err := json.Unmarshal(resp.Data, out); err != nil {
-		t.Fatal(err)
-	}
 }

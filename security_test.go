@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
@@ -50,7 +51,7 @@ func TestOpenModeBindsLoopbackAndNeedsNoCredentials(t *testing.T) {
 	}
 	base := "http://" + addr
 	var v struct{ Viewer struct{ IsAdmin bool } }
-	gqltestMust(t, base, "", `{ viewer { isAdmin } }`, nil, &v)
+	gqltest.MustPostAs(t, base, "", `{ viewer { isAdmin } }`, nil, &v)
 	if !v.Viewer.IsAdmin {
 		t.Fatal("open mode: the caller is not the local admin")
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -21,13 +22,7 @@ func TestEverySettingIsDocumented(t *testing.T) {
 	table, _, _ = strings.Cut(table, "\n## ")
 	seen := map[string]bool{}
 	for _, provider := range append([]string{"builtin"}, providerNames()...) {
-		_, _ = loadConfig(func(k string) string {
-			seen[k] = true
-			if k == "LLM_PROVIDER" {
-				return provider
-			}
-			return ""
-		}, io.Discard)
+		maps.Copy(seen, settingsRead(provider))
 	}
 	if len(seen) < 30 {
 		t.Fatalf("read only %d settings: has loadConfig changed how it reads them?", len(seen))
@@ -37,6 +32,20 @@ func TestEverySettingIsDocumented(t *testing.T) {
 			t.Errorf("%s is read by loadConfig but missing from README's Configuration table", k)
 		}
 	}
+}
+
+// settingsRead is the set of variables loadConfig reads when LLM_PROVIDER
+// is provider.
+func settingsRead(provider string) map[string]bool {
+	seen := map[string]bool{}
+	_, _ = loadConfig(func(k string) string {
+		seen[k] = true
+		if k == "LLM_PROVIDER" {
+			return provider
+		}
+		return ""
+	}, io.Discard)
+	return seen
 }
 
 func providerNames() []string {

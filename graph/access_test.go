@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,15 +40,7 @@ func bearer(t testing.TB, subject string) string {
 // as runs a request that must succeed for cred and decodes its data.
 func (e *env) as(t testing.TB, cred, query string, vars map[string]any, out any) {
 	t.Helper()
-	resp := gqltest.PostAs(t, e.url, cred, query, vars)
-	if len(resp.Errors) > 0 {
-		t.Fatalf("unexpected errors: %+v", resp.Errors)
-	}
-	if out != nil {
-		if err := json.Unmarshal(resp.Data, out); err != nil {
-			t.Fatalf("decode %s: %v", resp.Data, err)
-		}
-	}
+	gqltest.MustPostAs(t, e.url, cred, query, vars, out)
 }
 
 // world is what one actor of the matrix meets: a project it may be a member

@@ -3,7 +3,6 @@ package graph_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -170,15 +169,7 @@ func (e *env) doAs(authorization, query string, vars map[string]any) gqlResponse
 // mustDo runs a request that must succeed and decodes its data into out.
 func (e *env) mustDo(query string, vars map[string]any, out any) {
 	e.t.Helper()
-	resp := e.do(query, vars)
-	if len(resp.Errors) > 0 {
-		e.t.Fatalf("unexpected errors: %+v", resp.Errors)
-	}
-	if out != nil {
-		if err := json.Unmarshal(resp.Data, out); err != nil {
-			e.t.Fatalf("decode data %s: %v", resp.Data, err)
-		}
-	}
+	gqltest.MustPost(e.t, e.url, query, vars, out)
 }
 
 // mustFail runs a request that must fail with exactly one error of the given code.

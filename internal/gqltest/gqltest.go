@@ -76,7 +76,13 @@ func PostAs(tb testing.TB, base, authorization, query string, vars map[string]an
 // MustPost is Post for a request that must succeed; it decodes data into out.
 func MustPost(tb testing.TB, base, query string, vars map[string]any, out any) {
 	tb.Helper()
-	resp := Post(tb, base, query, vars)
+	MustPostAs(tb, base, "", query, vars, out)
+}
+
+// MustPostAs is MustPost with an Authorization header ("" for none).
+func MustPostAs(tb testing.TB, base, authorization, query string, vars map[string]any, out any) {
+	tb.Helper()
+	resp := PostAs(tb, base, authorization, query, vars)
 	if len(resp.Errors) > 0 {
 		tb.Fatalf("unexpected errors: %+v", resp.Errors)
 	}
