@@ -31,6 +31,9 @@ type Metrics struct {
 	resynced      prometheus.Counter
 	rateLimits    *prometheus.CounterVec
 	wsRefusals    *prometheus.CounterVec
+	subscriptions *prometheus.GaugeVec
+	slowClients   prometheus.Counter
+	fanOut        prometheus.Histogram
 }
 
 // New returns Metrics with Go runtime and process collectors registered.
@@ -84,9 +87,22 @@ func New() *Metrics {
 			Name: "feedbackloop_websocket_refusals_total",
 			Help: "Websocket connections and subscriptions refused by a limit: instance_connections, client_connections, subscriptions, duplicate_id.",
 		}, []string{"reason"}),
+		subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "feedbackloop_subscriptions",
+			Help: "Open GraphQL subscriptions on this instance by operation (root field) and how they run: shared (one execution per event for every subscriber of the same document and variables) or own.",
+		}, []string{"operation", "mode"}),
+		slowClients: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedbackloop_websocket_slow_clients_disconnected_total",
+			Help: "Websocket connections closed (1013) because the client read too slowly and its send queue filled up.",
+		}),
+		fanOut: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "feedbackloop_subscription_fanout_seconds",
+			Help:    "Time to hand one event of a shared subscription to every subscriber's socket (written, or queued behind what a slow client has not read yet).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
 	}
 	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime,
-		m.relayed, m.relayLag, m.delivered, m.resynced, m.rateLimits, m.wsRefusals)
+		m.relayed, m.relayLag, m.delivered, m.resynced, m.rateLimits, m.wsRefusals, m.subscriptions, m.slowClients, m.fanOut)
 	return m
 }
 
@@ -138,6 +154,31 @@ func (m *Metrics) RateLimit(budget, decision string) {
 // WebsocketRefused records a websocket connection or subscription refused
 // by a limit.
 func (m *Metrics) WebsocketRefused(reason string) { m.wsRefusals.WithLabelValues(reason).Inc() }
+
+// SubscriptionStarted counts an open subscription of operation (its root
+// field), shared or not, until SubscriptionEnded.
+func (m *Metrics) SubscriptionStarted(operation string, shared bool) {
+	m.subscriptions.WithLabelValues(operation, subscriptionMode(shared)).Inc()
+}
+
+// SubscriptionEnded is the end of a subscription SubscriptionStarted counted.
+func (m *Metrics) SubscriptionEnded(operation string, shared bool) {
+	m.subscriptions.WithLabelValues(operation, subscriptionMode(shared)).Dec()
+}
+
+func subscriptionMode(shared bool) string {
+	if shared {
+		return "shared"
+	}
+	return "own"
+}
+
+// FannedOut records how long one event of a shared subscription took to
+// reach every subscriber's socket.
+func (m *Metrics) FannedOut(took time.Duration) { m.fanOut.Observe(took.Seconds()) }
+
+// SlowClientDisconnected records a websocket closed for reading too slowly.
+func (m *Metrics) SlowClientDisconnected() { m.slowClients.Inc() }
 
 // Job records how one job run ended.
 func (m *Metrics) Job(outcome string) { m.jobs.WithLabelValues(outcome).Inc() }
