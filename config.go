@@ -202,6 +202,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 			MaxWebsocketConnections:          e.integer("MAX_WS_CONNECTIONS", graph.DefaultMaxWebsocketConnections, 1, 10_000_000),
 			MaxWebsocketConnectionsPerClient: e.integer("MAX_WS_CONNECTIONS_PER_CLIENT", graph.DefaultMaxWebsocketConnectionsPerClient, 1, 10_000_000),
 			MaxSubscriptionsPerConnection:    e.integer("MAX_SUBSCRIPTIONS_PER_CONNECTION", graph.DefaultMaxSubscriptionsPerConnection, 1, 100_000),
+			MaxWebsocketQueuedMessages:       e.integer("MAX_WS_QUEUED_MESSAGES", graph.DefaultMaxWebsocketQueuedMessages, 1, 1_000_000),
 		},
 		RateLimit: ratelimit.Config{
 			Points:                e.integer("RATE_LIMIT_POINTS", ratelimit.DefaultPoints, 1, 1_000_000_000),

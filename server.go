@@ -218,8 +218,6 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			return fmt.Errorf("subscribe to events: %w (is Redis running? check REDIS_URL)", err)
 		}
 		stop = append(stop, bus.Shutdown)
-		d.metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions on this instance.",
-			func() float64 { return float64(bus.Subscribers()) })
 		api = graph.New(graph.Config{
 			Client:      d.client,
 			Pipeline:    d.pipe,

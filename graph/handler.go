@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +70,7 @@ type Server struct {
 	markClose context.CancelFunc
 	open      *sync.WaitGroup // open websocket connections
 	conns     *wsConns
+	ws        *wsTransport
 }
 
 // New returns the GraphQL endpoint.
@@ -82,20 +82,26 @@ func New(cfg Config) *Server {
 		max: cfg.Limits.MaxWebsocketConnections, maxPerClient: cfg.Limits.MaxWebsocketConnectionsPerClient,
 		metrics: cfg.Metrics, perClient: map[string]int{},
 	}}
+	srv, ws := newGraphQLServer(cfg, closing, s.open, s.conns)
+	s.ws = ws
 	if cfg.Metrics != nil {
 		cfg.Metrics.Gauge("feedbackloop_websocket_connections", "Open websocket connections on this instance.",
 			func() float64 { return float64(s.conns.open()) })
+		cfg.Metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions on this instance.",
+			func() float64 { return float64(ws.Subscriptions()) })
+		cfg.Metrics.Gauge("feedbackloop_shared_subscription_executions", "Shared subscriptions running on this instance: one execution per event each, however many subscribers.",
+			func() float64 { return float64(ws.shared.Groups()) })
 	}
-	s.handler = guardTransport(guardBody(cfg.Limits.MaxBodyBytes, newGraphQLServer(cfg, closing, s.open, s.conns)))
+	s.handler = guardTransport(guardBody(cfg.Limits.MaxBodyBytes, srv))
 	return s
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		r = withConnSlot(r)
-	}
 	s.handler.ServeHTTP(w, r)
 }
+
+// Subscriptions is the number of open GraphQL subscriptions.
+func (s *Server) Subscriptions() int { return s.ws.Subscriptions() }
 
 // CloseSubscriptions closes every websocket connection with code 1001
 // (going away), refuses new ones and waits until all are closed or ctx
@@ -127,11 +133,13 @@ func checksBeforeExecution(l Limits, es graphql.ExecutableSchema) []graphql.Hand
 	}
 }
 
-func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns) *handler.Server {
-	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger, limiter: cfg.RateLimit}
+func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns) (*handler.Server, *wsTransport) {
+	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
+		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client)}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()})
 	srv := handler.New(schema)
-	srv.AddTransport(websocketTransport(cfg, closing, open, conns))
+	ws := newWSTransport(cfg, closing, open, conns, newSharing(resolver, schema.Schema(), cfg.Logger, cfg.Metrics))
+	srv.AddTransport(ws)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{transport.POST{}})
@@ -165,7 +173,7 @@ func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup,
 	}
 	srv.SetErrorPresenter(presentError(cfg.Logger, schema.Schema()))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
-	return srv
+	return srv, ws
 }
 
 // plainHTTP marks the operations a transport carries as plain HTTP

@@ -118,7 +118,6 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		CheckOrigin: origins.AllowWebsocket,
 		Metrics:     metrics.New(),
 	}
-	cfg.Metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions.", func() float64 { return float64(bus.Subscribers()) })
 	// Budgets in the test's own namespace, with the defaults.
 	cfg.RateLimit = ratelimit.New(rdb, ratelimit.Config{Prefix: "rl-" + ns, ByAddress: authn.Open(), Logger: logger, Metrics: cfg.Metrics})
 	if configure != nil {

@@ -55,6 +55,23 @@ type Limits struct {
 	MaxWebsocketConnections          int
 	MaxWebsocketConnectionsPerClient int
 	MaxSubscriptionsPerConnection    int
+	// MaxWebsocketQueuedMessages bounds the messages waiting to be written
+	// to one connection (default 256): a client that falls that far
+	// behind is closed with 1013 and resumes with its last cursor.
+	MaxWebsocketQueuedMessages int
+	// WebsocketKeepAlive is how often idle connections are pinged (default
+	// 10s); one silent for two intervals is closed.
+	WebsocketKeepAlive time.Duration
+	// WebsocketWriteTimeout bounds how long one message may wait for a
+	// client's socket (default 10s); past it the connection is dropped.
+	WebsocketWriteTimeout time.Duration
+	// WebsocketInitTimeout is how long a new connection may take to send
+	// connection_init (default 15s); then it is closed with 4408.
+	WebsocketInitTimeout time.Duration
+	// WebsocketSendBuffer, when set, is the kernel's send buffer of each
+	// websocket (SO_SNDBUF, bytes), which otherwise grows to
+	// net.ipv4.tcp_wmem's maximum (4 MiB) for a client that does not read.
+	WebsocketSendBuffer int
 }
 
 // The limits' defaults.
@@ -84,6 +101,10 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.MaxWebsocketConnections, DefaultMaxWebsocketConnections)
 	orDefault(&l.MaxWebsocketConnectionsPerClient, DefaultMaxWebsocketConnectionsPerClient)
 	orDefault(&l.MaxSubscriptionsPerConnection, DefaultMaxSubscriptionsPerConnection)
+	orDefault(&l.MaxWebsocketQueuedMessages, DefaultMaxWebsocketQueuedMessages)
+	orDefault(&l.WebsocketKeepAlive, DefaultWebsocketKeepAlive)
+	orDefault(&l.WebsocketWriteTimeout, DefaultWebsocketWriteTimeout)
+	orDefault(&l.WebsocketInitTimeout, DefaultWebsocketInitTimeout)
 	return l
 }
 

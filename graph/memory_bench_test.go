@@ -27,14 +27,27 @@ const (
 	wsClientsURLEnv     = "FEEDBACKLOOP_BENCH_WS_URL"
 	wsClientsCountEnv   = "FEEDBACKLOOP_BENCH_WS_COUNT"
 	wsClientsProjectEnv = "FEEDBACKLOOP_BENCH_WS_PROJECT"
+	wsClientsQueryEnv   = "FEEDBACKLOOP_BENCH_WS_QUERY"
 )
 
 // BenchmarkIdleWebsocketMemory measures what an idle websocket with one
 // subscription costs the API: the server's heap and stacks (after a GC) and
 // its resident memory, before and after 1,000 clients connect and
 // subscribe. The clients run in another process (this test binary, started
-// again), so their memory is not counted.
+// again), so their memory is not counted. "shared": every client sends the
+// same document, answered from the events' snapshots (a board's
+// subscribers); "own": a selection beyond the snapshot, which runs a
+// subscription of its own per client.
 func BenchmarkIdleWebsocketMemory(b *testing.B) {
+	for _, c := range []struct{ name, query string }{
+		{"shared", `subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { status } }`},
+		{"own", `subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { status feedback { project { name } } } }`},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchmarkIdleWebsocketMemory(b, c.query) })
+	}
+}
+
+func benchmarkIdleWebsocketMemory(b *testing.B, query string) {
 	const clients = 1000
 	e := newEnvWith(b, func(c *graph.Config) { c.Limits.MaxWebsocketConnectionsPerClient = clients })
 	p := e.client.Project.Create().SetName("Watched").SaveX(testutil.System())
@@ -42,7 +55,8 @@ func BenchmarkIdleWebsocketMemory(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		before := memoryNow()
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), wsClientsURLEnv+"="+e.url, wsClientsCountEnv+"="+strconv.Itoa(clients), wsClientsProjectEnv+"="+gid.Encode(p.ID))
+		cmd.Env = append(os.Environ(), wsClientsURLEnv+"="+e.url, wsClientsCountEnv+"="+strconv.Itoa(clients), wsClientsProjectEnv+"="+gid.Encode(p.ID),
+			wsClientsQueryEnv+"="+query)
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			b.Fatal(err)
@@ -59,7 +73,7 @@ func BenchmarkIdleWebsocketMemory(b *testing.B) {
 		if err != nil || strings.TrimSpace(line) != "ready" {
 			b.Fatalf("client process: %q %v", line, err)
 		}
-		testutil.WaitFor(b, "every subscription", func() bool { return e.bus.Subscribers() == clients })
+		testutil.WaitFor(b, "every subscription", func() bool { return e.server.Subscriptions() == clients })
 		time.Sleep(time.Second) // let the connections' goroutines settle
 		after := memoryNow()
 		heap += float64(after.heap-before.heap) / clients / 1024
@@ -68,7 +82,7 @@ func BenchmarkIdleWebsocketMemory(b *testing.B) {
 		if err := cmd.Wait(); err != nil {
 			b.Fatal(err)
 		}
-		testutil.WaitFor(b, "the connections to close", func() bool { return e.bus.Subscribers() == 0 })
+		testutil.WaitFor(b, "the connections to close", func() bool { return e.server.Subscriptions() == 0 })
 	}
 	b.ReportMetric(heap/float64(b.N), "KiB-heap+stack/conn")
 	b.ReportMetric(rss/float64(b.N), "KiB-RSS/conn")
@@ -117,7 +131,7 @@ func runWebsocketClients(base string) int {
 			return 1
 		}
 		_ = conn.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
-			"query": `subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { status } }`, "variables": map[string]any{"p": project}}})
+			"query": os.Getenv(wsClientsQueryEnv), "variables": map[string]any{"p": project}}})
 		go func() {
 			for {
 				var m struct{ Type string }

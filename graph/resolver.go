@@ -21,4 +21,5 @@ type Resolver struct {
 	planner  *plan.Planner
 	logger   *slog.Logger
 	limiter  *ratelimit.Limiter // nil: no budgets
+	members  *membershipCache
 }

@@ -62,11 +62,21 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, 
 			return nil, err
 		}
 	}
+	// The websocket transport waits for no result: the stream wakes it.
+	waker := wakerFrom(ctx)
 	out := make(chan T, 1)
 	go func() {
-		defer close(out)
+		defer func() {
+			close(out)
+			if waker != nil {
+				waker.wake() // to see the end
+			}
+		}()
 		defer sub.Close()
 		send := func(v T) bool {
+			if waker != nil {
+				waker.wake()
+			}
 			select {
 			case out <- v:
 				return true
@@ -81,6 +91,10 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, 
 			}
 			last = m.ID
 			if m.Kind == outbox.KindAccess {
+				if hook := accessHookFrom(ctx); hook != nil {
+					hook(ctx, m) // a shared stream: its group re-checks its members
+					return true
+				}
 				return r.stillAllowed(ctx, m)
 			}
 			v, ok, more := accept(m)
@@ -129,6 +143,9 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, 
 			}
 		}
 	}()
+	if waker != nil {
+		waker.streams()
+	}
 	return out, nil
 }
 
@@ -265,28 +282,56 @@ func (r *Resolver) projectStreamStart(ctx context.Context, projectID int, afterA
 }
 
 // stillAllowed re-checks, after a membership change in a project, whether
-// the subscriber may still see it; a subscription that may not ends. A
-// project-scoped API key carries the role it authenticated with, so a change
-// to its owner's membership ends its subscriptions: the client reconnects
-// and authenticates again.
+// the subscriber may still see it; a subscription that may not ends.
 func (r *Resolver) stillAllowed(ctx context.Context, m *events.Message) bool {
 	v := viewer.FromContext(ctx)
+	return !r.concerns(v, m) || r.stillAllowedAs(ctx, v, m)
+}
+
+// concerns reports whether membership event m may change what v sees: it
+// changed v's own membership (or that of the owner of v's project-scoped
+// key). Nobody else's access changed, so nobody else is re-checked.
+func (r *Resolver) concerns(v *viewer.Viewer, m *events.Message) bool {
 	if v == nil {
+		return true
+	}
+	if v.Admin {
 		return false
 	}
-	if v.Scope != nil {
-		var p outbox.AccessPayload
-		if err := json.Unmarshal(m.Payload, &p); err != nil {
-			return false
-		}
-		return p.UserID != v.UserID
+	p, err := accessPayload(m)
+	return err != nil || p.UserID == v.UserID
+}
+
+// stillAllowedAs re-checks v's access after a membership event that
+// concerns v. A project-scoped API key carries the role it authenticated
+// with, so a change to its owner's membership ends its subscriptions: the
+// client reconnects and authenticates again. A person is looked up once per
+// event however many subscriptions they have (membershipCache).
+func (r *Resolver) stillAllowedAs(ctx context.Context, v *viewer.Viewer, m *events.Message) bool {
+	if v == nil || v.Scope != nil {
+		return false
 	}
-	ok, err := r.client.Project.Query().Where(project.ID(m.ProjectID)).Exist(ctx)
+	ok, err := r.members.visible(ctx, v, m.ProjectID, m.ID)
 	if err != nil {
 		r.logger.WarnContext(ctx, "could not re-check a subscriber's access; keeping it", "project_id", m.ProjectID, "err", err)
 		return true
 	}
 	return ok
+}
+
+// accessPayload decodes a membership event, once for all its subscribers.
+func accessPayload(m *events.Message) (*outbox.AccessPayload, error) {
+	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
+		var p outbox.AccessPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return nil, fmt.Errorf("decode access event %d: %w", e.ID, err)
+		}
+		return &p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*outbox.AccessPayload), nil
 }
 
 // The snapshots of events, decoded once per event and bound to the client

@@ -6,15 +6,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
+	"net"
 	"net/http"
-	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
@@ -23,227 +28,845 @@ import (
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
-// Close codes of the graphql-ws protocol the server uses. Clients built on
-// the graphql-ws library reconnect after 4403, asking their connectionParams
-// function for fresh credentials.
+// GraphQL over websockets: graphql-transport-ws (the graphql-ws library)
+// and the legacy graphql-ws protocol (subscriptions-transport-ws), on
+// gorilla/websocket.
+//
+// It replaces gqlgen's websocket transport, which costs every connection
+// four goroutines and every subscription two more, executes each event once
+// per subscriber and writes from the subscription's goroutine, so that one
+// socket that stopped reading holds everything behind it. Here a connection
+// has one goroutine while idle (its reader); a subscription shared with
+// others (shared.go) has none; writes go through a bounded queue per
+// connection, drained by a goroutine that exists only while there is
+// something to write; keep-alives run on a timer. A client that reads so
+// slowly that its queue fills is closed with 1013 (try again later) and
+// resumes with its last cursor: it never holds up anyone else.
+
+// The subprotocols, by the names clients offer.
 const (
-	closeForbidden   = 4403
-	closeTryAgain    = 1013 // the credentials could not be checked right now, or the instance is full
-	closeTooMany     = 4429 // the client has too many connections; graphql-ws does not reconnect
-	closeDuplicateID = 4409 // "Subscriber for <id> already exists"
+	protoTransportWS = "graphql-transport-ws"
+	protoLegacyWS    = "graphql-ws"
 )
 
-// gorillaWebsocket runs gqlgen's websocket transport (graphql-transport-ws
-// and the legacy graphql-ws) on gorilla/websocket.
-type gorillaWebsocket struct {
-	upgrader websocket.Upgrader
-	closing  context.Context // done once the server shuts down
-	open     *sync.WaitGroup // connections not closed yet
-	conns    *wsConns
-	// maxOps bounds the operations running on one connection.
-	maxOps int
+// Close codes. Clients built on the graphql-ws library reconnect after
+// 4403, 1001 and 1013, asking their connectionParams function for fresh
+// credentials; they give up after 4400, 4401, 4409 and 4429.
+const (
+	closeNormal       = websocket.CloseNormalClosure
+	closeGoingAway    = websocket.CloseGoingAway
+	closeLegacyError  = websocket.CloseProtocolError // the legacy protocol's close after connection_error
+	closeTryAgain     = websocket.CloseTryAgainLater // credentials could not be checked, the instance is full, or the client fell behind
+	closeBadRequest   = 4400
+	closeUnauthorized = 4401 // subscribe before connection_ack
+	closeForbidden    = 4403
+	closeInitTimeout  = 4408
+	closeDuplicateID  = 4409 // "Subscriber for <id> already exists"
+	closeTooMany      = 4429 // too many connections for the client, or a second connection_init
+)
+
+// Timing of websockets.
+const (
+	// DefaultWebsocketKeepAlive is how often an idle connection is pinged;
+	// one silent for two intervals is closed, so dead clients do not hold
+	// subscriptions.
+	DefaultWebsocketKeepAlive = 10 * time.Second
+	// DefaultMaxWebsocketQueuedMessages is how many messages may wait to be
+	// written to one connection before its client counts as too slow.
+	DefaultMaxWebsocketQueuedMessages = 256
+	// DefaultWebsocketWriteTimeout bounds how long one message may wait
+	// for a client's socket.
+	DefaultWebsocketWriteTimeout = 10 * time.Second
+	// DefaultWebsocketInitTimeout is how long a new connection may take to
+	// send connection_init.
+	DefaultWebsocketInitTimeout = 15 * time.Second
+	wsCloseWait                 = time.Second // how long a closing connection waits for the client's close
+)
+
+var errShuttingDown = errors.New("the server is shutting down; reconnect to another instance")
+
+// wsTransport serves /query upgrades. It implements graphql.Transport.
+type wsTransport struct {
+	upgrader    websocket.Upgrader
+	auth        Authenticator
+	logger      *slog.Logger
+	metrics     *metrics.Metrics // optional
+	closing     context.Context  // done once the server shuts down
+	open        *sync.WaitGroup  // connections not closed yet
+	conns       *wsConns
+	shared      *sharing
+	keepAlive   time.Duration
+	writeWait   time.Duration
+	initTimeout time.Duration
+	sendBuffer  int
+	readLimit   int64
+	maxOps      int
+	maxQueued   int
+
+	subscriptions atomic.Int64 // open subscriptions, shared or not
 }
 
-// connSlot carries what the transport hides from InitFunc: the upgrade
-// request's Authorization header and the connection, to close it with a
-// code of our choosing. withConnSlot puts it on the request's context, from
-// which gqlgen derives the connection's.
-type connSlot struct {
-	authorization string
-	conn          *gorillaConn
+var _ graphql.Transport = (*wsTransport)(nil)
+
+// wsBuffers are gorilla's write buffers, which it uses only for the close
+// frames of protocol errors it finds while reading (wswrite.go writes
+// everything else): from a pool, so that no connection keeps one.
+var wsBuffers = &sync.Pool{}
+
+func newWSTransport(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns, shared *sharing) *wsTransport {
+	return &wsTransport{
+		upgrader: websocket.Upgrader{
+			CheckOrigin:      cfg.CheckOrigin,
+			HandshakeTimeout: 10 * time.Second,
+			Subprotocols:     []string{protoTransportWS, protoLegacyWS},
+			// Client messages are small (subscribe, complete, pong): a
+			// small read buffer; larger ones are read through it.
+			ReadBufferSize:  512,
+			WriteBufferSize: 4096,
+			WriteBufferPool: wsBuffers,
+			Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+				code := CodeBadRequest
+				if status == http.StatusForbidden {
+					code = CodeForbidden
+				}
+				writeErrors(w, status, code, "cannot open a websocket: "+reason.Error())
+			},
+		},
+		auth:        cfg.Auth,
+		logger:      cfg.Logger,
+		metrics:     cfg.Metrics,
+		closing:     closing,
+		open:        open,
+		conns:       conns,
+		shared:      shared,
+		keepAlive:   cfg.Limits.WebsocketKeepAlive,
+		writeWait:   cfg.Limits.WebsocketWriteTimeout,
+		initTimeout: cfg.Limits.WebsocketInitTimeout,
+		sendBuffer:  cfg.Limits.WebsocketSendBuffer,
+		readLimit:   cfg.Limits.MaxWebsocketMessage,
+		maxOps:      cfg.Limits.MaxSubscriptionsPerConnection,
+		maxQueued:   cfg.Limits.MaxWebsocketQueuedMessages,
+	}
 }
 
-type connSlotKey struct{}
+func (t *wsTransport) Supports(r *http.Request) bool { return r.Header.Get("Upgrade") != "" }
 
-func withConnSlot(r *http.Request) *http.Request {
-	slot := &connSlot{authorization: r.Header.Get("Authorization")}
-	return r.WithContext(context.WithValue(r.Context(), connSlotKey{}, slot))
-}
-
-func slotOf(ctx context.Context) *connSlot {
-	s, _ := ctx.Value(connSlotKey{}).(*connSlot)
-	return s
-}
-
-func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	up := g.upgrader
-	up.Subprotocols = opts.Subprotocols
-	// gqlgen answers a failed upgrade itself; a second response would be superfluous.
-	up.Error = func(http.ResponseWriter, *http.Request, int, error) {}
-	conn, err := up.Upgrade(w, r, opts.ResponseHeader)
+// Do upgrades the request and serves the connection on a goroutine of its
+// own, so that the HTTP handler's deep stack does not stay behind it.
+func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ws, err := t.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		return nil, err
+		return // the upgrader answered
 	}
-	g.open.Add(1)
-	c := &gorillaConn{Conn: conn, closing: g.closing, maxOps: g.maxOps, conns: g.conns, ops: map[string]bool{}}
-	c.done = sync.OnceFunc(func() {
-		g.conns.release(c)
-		g.open.Done()
-	})
-	if slot := slotOf(r.Context()); slot != nil {
-		slot.conn = c
+	c := &wsConn{t: t, ws: ws, exec: exec, legacy: ws.Subprotocol() != protoTransportWS,
+		authorization: r.Header.Get("Authorization"), ops: map[string]*wsOp{}, done: make(chan struct{})}
+	if sc, ok := ws.UnderlyingConn().(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
 	}
+	if tc, ok := ws.UnderlyingConn().(*net.TCPConn); ok && t.sendBuffer > 0 {
+		_ = tc.SetWriteBuffer(t.sendBuffer)
+	}
+	t.open.Add(1)
 	// A connection over a limit is refused after the upgrade, with a close
 	// code and reason a browser can read (it sees no HTTP status).
 	address := ratelimit.AddressOf(r.Context())
 	if address == "" {
 		address = ratelimit.Address(r)
 	}
-	if code, reason := g.conns.acquire(c, ratelimit.ClientKey(nil, address, true)); code != 0 {
-		c.refuse(code, reason)
-	}
-	return c, nil
+	code, reason := t.conns.acquire(c, ratelimit.ClientKey(nil, address, true))
+	// net/http cancels the request's context when Do returns.
+	go c.serve(context.WithoutCancel(r.Context()), code, reason)
 }
 
-// gorillaConn adapts *websocket.Conn to gqlgen. It also keeps the
-// operations running on the connection, which gqlgen does not bound and
-// lets a client start twice under one ID.
-type gorillaConn struct {
-	*websocket.Conn
-	closing context.Context
-	done    func()
-	conns   *wsConns
-	maxOps  int
+// Subscriptions is the number of open subscriptions.
+func (t *wsTransport) Subscriptions() int { return int(t.subscriptions.Load()) }
 
-	wmu sync.Mutex // gorilla allows one writer: gqlgen's and ours
+// wsConn is one connection.
+type wsConn struct {
+	t      *wsTransport
+	ws     *websocket.Conn
+	exec   graphql.GraphExecutor
+	legacy bool // graphql-ws, not graphql-transport-ws
+	// authorization is the upgrade request's header, until connection_init.
+	authorization string
 
-	mu         sync.Mutex
-	closeCode  int // when set, the code the connection closes with
-	closeWords string
-	refused    error           // set: the connection is refused, reads fail
-	client     string          // the key it is counted under (wsConns)
-	ops        map[string]bool // IDs of running operations
+	base   context.Context // the upgrade request's, until connection_init
+	ctx    context.Context // the viewer's, once connection_init succeeded
+	cancel context.CancelFunc
+	viewer *viewer.Viewer
+	ready  atomic.Bool     // connection_init succeeded
+	raw    syscall.RawConn // the socket, for writes that do not wait (nil: every write waits, on a writer goroutine)
+	timers []func() bool   // stop the keep-alive and expiry timers
+
+	mu           sync.Mutex
+	ops          map[string]*wsOp // running operations by ID
+	queue        []wsFrame        // waiting to be written
+	writing      bool             // someone holds the write claim: writes, or drains queue
+	pendingClose []byte           // a close frame for the claim's holder to write last
+	closeSent    chan struct{}    // closed once the close frame is written (or could not be)
+	room         chan struct{}    // closed when queue drains, for waiting senders
+	closed       bool             // nothing more is written
+	done         chan struct{}    // closed with closed
+	inbox        [][]byte         // messages read, not handled yet
+	handling     bool             // a goroutine is handling inbox
+	handled      chan struct{}    // closed when inbox drains, for a waiting reader
+	client       string           // the key wsConns counts it under
 }
 
-// refuse makes the connection close with code and reason as soon as gqlgen
-// reads from it.
-func (c *gorillaConn) refuse(code int, reason string) {
-	c.closeWith(code, reason)
+// wsMessage is a client message of either protocol.
+type wsMessage struct {
+	ID      string          `json:"id"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// serve reads the connection until it ends. The reader only reads: the
+// messages are handled in order on a goroutine that runs while there are
+// some (handleInbox), so that the reader's stack, which every idle
+// connection keeps, stays small.
+func (c *wsConn) serve(base context.Context, refusedCode int, refusedReason string) {
+	defer c.finish()
+	stopClosing := context.AfterFunc(c.t.closing, func() { c.close(closeGoingAway, "server is shutting down") })
 	c.mu.Lock()
-	c.refused = errors.New(reason)
+	c.timers = append(c.timers, stopClosing)
 	c.mu.Unlock()
+	c.base = base
+	c.ws.SetReadLimit(c.t.readLimit) // gorilla closes with 1009 beyond it
+	// gorilla's handlers would write; these queue their answers.
+	c.ws.SetPongHandler(c.pong)
+	c.ws.SetPingHandler(c.ping)
+	c.ws.SetCloseHandler(c.closedByClient)
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.t.initTimeout))
+	if refusedCode != 0 {
+		// Read connection_init first, so that the client reads the close.
+		_, _, _ = c.ws.ReadMessage()
+		c.close(refusedCode, refusedReason)
+		c.drain()
+		return
+	}
+	for {
+		_, data, err := c.ws.ReadMessage()
+		switch {
+		case c.isClosed():
+			c.drain()
+			return
+		case err != nil:
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() && !c.initialised() {
+				c.close(closeInitTimeout, "Connection initialisation timeout")
+				c.drain()
+				return
+			}
+			// The client went away, or stayed silent too long.
+			c.t.logger.Debug("websocket connection ended", "err", err)
+			return
+		}
+		c.alive()
+		if bytes.Equal(data, pongMessage) && !c.legacy {
+			continue // the answer to a keep-alive: alive says it all
+		}
+		if !c.deliver(data) {
+			c.drain()
+			return
+		}
+	}
 }
 
-// NextReader reads the next client message, keeping count of running
-// operations: a subscribe with the ID of one still running closes the
-// connection with 4409, as graphql-transport-ws specifies; one beyond
-// maxOps is answered with an error for its ID and not run.
-func (c *gorillaConn) NextReader() (int, io.Reader, error) {
+// maxInbox bounds the messages read but not handled yet: past it the reader
+// waits, and the client with it.
+const maxInbox = 64
+
+// deliver hands a message to the handler, starting it if none runs. It
+// reports false when the connection is closing.
+func (c *wsConn) deliver(data []byte) bool {
+	c.mu.Lock()
+	for len(c.inbox) >= maxInbox && !c.closed {
+		if c.handled == nil {
+			c.handled = make(chan struct{})
+		}
+		handled := c.handled
+		c.mu.Unlock()
+		select {
+		case <-handled:
+		case <-c.done:
+		}
+		c.mu.Lock()
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	c.inbox = append(c.inbox, data)
+	start := !c.handling
+	c.handling = true
+	c.mu.Unlock()
+	if start {
+		go c.handleInbox()
+	}
+	return true
+}
+
+// handleInbox handles the messages read, in order, until none is left.
+func (c *wsConn) handleInbox() {
 	for {
 		c.mu.Lock()
-		refused := c.refused
-		c.mu.Unlock()
-		if refused != nil {
-			return 0, nil, refused
+		batch := c.inbox
+		c.inbox = nil
+		if c.handled != nil {
+			close(c.handled)
+			c.handled = nil
 		}
-		typ, r, err := c.Conn.NextReader()
-		if err != nil || typ != websocket.TextMessage {
-			return typ, r, err
-		}
-		b, err := io.ReadAll(r) // at most the read limit
-		if err != nil {
-			return 0, nil, err
-		}
-		var m struct {
-			ID   string `json:"id"`
-			Type string `json:"type"`
-		}
-		if json.Unmarshal(b, &m) != nil {
-			return typ, bytes.NewReader(b), nil // gqlgen answers it
-		}
-		switch m.Type {
-		case "subscribe", "start":
-			c.mu.Lock()
-			dup, full := c.ops[m.ID], len(c.ops) >= c.maxOps
-			if !dup && !full {
-				c.ops[m.ID] = true
-			}
+		if len(batch) == 0 || c.closed {
+			c.handling = false
 			c.mu.Unlock()
-			switch {
-			case dup:
-				c.conns.refused("duplicate_id")
-				reason := "Subscriber for " + m.ID + " already exists"
-				c.refuse(closeDuplicateID, reason)
-				return 0, nil, errors.New(reason)
-			case full:
-				c.conns.refused("subscriptions")
-				c.sendError(m.ID, fmt.Sprintf("this connection already runs %d operations, the most allowed: complete some, or open another connection", c.maxOps))
-				continue
-			}
-		case "complete", "stop":
-			c.endOp(m.ID)
+			return
 		}
-		return typ, bytes.NewReader(b), nil
+		c.mu.Unlock()
+		for _, data := range batch {
+			if c.isClosed() {
+				break
+			}
+			c.handleRaw(data)
+		}
 	}
 }
 
-// WriteJSON writes one server message; an operation's last message (its
-// complete, or an error) frees its ID.
-func (c *gorillaConn) WriteJSON(v any) error {
-	if id, typ := messageIDAndType(v); typ == "complete" || typ == "error" {
-		c.endOp(id)
+func (c *wsConn) handleRaw(data []byte) {
+	var m wsMessage
+	if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
+		c.protocolError("Invalid message: not a JSON object with a type")
+		return
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.Conn.WriteJSON(v)
+	if !c.initialised() {
+		c.init(m)
+		return
+	}
+	c.handle(m)
 }
 
-func (c *gorillaConn) endOp(id string) {
+// drain reads until the client answers the close, or the close's wait
+// passes, so that the close frame is read before the socket closes.
+func (c *wsConn) drain() {
+	for {
+		if _, _, err := c.ws.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+// pong is the websocket pong handler (legacy clients answer the
+// keep-alive's websocket ping).
+func (c *wsConn) pong(string) error {
+	c.alive()
+	return nil
+}
+
+// pingControl is the legacy protocol's keep-alive websocket ping.
+var pingControl = controlFrame(opPing, nil)
+
+// ping answers a websocket ping.
+func (c *wsConn) ping(data string) error {
+	c.alive()
+	c.push(wsFrame{raw: controlFrame(opPong, []byte(data))}, dropIfFull, nil)
+	return nil
+}
+
+// closedByClient answers the client's close frame with the same code (or
+// is the answer to ours).
+func (c *wsConn) closedByClient(code int, _ string) error {
+	c.close(code, "")
+	return nil
+}
+
+// alive extends the read deadline after the client was heard from.
+func (c *wsConn) alive() {
+	if c.t.keepAlive > 0 && c.initialised() {
+		_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.t.keepAlive))
+	}
+}
+
+func (c *wsConn) initialised() bool { return c.ready.Load() }
+
+// init handles the messages before connection_init succeeded.
+func (c *wsConn) init(m wsMessage) {
+	switch {
+	case m.Type == "connection_init":
+		var payload map[string]any
+		if len(m.Payload) > 0 && json.Unmarshal(m.Payload, &payload) != nil {
+			c.protocolError("Invalid message: the connection_init payload must be an object")
+			return
+		}
+		c.authenticate(payload)
+	case m.Type == "ping" && !c.legacy:
+		c.push(wsFrame{head: pongMessage}, waitForRoom, nil)
+	case m.Type == "pong" && !c.legacy:
+	case m.Type == "connection_terminate" && c.legacy:
+		c.close(closeNormal, "terminated")
+	case m.Type == "subscribe" && !c.legacy:
+		c.close(closeUnauthorized, "Unauthorized")
+	default:
+		c.protocolError("Unexpected message " + m.Type + ": send connection_init first")
+	}
+}
+
+// authenticate checks connection_init's credentials and acknowledges them,
+// or closes the connection saying why.
+func (c *wsConn) authenticate(payload map[string]any) {
+	t, base := c.t, c.base
+	if t.closing.Err() != nil {
+		c.refuse(closeGoingAway, errShuttingDown.Error())
+		return
+	}
+	v, err := t.auth.Authenticate(base, credential(payload, c.authorization))
+	c.authorization = ""
+	if err == nil && !v.ExpiresAt.IsZero() && !time.Now().Before(v.ExpiresAt) {
+		// Within the clock-skew leeway a token still authenticates a
+		// request, but a connection would be closed at once: refuse it, so
+		// the client fetches a fresh token first.
+		err = &auth.Error{Reason: auth.Expired, Message: "the credential has expired: connect with a fresh one"}
+	}
+	switch {
+	case auth.IsError(err):
+		c.refuse(closeForbidden, "Forbidden: "+err.Error())
+		return
+	case err != nil:
+		t.logger.ErrorContext(base, "could not check websocket credentials", "err", err)
+		c.refuse(closeTryAgain, "credentials could not be checked right now; retry")
+		return
+	}
+	// Count the connection under its identity from now on (open mode's
+	// shared local admin stays counted by address).
+	if v.Subject != auth.LocalAdminSubject {
+		if err := t.conns.rekey(c, ratelimit.ClientKey(v, "", false)); err != nil {
+			c.refuse(closeTooMany, err.Error())
+			return
+		}
+	}
+	ctx := logctx.With(viewer.NewContext(base, v), "viewer", v.Subject)
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.ctx, c.cancel = context.WithCancel(ctx)
+	c.base = nil
+	c.viewer = v
+	if !v.ExpiresAt.IsZero() {
+		expire := time.AfterFunc(time.Until(v.ExpiresAt), func() {
+			c.close(closeForbidden, "Forbidden: the credential expired; reconnect with a fresh one")
+		})
+		c.timers = append(c.timers, expire.Stop)
+	}
+	if t.keepAlive > 0 {
+		var beat *time.Timer
+		beat = time.AfterFunc(t.keepAlive, func() {
+			if c.keepAlive() {
+				beat.Reset(t.keepAlive)
+			}
+		})
+		c.timers = append(c.timers, beat.Stop)
+	}
+	c.mu.Unlock()
+	c.ready.Store(true)
+	c.alive()
+	c.push(wsFrame{head: ackMessage}, waitForRoom, nil)
+	if c.legacy {
+		c.push(wsFrame{head: kaMessage}, waitForRoom, nil)
+	}
+}
+
+// refuse ends connection_init with code and reason; the legacy protocol
+// says why in a connection_error first.
+func (c *wsConn) refuse(code int, reason string) {
+	if c.legacy {
+		c.sendConnectionError(reason)
+	}
+	c.closeAfterQueue(code, reason)
+}
+
+// protocolError closes the connection for a message that breaks the
+// protocol: 4400 in graphql-transport-ws, a connection_error and 1002 in
+// the legacy protocol.
+func (c *wsConn) protocolError(reason string) {
+	if c.legacy {
+		c.sendConnectionError(reason)
+		c.closeAfterQueue(closeLegacyError, reason)
+		return
+	}
+	c.close(closeBadRequest, reason)
+}
+
+func (c *wsConn) sendConnectionError(message string) {
+	b, _ := json.Marshal(map[string]any{"type": "connection_error", "payload": map[string]string{"message": message}})
+	c.push(wsFrame{head: b}, waitForRoom, nil)
+}
+
+// keepAlive pings the client (graphql-transport-ws: a ping message, which
+// clients answer; legacy: a ka message and a websocket ping, which every
+// client answers). It reports whether the connection is still open.
+func (c *wsConn) keepAlive() bool {
+	if c.isClosed() {
+		return false
+	}
+	if c.legacy {
+		c.push(wsFrame{head: kaMessage}, dropIfFull, nil)
+		c.push(wsFrame{raw: pingControl}, dropIfFull, nil)
+	} else {
+		c.push(wsFrame{head: pingMessage}, dropIfFull, nil)
+	}
+	return true
+}
+
+// handle acts on one message after connection_init.
+func (c *wsConn) handle(m wsMessage) {
+	switch {
+	case m.Type == "subscribe" && !c.legacy, m.Type == "start" && c.legacy:
+		c.start(m)
+	case m.Type == "complete" && !c.legacy, m.Type == "stop" && c.legacy:
+		c.stop(m.ID)
+	case m.Type == "ping" && !c.legacy:
+		c.push(wsFrame{head: pongMessage}, waitForRoom, nil)
+	case m.Type == "pong" && !c.legacy:
+	case m.Type == "connection_terminate" && c.legacy:
+		c.close(closeNormal, "terminated")
+	case m.Type == "connection_init" && !c.legacy:
+		c.close(closeTooMany, "Too many initialisation requests")
+	default:
+		c.protocolError("Unexpected message " + m.Type)
+	}
+}
+
+// wsOp is one running operation.
+type wsOp struct {
+	id   string
+	conn *wsConn
+	head []byte // the start of its results: {"id":…,"type":"next","payload":
+
+	mu      sync.Mutex
+	stopped bool
+	cancel  context.CancelFunc // its own execution
+	group   *shareGroup        // or the shared one it is a member of
+	field   string             // the root field it is counted under, for subscriptions
+}
+
+// start runs a subscribe (start) message. Operations are bounded per
+// connection, and an ID may not be used twice at once (4409, as
+// graphql-transport-ws specifies).
+func (c *wsConn) start(m wsMessage) {
+	if m.ID == "" && !c.legacy {
+		c.protocolError("Invalid message: subscribe needs an id")
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	_, dup := c.ops[m.ID]
+	full := len(c.ops) >= c.t.maxOps
+	var op *wsOp
+	if !dup && !full {
+		id, _ := json.Marshal(m.ID)
+		op = &wsOp{id: m.ID, conn: c, head: frameHead(id, c.resultType())}
+		c.ops[m.ID] = op
+	}
+	c.mu.Unlock()
+	switch {
+	case dup:
+		c.t.conns.refused("duplicate_id")
+		c.close(closeDuplicateID, "Subscriber for "+m.ID+" already exists")
+		return
+	case full:
+		c.t.conns.refused("subscriptions")
+		err := gqlerror.Errorf("this connection already runs %d operations, the most allowed: complete some, or open another connection", c.t.maxOps)
+		err.Extensions = map[string]any{"code": CodeSubscriptionLimit}
+		c.sendError(m.ID, waitForRoom, err)
+		return
+	}
+	go c.run(op, m.Payload, graphql.Now())
+}
+
+func (c *wsConn) resultType() string {
+	if c.legacy {
+		return "data"
+	}
+	return "next"
+}
+
+// stop ends an operation the client completes (stops).
+func (c *wsConn) stop(id string) {
+	c.mu.Lock()
+	op := c.ops[id]
 	delete(c.ops, id)
 	c.mu.Unlock()
-}
-
-// sendError ends operation id with an error the server raised itself, in
-// the connection's subprotocol (both send a list of GraphQL errors).
-func (c *gorillaConn) sendError(id, message string) {
-	payload, _ := json.Marshal([]map[string]any{{"message": message, "extensions": map[string]any{"code": CodeSubscriptionLimit}}})
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.Conn.WriteJSON(map[string]any{"id": id, "type": "error", "payload": json.RawMessage(payload)})
-}
-
-// messageIDAndType reads the ID and type of a message gqlgen writes: its
-// message types are unexported, but both have ID and Type fields.
-func messageIDAndType(v any) (string, string) {
-	rv := reflect.Indirect(reflect.ValueOf(v))
-	if rv.Kind() != reflect.Struct {
-		return "", ""
+	if op != nil && op.stop() == stoppedShared {
+		// An execution of its own completes it when it ends; one that did
+		// not start yet, when it notices.
+		c.complete(op.id, waitForRoom)
 	}
-	id, typ := rv.FieldByName("ID"), rv.FieldByName("Type")
-	if id.Kind() != reflect.String || typ.Kind() != reflect.String {
-		return "", ""
+}
+
+// run validates and executes an operation, as gqlgen's transport does:
+// errors of the request itself arrive as an error message, others as a
+// result with errors; then the operation completes.
+func (c *wsConn) run(op *wsOp, payload json.RawMessage, start time.Time) {
+	ctx := graphql.StartOperationTrace(c.ctx)
+	params := &graphql.RawParams{}
+	if err := decodeParams(payload, params); err != nil {
+		c.sendError(op.id, waitForRoom, &gqlerror.Error{Message: "invalid json"})
+		c.ended(op, waitForRoom)
+		return
 	}
-	return id.String(), typ.String()
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	rc, errs := c.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			c.sendError(op.id, waitForRoom, resp.Errors...)
+		} else {
+			c.sendResponse(op, &graphql.Response{Errors: errs}, nil)
+		}
+		c.ended(op, waitForRoom)
+		return
+	}
+	ctx = graphql.WithOperationContext(ctx, rc)
+	if rc.Operation.Operation == ast.Subscription && c.t.shared.join(ctx, op, rc) {
+		return // the group delivers its events and completes it
+	}
+	c.runOwn(ctx, op, rc)
 }
 
-// Close closes the connection and lets a waiting shutdown go on.
-func (c *gorillaConn) Close() error {
-	defer c.done()
-	return c.Conn.Close()
+// runOwn executes an operation of its own. A query or mutation runs on
+// this goroutine until it is answered. A subscription whose resolver
+// streams (stream, in subscriptions.go) keeps no goroutine waiting for its
+// results: the stream wakes a pump when it hands one over, so that an idle
+// subscription costs its stream's goroutine alone.
+func (c *wsConn) runOwn(ctx context.Context, op *wsOp, rc *graphql.OperationContext) {
+	ctx, cancel := context.WithCancel(ctx)
+	field := ""
+	if rc.Operation.Operation == ast.Subscription {
+		field = rootField(rc)
+	}
+	if !op.attach(cancel, nil, field) {
+		cancel()
+		c.complete(op.id, waitForRoom) // stopped before it ran
+		return
+	}
+	p := &pump{c: c, op: op, rc: rc, cancel: cancel}
+	p.pending.Store(1) // nobody pumps before DispatchOperation returned
+	if field != "" {
+		ctx = context.WithValue(ctx, pumpKey{}, p)
+	}
+	p.responses, p.ctx = c.exec.DispatchOperation(ctx, rc)
+	if !p.streaming.Load() {
+		p.run() // a query, a mutation, or a subscription that failed to start
+		return
+	}
+	if p.pending.Add(-1) > 0 {
+		p.run() // results came already
+	}
 }
 
-// closeWith makes the next close use code and reason: gqlgen closes every
-// connection whose context ends with 1000.
-func (c *gorillaConn) closeWith(code int, reason string) {
+// pump hands the results of an operation of its own to the client.
+type pump struct {
+	c         *wsConn
+	op        *wsOp
+	rc        *graphql.OperationContext
+	cancel    context.CancelFunc
+	responses graphql.ResponseHandler
+	ctx       context.Context
+
+	streaming atomic.Bool  // the resolver returned a stream that wakes the pump
+	pending   atomic.Int64 // wake-ups not pumped yet
+}
+
+type pumpKey struct{}
+
+// streamWaker is what a resolver's stream tells: that it streams (then
+// nothing waits on it), and, before each result and when it ends, that
+// there is something to pump.
+type streamWaker interface {
+	streams()
+	wake()
+}
+
+// wakerFrom returns the waker of the operation running in ctx, or nil.
+func wakerFrom(ctx context.Context) streamWaker {
+	p, _ := ctx.Value(pumpKey{}).(*pump)
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
+func (p *pump) streams() { p.streaming.Store(true) }
+
+func (p *pump) wake() {
+	if p.pending.Add(1) == 1 {
+		go p.run()
+	}
+}
+
+// run pumps results until none is pending; for an operation that does not
+// stream, until it ends. When the results end, the operation completes.
+func (p *pump) run() {
+	c, op := p.c, p.op
+	ended := true
+	defer func() {
+		if r := recover(); r != nil {
+			err := p.rc.Recover(p.ctx, r)
+			var gqlErr *gqlerror.Error
+			if !errors.As(err, &gqlErr) {
+				gqlErr = &gqlerror.Error{}
+				if err != nil {
+					gqlErr.Message = err.Error()
+				}
+			}
+			c.sendError(op.id, waitForRoom, gqlErr)
+			ended = true
+		}
+		if ended {
+			p.cancel()
+			c.ended(op, waitForRoom)
+		}
+	}()
+	for {
+		resp := p.responses(p.ctx)
+		if resp == nil {
+			return
+		}
+		c.sendResponse(op, resp, p.ctx.Done())
+		if p.streaming.Load() && p.pending.Add(-1) == 0 {
+			ended = false
+			return
+		}
+	}
+}
+
+// ended ends an operation that ended on the server's side: it is
+// completed, unless the connection is closing.
+func (c *wsConn) ended(op *wsOp, how delivery) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closeCode, c.closeWords = code, reason
-}
-
-// WriteClose sends a close frame. During a shutdown the accurate code is
-// 1001 (going away), which tells clients to reconnect elsewhere; a code set
-// by closeWith wins over gqlgen's 1000.
-func (c *gorillaConn) WriteClose(code int, text string) error {
-	c.mu.Lock()
-	if c.closeCode != 0 {
-		code, text = c.closeCode, c.closeWords
+	if c.ops[op.id] == op {
+		delete(c.ops, op.id)
 	}
 	c.mu.Unlock()
-	if code == websocket.CloseNormalClosure && c.closing.Err() != nil {
-		code, text = websocket.CloseGoingAway, "server is shutting down"
+	op.stop()
+	c.complete(op.id, how)
+}
+
+// attach records how the operation runs; false if it was stopped
+// meanwhile (then nothing runs). field, when set, counts it as an open
+// subscription.
+func (op *wsOp) attach(cancel context.CancelFunc, g *shareGroup, field string) bool {
+	op.mu.Lock()
+	if op.stopped {
+		op.mu.Unlock()
+		if g != nil {
+			g.leave(op)
+		}
+		return false
 	}
-	return c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, closeReason(text)), time.Now().Add(time.Second))
+	op.cancel, op.group, op.field = cancel, g, field
+	op.mu.Unlock()
+	if field != "" {
+		t := op.conn.t
+		t.subscriptions.Add(1)
+		if t.metrics != nil {
+			t.metrics.SubscriptionStarted(field, g != nil)
+		}
+	}
+	return true
+}
+
+// How an operation was running when it stopped.
+type stopped int
+
+const (
+	stoppedBefore   stopped = iota // already stopped
+	stoppedStarting                // not running yet
+	stoppedOwn                     // its own execution, now cancelled
+	stoppedShared                  // a member of a group, now left
+)
+
+// stop ends the operation's execution or membership, once, and says how it
+// was running.
+func (op *wsOp) stop() stopped {
+	op.mu.Lock()
+	if op.stopped {
+		op.mu.Unlock()
+		return stoppedBefore
+	}
+	op.stopped = true
+	cancel, g, field := op.cancel, op.group, op.field
+	op.mu.Unlock()
+	how := stoppedStarting
+	if cancel != nil {
+		cancel()
+		how = stoppedOwn
+	}
+	if g != nil {
+		g.leave(op)
+		how = stoppedShared
+	}
+	if field != "" {
+		t := op.conn.t
+		t.subscriptions.Add(-1)
+		if t.metrics != nil {
+			t.metrics.SubscriptionEnded(field, g != nil)
+		}
+	}
+	return how
+}
+
+func (op *wsOp) isStopped() bool {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	return op.stopped
+}
+
+// finish releases everything the connection held, once its reader ended.
+func (c *wsConn) finish() {
+	c.mu.Lock()
+	c.markClosed()
+	ops, timers, cancel, sent := c.ops, c.timers, c.cancel, c.closeSent
+	c.ops, c.timers = nil, nil
+	c.mu.Unlock()
+	if sent != nil {
+		// Let the close frame out before the socket closes.
+		select {
+		case <-sent:
+		case <-time.After(wsCloseWait):
+		}
+	}
+	for _, stop := range timers {
+		stop()
+	}
+	if cancel != nil {
+		cancel()
+	}
+	for _, op := range ops {
+		op.stop()
+	}
+	_ = c.ws.Close()
+	c.t.conns.release(c)
+	c.t.open.Done()
+}
+
+// decodeParams reads a subscribe payload as gqlgen does (numbers kept as
+// json.Number, for gqlgen to coerce).
+func decodeParams(payload json.RawMessage, params *graphql.RawParams) error {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	return dec.Decode(params)
+}
+
+// rootField names an operation's first root field, for metrics.
+func rootField(rc *graphql.OperationContext) string {
+	if fields := graphql.CollectFields(rc, rc.Operation.SelectionSet, nil); len(fields) > 0 {
+		return fields[0].Name
+	}
+	return "unknown"
 }
 
 // closeReason fits a reason into a close frame (at most 123 bytes).
@@ -260,7 +883,17 @@ func closeReason(s string) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-var errShuttingDown = errors.New("the server is shutting down; reconnect to another instance")
+// credential is the Authorization value of connection_init's payload (any
+// letter case: GraphiQL sends its Headers tab as typed), or else the upgrade
+// request's header.
+func credential(payload map[string]any, header string) string {
+	for k, v := range payload {
+		if s, ok := v.(string); ok && strings.EqualFold(k, "authorization") {
+			return s
+		}
+	}
+	return header
+}
 
 // wsConns counts an instance's open websocket connections, in all and per
 // client: by address from the upgrade, then by identity once
@@ -281,7 +914,7 @@ func (w *wsConns) open() int {
 }
 
 // acquire counts c under client, or says why it is refused.
-func (w *wsConns) acquire(c *gorillaConn, client string) (int, string) {
+func (w *wsConns) acquire(c *wsConn, client string) (int, string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -305,7 +938,7 @@ func tooMany(n int) string {
 }
 
 // rekey moves c's count to client, unless client has its maximum already.
-func (w *wsConns) rekey(c *gorillaConn, client string) error {
+func (w *wsConns) rekey(c *wsConn, client string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c.mu.Lock()
@@ -323,7 +956,7 @@ func (w *wsConns) rekey(c *gorillaConn, client string) error {
 	return nil
 }
 
-func (w *wsConns) release(c *gorillaConn) {
+func (w *wsConns) release(c *wsConn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c.mu.Lock()
@@ -346,100 +979,4 @@ func (w *wsConns) refused(reason string) {
 	if w.metrics != nil {
 		w.metrics.WebsocketRefused(reason)
 	}
-}
-
-// websocketTransport configures subscriptions over websockets.
-func websocketTransport(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns) transport.Websocket {
-	readLimit := cfg.Limits.MaxWebsocketMessage
-	return transport.Websocket{
-		Implementation: gorillaWebsocket{
-			upgrader: websocket.Upgrader{CheckOrigin: cfg.CheckOrigin, HandshakeTimeout: 10 * time.Second},
-			closing:  closing,
-			open:     open,
-			conns:    conns,
-			maxOps:   cfg.Limits.MaxSubscriptionsPerConnection,
-		},
-		// gorilla answers a larger message with close code 1009.
-		PayloadReadLimit: &readLimit,
-		// graphql-ws keep-alive messages, and graphql-transport-ws pings that
-		// must be answered: a connection silent for two intervals is dropped,
-		// so dead clients do not hold subscriptions.
-		KeepAlivePingInterval: 10 * time.Second,
-		PingPongInterval:      10 * time.Second,
-		InitTimeout:           15 * time.Second,
-		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			if closing.Err() != nil {
-				return ctx, nil, errShuttingDown
-			}
-			v, err := cfg.Auth.Authenticate(ctx, credential(ctx, payload))
-			if err == nil && !v.ExpiresAt.IsZero() && !time.Now().Before(v.ExpiresAt) {
-				// Within the clock-skew leeway a token still authenticates a
-				// request, but a connection would be closed at once: refuse
-				// it, so the client fetches a fresh token first.
-				err = &auth.Error{Reason: auth.Expired, Message: "the credential has expired: connect with a fresh one"}
-			}
-			if err != nil {
-				return refuseConnection(ctx, cfg, err)
-			}
-			// Count the connection under its identity from now on (open
-			// mode's shared local admin stays counted by address).
-			if slot := slotOf(ctx); slot != nil && slot.conn != nil && v.Subject != auth.LocalAdminSubject {
-				if err := conns.rekey(slot.conn, ratelimit.ClientKey(v, "", false)); err != nil {
-					ctx = transport.WithWebsocketCloseCode(ctx, closeTooMany)
-					ctx = transport.AppendCloseReason(ctx, err.Error())
-					return ctx, nil, err
-				}
-			}
-			ctx = logctx.With(viewer.NewContext(ctx, v), "viewer", v.Subject)
-			// End the connection when the server shuts down, and with 4403
-			// when its credential expires; stop watching once the connection
-			// ends on its own.
-			ctx, cancel := context.WithCancel(ctx)
-			stop := context.AfterFunc(closing, cancel)
-			context.AfterFunc(ctx, func() { stop() })
-			if !v.ExpiresAt.IsZero() {
-				expire := time.AfterFunc(time.Until(v.ExpiresAt), func() {
-					if slot := slotOf(ctx); slot != nil && slot.conn != nil {
-						slot.conn.closeWith(closeForbidden, "Forbidden: the credential expired; reconnect with a fresh one")
-					}
-					cancel()
-				})
-				context.AfterFunc(ctx, func() { expire.Stop() })
-			}
-			return ctx, nil, nil
-		},
-		ErrorFunc: func(ctx context.Context, err error) {
-			cfg.Logger.DebugContext(ctx, "websocket connection error", "err", err)
-		},
-	}
-}
-
-// credential is the Authorization value of connection_init's payload (any
-// letter case: GraphiQL sends its Headers tab as typed), or else the upgrade
-// request's header.
-func credential(ctx context.Context, payload transport.InitPayload) string {
-	for k, v := range payload {
-		if s, ok := v.(string); ok && strings.EqualFold(k, "authorization") {
-			return s
-		}
-	}
-	if slot := slotOf(ctx); slot != nil {
-		return slot.authorization
-	}
-	return ""
-}
-
-// refuseConnection closes a connection whose credentials failed with 4403
-// (graphql-ws clients then reconnect with fresh connectionParams), or with
-// 1013 when they could not be checked.
-func refuseConnection(ctx context.Context, cfg Config, err error) (context.Context, *transport.InitPayload, error) {
-	if auth.IsError(err) {
-		ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
-		ctx = transport.AppendCloseReason(ctx, "Forbidden: "+err.Error())
-		return ctx, nil, err
-	}
-	cfg.Logger.ErrorContext(ctx, "could not check websocket credentials", "err", err)
-	ctx = transport.WithWebsocketCloseCode(ctx, closeTryAgain)
-	ctx = transport.AppendCloseReason(ctx, "credentials could not be checked right now; retry")
-	return ctx, nil, fmt.Errorf("credentials could not be checked right now; retry")
 }
