@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The load tool (cmd/loadsubs) sets up a project with members, connects
+// and subscribes them across client processes with tokens, times the
+// deliveries and reads the server's memory, CPU time and fan-out metric.
+func TestLoadToolMeasuresDelivery(t *testing.T) {
+	secret := "a-secret-for-the-load-tool-test-0123456789"
+	base, logs := startServer(t, map[string]string{"JWT_SECRET": secret, "ROLE": "api", "METRICS_ADDR": "127.0.0.1:0"})
+	metricsAddr := ""
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "serving metrics" {
+			metricsAddr = l.Addr
+		}
+	}
+	if metricsAddr == "" {
+		t.Fatalf("no metrics address in the log:\n%s", logs.String())
+	}
+	cmd := exec.Command("go", "run", "./cmd/loadsubs", "-url", base, "-subscribers", "50", "-workers", "2",
+		"-samples", "3", "-interval", "50ms", "-settle", "100ms", "-selection", "status",
+		"-server-pid", strconv.Itoa(os.Getpid()), "-metrics-url", "http://"+metricsAddr+"/metrics")
+	cmd.Env = append(os.Environ(), "JWT_SECRET="+secret)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("loadsubs: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"connected 50 of 50 subscribers over 2 client processes",
+		"(3 users, 20 connections each)",
+		"over 3 samples x 50 subscribers",
+		"missed 0",
+		"KiB resident per connection",
+		"server CPU per event",
+		"handing one event to every socket took",
+		"| 50 | status |",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+}
