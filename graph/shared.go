@@ -4,16 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
+	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 )
 
@@ -39,13 +44,17 @@ import (
 // of a project's events, with no per-subscriber first event.
 var sharedRoots = map[string]bool{"projectFeedbackEvents": true, "projectEvents": true}
 
-// snapshotTypes are the types an event's snapshot holds whole: their leaf
-// fields are plain struct fields (gqlgen generates no resolver for them),
-// read from memory. A resolver added to a leaf field of one of these types
-// must be listed in nonSnapshotLeaves.
-var snapshotTypes = map[string]bool{
-	"FeedbackStatusEvent": true, "TaskEvent": true, "AdjustmentEvent": true,
-	"Feedback": true, "Task": true, "Adjustment": true, "User": true,
+// snapshotTypes are the types an event's snapshot holds whole, with their
+// Go types: their leaf fields are read from memory, unless code resolves
+// them (resolvedByCode).
+var snapshotTypes = map[string]reflect.Type{
+	"FeedbackStatusEvent": reflect.TypeFor[*model.FeedbackStatusEvent](),
+	"TaskEvent":           reflect.TypeFor[*model.TaskEvent](),
+	"AdjustmentEvent":     reflect.TypeFor[*model.AdjustmentEvent](),
+	"Feedback":            reflect.TypeFor[*ent.Feedback](),
+	"Task":                reflect.TypeFor[*ent.Task](),
+	"Adjustment":          reflect.TypeFor[*ent.Adjustment](),
+	"User":                reflect.TypeFor[*ent.User](),
 }
 
 // snapshotEdges are the object fields the snapshot holds; every other edge
@@ -57,9 +66,32 @@ var snapshotEdges = map[string]bool{
 	"AdjustmentEvent.adjustment": true, "AdjustmentEvent.by": true,
 }
 
-// nonSnapshotLeaves are leaf fields of snapshot types that are resolved,
-// not read from the snapshot.
-var nonSnapshotLeaves = map[string]bool{}
+// resolvedByCode lists, as "type.field" in lower case, the fields of the
+// snapshot types that code resolves and so may read beyond the snapshot,
+// as the viewer: our resolvers (the generated ResolverRoot) and methods of
+// the Go types that take a context (ent's edges). Derived from the code, so
+// that a field added later cannot be shared by mistake.
+func resolvedByCode() map[string]bool {
+	out := map[string]bool{}
+	root := reflect.TypeFor[generated.ResolverRoot]()
+	for i := range root.NumMethod() {
+		typ := root.Method(i) // e.g. Feedback() FeedbackResolver
+		resolvers := typ.Type.Out(0)
+		for j := range resolvers.NumMethod() {
+			out[strings.ToLower(typ.Name+"."+resolvers.Method(j).Name)] = true
+		}
+	}
+	ctxType := reflect.TypeFor[context.Context]()
+	for name, goType := range snapshotTypes {
+		for i := range goType.NumMethod() {
+			m := goType.Method(i)
+			if m.Type.NumIn() > 1 && m.Type.In(1).Implements(ctxType) {
+				out[strings.ToLower(name+"."+m.Name)] = true
+			}
+		}
+	}
+	return out
+}
 
 // sharing keeps the instance's shared subscriptions.
 type sharing struct {
@@ -67,13 +99,14 @@ type sharing struct {
 	schema   *ast.Schema
 	logger   *slog.Logger
 	metrics  *metrics.Metrics // optional
+	resolved map[string]bool  // resolvedByCode
 
 	mu     sync.Mutex
 	groups map[string]*shareGroup
 }
 
 func newSharing(r *Resolver, schema *ast.Schema, logger *slog.Logger, m *metrics.Metrics) *sharing {
-	return &sharing{resolver: r, schema: schema, logger: logger, metrics: m, groups: map[string]*shareGroup{}}
+	return &sharing{resolver: r, schema: schema, logger: logger, metrics: m, resolved: resolvedByCode(), groups: map[string]*shareGroup{}}
 }
 
 // Groups is the number of shared executions running.
@@ -171,7 +204,7 @@ func (s *sharing) snapshotOnly(set ast.SelectionSet) bool {
 			if sel.Name == "__typename" {
 				continue
 			}
-			if sel.ObjectDefinition == nil || sel.Definition == nil || !snapshotTypes[sel.ObjectDefinition.Name] {
+			if sel.ObjectDefinition == nil || sel.Definition == nil || snapshotTypes[sel.ObjectDefinition.Name] == nil {
 				return false
 			}
 			name := sel.ObjectDefinition.Name + "." + sel.Name
@@ -180,7 +213,7 @@ func (s *sharing) snapshotOnly(set ast.SelectionSet) bool {
 			case def == nil:
 				return false
 			case def.Kind == ast.Scalar || def.Kind == ast.Enum:
-				if nonSnapshotLeaves[name] {
+				if s.resolved[strings.ToLower(name)] {
 					return false
 				}
 			case !snapshotEdges[name] || !s.snapshotOnly(sel.SelectionSet):

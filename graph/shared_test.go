@@ -223,3 +223,49 @@ func removeMember(t *testing.T, e *env, id int) {
 		t.Fatal(err)
 	}
 }
+
+// A subscription is shared only when all it selects is read from the
+// event's snapshot; one that reaches further (an edge, a resolver), resumes
+// from a cursor or starts with a state read from the database runs on its
+// own.
+func TestOnlySelectionsOfTheSnapshotAreShared(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("Kinds")
+	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "for a cursor"})
+	latest, err := outbox.Latest(testutil.System(), e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := []string{
+		boardSubscription,
+		`subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { __typename at cursor previousStatus by { subject name } feedback { ...F } } }
+		 fragment F on Feedback { summary droppedReasons updatedAt }`,
+		`subscription($p: ID!) { projectEvents(projectID: $p) { __typename ... on TaskEvent { change task { title status } } ... on AdjustmentEvent { status adjustment { description } } } }`,
+	}
+	own := []string{
+		deepSubscription,
+		`subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { feedback { adjustments { id } } } }`,
+		`subscription($p: ID!) { projectEvents(projectID: $p) { ... on AdjustmentEvent { adjustment { decidedBy { name } } } } }`,
+		`subscription($p: ID!, $c: String) { projectFeedbackEvents(projectID: $p, after: $c) { status } }`,
+		`subscription($f: ID!) { feedbackStatusChanged(id: $f) { status } }`,
+	}
+	c := gqltest.Dial(t, e.url, gqltest.TransportWS)
+	vars := map[string]any{"p": p.ID, "c": outbox.Cursor(latest), "f": fb.ID}
+	for i, q := range append(append([]string{}, shared...), own...) {
+		c.Subscribe(fmt.Sprint(i), q, vars)
+	}
+	testutil.WaitFor(t, "the subscriptions", func() bool { return e.server.Subscriptions() == len(shared)+len(own) })
+	metrics := e.scrape()
+	for _, want := range []string{
+		fmt.Sprintf(`feedbackloop_subscriptions{mode="shared",operation="projectFeedbackEvents"} %d`, 2),
+		fmt.Sprintf(`feedbackloop_subscriptions{mode="shared",operation="projectEvents"} %d`, 1),
+		fmt.Sprintf(`feedbackloop_subscriptions{mode="own",operation="projectFeedbackEvents"} %d`, 3),
+		fmt.Sprintf(`feedbackloop_subscriptions{mode="own",operation="projectEvents"} %d`, 1),
+		fmt.Sprintf(`feedbackloop_subscriptions{mode="own",operation="feedbackStatusChanged"} %d`, 1),
+		"feedbackloop_shared_subscription_executions 3",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
