@@ -97,8 +97,7 @@ func run(o options, out io.Writer) error {
 		fmt.Fprintf(out, "server CPU per event: %s; client processes' CPU per event: %s\n",
 			ms(cpuSpent/time.Duration(o.samples)), ms(clientsSpent/time.Duration(o.samples)))
 	}
-	if o.metricsURL != "" {
-		d := fanOutAfter.minus(fanOutBefore)
+	if d := fanOutAfter.minus(fanOutBefore); d.count > 0 {
 		fmt.Fprintf(out, "server: handing one event to every socket took %s on average, at most %s for 99%% of events (feedbackloop_subscription_fanout_seconds)\n",
 			ms(d.mean()), d.quantileBound(0.99))
 	}

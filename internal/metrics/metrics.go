@@ -98,7 +98,7 @@ func New() *Metrics {
 		fanOut: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "feedbackloop_subscription_fanout_seconds",
 			Help:    "Time to hand one event of a shared subscription to every subscriber's socket (written, or queued behind what a slow client has not read yet).",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .075, .1, .15, .2, .3, .5, 1, 2.5},
 		}),
 	}
 	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime,
