@@ -147,23 +147,37 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 	key := field + "\x00" + rc.OperationName + "\x00" + string(vars) + "\x00" + rc.RawQuery
 	s.mu.Lock()
 	g := s.groups[key]
-	if g == nil {
+	created := g == nil
+	var gctx context.Context
+	if created {
 		g = &shareGroup{s: s, key: key, members: map[*wsOp]struct{}{}}
 		s.groups[key] = g
 		// The group outlives the connection that started it; its resolver
 		// runs as that member, which was just admitted, and hands access
 		// events to the group instead of ending.
-		gctx, cancel := context.WithCancel(withAccessHook(context.WithoutCancel(ctx), g.accessChanged))
-		g.cancel = cancel
-		go g.run(gctx, op.conn.exec, rc)
+		gctx, g.cancel = context.WithCancel(withAccessHook(context.WithoutCancel(ctx), g.accessChanged))
 	}
+	// Joined under the group's lock, so that a member that completes gets
+	// no event after its complete.
 	g.mu.Lock()
-	g.members[op] = struct{}{}
-	g.list = nil
+	joined := op.attach(nil, g, field)
+	if joined {
+		g.members[op] = struct{}{}
+		g.list = nil
+	}
+	abandoned := created && !joined
+	if abandoned {
+		g.done = true
+		delete(s.groups, key)
+		g.cancel()
+	}
 	g.mu.Unlock()
 	s.mu.Unlock()
-	if !op.attach(nil, g, field) {
-		op.conn.complete(op.id, waitForRoom) // stopped meanwhile
+	if created && !abandoned {
+		go g.run(gctx, op.conn.exec, rc)
+	}
+	if !joined {
+		op.conn.complete(op.id, waitForRoom) // the client completed it meanwhile
 	}
 	return true
 }

@@ -269,3 +269,52 @@ func TestOnlySelectionsOfTheSnapshotAreShared(t *testing.T) {
 		}
 	}
 }
+
+// Members joining and leaving while events flow leave nothing behind: no
+// execution without members, no bus subscription, no open subscription.
+func TestSharedSubscriptionsSurviveChurn(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("Churn")
+	id := dbID(t, e.submit(map[string]any{"projectID": p.ID, "feedbackText": "churn"}).ID)
+	stop := make(chan struct{})
+	announced := make(chan struct{})
+	go func() {
+		defer close(announced)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				// Not announce: t.Fatal belongs to the test's goroutine.
+				ctx := testutil.System()
+				if err := e.client.Feedback.UpdateOneID(id).SetStatus(feedback.StatusFailed).Exec(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := e.pipeline.Retry(ctx, id); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}
+	}()
+	conns := make([]*gqltest.WS, 10)
+	for i := range conns {
+		conns[i] = gqltest.Dial(t, e.url, gqltest.TransportWS)
+	}
+	for round := 0; round < 5; round++ {
+		for i, c := range conns {
+			c.Subscribe(fmt.Sprint("s", round, "-", i), boardSubscription, map[string]any{"p": p.ID})
+		}
+		time.Sleep(20 * time.Millisecond)
+		for i, c := range conns {
+			c.Unsubscribe(fmt.Sprint("s", round, "-", i))
+		}
+	}
+	close(stop)
+	<-announced
+	testutil.WaitFor(t, "everything to end", func() bool {
+		return e.server.Subscriptions() == 0 && e.bus.Subscribers() == 0 &&
+			strings.Contains(e.scrape(), "feedbackloop_shared_subscription_executions 0")
+	})
+}

@@ -762,9 +762,6 @@ func (op *wsOp) attach(cancel context.CancelFunc, g *shareGroup, field string) b
 	op.mu.Lock()
 	if op.stopped {
 		op.mu.Unlock()
-		if g != nil {
-			g.leave(op)
-		}
 		return false
 	}
 	op.cancel, op.group, op.field = cancel, g, field
