@@ -104,14 +104,10 @@ type wsTransport struct {
 	maxQueued   int
 
 	subscriptions atomic.Int64 // open subscriptions, shared or not
+	frames        sync.Pool    // *[]byte to encode frames into (wswrite.go)
 }
 
 var _ graphql.Transport = (*wsTransport)(nil)
-
-// wsBuffers are gorilla's write buffers, which it uses only for the close
-// frames of protocol errors it finds while reading (wswrite.go writes
-// everything else): from a pool, so that no connection keeps one.
-var wsBuffers = &sync.Pool{}
 
 func newWSTransport(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns, shared *sharing) *wsTransport {
 	return &wsTransport{
@@ -123,7 +119,10 @@ func newWSTransport(cfg Config, closing context.Context, open *sync.WaitGroup, c
 			// small read buffer; larger ones are read through it.
 			ReadBufferSize:  512,
 			WriteBufferSize: 4096,
-			WriteBufferPool: wsBuffers,
+			// gorilla writes only the close frames of protocol errors it
+			// finds while reading (wswrite.go writes everything else): its
+			// buffers come from a pool, so that no connection keeps one.
+			WriteBufferPool: &sync.Pool{},
 			Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 				code := CodeBadRequest
 				if status == http.StatusForbidden {

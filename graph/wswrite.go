@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -86,8 +85,6 @@ func controlFrame(op byte, payload []byte) []byte {
 func closeFrame(code int, reason string) []byte {
 	return controlFrame(opClose, websocket.FormatCloseMessage(code, closeReason(reason)))
 }
-
-var frameBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // frameHead is the start of a message of typ for the operation whose ID is
 // id (JSON-encoded), up to its payload.
@@ -195,7 +192,11 @@ func (c *wsConn) push(f wsFrame, how delivery, cancelled <-chan struct{}) bool {
 // the claim on: to a writer goroutine when the socket did not take all of
 // f or others queued meanwhile.
 func (c *wsConn) writeNow(f wsFrame) {
-	bp := frameBuffers.Get().(*[]byte)
+	bp, _ := c.t.frames.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+		*bp = make([]byte, 0, 2048)
+	}
 	b := f.encode((*bp)[:0])
 	n, err := 0, error(nil)
 	if c.raw != nil {
@@ -207,7 +208,7 @@ func (c *wsConn) writeNow(f wsFrame) {
 	}
 	if cap(b) <= 64<<10 {
 		*bp = b[:0]
-		frameBuffers.Put(bp)
+		c.t.frames.Put(bp)
 	}
 	switch {
 	case err != nil:
