@@ -14,8 +14,9 @@ var submissionFields = map[string]bool{"submitFeedback": true, "retryFeedback": 
 
 // rootFieldLimit refuses, before anything runs, an operation with more root
 // fields than maxFields (aliases count: each alias runs on its own), more
-// submissions than maxSubmissions, or, when introspection is off, an
-// introspection field. It records what it counted for the rate limiter.
+// submissions than maxSubmissions, more than one __schema, or, when
+// introspection is off, an introspection field. It records what it counted
+// for the rate limiter.
 type rootFieldLimit struct {
 	maxFields, maxSubmissions int
 	noIntrospection           bool
@@ -49,9 +50,13 @@ func (r rootFieldLimit) MutateOperationContext(ctx context.Context, oc *graphql.
 	}
 	keys := r.shapes.of(ctx, oc).rootKeys
 	stats := rootStats{Fields: len(keys)}
+	schemas := 0
 	for _, name := range keys {
 		if submissionFields[name] {
 			stats.Submissions++
+		}
+		if name == "__schema" {
+			schemas++
 		}
 		if r.noIntrospection && (name == "__schema" || name == "__type") {
 			err := gqlerror.Errorf("introspection is disabled on this server (GRAPHQL_INTROSPECTION=false); the schema is in the project's schema.graphql")
@@ -61,6 +66,12 @@ func (r rootFieldLimit) MutateOperationContext(ctx context.Context, oc *graphql.
 	}
 	oc.Stats.SetExtension(rootStatsKey, stats)
 	switch {
+	case schemas > 1:
+		// Each full introspection answers 140-170 KB and costs the server
+		// ~25 ms; no client needs the same schema twice in one answer.
+		err := gqlerror.Errorf("the operation asks for __schema %d times (aliases count); ask once", schemas)
+		err.Extensions = map[string]any{"code": CodeRootFieldLimit, "field": "__schema", "rootFields": schemas, "limit": 1}
+		return err
 	case stats.Fields > r.maxFields:
 		err := gqlerror.Errorf("the operation has %d root fields (aliases count); the limit is %d: split it into several requests", stats.Fields, r.maxFields)
 		err.Extensions = map[string]any{"code": CodeRootFieldLimit, "rootFields": stats.Fields, "limit": r.maxFields}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -256,6 +257,10 @@ func (c *wsConn) serve(base context.Context, refusedCode int, refusedReason stri
 				c.drain()
 				return
 			}
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.discardInput()
+				return
+			}
 			// The client went away, or stayed silent too long.
 			c.t.logger.Debug("websocket connection ended", "err", err)
 			return
@@ -351,6 +356,18 @@ func (c *wsConn) drain() {
 			return
 		}
 	}
+}
+
+// discardInput reads and drops what the client still sends after gorilla
+// closed the connection with 1009 (message too big), for up to wsCloseWait
+// and 1 MiB. gorilla's reader is done after that error, so this reads the
+// socket itself. Closing a socket with unread input resets the connection,
+// and the client, still writing its large message, would see "connection
+// reset" instead of the close code that says what was wrong.
+func (c *wsConn) discardInput() {
+	conn := c.ws.UnderlyingConn()
+	_ = conn.SetReadDeadline(time.Now().Add(wsCloseWait))
+	_, _ = io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
 }
 
 // pong is the websocket pong handler (legacy clients answer the

@@ -233,11 +233,20 @@ func (c *WS) read() {
 // Subscribe starts operation id.
 func (c *WS) Subscribe(id, query string, vars map[string]any) {
 	c.t.Helper()
+	if err := c.TrySubscribe(id, query, vars); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// TrySubscribe is Subscribe for a message the server may close the
+// connection on while it is being written (one too large, say): it returns
+// the write's error instead of failing the test.
+func (c *WS) TrySubscribe(id, query string, vars map[string]any) error {
 	typ := "subscribe"
 	if c.Proto == LegacyWS {
 		typ = "start"
 	}
-	c.send(map[string]any{"id": id, "type": typ, "payload": map[string]any{"query": query, "variables": vars}})
+	return c.write(map[string]any{"id": id, "type": typ, "payload": map[string]any{"query": query, "variables": vars}})
 }
 
 // Unsubscribe stops operation id.
