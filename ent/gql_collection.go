@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/internal/lateral"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -671,19 +672,51 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					return err
 				}
 			}
+			perParent := false
 			if limit := paginateLimit(args.first, args.last); limit > 0 {
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(project.TasksColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					// Each parent's page: ORDER BY … LIMIT per parent, all
+					// parents in one statement (see lateral.PerParent).
+					order := pager.orderExpr(query)
+					pager.applyOrder(query.Limit(limit))
+					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
+					perParent = true
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
+						ids := make([]int, len(nodes))
+						byID := make(map[int]*Project, len(nodes))
+						for i, n := range nodes {
+							ids[i] = n.ID
+							byID[n.ID] = n
+							n.appendNamedTasks(alias)
+						}
+						if len(query.ctx.Fields) > 0 {
+							query.ctx.AppendFieldOnce(task.FieldProjectID)
+						}
+						query.modifiers = append(modifiers, lateral.PerParent(project.TasksColumn, ids, order))
+						children, err := query.All(ctx)
+						if err != nil {
+							return err
+						}
+						for _, c := range children {
+							n, ok := byID[c.ProjectID]
+							if !ok {
+								return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, c.ProjectID, c.ID)
+							}
+							n.appendNamedTasks(alias, c)
+						}
+						return nil
+					})
 				}
 			} else {
 				query = pager.applyOrder(query)
 			}
-			_q.WithNamedTasks(alias, func(wq *TaskQuery) {
-				*wq = *query
-			})
+			if !perParent {
+				_q.WithNamedTasks(alias, func(wq *TaskQuery) {
+					*wq = *query
+				})
+			}
 
 		case "feedbacks":
 			var (
@@ -760,19 +793,51 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					return err
 				}
 			}
+			perParent := false
 			if limit := paginateLimit(args.first, args.last); limit > 0 {
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(project.FeedbacksColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					// Each parent's page: ORDER BY … LIMIT per parent, all
+					// parents in one statement (see lateral.PerParent).
+					order := pager.orderExpr(query)
+					pager.applyOrder(query.Limit(limit))
+					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
+					perParent = true
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
+						ids := make([]int, len(nodes))
+						byID := make(map[int]*Project, len(nodes))
+						for i, n := range nodes {
+							ids[i] = n.ID
+							byID[n.ID] = n
+							n.appendNamedFeedbacks(alias)
+						}
+						if len(query.ctx.Fields) > 0 {
+							query.ctx.AppendFieldOnce(feedback.FieldProjectID)
+						}
+						query.modifiers = append(modifiers, lateral.PerParent(project.FeedbacksColumn, ids, order))
+						children, err := query.All(ctx)
+						if err != nil {
+							return err
+						}
+						for _, c := range children {
+							n, ok := byID[c.ProjectID]
+							if !ok {
+								return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, c.ProjectID, c.ID)
+							}
+							n.appendNamedFeedbacks(alias, c)
+						}
+						return nil
+					})
 				}
 			} else {
 				query = pager.applyOrder(query)
 			}
-			_q.WithNamedFeedbacks(alias, func(wq *FeedbackQuery) {
-				*wq = *query
-			})
+			if !perParent {
+				_q.WithNamedFeedbacks(alias, func(wq *FeedbackQuery) {
+					*wq = *query
+				})
+			}
 
 		case "members":
 			var (
