@@ -4,7 +4,6 @@ package ent
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 
 	"entgo.io/contrib/entgql"
@@ -620,18 +619,27 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]int, len(nodes))
 						for i := range nodes {
 							ids[i] = nodes[i].ID
 						}
+						if err := query.prepareQuery(ctx); err != nil { // the privacy filters
+							return err
+						}
+						stmt, args, err := lateral.CountPerParent(query.sqlQuery(ctx), project.TasksColumn, ids)
+						if err != nil {
+							return err
+						}
+						rows := &sql.Rows{}
+						if err := query.driver.Query(ctx, stmt, args, rows); err != nil {
+							return err
+						}
+						defer rows.Close()
 						var v []struct {
-							NodeID int `sql:"project_id"`
+							NodeID int `sql:"parent"`
 							Count  int `sql:"count"`
 						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(project.TasksColumn), ids...))
-						})
-						if err := query.GroupBy(project.TasksColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+						if err := sql.ScanSlice(rows, &v); err != nil {
 							return err
 						}
 						m := make(map[int]int, len(v))
@@ -741,18 +749,27 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]int, len(nodes))
 						for i := range nodes {
 							ids[i] = nodes[i].ID
 						}
+						if err := query.prepareQuery(ctx); err != nil { // the privacy filters
+							return err
+						}
+						stmt, args, err := lateral.CountPerParent(query.sqlQuery(ctx), project.FeedbacksColumn, ids)
+						if err != nil {
+							return err
+						}
+						rows := &sql.Rows{}
+						if err := query.driver.Query(ctx, stmt, args, rows); err != nil {
+							return err
+						}
+						defer rows.Close()
 						var v []struct {
-							NodeID int `sql:"project_id"`
+							NodeID int `sql:"parent"`
 							Count  int `sql:"count"`
 						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(project.FeedbacksColumn), ids...))
-						})
-						if err := query.GroupBy(project.FeedbacksColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+						if err := sql.ScanSlice(rows, &v); err != nil {
 							return err
 						}
 						m := make(map[int]int, len(v))

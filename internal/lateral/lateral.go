@@ -81,6 +81,42 @@ func PerParent(fk string, parentIDs []int, order sql.Querier) func(*sql.Selector
 	}
 }
 
+// CountPerParent turns a child query whose WHERE holds everything the
+// count needs (filters, the privacy rules') into one statement that counts
+// each parent's children on its own index range:
+//
+//	SELECT parents.id AS "parent", "c"."count" FROM unnest($1::bigint[]) AS parents(id)
+//	CROSS JOIN LATERAL (SELECT COUNT(*) AS "count" FROM <child> WHERE … AND "fk" = parents.id) AS "c"
+//
+// A GROUP BY over the children of all parents does the same work in one
+// pass, but joins every child row with the privacy filter's memberships
+// and hashes it into its group; per parent, the filter and the count run
+// on one parent's rows (the README's totalCount at 10,000 tasks per
+// project: 18 ms grouped, 13 ms per parent). Each parent gets a row, 0
+// when it has no children. s is consumed.
+func CountPerParent(s *sql.Selector, fk string, parentIDs []int) (string, []any, error) {
+	if s.Dialect() != dialect.Postgres {
+		return "", nil, errors.New("lateral: per-parent counts need PostgreSQL")
+	}
+	s.Select(sql.As(sql.Count("*"), "count"))
+	s.ClearOrder()
+	s.SetDistinct(false)
+	s.Where(sql.ColumnsEQ(s.C(fk), sql.Table(parentsAlias).C(parentsColumn)))
+	s.SetTotal(1) // the parents' array is $1
+	inner, args := s.Query()
+	if err := s.Err(); err != nil {
+		return "", nil, err
+	}
+	b := &sql.Dialect(dialect.Postgres).Select().Builder
+	b.WriteString("SELECT ").Ident(parentsAlias).WriteByte('.').Ident(parentsColumn).WriteString(" AS ").Ident("parent").
+		WriteString(", ").Ident("c").WriteByte('.').Ident("count").
+		WriteString(" FROM unnest(").Arg(idArray(parentIDs)).WriteString("::bigint[]) AS ").Ident(parentsAlias).
+		WriteString("(").Ident(parentsColumn).WriteString(") CROSS JOIN LATERAL (").
+		Join(sql.Expr(inner, args...)).WriteString(") AS ").Ident("c")
+	stmt, all := b.Query()
+	return stmt, all, b.Err()
+}
+
 // idArray is ids as a PostgreSQL array literal, "{1,2,3}": one parameter
 // whatever the number of parents, so the statement's text stays the same.
 func idArray(ids []int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -161,6 +162,42 @@ func TestPerParentNeedsPostgres(t *testing.T) {
 	s := entsql.Dialect(dialect.SQLite).Select("id").From(entsql.Table("kids")).Limit(1)
 	lateral.PerParent("parent", []int{1}, entsql.Expr(`"id"`))(s)
 	if _, _ = s.Query(); s.Err() == nil {
+		t.Error("no error for another dialect")
+	}
+}
+
+func TestCountPerParentCountsEachParent(t *testing.T) {
+	db := setup(t)
+	s := kids()
+	s.Where(entsql.EQ(s.C("kind"), "a"))
+	s.Where(entsql.In(s.C("parent"), entsql.Select("parent").From(entsql.Table("kids")).Where(entsql.GT("rank", -1))))
+	s.Where(entsql.P(func(b *entsql.Builder) { b.Join(entsql.GT(s.C("id"), -2)) })) // renders late, as cursors do
+	s.OrderExpr(entsql.Expr(`"kids"."id"`)).Limit(1)                                // ignored: a count has neither
+	query, args, err := lateral.CountPerParent(s, "parent", []int{1, 2, 3, 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(query, "CROSS JOIN LATERAL") || strings.Contains(query, "GROUP BY") {
+		t.Errorf("not a per-parent count: %s", query)
+	}
+	rs, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rs.Close()
+	got := map[int]int{}
+	for rs.Next() {
+		var parent, n int
+		if err := rs.Scan(&parent, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[parent] = n
+	}
+	// Parent 1: the even IDs of 1..20; parent 2: 101 and 103; 3 and 9 none.
+	if want := map[int]int{1: 10, 2: 2, 3: 0, 9: 0}; !maps.Equal(got, want) {
+		t.Errorf("counts %v, want %v\n%s %v", got, want, query, args)
+	}
+	if _, _, err := lateral.CountPerParent(entsql.Dialect(dialect.SQLite).Select("id").From(entsql.Table("kids")), "parent", []int{1}); err == nil {
 		t.Error("no error for another dialect")
 	}
 }
