@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -99,7 +100,7 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger, tp trace.Trac
 	if tp != nil {
 		traced = append(traced, postgres.WithTracing(tp))
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.DefaultPool, traced...)
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DatabasePool, traced...)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +159,9 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 		return fmt.Errorf("configuration: %w", err)
 	}
 	logger := newLogger(cfg, stderr)
+	if cfg.GOGC == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()

@@ -231,3 +231,22 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	}
 	t.Fatalf("the server read all %d bytes of a body sent over %v", sent, time.Duration(sent)*300*time.Millisecond)
 }
+
+func TestDatabasePoolSettings(t *testing.T) {
+	cfg, err := loadConfig(func(string) string { return "" }, io.Discard)
+	if err != nil || cfg.DatabasePool != postgres.DefaultPool || cfg.DatabasePool.MaxIdle != cfg.DatabasePool.MaxOpen {
+		t.Errorf("default pool %+v, %v", cfg.DatabasePool, err)
+	}
+	env := map[string]string{"DATABASE_MAX_CONNS": "3", "DATABASE_STATEMENT_CACHE": "0"}
+	cfg, err = loadConfig(func(k string) string { return env[k] }, io.Discard)
+	if err != nil || cfg.DatabasePool.MaxOpen != 3 || cfg.DatabasePool.MaxIdle != 3 || cfg.DatabasePool.Statements != 0 {
+		t.Errorf("pool %+v, %v", cfg.DatabasePool, err)
+	}
+	env = map[string]string{"DATABASE_MAX_CONNS": "0", "DATABASE_STATEMENT_CACHE": "many"}
+	_, err = loadConfig(func(k string) string { return env[k] }, io.Discard)
+	for _, want := range []string{`DATABASE_MAX_CONNS must be a whole number from 1 to 1000, got "0"`, `DATABASE_STATEMENT_CACHE must be a whole number from 0 to 100000, got "many"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}

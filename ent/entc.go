@@ -40,9 +40,24 @@ func main() {
 			gen.FeatureEntQL,
 			gen.FeatureUpsert,
 		},
-	}, entc.Extensions(ex), entc.TemplateDir("./ent/template"))
+	}, entc.Extensions(ex), entc.TemplateDir("./ent/template"), overrideEntgql("./ent/entgqltemplate/collection.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
+	}
+}
+
+// overrideEntgql parses templates that replace entgql's own ones of the same
+// name (they need entgql's template functions, so they cannot live in
+// ./ent/template). Options apply in order: this one comes after
+// entc.Extensions, so its templates win.
+func overrideEntgql(files ...string) entc.Option {
+	return func(cfg *gen.Config) error {
+		t, err := gen.NewTemplate("entgql-override").Funcs(entgql.TemplateFuncs).ParseFiles(files...)
+		if err != nil {
+			return err
+		}
+		cfg.Templates = append(cfg.Templates, t)
+		return nil
 	}
 }
 

@@ -4,7 +4,6 @@ package ent
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 
 	"entgo.io/contrib/entgql"
@@ -17,6 +16,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/internal/lateral"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -619,18 +619,27 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]int, len(nodes))
 						for i := range nodes {
 							ids[i] = nodes[i].ID
 						}
+						if err := query.prepareQuery(ctx); err != nil { // the privacy filters
+							return err
+						}
+						stmt, args, err := lateral.CountPerParent(query.sqlQuery(ctx), project.TasksColumn, ids)
+						if err != nil {
+							return err
+						}
+						rows := &sql.Rows{}
+						if err := query.driver.Query(ctx, stmt, args, rows); err != nil {
+							return err
+						}
+						defer rows.Close()
 						var v []struct {
-							NodeID int `sql:"project_id"`
+							NodeID int `sql:"parent"`
 							Count  int `sql:"count"`
 						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(project.TasksColumn), ids...))
-						})
-						if err := query.GroupBy(project.TasksColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+						if err := sql.ScanSlice(rows, &v); err != nil {
 							return err
 						}
 						m := make(map[int]int, len(v))
@@ -671,19 +680,51 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					return err
 				}
 			}
+			perParent := false
 			if limit := paginateLimit(args.first, args.last); limit > 0 {
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(project.TasksColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					// Each parent's page: ORDER BY … LIMIT per parent, all
+					// parents in one statement (see lateral.PerParent).
+					order := pager.orderExpr(query)
+					pager.applyOrder(query.Limit(limit))
+					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
+					perParent = true
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
+						ids := make([]int, len(nodes))
+						byID := make(map[int]*Project, len(nodes))
+						for i, n := range nodes {
+							ids[i] = n.ID
+							byID[n.ID] = n
+							n.appendNamedTasks(alias)
+						}
+						if len(query.ctx.Fields) > 0 {
+							query.ctx.AppendFieldOnce(task.FieldProjectID)
+						}
+						query.modifiers = append(modifiers, lateral.PerParent(project.TasksColumn, ids, order))
+						children, err := query.All(ctx)
+						if err != nil {
+							return err
+						}
+						for _, c := range children {
+							n, ok := byID[c.ProjectID]
+							if !ok {
+								return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, c.ProjectID, c.ID)
+							}
+							n.appendNamedTasks(alias, c)
+						}
+						return nil
+					})
 				}
 			} else {
 				query = pager.applyOrder(query)
 			}
-			_q.WithNamedTasks(alias, func(wq *TaskQuery) {
-				*wq = *query
-			})
+			if !perParent {
+				_q.WithNamedTasks(alias, func(wq *TaskQuery) {
+					*wq = *query
+				})
+			}
 
 		case "feedbacks":
 			var (
@@ -708,18 +749,27 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]int, len(nodes))
 						for i := range nodes {
 							ids[i] = nodes[i].ID
 						}
+						if err := query.prepareQuery(ctx); err != nil { // the privacy filters
+							return err
+						}
+						stmt, args, err := lateral.CountPerParent(query.sqlQuery(ctx), project.FeedbacksColumn, ids)
+						if err != nil {
+							return err
+						}
+						rows := &sql.Rows{}
+						if err := query.driver.Query(ctx, stmt, args, rows); err != nil {
+							return err
+						}
+						defer rows.Close()
 						var v []struct {
-							NodeID int `sql:"project_id"`
+							NodeID int `sql:"parent"`
 							Count  int `sql:"count"`
 						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(project.FeedbacksColumn), ids...))
-						})
-						if err := query.GroupBy(project.FeedbacksColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+						if err := sql.ScanSlice(rows, &v); err != nil {
 							return err
 						}
 						m := make(map[int]int, len(v))
@@ -760,19 +810,51 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					return err
 				}
 			}
+			perParent := false
 			if limit := paginateLimit(args.first, args.last); limit > 0 {
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(project.FeedbacksColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					// Each parent's page: ORDER BY … LIMIT per parent, all
+					// parents in one statement (see lateral.PerParent).
+					order := pager.orderExpr(query)
+					pager.applyOrder(query.Limit(limit))
+					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
+					perParent = true
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
+						ids := make([]int, len(nodes))
+						byID := make(map[int]*Project, len(nodes))
+						for i, n := range nodes {
+							ids[i] = n.ID
+							byID[n.ID] = n
+							n.appendNamedFeedbacks(alias)
+						}
+						if len(query.ctx.Fields) > 0 {
+							query.ctx.AppendFieldOnce(feedback.FieldProjectID)
+						}
+						query.modifiers = append(modifiers, lateral.PerParent(project.FeedbacksColumn, ids, order))
+						children, err := query.All(ctx)
+						if err != nil {
+							return err
+						}
+						for _, c := range children {
+							n, ok := byID[c.ProjectID]
+							if !ok {
+								return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, c.ProjectID, c.ID)
+							}
+							n.appendNamedFeedbacks(alias, c)
+						}
+						return nil
+					})
 				}
 			} else {
 				query = pager.applyOrder(query)
 			}
-			_q.WithNamedFeedbacks(alias, func(wq *FeedbackQuery) {
-				*wq = *query
-			})
+			if !perParent {
+				_q.WithNamedFeedbacks(alias, func(wq *FeedbackQuery) {
+					*wq = *query
+				})
+			}
 
 		case "members":
 			var (

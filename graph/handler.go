@@ -143,7 +143,7 @@ func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup,
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{transport.POST{}})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](documentCacheSize))
+	srv.SetQueryCache(newDocumentCache(documentCacheSize, cfg.Metrics))
 	srv.AroundOperations(withLoaders(cfg.Client))
 	srv.Use(rawVariables{})
 	if !cfg.Limits.DisableIntrospection {

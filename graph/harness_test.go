@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,6 +52,7 @@ type env struct {
 	db            *sql.DB
 	url           string
 	queries       *atomic.Int64 // SQL statements sent through ent
+	statements    *statementLog // and their text
 	logs          *testutil.Buffer
 	server        *graph.Server
 	pipeline      *pipeline.Pipeline
@@ -76,7 +79,7 @@ func newEnvWith(t testing.TB, configure func(*graph.Config)) *env {
 func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)) *env {
 	t.Helper()
 	db, dsn := dbTemplate.Open(t)
-	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}}
+	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}, log: &statementLog{}}
 	client := ent.NewClient(ent.Driver(counter))
 	logs := &testutil.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -144,7 +147,7 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		}
 		srv.Close()
 	})
-	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, logs: logs,
+	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, statements: counter.log, logs: logs,
 		server: api, pipeline: pipe, jobs: jobs, bus: bus, relay: relay, busName: busName, eventsChannel: "ev-" + ns}
 }
 
@@ -185,20 +188,49 @@ func (e *env) mustFail(query string, vars map[string]any, code string) gqlError 
 	return got
 }
 
-// countingDriver counts the statements ent sends, to prove queries are batched.
+// countingDriver counts the statements ent sends, to prove queries are
+// batched, and logs them, to show what they do.
 type countingDriver struct {
 	dialect.Driver
-	n *atomic.Int64
+	n   *atomic.Int64
+	log *statementLog
 }
 
 func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
 	d.n.Add(1)
+	d.log.add(query)
 	return d.Driver.Query(ctx, query, args, v)
 }
 
 func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) error {
 	d.n.Add(1)
+	d.log.add(query)
 	return d.Driver.Exec(ctx, query, args, v)
+}
+
+// statementLog keeps the text of the statements sent, in order.
+type statementLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (l *statementLog) add(query string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.texts = append(l.texts, query)
+}
+
+// since returns the statements sent after the first n.
+func (l *statementLog) since(n int) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.texts[min(n, len(l.texts)):])
+}
+
+func (l *statementLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.texts)
 }
 
 func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.Driver.Tx(ctx) }

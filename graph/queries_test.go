@@ -2,9 +2,12 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +15,11 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	enttask "github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 type taskPage struct {
@@ -238,18 +245,38 @@ func TestNodeLookups(t *testing.T) {
 }
 
 // TestNestedQueryIsBatched proves a four-level query costs a fixed number of
-// SQL statements per level, however many rows each level has.
+// SQL statements per level, however many rows each level has; that nested
+// pages and counts are read per parent with LATERAL (never ROW_NUMBER() or
+// GROUP BY over every child of the parents); and that with authorization on
+// the privacy filters are part of those same statements, not extra ones.
 func TestNestedQueryIsBatched(t *testing.T) {
-	e := newEnv(t)
+	t.Run("open mode", func(t *testing.T) {
+		testNestedQueryIsBatched(t, newEnv(t), "")
+	})
+	t.Run("a VIEWER, authorization on", func(t *testing.T) {
+		testNestedQueryIsBatched(t, newSecureEnv(t), bearer(t, "nested-viewer"))
+	})
+}
+
+func testNestedQueryIsBatched(t *testing.T, e *env, cred string) {
 	ctx := testutil.System()
 	const query = `{ projects(first: 50, orderBy: {field: NAME}) { totalCount edges { node { name
 	  tasks(first: 10, orderBy: {field: PRIORITY, direction: DESC}) { totalCount edges { node { title priority } } }
 	  feedbacks(first: 10) { totalCount edges { node { feedbackText task { title }
 	    adjustments { adjustmentType description task { title } } } } } } } } }`
 
+	var member *ent.User
+	if cred != "" {
+		// The first request stores the token's user.
+		e.as(t, cred, `{ viewer { id } }`, nil, nil)
+		member = e.client.User.Query().Where(user.Subject("nested-viewer")).OnlyX(ctx)
+	}
 	seed := func(from, to int) {
 		for i := from; i < to; i++ {
 			p := e.client.Project.Create().SetName(fmt.Sprintf("p%02d", i)).SaveX(ctx)
+			if member != nil {
+				e.client.ProjectMember.Create().SetProjectID(p.ID).SetUserID(member.ID).SetRole(viewer.Reader).SaveX(ctx)
+			}
 			var tasks []*ent.Task
 			for j := 0; j < 3; j++ {
 				tasks = append(tasks, e.client.Task.Create().SetProjectID(p.ID).SetTitle(fmt.Sprintf("t%d", j)).SetPriority(j).SaveX(ctx))
@@ -262,15 +289,23 @@ func TestNestedQueryIsBatched(t *testing.T) {
 				}
 			}
 		}
+		// A project the viewer is no member of.
+		if member != nil {
+			other := e.client.Project.Create().SetName(fmt.Sprintf("other%02d", from)).SaveX(ctx)
+			e.client.Task.Create().SetProjectID(other.ID).SetTitle("hidden").SaveX(ctx)
+		}
 	}
-	measure := func(wantProjects int) int64 {
+	measure := func(wantProjects int) []string {
 		t.Helper()
 		var out struct {
 			Projects struct {
 				TotalCount int
 				Edges      []struct {
 					Node struct {
-						Tasks     struct{ TotalCount int }
+						Tasks struct {
+							TotalCount int
+							Edges      []struct{ Node struct{ Title string } }
+						}
 						Feedbacks struct {
 							Edges []struct {
 								Node struct {
@@ -283,14 +318,27 @@ func TestNestedQueryIsBatched(t *testing.T) {
 				}
 			}
 		}
-		before := e.queries.Load()
-		e.mustDo(query, nil, &out)
-		n := e.queries.Load() - before
+		before := e.statements.len()
+		if cred == "" {
+			e.mustDo(query, nil, &out)
+		} else {
+			e.as(t, cred, query, nil, &out)
+		}
+		var stmts []string
+		for _, s := range e.statements.since(before) {
+			if !strings.HasPrefix(s, `INSERT INTO "users"`) { // the authenticator's
+				stmts = append(stmts, s)
+			}
+		}
 		if out.Projects.TotalCount != wantProjects || len(out.Projects.Edges) != wantProjects {
-			t.Fatalf("got %d projects, want %d", len(out.Projects.Edges), wantProjects)
+			t.Fatalf("got %d projects (totalCount %d), want %d", len(out.Projects.Edges), out.Projects.TotalCount, wantProjects)
 		}
 		for _, pe := range out.Projects.Edges {
-			if pe.Node.Tasks.TotalCount != 3 || len(pe.Node.Feedbacks.Edges) != 2 {
+			titles := []string{}
+			for _, te := range pe.Node.Tasks.Edges {
+				titles = append(titles, te.Node.Title)
+			}
+			if pe.Node.Tasks.TotalCount != 3 || !slices.Equal(titles, []string{"t2", "t1", "t0"}) || len(pe.Node.Feedbacks.Edges) != 2 {
 				t.Fatalf("project shape: %+v", pe.Node)
 			}
 			for _, fe := range pe.Node.Feedbacks.Edges {
@@ -299,21 +347,50 @@ func TestNestedQueryIsBatched(t *testing.T) {
 				}
 			}
 		}
-		return n
+		return stmts
 	}
 
 	seed(0, 2)
 	small := measure(2)
 	seed(2, 12)
 	large := measure(12)
-	t.Logf("SQL statements: %d for 2 projects, %d for 12 projects", small, large)
-	if small != large {
-		t.Errorf("statement count grows with rows: %d for 2 projects, %d for 12", small, large)
+	t.Logf("SQL statements: %d for 2 projects, %d for 12 projects", len(small), len(large))
+	if len(small) != len(large) {
+		t.Errorf("statement count grows with rows: %d for 2 projects, %d for 12", len(small), len(large))
 	}
 	// projects + count, tasks + count, feedbacks + count, feedback.task,
 	// adjustments, adjustment.task: one statement per edge and per totalCount.
-	if large > 9 {
-		t.Errorf("nested query took %d statements, want at most 9", large)
+	if len(large) > 9 {
+		t.Errorf("nested query took %d statements, want at most 9:\n%s", len(large), strings.Join(large, "\n"))
+	}
+	pages, counts := 0, 0
+	for _, s := range large {
+		if strings.Contains(s, "ROW_NUMBER") || strings.Contains(s, "GROUP BY") {
+			t.Errorf("a nested page or count over every child of the parents instead of per parent: %s", s)
+		}
+		if strings.Contains(s, "CROSS JOIN LATERAL") {
+			if strings.Contains(s, "COUNT(*)") {
+				counts++
+			} else {
+				pages++
+			}
+		}
+		if member == nil {
+			continue
+		}
+		// Every read of project data carries the viewer's memberships in
+		// the same statement; in a nested page or count, inside the
+		// per-parent subquery.
+		if !strings.Contains(s, `"project_members"`) {
+			t.Errorf("a statement without the privacy filter: %s", s)
+		}
+		if _, sub, ok := strings.Cut(s, "CROSS JOIN LATERAL"); ok && !strings.Contains(sub, `"project_members"`) {
+			t.Errorf("a nested page or count without the privacy filter in its subquery: %s", s)
+		}
+	}
+	// The tasks and feedbacks pages, and one statement per nested totalCount.
+	if pages != 2 || counts != 2 {
+		t.Errorf("%d LATERAL pages and %d LATERAL counts, want 2 and 2:\n%s", pages, counts, strings.Join(large, "\n"))
 	}
 }
 
@@ -372,4 +449,109 @@ func TestProbesGraphiQLAndRequestIDs(t *testing.T) {
 	if resp, _ := get("/nope"); resp.StatusCode != 404 {
 		t.Errorf("/nope: %d", resp.StatusCode)
 	}
+}
+
+// TestNestedPagesMatchOneProjectsPage pages through projects' tasks nested
+// under projects(first:), which reads every project's page in one
+// statement, and checks each page against the same connection asked of one
+// project at a time through node(id:), which is a plain ORDER BY … LIMIT:
+// edges, cursors, pageInfo and totalCount must agree for every argument.
+func TestNestedPagesMatchOneProjectsPage(t *testing.T) {
+	// Some 2,500 requests: more than a client's request budget.
+	e := newEnvWith(t, func(c *graph.Config) { c.RateLimit = nil })
+	ctx := testutil.System()
+	statuses := []enttask.Status{enttask.StatusTodo, enttask.StatusInProgress, enttask.StatusBlocked, enttask.StatusDone}
+	var projects []string
+	for i, n := range []int{0, 1, 5, 12} { // an empty project, a single task, some, more than a page
+		p := e.createProject(fmt.Sprintf("p%d", i))
+		projects = append(projects, p.ID)
+		for j := 0; j < n; j++ {
+			e.client.Task.Create().SetProjectID(mustDecode(t, p.ID)).SetTitle(fmt.Sprintf("t%02d", (j*7)%n)).
+				SetPriority(j % 3).SetStatus(statuses[j%4]).SaveX(ctx)
+		}
+	}
+	const fields = `totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id title priority status } }`
+	const args = `(first: $first, after: $after, last: $last, before: $before, orderBy: $order, where: $where)`
+	const decl = `$first: Int, $after: Cursor, $last: Int, $before: Cursor, $order: TaskOrder, $where: TaskWhereInput`
+	nested := `query(` + decl + `) { projects(first: 10, orderBy: {field: NAME}) { edges { node { id tasks` + args + ` { ` + fields + ` } } } } }`
+	single := `query($p: ID!, ` + decl + `) { node(id: $p) { ... on Project { tasks` + args + ` { ` + fields + ` } } } }`
+
+	one := func(p string, vars map[string]any) taskPage {
+		t.Helper()
+		v := map[string]any{"p": p}
+		maps.Copy(v, vars)
+		var out struct{ Node struct{ Tasks taskPage } }
+		e.mustDo(single, v, &out)
+		return out.Node.Tasks
+	}
+	// totalCount as the top-level tasks connection counts it, a plain COUNT.
+	counted := func(p string, where map[string]any) int {
+		t.Helper()
+		w := map[string]any{"hasProjectWith": []map[string]any{{"id": p}}}
+		maps.Copy(w, where)
+		var out struct{ Tasks struct{ TotalCount int } }
+		e.mustDo(`query($w: TaskWhereInput) { tasks(first: 1, where: $w) { totalCount } }`, map[string]any{"w": w}, &out)
+		return out.Tasks.TotalCount
+	}
+	// Cursors to start from: the 3rd and 8th task of the largest project
+	// in each order, and one of the small project.
+	cursorsIn := func(order map[string]any) []string {
+		all := one(projects[3], map[string]any{"first": 100, "order": order})
+		small := one(projects[2], map[string]any{"first": 100, "order": order})
+		return []string{all.Edges[2].Cursor, all.Edges[7].Cursor, small.Edges[1].Cursor}
+	}
+
+	checked := 0
+	for _, order := range []map[string]any{
+		nil,
+		{"field": "PRIORITY", "direction": "DESC"},
+		{"field": "TITLE", "direction": "ASC"},
+		{"field": "STATUS", "direction": "DESC"},
+	} {
+		cursors := cursorsIn(order)
+		for _, where := range []map[string]any{nil, {"statusNotIn": []string{"DONE"}}, {"priorityGTE": 1, "titleContains": "0"}} {
+			var cases []map[string]any
+			for _, n := range []int{1, 3, 20} {
+				cases = append(cases, map[string]any{"first": n}, map[string]any{"last": n})
+				for _, c := range cursors {
+					cases = append(cases, map[string]any{"first": n, "after": c}, map[string]any{"last": n, "before": c})
+				}
+			}
+			cases = append(cases, map[string]any{"first": 2, "after": cursors[0], "before": cursors[1]})
+			for _, vars := range cases {
+				vars["order"], vars["where"] = order, where
+				var out struct {
+					Projects struct {
+						Edges []struct {
+							Node struct {
+								ID    string
+								Tasks taskPage
+							}
+						}
+					}
+				}
+				resp := e.do(nested, vars)
+				if len(resp.Errors) > 0 {
+					t.Fatalf("%v: %+v\nlog:\n%s", vars, resp.Errors, e.logs.String())
+				}
+				if err := json.Unmarshal(resp.Data, &out); err != nil {
+					t.Fatal(err)
+				}
+				if len(out.Projects.Edges) != len(projects) {
+					t.Fatalf("%d projects", len(out.Projects.Edges))
+				}
+				for _, pe := range out.Projects.Edges {
+					want := one(pe.Node.ID, vars)
+					if !reflect.DeepEqual(pe.Node.Tasks, want) {
+						t.Errorf("%v in project %s:\nnested %+v\nalone  %+v", vars, pe.Node.ID, pe.Node.Tasks, want)
+					}
+					if n := counted(pe.Node.ID, where); pe.Node.Tasks.TotalCount != n {
+						t.Errorf("%v in project %s: totalCount %d, the tasks query counts %d", vars, pe.Node.ID, pe.Node.Tasks.TotalCount, n)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	t.Logf("%d pages compared", checked)
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -98,10 +99,18 @@ func isProbe(path string) bool {
 }
 
 // MetricsHandler serves /metrics alone, for METRICS_ADDR: an address only
-// the operator's scraper reaches, so it asks for no credentials.
+// the operator's scraper reaches, so it asks for no credentials. The Go
+// profiler (net/http/pprof) is served there too, under /debug/pprof/: it
+// shows what the process spends its time on under real load, and, like the
+// metrics, it is the operator's business and never on the API's address.
 func MetricsHandler(m *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

@@ -73,11 +73,15 @@ func newEnv(t testing.TB, fallback llmstub.Responder) *env {
 }
 
 type workerOpts struct {
-	timeout     time.Duration
-	maxAttempts int
-	lease       time.Duration
-	shutdown    time.Duration
-	logger      *slog.Logger
+	concurrency int           // default 2
+	poll        time.Duration // the queue's poll interval, default 50ms
+	// The reconciler's period and grace, default 100ms and 300ms.
+	reconcileEvery, pendingGrace time.Duration
+	timeout                      time.Duration
+	maxAttempts                  int
+	lease                        time.Duration
+	shutdown                     time.Duration
+	logger                       *slog.Logger
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -96,6 +100,18 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	if o.shutdown == 0 {
 		o.shutdown = 5 * time.Second
 	}
+	if o.concurrency == 0 {
+		o.concurrency = 2
+	}
+	if o.poll == 0 {
+		o.poll = 50 * time.Millisecond
+	}
+	if o.reconcileEvery == 0 {
+		o.reconcileEvery = 100 * time.Millisecond
+	}
+	if o.pendingGrace == 0 {
+		o.pendingGrace = 300 * time.Millisecond
+	}
 	a, err := llm.New(testutil.System(), llm.Config{
 		Provider: "openai", Model: "stub-model", BaseURL: e.llm.URL, APIKey: "test-key",
 		Timeout: o.timeout, MaxAttempts: o.maxAttempts, Temperature: 0.2,
@@ -110,11 +126,11 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	w := worker.New(worker.Config{
 		Client: e.client, Pipeline: e.pipeline, Analyzer: a, Queue: jobs,
 		Consumer: queue.ServerConfig{
-			Concurrency: 2,
+			Concurrency: o.concurrency,
 			RetryBase:   10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
-			PollInterval: 50 * time.Millisecond, ShutdownTimeout: o.shutdown,
+			PollInterval: o.poll, ShutdownTimeout: o.shutdown,
 		},
-		Lease: o.lease, ReconcileEvery: 100 * time.Millisecond, PendingGrace: 300 * time.Millisecond,
+		Lease: o.lease, ReconcileEvery: o.reconcileEvery, PendingGrace: o.pendingGrace,
 		Logger: o.logger,
 	})
 	if err := w.Start(testutil.System()); err != nil {

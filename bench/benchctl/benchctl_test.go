@@ -15,9 +15,11 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 var dbTemplate *testdb.Template
@@ -27,7 +29,7 @@ func TestMain(m *testing.M) { testdb.Main(m, "benchctl", &dbTemplate) }
 func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 	db, _ := dbTemplate.Open(t)
 	ctx := context.Background()
-	if err := load(ctx, db, 4, 5); err != nil {
+	if err := load(ctx, db, 4, 5, "bench-viewer"); err != nil {
 		t.Fatal(err)
 	}
 	if err := grow(ctx, db, 2, 9); err != nil {
@@ -76,12 +78,38 @@ func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 		}
 	}
 
-	// Loading again starts over.
-	if err := load(ctx, db, 2, 3); err != nil {
+	// The member reads every project and task through the privacy rules,
+	// as a VIEWER, and nothing more than that.
+	u := client.User.Query().Where(user.Subject("bench-viewer")).OnlyX(testutil.System())
+	asViewer := viewer.NewContext(ctx, &viewer.Viewer{UserID: u.ID, Subject: u.Subject, Kind: viewer.User})
+	if n := client.Project.Query().CountX(asViewer); n != 4 {
+		t.Errorf("the viewer sees %d projects, want 4", n)
+	}
+	if n := client.Task.Query().CountX(asViewer); n != 2*9+2*5 {
+		t.Errorf("the viewer sees %d tasks, want %d", n, 2*9+2*5)
+	}
+	for _, m := range client.ProjectMember.Query().AllX(testutil.System()) {
+		if m.UserID != u.ID || m.Role != viewer.Reader {
+			t.Errorf("membership %+v, want VIEWER of user %d", m, u.ID)
+		}
+	}
+
+	// Loading again starts over; the user stays, with the new projects.
+	if err := load(ctx, db, 2, 3, "bench-viewer"); err != nil {
 		t.Fatal(err)
 	}
 	if n := client.Task.Query().CountX(testutil.System()); n != 6 {
 		t.Errorf("%d tasks after a second load, want 6", n)
+	}
+	if n := client.Project.Query().CountX(asViewer); n != 2 {
+		t.Errorf("the viewer sees %d projects after a second load, want 2", n)
+	}
+	// Without a member nobody but the system sees the data.
+	if err := load(ctx, db, 2, 3, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := client.Project.Query().CountX(asViewer); n != 0 {
+		t.Errorf("the viewer sees %d projects after a load without members, want 0", n)
 	}
 }
 

@@ -15,8 +15,10 @@ import (
 // descending" order agree: the queries that page by ID and those that page
 // by creation date read the same projects, the ones grow enlarges.
 
-// load replaces all data with projects × tasks.
-func load(ctx context.Context, db *sql.DB, projects, tasks int) error {
+// load replaces all data with projects × tasks. With member set, the user
+// of that subject (created when missing) is a VIEWER of every project, so
+// that a token for it reads everything with authorization on.
+func load(ctx context.Context, db *sql.DB, projects, tasks int, member string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -38,10 +40,34 @@ func load(ctx context.Context, db *sql.DB, projects, tasks int) error {
 	if err := addTasks(ctx, tx, projects, tasks); err != nil {
 		return err
 	}
+	if member != "" {
+		if err := addViewer(ctx, tx, member); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
 	return analyze(ctx, db)
+}
+
+// addViewer makes the user of subject (created when missing) a VIEWER of
+// every project.
+func addViewer(ctx context.Context, tx *sql.Tx, subject string) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO users (subject, name, admin, created_at, last_seen_at)
+		VALUES ($1, 'Benchmark viewer', false, now(), now())
+		ON CONFLICT (subject) DO NOTHING`, subject)
+	if err != nil {
+		return fmt.Errorf("add the user %q: %w", subject, err)
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO project_members (created_at, updated_at, role, project_id, user_id)
+		SELECT now(), now(), 'VIEWER', p.id, u.id FROM projects p CROSS JOIN users u WHERE u.subject = $1`, subject)
+	if err != nil {
+		return fmt.Errorf("make %q a member: %w", subject, err)
+	}
+	return nil
 }
 
 // grow gives the newest top projects tasks tasks each.
@@ -83,7 +109,7 @@ func addTasks(ctx context.Context, tx *sql.Tx, n, tasks int) error {
 // analyze refreshes the planner's statistics, so that both servers' first
 // queries after a load get the plans they would get in production.
 func analyze(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `VACUUM ANALYZE projects, tasks`); err != nil {
+	if _, err := db.ExecContext(ctx, `VACUUM ANALYZE projects, tasks, project_members, users`); err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
 	return nil

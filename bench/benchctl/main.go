@@ -3,10 +3,10 @@
 // PostGraphile answer the benchmark queries alike, drives wrk round by
 // round and prints the results. See bench/README.md.
 //
-//	benchctl load    -db URL [-projects 100 -tasks 100]
+//	benchctl load    -db URL [-projects 100 -tasks 100 -member SUBJECT]
 //	benchctl grow    -db URL [-top 10 -tasks 10000]
 //	benchctl check   -ours URL -pg URL
-//	benchctl measure -ours URL -pg URL -tasks LABEL -results FILE [-rounds 4 -duration 10s ...]
+//	benchctl measure -ours URL -pg URL -label LABEL -results FILE [-rounds 4 -duration 10s -pprof URL -pgstat DB ...]
 //	benchctl report  FILE
 //
 // BENCH_TOKEN (ours) and BENCH_PG_TOKEN (PostGraphile) are sent as
@@ -47,6 +47,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 	projects := fs.Int("projects", 100, "projects to load")
 	tasks := fs.Int("tasks", 0, "tasks per project (load: 100; grow: 10000)")
 	top := fs.Int("top", 10, "grow: how many of the newest projects grow")
+	member := fs.String("member", "", "load: the subject of a user made VIEWER of every project (for a token with authorization on)")
 	ours := fs.String("ours", "", "the service's GraphQL endpoint, e.g. http://127.0.0.1:18080/query")
 	pg := fs.String("pg", "", "PostGraphile's GraphQL endpoint, e.g. http://127.0.0.1:18090/graphql")
 	label := fs.String("label", "", "measure: the data set's name in the results (tasks per grown project)")
@@ -59,7 +60,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 	conns := fs.Int("conns", 32, "measure: wrk connections")
 	script := fs.String("script", "bench/graphql.lua", "measure: wrk's Lua script")
 	pprof := fs.String("pprof", "", "measure: the service's /debug/pprof/profile URL; profiles the first round of each query")
-	profiles := fs.String("profiles", "bench/results", "measure: where CPU profiles go")
+	profiles := fs.String("profiles", "bench/results", "measure: where CPU profiles and statement statistics go")
+	pgstatDB := fs.String("pgstat", "", "measure: the database URL whose pg_stat_statements to save per query (the extension must be preloaded)")
 	_ = fs.Parse(args)
 
 	servers := []server{
@@ -85,7 +87,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 		defer db.Close()
 		start := time.Now()
 		if cmd == "load" {
-			err = load(ctx, db, *projects, or(*tasks, 100))
+			err = load(ctx, db, *projects, or(*tasks, 100), *member)
 		} else {
 			err = grow(ctx, db, *top, or(*tasks, 10000))
 		}
@@ -111,7 +113,16 @@ func run(ctx context.Context, cmd string, args []string) error {
 			return fmt.Errorf("measure needs -label and -results")
 		}
 		cfg := wrkConfig{Threads: *threads, Conns: *conns, Duration: *duration, Warmup: *warmup, Timeout: *timeout, Script: *script}
-		return measure(ctx, cfg, servers, *label, *rounds, *results, *pprof, *profiles, os.Stdout)
+		var stats *pgStats
+		if *pgstatDB != "" {
+			s, err := openPgStats(ctx, *pgstatDB, *profiles)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			stats = s
+		}
+		return measure(ctx, cfg, servers, *label, *rounds, *results, *pprof, *profiles, stats, os.Stdout)
 	case "report":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("report needs the results file")

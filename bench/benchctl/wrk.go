@@ -143,7 +143,10 @@ func readResults(path string) ([]measurement, error) {
 // alternating which server goes first from round to round, so that drift
 // on a shared machine (other load, caches, GC) falls on both alike. Each
 // measurement is appended to the results file as it is taken.
-func measure(ctx context.Context, cfg wrkConfig, servers []server, tasks string, rounds int, resultsPath, pprofURL, profileDir string, log io.Writer) error {
+//
+// With pgstat set, the database's statement statistics of each query's
+// rounds go to profileDir as well.
+func measure(ctx context.Context, cfg wrkConfig, servers []server, tasks string, rounds int, resultsPath, pprofURL, profileDir string, pgstat *pgStats, log io.Writer) error {
 	ids := map[string]string{}
 	for _, s := range servers {
 		id, err := projectID(ctx, s)
@@ -184,6 +187,11 @@ func measure(ctx context.Context, cfg wrkConfig, servers []server, tasks string,
 				}
 			}
 		}
+		if pgstat != nil {
+			if err := pgstat.reset(ctx); err != nil {
+				return err
+			}
+		}
 		for round := 1; round <= rounds; round++ {
 			order := servers
 			if round%2 == 0 {
@@ -210,6 +218,13 @@ func measure(ctx context.Context, cfg wrkConfig, servers []server, tasks string,
 					tasks, q.Name, s.Name, round, r.RPS, r.Requests, r.P50, r.P99, r.Errors)
 				fmt.Fprintln(out, m.tsv())
 			}
+		}
+		if pgstat != nil {
+			path, err := pgstat.save(ctx, q.Name+"-"+tasks)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(log, "statement statistics: %s\n", path)
 		}
 	}
 	return nil

@@ -217,6 +217,11 @@ var (
 				Columns: []*schema.Column{FeedbacksColumns[1]},
 			},
 			{
+				Name:    "feedback_project_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[19], FeedbacksColumns[0]},
+			},
+			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{FeedbacksColumns[19], FeedbacksColumns[1]},
@@ -351,14 +356,24 @@ var (
 				Columns: []*schema.Column{TasksColumns[1]},
 			},
 			{
+				Name:    "task_project_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[9], TasksColumns[0]},
+			},
+			{
 				Name:    "task_project_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{TasksColumns[9], TasksColumns[1]},
 			},
 			{
-				Name:    "task_project_id_priority",
+				Name:    "task_project_id_priority_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[9], TasksColumns[6]},
+				Columns: []*schema.Column{TasksColumns[9], TasksColumns[6], TasksColumns[0]},
+			},
+			{
+				Name:    "task_project_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[9], TasksColumns[5]},
 			},
 			{
 				Name:    "task_status",

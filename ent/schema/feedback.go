@@ -139,6 +139,8 @@ func (Feedback) Edges() []ent.Edge {
 // Indexes of the Feedback.
 func (Feedback) Indexes() []ent.Index {
 	return []ent.Index{
+		// A project's page of feedback, by ID (the default order) or age.
+		index.Fields("project_id", "id"),
 		index.Fields("project_id", "created_at"),
 		index.Fields("task_id"),
 		// The reconciler scans unfinished feedback by status and age.

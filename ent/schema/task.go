@@ -72,11 +72,18 @@ func (Task) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of the Task.
+// Indexes of the Task. A project's page of tasks is read from an index
+// that starts with project_id and then follows the page's order, ID last
+// as the tie-break, so that a page reads only its own rows however many
+// tasks the project has: by ID (the default order), by creation and by
+// priority. (project_id, status) counts and filters a project's tasks by
+// status from the index alone.
 func (Task) Indexes() []ent.Index {
 	return []ent.Index{
+		index.Fields("project_id", "id"),
 		index.Fields("project_id", "created_at"),
-		index.Fields("project_id", "priority"),
+		index.Fields("project_id", "priority", "id"),
+		index.Fields("project_id", "status"),
 		index.Fields("status"),
 	}
 }

@@ -22,6 +22,7 @@ type Metrics struct {
 	httpDuration  *prometheus.HistogramVec
 	operations    *prometheus.CounterVec
 	operationTime *prometheus.HistogramVec
+	documents     *prometheus.CounterVec
 	jobs          *prometheus.CounterVec
 	modelCalls    *prometheus.CounterVec
 	modelCallTime *prometheus.HistogramVec
@@ -56,6 +57,10 @@ func New() *Metrics {
 			Name: "feedbackloop_graphql_operation_duration_seconds", Help: "GraphQL query and mutation latency by operation name.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation", "type"}),
+		documents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_graphql_document_cache_total",
+			Help: "Look-ups of parsed and validated query documents by result: hit, or miss (the document is parsed and validated).",
+		}, []string{"result"}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "feedbackloop_jobs_total",
 			Help: "Analysis jobs by outcome: completed, failed (feedback FAILED), retried (run again later), dead_lettered, skipped (nothing to do).",
@@ -101,7 +106,7 @@ func New() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .075, .1, .15, .2, .3, .5, 1, 2.5},
 		}),
 	}
-	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.jobs, m.modelCalls, m.modelCallTime,
+	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.documents, m.jobs, m.modelCalls, m.modelCallTime,
 		m.relayed, m.relayLag, m.delivered, m.resynced, m.rateLimits, m.wsRefusals, m.subscriptions, m.slowClients, m.fanOut)
 	return m
 }
@@ -179,6 +184,15 @@ func (m *Metrics) FannedOut(took time.Duration) { m.fanOut.Observe(took.Seconds(
 
 // SlowClientDisconnected records a websocket closed for reading too slowly.
 func (m *Metrics) SlowClientDisconnected() { m.slowClients.Inc() }
+
+// DocumentLookup records a look-up in the cache of parsed query documents.
+func (m *Metrics) DocumentLookup(hit bool) {
+	result := "miss"
+	if hit {
+		result = "hit"
+	}
+	m.documents.WithLabelValues(result).Inc()
+}
 
 // Job records how one job run ended.
 func (m *Metrics) Job(outcome string) { m.jobs.WithLabelValues(outcome).Inc() }

@@ -13,6 +13,10 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 )
 
+var dbTemplate *testdb.Template
+
+func TestMain(m *testing.M) { testdb.Main(m, "postgres", &dbTemplate) }
+
 func adminURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		return u

@@ -1,0 +1,148 @@
+package postgres
+
+import (
+	"container/list"
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/lib/pq"
+)
+
+// lib/pq sends a statement with parameters as two round trips, parse and
+// describe, then bind and execute, and PostgreSQL plans it every time. A
+// connection of a statementCache prepares each statement once instead and
+// then runs it in one round trip (bind, execute), with the plan PostgreSQL
+// keeps for it. lib/pq's binary_parameters=yes also saves the round trip
+// but sends []byte as binary, which jsonb columns refuse.
+
+// statementCache is a connector whose connections keep up to size
+// prepared statements each, the least recently used going first.
+type statementCache struct {
+	driver.Connector
+	size int
+}
+
+func (c statementCache) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pc, ok := conn.(pqConn)
+	if !ok { // not lib/pq's connection as known: run it as it is
+		return conn, nil
+	}
+	return &cachingConn{pqConn: pc, size: c.size, byText: map[string]*list.Element{}, lru: list.New()}, nil
+}
+
+// pqConn is what lib/pq's connection offers database/sql.
+type pqConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+	driver.QueryerContext
+	driver.ExecerContext
+	driver.NamedValueChecker
+	driver.SessionResetter
+	driver.Validator
+	driver.Pinger
+}
+
+type preparedStmt interface {
+	driver.Stmt
+	driver.StmtQueryContext
+	driver.StmtExecContext
+}
+
+type cached struct {
+	text string
+	stmt preparedStmt
+}
+
+// cachingConn is used by one goroutine at a time, as database/sql does
+// with connections, so it needs no lock.
+type cachingConn struct {
+	pqConn
+	size   int
+	byText map[string]*list.Element
+	lru    *list.List // of *cached, most recent first
+}
+
+func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if len(args) == 0 { // the simple protocol: one round trip already
+		return c.pqConn.QueryContext(ctx, query, args)
+	}
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args)
+	if planChanged(err) {
+		if st, err = c.prepareAgain(ctx, query); err == nil {
+			rows, err = st.QueryContext(ctx, args)
+		}
+	}
+	return rows, err
+}
+
+func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if len(args) == 0 {
+		return c.pqConn.ExecContext(ctx, query, args)
+	}
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, args)
+	if planChanged(err) {
+		if st, err = c.prepareAgain(ctx, query); err == nil {
+			res, err = st.ExecContext(ctx, args)
+		}
+	}
+	return res, err
+}
+
+// prepared returns the connection's statement for query, preparing it on
+// first use.
+func (c *cachingConn) prepared(ctx context.Context, query string) (preparedStmt, error) {
+	if e, ok := c.byText[query]; ok {
+		c.lru.MoveToFront(e)
+		return e.Value.(*cached).stmt, nil
+	}
+	s, err := c.pqConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := s.(preparedStmt)
+	if !ok {
+		_ = s.Close()
+		return nil, errors.New("postgres: lib/pq's statements lack QueryContext and ExecContext")
+	}
+	c.byText[query] = c.lru.PushFront(&cached{text: query, stmt: st})
+	for c.lru.Len() > c.size {
+		c.drop(c.lru.Back())
+	}
+	return st, nil
+}
+
+// prepareAgain replaces a statement whose result columns changed under it
+// (a migration altered a table): PostgreSQL refuses to run its old plan.
+func (c *cachingConn) prepareAgain(ctx context.Context, query string) (preparedStmt, error) {
+	if e, ok := c.byText[query]; ok {
+		c.drop(e)
+	}
+	return c.prepared(ctx, query)
+}
+
+func (c *cachingConn) drop(e *list.Element) {
+	ce := c.lru.Remove(e).(*cached)
+	delete(c.byText, ce.text)
+	_ = ce.stmt.Close() // an error marks the connection bad in lib/pq
+}
+
+// planChanged reports PostgreSQL's "cached plan must not change result
+// type", which a statement prepared before an ALTER TABLE gets.
+func planChanged(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "0A000"
+}
