@@ -134,9 +134,12 @@ func Record(tx *ent.Tx, e Event) {
 
 func write(ctx context.Context, tx *ent.Tx, e Event) error {
 	ctx = access.SystemContext(ctx)
-	// Held until the commit: transactions write events one after another, so
-	// IDs become visible in increasing order. Re-entrant within tx.
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockKey)); err != nil {
+	// The lock is held until the commit: transactions write events one
+	// after another, so IDs become visible in increasing order (re-entrant
+	// within tx). The notification is delivered at the commit, and those of
+	// one transaction are merged, so it is sent with the lock: one round
+	// trip fewer per transaction.
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_notify($2, '')", int64(lockKey), notifyChannel); err != nil {
 		return fmt.Errorf("outbox: lock: %w", err)
 	}
 	create := tx.Event.Create()
@@ -153,10 +156,6 @@ func write(ctx context.Context, tx *ent.Tx, e Event) error {
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("outbox: write %s event: %w", e.Kind, err)
-	}
-	// Delivered at commit; notifications of one transaction are merged.
-	if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, '')", notifyChannel); err != nil {
-		return fmt.Errorf("outbox: notify: %w", err)
 	}
 	return nil
 }
