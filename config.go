@@ -200,32 +200,10 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		JobLease:          e.duration("JOB_LEASE", worker.DefaultLease),
 		ReconcileEvery:    e.duration("RECONCILE_INTERVAL", worker.DefaultReconcileEvery),
 		PendingGrace:      e.duration("PENDING_GRACE", worker.DefaultPendingGrace),
-		Limits: graph.Limits{
-			MaxBodyBytes:        int64(e.integer("MAX_BODY_BYTES", graph.DefaultMaxBodyBytes, 1024, 1<<30)),
-			MaxDepth:            e.integer("MAX_QUERY_DEPTH", graph.DefaultMaxDepth, 2, 100),
-			MaxComplexity:       e.integer("MAX_QUERY_COMPLEXITY", graph.DefaultMaxComplexity, 10, 10_000_000),
-			MaxWebsocketMessage: int64(e.integer("MAX_WS_MESSAGE_BYTES", graph.DefaultMaxWebsocketMessage, 1024, 1<<30)),
-			MaxExecutionTime:    e.duration("MAX_EXECUTION_TIME", graph.DefaultMaxExecutionTime),
-
-			MaxRootFields:            e.integer("MAX_ROOT_FIELDS", graph.DefaultMaxRootFields, 1, 10_000),
-			MaxSubmissionsPerRequest: e.integer("MAX_SUBMISSIONS_PER_REQUEST", graph.DefaultMaxSubmissionsPerRequest, 1, 1000),
-			MaxResponseBytes:         e.integer("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 1<<30),
-			DisableIntrospection:     !e.boolean("GRAPHQL_INTROSPECTION", true),
-
-			MaxWebsocketConnections:          e.integer("MAX_WS_CONNECTIONS", graph.DefaultMaxWebsocketConnections, 1, 10_000_000),
-			MaxWebsocketConnectionsPerClient: e.integer("MAX_WS_CONNECTIONS_PER_CLIENT", graph.DefaultMaxWebsocketConnectionsPerClient, 1, 10_000_000),
-			MaxSubscriptionsPerConnection:    e.integer("MAX_SUBSCRIPTIONS_PER_CONNECTION", graph.DefaultMaxSubscriptionsPerConnection, 1, 100_000),
-			MaxWebsocketQueuedMessages:       e.integer("MAX_WS_QUEUED_MESSAGES", graph.DefaultMaxWebsocketQueuedMessages, 1, 1_000_000),
-		},
-		RateLimit: ratelimit.Config{
-			Points:                e.integer("RATE_LIMIT_POINTS", ratelimit.DefaultPoints, 1, 1_000_000_000),
-			Window:                e.duration("RATE_LIMIT_WINDOW", ratelimit.DefaultWindow),
-			SubmissionsPerClient:  e.integer("SUBMISSION_LIMIT_PER_CLIENT", ratelimit.DefaultSubmissionsPerClient, 1, 1_000_000_000),
-			SubmissionsPerProject: e.integer("SUBMISSION_LIMIT_PER_PROJECT", ratelimit.DefaultSubmissionsPerProject, 1, 1_000_000_000),
-			Prefix:                e.str("RATE_LIMIT_PREFIX", ratelimit.DefaultPrefix),
-		},
-		ReadTimeout: e.duration("HTTP_READ_TIMEOUT", web.DefaultReadTimeout),
-		IdleTimeout: e.duration("HTTP_IDLE_TIMEOUT", web.DefaultIdleTimeout),
+		Limits:            e.limits(),
+		RateLimit:         e.rateLimit(),
+		ReadTimeout:       e.duration("HTTP_READ_TIMEOUT", web.DefaultReadTimeout),
+		IdleTimeout:       e.duration("HTTP_IDLE_TIMEOUT", web.DefaultIdleTimeout),
 		Auth: auth.Config{
 			JWKSURL:     e.str("JWT_JWKS_URL", ""),
 			Secret:      []byte(e.str("JWT_SECRET", "")),
@@ -239,20 +217,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg.DatabasePool.MaxOpen, cfg.DatabasePool.MaxIdle = conns, conns
 	cfg.DatabasePool.Statements = e.integer("DATABASE_STATEMENT_CACHE", postgres.DefaultPool.Statements, 0, 100_000)
 
-	// Open mode listens on loopback only, unless HOST says otherwise.
-	host := e.str("HOST", "")
-	cfg.HostSet = host != ""
-	if !cfg.HostSet {
-		host = "0.0.0.0"
-		if cfg.Auth.Open() {
-			host = "127.0.0.1"
-		}
-	}
-	port := e.str("PORT", defaultPort)
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		e.fail("PORT", "a TCP port number", port)
-	}
-	cfg.Addr = net.JoinHostPort(host, port)
+	cfg.Addr, cfg.HostSet = e.listenAddr(cfg.Auth.Open())
 	if cfg.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
 			e.fail("METRICS_ADDR", "host:port, such as 127.0.0.1:9090", cfg.MetricsAddr)
@@ -262,24 +227,89 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		e.fail("JWT_JWKS_URL", "an http(s) URL", u)
 	}
 
-	if err := cfg.LogLevel.UnmarshalText([]byte(e.str("LOG_LEVEL", "info"))); err != nil {
-		e.fail("LOG_LEVEL", "debug, info, warn or error", getenv("LOG_LEVEL"))
+	cfg.LogLevel, cfg.LogFormat = e.logging(stderr)
+
+	cfg.LLM = e.llm()
+	return cfg, errors.Join(e.errs...)
+}
+
+// limits reads the limits of the GraphQL API (README: Limits).
+func (e *env) limits() graph.Limits {
+	return graph.Limits{
+		MaxBodyBytes:        int64(e.integer("MAX_BODY_BYTES", graph.DefaultMaxBodyBytes, 1024, 1<<30)),
+		MaxDepth:            e.integer("MAX_QUERY_DEPTH", graph.DefaultMaxDepth, 2, 100),
+		MaxComplexity:       e.integer("MAX_QUERY_COMPLEXITY", graph.DefaultMaxComplexity, 10, 10_000_000),
+		MaxWebsocketMessage: int64(e.integer("MAX_WS_MESSAGE_BYTES", graph.DefaultMaxWebsocketMessage, 1024, 1<<30)),
+		MaxExecutionTime:    e.duration("MAX_EXECUTION_TIME", graph.DefaultMaxExecutionTime),
+
+		MaxRootFields:            e.integer("MAX_ROOT_FIELDS", graph.DefaultMaxRootFields, 1, 10_000),
+		MaxSubmissionsPerRequest: e.integer("MAX_SUBMISSIONS_PER_REQUEST", graph.DefaultMaxSubmissionsPerRequest, 1, 1000),
+		MaxResponseBytes:         e.integer("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 1<<30),
+		DisableIntrospection:     !e.boolean("GRAPHQL_INTROSPECTION", true),
+
+		MaxWebsocketConnections:          e.integer("MAX_WS_CONNECTIONS", graph.DefaultMaxWebsocketConnections, 1, 10_000_000),
+		MaxWebsocketConnectionsPerClient: e.integer("MAX_WS_CONNECTIONS_PER_CLIENT", graph.DefaultMaxWebsocketConnectionsPerClient, 1, 10_000_000),
+		MaxSubscriptionsPerConnection:    e.integer("MAX_SUBSCRIPTIONS_PER_CONNECTION", graph.DefaultMaxSubscriptionsPerConnection, 1, 100_000),
+		MaxWebsocketQueuedMessages:       e.integer("MAX_WS_QUEUED_MESSAGES", graph.DefaultMaxWebsocketQueuedMessages, 1, 1_000_000),
 	}
-	cfg.LogFormat = e.oneOf("LOG_FORMAT", "", "json", "text")
-	if cfg.LogFormat == "" { // text on a terminal, JSON for log collectors
-		cfg.LogFormat = "json"
-		if isTerminal(stderr) {
-			cfg.LogFormat = "text"
+}
+
+// rateLimit reads the budgets kept in Redis (README: Limits).
+func (e *env) rateLimit() ratelimit.Config {
+	return ratelimit.Config{
+		Points:                e.integer("RATE_LIMIT_POINTS", ratelimit.DefaultPoints, 1, 1_000_000_000),
+		Window:                e.duration("RATE_LIMIT_WINDOW", ratelimit.DefaultWindow),
+		SubmissionsPerClient:  e.integer("SUBMISSION_LIMIT_PER_CLIENT", ratelimit.DefaultSubmissionsPerClient, 1, 1_000_000_000),
+		SubmissionsPerProject: e.integer("SUBMISSION_LIMIT_PER_PROJECT", ratelimit.DefaultSubmissionsPerProject, 1, 1_000_000_000),
+		Prefix:                e.str("RATE_LIMIT_PREFIX", ratelimit.DefaultPrefix),
+	}
+}
+
+// listenAddr reads HOST and PORT. Open mode listens on loopback only,
+// unless HOST says otherwise.
+func (e *env) listenAddr(open bool) (addr string, hostSet bool) {
+	host := e.str("HOST", "")
+	hostSet = host != ""
+	if !hostSet {
+		host = "0.0.0.0"
+		if open {
+			host = "127.0.0.1"
 		}
 	}
+	port := e.str("PORT", defaultPort)
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		e.fail("PORT", "a TCP port number", port)
+	}
+	return net.JoinHostPort(host, port), hostSet
+}
 
+// logging reads LOG_LEVEL and LOG_FORMAT: text on a terminal, JSON for log
+// collectors, unless told.
+func (e *env) logging(stderr io.Writer) (slog.Level, string) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(e.str("LOG_LEVEL", "info"))); err != nil {
+		e.fail("LOG_LEVEL", "debug, info, warn or error", e.getenv("LOG_LEVEL"))
+	}
+	format := e.oneOf("LOG_FORMAT", "", "json", "text")
+	if format == "" {
+		format = "json"
+		if isTerminal(stderr) {
+			format = "text"
+		}
+	}
+	return level, format
+}
+
+// llm reads the model provider's settings; "builtin" means the built-in
+// rules.
+func (e *env) llm() llm.Config {
 	names := []string{defaultProvider}
 	for _, p := range llm.Providers {
 		names = append(names, p.Name)
 	}
 	provider := e.oneOf("LLM_PROVIDER", defaultProvider, names...)
 	p, _ := llm.ProviderNamed(provider)
-	cfg.LLM = llm.Config{
+	cfg := llm.Config{
 		Provider:       provider,
 		Model:          e.str("LLM_MODEL", p.DefaultModel),
 		Timeout:        e.duration("LLM_TIMEOUT", llm.DefaultTimeout),
@@ -288,12 +318,12 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		MaxPromptChars: e.integer("LLM_MAX_PROMPT_CHARS", analysis.DefaultMaxPromptChars, analysis.MinPromptChars, 10_000_000),
 	}
 	if p.BaseURLVar != "" {
-		cfg.LLM.BaseURL = e.str(p.BaseURLVar, p.DefaultBaseURL)
+		cfg.BaseURL = e.str(p.BaseURLVar, p.DefaultBaseURL)
 	}
 	if p.APIKeyVar != "" {
-		cfg.LLM.APIKey = e.str(p.APIKeyVar, "")
+		cfg.APIKey = e.str(p.APIKeyVar, "")
 	}
-	return cfg, errors.Join(e.errs...)
+	return cfg
 }
 
 func isTerminal(w io.Writer) bool {

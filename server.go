@@ -210,42 +210,39 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open(), authn.Open() && !cfg.HostSet)
 	shell := web.Config{Auth: authn, Logger: logger, Checks: d.checks, Metrics: d.metrics, MetricsElsewhere: cfg.MetricsAddr != "",
 		Origins: origins, Tracing: tp}
-	// Budgets are kept in Redis, shared by every API instance. In open mode
-	// everyone is the same local admin, so callers are told apart by address.
-	rateCfg := cfg.RateLimit
-	rateCfg.ByAddress, rateCfg.Logger, rateCfg.Metrics = authn.Open(), logger, d.metrics
-	limiter := ratelimit.New(d.rdb, rateCfg)
 	var api *graph.Server
 	if cfg.Role != "worker" {
-		bus := events.NewBus(events.BusConfig{Redis: d.rdb, Channel: cfg.EventsChannel, Logger: logger, OnDispatch: d.metrics.EventDispatched})
-		if err := bus.Start(startCtx); err != nil {
-			return fmt.Errorf("subscribe to events: %w (is Redis running? check REDIS_URL)", err)
+		limiter := newLimiter(cfg, d, authn.Open(), logger)
+		api, err = startAPI(startCtx, cfg, d, authn, origins, limiter, logger, &stop)
+		if err != nil {
+			return err
 		}
-		stop = append(stop, bus.Shutdown)
-		api = graph.New(graph.Config{
-			Client:      d.client,
-			Pipeline:    d.pipe,
-			Bus:         bus,
-			Logger:      logger,
-			Auth:        authn,
-			CheckOrigin: origins.AllowWebsocket,
-			Metrics:     d.metrics,
-			Limits:      cfg.Limits,
-			RateLimit:   limiter,
-			Tracing:     tp,
-		})
-		shell.GraphQL = api
-		shell.RateLimit = limiter
+		shell.GraphQL, shell.RateLimit = api, limiter
 	}
 
+	addr, err := listen(ctx, cfg, shell, api, d.metrics, logger, &stop)
+	if err != nil {
+		return err
+	}
+	if listening != nil {
+		listening <- addr
+	}
+	<-ctx.Done()
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	return nil
+}
+
+// listen serves the HTTP shell on cfg.Addr, and /metrics alone on
+// METRICS_ADDR when set, until ctx ends; it returns the shell's address.
+func listen(ctx context.Context, cfg config, shell web.Config, api *graph.Server, m *metrics.Metrics, logger *slog.Logger, stop *stoppers) (string, error) {
 	if cfg.MetricsAddr != "" {
-		addr, err := serve(ctx, web.NewServer(web.MetricsHandler(d.metrics), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.MetricsAddr, logger, &stop, nil)
+		addr, err := serve(ctx, web.NewServer(web.MetricsHandler(m), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.MetricsAddr, logger, stop, nil)
 		if err != nil {
-			return fmt.Errorf("METRICS_ADDR: %w", err)
+			return "", fmt.Errorf("METRICS_ADDR: %w", err)
 		}
 		logger.Info("serving metrics", "addr", addr)
 	}
-	addr, err := serve(ctx, web.NewServer(web.New(shell), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.Addr, logger, &stop, func(ctx context.Context) {
+	addr, err := serve(ctx, web.NewServer(web.New(shell), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.Addr, logger, stop, func(ctx context.Context) {
 		// http.Server.Shutdown does not wait for websockets: close them first.
 		if api != nil {
 			if err := api.CloseSubscriptions(ctx); err != nil {
@@ -254,19 +251,46 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is PORT in use?)", cfg.Addr, err)
+		return "", fmt.Errorf("listen on %s: %w (is PORT in use?)", cfg.Addr, err)
 	}
 	if api != nil {
 		logger.Info("serving GraphQL API", "addr", addr, "graphiql", "http://"+displayAddr(addr)+"/", "endpoint", "/query")
 	} else {
 		logger.Info("serving health probes", "addr", addr)
 	}
-	if listening != nil {
-		listening <- addr
+	return addr, nil
+}
+
+// newLimiter returns the rate limiter. Budgets are kept in Redis, shared
+// by every API instance. In open mode everyone is the same local admin, so
+// callers are told apart by address.
+func newLimiter(cfg config, d *deps, open bool, logger *slog.Logger) *ratelimit.Limiter {
+	rateCfg := cfg.RateLimit
+	rateCfg.ByAddress, rateCfg.Logger, rateCfg.Metrics = open, logger, d.metrics
+	return ratelimit.New(d.rdb, rateCfg)
+}
+
+// startAPI subscribes the instance to the event bus and returns the
+// GraphQL server; stop gets the bus's shutdown.
+func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authenticator, origins *web.Origins,
+	limiter *ratelimit.Limiter, logger *slog.Logger, stop *stoppers) (*graph.Server, error) {
+	bus := events.NewBus(events.BusConfig{Redis: d.rdb, Channel: cfg.EventsChannel, Logger: logger, OnDispatch: d.metrics.EventDispatched})
+	if err := bus.Start(startCtx); err != nil {
+		return nil, fmt.Errorf("subscribe to events: %w (is Redis running? check REDIS_URL)", err)
 	}
-	<-ctx.Done()
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	return nil
+	*stop = append(*stop, bus.Shutdown)
+	return graph.New(graph.Config{
+		Client:      d.client,
+		Pipeline:    d.pipe,
+		Bus:         bus,
+		Logger:      logger,
+		Auth:        authn,
+		CheckOrigin: origins.AllowWebsocket,
+		Metrics:     d.metrics,
+		Limits:      cfg.Limits,
+		RateLimit:   limiter,
+		Tracing:     d.tracing,
+	}), nil
 }
 
 func withLogger(c auth.Config, logger *slog.Logger) auth.Config {
