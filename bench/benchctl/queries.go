@@ -160,17 +160,27 @@ func comparable(v any) any {
 	}
 }
 
-// check runs every query on both servers and fails unless they answer the
-// same, with at least one row: the comparison is only fair if they do the
-// same work.
-func check(ctx context.Context, servers []server) error {
+// projectIDs is a project's ID on each server, for the queries that need
+// one, by server name.
+func projectIDs(ctx context.Context, servers []server) (map[string]string, error) {
 	ids := map[string]string{}
 	for _, s := range servers {
 		id, err := projectID(ctx, s)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ids[s.Name] = id
+	}
+	return ids, nil
+}
+
+// check runs every query on both servers and fails unless they answer the
+// same, with at least one row: the comparison is only fair if they do the
+// same work.
+func check(ctx context.Context, servers []server) error {
+	ids, err := projectIDs(ctx, servers)
+	if err != nil {
+		return err
 	}
 	for _, q := range queries {
 		var answers []any

@@ -147,13 +147,9 @@ func readResults(path string) ([]measurement, error) {
 // With pgstat set, the database's statement statistics of each query's
 // rounds go to profileDir as well.
 func measure(ctx context.Context, cfg wrkConfig, servers []server, tasks string, rounds int, resultsPath, pprofURL, profileDir string, pgstat *pgStats, log io.Writer) error {
-	ids := map[string]string{}
-	for _, s := range servers {
-		id, err := projectID(ctx, s)
-		if err != nil {
-			return err
-		}
-		ids[s.Name] = id
+	ids, err := projectIDs(ctx, servers)
+	if err != nil {
+		return err
 	}
 	out, err := os.OpenFile(resultsPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
