@@ -4,6 +4,7 @@ package graph
 
 import (
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
@@ -22,4 +23,9 @@ type Resolver struct {
 	logger   *slog.Logger
 	limiter  *ratelimit.Limiter // nil: no budgets
 	members  *membershipCache
+
+	// admitted, when set, runs after a subscription's first access check
+	// and before it joins its stream: tests commit a membership change in
+	// that window (export_test.go).
+	admitted atomic.Pointer[func()]
 }

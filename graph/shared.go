@@ -122,6 +122,11 @@ type shareGroup struct {
 	key    string
 	cancel context.CancelFunc
 
+	// ready is closed once the execution's stream is positioned (every
+	// later event reaches it) or the execution ended.
+	ready     chan struct{}
+	readyOnce sync.Once
+
 	mu      sync.Mutex
 	members map[*wsOp]struct{}
 	list    []*wsOp // members, for broadcasts (nil: to rebuild)
@@ -150,12 +155,12 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 	created := g == nil
 	var gctx context.Context
 	if created {
-		g = &shareGroup{s: s, key: key, members: map[*wsOp]struct{}{}}
+		g = &shareGroup{s: s, key: key, members: map[*wsOp]struct{}{}, ready: make(chan struct{})}
 		s.groups[key] = g
 		// The group outlives the connection that started it; its resolver
 		// runs as that member, which was just admitted, and hands access
 		// events to the group instead of ending.
-		gctx, g.cancel = context.WithCancel(withAccessHook(context.WithoutCancel(ctx), g.accessChanged))
+		gctx, g.cancel = context.WithCancel(withGroup(context.WithoutCancel(ctx), g))
 	}
 	// Joined under the group's lock, so that a member that completes gets
 	// no event after its complete.
@@ -178,6 +183,18 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 	}
 	if !joined {
 		op.conn.complete(op.id, waitForRoom) // the client completed it meanwhile
+		return true
+	}
+	// Admitted before joining, op missed the membership events the group
+	// saw meanwhile: check again now that it is a member and the group's
+	// stream is positioned, so that any later change reaches accessChanged.
+	select {
+	case <-g.ready:
+	case <-ctx.Done():
+		return true
+	}
+	if err := s.resolver.projectVisible(ctx, projectID); err != nil && !op.isStopped() {
+		op.conn.ended(op, closeIfFull) // as if removed a moment later
 	}
 	return true
 }
@@ -343,6 +360,7 @@ func (g *shareGroup) end() {
 	g.mu.Unlock()
 	g.s.mu.Unlock()
 	g.cancel()
+	g.positioned() // joiners wait no more
 	for op := range members {
 		op.conn.ended(op, closeIfFull)
 	}
@@ -367,16 +385,21 @@ func (g *shareGroup) accessChanged(ctx context.Context, m *events.Message) {
 	}
 }
 
-// accessHook hands a stream's membership events to its shared group.
-type accessHook func(context.Context, *events.Message)
-
-type accessHookKey struct{}
-
-func withAccessHook(ctx context.Context, h accessHook) context.Context {
-	return context.WithValue(ctx, accessHookKey{}, h)
+// positioned tells joiners that the group's stream gets every event from
+// now on.
+func (g *shareGroup) positioned() {
+	g.readyOnce.Do(func() { close(g.ready) })
 }
 
-func accessHookFrom(ctx context.Context) accessHook {
-	h, _ := ctx.Value(accessHookKey{}).(accessHook)
-	return h
+type groupKey struct{}
+
+// withGroup makes the stream run under ctx hand its membership events to
+// its shared group, and tell it when it is positioned.
+func withGroup(ctx context.Context, g *shareGroup) context.Context {
+	return context.WithValue(ctx, groupKey{}, g)
+}
+
+func groupFrom(ctx context.Context) *shareGroup {
+	g, _ := ctx.Value(groupKey{}).(*shareGroup)
+	return g
 }

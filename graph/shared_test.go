@@ -9,6 +9,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
@@ -221,6 +222,61 @@ func removeMember(t *testing.T, e *env, id int) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A member removed while subscribing, after the subscription's first access
+// check and before it joined its stream, gets no event: the subscription is
+// checked again once its stream's position is fixed, so a removal can fall
+// neither before the check nor after it unseen.
+func TestAMemberRemovedWhileSubscribingGetsNoEvent(t *testing.T) {
+	for _, c := range []struct{ name, query, wantEnd string }{
+		{"shared", boardSubscription, "complete"}, // as when removed a moment later
+		{"own", deepSubscription, "NOT_FOUND"},    // as when removed a moment earlier
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newSecureEnv(t)
+			w := e.newWorld(t, "rw"+c.name)
+			vars := map[string]any{"p": w.own}
+			// The editor's subscription runs first: a shared one is the
+			// execution the reader joins.
+			editor := gqltest.DialAs(t, e.url, gqltest.TransportWS, w.editor)
+			editor.Subscribe("e", c.query, vars)
+			testutil.WaitFor(t, "the editor's subscription", func() bool { return e.server.Subscriptions() == 1 })
+			e.nudgeUntilAll(t, w.ownFeedback, editor)
+
+			admitted, proceed := make(chan struct{}), make(chan struct{})
+			graph.SetAdmittedHook(e.server, func() {
+				admitted <- struct{}{}
+				<-proceed
+			})
+			reader := gqltest.DialAs(t, e.url, gqltest.TransportWS, w.reader)
+			reader.Subscribe("r", c.query, vars)
+			select {
+			case <-admitted:
+			case <-time.After(testutil.WaitTimeout):
+				t.Fatal("the reader's subscription was never admitted")
+			}
+			graph.SetAdmittedHook(e.server, nil)
+			removeMember(t, e, dbID(t, w.readerMember))
+			// An event after the removal reached the editor: every stream
+			// running has seen the removal.
+			e.nudgeUntilAll(t, w.ownFeedback, editor)
+			close(proceed)
+
+			e.nudgeUntilAll(t, w.ownFeedback, editor)
+			m := reader.Next()
+			var refusal gqltest.Response
+			_ = json.Unmarshal(m.Payload, &refusal)
+			switch {
+			case c.wantEnd == "complete" && m.Kind == "complete" && m.ID == "r":
+			case c.wantEnd == "NOT_FOUND" && m.Kind == "data" && string(refusal.Data) == "null" &&
+				len(refusal.Errors) == 1 && refusal.Errors[0].Extensions["code"] == "NOT_FOUND":
+			default: // an event, even one whose project is hidden by now
+				t.Fatalf("the removed reader got %s %s %s, want %s", m.Kind, m.ID, m.Payload, c.wantEnd)
+			}
+			testutil.WaitFor(t, "the reader's subscription to end", func() bool { return e.server.Subscriptions() == 1 })
+		})
 	}
 }
 

@@ -36,11 +36,6 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, 
 	last := 0
 	if after != nil {
 		last = *after
-		// Fail now on an expired cursor, rather than in the stream.
-		if _, err := outbox.Replay(ctx, r.client, projectID, last, 1); err != nil {
-			sub.Close()
-			return nil, err
-		}
 	} else {
 		// Subscribed first, so no event after this one can be missed.
 		latest, err := outbox.Latest(ctx, r.client)
@@ -49,6 +44,25 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, 
 			return nil, err
 		}
 		last = latest
+	}
+	// Access is checked once the stream's position is fixed: a membership
+	// change committed before this check is seen by it, and one committed
+	// after it comes after last, so the stream re-checks it. Checked before
+	// subscribing, a removal in between would go unnoticed.
+	if err := r.projectVisible(ctx, projectID); err != nil {
+		sub.Close()
+		return nil, err
+	}
+	if after != nil {
+		// Fail now on an expired cursor, rather than in the stream.
+		if _, err := outbox.Replay(ctx, r.client, projectID, last, 1); err != nil {
+			sub.Close()
+			return nil, err
+		}
+	}
+	group := groupFrom(ctx)
+	if group != nil {
+		group.positioned()
 	}
 	var (
 		head       T
@@ -91,8 +105,8 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, 
 			}
 			last = m.ID
 			if m.Kind == outbox.KindAccess {
-				if hook := accessHookFrom(ctx); hook != nil {
-					hook(ctx, m) // a shared stream: its group re-checks its members
+				if group != nil {
+					group.accessChanged(ctx, m) // a shared stream: its group re-checks its members
 					return true
 				}
 				return r.stillAllowed(ctx, m)
@@ -214,6 +228,9 @@ func (r *Resolver) feedbackEvents(ctx context.Context, id int, afterArg *string)
 		lastVersion = e.Version
 		return e, true, !finished(e.Status)
 	})
+	if _, ok := errors.AsType[*NotFoundError](err); ok {
+		return nil, &NotFoundError{Field: "id", Type: "Feedback"} // access lost as it subscribed
+	}
 	return ch, streamError(err)
 }
 
@@ -264,21 +281,34 @@ func (r *Resolver) projectEvents(ctx context.Context, projectID int, afterArg *s
 	return ch, streamError(err)
 }
 
-// projectStreamStart checks that the viewer may see the project and parses
-// the cursor.
+// projectStreamStart parses the cursor and admits the viewer if it may see
+// the project: a quick refusal, before anything is subscribed. The stream
+// checks again once subscribed (stream).
 func (r *Resolver) projectStreamStart(ctx context.Context, projectID int, afterArg *string) (*int, error) {
 	after, err := cursorArg(afterArg)
 	if err != nil {
 		return nil, err
 	}
-	exists, err := r.client.Project.Query().Where(project.ID(projectID)).Exist(ctx)
-	if err != nil {
+	if err := r.projectVisible(ctx, projectID); err != nil {
 		return nil, err
 	}
-	if !exists {
-		return nil, &NotFoundError{Field: "projectID", Type: "Project"}
+	if f := r.admitted.Load(); f != nil {
+		(*f)()
 	}
 	return after, nil
+}
+
+// projectVisible is nil if the viewer may see the project, NOT_FOUND if
+// not (as for a project that does not exist).
+func (r *Resolver) projectVisible(ctx context.Context, projectID int) error {
+	exists, err := r.client.Project.Query().Where(project.ID(projectID)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return &NotFoundError{Field: "projectID", Type: "Project"}
+	}
+	return nil
 }
 
 // stillAllowed re-checks, after a membership change in a project, whether
