@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -160,7 +159,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	}
 	logger := newLogger(cfg, stderr)
 	if cfg.GOGC == "" {
-		debug.SetGCPercent(defaultGCPercent)
+		go gcPolicy().Run(ctx)
 	}
 
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
