@@ -22,6 +22,13 @@
 // Run the server with ROLE=api, so that submissions make the only events
 // (no worker analyses them), and see README.md, section Benchmarks, for the
 // rest of its settings.
+//
+// With -peer postgraphile-v4 it measures PostGraphile v4 the same way, as
+// issue 12 did: each subscriber listens (simple subscriptions) to the
+// project's topic and selects the related feedback, which PostGraphile loads
+// for each subscriber; a trigger announces every inserted feedback, and the
+// sample is a createFeedback mutation. -url is then PostGraphile's, serving
+// bench/postgraphile-v4/schema.sql; bench/subs.sh runs both side by side.
 package main
 
 import (
@@ -58,6 +65,7 @@ func main() {
 	flag.StringVar(&o.metricsURL, "metrics-url", "", "the server's /metrics (on METRICS_ADDR), to read how long it took to hand each event to every socket (empty: not read)")
 	flag.DurationVar(&o.settle, "settle", 3*time.Second, "wait after connecting before reading the server's memory")
 	flag.StringVar(&o.runID, "run", fmt.Sprint(time.Now().Unix()), "names this run's owner and project")
+	flag.StringVar(&o.peer, "peer", "", "measure a peer instead of this service: postgraphile-v4")
 	flag.Parse()
 	o.secret = os.Getenv("JWT_SECRET")
 	if err := o.check(); err != nil {
@@ -77,13 +85,18 @@ type options struct {
 	interval, timeout, settle     time.Duration
 	selection, runID, secret      string
 	metricsURL                    string
+	peer                          string
 	serverPID                     int
 }
 
 func (o *options) check() error {
 	o.url = strings.TrimRight(o.url, "/")
 	switch {
-	case len(o.secret) < auth.MinSecretBytes:
+	case o.peer != "" && o.peer != peerPostGraphile:
+		return fmt.Errorf("-peer %q: want %s", o.peer, peerPostGraphile)
+	case o.peer != "" && o.selection != "feedback":
+		return fmt.Errorf("-peer measures the feedback selection only")
+	case o.peer == "" && len(o.secret) < auth.MinSecretBytes:
 		return fmt.Errorf("set JWT_SECRET to the server's secret (at least %d bytes)", auth.MinSecretBytes)
 	case !strings.HasPrefix(o.url, "http://") && !strings.HasPrefix(o.url, "https://"):
 		return fmt.Errorf("-url %q: want http(s)://host:port", o.url)

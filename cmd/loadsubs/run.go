@@ -24,16 +24,18 @@ import (
 // prints what it measured to out.
 func run(o options, out io.Writer) error {
 	fmt.Fprintf(out, "machine: %s, %d cores; load average before: %s\n", cpuModel(), runtime.NumCPU(), loadAverage())
-	api := &client{url: o.url + "/query", http: &http.Client{Timeout: time.Minute}}
-	project, owner, tokens, err := setUp(api, o)
+	setUp := setUpService
+	if o.peer == peerPostGraphile {
+		setUp = setUpPostGraphile
+	}
+	tgt, err := setUp(o)
 	if err != nil {
 		return err
 	}
-	query := fmt.Sprintf(`subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { %s } }`, selections[o.selection])
 
 	rssBefore := rss(o.serverPID)
 	started := time.Now()
-	ws, err := startWorkers(o, query, project, tokens)
+	ws, err := startWorkers(o, tgt)
 	if err != nil {
 		return err
 	}
@@ -47,7 +49,7 @@ func run(o options, out io.Writer) error {
 		}
 	}
 	fmt.Fprintf(out, "connected %d of %d subscribers over %d client processes in %s (%d users, %d connections each)\n",
-		o.subscribers-failed, o.subscribers, len(ws), connected.Round(time.Millisecond), len(tokens), o.perUser)
+		o.subscribers-failed, o.subscribers, len(ws), connected.Round(time.Millisecond), len(tgt.tokens), o.perUser)
 	if failed > 0 {
 		return fmt.Errorf("%d connections failed: check the server's limits (MAX_WS_CONNECTIONS, MAX_WS_CONNECTIONS_PER_CLIENT) and ulimit -n", failed)
 	}
@@ -55,7 +57,7 @@ func run(o options, out io.Writer) error {
 	rssAfter := rss(o.serverPID)
 
 	// A first event proves every subscription is live before timing.
-	if _, missing, err := sample(api, ws, o, owner, project, "warm-up "+o.runID); err != nil {
+	if _, missing, err := sample(ws, o, tgt, "warm-up "+o.runID); err != nil {
 		return err
 	} else if missing > 0 {
 		return fmt.Errorf("%d subscribers did not receive the warm-up event within %s", missing, o.timeout)
@@ -71,7 +73,7 @@ func run(o options, out io.Writer) error {
 	missed := 0
 	for i := 1; i <= o.samples; i++ {
 		time.Sleep(o.interval)
-		lat, missing, err := sample(api, ws, o, owner, project, fmt.Sprintf("sample %d of run %s", i, o.runID))
+		lat, missing, err := sample(ws, o, tgt, fmt.Sprintf("sample %d of run %s", i, o.runID))
 		if err != nil {
 			return err
 		}
@@ -87,8 +89,8 @@ func run(o options, out io.Writer) error {
 
 	slices.Sort(all)
 	slices.Sort(lasts)
-	fmt.Fprintf(out, "selection: %s\n", selections[o.selection])
-	fmt.Fprintf(out, "delivery of the PENDING event, from sending submitFeedback, over %d samples x %d subscribers:\n", o.samples, o.subscribers)
+	fmt.Fprintf(out, "subscription: %s\n", tgt.query)
+	fmt.Fprintf(out, "delivery of the event, from sending the mutation, over %d samples x %d subscribers:\n", o.samples, o.subscribers)
 	fmt.Fprintf(out, "  p50 %s  p99 %s  max %s  (last subscriber of an event: median %s)  missed %d\n",
 		ms(percentile(all, 50)), ms(percentile(all, 99)), ms(all[len(all)-1]), ms(percentile(lasts, 50)), missed)
 	if o.serverPID > 0 {
@@ -105,17 +107,27 @@ func run(o options, out io.Writer) error {
 	return nil
 }
 
-// setUp creates the run's project as a fresh owner and makes one member
-// per perUser connections; it returns the project's ID, the owner's token
-// and one token per member.
-func setUp(api *client, o options) (string, string, []string, error) {
+// target is what is measured: where subscribers connect and what they
+// send, and how an event is caused.
+type target struct {
+	wsURL     string
+	query     string
+	variables map[string]any
+	tokens    []string                // one per perUser connections
+	submit    func(text string) error // causes an event carrying text
+}
+
+// setUpService creates the run's project as a fresh owner and makes one
+// member per perUser connections, each with a token.
+func setUpService(o options) (target, error) {
+	api := &client{url: o.url + "/query", http: &http.Client{Timeout: time.Minute}}
 	owner, err := token(o.secret, "loadsubs-owner-"+o.runID)
 	if err != nil {
-		return "", "", nil, err
+		return target{}, err
 	}
 	var p struct{ CreateProject struct{ ID string } }
 	if err := api.do(owner, `mutation($n: String!) { createProject(input: {name: $n}) { id } }`, map[string]any{"n": "loadsubs " + o.runID}, &p); err != nil {
-		return "", "", nil, fmt.Errorf("create the project: %w", err)
+		return target{}, fmt.Errorf("create the project: %w", err)
 	}
 	users := (o.subscribers + o.perUser - 1) / o.perUser
 	var tokens []string
@@ -128,17 +140,27 @@ func setUp(api *client, o options) (string, string, []string, error) {
 		}
 		b.WriteString(" }")
 		if err := api.do(owner, b.String(), map[string]any{"p": p.CreateProject.ID}, nil); err != nil {
-			return "", "", nil, fmt.Errorf("add members: %w", err)
+			return target{}, fmt.Errorf("add members: %w", err)
 		}
 	}
 	for i := 0; i < users; i++ {
 		t, err := token(o.secret, userSubject(i))
 		if err != nil {
-			return "", "", nil, err
+			return target{}, err
 		}
 		tokens = append(tokens, t)
 	}
-	return p.CreateProject.ID, owner, tokens, nil
+	project := p.CreateProject.ID
+	return target{
+		wsURL:     "ws" + strings.TrimPrefix(o.url, "http") + "/query",
+		query:     fmt.Sprintf(`subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { %s } }`, selections[o.selection]),
+		variables: map[string]any{"p": project},
+		tokens:    tokens,
+		submit: func(text string) error {
+			return api.do(owner, `mutation($p: ID!, $t: String!) { submitFeedback(input: {projectID: $p, feedbackText: $t}) { id } }`,
+				map[string]any{"p": project, "t": text}, nil)
+		},
+	}, nil
 }
 
 func userSubject(i int) string { return "loadsubs-user-" + strconv.Itoa(i) }
@@ -151,7 +173,7 @@ func token(secret, subject string) (string, error) {
 // returns each subscriber's delay until its event arrived. The event is
 // told by its text when subscribers select it; else by its status, PENDING
 // (with the server's ROLE=api, submissions make the only events).
-func sample(api *client, ws workers, o options, owner, project, text string) ([]time.Duration, int, error) {
+func sample(ws workers, o options, tgt target, text string) ([]time.Duration, int, error) {
 	marker := text
 	if !strings.Contains(selections[o.selection], "feedbackText") {
 		marker = `"status":"PENDING"`
@@ -160,9 +182,7 @@ func sample(api *client, ws workers, o options, owner, project, text string) ([]
 		return nil, 0, err
 	}
 	start := time.Now()
-	err := api.do(owner, `mutation($p: ID!, $t: String!) { submitFeedback(input: {projectID: $p, feedbackText: $t}) { id } }`,
-		map[string]any{"p": project, "t": text}, nil)
-	if err != nil {
+	if err := tgt.submit(text); err != nil {
 		return nil, 0, fmt.Errorf("submit feedback: %w", err)
 	}
 	arrivals, missing, err := ws.collect()
@@ -199,7 +219,9 @@ func (c *client) do(token, query string, vars map[string]any, out any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
@@ -235,7 +257,7 @@ type workerProc struct {
 
 type workers []*workerProc
 
-func startWorkers(o options, query, project string, tokens []string) (workers, error) {
+func startWorkers(o options, tgt target) (workers, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -244,7 +266,7 @@ func startWorkers(o options, query, project string, tokens []string) (workers, e
 	for i := 0; i < o.workers; i++ {
 		var mine []string
 		for c := i; c < o.subscribers; c += o.workers {
-			mine = append(mine, tokens[c/o.perUser])
+			mine = append(mine, tgt.tokens[c/o.perUser])
 		}
 		cmd := exec.Command(self, workerArg)
 		cmd.Stderr = os.Stderr
@@ -263,7 +285,7 @@ func startWorkers(o options, query, project string, tokens []string) (workers, e
 		out.Buffer(make([]byte, 1<<20), 64<<20)
 		w := &workerProc{index: i, cmd: cmd, in: json.NewEncoder(stdin), stdin: stdin, out: out}
 		ws = append(ws, w)
-		if err := w.in.Encode(workerConfig{URL: o.url, Query: query, Project: project, Tokens: mine,
+		if err := w.in.Encode(workerConfig{URL: tgt.wsURL, Query: tgt.query, Variables: tgt.variables, Tokens: mine,
 			Rate: float64(o.rate) / float64(o.workers)}); err != nil {
 			ws.stop()
 			return nil, err

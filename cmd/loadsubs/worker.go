@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -21,9 +20,11 @@ import (
 const workerArg = "client-process"
 
 type workerConfig struct {
-	URL, Query, Project string
-	Tokens              []string // one connection each
-	Rate                float64  // connections per second
+	URL       string // the websocket's
+	Query     string
+	Variables map[string]any
+	Tokens    []string // one connection each
+	Rate      float64  // connections per second
 }
 
 // workerCommand arms the worker: wait for the event whose data holds
@@ -120,7 +121,6 @@ func runWorker(stdin io.Reader, stdout io.Writer) int {
 func (w *worker) connect(cfg workerConfig) ([]*subscriber, workerReply) {
 	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize: 1024, WriteBufferSize: 1024}
-	url := "ws" + strings.TrimPrefix(cfg.URL, "http") + "/query"
 	every := time.Duration(float64(time.Second) / cfg.Rate)
 	var (
 		subs  []*subscriber
@@ -130,7 +130,7 @@ func (w *worker) connect(cfg workerConfig) ([]*subscriber, workerReply) {
 	for _, tok := range cfg.Tokens {
 		time.Sleep(time.Until(next))
 		next = next.Add(every)
-		s, err := w.subscribe(d, url, tok, cfg)
+		s, err := w.subscribe(d, cfg.URL, tok, cfg)
 		if err != nil {
 			reply.Failed++
 			reply.Failure = err.Error()
@@ -153,7 +153,11 @@ func (w *worker) subscribe(d websocket.Dialer, url, token string, cfg workerConf
 		ws.Close()
 		return nil, err
 	}
-	if err := ws.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]string{"authorization": "Bearer " + token}}); err != nil {
+	params := map[string]string{}
+	if token != "" {
+		params["authorization"] = "Bearer " + token
+	}
+	if err := ws.WriteJSON(map[string]any{"type": "connection_init", "payload": params}); err != nil {
 		return fail(err)
 	}
 	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -163,7 +167,7 @@ func (w *worker) subscribe(d websocket.Dialer, url, token string, cfg workerConf
 	}
 	_ = ws.SetReadDeadline(time.Time{})
 	err = ws.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
-		"query": cfg.Query, "variables": map[string]any{"p": cfg.Project}}})
+		"query": cfg.Query, "variables": cfg.Variables}})
 	if err != nil {
 		return fail(err)
 	}

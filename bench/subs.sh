@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Websocket delivery of this service against PostGraphile v4 on the same
+# machine, in one run (issue 12). See bench/README.md.
+#
+# For each number of subscribers, a fresh server of each kind: this service
+# (ROLE=api, authorization on, a fresh database) and PostGraphile v4 with
+# simple subscriptions (bench/postgraphile-v4/schema.sql, no authorization),
+# each measured by cmd/loadsubs: p50/p99/max from sending the mutation until
+# the event reached every subscriber, resident memory per connection, and
+# the server's and the clients' CPU time per event.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SUBS_SIZES:-1000 5000 10000}
+SAMPLES=${SUBS_SAMPLES:-20}
+WORKERS=${SUBS_WORKERS:-4}
+RATE=${SUBS_RATE:-500}
+PORT=${SUBS_PORT:-18280}
+PG_PORT=${SUBS_PG_PORT:-18290}
+PG_URL=${SUBS_PG_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/loadsubs_pgv4}
+RESULTS=${SUBS_RESULTS:-bench/results/subs-$(date -u +%Y%m%dT%H%M%SZ).txt}
+PG_DIR=bench/postgraphile-v4
+
+log() { printf '\n== %s\n' "$*" | tee -a "$RESULTS" >&2; }
+die() { echo "subs: $*" >&2; exit 1; }
+
+pid=
+tmp=$(mktemp -d)
+stop_server() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT
+
+wait_http() { # wait_http <what> <logfile> <url>
+  for _ in $(seq 1 120); do
+    if curl -sS -o /dev/null "$3" 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  tail -n 30 "$2" >&2 || true
+  die "$1 did not come up"
+}
+
+mkdir -p "$(dirname "$RESULTS")"
+command -v npm >/dev/null || die "npm is needed to install PostGraphile v4"
+if [ ! -x "$PG_DIR/node_modules/.bin/postgraphile" ] || [ "$PG_DIR/package-lock.json" -nt "$PG_DIR/node_modules/.package-lock.json" ]; then
+  (cd "$PG_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+go build -o "$tmp/feedbackloop" . && go build -o "$tmp/loadsubs" ./cmd/loadsubs
+export JWT_SECRET=${JWT_SECRET:-$(head -c 48 /dev/urandom | base64)}
+log "$(date -u +%FT%TZ) on $(nproc) cores; samples $SAMPLES; clients in $WORKERS processes, $RATE connections a second"
+
+for n in $SIZES; do
+  log "this service, $n subscribers"
+  psql "${PG_URL%/*}/postgres" -qc "drop database if exists loadsubs_$n" >/dev/null
+  ROLE=api HOST=127.0.0.1 PORT=$PORT METRICS_ADDR=127.0.0.1:$((PORT + 1)) LOG_LEVEL=warn \
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/loadsubs_$n?sslmode=disable" \
+    EVENTS_CHANNEL=loadsubs:events QUEUE_NAME=loadsubs RATE_LIMIT_PREFIX="loadsubs$(date +%s)" \
+    "$tmp/feedbackloop" >"$tmp/api.log" 2>&1 &
+  pid=$!
+  wait_http "the service" "$tmp/api.log" "http://127.0.0.1:$PORT/readyz"
+  "$tmp/loadsubs" -url "http://127.0.0.1:$PORT" -subscribers "$n" -workers "$WORKERS" -rate "$RATE" \
+    -samples "$SAMPLES" -interval 300ms -server-pid "$pid" \
+    -metrics-url "http://127.0.0.1:$((PORT + 1))/metrics" | tee -a "$RESULTS"
+  stop_server
+
+  log "PostGraphile v4, $n subscribers"
+  psql "$PG_URL" -q -f "$PG_DIR/schema.sql" >/dev/null 2>&1 || {
+    psql "${PG_URL%/*}/postgres" -qc "create database ${PG_URL##*/}" && psql "$PG_URL" -q -f "$PG_DIR/schema.sql" >/dev/null
+  }
+  "$PG_DIR/node_modules/.bin/postgraphile" --plugins @graphile/pg-pubsub -c "$PG_URL" --schema public \
+    --subscriptions --simple-subscriptions --host 127.0.0.1 --port "$PG_PORT" --disable-query-log \
+    >"$tmp/pg.log" 2>&1 &
+  pid=$!
+  wait_http "PostGraphile" "$tmp/pg.log" "http://127.0.0.1:$PG_PORT/graphql"
+  "$tmp/loadsubs" -peer postgraphile-v4 -url "http://127.0.0.1:$PG_PORT" -subscribers "$n" -workers "$WORKERS" \
+    -rate "$RATE" -samples "$SAMPLES" -interval 300ms -timeout 60s -server-pid "$pid" | tee -a "$RESULTS" || true
+  stop_server
+done
+log "results in $RESULTS"
