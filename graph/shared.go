@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -126,6 +127,9 @@ type shareGroup struct {
 	// later event reaches it) or the execution ended.
 	ready     chan struct{}
 	readyOnce sync.Once
+	// accessEvents counts the membership events the group handled: a
+	// joiner admitted while it did not change needs no second check.
+	accessEvents atomic.Int64
 
 	mu      sync.Mutex
 	members map[*wsOp]struct{}
@@ -142,14 +146,23 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 	if !ok {
 		return false
 	}
-	if _, err := s.resolver.projectStreamStart(ctx, projectID, nil); err != nil {
-		return false
-	}
 	vars, err := json.Marshal(rc.Variables) // map keys sorted: one key per set of values
 	if err != nil {
 		return false
 	}
 	key := field + "\x00" + rc.OperationName + "\x00" + string(vars) + "\x00" + rc.RawQuery
+	s.mu.Lock()
+	running := s.groups[key]
+	s.mu.Unlock()
+	var seen int64
+	if running != nil && running.isPositioned() {
+		seen = running.accessEvents.Load()
+	} else {
+		running = nil
+	}
+	if _, err := s.resolver.projectStreamStart(ctx, projectID, nil); err != nil {
+		return false
+	}
 	s.mu.Lock()
 	g := s.groups[key]
 	created := g == nil
@@ -186,8 +199,13 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 		return true
 	}
 	// Admitted before joining, op missed the membership events the group
-	// saw meanwhile: check again now that it is a member and the group's
-	// stream is positioned, so that any later change reaches accessChanged.
+	// handled meanwhile: unless there were none (the group was positioned
+	// before op was admitted, so it sees every change committed since),
+	// check again now that op is a member and the group's stream is
+	// positioned, so that any later change reaches accessChanged.
+	if g == running && g.accessEvents.Load() == seen {
+		return true
+	}
 	select {
 	case <-g.ready:
 	case <-ctx.Done():
@@ -370,6 +388,7 @@ func (g *shareGroup) end() {
 // completes those who lost access to the project, as a subscription of its
 // own ends.
 func (g *shareGroup) accessChanged(ctx context.Context, m *events.Message) {
+	g.accessEvents.Add(1) // before reading the members: a joiner is either seen or told
 	g.mu.Lock()
 	var concerned []*wsOp
 	for op := range g.members {
@@ -389,6 +408,15 @@ func (g *shareGroup) accessChanged(ctx context.Context, m *events.Message) {
 // now on.
 func (g *shareGroup) positioned() {
 	g.readyOnce.Do(func() { close(g.ready) })
+}
+
+func (g *shareGroup) isPositioned() bool {
+	select {
+	case <-g.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 type groupKey struct{}

@@ -280,6 +280,32 @@ func TestAMemberRemovedWhileSubscribingGetsNoEvent(t *testing.T) {
 	}
 }
 
+// Joining a shared subscription that is already running, with no membership
+// change meanwhile, costs one statement: the admission's. The second check
+// (TestAMemberRemovedWhileSubscribingGetsNoEvent) is only needed when the
+// group handled a membership event while the joiner was being admitted.
+func TestJoiningARunningSharedSubscriptionCostsOneStatement(t *testing.T) {
+	e := newSecureEnv(t)
+	w := e.newWorld(t, "join")
+	vars := map[string]any{"p": w.own}
+	editor := gqltest.DialAs(t, e.url, gqltest.TransportWS, w.editor)
+	editor.Subscribe("e", boardSubscription, vars)
+	testutil.WaitFor(t, "the editor's subscription", func() bool { return e.server.Subscriptions() == 1 })
+	e.nudgeUntilAll(t, w.ownFeedback, editor) // the execution's stream is in place
+
+	reader := gqltest.DialAs(t, e.url, gqltest.TransportWS, w.reader)
+	before := e.queries.Load()
+	reader.Subscribe("r", boardSubscription, vars)
+	testutil.WaitFor(t, "the reader's subscription", func() bool { return e.server.Subscriptions() == 2 })
+	if n := e.queries.Load() - before; n != 1 {
+		t.Errorf("joining took %d statements, want 1 (the reader's access to the project)", n)
+	}
+	if n := e.bus.Subscribers(); n != 1 {
+		t.Errorf("%d bus subscriptions, want 1: the reader joins the running execution", n)
+	}
+	e.nudgeUntilAll(t, w.ownFeedback, editor, reader)
+}
+
 // A subscription is shared only when all it selects is read from the
 // event's snapshot; one that reaches further (an edge, a resolver), resumes
 // from a cursor or starts with a state read from the database runs on its
