@@ -37,16 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_http <what> <logfile> <curl args...>: until the request succeeds.
-wait_http() {
-  local what=$1 logfile=$2; shift 2
-  for _ in $(seq 1 120); do
-    if curl -fsS -o /dev/null "$@" 2>/dev/null; then return 0; fi
-    sleep 0.5
-  done
-  tail -n 30 "$logfile" >&2 || true
-  die "$what did not come up"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 log "tools"
 command -v go >/dev/null || die "go is needed"

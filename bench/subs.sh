@@ -31,14 +31,8 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$tmp"' EXIT
 
-wait_http() { # wait_http <what> <logfile> <url>
-  for _ in $(seq 1 120); do
-    if curl -sS -o /dev/null "$3" 2>/dev/null; then return 0; fi
-    sleep 0.5
-  done
-  tail -n 30 "$2" >&2 || true
-  die "$1 did not come up"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 mkdir -p "$(dirname "$RESULTS")"
 command -v npm >/dev/null || die "npm is needed to install PostGraphile v4"
@@ -71,7 +65,8 @@ for n in $SIZES; do
     --subscriptions --simple-subscriptions --host 127.0.0.1 --port "$PG_PORT" --disable-query-log \
     >"$tmp/pg.log" 2>&1 &
   pid=$!
-  wait_http "PostGraphile" "$tmp/pg.log" "http://127.0.0.1:$PG_PORT/graphql"
+  wait_http PostGraphile "$tmp/pg.log" -X POST -H 'Content-Type: application/json' \
+    --data '{"query":"{__typename}"}' "http://127.0.0.1:$PG_PORT/graphql"
   "$tmp/loadsubs" -peer postgraphile-v4 -url "http://127.0.0.1:$PG_PORT" -subscribers "$n" -workers "$WORKERS" \
     -rate "$RATE" -samples "$SAMPLES" -interval 300ms -timeout 60s -server-pid "$pid" | tee -a "$RESULTS" || true
   stop_server
