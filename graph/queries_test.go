@@ -555,3 +555,55 @@ func TestNestedPagesMatchOneProjectsPage(t *testing.T) {
 	}
 	t.Logf("%d pages compared", checked)
 }
+
+// Suggestions filtered by a where argument are not eager-loaded by ent: a
+// batch loader (graph/loaders.go) reads them for every feedback of a list in
+// one statement. This guards against the list turning into one statement per
+// feedback, e.g. if its elements stopped resolving concurrently.
+func TestFilteredSuggestionsAreBatched(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	const projects, perProject = 12, 2
+	for i := 0; i < projects; i++ {
+		p := e.client.Project.Create().SetName(fmt.Sprintf("batched %02d", i)).SaveX(ctx)
+		for j := 0; j < perProject; j++ {
+			fb := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText("fb").SaveX(ctx)
+			for k, status := range []adjustment.Status{adjustment.StatusProposed, adjustment.StatusRejected, adjustment.StatusProposed} {
+				e.client.Adjustment.Create().SetFeedbackID(fb.ID).SetAdjustmentType(adjustment.AdjustmentTypeGeneral).
+					SetDescription(fmt.Sprintf("d%d", k)).SetPosition(k).SetStatus(status).SaveX(ctx)
+			}
+		}
+	}
+	var out struct {
+		Feedbacks struct {
+			Edges []struct {
+				Node struct {
+					Proposed []struct{ Description string }
+				}
+			}
+		}
+	}
+	before := e.statements.len()
+	e.mustDo(`{ feedbacks(first: 100) { edges { node { proposed: adjustments(where: {status: PROPOSED}) { description } } } } }`, nil, &out)
+	loads := 0
+	for _, s := range e.statements.since(before) {
+		// The loader's statements filter by status; entgql's field
+		// collection also eager-loads the field once, unfiltered.
+		if strings.Contains(s, `FROM "adjustments"`) && strings.Contains(s, `"adjustments"."status" =`) {
+			loads++
+		}
+	}
+	if len(out.Feedbacks.Edges) != projects*perProject {
+		t.Fatalf("got %d feedback, want %d", len(out.Feedbacks.Edges), projects*perProject)
+	}
+	for _, edge := range out.Feedbacks.Edges {
+		if got := edge.Node.Proposed; len(got) != 2 || got[0].Description != "d0" || got[1].Description != "d2" {
+			t.Fatalf("proposed suggestions of a feedback: %+v, want d0 and d2 in position order", got)
+		}
+	}
+	// One statement when the batch gathers every feedback; a few if a slow
+	// machine splits it; one per feedback (24) if it does not batch at all.
+	if loads < 1 || loads > 4 {
+		t.Errorf("the filtered suggestions of %d feedback took %d statements, want 1 (at most 4)", projects*perProject, loads)
+	}
+}
