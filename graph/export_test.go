@@ -1,7 +1,7 @@
 package graph
 
-// SetAdmittedHook makes f run after each subscription's first access check,
-// before it joins its stream (nil: nothing), so that a test can commit a
+// SetAdmittedHook makes f run while each subscription is admitted, before
+// its stream is in place (nil: nothing), so that a test can commit a
 // membership change in that window.
 func SetAdmittedHook(s *Server, f func()) {
 	r := s.ws.shared.resolver

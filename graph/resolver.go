@@ -24,8 +24,8 @@ type Resolver struct {
 	limiter  *ratelimit.Limiter // nil: no budgets
 	members  *membershipCache
 
-	// admitted, when set, runs after a subscription's first access check
-	// and before it joins its stream: tests commit a membership change in
-	// that window (export_test.go).
+	// admitted, when set, runs while a subscription is admitted, before
+	// its stream is in place (beforeStream): tests commit a membership
+	// change in that window (export_test.go).
 	admitted atomic.Pointer[func()]
 }

@@ -160,9 +160,10 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 	} else {
 		running = nil
 	}
-	if _, err := s.resolver.projectStreamStart(ctx, projectID, nil); err != nil {
-		return false
+	if s.resolver.projectVisible(ctx, projectID) != nil {
+		return false // runs on its own, which reports the refusal
 	}
+	s.resolver.beforeStream()
 	s.mu.Lock()
 	g := s.groups[key]
 	created := g == nil

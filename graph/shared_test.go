@@ -225,10 +225,10 @@ func removeMember(t *testing.T, e *env, id int) {
 	}
 }
 
-// A member removed while subscribing, after the subscription's first access
-// check and before it joined its stream, gets no event: the subscription is
-// checked again once its stream's position is fixed, so a removal can fall
-// neither before the check nor after it unseen.
+// A member removed while subscribing, before the subscription's stream is in
+// place (for a shared one: after its admission, before it joined), gets no
+// event: access is checked once the stream's position is fixed, so a
+// removal can fall neither before the check nor after it unseen.
 func TestAMemberRemovedWhileSubscribingGetsNoEvent(t *testing.T) {
 	for _, c := range []struct{ name, query, wantEnd string }{
 		{"shared", boardSubscription, "complete"}, // as when removed a moment later
