@@ -82,7 +82,7 @@ const (
 // much and keeps little: under load the API spent about a fifth more CPU per
 // request at Go's default (100) than at 400 (1.7 against 1.4 ms for bench/'s
 // 10x10 query; issue 13). But at 400 the heap holds up to four times the
-// live data in garbage, which for 10,000 idle websockets (about 130 MB live)
+// live data in garbage, which for 10,000 idle websockets (about 100 MB live)
 // made 21 KiB per connection instead of 13 (issue 12). So GOGC is 400 while
 // that garbage stays within 64 MiB (a live heap up to 16 MiB, as under read
 // load), then lower, down to 100.
