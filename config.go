@@ -34,7 +34,7 @@ type config struct {
 	DatabaseURL  string
 	DatabasePool postgres.Pool
 	// GOGC as the environment gives it; the Go runtime reads it itself.
-	// Unset, the process runs with defaultGCPercent instead of Go's 100.
+	// Unset, gcPolicy sets it from the live heap instead.
 	GOGC            string
 	RedisURL        string
 	Addr            string // HOST:PORT

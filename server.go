@@ -22,11 +22,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/extra/redisotel/v9"
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/feedbackloop/feedbackloop/internal/tracing"
-
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -35,6 +32,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/tracing"
 	"github.com/feedbackloop/feedbackloop/migrations"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"

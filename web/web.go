@@ -14,11 +14,10 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/feedbackloop/feedbackloop/internal/tracing"
-
 	"github.com/feedbackloop/feedbackloop/internal/graphiql"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
+	"github.com/feedbackloop/feedbackloop/internal/tracing"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
