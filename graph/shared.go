@@ -201,10 +201,11 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 	}
 	// Admitted before joining, op missed the membership events the group
 	// handled meanwhile: unless there were none (the group was positioned
-	// before op was admitted, so it sees every change committed since),
-	// check again now that op is a member and the group's stream is
-	// positioned, so that any later change reaches accessChanged.
-	if g == running && g.accessEvents.Load() == seen {
+	// before op was admitted, so it sees every change committed since), or
+	// op started the group (whose stream checks op's access once
+	// positioned), check again now that op is a member and the group's
+	// stream is positioned, so that any later change reaches accessChanged.
+	if created || g == running && g.accessEvents.Load() == seen {
 		return true
 	}
 	select {
@@ -222,9 +223,6 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 // selection reads only the snapshot. It returns the root field and the
 // project.
 func (s *sharing) plan(rc *graphql.OperationContext) (string, int, bool) {
-	if rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
-		return "", 0, false
-	}
 	fields := graphql.CollectFields(rc, rc.Operation.SelectionSet, []string{"Subscription"})
 	if len(fields) != 1 || !sharedRoots[fields[0].Name] {
 		return "", 0, false

@@ -396,7 +396,7 @@ func (c *wsConn) closedByClient(code int, _ string) error {
 
 // alive extends the read deadline after the client was heard from.
 func (c *wsConn) alive() {
-	if c.t.keepAlive > 0 && c.initialised() {
+	if c.initialised() {
 		_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.t.keepAlive))
 	}
 }
@@ -473,15 +473,13 @@ func (c *wsConn) authenticate(payload map[string]any) {
 		})
 		c.timers = append(c.timers, expire.Stop)
 	}
-	if t.keepAlive > 0 {
-		var beat *time.Timer
-		beat = time.AfterFunc(t.keepAlive, func() {
-			if c.keepAlive() {
-				beat.Reset(t.keepAlive)
-			}
-		})
-		c.timers = append(c.timers, beat.Stop)
-	}
+	var beat *time.Timer
+	beat = time.AfterFunc(t.keepAlive, func() {
+		if c.keepAlive() {
+			beat.Reset(t.keepAlive)
+		}
+	})
+	c.timers = append(c.timers, beat.Stop)
 	c.mu.Unlock()
 	c.ready.Store(true)
 	c.alive()
@@ -596,7 +594,7 @@ func (c *wsConn) start(m wsMessage) {
 		c.t.conns.refused("subscriptions")
 		err := gqlerror.Errorf("this connection already runs %d operations, the most allowed: complete some, or open another connection", c.t.maxOps)
 		err.Extensions = map[string]any{"code": CodeSubscriptionLimit}
-		c.sendError(m.ID, waitForRoom, err)
+		c.sendError(m.ID, err)
 		return
 	}
 	go c.run(op, m.Payload, graphql.Now())
@@ -615,7 +613,7 @@ func (c *wsConn) stop(id string) {
 	op := c.ops[id]
 	delete(c.ops, id)
 	c.mu.Unlock()
-	if op != nil && op.stop() == stoppedShared {
+	if op != nil && op.stop() {
 		// An execution of its own completes it when it ends; one that did
 		// not start yet, when it notices.
 		c.complete(op.id, waitForRoom)
@@ -629,7 +627,7 @@ func (c *wsConn) run(op *wsOp, payload json.RawMessage, start time.Time) {
 	ctx := graphql.StartOperationTrace(c.ctx)
 	params := &graphql.RawParams{}
 	if err := decodeParams(payload, params); err != nil {
-		c.sendError(op.id, waitForRoom, &gqlerror.Error{Message: "invalid json"})
+		c.sendError(op.id, &gqlerror.Error{Message: "invalid json"})
 		c.ended(op, waitForRoom)
 		return
 	}
@@ -638,7 +636,7 @@ func (c *wsConn) run(op *wsOp, payload json.RawMessage, start time.Time) {
 	if errs != nil {
 		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
 		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
-			c.sendError(op.id, waitForRoom, resp.Errors...)
+			c.sendError(op.id, resp.Errors...)
 		} else {
 			c.sendResponse(op, &graphql.Response{Errors: errs}, nil)
 		}
@@ -738,7 +736,7 @@ func (p *pump) run() {
 					gqlErr.Message = err.Error()
 				}
 			}
-			c.sendError(op.id, waitForRoom, gqlErr)
+			c.sendError(op.id, gqlErr)
 			ended = true
 		}
 		if ended {
@@ -792,35 +790,22 @@ func (op *wsOp) attach(cancel context.CancelFunc, g *shareGroup, field string) b
 	return true
 }
 
-// How an operation was running when it stopped.
-type stopped int
-
-const (
-	stoppedBefore   stopped = iota // already stopped
-	stoppedStarting                // not running yet
-	stoppedOwn                     // its own execution, now cancelled
-	stoppedShared                  // a member of a group, now left
-)
-
-// stop ends the operation's execution or membership, once, and says how it
-// was running.
-func (op *wsOp) stop() stopped {
+// stop ends the operation's execution or membership, once; shared
+// reports whether this call took it out of a shared execution.
+func (op *wsOp) stop() (shared bool) {
 	op.mu.Lock()
 	if op.stopped {
 		op.mu.Unlock()
-		return stoppedBefore
+		return false
 	}
 	op.stopped = true
 	cancel, g, field := op.cancel, op.group, op.field
 	op.mu.Unlock()
-	how := stoppedStarting
 	if cancel != nil {
 		cancel()
-		how = stoppedOwn
 	}
 	if g != nil {
 		g.leave(op)
-		how = stoppedShared
 	}
 	if field != "" {
 		t := op.conn.t
@@ -829,7 +814,7 @@ func (op *wsOp) stop() stopped {
 			t.metrics.SubscriptionEnded(field, g != nil)
 		}
 	}
-	return how
+	return g != nil
 }
 
 func (op *wsOp) isStopped() bool {

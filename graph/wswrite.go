@@ -110,14 +110,14 @@ func (c *wsConn) sendResponse(op *wsOp, resp *graphql.Response, cancelled <-chan
 	}
 }
 
-func (c *wsConn) sendError(id string, how delivery, errs ...*gqlerror.Error) {
+func (c *wsConn) sendError(id string, errs ...*gqlerror.Error) {
 	idJSON, _ := json.Marshal(id)
 	b, err := json.Marshal(errs)
 	if err != nil {
 		c.t.logger.ErrorContext(c.ctx, "could not encode errors", "err", err)
 		return
 	}
-	c.push(wsFrame{head: frameHead(idJSON, "error"), body: b}, how, nil)
+	c.push(wsFrame{head: frameHead(idJSON, "error"), body: b}, waitForRoom, nil)
 }
 
 func (c *wsConn) complete(id string, how delivery) {
