@@ -65,7 +65,6 @@ type Authenticator interface {
 // subscriptions over websockets.
 type Server struct {
 	handler   http.Handler
-	closing   context.Context
 	markClose context.CancelFunc
 	open      *sync.WaitGroup // open websocket connections
 	conns     *wsConns
@@ -77,7 +76,7 @@ func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
 	cfg.Limits = cfg.Limits.withDefaults()
 	closing, markClose := context.WithCancel(context.Background())
-	s := &Server{closing: closing, markClose: markClose, open: &sync.WaitGroup{}, conns: &wsConns{
+	s := &Server{markClose: markClose, open: &sync.WaitGroup{}, conns: &wsConns{
 		max: cfg.Limits.MaxWebsocketConnections, maxPerClient: cfg.Limits.MaxWebsocketConnectionsPerClient,
 		metrics: cfg.Metrics, perClient: map[string]int{},
 	}}

@@ -42,12 +42,7 @@ func (n noNUL) MutateOperationContext(ctx context.Context, oc *graphql.Operation
 				continue
 			}
 		}
-		e := gqlerror.Errorf("%s must not contain the NUL character (\\u0000)", path)
-		e.Extensions = map[string]any{"code": CodeBadUserInput, "field": path}
-		if site.field.Position != nil {
-			e.Locations = []gqlerror.Location{{Line: site.field.Position.Line, Column: site.field.Position.Column}}
-		}
-		return e
+		return inputErrorAt(site.field, path, path+" must not contain the NUL character (\\u0000)")
 	}
 	return nil
 }
