@@ -72,34 +72,31 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if len(args) == 0 { // the simple protocol: one round trip already
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
-	st, err := c.prepared(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args)
-	if planChanged(err) {
-		if st, err = c.prepareAgain(ctx, query); err == nil {
-			rows, err = st.QueryContext(ctx, args)
-		}
-	}
-	return rows, err
+	return runPrepared(ctx, c, query, func(st preparedStmt) (driver.Rows, error) { return st.QueryContext(ctx, args) })
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if len(args) == 0 {
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
+	return runPrepared(ctx, c, query, func(st preparedStmt) (driver.Result, error) { return st.ExecContext(ctx, args) })
+}
+
+// runPrepared runs query's prepared statement with do, preparing it again
+// once if a migration changed its plan under it.
+func runPrepared[T any](ctx context.Context, c *cachingConn, query string, do func(preparedStmt) (T, error)) (T, error) {
 	st, err := c.prepared(ctx, query)
 	if err != nil {
-		return nil, err
+		var none T
+		return none, err
 	}
-	res, err := st.ExecContext(ctx, args)
+	out, err := do(st)
 	if planChanged(err) {
 		if st, err = c.prepareAgain(ctx, query); err == nil {
-			res, err = st.ExecContext(ctx, args)
+			out, err = do(st)
 		}
 	}
-	return res, err
+	return out, err
 }
 
 // prepared returns the connection's statement for query, preparing it on
