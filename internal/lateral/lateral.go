@@ -56,22 +56,15 @@ func PerParent(fk string, parentIDs []int, order sql.Querier) func(*sql.Selector
 		// when they are rendered, so they must see the child query, not the
 		// statement that replaces it. The parents' array is $1, so the
 		// subquery's parameters start at $2.
-		s.SetDistinct(false)
-		s.Where(sql.ColumnsEQ(s.C(fk), sql.Table(parentsAlias).C(parentsColumn)))
-		s.SetTotal(1)
-		inner, args := s.Query()
-		if err := s.Err(); err != nil {
+		inner, args, err := onOneParent(s, fk)
+		if err != nil {
 			return
 		}
-		ids := idArray(parentIDs)
 		from := sql.ExprFunc(func(b *sql.Builder) {
 			if b.Total() != 0 {
 				b.AddError(errors.New("lateral: the parents' array must be the statement's first parameter"))
 			}
-			b.WriteString("unnest(").Arg(ids).WriteString("::bigint[]) AS ").Ident(parentsAlias).
-				WriteString("(").Ident(parentsColumn).WriteString(") CROSS JOIN LATERAL (").
-				Join(sql.Expr(inner, args...)).
-				WriteString(") AS ").Ident(table)
+			fromParents(b, parentIDs, inner, args, table)
 		})
 		*s = *sql.Dialect(dialect.Postgres).Select(columns...).
 			FromExpr(from).
@@ -100,21 +93,35 @@ func CountPerParent(s *sql.Selector, fk string, parentIDs []int) (string, []any,
 	}
 	s.Select(sql.As(sql.Count("*"), "count"))
 	s.ClearOrder()
-	s.SetDistinct(false)
-	s.Where(sql.ColumnsEQ(s.C(fk), sql.Table(parentsAlias).C(parentsColumn)))
-	s.SetTotal(1) // the parents' array is $1
-	inner, args := s.Query()
-	if err := s.Err(); err != nil {
+	inner, args, err := onOneParent(s, fk)
+	if err != nil {
 		return "", nil, err
 	}
 	b := &sql.Dialect(dialect.Postgres).Select().Builder
 	b.WriteString("SELECT ").Ident(parentsAlias).WriteByte('.').Ident(parentsColumn).WriteString(" AS ").Ident("parent").
-		WriteString(", ").Ident("c").WriteByte('.').Ident("count").
-		WriteString(" FROM unnest(").Arg(idArray(parentIDs)).WriteString("::bigint[]) AS ").Ident(parentsAlias).
-		WriteString("(").Ident(parentsColumn).WriteString(") CROSS JOIN LATERAL (").
-		Join(sql.Expr(inner, args...)).WriteString(") AS ").Ident("c")
+		WriteString(", ").Ident("c").WriteByte('.').Ident("count").WriteString(" FROM ")
+	fromParents(b, parentIDs, inner, args, "c")
 	stmt, all := b.Query()
 	return stmt, all, b.Err()
+}
+
+// onOneParent renders the child query s for the parent the lateral join
+// binds, with its parameters numbered after the parents' array ($1).
+func onOneParent(s *sql.Selector, fk string) (string, []any, error) {
+	s.SetDistinct(false)
+	s.Where(sql.ColumnsEQ(s.C(fk), sql.Table(parentsAlias).C(parentsColumn)))
+	s.SetTotal(1)
+	inner, args := s.Query()
+	return inner, args, s.Err()
+}
+
+// fromParents writes the parents' array joined, each parent, with the
+// child query inner, as alias.
+func fromParents(b *sql.Builder, parentIDs []int, inner string, args []any, alias string) {
+	b.WriteString("unnest(").Arg(idArray(parentIDs)).WriteString("::bigint[]) AS ").Ident(parentsAlias).
+		WriteString("(").Ident(parentsColumn).WriteString(") CROSS JOIN LATERAL (").
+		Join(sql.Expr(inner, args...)).
+		WriteString(") AS ").Ident(alias)
 }
 
 // idArray is ids as a PostgreSQL array literal, "{1,2,3}": one parameter
