@@ -48,22 +48,13 @@ func (r rootFieldLimit) MutateOperationContext(ctx context.Context, oc *graphql.
 	if oc.Operation == nil {
 		return nil
 	}
-	keys := r.shapes.of(ctx, oc).rootKeys
-	stats := rootStats{Fields: len(keys)}
-	schemas := 0
-	for _, name := range keys {
-		if submissionFields[name] {
-			stats.Submissions++
-		}
-		if name == "__schema" {
-			schemas++
-		}
-		if r.noIntrospection && (name == "__schema" || name == "__type") {
-			err := gqlerror.Errorf("introspection is disabled on this server (GRAPHQL_INTROSPECTION=false); the schema is in the project's schema.graphql")
-			errcode.Set(err, errcode.ValidationFailed)
-			return err
-		}
+	root := r.shapes.of(ctx, oc).root
+	if r.noIntrospection && root.introspection {
+		err := gqlerror.Errorf("introspection is disabled on this server (GRAPHQL_INTROSPECTION=false); the schema is in the project's schema.graphql")
+		errcode.Set(err, errcode.ValidationFailed)
+		return err
 	}
+	stats, schemas := root.stats, root.schemas
 	oc.Stats.SetExtension(rootStatsKey, stats)
 	switch {
 	case schemas > 1:
@@ -82,6 +73,31 @@ func (r rootFieldLimit) MutateOperationContext(ctx context.Context, oc *graphql.
 		return err
 	}
 	return nil
+}
+
+// rootCount is what an operation's root fields say, whatever the
+// variables: counted once per operation (operationShape).
+type rootCount struct {
+	stats         rootStats
+	schemas       int  // __schema fields
+	introspection bool // a __schema or __type field
+}
+
+func countRoot(keys map[string]string) rootCount {
+	c := rootCount{stats: rootStats{Fields: len(keys)}}
+	for _, name := range keys {
+		if submissionFields[name] {
+			c.stats.Submissions++
+		}
+		switch name {
+		case "__schema":
+			c.schemas++
+			c.introspection = true
+		case "__type":
+			c.introspection = true
+		}
+	}
+	return c
 }
 
 // rootKeys collects the response keys (alias, or name) of the fields of a

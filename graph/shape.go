@@ -21,6 +21,7 @@ const documentCacheSize = 1000
 type operationShape struct {
 	depth       int
 	rootKeys    map[string]string // response key -> field name; read-only
+	root        rootCount
 	connections []connectionSite
 	arguments   []argumentSite
 	cost        costExpr
@@ -98,6 +99,7 @@ func (s *shapes) walk(ctx context.Context, op *ast.OperationDefinition) *operati
 		rootKeys: map[string]string{},
 	}
 	rootKeys(op.SelectionSet, shape.rootKeys, map[string]bool{})
+	shape.root = countRoot(shape.rootKeys)
 	collectSites(op.SelectionSet, nil, map[string]bool{}, shape)
 	c := costCompiler{ctx: ctx, pricer: s.pricer(), fragments: map[string]*fragmentCost{}}
 	shape.cost = c.selectionSet(op.SelectionSet)
