@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The load tool (cmd/loadsubs) sets up a project with members, connects
@@ -42,6 +44,53 @@ func TestLoadToolMeasuresDelivery(t *testing.T) {
 		"server CPU per event",
 		"handing one event to every socket took",
 		"| 50 | status |",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// The load tool's floor server, which bench/subs.sh measures beside the
+// service, delivers every event to every subscriber through the same
+// clients: its figures are a baseline only if it misses nothing.
+func TestLoadToolMeasuresTheFloor(t *testing.T) {
+	bin := t.TempDir() + "/loadsubs"
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/loadsubs").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	server := exec.Command(bin, "floor-server", addr)
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.Process.Kill(); _ = server.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the floor server is not listening: %v", err)
+		}
+	}
+
+	out, err := exec.Command(bin, "-peer", "floor", "-url", "http://"+addr, "-subscribers", "30", "-workers", "2",
+		"-samples", "3", "-interval", "50ms", "-settle", "100ms", "-server-pid", strconv.Itoa(server.Process.Pid)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("loadsubs: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"connected 30 of 30 subscribers over 2 client processes",
+		"over 3 samples x 30 subscribers",
+		"missed 0",
+		"KiB resident per connection",
+		"server CPU per event",
+		"| 30 | feedback |",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Websocket delivery of this service against PostGraphile v4 on the same
-# machine, in one run (issue 12). See bench/README.md.
+# Websocket delivery of this service against PostGraphile v4 and against the
+# floor on the same machine, in one run (issue 12). See bench/README.md.
 #
 # For each number of subscribers, a fresh server of each kind: this service
-# (ROLE=api, authorization on, a fresh database) and PostGraphile v4 with
-# simple subscriptions (bench/postgraphile-v4/schema.sql, no authorization),
-# each measured by cmd/loadsubs: p50/p99/max from sending the mutation until
+# (ROLE=api, authorization on, a fresh database), the floor (loadsubs
+# floor-server: one prebuilt frame written to every subscriber, nothing
+# else) and PostGraphile v4 with simple subscriptions
+# (bench/postgraphile-v4/schema.sql, no authorization), each measured by
+# cmd/loadsubs: p50/p99/max from sending the mutation until
 # the event reached every subscriber, resident memory per connection, and
 # the server's and the clients' CPU time per event.
 set -euo pipefail
@@ -17,6 +19,7 @@ WORKERS=${SUBS_WORKERS:-4}
 RATE=${SUBS_RATE:-500}
 PORT=${SUBS_PORT:-18280}
 PG_PORT=${SUBS_PG_PORT:-18290}
+FLOOR_PORT=${SUBS_FLOOR_PORT:-18300}
 PG_URL=${SUBS_PG_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/loadsubs_pgv4}
 RESULTS=${SUBS_RESULTS:-bench/results/subs-$(date -u +%Y%m%dT%H%M%SZ).txt}
 PG_DIR=bench/postgraphile-v4
@@ -55,6 +58,14 @@ for n in $SIZES; do
   "$tmp/loadsubs" -url "http://127.0.0.1:$PORT" -subscribers "$n" -workers "$WORKERS" -rate "$RATE" \
     -samples "$SAMPLES" -interval 300ms -server-pid "$pid" \
     -metrics-url "http://127.0.0.1:$((PORT + 1))/metrics" | tee -a "$RESULTS"
+  stop_server
+
+  log "the floor, $n subscribers"
+  "$tmp/loadsubs" floor-server "127.0.0.1:$FLOOR_PORT" 2>"$tmp/floor.log" &
+  pid=$!
+  wait_http "the floor server" "$tmp/floor.log" -X POST "http://127.0.0.1:$FLOOR_PORT/publish"
+  "$tmp/loadsubs" -peer floor -url "http://127.0.0.1:$FLOOR_PORT" -subscribers "$n" -workers "$WORKERS" \
+    -rate "$RATE" -samples "$SAMPLES" -interval 300ms -server-pid "$pid" | tee -a "$RESULTS"
   stop_server
 
   log "PostGraphile v4, $n subscribers"

@@ -29,6 +29,12 @@
 // for each subscriber; a trigger announces every inserted feedback, and the
 // sample is a createFeedback mutation. -url is then PostGraphile's, serving
 // bench/postgraphile-v4/schema.sql; bench/subs.sh runs both side by side.
+//
+// With -peer floor it measures the floor: this program started as
+// "loadsubs floor-server ADDRESS" is a websocket server that does nothing
+// but write one prebuilt frame to every subscriber (see floor.go). Its
+// figures are what the machine and the clients cost; the service's excess
+// over them is what the service adds.
 package main
 
 import (
@@ -51,6 +57,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == workerArg {
 		os.Exit(runWorker(os.Stdin, os.Stdout))
 	}
+	if len(os.Args) > 2 && os.Args[1] == floorArg {
+		os.Exit(runFloor(os.Args[2]))
+	}
 	var o options
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the API's base URL (its /query serves websockets)")
 	flag.IntVar(&o.subscribers, "subscribers", 1000, "websocket connections, each with one subscription")
@@ -65,7 +74,7 @@ func main() {
 	flag.StringVar(&o.metricsURL, "metrics-url", "", "the server's /metrics (on METRICS_ADDR), to read how long it took to hand each event to every socket (empty: not read)")
 	flag.DurationVar(&o.settle, "settle", 3*time.Second, "wait after connecting before reading the server's memory")
 	flag.StringVar(&o.runID, "run", fmt.Sprint(time.Now().Unix()), "names this run's owner and project")
-	flag.StringVar(&o.peer, "peer", "", "measure a peer instead of this service: postgraphile-v4")
+	flag.StringVar(&o.peer, "peer", "", "measure a peer instead of this service: postgraphile-v4, or floor (this program run as "+floorArg+" ADDRESS)")
 	flag.Parse()
 	o.secret = os.Getenv("JWT_SECRET")
 	if err := o.check(); err != nil {
@@ -92,8 +101,8 @@ type options struct {
 func (o *options) check() error {
 	o.url = strings.TrimRight(o.url, "/")
 	switch {
-	case o.peer != "" && o.peer != peerPostGraphile:
-		return fmt.Errorf("-peer %q: want %s", o.peer, peerPostGraphile)
+	case o.peer != "" && o.peer != peerPostGraphile && o.peer != peerFloor:
+		return fmt.Errorf("-peer %q: want %s or %s", o.peer, peerPostGraphile, peerFloor)
 	case o.peer != "" && o.selection != "feedback":
 		return fmt.Errorf("-peer measures the feedback selection only")
 	case o.peer == "" && len(o.secret) < auth.MinSecretBytes:

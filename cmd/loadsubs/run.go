@@ -25,8 +25,11 @@ import (
 func run(o options, out io.Writer) error {
 	fmt.Fprintf(out, "machine: %s, %d cores; load average before: %s\n", cpuModel(), runtime.NumCPU(), loadAverage())
 	setUp := setUpService
-	if o.peer == peerPostGraphile {
+	switch o.peer {
+	case peerPostGraphile:
 		setUp = setUpPostGraphile
+	case peerFloor:
+		setUp = setUpFloor
 	}
 	tgt, err := setUp(o)
 	if err != nil {
