@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -66,8 +65,6 @@ type Authenticator interface {
 type Server struct {
 	handler   http.Handler
 	markClose context.CancelFunc
-	open      *sync.WaitGroup // open websocket connections
-	conns     *wsConns
 	ws        *wsTransport
 }
 
@@ -76,15 +73,11 @@ func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
 	cfg.Limits = cfg.Limits.withDefaults()
 	closing, markClose := context.WithCancel(context.Background())
-	s := &Server{markClose: markClose, open: &sync.WaitGroup{}, conns: &wsConns{
-		max: cfg.Limits.MaxWebsocketConnections, maxPerClient: cfg.Limits.MaxWebsocketConnectionsPerClient,
-		metrics: cfg.Metrics, perClient: map[string]int{},
-	}}
-	srv, ws := newGraphQLServer(cfg, closing, s.open, s.conns)
-	s.ws = ws
+	srv, ws := newGraphQLServer(cfg, closing)
+	s := &Server{markClose: markClose, ws: ws}
 	if cfg.Metrics != nil {
 		cfg.Metrics.Gauge("feedbackloop_websocket_connections", "Open websocket connections on this instance.",
-			func() float64 { return float64(s.conns.open()) })
+			func() float64 { return float64(ws.conns.open()) })
 		cfg.Metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions on this instance.",
 			func() float64 { return float64(ws.Subscriptions()) })
 		cfg.Metrics.Gauge("feedbackloop_shared_subscription_executions", "Shared subscriptions running on this instance: one execution per event each, however many subscribers.",
@@ -108,7 +101,7 @@ func (s *Server) Subscriptions() int { return s.ws.Subscriptions() }
 func (s *Server) CloseSubscriptions(ctx context.Context) error {
 	s.markClose()
 	closed := make(chan struct{})
-	go func() { s.open.Wait(); close(closed) }()
+	go func() { s.ws.open.Wait(); close(closed) }()
 	select {
 	case <-closed:
 		return nil
@@ -131,12 +124,12 @@ func checksBeforeExecution(l Limits, es graphql.ExecutableSchema) []graphql.Hand
 	}
 }
 
-func newGraphQLServer(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns) (*handler.Server, *wsTransport) {
+func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *wsTransport) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
 		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client)}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()})
 	srv := handler.New(schema)
-	ws := newWSTransport(cfg, closing, open, conns, newSharing(resolver, schema.Schema(), cfg.Logger, cfg.Metrics))
+	ws := newWSTransport(cfg, closing, newSharing(resolver, schema.Schema(), cfg.Logger, cfg.Metrics))
 	srv.AddTransport(ws)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})

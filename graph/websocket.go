@@ -110,7 +110,7 @@ type wsTransport struct {
 
 var _ graphql.Transport = (*wsTransport)(nil)
 
-func newWSTransport(cfg Config, closing context.Context, open *sync.WaitGroup, conns *wsConns, shared *sharing) *wsTransport {
+func newWSTransport(cfg Config, closing context.Context, shared *sharing) *wsTransport {
 	return &wsTransport{
 		upgrader: websocket.Upgrader{
 			CheckOrigin:      cfg.CheckOrigin,
@@ -132,12 +132,13 @@ func newWSTransport(cfg Config, closing context.Context, open *sync.WaitGroup, c
 				writeErrors(w, status, code, "cannot open a websocket: "+reason.Error())
 			},
 		},
-		auth:        cfg.Auth,
-		logger:      cfg.Logger,
-		metrics:     cfg.Metrics,
-		closing:     closing,
-		open:        open,
-		conns:       conns,
+		auth:    cfg.Auth,
+		logger:  cfg.Logger,
+		metrics: cfg.Metrics,
+		closing: closing,
+		open:    &sync.WaitGroup{},
+		conns: &wsConns{max: cfg.Limits.MaxWebsocketConnections, maxPerClient: cfg.Limits.MaxWebsocketConnectionsPerClient,
+			metrics: cfg.Metrics, perClient: map[string]int{}},
 		shared:      shared,
 		keepAlive:   cfg.Limits.WebsocketKeepAlive,
 		writeWait:   cfg.Limits.WebsocketWriteTimeout,

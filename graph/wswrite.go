@@ -265,13 +265,24 @@ func (c *wsConn) handOn() bool {
 	c.signalRoom()
 	c.mu.Unlock()
 	if closing != nil {
-		_ = c.writeWaiting(closing, wsCloseWait)
-		close(sent)
+		c.writeClose(closing, sent)
 	}
+	c.release()
+	return false
+}
+
+// writeClose writes a close frame and tells whoever waits for it that it
+// was sent; the caller holds the write claim.
+func (c *wsConn) writeClose(frame []byte, sent chan struct{}) {
+	_ = c.writeWaiting(frame, wsCloseWait)
+	close(sent)
+}
+
+// release gives the write claim up.
+func (c *wsConn) release() {
 	c.mu.Lock()
 	c.writing = false
 	c.mu.Unlock()
-	return false
 }
 
 // writeWaiting writes b, waiting for the socket at most wait.
@@ -338,11 +349,8 @@ func (c *wsConn) close(code int, reason string) {
 	} else {
 		// Not on the caller's goroutine, which may be writing to thousands.
 		go func() {
-			_ = c.writeWaiting(frame, wsCloseWait)
-			close(sent)
-			c.mu.Lock()
-			c.writing = false
-			c.mu.Unlock()
+			c.writeClose(frame, sent)
+			c.release()
 		}()
 	}
 	_ = c.ws.SetReadDeadline(time.Now().Add(wsCloseWait))
