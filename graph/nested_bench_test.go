@@ -1,0 +1,42 @@
+package graph_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
+)
+
+// BenchmarkNestedQuery is the whole HTTP round trip of bench/'s 10x10
+// query (10 projects with 10 of their tasks each) against one API in open
+// mode, so that a profile of it shows the Go side of issue 13's nested
+// read without wrk, PostgreSQL's share aside.
+func BenchmarkNestedQuery(b *testing.B) {
+	e := newEnvWith(b, func(c *graph.Config) { c.RateLimit = nil })
+	ctx := testutil.System()
+	for p := range 10 {
+		pr := e.client.Project.Create().SetName("p").SaveX(ctx)
+		tasks := make([]*ent.TaskCreate, 10)
+		for t := range tasks {
+			tasks[t] = e.client.Task.Create().SetProjectID(pr.ID).SetTitle("t").SetPriority((p + t) % 6)
+		}
+		e.client.Task.CreateBulk(tasks...).ExecX(ctx)
+	}
+	body := []byte(`{"query":"{ projects(first: 10) { edges { node { id name tasks(first: 10) { edges { node { id title status } } } } } } }"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := http.Post(e.url+"/query", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || bytes.Count(out, []byte(`"title"`)) != 100 {
+			b.Fatalf("%d %s", resp.StatusCode, out)
+		}
+	}
+}
