@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/feedbackloop/feedbackloop/graph"
 )
 
 // peerFloor is the floor server (floorArg): the least any websocket server
@@ -27,7 +29,8 @@ const floorArg = "floor-server"
 
 // runFloor serves graphql-transport-ws at /ws with no GraphQL, no
 // authorization and no JSON per subscriber: it acknowledges connection_init,
-// answers pings and notes each subscribe's ID. A POST to /publish writes one
+// pings as often as the service does, answers pings and notes each
+// subscribe's ID. A POST to /publish writes one
 // frame, built once per subscription ID, holding the body as the event's
 // text to every subscriber: one write(2) each, spread over every core. That
 // write, and the clients' reading on the same machine, are what a server
@@ -98,6 +101,18 @@ func (f *floor) serveWS(w http.ResponseWriter, r *http.Request) {
 		switch m.Type {
 		case "connection_init":
 			reply = `{"type":"connection_ack"}`
+			// Liveness as the service keeps it: a ping per interval, which
+			// the clients answer, at the service's default interval.
+			var beat *time.Timer
+			beat = time.AfterFunc(graph.DefaultWebsocketKeepAlive, func() {
+				s.mu.Lock()
+				err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping"}`))
+				s.mu.Unlock()
+				if err == nil {
+					beat.Reset(graph.DefaultWebsocketKeepAlive)
+				}
+			})
+			defer beat.Stop()
 		case "ping":
 			reply = `{"type":"pong"}`
 		case "subscribe":
