@@ -423,6 +423,13 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, adjustmentImplementors)...); err != nil {
 				return err
 			}
+			if where, ok := fieldArgs(ctx, new(AdjustmentWhereInput), path...)[whereField].(*AdjustmentWhereInput); ok {
+				filtered, err := where.Filter(query)
+				if err != nil {
+					return err
+				}
+				query = filtered
+			}
 			_q.WithNamedAdjustments(alias, func(wq *AdjustmentQuery) {
 				*wq = *query
 			})

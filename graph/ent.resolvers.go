@@ -12,22 +12,27 @@ import (
 	"slices"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 )
 
 // Adjustments is the resolver for the adjustments field.
 func (r *feedbackResolver) Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error) {
-	if where != nil {
+	// A query eager-loads them by alias, filtered by where
+	// (ent/entgqltemplate); an event's snapshot holds them all.
+	adjustments, err := obj.NamedAdjustments(graphql.GetFieldContext(ctx).Field.Alias)
+	switch {
+	case err == nil:
+	case where != nil:
 		return adjustmentsWhere(ctx, obj.ID, where)
-	}
-	// An event's snapshot holds them; a query eager-loads them by alias.
-	adjustments, err := obj.Edges.AdjustmentsOrErr()
-	if ent.IsNotLoaded(err) {
-		adjustments, err = obj.Adjustments(ctx)
-	}
-	if err != nil {
-		return nil, err
+	default:
+		if adjustments, err = obj.Edges.AdjustmentsOrErr(); ent.IsNotLoaded(err) {
+			adjustments, err = obj.QueryAdjustments().All(ctx)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	sorted := slices.Clone(adjustments)
 	slices.SortFunc(sorted, func(a, b *ent.Adjustment) int { return cmp.Compare(a.Position, b.Position) })
