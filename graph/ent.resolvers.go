@@ -20,12 +20,20 @@ import (
 // Adjustments is the resolver for the adjustments field.
 func (r *feedbackResolver) Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error) {
 	// A query eager-loads them by alias, filtered by where
-	// (ent/entgqltemplate); an event's snapshot holds them all.
+	// (ent/entgqltemplate), in one statement for a whole list; an event's
+	// snapshot holds them all, unfiltered.
 	adjustments, err := obj.NamedAdjustments(graphql.GetFieldContext(ctx).Field.Alias)
 	switch {
 	case err == nil:
 	case where != nil:
-		return adjustmentsWhere(ctx, obj.ID, where)
+		// Not eager-loaded: a mutation's payload, an event's snapshot.
+		q, err := where.Filter(obj.QueryAdjustments())
+		if err != nil {
+			return nil, err
+		}
+		if adjustments, err = q.All(ctx); err != nil {
+			return nil, err
+		}
 	default:
 		if adjustments, err = obj.Edges.AdjustmentsOrErr(); ent.IsNotLoaded(err) {
 			adjustments, err = obj.QueryAdjustments().All(ctx)

@@ -259,6 +259,52 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 	}
 }
 
+// An event's feedback comes from its snapshot, which no query eager-loaded:
+// suggestions filtered by a where argument are read for it, filtered, and
+// the unfiltered field still answers from the snapshot.
+func TestFilteredSuggestionsInAnEvent(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	p := e.createProject("Filtered live")
+	tk := e.createTask(p.ID, "Checkout", 1)
+	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "checkout is urgent"})
+	id := dbID(t, fb.ID)
+	c := gqltest.Dial(t, e.url, gqltest.TransportWS)
+	c.Subscribe("1", `subscription($id: ID!) { feedbackStatusChanged(id: $id) { status feedback {
+		general: adjustments(where: {adjustmentType: GENERAL}) { description }
+		all: adjustments { description } } } }`, map[string]any{"id": fb.ID})
+	if _, err := e.pipeline.Claim(ctx, id, "w", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	taskID, newValue := dbID(t, tk.ID), "5"
+	if _, err := e.pipeline.Complete(ctx, id, "w", pipeline.Outcome{Summary: "s", Provider: "test", Model: "m",
+		Adjustments: []pipeline.Suggestion{
+			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &taskID, Description: "Make checkout urgent", NewValue: &newValue},
+			{Type: adjustment.AdjustmentTypeGeneral, Description: "Tell the customer"},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	type suggestions []struct{ Description string }
+	for {
+		var out struct {
+			FeedbackStatusChanged struct {
+				Status   string
+				Feedback struct{ General, All suggestions }
+			}
+		}
+		c.NextData(&out)
+		ev := out.FeedbackStatusChanged
+		if ev.Status != "COMPLETED" {
+			continue
+		}
+		if len(ev.Feedback.General) != 1 || ev.Feedback.General[0].Description != "Tell the customer" ||
+			len(ev.Feedback.All) != 2 || ev.Feedback.All[0].Description != "Make checkout urgent" {
+			t.Fatalf("the COMPLETED event's suggestions: general %+v, all %+v", ev.Feedback.General, ev.Feedback.All)
+		}
+		return
+	}
+}
+
 func TestLateSubscriberGetsTheTerminalStateAndCompletion(t *testing.T) {
 	e := newEnv(t)
 	p := e.createProject("Late")

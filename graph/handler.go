@@ -135,7 +135,6 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{transport.POST{}})
 	srv.SetQueryCache(newDocumentCache(documentCacheSize, cfg.Metrics))
-	srv.AroundOperations(withLoaders(cfg.Client))
 	srv.Use(rawVariables{})
 	if !cfg.Limits.DisableIntrospection {
 		srv.Use(extension.Introspection{})
