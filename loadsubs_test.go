@@ -31,11 +31,7 @@ func TestLoadToolMeasuresDelivery(t *testing.T) {
 		"-samples", "3", "-interval", "50ms", "-settle", "100ms", "-selection", "status",
 		"-server-pid", strconv.Itoa(os.Getpid()), "-metrics-url", "http://"+metricsAddr+"/metrics")
 	cmd.Env = append(os.Environ(), "JWT_SECRET="+secret)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("loadsubs: %v\n%s", err, out)
-	}
-	for _, want := range []string{
+	expectOutput(t, cmd,
 		"connected 50 of 50 subscribers over 2 client processes",
 		"(3 users, 20 connections each)",
 		"over 3 samples x 50 subscribers",
@@ -44,7 +40,18 @@ func TestLoadToolMeasuresDelivery(t *testing.T) {
 		"server CPU per event",
 		"handing one event to every socket took",
 		"| 50 | status |",
-	} {
+	)
+}
+
+// expectOutput runs the load tool and checks that what it printed holds
+// every one of wants.
+func expectOutput(t *testing.T, cmd *exec.Cmd, wants ...string) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("loadsubs: %v\n%s", err, out)
+	}
+	for _, want := range wants {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}
@@ -79,21 +86,13 @@ func TestLoadToolMeasuresTheFloor(t *testing.T) {
 		}
 	}
 
-	out, err := exec.Command(bin, "-peer", "floor", "-url", "http://"+addr, "-subscribers", "30", "-workers", "2",
-		"-samples", "3", "-interval", "50ms", "-settle", "100ms", "-server-pid", strconv.Itoa(server.Process.Pid)).CombinedOutput()
-	if err != nil {
-		t.Fatalf("loadsubs: %v\n%s", err, out)
-	}
-	for _, want := range []string{
+	expectOutput(t, exec.Command(bin, "-peer", "floor", "-url", "http://"+addr, "-subscribers", "30", "-workers", "2",
+		"-samples", "3", "-interval", "50ms", "-settle", "100ms", "-server-pid", strconv.Itoa(server.Process.Pid)),
 		"connected 30 of 30 subscribers over 2 client processes",
 		"over 3 samples x 30 subscribers",
 		"missed 0",
 		"KiB resident per connection",
 		"server CPU per event",
 		"| 30 | feedback |",
-	} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("the output lacks %q:\n%s", want, out)
-		}
-	}
+	)
 }

@@ -13,8 +13,9 @@ import (
 
 // BenchmarkNestedQuery is the whole HTTP round trip of bench/'s 10x10
 // query (10 projects with 10 of their tasks each) against one API in open
-// mode, so that a profile of it shows the Go side of issue 13's nested
-// read without wrk, PostgreSQL's share aside.
+// mode: issue 13's nested read in seconds, without wrk or PostGraphile,
+// with -cpuprofile showing its Go side (PostgreSQL runs beside it, as in
+// bench/run.sh).
 func BenchmarkNestedQuery(b *testing.B) {
 	e := newEnvWith(b, func(c *graph.Config) { c.RateLimit = nil })
 	ctx := testutil.System()
@@ -28,8 +29,8 @@ func BenchmarkNestedQuery(b *testing.B) {
 	}
 	body := []byte(`{"query":"{ projects(first: 10) { edges { node { id name tasks(first: 10) { edges { node { id title status } } } } } } }"}`)
 	b.ReportAllocs()
-	// Like wrk's 32 connections: concurrent requests, so that ns/op is
-	// the machine's time per request rather than one round trip's.
+	// 32 requests at a time, like bench/run.sh's wrk: ns/op is the
+	// machine's time per request rather than one round trip's.
 	b.SetParallelism(16)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.RunParallel(func(pb *testing.PB) {

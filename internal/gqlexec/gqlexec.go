@@ -6,11 +6,12 @@
 // gqlgen marshals every element of a list in a goroutine of its own and
 // works out every object's path up front in case a field of it is
 // deferred. For a page of 10 projects with 10 tasks each, that is 110
-// goroutines and 220 paths per request, and it made the service's nested
-// reads about 1.7 times slower (BenchmarkNestedQuery in graph/). Nothing
-// here needs either: fields that batch do so by eager loading (ent's
-// collection, one statement per level), not by resolving elements at the
-// same time, and paths are needed only by deferred fields.
+// goroutines and about 230 paths per request, and it made the service's
+// nested reads 1.3 to 1.7 times slower (BenchmarkNestedQuery in graph/,
+// bench/run.sh). Nothing here needs either: fields that batch do so by
+// eager loading (ent's collection, one statement per level), not by
+// resolving elements at the same time, and paths are needed only by
+// deferred fields.
 package gqlexec
 
 import (
