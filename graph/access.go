@@ -8,6 +8,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/graph/model"
@@ -63,12 +64,20 @@ func (r *Resolver) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput)
 
 // mustSeeProject returns NOT_FOUND for a project the viewer may not see.
 func (r *Resolver) mustSeeProject(ctx context.Context, id int, field string) error {
-	if _, err := r.client.Project.Get(ctx, id); ent.IsNotFound(err) {
-		return &NotFoundError{Field: field, Type: "Project"}
-	} else if err != nil {
+	visible, err := r.canSeeProject(ctx, id)
+	switch {
+	case err != nil:
 		return err
+	case !visible:
+		return &NotFoundError{Field: field, Type: "Project"}
 	}
 	return nil
+}
+
+// canSeeProject reports whether the viewer may see the project: the
+// privacy rules hide the others as if they did not exist.
+func (r *Resolver) canSeeProject(ctx context.Context, id int) (bool, error) {
+	return r.client.Project.Query().Where(project.ID(id)).Exist(ctx)
 }
 
 func (r *Resolver) addMember(ctx context.Context, in model.AddProjectMemberInput) (*ent.ProjectMember, error) {

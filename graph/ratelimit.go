@@ -10,7 +10,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
@@ -100,12 +99,8 @@ func (r *Resolver) spendSubmission(ctx context.Context, projectID int, field str
 	if r.limiter == nil {
 		return nil
 	}
-	exists, err := r.client.Project.Query().Where(project.ID(projectID)).Exist(ctx)
-	if err != nil {
+	if err := r.mustSeeProject(ctx, projectID, field); err != nil {
 		return err
-	}
-	if !exists {
-		return &NotFoundError{Field: field, Type: "Project"}
 	}
 	return r.limiter.SpendSubmission(ctx, projectID)
 }

@@ -160,7 +160,7 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 	} else {
 		running = nil
 	}
-	if s.resolver.projectVisible(ctx, projectID) != nil {
+	if s.resolver.mustSeeProject(ctx, projectID, "projectID") != nil {
 		return false // runs on its own, which reports the refusal
 	}
 	s.resolver.beforeStream()
@@ -213,7 +213,7 @@ func (s *sharing) join(ctx context.Context, op *wsOp, rc *graphql.OperationConte
 	case <-ctx.Done():
 		return true
 	}
-	if err := s.resolver.projectVisible(ctx, projectID); err != nil && !op.isStopped() {
+	if err := s.resolver.mustSeeProject(ctx, projectID, "projectID"); err != nil && !op.isStopped() {
 		op.conn.ended(op, closeIfFull) // as if removed a moment later
 	}
 	return true

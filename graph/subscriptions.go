@@ -8,7 +8,6 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
-	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/outbox"
@@ -29,8 +28,10 @@ const replayPage = 500
 // after (the newest one when after is nil). accept turns an event into what
 // the client gets (ok false: nothing) and says whether the stream goes on.
 // first, when set, runs once subscribed (so that nothing it reads can be
-// missed by the stream) and gives what to send before any event.
-func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, first func() (out T, ok, more bool, err error),
+// missed by the stream) and gives what to send before any event. hidden is
+// the answer when the viewer may not see the project (NOT_FOUND, naming
+// what the client asked for).
+func stream[T any](ctx context.Context, r *Resolver, projectID int, hidden error, after *int, first func() (out T, ok, more bool, err error),
 	accept func(*events.Message) (out T, ok, more bool)) (<-chan T, error) {
 	r.beforeStream()
 	sub := r.bus.Subscribe(projectID)
@@ -50,7 +51,11 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, after *int, 
 	// change committed before this check is seen by it, and one committed
 	// after it comes after last, so the stream re-checks it. Checked before
 	// subscribing, a removal in between would go unnoticed.
-	if err := r.projectVisible(ctx, projectID); err != nil {
+	visible, err := r.canSeeProject(ctx, projectID)
+	if err == nil && !visible {
+		err = hidden
+	}
+	if err != nil {
 		sub.Close()
 		return nil, err
 	}
@@ -191,9 +196,10 @@ func (r *Resolver) feedbackEvents(ctx context.Context, id int, afterArg *string)
 	if err != nil {
 		return nil, err
 	}
+	hidden := &NotFoundError{Field: "id", Type: "Feedback"}
 	fb, err := r.client.Feedback.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, &NotFoundError{Field: "id", Type: "Feedback"}
+		return nil, hidden
 	}
 	if err != nil {
 		return nil, err
@@ -218,7 +224,7 @@ func (r *Resolver) feedbackEvents(ctx context.Context, id int, afterArg *string)
 			return e, true, !finished(fb.Status), nil
 		}
 	}
-	ch, err := stream(ctx, r, fb.ProjectID, after, first, func(m *events.Message) (*model.FeedbackStatusEvent, bool, bool) {
+	ch, err := stream(ctx, r, fb.ProjectID, hidden, after, first, func(m *events.Message) (*model.FeedbackStatusEvent, bool, bool) {
 		if m.Kind != outbox.KindFeedback || m.ObjectID != id || m.Version <= lastVersion {
 			return nil, false, true
 		}
@@ -229,9 +235,6 @@ func (r *Resolver) feedbackEvents(ctx context.Context, id int, afterArg *string)
 		lastVersion = e.Version
 		return e, true, !finished(e.Status)
 	})
-	if _, ok := errors.AsType[*NotFoundError](err); ok {
-		return nil, &NotFoundError{Field: "id", Type: "Feedback"} // access lost as it subscribed
-	}
 	return ch, streamError(err)
 }
 
@@ -242,7 +245,7 @@ func (r *Resolver) projectFeedbackEvents(ctx context.Context, projectID int, aft
 	if err != nil {
 		return nil, err
 	}
-	ch, err := stream(ctx, r, projectID, after, nil, func(m *events.Message) (*model.FeedbackStatusEvent, bool, bool) {
+	ch, err := stream(ctx, r, projectID, &NotFoundError{Field: "projectID", Type: "Project"}, after, nil, func(m *events.Message) (*model.FeedbackStatusEvent, bool, bool) {
 		if m.Kind != outbox.KindFeedback {
 			return nil, false, true
 		}
@@ -258,7 +261,7 @@ func (r *Resolver) projectEvents(ctx context.Context, projectID int, afterArg *s
 	if err != nil {
 		return nil, err
 	}
-	ch, err := stream(ctx, r, projectID, after, nil, func(m *events.Message) (model.ProjectEvent, bool, bool) {
+	ch, err := stream(ctx, r, projectID, &NotFoundError{Field: "projectID", Type: "Project"}, after, nil, func(m *events.Message) (model.ProjectEvent, bool, bool) {
 		var (
 			e   model.ProjectEvent
 			err error
@@ -288,19 +291,6 @@ func (r *Resolver) beforeStream() {
 	if f := r.admitted.Load(); f != nil {
 		(*f)()
 	}
-}
-
-// projectVisible is nil if the viewer may see the project, NOT_FOUND if
-// not (as for a project that does not exist).
-func (r *Resolver) projectVisible(ctx context.Context, projectID int) error {
-	exists, err := r.client.Project.Query().Where(project.ID(projectID)).Exist(ctx)
-	if err != nil {
-		return err
-	}
-	if !exists {
-		return &NotFoundError{Field: "projectID", Type: "Project"}
-	}
-	return nil
 }
 
 // stillAllowed re-checks, after a membership change in a project, whether
