@@ -191,9 +191,9 @@ func serverTextFrame(text string) []byte {
 func setUpFloor(o options) (target, error) {
 	hc := &http.Client{Timeout: time.Minute}
 	return target{
-		wsURL:  "ws" + strings.TrimPrefix(o.url, "http") + "/ws",
+		wsURL:  o.websocket("/ws"),
 		query:  `subscription { event { text } }`,
-		tokens: make([]string, (o.subscribers+o.perUser-1)/o.perUser),
+		tokens: make([]string, o.users()),
 		submit: func(text string) error {
 			resp, err := hc.Post(o.url+"/publish", "text/plain", strings.NewReader(text))
 			if err != nil {

@@ -98,6 +98,15 @@ type options struct {
 	serverPID                     int
 }
 
+// users is how many users (one token each) hold the connections, perUser
+// connections each.
+func (o *options) users() int { return (o.subscribers + o.perUser - 1) / o.perUser }
+
+// websocket is the websocket URL of path on the server at -url.
+func (o *options) websocket(path string) string {
+	return "ws" + strings.TrimPrefix(o.url, "http") + path
+}
+
 func (o *options) check() error {
 	o.url = strings.TrimRight(o.url, "/")
 	switch {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -19,12 +18,11 @@ const peerPostGraphile = "postgraphile-v4"
 func setUpPostGraphile(o options) (target, error) {
 	api := &client{url: o.url + "/graphql", http: &http.Client{Timeout: time.Minute}}
 	topic := "loadsubs_" + o.runID
-	tokens := make([]string, (o.subscribers+o.perUser-1)/o.perUser)
 	return target{
-		wsURL:     "ws" + strings.TrimPrefix(o.url, "http") + "/graphql",
+		wsURL:     o.websocket("/graphql"),
 		query:     `subscription($t: String!) { listen(topic: $t) { relatedNode { ... on Feedback { id status feedbackText } } } }`,
 		variables: map[string]any{"t": topic},
-		tokens:    tokens,
+		tokens:    make([]string, o.users()),
 		submit: func(text string) error {
 			err := api.do("", `mutation($t: String!, $x: String!) { createFeedback(input: {feedback: {topic: $t, feedbackText: $x}}) { feedback { id } } }`,
 				map[string]any{"t": topic, "x": text}, nil)

@@ -132,7 +132,7 @@ func setUpService(o options) (target, error) {
 	if err := api.do(owner, `mutation($n: String!) { createProject(input: {name: $n}) { id } }`, map[string]any{"n": "loadsubs " + o.runID}, &p); err != nil {
 		return target{}, fmt.Errorf("create the project: %w", err)
 	}
-	users := (o.subscribers + o.perUser - 1) / o.perUser
+	users := o.users()
 	var tokens []string
 	const perRequest = 40 // root fields per request, within MAX_ROOT_FIELDS
 	for first := 0; first < users; first += perRequest {
@@ -155,7 +155,7 @@ func setUpService(o options) (target, error) {
 	}
 	project := p.CreateProject.ID
 	return target{
-		wsURL:     "ws" + strings.TrimPrefix(o.url, "http") + "/query",
+		wsURL:     o.websocket("/query"),
 		query:     fmt.Sprintf(`subscription($p: ID!) { projectFeedbackEvents(projectID: $p) { %s } }`, selections[o.selection]),
 		variables: map[string]any{"p": project},
 		tokens:    tokens,
