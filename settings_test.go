@@ -56,3 +56,19 @@ func providerNames() []string {
 	slices.Sort(names)
 	return names
 }
+
+// The service's GOGC policy is what README's Configuration table says: 400
+// while the garbage it allows stays within 64 MiB (a live heap up to
+// 16 MiB, as under read load), lower beyond, and never below Go's 100, as
+// for 10,000 idle websockets (about 100 MB live).
+func TestGCPolicyIsAsDocumented(t *testing.T) {
+	p := gcPolicy()
+	for _, c := range []struct {
+		liveMiB uint64
+		want    int
+	}{{1, 400}, {16, 400}, {32, 200}, {64, 100}, {100, 100}} {
+		if got := p.Percent(c.liveMiB << 20); got != c.want {
+			t.Errorf("GOGC for a live heap of %d MiB: %d, want %d", c.liveMiB, got, c.want)
+		}
+	}
+}
