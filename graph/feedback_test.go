@@ -41,7 +41,7 @@ func (e *env) submit(in map[string]any) feedbackOut {
 	return out.SubmitFeedback
 }
 
-func dbID(t *testing.T, id string) int {
+func dbID(t testing.TB, id string) int {
 	t.Helper()
 	n, err := gid.Decode(id)
 	if err != nil {
@@ -140,6 +140,24 @@ func (e *env) failFeedback(id int, reason string) {
 	}
 }
 
+// completeCheckout completes claimed feedback id as a worker would, with
+// two suggestions: the task's priority to 5 ("Make checkout urgent"), and
+// a general one ("Tell the customer").
+func (e *env) completeCheckout(id int, taskID string) {
+	e.t.Helper()
+	task, newValue := dbID(e.t, taskID), "5"
+	_, err := e.pipeline.Complete(testutil.System(), id, "w", pipeline.Outcome{
+		Summary: "Raise the checkout's priority", Provider: "test", Model: "m",
+		Adjustments: []pipeline.Suggestion{
+			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &task, Description: "Make checkout urgent", NewValue: &newValue},
+			{Type: adjustment.AdjustmentTypeGeneral, Description: "Tell the customer"},
+		},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func TestRetryFeedback(t *testing.T) {
 	e := newEnv(t)
 	p := e.createProject("Retry")
@@ -230,18 +248,7 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 				t.Fatalf("second event = %+v, want PROCESSING after PENDING, version 2", ev)
 			}
 
-			taskID := dbID(t, tk.ID)
-			newValue := "5"
-			_, err := e.pipeline.Complete(ctx, id, "w", pipeline.Outcome{
-				Summary: "Raise the checkout's priority", Provider: "test", Model: "m",
-				Adjustments: []pipeline.Suggestion{
-					{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &taskID, Description: "Make checkout urgent", NewValue: &newValue},
-					{Type: adjustment.AdjustmentTypeGeneral, Description: "Tell the customer"},
-				},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			e.completeCheckout(id, tk.ID)
 			done := nextStatus(t, c, "feedbackStatusChanged")
 			if done.Status != "COMPLETED" || *done.PreviousStatus != "PROCESSING" || done.Version != 3 {
 				t.Fatalf("third event = %+v", done)
@@ -276,14 +283,7 @@ func TestFilteredSuggestionsInAnEvent(t *testing.T) {
 	if _, err := e.pipeline.Claim(ctx, id, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	taskID, newValue := dbID(t, tk.ID), "5"
-	if _, err := e.pipeline.Complete(ctx, id, "w", pipeline.Outcome{Summary: "s", Provider: "test", Model: "m",
-		Adjustments: []pipeline.Suggestion{
-			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &taskID, Description: "Make checkout urgent", NewValue: &newValue},
-			{Type: adjustment.AdjustmentTypeGeneral, Description: "Tell the customer"},
-		}}); err != nil {
-		t.Fatal(err)
-	}
+	e.completeCheckout(id, tk.ID)
 	type suggestions []struct{ Description string }
 	for {
 		var out struct {
