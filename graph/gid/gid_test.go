@@ -2,6 +2,7 @@ package gid_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -40,6 +41,24 @@ func TestRoundTrip(t *testing.T) {
 		if got, err := gid.Decode(base64.URLEncoding.EncodeToString(raw)); err != nil || got != tc.id {
 			t.Errorf("Decode(padded) = %d, %v", got, err)
 		}
+		// In a response the ID is a JSON string.
+		var b strings.Builder
+		gid.MarshalID(tc.id).MarshalGQL(&b)
+		var fromJSON string
+		if err := json.Unmarshal([]byte(b.String()), &fromJSON); err != nil || fromJSON != enc {
+			t.Errorf("MarshalID(%d) wrote %s, want the JSON string %q (%v)", tc.id, b.String(), enc, err)
+		}
+	}
+}
+
+func TestEncodeOutsideEveryRange(t *testing.T) {
+	const id = -5
+	enc := gid.Encode(id)
+	if raw, _ := base64.RawURLEncoding.DecodeString(enc); string(raw) != "Unknown:-5" {
+		t.Errorf("Encode(%d) = %q (%q), want base64url of Unknown:-5", id, enc, raw)
+	}
+	if _, err := gid.Decode(enc); !errors.Is(err, gid.ErrInvalid) {
+		t.Errorf("Decode(%q) = %v, want ErrInvalid", enc, err)
 	}
 }
 
