@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -20,6 +21,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/internal/gqlexec"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/pipeline"
@@ -135,25 +137,18 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{transport.POST{}})
 	srv.SetQueryCache(newDocumentCache(documentCacheSize, cfg.Metrics))
-	srv.Use(rawVariables{})
+	exts := []graphql.HandlerExtension{rawVariables{}}
 	if !cfg.Limits.DisableIntrospection {
-		srv.Use(extension.Introspection{})
+		exts = append(exts, extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](documentCacheSize)})
-	for _, check := range checksBeforeExecution(cfg.Limits, schema) {
-		srv.Use(check)
-	}
+	exts = append(exts, extension.AutomaticPersistedQuery{Cache: lru.New[string](documentCacheSize)})
+	exts = append(exts, checksBeforeExecution(cfg.Limits, schema)...)
 	if cfg.RateLimit != nil {
-		// Last: it prices what the others let through.
-		srv.Use(rateLimit{limiter: cfg.RateLimit})
+		// Last of the checks: it prices what the others let through.
+		exts = append(exts, rateLimit{limiter: cfg.RateLimit})
 	}
-	if cfg.Metrics != nil {
-		srv.AroundResponses(recordOperation(cfg.Metrics))
-	}
-	srv.AroundResponses(executionDeadline(cfg.Limits.MaxExecutionTime))
-	srv.AroundResponses(responseLimit(cfg.Limits.MaxResponseBytes))
 	if cfg.Tracing != nil {
-		srv.Use(otelgqlgen.Middleware(
+		exts = append(exts, otelgqlgen.Middleware(
 			otelgqlgen.WithTracerProvider(cfg.Tracing),
 			// Variables can hold anything a client sends: feedback text,
 			// names. Spans are for resolvers, not for every scalar field.
@@ -161,9 +156,44 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 			otelgqlgen.WithCreateSpanFromFields(func(fc *graphql.FieldContext) bool { return fc.IsResolver }),
 		))
 	}
+	if !slices.ContainsFunc(exts, interceptsFields) {
+		exts = append(exts, plainFields{})
+	}
+	for _, ext := range exts {
+		srv.Use(ext)
+	}
+	if cfg.Metrics != nil {
+		srv.AroundResponses(recordOperation(cfg.Metrics))
+	}
+	srv.AroundResponses(executionDeadline(cfg.Limits.MaxExecutionTime))
+	srv.AroundResponses(responseLimit(cfg.Limits.MaxResponseBytes))
 	srv.SetErrorPresenter(presentError(cfg.Logger, schema.Schema()))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv, ws
+}
+
+// plainFields lets the generated execution read plain struct fields
+// without building their field contexts (gqlexec.PlainFields). Only a field
+// interceptor would see the difference, so the server adds it only when it
+// has none.
+type plainFields struct{}
+
+var (
+	_ graphql.HandlerExtension        = plainFields{}
+	_ graphql.OperationContextMutator = plainFields{}
+)
+
+func (plainFields) ExtensionName() string                   { return "PlainFields" }
+func (plainFields) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (plainFields) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	gqlexec.MarkPlainFields(oc)
+	return nil
+}
+
+func interceptsFields(ext graphql.HandlerExtension) bool {
+	_, ok := ext.(graphql.FieldInterceptor)
+	return ok
 }
 
 // plainHTTP marks the operations a transport carries as plain HTTP

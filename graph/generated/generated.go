@@ -5598,6 +5598,9 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Adjustment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5621,6 +5624,9 @@ func (ec *executionContext) fieldContext_Adjustment_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Adjustment_feedbackID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.FeedbackID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5644,6 +5650,9 @@ func (ec *executionContext) fieldContext_Adjustment_feedbackID(_ context.Context
 }
 
 func (ec *executionContext) _Adjustment_taskID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5667,6 +5676,9 @@ func (ec *executionContext) fieldContext_Adjustment_taskID(_ context.Context, fi
 }
 
 func (ec *executionContext) _Adjustment_adjustmentType(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.AdjustmentType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5690,6 +5702,9 @@ func (ec *executionContext) fieldContext_Adjustment_adjustmentType(_ context.Con
 }
 
 func (ec *executionContext) _Adjustment_description(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5713,6 +5728,9 @@ func (ec *executionContext) fieldContext_Adjustment_description(_ context.Contex
 }
 
 func (ec *executionContext) _Adjustment_originalValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.OriginalValue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5736,6 +5754,9 @@ func (ec *executionContext) fieldContext_Adjustment_originalValue(_ context.Cont
 }
 
 func (ec *executionContext) _Adjustment_newValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NewValue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5759,6 +5780,9 @@ func (ec *executionContext) fieldContext_Adjustment_newValue(_ context.Context, 
 }
 
 func (ec *executionContext) _Adjustment_reasoning(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reasoning)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5782,6 +5806,9 @@ func (ec *executionContext) fieldContext_Adjustment_reasoning(_ context.Context,
 }
 
 func (ec *executionContext) _Adjustment_status(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5805,6 +5832,9 @@ func (ec *executionContext) fieldContext_Adjustment_status(_ context.Context, fi
 }
 
 func (ec *executionContext) _Adjustment_version(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5828,6 +5858,9 @@ func (ec *executionContext) fieldContext_Adjustment_version(_ context.Context, f
 }
 
 func (ec *executionContext) _Adjustment_decidedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.DecidedByID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5874,6 +5907,9 @@ func (ec *executionContext) fieldContext_Adjustment_decidedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Adjustment_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6112,6 +6148,9 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AdjustmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6167,6 +6206,9 @@ func (ec *executionContext) fieldContext_AdjustmentEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AdjustmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentEdge) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6222,6 +6264,9 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_adjustment(_ context.Co
 }
 
 func (ec *executionContext) _AdjustmentEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6300,6 +6345,9 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_at(_ context.Context, f
 }
 
 func (ec *executionContext) _AdjustmentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6323,6 +6371,9 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6346,6 +6397,9 @@ func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6369,6 +6423,9 @@ func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6392,6 +6449,9 @@ func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiKey_userID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6415,6 +6475,9 @@ func (ec *executionContext) fieldContext_ApiKey_userID(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiKey_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.ProjectID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6681,6 +6744,9 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _ApiKeyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6736,6 +6802,9 @@ func (ec *executionContext) fieldContext_ApiKeyEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyEdge) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6855,6 +6924,9 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Co
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6878,6 +6950,9 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Co
 }
 
 func (ec *executionContext) _FailureReason_reason(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Text)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6901,6 +6976,9 @@ func (ec *executionContext) fieldContext_FailureReason_reason(_ context.Context,
 }
 
 func (ec *executionContext) _FailureReason_count(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6924,6 +7002,9 @@ func (ec *executionContext) fieldContext_FailureReason_count(_ context.Context, 
 }
 
 func (ec *executionContext) _FailureStats_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6947,6 +7028,9 @@ func (ec *executionContext) fieldContext_FailureStats_failed(_ context.Context, 
 }
 
 func (ec *executionContext) _FailureStats_finished(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Finished)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7025,6 +7109,9 @@ func (ec *executionContext) fieldContext_FailureStats_topReasons(_ context.Conte
 }
 
 func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7094,6 +7181,9 @@ func (ec *executionContext) fieldContext_Feedback_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Feedback_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7117,6 +7207,9 @@ func (ec *executionContext) fieldContext_Feedback_projectID(_ context.Context, f
 }
 
 func (ec *executionContext) _Feedback_taskID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7140,6 +7233,9 @@ func (ec *executionContext) fieldContext_Feedback_taskID(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Feedback_submittedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.SubmittedByID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7163,6 +7259,9 @@ func (ec *executionContext) fieldContext_Feedback_submittedByID(_ context.Contex
 }
 
 func (ec *executionContext) _Feedback_userName(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UserName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7186,6 +7285,9 @@ func (ec *executionContext) fieldContext_Feedback_userName(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_feedbackText(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FeedbackText)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7209,6 +7311,9 @@ func (ec *executionContext) fieldContext_Feedback_feedbackText(_ context.Context
 }
 
 func (ec *executionContext) _Feedback_status(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7232,6 +7337,9 @@ func (ec *executionContext) fieldContext_Feedback_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Feedback_version(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7255,6 +7363,9 @@ func (ec *executionContext) fieldContext_Feedback_version(_ context.Context, fie
 }
 
 func (ec *executionContext) _Feedback_summary(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Summary)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7278,6 +7389,9 @@ func (ec *executionContext) fieldContext_Feedback_summary(_ context.Context, fie
 }
 
 func (ec *executionContext) _Feedback_error(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7301,6 +7415,9 @@ func (ec *executionContext) fieldContext_Feedback_error(_ context.Context, field
 }
 
 func (ec *executionContext) _Feedback_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7324,6 +7441,9 @@ func (ec *executionContext) fieldContext_Feedback_attempts(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7347,6 +7467,9 @@ func (ec *executionContext) fieldContext_Feedback_provider(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_model(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7370,6 +7493,9 @@ func (ec *executionContext) fieldContext_Feedback_model(_ context.Context, field
 }
 
 func (ec *executionContext) _Feedback_droppedSuggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DroppedSuggestions)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7643,6 +7769,9 @@ func (ec *executionContext) fieldContext_FeedbackConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _FeedbackConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7666,6 +7795,9 @@ func (ec *executionContext) fieldContext_FeedbackConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _FeedbackDayCount_date(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Date)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7689,6 +7821,9 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_date(_ context.Context
 }
 
 func (ec *executionContext) _FeedbackDayCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7712,6 +7847,9 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_count(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackDayCount_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7735,6 +7873,9 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_completed(_ context.Co
 }
 
 func (ec *executionContext) _FeedbackDayCount_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7790,6 +7931,9 @@ func (ec *executionContext) fieldContext_FeedbackEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _FeedbackEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackEdge) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7813,6 +7957,9 @@ func (ec *executionContext) fieldContext_FeedbackEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _FeedbackStatusCount_status(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7836,6 +7983,9 @@ func (ec *executionContext) fieldContext_FeedbackStatusCount_status(_ context.Co
 }
 
 func (ec *executionContext) _FeedbackStatusCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7891,6 +8041,9 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_feedback(_ context.
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7937,6 +8090,9 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_previousStatus(_ co
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7983,6 +8139,9 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_at(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_error(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8038,6 +8197,9 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_by(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8061,6 +8223,9 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Co
 }
 
 func (ec *executionContext) _ModelStats_provider(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8084,6 +8249,9 @@ func (ec *executionContext) fieldContext_ModelStats_provider(_ context.Context, 
 }
 
 func (ec *executionContext) _ModelStats_model(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8107,6 +8275,9 @@ func (ec *executionContext) fieldContext_ModelStats_model(_ context.Context, fie
 }
 
 func (ec *executionContext) _ModelStats_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8942,6 +9113,9 @@ func (ec *executionContext) fieldContext_Mutation_revertAdjustment(ctx context.C
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8965,6 +9139,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9034,6 +9211,9 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProcessingTimeStats_count(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9103,6 +9283,9 @@ func (ec *executionContext) fieldContext_ProcessingTimeStats_p95Ms(_ context.Con
 }
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9172,6 +9355,9 @@ func (ec *executionContext) fieldContext_Project_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9195,6 +9381,9 @@ func (ec *executionContext) fieldContext_Project_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Project_description(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9218,6 +9407,9 @@ func (ec *executionContext) fieldContext_Project_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Project_status(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNProjectStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9469,6 +9661,9 @@ func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9524,6 +9719,9 @@ func (ec *executionContext) fieldContext_ProjectEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectEdge) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9593,6 +9791,9 @@ func (ec *executionContext) fieldContext_ProjectInsights_until(_ context.Context
 }
 
 func (ec *executionContext) _ProjectInsights_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.FeedbackCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9840,6 +10041,9 @@ func (ec *executionContext) fieldContext_ProjectInsights_topTasks(_ context.Cont
 }
 
 func (ec *executionContext) _ProjectMember_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9909,6 +10113,9 @@ func (ec *executionContext) fieldContext_ProjectMember_updatedAt(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectMember_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9932,6 +10139,9 @@ func (ec *executionContext) fieldContext_ProjectMember_projectID(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectMember_userID(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9955,6 +10165,9 @@ func (ec *executionContext) fieldContext_ProjectMember_userID(_ context.Context,
 }
 
 func (ec *executionContext) _ProjectMember_role(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10490,6 +10703,9 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _RateLimit_limit(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Limit)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10513,6 +10729,9 @@ func (ec *executionContext) fieldContext_RateLimit_limit(_ context.Context, fiel
 }
 
 func (ec *executionContext) _RateLimit_cost(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Cost)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10536,6 +10755,9 @@ func (ec *executionContext) fieldContext_RateLimit_cost(_ context.Context, field
 }
 
 func (ec *executionContext) _RateLimit_remaining(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Remaining)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10559,6 +10781,9 @@ func (ec *executionContext) fieldContext_RateLimit_remaining(_ context.Context, 
 }
 
 func (ec *executionContext) _RateLimit_used(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Used)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10605,6 +10830,9 @@ func (ec *executionContext) fieldContext_RateLimit_resetAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _RemovedTask_id(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10628,6 +10856,9 @@ func (ec *executionContext) fieldContext_RemovedTask_id(_ context.Context, field
 }
 
 func (ec *executionContext) _RemovedTask_title(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10651,6 +10882,9 @@ func (ec *executionContext) fieldContext_RemovedTask_title(_ context.Context, fi
 }
 
 func (ec *executionContext) _RemovedTask_description(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10674,6 +10908,9 @@ func (ec *executionContext) fieldContext_RemovedTask_description(_ context.Conte
 }
 
 func (ec *executionContext) _RemovedTask_status(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10697,6 +10934,9 @@ func (ec *executionContext) fieldContext_RemovedTask_status(_ context.Context, f
 }
 
 func (ec *executionContext) _RemovedTask_priority(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10743,6 +10983,9 @@ func (ec *executionContext) fieldContext_RemovedTask_estimatedHours(_ context.Co
 }
 
 func (ec *executionContext) _RemovedTask_version(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10898,6 +11141,9 @@ func (ec *executionContext) fieldContext_Subscription_projectEvents(ctx context.
 }
 
 func (ec *executionContext) _SuggestionStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10921,6 +11167,9 @@ func (ec *executionContext) fieldContext_SuggestionStats_total(_ context.Context
 }
 
 func (ec *executionContext) _SuggestionStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10944,6 +11193,9 @@ func (ec *executionContext) fieldContext_SuggestionStats_applied(_ context.Conte
 }
 
 func (ec *executionContext) _SuggestionStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10967,6 +11219,9 @@ func (ec *executionContext) fieldContext_SuggestionStats_rejected(_ context.Cont
 }
 
 func (ec *executionContext) _SuggestionStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11045,6 +11300,9 @@ func (ec *executionContext) fieldContext_SuggestionStats_byType(_ context.Contex
 }
 
 func (ec *executionContext) _SuggestionTypeStats_type(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11068,6 +11326,9 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_type(_ context.Cont
 }
 
 func (ec *executionContext) _SuggestionTypeStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11091,6 +11352,9 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_total(_ context.Con
 }
 
 func (ec *executionContext) _SuggestionTypeStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11114,6 +11378,9 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_applied(_ context.C
 }
 
 func (ec *executionContext) _SuggestionTypeStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11137,6 +11404,9 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_rejected(_ context.
 }
 
 func (ec *executionContext) _SuggestionTypeStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11183,6 +11453,9 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_acceptanceRate(_ co
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11252,6 +11525,9 @@ func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11275,6 +11551,9 @@ func (ec *executionContext) fieldContext_Task_projectID(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11298,6 +11577,9 @@ func (ec *executionContext) fieldContext_Task_title(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Task_description(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11321,6 +11603,9 @@ func (ec *executionContext) fieldContext_Task_description(_ context.Context, fie
 }
 
 func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11344,6 +11629,9 @@ func (ec *executionContext) fieldContext_Task_status(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Task_priority(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11390,6 +11678,9 @@ func (ec *executionContext) fieldContext_Task_estimatedHours(_ context.Context, 
 }
 
 func (ec *executionContext) _Task_version(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11509,6 +11800,9 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11564,6 +11858,9 @@ func (ec *executionContext) fieldContext_TaskEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11619,6 +11916,9 @@ func (ec *executionContext) fieldContext_TaskEvent_task(_ context.Context, field
 }
 
 func (ec *executionContext) _TaskEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNTaskChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskChange(ctx, field.Selections, obj.Change)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11642,6 +11942,9 @@ func (ec *executionContext) fieldContext_TaskEvent_change(_ context.Context, fie
 }
 
 func (ec *executionContext) _TaskEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11720,6 +12023,9 @@ func (ec *executionContext) fieldContext_TaskEvent_at(_ context.Context, field g
 }
 
 func (ec *executionContext) _TaskEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11775,6 +12081,9 @@ func (ec *executionContext) fieldContext_TaskMention_task(_ context.Context, fie
 }
 
 func (ec *executionContext) _TaskMention_mentions(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Mentions)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11798,6 +12107,9 @@ func (ec *executionContext) fieldContext_TaskMention_mentions(_ context.Context,
 }
 
 func (ec *executionContext) _TaskMention_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.FeedbackCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11821,6 +12133,9 @@ func (ec *executionContext) fieldContext_TaskMention_feedbackCount(_ context.Con
 }
 
 func (ec *executionContext) _TaskMention_suggestionCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SuggestionCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11844,6 +12159,9 @@ func (ec *executionContext) fieldContext_TaskMention_suggestionCount(_ context.C
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11867,6 +12185,9 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_subject(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11890,6 +12211,9 @@ func (ec *executionContext) fieldContext_User_subject(_ context.Context, field g
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11936,6 +12260,9 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Viewer_id(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11959,6 +12286,9 @@ func (ec *executionContext) fieldContext_Viewer_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12005,6 +12335,9 @@ func (ec *executionContext) fieldContext_Viewer_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_kind(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNViewerKind2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12028,6 +12361,9 @@ func (ec *executionContext) fieldContext_Viewer_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_isAdmin(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Admin)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12170,6 +12506,9 @@ func (ec *executionContext) fieldContext_ViewerMembership_project(_ context.Cont
 }
 
 func (ec *executionContext) _ViewerMembership_role(ctx context.Context, field graphql.CollectedField, obj *model.ViewerMembership) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12193,6 +12532,9 @@ func (ec *executionContext) fieldContext_ViewerMembership_role(_ context.Context
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12239,6 +12581,9 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12329,6 +12674,9 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12421,6 +12769,9 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12589,6 +12940,9 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12667,6 +13021,9 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if gqlexec.PlainFields(ec.OperationContext) {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17539,7 +17896,7 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17653,7 +18010,7 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var adjustmentConnectionImplementors = []string{"AdjustmentConnection"}
@@ -17662,7 +18019,7 @@ func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17697,7 +18054,7 @@ func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var adjustmentEdgeImplementors = []string{"AdjustmentEdge"}
@@ -17706,7 +18063,7 @@ func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17736,7 +18093,7 @@ func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var adjustmentEventImplementors = []string{"AdjustmentEvent", "ProjectEvent"}
@@ -17745,7 +18102,7 @@ func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17790,7 +18147,7 @@ func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var apiKeyImplementors = []string{"ApiKey", "Node"}
@@ -17799,7 +18156,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17881,7 +18238,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
@@ -17890,7 +18247,7 @@ func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17925,7 +18282,7 @@ func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
@@ -17934,7 +18291,7 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17964,7 +18321,7 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var applyAdjustmentPayloadImplementors = []string{"ApplyAdjustmentPayload"}
@@ -17973,7 +18330,7 @@ func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18003,7 +18360,7 @@ func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
@@ -18012,7 +18369,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18042,7 +18399,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var failureReasonImplementors = []string{"FailureReason"}
@@ -18051,7 +18408,7 @@ func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, failureReasonImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18081,7 +18438,7 @@ func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var failureStatsImplementors = []string{"FailureStats"}
@@ -18090,7 +18447,7 @@ func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, failureStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18130,7 +18487,7 @@ func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var feedbackImplementors = []string{"Feedback", "Node"}
@@ -18139,7 +18496,7 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18273,7 +18630,7 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var feedbackConnectionImplementors = []string{"FeedbackConnection"}
@@ -18282,7 +18639,7 @@ func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18317,7 +18674,7 @@ func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var feedbackDayCountImplementors = []string{"FeedbackDayCount"}
@@ -18326,7 +18683,7 @@ func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackDayCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18366,7 +18723,7 @@ func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var feedbackEdgeImplementors = []string{"FeedbackEdge"}
@@ -18375,7 +18732,7 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18405,7 +18762,7 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var feedbackStatusCountImplementors = []string{"FeedbackStatusCount"}
@@ -18414,7 +18771,7 @@ func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackStatusCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18444,7 +18801,7 @@ func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var feedbackStatusEventImplementors = []string{"FeedbackStatusEvent", "ProjectEvent"}
@@ -18453,7 +18810,7 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackStatusEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18513,7 +18870,7 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var modelStatsImplementors = []string{"ModelStats"}
@@ -18522,7 +18879,7 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, modelStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18567,7 +18924,7 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -18579,7 +18936,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -18723,7 +19080,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -18732,7 +19089,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18772,7 +19129,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var processingTimeStatsImplementors = []string{"ProcessingTimeStats"}
@@ -18781,7 +19138,7 @@ func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, processingTimeStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18816,7 +19173,7 @@ func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var projectImplementors = []string{"Project", "Node"}
@@ -18825,7 +19182,7 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18899,7 +19256,7 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var projectConnectionImplementors = []string{"ProjectConnection"}
@@ -18908,7 +19265,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18943,7 +19300,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var projectEdgeImplementors = []string{"ProjectEdge"}
@@ -18952,7 +19309,7 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18982,7 +19339,7 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var projectInsightsImplementors = []string{"ProjectInsights"}
@@ -18991,7 +19348,7 @@ func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectInsightsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19062,7 +19419,7 @@ func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var projectMemberImplementors = []string{"ProjectMember", "Node"}
@@ -19071,7 +19428,7 @@ func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectMemberImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19133,7 +19490,7 @@ func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var queryImplementors = []string{"Query"}
@@ -19145,7 +19502,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -19238,7 +19595,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var rateLimitImplementors = []string{"RateLimit"}
@@ -19247,7 +19604,7 @@ func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19292,7 +19649,7 @@ func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var removedTaskImplementors = []string{"RemovedTask"}
@@ -19301,7 +19658,7 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, removedTaskImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19356,7 +19713,7 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -19389,7 +19746,7 @@ func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19439,7 +19796,7 @@ func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var suggestionTypeStatsImplementors = []string{"SuggestionTypeStats"}
@@ -19448,7 +19805,7 @@ func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionTypeStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19498,7 +19855,7 @@ func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var taskImplementors = []string{"Task", "Node"}
@@ -19507,7 +19864,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19583,7 +19940,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var taskConnectionImplementors = []string{"TaskConnection"}
@@ -19592,7 +19949,7 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19627,7 +19984,7 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var taskEdgeImplementors = []string{"TaskEdge"}
@@ -19636,7 +19993,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19666,7 +20023,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var taskEventImplementors = []string{"TaskEvent", "ProjectEvent"}
@@ -19675,7 +20032,7 @@ func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19725,7 +20082,7 @@ func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var taskMentionImplementors = []string{"TaskMention"}
@@ -19734,7 +20091,7 @@ func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskMentionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19774,7 +20131,7 @@ func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -19783,7 +20140,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19823,7 +20180,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -19832,7 +20189,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19895,7 +20252,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var viewerMembershipImplementors = []string{"ViewerMembership"}
@@ -19904,7 +20261,7 @@ func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerMembershipImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19934,7 +20291,7 @@ func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -19943,7 +20300,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19988,7 +20345,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -19997,7 +20354,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20037,7 +20394,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -20046,7 +20403,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20096,7 +20453,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -20105,7 +20462,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20155,7 +20512,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -20164,7 +20521,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20214,7 +20571,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -20223,7 +20580,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20298,7 +20655,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Each element is marshalled in order with its own index in its field
@@ -35,5 +36,53 @@ func TestMarshalSliceKeepsGqlgensSemantics(t *testing.T) {
 	}
 	if errs := graphql.GetErrors(ctx); len(errs) != 1 {
 		t.Errorf("errors %v, want the one panic", errs)
+	}
+}
+
+// An object writes each alias once, the first field's value, in order, as
+// gqlgen's field set does when fragments on different types share an alias.
+func TestObjectWritesEachAliasOnce(t *testing.T) {
+	fields := []graphql.CollectedField{
+		{Field: &ast.Field{Alias: "id"}},
+		{Field: &ast.Field{Alias: "title"}},
+		{Field: &ast.Field{Alias: "id"}},
+		{Field: &ast.Field{Alias: "_done2"}},
+	}
+	values := []graphql.Marshaler{graphql.MarshalString("a"), graphql.MarshalString(`"quoted"`), graphql.MarshalString("b"), graphql.Null}
+	var b bytes.Buffer
+	Object(fields, values).MarshalGQL(&b)
+	const want = `{"id":"a","title":"\"quoted\"","_done2":null}`
+	if b.String() != want {
+		t.Errorf("got %s, want %s", b.String(), want)
+	}
+	b.Reset()
+	Object(nil, nil).MarshalGQL(&b)
+	if b.String() != "{}" {
+		t.Errorf("no fields: got %s, want {}", b.String())
+	}
+}
+
+// Only an object with a deferred field gets the field set and map that
+// gqlgen's ResolveConcurrently fills for it.
+func TestDeferredGroupOnlyForDeferredFields(t *testing.T) {
+	plain := []graphql.CollectedField{{Field: &ast.Field{Alias: "id"}}}
+	if g := NewDeferredGroup(context.Background(), plain); g.FieldSet != nil || g.Defers != nil {
+		t.Errorf("no deferred field: group %+v, want neither field set nor map", g)
+	}
+	deferred := append(plain, graphql.CollectedField{Field: &ast.Field{Alias: "slow"}, Deferrables: []*graphql.Deferrable{{Label: "later"}}})
+	if g := NewDeferredGroup(context.Background(), deferred); g.FieldSet == nil || g.Defers == nil {
+		t.Errorf("a deferred field: group %+v, want a field set and a map", g)
+	}
+}
+
+// Operations are not plain until the server marks them so.
+func TestPlainFieldsOnlyWhenMarked(t *testing.T) {
+	oc := &graphql.OperationContext{}
+	if PlainFields(oc) {
+		t.Error("an unmarked operation reads as plain")
+	}
+	MarkPlainFields(oc)
+	if !PlainFields(oc) {
+		t.Error("a marked operation does not read as plain")
 	}
 }

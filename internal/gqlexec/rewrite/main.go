@@ -1,7 +1,8 @@
 // Command rewrite makes gqlgen's generated execution call package gqlexec
-// in place of graphql.MarshalSliceConcurrently and
-// graphql.NewDeferredGroup (see gqlexec's documentation for why). go
-// generate runs it after gqlgen:
+// in place of graphql.MarshalSliceConcurrently, graphql.NewDeferredGroup
+// and the object's own *graphql.FieldSet marshaller, and gives each plain
+// field a path that skips graphql.ResolveField (see gqlexec's documentation
+// for why). go generate runs it after gqlgen:
 //
 //	go run ./internal/gqlexec/rewrite graph/generated/generated.go
 //
@@ -13,8 +14,14 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/token"
 	"os"
+	"regexp"
+	"slices"
+	"strings"
 )
 
 const gqlexecImport = `"github.com/feedbackloop/feedbackloop/internal/gqlexec"`
@@ -24,11 +31,22 @@ type replacement struct{ old, new string }
 
 var replacements = []replacement{
 	{"graphql.MarshalSliceConcurrently(", "gqlexec.MarshalSlice("},
-	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := gqlexec.NewDeferredGroup(ctx)"},
+	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := gqlexec.NewDeferredGroup(ctx, fields)"},
 	// The path that graphql.NewDeferredGroup set up front, set once it is
 	// needed. Every object ends with this call (the counts are checked).
 	{"\t\tec.ProcessDeferredGroup(deferred)\n", "\t\tdeferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)\n"},
+	{"\tout := graphql.NewFieldSet(fields)\n", "\tout := graphql.NewFieldSet(fields)\n"},
+	{"\n\treturn out\n}\n", "\n\treturn gqlexec.Object(fields, out.Values)\n}\n"},
 }
+
+// Indices in replacements whose counts must agree: each object builds one
+// deferred group and one field set, and returns the field set once.
+const (
+	deferredGroups = 1
+	processed      = 2
+	fieldSets      = 3
+	returned       = 4
+)
 
 func main() {
 	if len(os.Args) != 2 {
@@ -69,13 +87,175 @@ func rewrite(src []byte) ([]byte, error) {
 		}
 		src = bytes.ReplaceAll(src, []byte(r.old), []byte(r.new))
 	}
-	if counts[1] != counts[2] {
-		return nil, fmt.Errorf("%d deferred groups but %d places that process them: gqlgen's output changed; update internal/gqlexec/rewrite", counts[1], counts[2])
+	if counts[deferredGroups] != counts[processed] || counts[deferredGroups] != counts[fieldSets] || counts[fieldSets] != counts[returned] {
+		return nil, fmt.Errorf("%d deferred groups, %d places that process them, %d field sets and %d returned: gqlgen's output changed; update internal/gqlexec/rewrite",
+			counts[deferredGroups], counts[processed], counts[fieldSets], counts[returned])
 	}
 	const graphqlImport = "\t\"github.com/99designs/gqlgen/graphql\"\n"
 	if !bytes.Contains(src, []byte(graphqlImport)) {
 		return nil, fmt.Errorf("no import of %s", graphqlImport)
 	}
 	src = bytes.Replace(src, []byte(graphqlImport), []byte(graphqlImport+"\t"+gqlexecImport+"\n"), 1)
+	src, err := addPlainPaths(src)
+	if err != nil {
+		return nil, err
+	}
 	return format.Source(src)
+}
+
+// addPlainPaths gives every plain field the path that gqlexec.PlainFields
+// allows: marshal the struct field straight away. A plain field is one
+// whose generated resolver reads a struct field of its object (obj.F, no
+// method, no resolver, no directive chain) and whose marshaller cannot
+// fail for any value (cannotFail); the rest keep graphql.ResolveField only.
+func addPlainPaths(src []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "generated.go", src, 0)
+	if err != nil {
+		return nil, err
+	}
+	safe, err := marshallersThatCannotFail(fset, file, src)
+	if err != nil {
+		return nil, err
+	}
+	type insertion struct {
+		at   int
+		text string
+	}
+	var inserts []insertion
+	for _, decl := range file.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || !strings.HasPrefix(fn.Name.Name, "_") {
+			continue
+		}
+		field, marshal, ok := plainField(fn)
+		if !ok || !safe[marshal] {
+			continue
+		}
+		inserts = append(inserts, insertion{
+			at: fset.Position(fn.Body.Lbrace).Offset + 1,
+			text: fmt.Sprintf("\n\tif gqlexec.PlainFields(ec.OperationContext) {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}",
+				marshal, field),
+		})
+	}
+	if len(inserts) == 0 {
+		return nil, fmt.Errorf("no plain field (return graphql.ResolveField(…, func(…) { return obj.F, nil }, nil, …)): gqlgen's output changed; update internal/gqlexec/rewrite")
+	}
+	out := slices.Clone(src)
+	for _, ins := range slices.Backward(inserts) {
+		out = slices.Insert(out, ins.at, []byte(ins.text)...)
+	}
+	return out, nil
+}
+
+// plainField matches a field function whose whole body is
+//
+//	return graphql.ResolveField(ctx, ec.OperationContext, field, newFieldContext,
+//		func(ctx context.Context) (any, error) { return obj.F, nil },
+//		nil,
+//		func(ctx context.Context, selections ast.SelectionSet, v T) graphql.Marshaler {
+//			return ec.marshalT(ctx, selections, v)
+//		},
+//		recoverFromPanic, nonNull)
+//
+// and returns F and marshalT.
+func plainField(fn *ast.FuncDecl) (field, marshal string, ok bool) {
+	call, ok := onlyReturn(fn.Body)
+	if !ok || !isSelector(call.Fun, "graphql", "ResolveField") || len(call.Args) != 9 {
+		return "", "", false
+	}
+	if id, ok := call.Args[5].(*ast.Ident); !ok || id.Name != "nil" {
+		return "", "", false // a directive chain runs
+	}
+	resolve, ok := call.Args[4].(*ast.FuncLit)
+	if !ok || len(resolve.Body.List) != 1 {
+		return "", "", false
+	}
+	ret, ok := resolve.Body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 2 {
+		return "", "", false
+	}
+	sel, ok := ret.Results[0].(*ast.SelectorExpr)
+	if !ok || !isIdent(sel.X, "obj") || !isIdent(ret.Results[1], "nil") {
+		return "", "", false
+	}
+	marshalLit, ok := call.Args[6].(*ast.FuncLit)
+	if !ok {
+		return "", "", false
+	}
+	inner, ok := onlyReturn(marshalLit.Body)
+	if !ok || len(inner.Args) != 3 {
+		return "", "", false
+	}
+	m, ok := inner.Fun.(*ast.SelectorExpr)
+	if !ok || !isIdent(m.X, "ec") {
+		return "", "", false
+	}
+	return sel.Sel.Name, m.Sel.Name, true
+}
+
+// neverNull are the functions that return a value's marshaller and never
+// graphql.Null: they write any string, int, bool or ent ID.
+var neverNull = []string{"graphql.MarshalString", "graphql.MarshalInt", "graphql.MarshalBoolean", "gid.MarshalID"}
+
+// The two shapes of a scalar marshaller that can fail only when F returns
+// graphql.Null, for a non-null field (N) and a nullable one (O), and the
+// shape of an enum's, which is the value itself.
+var (
+	nonNullScalar  = regexp.MustCompile(`^\{\n\t_ = sel\n\tres := ([\w.]+)\(v\)\n\tif res == graphql\.Null \{\n\t\tgraphql\.AddInvalidNullFromMarshaler\(ctx, "\w+!"\)\n\t\}\n\treturn res\n\}$`)
+	nullableScalar = regexp.MustCompile(`^\{\n\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n\t_ = sel\n\t_ = ctx\n\tres := ([\w.]+)\(\*v\)\n\treturn res\n\}$`)
+	enumValue      = regexp.MustCompile(`^\{\n\treturn v\n\}$`)
+)
+
+// marshallersThatCannotFail names the generated marshallers that never add
+// an error: a plain field marshalled by one needs no field context, which
+// only an error's path would read.
+func marshallersThatCannotFail(fset *token.FileSet, file *ast.File, src []byte) (map[string]bool, error) {
+	safe := map[string]bool{}
+	for _, decl := range file.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || !strings.HasPrefix(fn.Name.Name, "marshal") {
+			continue
+		}
+		body := string(src[fset.Position(fn.Body.Lbrace).Offset : fset.Position(fn.Body.Rbrace).Offset+1])
+		switch {
+		case enumValue.MatchString(body):
+			safe[fn.Name.Name] = true
+		case matchesNeverNull(nonNullScalar, body), matchesNeverNull(nullableScalar, body):
+			safe[fn.Name.Name] = true
+		}
+	}
+	for _, want := range []string{"marshalNString2string", "marshalNID2int"} {
+		if !safe[want] {
+			return nil, fmt.Errorf("%s does not have the shape of a marshaller that cannot fail: gqlgen's output changed; update internal/gqlexec/rewrite", want)
+		}
+	}
+	return safe, nil
+}
+
+func matchesNeverNull(shape *regexp.Regexp, body string) bool {
+	m := shape.FindStringSubmatch(body)
+	return m != nil && slices.Contains(neverNull, m[1])
+}
+
+func onlyReturn(body *ast.BlockStmt) (*ast.CallExpr, bool) {
+	if len(body.List) != 1 {
+		return nil, false
+	}
+	ret, ok := body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return nil, false
+	}
+	call, ok := ret.Results[0].(*ast.CallExpr)
+	return call, ok
+}
+
+func isSelector(e ast.Expr, pkg, name string) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	return ok && isIdent(sel.X, pkg) && sel.Sel.Name == name
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
 }

@@ -7,9 +7,58 @@ import (
 )
 
 // The rewrite swaps the helpers, sets the path where deferred fields are
-// processed, imports gqlexec, and refuses output it does not recognise.
+// processed, returns gqlexec's object, gives plain fields their path,
+// imports gqlexec, and refuses output it does not recognise.
 func TestRewrite(t *testing.T) {
-	const generated = `package generated
+	out, err := rewrite([]byte(generated))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\t\"github.com/99designs/gqlgen/graphql\"\n\t\"github.com/feedbackloop/feedbackloop/internal/gqlexec\"\n",
+		"deferred := gqlexec.NewDeferredGroup(ctx, fields)",
+		"deferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)",
+		"return gqlexec.Object(fields, out.Values)\n}",
+		"return gqlexec.MarshalSlice(ctx, 2, 0, false, nil)",
+		// Plain: a struct field, a marshaller that cannot fail.
+		"_Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
+			"\tif gqlexec.PlainFields(ec.OperationContext) {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Title)\n\t}\n",
+		"_Task_status(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
+			"\tif gqlexec.PlainFields(ec.OperationContext) {\n\t\treturn ec.marshalNTaskStatus(ctx, field.Selections, obj.Status)\n\t}\n",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the rewritten file lacks %q:\n%s", want, out)
+		}
+	}
+	for _, field := range []string{"_Task_createdAt", "_Task_project", "_Task_score"} {
+		i := strings.Index(string(out), field+"(")
+		if i < 0 || strings.Contains(string(out[i:i+200]), "PlainFields") {
+			t.Errorf("%s got the plain path (or is missing):\n%s", field, out)
+		}
+	}
+	if again, err := rewrite(out); err != nil || !bytes.Equal(again, out) {
+		t.Errorf("a second rewrite changed the file or failed (%v)", err)
+	}
+	for _, tc := range []struct{ from, to, named string }{
+		{"graphql.MarshalSliceConcurrently(", "graphql.MarshalSliceInParallel(", "MarshalSliceConcurrently"},
+		{"\treturn out\n", "\treturn out.Values\n", `no "\n\treturn out\n}\n"`},
+		{"\tout := graphql.NewFieldSet(fields)\n", "\tout := graphql.NewFieldSet(fields)\n\tout := graphql.NewFieldSet(fields)\n",
+			"1 deferred groups, 1 places that process them, 2 field sets and 1 returned"},
+		{"res := graphql.MarshalString(v)", "res := graphql.MarshalAny(v)", "marshalNString2string"},
+		{"return obj.Title, nil", "return obj.Title(), nil", "no plain field"},
+	} {
+		changed := strings.Replace(generated, tc.from, tc.to, 1)
+		if tc.named == "no plain field" {
+			changed = strings.Replace(changed, "return obj.Status, nil", "return ec.resolvers.Task().Status(ctx, obj)", 1)
+		}
+		if _, err := rewrite([]byte(changed)); err == nil || !strings.Contains(err.Error(), tc.named) {
+			t.Errorf("with %q in place of %q: err %v, want one naming %q", tc.to, tc.from, err, tc.named)
+		}
+	}
+}
+
+// generated has the shapes of gqlgen's output that the rewrite changes.
+const generated = `package generated
 
 import (
 	"context"
@@ -17,33 +66,160 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
-func (ec *executionContext) _Task(ctx context.Context) graphql.Marshaler {
+func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
+
+	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
+	out.Dispatch(ctx)
 	if n := len(deferred.Defers); n > 0 {
 		ec.ProcessDeferredGroup(deferred)
 	}
+
+	return out
+}
+
+func (ec *executionContext) marshalTasks(ctx context.Context) graphql.Marshaler {
 	return graphql.MarshalSliceConcurrently(ctx, 2, 0, false, nil)
 }
-`
-	out, err := rewrite([]byte(generated))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"\t\"github.com/99designs/gqlgen/graphql\"\n\t\"github.com/feedbackloop/feedbackloop/internal/gqlexec\"\n",
-		"deferred := gqlexec.NewDeferredGroup(ctx)",
-		"deferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)",
-		"return gqlexec.MarshalSlice(ctx, 2, 0, false, nil)",
-	} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("the rewritten file lacks %q:\n%s", want, out)
-		}
-	}
-	if again, err := rewrite(out); err != nil || !bytes.Equal(again, out) {
-		t.Errorf("a second rewrite changed the file or failed (%v)", err)
-	}
-	changed := strings.Replace(generated, "graphql.MarshalSliceConcurrently(", "graphql.MarshalSliceInParallel(", 1)
-	if _, err := rewrite([]byte(changed)); err == nil || !strings.Contains(err.Error(), "MarshalSliceConcurrently") {
-		t.Errorf("a file without the call to rewrite: err %v, want one naming it", err)
-	}
+
+func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
 }
+
+func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v task.Status) graphql.Marshaler {
+			return ec.marshalNTaskStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) _Task_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) _Task_project(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Project(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
+			return ec.marshalNProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) _Task_score(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNID2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := gid.MarshalID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTaskStatus(ctx context.Context, sel ast.SelectionSet, v task.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+`

@@ -1,0 +1,58 @@
+package graph_test
+
+import (
+	"context"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/feedbackloop/feedbackloop/graph"
+)
+
+// Plain fields skip graphql.ResolveField only when no field interceptor is
+// installed (gqlexec.PlainFields). A server with tracing, whose interceptor
+// sees every field, must answer the same query with the same bytes, and its
+// resolver fields must still be traced.
+func TestPlainFieldsAnswerAsResolvedFieldsDo(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	tracing := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
+	t.Cleanup(func() { _ = tracing.Shutdown(context.Background()) })
+	plain := newEnv(t)
+	traced := newEnvWith(t, func(c *graph.Config) { c.Tracing = tracing })
+
+	// Fields of every plain kind: IDs, strings, a null and a set nullable
+	// string, ints, enums, cursors; an alias used twice (fragment and field)
+	// and one under two names.
+	const query = `{ projects(first: 5) { totalCount edges { cursor node {
+		id ... on Node { id } name description status
+		tasks(first: 5) { edges { node { id title again: title description status priority version projectID } } }
+	} } } }`
+	var answers []string
+	for _, e := range []*env{plain, traced} {
+		p := e.createProject("Checkout")
+		e.mustDo(`mutation($id: ID!) { updateProject(id: $id, input: {description: "the new flow"}) { id } }`,
+			map[string]any{"id": p.ID}, nil)
+		e.createProject("Search")
+		e.createTask(p.ID, `Fix "quotes" and \ slashes`, 3)
+		e.createTask(p.ID, "Ship", 0)
+		resp := e.do(query, nil)
+		if len(resp.Errors) > 0 {
+			t.Fatalf("errors: %+v", resp.Errors)
+		}
+		answers = append(answers, string(resp.Data))
+	}
+	if answers[0] != answers[1] {
+		t.Errorf("plain fields answered\n%s\nresolved fields answered\n%s", answers[0], answers[1])
+	}
+	traced.do(query, nil)
+	var projectsSpans int
+	for _, s := range recorder.Ended() {
+		if s.Name() == "Query/projects" {
+			projectsSpans++
+		}
+	}
+	if projectsSpans == 0 {
+		t.Errorf("the traced server recorded no Query/projects span: its field interceptor did not run")
+	}
+}
