@@ -135,7 +135,7 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	srv.AddTransport(ws)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
-	srv.AddTransport(plainHTTP{transport.POST{}})
+	srv.AddTransport(plainHTTP{jsonPOST{}})
 	srv.SetQueryCache(newDocumentCache(documentCacheSize, cfg.Metrics))
 	exts := []graphql.HandlerExtension{rawVariables{}}
 	if !cfg.Limits.DisableIntrospection {
