@@ -156,9 +156,7 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 			otelgqlgen.WithCreateSpanFromFields(func(fc *graphql.FieldContext) bool { return fc.IsResolver }),
 		))
 	}
-	if !slices.ContainsFunc(exts, interceptsFields) {
-		exts = append(exts, plainFields{})
-	}
+	exts = append(exts, prepareExecution{plainFields: !slices.ContainsFunc(exts, interceptsFields)})
 	for _, ext := range exts {
 		srv.Use(ext)
 	}
@@ -172,22 +170,22 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	return srv, ws
 }
 
-// plainFields lets the generated execution read plain struct fields
-// without building their field contexts (gqlexec.PlainFields). Only a field
-// interceptor would see the difference, so the server adds it only when it
-// has none.
-type plainFields struct{}
+// prepareExecution sets up each operation for the rewritten executor
+// (internal/gqlexec). Plain struct fields skip their field contexts only
+// when no extension intercepts fields, as only an interceptor would see
+// the difference.
+type prepareExecution struct{ plainFields bool }
 
 var (
-	_ graphql.HandlerExtension        = plainFields{}
-	_ graphql.OperationContextMutator = plainFields{}
+	_ graphql.HandlerExtension        = prepareExecution{}
+	_ graphql.OperationContextMutator = prepareExecution{}
 )
 
-func (plainFields) ExtensionName() string                   { return "PlainFields" }
-func (plainFields) Validate(graphql.ExecutableSchema) error { return nil }
+func (prepareExecution) ExtensionName() string                   { return "PrepareExecution" }
+func (prepareExecution) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (plainFields) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	gqlexec.MarkPlainFields(oc)
+func (p prepareExecution) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	gqlexec.Prepare(oc, p.plainFields)
 	return nil
 }
 

@@ -2186,6 +2186,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	op *gqlexec.Operation
 }
 
 func newExecutionContext(
@@ -2194,6 +2195,7 @@ func newExecutionContext(
 	deferredResults chan graphql.DeferredResult,
 ) *executionContext {
 	return &executionContext{
+		op: gqlexec.OperationOf(opCtx),
 		ExecutionContextState: graphql.NewExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot](
 			opCtx,
 			(*graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot])(execSchema),
@@ -5598,7 +5600,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Adjustment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -5624,7 +5626,7 @@ func (ec *executionContext) fieldContext_Adjustment_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Adjustment_feedbackID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.FeedbackID)
 	}
 	return graphql.ResolveField(
@@ -5650,7 +5652,7 @@ func (ec *executionContext) fieldContext_Adjustment_feedbackID(_ context.Context
 }
 
 func (ec *executionContext) _Adjustment_taskID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
 	}
 	return graphql.ResolveField(
@@ -5676,7 +5678,7 @@ func (ec *executionContext) fieldContext_Adjustment_taskID(_ context.Context, fi
 }
 
 func (ec *executionContext) _Adjustment_adjustmentType(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.AdjustmentType)
 	}
 	return graphql.ResolveField(
@@ -5702,7 +5704,7 @@ func (ec *executionContext) fieldContext_Adjustment_adjustmentType(_ context.Con
 }
 
 func (ec *executionContext) _Adjustment_description(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -5728,7 +5730,7 @@ func (ec *executionContext) fieldContext_Adjustment_description(_ context.Contex
 }
 
 func (ec *executionContext) _Adjustment_originalValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.OriginalValue)
 	}
 	return graphql.ResolveField(
@@ -5754,7 +5756,7 @@ func (ec *executionContext) fieldContext_Adjustment_originalValue(_ context.Cont
 }
 
 func (ec *executionContext) _Adjustment_newValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NewValue)
 	}
 	return graphql.ResolveField(
@@ -5780,7 +5782,7 @@ func (ec *executionContext) fieldContext_Adjustment_newValue(_ context.Context, 
 }
 
 func (ec *executionContext) _Adjustment_reasoning(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reasoning)
 	}
 	return graphql.ResolveField(
@@ -5806,7 +5808,7 @@ func (ec *executionContext) fieldContext_Adjustment_reasoning(_ context.Context,
 }
 
 func (ec *executionContext) _Adjustment_status(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -5832,7 +5834,7 @@ func (ec *executionContext) fieldContext_Adjustment_status(_ context.Context, fi
 }
 
 func (ec *executionContext) _Adjustment_version(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
@@ -5858,7 +5860,7 @@ func (ec *executionContext) fieldContext_Adjustment_version(_ context.Context, f
 }
 
 func (ec *executionContext) _Adjustment_decidedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.DecidedByID)
 	}
 	return graphql.ResolveField(
@@ -5907,7 +5909,7 @@ func (ec *executionContext) fieldContext_Adjustment_decidedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Adjustment_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reason)
 	}
 	return graphql.ResolveField(
@@ -6148,7 +6150,7 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AdjustmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
@@ -6206,7 +6208,7 @@ func (ec *executionContext) fieldContext_AdjustmentEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AdjustmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentEdge) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -6264,7 +6266,7 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_adjustment(_ context.Co
 }
 
 func (ec *executionContext) _AdjustmentEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -6345,7 +6347,7 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_at(_ context.Context, f
 }
 
 func (ec *executionContext) _AdjustmentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -6371,7 +6373,7 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -6397,7 +6399,7 @@ func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -6423,7 +6425,7 @@ func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
 	}
 	return graphql.ResolveField(
@@ -6449,7 +6451,7 @@ func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiKey_userID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
 	}
 	return graphql.ResolveField(
@@ -6475,7 +6477,7 @@ func (ec *executionContext) fieldContext_ApiKey_userID(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiKey_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.ProjectID)
 	}
 	return graphql.ResolveField(
@@ -6744,7 +6746,7 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _ApiKeyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
@@ -6802,7 +6804,7 @@ func (ec *executionContext) fieldContext_ApiKeyEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyEdge) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -6924,7 +6926,7 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Co
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
 	}
 	return graphql.ResolveField(
@@ -6950,7 +6952,7 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Co
 }
 
 func (ec *executionContext) _FailureReason_reason(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Text)
 	}
 	return graphql.ResolveField(
@@ -6976,7 +6978,7 @@ func (ec *executionContext) fieldContext_FailureReason_reason(_ context.Context,
 }
 
 func (ec *executionContext) _FailureReason_count(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
@@ -7002,7 +7004,7 @@ func (ec *executionContext) fieldContext_FailureReason_count(_ context.Context, 
 }
 
 func (ec *executionContext) _FailureStats_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
 	}
 	return graphql.ResolveField(
@@ -7028,7 +7030,7 @@ func (ec *executionContext) fieldContext_FailureStats_failed(_ context.Context, 
 }
 
 func (ec *executionContext) _FailureStats_finished(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Finished)
 	}
 	return graphql.ResolveField(
@@ -7109,7 +7111,7 @@ func (ec *executionContext) fieldContext_FailureStats_topReasons(_ context.Conte
 }
 
 func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -7181,7 +7183,7 @@ func (ec *executionContext) fieldContext_Feedback_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Feedback_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
 	}
 	return graphql.ResolveField(
@@ -7207,7 +7209,7 @@ func (ec *executionContext) fieldContext_Feedback_projectID(_ context.Context, f
 }
 
 func (ec *executionContext) _Feedback_taskID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
 	}
 	return graphql.ResolveField(
@@ -7233,7 +7235,7 @@ func (ec *executionContext) fieldContext_Feedback_taskID(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Feedback_submittedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.SubmittedByID)
 	}
 	return graphql.ResolveField(
@@ -7259,7 +7261,7 @@ func (ec *executionContext) fieldContext_Feedback_submittedByID(_ context.Contex
 }
 
 func (ec *executionContext) _Feedback_userName(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UserName)
 	}
 	return graphql.ResolveField(
@@ -7285,7 +7287,7 @@ func (ec *executionContext) fieldContext_Feedback_userName(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_feedbackText(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.FeedbackText)
 	}
 	return graphql.ResolveField(
@@ -7311,7 +7313,7 @@ func (ec *executionContext) fieldContext_Feedback_feedbackText(_ context.Context
 }
 
 func (ec *executionContext) _Feedback_status(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -7337,7 +7339,7 @@ func (ec *executionContext) fieldContext_Feedback_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Feedback_version(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
@@ -7363,7 +7365,7 @@ func (ec *executionContext) fieldContext_Feedback_version(_ context.Context, fie
 }
 
 func (ec *executionContext) _Feedback_summary(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Summary)
 	}
 	return graphql.ResolveField(
@@ -7389,7 +7391,7 @@ func (ec *executionContext) fieldContext_Feedback_summary(_ context.Context, fie
 }
 
 func (ec *executionContext) _Feedback_error(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
 	}
 	return graphql.ResolveField(
@@ -7415,7 +7417,7 @@ func (ec *executionContext) fieldContext_Feedback_error(_ context.Context, field
 }
 
 func (ec *executionContext) _Feedback_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
 	}
 	return graphql.ResolveField(
@@ -7441,7 +7443,7 @@ func (ec *executionContext) fieldContext_Feedback_attempts(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
 	}
 	return graphql.ResolveField(
@@ -7467,7 +7469,7 @@ func (ec *executionContext) fieldContext_Feedback_provider(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_model(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
@@ -7493,7 +7495,7 @@ func (ec *executionContext) fieldContext_Feedback_model(_ context.Context, field
 }
 
 func (ec *executionContext) _Feedback_droppedSuggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.DroppedSuggestions)
 	}
 	return graphql.ResolveField(
@@ -7769,7 +7771,7 @@ func (ec *executionContext) fieldContext_FeedbackConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _FeedbackConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
@@ -7795,7 +7797,7 @@ func (ec *executionContext) fieldContext_FeedbackConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _FeedbackDayCount_date(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Date)
 	}
 	return graphql.ResolveField(
@@ -7821,7 +7823,7 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_date(_ context.Context
 }
 
 func (ec *executionContext) _FeedbackDayCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
@@ -7847,7 +7849,7 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_count(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackDayCount_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
 	}
 	return graphql.ResolveField(
@@ -7873,7 +7875,7 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_completed(_ context.Co
 }
 
 func (ec *executionContext) _FeedbackDayCount_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
 	}
 	return graphql.ResolveField(
@@ -7931,7 +7933,7 @@ func (ec *executionContext) fieldContext_FeedbackEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _FeedbackEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackEdge) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -7957,7 +7959,7 @@ func (ec *executionContext) fieldContext_FeedbackEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _FeedbackStatusCount_status(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -7983,7 +7985,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusCount_status(_ context.Co
 }
 
 func (ec *executionContext) _FeedbackStatusCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
@@ -8041,7 +8043,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_feedback(_ context.
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -8090,7 +8092,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_previousStatus(_ co
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
@@ -8139,7 +8141,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_at(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_error(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
 	}
 	return graphql.ResolveField(
@@ -8197,7 +8199,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_by(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -8223,7 +8225,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Co
 }
 
 func (ec *executionContext) _ModelStats_provider(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
 	}
 	return graphql.ResolveField(
@@ -8249,7 +8251,7 @@ func (ec *executionContext) fieldContext_ModelStats_provider(_ context.Context, 
 }
 
 func (ec *executionContext) _ModelStats_model(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
@@ -8275,7 +8277,7 @@ func (ec *executionContext) fieldContext_ModelStats_model(_ context.Context, fie
 }
 
 func (ec *executionContext) _ModelStats_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
 	}
 	return graphql.ResolveField(
@@ -9113,7 +9115,7 @@ func (ec *executionContext) fieldContext_Mutation_revertAdjustment(ctx context.C
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
 	}
 	return graphql.ResolveField(
@@ -9139,7 +9141,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
 	}
 	return graphql.ResolveField(
@@ -9211,7 +9213,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProcessingTimeStats_count(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
@@ -9283,7 +9285,7 @@ func (ec *executionContext) fieldContext_ProcessingTimeStats_p95Ms(_ context.Con
 }
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -9355,7 +9357,7 @@ func (ec *executionContext) fieldContext_Project_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -9381,7 +9383,7 @@ func (ec *executionContext) fieldContext_Project_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Project_description(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -9407,7 +9409,7 @@ func (ec *executionContext) fieldContext_Project_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Project_status(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNProjectStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -9661,7 +9663,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
@@ -9719,7 +9721,7 @@ func (ec *executionContext) fieldContext_ProjectEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectEdge) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -9791,7 +9793,7 @@ func (ec *executionContext) fieldContext_ProjectInsights_until(_ context.Context
 }
 
 func (ec *executionContext) _ProjectInsights_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.FeedbackCount)
 	}
 	return graphql.ResolveField(
@@ -10041,7 +10043,7 @@ func (ec *executionContext) fieldContext_ProjectInsights_topTasks(_ context.Cont
 }
 
 func (ec *executionContext) _ProjectMember_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -10113,7 +10115,7 @@ func (ec *executionContext) fieldContext_ProjectMember_updatedAt(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectMember_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
 	}
 	return graphql.ResolveField(
@@ -10139,7 +10141,7 @@ func (ec *executionContext) fieldContext_ProjectMember_projectID(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectMember_userID(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
 	}
 	return graphql.ResolveField(
@@ -10165,7 +10167,7 @@ func (ec *executionContext) fieldContext_ProjectMember_userID(_ context.Context,
 }
 
 func (ec *executionContext) _ProjectMember_role(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
@@ -10703,7 +10705,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _RateLimit_limit(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Limit)
 	}
 	return graphql.ResolveField(
@@ -10729,7 +10731,7 @@ func (ec *executionContext) fieldContext_RateLimit_limit(_ context.Context, fiel
 }
 
 func (ec *executionContext) _RateLimit_cost(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Cost)
 	}
 	return graphql.ResolveField(
@@ -10755,7 +10757,7 @@ func (ec *executionContext) fieldContext_RateLimit_cost(_ context.Context, field
 }
 
 func (ec *executionContext) _RateLimit_remaining(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Remaining)
 	}
 	return graphql.ResolveField(
@@ -10781,7 +10783,7 @@ func (ec *executionContext) fieldContext_RateLimit_remaining(_ context.Context, 
 }
 
 func (ec *executionContext) _RateLimit_used(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Used)
 	}
 	return graphql.ResolveField(
@@ -10830,7 +10832,7 @@ func (ec *executionContext) fieldContext_RateLimit_resetAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _RemovedTask_id(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -10856,7 +10858,7 @@ func (ec *executionContext) fieldContext_RemovedTask_id(_ context.Context, field
 }
 
 func (ec *executionContext) _RemovedTask_title(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
@@ -10882,7 +10884,7 @@ func (ec *executionContext) fieldContext_RemovedTask_title(_ context.Context, fi
 }
 
 func (ec *executionContext) _RemovedTask_description(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -10908,7 +10910,7 @@ func (ec *executionContext) fieldContext_RemovedTask_description(_ context.Conte
 }
 
 func (ec *executionContext) _RemovedTask_status(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -10934,7 +10936,7 @@ func (ec *executionContext) fieldContext_RemovedTask_status(_ context.Context, f
 }
 
 func (ec *executionContext) _RemovedTask_priority(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
 	}
 	return graphql.ResolveField(
@@ -10983,7 +10985,7 @@ func (ec *executionContext) fieldContext_RemovedTask_estimatedHours(_ context.Co
 }
 
 func (ec *executionContext) _RemovedTask_version(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
@@ -11141,7 +11143,7 @@ func (ec *executionContext) fieldContext_Subscription_projectEvents(ctx context.
 }
 
 func (ec *executionContext) _SuggestionStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
 	}
 	return graphql.ResolveField(
@@ -11167,7 +11169,7 @@ func (ec *executionContext) fieldContext_SuggestionStats_total(_ context.Context
 }
 
 func (ec *executionContext) _SuggestionStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
 	}
 	return graphql.ResolveField(
@@ -11193,7 +11195,7 @@ func (ec *executionContext) fieldContext_SuggestionStats_applied(_ context.Conte
 }
 
 func (ec *executionContext) _SuggestionStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
 	}
 	return graphql.ResolveField(
@@ -11219,7 +11221,7 @@ func (ec *executionContext) fieldContext_SuggestionStats_rejected(_ context.Cont
 }
 
 func (ec *executionContext) _SuggestionStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
 	}
 	return graphql.ResolveField(
@@ -11300,7 +11302,7 @@ func (ec *executionContext) fieldContext_SuggestionStats_byType(_ context.Contex
 }
 
 func (ec *executionContext) _SuggestionTypeStats_type(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.Type)
 	}
 	return graphql.ResolveField(
@@ -11326,7 +11328,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_type(_ context.Cont
 }
 
 func (ec *executionContext) _SuggestionTypeStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
 	}
 	return graphql.ResolveField(
@@ -11352,7 +11354,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_total(_ context.Con
 }
 
 func (ec *executionContext) _SuggestionTypeStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
 	}
 	return graphql.ResolveField(
@@ -11378,7 +11380,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_applied(_ context.C
 }
 
 func (ec *executionContext) _SuggestionTypeStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
 	}
 	return graphql.ResolveField(
@@ -11404,7 +11406,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_rejected(_ context.
 }
 
 func (ec *executionContext) _SuggestionTypeStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
 	}
 	return graphql.ResolveField(
@@ -11453,7 +11455,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_acceptanceRate(_ co
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -11525,7 +11527,7 @@ func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
 	}
 	return graphql.ResolveField(
@@ -11551,7 +11553,7 @@ func (ec *executionContext) fieldContext_Task_projectID(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
@@ -11577,7 +11579,7 @@ func (ec *executionContext) fieldContext_Task_title(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Task_description(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -11603,7 +11605,7 @@ func (ec *executionContext) fieldContext_Task_description(_ context.Context, fie
 }
 
 func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -11629,7 +11631,7 @@ func (ec *executionContext) fieldContext_Task_status(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Task_priority(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
 	}
 	return graphql.ResolveField(
@@ -11678,7 +11680,7 @@ func (ec *executionContext) fieldContext_Task_estimatedHours(_ context.Context, 
 }
 
 func (ec *executionContext) _Task_version(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
@@ -11800,7 +11802,7 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
@@ -11858,7 +11860,7 @@ func (ec *executionContext) fieldContext_TaskEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -11916,7 +11918,7 @@ func (ec *executionContext) fieldContext_TaskEvent_task(_ context.Context, field
 }
 
 func (ec *executionContext) _TaskEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNTaskChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskChange(ctx, field.Selections, obj.Change)
 	}
 	return graphql.ResolveField(
@@ -11942,7 +11944,7 @@ func (ec *executionContext) fieldContext_TaskEvent_change(_ context.Context, fie
 }
 
 func (ec *executionContext) _TaskEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
@@ -12023,7 +12025,7 @@ func (ec *executionContext) fieldContext_TaskEvent_at(_ context.Context, field g
 }
 
 func (ec *executionContext) _TaskEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -12081,7 +12083,7 @@ func (ec *executionContext) fieldContext_TaskMention_task(_ context.Context, fie
 }
 
 func (ec *executionContext) _TaskMention_mentions(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Mentions)
 	}
 	return graphql.ResolveField(
@@ -12107,7 +12109,7 @@ func (ec *executionContext) fieldContext_TaskMention_mentions(_ context.Context,
 }
 
 func (ec *executionContext) _TaskMention_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.FeedbackCount)
 	}
 	return graphql.ResolveField(
@@ -12133,7 +12135,7 @@ func (ec *executionContext) fieldContext_TaskMention_feedbackCount(_ context.Con
 }
 
 func (ec *executionContext) _TaskMention_suggestionCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.SuggestionCount)
 	}
 	return graphql.ResolveField(
@@ -12159,7 +12161,7 @@ func (ec *executionContext) fieldContext_TaskMention_suggestionCount(_ context.C
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -12185,7 +12187,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_subject(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
 	}
 	return graphql.ResolveField(
@@ -12211,7 +12213,7 @@ func (ec *executionContext) fieldContext_User_subject(_ context.Context, field g
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -12260,7 +12262,7 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Viewer_id(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
 	}
 	return graphql.ResolveField(
@@ -12286,7 +12288,7 @@ func (ec *executionContext) fieldContext_Viewer_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
 	}
 	return graphql.ResolveField(
@@ -12335,7 +12337,7 @@ func (ec *executionContext) fieldContext_Viewer_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_kind(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNViewerKind2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐKind(ctx, field.Selections, obj.Kind)
 	}
 	return graphql.ResolveField(
@@ -12361,7 +12363,7 @@ func (ec *executionContext) fieldContext_Viewer_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_isAdmin(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Admin)
 	}
 	return graphql.ResolveField(
@@ -12506,7 +12508,7 @@ func (ec *executionContext) fieldContext_ViewerMembership_project(_ context.Cont
 }
 
 func (ec *executionContext) _ViewerMembership_role(ctx context.Context, field graphql.CollectedField, obj *model.ViewerMembership) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
@@ -12532,7 +12534,7 @@ func (ec *executionContext) fieldContext_ViewerMembership_role(_ context.Context
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -12581,7 +12583,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
 	}
 	return graphql.ResolveField(
@@ -12674,7 +12676,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -12769,7 +12771,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -12940,7 +12942,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -13021,7 +13023,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if gqlexec.PlainFields(ec.OperationContext) {
+	if ec.op.PlainFields() {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
 	}
 	return graphql.ResolveField(
@@ -17893,7 +17895,7 @@ func (ec *executionContext) _ProjectEvent(ctx context.Context, sel ast.Selection
 var adjustmentImplementors = []string{"Adjustment", "Node"}
 
 func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSet, obj *ent.Adjustment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18016,7 +18018,7 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 var adjustmentConnectionImplementors = []string{"AdjustmentConnection"}
 
 func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentConnectionImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18060,7 +18062,7 @@ func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.S
 var adjustmentEdgeImplementors = []string{"AdjustmentEdge"}
 
 func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentEdgeImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18099,7 +18101,7 @@ func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.Selecti
 var adjustmentEventImplementors = []string{"AdjustmentEvent", "ProjectEvent"}
 
 func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustmentEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentEventImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18153,7 +18155,7 @@ func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.Select
 var apiKeyImplementors = []string{"ApiKey", "Node"}
 
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18244,7 +18246,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
 
 func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiKeyConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18288,7 +18290,7 @@ func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.Selec
 var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
 
 func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiKeyEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18327,7 +18329,7 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 var applyAdjustmentPayloadImplementors = []string{"ApplyAdjustmentPayload"}
 
 func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApplyAdjustmentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18366,7 +18368,7 @@ func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast
 var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
 
 func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18405,7 +18407,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 var failureReasonImplementors = []string{"FailureReason"}
 
 func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.SelectionSet, obj *insights.Reason) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, failureReasonImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, failureReasonImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18444,7 +18446,7 @@ func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.Selectio
 var failureStatsImplementors = []string{"FailureStats"}
 
 func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Failures) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, failureStatsImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, failureStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18493,7 +18495,7 @@ func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.Selection
 var feedbackImplementors = []string{"Feedback", "Node"}
 
 func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet, obj *ent.Feedback) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18636,7 +18638,7 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 var feedbackConnectionImplementors = []string{"FeedbackConnection"}
 
 func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackConnectionImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18680,7 +18682,7 @@ func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.Sel
 var feedbackDayCountImplementors = []string{"FeedbackDayCount"}
 
 func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.SelectionSet, obj *insights.Day) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackDayCountImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackDayCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18729,7 +18731,7 @@ func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.Selec
 var feedbackEdgeImplementors = []string{"FeedbackEdge"}
 
 func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackEdgeImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18768,7 +18770,7 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 var feedbackStatusCountImplementors = []string{"FeedbackStatusCount"}
 
 func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.SelectionSet, obj *insights.StatusCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackStatusCountImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackStatusCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18807,7 +18809,7 @@ func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.Se
 var feedbackStatusEventImplementors = []string{"FeedbackStatusEvent", "ProjectEvent"}
 
 func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.FeedbackStatusEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackStatusEventImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackStatusEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18876,7 +18878,7 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 var modelStatsImplementors = []string{"ModelStats"}
 
 func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Model) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, modelStatsImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, modelStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -18930,7 +18932,7 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -19086,7 +19088,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[int]) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19135,7 +19137,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var processingTimeStatsImplementors = []string{"ProcessingTimeStats"}
 
 func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Durations) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, processingTimeStatsImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, processingTimeStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19179,7 +19181,7 @@ func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.Se
 var projectImplementors = []string{"Project", "Node"}
 
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *ent.Project) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, projectImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, projectImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19262,7 +19264,7 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 var projectConnectionImplementors = []string{"ProjectConnection"}
 
 func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19306,7 +19308,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 var projectEdgeImplementors = []string{"ProjectEdge"}
 
 func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19345,7 +19347,7 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 var projectInsightsImplementors = []string{"ProjectInsights"}
 
 func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.SelectionSet, obj *insights.Report) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, projectInsightsImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, projectInsightsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19425,7 +19427,7 @@ func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.Select
 var projectMemberImplementors = []string{"ProjectMember", "Node"}
 
 func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectMember) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, projectMemberImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, projectMemberImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19496,7 +19498,7 @@ func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.Selectio
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -19601,7 +19603,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var rateLimitImplementors = []string{"RateLimit"}
 
 func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet, obj *model.RateLimit) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19655,7 +19657,7 @@ func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet
 var removedTaskImplementors = []string{"RemovedTask"}
 
 func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionSet, obj *plan.RemovedTask) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, removedTaskImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, removedTaskImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19719,7 +19721,7 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -19743,7 +19745,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var suggestionStatsImplementors = []string{"SuggestionStats"}
 
 func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Suggestions) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionStatsImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, suggestionStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19802,7 +19804,7 @@ func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.Select
 var suggestionTypeStatsImplementors = []string{"SuggestionTypeStats"}
 
 func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.TypeDecisions) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionTypeStatsImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, suggestionTypeStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19861,7 +19863,7 @@ func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.Se
 var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, taskImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19946,7 +19948,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 var taskConnectionImplementors = []string{"TaskConnection"}
 
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -19990,7 +19992,7 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 var taskEdgeImplementors = []string{"TaskEdge"}
 
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20029,7 +20031,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 var taskEventImplementors = []string{"TaskEvent", "ProjectEvent"}
 
 func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskEventImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, taskEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20088,7 +20090,7 @@ func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet
 var taskMentionImplementors = []string{"TaskMention"}
 
 func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionSet, obj *model.TaskMention) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskMentionImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, taskMentionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20137,7 +20139,7 @@ func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionS
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20186,7 +20188,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *viewer.Viewer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20258,7 +20260,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 var viewerMembershipImplementors = []string{"ViewerMembership"}
 
 func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerMembership) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerMembershipImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, viewerMembershipImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20297,7 +20299,7 @@ func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.Selec
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20351,7 +20353,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20400,7 +20402,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20459,7 +20461,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20518,7 +20520,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
@@ -20577,7 +20579,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.op.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)

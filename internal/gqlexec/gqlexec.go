@@ -15,15 +15,18 @@
 //
 // The rewritten code also spares each object the allocations gqlgen makes
 // for it whether they are needed or not (a map of the aliases written, a
-// deferred group), and reads a plain struct field without a field context
-// when no field interceptor could see the difference (PlainFields).
+// deferred group, a hash of its selections), and reads a plain struct field
+// without a field context when no field interceptor could see the
+// difference (Operation.PlainFields).
 package gqlexec
 
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // MarshalSlice is graphql.MarshalSliceConcurrently (with the same
@@ -126,23 +129,103 @@ func aliasBefore(fields []graphql.CollectedField, alias string) bool {
 	return false
 }
 
-// plainFieldsKey marks an operation whose fields no interceptor sees.
-const plainFieldsKey = "feedbackloop.plainFields"
+// Operation is what the rewritten executor keeps for one operation: the
+// generated executionContext holds it (nil when the server did not call
+// Prepare, and then every method falls back to gqlgen's behaviour).
+type Operation struct {
+	plainFields bool
 
-// MarkPlainFields lets the operation's plain fields skip their field
-// context: the server calls it for every operation when it has no field
-// interceptor (graphql.FieldInterceptor), which is what would see the
-// difference. Call it before execution, from an OperationContextMutator.
-func MarkPlainFields(oc *graphql.OperationContext) {
-	oc.Stats.SetExtension(plainFieldsKey, true)
+	mu sync.Mutex
+	// The fields of the operation's selection sets: a few in a list,
+	// which is quicker to search than a map is to hash, the rest in a map.
+	few  []collected
+	more map[selectionKey][]graphql.CollectedField
 }
 
-// PlainFields reports whether MarkPlainFields marked the operation. The
-// rewritten code then marshals a field that is a struct field of its
-// object, with a marshaller that cannot fail, straight from the struct,
-// without the field context, middleware call and closures that
-// graphql.ResolveField costs (about ten allocations a field).
-func PlainFields(oc *graphql.OperationContext) bool {
-	plain, _ := oc.Stats.GetExtension(plainFieldsKey).(bool)
-	return plain
+// fewSelections is how many selection sets are searched in a list: a
+// page of projects with their tasks has 7.
+const fewSelections = 16
+
+type collected struct {
+	key    selectionKey
+	fields []graphql.CollectedField
+}
+
+// operationKey is where Prepare leaves the operation in its statistics,
+// the one per-operation place gqlgen gives extensions.
+const operationKey = "feedbackloop.operation"
+
+// Prepare sets up oc for the rewritten executor: call it for every
+// operation, before execution, from an OperationContextMutator. plainFields
+// says that no field interceptor (graphql.FieldInterceptor) runs, which is
+// what would see plain fields skip their field contexts.
+func Prepare(oc *graphql.OperationContext, plainFields bool) {
+	oc.Stats.SetExtension(operationKey, &Operation{plainFields: plainFields})
+}
+
+// OperationOf returns what Prepare left in oc, or nil.
+func OperationOf(oc *graphql.OperationContext) *Operation {
+	if oc == nil {
+		return nil
+	}
+	op, _ := oc.Stats.GetExtension(operationKey).(*Operation)
+	return op
+}
+
+// PlainFields reports whether the operation's plain fields may skip
+// graphql.ResolveField. The rewritten code then marshals a field that is a
+// struct field of its object, with a marshaller that cannot fail, straight
+// from the struct, without the field context, middleware call and closures
+// that ResolveField costs (about ten allocations a field).
+func (op *Operation) PlainFields() bool {
+	return op != nil && op.plainFields
+}
+
+// selectionKey identifies a selection set within an operation: the
+// executor passes an object's selections down as the same slice to every
+// element of a list, and a slice's first element and length identify its
+// contents while the operation runs.
+type selectionKey struct {
+	first     *ast.Selection
+	n         int
+	satisfies *string
+}
+
+// CollectFields is graphql.CollectFields remembered per selection set and
+// type for the operation. gqlgen remembers them too, under a key it hashes
+// from the selections each time: for a page of 10 projects with 10 tasks,
+// hashing for 231 objects cost more than collecting the fields.
+func (op *Operation) CollectFields(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	if op == nil || len(sel) == 0 || len(satisfies) == 0 {
+		return graphql.CollectFields(oc, sel, satisfies)
+	}
+	key := selectionKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0]}
+	op.mu.Lock()
+	fields, ok := op.lookup(key)
+	op.mu.Unlock()
+	if ok {
+		return fields
+	}
+	fields = graphql.CollectFields(oc, sel, satisfies)
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	if len(op.few) < fewSelections {
+		op.few = append(op.few, collected{key, fields})
+		return fields
+	}
+	if op.more == nil {
+		op.more = make(map[selectionKey][]graphql.CollectedField)
+	}
+	op.more[key] = fields
+	return fields
+}
+
+func (op *Operation) lookup(key selectionKey) ([]graphql.CollectedField, bool) {
+	for i := range op.few {
+		if op.few[i].key == key {
+			return op.few[i].fields, true
+		}
+	}
+	fields, ok := op.more[key]
+	return fields, ok
 }

@@ -3,6 +3,8 @@ package gqlexec
 import (
 	"bytes"
 	"context"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -75,14 +77,98 @@ func TestDeferredGroupOnlyForDeferredFields(t *testing.T) {
 	}
 }
 
-// Operations are not plain until the server marks them so.
-func TestPlainFieldsOnlyWhenMarked(t *testing.T) {
-	oc := &graphql.OperationContext{}
-	if PlainFields(oc) {
-		t.Error("an unmarked operation reads as plain")
+// An operation is plain only when Prepare says so, and one never prepared
+// (an execution the server's extensions did not see) is not.
+func TestPlainFieldsOnlyWhenPrepared(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		oc := &graphql.OperationContext{}
+		Prepare(oc, plain)
+		if got := OperationOf(oc).PlainFields(); got != plain {
+			t.Errorf("Prepare(plain %v): PlainFields() = %v", plain, got)
+		}
 	}
-	MarkPlainFields(oc)
-	if !PlainFields(oc) {
-		t.Error("a marked operation does not read as plain")
+	if OperationOf(&graphql.OperationContext{}).PlainFields() || OperationOf(nil).PlainFields() {
+		t.Error("an operation never prepared reads as plain")
+	}
+}
+
+// CollectFields answers as gqlgen's does, once per selection set and type
+// in an operation, @skip and @include decided by the operation's variables.
+func TestCollectFieldsPerSelectionAndType(t *testing.T) {
+	skip := ast.DirectiveList{{Name: "skip", Arguments: ast.ArgumentList{{Name: "if", Value: &ast.Value{Kind: ast.Variable, Raw: "hide"}}}}}
+	sel := ast.SelectionSet{
+		&ast.Field{Alias: "id", Name: "id"},
+		&ast.Field{Alias: "title", Name: "title", Directives: skip},
+		&ast.InlineFragment{TypeCondition: "Project", SelectionSet: ast.SelectionSet{&ast.Field{Alias: "name", Name: "name"}}},
+	}
+	task, project := []string{"Task", "Node"}, []string{"Project", "Node"}
+	aliases := func(fields []graphql.CollectedField) (out []string) {
+		for _, f := range fields {
+			out = append(out, f.Alias)
+		}
+		return out
+	}
+	for _, hide := range []bool{false, true} {
+		oc := &graphql.OperationContext{Variables: map[string]any{"hide": hide}}
+		Prepare(oc, true)
+		op := OperationOf(oc)
+		for _, tc := range []struct {
+			satisfies []string
+			want      []string
+		}{
+			{task, []string{"id", "title"}},
+			{project, []string{"id", "title", "name"}},
+		} {
+			want := tc.want
+			if hide {
+				want = slices.DeleteFunc(slices.Clone(want), func(a string) bool { return a == "title" })
+			}
+			first := op.CollectFields(oc, sel, tc.satisfies)
+			if got := aliases(first); !slices.Equal(got, want) {
+				t.Errorf("hide %v, %v: fields %v, want %v", hide, tc.satisfies, got, want)
+			}
+			if got := aliases(graphql.CollectFields(&graphql.OperationContext{Variables: oc.Variables}, sel, tc.satisfies)); !slices.Equal(got, want) {
+				t.Errorf("hide %v, %v: gqlgen collects %v, want %v", hide, tc.satisfies, got, want)
+			}
+			if again := op.CollectFields(oc, sel, tc.satisfies); &again[0] != &first[0] {
+				t.Errorf("hide %v, %v: other fields the second time", hide, tc.satisfies)
+			}
+		}
+		if len(op.few) != 2 {
+			t.Errorf("hide %v: the operation holds %d selections, want 2 (one per type)", hide, len(op.few))
+		}
+	}
+	var never *Operation
+	if got := aliases(never.CollectFields(&graphql.OperationContext{Variables: map[string]any{"hide": false}}, sel, task)); !slices.Equal(got, []string{"id", "title"}) {
+		t.Errorf("without Prepare: fields %v, want gqlgen's", got)
+	}
+}
+
+// Past the first selection sets, which are kept in a list, the others are
+// remembered as well.
+func TestCollectFieldsRemembersManySelections(t *testing.T) {
+	oc := &graphql.OperationContext{}
+	Prepare(oc, true)
+	op := OperationOf(oc)
+	task := []string{"Task"}
+	sels := make([]ast.SelectionSet, 3*fewSelections)
+	firsts := make([]*graphql.CollectedField, len(sels))
+	for i := range sels {
+		sels[i] = ast.SelectionSet{&ast.Field{Alias: "f" + strconv.Itoa(i), Name: "id"}}
+		fields := op.CollectFields(oc, sels[i], task)
+		if len(fields) != 1 || fields[0].Alias != "f"+strconv.Itoa(i) {
+			t.Fatalf("selection %d: fields %+v", i, fields)
+		}
+		firsts[i] = &fields[0]
+	}
+	for i := range sels {
+		if again := op.CollectFields(oc, sels[i], task); &again[0] != firsts[i] {
+			t.Errorf("selection %d of %d: other fields the second time", i, len(sels))
+		}
+	}
+	// gqlgen's own cache would give the same fields back: count what the
+	// operation holds, once per selection set.
+	if len(op.few) != fewSelections || len(op.more) != len(sels)-fewSelections {
+		t.Errorf("remembered %d in the list and %d in the map, want %d and %d", len(op.few), len(op.more), fewSelections, len(sels)-fewSelections)
 	}
 }

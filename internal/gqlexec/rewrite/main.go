@@ -26,17 +26,32 @@ import (
 
 const gqlexecImport = `"github.com/feedbackloop/feedbackloop/internal/gqlexec"`
 
-// A replacement of every occurrence of old by new.
-type replacement struct{ old, new string }
+// A replacement of every occurrence of old by new; once, when once is set.
+type replacement struct {
+	old, new string
+	once     bool
+}
 
 var replacements = []replacement{
-	{"graphql.MarshalSliceConcurrently(", "gqlexec.MarshalSlice("},
-	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := gqlexec.NewDeferredGroup(ctx, fields)"},
+	{old: "graphql.MarshalSliceConcurrently(", new: "gqlexec.MarshalSlice("},
+	{old: "deferred := graphql.NewDeferredGroup(ctx)", new: "deferred := gqlexec.NewDeferredGroup(ctx, fields)"},
 	// The path that graphql.NewDeferredGroup set up front, set once it is
 	// needed. Every object ends with this call (the counts are checked).
-	{"\t\tec.ProcessDeferredGroup(deferred)\n", "\t\tdeferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)\n"},
-	{"\tout := graphql.NewFieldSet(fields)\n", "\tout := graphql.NewFieldSet(fields)\n"},
-	{"\n\treturn out\n}\n", "\n\treturn gqlexec.Object(fields, out.Values)\n}\n"},
+	{old: "\t\tec.ProcessDeferredGroup(deferred)\n", new: "\t\tdeferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)\n"},
+	{old: "\tout := graphql.NewFieldSet(fields)\n", new: "\tout := graphql.NewFieldSet(fields)\n"},
+	{old: "\n\treturn out\n}\n", new: "\n\treturn gqlexec.Object(fields, out.Values)\n}\n"},
+	// The execution context carries the operation's gqlexec state.
+	{
+		old:  "type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n}\n",
+		new:  "type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\top *gqlexec.Operation\n}\n",
+		once: true,
+	},
+	{
+		old:  "\treturn &executionContext{\n\t\tExecutionContextState: ",
+		new:  "\treturn &executionContext{\n\t\top: gqlexec.OperationOf(opCtx),\n\t\tExecutionContextState: ",
+		once: true,
+	},
+	{old: "graphql.CollectFields(ec.OperationContext, sel, ", new: "ec.op.CollectFields(ec.OperationContext, sel, "},
 }
 
 // Indices in replacements whose counts must agree: each object builds one
@@ -85,6 +100,9 @@ func rewrite(src []byte) ([]byte, error) {
 		if counts[i] == 0 {
 			return nil, fmt.Errorf("no %q: gqlgen's output changed; update internal/gqlexec/rewrite", r.old)
 		}
+		if r.once && counts[i] != 1 {
+			return nil, fmt.Errorf("%d of %q, want one: gqlgen's output changed; update internal/gqlexec/rewrite", counts[i], r.old)
+		}
 		src = bytes.ReplaceAll(src, []byte(r.old), []byte(r.new))
 	}
 	if counts[deferredGroups] != counts[processed] || counts[deferredGroups] != counts[fieldSets] || counts[fieldSets] != counts[returned] {
@@ -103,11 +121,12 @@ func rewrite(src []byte) ([]byte, error) {
 	return format.Source(src)
 }
 
-// addPlainPaths gives every plain field the path that gqlexec.PlainFields
-// allows: marshal the struct field straight away. A plain field is one
-// whose generated resolver reads a struct field of its object (obj.F, no
-// method, no resolver, no directive chain) and whose marshaller cannot
-// fail for any value (cannotFail); the rest keep graphql.ResolveField only.
+// addPlainPaths gives every plain field the path that
+// gqlexec.Operation.PlainFields allows: marshal the struct field straight
+// away. A plain field is one whose generated resolver reads a struct field
+// of its object (obj.F, no method, no resolver, no directive chain) and
+// whose marshaller cannot fail for any value (marshallersThatCannotFail);
+// the others keep graphql.ResolveField only.
 func addPlainPaths(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "generated.go", src, 0)
@@ -134,7 +153,7 @@ func addPlainPaths(src []byte) ([]byte, error) {
 		}
 		inserts = append(inserts, insertion{
 			at: fset.Position(fn.Body.Lbrace).Offset + 1,
-			text: fmt.Sprintf("\n\tif gqlexec.PlainFields(ec.OperationContext) {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}",
+			text: fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}",
 				marshal, field),
 		})
 	}

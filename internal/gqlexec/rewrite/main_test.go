@@ -20,11 +20,14 @@ func TestRewrite(t *testing.T) {
 		"deferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)",
 		"return gqlexec.Object(fields, out.Values)\n}",
 		"return gqlexec.MarshalSlice(ctx, 2, 0, false, nil)",
+		"\top *gqlexec.Operation\n}",
+		"gqlexec.OperationOf(opCtx),\n",
+		"fields := ec.op.CollectFields(ec.OperationContext, sel, taskImplementors)",
 		// Plain: a struct field, a marshaller that cannot fail.
 		"_Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
-			"\tif gqlexec.PlainFields(ec.OperationContext) {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Title)\n\t}\n",
+			"\tif ec.op.PlainFields() {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Title)\n\t}\n",
 		"_Task_status(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
-			"\tif gqlexec.PlainFields(ec.OperationContext) {\n\t\treturn ec.marshalNTaskStatus(ctx, field.Selections, obj.Status)\n\t}\n",
+			"\tif ec.op.PlainFields() {\n\t\treturn ec.marshalNTaskStatus(ctx, field.Selections, obj.Status)\n\t}\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the rewritten file lacks %q:\n%s", want, out)
@@ -46,6 +49,8 @@ func TestRewrite(t *testing.T) {
 			"1 deferred groups, 1 places that process them, 2 field sets and 1 returned"},
 		{"res := graphql.MarshalString(v)", "res := graphql.MarshalAny(v)", "marshalNString2string"},
 		{"return obj.Title, nil", "return obj.Title(), nil", "no plain field"},
+		{"func newExecutionContext(", "func newExecutionContext2(opCtx *graphql.OperationContext) *executionContext {\n" +
+			"\treturn &executionContext{\n\t\tExecutionContextState: nil,\n\t}\n}\n\nfunc newExecutionContext(", "2 of"},
 	} {
 		changed := strings.Replace(generated, tc.from, tc.to, 1)
 		if tc.named == "no plain field" {
@@ -65,6 +70,16 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 )
+
+type executionContext struct {
+	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+}
+
+func newExecutionContext(opCtx *graphql.OperationContext) *executionContext {
+	return &executionContext{
+		ExecutionContextState: graphql.NewExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot](opCtx),
+	}
+}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
