@@ -7,6 +7,7 @@
 package gid
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -84,11 +85,18 @@ func Decode(s string) (int, error) {
 func MarshalID(id int) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
 		// base64url needs no JSON escaping: quote it by hand, in one write
-		// (IDs are a large part of every response).
-		var buf [maxEncodedLen + 2]byte
-		b := append(appendEncoded(append(buf[:0], '"'), id), '"')
-		_, _ = w.Write(b)
+		// (IDs are a large part of every response), straight into the
+		// buffer the executor writes a response to.
+		if buf, ok := w.(*bytes.Buffer); ok {
+			_, _ = buf.Write(appendQuoted(buf.AvailableBuffer(), id))
+			return
+		}
+		_, _ = w.Write(appendQuoted(nil, id))
 	})
+}
+
+func appendQuoted(dst []byte, id int) []byte {
+	return append(appendEncoded(append(dst, '"'), id), '"')
 }
 
 // UnmarshalID is gqlgen's unmarshaler for the ID scalar.

@@ -1,6 +1,7 @@
 package gid_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -41,12 +42,18 @@ func TestRoundTrip(t *testing.T) {
 		if got, err := gid.Decode(base64.URLEncoding.EncodeToString(raw)); err != nil || got != tc.id {
 			t.Errorf("Decode(padded) = %d, %v", got, err)
 		}
-		// In a response the ID is a JSON string.
+		// In a response the ID is a JSON string, whatever it is written to
+		// (the executor writes to a bytes.Buffer).
 		var b strings.Builder
 		gid.MarshalID(tc.id).MarshalGQL(&b)
 		var fromJSON string
 		if err := json.Unmarshal([]byte(b.String()), &fromJSON); err != nil || fromJSON != enc {
 			t.Errorf("MarshalID(%d) wrote %s, want the JSON string %q (%v)", tc.id, b.String(), enc, err)
+		}
+		buf := bytes.NewBufferString(`{"id":`)
+		gid.MarshalID(tc.id).MarshalGQL(buf)
+		if buf.String() != `{"id":`+b.String() {
+			t.Errorf("MarshalID(%d) into a buffer holding {\"id\": left %s", tc.id, buf.String())
 		}
 	}
 }
