@@ -18020,7 +18020,7 @@ var adjustmentConnectionImplementors = []string{"AdjustmentConnection"}
 func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18056,7 +18056,7 @@ func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var adjustmentEdgeImplementors = []string{"AdjustmentEdge"}
@@ -18064,7 +18064,7 @@ var adjustmentEdgeImplementors = []string{"AdjustmentEdge"}
 func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18095,7 +18095,7 @@ func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var adjustmentEventImplementors = []string{"AdjustmentEvent", "ProjectEvent"}
@@ -18103,7 +18103,7 @@ var adjustmentEventImplementors = []string{"AdjustmentEvent", "ProjectEvent"}
 func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustmentEvent) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18149,7 +18149,7 @@ func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var apiKeyImplementors = []string{"ApiKey", "Node"}
@@ -18248,7 +18248,7 @@ var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
 func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiKeyConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18284,7 +18284,7 @@ func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
@@ -18292,7 +18292,7 @@ var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
 func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiKeyEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18323,7 +18323,7 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var applyAdjustmentPayloadImplementors = []string{"ApplyAdjustmentPayload"}
@@ -18331,7 +18331,7 @@ var applyAdjustmentPayloadImplementors = []string{"ApplyAdjustmentPayload"}
 func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApplyAdjustmentPayload) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18362,7 +18362,7 @@ func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
@@ -18370,7 +18370,7 @@ var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
 func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18401,7 +18401,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var failureReasonImplementors = []string{"FailureReason"}
@@ -18409,7 +18409,7 @@ var failureReasonImplementors = []string{"FailureReason"}
 func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.SelectionSet, obj *insights.Reason) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, failureReasonImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18440,7 +18440,7 @@ func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var failureStatsImplementors = []string{"FailureStats"}
@@ -18448,7 +18448,7 @@ var failureStatsImplementors = []string{"FailureStats"}
 func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Failures) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, failureStatsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18489,7 +18489,7 @@ func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var feedbackImplementors = []string{"Feedback", "Node"}
@@ -18640,7 +18640,7 @@ var feedbackConnectionImplementors = []string{"FeedbackConnection"}
 func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18676,7 +18676,7 @@ func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var feedbackDayCountImplementors = []string{"FeedbackDayCount"}
@@ -18684,7 +18684,7 @@ var feedbackDayCountImplementors = []string{"FeedbackDayCount"}
 func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.SelectionSet, obj *insights.Day) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackDayCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18725,7 +18725,7 @@ func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var feedbackEdgeImplementors = []string{"FeedbackEdge"}
@@ -18733,7 +18733,7 @@ var feedbackEdgeImplementors = []string{"FeedbackEdge"}
 func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18764,7 +18764,7 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var feedbackStatusCountImplementors = []string{"FeedbackStatusCount"}
@@ -18772,7 +18772,7 @@ var feedbackStatusCountImplementors = []string{"FeedbackStatusCount"}
 func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.SelectionSet, obj *insights.StatusCount) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackStatusCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18803,7 +18803,7 @@ func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var feedbackStatusEventImplementors = []string{"FeedbackStatusEvent", "ProjectEvent"}
@@ -18811,7 +18811,7 @@ var feedbackStatusEventImplementors = []string{"FeedbackStatusEvent", "ProjectEv
 func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.FeedbackStatusEvent) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackStatusEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18872,7 +18872,7 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var modelStatsImplementors = []string{"ModelStats"}
@@ -18880,7 +18880,7 @@ var modelStatsImplementors = []string{"ModelStats"}
 func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Model) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, modelStatsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18926,7 +18926,7 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -18937,7 +18937,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -19082,7 +19082,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -19090,7 +19090,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[int]) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19131,7 +19131,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var processingTimeStatsImplementors = []string{"ProcessingTimeStats"}
@@ -19139,7 +19139,7 @@ var processingTimeStatsImplementors = []string{"ProcessingTimeStats"}
 func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Durations) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, processingTimeStatsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19175,7 +19175,7 @@ func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var projectImplementors = []string{"Project", "Node"}
@@ -19266,7 +19266,7 @@ var projectConnectionImplementors = []string{"ProjectConnection"}
 func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19302,7 +19302,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var projectEdgeImplementors = []string{"ProjectEdge"}
@@ -19310,7 +19310,7 @@ var projectEdgeImplementors = []string{"ProjectEdge"}
 func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19341,7 +19341,7 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var projectInsightsImplementors = []string{"ProjectInsights"}
@@ -19605,7 +19605,7 @@ var rateLimitImplementors = []string{"RateLimit"}
 func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet, obj *model.RateLimit) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19651,7 +19651,7 @@ func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var removedTaskImplementors = []string{"RemovedTask"}
@@ -19659,7 +19659,7 @@ var removedTaskImplementors = []string{"RemovedTask"}
 func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionSet, obj *plan.RemovedTask) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, removedTaskImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19715,7 +19715,7 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -19747,7 +19747,7 @@ var suggestionStatsImplementors = []string{"SuggestionStats"}
 func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Suggestions) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, suggestionStatsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19798,7 +19798,7 @@ func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var suggestionTypeStatsImplementors = []string{"SuggestionTypeStats"}
@@ -19806,7 +19806,7 @@ var suggestionTypeStatsImplementors = []string{"SuggestionTypeStats"}
 func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.TypeDecisions) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, suggestionTypeStatsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19857,7 +19857,7 @@ func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var taskImplementors = []string{"Task", "Node"}
@@ -19950,7 +19950,7 @@ var taskConnectionImplementors = []string{"TaskConnection"}
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19986,7 +19986,7 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var taskEdgeImplementors = []string{"TaskEdge"}
@@ -19994,7 +19994,7 @@ var taskEdgeImplementors = []string{"TaskEdge"}
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20025,7 +20025,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var taskEventImplementors = []string{"TaskEvent", "ProjectEvent"}
@@ -20033,7 +20033,7 @@ var taskEventImplementors = []string{"TaskEvent", "ProjectEvent"}
 func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEvent) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20084,7 +20084,7 @@ func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var taskMentionImplementors = []string{"TaskMention"}
@@ -20092,7 +20092,7 @@ var taskMentionImplementors = []string{"TaskMention"}
 func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionSet, obj *model.TaskMention) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskMentionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20133,7 +20133,7 @@ func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -20141,7 +20141,7 @@ var userImplementors = []string{"User", "Node"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20182,7 +20182,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -20262,7 +20262,7 @@ var viewerMembershipImplementors = []string{"ViewerMembership"}
 func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerMembership) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, viewerMembershipImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20293,7 +20293,7 @@ func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -20301,7 +20301,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20347,7 +20347,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -20355,7 +20355,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20396,7 +20396,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -20404,7 +20404,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20455,7 +20455,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -20463,7 +20463,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20514,7 +20514,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -20522,7 +20522,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20573,7 +20573,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -20581,7 +20581,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := gqlexec.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20657,7 +20657,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return gqlexec.Object(fields, out.Values)
+	return out
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -172,3 +172,23 @@ func TestCollectFieldsRemembersManySelections(t *testing.T) {
 		t.Errorf("remembered %d in the list and %d in the map, want %d and %d", len(op.few), len(op.more), fewSelections, len(sels)-fewSelections)
 	}
 }
+
+// gqlexec's field set writes what an Object over the same values writes,
+// with values inline or not.
+func TestFieldSetWritesAsObject(t *testing.T) {
+	for _, n := range []int{0, 2, 4, 5, 9} {
+		fields := make([]graphql.CollectedField, n)
+		fs := NewFieldSet(fields)
+		for i := range fields {
+			fields[i] = graphql.CollectedField{Field: &ast.Field{Alias: "f" + strconv.Itoa(i%3)}}
+			fs.Values[i] = graphql.MarshalInt(i)
+		}
+		fs.Dispatch(context.Background())
+		var got, want bytes.Buffer
+		fs.MarshalGQL(&got)
+		Object(fields, fs.Values).MarshalGQL(&want)
+		if got.String() != want.String() || len(fs.Values) != n {
+			t.Errorf("%d fields: field set wrote %s, an object %s", n, got.String(), want.String())
+		}
+	}
+}

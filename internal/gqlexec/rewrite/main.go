@@ -114,11 +114,86 @@ func rewrite(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("no import of %s", graphqlImport)
 	}
 	src = bytes.Replace(src, []byte(graphqlImport), []byte(graphqlImport+"\t"+gqlexecImport+"\n"), 1)
-	src, err := addPlainPaths(src)
+	src, err := useOwnFieldSets(src)
 	if err != nil {
 		return nil, err
 	}
+	if src, err = addPlainPaths(src); err != nil {
+		return nil, err
+	}
 	return format.Source(src)
+}
+
+const (
+	gqlgenFieldSet = "out := graphql.NewFieldSet(fields)"
+	ownFieldSet    = "out := gqlexec.NewFieldSet(fields)"
+	objectReturn   = "return gqlexec.Object(fields, out.Values)"
+)
+
+// useOwnFieldSets gives gqlexec.FieldSet to every object whose field set
+// is only filled in order, checked and written: the function uses out
+// for nothing but out.Values, out.Invalids and out.Dispatch. The others
+// (a field resolved concurrently or deferred) keep gqlgen's.
+func useOwnFieldSets(src []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "generated.go", src, 0)
+	if err != nil {
+		return nil, err
+	}
+	type span struct{ from, to int }
+	var spans []span
+	for _, decl := range file.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || fn.Body == nil {
+			continue
+		}
+		from, to := fset.Position(fn.Body.Lbrace).Offset, fset.Position(fn.Body.Rbrace).Offset
+		body := string(src[from:to])
+		if strings.Count(body, gqlgenFieldSet) != 1 || strings.Count(body, objectReturn) != 1 || !onlyFilledInOrder(fn.Body) {
+			continue
+		}
+		spans = append(spans, span{from, to})
+	}
+	if len(spans) == 0 {
+		return nil, fmt.Errorf("no object whose field set is only filled in order (%q … %q): gqlgen's output changed; update internal/gqlexec/rewrite", gqlgenFieldSet, objectReturn)
+	}
+	out := slices.Clone(src)
+	for _, sp := range slices.Backward(spans) {
+		body := string(out[sp.from:sp.to])
+		body = strings.Replace(body, gqlgenFieldSet, ownFieldSet, 1)
+		body = strings.Replace(body, objectReturn, "return out", 1)
+		out = slices.Concat(out[:sp.from], []byte(body), out[sp.to:])
+	}
+	return out, nil
+}
+
+// onlyFilledInOrder reports whether body uses out only as out.Values,
+// out.Invalids and out.Dispatch, apart from declaring it.
+func onlyFilledInOrder(body *ast.BlockStmt) bool {
+	allowed := map[string]bool{"Values": true, "Invalids": true, "Dispatch": true}
+	fine := map[*ast.Ident]bool{}
+	ok := true
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			if id, isOut := n.X.(*ast.Ident); isOut && id.Name == "out" {
+				fine[id] = allowed[n.Sel.Name]
+				ok = ok && allowed[n.Sel.Name]
+			}
+		case *ast.AssignStmt:
+			if len(n.Lhs) == 1 && isIdent(n.Lhs[0], "out") && n.Tok == token.DEFINE {
+				fine[n.Lhs[0].(*ast.Ident)] = true
+			}
+		}
+		return true
+	})
+	ast.Inspect(body, func(n ast.Node) bool {
+		if id, isIdent := n.(*ast.Ident); isIdent && id.Name == "out" && !fine[id] {
+			ok = false // out used whole: passed on or returned
+		}
+		return ok
+	})
+	return ok
 }
 
 // addPlainPaths gives every plain field the path that

@@ -18,7 +18,12 @@ func TestRewrite(t *testing.T) {
 		"\t\"github.com/99designs/gqlgen/graphql\"\n\t\"github.com/feedbackloop/feedbackloop/internal/gqlexec\"\n",
 		"deferred := gqlexec.NewDeferredGroup(ctx, fields)",
 		"deferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)",
-		"return gqlexec.Object(fields, out.Values)\n}",
+		// An object filled in order gets gqlexec's field set; one with a
+		// field resolved concurrently keeps gqlgen's.
+		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tout.Dispatch(ctx)",
+		"\n\treturn out\n}\n\nfunc (ec *executionContext) _Project(",
+		"out := graphql.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i",
+		"return gqlexec.Object(fields, out.Values)\n}\n\nfunc (ec *executionContext) marshalTasks(",
 		"return gqlexec.MarshalSlice(ctx, 2, 0, false, nil)",
 		"\top *gqlexec.Operation\n}",
 		"gqlexec.OperationOf(opCtx),\n",
@@ -44,9 +49,9 @@ func TestRewrite(t *testing.T) {
 	}
 	for _, tc := range []struct{ from, to, named string }{
 		{"graphql.MarshalSliceConcurrently(", "graphql.MarshalSliceInParallel(", "MarshalSliceConcurrently"},
-		{"\treturn out\n", "\treturn out.Values\n", `no "\n\treturn out\n}\n"`},
+		{"\treturn out\n", "\treturn out.Values\n", "2 field sets and 1 returned"},
 		{"\tout := graphql.NewFieldSet(fields)\n", "\tout := graphql.NewFieldSet(fields)\n\tout := graphql.NewFieldSet(fields)\n",
-			"1 deferred groups, 1 places that process them, 2 field sets and 1 returned"},
+			"2 deferred groups, 2 places that process them, 3 field sets and 2 returned"},
 		{"res := graphql.MarshalString(v)", "res := graphql.MarshalAny(v)", "marshalNString2string"},
 		{"return obj.Title, nil", "return obj.Title(), nil", "no plain field"},
 		{"func newExecutionContext(", "func newExecutionContext2(opCtx *graphql.OperationContext) *executionContext {\n" +
@@ -86,6 +91,22 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
+	out.Dispatch(ctx)
+	if n := len(deferred.Defers); n > 0 {
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *ent.Project) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		out.ResolveConcurrently(ec.OperationContext, &deferred, i, true, true, nil)
+	}
 	out.Dispatch(ctx)
 	if n := len(deferred.Defers); n > 0 {
 		ec.ProcessDeferredGroup(deferred)
