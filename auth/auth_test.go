@@ -128,6 +128,23 @@ func TestHS256TokensAndTheirChecks(t *testing.T) {
 	}
 }
 
+// A token is verified once and then remembered, but never past its
+// expiry: replayed after it, the remembered token is refused as expired.
+func TestRememberedTokenStillExpires(t *testing.T) {
+	a := newAuth(t, newClient(t), auth.Config{Secret: secret, Leeway: time.Second})
+	token := sign(t, jwt.SigningMethodHS256, secret, "", claims("ada", func(c jwt.MapClaims) { c["exp"] = time.Now().Add(2 * time.Second).Unix() }))
+	for range 2 { // verified, then remembered
+		if v, err := a.Authenticate(context.Background(), token); err != nil || v.Subject != "ada" {
+			t.Fatalf("a valid token: viewer %v, error %v", v, err)
+		}
+	}
+	testutil.WaitFor(t, "the remembered token to expire", func() bool {
+		_, err := a.Authenticate(context.Background(), token)
+		return err != nil
+	})
+	refused(t, a, token, auth.Expired)
+}
+
 // tamper changes the subject of a signed token without re-signing it.
 func tamper(bearer string) string {
 	parts := strings.Split(strings.TrimPrefix(bearer, "Bearer "), ".")

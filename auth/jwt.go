@@ -38,6 +38,34 @@ func (a *Authenticator) token(ctx context.Context, raw string) (*viewer.Viewer, 
 	if len(a.methods) == 0 {
 		return nil, &Error{Reason: Malformed, Message: "this server accepts API keys only (fl_…); no token verification is configured"}
 	}
+	t, ok := a.tokens.Get(raw)
+	if !ok || !time.Now().Before(t.expires.Add(a.cfg.Leeway)) {
+		// Not seen, or expired since: the parser decides, and refuses an
+		// expired token as such.
+		var err error
+		if t, err = a.verify(ctx, raw); err != nil {
+			return nil, err
+		}
+		if t.sharedSecret {
+			a.tokens.Add(raw, t)
+		}
+	}
+	id, err := a.userFor(ctx, t.subject, t.name)
+	if err != nil {
+		return nil, err
+	}
+	return &viewer.Viewer{UserID: id, Subject: t.subject, Name: t.name, Kind: viewer.User, ExpiresAt: t.expires}, nil
+}
+
+// verifiedToken is what the service keeps of a token it verified.
+type verifiedToken struct {
+	subject, name string
+	expires       time.Time
+	sharedSecret  bool // signed with JWT_SECRET (HS256), not a key of the set
+}
+
+// verify checks a JWT's signature and claims.
+func (a *Authenticator) verify(ctx context.Context, raw string) (verifiedToken, error) {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(a.methods),
 		jwt.WithLeeway(a.cfg.Leeway),
@@ -50,21 +78,16 @@ func (a *Authenticator) token(ctx context.Context, raw string) (*viewer.Viewer, 
 		opts = append(opts, jwt.WithAudience(a.cfg.Audience))
 	}
 	var c claims
-	if _, err := jwt.ParseWithClaims(raw, &c, a.keyFor(ctx), opts...); err != nil {
-		return nil, tokenError(err)
+	tok, err := jwt.ParseWithClaims(raw, &c, a.keyFor(ctx), opts...)
+	if err != nil {
+		return verifiedToken{}, tokenError(err)
 	}
 	if strings.TrimSpace(c.Subject) == "" || len(c.Subject) > 255 {
-		return nil, &Error{Reason: Malformed, Message: "the token has no usable subject (sub claim)"}
+		return verifiedToken{}, &Error{Reason: Malformed, Message: "the token has no usable subject (sub claim)"}
 	}
-	id, err := a.userFor(ctx, c.Subject, c.displayName())
-	if err != nil {
-		return nil, err
-	}
-	v := &viewer.Viewer{UserID: id, Subject: c.Subject, Name: c.displayName(), Kind: viewer.User}
-	if c.ExpiresAt != nil {
-		v.ExpiresAt = c.ExpiresAt.Time
-	}
-	return v, nil
+	// The parser requires exp (WithExpirationRequired).
+	_, hmac := tok.Method.(*jwt.SigningMethodHMAC)
+	return verifiedToken{subject: c.Subject, name: c.displayName(), expires: c.ExpiresAt.Time, sharedSecret: hmac}, nil
 }
 
 // keyFor picks the verification key by the token's algorithm: the shared
