@@ -5886,6 +5886,16 @@ func (ec *executionContext) fieldContext_Adjustment_decidedByID(_ context.Contex
 }
 
 func (ec *executionContext) _Adjustment_decidedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Adjustment_decidedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.DecidedAt
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DecidedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5935,6 +5945,16 @@ func (ec *executionContext) fieldContext_Adjustment_reason(_ context.Context, fi
 }
 
 func (ec *executionContext) _Adjustment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Adjustment_createdAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.CreatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6086,6 +6106,16 @@ func (ec *executionContext) fieldContext_Adjustment_removedTask(_ context.Contex
 }
 
 func (ec *executionContext) _AdjustmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_AdjustmentConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Edges
+		return ec.marshalOAdjustmentEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentEdge(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6118,6 +6148,16 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AdjustmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_AdjustmentConnection_pageInfo(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6176,6 +6216,16 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AdjustmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentEdge) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_AdjustmentEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Node
+		return ec.marshalOAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6234,6 +6284,16 @@ func (ec *executionContext) fieldContext_AdjustmentEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _AdjustmentEvent_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_AdjustmentEvent_adjustment(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Adjustment
+		return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, field.Selections, obj.Adjustment)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6292,6 +6352,16 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_status(_ context.Contex
 }
 
 func (ec *executionContext) _AdjustmentEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_AdjustmentEvent_by(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.By
+		return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6324,6 +6394,16 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_by(_ context.Context, f
 }
 
 func (ec *executionContext) _AdjustmentEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_AdjustmentEvent_at(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.At
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6503,6 +6583,16 @@ func (ec *executionContext) fieldContext_ApiKey_projectID(_ context.Context, fie
 }
 
 func (ec *executionContext) _ApiKey_role(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApiKey_role(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Role
+		return ec.marshalORole2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6526,6 +6616,16 @@ func (ec *executionContext) fieldContext_ApiKey_role(_ context.Context, field gr
 }
 
 func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApiKey_createdAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.CreatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6549,6 +6649,16 @@ func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.LastUsedAt
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6572,6 +6682,16 @@ func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApiKey_expiresAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.ExpiresAt
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6595,6 +6715,16 @@ func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApiKey_revokedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.RevokedAt
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6682,6 +6812,16 @@ func (ec *executionContext) fieldContext_ApiKey_project(_ context.Context, field
 }
 
 func (ec *executionContext) _ApiKeyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Edges
+		return ec.marshalOApiKeyEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐApiKeyEdge(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6714,6 +6854,16 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _ApiKeyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6772,6 +6922,16 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _ApiKeyEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyEdge) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApiKeyEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Node
+		return ec.marshalOApiKey2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAPIKey(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6830,6 +6990,16 @@ func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _ApplyAdjustmentPayload_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApplyAdjustmentPayload_adjustment(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Adjustment
+		return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, field.Selections, obj.Adjustment)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6862,6 +7032,16 @@ func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_adjustment(_ con
 }
 
 func (ec *executionContext) _ApplyAdjustmentPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ApplyAdjustmentPayload_task(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Task
+		return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Task)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6894,6 +7074,16 @@ func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_task(_ context.C
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.APIKey
+		return ec.marshalNApiKey2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAPIKey(ctx, field.Selections, obj.APIKey)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7056,6 +7246,16 @@ func (ec *executionContext) fieldContext_FailureStats_finished(_ context.Context
 }
 
 func (ec *executionContext) _FailureStats_rate(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FailureStats_rate(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Rate
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Rate)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7079,6 +7279,16 @@ func (ec *executionContext) fieldContext_FailureStats_rate(_ context.Context, fi
 }
 
 func (ec *executionContext) _FailureStats_topReasons(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FailureStats_topReasons(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.TopReasons
+		return ec.marshalNFailureReason2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReasonᚄ(ctx, field.Selections, obj.TopReasons)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7137,6 +7347,16 @@ func (ec *executionContext) fieldContext_Feedback_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Feedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Feedback_createdAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.CreatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7160,6 +7380,16 @@ func (ec *executionContext) fieldContext_Feedback_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Feedback_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Feedback_updatedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.UpdatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7521,6 +7751,16 @@ func (ec *executionContext) fieldContext_Feedback_droppedSuggestions(_ context.C
 }
 
 func (ec *executionContext) _Feedback_droppedReasons(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Feedback_droppedReasons(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.DroppedReasons
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.DroppedReasons)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7544,6 +7784,16 @@ func (ec *executionContext) fieldContext_Feedback_droppedReasons(_ context.Conte
 }
 
 func (ec *executionContext) _Feedback_processedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Feedback_processedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.ProcessedAt
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ProcessedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7707,6 +7957,16 @@ func (ec *executionContext) fieldContext_Feedback_adjustments(ctx context.Contex
 }
 
 func (ec *executionContext) _FeedbackConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FeedbackConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Edges
+		return ec.marshalOFeedbackEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedbackEdge(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7739,6 +7999,16 @@ func (ec *executionContext) fieldContext_FeedbackConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _FeedbackConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FeedbackConnection_pageInfo(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7901,6 +8171,16 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_failed(_ context.Conte
 }
 
 func (ec *executionContext) _FeedbackEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackEdge) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FeedbackEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Node
+		return ec.marshalOFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8011,6 +8291,16 @@ func (ec *executionContext) fieldContext_FeedbackStatusCount_count(_ context.Con
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_feedback(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FeedbackStatusEvent_feedback(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Feedback
+		return ec.marshalNFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, field.Selections, obj.Feedback)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8069,6 +8359,16 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_status(_ context.Co
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_previousStatus(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FeedbackStatusEvent_previousStatus(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.PreviousStatus
+		return ec.marshalOFeedbackStatus2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.PreviousStatus)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8118,6 +8418,16 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_version(_ context.C
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FeedbackStatusEvent_at(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.At
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8167,6 +8477,16 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_error(_ context.Con
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_FeedbackStatusEvent_by(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.By
+		return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8303,6 +8623,16 @@ func (ec *executionContext) fieldContext_ModelStats_completed(_ context.Context,
 }
 
 func (ec *executionContext) _ModelStats_processingTime(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ModelStats_processingTime(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.ProcessingTime
+		return ec.marshalNProcessingTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDurations(ctx, field.Selections, obj.ProcessingTime)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8335,6 +8665,16 @@ func (ec *executionContext) fieldContext_ModelStats_processingTime(_ context.Con
 }
 
 func (ec *executionContext) _ModelStats_suggestions(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ModelStats_suggestions(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Suggestions
+		return ec.marshalNSuggestionStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐSuggestions(ctx, field.Selections, obj.Suggestions)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9167,6 +9507,16 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_PageInfo_startCursor(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.StartCursor
+		return ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.StartCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9190,6 +9540,16 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_PageInfo_endCursor(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.EndCursor
+		return ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.EndCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9239,6 +9599,16 @@ func (ec *executionContext) fieldContext_ProcessingTimeStats_count(_ context.Con
 }
 
 func (ec *executionContext) _ProcessingTimeStats_p50Ms(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProcessingTimeStats_p50Ms(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.P50Ms
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.P50Ms)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9262,6 +9632,16 @@ func (ec *executionContext) fieldContext_ProcessingTimeStats_p50Ms(_ context.Con
 }
 
 func (ec *executionContext) _ProcessingTimeStats_p95Ms(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProcessingTimeStats_p95Ms(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.P95Ms
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.P95Ms)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9311,6 +9691,16 @@ func (ec *executionContext) fieldContext_Project_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Project_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Project_createdAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.CreatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9334,6 +9724,16 @@ func (ec *executionContext) fieldContext_Project_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Project_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Project_updatedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.UpdatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9599,6 +9999,16 @@ func (ec *executionContext) fieldContext_Project_adjustments(ctx context.Context
 }
 
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Edges
+		return ec.marshalOProjectEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectEdge(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9631,6 +10041,16 @@ func (ec *executionContext) fieldContext_ProjectConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectConnection_pageInfo(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9689,6 +10109,16 @@ func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectEdge) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Node
+		return ec.marshalOProject2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProject(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9747,6 +10177,16 @@ func (ec *executionContext) fieldContext_ProjectEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProjectInsights_since(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectInsights_since(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Since
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Since)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9770,6 +10210,16 @@ func (ec *executionContext) fieldContext_ProjectInsights_since(_ context.Context
 }
 
 func (ec *executionContext) _ProjectInsights_until(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectInsights_until(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Until
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Until)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9819,6 +10269,16 @@ func (ec *executionContext) fieldContext_ProjectInsights_feedbackCount(_ context
 }
 
 func (ec *executionContext) _ProjectInsights_feedbackByStatus(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectInsights_feedbackByStatus(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.FeedbackByStatus
+		return ec.marshalNFeedbackStatusCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐStatusCountᚄ(ctx, field.Selections, obj.FeedbackByStatus)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9851,6 +10311,16 @@ func (ec *executionContext) fieldContext_ProjectInsights_feedbackByStatus(_ cont
 }
 
 func (ec *executionContext) _ProjectInsights_feedbackPerDay(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectInsights_feedbackPerDay(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.FeedbackPerDay
+		return ec.marshalNFeedbackDayCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDayᚄ(ctx, field.Selections, obj.FeedbackPerDay)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9883,6 +10353,16 @@ func (ec *executionContext) fieldContext_ProjectInsights_feedbackPerDay(_ contex
 }
 
 func (ec *executionContext) _ProjectInsights_processingTime(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectInsights_processingTime(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.ProcessingTime
+		return ec.marshalNProcessingTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDurations(ctx, field.Selections, obj.ProcessingTime)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9915,6 +10395,16 @@ func (ec *executionContext) fieldContext_ProjectInsights_processingTime(_ contex
 }
 
 func (ec *executionContext) _ProjectInsights_failures(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectInsights_failures(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Failures
+		return ec.marshalNFailureStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐFailures(ctx, field.Selections, obj.Failures)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9947,6 +10437,16 @@ func (ec *executionContext) fieldContext_ProjectInsights_failures(_ context.Cont
 }
 
 func (ec *executionContext) _ProjectInsights_suggestions(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectInsights_suggestions(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Suggestions
+		return ec.marshalNSuggestionStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐSuggestions(ctx, field.Selections, obj.Suggestions)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9979,6 +10479,16 @@ func (ec *executionContext) fieldContext_ProjectInsights_suggestions(_ context.C
 }
 
 func (ec *executionContext) _ProjectInsights_models(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectInsights_models(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Models
+		return ec.marshalNModelStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModelᚄ(ctx, field.Selections, obj.Models)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10069,6 +10579,16 @@ func (ec *executionContext) fieldContext_ProjectMember_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProjectMember_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectMember_createdAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.CreatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10092,6 +10612,16 @@ func (ec *executionContext) fieldContext_ProjectMember_createdAt(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectMember_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ProjectMember_updatedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.UpdatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10809,6 +11339,16 @@ func (ec *executionContext) fieldContext_RateLimit_used(_ context.Context, field
 }
 
 func (ec *executionContext) _RateLimit_resetAt(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_RateLimit_resetAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.ResetAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ResetAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10962,6 +11502,16 @@ func (ec *executionContext) fieldContext_RemovedTask_priority(_ context.Context,
 }
 
 func (ec *executionContext) _RemovedTask_estimatedHours(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_RemovedTask_estimatedHours(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.EstimatedHours
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.EstimatedHours)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11270,6 +11820,16 @@ func (ec *executionContext) fieldContext_SuggestionStats_acceptanceRate(_ contex
 }
 
 func (ec *executionContext) _SuggestionStats_byType(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_SuggestionStats_byType(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.ByType
+		return ec.marshalNSuggestionTypeStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTypeDecisionsᚄ(ctx, field.Selections, obj.ByType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11481,6 +12041,16 @@ func (ec *executionContext) fieldContext_Task_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Task_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Task_createdAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.CreatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11504,6 +12074,16 @@ func (ec *executionContext) fieldContext_Task_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Task_updatedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.UpdatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11657,6 +12237,16 @@ func (ec *executionContext) fieldContext_Task_priority(_ context.Context, field 
 }
 
 func (ec *executionContext) _Task_estimatedHours(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Task_estimatedHours(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.EstimatedHours
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.EstimatedHours)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11738,6 +12328,16 @@ func (ec *executionContext) fieldContext_Task_project(_ context.Context, field g
 }
 
 func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_TaskConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Edges
+		return ec.marshalOTaskEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTaskEdge(ctx, field.Selections, obj.Edges)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11770,6 +12370,16 @@ func (ec *executionContext) fieldContext_TaskConnection_edges(_ context.Context,
 }
 
 func (ec *executionContext) _TaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_TaskConnection_pageInfo(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.PageInfo
+		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11828,6 +12438,16 @@ func (ec *executionContext) fieldContext_TaskConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_TaskEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Node
+		return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11886,6 +12506,16 @@ func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TaskEvent_task(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_TaskEvent_task(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Task
+		return ec.marshalNTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Task)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11970,6 +12600,16 @@ func (ec *executionContext) fieldContext_TaskEvent_version(_ context.Context, fi
 }
 
 func (ec *executionContext) _TaskEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_TaskEvent_by(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.By
+		return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12002,6 +12642,16 @@ func (ec *executionContext) fieldContext_TaskEvent_by(_ context.Context, field g
 }
 
 func (ec *executionContext) _TaskEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_TaskEvent_at(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.At
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12051,6 +12701,16 @@ func (ec *executionContext) fieldContext_TaskEvent_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _TaskMention_task(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_TaskMention_task(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Task
+		return ec.marshalNTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Task)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12239,6 +12899,16 @@ func (ec *executionContext) fieldContext_User_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_User_createdAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.CreatedAt
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12314,6 +12984,16 @@ func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field
 }
 
 func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_Viewer_name(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Name
+		return ec.marshalOString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12476,6 +13156,16 @@ func (ec *executionContext) fieldContext_Viewer_memberships(_ context.Context, f
 }
 
 func (ec *executionContext) _ViewerMembership_project(ctx context.Context, field graphql.CollectedField, obj *model.ViewerMembership) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext_ViewerMembership_project(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Project
+		return ec.marshalNProject2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProject(ctx, field.Selections, obj.Project)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12609,6 +13299,16 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext___Directive_locations(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Locations
+		return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, field.Selections, obj.Locations)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12864,6 +13564,16 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext___Field_type(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Type
+		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12991,6 +13701,16 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		fc, err := ec.fieldContext___InputValue_type(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
+		fc.Result = obj.Type
+		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

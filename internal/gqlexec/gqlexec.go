@@ -213,6 +213,16 @@ func (op *Operation) PlainFields() bool {
 	return op != nil && op.plainFields
 }
 
+// RecoverField is what graphql.ResolveField does when a field panics,
+// for the plain path that replaces it: report the panic as the field's
+// error and make the field null. Defer it with the field's context.
+func RecoverField(ctx context.Context, oc *graphql.OperationContext, ret *graphql.Marshaler) {
+	if r := recover(); r != nil {
+		oc.Error(ctx, oc.Recover(ctx, r))
+		*ret = graphql.Null
+	}
+}
+
 // selectionKey identifies a selection set within an operation: the
 // executor passes an object's selections down as the same slice to every
 // element of a list, and a slice's first element and length identify its

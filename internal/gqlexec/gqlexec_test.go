@@ -192,3 +192,22 @@ func TestFieldSetWritesAsObject(t *testing.T) {
 		}
 	}
 }
+
+// A plain field that panics is null and reports the panic at its own path,
+// as graphql.ResolveField makes it.
+func TestRecoverFieldNullsThePanickingField(t *testing.T) {
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	oc := &graphql.OperationContext{RecoverFunc: graphql.DefaultRecover}
+	field := func(ctx context.Context) (ret graphql.Marshaler) {
+		ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "TaskEdge", Field: graphql.CollectedField{Field: &ast.Field{Alias: "node", Name: "node"}}})
+		defer RecoverField(ctx, oc, &ret)
+		panic("marshalling the task broke")
+	}
+	if got := field(ctx); got != graphql.Null {
+		t.Errorf("the field gave %v, want null", got)
+	}
+	errs := graphql.GetErrors(ctx)
+	if len(errs) != 1 || errs[0].Path.String() != "node" {
+		t.Errorf("errors %v, want one at node", errs)
+	}
+}

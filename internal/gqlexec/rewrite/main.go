@@ -197,11 +197,15 @@ func onlyFilledInOrder(body *ast.BlockStmt) bool {
 }
 
 // addPlainPaths gives every plain field the path that
-// gqlexec.Operation.PlainFields allows: marshal the struct field straight
-// away. A plain field is one whose generated resolver reads a struct field
-// of its object (obj.F, no method, no resolver, no directive chain) and
-// whose marshaller cannot fail for any value (marshallersThatCannotFail);
-// the others keep graphql.ResolveField only.
+// gqlexec.Operation.PlainFields allows. A plain field is one whose
+// generated resolver reads a struct field of its object (obj.F: no method,
+// no resolver, no directive chain). When its marshaller cannot fail for
+// any value (marshallersThatCannotFail), the path marshals the struct
+// field straight away. Otherwise (an object, a list, a scalar that can be
+// null) it still gives the field its field context, which the marshaller
+// and the fields below read for their paths and errors, and recovers a
+// panic as graphql.ResolveField does, but without the closures and the
+// middleware call.
 func addPlainPaths(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "generated.go", src, 0)
@@ -217,23 +221,33 @@ func addPlainPaths(src []byte) ([]byte, error) {
 		text string
 	}
 	var inserts []insertion
+	bare := 0
 	for _, decl := range file.Decls {
 		fn, ok := decl.(*ast.FuncDecl)
 		if !ok || fn.Recv == nil || !strings.HasPrefix(fn.Name.Name, "_") {
 			continue
 		}
-		field, marshal, ok := plainField(fn)
-		if !ok || !safe[marshal] {
+		f, ok := plainField(fn)
+		if !ok {
 			continue
 		}
-		inserts = append(inserts, insertion{
-			at: fset.Position(fn.Body.Lbrace).Offset + 1,
-			text: fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}",
-				marshal, field),
-		})
+		var text string
+		if safe[f.marshal] {
+			bare++
+			text = fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}", f.marshal, f.field)
+		} else {
+			recovery := ""
+			if f.recoverFromPanic {
+				recovery = "\n\t\tdefer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)"
+			}
+			text = fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\tfc, err := ec.%s(ctx, field)\n\t\tif err != nil {\n\t\t\treturn graphql.Null\n\t\t}\n"+
+				"\t\tctx = graphql.WithFieldContext(ctx, fc)%s\n\t\tfc.Result = obj.%s\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}",
+				f.fieldContext, recovery, f.field, f.marshal, f.field)
+		}
+		inserts = append(inserts, insertion{at: fset.Position(fn.Body.Lbrace).Offset + 1, text: text})
 	}
-	if len(inserts) == 0 {
-		return nil, fmt.Errorf("no plain field (return graphql.ResolveField(…, func(…) { return obj.F, nil }, nil, …)): gqlgen's output changed; update internal/gqlexec/rewrite")
+	if bare == 0 || bare == len(inserts) {
+		return nil, fmt.Errorf("%d plain fields, %d of them marshalled bare (return graphql.ResolveField(…, func(…) { return obj.F, nil }, nil, …)): gqlgen's output changed; update internal/gqlexec/rewrite", len(inserts), bare)
 	}
 	out := slices.Clone(src)
 	for _, ins := range slices.Backward(inserts) {
@@ -242,50 +256,75 @@ func addPlainPaths(src []byte) ([]byte, error) {
 	return out, nil
 }
 
+// plain is a field whose resolver reads obj.field.
+type plain struct {
+	field, marshal, fieldContext string
+	recoverFromPanic             bool
+}
+
 // plainField matches a field function whose whole body is
 //
-//	return graphql.ResolveField(ctx, ec.OperationContext, field, newFieldContext,
+//	return graphql.ResolveField(ctx, ec.OperationContext, field,
+//		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+//			return ec.fieldContext_T_f(ctx, field)
+//		},
 //		func(ctx context.Context) (any, error) { return obj.F, nil },
 //		nil,
 //		func(ctx context.Context, selections ast.SelectionSet, v T) graphql.Marshaler {
 //			return ec.marshalT(ctx, selections, v)
 //		},
 //		recoverFromPanic, nonNull)
-//
-// and returns F and marshalT.
-func plainField(fn *ast.FuncDecl) (field, marshal string, ok bool) {
+func plainField(fn *ast.FuncDecl) (plain, bool) {
 	call, ok := onlyReturn(fn.Body)
 	if !ok || !isSelector(call.Fun, "graphql", "ResolveField") || len(call.Args) != 9 {
-		return "", "", false
+		return plain{}, false
 	}
-	if id, ok := call.Args[5].(*ast.Ident); !ok || id.Name != "nil" {
-		return "", "", false // a directive chain runs
+	if !isIdent(call.Args[5], "nil") { // a directive chain runs
+		return plain{}, false
+	}
+	newContext, ok := returnedMethodOfEC(call.Args[3], 2)
+	if !ok {
+		return plain{}, false
 	}
 	resolve, ok := call.Args[4].(*ast.FuncLit)
 	if !ok || len(resolve.Body.List) != 1 {
-		return "", "", false
+		return plain{}, false
 	}
 	ret, ok := resolve.Body.List[0].(*ast.ReturnStmt)
 	if !ok || len(ret.Results) != 2 {
-		return "", "", false
+		return plain{}, false
 	}
 	sel, ok := ret.Results[0].(*ast.SelectorExpr)
 	if !ok || !isIdent(sel.X, "obj") || !isIdent(ret.Results[1], "nil") {
-		return "", "", false
+		return plain{}, false
 	}
-	marshalLit, ok := call.Args[6].(*ast.FuncLit)
+	marshal, ok := returnedMethodOfEC(call.Args[6], 3)
 	if !ok {
-		return "", "", false
+		return plain{}, false
 	}
-	inner, ok := onlyReturn(marshalLit.Body)
-	if !ok || len(inner.Args) != 3 {
-		return "", "", false
+	recoverArg, ok := call.Args[7].(*ast.Ident)
+	if !ok || (recoverArg.Name != "true" && recoverArg.Name != "false") {
+		return plain{}, false
+	}
+	return plain{field: sel.Sel.Name, marshal: marshal, fieldContext: newContext, recoverFromPanic: recoverArg.Name == "true"}, true
+}
+
+// returnedMethodOfEC matches func(…) { return ec.M(args…) } with nargs
+// arguments and returns M.
+func returnedMethodOfEC(e ast.Expr, nargs int) (string, bool) {
+	lit, ok := e.(*ast.FuncLit)
+	if !ok {
+		return "", false
+	}
+	inner, ok := onlyReturn(lit.Body)
+	if !ok || len(inner.Args) != nargs {
+		return "", false
 	}
 	m, ok := inner.Fun.(*ast.SelectorExpr)
 	if !ok || !isIdent(m.X, "ec") {
-		return "", "", false
+		return "", false
 	}
-	return sel.Sel.Name, m.Sel.Name, true
+	return m.Sel.Name, true
 }
 
 // neverNull are the functions that return a value's marshaller and never

@@ -38,11 +38,18 @@ func TestRewrite(t *testing.T) {
 			t.Errorf("the rewritten file lacks %q:\n%s", want, out)
 		}
 	}
-	for _, field := range []string{"_Task_createdAt", "_Task_project", "_Task_score"} {
-		i := strings.Index(string(out), field+"(")
-		if i < 0 || strings.Contains(string(out[i:i+200]), "PlainFields") {
-			t.Errorf("%s got the plain path (or is missing):\n%s", field, out)
+	// Plain with a marshaller that can fail: the field keeps its context.
+	for _, field := range []string{"createdAt", "score"} {
+		want := "_Task_" + field + "(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
+			"\tif ec.op.PlainFields() {\n\t\tfc, err := ec.fieldContext_Task_" + field + "(ctx, field)\n\t\tif err != nil {\n\t\t\treturn graphql.Null\n\t\t}\n" +
+			"\t\tctx = graphql.WithFieldContext(ctx, fc)\n\t\tdefer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)\n"
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the rewritten file lacks %q:\n%s", want, out)
 		}
+	}
+	// Not plain: a method.
+	if i := strings.Index(string(out), "_Task_project("); i < 0 || strings.Contains(string(out[i:i+200]), "PlainFields") {
+		t.Errorf("_Task_project got a plain path (or is missing):\n%s", out)
 	}
 	if again, err := rewrite(out); err != nil || !bytes.Equal(again, out) {
 		t.Errorf("a second rewrite changed the file or failed (%v)", err)
@@ -53,12 +60,12 @@ func TestRewrite(t *testing.T) {
 		{"\tout := graphql.NewFieldSet(fields)\n", "\tout := graphql.NewFieldSet(fields)\n\tout := graphql.NewFieldSet(fields)\n",
 			"2 deferred groups, 2 places that process them, 3 field sets and 2 returned"},
 		{"res := graphql.MarshalString(v)", "res := graphql.MarshalAny(v)", "marshalNString2string"},
-		{"return obj.Title, nil", "return obj.Title(), nil", "no plain field"},
+		{"return obj.Title, nil", "return obj.Title(), nil", "2 plain fields, 0 of them marshalled bare"},
 		{"func newExecutionContext(", "func newExecutionContext2(opCtx *graphql.OperationContext) *executionContext {\n" +
 			"\treturn &executionContext{\n\t\tExecutionContextState: nil,\n\t}\n}\n\nfunc newExecutionContext(", "2 of"},
 	} {
 		changed := strings.Replace(generated, tc.from, tc.to, 1)
-		if tc.named == "no plain field" {
+		if tc.named == "2 plain fields, 0 of them marshalled bare" {
 			changed = strings.Replace(changed, "return obj.Status, nil", "return ec.resolvers.Task().Status(ctx, obj)", 1)
 		}
 		if _, err := rewrite([]byte(changed)); err == nil || !strings.Contains(err.Error(), tc.named) {
