@@ -1,13 +1,13 @@
 package graph_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 )
 
 // POST answers are written by the service's own transport (jsonPOST): the
@@ -19,19 +19,11 @@ func TestPostAnswers(t *testing.T) {
 
 	post := func(accept, query string) (*http.Response, []byte) {
 		t.Helper()
-		body, _ := json.Marshal(map[string]any{"query": query})
-		req, _ := http.NewRequest(http.MethodPost, e.url+"/query", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
+		header := http.Header{}
 		if accept != "" {
-			req.Header.Set("Accept", accept)
+			header.Set("Accept", accept)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp, out
+		return gqltest.PostRaw(t, e.url, header, query, nil)
 	}
 
 	// Data only: the name comes back as it was stored.

@@ -45,6 +45,22 @@ func Post(tb testing.TB, base, query string, vars map[string]any) Response {
 // PostAs is Post with an Authorization header ("Bearer …"); none if empty.
 func PostAs(tb testing.TB, base, authorization, query string, vars map[string]any) Response {
 	tb.Helper()
+	header := http.Header{}
+	if authorization != "" {
+		header.Set("Authorization", authorization)
+	}
+	resp, raw := PostRaw(tb, base, header, query, vars)
+	out := Response{Status: resp.StatusCode}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatalf("response is not JSON (%d): %s", resp.StatusCode, raw)
+	}
+	return out
+}
+
+// PostRaw sends a GraphQL request as JSON to base+"/query" with header
+// added, and returns the response (its body closed) and the body's bytes.
+func PostRaw(tb testing.TB, base string, header http.Header, query string, vars map[string]any) (*http.Response, []byte) {
+	tb.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		tb.Fatal(err)
@@ -54,8 +70,8 @@ func PostAs(tb testing.TB, base, authorization, query string, vars map[string]an
 		tb.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -66,11 +82,7 @@ func PostAs(tb testing.TB, base, authorization, query string, vars map[string]an
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out := Response{Status: resp.StatusCode}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		tb.Fatalf("response is not JSON (%d): %s", resp.StatusCode, raw)
-	}
-	return out
+	return resp, raw
 }
 
 // MustPost is Post for a request that must succeed; it decodes data into out.
