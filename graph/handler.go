@@ -137,6 +137,9 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{jsonPOST{}})
 	srv.SetQueryCache(newDocumentCache(documentCacheSize, cfg.Metrics))
+	// Every extension is listed in exts, so that prepareExecution knows
+	// whether one intercepts fields: add field middleware here, as an
+	// extension, never with srv.AroundFields.
 	exts := []graphql.HandlerExtension{rawVariables{}}
 	if !cfg.Limits.DisableIntrospection {
 		exts = append(exts, extension.Introspection{})
@@ -171,7 +174,7 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 }
 
 // prepareExecution sets up each operation for the rewritten executor
-// (internal/gqlexec). Plain struct fields skip their field contexts only
+// (internal/gqlexec). Plain struct fields skip graphql.ResolveField only
 // when no extension intercepts fields, as only an interceptor would see
 // the difference.
 type prepareExecution struct{ plainFields bool }

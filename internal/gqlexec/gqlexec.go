@@ -204,11 +204,12 @@ func OperationOf(oc *graphql.OperationContext) *Operation {
 	return op
 }
 
-// PlainFields reports whether the operation's plain fields may skip
-// graphql.ResolveField. The rewritten code then marshals a field that is a
-// struct field of its object, with a marshaller that cannot fail, straight
-// from the struct, without the field context, middleware call and closures
-// that ResolveField costs (about ten allocations a field).
+// PlainFields reports whether the operation's plain fields, those that
+// read a struct field of their object, may skip graphql.ResolveField: its
+// middleware call and closures cost about ten allocations a field. The
+// rewritten code then marshals a field whose marshaller cannot fail
+// straight from the struct, and gives any other plain field its field
+// context and panic recovery (RecoverField) before marshalling it.
 func (op *Operation) PlainFields() bool {
 	return op != nil && op.plainFields
 }

@@ -38,6 +38,8 @@ var replacements = []replacement{
 	// The path that graphql.NewDeferredGroup set up front, set once it is
 	// needed. Every object ends with this call (the counts are checked).
 	{old: "\t\tec.ProcessDeferredGroup(deferred)\n", new: "\t\tdeferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)\n"},
+	// Counted only: useOwnFieldSets decides per object which field set it
+	// gets, after every object returns gqlexec.Object.
 	{old: "\tout := graphql.NewFieldSet(fields)\n", new: "\tout := graphql.NewFieldSet(fields)\n"},
 	{old: "\n\treturn out\n}\n", new: "\n\treturn gqlexec.Object(fields, out.Values)\n}\n"},
 	// The execution context carries the operation's gqlexec state.
