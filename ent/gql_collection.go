@@ -595,6 +595,14 @@ func (_q *ProjectQuery) CollectFields(ctx context.Context, satisfies ...string) 
 
 func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
 	path = append([]string(nil), path...)
+	// Paginate, and only Paginate, collects a page's fields under the path
+	// edges.node, after limiting the query to the page and one node more,
+	// which tells whether there is a next page and is then dropped: the
+	// children of that node are not loaded.
+	pageLimit := 0
+	if len(path) == 2 && path[0] == edgesField && path[1] == nodeField && _q.ctx.Limit != nil {
+		pageLimit = *_q.ctx.Limit
+	}
 	var (
 		unknownSeen    bool
 		fieldSeen      = make(map[string]struct{}, len(project.Columns))
@@ -626,6 +634,7 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
 						ids := make([]int, len(nodes))
 						for i := range nodes {
 							ids[i] = nodes[i].ID
@@ -699,6 +708,7 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
 					perParent = true
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
 						ids := make([]int, len(nodes))
 						byID := make(map[int]*Project, len(nodes))
 						for i, n := range nodes {
@@ -756,6 +766,7 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
 						ids := make([]int, len(nodes))
 						for i := range nodes {
 							ids[i] = nodes[i].ID
@@ -829,6 +840,7 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
 					perParent = true
 					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Project) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
 						ids := make([]int, len(nodes))
 						byID := make(map[int]*Project, len(nodes))
 						for i, n := range nodes {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -198,26 +199,43 @@ type countingDriver struct {
 
 func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
 	d.n.Add(1)
-	d.log.add(query)
+	d.log.add(query, args)
 	return d.Driver.Query(ctx, query, args, v)
 }
 
 func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) error {
 	d.n.Add(1)
-	d.log.add(query)
+	d.log.add(query, args)
 	return d.Driver.Exec(ctx, query, args, v)
 }
 
-// statementLog keeps the text of the statements sent, in order.
+// statementLog keeps the text and arguments of the statements sent, in order.
 type statementLog struct {
 	mu    sync.Mutex
 	texts []string
+	args  []any
 }
 
-func (l *statementLog) add(query string) {
+func (l *statementLog) add(query string, args any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.texts = append(l.texts, query)
+	l.args = append(l.args, args)
+}
+
+// argsOf returns the arguments of the statements sent after the first n
+// whose text contains part.
+func (l *statementLog) argsOf(n int, part string) [][]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out [][]any
+	for i := min(n, len(l.texts)); i < len(l.texts); i++ {
+		if strings.Contains(l.texts[i], part) {
+			args, _ := l.args[i].([]any)
+			out = append(out, args)
+		}
+	}
+	return out
 }
 
 // since returns the statements sent after the first n.

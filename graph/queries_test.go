@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -622,5 +623,91 @@ func TestFilteredSuggestionsAreBatched(t *testing.T) {
 	if len(loads) != 3 || filtered != 2 {
 		t.Errorf("the suggestions of %d feedback under 3 aliases took %d statements, %d of them filtered; want 3, 2 filtered:\n%s",
 			projects*perProject, len(loads), filtered, strings.Join(loads, "\n"))
+	}
+}
+
+// A page of projects is read with one project past it, to tell whether
+// there is a next page; the tasks and task counts of that project are not
+// loaded (lateral.WithoutLookahead), and a page that ends the list loses no
+// project's tasks.
+func TestPageLoadsNoChildrenPastItself(t *testing.T) {
+	e := newEnv(t)
+	var ids []string
+	for i := range 3 {
+		p := e.createProject(fmt.Sprintf("p%d", i))
+		ids = append(ids, p.ID)
+		for j := range 2 {
+			e.createTask(p.ID, fmt.Sprintf("t%d-%d", i, j), j)
+		}
+	}
+	const query = `query($first: Int, $last: Int, $after: Cursor) { projects(first: $first, last: $last, after: $after) {
+		pageInfo { hasNextPage hasPreviousPage } edges { cursor node { id tasks(first: 5) { totalCount edges { node { title } } } } } } }`
+	type page struct {
+		Projects struct {
+			PageInfo struct{ HasNextPage, HasPreviousPage bool }
+			Edges    []struct {
+				Cursor string
+				Node   struct {
+					ID    string
+					Tasks struct {
+						TotalCount int
+						Edges      []struct{ Node struct{ Title string } }
+					}
+				}
+			}
+		}
+	}
+	var all page
+	e.mustDo(query, map[string]any{"first": 3}, &all)
+	for _, tc := range []struct {
+		name     string
+		vars     map[string]any
+		want     []string // the page's projects
+		next     bool
+		previous bool
+	}{
+		{"first 2 of 3: one read past the page", map[string]any{"first": 2}, ids[:2], true, false},
+		{"first 3 of 3: the whole list", map[string]any{"first": 3}, ids, false, false},
+		{"last 2 of 3: one read past the page", map[string]any{"last": 2}, ids[1:], false, true},
+		{"first 2 after the first: the end of the list", map[string]any{"first": 2, "after": all.Projects.Edges[0].Cursor}, ids[1:], false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.statements.len()
+			var out page
+			e.mustDo(query, tc.vars, &out)
+			var got []string
+			for _, edge := range out.Projects.Edges {
+				got = append(got, edge.Node.ID)
+				if edge.Node.Tasks.TotalCount != 2 || len(edge.Node.Tasks.Edges) != 2 {
+					t.Errorf("project %s: tasks %+v, want its 2", edge.Node.ID, edge.Node.Tasks)
+				}
+			}
+			if !slices.Equal(got, tc.want) || out.Projects.PageInfo.HasNextPage != tc.next || out.Projects.PageInfo.HasPreviousPage != tc.previous {
+				t.Fatalf("page %v %+v, want %v next %v previous %v", got, out.Projects.PageInfo, tc.want, tc.next, tc.previous)
+			}
+			var want []int
+			for _, id := range tc.want {
+				want = append(want, mustDecode(t, id))
+			}
+			slices.Sort(want)
+			for _, part := range []string{`AS "parent"`, `) AS "tasks" ORDER BY`} { // counts, pages
+				stmts := e.statements.argsOf(before, part)
+				if len(stmts) != 1 || len(stmts[0]) == 0 {
+					t.Fatalf("statements with %q: %v, want one", part, stmts)
+				}
+				var parents []int
+				for _, s := range strings.Split(strings.Trim(fmt.Sprint(stmts[0][0]), "{}"), ",") {
+					n, err := strconv.Atoi(s)
+					if err != nil {
+						t.Fatalf("parents %v: %v", stmts[0][0], err)
+					}
+					parents = append(parents, n)
+				}
+				slices.Sort(parents)
+				if !slices.Equal(parents, want) {
+					t.Errorf("statement with %q read the tasks of projects %v, want the page's %v", part, parents, want)
+				}
+			}
+		})
 	}
 }

@@ -124,6 +124,19 @@ func fromParents(b *sql.Builder, parentIDs []int, inner string, args []any, alia
 		WriteString(") AS ").Ident(alias)
 }
 
+// WithoutLookahead returns the nodes of a page read with one node past it
+// (limit = page size + 1, as ent's Paginate reads it to tell whether there
+// is a next page): all of them but that last one when it was read. With
+// limit 0 (not a page) it returns nodes unchanged. The loaders of nested
+// connections use it so as not to load the children of a node that the
+// connection then drops.
+func WithoutLookahead[T any](nodes []T, limit int) []T {
+	if limit > 0 && len(nodes) == limit {
+		return nodes[:limit-1]
+	}
+	return nodes
+}
+
 // idArray is ids as a PostgreSQL array literal, "{1,2,3}": one parameter
 // whatever the number of parents, so the statement's text stays the same.
 func idArray(ids []int) string {

@@ -201,3 +201,21 @@ func TestCountPerParentCountsEachParent(t *testing.T) {
 		t.Error("no error for another dialect")
 	}
 }
+
+// Only a page read with one node past it loses that node.
+func TestWithoutLookahead(t *testing.T) {
+	nodes := []int{1, 2, 3}
+	for _, tc := range []struct {
+		limit int
+		want  []int
+	}{
+		{0, []int{1, 2, 3}}, // not a page
+		{3, []int{1, 2}},    // a page of 2, and the node past it
+		{4, []int{1, 2, 3}}, // a page of 3 that ends the list
+		{2, []int{1, 2, 3}}, // not read as a page of 1 (3 nodes): left alone
+	} {
+		if got := lateral.WithoutLookahead(nodes, tc.limit); !slices.Equal(got, tc.want) {
+			t.Errorf("limit %d: %v, want %v", tc.limit, got, tc.want)
+		}
+	}
+}
