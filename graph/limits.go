@@ -129,6 +129,7 @@ const (
 	// connection that runs MaxSubscriptionsPerConnection already.
 	CodeSubscriptionLimit = "SUBSCRIPTION_LIMIT_EXCEEDED"
 	graphqlResponseMedia  = "application/graphql-response+json"
+	jsonMedia             = "application/json"
 )
 
 // guardBody rejects POST bodies that are too large, not UTF-8 or not JSON
@@ -155,7 +156,7 @@ func guardBody(maxBytes int64, next http.Handler) http.Handler {
 			writeErrors(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
 			return
 		}
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == jsonMedia {
 			if problem := jsonProblem(body); problem != "" {
 				writeErrors(w, http.StatusBadRequest, CodeBadRequest, problem)
 				return
@@ -167,7 +168,7 @@ func guardBody(maxBytes int64, next http.Handler) http.Handler {
 }
 
 // acceptedContentTypes are the request bodies the POST transport reads.
-var acceptedContentTypes = []string{"application/json"}
+var acceptedContentTypes = []string{jsonMedia}
 
 // guardTransport answers requests no transport serves (another method or
 // content type, a GET whose variables are not JSON) with a GraphQL error of
@@ -251,7 +252,7 @@ func writeErrorsWith(w http.ResponseWriter, status int, code, message string, ex
 	for k, v := range extensions {
 		ext[k] = v
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", jsonMedia)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []any{map[string]any{"message": message, "extensions": ext}},

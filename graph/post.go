@@ -25,14 +25,12 @@ type jsonPOST struct{}
 
 var _ graphql.Transport = jsonPOST{}
 
-const mediaJSON = "application/json"
-
 func (jsonPOST) Supports(r *http.Request) bool {
 	if r.Header.Get("Upgrade") != "" {
 		return false
 	}
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && r.Method == http.MethodPost && mediaType == mediaJSON
+	return err == nil && r.Method == http.MethodPost && mediaType == jsonMedia
 }
 
 func (jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
@@ -71,7 +69,7 @@ func (jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 // is asked for or nothing acceptable is.
 func responseMediaType(accept string) string {
 	if accept == "" {
-		return mediaJSON
+		return jsonMedia
 	}
 	for part := range strings.SplitSeq(accept, ",") {
 		mediaType, _, err := mime.ParseMediaType(strings.TrimSpace(part))
@@ -79,8 +77,8 @@ func responseMediaType(accept string) string {
 			continue
 		}
 		switch mediaType {
-		case "*/*", "application/*", mediaJSON:
-			return mediaJSON
+		case "*/*", "application/*", jsonMedia:
+			return jsonMedia
 		case graphqlResponseMedia:
 			return graphqlResponseMedia
 		}

@@ -1,7 +1,6 @@
-// Package gqlexec holds two helpers that gqlgen's generated execution
-// (graph/generated) calls in place of gqlgen's own, for speed: the
-// generated code is rewritten to call them by ./rewrite, which go generate
-// runs after gqlgen.
+// Package gqlexec holds what gqlgen's generated execution (graph/generated)
+// calls in place of gqlgen's own, for speed: the generated code is
+// rewritten to call it by ./rewrite, which go generate runs after gqlgen.
 //
 // gqlgen marshals every element of a list in a goroutine of its own and
 // works out every object's path up front in case a field of it is
