@@ -1,9 +1,7 @@
 package graph
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -38,13 +36,9 @@ func (jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	contentType := responseMediaType(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", contentType)
 	start := graphql.Now()
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read request body: %v", err)}))
-		return
-	}
 	params := &graphql.RawParams{}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	// guardBody has read the body into memory and checked it.
+	dec := json.NewDecoder(r.Body)
 	dec.UseNumber() // as gqlgen decodes: variables keep their numbers exact
 	if err := dec.Decode(params); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
@@ -108,36 +102,30 @@ func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	if len(data) == 0 {
 		data = json.RawMessage("null")
 	}
-	var head, tail []byte
-	head = append(head, '{')
+	out := make([]byte, 0, len(data)+256)
+	out = append(out, '{')
 	if len(resp.Errors) > 0 {
-		head = appendMember(head, "errors", resp.Errors)
-		head = append(head, ',')
+		out = append(appendMember(out, "errors", resp.Errors), ',')
 	}
-	head = append(head, `"data":`...)
+	out = append(append(out, `"data":`...), data...)
 	if resp.Label != "" {
-		tail = append(tail, ',')
-		tail = appendMember(tail, "label", resp.Label)
+		out = appendMember(append(out, ','), "label", resp.Label)
 	}
 	if len(resp.Path) > 0 {
-		tail = append(tail, ',')
-		tail = appendMember(tail, "path", resp.Path)
+		out = appendMember(append(out, ','), "path", resp.Path)
 	}
 	if resp.HasNext != nil {
-		tail = append(tail, ',')
-		tail = appendMember(tail, "hasNext", *resp.HasNext)
+		out = appendMember(append(out, ','), "hasNext", *resp.HasNext)
 	}
 	if len(resp.Extensions) > 0 {
-		tail = append(tail, ',')
-		tail = appendMember(tail, "extensions", resp.Extensions)
+		out = appendMember(append(out, ','), "extensions", resp.Extensions)
 	}
-	tail = append(tail, '}')
-	out := make([]byte, 0, len(head)+len(data)+len(tail))
-	out = append(append(append(out, head...), data...), tail...)
+	out = append(out, '}')
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	_, _ = w.Write(out)
 }
 
+// appendMember appends "name":v.
 func appendMember(dst []byte, name string, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
