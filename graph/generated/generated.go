@@ -5601,7 +5601,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 func (ec *executionContext) _Adjustment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		return gid.MarshalIDAt(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5627,7 +5627,7 @@ func (ec *executionContext) fieldContext_Adjustment_id(_ context.Context, field 
 
 func (ec *executionContext) _Adjustment_feedbackID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.FeedbackID)
+		return gid.MarshalIDAt(&obj.FeedbackID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5653,7 +5653,10 @@ func (ec *executionContext) fieldContext_Adjustment_feedbackID(_ context.Context
 
 func (ec *executionContext) _Adjustment_taskID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
+		if obj.TaskID == nil {
+			return graphql.Null
+		}
+		return gid.MarshalIDAt(obj.TaskID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5679,7 +5682,7 @@ func (ec *executionContext) fieldContext_Adjustment_taskID(_ context.Context, fi
 
 func (ec *executionContext) _Adjustment_adjustmentType(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.AdjustmentType)
+		return gqlexec.MarshalerAt(&obj.AdjustmentType)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5705,7 +5708,7 @@ func (ec *executionContext) fieldContext_Adjustment_adjustmentType(_ context.Con
 
 func (ec *executionContext) _Adjustment_description(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+		return gqlexec.MarshalStringAt(&obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5731,7 +5734,10 @@ func (ec *executionContext) fieldContext_Adjustment_description(_ context.Contex
 
 func (ec *executionContext) _Adjustment_originalValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.OriginalValue)
+		if obj.OriginalValue == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.OriginalValue)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5757,7 +5763,10 @@ func (ec *executionContext) fieldContext_Adjustment_originalValue(_ context.Cont
 
 func (ec *executionContext) _Adjustment_newValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NewValue)
+		if obj.NewValue == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.NewValue)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5783,7 +5792,10 @@ func (ec *executionContext) fieldContext_Adjustment_newValue(_ context.Context, 
 
 func (ec *executionContext) _Adjustment_reasoning(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reasoning)
+		if obj.Reasoning == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Reasoning)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5809,7 +5821,7 @@ func (ec *executionContext) fieldContext_Adjustment_reasoning(_ context.Context,
 
 func (ec *executionContext) _Adjustment_status(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, field.Selections, obj.Status)
+		return gqlexec.MarshalerAt(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5835,7 +5847,7 @@ func (ec *executionContext) fieldContext_Adjustment_status(_ context.Context, fi
 
 func (ec *executionContext) _Adjustment_version(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+		return gqlexec.MarshalIntAt(&obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5861,7 +5873,10 @@ func (ec *executionContext) fieldContext_Adjustment_version(_ context.Context, f
 
 func (ec *executionContext) _Adjustment_decidedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.DecidedByID)
+		if obj.DecidedByID == nil {
+			return graphql.Null
+		}
+		return gid.MarshalIDAt(obj.DecidedByID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5920,7 +5935,10 @@ func (ec *executionContext) fieldContext_Adjustment_decidedAt(_ context.Context,
 
 func (ec *executionContext) _Adjustment_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reason)
+		if obj.Reason == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Reason)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6191,7 +6209,7 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_pageInfo(_ context
 
 func (ec *executionContext) _AdjustmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return gqlexec.MarshalIntAt(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6259,7 +6277,7 @@ func (ec *executionContext) fieldContext_AdjustmentEdge_node(_ context.Context, 
 
 func (ec *executionContext) _AdjustmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		return gqlexec.MarshalerAt(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6327,7 +6345,7 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_adjustment(_ context.Co
 
 func (ec *executionContext) _AdjustmentEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, field.Selections, obj.Status)
+		return gqlexec.MarshalerAt(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6428,7 +6446,7 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_at(_ context.Context, f
 
 func (ec *executionContext) _AdjustmentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return gqlexec.MarshalStringAt(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6454,7 +6472,7 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_cursor(_ context.Contex
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		return gid.MarshalIDAt(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6480,7 +6498,7 @@ func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field grap
 
 func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return gqlexec.MarshalStringAt(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6506,7 +6524,7 @@ func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field gr
 
 func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
+		return gqlexec.MarshalStringAt(&obj.Prefix)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6532,7 +6550,7 @@ func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field 
 
 func (ec *executionContext) _ApiKey_userID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+		return gid.MarshalIDAt(&obj.UserID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6558,7 +6576,10 @@ func (ec *executionContext) fieldContext_ApiKey_userID(_ context.Context, field 
 
 func (ec *executionContext) _ApiKey_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.ProjectID)
+		if obj.ProjectID == nil {
+			return graphql.Null
+		}
+		return gid.MarshalIDAt(obj.ProjectID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6897,7 +6918,7 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_pageInfo(_ context.Con
 
 func (ec *executionContext) _ApiKeyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return gqlexec.MarshalIntAt(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6965,7 +6986,7 @@ func (ec *executionContext) fieldContext_ApiKeyEdge_node(_ context.Context, fiel
 
 func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		return gqlexec.MarshalerAt(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7117,7 +7138,7 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Co
 
 func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
+		return gqlexec.MarshalStringAt(&obj.Secret)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7143,7 +7164,10 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Co
 
 func (ec *executionContext) _FailureReason_reason(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Text)
+		if obj.Text == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Text)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7169,7 +7193,7 @@ func (ec *executionContext) fieldContext_FailureReason_reason(_ context.Context,
 
 func (ec *executionContext) _FailureReason_count(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		return gqlexec.MarshalIntAt(&obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7195,7 +7219,7 @@ func (ec *executionContext) fieldContext_FailureReason_count(_ context.Context, 
 
 func (ec *executionContext) _FailureStats_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+		return gqlexec.MarshalIntAt(&obj.Failed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7221,7 +7245,7 @@ func (ec *executionContext) fieldContext_FailureStats_failed(_ context.Context, 
 
 func (ec *executionContext) _FailureStats_finished(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Finished)
+		return gqlexec.MarshalIntAt(&obj.Finished)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7322,7 +7346,7 @@ func (ec *executionContext) fieldContext_FailureStats_topReasons(_ context.Conte
 
 func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		return gid.MarshalIDAt(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7414,7 +7438,7 @@ func (ec *executionContext) fieldContext_Feedback_updatedAt(_ context.Context, f
 
 func (ec *executionContext) _Feedback_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
+		return gid.MarshalIDAt(&obj.ProjectID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7440,7 +7464,10 @@ func (ec *executionContext) fieldContext_Feedback_projectID(_ context.Context, f
 
 func (ec *executionContext) _Feedback_taskID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
+		if obj.TaskID == nil {
+			return graphql.Null
+		}
+		return gid.MarshalIDAt(obj.TaskID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7466,7 +7493,10 @@ func (ec *executionContext) fieldContext_Feedback_taskID(_ context.Context, fiel
 
 func (ec *executionContext) _Feedback_submittedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.SubmittedByID)
+		if obj.SubmittedByID == nil {
+			return graphql.Null
+		}
+		return gid.MarshalIDAt(obj.SubmittedByID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7492,7 +7522,10 @@ func (ec *executionContext) fieldContext_Feedback_submittedByID(_ context.Contex
 
 func (ec *executionContext) _Feedback_userName(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UserName)
+		if obj.UserName == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.UserName)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7518,7 +7551,7 @@ func (ec *executionContext) fieldContext_Feedback_userName(_ context.Context, fi
 
 func (ec *executionContext) _Feedback_feedbackText(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.FeedbackText)
+		return gqlexec.MarshalStringAt(&obj.FeedbackText)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7544,7 +7577,7 @@ func (ec *executionContext) fieldContext_Feedback_feedbackText(_ context.Context
 
 func (ec *executionContext) _Feedback_status(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
+		return gqlexec.MarshalerAt(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7570,7 +7603,7 @@ func (ec *executionContext) fieldContext_Feedback_status(_ context.Context, fiel
 
 func (ec *executionContext) _Feedback_version(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+		return gqlexec.MarshalIntAt(&obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7596,7 +7629,10 @@ func (ec *executionContext) fieldContext_Feedback_version(_ context.Context, fie
 
 func (ec *executionContext) _Feedback_summary(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Summary)
+		if obj.Summary == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Summary)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7622,7 +7658,10 @@ func (ec *executionContext) fieldContext_Feedback_summary(_ context.Context, fie
 
 func (ec *executionContext) _Feedback_error(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
+		if obj.Error == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Error)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7648,7 +7687,7 @@ func (ec *executionContext) fieldContext_Feedback_error(_ context.Context, field
 
 func (ec *executionContext) _Feedback_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+		return gqlexec.MarshalIntAt(&obj.Attempts)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7674,7 +7713,10 @@ func (ec *executionContext) fieldContext_Feedback_attempts(_ context.Context, fi
 
 func (ec *executionContext) _Feedback_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
+		if obj.Provider == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Provider)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7700,7 +7742,10 @@ func (ec *executionContext) fieldContext_Feedback_provider(_ context.Context, fi
 
 func (ec *executionContext) _Feedback_model(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Model)
+		if obj.Model == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Model)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7726,7 +7771,7 @@ func (ec *executionContext) fieldContext_Feedback_model(_ context.Context, field
 
 func (ec *executionContext) _Feedback_droppedSuggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.DroppedSuggestions)
+		return gqlexec.MarshalIntAt(&obj.DroppedSuggestions)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8042,7 +8087,7 @@ func (ec *executionContext) fieldContext_FeedbackConnection_pageInfo(_ context.C
 
 func (ec *executionContext) _FeedbackConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return gqlexec.MarshalIntAt(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8068,7 +8113,7 @@ func (ec *executionContext) fieldContext_FeedbackConnection_totalCount(_ context
 
 func (ec *executionContext) _FeedbackDayCount_date(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Date)
+		return gqlexec.MarshalStringAt(&obj.Date)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8094,7 +8139,7 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_date(_ context.Context
 
 func (ec *executionContext) _FeedbackDayCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		return gqlexec.MarshalIntAt(&obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8120,7 +8165,7 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_count(_ context.Contex
 
 func (ec *executionContext) _FeedbackDayCount_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
+		return gqlexec.MarshalIntAt(&obj.Completed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8146,7 +8191,7 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_completed(_ context.Co
 
 func (ec *executionContext) _FeedbackDayCount_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+		return gqlexec.MarshalIntAt(&obj.Failed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8214,7 +8259,7 @@ func (ec *executionContext) fieldContext_FeedbackEdge_node(_ context.Context, fi
 
 func (ec *executionContext) _FeedbackEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		return gqlexec.MarshalerAt(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8240,7 +8285,7 @@ func (ec *executionContext) fieldContext_FeedbackEdge_cursor(_ context.Context, 
 
 func (ec *executionContext) _FeedbackStatusCount_status(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
+		return gqlexec.MarshalerAt(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8266,7 +8311,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusCount_status(_ context.Co
 
 func (ec *executionContext) _FeedbackStatusCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		return gqlexec.MarshalIntAt(&obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8334,7 +8379,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_feedback(_ context.
 
 func (ec *executionContext) _FeedbackStatusEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
+		return gqlexec.MarshalerAt(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8393,7 +8438,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_previousStatus(_ co
 
 func (ec *executionContext) _FeedbackStatusEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+		return gqlexec.MarshalIntAt(&obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8452,7 +8497,10 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_at(_ context.Contex
 
 func (ec *executionContext) _FeedbackStatusEvent_error(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
+		if obj.Error == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Error)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8520,7 +8568,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_by(_ context.Contex
 
 func (ec *executionContext) _FeedbackStatusEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return gqlexec.MarshalStringAt(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8546,7 +8594,10 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Co
 
 func (ec *executionContext) _ModelStats_provider(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
+		if obj.Provider == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Provider)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8572,7 +8623,10 @@ func (ec *executionContext) fieldContext_ModelStats_provider(_ context.Context, 
 
 func (ec *executionContext) _ModelStats_model(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Model)
+		if obj.Model == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Model)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8598,7 +8652,7 @@ func (ec *executionContext) fieldContext_ModelStats_model(_ context.Context, fie
 
 func (ec *executionContext) _ModelStats_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
+		return gqlexec.MarshalIntAt(&obj.Completed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9456,7 +9510,7 @@ func (ec *executionContext) fieldContext_Mutation_revertAdjustment(ctx context.C
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+		return gqlexec.MarshalBooleanAt(&obj.HasNextPage)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9482,7 +9536,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+		return gqlexec.MarshalBooleanAt(&obj.HasPreviousPage)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9574,7 +9628,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 
 func (ec *executionContext) _ProcessingTimeStats_count(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		return gqlexec.MarshalIntAt(&obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9666,7 +9720,7 @@ func (ec *executionContext) fieldContext_ProcessingTimeStats_p95Ms(_ context.Con
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		return gid.MarshalIDAt(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9758,7 +9812,7 @@ func (ec *executionContext) fieldContext_Project_updatedAt(_ context.Context, fi
 
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return gqlexec.MarshalStringAt(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9784,7 +9838,10 @@ func (ec *executionContext) fieldContext_Project_name(_ context.Context, field g
 
 func (ec *executionContext) _Project_description(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+		if obj.Description == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9810,7 +9867,7 @@ func (ec *executionContext) fieldContext_Project_description(_ context.Context, 
 
 func (ec *executionContext) _Project_status(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNProjectStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectᚐStatus(ctx, field.Selections, obj.Status)
+		return gqlexec.MarshalerAt(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10084,7 +10141,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Co
 
 func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return gqlexec.MarshalIntAt(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10152,7 +10209,7 @@ func (ec *executionContext) fieldContext_ProjectEdge_node(_ context.Context, fie
 
 func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		return gqlexec.MarshalerAt(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10244,7 +10301,7 @@ func (ec *executionContext) fieldContext_ProjectInsights_until(_ context.Context
 
 func (ec *executionContext) _ProjectInsights_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.FeedbackCount)
+		return gqlexec.MarshalIntAt(&obj.FeedbackCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10554,7 +10611,7 @@ func (ec *executionContext) fieldContext_ProjectInsights_topTasks(_ context.Cont
 
 func (ec *executionContext) _ProjectMember_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		return gid.MarshalIDAt(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10646,7 +10703,7 @@ func (ec *executionContext) fieldContext_ProjectMember_updatedAt(_ context.Conte
 
 func (ec *executionContext) _ProjectMember_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
+		return gid.MarshalIDAt(&obj.ProjectID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10672,7 +10729,7 @@ func (ec *executionContext) fieldContext_ProjectMember_projectID(_ context.Conte
 
 func (ec *executionContext) _ProjectMember_userID(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+		return gid.MarshalIDAt(&obj.UserID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10698,7 +10755,7 @@ func (ec *executionContext) fieldContext_ProjectMember_userID(_ context.Context,
 
 func (ec *executionContext) _ProjectMember_role(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
+		return gqlexec.MarshalerAt(&obj.Role)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11236,7 +11293,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 
 func (ec *executionContext) _RateLimit_limit(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Limit)
+		return gqlexec.MarshalIntAt(&obj.Limit)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11262,7 +11319,7 @@ func (ec *executionContext) fieldContext_RateLimit_limit(_ context.Context, fiel
 
 func (ec *executionContext) _RateLimit_cost(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Cost)
+		return gqlexec.MarshalIntAt(&obj.Cost)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11288,7 +11345,7 @@ func (ec *executionContext) fieldContext_RateLimit_cost(_ context.Context, field
 
 func (ec *executionContext) _RateLimit_remaining(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Remaining)
+		return gqlexec.MarshalIntAt(&obj.Remaining)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11314,7 +11371,7 @@ func (ec *executionContext) fieldContext_RateLimit_remaining(_ context.Context, 
 
 func (ec *executionContext) _RateLimit_used(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Used)
+		return gqlexec.MarshalIntAt(&obj.Used)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11373,7 +11430,7 @@ func (ec *executionContext) fieldContext_RateLimit_resetAt(_ context.Context, fi
 
 func (ec *executionContext) _RemovedTask_id(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		return gid.MarshalIDAt(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11399,7 +11456,7 @@ func (ec *executionContext) fieldContext_RemovedTask_id(_ context.Context, field
 
 func (ec *executionContext) _RemovedTask_title(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+		return gqlexec.MarshalStringAt(&obj.Title)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11425,7 +11482,10 @@ func (ec *executionContext) fieldContext_RemovedTask_title(_ context.Context, fi
 
 func (ec *executionContext) _RemovedTask_description(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+		if obj.Description == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11451,7 +11511,7 @@ func (ec *executionContext) fieldContext_RemovedTask_description(_ context.Conte
 
 func (ec *executionContext) _RemovedTask_status(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
+		return gqlexec.MarshalerAt(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11477,7 +11537,7 @@ func (ec *executionContext) fieldContext_RemovedTask_status(_ context.Context, f
 
 func (ec *executionContext) _RemovedTask_priority(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
+		return gqlexec.MarshalIntAt(&obj.Priority)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11536,7 +11596,7 @@ func (ec *executionContext) fieldContext_RemovedTask_estimatedHours(_ context.Co
 
 func (ec *executionContext) _RemovedTask_version(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+		return gqlexec.MarshalIntAt(&obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11694,7 +11754,7 @@ func (ec *executionContext) fieldContext_Subscription_projectEvents(ctx context.
 
 func (ec *executionContext) _SuggestionStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+		return gqlexec.MarshalIntAt(&obj.Total)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11720,7 +11780,7 @@ func (ec *executionContext) fieldContext_SuggestionStats_total(_ context.Context
 
 func (ec *executionContext) _SuggestionStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
+		return gqlexec.MarshalIntAt(&obj.Applied)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11746,7 +11806,7 @@ func (ec *executionContext) fieldContext_SuggestionStats_applied(_ context.Conte
 
 func (ec *executionContext) _SuggestionStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
+		return gqlexec.MarshalIntAt(&obj.Rejected)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11772,7 +11832,7 @@ func (ec *executionContext) fieldContext_SuggestionStats_rejected(_ context.Cont
 
 func (ec *executionContext) _SuggestionStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+		return gqlexec.MarshalIntAt(&obj.Pending)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11863,7 +11923,7 @@ func (ec *executionContext) fieldContext_SuggestionStats_byType(_ context.Contex
 
 func (ec *executionContext) _SuggestionTypeStats_type(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.Type)
+		return gqlexec.MarshalerAt(&obj.Type)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11889,7 +11949,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_type(_ context.Cont
 
 func (ec *executionContext) _SuggestionTypeStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+		return gqlexec.MarshalIntAt(&obj.Total)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11915,7 +11975,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_total(_ context.Con
 
 func (ec *executionContext) _SuggestionTypeStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
+		return gqlexec.MarshalIntAt(&obj.Applied)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11941,7 +12001,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_applied(_ context.C
 
 func (ec *executionContext) _SuggestionTypeStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
+		return gqlexec.MarshalIntAt(&obj.Rejected)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11967,7 +12027,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_rejected(_ context.
 
 func (ec *executionContext) _SuggestionTypeStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+		return gqlexec.MarshalIntAt(&obj.Pending)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12016,7 +12076,7 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_acceptanceRate(_ co
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		return gid.MarshalIDAt(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12108,7 +12168,7 @@ func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field
 
 func (ec *executionContext) _Task_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
+		return gid.MarshalIDAt(&obj.ProjectID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12134,7 +12194,7 @@ func (ec *executionContext) fieldContext_Task_projectID(_ context.Context, field
 
 func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+		return gqlexec.MarshalStringAt(&obj.Title)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12160,7 +12220,10 @@ func (ec *executionContext) fieldContext_Task_title(_ context.Context, field gra
 
 func (ec *executionContext) _Task_description(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+		if obj.Description == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12186,7 +12249,7 @@ func (ec *executionContext) fieldContext_Task_description(_ context.Context, fie
 
 func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
+		return gqlexec.MarshalerAt(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12212,7 +12275,7 @@ func (ec *executionContext) fieldContext_Task_status(_ context.Context, field gr
 
 func (ec *executionContext) _Task_priority(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
+		return gqlexec.MarshalIntAt(&obj.Priority)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12271,7 +12334,7 @@ func (ec *executionContext) fieldContext_Task_estimatedHours(_ context.Context, 
 
 func (ec *executionContext) _Task_version(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+		return gqlexec.MarshalIntAt(&obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12413,7 +12476,7 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 
 func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return gqlexec.MarshalIntAt(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12481,7 +12544,7 @@ func (ec *executionContext) fieldContext_TaskEdge_node(_ context.Context, field 
 
 func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+		return gqlexec.MarshalerAt(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12549,7 +12612,7 @@ func (ec *executionContext) fieldContext_TaskEvent_task(_ context.Context, field
 
 func (ec *executionContext) _TaskEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNTaskChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskChange(ctx, field.Selections, obj.Change)
+		return gqlexec.MarshalerAt(&obj.Change)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12575,7 +12638,7 @@ func (ec *executionContext) fieldContext_TaskEvent_change(_ context.Context, fie
 
 func (ec *executionContext) _TaskEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+		return gqlexec.MarshalIntAt(&obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12676,7 +12739,7 @@ func (ec *executionContext) fieldContext_TaskEvent_at(_ context.Context, field g
 
 func (ec *executionContext) _TaskEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return gqlexec.MarshalStringAt(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12744,7 +12807,7 @@ func (ec *executionContext) fieldContext_TaskMention_task(_ context.Context, fie
 
 func (ec *executionContext) _TaskMention_mentions(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Mentions)
+		return gqlexec.MarshalIntAt(&obj.Mentions)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12770,7 +12833,7 @@ func (ec *executionContext) fieldContext_TaskMention_mentions(_ context.Context,
 
 func (ec *executionContext) _TaskMention_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.FeedbackCount)
+		return gqlexec.MarshalIntAt(&obj.FeedbackCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12796,7 +12859,7 @@ func (ec *executionContext) fieldContext_TaskMention_feedbackCount(_ context.Con
 
 func (ec *executionContext) _TaskMention_suggestionCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.SuggestionCount)
+		return gqlexec.MarshalIntAt(&obj.SuggestionCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12822,7 +12885,7 @@ func (ec *executionContext) fieldContext_TaskMention_suggestionCount(_ context.C
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+		return gid.MarshalIDAt(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12848,7 +12911,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 
 func (ec *executionContext) _User_subject(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+		return gqlexec.MarshalStringAt(&obj.Subject)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12874,7 +12937,10 @@ func (ec *executionContext) fieldContext_User_subject(_ context.Context, field g
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name)
+		if obj.Name == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12933,7 +12999,7 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 
 func (ec *executionContext) _Viewer_id(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
+		return gid.MarshalIDAt(&obj.UserID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12959,7 +13025,7 @@ func (ec *executionContext) fieldContext_Viewer_id(_ context.Context, field grap
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+		return gqlexec.MarshalStringAt(&obj.Subject)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13018,7 +13084,7 @@ func (ec *executionContext) fieldContext_Viewer_name(_ context.Context, field gr
 
 func (ec *executionContext) _Viewer_kind(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNViewerKind2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐKind(ctx, field.Selections, obj.Kind)
+		return gqlexec.MarshalerAt(&obj.Kind)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13044,7 +13110,7 @@ func (ec *executionContext) fieldContext_Viewer_kind(_ context.Context, field gr
 
 func (ec *executionContext) _Viewer_isAdmin(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Admin)
+		return gqlexec.MarshalBooleanAt(&obj.Admin)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13199,7 +13265,7 @@ func (ec *executionContext) fieldContext_ViewerMembership_project(_ context.Cont
 
 func (ec *executionContext) _ViewerMembership_role(ctx context.Context, field graphql.CollectedField, obj *model.ViewerMembership) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
+		return gqlexec.MarshalerAt(&obj.Role)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13225,7 +13291,7 @@ func (ec *executionContext) fieldContext_ViewerMembership_role(_ context.Context
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return gqlexec.MarshalStringAt(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13274,7 +13340,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+		return gqlexec.MarshalBooleanAt(&obj.IsRepeatable)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13377,7 +13443,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return gqlexec.MarshalStringAt(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13472,7 +13538,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return gqlexec.MarshalStringAt(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13653,7 +13719,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return gqlexec.MarshalStringAt(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13744,7 +13810,10 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
-		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+		if obj.DefaultValue == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.DefaultValue)
 	}
 	return graphql.ResolveField(
 		ctx,

@@ -271,3 +271,36 @@ func (op *Operation) lookup(key selectionKey) ([]graphql.CollectedField, bool) {
 	fields, ok := op.more[key]
 	return fields, ok
 }
+
+// The marshallers of plain fields that cannot fail (see
+// Operation.PlainFields) read the field when the response is written rather
+// than when it is resolved: a pointer to the field is all they hold, which
+// an interface holds without an allocation, where graphql.MarshalString and
+// its kind allocate a closure for each value. The object is not changed
+// while its response is written, as for gqlgen's concurrent fields, which
+// read it from other goroutines.
+
+// MarshalStringAt writes *p as graphql.MarshalString does.
+func MarshalStringAt(p *string) graphql.Marshaler { return stringAt{p} }
+
+// MarshalIntAt writes *p as graphql.MarshalInt does.
+func MarshalIntAt(p *int) graphql.Marshaler { return intAt{p} }
+
+// MarshalBooleanAt writes *p as graphql.MarshalBoolean does.
+func MarshalBooleanAt(p *bool) graphql.Marshaler { return booleanAt{p} }
+
+// MarshalerAt writes *p with its own MarshalGQL, as the generated
+// marshaller of an enum does (it returns the value).
+func MarshalerAt[T graphql.Marshaler](p *T) graphql.Marshaler { return marshalerAt[T]{p} }
+
+type (
+	stringAt                         struct{ p *string }
+	intAt                            struct{ p *int }
+	booleanAt                        struct{ p *bool }
+	marshalerAt[T graphql.Marshaler] struct{ p *T }
+)
+
+func (s stringAt) MarshalGQL(w io.Writer)       { graphql.MarshalString(*s.p).MarshalGQL(w) }
+func (i intAt) MarshalGQL(w io.Writer)          { graphql.MarshalInt(*i.p).MarshalGQL(w) }
+func (b booleanAt) MarshalGQL(w io.Writer)      { graphql.MarshalBoolean(*b.p).MarshalGQL(w) }
+func (m marshalerAt[T]) MarshalGQL(w io.Writer) { (*m.p).MarshalGQL(w) }

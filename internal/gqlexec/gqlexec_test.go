@@ -3,6 +3,7 @@ package gqlexec
 import (
 	"bytes"
 	"context"
+	"io"
 	"slices"
 	"strconv"
 	"testing"
@@ -218,4 +219,57 @@ func TestRecoverFieldNullsThePanickingField(t *testing.T) {
 	if len(errs) != 1 || errs[0].Path.String() != "node" {
 		t.Errorf("errors %v, want one at node", errs)
 	}
+}
+
+type testEnum string
+
+func (e testEnum) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(e))) }
+
+// The At marshallers write what gqlgen's write for the same value, the
+// value the field holds when the response is written, and cost no
+// allocation.
+func TestMarshalAtWritesAsGqlgen(t *testing.T) {
+	written := func(m graphql.Marshaler) string {
+		var b bytes.Buffer
+		m.MarshalGQL(&b)
+		return b.String()
+	}
+	for _, s := range []string{"", "plain", "quote \" back\\slash", "tab\tnew\nline\r", "bell\x07 é ✓"} {
+		if got, want := written(MarshalStringAt(&s)), written(graphql.MarshalString(s)); got != want {
+			t.Errorf("MarshalStringAt(%q) wrote %s, gqlgen %s", s, got, want)
+		}
+	}
+	for _, i := range []int{0, -1, 7, 1 << 40} {
+		if got, want := written(MarshalIntAt(&i)), written(graphql.MarshalInt(i)); got != want {
+			t.Errorf("MarshalIntAt(%d) wrote %s, gqlgen %s", i, got, want)
+		}
+	}
+	for _, b := range []bool{false, true} {
+		if got, want := written(MarshalBooleanAt(&b)), written(graphql.MarshalBoolean(b)); got != want {
+			t.Errorf("MarshalBooleanAt(%v) wrote %s, gqlgen %s", b, got, want)
+		}
+	}
+	e := testEnum("IN_PROGRESS")
+	if got := written(MarshalerAt(&e)); got != `"IN_PROGRESS"` {
+		t.Errorf("MarshalerAt wrote %s", got)
+	}
+
+	title := "before"
+	m := MarshalStringAt(&title)
+	title = "after"
+	if got := written(m); got != `"after"` {
+		t.Errorf("wrote %s, want the value when written", got)
+	}
+
+	n, ok := 3, true
+	var sink graphql.Marshaler
+	if allocs := testing.AllocsPerRun(100, func() {
+		sink = MarshalStringAt(&title)
+		sink = MarshalIntAt(&n)
+		sink = MarshalBooleanAt(&ok)
+		sink = MarshalerAt(&e)
+	}); allocs != 0 {
+		t.Errorf("%v allocations, want none", allocs)
+	}
+	_ = sink
 }

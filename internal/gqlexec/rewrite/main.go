@@ -234,9 +234,13 @@ func addPlainPaths(src []byte) ([]byte, error) {
 			continue
 		}
 		var text string
-		if safe[f.marshal] {
+		if at, ok := safe[f.marshal]; ok {
 			bare++
-			text = fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}", f.marshal, f.field)
+			if at.nullable {
+				text = fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\tif obj.%s == nil {\n\t\t\treturn graphql.Null\n\t\t}\n\t\treturn %s(obj.%s)\n\t}", f.field, at.fn, f.field)
+			} else {
+				text = fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\treturn %s(&obj.%s)\n\t}", at.fn, f.field)
+			}
 		} else {
 			recovery := ""
 			if f.recoverFromPanic {
@@ -329,9 +333,16 @@ func returnedMethodOfEC(e ast.Expr, nargs int) (string, bool) {
 	return m.Sel.Name, true
 }
 
-// neverNull are the functions that return a value's marshaller and never
-// graphql.Null: they write any string, int, bool or ent ID.
-var neverNull = []string{"graphql.MarshalString", "graphql.MarshalInt", "graphql.MarshalBoolean", "gid.MarshalID"}
+// writtenAt maps the functions that return a value's marshaller and never
+// graphql.Null (they write any string, int, bool or ent ID) to their
+// counterparts that read the value through a pointer when it is written
+// (gqlexec.MarshalStringAt).
+var writtenAt = map[string]string{
+	"graphql.MarshalString":  "gqlexec.MarshalStringAt",
+	"graphql.MarshalInt":     "gqlexec.MarshalIntAt",
+	"graphql.MarshalBoolean": "gqlexec.MarshalBooleanAt",
+	"gid.MarshalID":          "gid.MarshalIDAt",
+}
 
 // The two shapes of a scalar marshaller that can fail only when F returns
 // graphql.Null, for a non-null field (N) and a nullable one (O), and the
@@ -342,35 +353,51 @@ var (
 	enumValue      = regexp.MustCompile(`^\{\n\treturn v\n\}$`)
 )
 
+// marshalAt is how a plain field whose marshaller cannot fail is marshalled
+// from its object: fn(&obj.F), or, for a nullable field (a pointer), null
+// when obj.F is nil and else fn(obj.F).
+type marshalAt struct {
+	fn       string
+	nullable bool
+}
+
 // marshallersThatCannotFail names the generated marshallers that never add
-// an error: a plain field marshalled by one needs no field context, which
-// only an error's path would read.
-func marshallersThatCannotFail(fset *token.FileSet, file *ast.File, src []byte) (map[string]bool, error) {
-	safe := map[string]bool{}
+// an error, and what marshals their field in their place: a plain field
+// marshalled by one needs no field context, which only an error's path
+// would read.
+func marshallersThatCannotFail(fset *token.FileSet, file *ast.File, src []byte) (map[string]marshalAt, error) {
+	safe := map[string]marshalAt{}
 	for _, decl := range file.Decls {
 		fn, ok := decl.(*ast.FuncDecl)
 		if !ok || fn.Recv == nil || !strings.HasPrefix(fn.Name.Name, "marshal") {
 			continue
 		}
 		body := string(src[fset.Position(fn.Body.Lbrace).Offset : fset.Position(fn.Body.Rbrace).Offset+1])
-		switch {
-		case enumValue.MatchString(body):
-			safe[fn.Name.Name] = true
-		case matchesNeverNull(nonNullScalar, body), matchesNeverNull(nullableScalar, body):
-			safe[fn.Name.Name] = true
+		if enumValue.MatchString(body) {
+			safe[fn.Name.Name] = marshalAt{fn: "gqlexec.MarshalerAt"}
+		} else if at, ok := scalarWrittenAt(nonNullScalar, body); ok {
+			safe[fn.Name.Name] = marshalAt{fn: at}
+		} else if at, ok := scalarWrittenAt(nullableScalar, body); ok {
+			safe[fn.Name.Name] = marshalAt{fn: at, nullable: true}
 		}
 	}
 	for _, want := range []string{"marshalNString2string", "marshalNID2int"} {
-		if !safe[want] {
+		if _, ok := safe[want]; !ok {
 			return nil, fmt.Errorf("%s does not have the shape of a marshaller that cannot fail: gqlgen's output changed; update internal/gqlexec/rewrite", want)
 		}
 	}
 	return safe, nil
 }
 
-func matchesNeverNull(shape *regexp.Regexp, body string) bool {
+// scalarWrittenAt returns what writes the scalar of a marshaller of
+// shape, when its function never returns graphql.Null.
+func scalarWrittenAt(shape *regexp.Regexp, body string) (string, bool) {
 	m := shape.FindStringSubmatch(body)
-	return m != nil && slices.Contains(neverNull, m[1])
+	if m == nil {
+		return "", false
+	}
+	at, ok := writtenAt[m[1]]
+	return at, ok
 }
 
 func onlyReturn(body *ast.BlockStmt) (*ast.CallExpr, bool) {

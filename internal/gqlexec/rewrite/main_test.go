@@ -29,10 +29,14 @@ func TestRewrite(t *testing.T) {
 		"gqlexec.OperationOf(opCtx),\n",
 		"fields := ec.op.CollectFields(ec.OperationContext, sel, taskImplementors)",
 		// Plain: a struct field, a marshaller that cannot fail.
+		// It is read through a pointer when written: no allocation.
 		"_Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
-			"\tif ec.op.PlainFields() {\n\t\treturn ec.marshalNString2string(ctx, field.Selections, obj.Title)\n\t}\n",
+			"\tif ec.op.PlainFields() {\n\t\treturn gqlexec.MarshalStringAt(&obj.Title)\n\t}\n",
 		"_Task_status(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
-			"\tif ec.op.PlainFields() {\n\t\treturn ec.marshalNTaskStatus(ctx, field.Selections, obj.Status)\n\t}\n",
+			"\tif ec.op.PlainFields() {\n\t\treturn gqlexec.MarshalerAt(&obj.Status)\n\t}\n",
+		// A nullable one is null when its pointer is nil.
+		"_Task_note(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
+			"\tif ec.op.PlainFields() {\n\t\tif obj.Note == nil {\n\t\t\treturn graphql.Null\n\t\t}\n\t\treturn gqlexec.MarshalStringAt(obj.Note)\n\t}\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the rewritten file lacks %q:\n%s", want, out)
@@ -67,6 +71,7 @@ func TestRewrite(t *testing.T) {
 		changed := strings.Replace(generated, tc.from, tc.to, 1)
 		if tc.named == "2 plain fields, 0 of them marshalled bare" {
 			changed = strings.Replace(changed, "return obj.Status, nil", "return ec.resolvers.Task().Status(ctx, obj)", 1)
+			changed = strings.Replace(changed, "return obj.Note, nil", "return obj.Note(), nil", 1)
 		}
 		if _, err := rewrite([]byte(changed)); err == nil || !strings.Contains(err.Error(), tc.named) {
 			t.Errorf("with %q in place of %q: err %v, want one naming %q", tc.to, tc.from, err, tc.named)
@@ -143,6 +148,26 @@ func (ec *executionContext) _Task_title(ctx context.Context, field graphql.Colle
 		},
 		true,
 		true,
+	)
+}
+
+func (ec *executionContext) _Task_note(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
 	)
 }
 
@@ -232,6 +257,16 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
+	return res
+}
+
+func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
 	return res
 }
 
