@@ -23,6 +23,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -121,17 +122,20 @@ func writeObject(w io.Writer, fields []graphql.CollectedField, values []graphql.
 	_, _ = io.WriteString(w, "}")
 }
 
-// FieldSet stands in for *graphql.FieldSet in an object none of whose
-// fields is resolved concurrently or deferred (an edge, a connection, page
-// info): all its values are set in order before it is written, so it
-// needs none of gqlgen's scheduling, and it is the object's marshaller
-// itself. One allocation, values inline for up to four fields, where
-// gqlgen's field set, its values and an Object take three.
+// FieldSet stands in for an object's *graphql.FieldSet, and is the
+// object's marshaller itself. One allocation, values inline for up to four
+// fields, where gqlgen's field set, its values and an Object take three.
+// A field resolved concurrently or deferred (a task's project, say) is
+// handed to a gqlgen field set that shares the values, made for the first
+// such field the operation selects: an object whose selection has none,
+// like a task's id, title and status in a page, needs none of gqlgen's
+// scheduling.
 type FieldSet struct {
-	Values   []graphql.Marshaler
-	Invalids uint32
-	fields   []graphql.CollectedField
-	inline   [4]graphql.Marshaler
+	Values    []graphql.Marshaler
+	Invalids  uint32
+	fields    []graphql.CollectedField
+	scheduled *graphql.FieldSet
+	inline    [4]graphql.Marshaler
 }
 
 // NewFieldSet returns a field set for fields.
@@ -145,9 +149,28 @@ func NewFieldSet(fields []graphql.CollectedField) *FieldSet {
 	return fs
 }
 
-// Dispatch does nothing: nothing was scheduled (the generated code calls
-// it for every object).
-func (fs *FieldSet) Dispatch(context.Context) {}
+// ResolveConcurrently is graphql.FieldSet.ResolveConcurrently: it
+// schedules field i (or defers it) on the gqlgen field set sharing fs's
+// values.
+func (fs *FieldSet) ResolveConcurrently(oc *graphql.OperationContext, deferred *graphql.DeferredGroup, i int,
+	recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
+	if fs.scheduled == nil {
+		fs.scheduled = graphql.NewFieldSet(fs.fields)
+		fs.scheduled.Values = fs.Values
+	}
+	fs.scheduled.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+}
+
+// Dispatch runs the fields scheduled by ResolveConcurrently, as gqlgen's
+// does, and counts their invalid values with the others; with none, it
+// does nothing.
+func (fs *FieldSet) Dispatch(ctx context.Context) {
+	if fs.scheduled == nil {
+		return
+	}
+	fs.scheduled.Dispatch(ctx)
+	atomic.AddUint32(&fs.Invalids, atomic.LoadUint32(&fs.scheduled.Invalids))
+}
 
 func (fs *FieldSet) MarshalGQL(w io.Writer) { writeObject(w, fs.fields, fs.Values) }
 

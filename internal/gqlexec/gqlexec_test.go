@@ -202,6 +202,57 @@ func TestFieldSetWritesItsValues(t *testing.T) {
 	}
 }
 
+// Fields resolved concurrently go through a gqlgen field set that shares
+// the values: they run at Dispatch, a non-null one that resolves to null
+// makes the object invalid, a deferred one is null until its payload, and
+// an object that selects none of them schedules nothing.
+func TestFieldSetSchedulesConcurrentFields(t *testing.T) {
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	oc := &graphql.OperationContext{RecoverFunc: graphql.DefaultRecover}
+	field := func(alias string, deferrable *graphql.Deferrable) graphql.CollectedField {
+		return graphql.CollectedField{Field: &ast.Field{Alias: alias, Name: alias}, Deferrables: func() []*graphql.Deferrable {
+			if deferrable == nil {
+				return nil
+			}
+			return []*graphql.Deferrable{deferrable}
+		}()}
+	}
+	fields := []graphql.CollectedField{field("id", nil), field("project", nil), field("owner", nil), field("late", &graphql.Deferrable{Label: "later"})}
+	fs := NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
+	ran := 0
+	fs.Values[0] = graphql.MarshalInt(1)
+	fs.ResolveConcurrently(oc, &deferred, 1, true, true, func(context.Context) graphql.Marshaler { ran++; return graphql.MarshalString("p") })
+	fs.ResolveConcurrently(oc, &deferred, 2, true, false, func(context.Context) graphql.Marshaler { ran++; return graphql.Null })
+	fs.ResolveConcurrently(oc, &deferred, 3, true, true, func(context.Context) graphql.Marshaler { ran++; return graphql.MarshalString("x") })
+	if ran != 0 || fs.Values[1] != nil {
+		t.Fatalf("resolved before Dispatch: %d ran", ran)
+	}
+	fs.Dispatch(ctx)
+	var got bytes.Buffer
+	fs.MarshalGQL(&got)
+	if want := `{"id":1,"project":"p","owner":null,"late":null}`; got.String() != want || ran != 2 || fs.Invalids != 0 {
+		t.Errorf("wrote %s after %d resolvers with %d invalid, want %s after 2 with none", got.String(), ran, fs.Invalids, want)
+	}
+	if len(deferred.Defers) != 1 || deferred.Defers["later"] == nil {
+		t.Errorf("deferred %v, want the field under label later", deferred.Defers)
+	}
+
+	invalid := NewFieldSet(fields[:2])
+	invalid.ResolveConcurrently(oc, &deferred, 1, true, true, func(context.Context) graphql.Marshaler { return graphql.Null })
+	invalid.Dispatch(ctx)
+	if invalid.Invalids != 1 {
+		t.Errorf("a non-null field resolved to null: %d invalid, want 1", invalid.Invalids)
+	}
+
+	plain := NewFieldSet(fields[:1])
+	plain.Values[0] = graphql.MarshalInt(1)
+	plain.Dispatch(ctx)
+	if plain.scheduled != nil {
+		t.Error("an object with no concurrent field made a gqlgen field set")
+	}
+}
+
 // A plain field that panics is null and reports the panic at its own path,
 // as graphql.ResolveField makes it.
 func TestRecoverFieldNullsThePanickingField(t *testing.T) {

@@ -132,10 +132,11 @@ const (
 	objectReturn   = "return gqlexec.Object(fields, out.Values)"
 )
 
-// useOwnFieldSets gives gqlexec.FieldSet to every object whose field set
-// is only filled in order, checked and written: the function uses out
-// for nothing but out.Values, out.Invalids and out.Dispatch. The others
-// (a field resolved concurrently or deferred) keep gqlgen's.
+// useOwnFieldSets gives gqlexec.FieldSet to every object whose function
+// uses out for nothing but what gqlexec.FieldSet has: out.Values,
+// out.Invalids, out.ResolveConcurrently and out.Dispatch. The others (the
+// root types, whose fields go through ResolveRootConcurrently) keep
+// gqlgen's.
 func useOwnFieldSets(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "generated.go", src, 0)
@@ -151,13 +152,13 @@ func useOwnFieldSets(src []byte) ([]byte, error) {
 		}
 		from, to := fset.Position(fn.Body.Lbrace).Offset, fset.Position(fn.Body.Rbrace).Offset
 		body := string(src[from:to])
-		if strings.Count(body, gqlgenFieldSet) != 1 || strings.Count(body, objectReturn) != 1 || !onlyFilledInOrder(fn.Body) {
+		if strings.Count(body, gqlgenFieldSet) != 1 || strings.Count(body, objectReturn) != 1 || !usesOwnFieldSet(fn.Body) {
 			continue
 		}
 		spans = append(spans, span{from, to})
 	}
 	if len(spans) == 0 {
-		return nil, fmt.Errorf("no object whose field set is only filled in order (%q … %q): gqlgen's output changed; update internal/gqlexec/rewrite", gqlgenFieldSet, objectReturn)
+		return nil, fmt.Errorf("no object whose field set gqlexec.FieldSet can stand in for (%q … %q): gqlgen's output changed; update internal/gqlexec/rewrite", gqlgenFieldSet, objectReturn)
 	}
 	out := slices.Clone(src)
 	for _, sp := range slices.Backward(spans) {
@@ -169,10 +170,11 @@ func useOwnFieldSets(src []byte) ([]byte, error) {
 	return out, nil
 }
 
-// onlyFilledInOrder reports whether body uses out only as out.Values,
-// out.Invalids and out.Dispatch, apart from declaring it.
-func onlyFilledInOrder(body *ast.BlockStmt) bool {
-	allowed := map[string]bool{"Values": true, "Invalids": true, "Dispatch": true}
+// usesOwnFieldSet reports whether body uses out only as out.Values,
+// out.Invalids, out.ResolveConcurrently and out.Dispatch, apart from
+// declaring it.
+func usesOwnFieldSet(body *ast.BlockStmt) bool {
+	allowed := map[string]bool{"Values": true, "Invalids": true, "Dispatch": true, "ResolveConcurrently": true}
 	fine := map[*ast.Ident]bool{}
 	ok := true
 	ast.Inspect(body, func(n ast.Node) bool {

@@ -18,11 +18,14 @@ func TestRewrite(t *testing.T) {
 		"\t\"github.com/99designs/gqlgen/graphql\"\n\t\"github.com/feedbackloop/feedbackloop/internal/gqlexec\"\n",
 		"deferred := gqlexec.NewDeferredGroup(ctx, fields)",
 		"deferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)",
-		// An object filled in order gets gqlexec's field set; one with a
-		// field resolved concurrently keeps gqlgen's.
+		// An object filled in order gets gqlexec's field set, and so does
+		// one with a field resolved concurrently; a root type's keeps
+		// gqlgen's.
 		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tout.Dispatch(ctx)",
 		"\n\treturn out\n}\n\nfunc (ec *executionContext) _Project(",
-		"out := graphql.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i",
+		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveConcurrently(",
+		"\n\treturn out\n}\n\nfunc (ec *executionContext) _Query(",
+		"out := graphql.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveRootConcurrently(",
 		"return gqlexec.Object(fields, out.Values)\n}\n\nfunc (ec *executionContext) marshalTasks(",
 		"return gqlexec.MarshalSlice(ctx, 2, 0, false, nil)",
 		"\top *gqlexec.Operation\n}",
@@ -60,9 +63,9 @@ func TestRewrite(t *testing.T) {
 	}
 	for _, tc := range []struct{ from, to, named string }{
 		{"graphql.MarshalSliceConcurrently(", "graphql.MarshalSliceInParallel(", "MarshalSliceConcurrently"},
-		{"\treturn out\n", "\treturn out.Values\n", "2 field sets and 1 returned"},
+		{"\treturn out\n", "\treturn out.Values\n", "3 field sets and 2 returned"},
 		{"\tout := graphql.NewFieldSet(fields)\n", "\tout := graphql.NewFieldSet(fields)\n\tout := graphql.NewFieldSet(fields)\n",
-			"2 deferred groups, 2 places that process them, 3 field sets and 2 returned"},
+			"3 deferred groups, 3 places that process them, 4 field sets and 3 returned"},
 		{"res := graphql.MarshalString(v)", "res := graphql.MarshalAny(v)", "marshalNString2string"},
 		{"return obj.Title, nil", "return obj.Title(), nil", "2 plain fields, 0 of them marshalled bare"},
 		{"func newExecutionContext(", "func newExecutionContext2(opCtx *graphql.OperationContext) *executionContext {\n" +
@@ -118,6 +121,22 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		out.ResolveConcurrently(ec.OperationContext, &deferred, i, true, true, nil)
+	}
+	out.Dispatch(ctx)
+	if n := len(deferred.Defers); n > 0 {
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		out.ResolveRootConcurrently(ctx, ec.OperationContext, i, true, true, nil)
 	}
 	out.Dispatch(ctx)
 	if n := len(deferred.Defers); n > 0 {
