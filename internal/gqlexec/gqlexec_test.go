@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -220,19 +221,19 @@ func TestFieldSetSchedulesConcurrentFields(t *testing.T) {
 	fields := []graphql.CollectedField{field("id", nil), field("project", nil), field("owner", nil), field("late", &graphql.Deferrable{Label: "later"})}
 	fs := NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{FieldSet: graphql.NewFieldSet(nil), Defers: map[string]*graphql.FieldSetView{}, Context: ctx}
-	ran := 0
+	var ran atomic.Int32 // gqlgen runs the second field in a goroutine of its own
 	fs.Values[0] = graphql.MarshalInt(1)
-	fs.ResolveConcurrently(oc, &deferred, 1, true, true, func(context.Context) graphql.Marshaler { ran++; return graphql.MarshalString("p") })
-	fs.ResolveConcurrently(oc, &deferred, 2, true, false, func(context.Context) graphql.Marshaler { ran++; return graphql.Null })
-	fs.ResolveConcurrently(oc, &deferred, 3, true, true, func(context.Context) graphql.Marshaler { ran++; return graphql.MarshalString("x") })
-	if ran != 0 || fs.Values[1] != nil {
-		t.Fatalf("resolved before Dispatch: %d ran", ran)
+	fs.ResolveConcurrently(oc, &deferred, 1, true, true, func(context.Context) graphql.Marshaler { ran.Add(1); return graphql.MarshalString("p") })
+	fs.ResolveConcurrently(oc, &deferred, 2, true, false, func(context.Context) graphql.Marshaler { ran.Add(1); return graphql.Null })
+	fs.ResolveConcurrently(oc, &deferred, 3, true, true, func(context.Context) graphql.Marshaler { ran.Add(1); return graphql.MarshalString("x") })
+	if ran.Load() != 0 || fs.Values[1] != nil {
+		t.Fatalf("resolved before Dispatch: %d ran", ran.Load())
 	}
 	fs.Dispatch(ctx)
 	var got bytes.Buffer
 	fs.MarshalGQL(&got)
-	if want := `{"id":1,"project":"p","owner":null,"late":null}`; got.String() != want || ran != 2 || fs.Invalids != 0 {
-		t.Errorf("wrote %s after %d resolvers with %d invalid, want %s after 2 with none", got.String(), ran, fs.Invalids, want)
+	if want := `{"id":1,"project":"p","owner":null,"late":null}`; got.String() != want || ran.Load() != 2 || fs.Invalids != 0 {
+		t.Errorf("wrote %s after %d resolvers with %d invalid, want %s after 2 with none", got.String(), ran.Load(), fs.Invalids, want)
 	}
 	if len(deferred.Defers) != 1 || deferred.Defers["later"] == nil {
 		t.Errorf("deferred %v, want the field under label later", deferred.Defers)
