@@ -84,47 +84,11 @@ func NewDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 	return graphql.DeferredGroup{Context: ctx}
 }
 
-// Object is what an object's generated marshaller returns in place of its
-// *graphql.FieldSet, once every value is resolved: the same JSON object,
-// written without the map of aliases that gqlgen allocates for each object
-// to write an alias once (the fields of fragments on different types can
-// share one). With a handful of fields, looking back is cheaper.
-func Object(fields []graphql.CollectedField, values []graphql.Marshaler) graphql.Marshaler {
-	return object{fields: fields, values: values}
-}
-
-type object struct {
-	fields []graphql.CollectedField
-	values []graphql.Marshaler
-}
-
-func (o object) MarshalGQL(w io.Writer) { writeObject(w, o.fields, o.values) }
-
-func writeObject(w io.Writer, fields []graphql.CollectedField, values []graphql.Marshaler) {
-	_, _ = io.WriteString(w, "{")
-	written := 0
-	for i := range fields {
-		alias := fields[i].Alias
-		if aliasBefore(fields[:i], alias) {
-			continue
-		}
-		if written > 0 {
-			_, _ = io.WriteString(w, ",")
-		}
-		written++
-		// An alias is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*, as the
-		// parser checks): nothing in it needs escaping.
-		_, _ = io.WriteString(w, `"`)
-		_, _ = io.WriteString(w, alias)
-		_, _ = io.WriteString(w, `":`)
-		values[i].MarshalGQL(w)
-	}
-	_, _ = io.WriteString(w, "}")
-}
-
 // FieldSet stands in for an object's *graphql.FieldSet, and is the
 // object's marshaller itself. One allocation, values inline for up to four
-// fields, where gqlgen's field set, its values and an Object take three.
+// fields, where gqlgen's field set and its values take two, and writing
+// it a map more.
+//
 // A field resolved concurrently or deferred (a task's project, say) is
 // handed to a gqlgen field set that shares the values, made for the first
 // such field the operation selects: an object whose selection has none,
@@ -172,7 +136,31 @@ func (fs *FieldSet) Dispatch(ctx context.Context) {
 	atomic.AddUint32(&fs.Invalids, atomic.LoadUint32(&fs.scheduled.Invalids))
 }
 
-func (fs *FieldSet) MarshalGQL(w io.Writer) { writeObject(w, fs.fields, fs.Values) }
+// MarshalGQL writes the object as gqlgen's field set does, each
+// alias once (the fields of fragments on different types can share one),
+// the first field's value, without the map of aliases gqlgen allocates for
+// each object: with a handful of fields, looking back is cheaper.
+func (fs *FieldSet) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, "{")
+	written := 0
+	for i := range fs.fields {
+		alias := fs.fields[i].Alias
+		if aliasBefore(fs.fields[:i], alias) {
+			continue
+		}
+		if written > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		written++
+		// An alias is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*, as the
+		// parser checks): nothing in it needs escaping.
+		_, _ = io.WriteString(w, `"`)
+		_, _ = io.WriteString(w, alias)
+		_, _ = io.WriteString(w, `":`)
+		fs.Values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
+}
 
 func aliasBefore(fields []graphql.CollectedField, alias string) bool {
 	for i := range fields {

@@ -43,24 +43,25 @@ func TestMarshalSliceKeepsGqlgensSemantics(t *testing.T) {
 	}
 }
 
-// An object writes each alias once, the first field's value, in order, as
-// gqlgen's field set does when fragments on different types share an alias.
-func TestObjectWritesEachAliasOnce(t *testing.T) {
+// A field set writes each alias once, the first field's value, in order,
+// as gqlgen's does when fragments on different types share an alias.
+func TestFieldSetWritesEachAliasOnce(t *testing.T) {
 	fields := []graphql.CollectedField{
 		{Field: &ast.Field{Alias: "id"}},
 		{Field: &ast.Field{Alias: "title"}},
 		{Field: &ast.Field{Alias: "id"}},
 		{Field: &ast.Field{Alias: "_done2"}},
 	}
-	values := []graphql.Marshaler{graphql.MarshalString("a"), graphql.MarshalString(`"quoted"`), graphql.MarshalString("b"), graphql.Null}
+	fs := NewFieldSet(fields)
+	copy(fs.Values, []graphql.Marshaler{graphql.MarshalString("a"), graphql.MarshalString(`"quoted"`), graphql.MarshalString("b"), graphql.Null})
 	var b bytes.Buffer
-	Object(fields, values).MarshalGQL(&b)
+	fs.MarshalGQL(&b)
 	const want = `{"id":"a","title":"\"quoted\"","_done2":null}`
 	if b.String() != want {
 		t.Errorf("got %s, want %s", b.String(), want)
 	}
 	b.Reset()
-	Object(nil, nil).MarshalGQL(&b)
+	NewFieldSet(nil).MarshalGQL(&b)
 	if b.String() != "{}" {
 		t.Errorf("no fields: got %s, want {}", b.String())
 	}

@@ -39,9 +39,9 @@ var replacements = []replacement{
 	// needed. Every object ends with this call (the counts are checked).
 	{old: "\t\tec.ProcessDeferredGroup(deferred)\n", new: "\t\tdeferred.Path = graphql.GetPath(ctx)\n\t\tec.ProcessDeferredGroup(deferred)\n"},
 	// Counted only: useOwnFieldSets decides per object which field set it
-	// gets, after every object returns gqlexec.Object.
+	// gets; either is the object's marshaller.
 	{old: "\tout := graphql.NewFieldSet(fields)\n", new: "\tout := graphql.NewFieldSet(fields)\n"},
-	{old: "\n\treturn out\n}\n", new: "\n\treturn gqlexec.Object(fields, out.Values)\n}\n"},
+	{old: "\n\treturn out\n}\n", new: "\n\treturn out\n}\n"},
 	// The execution context carries the operation's gqlexec state.
 	{
 		old:  "type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n}\n",
@@ -129,7 +129,6 @@ func rewrite(src []byte) ([]byte, error) {
 const (
 	gqlgenFieldSet = "out := graphql.NewFieldSet(fields)"
 	ownFieldSet    = "out := gqlexec.NewFieldSet(fields)"
-	objectReturn   = "return gqlexec.Object(fields, out.Values)"
 )
 
 // useOwnFieldSets gives gqlexec.FieldSet to every object whose function
@@ -152,19 +151,18 @@ func useOwnFieldSets(src []byte) ([]byte, error) {
 		}
 		from, to := fset.Position(fn.Body.Lbrace).Offset, fset.Position(fn.Body.Rbrace).Offset
 		body := string(src[from:to])
-		if strings.Count(body, gqlgenFieldSet) != 1 || strings.Count(body, objectReturn) != 1 || !usesOwnFieldSet(fn.Body) {
+		if strings.Count(body, gqlgenFieldSet) != 1 || !usesOwnFieldSet(fn.Body) {
 			continue
 		}
 		spans = append(spans, span{from, to})
 	}
 	if len(spans) == 0 {
-		return nil, fmt.Errorf("no object whose field set gqlexec.FieldSet can stand in for (%q … %q): gqlgen's output changed; update internal/gqlexec/rewrite", gqlgenFieldSet, objectReturn)
+		return nil, fmt.Errorf("no object whose field set gqlexec.FieldSet can stand in for (%q): gqlgen's output changed; update internal/gqlexec/rewrite", gqlgenFieldSet)
 	}
 	out := slices.Clone(src)
 	for _, sp := range slices.Backward(spans) {
 		body := string(out[sp.from:sp.to])
 		body = strings.Replace(body, gqlgenFieldSet, ownFieldSet, 1)
-		body = strings.Replace(body, objectReturn, "return out", 1)
 		out = slices.Concat(out[:sp.from], []byte(body), out[sp.to:])
 	}
 	return out, nil
@@ -172,7 +170,7 @@ func useOwnFieldSets(src []byte) ([]byte, error) {
 
 // usesOwnFieldSet reports whether body uses out only as out.Values,
 // out.Invalids, out.ResolveConcurrently and out.Dispatch, apart from
-// declaring it.
+// declaring and returning it.
 func usesOwnFieldSet(body *ast.BlockStmt) bool {
 	allowed := map[string]bool{"Values": true, "Invalids": true, "Dispatch": true, "ResolveConcurrently": true}
 	fine := map[*ast.Ident]bool{}
@@ -188,12 +186,16 @@ func usesOwnFieldSet(body *ast.BlockStmt) bool {
 			if len(n.Lhs) == 1 && isIdent(n.Lhs[0], "out") && n.Tok == token.DEFINE {
 				fine[n.Lhs[0].(*ast.Ident)] = true
 			}
+		case *ast.ReturnStmt: // the object's marshaller, either field set
+			if len(n.Results) == 1 && isIdent(n.Results[0], "out") {
+				fine[n.Results[0].(*ast.Ident)] = true
+			}
 		}
 		return true
 	})
 	ast.Inspect(body, func(n ast.Node) bool {
 		if id, isIdent := n.(*ast.Ident); isIdent && id.Name == "out" && !fine[id] {
-			ok = false // out used whole: passed on or returned
+			ok = false // out used whole: passed on
 		}
 		return ok
 	})

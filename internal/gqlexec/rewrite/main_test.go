@@ -26,7 +26,7 @@ func TestRewrite(t *testing.T) {
 		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveConcurrently(",
 		"\n\treturn out\n}\n\nfunc (ec *executionContext) _Query(",
 		"out := graphql.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveRootConcurrently(",
-		"return gqlexec.Object(fields, out.Values)\n}\n\nfunc (ec *executionContext) marshalTasks(",
+		"\n\treturn out\n}\n\nfunc (ec *executionContext) marshalTasks(",
 		"return gqlexec.MarshalSlice(ctx, 2, 0, false, nil)",
 		"\top *gqlexec.Operation\n}",
 		"gqlexec.OperationOf(opCtx),\n",
