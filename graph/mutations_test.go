@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
-	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
@@ -25,7 +24,7 @@ func TestCreateProject(t *testing.T) {
 	if _, err := strconv.Atoi(p.ID); err == nil {
 		t.Errorf("id %q is a bare integer, want an opaque global ID", p.ID)
 	}
-	stored, err := e.client.Project.Get(testutil.System(), mustDecode(t, p.ID))
+	stored, err := e.client.Project.Get(testutil.System(), dbID(t, p.ID))
 	if err != nil || stored.Name != "Website relaunch" {
 		t.Fatalf("stored project: %v, %v", stored, err)
 	}
@@ -116,7 +115,7 @@ func TestMutationsOnMissingOrForeignIDs(t *testing.T) {
 	e.mustDo(`mutation($id: ID!) { deleteProject(id: $id) }`, map[string]any{"id": gone.ID}, nil)
 
 	// An ID edited to claim another type, and strings that were never IDs.
-	forged := base64.RawURLEncoding.EncodeToString([]byte("Task:" + strconv.Itoa(mustDecode(t, p.ID))))
+	forged := base64.RawURLEncoding.EncodeToString([]byte("Task:" + strconv.Itoa(dbID(t, p.ID))))
 	for _, tc := range []struct{ name, mutation, id string }{
 		{"deleted project", `updateProject(id: $id, input: {name: "x"}) { id }`, gone.ID},
 		{"task ID as project", `updateProject(id: $id, input: {name: "x"}) { id }`, tk.ID},
@@ -125,11 +124,11 @@ func TestMutationsOnMissingOrForeignIDs(t *testing.T) {
 		{"delete task by project ID", `deleteTask(id: $id)`, p.ID},
 		{"forged type", `updateTask(id: $id, input: {title: "x"}) { id }`, forged},
 		{"garbage", `deleteProject(id: $id)`, "not-an-id"},
-		{"integer string", `deleteProject(id: $id)`, strconv.Itoa(mustDecode(t, p.ID))},
+		{"integer string", `deleteProject(id: $id)`, strconv.Itoa(dbID(t, p.ID))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := e.mustFail(`mutation($id: ID!) { `+tc.mutation+` }`, map[string]any{"id": tc.id}, "NOT_FOUND")
-			if strings.Contains(got.Message, strconv.Itoa(mustDecode(t, p.ID))) {
+			if strings.Contains(got.Message, strconv.Itoa(dbID(t, p.ID))) {
 				t.Errorf("message leaks an internal ID: %q", got.Message)
 			}
 		})
@@ -148,7 +147,7 @@ func TestDeleteProjectCascades(t *testing.T) {
 	tk := e.createTask(p.ID, "T1", 0)
 	e.createTask(p.ID, "T2", 0)
 	kept := e.createTask(keep.ID, "K", 0)
-	fb := e.client.Feedback.Create().SetProjectID(mustDecode(t, p.ID)).SetTaskID(mustDecode(t, tk.ID)).SetFeedbackText("slow").SaveX(ctx)
+	fb := e.client.Feedback.Create().SetProjectID(dbID(t, p.ID)).SetTaskID(dbID(t, tk.ID)).SetFeedbackText("slow").SaveX(ctx)
 	e.client.Adjustment.Create().SetFeedbackID(fb.ID).SetAdjustmentType(adjustment.AdjustmentTypeGeneral).SetDescription("d").SetPosition(0).SaveX(ctx)
 
 	var out struct{ DeleteProject string }
@@ -168,7 +167,7 @@ func TestDeleteProjectCascades(t *testing.T) {
 			t.Errorf("%s left: %d, want %d", k, counts[k], v)
 		}
 	}
-	if _, err := e.client.Task.Get(ctx, mustDecode(t, kept.ID)); err != nil {
+	if _, err := e.client.Task.Get(ctx, dbID(t, kept.ID)); err != nil {
 		t.Errorf("the other project's task was deleted: %v", err)
 	}
 }
@@ -232,7 +231,7 @@ func TestUpdateAndDeleteTask(t *testing.T) {
 	e.mustDo(`mutation($p: ID!) { createTask(input: {projectID: $p, title: "T", estimatedHours: 3}) { id title status priority estimatedHours projectID } }`,
 		map[string]any{"p": p.ID}, &created)
 	tk := created.CreateTask
-	before := e.client.Task.GetX(ctx, mustDecode(t, tk.ID))
+	before := e.client.Task.GetX(ctx, dbID(t, tk.ID))
 	time.Sleep(5 * time.Millisecond)
 
 	var out struct{ UpdateTask task }
@@ -251,7 +250,7 @@ func TestUpdateAndDeleteTask(t *testing.T) {
 	}
 
 	// Feedback about a deleted task stays, without the task.
-	fb := e.client.Feedback.Create().SetProjectID(mustDecode(t, p.ID)).SetTaskID(before.ID).SetFeedbackText("about T").SaveX(ctx)
+	fb := e.client.Feedback.Create().SetProjectID(dbID(t, p.ID)).SetTaskID(before.ID).SetFeedbackText("about T").SaveX(ctx)
 	var del struct{ DeleteTask string }
 	e.mustDo(`mutation($id: ID!) { deleteTask(id: $id) }`, map[string]any{"id": tk.ID}, &del)
 	if del.DeleteTask != tk.ID {
@@ -263,15 +262,6 @@ func TestUpdateAndDeleteTask(t *testing.T) {
 	if fb = e.client.Feedback.GetX(ctx, fb.ID); fb.TaskID != nil {
 		t.Errorf("feedback still points at deleted task %d", *fb.TaskID)
 	}
-}
-
-func mustDecode(t *testing.T, id string) int {
-	t.Helper()
-	n, err := gid.Decode(id)
-	if err != nil {
-		t.Fatalf("decode %q: %v", id, err)
-	}
-	return n
 }
 
 func parseTime(t *testing.T, s string) time.Time {
@@ -347,7 +337,7 @@ func TestEveryInvalidFieldIsReported(t *testing.T) {
 	if n := e.client.Project.Query().CountX(ctx); n != 1 {
 		t.Errorf("%d projects stored, want 1", n)
 	}
-	if stored := e.client.Task.GetX(ctx, mustDecode(t, tk.ID)); stored.Title != "T" || stored.Priority != 1 {
+	if stored := e.client.Task.GetX(ctx, dbID(t, tk.ID)); stored.Title != "T" || stored.Priority != 1 {
 		t.Errorf("the rejected update changed the task: %+v", stored)
 	}
 	if n := e.client.Task.Query().CountX(ctx); n != 1 {

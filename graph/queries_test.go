@@ -153,7 +153,7 @@ func TestFilteringAndOrdering(t *testing.T) {
 		t.Errorf("or/priorityGTE by CREATED_AT DESC = %v", got)
 	}
 
-	pid := mustDecode(t, alpha.ID)
+	pid := dbID(t, alpha.ID)
 	e.client.Feedback.Create().SetProjectID(pid).SetFeedbackText("one").SaveX(ctx)
 	e.client.Feedback.Create().SetProjectID(pid).SetFeedbackText("two").SetStatus(feedback.StatusFailed).SaveX(ctx)
 	var fbs struct {
@@ -467,7 +467,7 @@ func TestNestedPagesMatchOneProjectsPage(t *testing.T) {
 		p := e.createProject(fmt.Sprintf("p%d", i))
 		projects = append(projects, p.ID)
 		for j := 0; j < n; j++ {
-			e.client.Task.Create().SetProjectID(mustDecode(t, p.ID)).SetTitle(fmt.Sprintf("t%02d", (j*7)%n)).
+			e.client.Task.Create().SetProjectID(dbID(t, p.ID)).SetTitle(fmt.Sprintf("t%02d", (j*7)%n)).
 				SetPriority(j % 3).SetStatus(statuses[j%4]).SaveX(ctx)
 		}
 	}
@@ -687,7 +687,7 @@ func TestPageLoadsNoChildrenPastItself(t *testing.T) {
 			}
 			var want []int
 			for _, id := range tc.want {
-				want = append(want, mustDecode(t, id))
+				want = append(want, dbID(t, id))
 			}
 			slices.Sort(want)
 			for _, part := range []string{`AS "parent"`, `) AS "tasks" ORDER BY`} { // counts, pages
