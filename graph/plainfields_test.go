@@ -2,6 +2,8 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -54,5 +56,29 @@ func TestPlainFieldsAnswerAsResolvedFieldsDo(t *testing.T) {
 	}
 	if projectsSpans == 0 {
 		t.Errorf("the traced server recorded no Query/projects span: its field interceptor did not run")
+	}
+}
+
+// A page's edges and nodes skip their field contexts only when nothing
+// below them reads one (gqlexec.ContextFree). An error below a resolver in
+// a page still carries every list index and field on its path.
+func TestErrorsBelowPagesKeepTheirPaths(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("Checkout")
+	e.createTask(p.ID, "Ship", 1)
+	e.createTask(p.ID, "Test", 2)
+	resp := e.do(`{ projects(first: 2) { edges { node { id tasks(first: 2) { edges { node { id title
+		project { tasks(first: 1, where: {idIn: ["not-an-id"]}) { totalCount } } } } } } } } }`, nil)
+	var paths []string
+	for _, err := range resp.Errors {
+		paths = append(paths, fmt.Sprint(err.Path))
+	}
+	slices.Sort(paths)
+	want := []string{
+		"[projects edges 0 node tasks edges 0 node project tasks where idIn 0]",
+		"[projects edges 0 node tasks edges 1 node project tasks where idIn 0]",
+	}
+	if !slices.Equal(paths, want) {
+		t.Errorf("error paths %q, want %q (errors %+v)", paths, want, resp.Errors)
 	}
 }

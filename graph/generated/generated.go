@@ -6125,6 +6125,9 @@ func (ec *executionContext) fieldContext_Adjustment_removedTask(_ context.Contex
 
 func (ec *executionContext) _AdjustmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOAdjustmentEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentEdge(ctx, field.Selections, obj.Edges)
+		}
 		fc, err := ec.fieldContext_AdjustmentConnection_edges(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -6235,6 +6238,9 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_totalCount(_ conte
 
 func (ec *executionContext) _AdjustmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, field.Selections, obj.Node)
+		}
 		fc, err := ec.fieldContext_AdjustmentEdge_node(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -6371,6 +6377,9 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_status(_ context.Contex
 
 func (ec *executionContext) _AdjustmentEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
+		}
 		fc, err := ec.fieldContext_AdjustmentEvent_by(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -6834,6 +6843,9 @@ func (ec *executionContext) fieldContext_ApiKey_project(_ context.Context, field
 
 func (ec *executionContext) _ApiKeyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOApiKeyEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐApiKeyEdge(ctx, field.Selections, obj.Edges)
+		}
 		fc, err := ec.fieldContext_ApiKeyConnection_edges(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -6944,6 +6956,9 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_totalCount(_ context.C
 
 func (ec *executionContext) _ApiKeyEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOApiKey2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAPIKey(ctx, field.Selections, obj.Node)
+		}
 		fc, err := ec.fieldContext_ApiKeyEdge_node(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -7054,6 +7069,9 @@ func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_adjustment(_ con
 
 func (ec *executionContext) _ApplyAdjustmentPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Task)
+		}
 		fc, err := ec.fieldContext_ApplyAdjustmentPayload_task(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -8003,6 +8021,9 @@ func (ec *executionContext) fieldContext_Feedback_adjustments(ctx context.Contex
 
 func (ec *executionContext) _FeedbackConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOFeedbackEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedbackEdge(ctx, field.Selections, obj.Edges)
+		}
 		fc, err := ec.fieldContext_FeedbackConnection_edges(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -8217,6 +8238,9 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_failed(_ context.Conte
 
 func (ec *executionContext) _FeedbackEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, field.Selections, obj.Node)
+		}
 		fc, err := ec.fieldContext_FeedbackEdge_node(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -8526,6 +8550,9 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_error(_ context.Con
 
 func (ec *executionContext) _FeedbackStatusEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
+		}
 		fc, err := ec.fieldContext_FeedbackStatusEvent_by(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -10057,6 +10084,9 @@ func (ec *executionContext) fieldContext_Project_adjustments(ctx context.Context
 
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOProjectEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectEdge(ctx, field.Selections, obj.Edges)
+		}
 		fc, err := ec.fieldContext_ProjectConnection_edges(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -10167,6 +10197,9 @@ func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.
 
 func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOProject2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProject(ctx, field.Selections, obj.Node)
+		}
 		fc, err := ec.fieldContext_ProjectEdge_node(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -12392,6 +12425,9 @@ func (ec *executionContext) fieldContext_Task_project(_ context.Context, field g
 
 func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOTaskEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTaskEdge(ctx, field.Selections, obj.Edges)
+		}
 		fc, err := ec.fieldContext_TaskConnection_edges(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -12502,6 +12538,9 @@ func (ec *executionContext) fieldContext_TaskConnection_totalCount(_ context.Con
 
 func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Node)
+		}
 		fc, err := ec.fieldContext_TaskEdge_node(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -12664,6 +12703,9 @@ func (ec *executionContext) fieldContext_TaskEvent_version(_ context.Context, fi
 
 func (ec *executionContext) _TaskEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
 	if ec.op.PlainFields() {
+		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
+		}
 		fc, err := ec.fieldContext_TaskEvent_by(ctx, field)
 		if err != nil {
 			return graphql.Null
@@ -23273,3 +23315,223 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// contextFreeObjects is what gqlexec.Operation.ContextFree knows of the object types
+// with plain fields (written by internal/gqlexec/rewrite).
+var contextFreeObjects = gqlexec.Objects{
+	"Adjustment": {Implementors: adjustmentImplementors, Fields: map[string]gqlexec.FieldKind{
+		"adjustmentType": gqlexec.Bare,
+		"decidedByID":    gqlexec.Bare,
+		"description":    gqlexec.Bare,
+		"feedbackID":     gqlexec.Bare,
+		"id":             gqlexec.Bare,
+		"newValue":       gqlexec.Bare,
+		"originalValue":  gqlexec.Bare,
+		"reason":         gqlexec.Bare,
+		"reasoning":      gqlexec.Bare,
+		"status":         gqlexec.Bare,
+		"taskID":         gqlexec.Bare,
+		"version":        gqlexec.Bare,
+	}},
+	"AdjustmentConnection": {Implementors: adjustmentConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
+		"edges":      gqlexec.Descends,
+		"totalCount": gqlexec.Bare,
+	}},
+	"AdjustmentEdge": {Implementors: adjustmentEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
+		"cursor": gqlexec.Bare,
+		"node":   gqlexec.Descends,
+	}},
+	"AdjustmentEvent": {Implementors: adjustmentEventImplementors, Fields: map[string]gqlexec.FieldKind{
+		"by":     gqlexec.Descends,
+		"cursor": gqlexec.Bare,
+		"status": gqlexec.Bare,
+	}},
+	"ApiKey": {Implementors: apiKeyImplementors, Fields: map[string]gqlexec.FieldKind{
+		"id":        gqlexec.Bare,
+		"name":      gqlexec.Bare,
+		"prefix":    gqlexec.Bare,
+		"projectID": gqlexec.Bare,
+		"userID":    gqlexec.Bare,
+	}},
+	"ApiKeyConnection": {Implementors: apiKeyConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
+		"edges":      gqlexec.Descends,
+		"totalCount": gqlexec.Bare,
+	}},
+	"ApiKeyEdge": {Implementors: apiKeyEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
+		"cursor": gqlexec.Bare,
+		"node":   gqlexec.Descends,
+	}},
+	"ApplyAdjustmentPayload": {Implementors: applyAdjustmentPayloadImplementors, Fields: map[string]gqlexec.FieldKind{
+		"task": gqlexec.Descends,
+	}},
+	"CreateApiKeyPayload": {Implementors: createApiKeyPayloadImplementors, Fields: map[string]gqlexec.FieldKind{
+		"secret": gqlexec.Bare,
+	}},
+	"FailureReason": {Implementors: failureReasonImplementors, Fields: map[string]gqlexec.FieldKind{
+		"count":  gqlexec.Bare,
+		"reason": gqlexec.Bare,
+	}},
+	"FailureStats": {Implementors: failureStatsImplementors, Fields: map[string]gqlexec.FieldKind{
+		"failed":   gqlexec.Bare,
+		"finished": gqlexec.Bare,
+	}},
+	"Feedback": {Implementors: feedbackImplementors, Fields: map[string]gqlexec.FieldKind{
+		"attempts":           gqlexec.Bare,
+		"droppedSuggestions": gqlexec.Bare,
+		"error":              gqlexec.Bare,
+		"feedbackText":       gqlexec.Bare,
+		"id":                 gqlexec.Bare,
+		"model":              gqlexec.Bare,
+		"projectID":          gqlexec.Bare,
+		"provider":           gqlexec.Bare,
+		"status":             gqlexec.Bare,
+		"submittedByID":      gqlexec.Bare,
+		"summary":            gqlexec.Bare,
+		"taskID":             gqlexec.Bare,
+		"userName":           gqlexec.Bare,
+		"version":            gqlexec.Bare,
+	}},
+	"FeedbackConnection": {Implementors: feedbackConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
+		"edges":      gqlexec.Descends,
+		"totalCount": gqlexec.Bare,
+	}},
+	"FeedbackDayCount": {Implementors: feedbackDayCountImplementors, Fields: map[string]gqlexec.FieldKind{
+		"completed": gqlexec.Bare,
+		"count":     gqlexec.Bare,
+		"date":      gqlexec.Bare,
+		"failed":    gqlexec.Bare,
+	}},
+	"FeedbackEdge": {Implementors: feedbackEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
+		"cursor": gqlexec.Bare,
+		"node":   gqlexec.Descends,
+	}},
+	"FeedbackStatusCount": {Implementors: feedbackStatusCountImplementors, Fields: map[string]gqlexec.FieldKind{
+		"count":  gqlexec.Bare,
+		"status": gqlexec.Bare,
+	}},
+	"FeedbackStatusEvent": {Implementors: feedbackStatusEventImplementors, Fields: map[string]gqlexec.FieldKind{
+		"by":      gqlexec.Descends,
+		"cursor":  gqlexec.Bare,
+		"error":   gqlexec.Bare,
+		"status":  gqlexec.Bare,
+		"version": gqlexec.Bare,
+	}},
+	"ModelStats": {Implementors: modelStatsImplementors, Fields: map[string]gqlexec.FieldKind{
+		"completed": gqlexec.Bare,
+		"model":     gqlexec.Bare,
+		"provider":  gqlexec.Bare,
+	}},
+	"PageInfo": {Implementors: pageInfoImplementors, Fields: map[string]gqlexec.FieldKind{
+		"hasNextPage":     gqlexec.Bare,
+		"hasPreviousPage": gqlexec.Bare,
+	}},
+	"ProcessingTimeStats": {Implementors: processingTimeStatsImplementors, Fields: map[string]gqlexec.FieldKind{
+		"count": gqlexec.Bare,
+	}},
+	"Project": {Implementors: projectImplementors, Fields: map[string]gqlexec.FieldKind{
+		"description": gqlexec.Bare,
+		"id":          gqlexec.Bare,
+		"name":        gqlexec.Bare,
+		"status":      gqlexec.Bare,
+	}},
+	"ProjectConnection": {Implementors: projectConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
+		"edges":      gqlexec.Descends,
+		"totalCount": gqlexec.Bare,
+	}},
+	"ProjectEdge": {Implementors: projectEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
+		"cursor": gqlexec.Bare,
+		"node":   gqlexec.Descends,
+	}},
+	"ProjectInsights": {Implementors: projectInsightsImplementors, Fields: map[string]gqlexec.FieldKind{
+		"feedbackCount": gqlexec.Bare,
+	}},
+	"ProjectMember": {Implementors: projectMemberImplementors, Fields: map[string]gqlexec.FieldKind{
+		"id":        gqlexec.Bare,
+		"projectID": gqlexec.Bare,
+		"role":      gqlexec.Bare,
+		"userID":    gqlexec.Bare,
+	}},
+	"RateLimit": {Implementors: rateLimitImplementors, Fields: map[string]gqlexec.FieldKind{
+		"cost":      gqlexec.Bare,
+		"limit":     gqlexec.Bare,
+		"remaining": gqlexec.Bare,
+		"used":      gqlexec.Bare,
+	}},
+	"RemovedTask": {Implementors: removedTaskImplementors, Fields: map[string]gqlexec.FieldKind{
+		"description": gqlexec.Bare,
+		"id":          gqlexec.Bare,
+		"priority":    gqlexec.Bare,
+		"status":      gqlexec.Bare,
+		"title":       gqlexec.Bare,
+		"version":     gqlexec.Bare,
+	}},
+	"SuggestionStats": {Implementors: suggestionStatsImplementors, Fields: map[string]gqlexec.FieldKind{
+		"applied":  gqlexec.Bare,
+		"pending":  gqlexec.Bare,
+		"rejected": gqlexec.Bare,
+		"total":    gqlexec.Bare,
+	}},
+	"SuggestionTypeStats": {Implementors: suggestionTypeStatsImplementors, Fields: map[string]gqlexec.FieldKind{
+		"applied":  gqlexec.Bare,
+		"pending":  gqlexec.Bare,
+		"rejected": gqlexec.Bare,
+		"total":    gqlexec.Bare,
+		"type":     gqlexec.Bare,
+	}},
+	"Task": {Implementors: taskImplementors, Fields: map[string]gqlexec.FieldKind{
+		"description": gqlexec.Bare,
+		"id":          gqlexec.Bare,
+		"priority":    gqlexec.Bare,
+		"projectID":   gqlexec.Bare,
+		"status":      gqlexec.Bare,
+		"title":       gqlexec.Bare,
+		"version":     gqlexec.Bare,
+	}},
+	"TaskConnection": {Implementors: taskConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
+		"edges":      gqlexec.Descends,
+		"totalCount": gqlexec.Bare,
+	}},
+	"TaskEdge": {Implementors: taskEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
+		"cursor": gqlexec.Bare,
+		"node":   gqlexec.Descends,
+	}},
+	"TaskEvent": {Implementors: taskEventImplementors, Fields: map[string]gqlexec.FieldKind{
+		"by":      gqlexec.Descends,
+		"change":  gqlexec.Bare,
+		"cursor":  gqlexec.Bare,
+		"version": gqlexec.Bare,
+	}},
+	"TaskMention": {Implementors: taskMentionImplementors, Fields: map[string]gqlexec.FieldKind{
+		"feedbackCount":   gqlexec.Bare,
+		"mentions":        gqlexec.Bare,
+		"suggestionCount": gqlexec.Bare,
+	}},
+	"User": {Implementors: userImplementors, Fields: map[string]gqlexec.FieldKind{
+		"id":      gqlexec.Bare,
+		"name":    gqlexec.Bare,
+		"subject": gqlexec.Bare,
+	}},
+	"Viewer": {Implementors: viewerImplementors, Fields: map[string]gqlexec.FieldKind{
+		"id":      gqlexec.Bare,
+		"isAdmin": gqlexec.Bare,
+		"kind":    gqlexec.Bare,
+		"subject": gqlexec.Bare,
+	}},
+	"ViewerMembership": {Implementors: viewerMembershipImplementors, Fields: map[string]gqlexec.FieldKind{
+		"role": gqlexec.Bare,
+	}},
+	"__Directive": {Implementors: __DirectiveImplementors, Fields: map[string]gqlexec.FieldKind{
+		"isRepeatable": gqlexec.Bare,
+		"name":         gqlexec.Bare,
+	}},
+	"__EnumValue": {Implementors: __EnumValueImplementors, Fields: map[string]gqlexec.FieldKind{
+		"name": gqlexec.Bare,
+	}},
+	"__Field": {Implementors: __FieldImplementors, Fields: map[string]gqlexec.FieldKind{
+		"name": gqlexec.Bare,
+	}},
+	"__InputValue": {Implementors: __InputValueImplementors, Fields: map[string]gqlexec.FieldKind{
+		"defaultValue": gqlexec.Bare,
+		"name":         gqlexec.Bare,
+	}},
+}

@@ -36,9 +36,24 @@ import (
 // a panic in one element makes it null and adds the error, unless
 // omitPanicHandler, and the others are still marshalled. workerLimit is
 // ignored: there is one worker.
+//
+// Under a context from Operation.ContextFree, whose elements read no field
+// context, they all share that one instead.
 func MarshalSlice(ctx context.Context, length int, _ int64, omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	ret := make(graphql.Array, length)
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		if _, shared := fc.Result.(elementsShareContext); shared {
+			for i := range length {
+				if omitPanicHandler {
+					ret[i] = marshalElement(ctx, i)
+					continue
+				}
+				ret[i] = marshalRecovering(ctx, i, marshalElement)
+			}
+			return ret
+		}
+	}
 	// One allocation for every element's context rather than two each.
 	fcs := make([]graphql.FieldContext, length)
 	indices := make([]int, length)
@@ -177,21 +192,32 @@ func aliasBefore(fields []graphql.CollectedField, alias string) bool {
 type Operation struct {
 	plainFields bool
 
-	mu sync.Mutex
-	// The fields of the operation's selection sets: a few in a list,
-	// which is quicker to search than a map is to hash, the rest in a map.
-	few  []collected
-	more map[selectionKey][]graphql.CollectedField
+	// The operation's selection sets: a few in a list, which is quicker to
+	// search than a map is to hash, read without a lock (a new list
+	// replaces it when one is added); the rest in a map, under mu.
+	few  atomic.Pointer[[]*selection]
+	mu   sync.Mutex
+	more map[selectionKey]*selection
 }
 
 // fewSelections is how many selection sets are searched in a list: a
 // page of projects with their tasks has 7.
 const fewSelections = 16
 
-type collected struct {
-	key    selectionKey
-	fields []graphql.CollectedField
+// selection is a selection set of the operation on one type: its
+// collected fields and, once ContextFree has asked, whether they read no
+// field context.
+type selection struct {
+	key         selectionKey
+	fields      []graphql.CollectedField
+	contextFree atomic.Uint32 // unknown, or one of free, needsContext
 }
+
+const (
+	unknown uint32 = iota
+	free
+	needsContext
+)
 
 // operationKey is where Prepare leaves the operation in its statistics,
 // the one per-operation place gqlgen gives extensions.
@@ -252,35 +278,169 @@ func (op *Operation) CollectFields(oc *graphql.OperationContext, sel ast.Selecti
 	if op == nil || len(sel) == 0 || len(satisfies) == 0 {
 		return graphql.CollectFields(oc, sel, satisfies)
 	}
-	key := selectionKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0]}
-	op.mu.Lock()
-	fields, ok := op.lookup(key)
-	op.mu.Unlock()
-	if ok {
-		return fields
-	}
-	fields = graphql.CollectFields(oc, sel, satisfies)
-	op.mu.Lock()
-	defer op.mu.Unlock()
-	if len(op.few) < fewSelections {
-		op.few = append(op.few, collected{key, fields})
-		return fields
-	}
-	if op.more == nil {
-		op.more = make(map[selectionKey][]graphql.CollectedField)
-	}
-	op.more[key] = fields
-	return fields
+	return op.selection(oc, sel, satisfies).fields
 }
 
-func (op *Operation) lookup(key selectionKey) ([]graphql.CollectedField, bool) {
-	for i := range op.few {
-		if op.few[i].key == key {
-			return op.few[i].fields, true
+// selection returns the selection set sel on the type of satisfies (which
+// must not be empty), collecting its fields the first time.
+func (op *Operation) selection(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) *selection {
+	key := selectionKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0]}
+	if s := op.lookupFew(key); s != nil {
+		return s
+	}
+	op.mu.Lock()
+	s, ok := op.more[key]
+	op.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = &selection{key: key, fields: graphql.CollectFields(oc, sel, satisfies)}
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	// Another goroutine may have added it meanwhile: either copy serves.
+	if few := op.few.Load(); few == nil || len(*few) < fewSelections {
+		var grown []*selection
+		if few != nil {
+			grown = append(make([]*selection, 0, len(*few)+1), *few...)
+		}
+		grown = append(grown, s)
+		op.few.Store(&grown)
+		return s
+	}
+	if op.more == nil {
+		op.more = make(map[selectionKey]*selection)
+	}
+	op.more[key] = s
+	return s
+}
+
+func (op *Operation) lookupFew(key selectionKey) *selection {
+	few := op.few.Load()
+	if few == nil {
+		return nil
+	}
+	for _, s := range *few {
+		if s.key == key {
+			return s
 		}
 	}
-	fields, ok := op.more[key]
-	return fields, ok
+	return nil
+}
+
+// FieldKind is what the rewritten code does for a plain field of an
+// object (see PlainFields).
+type FieldKind uint8
+
+const (
+	// Bare: marshalled straight from its struct field by a marshaller that
+	// cannot fail, reading no context.
+	Bare FieldKind = iota + 1
+	// Descends: its value, an object or a list of objects, is marshalled
+	// with the field's selections.
+	Descends
+)
+
+// Object is what the rewritten code knows of an object type: the
+// implementors its selections are collected with (the generated variable
+// itself, so that CollectFields remembers them once) and its plain fields.
+type Object struct {
+	Implementors []string
+	Fields       map[string]FieldKind
+}
+
+// Objects are a schema's object types by name, as ContextFree needs them.
+type Objects map[string]Object
+
+// elementsShareContext marks the field context ContextFree makes for a
+// list whose elements all share it (see MarshalSlice).
+type elementsShareContext struct{}
+
+// ContextFree reports whether field, a plain field that descends (it is
+// Descends in objects), may be marshalled without a field context of its
+// own, and returns the context to marshal it with. That is so when its
+// type is a nullable object or a nullable list of nullable objects and
+// every field selected below it, at any depth, is __typename, Bare, or
+// Descends and context-free in turn, none of them deferred. Then nothing
+// below reads a field context: no resolver runs, no marshaller can fail
+// and a missing value is a null the schema allows, so no error needs the
+// path a field context would give; and the page's rows (a task's edge, its
+// node) take no field context and context value each.
+//
+// The context returned is ctx for an object; for a list, one that all its
+// elements share (MarshalSlice), whose field context is field's, so that
+// a panic, which none of these fields should raise, is still reported at
+// the list.
+func (op *Operation) ContextFree(ctx context.Context, oc *graphql.OperationContext, field graphql.CollectedField, objects Objects) (context.Context, bool) {
+	obj, list, ok := descendsTo(field, objects)
+	if !ok || !op.selectionContextFree(oc, field.Selections, obj, objects) {
+		return ctx, false
+	}
+	if list {
+		ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: field, Result: elementsShareContext{}})
+	}
+	return ctx, true
+}
+
+// descendsTo returns the object type of field's value and whether it is a
+// list of them, when the field's type is a nullable one or a nullable list
+// of nullable ones and not deferred.
+func descendsTo(field graphql.CollectedField, objects Objects) (Object, bool, bool) {
+	if field.Field == nil || field.Definition == nil || field.IsDeferred() {
+		return Object{}, false, false
+	}
+	t := field.Definition.Type
+	if t == nil || t.NonNull {
+		return Object{}, false, false
+	}
+	list := t.Elem != nil
+	if list {
+		if t = t.Elem; t.NonNull || t.Elem != nil {
+			return Object{}, false, false
+		}
+	}
+	obj, ok := objects[t.NamedType]
+	return obj, list, ok && len(obj.Implementors) > 0
+}
+
+func (op *Operation) selectionContextFree(oc *graphql.OperationContext, sel ast.SelectionSet, obj Object, objects Objects) bool {
+	if op == nil || len(sel) == 0 {
+		return false
+	}
+	s := op.selection(oc, sel, obj.Implementors)
+	switch s.contextFree.Load() {
+	case free:
+		return true
+	case needsContext:
+		return false
+	}
+	answer := needsContext
+	if fieldsContextFree(op, oc, s.fields, obj, objects) {
+		answer = free
+	}
+	s.contextFree.Store(answer)
+	return answer == free
+}
+
+func fieldsContextFree(op *Operation, oc *graphql.OperationContext, fields []graphql.CollectedField, obj Object, objects Objects) bool {
+	for _, f := range fields {
+		if f.IsDeferred() {
+			return false
+		}
+		if f.Name == "__typename" {
+			continue
+		}
+		switch obj.Fields[f.Name] {
+		case Bare:
+			continue
+		case Descends:
+			below, _, ok := descendsTo(f, objects)
+			if ok && op.selectionContextFree(oc, f.Selections, below, objects) {
+				continue
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // The marshallers of plain fields that cannot fail (see

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -137,8 +138,8 @@ func TestCollectFieldsPerSelectionAndType(t *testing.T) {
 				t.Errorf("hide %v, %v: other fields the second time", hide, tc.satisfies)
 			}
 		}
-		if len(op.few) != 2 {
-			t.Errorf("hide %v: the operation holds %d selections, want 2 (one per type)", hide, len(op.few))
+		if n := len(*op.few.Load()); n != 2 {
+			t.Errorf("hide %v: the operation holds %d selections, want 2 (one per type)", hide, n)
 		}
 	}
 	var never *Operation
@@ -171,8 +172,8 @@ func TestCollectFieldsRemembersManySelections(t *testing.T) {
 	}
 	// gqlgen's own cache would give the same fields back: count what the
 	// operation holds, once per selection set.
-	if len(op.few) != fewSelections || len(op.more) != len(sels)-fewSelections {
-		t.Errorf("remembered %d in the list and %d in the map, want %d and %d", len(op.few), len(op.more), fewSelections, len(sels)-fewSelections)
+	if n := len(*op.few.Load()); n != fewSelections || len(op.more) != len(sels)-fewSelections {
+		t.Errorf("remembered %d in the list and %d in the map, want %d and %d", n, len(op.more), fewSelections, len(sels)-fewSelections)
 	}
 }
 
@@ -325,4 +326,111 @@ func TestMarshalAtWritesAsGqlgen(t *testing.T) {
 		t.Errorf("%v allocations, want none", allocs)
 	}
 	_ = sink
+}
+
+// contextFreeSchema has the shapes ContextFree tells apart; contextFreeObjects
+// is the table the rewrite would write for it (createdAt is not plain).
+const contextFreeSchema = `
+type Query { connection: TaskConnection, required: Task!, strict: [Task!], search: [Result] }
+interface Node { id: ID! }
+type TaskConnection { edges: [TaskEdge], totalCount: Int! }
+type TaskEdge { node: Task, cursor: String! }
+type Task implements Node { id: ID! title: String! createdAt: String! project: Project owner: Task! }
+type Project implements Node { id: ID! }
+union Result = Task | Project
+`
+
+var contextFreeObjects = Objects{
+	"TaskConnection": {Implementors: []string{"TaskConnection"}, Fields: map[string]FieldKind{"edges": Descends, "totalCount": Bare}},
+	"TaskEdge":       {Implementors: []string{"TaskEdge"}, Fields: map[string]FieldKind{"node": Descends, "cursor": Bare}},
+	"Task":           {Implementors: []string{"Task", "Node"}, Fields: map[string]FieldKind{"id": Bare, "title": Bare, "project": Descends, "owner": Descends}},
+	"Project":        {Implementors: []string{"Project", "Node"}, Fields: map[string]FieldKind{"id": Bare}},
+}
+
+// A plain field that descends skips its field context only when nothing
+// selected below it, at any depth, could read one: a resolver, a
+// marshaller that can fail, a deferred fragment, or a null the schema does
+// not allow (each an error whose path the context gives).
+func TestContextFree(t *testing.T) {
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: contextFreeSchema})
+	for _, tc := range []struct {
+		query string
+		want  bool
+	}{
+		{`{ connection { totalCount edges { cursor node { id title __typename } } } }`, true},
+		{`{ connection { edges { node { id project { id ... on Node { id } } } } } }`, true},
+		{`query($hide: Boolean = true) { connection { edges { node { id createdAt @skip(if: $hide) } } } }`, true},
+		// createdAt is not plain: its marshaller could fail.
+		{`{ connection { edges { node { id createdAt } } } }`, false},
+		{`{ connection { edges { node { project { id } createdAt } } } }`, false},
+		// owner is an object the schema does not let be null.
+		{`{ connection { edges { node { owner { id } } } } }`, false},
+		{`{ connection { edges { node { id ... @defer { title } } } } }`, false},
+		{`{ connection { edges { cursor } } }`, true},
+		// The descending fields themselves: non-null, a list of non-null
+		// elements, a union.
+		{`{ required { id } }`, false},
+		{`{ strict { id } }`, false},
+		{`{ search { ... on Task { id } } }`, false},
+	} {
+		doc, errs := gqlparser.LoadQuery(schema, tc.query)
+		if errs != nil {
+			t.Fatalf("%s: %v", tc.query, errs)
+		}
+		oc := &graphql.OperationContext{Doc: doc, Variables: map[string]any{"hide": true}}
+		Prepare(oc, true)
+		op := OperationOf(oc)
+		root := op.CollectFields(oc, doc.Operations[0].SelectionSet, []string{"Query"})[0]
+		field := root
+		if root.Name == "connection" { // its edges: the list below the connection
+			for _, f := range op.CollectFields(oc, root.Selections, contextFreeObjects["TaskConnection"].Implementors) {
+				if f.Name == "edges" {
+					field = f
+				}
+			}
+		}
+		ctx := context.Background()
+		for range 2 { // the second answer is the remembered one
+			got, ok := op.ContextFree(ctx, oc, field, contextFreeObjects)
+			if ok != tc.want {
+				t.Errorf("%s: context-free %v, want %v", tc.query, ok, tc.want)
+			}
+			if !ok && got != ctx {
+				t.Errorf("%s: not context-free, yet a new context", tc.query)
+			}
+			// A list's elements share one context, marked for MarshalSlice.
+			if fc := graphql.GetFieldContext(got); ok && (fc == nil || fc.Result != elementsShareContext{} || fc.Field.Name != field.Name) {
+				t.Errorf("%s: the list's context has field context %+v, want the list's, shared", tc.query, fc)
+			}
+		}
+	}
+}
+
+// Under ContextFree's context a list's elements share it: no context per
+// element, and a panic still nulls its element and is reported, at the list.
+func TestMarshalSliceSharesAContextFreeContext(t *testing.T) {
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	edges := graphql.CollectedField{Field: &ast.Field{Alias: "edges", Name: "edges"}}
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: edges, Result: elementsShareContext{}})
+	got := MarshalSlice(ctx, 3, 0, false, func(elementCtx context.Context, i int) graphql.Marshaler {
+		if elementCtx != ctx {
+			t.Errorf("element %d: a context of its own", i)
+		}
+		if i == 1 {
+			panic("element 1 broke")
+		}
+		return graphql.MarshalInt(i)
+	})
+	var b bytes.Buffer
+	got.MarshalGQL(&b)
+	if b.String() != "[0,null,2]" {
+		t.Errorf("got %s, want [0,null,2]", b.String())
+	}
+	if errs := graphql.GetErrors(ctx); len(errs) != 1 || errs[0].Path.String() != "edges" {
+		t.Errorf("errors %v, want the panic at edges", errs)
+	}
+	element := func(ctx context.Context, i int) graphql.Marshaler { return graphql.Null }
+	if n := testing.AllocsPerRun(100, func() { MarshalSlice(ctx, 10, 0, false, element) }); n != 1 {
+		t.Errorf("%v allocations for 10 elements, want 1 (the array)", n)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -211,7 +212,10 @@ func usesOwnFieldSet(body *ast.BlockStmt) bool {
 // null) it still gives the field its field context, which the marshaller
 // and the fields below read for their paths and errors, and recovers a
 // panic as graphql.ResolveField does, but without the closures and the
-// middleware call.
+// middleware call; except that a field whose value is an object or a list
+// of objects first asks gqlexec.Operation.ContextFree whether anything
+// below reads that context. The table ContextFree reads, which fields of
+// each object are plain and of what kind, is added to the file.
 func addPlainPaths(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "generated.go", src, 0)
@@ -222,12 +226,13 @@ func addPlainPaths(src []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	objects, fieldOf := objectTypes(file)
 	type insertion struct {
 		at   int
 		text string
 	}
 	var inserts []insertion
-	bare := 0
+	bare, descends := 0, 0
 	for _, decl := range file.Decls {
 		fn, ok := decl.(*ast.FuncDecl)
 		if !ok || fn.Recv == nil || !strings.HasPrefix(fn.Name.Name, "_") {
@@ -237,9 +242,13 @@ func addPlainPaths(src []byte) ([]byte, error) {
 		if !ok {
 			continue
 		}
+		of, known := fieldOf[fn.Name.Name]
 		var text string
 		if at, ok := safe[f.marshal]; ok {
 			bare++
+			if known {
+				of.object.fields[of.name] = "gqlexec.Bare"
+			}
 			if at.nullable {
 				text = fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\tif obj.%s == nil {\n\t\t\treturn graphql.Null\n\t\t}\n\t\treturn %s(obj.%s)\n\t}", f.field, at.fn, f.field)
 			} else {
@@ -250,20 +259,176 @@ func addPlainPaths(src []byte) ([]byte, error) {
 			if f.recoverFromPanic {
 				recovery = "\n\t\tdefer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)"
 			}
-			text = fmt.Sprintf("\n\tif ec.op.PlainFields() {\n\t\tfc, err := ec.%s(ctx, field)\n\t\tif err != nil {\n\t\t\treturn graphql.Null\n\t\t}\n"+
+			contextFree := ""
+			if known && marshalsObjects(f.marshal, objects) {
+				descends++
+				of.object.fields[of.name] = "gqlexec.Descends"
+				contextFree = fmt.Sprintf("\t\tif ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, %s); ok {\n\t\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t\t}\n",
+					contextFreeTable, f.marshal, f.field)
+			}
+			text = fmt.Sprintf("\n\tif ec.op.PlainFields() {\n%s\t\tfc, err := ec.%s(ctx, field)\n\t\tif err != nil {\n\t\t\treturn graphql.Null\n\t\t}\n"+
 				"\t\tctx = graphql.WithFieldContext(ctx, fc)%s\n\t\tfc.Result = obj.%s\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}",
-				f.fieldContext, recovery, f.field, f.marshal, f.field)
+				contextFree, f.fieldContext, recovery, f.field, f.marshal, f.field)
 		}
 		inserts = append(inserts, insertion{at: fset.Position(fn.Body.Lbrace).Offset + 1, text: text})
 	}
 	if bare == 0 || bare == len(inserts) {
 		return nil, fmt.Errorf("%d plain fields, %d of them marshalled bare (return graphql.ResolveField(…, func(…) { return obj.F, nil }, nil, …)): gqlgen's output changed; update internal/gqlexec/rewrite", len(inserts), bare)
 	}
+	if descends == 0 {
+		return nil, fmt.Errorf("no plain field of an object (case \"f\": out.Values[i] = ec._T_f(ctx, field, obj) in func _T, which collects its fields with tImplementors = []string{\"T\", …}) whose value is an object: gqlgen's output changed; update internal/gqlexec/rewrite")
+	}
 	out := slices.Clone(src)
 	for _, ins := range slices.Backward(inserts) {
 		out = slices.Insert(out, ins.at, []byte(ins.text)...)
 	}
-	return out, nil
+	return append(out, objectsTable(objects)...), nil
+}
+
+// contextFreeTable is the variable the rewrite adds: gqlexec.Objects.
+const contextFreeTable = "contextFreeObjects"
+
+// object is an object type of the generated file: the variable of its
+// implementors and the kinds of its plain fields, by name.
+type object struct {
+	name, implementors string
+	fields             map[string]string
+}
+
+// fieldOfObject is the field a field function resolves.
+type fieldOfObject struct {
+	object *object
+	name   string
+}
+
+// objectTypes finds the functions that marshal an object,
+//
+//	func (ec *executionContext) _T(ctx context.Context, sel ast.SelectionSet, obj *T) graphql.Marshaler {
+//		fields := ec.op.CollectFields(ec.OperationContext, sel, tImplementors)
+//		…
+//		case "f":
+//			out.Values[i] = ec._T_f(ctx, field, obj)
+//
+// with tImplementors = []string{"T", …}, and returns the object types by
+// name and, for each field function found in a case, its object and field.
+func objectTypes(file *ast.File) (map[string]*object, map[string]fieldOfObject) {
+	typeOf := map[string]string{} // implementors variable → object name
+	for _, decl := range file.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.VAR {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs, ok := spec.(*ast.ValueSpec)
+			if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 || !strings.HasSuffix(vs.Names[0].Name, "Implementors") {
+				continue
+			}
+			if lit, ok := vs.Values[0].(*ast.CompositeLit); ok && len(lit.Elts) > 0 {
+				if s, ok := lit.Elts[0].(*ast.BasicLit); ok && s.Kind == token.STRING {
+					typeOf[vs.Names[0].Name] = strings.Trim(s.Value, `"`)
+				}
+			}
+		}
+	}
+	objects := map[string]*object{}
+	fieldOf := map[string]fieldOfObject{}
+	for _, decl := range file.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || fn.Body == nil || len(fn.Body.List) == 0 {
+			continue
+		}
+		implementors, ok := collectsWith(fn.Body.List[0])
+		if !ok || typeOf[implementors] == "" {
+			continue
+		}
+		obj := &object{name: typeOf[implementors], implementors: implementors, fields: map[string]string{}}
+		objects[obj.name] = obj
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			cc, ok := n.(*ast.CaseClause)
+			if !ok || len(cc.List) != 1 || len(cc.Body) == 0 {
+				return true
+			}
+			name, ok := cc.List[0].(*ast.BasicLit)
+			if !ok || name.Kind != token.STRING {
+				return true
+			}
+			if call, ok := assignedCallOfEC(cc.Body[0]); ok {
+				fieldOf[call] = fieldOfObject{object: obj, name: strings.Trim(name.Value, `"`)}
+			}
+			return true
+		})
+	}
+	return objects, fieldOf
+}
+
+// collectsWith matches fields := ec.op.CollectFields(ec.OperationContext, sel, v)
+// and returns v.
+func collectsWith(stmt ast.Stmt) (string, bool) {
+	as, ok := stmt.(*ast.AssignStmt)
+	if !ok || len(as.Lhs) != 1 || !isIdent(as.Lhs[0], "fields") || len(as.Rhs) != 1 {
+		return "", false
+	}
+	call, ok := as.Rhs[0].(*ast.CallExpr)
+	if !ok || len(call.Args) != 3 {
+		return "", false
+	}
+	if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || sel.Sel.Name != "CollectFields" || !isSelector(sel.X, "ec", "op") {
+		return "", false
+	}
+	v, ok := call.Args[2].(*ast.Ident)
+	if !ok {
+		return "", false
+	}
+	return v.Name, true
+}
+
+// assignedCallOfEC matches out.Values[i] = ec.M(ctx, field, obj) and
+// returns M.
+func assignedCallOfEC(stmt ast.Stmt) (string, bool) {
+	as, ok := stmt.(*ast.AssignStmt)
+	if !ok || len(as.Rhs) != 1 {
+		return "", false
+	}
+	call, ok := as.Rhs[0].(*ast.CallExpr)
+	if !ok || len(call.Args) != 3 {
+		return "", false
+	}
+	m, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || !isIdent(m.X, "ec") {
+		return "", false
+	}
+	return m.Sel.Name, true
+}
+
+// marshalsObjects reports whether marshal is gqlgen's marshaller of a
+// nullable object or list of objects of the file: marshalO<T>2….
+func marshalsObjects(marshal string, objects map[string]*object) bool {
+	for name := range objects {
+		if strings.HasPrefix(marshal, "marshalO"+name+"2") {
+			return true
+		}
+	}
+	return false
+}
+
+// objectsTable is the Go source of the table gqlexec.Operation.ContextFree
+// reads: the object types with plain fields, and those fields' kinds.
+func objectsTable(objects map[string]*object) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "\n// %s is what gqlexec.Operation.ContextFree knows of the object types\n// with plain fields (written by internal/gqlexec/rewrite).\nvar %s = gqlexec.Objects{\n", contextFreeTable, contextFreeTable)
+	for _, name := range slices.Sorted(maps.Keys(objects)) {
+		obj := objects[name]
+		if len(obj.fields) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\t%q: {Implementors: %s, Fields: map[string]gqlexec.FieldKind{\n", name, obj.implementors)
+		for _, field := range slices.Sorted(maps.Keys(obj.fields)) {
+			fmt.Fprintf(&b, "\t\t%q: %s,\n", field, obj.fields[field])
+		}
+		b.WriteString("\t}},\n")
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
 }
 
 // plain is a field whose resolver reads obj.field.

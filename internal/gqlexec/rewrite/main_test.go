@@ -7,8 +7,9 @@ import (
 )
 
 // The rewrite swaps the helpers, sets the path where deferred fields are
-// processed, returns gqlexec's object, gives plain fields their path,
-// imports gqlexec, and refuses output it does not recognise.
+// processed, returns gqlexec's object, gives plain fields their path (and
+// writes the table of them that ContextFree reads), imports gqlexec, and
+// refuses output it does not recognise.
 func TestRewrite(t *testing.T) {
 	out, err := rewrite([]byte(generated))
 	if err != nil {
@@ -21,8 +22,8 @@ func TestRewrite(t *testing.T) {
 		// An object filled in order gets gqlexec's field set, and so does
 		// one with a field resolved concurrently; a root type's keeps
 		// gqlgen's.
-		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tout.Dispatch(ctx)",
-		"\n\treturn out\n}\n\nfunc (ec *executionContext) _Project(",
+		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tswitch field.Name {\n\t\tcase \"title\":",
+		"\n\treturn out\n}\n\nvar taskEdgeImplementors",
 		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveConcurrently(",
 		"\n\treturn out\n}\n\nfunc (ec *executionContext) _Query(",
 		"out := graphql.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveRootConcurrently(",
@@ -45,6 +46,22 @@ func TestRewrite(t *testing.T) {
 			t.Errorf("the rewritten file lacks %q:\n%s", want, out)
 		}
 	}
+	// Plain, of an object: it keeps its context unless nothing below
+	// reads it.
+	if want := "_TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {\n" +
+		"\tif ec.op.PlainFields() {\n\t\tif ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {\n" +
+		"\t\t\treturn ec.marshalOTask2ᚖentᚐTask(ctx, field.Selections, obj.Node)\n\t\t}\n" +
+		"\t\tfc, err := ec.fieldContext_TaskEdge_node(ctx, field)\n"; !strings.Contains(string(out), want) {
+		t.Errorf("the rewritten file lacks %q:\n%s", want, out)
+	}
+	// The table ContextFree reads: each object's plain fields by kind.
+	table := strings.Join(strings.Fields(string(out[strings.Index(string(out), "var contextFreeObjects"):])), " ")
+	const wantTable = `var contextFreeObjects = gqlexec.Objects{ ` +
+		`"Task": {Implementors: taskImplementors, Fields: map[string]gqlexec.FieldKind{ "note": gqlexec.Bare, "status": gqlexec.Bare, "title": gqlexec.Bare, }}, ` +
+		`"TaskEdge": {Implementors: taskEdgeImplementors, Fields: map[string]gqlexec.FieldKind{ "node": gqlexec.Descends, }}, }`
+	if table != wantTable {
+		t.Errorf("table\n%s\nwant\n%s", table, wantTable)
+	}
 	// Plain with a marshaller that can fail: the field keeps its context.
 	for _, field := range []string{"createdAt", "score"} {
 		want := "_Task_" + field + "(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
@@ -63,16 +80,17 @@ func TestRewrite(t *testing.T) {
 	}
 	for _, tc := range []struct{ from, to, named string }{
 		{"graphql.MarshalSliceConcurrently(", "graphql.MarshalSliceInParallel(", "MarshalSliceConcurrently"},
-		{"\treturn out\n", "\treturn out.Values\n", "3 field sets and 2 returned"},
+		{"\treturn out\n", "\treturn out.Values\n", "4 field sets and 3 returned"},
 		{"\tout := graphql.NewFieldSet(fields)\n", "\tout := graphql.NewFieldSet(fields)\n\tout := graphql.NewFieldSet(fields)\n",
-			"3 deferred groups, 3 places that process them, 4 field sets and 3 returned"},
+			"4 deferred groups, 4 places that process them, 5 field sets and 4 returned"},
 		{"res := graphql.MarshalString(v)", "res := graphql.MarshalAny(v)", "marshalNString2string"},
-		{"return obj.Title, nil", "return obj.Title(), nil", "2 plain fields, 0 of them marshalled bare"},
+		{"return obj.Title, nil", "return obj.Title(), nil", "3 plain fields, 0 of them marshalled bare"},
+		{"return ec.marshalOTask2ᚖentᚐTask(", "return ec.marshalOThing2ᚖentᚐThing(", "no plain field of an object"},
 		{"func newExecutionContext(", "func newExecutionContext2(opCtx *graphql.OperationContext) *executionContext {\n" +
 			"\treturn &executionContext{\n\t\tExecutionContextState: nil,\n\t}\n}\n\nfunc newExecutionContext(", "2 of"},
 	} {
 		changed := strings.Replace(generated, tc.from, tc.to, 1)
-		if tc.named == "2 plain fields, 0 of them marshalled bare" {
+		if tc.named == "3 plain fields, 0 of them marshalled bare" {
 			changed = strings.Replace(changed, "return obj.Status, nil", "return ec.resolvers.Task().Status(ctx, obj)", 1)
 			changed = strings.Replace(changed, "return obj.Note, nil", "return obj.Note(), nil", 1)
 		}
@@ -101,11 +119,48 @@ func newExecutionContext(opCtx *graphql.OperationContext) *executionContext {
 	}
 }
 
+var taskImplementors = []string{"Task", "Node"}
+
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "title":
+			out.Values[i] = ec._Task_title(ctx, field, obj)
+		case "note":
+			out.Values[i] = ec._Task_note(ctx, field, obj)
+		case "status":
+			out.Values[i] = ec._Task_status(ctx, field, obj)
+		case "createdAt":
+			out.Values[i] = ec._Task_createdAt(ctx, field, obj)
+		case "score":
+			out.Values[i] = ec._Task_score(ctx, field, obj)
+		}
+	}
+	out.Dispatch(ctx)
+	if n := len(deferred.Defers); n > 0 {
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskEdgeImplementors = []string{"TaskEdge"}
+
+func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "node":
+			out.Values[i] = ec._TaskEdge_node(ctx, field, obj)
+		}
+	}
 	out.Dispatch(ctx)
 	if n := len(deferred.Defers); n > 0 {
 		ec.ProcessDeferredGroup(deferred)
@@ -148,6 +203,26 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 func (ec *executionContext) marshalTasks(ctx context.Context) graphql.Marshaler {
 	return graphql.MarshalSliceConcurrently(ctx, 2, 0, false, nil)
+}
+
+func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚖentᚐTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
 }
 
 func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
