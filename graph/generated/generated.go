@@ -18728,7 +18728,7 @@ var adjustmentImplementors = []string{"Adjustment", "Node"}
 func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSet, obj *ent.Adjustment) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18851,7 +18851,7 @@ var adjustmentConnectionImplementors = []string{"AdjustmentConnection"}
 func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentConnectionImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18895,7 +18895,7 @@ var adjustmentEdgeImplementors = []string{"AdjustmentEdge"}
 func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentEdgeImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18934,7 +18934,7 @@ var adjustmentEventImplementors = []string{"AdjustmentEvent", "ProjectEvent"}
 func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustmentEvent) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentEventImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18988,7 +18988,7 @@ var apiKeyImplementors = []string{"ApiKey", "Node"}
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19079,7 +19079,7 @@ var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
 func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiKeyConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19123,7 +19123,7 @@ var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
 func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiKeyEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19162,7 +19162,7 @@ var applyAdjustmentPayloadImplementors = []string{"ApplyAdjustmentPayload"}
 func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApplyAdjustmentPayload) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19201,7 +19201,7 @@ var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
 func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19240,7 +19240,7 @@ var failureReasonImplementors = []string{"FailureReason"}
 func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.SelectionSet, obj *insights.Reason) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, failureReasonImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19279,7 +19279,7 @@ var failureStatsImplementors = []string{"FailureStats"}
 func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Failures) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, failureStatsImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19328,7 +19328,7 @@ var feedbackImplementors = []string{"Feedback", "Node"}
 func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet, obj *ent.Feedback) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19471,7 +19471,7 @@ var feedbackConnectionImplementors = []string{"FeedbackConnection"}
 func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackConnectionImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19515,7 +19515,7 @@ var feedbackDayCountImplementors = []string{"FeedbackDayCount"}
 func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.SelectionSet, obj *insights.Day) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackDayCountImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19564,7 +19564,7 @@ var feedbackEdgeImplementors = []string{"FeedbackEdge"}
 func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackEdgeImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19603,7 +19603,7 @@ var feedbackStatusCountImplementors = []string{"FeedbackStatusCount"}
 func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.SelectionSet, obj *insights.StatusCount) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackStatusCountImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19642,7 +19642,7 @@ var feedbackStatusEventImplementors = []string{"FeedbackStatusEvent", "ProjectEv
 func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.FeedbackStatusEvent) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackStatusEventImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19711,7 +19711,7 @@ var modelStatsImplementors = []string{"ModelStats"}
 func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Model) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, modelStatsImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19768,7 +19768,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -19921,7 +19921,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[int]) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -19970,7 +19970,7 @@ var processingTimeStatsImplementors = []string{"ProcessingTimeStats"}
 func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Durations) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, processingTimeStatsImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20014,7 +20014,7 @@ var projectImplementors = []string{"Project", "Node"}
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *ent.Project) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, projectImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20097,7 +20097,7 @@ var projectConnectionImplementors = []string{"ProjectConnection"}
 func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20141,7 +20141,7 @@ var projectEdgeImplementors = []string{"ProjectEdge"}
 func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20180,7 +20180,7 @@ var projectInsightsImplementors = []string{"ProjectInsights"}
 func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.SelectionSet, obj *insights.Report) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, projectInsightsImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20260,7 +20260,7 @@ var projectMemberImplementors = []string{"ProjectMember", "Node"}
 func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectMember) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, projectMemberImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20436,7 +20436,7 @@ var rateLimitImplementors = []string{"RateLimit"}
 func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet, obj *model.RateLimit) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20490,7 +20490,7 @@ var removedTaskImplementors = []string{"RemovedTask"}
 func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionSet, obj *plan.RemovedTask) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, removedTaskImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20578,7 +20578,7 @@ var suggestionStatsImplementors = []string{"SuggestionStats"}
 func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Suggestions) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, suggestionStatsImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20637,7 +20637,7 @@ var suggestionTypeStatsImplementors = []string{"SuggestionTypeStats"}
 func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.TypeDecisions) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, suggestionTypeStatsImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20696,7 +20696,7 @@ var taskImplementors = []string{"Task", "Node"}
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20781,7 +20781,7 @@ var taskConnectionImplementors = []string{"TaskConnection"}
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskConnection) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20825,7 +20825,7 @@ var taskEdgeImplementors = []string{"TaskEdge"}
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20864,7 +20864,7 @@ var taskEventImplementors = []string{"TaskEvent", "ProjectEvent"}
 func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEvent) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskEventImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20923,7 +20923,7 @@ var taskMentionImplementors = []string{"TaskMention"}
 func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionSet, obj *model.TaskMention) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, taskMentionImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -20972,7 +20972,7 @@ var userImplementors = []string{"User", "Node"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21021,7 +21021,7 @@ var viewerImplementors = []string{"Viewer"}
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *viewer.Viewer) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21093,7 +21093,7 @@ var viewerMembershipImplementors = []string{"ViewerMembership"}
 func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerMembership) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, viewerMembershipImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21132,7 +21132,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21186,7 +21186,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21235,7 +21235,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21294,7 +21294,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21353,7 +21353,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -21412,7 +21412,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := ec.op.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := gqlexec.NewFieldSet(fields)
+	out := ec.op.NewFieldSet(fields)
 	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

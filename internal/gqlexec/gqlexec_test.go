@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -432,5 +433,53 @@ func TestMarshalSliceSharesAContextFreeContext(t *testing.T) {
 	element := func(ctx context.Context, i int) graphql.Marshaler { return graphql.Null }
 	if n := testing.AllocsPerRun(100, func() { MarshalSlice(ctx, 10, 0, false, element) }); n != 1 {
 		t.Errorf("%v allocations for 10 elements, want 1 (the array)", n)
+	}
+}
+
+// The operation's field sets come from shared blocks: each is its own
+// (values written to one stay there), goroutines running concurrent fields
+// may take them at once, and a page's 231 objects cost a handful of
+// allocations rather than 231.
+func TestOperationSharesOutFieldSets(t *testing.T) {
+	fields := []graphql.CollectedField{{Field: &ast.Field{Alias: "id"}}, {Field: &ast.Field{Alias: "title"}}}
+	oc := &graphql.OperationContext{}
+	Prepare(oc, true)
+	op := OperationOf(oc)
+	const perGoroutine, goroutines = 100, 4
+	sets := make([][]*FieldSet, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range perGoroutine {
+				fs := op.NewFieldSet(fields)
+				fs.Values[0] = graphql.MarshalInt(g*perGoroutine + i)
+				fs.Values[1] = graphql.Null
+				sets[g] = append(sets[g], fs)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[*FieldSet]bool{}
+	for g := range sets {
+		for i, fs := range sets[g] {
+			var b bytes.Buffer
+			fs.MarshalGQL(&b)
+			if want := `{"id":` + strconv.Itoa(g*perGoroutine+i) + `,"title":null}`; b.String() != want || seen[fs] {
+				t.Fatalf("field set %d of goroutine %d: %s (seen before: %v), want %s", i, g, b.String(), seen[fs], want)
+			}
+			seen[fs] = true
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() {
+		op := &Operation{}
+		for range 231 {
+			op.NewFieldSet(fields)
+		}
+	}); n > 10 {
+		t.Errorf("%v allocations for 231 field sets, want at most 10", n)
+	}
+	var none *Operation
+	if fs := none.NewFieldSet(fields); len(fs.Values) != 2 {
+		t.Errorf("without an operation: %d values, want 2", len(fs.Values))
 	}
 }

@@ -129,7 +129,7 @@ func rewrite(src []byte) ([]byte, error) {
 
 const (
 	gqlgenFieldSet = "out := graphql.NewFieldSet(fields)"
-	ownFieldSet    = "out := gqlexec.NewFieldSet(fields)"
+	ownFieldSet    = "out := ec.op.NewFieldSet(fields)"
 )
 
 // useOwnFieldSets gives gqlexec.FieldSet to every object whose function

@@ -22,9 +22,9 @@ func TestRewrite(t *testing.T) {
 		// An object filled in order gets gqlexec's field set, and so does
 		// one with a field resolved concurrently; a root type's keeps
 		// gqlgen's.
-		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tswitch field.Name {\n\t\tcase \"title\":",
+		"out := ec.op.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tswitch field.Name {\n\t\tcase \"title\":",
 		"\n\treturn out\n}\n\nvar taskEdgeImplementors",
-		"out := gqlexec.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveConcurrently(",
+		"out := ec.op.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveConcurrently(",
 		"\n\treturn out\n}\n\nfunc (ec *executionContext) _Query(",
 		"out := graphql.NewFieldSet(fields)\n\tdeferred := gqlexec.NewDeferredGroup(ctx, fields)\n\tfor i, field := range fields {\n\t\tout.ResolveRootConcurrently(",
 		"\n\treturn out\n}\n\nfunc (ec *executionContext) marshalTasks(",
