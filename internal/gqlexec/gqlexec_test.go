@@ -46,7 +46,8 @@ func TestMarshalSliceKeepsGqlgensSemantics(t *testing.T) {
 }
 
 // A field set writes each alias once, the first field's value, in order,
-// as gqlgen's does when fragments on different types share an alias.
+// as gqlgen's does when fragments on different types share an alias; to
+// the executor's bytes.Buffer and to any other writer alike.
 func TestFieldSetWritesEachAliasOnce(t *testing.T) {
 	fields := []graphql.CollectedField{
 		{Field: &ast.Field{Alias: "id"}},
@@ -57,17 +58,21 @@ func TestFieldSetWritesEachAliasOnce(t *testing.T) {
 	fs := NewFieldSet(fields)
 	copy(fs.Values, []graphql.Marshaler{graphql.MarshalString("a"), graphql.MarshalString(`"quoted"`), graphql.MarshalString("b"), graphql.Null})
 	var b bytes.Buffer
-	fs.MarshalGQL(&b)
-	const want = `{"id":"a","title":"\"quoted\"","_done2":null}`
-	if b.String() != want {
-		t.Errorf("got %s, want %s", b.String(), want)
+	var plain plainWriter
+	for _, w := range []io.Writer{&b, &plain} {
+		fs.MarshalGQL(w)
+		NewFieldSet(nil).MarshalGQL(w)
 	}
-	b.Reset()
-	NewFieldSet(nil).MarshalGQL(&b)
-	if b.String() != "{}" {
-		t.Errorf("no fields: got %s, want {}", b.String())
+	const want = `{"id":"a","title":"\"quoted\"","_done2":null}{}`
+	if b.String() != want || string(plain) != want {
+		t.Errorf("got %s to a buffer and %s to a writer, want %s", b.String(), string(plain), want)
 	}
 }
+
+// plainWriter is an io.Writer that is not a bytes.Buffer.
+type plainWriter []byte
+
+func (w *plainWriter) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
 
 // Only an object with a deferred field gets the field set and map that
 // gqlgen's ResolveConcurrently fills for it.
