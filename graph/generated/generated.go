@@ -8012,9 +8012,13 @@ func (ec *executionContext) fieldContext_Feedback_adjustments(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Feedback_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Feedback_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -8824,9 +8828,13 @@ func (ec *executionContext) fieldContext_Mutation_createProject(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_createProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -8868,9 +8876,13 @@ func (ec *executionContext) fieldContext_Mutation_updateProject(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_updateProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -8912,9 +8924,13 @@ func (ec *executionContext) fieldContext_Mutation_deleteProject(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deleteProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_deleteProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -8956,9 +8972,13 @@ func (ec *executionContext) fieldContext_Mutation_createTask(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_createTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9000,9 +9020,13 @@ func (ec *executionContext) fieldContext_Mutation_updateTask(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_updateTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9044,9 +9068,13 @@ func (ec *executionContext) fieldContext_Mutation_deleteTask(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deleteTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_deleteTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9088,9 +9116,13 @@ func (ec *executionContext) fieldContext_Mutation_submitFeedback(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_submitFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_submitFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9132,9 +9164,13 @@ func (ec *executionContext) fieldContext_Mutation_retryFeedback(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_retryFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_retryFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9176,9 +9212,13 @@ func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9220,9 +9260,13 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9264,9 +9308,13 @@ func (ec *executionContext) fieldContext_Mutation_addProjectMember(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_addProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_addProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9308,9 +9356,13 @@ func (ec *executionContext) fieldContext_Mutation_updateProjectMember(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_updateProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9352,9 +9404,13 @@ func (ec *executionContext) fieldContext_Mutation_removeProjectMember(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_removeProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_removeProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9396,9 +9452,13 @@ func (ec *executionContext) fieldContext_Mutation_applyAdjustment(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_applyAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_applyAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9440,9 +9500,13 @@ func (ec *executionContext) fieldContext_Mutation_applyAdjustments(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_applyAdjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_applyAdjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9484,9 +9548,13 @@ func (ec *executionContext) fieldContext_Mutation_rejectAdjustment(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_rejectAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_rejectAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9528,9 +9596,13 @@ func (ec *executionContext) fieldContext_Mutation_revertAdjustment(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_revertAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Mutation_revertAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9955,9 +10027,13 @@ func (ec *executionContext) fieldContext_Project_tasks(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Project_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Project_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9999,9 +10075,13 @@ func (ec *executionContext) fieldContext_Project_feedbacks(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Project_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Project_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -10075,9 +10155,13 @@ func (ec *executionContext) fieldContext_Project_adjustments(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Project_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Project_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -10913,9 +10997,13 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -10957,9 +11045,13 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11001,9 +11093,13 @@ func (ec *executionContext) fieldContext_Query_feedbacks(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Query_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11045,9 +11141,13 @@ func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_projects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Query_projects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11089,9 +11189,13 @@ func (ec *executionContext) fieldContext_Query_tasks(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Query_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11165,9 +11269,13 @@ func (ec *executionContext) fieldContext_Query_apiKeys(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11241,9 +11349,13 @@ func (ec *executionContext) fieldContext_Query_projectInsights(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_projectInsights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Query_projectInsights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11285,9 +11397,13 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query___type_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Query___type_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11690,9 +11806,13 @@ func (ec *executionContext) fieldContext_Subscription_feedbackStatusChanged(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_feedbackStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Subscription_feedbackStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11734,9 +11854,13 @@ func (ec *executionContext) fieldContext_Subscription_projectFeedbackEvents(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_projectFeedbackEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Subscription_projectFeedbackEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11778,9 +11902,13 @@ func (ec *executionContext) fieldContext_Subscription_projectEvents(ctx context.
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_projectEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field_Subscription_projectEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -13476,9 +13604,13 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Directive_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field___Directive_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -13664,9 +13796,13 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Field_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field___Field_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -14237,9 +14373,13 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_fields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field___Type_fields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -14345,9 +14485,13 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_enumValues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field___Type_enumValues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -14389,9 +14533,13 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if args, ok := ec.op.Args(field); ok {
+		fc.Args = args
+	} else if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	} else {
+		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }

@@ -220,12 +220,9 @@ func aliasBefore(fields []graphql.CollectedField, alias string) bool {
 type Operation struct {
 	plainFields bool
 
-	// The operation's selection sets: a few in a list, which is quicker to
-	// search than a map is to hash, read without a lock (a new list
-	// replaces it when one is added); the rest in a map, under mu.
-	few  atomic.Pointer[[]*selection]
-	mu   sync.Mutex
-	more map[selectionKey]*selection
+	// The operation's selection sets, and the arguments of its fields.
+	selections remembered[selectionKey, *selection]
+	args       remembered[*ast.Field, map[string]any]
 
 	// What is left of the current block of field sets (NewFieldSet), and
 	// its size. Concurrent fields make objects in other goroutines.
@@ -234,9 +231,73 @@ type Operation struct {
 	fieldSetsBlock int
 }
 
-// fewSelections is how many selection sets are searched in a list: a
-// page of projects with their tasks has 7.
-const fewSelections = 16
+// remembered is what an operation keeps by key: the first few in a list,
+// which is quicker to search than a map is to hash and is read without a
+// lock (a new list replaces it when one is added), the rest in a map.
+type remembered[K comparable, V any] struct {
+	few  atomic.Pointer[[]keyed[K, V]]
+	mu   sync.Mutex
+	more map[K]V
+}
+
+type keyed[K comparable, V any] struct {
+	key K
+	v   V
+}
+
+// fewRemembered is how many are searched in a list: a page of projects
+// with their tasks has 7 selection sets.
+const fewRemembered = 16
+
+func (r *remembered[K, V]) get(key K) (V, bool) {
+	if few := r.few.Load(); few != nil {
+		for _, e := range *few {
+			if e.key == key {
+				return e.v, true
+			}
+		}
+		if len(*few) < fewRemembered {
+			var none V
+			return none, false
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.more[key]
+	return v, ok
+}
+
+// put remembers v under key, unless another goroutine did first, and
+// returns what is remembered.
+func (r *remembered[K, V]) put(key K, v V) V {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	few := r.few.Load()
+	if few != nil {
+		for _, e := range *few {
+			if e.key == key {
+				return e.v
+			}
+		}
+	}
+	if few == nil || len(*few) < fewRemembered {
+		var grown []keyed[K, V]
+		if few != nil {
+			grown = append(make([]keyed[K, V], 0, len(*few)+1), *few...)
+		}
+		grown = append(grown, keyed[K, V]{key, v})
+		r.few.Store(&grown)
+		return v
+	}
+	if had, ok := r.more[key]; ok {
+		return had
+	}
+	if r.more == nil {
+		r.more = make(map[K]V)
+	}
+	r.more[key] = v
+	return v
+}
 
 // The operation hands out field sets from blocks it allocates for many at
 // once, of growing size: a point lookup needs a couple, a page of 10
@@ -270,7 +331,6 @@ func (op *Operation) NewFieldSet(fields []graphql.CollectedField) *FieldSet {
 // collected fields and, once ContextFree has asked, whether they read no
 // field context.
 type selection struct {
-	key         selectionKey
 	fields      []graphql.CollectedField
 	contextFree atomic.Uint32 // unknown, or one of free, needsContext
 }
@@ -347,46 +407,33 @@ func (op *Operation) CollectFields(oc *graphql.OperationContext, sel ast.Selecti
 // must not be empty), collecting its fields the first time.
 func (op *Operation) selection(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) *selection {
 	key := selectionKey{first: &sel[0], n: len(sel), satisfies: &satisfies[0]}
-	if s := op.lookupFew(key); s != nil {
+	if s, ok := op.selections.get(key); ok {
 		return s
 	}
-	op.mu.Lock()
-	s, ok := op.more[key]
-	op.mu.Unlock()
-	if ok {
-		return s
-	}
-	s = &selection{key: key, fields: graphql.CollectFields(oc, sel, satisfies)}
-	op.mu.Lock()
-	defer op.mu.Unlock()
-	// Another goroutine may have added it meanwhile: either copy serves.
-	if few := op.few.Load(); few == nil || len(*few) < fewSelections {
-		var grown []*selection
-		if few != nil {
-			grown = append(make([]*selection, 0, len(*few)+1), *few...)
-		}
-		grown = append(grown, s)
-		op.few.Store(&grown)
-		return s
-	}
-	if op.more == nil {
-		op.more = make(map[selectionKey]*selection)
-	}
-	op.more[key] = s
-	return s
+	return op.selections.put(key, &selection{fields: graphql.CollectFields(oc, sel, satisfies)})
 }
 
-func (op *Operation) lookupFew(key selectionKey) *selection {
-	few := op.few.Load()
-	if few == nil {
-		return nil
+// Args returns the arguments field was given when it was first resolved
+// in the operation (RememberArgs). They depend only on the field's place in
+// the document and the operation's variables, yet gqlgen works them out (a
+// map of the raw values, each unmarshalled into another map) every time
+// the field is resolved: for tasks(first: 10) once per project of a page.
+// The rewritten field contexts share them; nothing changes arguments once
+// unmarshalled (no field interceptor runs while the operation's
+// PlainFields, and resolvers read them).
+func (op *Operation) Args(field graphql.CollectedField) (map[string]any, bool) {
+	if op == nil || !op.plainFields || field.Field == nil {
+		return nil, false
 	}
-	for _, s := range *few {
-		if s.key == key {
-			return s
-		}
+	return op.args.get(field.Field)
+}
+
+// RememberArgs remembers the arguments field was given, for Args.
+func (op *Operation) RememberArgs(field graphql.CollectedField, args map[string]any) {
+	if op == nil || !op.plainFields || field.Field == nil {
+		return
 	}
-	return nil
+	op.args.put(field.Field, args)
 }
 
 // FieldKind is what the rewritten code does for a plain field of an

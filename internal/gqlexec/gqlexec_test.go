@@ -144,7 +144,7 @@ func TestCollectFieldsPerSelectionAndType(t *testing.T) {
 				t.Errorf("hide %v, %v: other fields the second time", hide, tc.satisfies)
 			}
 		}
-		if n := len(*op.few.Load()); n != 2 {
+		if n := len(*op.selections.few.Load()); n != 2 {
 			t.Errorf("hide %v: the operation holds %d selections, want 2 (one per type)", hide, n)
 		}
 	}
@@ -161,7 +161,7 @@ func TestCollectFieldsRemembersManySelections(t *testing.T) {
 	Prepare(oc, true)
 	op := OperationOf(oc)
 	task := []string{"Task"}
-	sels := make([]ast.SelectionSet, 3*fewSelections)
+	sels := make([]ast.SelectionSet, 3*fewRemembered)
 	firsts := make([]*graphql.CollectedField, len(sels))
 	for i := range sels {
 		sels[i] = ast.SelectionSet{&ast.Field{Alias: "f" + strconv.Itoa(i), Name: "id"}}
@@ -178,8 +178,8 @@ func TestCollectFieldsRemembersManySelections(t *testing.T) {
 	}
 	// gqlgen's own cache would give the same fields back: count what the
 	// operation holds, once per selection set.
-	if n := len(*op.few.Load()); n != fewSelections || len(op.more) != len(sels)-fewSelections {
-		t.Errorf("remembered %d in the list and %d in the map, want %d and %d", n, len(op.more), fewSelections, len(sels)-fewSelections)
+	if n := len(*op.selections.few.Load()); n != fewRemembered || len(op.selections.more) != len(sels)-fewRemembered {
+		t.Errorf("remembered %d in the list and %d in the map, want %d and %d", n, len(op.selections.more), fewRemembered, len(sels)-fewRemembered)
 	}
 }
 
@@ -486,5 +486,42 @@ func TestOperationSharesOutFieldSets(t *testing.T) {
 	var none *Operation
 	if fs := none.NewFieldSet(fields); len(fs.Values) != 2 {
 		t.Errorf("without an operation: %d values, want 2", len(fs.Values))
+	}
+}
+
+// A field's arguments are remembered per field of the document, and only
+// while no field interceptor could change them (PlainFields).
+func TestArgsAreRememberedPerField(t *testing.T) {
+	first := graphql.CollectedField{Field: &ast.Field{Alias: "a", Name: "tasks"}}
+	second := graphql.CollectedField{Field: &ast.Field{Alias: "b", Name: "tasks"}}
+	for _, plain := range []bool{true, false} {
+		oc := &graphql.OperationContext{}
+		Prepare(oc, plain)
+		op := OperationOf(oc)
+		if _, ok := op.Args(first); ok {
+			t.Fatalf("plain %v: arguments before any were remembered", plain)
+		}
+		op.RememberArgs(first, map[string]any{"first": 1})
+		got, ok := op.Args(first)
+		if ok != plain || (plain && got["first"] != 1) {
+			t.Errorf("plain %v: remembered %v (%v), want them only with plain fields", plain, got, ok)
+		}
+		if _, ok := op.Args(second); ok {
+			t.Errorf("plain %v: another field got the first's arguments", plain)
+		}
+	}
+	// Past the list, in the map.
+	oc := &graphql.OperationContext{}
+	Prepare(oc, true)
+	op := OperationOf(oc)
+	fields := make([]graphql.CollectedField, 3*fewRemembered)
+	for i := range fields {
+		fields[i] = graphql.CollectedField{Field: &ast.Field{Alias: "f" + strconv.Itoa(i)}}
+		op.RememberArgs(fields[i], map[string]any{"i": i})
+	}
+	for i := range fields {
+		if got, ok := op.Args(fields[i]); !ok || got["i"] != i {
+			t.Errorf("field %d of %d: arguments %v (%v)", i, len(fields), got, ok)
+		}
 	}
 }

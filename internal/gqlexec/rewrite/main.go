@@ -121,10 +121,29 @@ func rewrite(src []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if src, err = shareArgs(src); err != nil {
+		return nil, err
+	}
 	if src, err = addPlainPaths(src); err != nil {
 		return nil, err
 	}
 	return format.Source(src)
+}
+
+// argsOfField is how a field context gets its arguments, worked out anew
+// each time the field is resolved.
+var argsOfField = regexp.MustCompile(`\tif fc\.Args, err = ec\.(field_\w+_args)\(ctx, field\.ArgumentMap\(ec\.Variables\)\); err != nil \{\n\t\tec\.Error\(ctx, err\)\n\t\treturn fc, err\n\t\}\n`)
+
+// shareArgs gives a field context the arguments the operation remembers
+// for its field (gqlexec.Operation.Args), working them out only the first
+// time.
+func shareArgs(src []byte) ([]byte, error) {
+	if !argsOfField.Match(src) {
+		return nil, fmt.Errorf("no field context that works out its arguments (%s): gqlgen's output changed; update internal/gqlexec/rewrite", argsOfField)
+	}
+	return argsOfField.ReplaceAll(src, []byte("\tif args, ok := ec.op.Args(field); ok {\n\t\tfc.Args = args\n"+
+		"\t} else if fc.Args, err = ec.${1}(ctx, field.ArgumentMap(ec.Variables)); err != nil {\n\t\tec.Error(ctx, err)\n\t\treturn fc, err\n"+
+		"\t} else {\n\t\tec.op.RememberArgs(field, fc.Args)\n\t}\n")), nil
 }
 
 const (

@@ -8,8 +8,8 @@ import (
 
 // The rewrite swaps the helpers, sets the path where deferred fields are
 // processed, returns gqlexec's object, gives plain fields their path (and
-// writes the table of them that ContextFree reads), imports gqlexec, and
-// refuses output it does not recognise.
+// writes the table of them that ContextFree reads), shares fields'
+// arguments, imports gqlexec, and refuses output it does not recognise.
 func TestRewrite(t *testing.T) {
 	out, err := rewrite([]byte(generated))
 	if err != nil {
@@ -62,6 +62,12 @@ func TestRewrite(t *testing.T) {
 	if table != wantTable {
 		t.Errorf("table\n%s\nwant\n%s", table, wantTable)
 	}
+	// A field's arguments are worked out once per operation.
+	if want := "\tif args, ok := ec.op.Args(field); ok {\n\t\tfc.Args = args\n" +
+		"\t} else if fc.Args, err = ec.field_Project_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {\n\t\tec.Error(ctx, err)\n\t\treturn fc, err\n" +
+		"\t} else {\n\t\tec.op.RememberArgs(field, fc.Args)\n\t}\n\treturn fc, nil\n"; !strings.Contains(string(out), want) {
+		t.Errorf("the rewritten file lacks %q:\n%s", want, out)
+	}
 	// Plain with a marshaller that can fail: the field keeps its context.
 	for _, field := range []string{"createdAt", "score"} {
 		want := "_Task_" + field + "(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {\n" +
@@ -86,6 +92,7 @@ func TestRewrite(t *testing.T) {
 		{"res := graphql.MarshalString(v)", "res := graphql.MarshalAny(v)", "marshalNString2string"},
 		{"return obj.Title, nil", "return obj.Title(), nil", "3 plain fields, 0 of them marshalled bare"},
 		{"return ec.marshalOTask2ᚖentᚐTask(", "return ec.marshalOThing2ᚖentᚐThing(", "no plain field of an object"},
+		{"field.ArgumentMap(ec.Variables)", "field.ArgumentMap(nil)", "no field context that works out its arguments"},
 		{"func newExecutionContext(", "func newExecutionContext2(opCtx *graphql.OperationContext) *executionContext {\n" +
 			"\treturn &executionContext{\n\t\tExecutionContextState: nil,\n\t}\n}\n\nfunc newExecutionContext(", "2 of"},
 	} {
@@ -343,6 +350,19 @@ func (ec *executionContext) _Task_score(ctx context.Context, field graphql.Colle
 		true,
 		true,
 	)
+}
+
+func (ec *executionContext) fieldContext_Project_tasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object: "Project",
+		Field:  field,
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Project_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
