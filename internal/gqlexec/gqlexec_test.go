@@ -13,6 +13,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 // Each element is marshalled in order with its own index in its field
@@ -58,7 +60,7 @@ func TestFieldSetWritesEachAliasOnce(t *testing.T) {
 	fs := NewFieldSet(fields)
 	copy(fs.Values, []graphql.Marshaler{graphql.MarshalString("a"), graphql.MarshalString(`"quoted"`), graphql.MarshalString("b"), graphql.Null})
 	var b bytes.Buffer
-	var plain plainWriter
+	var plain testutil.PlainWriter
 	for _, w := range []io.Writer{&b, &plain} {
 		fs.MarshalGQL(w)
 		NewFieldSet(nil).MarshalGQL(w)
@@ -68,11 +70,6 @@ func TestFieldSetWritesEachAliasOnce(t *testing.T) {
 		t.Errorf("got %s to a buffer and %s to a writer, want %s", b.String(), string(plain), want)
 	}
 }
-
-// plainWriter is an io.Writer that is not a bytes.Buffer.
-type plainWriter []byte
-
-func (w *plainWriter) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
 
 // Only an object with a deferred field gets the field set and map that
 // gqlgen's ResolveConcurrently fills for it.

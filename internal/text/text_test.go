@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/internal/text"
 )
 
@@ -39,7 +40,7 @@ func TestWriteQuotedWritesWhatQuoteReturns(t *testing.T) {
 	for _, s := range inputs {
 		var buf bytes.Buffer
 		text.WriteQuoted(&buf, s)
-		var plain plainWriter
+		var plain testutil.PlainWriter
 		text.WriteQuoted(&plain, s)
 		if want := strconv.Quote(s); buf.String() != want || string(plain) != want {
 			t.Errorf("WriteQuoted(%q) wrote %q and %q, want %q", s, buf.String(), string(plain), want)
@@ -51,8 +52,3 @@ func TestWriteQuotedWritesWhatQuoteReturns(t *testing.T) {
 		t.Errorf("%v allocations for an enum value, want 0", n)
 	}
 }
-
-// plainWriter has no WriteString.
-type plainWriter []byte
-
-func (w *plainWriter) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
