@@ -43,30 +43,31 @@ import (
 func MarshalSlice(ctx context.Context, length int, _ int64, omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	ret := make(graphql.Array, length)
+	shared := false
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		if _, shared := fc.Result.(elementsShareContext); shared {
-			for i := range length {
-				if omitPanicHandler {
-					ret[i] = marshalElement(ctx, i)
-					continue
-				}
-				ret[i] = marshalRecovering(ctx, i, marshalElement)
-			}
-			return ret
-		}
+		_, shared = fc.Result.(elementsShareContext)
 	}
-	// One allocation for every element's context rather than two each.
-	fcs := make([]graphql.FieldContext, length)
-	indices := make([]int, length)
+	var (
+		// One allocation for every element's context rather than two each.
+		fcs     []graphql.FieldContext
+		indices []int
+	)
+	if !shared {
+		fcs = make([]graphql.FieldContext, length)
+		indices = make([]int, length)
+	}
 	for i := range length {
-		indices[i] = i
-		fcs[i].Index = &indices[i]
-		childCtx := graphql.WithFieldContext(ctx, &fcs[i])
+		elementCtx := ctx
+		if !shared {
+			indices[i] = i
+			fcs[i].Index = &indices[i]
+			elementCtx = graphql.WithFieldContext(ctx, &fcs[i])
+		}
 		if omitPanicHandler {
-			ret[i] = marshalElement(childCtx, i)
+			ret[i] = marshalElement(elementCtx, i)
 			continue
 		}
-		ret[i] = marshalRecovering(childCtx, i, marshalElement)
+		ret[i] = marshalRecovering(elementCtx, i, marshalElement)
 	}
 	return ret
 }
@@ -163,7 +164,7 @@ func (fs *FieldSet) Dispatch(ctx context.Context) {
 // each object: with a handful of fields, looking back is cheaper.
 func (fs *FieldSet) MarshalGQL(w io.Writer) {
 	// The executor writes a response to a bytes.Buffer: each member's
-	// name goes in with one call rather than four through io.WriteString.
+	// name is appended to its spare capacity and written in one call.
 	buf, _ := w.(*bytes.Buffer)
 	writeByte(w, buf, '{')
 	written := 0
@@ -174,22 +175,16 @@ func (fs *FieldSet) MarshalGQL(w io.Writer) {
 		}
 		// An alias is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*, as the
 		// parser checks): nothing in it needs escaping.
+		var member []byte
 		if buf != nil {
 			buf.Grow(len(alias) + 4)
-			member := buf.AvailableBuffer()
-			if written > 0 {
-				member = append(member, ',')
-			}
-			member = append(append(append(member, '"'), alias...), '"', ':')
-			_, _ = buf.Write(member)
-		} else {
-			if written > 0 {
-				_, _ = io.WriteString(w, ",")
-			}
-			_, _ = io.WriteString(w, `"`)
-			_, _ = io.WriteString(w, alias)
-			_, _ = io.WriteString(w, `":`)
+			member = buf.AvailableBuffer()
 		}
+		if written > 0 {
+			member = append(member, ',')
+		}
+		member = append(append(append(member, '"'), alias...), '"', ':')
+		_, _ = w.Write(member)
 		written++
 		fs.Values[i].MarshalGQL(w)
 	}
