@@ -13,6 +13,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/internal/gctune"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/outbox"
@@ -253,6 +254,12 @@ func (e *env) limits() graph.Limits {
 		MaxSubmissionsPerRequest: e.integer("MAX_SUBMISSIONS_PER_REQUEST", graph.DefaultMaxSubmissionsPerRequest, 1, 1000),
 		MaxResponseBytes:         e.integer("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 1<<30),
 		DisableIntrospection:     !e.boolean("GRAPHQL_INTROSPECTION", true),
+		Document: doclimit.Limits{
+			MaxTokens:                e.integer("MAX_QUERY_TOKENS", doclimit.DefaultMaxTokens, 100, 1_000_000),
+			MaxFields:                e.integer("MAX_QUERY_FIELDS", doclimit.DefaultMaxFields, 10, 100_000),
+			MaxFieldsPerResponseName: e.integer("MAX_FIELDS_PER_RESPONSE_NAME", doclimit.DefaultMaxFieldsPerResponseName, 1, 10_000),
+			MaxDirectives:            e.integer("MAX_QUERY_DIRECTIVES", doclimit.DefaultMaxDirectives, 1, 10_000),
+		},
 
 		MaxWebsocketConnections:          e.integer("MAX_WS_CONNECTIONS", graph.DefaultMaxWebsocketConnections, 1, 10_000_000),
 		MaxWebsocketConnectionsPerClient: e.integer("MAX_WS_CONNECTIONS_PER_CLIENT", graph.DefaultMaxWebsocketConnectionsPerClient, 1, 10_000_000),

@@ -175,6 +175,14 @@ func TestConfigErrorsAreReported(t *testing.T) {
 		cfg.ReadTimeout != 15*time.Second || cfg.IdleTimeout != 2*time.Minute {
 		t.Errorf("limits' defaults = %+v %+v %v %v", l, r, cfg.ReadTimeout, cfg.IdleTimeout)
 	}
+	if d := l.Document; d.MaxTokens != 10_000 || d.MaxFields != 2_000 || d.MaxFieldsPerResponseName != 30 || d.MaxDirectives != 50 {
+		t.Errorf("document limits' defaults = %+v", d)
+	}
+	env = map[string]string{"MAX_QUERY_TOKENS": "500", "MAX_QUERY_FIELDS": "20", "MAX_FIELDS_PER_RESPONSE_NAME": "2", "MAX_QUERY_DIRECTIVES": "3"}
+	if cfg, err := loadConfig(func(k string) string { return env[k] }, io.Discard); err != nil ||
+		fmt.Sprintf("%+v", cfg.Limits.Document) != "{MaxTokens:500 MaxFields:20 MaxFieldsPerResponseName:2 MaxDirectives:3 MaxErrors:0 MaxTime:0s}" {
+		t.Errorf("document limits from the environment: %+v %v", cfg.Limits.Document, err)
+	}
 	env = map[string]string{"GRAPHQL_INTROSPECTION": "maybe", "RATE_LIMIT_POINTS": "0", "MAX_ROOT_FIELDS": "many", "HTTP_READ_TIMEOUT": "-1s"}
 	_, err = loadConfig(func(k string) string { return env[k] }, io.Discard)
 	for _, want := range []string{`GRAPHQL_INTROSPECTION must be true or false, got "maybe"`, `RATE_LIMIT_POINTS must be a whole number from 1 to 1000000000, got "0"`,

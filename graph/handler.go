@@ -20,6 +20,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/internal/gqlexec"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
@@ -119,7 +120,7 @@ func checksBeforeExecution(l Limits, es graphql.ExecutableSchema) []graphql.Hand
 	return []graphql.HandlerExtension{
 		subscriptionsNeedAWebsocket{},
 		rootFieldLimit{maxFields: l.MaxRootFields, maxSubmissions: l.MaxSubmissionsPerRequest, noIntrospection: l.DisableIntrospection, shapes: shapes},
-		noNUL{shapes: shapes},
+		checkValues{shapes: shapes},
 		pageLimit{max: MaxPageSize, shapes: shapes},
 		depthLimit{max: l.MaxDepth, shapes: shapes},
 		complexityLimit{max: l.MaxComplexity, shapes: shapes},
@@ -136,7 +137,13 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{jsonPOST{}})
-	srv.SetQueryCache(newDocumentCache(documentCacheSize, cfg.Metrics))
+	// Documents are checked, and validated, by doclimit before gqlgen
+	// sees them; gqlgen then finds them in this cache. Its own parser
+	// limit and suggestions match, for a document evicted in between.
+	documents := lru.New[*ast.QueryDocument](documentCacheSize)
+	srv.SetQueryCache(documents)
+	srv.SetParserTokenLimit(cfg.Limits.Document.MaxTokens)
+	srv.SetDisableSuggestion(cfg.Limits.DisableIntrospection)
 	// Every extension is listed in exts, so that prepareExecution knows
 	// whether one intercepts fields: add field middleware here, as an
 	// extension, never with srv.AroundFields.
@@ -145,6 +152,14 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 		exts = append(exts, extension.Introspection{})
 	}
 	exts = append(exts, extension.AutomaticPersistedQuery{Cache: lru.New[string](documentCacheSize)})
+	exts = append(exts, doclimit.New(doclimit.Config{
+		Limits:      cfg.Limits.Document,
+		Schema:      schema.Schema(),
+		Cache:       documents,
+		Suggestions: !cfg.Limits.DisableIntrospection, // they would name fields introspection hides
+		Charge:      chargeDocument(cfg.RateLimit),
+		Lookup:      lookupMetric(cfg.Metrics),
+	}))
 	exts = append(exts, checksBeforeExecution(cfg.Limits, schema)...)
 	if cfg.RateLimit != nil {
 		// Last of the checks: it prices what the others let through.
@@ -167,7 +182,7 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 		srv.AroundResponses(recordOperation(cfg.Metrics))
 	}
 	srv.AroundResponses(executionDeadline(cfg.Limits.MaxExecutionTime))
-	srv.AroundResponses(responseLimit(cfg.Limits.MaxResponseBytes))
+	srv.AroundResponses(responseLimit(cfg.Limits.MaxResponseBytes, cfg.Limits.Document.MaxErrors))
 	srv.SetErrorPresenter(presentError(cfg.Logger, schema.Schema()))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv, ws
@@ -261,4 +276,12 @@ func recordOperation(m *metrics.Metrics) graphql.ResponseMiddleware {
 		m.Operation(name, typ, time.Since(start), len(resp.Errors) > 0)
 		return resp
 	}
+}
+
+// lookupMetric counts look-ups in the document cache (nil: no metrics).
+func lookupMetric(m *metrics.Metrics) func(bool) {
+	if m == nil {
+		return nil
+	}
+	return m.DocumentLookup
 }

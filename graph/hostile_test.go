@@ -17,8 +17,10 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	enttask "github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
@@ -141,8 +143,13 @@ func TestHostileAliasedSubmissions(t *testing.T) {
 		t.Fatalf("the document is %d bytes, want the probe's ~322 KB", len(doc))
 	}
 	r := attacker.post(doc, nil)
-	if r.code() != graph.CodeRootFieldLimit || !strings.Contains(r.Errors[0].Message, "4900 root fields") {
+	if r.code() != doclimit.CodeTokenLimit {
 		t.Errorf("4,900 aliases: %d %+v", r.Status, r.Errors)
+	}
+	// Within the token limit, the root-field limit refuses it.
+	r = attacker.post("mutation {\n"+aliases(60, field)+"}", nil)
+	if r.code() != graph.CodeRootFieldLimit || !strings.Contains(r.Errors[0].Message, "60 root fields") {
+		t.Errorf("60 aliases: %d %+v", r.Status, r.Errors)
 	}
 	// Within the root-field limit, more than 5 submissions are refused as
 	// a whole too.
@@ -172,8 +179,12 @@ func TestHostileAliasedTaskCreation(t *testing.T) {
 	long := strings.Repeat("d", 10_000)
 	field := `createTask(input: {projectID: $p, title: "t", description: $d}) { id }`
 	r := attacker.post("mutation($p: ID!, $d: String) {\n"+aliases(500, field)+"}", map[string]any{"p": p.ID, "d": long})
-	if r.code() != graph.CodeRootFieldLimit {
+	if r.code() != doclimit.CodeTokenLimit {
 		t.Errorf("500 aliased createTask: %d %+v", r.Status, r.Errors)
+	}
+	r = attacker.post("mutation($p: ID!, $d: String) {\n"+aliases(graph.DefaultMaxRootFields+1, field)+"}", map[string]any{"p": p.ID, "d": long})
+	if r.code() != graph.CodeRootFieldLimit {
+		t.Errorf("%d aliased createTask: %d %+v", graph.DefaultMaxRootFields+1, r.Status, r.Errors)
 	}
 	if n := e.client.Task.Query().CountX(testutil.System()); n != 0 {
 		t.Errorf("%d tasks created", n)
@@ -207,8 +218,12 @@ func TestHostileCountBomb(t *testing.T) {
 	attacker := e.from("127.0.0.1")
 	before := e.queries.Load()
 	r := attacker.post("{\n"+aliases(5000, "projects(first: 0) { totalCount }")+"}", nil)
-	if r.code() != graph.CodeRootFieldLimit || r.Errors[0].Extensions["limit"] != float64(graph.DefaultMaxRootFields) {
+	if r.code() != doclimit.CodeTokenLimit {
 		t.Errorf("5,000 counts: %d %+v", r.Status, r.Errors)
+	}
+	r = attacker.post("{\n"+aliases(graph.DefaultMaxRootFields+1, "projects(first: 0) { totalCount }")+"}", nil)
+	if r.code() != graph.CodeRootFieldLimit || r.Errors[0].Extensions["limit"] != float64(graph.DefaultMaxRootFields) {
+		t.Errorf("%d counts: %d %+v", graph.DefaultMaxRootFields+1, r.Status, r.Errors)
 	}
 	if n := e.queries.Load() - before; n != 0 {
 		t.Errorf("%d SQL statements ran for a refused document", n)
@@ -252,8 +267,12 @@ func TestHostileIntrospectionBomb(t *testing.T) {
 		t.Fatalf("document of %d bytes, want the probe's ~87 KB", len(doc))
 	}
 	r := attacker.post(doc, nil)
-	if r.code() != graph.CodeRootFieldLimit || r.Size > 2000 {
+	if r.code() != doclimit.CodeTokenLimit || r.Size > 2000 {
 		t.Errorf("1,700 aliased __schema: %d bytes, %+v", r.Size, r.Errors)
+	}
+	r = attacker.post("{\n"+aliases(graph.DefaultMaxRootFields+1, "__schema { types { name fields { name type { name } } } }")+"}", nil)
+	if r.code() != graph.CodeRootFieldLimit || r.Size > 2000 {
+		t.Errorf("%d aliased __schema: %d bytes, %+v", graph.DefaultMaxRootFields+1, r.Size, r.Errors)
 	}
 	// Within the root-field limit, 50 full introspections once made the
 	// server build 8.6 MB (1.2 s of CPU) to refuse it as too large: the
@@ -295,6 +314,30 @@ func TestResponseSizeIsCapped(t *testing.T) {
 		t.Fatalf("%d bytes: %s %+v", r.Size, r.Data, r.Errors)
 	}
 	e.mustDo(`{ projects(first: 3) { edges { node { description } } } }`, nil, nil)
+	// Errors count toward the size: 101 validation errors are over 5,000 bytes.
+	small := newEnvWith(t, func(c *graph.Config) { c.Limits.MaxResponseBytes = 5000 })
+	r = small.from("127.0.0.1").post("{ viewer { "+numbered(150, "zz%d")+"} }", nil)
+	if r.code() != graph.CodeResponseTooLarge || len(r.Errors) != 1 || r.Size > 1000 {
+		t.Fatalf("101 errors: %d bytes, %+v", r.Size, r.Errors)
+	}
+	noInternal(t, e, r)
+}
+
+// Past 100 errors, execution's errors are counted in one more: 150 missing
+// nodes are 100 NOT_FOUND errors and a TOO_MANY_ERRORS that counts 50.
+func TestResponseErrorsAreCapped(t *testing.T) {
+	e := newEnv(t)
+	first := dbID(t, e.createProject("P").ID)
+	ids := make([]string, 75)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%q", gid.Encode(first+1+i)) // projects that do not exist
+	}
+	list := "[" + strings.Join(ids, ", ") + "]"
+	r := e.from("127.0.0.1").post(fmt.Sprintf("{ a: nodes(ids: %s) { id } b: nodes(ids: %s) { id } }", list, list), nil)
+	if n := len(r.Errors); n != 101 || r.Errors[0].Extensions["code"] != graph.CodeNotFound ||
+		r.Errors[100].Extensions["code"] != graph.CodeTooManyErrors || r.Errors[100].Message != "50 more errors were left out: correct these first" {
+		t.Fatalf("%d errors: first %+v, last %+v", n, r.Errors[0], r.Errors[n-1])
+	}
 	noInternal(t, e, r)
 }
 
@@ -611,4 +654,147 @@ func TestHostileErrorsAllHaveCodes(t *testing.T) {
 		t.Errorf("%d tasks with the largest estimate", n)
 	}
 	noInternal(t, e)
+}
+
+// numbered repeats format (with %d the index) n times.
+func numbered(n int, format string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format+"\n", i)
+	}
+	return b.String()
+}
+
+// Probe: documents whose validation took seconds (fields of one response
+// name are compared pairwise; 60,000 unknown fields each got suggestions)
+// or answered megabytes of errors, each for one point. They are refused by
+// size before validation, within the token limit by the limit made for
+// their shape, and each is charged for its size.
+func TestHostileValidationBombs(t *testing.T) {
+	e := newEnv(t)
+	w := e.watch()
+	attacker := e.from("127.0.0.1")
+	for _, p := range []struct{ name, doc, code, message string }{
+		{"2,000 aliases of one response name (51 KB)", "{ ...F } fragment F on Query {\n" + numbered(2000, `x: node(id: "%d") { id }`) + "}",
+			doclimit.CodeTokenLimit, "the document has more than 10000 tokens"},
+		{"16,000 repeats of one field (125 KB)", "{ viewer { " + strings.Repeat("subject ", 16_000) + "} }",
+			doclimit.CodeTokenLimit, "the document has more than 10000 tokens"},
+		{"60,000 unknown fields", "{ viewer { " + strings.Repeat("zz ", 60_000) + "} }",
+			doclimit.CodeTokenLimit, "the document has more than 10000 tokens"},
+		{"@include ×58,000", "{ viewer { subject " + strings.Repeat("@include(if:true)", 58_000) + "} }",
+			doclimit.CodeTokenLimit, "the document has more than 10000 tokens"},
+		{"31 aliases of one response name", "{ ...F } fragment F on Query {\n" + numbered(31, `x: node(id: "%d") { id }`) + "}",
+			doclimit.CodeResponseNameLimit, `31 fields answer to the response name "x" in one selection set (line 2, column 1), more than the 30 allowed`},
+		{"31 repeats of one field", "{ viewer { " + strings.Repeat("subject ", 31) + "} }",
+			doclimit.CodeResponseNameLimit, `31 fields answer to the response name "subject"`},
+		{"2,001 unknown fields", "{ viewer { " + numbered(2001, "zz%d") + "} }",
+			doclimit.CodeFieldLimit, "the document selects more than 2000 fields"},
+		{"@include ×51", "{ viewer { subject " + strings.Repeat("@include(if:true)", 51) + "} }",
+			doclimit.CodeDirectiveLimit, "the document has more than 50 directives"},
+	} {
+		r := attacker.post(p.doc, nil)
+		if len(r.Errors) != 1 || r.code() != p.code || !strings.Contains(r.Errors[0].Message, p.message) || r.Size > 1000 {
+			t.Errorf("%s: %d bytes, %+v; want %s %q", p.name, r.Size, r.Errors, p.code, p.message)
+		}
+	}
+	// Within the limits, errors stop at 100 and one more says so.
+	r := attacker.post("{ viewer { "+numbered(150, "zz%d")+"} }", nil)
+	if n := len(r.Errors); n != doclimit.DefaultMaxErrors+1 || r.Errors[n-1].Message != "validation stopped after 100 errors: correct these and send the document again" {
+		t.Errorf("150 unknown fields: %d errors, the last %+v", n, r.Errors[n-1])
+	}
+	w.check(t)
+	noInternal(t, e, r)
+}
+
+// A refused document is charged for its size over HTTP and websockets,
+// as a valid one is: a point per 1,000 tokens, at least one.
+func TestRefusedDocumentsAreChargedForTheirSize(t *testing.T) {
+	// A budget that refills a point in about ten hours: what is used is
+	// what was charged.
+	e := newEnvWith(t, withBudget(t, "rl-"+testredis.Namespace(t), ratelimit.Config{Points: 100_000, Window: 1_000_000 * time.Hour}))
+	client := e.from("127.0.0.1")
+	used := func() int {
+		t.Helper()
+		r := client.post("{ rateLimit { used } }", nil)
+		var out struct{ RateLimit struct{ Used int } }
+		if err := json.Unmarshal(r.Data, &out); err != nil || len(r.Errors) > 0 {
+			t.Fatalf("%s %+v", r.Data, r.Errors)
+		}
+		return out.RateLimit.Used
+	}
+	big := "{ viewer { subject " + strings.Repeat("@include(if:true)", 2000) + "} }" // 14,005 tokens
+	for _, c := range []struct {
+		name string
+		send func()
+		cost int
+	}{
+		{"too many tokens, over HTTP", func() { client.post(big, nil) }, 10},
+		{"an unknown field, over HTTP", func() { client.post("{ viewer { zz } }", nil) }, 1},
+		{"too many tokens, over a websocket", func() {
+			ws := gqltest.Dial(t, e.url, gqltest.TransportWS)
+			ws.Subscribe("1", big, nil)
+			if m := ws.Next(); !strings.Contains(string(m.Payload), doclimit.CodeTokenLimit) {
+				t.Errorf("%s %s", m.Kind, m.Payload)
+			}
+		}, 10},
+	} {
+		before := used()
+		c.send()
+		if got := used() - before - 1; got != c.cost { // less the point of the second look
+			t.Errorf("%s cost %d points, want %d", c.name, got, c.cost)
+		}
+	}
+}
+
+// nestedNot is a where filter of depth input objects: not inside not,
+// around a name predicate.
+func nestedNot(depth int) map[string]any {
+	v := map[string]any{"name": "x"}
+	for range depth - 1 {
+		v = map[string]any{"not": v}
+	}
+	return v
+}
+
+// Probe: a where variable nested 5,000 deep with not was INTERNAL
+// (PostgreSQL's parser ran out of memory; the server grew by 380 MB), and
+// 5,000 and-ed hasTasksWith predicates ran into TIMEOUT after 10 s, for a
+// point each. Both are the client's error now, refused before any SQL.
+func TestHostileFilters(t *testing.T) {
+	e := newEnv(t)
+	e.createProject("x")
+	w := e.watch()
+	attacker := e.from("127.0.0.1")
+	before := e.queries.Load()
+	const q = `query($w: ProjectWhereInput) { projects(first: 5, where: $w) { totalCount } }`
+	r := attacker.post(q, map[string]any{"w": nestedNot(5000)})
+	if r.code() != graph.CodeBadUserInput || !strings.HasPrefix(r.Errors[0].Extensions["field"].(string), "where.not.not") ||
+		!strings.HasSuffix(r.Errors[0].Message, "nests input objects more than 10 deep: write the filter flatter, with and/or lists") {
+		t.Errorf("where 5,000 deep: %+v", r.Errors)
+	}
+	and := make([]any, 5000)
+	for i := range and {
+		and[i] = map[string]any{"hasTasksWith": []any{map[string]any{"title": fmt.Sprint("t", i)}}}
+	}
+	r = attacker.post(q, map[string]any{"w": map[string]any{"and": and}})
+	if r.code() != graph.CodeBadUserInput || r.Errors[0].Extensions["field"] != "where.and" ||
+		r.Errors[0].Message != "where.and lists 5000 items, more than the 100 allowed" {
+		t.Errorf("5,000 predicates: %+v", r.Errors)
+	}
+	r = attacker.post(q, map[string]any{"w": map[string]any{"and": and[:60]}})
+	if r.code() != graph.CodeBadUserInput || !strings.HasSuffix(r.Errors[0].Message, "brings the argument past 100 input fields in all: split the request, or filter with lists such as idIn") {
+		t.Errorf("60 predicates of two fields each: %+v", r.Errors)
+	}
+	if n := e.queries.Load() - before; n != 0 {
+		t.Errorf("%d SQL statements ran for refused filters", n)
+	}
+	// At the bounds, filters run.
+	var out struct{ Projects struct{ TotalCount int } }
+	e.mustDo(q, map[string]any{"w": nestedNot(graph.MaxInputDepth)}, &out)
+	if out.Projects.TotalCount != 0 {
+		t.Errorf("not^9 name = x: %d projects", out.Projects.TotalCount)
+	}
+	e.mustDo(q, map[string]any{"w": map[string]any{"and": and[:49]}}, nil)
+	w.check(t)
+	noInternal(t, e, r)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 )
 
@@ -68,6 +69,10 @@ type Limits struct {
 	// WebsocketInitTimeout is how long a new connection may take to send
 	// connection_init (default 15s); then it is closed with 4408.
 	WebsocketInitTimeout time.Duration
+	// Document bounds a document before it is validated (tokens, fields,
+	// fields per response name, directives); its MaxTime is
+	// MaxExecutionTime.
+	Document doclimit.Limits
 	// WebsocketSendBuffer, when set, is the kernel's send buffer of each
 	// websocket (SO_SNDBUF, bytes), which otherwise grows to
 	// net.ipv4.tcp_wmem's maximum (4 MiB) for a client that does not read.
@@ -105,6 +110,8 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.WebsocketKeepAlive, DefaultWebsocketKeepAlive)
 	orDefault(&l.WebsocketWriteTimeout, DefaultWebsocketWriteTimeout)
 	orDefault(&l.WebsocketInitTimeout, DefaultWebsocketInitTimeout)
+	l.Document.MaxTime = l.MaxExecutionTime
+	l.Document = l.Document.WithDefaults()
 	return l
 }
 
@@ -124,7 +131,10 @@ const (
 	CodeRootFieldLimit   = "ROOT_FIELD_LIMIT_EXCEEDED"
 	CodeSubmissionLimit  = "SUBMISSION_LIMIT_EXCEEDED"
 	CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
-	CodeRateLimited      = "RATE_LIMITED"
+	// CodeTooManyErrors stands for the errors of a response past the most
+	// it carries (doclimit.DefaultMaxErrors).
+	CodeTooManyErrors = "TOO_MANY_ERRORS"
+	CodeRateLimited   = "RATE_LIMITED"
 	// CodeSubscriptionLimit ends an operation started on a websocket
 	// connection that runs MaxSubscriptionsPerConnection already.
 	CodeSubscriptionLimit = "SUBSCRIPTION_LIMIT_EXCEEDED"
@@ -358,17 +368,34 @@ func executionDeadline(d time.Duration) graphql.ResponseMiddleware {
 	}
 }
 
-// responseLimit replaces a response (or subscription event) whose data is
-// larger than max bytes with a RESPONSE_TOO_LARGE error. The other limits
-// bound what execution may build; this one keeps a huge answer off the wire.
-func responseLimit(max int) graphql.ResponseMiddleware {
+// responseLimit bounds what one response (or subscription event) may carry:
+// past maxErrors errors the rest are replaced by one that counts them, and
+// a response whose data and errors are larger than maxBytes is replaced
+// with a RESPONSE_TOO_LARGE error. The other limits bound what execution
+// may build; this one keeps a huge answer off the wire, errors included.
+func responseLimit(maxBytes, maxErrors int) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
-		if resp == nil || len(resp.Data) <= max {
+		if resp == nil {
 			return resp
 		}
-		err := gqlerror.Errorf("the response would be %d bytes, more than the limit of %d: ask for less (smaller pages, fewer fields or aliases)", len(resp.Data), max)
-		err.Extensions = map[string]any{"code": CodeResponseTooLarge, "size": len(resp.Data), "limit": max}
+		size := len(resp.Data)
+		if len(resp.Errors) > 0 {
+			// Validation stops one error past maxErrors with an error of its
+			// own that says so: that one is kept.
+			if more := len(resp.Errors) - maxErrors; more > 1 {
+				note := gqlerror.Errorf("%d more errors were left out: correct these first", more)
+				note.Extensions = map[string]any{"code": CodeTooManyErrors, "omitted": more}
+				resp.Errors = append(resp.Errors[:maxErrors:maxErrors], note)
+			}
+			encoded, _ := json.Marshal(resp.Errors)
+			size += len(encoded)
+		}
+		if size <= maxBytes {
+			return resp
+		}
+		err := gqlerror.Errorf("the response would be %d bytes, more than the limit of %d: ask for less (smaller pages, fewer fields or aliases)", size, maxBytes)
+		err.Extensions = map[string]any{"code": CodeResponseTooLarge, "size": size, "limit": maxBytes}
 		return &graphql.Response{Errors: gqlerror.List{err}, Extensions: resp.Extensions, Label: resp.Label, Path: resp.Path}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
@@ -22,7 +23,8 @@ const MutationFieldCost = 5
 // operationCost prices an operation as GitHub's GraphQL API does: its
 // complexity divided by 100, rounded, at least 1; mutations cost
 // MutationFieldCost more per root field. A subscription costs its
-// complexity once, when it starts.
+// complexity once, when it starts. Parsing and validating a document not
+// seen before costs doclimit.Work more.
 func operationCost(oc *graphql.OperationContext) int {
 	complexity := 0
 	if s, ok := oc.Stats.GetExtension(complexityStatsKey).(*extension.ComplexityStats); ok {
@@ -32,7 +34,7 @@ func operationCost(oc *graphql.OperationContext) int {
 	if complexity%100 >= 50 {
 		cost++
 	}
-	cost = max(cost, 1)
+	cost = max(cost, 1) + doclimit.Work(oc)
 	if oc.Operation.Operation == ast.Mutation {
 		cost += MutationFieldCost * rootStatsOf(oc).Fields
 	}
@@ -63,10 +65,28 @@ func (x rateLimit) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 	if st.Allowed {
 		return nil
 	}
+	return rateLimited(st)
+}
+
+func rateLimited(st ratelimit.Status) *gqlerror.Error {
 	err := gqlerror.Errorf("rate limit exceeded: this request costs %d points, more than is left of your budget of %d; it refills continuously: retry in %d seconds",
 		st.Cost, st.Limit, st.RetryAfterSeconds())
 	err.Extensions = limitedExtensions(st)
 	return err
+}
+
+// chargeDocument charges a document doclimit refused to its client's
+// request budget (nil: no budgets).
+func chargeDocument(limiter *ratelimit.Limiter) func(context.Context, int) *gqlerror.Error {
+	if limiter == nil {
+		return nil
+	}
+	return func(ctx context.Context, points int) *gqlerror.Error {
+		if st := limiter.Spend(ctx, points); !st.Allowed {
+			return rateLimited(st)
+		}
+		return nil
+	}
 }
 
 func limitedExtensions(st ratelimit.Status) map[string]any {

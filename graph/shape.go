@@ -43,12 +43,12 @@ func (c connectionSite) arguments(vars map[string]any) map[string]any {
 	return c.field.ArgumentMap(vars)
 }
 
-// argumentSite is a field argument the NUL check must look at: one that
-// uses variables, or a literal found to contain NUL (nulPath).
+// argumentSite is a field argument checkValues must look at: one that
+// uses variables, or a literal found wrong when the shape was made.
 type argumentSite struct {
 	field   *ast.Field
 	arg     *ast.Argument
-	nulPath string
+	problem *problem
 }
 
 // shapes caches operation shapes.
@@ -124,8 +124,8 @@ func collectSites(set ast.SelectionSet, path []string, walked map[string]bool, s
 				if err != nil {
 					continue // validation reports it
 				}
-				if p, ok := nulIn(v, arg.Name); ok {
-					shape.arguments = append(shape.arguments, argumentSite{field: sel, arg: arg, nulPath: p})
+				if p := valueProblem(v, arg.Name); p != nil {
+					shape.arguments = append(shape.arguments, argumentSite{field: sel, arg: arg, problem: p})
 				}
 			}
 			if sel.Definition != nil && isConnection(sel.Definition.Type) {

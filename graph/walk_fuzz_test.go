@@ -74,8 +74,8 @@ func FuzzWalkers(f *testing.F) {
 			if want := naivePageCheck(oc, op.SelectionSet); (errs["PageLimit"] == nil) != want {
 				t.Fatalf("page check error %v, plain walk ok=%v (variables %v)", errs["PageLimit"], want, vars)
 			}
-			if want := naiveNULCheck(oc, op.SelectionSet); (errs["NoNUL"] == nil) != want {
-				t.Fatalf("NUL check error %v, plain walk ok=%v (variables %v)", errs["NoNUL"], want, vars)
+			if want := naiveValueCheck(oc, op.SelectionSet); (errs["CheckValues"] == nil) != want {
+				t.Fatalf("value check error %v, plain walk ok=%v (variables %v)", errs["CheckValues"], want, vars)
 			}
 			// gqlgen prices __schema at 0; this package prices it like any field.
 			if cost == nil {
@@ -93,27 +93,28 @@ func FuzzWalkers(f *testing.F) {
 	})
 }
 
-// naiveNULCheck reports whether no argument, at any spread, holds NUL.
-func naiveNULCheck(oc *graphql.OperationContext, set ast.SelectionSet) bool {
+// naiveValueCheck reports whether no argument, at any spread, holds a
+// value checkValues refuses.
+func naiveValueCheck(oc *graphql.OperationContext, set ast.SelectionSet) bool {
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
 			for _, arg := range sel.Arguments {
 				if v, err := arg.Value.Value(oc.Variables); err == nil {
-					if _, ok := nulIn(v, arg.Name); ok {
+					if valueProblem(v, arg.Name) != nil {
 						return false
 					}
 				}
 			}
-			if !naiveNULCheck(oc, sel.SelectionSet) {
+			if !naiveValueCheck(oc, sel.SelectionSet) {
 				return false
 			}
 		case *ast.InlineFragment:
-			if !naiveNULCheck(oc, sel.SelectionSet) {
+			if !naiveValueCheck(oc, sel.SelectionSet) {
 				return false
 			}
 		case *ast.FragmentSpread:
-			if sel.Definition != nil && !naiveNULCheck(oc, sel.Definition.SelectionSet) {
+			if sel.Definition != nil && !naiveValueCheck(oc, sel.Definition.SelectionSet) {
 				return false
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
@@ -37,9 +38,14 @@ func fragmentBomb(n int) string {
 // complexity (2^n spreads of a field add up, as gqlgen prices them), or, with
 // the complexity limit lifted, executed (execution merges the spreads). The
 // client's deadline only turns a regression into a failure instead of a hang.
+//
+// The document limits refuse such a bomb before validation (its spreads
+// answer to one response name 2^n times); these servers lift that limit,
+// so the checks after validation meet the bomb.
 func TestFragmentBombIsAnsweredOverEveryTransport(t *testing.T) {
-	limited := newEnv(t)
+	limited := newEnvWith(t, liftResponseNameLimit)
 	unlimited := newEnvWith(t, func(c *graph.Config) {
+		liftResponseNameLimit(c)
 		c.Limits.MaxComplexity = math.MaxInt
 		c.RateLimit = nil // no budget would pay for the bomb's price
 	})
@@ -58,6 +64,17 @@ func TestFragmentBombIsAnsweredOverEveryTransport(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func liftResponseNameLimit(c *graph.Config) { c.Limits.Document.MaxFieldsPerResponseName = math.MaxInt }
+
+// With the default limits, the bomb is refused before validation.
+func TestFragmentBombIsRefusedBeforeValidation(t *testing.T) {
+	e := newEnv(t)
+	got := e.mustFail(fragmentBomb(60), nil, doclimit.CodeResponseNameLimit)
+	if !strings.Contains(got.Message, `answer to the response name "__typename" in one selection set`) {
+		t.Fatalf("message %q", got.Message)
 	}
 }
 
@@ -102,7 +119,7 @@ func sendWithin(t *testing.T, base, transport, doc string) gqltest.Response {
 // The limits still apply inside the bomb: a fragment spread 2^40 times that
 // asks for too large a page is refused, naming the field.
 func TestFragmentBombStillMeetsThePageLimit(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWith(t, liftResponseNameLimit)
 	doc := strings.Replace(fragmentBomb(40), "projects(first: 1)", "projects(first: 1000)", 1)
 	got := e.mustFail(doc, nil, graph.CodeBadUserInput)
 	if got.Extensions["field"] != "projects.first" {
