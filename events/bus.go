@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
 	"time"
@@ -40,6 +41,7 @@ type Bus struct {
 
 	mu       sync.RWMutex
 	projects map[int]map[*Subscription]struct{}
+	kinds    map[string]map[*Subscription]struct{} // subscribers to a kind in every project
 	count    int
 	closed   bool
 
@@ -60,7 +62,8 @@ func NewBus(cfg BusConfig) *Bus {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Bus{cfg: cfg, logger: logger, projects: make(map[int]map[*Subscription]struct{}), done: make(chan struct{})}
+	return &Bus{cfg: cfg, logger: logger, projects: make(map[int]map[*Subscription]struct{}),
+		kinds: make(map[string]map[*Subscription]struct{}), done: make(chan struct{})}
 }
 
 // Start subscribes to the channel and returns once Redis confirmed the
@@ -99,9 +102,22 @@ func (b *Bus) Shutdown(ctx context.Context) error {
 			close(s.c)
 		}
 	}
+	for s := range b.kindSubscriptions() {
+		close(s.c)
+	}
 	b.projects = map[int]map[*Subscription]struct{}{}
+	b.kinds = map[string]map[*Subscription]struct{}{}
 	b.count = 0
 	return nil
+}
+
+// kindSubscriptions is every subscription to kinds, once.
+func (b *Bus) kindSubscriptions() map[*Subscription]struct{} {
+	all := map[*Subscription]struct{}{}
+	for _, subs := range b.kinds {
+		maps.Copy(all, subs)
+	}
+	return all
 }
 
 // Subscribers is the number of open local subscriptions.
@@ -129,6 +145,29 @@ func (b *Bus) Subscribe(projectID int) *Subscription {
 	}
 	subs[s] = struct{}{}
 	b.count++
+	return s
+}
+
+// SubscribeKinds returns a subscription to the events of the given kinds
+// in every project, such as membership changes, which concern whoever holds
+// a credential wherever it is used. Name at least one kind; close it when
+// done.
+func (b *Bus) SubscribeKinds(kinds ...string) *Subscription {
+	s := &Subscription{bus: b, kinds: kinds, c: make(chan *Message, b.cfg.Buffer), resync: make(chan struct{}, 1)}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		close(s.c)
+		return s
+	}
+	for _, kind := range kinds {
+		subs := b.kinds[kind]
+		if subs == nil {
+			subs = make(map[*Subscription]struct{})
+			b.kinds[kind] = subs
+		}
+		subs[s] = struct{}{}
+	}
 	return s
 }
 
@@ -184,12 +223,12 @@ func (b *Bus) dispatch(e *Message) {
 	resynced := 0
 	subs := b.projects[e.ProjectID]
 	for s := range subs {
-		select {
-		case s.c <- e:
-		default:
+		if !s.offer(e) {
 			resynced++
-			s.signalResync()
 		}
+	}
+	for s := range b.kinds[e.Kind] {
+		s.offer(e)
 	}
 	if b.cfg.OnDispatch != nil {
 		b.cfg.OnDispatch(len(subs), resynced)
@@ -204,11 +243,27 @@ func (b *Bus) resyncAll() {
 			s.signalResync()
 		}
 	}
+	for s := range b.kindSubscriptions() {
+		s.signalResync()
+	}
 }
 
 func (b *Bus) remove(s *Subscription) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(s.kinds) > 0 {
+		if _, ok := b.kinds[s.kinds[0]][s]; !ok {
+			return // closed already
+		}
+		for _, kind := range s.kinds {
+			delete(b.kinds[kind], s)
+			if len(b.kinds[kind]) == 0 {
+				delete(b.kinds, kind)
+			}
+		}
+		close(s.c)
+		return
+	}
 	subs := b.projects[s.project]
 	if _, ok := subs[s]; !ok {
 		return
@@ -221,12 +276,25 @@ func (b *Bus) remove(s *Subscription) {
 	close(s.c)
 }
 
-// Subscription receives the events of one project.
+// Subscription receives the events of one project, or of some kinds.
 type Subscription struct {
 	bus     *Bus
 	project int
+	kinds   []string // set for SubscribeKinds
 	c       chan *Message
 	resync  chan struct{}
+}
+
+// offer hands e on without waiting; a subscriber whose buffer is full
+// loses it and is told to resync (false).
+func (s *Subscription) offer(e *Message) bool {
+	select {
+	case s.c <- e:
+		return true
+	default:
+		s.signalResync()
+		return false
+	}
 }
 
 // C delivers events in the order Redis delivered them (the outbox's ID

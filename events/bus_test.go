@@ -279,3 +279,39 @@ func BenchmarkFanOut1000(b *testing.B) {
 	b.ReportMetric(float64(total.Microseconds())/float64(len(latencies)), "µs/event-to-all")
 	b.ReportMetric(float64(worst.Microseconds()), "µs-max")
 }
+
+// A subscription to kinds gets the events of those kinds in every project
+// (project 0 included: events about no project), and nothing else.
+func TestKindSubscriptionsSpanProjects(t *testing.T) {
+	ch := "ev-" + testredis.Namespace(t)
+	bus, _ := newBus(t, ch, 8)
+	pub := events.NewPublisher(testredis.Client(t), ch)
+	access := bus.SubscribeKinds(outbox.KindAccess, "credential")
+	project := bus.Subscribe(3)
+	kinded := func(id, project int, kind string) outbox.Event {
+		e := ev(id, project)
+		e.Kind = kind
+		return e
+	}
+	publish(t, pub, kinded(1, 3, outbox.KindAccess), ev(2, 3), kinded(3, 9, "credential"), kinded(4, 0, "credential"))
+	for _, want := range []int{1, 3, 4} {
+		if got := receive(t, access); got.ID != want {
+			t.Fatalf("kind subscriber got event %d, want %d", got.ID, want)
+		}
+	}
+	expectNone(t, access)
+	for _, want := range []int{1, 2} {
+		if got := receive(t, project); got.ID != want {
+			t.Fatalf("project subscriber got event %d, want %d", got.ID, want)
+		}
+	}
+	access.Close()
+	access.Close() // twice is fine
+	if _, ok := <-access.C(); ok {
+		t.Fatal("a closed kind subscription still delivers")
+	}
+	publish(t, pub, kinded(5, 3, outbox.KindAccess))
+	if got := receive(t, project); got.ID != 5 {
+		t.Fatalf("project subscriber got %d after the kind subscriber left", got.ID)
+	}
+}

@@ -62,6 +62,28 @@ func (r *Resolver) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput)
 	return &model.CreateAPIKeyPayload{APIKey: k, Secret: secret}, nil
 }
 
+// revokeAPIKey ends a key now: requests with it are refused from the
+// commit, and the event written with the revocation closes the websockets
+// opened with it, on every instance.
+func (r *Resolver) revokeAPIKey(ctx context.Context, id int) (*ent.APIKey, error) {
+	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.APIKey, error) {
+		k, err := tx.APIKey.UpdateOneID(id).SetRevokedAt(time.Now().UTC()).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		project := 0
+		if k.ProjectID != nil {
+			project = *k.ProjectID
+		}
+		e, err := outbox.New(project, outbox.KindCredential, k.ID, 1, nil, outbox.CredentialPayload{APIKeyID: k.ID})
+		if err != nil {
+			return nil, err
+		}
+		outbox.Record(tx, e)
+		return k, nil
+	})
+}
+
 // mustSeeProject returns NOT_FOUND for a project the viewer may not see.
 func (r *Resolver) mustSeeProject(ctx context.Context, id int, field string) error {
 	visible, err := r.canSeeProject(ctx, id)

@@ -52,7 +52,7 @@ type world struct {
 	own, foreign                              string // project IDs
 	ownTask, foreignTask                      string
 	ownFeedback, foreignFeedback              string
-	readerMember                              string // the reader's membership ID
+	readerMember, editorMember                string // the reader's and the editor's membership IDs
 }
 
 func (e *env) newWorld(t *testing.T, tag string) world {
@@ -75,8 +75,9 @@ func (e *env) newWorld(t *testing.T, tag string) world {
 	w.own, w.ownTask, w.ownFeedback = create(w.owner, "own-"+tag)
 	w.foreign, w.foreignTask, w.foreignFeedback = create(w.stranger, "foreign-"+tag)
 	add := `mutation($p: ID!, $s: String!, $r: Role!) { addProjectMember(input: {projectID: $p, subject: $s, role: $r}) { id } }`
-	e.as(t, w.owner, add, map[string]any{"p": w.own, "s": "editor-" + tag, "r": "EDITOR"}, nil)
 	var m struct{ AddProjectMember struct{ ID string } }
+	e.as(t, w.owner, add, map[string]any{"p": w.own, "s": "editor-" + tag, "r": "EDITOR"}, &m)
+	w.editorMember = m.AddProjectMember.ID
 	e.as(t, w.owner, add, map[string]any{"p": w.own, "s": "reader-" + tag, "r": "VIEWER"}, &m)
 	w.readerMember = m.AddProjectMember.ID
 	var k struct{ CreateApiKey struct{ Secret string } }

@@ -25,6 +25,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/gqlexec"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
+	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
@@ -85,6 +86,10 @@ func New(cfg Config) *Server {
 			func() float64 { return float64(ws.Subscriptions()) })
 		cfg.Metrics.Gauge("feedbackloop_shared_subscription_executions", "Shared subscriptions running on this instance: one execution per event each, however many subscribers.",
 			func() float64 { return float64(ws.shared.Groups()) })
+	}
+	if cfg.Bus != nil {
+		// Subscribed before New returns: no change after it is missed.
+		go ws.watchCredentials(cfg.Bus.SubscribeKinds(outbox.KindCredential, outbox.KindAccess))
 	}
 	s.handler = guardTransport(guardBody(cfg.Limits.MaxBodyBytes, srv))
 	return s

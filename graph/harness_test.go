@@ -15,6 +15,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -62,6 +63,9 @@ type env struct {
 	relay         *outbox.Relay
 	busName       string // client name of the bus's Redis connections
 	eventsChannel string
+	rdb           *redis.Client
+	authCfg       auth.Config
+	configure     func(*graph.Config)
 }
 
 func newEnv(t *testing.T) *env {
@@ -107,34 +111,46 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 	t.Cleanup(func() { relay.Shutdown(context.Background()) })
 
 	authCfg.Logger = logger
-	authn, err := auth.New(context.Background(), authCfg, client)
+	e := &env{t: t, client: client, db: db, queries: counter.n, statements: counter.log, logs: logs,
+		pipeline: pipe, jobs: jobs, bus: bus, relay: relay, busName: busName, eventsChannel: "ev-" + ns,
+		rdb: rdb, authCfg: authCfg, configure: configure}
+	e.server, e.url = e.startInstance(t, bus)
+	return e
+}
+
+// startInstance starts an API instance over e's database, queue and events
+// channel, whose events come from bus.
+func (e *env) startInstance(t testing.TB, bus *events.Bus) (*graph.Server, string) {
+	t.Helper()
+	authn, err := auth.New(context.Background(), e.authCfg, e.client)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(authn.Close)
 	origins := web.NewOrigins(nil, authn.Open(), false)
 	cfg := graph.Config{
-		Client:      client,
-		Pipeline:    pipe,
+		Client:      e.client,
+		Pipeline:    e.pipeline,
 		Bus:         bus,
-		Logger:      logger,
+		Logger:      e.authCfg.Logger,
 		Auth:        authn,
 		CheckOrigin: origins.AllowWebsocket,
 		Metrics:     metrics.New(),
 	}
 	// Budgets in the test's own namespace, with the defaults.
-	cfg.RateLimit = ratelimit.New(rdb, ratelimit.Config{Prefix: "rl-" + ns, ByAddress: authn.Open(), Logger: logger, Metrics: cfg.Metrics})
-	if configure != nil {
-		configure(&cfg)
+	ns := strings.TrimPrefix(e.eventsChannel, "ev-")
+	cfg.RateLimit = ratelimit.New(e.rdb, ratelimit.Config{Prefix: "rl-" + ns, ByAddress: authn.Open(), Logger: cfg.Logger, Metrics: cfg.Metrics})
+	if e.configure != nil {
+		e.configure(&cfg)
 	}
 	api := graph.New(cfg)
 	srv := httptest.NewServer(web.New(web.Config{
 		GraphQL: api,
 		Auth:    authn,
-		Logger:  logger,
+		Logger:  cfg.Logger,
 		Checks: map[string]web.Check{
-			"database": db.PingContext,
-			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+			"database": e.db.PingContext,
+			"redis":    func(ctx context.Context) error { return e.rdb.Ping(ctx).Err() },
 		},
 		Metrics:   cfg.Metrics,
 		Origins:   origins,
@@ -148,8 +164,28 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		}
 		srv.Close()
 	})
-	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, statements: counter.log, logs: logs,
-		server: api, pipeline: pipe, jobs: jobs, bus: bus, relay: relay, busName: busName, eventsChannel: "ev-" + ns}
+	return api, srv.URL
+}
+
+// instance starts another API instance over e's database, queue and events
+// channel, with a bus of its own, as a second process would run: it returns
+// its URL.
+func (e *env) instance(t testing.TB) string {
+	t.Helper()
+	return e.instanceOn(t, e.eventsChannel)
+}
+
+// instanceOn is instance with its bus on channel: on another, it hears no
+// event.
+func (e *env) instanceOn(t testing.TB, channel string) string {
+	t.Helper()
+	bus := events.NewBus(events.BusConfig{Redis: testredis.Client(t), Channel: channel, Logger: e.authCfg.Logger, PingEvery: time.Second})
+	if err := bus.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Shutdown(context.Background()) })
+	_, url := e.startInstance(t, bus)
+	return url
 }
 
 type (

@@ -153,7 +153,7 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateA
 
 // RevokeAPIKey is the resolver for the revokeApiKey field.
 func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id int) (*ent.APIKey, error) {
-	return r.client.APIKey.UpdateOneID(id).SetRevokedAt(time.Now().UTC()).Save(ctx)
+	return r.revokeAPIKey(ctx, id)
 }
 
 // AddProjectMember is the resolver for the addProjectMember field.

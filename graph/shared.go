@@ -330,7 +330,9 @@ func (g *shareGroup) broadcast(payload []byte) {
 	}
 	send := func(ops []*wsOp) {
 		for _, op := range ops {
-			op.conn.push(wsFrame{head: op.head, body: payload}, closeIfFull, nil)
+			if op.conn.push(wsFrame{head: op.head, body: payload}, closeIfFull, nil) {
+				op.conn.chargeEvent(len(payload))
+			}
 		}
 	}
 	parts := min(runtime.GOMAXPROCS(0), (len(g.list)+broadcastShare-1)/broadcastShare)
@@ -391,13 +393,13 @@ func (g *shareGroup) accessChanged(ctx context.Context, m *events.Message) {
 	g.mu.Lock()
 	var concerned []*wsOp
 	for op := range g.members {
-		if g.s.resolver.concerns(op.conn.viewer, m) {
+		if g.s.resolver.concerns(op.viewer, m) {
 			concerned = append(concerned, op)
 		}
 	}
 	g.mu.Unlock()
 	for _, op := range concerned {
-		if !g.s.resolver.stillAllowedAs(ctx, op.conn.viewer, m) {
+		if !g.s.resolver.stillAllowedAs(ctx, op.viewer, m) {
 			op.conn.ended(op, closeIfFull)
 		}
 	}

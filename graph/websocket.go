@@ -95,6 +95,7 @@ type wsTransport struct {
 	closing     context.Context  // done once the server shuts down
 	open        *sync.WaitGroup  // connections not closed yet
 	conns       *wsConns
+	keys        *keySockets
 	shared      *sharing
 	keepAlive   time.Duration
 	writeWait   time.Duration
@@ -104,8 +105,9 @@ type wsTransport struct {
 	maxOps      int
 	maxQueued   int
 
-	subscriptions atomic.Int64 // open subscriptions, shared or not
-	frames        sync.Pool    // *[]byte to encode frames into (wswrite.go)
+	limiter       *ratelimit.Limiter // nil: no budgets
+	subscriptions atomic.Int64       // open subscriptions, shared or not
+	frames        sync.Pool          // *[]byte to encode frames into (wswrite.go)
 }
 
 var _ graphql.Transport = (*wsTransport)(nil)
@@ -139,6 +141,8 @@ func newWSTransport(cfg Config, closing context.Context, shared *sharing) *wsTra
 		open:    &sync.WaitGroup{},
 		conns: &wsConns{max: cfg.Limits.MaxWebsocketConnections, maxPerClient: cfg.Limits.MaxWebsocketConnectionsPerClient,
 			metrics: cfg.Metrics, perClient: map[string]int{}},
+		keys:        &keySockets{byKey: map[int]map[*wsConn]struct{}{}},
+		limiter:     cfg.RateLimit,
 		shared:      shared,
 		keepAlive:   cfg.Limits.WebsocketKeepAlive,
 		writeWait:   cfg.Limits.WebsocketWriteTimeout,
@@ -188,16 +192,18 @@ type wsConn struct {
 	ws     *websocket.Conn
 	exec   graphql.GraphExecutor
 	legacy bool // graphql-ws, not graphql-transport-ws
-	// authorization is the upgrade request's header, until connection_init.
+	// authorization is the upgrade request's header, until connection_init;
+	// then the credential connection_init authenticated, which every
+	// operation is authenticated with again.
 	authorization string
 
 	base   context.Context // the upgrade request's, until connection_init
 	ctx    context.Context // the viewer's, once connection_init succeeded
 	cancel context.CancelFunc
-	viewer *viewer.Viewer
-	ready  atomic.Bool     // connection_init succeeded
-	raw    syscall.RawConn // the socket, for writes that do not wait (nil: every write waits, on a writer goroutine)
-	timers []func() bool   // stop the keep-alive and expiry timers
+	viewer atomic.Pointer[viewer.Viewer] // as last authenticated
+	ready  atomic.Bool                   // connection_init succeeded
+	raw    syscall.RawConn               // the socket, for writes that do not wait (nil: every write waits, on a writer goroutine)
+	timers []func() bool                 // stop the keep-alive and expiry timers
 
 	mu           sync.Mutex
 	ops          map[string]*wsOp // running operations by ID
@@ -212,6 +218,9 @@ type wsConn struct {
 	handling     bool             // a goroutine is handling inbox
 	handled      chan struct{}    // closed when inbox drains, for a waiting reader
 	client       string           // the key wsConns counts it under
+
+	unpaid   atomic.Int64 // bytes of subscription events not charged yet
+	charging atomic.Bool  // a charge is being made
 }
 
 // wsMessage is a client message of either protocol.
@@ -434,8 +443,8 @@ func (c *wsConn) authenticate(payload map[string]any) {
 		c.refuse(closeGoingAway, errShuttingDown.Error())
 		return
 	}
-	v, err := t.auth.Authenticate(base, credential(payload, c.authorization))
-	c.authorization = ""
+	c.authorization = credential(payload, c.authorization)
+	v, err := t.auth.Authenticate(base, c.authorization)
 	if err == nil && !v.ExpiresAt.IsZero() && !time.Now().Before(v.ExpiresAt) {
 		// Within the clock-skew leeway a token still authenticates a
 		// request, but a connection would be closed at once: refuse it, so
@@ -467,7 +476,7 @@ func (c *wsConn) authenticate(payload map[string]any) {
 	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.base = nil
-	c.viewer = v
+	c.viewer.Store(v)
 	if !v.ExpiresAt.IsZero() {
 		expire := time.AfterFunc(time.Until(v.ExpiresAt), func() {
 			c.close(closeForbidden, "Forbidden: the credential expired; reconnect with a fresh one")
@@ -482,6 +491,7 @@ func (c *wsConn) authenticate(payload map[string]any) {
 	})
 	c.timers = append(c.timers, beat.Stop)
 	c.mu.Unlock()
+	t.keys.add(c, v)
 	c.ready.Store(true)
 	c.alive()
 	c.push(wsFrame{head: ackMessage}, waitForRoom, nil)
@@ -557,6 +567,9 @@ type wsOp struct {
 	conn *wsConn
 	head []byte // the start of its results: {"id":…,"type":"next","payload":
 
+	// viewer is who the operation was authorised as when it started.
+	viewer *viewer.Viewer
+
 	mu      sync.Mutex
 	stopped bool
 	cancel  context.CancelFunc // its own execution
@@ -625,7 +638,11 @@ func (c *wsConn) stop(id string) {
 // errors of the request itself arrive as an error message, others as a
 // result with errors; then the operation completes.
 func (c *wsConn) run(op *wsOp, payload json.RawMessage, start time.Time) {
-	ctx := graphql.StartOperationTrace(c.ctx)
+	ctx, ok := c.authorise(op)
+	if !ok {
+		return
+	}
+	ctx = graphql.StartOperationTrace(ctx)
 	params := &graphql.RawParams{}
 	if err := decodeParams(payload, params); err != nil {
 		c.sendError(op.id, &gqlerror.Error{Message: "invalid json"})
@@ -649,6 +666,57 @@ func (c *wsConn) run(op *wsOp, payload json.RawMessage, start time.Time) {
 		return // the group delivers its events and completes it
 	}
 	c.runOwn(ctx, op, rc)
+}
+
+// authorise authenticates the connection's credential again for op, so that
+// every operation runs with the credential's current state: a revoked or
+// expired key, or one whose owner lost their role, is refused as it would
+// be over HTTP, and the connection closes with 4403. It returns op's
+// context, carrying the viewer it runs as.
+func (c *wsConn) authorise(op *wsOp) (context.Context, bool) {
+	v, err := c.t.auth.Authenticate(c.ctx, c.authorization)
+	switch {
+	case auth.IsError(err):
+		c.ended(op, waitForRoom)
+		c.close(closeForbidden, "Forbidden: "+err.Error())
+		return nil, false
+	case err != nil:
+		c.t.logger.ErrorContext(c.ctx, "could not check websocket credentials", "err", err)
+		unavailable := gqlerror.Errorf("credentials could not be checked right now; retry in a few seconds")
+		unavailable.Extensions = map[string]any{"code": CodeUnavailable}
+		c.sendError(op.id, unavailable)
+		c.ended(op, waitForRoom)
+		return nil, false
+	}
+	op.viewer = v
+	c.viewer.Store(v)
+	return logctx.With(viewer.NewContext(c.ctx, v), "viewer", v.Subject), true
+}
+
+// EventBytesPerPoint is what a subscriber's events cost: a point of its
+// request budget per this many bytes delivered. A subscription pays its
+// complexity when it starts, and then for what it receives.
+const EventBytesPerPoint = 10_000
+
+// chargeEvent counts an event of n bytes delivered to the connection. Each
+// EventBytesPerPoint bytes is a point of its client's request budget,
+// charged off the sender's goroutine (which may be writing to thousands);
+// a client whose budget is spent is closed with 4429 and resumes later from
+// the cursor of the last event it received.
+func (c *wsConn) chargeEvent(n int) {
+	if c.t.limiter == nil || n == 0 || c.unpaid.Add(int64(n)) < EventBytesPerPoint || !c.charging.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer c.charging.Store(false)
+		points := c.unpaid.Load() / EventBytesPerPoint
+		c.unpaid.Add(-points * EventBytesPerPoint)
+		if st := c.t.limiter.Spend(c.ctx, int(points)); !st.Allowed {
+			c.t.conns.refused("budget")
+			c.close(closeTooMany, fmt.Sprintf("Rate limited: events cost a point per %d KB and the budget is spent; resume from your last cursor in %d s",
+				EventBytesPerPoint/1000, st.RetryAfterSeconds()))
+		}
+	}()
 }
 
 // runOwn executes an operation of its own. A query or mutation runs on
@@ -750,7 +818,9 @@ func (p *pump) run() {
 		if resp == nil {
 			return
 		}
-		c.sendResponse(op, resp, p.ctx.Done())
+		if sent := c.sendResponse(op, resp, p.ctx.Done()); p.rc.Operation.Operation == ast.Subscription {
+			c.chargeEvent(sent)
+		}
 		if p.streaming.Load() && p.pending.Add(-1) == 0 {
 			ended = false
 			return
@@ -848,6 +918,7 @@ func (c *wsConn) finish() {
 		op.stop()
 	}
 	_ = c.ws.Close()
+	c.t.keys.remove(c)
 	c.t.conns.release(c)
 	c.t.open.Done()
 }

@@ -99,15 +99,17 @@ func frameHead(id []byte, typ string) []byte {
 
 // sendResponse sends a result of op's own execution, waiting for room
 // until cancelled.
-func (c *wsConn) sendResponse(op *wsOp, resp *graphql.Response, cancelled <-chan struct{}) {
+// It returns the bytes of the result it sent (0: none).
+func (c *wsConn) sendResponse(op *wsOp, resp *graphql.Response, cancelled <-chan struct{}) int {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		c.t.logger.ErrorContext(c.ctx, "could not encode a result", "err", err)
-		return
+		return 0
 	}
-	if cancelled == nil || !op.isStopped() {
-		c.push(wsFrame{head: op.head, body: b}, waitForRoom, cancelled)
+	if (cancelled == nil || !op.isStopped()) && c.push(wsFrame{head: op.head, body: b}, waitForRoom, cancelled) {
+		return len(b)
 	}
+	return 0
 }
 
 func (c *wsConn) sendError(id string, errs ...*gqlerror.Error) {

@@ -40,6 +40,10 @@ const (
 	// KindAccess: a member was added, changed or removed; live
 	// subscriptions re-check their access. Payload: AccessPayload.
 	KindAccess = "access"
+	// KindCredential: an API key was revoked; websockets opened with it
+	// close. Its project is the key's, or 0 for a key of no project.
+	// Payload: CredentialPayload.
+	KindCredential = "credential"
 )
 
 // Event is one row of the outbox.
@@ -77,6 +81,9 @@ type (
 	}
 	AccessPayload struct {
 		UserID int `json:"userId"`
+	}
+	CredentialPayload struct {
+		APIKeyID int `json:"apiKeyId"`
 	}
 )
 

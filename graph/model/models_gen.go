@@ -64,7 +64,9 @@ type CreateAPIKeyPayload struct {
 
 // A client's request budget, shared by every instance. A query costs its
 // complexity divided by 100 (at least 1 point); a mutation costs 5 points more
-// per root field. The budget refills continuously.
+// per root field; a subscription's events cost a point per 10 KB delivered; a
+// document not seen before costs a point per 1,000 tokens. The budget refills
+// continuously.
 type RateLimit struct {
 	// Points per window (RATE_LIMIT_POINTS per RATE_LIMIT_WINDOW).
 	Limit int `json:"limit"`
