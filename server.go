@@ -287,6 +287,9 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		Limits:      cfg.Limits,
 		RateLimit:   limiter,
 		Tracing:     d.tracing,
+		// A token's user is its subject at its issuer, and with
+		// JWT_ISSUER set every token's issuer is JWT_ISSUER.
+		DefaultIssuer: cfg.Auth.Issuer,
 	}), nil
 }
 

@@ -334,7 +334,7 @@ func TestAdminKeyAndOpenMode(t *testing.T) {
 	client := newClient(t)
 	admin := newAuth(t, client, auth.Config{AdminAPIKey: "an-operator-key-long-enough-0123"})
 	v, err := admin.Authenticate(context.Background(), "Bearer an-operator-key-long-enough-0123")
-	if err != nil || !v.Admin || v.Subject != auth.AdminKeySubject {
+	if err != nil || !v.Admin || v.Subject != auth.AdminKeySubject || v.UserKind != viewer.AdminKey {
 		t.Fatalf("admin key: %+v, %v", v, err)
 	}
 	refused(t, admin, "Bearer an-operator-key-long-enough-0124", auth.Malformed)
@@ -345,11 +345,11 @@ func TestAdminKeyAndOpenMode(t *testing.T) {
 		t.Fatal("open mode is when no credentials are configured")
 	}
 	v, err = open.Authenticate(context.Background(), "")
-	if err != nil || !v.Admin || v.Subject != auth.LocalAdminSubject {
+	if err != nil || !v.Admin || v.Subject != auth.LocalAdminSubject || v.UserKind != viewer.LocalAdmin {
 		t.Fatalf("open mode: %+v, %v", v, err)
 	}
 
-	for _, bad := range []auth.Config{{Secret: []byte("short")}, {AdminAPIKey: "short"}} {
+	for _, bad := range []auth.Config{{Secret: []byte("short")}, {AdminAPIKey: "short"}, {Secret: secret, Issuer: strings.Repeat("i", 256)}} {
 		if _, err := auth.New(context.Background(), bad, client); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}

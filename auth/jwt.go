@@ -50,18 +50,18 @@ func (a *Authenticator) token(ctx context.Context, raw string) (*viewer.Viewer, 
 			a.tokens.Add(raw, t)
 		}
 	}
-	id, err := a.userFor(ctx, t.subject, t.name)
+	id, err := a.userFor(ctx, t.issuer, t.subject, t.name)
 	if err != nil {
 		return nil, err
 	}
-	return &viewer.Viewer{UserID: id, Subject: t.subject, Name: t.name, Kind: viewer.User, ExpiresAt: t.expires}, nil
+	return &viewer.Viewer{UserID: id, UserKind: viewer.External, Subject: t.subject, Name: t.name, Kind: viewer.User, ExpiresAt: t.expires}, nil
 }
 
 // verifiedToken is what the service keeps of a token it verified.
 type verifiedToken struct {
-	subject, name string
-	expires       time.Time
-	sharedSecret  bool // signed with JWT_SECRET (HS256), not a key of the set
+	issuer, subject, name string
+	expires               time.Time
+	sharedSecret          bool // signed with JWT_SECRET (HS256), not a key of the set
 }
 
 // verify checks a JWT's signature and claims.
@@ -85,9 +85,12 @@ func (a *Authenticator) verify(ctx context.Context, raw string) (verifiedToken, 
 	if strings.TrimSpace(c.Subject) == "" || len(c.Subject) > 255 {
 		return verifiedToken{}, &Error{Reason: Malformed, Message: "the token has no usable subject (sub claim)"}
 	}
+	if err := user.IssuerValidator(c.Issuer); err != nil {
+		return verifiedToken{}, &Error{Reason: Malformed, Message: "the token's iss claim " + err.Error()}
+	}
 	// The parser requires exp (WithExpirationRequired).
 	_, hmac := tok.Method.(*jwt.SigningMethodHMAC)
-	return verifiedToken{subject: c.Subject, name: c.displayName(), expires: c.ExpiresAt.Time, sharedSecret: hmac}, nil
+	return verifiedToken{issuer: c.Issuer, subject: c.Subject, name: c.displayName(), expires: c.ExpiresAt.Time, sharedSecret: hmac}, nil
 }
 
 // keyFor picks the verification key by the token's algorithm: the shared
@@ -144,24 +147,26 @@ func tokenError(err error) *Error {
 	return &Error{Reason: Malformed, Message: "the token is invalid"}
 }
 
-// userFor returns the user of a subject, creating it on first sight and
-// keeping its display name current.
-func (a *Authenticator) userFor(ctx context.Context, subject, name string) (int, error) {
-	if u, ok := a.users.Get(subject); ok && u.name == name {
+// userFor returns the EXTERNAL user of a subject at its issuer, creating it
+// on first sight and keeping its display name current.
+func (a *Authenticator) userFor(ctx context.Context, issuer, subject, name string) (int, error) {
+	// A subject cannot hold NUL (PostgreSQL refuses it), so the key is unambiguous.
+	cacheKey := issuer + "\x00" + subject
+	if u, ok := a.users.Get(cacheKey); ok && u.name == name {
 		return u.id, nil
 	}
-	create := a.client.User.Create().SetSubject(subject).SetLastSeenAt(time.Now().UTC())
+	create := a.client.User.Create().SetKind(viewer.External).SetIssuer(issuer).SetSubject(subject).SetLastSeenAt(time.Now().UTC())
 	if name != "" {
 		create.SetName(name)
 	}
 	id, err := create.
-		OnConflictColumns(user.FieldSubject).
+		OnConflictColumns(user.FieldKind, user.FieldIssuer, user.FieldSubject).
 		Update(func(u *ent.UserUpsert) { u.UpdateName().UpdateLastSeenAt() }).
 		ID(access.SystemContext(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("auth: store user: %w", err)
 	}
-	a.users.Add(subject, cachedUser{id: id, name: name})
+	a.users.Add(cacheKey, cachedUser{id: id, name: name})
 	return id, nil
 }
 

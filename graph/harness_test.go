@@ -51,6 +51,7 @@ type env struct {
 	t             testing.TB
 	client        *ent.Client
 	db            *sql.DB
+	dsn           string
 	url           string
 	queries       *atomic.Int64 // SQL statements sent through ent
 	statements    *statementLog // and their text
@@ -80,6 +81,19 @@ func newEnvWith(t testing.TB, configure func(*graph.Config)) *env {
 func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)) *env {
 	t.Helper()
 	db, dsn := dbTemplate.Open(t)
+	return newEnvOn(t, db, dsn, authCfg, configure)
+}
+
+// restart is another API on e's database, configured by authCfg, as when
+// the service is restarted with other settings.
+func (e *env) restart(t testing.TB, authCfg auth.Config) *env {
+	t.Helper()
+	return newEnvOn(t, e.db, e.dsn, authCfg, nil)
+}
+
+// newEnvOn is newEnvAuth on the database db (at dsn).
+func newEnvOn(t testing.TB, db *sql.DB, dsn string, authCfg auth.Config, configure func(*graph.Config)) *env {
+	t.Helper()
 	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}, log: &statementLog{}}
 	client := ent.NewClient(ent.Driver(counter))
 	logs := &testutil.Buffer{}
@@ -148,7 +162,7 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 		}
 		srv.Close()
 	})
-	return &env{t: t, client: client, db: db, url: srv.URL, queries: counter.n, statements: counter.log, logs: logs,
+	return &env{t: t, client: client, db: db, dsn: dsn, url: srv.URL, queries: counter.n, statements: counter.log, logs: logs,
 		server: api, pipeline: pipe, jobs: jobs, bus: bus, relay: relay, busName: busName, eventsChannel: "ev-" + ns}
 }
 
