@@ -126,7 +126,7 @@ func newEnvOn(t testing.TB, db *sql.DB, dsn string, authCfg auth.Config, configu
 		t.Fatal(err)
 	}
 	t.Cleanup(authn.Close)
-	origins := web.NewOrigins(nil, authn.Open(), false)
+	origins := web.NewOrigins(nil, authn.Open())
 	cfg := graph.Config{
 		Client:      client,
 		Pipeline:    pipe,
