@@ -39,7 +39,6 @@ type config struct {
 	GOGC            string
 	RedisURL        string
 	Addr            string // HOST:PORT
-	HostSet         bool   // HOST was given explicitly
 	MetricsAddr     string // where /metrics is served alone ("": with the API)
 	LogLevel        slog.Level
 	LogFormat       string // json or text
@@ -225,7 +224,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg.DatabasePool.MaxOpen, cfg.DatabasePool.MaxIdle = conns, conns
 	cfg.DatabasePool.Statements = e.integer("DATABASE_STATEMENT_CACHE", postgres.DefaultPool.Statements, 0, 100_000)
 
-	cfg.Addr, cfg.HostSet = e.listenAddr(cfg.Auth.Open())
+	cfg.Addr = e.listenAddr(cfg.Auth.Open())
 	if cfg.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
 			e.fail("METRICS_ADDR", "host:port, such as 127.0.0.1:9090", cfg.MetricsAddr)
@@ -281,10 +280,9 @@ func (e *env) rateLimit() ratelimit.Config {
 
 // listenAddr reads HOST and PORT. Open mode listens on loopback only,
 // unless HOST says otherwise.
-func (e *env) listenAddr(open bool) (addr string, hostSet bool) {
+func (e *env) listenAddr(open bool) string {
 	host := e.str("HOST", "")
-	hostSet = host != ""
-	if !hostSet {
+	if host == "" {
 		host = "0.0.0.0"
 		if open {
 			host = "127.0.0.1"
@@ -294,7 +292,7 @@ func (e *env) listenAddr(open bool) (addr string, hostSet bool) {
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		e.fail("PORT", "a TCP port number", port)
 	}
-	return net.JoinHostPort(host, port), hostSet
+	return net.JoinHostPort(host, port)
 }
 
 // logging reads LOG_LEVEL and LOG_FORMAT: text on a terminal, JSON for log

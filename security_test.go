@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,6 +17,13 @@ import (
 // listenAddress runs the service with env and returns the address it
 // listens on, stopping it when the test ends.
 func listenAddress(t *testing.T, env map[string]string) string {
+	t.Helper()
+	addr, _ := listenAddressLogs(t, env)
+	return addr
+}
+
+// listenAddressLogs is listenAddress that also returns the service's logs.
+func listenAddressLogs(t *testing.T, env map[string]string) (string, *testutil.Buffer) {
 	t.Helper()
 	ns := testredis.Namespace(t)
 	full := map[string]string{"DATABASE_URL": newDatabaseURL(t), "REDIS_URL": testredis.URL(), "QUEUE_NAME": "q-" + ns,
@@ -31,13 +39,61 @@ func listenAddress(t *testing.T, env map[string]string) string {
 	t.Cleanup(func() { cancel(); <-done })
 	select {
 	case addr := <-listening:
-		return addr
+		return addr, logs
 	case err := <-done:
 		t.Fatalf("did not start: %v\n%s", err, logs)
 	case <-time.After(60 * time.Second):
 		t.Fatal("did not start")
 	}
-	return ""
+	return "", nil
+}
+
+// postWithHost posts a query to addr naming host in the Host header, and
+// returns the status and body.
+func postWithHost(t *testing.T, addr, host string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/query", strings.NewReader(`{"query":"{ viewer { subject } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	_, port, _ := net.SplitHostPort(addr)
+	req.Host = net.JoinHostPort(host, port)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	body, _ := io.ReadAll(r.Body)
+	return r.StatusCode, string(body)
+}
+
+// Probe: with HOST=127.0.0.1 set explicitly, open mode answered a request
+// for evil.example: the DNS-rebinding guard depended on whether HOST was
+// set. In open mode every request must name a loopback host, whatever HOST
+// says; on a non-loopback address the service also warns that programs on
+// the network can reach it.
+func TestOpenModeAnswersOnlyLoopbackHostsWhateverHOSTSays(t *testing.T) {
+	for _, c := range []struct{ host, dial, warning string }{
+		{"127.0.0.1", "127.0.0.1", "serving loopback only"},
+		{"0.0.0.0", "127.0.0.1", "OPEN MODE ON A NETWORK ADDRESS"},
+	} {
+		t.Run("HOST="+c.host, func(t *testing.T) {
+			addr, logs := listenAddressLogs(t, map[string]string{"HOST": c.host})
+			_, port, _ := net.SplitHostPort(addr)
+			addr = net.JoinHostPort(c.dial, port)
+			for _, host := range []string{"evil.example", "192.0.2.1"} {
+				if status, body := postWithHost(t, addr, host); status != http.StatusMisdirectedRequest || !strings.Contains(body, "open mode") {
+					t.Errorf("Host %s: %d %s", host, status, body)
+				}
+			}
+			for _, host := range []string{"localhost", "127.0.0.1", "::1"} {
+				if status, body := postWithHost(t, addr, host); status != http.StatusOK || !strings.Contains(body, `"subject":"local-admin"`) {
+					t.Errorf("Host %s: %d %s", host, status, body)
+				}
+			}
+			if !logs.Contains(c.warning) {
+				t.Errorf("no warning %q at start:\n%s", c.warning, logs)
+			}
+		})
+	}
 }
 
 // With no credentials configured the service runs in open mode: loopback

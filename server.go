@@ -182,8 +182,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	}
 	defer authn.Close()
 	if authn.Open() {
-		logger.Warn("OPEN MODE: no credentials are configured (JWT_SECRET, JWT_JWKS_URL or ADMIN_API_KEY), so every caller acts as the local admin; serving loopback only",
-			"addr", cfg.Addr, "host_set", cfg.HostSet)
+		warnOpenMode(cfg.Addr, logger)
 	}
 
 	// Every process runs a relay; one at a time publishes the outbox.
@@ -204,7 +203,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 		stop = append(stop, w.Shutdown)
 	}
 
-	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open(), authn.Open() && !cfg.HostSet)
+	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open())
 	shell := web.Config{Auth: authn, Logger: logger, Checks: d.checks, Metrics: d.metrics, MetricsElsewhere: cfg.MetricsAddr != "",
 		Origins: origins, Tracing: tp}
 	var api *graph.Server
@@ -287,7 +286,26 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		Limits:      cfg.Limits,
 		RateLimit:   limiter,
 		Tracing:     d.tracing,
+		// A token's user is its subject at its issuer, and with
+		// JWT_ISSUER set every token's issuer is JWT_ISSUER.
+		DefaultIssuer: cfg.Auth.Issuer,
 	}), nil
+}
+
+// warnOpenMode says at start that every caller is the local admin, and,
+// when HOST is not a loopback address, that the network can reach it: open
+// mode still answers only requests naming a loopback host (so no web page
+// can, through DNS rebinding), but any program on the network may name one.
+func warnOpenMode(addr string, logger *slog.Logger) {
+	host, _, _ := net.SplitHostPort(addr)
+	if web.IsLoopbackHost(host) {
+		logger.Warn("OPEN MODE: no credentials are configured (JWT_SECRET, JWT_JWKS_URL or ADMIN_API_KEY), so every caller acts as the local admin; serving loopback only",
+			"addr", addr)
+		return
+	}
+	logger.Warn("OPEN MODE ON A NETWORK ADDRESS: no credentials are configured (JWT_SECRET, JWT_JWKS_URL or ADMIN_API_KEY) and HOST is not a loopback address: "+
+		"requests must still name localhost, 127.0.0.1 or [::1] as their host, which keeps out web pages but not other programs on the network; configure credentials to serve it",
+		"addr", addr)
 }
 
 func withLogger(c auth.Config, logger *slog.Logger) auth.Config {

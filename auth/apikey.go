@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"math/big"
 	"time"
@@ -49,7 +50,9 @@ func HashKey(secret string) []byte {
 // lastUsedEvery bounds how often a key's lastUsedAt is written.
 const lastUsedEvery = time.Minute
 
-// apiKey returns the viewer of a project member's API key.
+// apiKey returns the viewer of an API key. A key is an admin's only when
+// its owner is the ADMIN_API_KEY's user and it was made with the current
+// ADMIN_API_KEY; keys of open mode's local admin never work here.
 func (a *Authenticator) apiKey(ctx context.Context, secret string) (*viewer.Viewer, error) {
 	sys := access.SystemContext(ctx)
 	k, err := a.client.APIKey.Query().Where(apikey.Hash(HashKey(secret))).WithOwner().Only(sys)
@@ -67,9 +70,18 @@ func (a *Authenticator) apiKey(ctx context.Context, secret string) (*viewer.View
 		return nil, &Error{Reason: Expired, Message: fmt.Sprintf("the API key %s… has expired", k.Prefix)}
 	}
 	owner := k.Edges.Owner
-	v := &viewer.Viewer{
-		UserID: owner.ID, Subject: owner.Subject, Kind: viewer.APIKey, APIKeyID: k.ID,
-		Admin: owner.Admin && k.ProjectID == nil,
+	v := &viewer.Viewer{UserID: owner.ID, UserKind: owner.Kind, Subject: owner.Subject, Kind: viewer.APIKey, APIKeyID: k.ID}
+	switch owner.Kind {
+	case viewer.AdminKey:
+		if err := a.madeWithCurrentAdminKey(k); err != nil {
+			return nil, err
+		}
+		v.Admin = k.ProjectID == nil
+		v.AdminKeyFingerprint = k.AdminKeyFingerprint
+	case viewer.LocalAdmin:
+		// Open mode never reads keys (every caller is its local admin), so
+		// such a key is always met with authentication on.
+		return nil, &Error{Reason: Revoked, Message: fmt.Sprintf("the API key %s… was made in open mode, when no credentials were configured, and does not work with authentication on: create a new key", k.Prefix)}
 	}
 	if owner.Name != nil {
 		v.Name = *owner.Name
@@ -81,7 +93,7 @@ func (a *Authenticator) apiKey(ctx context.Context, secret string) (*viewer.View
 		// A scoped key never has more rights than its owner has now: a member
 		// removed from the project takes the key's access with them.
 		role := *k.Role
-		if !owner.Admin {
+		if owner.Kind != viewer.AdminKey { // the admin is OWNER everywhere
 			m, err := a.client.ProjectMember.Query().
 				Where(projectmember.ProjectID(*k.ProjectID), projectmember.UserID(owner.ID)).Only(sys)
 			if ent.IsNotFound(err) {
@@ -100,4 +112,19 @@ func (a *Authenticator) apiKey(ctx context.Context, secret string) (*viewer.View
 		}
 	}
 	return v, nil
+}
+
+// madeWithCurrentAdminKey refuses a key of the ADMIN_API_KEY's user unless it
+// records the ADMIN_API_KEY configured now: rotating ADMIN_API_KEY revokes
+// every key made with the old one.
+func (a *Authenticator) madeWithCurrentAdminKey(k *ent.APIKey) error {
+	switch {
+	case a.adminKey == nil:
+		return &Error{Reason: Revoked, Message: fmt.Sprintf("the API key %s… was made with ADMIN_API_KEY, which is no longer set; create a new key", k.Prefix)}
+	case k.AdminKeyFingerprint == nil:
+		return &Error{Reason: Revoked, Message: fmt.Sprintf("the API key %s… was made with ADMIN_API_KEY before keys recorded which one, so it no longer works: create a new key with the current ADMIN_API_KEY", k.Prefix)}
+	case subtle.ConstantTimeCompare(k.AdminKeyFingerprint, a.adminKey) != 1:
+		return &Error{Reason: Revoked, Message: fmt.Sprintf("the API key %s… no longer works: the ADMIN_API_KEY it was made with was rotated; create a new key with the current one", k.Prefix)}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -58,7 +59,9 @@ const MinSecretBytes = 32
 // MinAdminKeyChars is the shortest ADMIN_API_KEY accepted.
 const MinAdminKeyChars = 24
 
-// The built-in identities' subjects.
+// The subjects the built-in identities show (viewer { subject }). They are
+// users of their own kinds (viewer.LocalAdmin, viewer.AdminKey), so a token
+// whose sub is one of these names is an EXTERNAL user like any other.
 const (
 	LocalAdminSubject = "local-admin" // every caller in open mode
 	AdminKeySubject   = "admin-api-key"
@@ -84,6 +87,9 @@ type Authenticator struct {
 	tokens *expirable.LRU[string, verifiedToken]
 	// builtin is the user of open mode or of ADMIN_API_KEY.
 	builtin *viewer.Viewer
+	// adminKey is the fingerprint of ADMIN_API_KEY (nil when unset), which
+	// the keys it makes must carry to keep working.
+	adminKey []byte
 }
 
 type cachedUser struct {
@@ -114,6 +120,10 @@ func New(ctx context.Context, cfg Config, client *ent.Client) (*Authenticator, e
 	}
 	if n := len(cfg.AdminAPIKey); n > 0 && n < MinAdminKeyChars {
 		return nil, fmt.Errorf("ADMIN_API_KEY must be at least %d characters (got %d): generate one with `openssl rand -base64 33`", MinAdminKeyChars, n)
+	}
+	if err := user.IssuerValidator(cfg.Issuer); err != nil {
+		// Users are stored by issuer and subject: no token could sign in.
+		return nil, fmt.Errorf("JWT_ISSUER %w", err)
 	}
 	a := &Authenticator{cfg: cfg, client: client,
 		users:  expirable.NewLRU[string, cachedUser](10_000, nil, time.Minute),
@@ -147,19 +157,28 @@ func New(ctx context.Context, cfg Config, client *ent.Client) (*Authenticator, e
 
 	switch {
 	case cfg.Open():
-		v, err := a.builtinUser(ctx, LocalAdminSubject, "Local admin (open mode)", viewer.User)
+		v, err := a.builtinUser(ctx, viewer.LocalAdmin, LocalAdminSubject, "Local admin (open mode)", viewer.User)
 		if err != nil {
 			return nil, err
 		}
 		a.builtin = v
 	case cfg.AdminAPIKey != "":
-		v, err := a.builtinUser(ctx, AdminKeySubject, "Administrator (ADMIN_API_KEY)", viewer.APIKey)
+		v, err := a.builtinUser(ctx, viewer.AdminKey, AdminKeySubject, "Administrator (ADMIN_API_KEY)", viewer.APIKey)
 		if err != nil {
 			return nil, err
 		}
+		a.adminKey = adminKeyFingerprint(cfg.AdminAPIKey)
+		v.AdminKeyFingerprint = a.adminKey
 		a.builtin = v
 	}
 	return a, nil
+}
+
+// adminKeyFingerprint is what the keys an ADMIN_API_KEY makes record of it:
+// a SHA-256, labelled so that it never equals a stored key's hash.
+func adminKeyFingerprint(key string) []byte {
+	h := sha256.Sum256([]byte("feedbackloop ADMIN_API_KEY\x00" + key))
+	return h[:]
 }
 
 // Close stops refreshing the key set.
@@ -172,19 +191,20 @@ func (a *Authenticator) Close() {
 // Open reports whether the service runs in open mode.
 func (a *Authenticator) Open() bool { return a.cfg.Open() }
 
-// builtinUser stores (or finds) the user of a built-in admin identity.
-func (a *Authenticator) builtinUser(ctx context.Context, subject, name string, kind viewer.Kind) (*viewer.Viewer, error) {
+// builtinUser stores (or finds) the user of a built-in admin identity: the
+// one user of its kind.
+func (a *Authenticator) builtinUser(ctx context.Context, kind viewer.UserKind, subject, name string, credential viewer.Kind) (*viewer.Viewer, error) {
 	id, err := a.client.User.Create().
+		SetKind(kind).
 		SetSubject(subject).
 		SetName(name).
-		SetAdmin(true).
-		OnConflictColumns(user.FieldSubject).
-		Update(func(u *ent.UserUpsert) { u.UpdateAdmin().UpdateName() }).
+		OnConflictColumns(user.FieldKind, user.FieldIssuer, user.FieldSubject).
+		Update(func(u *ent.UserUpsert) { u.UpdateName() }).
 		ID(access.SystemContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("store the built-in user %q: %w", subject, err)
 	}
-	return &viewer.Viewer{UserID: id, Subject: subject, Name: name, Kind: kind, Admin: true}, nil
+	return &viewer.Viewer{UserID: id, UserKind: kind, Subject: subject, Name: name, Kind: credential, Admin: true}, nil
 }
 
 // Authenticate returns the viewer of a request's Authorization header

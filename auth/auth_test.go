@@ -115,6 +115,9 @@ func TestHS256TokensAndTheirChecks(t *testing.T) {
 		{"expired", sign(t, jwt.SigningMethodHS256, secret, "", claims("ada", good, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Minute).Unix() })), auth.Expired},
 		{"not yet valid", sign(t, jwt.SigningMethodHS256, secret, "", claims("ada", good, func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Minute).Unix() })), auth.NotYetValid},
 		{"no expiry", sign(t, jwt.SigningMethodHS256, secret, "", claims("ada", good, func(c jwt.MapClaims) { delete(c, "exp") })), auth.Malformed},
+		{"no issuer", sign(t, jwt.SigningMethodHS256, secret, "", claims("ada", good, func(c jwt.MapClaims) { delete(c, "iss") })), auth.WrongIssuer},
+		{"no audience", sign(t, jwt.SigningMethodHS256, secret, "", claims("ada", good, func(c jwt.MapClaims) { delete(c, "aud") })), auth.WrongAudience},
+		{"NUL in sub", sign(t, jwt.SigningMethodHS256, secret, "", claims("a\x00da", good)), auth.Malformed},
 		{"wrong issuer", sign(t, jwt.SigningMethodHS256, secret, "", claims("ada", good, func(c jwt.MapClaims) { c["iss"] = "https://evil.test" })), auth.WrongIssuer},
 		{"wrong audience", sign(t, jwt.SigningMethodHS256, secret, "", claims("ada", good, func(c jwt.MapClaims) { c["aud"] = "another-api" })), auth.WrongAudience},
 		{"wrong secret", sign(t, jwt.SigningMethodHS256, []byte("another-secret-that-is-long-enough!!"), "", claims("ada", good)), auth.BadSignature},
@@ -334,7 +337,7 @@ func TestAdminKeyAndOpenMode(t *testing.T) {
 	client := newClient(t)
 	admin := newAuth(t, client, auth.Config{AdminAPIKey: "an-operator-key-long-enough-0123"})
 	v, err := admin.Authenticate(context.Background(), "Bearer an-operator-key-long-enough-0123")
-	if err != nil || !v.Admin || v.Subject != auth.AdminKeySubject {
+	if err != nil || !v.Admin || v.Subject != auth.AdminKeySubject || v.UserKind != viewer.AdminKey {
 		t.Fatalf("admin key: %+v, %v", v, err)
 	}
 	refused(t, admin, "Bearer an-operator-key-long-enough-0124", auth.Malformed)
@@ -345,11 +348,11 @@ func TestAdminKeyAndOpenMode(t *testing.T) {
 		t.Fatal("open mode is when no credentials are configured")
 	}
 	v, err = open.Authenticate(context.Background(), "")
-	if err != nil || !v.Admin || v.Subject != auth.LocalAdminSubject {
+	if err != nil || !v.Admin || v.Subject != auth.LocalAdminSubject || v.UserKind != viewer.LocalAdmin {
 		t.Fatalf("open mode: %+v, %v", v, err)
 	}
 
-	for _, bad := range []auth.Config{{Secret: []byte("short")}, {AdminAPIKey: "short"}} {
+	for _, bad := range []auth.Config{{Secret: []byte("short")}, {AdminAPIKey: "short"}, {Secret: secret, Issuer: strings.Repeat("i", 256)}} {
 		if _, err := auth.New(context.Background(), bad, client); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}

@@ -40,6 +40,8 @@ type APIKey struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// RevokedAt holds the value of the "revoked_at" field.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// For a key the ADMIN_API_KEY made: that ADMIN_API_KEY's fingerprint, so that rotating it revokes the key.
+	AdminKeyFingerprint []byte `json:"-"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the APIKeyQuery when eager-loading is set.
 	Edges        APIKeyEdges `json:"edges"`
@@ -86,7 +88,7 @@ func (*APIKey) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case apikey.FieldHash:
+		case apikey.FieldHash, apikey.FieldAdminKeyFingerprint:
 			values[i] = new([]byte)
 		case apikey.FieldID, apikey.FieldUserID, apikey.FieldProjectID:
 			values[i] = new(sql.NullInt64)
@@ -180,6 +182,12 @@ func (_m *APIKey) assignValues(columns []string, values []any) error {
 				_m.RevokedAt = new(time.Time)
 				*_m.RevokedAt = value.Time
 			}
+		case apikey.FieldAdminKeyFingerprint:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field admin_key_fingerprint", values[i])
+			} else if value != nil {
+				_m.AdminKeyFingerprint = *value
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -264,6 +272,8 @@ func (_m *APIKey) String() string {
 		builder.WriteString("revoked_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("admin_key_fingerprint=<sensitive>")
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -133,6 +133,12 @@ func (_c *APIKeyCreate) SetNillableRevokedAt(v *time.Time) *APIKeyCreate {
 	return _c
 }
 
+// SetAdminKeyFingerprint sets the "admin_key_fingerprint" field.
+func (_c *APIKeyCreate) SetAdminKeyFingerprint(v []byte) *APIKeyCreate {
+	_c.mutation.SetAdminKeyFingerprint(v)
+	return _c
+}
+
 // SetOwnerID sets the "owner" edge to the User entity by ID.
 func (_c *APIKeyCreate) SetOwnerID(id int) *APIKeyCreate {
 	_c.mutation.SetOwnerID(id)
@@ -284,6 +290,10 @@ func (_c *APIKeyCreate) createSpec() (*APIKey, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RevokedAt(); ok {
 		_spec.SetField(apikey.FieldRevokedAt, field.TypeTime, value)
 		_node.RevokedAt = &value
+	}
+	if value, ok := _c.mutation.AdminKeyFingerprint(); ok {
+		_spec.SetField(apikey.FieldAdminKeyFingerprint, field.TypeBytes, value)
+		_node.AdminKeyFingerprint = value
 	}
 	if nodes := _c.mutation.OwnerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -450,6 +460,9 @@ func (u *APIKeyUpsertOne) UpdateNewValues() *APIKeyUpsertOne {
 		}
 		if _, exists := u.create.mutation.ExpiresAt(); exists {
 			s.SetIgnore(apikey.FieldExpiresAt)
+		}
+		if _, exists := u.create.mutation.AdminKeyFingerprint(); exists {
+			s.SetIgnore(apikey.FieldAdminKeyFingerprint)
 		}
 	}))
 	return u
@@ -734,6 +747,9 @@ func (u *APIKeyUpsertBulk) UpdateNewValues() *APIKeyUpsertBulk {
 			}
 			if _, exists := b.mutation.ExpiresAt(); exists {
 				s.SetIgnore(apikey.FieldExpiresAt)
+			}
+			if _, exists := b.mutation.AdminKeyFingerprint(); exists {
+				s.SetIgnore(apikey.FieldAdminKeyFingerprint)
 			}
 		}
 	}))

@@ -160,6 +160,9 @@ func (_u *APIKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(apikey.FieldRevokedAt, field.TypeTime)
 	}
+	if _u.mutation.AdminKeyFingerprintCleared() {
+		_spec.ClearField(apikey.FieldAdminKeyFingerprint, field.TypeBytes)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{apikey.Label}
@@ -341,6 +344,9 @@ func (_u *APIKeyUpdateOne) sqlSave(ctx context.Context) (_node *APIKey, err erro
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(apikey.FieldRevokedAt, field.TypeTime)
+	}
+	if _u.mutation.AdminKeyFingerprintCleared() {
+		_spec.ClearField(apikey.FieldAdminKeyFingerprint, field.TypeBytes)
 	}
 	_node = &APIKey{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -34,16 +34,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "APIKey",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			apikey.FieldName:       {Type: field.TypeString, Column: apikey.FieldName},
-			apikey.FieldPrefix:     {Type: field.TypeString, Column: apikey.FieldPrefix},
-			apikey.FieldHash:       {Type: field.TypeBytes, Column: apikey.FieldHash},
-			apikey.FieldUserID:     {Type: field.TypeInt, Column: apikey.FieldUserID},
-			apikey.FieldProjectID:  {Type: field.TypeInt, Column: apikey.FieldProjectID},
-			apikey.FieldRole:       {Type: field.TypeEnum, Column: apikey.FieldRole},
-			apikey.FieldCreatedAt:  {Type: field.TypeTime, Column: apikey.FieldCreatedAt},
-			apikey.FieldLastUsedAt: {Type: field.TypeTime, Column: apikey.FieldLastUsedAt},
-			apikey.FieldExpiresAt:  {Type: field.TypeTime, Column: apikey.FieldExpiresAt},
-			apikey.FieldRevokedAt:  {Type: field.TypeTime, Column: apikey.FieldRevokedAt},
+			apikey.FieldName:                {Type: field.TypeString, Column: apikey.FieldName},
+			apikey.FieldPrefix:              {Type: field.TypeString, Column: apikey.FieldPrefix},
+			apikey.FieldHash:                {Type: field.TypeBytes, Column: apikey.FieldHash},
+			apikey.FieldUserID:              {Type: field.TypeInt, Column: apikey.FieldUserID},
+			apikey.FieldProjectID:           {Type: field.TypeInt, Column: apikey.FieldProjectID},
+			apikey.FieldRole:                {Type: field.TypeEnum, Column: apikey.FieldRole},
+			apikey.FieldCreatedAt:           {Type: field.TypeTime, Column: apikey.FieldCreatedAt},
+			apikey.FieldLastUsedAt:          {Type: field.TypeTime, Column: apikey.FieldLastUsedAt},
+			apikey.FieldExpiresAt:           {Type: field.TypeTime, Column: apikey.FieldExpiresAt},
+			apikey.FieldRevokedAt:           {Type: field.TypeTime, Column: apikey.FieldRevokedAt},
+			apikey.FieldAdminKeyFingerprint: {Type: field.TypeBytes, Column: apikey.FieldAdminKeyFingerprint},
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
@@ -212,9 +213,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
+			user.FieldKind:       {Type: field.TypeEnum, Column: user.FieldKind},
+			user.FieldIssuer:     {Type: field.TypeString, Column: user.FieldIssuer},
 			user.FieldSubject:    {Type: field.TypeString, Column: user.FieldSubject},
 			user.FieldName:       {Type: field.TypeString, Column: user.FieldName},
-			user.FieldAdmin:      {Type: field.TypeBool, Column: user.FieldAdmin},
 			user.FieldCreatedAt:  {Type: field.TypeTime, Column: user.FieldCreatedAt},
 			user.FieldLastSeenAt: {Type: field.TypeTime, Column: user.FieldLastSeenAt},
 		},
@@ -544,6 +546,11 @@ func (f *APIKeyFilter) WhereExpiresAt(p entql.TimeP) {
 // WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
 func (f *APIKeyFilter) WhereRevokedAt(p entql.TimeP) {
 	f.Where(p.Field(apikey.FieldRevokedAt))
+}
+
+// WhereAdminKeyFingerprint applies the entql []byte predicate on the admin_key_fingerprint field.
+func (f *APIKeyFilter) WhereAdminKeyFingerprint(p entql.BytesP) {
+	f.Where(p.Field(apikey.FieldAdminKeyFingerprint))
 }
 
 // WhereHasOwner applies a predicate to check if query has an edge owner.
@@ -1410,6 +1417,16 @@ func (f *UserFilter) WhereID(p entql.IntP) {
 	f.Where(p.Field(user.FieldID))
 }
 
+// WhereKind applies the entql string predicate on the kind field.
+func (f *UserFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(user.FieldKind))
+}
+
+// WhereIssuer applies the entql string predicate on the issuer field.
+func (f *UserFilter) WhereIssuer(p entql.StringP) {
+	f.Where(p.Field(user.FieldIssuer))
+}
+
 // WhereSubject applies the entql string predicate on the subject field.
 func (f *UserFilter) WhereSubject(p entql.StringP) {
 	f.Where(p.Field(user.FieldSubject))
@@ -1418,11 +1435,6 @@ func (f *UserFilter) WhereSubject(p entql.StringP) {
 // WhereName applies the entql string predicate on the name field.
 func (f *UserFilter) WhereName(p entql.StringP) {
 	f.Where(p.Field(user.FieldName))
-}
-
-// WhereAdmin applies the entql bool predicate on the admin field.
-func (f *UserFilter) WhereAdmin(p entql.BoolP) {
-	f.Where(p.Field(user.FieldAdmin))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.

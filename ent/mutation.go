@@ -48,25 +48,26 @@ const (
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
 type APIKeyMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	name           *string
-	prefix         *string
-	hash           *[]byte
-	role           *viewer.Role
-	created_at     *time.Time
-	last_used_at   *time.Time
-	expires_at     *time.Time
-	revoked_at     *time.Time
-	clearedFields  map[string]struct{}
-	owner          *int
-	clearedowner   bool
-	project        *int
-	clearedproject bool
-	done           bool
-	oldValue       func(context.Context) (*APIKey, error)
-	predicates     []predicate.APIKey
+	op                    Op
+	typ                   string
+	id                    *int
+	name                  *string
+	prefix                *string
+	hash                  *[]byte
+	role                  *viewer.Role
+	created_at            *time.Time
+	last_used_at          *time.Time
+	expires_at            *time.Time
+	revoked_at            *time.Time
+	admin_key_fingerprint *[]byte
+	clearedFields         map[string]struct{}
+	owner                 *int
+	clearedowner          bool
+	project               *int
+	clearedproject        bool
+	done                  bool
+	oldValue              func(context.Context) (*APIKey, error)
+	predicates            []predicate.APIKey
 }
 
 var _ ent.Mutation = (*APIKeyMutation)(nil)
@@ -592,6 +593,55 @@ func (m *APIKeyMutation) ResetRevokedAt() {
 	delete(m.clearedFields, apikey.FieldRevokedAt)
 }
 
+// SetAdminKeyFingerprint sets the "admin_key_fingerprint" field.
+func (m *APIKeyMutation) SetAdminKeyFingerprint(b []byte) {
+	m.admin_key_fingerprint = &b
+}
+
+// AdminKeyFingerprint returns the value of the "admin_key_fingerprint" field in the mutation.
+func (m *APIKeyMutation) AdminKeyFingerprint() (r []byte, exists bool) {
+	v := m.admin_key_fingerprint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdminKeyFingerprint returns the old "admin_key_fingerprint" field's value of the APIKey entity.
+// If the APIKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APIKeyMutation) OldAdminKeyFingerprint(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdminKeyFingerprint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdminKeyFingerprint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdminKeyFingerprint: %w", err)
+	}
+	return oldValue.AdminKeyFingerprint, nil
+}
+
+// ClearAdminKeyFingerprint clears the value of the "admin_key_fingerprint" field.
+func (m *APIKeyMutation) ClearAdminKeyFingerprint() {
+	m.admin_key_fingerprint = nil
+	m.clearedFields[apikey.FieldAdminKeyFingerprint] = struct{}{}
+}
+
+// AdminKeyFingerprintCleared returns if the "admin_key_fingerprint" field was cleared in this mutation.
+func (m *APIKeyMutation) AdminKeyFingerprintCleared() bool {
+	_, ok := m.clearedFields[apikey.FieldAdminKeyFingerprint]
+	return ok
+}
+
+// ResetAdminKeyFingerprint resets all changes to the "admin_key_fingerprint" field.
+func (m *APIKeyMutation) ResetAdminKeyFingerprint() {
+	m.admin_key_fingerprint = nil
+	delete(m.clearedFields, apikey.FieldAdminKeyFingerprint)
+}
+
 // SetOwnerID sets the "owner" edge to the User entity by id.
 func (m *APIKeyMutation) SetOwnerID(id int) {
 	m.owner = &id
@@ -693,7 +743,7 @@ func (m *APIKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *APIKeyMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.name != nil {
 		fields = append(fields, apikey.FieldName)
 	}
@@ -724,6 +774,9 @@ func (m *APIKeyMutation) Fields() []string {
 	if m.revoked_at != nil {
 		fields = append(fields, apikey.FieldRevokedAt)
 	}
+	if m.admin_key_fingerprint != nil {
+		fields = append(fields, apikey.FieldAdminKeyFingerprint)
+	}
 	return fields
 }
 
@@ -752,6 +805,8 @@ func (m *APIKeyMutation) Field(name string) (ent.Value, bool) {
 		return m.ExpiresAt()
 	case apikey.FieldRevokedAt:
 		return m.RevokedAt()
+	case apikey.FieldAdminKeyFingerprint:
+		return m.AdminKeyFingerprint()
 	}
 	return nil, false
 }
@@ -781,6 +836,8 @@ func (m *APIKeyMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldExpiresAt(ctx)
 	case apikey.FieldRevokedAt:
 		return m.OldRevokedAt(ctx)
+	case apikey.FieldAdminKeyFingerprint:
+		return m.OldAdminKeyFingerprint(ctx)
 	}
 	return nil, fmt.Errorf("unknown APIKey field %s", name)
 }
@@ -860,6 +917,13 @@ func (m *APIKeyMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRevokedAt(v)
 		return nil
+	case apikey.FieldAdminKeyFingerprint:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdminKeyFingerprint(v)
+		return nil
 	}
 	return fmt.Errorf("unknown APIKey field %s", name)
 }
@@ -908,6 +972,9 @@ func (m *APIKeyMutation) ClearedFields() []string {
 	if m.FieldCleared(apikey.FieldRevokedAt) {
 		fields = append(fields, apikey.FieldRevokedAt)
 	}
+	if m.FieldCleared(apikey.FieldAdminKeyFingerprint) {
+		fields = append(fields, apikey.FieldAdminKeyFingerprint)
+	}
 	return fields
 }
 
@@ -936,6 +1003,9 @@ func (m *APIKeyMutation) ClearField(name string) error {
 		return nil
 	case apikey.FieldRevokedAt:
 		m.ClearRevokedAt()
+		return nil
+	case apikey.FieldAdminKeyFingerprint:
+		m.ClearAdminKeyFingerprint()
 		return nil
 	}
 	return fmt.Errorf("unknown APIKey nullable field %s", name)
@@ -974,6 +1044,9 @@ func (m *APIKeyMutation) ResetField(name string) error {
 		return nil
 	case apikey.FieldRevokedAt:
 		m.ResetRevokedAt()
+		return nil
+	case apikey.FieldAdminKeyFingerprint:
+		m.ResetAdminKeyFingerprint()
 		return nil
 	}
 	return fmt.Errorf("unknown APIKey field %s", name)
@@ -8282,9 +8355,10 @@ type UserMutation struct {
 	op                 Op
 	typ                string
 	id                 *int
+	kind               *viewer.UserKind
+	issuer             *string
 	subject            *string
 	name               *string
-	admin              *bool
 	created_at         *time.Time
 	last_seen_at       *time.Time
 	clearedFields      map[string]struct{}
@@ -8400,6 +8474,78 @@ func (m *UserMutation) IDs(ctx context.Context) ([]int, error) {
 	}
 }
 
+// SetKind sets the "kind" field.
+func (m *UserMutation) SetKind(vk viewer.UserKind) {
+	m.kind = &vk
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *UserMutation) Kind() (r viewer.UserKind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldKind(ctx context.Context) (v viewer.UserKind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *UserMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetIssuer sets the "issuer" field.
+func (m *UserMutation) SetIssuer(s string) {
+	m.issuer = &s
+}
+
+// Issuer returns the value of the "issuer" field in the mutation.
+func (m *UserMutation) Issuer() (r string, exists bool) {
+	v := m.issuer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIssuer returns the old "issuer" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldIssuer(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIssuer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIssuer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIssuer: %w", err)
+	}
+	return oldValue.Issuer, nil
+}
+
+// ResetIssuer resets all changes to the "issuer" field.
+func (m *UserMutation) ResetIssuer() {
+	m.issuer = nil
+}
+
 // SetSubject sets the "subject" field.
 func (m *UserMutation) SetSubject(s string) {
 	m.subject = &s
@@ -8483,42 +8629,6 @@ func (m *UserMutation) NameCleared() bool {
 func (m *UserMutation) ResetName() {
 	m.name = nil
 	delete(m.clearedFields, user.FieldName)
-}
-
-// SetAdmin sets the "admin" field.
-func (m *UserMutation) SetAdmin(b bool) {
-	m.admin = &b
-}
-
-// Admin returns the value of the "admin" field in the mutation.
-func (m *UserMutation) Admin() (r bool, exists bool) {
-	v := m.admin
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldAdmin returns the old "admin" field's value of the User entity.
-// If the User object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UserMutation) OldAdmin(ctx context.Context) (v bool, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldAdmin is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldAdmin requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldAdmin: %w", err)
-	}
-	return oldValue.Admin, nil
-}
-
-// ResetAdmin resets all changes to the "admin" field.
-func (m *UserMutation) ResetAdmin() {
-	m.admin = nil
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -8789,15 +8899,18 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
+	if m.kind != nil {
+		fields = append(fields, user.FieldKind)
+	}
+	if m.issuer != nil {
+		fields = append(fields, user.FieldIssuer)
+	}
 	if m.subject != nil {
 		fields = append(fields, user.FieldSubject)
 	}
 	if m.name != nil {
 		fields = append(fields, user.FieldName)
-	}
-	if m.admin != nil {
-		fields = append(fields, user.FieldAdmin)
 	}
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
@@ -8813,12 +8926,14 @@ func (m *UserMutation) Fields() []string {
 // schema.
 func (m *UserMutation) Field(name string) (ent.Value, bool) {
 	switch name {
+	case user.FieldKind:
+		return m.Kind()
+	case user.FieldIssuer:
+		return m.Issuer()
 	case user.FieldSubject:
 		return m.Subject()
 	case user.FieldName:
 		return m.Name()
-	case user.FieldAdmin:
-		return m.Admin()
 	case user.FieldCreatedAt:
 		return m.CreatedAt()
 	case user.FieldLastSeenAt:
@@ -8832,12 +8947,14 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 // database failed.
 func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
 	switch name {
+	case user.FieldKind:
+		return m.OldKind(ctx)
+	case user.FieldIssuer:
+		return m.OldIssuer(ctx)
 	case user.FieldSubject:
 		return m.OldSubject(ctx)
 	case user.FieldName:
 		return m.OldName(ctx)
-	case user.FieldAdmin:
-		return m.OldAdmin(ctx)
 	case user.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case user.FieldLastSeenAt:
@@ -8851,6 +8968,20 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 // type.
 func (m *UserMutation) SetField(name string, value ent.Value) error {
 	switch name {
+	case user.FieldKind:
+		v, ok := value.(viewer.UserKind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case user.FieldIssuer:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIssuer(v)
+		return nil
 	case user.FieldSubject:
 		v, ok := value.(string)
 		if !ok {
@@ -8864,13 +8995,6 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetName(v)
-		return nil
-	case user.FieldAdmin:
-		v, ok := value.(bool)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetAdmin(v)
 		return nil
 	case user.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -8944,14 +9068,17 @@ func (m *UserMutation) ClearField(name string) error {
 // It returns an error if the field is not defined in the schema.
 func (m *UserMutation) ResetField(name string) error {
 	switch name {
+	case user.FieldKind:
+		m.ResetKind()
+		return nil
+	case user.FieldIssuer:
+		m.ResetIssuer()
+		return nil
 	case user.FieldSubject:
 		m.ResetSubject()
 		return nil
 	case user.FieldName:
 		m.ResetName()
-		return nil
-	case user.FieldAdmin:
-		m.ResetAdmin()
 		return nil
 	case user.FieldCreatedAt:
 		m.ResetCreatedAt()

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // User is the model entity for the User schema.
@@ -17,12 +18,14 @@ type User struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
+	// EXTERNAL (a token's subject), ADMIN_KEY or LOCAL_ADMIN.
+	Kind viewer.UserKind `json:"kind,omitempty"`
+	// The token's iss claim ("" when it has none); "" for the built-in kinds.
+	Issuer string `json:"issuer,omitempty"`
 	// The JWT sub claim, or the built-in admin's name.
 	Subject string `json:"subject,omitempty"`
 	// Display name from the token's name, preferred_username or email claim.
 	Name *string `json:"name,omitempty"`
-	// The operator's built-in identities (ADMIN_API_KEY, open mode) may do everything.
-	Admin bool `json:"admin,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// LastSeenAt holds the value of the "last_seen_at" field.
@@ -82,11 +85,9 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldAdmin:
-			values[i] = new(sql.NullBool)
 		case user.FieldID:
 			values[i] = new(sql.NullInt64)
-		case user.FieldSubject, user.FieldName:
+		case user.FieldKind, user.FieldIssuer, user.FieldSubject, user.FieldName:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldLastSeenAt:
 			values[i] = new(sql.NullTime)
@@ -111,6 +112,18 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field id", value)
 			}
 			_m.ID = int(value.Int64)
+		case user.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = viewer.UserKind(value.String)
+			}
+		case user.FieldIssuer:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field issuer", values[i])
+			} else if value.Valid {
+				_m.Issuer = value.String
+			}
 		case user.FieldSubject:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field subject", values[i])
@@ -123,12 +136,6 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Name = new(string)
 				*_m.Name = value.String
-			}
-		case user.FieldAdmin:
-			if value, ok := values[i].(*sql.NullBool); !ok {
-				return fmt.Errorf("unexpected type %T for field admin", values[i])
-			} else if value.Valid {
-				_m.Admin = value.Bool
 			}
 		case user.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -193,6 +200,12 @@ func (_m *User) String() string {
 	var builder strings.Builder
 	builder.WriteString("User(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
+	builder.WriteString(", ")
+	builder.WriteString("issuer=")
+	builder.WriteString(_m.Issuer)
+	builder.WriteString(", ")
 	builder.WriteString("subject=")
 	builder.WriteString(_m.Subject)
 	builder.WriteString(", ")
@@ -200,9 +213,6 @@ func (_m *User) String() string {
 		builder.WriteString("name=")
 		builder.WriteString(*v)
 	}
-	builder.WriteString(", ")
-	builder.WriteString("admin=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Admin))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

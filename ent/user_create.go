@@ -15,6 +15,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // UserCreate is the builder for creating a User entity.
@@ -23,6 +24,34 @@ type UserCreate struct {
 	mutation *UserMutation
 	hooks    []Hook
 	conflict []sql.ConflictOption
+}
+
+// SetKind sets the "kind" field.
+func (_c *UserCreate) SetKind(v viewer.UserKind) *UserCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *UserCreate) SetNillableKind(v *viewer.UserKind) *UserCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
+// SetIssuer sets the "issuer" field.
+func (_c *UserCreate) SetIssuer(v string) *UserCreate {
+	_c.mutation.SetIssuer(v)
+	return _c
+}
+
+// SetNillableIssuer sets the "issuer" field if the given value is not nil.
+func (_c *UserCreate) SetNillableIssuer(v *string) *UserCreate {
+	if v != nil {
+		_c.SetIssuer(*v)
+	}
+	return _c
 }
 
 // SetSubject sets the "subject" field.
@@ -41,20 +70,6 @@ func (_c *UserCreate) SetName(v string) *UserCreate {
 func (_c *UserCreate) SetNillableName(v *string) *UserCreate {
 	if v != nil {
 		_c.SetName(*v)
-	}
-	return _c
-}
-
-// SetAdmin sets the "admin" field.
-func (_c *UserCreate) SetAdmin(v bool) *UserCreate {
-	_c.mutation.SetAdmin(v)
-	return _c
-}
-
-// SetNillableAdmin sets the "admin" field if the given value is not nil.
-func (_c *UserCreate) SetNillableAdmin(v *bool) *UserCreate {
-	if v != nil {
-		_c.SetAdmin(*v)
 	}
 	return _c
 }
@@ -169,9 +184,13 @@ func (_c *UserCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *UserCreate) defaults() error {
-	if _, ok := _c.mutation.Admin(); !ok {
-		v := user.DefaultAdmin
-		_c.mutation.SetAdmin(v)
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := user.DefaultKind
+		_c.mutation.SetKind(v)
+	}
+	if _, ok := _c.mutation.Issuer(); !ok {
+		v := user.DefaultIssuer
+		_c.mutation.SetIssuer(v)
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if user.DefaultCreatedAt == nil {
@@ -192,6 +211,22 @@ func (_c *UserCreate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *UserCreate) check() error {
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "User.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := user.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "User.kind": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Issuer(); !ok {
+		return &ValidationError{Name: "issuer", err: errors.New(`ent: missing required field "User.issuer"`)}
+	}
+	if v, ok := _c.mutation.Issuer(); ok {
+		if err := user.IssuerValidator(v); err != nil {
+			return &ValidationError{Name: "issuer", err: fmt.Errorf(`ent: validator failed for field "User.issuer": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Subject(); !ok {
 		return &ValidationError{Name: "subject", err: errors.New(`ent: missing required field "User.subject"`)}
 	}
@@ -204,9 +239,6 @@ func (_c *UserCreate) check() error {
 		if err := user.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "User.name": %w`, err)}
 		}
-	}
-	if _, ok := _c.mutation.Admin(); !ok {
-		return &ValidationError{Name: "admin", err: errors.New(`ent: missing required field "User.admin"`)}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "User.created_at"`)}
@@ -241,6 +273,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_spec = sqlgraph.NewCreateSpec(user.Table, sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(user.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
+	}
+	if value, ok := _c.mutation.Issuer(); ok {
+		_spec.SetField(user.FieldIssuer, field.TypeString, value)
+		_node.Issuer = value
+	}
 	if value, ok := _c.mutation.Subject(); ok {
 		_spec.SetField(user.FieldSubject, field.TypeString, value)
 		_node.Subject = value
@@ -248,10 +288,6 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)
 		_node.Name = &value
-	}
-	if value, ok := _c.mutation.Admin(); ok {
-		_spec.SetField(user.FieldAdmin, field.TypeBool, value)
-		_node.Admin = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(user.FieldCreatedAt, field.TypeTime, value)
@@ -316,7 +352,7 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 // of the `INSERT` statement. For example:
 //
 //	client.User.Create().
-//		SetSubject(v).
+//		SetKind(v).
 //		OnConflict(
 //			// Update the row with the new values
 //			// the was proposed for insertion.
@@ -325,7 +361,7 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.UserUpsert) {
-//			SetSubject(v+v).
+//			SetKind(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *UserCreate) OnConflict(opts ...sql.ConflictOption) *UserUpsertOne {
@@ -379,18 +415,6 @@ func (u *UserUpsert) ClearName() *UserUpsert {
 	return u
 }
 
-// SetAdmin sets the "admin" field.
-func (u *UserUpsert) SetAdmin(v bool) *UserUpsert {
-	u.Set(user.FieldAdmin, v)
-	return u
-}
-
-// UpdateAdmin sets the "admin" field to the value that was provided on create.
-func (u *UserUpsert) UpdateAdmin() *UserUpsert {
-	u.SetExcluded(user.FieldAdmin)
-	return u
-}
-
 // SetLastSeenAt sets the "last_seen_at" field.
 func (u *UserUpsert) SetLastSeenAt(v time.Time) *UserUpsert {
 	u.Set(user.FieldLastSeenAt, v)
@@ -414,6 +438,12 @@ func (u *UserUpsert) UpdateLastSeenAt() *UserUpsert {
 func (u *UserUpsertOne) UpdateNewValues() *UserUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.Kind(); exists {
+			s.SetIgnore(user.FieldKind)
+		}
+		if _, exists := u.create.mutation.Issuer(); exists {
+			s.SetIgnore(user.FieldIssuer)
+		}
 		if _, exists := u.create.mutation.Subject(); exists {
 			s.SetIgnore(user.FieldSubject)
 		}
@@ -469,20 +499,6 @@ func (u *UserUpsertOne) UpdateName() *UserUpsertOne {
 func (u *UserUpsertOne) ClearName() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearName()
-	})
-}
-
-// SetAdmin sets the "admin" field.
-func (u *UserUpsertOne) SetAdmin(v bool) *UserUpsertOne {
-	return u.Update(func(s *UserUpsert) {
-		s.SetAdmin(v)
-	})
-}
-
-// UpdateAdmin sets the "admin" field to the value that was provided on create.
-func (u *UserUpsertOne) UpdateAdmin() *UserUpsertOne {
-	return u.Update(func(s *UserUpsert) {
-		s.UpdateAdmin()
 	})
 }
 
@@ -635,7 +651,7 @@ func (_c *UserCreateBulk) ExecX(ctx context.Context) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.UserUpsert) {
-//			SetSubject(v+v).
+//			SetKind(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *UserCreateBulk) OnConflict(opts ...sql.ConflictOption) *UserUpsertBulk {
@@ -676,6 +692,12 @@ func (u *UserUpsertBulk) UpdateNewValues() *UserUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		for _, b := range u.create.builders {
+			if _, exists := b.mutation.Kind(); exists {
+				s.SetIgnore(user.FieldKind)
+			}
+			if _, exists := b.mutation.Issuer(); exists {
+				s.SetIgnore(user.FieldIssuer)
+			}
 			if _, exists := b.mutation.Subject(); exists {
 				s.SetIgnore(user.FieldSubject)
 			}
@@ -732,20 +754,6 @@ func (u *UserUpsertBulk) UpdateName() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearName() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearName()
-	})
-}
-
-// SetAdmin sets the "admin" field.
-func (u *UserUpsertBulk) SetAdmin(v bool) *UserUpsertBulk {
-	return u.Update(func(s *UserUpsert) {
-		s.SetAdmin(v)
-	})
-}
-
-// UpdateAdmin sets the "admin" field to the value that was provided on create.
-func (u *UserUpsertBulk) UpdateAdmin() *UserUpsertBulk {
-	return u.Update(func(s *UserUpsert) {
-		s.UpdateAdmin()
 	})
 }
 

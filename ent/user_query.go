@@ -378,12 +378,12 @@ func (_q *UserQuery) WithFeedbacks(opts ...func(*FeedbackQuery)) *UserQuery {
 // Example:
 //
 //	var v []struct {
-//		Subject string `json:"subject,omitempty"`
+//		Kind viewer.UserKind `json:"kind,omitempty"`
 //		Count int `json:"count,omitempty"`
 //	}
 //
 //	client.User.Query().
-//		GroupBy(user.FieldSubject).
+//		GroupBy(user.FieldKind).
 //		Aggregate(ent.Count()).
 //		Scan(ctx, &v)
 func (_q *UserQuery) GroupBy(field string, fields ...string) *UserGroupBy {
@@ -401,11 +401,11 @@ func (_q *UserQuery) GroupBy(field string, fields ...string) *UserGroupBy {
 // Example:
 //
 //	var v []struct {
-//		Subject string `json:"subject,omitempty"`
+//		Kind viewer.UserKind `json:"kind,omitempty"`
 //	}
 //
 //	client.User.Query().
-//		Select(user.FieldSubject).
+//		Select(user.FieldKind).
 //		Scan(ctx, &v)
 func (_q *UserQuery) Select(fields ...string) *UserSelect {
 	_q.ctx.Fields = append(_q.ctx.Fields, fields...)

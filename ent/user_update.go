@@ -51,20 +51,6 @@ func (_u *UserUpdate) ClearName() *UserUpdate {
 	return _u
 }
 
-// SetAdmin sets the "admin" field.
-func (_u *UserUpdate) SetAdmin(v bool) *UserUpdate {
-	_u.mutation.SetAdmin(v)
-	return _u
-}
-
-// SetNillableAdmin sets the "admin" field if the given value is not nil.
-func (_u *UserUpdate) SetNillableAdmin(v *bool) *UserUpdate {
-	if v != nil {
-		_u.SetAdmin(*v)
-	}
-	return _u
-}
-
 // SetLastSeenAt sets the "last_seen_at" field.
 func (_u *UserUpdate) SetLastSeenAt(v time.Time) *UserUpdate {
 	_u.mutation.SetLastSeenAt(v)
@@ -247,9 +233,6 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.NameCleared() {
 		_spec.ClearField(user.FieldName, field.TypeString)
 	}
-	if value, ok := _u.mutation.Admin(); ok {
-		_spec.SetField(user.FieldAdmin, field.TypeBool, value)
-	}
 	if value, ok := _u.mutation.LastSeenAt(); ok {
 		_spec.SetField(user.FieldLastSeenAt, field.TypeTime, value)
 	}
@@ -425,20 +408,6 @@ func (_u *UserUpdateOne) SetNillableName(v *string) *UserUpdateOne {
 // ClearName clears the value of the "name" field.
 func (_u *UserUpdateOne) ClearName() *UserUpdateOne {
 	_u.mutation.ClearName()
-	return _u
-}
-
-// SetAdmin sets the "admin" field.
-func (_u *UserUpdateOne) SetAdmin(v bool) *UserUpdateOne {
-	_u.mutation.SetAdmin(v)
-	return _u
-}
-
-// SetNillableAdmin sets the "admin" field if the given value is not nil.
-func (_u *UserUpdateOne) SetNillableAdmin(v *bool) *UserUpdateOne {
-	if v != nil {
-		_u.SetAdmin(*v)
-	}
 	return _u
 }
 
@@ -653,9 +622,6 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.NameCleared() {
 		_spec.ClearField(user.FieldName, field.TypeString)
-	}
-	if value, ok := _u.mutation.Admin(); ok {
-		_spec.SetField(user.FieldAdmin, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.LastSeenAt(); ok {
 		_spec.SetField(user.FieldLastSeenAt, field.TypeTime, value)

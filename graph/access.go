@@ -47,15 +47,20 @@ func (r *Resolver) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput)
 	if err != nil {
 		return nil, err
 	}
-	k, err := r.client.APIKey.Create().
+	create := r.client.APIKey.Create().
 		SetName(*trimmed(&in.Name)).
 		SetPrefix(prefix).
 		SetHash(hash).
 		SetUserID(v.UserID).
 		SetNillableProjectID(in.ProjectID).
 		SetNillableRole(in.Role).
-		SetNillableExpiresAt(in.ExpiresAt).
-		Save(ctx)
+		SetNillableExpiresAt(in.ExpiresAt)
+	if v.AdminKeyFingerprint != nil {
+		// Keys the ADMIN_API_KEY makes carry its fingerprint, so rotating
+		// it revokes them (auth refuses an admin's key without the current one).
+		create.SetAdminKeyFingerprint(v.AdminKeyFingerprint)
+	}
+	k, err := create.Save(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -102,9 +107,17 @@ func (r *Resolver) canSeeProject(ctx context.Context, id int) (bool, error) {
 	return r.client.Project.Query().Where(project.ID(id)).Exist(ctx)
 }
 
+// addMember gives a role to the EXTERNAL user of a subject at an issuer
+// (the server's JWT_ISSUER unless the input names one): the operator's
+// built-in identities are other kinds, which no input can name.
 func (r *Resolver) addMember(ctx context.Context, in model.AddProjectMemberInput) (*ent.ProjectMember, error) {
+	issuer := &r.defaultIssuer
+	if in.Issuer != nil {
+		issuer = trimmed(in.Issuer)
+	}
 	var problems []error
 	check(&problems, "input.subject", user.SubjectValidator, trimmed(&in.Subject))
+	check(&problems, "input.issuer", user.IssuerValidator, issuer)
 	if err := reportAll(ctx, problems); err != nil {
 		return nil, err
 	}
@@ -115,8 +128,10 @@ func (r *Resolver) addMember(ctx context.Context, in model.AddProjectMemberInput
 		// The person may not have signed in yet: their user is created now,
 		// by the system, so they find the project on first sign-in.
 		uid, err := tx.User.Create().
+			SetKind(viewer.External).
+			SetIssuer(*issuer).
 			SetSubject(*trimmed(&in.Subject)).
-			OnConflictColumns(user.FieldSubject).
+			OnConflictColumns(user.FieldKind, user.FieldIssuer, user.FieldSubject).
 			Ignore().
 			ID(access.SystemContext(ctx))
 		if err != nil {

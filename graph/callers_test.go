@@ -130,8 +130,11 @@ type watchdog struct {
 	failures []string
 }
 
-func (e *env) watch() *watchdog {
-	bystander := e.from("127.0.0.2")
+func (e *env) watch() *watchdog { return e.watchAs("") }
+
+// watchAs is watch for a bystander sending authorization.
+func (e *env) watchAs(authorization string) *watchdog {
+	bystander := e.from("127.0.0.2").as(authorization)
 	ctx, stop := context.WithCancel(context.Background())
 	w := &watchdog{stop: stop, done: make(chan struct{})}
 	go func() {

@@ -57,6 +57,9 @@ type Config struct {
 	// RateLimit, when set, charges each operation to its client's request
 	// budget and each submission to the submission budgets.
 	RateLimit *ratelimit.Limiter
+	// DefaultIssuer is the issuer of the people addProjectMember names
+	// without one: JWT_ISSUER, whose tokens all carry it ("" when unset).
+	DefaultIssuer string
 }
 
 // Authenticator turns credentials into a viewer (see the auth package).
@@ -134,7 +137,7 @@ func checksBeforeExecution(l Limits, es graphql.ExecutableSchema) []graphql.Hand
 
 func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *wsTransport) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
-		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client)}
+		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()})
 	srv := handler.New(schema)
 	ws := newWSTransport(cfg, closing, newSharing(resolver, schema.Schema(), cfg.Logger, cfg.Metrics))

@@ -52,6 +52,7 @@ type env struct {
 	t             testing.TB
 	client        *ent.Client
 	db            *sql.DB
+	dsn           string
 	url           string
 	queries       *atomic.Int64 // SQL statements sent through ent
 	statements    *statementLog // and their text
@@ -84,6 +85,19 @@ func newEnvWith(t testing.TB, configure func(*graph.Config)) *env {
 func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)) *env {
 	t.Helper()
 	db, dsn := dbTemplate.Open(t)
+	return newEnvOn(t, db, dsn, authCfg, configure)
+}
+
+// restart is another API on e's database, configured by authCfg, as when
+// the service is restarted with other settings.
+func (e *env) restart(t testing.TB, authCfg auth.Config) *env {
+	t.Helper()
+	return newEnvOn(t, e.db, e.dsn, authCfg, nil)
+}
+
+// newEnvOn is newEnvAuth on the database db (at dsn).
+func newEnvOn(t testing.TB, db *sql.DB, dsn string, authCfg auth.Config, configure func(*graph.Config)) *env {
+	t.Helper()
 	counter := &countingDriver{Driver: entsql.OpenDB(dialect.Postgres, db), n: &atomic.Int64{}, log: &statementLog{}}
 	client := ent.NewClient(ent.Driver(counter))
 	logs := &testutil.Buffer{}
@@ -111,7 +125,7 @@ func newEnvAuth(t testing.TB, authCfg auth.Config, configure func(*graph.Config)
 	t.Cleanup(func() { relay.Shutdown(context.Background()) })
 
 	authCfg.Logger = logger
-	e := &env{t: t, client: client, db: db, queries: counter.n, statements: counter.log, logs: logs,
+	e := &env{t: t, client: client, db: db, dsn: dsn, queries: counter.n, statements: counter.log, logs: logs,
 		pipeline: pipe, jobs: jobs, bus: bus, relay: relay, busName: busName, eventsChannel: "ev-" + ns,
 		rdb: rdb, authCfg: authCfg, configure: configure}
 	e.server, e.url = e.startInstance(t, bus)
@@ -127,7 +141,7 @@ func (e *env) startInstance(t testing.TB, bus *events.Bus) (*graph.Server, strin
 		t.Fatal(err)
 	}
 	t.Cleanup(authn.Close)
-	origins := web.NewOrigins(nil, authn.Open(), false)
+	origins := web.NewOrigins(nil, authn.Open())
 	cfg := graph.Config{
 		Client:      e.client,
 		Pipeline:    e.pipeline,

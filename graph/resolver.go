@@ -23,6 +23,9 @@ type Resolver struct {
 	logger   *slog.Logger
 	limiter  *ratelimit.Limiter // nil: no budgets
 	members  *membershipCache
+	// defaultIssuer is the issuer addProjectMember names when its input
+	// does not (Config.DefaultIssuer).
+	defaultIssuer string
 
 	// admitted, when set, runs while a subscription is admitted, before
 	// its stream is in place (beforeStream): tests commit a membership

@@ -462,7 +462,7 @@ func (c *wsConn) authenticate(payload map[string]any) {
 	}
 	// Count the connection under its identity from now on (open mode's
 	// shared local admin stays counted by address).
-	if v.Subject != auth.LocalAdminSubject {
+	if v.UserKind != viewer.LocalAdmin {
 		if err := t.conns.rekey(c, ratelimit.ClientKey(v, "", false)); err != nil {
 			c.refuse(closeTooMany, err.Error())
 			return

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/schema"
+	"github.com/pressly/goose/v3"
 
 	"github.com/feedbackloop/feedbackloop/ent/migrate"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
@@ -173,5 +175,59 @@ func TestUpGivesUpWhenTheWaitOutlastsItsContext(t *testing.T) {
 	err = migrations.Up(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "wait for another instance's migrations") {
 		t.Fatalf("Up = %v, want an error saying it waited for another instance", err)
+	}
+}
+
+// The migration to identity kinds keeps the operator's built-in users, once
+// told apart by an admin flag, as users of their own kinds, and every other
+// user as an EXTERNAL one with no issuer, as tokens without iss name them.
+// A token's "admin-api-key" is then a user of its own.
+func TestIdentityKindsComeFromTheAdminFlag(t *testing.T) {
+	const before = 20261126030005 // the last migration with users.admin
+	dsn := dbTemplate.New(t)
+	db, err := postgres.Open(context.Background(), dsn, postgres.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.Exec(`DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+		t.Fatal(err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, os.DirFS("."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO users (subject, admin, created_at, last_seen_at) VALUES
+		('admin-api-key', true, now(), now()), ('local-admin', true, now(), now()), ('ada', false, now(), now())`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrations.Up(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT subject || ' ' || kind || ' "' || issuer || '"' FROM users ORDER BY subject`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`ada EXTERNAL ""`, `admin-api-key ADMIN_KEY ""`, `local-admin LOCAL_ADMIN ""`}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("users after the migration: %q, want %q", got, want)
+	}
+	if _, err := db.Exec(`INSERT INTO users (kind, issuer, subject, created_at, last_seen_at) VALUES ('EXTERNAL', '', 'admin-api-key', now(), now())`); err != nil {
+		t.Fatalf("a token's admin-api-key cannot be stored beside the operator's: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -90,6 +91,37 @@ func (k *Kind) UnmarshalGQL(v any) error {
 	return nil
 }
 
+// UserKind is the kind of identity a stored user is. The kinds are apart
+// by construction: a user is found by its kind, issuer and subject together,
+// so no token's claims can name a user of another kind, whatever its sub.
+type UserKind string
+
+// The kinds of stored user.
+const (
+	External   UserKind = "EXTERNAL"    // a token's subject at its issuer (iss, sub)
+	AdminKey   UserKind = "ADMIN_KEY"   // the operator's ADMIN_API_KEY
+	LocalAdmin UserKind = "LOCAL_ADMIN" // every caller in open mode
+)
+
+// Values lists the kinds; ent uses it for the enum column.
+func (UserKind) Values() []string {
+	return []string{string(External), string(AdminKey), string(LocalAdmin)}
+}
+
+// MarshalGQL writes the kind as a GraphQL enum value (entgql asks every
+// enum column's type for it, though the API does not show this one).
+func (k UserKind) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(k))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (k *UserKind) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || !slices.Contains(k.Values(), s) {
+		return fmt.Errorf("%v is not a user kind: use EXTERNAL, ADMIN_KEY or LOCAL_ADMIN", v)
+	}
+	*k = UserKind(s)
+	return nil
+}
+
 // Scope limits a project-scoped API key to one project and one role.
 type Scope struct {
 	ProjectID int
@@ -99,14 +131,20 @@ type Scope struct {
 // Viewer is an authenticated caller.
 type Viewer struct {
 	// UserID is the stored User the caller acts as: the token's subject, or
-	// the API key's owner.
-	UserID  int
-	Subject string
-	Name    string
-	Kind    Kind
+	// the API key's owner; UserKind is that user's kind.
+	UserID   int
+	UserKind UserKind
+	Subject  string
+	Name     string
+	Kind     Kind
 	// Admin may do everything: the operator's ADMIN_API_KEY, the local admin
-	// of open mode, and API keys their users create without a project.
+	// of open mode, and API keys made without a project with the current
+	// ADMIN_API_KEY. The auth package alone decides it.
 	Admin bool
+	// AdminKeyFingerprint identifies the ADMIN_API_KEY behind the caller
+	// (nil for everyone else): keys the caller creates record it, so that
+	// rotating ADMIN_API_KEY revokes them.
+	AdminKeyFingerprint []byte
 	// APIKeyID is the key a Kind APIKey caller used (0 for ADMIN_API_KEY).
 	APIKeyID int
 	// Scope, when set, is the only project the caller may see, and its role there.

@@ -40,7 +40,7 @@ func TestMetricsAddressServesTheProfiler(t *testing.T) {
 	if code, _ := get(h, "/metrics"); code != 200 {
 		t.Errorf("/metrics: %d", code)
 	}
-	api := web.New(web.Config{Metrics: m, MetricsElsewhere: true, Origins: web.NewOrigins(nil, true, false)})
+	api := web.New(web.Config{Metrics: m, MetricsElsewhere: true, Origins: web.NewOrigins(nil, true)})
 	if code, _ := get(api, "/debug/pprof/"); code != 404 {
 		t.Errorf("the API's address serves the profiler: %d", code)
 	}

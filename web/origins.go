@@ -17,21 +17,22 @@ import (
 // Origin (servers, scripts, curl) and same-origin pages (GraphiQL) are
 // always allowed: browsers send no Origin, or their own, for those.
 type Origins struct {
-	allowAll      bool
-	allowed       []string
-	loopbackPages bool // with no list: pages served from this machine may call
-	loopbackHosts bool // requests must name a loopback host
-	policy        *cors.Cors
+	allowAll bool
+	allowed  []string
+	// open mode: with no list, pages served from this machine may call,
+	// and every request must name a loopback host
+	open   bool
+	policy *cors.Cors
 }
 
 // NewOrigins returns the policy for a list of allowed origins ("*" allows
 // every origin). With no list, open mode allows pages served from this
 // machine (http://localhost:3000 and the like) and other modes allow no
-// cross-origin page. loopbackHosts refuses requests that do not name a
-// loopback host, so that a web page cannot reach an open, loopback-bound
-// instance through DNS rebinding.
-func NewOrigins(allowed []string, openMode, loopbackHosts bool) *Origins {
-	o := &Origins{allowAll: slices.Contains(allowed, "*"), allowed: allowed, loopbackPages: openMode, loopbackHosts: loopbackHosts}
+// cross-origin page. Open mode also refuses requests that do not name a
+// loopback host, whatever address it listens on, so that no web page can
+// reach it through DNS rebinding.
+func NewOrigins(allowed []string, openMode bool) *Origins {
+	o := &Origins{allowAll: slices.Contains(allowed, "*"), allowed: allowed, open: openMode}
 	o.policy = cors.New(cors.Options{
 		AllowOriginFunc: func(origin string) bool { return o.allows(origin) },
 		AllowedMethods:  []string{http.MethodGet, http.MethodPost, http.MethodOptions},
@@ -47,9 +48,9 @@ func (o *Origins) allows(origin string) bool {
 	switch {
 	case o.allowAll, slices.Contains(o.allowed, origin):
 		return true
-	case len(o.allowed) == 0 && o.loopbackPages:
+	case len(o.allowed) == 0 && o.open:
 		u, err := url.Parse(origin)
-		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopbackHost(u.Hostname())
+		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && IsLoopbackHost(u.Hostname())
 	}
 	return false
 }
@@ -65,11 +66,12 @@ func (o *Origins) AllowWebsocket(r *http.Request) bool {
 
 func (o *Origins) cors(next http.Handler) http.Handler { return o.policy.Handler(next) }
 
-// guardHost refuses, when asked to, requests whose Host is not a loopback
+// guardHost refuses, in open mode, requests whose Host is not a loopback
 // name: only pages on this machine may reach an instance with no
-// credentials.
+// credentials. The listen address does not matter: a page that rebinds its
+// name to 127.0.0.1 reaches a loopback address as well as a wildcard one.
 func (o *Origins) guardHost(next http.Handler) http.Handler {
-	if !o.loopbackHosts {
+	if !o.open {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -77,9 +79,9 @@ func (o *Origins) guardHost(next http.Handler) http.Handler {
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		if !isLoopbackHost(host) {
+		if !IsLoopbackHost(host) {
 			WriteError(w, http.StatusMisdirectedRequest, graph.CodeBadRequest,
-				"this instance runs in open mode (no credentials configured) and answers requests for localhost only; configure JWT_SECRET, JWT_JWKS_URL or ADMIN_API_KEY, or set HOST, to serve other hosts")
+				"this instance runs in open mode (no credentials configured) and answers only requests for localhost, 127.0.0.1 or [::1]; to serve other hosts, configure JWT_SECRET, JWT_JWKS_URL or ADMIN_API_KEY")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -91,7 +93,9 @@ func sameOrigin(origin string, r *http.Request) bool {
 	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
-func isLoopbackHost(host string) bool {
+// IsLoopbackHost reports whether host (a name or an address, IPv6 in
+// brackets or not) is this machine's loopback: localhost, 127.0.0.0/8, ::1.
+func IsLoopbackHost(host string) bool {
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if strings.EqualFold(host, "localhost") {
 		return true

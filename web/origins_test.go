@@ -51,7 +51,7 @@ func TestOtherSitesCannotCallTheAPI(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := httptest.NewServer(newShell(web.NewOrigins(c.allowed, c.open, false), c.open))
+			srv := httptest.NewServer(newShell(web.NewOrigins(c.allowed, c.open), c.open))
 			defer srv.Close()
 
 			pre, _ := http.NewRequest(http.MethodOptions, srv.URL+"/query", nil)
@@ -87,7 +87,7 @@ func TestOtherSitesCannotCallTheAPI(t *testing.T) {
 // Same-origin pages (GraphiQL) and non-browser clients (no Origin) always
 // get through.
 func TestSameOriginAndNonBrowserClientsAreAllowed(t *testing.T) {
-	origins := web.NewOrigins(nil, false, false)
+	origins := web.NewOrigins(nil, false)
 	srv := httptest.NewServer(newShell(origins, false))
 	defer srv.Close()
 	for _, origin := range []string{"", srv.URL} {

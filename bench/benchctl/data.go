@@ -52,18 +52,20 @@ func load(ctx context.Context, db *sql.DB, projects, tasks int, member string) e
 }
 
 // addViewer makes the user of subject (created when missing) a VIEWER of
-// every project.
+// every project: the EXTERNAL user with no issuer, as a token signed with
+// JWT_SECRET (cmd/token) names it.
 func addViewer(ctx context.Context, tx *sql.Tx, subject string) error {
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO users (subject, name, admin, created_at, last_seen_at)
-		VALUES ($1, 'Benchmark viewer', false, now(), now())
-		ON CONFLICT (subject) DO NOTHING`, subject)
+		INSERT INTO users (kind, issuer, subject, name, created_at, last_seen_at)
+		VALUES ('EXTERNAL', '', $1, 'Benchmark viewer', now(), now())
+		ON CONFLICT (kind, issuer, subject) DO NOTHING`, subject)
 	if err != nil {
 		return fmt.Errorf("add the user %q: %w", subject, err)
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO project_members (created_at, updated_at, role, project_id, user_id)
-		SELECT now(), now(), 'VIEWER', p.id, u.id FROM projects p CROSS JOIN users u WHERE u.subject = $1`, subject)
+		SELECT now(), now(), 'VIEWER', p.id, u.id FROM projects p CROSS JOIN users u
+		WHERE u.kind = 'EXTERNAL' AND u.issuer = '' AND u.subject = $1`, subject)
 	if err != nil {
 		return fmt.Errorf("make %q a member: %w", subject, err)
 	}

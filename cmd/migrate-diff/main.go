@@ -65,10 +65,15 @@ func run(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("open migrations/: %w (run from the repository root)", err)
 	}
+	// Columns and indexes gone from ent/schema are dropped, as
+	// migrations_test compares with drops on: without them a removed unique
+	// index would stay and still refuse rows the schema allows.
 	return migrate.NamedDiff(ctx, u.String(), name,
 		schema.WithDir(dir),
 		schema.WithMigrationMode(schema.ModeReplay),
 		schema.WithDialect(dialect.Postgres),
 		schema.WithFormatter(sqltool.GooseFormatter),
+		schema.WithDropColumn(true),
+		schema.WithDropIndex(true),
 	)
 }

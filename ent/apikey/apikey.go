@@ -38,6 +38,8 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
 	FieldRevokedAt = "revoked_at"
+	// FieldAdminKeyFingerprint holds the string denoting the admin_key_fingerprint field in the database.
+	FieldAdminKeyFingerprint = "admin_key_fingerprint"
 	// EdgeOwner holds the string denoting the owner edge name in mutations.
 	EdgeOwner = "owner"
 	// EdgeProject holds the string denoting the project edge name in mutations.
@@ -73,6 +75,7 @@ var Columns = []string{
 	FieldLastUsedAt,
 	FieldExpiresAt,
 	FieldRevokedAt,
+	FieldAdminKeyFingerprint,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -101,6 +101,11 @@ func RevokedAt(v time.Time) predicate.APIKey {
 	return predicate.APIKey(sql.FieldEQ(FieldRevokedAt, v))
 }
 
+// AdminKeyFingerprint applies equality check predicate on the "admin_key_fingerprint" field. It's identical to AdminKeyFingerprintEQ.
+func AdminKeyFingerprint(v []byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldEQ(FieldAdminKeyFingerprint, v))
+}
+
 // NameEQ applies the EQ predicate on the "name" field.
 func NameEQ(v string) predicate.APIKey {
 	return predicate.APIKey(sql.FieldEQ(FieldName, v))
@@ -549,6 +554,56 @@ func RevokedAtIsNil() predicate.APIKey {
 // RevokedAtNotNil applies the NotNil predicate on the "revoked_at" field.
 func RevokedAtNotNil() predicate.APIKey {
 	return predicate.APIKey(sql.FieldNotNull(FieldRevokedAt))
+}
+
+// AdminKeyFingerprintEQ applies the EQ predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintEQ(v []byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldEQ(FieldAdminKeyFingerprint, v))
+}
+
+// AdminKeyFingerprintNEQ applies the NEQ predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintNEQ(v []byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldNEQ(FieldAdminKeyFingerprint, v))
+}
+
+// AdminKeyFingerprintIn applies the In predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintIn(vs ...[]byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldIn(FieldAdminKeyFingerprint, vs...))
+}
+
+// AdminKeyFingerprintNotIn applies the NotIn predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintNotIn(vs ...[]byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldNotIn(FieldAdminKeyFingerprint, vs...))
+}
+
+// AdminKeyFingerprintGT applies the GT predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintGT(v []byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldGT(FieldAdminKeyFingerprint, v))
+}
+
+// AdminKeyFingerprintGTE applies the GTE predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintGTE(v []byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldGTE(FieldAdminKeyFingerprint, v))
+}
+
+// AdminKeyFingerprintLT applies the LT predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintLT(v []byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldLT(FieldAdminKeyFingerprint, v))
+}
+
+// AdminKeyFingerprintLTE applies the LTE predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintLTE(v []byte) predicate.APIKey {
+	return predicate.APIKey(sql.FieldLTE(FieldAdminKeyFingerprint, v))
+}
+
+// AdminKeyFingerprintIsNil applies the IsNil predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintIsNil() predicate.APIKey {
+	return predicate.APIKey(sql.FieldIsNull(FieldAdminKeyFingerprint))
+}
+
+// AdminKeyFingerprintNotNil applies the NotNil predicate on the "admin_key_fingerprint" field.
+func AdminKeyFingerprintNotNil() predicate.APIKey {
+	return predicate.APIKey(sql.FieldNotNull(FieldAdminKeyFingerprint))
 }
 
 // HasOwner applies the HasEdge predicate on the "owner" edge.

@@ -281,24 +281,26 @@ func init() {
 	}
 	userFields := schema.User{}.Fields()
 	_ = userFields
+	// userDescIssuer is the schema descriptor for issuer field.
+	userDescIssuer := userFields[1].Descriptor()
+	// user.DefaultIssuer holds the default value on creation for the issuer field.
+	user.DefaultIssuer = userDescIssuer.Default.(string)
+	// user.IssuerValidator is a validator for the "issuer" field. It is called by the builders before save.
+	user.IssuerValidator = userDescIssuer.Validators[0].(func(string) error)
 	// userDescSubject is the schema descriptor for subject field.
-	userDescSubject := userFields[0].Descriptor()
+	userDescSubject := userFields[2].Descriptor()
 	// user.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
 	user.SubjectValidator = userDescSubject.Validators[0].(func(string) error)
 	// userDescName is the schema descriptor for name field.
-	userDescName := userFields[1].Descriptor()
+	userDescName := userFields[3].Descriptor()
 	// user.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	user.NameValidator = userDescName.Validators[0].(func(string) error)
-	// userDescAdmin is the schema descriptor for admin field.
-	userDescAdmin := userFields[2].Descriptor()
-	// user.DefaultAdmin holds the default value on creation for the admin field.
-	user.DefaultAdmin = userDescAdmin.Default.(bool)
 	// userDescCreatedAt is the schema descriptor for created_at field.
-	userDescCreatedAt := userFields[3].Descriptor()
+	userDescCreatedAt := userFields[4].Descriptor()
 	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
 	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
 	// userDescLastSeenAt is the schema descriptor for last_seen_at field.
-	userDescLastSeenAt := userFields[4].Descriptor()
+	userDescLastSeenAt := userFields[5].Descriptor()
 	// user.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
 	user.DefaultLastSeenAt = userDescLastSeenAt.Default.(func() time.Time)
 }

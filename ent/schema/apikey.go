@@ -59,6 +59,12 @@ func (APIKey) Fields() []ent.Field {
 		field.Time("revoked_at").
 			Optional().
 			Nillable(),
+		field.Bytes("admin_key_fingerprint").
+			Optional().
+			Immutable().
+			Sensitive().
+			Comment("For a key the ADMIN_API_KEY made: that ADMIN_API_KEY's fingerprint, so that rotating it revokes the key.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -6,12 +6,17 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 
 	"github.com/feedbackloop/feedbackloop/access"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // User is a person or service known by the subject of its credentials. It is
 // created the first time a subject is seen (a token, or addProjectMember).
+// Users are told apart by kind, issuer and subject together: a token's
+// subject is an EXTERNAL user of its issuer, and the operator's identities
+// are users of their own kinds, which no token can name.
 type User struct {
 	ent.Schema
 }
@@ -19,8 +24,19 @@ type User struct {
 // Fields of the User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
+		field.Enum("kind").
+			GoType(viewer.UserKind("")).
+			Default(string(viewer.External)).
+			Immutable().
+			Comment("EXTERNAL (a token's subject), ADMIN_KEY or LOCAL_ADMIN.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("issuer").
+			Default("").
+			Immutable().
+			Validate(lengthBetween(0, 255)).
+			Comment("The token's iss claim (\"\" when it has none); \"\" for the built-in kinds.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("subject").
-			Unique().
 			Immutable().
 			Validate(lengthBetween(1, 255)).
 			Comment("The JWT sub claim, or the built-in admin's name."),
@@ -29,10 +45,6 @@ func (User) Fields() []ent.Field {
 			Nillable().
 			Validate(lengthBetween(0, 255)).
 			Comment("Display name from the token's name, preferred_username or email claim."),
-		field.Bool("admin").
-			Default(false).
-			Comment("The operator's built-in identities (ADMIN_API_KEY, open mode) may do everything.").
-			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("created_at").
 			Immutable().
 			Default(now),
@@ -52,6 +64,13 @@ func (User) Edges() []ent.Edge {
 		edge.To("memberships", ProjectMember.Type).Annotations(hidden),
 		edge.To("api_keys", APIKey.Type).Annotations(hidden),
 		edge.From("feedbacks", Feedback.Type).Ref("submitted_by").Annotations(hidden),
+	}
+}
+
+// Indexes of the User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("kind", "issuer", "subject").Unique(),
 	}
 }
 

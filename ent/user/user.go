@@ -3,11 +3,14 @@
 package user
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 const (
@@ -15,12 +18,14 @@ const (
 	Label = "user"
 	// FieldID holds the string denoting the id field in the database.
 	FieldID = "id"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
+	// FieldIssuer holds the string denoting the issuer field in the database.
+	FieldIssuer = "issuer"
 	// FieldSubject holds the string denoting the subject field in the database.
 	FieldSubject = "subject"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
-	// FieldAdmin holds the string denoting the admin field in the database.
-	FieldAdmin = "admin"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldLastSeenAt holds the string denoting the last_seen_at field in the database.
@@ -59,9 +64,10 @@ const (
 // Columns holds all SQL columns for user fields.
 var Columns = []string{
 	FieldID,
+	FieldKind,
+	FieldIssuer,
 	FieldSubject,
 	FieldName,
-	FieldAdmin,
 	FieldCreatedAt,
 	FieldLastSeenAt,
 }
@@ -84,17 +90,31 @@ func ValidColumn(column string) bool {
 var (
 	Hooks  [1]ent.Hook
 	Policy ent.Policy
+	// DefaultIssuer holds the default value on creation for the "issuer" field.
+	DefaultIssuer string
+	// IssuerValidator is a validator for the "issuer" field. It is called by the builders before save.
+	IssuerValidator func(string) error
 	// SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
 	SubjectValidator func(string) error
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
-	// DefaultAdmin holds the default value on creation for the "admin" field.
-	DefaultAdmin bool
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultLastSeenAt holds the default value on creation for the "last_seen_at" field.
 	DefaultLastSeenAt func() time.Time
 )
+
+const DefaultKind viewer.UserKind = "EXTERNAL"
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k viewer.UserKind) error {
+	switch k {
+	case "EXTERNAL", "ADMIN_KEY", "LOCAL_ADMIN":
+		return nil
+	default:
+		return fmt.Errorf("user: invalid enum value for kind field: %q", k)
+	}
+}
 
 // OrderOption defines the ordering options for the User queries.
 type OrderOption func(*sql.Selector)
@@ -102,6 +122,16 @@ type OrderOption func(*sql.Selector)
 // ByID orders the results by the id field.
 func ByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldID, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
+}
+
+// ByIssuer orders the results by the issuer field.
+func ByIssuer(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIssuer, opts...).ToFunc()
 }
 
 // BySubject orders the results by the subject field.
@@ -112,11 +142,6 @@ func BySubject(opts ...sql.OrderTermOption) OrderOption {
 // ByName orders the results by the name field.
 func ByName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldName, opts...).ToFunc()
-}
-
-// ByAdmin orders the results by the admin field.
-func ByAdmin(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldAdmin, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.
@@ -191,3 +216,10 @@ func newFeedbacksStep() *sqlgraph.Step {
 		sqlgraph.Edge(sqlgraph.O2M, true, FeedbacksTable, FeedbacksColumn),
 	)
 }
+
+var (
+	// viewer.UserKind must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*viewer.UserKind)(nil)
+	// viewer.UserKind must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*viewer.UserKind)(nil)
+)

@@ -3717,8 +3717,9 @@ extend type Mutation {
   revokeApiKey(id: ID!): ApiKey!
 
   """
-  Give a person (by the subject of their credentials, e.g. the JWT sub) a
-  role in a project. Needs OWNER. The person need not have signed in yet.
+  Give a person (by the subject and issuer of their tokens: the JWT sub and
+  iss) a role in a project. Needs OWNER. The person need not have signed in
+  yet.
   """
   addProjectMember(input: AddProjectMemberInput!): ProjectMember!
   """Change a member's role. Needs OWNER; a project keeps at least one OWNER."""
@@ -3742,7 +3743,10 @@ type Viewer {
   subject: String!
   name: String
   kind: ViewerKind!
-  """Admins (ADMIN_API_KEY, open mode's local admin) may do everything."""
+  """
+  Admins may do everything: ADMIN_API_KEY, open mode's local admin, and API
+  keys made without a project with the current ADMIN_API_KEY.
+  """
   isAdmin: Boolean!
   """The API key in use, when kind is API_KEY (null for ADMIN_API_KEY)."""
   apiKey: ApiKey
@@ -3783,6 +3787,13 @@ input AddProjectMemberInput {
   projectID: ID!
   """The subject of the person's credentials (the JWT sub claim), 1 to 255 characters."""
   subject: String!
+  """
+  The issuer of the person's tokens (their iss claim), up to 255 characters.
+  Defaults to the server's JWT_ISSUER, or "" when none is set (tokens
+  without iss). A person is their subject at their issuer: the same subject
+  from another issuer is someone else.
+  """
+  issuer: String
   role: Role!
 }
 
@@ -14616,7 +14627,7 @@ func (ec *executionContext) unmarshalInputAddProjectMemberInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"projectID", "subject", "role"}
+	fieldsInOrder := [...]string{"projectID", "subject", "issuer", "role"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14637,6 +14648,13 @@ func (ec *executionContext) unmarshalInputAddProjectMemberInput(ctx context.Cont
 				return it, err
 			}
 			it.Subject = data
+		case "issuer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Issuer = data
 		case "role":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
 			data, err := ec.unmarshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, v)

@@ -22,8 +22,13 @@ type ProjectEvent interface {
 type AddProjectMemberInput struct {
 	ProjectID int `json:"projectID"`
 	// The subject of the person's credentials (the JWT sub claim), 1 to 255 characters.
-	Subject string      `json:"subject"`
-	Role    viewer.Role `json:"role"`
+	Subject string `json:"subject"`
+	// The issuer of the person's tokens (their iss claim), up to 255 characters.
+	// Defaults to the server's JWT_ISSUER, or "" when none is set (tokens
+	// without iss). A person is their subject at their issuer: the same subject
+	// from another issuer is someone else.
+	Issuer *string     `json:"issuer,omitempty"`
+	Role   viewer.Role `json:"role"`
 }
 
 // A suggestion was applied, rejected or reverted (PROPOSED again).

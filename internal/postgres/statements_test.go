@@ -159,7 +159,7 @@ func BenchmarkStatement(b *testing.B) {
 	_, err = setup.Exec(`
 		INSERT INTO projects (created_at, updated_at, name, status)
 		SELECT now(), now(), 'p' || g, 'ACTIVE' FROM generate_series(1, 100) g;
-		INSERT INTO users (subject, admin, created_at, last_seen_at) VALUES ('u', false, now(), now());
+		INSERT INTO users (kind, issuer, subject, created_at, last_seen_at) VALUES ('EXTERNAL', '', 'u', now(), now());
 		INSERT INTO project_members (created_at, updated_at, role, project_id, user_id)
 		SELECT now(), now(), 'VIEWER', p.id, u.id FROM projects p, users u;
 		ANALYZE`)
