@@ -2,12 +2,16 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 )
 
@@ -44,6 +48,41 @@ func BenchmarkChecksBeforeExecution(b *testing.B) {
 						}
 					}
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkHostileDocuments is what the document limits let through at
+// worst, and what they refuse: each document is checked (lexed, measured,
+// validated) as the first time a server sees it. "within" documents sit
+// just under the default limits and are the slowest shapes found: fields of
+// one response name compared pairwise at two levels, unknown fields with
+// suggestions. "probe" documents are the hostile probe's, which validated
+// for up to 20 s before the limits.
+func BenchmarkHostileDocuments(b *testing.B) {
+	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: complexity()})
+	repeat := func(n int, format string) string {
+		var s strings.Builder
+		for i := range n {
+			fmt.Fprintf(&s, format, i)
+		}
+		return s.String()
+	}
+	nested := "{ " + strings.Repeat("p: projects(first: 1) { e: edges { n: node { "+strings.Repeat("t: tasks(first: 1) { c: totalCount } ", 26)+"} } } ", 26) + "}"
+	for _, c := range []struct{ name, doc string }{
+		{"within/same name, two levels", nested},
+		{"within/1,990 unknown fields", "{ viewer { " + repeat(1990, "zz%d ") + "} }"},
+		{"within/30 conflicting aliases x 27 names", "{ " + repeat(27*30, `x%[1]d: node(id: "%[1]d") { id } `) + "}"},
+		{"probe/2,000 aliases of one name", "{ ...F } fragment F on Query { " + repeat(2000, `x: node(id: "%d") { id } `) + "}"},
+		{"probe/16,000 repeats", "{ viewer { " + strings.Repeat("subject ", 16_000) + "} }"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				check := doclimit.New(doclimit.Config{Schema: es.Schema(), Cache: lru.New[*ast.QueryDocument](1), Suggestions: true})
+				ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{})
+				_ = check.MutateOperationParameters(ctx, &graphql.RawParams{Query: c.doc})
 			}
 		})
 	}
