@@ -252,13 +252,7 @@ func TestTwoAPIsAndASeparateWorker(t *testing.T) {
 func graphqlWSClient(t *testing.T, base, token string, count int, query string, vars map[string]any) (string, int) {
 	t.Helper()
 	dir := filepath.Join("clients", "graphql-ws")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws")); err != nil {
-		install := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		install.Dir = dir
-		if out, err := install.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in %s (Node.js and npm are needed for this test): %v\n%s", dir, err, out)
-		}
-	}
+	npmInstall(t, dir, "graphql-ws")
 	variables, _ := json.Marshal(vars)
 	node := exec.Command("node", "subscribe.mjs", "ws"+strings.TrimPrefix(base, "http")+"/query", strconv.Itoa(count), query, string(variables))
 	node.Dir = dir
@@ -272,6 +266,20 @@ func graphqlWSClient(t *testing.T, base, token string, count int, query string, 
 		t.Fatalf("node client: %v\n%s", err, out)
 	}
 	return string(out), 0
+}
+
+// npmInstall installs the packages of the Node client in dir unless pkg is
+// there already.
+func npmInstall(t *testing.T, dir, pkg string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg)); err == nil {
+		return
+	}
+	install := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	install.Dir = dir
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci in %s (Node.js and npm are needed for this test): %v\n%s", dir, err, out)
+	}
 }
 
 // followQuery follows one feedback to its end.
@@ -367,4 +375,35 @@ func TestGraphQLWSLibraryClientWithAuth(t *testing.T) {
 		t.Fatalf("with a token: exit %d:\n%s", code, out)
 	}
 	checkFollowedToCompletion(t, out, f.SubmitFeedback.ID)
+}
+
+// The GraphQL-over-HTTP specification's own audits (graphql-http's
+// serverAudits, run in Node) all pass against the real server: 405 with
+// Allow: POST for a mutation sent with GET, 400 for a request without a
+// query, no data entry when a document does not parse or validate.
+func TestGraphQLOverHTTPAudits(t *testing.T) {
+	base, _ := startServer(t, nil)
+	dir := filepath.Join("clients", "graphql-http-audit")
+	npmInstall(t, dir, "graphql-http")
+	node := exec.Command("node", "audit.mjs", base+"/query")
+	node.Dir = dir
+	out, err := node.Output()
+	if err != nil {
+		t.Fatalf("node audit.mjs: %v\n%s", err, out)
+	}
+	passed := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var a struct{ ID, Name, Status, Reason string }
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("audit output %q: %v", line, err)
+		}
+		if a.Status != "ok" {
+			t.Errorf("%s %s: %s (%s)", a.ID, a.Name, a.Status, a.Reason)
+			continue
+		}
+		passed++
+	}
+	if passed < 61 { // graphql-http 1.23.1 has 61 server audits
+		t.Errorf("%d audits passed, want all 61", passed)
+	}
 }

@@ -71,7 +71,7 @@ func TestBadRequestsGetClearErrors(t *testing.T) {
 		{"invalid UTF-8", "", []byte("{\"query\": \"{ node(id: \\\"\xff\xfe\\\") { id } }\"}"), 400, graph.CodeBadRequest, "not valid UTF-8"},
 		{"body over 1 MiB", "", query(`{ projects(first: 1) { totalCount } }` + strings.Repeat(" ", 1<<20)), 413, graph.CodeRequestTooLarge, "limit of 1048576 bytes"},
 		{"too deep", "", query(deep), 200, graph.CodeDepthLimit, "nested 16 levels deep; the limit is 15"},
-		{"no query", "", []byte(`{}`), 200, "", "no operation provided"},
+		{"no query", "", []byte(`{}`), 400, graph.CodeBadRequest, `the request has no "query"`},
 		{"subscription over HTTP", "", query(`subscription { projectFeedbackEvents(projectID: "UHJvamVjdDox") { status } }`), 200, graph.CodeBadRequest, "served over websockets only: open a websocket to /query with the graphql-transport-ws subprotocol"},
 	}
 	for _, c := range cases {

@@ -221,18 +221,57 @@ func interceptsFields(ext graphql.HandlerExtension) bool {
 }
 
 // plainHTTP marks the operations a transport carries as plain HTTP
-// requests, which get one response and so cannot carry a subscription.
+// requests, which get one response and so cannot carry a subscription, and
+// lets the checks below choose the response's status.
 type plainHTTP struct{ graphql.Transport }
+
+// plainRequest is what the checks know of a plain HTTP request: its method,
+// and the status (with the methods to Allow) a refusal answers with.
+type plainRequest struct {
+	method string
+	status int
+	allow  string
+}
 
 type plainHTTPKey struct{}
 
 func (t plainHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	t.Transport.Do(w, r.WithContext(context.WithValue(r.Context(), plainHTTPKey{}, r.Method)), exec)
+	req := &plainRequest{method: r.Method}
+	t.Transport.Do(&refusalStatusWriter{ResponseWriter: w, req: req}, r.WithContext(context.WithValue(r.Context(), plainHTTPKey{}, req)), exec)
 }
 
+// refusalStatusWriter answers with the status a check chose, if any.
+type refusalStatusWriter struct {
+	http.ResponseWriter
+	req *plainRequest
+}
+
+func (w *refusalStatusWriter) WriteHeader(code int) {
+	if w.req.status != 0 {
+		code = w.req.status
+		if w.req.allow != "" {
+			w.Header().Set("Allow", w.req.allow)
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *refusalStatusWriter) Write(b []byte) (int, error) {
+	if w.req.status != 0 {
+		// The transport may write without WriteHeader: the status still applies.
+		w.WriteHeader(w.req.status)
+		w.req.status = 0
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *refusalStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // subscriptionsNeedAWebsocket rejects a subscription sent as a plain HTTP
-// request. gqlgen would answer it with the first event only, which looks
-// like a working subscription that then goes silent.
+// request: gqlgen would answer it with the first event only, which looks
+// like a working subscription that then goes silent. It also rejects a
+// mutation sent with GET with 405 and Allow: POST, as the GraphQL-over-HTTP
+// specification says (GET must not change anything).
 type subscriptionsNeedAWebsocket struct{}
 
 var (
@@ -244,8 +283,8 @@ func (subscriptionsNeedAWebsocket) ExtensionName() string                   { re
 func (subscriptionsNeedAWebsocket) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (subscriptionsNeedAWebsocket) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	method, _ := ctx.Value(plainHTTPKey{}).(string)
-	if oc.Operation == nil || method == "" {
+	req, _ := ctx.Value(plainHTTPKey{}).(*plainRequest)
+	if oc.Operation == nil || req == nil {
 		return nil
 	}
 	var err *gqlerror.Error
@@ -253,9 +292,9 @@ func (subscriptionsNeedAWebsocket) MutateOperationContext(ctx context.Context, o
 	case oc.Operation.Operation == ast.Subscription:
 		err = gqlerror.Errorf("subscriptions are served over websockets only: open a websocket to /query " +
 			"with the graphql-transport-ws subprotocol (the graphql-ws library; subscriptions-transport-ws also works)")
-	case oc.Operation.Operation == ast.Mutation && method == http.MethodGet:
-		// gqlgen would refuse it too, but without a code.
+	case oc.Operation.Operation == ast.Mutation && req.method == http.MethodGet:
 		err = gqlerror.Errorf("mutations must be sent with POST; GET serves queries only")
+		req.status, req.allow = http.StatusMethodNotAllowed, http.MethodPost
 	default:
 		return nil
 	}

@@ -154,7 +154,7 @@ func TestHostileAliasedSubmissions(t *testing.T) {
 	// Within the root-field limit, more than 5 submissions are refused as
 	// a whole too.
 	r = attacker.post("mutation {\n"+aliases(6, field)+"}", nil)
-	if r.code() != graph.CodeSubmissionLimit || !strings.Contains(r.Errors[0].Message, "the limit is 5 per request") || string(r.Data) != "null" {
+	if r.code() != graph.CodeSubmissionLimit || !strings.Contains(r.Errors[0].Message, "the limit is 5 per request") || r.Data != nil {
 		t.Errorf("6 aliases: %d %+v %s", r.Status, r.Errors, r.Data)
 	}
 	// Five run.
@@ -309,7 +309,7 @@ func TestResponseSizeIsCapped(t *testing.T) {
 		e.client.Project.Create().SetName(fmt.Sprint("P", i)).SetDescription(strings.Repeat("x", 5000)).SaveX(testutil.System())
 	}
 	r := e.from("127.0.0.1").post(`{ projects(first: 10) { edges { node { description } } } }`, nil)
-	if r.code() != graph.CodeResponseTooLarge || string(r.Data) != "null" || r.Size > 1000 ||
+	if r.code() != graph.CodeResponseTooLarge || r.Data != nil || r.Size > 1000 ||
 		!strings.Contains(r.Errors[0].Message, "more than the limit of 20000") {
 		t.Fatalf("%d bytes: %s %+v", r.Size, r.Data, r.Errors)
 	}
@@ -605,8 +605,10 @@ func TestHostileErrorsAllHaveCodes(t *testing.T) {
 		{"string for a nested Int", "POST", "application/json", `{"query":"mutation($in: CreateTaskInput!) { createTask(input: $in) { id } }","variables":{"in":{"projectID":"x","title":"t","priority":"high"}}}`, 200, "GRAPHQL_VALIDATION_FAILED", `"high" is not an Int (variable $in)`},
 		{"float for a nested Int", "POST", "application/json", `{"query":"mutation($in: CreateTaskInput!) { createTask(input: $in) { id } }","variables":{"in":{"projectID":"x","title":"t","priority":2.5}}}`, 200, "GRAPHQL_VALIDATION_FAILED", `2.5 is not an Int`},
 		{"list for a String", "POST", "application/json", `{"query":"query($s: String) { projects(first: 1, where: {name: $s}) { totalCount } }","variables":{"s":["a"]}}`, 200, "GRAPHQL_VALIDATION_FAILED", `["a"] is not a String`},
-		{"no operation", "POST", "application/json", `{"query":""}`, 200, "GRAPHQL_VALIDATION_FAILED", "no operation"},
-		{"mutation over GET", "GET", "", `mutation { deleteProject(id: "x") }`, 200, graph.CodeBadRequest, "mutations must be sent with POST"},
+		{"no operation", "POST", "application/json", `{"query":""}`, 400, graph.CodeBadRequest, `the request has no "query"`},
+		{"no operation, over GET", "GET", "", ``, 400, graph.CodeBadRequest, "the request has no query parameter"},
+		{"only a comment", "POST", "application/json", `{"query":"# nothing"}`, 200, "GRAPHQL_VALIDATION_FAILED", "no operation"},
+		{"mutation over GET", "GET", "", `mutation { deleteProject(id: "x") }`, 405, graph.CodeBadRequest, "mutations must be sent with POST"},
 		{"GET variables not JSON", "GET", "", `query($n: Int) { projects(first: $n) { totalCount } }&variables={`, 400, graph.CodeBadRequest, "the variables parameter must be a JSON object"},
 	}
 	for _, c := range cases {
@@ -623,7 +625,7 @@ func TestHostileErrorsAllHaveCodes(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer resp.Body.Close()
-				r.Status = resp.StatusCode
+				r.Status, r.Header = resp.StatusCode, resp.Header
 				if err := json.NewDecoder(resp.Body).Decode(&r.Response); err != nil {
 					t.Fatal(err)
 				}
@@ -636,6 +638,9 @@ func TestHostileErrorsAllHaveCodes(t *testing.T) {
 			}
 			if r.Status != c.status || r.code() != c.code || !strings.Contains(r.Errors[0].Message, c.says) {
 				t.Errorf("status %d, errors %+v; want %d %s saying %q", r.Status, r.Errors, c.status, c.code, c.says)
+			}
+			if c.status == 405 && c.method == "GET" && r.Header.Get("Allow") != "POST" {
+				t.Errorf("405 with Allow %q, want POST", r.Header.Get("Allow"))
 			}
 			if c.status == 415 && fmt.Sprint(r.Errors[0].Extensions["acceptedContentTypes"]) != "[application/json]" {
 				t.Errorf("415 without the accepted types: %+v", r.Errors[0].Extensions)

@@ -192,6 +192,11 @@ func guardTransport(next http.Handler) http.Handler {
 			writeErrors(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("cannot upgrade to %q: /query upgrades to websocket only", upgrade))
 			return
 		case r.Method == http.MethodGet:
+			q := r.URL.Query()
+			if q.Get("query") == "" && !strings.Contains(q.Get("extensions"), `"persistedQuery"`) {
+				writeErrors(w, http.StatusBadRequest, CodeBadRequest, "the request has no query parameter: send GET /query?query={...}")
+				return
+			}
 			for _, param := range []string{"variables", "extensions"} {
 				if v := r.URL.Query().Get(param); v != "" && (!json.Valid([]byte(v)) || !isJSONObjectOrNull([]byte(v))) {
 					writeErrors(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("the %s parameter must be a JSON object", param))
@@ -237,10 +242,19 @@ func jsonProblem(body []byte) string {
 			return fmt.Sprintf("%q must be a string%s", key, shape)
 		}
 	}
+	if !hasQuery(params["query"]) && !bytes.Contains(params["extensions"], []byte(`"persistedQuery"`)) {
+		return `the request has no "query"` + shape
+	}
 	if v, ok := params["variables"]; ok && !isJSONObjectOrNull(v) {
 		return `"variables" must be an object` + shape
 	}
 	return ""
+}
+
+// hasQuery reports whether v is a query: a JSON string, not empty.
+func hasQuery(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 2 && v[0] == '"'
 }
 
 func isJSONStringOrNull(v json.RawMessage) bool {

@@ -96,33 +96,41 @@ func statusForErrors(contentType string, errs gqlerror.List) int {
 
 // writeResponse writes resp as json.Marshal would, with the same members
 // in the same order, except that the data is copied as it is, in one write
-// with its length.
+// with its length, and that a response refused before execution has no
+// data entry, as the GraphQL specification asks (gqlgen writes
+// "data": null).
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
-	data := resp.Data
-	if len(data) == 0 {
-		data = json.RawMessage("null")
-	}
-	out := make([]byte, 0, len(data)+256)
+	out := make([]byte, 0, len(resp.Data)+256)
 	out = append(out, '{')
 	if len(resp.Errors) > 0 {
-		out = append(appendMember(out, "errors", resp.Errors), ',')
+		out = appendMember(out, "errors", resp.Errors)
 	}
-	out = append(append(out, `"data":`...), data...)
+	if len(resp.Data) > 0 {
+		out = append(append(separate(out), `"data":`...), resp.Data...)
+	}
 	if resp.Label != "" {
-		out = appendMember(append(out, ','), "label", resp.Label)
+		out = appendMember(separate(out), "label", resp.Label)
 	}
 	if len(resp.Path) > 0 {
-		out = appendMember(append(out, ','), "path", resp.Path)
+		out = appendMember(separate(out), "path", resp.Path)
 	}
 	if resp.HasNext != nil {
-		out = appendMember(append(out, ','), "hasNext", *resp.HasNext)
+		out = appendMember(separate(out), "hasNext", *resp.HasNext)
 	}
 	if len(resp.Extensions) > 0 {
-		out = appendMember(append(out, ','), "extensions", resp.Extensions)
+		out = appendMember(separate(out), "extensions", resp.Extensions)
 	}
 	out = append(out, '}')
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	_, _ = w.Write(out)
+}
+
+// separate appends the comma before a member that is not the object's first.
+func separate(out []byte) []byte {
+	if out[len(out)-1] == '{' {
+		return out
+	}
+	return append(out, ',')
 }
 
 // appendMember appends "name":v.

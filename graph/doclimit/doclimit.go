@@ -251,7 +251,9 @@ func (c *Check) check(ctx context.Context, query string) (*ast.QueryDocument, in
 		return nil, tokens, gqlerror.List{timedOut(l.MaxTime)}
 	}
 	if len(doc.Operations) == 0 {
-		return doc, tokens, nil // gqlgen answers that no operation was given
+		err := gqlerror.Errorf("no operation provided") // gqlgen's words
+		errcode.Set(err, errcode.ValidationFailed)
+		return nil, tokens, gqlerror.List{err}
 	}
 	return doc, tokens, c.validate(doc, ended)
 }
