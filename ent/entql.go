@@ -57,22 +57,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Adjustment",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			adjustment.FieldFeedbackID:     {Type: field.TypeInt, Column: adjustment.FieldFeedbackID},
-			adjustment.FieldTaskID:         {Type: field.TypeInt, Column: adjustment.FieldTaskID},
-			adjustment.FieldAdjustmentType: {Type: field.TypeEnum, Column: adjustment.FieldAdjustmentType},
-			adjustment.FieldDescription:    {Type: field.TypeString, Column: adjustment.FieldDescription},
-			adjustment.FieldOriginalValue:  {Type: field.TypeString, Column: adjustment.FieldOriginalValue},
-			adjustment.FieldNewValue:       {Type: field.TypeString, Column: adjustment.FieldNewValue},
-			adjustment.FieldReasoning:      {Type: field.TypeString, Column: adjustment.FieldReasoning},
-			adjustment.FieldStatus:         {Type: field.TypeEnum, Column: adjustment.FieldStatus},
-			adjustment.FieldVersion:        {Type: field.TypeInt, Column: adjustment.FieldVersion},
-			adjustment.FieldDecidedByID:    {Type: field.TypeInt, Column: adjustment.FieldDecidedByID},
-			adjustment.FieldDecidedAt:      {Type: field.TypeTime, Column: adjustment.FieldDecidedAt},
-			adjustment.FieldReason:         {Type: field.TypeString, Column: adjustment.FieldReason},
-			adjustment.FieldAppliedFrom:    {Type: field.TypeString, Column: adjustment.FieldAppliedFrom},
-			adjustment.FieldRemovedTask:    {Type: field.TypeString, Column: adjustment.FieldRemovedTask},
-			adjustment.FieldPosition:       {Type: field.TypeInt, Column: adjustment.FieldPosition},
-			adjustment.FieldCreatedAt:      {Type: field.TypeTime, Column: adjustment.FieldCreatedAt},
+			adjustment.FieldFeedbackID:           {Type: field.TypeInt, Column: adjustment.FieldFeedbackID},
+			adjustment.FieldTaskID:               {Type: field.TypeInt, Column: adjustment.FieldTaskID},
+			adjustment.FieldAdjustmentType:       {Type: field.TypeEnum, Column: adjustment.FieldAdjustmentType},
+			adjustment.FieldDescription:          {Type: field.TypeString, Column: adjustment.FieldDescription},
+			adjustment.FieldOriginalValue:        {Type: field.TypeString, Column: adjustment.FieldOriginalValue},
+			adjustment.FieldClaimedOriginalValue: {Type: field.TypeString, Column: adjustment.FieldClaimedOriginalValue},
+			adjustment.FieldNewValue:             {Type: field.TypeString, Column: adjustment.FieldNewValue},
+			adjustment.FieldReasoning:            {Type: field.TypeString, Column: adjustment.FieldReasoning},
+			adjustment.FieldStatus:               {Type: field.TypeEnum, Column: adjustment.FieldStatus},
+			adjustment.FieldVersion:              {Type: field.TypeInt, Column: adjustment.FieldVersion},
+			adjustment.FieldDecidedByID:          {Type: field.TypeInt, Column: adjustment.FieldDecidedByID},
+			adjustment.FieldDecidedAt:            {Type: field.TypeTime, Column: adjustment.FieldDecidedAt},
+			adjustment.FieldReason:               {Type: field.TypeString, Column: adjustment.FieldReason},
+			adjustment.FieldAppliedFrom:          {Type: field.TypeString, Column: adjustment.FieldAppliedFrom},
+			adjustment.FieldRemovedTask:          {Type: field.TypeString, Column: adjustment.FieldRemovedTask},
+			adjustment.FieldPosition:             {Type: field.TypeInt, Column: adjustment.FieldPosition},
+			adjustment.FieldCreatedAt:            {Type: field.TypeTime, Column: adjustment.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
@@ -637,6 +638,11 @@ func (f *AdjustmentFilter) WhereDescription(p entql.StringP) {
 // WhereOriginalValue applies the entql string predicate on the original_value field.
 func (f *AdjustmentFilter) WhereOriginalValue(p entql.StringP) {
 	f.Where(p.Field(adjustment.FieldOriginalValue))
+}
+
+// WhereClaimedOriginalValue applies the entql string predicate on the claimed_original_value field.
+func (f *AdjustmentFilter) WhereClaimedOriginalValue(p entql.StringP) {
+	f.Where(p.Field(adjustment.FieldClaimedOriginalValue))
 }
 
 // WhereNewValue applies the entql string predicate on the new_value field.

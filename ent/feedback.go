@@ -49,7 +49,7 @@ type Feedback struct {
 	Provider *string `json:"provider,omitempty"`
 	// Model holds the value of the "model" field.
 	Model *string `json:"model,omitempty"`
-	// Suggestions of the model's answer left out as invalid.
+	// Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
 	DroppedSuggestions int `json:"dropped_suggestions,omitempty"`
 	// Why they were left out (at most 10).
 	DroppedReasons []string `json:"dropped_reasons,omitempty"`

@@ -1074,34 +1074,35 @@ func (m *APIKeyMutation) ResetEdge(name string) error {
 // AdjustmentMutation represents an operation that mutates the Adjustment nodes in the graph.
 type AdjustmentMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *int
-	adjustment_type   *adjustment.AdjustmentType
-	description       *string
-	original_value    *string
-	new_value         *string
-	reasoning         *string
-	status            *adjustment.Status
-	version           *int
-	addversion        *int
-	decided_at        *time.Time
-	reason            *string
-	applied_from      *string
-	removed_task      *string
-	position          *int
-	addposition       *int
-	created_at        *time.Time
-	clearedFields     map[string]struct{}
-	feedback          *int
-	clearedfeedback   bool
-	task              *int
-	clearedtask       bool
-	decided_by        *int
-	cleareddecided_by bool
-	done              bool
-	oldValue          func(context.Context) (*Adjustment, error)
-	predicates        []predicate.Adjustment
+	op                     Op
+	typ                    string
+	id                     *int
+	adjustment_type        *adjustment.AdjustmentType
+	description            *string
+	original_value         *string
+	claimed_original_value *string
+	new_value              *string
+	reasoning              *string
+	status                 *adjustment.Status
+	version                *int
+	addversion             *int
+	decided_at             *time.Time
+	reason                 *string
+	applied_from           *string
+	removed_task           *string
+	position               *int
+	addposition            *int
+	created_at             *time.Time
+	clearedFields          map[string]struct{}
+	feedback               *int
+	clearedfeedback        bool
+	task                   *int
+	clearedtask            bool
+	decided_by             *int
+	cleareddecided_by      bool
+	done                   bool
+	oldValue               func(context.Context) (*Adjustment, error)
+	predicates             []predicate.Adjustment
 }
 
 var _ ent.Mutation = (*AdjustmentMutation)(nil)
@@ -1406,6 +1407,55 @@ func (m *AdjustmentMutation) OriginalValueCleared() bool {
 func (m *AdjustmentMutation) ResetOriginalValue() {
 	m.original_value = nil
 	delete(m.clearedFields, adjustment.FieldOriginalValue)
+}
+
+// SetClaimedOriginalValue sets the "claimed_original_value" field.
+func (m *AdjustmentMutation) SetClaimedOriginalValue(s string) {
+	m.claimed_original_value = &s
+}
+
+// ClaimedOriginalValue returns the value of the "claimed_original_value" field in the mutation.
+func (m *AdjustmentMutation) ClaimedOriginalValue() (r string, exists bool) {
+	v := m.claimed_original_value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaimedOriginalValue returns the old "claimed_original_value" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldClaimedOriginalValue(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaimedOriginalValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaimedOriginalValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaimedOriginalValue: %w", err)
+	}
+	return oldValue.ClaimedOriginalValue, nil
+}
+
+// ClearClaimedOriginalValue clears the value of the "claimed_original_value" field.
+func (m *AdjustmentMutation) ClearClaimedOriginalValue() {
+	m.claimed_original_value = nil
+	m.clearedFields[adjustment.FieldClaimedOriginalValue] = struct{}{}
+}
+
+// ClaimedOriginalValueCleared returns if the "claimed_original_value" field was cleared in this mutation.
+func (m *AdjustmentMutation) ClaimedOriginalValueCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldClaimedOriginalValue]
+	return ok
+}
+
+// ResetClaimedOriginalValue resets all changes to the "claimed_original_value" field.
+func (m *AdjustmentMutation) ResetClaimedOriginalValue() {
+	m.claimed_original_value = nil
+	delete(m.clearedFields, adjustment.FieldClaimedOriginalValue)
 }
 
 // SetNewValue sets the "new_value" field.
@@ -2050,7 +2100,7 @@ func (m *AdjustmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdjustmentMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.feedback != nil {
 		fields = append(fields, adjustment.FieldFeedbackID)
 	}
@@ -2065,6 +2115,9 @@ func (m *AdjustmentMutation) Fields() []string {
 	}
 	if m.original_value != nil {
 		fields = append(fields, adjustment.FieldOriginalValue)
+	}
+	if m.claimed_original_value != nil {
+		fields = append(fields, adjustment.FieldClaimedOriginalValue)
 	}
 	if m.new_value != nil {
 		fields = append(fields, adjustment.FieldNewValue)
@@ -2117,6 +2170,8 @@ func (m *AdjustmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Description()
 	case adjustment.FieldOriginalValue:
 		return m.OriginalValue()
+	case adjustment.FieldClaimedOriginalValue:
+		return m.ClaimedOriginalValue()
 	case adjustment.FieldNewValue:
 		return m.NewValue()
 	case adjustment.FieldReasoning:
@@ -2158,6 +2213,8 @@ func (m *AdjustmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldDescription(ctx)
 	case adjustment.FieldOriginalValue:
 		return m.OldOriginalValue(ctx)
+	case adjustment.FieldClaimedOriginalValue:
+		return m.OldClaimedOriginalValue(ctx)
 	case adjustment.FieldNewValue:
 		return m.OldNewValue(ctx)
 	case adjustment.FieldReasoning:
@@ -2223,6 +2280,13 @@ func (m *AdjustmentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetOriginalValue(v)
+		return nil
+	case adjustment.FieldClaimedOriginalValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaimedOriginalValue(v)
 		return nil
 	case adjustment.FieldNewValue:
 		v, ok := value.(string)
@@ -2364,6 +2428,9 @@ func (m *AdjustmentMutation) ClearedFields() []string {
 	if m.FieldCleared(adjustment.FieldOriginalValue) {
 		fields = append(fields, adjustment.FieldOriginalValue)
 	}
+	if m.FieldCleared(adjustment.FieldClaimedOriginalValue) {
+		fields = append(fields, adjustment.FieldClaimedOriginalValue)
+	}
 	if m.FieldCleared(adjustment.FieldNewValue) {
 		fields = append(fields, adjustment.FieldNewValue)
 	}
@@ -2404,6 +2471,9 @@ func (m *AdjustmentMutation) ClearField(name string) error {
 		return nil
 	case adjustment.FieldOriginalValue:
 		m.ClearOriginalValue()
+		return nil
+	case adjustment.FieldClaimedOriginalValue:
+		m.ClearClaimedOriginalValue()
 		return nil
 	case adjustment.FieldNewValue:
 		m.ClearNewValue()
@@ -2448,6 +2518,9 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 		return nil
 	case adjustment.FieldOriginalValue:
 		m.ResetOriginalValue()
+		return nil
+	case adjustment.FieldClaimedOriginalValue:
+		m.ResetClaimedOriginalValue()
 		return nil
 	case adjustment.FieldNewValue:
 		m.ResetNewValue()

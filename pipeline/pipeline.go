@@ -18,15 +18,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/schema"
+	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -271,42 +276,43 @@ type Outcome struct {
 
 // Suggestion becomes one Adjustment.
 type Suggestion struct {
-	Type          adjustment.AdjustmentType
-	TaskID        *int
-	Description   string
-	OriginalValue *string
-	NewValue      *string
-	Reasoning     *string
+	Type        adjustment.AdjustmentType
+	TaskID      *int
+	Description string
+	// ClaimedOriginalValue is what the analyzer said the task held. It is
+	// kept only as information, when it differs from what the task holds:
+	// the stored original value is read from the task.
+	ClaimedOriginalValue *string
+	NewValue             *string
+	Reasoning            *string
 }
 
 // Complete stores the outcome and marks the feedback COMPLETED, in one
 // transaction, if owner still holds it. A second Complete (a redelivered job
 // that raced the first) gets ErrLeaseLost and stores nothing.
+//
+// Each suggestion's original value is what its task holds now, read in the
+// same transaction, whatever the analyzer claimed (see Suggestion). A
+// suggestion to change or remove a task that was deleted meanwhile is left
+// out and counted with the dropped ones; advice about such a task is kept
+// without the link.
 func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outcome) (*ent.Feedback, error) {
 	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		builders, dropped, reasons, err := suggestions(ctx, tx, id, out)
+		if err != nil {
+			return nil, err
+		}
 		fb, err := p.finish(tx.Feedback, id, owner).
 			SetStatus(feedback.StatusCompleted).
 			SetSummary(out.Summary).
 			SetProvider(out.Provider).
 			SetModel(out.Model).
-			SetDroppedSuggestions(out.Dropped).
-			SetDroppedReasons(out.DroppedReasons).
+			SetDroppedSuggestions(dropped).
+			SetDroppedReasons(reasons).
 			ClearError().
 			Save(ctx)
 		if err != nil {
 			return nil, leaseLost(err)
-		}
-		builders := make([]*ent.AdjustmentCreate, len(out.Adjustments))
-		for i, s := range out.Adjustments {
-			builders[i] = tx.Adjustment.Create().
-				SetFeedbackID(id).
-				SetPosition(i).
-				SetAdjustmentType(s.Type).
-				SetNillableTaskID(s.TaskID).
-				SetDescription(s.Description).
-				SetNillableOriginalValue(s.OriginalValue).
-				SetNillableNewValue(s.NewValue).
-				SetNillableReasoning(s.Reasoning)
 		}
 		adjustments, err := tx.Adjustment.CreateBulk(builders...).Save(ctx)
 		if err != nil {
@@ -319,6 +325,98 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 		return nil, err
 	}
 	return fb, nil
+}
+
+// suggestions prepares the adjustments of out for feedback id, with the
+// original values their tasks hold now, and counts the suggestions left out
+// (out's dropped ones and those about deleted tasks), with their reasons.
+func suggestions(ctx context.Context, tx *ent.Tx, id int, out Outcome) (_ []*ent.AdjustmentCreate, dropped int, reasons []string, _ error) {
+	tasks, err := mentionedTasks(ctx, tx, id, out.Adjustments)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	dropped, reasons = out.Dropped, slices.Clone(out.DroppedReasons)
+	builders := make([]*ent.AdjustmentCreate, 0, len(out.Adjustments))
+	for _, s := range out.Adjustments {
+		kind, ok := suggestion.ByType(s.Type)
+		if !ok {
+			return nil, 0, nil, fmt.Errorf("store adjustments: unknown adjustment type %q", s.Type)
+		}
+		var t *ent.Task
+		if s.TaskID != nil {
+			t = tasks[*s.TaskID]
+		}
+		if kind.TargetsTask && t == nil {
+			dropped++
+			reasons = addReason(reasons, dropped,
+				fmt.Sprintf("%s for task %s: the task was deleted before the analysis was stored", kind.Name, showID(s.TaskID)))
+			continue
+		}
+		original := kind.Original(t) // nil for kinds about no existing task
+		claimed := s.ClaimedOriginalValue
+		if claimed != nil && kind.Same(original, *claimed) {
+			claimed = nil
+		}
+		create := tx.Adjustment.Create().
+			SetFeedbackID(id).
+			SetPosition(len(builders)).
+			SetAdjustmentType(s.Type).
+			SetDescription(s.Description).
+			SetNillableOriginalValue(original).
+			SetNillableClaimedOriginalValue(claimed).
+			SetNillableNewValue(s.NewValue).
+			SetNillableReasoning(s.Reasoning)
+		if t != nil {
+			create.SetTaskID(t.ID)
+		}
+		builders = append(builders, create)
+	}
+	return builders, dropped, reasons, nil
+}
+
+// mentionedTasks reads, in one query, the tasks of feedback id's project
+// that the suggestions name, by ID. A task missing from the map was deleted.
+func mentionedTasks(ctx context.Context, tx *ent.Tx, id int, suggestions []Suggestion) (map[int]*ent.Task, error) {
+	var ids []int
+	for _, s := range suggestions {
+		if s.TaskID != nil {
+			ids = append(ids, *s.TaskID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// The analysis only names tasks of the feedback's project; the
+	// condition keeps it so whatever an analyzer returns.
+	tasks, err := tx.Task.Query().
+		Where(task.IDIn(ids...), task.HasProjectWith(project.HasFeedbacksWith(feedback.ID(id)))).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the tasks the suggestions are about: %w", err)
+	}
+	byID := make(map[int]*ent.Task, len(tasks))
+	for _, t := range tasks {
+		byID[t.ID] = t
+	}
+	return byID, nil
+}
+
+// addReason adds the reason of one more dropped suggestion (dropped counts
+// them all, this one included), keeping at most schema.MaxDroppedReasons: the
+// last then sums up the rest, as the answer's validation does.
+func addReason(reasons []string, dropped int, reason string) []string {
+	if len(reasons) < schema.MaxDroppedReasons {
+		return append(reasons, reason)
+	}
+	shown := schema.MaxDroppedReasons - 1
+	return append(reasons[:shown:shown], fmt.Sprintf("and %d more", dropped-shown))
+}
+
+func showID(id *int) string {
+	if id == nil {
+		return "(none)"
+	}
+	return strconv.Itoa(*id)
 }
 
 // Fail marks the feedback FAILED with a reason for the user, if owner still holds it.

@@ -2,6 +2,8 @@ package pipeline_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -289,5 +292,98 @@ func TestFailRetryAndAbandon(t *testing.T) {
 	}
 	if _, err := e.p.Retry(ctx, fb.ID+1000); !ent.IsNotFound(err) {
 		t.Errorf("retry of missing feedback = %v, want not found", err)
+	}
+}
+
+// A suggestion's original value is read from its task when the analysis is
+// stored; the analyzer's claim is kept only where it differs. Suggestions to
+// change a task deleted meanwhile are dropped and counted; advice about one
+// loses the link.
+func TestCompleteStoresWhatTheTasksHold(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	e.client.Task.UpdateOneID(e.tid).SetPriority(5).SetDescription("  as written  ").ExecX(ctx)
+	gone := e.client.Task.Create().SetProjectID(e.pid).SetTitle("Gone").SaveX(ctx).ID
+	fb := e.submit()
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e.client.Task.DeleteOneID(gone).ExecX(ctx) // while the model thought
+	s := func(v string) *string { return &v }
+	out := pipeline.Outcome{Summary: "s", Dropped: 1, DroppedReasons: []string{"adjustments[9] must be an object"},
+		Adjustments: []pipeline.Suggestion{
+			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &e.tid, Description: "misread", ClaimedOriginalValue: s("0"), NewValue: s("2")},
+			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &e.tid, Description: "read right", ClaimedOriginalValue: s(" 5 "), NewValue: s("3")},
+			{Type: adjustment.AdjustmentTypeTaskDescription, TaskID: &e.tid, Description: "no claim", NewValue: s("better")},
+			{Type: adjustment.AdjustmentTypeRemoveTask, TaskID: &e.tid, Description: "remove", ClaimedOriginalValue: s("Other")},
+			{Type: adjustment.AdjustmentTypeTaskStatus, TaskID: &gone, Description: "of a deleted task", ClaimedOriginalValue: s("TODO"), NewValue: s("DONE")},
+			{Type: adjustment.AdjustmentTypeGeneral, TaskID: &gone, Description: "advice on a deleted task", ClaimedOriginalValue: s("none")},
+			{Type: adjustment.AdjustmentTypeNewTask, Description: "new", ClaimedOriginalValue: s("nothing yet"), NewValue: s("Dark mode")},
+		},
+	}
+	done, err := e.p.Complete(ctx, fb.ID, "job-a", out)
+	if err != nil {
+		t.Fatalf("Complete = %v", err)
+	}
+	show := func(v *string) string {
+		if v == nil {
+			return "nil"
+		}
+		return *v
+	}
+	var got []string
+	for _, a := range e.client.Adjustment.Query().Where(adjustment.FeedbackID(fb.ID)).Order(ent.Asc(adjustment.FieldPosition)).AllX(ctx) {
+		task := "-"
+		if a.TaskID != nil {
+			task = "task"
+		}
+		got = append(got, a.Description+" "+task+" "+show(a.OriginalValue)+" "+show(a.ClaimedOriginalValue))
+	}
+	want := []string{
+		"misread task 5 0",
+		"read right task 5 nil",
+		"no claim task   as written   nil",
+		"remove task T Other",
+		"advice on a deleted task - nil nil",
+		"new - nil nothing yet",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stored (description, task, original, claimed):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if done.DroppedSuggestions != 2 || len(done.DroppedReasons) != 2 ||
+		done.DroppedReasons[1] != fmt.Sprintf("task_status for task %d: the task was deleted before the analysis was stored", gone) {
+		t.Errorf("dropped %d %q; want the answer's one and the deleted task's", done.DroppedSuggestions, done.DroppedReasons)
+	}
+}
+
+// The reasons stay within their bound when store-time drops are added to a
+// full list: the last one sums up the rest.
+func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	gone := e.client.Task.Create().SetProjectID(e.pid).SetTitle("Gone").SaveX(ctx).ID
+	fb := e.submit()
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e.client.Task.DeleteOneID(gone).ExecX(ctx)
+	reasons := make([]string, schema.MaxDroppedReasons)
+	for i := range reasons {
+		reasons[i] = fmt.Sprintf("reason %d", i)
+	}
+	out := pipeline.Outcome{Summary: "s", Dropped: len(reasons), DroppedReasons: reasons}
+	for range 2 {
+		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{Type: adjustment.AdjustmentTypeRemoveTask, TaskID: &gone, Description: "remove"})
+	}
+	done, err := e.p.Complete(ctx, fb.ID, "job-a", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(done.DroppedReasons)
+	if done.DroppedSuggestions != 12 || n != schema.MaxDroppedReasons || done.DroppedReasons[n-2] != "reason 8" || done.DroppedReasons[n-1] != "and 3 more" {
+		t.Errorf("dropped %d %q", done.DroppedSuggestions, done.DroppedReasons)
+	}
+	if reasons[9] != "reason 9" {
+		t.Errorf("the caller's reasons were changed: %q", reasons)
 	}
 }

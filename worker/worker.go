@@ -309,7 +309,7 @@ func outcome(r analysis.Result) (pipeline.Outcome, error) {
 		}
 		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{
 			Type: a.Type, TaskID: a.TaskID, Description: a.Description,
-			OriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
+			ClaimedOriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
 		})
 	}
 	return out, nil

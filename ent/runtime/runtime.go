@@ -63,15 +63,15 @@ func init() {
 	// adjustment.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	adjustment.DescriptionValidator = adjustmentDescDescription.Validators[0].(func(string) error)
 	// adjustmentDescVersion is the schema descriptor for version field.
-	adjustmentDescVersion := adjustmentFields[8].Descriptor()
+	adjustmentDescVersion := adjustmentFields[9].Descriptor()
 	// adjustment.DefaultVersion holds the default value on creation for the version field.
 	adjustment.DefaultVersion = adjustmentDescVersion.Default.(int)
 	// adjustmentDescReason is the schema descriptor for reason field.
-	adjustmentDescReason := adjustmentFields[11].Descriptor()
+	adjustmentDescReason := adjustmentFields[12].Descriptor()
 	// adjustment.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	adjustment.ReasonValidator = adjustmentDescReason.Validators[0].(func(string) error)
 	// adjustmentDescCreatedAt is the schema descriptor for created_at field.
-	adjustmentDescCreatedAt := adjustmentFields[15].Descriptor()
+	adjustmentDescCreatedAt := adjustmentFields[16].Descriptor()
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
 	event.Policy = privacy.NewPolicies(schema.Event{})

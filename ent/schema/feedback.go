@@ -84,7 +84,7 @@ func (Feedback) Fields() []ent.Field {
 			Annotations(readOnly),
 		field.Int("dropped_suggestions").
 			Default(0).
-			Comment("Suggestions of the model's answer left out as invalid.").
+			Comment("Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.").
 			Annotations(readOnly),
 		field.Strings("dropped_reasons").
 			Optional().
