@@ -127,6 +127,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldProcessedAt:        {Type: field.TypeTime, Column: feedback.FieldProcessedAt},
 			feedback.FieldLeaseOwner:         {Type: field.TypeString, Column: feedback.FieldLeaseOwner},
 			feedback.FieldLeasedUntil:        {Type: field.TypeTime, Column: feedback.FieldLeasedUntil},
+			feedback.FieldJobKey:             {Type: field.TypeUUID, Column: feedback.FieldJobKey},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -955,6 +956,11 @@ func (f *FeedbackFilter) WhereLeaseOwner(p entql.StringP) {
 // WhereLeasedUntil applies the entql time.Time predicate on the leased_until field.
 func (f *FeedbackFilter) WhereLeasedUntil(p entql.TimeP) {
 	f.Where(p.Field(feedback.FieldLeasedUntil))
+}
+
+// WhereJobKey applies the entql [16]byte predicate on the job_key field.
+func (f *FeedbackFilter) WhereJobKey(p entql.ValueP) {
+	f.Where(p.Field(feedback.FieldJobKey))
 }
 
 // WhereHasProject applies a predicate to check if query has an edge project.

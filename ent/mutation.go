@@ -23,6 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/viewer"
+	"github.com/google/uuid"
 )
 
 const (
@@ -3592,6 +3593,7 @@ type FeedbackMutation struct {
 	processed_at           *time.Time
 	lease_owner            *string
 	leased_until           *time.Time
+	job_key                *uuid.UUID
 	clearedFields          map[string]struct{}
 	project                *int
 	clearedproject         bool
@@ -4608,6 +4610,42 @@ func (m *FeedbackMutation) ResetLeasedUntil() {
 	delete(m.clearedFields, feedback.FieldLeasedUntil)
 }
 
+// SetJobKey sets the "job_key" field.
+func (m *FeedbackMutation) SetJobKey(u uuid.UUID) {
+	m.job_key = &u
+}
+
+// JobKey returns the value of the "job_key" field in the mutation.
+func (m *FeedbackMutation) JobKey() (r uuid.UUID, exists bool) {
+	v := m.job_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobKey returns the old "job_key" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldJobKey(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobKey: %w", err)
+	}
+	return oldValue.JobKey, nil
+}
+
+// ResetJobKey resets all changes to the "job_key" field.
+func (m *FeedbackMutation) ResetJobKey() {
+	m.job_key = nil
+}
+
 // ClearProject clears the "project" edge to the Project entity.
 func (m *FeedbackMutation) ClearProject() {
 	m.clearedproject = true
@@ -4777,7 +4815,7 @@ func (m *FeedbackMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeedbackMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, feedback.FieldCreatedAt)
 	}
@@ -4835,6 +4873,9 @@ func (m *FeedbackMutation) Fields() []string {
 	if m.leased_until != nil {
 		fields = append(fields, feedback.FieldLeasedUntil)
 	}
+	if m.job_key != nil {
+		fields = append(fields, feedback.FieldJobKey)
+	}
 	return fields
 }
 
@@ -4881,6 +4922,8 @@ func (m *FeedbackMutation) Field(name string) (ent.Value, bool) {
 		return m.LeaseOwner()
 	case feedback.FieldLeasedUntil:
 		return m.LeasedUntil()
+	case feedback.FieldJobKey:
+		return m.JobKey()
 	}
 	return nil, false
 }
@@ -4928,6 +4971,8 @@ func (m *FeedbackMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldLeaseOwner(ctx)
 	case feedback.FieldLeasedUntil:
 		return m.OldLeasedUntil(ctx)
+	case feedback.FieldJobKey:
+		return m.OldJobKey(ctx)
 	}
 	return nil, fmt.Errorf("unknown Feedback field %s", name)
 }
@@ -5069,6 +5114,13 @@ func (m *FeedbackMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLeasedUntil(v)
+		return nil
+	case feedback.FieldJobKey:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobKey(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback field %s", name)
@@ -5283,6 +5335,9 @@ func (m *FeedbackMutation) ResetField(name string) error {
 		return nil
 	case feedback.FieldLeasedUntil:
 		m.ResetLeasedUntil()
+		return nil
+	case feedback.FieldJobKey:
+		m.ResetJobKey()
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback field %s", name)

@@ -90,6 +90,12 @@ var (
 	ErrLeased = errors.New("another worker is processing the feedback")
 	// ErrLeaseLost: the caller's lease was taken over or the feedback finished.
 	ErrLeaseLost = errors.New("the processing lease was lost")
+	// ErrNotItsJob: the job was made for another feedback row with this ID
+	// (its key differs, or it has none): one of a database restored from a
+	// backup, or of another deployment using the same queue. It must not
+	// touch this row.
+	ErrNotItsJob = errors.New("the job was made for another feedback with this ID " +
+		"(a database restored from a backup, or another deployment on the same queue: give each deployment its own QUEUE_NAME)")
 )
 
 // Submission is new feedback from a user.
@@ -180,23 +186,44 @@ func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
 	return fb, nil
 }
 
-// JobFor is the job that processes fb in its current state.
+// JobFor is the job that processes fb in its current state. Its ID holds
+// the row's job key, so it is this row's alone, for good.
 func JobFor(fb *ent.Feedback) queue.Job {
-	return queue.Job{FeedbackID: fb.ID, Attempt: fb.Attempts}
+	return queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: fb.Attempts}
 }
 
+// enqueue queues fb's job. Whatever keeps it off the queue is logged, and
+// the reconciler tries again after its grace period.
 func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback) {
-	err := p.jobs.Enqueue(ctx, JobFor(fb))
-	if err != nil && !errors.Is(err, queue.ErrDuplicate) {
+	job := JobFor(fb)
+	err := p.jobs.Enqueue(ctx, job)
+	switch {
+	case errors.Is(err, queue.ErrDuplicate):
+		// This very job is still on the queue (or dead-lettered, which the
+		// reconciler turns into FAILED).
+		p.logger.InfoContext(ctx, "feedback's job is already queued", "feedback_id", fb.ID, "job_id", job.ID())
+	case err != nil:
 		p.logger.WarnContext(ctx, "could not queue feedback; the reconciler will queue it later",
-			"feedback_id", fb.ID, "err", err)
+			"feedback_id", fb.ID, "job_id", job.ID(), "err", err)
 	}
 }
 
-// Claim starts processing for owner (a job ID): a PENDING feedback becomes
+// Claim starts processing for owner: a PENDING feedback becomes
 // PROCESSING; a PROCESSING one is taken over if its lease expired or owner
-// already holds it (a redelivered job). The lease lasts for lease.
+// already holds it (a redelivered job). The lease lasts for lease. Workers
+// claim through ClaimJob.
 func (p *Pipeline) Claim(ctx context.Context, id int, owner string, lease time.Duration) (*ent.Feedback, error) {
+	return p.claim(ctx, id, nil, owner, lease)
+}
+
+// ClaimJob is Claim for job, its ID the owner. A job made for another row
+// with this feedback ID gets ErrNotItsJob and changes nothing.
+func (p *Pipeline) ClaimJob(ctx context.Context, job queue.Job, lease time.Duration) (*ent.Feedback, error) {
+	return p.claim(ctx, job.FeedbackID, &job.Key, job.ID(), lease)
+}
+
+// claim is Claim; with key, only for the row with that job key.
+func (p *Pipeline) claim(ctx context.Context, id int, key *string, owner string, lease time.Duration) (*ent.Feedback, error) {
 	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
@@ -204,6 +231,9 @@ func (p *Pipeline) Claim(ctx context.Context, id int, owner string, lease time.D
 		}
 		if err != nil {
 			return nil, err
+		}
+		if key != nil && *key != cur.JobKey.String() {
+			return nil, ErrNotItsJob
 		}
 		now := p.now()
 		switch cur.Status {
@@ -434,15 +464,19 @@ func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent
 }
 
 // Abandon marks unfinished feedback FAILED whoever holds it: its job was
-// dead-lettered, so nothing will process it any more.
-func (p *Pipeline) Abandon(ctx context.Context, id int, reason string) (*ent.Feedback, error) {
+// dead-lettered, so nothing will process it any more. A job made for
+// another row with this feedback ID gets ErrNotItsJob and changes nothing.
+func (p *Pipeline) Abandon(ctx context.Context, job queue.Job, reason string) (*ent.Feedback, error) {
 	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
-		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
+		cur, err := tx.Feedback.Query().Where(feedback.ID(job.FeedbackID)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil, ErrGone
 		}
 		if err != nil {
 			return nil, err
+		}
+		if job.Key != cur.JobKey.String() {
+			return nil, ErrNotItsJob
 		}
 		if cur.Status == feedback.StatusCompleted || cur.Status == feedback.StatusFailed {
 			return nil, ErrFinished

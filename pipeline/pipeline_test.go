@@ -282,12 +282,12 @@ func TestFailRetryAndAbandon(t *testing.T) {
 		t.Fatalf("retry job %s: %+v, %v", pipeline.JobFor(retried).ID(), st, err)
 	}
 
-	abandoned, err := e.p.Abandon(ctx, fb.ID, "gave up")
+	abandoned, err := e.p.Abandon(ctx, pipeline.JobFor(fb), "gave up")
 	if err != nil || abandoned.Status != feedback.StatusFailed || abandoned.Version != 5 {
 		t.Fatalf("abandon = %+v, %v", abandoned, err)
 	}
 	e.expect("FAILED", "PENDING", 5)
-	if _, err := e.p.Abandon(ctx, fb.ID, "again"); !errors.Is(err, pipeline.ErrFinished) {
+	if _, err := e.p.Abandon(ctx, pipeline.JobFor(fb), "again"); !errors.Is(err, pipeline.ErrFinished) {
 		t.Errorf("abandon of FAILED = %v, want ErrFinished", err)
 	}
 	if _, err := e.p.Retry(ctx, fb.ID+1000); !ent.IsNotFound(err) {
@@ -385,5 +385,37 @@ func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {
 	}
 	if reasons[9] != "reason 9" {
 		t.Errorf("the caller's reasons were changed: %q", reasons)
+	}
+}
+
+// A job made for another row with this feedback ID (its key differs, or,
+// queued before keys, it has none) neither claims nor abandons the
+// feedback; the feedback's own job does.
+func TestJobsOfAnotherRowAreRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	fb := e.submit()
+	own := pipeline.JobFor(fb)
+	if own.Key == "" || own.Key != fb.JobKey.String() {
+		t.Fatalf("job %+v carries no key of feedback %s", own, fb.JobKey)
+	}
+	other := own
+	other.Key = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+	keyless := own
+	keyless.Key = ""
+	for _, j := range []queue.Job{other, keyless} {
+		if _, err := e.p.ClaimJob(ctx, j, time.Minute); !errors.Is(err, pipeline.ErrNotItsJob) {
+			t.Errorf("claim by job %s = %v, want ErrNotItsJob", j.ID(), err)
+		}
+		if _, err := e.p.Abandon(ctx, j, "gave up"); !errors.Is(err, pipeline.ErrNotItsJob) {
+			t.Errorf("abandon by job %s = %v, want ErrNotItsJob", j.ID(), err)
+		}
+	}
+	if got := e.client.Feedback.GetX(ctx, fb.ID); got.Status != feedback.StatusPending || got.Attempts != 0 || got.Version != 1 {
+		t.Fatalf("after the refusals: %s, attempts %d, version %d", got.Status, got.Attempts, got.Version)
+	}
+	claimed, err := e.p.ClaimJob(ctx, own, time.Minute)
+	if err != nil || claimed.LeaseOwner == nil || *claimed.LeaseOwner != own.ID() {
+		t.Fatalf("claim by its own job = %+v, %v", claimed, err)
 	}
 }

@@ -182,6 +182,7 @@ var (
 		{Name: "processed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "lease_owner", Type: field.TypeString, Nullable: true},
 		{Name: "leased_until", Type: field.TypeTime, Nullable: true},
+		{Name: "job_key", Type: field.TypeUUID, Default: "gen_random_uuid()"},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "submitted_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "project_id", Type: field.TypeInt},
@@ -194,19 +195,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[17]},
+				Columns:    []*schema.Column{FeedbacksColumns[18]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[18]},
+				Columns:    []*schema.Column{FeedbacksColumns[19]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[19]},
+				Columns:    []*schema.Column{FeedbacksColumns[20]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -220,17 +221,17 @@ var (
 			{
 				Name:    "feedback_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[19], FeedbacksColumns[0]},
+				Columns: []*schema.Column{FeedbacksColumns[20], FeedbacksColumns[0]},
 			},
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[19], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[20], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[17]},
+				Columns: []*schema.Column{FeedbacksColumns[18]},
 			},
 			{
 				Name:    "feedback_status_updated_at",

@@ -16,6 +16,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/google/uuid"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -136,6 +137,10 @@ func init() {
 	feedbackDescDroppedSuggestions := feedbackFields[12].Descriptor()
 	// feedback.DefaultDroppedSuggestions holds the default value on creation for the dropped_suggestions field.
 	feedback.DefaultDroppedSuggestions = feedbackDescDroppedSuggestions.Default.(int)
+	// feedbackDescJobKey is the schema descriptor for job_key field.
+	feedbackDescJobKey := feedbackFields[17].Descriptor()
+	// feedback.DefaultJobKey holds the default value on creation for the job_key field.
+	feedback.DefaultJobKey = feedbackDescJobKey.Default.(func() uuid.UUID)
 	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})
 	outboxcursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
