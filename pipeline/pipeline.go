@@ -38,6 +38,8 @@ import (
 // Jobs is the queue feedback is analysed from.
 type Jobs interface {
 	Enqueue(ctx context.Context, j queue.Job) error
+	// Rerun is Enqueue replacing a dead-lettered job of the same ID.
+	Rerun(ctx context.Context, j queue.Job) error
 }
 
 // Config holds a Pipeline's dependencies.
@@ -150,11 +152,14 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 	if err != nil {
 		return nil, err
 	}
-	p.enqueue(ctx, fb)
+	p.enqueue(ctx, fb, p.jobs.Enqueue)
 	return fb, nil
 }
 
-// Retry puts FAILED feedback back to PENDING and queues it again.
+// Retry puts FAILED feedback back to PENDING and queues it again. A job of
+// the same ID that was dead-lettered (it gave up before it could claim the
+// feedback, so the attempt count did not move) is replaced, or the retry
+// would find it and fail the feedback again.
 func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
 	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		fb, err := tx.Feedback.UpdateOneID(id).
@@ -182,7 +187,7 @@ func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.enqueue(ctx, fb)
+	p.enqueue(ctx, fb, p.jobs.Rerun)
 	return fb, nil
 }
 
@@ -192,15 +197,15 @@ func JobFor(fb *ent.Feedback) queue.Job {
 	return queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: fb.Attempts}
 }
 
-// enqueue queues fb's job. Whatever keeps it off the queue is logged, and
-// the reconciler tries again after its grace period.
-func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback) {
+// enqueue queues fb's job with add. Whatever keeps it off the queue is
+// logged, and the reconciler tries again after its grace period.
+func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback, add func(context.Context, queue.Job) error) {
 	job := JobFor(fb)
-	err := p.jobs.Enqueue(ctx, job)
+	err := add(ctx, job)
 	switch {
 	case errors.Is(err, queue.ErrDuplicate):
-		// This very job is still on the queue (or dead-lettered, which the
-		// reconciler turns into FAILED).
+		// This very job is still on the queue (or, for a submission,
+		// dead-lettered, which the reconciler turns into FAILED).
 		p.logger.InfoContext(ctx, "feedback's job is already queued", "feedback_id", fb.ID, "job_id", job.ID())
 	case err != nil:
 		p.logger.WarnContext(ctx, "could not queue feedback; the reconciler will queue it later",

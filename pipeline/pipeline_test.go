@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -44,6 +45,7 @@ type env struct {
 	t      *testing.T
 	client *ent.Client
 	jobs   *queue.Client
+	queue  string // the jobs' queue name
 	events *outboxtest.Tail
 	p      *pipeline.Pipeline
 	clock  *clock
@@ -61,7 +63,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { jobs.Close() })
 	clk := &clock{now: time.Now()}
 	e := &env{
-		t: t, client: client, jobs: jobs, clock: clk,
+		t: t, client: client, jobs: jobs, queue: "q-" + ns, clock: clk,
 		p: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Now: clk.Now}),
 	}
 	ctx := testutil.System()
@@ -417,5 +419,32 @@ func TestJobsOfAnotherRowAreRefused(t *testing.T) {
 	claimed, err := e.p.ClaimJob(ctx, own, time.Minute)
 	if err != nil || claimed.LeaseOwner == nil || *claimed.LeaseOwner != own.ID() {
 		t.Fatalf("claim by its own job = %+v, %v", claimed, err)
+	}
+}
+
+// A job that gave up before it could claim its feedback (the database was
+// down through all its runs) leaves the attempt count as it was, so a retry's
+// job has its ID: the retry replaces the dead letter with a live job rather
+// than finding it and failing the feedback again.
+func TestRetryReplacesAJobThatGaveUpBeforeClaiming(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	fb := e.submit()
+	job := pipeline.JobFor(fb)
+	if err := asynq.NewInspectorFromRedisClient(testredis.Client(t)).ArchiveTask(e.queue, job.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.Abandon(ctx, job, "gave up"); err != nil {
+		t.Fatal(err)
+	}
+	retried, err := e.p.Retry(ctx, fb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := pipeline.JobFor(retried); again.ID() != job.ID() {
+		t.Fatalf("the retry's job is %s, not %s: the case this test is about needs the same ID", again.ID(), job.ID())
+	}
+	if st, err := e.jobs.State(ctx, job); err != nil || st.Name != "pending" {
+		t.Fatalf("the retry's job: %+v, %v; want it pending", st, err)
 	}
 }

@@ -141,6 +141,33 @@ func (c *Client) Enqueue(ctx context.Context, j Job) error {
 	return nil
 }
 
+// Rerun adds j to the queue as Enqueue does, except that a dead-lettered job
+// of the same ID is replaced by a fresh one rather than reported: for a retry
+// someone asked for after the job gave up, possibly without ever claiming
+// its feedback (so that the retry's job has the same ID). ErrDuplicate then
+// means that the job is live: queued, running or waiting for a retry.
+func (c *Client) Rerun(ctx context.Context, j Job) error {
+	err := c.Enqueue(ctx, j)
+	if !errors.Is(err, ErrDuplicate) {
+		return err
+	}
+	st, err := c.State(ctx, j)
+	switch {
+	case errors.Is(err, ErrNotFound): // it finished meanwhile
+		return c.Enqueue(ctx, j)
+	case err != nil:
+		return err
+	case !st.DeadLettered():
+		return ErrDuplicate
+	}
+	// Replaced, not run again as it is: the fresh job gets its retries
+	// back, and the trace of whoever asked.
+	if err := c.inspector.DeleteTask(c.opts.Name, j.ID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		return fmt.Errorf("queue: replace dead-lettered %s: %w", j.ID(), err)
+	}
+	return c.Enqueue(ctx, j)
+}
+
 // wakeChannel is the pub/sub channel on which Enqueue tells the queue's
 // idle consumers that a job is waiting.
 func wakeChannel(queue string) string { return "queue:{" + queue + "}:wake" }

@@ -102,6 +102,32 @@ func TestJobsOfRowsSharingAFeedbackIDAreDistinct(t *testing.T) {
 	}
 }
 
+// Rerun replaces a dead-lettered job of the same ID with a fresh one, and
+// leaves a live one alone.
+func TestRerunReplacesOnlyADeadLetter(t *testing.T) {
+	ctx := context.Background()
+	rdb := testredis.Client(t)
+	opts := queue.Options{Name: "q-" + testredis.Namespace(t), MaxRetry: 3}
+	c, _ := newQueueOn(t, rdb, opts)
+	job := queue.Job{FeedbackID: 7, Key: "5f0c8a9e-9d6b-4c1e-8f7a-0b1c2d3e4f50"}
+	if err := c.Rerun(ctx, job); err != nil {
+		t.Fatalf("Rerun of a job the queue does not hold = %v", err)
+	}
+	if err := c.Rerun(ctx, job); !errors.Is(err, queue.ErrDuplicate) {
+		t.Fatalf("Rerun of a pending job = %v, want ErrDuplicate", err)
+	}
+	if err := asynq.NewInspectorFromRedisClient(rdb).ArchiveTask(opts.Name, job.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rerun(ctx, job); err != nil {
+		t.Fatalf("Rerun of a dead-lettered job = %v", err)
+	}
+	d, err := c.Depth(ctx)
+	if err != nil || d.Pending != 1 || d.Archived != 0 {
+		t.Fatalf("Depth = %+v, %v; want the one job pending again", d, err)
+	}
+}
+
 func TestServerRunsJobsAndForgetsFinishedOnes(t *testing.T) {
 	ctx := context.Background()
 	c, cfg := newQueue(t, 3)
