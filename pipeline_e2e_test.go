@@ -20,6 +20,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 const statusEventFields = `status previousStatus version feedback { id status provider model summary adjustments { adjustmentType description task { id } } }`
@@ -405,5 +406,102 @@ func TestGraphQLOverHTTPAudits(t *testing.T) {
 	}
 	if passed < 61 { // graphql-http 1.23.1 has 61 server audits
 		t.Errorf("%d audits passed, want all 61", passed)
+	}
+}
+
+// Issue 22, finding 5, replayed: the model says the task's priority was "0"
+// when it was 5. The suggestion stores 5, the task's value, as its original
+// value and keeps the model's "0" only as information, so applying it meets
+// no false CONFLICT. A real change of the task between the analysis and the
+// apply is still a CONFLICT, naming the stored value.
+func TestPipelineStoresTheTasksValueNotTheModelsClaim(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		taskDB int
+	)
+	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply {
+		mu.Lock()
+		defer mu.Unlock()
+		return llmstub.ToolCall("record_analysis", fmt.Sprintf(
+			`{"summary":"Calm down","adjustments":[{"type":"task_priority","task_id":%d,"description":"Lower checkout to 2","original_value":"0","new_value":"2","reasoning":"it can wait"}]}`, taskDB))
+	})
+	base, _ := startServer(t, map[string]string{
+		"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": stub.URL, "OPENAI_API_KEY": "test-key", "LLM_MODEL": "stub-model",
+	})
+	var p struct{ CreateProject struct{ ID string } }
+	gqltest.MustPost(t, base, `mutation { createProject(input: {name: "Shop"}) { id } }`, nil, &p)
+	var tk struct{ CreateTask struct{ ID string } }
+	gqltest.MustPost(t, base, `mutation($p: ID!) { createTask(input: {projectID: $p, title: "Checkout", priority: 5}) { id } }`,
+		map[string]any{"p": p.CreateProject.ID}, &tk)
+	n, err := gid.Decode(tk.CreateTask.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	taskDB = n
+	mu.Unlock()
+
+	type suggestion struct {
+		ID                   string
+		OriginalValue        *string
+		ClaimedOriginalValue *string
+	}
+	// analysed submits feedback and returns its suggestion once COMPLETED.
+	analysed := func(text string) suggestion {
+		t.Helper()
+		id := submitFeedback(t, base, p.CreateProject.ID, tk.CreateTask.ID, text)
+		var q struct {
+			Node struct {
+				Status      string
+				Adjustments []suggestion
+			}
+		}
+		testutil.WaitFor(t, "the analysis", func() bool {
+			gqltest.MustPost(t, base, `query($id: ID!) { node(id: $id) { ... on Feedback { status adjustments { id originalValue claimedOriginalValue } } } }`,
+				map[string]any{"id": id}, &q)
+			return q.Node.Status == "COMPLETED" || q.Node.Status == "FAILED"
+		})
+		if q.Node.Status != "COMPLETED" || len(q.Node.Adjustments) != 1 {
+			t.Fatalf("feedback %+v", q.Node)
+		}
+		return q.Node.Adjustments[0]
+	}
+	show := func(s *string) string {
+		if s == nil {
+			return "null"
+		}
+		return *s
+	}
+	apply := `mutation($id: ID!) { applyAdjustment(id: $id) { adjustment { status } task { priority } } }`
+
+	first := analysed("Checkout can wait")
+	if show(first.OriginalValue) != "5" || show(first.ClaimedOriginalValue) != "0" {
+		t.Fatalf("originalValue %s, claimedOriginalValue %s; want 5 (the task's) and 0 (the model's)",
+			show(first.OriginalValue), show(first.ClaimedOriginalValue))
+	}
+	var applied struct {
+		ApplyAdjustment struct {
+			Adjustment struct{ Status string }
+			Task       struct{ Priority int }
+		}
+	}
+	resp := gqltest.Post(t, base, apply, map[string]any{"id": first.ID})
+	if len(resp.Errors) > 0 {
+		t.Fatalf("applying a suggestion whose task did not change: %+v", resp.Errors)
+	}
+	if err := json.Unmarshal(resp.Data, &applied); err != nil || applied.ApplyAdjustment.Adjustment.Status != "APPLIED" || applied.ApplyAdjustment.Task.Priority != 2 {
+		t.Fatalf("apply: %s (%v)", resp.Data, err)
+	}
+
+	// Analysed at priority 2; someone sets 4 before the apply.
+	second := analysed("Checkout can wait, really")
+	if show(second.OriginalValue) != "2" || show(second.ClaimedOriginalValue) != "0" {
+		t.Fatalf("originalValue %s, claimedOriginalValue %s; want 2 and 0", show(second.OriginalValue), show(second.ClaimedOriginalValue))
+	}
+	gqltest.MustPost(t, base, `mutation($t: ID!) { updateTask(id: $t, input: {priority: 4}) { version } }`, map[string]any{"t": tk.CreateTask.ID}, nil)
+	resp = gqltest.Post(t, base, apply, map[string]any{"id": second.ID})
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "CONFLICT" || resp.Errors[0].Extensions["currentValue"] != "4" ||
+		resp.Errors[0].Extensions["expectedValue"] != "2" || !strings.Contains(resp.Errors[0].Message, `now "4", not "2"`) {
+		t.Fatalf("want CONFLICT: now 4, not 2 as analysed; got %+v", resp.Errors)
 	}
 }

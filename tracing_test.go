@@ -176,7 +176,9 @@ func TestOneTraceFromSubmissionToTheWorkersModelCall(t *testing.T) {
 	testutil.WaitFor(t, "the worker's span", func() bool {
 		var ok bool
 		run, ok = col.find(func(s span) bool {
-			return s.name == "queue.process" && s.attrs["job.id"] == fmt.Sprintf("feedback-%d-0", dbID)
+			// feedback-<id>-<the row's job key>-<attempt>
+			job := s.attrs["job.id"]
+			return s.name == "queue.process" && strings.HasPrefix(job, fmt.Sprintf("feedback-%d-", dbID)) && strings.HasSuffix(job, "-0")
 		})
 		return ok
 	})

@@ -28,8 +28,10 @@ type Adjustment struct {
 	AdjustmentType adjustment.AdjustmentType `json:"adjustment_type,omitempty"`
 	// Description holds the value of the "description" field.
 	Description string `json:"description,omitempty"`
-	// OriginalValue holds the value of the "original_value" field.
+	// What the task held when the analysis was stored, read from the task (its title for REMOVE_TASK; null for NEW_TASK and GENERAL). Applying compares the task with it.
 	OriginalValue *string `json:"original_value,omitempty"`
+	// What the analysis said the task held, when that differs from originalValue: the model misread the task, or the task changed while it thought. Information only; nothing checks against it.
+	ClaimedOriginalValue *string `json:"claimed_original_value,omitempty"`
 	// NewValue holds the value of the "new_value" field.
 	NewValue *string `json:"new_value,omitempty"`
 	// Reasoning holds the value of the "reasoning" field.
@@ -113,7 +115,7 @@ func (*Adjustment) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldPosition:
 			values[i] = new(sql.NullInt64)
-		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning, adjustment.FieldStatus, adjustment.FieldReason, adjustment.FieldAppliedFrom, adjustment.FieldRemovedTask:
+		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldClaimedOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning, adjustment.FieldStatus, adjustment.FieldReason, adjustment.FieldAppliedFrom, adjustment.FieldRemovedTask:
 			values[i] = new(sql.NullString)
 		case adjustment.FieldDecidedAt, adjustment.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -169,6 +171,13 @@ func (_m *Adjustment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.OriginalValue = new(string)
 				*_m.OriginalValue = value.String
+			}
+		case adjustment.FieldClaimedOriginalValue:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field claimed_original_value", values[i])
+			} else if value.Valid {
+				_m.ClaimedOriginalValue = new(string)
+				*_m.ClaimedOriginalValue = value.String
 			}
 		case adjustment.FieldNewValue:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -310,6 +319,11 @@ func (_m *Adjustment) String() string {
 	builder.WriteString(", ")
 	if v := _m.OriginalValue; v != nil {
 		builder.WriteString("original_value=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ClaimedOriginalValue; v != nil {
+		builder.WriteString("claimed_original_value=")
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")

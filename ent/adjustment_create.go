@@ -71,6 +71,20 @@ func (_c *AdjustmentCreate) SetNillableOriginalValue(v *string) *AdjustmentCreat
 	return _c
 }
 
+// SetClaimedOriginalValue sets the "claimed_original_value" field.
+func (_c *AdjustmentCreate) SetClaimedOriginalValue(v string) *AdjustmentCreate {
+	_c.mutation.SetClaimedOriginalValue(v)
+	return _c
+}
+
+// SetNillableClaimedOriginalValue sets the "claimed_original_value" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableClaimedOriginalValue(v *string) *AdjustmentCreate {
+	if v != nil {
+		_c.SetClaimedOriginalValue(*v)
+	}
+	return _c
+}
+
 // SetNewValue sets the "new_value" field.
 func (_c *AdjustmentCreate) SetNewValue(v string) *AdjustmentCreate {
 	_c.mutation.SetNewValue(v)
@@ -372,6 +386,10 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 		_spec.SetField(adjustment.FieldOriginalValue, field.TypeString, value)
 		_node.OriginalValue = &value
 	}
+	if value, ok := _c.mutation.ClaimedOriginalValue(); ok {
+		_spec.SetField(adjustment.FieldClaimedOriginalValue, field.TypeString, value)
+		_node.ClaimedOriginalValue = &value
+	}
 	if value, ok := _c.mutation.NewValue(); ok {
 		_spec.SetField(adjustment.FieldNewValue, field.TypeString, value)
 		_node.NewValue = &value
@@ -572,6 +590,24 @@ func (u *AdjustmentUpsert) UpdateOriginalValue() *AdjustmentUpsert {
 // ClearOriginalValue clears the value of the "original_value" field.
 func (u *AdjustmentUpsert) ClearOriginalValue() *AdjustmentUpsert {
 	u.SetNull(adjustment.FieldOriginalValue)
+	return u
+}
+
+// SetClaimedOriginalValue sets the "claimed_original_value" field.
+func (u *AdjustmentUpsert) SetClaimedOriginalValue(v string) *AdjustmentUpsert {
+	u.Set(adjustment.FieldClaimedOriginalValue, v)
+	return u
+}
+
+// UpdateClaimedOriginalValue sets the "claimed_original_value" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateClaimedOriginalValue() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldClaimedOriginalValue)
+	return u
+}
+
+// ClearClaimedOriginalValue clears the value of the "claimed_original_value" field.
+func (u *AdjustmentUpsert) ClearClaimedOriginalValue() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldClaimedOriginalValue)
 	return u
 }
 
@@ -864,6 +900,27 @@ func (u *AdjustmentUpsertOne) UpdateOriginalValue() *AdjustmentUpsertOne {
 func (u *AdjustmentUpsertOne) ClearOriginalValue() *AdjustmentUpsertOne {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.ClearOriginalValue()
+	})
+}
+
+// SetClaimedOriginalValue sets the "claimed_original_value" field.
+func (u *AdjustmentUpsertOne) SetClaimedOriginalValue(v string) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetClaimedOriginalValue(v)
+	})
+}
+
+// UpdateClaimedOriginalValue sets the "claimed_original_value" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateClaimedOriginalValue() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateClaimedOriginalValue()
+	})
+}
+
+// ClearClaimedOriginalValue clears the value of the "claimed_original_value" field.
+func (u *AdjustmentUpsertOne) ClearClaimedOriginalValue() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearClaimedOriginalValue()
 	})
 }
 
@@ -1351,6 +1408,27 @@ func (u *AdjustmentUpsertBulk) UpdateOriginalValue() *AdjustmentUpsertBulk {
 func (u *AdjustmentUpsertBulk) ClearOriginalValue() *AdjustmentUpsertBulk {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.ClearOriginalValue()
+	})
+}
+
+// SetClaimedOriginalValue sets the "claimed_original_value" field.
+func (u *AdjustmentUpsertBulk) SetClaimedOriginalValue(v string) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetClaimedOriginalValue(v)
+	})
+}
+
+// UpdateClaimedOriginalValue sets the "claimed_original_value" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateClaimedOriginalValue() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateClaimedOriginalValue()
+	})
+}
+
+// ClearClaimedOriginalValue clears the value of the "claimed_original_value" field.
+func (u *AdjustmentUpsertBulk) ClearClaimedOriginalValue() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearClaimedOriginalValue()
 	})
 }
 

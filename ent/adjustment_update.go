@@ -98,6 +98,26 @@ func (_u *AdjustmentUpdate) ClearOriginalValue() *AdjustmentUpdate {
 	return _u
 }
 
+// SetClaimedOriginalValue sets the "claimed_original_value" field.
+func (_u *AdjustmentUpdate) SetClaimedOriginalValue(v string) *AdjustmentUpdate {
+	_u.mutation.SetClaimedOriginalValue(v)
+	return _u
+}
+
+// SetNillableClaimedOriginalValue sets the "claimed_original_value" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableClaimedOriginalValue(v *string) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetClaimedOriginalValue(*v)
+	}
+	return _u
+}
+
+// ClearClaimedOriginalValue clears the value of the "claimed_original_value" field.
+func (_u *AdjustmentUpdate) ClearClaimedOriginalValue() *AdjustmentUpdate {
+	_u.mutation.ClearClaimedOriginalValue()
+	return _u
+}
+
 // SetNewValue sets the "new_value" field.
 func (_u *AdjustmentUpdate) SetNewValue(v string) *AdjustmentUpdate {
 	_u.mutation.SetNewValue(v)
@@ -400,6 +420,12 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.OriginalValueCleared() {
 		_spec.ClearField(adjustment.FieldOriginalValue, field.TypeString)
 	}
+	if value, ok := _u.mutation.ClaimedOriginalValue(); ok {
+		_spec.SetField(adjustment.FieldClaimedOriginalValue, field.TypeString, value)
+	}
+	if _u.mutation.ClaimedOriginalValueCleared() {
+		_spec.ClearField(adjustment.FieldClaimedOriginalValue, field.TypeString)
+	}
 	if value, ok := _u.mutation.NewValue(); ok {
 		_spec.SetField(adjustment.FieldNewValue, field.TypeString, value)
 	}
@@ -594,6 +620,26 @@ func (_u *AdjustmentUpdateOne) SetNillableOriginalValue(v *string) *AdjustmentUp
 // ClearOriginalValue clears the value of the "original_value" field.
 func (_u *AdjustmentUpdateOne) ClearOriginalValue() *AdjustmentUpdateOne {
 	_u.mutation.ClearOriginalValue()
+	return _u
+}
+
+// SetClaimedOriginalValue sets the "claimed_original_value" field.
+func (_u *AdjustmentUpdateOne) SetClaimedOriginalValue(v string) *AdjustmentUpdateOne {
+	_u.mutation.SetClaimedOriginalValue(v)
+	return _u
+}
+
+// SetNillableClaimedOriginalValue sets the "claimed_original_value" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableClaimedOriginalValue(v *string) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetClaimedOriginalValue(*v)
+	}
+	return _u
+}
+
+// ClearClaimedOriginalValue clears the value of the "claimed_original_value" field.
+func (_u *AdjustmentUpdateOne) ClearClaimedOriginalValue() *AdjustmentUpdateOne {
+	_u.mutation.ClearClaimedOriginalValue()
 	return _u
 }
 
@@ -928,6 +974,12 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 	}
 	if _u.mutation.OriginalValueCleared() {
 		_spec.ClearField(adjustment.FieldOriginalValue, field.TypeString)
+	}
+	if value, ok := _u.mutation.ClaimedOriginalValue(); ok {
+		_spec.SetField(adjustment.FieldClaimedOriginalValue, field.TypeString, value)
+	}
+	if _u.mutation.ClaimedOriginalValueCleared() {
+		_spec.ClearField(adjustment.FieldClaimedOriginalValue, field.TypeString)
 	}
 	if value, ok := _u.mutation.NewValue(); ok {
 		_spec.SetField(adjustment.FieldNewValue, field.TypeString, value)

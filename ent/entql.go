@@ -58,22 +58,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Adjustment",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			adjustment.FieldFeedbackID:     {Type: field.TypeInt, Column: adjustment.FieldFeedbackID},
-			adjustment.FieldTaskID:         {Type: field.TypeInt, Column: adjustment.FieldTaskID},
-			adjustment.FieldAdjustmentType: {Type: field.TypeEnum, Column: adjustment.FieldAdjustmentType},
-			adjustment.FieldDescription:    {Type: field.TypeString, Column: adjustment.FieldDescription},
-			adjustment.FieldOriginalValue:  {Type: field.TypeString, Column: adjustment.FieldOriginalValue},
-			adjustment.FieldNewValue:       {Type: field.TypeString, Column: adjustment.FieldNewValue},
-			adjustment.FieldReasoning:      {Type: field.TypeString, Column: adjustment.FieldReasoning},
-			adjustment.FieldStatus:         {Type: field.TypeEnum, Column: adjustment.FieldStatus},
-			adjustment.FieldVersion:        {Type: field.TypeInt, Column: adjustment.FieldVersion},
-			adjustment.FieldDecidedByID:    {Type: field.TypeInt, Column: adjustment.FieldDecidedByID},
-			adjustment.FieldDecidedAt:      {Type: field.TypeTime, Column: adjustment.FieldDecidedAt},
-			adjustment.FieldReason:         {Type: field.TypeString, Column: adjustment.FieldReason},
-			adjustment.FieldAppliedFrom:    {Type: field.TypeString, Column: adjustment.FieldAppliedFrom},
-			adjustment.FieldRemovedTask:    {Type: field.TypeString, Column: adjustment.FieldRemovedTask},
-			adjustment.FieldPosition:       {Type: field.TypeInt, Column: adjustment.FieldPosition},
-			adjustment.FieldCreatedAt:      {Type: field.TypeTime, Column: adjustment.FieldCreatedAt},
+			adjustment.FieldFeedbackID:           {Type: field.TypeInt, Column: adjustment.FieldFeedbackID},
+			adjustment.FieldTaskID:               {Type: field.TypeInt, Column: adjustment.FieldTaskID},
+			adjustment.FieldAdjustmentType:       {Type: field.TypeEnum, Column: adjustment.FieldAdjustmentType},
+			adjustment.FieldDescription:          {Type: field.TypeString, Column: adjustment.FieldDescription},
+			adjustment.FieldOriginalValue:        {Type: field.TypeString, Column: adjustment.FieldOriginalValue},
+			adjustment.FieldClaimedOriginalValue: {Type: field.TypeString, Column: adjustment.FieldClaimedOriginalValue},
+			adjustment.FieldNewValue:             {Type: field.TypeString, Column: adjustment.FieldNewValue},
+			adjustment.FieldReasoning:            {Type: field.TypeString, Column: adjustment.FieldReasoning},
+			adjustment.FieldStatus:               {Type: field.TypeEnum, Column: adjustment.FieldStatus},
+			adjustment.FieldVersion:              {Type: field.TypeInt, Column: adjustment.FieldVersion},
+			adjustment.FieldDecidedByID:          {Type: field.TypeInt, Column: adjustment.FieldDecidedByID},
+			adjustment.FieldDecidedAt:            {Type: field.TypeTime, Column: adjustment.FieldDecidedAt},
+			adjustment.FieldReason:               {Type: field.TypeString, Column: adjustment.FieldReason},
+			adjustment.FieldAppliedFrom:          {Type: field.TypeString, Column: adjustment.FieldAppliedFrom},
+			adjustment.FieldRemovedTask:          {Type: field.TypeString, Column: adjustment.FieldRemovedTask},
+			adjustment.FieldPosition:             {Type: field.TypeInt, Column: adjustment.FieldPosition},
+			adjustment.FieldCreatedAt:            {Type: field.TypeTime, Column: adjustment.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
@@ -127,6 +128,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldProcessedAt:        {Type: field.TypeTime, Column: feedback.FieldProcessedAt},
 			feedback.FieldLeaseOwner:         {Type: field.TypeString, Column: feedback.FieldLeaseOwner},
 			feedback.FieldLeasedUntil:        {Type: field.TypeTime, Column: feedback.FieldLeasedUntil},
+			feedback.FieldJobKey:             {Type: field.TypeUUID, Column: feedback.FieldJobKey},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -646,6 +648,11 @@ func (f *AdjustmentFilter) WhereOriginalValue(p entql.StringP) {
 	f.Where(p.Field(adjustment.FieldOriginalValue))
 }
 
+// WhereClaimedOriginalValue applies the entql string predicate on the claimed_original_value field.
+func (f *AdjustmentFilter) WhereClaimedOriginalValue(p entql.StringP) {
+	f.Where(p.Field(adjustment.FieldClaimedOriginalValue))
+}
+
 // WhereNewValue applies the entql string predicate on the new_value field.
 func (f *AdjustmentFilter) WhereNewValue(p entql.StringP) {
 	f.Where(p.Field(adjustment.FieldNewValue))
@@ -956,6 +963,11 @@ func (f *FeedbackFilter) WhereLeaseOwner(p entql.StringP) {
 // WhereLeasedUntil applies the entql time.Time predicate on the leased_until field.
 func (f *FeedbackFilter) WhereLeasedUntil(p entql.TimeP) {
 	f.Where(p.Field(feedback.FieldLeasedUntil))
+}
+
+// WhereJobKey applies the entql [16]byte predicate on the job_key field.
+func (f *FeedbackFilter) WhereJobKey(p entql.ValueP) {
+	f.Where(p.Field(feedback.FieldJobKey))
 }
 
 // WhereHasProject applies a predicate to check if query has an edge project.

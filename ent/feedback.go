@@ -14,6 +14,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/google/uuid"
 )
 
 // Feedback is the model entity for the Feedback schema.
@@ -49,7 +50,7 @@ type Feedback struct {
 	Provider *string `json:"provider,omitempty"`
 	// Model holds the value of the "model" field.
 	Model *string `json:"model,omitempty"`
-	// Suggestions of the model's answer left out as invalid.
+	// Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
 	DroppedSuggestions int `json:"dropped_suggestions,omitempty"`
 	// Why they were left out (at most 10).
 	DroppedReasons []string `json:"dropped_reasons,omitempty"`
@@ -59,6 +60,8 @@ type Feedback struct {
 	LeaseOwner *string `json:"lease_owner,omitempty"`
 	// A PROCESSING row whose lease has passed belongs to a dead worker and is re-queued.
 	LeasedUntil *time.Time `json:"leased_until,omitempty"`
+	// A random key in the IDs of this row's jobs, so that no job made for another row with this ID (in a database restored from a backup, or in another deployment sharing the queue) can shadow or claim it.
+	JobKey uuid.UUID `json:"job_key,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FeedbackQuery when eager-loading is set.
 	Edges        FeedbackEdges `json:"edges"`
@@ -139,6 +142,8 @@ func (*Feedback) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case feedback.FieldCreatedAt, feedback.FieldUpdatedAt, feedback.FieldProcessedAt, feedback.FieldLeasedUntil:
 			values[i] = new(sql.NullTime)
+		case feedback.FieldJobKey:
+			values[i] = new(uuid.UUID)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -286,6 +291,12 @@ func (_m *Feedback) assignValues(columns []string, values []any) error {
 				_m.LeasedUntil = new(time.Time)
 				*_m.LeasedUntil = value.Time
 			}
+		case feedback.FieldJobKey:
+			if value, ok := values[i].(*uuid.UUID); !ok {
+				return fmt.Errorf("unexpected type %T for field job_key", values[i])
+			} else if value != nil {
+				_m.JobKey = *value
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -418,6 +429,9 @@ func (_m *Feedback) String() string {
 		builder.WriteString("leased_until=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("job_key=")
+	builder.WriteString(fmt.Sprintf("%v", _m.JobKey))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/google/uuid"
 )
 
 // FeedbackCreate is the builder for creating a Feedback entity.
@@ -268,6 +269,20 @@ func (_c *FeedbackCreate) SetNillableLeasedUntil(v *time.Time) *FeedbackCreate {
 	return _c
 }
 
+// SetJobKey sets the "job_key" field.
+func (_c *FeedbackCreate) SetJobKey(v uuid.UUID) *FeedbackCreate {
+	_c.mutation.SetJobKey(v)
+	return _c
+}
+
+// SetNillableJobKey sets the "job_key" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableJobKey(v *uuid.UUID) *FeedbackCreate {
+	if v != nil {
+		_c.SetJobKey(*v)
+	}
+	return _c
+}
+
 // SetProject sets the "project" edge to the Project entity.
 func (_c *FeedbackCreate) SetProject(v *Project) *FeedbackCreate {
 	return _c.SetProjectID(v.ID)
@@ -365,6 +380,13 @@ func (_c *FeedbackCreate) defaults() error {
 		v := feedback.DefaultDroppedSuggestions
 		_c.mutation.SetDroppedSuggestions(v)
 	}
+	if _, ok := _c.mutation.JobKey(); !ok {
+		if feedback.DefaultJobKey == nil {
+			return fmt.Errorf("ent: uninitialized feedback.DefaultJobKey (forgotten import ent/runtime?)")
+		}
+		v := feedback.DefaultJobKey()
+		_c.mutation.SetJobKey(v)
+	}
 	return nil
 }
 
@@ -408,6 +430,9 @@ func (_c *FeedbackCreate) check() error {
 	}
 	if _, ok := _c.mutation.DroppedSuggestions(); !ok {
 		return &ValidationError{Name: "dropped_suggestions", err: errors.New(`ent: missing required field "Feedback.dropped_suggestions"`)}
+	}
+	if _, ok := _c.mutation.JobKey(); !ok {
+		return &ValidationError{Name: "job_key", err: errors.New(`ent: missing required field "Feedback.job_key"`)}
 	}
 	if len(_c.mutation.ProjectIDs()) == 0 {
 		return &ValidationError{Name: "project", err: errors.New(`ent: missing required edge "Feedback.project"`)}
@@ -502,6 +527,10 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LeasedUntil(); ok {
 		_spec.SetField(feedback.FieldLeasedUntil, field.TypeTime, value)
 		_node.LeasedUntil = &value
+	}
+	if value, ok := _c.mutation.JobKey(); ok {
+		_spec.SetField(feedback.FieldJobKey, field.TypeUUID, value)
+		_node.JobKey = value
 	}
 	if nodes := _c.mutation.ProjectIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -911,6 +940,9 @@ func (u *FeedbackUpsertOne) UpdateNewValues() *FeedbackUpsertOne {
 		}
 		if _, exists := u.create.mutation.SubmittedByID(); exists {
 			s.SetIgnore(feedback.FieldSubmittedByID)
+		}
+		if _, exists := u.create.mutation.JobKey(); exists {
+			s.SetIgnore(feedback.FieldJobKey)
 		}
 	}))
 	return u
@@ -1442,6 +1474,9 @@ func (u *FeedbackUpsertBulk) UpdateNewValues() *FeedbackUpsertBulk {
 			}
 			if _, exists := b.mutation.SubmittedByID(); exists {
 				s.SetIgnore(feedback.FieldSubmittedByID)
+			}
+			if _, exists := b.mutation.JobKey(); exists {
+				s.SetIgnore(feedback.FieldJobKey)
 			}
 		}
 	}))

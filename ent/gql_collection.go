@@ -266,6 +266,11 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, adjustment.FieldOriginalValue)
 				fieldSeen[adjustment.FieldOriginalValue] = struct{}{}
 			}
+		case "claimedOriginalValue":
+			if _, ok := fieldSeen[adjustment.FieldClaimedOriginalValue]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldClaimedOriginalValue)
+				fieldSeen[adjustment.FieldClaimedOriginalValue] = struct{}{}
+			}
 		case "newValue":
 			if _, ok := fieldSeen[adjustment.FieldNewValue]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldNewValue)

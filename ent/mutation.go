@@ -23,6 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/viewer"
+	"github.com/google/uuid"
 )
 
 const (
@@ -1147,34 +1148,35 @@ func (m *APIKeyMutation) ResetEdge(name string) error {
 // AdjustmentMutation represents an operation that mutates the Adjustment nodes in the graph.
 type AdjustmentMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *int
-	adjustment_type   *adjustment.AdjustmentType
-	description       *string
-	original_value    *string
-	new_value         *string
-	reasoning         *string
-	status            *adjustment.Status
-	version           *int
-	addversion        *int
-	decided_at        *time.Time
-	reason            *string
-	applied_from      *string
-	removed_task      *string
-	position          *int
-	addposition       *int
-	created_at        *time.Time
-	clearedFields     map[string]struct{}
-	feedback          *int
-	clearedfeedback   bool
-	task              *int
-	clearedtask       bool
-	decided_by        *int
-	cleareddecided_by bool
-	done              bool
-	oldValue          func(context.Context) (*Adjustment, error)
-	predicates        []predicate.Adjustment
+	op                     Op
+	typ                    string
+	id                     *int
+	adjustment_type        *adjustment.AdjustmentType
+	description            *string
+	original_value         *string
+	claimed_original_value *string
+	new_value              *string
+	reasoning              *string
+	status                 *adjustment.Status
+	version                *int
+	addversion             *int
+	decided_at             *time.Time
+	reason                 *string
+	applied_from           *string
+	removed_task           *string
+	position               *int
+	addposition            *int
+	created_at             *time.Time
+	clearedFields          map[string]struct{}
+	feedback               *int
+	clearedfeedback        bool
+	task                   *int
+	clearedtask            bool
+	decided_by             *int
+	cleareddecided_by      bool
+	done                   bool
+	oldValue               func(context.Context) (*Adjustment, error)
+	predicates             []predicate.Adjustment
 }
 
 var _ ent.Mutation = (*AdjustmentMutation)(nil)
@@ -1479,6 +1481,55 @@ func (m *AdjustmentMutation) OriginalValueCleared() bool {
 func (m *AdjustmentMutation) ResetOriginalValue() {
 	m.original_value = nil
 	delete(m.clearedFields, adjustment.FieldOriginalValue)
+}
+
+// SetClaimedOriginalValue sets the "claimed_original_value" field.
+func (m *AdjustmentMutation) SetClaimedOriginalValue(s string) {
+	m.claimed_original_value = &s
+}
+
+// ClaimedOriginalValue returns the value of the "claimed_original_value" field in the mutation.
+func (m *AdjustmentMutation) ClaimedOriginalValue() (r string, exists bool) {
+	v := m.claimed_original_value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaimedOriginalValue returns the old "claimed_original_value" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldClaimedOriginalValue(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaimedOriginalValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaimedOriginalValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaimedOriginalValue: %w", err)
+	}
+	return oldValue.ClaimedOriginalValue, nil
+}
+
+// ClearClaimedOriginalValue clears the value of the "claimed_original_value" field.
+func (m *AdjustmentMutation) ClearClaimedOriginalValue() {
+	m.claimed_original_value = nil
+	m.clearedFields[adjustment.FieldClaimedOriginalValue] = struct{}{}
+}
+
+// ClaimedOriginalValueCleared returns if the "claimed_original_value" field was cleared in this mutation.
+func (m *AdjustmentMutation) ClaimedOriginalValueCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldClaimedOriginalValue]
+	return ok
+}
+
+// ResetClaimedOriginalValue resets all changes to the "claimed_original_value" field.
+func (m *AdjustmentMutation) ResetClaimedOriginalValue() {
+	m.claimed_original_value = nil
+	delete(m.clearedFields, adjustment.FieldClaimedOriginalValue)
 }
 
 // SetNewValue sets the "new_value" field.
@@ -2123,7 +2174,7 @@ func (m *AdjustmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdjustmentMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.feedback != nil {
 		fields = append(fields, adjustment.FieldFeedbackID)
 	}
@@ -2138,6 +2189,9 @@ func (m *AdjustmentMutation) Fields() []string {
 	}
 	if m.original_value != nil {
 		fields = append(fields, adjustment.FieldOriginalValue)
+	}
+	if m.claimed_original_value != nil {
+		fields = append(fields, adjustment.FieldClaimedOriginalValue)
 	}
 	if m.new_value != nil {
 		fields = append(fields, adjustment.FieldNewValue)
@@ -2190,6 +2244,8 @@ func (m *AdjustmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Description()
 	case adjustment.FieldOriginalValue:
 		return m.OriginalValue()
+	case adjustment.FieldClaimedOriginalValue:
+		return m.ClaimedOriginalValue()
 	case adjustment.FieldNewValue:
 		return m.NewValue()
 	case adjustment.FieldReasoning:
@@ -2231,6 +2287,8 @@ func (m *AdjustmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldDescription(ctx)
 	case adjustment.FieldOriginalValue:
 		return m.OldOriginalValue(ctx)
+	case adjustment.FieldClaimedOriginalValue:
+		return m.OldClaimedOriginalValue(ctx)
 	case adjustment.FieldNewValue:
 		return m.OldNewValue(ctx)
 	case adjustment.FieldReasoning:
@@ -2296,6 +2354,13 @@ func (m *AdjustmentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetOriginalValue(v)
+		return nil
+	case adjustment.FieldClaimedOriginalValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaimedOriginalValue(v)
 		return nil
 	case adjustment.FieldNewValue:
 		v, ok := value.(string)
@@ -2437,6 +2502,9 @@ func (m *AdjustmentMutation) ClearedFields() []string {
 	if m.FieldCleared(adjustment.FieldOriginalValue) {
 		fields = append(fields, adjustment.FieldOriginalValue)
 	}
+	if m.FieldCleared(adjustment.FieldClaimedOriginalValue) {
+		fields = append(fields, adjustment.FieldClaimedOriginalValue)
+	}
 	if m.FieldCleared(adjustment.FieldNewValue) {
 		fields = append(fields, adjustment.FieldNewValue)
 	}
@@ -2477,6 +2545,9 @@ func (m *AdjustmentMutation) ClearField(name string) error {
 		return nil
 	case adjustment.FieldOriginalValue:
 		m.ClearOriginalValue()
+		return nil
+	case adjustment.FieldClaimedOriginalValue:
+		m.ClearClaimedOriginalValue()
 		return nil
 	case adjustment.FieldNewValue:
 		m.ClearNewValue()
@@ -2521,6 +2592,9 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 		return nil
 	case adjustment.FieldOriginalValue:
 		m.ResetOriginalValue()
+		return nil
+	case adjustment.FieldClaimedOriginalValue:
+		m.ResetClaimedOriginalValue()
 		return nil
 	case adjustment.FieldNewValue:
 		m.ResetNewValue()
@@ -3592,6 +3666,7 @@ type FeedbackMutation struct {
 	processed_at           *time.Time
 	lease_owner            *string
 	leased_until           *time.Time
+	job_key                *uuid.UUID
 	clearedFields          map[string]struct{}
 	project                *int
 	clearedproject         bool
@@ -4608,6 +4683,42 @@ func (m *FeedbackMutation) ResetLeasedUntil() {
 	delete(m.clearedFields, feedback.FieldLeasedUntil)
 }
 
+// SetJobKey sets the "job_key" field.
+func (m *FeedbackMutation) SetJobKey(u uuid.UUID) {
+	m.job_key = &u
+}
+
+// JobKey returns the value of the "job_key" field in the mutation.
+func (m *FeedbackMutation) JobKey() (r uuid.UUID, exists bool) {
+	v := m.job_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobKey returns the old "job_key" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldJobKey(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobKey: %w", err)
+	}
+	return oldValue.JobKey, nil
+}
+
+// ResetJobKey resets all changes to the "job_key" field.
+func (m *FeedbackMutation) ResetJobKey() {
+	m.job_key = nil
+}
+
 // ClearProject clears the "project" edge to the Project entity.
 func (m *FeedbackMutation) ClearProject() {
 	m.clearedproject = true
@@ -4777,7 +4888,7 @@ func (m *FeedbackMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeedbackMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, feedback.FieldCreatedAt)
 	}
@@ -4835,6 +4946,9 @@ func (m *FeedbackMutation) Fields() []string {
 	if m.leased_until != nil {
 		fields = append(fields, feedback.FieldLeasedUntil)
 	}
+	if m.job_key != nil {
+		fields = append(fields, feedback.FieldJobKey)
+	}
 	return fields
 }
 
@@ -4881,6 +4995,8 @@ func (m *FeedbackMutation) Field(name string) (ent.Value, bool) {
 		return m.LeaseOwner()
 	case feedback.FieldLeasedUntil:
 		return m.LeasedUntil()
+	case feedback.FieldJobKey:
+		return m.JobKey()
 	}
 	return nil, false
 }
@@ -4928,6 +5044,8 @@ func (m *FeedbackMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldLeaseOwner(ctx)
 	case feedback.FieldLeasedUntil:
 		return m.OldLeasedUntil(ctx)
+	case feedback.FieldJobKey:
+		return m.OldJobKey(ctx)
 	}
 	return nil, fmt.Errorf("unknown Feedback field %s", name)
 }
@@ -5069,6 +5187,13 @@ func (m *FeedbackMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLeasedUntil(v)
+		return nil
+	case feedback.FieldJobKey:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobKey(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback field %s", name)
@@ -5283,6 +5408,9 @@ func (m *FeedbackMutation) ResetField(name string) error {
 		return nil
 	case feedback.FieldLeasedUntil:
 		m.ResetLeasedUntil()
+		return nil
+	case feedback.FieldJobKey:
+		m.ResetJobKey()
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback field %s", name)

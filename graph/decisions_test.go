@@ -28,7 +28,7 @@ func (e *env) completed(t *testing.T, cred, p, tk string) (fbID string, priority
 	taskID, original, newValue := dbID(t, tk), "0", "5"
 	if _, err := e.pipeline.Complete(ctx, id, "w", pipeline.Outcome{Summary: "s", Provider: "test", Model: "m",
 		Adjustments: []pipeline.Suggestion{
-			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &taskID, Description: "Make it urgent", OriginalValue: &original, NewValue: &newValue},
+			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &taskID, Description: "Make it urgent", ClaimedOriginalValue: &original, NewValue: &newValue},
 			{Type: adjustment.AdjustmentTypeGeneral, Description: "Tell the customer"},
 		}}); err != nil {
 		t.Fatal(err)

@@ -231,3 +231,48 @@ func TestIdentityKindsComeFromTheAdminFlag(t *testing.T) {
 		t.Fatalf("a token's admin-api-key cannot be stored beside the operator's: %v", err)
 	}
 }
+
+// Feedback stored before job keys existed gets one each when the column is
+// added: random, so that no two rows share their jobs' IDs.
+func TestExistingFeedbackGetsDistinctJobKeys(t *testing.T) {
+	dsn := dbTemplate.New(t)
+	db, err := postgres.Open(context.Background(), dsn, postgres.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+		t.Fatal(err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before int64 // the last migration before the job key's
+	for _, s := range provider.ListSources() {
+		if strings.HasSuffix(s.Path, "_feedback_job_key.sql") {
+			break
+		}
+		before = s.Version
+	}
+	if _, err := provider.UpTo(context.Background(), before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO projects (name, status, created_at, updated_at) VALUES ('P', 'ACTIVE', now(), now())`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO feedbacks (project_id, feedback_text, status, version, attempts, dropped_suggestions, created_at, updated_at)
+		SELECT id, 'old', 'PENDING', 1, 0, 0, now(), now() FROM projects, generate_series(1, 3)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrations.Up(context.Background(), db, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	var rows, keys int
+	if err := db.QueryRow(`SELECT count(*), count(DISTINCT job_key) FROM feedbacks`).Scan(&rows, &keys); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3 || keys != 3 {
+		t.Fatalf("%d rows with %d distinct job keys, want 3 and 3", rows, keys)
+	}
+}

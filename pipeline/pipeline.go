@@ -18,21 +18,28 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/schema"
+	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // Jobs is the queue feedback is analysed from.
 type Jobs interface {
 	Enqueue(ctx context.Context, j queue.Job) error
+	// Rerun is Enqueue replacing a dead-lettered job of the same ID.
+	Rerun(ctx context.Context, j queue.Job) error
 }
 
 // Config holds a Pipeline's dependencies.
@@ -85,6 +92,12 @@ var (
 	ErrLeased = errors.New("another worker is processing the feedback")
 	// ErrLeaseLost: the caller's lease was taken over or the feedback finished.
 	ErrLeaseLost = errors.New("the processing lease was lost")
+	// ErrNotItsJob: the job was made for another feedback row with this ID
+	// (its key differs, or it has none): one of a database restored from a
+	// backup, or of another deployment using the same queue. It must not
+	// touch this row.
+	ErrNotItsJob = errors.New("the job was made for another feedback with this ID " +
+		"(a database restored from a backup, or another deployment on the same queue: give each deployment its own QUEUE_NAME)")
 )
 
 // Submission is new feedback from a user.
@@ -139,11 +152,14 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 	if err != nil {
 		return nil, err
 	}
-	p.enqueue(ctx, fb)
+	p.enqueue(ctx, fb, p.jobs.Enqueue)
 	return fb, nil
 }
 
-// Retry puts FAILED feedback back to PENDING and queues it again.
+// Retry puts FAILED feedback back to PENDING and queues it again. A job of
+// the same ID that was dead-lettered (it gave up before it could claim the
+// feedback, so the attempt count did not move) is replaced, or the retry
+// would find it and fail the feedback again.
 func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
 	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		fb, err := tx.Feedback.UpdateOneID(id).
@@ -171,27 +187,48 @@ func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.enqueue(ctx, fb)
+	p.enqueue(ctx, fb, p.jobs.Rerun)
 	return fb, nil
 }
 
-// JobFor is the job that processes fb in its current state.
+// JobFor is the job that processes fb in its current state. Its ID holds
+// the row's job key, so it is this row's alone, for good.
 func JobFor(fb *ent.Feedback) queue.Job {
-	return queue.Job{FeedbackID: fb.ID, Attempt: fb.Attempts}
+	return queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: fb.Attempts}
 }
 
-func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback) {
-	err := p.jobs.Enqueue(ctx, JobFor(fb))
-	if err != nil && !errors.Is(err, queue.ErrDuplicate) {
+// enqueue queues fb's job with add. Whatever keeps it off the queue is
+// logged, and the reconciler tries again after its grace period.
+func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback, add func(context.Context, queue.Job) error) {
+	job := JobFor(fb)
+	err := add(ctx, job)
+	switch {
+	case errors.Is(err, queue.ErrDuplicate):
+		// This very job is still on the queue (or, for a submission,
+		// dead-lettered, which the reconciler turns into FAILED).
+		p.logger.InfoContext(ctx, "feedback's job is already queued", "feedback_id", fb.ID, "job_id", job.ID())
+	case err != nil:
 		p.logger.WarnContext(ctx, "could not queue feedback; the reconciler will queue it later",
-			"feedback_id", fb.ID, "err", err)
+			"feedback_id", fb.ID, "job_id", job.ID(), "err", err)
 	}
 }
 
-// Claim starts processing for owner (a job ID): a PENDING feedback becomes
+// Claim starts processing for owner: a PENDING feedback becomes
 // PROCESSING; a PROCESSING one is taken over if its lease expired or owner
-// already holds it (a redelivered job). The lease lasts for lease.
+// already holds it (a redelivered job). The lease lasts for lease. Workers
+// claim through ClaimJob.
 func (p *Pipeline) Claim(ctx context.Context, id int, owner string, lease time.Duration) (*ent.Feedback, error) {
+	return p.claim(ctx, id, nil, owner, lease)
+}
+
+// ClaimJob is Claim for job, its ID the owner. A job made for another row
+// with this feedback ID gets ErrNotItsJob and changes nothing.
+func (p *Pipeline) ClaimJob(ctx context.Context, job queue.Job, lease time.Duration) (*ent.Feedback, error) {
+	return p.claim(ctx, job.FeedbackID, &job.Key, job.ID(), lease)
+}
+
+// claim is Claim; with key, only for the row with that job key.
+func (p *Pipeline) claim(ctx context.Context, id int, key *string, owner string, lease time.Duration) (*ent.Feedback, error) {
 	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
@@ -199,6 +236,9 @@ func (p *Pipeline) Claim(ctx context.Context, id int, owner string, lease time.D
 		}
 		if err != nil {
 			return nil, err
+		}
+		if key != nil && *key != cur.JobKey.String() {
+			return nil, ErrNotItsJob
 		}
 		now := p.now()
 		switch cur.Status {
@@ -271,42 +311,43 @@ type Outcome struct {
 
 // Suggestion becomes one Adjustment.
 type Suggestion struct {
-	Type          adjustment.AdjustmentType
-	TaskID        *int
-	Description   string
-	OriginalValue *string
-	NewValue      *string
-	Reasoning     *string
+	Type        adjustment.AdjustmentType
+	TaskID      *int
+	Description string
+	// ClaimedOriginalValue is what the analyzer said the task held. It is
+	// kept only as information, when it differs from what the task holds:
+	// the stored original value is read from the task.
+	ClaimedOriginalValue *string
+	NewValue             *string
+	Reasoning            *string
 }
 
 // Complete stores the outcome and marks the feedback COMPLETED, in one
 // transaction, if owner still holds it. A second Complete (a redelivered job
 // that raced the first) gets ErrLeaseLost and stores nothing.
+//
+// Each suggestion's original value is what its task holds now, read in the
+// same transaction, whatever the analyzer claimed (see Suggestion). A
+// suggestion to change or remove a task that was deleted meanwhile is left
+// out and counted with the dropped ones; advice about such a task is kept
+// without the link.
 func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outcome) (*ent.Feedback, error) {
 	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		builders, dropped, reasons, err := suggestions(ctx, tx, id, out)
+		if err != nil {
+			return nil, err
+		}
 		fb, err := p.finish(tx.Feedback, id, owner).
 			SetStatus(feedback.StatusCompleted).
 			SetSummary(out.Summary).
 			SetProvider(out.Provider).
 			SetModel(out.Model).
-			SetDroppedSuggestions(out.Dropped).
-			SetDroppedReasons(out.DroppedReasons).
+			SetDroppedSuggestions(dropped).
+			SetDroppedReasons(reasons).
 			ClearError().
 			Save(ctx)
 		if err != nil {
 			return nil, leaseLost(err)
-		}
-		builders := make([]*ent.AdjustmentCreate, len(out.Adjustments))
-		for i, s := range out.Adjustments {
-			builders[i] = tx.Adjustment.Create().
-				SetFeedbackID(id).
-				SetPosition(i).
-				SetAdjustmentType(s.Type).
-				SetNillableTaskID(s.TaskID).
-				SetDescription(s.Description).
-				SetNillableOriginalValue(s.OriginalValue).
-				SetNillableNewValue(s.NewValue).
-				SetNillableReasoning(s.Reasoning)
 		}
 		adjustments, err := tx.Adjustment.CreateBulk(builders...).Save(ctx)
 		if err != nil {
@@ -319,6 +360,98 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 		return nil, err
 	}
 	return fb, nil
+}
+
+// suggestions prepares the adjustments of out for feedback id, with the
+// original values their tasks hold now, and counts the suggestions left out
+// (out's dropped ones and those about deleted tasks), with their reasons.
+func suggestions(ctx context.Context, tx *ent.Tx, id int, out Outcome) (_ []*ent.AdjustmentCreate, dropped int, reasons []string, _ error) {
+	tasks, err := mentionedTasks(ctx, tx, id, out.Adjustments)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	dropped, reasons = out.Dropped, slices.Clone(out.DroppedReasons)
+	builders := make([]*ent.AdjustmentCreate, 0, len(out.Adjustments))
+	for _, s := range out.Adjustments {
+		kind, ok := suggestion.ByType(s.Type)
+		if !ok {
+			return nil, 0, nil, fmt.Errorf("store adjustments: unknown adjustment type %q", s.Type)
+		}
+		var t *ent.Task
+		if s.TaskID != nil {
+			t = tasks[*s.TaskID]
+		}
+		if kind.TargetsTask && t == nil {
+			dropped++
+			reasons = addReason(reasons, dropped,
+				fmt.Sprintf("%s for task %s: the task was deleted before the analysis was stored", kind.Name, showID(s.TaskID)))
+			continue
+		}
+		original := kind.Original(t) // nil for kinds about no existing task
+		claimed := s.ClaimedOriginalValue
+		if claimed != nil && kind.Same(original, *claimed) {
+			claimed = nil
+		}
+		create := tx.Adjustment.Create().
+			SetFeedbackID(id).
+			SetPosition(len(builders)).
+			SetAdjustmentType(s.Type).
+			SetDescription(s.Description).
+			SetNillableOriginalValue(original).
+			SetNillableClaimedOriginalValue(claimed).
+			SetNillableNewValue(s.NewValue).
+			SetNillableReasoning(s.Reasoning)
+		if t != nil {
+			create.SetTaskID(t.ID)
+		}
+		builders = append(builders, create)
+	}
+	return builders, dropped, reasons, nil
+}
+
+// mentionedTasks reads, in one query, the tasks of feedback id's project
+// that the suggestions name, by ID. A task missing from the map was deleted.
+func mentionedTasks(ctx context.Context, tx *ent.Tx, id int, suggestions []Suggestion) (map[int]*ent.Task, error) {
+	var ids []int
+	for _, s := range suggestions {
+		if s.TaskID != nil {
+			ids = append(ids, *s.TaskID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// The analysis only names tasks of the feedback's project; the
+	// condition keeps it so whatever an analyzer returns.
+	tasks, err := tx.Task.Query().
+		Where(task.IDIn(ids...), task.HasProjectWith(project.HasFeedbacksWith(feedback.ID(id)))).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the tasks the suggestions are about: %w", err)
+	}
+	byID := make(map[int]*ent.Task, len(tasks))
+	for _, t := range tasks {
+		byID[t.ID] = t
+	}
+	return byID, nil
+}
+
+// addReason adds the reason of one more dropped suggestion (dropped counts
+// them all, this one included), keeping at most schema.MaxDroppedReasons: the
+// last then sums up the rest, as the answer's validation does.
+func addReason(reasons []string, dropped int, reason string) []string {
+	if len(reasons) < schema.MaxDroppedReasons {
+		return append(reasons, reason)
+	}
+	shown := schema.MaxDroppedReasons - 1
+	return append(reasons[:shown:shown], fmt.Sprintf("and %d more", dropped-shown))
+}
+
+func showID(id *int) string {
+	if id == nil {
+		return "(none)"
+	}
+	return strconv.Itoa(*id)
 }
 
 // Fail marks the feedback FAILED with a reason for the user, if owner still holds it.
@@ -336,15 +469,19 @@ func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent
 }
 
 // Abandon marks unfinished feedback FAILED whoever holds it: its job was
-// dead-lettered, so nothing will process it any more.
-func (p *Pipeline) Abandon(ctx context.Context, id int, reason string) (*ent.Feedback, error) {
+// dead-lettered, so nothing will process it any more. A job made for
+// another row with this feedback ID gets ErrNotItsJob and changes nothing.
+func (p *Pipeline) Abandon(ctx context.Context, job queue.Job, reason string) (*ent.Feedback, error) {
 	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
-		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
+		cur, err := tx.Feedback.Query().Where(feedback.ID(job.FeedbackID)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil, ErrGone
 		}
 		if err != nil {
 			return nil, err
+		}
+		if job.Key != cur.JobKey.String() {
+			return nil, ErrNotItsJob
 		}
 		if cur.Status == feedback.StatusCompleted || cur.Status == feedback.StatusFailed {
 			return nil, ErrFinished

@@ -2,15 +2,19 @@ package pipeline_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -41,6 +45,7 @@ type env struct {
 	t      *testing.T
 	client *ent.Client
 	jobs   *queue.Client
+	queue  string // the jobs' queue name
 	events *outboxtest.Tail
 	p      *pipeline.Pipeline
 	clock  *clock
@@ -58,7 +63,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { jobs.Close() })
 	clk := &clock{now: time.Now()}
 	e := &env{
-		t: t, client: client, jobs: jobs, clock: clk,
+		t: t, client: client, jobs: jobs, queue: "q-" + ns, clock: clk,
 		p: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Now: clk.Now}),
 	}
 	ctx := testutil.System()
@@ -279,15 +284,167 @@ func TestFailRetryAndAbandon(t *testing.T) {
 		t.Fatalf("retry job %s: %+v, %v", pipeline.JobFor(retried).ID(), st, err)
 	}
 
-	abandoned, err := e.p.Abandon(ctx, fb.ID, "gave up")
+	abandoned, err := e.p.Abandon(ctx, pipeline.JobFor(fb), "gave up")
 	if err != nil || abandoned.Status != feedback.StatusFailed || abandoned.Version != 5 {
 		t.Fatalf("abandon = %+v, %v", abandoned, err)
 	}
 	e.expect("FAILED", "PENDING", 5)
-	if _, err := e.p.Abandon(ctx, fb.ID, "again"); !errors.Is(err, pipeline.ErrFinished) {
+	if _, err := e.p.Abandon(ctx, pipeline.JobFor(fb), "again"); !errors.Is(err, pipeline.ErrFinished) {
 		t.Errorf("abandon of FAILED = %v, want ErrFinished", err)
 	}
 	if _, err := e.p.Retry(ctx, fb.ID+1000); !ent.IsNotFound(err) {
 		t.Errorf("retry of missing feedback = %v, want not found", err)
+	}
+}
+
+// A suggestion's original value is read from its task when the analysis is
+// stored; the analyzer's claim is kept only where it differs. Suggestions to
+// change a task deleted meanwhile are dropped and counted; advice about one
+// loses the link.
+func TestCompleteStoresWhatTheTasksHold(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	e.client.Task.UpdateOneID(e.tid).SetPriority(5).SetDescription("  as written  ").ExecX(ctx)
+	gone := e.client.Task.Create().SetProjectID(e.pid).SetTitle("Gone").SaveX(ctx).ID
+	fb := e.submit()
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e.client.Task.DeleteOneID(gone).ExecX(ctx) // while the model thought
+	s := func(v string) *string { return &v }
+	out := pipeline.Outcome{Summary: "s", Dropped: 1, DroppedReasons: []string{"adjustments[9] must be an object"},
+		Adjustments: []pipeline.Suggestion{
+			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &e.tid, Description: "misread", ClaimedOriginalValue: s("0"), NewValue: s("2")},
+			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &e.tid, Description: "read right", ClaimedOriginalValue: s(" 5 "), NewValue: s("3")},
+			{Type: adjustment.AdjustmentTypeTaskDescription, TaskID: &e.tid, Description: "no claim", NewValue: s("better")},
+			{Type: adjustment.AdjustmentTypeRemoveTask, TaskID: &e.tid, Description: "remove", ClaimedOriginalValue: s("Other")},
+			{Type: adjustment.AdjustmentTypeTaskStatus, TaskID: &gone, Description: "of a deleted task", ClaimedOriginalValue: s("TODO"), NewValue: s("DONE")},
+			{Type: adjustment.AdjustmentTypeGeneral, TaskID: &gone, Description: "advice on a deleted task", ClaimedOriginalValue: s("none")},
+			{Type: adjustment.AdjustmentTypeNewTask, Description: "new", ClaimedOriginalValue: s("nothing yet"), NewValue: s("Dark mode")},
+		},
+	}
+	done, err := e.p.Complete(ctx, fb.ID, "job-a", out)
+	if err != nil {
+		t.Fatalf("Complete = %v", err)
+	}
+	show := func(v *string) string {
+		if v == nil {
+			return "nil"
+		}
+		return *v
+	}
+	var got []string
+	for _, a := range e.client.Adjustment.Query().Where(adjustment.FeedbackID(fb.ID)).Order(ent.Asc(adjustment.FieldPosition)).AllX(ctx) {
+		task := "-"
+		if a.TaskID != nil {
+			task = "task"
+		}
+		got = append(got, a.Description+" "+task+" "+show(a.OriginalValue)+" "+show(a.ClaimedOriginalValue))
+	}
+	want := []string{
+		"misread task 5 0",
+		"read right task 5 nil",
+		"no claim task   as written   nil",
+		"remove task T Other",
+		"advice on a deleted task - nil nil",
+		"new - nil nothing yet",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stored (description, task, original, claimed):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if done.DroppedSuggestions != 2 || len(done.DroppedReasons) != 2 ||
+		done.DroppedReasons[1] != fmt.Sprintf("task_status for task %d: the task was deleted before the analysis was stored", gone) {
+		t.Errorf("dropped %d %q; want the answer's one and the deleted task's", done.DroppedSuggestions, done.DroppedReasons)
+	}
+}
+
+// The reasons stay within their bound when store-time drops are added to a
+// full list: the last one sums up the rest.
+func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	gone := e.client.Task.Create().SetProjectID(e.pid).SetTitle("Gone").SaveX(ctx).ID
+	fb := e.submit()
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e.client.Task.DeleteOneID(gone).ExecX(ctx)
+	reasons := make([]string, schema.MaxDroppedReasons)
+	for i := range reasons {
+		reasons[i] = fmt.Sprintf("reason %d", i)
+	}
+	out := pipeline.Outcome{Summary: "s", Dropped: len(reasons), DroppedReasons: reasons}
+	for range 2 {
+		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{Type: adjustment.AdjustmentTypeRemoveTask, TaskID: &gone, Description: "remove"})
+	}
+	done, err := e.p.Complete(ctx, fb.ID, "job-a", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(done.DroppedReasons)
+	if done.DroppedSuggestions != 12 || n != schema.MaxDroppedReasons || done.DroppedReasons[n-2] != "reason 8" || done.DroppedReasons[n-1] != "and 3 more" {
+		t.Errorf("dropped %d %q", done.DroppedSuggestions, done.DroppedReasons)
+	}
+	if reasons[9] != "reason 9" {
+		t.Errorf("the caller's reasons were changed: %q", reasons)
+	}
+}
+
+// A job made for another row with this feedback ID (its key differs, or,
+// queued before keys, it has none) neither claims nor abandons the
+// feedback; the feedback's own job does.
+func TestJobsOfAnotherRowAreRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	fb := e.submit()
+	own := pipeline.JobFor(fb)
+	if own.Key == "" || own.Key != fb.JobKey.String() {
+		t.Fatalf("job %+v carries no key of feedback %s", own, fb.JobKey)
+	}
+	other := own
+	other.Key = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+	keyless := own
+	keyless.Key = ""
+	for _, j := range []queue.Job{other, keyless} {
+		if _, err := e.p.ClaimJob(ctx, j, time.Minute); !errors.Is(err, pipeline.ErrNotItsJob) {
+			t.Errorf("claim by job %s = %v, want ErrNotItsJob", j.ID(), err)
+		}
+		if _, err := e.p.Abandon(ctx, j, "gave up"); !errors.Is(err, pipeline.ErrNotItsJob) {
+			t.Errorf("abandon by job %s = %v, want ErrNotItsJob", j.ID(), err)
+		}
+	}
+	if got := e.client.Feedback.GetX(ctx, fb.ID); got.Status != feedback.StatusPending || got.Attempts != 0 || got.Version != 1 {
+		t.Fatalf("after the refusals: %s, attempts %d, version %d", got.Status, got.Attempts, got.Version)
+	}
+	claimed, err := e.p.ClaimJob(ctx, own, time.Minute)
+	if err != nil || claimed.LeaseOwner == nil || *claimed.LeaseOwner != own.ID() {
+		t.Fatalf("claim by its own job = %+v, %v", claimed, err)
+	}
+}
+
+// A job that gave up before it could claim its feedback (the database was
+// down through all its runs) leaves the attempt count as it was, so a retry's
+// job has its ID: the retry replaces the dead letter with a live job rather
+// than finding it and failing the feedback again.
+func TestRetryReplacesAJobThatGaveUpBeforeClaiming(t *testing.T) {
+	e := newEnv(t)
+	ctx := testutil.System()
+	fb := e.submit()
+	job := pipeline.JobFor(fb)
+	if err := asynq.NewInspectorFromRedisClient(testredis.Client(t)).ArchiveTask(e.queue, job.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.Abandon(ctx, job, "gave up"); err != nil {
+		t.Fatal(err)
+	}
+	retried, err := e.p.Retry(ctx, fb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := pipeline.JobFor(retried); again.ID() != job.ID() {
+		t.Fatalf("the retry's job is %s, not %s: the case this test is about needs the same ID", again.ID(), job.ID())
+	}
+	if st, err := e.jobs.State(ctx, job); err != nil || st.Name != "pending" {
+		t.Fatalf("the retry's job: %+v, %v; want it pending", st, err)
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -145,8 +144,8 @@ func (p *Planner) Revert(ctx context.Context, id int) (Result, error) {
 			if t, err = p.lockTask(ctx, tx, a); err != nil {
 				return Result{}, err
 			}
-			current := fieldValue(t, kind.Field)
-			if a.NewValue == nil || !sameValue(kind, current, *a.NewValue) {
+			current := suggestion.Value(t, kind.Field)
+			if a.NewValue == nil || !kind.Same(current, *a.NewValue) {
 				return Result{}, conflict(kind.Field, current, deref(a.NewValue), "the task's %s changed after the suggestion was applied", kind.Field)
 			}
 			if t, err = setField(ctx, tx, t.ID, kind.Field, a.AppliedFrom); err != nil {
@@ -189,8 +188,8 @@ func (p *Planner) apply(ctx context.Context, tx *ent.Tx, id int, force bool) (Re
 		if err != nil {
 			return Result{}, err
 		}
-		current := fieldValue(t, kind.Field)
-		if !force && a.OriginalValue != nil && !sameValue(kind, current, *a.OriginalValue) {
+		current := suggestion.Value(t, kind.Field)
+		if !force && a.OriginalValue != nil && !kind.Same(current, *a.OriginalValue) {
 			return Result{}, conflict(kind.Field, current, *a.OriginalValue,
 				"the task's %s is now %s, not %q as when the suggestion was made: pass force: true to apply it anyway", kind.Field, show(current), *a.OriginalValue)
 		}
@@ -359,50 +358,6 @@ func typed(field, s string) (ent.Value, error) {
 		return task.Status(s), nil
 	}
 	return s, nil
-}
-
-// fieldValue is a task field's value in text form, as suggestions hold it
-// (nil when empty).
-func fieldValue(t *ent.Task, field string) *string {
-	var s string
-	switch field {
-	case task.FieldPriority:
-		s = strconv.Itoa(t.Priority)
-	case task.FieldStatus:
-		s = string(t.Status)
-	case task.FieldDescription:
-		if t.Description == nil {
-			return nil
-		}
-		s = *t.Description
-	case task.FieldEstimatedHours:
-		if t.EstimatedHours == nil {
-			return nil
-		}
-		s = strconv.FormatFloat(*t.EstimatedHours, 'f', -1, 64)
-	case task.FieldTitle:
-		s = t.Title
-	}
-	return &s
-}
-
-// sameValue reports whether a task's current value is the one a suggestion
-// names, comparing normalised forms (a priority "3.0" is 3, a status any
-// case) and treating empty, "none" and "null" alike.
-func sameValue(kind suggestion.Kind, current *string, named string) bool {
-	empty := func(s string) bool {
-		s = strings.ToLower(strings.TrimSpace(s))
-		return s == "" || s == "none" || s == "null"
-	}
-	if current == nil || empty(*current) {
-		return empty(named)
-	}
-	a, errA := kind.NewValue(*current)
-	b, errB := kind.NewValue(named)
-	if errA == nil && errB == nil {
-		return a == b
-	}
-	return strings.TrimSpace(*current) == strings.TrimSpace(named)
 }
 
 func conflict(field string, current *string, expected, format string, args ...any) *ConflictError {

@@ -30,17 +30,29 @@ const taskType = "feedback:analyze"
 // Job asks a worker to analyse one feedback.
 type Job struct {
 	FeedbackID int `json:"feedbackId"`
-	// Attempt is the feedback's attempt count when the job was queued. With
-	// FeedbackID it names the job, so one feedback is never queued twice at
-	// once, while a retry after a failure gets a fresh job.
+	// Key is a random value that belongs to one feedback row for good. In
+	// the job's ID it keeps a job made for another row with the same
+	// FeedbackID (a database restored from a backup, another deployment
+	// on the same queue) from passing for this one, and the worker checks
+	// it against the row before running the job. Jobs queued before keys
+	// existed have none.
+	Key string `json:"key,omitempty"`
+	// Attempt is the feedback's attempt count when the job was queued. It
+	// names the job with FeedbackID and Key, so one feedback is never
+	// queued twice at once, while a retry after a failure gets a fresh job.
 	Attempt int `json:"attempt"`
 }
 
 // ID is the job's de-duplication key.
-func (j Job) ID() string { return fmt.Sprintf("feedback-%d-%d", j.FeedbackID, j.Attempt) }
+func (j Job) ID() string {
+	if j.Key == "" {
+		return fmt.Sprintf("feedback-%d-%d", j.FeedbackID, j.Attempt) // as named before keys
+	}
+	return fmt.Sprintf("feedback-%d-%s-%d", j.FeedbackID, j.Key, j.Attempt)
+}
 
-// ErrDuplicate is returned by Enqueue when a job with the same ID is still
-// queued, running, waiting for a retry or dead-lettered.
+// ErrDuplicate is returned by Enqueue when a job with the same ID, this
+// very job, is still queued, running, waiting for a retry or dead-lettered.
 var ErrDuplicate = errors.New("queue: a job with this ID already exists")
 
 // ErrNotFound is returned by State for a job the queue does not hold.
@@ -127,6 +139,33 @@ func (c *Client) Enqueue(ctx context.Context, j Job) error {
 	// the wake-up is lost, a consumer finds the job at its next poll.
 	_ = c.rdb.Publish(ctx, wakeChannel(c.opts.Name), "").Err()
 	return nil
+}
+
+// Rerun adds j to the queue as Enqueue does, except that a dead-lettered job
+// of the same ID is replaced by a fresh one rather than reported: for a retry
+// someone asked for after the job gave up, possibly without ever claiming
+// its feedback (so that the retry's job has the same ID). ErrDuplicate then
+// means that the job is live: queued, running or waiting for a retry.
+func (c *Client) Rerun(ctx context.Context, j Job) error {
+	err := c.Enqueue(ctx, j)
+	if !errors.Is(err, ErrDuplicate) {
+		return err
+	}
+	st, err := c.State(ctx, j)
+	switch {
+	case errors.Is(err, ErrNotFound): // it finished meanwhile
+		return c.Enqueue(ctx, j)
+	case err != nil:
+		return err
+	case !st.DeadLettered():
+		return ErrDuplicate
+	}
+	// Replaced, not run again as it is: the fresh job gets its retries
+	// back, and the trace of whoever asked.
+	if err := c.inspector.DeleteTask(c.opts.Name, j.ID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		return fmt.Errorf("queue: replace dead-lettered %s: %w", j.ID(), err)
+	}
+	return c.Enqueue(ctx, j)
 }
 
 // wakeChannel is the pub/sub channel on which Enqueue tells the queue's

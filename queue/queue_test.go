@@ -79,6 +79,55 @@ func TestEnqueueDeduplicatesByJobID(t *testing.T) {
 	}
 }
 
+// A job's key is part of its ID: jobs of two feedback rows that share an
+// ID (another database's, or one restored from a backup) are distinct, and
+// neither a keyed nor an old keyless job (its ID without a key) shadows the
+// other.
+func TestJobsOfRowsSharingAFeedbackIDAreDistinct(t *testing.T) {
+	ctx := context.Background()
+	c, _ := newQueue(t, 3)
+	old := queue.Job{FeedbackID: 42}
+	mine := queue.Job{FeedbackID: 42, Key: "5f0c8a9e-9d6b-4c1e-8f7a-0b1c2d3e4f50"}
+	theirs := queue.Job{FeedbackID: 42, Key: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}
+	for _, j := range []queue.Job{old, mine, theirs} {
+		if err := c.Enqueue(ctx, j); err != nil {
+			t.Fatalf("Enqueue(%+v) = %v; want it queued beside the others", j, err)
+		}
+	}
+	if err := c.Enqueue(ctx, mine); !errors.Is(err, queue.ErrDuplicate) {
+		t.Fatalf("the same keyed job again = %v, want ErrDuplicate", err)
+	}
+	if old.ID() != "feedback-42-0" || mine.ID() == theirs.ID() {
+		t.Errorf("IDs %s, %s, %s", old.ID(), mine.ID(), theirs.ID())
+	}
+}
+
+// Rerun replaces a dead-lettered job of the same ID with a fresh one, and
+// leaves a live one alone.
+func TestRerunReplacesOnlyADeadLetter(t *testing.T) {
+	ctx := context.Background()
+	rdb := testredis.Client(t)
+	opts := queue.Options{Name: "q-" + testredis.Namespace(t), MaxRetry: 3}
+	c, _ := newQueueOn(t, rdb, opts)
+	job := queue.Job{FeedbackID: 7, Key: "5f0c8a9e-9d6b-4c1e-8f7a-0b1c2d3e4f50"}
+	if err := c.Rerun(ctx, job); err != nil {
+		t.Fatalf("Rerun of a job the queue does not hold = %v", err)
+	}
+	if err := c.Rerun(ctx, job); !errors.Is(err, queue.ErrDuplicate) {
+		t.Fatalf("Rerun of a pending job = %v, want ErrDuplicate", err)
+	}
+	if err := asynq.NewInspectorFromRedisClient(rdb).ArchiveTask(opts.Name, job.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rerun(ctx, job); err != nil {
+		t.Fatalf("Rerun of a dead-lettered job = %v", err)
+	}
+	d, err := c.Depth(ctx)
+	if err != nil || d.Pending != 1 || d.Archived != 0 {
+		t.Fatalf("Depth = %+v, %v; want the one job pending again", d, err)
+	}
+}
+
 func TestServerRunsJobsAndForgetsFinishedOnes(t *testing.T) {
 	ctx := context.Background()
 	c, cfg := newQueue(t, 3)

@@ -20,9 +20,8 @@ func (w *Worker) reconcileLoop(ctx context.Context) {
 	t := time.NewTicker(w.cfg.ReconcileEvery)
 	defer t.Stop()
 	for {
-		if n, err := w.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			w.logger.WarnContext(ctx, "reconcile pass failed; will try again", "err", err)
-		} else if n > 0 {
+		// Reconcile logs its failures itself, with the feedback concerned.
+		if n, _ := w.Reconcile(ctx); n > 0 {
 			w.logger.InfoContext(ctx, "reconciler queued stranded feedback", "count", n)
 		}
 		select {
@@ -36,9 +35,12 @@ func (w *Worker) reconcileLoop(ctx context.Context) {
 // Reconcile queues the job of every feedback that should be moving but may
 // have no job: PENDING for longer than PendingGrace (the queue was down at
 // submission, or Redis lost its data) and PROCESSING with an expired lease
-// (its worker died). Job IDs derive from the feedback's state, so a job that
-// still exists is not queued twice. Feedback whose job was dead-lettered is
-// marked FAILED. It returns how many jobs it queued.
+// (its worker died). Job IDs derive from the feedback row's job key and its
+// state, so a job that still exists is not queued twice, and no other
+// row's job can pass for it. Feedback whose job was dead-lettered is
+// marked FAILED. It returns how many jobs it queued. It logs its failures
+// (WARN, with the feedback concerned); one ends the pass, since the rest
+// would most likely fail alike, and the next pass tries again.
 func (w *Worker) Reconcile(ctx context.Context) (int, error) {
 	ctx = access.SystemContext(ctx)
 	now := time.Now()
@@ -52,21 +54,26 @@ func (w *Worker) Reconcile(ctx context.Context) (int, error) {
 		Limit(reconcileBatch).
 		All(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			w.logger.WarnContext(ctx, "reconcile pass failed; the next pass tries again", "err", err)
+		}
 		return 0, err
 	}
 	queued := 0
 	for _, fb := range stranded {
 		job := pipeline.JobFor(fb)
 		err := w.cfg.Queue.Enqueue(ctx, job)
-		switch {
-		case err == nil:
+		if errors.Is(err, queue.ErrDuplicate) {
+			err = w.abandonIfDeadLettered(ctx, job)
+		} else if err == nil {
 			queued++
 			w.logger.InfoContext(ctx, "queued stranded feedback", "feedback_id", fb.ID, "status", fb.Status, "job_id", job.ID())
-		case errors.Is(err, queue.ErrDuplicate):
-			if err := w.abandonIfDeadLettered(ctx, job); err != nil {
-				return queued, err
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				w.logger.WarnContext(ctx, "could not queue stranded feedback; the next reconcile pass tries again",
+					"feedback_id", fb.ID, "status", fb.Status, "job_id", job.ID(), "err", err)
 			}
-		default:
 			return queued, err
 		}
 	}

@@ -134,10 +134,15 @@ var errLeaseLost = errors.New("lease lost to another worker")
 func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	owner := job.ID()
 	ctx = logctx.With(ctx, "job_id", owner, "feedback_id", job.FeedbackID)
-	fb, err := w.cfg.Pipeline.Claim(ctx, job.FeedbackID, owner, w.cfg.Lease)
+	fb, err := w.cfg.Pipeline.ClaimJob(ctx, job, w.cfg.Lease)
 	switch {
 	case errors.Is(err, pipeline.ErrGone):
 		return outcomeDeadLettered, queue.Permanent(err)
+	case errors.Is(err, pipeline.ErrNotItsJob):
+		// Not for this database's row: left to the queue's retries, in case
+		// a worker of the deployment it was made for takes it next time.
+		w.logger.WarnContext(ctx, "job refused", "reason", err.Error())
+		return outcomeRetried, err
 	case errors.Is(err, pipeline.ErrFinished), errors.Is(err, pipeline.ErrLeased):
 		w.logger.InfoContext(ctx, "skipping job", "reason", err.Error())
 		return outcomeSkipped, nil
@@ -309,7 +314,7 @@ func outcome(r analysis.Result) (pipeline.Outcome, error) {
 		}
 		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{
 			Type: a.Type, TaskID: a.TaskID, Description: a.Description,
-			OriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
+			ClaimedOriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
 		})
 	}
 	return out, nil
@@ -318,12 +323,12 @@ func outcome(r analysis.Result) (pipeline.Outcome, error) {
 // deadLettered marks the feedback of a job that gave up for good as FAILED.
 func (w *Worker) deadLettered(ctx context.Context, job queue.Job, err error) {
 	ctx = logctx.With(access.SystemContext(ctx), "job_id", job.ID(), "feedback_id", job.FeedbackID)
-	_, aerr := w.cfg.Pipeline.Abandon(ctx, job.FeedbackID,
+	_, aerr := w.cfg.Pipeline.Abandon(ctx, job,
 		"processing failed repeatedly because of an internal error; use retryFeedback to try again")
 	switch {
 	case aerr == nil:
 		w.logger.ErrorContext(ctx, "feedback failed: its job was dead-lettered", "err", err)
-	case errors.Is(aerr, pipeline.ErrGone), errors.Is(aerr, pipeline.ErrFinished):
+	case errors.Is(aerr, pipeline.ErrGone), errors.Is(aerr, pipeline.ErrFinished), errors.Is(aerr, pipeline.ErrNotItsJob):
 	default:
 		// The reconciler retries this once the database answers.
 		w.logger.ErrorContext(ctx, "could not mark dead-lettered feedback as failed", "err", aerr)

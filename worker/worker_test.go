@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -42,6 +44,8 @@ type env struct {
 	llm      *llmstub.Server
 	qopts    queue.Options
 	ns       string
+	// redis opens a connection to the queue's Redis server.
+	redis func() *redis.Client
 
 	projectID int
 	taskIDs   []int
@@ -57,7 +61,7 @@ func newEnv(t testing.TB, fallback llmstub.Responder) *env {
 	jobs := queue.NewClient(rdb, qopts)
 	t.Cleanup(func() { jobs.Close() })
 	e := &env{
-		t: t, client: client, jobs: jobs, qopts: qopts, ns: ns,
+		t: t, client: client, jobs: jobs, qopts: qopts, ns: ns, redis: func() *redis.Client { return testredis.Client(t) },
 		pipeline: pipeline.New(pipeline.Config{Client: client, Jobs: jobs}),
 		llm:      llmstub.New(t, fallback),
 	}
@@ -121,7 +125,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 		e.t.Fatal(err)
 	}
 	// Its own queue client, on its own Redis connection.
-	jobs := queue.NewClient(testredis.Client(e.t), e.qopts)
+	jobs := queue.NewClient(e.redis(), e.qopts)
 	e.t.Cleanup(func() { jobs.Close() })
 	w := worker.New(worker.Config{
 		Client: e.client, Pipeline: e.pipeline, Analyzer: a, Queue: jobs,
@@ -471,7 +475,7 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for attempt := range 2 {
-		if err := e.jobs.Enqueue(testutil.System(), queue.Job{FeedbackID: fb.ID, Attempt: 10 + attempt}); err != nil {
+		if err := e.jobs.Enqueue(testutil.System(), queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: 10 + attempt}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -480,7 +484,7 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 		t.Fatalf("events %v", got)
 	}
 	// A late redelivery of a finished feedback.
-	if err := e.jobs.Enqueue(testutil.System(), queue.Job{FeedbackID: fb.ID, Attempt: 20}); err != nil {
+	if err := e.jobs.Enqueue(testutil.System(), queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: 20}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, "the queue to drain", func() bool {
@@ -549,7 +553,7 @@ func TestJobOfDeletedFeedbackIsDeadLettered(t *testing.T) {
 		t.Fatalf("events %v", got)
 	}
 	testutil.WaitFor(t, "the job of the deleted feedback to be dead-lettered", func() bool {
-		st, err := e.jobs.State(ctx, queue.Job{FeedbackID: gone.ID})
+		st, err := e.jobs.State(ctx, pipeline.JobFor(gone))
 		return err == nil && st.DeadLettered()
 	})
 }
@@ -613,7 +617,7 @@ func TestJobLogLinesCarryJobAndFeedbackIDs(t *testing.T) {
 		switch msg {
 		case "processing feedback", "model call failed; retrying", "model answer invalid; asking for a repair", "feedback completed":
 			seen[msg] = true
-			if rec["job_id"] != fmt.Sprintf("feedback-%d-0", fb.ID) || rec["feedback_id"] != float64(fb.ID) {
+			if rec["job_id"] != pipeline.JobFor(fb).ID() || rec["feedback_id"] != float64(fb.ID) {
 				t.Errorf("line without the job's IDs: %s", line)
 			}
 		}

@@ -28,6 +28,8 @@ const (
 	FieldDescription = "description"
 	// FieldOriginalValue holds the string denoting the original_value field in the database.
 	FieldOriginalValue = "original_value"
+	// FieldClaimedOriginalValue holds the string denoting the claimed_original_value field in the database.
+	FieldClaimedOriginalValue = "claimed_original_value"
 	// FieldNewValue holds the string denoting the new_value field in the database.
 	FieldNewValue = "new_value"
 	// FieldReasoning holds the string denoting the reasoning field in the database.
@@ -89,6 +91,7 @@ var Columns = []string{
 	FieldAdjustmentType,
 	FieldDescription,
 	FieldOriginalValue,
+	FieldClaimedOriginalValue,
 	FieldNewValue,
 	FieldReasoning,
 	FieldStatus,
@@ -216,6 +219,11 @@ func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 // ByOriginalValue orders the results by the original_value field.
 func ByOriginalValue(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOriginalValue, opts...).ToFunc()
+}
+
+// ByClaimedOriginalValue orders the results by the claimed_original_value field.
+func ByClaimedOriginalValue(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClaimedOriginalValue, opts...).ToFunc()
 }
 
 // ByNewValue orders the results by the new_value field.

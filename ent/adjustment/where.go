@@ -75,6 +75,11 @@ func OriginalValue(v string) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldOriginalValue, v))
 }
 
+// ClaimedOriginalValue applies equality check predicate on the "claimed_original_value" field. It's identical to ClaimedOriginalValueEQ.
+func ClaimedOriginalValue(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldClaimedOriginalValue, v))
+}
+
 // NewValue applies equality check predicate on the "new_value" field. It's identical to NewValueEQ.
 func NewValue(v string) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldNewValue, v))
@@ -333,6 +338,81 @@ func OriginalValueEqualFold(v string) predicate.Adjustment {
 // OriginalValueContainsFold applies the ContainsFold predicate on the "original_value" field.
 func OriginalValueContainsFold(v string) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldContainsFold(FieldOriginalValue, v))
+}
+
+// ClaimedOriginalValueEQ applies the EQ predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueEQ(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueNEQ applies the NEQ predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueNEQ(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueIn applies the In predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueIn(vs ...string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldClaimedOriginalValue, vs...))
+}
+
+// ClaimedOriginalValueNotIn applies the NotIn predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueNotIn(vs ...string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldClaimedOriginalValue, vs...))
+}
+
+// ClaimedOriginalValueGT applies the GT predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueGT(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGT(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueGTE applies the GTE predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueGTE(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGTE(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueLT applies the LT predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueLT(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLT(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueLTE applies the LTE predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueLTE(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLTE(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueContains applies the Contains predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueContains(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldContains(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueHasPrefix applies the HasPrefix predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueHasPrefix(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldHasPrefix(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueHasSuffix applies the HasSuffix predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueHasSuffix(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldHasSuffix(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueIsNil applies the IsNil predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueIsNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIsNull(FieldClaimedOriginalValue))
+}
+
+// ClaimedOriginalValueNotNil applies the NotNil predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueNotNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotNull(FieldClaimedOriginalValue))
+}
+
+// ClaimedOriginalValueEqualFold applies the EqualFold predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueEqualFold(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEqualFold(FieldClaimedOriginalValue, v))
+}
+
+// ClaimedOriginalValueContainsFold applies the ContainsFold predicate on the "claimed_original_value" field.
+func ClaimedOriginalValueContainsFold(v string) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldContainsFold(FieldClaimedOriginalValue, v))
 }
 
 // NewValueEQ applies the EQ predicate on the "new_value" field.

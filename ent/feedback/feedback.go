@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/internal/text"
+	"github.com/google/uuid"
 )
 
 const (
@@ -56,6 +57,8 @@ const (
 	FieldLeaseOwner = "lease_owner"
 	// FieldLeasedUntil holds the string denoting the leased_until field in the database.
 	FieldLeasedUntil = "leased_until"
+	// FieldJobKey holds the string denoting the job_key field in the database.
+	FieldJobKey = "job_key"
 	// EdgeProject holds the string denoting the project edge name in mutations.
 	EdgeProject = "project"
 	// EdgeTask holds the string denoting the task edge name in mutations.
@@ -118,6 +121,7 @@ var Columns = []string{
 	FieldProcessedAt,
 	FieldLeaseOwner,
 	FieldLeasedUntil,
+	FieldJobKey,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -154,6 +158,8 @@ var (
 	DefaultAttempts int
 	// DefaultDroppedSuggestions holds the default value on creation for the "dropped_suggestions" field.
 	DefaultDroppedSuggestions int
+	// DefaultJobKey holds the default value on creation for the "job_key" field.
+	DefaultJobKey func() uuid.UUID
 )
 
 // Status defines the type for the "status" enum field.
@@ -280,6 +286,11 @@ func ByLeaseOwner(opts ...sql.OrderTermOption) OrderOption {
 // ByLeasedUntil orders the results by the leased_until field.
 func ByLeasedUntil(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLeasedUntil, opts...).ToFunc()
+}
+
+// ByJobKey orders the results by the job_key field.
+func ByJobKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldJobKey, opts...).ToFunc()
 }
 
 // ByProjectField orders the results by project field.

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
+	"github.com/google/uuid"
 )
 
 // ID filters vertices based on their ID field.
@@ -138,6 +139,11 @@ func LeaseOwner(v string) predicate.Feedback {
 // LeasedUntil applies equality check predicate on the "leased_until" field. It's identical to LeasedUntilEQ.
 func LeasedUntil(v time.Time) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldLeasedUntil, v))
+}
+
+// JobKey applies equality check predicate on the "job_key" field. It's identical to JobKeyEQ.
+func JobKey(v uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldJobKey, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -1063,6 +1069,46 @@ func LeasedUntilIsNil() predicate.Feedback {
 // LeasedUntilNotNil applies the NotNil predicate on the "leased_until" field.
 func LeasedUntilNotNil() predicate.Feedback {
 	return predicate.Feedback(sql.FieldNotNull(FieldLeasedUntil))
+}
+
+// JobKeyEQ applies the EQ predicate on the "job_key" field.
+func JobKeyEQ(v uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldJobKey, v))
+}
+
+// JobKeyNEQ applies the NEQ predicate on the "job_key" field.
+func JobKeyNEQ(v uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldJobKey, v))
+}
+
+// JobKeyIn applies the In predicate on the "job_key" field.
+func JobKeyIn(vs ...uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldJobKey, vs...))
+}
+
+// JobKeyNotIn applies the NotIn predicate on the "job_key" field.
+func JobKeyNotIn(vs ...uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldJobKey, vs...))
+}
+
+// JobKeyGT applies the GT predicate on the "job_key" field.
+func JobKeyGT(v uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldJobKey, v))
+}
+
+// JobKeyGTE applies the GTE predicate on the "job_key" field.
+func JobKeyGTE(v uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldJobKey, v))
+}
+
+// JobKeyLT applies the LT predicate on the "job_key" field.
+func JobKeyLT(v uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldJobKey, v))
+}
+
+// JobKeyLTE applies the LTE predicate on the "job_key" field.
+func JobKeyLTE(v uuid.UUID) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldJobKey, v))
 }
 
 // HasProject applies the HasEdge predicate on the "project" edge.

@@ -62,6 +62,7 @@ var (
 		{Name: "adjustment_type", Type: field.TypeEnum, Enums: []string{"TASK_PRIORITY", "TASK_DESCRIPTION", "TASK_STATUS", "NEW_TASK", "REMOVE_TASK", "TASK_ESTIMATE", "GENERAL"}},
 		{Name: "description", Type: field.TypeString, Size: 2147483647},
 		{Name: "original_value", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "claimed_original_value", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "new_value", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "reasoning", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PROPOSED", "APPLIED", "REJECTED"}, Default: "PROPOSED"},
@@ -84,19 +85,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "adjustments_tasks_task",
-				Columns:    []*schema.Column{AdjustmentsColumns[14]},
+				Columns:    []*schema.Column{AdjustmentsColumns[15]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_users_decided_by",
-				Columns:    []*schema.Column{AdjustmentsColumns[15]},
+				Columns:    []*schema.Column{AdjustmentsColumns[16]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_feedbacks_adjustments",
-				Columns:    []*schema.Column{AdjustmentsColumns[16]},
+				Columns:    []*schema.Column{AdjustmentsColumns[17]},
 				RefColumns: []*schema.Column{FeedbacksColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -105,31 +106,31 @@ var (
 			{
 				Name:    "adjustment_feedback_id_position",
 				Unique:  true,
-				Columns: []*schema.Column{AdjustmentsColumns[16], AdjustmentsColumns[12]},
+				Columns: []*schema.Column{AdjustmentsColumns[17], AdjustmentsColumns[13]},
 			},
 			{
 				Name:    "adjustment_feedback_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[16]},
+				Columns: []*schema.Column{AdjustmentsColumns[17]},
 				Annotation: &entsql.IndexAnnotation{
 					IncludeColumns: []string{
 						AdjustmentsColumns[1].Name,
 
-						AdjustmentsColumns[6].Name,
+						AdjustmentsColumns[7].Name,
 
-						AdjustmentsColumns[14].Name,
+						AdjustmentsColumns[15].Name,
 					},
 				},
 			},
 			{
 				Name:    "adjustment_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[14]},
+				Columns: []*schema.Column{AdjustmentsColumns[15]},
 			},
 			{
 				Name:    "adjustment_status",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[6]},
+				Columns: []*schema.Column{AdjustmentsColumns[7]},
 			},
 		},
 	}
@@ -182,6 +183,7 @@ var (
 		{Name: "processed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "lease_owner", Type: field.TypeString, Nullable: true},
 		{Name: "leased_until", Type: field.TypeTime, Nullable: true},
+		{Name: "job_key", Type: field.TypeUUID, Default: "gen_random_uuid()"},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "submitted_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "project_id", Type: field.TypeInt},
@@ -194,19 +196,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[17]},
+				Columns:    []*schema.Column{FeedbacksColumns[18]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[18]},
+				Columns:    []*schema.Column{FeedbacksColumns[19]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[19]},
+				Columns:    []*schema.Column{FeedbacksColumns[20]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -220,17 +222,17 @@ var (
 			{
 				Name:    "feedback_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[19], FeedbacksColumns[0]},
+				Columns: []*schema.Column{FeedbacksColumns[20], FeedbacksColumns[0]},
 			},
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[19], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[20], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[17]},
+				Columns: []*schema.Column{FeedbacksColumns[18]},
 			},
 			{
 				Name:    "feedback_status_updated_at",

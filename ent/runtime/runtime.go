@@ -16,6 +16,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/google/uuid"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -63,15 +64,15 @@ func init() {
 	// adjustment.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	adjustment.DescriptionValidator = adjustmentDescDescription.Validators[0].(func(string) error)
 	// adjustmentDescVersion is the schema descriptor for version field.
-	adjustmentDescVersion := adjustmentFields[8].Descriptor()
+	adjustmentDescVersion := adjustmentFields[9].Descriptor()
 	// adjustment.DefaultVersion holds the default value on creation for the version field.
 	adjustment.DefaultVersion = adjustmentDescVersion.Default.(int)
 	// adjustmentDescReason is the schema descriptor for reason field.
-	adjustmentDescReason := adjustmentFields[11].Descriptor()
+	adjustmentDescReason := adjustmentFields[12].Descriptor()
 	// adjustment.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	adjustment.ReasonValidator = adjustmentDescReason.Validators[0].(func(string) error)
 	// adjustmentDescCreatedAt is the schema descriptor for created_at field.
-	adjustmentDescCreatedAt := adjustmentFields[15].Descriptor()
+	adjustmentDescCreatedAt := adjustmentFields[16].Descriptor()
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
 	event.Policy = privacy.NewPolicies(schema.Event{})
@@ -136,6 +137,10 @@ func init() {
 	feedbackDescDroppedSuggestions := feedbackFields[12].Descriptor()
 	// feedback.DefaultDroppedSuggestions holds the default value on creation for the dropped_suggestions field.
 	feedback.DefaultDroppedSuggestions = feedbackDescDroppedSuggestions.Default.(int)
+	// feedbackDescJobKey is the schema descriptor for job_key field.
+	feedbackDescJobKey := feedbackFields[17].Descriptor()
+	// feedback.DefaultJobKey holds the default value on creation for the job_key field.
+	feedback.DefaultJobKey = feedbackDescJobKey.Default.(func() uuid.UUID)
 	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})
 	outboxcursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -40,7 +40,13 @@ func (Adjustment) Fields() []ent.Field {
 			Validate(lengthBetween(1, 2000)),
 		field.Text("original_value").
 			Optional().
-			Nillable(),
+			Nillable().
+			Comment("What the task held when the analysis was stored, read from the task (its title for REMOVE_TASK; null for NEW_TASK and GENERAL). Applying compares the task with it."),
+		field.Text("claimed_original_value").
+			Optional().
+			Nillable().
+			Comment("What the analysis said the task held, when that differs from originalValue: the model misread the task, or the task changed while it thought. Information only; nothing checks against it.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Text("new_value").
 			Optional().
 			Nillable(),

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
 
 	"github.com/feedbackloop/feedbackloop/access"
 )
@@ -84,7 +85,7 @@ func (Feedback) Fields() []ent.Field {
 			Annotations(readOnly),
 		field.Int("dropped_suggestions").
 			Default(0).
-			Comment("Suggestions of the model's answer left out as invalid.").
+			Comment("Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.").
 			Annotations(readOnly),
 		field.Strings("dropped_reasons").
 			Optional().
@@ -104,6 +105,13 @@ func (Feedback) Fields() []ent.Field {
 			Nillable().
 			Comment("A PROCESSING row whose lease has passed belongs to a dead worker and is re-queued.").
 			Annotations(internal),
+		field.UUID("job_key", uuid.UUID{}).
+			Default(uuid.New).
+			Immutable().
+			Comment("A random key in the IDs of this row's jobs, so that no job made for another row with this ID (in a database restored from a backup, or in another deployment sharing the queue) can shadow or claim it.").
+			// Rows stored by SQL alone (and those that predate the column)
+			// get one from the database.
+			Annotations(internal, entsql.Default("gen_random_uuid()")),
 	}
 }
 

@@ -56,24 +56,25 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Adjustment struct {
-		AdjustmentType func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		DecidedAt      func(childComplexity int) int
-		DecidedBy      func(childComplexity int) int
-		DecidedByID    func(childComplexity int) int
-		Description    func(childComplexity int) int
-		Feedback       func(childComplexity int) int
-		FeedbackID     func(childComplexity int) int
-		ID             func(childComplexity int) int
-		NewValue       func(childComplexity int) int
-		OriginalValue  func(childComplexity int) int
-		Reason         func(childComplexity int) int
-		Reasoning      func(childComplexity int) int
-		RemovedTask    func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Task           func(childComplexity int) int
-		TaskID         func(childComplexity int) int
-		Version        func(childComplexity int) int
+		AdjustmentType       func(childComplexity int) int
+		ClaimedOriginalValue func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		DecidedAt            func(childComplexity int) int
+		DecidedBy            func(childComplexity int) int
+		DecidedByID          func(childComplexity int) int
+		Description          func(childComplexity int) int
+		Feedback             func(childComplexity int) int
+		FeedbackID           func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		NewValue             func(childComplexity int) int
+		OriginalValue        func(childComplexity int) int
+		Reason               func(childComplexity int) int
+		Reasoning            func(childComplexity int) int
+		RemovedTask          func(childComplexity int) int
+		Status               func(childComplexity int) int
+		Task                 func(childComplexity int) int
+		TaskID               func(childComplexity int) int
+		Version              func(childComplexity int) int
 	}
 
 	AdjustmentConnection struct {
@@ -491,6 +492,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Adjustment.AdjustmentType(childComplexity), true
+	case "Adjustment.claimedOriginalValue":
+		if e.ComplexityRoot.Adjustment.ClaimedOriginalValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Adjustment.ClaimedOriginalValue(childComplexity), true
 	case "Adjustment.createdAt":
 		if e.ComplexityRoot.Adjustment.CreatedAt == nil {
 			break
@@ -2214,7 +2221,14 @@ type Adjustment implements Node {
   taskID: ID
   adjustmentType: AdjustmentType!
   description: String!
+  """
+  What the task held when the analysis was stored, read from the task (its title for REMOVE_TASK; null for NEW_TASK and GENERAL). Applying compares the task with it.
+  """
   originalValue: String
+  """
+  What the analysis said the task held, when that differs from originalValue: the model misread the task, or the task changed while it thought. Information only; nothing checks against it.
+  """
+  claimedOriginalValue: String
   newValue: String
   reasoning: String
   """
@@ -2605,7 +2619,7 @@ type Feedback implements Node {
   provider: String
   model: String
   """
-  Suggestions of the model's answer left out as invalid.
+  Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
   """
   droppedSuggestions: Int!
   """
@@ -4046,6 +4060,8 @@ func (ec *executionContext) childFields_Adjustment(ctx context.Context, field gr
 		return ec.fieldContext_Adjustment_description(ctx, field)
 	case "originalValue":
 		return ec.fieldContext_Adjustment_originalValue(ctx, field)
+	case "claimedOriginalValue":
+		return ec.fieldContext_Adjustment_claimedOriginalValue(ctx, field)
 	case "newValue":
 		return ec.fieldContext_Adjustment_newValue(ctx, field)
 	case "reasoning":
@@ -5771,6 +5787,35 @@ func (ec *executionContext) _Adjustment_originalValue(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Adjustment_originalValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Adjustment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Adjustment_claimedOriginalValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if ec.op.PlainFields() {
+		if obj.ClaimedOriginalValue == nil {
+			return graphql.Null
+		}
+		return gqlexec.MarshalStringAt(obj.ClaimedOriginalValue)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Adjustment_claimedOriginalValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClaimedOriginalValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Adjustment_claimedOriginalValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Adjustment", field, false, false, "String")
 }
 
@@ -18932,6 +18977,11 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "claimedOriginalValue":
+			out.Values[i] = ec._Adjustment_claimedOriginalValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "newValue":
 			out.Values[i] = ec._Adjustment_newValue(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -23488,18 +23538,19 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 // with plain fields (written by internal/gqlexec/rewrite).
 var contextFreeObjects = gqlexec.Objects{
 	"Adjustment": {Implementors: adjustmentImplementors, Fields: map[string]gqlexec.FieldKind{
-		"adjustmentType": gqlexec.Bare,
-		"decidedByID":    gqlexec.Bare,
-		"description":    gqlexec.Bare,
-		"feedbackID":     gqlexec.Bare,
-		"id":             gqlexec.Bare,
-		"newValue":       gqlexec.Bare,
-		"originalValue":  gqlexec.Bare,
-		"reason":         gqlexec.Bare,
-		"reasoning":      gqlexec.Bare,
-		"status":         gqlexec.Bare,
-		"taskID":         gqlexec.Bare,
-		"version":        gqlexec.Bare,
+		"adjustmentType":       gqlexec.Bare,
+		"claimedOriginalValue": gqlexec.Bare,
+		"decidedByID":          gqlexec.Bare,
+		"description":          gqlexec.Bare,
+		"feedbackID":           gqlexec.Bare,
+		"id":                   gqlexec.Bare,
+		"newValue":             gqlexec.Bare,
+		"originalValue":        gqlexec.Bare,
+		"reason":               gqlexec.Bare,
+		"reasoning":            gqlexec.Bare,
+		"status":               gqlexec.Bare,
+		"taskID":               gqlexec.Bare,
+		"version":              gqlexec.Bare,
 	}},
 	"AdjustmentConnection": {Implementors: adjustmentConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
 		"edges":      gqlexec.Descends,

@@ -258,8 +258,10 @@ func newTaskTitle(said string, end int) string {
 func change(typ adjustment.AdjustmentType, t *analysis.Task, from, to, description, why string) analysis.Adjustment {
 	id := t.ID
 	adj := analysis.Adjustment{Type: typ, TaskID: &id, Description: text.Truncate(description, analysis.MaxText), Reasoning: ptr(why)}
-	if from = strings.TrimSpace(from); from != "" {
-		adj.OriginalValue = ptr(text.Truncate(from, analysis.MaxText))
+	// The original value is claimed only whole: the pipeline stores what the
+	// task holds, and a value cut to fit would read as a different claim.
+	if from = strings.TrimSpace(from); from != "" && utf8.RuneCountInString(from) <= analysis.MaxText {
+		adj.OriginalValue = &from
 	}
 	if to = strings.TrimSpace(to); to != "" {
 		adj.NewValue = ptr(text.Truncate(to, analysis.MaxText))

@@ -6,7 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
@@ -131,4 +134,61 @@ func TestRulesCapTheEstimate(t *testing.T) {
 			t.Errorf("estimate %v: %v", c.hours, err)
 		}
 	}
+}
+
+// The built-in planner claims the original values the pipeline reads from
+// the task (suggestion.Kind.Original), so its suggestions never carry a
+// claimedOriginalValue; a description too long to quote whole is not
+// claimed at all.
+func TestRulesClaimWhatTheTaskHolds(t *testing.T) {
+	long := strings.TrimSpace(strings.Repeat("a long description ", analysis.MaxText/10))
+	for _, c := range []struct{ name, text, description string }{
+		{"urgent and stuck", "Checkout is urgent, customers are stuck", ""},
+		{"done", "The checkout page works now", ""},
+		{"estimate", "checkout page is taking longer than planned", ""},
+		{"no estimate", "the blog was underestimated", ""},
+		{"unclear", "the checkout page is vague", ""},
+		{"unclear and long", "the checkout page is vague", long},
+		{"remove", "We should remove the blog.", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := analysistest.Request()
+			req.Feedback.TaskID = nil
+			if c.description != "" {
+				req.Tasks[0].Description = c.description
+			}
+			req.Feedback.Text = c.text
+			res, err := rules.New().Analyze(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range res.Adjustments {
+				k, _ := suggestion.ByType(a.Type)
+				if a.TaskID == nil || !k.TargetsTask {
+					t.Fatalf("%s: no task to compare with", k.Name)
+				}
+				var held *string
+				for _, tk := range req.Tasks {
+					if tk.ID == *a.TaskID {
+						held = k.Original(asTask(tk))
+					}
+				}
+				switch {
+				case held != nil && utf8.RuneCountInString(*held) > analysis.MaxText && a.OriginalValue != nil:
+					t.Errorf("%s claims %d characters of a value of %d", k.Name, utf8.RuneCountInString(*a.OriginalValue), utf8.RuneCountInString(*held))
+				case a.OriginalValue != nil && !k.Same(held, *a.OriginalValue):
+					t.Errorf("%s claims %q; the task holds %v", k.Name, *a.OriginalValue, held)
+				}
+			}
+		})
+	}
+}
+
+// asTask is the stored task an analysis task was read from.
+func asTask(t analysis.Task) *ent.Task {
+	out := &ent.Task{ID: t.ID, Title: t.Title, Status: task.Status(t.Status), Priority: t.Priority, EstimatedHours: t.EstimatedHours}
+	if t.Description != "" {
+		out.Description = &t.Description
+	}
+	return out
 }
