@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -78,9 +77,12 @@ const (
 	DefaultName        = "feedback"
 	DefaultConcurrency = 4
 	// DefaultPollInterval is how often an idle consumer looks at the queue
-	// on its own, for jobs that arrive without a wake-up: retries that
-	// became due, jobs of a consumer that died. New jobs wake it at once.
-	DefaultPollInterval = 100 * time.Millisecond
+	// (asynq's TaskCheckInterval): a new job waits at most this long for an
+	// idle consumer. Each look is one Redis command.
+	DefaultPollInterval = 10 * time.Millisecond
+	// retryCheckInterval is how often jobs waiting for a retry are checked
+	// for being due; retries wait a second at least.
+	retryCheckInterval = 100 * time.Millisecond
 )
 
 func (o Options) withDefaults() Options {
@@ -135,9 +137,6 @@ func (c *Client) Enqueue(ctx context.Context, j Job) error {
 	if err != nil {
 		return fmt.Errorf("queue: enqueue %s: %w", j.ID(), err)
 	}
-	// Wake the idle consumers. The job is queued whatever happens here: if
-	// the wake-up is lost, a consumer finds the job at its next poll.
-	_ = c.rdb.Publish(ctx, wakeChannel(c.opts.Name), "").Err()
 	return nil
 }
 
@@ -167,10 +166,6 @@ func (c *Client) Rerun(ctx context.Context, j Job) error {
 	}
 	return c.Enqueue(ctx, j)
 }
-
-// wakeChannel is the pub/sub channel on which Enqueue tells the queue's
-// idle consumers that a job is waiting.
-func wakeChannel(queue string) string { return "queue:{" + queue + "}:wake" }
 
 // State describes where a job is.
 type State struct {
@@ -243,8 +238,8 @@ type ServerConfig struct {
 	// RetryBase and RetryMax shape the exponential backoff with jitter
 	// between runs of a failing job (defaults 1s and 1m).
 	RetryBase, RetryMax time.Duration
-	// PollInterval is how often jobs waiting for a retry are checked for
-	// being due (default 1s).
+	// PollInterval is how often an idle consumer looks at the queue for a
+	// job (default DefaultPollInterval).
 	PollInterval time.Duration
 	// OnDeadLetter is called when a job is dead-lettered, with the error of
 	// its last run, so its subject can be marked failed.
@@ -257,19 +252,10 @@ type Server struct {
 	handler Handler
 	cfg     ServerConfig
 	opts    Options // the queue's
-
-	// With its own Redis connection the server waits for jobs (see
-	// wakeHook); otherwise it polls every PollInterval.
-	rdb       *redis.Client // nil: polling on the client's connection
-	wake      chan struct{} // a job was enqueued since the last look
-	closing   chan struct{}
-	closeOnce sync.Once
-	sub       *redis.PubSub
 }
 
-// NewServer returns a consumer of c's queue, on c's Redis server (with a
-// connection of its own when c has a *redis.Client), that runs h for every
-// job once started.
+// NewServer returns a consumer of c's queue, on c's Redis, that runs h for
+// every job once started.
 func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
@@ -289,29 +275,13 @@ func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{handler: h, cfg: cfg, opts: c.opts, wake: make(chan struct{}, 1), closing: make(chan struct{})}
-	var rdb redis.UniversalClient = c.rdb
-	idleCheck := cfg.PollInterval
-	if rc, ok := c.rdb.(*redis.Client); ok {
-		// A connection of its own, so that the hook that lets the consumer
-		// wait for jobs sees the consumer's commands only.
-		opts := *rc.Options()
-		s.rdb = redis.NewClient(&opts)
-		s.rdb.AddHook(&wakeHook{
-			pending: queueKey(c.opts.Name, "pending"), lease: queueKey(c.opts.Name, "lease"),
-			wake: s.wake, closing: s.closing, wait: cfg.PollInterval,
-		})
-		rdb = s.rdb
-		// The hook waits up to PollInterval for a wake-up in each look at
-		// an empty queue; asynq's own sleep between looks can be short.
-		idleCheck = time.Millisecond
-	}
-	s.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
+	s := &Server{handler: h, cfg: cfg, opts: c.opts}
+	s.srv = asynq.NewServerFromRedisClient(c.rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
 		Queues:                   map[string]int{c.opts.Name: 1},
 		ShutdownTimeout:          cfg.ShutdownTimeout,
-		DelayedTaskCheckInterval: cfg.PollInterval,
-		TaskCheckInterval:        idleCheck,
+		TaskCheckInterval:        cfg.PollInterval,
+		DelayedTaskCheckInterval: max(cfg.PollInterval, retryCheckInterval),
 		RetryDelayFunc:           s.retryDelay,
 		ErrorHandler:             asynq.ErrorHandlerFunc(s.handleError),
 		Logger:                   slogAdapter{cfg.Logger},
@@ -322,25 +292,7 @@ func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 
 // Start begins consuming in the background.
 func (s *Server) Start() error {
-	if s.rdb != nil {
-		// Subscribed before the first look at the queue, so that no job
-		// enqueued after it goes unnoticed until the next poll.
-		s.sub = s.rdb.Subscribe(context.Background(), wakeChannel(s.opts.Name))
-		if _, err := s.sub.Receive(context.Background()); err != nil {
-			_ = s.sub.Close()
-			return fmt.Errorf("queue: subscribe to wake-ups: %w (is Redis reachable?)", err)
-		}
-		go func() {
-			for range s.sub.Channel() {
-				select {
-				case s.wake <- struct{}{}:
-				default: // one is already waiting
-				}
-			}
-		}()
-	}
 	if err := s.srv.Start(asynq.HandlerFunc(s.process)); err != nil {
-		s.closeRedis()
 		return fmt.Errorf("queue: start consumer: %w (is Redis reachable?)", err)
 	}
 	return nil
@@ -350,83 +302,8 @@ func (s *Server) Start() error {
 // then puts the rest back on the queue. It blocks until done. Calling it
 // again does nothing.
 func (s *Server) Shutdown() {
-	s.closeOnce.Do(func() {
-		close(s.closing) // a consumer waiting for jobs stops waiting
-		s.srv.Shutdown()
-		s.closeRedis()
-	})
+	s.srv.Shutdown()
 }
-
-func (s *Server) closeRedis() {
-	if s.sub != nil {
-		_ = s.sub.Close()
-	}
-	if s.rdb != nil {
-		_ = s.rdb.Close()
-	}
-}
-
-// wakeHook lets an idle consumer wait for a job instead of polling for
-// one. asynq has no blocking pop: when its look at the queue (a Lua script
-// on the pending list) finds nothing, it sleeps its check interval and
-// looks again, so a new job waits up to that interval. This hook, on the
-// consumer's own connection, catches the empty answer and waits for a
-// wake-up from Enqueue (or up to wait, or shutdown), then looks again, so a
-// job is taken as soon as it is queued while an idle consumer still asks
-// Redis only once per wait.
-type wakeHook struct {
-	pending, lease string // asynq's keys of the queue, which name its look
-	wake           <-chan struct{}
-	closing        <-chan struct{}
-	wait           time.Duration
-}
-
-func (h *wakeHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h *wakeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-
-func (h *wakeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		err := next(ctx, cmd)
-		if !errors.Is(err, redis.Nil) || !h.isDequeue(cmd) {
-			return err
-		}
-		timeout := time.NewTimer(h.wait)
-		defer timeout.Stop()
-		for {
-			select {
-			case <-h.wake:
-			case <-timeout.C:
-				return err
-			case <-h.closing:
-				return err
-			case <-ctx.Done():
-				return err
-			}
-			if err = next(ctx, cmd); !errors.Is(err, redis.Nil) {
-				return err // a job, or a failure for asynq to handle
-			}
-			// Another consumer took it: wait for the next one.
-		}
-	}
-}
-
-// isDequeue recognises asynq's look at the queue (rdb.Dequeue): a script
-// whose keys are the queue's pending, paused, active and lease keys.
-func (h *wakeHook) isDequeue(cmd redis.Cmder) bool {
-	switch cmd.Name() {
-	case "evalsha", "eval", "evalsha_ro", "eval_ro":
-	default:
-		return false
-	}
-	args := cmd.Args()
-	return len(args) >= 7 && args[3] == h.pending && args[6] == h.lease
-}
-
-// queueKey is asynq's name for one of a queue's Redis keys.
-func queueKey(queue, suffix string) string { return "asynq:{" + queue + "}:" + suffix }
 
 func (s *Server) process(ctx context.Context, t *asynq.Task) error {
 	var j Job

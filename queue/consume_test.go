@@ -17,13 +17,11 @@ import (
 	"github.com/feedbackloop/feedbackloop/queue"
 )
 
-// An idle consumer takes a new job when it is queued, not at its next
-// poll: with an hour between polls, only the wake-up can start these jobs.
-// Shutting down does not wait for the hour either.
-func TestIdleConsumerWakesForNewJobs(t *testing.T) {
+// An idle consumer takes a new job at its next look at the queue, every
+// PollInterval; shutting down an idle consumer does not wait for a look.
+func TestIdleConsumerTakesNewJobs(t *testing.T) {
 	ctx := context.Background()
 	c, cfg := newQueue(t, 3)
-	cfg.PollInterval = time.Hour
 	var ran atomic.Int64
 	s := c.NewServer(cfg, func(context.Context, queue.Job) error { ran.Add(1); return nil })
 	if err := s.Start(); err != nil {
@@ -41,17 +39,15 @@ func TestIdleConsumerWakesForNewJobs(t *testing.T) {
 	select {
 	case <-stopped:
 	case <-time.After(10 * time.Second):
-		t.Fatal("Shutdown waits for the idle consumer's hour")
+		t.Fatal("Shutdown of an idle consumer hangs")
 	}
 	s.Shutdown() // again: nothing happens
 }
 
-// Several consumers all wake for a job; one runs it, the others go back to
-// waiting and take the next ones.
-func TestWokenConsumersShareTheJobs(t *testing.T) {
+// Several idle consumers share the jobs: each runs once.
+func TestIdleConsumersShareTheJobs(t *testing.T) {
 	ctx := context.Background()
 	c, cfg := newQueue(t, 3)
-	cfg.PollInterval = time.Hour
 	var mu sync.Mutex
 	runs := map[int][]int{} // job → consumers that ran it
 	for consumer := range 3 {
@@ -82,13 +78,12 @@ func TestWokenConsumersShareTheJobs(t *testing.T) {
 }
 
 // A consumer whose connections are cut (a Redis restart, a network
-// failure) subscribes again and still wakes for new jobs.
-func TestWakeUpsSurviveALostConnection(t *testing.T) {
+// failure) reconnects and takes the jobs queued after.
+func TestConsumersSurviveALostConnection(t *testing.T) {
 	ctx := context.Background()
 	name := "wake-" + testredis.Namespace(t)
 	rdb := testredis.NamedClient(t, name)
 	c, cfg := newQueueOn(t, rdb, queue.Options{Name: "q-" + testredis.Namespace(t)})
-	cfg.PollInterval = time.Hour
 	var mu sync.Mutex
 	var ran []int
 	start(t, c, cfg, func(_ context.Context, j queue.Job) error {
@@ -98,11 +93,9 @@ func TestWakeUpsSurviveALostConnection(t *testing.T) {
 		return nil
 	})
 	time.Sleep(200 * time.Millisecond)
-	if n := testredis.KillClients(t, name); n < 2 {
+	if n := testredis.KillClients(t, name); n < 1 {
 		t.Fatalf("killed %d connections, want the client's and the consumer's", n)
 	}
-	// Wake-ups sent before the consumer has subscribed again are lost;
-	// the next one takes every job waiting.
 	id := 0
 	testutil.WaitForWithin(t, 20*time.Second, "a job after the connections were cut", func() bool {
 		id++
@@ -130,7 +123,7 @@ func TestWakeUpsSurviveALostConnection(t *testing.T) {
 // BenchmarkPickUp measures how long a job waits for an idle consumer:
 // from Enqueue returning to the handler starting. Each job is queued when
 // the consumer has been idle for a while (a random pause of up to 50 ms),
-// so that no pick-up lines up with a poll.
+// so that pick-ups fall anywhere between two looks at the queue.
 func BenchmarkPickUp(b *testing.B) {
 	ctx := context.Background()
 	c := queue.NewClient(testredis.Client(b), queue.Options{Name: "q-" + testredis.Namespace(b)})
@@ -167,7 +160,8 @@ func BenchmarkPickUp(b *testing.B) {
 
 // BenchmarkIdleConsumer reports the Redis commands per second an idle
 // consumer sends (on a private Redis, so that nothing else counts): its
-// looks at the queue, asynq's checks for due retries, heartbeats.
+// looks at the queue (one per PollInterval), asynq's checks for due
+// retries, heartbeats.
 func BenchmarkIdleConsumer(b *testing.B) {
 	srv := testredis.Start(b)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
