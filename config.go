@@ -28,8 +28,8 @@ import (
 // config is the whole configuration of a process, read once from the
 // environment by loadConfig. Defaults live with the packages that use them
 // (graph.DefaultMaxDepth, worker.DefaultLease, …); this file only names the
-// settings. README.md's Configuration table lists every one of them
-// (TestEverySettingIsDocumented).
+// settings. The Settings table of docs/configuration.md lists every one of
+// them (TestEverySettingIsDocumented).
 type config struct {
 	Role         string // all, api or worker
 	DatabaseURL  string
@@ -240,7 +240,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	return cfg, errors.Join(e.errs...)
 }
 
-// limits reads the limits of the GraphQL API (README: Limits).
+// limits reads the limits of the GraphQL API (docs/configuration.md: Limits).
 func (e *env) limits() graph.Limits {
 	return graph.Limits{
 		MaxBodyBytes:        int64(e.integer("MAX_BODY_BYTES", graph.DefaultMaxBodyBytes, 1024, 1<<30)),
@@ -267,7 +267,7 @@ func (e *env) limits() graph.Limits {
 	}
 }
 
-// rateLimit reads the budgets kept in Redis (README: Limits).
+// rateLimit reads the budgets kept in Redis (docs/configuration.md: Budgets).
 func (e *env) rateLimit() ratelimit.Config {
 	return ratelimit.Config{
 		Points:                e.integer("RATE_LIMIT_POINTS", ratelimit.DefaultPoints, 1, 1_000_000_000),

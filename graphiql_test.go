@@ -19,7 +19,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
-// GraphiQL, as the README's walkthrough uses it, with authentication on:
+// GraphiQL, as the README's tour uses it, with authentication on:
 // the page renders offline, runs a query with the token from its Headers
 // tab, and one window watches a subscription (the token going into
 // connection_init) while a second window of the same browser submits
@@ -71,7 +71,7 @@ func TestGraphiQLInABrowser(t *testing.T) {
 	})
 
 	submitter := openGraphiQL(t, browser.TabBeside(t, watcher), base)
-	// As the README says, a second window starts with the first one's query.
+	// As the README's tour says, a second window starts with the first one's query.
 	if q, err := chromedp.Run(submitter, chromedp.Evaluate[string](`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()`)); err != nil || !strings.Contains(q, "projectFeedbackEvents") {
 		t.Errorf("the second window's query editor holds %q (%v), want the first window's subscription", q, err)
 	}

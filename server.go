@@ -4,8 +4,8 @@
 // ROLE=all (the default) runs the API, GraphiQL and a worker in one process;
 // ROLE=api and ROLE=worker run them apart, so that several API instances and
 // workers share one PostgreSQL and one Redis. Configuration comes from
-// environment variables (config.go, README.md); it is read once here and
-// passed down.
+// environment variables (config.go, docs/configuration.md); it is read once
+// here and passed down.
 package main
 
 import (

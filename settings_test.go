@@ -11,14 +11,17 @@ import (
 	"github.com/feedbackloop/feedbackloop/worker/llm"
 )
 
-// Every setting the configuration reads, for every provider, is in README's
-// Configuration table.
+// Every setting the configuration reads, for every provider, is in the
+// Settings table of docs/configuration.md, the operators' page.
 func TestEverySettingIsDocumented(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	page, err := os.ReadFile("docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, table, _ := strings.Cut(string(readme), "## Configuration")
+	_, table, found := strings.Cut(string(page), "\n## Settings\n")
+	if !found {
+		t.Fatal(`docs/configuration.md has no "## Settings" section`)
+	}
 	table, _, _ = strings.Cut(table, "\n## ")
 	seen := map[string]bool{}
 	for _, provider := range append([]string{"builtin"}, providerNames()...) {
@@ -29,7 +32,7 @@ func TestEverySettingIsDocumented(t *testing.T) {
 	}
 	for k := range seen {
 		if !strings.Contains(table, "`"+k+"`") {
-			t.Errorf("%s is read by loadConfig but missing from README's Configuration table", k)
+			t.Errorf("%s is read by loadConfig but missing from docs/configuration.md's Settings table", k)
 		}
 	}
 }
@@ -57,9 +60,9 @@ func providerNames() []string {
 	return names
 }
 
-// The service's GOGC policy is what README's Configuration table says: 400
-// while the garbage it allows stays within 64 MiB (a live heap up to
-// 16 MiB, as under read load), lower beyond, and never below Go's 100, as
+// The service's GOGC policy is what docs/configuration.md's Settings table
+// says: 400 while the garbage it allows stays within 64 MiB (a live heap up
+// to 16 MiB, as under read load), lower beyond, and never below Go's 100, as
 // for 10,000 idle websockets (about 100 MB live).
 func TestGCPolicyIsAsDocumented(t *testing.T) {
 	p := gcPolicy()

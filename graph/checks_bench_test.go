@@ -16,10 +16,10 @@ import (
 )
 
 // BenchmarkChecksBeforeExecution is the per-request cost of the limits
-// (root fields, NUL, page sizes, depth, complexity) on the README's board
-// query, a parsed document as gqlgen's query cache hands it to every
-// request: with literal arguments (bench/'s query) and with the nested page
-// size from a variable.
+// (root fields, NUL, page sizes, depth, complexity) on the query the
+// README's tour reads the graph with, a parsed document as gqlgen's query
+// cache hands it to every request: with literal arguments (bench/'s readme
+// query) and with the nested page size from a variable.
 func BenchmarkChecksBeforeExecution(b *testing.B) {
 	const query = `query VARS { projects(first: 10, orderBy: {field: CREATED_AT, direction: DESC}) {
 		totalCount pageInfo { hasNextPage endCursor }

@@ -1,7 +1,8 @@
 // Command benchctl is the Go half of bench/run.sh (issue 13): it loads the
 // data set into the service's tables, checks that the service and
 // PostGraphile answer the benchmark queries alike, drives wrk round by
-// round and prints the results. See bench/README.md.
+// round and prints the results. See bench/README.md, section "Read
+// throughput against PostGraphile v5".
 //
 //	benchctl load    -db URL [-projects 100 -tasks 100 -member SUBJECT]
 //	benchctl grow    -db URL [-top 10 -tasks 10000]

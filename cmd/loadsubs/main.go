@@ -20,8 +20,8 @@
 //	JWT_SECRET=... go run ./cmd/loadsubs -url http://127.0.0.1:8080 -subscribers 10000 -server-pid $(pgrep -n feedbackloop)
 //
 // Run the server with ROLE=api, so that submissions make the only events
-// (no worker analyses them), and see README.md, section Benchmarks, for the
-// rest of its settings.
+// (no worker analyses them), and see bench/README.md, section "One instance
+// in detail: cmd/loadsubs", for the rest of its settings.
 //
 // With -peer postgraphile-v4 it measures PostGraphile v4 the same way, as
 // issue 12 did: each subscriber listens (simple subscriptions) to the

@@ -49,7 +49,7 @@ func NamedClient(tb testing.TB, name string) *redis.Client {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		tb.Fatalf("testredis: Redis at %s does not answer (%v); start it, see README", opts.Addr, err)
+		tb.Fatalf("testredis: Redis at %s does not answer (%v); start it (see docs/architecture.md, Running the tests)", opts.Addr, err)
 	}
 	return rdb
 }
