@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -22,7 +21,6 @@ import (
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
-	"github.com/feedbackloop/feedbackloop/internal/gqlexec"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/outbox"
@@ -152,9 +150,6 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(cfg.Limits.Document.MaxTokens)
 	srv.SetDisableSuggestion(cfg.Limits.DisableIntrospection)
-	// Every extension is listed in exts, so that prepareExecution knows
-	// whether one intercepts fields: add field middleware here, as an
-	// extension, never with srv.AroundFields.
 	exts := []graphql.HandlerExtension{rawVariables{}}
 	if !cfg.Limits.DisableIntrospection {
 		exts = append(exts, extension.Introspection{})
@@ -182,7 +177,6 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 			otelgqlgen.WithCreateSpanFromFields(func(fc *graphql.FieldContext) bool { return fc.IsResolver }),
 		))
 	}
-	exts = append(exts, prepareExecution{plainFields: !slices.ContainsFunc(exts, interceptsFields)})
 	for _, ext := range exts {
 		srv.Use(ext)
 	}
@@ -194,30 +188,6 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	srv.SetErrorPresenter(presentError(cfg.Logger, schema.Schema()))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return srv, ws
-}
-
-// prepareExecution sets up each operation for the rewritten executor
-// (internal/gqlexec). Plain struct fields skip graphql.ResolveField only
-// when no extension intercepts fields, as only an interceptor would see
-// the difference.
-type prepareExecution struct{ plainFields bool }
-
-var (
-	_ graphql.HandlerExtension        = prepareExecution{}
-	_ graphql.OperationContextMutator = prepareExecution{}
-)
-
-func (prepareExecution) ExtensionName() string                   { return "PrepareExecution" }
-func (prepareExecution) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (p prepareExecution) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	gqlexec.Prepare(oc, p.plainFields)
-	return nil
-}
-
-func interceptsFields(ext graphql.HandlerExtension) bool {
-	_, ok := ext.(graphql.FieldInterceptor)
-	return ok
 }
 
 // plainHTTP marks the operations a transport carries as plain HTTP

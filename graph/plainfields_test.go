@@ -13,7 +13,7 @@ import (
 )
 
 // Plain fields skip graphql.ResolveField only when no field interceptor is
-// installed (gqlexec.PlainFields). A server with tracing, whose interceptor
+// installed (third_party/PATCHES.md, gqlgen patch 0003). A server with tracing, whose interceptor
 // sees every field, must answer the same query with the same bytes, and its
 // resolver fields must still be traced.
 func TestPlainFieldsAnswerAsResolvedFieldsDo(t *testing.T) {
@@ -59,9 +59,10 @@ func TestPlainFieldsAnswerAsResolvedFieldsDo(t *testing.T) {
 	}
 }
 
-// A page's edges and nodes skip their field contexts only when nothing
-// below them reads one (gqlexec.ContextFree). An error below a resolver in
-// a page still carries every list index and field on its path.
+// Lists are marshalled in order with their elements' field contexts made
+// in one allocation (third_party/PATCHES.md, gqlgen patch 0001). An error
+// below a resolver in a page still carries every list index and field on
+// its path.
 func TestErrorsBelowPagesKeepTheirPaths(t *testing.T) {
 	e := newEnv(t)
 	p := e.createProject("Checkout")

@@ -24,7 +24,6 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/graph/scalar"
 	"github.com/feedbackloop/feedbackloop/insights"
-	"github.com/feedbackloop/feedbackloop/internal/gqlexec"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/viewer"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -2193,7 +2192,6 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
-	op *gqlexec.Operation
 }
 
 func newExecutionContext(
@@ -2202,7 +2200,6 @@ func newExecutionContext(
 	deferredResults chan graphql.DeferredResult,
 ) *executionContext {
 	return &executionContext{
-		op: gqlexec.OperationOf(opCtx),
 		ExecutionContextState: graphql.NewExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot](
 			opCtx,
 			(*graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot])(execSchema),
@@ -5629,8 +5626,8 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Adjustment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5655,8 +5652,8 @@ func (ec *executionContext) fieldContext_Adjustment_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Adjustment_feedbackID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.FeedbackID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.FeedbackID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5681,11 +5678,8 @@ func (ec *executionContext) fieldContext_Adjustment_feedbackID(_ context.Context
 }
 
 func (ec *executionContext) _Adjustment_taskID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.TaskID == nil {
-			return graphql.Null
-		}
-		return gid.MarshalIDAt(obj.TaskID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5710,8 +5704,8 @@ func (ec *executionContext) fieldContext_Adjustment_taskID(_ context.Context, fi
 }
 
 func (ec *executionContext) _Adjustment_adjustmentType(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.AdjustmentType)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.AdjustmentType)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5736,8 +5730,8 @@ func (ec *executionContext) fieldContext_Adjustment_adjustmentType(_ context.Con
 }
 
 func (ec *executionContext) _Adjustment_description(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Description)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5762,11 +5756,8 @@ func (ec *executionContext) fieldContext_Adjustment_description(_ context.Contex
 }
 
 func (ec *executionContext) _Adjustment_originalValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.OriginalValue == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.OriginalValue)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.OriginalValue)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5791,11 +5782,8 @@ func (ec *executionContext) fieldContext_Adjustment_originalValue(_ context.Cont
 }
 
 func (ec *executionContext) _Adjustment_claimedOriginalValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.ClaimedOriginalValue == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.ClaimedOriginalValue)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ClaimedOriginalValue)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5820,11 +5808,8 @@ func (ec *executionContext) fieldContext_Adjustment_claimedOriginalValue(_ conte
 }
 
 func (ec *executionContext) _Adjustment_newValue(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.NewValue == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.NewValue)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NewValue)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5849,11 +5834,8 @@ func (ec *executionContext) fieldContext_Adjustment_newValue(_ context.Context, 
 }
 
 func (ec *executionContext) _Adjustment_reasoning(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Reasoning == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Reasoning)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reasoning)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5878,8 +5860,8 @@ func (ec *executionContext) fieldContext_Adjustment_reasoning(_ context.Context,
 }
 
 func (ec *executionContext) _Adjustment_status(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Status)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5904,8 +5886,8 @@ func (ec *executionContext) fieldContext_Adjustment_status(_ context.Context, fi
 }
 
 func (ec *executionContext) _Adjustment_version(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Version)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5930,11 +5912,8 @@ func (ec *executionContext) fieldContext_Adjustment_version(_ context.Context, f
 }
 
 func (ec *executionContext) _Adjustment_decidedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.DecidedByID == nil {
-			return graphql.Null
-		}
-		return gid.MarshalIDAt(obj.DecidedByID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.DecidedByID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5959,14 +5938,7 @@ func (ec *executionContext) fieldContext_Adjustment_decidedByID(_ context.Contex
 }
 
 func (ec *executionContext) _Adjustment_decidedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Adjustment_decidedAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.DecidedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DecidedAt)
 	}
 	return graphql.ResolveField(
@@ -5992,11 +5964,8 @@ func (ec *executionContext) fieldContext_Adjustment_decidedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Adjustment_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Reason == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Reason)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reason)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6021,14 +5990,7 @@ func (ec *executionContext) fieldContext_Adjustment_reason(_ context.Context, fi
 }
 
 func (ec *executionContext) _Adjustment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Adjustment_createdAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.CreatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
 	}
 	return graphql.ResolveField(
@@ -6182,19 +6144,6 @@ func (ec *executionContext) fieldContext_Adjustment_removedTask(_ context.Contex
 }
 
 func (ec *executionContext) _AdjustmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOAdjustmentEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentEdge(ctx, field.Selections, obj.Edges)
-		}
-		fc, err := ec.fieldContext_AdjustmentConnection_edges(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Edges
-		return ec.marshalOAdjustmentEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentEdge(ctx, field.Selections, obj.Edges)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6227,16 +6176,6 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AdjustmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_AdjustmentConnection_pageInfo(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.PageInfo
-		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6269,8 +6208,8 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AdjustmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.TotalCount)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6295,19 +6234,6 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AdjustmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, field.Selections, obj.Node)
-		}
-		fc, err := ec.fieldContext_AdjustmentEdge_node(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Node
-		return ec.marshalOAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, field.Selections, obj.Node)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6340,8 +6266,8 @@ func (ec *executionContext) fieldContext_AdjustmentEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AdjustmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Cursor)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6366,16 +6292,6 @@ func (ec *executionContext) fieldContext_AdjustmentEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _AdjustmentEvent_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_AdjustmentEvent_adjustment(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Adjustment
-		return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, field.Selections, obj.Adjustment)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6408,8 +6324,8 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_adjustment(_ context.Co
 }
 
 func (ec *executionContext) _AdjustmentEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Status)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6434,19 +6350,6 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_status(_ context.Contex
 }
 
 func (ec *executionContext) _AdjustmentEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
-		}
-		fc, err := ec.fieldContext_AdjustmentEvent_by(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.By
-		return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6479,14 +6382,7 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_by(_ context.Context, f
 }
 
 func (ec *executionContext) _AdjustmentEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_AdjustmentEvent_at(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.At
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
 	}
 	return graphql.ResolveField(
@@ -6512,8 +6408,8 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_at(_ context.Context, f
 }
 
 func (ec *executionContext) _AdjustmentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Cursor)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6538,8 +6434,8 @@ func (ec *executionContext) fieldContext_AdjustmentEvent_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6564,8 +6460,8 @@ func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Name)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6590,8 +6486,8 @@ func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Prefix)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6616,8 +6512,8 @@ func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiKey_userID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.UserID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6642,11 +6538,8 @@ func (ec *executionContext) fieldContext_ApiKey_userID(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiKey_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.ProjectID == nil {
-			return graphql.Null
-		}
-		return gid.MarshalIDAt(obj.ProjectID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.ProjectID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6671,14 +6564,7 @@ func (ec *executionContext) fieldContext_ApiKey_projectID(_ context.Context, fie
 }
 
 func (ec *executionContext) _ApiKey_role(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ApiKey_role(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Role
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalORole2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
@@ -6704,14 +6590,7 @@ func (ec *executionContext) fieldContext_ApiKey_role(_ context.Context, field gr
 }
 
 func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ApiKey_createdAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.CreatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
 	}
 	return graphql.ResolveField(
@@ -6737,14 +6616,7 @@ func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.LastUsedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
 	}
 	return graphql.ResolveField(
@@ -6770,14 +6642,7 @@ func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ApiKey_expiresAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.ExpiresAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
 	}
 	return graphql.ResolveField(
@@ -6803,14 +6668,7 @@ func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ApiKey_revokedAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.RevokedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
 	}
 	return graphql.ResolveField(
@@ -6900,19 +6758,6 @@ func (ec *executionContext) fieldContext_ApiKey_project(_ context.Context, field
 }
 
 func (ec *executionContext) _ApiKeyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOApiKeyEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐApiKeyEdge(ctx, field.Selections, obj.Edges)
-		}
-		fc, err := ec.fieldContext_ApiKeyConnection_edges(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Edges
-		return ec.marshalOApiKeyEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐApiKeyEdge(ctx, field.Selections, obj.Edges)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6945,16 +6790,6 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _ApiKeyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.PageInfo
-		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6987,8 +6822,8 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _ApiKeyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.TotalCount)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7013,19 +6848,6 @@ func (ec *executionContext) fieldContext_ApiKeyConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _ApiKeyEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOApiKey2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAPIKey(ctx, field.Selections, obj.Node)
-		}
-		fc, err := ec.fieldContext_ApiKeyEdge_node(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Node
-		return ec.marshalOApiKey2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAPIKey(ctx, field.Selections, obj.Node)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7058,8 +6880,8 @@ func (ec *executionContext) fieldContext_ApiKeyEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKeyEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Cursor)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7084,16 +6906,6 @@ func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _ApplyAdjustmentPayload_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ApplyAdjustmentPayload_adjustment(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Adjustment
-		return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, field.Selections, obj.Adjustment)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7126,19 +6938,6 @@ func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_adjustment(_ con
 }
 
 func (ec *executionContext) _ApplyAdjustmentPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Task)
-		}
-		fc, err := ec.fieldContext_ApplyAdjustmentPayload_task(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Task
-		return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Task)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7171,16 +6970,6 @@ func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_task(_ context.C
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.APIKey
-		return ec.marshalNApiKey2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAPIKey(ctx, field.Selections, obj.APIKey)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7213,8 +7002,8 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Co
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Secret)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7239,11 +7028,8 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Co
 }
 
 func (ec *executionContext) _FailureReason_reason(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Text == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Text)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Text)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7268,8 +7054,8 @@ func (ec *executionContext) fieldContext_FailureReason_reason(_ context.Context,
 }
 
 func (ec *executionContext) _FailureReason_count(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Count)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7294,8 +7080,8 @@ func (ec *executionContext) fieldContext_FailureReason_count(_ context.Context, 
 }
 
 func (ec *executionContext) _FailureStats_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Failed)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7320,8 +7106,8 @@ func (ec *executionContext) fieldContext_FailureStats_failed(_ context.Context, 
 }
 
 func (ec *executionContext) _FailureStats_finished(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Finished)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Finished)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7346,16 +7132,6 @@ func (ec *executionContext) fieldContext_FailureStats_finished(_ context.Context
 }
 
 func (ec *executionContext) _FailureStats_rate(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_FailureStats_rate(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Rate
-		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.Rate)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7379,16 +7155,6 @@ func (ec *executionContext) fieldContext_FailureStats_rate(_ context.Context, fi
 }
 
 func (ec *executionContext) _FailureStats_topReasons(ctx context.Context, field graphql.CollectedField, obj *insights.Failures) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_FailureStats_topReasons(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.TopReasons
-		return ec.marshalNFailureReason2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReasonᚄ(ctx, field.Selections, obj.TopReasons)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7421,8 +7187,8 @@ func (ec *executionContext) fieldContext_FailureStats_topReasons(_ context.Conte
 }
 
 func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7447,14 +7213,7 @@ func (ec *executionContext) fieldContext_Feedback_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Feedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Feedback_createdAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.CreatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
 	}
 	return graphql.ResolveField(
@@ -7480,14 +7239,7 @@ func (ec *executionContext) fieldContext_Feedback_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Feedback_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Feedback_updatedAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.UpdatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
 	}
 	return graphql.ResolveField(
@@ -7513,8 +7265,8 @@ func (ec *executionContext) fieldContext_Feedback_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Feedback_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ProjectID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7539,11 +7291,8 @@ func (ec *executionContext) fieldContext_Feedback_projectID(_ context.Context, f
 }
 
 func (ec *executionContext) _Feedback_taskID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.TaskID == nil {
-			return graphql.Null
-		}
-		return gid.MarshalIDAt(obj.TaskID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.TaskID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7568,11 +7317,8 @@ func (ec *executionContext) fieldContext_Feedback_taskID(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Feedback_submittedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.SubmittedByID == nil {
-			return graphql.Null
-		}
-		return gid.MarshalIDAt(obj.SubmittedByID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.SubmittedByID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7597,11 +7343,8 @@ func (ec *executionContext) fieldContext_Feedback_submittedByID(_ context.Contex
 }
 
 func (ec *executionContext) _Feedback_userName(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.UserName == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.UserName)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UserName)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7626,8 +7369,8 @@ func (ec *executionContext) fieldContext_Feedback_userName(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_feedbackText(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.FeedbackText)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FeedbackText)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7652,8 +7395,8 @@ func (ec *executionContext) fieldContext_Feedback_feedbackText(_ context.Context
 }
 
 func (ec *executionContext) _Feedback_status(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Status)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7678,8 +7421,8 @@ func (ec *executionContext) fieldContext_Feedback_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Feedback_version(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Version)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7704,11 +7447,8 @@ func (ec *executionContext) fieldContext_Feedback_version(_ context.Context, fie
 }
 
 func (ec *executionContext) _Feedback_summary(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Summary == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Summary)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Summary)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7733,11 +7473,8 @@ func (ec *executionContext) fieldContext_Feedback_summary(_ context.Context, fie
 }
 
 func (ec *executionContext) _Feedback_error(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Error == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Error)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7762,8 +7499,8 @@ func (ec *executionContext) fieldContext_Feedback_error(_ context.Context, field
 }
 
 func (ec *executionContext) _Feedback_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Attempts)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7788,11 +7525,8 @@ func (ec *executionContext) fieldContext_Feedback_attempts(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Provider == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Provider)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7817,11 +7551,8 @@ func (ec *executionContext) fieldContext_Feedback_provider(_ context.Context, fi
 }
 
 func (ec *executionContext) _Feedback_model(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Model == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Model)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7846,8 +7577,8 @@ func (ec *executionContext) fieldContext_Feedback_model(_ context.Context, field
 }
 
 func (ec *executionContext) _Feedback_droppedSuggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.DroppedSuggestions)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DroppedSuggestions)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7872,16 +7603,6 @@ func (ec *executionContext) fieldContext_Feedback_droppedSuggestions(_ context.C
 }
 
 func (ec *executionContext) _Feedback_droppedReasons(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Feedback_droppedReasons(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.DroppedReasons
-		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.DroppedReasons)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7905,14 +7626,7 @@ func (ec *executionContext) fieldContext_Feedback_droppedReasons(_ context.Conte
 }
 
 func (ec *executionContext) _Feedback_processedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Feedback_processedAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.ProcessedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ProcessedAt)
 	}
 	return graphql.ResolveField(
@@ -8070,31 +7784,14 @@ func (ec *executionContext) fieldContext_Feedback_adjustments(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Feedback_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Feedback_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
 
 func (ec *executionContext) _FeedbackConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOFeedbackEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedbackEdge(ctx, field.Selections, obj.Edges)
-		}
-		fc, err := ec.fieldContext_FeedbackConnection_edges(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Edges
-		return ec.marshalOFeedbackEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedbackEdge(ctx, field.Selections, obj.Edges)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8127,16 +7824,6 @@ func (ec *executionContext) fieldContext_FeedbackConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _FeedbackConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_FeedbackConnection_pageInfo(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.PageInfo
-		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8169,8 +7856,8 @@ func (ec *executionContext) fieldContext_FeedbackConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _FeedbackConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.TotalCount)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8195,8 +7882,8 @@ func (ec *executionContext) fieldContext_FeedbackConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _FeedbackDayCount_date(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Date)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Date)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8221,8 +7908,8 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_date(_ context.Context
 }
 
 func (ec *executionContext) _FeedbackDayCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Count)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8247,8 +7934,8 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_count(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackDayCount_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Completed)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8273,8 +7960,8 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_completed(_ context.Co
 }
 
 func (ec *executionContext) _FeedbackDayCount_failed(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Failed)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8299,19 +7986,6 @@ func (ec *executionContext) fieldContext_FeedbackDayCount_failed(_ context.Conte
 }
 
 func (ec *executionContext) _FeedbackEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, field.Selections, obj.Node)
-		}
-		fc, err := ec.fieldContext_FeedbackEdge_node(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Node
-		return ec.marshalOFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, field.Selections, obj.Node)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8344,8 +8018,8 @@ func (ec *executionContext) fieldContext_FeedbackEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _FeedbackEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.FeedbackEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Cursor)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8370,8 +8044,8 @@ func (ec *executionContext) fieldContext_FeedbackEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _FeedbackStatusCount_status(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Status)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8396,8 +8070,8 @@ func (ec *executionContext) fieldContext_FeedbackStatusCount_status(_ context.Co
 }
 
 func (ec *executionContext) _FeedbackStatusCount_count(ctx context.Context, field graphql.CollectedField, obj *insights.StatusCount) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Count)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8422,16 +8096,6 @@ func (ec *executionContext) fieldContext_FeedbackStatusCount_count(_ context.Con
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_feedback(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_FeedbackStatusEvent_feedback(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Feedback
-		return ec.marshalNFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, field.Selections, obj.Feedback)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8464,8 +8128,8 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_feedback(_ context.
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Status)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8490,14 +8154,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_status(_ context.Co
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_previousStatus(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_FeedbackStatusEvent_previousStatus(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.PreviousStatus
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOFeedbackStatus2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, field.Selections, obj.PreviousStatus)
 	}
 	return graphql.ResolveField(
@@ -8523,8 +8180,8 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_previousStatus(_ co
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Version)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8549,14 +8206,7 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_version(_ context.C
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_FeedbackStatusEvent_at(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.At
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
 	}
 	return graphql.ResolveField(
@@ -8582,11 +8232,8 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_at(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_error(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Error == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Error)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8611,19 +8258,6 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_error(_ context.Con
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
-		}
-		fc, err := ec.fieldContext_FeedbackStatusEvent_by(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.By
-		return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8656,8 +8290,8 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_by(_ context.Contex
 }
 
 func (ec *executionContext) _FeedbackStatusEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackStatusEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Cursor)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8682,11 +8316,8 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Co
 }
 
 func (ec *executionContext) _ModelStats_provider(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Provider == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Provider)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8711,11 +8342,8 @@ func (ec *executionContext) fieldContext_ModelStats_provider(_ context.Context, 
 }
 
 func (ec *executionContext) _ModelStats_model(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Model == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Model)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8740,8 +8368,8 @@ func (ec *executionContext) fieldContext_ModelStats_model(_ context.Context, fie
 }
 
 func (ec *executionContext) _ModelStats_completed(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Completed)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8766,16 +8394,6 @@ func (ec *executionContext) fieldContext_ModelStats_completed(_ context.Context,
 }
 
 func (ec *executionContext) _ModelStats_processingTime(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ModelStats_processingTime(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.ProcessingTime
-		return ec.marshalNProcessingTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDurations(ctx, field.Selections, obj.ProcessingTime)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8808,16 +8426,6 @@ func (ec *executionContext) fieldContext_ModelStats_processingTime(_ context.Con
 }
 
 func (ec *executionContext) _ModelStats_suggestions(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ModelStats_suggestions(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Suggestions
-		return ec.marshalNSuggestionStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐSuggestions(ctx, field.Selections, obj.Suggestions)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8886,13 +8494,9 @@ func (ec *executionContext) fieldContext_Mutation_createProject(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_createProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_createProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -8934,13 +8538,9 @@ func (ec *executionContext) fieldContext_Mutation_updateProject(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_updateProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_updateProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -8982,13 +8582,9 @@ func (ec *executionContext) fieldContext_Mutation_deleteProject(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_deleteProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_deleteProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9030,13 +8626,9 @@ func (ec *executionContext) fieldContext_Mutation_createTask(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_createTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_createTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9078,13 +8670,9 @@ func (ec *executionContext) fieldContext_Mutation_updateTask(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_updateTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_updateTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9126,13 +8714,9 @@ func (ec *executionContext) fieldContext_Mutation_deleteTask(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_deleteTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_deleteTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9174,13 +8758,9 @@ func (ec *executionContext) fieldContext_Mutation_submitFeedback(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_submitFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_submitFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9222,13 +8802,9 @@ func (ec *executionContext) fieldContext_Mutation_retryFeedback(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_retryFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_retryFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9270,13 +8846,9 @@ func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9318,13 +8890,9 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9366,13 +8934,9 @@ func (ec *executionContext) fieldContext_Mutation_addProjectMember(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_addProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_addProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9414,13 +8978,9 @@ func (ec *executionContext) fieldContext_Mutation_updateProjectMember(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_updateProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_updateProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9462,13 +9022,9 @@ func (ec *executionContext) fieldContext_Mutation_removeProjectMember(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_removeProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_removeProjectMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9510,13 +9066,9 @@ func (ec *executionContext) fieldContext_Mutation_applyAdjustment(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_applyAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_applyAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9558,13 +9110,9 @@ func (ec *executionContext) fieldContext_Mutation_applyAdjustments(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_applyAdjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_applyAdjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9606,13 +9154,9 @@ func (ec *executionContext) fieldContext_Mutation_rejectAdjustment(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_rejectAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_rejectAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -9654,20 +9198,16 @@ func (ec *executionContext) fieldContext_Mutation_revertAdjustment(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Mutation_revertAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_revertAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalBooleanAt(&obj.HasNextPage)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9692,8 +9232,8 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalBooleanAt(&obj.HasPreviousPage)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9718,14 +9258,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_PageInfo_startCursor(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.StartCursor
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.StartCursor)
 	}
 	return graphql.ResolveField(
@@ -9751,14 +9284,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_PageInfo_endCursor(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.EndCursor
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.EndCursor)
 	}
 	return graphql.ResolveField(
@@ -9784,8 +9310,8 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProcessingTimeStats_count(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Count)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9810,16 +9336,6 @@ func (ec *executionContext) fieldContext_ProcessingTimeStats_count(_ context.Con
 }
 
 func (ec *executionContext) _ProcessingTimeStats_p50Ms(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProcessingTimeStats_p50Ms(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.P50Ms
-		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.P50Ms)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9843,16 +9359,6 @@ func (ec *executionContext) fieldContext_ProcessingTimeStats_p50Ms(_ context.Con
 }
 
 func (ec *executionContext) _ProcessingTimeStats_p95Ms(ctx context.Context, field graphql.CollectedField, obj *insights.Durations) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProcessingTimeStats_p95Ms(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.P95Ms
-		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.P95Ms)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9876,8 +9382,8 @@ func (ec *executionContext) fieldContext_ProcessingTimeStats_p95Ms(_ context.Con
 }
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9902,14 +9408,7 @@ func (ec *executionContext) fieldContext_Project_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Project_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Project_createdAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.CreatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
 	}
 	return graphql.ResolveField(
@@ -9935,14 +9434,7 @@ func (ec *executionContext) fieldContext_Project_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Project_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Project_updatedAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.UpdatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
 	}
 	return graphql.ResolveField(
@@ -9968,8 +9460,8 @@ func (ec *executionContext) fieldContext_Project_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Name)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9994,11 +9486,8 @@ func (ec *executionContext) fieldContext_Project_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Project_description(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Description == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Description)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10023,8 +9512,8 @@ func (ec *executionContext) fieldContext_Project_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Project_status(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Status)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNProjectStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10085,13 +9574,9 @@ func (ec *executionContext) fieldContext_Project_tasks(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Project_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Project_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -10133,13 +9618,9 @@ func (ec *executionContext) fieldContext_Project_feedbacks(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Project_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Project_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -10213,31 +9694,14 @@ func (ec *executionContext) fieldContext_Project_adjustments(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Project_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Project_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
 
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOProjectEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectEdge(ctx, field.Selections, obj.Edges)
-		}
-		fc, err := ec.fieldContext_ProjectConnection_edges(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Edges
-		return ec.marshalOProjectEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectEdge(ctx, field.Selections, obj.Edges)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10270,16 +9734,6 @@ func (ec *executionContext) fieldContext_ProjectConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectConnection_pageInfo(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.PageInfo
-		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10312,8 +9766,8 @@ func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.TotalCount)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10338,19 +9792,6 @@ func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOProject2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProject(ctx, field.Selections, obj.Node)
-		}
-		fc, err := ec.fieldContext_ProjectEdge_node(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Node
-		return ec.marshalOProject2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProject(ctx, field.Selections, obj.Node)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10383,8 +9824,8 @@ func (ec *executionContext) fieldContext_ProjectEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Cursor)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10409,14 +9850,7 @@ func (ec *executionContext) fieldContext_ProjectEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProjectInsights_since(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectInsights_since(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Since
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Since)
 	}
 	return graphql.ResolveField(
@@ -10442,14 +9876,7 @@ func (ec *executionContext) fieldContext_ProjectInsights_since(_ context.Context
 }
 
 func (ec *executionContext) _ProjectInsights_until(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectInsights_until(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Until
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Until)
 	}
 	return graphql.ResolveField(
@@ -10475,8 +9902,8 @@ func (ec *executionContext) fieldContext_ProjectInsights_until(_ context.Context
 }
 
 func (ec *executionContext) _ProjectInsights_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.FeedbackCount)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.FeedbackCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10501,16 +9928,6 @@ func (ec *executionContext) fieldContext_ProjectInsights_feedbackCount(_ context
 }
 
 func (ec *executionContext) _ProjectInsights_feedbackByStatus(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectInsights_feedbackByStatus(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.FeedbackByStatus
-		return ec.marshalNFeedbackStatusCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐStatusCountᚄ(ctx, field.Selections, obj.FeedbackByStatus)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10543,16 +9960,6 @@ func (ec *executionContext) fieldContext_ProjectInsights_feedbackByStatus(_ cont
 }
 
 func (ec *executionContext) _ProjectInsights_feedbackPerDay(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectInsights_feedbackPerDay(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.FeedbackPerDay
-		return ec.marshalNFeedbackDayCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDayᚄ(ctx, field.Selections, obj.FeedbackPerDay)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10585,16 +9992,6 @@ func (ec *executionContext) fieldContext_ProjectInsights_feedbackPerDay(_ contex
 }
 
 func (ec *executionContext) _ProjectInsights_processingTime(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectInsights_processingTime(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.ProcessingTime
-		return ec.marshalNProcessingTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDurations(ctx, field.Selections, obj.ProcessingTime)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10627,16 +10024,6 @@ func (ec *executionContext) fieldContext_ProjectInsights_processingTime(_ contex
 }
 
 func (ec *executionContext) _ProjectInsights_failures(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectInsights_failures(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Failures
-		return ec.marshalNFailureStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐFailures(ctx, field.Selections, obj.Failures)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10669,16 +10056,6 @@ func (ec *executionContext) fieldContext_ProjectInsights_failures(_ context.Cont
 }
 
 func (ec *executionContext) _ProjectInsights_suggestions(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectInsights_suggestions(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Suggestions
-		return ec.marshalNSuggestionStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐSuggestions(ctx, field.Selections, obj.Suggestions)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10711,16 +10088,6 @@ func (ec *executionContext) fieldContext_ProjectInsights_suggestions(_ context.C
 }
 
 func (ec *executionContext) _ProjectInsights_models(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectInsights_models(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Models
-		return ec.marshalNModelStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModelᚄ(ctx, field.Selections, obj.Models)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10785,8 +10152,8 @@ func (ec *executionContext) fieldContext_ProjectInsights_topTasks(_ context.Cont
 }
 
 func (ec *executionContext) _ProjectMember_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10811,14 +10178,7 @@ func (ec *executionContext) fieldContext_ProjectMember_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProjectMember_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectMember_createdAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.CreatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
 	}
 	return graphql.ResolveField(
@@ -10844,14 +10204,7 @@ func (ec *executionContext) fieldContext_ProjectMember_createdAt(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectMember_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ProjectMember_updatedAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.UpdatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
 	}
 	return graphql.ResolveField(
@@ -10877,8 +10230,8 @@ func (ec *executionContext) fieldContext_ProjectMember_updatedAt(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectMember_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ProjectID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10903,8 +10256,8 @@ func (ec *executionContext) fieldContext_ProjectMember_projectID(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectMember_userID(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.UserID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10929,8 +10282,8 @@ func (ec *executionContext) fieldContext_ProjectMember_userID(_ context.Context,
 }
 
 func (ec *executionContext) _ProjectMember_role(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Role)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11055,13 +10408,9 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11103,13 +10452,9 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11151,13 +10496,9 @@ func (ec *executionContext) fieldContext_Query_feedbacks(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Query_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_feedbacks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11199,13 +10540,9 @@ func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Query_projects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_projects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11247,13 +10584,9 @@ func (ec *executionContext) fieldContext_Query_tasks(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Query_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11327,13 +10660,9 @@ func (ec *executionContext) fieldContext_Query_apiKeys(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11407,13 +10736,9 @@ func (ec *executionContext) fieldContext_Query_projectInsights(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Query_projectInsights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query_projectInsights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11455,13 +10780,9 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Query___type_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Query___type_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11499,8 +10820,8 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _RateLimit_limit(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Limit)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Limit)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11525,8 +10846,8 @@ func (ec *executionContext) fieldContext_RateLimit_limit(_ context.Context, fiel
 }
 
 func (ec *executionContext) _RateLimit_cost(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Cost)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Cost)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11551,8 +10872,8 @@ func (ec *executionContext) fieldContext_RateLimit_cost(_ context.Context, field
 }
 
 func (ec *executionContext) _RateLimit_remaining(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Remaining)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Remaining)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11577,8 +10898,8 @@ func (ec *executionContext) fieldContext_RateLimit_remaining(_ context.Context, 
 }
 
 func (ec *executionContext) _RateLimit_used(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Used)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Used)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11603,14 +10924,7 @@ func (ec *executionContext) fieldContext_RateLimit_used(_ context.Context, field
 }
 
 func (ec *executionContext) _RateLimit_resetAt(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_RateLimit_resetAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.ResetAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ResetAt)
 	}
 	return graphql.ResolveField(
@@ -11636,8 +10950,8 @@ func (ec *executionContext) fieldContext_RateLimit_resetAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _RemovedTask_id(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11662,8 +10976,8 @@ func (ec *executionContext) fieldContext_RemovedTask_id(_ context.Context, field
 }
 
 func (ec *executionContext) _RemovedTask_title(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Title)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11688,11 +11002,8 @@ func (ec *executionContext) fieldContext_RemovedTask_title(_ context.Context, fi
 }
 
 func (ec *executionContext) _RemovedTask_description(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Description == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Description)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11717,8 +11028,8 @@ func (ec *executionContext) fieldContext_RemovedTask_description(_ context.Conte
 }
 
 func (ec *executionContext) _RemovedTask_status(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Status)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11743,8 +11054,8 @@ func (ec *executionContext) fieldContext_RemovedTask_status(_ context.Context, f
 }
 
 func (ec *executionContext) _RemovedTask_priority(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Priority)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11769,16 +11080,6 @@ func (ec *executionContext) fieldContext_RemovedTask_priority(_ context.Context,
 }
 
 func (ec *executionContext) _RemovedTask_estimatedHours(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_RemovedTask_estimatedHours(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.EstimatedHours
-		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.EstimatedHours)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11802,8 +11103,8 @@ func (ec *executionContext) fieldContext_RemovedTask_estimatedHours(_ context.Co
 }
 
 func (ec *executionContext) _RemovedTask_version(ctx context.Context, field graphql.CollectedField, obj *plan.RemovedTask) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Version)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11864,13 +11165,9 @@ func (ec *executionContext) fieldContext_Subscription_feedbackStatusChanged(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Subscription_feedbackStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Subscription_feedbackStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11912,13 +11209,9 @@ func (ec *executionContext) fieldContext_Subscription_projectFeedbackEvents(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Subscription_projectFeedbackEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Subscription_projectFeedbackEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -11960,20 +11253,16 @@ func (ec *executionContext) fieldContext_Subscription_projectEvents(ctx context.
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field_Subscription_projectEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Subscription_projectEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
 
 func (ec *executionContext) _SuggestionStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Total)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11998,8 +11287,8 @@ func (ec *executionContext) fieldContext_SuggestionStats_total(_ context.Context
 }
 
 func (ec *executionContext) _SuggestionStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Applied)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12024,8 +11313,8 @@ func (ec *executionContext) fieldContext_SuggestionStats_applied(_ context.Conte
 }
 
 func (ec *executionContext) _SuggestionStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Rejected)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12050,8 +11339,8 @@ func (ec *executionContext) fieldContext_SuggestionStats_rejected(_ context.Cont
 }
 
 func (ec *executionContext) _SuggestionStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Pending)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12099,16 +11388,6 @@ func (ec *executionContext) fieldContext_SuggestionStats_acceptanceRate(_ contex
 }
 
 func (ec *executionContext) _SuggestionStats_byType(ctx context.Context, field graphql.CollectedField, obj *insights.Suggestions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_SuggestionStats_byType(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.ByType
-		return ec.marshalNSuggestionTypeStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTypeDecisionsᚄ(ctx, field.Selections, obj.ByType)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12141,8 +11420,8 @@ func (ec *executionContext) fieldContext_SuggestionStats_byType(_ context.Contex
 }
 
 func (ec *executionContext) _SuggestionTypeStats_type(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Type)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.Type)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12167,8 +11446,8 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_type(_ context.Cont
 }
 
 func (ec *executionContext) _SuggestionTypeStats_total(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Total)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12193,8 +11472,8 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_total(_ context.Con
 }
 
 func (ec *executionContext) _SuggestionTypeStats_applied(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Applied)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12219,8 +11498,8 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_applied(_ context.C
 }
 
 func (ec *executionContext) _SuggestionTypeStats_rejected(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Rejected)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12245,8 +11524,8 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_rejected(_ context.
 }
 
 func (ec *executionContext) _SuggestionTypeStats_pending(ctx context.Context, field graphql.CollectedField, obj *insights.TypeDecisions) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Pending)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12294,8 +11573,8 @@ func (ec *executionContext) fieldContext_SuggestionTypeStats_acceptanceRate(_ co
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12320,14 +11599,7 @@ func (ec *executionContext) fieldContext_Task_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Task_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Task_createdAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.CreatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
 	}
 	return graphql.ResolveField(
@@ -12353,14 +11625,7 @@ func (ec *executionContext) fieldContext_Task_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Task_updatedAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.UpdatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
 	}
 	return graphql.ResolveField(
@@ -12386,8 +11651,8 @@ func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ProjectID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12412,8 +11677,8 @@ func (ec *executionContext) fieldContext_Task_projectID(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Title)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12438,11 +11703,8 @@ func (ec *executionContext) fieldContext_Task_title(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Task_description(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Description == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Description)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12467,8 +11729,8 @@ func (ec *executionContext) fieldContext_Task_description(_ context.Context, fie
 }
 
 func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Status)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12493,8 +11755,8 @@ func (ec *executionContext) fieldContext_Task_status(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Task_priority(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Priority)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Priority)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12519,16 +11781,6 @@ func (ec *executionContext) fieldContext_Task_priority(_ context.Context, field 
 }
 
 func (ec *executionContext) _Task_estimatedHours(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Task_estimatedHours(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.EstimatedHours
-		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, obj.EstimatedHours)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12552,8 +11804,8 @@ func (ec *executionContext) fieldContext_Task_estimatedHours(_ context.Context, 
 }
 
 func (ec *executionContext) _Task_version(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Version)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12610,19 +11862,6 @@ func (ec *executionContext) fieldContext_Task_project(_ context.Context, field g
 }
 
 func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOTaskEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTaskEdge(ctx, field.Selections, obj.Edges)
-		}
-		fc, err := ec.fieldContext_TaskConnection_edges(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Edges
-		return ec.marshalOTaskEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTaskEdge(ctx, field.Selections, obj.Edges)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12655,16 +11894,6 @@ func (ec *executionContext) fieldContext_TaskConnection_edges(_ context.Context,
 }
 
 func (ec *executionContext) _TaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_TaskConnection_pageInfo(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.PageInfo
-		return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, field.Selections, obj.PageInfo)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12697,8 +11926,8 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.TotalCount)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12723,19 +11952,6 @@ func (ec *executionContext) fieldContext_TaskConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Node)
-		}
-		fc, err := ec.fieldContext_TaskEdge_node(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Node
-		return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Node)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12768,8 +11984,8 @@ func (ec *executionContext) fieldContext_TaskEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Cursor)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12794,16 +12010,6 @@ func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TaskEvent_task(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_TaskEvent_task(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Task
-		return ec.marshalNTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Task)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12836,8 +12042,8 @@ func (ec *executionContext) fieldContext_TaskEvent_task(_ context.Context, field
 }
 
 func (ec *executionContext) _TaskEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Change)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTaskChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskChange(ctx, field.Selections, obj.Change)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12862,8 +12068,8 @@ func (ec *executionContext) fieldContext_TaskEvent_change(_ context.Context, fie
 }
 
 func (ec *executionContext) _TaskEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Version)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12888,19 +12094,6 @@ func (ec *executionContext) fieldContext_TaskEvent_version(_ context.Context, fi
 }
 
 func (ec *executionContext) _TaskEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if ctx, ok := ec.op.ContextFree(ctx, ec.OperationContext, field, contextFreeObjects); ok {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
-		}
-		fc, err := ec.fieldContext_TaskEvent_by(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.By
-		return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, field.Selections, obj.By)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12933,14 +12126,7 @@ func (ec *executionContext) fieldContext_TaskEvent_by(_ context.Context, field g
 }
 
 func (ec *executionContext) _TaskEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_TaskEvent_at(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.At
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
 	}
 	return graphql.ResolveField(
@@ -12966,8 +12152,8 @@ func (ec *executionContext) fieldContext_TaskEvent_at(_ context.Context, field g
 }
 
 func (ec *executionContext) _TaskEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskEvent) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Cursor)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12992,16 +12178,6 @@ func (ec *executionContext) fieldContext_TaskEvent_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _TaskMention_task(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_TaskMention_task(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Task
-		return ec.marshalNTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, field.Selections, obj.Task)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13034,8 +12210,8 @@ func (ec *executionContext) fieldContext_TaskMention_task(_ context.Context, fie
 }
 
 func (ec *executionContext) _TaskMention_mentions(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.Mentions)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Mentions)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13060,8 +12236,8 @@ func (ec *executionContext) fieldContext_TaskMention_mentions(_ context.Context,
 }
 
 func (ec *executionContext) _TaskMention_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.FeedbackCount)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.FeedbackCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13086,8 +12262,8 @@ func (ec *executionContext) fieldContext_TaskMention_feedbackCount(_ context.Con
 }
 
 func (ec *executionContext) _TaskMention_suggestionCount(ctx context.Context, field graphql.CollectedField, obj *model.TaskMention) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalIntAt(&obj.SuggestionCount)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SuggestionCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13112,8 +12288,8 @@ func (ec *executionContext) fieldContext_TaskMention_suggestionCount(_ context.C
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.ID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13138,8 +12314,8 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_subject(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Subject)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13164,11 +12340,8 @@ func (ec *executionContext) fieldContext_User_subject(_ context.Context, field g
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.Name == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.Name)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13193,14 +12366,7 @@ func (ec *executionContext) fieldContext_User_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_User_createdAt(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.CreatedAt
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
 	}
 	return graphql.ResolveField(
@@ -13226,8 +12392,8 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Viewer_id(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gid.MarshalIDAt(&obj.UserID)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.UserID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13252,8 +12418,8 @@ func (ec *executionContext) fieldContext_Viewer_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Subject)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13278,14 +12444,7 @@ func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field
 }
 
 func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_Viewer_name(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Name
+	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -13311,8 +12470,8 @@ func (ec *executionContext) fieldContext_Viewer_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_kind(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Kind)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNViewerKind2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐKind(ctx, field.Selections, obj.Kind)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13337,8 +12496,8 @@ func (ec *executionContext) fieldContext_Viewer_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_isAdmin(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalBooleanAt(&obj.Admin)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Admin)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13450,16 +12609,6 @@ func (ec *executionContext) fieldContext_Viewer_memberships(_ context.Context, f
 }
 
 func (ec *executionContext) _ViewerMembership_project(ctx context.Context, field graphql.CollectedField, obj *model.ViewerMembership) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext_ViewerMembership_project(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Project
-		return ec.marshalNProject2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProject(ctx, field.Selections, obj.Project)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13492,8 +12641,8 @@ func (ec *executionContext) fieldContext_ViewerMembership_project(_ context.Cont
 }
 
 func (ec *executionContext) _ViewerMembership_role(ctx context.Context, field graphql.CollectedField, obj *model.ViewerMembership) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalerAt(&obj.Role)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13518,8 +12667,8 @@ func (ec *executionContext) fieldContext_ViewerMembership_role(_ context.Context
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Name)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13567,8 +12716,8 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalBooleanAt(&obj.IsRepeatable)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13593,16 +12742,6 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext___Directive_locations(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Locations
-		return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, field.Selections, obj.Locations)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13662,20 +12801,16 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field___Directive_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field___Directive_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Name)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13769,8 +12904,8 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Name)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13854,28 +12989,14 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field___Field_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field___Field_args_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext___Field_type(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Type
-		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13954,8 +13075,8 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		return gqlexec.MarshalStringAt(&obj.Name)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14003,16 +13124,6 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		fc, err := ec.fieldContext___InputValue_type(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		defer gqlexec.RecoverField(ctx, ec.OperationContext, &ret)
-		fc.Result = obj.Type
-		return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, obj.Type)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14045,11 +13156,8 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if ec.op.PlainFields() {
-		if obj.DefaultValue == nil {
-			return graphql.Null
-		}
-		return gqlexec.MarshalStringAt(obj.DefaultValue)
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14431,13 +13539,9 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field___Type_fields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field___Type_fields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -14543,13 +13647,9 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field___Type_enumValues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field___Type_enumValues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -14591,13 +13691,9 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if args, ok := ec.op.Args(field); ok {
-		fc.Args = args
-	} else if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	} else {
-		ec.op.RememberArgs(field, fc.Args)
 	}
 	return fc, nil
 }
@@ -18939,10 +18035,10 @@ func (ec *executionContext) _ProjectEvent(ctx context.Context, sel ast.Selection
 var adjustmentImplementors = []string{"Adjustment", "Node"}
 
 func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSet, obj *ent.Adjustment) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19057,7 +18153,6 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19067,10 +18162,10 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 var adjustmentConnectionImplementors = []string{"AdjustmentConnection"}
 
 func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentConnection) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentConnectionImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19101,7 +18196,6 @@ func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.S
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19111,10 +18205,10 @@ func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.S
 var adjustmentEdgeImplementors = []string{"AdjustmentEdge"}
 
 func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentEdge) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentEdgeImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19140,7 +18234,6 @@ func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19150,10 +18243,10 @@ func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.Selecti
 var adjustmentEventImplementors = []string{"AdjustmentEvent", "ProjectEvent"}
 
 func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustmentEvent) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, adjustmentEventImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentEventImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19194,7 +18287,6 @@ func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19204,10 +18296,10 @@ func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.Select
 var apiKeyImplementors = []string{"ApiKey", "Node"}
 
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19285,7 +18377,6 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19295,10 +18386,10 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
 
 func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiKeyConnection) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19329,7 +18420,6 @@ func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19339,10 +18429,10 @@ func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.Selec
 var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
 
 func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ApiKeyEdge) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19368,7 +18458,6 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19378,10 +18467,10 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 var applyAdjustmentPayloadImplementors = []string{"ApplyAdjustmentPayload"}
 
 func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApplyAdjustmentPayload) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19407,7 +18496,6 @@ func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19417,10 +18505,10 @@ func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast
 var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
 
 func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19446,7 +18534,6 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19456,10 +18543,10 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 var failureReasonImplementors = []string{"FailureReason"}
 
 func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.SelectionSet, obj *insights.Reason) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, failureReasonImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, failureReasonImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19485,7 +18572,6 @@ func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19495,10 +18581,10 @@ func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.Selectio
 var failureStatsImplementors = []string{"FailureStats"}
 
 func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Failures) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, failureStatsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, failureStatsImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19534,7 +18620,6 @@ func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19544,10 +18629,10 @@ func (ec *executionContext) _FailureStats(ctx context.Context, sel ast.Selection
 var feedbackImplementors = []string{"Feedback", "Node"}
 
 func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet, obj *ent.Feedback) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19677,7 +18762,6 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19687,10 +18771,10 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 var feedbackConnectionImplementors = []string{"FeedbackConnection"}
 
 func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackConnection) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackConnectionImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19721,7 +18805,6 @@ func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.Sel
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19731,10 +18814,10 @@ func (ec *executionContext) _FeedbackConnection(ctx context.Context, sel ast.Sel
 var feedbackDayCountImplementors = []string{"FeedbackDayCount"}
 
 func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.SelectionSet, obj *insights.Day) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackDayCountImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackDayCountImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19770,7 +18853,6 @@ func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19780,10 +18862,10 @@ func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.Selec
 var feedbackEdgeImplementors = []string{"FeedbackEdge"}
 
 func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FeedbackEdge) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackEdgeImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19809,7 +18891,6 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19819,10 +18900,10 @@ func (ec *executionContext) _FeedbackEdge(ctx context.Context, sel ast.Selection
 var feedbackStatusCountImplementors = []string{"FeedbackStatusCount"}
 
 func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.SelectionSet, obj *insights.StatusCount) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackStatusCountImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackStatusCountImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19848,7 +18929,6 @@ func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19858,10 +18938,10 @@ func (ec *executionContext) _FeedbackStatusCount(ctx context.Context, sel ast.Se
 var feedbackStatusEventImplementors = []string{"FeedbackStatusEvent", "ProjectEvent"}
 
 func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.FeedbackStatusEvent) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, feedbackStatusEventImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackStatusEventImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19917,7 +18997,6 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19927,10 +19006,10 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 var modelStatsImplementors = []string{"ModelStats"}
 
 func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Model) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, modelStatsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, modelStatsImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19971,7 +19050,6 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -19981,13 +19059,13 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -20127,7 +19205,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20137,10 +19214,10 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[int]) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20176,7 +19253,6 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20186,10 +19262,10 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var processingTimeStatsImplementors = []string{"ProcessingTimeStats"}
 
 func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Durations) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, processingTimeStatsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, processingTimeStatsImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20220,7 +19296,6 @@ func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20230,10 +19305,10 @@ func (ec *executionContext) _ProcessingTimeStats(ctx context.Context, sel ast.Se
 var projectImplementors = []string{"Project", "Node"}
 
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *ent.Project) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, projectImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20303,7 +19378,6 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20313,10 +19387,10 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 var projectConnectionImplementors = []string{"ProjectConnection"}
 
 func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectConnection) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectConnectionImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20347,7 +19421,6 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20357,10 +19430,10 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 var projectEdgeImplementors = []string{"ProjectEdge"}
 
 func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectEdge) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectEdgeImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20386,7 +19459,6 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20396,10 +19468,10 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 var projectInsightsImplementors = []string{"ProjectInsights"}
 
 func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.SelectionSet, obj *insights.Report) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, projectInsightsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectInsightsImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20466,7 +19538,6 @@ func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20476,10 +19547,10 @@ func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.Select
 var projectMemberImplementors = []string{"ProjectMember", "Node"}
 
 func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectMember) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, projectMemberImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectMemberImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20537,7 +19608,6 @@ func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.Selectio
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20547,13 +19617,13 @@ func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.Selectio
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -20642,7 +19712,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20652,10 +19721,10 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var rateLimitImplementors = []string{"RateLimit"}
 
 func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet, obj *model.RateLimit) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20696,7 +19765,6 @@ func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20706,10 +19774,10 @@ func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet
 var removedTaskImplementors = []string{"RemovedTask"}
 
 func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionSet, obj *plan.RemovedTask) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, removedTaskImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, removedTaskImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20760,7 +19828,6 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20770,7 +19837,7 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -20794,10 +19861,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var suggestionStatsImplementors = []string{"SuggestionStats"}
 
 func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Suggestions) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, suggestionStatsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionStatsImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20843,7 +19910,6 @@ func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.Select
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20853,10 +19919,10 @@ func (ec *executionContext) _SuggestionStats(ctx context.Context, sel ast.Select
 var suggestionTypeStatsImplementors = []string{"SuggestionTypeStats"}
 
 func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.SelectionSet, obj *insights.TypeDecisions) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, suggestionTypeStatsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, suggestionTypeStatsImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20902,7 +19968,6 @@ func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.Se
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20912,10 +19977,10 @@ func (ec *executionContext) _SuggestionTypeStats(ctx context.Context, sel ast.Se
 var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, taskImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20987,7 +20052,6 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -20997,10 +20061,10 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 var taskConnectionImplementors = []string{"TaskConnection"}
 
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskConnection) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21031,7 +20095,6 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21041,10 +20104,10 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 var taskEdgeImplementors = []string{"TaskEdge"}
 
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21070,7 +20133,6 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21080,10 +20142,10 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 var taskEventImplementors = []string{"TaskEvent", "ProjectEvent"}
 
 func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEvent) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, taskEventImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskEventImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21129,7 +20191,6 @@ func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21139,10 +20200,10 @@ func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet
 var taskMentionImplementors = []string{"TaskMention"}
 
 func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionSet, obj *model.TaskMention) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, taskMentionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskMentionImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21178,7 +20239,6 @@ func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21188,10 +20248,10 @@ func (ec *executionContext) _TaskMention(ctx context.Context, sel ast.SelectionS
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21227,7 +20287,6 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21237,10 +20296,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *viewer.Viewer) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21299,7 +20358,6 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21309,10 +20367,10 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 var viewerMembershipImplementors = []string{"ViewerMembership"}
 
 func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerMembership) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, viewerMembershipImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerMembershipImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21338,7 +20396,6 @@ func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.Selec
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21348,10 +20405,10 @@ func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.Selec
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21392,7 +20449,6 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21402,10 +20458,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21441,7 +20497,6 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21451,10 +20506,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21500,7 +20555,6 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21510,10 +20564,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21559,7 +20613,6 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21569,10 +20622,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21618,7 +20671,6 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21628,10 +20680,10 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := ec.op.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := ec.op.NewFieldSet(fields)
-	deferred := gqlexec.NewDeferredGroup(ctx, fields)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21702,7 +20754,6 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		deferred.Path = graphql.GetPath(ctx)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
@@ -21719,7 +20770,7 @@ func (ec *executionContext) unmarshalNAddProjectMemberInput2githubᚗcomᚋfeedb
 }
 
 func (ec *executionContext) marshalNAdjustment2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Adjustment) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, sel, v[i])
@@ -21806,7 +20857,7 @@ func (ec *executionContext) marshalNApiKeyOrderField2ᚖgithubᚗcomᚋfeedbackl
 }
 
 func (ec *executionContext) marshalNApplyAdjustmentPayload2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayloadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApplyAdjustmentPayload) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx, sel, v[i])
@@ -21881,7 +20932,7 @@ func (ec *executionContext) marshalNFailureReason2githubᚗcomᚋfeedbackloopᚋ
 }
 
 func (ec *executionContext) marshalNFailureReason2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.Reason) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFailureReason2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReason(ctx, sel, v[i])
@@ -21921,7 +20972,7 @@ func (ec *executionContext) marshalNFeedbackDayCount2githubᚗcomᚋfeedbackloop
 }
 
 func (ec *executionContext) marshalNFeedbackDayCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDayᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.Day) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeedbackDayCount2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDay(ctx, sel, v[i])
@@ -21965,7 +21016,7 @@ func (ec *executionContext) marshalNFeedbackStatusCount2githubᚗcomᚋfeedbackl
 }
 
 func (ec *executionContext) marshalNFeedbackStatusCount2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.StatusCount) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeedbackStatusCount2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐStatusCount(ctx, sel, v[i])
@@ -22069,7 +21120,7 @@ func (ec *executionContext) marshalNModelStats2githubᚗcomᚋfeedbackloopᚋfee
 }
 
 func (ec *executionContext) marshalNModelStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModelᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.Model) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNModelStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModel(ctx, sel, v[i])
@@ -22085,7 +21136,7 @@ func (ec *executionContext) marshalNModelStats2ᚕgithubᚗcomᚋfeedbackloopᚋ
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐNoder(ctx, sel, v[i])
@@ -22145,7 +21196,7 @@ func (ec *executionContext) marshalNProjectInsights2ᚖgithubᚗcomᚋfeedbacklo
 }
 
 func (ec *executionContext) marshalNProjectMember2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ProjectMember) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProjectMember2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectMember(ctx, sel, v[i])
@@ -22249,7 +21300,7 @@ func (ec *executionContext) marshalNSuggestionTypeStats2githubᚗcomᚋfeedbackl
 }
 
 func (ec *executionContext) marshalNSuggestionTypeStats2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTypeDecisionsᚄ(ctx context.Context, sel ast.SelectionSet, v []insights.TypeDecisions) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSuggestionTypeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTypeDecisions(ctx, sel, v[i])
@@ -22291,7 +21342,7 @@ func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋfeedbackloo
 }
 
 func (ec *executionContext) marshalNTaskMention2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskMentionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskMention) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskMention2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐTaskMention(ctx, sel, v[i])
@@ -22399,7 +21450,7 @@ func (ec *executionContext) marshalNViewerKind2githubᚗcomᚋfeedbackloopᚋfee
 }
 
 func (ec *executionContext) marshalNViewerMembership2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐViewerMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ViewerMembership) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNViewerMembership2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐViewerMembership(ctx, sel, v[i])
@@ -22427,7 +21478,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -22471,7 +21522,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -22499,7 +21550,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -22527,7 +21578,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -22575,7 +21626,7 @@ func (ec *executionContext) marshalOAdjustmentEdge2ᚕᚖgithubᚗcomᚋfeedback
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAdjustmentEdge2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentEdge(ctx, sel, v[i])
@@ -22612,7 +21663,7 @@ func (ec *executionContext) marshalOAdjustmentStatus2ᚕgithubᚗcomᚋfeedbackl
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx, sel, v[i])
@@ -22664,7 +21715,7 @@ func (ec *executionContext) marshalOAdjustmentType2ᚕgithubᚗcomᚋfeedbackloo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, sel, v[i])
@@ -22731,7 +21782,7 @@ func (ec *executionContext) marshalOApiKeyEdge2ᚕᚖgithubᚗcomᚋfeedbackloop
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOApiKeyEdge2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐApiKeyEdge(ctx, sel, v[i])
@@ -22804,7 +21855,7 @@ func (ec *executionContext) marshalOFeedbackEdge2ᚕᚖgithubᚗcomᚋfeedbacklo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOFeedbackEdge2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedbackEdge(ctx, sel, v[i])
@@ -22849,7 +21900,7 @@ func (ec *executionContext) marshalOFeedbackStatus2ᚕgithubᚗcomᚋfeedbackloo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeedbackStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋfeedbackᚐStatus(ctx, sel, v[i])
@@ -23081,7 +22132,7 @@ func (ec *executionContext) marshalOProjectEdge2ᚕᚖgithubᚗcomᚋfeedbackloo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOProjectEdge2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectEdge(ctx, sel, v[i])
@@ -23126,7 +22177,7 @@ func (ec *executionContext) marshalOProjectStatus2ᚕgithubᚗcomᚋfeedbackloop
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProjectStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectᚐStatus(ctx, sel, v[i])
@@ -23288,7 +22339,7 @@ func (ec *executionContext) marshalOTaskEdge2ᚕᚖgithubᚗcomᚋfeedbackloop�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTaskEdge2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTaskEdge(ctx, sel, v[i])
@@ -23333,7 +22384,7 @@ func (ec *executionContext) marshalOTaskStatus2ᚕgithubᚗcomᚋfeedbackloopᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋtaskᚐStatus(ctx, sel, v[i])
@@ -23453,7 +22504,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -23472,7 +22523,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -23491,7 +22542,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -23510,7 +22561,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -23533,224 +22584,3 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
-
-// contextFreeObjects is what gqlexec.Operation.ContextFree knows of the object types
-// with plain fields (written by internal/gqlexec/rewrite).
-var contextFreeObjects = gqlexec.Objects{
-	"Adjustment": {Implementors: adjustmentImplementors, Fields: map[string]gqlexec.FieldKind{
-		"adjustmentType":       gqlexec.Bare,
-		"claimedOriginalValue": gqlexec.Bare,
-		"decidedByID":          gqlexec.Bare,
-		"description":          gqlexec.Bare,
-		"feedbackID":           gqlexec.Bare,
-		"id":                   gqlexec.Bare,
-		"newValue":             gqlexec.Bare,
-		"originalValue":        gqlexec.Bare,
-		"reason":               gqlexec.Bare,
-		"reasoning":            gqlexec.Bare,
-		"status":               gqlexec.Bare,
-		"taskID":               gqlexec.Bare,
-		"version":              gqlexec.Bare,
-	}},
-	"AdjustmentConnection": {Implementors: adjustmentConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
-		"edges":      gqlexec.Descends,
-		"totalCount": gqlexec.Bare,
-	}},
-	"AdjustmentEdge": {Implementors: adjustmentEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
-		"cursor": gqlexec.Bare,
-		"node":   gqlexec.Descends,
-	}},
-	"AdjustmentEvent": {Implementors: adjustmentEventImplementors, Fields: map[string]gqlexec.FieldKind{
-		"by":     gqlexec.Descends,
-		"cursor": gqlexec.Bare,
-		"status": gqlexec.Bare,
-	}},
-	"ApiKey": {Implementors: apiKeyImplementors, Fields: map[string]gqlexec.FieldKind{
-		"id":        gqlexec.Bare,
-		"name":      gqlexec.Bare,
-		"prefix":    gqlexec.Bare,
-		"projectID": gqlexec.Bare,
-		"userID":    gqlexec.Bare,
-	}},
-	"ApiKeyConnection": {Implementors: apiKeyConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
-		"edges":      gqlexec.Descends,
-		"totalCount": gqlexec.Bare,
-	}},
-	"ApiKeyEdge": {Implementors: apiKeyEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
-		"cursor": gqlexec.Bare,
-		"node":   gqlexec.Descends,
-	}},
-	"ApplyAdjustmentPayload": {Implementors: applyAdjustmentPayloadImplementors, Fields: map[string]gqlexec.FieldKind{
-		"task": gqlexec.Descends,
-	}},
-	"CreateApiKeyPayload": {Implementors: createApiKeyPayloadImplementors, Fields: map[string]gqlexec.FieldKind{
-		"secret": gqlexec.Bare,
-	}},
-	"FailureReason": {Implementors: failureReasonImplementors, Fields: map[string]gqlexec.FieldKind{
-		"count":  gqlexec.Bare,
-		"reason": gqlexec.Bare,
-	}},
-	"FailureStats": {Implementors: failureStatsImplementors, Fields: map[string]gqlexec.FieldKind{
-		"failed":   gqlexec.Bare,
-		"finished": gqlexec.Bare,
-	}},
-	"Feedback": {Implementors: feedbackImplementors, Fields: map[string]gqlexec.FieldKind{
-		"attempts":           gqlexec.Bare,
-		"droppedSuggestions": gqlexec.Bare,
-		"error":              gqlexec.Bare,
-		"feedbackText":       gqlexec.Bare,
-		"id":                 gqlexec.Bare,
-		"model":              gqlexec.Bare,
-		"projectID":          gqlexec.Bare,
-		"provider":           gqlexec.Bare,
-		"status":             gqlexec.Bare,
-		"submittedByID":      gqlexec.Bare,
-		"summary":            gqlexec.Bare,
-		"taskID":             gqlexec.Bare,
-		"userName":           gqlexec.Bare,
-		"version":            gqlexec.Bare,
-	}},
-	"FeedbackConnection": {Implementors: feedbackConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
-		"edges":      gqlexec.Descends,
-		"totalCount": gqlexec.Bare,
-	}},
-	"FeedbackDayCount": {Implementors: feedbackDayCountImplementors, Fields: map[string]gqlexec.FieldKind{
-		"completed": gqlexec.Bare,
-		"count":     gqlexec.Bare,
-		"date":      gqlexec.Bare,
-		"failed":    gqlexec.Bare,
-	}},
-	"FeedbackEdge": {Implementors: feedbackEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
-		"cursor": gqlexec.Bare,
-		"node":   gqlexec.Descends,
-	}},
-	"FeedbackStatusCount": {Implementors: feedbackStatusCountImplementors, Fields: map[string]gqlexec.FieldKind{
-		"count":  gqlexec.Bare,
-		"status": gqlexec.Bare,
-	}},
-	"FeedbackStatusEvent": {Implementors: feedbackStatusEventImplementors, Fields: map[string]gqlexec.FieldKind{
-		"by":      gqlexec.Descends,
-		"cursor":  gqlexec.Bare,
-		"error":   gqlexec.Bare,
-		"status":  gqlexec.Bare,
-		"version": gqlexec.Bare,
-	}},
-	"ModelStats": {Implementors: modelStatsImplementors, Fields: map[string]gqlexec.FieldKind{
-		"completed": gqlexec.Bare,
-		"model":     gqlexec.Bare,
-		"provider":  gqlexec.Bare,
-	}},
-	"PageInfo": {Implementors: pageInfoImplementors, Fields: map[string]gqlexec.FieldKind{
-		"hasNextPage":     gqlexec.Bare,
-		"hasPreviousPage": gqlexec.Bare,
-	}},
-	"ProcessingTimeStats": {Implementors: processingTimeStatsImplementors, Fields: map[string]gqlexec.FieldKind{
-		"count": gqlexec.Bare,
-	}},
-	"Project": {Implementors: projectImplementors, Fields: map[string]gqlexec.FieldKind{
-		"description": gqlexec.Bare,
-		"id":          gqlexec.Bare,
-		"name":        gqlexec.Bare,
-		"status":      gqlexec.Bare,
-	}},
-	"ProjectConnection": {Implementors: projectConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
-		"edges":      gqlexec.Descends,
-		"totalCount": gqlexec.Bare,
-	}},
-	"ProjectEdge": {Implementors: projectEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
-		"cursor": gqlexec.Bare,
-		"node":   gqlexec.Descends,
-	}},
-	"ProjectInsights": {Implementors: projectInsightsImplementors, Fields: map[string]gqlexec.FieldKind{
-		"feedbackCount": gqlexec.Bare,
-	}},
-	"ProjectMember": {Implementors: projectMemberImplementors, Fields: map[string]gqlexec.FieldKind{
-		"id":        gqlexec.Bare,
-		"projectID": gqlexec.Bare,
-		"role":      gqlexec.Bare,
-		"userID":    gqlexec.Bare,
-	}},
-	"RateLimit": {Implementors: rateLimitImplementors, Fields: map[string]gqlexec.FieldKind{
-		"cost":      gqlexec.Bare,
-		"limit":     gqlexec.Bare,
-		"remaining": gqlexec.Bare,
-		"used":      gqlexec.Bare,
-	}},
-	"RemovedTask": {Implementors: removedTaskImplementors, Fields: map[string]gqlexec.FieldKind{
-		"description": gqlexec.Bare,
-		"id":          gqlexec.Bare,
-		"priority":    gqlexec.Bare,
-		"status":      gqlexec.Bare,
-		"title":       gqlexec.Bare,
-		"version":     gqlexec.Bare,
-	}},
-	"SuggestionStats": {Implementors: suggestionStatsImplementors, Fields: map[string]gqlexec.FieldKind{
-		"applied":  gqlexec.Bare,
-		"pending":  gqlexec.Bare,
-		"rejected": gqlexec.Bare,
-		"total":    gqlexec.Bare,
-	}},
-	"SuggestionTypeStats": {Implementors: suggestionTypeStatsImplementors, Fields: map[string]gqlexec.FieldKind{
-		"applied":  gqlexec.Bare,
-		"pending":  gqlexec.Bare,
-		"rejected": gqlexec.Bare,
-		"total":    gqlexec.Bare,
-		"type":     gqlexec.Bare,
-	}},
-	"Task": {Implementors: taskImplementors, Fields: map[string]gqlexec.FieldKind{
-		"description": gqlexec.Bare,
-		"id":          gqlexec.Bare,
-		"priority":    gqlexec.Bare,
-		"projectID":   gqlexec.Bare,
-		"status":      gqlexec.Bare,
-		"title":       gqlexec.Bare,
-		"version":     gqlexec.Bare,
-	}},
-	"TaskConnection": {Implementors: taskConnectionImplementors, Fields: map[string]gqlexec.FieldKind{
-		"edges":      gqlexec.Descends,
-		"totalCount": gqlexec.Bare,
-	}},
-	"TaskEdge": {Implementors: taskEdgeImplementors, Fields: map[string]gqlexec.FieldKind{
-		"cursor": gqlexec.Bare,
-		"node":   gqlexec.Descends,
-	}},
-	"TaskEvent": {Implementors: taskEventImplementors, Fields: map[string]gqlexec.FieldKind{
-		"by":      gqlexec.Descends,
-		"change":  gqlexec.Bare,
-		"cursor":  gqlexec.Bare,
-		"version": gqlexec.Bare,
-	}},
-	"TaskMention": {Implementors: taskMentionImplementors, Fields: map[string]gqlexec.FieldKind{
-		"feedbackCount":   gqlexec.Bare,
-		"mentions":        gqlexec.Bare,
-		"suggestionCount": gqlexec.Bare,
-	}},
-	"User": {Implementors: userImplementors, Fields: map[string]gqlexec.FieldKind{
-		"id":      gqlexec.Bare,
-		"name":    gqlexec.Bare,
-		"subject": gqlexec.Bare,
-	}},
-	"Viewer": {Implementors: viewerImplementors, Fields: map[string]gqlexec.FieldKind{
-		"id":      gqlexec.Bare,
-		"isAdmin": gqlexec.Bare,
-		"kind":    gqlexec.Bare,
-		"subject": gqlexec.Bare,
-	}},
-	"ViewerMembership": {Implementors: viewerMembershipImplementors, Fields: map[string]gqlexec.FieldKind{
-		"role": gqlexec.Bare,
-	}},
-	"__Directive": {Implementors: __DirectiveImplementors, Fields: map[string]gqlexec.FieldKind{
-		"isRepeatable": gqlexec.Bare,
-		"name":         gqlexec.Bare,
-	}},
-	"__EnumValue": {Implementors: __EnumValueImplementors, Fields: map[string]gqlexec.FieldKind{
-		"name": gqlexec.Bare,
-	}},
-	"__Field": {Implementors: __FieldImplementors, Fields: map[string]gqlexec.FieldKind{
-		"name": gqlexec.Bare,
-	}},
-	"__InputValue": {Implementors: __InputValueImplementors, Fields: map[string]gqlexec.FieldKind{
-		"defaultValue": gqlexec.Bare,
-		"name":         gqlexec.Bare,
-	}},
-}

@@ -86,15 +86,6 @@ func MarshalID(id int) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) { writeID(w, id) })
 }
 
-// MarshalIDAt writes *p as MarshalID does, reading it when the response is
-// written: the executor's plain fields use it (see gqlexec.MarshalStringAt),
-// and it needs no allocation.
-func MarshalIDAt(p *int) graphql.Marshaler { return idAt{p} }
-
-type idAt struct{ p *int }
-
-func (i idAt) MarshalGQL(w io.Writer) { writeID(w, *i.p) }
-
 func writeID(w io.Writer, id int) {
 	// base64url needs no JSON escaping: quote it by hand, in one write (IDs
 	// are a large part of every response), straight into the buffer the

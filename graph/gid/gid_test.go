@@ -55,13 +55,6 @@ func TestRoundTrip(t *testing.T) {
 		if buf.String() != `{"id":`+b.String() {
 			t.Errorf("MarshalID(%d) into a buffer holding {\"id\": left %s", tc.id, buf.String())
 		}
-		// The executor's plain fields write the ID through a pointer.
-		id := tc.id
-		buf.Reset()
-		gid.MarshalIDAt(&id).MarshalGQL(buf)
-		if buf.String() != b.String() {
-			t.Errorf("MarshalIDAt(%d) wrote %s, MarshalID %s", tc.id, buf.String(), b.String())
-		}
 	}
 }
 

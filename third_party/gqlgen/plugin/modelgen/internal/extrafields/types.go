@@ -1,0 +1,3 @@
+package extrafields
+
+type Type struct{}
