@@ -1,11 +1,11 @@
 package postgres
 
 import (
-	"container/list"
 	"context"
 	"database/sql/driver"
 	"errors"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/lib/pq"
 )
 
@@ -32,7 +32,14 @@ func (c statementCache) Connect(ctx context.Context) (driver.Conn, error) {
 	if !ok { // not lib/pq's connection as known: run it as it is
 		return conn, nil
 	}
-	return &cachingConn{pqConn: pc, size: c.size, byText: map[string]*list.Element{}, lru: list.New()}, nil
+	// An evicted statement is closed; an error marks the connection bad in
+	// lib/pq.
+	stmts, err := simplelru.NewLRU(c.size, func(_ string, st preparedStmt) { _ = st.Close() })
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return &cachingConn{pqConn: pc, stmts: stmts}, nil
 }
 
 // pqConn is what lib/pq's connection offers database/sql.
@@ -54,18 +61,11 @@ type preparedStmt interface {
 	driver.StmtExecContext
 }
 
-type cached struct {
-	text string
-	stmt preparedStmt
-}
-
 // cachingConn is used by one goroutine at a time, as database/sql does
-// with connections, so it needs no lock.
+// with connections, so its cache needs no lock.
 type cachingConn struct {
 	pqConn
-	size   int
-	byText map[string]*list.Element
-	lru    *list.List // of *cached, most recent first
+	stmts *simplelru.LRU[string, preparedStmt] // by statement text
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -102,9 +102,8 @@ func runPrepared[T any](ctx context.Context, c *cachingConn, query string, do fu
 // prepared returns the connection's statement for query, preparing it on
 // first use.
 func (c *cachingConn) prepared(ctx context.Context, query string) (preparedStmt, error) {
-	if e, ok := c.byText[query]; ok {
-		c.lru.MoveToFront(e)
-		return e.Value.(*cached).stmt, nil
+	if st, ok := c.stmts.Get(query); ok {
+		return st, nil
 	}
 	s, err := c.pqConn.PrepareContext(ctx, query)
 	if err != nil {
@@ -115,26 +114,15 @@ func (c *cachingConn) prepared(ctx context.Context, query string) (preparedStmt,
 		_ = s.Close()
 		return nil, errors.New("postgres: lib/pq's statements lack QueryContext and ExecContext")
 	}
-	c.byText[query] = c.lru.PushFront(&cached{text: query, stmt: st})
-	for c.lru.Len() > c.size {
-		c.drop(c.lru.Back())
-	}
+	c.stmts.Add(query, st)
 	return st, nil
 }
 
 // prepareAgain replaces a statement whose result columns changed under it
 // (a migration altered a table): PostgreSQL refuses to run its old plan.
 func (c *cachingConn) prepareAgain(ctx context.Context, query string) (preparedStmt, error) {
-	if e, ok := c.byText[query]; ok {
-		c.drop(e)
-	}
+	c.stmts.Remove(query)
 	return c.prepared(ctx, query)
-}
-
-func (c *cachingConn) drop(e *list.Element) {
-	ce := c.lru.Remove(e).(*cached)
-	delete(c.byText, ce.text)
-	_ = ce.stmt.Close() // an error marks the connection bad in lib/pq
 }
 
 // planChanged reports PostgreSQL's "cached plan must not change result
