@@ -216,7 +216,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 		shell.GraphQL, shell.RateLimit = api, limiter
 	}
 
-	addr, err := listen(ctx, cfg, shell, api, d.metrics, logger, &stop)
+	addr, err := listen(ctx, cfg, shell, api, d.metrics, startupAttrs(cfg, authn.Open()), logger, &stop)
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 
 // listen serves the HTTP shell on cfg.Addr, and /metrics alone on
 // METRICS_ADDR when set, until ctx ends; it returns the shell's address.
-func listen(ctx context.Context, cfg config, shell web.Config, api *graph.Server, m *metrics.Metrics, logger *slog.Logger, stop *stoppers) (string, error) {
+func listen(ctx context.Context, cfg config, shell web.Config, api *graph.Server, m *metrics.Metrics, attrs []any, logger *slog.Logger, stop *stoppers) (string, error) {
 	if cfg.MetricsAddr != "" {
 		addr, err := serve(ctx, web.NewServer(web.MetricsHandler(m), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.MetricsAddr, logger, stop, nil)
 		if err != nil {
@@ -250,11 +250,30 @@ func listen(ctx context.Context, cfg config, shell web.Config, api *graph.Server
 		return "", fmt.Errorf("listen on %s: %w (is PORT in use?)", cfg.Addr, err)
 	}
 	if api != nil {
-		logger.Info("serving GraphQL API", "addr", addr, "graphiql", "http://"+displayAddr(addr)+"/", "endpoint", "/query")
+		logger.Info("serving GraphQL API", append([]any{"addr", addr, "graphiql", "http://" + displayAddr(addr) + "/", "endpoint", "/query"}, attrs...)...)
 	} else {
-		logger.Info("serving health probes", "addr", addr)
+		logger.Info("serving health probes", append([]any{"addr", addr}, attrs...)...)
 	}
 	return addr, nil
+}
+
+// startupAttrs say, on the line that says where the service listens, how it
+// runs: its mode (open, or with credentials) and, where this process
+// analyses feedback, its model (every line names the role).
+func startupAttrs(cfg config, open bool) []any {
+	mode := "credentials"
+	if open {
+		mode = "open"
+	}
+	attrs := []any{"mode", mode}
+	if cfg.Role == "all" || cfg.Role == "worker" {
+		model := "builtin (rule-based)"
+		if cfg.LLM.Provider != defaultProvider {
+			model = cfg.LLM.Provider + "/" + cfg.LLM.Model
+		}
+		attrs = append(attrs, "model", model)
+	}
+	return attrs
 }
 
 // newLimiter returns the rate limiter. Budgets are kept in Redis, shared

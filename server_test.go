@@ -144,7 +144,9 @@ func TestServerEndToEnd(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"redis":"ok"`) || !strings.Contains(string(body), `"database":"ok"`) {
 		t.Errorf("/readyz = %d %s", resp.StatusCode, body)
 	}
-	for _, want := range []string{`"msg":"applied migration"`, `"msg":"serving GraphQL API"`, `"request_id":`} {
+	// The line that says where it listens says how it runs, too.
+	for _, want := range []string{`"msg":"applied migration"`, `"request_id":`,
+		`"msg":"serving GraphQL API","role":"all","addr":"127.0.0.1:`, `"mode":"open","model":"builtin (rule-based)"`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, logs.String())
 		}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/llms/anthropic"
-	"github.com/tmc/langchaingo/llms/googleai"
 	"github.com/tmc/langchaingo/llms/ollama"
 	"github.com/tmc/langchaingo/llms/openai"
 	"go.opentelemetry.io/otel/attribute"
@@ -226,10 +225,7 @@ func New(ctx context.Context, cfg Config) (analysis.Analyzer, error) {
 		if cfg.BaseURL != "" {
 			return nil, errors.New("a base URL is not supported for LLM_PROVIDER=googleai; unset it")
 		}
-		// Google's client ignores WithAPIKey when given an HTTP client, so
-		// the key travels in a header set by the transport.
-		client.Transport = headerTransport{next: client.Transport, key: "x-goog-api-key", value: cfg.APIKey}
-		a.model, err = googleai.New(ctx, googleai.WithAPIKey(cfg.APIKey), googleai.WithDefaultModel(cfg.Model), googleai.WithHTTPClient(client))
+		a.model, err = newGoogleAI(ctx, cfg, client) // googleai.go; built with -tags googleai only
 		a.opts = append(a.opts, llms.WithJSONMode(), llms.WithMaxTokens(maxOutputTokens))
 	default:
 		return nil, fmt.Errorf("unknown model provider %q: set LLM_PROVIDER to openai, anthropic, ollama or googleai", cfg.Provider)
@@ -528,20 +524,6 @@ func (t recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		info.mu.Unlock()
 	}
 	return resp, err
-}
-
-// headerTransport sets a header on every request that lacks it.
-type headerTransport struct {
-	next       http.RoundTripper
-	key, value string
-}
-
-func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Header.Get(t.key) == "" {
-		r = r.Clone(r.Context())
-		r.Header.Set(t.key, t.value)
-	}
-	return t.next.RoundTrip(r)
 }
 
 // parseRetryAfter reads seconds or an HTTP date; 0 means none.

@@ -359,7 +359,6 @@ func TestNewConfigurationErrors(t *testing.T) {
 		{Provider: "openai", Model: "m", BaseURL: "http://127.0.0.1:1/v1"}, // a local server needs no key
 		{Provider: "anthropic", Model: "m", APIKey: "k"},
 		{Provider: "ollama", Model: "m", BaseURL: "http://127.0.0.1:11434"},
-		{Provider: "googleai", Model: "m", APIKey: "k"},
 	} {
 		a, err := llm.New(context.Background(), cfg)
 		if err != nil || a.Provider() != cfg.Provider {
