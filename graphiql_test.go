@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/internal/graphiql"
 	"github.com/feedbackloop/feedbackloop/internal/testbrowser"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
@@ -35,6 +36,10 @@ func TestGraphiQLInABrowser(t *testing.T) {
 	browser := testbrowser.New(t)
 
 	watcher := openGraphiQL(t, browser.Tab(t), base)
+	// A fresh browser opens on a first query for this API, not GraphiQL's welcome text.
+	if q, err := chromedp.Run(watcher, chromedp.Evaluate[string](`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()`)); err != nil || q != graphiql.FirstQuery {
+		t.Errorf("a fresh GraphiQL holds %q (%v), want graphiql.FirstQuery", q, err)
+	}
 	// Without the token the API says so.
 	runInGraphiQL(t, watcher, `{ viewer { subject } }`, "")
 	waitForResult(t, watcher, `"UNAUTHENTICATED"`)

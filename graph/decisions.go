@@ -12,8 +12,8 @@ import (
 // the value the decision expects.
 const CodeConflict = "CONFLICT"
 
-func payload(r plan.Result) *model.ApplyAdjustmentPayload {
-	return &model.ApplyAdjustmentPayload{Adjustment: r.Adjustment, Task: r.Task}
+func payload(r plan.Result) *model.AdjustmentDecisionPayload {
+	return &model.AdjustmentDecisionPayload{Adjustment: r.Adjustment, Task: r.Task}
 }
 
 // decisionError names the argument a decision failed on: field, or the

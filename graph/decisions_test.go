@@ -52,7 +52,7 @@ func TestDecisionsRoleMatrix(t *testing.T) {
 			func(p, _ string) map[string]any { return map[string]any{"id": p} }},
 		{"applyAdjustments", `mutation($ids: [ID!]!) { applyAdjustments(ids: $ids) { adjustment { status } } }`,
 			func(p, a string) map[string]any { return map[string]any{"ids": []string{p, a}} }},
-		{"rejectAdjustment", `mutation($id: ID!) { rejectAdjustment(id: $id, reason: "no") { status reason } }`,
+		{"rejectAdjustment", `mutation($id: ID!) { rejectAdjustment(id: $id, reason: "no") { adjustment { status reason } } }`,
 			func(_, a string) map[string]any { return map[string]any{"id": a} }},
 	}
 	want := map[string]outcome{none: graph.CodeUnauthenticated, outsider: graph.CodeNotFound, reader: graph.CodeForbidden,
@@ -154,6 +154,21 @@ func TestDecisionsOverGraphQL(t *testing.T) {
 	e.as(t, w.editor, `mutation($id: ID!) { revertAdjustment(id: $id) { adjustment { status } task { priority } } }`, map[string]any{"id": priority}, &reverted)
 	if reverted.RevertAdjustment.Adjustment.Status != "PROPOSED" || reverted.RevertAdjustment.Task.Priority != 3 {
 		t.Fatalf("revert: %+v", reverted)
+	}
+	// Every decision answers with one shape: a rejection too carries its
+	// task, as it is.
+	var rejected struct {
+		RejectAdjustment struct {
+			Adjustment struct{ Status, Reason string }
+			Task       *struct{ ID string }
+		}
+	}
+	other := e.newWorld(t, "d-reject")
+	_, second, _ := e.completed(t, other.owner, other.own, other.ownTask)
+	e.as(t, other.editor, `mutation($id: ID!) { rejectAdjustment(id: $id, reason: "later") { adjustment { status reason } task { id } } }`,
+		map[string]any{"id": second}, &rejected)
+	if r := rejected.RejectAdjustment; r.Adjustment.Status != "REJECTED" || r.Adjustment.Reason != "later" || r.Task == nil || r.Task.ID != other.ownTask {
+		t.Fatalf("rejection payload %+v", r)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	enttask "github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/internal/graphiql"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
@@ -709,5 +710,18 @@ func TestPageLoadsNoChildrenPastItself(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The query GraphiQL opens with runs as it is.
+func TestGraphiQLsFirstQueryRuns(t *testing.T) {
+	e := newEnv(t)
+	e.createProject("First")
+	var out struct {
+		Projects struct{ TotalCount int }
+	}
+	e.mustDo(graphiql.FirstQuery, nil, &out)
+	if out.Projects.TotalCount != 1 {
+		t.Fatalf("%+v", out)
 	}
 }

@@ -184,7 +184,7 @@ func (r *mutationResolver) RemoveProjectMember(ctx context.Context, id int) (int
 }
 
 // ApplyAdjustment is the resolver for the applyAdjustment field.
-func (r *mutationResolver) ApplyAdjustment(ctx context.Context, id int, force *bool) (*model.ApplyAdjustmentPayload, error) {
+func (r *mutationResolver) ApplyAdjustment(ctx context.Context, id int, force *bool) (*model.AdjustmentDecisionPayload, error) {
 	results, err := r.planner.Apply(ctx, []int{id}, force != nil && *force)
 	if err != nil {
 		return nil, decisionError(err, "id")
@@ -193,15 +193,15 @@ func (r *mutationResolver) ApplyAdjustment(ctx context.Context, id int, force *b
 }
 
 // ApplyAdjustments is the resolver for the applyAdjustments field.
-func (r *mutationResolver) ApplyAdjustments(ctx context.Context, ids []int, force *bool) ([]*model.ApplyAdjustmentPayload, error) {
+func (r *mutationResolver) ApplyAdjustments(ctx context.Context, ids []int, force *bool) ([]*model.AdjustmentDecisionPayload, error) {
 	if len(ids) == 0 {
-		return []*model.ApplyAdjustmentPayload{}, nil
+		return []*model.AdjustmentDecisionPayload{}, nil
 	}
 	results, err := r.planner.Apply(ctx, ids, force != nil && *force)
 	if err != nil {
 		return nil, decisionError(err, "ids")
 	}
-	out := make([]*model.ApplyAdjustmentPayload, len(results))
+	out := make([]*model.AdjustmentDecisionPayload, len(results))
 	for i, res := range results {
 		out[i] = payload(res)
 	}
@@ -209,18 +209,21 @@ func (r *mutationResolver) ApplyAdjustments(ctx context.Context, ids []int, forc
 }
 
 // RejectAdjustment is the resolver for the rejectAdjustment field.
-func (r *mutationResolver) RejectAdjustment(ctx context.Context, id int, reason *string) (*ent.Adjustment, error) {
+func (r *mutationResolver) RejectAdjustment(ctx context.Context, id int, reason *string) (*model.AdjustmentDecisionPayload, error) {
 	var problems []error
 	check(&problems, "reason", adjustment.ReasonValidator, reason)
 	if err := reportAll(ctx, problems); err != nil {
 		return nil, err
 	}
-	a, err := r.planner.Reject(ctx, id, reason)
-	return a, decisionError(err, "id")
+	res, err := r.planner.Reject(ctx, id, reason)
+	if err != nil {
+		return nil, decisionError(err, "id")
+	}
+	return payload(res), nil
 }
 
 // RevertAdjustment is the resolver for the revertAdjustment field.
-func (r *mutationResolver) RevertAdjustment(ctx context.Context, id int) (*model.ApplyAdjustmentPayload, error) {
+func (r *mutationResolver) RevertAdjustment(ctx context.Context, id int) (*model.AdjustmentDecisionPayload, error) {
 	res, err := r.planner.Revert(ctx, id)
 	if err != nil {
 		return nil, decisionError(err, "id")

@@ -113,16 +113,25 @@ func (p *Planner) Apply(ctx context.Context, ids []int, force bool) ([]Result, e
 	return results, err
 }
 
-// Reject marks a proposed suggestion REJECTED, with an optional reason.
-func (p *Planner) Reject(ctx context.Context, id int, reason *string) (*ent.Adjustment, error) {
-	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Adjustment, error) {
+// Reject marks a proposed suggestion REJECTED, with an optional reason. Its
+// task, unchanged, comes with it, as every decision's does.
+func (p *Planner) Reject(ctx context.Context, id int, reason *string) (Result, error) {
+	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (Result, error) {
 		a, err := p.proposed(ctx, tx, id)
 		if err != nil {
-			return nil, err
+			return Result{}, err
 		}
-		return p.decide(ctx, tx, a, adjustment.StatusRejected, func(u *ent.AdjustmentUpdateOne) {
+		adj, err := p.decide(ctx, tx, a, adjustment.StatusRejected, func(u *ent.AdjustmentUpdateOne) {
 			u.SetNillableReason(reason)
 		})
+		if err != nil || adj.TaskID == nil {
+			return Result{Adjustment: adj}, err
+		}
+		t, err := tx.Task.Get(ctx, *adj.TaskID)
+		if ent.IsNotFound(err) {
+			err = nil // deleted meanwhile: no task to show
+		}
+		return Result{Adjustment: adj, Task: t}, err
 	})
 }
 

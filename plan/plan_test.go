@@ -294,7 +294,8 @@ func TestDecisionsNeedTheRightState(t *testing.T) {
 	w := newWorld(t)
 	a := w.suggest(adjustment.AdjustmentTypeGeneral, nil, nil)
 	reason := "not now"
-	rejected, err := w.planner.Reject(w.ctx, a.ID, &reason)
+	res, err := w.planner.Reject(w.ctx, a.ID, &reason)
+	rejected := res.Adjustment
 	if err != nil || rejected.Status != adjustment.StatusRejected || *rejected.Reason != "not now" {
 		t.Fatalf("reject: %v %+v", err, rejected)
 	}
@@ -359,9 +360,13 @@ func TestRejectEveryKind(t *testing.T) {
 		t.Run(k.Name, func(t *testing.T) {
 			w := newWorld(t)
 			a := w.suggest(k.Type, ptr("2"), ptr("3"))
-			r, err := w.planner.Reject(w.ctx, a.ID, ptr("not now"))
+			res, err := w.planner.Reject(w.ctx, a.ID, ptr("not now"))
+			r := res.Adjustment
 			if err != nil || r.Status != adjustment.StatusRejected || r.DecidedByID == nil || *r.Reason != "not now" {
 				t.Fatalf("%v %+v", err, r)
+			}
+			if k.TargetsTask && (res.Task == nil || res.Task.ID != *r.TaskID) {
+				t.Fatalf("the rejection's task: %+v", res.Task)
 			}
 			if got := w.reloadTask(); got.Version != 1 {
 				t.Fatalf("rejecting changed the task (version %d)", got.Version)

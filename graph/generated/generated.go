@@ -82,6 +82,11 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	AdjustmentDecisionPayload struct {
+		Adjustment func(childComplexity int) int
+		Task       func(childComplexity int) int
+	}
+
 	AdjustmentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -119,11 +124,6 @@ type ComplexityRoot struct {
 	ApiKeyEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
-	}
-
-	ApplyAdjustmentPayload struct {
-		Adjustment func(childComplexity int) int
-		Task       func(childComplexity int) int
 	}
 
 	CreateApiKeyPayload struct {
@@ -434,10 +434,10 @@ type MutationResolver interface {
 	AddProjectMember(ctx context.Context, input model.AddProjectMemberInput) (*ent.ProjectMember, error)
 	UpdateProjectMember(ctx context.Context, id int, input model.UpdateProjectMemberInput) (*ent.ProjectMember, error)
 	RemoveProjectMember(ctx context.Context, id int) (int, error)
-	ApplyAdjustment(ctx context.Context, id int, force *bool) (*model.ApplyAdjustmentPayload, error)
-	ApplyAdjustments(ctx context.Context, ids []int, force *bool) ([]*model.ApplyAdjustmentPayload, error)
-	RejectAdjustment(ctx context.Context, id int, reason *string) (*ent.Adjustment, error)
-	RevertAdjustment(ctx context.Context, id int) (*model.ApplyAdjustmentPayload, error)
+	ApplyAdjustment(ctx context.Context, id int, force *bool) (*model.AdjustmentDecisionPayload, error)
+	ApplyAdjustments(ctx context.Context, ids []int, force *bool) ([]*model.AdjustmentDecisionPayload, error)
+	RejectAdjustment(ctx context.Context, id int, reason *string) (*model.AdjustmentDecisionPayload, error)
+	RevertAdjustment(ctx context.Context, id int) (*model.AdjustmentDecisionPayload, error)
 }
 type ProjectResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
@@ -619,6 +619,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AdjustmentConnection.TotalCount(childComplexity), true
 
+	case "AdjustmentDecisionPayload.adjustment":
+		if e.ComplexityRoot.AdjustmentDecisionPayload.Adjustment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustmentDecisionPayload.Adjustment(childComplexity), true
+	case "AdjustmentDecisionPayload.task":
+		if e.ComplexityRoot.AdjustmentDecisionPayload.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustmentDecisionPayload.Task(childComplexity), true
+
 	case "AdjustmentEdge.cursor":
 		if e.ComplexityRoot.AdjustmentEdge.Cursor == nil {
 			break
@@ -767,19 +780,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
-
-	case "ApplyAdjustmentPayload.adjustment":
-		if e.ComplexityRoot.ApplyAdjustmentPayload.Adjustment == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ApplyAdjustmentPayload.Adjustment(childComplexity), true
-	case "ApplyAdjustmentPayload.task":
-		if e.ComplexityRoot.ApplyAdjustmentPayload.Task == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ApplyAdjustmentPayload.Task(childComplexity), true
 
 	case "CreateApiKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
@@ -3822,23 +3822,30 @@ extend type Mutation {
   apply fails with CONFLICT naming the current value, unless force is true.
   Needs EDITOR.
   """
-  applyAdjustment(id: ID!, force: Boolean = false): ApplyAdjustmentPayload!
+  applyAdjustment(id: ID!, force: Boolean = false): AdjustmentDecisionPayload!
   """Apply several suggestions, in order, all or none, in one transaction."""
-  applyAdjustments(ids: [ID!]!, force: Boolean = false): [ApplyAdjustmentPayload!]!
+  applyAdjustments(ids: [ID!]!, force: Boolean = false): [AdjustmentDecisionPayload!]!
   """Reject a proposed suggestion, optionally saying why (at most 1,000 characters). Needs EDITOR."""
-  rejectAdjustment(id: ID!, reason: String): Adjustment!
+  rejectAdjustment(id: ID!, reason: String): AdjustmentDecisionPayload!
   """
   Undo an applied suggestion: restore the field it changed, or delete the task
   it created, when the task still holds what the apply left (otherwise
   CONFLICT). The suggestion is PROPOSED again. Needs EDITOR.
   """
-  revertAdjustment(id: ID!): ApplyAdjustmentPayload!
+  revertAdjustment(id: ID!): AdjustmentDecisionPayload!
 }
 
-"""A decided suggestion and the task it changed, as they are now."""
-type ApplyAdjustmentPayload {
+"""
+A decision on a suggestion (applied, rejected or reverted) and the task it
+concerns, as they are now: every decision answers with this shape.
+"""
+type AdjustmentDecisionPayload {
   adjustment: Adjustment!
-  """The task changed or created; null for advice and for a removed task."""
+  """
+  The suggestion's task as the decision left it: changed or created by an
+  apply, restored by a revert, unchanged by a rejection. Null for advice and
+  for a removed task.
+  """
   task: Task
 }
 
@@ -4099,6 +4106,16 @@ func (ec *executionContext) childFields_AdjustmentConnection(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type AdjustmentConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_AdjustmentDecisionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "adjustment":
+		return ec.fieldContext_AdjustmentDecisionPayload_adjustment(ctx, field)
+	case "task":
+		return ec.fieldContext_AdjustmentDecisionPayload_task(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdjustmentDecisionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AdjustmentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -4159,16 +4176,6 @@ func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field gr
 		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
-}
-
-func (ec *executionContext) childFields_ApplyAdjustmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-	switch field.Name {
-	case "adjustment":
-		return ec.fieldContext_ApplyAdjustmentPayload_adjustment(ctx, field)
-	case "task":
-		return ec.fieldContext_ApplyAdjustmentPayload_task(ctx, field)
-	}
-	return nil, fmt.Errorf("no field named %q was found under type ApplyAdjustmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6233,6 +6240,70 @@ func (ec *executionContext) fieldContext_AdjustmentConnection_totalCount(_ conte
 	return graphql.NewScalarFieldContext("AdjustmentConnection", field, false, false, "Int")
 }
 
+func (ec *executionContext) _AdjustmentDecisionPayload_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentDecisionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustmentDecisionPayload_adjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adjustment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Adjustment) graphql.Marshaler {
+			return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustmentDecisionPayload_adjustment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustmentDecisionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Adjustment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustmentDecisionPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.AdjustmentDecisionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustmentDecisionPayload_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustmentDecisionPayload_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustmentDecisionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AdjustmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6903,70 +6974,6 @@ func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKeyEdge", field, false, false, "Cursor")
-}
-
-func (ec *executionContext) _ApplyAdjustmentPayload_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ApplyAdjustmentPayload_adjustment(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Adjustment, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Adjustment) graphql.Marshaler {
-			return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_adjustment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "ApplyAdjustmentPayload",
-		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Adjustment(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _ApplyAdjustmentPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.ApplyAdjustmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ApplyAdjustmentPayload_task(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Task, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
-			return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_ApplyAdjustmentPayload_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "ApplyAdjustmentPayload",
-		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Task(ctx, field)
-		},
-	}
-	return fc, nil
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
@@ -9042,8 +9049,8 @@ func (ec *executionContext) _Mutation_applyAdjustment(ctx context.Context, field
 			return ec.Resolvers.Mutation().ApplyAdjustment(ctx, fc.Args["id"].(int), fc.Args["force"].(*bool))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplyAdjustmentPayload) graphql.Marshaler {
-			return ec.marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdjustmentDecisionPayload) graphql.Marshaler {
+			return ec.marshalNAdjustmentDecisionPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAdjustmentDecisionPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9056,7 +9063,7 @@ func (ec *executionContext) fieldContext_Mutation_applyAdjustment(ctx context.Co
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ApplyAdjustmentPayload(ctx, field)
+			return ec.childFields_AdjustmentDecisionPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -9086,8 +9093,8 @@ func (ec *executionContext) _Mutation_applyAdjustments(ctx context.Context, fiel
 			return ec.Resolvers.Mutation().ApplyAdjustments(ctx, fc.Args["ids"].([]int), fc.Args["force"].(*bool))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ApplyAdjustmentPayload) graphql.Marshaler {
-			return ec.marshalNApplyAdjustmentPayload2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayloadᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AdjustmentDecisionPayload) graphql.Marshaler {
+			return ec.marshalNAdjustmentDecisionPayload2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAdjustmentDecisionPayloadᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9100,7 +9107,7 @@ func (ec *executionContext) fieldContext_Mutation_applyAdjustments(ctx context.C
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ApplyAdjustmentPayload(ctx, field)
+			return ec.childFields_AdjustmentDecisionPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -9130,8 +9137,8 @@ func (ec *executionContext) _Mutation_rejectAdjustment(ctx context.Context, fiel
 			return ec.Resolvers.Mutation().RejectAdjustment(ctx, fc.Args["id"].(int), fc.Args["reason"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Adjustment) graphql.Marshaler {
-			return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdjustmentDecisionPayload) graphql.Marshaler {
+			return ec.marshalNAdjustmentDecisionPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAdjustmentDecisionPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9144,7 +9151,7 @@ func (ec *executionContext) fieldContext_Mutation_rejectAdjustment(ctx context.C
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Adjustment(ctx, field)
+			return ec.childFields_AdjustmentDecisionPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -9174,8 +9181,8 @@ func (ec *executionContext) _Mutation_revertAdjustment(ctx context.Context, fiel
 			return ec.Resolvers.Mutation().RevertAdjustment(ctx, fc.Args["id"].(int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ApplyAdjustmentPayload) graphql.Marshaler {
-			return ec.marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdjustmentDecisionPayload) graphql.Marshaler {
+			return ec.marshalNAdjustmentDecisionPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAdjustmentDecisionPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9188,7 +9195,7 @@ func (ec *executionContext) fieldContext_Mutation_revertAdjustment(ctx context.C
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ApplyAdjustmentPayload(ctx, field)
+			return ec.childFields_AdjustmentDecisionPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -18202,6 +18209,44 @@ func (ec *executionContext) _AdjustmentConnection(ctx context.Context, sel ast.S
 	return out
 }
 
+var adjustmentDecisionPayloadImplementors = []string{"AdjustmentDecisionPayload"}
+
+func (ec *executionContext) _AdjustmentDecisionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustmentDecisionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustmentDecisionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdjustmentDecisionPayload")
+		case "adjustment":
+			out.Values[i] = ec._AdjustmentDecisionPayload_adjustment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "task":
+			out.Values[i] = ec._AdjustmentDecisionPayload_task(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var adjustmentEdgeImplementors = []string{"AdjustmentEdge"}
 
 func (ec *executionContext) _AdjustmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AdjustmentEdge) graphql.Marshaler {
@@ -18445,44 +18490,6 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 		case "cursor":
 			out.Values[i] = ec._ApiKeyEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		default:
-			panic("unknown field " + strconv.Quote(field.Name))
-		}
-	}
-	out.Dispatch(ctx)
-	if out.Invalids > 0 {
-		return graphql.Null
-	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
-}
-
-var applyAdjustmentPayloadImplementors = []string{"ApplyAdjustmentPayload"}
-
-func (ec *executionContext) _ApplyAdjustmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApplyAdjustmentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, applyAdjustmentPayloadImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
-	for i, field := range fields {
-		switch field.Name {
-		case "__typename":
-			out.Values[i] = graphql.MarshalString("ApplyAdjustmentPayload")
-		case "adjustment":
-			out.Values[i] = ec._ApplyAdjustmentPayload_adjustment(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "task":
-			out.Values[i] = ec._ApplyAdjustmentPayload_task(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -20801,6 +20808,30 @@ func (ec *executionContext) marshalNAdjustmentConnection2ᚖgithubᚗcomᚋfeedb
 	return ec._AdjustmentConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAdjustmentDecisionPayload2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAdjustmentDecisionPayloadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AdjustmentDecisionPayload) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdjustmentDecisionPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAdjustmentDecisionPayload(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAdjustmentDecisionPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAdjustmentDecisionPayload(ctx context.Context, sel ast.SelectionSet, v *model.AdjustmentDecisionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdjustmentDecisionPayload!")
+		return graphql.Null
+	}
+	return ec._AdjustmentDecisionPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAdjustmentStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatus(ctx context.Context, v any) (adjustment.Status, error) {
 	var res adjustment.Status
 	err := res.UnmarshalGQL(v)
@@ -20854,30 +20885,6 @@ func (ec *executionContext) marshalNApiKeyOrderField2ᚖgithubᚗcomᚋfeedbackl
 		return graphql.Null
 	}
 	return v
-}
-
-func (ec *executionContext) marshalNApplyAdjustmentPayload2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayloadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApplyAdjustmentPayload) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNApplyAdjustmentPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐApplyAdjustmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ApplyAdjustmentPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ApplyAdjustmentPayload!")
-		return graphql.Null
-	}
-	return ec._ApplyAdjustmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {

@@ -31,6 +31,16 @@ type AddProjectMemberInput struct {
 	Role   viewer.Role `json:"role"`
 }
 
+// A decision on a suggestion (applied, rejected or reverted) and the task it
+// concerns, as they are now: every decision answers with this shape.
+type AdjustmentDecisionPayload struct {
+	Adjustment *ent.Adjustment `json:"adjustment"`
+	// The suggestion's task as the decision left it: changed or created by an
+	// apply, restored by a revert, unchanged by a rejection. Null for advice and
+	// for a removed task.
+	Task *ent.Task `json:"task,omitempty"`
+}
+
 // A suggestion was applied, rejected or reverted (PROPOSED again).
 type AdjustmentEvent struct {
 	Adjustment *ent.Adjustment   `json:"adjustment"`
@@ -42,13 +52,6 @@ type AdjustmentEvent struct {
 }
 
 func (AdjustmentEvent) IsProjectEvent() {}
-
-// A decided suggestion and the task it changed, as they are now.
-type ApplyAdjustmentPayload struct {
-	Adjustment *ent.Adjustment `json:"adjustment"`
-	// The task changed or created; null for advice and for a removed task.
-	Task *ent.Task `json:"task,omitempty"`
-}
 
 type CreateAPIKeyInput struct {
 	// A name to recognise the key by, 1 to 100 characters.

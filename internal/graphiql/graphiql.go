@@ -82,8 +82,32 @@ func Handler(title, endpoint string) http.Handler {
 		playground.WithGraphiqlVersion(url("graphiql-js"), url("graphiql-css"), sri("graphiql-js"), sri("graphiql-css")),
 		playground.WithGraphiqlReactVersion(url("react"), url("react-dom"), sri("react"), sri("react-dom")),
 		playground.WithGraphiqlPluginExplorerVersion(url("explorer-js"), url("explorer-css"), sri("explorer-js"), sri("explorer-css")),
+		playground.WithGraphiqlDefaultQuery(FirstQuery),
 	)
 }
+
+// FirstQuery is what GraphiQL opens with in a browser that has no query of
+// its own stored: a first query for this API, and where to go next.
+const FirstQuery = `# Welcome to Feedback Loop's GraphQL API.
+#
+# Projects hold tasks; feedback on a project is analysed into suggested
+# adjustments that you apply, reject or revert. Run this query (Ctrl-Enter),
+# then try, for example:
+#
+#   mutation { createProject(input: {name: "Checkout"}) { id name } }
+#
+# With authentication on, put {"Authorization": "Bearer <token or key>"}
+# in the Headers tab below. The Docs button lists every type and field;
+# the README's tour walks through feedback, subscriptions and decisions.
+
+query FirstLook {
+  viewer { subject kind isAdmin }
+  projects(first: 10, orderBy: {field: CREATED_AT, direction: DESC}) {
+    totalCount
+    edges { node { id name status tasks(first: 5) { totalCount edges { node { title status priority } } } } }
+  }
+}
+`
 
 // Assets serves the embedded files under AssetPrefix. Their paths carry
 // their package's version, so browsers may keep them for a year.

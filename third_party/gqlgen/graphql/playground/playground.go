@@ -223,6 +223,9 @@ var page = template.Must(template.New("graphiql").Parse(`<!DOCTYPE html>
 {{- else }}
           headers: JSON.stringify(uiHeaders, null, 2),
 {{- end }}
+{{- if .DefaultQuery }}
+          defaultQuery: {{.DefaultQuery}},
+{{- end }}
           plugins: plugins,
           storage: new PrefixedStorage('{{.StoragePrefix}}'),
           inputValueDeprecation: true
@@ -256,8 +259,17 @@ type GraphiqlConfig struct {
 	PluginExplorerJsSRI  string
 	PluginExplorerCssUrl template.URL
 	PluginExplorerCssSRI string
+	DefaultQuery         string
 }
 type GraphiqlConfigOption func(*GraphiqlConfig)
+
+// WithGraphiqlDefaultQuery sets the document GraphiQL opens with when the
+// browser has none stored, instead of GraphiQL's own welcome text.
+func WithGraphiqlDefaultQuery(query string) GraphiqlConfigOption {
+	return func(config *GraphiqlConfig) {
+		config.DefaultQuery = query
+	}
+}
 
 func WithGraphiqlFetcherHeaders(headers map[string]string) GraphiqlConfigOption {
 	return func(config *GraphiqlConfig) {
