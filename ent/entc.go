@@ -40,7 +40,7 @@ func main() {
 			gen.FeatureEntQL,
 			gen.FeatureUpsert,
 		},
-	}, entc.Extensions(ex), entc.TemplateDir("./ent/template"), overrideEntgql("./ent/entgqltemplate/collection.tmpl", "./ent/entgqltemplate/enum.tmpl"))
+	}, entc.Extensions(ex), entc.TemplateDir("./ent/template"), overrideEntgql("./ent/entgqltemplate/collection.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -5,12 +5,12 @@ package adjustment
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
-	"github.com/feedbackloop/feedbackloop/internal/text"
 )
 
 const (
@@ -325,7 +325,7 @@ func newDecidedByStep() *sqlgraph.Step {
 
 // MarshalGQL implements graphql.Marshaler interface.
 func (e AdjustmentType) MarshalGQL(w io.Writer) {
-	text.WriteQuoted(w, e.String())
+	io.WriteString(w, strconv.Quote(e.String()))
 }
 
 // UnmarshalGQL implements graphql.Unmarshaler interface.
@@ -343,7 +343,7 @@ func (e *AdjustmentType) UnmarshalGQL(val interface{}) error {
 
 // MarshalGQL implements graphql.Marshaler interface.
 func (e Status) MarshalGQL(w io.Writer) {
-	text.WriteQuoted(w, e.String())
+	io.WriteString(w, strconv.Quote(e.String()))
 }
 
 // UnmarshalGQL implements graphql.Unmarshaler interface.

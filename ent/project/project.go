@@ -5,12 +5,12 @@ package project
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
-	"github.com/feedbackloop/feedbackloop/internal/text"
 )
 
 const (
@@ -255,7 +255,7 @@ func newAPIKeysStep() *sqlgraph.Step {
 
 // MarshalGQL implements graphql.Marshaler interface.
 func (e Status) MarshalGQL(w io.Writer) {
-	text.WriteQuoted(w, e.String())
+	io.WriteString(w, strconv.Quote(e.String()))
 }
 
 // UnmarshalGQL implements graphql.Unmarshaler interface.

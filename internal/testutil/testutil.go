@@ -72,13 +72,3 @@ func (b *Buffer) Lines() []string {
 // privacy policies let through: for tests that arrange or inspect rows
 // directly rather than as a caller.
 func System() context.Context { return access.SystemContext(context.Background()) }
-
-// PlainWriter is an io.Writer and nothing more (no WriteString, not a
-// bytes.Buffer): it checks what code that writes faster to a buffer writes
-// elsewhere.
-type PlainWriter []byte
-
-func (w *PlainWriter) Write(p []byte) (int, error) {
-	*w = append(*w, p...)
-	return len(p), nil
-}
