@@ -22,14 +22,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/bounds"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
-	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/viewer"
@@ -387,7 +388,7 @@ func suggestions(ctx context.Context, tx *ent.Tx, id int, out Outcome) (_ []*ent
 				fmt.Sprintf("%s for task %s: the task was deleted before the analysis was stored", kind.Name, showID(s.TaskID)))
 			continue
 		}
-		original := kind.Original(t) // nil for kinds about no existing task
+		original := plan.Original(kind, t) // nil for kinds about no existing task
 		claimed := s.ClaimedOriginalValue
 		if claimed != nil && kind.Same(original, *claimed) {
 			claimed = nil
@@ -437,13 +438,13 @@ func mentionedTasks(ctx context.Context, tx *ent.Tx, id int, suggestions []Sugge
 }
 
 // addReason adds the reason of one more dropped suggestion (dropped counts
-// them all, this one included), keeping at most schema.MaxDroppedReasons: the
+// them all, this one included), keeping at most bounds.MaxDroppedReasons: the
 // last then sums up the rest, as the answer's validation does.
 func addReason(reasons []string, dropped int, reason string) []string {
-	if len(reasons) < schema.MaxDroppedReasons {
+	if len(reasons) < bounds.MaxDroppedReasons {
 		return append(reasons, reason)
 	}
-	shown := schema.MaxDroppedReasons - 1
+	shown := bounds.MaxDroppedReasons - 1
 	return append(reasons[:shown:shown], fmt.Sprintf("and %d more", dropped-shown))
 }
 

@@ -11,10 +11,10 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/feedbackloop/feedbackloop/bounds"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
-	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -369,7 +369,7 @@ func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.client.Task.DeleteOneID(gone).ExecX(ctx)
-	reasons := make([]string, schema.MaxDroppedReasons)
+	reasons := make([]string, bounds.MaxDroppedReasons)
 	for i := range reasons {
 		reasons[i] = fmt.Sprintf("reason %d", i)
 	}
@@ -382,7 +382,7 @@ func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := len(done.DroppedReasons)
-	if done.DroppedSuggestions != 12 || n != schema.MaxDroppedReasons || done.DroppedReasons[n-2] != "reason 8" || done.DroppedReasons[n-1] != "and 3 more" {
+	if done.DroppedSuggestions != 12 || n != bounds.MaxDroppedReasons || done.DroppedReasons[n-2] != "reason 8" || done.DroppedReasons[n-1] != "and 3 more" {
 		t.Errorf("dropped %d %q", done.DroppedSuggestions, done.DroppedReasons)
 	}
 	if reasons[9] != "reason 9" {

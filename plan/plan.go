@@ -153,7 +153,7 @@ func (p *Planner) Revert(ctx context.Context, id int) (Result, error) {
 			if t, err = p.lockTask(ctx, tx, a); err != nil {
 				return Result{}, err
 			}
-			current := suggestion.Value(t, kind.Field)
+			current := TaskValue(t, kind.Field)
 			if a.NewValue == nil || !kind.Same(current, *a.NewValue) {
 				return Result{}, conflict(kind.Field, current, deref(a.NewValue), "the task's %s changed after the suggestion was applied", kind.Field)
 			}
@@ -197,7 +197,7 @@ func (p *Planner) apply(ctx context.Context, tx *ent.Tx, id int, force bool) (Re
 		if err != nil {
 			return Result{}, err
 		}
-		current := suggestion.Value(t, kind.Field)
+		current := TaskValue(t, kind.Field)
 		if !force && a.OriginalValue != nil && !kind.Same(current, *a.OriginalValue) {
 			return Result{}, conflict(kind.Field, current, *a.OriginalValue,
 				"the task's %s is now %s, not %q as when the suggestion was made: pass force: true to apply it anyway", kind.Field, show(current), *a.OriginalValue)

@@ -13,17 +13,17 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/feedbackloop/feedbackloop/bounds"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
-	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 )
 
 // Limits of new values. The task schema enforces the same priority range and
-// title length, which this package's tests check; the estimate's bound is
-// the schema's own.
+// title length, which this package's tests check, and the same estimate
+// bound (bounds.MaxEstimatedHours).
 const (
 	MaxPriority      = 5
-	MaxEstimateHours = schema.MaxEstimatedHours
+	MaxEstimateHours = bounds.MaxEstimatedHours
 	maxTitle         = 255 // characters
 )
 

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/feedbackloop/feedbackloop/access"
+	"github.com/feedbackloop/feedbackloop/bounds"
 	"github.com/feedbackloop/feedbackloop/outbox"
 )
 
@@ -51,7 +52,7 @@ func (Task) Fields() []ent.Field {
 		field.Float("estimated_hours").
 			Optional().
 			Nillable().
-			Validate(hoursUpTo(MaxEstimatedHours)),
+			Validate(hoursUpTo(bounds.MaxEstimatedHours)),
 		field.Int("version").
 			Default(1).
 			Comment("Incremented on every change, so clients and conflict checks can tell the task changed.").

@@ -40,13 +40,6 @@ func intBetween(lo, hi int) func(int) error {
 	}
 }
 
-// MaxEstimatedHours is the largest estimate a task may have. It is the one
-// home of that bound: the suggestion package holds suggested estimates to it.
-const MaxEstimatedHours = 10_000
-
-// MaxDroppedReasons bounds the reasons a feedback keeps for the suggestions
-// left out of its analysis; the last one sums up the rest.
-const MaxDroppedReasons = 10
 
 // hoursUpTo validates an estimate from zero to max hours.
 func hoursUpTo(max float64) func(float64) error {

@@ -17,8 +17,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/feedbackloop/feedbackloop/bounds"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
-	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/internal/text"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 )
@@ -91,7 +91,7 @@ const (
 	MaxAdjustments    = 20
 	MaxSummary        = 4000 // runes; longer summaries are cut
 	MaxText           = 2000 // runes, per description or value (the database's limit for descriptions)
-	MaxDroppedReasons = schema.MaxDroppedReasons
+	MaxDroppedReasons = bounds.MaxDroppedReasons
 	maxReason         = 300 // runes per dropped suggestion's reason
 )
 

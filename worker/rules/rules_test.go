@@ -10,6 +10,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
@@ -170,7 +171,7 @@ func TestRulesClaimWhatTheTaskHolds(t *testing.T) {
 				var held *string
 				for _, tk := range req.Tasks {
 					if tk.ID == *a.TaskID {
-						held = k.Original(asTask(tk))
+						held = plan.Original(k, asTask(tk))
 					}
 				}
 				switch {

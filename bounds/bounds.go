@@ -1,0 +1,13 @@
+// Package bounds holds the sizes the data model allows that code outside
+// the schema must also hold values to: the schema (ent/schema) enforces
+// them on every write, and the analysis and the suggestions check what a
+// model proposes against them before anything is written. It imports
+// nothing, so that checking a value does not bring the data layer with it.
+package bounds
+
+// MaxEstimatedHours is the largest estimate a task may have.
+const MaxEstimatedHours = 10_000
+
+// MaxDroppedReasons bounds the reasons a feedback keeps for the suggestions
+// left out of its analysis; the last one sums up the rest.
+const MaxDroppedReasons = 10
