@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gorilla/websocket"
@@ -101,6 +102,10 @@ func (c *conn) serve(base context.Context, refusedCode int, refusedReason string
 			c.close(closeTooBig, "")
 			c.drain()
 			return
+		case errors.Is(err, errNotUTF8):
+			c.protocolErrorCode(closeNotUTF8, "Invalid message: text that is not UTF-8")
+			c.drain()
+			return
 		case err != nil:
 			// The client went away or broke the protocol (gorilla closed
 			// with 1002 then).
@@ -118,7 +123,10 @@ func (c *conn) serve(base context.Context, refusedCode int, refusedReason string
 	}
 }
 
-var errTooBig = errors.New("message too big")
+var (
+	errTooBig  = errors.New("message too big")
+	errNotUTF8 = errors.New("text message not UTF-8")
+)
 
 // read returns the next message, at most MaxMessageBytes. Of a larger one
 // it reads and drops what arrives within closeWait, up to 1 MiB: closing a
@@ -126,7 +134,7 @@ var errTooBig = errors.New("message too big")
 // writing its large message, would see "connection reset" instead of the
 // close code that says what was wrong.
 func (c *conn) read() ([]byte, error) {
-	_, r, err := c.ws.NextReader()
+	typ, r, err := c.ws.NextReader()
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +147,8 @@ func (c *conn) read() ([]byte, error) {
 		_ = c.ws.SetReadDeadline(time.Now().Add(closeWait))
 		_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20))
 		return nil, errTooBig
+	case typ == websocket.TextMessage && !utf8.Valid(data):
+		return nil, errNotUTF8 // RFC 6455 8.1; gorilla leaves the check to us
 	}
 	return data, nil
 }
@@ -357,12 +367,17 @@ func (c *conn) refuse(code int, reason string) {
 // protocol: 4400 in graphql-transport-ws, a connection_error and 1002 in
 // the legacy protocol.
 func (c *conn) protocolError(reason string) {
+	c.protocolErrorCode(closeBadRequest, reason)
+}
+
+// protocolErrorCode is protocolError with code for graphql-transport-ws.
+func (c *conn) protocolErrorCode(code int, reason string) {
 	if c.legacy {
 		c.sendConnectionError(reason)
 		c.closeAfterQueue(closeLegacyError, reason)
 		return
 	}
-	c.close(closeBadRequest, reason)
+	c.close(code, reason)
 }
 
 func (c *conn) sendConnectionError(message string) {

@@ -149,6 +149,7 @@ const (
 	closeGoingAway    = websocket.CloseGoingAway
 	closeLegacyError  = websocket.CloseProtocolError // the legacy protocol's close after connection_error
 	closeTooBig       = websocket.CloseMessageTooBig
+	closeNotUTF8      = websocket.CloseInvalidFramePayloadData
 	closeTryAgain     = websocket.CloseTryAgainLater // credentials could not be checked, the instance is full, or the client fell behind
 	closeBadRequest   = 4400
 	closeUnauthorized = 4401 // subscribe before connection_ack
