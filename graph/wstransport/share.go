@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -187,15 +186,24 @@ func (g *group) run(ctx context.Context, exec graphql.GraphExecutor, rc *graphql
 	}
 }
 
-// broadcastShare is how many members one goroutine queues to at least; a
-// larger group is queued to by one goroutine per core.
+// broadcastShare is how many members one worker writes to at least; a
+// larger group is written by one worker per core to begin with.
 const broadcastShare = 256
 
-// broadcast queues payload to every member, on every core for a large
-// group. It never waits for a socket: each member's writer writes it, and
-// a member whose queue is full is disconnected (conn.push). Members leave
-// only between broadcasts, so a member that completes gets no event after
-// its complete.
+// stallAfter is how long the broadcast's workers may take no member before
+// another worker joins them: they are waiting for full sockets.
+const stallAfter = 2 * time.Millisecond
+
+// broadcast writes payload to every member. Workers take the members in
+// turn and write to each through gorilla, unless its connection's writer is
+// busy (then the event is queued behind, and a member whose queue is full
+// is disconnected: conn.sendShared). A write waits when a client's socket
+// is full, so when the workers take no member for stallAfter, another
+// joins them: a slow client holds up no one else. broadcast returns once
+// every member is taken, without waiting for writes under way, so it never
+// waits for a socket. Members leave only between broadcasts, and a member's
+// writes are in order (its connection has one writer at a time), so a
+// member that completes gets no event after its complete.
 func (g *group) broadcast(payload []byte) {
 	start := time.Now()
 	g.mu.Lock()
@@ -216,28 +224,46 @@ func (g *group) broadcast(payload []byte) {
 			prepared[head] = pm
 		}
 	}
-	send := func(ops []*operation) {
-		for _, op := range ops {
+	members := g.list
+	var (
+		next     atomic.Int64 // the next member to take
+		allTaken = make(chan struct{})
+		once     sync.Once
+	)
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(members) {
+				once.Do(func() { close(allTaken) })
+				return
+			}
+			op := members[i]
 			m := outgoing{head: op.head, body: payload}
 			if pm := prepared[string(op.head)]; pm != nil {
 				m = outgoing{prepared: pm}
 			}
-			if op.conn.push(m, closeIfFull, nil) {
+			if op.conn.sendShared(m) {
 				op.conn.chargeEvent(len(payload))
 			}
 		}
 	}
-	parts := min(runtime.GOMAXPROCS(0), (len(g.list)+broadcastShare-1)/broadcastShare)
-	if parts <= 1 {
-		send(g.list)
-		return
+	for range min(runtime.GOMAXPROCS(0), (len(members)+broadcastShare-1)/broadcastShare) {
+		go work()
 	}
-	var wg sync.WaitGroup
-	size := (len(g.list) + parts - 1) / parts
-	for part := range slices.Chunk(g.list, size) {
-		wg.Go(func() { send(part) })
+	stall := time.NewTicker(stallAfter)
+	defer stall.Stop()
+	for taken := next.Load(); ; {
+		select {
+		case <-allTaken:
+			return
+		case <-stall.C:
+			if now := next.Load(); now == taken {
+				go work()
+			} else {
+				taken = now
+			}
+		}
 	}
-	wg.Wait()
 }
 
 // rebuild lists the members and the heads they share; g.mu is held.

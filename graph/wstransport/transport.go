@@ -9,15 +9,17 @@
 // has one goroutine while idle (its reader); a subscription shared with
 // others (share.go) has none, and one of its own none besides its
 // resolver's (stream.go); writes go through a bounded queue per connection,
-// drained by a goroutine that exists only while there is something to write
+// drained by a goroutine that exists only while there is something to write,
+// and a shared event is written by a few workers for all its subscribers
 // (write.go); keep-alives run on a timer. A client that reads so slowly that
 // its queue fills is closed with 1013 (try again later) and resumes with its
 // last cursor: it never holds up anyone else.
 //
 // gorilla owns the socket: it reads on the connection's reader goroutine and
-// writes on its writer goroutine, as its documentation asks (one concurrent
-// reader, one concurrent writer); only Close and WriteControl, which gorilla
-// allows from anywhere, are called from other goroutines.
+// writes on whichever goroutine is the connection's one writer at the time,
+// as its documentation asks (one concurrent reader, one concurrent writer);
+// only Close and WriteControl, which gorilla allows from anywhere, are
+// called from other goroutines.
 package wstransport
 
 import (

@@ -9,13 +9,16 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Writing to websockets. Every message goes through push, which queues it
-// and starts the connection's writer goroutine when none runs: the writer
-// is the only goroutine that writes through gorilla (its one concurrent
-// writer), and it exists only while the queue is not empty. So a sender
-// never waits for a socket (the one that fans an event out to thousands
-// least of all), and an idle connection has no writer. The queue is bounded
-// (delivery says what a sender does when it is full).
+// Writing to websockets. A connection has one writer at a time, the only
+// goroutine that writes through gorilla (its one concurrent writer): whoever
+// set c.writing. Messages go through push, which queues them and starts a
+// writer goroutine when none runs; it exists only while the queue is not
+// empty, so an idle connection has no writer. A shared event is written by
+// the broadcast's workers instead, each becoming the writer for the one
+// message when none runs (sendShared), so that delivering an event to
+// thousands costs no goroutine each. So a sender never waits for a socket,
+// and the queue is bounded (delivery says what a sender does when it is
+// full).
 
 // Messages that never change.
 var (
@@ -90,6 +93,37 @@ func (c *conn) push(m outgoing, how delivery, cancelled <-chan struct{}) bool {
 	c.mu.Unlock()
 	if start {
 		go c.flush()
+	}
+	return true
+}
+
+// sendShared writes m, a shared event, on the caller's goroutine (one of a
+// broadcast's workers) when the connection's writer is idle, and queues it
+// behind otherwise; a client whose queue is full is disconnected. It
+// reports whether m was written or queued.
+func (c *conn) sendShared(m outgoing) bool {
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return false
+	case c.writing && len(c.queue) >= c.t.limits.MaxQueuedMessages:
+		c.mu.Unlock()
+		c.tooSlow()
+		return false
+	case c.writing:
+		c.queue = append(c.queue, m)
+		c.mu.Unlock()
+		return true
+	}
+	c.writing = true // the caller is the writer, for m
+	c.mu.Unlock()
+	if err := c.write(m); err != nil {
+		c.t.logger.Debug("websocket write failed; connection dropped", "err", err)
+		c.abort()
+	}
+	if c.handOn() {
+		go c.flush() // more was queued meanwhile: a writer of its own
 	}
 	return true
 }
