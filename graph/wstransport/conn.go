@@ -99,7 +99,6 @@ func (c *conn) serve(base context.Context, refusedCode int, refusedReason string
 			c.drain()
 			return
 		case errors.Is(err, errTooBig):
-			c.close(closeTooBig, "")
 			c.drain()
 			return
 		case errors.Is(err, errNotUTF8):
@@ -128,11 +127,11 @@ var (
 	errNotUTF8 = errors.New("text message not UTF-8")
 )
 
-// read returns the next message, at most MaxMessageBytes. Of a larger one
-// it reads and drops what arrives within closeWait, up to 1 MiB: closing a
-// socket with unread input resets the connection, and the client, still
-// writing its large message, would see "connection reset" instead of the
-// close code that says what was wrong.
+// read returns the next message, at most MaxMessageBytes. A larger one
+// closes the connection with 1009, and read drops what arrives of it within
+// closeWait, up to 1 MiB: closing a socket with unread input resets the
+// connection, and the client, still writing its large message, would see
+// "connection reset" instead of the close code that says what was wrong.
 func (c *conn) read() ([]byte, error) {
 	typ, r, err := c.ws.NextReader()
 	if err != nil {
@@ -144,6 +143,7 @@ func (c *conn) read() ([]byte, error) {
 	case err != nil:
 		return nil, err
 	case int64(len(data)) > limit:
+		c.close(closeTooBig, "")
 		_ = c.ws.SetReadDeadline(time.Now().Add(closeWait))
 		_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20))
 		return nil, errTooBig
