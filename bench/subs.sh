@@ -9,11 +9,13 @@
 # (bench/postgraphile-v4/schema.sql, no authorization), each measured by
 # cmd/loadsubs: p50/p99/max from sending the mutation until
 # the event reached every subscriber, resident memory per connection, and
-# the server's and the clients' CPU time per event.
+# the server's and the clients' CPU time per event. SUBS_PEERS chooses the
+# servers (default: service floor postgraphile-v4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZES=${SUBS_SIZES:-1000 5000 10000}
+PEERS=${SUBS_PEERS:-service floor postgraphile-v4}
 SAMPLES=${SUBS_SAMPLES:-20}
 WORKERS=${SUBS_WORKERS:-4}
 RATE=${SUBS_RATE:-500}
@@ -38,15 +40,24 @@ trap 'stop_server; rm -rf "$tmp"' EXIT
 . bench/lib.sh
 
 mkdir -p "$(dirname "$RESULTS")"
-command -v npm >/dev/null || die "npm is needed to install PostGraphile v4"
-if [ ! -x "$PG_DIR/node_modules/.bin/postgraphile" ] || [ "$PG_DIR/package-lock.json" -nt "$PG_DIR/node_modules/.package-lock.json" ]; then
-  (cd "$PG_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+for peer in $PEERS; do
+  case $peer in
+  service | floor) ;;
+  postgraphile-v4)
+    command -v npm >/dev/null || die "npm is needed to install PostGraphile v4"
+    if [ ! -x "$PG_DIR/node_modules/.bin/postgraphile" ] || [ "$PG_DIR/package-lock.json" -nt "$PG_DIR/node_modules/.package-lock.json" ]; then
+      (cd "$PG_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    ;;
+  *) die "SUBS_PEERS: unknown server $peer (service, floor, postgraphile-v4)" ;;
+  esac
+done
 go build -o "$tmp/feedbackloop" . && go build -o "$tmp/loadsubs" ./cmd/loadsubs
 export JWT_SECRET=${JWT_SECRET:-$(head -c 48 /dev/urandom | base64)}
 log "$(date -u +%FT%TZ) on $(nproc) cores; samples $SAMPLES; clients in $WORKERS processes, $RATE connections a second"
 
-for n in $SIZES; do
+measure_service() {
+  local n=$1
   log "this service, $n subscribers"
   psql "${PG_URL%/*}/postgres" -qc "drop database if exists loadsubs_$n" >/dev/null
   ROLE=api HOST=127.0.0.1 PORT=$PORT METRICS_ADDR=127.0.0.1:$((PORT + 1)) LOG_LEVEL=warn \
@@ -59,7 +70,10 @@ for n in $SIZES; do
     -samples "$SAMPLES" -interval 300ms -server-pid "$pid" \
     -metrics-url "http://127.0.0.1:$((PORT + 1))/metrics" | tee -a "$RESULTS"
   stop_server
+}
 
+measure_floor() {
+  local n=$1
   log "the floor, $n subscribers"
   "$tmp/loadsubs" floor-server "127.0.0.1:$FLOOR_PORT" 2>"$tmp/floor.log" &
   pid=$!
@@ -67,7 +81,10 @@ for n in $SIZES; do
   "$tmp/loadsubs" -peer floor -url "http://127.0.0.1:$FLOOR_PORT" -subscribers "$n" -workers "$WORKERS" \
     -rate "$RATE" -samples "$SAMPLES" -interval 300ms -server-pid "$pid" | tee -a "$RESULTS"
   stop_server
+}
 
+measure_postgraphile_v4() {
+  local n=$1
   log "PostGraphile v4, $n subscribers"
   psql "$PG_URL" -q -f "$PG_DIR/schema.sql" >/dev/null 2>&1 || {
     psql "${PG_URL%/*}/postgres" -qc "create database ${PG_URL##*/}" && psql "$PG_URL" -q -f "$PG_DIR/schema.sql" >/dev/null
@@ -81,5 +98,9 @@ for n in $SIZES; do
   "$tmp/loadsubs" -peer postgraphile-v4 -url "http://127.0.0.1:$PG_PORT" -subscribers "$n" -workers "$WORKERS" \
     -rate "$RATE" -samples "$SAMPLES" -interval 300ms -timeout 60s -server-pid "$pid" | tee -a "$RESULTS" || true
   stop_server
+}
+
+for n in $SIZES; do
+  for peer in $PEERS; do "measure_${peer//-/_}" "$n"; done
 done
 log "results in $RESULTS"

@@ -20,6 +20,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/privacy"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/graph/scalar"
+	"github.com/feedbackloop/feedbackloop/graph/wstransport"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
@@ -31,7 +32,7 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeForbidden       = "FORBIDDEN"
 	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeUnavailable     = "UNAVAILABLE"
+	CodeUnavailable     = wstransport.CodeUnavailable
 	CodeInternal        = "INTERNAL"
 )
 

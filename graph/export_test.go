@@ -4,7 +4,7 @@ package graph
 // its stream is in place (nil: nothing), so that a test can commit a
 // membership change in that window.
 func SetAdmittedHook(s *Server, f func()) {
-	r := s.ws.shared.resolver
+	r := s.resolver
 	if f == nil {
 		r.admitted.Store(nil)
 		return

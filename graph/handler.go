@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/graph/wstransport"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/outbox"
@@ -70,7 +70,8 @@ type Authenticator interface {
 type Server struct {
 	handler   http.Handler
 	markClose context.CancelFunc
-	ws        *wsTransport
+	ws        *wstransport.Transport
+	resolver  *Resolver
 }
 
 // New returns the GraphQL endpoint.
@@ -78,19 +79,11 @@ func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
 	cfg.Limits = cfg.Limits.withDefaults()
 	closing, markClose := context.WithCancel(context.Background())
-	srv, ws := newGraphQLServer(cfg, closing)
-	s := &Server{markClose: markClose, ws: ws}
-	if cfg.Metrics != nil {
-		cfg.Metrics.Gauge("feedbackloop_websocket_connections", "Open websocket connections on this instance.",
-			func() float64 { return float64(ws.conns.open()) })
-		cfg.Metrics.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions on this instance.",
-			func() float64 { return float64(ws.Subscriptions()) })
-		cfg.Metrics.Gauge("feedbackloop_shared_subscription_executions", "Shared subscriptions running on this instance: one execution per event each, however many subscribers.",
-			func() float64 { return float64(ws.shared.Groups()) })
-	}
+	srv, ws, resolver := newGraphQLServer(cfg)
+	s := &Server{markClose: markClose, ws: ws, resolver: resolver}
 	if cfg.Bus != nil {
 		// Subscribed before New returns: no change after it is missed.
-		go ws.watchCredentials(cfg.Bus.SubscribeKinds(outbox.KindCredential, outbox.KindAccess))
+		go watchCredentials(closing, cfg.Bus.SubscribeKinds(outbox.KindCredential, outbox.KindAccess), ws)
 	}
 	s.handler = guardTransport(guardBody(cfg.Limits.MaxBodyBytes, srv))
 	return s
@@ -109,14 +102,7 @@ func (s *Server) Subscriptions() int { return s.ws.Subscriptions() }
 // which does not wait for websockets.
 func (s *Server) CloseSubscriptions(ctx context.Context) error {
 	s.markClose()
-	closed := make(chan struct{})
-	go func() { s.ws.open.Wait(); close(closed) }()
-	select {
-	case <-closed:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("close websocket connections: %w", ctx.Err())
-	}
+	return s.ws.Shutdown(ctx)
 }
 
 // checksBeforeExecution are the extensions that refuse an operation before
@@ -133,12 +119,12 @@ func checksBeforeExecution(l Limits, es graphql.ExecutableSchema) []graphql.Hand
 	}
 }
 
-func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *wsTransport) {
+func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
 		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()})
 	srv := handler.New(schema)
-	ws := newWSTransport(cfg, closing, newSharing(resolver, schema.Schema(), cfg.Logger, cfg.Metrics))
+	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))
 	srv.AddTransport(ws)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
@@ -187,7 +173,7 @@ func newGraphQLServer(cfg Config, closing context.Context) (*handler.Server, *ws
 	srv.AroundResponses(responseLimit(cfg.Limits.MaxResponseBytes, cfg.Limits.Document.MaxErrors))
 	srv.SetErrorPresenter(presentError(cfg.Logger, schema.Schema()))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
-	return srv, ws
+	return srv, ws, resolver
 }
 
 // plainHTTP marks the operations a transport carries as plain HTTP

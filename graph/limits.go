@@ -25,6 +25,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/graph/wstransport"
 )
 
 // Limits bound what one request may ask of the server. Zero values take the
@@ -84,14 +85,14 @@ const (
 	DefaultMaxBodyBytes                     = 1 << 20
 	DefaultMaxDepth                         = 15
 	DefaultMaxComplexity                    = 10_000
-	DefaultMaxWebsocketMessage              = 64 << 10
+	DefaultMaxWebsocketMessage              = wstransport.DefaultMaxMessageBytes
 	DefaultMaxExecutionTime                 = 10 * time.Second
 	DefaultMaxRootFields                    = 50
 	DefaultMaxSubmissionsPerRequest         = 5
 	DefaultMaxResponseBytes                 = 5 << 20
-	DefaultMaxWebsocketConnections          = 10_000
-	DefaultMaxWebsocketConnectionsPerClient = 20
-	DefaultMaxSubscriptionsPerConnection    = 100
+	DefaultMaxWebsocketConnections          = wstransport.DefaultMaxConnections
+	DefaultMaxWebsocketConnectionsPerClient = wstransport.DefaultMaxConnectionsPerClient
+	DefaultMaxSubscriptionsPerConnection    = wstransport.DefaultMaxOperationsPerConnection
 )
 
 func (l Limits) withDefaults() Limits {
@@ -137,7 +138,7 @@ const (
 	CodeRateLimited   = "RATE_LIMITED"
 	// CodeSubscriptionLimit ends an operation started on a websocket
 	// connection that runs MaxSubscriptionsPerConnection already.
-	CodeSubscriptionLimit = "SUBSCRIPTION_LIMIT_EXCEEDED"
+	CodeSubscriptionLimit = wstransport.CodeSubscriptionLimit
 	graphqlResponseMedia  = "application/graphql-response+json"
 	jsonMedia             = "application/json"
 )

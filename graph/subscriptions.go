@@ -10,6 +10,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/graph/wstransport"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
@@ -66,10 +67,11 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, hidden error
 			return nil, err
 		}
 	}
-	group := groupFrom(ctx)
-	if group != nil {
-		group.positioned()
-	}
+	// What the websocket transport learns from the stream: when it is in
+	// place, when a value is handed over (it waits for none), and whom a
+	// membership change may take it from.
+	ws := wstransport.StreamOf(ctx)
+	ws.Positioned()
 	var (
 		head       T
 		sendHead   bool
@@ -82,21 +84,15 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, hidden error
 			return nil, err
 		}
 	}
-	// The websocket transport waits for no result: the stream wakes it.
-	waker := wakerFrom(ctx)
 	out := make(chan T, 1)
 	go func() {
 		defer func() {
 			close(out)
-			if waker != nil {
-				waker.wake() // to see the end
-			}
+			ws.Ready() // to see the end
 		}()
 		defer sub.Close()
 		send := func(v T) bool {
-			if waker != nil {
-				waker.wake()
-			}
+			ws.Ready()
 			select {
 			case out <- v:
 				return true
@@ -111,11 +107,8 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, hidden error
 			}
 			last = m.ID
 			if m.Kind == outbox.KindAccess {
-				if group != nil {
-					group.accessChanged(ctx, m) // a shared stream: its group re-checks its members
-					return true
-				}
-				return r.stillAllowed(ctx, m)
+				// A shared stream goes on for the members still allowed.
+				return ws.Recheck(func(v *viewer.Viewer) bool { return r.stillAllowed(ctx, v, m) })
 			}
 			v, ok, more := accept(m)
 			if ok && !send(v) {
@@ -163,9 +156,7 @@ func stream[T any](ctx context.Context, r *Resolver, projectID int, hidden error
 			}
 		}
 	}()
-	if waker != nil {
-		waker.streams()
-	}
+	ws.Started()
 	return out, nil
 }
 
@@ -294,9 +285,8 @@ func (r *Resolver) beforeStream() {
 }
 
 // stillAllowed re-checks, after a membership change in a project, whether
-// the subscriber may still see it; a subscription that may not ends.
-func (r *Resolver) stillAllowed(ctx context.Context, m *events.Message) bool {
-	v := viewer.FromContext(ctx)
+// subscriber v may still see it; a subscription that may not ends.
+func (r *Resolver) stillAllowed(ctx context.Context, v *viewer.Viewer, m *events.Message) bool {
 	return !r.concerns(v, m) || r.stillAllowedAs(ctx, v, m)
 }
 

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/feedbackloop/feedbackloop/graph"
 )
 
 // peerFloor is the floor server (floorArg): the least any websocket server
@@ -27,14 +25,19 @@ const peerFloor = "floor"
 // address that follows.
 const floorArg = "floor-server"
 
+// floorKeepAlive is how often the floor pings a connection: the service's
+// default (wstransport.DefaultKeepAlive), so that both spend the same on
+// keep-alives.
+const floorKeepAlive = 10 * time.Second
+
 // runFloor serves graphql-transport-ws at /ws with no GraphQL, no
 // authorization and no JSON per subscriber: it acknowledges connection_init,
 // pings as often as the service does, answers pings and notes each
-// subscribe's ID. A POST to /publish writes one
-// frame, built once per subscription ID, holding the body as the event's
-// text to every subscriber: one write(2) each, spread over every core. That
-// write, and the clients' reading on the same machine, are what a server
-// cannot avoid.
+// subscribe's ID. A POST to /publish writes one message, framed once per
+// subscription ID by gorilla (a PreparedMessage, as the service frames a
+// shared event), holding the body as the event's text to every subscriber:
+// one write each, spread over every core. That write, and the clients'
+// reading on the same machine, are what a server cannot avoid.
 func runFloor(addr string) int {
 	f := &floor{}
 	mux := http.NewServeMux()
@@ -58,12 +61,12 @@ type floor struct {
 	subs []*floorSub
 }
 
-// floorSub is one subscribed connection. mu orders the raw frames of
-// publish with gorilla's writes of acknowledgements and pongs.
+// floorSub is one subscribed connection. mu makes its writers (publish,
+// the replies, the pings) one at a time, as gorilla allows one concurrent
+// writer.
 type floorSub struct {
 	mu   sync.Mutex
 	ws   *websocket.Conn
-	raw  net.Conn
 	id   string
 	gone bool
 }
@@ -81,7 +84,7 @@ func (f *floor) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s := &floorSub{ws: ws, raw: ws.NetConn()}
+	s := &floorSub{ws: ws}
 	defer func() {
 		s.mu.Lock()
 		s.gone = true
@@ -104,12 +107,12 @@ func (f *floor) serveWS(w http.ResponseWriter, r *http.Request) {
 			// Liveness as the service keeps it: a ping per interval, which
 			// the clients answer, at the service's default interval.
 			var beat *time.Timer
-			beat = time.AfterFunc(graph.DefaultWebsocketKeepAlive, func() {
+			beat = time.AfterFunc(floorKeepAlive, func() {
 				s.mu.Lock()
 				err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping"}`))
 				s.mu.Unlock()
 				if err == nil {
-					beat.Reset(graph.DefaultWebsocketKeepAlive)
+					beat.Reset(floorKeepAlive)
 				}
 			})
 			defer beat.Stop()
@@ -143,11 +146,16 @@ func (f *floor) publish(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	subs := f.subs
 	f.mu.Unlock()
-	frames := map[string][]byte{}
+	messages := map[string]*websocket.PreparedMessage{}
 	for _, s := range subs {
-		if frames[s.id] == nil {
+		if messages[s.id] == nil {
 			id, _ := json.Marshal(s.id)
-			frames[s.id] = serverTextFrame(fmt.Sprintf(`{"id":%s,"type":"next","payload":%s}`, id, payload))
+			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, fmt.Appendf(nil, `{"id":%s,"type":"next","payload":%s}`, id, payload))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			messages[s.id] = pm
 		}
 	}
 	start := time.Now()
@@ -160,7 +168,7 @@ func (f *floor) publish(w http.ResponseWriter, r *http.Request) {
 			for _, s := range part {
 				s.mu.Lock()
 				if !s.gone {
-					_, _ = s.raw.Write(frames[s.id])
+					_ = s.ws.WritePreparedMessage(messages[s.id])
 				}
 				s.mu.Unlock()
 			}
@@ -168,22 +176,6 @@ func (f *floor) publish(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 	fmt.Fprintf(w, "wrote to %d subscribers in %s\n", len(subs), time.Since(start))
-}
-
-// serverTextFrame is a final, unmasked text frame (RFC 6455 5.2) holding
-// text: what a server sends, the same bytes for every subscriber.
-func serverTextFrame(text string) []byte {
-	n := len(text)
-	var header []byte
-	switch {
-	case n < 126:
-		header = []byte{0x81, byte(n)}
-	case n < 1<<16:
-		header = []byte{0x81, 126, byte(n >> 8), byte(n)}
-	default:
-		header = []byte{0x81, 127, 0, 0, 0, 0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
-	}
-	return append(header, text...)
 }
 
 // setUpFloor measures the floor server at -url: anonymous subscribers, and
