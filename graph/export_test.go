@@ -1,5 +1,7 @@
 package graph
 
+import "github.com/99designs/gqlgen/graphql"
+
 // SetAdmittedHook makes f run while each subscription is admitted, before
 // its stream is in place (nil: nothing), so that a test can commit a
 // membership change in that window.
@@ -11,3 +13,7 @@ func SetAdmittedHook(s *Server, f func()) {
 	}
 	r.admitted.Store(&f)
 }
+
+// AddFieldInterceptor makes the server built from c run f around every
+// field, as an extension that intercepts fields would.
+func AddFieldInterceptor(c *Config, f graphql.FieldMiddleware) { c.fieldMiddleware = f }

@@ -58,6 +58,9 @@ type Config struct {
 	// DefaultIssuer is the issuer of the people addProjectMember names
 	// without one: JWT_ISSUER, whose tokens all carry it ("" when unset).
 	DefaultIssuer string
+	// fieldMiddleware, when set, intercepts every field (tests: see
+	// export_test.go's AddFieldInterceptor).
+	fieldMiddleware graphql.FieldMiddleware
 }
 
 // Authenticator turns credentials into a viewer (see the auth package).
@@ -155,16 +158,19 @@ func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Res
 		exts = append(exts, rateLimit{limiter: cfg.RateLimit})
 	}
 	if cfg.Tracing != nil {
-		exts = append(exts, otelgqlgen.Middleware(
+		exts = append(exts, resolverSpans{otelgqlgen.Middleware(
 			otelgqlgen.WithTracerProvider(cfg.Tracing),
 			// Variables can hold anything a client sends: feedback text,
 			// names. Spans are for resolvers, not for every scalar field.
 			otelgqlgen.WithoutVariables(),
 			otelgqlgen.WithCreateSpanFromFields(func(fc *graphql.FieldContext) bool { return fc.IsResolver }),
-		))
+		)})
 	}
 	for _, ext := range exts {
 		srv.Use(ext)
+	}
+	if cfg.fieldMiddleware != nil {
+		srv.AroundFields(cfg.fieldMiddleware)
 	}
 	if cfg.Metrics != nil {
 		srv.AroundResponses(recordOperation(cfg.Metrics))
@@ -288,3 +294,13 @@ func lookupMetric(m *metrics.Metrics) func(bool) {
 	}
 	return m.DocumentLookup
 }
+
+// resolverSpans is otelgqlgen's tracer, which makes spans for resolvers
+// only and passes every other field through: it tells the executor so
+// (graphql.PlainFieldsSkipper, third_party/PATCHES.md), and fields that
+// only read a struct field are written directly with tracing on too.
+type resolverSpans struct{ otelgqlgen.Tracer }
+
+var _ graphql.PlainFieldsSkipper = resolverSpans{}
+
+func (resolverSpans) SkipsPlainFields() bool { return true }

@@ -26,8 +26,9 @@ type OperationContext struct {
 	RecoverFunc            RecoverFunc
 	ResolverMiddleware     FieldMiddleware
 	RootResolverMiddleware RootFieldMiddleware
-	// NoFieldInterceptors is set when no extension intercepts fields, so
-	// that ResolverMiddleware passes every field through: generated code
+	// NoFieldInterceptors is set when no extension intercepts fields but
+	// those that skip plain fields (PlainFieldsSkipper), so that
+	// ResolverMiddleware passes every plain field through: generated code
 	// then writes a field that only reads a struct field without the field
 	// context nothing would read.
 	NoFieldInterceptors bool

@@ -123,6 +123,16 @@ type (
 		InterceptField(ctx context.Context, next Resolver) (res any, err error)
 	}
 
+	// PlainFieldsSkipper is a FieldInterceptor that passes every plain
+	// field through untouched (a field that only reads a struct field of a
+	// scalar or enum type, with no arguments or directives: one that is not
+	// a resolver), such as a tracer that makes spans for resolvers only.
+	// With only such interceptors installed, generated code writes plain
+	// fields without calling them (OperationContext.NoFieldInterceptors).
+	PlainFieldsSkipper interface {
+		SkipsPlainFields() bool
+	}
+
 	// Transport provides support for different wire level encodings of graphql requests, eg Form,
 	// Get, Post, Websocket
 	Transport interface {

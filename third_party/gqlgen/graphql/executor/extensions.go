@@ -116,7 +116,9 @@ func processExtensions(exts []graphql.HandlerExtension) extensions {
 		}
 
 		if p, ok := p.(graphql.FieldInterceptor); ok {
-			e.fieldInterceptors = true
+			if s, ok := p.(graphql.PlainFieldsSkipper); !ok || !s.SkipsPlainFields() {
+				e.fieldInterceptors = true
+			}
 			previous := e.fieldMiddleware
 			e.fieldMiddleware = func(ctx context.Context, next graphql.Resolver) (res any, err error) {
 				return p.InterceptField(ctx, func(ctx context.Context) (res any, err error) {
