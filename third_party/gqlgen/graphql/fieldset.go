@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"iter"
@@ -237,18 +238,30 @@ func (m *FieldSet) MarshalGQL(writer io.Writer) {
 		return
 	}
 	// A few fields: the same output as marshalFieldSet, each response name
-	// once, without its map and a field copy per field.
+	// once, without its map and a field copy per field. Into a buffer, the
+	// executor's, a member's separator and name go in one write: a
+	// response name is a GraphQL name, which needs no escaping.
+	buf, _ := writer.(*bytes.Buffer)
 	writer.Write(openBrace)
 	for i := range m.fields {
 		alias := m.fields[i].Alias
 		if slices.ContainsFunc(m.fields[:i], func(f CollectedField) bool { return f.Alias == alias }) {
 			continue
 		}
-		if i > 0 {
-			writer.Write(comma)
+		if buf != nil {
+			b := buf.AvailableBuffer()
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(append(append(b, '"'), alias...), '"', ':')
+			buf.Write(b)
+		} else {
+			if i > 0 {
+				writer.Write(comma)
+			}
+			writeQuotedString(writer, alias)
+			writer.Write(colon)
 		}
-		writeQuotedString(writer, alias)
-		writer.Write(colon)
 		m.Values[i].MarshalGQL(writer)
 	}
 	writer.Write(closeBrace)
