@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testproc"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 )
 
 // buildService compiles the service into a temporary directory, so that a
@@ -201,7 +201,7 @@ func TestDatabaseStartErrorsBlameTheRightThing(t *testing.T) {
 	}
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
-		admin = testdb.DefaultURL
+		admin = migrationstest.DefaultURL
 	}
 	noRole, _ := url.Parse(admin)
 	noRole.User = url.User("fltest_no_such_role")

@@ -14,8 +14,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/internal/graphiql"
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
 	"github.com/feedbackloop/feedbackloop/internal/testbrowser"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
@@ -28,7 +28,7 @@ import (
 func TestGraphiQLInABrowser(t *testing.T) {
 	const secret, admin = "a-secret-for-the-graphiql-test-0123456789", "an-admin-key-for-the-graphiql-test"
 	base, _ := startServer(t, map[string]string{"JWT_SECRET": secret, "ADMIN_API_KEY": admin})
-	token, err := auth.DevToken([]byte(secret), "ada", "Ada", time.Hour)
+	token, err := hs256.Mint([]byte(secret), "ada", "Ada", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

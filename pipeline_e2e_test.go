@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
@@ -342,7 +342,7 @@ func checkFollowedToCompletion(t *testing.T, out, id string) {
 func TestGraphQLWSLibraryClientWithAuth(t *testing.T) {
 	secret := "a-secret-for-the-node-client-test-0123456789"
 	base, _ := startServer(t, map[string]string{"JWT_SECRET": secret})
-	token, err := auth.DevToken([]byte(secret), "ada", "Ada", time.Hour)
+	token, err := hs256.Mint([]byte(secret), "ada", "Ada", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestGraphQLWSLibraryClientWithAuth(t *testing.T) {
 	}
 
 	// Another user's token: the feedback is not theirs to see.
-	stranger, _ := auth.DevToken([]byte(secret), "stranger", "", time.Hour)
+	stranger, _ := hs256.Mint([]byte(secret), "stranger", "", time.Hour)
 	if out, code := follow(t, base, f.SubmitFeedback.ID, stranger); code != 1 || !strings.Contains(out, "NOT_FOUND") {
 		t.Fatalf("a stranger's token: exit %d, output %s; want NOT_FOUND", code, out)
 	}

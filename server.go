@@ -38,6 +38,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
@@ -110,7 +111,7 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger, tp trace.Trac
 		db.Close()
 		return nil, fmt.Errorf("REDIS_URL: %w (want redis://host:port/db)", err)
 	}
-	d := &deps{db: db, client: postgres.NewClient(db), rdb: redis.NewClient(redisOpts), metrics: metrics.New(), tracing: tp}
+	d := &deps{db: db, client: store.NewClient(db), rdb: redis.NewClient(redisOpts), metrics: metrics.New(), tracing: tp}
 	if tp != nil {
 		// Commands by name only: their arguments carry feedback text and
 		// clients' addresses.

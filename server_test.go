@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 )
 
 // newDatabaseURL names a database that does not exist yet (the server
@@ -28,7 +28,7 @@ func newDatabaseURL(t *testing.T) string {
 	t.Helper()
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
-		admin = testdb.DefaultURL
+		admin = migrationstest.DefaultURL
 	}
 	u, _ := url.Parse(admin)
 	name := "fltest_main_" + strings.ToLower(strings.NewReplacer("/", "_").Replace(t.Name())) + "_" + time.Now().Format("150405000")

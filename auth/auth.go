@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -52,9 +53,8 @@ func (c Config) Open() bool {
 	return c.JWKSURL == "" && len(c.Secret) == 0 && c.AdminAPIKey == ""
 }
 
-// MinSecretBytes is the least HS256 secret accepted: 256 bits, as RFC 7518
-// asks of HMAC keys.
-const MinSecretBytes = 32
+// MinSecretBytes is the least HS256 secret accepted (hs256.MinSecretBytes).
+const MinSecretBytes = hs256.MinSecretBytes
 
 // MinAdminKeyChars is the shortest ADMIN_API_KEY accepted.
 const MinAdminKeyChars = 24

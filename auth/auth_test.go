@@ -22,21 +22,22 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "auth", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "auth", &dbTemplate) }
 
 func newClient(t *testing.T) *ent.Client {
 	db, _ := dbTemplate.Open(t)
-	return postgres.NewClient(db)
+	return store.NewClient(db)
 }
 
 var secret = []byte("0123456789abcdef0123456789abcdef-test")
@@ -102,7 +103,7 @@ func TestHS256TokensAndTheirChecks(t *testing.T) {
 		t.Fatalf("viewer %+v", v)
 	}
 	// The user was stored on first sight, once.
-	if n := client.User.Query().CountX(testutil.System()); n != 1 {
+	if n := client.User.Query().CountX(accesstest.System()); n != 1 {
 		t.Fatalf("%d users stored, want 1", n)
 	}
 
@@ -280,7 +281,7 @@ func TestHSRSConfusionIsRefused(t *testing.T) {
 func TestAPIKeys(t *testing.T) {
 	client := newClient(t)
 	a := newAuth(t, client, auth.Config{Secret: secret})
-	sys := testutil.System()
+	sys := accesstest.System()
 	owner := client.User.Create().SetSubject("owner").SaveX(sys)
 	p := client.Project.Create().SetName("P").SaveX(sys)
 	member := client.ProjectMember.Create().SetProjectID(p.ID).SetUserID(owner.ID).SetRole(viewer.Editor).SaveX(sys)

@@ -207,20 +207,3 @@ func (a *Authenticator) userFor(ctx context.Context, issuer, subject, name strin
 	a.users.Add(cacheKey, cachedUser{id: id, name: name})
 	return id, nil
 }
-
-// DevToken signs an HS256 token for subject with secret, valid for ttl: what
-// `go run ./cmd/token` prints for local use and what tests sign with. Real
-// deployments get tokens from their identity provider.
-func DevToken(secret []byte, subject, name string, ttl time.Duration) (string, error) {
-	now := time.Now()
-	c := claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   subject,
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-		},
-		Name: name,
-	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
-}

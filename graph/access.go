@@ -14,6 +14,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -71,7 +72,7 @@ func (r *Resolver) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput)
 // commit, and the event written with the revocation closes the websockets
 // opened with it, on every instance.
 func (r *Resolver) revokeAPIKey(ctx context.Context, id int) (*ent.APIKey, error) {
-	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.APIKey, error) {
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.APIKey, error) {
 		k, err := tx.APIKey.UpdateOneID(id).SetRevokedAt(time.Now().UTC()).Save(ctx)
 		if err != nil {
 			return nil, err
@@ -124,7 +125,7 @@ func (r *Resolver) addMember(ctx context.Context, in model.AddProjectMemberInput
 	if err := r.mustSeeProject(ctx, in.ProjectID, "input.projectID"); err != nil {
 		return nil, err
 	}
-	m, err := postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.ProjectMember, error) {
+	m, err := store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.ProjectMember, error) {
 		// The person may not have signed in yet: their user is created now,
 		// by the system, so they find the project on first sign-in.
 		uid, err := tx.User.Create().
@@ -152,7 +153,7 @@ func (r *Resolver) addMember(ctx context.Context, in model.AddProjectMemberInput
 // changeMember runs a change of one membership in a transaction (the
 // last-owner check locks the project) and tells live subscriptions.
 func (r *Resolver) changeMember(ctx context.Context, id int, change func(*ent.Tx) (*ent.ProjectMember, error)) (*ent.ProjectMember, error) {
-	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.ProjectMember, error) {
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.ProjectMember, error) {
 		m, err := change(tx)
 		if err != nil {
 			return nil, err

@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
@@ -30,7 +32,7 @@ func newSecureEnv(t *testing.T) *env {
 // bearer returns the Authorization value of a fresh token for subject.
 func bearer(t testing.TB, subject string) string {
 	t.Helper()
-	tok, err := auth.DevToken(testSecret, subject, "Name of "+subject, time.Hour)
+	tok, err := hs256.Mint(testSecret, subject, "Name of "+subject, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func (e *env) newWorld(t *testing.T, tag string) world {
 		var f struct{ SubmitFeedback struct{ ID string } }
 		e.as(t, cred, `mutation($p: ID!) { submitFeedback(input: {projectID: $p, feedbackText: "hm"}) { id } }`, map[string]any{"p": p.CreateProject.ID}, &f)
 		// Failed, so that retryFeedback applies.
-		e.client.Feedback.UpdateOneID(dbID(t, f.SubmitFeedback.ID)).SetStatus(feedback.StatusFailed).ExecX(testutil.System())
+		e.client.Feedback.UpdateOneID(dbID(t, f.SubmitFeedback.ID)).SetStatus(feedback.StatusFailed).ExecX(accesstest.System())
 		return p.CreateProject.ID, tk.CreateTask.ID, f.SubmitFeedback.ID
 	}
 	w.own, w.ownTask, w.ownFeedback = create(w.owner, "own-"+tag)
@@ -458,8 +460,8 @@ func (e *env) nudgeUntilMessage(t *testing.T, ws *gqltest.WS, id, fb string) gql
 	t.Helper()
 	deadline := time.Now().Add(testutil.WaitTimeout)
 	for time.Now().Before(deadline) {
-		e.client.Feedback.UpdateOneID(dbID(t, fb)).SetStatus(feedback.StatusFailed).ExecX(testutil.System())
-		if _, err := e.pipeline.Retry(testutil.System(), dbID(t, fb)); err != nil {
+		e.client.Feedback.UpdateOneID(dbID(t, fb)).SetStatus(feedback.StatusFailed).ExecX(accesstest.System())
+		if _, err := e.pipeline.Retry(accesstest.System(), dbID(t, fb)); err != nil {
 			t.Fatal(err)
 		}
 		for {
@@ -491,7 +493,7 @@ func nextFor(t *testing.T, ws *gqltest.WS, id string) gqltest.Msg {
 // with 4403 at its expiry, so the client reconnects with a fresh one.
 func TestWebsocketClosesWhenTheTokenExpires(t *testing.T) {
 	e := newSecureEnv(t)
-	tok, err := auth.DevToken(testSecret, "brief", "", 1500*time.Millisecond)
+	tok, err := hs256.Mint(testSecret, "brief", "", 1500*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +546,7 @@ func TestRemovedMembersSubscriptionsEnd(t *testing.T) {
 // what was wrong, and a WWW-Authenticate challenge.
 func TestRefusedCredentialsGet401(t *testing.T) {
 	e := newSecureEnv(t)
-	expired, _ := auth.DevToken(testSecret, "late", "", -time.Minute)
+	expired, _ := hs256.Mint(testSecret, "late", "", -time.Minute)
 	cases := map[string]struct{ authorization, says string }{
 		"missing":   {"", "needs credentials"},
 		"malformed": {"Token abc", "Bearer"},

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
 
@@ -26,8 +26,8 @@ import (
 func BenchmarkEventDelivery1000Websockets(b *testing.B) {
 	const clients = 1000
 	e := newEnvWith(b, func(c *graph.Config) { c.Limits.MaxWebsocketConnectionsPerClient = clients })
-	p := e.client.Project.Create().SetName("Busy").SaveX(testutil.System())
-	fb := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText("watched").SetStatus(feedback.StatusFailed).SaveX(testutil.System())
+	p := e.client.Project.Create().SetName("Busy").SaveX(accesstest.System())
+	fb := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText("watched").SetStatus(feedback.StatusFailed).SaveX(accesstest.System())
 	pid := gid.Encode(p.ID)
 
 	conns := make([]*gqltest.WS, clients)
@@ -48,9 +48,9 @@ func BenchmarkEventDelivery1000Websockets(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var wg sync.WaitGroup
 		missed := make(chan int, clients)
-		e.client.Feedback.UpdateOneID(fb.ID).SetStatus(feedback.StatusFailed).ExecX(testutil.System()) // unannounced
+		e.client.Feedback.UpdateOneID(fb.ID).SetStatus(feedback.StatusFailed).ExecX(accesstest.System()) // unannounced
 		start := time.Now()
-		if _, err := e.pipeline.Retry(testutil.System(), fb.ID); err != nil { // announced
+		if _, err := e.pipeline.Retry(accesstest.System(), fb.ID); err != nil { // announced
 			b.Fatal(err)
 		}
 		for n, c := range conns {

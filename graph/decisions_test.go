@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
@@ -21,7 +22,7 @@ func (e *env) completed(t *testing.T, cred, p, tk string) (fbID string, priority
 	var f struct{ SubmitFeedback struct{ ID string } }
 	e.as(t, cred, `mutation($p: ID!) { submitFeedback(input: {projectID: $p, feedbackText: "checkout is urgent"}) { id } }`, map[string]any{"p": p}, &f)
 	id := dbID(t, f.SubmitFeedback.ID)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	if _, err := e.pipeline.Claim(ctx, id, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +256,7 @@ func TestProjectEventsResumeWithoutGapsOrDuplicates(t *testing.T) {
 	if m := nextFor(t, c, "3"); !strings.Contains(string(m.Payload), graph.CodeBadUserInput) {
 		t.Fatalf("garbage cursor: %s", m.Payload)
 	}
-	e.client.Event.Delete().ExecX(testutil.System()) // as pruning would
+	e.client.Event.Delete().ExecX(accesstest.System()) // as pruning would
 	c.Subscribe("4", sub, map[string]any{"p": w.own, "after": first.Cursor})
 	if m := nextFor(t, c, "4"); !strings.Contains(string(m.Payload), "older than") {
 		t.Fatalf("expired cursor: %s", m.Payload)

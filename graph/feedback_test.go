@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
@@ -66,7 +67,7 @@ func TestSubmitFeedbackStoresPendingAndQueuesAJob(t *testing.T) {
 		t.Errorf("feedback links %s/%v, want %s/%s", fb.ProjectID, fb.TaskID, p.ID, tk.ID)
 	}
 
-	stored, err := e.client.Feedback.Get(testutil.System(), dbID(t, fb.ID))
+	stored, err := e.client.Feedback.Get(accesstest.System(), dbID(t, fb.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestSubmitFeedbackValidation(t *testing.T) {
 			}
 		})
 	}
-	n, err := e.client.Feedback.Query().Count(testutil.System())
+	n, err := e.client.Feedback.Query().Count(accesstest.System())
 	if err != nil || n != 0 {
 		t.Fatalf("rejected feedback was stored: %d rows, %v", n, err)
 	}
@@ -131,7 +132,7 @@ func TestSubmitFeedbackValidation(t *testing.T) {
 // failFeedback drives feedback to FAILED as a worker would.
 func (e *env) failFeedback(id int, reason string) {
 	e.t.Helper()
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	if _, err := e.pipeline.Claim(ctx, id, "test-worker", time.Minute); err != nil {
 		e.t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func (e *env) failFeedback(id int, reason string) {
 func (e *env) completeCheckout(id int, taskID string) {
 	e.t.Helper()
 	task, newValue := dbID(e.t, taskID), "5"
-	_, err := e.pipeline.Complete(testutil.System(), id, "w", pipeline.Outcome{
+	_, err := e.pipeline.Complete(accesstest.System(), id, "w", pipeline.Outcome{
 		Summary: "Raise the checkout's priority", Provider: "test", Model: "m",
 		Adjustments: []pipeline.Suggestion{
 			{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &task, Description: "Make checkout urgent", NewValue: &newValue},
@@ -177,7 +178,7 @@ func TestRetryFeedback(t *testing.T) {
 	if r.Status != "PENDING" || r.Error != nil || r.Version != 4 {
 		t.Errorf("retried feedback = %+v, want PENDING without error at version 4", r)
 	}
-	stored, err := e.client.Feedback.Get(testutil.System(), dbID(t, fb.ID))
+	stored, err := e.client.Feedback.Get(accesstest.System(), dbID(t, fb.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 	for _, proto := range []string{gqltest.TransportWS, gqltest.LegacyWS} {
 		t.Run(proto, func(t *testing.T) {
 			e := newEnv(t)
-			ctx := testutil.System()
+			ctx := accesstest.System()
 			p := e.createProject("Live")
 			tk := e.createTask(p.ID, "Checkout", 1)
 			fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "checkout is urgent"})
@@ -271,7 +272,7 @@ func TestFeedbackStatusChangedOverBothProtocols(t *testing.T) {
 // the unfiltered field still answers from the snapshot.
 func TestFilteredSuggestionsInAnEvent(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	p := e.createProject("Filtered live")
 	tk := e.createTask(p.ID, "Checkout", 1)
 	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "checkout is urgent"})
@@ -322,7 +323,7 @@ func TestLateSubscriberGetsTheTerminalStateAndCompletion(t *testing.T) {
 
 func TestProjectFeedbackEventsOnlyCarryThatProject(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	p := e.createProject("Watched")
 	other := e.createProject("Unwatched")
 
@@ -377,7 +378,7 @@ func TestSubscriptionsRejectUnknownIDs(t *testing.T) {
 // every change, in order, once.
 func TestSubscriberCatchesUpAfterTheBusReconnects(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	p := e.createProject("Resync")
 	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "catch up"})
 	id := dbID(t, fb.ID)

@@ -23,18 +23,18 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/web"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
 func TestMain(m *testing.M) {
 	// Started by BenchmarkIdleWebsocketMemory as the process holding its
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 	if url := os.Getenv(wsClientsURLEnv); url != "" {
 		os.Exit(runWebsocketClients(url))
 	}
-	testdb.Main(m, "graph", &dbTemplate)
+	migrationstest.Main(m, "graph", &dbTemplate)
 }
 
 // env is one test's API: its own database, queue and event channel, a real
@@ -117,7 +117,7 @@ func newEnvOn(t testing.TB, db *sql.DB, dsn string, authCfg auth.Config, configu
 	pipe := pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Logger: logger})
 	// The outbox relay, as every process runs one (its statements are not
 	// counted: it polls).
-	relay := outbox.NewRelay(outbox.RelayConfig{DB: db, Client: postgres.NewClient(db), DatabaseURL: dsn,
+	relay := outbox.NewRelay(outbox.RelayConfig{DB: db, Client: store.NewClient(db), DatabaseURL: dsn,
 		Publisher: events.NewPublisher(rdb, "ev-"+ns), Logger: logger, PollEvery: 100 * time.Millisecond})
 	if err := relay.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	enttask "github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/graph"
@@ -124,7 +125,7 @@ func TestHostileManySubmissionsFromOneClient(t *testing.T) {
 	if q.Pending != accepted {
 		t.Errorf("%d jobs queued, want %d", q.Pending, accepted)
 	}
-	stored := e.client.Feedback.Query().CountX(testutil.System())
+	stored := e.client.Feedback.Query().CountX(accesstest.System())
 	if stored != accepted {
 		t.Errorf("%d feedbacks stored, want %d", stored, accepted)
 	}
@@ -163,7 +164,7 @@ func TestHostileAliasedSubmissions(t *testing.T) {
 		t.Errorf("5 aliases: %+v", r.Errors)
 	}
 	w.check(t)
-	if n := e.client.Feedback.Query().Where(feedback.ProjectID(dbID(t, p.ID))).CountX(testutil.System()); n != 5 {
+	if n := e.client.Feedback.Query().Where(feedback.ProjectID(dbID(t, p.ID))).CountX(accesstest.System()); n != 5 {
 		t.Errorf("%d feedbacks stored, want the last request's 5", n)
 	}
 	noInternal(t, e, r)
@@ -186,7 +187,7 @@ func TestHostileAliasedTaskCreation(t *testing.T) {
 	if r.code() != graph.CodeRootFieldLimit {
 		t.Errorf("%d aliased createTask: %d %+v", graph.DefaultMaxRootFields+1, r.Status, r.Errors)
 	}
-	if n := e.client.Task.Query().CountX(testutil.System()); n != 0 {
+	if n := e.client.Task.Query().CountX(accesstest.System()); n != 0 {
 		t.Errorf("%d tasks created", n)
 	}
 	// Descriptions are bounded: 10,000 characters are stored, 10,001 are refused.
@@ -306,7 +307,7 @@ func TestIntrospectionCanBeTurnedOff(t *testing.T) {
 func TestResponseSizeIsCapped(t *testing.T) {
 	e := newEnvWith(t, func(c *graph.Config) { c.Limits.MaxResponseBytes = 20_000 })
 	for i := 0; i < 5; i++ {
-		e.client.Project.Create().SetName(fmt.Sprint("P", i)).SetDescription(strings.Repeat("x", 5000)).SaveX(testutil.System())
+		e.client.Project.Create().SetName(fmt.Sprint("P", i)).SetDescription(strings.Repeat("x", 5000)).SaveX(accesstest.System())
 	}
 	r := e.from("127.0.0.1").post(`{ projects(first: 10) { edges { node { description } } } }`, nil)
 	if r.code() != graph.CodeResponseTooLarge || r.Data != nil || r.Size > 1000 ||
@@ -655,7 +656,7 @@ func TestHostileErrorsAllHaveCodes(t *testing.T) {
 		t.Errorf("estimate over the bound: %+v", got)
 	}
 	e.mustDo(create, map[string]any{"in": map[string]any{"projectID": p.ID, "title": "t", "estimatedHours": 10_000}}, nil)
-	if n := e.client.Task.Query().Where(enttask.EstimatedHours(10_000)).CountX(testutil.System()); n != 1 {
+	if n := e.client.Task.Query().Where(enttask.EstimatedHours(10_000)).CountX(accesstest.System()); n != 1 {
 		t.Errorf("%d tasks with the largest estimate", n)
 	}
 	noInternal(t, e)

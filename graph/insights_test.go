@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 const insightsQuery = `query($p: ID!, $since: Time, $until: Time) {
@@ -35,7 +35,7 @@ const insightsQuery = `query($p: ID!, $since: Time, $until: Time) {
 // count by hand (the insights package tests the arithmetic in depth).
 func TestProjectInsights(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	p := e.client.Project.Create().SetName("measured").SaveX(ctx)
 	a := e.client.Task.Create().SetProjectID(p.ID).SetTitle("A").SaveX(ctx)
 	b := e.client.Task.Create().SetProjectID(p.ID).SetTitle("B").SaveX(ctx)
@@ -97,8 +97,8 @@ func TestProjectInsights(t *testing.T) {
 
 func TestProjectInsightsRejectsBadInput(t *testing.T) {
 	e := newEnv(t)
-	p := e.client.Project.Create().SetName("p").SaveX(testutil.System())
-	task := e.client.Task.Create().SetProjectID(p.ID).SetTitle("t").SaveX(testutil.System())
+	p := e.client.Project.Create().SetName("p").SaveX(accesstest.System())
+	task := e.client.Task.Create().SetProjectID(p.ID).SetTitle("t").SaveX(accesstest.System())
 	for _, c := range []struct {
 		name  string
 		vars  map[string]any

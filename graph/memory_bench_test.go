@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
@@ -50,7 +51,7 @@ func BenchmarkIdleWebsocketMemory(b *testing.B) {
 func benchmarkIdleWebsocketMemory(b *testing.B, query string) {
 	const clients = 1000
 	e := newEnvWith(b, func(c *graph.Config) { c.Limits.MaxWebsocketConnectionsPerClient = clients })
-	p := e.client.Project.Create().SetName("Watched").SaveX(testutil.System())
+	p := e.client.Project.Create().SetName("Watched").SaveX(accesstest.System())
 	var heap, rss float64
 	for i := 0; i < b.N; i++ {
 		before := memoryNow()

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 func TestCreateProject(t *testing.T) {
@@ -24,7 +24,7 @@ func TestCreateProject(t *testing.T) {
 	if _, err := strconv.Atoi(p.ID); err == nil {
 		t.Errorf("id %q is a bare integer, want an opaque global ID", p.ID)
 	}
-	stored, err := e.client.Project.Get(testutil.System(), dbID(t, p.ID))
+	stored, err := e.client.Project.Get(accesstest.System(), dbID(t, p.ID))
 	if err != nil || stored.Name != "Website relaunch" {
 		t.Fatalf("stored project: %v, %v", stored, err)
 	}
@@ -68,7 +68,7 @@ func TestCreateProjectValidation(t *testing.T) {
 			t.Errorf("message %q does not name the enum", got.Message)
 		}
 	})
-	n, err := e.client.Project.Query().Count(testutil.System())
+	n, err := e.client.Project.Query().Count(accesstest.System())
 	if err != nil || n != 0 {
 		t.Errorf("rejected input stored %d projects (err %v)", n, err)
 	}
@@ -134,14 +134,14 @@ func TestMutationsOnMissingOrForeignIDs(t *testing.T) {
 		})
 	}
 	// The project and task survived all of that.
-	if n, _ := e.client.Task.Query().Count(testutil.System()); n != 1 {
+	if n, _ := e.client.Task.Query().Count(accesstest.System()); n != 1 {
 		t.Errorf("tasks = %d, want 1", n)
 	}
 }
 
 func TestDeleteProjectCascades(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	p := e.createProject("Doomed")
 	keep := e.createProject("Keep")
 	tk := e.createTask(p.ID, "T1", 0)
@@ -218,14 +218,14 @@ func TestCreateTaskValidation(t *testing.T) {
 			}
 		})
 	}
-	if n := e.client.Task.Query().CountX(testutil.System()); n != 1 {
+	if n := e.client.Task.Query().CountX(accesstest.System()); n != 1 {
 		t.Errorf("rejected input stored tasks: %d, want 1", n)
 	}
 }
 
 func TestUpdateAndDeleteTask(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	p := e.createProject("P")
 	var created struct{ CreateTask task }
 	e.mustDo(`mutation($p: ID!) { createTask(input: {projectID: $p, title: "T", estimatedHours: 3}) { id title status priority estimatedHours projectID } }`,
@@ -333,7 +333,7 @@ func TestEveryInvalidFieldIsReported(t *testing.T) {
 			}
 		})
 	}
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	if n := e.client.Project.Query().CountX(ctx); n != 1 {
 		t.Errorf("%d projects stored, want 1", n)
 	}

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/graph"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
 )
 
 // BenchmarkNestedQuery is the whole HTTP round trip of bench/'s 10x10
@@ -18,7 +18,7 @@ import (
 // bench/run.sh).
 func BenchmarkNestedQuery(b *testing.B) {
 	e := newEnvWith(b, func(c *graph.Config) { c.RateLimit = nil })
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	for p := range 10 {
 		pr := e.client.Project.Create().SetName("p").SaveX(ctx)
 		tasks := make([]*ent.TaskCreate, 10)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -20,7 +21,6 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/graphiql"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -117,7 +117,7 @@ func TestPaginationBothDirections(t *testing.T) {
 
 func TestFilteringAndOrdering(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	alpha := e.createProject("Alpha launch")
 	beta := e.createProject("Beta")
 	e.mustDo(`mutation($id: ID!) { updateProject(id: $id, input: {status: ARCHIVED}) { id } }`, map[string]any{"id": beta.ID}, nil)
@@ -261,7 +261,7 @@ func TestNestedQueryIsBatched(t *testing.T) {
 }
 
 func testNestedQueryIsBatched(t *testing.T, e *env, cred string) {
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	const query = `{ projects(first: 50, orderBy: {field: NAME}) { totalCount edges { node { name
 	  tasks(first: 10, orderBy: {field: PRIORITY, direction: DESC}) { totalCount edges { node { title priority } } }
 	  feedbacks(first: 10) { totalCount edges { node { feedbackText task { title }
@@ -461,7 +461,7 @@ func TestProbesGraphiQLAndRequestIDs(t *testing.T) {
 func TestNestedPagesMatchOneProjectsPage(t *testing.T) {
 	// Some 2,500 requests: more than a client's request budget.
 	e := newEnvWith(t, func(c *graph.Config) { c.RateLimit = nil })
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	statuses := []enttask.Status{enttask.StatusTodo, enttask.StatusInProgress, enttask.StatusBlocked, enttask.StatusDone}
 	var projects []string
 	for i, n := range []int{0, 1, 5, 12} { // an empty project, a single task, some, more than a page
@@ -564,7 +564,7 @@ func TestNestedPagesMatchOneProjectsPage(t *testing.T) {
 // one per feedback, or an unfiltered load beside a filtered one.
 func TestFilteredSuggestionsAreBatched(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	const projects, perProject = 12, 2
 	for i := 0; i < projects; i++ {
 		p := e.client.Project.Create().SetName(fmt.Sprintf("batched %02d", i)).SaveX(ctx)

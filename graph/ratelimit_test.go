@@ -12,12 +12,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
 
@@ -232,13 +232,13 @@ func TestSubmissionBudgets(t *testing.T) {
 		t.Fatalf("unknown project: %+v", r.Errors)
 	}
 	// retryFeedback spends the same budgets.
-	fb := e.client.Feedback.Query().FirstX(testutil.System())
+	fb := e.client.Feedback.Query().FirstX(accesstest.System())
 	e.failFeedback(fb.ID, "model down")
 	r = other.post(`mutation($id: ID!) { retryFeedback(id: $id) { id } }`, map[string]any{"id": gid.Encode(fb.ID)})
 	if r.code() != graph.CodeRateLimited || r.Errors[0].Extensions["budget"] != ratelimit.BudgetProjectSubmissions {
 		t.Fatalf("retry on a spent project: %+v", r.Errors)
 	}
-	if n := e.client.Feedback.Query().CountX(testutil.System()); n != 4 {
+	if n := e.client.Feedback.Query().CountX(accesstest.System()); n != 4 {
 		t.Errorf("%d feedbacks stored, want the 4 allowed", n)
 	}
 }
@@ -249,7 +249,7 @@ func TestRedisDownLetsReadsThroughAndRefusesSubmissions(t *testing.T) {
 		t.Cleanup(func() { dead.Close() })
 		c.RateLimit = ratelimit.New(dead, ratelimit.Config{Logger: c.Logger, Metrics: c.Metrics, ByAddress: true})
 	})
-	p := e.client.Project.Create().SetName("Stored").SaveX(testutil.System())
+	p := e.client.Project.Create().SetName("Stored").SaveX(accesstest.System())
 	c := e.from("127.0.0.1")
 	r := c.post(`{ projects(first: 1) { totalCount } }`, nil)
 	if r.Status != 200 || len(r.Errors) > 0 || r.Header.Get("X-RateLimit-Limit") != strconv.Itoa(ratelimit.DefaultPoints) || r.Header.Get("X-RateLimit-Remaining") != "" {
@@ -263,7 +263,7 @@ func TestRedisDownLetsReadsThroughAndRefusesSubmissions(t *testing.T) {
 	if r.code() != graph.CodeUnavailable || string(r.Data) != `{"rateLimit":null}` {
 		t.Fatalf("rateLimit with Redis down: %s %+v", r.Data, r.Errors)
 	}
-	if n := e.client.Feedback.Query().CountX(testutil.System()); n != 0 {
+	if n := e.client.Feedback.Query().CountX(accesstest.System()); n != 0 {
 		t.Errorf("%d feedbacks stored", n)
 	}
 	if !e.logs.Contains("rate limiter cannot reach Redis") || e.logs.Contains(`"level":"ERROR"`) {

@@ -21,9 +21,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/insights"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -45,7 +45,7 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreatePr
 		return nil, err
 	}
 	// In a transaction: the creator becomes OWNER with the project.
-	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Project, error) {
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Project, error) {
 		return tx.Project.Create().SetInput(input).Save(ctx)
 	})
 }
@@ -80,7 +80,7 @@ func (r *mutationResolver) CreateTask(ctx context.Context, input ent.CreateTaskI
 		return nil, &NotFoundError{Field: "input.projectID", Type: "Project"}
 	}
 	// Task changes run in a transaction: their event commits with them.
-	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Task, error) {
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Task, error) {
 		return tx.Task.Create().SetInput(input).Save(ctx)
 	})
 }
@@ -90,14 +90,14 @@ func (r *mutationResolver) UpdateTask(ctx context.Context, id int, input ent.Upd
 	if err := reportAll(ctx, taskProblems(input.Title, input.Description, input.Priority, input.EstimatedHours)); err != nil {
 		return nil, err
 	}
-	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Task, error) {
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Task, error) {
 		return tx.Task.UpdateOneID(id).SetInput(input).Save(ctx)
 	})
 }
 
 // DeleteTask is the resolver for the deleteTask field.
 func (r *mutationResolver) DeleteTask(ctx context.Context, id int) (int, error) {
-	return postgres.InTx(ctx, r.client, func(tx *ent.Tx) (int, error) {
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (int, error) {
 		return id, tx.Task.DeleteOneID(id).Exec(ctx)
 	})
 }

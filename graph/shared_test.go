@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/store"
 )
 
 const (
@@ -85,8 +86,8 @@ func TestSubscribersOfOneDocumentShareOneExecution(t *testing.T) {
 	// one does.
 	b.Unsubscribe("b")
 	b.ExpectComplete("b")
-	e.client.Feedback.UpdateOneID(dbID(t, fb.ID)).SetStatus(feedback.StatusFailed).ExecX(testutil.System())
-	if _, err := e.pipeline.Retry(testutil.System(), dbID(t, fb.ID)); err != nil {
+	e.client.Feedback.UpdateOneID(dbID(t, fb.ID)).SetStatus(feedback.StatusFailed).ExecX(accesstest.System())
+	if _, err := e.pipeline.Retry(accesstest.System(), dbID(t, fb.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if got := dataOf(t, a.Next()); !strings.Contains(got, `"status":"PENDING","version":2`) {
@@ -154,8 +155,8 @@ func TestSharedSubscriptionsCheckEachSubscribersAccess(t *testing.T) {
 	testutil.WaitFor(t, "the reader's subscriptions to end", func() bool { return e.server.Subscriptions() == 2 })
 	// The editor's subscriptions go on.
 	fb := dbID(t, w.ownFeedback)
-	e.client.Feedback.UpdateOneID(fb).SetStatus(feedback.StatusFailed).ExecX(testutil.System())
-	if _, err := e.pipeline.Retry(testutil.System(), fb); err != nil {
+	e.client.Feedback.UpdateOneID(fb).SetStatus(feedback.StatusFailed).ExecX(accesstest.System())
+	if _, err := e.pipeline.Retry(accesstest.System(), fb); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range editors {
@@ -176,8 +177,8 @@ func (e *env) nudgeUntilAll(t *testing.T, fb string, conns ...*gqltest.WS) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d subscribers never saw an event", missing)
 		}
-		e.client.Feedback.UpdateOneID(dbID(t, fb)).SetStatus(feedback.StatusFailed).ExecX(testutil.System())
-		if _, err := e.pipeline.Retry(testutil.System(), dbID(t, fb)); err != nil {
+		e.client.Feedback.UpdateOneID(dbID(t, fb)).SetStatus(feedback.StatusFailed).ExecX(accesstest.System())
+		if _, err := e.pipeline.Retry(accesstest.System(), dbID(t, fb)); err != nil {
 			t.Fatal(err)
 		}
 		missing = 0
@@ -203,9 +204,9 @@ func (e *env) nudgeUntilAll(t *testing.T, fb string, conns ...*gqltest.WS) {
 // transaction, as removeProjectMember does, on a client of its own.
 func removeMember(t *testing.T, e *env, id int) {
 	t.Helper()
-	ctx := testutil.System()
-	client := postgres.NewClient(e.db)
-	_, err := postgres.InTx(ctx, client, func(tx *ent.Tx) (struct{}, error) {
+	ctx := accesstest.System()
+	client := store.NewClient(e.db)
+	_, err := store.InTx(ctx, client, func(tx *ent.Tx) (struct{}, error) {
 		m, err := tx.ProjectMember.Get(ctx, id)
 		if err != nil {
 			return struct{}{}, err
@@ -314,7 +315,7 @@ func TestOnlySelectionsOfTheSnapshotAreShared(t *testing.T) {
 	e := newEnv(t)
 	p := e.createProject("Kinds")
 	fb := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "for a cursor"})
-	latest, err := outbox.Latest(testutil.System(), e.client)
+	latest, err := outbox.Latest(accesstest.System(), e.client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +369,7 @@ func TestSharedSubscriptionsSurviveChurn(t *testing.T) {
 				return
 			default:
 				// Not announce: t.Fatal belongs to the test's goroutine.
-				ctx := testutil.System()
+				ctx := accesstest.System()
 				if err := e.client.Feedback.UpdateOneID(id).SetStatus(feedback.StatusFailed).Exec(ctx); err != nil {
 					t.Error(err)
 					return

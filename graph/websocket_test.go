@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
@@ -164,8 +165,8 @@ func bigFeedback(t *testing.T, e *env, projectID string) int {
 // announce makes feedback fb PENDING again: one event.
 func (e *env) announce(t *testing.T, fb int) {
 	t.Helper()
-	e.client.Feedback.UpdateOneID(fb).SetStatus(feedback.StatusFailed).ExecX(testutil.System())
-	if _, err := e.pipeline.Retry(testutil.System(), fb); err != nil {
+	e.client.Feedback.UpdateOneID(fb).SetStatus(feedback.StatusFailed).ExecX(accesstest.System())
+	if _, err := e.pipeline.Retry(accesstest.System(), fb); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -247,7 +248,7 @@ func TestWritesGoOnAfterTheSocketWasFull(t *testing.T) {
 	for range 8 {
 		e.announce(t, fb)
 	}
-	v := e.client.Feedback.GetX(testutil.System(), fb).Version
+	v := e.client.Feedback.GetX(accesstest.System(), fb).Version
 	readUntil(v)
 	time.Sleep(time.Second) // past the write timeout
 	e.announce(t, fb)

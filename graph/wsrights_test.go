@@ -7,14 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/store"
 )
 
 const createTaskOp = `mutation($p: ID!) { createTask(input: {projectID: $p, title: "over the socket"}) { id } }`
@@ -161,8 +162,8 @@ func TestSubscriptionEventsSpendTheBudget(t *testing.T) {
 	sub := `subscription($p: ID!, $after: String) { projectEvents(projectID: $p, after: $after) { ... on TaskEvent { cursor ` + sel.String() + ` } } }`
 	taskID := dbID(t, w.ownTask)
 	change := func(i int) {
-		sys := testutil.System()
-		if _, err := postgres.InTx(sys, e.client, func(tx *ent.Tx) (*ent.Task, error) {
+		sys := accesstest.System()
+		if _, err := store.InTx(sys, e.client, func(tx *ent.Tx) (*ent.Task, error) {
 			return tx.Task.UpdateOneID(taskID).SetDescription(fmt.Sprintf("%05d", i) + strings.Repeat("d", 9_995)).AddVersion(1).Save(sys)
 		}); err != nil {
 			t.Fatal(err)

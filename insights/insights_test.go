@@ -8,18 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/insights"
 	"github.com/feedbackloop/feedbackloop/insights/insightstest"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
+	"github.com/feedbackloop/feedbackloop/store"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "insights", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "insights", &dbTemplate) }
 
 // fixture is a small project whose insights are counted by hand below, next
 // to another project whose rows must not count.
@@ -39,8 +40,8 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	// The session's time zone is far from UTC: days must still be UTC days.
 	db := openIn(t, "Pacific/Auckland")
-	client := postgres.NewClient(db)
-	ctx := testutil.System()
+	client := store.NewClient(db)
+	ctx := accesstest.System()
 	fx := &fixture{
 		db:     db,
 		day:    time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC),

@@ -19,14 +19,14 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent/migrate"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/migrations"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "migrations", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "migrations", &dbTemplate) }
 
 // pendingChanges returns the SQL ent would run to bring the database to the
 // ent schema; empty means the migrations produce exactly that schema.

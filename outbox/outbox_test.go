@@ -11,20 +11,22 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/store"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "outbox", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "outbox", &dbTemplate) }
 
 // world is a database, a Redis channel with a bus on it, and a project.
 type world struct {
@@ -39,13 +41,13 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	db, dsn := dbTemplate.Open(t)
-	w := &world{t: t, db: db, dsn: dsn, client: postgres.NewClient(db), channel: "ev-" + testredis.Namespace(t)}
+	w := &world{t: t, db: db, dsn: dsn, client: store.NewClient(db), channel: "ev-" + testredis.Namespace(t)}
 	w.bus = events.NewBus(events.BusConfig{Redis: testredis.Client(t), Channel: w.channel, Buffer: 10_000})
 	if err := w.bus.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.bus.Shutdown(context.Background()) })
-	w.project = w.client.Project.Create().SetName("P").SaveX(testutil.System()).ID
+	w.project = w.client.Project.Create().SetName("P").SaveX(accesstest.System()).ID
 	return w
 }
 
@@ -58,7 +60,7 @@ func (w *world) relay(name string) *outbox.Relay {
 		w.t.Fatal(err)
 	}
 	w.t.Cleanup(func() { db.Close() })
-	r := outbox.NewRelay(outbox.RelayConfig{DB: db, Client: postgres.NewClient(db), DatabaseURL: w.dsn,
+	r := outbox.NewRelay(outbox.RelayConfig{DB: db, Client: store.NewClient(db), DatabaseURL: w.dsn,
 		Publisher: events.NewPublisher(testredis.Client(w.t), w.channel), PollEvery: 50 * time.Millisecond})
 	if err := r.Start(context.Background()); err != nil {
 		w.t.Fatal(err)
@@ -117,7 +119,7 @@ func collect(t *testing.T, sub *events.Subscription, n int) []int {
 
 func (w *world) stored() []int {
 	w.t.Helper()
-	ids, err := w.client.Event.Query().Order(ent.Asc("id")).IDs(testutil.System())
+	ids, err := w.client.Event.Query().Order(ent.Asc("id")).IDs(accesstest.System())
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func TestEventArrivesWhenTheCallerGoesAwayAfterCommit(t *testing.T) {
 	w := newWorld(t)
 	sub := w.bus.Subscribe(w.project)
 	w.relay("a")
-	ctx, cancel := context.WithCancel(testutil.System())
+	ctx, cancel := context.WithCancel(accesstest.System())
 	client := ent.NewClient(ent.Driver(&cancelAfterCommit{Driver: entsql.OpenDB(dialect.Postgres, w.db), cancel: cancel}))
 	jobs := queue.NewClient(testredis.Client(t), queue.Options{Name: "q-" + w.channel})
 	p := pipeline.New(pipeline.Config{Client: client, Jobs: jobs})

@@ -28,10 +28,10 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
@@ -134,7 +134,7 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 			return nil, ErrTaskNotInProject
 		}
 	}
-	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	fb, err := store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		create := tx.Feedback.Create()
 		if v := viewer.FromContext(ctx); v != nil {
 			create.SetSubmittedByID(v.UserID)
@@ -162,7 +162,7 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 // feedback, so the attempt count did not move) is replaced, or the retry
 // would find it and fail the feedback again.
 func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
-	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	fb, err := store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		fb, err := tx.Feedback.UpdateOneID(id).
 			Where(feedback.StatusEQ(feedback.StatusFailed)).
 			SetStatus(feedback.StatusPending).
@@ -230,7 +230,7 @@ func (p *Pipeline) ClaimJob(ctx context.Context, job queue.Job, lease time.Durat
 
 // claim is Claim; with key, only for the row with that job key.
 func (p *Pipeline) claim(ctx context.Context, id int, key *string, owner string, lease time.Duration) (*ent.Feedback, error) {
-	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	fb, err := store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		cur, err := tx.Feedback.Query().Where(feedback.ID(id)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil, ErrGone
@@ -333,7 +333,7 @@ type Suggestion struct {
 // out and counted with the dropped ones; advice about such a task is kept
 // without the link.
 func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outcome) (*ent.Feedback, error) {
-	fb, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	fb, err := store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		builders, dropped, reasons, err := suggestions(ctx, tx, id, out)
 		if err != nil {
 			return nil, err
@@ -457,7 +457,7 @@ func showID(id *int) string {
 
 // Fail marks the feedback FAILED with a reason for the user, if owner still holds it.
 func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent.Feedback, error) {
-	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	return store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		fb, err := p.finish(tx.Feedback, id, owner).
 			SetStatus(feedback.StatusFailed).
 			SetError(reason).
@@ -473,7 +473,7 @@ func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent
 // dead-lettered, so nothing will process it any more. A job made for
 // another row with this feedback ID gets ErrNotItsJob and changes nothing.
 func (p *Pipeline) Abandon(ctx context.Context, job queue.Job, reason string) (*ent.Feedback, error) {
-	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+	return store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
 		cur, err := tx.Feedback.Query().Where(feedback.ID(job.FeedbackID)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil, ErrGone

@@ -11,23 +11,23 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/bounds"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/outbox/outboxtest"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/store"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "pipeline", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "pipeline", &dbTemplate) }
 
 type clock struct {
 	mu  sync.Mutex
@@ -56,7 +56,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db, _ := dbTemplate.Open(t)
-	client := postgres.NewClient(db)
+	client := store.NewClient(db)
 	rdb := testredis.Client(t)
 	ns := testredis.Namespace(t)
 	jobs := queue.NewClient(rdb, queue.Options{Name: "q-" + ns})
@@ -66,7 +66,7 @@ func newEnv(t *testing.T) *env {
 		t: t, client: client, jobs: jobs, queue: "q-" + ns, clock: clk,
 		p: pipeline.New(pipeline.Config{Client: client, Jobs: jobs, Now: clk.Now}),
 	}
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	e.pid = client.Project.Create().SetName("P").SaveX(ctx).ID
 	e.tid = client.Task.Create().SetProjectID(e.pid).SetTitle("T").SaveX(ctx).ID
 	e.events = outboxtest.NewTail(t, client, e.pid)
@@ -90,7 +90,7 @@ func (e *env) expect(status, previous string, version int) {
 
 func (e *env) submit() *ent.Feedback {
 	e.t.Helper()
-	fb, err := e.p.Submit(testutil.System(), pipeline.Submission{ProjectID: e.pid, TaskID: &e.tid, Text: "too slow"})
+	fb, err := e.p.Submit(accesstest.System(), pipeline.Submission{ProjectID: e.pid, TaskID: &e.tid, Text: "too slow"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func (e *env) submit() *ent.Feedback {
 
 func TestSubmitStoresAnnouncesAndQueues(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	name := "ada"
 	fb, err := e.p.Submit(ctx, pipeline.Submission{ProjectID: e.pid, TaskID: &e.tid, UserName: &name, Text: "  needs a dark mode  "})
 	if err != nil {
@@ -122,7 +122,7 @@ func TestSubmitStoresAnnouncesAndQueues(t *testing.T) {
 
 func TestSubmitValidation(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	otherProject := e.client.Project.Create().SetName("Other").SaveX(ctx).ID
 	foreignTask := e.client.Task.Create().SetProjectID(otherProject).SetTitle("X").SaveX(ctx).ID
 	missing := e.tid + 1000
@@ -151,11 +151,11 @@ func TestSubmitValidation(t *testing.T) {
 
 func TestSubmitSurvivesAQueueOutage(t *testing.T) {
 	db, _ := dbTemplate.Open(t)
-	client := postgres.NewClient(db)
+	client := store.NewClient(db)
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { dead.Close() })
 	p := pipeline.New(pipeline.Config{Client: client, Jobs: queue.NewClient(dead, queue.Options{})})
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	pid := client.Project.Create().SetName("P").SaveX(ctx).ID
 	fb, err := p.Submit(ctx, pipeline.Submission{ProjectID: pid, Text: "hello"})
 	if err != nil {
@@ -168,7 +168,7 @@ func TestSubmitSurvivesAQueueOutage(t *testing.T) {
 
 func TestClaimLeasesAndTakeovers(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	fb := e.submit()
 	const lease = 30 * time.Second
 
@@ -218,7 +218,7 @@ func TestClaimLeasesAndTakeovers(t *testing.T) {
 
 func TestCompleteStoresOnceAndInOrder(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	fb := e.submit()
 	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestCompleteStoresOnceAndInOrder(t *testing.T) {
 
 func TestFailRetryAndAbandon(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	fb := e.submit()
 	if _, err := e.p.Retry(ctx, fb.ID); !errors.Is(err, pipeline.ErrNotFailed) {
 		t.Fatalf("retry of PENDING = %v, want ErrNotFailed", err)
@@ -303,7 +303,7 @@ func TestFailRetryAndAbandon(t *testing.T) {
 // loses the link.
 func TestCompleteStoresWhatTheTasksHold(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	e.client.Task.UpdateOneID(e.tid).SetPriority(5).SetDescription("  as written  ").ExecX(ctx)
 	gone := e.client.Task.Create().SetProjectID(e.pid).SetTitle("Gone").SaveX(ctx).ID
 	fb := e.submit()
@@ -362,7 +362,7 @@ func TestCompleteStoresWhatTheTasksHold(t *testing.T) {
 // full list: the last one sums up the rest.
 func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	gone := e.client.Task.Create().SetProjectID(e.pid).SetTitle("Gone").SaveX(ctx).ID
 	fb := e.submit()
 	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
@@ -395,7 +395,7 @@ func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {
 // feedback; the feedback's own job does.
 func TestJobsOfAnotherRowAreRefused(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	fb := e.submit()
 	own := pipeline.JobFor(fb)
 	if own.Key == "" || own.Key != fb.JobKey.String() {
@@ -428,7 +428,7 @@ func TestJobsOfAnotherRowAreRefused(t *testing.T) {
 // than finding it and failing the feedback again.
 func TestRetryReplacesAJobThatGaveUpBeforeClaiming(t *testing.T) {
 	e := newEnv(t)
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	fb := e.submit()
 	job := pipeline.JobFor(fb)
 	if err := asynq.NewInspectorFromRedisClient(testredis.Client(t)).ArchiveTask(e.queue, job.ID()); err != nil {

@@ -25,8 +25,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
@@ -93,7 +93,7 @@ func (e *BatchError) Unwrap() error { return e.Err }
 // Apply applies the suggestions ids, in order, all or none. Without force, a
 // suggestion whose task no longer holds its original value is a conflict.
 func (p *Planner) Apply(ctx context.Context, ids []int, force bool) ([]Result, error) {
-	results, err := postgres.InTx(ctx, p.client, func(tx *ent.Tx) ([]Result, error) {
+	results, err := store.InTx(ctx, p.client, func(tx *ent.Tx) ([]Result, error) {
 		out := make([]Result, 0, len(ids))
 		for i, id := range ids {
 			r, err := p.apply(ctx, tx, id, force)
@@ -116,7 +116,7 @@ func (p *Planner) Apply(ctx context.Context, ids []int, force bool) ([]Result, e
 // Reject marks a proposed suggestion REJECTED, with an optional reason. Its
 // task, unchanged, comes with it, as every decision's does.
 func (p *Planner) Reject(ctx context.Context, id int, reason *string) (Result, error) {
-	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (Result, error) {
+	return store.InTx(ctx, p.client, func(tx *ent.Tx) (Result, error) {
 		a, err := p.proposed(ctx, tx, id)
 		if err != nil {
 			return Result{}, err
@@ -139,7 +139,7 @@ func (p *Planner) Reject(ctx context.Context, id int, reason *string) (Result, e
 // value (or, for a created task, is unchanged since), and makes it PROPOSED
 // again.
 func (p *Planner) Revert(ctx context.Context, id int) (Result, error) {
-	return postgres.InTx(ctx, p.client, func(tx *ent.Tx) (Result, error) {
+	return store.InTx(ctx, p.client, func(tx *ent.Tx) (Result, error) {
 		a, kind, err := p.load(ctx, tx, id)
 		if err != nil {
 			return Result{}, err

@@ -7,23 +7,23 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/outbox/outboxtest"
 	"github.com/feedbackloop/feedbackloop/plan"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "plan", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "plan", &dbTemplate) }
 
 // world is a project with one task and a COMPLETED feedback, decided on by
 // an EDITOR.
@@ -41,8 +41,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	db, _ := dbTemplate.Open(t)
-	client := postgres.NewClient(db)
-	sys := testutil.System()
+	client := store.NewClient(db)
+	sys := accesstest.System()
 	editor := client.User.Create().SetSubject("editor").SaveX(sys)
 	p := client.Project.Create().SetName("P").SaveX(sys)
 	client.ProjectMember.Create().SetProjectID(p.ID).SetUserID(editor.ID).SetRole(viewer.Editor).ExecX(sys)
@@ -64,12 +64,12 @@ func (w *world) suggest(typ adjustment.AdjustmentType, original, newValue *strin
 		c.SetTaskID(w.task.ID)
 	}
 	w.pos++
-	return c.SaveX(testutil.System())
+	return c.SaveX(accesstest.System())
 }
 
 func (w *world) reloadTask() *ent.Task {
 	w.t.Helper()
-	t, err := w.client.Task.Get(testutil.System(), w.task.ID)
+	t, err := w.client.Task.Get(accesstest.System(), w.task.ID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestApplyEveryKind(t *testing.T) {
 			}
 		}},
 		{adjustment.AdjustmentTypeRemoveTask, nil, nil, func(w *world, r plan.Result) {
-			if _, err := w.client.Task.Get(testutil.System(), w.task.ID); !ent.IsNotFound(err) {
+			if _, err := w.client.Task.Get(accesstest.System(), w.task.ID); !ent.IsNotFound(err) {
 				w.t.Errorf("the task is still there: %v", err)
 			}
 			var snap plan.RemovedTask
@@ -178,7 +178,7 @@ func equal(a, b []string) bool {
 func TestConflictAndForce(t *testing.T) {
 	w := newWorld(t)
 	a := w.suggest(adjustment.AdjustmentTypeTaskPriority, ptr("2"), ptr("5"))
-	w.client.Task.UpdateOne(w.task).SetPriority(3).ExecX(testutil.System())
+	w.client.Task.UpdateOne(w.task).SetPriority(3).ExecX(accesstest.System())
 	_, err := w.planner.Apply(w.ctx, []int{a.ID}, false)
 	var conflict *plan.ConflictError
 	if !errors.As(err, &conflict) || conflict.Current == nil || *conflict.Current != "3" || conflict.Expected != "2" || conflict.Field != task.FieldPriority {
@@ -199,7 +199,7 @@ func TestConflictAndForce(t *testing.T) {
 	// A deleted task is a conflict too.
 	w2 := newWorld(t)
 	b := w2.suggest(adjustment.AdjustmentTypeTaskStatus, nil, ptr("DONE"))
-	w2.client.Task.DeleteOne(w2.task).ExecX(testutil.System())
+	w2.client.Task.DeleteOne(w2.task).ExecX(accesstest.System())
 	if _, err := w2.planner.Apply(w2.ctx, []int{b.ID}, true); !errors.As(err, &conflict) {
 		t.Fatalf("applying to a deleted task: %v", err)
 	}
@@ -241,7 +241,7 @@ func TestRevert(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.client.Task.UpdateOneID(w.task.ID).SetTitle("renamed").SetPriority(1).SetStatus(task.StatusBlocked).
-				SetDescription("by hand").SetEstimatedHours(99).ExecX(testutil.System())
+				SetDescription("by hand").SetEstimatedHours(99).ExecX(accesstest.System())
 			var conflict *plan.ConflictError
 			if _, err := w.planner.Revert(w.ctx, a.ID); !errors.As(err, &conflict) {
 				t.Fatalf("revert after a manual change: %v", err)
@@ -258,7 +258,7 @@ func TestRevert(t *testing.T) {
 		if _, err := w.planner.Revert(w.ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.client.Task.Get(testutil.System(), res[0].Task.ID); !ent.IsNotFound(err) {
+		if _, err := w.client.Task.Get(accesstest.System(), res[0].Task.ID); !ent.IsNotFound(err) {
 			t.Fatalf("the created task survived the revert: %v", err)
 		}
 		// Created again and then edited: the revert refuses.
@@ -266,7 +266,7 @@ func TestRevert(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.client.Task.UpdateOneID(res[0].Task.ID).SetPriority(4).ExecX(testutil.System())
+		w.client.Task.UpdateOneID(res[0].Task.ID).SetPriority(4).ExecX(accesstest.System())
 		var conflict *plan.ConflictError
 		if _, err := w.planner.Revert(w.ctx, a.ID); !errors.As(err, &conflict) {
 			t.Fatalf("revert of an edited created task: %v", err)
@@ -309,7 +309,7 @@ func TestDecisionsNeedTheRightState(t *testing.T) {
 	if _, err := w.planner.Revert(w.ctx, a.ID); !errors.As(err, &state) {
 		t.Fatalf("reverting a rejected suggestion: %v", err)
 	}
-	w.client.Feedback.UpdateOne(w.fb).SetStatus(feedback.StatusProcessing).ExecX(testutil.System())
+	w.client.Feedback.UpdateOne(w.fb).SetStatus(feedback.StatusProcessing).ExecX(accesstest.System())
 	b := w.suggest(adjustment.AdjustmentTypeGeneral, nil, nil)
 	if _, err := w.planner.Apply(w.ctx, []int{b.ID}, false); !errors.As(err, &state) {
 		t.Fatalf("deciding before the analysis completed: %v", err)
@@ -334,11 +334,11 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 	if got := w.reloadTask(); got.Priority != 2 || got.Version != 1 {
 		t.Fatalf("the batch half-applied: priority %d version %d", got.Priority, got.Version)
 	}
-	if n := w.client.Task.Query().CountX(testutil.System()); n != 1 {
+	if n := w.client.Task.Query().CountX(accesstest.System()); n != 1 {
 		t.Fatalf("%d tasks: the batch created one anyway", n)
 	}
 	for _, id := range []int{ok1.ID, ok2.ID} {
-		if a := w.client.Adjustment.GetX(testutil.System(), id); a.Status != adjustment.StatusProposed {
+		if a := w.client.Adjustment.GetX(accesstest.System(), id); a.Status != adjustment.StatusProposed {
 			t.Fatalf("suggestion %d is %s after a failed batch", id, a.Status)
 		}
 	}
@@ -371,7 +371,7 @@ func TestRejectEveryKind(t *testing.T) {
 			if got := w.reloadTask(); got.Version != 1 {
 				t.Fatalf("rejecting changed the task (version %d)", got.Version)
 			}
-			if n := w.client.Task.Query().CountX(testutil.System()); n != 1 {
+			if n := w.client.Task.Query().CountX(accesstest.System()); n != 1 {
 				t.Fatalf("%d tasks after a rejection", n)
 			}
 			if evs := w.events.Pending(); len(evs) != 1 || evs[0].Kind != outbox.KindAdjustment {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
@@ -89,11 +90,11 @@ func BenchmarkThroughput(b *testing.B) {
 		reconcileEvery: worker.DefaultReconcileEvery, pendingGrace: worker.DefaultPendingGrace})
 	testutil.WaitForWithin(b, 5*time.Minute, "every feedback finished", func() bool {
 		return e.client.Feedback.Query().Where(feedback.StatusIn(feedback.StatusCompleted, feedback.StatusFailed)).
-			CountX(testutil.System()) == b.N
+			CountX(accesstest.System()) == b.N
 	})
 	elapsed, used := time.Since(start), cpuTime()-cpu
 	b.StopTimer()
-	if n := e.client.Feedback.Query().Where(feedback.StatusEQ(feedback.StatusCompleted)).CountX(testutil.System()); n != b.N {
+	if n := e.client.Feedback.Query().Where(feedback.StatusEQ(feedback.StatusCompleted)).CountX(accesstest.System()); n != b.N {
 		b.Fatalf("%d of %d feedbacks completed", n, b.N)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "jobs/s")

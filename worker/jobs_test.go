@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
@@ -87,7 +88,7 @@ func (e *env) seedOldJob(feedbackID int, archived bool) string {
 func TestOldJobsCannotShadowNewFeedback(t *testing.T) {
 	var e *env
 	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	// The next feedback IDs, from a row made and deleted for the purpose.
 	probe := e.submit("probe", nil)
 	e.client.Feedback.DeleteOneID(probe.ID).ExecX(ctx)

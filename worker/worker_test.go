@@ -11,26 +11,27 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/outbox/outboxtest"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "worker", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "worker", &dbTemplate) }
 
 // env is one test's world: its own database, queue, event channel and model
 // server, and workers built like server.go builds them, with langchaingo's
@@ -54,7 +55,7 @@ type env struct {
 func newEnv(t testing.TB, fallback llmstub.Responder) *env {
 	t.Helper()
 	db, _ := dbTemplate.Open(t)
-	client := postgres.NewClient(db)
+	client := store.NewClient(db)
 	rdb := testredis.Client(t)
 	ns := testredis.Namespace(t)
 	qopts := queue.Options{Name: "q-" + ns, MaxRetry: 2}
@@ -65,7 +66,7 @@ func newEnv(t testing.TB, fallback llmstub.Responder) *env {
 		pipeline: pipeline.New(pipeline.Config{Client: client, Jobs: jobs}),
 		llm:      llmstub.New(t, fallback),
 	}
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	p := client.Project.Create().SetName("Mobile app").SetDescription("Ship v2 by March").SaveX(ctx)
 	e.projectID = p.ID
 	e.events = outboxtest.NewTail(t, client, p.ID)
@@ -116,7 +117,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	if o.pendingGrace == 0 {
 		o.pendingGrace = 300 * time.Millisecond
 	}
-	a, err := llm.New(testutil.System(), llm.Config{
+	a, err := llm.New(accesstest.System(), llm.Config{
 		Provider: "openai", Model: "stub-model", BaseURL: e.llm.URL, APIKey: "test-key",
 		Timeout: o.timeout, MaxAttempts: o.maxAttempts, Temperature: 0.2,
 		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: o.logger,
@@ -137,13 +138,13 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 		Lease: o.lease, ReconcileEvery: o.reconcileEvery, PendingGrace: o.pendingGrace,
 		Logger: o.logger,
 	})
-	if err := w.Start(testutil.System()); err != nil {
+	if err := w.Start(accesstest.System()); err != nil {
 		e.t.Fatal(err)
 	}
 	var once sync.Once
 	e.t.Cleanup(func() {
 		once.Do(func() {
-			if err := w.Shutdown(testutil.System()); err != nil {
+			if err := w.Shutdown(accesstest.System()); err != nil {
 				e.t.Error(err)
 			}
 		})
@@ -153,7 +154,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 
 func (e *env) submit(text string, taskID *int) *ent.Feedback {
 	e.t.Helper()
-	fb, err := e.pipeline.Submit(testutil.System(), pipeline.Submission{ProjectID: e.projectID, TaskID: taskID, Text: text})
+	fb, err := e.pipeline.Submit(accesstest.System(), pipeline.Submission{ProjectID: e.projectID, TaskID: taskID, Text: text})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func (e *env) reload(id int) *ent.Feedback {
 	e.t.Helper()
 	fb, err := e.client.Feedback.Query().Where(feedback.ID(id)).
 		WithAdjustments(func(q *ent.AdjustmentQuery) { q.Order(ent.Asc(adjustment.FieldPosition)) }).
-		Only(testutil.System())
+		Only(accesstest.System())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestUnknownTaskBecomesAnUnlinkedGeneralSuggestion(t *testing.T) {
 			map[string]any{"type": "task_status", "task_id": other, "description": "Mark the other project's task done", "new_value": "DONE"})
 	})
 	// A task that exists, but in another project.
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	p2 := e.client.Project.Create().SetName("Other").SaveX(ctx)
 	other = e.client.Task.Create().SetProjectID(p2.ID).SetTitle("Foreign").SaveX(ctx).ID
 	e.startWorker(workerOpts{})
@@ -434,7 +435,7 @@ func TestProviderErrorsAreRetriedThenFail(t *testing.T) {
 
 	// retryFeedback afterwards works once the provider recovers.
 	e.llm.Enqueue(e.goodAnswer(llmstub.Request{}))
-	if _, err := e.pipeline.Retry(testutil.System(), fb.ID); err != nil {
+	if _, err := e.pipeline.Retry(accesstest.System(), fb.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.statuses(fb.ID); strings.Join(got, ",") != "PENDING,PROCESSING,COMPLETED" {
@@ -470,12 +471,12 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 	// Stored without a job, then queued twice under different job IDs, as a
 	// redelivery or a reconciler race would.
 	silent := pipeline.New(pipeline.Config{Client: e.client, Jobs: queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns})})
-	fb, err := silent.Submit(testutil.System(), pipeline.Submission{ProjectID: e.projectID, Text: "twice"})
+	fb, err := silent.Submit(accesstest.System(), pipeline.Submission{ProjectID: e.projectID, Text: "twice"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for attempt := range 2 {
-		if err := e.jobs.Enqueue(testutil.System(), queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: 10 + attempt}); err != nil {
+		if err := e.jobs.Enqueue(accesstest.System(), queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: 10 + attempt}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -484,11 +485,11 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 		t.Fatalf("events %v", got)
 	}
 	// A late redelivery of a finished feedback.
-	if err := e.jobs.Enqueue(testutil.System(), queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: 20}); err != nil {
+	if err := e.jobs.Enqueue(accesstest.System(), queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: 20}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, "the queue to drain", func() bool {
-		d, err := e.jobs.Depth(testutil.System())
+		d, err := e.jobs.Depth(accesstest.System())
 		return err == nil && d.Pending == 0 && d.Active == 0 && d.Retry == 0
 	})
 	done := e.reload(fb.ID)
@@ -509,7 +510,7 @@ func TestDuplicateDeliveryStoresAdjustmentsOnce(t *testing.T) {
 func TestReconcilerQueuesStrandedFeedback(t *testing.T) {
 	var e *env
 	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	noQueue := pipeline.New(pipeline.Config{Client: e.client,
 		Jobs: queue.NewClient(testredis.Client(t), queue.Options{Name: "unused-" + e.ns})})
 	pending, err := noQueue.Submit(ctx, pipeline.Submission{ProjectID: e.projectID, Text: "queue was down"})
@@ -543,7 +544,7 @@ func TestReconcilerQueuesStrandedFeedback(t *testing.T) {
 func TestJobOfDeletedFeedbackIsDeadLettered(t *testing.T) {
 	var e *env
 	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
-	ctx := testutil.System()
+	ctx := accesstest.System()
 	gone := e.submit("about to be deleted", nil)
 	e.client.Feedback.DeleteOneID(gone.ID).ExecX(ctx)
 	next := e.submit("still here", nil)
@@ -573,7 +574,7 @@ func TestShutdownReturnsInFlightJobs(t *testing.T) {
 	first := e.startWorker(workerOpts{shutdown: 200 * time.Millisecond, timeout: 10 * time.Second})
 	fb := e.submit("interrupted", nil)
 	testutil.WaitFor(t, "the model call", func() bool { return e.llm.Calls() == 1 })
-	if err := first.Shutdown(testutil.System()); err != nil {
+	if err := first.Shutdown(accesstest.System()); err != nil {
 		t.Fatal(err)
 	}
 	stopped := e.reload(fb.ID)

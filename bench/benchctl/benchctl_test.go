@@ -12,19 +12,19 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
+	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "benchctl", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "benchctl", &dbTemplate) }
 
 func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 	db, _ := dbTemplate.Open(t)
@@ -37,8 +37,8 @@ func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 	}
 
 	// The newest projects come first by ID too, and only they grew.
-	client := postgres.NewClient(db)
-	projects, err := client.Project.Query().Order(project.ByCreatedAt(sql.OrderDesc())).WithTasks().All(testutil.System())
+	client := store.NewClient(db)
+	projects, err := client.Project.Query().Order(project.ByCreatedAt(sql.OrderDesc())).WithTasks().All(accesstest.System())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 
 	// The member reads every project and task through the privacy rules,
 	// as a VIEWER, and nothing more than that.
-	u := client.User.Query().Where(user.Subject("bench-viewer")).OnlyX(testutil.System())
+	u := client.User.Query().Where(user.Subject("bench-viewer")).OnlyX(accesstest.System())
 	asViewer := viewer.NewContext(ctx, &viewer.Viewer{UserID: u.ID, Subject: u.Subject, Kind: viewer.User})
 	if n := client.Project.Query().CountX(asViewer); n != 4 {
 		t.Errorf("the viewer sees %d projects, want 4", n)
@@ -88,7 +88,7 @@ func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 	if n := client.Task.Query().CountX(asViewer); n != 2*9+2*5 {
 		t.Errorf("the viewer sees %d tasks, want %d", n, 2*9+2*5)
 	}
-	for _, m := range client.ProjectMember.Query().AllX(testutil.System()) {
+	for _, m := range client.ProjectMember.Query().AllX(accesstest.System()) {
 		if m.UserID != u.ID || m.Role != viewer.Reader {
 			t.Errorf("membership %+v, want VIEWER of user %d", m, u.ID)
 		}
@@ -98,7 +98,7 @@ func TestLoadAndGrowWriteRowsTheServiceCanServe(t *testing.T) {
 	if err := load(ctx, db, 2, 3, "bench-viewer"); err != nil {
 		t.Fatal(err)
 	}
-	if n := client.Task.Query().CountX(testutil.System()); n != 6 {
+	if n := client.Task.Query().CountX(accesstest.System()); n != 6 {
 		t.Errorf("%d tasks after a second load, want 6", n)
 	}
 	if n := client.Project.Query().CountX(asViewer); n != 2 {

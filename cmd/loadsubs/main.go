@@ -44,7 +44,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
 )
 
 // Selections the subscribers may ask for.
@@ -114,8 +114,8 @@ func (o *options) check() error {
 		return fmt.Errorf("-peer %q: want %s or %s", o.peer, peerPostGraphile, peerFloor)
 	case o.peer != "" && o.selection != "feedback":
 		return fmt.Errorf("-peer measures the feedback selection only")
-	case o.peer == "" && len(o.secret) < auth.MinSecretBytes:
-		return fmt.Errorf("set JWT_SECRET to the server's secret (at least %d bytes)", auth.MinSecretBytes)
+	case o.peer == "" && len(o.secret) < hs256.MinSecretBytes:
+		return fmt.Errorf("set JWT_SECRET to the server's secret (at least %d bytes)", hs256.MinSecretBytes)
 	case !strings.HasPrefix(o.url, "http://") && !strings.HasPrefix(o.url, "https://"):
 		return fmt.Errorf("-url %q: want http(s)://host:port", o.url)
 	case o.subscribers < 1 || o.workers < 1 || o.perUser < 1 || o.rate < 1 || o.samples < 1:

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
 )
 
 // run sets the project up, connects the subscribers, times the samples and
@@ -169,7 +169,7 @@ func setUpService(o options) (target, error) {
 func userSubject(i int) string { return "loadsubs-user-" + strconv.Itoa(i) }
 
 func token(secret, subject string) (string, error) {
-	return auth.DevToken([]byte(secret), subject, subject, 2*time.Hour)
+	return hs256.Mint([]byte(secret), subject, subject, 2*time.Hour)
 }
 
 // sample arms the workers, submits feedback whose text is text and

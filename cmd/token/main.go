@@ -14,7 +14,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
 )
 
 func main() {
@@ -27,11 +27,11 @@ func main() {
 	case *sub == "":
 		fmt.Fprintln(os.Stderr, "token: -sub is required, e.g. -sub ada")
 		os.Exit(2)
-	case len(secret) < auth.MinSecretBytes:
-		fmt.Fprintf(os.Stderr, "token: JWT_SECRET must be set to the server's secret (at least %d bytes)\n", auth.MinSecretBytes)
+	case len(secret) < hs256.MinSecretBytes:
+		fmt.Fprintf(os.Stderr, "token: JWT_SECRET must be set to the server's secret (at least %d bytes)\n", hs256.MinSecretBytes)
 		os.Exit(2)
 	}
-	token, err := auth.DevToken([]byte(secret), *sub, *name, *ttl)
+	token, err := hs256.Mint([]byte(secret), *sub, *name, *ttl)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "token:", err)
 		os.Exit(1)

@@ -40,7 +40,6 @@ func intBetween(lo, hi int) func(int) error {
 	}
 }
 
-
 // hoursUpTo validates an estimate from zero to max hours.
 func hoursUpTo(max float64) func(float64) error {
 	return func(v float64) error {

@@ -13,12 +13,12 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/feedbackloop/feedbackloop/internal/lateral"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "lateral", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "lateral", &dbTemplate) }
 
 // Three parents: 1 has children ranked 1..20 (ranks repeat, so the ID
 // breaks ties), 2 has three, 3 has none; kind alternates a and b.

@@ -14,16 +14,10 @@ import (
 	"syscall"
 	"time"
 
-	entsql "entgo.io/ent/dialect/sql"
 	"github.com/XSAM/otelsql"
 	"github.com/lib/pq"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/feedbackloop/feedbackloop/ent"
-	// Registers the schema's hooks and defaults (trimming, timestamps), which
-	// ent keeps in a separate package to avoid an import cycle.
-	_ "github.com/feedbackloop/feedbackloop/ent/runtime"
 )
 
 // Pool sizes the connection pool.
@@ -95,12 +89,6 @@ func Open(ctx context.Context, dsn string, pool Pool, opts ...Option) (*sql.DB, 
 		return nil, fmt.Errorf("connect to database %s: %w", Redact(dsn), err)
 	}
 	return db, nil
-}
-
-// NewClient returns an ent client on an open pool.
-func NewClient(db *sql.DB, opts ...ent.Option) *ent.Client {
-	drv := entsql.OpenDB("postgres", db)
-	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 }
 
 // EnsureDatabase creates the database named in dsn when it does not exist,
@@ -219,27 +207,4 @@ func Redact(dsn string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
-}
-
-// InTx runs fn in a transaction of client, committing when it returns no
-// error and rolling back otherwise. An entity fn returns is unwrapped from
-// the transaction, so that its edges load through client afterwards.
-func InTx[T any](ctx context.Context, client *ent.Client, fn func(*ent.Tx) (T, error)) (T, error) {
-	var zero T
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return zero, err
-	}
-	v, err := fn(tx)
-	if err != nil {
-		_ = tx.Rollback()
-		return zero, err
-	}
-	if err := tx.Commit(); err != nil {
-		return zero, err
-	}
-	if u, ok := any(v).(interface{ Unwrap() T }); ok {
-		v = u.Unwrap()
-	}
-	return v, nil
 }

@@ -10,18 +10,18 @@ import (
 	"testing"
 
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testdb"
+	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
 )
 
-var dbTemplate *testdb.Template
+var dbTemplate *migrationstest.Template
 
-func TestMain(m *testing.M) { testdb.Main(m, "postgres", &dbTemplate) }
+func TestMain(m *testing.M) { migrationstest.Main(m, "postgres", &dbTemplate) }
 
 func adminURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		return u
 	}
-	return testdb.DefaultURL
+	return migrationstest.DefaultURL
 }
 
 // Instances starting together on a new database all race to create it;

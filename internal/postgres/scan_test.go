@@ -6,11 +6,11 @@ import (
 
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/task"
-	"github.com/feedbackloop/feedbackloop/internal/postgres"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/store"
 )
 
 // ent's queries scan every row into the same values (ent/template/
@@ -19,8 +19,8 @@ import (
 // value per row.
 func TestEveryRowKeepsItsOwnValues(t *testing.T) {
 	db, _ := dbTemplate.Open(t)
-	client := postgres.NewClient(db)
-	ctx := testutil.System()
+	client := store.NewClient(db)
+	ctx := accesstest.System()
 	p := client.Project.Create().SetName("scan").SaveX(ctx)
 	const n = 25
 	for i := range n {

@@ -4,13 +4,10 @@ package testutil
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/feedbackloop/feedbackloop/access"
 )
 
 // WaitTimeout is how long WaitFor polls before failing the test. It only
@@ -67,8 +64,3 @@ func (b *Buffer) Lines() []string {
 	}
 	return strings.Split(s, "\n")
 }
-
-// System is a background context that acts as the system, which the
-// privacy policies let through: for tests that arrange or inspect rows
-// directly rather than as a caller.
-func System() context.Context { return access.SystemContext(context.Background()) }

@@ -5,7 +5,7 @@
 // package and migrates it with the real migrations. Each test then calls New,
 // which copies that database (CREATE DATABASE ... TEMPLATE), so tests share
 // no rows and need no cleanup of their own. Everything is dropped at the end.
-package testdb
+package migrationstest
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func Setup(prefix string) (*Template, error) {
 // *tmpl, runs the tests, drops the template and exits with the tests' code.
 //
 //	var dbTemplate *testdb.Template
-//	func TestMain(m *testing.M) { testdb.Main(m, "graph", &dbTemplate) }
+//	func TestMain(m *testing.M) { migrationstest.Main(m, "graph", &dbTemplate) }
 func Main(m *testing.M, prefix string, tmpl **Template) {
 	*tmpl = MustSetup(prefix)
 	code := m.Run()
