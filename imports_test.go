@@ -7,7 +7,7 @@ import (
 )
 
 // Imports run one way (docs/architecture.md, Import rules): infrastructure
-// imports no domain package, tools import no part of the server, and the
+// imports no domain package, the document limits know no schema of ours, tools import no part of the server, and the
 // analysis depends on the suggestions' table alone. go list reads the
 // packages' imports, tests excluded.
 func TestImportsRunOneWay(t *testing.T) {
@@ -36,6 +36,8 @@ func TestImportsRunOneWay(t *testing.T) {
 				t.Errorf("%s (a tool) imports %s, a part of the server", pkg, dep)
 			case under(pkg, "graph/wstransport") && !under(dep, "internal") && dep != "viewer" && dep != "ratelimit":
 				t.Errorf("%s (the websocket transport) imports %s", pkg, dep)
+			case under(pkg, "graph/doclimit") && !under(dep, "internal"):
+				t.Errorf("%s (the document limits) imports %s: they judge any schema's documents", pkg, dep)
 			}
 		}
 	}

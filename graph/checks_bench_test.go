@@ -13,6 +13,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/graph/pricing"
 )
 
 // BenchmarkChecksBeforeExecution is the per-request cost of the limits
@@ -25,7 +26,7 @@ func BenchmarkChecksBeforeExecution(b *testing.B) {
 		totalCount pageInfo { hasNextPage endCursor }
 		edges { node { id name tasks(first: FIRST, orderBy: {field: PRIORITY, direction: DESC}, where: {statusNotIn: [DONE]}) {
 			totalCount edges { node { id title priority status estimatedHours } } } } } } }`
-	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: complexity()})
+	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: pricing.Complexity(MaxNodes)})
 	for _, first := range []string{"20", "$first"} {
 		b.Run("first="+first, func(b *testing.B) {
 			vars := ""
@@ -61,7 +62,7 @@ func BenchmarkChecksBeforeExecution(b *testing.B) {
 // suggestions. "probe" documents are the hostile probe's, which validated
 // for up to 20 s before the limits.
 func BenchmarkHostileDocuments(b *testing.B) {
-	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: complexity()})
+	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: pricing.Complexity(MaxNodes)})
 	repeat := func(n int, format string) string {
 		var s strings.Builder
 		for i := range n {

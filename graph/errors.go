@@ -18,6 +18,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/privacy"
+	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/graph/scalar"
 	"github.com/feedbackloop/feedbackloop/graph/wstransport"
@@ -28,7 +29,7 @@ import (
 
 // Error codes set in extensions.code. Clients branch on these, never on messages.
 const (
-	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeBadUserInput    = doclimit.CodeBadUserInput
 	CodeNotFound        = "NOT_FOUND"
 	CodeForbidden       = "FORBIDDEN"
 	CodeUnauthenticated = "UNAUTHENTICATED"

@@ -20,6 +20,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/graph/pricing"
 	"github.com/feedbackloop/feedbackloop/graph/wstransport"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
@@ -111,21 +112,29 @@ func (s *Server) CloseSubscriptions(ctx context.Context) error {
 // checksBeforeExecution are the extensions that refuse an operation before
 // any resolver runs, in order: the first refusal wins.
 func checksBeforeExecution(l Limits, es graphql.ExecutableSchema) []graphql.HandlerExtension {
-	shapes := newShapes(es)
-	return []graphql.HandlerExtension{
-		subscriptionsNeedAWebsocket{},
-		rootFieldLimit{maxFields: l.MaxRootFields, maxSubmissions: l.MaxSubmissionsPerRequest, noIntrospection: l.DisableIntrospection, shapes: shapes},
-		checkValues{shapes: shapes},
-		pageLimit{max: MaxPageSize, shapes: shapes},
-		depthLimit{max: l.MaxDepth, shapes: shapes},
-		complexityLimit{max: l.MaxComplexity, shapes: shapes},
-	}
+	return append([]graphql.HandlerExtension{subscriptionsNeedAWebsocket{}}, doclimit.Checks(es, doclimit.CheckLimits{
+		MaxDepth:         l.MaxDepth,
+		MaxComplexity:    l.MaxComplexity,
+		MaxRootFields:    l.MaxRootFields,
+		MaxSubmissions:   l.MaxSubmissionsPerRequest,
+		MaxPageSize:      MaxPageSize,
+		SubmissionFields: submissionFields,
+		NoIntrospection:  l.DisableIntrospection,
+	})...)
 }
+
+// submissionFields are the mutations that spend model calls, bounded per
+// request by MaxSubmissionsPerRequest and per hour by the submission budgets.
+var submissionFields = []string{"submitFeedback", "retryFeedback"}
+
+// documentCacheSize is how many parsed documents (gqlgen's query cache) and
+// persisted queries a server keeps.
+const documentCacheSize = 1000
 
 func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
 		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer}
-	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: complexity()})
+	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: pricing.Complexity(MaxNodes)})
 	srv := handler.New(schema)
 	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))
 	srv.AddTransport(ws)

@@ -796,7 +796,7 @@ func TestHostileFilters(t *testing.T) {
 	}
 	// At the bounds, filters run.
 	var out struct{ Projects struct{ TotalCount int } }
-	e.mustDo(q, map[string]any{"w": nestedNot(graph.MaxInputDepth)}, &out)
+	e.mustDo(q, map[string]any{"w": nestedNot(doclimit.MaxInputDepth)}, &out)
 	if out.Projects.TotalCount != 0 {
 		t.Errorf("not^9 name = x: %d projects", out.Projects.TotalCount)
 	}

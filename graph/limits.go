@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"os"
@@ -16,15 +15,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
-	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/graph/wstransport"
 )
 
@@ -126,11 +121,11 @@ func orDefault[T int | int64 | time.Duration](v *T, def T) {
 const (
 	CodeBadRequest       = "BAD_REQUEST"
 	CodeRequestTooLarge  = "REQUEST_TOO_LARGE"
-	CodeDepthLimit       = "DEPTH_LIMIT_EXCEEDED"
+	CodeDepthLimit       = doclimit.CodeDepthLimit
 	CodeTimeout          = "TIMEOUT"
-	CodeComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED"
-	CodeRootFieldLimit   = "ROOT_FIELD_LIMIT_EXCEEDED"
-	CodeSubmissionLimit  = "SUBMISSION_LIMIT_EXCEEDED"
+	CodeComplexityLimit  = doclimit.CodeComplexityLimit
+	CodeRootFieldLimit   = doclimit.CodeRootFieldLimit
+	CodeSubmissionLimit  = doclimit.CodeSubmissionLimit
 	CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
 	// CodeTooManyErrors stands for the errors of a response past the most
 	// it carries (doclimit.DefaultMaxErrors).
@@ -306,67 +301,6 @@ func (j *jsonStatusWriter) WriteHeader(code int) {
 
 func (j *jsonStatusWriter) Unwrap() http.ResponseWriter { return j.ResponseWriter }
 
-// depthLimit rejects operations nested deeper than max fields, before any
-// resolver runs. Introspection is not counted: tools such as GraphiQL send a
-// deep but cheap introspection query.
-type depthLimit struct {
-	max    int
-	shapes *shapes
-}
-
-var (
-	_ graphql.HandlerExtension        = depthLimit{}
-	_ graphql.OperationContextMutator = depthLimit{}
-)
-
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
-func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
-	}
-	if depth := d.shapes.of(ctx, oc).depth; depth > d.max {
-		err := gqlerror.Errorf("the query is nested %d levels deep; the limit is %d: split it into several queries", depth, d.max)
-		err.Extensions = map[string]any{"code": CodeDepthLimit, "depth": depth, "limit": d.max}
-		return err
-	}
-	return nil
-}
-
-// selectionDepth is the depth of the deepest field of set. Fragments count
-// where they are spread. A fragment's depth does not depend on where it is
-// spread, so each is measured once (memo): without that, fragments that
-// spread others twice make the walk exponential in the document's size.
-// Validation has already rejected fragment cycles; memo guards the walk
-// anyway (a fragment being measured counts as depth 0).
-func selectionDepth(set ast.SelectionSet, memo map[string]int) int {
-	deepest := 0
-	for _, sel := range set {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			if strings.HasPrefix(sel.Name, "__") {
-				continue
-			}
-			deepest = max(deepest, 1+selectionDepth(sel.SelectionSet, memo))
-		case *ast.InlineFragment:
-			deepest = max(deepest, selectionDepth(sel.SelectionSet, memo))
-		case *ast.FragmentSpread:
-			if sel.Definition == nil {
-				continue
-			}
-			d, seen := memo[sel.Name]
-			if !seen {
-				memo[sel.Name] = 0
-				d = selectionDepth(sel.Definition.SelectionSet, memo)
-				memo[sel.Name] = d
-			}
-			deepest = max(deepest, d)
-		}
-	}
-	return deepest
-}
-
 // executionDeadline gives every query and mutation at most d to run. The
 // deadline is on the context resolvers and the database driver see, so work
 // stops when it passes, as it does when an HTTP client disconnects (net/http
@@ -413,90 +347,4 @@ func responseLimit(maxBytes, maxErrors int) graphql.ResponseMiddleware {
 		err.Extensions = map[string]any{"code": CodeResponseTooLarge, "size": size, "limit": maxBytes}
 		return &graphql.Response{Errors: gqlerror.List{err}, Extensions: resp.Extensions, Label: resp.Label, Path: resp.Path}
 	}
-}
-
-// complexityLimit rejects operations whose complexity exceeds max before any
-// resolver runs. The operation's shape prices what does not depend on
-// variables once; see costExpr.
-type complexityLimit struct {
-	max    int
-	shapes *shapes
-}
-
-var (
-	_ graphql.HandlerExtension        = complexityLimit{}
-	_ graphql.OperationContextMutator = complexityLimit{}
-)
-
-func (complexityLimit) ExtensionName() string                   { return "ComplexityLimit" }
-func (complexityLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (c complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
-	}
-	cost := c.shapes.cost(ctx, oc)
-	oc.Stats.SetExtension(complexityStatsKey, &extension.ComplexityStats{Complexity: cost, ComplexityLimit: c.max})
-	if cost > c.max {
-		err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", cost, c.max)
-		err.Extensions = map[string]any{"code": CodeComplexityLimit, "complexity": cost, "limit": c.max}
-		return err
-	}
-	return nil
-}
-
-// complexityStatsKey is where the operation's cost is kept, so
-// extension.GetComplexityStats reads it as it would gqlgen's.
-const complexityStatsKey = "ComplexityLimit"
-
-// saturatingAdd adds non-negative costs without overflowing, so a huge
-// document cannot wrap around to a small cost.
-func saturatingAdd(a, b int) int {
-	a, b = max(a, 0), max(b, 0)
-	if c := a + b; c >= a {
-		return c
-	}
-	return math.MaxInt
-}
-
-// complexity prices a connection at its page size times what each item
-// selects, so that nested pages of 100 cost what they will cost the
-// database.
-func complexity() generated.ComplexityRoot {
-	var c generated.ComplexityRoot
-	c.Query.Projects = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.ProjectOrder, _ *ent.ProjectWhereInput) int {
-		return pageCost(child, first, last)
-	}
-	c.Query.Tasks = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.TaskOrder, _ *ent.TaskWhereInput) int {
-		return pageCost(child, first, last)
-	}
-	c.Query.Feedbacks = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.FeedbackOrder, _ *ent.FeedbackWhereInput) int {
-		return pageCost(child, first, last)
-	}
-	c.Query.Nodes = func(child int, ids []int) int {
-		// More than MaxNodes is refused by the resolver, naming the argument.
-		return 1 + min(max(len(ids), 1), MaxNodes)*child
-	}
-	// One insights answer costs as much database time as hundreds of rows.
-	c.Query.ProjectInsights = func(child int, _ int, _ *time.Time, _ *time.Time) int {
-		return insightsCost + child
-	}
-	c.Project.Tasks = c.Query.Tasks
-	c.Project.Feedbacks = c.Query.Feedbacks
-	return c
-}
-
-// insightsCost is what projectInsights costs before its fields: about 35
-// ms of PostgreSQL time for 10,000 feedback, like a large page.
-const insightsCost = 500
-
-func pageCost(child int, first, last *int) int {
-	n := 1
-	switch {
-	case first != nil:
-		n = *first
-	case last != nil:
-		n = *last
-	}
-	return 1 + max(n, 1)*child
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -26,17 +25,14 @@ const MutationFieldCost = 5
 // complexity once, when it starts. Parsing and validating a document not
 // seen before costs doclimit.Work more.
 func operationCost(oc *graphql.OperationContext) int {
-	complexity := 0
-	if s, ok := oc.Stats.GetExtension(complexityStatsKey).(*extension.ComplexityStats); ok {
-		complexity = s.Complexity
-	}
+	complexity := doclimit.Complexity(oc)
 	cost := complexity / 100
 	if complexity%100 >= 50 {
 		cost++
 	}
 	cost = max(cost, 1) + doclimit.Work(oc)
 	if oc.Operation.Operation == ast.Mutation {
-		cost += MutationFieldCost * rootStatsOf(oc).Fields
+		cost += MutationFieldCost * doclimit.RootFields(oc)
 	}
 	return cost
 }

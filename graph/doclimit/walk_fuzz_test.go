@@ -1,4 +1,4 @@
-package graph
+package doclimit
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/feedbackloop/feedbackloop/graph/generated"
 )
 
 // FuzzWalkers feeds documents to the checks before execution (depth, page
@@ -41,7 +39,7 @@ func FuzzWalkers(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: complexity()})
+	es := testSchema()
 	schema := es.Schema()
 	f.Fuzz(func(t *testing.T, src string) {
 		doc, errs := gqlparser.LoadQuery(schema, src)
@@ -49,7 +47,7 @@ func FuzzWalkers(f *testing.F) {
 			return
 		}
 		op := doc.Operations[0]
-		checks := checksBeforeExecution(Limits{MaxComplexity: math.MaxInt, MaxDepth: math.MaxInt, MaxRootFields: math.MaxInt, MaxSubmissionsPerRequest: math.MaxInt}, es)
+		checks := Checks(es, CheckLimits{MaxComplexity: math.MaxInt, MaxDepth: math.MaxInt, MaxRootFields: math.MaxInt, MaxSubmissions: math.MaxInt, MaxPageSize: testPageSize, SubmissionFields: []string{"submitFeedback", "retryFeedback"}})
 		for _, vars := range []map[string]any{
 			{"n": int64(7), "s": "plain"},
 			{"n": int64(150), "s": "with\x00NUL"},
@@ -199,7 +197,7 @@ func naiveDepth(set ast.SelectionSet) int {
 // naivePageCheck reports whether every connection field, at every spread,
 // asks for an allowed page.
 func naivePageCheck(oc *graphql.OperationContext, set ast.SelectionSet) bool {
-	p := pageLimit{max: MaxPageSize}
+	p := pageLimit{max: testPageSize}
 	for _, sel := range set {
 		switch sel := sel.(type) {
 		case *ast.Field:
@@ -226,7 +224,7 @@ func naivePageCheck(oc *graphql.OperationContext, set ast.SelectionSet) bool {
 // whose fragments spread each other twice, 60 levels deep: what an attacker
 // pays for with every new document.
 func BenchmarkWalkersOnAFragmentBomb(b *testing.B) {
-	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}, Complexity: complexity()})
+	es := testSchema()
 	var src strings.Builder
 	src.WriteString("{...F0}\n")
 	const n = 60
@@ -240,7 +238,7 @@ func BenchmarkWalkersOnAFragmentBomb(b *testing.B) {
 	}
 	op := doc.Operations[0]
 	ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{Doc: doc, Operation: op})
-	shapes := newShapes(es)
+	shapes := newShapes(es, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		shape := shapes.walk(ctx, op)

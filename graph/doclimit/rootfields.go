@@ -1,4 +1,4 @@
-package graph
+package doclimit
 
 import (
 	"context"
@@ -8,9 +8,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
-
-// submissionFields are the mutations that spend model calls.
-var submissionFields = map[string]bool{"submitFeedback": true, "retryFeedback": true}
 
 // rootFieldLimit refuses, before anything runs, an operation with more root
 // fields than maxFields (aliases count: each alias runs on its own), more
@@ -68,7 +65,7 @@ func (r rootFieldLimit) MutateOperationContext(ctx context.Context, oc *graphql.
 		err.Extensions = map[string]any{"code": CodeRootFieldLimit, "rootFields": stats.Fields, "limit": r.maxFields}
 		return err
 	case stats.Submissions > r.maxSubmissions:
-		err := gqlerror.Errorf("the operation submits %d feedbacks (submitFeedback and retryFeedback, aliases count); the limit is %d per request", stats.Submissions, r.maxSubmissions)
+		err := gqlerror.Errorf("the operation submits %d feedbacks (%s, aliases count); the limit is %d per request", stats.Submissions, r.shapes.submissionNames(), r.maxSubmissions)
 		err.Extensions = map[string]any{"code": CodeSubmissionLimit, "submissions": stats.Submissions, "limit": r.maxSubmissions}
 		return err
 	}
@@ -83,10 +80,10 @@ type rootCount struct {
 	introspection bool // a __schema or __type field
 }
 
-func countRoot(keys map[string]string) rootCount {
+func countRoot(keys map[string]string, submissions map[string]bool) rootCount {
 	c := rootCount{stats: rootStats{Fields: len(keys)}}
 	for _, name := range keys {
-		if submissionFields[name] {
+		if submissions[name] {
 			c.stats.Submissions++
 		}
 		switch name {

@@ -1,4 +1,4 @@
-package graph
+package doclimit
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// documentCacheSize is how many parsed documents (gqlgen's query cache),
-// persisted queries and operation shapes a server keeps.
-const documentCacheSize = 1000
+// shapeCacheSize is how many operations' shapes the checks keep, as many
+// as gqlgen's query cache keeps documents in this service.
+const shapeCacheSize = 1000
 
 // operationShape is what the checks before execution need to know about one
 // operation, found by walking it once. gqlgen's query cache hands every
@@ -53,16 +53,23 @@ type argumentSite struct {
 
 // shapes caches operation shapes.
 type shapes struct {
-	es    graphql.ExecutableSchema
-	cache *lru.Cache[*ast.OperationDefinition, *operationShape]
+	es          graphql.ExecutableSchema
+	submissions map[string]bool // root fields that count as submissions
+	// submissionList is the same, in the order given.
+	submissionList []string
+	cache          *lru.Cache[*ast.OperationDefinition, *operationShape]
 }
 
-func newShapes(es graphql.ExecutableSchema) *shapes {
-	cache, err := lru.New[*ast.OperationDefinition, *operationShape](documentCacheSize)
+func newShapes(es graphql.ExecutableSchema, submissionFields []string) *shapes {
+	cache, err := lru.New[*ast.OperationDefinition, *operationShape](shapeCacheSize)
 	if err != nil {
 		panic(err) // only for a size below 1
 	}
-	return &shapes{es: es, cache: cache}
+	submissions := map[string]bool{}
+	for _, f := range submissionFields {
+		submissions[f] = true
+	}
+	return &shapes{es: es, submissions: submissions, submissionList: submissionFields, cache: cache}
 }
 
 const shapeStatsKey = "OperationShape"
@@ -99,7 +106,7 @@ func (s *shapes) walk(ctx context.Context, op *ast.OperationDefinition) *operati
 		rootKeys: map[string]string{},
 	}
 	rootKeys(op.SelectionSet, shape.rootKeys, map[string]bool{})
-	shape.root = countRoot(shape.rootKeys)
+	shape.root = countRoot(shape.rootKeys, s.submissions)
 	collectSites(op.SelectionSet, nil, map[string]bool{}, shape)
 	c := costCompiler{ctx: ctx, pricer: s.pricer(), fragments: map[string]*fragmentCost{}}
 	shape.cost = c.selectionSet(op.SelectionSet)
@@ -297,4 +304,17 @@ func (p pricer) price(ctx context.Context, typeName, field string, child int, ar
 		return cost
 	}
 	return saturatingAdd(1, child)
+}
+
+// submissionNames lists the submission fields as given, for messages:
+// "a and b".
+func (s *shapes) submissionNames() string {
+	n := s.submissionList
+	switch len(n) {
+	case 0:
+		return "none"
+	case 1:
+		return n[0]
+	}
+	return strings.Join(n[:len(n)-1], ", ") + " and " + n[len(n)-1]
 }
