@@ -132,7 +132,17 @@ func TestEventsArriveInPublishOrder(t *testing.T) {
 // without bound: it loses events and is told to resync.
 func TestSlowSubscriberIsToldToResyncAndBlocksNobody(t *testing.T) {
 	ch := "ev-" + testredis.Namespace(t)
-	bus, _ := newBus(t, ch, 2)
+	// The fast subscriber may get an event before the slow one is offered
+	// it (subscribers are served in no set order), so the test waits for
+	// each dispatch to finish: otherwise the slow one, drained below, would
+	// have room for the last event.
+	dispatched := make(chan struct{}, 5)
+	bus := events.NewBus(events.BusConfig{Redis: testredis.NamedClient(t, "bus-"+ch), Channel: ch, Buffer: 2,
+		OnDispatch: func(int, int) { dispatched <- struct{}{} }})
+	if err := bus.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bus.Shutdown(context.Background()) })
 	pub := events.NewPublisher(testredis.Client(t), ch)
 	slow := bus.Subscribe(1)
 	fast := bus.Subscribe(1)
@@ -142,6 +152,7 @@ func TestSlowSubscriberIsToldToResyncAndBlocksNobody(t *testing.T) {
 		if got := receive(t, fast); got.ID != id {
 			t.Fatalf("fast subscriber got event %d, want %d", got.ID, id)
 		}
+		<-dispatched
 	}
 	select {
 	case <-slow.Resync():
