@@ -69,7 +69,9 @@ var passThrough = regexp.MustCompile(`^\$\{([A-Z0-9_]+)(?::-(.*))?\}$`)
 // providerSettings lists what the configuration reads to talk to a model:
 // every LLM_ variable, and whatever a provider reads that the built-in
 // analyzer does not. It asks loadConfig itself, so a new setting cannot be
-// forgotten here.
+// forgotten here. NAME_FILE variants are left out: a path in the user's
+// shell means nothing inside a container (a Compose secret would be mounted
+// and named in the file itself).
 func providerSettings(t *testing.T) []string {
 	t.Helper()
 	builtin := settingsRead("builtin")
@@ -81,7 +83,7 @@ func providerSettings(t *testing.T) []string {
 	}
 	for _, p := range providerNames() {
 		for k := range settingsRead(p) {
-			if !builtin[k] && !slices.Contains(names, k) {
+			if !builtin[k] && !slices.Contains(names, k) && !strings.HasSuffix(k, "_FILE") {
 				names = append(names, k)
 			}
 		}
