@@ -374,7 +374,10 @@ func serve(ctx context.Context, srv *http.Server, addr string, tlsConfig *tls.Co
 	if err != nil {
 		return "", err
 	}
-	srv.TLSConfig = tlsConfig
+	if tlsConfig != nil {
+		// Its own copy: http.Server adds HTTP/2 to the one it is given.
+		srv.TLSConfig = tlsConfig.Clone()
+	}
 	go func() {
 		var err error
 		if tlsConfig != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func TestHTTPSServesHTTP2AndWebsocketsOverHTTP1(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	first := tlscerttest.Write(t, certFile, keyFile, "first")
-	base, logs := startServer(t, map[string]string{"TLS_CERT_FILE": certFile, "TLS_KEY_FILE": keyFile})
+	base, logs := startServer(t, map[string]string{"TLS_CERT_FILE": certFile, "TLS_KEY_FILE": keyFile, "METRICS_ADDR": "127.0.0.1:0"})
 	if !strings.HasPrefix(base, "https://") {
 		t.Fatalf("base %s", base)
 	}
@@ -162,6 +163,21 @@ func TestHTTPSServesHTTP2AndWebsocketsOverHTTP1(t *testing.T) {
 		ws.NextData(&ev)
 		if ev.FeedbackStatusChanged.Feedback.ID != f.SubmitFeedback.ID || ev.FeedbackStatusChanged.Status == "" {
 			t.Errorf("first event %+v", ev)
+		}
+	})
+
+	t.Run("METRICS_ADDR too", func(t *testing.T) {
+		m := regexp.MustCompile(`"msg":"serving metrics".*"url":"(https://[^"]+)"`).FindStringSubmatch(logs.String())
+		if m == nil {
+			t.Fatalf("no https metrics address in the log:\n%s", logs)
+		}
+		resp, err := client.Get(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", m[1], resp.StatusCode)
 		}
 	})
 
