@@ -1,10 +1,12 @@
 package main
 
 import (
+	"net"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 // would reject, and no test here can run Compose) fails here too.
 type composeService struct {
 	Image       string            `yaml:"image"`
+	Profiles    []string          `yaml:"profiles"`
 	Build       string            `yaml:"build"`
 	Restart     string            `yaml:"restart"`
 	Command     []string          `yaml:"command"`
@@ -69,7 +72,9 @@ var passThrough = regexp.MustCompile(`^\$\{([A-Z0-9_]+)(?::-(.*))?\}$`)
 // providerSettings lists what the configuration reads to talk to a model:
 // every LLM_ variable, and whatever a provider reads that the built-in
 // analyzer does not. It asks loadConfig itself, so a new setting cannot be
-// forgotten here.
+// forgotten here. NAME_FILE variants are left out: a path in the user's
+// shell means nothing inside a container (a Compose secret would be mounted
+// and named in the file itself).
 func providerSettings(t *testing.T) []string {
 	t.Helper()
 	builtin := settingsRead("builtin")
@@ -81,7 +86,7 @@ func providerSettings(t *testing.T) []string {
 	}
 	for _, p := range providerNames() {
 		for k := range settingsRead(p) {
-			if !builtin[k] && !slices.Contains(names, k) {
+			if !builtin[k] && !slices.Contains(names, k) && !strings.HasSuffix(k, "_FILE") {
 				names = append(names, k)
 			}
 		}
@@ -143,11 +148,16 @@ func TestComposeRunsTheServiceAsDocumented(t *testing.T) {
 		if env["HOST"] != "0.0.0.0" {
 			t.Errorf("%s: HOST = %q, want 0.0.0.0 (loopback is unreachable from outside the container)", name, env["HOST"])
 		}
-		if env["PORT"] == "" || env["DATABASE_URL"] == "" || env["REDIS_URL"] == "" {
-			t.Errorf("%s: PORT, DATABASE_URL and REDIS_URL must be set", name)
+		if env["PORT"] == "" || env["DATABASE_URL"] == "" {
+			t.Errorf("%s: PORT and DATABASE_URL must be set", name)
 		}
-		for _, dep := range []string{"postgres", "redis"} {
-			if s.DependsOn[dep].Condition != "service_healthy" {
+		if env["REDIS_URL"] == "" && (env["REDIS_SENTINEL_ADDRS"] == "" || env["REDIS_SENTINEL_MASTER"] == "") {
+			t.Errorf("%s: REDIS_URL, or REDIS_SENTINEL_ADDRS with REDIS_SENTINEL_MASTER, must be set", name)
+		}
+		for _, dep := range connectsTo(t, env) {
+			if _, ok := f.Services[dep]; !ok {
+				t.Errorf("%s connects to %s, which is not a service", name, dep)
+			} else if s.DependsOn[dep].Condition != "service_healthy" {
 				t.Errorf("%s: should wait for %s to be healthy", name, dep)
 			}
 		}
@@ -200,6 +210,128 @@ func TestEnvExampleNamesTheSecretsAndStaysOutOfGitAndImages(t *testing.T) {
 		}
 		if !regexp.MustCompile(`(?m)^/?\.env$`).Match(b) {
 			t.Errorf("%s does not exclude .env, which holds secrets", file)
+		}
+	}
+}
+
+// connectsTo lists the services a process configured by env connects to.
+func connectsTo(t *testing.T, env map[string]string) []string {
+	t.Helper()
+	var hosts []string
+	urls := append([]string{env["DATABASE_URL"], env["REDIS_URL"]}, strings.Split(env["DATABASE_REPLICA_URLS"], ",")...)
+	for _, raw := range urls {
+		if raw = strings.TrimSpace(raw); raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Hostname() == "" {
+			t.Errorf("%q is not a URL with a host", raw)
+			continue
+		}
+		hosts = append(hosts, u.Hostname())
+	}
+	for _, addr := range strings.Split(env["REDIS_SENTINEL_ADDRS"], ",") {
+		if addr = strings.TrimSpace(addr); addr == "" {
+			continue
+		}
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Errorf("REDIS_SENTINEL_ADDRS: %q is not host:port", addr)
+			continue
+		}
+		hosts = append(hosts, host)
+	}
+	return hosts
+}
+
+// The scaleout profile is the issue 24 topology, for users to try: a
+// PostgreSQL primary and a streaming replica, a Redis master and replica
+// under three Sentinels, and an API and a worker using them. It leaves the
+// default services as they are.
+func TestComposeScaleoutProfile(t *testing.T) {
+	f := readCompose(t)
+	for _, name := range []string{"postgres", "redis", "api", "worker"} {
+		if s, ok := f.Services[name]; !ok || len(s.Profiles) > 0 {
+			t.Errorf("%s: want it in the default set, without a profile", name)
+		}
+	}
+	profiled := map[string]bool{}
+	for name, s := range f.Services {
+		switch {
+		case len(s.Profiles) == 0:
+		case slices.Equal(s.Profiles, []string{"scaleout"}):
+			profiled[name] = true
+		default:
+			t.Errorf("%s: profiles %v, want [scaleout] or none", name, s.Profiles)
+		}
+	}
+	// Naming the profile's API and worker starts the profile alone.
+	for name, s := range f.Services {
+		for dep := range s.DependsOn {
+			if profiled[name] != profiled[dep] {
+				t.Errorf("%s depends on %s: the default services and the scaleout profile must stay apart", name, dep)
+			}
+		}
+	}
+
+	sentinels := map[string]string{} // service: the master name it monitors
+	monitor := regexp.MustCompile(`sentinel monitor (\S+) (\S+) 6379 (\d+)`)
+	for name, s := range f.Services {
+		m := monitor.FindStringSubmatch(strings.Join(s.Command, " "))
+		if m == nil {
+			continue
+		}
+		sentinels[name] = m[1]
+		if !profiled[m[2]] || f.Services[m[2]].Image == "" {
+			t.Errorf("%s monitors %s, which is not a Redis of the profile", name, m[2])
+		}
+		if q, _ := strconv.Atoi(m[3]); q < 2 {
+			t.Errorf("%s: quorum %s: one Sentinel alone could fail the master over", name, m[3])
+		}
+	}
+	roles := map[string]bool{}
+	for name, s := range f.Services {
+		if !profiled[name] || s.Build == "" {
+			continue
+		}
+		env := s.Environment
+		roles[env["ROLE"]] = true
+		if env["REDIS_URL"] != "" || env["DATABASE_REPLICA_URLS"] == "" {
+			t.Errorf("%s: want Redis through Sentinel only and DATABASE_REPLICA_URLS set", name)
+		}
+		addrs := strings.Split(env["REDIS_SENTINEL_ADDRS"], ",")
+		if len(addrs) != 3 {
+			t.Errorf("%s: REDIS_SENTINEL_ADDRS %q, want the three Sentinels", name, env["REDIS_SENTINEL_ADDRS"])
+		}
+		for _, a := range addrs {
+			host, _, _ := net.SplitHostPort(a)
+			if master, ok := sentinels[host]; !ok || master != env["REDIS_SENTINEL_MASTER"] {
+				t.Errorf("%s: %s does not monitor REDIS_SENTINEL_MASTER %q", name, a, env["REDIS_SENTINEL_MASTER"])
+			}
+		}
+		for _, r := range strings.Split(env["DATABASE_REPLICA_URLS"], ",") {
+			u, _ := url.Parse(r)
+			replica := strings.Join(f.Services[u.Hostname()].Command, " ")
+			primary, _ := url.Parse(env["DATABASE_URL"])
+			if !strings.Contains(replica, "pg_basebackup -h "+primary.Hostname()+" ") || !strings.Contains(replica, " -R ") {
+				t.Errorf("%s: the replica %s is not a streaming copy of DATABASE_URL's %s (pg_basebackup -R)", name, u.Hostname(), primary.Hostname())
+			}
+		}
+		if env["ROLE"] == "api" && slices.Equal(s.Ports, f.Services["api"].Ports) {
+			t.Errorf("%s: publishes the default api's ports %v", name, s.Ports)
+		}
+	}
+	if !roles["api"] || !roles["worker"] {
+		t.Errorf("want an api and a worker in the profile, found roles %v", roles)
+	}
+	// The files it mounts from the repository are there.
+	for name, s := range f.Services {
+		for _, v := range s.Volumes {
+			if src, _, _ := strings.Cut(v, ":"); strings.HasPrefix(src, "./") {
+				if _, err := os.Stat(src); err != nil {
+					t.Errorf("%s mounts %s: %v", name, src, err)
+				}
+			}
 		}
 	}
 }

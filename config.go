@@ -63,6 +63,9 @@ type config struct {
 	RateLimit ratelimit.Config
 	// HTTP server timeouts (web.NewServer).
 	ReadTimeout, IdleTimeout time.Duration
+	// TLS: both set serve HTTPS (and WSS) on every listener, both unset
+	// plain HTTP.
+	TLSCertFile, TLSKeyFile string
 
 	LLM llm.Config // Provider "builtin" means the built-in rules
 }
@@ -98,10 +101,63 @@ type env struct {
 }
 
 func (e *env) str(key, fallback string) string {
-	if v := strings.TrimSpace(e.getenv(key)); v != "" {
+	v := strings.TrimSpace(e.getenv(key))
+	if isSecret(key) {
+		v = e.secret(key, v)
+	}
+	if v != "" {
 		return v
 	}
 	return fallback
+}
+
+// isSecret is the table of settings that may also be given as NAME_FILE,
+// the path of a file holding the value, as Docker and Kubernetes mount
+// secrets. A new secret setting is one line here; the model providers' API
+// keys come from llm.Providers.
+func isSecret(key string) bool {
+	switch key {
+	case "JWT_SECRET",
+		"ADMIN_API_KEY",
+		"DATABASE_URL",
+		"DATABASE_REPLICA_URLS",
+		"REDIS_URL",
+		"REDIS_PASSWORD",
+		"REDIS_SENTINEL_PASSWORD":
+		return true
+	}
+	for _, p := range llm.Providers {
+		if p.APIKeyVar != "" && p.APIKeyVar == key {
+			return true
+		}
+	}
+	return false
+}
+
+// secret returns the value of a secret setting: v, as the environment gives
+// it, or the content of the file NAME_FILE names, less one trailing newline
+// (the one editors and `echo` add). Setting both is an error: which one
+// was meant cannot be told.
+func (e *env) secret(key, v string) string {
+	fileKey := key + "_FILE"
+	path := strings.TrimSpace(e.getenv(fileKey))
+	if path == "" {
+		return v
+	}
+	if v != "" {
+		e.errs = append(e.errs, fmt.Errorf("%s and %s are both set: set only one (%s names a file holding %s)", key, fileKey, fileKey, key))
+		return ""
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w (it must name a file this process can read, holding %s)", fileKey, err, key))
+		return ""
+	}
+	v = strings.TrimSuffix(strings.TrimSuffix(string(raw), "\n"), "\r")
+	if v == "" {
+		e.errs = append(e.errs, fmt.Errorf("%s: %s is empty (it must hold %s)", fileKey, path, key))
+	}
+	return v
 }
 
 func (e *env) fail(key, want, got string) {
@@ -225,6 +281,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg.DatabasePool.Statements = e.integer("DATABASE_STATEMENT_CACHE", postgres.DefaultPool.Statements, 0, 100_000)
 
 	cfg.Addr = e.listenAddr(cfg.Auth.Open())
+	cfg.TLSCertFile, cfg.TLSKeyFile = e.tls()
 	if cfg.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
 			e.fail("METRICS_ADDR", "host:port, such as 127.0.0.1:9090", cfg.MetricsAddr)
@@ -293,6 +350,23 @@ func (e *env) listenAddr(open bool) string {
 		e.fail("PORT", "a TCP port number", port)
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// tls reads the certificate and key files; they go together. The files
+// themselves are read at start (tlscert.New), not here.
+func (e *env) tls() (certFile, keyFile string) {
+	certFile, keyFile = e.str("TLS_CERT_FILE", ""), e.str("TLS_KEY_FILE", "")
+	switch {
+	case certFile != "" && keyFile == "":
+		e.errs = append(e.errs, errors.New("TLS_CERT_FILE is set but TLS_KEY_FILE is not: set both to serve HTTPS, or neither for plain HTTP"))
+	case certFile == "" && keyFile != "":
+		e.errs = append(e.errs, errors.New("TLS_KEY_FILE is set but TLS_CERT_FILE is not: set both to serve HTTPS, or neither for plain HTTP"))
+	case certFile != "" && strings.Contains(e.getenv("GODEBUG"), "http2xconnect=1"):
+		// Browsers would then open websockets over HTTP/2 (RFC 8441), and
+		// the subscriptions' websocket library speaks HTTP/1.1 only.
+		e.errs = append(e.errs, errors.New("GODEBUG=http2xconnect=1 makes browsers open websockets over HTTP/2, which /query's subscriptions do not serve: remove it from GODEBUG"))
+	}
+	return certFile, keyFile
 }
 
 // logging reads LOG_LEVEL and LOG_FORMAT: text on a terminal, JSON for log

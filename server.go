@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/tlscert"
 	"github.com/feedbackloop/feedbackloop/internal/tracing"
 	"github.com/feedbackloop/feedbackloop/migrations"
 	"github.com/feedbackloop/feedbackloop/outbox"
@@ -161,6 +163,12 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 		go gcPolicy().Run(ctx)
 	}
 
+	// Before anything connects: a bad pair is found at once.
+	tlsConfig, err := loadTLS(cfg, logger)
+	if err != nil {
+		return err
+	}
+
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	tp, stopTracing, err := tracing.Setup(startCtx, getenv, cfg.Role)
@@ -183,7 +191,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 	}
 	defer authn.Close()
 	if authn.Open() {
-		warnOpenMode(cfg.Addr, logger)
+		warnOpenMode(cfg.Addr, scheme(cfg), logger)
 	}
 
 	// Every process runs a relay; one at a time publishes the outbox.
@@ -217,7 +225,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 		shell.GraphQL, shell.RateLimit = api, limiter
 	}
 
-	addr, err := listen(ctx, cfg, shell, api, d.metrics, startupAttrs(cfg, authn.Open()), logger, &stop)
+	addr, err := listen(ctx, cfg, tlsConfig, shell, api, d.metrics, startupAttrs(cfg, authn.Open()), logger, &stop)
 	if err != nil {
 		return err
 	}
@@ -231,15 +239,17 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 
 // listen serves the HTTP shell on cfg.Addr, and /metrics alone on
 // METRICS_ADDR when set, until ctx ends; it returns the shell's address.
-func listen(ctx context.Context, cfg config, shell web.Config, api *graph.Server, m *metrics.Metrics, attrs []any, logger *slog.Logger, stop *stoppers) (string, error) {
+// With tlsConfig both speak only TLS: the design asks for HTTPS only, and
+// the profiler on METRICS_ADDR shows as much as the API.
+func listen(ctx context.Context, cfg config, tlsConfig *tls.Config, shell web.Config, api *graph.Server, m *metrics.Metrics, attrs []any, logger *slog.Logger, stop *stoppers) (string, error) {
 	if cfg.MetricsAddr != "" {
-		addr, err := serve(ctx, web.NewServer(web.MetricsHandler(m), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.MetricsAddr, logger, stop, nil)
+		addr, err := serve(ctx, web.NewServer(web.MetricsHandler(m), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.MetricsAddr, tlsConfig, logger, stop, nil)
 		if err != nil {
 			return "", fmt.Errorf("METRICS_ADDR: %w", err)
 		}
-		logger.Info("serving metrics", "addr", addr)
+		logger.Info("serving metrics", "addr", addr, "url", scheme(cfg)+"://"+displayAddr(addr)+"/metrics")
 	}
-	addr, err := serve(ctx, web.NewServer(web.New(shell), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.Addr, logger, stop, func(ctx context.Context) {
+	addr, err := serve(ctx, web.NewServer(web.New(shell), cfg.ReadTimeout, cfg.IdleTimeout, logger), cfg.Addr, tlsConfig, logger, stop, func(ctx context.Context) {
 		// http.Server.Shutdown does not wait for websockets: close them first.
 		if api != nil {
 			if err := api.CloseSubscriptions(ctx); err != nil {
@@ -251,7 +261,7 @@ func listen(ctx context.Context, cfg config, shell web.Config, api *graph.Server
 		return "", fmt.Errorf("listen on %s: %w (is PORT in use?)", cfg.Addr, err)
 	}
 	if api != nil {
-		logger.Info("serving GraphQL API", append([]any{"addr", addr, "graphiql", "http://" + displayAddr(addr) + "/", "endpoint", "/query"}, attrs...)...)
+		logger.Info("serving GraphQL API", append([]any{"addr", addr, "graphiql", scheme(cfg) + "://" + displayAddr(addr) + "/", "endpoint", "/query"}, attrs...)...)
 	} else {
 		logger.Info("serving health probes", append([]any{"addr", addr}, attrs...)...)
 	}
@@ -316,16 +326,36 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 // when HOST is not a loopback address, that the network can reach it: open
 // mode still answers only requests naming a loopback host (so no web page
 // can, through DNS rebinding), but any program on the network may name one.
-func warnOpenMode(addr string, logger *slog.Logger) {
+func warnOpenMode(addr, scheme string, logger *slog.Logger) {
 	host, _, _ := net.SplitHostPort(addr)
 	if web.IsLoopbackHost(host) {
 		logger.Warn("OPEN MODE: no credentials are configured (JWT_SECRET, JWT_JWKS_URL or ADMIN_API_KEY), so every caller acts as the local admin; serving loopback only",
-			"addr", addr)
+			"addr", addr, "scheme", scheme)
 		return
 	}
 	logger.Warn("OPEN MODE ON A NETWORK ADDRESS: no credentials are configured (JWT_SECRET, JWT_JWKS_URL or ADMIN_API_KEY) and HOST is not a loopback address: "+
 		"requests must still name localhost, 127.0.0.1 or [::1] as their host, which keeps out web pages but not other programs on the network; configure credentials to serve it",
-		"addr", addr)
+		"addr", addr, "scheme", scheme)
+}
+
+// loadTLS returns the servers' TLS configuration, nil for plain HTTP.
+func loadTLS(cfg config, logger *slog.Logger) (*tls.Config, error) {
+	if cfg.TLSCertFile == "" {
+		return nil, nil
+	}
+	certs, err := tlscert.New(cfg.TLSCertFile, cfg.TLSKeyFile, logger)
+	if err != nil {
+		return nil, err
+	}
+	return certs.ServerConfig(), nil
+}
+
+// scheme is how clients reach the process: https with TLS_CERT_FILE.
+func scheme(cfg config) string {
+	if cfg.TLSCertFile != "" {
+		return "https"
+	}
+	return "http"
 }
 
 func withLogger(c auth.Config, logger *slog.Logger) auth.Config {
@@ -334,14 +364,28 @@ func withLogger(c auth.Config, logger *slog.Logger) auth.Config {
 }
 
 // serve listens on addr and serves srv until the process stops; beforeStop
-// runs first when it does.
-func serve(ctx context.Context, srv *http.Server, addr string, logger *slog.Logger, stop *stoppers, beforeStop func(context.Context)) (string, error) {
+// runs first when it does. With tlsConfig it serves HTTPS, HTTP/2 included
+// (http.Server adds it). Websockets stay on HTTP/1.1: Go's HTTP/2 server
+// does not offer RFC 8441's extended CONNECT (unless GODEBUG=http2xconnect=1,
+// which loadConfig refuses), so browsers open them on an HTTP/1.1 connection,
+// which the websocket library needs (TestHTTPSServesHTTP2AndWebsocketsOverHTTP1).
+func serve(ctx context.Context, srv *http.Server, addr string, tlsConfig *tls.Config, logger *slog.Logger, stop *stoppers, beforeStop func(context.Context)) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", err
 	}
+	if tlsConfig != nil {
+		// Its own copy: http.Server adds HTTP/2 to the one it is given.
+		srv.TLSConfig = tlsConfig.Clone()
+	}
 	go func() {
-		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		var err error
+		if tlsConfig != nil {
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && err != http.ErrServerClosed {
 			logger.ErrorContext(ctx, "HTTP server stopped", "addr", addr, "err", err)
 		}
 	}()

@@ -95,6 +95,9 @@ func startProcess(t *testing.T, env map[string]string) (string, *testutil.Buffer
 		if port == "" {
 			_, port, _ = strings.Cut(addr, ":")
 		}
+		if env["TLS_CERT_FILE"] != "" {
+			return "https://127.0.0.1:" + port, logs
+		}
 		return "http://127.0.0.1:" + port, logs
 	case err := <-done:
 		t.Fatalf("server failed to start: %v\n%s", err, logs.String())

@@ -4,6 +4,7 @@ package gqltest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -133,7 +134,19 @@ func Dial(tb testing.TB, base, proto string) *WS {
 // the graphql-ws library's connectionParams do ("" sends none).
 func DialAs(tb testing.TB, base, proto, authorization string) *WS {
 	tb.Helper()
-	c, refused := dial(tb, base, proto, authorization)
+	c, refused := dial(tb, base, proto, authorization, nil)
+	if refused != nil {
+		tb.Fatalf("%s: connection refused: %v", proto, refused)
+	}
+	return c
+}
+
+// DialTLS is Dial to an https base, trusting what tlsConfig trusts (its
+// ALPN offer, if any, is the caller's: a browser offers only HTTP/1.1 for
+// a websocket).
+func DialTLS(tb testing.TB, base, proto string, tlsConfig *tls.Config) *WS {
+	tb.Helper()
+	c, refused := dial(tb, base, proto, "", tlsConfig)
 	if refused != nil {
 		tb.Fatalf("%s: connection refused: %v", proto, refused)
 	}
@@ -144,16 +157,16 @@ func DialAs(tb testing.TB, base, proto, authorization string) *WS {
 // connection instead of acknowledging it; it fails tb if it was accepted.
 func DialRefused(tb testing.TB, base, proto, authorization string) *websocket.CloseError {
 	tb.Helper()
-	_, refused := dial(tb, base, proto, authorization)
+	_, refused := dial(tb, base, proto, authorization, nil)
 	if refused == nil {
 		tb.Fatalf("%s: the server acknowledged a connection it should refuse", proto)
 	}
 	return refused
 }
 
-func dial(tb testing.TB, base, proto, authorization string) (*WS, *websocket.CloseError) {
+func dial(tb testing.TB, base, proto, authorization string, tlsConfig *tls.Config) (*WS, *websocket.CloseError) {
 	tb.Helper()
-	d := websocket.Dialer{Subprotocols: []string{proto}, HandshakeTimeout: 5 * time.Second}
+	d := websocket.Dialer{Subprotocols: []string{proto}, HandshakeTimeout: 5 * time.Second, TLSClientConfig: tlsConfig}
 	conn, resp, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/query", http.Header{"Origin": {base}})
 	if err != nil {
 		tb.Fatalf("dial %s: %v (response %v)", proto, err, resp)
