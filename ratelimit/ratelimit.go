@@ -201,8 +201,7 @@ func (l *Limiter) SpendSubmission(ctx context.Context, projectID int) error {
 	for i, c := range checks {
 		res, err := l.gcra.Allow(ctx, c.key, c.limit)
 		if err != nil {
-			// Counted from the SubmissionLog next, which records the decision.
-			l.unreachable(ctx, c.budget, "", err)
+			l.unreachable(ctx, c.budget, decisionDeferred, err)
 			l.refund(ctx, checks[:i])
 			return ErrUnavailable
 		}
@@ -324,6 +323,10 @@ func (l *Limiter) record(budget string, allowed bool) {
 	l.cfg.Metrics.RateLimit(budget, decision)
 }
 
+// decisionDeferred is a submission Redis could not count, handed to the
+// caller's SubmissionLog, whose count records the decision.
+const decisionDeferred = "deferred_to_database"
+
 // recordFallback records a submission decision counted from the
 // SubmissionLog while Redis is unreachable.
 func (l *Limiter) recordFallback(budget string, allowed bool) {
@@ -340,7 +343,7 @@ func (l *Limiter) recordFallback(budget string, allowed bool) {
 // unreachable records a decision taken without Redis, logging it at most
 // every 10 seconds so an outage does not flood the log.
 func (l *Limiter) unreachable(ctx context.Context, budget, decision string, err error) {
-	if l.cfg.Metrics != nil && decision != "" {
+	if l.cfg.Metrics != nil && decision != decisionDeferred {
 		l.cfg.Metrics.RateLimit(budget, decision)
 	}
 	if errors.Is(err, context.Canceled) {
