@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/queue"
 )
 
@@ -29,7 +30,7 @@ type backlog struct {
 }
 
 type deferred struct {
-	ctx context.Context // the submission's, for its logs and trace
+	ctx context.Context // the submission's request_id, for the logs
 	job queue.Job
 	add func(context.Context, queue.Job) error
 }
@@ -50,8 +51,13 @@ func (p *Pipeline) later(ctx context.Context, job queue.Job, add func(context.Co
 			"feedback_id", job.FeedbackID, "job_id", job.ID())
 		return
 	}
-	// The job outlives the request.
-	b.jobs = append(b.jobs, deferred{ctx: context.WithoutCancel(ctx), job: job, add: add})
+	// The job outlives the request, and keeps none of its context (a
+	// GraphQL operation's holds its document) but the ID logs name it by.
+	jobCtx := context.Background()
+	if id, ok := logctx.Value(ctx, "request_id"); ok {
+		jobCtx = logctx.With(jobCtx, "request_id", id)
+	}
+	b.jobs = append(b.jobs, deferred{ctx: jobCtx, job: job, add: add})
 	if !b.draining {
 		b.draining = true
 		go p.drain()
