@@ -128,6 +128,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldProcessedAt:        {Type: field.TypeTime, Column: feedback.FieldProcessedAt},
 			feedback.FieldLeaseOwner:         {Type: field.TypeString, Column: feedback.FieldLeaseOwner},
 			feedback.FieldLeasedUntil:        {Type: field.TypeTime, Column: feedback.FieldLeasedUntil},
+			feedback.FieldRetriedByID:        {Type: field.TypeInt, Column: feedback.FieldRetriedByID},
+			feedback.FieldRetriedAt:          {Type: field.TypeTime, Column: feedback.FieldRetriedAt},
 			feedback.FieldJobKey:             {Type: field.TypeUUID, Column: feedback.FieldJobKey},
 		},
 	}
@@ -963,6 +965,16 @@ func (f *FeedbackFilter) WhereLeaseOwner(p entql.StringP) {
 // WhereLeasedUntil applies the entql time.Time predicate on the leased_until field.
 func (f *FeedbackFilter) WhereLeasedUntil(p entql.TimeP) {
 	f.Where(p.Field(feedback.FieldLeasedUntil))
+}
+
+// WhereRetriedByID applies the entql int predicate on the retried_by_id field.
+func (f *FeedbackFilter) WhereRetriedByID(p entql.IntP) {
+	f.Where(p.Field(feedback.FieldRetriedByID))
+}
+
+// WhereRetriedAt applies the entql time.Time predicate on the retried_at field.
+func (f *FeedbackFilter) WhereRetriedAt(p entql.TimeP) {
+	f.Where(p.Field(feedback.FieldRetriedAt))
 }
 
 // WhereJobKey applies the entql [16]byte predicate on the job_key field.

@@ -60,6 +60,10 @@ type Feedback struct {
 	LeaseOwner *string `json:"lease_owner,omitempty"`
 	// A PROCESSING row whose lease has passed belongs to a dead worker and is re-queued.
 	LeasedUntil *time.Time `json:"leased_until,omitempty"`
+	// The user who retried the feedback last.
+	RetriedByID *int `json:"retried_by_id,omitempty"`
+	// When the feedback was retried last.
+	RetriedAt *time.Time `json:"retried_at,omitempty"`
 	// A random key in the IDs of this row's jobs, so that no job made for another row with this ID (in a database restored from a backup, or in another deployment sharing the queue) can shadow or claim it.
 	JobKey uuid.UUID `json:"job_key,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -136,11 +140,11 @@ func (*Feedback) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case feedback.FieldDroppedReasons:
 			values[i] = new([]byte)
-		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldDroppedSuggestions:
+		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldDroppedSuggestions, feedback.FieldRetriedByID:
 			values[i] = new(sql.NullInt64)
 		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldLeaseOwner:
 			values[i] = new(sql.NullString)
-		case feedback.FieldCreatedAt, feedback.FieldUpdatedAt, feedback.FieldProcessedAt, feedback.FieldLeasedUntil:
+		case feedback.FieldCreatedAt, feedback.FieldUpdatedAt, feedback.FieldProcessedAt, feedback.FieldLeasedUntil, feedback.FieldRetriedAt:
 			values[i] = new(sql.NullTime)
 		case feedback.FieldJobKey:
 			values[i] = new(uuid.UUID)
@@ -291,6 +295,20 @@ func (_m *Feedback) assignValues(columns []string, values []any) error {
 				_m.LeasedUntil = new(time.Time)
 				*_m.LeasedUntil = value.Time
 			}
+		case feedback.FieldRetriedByID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field retried_by_id", values[i])
+			} else if value.Valid {
+				_m.RetriedByID = new(int)
+				*_m.RetriedByID = int(value.Int64)
+			}
+		case feedback.FieldRetriedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field retried_at", values[i])
+			} else if value.Valid {
+				_m.RetriedAt = new(time.Time)
+				*_m.RetriedAt = value.Time
+			}
 		case feedback.FieldJobKey:
 			if value, ok := values[i].(*uuid.UUID); !ok {
 				return fmt.Errorf("unexpected type %T for field job_key", values[i])
@@ -427,6 +445,16 @@ func (_m *Feedback) String() string {
 	builder.WriteString(", ")
 	if v := _m.LeasedUntil; v != nil {
 		builder.WriteString("leased_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RetriedByID; v != nil {
+		builder.WriteString("retried_by_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.RetriedAt; v != nil {
+		builder.WriteString("retried_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

@@ -269,6 +269,34 @@ func (_c *FeedbackCreate) SetNillableLeasedUntil(v *time.Time) *FeedbackCreate {
 	return _c
 }
 
+// SetRetriedByID sets the "retried_by_id" field.
+func (_c *FeedbackCreate) SetRetriedByID(v int) *FeedbackCreate {
+	_c.mutation.SetRetriedByID(v)
+	return _c
+}
+
+// SetNillableRetriedByID sets the "retried_by_id" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableRetriedByID(v *int) *FeedbackCreate {
+	if v != nil {
+		_c.SetRetriedByID(*v)
+	}
+	return _c
+}
+
+// SetRetriedAt sets the "retried_at" field.
+func (_c *FeedbackCreate) SetRetriedAt(v time.Time) *FeedbackCreate {
+	_c.mutation.SetRetriedAt(v)
+	return _c
+}
+
+// SetNillableRetriedAt sets the "retried_at" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableRetriedAt(v *time.Time) *FeedbackCreate {
+	if v != nil {
+		_c.SetRetriedAt(*v)
+	}
+	return _c
+}
+
 // SetJobKey sets the "job_key" field.
 func (_c *FeedbackCreate) SetJobKey(v uuid.UUID) *FeedbackCreate {
 	_c.mutation.SetJobKey(v)
@@ -527,6 +555,14 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LeasedUntil(); ok {
 		_spec.SetField(feedback.FieldLeasedUntil, field.TypeTime, value)
 		_node.LeasedUntil = &value
+	}
+	if value, ok := _c.mutation.RetriedByID(); ok {
+		_spec.SetField(feedback.FieldRetriedByID, field.TypeInt, value)
+		_node.RetriedByID = &value
+	}
+	if value, ok := _c.mutation.RetriedAt(); ok {
+		_spec.SetField(feedback.FieldRetriedAt, field.TypeTime, value)
+		_node.RetriedAt = &value
 	}
 	if value, ok := _c.mutation.JobKey(); ok {
 		_spec.SetField(feedback.FieldJobKey, field.TypeUUID, value)
@@ -921,6 +957,48 @@ func (u *FeedbackUpsert) ClearLeasedUntil() *FeedbackUpsert {
 	return u
 }
 
+// SetRetriedByID sets the "retried_by_id" field.
+func (u *FeedbackUpsert) SetRetriedByID(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldRetriedByID, v)
+	return u
+}
+
+// UpdateRetriedByID sets the "retried_by_id" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateRetriedByID() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldRetriedByID)
+	return u
+}
+
+// AddRetriedByID adds v to the "retried_by_id" field.
+func (u *FeedbackUpsert) AddRetriedByID(v int) *FeedbackUpsert {
+	u.Add(feedback.FieldRetriedByID, v)
+	return u
+}
+
+// ClearRetriedByID clears the value of the "retried_by_id" field.
+func (u *FeedbackUpsert) ClearRetriedByID() *FeedbackUpsert {
+	u.SetNull(feedback.FieldRetriedByID)
+	return u
+}
+
+// SetRetriedAt sets the "retried_at" field.
+func (u *FeedbackUpsert) SetRetriedAt(v time.Time) *FeedbackUpsert {
+	u.Set(feedback.FieldRetriedAt, v)
+	return u
+}
+
+// UpdateRetriedAt sets the "retried_at" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateRetriedAt() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldRetriedAt)
+	return u
+}
+
+// ClearRetriedAt clears the value of the "retried_at" field.
+func (u *FeedbackUpsert) ClearRetriedAt() *FeedbackUpsert {
+	u.SetNull(feedback.FieldRetriedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1287,6 +1365,55 @@ func (u *FeedbackUpsertOne) UpdateLeasedUntil() *FeedbackUpsertOne {
 func (u *FeedbackUpsertOne) ClearLeasedUntil() *FeedbackUpsertOne {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearLeasedUntil()
+	})
+}
+
+// SetRetriedByID sets the "retried_by_id" field.
+func (u *FeedbackUpsertOne) SetRetriedByID(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetRetriedByID(v)
+	})
+}
+
+// AddRetriedByID adds v to the "retried_by_id" field.
+func (u *FeedbackUpsertOne) AddRetriedByID(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddRetriedByID(v)
+	})
+}
+
+// UpdateRetriedByID sets the "retried_by_id" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateRetriedByID() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateRetriedByID()
+	})
+}
+
+// ClearRetriedByID clears the value of the "retried_by_id" field.
+func (u *FeedbackUpsertOne) ClearRetriedByID() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearRetriedByID()
+	})
+}
+
+// SetRetriedAt sets the "retried_at" field.
+func (u *FeedbackUpsertOne) SetRetriedAt(v time.Time) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetRetriedAt(v)
+	})
+}
+
+// UpdateRetriedAt sets the "retried_at" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateRetriedAt() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateRetriedAt()
+	})
+}
+
+// ClearRetriedAt clears the value of the "retried_at" field.
+func (u *FeedbackUpsertOne) ClearRetriedAt() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearRetriedAt()
 	})
 }
 
@@ -1822,6 +1949,55 @@ func (u *FeedbackUpsertBulk) UpdateLeasedUntil() *FeedbackUpsertBulk {
 func (u *FeedbackUpsertBulk) ClearLeasedUntil() *FeedbackUpsertBulk {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearLeasedUntil()
+	})
+}
+
+// SetRetriedByID sets the "retried_by_id" field.
+func (u *FeedbackUpsertBulk) SetRetriedByID(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetRetriedByID(v)
+	})
+}
+
+// AddRetriedByID adds v to the "retried_by_id" field.
+func (u *FeedbackUpsertBulk) AddRetriedByID(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddRetriedByID(v)
+	})
+}
+
+// UpdateRetriedByID sets the "retried_by_id" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateRetriedByID() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateRetriedByID()
+	})
+}
+
+// ClearRetriedByID clears the value of the "retried_by_id" field.
+func (u *FeedbackUpsertBulk) ClearRetriedByID() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearRetriedByID()
+	})
+}
+
+// SetRetriedAt sets the "retried_at" field.
+func (u *FeedbackUpsertBulk) SetRetriedAt(v time.Time) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetRetriedAt(v)
+	})
+}
+
+// UpdateRetriedAt sets the "retried_at" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateRetriedAt() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateRetriedAt()
+	})
+}
+
+// ClearRetriedAt clears the value of the "retried_at" field.
+func (u *FeedbackUpsertBulk) ClearRetriedAt() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearRetriedAt()
 	})
 }
 

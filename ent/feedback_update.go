@@ -326,6 +326,53 @@ func (_u *FeedbackUpdate) ClearLeasedUntil() *FeedbackUpdate {
 	return _u
 }
 
+// SetRetriedByID sets the "retried_by_id" field.
+func (_u *FeedbackUpdate) SetRetriedByID(v int) *FeedbackUpdate {
+	_u.mutation.ResetRetriedByID()
+	_u.mutation.SetRetriedByID(v)
+	return _u
+}
+
+// SetNillableRetriedByID sets the "retried_by_id" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableRetriedByID(v *int) *FeedbackUpdate {
+	if v != nil {
+		_u.SetRetriedByID(*v)
+	}
+	return _u
+}
+
+// AddRetriedByID adds value to the "retried_by_id" field.
+func (_u *FeedbackUpdate) AddRetriedByID(v int) *FeedbackUpdate {
+	_u.mutation.AddRetriedByID(v)
+	return _u
+}
+
+// ClearRetriedByID clears the value of the "retried_by_id" field.
+func (_u *FeedbackUpdate) ClearRetriedByID() *FeedbackUpdate {
+	_u.mutation.ClearRetriedByID()
+	return _u
+}
+
+// SetRetriedAt sets the "retried_at" field.
+func (_u *FeedbackUpdate) SetRetriedAt(v time.Time) *FeedbackUpdate {
+	_u.mutation.SetRetriedAt(v)
+	return _u
+}
+
+// SetNillableRetriedAt sets the "retried_at" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableRetriedAt(v *time.Time) *FeedbackUpdate {
+	if v != nil {
+		_u.SetRetriedAt(*v)
+	}
+	return _u
+}
+
+// ClearRetriedAt clears the value of the "retried_at" field.
+func (_u *FeedbackUpdate) ClearRetriedAt() *FeedbackUpdate {
+	_u.mutation.ClearRetriedAt()
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *FeedbackUpdate) SetTask(v *Task) *FeedbackUpdate {
 	return _u.SetTaskID(v.ID)
@@ -540,6 +587,21 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LeasedUntilCleared() {
 		_spec.ClearField(feedback.FieldLeasedUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RetriedByID(); ok {
+		_spec.SetField(feedback.FieldRetriedByID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetriedByID(); ok {
+		_spec.AddField(feedback.FieldRetriedByID, field.TypeInt, value)
+	}
+	if _u.mutation.RetriedByIDCleared() {
+		_spec.ClearField(feedback.FieldRetriedByID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RetriedAt(); ok {
+		_spec.SetField(feedback.FieldRetriedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RetriedAtCleared() {
+		_spec.ClearField(feedback.FieldRetriedAt, field.TypeTime)
 	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -930,6 +992,53 @@ func (_u *FeedbackUpdateOne) ClearLeasedUntil() *FeedbackUpdateOne {
 	return _u
 }
 
+// SetRetriedByID sets the "retried_by_id" field.
+func (_u *FeedbackUpdateOne) SetRetriedByID(v int) *FeedbackUpdateOne {
+	_u.mutation.ResetRetriedByID()
+	_u.mutation.SetRetriedByID(v)
+	return _u
+}
+
+// SetNillableRetriedByID sets the "retried_by_id" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableRetriedByID(v *int) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetRetriedByID(*v)
+	}
+	return _u
+}
+
+// AddRetriedByID adds value to the "retried_by_id" field.
+func (_u *FeedbackUpdateOne) AddRetriedByID(v int) *FeedbackUpdateOne {
+	_u.mutation.AddRetriedByID(v)
+	return _u
+}
+
+// ClearRetriedByID clears the value of the "retried_by_id" field.
+func (_u *FeedbackUpdateOne) ClearRetriedByID() *FeedbackUpdateOne {
+	_u.mutation.ClearRetriedByID()
+	return _u
+}
+
+// SetRetriedAt sets the "retried_at" field.
+func (_u *FeedbackUpdateOne) SetRetriedAt(v time.Time) *FeedbackUpdateOne {
+	_u.mutation.SetRetriedAt(v)
+	return _u
+}
+
+// SetNillableRetriedAt sets the "retried_at" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableRetriedAt(v *time.Time) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetRetriedAt(*v)
+	}
+	return _u
+}
+
+// ClearRetriedAt clears the value of the "retried_at" field.
+func (_u *FeedbackUpdateOne) ClearRetriedAt() *FeedbackUpdateOne {
+	_u.mutation.ClearRetriedAt()
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *FeedbackUpdateOne) SetTask(v *Task) *FeedbackUpdateOne {
 	return _u.SetTaskID(v.ID)
@@ -1174,6 +1283,21 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 	}
 	if _u.mutation.LeasedUntilCleared() {
 		_spec.ClearField(feedback.FieldLeasedUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RetriedByID(); ok {
+		_spec.SetField(feedback.FieldRetriedByID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetriedByID(); ok {
+		_spec.AddField(feedback.FieldRetriedByID, field.TypeInt, value)
+	}
+	if _u.mutation.RetriedByIDCleared() {
+		_spec.ClearField(feedback.FieldRetriedByID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RetriedAt(); ok {
+		_spec.SetField(feedback.FieldRetriedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RetriedAtCleared() {
+		_spec.ClearField(feedback.FieldRetriedAt, field.TypeTime)
 	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -3666,6 +3666,9 @@ type FeedbackMutation struct {
 	processed_at           *time.Time
 	lease_owner            *string
 	leased_until           *time.Time
+	retried_by_id          *int
+	addretried_by_id       *int
+	retried_at             *time.Time
 	job_key                *uuid.UUID
 	clearedFields          map[string]struct{}
 	project                *int
@@ -4683,6 +4686,125 @@ func (m *FeedbackMutation) ResetLeasedUntil() {
 	delete(m.clearedFields, feedback.FieldLeasedUntil)
 }
 
+// SetRetriedByID sets the "retried_by_id" field.
+func (m *FeedbackMutation) SetRetriedByID(i int) {
+	m.retried_by_id = &i
+	m.addretried_by_id = nil
+}
+
+// RetriedByID returns the value of the "retried_by_id" field in the mutation.
+func (m *FeedbackMutation) RetriedByID() (r int, exists bool) {
+	v := m.retried_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetriedByID returns the old "retried_by_id" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldRetriedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetriedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetriedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetriedByID: %w", err)
+	}
+	return oldValue.RetriedByID, nil
+}
+
+// AddRetriedByID adds i to the "retried_by_id" field.
+func (m *FeedbackMutation) AddRetriedByID(i int) {
+	if m.addretried_by_id != nil {
+		*m.addretried_by_id += i
+	} else {
+		m.addretried_by_id = &i
+	}
+}
+
+// AddedRetriedByID returns the value that was added to the "retried_by_id" field in this mutation.
+func (m *FeedbackMutation) AddedRetriedByID() (r int, exists bool) {
+	v := m.addretried_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRetriedByID clears the value of the "retried_by_id" field.
+func (m *FeedbackMutation) ClearRetriedByID() {
+	m.retried_by_id = nil
+	m.addretried_by_id = nil
+	m.clearedFields[feedback.FieldRetriedByID] = struct{}{}
+}
+
+// RetriedByIDCleared returns if the "retried_by_id" field was cleared in this mutation.
+func (m *FeedbackMutation) RetriedByIDCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldRetriedByID]
+	return ok
+}
+
+// ResetRetriedByID resets all changes to the "retried_by_id" field.
+func (m *FeedbackMutation) ResetRetriedByID() {
+	m.retried_by_id = nil
+	m.addretried_by_id = nil
+	delete(m.clearedFields, feedback.FieldRetriedByID)
+}
+
+// SetRetriedAt sets the "retried_at" field.
+func (m *FeedbackMutation) SetRetriedAt(t time.Time) {
+	m.retried_at = &t
+}
+
+// RetriedAt returns the value of the "retried_at" field in the mutation.
+func (m *FeedbackMutation) RetriedAt() (r time.Time, exists bool) {
+	v := m.retried_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetriedAt returns the old "retried_at" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldRetriedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetriedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetriedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetriedAt: %w", err)
+	}
+	return oldValue.RetriedAt, nil
+}
+
+// ClearRetriedAt clears the value of the "retried_at" field.
+func (m *FeedbackMutation) ClearRetriedAt() {
+	m.retried_at = nil
+	m.clearedFields[feedback.FieldRetriedAt] = struct{}{}
+}
+
+// RetriedAtCleared returns if the "retried_at" field was cleared in this mutation.
+func (m *FeedbackMutation) RetriedAtCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldRetriedAt]
+	return ok
+}
+
+// ResetRetriedAt resets all changes to the "retried_at" field.
+func (m *FeedbackMutation) ResetRetriedAt() {
+	m.retried_at = nil
+	delete(m.clearedFields, feedback.FieldRetriedAt)
+}
+
 // SetJobKey sets the "job_key" field.
 func (m *FeedbackMutation) SetJobKey(u uuid.UUID) {
 	m.job_key = &u
@@ -4888,7 +5010,7 @@ func (m *FeedbackMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeedbackMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 22)
 	if m.created_at != nil {
 		fields = append(fields, feedback.FieldCreatedAt)
 	}
@@ -4946,6 +5068,12 @@ func (m *FeedbackMutation) Fields() []string {
 	if m.leased_until != nil {
 		fields = append(fields, feedback.FieldLeasedUntil)
 	}
+	if m.retried_by_id != nil {
+		fields = append(fields, feedback.FieldRetriedByID)
+	}
+	if m.retried_at != nil {
+		fields = append(fields, feedback.FieldRetriedAt)
+	}
 	if m.job_key != nil {
 		fields = append(fields, feedback.FieldJobKey)
 	}
@@ -4995,6 +5123,10 @@ func (m *FeedbackMutation) Field(name string) (ent.Value, bool) {
 		return m.LeaseOwner()
 	case feedback.FieldLeasedUntil:
 		return m.LeasedUntil()
+	case feedback.FieldRetriedByID:
+		return m.RetriedByID()
+	case feedback.FieldRetriedAt:
+		return m.RetriedAt()
 	case feedback.FieldJobKey:
 		return m.JobKey()
 	}
@@ -5044,6 +5176,10 @@ func (m *FeedbackMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldLeaseOwner(ctx)
 	case feedback.FieldLeasedUntil:
 		return m.OldLeasedUntil(ctx)
+	case feedback.FieldRetriedByID:
+		return m.OldRetriedByID(ctx)
+	case feedback.FieldRetriedAt:
+		return m.OldRetriedAt(ctx)
 	case feedback.FieldJobKey:
 		return m.OldJobKey(ctx)
 	}
@@ -5188,6 +5324,20 @@ func (m *FeedbackMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLeasedUntil(v)
 		return nil
+	case feedback.FieldRetriedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetriedByID(v)
+		return nil
+	case feedback.FieldRetriedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetriedAt(v)
+		return nil
 	case feedback.FieldJobKey:
 		v, ok := value.(uuid.UUID)
 		if !ok {
@@ -5212,6 +5362,9 @@ func (m *FeedbackMutation) AddedFields() []string {
 	if m.adddropped_suggestions != nil {
 		fields = append(fields, feedback.FieldDroppedSuggestions)
 	}
+	if m.addretried_by_id != nil {
+		fields = append(fields, feedback.FieldRetriedByID)
+	}
 	return fields
 }
 
@@ -5226,6 +5379,8 @@ func (m *FeedbackMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAttempts()
 	case feedback.FieldDroppedSuggestions:
 		return m.AddedDroppedSuggestions()
+	case feedback.FieldRetriedByID:
+		return m.AddedRetriedByID()
 	}
 	return nil, false
 }
@@ -5255,6 +5410,13 @@ func (m *FeedbackMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddDroppedSuggestions(v)
+		return nil
+	case feedback.FieldRetriedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetriedByID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback numeric field %s", name)
@@ -5296,6 +5458,12 @@ func (m *FeedbackMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(feedback.FieldLeasedUntil) {
 		fields = append(fields, feedback.FieldLeasedUntil)
+	}
+	if m.FieldCleared(feedback.FieldRetriedByID) {
+		fields = append(fields, feedback.FieldRetriedByID)
+	}
+	if m.FieldCleared(feedback.FieldRetriedAt) {
+		fields = append(fields, feedback.FieldRetriedAt)
 	}
 	return fields
 }
@@ -5343,6 +5511,12 @@ func (m *FeedbackMutation) ClearField(name string) error {
 		return nil
 	case feedback.FieldLeasedUntil:
 		m.ClearLeasedUntil()
+		return nil
+	case feedback.FieldRetriedByID:
+		m.ClearRetriedByID()
+		return nil
+	case feedback.FieldRetriedAt:
+		m.ClearRetriedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback nullable field %s", name)
@@ -5408,6 +5582,12 @@ func (m *FeedbackMutation) ResetField(name string) error {
 		return nil
 	case feedback.FieldLeasedUntil:
 		m.ResetLeasedUntil()
+		return nil
+	case feedback.FieldRetriedByID:
+		m.ResetRetriedByID()
+		return nil
+	case feedback.FieldRetriedAt:
+		m.ResetRetriedAt()
 		return nil
 	case feedback.FieldJobKey:
 		m.ResetJobKey()

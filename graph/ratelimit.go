@@ -11,6 +11,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 )
 
@@ -110,13 +111,22 @@ var errRateLimitUnknown = errors.New("the rate-limit budget cannot be read right
 
 // spendSubmission charges one feedback submission to project's and the
 // caller's budgets. A project the caller cannot see is not charged: the
-// caller learns it does not exist instead.
-func (r *Resolver) spendSubmission(ctx context.Context, projectID int, field string) error {
+// caller learns it does not exist instead. While Redis cannot keep the
+// budgets it returns the admission that counts them from the feedback rows
+// instead, in the transaction that stores the submission (nil: admitted).
+func (r *Resolver) spendSubmission(ctx context.Context, projectID int, field string) (pipeline.Admission, error) {
 	if r.limiter == nil {
-		return nil
+		return nil, nil
 	}
 	if err := r.mustSeeProject(ctx, projectID, field); err != nil {
-		return err
+		return nil, err
 	}
-	return r.limiter.SpendSubmission(ctx, projectID)
+	err := r.limiter.SpendSubmission(ctx, projectID)
+	if !errors.Is(err, ratelimit.ErrUnavailable) {
+		return nil, err
+	}
+	limiter := r.limiter
+	return func(ctx context.Context, s *pipeline.Submissions, user, project int) error {
+		return limiter.SpendSubmissionFrom(ctx, s, user, project)
+	}, nil
 }

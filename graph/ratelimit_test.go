@@ -243,34 +243,74 @@ func TestSubmissionBudgets(t *testing.T) {
 	}
 }
 
-func TestRedisDownLetsReadsThroughAndRefusesSubmissions(t *testing.T) {
+// With the budgets' Redis down, reads go through and submissions are
+// counted from the feedback rows: within the budget they are stored
+// PENDING (and queued: the queue's Redis is up here), beyond it refused with
+// RATE_LIMITED as Redis would refuse them. Retries count as submissions.
+// Open mode's callers are one user, so they share the client budget.
+func TestRedisDownLetsReadsThroughAndCountsSubmissionsFromTheDatabase(t *testing.T) {
 	e := newEnvWith(t, func(c *graph.Config) {
 		dead := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", testredis.FreePort(t)), MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
 		t.Cleanup(func() { dead.Close() })
-		c.RateLimit = ratelimit.New(dead, ratelimit.Config{Logger: c.Logger, Metrics: c.Metrics, ByAddress: true})
+		c.RateLimit = ratelimit.New(dead, ratelimit.Config{Logger: c.Logger, Metrics: c.Metrics, ByAddress: true,
+			SubmissionsPerClient: 3, SubmissionsPerProject: 4})
 	})
 	p := e.client.Project.Create().SetName("Stored").SaveX(accesstest.System())
+	other := e.client.Project.Create().SetName("Other").SaveX(accesstest.System())
 	c := e.from("127.0.0.1")
 	r := c.post(`{ projects(first: 1) { totalCount } }`, nil)
 	if r.Status != 200 || len(r.Errors) > 0 || r.Header.Get("X-RateLimit-Limit") != strconv.Itoa(ratelimit.DefaultPoints) || r.Header.Get("X-RateLimit-Remaining") != "" {
 		t.Fatalf("read with Redis down: %d %+v %v", r.Status, r.Errors, r.Header)
 	}
-	r = c.post(submitMutation, map[string]any{"in": map[string]any{"projectID": gid.Encode(p.ID), "feedbackText": "hello"}})
-	if r.code() != graph.CodeUnavailable || !strings.Contains(r.Errors[0].Message, "Redis is unreachable") {
-		t.Fatalf("submission with Redis down: %+v", r.Errors)
+	submit := func(via *caller, projectID int) reply {
+		return via.post(`mutation($in: SubmitFeedbackInput!) { submitFeedback(input: $in) { id status } }`,
+			map[string]any{"in": map[string]any{"projectID": gid.Encode(projectID), "feedbackText": "hello"}})
+	}
+	var ids []int
+	for i, via := range []*caller{c, e.from("127.0.0.2")} {
+		r := submit(via, p.ID)
+		var out struct{ SubmitFeedback struct{ ID, Status string } }
+		if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil || out.SubmitFeedback.Status != "PENDING" {
+			t.Fatalf("submission %d with Redis down: %s %+v\n%s", i+1, r.Data, r.Errors, e.logs)
+		}
+		ids = append(ids, dbID(t, out.SubmitFeedback.ID))
+	}
+	// A retry is the third submission of the client.
+	e.failFeedback(ids[0], "model down")
+	r = c.post(`mutation($id: ID!) { retryFeedback(id: $id) { status } }`, map[string]any{"id": gid.Encode(ids[0])})
+	if len(r.Errors) > 0 || string(r.Data) != `{"retryFeedback":{"status":"PENDING"}}` {
+		t.Fatalf("retry with Redis down: %s %+v", r.Data, r.Errors)
+	}
+	// The fourth, from either address, to any project, is refused.
+	for _, pid := range []int{p.ID, other.ID} {
+		r = submit(e.from("127.0.0.3"), pid)
+		if r.code() != graph.CodeRateLimited ||
+			!strings.Contains(r.Errors[0].Message, "you have submitted 3 feedback submissions within an hour, the most allowed; retry in") {
+			t.Fatalf("fourth submission with Redis down: %s %+v", r.Data, r.Errors)
+		}
+		ext := r.Errors[0].Extensions
+		if retry, _ := ext["retryAfter"].(float64); retry < 3500 || retry > 3600 || ext["budget"] != ratelimit.BudgetClientSubmissions {
+			t.Fatalf("refusal extensions %v", ext)
+		}
+	}
+	if n := e.client.Feedback.Query().CountX(accesstest.System()); n != 2 {
+		t.Errorf("%d feedbacks stored, want the 2 allowed", n)
+	}
+	for _, id := range ids {
+		if st := e.client.Feedback.GetX(accesstest.System(), id).Status; st != "PENDING" {
+			t.Errorf("feedback %d is %s", id, st)
+		}
 	}
 	r = c.post(`{ rateLimit { remaining } }`, nil)
 	if r.code() != graph.CodeUnavailable || string(r.Data) != `{"rateLimit":null}` {
 		t.Fatalf("rateLimit with Redis down: %s %+v", r.Data, r.Errors)
 	}
-	if n := e.client.Feedback.Query().CountX(accesstest.System()); n != 0 {
-		t.Errorf("%d feedbacks stored", n)
-	}
 	if !e.logs.Contains("rate limiter cannot reach Redis") || e.logs.Contains(`"level":"ERROR"`) {
 		t.Errorf("want one WARN line about Redis, no ERROR:\n%s", e.logs)
 	}
 	got := e.scrape()
-	for _, want := range []string{`budget="requests",decision="failed_open"`, `budget="client_submissions",decision="failed_closed"`} {
+	for _, want := range []string{`budget="requests",decision="failed_open"`, `budget="client_submissions",decision="counted_allowed"`,
+		`budget="client_submissions",decision="counted_limited"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("metrics lack %s", want)
 		}

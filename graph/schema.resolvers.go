@@ -107,7 +107,8 @@ func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.Submi
 	if err := reportAll(ctx, feedbackProblems(&input.FeedbackText, input.UserName)); err != nil {
 		return nil, err
 	}
-	if err := r.spendSubmission(ctx, input.ProjectID, "input.projectID"); err != nil {
+	admit, err := r.spendSubmission(ctx, input.ProjectID, "input.projectID")
+	if err != nil {
 		return nil, err
 	}
 	fb, err := r.pipeline.Submit(ctx, pipeline.Submission{
@@ -115,6 +116,7 @@ func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.Submi
 		TaskID:    input.TaskID,
 		UserName:  input.UserName,
 		Text:      input.FeedbackText,
+		Admit:     admit,
 	})
 	switch {
 	case errors.Is(err, pipeline.ErrProjectNotFound):
@@ -136,10 +138,11 @@ func (r *mutationResolver) RetryFeedback(ctx context.Context, id int) (*ent.Feed
 	if current.Status != feedback.StatusFailed {
 		return nil, errNotFailed
 	}
-	if err := r.spendSubmission(ctx, current.ProjectID, "id"); err != nil {
+	admit, err := r.spendSubmission(ctx, current.ProjectID, "id")
+	if err != nil {
 		return nil, err
 	}
-	fb, err := r.pipeline.Retry(ctx, id)
+	fb, err := r.pipeline.RetryAdmitted(ctx, id, admit)
 	if errors.Is(err, pipeline.ErrNotFailed) {
 		return nil, errNotFailed
 	}

@@ -53,15 +53,16 @@ type Config struct {
 
 // Pipeline changes feedback status. It is safe for concurrent use.
 type Pipeline struct {
-	client *ent.Client
-	jobs   Jobs
-	logger *slog.Logger
-	now    func() time.Time
+	client  *ent.Client
+	jobs    Jobs
+	logger  *slog.Logger
+	now     func() time.Time
+	backlog backlog
 }
 
 // New returns a Pipeline.
 func New(cfg Config) *Pipeline {
-	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now}
+	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now, backlog: backlog{every: requeueEvery}}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
@@ -107,7 +108,20 @@ type Submission struct {
 	TaskID    *int
 	UserName  *string
 	Text      string
+	// Admit, when set, decides in the transaction that stores the
+	// feedback whether it may be stored (see Admission).
+	Admit Admission
 }
+
+// Admission decides whether the viewer of ctx may submit (or retry)
+// feedback in project: it counts the submissions made so far from s and
+// returns an error to refuse. It runs in the transaction that stores the
+// submission, once that transaction holds the locks of the viewer's and
+// the project's submissions: concurrent submissions by the same user or to
+// the same project, on any instance, wait until it commits, so each counts
+// the ones before it. The API admits this way only while Redis cannot keep
+// the budgets (ratelimit.SpendSubmissionFrom).
+type Admission func(ctx context.Context, s *Submissions, user, project int) error
 
 // Submit stores feedback as PENDING, announces it and queues its analysis.
 // The viewer of ctx, if any, is recorded as its submitter; the privacy
@@ -135,6 +149,9 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 		}
 	}
 	fb, err := store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
+		if err := admit(ctx, tx, s.Admit, s.ProjectID); err != nil {
+			return nil, err
+		}
 		create := tx.Feedback.Create()
 		if v := viewer.FromContext(ctx); v != nil {
 			create.SetSubmittedByID(v.UserID)
@@ -160,16 +177,37 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 // Retry puts FAILED feedback back to PENDING and queues it again. A job of
 // the same ID that was dead-lettered (it gave up before it could claim the
 // feedback, so the attempt count did not move) is replaced, or the retry
-// would find it and fail the feedback again.
+// would find it and fail the feedback again. The viewer of ctx, if any, is
+// recorded as who retried it, which counts as a submission (Submissions).
 func (p *Pipeline) Retry(ctx context.Context, id int) (*ent.Feedback, error) {
+	return p.RetryAdmitted(ctx, id, nil)
+}
+
+// RetryAdmitted is Retry, admitted by admit (nil: always) as Submit admits.
+func (p *Pipeline) RetryAdmitted(ctx context.Context, id int, admission Admission) (*ent.Feedback, error) {
 	fb, err := store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
-		fb, err := tx.Feedback.UpdateOneID(id).
+		if admission != nil {
+			cur, err := tx.Feedback.Query().Where(feedback.ID(id)).Select(feedback.FieldProjectID).Only(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := admit(ctx, tx, admission, cur.ProjectID); err != nil {
+				return nil, err
+			}
+		}
+		upd := tx.Feedback.UpdateOneID(id).
 			Where(feedback.StatusEQ(feedback.StatusFailed)).
 			SetStatus(feedback.StatusPending).
 			AddVersion(1).
 			ClearError().
 			ClearProcessedAt().
-			Save(ctx)
+			SetRetriedAt(p.now())
+		if v := viewer.FromContext(ctx); v != nil && v.UserID != 0 {
+			upd.SetRetriedByID(v.UserID)
+		} else {
+			upd.ClearRetriedByID()
+		}
+		fb, err := upd.Save(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -199,9 +237,18 @@ func JobFor(fb *ent.Feedback) queue.Job {
 }
 
 // enqueue queues fb's job with add. Whatever keeps it off the queue is
-// logged, and the reconciler tries again after its grace period.
+// logged, and the job joins the backlog, queued as soon as the queue is
+// back; while the backlog is not empty the queue is known to be down, so
+// the job joins it without waiting on the queue. (Should this process stop
+// first, the reconciler queues the feedback after its grace period.)
 func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback, add func(context.Context, queue.Job) error) {
 	job := JobFor(fb)
+	if p.backlog.waiting() {
+		p.logger.WarnContext(ctx, "the queue is unreachable; the feedback is queued as soon as it is back",
+			"feedback_id", fb.ID, "job_id", job.ID())
+		p.later(ctx, job, add)
+		return
+	}
 	err := add(ctx, job)
 	switch {
 	case errors.Is(err, queue.ErrDuplicate):
@@ -209,8 +256,9 @@ func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback, add func(conte
 		// dead-lettered, which the reconciler turns into FAILED).
 		p.logger.InfoContext(ctx, "feedback's job is already queued", "feedback_id", fb.ID, "job_id", job.ID())
 	case err != nil:
-		p.logger.WarnContext(ctx, "could not queue feedback; the reconciler will queue it later",
+		p.logger.WarnContext(ctx, "could not queue feedback; it is queued as soon as the queue is back",
 			"feedback_id", fb.ID, "job_id", job.ID(), "err", err)
+		p.later(ctx, job, add)
 	}
 }
 

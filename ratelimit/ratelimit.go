@@ -9,10 +9,14 @@
 // budget) or, when there is no identity to go by (a refused credential, open
 // mode's shared local admin), its network address.
 //
-// When Redis cannot be reached the request budget lets requests through and
-// the submission budget refuses them: a short outage must not stop the API,
-// and must not open the door to unmetered model spend. Both say so in the log
-// (at most every 10 seconds) and in feedbackloop_rate_limit_decisions_total.
+// When Redis cannot be reached the request budget lets requests through: a
+// short outage must not stop the API. The submission budgets are then
+// counted from where the submissions are stored (a SubmissionLog, which the
+// domain supplies: PostgreSQL's feedback rows), as a sliding window of
+// SubmissionWindow, so intake goes on and model spend stays metered; only
+// when that store cannot answer either is a submission refused
+// (ErrUnavailable). Both say so in the log (at most every 10 seconds) and
+// in feedbackloop_rate_limit_decisions_total.
 package ratelimit
 
 import (
@@ -178,15 +182,17 @@ func (e *LimitedError) Error() string {
 		what, e.Status.Limit, e.Status.RetryAfterSeconds())
 }
 
-// ErrUnavailable is returned when a submission cannot be checked against
-// its budgets because Redis cannot be reached.
+// ErrUnavailable is returned by SpendSubmission when Redis cannot be
+// reached: the caller then counts the submission from its SubmissionLog
+// (SpendSubmissionFrom), or refuses it with this message.
 var ErrUnavailable = errors.New("the submission budget cannot be checked right now (Redis is unreachable); retry in a few seconds")
 
 // SpendSubmission charges one feedback submission to the client of ctx and
 // to the project. It returns a *LimitedError when either budget is spent,
 // and ErrUnavailable when Redis cannot be asked: model spend is never
-// unmetered. The client's budget is charged first, so a client cannot use
-// up a project's budget beyond its own.
+// unmetered, so the caller must then count it with SpendSubmissionFrom.
+// The client's budget is charged first, so a client cannot use up a
+// project's budget beyond its own.
 func (l *Limiter) SpendSubmission(ctx context.Context, projectID int) error {
 	checks := []bucket{
 		{BudgetClientSubmissions, l.key("sub", clientOf(ctx, l.cfg.ByAddress)), l.perUser},
@@ -195,7 +201,7 @@ func (l *Limiter) SpendSubmission(ctx context.Context, projectID int) error {
 	for i, c := range checks {
 		res, err := l.gcra.Allow(ctx, c.key, c.limit)
 		if err != nil {
-			l.unreachable(ctx, c.budget, "failed_closed", err)
+			l.unreachable(ctx, c.budget, decisionDeferred, err)
 			l.refund(ctx, checks[:i])
 			return ErrUnavailable
 		}
@@ -204,6 +210,62 @@ func (l *Limiter) SpendSubmission(ctx context.Context, projectID int) error {
 		if !st.Allowed {
 			l.refund(ctx, checks[:i])
 			return &LimitedError{Budget: c.budget, Status: st}
+		}
+	}
+	return nil
+}
+
+// SubmissionLog is the record of the submissions made, kept where they are
+// stored, that the submission budgets are counted from when Redis cannot be
+// asked. A submission is charged to the user who made it (every API key of a
+// user, and in open mode every caller, is that user) and to its project.
+//
+// The log must answer from the transaction that will store the submission,
+// with concurrent submissions of the same user or to the same project held
+// off until it ends, or two instances could both find a budget's last
+// submission free.
+type SubmissionLog interface {
+	// NthLatestByUser returns when the nth latest submission user made at
+	// or after since was made; ok is false when there were fewer than n.
+	NthLatestByUser(ctx context.Context, user, n int, since time.Time) (at time.Time, ok bool, err error)
+	// NthLatestInProject is NthLatestByUser for the project's submissions,
+	// whoever made them.
+	NthLatestInProject(ctx context.Context, project, n int, since time.Time) (at time.Time, ok bool, err error)
+}
+
+// SpendSubmissionFrom charges one feedback submission by user to project's
+// budgets as SpendSubmission does, counting from log instead of Redis: it
+// returns a *LimitedError when the user, or the project, already made as
+// many submissions within the last SubmissionWindow as its budget allows.
+// Its RetryAfter is when the oldest of those leaves the window. The sliding
+// window is at least as strict as the GCRA bucket (which refills during the
+// hour), so a client refused by Redis is refused here too.
+func (l *Limiter) SpendSubmissionFrom(ctx context.Context, log SubmissionLog, user, projectID int) error {
+	now := time.Now()
+	since := now.Add(-SubmissionWindow)
+	checks := []struct {
+		budget string
+		limit  int
+		nth    func(context.Context, int, int, time.Time) (time.Time, bool, error)
+		key    int
+	}{
+		{BudgetClientSubmissions, l.cfg.SubmissionsPerClient, log.NthLatestByUser, user},
+		{BudgetProjectSubmissions, l.cfg.SubmissionsPerProject, log.NthLatestInProject, projectID},
+	}
+	for _, c := range checks {
+		at, full, err := c.nth(ctx, c.key, c.limit, since)
+		if err != nil {
+			if l.cfg.Metrics != nil {
+				l.cfg.Metrics.RateLimit(c.budget, "failed_closed")
+			}
+			return err
+		}
+		l.recordFallback(c.budget, !full)
+		if full {
+			// When the limit-th latest leaves the window, one is free.
+			retry := max(at.Add(SubmissionWindow).Sub(now), time.Second)
+			return &LimitedError{Budget: c.budget, Status: Status{
+				Known: true, Limit: c.limit, Cost: 1, Used: c.limit, ResetAt: now.Add(retry), RetryAfter: retry}}
 		}
 	}
 	return nil
@@ -261,10 +323,27 @@ func (l *Limiter) record(budget string, allowed bool) {
 	l.cfg.Metrics.RateLimit(budget, decision)
 }
 
+// decisionDeferred is a submission Redis could not count, handed to the
+// caller's SubmissionLog, whose count records the decision.
+const decisionDeferred = "deferred_to_database"
+
+// recordFallback records a submission decision counted from the
+// SubmissionLog while Redis is unreachable.
+func (l *Limiter) recordFallback(budget string, allowed bool) {
+	if l.cfg.Metrics == nil {
+		return
+	}
+	decision := "counted_allowed"
+	if !allowed {
+		decision = "counted_limited"
+	}
+	l.cfg.Metrics.RateLimit(budget, decision)
+}
+
 // unreachable records a decision taken without Redis, logging it at most
 // every 10 seconds so an outage does not flood the log.
 func (l *Limiter) unreachable(ctx context.Context, budget, decision string, err error) {
-	if l.cfg.Metrics != nil {
+	if l.cfg.Metrics != nil && decision != decisionDeferred {
 		l.cfg.Metrics.RateLimit(budget, decision)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -275,7 +354,7 @@ func (l *Limiter) unreachable(ctx context.Context, budget, decision string, err 
 	if now-last < int64(10*time.Second) || !l.warned.CompareAndSwap(last, now) {
 		return
 	}
-	l.cfg.Logger.WarnContext(ctx, "rate limiter cannot reach Redis: requests are let through, feedback submissions are refused until it is back",
+	l.cfg.Logger.WarnContext(ctx, "rate limiter cannot reach Redis: requests are let through, feedback submissions are counted from the database until it is back",
 		"budget", budget, "decision", decision, "err", err)
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -179,7 +180,10 @@ func TestSubmissionBudgets(t *testing.T) {
 	}
 }
 
-func TestRedisDownFailsOpenForRequestsAndClosedForSubmissions(t *testing.T) {
+// With Redis down, requests are let through and SpendSubmission hands the
+// submission to the caller's SubmissionLog (ErrUnavailable), recording no
+// decision of its own: the log's count decides.
+func TestRedisDownFailsOpenForRequestsAndDefersSubmissions(t *testing.T) {
 	logs := &testutil.Buffer{}
 	m := metrics.New()
 	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", testredis.FreePort(t)), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
@@ -199,9 +203,83 @@ func TestRedisDownFailsOpenForRequestsAndClosedForSubmissions(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if want := `feedbackloop_rate_limit_decisions_total{budget="requests",decision="failed_open"} 3`; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("metrics lack %s", want)
+	}
+	if strings.Contains(rec.Body.String(), `decision="failed_closed"`) {
+		t.Errorf("a submission handed to the log was recorded as refused:\n%s", rec.Body)
+	}
+}
+
+// submissionLog is a SubmissionLog over a list, as the database keeps it.
+type submissionLog []struct {
+	user, project int
+	at            time.Time
+}
+
+func (s submissionLog) nth(match func(user, project int) bool, n int, since time.Time) (time.Time, bool, error) {
+	var times []time.Time
+	for _, e := range s {
+		if match(e.user, e.project) && !e.at.Before(since) {
+			times = append(times, e.at)
+		}
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return b.Compare(a) })
+	if len(times) < n {
+		return time.Time{}, false, nil
+	}
+	return times[n-1], true, nil
+}
+
+func (s submissionLog) NthLatestByUser(_ context.Context, user, n int, since time.Time) (time.Time, bool, error) {
+	return s.nth(func(u, _ int) bool { return u == user }, n, since)
+}
+
+func (s submissionLog) NthLatestInProject(_ context.Context, project, n int, since time.Time) (time.Time, bool, error) {
+	return s.nth(func(_, p int) bool { return p == project }, n, since)
+}
+
+// Counted from the log, a budget is a sliding window of SubmissionWindow:
+// what is older does not count, and a refusal says when the oldest counted
+// submission leaves the window.
+func TestSpendSubmissionFromCountsTheLog(t *testing.T) {
+	m := metrics.New()
+	l := ratelimit.New(testredis.Client(t), ratelimit.Config{SubmissionsPerClient: 2, SubmissionsPerProject: 3, Metrics: m})
+	ctx := context.Background()
+	now := time.Now()
+	log := submissionLog{
+		{user: 1, project: 10, at: now.Add(-2 * time.Hour)}, // out of the window
+		{user: 1, project: 10, at: now.Add(-50 * time.Minute)},
+	}
+	if err := l.SpendSubmissionFrom(ctx, log, 1, 10); err != nil {
+		t.Fatalf("second submission in the window: %v", err)
+	}
+	log = append(log, submissionLog{{user: 1, project: 10, at: now.Add(-10 * time.Minute)}}...)
+	var limited *ratelimit.LimitedError
+	err := l.SpendSubmissionFrom(ctx, log, 1, 10)
+	if !errors.As(err, &limited) || limited.Budget != ratelimit.BudgetClientSubmissions {
+		t.Fatalf("third by the user: %v", err)
+	}
+	// The older of the two leaves the window in 10 minutes.
+	if s := limited.Status.RetryAfterSeconds(); s < 599 || s > 601 || limited.Status.Limit != 2 ||
+		!strings.Contains(err.Error(), "you have submitted 2 feedback submissions within an hour") {
+		t.Fatalf("refusal %v (retry after %ds, limit %d)", err, s, limited.Status.Limit)
+	}
+	// Another user is refused by the project's budget.
+	log = append(log, submissionLog{{user: 2, project: 10, at: now.Add(-5 * time.Minute)}}...)
+	err = l.SpendSubmissionFrom(ctx, log, 3, 10)
+	if !errors.As(err, &limited) || limited.Budget != ratelimit.BudgetProjectSubmissions ||
+		!strings.Contains(err.Error(), "this project has received 3") {
+		t.Fatalf("fourth in the project: %v", err)
+	}
+	if err := l.SpendSubmissionFrom(ctx, log, 3, 11); err != nil {
+		t.Fatalf("another project: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	for _, want := range []string{
-		`feedbackloop_rate_limit_decisions_total{budget="requests",decision="failed_open"} 3`,
-		`feedbackloop_rate_limit_decisions_total{budget="client_submissions",decision="failed_closed"} 3`,
+		`feedbackloop_rate_limit_decisions_total{budget="client_submissions",decision="counted_limited"} 1`,
+		`feedbackloop_rate_limit_decisions_total{budget="project_submissions",decision="counted_limited"} 1`,
 	} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("metrics lack %s", want)

@@ -178,7 +178,7 @@ func TestFeedbackWhoseJobCouldNotBeQueuedIsLoggedAndQueuedLater(t *testing.T) {
 		}
 		return false
 	}
-	if !warned(apiLogs, "could not queue feedback; the reconciler will queue it later") {
+	if !warned(apiLogs, "could not queue feedback; it is queued as soon as the queue is back") {
 		t.Errorf("the submission did not log its failure to queue with the feedback:\n%s", apiLogs)
 	}
 	testutil.WaitFor(t, "the reconciler to log the feedback it could not queue", func() bool {

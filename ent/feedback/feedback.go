@@ -57,6 +57,10 @@ const (
 	FieldLeaseOwner = "lease_owner"
 	// FieldLeasedUntil holds the string denoting the leased_until field in the database.
 	FieldLeasedUntil = "leased_until"
+	// FieldRetriedByID holds the string denoting the retried_by_id field in the database.
+	FieldRetriedByID = "retried_by_id"
+	// FieldRetriedAt holds the string denoting the retried_at field in the database.
+	FieldRetriedAt = "retried_at"
 	// FieldJobKey holds the string denoting the job_key field in the database.
 	FieldJobKey = "job_key"
 	// EdgeProject holds the string denoting the project edge name in mutations.
@@ -121,6 +125,8 @@ var Columns = []string{
 	FieldProcessedAt,
 	FieldLeaseOwner,
 	FieldLeasedUntil,
+	FieldRetriedByID,
+	FieldRetriedAt,
 	FieldJobKey,
 }
 
@@ -286,6 +292,16 @@ func ByLeaseOwner(opts ...sql.OrderTermOption) OrderOption {
 // ByLeasedUntil orders the results by the leased_until field.
 func ByLeasedUntil(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLeasedUntil, opts...).ToFunc()
+}
+
+// ByRetriedByID orders the results by the retried_by_id field.
+func ByRetriedByID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetriedByID, opts...).ToFunc()
+}
+
+// ByRetriedAt orders the results by the retried_at field.
+func ByRetriedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetriedAt, opts...).ToFunc()
 }
 
 // ByJobKey orders the results by the job_key field.

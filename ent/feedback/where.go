@@ -141,6 +141,16 @@ func LeasedUntil(v time.Time) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldLeasedUntil, v))
 }
 
+// RetriedByID applies equality check predicate on the "retried_by_id" field. It's identical to RetriedByIDEQ.
+func RetriedByID(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldRetriedByID, v))
+}
+
+// RetriedAt applies equality check predicate on the "retried_at" field. It's identical to RetriedAtEQ.
+func RetriedAt(v time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldRetriedAt, v))
+}
+
 // JobKey applies equality check predicate on the "job_key" field. It's identical to JobKeyEQ.
 func JobKey(v uuid.UUID) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldJobKey, v))
@@ -1069,6 +1079,106 @@ func LeasedUntilIsNil() predicate.Feedback {
 // LeasedUntilNotNil applies the NotNil predicate on the "leased_until" field.
 func LeasedUntilNotNil() predicate.Feedback {
 	return predicate.Feedback(sql.FieldNotNull(FieldLeasedUntil))
+}
+
+// RetriedByIDEQ applies the EQ predicate on the "retried_by_id" field.
+func RetriedByIDEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldRetriedByID, v))
+}
+
+// RetriedByIDNEQ applies the NEQ predicate on the "retried_by_id" field.
+func RetriedByIDNEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldRetriedByID, v))
+}
+
+// RetriedByIDIn applies the In predicate on the "retried_by_id" field.
+func RetriedByIDIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldRetriedByID, vs...))
+}
+
+// RetriedByIDNotIn applies the NotIn predicate on the "retried_by_id" field.
+func RetriedByIDNotIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldRetriedByID, vs...))
+}
+
+// RetriedByIDGT applies the GT predicate on the "retried_by_id" field.
+func RetriedByIDGT(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldRetriedByID, v))
+}
+
+// RetriedByIDGTE applies the GTE predicate on the "retried_by_id" field.
+func RetriedByIDGTE(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldRetriedByID, v))
+}
+
+// RetriedByIDLT applies the LT predicate on the "retried_by_id" field.
+func RetriedByIDLT(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldRetriedByID, v))
+}
+
+// RetriedByIDLTE applies the LTE predicate on the "retried_by_id" field.
+func RetriedByIDLTE(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldRetriedByID, v))
+}
+
+// RetriedByIDIsNil applies the IsNil predicate on the "retried_by_id" field.
+func RetriedByIDIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldRetriedByID))
+}
+
+// RetriedByIDNotNil applies the NotNil predicate on the "retried_by_id" field.
+func RetriedByIDNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldRetriedByID))
+}
+
+// RetriedAtEQ applies the EQ predicate on the "retried_at" field.
+func RetriedAtEQ(v time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldRetriedAt, v))
+}
+
+// RetriedAtNEQ applies the NEQ predicate on the "retried_at" field.
+func RetriedAtNEQ(v time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldRetriedAt, v))
+}
+
+// RetriedAtIn applies the In predicate on the "retried_at" field.
+func RetriedAtIn(vs ...time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldRetriedAt, vs...))
+}
+
+// RetriedAtNotIn applies the NotIn predicate on the "retried_at" field.
+func RetriedAtNotIn(vs ...time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldRetriedAt, vs...))
+}
+
+// RetriedAtGT applies the GT predicate on the "retried_at" field.
+func RetriedAtGT(v time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldRetriedAt, v))
+}
+
+// RetriedAtGTE applies the GTE predicate on the "retried_at" field.
+func RetriedAtGTE(v time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldRetriedAt, v))
+}
+
+// RetriedAtLT applies the LT predicate on the "retried_at" field.
+func RetriedAtLT(v time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldRetriedAt, v))
+}
+
+// RetriedAtLTE applies the LTE predicate on the "retried_at" field.
+func RetriedAtLTE(v time.Time) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldRetriedAt, v))
+}
+
+// RetriedAtIsNil applies the IsNil predicate on the "retried_at" field.
+func RetriedAtIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldRetriedAt))
+}
+
+// RetriedAtNotNil applies the NotNil predicate on the "retried_at" field.
+func RetriedAtNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldRetriedAt))
 }
 
 // JobKeyEQ applies the EQ predicate on the "job_key" field.

@@ -183,6 +183,8 @@ var (
 		{Name: "processed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "lease_owner", Type: field.TypeString, Nullable: true},
 		{Name: "leased_until", Type: field.TypeTime, Nullable: true},
+		{Name: "retried_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "retried_at", Type: field.TypeTime, Nullable: true},
 		{Name: "job_key", Type: field.TypeUUID, Default: "gen_random_uuid()"},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "submitted_by_id", Type: field.TypeInt, Nullable: true},
@@ -196,19 +198,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[18]},
+				Columns:    []*schema.Column{FeedbacksColumns[20]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[19]},
+				Columns:    []*schema.Column{FeedbacksColumns[21]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[20]},
+				Columns:    []*schema.Column{FeedbacksColumns[22]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -222,22 +224,35 @@ var (
 			{
 				Name:    "feedback_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[20], FeedbacksColumns[0]},
+				Columns: []*schema.Column{FeedbacksColumns[22], FeedbacksColumns[0]},
 			},
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[20], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[22], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[18]},
+				Columns: []*schema.Column{FeedbacksColumns[20]},
 			},
 			{
 				Name:    "feedback_status_updated_at",
 				Unique:  false,
 				Columns: []*schema.Column{FeedbacksColumns[5], FeedbacksColumns[2]},
+			},
+			{
+				Name:    "feedback_submitted_by_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[21], FeedbacksColumns[1]},
+			},
+			{
+				Name:    "feedback_retried_at",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[18]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "retried_at IS NOT NULL",
+				},
 			},
 		},
 	}

@@ -138,7 +138,7 @@ func init() {
 	// feedback.DefaultDroppedSuggestions holds the default value on creation for the dropped_suggestions field.
 	feedback.DefaultDroppedSuggestions = feedbackDescDroppedSuggestions.Default.(int)
 	// feedbackDescJobKey is the schema descriptor for job_key field.
-	feedbackDescJobKey := feedbackFields[17].Descriptor()
+	feedbackDescJobKey := feedbackFields[19].Descriptor()
 	// feedback.DefaultJobKey holds the default value on creation for the job_key field.
 	feedback.DefaultJobKey = feedbackDescJobKey.Default.(func() uuid.UUID)
 	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})

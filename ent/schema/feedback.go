@@ -105,6 +105,19 @@ func (Feedback) Fields() []ent.Field {
 			Nillable().
 			Comment("A PROCESSING row whose lease has passed belongs to a dead worker and is re-queued.").
 			Annotations(internal),
+		// Who retried the feedback last, and when: with submitted_by_id
+		// and created_at, the record the submission budgets are counted
+		// from when Redis cannot be asked (see pipeline.Submissions).
+		field.Int("retried_by_id").
+			Optional().
+			Nillable().
+			Comment("The user who retried the feedback last.").
+			Annotations(internal),
+		field.Time("retried_at").
+			Optional().
+			Nillable().
+			Comment("When the feedback was retried last.").
+			Annotations(internal),
 		field.UUID("job_key", uuid.UUID{}).
 			Default(uuid.New).
 			Immutable().
@@ -153,6 +166,12 @@ func (Feedback) Indexes() []ent.Index {
 		index.Fields("task_id"),
 		// The reconciler scans unfinished feedback by status and age.
 		index.Fields("status", "updated_at"),
+		// The submission budgets, counted from the rows while Redis is
+		// down: a user's latest submissions, and the latest retries (few,
+		// so the partial index stays small).
+		index.Fields("submitted_by_id", "created_at"),
+		index.Fields("retried_at").
+			Annotations(entsql.IndexWhere("retried_at IS NOT NULL")),
 	}
 }
 

@@ -86,7 +86,7 @@ func New() *Metrics {
 		}),
 		rateLimits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "feedbackloop_rate_limit_decisions_total",
-			Help: "Rate-limit decisions by budget (requests, client_submissions, project_submissions) and decision: allowed, limited, failed_open (Redis unreachable, let through), failed_closed (Redis unreachable, refused).",
+			Help: "Rate-limit decisions by budget (requests, client_submissions, project_submissions) and decision: allowed, limited, failed_open (Redis unreachable, let through), counted_allowed and counted_limited (Redis unreachable, submissions counted from the database), failed_closed (neither could count, refused).",
 		}, []string{"budget", "decision"}),
 		wsRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "feedbackloop_websocket_refusals_total",
