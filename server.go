@@ -83,6 +83,7 @@ type deps struct {
 }
 
 func (d *deps) close() {
+	d.pipe.Close()
 	_ = d.jobs.Close()
 	_ = d.rdb.Close()
 	_ = d.db.Close()

@@ -23,6 +23,8 @@ const maxBacklog = 100_000
 // drains it while it is not empty.
 type backlog struct {
 	every time.Duration
+	stop  chan struct{} // closed by Pipeline.Close
+	once  sync.Once
 
 	mu       sync.Mutex
 	jobs     []deferred
@@ -59,8 +61,26 @@ func (p *Pipeline) later(ctx context.Context, job queue.Job, add func(context.Co
 	}
 	b.jobs = append(b.jobs, deferred{ctx: jobCtx, job: job, add: add})
 	if !b.draining {
+		select {
+		case <-b.stop: // closed: the reconciler of a later process queues it
+			return
+		default:
+		}
 		b.draining = true
 		go p.drain()
+	}
+}
+
+// Close stops trying to queue the backlog; what is left in it is logged
+// and left to the reconciler (its feedback is stored PENDING). It does not
+// wait for a queue call under way.
+func (p *Pipeline) Close() {
+	b := &p.backlog
+	b.once.Do(func() { close(b.stop) })
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n := len(b.jobs); n > 0 && !b.draining {
+		p.logger.Warn("jobs left waiting for the queue at shutdown; the reconciler queues their feedback", "jobs", n)
 	}
 }
 
@@ -80,7 +100,16 @@ func (p *Pipeline) drain() {
 
 		err := d.add(d.ctx, d.job)
 		if err != nil && !errors.Is(err, queue.ErrDuplicate) {
-			time.Sleep(b.every)
+			select {
+			case <-b.stop:
+				b.mu.Lock()
+				b.draining = false
+				n := len(b.jobs)
+				b.mu.Unlock()
+				p.logger.Warn("jobs left waiting for the queue at shutdown; the reconciler queues their feedback", "jobs", n)
+				return
+			case <-time.After(b.every):
+			}
 			continue
 		}
 		p.logger.InfoContext(d.ctx, "queued feedback that waited for the queue", "feedback_id", d.job.FeedbackID, "job_id", d.job.ID())

@@ -60,9 +60,9 @@ type Pipeline struct {
 	backlog backlog
 }
 
-// New returns a Pipeline.
+// New returns a Pipeline; Close stops its background queueing.
 func New(cfg Config) *Pipeline {
-	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now, backlog: backlog{every: requeueEvery}}
+	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now, backlog: backlog{every: requeueEvery, stop: make(chan struct{})}}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -230,7 +231,6 @@ func TestFeedbackIsQueuedAsSoonAsTheQueueIsBack(t *testing.T) {
 	srv.Stop(t)
 	var ids []int
 	for range 3 {
-		start := time.Now()
 		fb, err := p.Submit(sys, pipeline.Submission{ProjectID: pid, Text: "while Redis is down"})
 		if err != nil {
 			t.Fatalf("submission with the queue down: %v", err)
@@ -238,13 +238,14 @@ func TestFeedbackIsQueuedAsSoonAsTheQueueIsBack(t *testing.T) {
 		if fb.Status != feedback.StatusPending {
 			t.Fatalf("stored %s", fb.Status)
 		}
-		if len(ids) > 0 && time.Since(start) > 150*time.Millisecond {
-			t.Errorf("a submission behind the backlog waited %s on the queue", time.Since(start))
-		}
 		ids = append(ids, fb.ID)
 	}
+	// Submissions behind a waiting job join the backlog without trying
+	// the unreachable queue first (each try would wait for a dial).
+	if n := strings.Count(logs.String(), "the queue is unreachable; the feedback is queued as soon as it is back"); n != len(ids)-1 {
+		t.Errorf("%d submissions went straight to the backlog, want %d", n, len(ids)-1)
+	}
 	srv.Restart(t)
-	back := time.Now()
 	for _, id := range ids {
 		fb := client.Feedback.GetX(sys, id)
 		testutil.WaitForWithin(t, 10*time.Second, "the job queued", func() bool {
@@ -255,7 +256,5 @@ func TestFeedbackIsQueuedAsSoonAsTheQueueIsBack(t *testing.T) {
 			t.Errorf("no log line names feedback %d", id)
 		}
 	}
-	if d := time.Since(back); d > 5*time.Second {
-		t.Errorf("queued %s after the queue came back", d)
-	}
+	p.Close()
 }
