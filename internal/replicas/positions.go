@@ -46,11 +46,40 @@ func (p *Positions) Remember(ctx context.Context, caller string, pos LSN) error 
 	return remember.Run(ctx, p.rdb, []string{p.prefix + caller}, strconv.FormatUint(uint64(pos), 10), p.ttl.Milliseconds()).Err()
 }
 
-// Last is the position of caller's last write still remembered (0: none).
+// accessKey holds the position after the last change of anyone's access
+// (a member removed or demoted, a key revoked): every caller reads at least
+// that, so that a lagging replica cannot show a project to someone who
+// lost it. Last reads both keys in one pipeline (not MGET: on a Redis
+// Cluster they may live on different nodes, and go-redis splits a
+// pipeline by node).
+const accessKey = "access-change"
+
+// RememberAccessChange records that someone's access changed at or before
+// pos: every caller's next reads wait for it.
+func (p *Positions) RememberAccessChange(ctx context.Context, pos LSN) error {
+	return p.Remember(ctx, accessKey, pos)
+}
+
+// Last is the position every read of caller must see: the later of the
+// caller's last write and the last access change still remembered (0:
+// none).
 func (p *Positions) Last(ctx context.Context, caller string) (LSN, error) {
-	v, err := p.rdb.Get(ctx, p.prefix+caller).Uint64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
+	pipe := p.rdb.Pipeline()
+	own := pipe.Get(ctx, p.prefix+caller)
+	access := pipe.Get(ctx, p.prefix+accessKey)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, err
 	}
-	return LSN(v), err
+	var last LSN
+	for _, cmd := range []*redis.StringCmd{own, access} {
+		v, err := cmd.Uint64()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return 0, err
+		default:
+			last = max(last, LSN(v))
+		}
+	}
+	return last, nil
 }
