@@ -73,6 +73,8 @@ type replica struct {
 	// replica holds every commit made before that time.
 	caughtUp atomic.Int64
 	serving  atomic.Bool // last state logged
+	mu       sync.Mutex
+	samples  []sample // the primary's recent positions, oldest first
 }
 
 // Open opens a pool per replica and starts watching them. A replica that
@@ -154,15 +156,34 @@ func (s *Set) checkAll(ctx context.Context) {
 	wg.Wait()
 }
 
+// sample is the primary's WAL position at a time.
+type sample struct {
+	at  time.Duration // since the set's epoch
+	pos LSN
+}
+
 // check reads the primary's WAL position, then the replica's replay
 // position. Comparing positions rather than replay timestamps keeps an idle
 // primary's replica at no lag: now() - pg_last_xact_replay_timestamp()
-// grows while nothing is written.
+// grows while nothing is written. The replica is compared with every
+// primary position of the last MaxLag, not the latest alone: on a busy
+// primary a replica is always a little behind the latest, and caught up
+// with the one sampled a check earlier.
 func (s *Set) check(ctx context.Context, r *replica) {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	asked := s.now()
 	primary, primaryErr := s.PrimaryPosition(ctx)
+	if primaryErr == nil {
+		r.mu.Lock()
+		r.samples = append(r.samples, sample{asked, primary})
+		// Older than twice the max lag: the replica is out of reads
+		// anyway until it replays a newer one.
+		for len(r.samples) > 1 && asked-r.samples[0].at > 2*s.cfg.MaxLag+checkEvery {
+			r.samples = r.samples[1:]
+		}
+		r.mu.Unlock()
+	}
 	var recovering bool
 	var replayed sql.NullString
 	err := r.db.QueryRowContext(ctx, `SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text`).Scan(&recovering, &replayed)
@@ -180,9 +201,19 @@ func (s *Set) check(ctx context.Context, r *replica) {
 	default:
 		r.replayed.Store(uint64(pos))
 		r.answering.Store(true)
-		if primaryErr == nil && pos >= primary {
-			r.caughtUp.Store(int64(asked))
+		r.mu.Lock()
+		// The newest primary position the replica has replayed: it holds
+		// every commit made before that sample was taken.
+		for i := len(r.samples) - 1; i >= 0; i-- {
+			if pos >= r.samples[i].pos {
+				if at := time.Duration(r.caughtUp.Load()); r.samples[i].at > at {
+					r.caughtUp.Store(int64(r.samples[i].at))
+				}
+				r.samples = r.samples[i:]
+				break
+			}
 		}
+		r.mu.Unlock()
 	}
 	s.report(r)
 }
