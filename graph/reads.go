@@ -23,9 +23,14 @@ const (
 	ReadAfterHeader     = "X-Read-After"
 )
 
-// positionTimeout bounds the look-ups of read-your-writes: a read that
-// cannot learn the caller's position in time reads from the primary.
-const positionTimeout = time.Second
+// A query that cannot learn the caller's last write position within
+// lookupTimeout reads from the primary (a Redis that hangs costs each
+// query that much at most); after a mutation, the position is read and
+// recorded within recordTimeout.
+const (
+	lookupTimeout = 250 * time.Millisecond
+	recordTimeout = time.Second
+)
 
 // readRouting sends query operations to a replica that has replayed the
 // caller's last write (read-your-writes on every instance, through
@@ -53,7 +58,7 @@ func readRouting(set *replicas.Set, positions *replicas.Positions, logger *slog.
 				after = pos
 			}
 			if caller != "" {
-				lctx, cancel := context.WithTimeout(ctx, positionTimeout)
+				lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 				last, err := positions.Last(lctx, caller)
 				cancel()
 				if err != nil {
@@ -81,7 +86,7 @@ func readRouting(set *replicas.Set, positions *replicas.Positions, logger *slog.
 // changes are committed once its resolvers return: in Redis for the
 // caller's next reads on any instance, and in the response's header.
 func rememberWrite(ctx context.Context, set *replicas.Set, positions *replicas.Positions, caller string, access bool, logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), positionTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	pos, err := set.PrimaryPosition(ctx)
 	if err != nil {
