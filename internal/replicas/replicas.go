@@ -31,12 +31,18 @@ const DefaultMaxLag = 5 * time.Second
 const DefaultWait = 100 * time.Millisecond
 
 const (
-	// checkEvery and checkTimeout bound how long a replica that lags or
-	// stops answering keeps getting reads: under a second.
+	// A replica is checked every checkEvery. One that refuses connections
+	// or fails leaves the reads at once; one that is merely slow (a check
+	// timing out) leaves them once it has not answered for silenceLimit,
+	// so that one slow answer on a busy machine does not take it out.
 	checkEvery   = 250 * time.Millisecond
 	checkTimeout = 500 * time.Millisecond
+	silenceLimit = 750 * time.Millisecond
 	// waitPoll is how often a waiting read asks the replicas again.
 	waitPoll = 10 * time.Millisecond
+	// recheckAfter is how long a check waits before asking a replica that
+	// was just short of the primary again.
+	recheckAfter = 20 * time.Millisecond
 )
 
 // Config says where the replicas are and how they are used.
@@ -65,8 +71,11 @@ type Set struct {
 type replica struct {
 	name string // host:port, for logs and metrics
 	db   *sql.DB
-	// answering: the last check got an answer from a server in recovery.
+	// answering: the last check did not fail (it got an answer from a
+	// server in recovery, or timed out), and answered is when it last got
+	// one.
 	answering atomic.Bool
+	answered  atomic.Int64
 	replayed  atomic.Uint64 // pg_last_wal_replay_lsn() at the last check
 	// caughtUp is when (since the set's epoch) the primary's WAL position
 	// was last read before the replica was found to have replayed it: the
@@ -185,21 +194,38 @@ func (s *Set) check(ctx context.Context, r *replica) {
 		r.mu.Unlock()
 	}
 	var recovering bool
-	var replayed sql.NullString
-	err := r.db.QueryRowContext(ctx, `SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text`).Scan(&recovering, &replayed)
 	var pos LSN
-	if err == nil && replayed.Valid {
-		pos, err = ParseLSN(replayed.String)
+	ask := func() error {
+		var replayed sql.NullString
+		err := r.db.QueryRowContext(ctx, `SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text`).Scan(&recovering, &replayed)
+		if err == nil && replayed.Valid {
+			pos, err = ParseLSN(replayed.String)
+		}
+		return err
+	}
+	err := ask()
+	if err == nil && recovering && primaryErr == nil && pos < primary {
+		// Asked right after the primary, a replica that follows closely is
+		// often a few milliseconds short of it: ask once more, so that its
+		// lag is measured to this check and not the one before.
+		select {
+		case <-ctx.Done():
+		case <-time.After(recheckAfter):
+			err = ask()
+		}
 	}
 	switch {
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled):
 		return // shutting down
+	case err != nil && ctx.Err() != nil:
+		// Slow: out of reads after silenceLimit without an answer.
 	case err != nil:
 		s.down(r, fmt.Sprintf("does not answer: %v", err))
 	case !recovering:
 		s.down(r, "is not a standby (promoted?): pg_is_in_recovery() is false")
 	default:
 		r.replayed.Store(uint64(pos))
+		r.answered.Store(int64(s.now()))
 		r.answering.Store(true)
 		r.mu.Lock()
 		// The newest primary position the replica has replayed: it holds
@@ -238,7 +264,8 @@ func (s *Set) report(r *replica) {
 		if serving {
 			s.cfg.Logger.Info("read replica gets reads", "replica", r.name, "lag", lag)
 		} else if r.answering.Load() {
-			s.cfg.Logger.Warn("read replica taken out of reads: it lags", "replica", r.name, "lag", lag, "max_lag", s.cfg.MaxLag)
+			s.cfg.Logger.Warn("read replica taken out of reads: it lags or answers slowly", "replica", r.name, "lag", lag, "max_lag", s.cfg.MaxLag,
+				"last_answer", now-time.Duration(r.answered.Load()))
 		}
 	}
 }
@@ -247,12 +274,13 @@ func (s *Set) now() time.Duration { return time.Since(s.epoch) }
 
 func (r *replica) lag(now time.Duration) time.Duration { return now - time.Duration(r.caughtUp.Load()) }
 
-// serving reports whether r may get reads now: it answered its last check
-// and had caught up with the primary no longer than MaxLag ago. The lag is
-// measured now, not at the check, so a replica that stops replaying leaves
-// the reads as soon as it is MaxLag behind.
+// serving reports whether r may get reads now: its last check did not
+// fail, it answered within silenceLimit, and it had caught up with the
+// primary no longer than MaxLag ago. Both are measured now, not at the
+// check, so a replica that stops replaying leaves the reads as soon as it
+// is MaxLag behind.
 func (s *Set) serving(r *replica, now time.Duration) bool {
-	return r.answering.Load() && r.lag(now) <= s.cfg.MaxLag
+	return r.answering.Load() && now-time.Duration(r.answered.Load()) <= silenceLimit && r.lag(now) <= s.cfg.MaxLag
 }
 
 // PrimaryPosition is the primary's current WAL position: every transaction

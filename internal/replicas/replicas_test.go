@@ -164,6 +164,10 @@ func TestMarkedReadsAloneGoToTheReplica(t *testing.T) {
 // goes to the primary when it does not in time.
 func TestReadAfterAPosition(t *testing.T) {
 	c := newCluster(t, time.Minute)
+	// Longer than the default: on a loaded machine (and under -race)
+	// replaying one insert took more than 100 ms.
+	const wait = time.Second
+	c.set.cfg.Wait = wait
 	c.exec(t, `INSERT INTO t VALUES (10)`)
 	pos, err := c.set.PrimaryPosition(context.Background())
 	if err != nil {
@@ -183,8 +187,8 @@ func TestReadAfterAPosition(t *testing.T) {
 	if routed(read) != nil {
 		t.Fatal("a read after a position the paused replica has not replayed went to the replica")
 	}
-	if took := time.Since(start); took < DefaultWait || took > 5*DefaultWait {
-		t.Errorf("it waited %v for the replica, want about %v", took, DefaultWait)
+	if took := time.Since(start); took < wait || took > 3*wait {
+		t.Errorf("it waited %v for the replica, want about %v", took, wait)
 	}
 	if got := c.sum(t, read); got != 111 {
 		t.Errorf("it read %d, want 111", got)
@@ -193,7 +197,7 @@ func TestReadAfterAPosition(t *testing.T) {
 		t.Error("a read with no position went to the primary though the replica is within the max lag")
 	}
 	// Resumed during the wait: the read waits and gets the replica.
-	go func() { time.Sleep(DefaultWait / 3); c.resume(t) }()
+	go func() { time.Sleep(wait / 5); c.resume(t) }()
 	if !c.onReplica(pos) {
 		t.Error("a read whose position the replica replays during the wait went to the primary")
 	}
@@ -300,7 +304,7 @@ func TestBusyPrimaryKeepsItsReplica(t *testing.T) {
 	c := newCluster(t, maxLag)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	for range 4 {
+	for range 2 {
 		go func() {
 			for ctx.Err() == nil {
 				_, _ = c.pdb.ExecContext(ctx, `INSERT INTO t VALUES (0)`)
@@ -313,9 +317,15 @@ func TestBusyPrimaryKeepsItsReplica(t *testing.T) {
 		r := c.set.replicas[0]
 		worst = max(worst, r.lag(c.set.now()))
 		if !c.onReplica(0) {
-			t.Fatalf("the replica of a busy primary left the reads (lag %v)", r.lag(c.set.now()))
+			t.Fatalf("the replica of a busy primary left the reads (lag %v, answering %v, last answer %v ago)", r.lag(c.set.now()),
+				r.answering.Load(), c.set.now()-time.Duration(r.answered.Load()))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Logf("worst lag seen under load: %v", worst)
+	var replayLag sql.NullString
+	var inserts int
+	_ = c.pdb.QueryRow(`SELECT replay_lag::text FROM pg_stat_replication`).Scan(&replayLag)
+	_ = c.pdb.QueryRow(`SELECT count(*) FROM t`).Scan(&inserts)
+	t.Logf("under %d inserts in 4 s (2 writers): worst lag the monitor measured %v (its resolution is its 250 ms checks); PostgreSQL's replay_lag %s",
+		inserts, worst.Round(time.Millisecond), replayLag.String)
 }
