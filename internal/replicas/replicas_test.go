@@ -231,12 +231,14 @@ func TestLaggingReplicaLeavesAndComesBack(t *testing.T) {
 	if took := time.Since(paused); took > maxLag+time.Second {
 		t.Errorf("the replica left the reads %v after it stopped replaying, want within %v", took, maxLag+time.Second)
 	}
+	t.Logf("left the reads %v after it stopped replaying (max lag %v)", time.Since(paused).Round(time.Millisecond), maxLag)
 	c.resume(t)
 	resumed := time.Now()
 	testutil.WaitForWithin(t, 5*time.Second, "the replica gets reads again", func() bool { return c.onReplica(0) })
 	if took := time.Since(resumed); took > time.Second {
 		t.Errorf("the replica came back %v after it caught up, want within a second", took)
 	}
+	t.Logf("back in the reads %v after replay resumed", time.Since(resumed).Round(time.Millisecond))
 }
 
 // A replica that goes away: reads go to the primary without an error, at
@@ -258,6 +260,7 @@ func TestStoppedReplica(t *testing.T) {
 	if took := time.Since(stopped); took > time.Second {
 		t.Errorf("the stopped replica left the reads after %v, want within a second", took)
 	}
+	t.Logf("the stopped replica left the reads %v after it stopped", time.Since(stopped).Round(time.Millisecond))
 	c.replica.Restart(t)
 	testutil.WaitForWithin(t, 10*time.Second, "the restarted replica gets reads again", func() bool { return c.onReplica(0) })
 }
