@@ -139,9 +139,6 @@ func (s *Set) Close() error {
 	return errors.Join(errs...)
 }
 
-// MaxLag is how far behind a replica may be and still get reads.
-func (s *Set) MaxLag() time.Duration { return s.cfg.MaxLag }
-
 func (s *Set) watch(ctx context.Context, r *replica) {
 	defer s.done.Done()
 	t := time.NewTicker(checkEvery)
