@@ -3,6 +3,11 @@ package replicas
 import (
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -331,4 +336,62 @@ func TestBusyPrimaryKeepsItsReplica(t *testing.T) {
 	_ = c.pdb.QueryRow(`SELECT count(*) FROM t`).Scan(&inserts)
 	t.Logf("under %d inserts in 4 s (2 writers): worst lag the monitor measured %v (its resolution is its 250 ms checks); PostgreSQL's replay_lag %s",
 		inserts, worst.Round(time.Millisecond), replayLag.String)
+}
+
+// A replica that hangs (every process of it stopped, as a frozen machine
+// would be) answers nothing: it leaves the reads within a second, and
+// comes back once it answers again.
+func TestHungReplica(t *testing.T) {
+	c := newCluster(t, time.Minute)
+	if !c.onReplica(0) {
+		t.Fatal("ForRead chose the primary with a healthy replica")
+	}
+	pids := clusterProcesses(t, c.replica.Dir)
+	signal := func(sig syscall.Signal) {
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, sig)
+		}
+	}
+	signal(syscall.SIGSTOP)
+	t.Cleanup(func() { signal(syscall.SIGCONT) })
+	hung := time.Now()
+	testutil.WaitForWithin(t, 5*time.Second, "the hung replica leaves the reads", func() bool { return !c.onReplica(0) })
+	if took := time.Since(hung); took > time.Second {
+		t.Errorf("the hung replica left the reads after %v, want within a second", took)
+	}
+	t.Logf("the hung replica left the reads %v after it stopped answering", time.Since(hung).Round(time.Millisecond))
+	signal(syscall.SIGCONT)
+	testutil.WaitForWithin(t, 5*time.Second, "the replica gets reads again", func() bool { return c.onReplica(0) })
+}
+
+// clusterProcesses is the postmaster of the cluster in dir and its
+// children.
+func clusterProcesses(t *testing.T, dir string) []int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	postmaster, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := []int{postmaster}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so split after ")".
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(postmaster) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
