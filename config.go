@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/internal/gctune"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
@@ -34,6 +36,10 @@ type config struct {
 	Role         string // all, api or worker
 	DatabaseURL  string
 	DatabasePool postgres.Pool
+	// Read replicas for GraphQL queries (none: every read on the primary)
+	// and how far behind the primary one may be and still serve.
+	DatabaseReplicaURLs   []string
+	DatabaseReplicaMaxLag time.Duration
 	// GOGC as the environment gives it; the Go runtime reads it itself.
 	// Unset, gcPolicy sets it from the live heap instead.
 	GOGC            string
@@ -279,6 +285,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	conns := e.integer("DATABASE_MAX_CONNS", postgres.DefaultPool.MaxOpen, 1, 1000)
 	cfg.DatabasePool.MaxOpen, cfg.DatabasePool.MaxIdle = conns, conns
 	cfg.DatabasePool.Statements = e.integer("DATABASE_STATEMENT_CACHE", postgres.DefaultPool.Statements, 0, 100_000)
+	cfg.DatabaseReplicaURLs, cfg.DatabaseReplicaMaxLag = e.replicas()
 
 	cfg.Addr = e.listenAddr(cfg.Auth.Open())
 	cfg.TLSCertFile, cfg.TLSKeyFile = e.tls()
@@ -295,6 +302,19 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 
 	cfg.LLM = e.llm()
 	return cfg, errors.Join(e.errs...)
+}
+
+// replicas reads the read replicas' URLs (a secret, as DATABASE_URL is)
+// and their max lag.
+func (e *env) replicas() ([]string, time.Duration) {
+	urls := e.list("DATABASE_REPLICA_URLS")
+	for i, u := range urls {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "postgres" && p.Scheme != "postgresql") || p.Host == "" {
+			// Not the value: it may hold a password.
+			e.errs = append(e.errs, fmt.Errorf("DATABASE_REPLICA_URLS: replica %d of %d must be a URL such as postgres://user@host:5432/name?sslmode=disable", i+1, len(urls)))
+		}
+	}
+	return urls, e.duration("DATABASE_REPLICA_MAX_LAG", replicas.DefaultMaxLag)
 }
 
 // limits reads the limits of the GraphQL API (docs/configuration.md: Limits).

@@ -33,6 +33,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/internal/tlscert"
 	"github.com/feedbackloop/feedbackloop/internal/tracing"
 	"github.com/feedbackloop/feedbackloop/migrations"
@@ -306,8 +307,14 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		return nil, fmt.Errorf("subscribe to events: %w (is Redis running? check REDIS_URL)", err)
 	}
 	*stop = append(*stop, bus.Shutdown)
+	client, reads, positions, err := openReplicas(startCtx, cfg, d, logger, stop)
+	if err != nil {
+		return nil, err
+	}
 	return graph.New(graph.Config{
-		Client:      d.client,
+		Reads:       reads,
+		Positions:   positions,
+		Client:      client,
 		Pipeline:    d.pipe,
 		Bus:         bus,
 		Logger:      logger,
@@ -321,6 +328,27 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		// JWT_ISSUER set every token's issuer is JWT_ISSUER.
 		DefaultIssuer: cfg.Auth.Issuer,
 	}), nil
+}
+
+// openReplicas opens the read replicas of DATABASE_REPLICA_URLS, if any,
+// for the API's query operations: it returns the ent client that routes
+// them, the replica set and where callers' last writes are remembered (in
+// Redis, for every instance). Without replicas it returns d's client alone.
+func openReplicas(ctx context.Context, cfg config, d *deps, logger *slog.Logger, stop *stoppers) (*ent.Client, *replicas.Set, *replicas.Positions, error) {
+	if len(cfg.DatabaseReplicaURLs) == 0 {
+		return d.client, nil, nil, nil
+	}
+	var traced []postgres.Option
+	if d.tracing != nil {
+		traced = append(traced, postgres.WithTracing(d.tracing))
+	}
+	set, err := replicas.Open(ctx, replicas.Config{Primary: d.db, URLs: cfg.DatabaseReplicaURLs, Pool: cfg.DatabasePool, Options: traced,
+		MaxLag: cfg.DatabaseReplicaMaxLag, Metrics: d.metrics, Logger: logger})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	*stop = append(*stop, func(context.Context) error { return set.Close() })
+	return store.NewClientOn(set.Driver()), set, replicas.NewPositions(d.rdb, "", cfg.DatabaseReplicaMaxLag), nil
 }
 
 // warnOpenMode says at start that every caller is the local admin, and,

@@ -22,13 +22,16 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/privacy"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
+	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // SystemContext returns a context in which every policy allows everything:
-// for work the service does on its own behalf, never for a caller.
+// for work the service does on its own behalf, never for a caller. It reads
+// from the primary: the system's look-ups decide access (credentials,
+// memberships) and must see their latest state, not a lagging replica's.
 func SystemContext(ctx context.Context) context.Context {
-	return privacy.DecisionContext(ctx, privacy.Allow)
+	return privacy.DecisionContext(replicas.Primary(ctx), privacy.Allow)
 }
 
 // IsSystem reports whether ctx acts as the system.

@@ -25,6 +25,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/internal/hs256"
+	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -210,6 +211,9 @@ func (a *Authenticator) builtinUser(ctx context.Context, kind viewer.UserKind, s
 // Authenticate returns the viewer of a request's Authorization header
 // value. Its errors are *Error, saying what was wrong with the credential.
 func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (*viewer.Viewer, error) {
+	// Credentials are read from the primary, whatever the caller's context
+	// says: a replica that lags could miss a revocation.
+	ctx = replicas.Primary(ctx)
 	if a.cfg.Open() {
 		return a.builtin, nil
 	}

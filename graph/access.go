@@ -13,6 +13,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/viewer"
@@ -103,9 +104,10 @@ func (r *Resolver) mustSeeProject(ctx context.Context, id int, field string) err
 }
 
 // canSeeProject reports whether the viewer may see the project: the
-// privacy rules hide the others as if they did not exist.
+// privacy rules hide the others as if they did not exist. It reads the
+// memberships on the primary, as every access check does.
 func (r *Resolver) canSeeProject(ctx context.Context, id int) (bool, error) {
-	return r.client.Project.Query().Where(project.ID(id)).Exist(ctx)
+	return r.client.Project.Query().Where(project.ID(id)).Exist(replicas.Primary(ctx))
 }
 
 // addMember gives a role to the EXTERNAL user of a subject at an issuer

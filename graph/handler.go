@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/wstransport"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
+	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
@@ -56,6 +58,11 @@ type Config struct {
 	// RateLimit, when set, charges each operation to its client's request
 	// budget and each submission to the submission budgets.
 	RateLimit *ratelimit.Limiter
+	// Reads, when set, serves query operations from read replicas, and
+	// Positions remembers each caller's last write so that they read it
+	// (graph/reads.go). Both or neither.
+	Reads     *replicas.Set
+	Positions *replicas.Positions
 	// DefaultIssuer is the issuer of the people addProjectMember names
 	// without one: JWT_ISSUER, whose tokens all carry it ("" when unset).
 	DefaultIssuer string
@@ -178,6 +185,9 @@ func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Res
 	for _, ext := range exts {
 		srv.Use(ext)
 	}
+	if cfg.Reads != nil {
+		srv.AroundOperations(readRouting(cfg.Reads, cfg.Positions, cfg.Logger))
+	}
 	if cfg.fieldMiddleware != nil {
 		srv.AroundFields(cfg.fieldMiddleware)
 	}
@@ -197,11 +207,13 @@ func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Res
 type plainHTTP struct{ graphql.Transport }
 
 // plainRequest is what the checks know of a plain HTTP request: its method,
-// and the status (with the methods to Allow) a refusal answers with.
+// and the status (with the methods to Allow) a refusal answers with; and
+// the WAL position a mutation's response reports (graph/reads.go).
 type plainRequest struct {
-	method string
-	status int
-	allow  string
+	method        string
+	status        int
+	allow         string
+	writePosition string
 }
 
 type plainHTTPKey struct{}
@@ -218,6 +230,10 @@ type refusalStatusWriter struct {
 }
 
 func (w *refusalStatusWriter) WriteHeader(code int) {
+	if w.req.writePosition != "" {
+		w.Header().Set(WritePositionHeader, w.req.writePosition)
+		w.req.writePosition = ""
+	}
 	if w.req.status != 0 {
 		code = w.req.status
 		if w.req.allow != "" {
@@ -228,9 +244,10 @@ func (w *refusalStatusWriter) WriteHeader(code int) {
 }
 
 func (w *refusalStatusWriter) Write(b []byte) (int, error) {
-	if w.req.status != 0 {
-		// The transport may write without WriteHeader: the status still applies.
-		w.WriteHeader(w.req.status)
+	if w.req.status != 0 || w.req.writePosition != "" {
+		// The transport may write without WriteHeader: the status and
+		// headers still apply.
+		w.WriteHeader(cmp.Or(w.req.status, http.StatusOK))
 		w.req.status = 0
 	}
 	return w.ResponseWriter.Write(b)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 
+	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -18,7 +19,12 @@ import (
 
 // NewClient returns an ent client on an open pool.
 func NewClient(db *sql.DB, opts ...ent.Option) *ent.Client {
-	drv := entsql.OpenDB("postgres", db)
+	return NewClientOn(entsql.OpenDB("postgres", db), opts...)
+}
+
+// NewClientOn returns an ent client on a driver, such as
+// internal/replicas' one that routes reads to replicas.
+func NewClientOn(drv dialect.Driver, opts ...ent.Option) *ent.Client {
 	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 }
 

@@ -36,8 +36,8 @@ func NewOrigins(allowed []string, openMode bool) *Origins {
 	o.policy = cors.New(cors.Options{
 		AllowOriginFunc: func(origin string) bool { return o.allows(origin) },
 		AllowedMethods:  []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:  []string{"Content-Type", "Accept", "Authorization", "X-Request-ID", "Apollo-Require-Preflight"},
-		ExposedHeaders:  []string{"X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Used", "Retry-After"},
+		AllowedHeaders:  []string{"Content-Type", "Accept", "Authorization", "X-Request-ID", "Apollo-Require-Preflight", "X-Read-After"},
+		ExposedHeaders:  []string{"X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Used", "Retry-After", "X-Write-Position"},
 		MaxAge:          600,
 	})
 	return o

@@ -8,6 +8,8 @@
 //	benchctl grow    -db URL [-top 10 -tasks 10000]
 //	benchctl check   -ours URL -pg URL
 //	benchctl measure -ours URL -pg URL -label LABEL -results FILE [-rounds 4 -duration 10s -pprof URL -pgstat DB ...]
+//	benchctl measure -servers NAME=URL,NAME=URL... -label LABEL -results FILE [-queries readme ...]
+//	                 (several configurations of the service side by side: bench/replicas.sh)
 //	benchctl report  FILE
 //
 // BENCH_TOKEN (ours) and BENCH_PG_TOKEN (PostGraphile) are sent as
@@ -20,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
@@ -63,17 +66,34 @@ func run(ctx context.Context, cmd string, args []string) error {
 	pprof := fs.String("pprof", "", "measure: the service's /debug/pprof/profile URL; profiles the first round of each query")
 	profiles := fs.String("profiles", "bench/results", "measure: where CPU profiles and statement statistics go")
 	pgstatDB := fs.String("pgstat", "", "measure: the database URL whose pg_stat_statements to save per query (the extension must be preloaded)")
+	named := fs.String("servers", "", "measure: instead of -ours and -pg, configurations of the service side by side, NAME=URL,NAME=URL...")
+	only := fs.String("queries", "", "measure: the queries to run, comma-separated (default: all)")
 	_ = fs.Parse(args)
 
 	servers := []server{
-		{Name: "ours", URL: *ours, Token: os.Getenv("BENCH_TOKEN")},
-		{Name: "postgraphile", URL: *pg, Token: os.Getenv("BENCH_PG_TOKEN")},
+		{Name: "ours", Schema: "ours", URL: *ours, Token: os.Getenv("BENCH_TOKEN")},
+		{Name: "postgraphile", Schema: "postgraphile", URL: *pg, Token: os.Getenv("BENCH_PG_TOKEN")},
 	}
 	needServers := func() error {
 		if *ours == "" || *pg == "" {
 			return fmt.Errorf("%s needs -ours and -pg", cmd)
 		}
 		return nil
+	}
+	if *named != "" {
+		servers = nil
+		for _, item := range strings.Split(*named, ",") {
+			name, u, ok := strings.Cut(item, "=")
+			if !ok || name == "" || u == "" {
+				return fmt.Errorf("-servers: %q is not NAME=URL", item)
+			}
+			servers = append(servers, server{Name: name, Schema: "ours", URL: u, Token: os.Getenv("BENCH_TOKEN")})
+		}
+		needServers = func() error { return nil }
+	}
+	var onlyQueries []string
+	if *only != "" {
+		onlyQueries = strings.Split(*only, ",")
 	}
 
 	switch cmd {
@@ -123,7 +143,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 			defer s.Close()
 			stats = s
 		}
-		return measure(ctx, cfg, servers, *label, *rounds, *results, *pprof, *profiles, stats, os.Stdout)
+		return measure(ctx, cfg, servers, onlyQueries, *label, *rounds, *results, *pprof, *profiles, stats, os.Stdout)
 	case "report":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("report needs the results file")

@@ -14,9 +14,10 @@ import (
 
 // server is one GraphQL endpoint under test.
 type server struct {
-	Name  string // "ours" or "postgraphile"
-	URL   string // the GraphQL endpoint
-	Token string // sent as "Authorization: Bearer <Token>" when set
+	Name   string // "ours" or "postgraphile", or a label (-servers)
+	Schema string // whose queries it takes: "ours" or "postgraphile"
+	URL    string // the GraphQL endpoint
+	Token  string // sent as "Authorization: Bearer <Token>" when set
 }
 
 // query is one measured read, written once per server: the two schemas
@@ -25,7 +26,7 @@ type server struct {
 // plugin) but ask for the same rows in the same order.
 type query struct {
 	Name string
-	Text map[string]string // by server name
+	Text map[string]string // by server schema
 	// Point lookups need an ID, which only the server can give.
 	NeedsID bool
 }
@@ -68,7 +69,7 @@ var firstProject = map[string]string{
 
 // body is the JSON request body of q for s.
 func (q query) body(s server, id string) ([]byte, error) {
-	req := map[string]any{"query": q.Text[s.Name]}
+	req := map[string]any{"query": q.Text[s.Schema]}
 	if q.NeedsID {
 		req["variables"] = map[string]any{"id": id}
 	}
@@ -111,7 +112,7 @@ func post(ctx context.Context, s server, body []byte) (map[string]any, error) {
 
 // projectID returns the ID of the project the lookup reads on s.
 func projectID(ctx context.Context, s server) (string, error) {
-	body, _ := json.Marshal(map[string]string{"query": firstProject[s.Name]})
+	body, _ := json.Marshal(map[string]string{"query": firstProject[s.Schema]})
 	data, err := post(ctx, s, body)
 	if err != nil {
 		return "", err

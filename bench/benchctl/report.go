@@ -61,6 +61,9 @@ func report(w io.Writer, ms []measurement) {
 			strings.Join(cells, " | "), medians[k], ms2(median(p50)), ms2(median(p99)), requests, errs)
 	}
 
+	if !slices.ContainsFunc(keys, func(k key) bool { return k.server == "postgraphile" }) {
+		return // configurations of the service alone: the table above says it all
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Median requests per second:")
 	fmt.Fprintln(w)

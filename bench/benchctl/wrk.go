@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,7 +147,9 @@ func readResults(path string) ([]measurement, error) {
 //
 // With pgstat set, the database's statement statistics of each query's
 // rounds go to profileDir as well.
-func measure(ctx context.Context, cfg wrkConfig, servers []server, tasks string, rounds int, resultsPath, pprofURL, profileDir string, pgstat *pgStats, log io.Writer) error {
+//
+// only, when not empty, names the queries to run.
+func measure(ctx context.Context, cfg wrkConfig, servers []server, only []string, tasks string, rounds int, resultsPath, pprofURL, profileDir string, pgstat *pgStats, log io.Writer) error {
 	ids, err := projectIDs(ctx, servers)
 	if err != nil {
 		return err
@@ -166,6 +169,9 @@ func measure(ctx context.Context, cfg wrkConfig, servers []server, tasks string,
 	defer os.RemoveAll(dir)
 
 	for _, q := range queries {
+		if len(only) > 0 && !slices.Contains(only, q.Name) {
+			continue
+		}
 		bodies := map[string]string{}
 		for _, s := range servers {
 			b, err := q.body(s, ids[s.Name])
@@ -189,10 +195,9 @@ func measure(ctx context.Context, cfg wrkConfig, servers []server, tasks string,
 			}
 		}
 		for round := 1; round <= rounds; round++ {
-			order := servers
-			if round%2 == 0 {
-				order = []server{servers[1], servers[0]}
-			}
+			// Each round starts with the next server.
+			first := (round - 1) % len(servers)
+			order := append(slices.Clone(servers[first:]), servers[:first]...)
 			for _, s := range order {
 				var profile chan error
 				if pprofURL != "" && s.Name == "ours" && round == 1 {

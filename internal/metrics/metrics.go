@@ -35,6 +35,9 @@ type Metrics struct {
 	subscriptions *prometheus.GaugeVec
 	slowClients   prometheus.Counter
 	fanOut        prometheus.Histogram
+	replicaLag    *prometheus.GaugeVec
+	replicaUse    *prometheus.GaugeVec
+	reads         *prometheus.CounterVec
 }
 
 // New returns Metrics with Go runtime and process collectors registered.
@@ -105,7 +108,20 @@ func New() *Metrics {
 			Help:    "Time to hand one event of a shared subscription to every subscriber's socket (written, or queued behind what a slow client has not read yet).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .075, .1, .15, .2, .3, .5, 1, 2.5},
 		}),
+		replicaLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "feedbackloop_db_replica_lag_seconds",
+			Help: "Time since each read replica (host:port) last had replayed everything the primary had written, at its last check (every 250 ms).",
+		}, []string{"replica"}),
+		replicaUse: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "feedbackloop_db_replica_serving",
+			Help: "1 while a read replica (host:port) gets reads: it answers and lags no more than DATABASE_REPLICA_MAX_LAG; else 0.",
+		}, []string{"replica"}),
+		reads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_db_reads_total",
+			Help: "GraphQL queries by where they read (target: primary, or a replica's host:port) and why: replica, caught_up (a replica replayed the caller's last write after a wait), no_replica (none answers within the lag), behind (none replayed the caller's last write in time), position_unknown (Redis could not say), replica_failed (the replica failed mid-query).",
+		}, []string{"target", "reason"}),
 	}
+	r.MustRegister(m.replicaLag, m.replicaUse, m.reads)
 	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.documents, m.jobs, m.modelCalls, m.modelCallTime,
 		m.relayed, m.relayLag, m.delivered, m.resynced, m.rateLimits, m.wsRefusals, m.subscriptions, m.slowClients, m.fanOut)
 	return m
@@ -184,6 +200,19 @@ func (m *Metrics) FannedOut(took time.Duration) { m.fanOut.Observe(took.Seconds(
 
 // SlowClientDisconnected records a websocket closed for reading too slowly.
 func (m *Metrics) SlowClientDisconnected() { m.slowClients.Inc() }
+
+// ReplicaState records a read replica's lag and whether it gets reads.
+func (m *Metrics) ReplicaState(replica string, lag time.Duration, serving bool) {
+	m.replicaLag.WithLabelValues(replica).Set(lag.Seconds())
+	v := 0.0
+	if serving {
+		v = 1
+	}
+	m.replicaUse.WithLabelValues(replica).Set(v)
+}
+
+// ReadRouted records where a GraphQL query read, and why.
+func (m *Metrics) ReadRouted(target, reason string) { m.reads.WithLabelValues(target, reason).Inc() }
 
 // DocumentLookup records a look-up in the cache of parsed query documents.
 func (m *Metrics) DocumentLookup(hit bool) {

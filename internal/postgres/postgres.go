@@ -51,6 +51,14 @@ type Option func(*options)
 
 type options struct {
 	tracing trace.TracerProvider
+	lazy    bool
+}
+
+// WithoutCheck opens the pool without waiting for the database to answer:
+// for a read replica, which may be down when the process starts and is
+// used once it answers.
+func WithoutCheck() Option {
+	return func(o *options) { o.lazy = true }
 }
 
 // WithTracing traces every statement (otelsql) with tp: each is a span of
@@ -84,6 +92,9 @@ func Open(ctx context.Context, dsn string, pool Pool, opts ...Option) (*sql.DB, 
 	db.SetMaxOpenConns(pool.MaxOpen)
 	db.SetMaxIdleConns(pool.MaxIdle)
 	db.SetConnMaxLifetime(pool.MaxLifetime)
+	if o.lazy {
+		return db, nil
+	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to database %s: %w", Redact(dsn), err)
@@ -182,6 +193,14 @@ func IsUnavailable(err error) bool {
 		strings.Contains(msg, "bad connection") ||
 		strings.Contains(msg, "the database system is starting up") ||
 		strings.Contains(msg, "the database system is shutting down")
+}
+
+// IsRecoveryConflict reports whether a hot standby cancelled the statement
+// because replaying the primary's changes needed what it was reading
+// (40001 from a standby); the primary runs it without that conflict.
+func IsRecoveryConflict(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "40001" && strings.Contains(pqErr.Message, "recovery")
 }
 
 // IsDataException reports whether PostgreSQL refused a value in the

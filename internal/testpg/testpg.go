@@ -47,6 +47,38 @@ type Server struct {
 // starts a server on it, stopped and removed when tb ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	s := newServer(tb)
+	initdb := s.command("initdb", "-D", s.Dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	if out, err := initdb.CombinedOutput(); err != nil {
+		tb.Fatalf("testpg: initdb %s: %v\n%s\n(the server's user must be able to reach %s; set TMPDIR to a directory it can, e.g. /tmp)",
+			s.Dir, err, out, filepath.Dir(s.Dir))
+	}
+	s.serve(tb)
+	return s
+}
+
+// StartReplica starts a streaming replica of s (a hot standby, read-only):
+// pg_basebackup -R copies s's data and writes the standby settings, and
+// the copy follows s's WAL from then on. initdb's defaults allow it on the
+// primary (wal_level replica, max_wal_senders 10, replication connections
+// from 127.0.0.1 trusted). Stop, Kill and Restart act on the replica alone.
+func (s *Server) StartReplica(tb testing.TB) *Server {
+	tb.Helper()
+	r := newServer(tb)
+	// -X stream copies the WAL written during the backup too; -c fast
+	// does not wait for the next scheduled checkpoint.
+	backup := r.command("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres",
+		"-D", r.Dir, "-R", "-X", "stream", "-c", "fast", "--no-sync")
+	if out, err := backup.CombinedOutput(); err != nil {
+		tb.Fatalf("testpg: pg_basebackup of the server on port %d into %s: %v\n%s", s.Port, r.Dir, err, out)
+	}
+	r.serve(tb)
+	return r
+}
+
+// newServer prepares a server's directories, removed when tb ends.
+func newServer(tb testing.TB) *Server {
+	tb.Helper()
 	bin, err := binDir()
 	if err != nil {
 		tb.Fatal(err)
@@ -72,12 +104,12 @@ func Start(tb testing.TB) *Server {
 	}
 	s.Dir = filepath.Join(root, "data")
 	s.log = filepath.Join(root, "postgres.log")
+	return s
+}
 
-	initdb := s.command("initdb", "-D", s.Dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
-	if out, err := initdb.CombinedOutput(); err != nil {
-		tb.Fatalf("testpg: initdb %s: %v\n%s\n(the server's user must be able to reach %s; set TMPDIR to a directory it can, e.g. /tmp)",
-			s.Dir, err, out, root)
-	}
+// serve starts the server on its data directory.
+func (s *Server) serve(tb testing.TB) {
+	tb.Helper()
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			tb.Logf("testpg: end of the server log (%s):\n%s", s.log, tail(s.log, 0, 4<<10))
@@ -87,7 +119,6 @@ func Start(tb testing.TB) *Server {
 	// before its directory is. SIGINT is pg_ctl's -m fast, SIGQUIT its -m
 	// immediate.
 	s.Server = testproc.StartServer(tb, syscall.SIGINT, syscall.SIGQUIT, s.start)
-	return s
 }
 
 // URL is the address of database on the server, for lib/pq.

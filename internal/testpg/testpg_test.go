@@ -191,3 +191,48 @@ func TestRestartOnTakenPortFailsFast(t *testing.T) {
 		t.Fatalf("Restart on a taken port: running %v, message %q", s.Running(), r.msg)
 	}
 }
+
+// A replica follows the primary's writes, refuses its own, and survives a
+// restart; the primary goes on while it is down.
+func TestStartReplicaFollowsThePrimary(t *testing.T) {
+	primary := testpg.Start(t)
+	replica := primary.StartReplica(t)
+	pdb, rdb := open(t, primary), open(t, replica)
+	if _, err := pdb.Exec(`CREATE TABLE kept (v int)`); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(v int) {
+		t.Helper()
+		if _, err := pdb.Exec(`INSERT INTO kept VALUES ($1)`, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	follows := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			// Until the replica replays the CREATE TABLE, the table is missing.
+			var got string
+			if err := rdb.QueryRow(`SELECT array_agg(v ORDER BY v)::text FROM kept`).Scan(&got); err == nil && got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica holds %s, want %s", got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	var recovering bool
+	if err := rdb.QueryRow(`SELECT pg_is_in_recovery()`).Scan(&recovering); err != nil || !recovering {
+		t.Fatalf("pg_is_in_recovery() = %v, %v on the replica, want true", recovering, err)
+	}
+	insert(1)
+	follows("{1}")
+	if _, err := rdb.Exec(`INSERT INTO kept VALUES (9)`); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("a write on the replica: %v, want a read-only transaction error", err)
+	}
+	replica.Stop(t)
+	insert(2)
+	replica.Restart(t)
+	follows("{1,2}")
+}
