@@ -180,3 +180,66 @@ func TestBusFollowsTheChannelsSlotAcrossTheCluster(t *testing.T) {
 		t.Fatalf("after the move got %d", got.ID)
 	}
 }
+
+// A failover that leaves the old master running (SENTINEL FAILOVER, for
+// maintenance; or a partition) demotes it to a replica: the bus must not
+// stay on it unaware of the events published meanwhile. go-redis moves
+// commands to the new master at once but leaves subscriptions where they
+// are; the old master delivers nothing published on the new one until the
+// Sentinels reconfigure it (they notice it within their 10s INFO period)
+// and, doing so, close its clients' connections: the bus re-subscribes and
+// its subscribers resync. So events arrive up to about 10s late, none lost.
+func TestBusSurvivesAManualSentinelFailover(t *testing.T) {
+	ctx := context.Background()
+	set := testredis.StartSentinel(t, 2, 3)
+	ch := "feedbackloop:feedback-events"
+	bus := startBusOn(t, set.Client(t), ch)
+	pub := events.NewPublisher(set.Client(t), ch)
+	sub := bus.Subscribe(1)
+	publish(t, pub, ev(1, 1))
+	if got := receive(t, sub); got.ID != 1 {
+		t.Fatalf("got %d", got.ID)
+	}
+	old := set.Master(t)
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: set.Addrs()[0]})
+	defer sentinel.Close()
+	if err := sentinel.Failover(ctx, set.MasterName()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for id := 2; ; {
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			if pub.PublishBatch(ctx, []outbox.Event{ev(id, 1)}) == nil {
+				id++
+			}
+			cancel()
+		}
+	}()
+	set.AwaitFailover(t, old, 30*time.Second)
+	t.Logf("failed over after %v", time.Since(start))
+	// Every event is delivered, or the subscriber is told to resync.
+	want := 2
+	deadline := time.After(15 * time.Second)
+	for want < 400 {
+		select {
+		case <-sub.Resync():
+			t.Logf("resync after %v (at event %d)", time.Since(start), want)
+			return
+		case e := <-sub.C():
+			if e.ID != want {
+				t.Fatalf("event %d arrived as %d without a resync: events were lost silently", want, e.ID)
+			}
+			want++
+		case <-deadline:
+			t.Fatalf("event %d not delivered within 15s, and no resync", want)
+		}
+	}
+}
