@@ -223,6 +223,11 @@ func (b *Bus) run(ctx context.Context) {
 				b.logger.WarnContext(ctx, "event subscription lost; reconnecting", "channel", b.cfg.Channel, "err", err)
 			}
 			failures++
+			if c, ok := b.cfg.Redis.(*redis.ClusterClient); ok {
+				// The node may be gone for good (a replica took over):
+				// reconnect to the slot's master as the Cluster says now.
+				c.ReloadState(ctx)
+			}
 			if backoff.Sleep(ctx, backoff.Delay(failures, 100*time.Millisecond, 2*time.Second)) != nil {
 				return
 			}

@@ -243,3 +243,61 @@ func TestBusSurvivesAManualSentinelFailover(t *testing.T) {
 		}
 	}
 }
+
+// When the Cluster master holding the channel dies and its replica takes
+// over, the bus subscribes on the replica and subscribers resync; events
+// flow again.
+func TestBusSurvivesAClusterFailover(t *testing.T) {
+	c := testredis.StartClusterWithReplicas(t, 3, 1)
+	ch := "feedbackloop:feedback-events"
+	bus := startBusOn(t, c.Client(t), ch)
+	pub := events.NewPublisher(c.Client(t), ch)
+	sub := bus.Subscribe(1)
+	publish(t, pub, ev(1, 1))
+	if got := receive(t, sub); got.ID != 1 {
+		t.Fatalf("got %d", got.ID)
+	}
+	victim := c.MasterOf(t, ch)
+	victim.Kill(t)
+	killed := time.Now()
+
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for id := 2; ; {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			if pub.PublishBatch(ctx, []outbox.Event{ev(id, 1)}) == nil {
+				if id == 2 {
+					t.Logf("first publish accepted %v after the kill", time.Since(killed))
+				}
+				id++
+			}
+			cancel()
+		}
+	}()
+	resynced := false
+	for {
+		select {
+		case <-sub.Resync():
+			resynced = true
+			continue
+		case e := <-sub.C():
+			t.Logf("failover gap (kill to first event delivered after it): %v (event %d)", time.Since(killed), e.ID)
+		case <-time.After(30 * time.Second):
+			t.Fatal("no event within 30s of killing the master")
+		}
+		break
+	}
+	if !resynced {
+		select {
+		case <-sub.Resync():
+		case <-time.After(time.Second):
+			t.Fatal("subscribers were not told to resync after the failover")
+		}
+	}
+}

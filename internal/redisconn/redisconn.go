@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -37,6 +38,11 @@ type Options struct {
 	Username, Password string
 	DB                 int
 }
+
+// ClusterStateReloadInterval is how old a Cluster's slot map may get before
+// the client asks for it again (one CLUSTER SLOTS): after a failover,
+// commands reach the promoted replica within it.
+const ClusterStateReloadInterval = 2 * time.Second
 
 // Topology names the topology o describes: "single", "sentinel" or
 // "cluster".
@@ -72,6 +78,11 @@ func New(o Options) (redis.UniversalClient, error) {
 			Addrs:    o.ClusterAddrs,
 			Username: o.Username,
 			Password: o.Password,
+			// go-redis reloads the slot map on MOVED, and otherwise once
+			// it is this old (60s by default). A dead master answers no
+			// MOVED: its slots' commands would keep failing for a minute
+			// after a replica took over.
+			ClusterStateReloadInterval: ClusterStateReloadInterval,
 		}), nil
 	}
 	opts, err := redis.ParseURL(o.URL)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/feedbackloop/feedbackloop/internal/redisconn"
 )
 
 // sentinelMaster is the name the Sentinels of StartSentinel watch.
@@ -77,10 +79,19 @@ func (s *Sentinel) Addrs() []string {
 // (REDIS_SENTINEL_MASTER).
 func (s *Sentinel) MasterName() string { return sentinelMaster }
 
-// Client returns a failover client of the set, closed when tb ends.
+// Client returns a failover client of the set, as the service makes it,
+// closed when tb ends.
 func (s *Sentinel) Client(tb testing.TB) *redis.Client {
 	tb.Helper()
-	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: sentinelMaster, SentinelAddrs: s.Addrs()})
+	return newClient(tb, redisconn.Options{SentinelAddrs: s.Addrs(), SentinelMaster: sentinelMaster}).(*redis.Client)
+}
+
+func newClient(tb testing.TB, o redisconn.Options) redis.UniversalClient {
+	tb.Helper()
+	rdb, err := redisconn.New(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	tb.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
@@ -193,22 +204,33 @@ func isMaster(srv *Server) error {
 	return nil
 }
 
-// Cluster is a private Redis Cluster of masters without replicas. Every
-// process is stopped when the test ends.
+// Cluster is a private Redis Cluster. Every process is stopped when the
+// test ends.
 type Cluster struct {
+	// Servers are every node, masters first as redis-cli --cluster create
+	// assigned them; after a failover ask MasterOf.
 	Servers []*Server
 }
 
-// StartCluster starts masters cluster nodes (three at least, as Redis
-// requires), joins them with redis-cli --cluster create, and returns once
-// every node says cluster_state:ok.
+// StartCluster starts masters cluster nodes without replicas (three at
+// least, as Redis requires), joins them with redis-cli --cluster create, and
+// returns once every node says cluster_state:ok.
 func StartCluster(tb testing.TB, masters int) *Cluster {
+	tb.Helper()
+	return StartClusterWithReplicas(tb, masters, 0)
+}
+
+// StartClusterWithReplicas is StartCluster with replicas replicas of each
+// master, which take over a dead master's slots: a node is failing after
+// 2s of silence (cluster-node-timeout), and a replica is promoted soon
+// after.
+func StartClusterWithReplicas(tb testing.TB, masters, replicas int) *Cluster {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		tb.Fatalf("testredis: redis-cli not found (%v): install Redis (e.g. apt-get install redis-tools)", err)
 	}
 	c := &Cluster{}
-	for range masters {
+	for range masters * (1 + replicas) {
 		c.Servers = append(c.Servers, startServer(tb, func(plain []string, _ string, _ int) ([]string, error) {
 			// nodes.conf lands in the server's own --dir, and a restarted
 			// node rejoins from it (empty, since nothing else is kept).
@@ -217,7 +239,7 @@ func StartCluster(tb testing.TB, masters int) *Cluster {
 		}))
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs()...)
-	out, err := exec.Command("redis-cli", append(args, "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	out, err := exec.Command("redis-cli", append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")...).CombinedOutput()
 	if err != nil {
 		tb.Fatalf("testredis: redis-cli --cluster create: %v\n%s", err, out)
 	}
@@ -229,13 +251,59 @@ func StartCluster(tb testing.TB, masters int) *Cluster {
 			if err != nil {
 				return err
 			}
-			if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(masters)) {
+			if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(len(c.Servers))) {
 				return fmt.Errorf("%s: %s", srv.Addr, info)
+			}
+		}
+		if replicas > 0 {
+			// A replica must have synced to be elected.
+			for _, srv := range c.Servers {
+				rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+				info, err := rdb.Info(context.Background(), "replication").Result()
+				_ = rdb.Close()
+				if err != nil {
+					return err
+				}
+				if strings.Contains(info, "role:slave") && !strings.Contains(info, "master_link_status:up") {
+					return fmt.Errorf("replica %s not in sync", srv.Addr)
+				}
 			}
 		}
 		return nil
 	})
 	return c
+}
+
+// MasterOf returns the running node serving key's slot as master now.
+func (c *Cluster) MasterOf(tb testing.TB, key string) *Server {
+	tb.Helper()
+	for _, srv := range c.Servers {
+		if !srv.Running() {
+			continue
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+		defer rdb.Close()
+		ctx := context.Background()
+		slot, err := rdb.ClusterKeySlot(ctx, key).Result()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		shards, err := rdb.ClusterSlots(ctx).Result()
+		if err != nil {
+			continue
+		}
+		for _, s := range shards {
+			if int64(s.Start) <= slot && slot <= int64(s.End) && len(s.Nodes) > 0 {
+				for _, cand := range c.Servers {
+					if cand.Addr == s.Nodes[0].Addr {
+						return cand
+					}
+				}
+			}
+		}
+	}
+	tb.Fatalf("testredis: no running node knows the master of %q", key)
+	return nil
 }
 
 // Addrs are the nodes' addresses, for redis.ClusterOptions and
@@ -248,12 +316,11 @@ func (c *Cluster) Addrs() []string {
 	return slices.Clip(addrs)
 }
 
-// Client returns a client of the cluster, closed when tb ends.
+// Client returns a client of the cluster, as the service makes it, closed
+// when tb ends.
 func (c *Cluster) Client(tb testing.TB) *redis.ClusterClient {
 	tb.Helper()
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
-	tb.Cleanup(func() { _ = rdb.Close() })
-	return rdb
+	return newClient(tb, redisconn.Options{ClusterAddrs: c.Addrs()}).(*redis.ClusterClient)
 }
 
 func waitFor(tb testing.TB, what string, timeout time.Duration, ready func() error) {
