@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/internal/gctune"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/redisconn"
 	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
@@ -42,8 +44,9 @@ type config struct {
 	DatabaseReplicaMaxLag time.Duration
 	// GOGC as the environment gives it; the Go runtime reads it itself.
 	// Unset, gcPolicy sets it from the live heap instead.
-	GOGC            string
-	RedisURL        string
+	GOGC string
+	// Redis is the one Redis topology every part uses (e.redis).
+	Redis           redisconn.Options
 	Addr            string // HOST:PORT
 	MetricsAddr     string // where /metrics is served alone ("": with the API)
 	LogLevel        slog.Level
@@ -257,7 +260,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		DatabaseURL:       e.str("DATABASE_URL", defaultDatabaseURL),
 		DatabasePool:      postgres.DefaultPool,
 		GOGC:              e.str("GOGC", ""),
-		RedisURL:          e.str("REDIS_URL", defaultRedisURL),
+		Redis:             e.redis(),
 		MetricsAddr:       e.str("METRICS_ADDR", ""),
 		ShutdownTimeout:   e.duration("SHUTDOWN_TIMEOUT", defaultShutdownTimeout),
 		AllowedOrigins:    e.list("CORS_ALLOWED_ORIGINS"),
@@ -353,6 +356,61 @@ func (e *env) rateLimit() ratelimit.Config {
 		SubmissionsPerProject: e.integer("SUBMISSION_LIMIT_PER_PROJECT", ratelimit.DefaultSubmissionsPerProject, 1, 1_000_000_000),
 		Prefix:                e.str("RATE_LIMIT_PREFIX", ratelimit.DefaultPrefix),
 	}
+}
+
+// redis reads the Redis topology: REDIS_URL (the default), or Sentinel, or
+// Cluster, exactly one. The data nodes' credentials and database of Sentinel
+// and Cluster come from REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB, since
+// there is no URL to carry them (a Cluster has database 0 only). Secrets:
+// REDIS_URL (it may hold a password), REDIS_PASSWORD and
+// REDIS_SENTINEL_PASSWORD. Every setting is read whatever the topology, so
+// one given to the wrong topology is reported rather than ignored.
+func (e *env) redis() redisconn.Options {
+	o := redisconn.Options{
+		URL:              e.str("REDIS_URL", ""),
+		SentinelAddrs:    e.list("REDIS_SENTINEL_ADDRS"),
+		SentinelMaster:   e.str("REDIS_SENTINEL_MASTER", ""),
+		SentinelPassword: e.str("REDIS_SENTINEL_PASSWORD", ""),
+		ClusterAddrs:     e.list("REDIS_CLUSTER_ADDRS"),
+		Username:         e.str("REDIS_USERNAME", ""),
+		Password:         e.str("REDIS_PASSWORD", ""),
+		DB:               e.integer("REDIS_DB", 0, 0, 1<<20),
+	}
+	var set []string
+	for name, given := range map[string]bool{"REDIS_URL": o.URL != "", "REDIS_SENTINEL_ADDRS": len(o.SentinelAddrs) > 0, "REDIS_CLUSTER_ADDRS": len(o.ClusterAddrs) > 0} {
+		if given {
+			set = append(set, name)
+		}
+	}
+	slices.Sort(set)
+	if len(set) > 1 {
+		e.errs = append(e.errs, fmt.Errorf("%s are set: name one Redis topology only (REDIS_URL, REDIS_SENTINEL_ADDRS or REDIS_CLUSTER_ADDRS)", strings.Join(set, " and ")))
+		return o
+	}
+	if len(set) == 0 {
+		o.URL = defaultRedisURL
+	}
+	for _, key := range []string{"REDIS_SENTINEL_ADDRS", "REDIS_CLUSTER_ADDRS"} {
+		for _, addr := range e.list(key) {
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				e.fail(key, "comma-separated host:port addresses", addr)
+			}
+		}
+	}
+	sentinel := len(o.SentinelAddrs) > 0
+	switch {
+	case sentinel && o.SentinelMaster == "":
+		e.errs = append(e.errs, errors.New("REDIS_SENTINEL_ADDRS is set without REDIS_SENTINEL_MASTER: name the master the Sentinels watch (their `sentinel monitor` name)"))
+	case !sentinel && (o.SentinelMaster != "" || o.SentinelPassword != ""):
+		e.errs = append(e.errs, errors.New("REDIS_SENTINEL_MASTER or REDIS_SENTINEL_PASSWORD is set without REDIS_SENTINEL_ADDRS: set the Sentinels' addresses too, or unset them"))
+	}
+	switch {
+	case o.DB != 0 && len(o.ClusterAddrs) > 0:
+		e.fail("REDIS_DB", "0 with REDIS_CLUSTER_ADDRS (a Redis Cluster has database 0 only)", strconv.Itoa(o.DB))
+	case o.DB != 0 && !sentinel:
+		e.errs = append(e.errs, errors.New("REDIS_DB is set with REDIS_URL: give the database as the URL's path (redis://host:port/DB) instead"))
+	}
+	return o
 }
 
 // listenAddr reads HOST and PORT. Open mode listens on loopback only,

@@ -33,6 +33,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
+	"github.com/feedbackloop/feedbackloop/internal/redisconn"
 	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/internal/tlscert"
 	"github.com/feedbackloop/feedbackloop/internal/tracing"
@@ -74,7 +75,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 type deps struct {
 	db      *sql.DB
 	client  *ent.Client
-	rdb     *redis.Client
+	rdb     redis.UniversalClient // one of the topologies of redisconn
 	jobs    *queue.Client
 	pipe    *pipeline.Pipeline
 	events  *events.Publisher
@@ -110,12 +111,12 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger, tp trace.Trac
 		db.Close()
 		return nil, err
 	}
-	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	rdb, err := redisconn.New(cfg.Redis)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("REDIS_URL: %w (want redis://host:port/db)", err)
+		return nil, fmt.Errorf("Redis (%s): %w", redisSettings(cfg.Redis), err)
 	}
-	d := &deps{db: db, client: store.NewClient(db), rdb: redis.NewClient(redisOpts), metrics: metrics.New(), tracing: tp}
+	d := &deps{db: db, client: store.NewClient(db), rdb: rdb, metrics: metrics.New(), tracing: tp}
 	if tp != nil {
 		// Commands by name only: their arguments carry feedback text and
 		// clients' addresses.
@@ -134,9 +135,20 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger, tp trace.Trac
 	})
 	d.checks = map[string]web.Check{
 		"database": db.PingContext,
-		"redis":    func(ctx context.Context) error { return d.rdb.Ping(ctx).Err() },
+		"redis":    func(ctx context.Context) error { return redisconn.Ping(ctx, d.rdb) },
 	}
 	return d, nil
+}
+
+// redisSettings names the settings of the Redis topology o, for errors.
+func redisSettings(o redisconn.Options) string {
+	switch o.Topology() {
+	case "sentinel":
+		return "REDIS_SENTINEL_ADDRS and REDIS_SENTINEL_MASTER"
+	case "cluster":
+		return "REDIS_CLUSTER_ADDRS"
+	}
+	return "REDIS_URL"
 }
 
 // stoppers stop the parts of a process in the reverse order they started.
@@ -304,7 +316,7 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 	limiter *ratelimit.Limiter, logger *slog.Logger, stop *stoppers) (*graph.Server, error) {
 	bus := events.NewBus(events.BusConfig{Redis: d.rdb, Channel: cfg.EventsChannel, Logger: logger, OnDispatch: d.metrics.EventDispatched})
 	if err := bus.Start(startCtx); err != nil {
-		return nil, fmt.Errorf("subscribe to events: %w (is Redis running? check REDIS_URL)", err)
+		return nil, fmt.Errorf("subscribe to events: %w (is Redis running? check %s)", err, redisSettings(cfg.Redis))
 	}
 	*stop = append(*stop, bus.Shutdown)
 	client, reads, positions, err := openReplicas(startCtx, cfg, d, logger, stop)

@@ -169,7 +169,7 @@ func TestConfigErrorsAreReported(t *testing.T) {
 	}
 	cfg, err := loadConfig(func(string) string { return "" }, io.Discard)
 	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.LogFormat != "json" ||
-		cfg.DatabaseURL != "postgres://postgres@127.0.0.1:5432/feedbackloop?sslmode=disable" || cfg.RedisURL != "redis://127.0.0.1:6379/0" {
+		cfg.DatabaseURL != "postgres://postgres@127.0.0.1:5432/feedbackloop?sslmode=disable" || cfg.Redis.URL != "redis://127.0.0.1:6379/0" {
 		t.Errorf("defaults = %+v, %v", cfg, err)
 	}
 	// The limits' defaults are the ones the issue asks for.

@@ -105,7 +105,7 @@ func TestSecretsFromFiles(t *testing.T) {
 		{"ADMIN_API_KEY", cfg.Auth.AdminAPIKey, "an-admin-key-of-24-characters-or-more"},
 		// One newline only: the rest is the file's.
 		{"DATABASE_URL", cfg.DatabaseURL, "postgres://app:pw@db:5432/feedbackloop?sslmode=require\n"},
-		{"REDIS_URL", cfg.RedisURL, "redis://:pw@redis:6379/0"},
+		{"REDIS_URL", cfg.Redis.URL, "redis://:pw@redis:6379/0"},
 		{"OPENAI_API_KEY", cfg.LLM.APIKey, "sk-test"},
 	} {
 		if c.got != c.want {

@@ -45,6 +45,7 @@ type Bus struct {
 	count    int
 	closed   bool
 
+	psMu   sync.Mutex // guards pubsub, which run replaces when a Cluster drops it
 	pubsub *redis.PubSub
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -70,7 +71,7 @@ func NewBus(cfg BusConfig) *Bus {
 // subscription, so every event published after Start returns is delivered.
 // The Bus then re-subscribes by itself after any disconnection.
 func (b *Bus) Start(ctx context.Context) error {
-	ps := b.cfg.Redis.Subscribe(ctx, b.cfg.Channel)
+	ps := b.subscribe(ctx)
 	if _, err := ps.ReceiveTimeout(ctx, 10*time.Second); err != nil {
 		_ = ps.Close()
 		return fmt.Errorf("events: subscribe to Redis channel %q: %w (is Redis reachable?)", b.cfg.Channel, err)
@@ -87,7 +88,9 @@ func (b *Bus) Start(ctx context.Context) error {
 func (b *Bus) Shutdown(ctx context.Context) error {
 	if b.cancel != nil {
 		b.cancel()
+		b.psMu.Lock()
 		_ = b.pubsub.Close() // unblocks a pending receive
+		b.psMu.Unlock()
 		select {
 		case <-b.done:
 		case <-ctx.Done():
@@ -171,11 +174,41 @@ func (b *Bus) SubscribeKinds(kinds ...string) *Subscription {
 	return s
 }
 
+// subscribe subscribes to the channel: a sharded channel on a Cluster
+// (see sharded).
+func (b *Bus) subscribe(ctx context.Context) *redis.PubSub {
+	if sharded(b.cfg.Redis) {
+		return b.cfg.Redis.SSubscribe(ctx, b.cfg.Channel)
+	}
+	return b.cfg.Redis.Subscribe(ctx, b.cfg.Channel)
+}
+
+// resubscribe replaces the subscription with a new one, on the node that
+// serves the channel now. go-redis re-subscribes by itself after a lost
+// connection, on the same node; this is for a Cluster that moved the
+// channel's slot (a failover, resharding) and so ended the subscription
+// while the connection lives on.
+func (b *Bus) resubscribe(ctx context.Context) {
+	if c, ok := b.cfg.Redis.(*redis.ClusterClient); ok {
+		c.ReloadState(ctx)
+	}
+	b.psMu.Lock()
+	defer b.psMu.Unlock()
+	if ctx.Err() != nil {
+		return // Shutdown closed the subscription
+	}
+	_ = b.pubsub.Close()
+	b.pubsub = b.subscribe(ctx)
+}
+
 func (b *Bus) run(ctx context.Context) {
 	defer close(b.done)
+	b.psMu.Lock()
+	ps := b.pubsub
+	b.psMu.Unlock()
 	failures := 0
 	for {
-		msg, err := b.pubsub.ReceiveTimeout(ctx, b.cfg.PingEvery)
+		msg, err := ps.ReceiveTimeout(ctx, b.cfg.PingEvery)
 		if ctx.Err() != nil {
 			return
 		}
@@ -183,26 +216,45 @@ func (b *Bus) run(ctx context.Context) {
 			if isTimeout(err) {
 				// Silence: make sure the connection is alive. A dead one
 				// fails this or the next receive and is replaced.
-				_ = b.pubsub.Ping(ctx)
+				_ = ps.Ping(ctx)
 				continue
 			}
 			if failures == 0 {
 				b.logger.WarnContext(ctx, "event subscription lost; reconnecting", "channel", b.cfg.Channel, "err", err)
 			}
 			failures++
+			if c, ok := b.cfg.Redis.(*redis.ClusterClient); ok {
+				// The node may be gone for good (a replica took over):
+				// reconnect to the slot's master as the Cluster says now.
+				c.ReloadState(ctx)
+			}
 			if backoff.Sleep(ctx, backoff.Delay(failures, 100*time.Millisecond, 2*time.Second)) != nil {
 				return
+			}
+			// An error from Redis itself (MOVED, CLUSTERDOWN) leaves the
+			// connection up but not subscribed: subscribe anew.
+			var rerr redis.Error
+			if errors.As(err, &rerr) {
+				b.resubscribe(ctx)
+				ps = b.current()
 			}
 			continue
 		}
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			// Start consumed the first confirmation, so this one follows a
-			// reconnection: events may have been missed meanwhile.
-			if m.Kind == "subscribe" {
+			switch m.Kind {
+			case "subscribe", "ssubscribe":
+				// Start consumed the first confirmation, so this one follows
+				// a reconnection: events may have been missed meanwhile.
 				b.logger.InfoContext(ctx, "event subscription restored; subscribers resync", "channel", b.cfg.Channel, "after_failures", failures)
 				failures = 0
 				b.resyncAll()
+			case "sunsubscribe":
+				// Only a Cluster ends a sharded subscription (the Bus never
+				// does): the channel's slot moved to another master.
+				b.logger.WarnContext(ctx, "event subscription ended by the Redis Cluster; subscribing where the channel lives now", "channel", b.cfg.Channel)
+				b.resubscribe(ctx)
+				ps = b.current()
 			}
 		case *redis.Message:
 			e := &Message{}
@@ -213,6 +265,12 @@ func (b *Bus) run(ctx context.Context) {
 			b.dispatch(e)
 		}
 	}
+}
+
+func (b *Bus) current() *redis.PubSub {
+	b.psMu.Lock()
+	defer b.psMu.Unlock()
+	return b.pubsub
 }
 
 // dispatch hands e to the subscribers of its project without ever waiting:

@@ -29,11 +29,24 @@ import (
 type Publisher struct {
 	rdb     redis.UniversalClient
 	channel string
+	sharded bool
 }
 
 // NewPublisher returns a Publisher for channel.
 func NewPublisher(rdb redis.UniversalClient, channel string) *Publisher {
-	return &Publisher{rdb: rdb, channel: channel}
+	return &Publisher{rdb: rdb, channel: channel, sharded: sharded(rdb)}
+}
+
+// sharded reports whether events go over sharded pub/sub (SPUBLISH,
+// SSUBSCRIBE: Redis 7), as they do on a Redis Cluster. There a plain
+// PUBLISH may be sent to any node, and the nodes forward it to each other:
+// the events of one batch, sent to different nodes, would reach a
+// subscriber out of order. A sharded channel lives on the master of its
+// slot alone, which then sees every event, in order, and spares the other
+// nodes the forwarding.
+func sharded(rdb redis.UniversalClient) bool {
+	_, ok := rdb.(*redis.ClusterClient)
+	return ok
 }
 
 // PublishBatch sends events, in order, to every Bus subscribed to the
@@ -45,7 +58,11 @@ func (p *Publisher) PublishBatch(ctx context.Context, batch []outbox.Event) erro
 		if err != nil {
 			return fmt.Errorf("events: encode event %d: %w", e.ID, err)
 		}
-		pipe.Publish(ctx, p.channel, b)
+		if p.sharded {
+			pipe.SPublish(ctx, p.channel, b)
+		} else {
+			pipe.Publish(ctx, p.channel, b)
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("events: publish on %q: %w", p.channel, err)

@@ -28,15 +28,29 @@ type Server struct {
 	URL  string // redis://127.0.0.1:port/0
 
 	dir string
+	// argv, when set, turns a plain server's arguments for port into
+	// those of a replica, a cluster node or a Sentinel.
+	argv argvFunc
 }
 
 // Start runs a private redis-server (no persistence) until tb ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return startServer(tb, nil)
+}
+
+// argvFunc returns redis-server's arguments given a plain server's, the
+// server's own directory and its port.
+type argvFunc func(plain []string, dir string, port int) ([]string, error)
+
+// startServer runs redis-server, with the arguments argv makes when set,
+// until tb ends.
+func startServer(tb testing.TB, argv argvFunc) *Server {
+	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		tb.Fatalf("testredis: redis-server not found (%v): install Redis (e.g. apt-get install redis-server)", err)
 	}
-	s := &Server{dir: tb.TempDir()}
+	s := &Server{dir: tb.TempDir(), argv: argv}
 	s.Server = testproc.StartServer(tb, syscall.SIGTERM, syscall.SIGKILL, s.start)
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", s.Port)
 	s.URL = "redis://" + s.Addr + "/0"
@@ -48,8 +62,15 @@ func (s *Server) start(port int) (*testproc.Process, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	logPath := filepath.Join(s.dir, "redis-"+strconv.Itoa(port)+".log")
 	_ = os.Remove(logPath) // only this start's lines, for error messages
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--logfile", logPath)
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", s.dir, "--logfile", logPath}
+	if s.argv != nil {
+		var err error
+		if args, err = s.argv(args, s.dir, port); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.Command("redis-server", args...)
 	proc, err := testproc.Start(cmd, syscall.SIGKILL)
 	if err != nil {
 		return nil, fmt.Errorf("testredis: start redis-server: %w", err)
