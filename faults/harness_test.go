@@ -80,6 +80,10 @@ type world struct {
 	env   map[string]string
 	db    *sql.DB
 
+	// settle bounds how long outcomes waits for feedback to end (90 s
+	// unless a test says otherwise).
+	settle time.Duration
+
 	mu    sync.Mutex
 	calls map[string]int // model calls by script marker
 	gate  chan struct{}
@@ -87,12 +91,23 @@ type world struct {
 
 func newWorld(t *testing.T, extraEnv map[string]string) *world {
 	t.Helper()
-	w := &world{t: t, pg: testpg.Start(t), redis: testredis.Start(t), calls: map[string]int{}, gate: make(chan struct{})}
+	redis := testredis.Start(t)
+	w := newWorldOn(t, testpg.Start(t), redis, map[string]string{"REDIS_URL": redis.URL})
+	for k, v := range extraEnv {
+		w.env[k] = v
+	}
+	return w
+}
+
+// newWorldOn is a world on pg and a Redis that redisEnv names (redis is the
+// server when there is one, for tests that stop it).
+func newWorldOn(t *testing.T, pg *testpg.Server, redis *testredis.Server, redisEnv map[string]string) *world {
+	t.Helper()
+	w := &world{t: t, pg: pg, redis: redis, calls: map[string]int{}, gate: make(chan struct{})}
 	t.Cleanup(w.openGate)
 	w.stub = llmstub.New(t, w.respond)
 	w.env = map[string]string{
 		"DATABASE_URL":        w.pg.URL("feedbackloop"),
-		"REDIS_URL":           w.redis.URL,
 		"LLM_PROVIDER":        "openai",
 		"OPENAI_BASE_URL":     w.stub.URL,
 		"OPENAI_API_KEY":      "test-key",
@@ -106,7 +121,7 @@ func newWorld(t *testing.T, extraEnv map[string]string) *world {
 		"SHUTDOWN_TIMEOUT":    "6s",
 		"LOG_FORMAT":          "json",
 	}
-	for k, v := range extraEnv {
+	for k, v := range redisEnv {
 		w.env[k] = v
 	}
 	return w
@@ -315,7 +330,11 @@ func (w *world) database() *sql.DB {
 func (w *world) outcomes(ids ...string) map[string]outcome {
 	w.t.Helper()
 	out := map[string]outcome{}
-	deadline := time.Now().Add(90 * time.Second)
+	settle := w.settle
+	if settle == 0 {
+		settle = 90 * time.Second
+	}
+	deadline := time.Now().Add(settle)
 	for _, id := range ids {
 		for {
 			var o outcome
