@@ -78,22 +78,7 @@ func TestBusSurvivesASentinelFailover(t *testing.T) {
 	old.Kill(t)
 	killed := time.Now()
 	// The relay retries a batch until it is published.
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for id := 2; ; {
-			select {
-			case <-done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			if pub.PublishBatch(ctx, []outbox.Event{ev(id, 1)}) == nil {
-				id++
-			}
-			cancel()
-		}
-	}()
+	defer keepPublishing(pub, 20*time.Millisecond)()
 	resynced := false
 	for {
 		select {
@@ -207,22 +192,7 @@ func TestBusSurvivesAManualSentinelFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for id := 2; ; {
-			select {
-			case <-done:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			if pub.PublishBatch(ctx, []outbox.Event{ev(id, 1)}) == nil {
-				id++
-			}
-			cancel()
-		}
-	}()
+	defer keepPublishing(pub, 10*time.Millisecond)()
 	set.AwaitFailover(t, old, 30*time.Second)
 	t.Logf("failed over after %v", time.Since(start))
 	// Every event is delivered, or the subscriber is told to resync.
@@ -260,26 +230,7 @@ func TestBusSurvivesAClusterFailover(t *testing.T) {
 	victim := c.MasterOf(t, ch)
 	victim.Kill(t)
 	killed := time.Now()
-
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for id := 2; ; {
-			select {
-			case <-done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			if pub.PublishBatch(ctx, []outbox.Event{ev(id, 1)}) == nil {
-				if id == 2 {
-					t.Logf("first publish accepted %v after the kill", time.Since(killed))
-				}
-				id++
-			}
-			cancel()
-		}
-	}()
+	defer keepPublishing(pub, 20*time.Millisecond)()
 	resynced := false
 	for {
 		select {
@@ -300,4 +251,26 @@ func TestBusSurvivesAClusterFailover(t *testing.T) {
 			t.Fatal("subscribers were not told to resync after the failover")
 		}
 	}
+}
+
+// keepPublishing publishes events 2, 3, … every interval, each until it is
+// taken, as the outbox relay retries a batch, until the returned function
+// is called.
+func keepPublishing(pub *events.Publisher, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		for id := 2; ; {
+			select {
+			case <-done:
+				return
+			case <-time.After(interval):
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			if pub.PublishBatch(ctx, []outbox.Event{ev(id, 1)}) == nil {
+				id++
+			}
+			cancel()
+		}
+	}()
+	return func() { close(done) }
 }
