@@ -107,6 +107,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Subscriptions is the number of open GraphQL subscriptions.
 func (s *Server) Subscriptions() int { return s.ws.Subscriptions() }
 
+// StreamsPositioned counts subscription streams positioned since start
+// (wstransport.Transport.StreamsPositioned).
+func (s *Server) StreamsPositioned() int { return s.ws.StreamsPositioned() }
+
 // CloseSubscriptions closes every websocket connection with code 1001
 // (going away), refuses new ones and waits until all are closed or ctx
 // ends. Call it when the process shuts down, before http.Server.Shutdown,
@@ -185,7 +189,7 @@ func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Res
 	for _, ext := range exts {
 		srv.Use(ext)
 	}
-	if cfg.Reads != nil {
+	if cfg.Reads != nil && cfg.Positions != nil {
 		srv.AroundOperations(readRouting(cfg.Reads, cfg.Positions, cfg.Logger))
 	}
 	if cfg.fieldMiddleware != nil {

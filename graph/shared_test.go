@@ -52,6 +52,9 @@ func TestSubscribersOfOneDocumentShareOneExecution(t *testing.T) {
 	b.Subscribe("b", boardSubscription, vars)
 	deep.Subscribe("d", deepSubscription, vars)
 	testutil.WaitFor(t, "three subscriptions", func() bool { return e.server.Subscriptions() == 3 })
+	// Open is not yet positioned: an event committed before a stream has
+	// fixed its position is not its to deliver.
+	testutil.WaitFor(t, "two streams positioned", func() bool { return e.server.StreamsPositioned() == 2 })
 	metrics := e.scrape()
 	for _, want := range []string{
 		`feedbackloop_subscriptions{mode="shared",operation="projectFeedbackEvents"} 2`,

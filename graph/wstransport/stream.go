@@ -66,8 +66,12 @@ func (s *Stream) Ready() {
 // Positioned says that the stream gets every event from now on: a shared
 // execution's joiners wait for it before their access is checked again.
 func (s *Stream) Positioned() {
-	if s.group != nil {
+	switch {
+	case s.group != nil:
 		s.group.positioned()
+		s.group.gs.t.positioned.Add(1)
+	case s.pump != nil:
+		s.pump.c.t.positioned.Add(1)
 	}
 }
 

@@ -188,6 +188,7 @@ type Transport struct {
 	groups      *groups
 
 	subscriptions atomic.Int64 // open subscriptions, shared or not
+	positioned    atomic.Int64 // streams ever positioned (Stream.Positioned)
 	buffers       sync.Pool    // *[]byte to build messages in (write.go)
 }
 
@@ -273,6 +274,13 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 
 // Subscriptions is the number of open subscriptions.
 func (t *Transport) Subscriptions() int { return int(t.subscriptions.Load()) }
+
+// StreamsPositioned counts the subscription streams (shared executions
+// once) that have reached the point from which they get every event, since
+// the transport started. A subscription counts as open before its stream
+// is positioned: a client that must not miss an event committed right
+// after it subscribed (a test, typically) waits for this instead.
+func (t *Transport) StreamsPositioned() int { return int(t.positioned.Load()) }
 
 // Connections is the number of open connections.
 func (t *Transport) Connections() int { return t.conns.open() }
