@@ -360,7 +360,9 @@ func openReplicas(ctx context.Context, cfg config, d *deps, logger *slog.Logger,
 		return nil, nil, nil, err
 	}
 	*stop = append(*stop, func(context.Context) error { return set.Close() })
-	return store.NewClientOn(set.Driver()), set, replicas.NewPositions(d.rdb, "", cfg.DatabaseReplicaMaxLag), nil
+	return store.NewClientOn(set.Driver()), set,
+		// Beside the budgets' keys: deployments sharing a Redis keep apart.
+		replicas.NewPositions(d.rdb, cfg.RateLimit.Prefix+":written:", cfg.DatabaseReplicaMaxLag), nil
 }
 
 // warnOpenMode says at start that every caller is the local admin, and,

@@ -3,9 +3,11 @@ package faults
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -222,6 +224,11 @@ func (sw *scaleWorld) run(cfg scaleRun) scaleReport {
 	}
 	sw.outcomes(ids...)
 	sw.checkWatchers(watchers)
+	if n := sw.replicaReads(); n == 0 {
+		t.Error("no query was served by the replica: read-your-writes was not put to the test")
+	} else {
+		t.Logf("%d queries served by the replica", n)
+	}
 	close(stop)
 	wg.Wait()
 
@@ -275,8 +282,13 @@ func submitOnce(api *proc, projectID, text string) (string, error) {
 func (sw *scaleWorld) visible(api *proc, id string) bool {
 	resp := postVars(api, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
 	if resp.err != nil {
-		sw.t.Logf("read back on %s: %v", api.base, resp.err)
-		return true // that instance went away; nothing to judge
+		select {
+		case <-api.done:
+			return true // that instance was killed meanwhile; nothing to judge
+		default:
+			sw.t.Logf("read back on %s: %v", api.base, resp.err)
+			return false
+		}
 	}
 	return strings.Contains(string(resp.Data), id)
 }
@@ -298,6 +310,29 @@ func postVars(p *proc, query string, vars map[string]any) scaleResponse {
 		return scaleResponse{err: fmt.Errorf("%d: %w", resp.StatusCode, err)}
 	}
 	return scaleResponse{Response: out}
+}
+
+// replicaReads sums, over the live API instances, the reads their /metrics
+// say went to a replica.
+func (sw *scaleWorld) replicaReads() int {
+	total := 0
+	for _, api := range sw.liveAPIs() {
+		resp, err := http.Get(api.base + "/metrics")
+		if err != nil {
+			sw.t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, line := range strings.Split(string(body), "\n") {
+			if !strings.HasPrefix(line, "feedbackloop_db_reads_total{") || strings.Contains(line, `target="primary"`) {
+				continue
+			}
+			fields := strings.Fields(line)
+			n, _ := strconv.ParseFloat(fields[len(fields)-1], 64)
+			total += int(n)
+		}
+	}
+	return total
 }
 
 // timeNotReady polls api's /readyz every 50 ms for up to limit and returns

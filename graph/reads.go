@@ -98,17 +98,20 @@ func rememberWrite(ctx context.Context, set *replicas.Set, positions *replicas.P
 	}
 	if access {
 		if err := positions.RememberAccessChange(ctx, pos); err != nil {
-			logger.WarnContext(ctx, "read-your-writes: cannot record an access change's position in Redis", "err", err)
+			set.UnrecordedWrite()
+			logger.WarnContext(ctx, "read-your-writes: cannot record an access change's position in Redis; this instance reads from the primary meanwhile", "err", err)
 		}
 	}
 	if caller == "" {
 		return
 	}
 	if err := positions.Remember(ctx, caller, pos); err != nil {
-		// The caller's next query may read from a replica that has not
+		// This instance reads from the primary meanwhile; on another one
+		// the caller's next query may read from a replica that has not
 		// replayed this write yet, for up to DATABASE_REPLICA_MAX_LAG,
 		// unless it sends the position back (X-Read-After).
-		logger.WarnContext(ctx, "read-your-writes: cannot record the caller's write position in Redis", "err", err)
+		set.UnrecordedWrite()
+		logger.WarnContext(ctx, "read-your-writes: cannot record the caller's write position in Redis; this instance reads from the primary meanwhile", "err", err)
 	}
 }
 

@@ -64,7 +64,14 @@ type Set struct {
 	replicas []*replica
 	epoch    time.Time // the monotonic clock caught-up times count from
 	next     atomic.Uint32
-	stop     context.CancelFunc
+	// newest is the newest primary position this process has read: a
+	// read asked to wait for a later one goes to the primary at once
+	// rather than poll replicas for a position that may not exist.
+	newest atomic.Uint64
+	// primaryUntil (since epoch) sends every read to the primary while a
+	// write's position could not be recorded for other instances.
+	primaryUntil atomic.Int64
+	stop         context.CancelFunc
 	done     sync.WaitGroup
 }
 
@@ -284,10 +291,24 @@ func (s *Set) serving(r *replica, now time.Duration) bool {
 // committed before the call ends at or before it.
 func (s *Set) PrimaryPosition(ctx context.Context) (LSN, error) {
 	var text string
-	if err := s.cfg.Primary.QueryRowContext(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&text); err != nil {
+	// The insert position, not the write position: an asynchronous
+	// commit's record may still be in WAL buffers past the latter.
+	if err := s.cfg.Primary.QueryRowContext(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&text); err != nil {
 		return 0, err
 	}
-	return ParseLSN(text)
+	pos, err := ParseLSN(text)
+	if err == nil {
+		storeMax(&s.newest, uint64(pos))
+	}
+	return pos, err
+}
+
+// UnrecordedWrite sends this process's reads to the primary for as long
+// as a write whose position could not be recorded in Redis might still be
+// missing from a replica (MaxLag and a second): its caller, or a removed
+// member, must not read past it here. Other instances cannot be told.
+func (s *Set) UnrecordedWrite() {
+	storeMaxInt(&s.primaryUntil, int64(s.now()+s.cfg.MaxLag+time.Second))
 }
 
 // Where a read went.
@@ -309,6 +330,14 @@ const (
 // server, so the operation sees one point in time.
 func (s *Set) ForRead(ctx context.Context, after LSN) context.Context {
 	now := s.now()
+	if now < time.Duration(s.primaryUntil.Load()) {
+		return s.toPrimary(ctx, ReasonPositionUnknown)
+	}
+	if after > LSN(s.newest.Load()) {
+		// Newer than any position read here: written through another
+		// instance a moment ago, or made up. The primary has it, if anyone.
+		return s.toPrimary(ctx, ReasonBehind)
+	}
 	var candidates []*replica
 	for _, r := range s.replicas {
 		if s.serving(r, now) {
@@ -351,7 +380,7 @@ func (s *Set) ForRead(ctx context.Context, after LSN) context.Context {
 
 // pick returns one of candidates that has replayed after, taking turns.
 func (s *Set) pick(candidates []*replica, after LSN) *replica {
-	start := int(s.next.Add(1))
+	start := int(s.next.Add(1) % uint32(len(candidates)))
 	for i := range candidates {
 		r := candidates[(start+i)%len(candidates)]
 		if LSN(r.replayed.Load()) >= after {
@@ -359,6 +388,15 @@ func (s *Set) pick(candidates []*replica, after LSN) *replica {
 		}
 	}
 	return nil
+}
+
+func storeMaxInt(v *atomic.Int64, n int64) {
+	for {
+		old := v.Load()
+		if n <= old || v.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
 
 func storeMax(v *atomic.Uint64, n uint64) {
