@@ -46,10 +46,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Enabled reports whether any limit is set. A pause after a 429 applies
-// either way.
-func (c Config) Enabled() bool { return c.RPM > 0 || c.TPM > 0 }
-
 // warnEvery spaces the "Redis unreachable" log lines.
 const warnEvery = 10 * time.Second
 
