@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/internal/gctune"
+	"github.com/feedbackloop/feedbackloop/internal/llmlimit"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/redisconn"
 	"github.com/feedbackloop/feedbackloop/internal/replicas"
@@ -304,6 +305,9 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg.LogLevel, cfg.LogFormat = e.logging(stderr)
 
 	cfg.LLM = e.llm()
+	// The model call limits live in Redis beside the budgets, under the
+	// deployment's one prefix.
+	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
 	return cfg, errors.Join(e.errs...)
 }
 
@@ -480,6 +484,11 @@ func (e *env) llm() llm.Config {
 		MaxAttempts:    e.integer("LLM_MAX_ATTEMPTS", llm.DefaultMaxAttempts, 1, 20),
 		Temperature:    e.float("LLM_TEMPERATURE", llm.DefaultTemperature, 0, 2),
 		MaxPromptChars: e.integer("LLM_MAX_PROMPT_CHARS", analysis.DefaultMaxPromptChars, analysis.MinPromptChars, 10_000_000),
+		// The provider account's limits, shared by every worker; 0 is none.
+		Limits: llmlimit.Config{
+			RPM: e.integer("LLM_MAX_RPM", 0, 0, 100_000_000),
+			TPM: e.integer("LLM_MAX_TPM", 0, 0, 1_000_000_000),
+		},
 	}
 	if p.BaseURLVar != "" {
 		cfg.BaseURL = e.str(p.BaseURLVar, p.DefaultBaseURL)

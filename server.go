@@ -444,6 +444,7 @@ func serve(ctx context.Context, srv *http.Server, addr string, tlsConfig *tls.Co
 func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slog.Logger) (*worker.Worker, error) {
 	cfg.LLM.OnCall = d.metrics.ModelCall
 	cfg.LLM.Tracing = d.tracing
+	cfg.LLM.Redis = d.rdb // model call limits and pauses, shared by every worker
 	analyzer, err := newAnalyzer(startCtx, cfg.LLM, logger)
 	if err != nil {
 		return nil, err

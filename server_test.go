@@ -263,3 +263,22 @@ func TestDatabasePoolSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestProviderLimitSettings(t *testing.T) {
+	cfg, err := loadConfig(func(string) string { return "" }, io.Discard)
+	if l := cfg.LLM.Limits; err != nil || l.RPM != 0 || l.TPM != 0 || l.Prefix != cfg.RateLimit.Prefix {
+		t.Errorf("default provider limits %+v, %v", l, err)
+	}
+	env := map[string]string{"LLM_MAX_RPM": "600", "LLM_MAX_TPM": "200000", "RATE_LIMIT_PREFIX": "blue"}
+	cfg, err = loadConfig(func(k string) string { return env[k] }, io.Discard)
+	if l := cfg.LLM.Limits; err != nil || l.RPM != 600 || l.TPM != 200_000 || l.Prefix != "blue" {
+		t.Errorf("provider limits %+v, %v", l, err)
+	}
+	env = map[string]string{"LLM_MAX_RPM": "-1", "LLM_MAX_TPM": "lots"}
+	_, err = loadConfig(func(k string) string { return env[k] }, io.Discard)
+	for _, want := range []string{`LLM_MAX_RPM must be a whole number from 0 to 100000000, got "-1"`, `LLM_MAX_TPM must be a whole number from 0 to 1000000000, got "lots"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}

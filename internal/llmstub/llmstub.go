@@ -113,6 +113,30 @@ func (r Reply) WithHeader(key, value string) Reply {
 	return r
 }
 
+// WithUsage sets the token usage the reply reports (a completion's
+// default is 1 prompt and 1 completion token).
+func (r Reply) WithUsage(prompt, completion int) Reply {
+	body, ok := r.body.(map[string]any)
+	if !ok || body["choices"] == nil {
+		return r
+	}
+	c := make(map[string]any, len(body))
+	for k, v := range body {
+		c[k] = v
+	}
+	c["usage"] = map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+	r.body = c
+	return r
+}
+
+// tokens is the total usage the reply reports (0 for errors).
+func (r Reply) tokens() int {
+	body, _ := r.body.(map[string]any)
+	usage, _ := body["usage"].(map[string]any)
+	n, _ := usage["total_tokens"].(int)
+	return n
+}
+
 // After delays the reply by d (or until the client gives up).
 func (r Reply) After(d time.Duration) Reply {
 	r.delay = d

@@ -145,3 +145,38 @@ func TestAnswer(t *testing.T) {
 		t.Errorf("Answer = %s", got)
 	}
 }
+
+// Limits refuses what would overdraw a bucket, and langchaingo reads the
+// usage WithUsage reports.
+func TestLimitsAndUsage(t *testing.T) {
+	quota := &llmstub.Limits{Requests: 2, Tokens: 250, Period: time.Hour}
+	stub := llmstub.New(t, quota.Wrap(func(llmstub.Request) llmstub.Reply { return llmstub.Text("hi").WithUsage(70, 30) }))
+	body := `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+	var codes []int
+	for range 3 {
+		code, _, _ := post(t, stub.URL+"/chat/completions", body)
+		codes = append(codes, code)
+	}
+	// Two requests fit both buckets; the third fits neither.
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 || quota.Answered() != 2 || quota.Refused() != 1 {
+		t.Fatalf("codes %v, answered %d, refused %d", codes, quota.Answered(), quota.Refused())
+	}
+
+	tokens := &llmstub.Limits{Tokens: 150, Period: time.Hour}
+	stub = llmstub.New(t, tokens.Wrap(func(llmstub.Request) llmstub.Reply { return llmstub.Text("hi").WithUsage(70, 30) }))
+	llm, err := openai.New(openai.WithToken("x"), openai.WithModel("m"), openai.WithBaseURL(stub.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := llm.GenerateContent(context.Background(), []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "hi")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := resp.Choices[0].GenerationInfo; info["PromptTokens"] != 70 || info["CompletionTokens"] != 30 {
+		t.Fatalf("usage %v", info)
+	}
+	// 100 of 150 tokens used: the next 100 do not fit.
+	if _, err := llm.GenerateContent(context.Background(), []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "hi")}); err == nil || !strings.Contains(err.Error(), "429") {
+		t.Fatalf("the second call: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/llms/anthropic"
 	"github.com/tmc/langchaingo/llms/ollama"
@@ -27,6 +28,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
+	"github.com/feedbackloop/feedbackloop/internal/llmlimit"
 	"github.com/feedbackloop/feedbackloop/internal/text"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
@@ -92,6 +94,11 @@ type Config struct {
 	OnCall func(provider, model string, took time.Duration, err error)
 	// Tracing, when set, makes every model call (each attempt) a span.
 	Tracing trace.TracerProvider
+	// Redis, when set, is where the calls to the provider are metered with
+	// every other worker's: Limits (LLM_MAX_RPM, LLM_MAX_TPM), and the
+	// pause after a 429 or a Retry-After, which holds every worker's calls.
+	Redis  redis.UniversalClient
+	Limits llmlimit.Config
 }
 
 // maxRetryAfter bounds how long a provider's Retry-After may hold a job
@@ -104,11 +111,12 @@ const maxRetryAfter = 2 * time.Minute
 const maxOutputTokens = 4096
 
 type llmAnalyzer struct {
-	tracer trace.Tracer
-	cfg    Config
-	model  llms.Model
-	opts   []llms.CallOption
-	logger *slog.Logger
+	tracer  trace.Tracer
+	limiter *llmlimit.Limiter // nil without Redis
+	cfg     Config
+	model   llms.Model
+	opts    []llms.CallOption
+	logger  *slog.Logger
 }
 
 // New returns an Analyzer that asks a model through langchaingo. It
@@ -144,6 +152,12 @@ func New(ctx context.Context, cfg Config) (analysis.Analyzer, error) {
 	}
 	if cfg.MaxPromptChars < analysis.MinPromptChars {
 		return nil, fmt.Errorf("LLM_MAX_PROMPT_CHARS must be at least %d, got %d", analysis.MinPromptChars, cfg.MaxPromptChars)
+	}
+	if cfg.Redis != nil {
+		if cfg.Limits.Logger == nil {
+			cfg.Limits.Logger = a.logger
+		}
+		a.limiter = llmlimit.New(cfg.Redis, cfg.Limits)
 	}
 	if cfg.Model == "" && cfg.Provider != "" {
 		return nil, errors.New("no model is configured: set LLM_MODEL")
@@ -317,7 +331,15 @@ func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.Inv
 // answers and connection failures with exponential backoff and jitter.
 func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (modelAnswer, error) {
 	timeouts := 0
+	estimate := estimateTokens(msgs)
 	for attempt := 1; ; attempt++ {
+		var ticket llmlimit.Ticket
+		if a.limiter != nil {
+			var err error
+			if ticket, err = a.limiter.Wait(ctx, a.cfg.Provider, estimate); err != nil {
+				return modelAnswer{}, fmt.Errorf("the analysis was interrupted while waiting for the provider's rate limits: %w", err)
+			}
+		}
 		info := &callInfo{}
 		cctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), a.cfg.Timeout)
 		cctx, span := a.tracer.Start(cctx, "llm.call", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
@@ -330,6 +352,15 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		cancel()
 		status, retryAfter := info.get()
 		endCallSpan(span, resp, status, err)
+		if a.limiter != nil {
+			used := -1 // unknown: the estimate stands
+			if in, out, ok := usageOf(resp); ok {
+				used = in + out
+			} else if status == http.StatusTooManyRequests {
+				used = 0 // refused before the model ran
+			}
+			a.limiter.Done(ctx, ticket, used)
+		}
 
 		var failure error
 		switch {
@@ -360,15 +391,20 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 			failure = fmt.Errorf("could not reach the model provider (%s)", a.redact(text.Truncate(err.Error(), 300)))
 		}
 		a.observe(start, failure)
+		delay := backoff.Delay(attempt-1, a.cfg.BaseBackoff, a.cfg.MaxBackoff)
+		if retryAfter > 0 {
+			delay = min(retryAfter, max(maxRetryAfter, a.cfg.MaxBackoff))
+		}
+		if a.limiter != nil && (retryAfter > 0 || status == http.StatusTooManyRequests) {
+			// The account is over its limit for everyone, not only for
+			// this call: every worker waits.
+			a.limiter.Pause(ctx, a.cfg.Provider, delay)
+		}
 		if attempt >= a.cfg.MaxAttempts {
 			if timeouts == attempt {
 				return modelAnswer{}, fmt.Errorf("the model did not answer within %s (%d attempts); try again later, or raise LLM_TIMEOUT", a.cfg.Timeout, attempt)
 			}
 			return modelAnswer{}, fmt.Errorf("the model call failed after %d attempts: %w; try again later", attempt, failure)
-		}
-		delay := backoff.Delay(attempt-1, a.cfg.BaseBackoff, a.cfg.MaxBackoff)
-		if retryAfter > 0 {
-			delay = min(retryAfter, max(maxRetryAfter, a.cfg.MaxBackoff))
 		}
 		a.logger.WarnContext(ctx, "model call failed; retrying", "attempt", attempt, "retry_in", delay.String(), "err", failure)
 		if err := a.cfg.Sleep(ctx, delay); err != nil {
@@ -475,19 +511,8 @@ func endCallSpan(span trace.Span, resp *llms.ContentResponse, status int, err er
 	if status > 0 {
 		span.SetAttributes(attribute.Int("http.response.status_code", status))
 	}
-	if resp != nil && len(resp.Choices) > 0 && resp.Choices[0] != nil {
-		info := resp.Choices[0].GenerationInfo
-		for attr, keys := range map[string][]string{
-			"gen_ai.usage.input_tokens":  {"PromptTokens", "InputTokens"},
-			"gen_ai.usage.output_tokens": {"CompletionTokens", "OutputTokens"},
-		} {
-			for _, k := range keys {
-				if n, ok := info[k].(int); ok {
-					span.SetAttributes(attribute.Int(attr, n))
-					break
-				}
-			}
-		}
+	if in, out, ok := usageOf(resp); ok {
+		span.SetAttributes(attribute.Int("gen_ai.usage.input_tokens", in), attribute.Int("gen_ai.usage.output_tokens", out))
 	}
 	if err != nil || status >= 400 {
 		if err != nil {
@@ -495,6 +520,46 @@ func endCallSpan(span trace.Span, resp *llms.ContentResponse, status int, err er
 		}
 		span.SetStatus(codes.Error, fmt.Sprintf("HTTP %d", status))
 	}
+}
+
+// usageOf reads the tokens a response says it used, as langchaingo's
+// clients report them (OpenAI's names, then Anthropic's).
+func usageOf(resp *llms.ContentResponse) (in, out int, ok bool) {
+	if resp == nil || len(resp.Choices) == 0 || resp.Choices[0] == nil {
+		return 0, 0, false
+	}
+	info := resp.Choices[0].GenerationInfo
+	read := func(keys ...string) (int, bool) {
+		for _, k := range keys {
+			if n, ok := info[k].(int); ok {
+				return n, true
+			}
+		}
+		return 0, false
+	}
+	in, okIn := read("PromptTokens", "InputTokens")
+	out, okOut := read("CompletionTokens", "OutputTokens")
+	return in, out, okIn || okOut
+}
+
+// expectedAnswerTokens is what an answer is reckoned to cost before the
+// call; the reported usage corrects it after.
+const expectedAnswerTokens = 1000
+
+// estimateTokens reckons a call's tokens before it is made: about four
+// characters a token (langchaingo's own approximation; exact counts would
+// need each model's tokenizer, which tiktoken-go downloads), plus an
+// answer's worth.
+func estimateTokens(msgs []llms.MessageContent) int {
+	chars := 0
+	for _, m := range msgs {
+		for _, p := range m.Parts {
+			if t, ok := p.(llms.TextContent); ok {
+				chars += len(t.Text)
+			}
+		}
+	}
+	return chars/4 + expectedAnswerTokens
 }
 
 // callInfo is what the transport saw of the last response of one call. It
