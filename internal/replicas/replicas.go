@@ -72,7 +72,7 @@ type Set struct {
 	// write's position could not be recorded for other instances.
 	primaryUntil atomic.Int64
 	stop         context.CancelFunc
-	done     sync.WaitGroup
+	done         sync.WaitGroup
 }
 
 type replica struct {
