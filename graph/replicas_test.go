@@ -188,9 +188,11 @@ func TestQueriesReadFromTheReplicaCallersReadTheirWrites(t *testing.T) {
 
 	e.replay(t, false)
 	pos := mutate(t, e.url, alice, rename, map[string]any{"id": id, "n": "after"}, nil)
-	if got := nameAt(t, e.url, bob, id, nil); got != "before" {
-		t.Errorf("bob, who wrote nothing, reads %q: want the paused replica's stale before (queries read from the replica)", got)
-	}
+	// On a loaded machine the monitor may have taken the replica out for
+	// a moment (a check unanswered for 750 ms); it serves again once it
+	// answers, and bob then reads its stale data.
+	testutil.WaitForWithin(t, 10*time.Second, "bob, who wrote nothing, reads the paused replica's stale before (queries read from the replica)",
+		func() bool { return nameAt(t, e.url, bob, id, nil) == "before" })
 	if got := nameAt(t, e.url, alice, id, nil); got != "after" {
 		t.Errorf("alice reads %q after renaming the project, want her own write, after", got)
 	}
@@ -234,7 +236,7 @@ func TestQueriesReadFromTheReplicaCallersReadTheirWrites(t *testing.T) {
 // behind, then reads go to the primary; once it catches up it serves
 // again; stopped, it is replaced by the primary without an error.
 func TestLaggingAndStoppedReplica(t *testing.T) {
-	const maxLag = time.Second
+	const maxLag = 3 * time.Second
 	e := newReplicaEnv(t, maxLag, testredis.Client(t))
 	alice, bob := bearer(t, "alice"), bearer(t, "bob")
 	var p struct{ CreateProject struct{ ID string } }
@@ -247,10 +249,9 @@ func TestLaggingAndStoppedReplica(t *testing.T) {
 	e.replay(t, false)
 	mutate(t, e.url, alice, rename, map[string]any{"id": id, "n": "v2"}, nil)
 	written := time.Now()
-	if got := nameAt(t, e.url, bob, id, nil); got != "v1" {
-		t.Fatalf("bob reads %q just after the change, want the paused replica's v1", got)
-	}
-	testutil.WaitForWithin(t, 5*time.Second, "reads leave the lagging replica", func() bool { return nameAt(t, e.url, bob, id, nil) == "v2" })
+	testutil.WaitForWithin(t, maxLag, "bob reads the paused replica's v1 while it lags less than the max",
+		func() bool { return nameAt(t, e.url, bob, id, nil) == "v1" })
+	testutil.WaitForWithin(t, maxLag+5*time.Second, "reads leave the lagging replica", func() bool { return nameAt(t, e.url, bob, id, nil) == "v2" })
 	t.Logf("reads left the replica %v after it fell behind (max lag %v)", time.Since(written).Round(time.Millisecond), maxLag)
 
 	e.replay(t, true)
@@ -258,9 +259,8 @@ func TestLaggingAndStoppedReplica(t *testing.T) {
 	time.Sleep(maxLag + 1500*time.Millisecond) // the monitor notices; alice's position expires
 	e.replay(t, false)
 	mutate(t, e.url, alice, rename, map[string]any{"id": id, "n": "v3"}, nil)
-	if got := nameAt(t, e.url, bob, id, nil); got != "v2" {
-		t.Errorf("bob reads %q once the replica caught up and paused again, want its stale v2 (it serves again)", got)
-	}
+	testutil.WaitForWithin(t, maxLag, "bob reads the replica's stale v2 once it caught up and paused again (it serves again)",
+		func() bool { return nameAt(t, e.url, bob, id, nil) == "v2" })
 
 	e.replay(t, true)
 	e.replica.Stop(t)
