@@ -60,6 +60,7 @@ type env struct {
 	server        *graph.Server
 	pipeline      *pipeline.Pipeline
 	jobs          *queue.Client
+	queueName     string
 	bus           *events.Bus
 	relay         *outbox.Relay
 	busName       string // client name of the bus's Redis connections
@@ -105,7 +106,8 @@ func newEnvOn(t testing.TB, db *sql.DB, dsn string, authCfg auth.Config, configu
 
 	rdb := testredis.Client(t)
 	ns := testredis.Namespace(t)
-	jobs := queue.NewClient(rdb, queue.Options{Name: "q-" + ns})
+	queueName := "q-" + ns
+	jobs := queue.NewClient(rdb, queue.Options{Name: queueName})
 	t.Cleanup(func() { jobs.Close() })
 	// The bus has connections of its own, which tests may kill.
 	busName := "bus-" + ns
@@ -126,7 +128,7 @@ func newEnvOn(t testing.TB, db *sql.DB, dsn string, authCfg auth.Config, configu
 
 	authCfg.Logger = logger
 	e := &env{t: t, client: client, db: db, dsn: dsn, queries: counter.n, statements: counter.log, logs: logs,
-		pipeline: pipe, jobs: jobs, bus: bus, relay: relay, busName: busName, eventsChannel: "ev-" + ns,
+		pipeline: pipe, jobs: jobs, queueName: queueName, bus: bus, relay: relay, busName: busName, eventsChannel: "ev-" + ns,
 		rdb: rdb, authCfg: authCfg, configure: configure}
 	e.server, e.url = e.startInstance(t, bus)
 	return e

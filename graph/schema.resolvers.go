@@ -116,6 +116,7 @@ func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.Submi
 		TaskID:    input.TaskID,
 		UserName:  input.UserName,
 		Text:      input.FeedbackText,
+		Priority:  jobPriority(input.Priority),
 		Admit:     admit,
 	})
 	switch {

@@ -108,6 +108,10 @@ type Submission struct {
 	TaskID    *int
 	UserName  *string
 	Text      string
+	// Priority of its analysis (the zero value is queue.Normal). It is
+	// carried by the job only, not stored: the backlog keeps it, while a
+	// job the reconciler queues again runs at queue.Low.
+	Priority queue.Priority
 	// Admit, when set, decides in the transaction that stores the
 	// feedback whether it may be stored (see Admission).
 	Admit Admission
@@ -170,7 +174,7 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 	if err != nil {
 		return nil, err
 	}
-	p.enqueue(ctx, fb, p.jobs.Enqueue)
+	p.enqueue(ctx, fb, s.Priority, p.jobs.Enqueue)
 	return fb, nil
 }
 
@@ -226,23 +230,26 @@ func (p *Pipeline) RetryAdmitted(ctx context.Context, id int, admission Admissio
 	if err != nil {
 		return nil, err
 	}
-	p.enqueue(ctx, fb, p.jobs.Rerun)
+	// A retry is of old feedback: it must not delay fresh submissions.
+	p.enqueue(ctx, fb, queue.Low, p.jobs.Rerun)
 	return fb, nil
 }
 
-// JobFor is the job that processes fb in its current state. Its ID holds
-// the row's job key, so it is this row's alone, for good.
+// JobFor is the job that processes fb in its current state, at NORMAL
+// priority (its ID does not depend on the priority). Its ID holds the
+// row's job key, so it is this row's alone, for good.
 func JobFor(fb *ent.Feedback) queue.Job {
 	return queue.Job{FeedbackID: fb.ID, Key: fb.JobKey.String(), Attempt: fb.Attempts}
 }
 
-// enqueue queues fb's job with add. Whatever keeps it off the queue is
+// enqueue queues fb's job at priority with add. Whatever keeps it off the queue is
 // logged, and the job joins the backlog, queued as soon as the queue is
 // back; while the backlog is not empty the queue is known to be down, so
 // the job joins it without waiting on the queue. (Should this process stop
 // first, the reconciler queues the feedback after its grace period.)
-func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback, add func(context.Context, queue.Job) error) {
+func (p *Pipeline) enqueue(ctx context.Context, fb *ent.Feedback, priority queue.Priority, add func(context.Context, queue.Job) error) {
 	job := JobFor(fb)
+	job.Priority = priority
 	if p.backlog.waiting() {
 		p.logger.WarnContext(ctx, "the queue is unreachable; the feedback is queued as soon as it is back",
 			"feedback_id", fb.ID, "job_id", job.ID())

@@ -40,6 +40,42 @@ type Job struct {
 	// names the job with FeedbackID and Key, so one feedback is never
 	// queued twice at once, while a retry after a failure gets a fresh job.
 	Attempt int `json:"attempt"`
+	// Priority picks the job's queue (see Priority). It is not part of
+	// the job's ID: one feedback's job is one job whatever its priority.
+	Priority Priority `json:"priority,omitempty"`
+}
+
+// Priority orders jobs. Each priority has its own asynq queue, and
+// consumers take from them by weight (HIGH 6, NORMAL 3, LOW 1), not
+// strictly: LOW jobs keep progressing under a steady load of HIGH ones.
+// The zero value is NORMAL, so jobs queued before priorities existed, which
+// have none, are NORMAL.
+type Priority int8
+
+// The priorities.
+const (
+	Low    Priority = -1
+	Normal Priority = 0
+	High   Priority = 1
+)
+
+// priorities lists every priority, each with its weight among consumers.
+var priorities = []struct {
+	p      Priority
+	weight int
+}{{High, 6}, {Normal, 3}, {Low, 1}}
+
+// queueName is the asynq queue of priority p on the queue named name.
+// NORMAL keeps the bare name, the only queue before priorities, so that
+// jobs left there by an older version are still consumed after an upgrade.
+func queueName(name string, p Priority) string {
+	switch {
+	case p > Normal:
+		return name + ":high"
+	case p < Normal:
+		return name + ":low"
+	}
+	return name
 }
 
 // ID is the job's de-duplication key.
@@ -116,20 +152,38 @@ func NewClient(rdb redis.UniversalClient, opts Options) *Client {
 	}
 }
 
-// Enqueue adds j to the queue, or returns ErrDuplicate.
+// Enqueue adds j to the queue of its priority, or returns ErrDuplicate if
+// a job with j's ID is in any priority's queue.
+//
+// asynq keeps task IDs unique per queue only, so the other priorities'
+// queues are looked at first. Two Enqueues of one job at different
+// priorities at the same instant can still both pass that look; the two
+// jobs then share one ID, which is the owner of the feedback's lease
+// (pipeline.ClaimJob), and only one of them can complete it
+// (pipeline.Complete): the cost is at most one analysis made for nothing.
 func (c *Client) Enqueue(ctx context.Context, j Job) error {
 	payload, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
+	qname := queueName(c.opts.Name, j.Priority)
 	if c.opts.Tracing != nil {
 		var span trace.Span
 		ctx, span = c.opts.Tracing.Tracer(tracerName).Start(ctx, "queue.enqueue", trace.WithSpanKind(trace.SpanKindProducer),
-			trace.WithAttributes(attribute.String("messaging.destination.name", c.opts.Name), attribute.String("job.id", j.ID())))
+			trace.WithAttributes(attribute.String("messaging.destination.name", qname), attribute.String("job.id", j.ID())))
 		defer span.End()
 	}
+	for _, pr := range priorities {
+		if other := queueName(c.opts.Name, pr.p); other != qname {
+			if _, err := c.taskInfo(other, j); err == nil {
+				return ErrDuplicate
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+	}
 	_, err = c.client.EnqueueContext(ctx, asynq.NewTaskWithHeaders(taskType, payload, tracing.Inject(ctx)),
-		asynq.Queue(c.opts.Name), asynq.TaskID(j.ID()),
+		asynq.Queue(qname), asynq.TaskID(j.ID()),
 		asynq.MaxRetry(c.opts.MaxRetry), asynq.Timeout(c.opts.Timeout))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return ErrDuplicate
@@ -150,18 +204,18 @@ func (c *Client) Rerun(ctx context.Context, j Job) error {
 	if !errors.Is(err, ErrDuplicate) {
 		return err
 	}
-	st, err := c.State(ctx, j)
+	qname, info, err := c.find(j)
 	switch {
 	case errors.Is(err, ErrNotFound): // it finished meanwhile
 		return c.Enqueue(ctx, j)
 	case err != nil:
 		return err
-	case !st.DeadLettered():
+	case info.State != asynq.TaskStateArchived:
 		return ErrDuplicate
 	}
 	// Replaced, not run again as it is: the fresh job gets its retries
-	// back, and the trace of whoever asked.
-	if err := c.inspector.DeleteTask(c.opts.Name, j.ID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+	// back, the trace of whoever asked, and j's priority.
+	if err := c.inspector.DeleteTask(qname, j.ID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
 		return fmt.Errorf("queue: replace dead-lettered %s: %w", j.ID(), err)
 	}
 	return c.Enqueue(ctx, j)
@@ -176,16 +230,42 @@ type State struct {
 // DeadLettered reports whether the job gave up for good.
 func (s State) DeadLettered() bool { return s.Name == "archived" }
 
-// State returns the state of j, or ErrNotFound.
+// State returns the state of j, whatever its priority, or ErrNotFound.
 func (c *Client) State(_ context.Context, j Job) (State, error) {
-	info, err := c.inspector.GetTaskInfo(c.opts.Name, j.ID())
-	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
-		return State{}, ErrNotFound
-	}
+	_, info, err := c.find(j)
 	if err != nil {
-		return State{}, fmt.Errorf("queue: state of %s: %w", j.ID(), err)
+		return State{}, err
 	}
 	return State{Name: info.State.String(), LastErr: info.LastErr}, nil
+}
+
+// find looks for j's ID in every priority's queue, j's own first, and
+// returns the queue that holds it, or ErrNotFound.
+func (c *Client) find(j Job) (string, *asynq.TaskInfo, error) {
+	own := queueName(c.opts.Name, j.Priority)
+	if info, err := c.taskInfo(own, j); !errors.Is(err, ErrNotFound) {
+		return own, info, err
+	}
+	for _, pr := range priorities {
+		if q := queueName(c.opts.Name, pr.p); q != own {
+			if info, err := c.taskInfo(q, j); !errors.Is(err, ErrNotFound) {
+				return q, info, err
+			}
+		}
+	}
+	return "", nil, ErrNotFound
+}
+
+// taskInfo is j's task in queue qname, or ErrNotFound.
+func (c *Client) taskInfo(qname string, j Job) (*asynq.TaskInfo, error) {
+	info, err := c.inspector.GetTaskInfo(qname, j.ID())
+	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: state of %s: %w", j.ID(), err)
+	}
+	return info, nil
 }
 
 // Depth counts the jobs in each state.
@@ -193,7 +273,7 @@ type Depth struct {
 	Pending, Active, Scheduled, Retry, Archived int
 }
 
-// Depth reports the queue's size by state.
+// Depth reports the queue's size by state, all priorities together.
 func (c *Client) Depth(_ context.Context) (Depth, error) {
 	// asynq creates a queue with its first job. Before that GetQueueInfo
 	// fails with an internal error that is not ErrQueueNotFound, which
@@ -202,14 +282,23 @@ func (c *Client) Depth(_ context.Context) (Depth, error) {
 	if err != nil {
 		return Depth{}, fmt.Errorf("queue: depth: %w", err)
 	}
-	if !slices.Contains(queues, c.opts.Name) {
-		return Depth{}, nil
+	var d Depth
+	for _, pr := range priorities {
+		q := queueName(c.opts.Name, pr.p)
+		if !slices.Contains(queues, q) {
+			continue
+		}
+		info, err := c.inspector.GetQueueInfo(q)
+		if err != nil {
+			return Depth{}, fmt.Errorf("queue: depth: %w", err)
+		}
+		d.Pending += info.Pending
+		d.Active += info.Active
+		d.Scheduled += info.Scheduled
+		d.Retry += info.Retry
+		d.Archived += info.Archived
 	}
-	info, err := c.inspector.GetQueueInfo(c.opts.Name)
-	if err != nil {
-		return Depth{}, fmt.Errorf("queue: depth: %w", err)
-	}
-	return Depth{Pending: info.Pending, Active: info.Active, Scheduled: info.Scheduled, Retry: info.Retry, Archived: info.Archived}, nil
+	return d, nil
 }
 
 // Close releases the client's resources (not the Redis client).
@@ -276,9 +365,13 @@ func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{handler: h, cfg: cfg, opts: c.opts}
+	queues := make(map[string]int, len(priorities))
+	for _, pr := range priorities {
+		queues[queueName(c.opts.Name, pr.p)] = pr.weight
+	}
 	s.srv = asynq.NewServerFromRedisClient(c.rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{c.opts.Name: 1},
+		Queues:                   queues,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		TaskCheckInterval:        cfg.PollInterval,
 		DelayedTaskCheckInterval: max(cfg.PollInterval, retryCheckInterval),
@@ -313,10 +406,11 @@ func (s *Server) process(ctx context.Context, t *asynq.Task) error {
 	if tp := s.opts.Tracing; tp != nil {
 		// The run continues the trace of whoever queued the job.
 		retried, _ := asynq.GetRetryCount(ctx)
+		qname, _ := asynq.GetQueueName(ctx)
 		var span trace.Span
 		ctx, span = tp.Tracer(tracerName).Start(tracing.Extract(ctx, t.Headers()), "queue.process",
 			trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(attribute.String("messaging.destination.name", s.opts.Name), attribute.String("job.id", j.ID()),
+			trace.WithAttributes(attribute.String("messaging.destination.name", qname), attribute.String("job.id", j.ID()),
 				attribute.Int("job.retried", retried)))
 		defer span.End()
 		err := s.handler(ctx, j)

@@ -61,7 +61,9 @@ func (w *Worker) Reconcile(ctx context.Context) (int, error) {
 	}
 	queued := 0
 	for _, fb := range stranded {
+		// Stranded jobs are old news: LOW, behind fresh submissions.
 		job := pipeline.JobFor(fb)
+		job.Priority = queue.Low
 		err := w.cfg.Queue.Enqueue(ctx, job)
 		if errors.Is(err, queue.ErrDuplicate) {
 			err = w.abandonIfDeadLettered(ctx, job)

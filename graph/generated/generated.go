@@ -3642,6 +3642,19 @@ input SubmitFeedbackInput {
   userName: String
   """The feedback, 1 to 10,000 characters."""
   feedbackText: String!
+  """
+  How soon it is analysed. Workers take HIGH jobs most often and LOW ones
+  least, but never starve LOW. Retries and feedback queued again by the
+  reconciler run at LOW.
+  """
+  priority: AnalysisPriority! = NORMAL
+}
+
+"""The priority of a feedback's analysis (see SubmitFeedbackInput.priority)."""
+enum AnalysisPriority {
+  LOW
+  NORMAL
+  HIGH
 }
 
 type Subscription {
@@ -16983,7 +16996,11 @@ func (ec *executionContext) unmarshalInputSubmitFeedbackInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"projectID", "taskID", "userName", "feedbackText"}
+	if _, present := asMap["priority"]; !present {
+		asMap["priority"] = "NORMAL"
+	}
+
+	fieldsInOrder := [...]string{"projectID", "taskID", "userName", "feedbackText", "priority"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17018,6 +17035,13 @@ func (ec *executionContext) unmarshalInputSubmitFeedbackInput(ctx context.Contex
 				return it, err
 			}
 			it.FeedbackText = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalNAnalysisPriority2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisPriority(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
 		}
 	}
 	return it, nil
@@ -20855,6 +20879,16 @@ func (ec *executionContext) marshalNAdjustmentType2githubᚗcomᚋfeedbackloop�
 func (ec *executionContext) unmarshalNAdjustmentWhereInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentWhereInput(ctx context.Context, v any) (*ent.AdjustmentWhereInput, error) {
 	res, err := ec.unmarshalInputAdjustmentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAnalysisPriority2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisPriority(ctx context.Context, v any) (model.AnalysisPriority, error) {
+	var res model.AnalysisPriority
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnalysisPriority2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisPriority(ctx context.Context, sel ast.SelectionSet, v model.AnalysisPriority) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {

@@ -96,6 +96,10 @@ type SubmitFeedbackInput struct {
 	UserName *string `json:"userName,omitempty"`
 	// The feedback, 1 to 10,000 characters.
 	FeedbackText string `json:"feedbackText"`
+	// How soon it is analysed. Workers take HIGH jobs most often and LOW ones
+	// least, but never starve LOW. Retries and feedback queued again by the
+	// reconciler run at LOW.
+	Priority AnalysisPriority `json:"priority"`
 }
 
 type Subscription struct {
@@ -135,6 +139,64 @@ type UpdateProjectMemberInput struct {
 type ViewerMembership struct {
 	Project *ent.Project `json:"project"`
 	Role    viewer.Role  `json:"role"`
+}
+
+// The priority of a feedback's analysis (see SubmitFeedbackInput.priority).
+type AnalysisPriority string
+
+const (
+	AnalysisPriorityLow    AnalysisPriority = "LOW"
+	AnalysisPriorityNormal AnalysisPriority = "NORMAL"
+	AnalysisPriorityHigh   AnalysisPriority = "HIGH"
+)
+
+var AllAnalysisPriority = []AnalysisPriority{
+	AnalysisPriorityLow,
+	AnalysisPriorityNormal,
+	AnalysisPriorityHigh,
+}
+
+func (e AnalysisPriority) IsValid() bool {
+	switch e {
+	case AnalysisPriorityLow, AnalysisPriorityNormal, AnalysisPriorityHigh:
+		return true
+	}
+	return false
+}
+
+func (e AnalysisPriority) String() string {
+	return string(e)
+}
+
+func (e *AnalysisPriority) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AnalysisPriority(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AnalysisPriority", str)
+	}
+	return nil
+}
+
+func (e AnalysisPriority) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AnalysisPriority) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AnalysisPriority) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type TaskChange string
