@@ -27,6 +27,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/fallback"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
 )
 
@@ -78,6 +79,12 @@ type config struct {
 	TLSCertFile, TLSKeyFile string
 
 	LLM llm.Config // Provider "builtin" means the built-in rules
+
+	// LLMFallback lists the providers tried in order when LLM is failing
+	// (LLM_FALLBACK), each with its own breaker (see worker/fallback).
+	LLMFallback        []llm.Config
+	LLMBreakerFailures int
+	LLMBreakerTimeout  time.Duration
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -308,6 +315,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	// The model call limits live in Redis beside the budgets, under the
 	// deployment's one prefix.
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
+	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM)
 	return cfg, errors.Join(e.errs...)
 }
 
@@ -497,6 +505,43 @@ func (e *env) llm() llm.Config {
 		cfg.APIKey = e.str(p.APIKeyVar, "")
 	}
 	return cfg
+}
+
+// llmFallback reads LLM_FALLBACK, a list of provider or provider:model
+// entries: a provider's model defaults to its default model, its key and URL
+// come from its own settings, the rest (timeout, attempts, limits) from the
+// primary's.
+func (e *env) llmFallback(primary llm.Config) ([]llm.Config, int, time.Duration) {
+	var out []llm.Config
+	for _, entry := range e.list("LLM_FALLBACK") {
+		name, model, _ := strings.Cut(entry, ":")
+		name = strings.ToLower(strings.TrimSpace(name))
+		cfg := primary
+		cfg.Provider, cfg.Model, cfg.BaseURL, cfg.APIKey = name, strings.TrimSpace(model), "", ""
+		if name != defaultProvider {
+			p, ok := llm.ProviderNamed(name)
+			if !ok {
+				names := []string{defaultProvider}
+				for _, p := range llm.Providers {
+					names = append(names, p.Name)
+				}
+				e.fail("LLM_FALLBACK", "a list of "+strings.Join(names, ", ")+" (optionally provider:model)", entry)
+				continue
+			}
+			if cfg.Model == "" {
+				cfg.Model = p.DefaultModel
+			}
+			if p.BaseURLVar != "" {
+				cfg.BaseURL = e.str(p.BaseURLVar, p.DefaultBaseURL)
+			}
+			if p.APIKeyVar != "" {
+				cfg.APIKey = e.str(p.APIKeyVar, "")
+			}
+		}
+		out = append(out, cfg)
+	}
+	return out, e.integer("LLM_BREAKER_FAILURES", fallback.DefaultFailures, 1, 1000),
+		e.duration("LLM_BREAKER_TIMEOUT", fallback.DefaultOpenTimeout)
 }
 
 func isTerminal(w io.Writer) bool {

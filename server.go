@@ -46,6 +46,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/fallback"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
 	"github.com/feedbackloop/feedbackloop/worker/rules"
 )
@@ -449,6 +450,9 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 	if err != nil {
 		return nil, err
 	}
+	if analyzer, err = withFallback(startCtx, analyzer, cfg, logger); err != nil {
+		return nil, err
+	}
 	w := worker.New(worker.Config{
 		Client:   d.client,
 		Pipeline: d.pipe,
@@ -484,6 +488,29 @@ func newAnalyzer(ctx context.Context, cfg llm.Config, logger *slog.Logger) (anal
 		return nil, fmt.Errorf("LLM_PROVIDER=%s: %w", cfg.Provider, err)
 	}
 	return a, nil
+}
+
+// withFallback chains the LLM_FALLBACK providers behind primary; without
+// any, primary is used alone, as before.
+func withFallback(ctx context.Context, primary analysis.Analyzer, cfg config, logger *slog.Logger) (analysis.Analyzer, error) {
+	if len(cfg.LLMFallback) == 0 {
+		return primary, nil
+	}
+	chain := []analysis.Analyzer{primary}
+	for _, fc := range cfg.LLMFallback {
+		if fc.Provider == defaultProvider {
+			chain = append(chain, rules.New())
+			continue
+		}
+		fc.OnCall, fc.Tracing, fc.Redis = cfg.LLM.OnCall, cfg.LLM.Tracing, cfg.LLM.Redis
+		a, err := newAnalyzer(ctx, fc, logger)
+		if err != nil {
+			return nil, fmt.Errorf("LLM_FALLBACK: %w", err)
+		}
+		chain = append(chain, a)
+	}
+	return fallback.New(fallback.Config{Analyzers: chain, Failures: cfg.LLMBreakerFailures,
+		OpenTimeout: cfg.LLMBreakerTimeout, Logger: logger})
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.

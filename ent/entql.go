@@ -123,6 +123,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldAttempts:           {Type: field.TypeInt, Column: feedback.FieldAttempts},
 			feedback.FieldProvider:           {Type: field.TypeString, Column: feedback.FieldProvider},
 			feedback.FieldModel:              {Type: field.TypeString, Column: feedback.FieldModel},
+			feedback.FieldFallbackReason:     {Type: field.TypeString, Column: feedback.FieldFallbackReason},
 			feedback.FieldDroppedSuggestions: {Type: field.TypeInt, Column: feedback.FieldDroppedSuggestions},
 			feedback.FieldDroppedReasons:     {Type: field.TypeJSON, Column: feedback.FieldDroppedReasons},
 			feedback.FieldProcessedAt:        {Type: field.TypeTime, Column: feedback.FieldProcessedAt},
@@ -940,6 +941,11 @@ func (f *FeedbackFilter) WhereProvider(p entql.StringP) {
 // WhereModel applies the entql string predicate on the model field.
 func (f *FeedbackFilter) WhereModel(p entql.StringP) {
 	f.Where(p.Field(feedback.FieldModel))
+}
+
+// WhereFallbackReason applies the entql string predicate on the fallback_reason field.
+func (f *FeedbackFilter) WhereFallbackReason(p entql.StringP) {
+	f.Where(p.Field(feedback.FieldFallbackReason))
 }
 
 // WhereDroppedSuggestions applies the entql int predicate on the dropped_suggestions field.

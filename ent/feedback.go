@@ -50,6 +50,8 @@ type Feedback struct {
 	Provider *string `json:"provider,omitempty"`
 	// Model holds the value of the "model" field.
 	Model *string `json:"model,omitempty"`
+	// Why a fallback provider produced the result instead of the first configured one (LLM_FALLBACK).
+	FallbackReason *string `json:"fallback_reason,omitempty"`
 	// Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
 	DroppedSuggestions int `json:"dropped_suggestions,omitempty"`
 	// Why they were left out (at most 10).
@@ -142,7 +144,7 @@ func (*Feedback) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldDroppedSuggestions, feedback.FieldRetriedByID:
 			values[i] = new(sql.NullInt64)
-		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldLeaseOwner:
+		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldFallbackReason, feedback.FieldLeaseOwner:
 			values[i] = new(sql.NullString)
 		case feedback.FieldCreatedAt, feedback.FieldUpdatedAt, feedback.FieldProcessedAt, feedback.FieldLeasedUntil, feedback.FieldRetriedAt:
 			values[i] = new(sql.NullTime)
@@ -259,6 +261,13 @@ func (_m *Feedback) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Model = new(string)
 				*_m.Model = value.String
+			}
+		case feedback.FieldFallbackReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field fallback_reason", values[i])
+			} else if value.Valid {
+				_m.FallbackReason = new(string)
+				*_m.FallbackReason = value.String
 			}
 		case feedback.FieldDroppedSuggestions:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -424,6 +433,11 @@ func (_m *Feedback) String() string {
 	builder.WriteString(", ")
 	if v := _m.Model; v != nil {
 		builder.WriteString("model=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.FallbackReason; v != nil {
+		builder.WriteString("fallback_reason=")
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")

@@ -207,6 +207,20 @@ func (_c *FeedbackCreate) SetNillableModel(v *string) *FeedbackCreate {
 	return _c
 }
 
+// SetFallbackReason sets the "fallback_reason" field.
+func (_c *FeedbackCreate) SetFallbackReason(v string) *FeedbackCreate {
+	_c.mutation.SetFallbackReason(v)
+	return _c
+}
+
+// SetNillableFallbackReason sets the "fallback_reason" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableFallbackReason(v *string) *FeedbackCreate {
+	if v != nil {
+		_c.SetFallbackReason(*v)
+	}
+	return _c
+}
+
 // SetDroppedSuggestions sets the "dropped_suggestions" field.
 func (_c *FeedbackCreate) SetDroppedSuggestions(v int) *FeedbackCreate {
 	_c.mutation.SetDroppedSuggestions(v)
@@ -536,6 +550,10 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 		_spec.SetField(feedback.FieldModel, field.TypeString, value)
 		_node.Model = &value
 	}
+	if value, ok := _c.mutation.FallbackReason(); ok {
+		_spec.SetField(feedback.FieldFallbackReason, field.TypeString, value)
+		_node.FallbackReason = &value
+	}
 	if value, ok := _c.mutation.DroppedSuggestions(); ok {
 		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
 		_node.DroppedSuggestions = value
@@ -864,6 +882,24 @@ func (u *FeedbackUpsert) UpdateModel() *FeedbackUpsert {
 // ClearModel clears the value of the "model" field.
 func (u *FeedbackUpsert) ClearModel() *FeedbackUpsert {
 	u.SetNull(feedback.FieldModel)
+	return u
+}
+
+// SetFallbackReason sets the "fallback_reason" field.
+func (u *FeedbackUpsert) SetFallbackReason(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldFallbackReason, v)
+	return u
+}
+
+// UpdateFallbackReason sets the "fallback_reason" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateFallbackReason() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldFallbackReason)
+	return u
+}
+
+// ClearFallbackReason clears the value of the "fallback_reason" field.
+func (u *FeedbackUpsert) ClearFallbackReason() *FeedbackUpsert {
+	u.SetNull(feedback.FieldFallbackReason)
 	return u
 }
 
@@ -1260,6 +1296,27 @@ func (u *FeedbackUpsertOne) UpdateModel() *FeedbackUpsertOne {
 func (u *FeedbackUpsertOne) ClearModel() *FeedbackUpsertOne {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearModel()
+	})
+}
+
+// SetFallbackReason sets the "fallback_reason" field.
+func (u *FeedbackUpsertOne) SetFallbackReason(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetFallbackReason(v)
+	})
+}
+
+// UpdateFallbackReason sets the "fallback_reason" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateFallbackReason() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateFallbackReason()
+	})
+}
+
+// ClearFallbackReason clears the value of the "fallback_reason" field.
+func (u *FeedbackUpsertOne) ClearFallbackReason() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearFallbackReason()
 	})
 }
 
@@ -1844,6 +1901,27 @@ func (u *FeedbackUpsertBulk) UpdateModel() *FeedbackUpsertBulk {
 func (u *FeedbackUpsertBulk) ClearModel() *FeedbackUpsertBulk {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearModel()
+	})
+}
+
+// SetFallbackReason sets the "fallback_reason" field.
+func (u *FeedbackUpsertBulk) SetFallbackReason(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetFallbackReason(v)
+	})
+}
+
+// UpdateFallbackReason sets the "fallback_reason" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateFallbackReason() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateFallbackReason()
+	})
+}
+
+// ClearFallbackReason clears the value of the "fallback_reason" field.
+func (u *FeedbackUpsertBulk) ClearFallbackReason() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearFallbackReason()
 	})
 }
 

@@ -227,6 +227,26 @@ func (_u *FeedbackUpdate) ClearModel() *FeedbackUpdate {
 	return _u
 }
 
+// SetFallbackReason sets the "fallback_reason" field.
+func (_u *FeedbackUpdate) SetFallbackReason(v string) *FeedbackUpdate {
+	_u.mutation.SetFallbackReason(v)
+	return _u
+}
+
+// SetNillableFallbackReason sets the "fallback_reason" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableFallbackReason(v *string) *FeedbackUpdate {
+	if v != nil {
+		_u.SetFallbackReason(*v)
+	}
+	return _u
+}
+
+// ClearFallbackReason clears the value of the "fallback_reason" field.
+func (_u *FeedbackUpdate) ClearFallbackReason() *FeedbackUpdate {
+	_u.mutation.ClearFallbackReason()
+	return _u
+}
+
 // SetDroppedSuggestions sets the "dropped_suggestions" field.
 func (_u *FeedbackUpdate) SetDroppedSuggestions(v int) *FeedbackUpdate {
 	_u.mutation.ResetDroppedSuggestions()
@@ -552,6 +572,12 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ModelCleared() {
 		_spec.ClearField(feedback.FieldModel, field.TypeString)
+	}
+	if value, ok := _u.mutation.FallbackReason(); ok {
+		_spec.SetField(feedback.FieldFallbackReason, field.TypeString, value)
+	}
+	if _u.mutation.FallbackReasonCleared() {
+		_spec.ClearField(feedback.FieldFallbackReason, field.TypeString)
 	}
 	if value, ok := _u.mutation.DroppedSuggestions(); ok {
 		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
@@ -890,6 +916,26 @@ func (_u *FeedbackUpdateOne) SetNillableModel(v *string) *FeedbackUpdateOne {
 // ClearModel clears the value of the "model" field.
 func (_u *FeedbackUpdateOne) ClearModel() *FeedbackUpdateOne {
 	_u.mutation.ClearModel()
+	return _u
+}
+
+// SetFallbackReason sets the "fallback_reason" field.
+func (_u *FeedbackUpdateOne) SetFallbackReason(v string) *FeedbackUpdateOne {
+	_u.mutation.SetFallbackReason(v)
+	return _u
+}
+
+// SetNillableFallbackReason sets the "fallback_reason" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableFallbackReason(v *string) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetFallbackReason(*v)
+	}
+	return _u
+}
+
+// ClearFallbackReason clears the value of the "fallback_reason" field.
+func (_u *FeedbackUpdateOne) ClearFallbackReason() *FeedbackUpdateOne {
+	_u.mutation.ClearFallbackReason()
 	return _u
 }
 
@@ -1248,6 +1294,12 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 	}
 	if _u.mutation.ModelCleared() {
 		_spec.ClearField(feedback.FieldModel, field.TypeString)
+	}
+	if value, ok := _u.mutation.FallbackReason(); ok {
+		_spec.SetField(feedback.FieldFallbackReason, field.TypeString, value)
+	}
+	if _u.mutation.FallbackReasonCleared() {
+		_spec.ClearField(feedback.FieldFallbackReason, field.TypeString)
 	}
 	if value, ok := _u.mutation.DroppedSuggestions(); ok {
 		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)

@@ -508,6 +508,11 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, feedback.FieldModel)
 				fieldSeen[feedback.FieldModel] = struct{}{}
 			}
+		case "fallbackReason":
+			if _, ok := fieldSeen[feedback.FieldFallbackReason]; !ok {
+				selectedFields = append(selectedFields, feedback.FieldFallbackReason)
+				fieldSeen[feedback.FieldFallbackReason] = struct{}{}
+			}
 		case "droppedSuggestions":
 			if _, ok := fieldSeen[feedback.FieldDroppedSuggestions]; !ok {
 				selectedFields = append(selectedFields, feedback.FieldDroppedSuggestions)

@@ -885,6 +885,23 @@ type FeedbackWhereInput struct {
 	ModelEqualFold    *string  `json:"modelEqualFold,omitempty"`
 	ModelContainsFold *string  `json:"modelContainsFold,omitempty"`
 
+	// "fallback_reason" field predicates.
+	FallbackReason             *string  `json:"fallbackReason,omitempty"`
+	FallbackReasonNEQ          *string  `json:"fallbackReasonNEQ,omitempty"`
+	FallbackReasonIn           []string `json:"fallbackReasonIn,omitempty"`
+	FallbackReasonNotIn        []string `json:"fallbackReasonNotIn,omitempty"`
+	FallbackReasonGT           *string  `json:"fallbackReasonGT,omitempty"`
+	FallbackReasonGTE          *string  `json:"fallbackReasonGTE,omitempty"`
+	FallbackReasonLT           *string  `json:"fallbackReasonLT,omitempty"`
+	FallbackReasonLTE          *string  `json:"fallbackReasonLTE,omitempty"`
+	FallbackReasonContains     *string  `json:"fallbackReasonContains,omitempty"`
+	FallbackReasonHasPrefix    *string  `json:"fallbackReasonHasPrefix,omitempty"`
+	FallbackReasonHasSuffix    *string  `json:"fallbackReasonHasSuffix,omitempty"`
+	FallbackReasonIsNil        bool     `json:"fallbackReasonIsNil,omitempty"`
+	FallbackReasonNotNil       bool     `json:"fallbackReasonNotNil,omitempty"`
+	FallbackReasonEqualFold    *string  `json:"fallbackReasonEqualFold,omitempty"`
+	FallbackReasonContainsFold *string  `json:"fallbackReasonContainsFold,omitempty"`
+
 	// "dropped_suggestions" field predicates.
 	DroppedSuggestions      *int  `json:"droppedSuggestions,omitempty"`
 	DroppedSuggestionsNEQ   *int  `json:"droppedSuggestionsNEQ,omitempty"`
@@ -1434,6 +1451,51 @@ func (i *FeedbackWhereInput) P() (predicate.Feedback, error) {
 	}
 	if i.ModelContainsFold != nil {
 		predicates = append(predicates, feedback.ModelContainsFold(*i.ModelContainsFold))
+	}
+	if i.FallbackReason != nil {
+		predicates = append(predicates, feedback.FallbackReasonEQ(*i.FallbackReason))
+	}
+	if i.FallbackReasonNEQ != nil {
+		predicates = append(predicates, feedback.FallbackReasonNEQ(*i.FallbackReasonNEQ))
+	}
+	if len(i.FallbackReasonIn) > 0 {
+		predicates = append(predicates, feedback.FallbackReasonIn(i.FallbackReasonIn...))
+	}
+	if len(i.FallbackReasonNotIn) > 0 {
+		predicates = append(predicates, feedback.FallbackReasonNotIn(i.FallbackReasonNotIn...))
+	}
+	if i.FallbackReasonGT != nil {
+		predicates = append(predicates, feedback.FallbackReasonGT(*i.FallbackReasonGT))
+	}
+	if i.FallbackReasonGTE != nil {
+		predicates = append(predicates, feedback.FallbackReasonGTE(*i.FallbackReasonGTE))
+	}
+	if i.FallbackReasonLT != nil {
+		predicates = append(predicates, feedback.FallbackReasonLT(*i.FallbackReasonLT))
+	}
+	if i.FallbackReasonLTE != nil {
+		predicates = append(predicates, feedback.FallbackReasonLTE(*i.FallbackReasonLTE))
+	}
+	if i.FallbackReasonContains != nil {
+		predicates = append(predicates, feedback.FallbackReasonContains(*i.FallbackReasonContains))
+	}
+	if i.FallbackReasonHasPrefix != nil {
+		predicates = append(predicates, feedback.FallbackReasonHasPrefix(*i.FallbackReasonHasPrefix))
+	}
+	if i.FallbackReasonHasSuffix != nil {
+		predicates = append(predicates, feedback.FallbackReasonHasSuffix(*i.FallbackReasonHasSuffix))
+	}
+	if i.FallbackReasonIsNil {
+		predicates = append(predicates, feedback.FallbackReasonIsNil())
+	}
+	if i.FallbackReasonNotNil {
+		predicates = append(predicates, feedback.FallbackReasonNotNil())
+	}
+	if i.FallbackReasonEqualFold != nil {
+		predicates = append(predicates, feedback.FallbackReasonEqualFold(*i.FallbackReasonEqualFold))
+	}
+	if i.FallbackReasonContainsFold != nil {
+		predicates = append(predicates, feedback.FallbackReasonContainsFold(*i.FallbackReasonContainsFold))
 	}
 	if i.DroppedSuggestions != nil {
 		predicates = append(predicates, feedback.DroppedSuggestionsEQ(*i.DroppedSuggestions))

@@ -3659,6 +3659,7 @@ type FeedbackMutation struct {
 	addattempts            *int
 	provider               *string
 	model                  *string
+	fallback_reason        *string
 	dropped_suggestions    *int
 	adddropped_suggestions *int
 	dropped_reasons        *[]string
@@ -4418,6 +4419,55 @@ func (m *FeedbackMutation) ResetModel() {
 	delete(m.clearedFields, feedback.FieldModel)
 }
 
+// SetFallbackReason sets the "fallback_reason" field.
+func (m *FeedbackMutation) SetFallbackReason(s string) {
+	m.fallback_reason = &s
+}
+
+// FallbackReason returns the value of the "fallback_reason" field in the mutation.
+func (m *FeedbackMutation) FallbackReason() (r string, exists bool) {
+	v := m.fallback_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFallbackReason returns the old "fallback_reason" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldFallbackReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFallbackReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFallbackReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFallbackReason: %w", err)
+	}
+	return oldValue.FallbackReason, nil
+}
+
+// ClearFallbackReason clears the value of the "fallback_reason" field.
+func (m *FeedbackMutation) ClearFallbackReason() {
+	m.fallback_reason = nil
+	m.clearedFields[feedback.FieldFallbackReason] = struct{}{}
+}
+
+// FallbackReasonCleared returns if the "fallback_reason" field was cleared in this mutation.
+func (m *FeedbackMutation) FallbackReasonCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldFallbackReason]
+	return ok
+}
+
+// ResetFallbackReason resets all changes to the "fallback_reason" field.
+func (m *FeedbackMutation) ResetFallbackReason() {
+	m.fallback_reason = nil
+	delete(m.clearedFields, feedback.FieldFallbackReason)
+}
+
 // SetDroppedSuggestions sets the "dropped_suggestions" field.
 func (m *FeedbackMutation) SetDroppedSuggestions(i int) {
 	m.dropped_suggestions = &i
@@ -5010,7 +5060,7 @@ func (m *FeedbackMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeedbackMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, feedback.FieldCreatedAt)
 	}
@@ -5052,6 +5102,9 @@ func (m *FeedbackMutation) Fields() []string {
 	}
 	if m.model != nil {
 		fields = append(fields, feedback.FieldModel)
+	}
+	if m.fallback_reason != nil {
+		fields = append(fields, feedback.FieldFallbackReason)
 	}
 	if m.dropped_suggestions != nil {
 		fields = append(fields, feedback.FieldDroppedSuggestions)
@@ -5113,6 +5166,8 @@ func (m *FeedbackMutation) Field(name string) (ent.Value, bool) {
 		return m.Provider()
 	case feedback.FieldModel:
 		return m.Model()
+	case feedback.FieldFallbackReason:
+		return m.FallbackReason()
 	case feedback.FieldDroppedSuggestions:
 		return m.DroppedSuggestions()
 	case feedback.FieldDroppedReasons:
@@ -5166,6 +5221,8 @@ func (m *FeedbackMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldProvider(ctx)
 	case feedback.FieldModel:
 		return m.OldModel(ctx)
+	case feedback.FieldFallbackReason:
+		return m.OldFallbackReason(ctx)
 	case feedback.FieldDroppedSuggestions:
 		return m.OldDroppedSuggestions(ctx)
 	case feedback.FieldDroppedReasons:
@@ -5288,6 +5345,13 @@ func (m *FeedbackMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetModel(v)
+		return nil
+	case feedback.FieldFallbackReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFallbackReason(v)
 		return nil
 	case feedback.FieldDroppedSuggestions:
 		v, ok := value.(int)
@@ -5447,6 +5511,9 @@ func (m *FeedbackMutation) ClearedFields() []string {
 	if m.FieldCleared(feedback.FieldModel) {
 		fields = append(fields, feedback.FieldModel)
 	}
+	if m.FieldCleared(feedback.FieldFallbackReason) {
+		fields = append(fields, feedback.FieldFallbackReason)
+	}
 	if m.FieldCleared(feedback.FieldDroppedReasons) {
 		fields = append(fields, feedback.FieldDroppedReasons)
 	}
@@ -5499,6 +5566,9 @@ func (m *FeedbackMutation) ClearField(name string) error {
 		return nil
 	case feedback.FieldModel:
 		m.ClearModel()
+		return nil
+	case feedback.FieldFallbackReason:
+		m.ClearFallbackReason()
 		return nil
 	case feedback.FieldDroppedReasons:
 		m.ClearDroppedReasons()
@@ -5567,6 +5637,9 @@ func (m *FeedbackMutation) ResetField(name string) error {
 		return nil
 	case feedback.FieldModel:
 		m.ResetModel()
+		return nil
+	case feedback.FieldFallbackReason:
+		m.ResetFallbackReason()
 		return nil
 	case feedback.FieldDroppedSuggestions:
 		m.ResetDroppedSuggestions()

@@ -355,10 +355,13 @@ func (p *Pipeline) Release(ctx context.Context, id int, owner string) error {
 
 // Outcome is the result of a successful analysis.
 type Outcome struct {
-	Summary     string
-	Provider    string
-	Model       string
-	Adjustments []Suggestion
+	Summary  string
+	Provider string
+	Model    string
+	// FallbackReason says why a fallback provider answered ("" if the
+	// first configured did).
+	FallbackReason string
+	Adjustments    []Suggestion
 	// Dropped counts the suggestions of the answer left out as invalid;
 	// DroppedReasons says why (bounded). Both are stored on the feedback.
 	Dropped        int
@@ -393,7 +396,13 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 		if err != nil {
 			return nil, err
 		}
-		fb, err := p.finish(tx.Feedback, id, owner).
+		update := p.finish(tx.Feedback, id, owner)
+		if out.FallbackReason == "" {
+			update.ClearFallbackReason() // an earlier analysis's reason is not this one's
+		} else {
+			update.SetFallbackReason(out.FallbackReason)
+		}
+		fb, err := update.
 			SetStatus(feedback.StatusCompleted).
 			SetSummary(out.Summary).
 			SetProvider(out.Provider).

@@ -304,7 +304,7 @@ func (w *Worker) request(ctx context.Context, fb *ent.Feedback) (analysis.Reques
 
 // outcome converts an analysis into what the pipeline stores.
 func outcome(r analysis.Result) (pipeline.Outcome, error) {
-	out := pipeline.Outcome{Summary: r.Summary, Provider: r.Provider, Model: r.Model,
+	out := pipeline.Outcome{Summary: r.Summary, Provider: r.Provider, Model: r.Model, FallbackReason: r.FallbackReason,
 		Dropped: r.DroppedSuggestions, DroppedReasons: r.DroppedReasons}
 	for i, a := range r.Adjustments {
 		// Analyzers build suggestions from the table; one that did not

@@ -26,7 +26,10 @@ import (
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/worker"
+	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/fallback"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
+	"github.com/feedbackloop/feedbackloop/worker/rules"
 )
 
 var dbTemplate *migrationstest.Template
@@ -87,6 +90,9 @@ type workerOpts struct {
 	lease                        time.Duration
 	shutdown                     time.Duration
 	logger                       *slog.Logger
+	// withFallback puts the built-in rules behind the model, as
+	// LLM_FALLBACK=builtin does.
+	withFallback bool
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -124,6 +130,13 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	})
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if o.withFallback {
+		chain, err := fallback.New(fallback.Config{Analyzers: []analysis.Analyzer{a, rules.New()}, Logger: o.logger})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		a = chain
 	}
 	// Its own queue client, on its own Redis connection.
 	jobs := queue.NewClient(e.redis(), e.qopts)
@@ -444,6 +457,28 @@ func TestProviderErrorsAreRetriedThenFail(t *testing.T) {
 	again := e.reload(fb.ID)
 	if again.Error != nil || len(again.Edges.Adjustments) != 2 || again.Attempts != 2 {
 		t.Fatalf("after retry: error %v, %d adjustments, attempts %d", again.Error, len(again.Edges.Adjustments), again.Attempts)
+	}
+}
+
+func TestFailingProviderFallsBackAndRecordsWhy(t *testing.T) {
+	e := newEnv(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(500, "upstream exploded") })
+	e.startWorker(workerOpts{maxAttempts: 2, withFallback: true})
+	fb := e.submit("The login screen keeps crashing", nil)
+	if got := e.statuses(fb.ID); got[len(got)-1] != "COMPLETED" {
+		t.Fatalf("events %v, want the fallback to complete the analysis", got)
+	}
+	done := e.reload(fb.ID)
+	if done.Provider == nil || *done.Provider != "builtin" || done.Model == nil || *done.Model != rules.New().Model() {
+		t.Errorf("provider/model = %v/%v, want the built-in rules", done.Provider, done.Model)
+	}
+	if done.FallbackReason == nil || !strings.Contains(*done.FallbackReason, "openai failed") || !strings.Contains(*done.FallbackReason, "HTTP 500") {
+		t.Errorf("fallback_reason = %v, want why openai was not used", done.FallbackReason)
+	}
+	if done.Error != nil {
+		t.Errorf("error = %q on a completed analysis", *done.Error)
+	}
+	if e.llm.Calls() != 2 {
+		t.Errorf("%d model calls, want the primary's 2 attempts", e.llm.Calls())
 	}
 }
 

@@ -47,6 +47,8 @@ const (
 	FieldProvider = "provider"
 	// FieldModel holds the string denoting the model field in the database.
 	FieldModel = "model"
+	// FieldFallbackReason holds the string denoting the fallback_reason field in the database.
+	FieldFallbackReason = "fallback_reason"
 	// FieldDroppedSuggestions holds the string denoting the dropped_suggestions field in the database.
 	FieldDroppedSuggestions = "dropped_suggestions"
 	// FieldDroppedReasons holds the string denoting the dropped_reasons field in the database.
@@ -120,6 +122,7 @@ var Columns = []string{
 	FieldAttempts,
 	FieldProvider,
 	FieldModel,
+	FieldFallbackReason,
 	FieldDroppedSuggestions,
 	FieldDroppedReasons,
 	FieldProcessedAt,
@@ -272,6 +275,11 @@ func ByProvider(opts ...sql.OrderTermOption) OrderOption {
 // ByModel orders the results by the model field.
 func ByModel(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldModel, opts...).ToFunc()
+}
+
+// ByFallbackReason orders the results by the fallback_reason field.
+func ByFallbackReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFallbackReason, opts...).ToFunc()
 }
 
 // ByDroppedSuggestions orders the results by the dropped_suggestions field.

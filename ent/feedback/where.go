@@ -121,6 +121,11 @@ func Model(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldModel, v))
 }
 
+// FallbackReason applies equality check predicate on the "fallback_reason" field. It's identical to FallbackReasonEQ.
+func FallbackReason(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldFallbackReason, v))
+}
+
 // DroppedSuggestions applies equality check predicate on the "dropped_suggestions" field. It's identical to DroppedSuggestionsEQ.
 func DroppedSuggestions(v int) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldDroppedSuggestions, v))
@@ -854,6 +859,81 @@ func ModelEqualFold(v string) predicate.Feedback {
 // ModelContainsFold applies the ContainsFold predicate on the "model" field.
 func ModelContainsFold(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldContainsFold(FieldModel, v))
+}
+
+// FallbackReasonEQ applies the EQ predicate on the "fallback_reason" field.
+func FallbackReasonEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldFallbackReason, v))
+}
+
+// FallbackReasonNEQ applies the NEQ predicate on the "fallback_reason" field.
+func FallbackReasonNEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldFallbackReason, v))
+}
+
+// FallbackReasonIn applies the In predicate on the "fallback_reason" field.
+func FallbackReasonIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldFallbackReason, vs...))
+}
+
+// FallbackReasonNotIn applies the NotIn predicate on the "fallback_reason" field.
+func FallbackReasonNotIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldFallbackReason, vs...))
+}
+
+// FallbackReasonGT applies the GT predicate on the "fallback_reason" field.
+func FallbackReasonGT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldFallbackReason, v))
+}
+
+// FallbackReasonGTE applies the GTE predicate on the "fallback_reason" field.
+func FallbackReasonGTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldFallbackReason, v))
+}
+
+// FallbackReasonLT applies the LT predicate on the "fallback_reason" field.
+func FallbackReasonLT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldFallbackReason, v))
+}
+
+// FallbackReasonLTE applies the LTE predicate on the "fallback_reason" field.
+func FallbackReasonLTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldFallbackReason, v))
+}
+
+// FallbackReasonContains applies the Contains predicate on the "fallback_reason" field.
+func FallbackReasonContains(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContains(FieldFallbackReason, v))
+}
+
+// FallbackReasonHasPrefix applies the HasPrefix predicate on the "fallback_reason" field.
+func FallbackReasonHasPrefix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasPrefix(FieldFallbackReason, v))
+}
+
+// FallbackReasonHasSuffix applies the HasSuffix predicate on the "fallback_reason" field.
+func FallbackReasonHasSuffix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasSuffix(FieldFallbackReason, v))
+}
+
+// FallbackReasonIsNil applies the IsNil predicate on the "fallback_reason" field.
+func FallbackReasonIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldFallbackReason))
+}
+
+// FallbackReasonNotNil applies the NotNil predicate on the "fallback_reason" field.
+func FallbackReasonNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldFallbackReason))
+}
+
+// FallbackReasonEqualFold applies the EqualFold predicate on the "fallback_reason" field.
+func FallbackReasonEqualFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEqualFold(FieldFallbackReason, v))
+}
+
+// FallbackReasonContainsFold applies the ContainsFold predicate on the "fallback_reason" field.
+func FallbackReasonContainsFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContainsFold(FieldFallbackReason, v))
 }
 
 // DroppedSuggestionsEQ applies the EQ predicate on the "dropped_suggestions" field.

@@ -178,6 +178,7 @@ var (
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "provider", Type: field.TypeString, Nullable: true},
 		{Name: "model", Type: field.TypeString, Nullable: true},
+		{Name: "fallback_reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "dropped_suggestions", Type: field.TypeInt, Default: 0},
 		{Name: "dropped_reasons", Type: field.TypeJSON, Nullable: true},
 		{Name: "processed_at", Type: field.TypeTime, Nullable: true},
@@ -198,19 +199,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[20]},
+				Columns:    []*schema.Column{FeedbacksColumns[21]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[21]},
+				Columns:    []*schema.Column{FeedbacksColumns[22]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[22]},
+				Columns:    []*schema.Column{FeedbacksColumns[23]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -224,17 +225,17 @@ var (
 			{
 				Name:    "feedback_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[22], FeedbacksColumns[0]},
+				Columns: []*schema.Column{FeedbacksColumns[23], FeedbacksColumns[0]},
 			},
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[22], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[23], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[20]},
+				Columns: []*schema.Column{FeedbacksColumns[21]},
 			},
 			{
 				Name:    "feedback_status_updated_at",
@@ -244,12 +245,12 @@ var (
 			{
 				Name:    "feedback_submitted_by_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[21], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[22], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_retried_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[18]},
+				Columns: []*schema.Column{FeedbacksColumns[19]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "retried_at IS NOT NULL",
 				},

@@ -134,11 +134,11 @@ func init() {
 	// feedback.DefaultAttempts holds the default value on creation for the attempts field.
 	feedback.DefaultAttempts = feedbackDescAttempts.Default.(int)
 	// feedbackDescDroppedSuggestions is the schema descriptor for dropped_suggestions field.
-	feedbackDescDroppedSuggestions := feedbackFields[12].Descriptor()
+	feedbackDescDroppedSuggestions := feedbackFields[13].Descriptor()
 	// feedback.DefaultDroppedSuggestions holds the default value on creation for the dropped_suggestions field.
 	feedback.DefaultDroppedSuggestions = feedbackDescDroppedSuggestions.Default.(int)
 	// feedbackDescJobKey is the schema descriptor for job_key field.
-	feedbackDescJobKey := feedbackFields[19].Descriptor()
+	feedbackDescJobKey := feedbackFields[20].Descriptor()
 	// feedback.DefaultJobKey holds the default value on creation for the job_key field.
 	feedback.DefaultJobKey = feedbackDescJobKey.Default.(func() uuid.UUID)
 	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})

@@ -83,6 +83,11 @@ func (Feedback) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			Annotations(readOnly),
+		field.Text("fallback_reason").
+			Optional().
+			Nillable().
+			Comment("Why a fallback provider produced the result instead of the first configured one (LLM_FALLBACK).").
+			Annotations(readOnly),
 		field.Int("dropped_suggestions").
 			Default(0).
 			Comment("Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.").

@@ -150,6 +150,7 @@ type ComplexityRoot struct {
 		DroppedReasons     func(childComplexity int) int
 		DroppedSuggestions func(childComplexity int) int
 		Error              func(childComplexity int) int
+		FallbackReason     func(childComplexity int) int
 		FeedbackText       func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Model              func(childComplexity int) int
@@ -873,6 +874,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Feedback.Error(childComplexity), true
+	case "Feedback.fallbackReason":
+		if e.ComplexityRoot.Feedback.FallbackReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.FallbackReason(childComplexity), true
 	case "Feedback.feedbackText":
 		if e.ComplexityRoot.Feedback.FeedbackText == nil {
 			break
@@ -2616,6 +2623,10 @@ type Feedback implements Node {
   provider: String
   model: String
   """
+  Why a fallback provider produced the result instead of the first configured one (LLM_FALLBACK).
+  """
+  fallbackReason: String
+  """
   Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
   """
   droppedSuggestions: Int!
@@ -2895,6 +2906,24 @@ input FeedbackWhereInput {
   modelNotNil: Boolean
   modelEqualFold: String
   modelContainsFold: String
+  """
+  fallback_reason field predicates
+  """
+  fallbackReason: String
+  fallbackReasonNEQ: String
+  fallbackReasonIn: [String!]
+  fallbackReasonNotIn: [String!]
+  fallbackReasonGT: String
+  fallbackReasonGTE: String
+  fallbackReasonLT: String
+  fallbackReasonLTE: String
+  fallbackReasonContains: String
+  fallbackReasonHasPrefix: String
+  fallbackReasonHasSuffix: String
+  fallbackReasonIsNil: Boolean
+  fallbackReasonNotNil: Boolean
+  fallbackReasonEqualFold: String
+  fallbackReasonContainsFold: String
   """
   dropped_suggestions field predicates
   """
@@ -4257,6 +4286,8 @@ func (ec *executionContext) childFields_Feedback(ctx context.Context, field grap
 		return ec.fieldContext_Feedback_provider(ctx, field)
 	case "model":
 		return ec.fieldContext_Feedback_model(ctx, field)
+	case "fallbackReason":
+		return ec.fieldContext_Feedback_fallbackReason(ctx, field)
 	case "droppedSuggestions":
 		return ec.fieldContext_Feedback_droppedSuggestions(ctx, field)
 	case "droppedReasons":
@@ -7593,6 +7624,32 @@ func (ec *executionContext) _Feedback_model(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Feedback_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feedback_fallbackReason(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.FallbackReason)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_fallbackReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FallbackReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_fallbackReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Feedback", field, false, false, "String")
 }
 
@@ -15154,7 +15211,7 @@ func (ec *executionContext) unmarshalInputFeedbackWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "projectID", "projectIDNEQ", "projectIDIn", "projectIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "submittedByID", "submittedByIDNEQ", "submittedByIDIn", "submittedByIDNotIn", "submittedByIDIsNil", "submittedByIDNotNil", "userName", "userNameNEQ", "userNameIn", "userNameNotIn", "userNameGT", "userNameGTE", "userNameLT", "userNameLTE", "userNameContains", "userNameHasPrefix", "userNameHasSuffix", "userNameIsNil", "userNameNotNil", "userNameEqualFold", "userNameContainsFold", "feedbackText", "feedbackTextNEQ", "feedbackTextIn", "feedbackTextNotIn", "feedbackTextGT", "feedbackTextGTE", "feedbackTextLT", "feedbackTextLTE", "feedbackTextContains", "feedbackTextHasPrefix", "feedbackTextHasSuffix", "feedbackTextEqualFold", "feedbackTextContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "summary", "summaryNEQ", "summaryIn", "summaryNotIn", "summaryGT", "summaryGTE", "summaryLT", "summaryLTE", "summaryContains", "summaryHasPrefix", "summaryHasSuffix", "summaryIsNil", "summaryNotNil", "summaryEqualFold", "summaryContainsFold", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "provider", "providerNEQ", "providerIn", "providerNotIn", "providerGT", "providerGTE", "providerLT", "providerLTE", "providerContains", "providerHasPrefix", "providerHasSuffix", "providerIsNil", "providerNotNil", "providerEqualFold", "providerContainsFold", "model", "modelNEQ", "modelIn", "modelNotIn", "modelGT", "modelGTE", "modelLT", "modelLTE", "modelContains", "modelHasPrefix", "modelHasSuffix", "modelIsNil", "modelNotNil", "modelEqualFold", "modelContainsFold", "droppedSuggestions", "droppedSuggestionsNEQ", "droppedSuggestionsIn", "droppedSuggestionsNotIn", "droppedSuggestionsGT", "droppedSuggestionsGTE", "droppedSuggestionsLT", "droppedSuggestionsLTE", "processedAt", "processedAtNEQ", "processedAtIn", "processedAtNotIn", "processedAtGT", "processedAtGTE", "processedAtLT", "processedAtLTE", "processedAtIsNil", "processedAtNotNil", "hasProject", "hasProjectWith", "hasTask", "hasTaskWith", "hasAdjustments", "hasAdjustmentsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "projectID", "projectIDNEQ", "projectIDIn", "projectIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "submittedByID", "submittedByIDNEQ", "submittedByIDIn", "submittedByIDNotIn", "submittedByIDIsNil", "submittedByIDNotNil", "userName", "userNameNEQ", "userNameIn", "userNameNotIn", "userNameGT", "userNameGTE", "userNameLT", "userNameLTE", "userNameContains", "userNameHasPrefix", "userNameHasSuffix", "userNameIsNil", "userNameNotNil", "userNameEqualFold", "userNameContainsFold", "feedbackText", "feedbackTextNEQ", "feedbackTextIn", "feedbackTextNotIn", "feedbackTextGT", "feedbackTextGTE", "feedbackTextLT", "feedbackTextLTE", "feedbackTextContains", "feedbackTextHasPrefix", "feedbackTextHasSuffix", "feedbackTextEqualFold", "feedbackTextContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "summary", "summaryNEQ", "summaryIn", "summaryNotIn", "summaryGT", "summaryGTE", "summaryLT", "summaryLTE", "summaryContains", "summaryHasPrefix", "summaryHasSuffix", "summaryIsNil", "summaryNotNil", "summaryEqualFold", "summaryContainsFold", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "provider", "providerNEQ", "providerIn", "providerNotIn", "providerGT", "providerGTE", "providerLT", "providerLTE", "providerContains", "providerHasPrefix", "providerHasSuffix", "providerIsNil", "providerNotNil", "providerEqualFold", "providerContainsFold", "model", "modelNEQ", "modelIn", "modelNotIn", "modelGT", "modelGTE", "modelLT", "modelLTE", "modelContains", "modelHasPrefix", "modelHasSuffix", "modelIsNil", "modelNotNil", "modelEqualFold", "modelContainsFold", "fallbackReason", "fallbackReasonNEQ", "fallbackReasonIn", "fallbackReasonNotIn", "fallbackReasonGT", "fallbackReasonGTE", "fallbackReasonLT", "fallbackReasonLTE", "fallbackReasonContains", "fallbackReasonHasPrefix", "fallbackReasonHasSuffix", "fallbackReasonIsNil", "fallbackReasonNotNil", "fallbackReasonEqualFold", "fallbackReasonContainsFold", "droppedSuggestions", "droppedSuggestionsNEQ", "droppedSuggestionsIn", "droppedSuggestionsNotIn", "droppedSuggestionsGT", "droppedSuggestionsGTE", "droppedSuggestionsLT", "droppedSuggestionsLTE", "processedAt", "processedAtNEQ", "processedAtIn", "processedAtNotIn", "processedAtGT", "processedAtGTE", "processedAtLT", "processedAtLTE", "processedAtIsNil", "processedAtNotNil", "hasProject", "hasProjectWith", "hasTask", "hasTaskWith", "hasAdjustments", "hasAdjustmentsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16218,6 +16275,111 @@ func (ec *executionContext) unmarshalInputFeedbackWhereInput(ctx context.Context
 				return it, err
 			}
 			it.ModelContainsFold = data
+		case "fallbackReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReason = data
+		case "fallbackReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonNEQ = data
+		case "fallbackReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonIn = data
+		case "fallbackReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonNotIn = data
+		case "fallbackReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonGT = data
+		case "fallbackReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonGTE = data
+		case "fallbackReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonLT = data
+		case "fallbackReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonLTE = data
+		case "fallbackReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonContains = data
+		case "fallbackReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonHasPrefix = data
+		case "fallbackReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonHasSuffix = data
+		case "fallbackReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonIsNil = data
+		case "fallbackReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonNotNil = data
+		case "fallbackReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonEqualFold = data
+		case "fallbackReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fallbackReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FallbackReasonContainsFold = data
 		case "droppedSuggestions":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("droppedSuggestions"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -18740,6 +18902,11 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "model":
 			out.Values[i] = ec._Feedback_model(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fallbackReason":
+			out.Values[i] = ec._Feedback_fallbackReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -70,6 +70,9 @@ type Result struct {
 	DroppedSuggestions int
 	DroppedReasons     []string
 	Provider, Model    string
+	// FallbackReason says why another provider than the first configured
+	// produced the result; empty when the first one did.
+	FallbackReason string
 }
 
 // Usable reports whether r is worth storing: it has a summary or a
@@ -84,6 +87,20 @@ type Analyzer interface {
 	Analyze(ctx context.Context, req Request) (Result, error)
 	Provider() string
 	Model() string
+}
+
+// UnavailableError marks a failure of the provider rather than of the
+// request: its retries were used up on errors that may pass (timeouts, rate
+// limits, server errors, unreachable). Another provider may answer instead.
+type UnavailableError struct{ Err error }
+
+func (e *UnavailableError) Error() string { return e.Err.Error() }
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Unavailable reports whether err says the provider, not the request, failed.
+func Unavailable(err error) bool {
+	var u *UnavailableError
+	return errors.As(err, &u)
 }
 
 // Limits of a valid answer.

@@ -402,9 +402,9 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		}
 		if attempt >= a.cfg.MaxAttempts {
 			if timeouts == attempt {
-				return modelAnswer{}, fmt.Errorf("the model did not answer within %s (%d attempts); try again later, or raise LLM_TIMEOUT", a.cfg.Timeout, attempt)
+				return modelAnswer{}, &analysis.UnavailableError{Err: fmt.Errorf("the model did not answer within %s (%d attempts); try again later, or raise LLM_TIMEOUT", a.cfg.Timeout, attempt)}
 			}
-			return modelAnswer{}, fmt.Errorf("the model call failed after %d attempts: %w; try again later", attempt, failure)
+			return modelAnswer{}, &analysis.UnavailableError{Err: fmt.Errorf("the model call failed after %d attempts: %w; try again later", attempt, failure)}
 		}
 		a.logger.WarnContext(ctx, "model call failed; retrying", "attempt", attempt, "retry_in", delay.String(), "err", failure)
 		if err := a.cfg.Sleep(ctx, delay); err != nil {
