@@ -308,7 +308,7 @@ func (s *Set) PrimaryPosition(ctx context.Context) (LSN, error) {
 // missing from a replica (MaxLag and a second): its caller, or a removed
 // member, must not read past it here. Other instances cannot be told.
 func (s *Set) UnrecordedWrite() {
-	storeMaxInt(&s.primaryUntil, int64(s.now()+s.cfg.MaxLag+time.Second))
+	storeMax(&s.primaryUntil, int64(s.now()+s.cfg.MaxLag+time.Second))
 }
 
 // Where a read went.
@@ -390,16 +390,11 @@ func (s *Set) pick(candidates []*replica, after LSN) *replica {
 	return nil
 }
 
-func storeMaxInt(v *atomic.Int64, n int64) {
-	for {
-		old := v.Load()
-		if n <= old || v.CompareAndSwap(old, n) {
-			return
-		}
-	}
-}
-
-func storeMax(v *atomic.Uint64, n uint64) {
+// storeMax raises v to n unless it holds more already.
+func storeMax[T int64 | uint64](v interface {
+	Load() T
+	CompareAndSwap(old, new T) bool
+}, n T) {
 	for {
 		old := v.Load()
 		if n <= old || v.CompareAndSwap(old, n) {
