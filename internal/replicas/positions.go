@@ -9,9 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultPositionPrefix starts the Redis keys of callers' last writes.
-const DefaultPositionPrefix = "feedbackloop:written:"
-
 // Positions remembers, per caller, the primary's WAL position after the
 // caller's last write, in Redis so that every instance knows it. An entry
 // lives a little longer than the replicas' max lag: after that, every
@@ -22,12 +19,10 @@ type Positions struct {
 	ttl    time.Duration
 }
 
-// NewPositions keeps positions under prefix ("" for DefaultPositionPrefix)
+// NewPositions keeps positions under prefix (the deployment's, so that
+// deployments sharing a Redis keep apart)
 // for callers of a set whose replicas lag at most maxLag.
 func NewPositions(rdb redis.UniversalClient, prefix string, maxLag time.Duration) *Positions {
-	if prefix == "" {
-		prefix = DefaultPositionPrefix
-	}
 	return &Positions{rdb: rdb, prefix: prefix, ttl: maxLag + time.Second}
 }
 
