@@ -308,12 +308,46 @@ func (c *Client) Close() error {
 
 // Handler runs one job. It returns nil when the job needs no more work
 // (including when it turned out to be unnecessary), an error to have it run
-// again later, or Permanent(err) to dead-letter it at once.
+// again later, Later to have it wait without counting a failure, or
+// Permanent(err) to dead-letter it at once.
 type Handler func(ctx context.Context, j Job) error
 
 // Permanent marks err as one that retrying cannot fix.
 func Permanent(err error) error {
 	return fmt.Errorf("%w (%w)", err, asynq.SkipRetry)
+}
+
+// Later is returned by a Handler whose job must wait (for a provider's
+// limits, a backoff) before it can go on: the job gives its worker slot back
+// and runs again after d, and the wait is not counted as a failure. Only a
+// job for which CanRunLater holds may return it.
+func Later(d time.Duration, reason error) error {
+	return &laterError{after: d, reason: reason}
+}
+
+type laterError struct {
+	after  time.Duration
+	reason error
+}
+
+func (e *laterError) Error() string {
+	return fmt.Sprintf("waiting %s: %v", e.after.Round(time.Millisecond), e.reason)
+}
+
+func (e *laterError) Unwrap() error { return e.reason }
+
+// CanRunLater reports whether the job running with ctx may return Later.
+// One on its last retry may not: asynq dead-letters a job that returns any
+// error then.
+func CanRunLater(ctx context.Context) bool {
+	retried, ok := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	return ok && ok2 && retried < maxRetry
+}
+
+func isLater(err error) bool {
+	var l *laterError
+	return errors.As(err, &l)
 }
 
 // ServerConfig configures a consumer. Which queue, on which Redis, comes
@@ -376,6 +410,8 @@ func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 		TaskCheckInterval:        cfg.PollInterval,
 		DelayedTaskCheckInterval: max(cfg.PollInterval, retryCheckInterval),
 		RetryDelayFunc:           s.retryDelay,
+		// A job that waits is not failing: its retry count stays.
+		IsFailure: func(err error) bool { return !isLater(err) },
 		ErrorHandler:             asynq.ErrorHandlerFunc(s.handleError),
 		Logger:                   slogAdapter{cfg.Logger},
 		LogLevel:                 asynq.WarnLevel,
@@ -427,6 +463,10 @@ func (s *Server) process(ctx context.Context, t *asynq.Task) error {
 const tracerName = "github.com/feedbackloop/feedbackloop/queue"
 
 func (s *Server) handleError(ctx context.Context, t *asynq.Task, err error) {
+	if isLater(err) {
+		s.cfg.Logger.DebugContext(ctx, "job waits", "reason", err)
+		return
+	}
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	if !errors.Is(err, asynq.SkipRetry) && retried < maxRetry {
@@ -444,8 +484,13 @@ func (s *Server) handleError(ctx context.Context, t *asynq.Task, err error) {
 	}
 }
 
-// retryDelay is exponential backoff with full jitter, capped.
-func (s *Server) retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+// retryDelay is exponential backoff with full jitter, capped; a job that
+// waits (Later) runs again when it asked.
+func (s *Server) retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var l *laterError
+	if errors.As(err, &l) {
+		return l.after
+	}
 	return backoff.Delay(n, s.cfg.RetryBase, s.cfg.RetryMax)
 }
 
