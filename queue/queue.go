@@ -411,10 +411,10 @@ func (c *Client) NewServer(cfg ServerConfig, h Handler) *Server {
 		DelayedTaskCheckInterval: max(cfg.PollInterval, retryCheckInterval),
 		RetryDelayFunc:           s.retryDelay,
 		// A job that waits is not failing: its retry count stays.
-		IsFailure: func(err error) bool { return !isLater(err) },
-		ErrorHandler:             asynq.ErrorHandlerFunc(s.handleError),
-		Logger:                   slogAdapter{cfg.Logger},
-		LogLevel:                 asynq.WarnLevel,
+		IsFailure:    func(err error) bool { return !isLater(err) },
+		ErrorHandler: asynq.ErrorHandlerFunc(s.handleError),
+		Logger:       slogAdapter{cfg.Logger},
+		LogLevel:     asynq.WarnLevel,
 	})
 	return s
 }
