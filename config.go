@@ -85,6 +85,9 @@ type config struct {
 	LLMFallback        []llm.Config
 	LLMBreakerFailures int
 	LLMBreakerTimeout  time.Duration
+	// LLMMaxInFlight bounds a worker's model calls in flight, over all
+	// its providers (LLM_MAX_IN_FLIGHT).
+	LLMMaxInFlight int
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -316,6 +319,12 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	// deployment's one prefix.
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
 	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM)
+	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
+	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {
+		// A job holds its slot only while it works (waits give it back):
+		// with a model, the slots are the calls in flight.
+		cfg.WorkerConcurrency = cfg.LLMMaxInFlight
+	}
 	return cfg, errors.Join(e.errs...)
 }
 

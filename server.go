@@ -25,6 +25,7 @@ import (
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -446,6 +447,7 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 	cfg.LLM.OnCall = d.metrics.ModelCall
 	cfg.LLM.Tracing = d.tracing
 	cfg.LLM.Redis = d.rdb // model call limits and pauses, shared by every worker
+	cfg.LLM.InFlight = semaphore.NewWeighted(int64(cfg.LLMMaxInFlight))
 	analyzer, err := newAnalyzer(startCtx, cfg.LLM, logger)
 	if err != nil {
 		return nil, err
@@ -502,7 +504,7 @@ func withFallback(ctx context.Context, primary analysis.Analyzer, cfg config, lo
 			chain = append(chain, rules.New())
 			continue
 		}
-		fc.OnCall, fc.Tracing, fc.Redis = cfg.LLM.OnCall, cfg.LLM.Tracing, cfg.LLM.Redis
+		fc.OnCall, fc.Tracing, fc.Redis, fc.InFlight = cfg.LLM.OnCall, cfg.LLM.Tracing, cfg.LLM.Redis, cfg.LLM.InFlight
 		a, err := newAnalyzer(ctx, fc, logger)
 		if err != nil {
 			return nil, fmt.Errorf("LLM_FALLBACK: %w", err)

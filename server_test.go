@@ -20,6 +20,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/migrations/migrationstest"
+	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/worker/llm"
 )
 
 // newDatabaseURL names a database that does not exist yet (the server
@@ -280,5 +282,38 @@ func TestProviderLimitSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
+	}
+}
+
+// With a model, a worker's slots default to the calls it may have in
+// flight (a job holds its slot only while it works); with the built-in
+// rules they stay few; an explicit WORKER_CONCURRENCY wins.
+func TestInFlightSettings(t *testing.T) {
+	load := func(env map[string]string) config {
+		t.Helper()
+		cfg, err := loadConfig(func(k string) string { return env[k] }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	if cfg := load(nil); cfg.WorkerConcurrency != queue.DefaultConcurrency || cfg.LLMMaxInFlight != llm.DefaultMaxInFlight {
+		t.Errorf("built-in: concurrency %d, in flight %d", cfg.WorkerConcurrency, cfg.LLMMaxInFlight)
+	}
+	model := map[string]string{"LLM_PROVIDER": "ollama"}
+	if cfg := load(model); cfg.WorkerConcurrency != llm.DefaultMaxInFlight {
+		t.Errorf("with a model: concurrency %d, want LLM_MAX_IN_FLIGHT's default", cfg.WorkerConcurrency)
+	}
+	model["LLM_MAX_IN_FLIGHT"] = "300"
+	if cfg := load(model); cfg.WorkerConcurrency != 300 || cfg.LLMMaxInFlight != 300 {
+		t.Errorf("LLM_MAX_IN_FLIGHT=300: concurrency %d, in flight %d", cfg.WorkerConcurrency, cfg.LLMMaxInFlight)
+	}
+	model["WORKER_CONCURRENCY"] = "8"
+	if cfg := load(model); cfg.WorkerConcurrency != 8 {
+		t.Errorf("WORKER_CONCURRENCY=8: concurrency %d", cfg.WorkerConcurrency)
+	}
+	_, err := loadConfig(func(k string) string { return map[string]string{"LLM_MAX_IN_FLIGHT": "0"}[k] }, io.Discard)
+	if want := `LLM_MAX_IN_FLIGHT must be a whole number from 1 to 1000, got "0"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v lacks %q", err, want)
 	}
 }

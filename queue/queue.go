@@ -489,7 +489,8 @@ func (s *Server) handleError(ctx context.Context, t *asynq.Task, err error) {
 func (s *Server) retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var l *laterError
 	if errors.As(err, &l) {
-		return l.after
+		// asynq schedules in whole seconds, rounding down: never early.
+		return l.after + time.Second
 	}
 	return backoff.Delay(n, s.cfg.RetryBase, s.cfg.RetryMax)
 }

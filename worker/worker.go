@@ -163,9 +163,15 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	if err != nil {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
+	req.Priority = int(job.Priority)
+	req.MayWaitLater = queue.CanRunLater(ctx)
+	req.EarlierRuns = max(0, fb.Attempts-job.Attempt-1)
 	result, err := w.cfg.Analyzer.Analyze(jobCtx, req)
 	if jobCtx.Err() != nil {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
+	}
+	if wait := (*analysis.WaitError)(nil); errors.As(err, &wait) {
+		return w.waitLater(ctx, fb.ID, owner, wait)
 	}
 	if err != nil {
 		w.logger.WarnContext(ctx, "analysis failed", "err", err)
@@ -186,6 +192,7 @@ const (
 	outcomeCompleted    = "completed"
 	outcomeFailed       = "failed"
 	outcomeRetried      = "retried"
+	outcomeWaiting      = "waiting"
 	outcomeSkipped      = "skipped"
 	outcomeDeadLettered = "dead_lettered"
 )
@@ -210,6 +217,21 @@ func (w *Worker) fail(ctx context.Context, id int, owner string, err error) (str
 		return outcomeRetried, ferr
 	}
 	return outcomeFailed, nil
+}
+
+// waitLater gives the job's slot back until the analysis can go on: the
+// job runs again after wait.After. The feedback stays PROCESSING, its lease
+// stretched over the wait so that the reconciler leaves it alone.
+func (w *Worker) waitLater(ctx context.Context, id int, owner string, wait *analysis.WaitError) (string, error) {
+	err := w.cfg.Pipeline.ExtendLease(ctx, id, owner, wait.After+w.cfg.Lease)
+	switch {
+	case errors.Is(err, pipeline.ErrLeaseLost):
+		return outcomeSkipped, nil
+	case err != nil:
+		return outcomeRetried, fmt.Errorf("extend the lease over a wait: %w", err)
+	}
+	w.logger.InfoContext(ctx, "analysis waits; the job gives its slot back", "for", wait.After.String(), "reason", wait.Err)
+	return outcomeWaiting, queue.Later(wait.After, wait)
 }
 
 // complete stores the outcome, riding out a short database outage so that a

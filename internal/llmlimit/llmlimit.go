@@ -23,6 +23,7 @@ package llmlimit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync/atomic"
@@ -87,31 +88,63 @@ type Ticket struct {
 	charged  int // tokens charged to the bucket; 0 when unmetered
 }
 
-// Wait returns when a call of about tokens tokens may go to provider: after
-// any pause the provider asked for, and once the request and token budgets
-// allow it. It returns ctx's error if ctx ends first; Redis errors let the
-// call go.
-func (l *Limiter) Wait(ctx context.Context, provider string, tokens int) (Ticket, error) {
-	t := Ticket{provider: provider}
+// Call is a model call asking for its turn.
+type Call struct {
+	Provider string
+	// Tokens is the call's estimated cost in tokens.
+	Tokens int
+	// Priority orders the waiters of one provider: when a turn comes up,
+	// those of a higher priority ask for it first (Low -1, Normal 0, High
+	// 1; others are clamped).
+	Priority int
+	// Hold is the longest pause (see Pause) Wait sits out: a longer one
+	// is returned as a *BusyError, so that the caller can give its place
+	// up meanwhile. Zero sits out any pause.
+	Hold time.Duration
+}
+
+// BusyError says that the provider asked every caller to wait longer than
+// the call's Hold.
+type BusyError struct {
+	Provider string
+	Left     time.Duration // until the pause ends
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("%s asked every caller to wait %s", e.Provider, e.Left.Round(time.Second))
+}
+
+// turnLag delays a waiter's next try for a turn by this much per priority
+// below High, so that when a turn comes up the higher priorities, woken
+// earlier, take it. Turns are not lost: the buckets keep a second's worth.
+const turnLag = 25 * time.Millisecond
+
+// Wait returns when c may go to its provider: after any pause the provider
+// asked for, and once the request and token budgets allow it. It returns
+// ctx's error if ctx ends first, and a *BusyError if the pause is longer
+// than c.Hold; Redis errors let the call go.
+func (l *Limiter) Wait(ctx context.Context, c Call) (Ticket, error) {
+	t := Ticket{provider: c.Provider}
 	if l.down() {
 		return t, nil
 	}
-	if err := l.waitPause(ctx, provider); err != nil {
+	if err := l.waitPause(ctx, c); err != nil {
 		return t, err
 	}
+	lag := time.Duration(1-min(1, max(-1, c.Priority))) * turnLag
 	if l.cfg.RPM > 0 {
-		if err := l.take(ctx, l.key(provider, "rpm"), l.reqs, 1); err != nil {
+		if err := l.take(ctx, l.key(c.Provider, "rpm"), l.reqs, 1, lag); err != nil {
 			return t, err
 		}
 	}
-	if l.cfg.TPM > 0 && tokens > 0 {
-		if err := l.payOwed(ctx, provider); err != nil {
+	if l.cfg.TPM > 0 && c.Tokens > 0 {
+		if err := l.payOwed(ctx, c.Provider, lag); err != nil {
 			return t, err
 		}
-		if err := l.take(ctx, l.key(provider, "tpm"), l.tokens, tokens); err != nil {
+		if err := l.take(ctx, l.key(c.Provider, "tpm"), l.tokens, c.Tokens, lag); err != nil {
 			return t, err
 		}
-		t.charged = tokens
+		t.charged = c.Tokens
 	}
 	return t, nil
 }
@@ -120,7 +153,7 @@ func (l *Limiter) Wait(ctx context.Context, provider string, tokens int) (Ticket
 // estimates, one bucketful at a time, before any of them collects its own:
 // the provider has counted them already. The token bucket cannot hold them
 // (a GCRA bucket holds at most its burst), hence the separate count.
-func (l *Limiter) payOwed(ctx context.Context, provider string) error {
+func (l *Limiter) payOwed(ctx context.Context, provider string, lag time.Duration) error {
 	key := l.key(provider, "owed")
 	for {
 		owed, err := l.rdb.Get(ctx, key).Int64()
@@ -137,7 +170,7 @@ func (l *Limiter) payOwed(ctx context.Context, provider string) error {
 			}
 			return nil
 		}
-		if err := l.take(ctx, l.key(provider, "tpm"), l.tokens, int(part)); err != nil {
+		if err := l.take(ctx, l.key(provider, "tpm"), l.tokens, int(part), lag); err != nil {
 			return err
 		}
 	}
@@ -160,9 +193,10 @@ func (l *Limiter) claim(ctx context.Context, key string, owed int64) (int64, err
 }
 
 // take collects n units from a bucket, as many as it holds at each turn,
-// waiting for it to refill in between: a call may cost more than the bucket
-// holds at once. It gives up (letting the call go) when Redis fails.
-func (l *Limiter) take(ctx context.Context, key string, limit redis_rate.Limit, n int) error {
+// waiting for it to refill (plus lag) in between: a call may cost more than
+// the bucket holds at once. It gives up (letting the call go) when Redis
+// fails.
+func (l *Limiter) take(ctx context.Context, key string, limit redis_rate.Limit, n int, lag time.Duration) error {
 	for n > 0 {
 		res, err := l.gcra.AllowAtMost(ctx, key, limit, n)
 		if err != nil {
@@ -173,7 +207,7 @@ func (l *Limiter) take(ctx context.Context, key string, limit redis_rate.Limit, 
 		}
 		n -= res.Allowed
 		if n > 0 && res.Allowed == 0 {
-			if err := backoff.Sleep(ctx, max(res.RetryAfter, time.Millisecond)); err != nil {
+			if err := backoff.Sleep(ctx, max(res.RetryAfter, time.Millisecond)+lag); err != nil {
 				return err
 			}
 		}
@@ -228,9 +262,10 @@ func (l *Limiter) Pause(ctx context.Context, provider string, d time.Duration) {
 	}
 }
 
-// waitPause waits until no pause is set for provider.
-func (l *Limiter) waitPause(ctx context.Context, provider string) error {
-	key := l.key(provider, "paused")
+// waitPause waits until no pause is set for c's provider, or returns a
+// *BusyError if the pause lasts longer than c.Hold.
+func (l *Limiter) waitPause(ctx context.Context, c Call) error {
+	key := l.key(c.Provider, "paused")
 	for {
 		left, err := l.rdb.PTTL(ctx, key).Result()
 		if err != nil {
@@ -241,6 +276,9 @@ func (l *Limiter) waitPause(ctx context.Context, provider string) error {
 		}
 		if left <= 0 { // -2: no key, -1: no expiry (never set so)
 			return nil
+		}
+		if c.Hold > 0 && left > c.Hold {
+			return &BusyError{Provider: c.Provider, Left: left}
 		}
 		if err := backoff.Sleep(ctx, left); err != nil {
 			return err

@@ -66,7 +66,7 @@ func New() *Metrics {
 		}, []string{"result"}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "feedbackloop_jobs_total",
-			Help: "Analysis jobs by outcome: completed, failed (feedback FAILED), retried (run again later), dead_lettered, skipped (nothing to do).",
+			Help: "Analysis jobs by outcome: completed, failed (feedback FAILED), retried (run again later), waiting (gave its slot back until the provider allows, see LLM_MAX_IN_FLIGHT), dead_lettered, skipped (nothing to do).",
 		}, []string{"outcome"}),
 		modelCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "feedbackloop_model_calls_total", Help: "Model calls by provider, model and result (ok or error).",

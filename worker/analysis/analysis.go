@@ -15,6 +15,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/feedbackloop/feedbackloop/bounds"
@@ -23,11 +24,22 @@ import (
 	"github.com/feedbackloop/feedbackloop/suggestion"
 )
 
-// Request is what an analysis looks at.
+// Request is what an analysis looks at, and how its job may wait.
 type Request struct {
 	Project  Project
 	Tasks    []Task
 	Feedback Feedback
+
+	// Priority is the job's: Low -1, Normal 0, High 1. Calls waiting for
+	// a provider's turn are served by it.
+	Priority int
+	// MayWaitLater lets the analyzer return a *WaitError instead of
+	// sitting out a long wait (a provider's pause, a backoff), so that
+	// the job gives its worker slot back meanwhile.
+	MayWaitLater bool
+	// EarlierRuns counts the runs of this job before this one (runs that
+	// waited): their model calls count toward the attempts allowed.
+	EarlierRuns int
 }
 
 // Project is the project the feedback is about.
@@ -102,6 +114,20 @@ func Unavailable(err error) bool {
 	var u *UnavailableError
 	return errors.As(err, &u)
 }
+
+// WaitError says the analysis must wait After before it can go on (a
+// provider asked every caller to wait, or a backoff between attempts). It is
+// returned only for a Request with MayWaitLater: the job then gives its
+// worker slot back and runs again after After.
+type WaitError struct {
+	After time.Duration
+	Err   error // why
+}
+
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("waiting %s: %v", e.After.Round(time.Millisecond), e.Err)
+}
+func (e *WaitError) Unwrap() error { return e.Err }
 
 // Limits of a valid answer.
 const (

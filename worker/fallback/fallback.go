@@ -74,9 +74,11 @@ func New(cfg Config) (*Chain, error) {
 			// Only the provider's own failures count: a rejected request
 			// or an invalid answer says nothing about its health.
 			IsSuccessful: func(err error) bool { return err == nil || !analysis.Unavailable(err) },
-			// A job cancelled (shutdown, lease lost) is no verdict either.
+			// A job cancelled (shutdown, lease lost) is no verdict either,
+			// nor one that waits for the provider's turn.
 			IsExcluded: func(err error) bool {
-				return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+				var wait *analysis.WaitError
+				return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &wait)
 			},
 			OnStateChange: func(name string, from, to gobreaker.State) {
 				c.logger.Warn("model provider circuit breaker changed state", "provider", name, "from", from.String(), "to", to.String())
@@ -92,8 +94,8 @@ func (c *Chain) Model() string    { return c.links[0].Model() }
 
 // Analyze asks each analyzer in turn until one answers. It moves on only
 // when an analyzer is unavailable or its breaker is open; any other error
-// (a rejected request, an invalid answer, a cancelled job) is the
-// analysis's outcome, as it would be without a fallback: another provider
+// (a rejected request, an invalid answer, a cancelled job, a wait for the
+// provider's turn) is the analysis's outcome, as it would be without a fallback: another provider
 // would hide a configuration mistake behind answers of a different model.
 func (c *Chain) Analyze(ctx context.Context, req analysis.Request) (analysis.Result, error) {
 	var reasons []string

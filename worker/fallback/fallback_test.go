@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -162,5 +163,27 @@ func TestEveryProviderFailing(t *testing.T) {
 	_, err := c.Analyze(context.Background(), analysistest.Request())
 	if err == nil || !strings.Contains(err.Error(), "no model provider could answer") || !analysis.Unavailable(err) {
 		t.Fatalf("err = %v, want every provider's failure", err)
+	}
+}
+
+// A primary that asks the job to wait (a Retry-After longer than it sits
+// out) is not failing: the wait is the outcome, the fallback is not asked,
+// and however often it happens the breaker stays closed.
+func TestWaitIsNeitherAFallbackNorABreakerFailure(t *testing.T) {
+	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply {
+		return llmstub.Status(429, "slow down").WithHeader("Retry-After", "60")
+	})
+	c := chain(t, Config{Analyzers: []analysis.Analyzer{openAI(t, stub, "gpt-test"), rules.New()}, Failures: 2})
+	req := analysistest.Request()
+	req.MayWaitLater = true
+	for range 5 {
+		_, err := c.Analyze(context.Background(), req)
+		var wait *analysis.WaitError
+		if !errors.As(err, &wait) {
+			t.Fatalf("Analyze = %v; want the primary's wait", err)
+		}
+	}
+	if state := c.links[0].breaker.State(); state != gobreaker.StateClosed || stub.Calls() != 5 {
+		t.Fatalf("after 5 waits the breaker is %v with %d calls; want closed, 5", state, stub.Calls())
 	}
 }

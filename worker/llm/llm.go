@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
 	"github.com/feedbackloop/feedbackloop/internal/llmlimit"
@@ -37,6 +38,11 @@ import (
 const (
 	DefaultTimeout     = 60 * time.Second
 	DefaultMaxAttempts = 3
+	DefaultHold        = 2 * time.Second
+	// DefaultMaxInFlight is LLM_MAX_IN_FLIGHT's default: model calls in
+	// flight per worker. A job holds a worker slot only while it works,
+	// so it is also WORKER_CONCURRENCY's default with a model.
+	DefaultMaxInFlight = 64
 	// DefaultTemperature is sent on every call: providers' own defaults differ.
 	DefaultTemperature = 0.2
 )
@@ -99,6 +105,14 @@ type Config struct {
 	// pause after a 429 or a Retry-After, which holds every worker's calls.
 	Redis  redis.UniversalClient
 	Limits llmlimit.Config
+	// Hold is the longest wait (a provider's pause, a backoff between
+	// attempts) sat out in place when the request may wait later
+	// (analysis.Request.MayWaitLater); a longer one is returned as an
+	// *analysis.WaitError and the job gives its slot back. Default 2s.
+	Hold time.Duration
+	// InFlight, when set, bounds the model calls in flight; one semaphore
+	// is shared by a worker's analyzers (LLM_MAX_IN_FLIGHT).
+	InFlight *semaphore.Weighted
 }
 
 // maxRetryAfter bounds how long a provider's Retry-After may hold a job
@@ -135,6 +149,9 @@ func New(ctx context.Context, cfg Config) (analysis.Analyzer, error) {
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 30 * time.Second
+	}
+	if cfg.Hold <= 0 {
+		cfg.Hold = DefaultHold
 	}
 	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.BaseBackoff)
 	if cfg.Sleep == nil {
@@ -263,7 +280,7 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 		llms.TextParts(llms.ChatMessageTypeSystem, system),
 		llms.TextParts(llms.ChatMessageTypeHuman, user),
 	}
-	ans, err := a.call(ctx, msgs)
+	ans, err := a.call(ctx, msgs, req)
 	if err != nil {
 		return analysis.Result{}, err
 	}
@@ -283,7 +300,7 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 	msgs = append(msgs,
 		llms.TextParts(llms.ChatMessageTypeAI, text.Truncate(previous, 8000)),
 		llms.TextParts(llms.ChatMessageTypeHuman, analysis.RepairPrompt(bad.Problems)))
-	ans, err = a.call(ctx, msgs)
+	ans, err = a.call(ctx, msgs, req)
 	if err != nil {
 		return analysis.Result{}, err
 	}
@@ -328,16 +345,37 @@ func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.Inv
 }
 
 // call sends msgs, retrying timeouts, rate limits, server errors, empty
-// answers and connection failures with exponential backoff and jitter.
-func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (modelAnswer, error) {
+// answers and connection failures with exponential backoff and jitter. For
+// a request that may wait later, a wait longer than Hold (the provider's
+// pause, a backoff) ends the call with an *analysis.WaitError instead; the
+// attempts of the job's earlier runs count.
+func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req analysis.Request) (modelAnswer, error) {
 	timeouts := 0
 	estimate := estimateTokens(msgs)
-	for attempt := 1; ; attempt++ {
+	turn := llmlimit.Call{Provider: a.cfg.Provider, Tokens: estimate, Priority: req.Priority}
+	if req.MayWaitLater {
+		turn.Hold = a.cfg.Hold
+	}
+	first := min(1+req.EarlierRuns, a.cfg.MaxAttempts)
+	for attempt := first; ; attempt++ {
 		var ticket llmlimit.Ticket
 		if a.limiter != nil {
 			var err error
-			if ticket, err = a.limiter.Wait(ctx, a.cfg.Provider, estimate); err != nil {
+			ticket, err = a.limiter.Wait(ctx, turn)
+			var busy *llmlimit.BusyError
+			if errors.As(err, &busy) {
+				return modelAnswer{}, &analysis.WaitError{After: busy.Left, Err: busy}
+			}
+			if err != nil {
 				return modelAnswer{}, fmt.Errorf("the analysis was interrupted while waiting for the provider's rate limits: %w", err)
+			}
+		}
+		if a.cfg.InFlight != nil {
+			if err := a.cfg.InFlight.Acquire(ctx, 1); err != nil {
+				if a.limiter != nil {
+					a.limiter.Done(ctx, ticket, 0)
+				}
+				return modelAnswer{}, fmt.Errorf("the analysis was interrupted while waiting for a model call slot: %w", err)
 			}
 		}
 		info := &callInfo{}
@@ -350,6 +388,9 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		// langchaingo turns deadlines into plain errors: ask the contexts.
 		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
 		cancel()
+		if a.cfg.InFlight != nil {
+			a.cfg.InFlight.Release(1)
+		}
 		status, retryAfter := info.get()
 		endCallSpan(span, resp, status, err)
 		if a.limiter != nil {
@@ -401,10 +442,14 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 			a.limiter.Pause(ctx, a.cfg.Provider, delay)
 		}
 		if attempt >= a.cfg.MaxAttempts {
-			if timeouts == attempt {
+			if timeouts == attempt-first+1 {
 				return modelAnswer{}, &analysis.UnavailableError{Err: fmt.Errorf("the model did not answer within %s (%d attempts); try again later, or raise LLM_TIMEOUT", a.cfg.Timeout, attempt)}
 			}
 			return modelAnswer{}, &analysis.UnavailableError{Err: fmt.Errorf("the model call failed after %d attempts: %w; try again later", attempt, failure)}
+		}
+		if req.MayWaitLater && delay > a.cfg.Hold {
+			a.logger.WarnContext(ctx, "model call failed; the job waits", "attempt", attempt, "retry_in", delay.String(), "err", failure)
+			return modelAnswer{}, &analysis.WaitError{After: delay, Err: failure}
 		}
 		a.logger.WarnContext(ctx, "model call failed; retrying", "attempt", attempt, "retry_in", delay.String(), "err", failure)
 		if err := a.cfg.Sleep(ctx, delay); err != nil {
