@@ -210,6 +210,37 @@ func (e *env) integer(key string, fallback, lo, hi int) int {
 	return n
 }
 
+// perProvider reads a whole number that may differ by model provider: "600"
+// for every provider, "openai:600,anthropic:50" for each named one (the
+// others get 0), or both, "600,anthropic:50". It returns the number of
+// each provider.
+func (e *env) perProvider(key string, lo, hi int) func(provider string) int {
+	all, each := 0, map[string]int{}
+	for _, item := range e.list(key) {
+		name, v, named := strings.Cut(item, ":")
+		if !named {
+			v, name = name, ""
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if _, known := llm.ProviderNamed(name); (named && !known) || err != nil || n < lo || n > hi {
+			e.fail(key, fmt.Sprintf("a whole number from %d to %d, or a list of provider:number", lo, hi), item)
+			continue
+		}
+		if named {
+			each[name] = n
+		} else {
+			all = n
+		}
+	}
+	return func(provider string) int {
+		if n, ok := each[provider]; ok {
+			return n
+		}
+		return all
+	}
+}
+
 func (e *env) float(key string, fallback, lo, hi float64) float64 {
 	v := e.str(key, "")
 	if v == "" {
@@ -314,11 +345,12 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 
 	cfg.LogLevel, cfg.LogFormat = e.logging(stderr)
 
-	cfg.LLM = e.llm()
+	limits := e.providerLimits()
+	cfg.LLM = e.llm(limits)
 	// The model call limits live in Redis beside the budgets, under the
 	// deployment's one prefix.
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
-	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM)
+	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM, limits)
 	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
 	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {
 		// A job holds its slot only while it works (waits give it back):
@@ -487,7 +519,7 @@ func (e *env) logging(stderr io.Writer) (slog.Level, string) {
 
 // llm reads the model provider's settings; "builtin" means the built-in
 // rules.
-func (e *env) llm() llm.Config {
+func (e *env) llm(limits func(provider string) llmlimit.Config) llm.Config {
 	names := []string{defaultProvider}
 	for _, p := range llm.Providers {
 		names = append(names, p.Name)
@@ -501,12 +533,8 @@ func (e *env) llm() llm.Config {
 		MaxAttempts:    e.integer("LLM_MAX_ATTEMPTS", llm.DefaultMaxAttempts, 1, 20),
 		Temperature:    e.float("LLM_TEMPERATURE", llm.DefaultTemperature, 0, 2),
 		MaxPromptChars: e.integer("LLM_MAX_PROMPT_CHARS", analysis.DefaultMaxPromptChars, analysis.MinPromptChars, 10_000_000),
-		// The provider account's limits, shared by every worker; 0 is none.
-		Limits: llmlimit.Config{
-			RPM: e.integer("LLM_MAX_RPM", 0, 0, 100_000_000),
-			TPM: e.integer("LLM_MAX_TPM", 0, 0, 1_000_000_000),
-		},
 	}
+	cfg.Limits = limits(provider)
 	if p.BaseURLVar != "" {
 		cfg.BaseURL = e.str(p.BaseURLVar, p.DefaultBaseURL)
 	}
@@ -516,11 +544,21 @@ func (e *env) llm() llm.Config {
 	return cfg
 }
 
+// providerLimits reads the provider accounts' limits, shared by every
+// worker; 0 is none. It returns the limits of each provider.
+func (e *env) providerLimits() func(provider string) llmlimit.Config {
+	rpm := e.perProvider("LLM_MAX_RPM", 0, 100_000_000)
+	tpm := e.perProvider("LLM_MAX_TPM", 0, 1_000_000_000)
+	return func(provider string) llmlimit.Config {
+		return llmlimit.Config{RPM: rpm(provider), TPM: tpm(provider)}
+	}
+}
+
 // llmFallback reads LLM_FALLBACK, a list of provider or provider:model
-// entries: a provider's model defaults to its default model, its key and URL
-// come from its own settings, the rest (timeout, attempts, limits) from the
-// primary's.
-func (e *env) llmFallback(primary llm.Config) ([]llm.Config, int, time.Duration) {
+// entries: a provider's model defaults to its default model, its key, URL
+// and limits come from its own settings, the rest (timeout, attempts) from
+// the primary's.
+func (e *env) llmFallback(primary llm.Config, limits func(provider string) llmlimit.Config) ([]llm.Config, int, time.Duration) {
 	var out []llm.Config
 	for _, entry := range e.list("LLM_FALLBACK") {
 		name, model, _ := strings.Cut(entry, ":")
@@ -540,6 +578,9 @@ func (e *env) llmFallback(primary llm.Config) ([]llm.Config, int, time.Duration)
 			if cfg.Model == "" {
 				cfg.Model = p.DefaultModel
 			}
+			// Each provider account has its own limits.
+			own := limits(name)
+			cfg.Limits.RPM, cfg.Limits.TPM = own.RPM, own.TPM
 			if p.BaseURLVar != "" {
 				cfg.BaseURL = e.str(p.BaseURLVar, p.DefaultBaseURL)
 			}

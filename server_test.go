@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/internal/llmlimit"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
@@ -276,9 +277,28 @@ func TestProviderLimitSettings(t *testing.T) {
 	if l := cfg.LLM.Limits; err != nil || l.RPM != 600 || l.TPM != 200_000 || l.Prefix != "blue" {
 		t.Errorf("provider limits %+v, %v", l, err)
 	}
-	env = map[string]string{"LLM_MAX_RPM": "-1", "LLM_MAX_TPM": "lots"}
+	// Each provider account has its own limits: the primary's and each
+	// fallback's, a bare number for the providers not named.
+	env = map[string]string{"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "k", "LLM_FALLBACK": "anthropic,ollama,builtin",
+		"LLM_MAX_RPM": "openai:600, anthropic:50", "LLM_MAX_TPM": "100000,ollama:0"}
+	cfg, err = loadConfig(func(k string) string { return env[k] }, io.Discard)
+	if err != nil || len(cfg.LLMFallback) != 3 {
+		t.Fatalf("config %+v, %v", cfg.LLMFallback, err)
+	}
+	got := []llmlimit.Config{cfg.LLM.Limits, cfg.LLMFallback[0].Limits, cfg.LLMFallback[1].Limits}
+	want := []llmlimit.Config{{RPM: 600, TPM: 100_000}, {RPM: 50, TPM: 100_000}, {RPM: 0, TPM: 0}}
+	for i := range want {
+		if got[i].RPM != want[i].RPM || got[i].TPM != want[i].TPM || got[i].Prefix != cfg.RateLimit.Prefix {
+			t.Errorf("limits of provider %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	env = map[string]string{"LLM_MAX_RPM": "-1", "LLM_MAX_TPM": "lots,openai:1,acme:5"}
 	_, err = loadConfig(func(k string) string { return env[k] }, io.Discard)
-	for _, want := range []string{`LLM_MAX_RPM must be a whole number from 0 to 100000000, got "-1"`, `LLM_MAX_TPM must be a whole number from 0 to 1000000000, got "lots"`} {
+	for _, want := range []string{
+		`LLM_MAX_RPM must be a whole number from 0 to 100000000, or a list of provider:number, got "-1"`,
+		`LLM_MAX_TPM must be a whole number from 0 to 1000000000, or a list of provider:number, got "lots"`,
+		`LLM_MAX_TPM must be a whole number from 0 to 1000000000, or a list of provider:number, got "acme:5"`,
+	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
