@@ -150,10 +150,13 @@ type ComplexityRoot struct {
 		DroppedReasons     func(childComplexity int) int
 		DroppedSuggestions func(childComplexity int) int
 		Error              func(childComplexity int) int
+		EstimatedCost      func(childComplexity int) int
 		FallbackReason     func(childComplexity int) int
 		FeedbackText       func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		InputTokens        func(childComplexity int) int
 		Model              func(childComplexity int) int
+		OutputTokens       func(childComplexity int) int
 		ProcessedAt        func(childComplexity int) int
 		Project            func(childComplexity int) int
 		ProjectID          func(childComplexity int) int
@@ -874,6 +877,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Feedback.Error(childComplexity), true
+	case "Feedback.estimatedCost":
+		if e.ComplexityRoot.Feedback.EstimatedCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.EstimatedCost(childComplexity), true
 	case "Feedback.fallbackReason":
 		if e.ComplexityRoot.Feedback.FallbackReason == nil {
 			break
@@ -892,12 +901,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Feedback.ID(childComplexity), true
+	case "Feedback.inputTokens":
+		if e.ComplexityRoot.Feedback.InputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.InputTokens(childComplexity), true
 	case "Feedback.model":
 		if e.ComplexityRoot.Feedback.Model == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Feedback.Model(childComplexity), true
+	case "Feedback.outputTokens":
+		if e.ComplexityRoot.Feedback.OutputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.OutputTokens(childComplexity), true
 	case "Feedback.processedAt":
 		if e.ComplexityRoot.Feedback.ProcessedAt == nil {
 			break
@@ -2627,6 +2648,18 @@ type Feedback implements Node {
   """
   fallbackReason: String
   """
+  Input (prompt) tokens of the analysis's model calls, the repair's included, as the provider reported them; null when it reported none. 0 for the built-in rules.
+  """
+  inputTokens: Int
+  """
+  Output (completion) tokens of the analysis's model calls; null when the provider reported none.
+  """
+  outputTokens: Int
+  """
+  What the analysis's tokens cost by the price table (LLM_PRICES), in its currency (LLM_PRICE_CURRENCY); null when the model has no price or its tokens are unknown.
+  """
+  estimatedCost: Float
+  """
   Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
   """
   droppedSuggestions: Int!
@@ -2924,6 +2957,45 @@ input FeedbackWhereInput {
   fallbackReasonNotNil: Boolean
   fallbackReasonEqualFold: String
   fallbackReasonContainsFold: String
+  """
+  input_tokens field predicates
+  """
+  inputTokens: Int
+  inputTokensNEQ: Int
+  inputTokensIn: [Int!]
+  inputTokensNotIn: [Int!]
+  inputTokensGT: Int
+  inputTokensGTE: Int
+  inputTokensLT: Int
+  inputTokensLTE: Int
+  inputTokensIsNil: Boolean
+  inputTokensNotNil: Boolean
+  """
+  output_tokens field predicates
+  """
+  outputTokens: Int
+  outputTokensNEQ: Int
+  outputTokensIn: [Int!]
+  outputTokensNotIn: [Int!]
+  outputTokensGT: Int
+  outputTokensGTE: Int
+  outputTokensLT: Int
+  outputTokensLTE: Int
+  outputTokensIsNil: Boolean
+  outputTokensNotNil: Boolean
+  """
+  estimated_cost field predicates
+  """
+  estimatedCost: Float
+  estimatedCostNEQ: Float
+  estimatedCostIn: [Float!]
+  estimatedCostNotIn: [Float!]
+  estimatedCostGT: Float
+  estimatedCostGTE: Float
+  estimatedCostLT: Float
+  estimatedCostLTE: Float
+  estimatedCostIsNil: Boolean
+  estimatedCostNotNil: Boolean
   """
   dropped_suggestions field predicates
   """
@@ -4288,6 +4360,12 @@ func (ec *executionContext) childFields_Feedback(ctx context.Context, field grap
 		return ec.fieldContext_Feedback_model(ctx, field)
 	case "fallbackReason":
 		return ec.fieldContext_Feedback_fallbackReason(ctx, field)
+	case "inputTokens":
+		return ec.fieldContext_Feedback_inputTokens(ctx, field)
+	case "outputTokens":
+		return ec.fieldContext_Feedback_outputTokens(ctx, field)
+	case "estimatedCost":
+		return ec.fieldContext_Feedback_estimatedCost(ctx, field)
 	case "droppedSuggestions":
 		return ec.fieldContext_Feedback_droppedSuggestions(ctx, field)
 	case "droppedReasons":
@@ -7651,6 +7729,81 @@ func (ec *executionContext) _Feedback_fallbackReason(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Feedback_fallbackReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Feedback", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feedback_inputTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.InputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_inputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_inputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feedback_outputTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.OutputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_outputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_outputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feedback_estimatedCost(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_estimatedCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_estimatedCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Feedback_droppedSuggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
@@ -15211,7 +15364,7 @@ func (ec *executionContext) unmarshalInputFeedbackWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "projectID", "projectIDNEQ", "projectIDIn", "projectIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "submittedByID", "submittedByIDNEQ", "submittedByIDIn", "submittedByIDNotIn", "submittedByIDIsNil", "submittedByIDNotNil", "userName", "userNameNEQ", "userNameIn", "userNameNotIn", "userNameGT", "userNameGTE", "userNameLT", "userNameLTE", "userNameContains", "userNameHasPrefix", "userNameHasSuffix", "userNameIsNil", "userNameNotNil", "userNameEqualFold", "userNameContainsFold", "feedbackText", "feedbackTextNEQ", "feedbackTextIn", "feedbackTextNotIn", "feedbackTextGT", "feedbackTextGTE", "feedbackTextLT", "feedbackTextLTE", "feedbackTextContains", "feedbackTextHasPrefix", "feedbackTextHasSuffix", "feedbackTextEqualFold", "feedbackTextContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "summary", "summaryNEQ", "summaryIn", "summaryNotIn", "summaryGT", "summaryGTE", "summaryLT", "summaryLTE", "summaryContains", "summaryHasPrefix", "summaryHasSuffix", "summaryIsNil", "summaryNotNil", "summaryEqualFold", "summaryContainsFold", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "provider", "providerNEQ", "providerIn", "providerNotIn", "providerGT", "providerGTE", "providerLT", "providerLTE", "providerContains", "providerHasPrefix", "providerHasSuffix", "providerIsNil", "providerNotNil", "providerEqualFold", "providerContainsFold", "model", "modelNEQ", "modelIn", "modelNotIn", "modelGT", "modelGTE", "modelLT", "modelLTE", "modelContains", "modelHasPrefix", "modelHasSuffix", "modelIsNil", "modelNotNil", "modelEqualFold", "modelContainsFold", "fallbackReason", "fallbackReasonNEQ", "fallbackReasonIn", "fallbackReasonNotIn", "fallbackReasonGT", "fallbackReasonGTE", "fallbackReasonLT", "fallbackReasonLTE", "fallbackReasonContains", "fallbackReasonHasPrefix", "fallbackReasonHasSuffix", "fallbackReasonIsNil", "fallbackReasonNotNil", "fallbackReasonEqualFold", "fallbackReasonContainsFold", "droppedSuggestions", "droppedSuggestionsNEQ", "droppedSuggestionsIn", "droppedSuggestionsNotIn", "droppedSuggestionsGT", "droppedSuggestionsGTE", "droppedSuggestionsLT", "droppedSuggestionsLTE", "processedAt", "processedAtNEQ", "processedAtIn", "processedAtNotIn", "processedAtGT", "processedAtGTE", "processedAtLT", "processedAtLTE", "processedAtIsNil", "processedAtNotNil", "hasProject", "hasProjectWith", "hasTask", "hasTaskWith", "hasAdjustments", "hasAdjustmentsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "projectID", "projectIDNEQ", "projectIDIn", "projectIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "submittedByID", "submittedByIDNEQ", "submittedByIDIn", "submittedByIDNotIn", "submittedByIDIsNil", "submittedByIDNotNil", "userName", "userNameNEQ", "userNameIn", "userNameNotIn", "userNameGT", "userNameGTE", "userNameLT", "userNameLTE", "userNameContains", "userNameHasPrefix", "userNameHasSuffix", "userNameIsNil", "userNameNotNil", "userNameEqualFold", "userNameContainsFold", "feedbackText", "feedbackTextNEQ", "feedbackTextIn", "feedbackTextNotIn", "feedbackTextGT", "feedbackTextGTE", "feedbackTextLT", "feedbackTextLTE", "feedbackTextContains", "feedbackTextHasPrefix", "feedbackTextHasSuffix", "feedbackTextEqualFold", "feedbackTextContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "summary", "summaryNEQ", "summaryIn", "summaryNotIn", "summaryGT", "summaryGTE", "summaryLT", "summaryLTE", "summaryContains", "summaryHasPrefix", "summaryHasSuffix", "summaryIsNil", "summaryNotNil", "summaryEqualFold", "summaryContainsFold", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "provider", "providerNEQ", "providerIn", "providerNotIn", "providerGT", "providerGTE", "providerLT", "providerLTE", "providerContains", "providerHasPrefix", "providerHasSuffix", "providerIsNil", "providerNotNil", "providerEqualFold", "providerContainsFold", "model", "modelNEQ", "modelIn", "modelNotIn", "modelGT", "modelGTE", "modelLT", "modelLTE", "modelContains", "modelHasPrefix", "modelHasSuffix", "modelIsNil", "modelNotNil", "modelEqualFold", "modelContainsFold", "fallbackReason", "fallbackReasonNEQ", "fallbackReasonIn", "fallbackReasonNotIn", "fallbackReasonGT", "fallbackReasonGTE", "fallbackReasonLT", "fallbackReasonLTE", "fallbackReasonContains", "fallbackReasonHasPrefix", "fallbackReasonHasSuffix", "fallbackReasonIsNil", "fallbackReasonNotNil", "fallbackReasonEqualFold", "fallbackReasonContainsFold", "inputTokens", "inputTokensNEQ", "inputTokensIn", "inputTokensNotIn", "inputTokensGT", "inputTokensGTE", "inputTokensLT", "inputTokensLTE", "inputTokensIsNil", "inputTokensNotNil", "outputTokens", "outputTokensNEQ", "outputTokensIn", "outputTokensNotIn", "outputTokensGT", "outputTokensGTE", "outputTokensLT", "outputTokensLTE", "outputTokensIsNil", "outputTokensNotNil", "estimatedCost", "estimatedCostNEQ", "estimatedCostIn", "estimatedCostNotIn", "estimatedCostGT", "estimatedCostGTE", "estimatedCostLT", "estimatedCostLTE", "estimatedCostIsNil", "estimatedCostNotNil", "droppedSuggestions", "droppedSuggestionsNEQ", "droppedSuggestionsIn", "droppedSuggestionsNotIn", "droppedSuggestionsGT", "droppedSuggestionsGTE", "droppedSuggestionsLT", "droppedSuggestionsLTE", "processedAt", "processedAtNEQ", "processedAtIn", "processedAtNotIn", "processedAtGT", "processedAtGTE", "processedAtLT", "processedAtLTE", "processedAtIsNil", "processedAtNotNil", "hasProject", "hasProjectWith", "hasTask", "hasTaskWith", "hasAdjustments", "hasAdjustmentsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16380,6 +16533,216 @@ func (ec *executionContext) unmarshalInputFeedbackWhereInput(ctx context.Context
 				return it, err
 			}
 			it.FallbackReasonContainsFold = data
+		case "inputTokens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokens"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokens = data
+		case "inputTokensNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensNEQ = data
+		case "inputTokensIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensIn = data
+		case "inputTokensNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensNotIn = data
+		case "inputTokensGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensGT = data
+		case "inputTokensGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensGTE = data
+		case "inputTokensLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensLT = data
+		case "inputTokensLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensLTE = data
+		case "inputTokensIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensIsNil = data
+		case "inputTokensNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensNotNil = data
+		case "outputTokens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokens"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokens = data
+		case "outputTokensNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensNEQ = data
+		case "outputTokensIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensIn = data
+		case "outputTokensNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensNotIn = data
+		case "outputTokensGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensGT = data
+		case "outputTokensGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensGTE = data
+		case "outputTokensLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensLT = data
+		case "outputTokensLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensLTE = data
+		case "outputTokensIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensIsNil = data
+		case "outputTokensNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensNotNil = data
+		case "estimatedCost":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCost"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCost = data
+		case "estimatedCostNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostNEQ"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostNEQ = data
+		case "estimatedCostIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostIn = data
+		case "estimatedCostNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostNotIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostNotIn = data
+		case "estimatedCostGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostGT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostGT = data
+		case "estimatedCostGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostGTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostGTE = data
+		case "estimatedCostLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostLT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostLT = data
+		case "estimatedCostLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostLTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostLTE = data
+		case "estimatedCostIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostIsNil = data
+		case "estimatedCostNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostNotNil = data
 		case "droppedSuggestions":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("droppedSuggestions"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -18907,6 +19270,21 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "fallbackReason":
 			out.Values[i] = ec._Feedback_fallbackReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inputTokens":
+			out.Values[i] = ec._Feedback_inputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outputTokens":
+			out.Values[i] = ec._Feedback_outputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estimatedCost":
+			out.Values[i] = ec._Feedback_estimatedCost(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -30,6 +30,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
 	"github.com/feedbackloop/feedbackloop/internal/llmlimit"
 	"github.com/feedbackloop/feedbackloop/internal/text"
+	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
@@ -49,15 +50,19 @@ type Provider struct {
 	BaseURLVar     string // the setting holding its base URL ("" if none)
 	DefaultBaseURL string
 	DefaultModel   string
+	// DefaultPrice is DefaultModel's list price in spend.DefaultCurrency
+	// per million tokens when this table was written: the built-in price
+	// table, an example that LLM_PRICES replaces.
+	DefaultPrice spend.Price
 }
 
 // Providers lists every provider, the one table server.go reads settings
 // from and errors name settings by.
 var Providers = []Provider{
-	{Name: "openai", APIKeyVar: "OPENAI_API_KEY", BaseURLVar: "OPENAI_BASE_URL", DefaultBaseURL: "https://api.openai.com/v1", DefaultModel: "gpt-4o-mini"},
-	{Name: "anthropic", APIKeyVar: "ANTHROPIC_API_KEY", BaseURLVar: "ANTHROPIC_BASE_URL", DefaultModel: "claude-3-5-haiku-latest"},
-	{Name: "ollama", BaseURLVar: "OLLAMA_URL", DefaultBaseURL: "http://127.0.0.1:11434", DefaultModel: "llama3.1"},
-	{Name: "googleai", APIKeyVar: "GOOGLE_API_KEY", DefaultModel: "gemini-1.5-flash"},
+	{Name: "openai", APIKeyVar: "OPENAI_API_KEY", BaseURLVar: "OPENAI_BASE_URL", DefaultBaseURL: "https://api.openai.com/v1", DefaultModel: "gpt-4o-mini", DefaultPrice: spend.Price{Input: 0.15, Output: 0.60}},
+	{Name: "anthropic", APIKeyVar: "ANTHROPIC_API_KEY", BaseURLVar: "ANTHROPIC_BASE_URL", DefaultModel: "claude-3-5-haiku-latest", DefaultPrice: spend.Price{Input: 0.80, Output: 4.00}},
+	{Name: "ollama", BaseURLVar: "OLLAMA_URL", DefaultBaseURL: "http://127.0.0.1:11434", DefaultModel: "llama3.1"}, // a local server: free
+	{Name: "googleai", APIKeyVar: "GOOGLE_API_KEY", DefaultModel: "gemini-1.5-flash", DefaultPrice: spend.Price{Input: 0.075, Output: 0.30}},
 }
 
 // ProviderNamed returns the provider called name.
@@ -267,9 +272,10 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 	if err != nil {
 		return analysis.Result{}, err
 	}
+	used := ans.usage
 	res, bad := ans.parse(req)
 	if bad == nil {
-		return a.label(res), nil
+		return a.label(res, used), nil
 	}
 	a.logger.WarnContext(ctx, "model answer invalid; asking for a repair", "err", bad)
 	// The answer goes back as plain assistant text, not as a tool call with
@@ -287,6 +293,7 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 	if err != nil {
 		return analysis.Result{}, err
 	}
+	used = used.Add(ans.usage)
 	res, bad = ans.parse(req)
 	if bad != nil && !res.Usable() {
 		return analysis.Result{}, fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; "))
@@ -295,11 +302,11 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 		a.logger.WarnContext(ctx, "model answer still invalid after the repair; keeping its valid part",
 			"kept", len(res.Adjustments), "dropped", res.DroppedSuggestions, "err", bad)
 	}
-	return a.label(res), nil
+	return a.label(res, used), nil
 }
 
-func (a *llmAnalyzer) label(r analysis.Result) analysis.Result {
-	r.Provider, r.Model = a.cfg.Provider, a.cfg.Model
+func (a *llmAnalyzer) label(r analysis.Result, used *analysis.Usage) analysis.Result {
+	r.Provider, r.Model, r.Usage = a.cfg.Provider, a.cfg.Model, used
 	return r
 }
 
@@ -308,6 +315,8 @@ func (a *llmAnalyzer) label(r analysis.Result) analysis.Result {
 type modelAnswer struct {
 	text      string
 	truncated bool
+	// usage is the tokens of every attempt of the call that reported them.
+	usage *analysis.Usage
 }
 
 // parse validates the answer; with an error, the result is its valid part.
@@ -332,6 +341,7 @@ func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.Inv
 func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (modelAnswer, error) {
 	timeouts := 0
 	estimate := estimateTokens(msgs)
+	var used *analysis.Usage // every attempt that reported its tokens
 	for attempt := 1; ; attempt++ {
 		var ticket llmlimit.Ticket
 		if a.limiter != nil {
@@ -352,6 +362,9 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		cancel()
 		status, retryAfter := info.get()
 		endCallSpan(span, resp, status, err)
+		if in, out, ok := usageOf(resp); ok {
+			used = used.Add(&analysis.Usage{InputTokens: in, OutputTokens: out})
+		}
 		if a.limiter != nil {
 			used := -1 // unknown: the estimate stands
 			if in, out, ok := usageOf(resp); ok {
@@ -371,7 +384,9 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		// an HTTP error with an empty body: the recorded status decides.
 		case err == nil && status < 400 && resp != nil && slices.ContainsFunc(resp.Choices, func(c *llms.ContentChoice) bool { return c != nil }):
 			a.observe(start, nil)
-			return answerOf(resp.Choices), nil
+			ans := answerOf(resp.Choices)
+			ans.usage = used
+			return ans, nil
 		case timedOut:
 			timeouts++
 			failure = fmt.Errorf("the model did not answer within %s", a.cfg.Timeout)
