@@ -361,7 +361,12 @@ type Outcome struct {
 	// FallbackReason says why a fallback provider answered ("" if the
 	// first configured did).
 	FallbackReason string
-	Adjustments    []Suggestion
+	// InputTokens and OutputTokens are what the analysis's model calls
+	// used (nil: not reported); EstimatedCost is their price by the price
+	// table (nil: unknown).
+	InputTokens, OutputTokens *int
+	EstimatedCost             *float64
+	Adjustments               []Suggestion
 	// Dropped counts the suggestions of the answer left out as invalid;
 	// DroppedReasons says why (bounded). Both are stored on the feedback.
 	Dropped        int
@@ -401,6 +406,22 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 			update.ClearFallbackReason() // an earlier analysis's reason is not this one's
 		} else {
 			update.SetFallbackReason(out.FallbackReason)
+		}
+		// An earlier analysis's usage is not this one's either.
+		if out.InputTokens == nil {
+			update.ClearInputTokens()
+		} else {
+			update.SetInputTokens(*out.InputTokens)
+		}
+		if out.OutputTokens == nil {
+			update.ClearOutputTokens()
+		} else {
+			update.SetOutputTokens(*out.OutputTokens)
+		}
+		if out.EstimatedCost == nil {
+			update.ClearEstimatedCost()
+		} else {
+			update.SetEstimatedCost(*out.EstimatedCost)
 		}
 		fb, err := update.
 			SetStatus(feedback.StatusCompleted).

@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
@@ -48,6 +49,9 @@ type Config struct {
 	ReconcileEvery, PendingGrace time.Duration
 	Logger                       *slog.Logger
 	Metrics                      *metrics.Metrics // optional
+	// Prices estimate what each analysis's tokens cost (LLM_PRICES); a
+	// model without a price has its tokens stored and no cost.
+	Prices spend.Prices
 }
 
 // Defaults of the worker's settings.
@@ -171,7 +175,7 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 		w.logger.WarnContext(ctx, "analysis failed", "err", err)
 		return w.fail(ctx, fb.ID, owner, err)
 	}
-	out, err := outcome(result)
+	out, err := outcome(result, w.cfg.Prices)
 	if err != nil {
 		return w.fail(ctx, fb.ID, owner, err)
 	}
@@ -302,10 +306,15 @@ func (w *Worker) request(ctx context.Context, fb *ent.Feedback) (analysis.Reques
 	return req, nil
 }
 
-// outcome converts an analysis into what the pipeline stores.
-func outcome(r analysis.Result) (pipeline.Outcome, error) {
+// outcome converts an analysis into what the pipeline stores, its cost
+// estimated by prices.
+func outcome(r analysis.Result, prices spend.Prices) (pipeline.Outcome, error) {
 	out := pipeline.Outcome{Summary: r.Summary, Provider: r.Provider, Model: r.Model, FallbackReason: r.FallbackReason,
 		Dropped: r.DroppedSuggestions, DroppedReasons: r.DroppedReasons}
+	if u := r.Usage; u != nil {
+		out.InputTokens, out.OutputTokens = &u.InputTokens, &u.OutputTokens
+		out.EstimatedCost = prices.Cost(r.Provider, r.Model, u.InputTokens, u.OutputTokens)
+	}
 	for i, a := range r.Adjustments {
 		// Analyzers build suggestions from the table; one that did not
 		// would fail the database's enum check less readably.
