@@ -65,6 +65,16 @@ var Providers = []Provider{
 	{Name: "googleai", APIKeyVar: "GOOGLE_API_KEY", DefaultModel: "gemini-1.5-flash", DefaultPrice: spend.Price{Input: 0.075, Output: 0.30}},
 }
 
+// DefaultPrices is the built-in price table: each provider's default model
+// at its DefaultPrice, in spend.DefaultCurrency. LLM_PRICES replaces it.
+func DefaultPrices() spend.Prices {
+	out := spend.Prices{}
+	for _, p := range Providers {
+		out[spend.Key{Provider: p.Name, Model: p.DefaultModel}] = p.DefaultPrice
+	}
+	return out
+}
+
 // ProviderNamed returns the provider called name.
 func ProviderNamed(name string) (Provider, bool) {
 	for _, p := range Providers {
