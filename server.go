@@ -341,6 +341,7 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		// A token's user is its subject at its issuer, and with
 		// JWT_ISSUER set every token's issuer is JWT_ISSUER.
 		DefaultIssuer: cfg.Auth.Issuer,
+		Budget:        cfg.LLMBudget,
 	}), nil
 }
 

@@ -211,6 +211,7 @@ type ComplexityRoot struct {
 		Model          func(childComplexity int) int
 		ProcessingTime func(childComplexity int) int
 		Provider       func(childComplexity int) int
+		Spend          func(childComplexity int) int
 		Suggestions    func(childComplexity int) int
 	}
 
@@ -260,6 +261,16 @@ type ComplexityRoot struct {
 		UpdatedAt   func(childComplexity int) int
 	}
 
+	ProjectBudget struct {
+		Currency       func(childComplexity int) int
+		Exceeded       func(childComplexity int) int
+		MonthlyBudget  func(childComplexity int) int
+		PeriodStart    func(childComplexity int) int
+		Remaining      func(childComplexity int) int
+		ResetsAt       func(childComplexity int) int
+		SpentThisMonth func(childComplexity int) int
+	}
+
 	ProjectConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -272,6 +283,7 @@ type ComplexityRoot struct {
 	}
 
 	ProjectInsights struct {
+		Budget           func(childComplexity int) int
 		Failures         func(childComplexity int) int
 		FeedbackByStatus func(childComplexity int) int
 		FeedbackCount    func(childComplexity int) int
@@ -279,6 +291,7 @@ type ComplexityRoot struct {
 		Models           func(childComplexity int) int
 		ProcessingTime   func(childComplexity int) int
 		Since            func(childComplexity int) int
+		Spend            func(childComplexity int) int
 		Suggestions      func(childComplexity int) int
 		TopTasks         func(childComplexity int) int
 		Until            func(childComplexity int) int
@@ -323,6 +336,14 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 		Title          func(childComplexity int) int
 		Version        func(childComplexity int) int
+	}
+
+	SpendStats struct {
+		Currency         func(childComplexity int) int
+		EstimatedCost    func(childComplexity int) int
+		InputTokens      func(childComplexity int) int
+		OutputTokens     func(childComplexity int) int
+		UnpricedAnalyses func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -447,6 +468,7 @@ type ProjectResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
 }
 type ProjectInsightsResolver interface {
+	Budget(ctx context.Context, obj *insights.Report) (*model.ProjectBudget, error)
 	TopTasks(ctx context.Context, obj *insights.Report) ([]*model.TaskMention, error)
 }
 type QueryResolver interface {
@@ -1141,6 +1163,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ModelStats.Provider(childComplexity), true
+	case "ModelStats.spend":
+		if e.ComplexityRoot.ModelStats.Spend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStats.Spend(childComplexity), true
 	case "ModelStats.suggestions":
 		if e.ComplexityRoot.ModelStats.Suggestions == nil {
 			break
@@ -1456,6 +1484,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Project.UpdatedAt(childComplexity), true
 
+	case "ProjectBudget.currency":
+		if e.ComplexityRoot.ProjectBudget.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.Currency(childComplexity), true
+	case "ProjectBudget.exceeded":
+		if e.ComplexityRoot.ProjectBudget.Exceeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.Exceeded(childComplexity), true
+	case "ProjectBudget.monthlyBudget":
+		if e.ComplexityRoot.ProjectBudget.MonthlyBudget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.MonthlyBudget(childComplexity), true
+	case "ProjectBudget.periodStart":
+		if e.ComplexityRoot.ProjectBudget.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.PeriodStart(childComplexity), true
+	case "ProjectBudget.remaining":
+		if e.ComplexityRoot.ProjectBudget.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.Remaining(childComplexity), true
+	case "ProjectBudget.resetsAt":
+		if e.ComplexityRoot.ProjectBudget.ResetsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.ResetsAt(childComplexity), true
+	case "ProjectBudget.spentThisMonth":
+		if e.ComplexityRoot.ProjectBudget.SpentThisMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.SpentThisMonth(childComplexity), true
+
 	case "ProjectConnection.edges":
 		if e.ComplexityRoot.ProjectConnection.Edges == nil {
 			break
@@ -1488,6 +1559,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProjectEdge.Node(childComplexity), true
 
+	case "ProjectInsights.budget":
+		if e.ComplexityRoot.ProjectInsights.Budget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Budget(childComplexity), true
 	case "ProjectInsights.failures":
 		if e.ComplexityRoot.ProjectInsights.Failures == nil {
 			break
@@ -1530,6 +1607,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProjectInsights.Since(childComplexity), true
+	case "ProjectInsights.spend":
+		if e.ComplexityRoot.ProjectInsights.Spend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Spend(childComplexity), true
 	case "ProjectInsights.suggestions":
 		if e.ComplexityRoot.ProjectInsights.Suggestions == nil {
 			break
@@ -1762,6 +1845,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemovedTask.Version(childComplexity), true
+
+	case "SpendStats.currency":
+		if e.ComplexityRoot.SpendStats.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.Currency(childComplexity), true
+	case "SpendStats.estimatedCost":
+		if e.ComplexityRoot.SpendStats.EstimatedCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.EstimatedCost(childComplexity), true
+	case "SpendStats.inputTokens":
+		if e.ComplexityRoot.SpendStats.InputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.InputTokens(childComplexity), true
+	case "SpendStats.outputTokens":
+		if e.ComplexityRoot.SpendStats.OutputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.OutputTokens(childComplexity), true
+	case "SpendStats.unpricedAnalyses":
+		if e.ComplexityRoot.SpendStats.UnpricedAnalyses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.UnpricedAnalyses(childComplexity), true
 
 	case "Subscription.feedbackStatusChanged":
 		if e.ComplexityRoot.Subscription.FeedbackStatusChanged == nil {
@@ -4056,12 +4170,20 @@ type ProjectInsights {
   failures: FailureStats!
   """The suggestions of the window's feedback, overall and per type."""
   suggestions: SuggestionStats!
+  """The tokens the window's COMPLETED feedback used and what they are estimated to have cost."""
+  spend: SpendStats!
   """
   The same per provider and model that analysed the feedback, with their
-  processing times, so models can be compared on real decisions. Most
-  analyses first.
+  processing times and spend, so models can be compared on real decisions
+  and cost. Most analyses first.
   """
   models: [ModelStats!]!
+  """
+  The project's model spend this month (UTC) against its monthly budget
+  (LLM_PROJECT_MONTHLY_BUDGET), whatever the window. Only the project's
+  OWNERs may see it: others get null and a FORBIDDEN error.
+  """
+  budget: ProjectBudget
   """
   The 10 tasks mentioned most: each feedback submitted on a task and each
   suggestion about it is a mention. Most mentions first; deleted tasks are
@@ -4144,7 +4266,48 @@ type ModelStats {
   """COMPLETED feedback it analysed (failed analyses record no model)."""
   completed: Int!
   processingTime: ProcessingTimeStats!
+  spend: SpendStats!
   suggestions: SuggestionStats!
+}
+
+"""
+Tokens and estimated cost of analyses, as stored with each one (Feedback's
+inputTokens, outputTokens and estimatedCost). Costs come from the price
+table (LLM_PRICES) at the time of each analysis.
+"""
+type SpendStats {
+  """Input (prompt) tokens, summed; analyses whose provider reported none count 0."""
+  inputTokens: Int!
+  """Output (completion) tokens, summed."""
+  outputTokens: Int!
+  """The estimated costs, summed, in currency; null when no analysis has one."""
+  estimatedCost: Float
+  """The price table's currency (LLM_PRICE_CURRENCY), such as USD."""
+  currency: String!
+  """Analyses with tokens but no cost (their model has no price in LLM_PRICES): not in estimatedCost."""
+  unpricedAnalyses: Int!
+}
+
+"""A project's model spend in the current UTC calendar month against its monthly budget."""
+type ProjectBudget {
+  """The price table's currency (LLM_PRICE_CURRENCY)."""
+  currency: String!
+  """LLM_PROJECT_MONTHLY_BUDGET; null when there is none."""
+  monthlyBudget: Float
+  """What the project's analyses stored this month are estimated to have cost (analyses without a price count nothing)."""
+  spentThisMonth: Float!
+  """monthlyBudget - spentThisMonth, at least 0; null without a budget."""
+  remaining: Float
+  """
+  Whether spentThisMonth has reached monthlyBudget: until resetsAt, no model
+  is called for the project, and its feedback is analysed by the built-in
+  rules if LLM_FALLBACK names builtin, or fails.
+  """
+  exceeded: Boolean!
+  """The month's start (UTC)."""
+  periodStart: Time!
+  """The next month's start (UTC), when the budget resets."""
+  resetsAt: Time!
 }
 
 type TaskMention {
@@ -4462,6 +4625,8 @@ func (ec *executionContext) childFields_ModelStats(ctx context.Context, field gr
 		return ec.fieldContext_ModelStats_completed(ctx, field)
 	case "processingTime":
 		return ec.fieldContext_ModelStats_processingTime(ctx, field)
+	case "spend":
+		return ec.fieldContext_ModelStats_spend(ctx, field)
 	case "suggestions":
 		return ec.fieldContext_ModelStats_suggestions(ctx, field)
 	}
@@ -4520,6 +4685,26 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
 
+func (ec *executionContext) childFields_ProjectBudget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_ProjectBudget_currency(ctx, field)
+	case "monthlyBudget":
+		return ec.fieldContext_ProjectBudget_monthlyBudget(ctx, field)
+	case "spentThisMonth":
+		return ec.fieldContext_ProjectBudget_spentThisMonth(ctx, field)
+	case "remaining":
+		return ec.fieldContext_ProjectBudget_remaining(ctx, field)
+	case "exceeded":
+		return ec.fieldContext_ProjectBudget_exceeded(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_ProjectBudget_periodStart(ctx, field)
+	case "resetsAt":
+		return ec.fieldContext_ProjectBudget_resetsAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectBudget", field.Name)
+}
+
 func (ec *executionContext) childFields_ProjectConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -4560,8 +4745,12 @@ func (ec *executionContext) childFields_ProjectInsights(ctx context.Context, fie
 		return ec.fieldContext_ProjectInsights_failures(ctx, field)
 	case "suggestions":
 		return ec.fieldContext_ProjectInsights_suggestions(ctx, field)
+	case "spend":
+		return ec.fieldContext_ProjectInsights_spend(ctx, field)
 	case "models":
 		return ec.fieldContext_ProjectInsights_models(ctx, field)
+	case "budget":
+		return ec.fieldContext_ProjectInsights_budget(ctx, field)
 	case "topTasks":
 		return ec.fieldContext_ProjectInsights_topTasks(ctx, field)
 	}
@@ -4624,6 +4813,22 @@ func (ec *executionContext) childFields_RemovedTask(ctx context.Context, field g
 		return ec.fieldContext_RemovedTask_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemovedTask", field.Name)
+}
+
+func (ec *executionContext) childFields_SpendStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inputTokens":
+		return ec.fieldContext_SpendStats_inputTokens(ctx, field)
+	case "outputTokens":
+		return ec.fieldContext_SpendStats_outputTokens(ctx, field)
+	case "estimatedCost":
+		return ec.fieldContext_SpendStats_estimatedCost(ctx, field)
+	case "currency":
+		return ec.fieldContext_SpendStats_currency(ctx, field)
+	case "unpricedAnalyses":
+		return ec.fieldContext_SpendStats_unpricedAnalyses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SpendStats", field.Name)
 }
 
 func (ec *executionContext) childFields_SuggestionStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8655,6 +8860,38 @@ func (ec *executionContext) fieldContext_ModelStats_processingTime(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ModelStats_spend(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStats_spend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spend, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Usage) graphql.Marshaler {
+			return ec.marshalNSpendStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStats_spend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModelStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpendStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ModelStats_suggestions(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9931,6 +10168,179 @@ func (ec *executionContext) fieldContext_Project_adjustments(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ProjectBudget_currency(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProjectBudget_monthlyBudget(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_monthlyBudget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyBudget, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_monthlyBudget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProjectBudget_spentThisMonth(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_spentThisMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpentThisMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_spentThisMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProjectBudget_remaining(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProjectBudget_exceeded(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Exceeded)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_exceeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exceeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_exceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ProjectBudget_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.PeriodStart)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProjectBudget_resetsAt(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ResetsAt)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_resetsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResetsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10317,6 +10727,38 @@ func (ec *executionContext) fieldContext_ProjectInsights_suggestions(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _ProjectInsights_spend(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_spend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spend, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Usage) graphql.Marshaler {
+			return ec.marshalNSpendStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_spend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpendStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProjectInsights_models(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10344,6 +10786,38 @@ func (ec *executionContext) fieldContext_ProjectInsights_models(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ModelStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_budget(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_budget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectInsights().Budget(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProjectBudget) graphql.Marshaler {
+			return ec.marshalOProjectBudget2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐProjectBudget(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_budget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectBudget(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11356,6 +11830,133 @@ func (ec *executionContext) _RemovedTask_version(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_RemovedTask_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SpendStats_inputTokens(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.InputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_inputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_inputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SpendStats_outputTokens(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.OutputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_outputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_outputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SpendStats_estimatedCost(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_estimatedCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_estimatedCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SpendStats_currency(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "String")
+}
+
+func (ec *executionContext) _SpendStats_unpricedAnalyses(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.UnpricedAnalyses)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_unpricedAnalyses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnpricedAnalyses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_unpricedAnalyses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Subscription_feedbackStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -19610,6 +20211,11 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "spend":
+			out.Values[i] = ec._ModelStats_spend(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "suggestions":
 			out.Values[i] = ec._ModelStats_suggestions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19960,6 +20566,69 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var projectBudgetImplementors = []string{"ProjectBudget"}
+
+func (ec *executionContext) _ProjectBudget(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectBudget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectBudgetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectBudget")
+		case "currency":
+			out.Values[i] = ec._ProjectBudget_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyBudget":
+			out.Values[i] = ec._ProjectBudget_monthlyBudget(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "spentThisMonth":
+			out.Values[i] = ec._ProjectBudget_spentThisMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._ProjectBudget_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "exceeded":
+			out.Values[i] = ec._ProjectBudget_exceeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._ProjectBudget_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetsAt":
+			out.Values[i] = ec._ProjectBudget_resetsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var projectConnectionImplementors = []string{"ProjectConnection"}
 
 func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectConnection) graphql.Marshaler {
@@ -20092,11 +20761,22 @@ func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "spend":
+			out.Values[i] = ec._ProjectInsights_spend(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "models":
 			out.Values[i] = ec._ProjectInsights_models(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "budget":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectInsights_budget(ctx, field, obj)
+				})
 		case "topTasks":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -20390,6 +21070,59 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 			}
 		case "version":
 			out.Values[i] = ec._RemovedTask_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spendStatsImplementors = []string{"SpendStats"}
+
+func (ec *executionContext) _SpendStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Usage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spendStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SpendStats")
+		case "inputTokens":
+			out.Values[i] = ec._SpendStats_inputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outputTokens":
+			out.Values[i] = ec._SpendStats_outputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estimatedCost":
+			out.Values[i] = ec._SpendStats_estimatedCost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._SpendStats_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unpricedAnalyses":
+			out.Values[i] = ec._SpendStats_unpricedAnalyses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21858,6 +22591,10 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackl
 	return v
 }
 
+func (ec *executionContext) marshalNSpendStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐUsage(ctx context.Context, sel ast.SelectionSet, v insights.Usage) graphql.Marshaler {
+	return ec._SpendStats(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22712,6 +23449,13 @@ func (ec *executionContext) marshalOProject2ᚖgithubᚗcomᚋfeedbackloopᚋfee
 		return graphql.Null
 	}
 	return ec._Project(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProjectBudget2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐProjectBudget(ctx context.Context, sel ast.SelectionSet, v *model.ProjectBudget) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProjectBudget(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOProjectEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ProjectEdge) graphql.Marshaler {
