@@ -8,8 +8,8 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
-	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/worker/rules"
