@@ -52,11 +52,11 @@ type Feedback struct {
 	Model *string `json:"model,omitempty"`
 	// Why a fallback provider produced the result instead of the first configured one (LLM_FALLBACK).
 	FallbackReason *string `json:"fallback_reason,omitempty"`
-	// Input (prompt) tokens of the analysis's model calls, the repair's included, as the provider reported them; null when it reported none. 0 for the built-in rules.
+	// Input (prompt) tokens of the feedback's analyses, as the provider reported them: every model call, repairs included, and a failed analysis's added to its retry's; null when none was reported. 0 for the built-in rules.
 	InputTokens *int `json:"input_tokens,omitempty"`
-	// Output (completion) tokens of the analysis's model calls; null when the provider reported none.
+	// Output (completion) tokens of the feedback's analyses, counted as inputTokens are; null when none was reported.
 	OutputTokens *int `json:"output_tokens,omitempty"`
-	// What the analysis's tokens cost by the price table (LLM_PRICES), in its currency (LLM_PRICE_CURRENCY); null when the model has no price or its tokens are unknown.
+	// What the feedback's analyses are estimated to have cost by the price table (LLM_PRICES) when each was stored, in its currency (LLM_PRICE_CURRENCY); null when no analysis of it had a price and tokens.
 	EstimatedCost *float64 `json:"estimated_cost,omitempty"`
 	// Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
 	DroppedSuggestions int `json:"dropped_suggestions,omitempty"`

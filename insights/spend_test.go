@@ -13,7 +13,8 @@ import (
 
 // Tokens and costs add up per provider and model and overall, over the
 // window's feedback of the project only; analyses with tokens and no cost
-// are counted apart, and rows stored before tokens were (none) add nothing.
+// are counted apart, rows stored before tokens were (none) add nothing,
+// and failed analyses count overall.
 func TestInsightsSpendPerModel(t *testing.T) {
 	db := openIn(t, "UTC")
 	client := store.NewClient(db)
@@ -42,13 +43,16 @@ func TestInsightsSpendPerModel(t *testing.T) {
 			SetProcessedAt(f.created.Add(time.Second)).SetProvider(f.provider).SetModel(f.model).
 			SetNillableInputTokens(f.in).SetNillableOutputTokens(f.out).SetNillableEstimatedCost(f.cost).SaveX(ctx)
 	}
+	// A FAILED analysis records no model: its tokens count overall only.
+	client.Feedback.Create().SetProjectID(p).SetFeedbackText("text").SetCreatedAt(day).SetStatus(feedback.StatusFailed).
+		SetProcessedAt(day.Add(time.Second)).SetInputTokens(200).SetOutputTokens(20).SetEstimatedCost(0.25).SaveX(ctx)
 	until := day.AddDate(0, 0, 1)
 	got, err := insights.Compute(context.Background(), db, p, insights.Window{Until: &until})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got.SetCurrency("EUR")
-	same(t, got.Spend, insights.Usage{InputTokens: 4500, OutputTokens: 450, EstimatedCost: ptr(1.75), UnpricedAnalyses: 1, Currency: "EUR"})
+	same(t, got.Spend, insights.Usage{InputTokens: 4700, OutputTokens: 470, EstimatedCost: ptr(2.0), UnpricedAnalyses: 1, Currency: "EUR"})
 	want := map[string]insights.Usage{
 		"openai/gpt-a":       {InputTokens: 4000, OutputTokens: 400, EstimatedCost: ptr(1.75), Currency: "EUR"},
 		"anthropic/claude-b": {InputTokens: 500, OutputTokens: 50, UnpricedAnalyses: 1, Currency: "EUR"},

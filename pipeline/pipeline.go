@@ -361,12 +361,9 @@ type Outcome struct {
 	// FallbackReason says why a fallback provider answered ("" if the
 	// first configured did).
 	FallbackReason string
-	// InputTokens and OutputTokens are what the analysis's model calls
-	// used (nil: not reported); EstimatedCost is their price by the price
-	// table (nil: unknown).
-	InputTokens, OutputTokens *int
-	EstimatedCost             *float64
-	Adjustments               []Suggestion
+	// Usage is what the analysis's model calls used and cost.
+	Usage
+	Adjustments []Suggestion
 	// Dropped counts the suggestions of the answer left out as invalid;
 	// DroppedReasons says why (bounded). Both are stored on the feedback.
 	Dropped        int
@@ -407,22 +404,7 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 		} else {
 			update.SetFallbackReason(out.FallbackReason)
 		}
-		// An earlier analysis's usage is not this one's either.
-		if out.InputTokens == nil {
-			update.ClearInputTokens()
-		} else {
-			update.SetInputTokens(*out.InputTokens)
-		}
-		if out.OutputTokens == nil {
-			update.ClearOutputTokens()
-		} else {
-			update.SetOutputTokens(*out.OutputTokens)
-		}
-		if out.EstimatedCost == nil {
-			update.ClearEstimatedCost()
-		} else {
-			update.SetEstimatedCost(*out.EstimatedCost)
-		}
+		out.Usage.addTo(update)
 		fb, err := update.
 			SetStatus(feedback.StatusCompleted).
 			SetSummary(out.Summary).
@@ -542,8 +524,17 @@ func showID(id *int) string {
 
 // Fail marks the feedback FAILED with a reason for the user, if owner still holds it.
 func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent.Feedback, error) {
+	return p.FailSpent(ctx, id, owner, reason, Usage{})
+}
+
+// FailSpent is Fail for an analysis whose model calls used tokens before it
+// failed: they are added to the feedback's, so that they count toward the
+// project's spend.
+func (p *Pipeline) FailSpent(ctx context.Context, id int, owner, reason string, spent Usage) (*ent.Feedback, error) {
 	return store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
-		fb, err := p.finish(tx.Feedback, id, owner).
+		update := p.finish(tx.Feedback, id, owner)
+		spent.addTo(update)
+		fb, err := update.
 			SetStatus(feedback.StatusFailed).
 			SetError(reason).
 			Save(ctx)

@@ -41,3 +41,26 @@ func MonthSpend(ctx context.Context, client *ent.Client, projectID int, now time
 	}
 	return rows[0].Sum.Float64, nil
 }
+
+// Usage is what an analysis's model calls used: tokens as the provider
+// reported them (nil: not reported) and their estimated cost by the price
+// table (nil: unknown).
+type Usage struct {
+	InputTokens, OutputTokens *int
+	EstimatedCost             *float64
+}
+
+// addTo adds u to the feedback's: its columns hold what all of its analyses
+// used, a failed one's and then its retry's (NULL counts as 0 once there
+// is something to add; nothing to add leaves it as it is).
+func (u Usage) addTo(update *ent.FeedbackUpdateOne) {
+	if u.InputTokens != nil {
+		update.AddInputTokens(*u.InputTokens)
+	}
+	if u.OutputTokens != nil {
+		update.AddOutputTokens(*u.OutputTokens)
+	}
+	if u.EstimatedCost != nil {
+		update.AddEstimatedCost(*u.EstimatedCost)
+	}
+}

@@ -146,3 +146,36 @@ func waitFinished(t *testing.T, e *env, id int) {
 		return s == feedback.StatusCompleted || s == feedback.StatusFailed
 	})
 }
+
+// An analysis that fails after its calls used tokens (an answer invalid
+// twice) stores them and their cost, so they count toward the budget; a
+// retry's are added to them.
+func TestFailedAnalysisKeepsItsSpendAndARetryAddsToIt(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r).WithUsage(3_000, 30) })
+	e.llm.Enqueue(llmstub.Text("no").WithUsage(1_000, 10), llmstub.Text("still no").WithUsage(2_000, 20))
+	e.startWorker(workerOpts{prices: stubPrices})
+	fb := e.submit("Nobody can log in since the last release!", &e.taskIDs[0])
+	if got := e.statuses(fb.ID); got[len(got)-1] != "FAILED" {
+		t.Fatalf("events %v, want FAILED", got)
+	}
+	failed := e.reload(fb.ID)
+	// 3,000 × 2/1M + 30 × 8/1M
+	if failed.InputTokens == nil || *failed.InputTokens != 3_000 || *failed.OutputTokens != 30 ||
+		failed.EstimatedCost == nil || !near(*failed.EstimatedCost, 0.00624) || failed.Provider != nil {
+		t.Fatalf("failed analysis: tokens %v/%v cost %v provider %v", failed.InputTokens, failed.OutputTokens, failed.EstimatedCost, failed.Provider)
+	}
+
+	if _, err := e.pipeline.Retry(accesstest.System(), fb.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.statuses(fb.ID); got[len(got)-1] != "COMPLETED" {
+		t.Fatalf("events %v, want the retry to complete", got)
+	}
+	done := e.reload(fb.ID)
+	if *done.InputTokens != 6_000 || *done.OutputTokens != 60 || !near(*done.EstimatedCost, 0.01248) {
+		t.Fatalf("after the retry: tokens %v/%v cost %v, want both analyses'", *done.InputTokens, *done.OutputTokens, *done.EstimatedCost)
+	}
+}
+
+func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }

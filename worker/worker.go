@@ -204,9 +204,15 @@ func (w *Worker) handle(ctx context.Context, job queue.Job) error {
 	return err
 }
 
-// fail marks the feedback FAILED with err as the reason shown to users.
+// fail marks the feedback FAILED with err as the reason shown to users,
+// and stores what its model calls used, if err says.
 func (w *Worker) fail(ctx context.Context, id int, owner string, err error) (string, error) {
-	_, ferr := w.cfg.Pipeline.Fail(ctx, id, owner, userReason(err))
+	var used pipeline.Usage
+	var spent *analysis.SpentError
+	if errors.As(err, &spent) {
+		used = priced(spent.Provider, spent.Model, spent.Usage, w.cfg.Prices)
+	}
+	_, ferr := w.cfg.Pipeline.FailSpent(ctx, id, owner, userReason(err), used)
 	switch {
 	case errors.Is(ferr, pipeline.ErrLeaseLost):
 		return outcomeSkipped, nil
@@ -311,10 +317,7 @@ func (w *Worker) request(ctx context.Context, fb *ent.Feedback) (analysis.Reques
 func outcome(r analysis.Result, prices spend.Prices) (pipeline.Outcome, error) {
 	out := pipeline.Outcome{Summary: r.Summary, Provider: r.Provider, Model: r.Model, FallbackReason: r.FallbackReason,
 		Dropped: r.DroppedSuggestions, DroppedReasons: r.DroppedReasons}
-	if u := r.Usage; u != nil {
-		out.InputTokens, out.OutputTokens = &u.InputTokens, &u.OutputTokens
-		out.EstimatedCost = prices.Cost(r.Provider, r.Model, u.InputTokens, u.OutputTokens)
-	}
+	out.Usage = priced(r.Provider, r.Model, r.Usage, prices)
 	for i, a := range r.Adjustments {
 		// Analyzers build suggestions from the table; one that did not
 		// would fail the database's enum check less readably.
@@ -327,6 +330,15 @@ func outcome(r analysis.Result, prices spend.Prices) (pipeline.Outcome, error) {
 		})
 	}
 	return out, nil
+}
+
+// priced is what the pipeline stores of an analysis's usage.
+func priced(provider, model string, u *analysis.Usage, prices spend.Prices) pipeline.Usage {
+	if u == nil {
+		return pipeline.Usage{}
+	}
+	return pipeline.Usage{InputTokens: &u.InputTokens, OutputTokens: &u.OutputTokens,
+		EstimatedCost: prices.Cost(provider, model, u.InputTokens, u.OutputTokens)}
 }
 
 // deadLettered marks the feedback of a job that gave up for good as FAILED.

@@ -92,19 +92,19 @@ func (Feedback) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			NonNegative().
-			Comment("Input (prompt) tokens of the analysis's model calls, the repair's included, as the provider reported them; null when it reported none. 0 for the built-in rules.").
+			Comment("Input (prompt) tokens of the feedback's analyses, as the provider reported them: every model call, repairs included, and a failed analysis's added to its retry's; null when none was reported. 0 for the built-in rules.").
 			Annotations(readOnly),
 		field.Int("output_tokens").
 			Optional().
 			Nillable().
 			NonNegative().
-			Comment("Output (completion) tokens of the analysis's model calls; null when the provider reported none.").
+			Comment("Output (completion) tokens of the feedback's analyses, counted as inputTokens are; null when none was reported.").
 			Annotations(readOnly),
 		field.Float("estimated_cost").
 			Optional().
 			Nillable().
 			Min(0).
-			Comment("What the analysis's tokens cost by the price table (LLM_PRICES), in its currency (LLM_PRICE_CURRENCY); null when the model has no price or its tokens are unknown.").
+			Comment("What the feedback's analyses are estimated to have cost by the price table (LLM_PRICES) when each was stored, in its currency (LLM_PRICE_CURRENCY); null when no analysis of it had a price and tokens.").
 			Annotations(readOnly),
 		field.Int("dropped_suggestions").
 			Default(0).

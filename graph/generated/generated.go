@@ -2762,15 +2762,15 @@ type Feedback implements Node {
   """
   fallbackReason: String
   """
-  Input (prompt) tokens of the analysis's model calls, the repair's included, as the provider reported them; null when it reported none. 0 for the built-in rules.
+  Input (prompt) tokens of the feedback's analyses, as the provider reported them: every model call, repairs included, and a failed analysis's added to its retry's; null when none was reported. 0 for the built-in rules.
   """
   inputTokens: Int
   """
-  Output (completion) tokens of the analysis's model calls; null when the provider reported none.
+  Output (completion) tokens of the feedback's analyses, counted as inputTokens are; null when none was reported.
   """
   outputTokens: Int
   """
-  What the analysis's tokens cost by the price table (LLM_PRICES), in its currency (LLM_PRICE_CURRENCY); null when the model has no price or its tokens are unknown.
+  What the feedback's analyses are estimated to have cost by the price table (LLM_PRICES) when each was stored, in its currency (LLM_PRICE_CURRENCY); null when no analysis of it had a price and tokens.
   """
   estimatedCost: Float
   """
@@ -4271,9 +4271,11 @@ type ModelStats {
 }
 
 """
-Tokens and estimated cost of analyses, as stored with each one (Feedback's
-inputTokens, outputTokens and estimatedCost). Costs come from the price
-table (LLM_PRICES) at the time of each analysis.
+Tokens and estimated cost of analyses, as stored with each feedback
+(Feedback's inputTokens, outputTokens and estimatedCost). Costs come from the
+price table (LLM_PRICES) at the time of each analysis. Per model, only
+COMPLETED feedback counts (FAILED feedback records no model); overall, FAILED
+feedback's tokens count too.
 """
 type SpendStats {
   """Input (prompt) tokens, summed; analyses whose provider reported none count 0."""

@@ -117,6 +117,18 @@ type UnavailableError struct{ Err error }
 func (e *UnavailableError) Error() string { return e.Err.Error() }
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
+// SpentError is an analysis that failed after its model calls used tokens:
+// what they used is stored with the failure, so that it counts toward the
+// project's spend.
+type SpentError struct {
+	Err             error
+	Provider, Model string
+	Usage           *Usage
+}
+
+func (e *SpentError) Error() string { return e.Err.Error() }
+func (e *SpentError) Unwrap() error { return e.Err }
+
 // Unavailable reports whether err says the provider, not the request, failed.
 func Unavailable(err error) bool {
 	var u *UnavailableError

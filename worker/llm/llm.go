@@ -301,18 +301,26 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 		llms.TextParts(llms.ChatMessageTypeHuman, analysis.RepairPrompt(bad.Problems)))
 	ans, err = a.call(ctx, msgs)
 	if err != nil {
-		return analysis.Result{}, err
+		return analysis.Result{}, a.spent(err, used)
 	}
 	used = used.Add(ans.usage)
 	res, bad = ans.parse(req)
 	if bad != nil && !res.Usable() {
-		return analysis.Result{}, fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; "))
+		return analysis.Result{}, a.spent(fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; ")), used)
 	}
 	if bad != nil {
 		a.logger.WarnContext(ctx, "model answer still invalid after the repair; keeping its valid part",
 			"kept", len(res.Adjustments), "dropped", res.DroppedSuggestions, "err", bad)
 	}
 	return a.label(res, used), nil
+}
+
+// spent says what the analysis's calls used when it fails after some did.
+func (a *llmAnalyzer) spent(err error, used *analysis.Usage) error {
+	if used == nil {
+		return err
+	}
+	return &analysis.SpentError{Err: err, Provider: a.cfg.Provider, Model: a.cfg.Model, Usage: used}
 }
 
 func (a *llmAnalyzer) label(r analysis.Result, used *analysis.Usage) analysis.Result {
