@@ -568,9 +568,13 @@ func (e *env) llmSpend(models []llm.Config) (spend.Prices, spend.Budget) {
 		if err != nil {
 			e.errs = append(e.errs, fmt.Errorf("LLM_PRICES: %w", err))
 		}
+		var names []string
+		for _, p := range llm.Providers {
+			names = append(names, p.Name)
+		}
 		for k := range parsed {
 			if _, ok := llm.ProviderNamed(k.Provider); !ok {
-				e.errs = append(e.errs, fmt.Errorf("LLM_PRICES: %s:%s names no model provider (openai, anthropic, ollama or googleai)", k.Provider, k.Model))
+				e.errs = append(e.errs, fmt.Errorf("LLM_PRICES: %s:%s names no model provider (%s)", k.Provider, k.Model, strings.Join(names, ", ")))
 			}
 		}
 		prices = parsed

@@ -359,7 +359,7 @@ func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.Inv
 func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (modelAnswer, error) {
 	timeouts := 0
 	estimate := estimateTokens(msgs)
-	var used *analysis.Usage // every attempt that reported its tokens
+	var reported *analysis.Usage // every attempt's that reported its tokens
 	for attempt := 1; ; attempt++ {
 		var ticket llmlimit.Ticket
 		if a.limiter != nil {
@@ -381,7 +381,7 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		status, retryAfter := info.get()
 		endCallSpan(span, resp, status, err)
 		if in, out, ok := usageOf(resp); ok {
-			used = used.Add(&analysis.Usage{InputTokens: in, OutputTokens: out})
+			reported = reported.Add(&analysis.Usage{InputTokens: in, OutputTokens: out})
 		}
 		if a.limiter != nil {
 			used := -1 // unknown: the estimate stands
@@ -403,7 +403,7 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent) (mod
 		case err == nil && status < 400 && resp != nil && slices.ContainsFunc(resp.Choices, func(c *llms.ContentChoice) bool { return c != nil }):
 			a.observe(start, nil)
 			ans := answerOf(resp.Choices)
-			ans.usage = used
+			ans.usage = reported
 			return ans, nil
 		case timedOut:
 			timeouts++
