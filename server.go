@@ -534,6 +534,8 @@ func withBudget(analyzer analysis.Analyzer, cfg config, spent budget.Spender, lo
 	if cfg.LLMBudget.Monthly <= 0 || !models {
 		return analyzer
 	}
+	logger.Info("model calls limited per project and month", "budget", cfg.LLMBudget.Amount(cfg.LLMBudget.Monthly),
+		"past_it", map[bool]string{true: "built-in rules", false: "analyses fail"}[builtin != nil])
 	return budget.New(budget.Config{Models: analyzer, Builtin: builtin, Budget: cfg.LLMBudget, Spend: spent, Logger: logger})
 }
 
