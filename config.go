@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
@@ -88,6 +89,12 @@ type config struct {
 	// LLMMaxInFlight bounds a worker's model calls in flight, over all
 	// its providers (LLM_MAX_IN_FLIGHT).
 	LLMMaxInFlight int
+
+	// LLMPrices estimate each analysis's cost (LLM_PRICES, else the
+	// built-in table); LLMBudget is a project's monthly budget for model
+	// calls in their currency (LLM_PROJECT_MONTHLY_BUDGET, 0: none).
+	LLMPrices spend.Prices
+	LLMBudget spend.Budget
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -351,6 +358,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	// deployment's one prefix.
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
 	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM, limits)
+	cfg.LLMPrices, cfg.LLMBudget = e.llmSpend(append([]llm.Config{cfg.LLM}, cfg.LLMFallback...))
 	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
 	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {
 		// A job holds its slot only while it works (waits give it back):
@@ -592,6 +600,47 @@ func (e *env) llmFallback(primary llm.Config, limits func(provider string) llmli
 	}
 	return out, e.integer("LLM_BREAKER_FAILURES", fallback.DefaultFailures, 1, 1000),
 		e.duration("LLM_BREAKER_TIMEOUT", fallback.DefaultOpenTimeout)
+}
+
+// llmSpend reads the price table and the projects' monthly budget. The
+// built-in table (llm.DefaultPrices) is in USD, so another currency needs
+// LLM_PRICES; LLM_PRICES replaces the built-in table, it does not add to
+// it. A budget needs a price for every model it limits: an analysis
+// without a cost would not count toward it.
+func (e *env) llmSpend(models []llm.Config) (spend.Prices, spend.Budget) {
+	currency := strings.ToUpper(e.str("LLM_PRICE_CURRENCY", spend.DefaultCurrency))
+	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		e.fail("LLM_PRICE_CURRENCY", "a three-letter currency code such as USD or EUR", currency)
+	}
+	prices := llm.DefaultPrices()
+	if raw := e.str("LLM_PRICES", ""); raw != "" {
+		parsed, err := spend.ParsePrices(raw)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("LLM_PRICES: %w", err))
+		}
+		var names []string
+		for _, p := range llm.Providers {
+			names = append(names, p.Name)
+		}
+		for k := range parsed {
+			if _, ok := llm.ProviderNamed(k.Provider); !ok {
+				e.errs = append(e.errs, fmt.Errorf("LLM_PRICES: %s:%s names no model provider (%s)", k.Provider, k.Model, strings.Join(names, ", ")))
+			}
+		}
+		prices = parsed
+	} else if currency != spend.DefaultCurrency {
+		e.errs = append(e.errs, fmt.Errorf("LLM_PRICE_CURRENCY=%s needs LLM_PRICES: the built-in prices are in %s", currency, spend.DefaultCurrency))
+	}
+	budget := spend.Budget{Currency: currency, Monthly: e.float("LLM_PROJECT_MONTHLY_BUDGET", 0, 0, 1e12)}
+	if budget.Monthly > 0 {
+		for _, m := range models {
+			if m.Provider != defaultProvider && !prices.Has(m.Provider, m.Model) {
+				e.errs = append(e.errs, fmt.Errorf("LLM_PROJECT_MONTHLY_BUDGET needs a price for every model it limits, and %s:%s has none: add %s:%s=INPUT/OUTPUT (per million tokens) to LLM_PRICES",
+					m.Provider, m.Model, m.Provider, m.Model))
+			}
+		}
+	}
+	return prices, budget
 }
 
 func isTerminal(w io.Writer) bool {

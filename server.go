@@ -47,6 +47,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/budget"
 	"github.com/feedbackloop/feedbackloop/worker/fallback"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
 	"github.com/feedbackloop/feedbackloop/worker/rules"
@@ -341,6 +342,7 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		// A token's user is its subject at its issuer, and with
 		// JWT_ISSUER set every token's issuer is JWT_ISSUER.
 		DefaultIssuer: cfg.Auth.Issuer,
+		Budget:        cfg.LLMBudget,
 	}), nil
 }
 
@@ -455,6 +457,7 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 	if analyzer, err = withFallback(startCtx, analyzer, cfg, logger); err != nil {
 		return nil, err
 	}
+	analyzer = withBudget(analyzer, cfg, d.pipe, logger)
 	w := worker.New(worker.Config{
 		Client:   d.client,
 		Pipeline: d.pipe,
@@ -471,6 +474,7 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 		PendingGrace:   cfg.PendingGrace,
 		Logger:         logger,
 		Metrics:        d.metrics,
+		Prices:         cfg.LLMPrices,
 	})
 	if err := w.Start(ctx); err != nil {
 		return nil, err
@@ -513,6 +517,28 @@ func withFallback(ctx context.Context, primary analysis.Analyzer, cfg config, lo
 	}
 	return fallback.New(fallback.Config{Analyzers: chain, Failures: cfg.LLMBreakerFailures,
 		OpenTimeout: cfg.LLMBreakerTimeout, Logger: logger})
+}
+
+// withBudget keeps each project's model calls within
+// LLM_PROJECT_MONTHLY_BUDGET: past it, analyses go to the built-in rules if
+// LLM_FALLBACK names them, else fail. Without a budget, or without a model
+// to limit, analyzer is used as it is.
+func withBudget(analyzer analysis.Analyzer, cfg config, spent budget.Spender, logger *slog.Logger) analysis.Analyzer {
+	models := cfg.LLM.Provider != defaultProvider
+	var builtin analysis.Analyzer
+	for _, fc := range cfg.LLMFallback {
+		if fc.Provider == defaultProvider {
+			builtin = rules.New()
+		} else {
+			models = true
+		}
+	}
+	if cfg.LLMBudget.Monthly <= 0 || !models {
+		return analyzer
+	}
+	logger.Info("model calls limited per project and month", "budget", cfg.LLMBudget.Amount(cfg.LLMBudget.Monthly),
+		"past_it", map[bool]string{true: "built-in rules", false: "analyses fail"}[builtin != nil])
+	return budget.New(budget.Config{Models: analyzer, Builtin: builtin, Budget: cfg.LLMBudget, Spend: spent, Logger: logger})
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.

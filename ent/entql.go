@@ -124,6 +124,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldProvider:           {Type: field.TypeString, Column: feedback.FieldProvider},
 			feedback.FieldModel:              {Type: field.TypeString, Column: feedback.FieldModel},
 			feedback.FieldFallbackReason:     {Type: field.TypeString, Column: feedback.FieldFallbackReason},
+			feedback.FieldInputTokens:        {Type: field.TypeInt, Column: feedback.FieldInputTokens},
+			feedback.FieldOutputTokens:       {Type: field.TypeInt, Column: feedback.FieldOutputTokens},
+			feedback.FieldEstimatedCost:      {Type: field.TypeFloat64, Column: feedback.FieldEstimatedCost},
 			feedback.FieldDroppedSuggestions: {Type: field.TypeInt, Column: feedback.FieldDroppedSuggestions},
 			feedback.FieldDroppedReasons:     {Type: field.TypeJSON, Column: feedback.FieldDroppedReasons},
 			feedback.FieldProcessedAt:        {Type: field.TypeTime, Column: feedback.FieldProcessedAt},
@@ -946,6 +949,21 @@ func (f *FeedbackFilter) WhereModel(p entql.StringP) {
 // WhereFallbackReason applies the entql string predicate on the fallback_reason field.
 func (f *FeedbackFilter) WhereFallbackReason(p entql.StringP) {
 	f.Where(p.Field(feedback.FieldFallbackReason))
+}
+
+// WhereInputTokens applies the entql int predicate on the input_tokens field.
+func (f *FeedbackFilter) WhereInputTokens(p entql.IntP) {
+	f.Where(p.Field(feedback.FieldInputTokens))
+}
+
+// WhereOutputTokens applies the entql int predicate on the output_tokens field.
+func (f *FeedbackFilter) WhereOutputTokens(p entql.IntP) {
+	f.Where(p.Field(feedback.FieldOutputTokens))
+}
+
+// WhereEstimatedCost applies the entql float64 predicate on the estimated_cost field.
+func (f *FeedbackFilter) WhereEstimatedCost(p entql.Float64P) {
+	f.Where(p.Field(feedback.FieldEstimatedCost))
 }
 
 // WhereDroppedSuggestions applies the entql int predicate on the dropped_suggestions field.

@@ -52,6 +52,12 @@ type Feedback struct {
 	Model *string `json:"model,omitempty"`
 	// Why a fallback provider produced the result instead of the first configured one (LLM_FALLBACK).
 	FallbackReason *string `json:"fallback_reason,omitempty"`
+	// Input (prompt) tokens of the feedback's analyses, as the provider reported them: every model call, repairs included, and a failed analysis's added to its retry's; null when none was reported. 0 for the built-in rules.
+	InputTokens *int `json:"input_tokens,omitempty"`
+	// Output (completion) tokens of the feedback's analyses, counted as inputTokens are; null when none was reported.
+	OutputTokens *int `json:"output_tokens,omitempty"`
+	// What the feedback's analyses are estimated to have cost by the price table (LLM_PRICES) when each was stored, in its currency (LLM_PRICE_CURRENCY); null when no analysis of it had a price and tokens.
+	EstimatedCost *float64 `json:"estimated_cost,omitempty"`
 	// Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
 	DroppedSuggestions int `json:"dropped_suggestions,omitempty"`
 	// Why they were left out (at most 10).
@@ -142,7 +148,9 @@ func (*Feedback) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case feedback.FieldDroppedReasons:
 			values[i] = new([]byte)
-		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldDroppedSuggestions, feedback.FieldRetriedByID:
+		case feedback.FieldEstimatedCost:
+			values[i] = new(sql.NullFloat64)
+		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldInputTokens, feedback.FieldOutputTokens, feedback.FieldDroppedSuggestions, feedback.FieldRetriedByID:
 			values[i] = new(sql.NullInt64)
 		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldFallbackReason, feedback.FieldLeaseOwner:
 			values[i] = new(sql.NullString)
@@ -268,6 +276,27 @@ func (_m *Feedback) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.FallbackReason = new(string)
 				*_m.FallbackReason = value.String
+			}
+		case feedback.FieldInputTokens:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field input_tokens", values[i])
+			} else if value.Valid {
+				_m.InputTokens = new(int)
+				*_m.InputTokens = int(value.Int64)
+			}
+		case feedback.FieldOutputTokens:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field output_tokens", values[i])
+			} else if value.Valid {
+				_m.OutputTokens = new(int)
+				*_m.OutputTokens = int(value.Int64)
+			}
+		case feedback.FieldEstimatedCost:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field estimated_cost", values[i])
+			} else if value.Valid {
+				_m.EstimatedCost = new(float64)
+				*_m.EstimatedCost = value.Float64
 			}
 		case feedback.FieldDroppedSuggestions:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -439,6 +468,21 @@ func (_m *Feedback) String() string {
 	if v := _m.FallbackReason; v != nil {
 		builder.WriteString("fallback_reason=")
 		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.InputTokens; v != nil {
+		builder.WriteString("input_tokens=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.OutputTokens; v != nil {
+		builder.WriteString("output_tokens=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.EstimatedCost; v != nil {
+		builder.WriteString("estimated_cost=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
 	builder.WriteString("dropped_suggestions=")

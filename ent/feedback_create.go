@@ -221,6 +221,48 @@ func (_c *FeedbackCreate) SetNillableFallbackReason(v *string) *FeedbackCreate {
 	return _c
 }
 
+// SetInputTokens sets the "input_tokens" field.
+func (_c *FeedbackCreate) SetInputTokens(v int) *FeedbackCreate {
+	_c.mutation.SetInputTokens(v)
+	return _c
+}
+
+// SetNillableInputTokens sets the "input_tokens" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableInputTokens(v *int) *FeedbackCreate {
+	if v != nil {
+		_c.SetInputTokens(*v)
+	}
+	return _c
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (_c *FeedbackCreate) SetOutputTokens(v int) *FeedbackCreate {
+	_c.mutation.SetOutputTokens(v)
+	return _c
+}
+
+// SetNillableOutputTokens sets the "output_tokens" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableOutputTokens(v *int) *FeedbackCreate {
+	if v != nil {
+		_c.SetOutputTokens(*v)
+	}
+	return _c
+}
+
+// SetEstimatedCost sets the "estimated_cost" field.
+func (_c *FeedbackCreate) SetEstimatedCost(v float64) *FeedbackCreate {
+	_c.mutation.SetEstimatedCost(v)
+	return _c
+}
+
+// SetNillableEstimatedCost sets the "estimated_cost" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableEstimatedCost(v *float64) *FeedbackCreate {
+	if v != nil {
+		_c.SetEstimatedCost(*v)
+	}
+	return _c
+}
+
 // SetDroppedSuggestions sets the "dropped_suggestions" field.
 func (_c *FeedbackCreate) SetDroppedSuggestions(v int) *FeedbackCreate {
 	_c.mutation.SetDroppedSuggestions(v)
@@ -470,6 +512,21 @@ func (_c *FeedbackCreate) check() error {
 	if _, ok := _c.mutation.Attempts(); !ok {
 		return &ValidationError{Name: "attempts", err: errors.New(`ent: missing required field "Feedback.attempts"`)}
 	}
+	if v, ok := _c.mutation.InputTokens(); ok {
+		if err := feedback.InputTokensValidator(v); err != nil {
+			return &ValidationError{Name: "input_tokens", err: fmt.Errorf(`ent: validator failed for field "Feedback.input_tokens": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.OutputTokens(); ok {
+		if err := feedback.OutputTokensValidator(v); err != nil {
+			return &ValidationError{Name: "output_tokens", err: fmt.Errorf(`ent: validator failed for field "Feedback.output_tokens": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.EstimatedCost(); ok {
+		if err := feedback.EstimatedCostValidator(v); err != nil {
+			return &ValidationError{Name: "estimated_cost", err: fmt.Errorf(`ent: validator failed for field "Feedback.estimated_cost": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.DroppedSuggestions(); !ok {
 		return &ValidationError{Name: "dropped_suggestions", err: errors.New(`ent: missing required field "Feedback.dropped_suggestions"`)}
 	}
@@ -553,6 +610,18 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.FallbackReason(); ok {
 		_spec.SetField(feedback.FieldFallbackReason, field.TypeString, value)
 		_node.FallbackReason = &value
+	}
+	if value, ok := _c.mutation.InputTokens(); ok {
+		_spec.SetField(feedback.FieldInputTokens, field.TypeInt, value)
+		_node.InputTokens = &value
+	}
+	if value, ok := _c.mutation.OutputTokens(); ok {
+		_spec.SetField(feedback.FieldOutputTokens, field.TypeInt, value)
+		_node.OutputTokens = &value
+	}
+	if value, ok := _c.mutation.EstimatedCost(); ok {
+		_spec.SetField(feedback.FieldEstimatedCost, field.TypeFloat64, value)
+		_node.EstimatedCost = &value
 	}
 	if value, ok := _c.mutation.DroppedSuggestions(); ok {
 		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
@@ -900,6 +969,78 @@ func (u *FeedbackUpsert) UpdateFallbackReason() *FeedbackUpsert {
 // ClearFallbackReason clears the value of the "fallback_reason" field.
 func (u *FeedbackUpsert) ClearFallbackReason() *FeedbackUpsert {
 	u.SetNull(feedback.FieldFallbackReason)
+	return u
+}
+
+// SetInputTokens sets the "input_tokens" field.
+func (u *FeedbackUpsert) SetInputTokens(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldInputTokens, v)
+	return u
+}
+
+// UpdateInputTokens sets the "input_tokens" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateInputTokens() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldInputTokens)
+	return u
+}
+
+// AddInputTokens adds v to the "input_tokens" field.
+func (u *FeedbackUpsert) AddInputTokens(v int) *FeedbackUpsert {
+	u.Add(feedback.FieldInputTokens, v)
+	return u
+}
+
+// ClearInputTokens clears the value of the "input_tokens" field.
+func (u *FeedbackUpsert) ClearInputTokens() *FeedbackUpsert {
+	u.SetNull(feedback.FieldInputTokens)
+	return u
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (u *FeedbackUpsert) SetOutputTokens(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldOutputTokens, v)
+	return u
+}
+
+// UpdateOutputTokens sets the "output_tokens" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateOutputTokens() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldOutputTokens)
+	return u
+}
+
+// AddOutputTokens adds v to the "output_tokens" field.
+func (u *FeedbackUpsert) AddOutputTokens(v int) *FeedbackUpsert {
+	u.Add(feedback.FieldOutputTokens, v)
+	return u
+}
+
+// ClearOutputTokens clears the value of the "output_tokens" field.
+func (u *FeedbackUpsert) ClearOutputTokens() *FeedbackUpsert {
+	u.SetNull(feedback.FieldOutputTokens)
+	return u
+}
+
+// SetEstimatedCost sets the "estimated_cost" field.
+func (u *FeedbackUpsert) SetEstimatedCost(v float64) *FeedbackUpsert {
+	u.Set(feedback.FieldEstimatedCost, v)
+	return u
+}
+
+// UpdateEstimatedCost sets the "estimated_cost" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateEstimatedCost() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldEstimatedCost)
+	return u
+}
+
+// AddEstimatedCost adds v to the "estimated_cost" field.
+func (u *FeedbackUpsert) AddEstimatedCost(v float64) *FeedbackUpsert {
+	u.Add(feedback.FieldEstimatedCost, v)
+	return u
+}
+
+// ClearEstimatedCost clears the value of the "estimated_cost" field.
+func (u *FeedbackUpsert) ClearEstimatedCost() *FeedbackUpsert {
+	u.SetNull(feedback.FieldEstimatedCost)
 	return u
 }
 
@@ -1317,6 +1458,90 @@ func (u *FeedbackUpsertOne) UpdateFallbackReason() *FeedbackUpsertOne {
 func (u *FeedbackUpsertOne) ClearFallbackReason() *FeedbackUpsertOne {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearFallbackReason()
+	})
+}
+
+// SetInputTokens sets the "input_tokens" field.
+func (u *FeedbackUpsertOne) SetInputTokens(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetInputTokens(v)
+	})
+}
+
+// AddInputTokens adds v to the "input_tokens" field.
+func (u *FeedbackUpsertOne) AddInputTokens(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddInputTokens(v)
+	})
+}
+
+// UpdateInputTokens sets the "input_tokens" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateInputTokens() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateInputTokens()
+	})
+}
+
+// ClearInputTokens clears the value of the "input_tokens" field.
+func (u *FeedbackUpsertOne) ClearInputTokens() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearInputTokens()
+	})
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (u *FeedbackUpsertOne) SetOutputTokens(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetOutputTokens(v)
+	})
+}
+
+// AddOutputTokens adds v to the "output_tokens" field.
+func (u *FeedbackUpsertOne) AddOutputTokens(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddOutputTokens(v)
+	})
+}
+
+// UpdateOutputTokens sets the "output_tokens" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateOutputTokens() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateOutputTokens()
+	})
+}
+
+// ClearOutputTokens clears the value of the "output_tokens" field.
+func (u *FeedbackUpsertOne) ClearOutputTokens() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearOutputTokens()
+	})
+}
+
+// SetEstimatedCost sets the "estimated_cost" field.
+func (u *FeedbackUpsertOne) SetEstimatedCost(v float64) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEstimatedCost(v)
+	})
+}
+
+// AddEstimatedCost adds v to the "estimated_cost" field.
+func (u *FeedbackUpsertOne) AddEstimatedCost(v float64) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddEstimatedCost(v)
+	})
+}
+
+// UpdateEstimatedCost sets the "estimated_cost" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateEstimatedCost() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEstimatedCost()
+	})
+}
+
+// ClearEstimatedCost clears the value of the "estimated_cost" field.
+func (u *FeedbackUpsertOne) ClearEstimatedCost() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEstimatedCost()
 	})
 }
 
@@ -1922,6 +2147,90 @@ func (u *FeedbackUpsertBulk) UpdateFallbackReason() *FeedbackUpsertBulk {
 func (u *FeedbackUpsertBulk) ClearFallbackReason() *FeedbackUpsertBulk {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearFallbackReason()
+	})
+}
+
+// SetInputTokens sets the "input_tokens" field.
+func (u *FeedbackUpsertBulk) SetInputTokens(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetInputTokens(v)
+	})
+}
+
+// AddInputTokens adds v to the "input_tokens" field.
+func (u *FeedbackUpsertBulk) AddInputTokens(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddInputTokens(v)
+	})
+}
+
+// UpdateInputTokens sets the "input_tokens" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateInputTokens() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateInputTokens()
+	})
+}
+
+// ClearInputTokens clears the value of the "input_tokens" field.
+func (u *FeedbackUpsertBulk) ClearInputTokens() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearInputTokens()
+	})
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (u *FeedbackUpsertBulk) SetOutputTokens(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetOutputTokens(v)
+	})
+}
+
+// AddOutputTokens adds v to the "output_tokens" field.
+func (u *FeedbackUpsertBulk) AddOutputTokens(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddOutputTokens(v)
+	})
+}
+
+// UpdateOutputTokens sets the "output_tokens" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateOutputTokens() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateOutputTokens()
+	})
+}
+
+// ClearOutputTokens clears the value of the "output_tokens" field.
+func (u *FeedbackUpsertBulk) ClearOutputTokens() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearOutputTokens()
+	})
+}
+
+// SetEstimatedCost sets the "estimated_cost" field.
+func (u *FeedbackUpsertBulk) SetEstimatedCost(v float64) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEstimatedCost(v)
+	})
+}
+
+// AddEstimatedCost adds v to the "estimated_cost" field.
+func (u *FeedbackUpsertBulk) AddEstimatedCost(v float64) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.AddEstimatedCost(v)
+	})
+}
+
+// UpdateEstimatedCost sets the "estimated_cost" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateEstimatedCost() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEstimatedCost()
+	})
+}
+
+// ClearEstimatedCost clears the value of the "estimated_cost" field.
+func (u *FeedbackUpsertBulk) ClearEstimatedCost() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEstimatedCost()
 	})
 }
 

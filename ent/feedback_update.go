@@ -247,6 +247,87 @@ func (_u *FeedbackUpdate) ClearFallbackReason() *FeedbackUpdate {
 	return _u
 }
 
+// SetInputTokens sets the "input_tokens" field.
+func (_u *FeedbackUpdate) SetInputTokens(v int) *FeedbackUpdate {
+	_u.mutation.ResetInputTokens()
+	_u.mutation.SetInputTokens(v)
+	return _u
+}
+
+// SetNillableInputTokens sets the "input_tokens" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableInputTokens(v *int) *FeedbackUpdate {
+	if v != nil {
+		_u.SetInputTokens(*v)
+	}
+	return _u
+}
+
+// AddInputTokens adds value to the "input_tokens" field.
+func (_u *FeedbackUpdate) AddInputTokens(v int) *FeedbackUpdate {
+	_u.mutation.AddInputTokens(v)
+	return _u
+}
+
+// ClearInputTokens clears the value of the "input_tokens" field.
+func (_u *FeedbackUpdate) ClearInputTokens() *FeedbackUpdate {
+	_u.mutation.ClearInputTokens()
+	return _u
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (_u *FeedbackUpdate) SetOutputTokens(v int) *FeedbackUpdate {
+	_u.mutation.ResetOutputTokens()
+	_u.mutation.SetOutputTokens(v)
+	return _u
+}
+
+// SetNillableOutputTokens sets the "output_tokens" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableOutputTokens(v *int) *FeedbackUpdate {
+	if v != nil {
+		_u.SetOutputTokens(*v)
+	}
+	return _u
+}
+
+// AddOutputTokens adds value to the "output_tokens" field.
+func (_u *FeedbackUpdate) AddOutputTokens(v int) *FeedbackUpdate {
+	_u.mutation.AddOutputTokens(v)
+	return _u
+}
+
+// ClearOutputTokens clears the value of the "output_tokens" field.
+func (_u *FeedbackUpdate) ClearOutputTokens() *FeedbackUpdate {
+	_u.mutation.ClearOutputTokens()
+	return _u
+}
+
+// SetEstimatedCost sets the "estimated_cost" field.
+func (_u *FeedbackUpdate) SetEstimatedCost(v float64) *FeedbackUpdate {
+	_u.mutation.ResetEstimatedCost()
+	_u.mutation.SetEstimatedCost(v)
+	return _u
+}
+
+// SetNillableEstimatedCost sets the "estimated_cost" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableEstimatedCost(v *float64) *FeedbackUpdate {
+	if v != nil {
+		_u.SetEstimatedCost(*v)
+	}
+	return _u
+}
+
+// AddEstimatedCost adds value to the "estimated_cost" field.
+func (_u *FeedbackUpdate) AddEstimatedCost(v float64) *FeedbackUpdate {
+	_u.mutation.AddEstimatedCost(v)
+	return _u
+}
+
+// ClearEstimatedCost clears the value of the "estimated_cost" field.
+func (_u *FeedbackUpdate) ClearEstimatedCost() *FeedbackUpdate {
+	_u.mutation.ClearEstimatedCost()
+	return _u
+}
+
 // SetDroppedSuggestions sets the "dropped_suggestions" field.
 func (_u *FeedbackUpdate) SetDroppedSuggestions(v int) *FeedbackUpdate {
 	_u.mutation.ResetDroppedSuggestions()
@@ -504,6 +585,21 @@ func (_u *FeedbackUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Feedback.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.InputTokens(); ok {
+		if err := feedback.InputTokensValidator(v); err != nil {
+			return &ValidationError{Name: "input_tokens", err: fmt.Errorf(`ent: validator failed for field "Feedback.input_tokens": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.OutputTokens(); ok {
+		if err := feedback.OutputTokensValidator(v); err != nil {
+			return &ValidationError{Name: "output_tokens", err: fmt.Errorf(`ent: validator failed for field "Feedback.output_tokens": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.EstimatedCost(); ok {
+		if err := feedback.EstimatedCostValidator(v); err != nil {
+			return &ValidationError{Name: "estimated_cost", err: fmt.Errorf(`ent: validator failed for field "Feedback.estimated_cost": %w`, err)}
+		}
+	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Feedback.project"`)
 	}
@@ -578,6 +674,33 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.FallbackReasonCleared() {
 		_spec.ClearField(feedback.FieldFallbackReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.InputTokens(); ok {
+		_spec.SetField(feedback.FieldInputTokens, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedInputTokens(); ok {
+		_spec.AddField(feedback.FieldInputTokens, field.TypeInt, value)
+	}
+	if _u.mutation.InputTokensCleared() {
+		_spec.ClearField(feedback.FieldInputTokens, field.TypeInt)
+	}
+	if value, ok := _u.mutation.OutputTokens(); ok {
+		_spec.SetField(feedback.FieldOutputTokens, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOutputTokens(); ok {
+		_spec.AddField(feedback.FieldOutputTokens, field.TypeInt, value)
+	}
+	if _u.mutation.OutputTokensCleared() {
+		_spec.ClearField(feedback.FieldOutputTokens, field.TypeInt)
+	}
+	if value, ok := _u.mutation.EstimatedCost(); ok {
+		_spec.SetField(feedback.FieldEstimatedCost, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedEstimatedCost(); ok {
+		_spec.AddField(feedback.FieldEstimatedCost, field.TypeFloat64, value)
+	}
+	if _u.mutation.EstimatedCostCleared() {
+		_spec.ClearField(feedback.FieldEstimatedCost, field.TypeFloat64)
 	}
 	if value, ok := _u.mutation.DroppedSuggestions(); ok {
 		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)
@@ -939,6 +1062,87 @@ func (_u *FeedbackUpdateOne) ClearFallbackReason() *FeedbackUpdateOne {
 	return _u
 }
 
+// SetInputTokens sets the "input_tokens" field.
+func (_u *FeedbackUpdateOne) SetInputTokens(v int) *FeedbackUpdateOne {
+	_u.mutation.ResetInputTokens()
+	_u.mutation.SetInputTokens(v)
+	return _u
+}
+
+// SetNillableInputTokens sets the "input_tokens" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableInputTokens(v *int) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetInputTokens(*v)
+	}
+	return _u
+}
+
+// AddInputTokens adds value to the "input_tokens" field.
+func (_u *FeedbackUpdateOne) AddInputTokens(v int) *FeedbackUpdateOne {
+	_u.mutation.AddInputTokens(v)
+	return _u
+}
+
+// ClearInputTokens clears the value of the "input_tokens" field.
+func (_u *FeedbackUpdateOne) ClearInputTokens() *FeedbackUpdateOne {
+	_u.mutation.ClearInputTokens()
+	return _u
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (_u *FeedbackUpdateOne) SetOutputTokens(v int) *FeedbackUpdateOne {
+	_u.mutation.ResetOutputTokens()
+	_u.mutation.SetOutputTokens(v)
+	return _u
+}
+
+// SetNillableOutputTokens sets the "output_tokens" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableOutputTokens(v *int) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetOutputTokens(*v)
+	}
+	return _u
+}
+
+// AddOutputTokens adds value to the "output_tokens" field.
+func (_u *FeedbackUpdateOne) AddOutputTokens(v int) *FeedbackUpdateOne {
+	_u.mutation.AddOutputTokens(v)
+	return _u
+}
+
+// ClearOutputTokens clears the value of the "output_tokens" field.
+func (_u *FeedbackUpdateOne) ClearOutputTokens() *FeedbackUpdateOne {
+	_u.mutation.ClearOutputTokens()
+	return _u
+}
+
+// SetEstimatedCost sets the "estimated_cost" field.
+func (_u *FeedbackUpdateOne) SetEstimatedCost(v float64) *FeedbackUpdateOne {
+	_u.mutation.ResetEstimatedCost()
+	_u.mutation.SetEstimatedCost(v)
+	return _u
+}
+
+// SetNillableEstimatedCost sets the "estimated_cost" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableEstimatedCost(v *float64) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetEstimatedCost(*v)
+	}
+	return _u
+}
+
+// AddEstimatedCost adds value to the "estimated_cost" field.
+func (_u *FeedbackUpdateOne) AddEstimatedCost(v float64) *FeedbackUpdateOne {
+	_u.mutation.AddEstimatedCost(v)
+	return _u
+}
+
+// ClearEstimatedCost clears the value of the "estimated_cost" field.
+func (_u *FeedbackUpdateOne) ClearEstimatedCost() *FeedbackUpdateOne {
+	_u.mutation.ClearEstimatedCost()
+	return _u
+}
+
 // SetDroppedSuggestions sets the "dropped_suggestions" field.
 func (_u *FeedbackUpdateOne) SetDroppedSuggestions(v int) *FeedbackUpdateOne {
 	_u.mutation.ResetDroppedSuggestions()
@@ -1209,6 +1413,21 @@ func (_u *FeedbackUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Feedback.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.InputTokens(); ok {
+		if err := feedback.InputTokensValidator(v); err != nil {
+			return &ValidationError{Name: "input_tokens", err: fmt.Errorf(`ent: validator failed for field "Feedback.input_tokens": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.OutputTokens(); ok {
+		if err := feedback.OutputTokensValidator(v); err != nil {
+			return &ValidationError{Name: "output_tokens", err: fmt.Errorf(`ent: validator failed for field "Feedback.output_tokens": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.EstimatedCost(); ok {
+		if err := feedback.EstimatedCostValidator(v); err != nil {
+			return &ValidationError{Name: "estimated_cost", err: fmt.Errorf(`ent: validator failed for field "Feedback.estimated_cost": %w`, err)}
+		}
+	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Feedback.project"`)
 	}
@@ -1300,6 +1519,33 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 	}
 	if _u.mutation.FallbackReasonCleared() {
 		_spec.ClearField(feedback.FieldFallbackReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.InputTokens(); ok {
+		_spec.SetField(feedback.FieldInputTokens, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedInputTokens(); ok {
+		_spec.AddField(feedback.FieldInputTokens, field.TypeInt, value)
+	}
+	if _u.mutation.InputTokensCleared() {
+		_spec.ClearField(feedback.FieldInputTokens, field.TypeInt)
+	}
+	if value, ok := _u.mutation.OutputTokens(); ok {
+		_spec.SetField(feedback.FieldOutputTokens, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOutputTokens(); ok {
+		_spec.AddField(feedback.FieldOutputTokens, field.TypeInt, value)
+	}
+	if _u.mutation.OutputTokensCleared() {
+		_spec.ClearField(feedback.FieldOutputTokens, field.TypeInt)
+	}
+	if value, ok := _u.mutation.EstimatedCost(); ok {
+		_spec.SetField(feedback.FieldEstimatedCost, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedEstimatedCost(); ok {
+		_spec.AddField(feedback.FieldEstimatedCost, field.TypeFloat64, value)
+	}
+	if _u.mutation.EstimatedCostCleared() {
+		_spec.ClearField(feedback.FieldEstimatedCost, field.TypeFloat64)
 	}
 	if value, ok := _u.mutation.DroppedSuggestions(); ok {
 		_spec.SetField(feedback.FieldDroppedSuggestions, field.TypeInt, value)

@@ -513,6 +513,21 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, feedback.FieldFallbackReason)
 				fieldSeen[feedback.FieldFallbackReason] = struct{}{}
 			}
+		case "inputTokens":
+			if _, ok := fieldSeen[feedback.FieldInputTokens]; !ok {
+				selectedFields = append(selectedFields, feedback.FieldInputTokens)
+				fieldSeen[feedback.FieldInputTokens] = struct{}{}
+			}
+		case "outputTokens":
+			if _, ok := fieldSeen[feedback.FieldOutputTokens]; !ok {
+				selectedFields = append(selectedFields, feedback.FieldOutputTokens)
+				fieldSeen[feedback.FieldOutputTokens] = struct{}{}
+			}
+		case "estimatedCost":
+			if _, ok := fieldSeen[feedback.FieldEstimatedCost]; !ok {
+				selectedFields = append(selectedFields, feedback.FieldEstimatedCost)
+				fieldSeen[feedback.FieldEstimatedCost] = struct{}{}
+			}
 		case "droppedSuggestions":
 			if _, ok := fieldSeen[feedback.FieldDroppedSuggestions]; !ok {
 				selectedFields = append(selectedFields, feedback.FieldDroppedSuggestions)

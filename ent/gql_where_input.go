@@ -902,6 +902,42 @@ type FeedbackWhereInput struct {
 	FallbackReasonEqualFold    *string  `json:"fallbackReasonEqualFold,omitempty"`
 	FallbackReasonContainsFold *string  `json:"fallbackReasonContainsFold,omitempty"`
 
+	// "input_tokens" field predicates.
+	InputTokens       *int  `json:"inputTokens,omitempty"`
+	InputTokensNEQ    *int  `json:"inputTokensNEQ,omitempty"`
+	InputTokensIn     []int `json:"inputTokensIn,omitempty"`
+	InputTokensNotIn  []int `json:"inputTokensNotIn,omitempty"`
+	InputTokensGT     *int  `json:"inputTokensGT,omitempty"`
+	InputTokensGTE    *int  `json:"inputTokensGTE,omitempty"`
+	InputTokensLT     *int  `json:"inputTokensLT,omitempty"`
+	InputTokensLTE    *int  `json:"inputTokensLTE,omitempty"`
+	InputTokensIsNil  bool  `json:"inputTokensIsNil,omitempty"`
+	InputTokensNotNil bool  `json:"inputTokensNotNil,omitempty"`
+
+	// "output_tokens" field predicates.
+	OutputTokens       *int  `json:"outputTokens,omitempty"`
+	OutputTokensNEQ    *int  `json:"outputTokensNEQ,omitempty"`
+	OutputTokensIn     []int `json:"outputTokensIn,omitempty"`
+	OutputTokensNotIn  []int `json:"outputTokensNotIn,omitempty"`
+	OutputTokensGT     *int  `json:"outputTokensGT,omitempty"`
+	OutputTokensGTE    *int  `json:"outputTokensGTE,omitempty"`
+	OutputTokensLT     *int  `json:"outputTokensLT,omitempty"`
+	OutputTokensLTE    *int  `json:"outputTokensLTE,omitempty"`
+	OutputTokensIsNil  bool  `json:"outputTokensIsNil,omitempty"`
+	OutputTokensNotNil bool  `json:"outputTokensNotNil,omitempty"`
+
+	// "estimated_cost" field predicates.
+	EstimatedCost       *float64  `json:"estimatedCost,omitempty"`
+	EstimatedCostNEQ    *float64  `json:"estimatedCostNEQ,omitempty"`
+	EstimatedCostIn     []float64 `json:"estimatedCostIn,omitempty"`
+	EstimatedCostNotIn  []float64 `json:"estimatedCostNotIn,omitempty"`
+	EstimatedCostGT     *float64  `json:"estimatedCostGT,omitempty"`
+	EstimatedCostGTE    *float64  `json:"estimatedCostGTE,omitempty"`
+	EstimatedCostLT     *float64  `json:"estimatedCostLT,omitempty"`
+	EstimatedCostLTE    *float64  `json:"estimatedCostLTE,omitempty"`
+	EstimatedCostIsNil  bool      `json:"estimatedCostIsNil,omitempty"`
+	EstimatedCostNotNil bool      `json:"estimatedCostNotNil,omitempty"`
+
 	// "dropped_suggestions" field predicates.
 	DroppedSuggestions      *int  `json:"droppedSuggestions,omitempty"`
 	DroppedSuggestionsNEQ   *int  `json:"droppedSuggestionsNEQ,omitempty"`
@@ -1496,6 +1532,96 @@ func (i *FeedbackWhereInput) P() (predicate.Feedback, error) {
 	}
 	if i.FallbackReasonContainsFold != nil {
 		predicates = append(predicates, feedback.FallbackReasonContainsFold(*i.FallbackReasonContainsFold))
+	}
+	if i.InputTokens != nil {
+		predicates = append(predicates, feedback.InputTokensEQ(*i.InputTokens))
+	}
+	if i.InputTokensNEQ != nil {
+		predicates = append(predicates, feedback.InputTokensNEQ(*i.InputTokensNEQ))
+	}
+	if len(i.InputTokensIn) > 0 {
+		predicates = append(predicates, feedback.InputTokensIn(i.InputTokensIn...))
+	}
+	if len(i.InputTokensNotIn) > 0 {
+		predicates = append(predicates, feedback.InputTokensNotIn(i.InputTokensNotIn...))
+	}
+	if i.InputTokensGT != nil {
+		predicates = append(predicates, feedback.InputTokensGT(*i.InputTokensGT))
+	}
+	if i.InputTokensGTE != nil {
+		predicates = append(predicates, feedback.InputTokensGTE(*i.InputTokensGTE))
+	}
+	if i.InputTokensLT != nil {
+		predicates = append(predicates, feedback.InputTokensLT(*i.InputTokensLT))
+	}
+	if i.InputTokensLTE != nil {
+		predicates = append(predicates, feedback.InputTokensLTE(*i.InputTokensLTE))
+	}
+	if i.InputTokensIsNil {
+		predicates = append(predicates, feedback.InputTokensIsNil())
+	}
+	if i.InputTokensNotNil {
+		predicates = append(predicates, feedback.InputTokensNotNil())
+	}
+	if i.OutputTokens != nil {
+		predicates = append(predicates, feedback.OutputTokensEQ(*i.OutputTokens))
+	}
+	if i.OutputTokensNEQ != nil {
+		predicates = append(predicates, feedback.OutputTokensNEQ(*i.OutputTokensNEQ))
+	}
+	if len(i.OutputTokensIn) > 0 {
+		predicates = append(predicates, feedback.OutputTokensIn(i.OutputTokensIn...))
+	}
+	if len(i.OutputTokensNotIn) > 0 {
+		predicates = append(predicates, feedback.OutputTokensNotIn(i.OutputTokensNotIn...))
+	}
+	if i.OutputTokensGT != nil {
+		predicates = append(predicates, feedback.OutputTokensGT(*i.OutputTokensGT))
+	}
+	if i.OutputTokensGTE != nil {
+		predicates = append(predicates, feedback.OutputTokensGTE(*i.OutputTokensGTE))
+	}
+	if i.OutputTokensLT != nil {
+		predicates = append(predicates, feedback.OutputTokensLT(*i.OutputTokensLT))
+	}
+	if i.OutputTokensLTE != nil {
+		predicates = append(predicates, feedback.OutputTokensLTE(*i.OutputTokensLTE))
+	}
+	if i.OutputTokensIsNil {
+		predicates = append(predicates, feedback.OutputTokensIsNil())
+	}
+	if i.OutputTokensNotNil {
+		predicates = append(predicates, feedback.OutputTokensNotNil())
+	}
+	if i.EstimatedCost != nil {
+		predicates = append(predicates, feedback.EstimatedCostEQ(*i.EstimatedCost))
+	}
+	if i.EstimatedCostNEQ != nil {
+		predicates = append(predicates, feedback.EstimatedCostNEQ(*i.EstimatedCostNEQ))
+	}
+	if len(i.EstimatedCostIn) > 0 {
+		predicates = append(predicates, feedback.EstimatedCostIn(i.EstimatedCostIn...))
+	}
+	if len(i.EstimatedCostNotIn) > 0 {
+		predicates = append(predicates, feedback.EstimatedCostNotIn(i.EstimatedCostNotIn...))
+	}
+	if i.EstimatedCostGT != nil {
+		predicates = append(predicates, feedback.EstimatedCostGT(*i.EstimatedCostGT))
+	}
+	if i.EstimatedCostGTE != nil {
+		predicates = append(predicates, feedback.EstimatedCostGTE(*i.EstimatedCostGTE))
+	}
+	if i.EstimatedCostLT != nil {
+		predicates = append(predicates, feedback.EstimatedCostLT(*i.EstimatedCostLT))
+	}
+	if i.EstimatedCostLTE != nil {
+		predicates = append(predicates, feedback.EstimatedCostLTE(*i.EstimatedCostLTE))
+	}
+	if i.EstimatedCostIsNil {
+		predicates = append(predicates, feedback.EstimatedCostIsNil())
+	}
+	if i.EstimatedCostNotNil {
+		predicates = append(predicates, feedback.EstimatedCostNotNil())
 	}
 	if i.DroppedSuggestions != nil {
 		predicates = append(predicates, feedback.DroppedSuggestionsEQ(*i.DroppedSuggestions))

@@ -3660,6 +3660,12 @@ type FeedbackMutation struct {
 	provider               *string
 	model                  *string
 	fallback_reason        *string
+	input_tokens           *int
+	addinput_tokens        *int
+	output_tokens          *int
+	addoutput_tokens       *int
+	estimated_cost         *float64
+	addestimated_cost      *float64
 	dropped_suggestions    *int
 	adddropped_suggestions *int
 	dropped_reasons        *[]string
@@ -4468,6 +4474,216 @@ func (m *FeedbackMutation) ResetFallbackReason() {
 	delete(m.clearedFields, feedback.FieldFallbackReason)
 }
 
+// SetInputTokens sets the "input_tokens" field.
+func (m *FeedbackMutation) SetInputTokens(i int) {
+	m.input_tokens = &i
+	m.addinput_tokens = nil
+}
+
+// InputTokens returns the value of the "input_tokens" field in the mutation.
+func (m *FeedbackMutation) InputTokens() (r int, exists bool) {
+	v := m.input_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInputTokens returns the old "input_tokens" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldInputTokens(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInputTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInputTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInputTokens: %w", err)
+	}
+	return oldValue.InputTokens, nil
+}
+
+// AddInputTokens adds i to the "input_tokens" field.
+func (m *FeedbackMutation) AddInputTokens(i int) {
+	if m.addinput_tokens != nil {
+		*m.addinput_tokens += i
+	} else {
+		m.addinput_tokens = &i
+	}
+}
+
+// AddedInputTokens returns the value that was added to the "input_tokens" field in this mutation.
+func (m *FeedbackMutation) AddedInputTokens() (r int, exists bool) {
+	v := m.addinput_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearInputTokens clears the value of the "input_tokens" field.
+func (m *FeedbackMutation) ClearInputTokens() {
+	m.input_tokens = nil
+	m.addinput_tokens = nil
+	m.clearedFields[feedback.FieldInputTokens] = struct{}{}
+}
+
+// InputTokensCleared returns if the "input_tokens" field was cleared in this mutation.
+func (m *FeedbackMutation) InputTokensCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldInputTokens]
+	return ok
+}
+
+// ResetInputTokens resets all changes to the "input_tokens" field.
+func (m *FeedbackMutation) ResetInputTokens() {
+	m.input_tokens = nil
+	m.addinput_tokens = nil
+	delete(m.clearedFields, feedback.FieldInputTokens)
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (m *FeedbackMutation) SetOutputTokens(i int) {
+	m.output_tokens = &i
+	m.addoutput_tokens = nil
+}
+
+// OutputTokens returns the value of the "output_tokens" field in the mutation.
+func (m *FeedbackMutation) OutputTokens() (r int, exists bool) {
+	v := m.output_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutputTokens returns the old "output_tokens" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldOutputTokens(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutputTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutputTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutputTokens: %w", err)
+	}
+	return oldValue.OutputTokens, nil
+}
+
+// AddOutputTokens adds i to the "output_tokens" field.
+func (m *FeedbackMutation) AddOutputTokens(i int) {
+	if m.addoutput_tokens != nil {
+		*m.addoutput_tokens += i
+	} else {
+		m.addoutput_tokens = &i
+	}
+}
+
+// AddedOutputTokens returns the value that was added to the "output_tokens" field in this mutation.
+func (m *FeedbackMutation) AddedOutputTokens() (r int, exists bool) {
+	v := m.addoutput_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearOutputTokens clears the value of the "output_tokens" field.
+func (m *FeedbackMutation) ClearOutputTokens() {
+	m.output_tokens = nil
+	m.addoutput_tokens = nil
+	m.clearedFields[feedback.FieldOutputTokens] = struct{}{}
+}
+
+// OutputTokensCleared returns if the "output_tokens" field was cleared in this mutation.
+func (m *FeedbackMutation) OutputTokensCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldOutputTokens]
+	return ok
+}
+
+// ResetOutputTokens resets all changes to the "output_tokens" field.
+func (m *FeedbackMutation) ResetOutputTokens() {
+	m.output_tokens = nil
+	m.addoutput_tokens = nil
+	delete(m.clearedFields, feedback.FieldOutputTokens)
+}
+
+// SetEstimatedCost sets the "estimated_cost" field.
+func (m *FeedbackMutation) SetEstimatedCost(f float64) {
+	m.estimated_cost = &f
+	m.addestimated_cost = nil
+}
+
+// EstimatedCost returns the value of the "estimated_cost" field in the mutation.
+func (m *FeedbackMutation) EstimatedCost() (r float64, exists bool) {
+	v := m.estimated_cost
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstimatedCost returns the old "estimated_cost" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldEstimatedCost(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstimatedCost is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstimatedCost requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstimatedCost: %w", err)
+	}
+	return oldValue.EstimatedCost, nil
+}
+
+// AddEstimatedCost adds f to the "estimated_cost" field.
+func (m *FeedbackMutation) AddEstimatedCost(f float64) {
+	if m.addestimated_cost != nil {
+		*m.addestimated_cost += f
+	} else {
+		m.addestimated_cost = &f
+	}
+}
+
+// AddedEstimatedCost returns the value that was added to the "estimated_cost" field in this mutation.
+func (m *FeedbackMutation) AddedEstimatedCost() (r float64, exists bool) {
+	v := m.addestimated_cost
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearEstimatedCost clears the value of the "estimated_cost" field.
+func (m *FeedbackMutation) ClearEstimatedCost() {
+	m.estimated_cost = nil
+	m.addestimated_cost = nil
+	m.clearedFields[feedback.FieldEstimatedCost] = struct{}{}
+}
+
+// EstimatedCostCleared returns if the "estimated_cost" field was cleared in this mutation.
+func (m *FeedbackMutation) EstimatedCostCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldEstimatedCost]
+	return ok
+}
+
+// ResetEstimatedCost resets all changes to the "estimated_cost" field.
+func (m *FeedbackMutation) ResetEstimatedCost() {
+	m.estimated_cost = nil
+	m.addestimated_cost = nil
+	delete(m.clearedFields, feedback.FieldEstimatedCost)
+}
+
 // SetDroppedSuggestions sets the "dropped_suggestions" field.
 func (m *FeedbackMutation) SetDroppedSuggestions(i int) {
 	m.dropped_suggestions = &i
@@ -5060,7 +5276,7 @@ func (m *FeedbackMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeedbackMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 26)
 	if m.created_at != nil {
 		fields = append(fields, feedback.FieldCreatedAt)
 	}
@@ -5105,6 +5321,15 @@ func (m *FeedbackMutation) Fields() []string {
 	}
 	if m.fallback_reason != nil {
 		fields = append(fields, feedback.FieldFallbackReason)
+	}
+	if m.input_tokens != nil {
+		fields = append(fields, feedback.FieldInputTokens)
+	}
+	if m.output_tokens != nil {
+		fields = append(fields, feedback.FieldOutputTokens)
+	}
+	if m.estimated_cost != nil {
+		fields = append(fields, feedback.FieldEstimatedCost)
 	}
 	if m.dropped_suggestions != nil {
 		fields = append(fields, feedback.FieldDroppedSuggestions)
@@ -5168,6 +5393,12 @@ func (m *FeedbackMutation) Field(name string) (ent.Value, bool) {
 		return m.Model()
 	case feedback.FieldFallbackReason:
 		return m.FallbackReason()
+	case feedback.FieldInputTokens:
+		return m.InputTokens()
+	case feedback.FieldOutputTokens:
+		return m.OutputTokens()
+	case feedback.FieldEstimatedCost:
+		return m.EstimatedCost()
 	case feedback.FieldDroppedSuggestions:
 		return m.DroppedSuggestions()
 	case feedback.FieldDroppedReasons:
@@ -5223,6 +5454,12 @@ func (m *FeedbackMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldModel(ctx)
 	case feedback.FieldFallbackReason:
 		return m.OldFallbackReason(ctx)
+	case feedback.FieldInputTokens:
+		return m.OldInputTokens(ctx)
+	case feedback.FieldOutputTokens:
+		return m.OldOutputTokens(ctx)
+	case feedback.FieldEstimatedCost:
+		return m.OldEstimatedCost(ctx)
 	case feedback.FieldDroppedSuggestions:
 		return m.OldDroppedSuggestions(ctx)
 	case feedback.FieldDroppedReasons:
@@ -5353,6 +5590,27 @@ func (m *FeedbackMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetFallbackReason(v)
 		return nil
+	case feedback.FieldInputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInputTokens(v)
+		return nil
+	case feedback.FieldOutputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutputTokens(v)
+		return nil
+	case feedback.FieldEstimatedCost:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstimatedCost(v)
+		return nil
 	case feedback.FieldDroppedSuggestions:
 		v, ok := value.(int)
 		if !ok {
@@ -5423,6 +5681,15 @@ func (m *FeedbackMutation) AddedFields() []string {
 	if m.addattempts != nil {
 		fields = append(fields, feedback.FieldAttempts)
 	}
+	if m.addinput_tokens != nil {
+		fields = append(fields, feedback.FieldInputTokens)
+	}
+	if m.addoutput_tokens != nil {
+		fields = append(fields, feedback.FieldOutputTokens)
+	}
+	if m.addestimated_cost != nil {
+		fields = append(fields, feedback.FieldEstimatedCost)
+	}
 	if m.adddropped_suggestions != nil {
 		fields = append(fields, feedback.FieldDroppedSuggestions)
 	}
@@ -5441,6 +5708,12 @@ func (m *FeedbackMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedVersion()
 	case feedback.FieldAttempts:
 		return m.AddedAttempts()
+	case feedback.FieldInputTokens:
+		return m.AddedInputTokens()
+	case feedback.FieldOutputTokens:
+		return m.AddedOutputTokens()
+	case feedback.FieldEstimatedCost:
+		return m.AddedEstimatedCost()
 	case feedback.FieldDroppedSuggestions:
 		return m.AddedDroppedSuggestions()
 	case feedback.FieldRetriedByID:
@@ -5467,6 +5740,27 @@ func (m *FeedbackMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAttempts(v)
+		return nil
+	case feedback.FieldInputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInputTokens(v)
+		return nil
+	case feedback.FieldOutputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOutputTokens(v)
+		return nil
+	case feedback.FieldEstimatedCost:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEstimatedCost(v)
 		return nil
 	case feedback.FieldDroppedSuggestions:
 		v, ok := value.(int)
@@ -5513,6 +5807,15 @@ func (m *FeedbackMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(feedback.FieldFallbackReason) {
 		fields = append(fields, feedback.FieldFallbackReason)
+	}
+	if m.FieldCleared(feedback.FieldInputTokens) {
+		fields = append(fields, feedback.FieldInputTokens)
+	}
+	if m.FieldCleared(feedback.FieldOutputTokens) {
+		fields = append(fields, feedback.FieldOutputTokens)
+	}
+	if m.FieldCleared(feedback.FieldEstimatedCost) {
+		fields = append(fields, feedback.FieldEstimatedCost)
 	}
 	if m.FieldCleared(feedback.FieldDroppedReasons) {
 		fields = append(fields, feedback.FieldDroppedReasons)
@@ -5569,6 +5872,15 @@ func (m *FeedbackMutation) ClearField(name string) error {
 		return nil
 	case feedback.FieldFallbackReason:
 		m.ClearFallbackReason()
+		return nil
+	case feedback.FieldInputTokens:
+		m.ClearInputTokens()
+		return nil
+	case feedback.FieldOutputTokens:
+		m.ClearOutputTokens()
+		return nil
+	case feedback.FieldEstimatedCost:
+		m.ClearEstimatedCost()
 		return nil
 	case feedback.FieldDroppedReasons:
 		m.ClearDroppedReasons()
@@ -5640,6 +5952,15 @@ func (m *FeedbackMutation) ResetField(name string) error {
 		return nil
 	case feedback.FieldFallbackReason:
 		m.ResetFallbackReason()
+		return nil
+	case feedback.FieldInputTokens:
+		m.ResetInputTokens()
+		return nil
+	case feedback.FieldOutputTokens:
+		m.ResetOutputTokens()
+		return nil
+	case feedback.FieldEstimatedCost:
+		m.ResetEstimatedCost()
 		return nil
 	case feedback.FieldDroppedSuggestions:
 		m.ResetDroppedSuggestions()

@@ -30,6 +30,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -66,6 +67,10 @@ type Config struct {
 	// DefaultIssuer is the issuer of the people addProjectMember names
 	// without one: JWT_ISSUER, whose tokens all carry it ("" when unset).
 	DefaultIssuer string
+	// Budget is each project's monthly budget for model calls
+	// (LLM_PROJECT_MONTHLY_BUDGET, 0: none) in the price table's currency
+	// (LLM_PRICE_CURRENCY), which projectInsights reports costs in.
+	Budget spend.Budget
 	// fieldMiddleware, when set, intercepts every field (tests: see
 	// export_test.go's AddFieldInterceptor).
 	fieldMiddleware graphql.FieldMiddleware
@@ -89,6 +94,9 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg.Logger = logctx.Logger(cfg.Logger)
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Budget.Currency == "" {
+		cfg.Budget.Currency = spend.DefaultCurrency
+	}
 	closing, markClose := context.WithCancel(context.Background())
 	srv, ws, resolver := newGraphQLServer(cfg)
 	s := &Server{markClose: markClose, ws: ws, resolver: resolver}
@@ -144,7 +152,7 @@ const documentCacheSize = 1000
 
 func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
-		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer}
+		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: pricing.Complexity(MaxNodes)})
 	srv := handler.New(schema)
 	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))

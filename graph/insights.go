@@ -4,9 +4,14 @@ import (
 	"context"
 	"time"
 
+	"github.com/feedbackloop/feedbackloop/access"
+	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/insights"
+	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/spend"
+	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
 // projectInsights computes a project's insights. The aggregates are raw SQL
@@ -19,7 +24,34 @@ func (r *Resolver) projectInsights(ctx context.Context, projectID int, since, un
 	if err := r.mustSeeProject(ctx, projectID, "projectID"); err != nil {
 		return nil, err
 	}
-	return insights.Compute(ctx, r.client, projectID, insights.Window{Since: since, Until: until})
+	rep, err := insights.Compute(ctx, r.client, projectID, insights.Window{Since: since, Until: until})
+	if err != nil {
+		return nil, err
+	}
+	rep.SetCurrency(r.budgetCfg.Currency)
+	return rep, nil
+}
+
+// budget is the project's model spend this month against
+// LLM_PROJECT_MONTHLY_BUDGET, for its OWNERs only: what the project costs
+// is the business of whoever pays for it.
+func (r *Resolver) budget(ctx context.Context, projectID int) (*model.ProjectBudget, error) {
+	if err := access.Require(ctx, r.client, projectID, viewer.Owner, project.Label, "see the project's model budget"); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	spent, err := pipeline.MonthSpend(ctx, r.client, projectID, now)
+	if err != nil {
+		return nil, err
+	}
+	start, next := spend.Month(now)
+	b := r.budgetCfg
+	out := &model.ProjectBudget{Currency: b.Currency, SpentThisMonth: spent, Exceeded: b.Exceeded(spent), PeriodStart: start, ResetsAt: next}
+	if b.Monthly > 0 {
+		monthly, remaining := b.Monthly, max(0, b.Monthly-spent)
+		out.MonthlyBudget, out.Remaining = &monthly, &remaining
+	}
+	return out, nil
 }
 
 // topTasks loads the report's top tasks in one query, through ent so that

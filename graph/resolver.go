@@ -11,6 +11,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/spend"
 )
 
 // Resolver is the root of the resolvers gqlgen generates. It holds the
@@ -26,6 +27,9 @@ type Resolver struct {
 	// defaultIssuer is the issuer addProjectMember names when its input
 	// does not (Config.DefaultIssuer).
 	defaultIssuer string
+	// budgetCfg is the projects' model budget and the price table's
+	// currency (Config.Budget).
+	budgetCfg spend.Budget
 
 	// admitted, when set, runs while a subscription is admitted, before
 	// its stream is in place (beforeStream): tests commit a membership

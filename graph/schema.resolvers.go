@@ -242,6 +242,11 @@ func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, aft
 		Paginate(ctx, after, first, before, last, ent.WithAdjustmentFilter(where.Filter))
 }
 
+// Budget is the resolver for the budget field.
+func (r *projectInsightsResolver) Budget(ctx context.Context, obj *insights.Report) (*model.ProjectBudget, error) {
+	return r.budget(ctx, obj.ProjectID)
+}
+
 // TopTasks is the resolver for the topTasks field.
 func (r *projectInsightsResolver) TopTasks(ctx context.Context, obj *insights.Report) ([]*model.TaskMention, error) {
 	return r.topTasks(ctx, obj)

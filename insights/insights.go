@@ -45,6 +45,7 @@ type Window struct {
 
 // Report is the insights of one project over one window.
 type Report struct {
+	ProjectID        int
 	Since, Until     *time.Time // the window, as given
 	FeedbackCount    int
 	FeedbackByStatus []StatusCount // every status, in lifecycle order
@@ -52,6 +53,7 @@ type Report struct {
 	ProcessingTime   Durations     // of all COMPLETED feedback
 	Failures         Failures
 	Suggestions      Suggestions
+	Spend            Usage         // of all COMPLETED feedback
 	Models           []Model       // most analyses first
 	TopTasks         []TaskMention // most mentioned first, at most TopTasks
 }
@@ -121,13 +123,36 @@ type TypeDecisions struct {
 }
 
 // Model is what one provider/model analysed: the COMPLETED feedback it
-// produced and the fate of its suggestions.
+// produced, what that used and cost, and the fate of its suggestions.
 type Model struct {
 	Provider       *string
 	Model          *string
 	Completed      int
 	ProcessingTime Durations
+	Spend          Usage
 	Suggestions    Suggestions
+}
+
+// Usage is the tokens analyses used and what they are estimated to have
+// cost, as stored with each analysis.
+type Usage struct {
+	InputTokens, OutputTokens int
+	// EstimatedCost sums the analyses' estimated costs; nil when none has
+	// one. Analyses whose tokens have no price (UnpricedAnalyses) add
+	// nothing.
+	EstimatedCost    *float64
+	UnpricedAnalyses int
+	// Currency is the price table's: the caller sets it (SetCurrency), the
+	// database does not know it.
+	Currency string
+}
+
+// SetCurrency names the currency of the report's costs.
+func (r *Report) SetCurrency(c string) {
+	r.Spend.Currency = c
+	for i := range r.Models {
+		r.Models[i].Spend.Currency = c
+	}
 }
 
 // TaskMention is how often a task came up: Feedback submitted on it and
@@ -165,7 +190,9 @@ func Compute(ctx context.Context, db Querier, project int, w Window) (*Report, e
 	if err := json.Unmarshal(doc, &raw); err != nil {
 		return nil, fmt.Errorf("insights: decode the aggregates: %w", err)
 	}
-	return raw.report(w), nil
+	rep := raw.report(w)
+	rep.ProjectID = project
+	return rep, nil
 }
 
 // ceilMicro rounds a bound up to PostgreSQL's microsecond precision, so a
@@ -194,6 +221,10 @@ type result struct {
 		Model    *string    `json:"model"`
 		Count    int        `json:"count"`
 		P        []*float64 `json:"p"`
+		In       int        `json:"input_tokens"`
+		Out      int        `json:"output_tokens"`
+		Cost     *float64   `json:"cost"`
+		Unpriced int        `json:"unpriced"`
 	} `json:"processing"`
 	Reasons []struct {
 		Reason *string `json:"reason"`
@@ -258,12 +289,13 @@ func (r *result) report(w Window) *Report {
 
 	for _, p := range r.Processing {
 		d := durations(p.Count, p.P)
+		u := Usage{InputTokens: p.In, OutputTokens: p.Out, EstimatedCost: p.Cost, UnpricedAnalyses: p.Unpriced}
 		if p.Overall {
-			out.ProcessingTime = d
+			out.ProcessingTime, out.Spend = d, u
 			continue
 		}
 		out.Models = append(out.Models, Model{
-			Provider: p.Provider, Model: p.Model, Completed: p.Count, ProcessingTime: d,
+			Provider: p.Provider, Model: p.Model, Completed: p.Count, ProcessingTime: d, Spend: u,
 			Suggestions: Suggestions{ByType: []TypeDecisions{}},
 		})
 	}

@@ -26,13 +26,20 @@ WITH fbagg AS (
 ),
 models AS MATERIALIZED (
 	-- Per provider and model, and overall: how many COMPLETED, their times
-	-- from submission in milliseconds, and the feedback IDs.
+	-- from submission in milliseconds, their tokens and estimated cost
+	-- (null when none has one; unpriced counts those with tokens but no
+	-- cost), and the feedback IDs. Only the overall row counts the tokens
+	-- of FAILED feedback, which records no model: the models listed are
+	-- those with COMPLETED feedback.
 	SELECT GROUPING(provider, model) = 3 AS overall, provider, model,
 	       count(ms) AS count,
 	       percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY ms) AS p,
+	       coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
+	       sum(estimated_cost) AS cost,
+	       count(*) FILTER (WHERE estimated_cost IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)) AS unpriced,
 	       array_agg(id) AS ids
 	FROM (
-		SELECT id, provider, model,
+		SELECT id, provider, model, input_tokens, output_tokens, estimated_cost,
 		       CASE WHEN status = 'COMPLETED' THEN date_part('epoch', processed_at - created_at) * 1000 END AS ms
 		FROM feedbacks
 		WHERE project_id = $1
@@ -59,7 +66,7 @@ adj AS (
 )
 SELECT json_build_object(
 	'days', (SELECT coalesce(json_agg(d), '[]') FROM (SELECT day, status, count FROM fbagg WHERE kind = 'day') d),
-	'processing', (SELECT coalesce(json_agg(pt), '[]') FROM (SELECT overall, provider, model, count, p FROM models WHERE count > 0) pt),
+	'processing', (SELECT coalesce(json_agg(pt), '[]') FROM (SELECT overall, provider, model, count, p, input_tokens, output_tokens, cost, unpriced FROM models WHERE count > 0 OR overall) pt),
 	'reasons', (
 		SELECT coalesce(json_agg(r ORDER BY r.count DESC, r.reason NULLS LAST), '[]')
 		FROM (SELECT reason, count FROM fbagg WHERE kind = 'reason' AND status = 'FAILED' ORDER BY count DESC, reason NULLS LAST LIMIT $4::int) r

@@ -144,6 +144,7 @@ func TestInsightsOfAHandCountedProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &insights.Report{
+		ProjectID: fx.project,
 		// f1..f14: 1 + 1 + 4 + 8.
 		FeedbackCount: 14,
 		FeedbackByStatus: []insights.StatusCount{
@@ -299,7 +300,8 @@ func TestInsightsWindowIsHalfOpenOnCreatedAt(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, empty, &insights.Report{
-		Since: &until, Until: &nextDay,
+		ProjectID: fx.project,
+		Since:     &until, Until: &nextDay,
 		FeedbackByStatus: []insights.StatusCount{
 			{Status: feedback.StatusPending}, {Status: feedback.StatusProcessing},
 			{Status: feedback.StatusCompleted}, {Status: feedback.StatusFailed},

@@ -361,7 +361,9 @@ type Outcome struct {
 	// FallbackReason says why a fallback provider answered ("" if the
 	// first configured did).
 	FallbackReason string
-	Adjustments    []Suggestion
+	// Usage is what the analysis's model calls used and cost.
+	Usage
+	Adjustments []Suggestion
 	// Dropped counts the suggestions of the answer left out as invalid;
 	// DroppedReasons says why (bounded). Both are stored on the feedback.
 	Dropped        int
@@ -402,6 +404,7 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 		} else {
 			update.SetFallbackReason(out.FallbackReason)
 		}
+		out.Usage.addTo(update)
 		fb, err := update.
 			SetStatus(feedback.StatusCompleted).
 			SetSummary(out.Summary).
@@ -521,8 +524,17 @@ func showID(id *int) string {
 
 // Fail marks the feedback FAILED with a reason for the user, if owner still holds it.
 func (p *Pipeline) Fail(ctx context.Context, id int, owner, reason string) (*ent.Feedback, error) {
+	return p.FailSpent(ctx, id, owner, reason, Usage{})
+}
+
+// FailSpent is Fail for an analysis whose model calls used tokens before it
+// failed: they are added to the feedback's, so that they count toward the
+// project's spend.
+func (p *Pipeline) FailSpent(ctx context.Context, id int, owner, reason string, spent Usage) (*ent.Feedback, error) {
 	return store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
-		fb, err := p.finish(tx.Feedback, id, owner).
+		update := p.finish(tx.Feedback, id, owner)
+		spent.addTo(update)
+		fb, err := update.
 			SetStatus(feedback.StatusFailed).
 			SetError(reason).
 			Save(ctx)

@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
@@ -48,6 +49,9 @@ type Config struct {
 	ReconcileEvery, PendingGrace time.Duration
 	Logger                       *slog.Logger
 	Metrics                      *metrics.Metrics // optional
+	// Prices estimate what each analysis's tokens cost (LLM_PRICES); a
+	// model without a price has its tokens stored and no cost.
+	Prices spend.Prices
 }
 
 // Defaults of the worker's settings.
@@ -177,7 +181,7 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 		w.logger.WarnContext(ctx, "analysis failed", "err", err)
 		return w.fail(ctx, fb.ID, owner, err)
 	}
-	out, err := outcome(result)
+	out, err := outcome(result, w.cfg.Prices)
 	if err != nil {
 		return w.fail(ctx, fb.ID, owner, err)
 	}
@@ -207,9 +211,15 @@ func (w *Worker) handle(ctx context.Context, job queue.Job) error {
 	return err
 }
 
-// fail marks the feedback FAILED with err as the reason shown to users.
+// fail marks the feedback FAILED with err as the reason shown to users,
+// and stores what its model calls used, if err says.
 func (w *Worker) fail(ctx context.Context, id int, owner string, err error) (string, error) {
-	_, ferr := w.cfg.Pipeline.Fail(ctx, id, owner, userReason(err))
+	var used pipeline.Usage
+	var spent *analysis.SpentError
+	if errors.As(err, &spent) {
+		used = priced(spent.Provider, spent.Model, spent.Usage, w.cfg.Prices)
+	}
+	_, ferr := w.cfg.Pipeline.FailSpent(ctx, id, owner, userReason(err), used)
 	switch {
 	case errors.Is(ferr, pipeline.ErrLeaseLost):
 		return outcomeSkipped, nil
@@ -324,10 +334,12 @@ func (w *Worker) request(ctx context.Context, fb *ent.Feedback) (analysis.Reques
 	return req, nil
 }
 
-// outcome converts an analysis into what the pipeline stores.
-func outcome(r analysis.Result) (pipeline.Outcome, error) {
+// outcome converts an analysis into what the pipeline stores, its cost
+// estimated by prices.
+func outcome(r analysis.Result, prices spend.Prices) (pipeline.Outcome, error) {
 	out := pipeline.Outcome{Summary: r.Summary, Provider: r.Provider, Model: r.Model, FallbackReason: r.FallbackReason,
 		Dropped: r.DroppedSuggestions, DroppedReasons: r.DroppedReasons}
+	out.Usage = priced(r.Provider, r.Model, r.Usage, prices)
 	for i, a := range r.Adjustments {
 		// Analyzers build suggestions from the table; one that did not
 		// would fail the database's enum check less readably.
@@ -340,6 +352,15 @@ func outcome(r analysis.Result) (pipeline.Outcome, error) {
 		})
 	}
 	return out, nil
+}
+
+// priced is what the pipeline stores of an analysis's usage.
+func priced(provider, model string, u *analysis.Usage, prices spend.Prices) pipeline.Usage {
+	if u == nil {
+		return pipeline.Usage{}
+	}
+	return pipeline.Usage{InputTokens: &u.InputTokens, OutputTokens: &u.OutputTokens,
+		EstimatedCost: prices.Cost(provider, model, u.InputTokens, u.OutputTokens)}
 }
 
 // deadLettered marks the feedback of a job that gave up for good as FAILED.

@@ -24,9 +24,11 @@ import (
 	"github.com/feedbackloop/feedbackloop/outbox/outboxtest"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
+	"github.com/feedbackloop/feedbackloop/worker/budget"
 	"github.com/feedbackloop/feedbackloop/worker/fallback"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
 	"github.com/feedbackloop/feedbackloop/worker/rules"
@@ -93,6 +95,11 @@ type workerOpts struct {
 	// withFallback puts the built-in rules behind the model, as
 	// LLM_FALLBACK=builtin does.
 	withFallback bool
+	// prices estimate analyses' costs; budget, when set, puts the model
+	// behind the budget gate as server.go does (now is its clock).
+	prices spend.Prices
+	budget spend.Budget
+	now    func() time.Time
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -138,6 +145,13 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 		}
 		a = chain
 	}
+	if o.budget.Monthly > 0 {
+		var builtin analysis.Analyzer
+		if o.withFallback {
+			builtin = rules.New()
+		}
+		a = budget.New(budget.Config{Models: a, Builtin: builtin, Budget: o.budget, Spend: e.pipeline, Now: o.now, Logger: o.logger})
+	}
 	// Its own queue client, on its own Redis connection.
 	jobs := queue.NewClient(e.redis(), e.qopts)
 	e.t.Cleanup(func() { jobs.Close() })
@@ -149,7 +163,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 			PollInterval: o.poll, ShutdownTimeout: o.shutdown,
 		},
 		Lease: o.lease, ReconcileEvery: o.reconcileEvery, PendingGrace: o.pendingGrace,
-		Logger: o.logger,
+		Logger: o.logger, Prices: o.prices,
 	})
 	if err := w.Start(accesstest.System()); err != nil {
 		e.t.Fatal(err)

@@ -49,6 +49,12 @@ const (
 	FieldModel = "model"
 	// FieldFallbackReason holds the string denoting the fallback_reason field in the database.
 	FieldFallbackReason = "fallback_reason"
+	// FieldInputTokens holds the string denoting the input_tokens field in the database.
+	FieldInputTokens = "input_tokens"
+	// FieldOutputTokens holds the string denoting the output_tokens field in the database.
+	FieldOutputTokens = "output_tokens"
+	// FieldEstimatedCost holds the string denoting the estimated_cost field in the database.
+	FieldEstimatedCost = "estimated_cost"
 	// FieldDroppedSuggestions holds the string denoting the dropped_suggestions field in the database.
 	FieldDroppedSuggestions = "dropped_suggestions"
 	// FieldDroppedReasons holds the string denoting the dropped_reasons field in the database.
@@ -123,6 +129,9 @@ var Columns = []string{
 	FieldProvider,
 	FieldModel,
 	FieldFallbackReason,
+	FieldInputTokens,
+	FieldOutputTokens,
+	FieldEstimatedCost,
 	FieldDroppedSuggestions,
 	FieldDroppedReasons,
 	FieldProcessedAt,
@@ -165,6 +174,12 @@ var (
 	DefaultVersion int
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
+	// InputTokensValidator is a validator for the "input_tokens" field. It is called by the builders before save.
+	InputTokensValidator func(int) error
+	// OutputTokensValidator is a validator for the "output_tokens" field. It is called by the builders before save.
+	OutputTokensValidator func(int) error
+	// EstimatedCostValidator is a validator for the "estimated_cost" field. It is called by the builders before save.
+	EstimatedCostValidator func(float64) error
 	// DefaultDroppedSuggestions holds the default value on creation for the "dropped_suggestions" field.
 	DefaultDroppedSuggestions int
 	// DefaultJobKey holds the default value on creation for the "job_key" field.
@@ -280,6 +295,21 @@ func ByModel(opts ...sql.OrderTermOption) OrderOption {
 // ByFallbackReason orders the results by the fallback_reason field.
 func ByFallbackReason(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFallbackReason, opts...).ToFunc()
+}
+
+// ByInputTokens orders the results by the input_tokens field.
+func ByInputTokens(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInputTokens, opts...).ToFunc()
+}
+
+// ByOutputTokens orders the results by the output_tokens field.
+func ByOutputTokens(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOutputTokens, opts...).ToFunc()
+}
+
+// ByEstimatedCost orders the results by the estimated_cost field.
+func ByEstimatedCost(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEstimatedCost, opts...).ToFunc()
 }
 
 // ByDroppedSuggestions orders the results by the dropped_suggestions field.

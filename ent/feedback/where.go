@@ -126,6 +126,21 @@ func FallbackReason(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldFallbackReason, v))
 }
 
+// InputTokens applies equality check predicate on the "input_tokens" field. It's identical to InputTokensEQ.
+func InputTokens(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldInputTokens, v))
+}
+
+// OutputTokens applies equality check predicate on the "output_tokens" field. It's identical to OutputTokensEQ.
+func OutputTokens(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldOutputTokens, v))
+}
+
+// EstimatedCost applies equality check predicate on the "estimated_cost" field. It's identical to EstimatedCostEQ.
+func EstimatedCost(v float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEstimatedCost, v))
+}
+
 // DroppedSuggestions applies equality check predicate on the "dropped_suggestions" field. It's identical to DroppedSuggestionsEQ.
 func DroppedSuggestions(v int) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldDroppedSuggestions, v))
@@ -934,6 +949,156 @@ func FallbackReasonEqualFold(v string) predicate.Feedback {
 // FallbackReasonContainsFold applies the ContainsFold predicate on the "fallback_reason" field.
 func FallbackReasonContainsFold(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldContainsFold(FieldFallbackReason, v))
+}
+
+// InputTokensEQ applies the EQ predicate on the "input_tokens" field.
+func InputTokensEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldInputTokens, v))
+}
+
+// InputTokensNEQ applies the NEQ predicate on the "input_tokens" field.
+func InputTokensNEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldInputTokens, v))
+}
+
+// InputTokensIn applies the In predicate on the "input_tokens" field.
+func InputTokensIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldInputTokens, vs...))
+}
+
+// InputTokensNotIn applies the NotIn predicate on the "input_tokens" field.
+func InputTokensNotIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldInputTokens, vs...))
+}
+
+// InputTokensGT applies the GT predicate on the "input_tokens" field.
+func InputTokensGT(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldInputTokens, v))
+}
+
+// InputTokensGTE applies the GTE predicate on the "input_tokens" field.
+func InputTokensGTE(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldInputTokens, v))
+}
+
+// InputTokensLT applies the LT predicate on the "input_tokens" field.
+func InputTokensLT(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldInputTokens, v))
+}
+
+// InputTokensLTE applies the LTE predicate on the "input_tokens" field.
+func InputTokensLTE(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldInputTokens, v))
+}
+
+// InputTokensIsNil applies the IsNil predicate on the "input_tokens" field.
+func InputTokensIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldInputTokens))
+}
+
+// InputTokensNotNil applies the NotNil predicate on the "input_tokens" field.
+func InputTokensNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldInputTokens))
+}
+
+// OutputTokensEQ applies the EQ predicate on the "output_tokens" field.
+func OutputTokensEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldOutputTokens, v))
+}
+
+// OutputTokensNEQ applies the NEQ predicate on the "output_tokens" field.
+func OutputTokensNEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldOutputTokens, v))
+}
+
+// OutputTokensIn applies the In predicate on the "output_tokens" field.
+func OutputTokensIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldOutputTokens, vs...))
+}
+
+// OutputTokensNotIn applies the NotIn predicate on the "output_tokens" field.
+func OutputTokensNotIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldOutputTokens, vs...))
+}
+
+// OutputTokensGT applies the GT predicate on the "output_tokens" field.
+func OutputTokensGT(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldOutputTokens, v))
+}
+
+// OutputTokensGTE applies the GTE predicate on the "output_tokens" field.
+func OutputTokensGTE(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldOutputTokens, v))
+}
+
+// OutputTokensLT applies the LT predicate on the "output_tokens" field.
+func OutputTokensLT(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldOutputTokens, v))
+}
+
+// OutputTokensLTE applies the LTE predicate on the "output_tokens" field.
+func OutputTokensLTE(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldOutputTokens, v))
+}
+
+// OutputTokensIsNil applies the IsNil predicate on the "output_tokens" field.
+func OutputTokensIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldOutputTokens))
+}
+
+// OutputTokensNotNil applies the NotNil predicate on the "output_tokens" field.
+func OutputTokensNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldOutputTokens))
+}
+
+// EstimatedCostEQ applies the EQ predicate on the "estimated_cost" field.
+func EstimatedCostEQ(v float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEstimatedCost, v))
+}
+
+// EstimatedCostNEQ applies the NEQ predicate on the "estimated_cost" field.
+func EstimatedCostNEQ(v float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldEstimatedCost, v))
+}
+
+// EstimatedCostIn applies the In predicate on the "estimated_cost" field.
+func EstimatedCostIn(vs ...float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldEstimatedCost, vs...))
+}
+
+// EstimatedCostNotIn applies the NotIn predicate on the "estimated_cost" field.
+func EstimatedCostNotIn(vs ...float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldEstimatedCost, vs...))
+}
+
+// EstimatedCostGT applies the GT predicate on the "estimated_cost" field.
+func EstimatedCostGT(v float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldEstimatedCost, v))
+}
+
+// EstimatedCostGTE applies the GTE predicate on the "estimated_cost" field.
+func EstimatedCostGTE(v float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldEstimatedCost, v))
+}
+
+// EstimatedCostLT applies the LT predicate on the "estimated_cost" field.
+func EstimatedCostLT(v float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldEstimatedCost, v))
+}
+
+// EstimatedCostLTE applies the LTE predicate on the "estimated_cost" field.
+func EstimatedCostLTE(v float64) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldEstimatedCost, v))
+}
+
+// EstimatedCostIsNil applies the IsNil predicate on the "estimated_cost" field.
+func EstimatedCostIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldEstimatedCost))
+}
+
+// EstimatedCostNotNil applies the NotNil predicate on the "estimated_cost" field.
+func EstimatedCostNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldEstimatedCost))
 }
 
 // DroppedSuggestionsEQ applies the EQ predicate on the "dropped_suggestions" field.

@@ -179,6 +179,9 @@ var (
 		{Name: "provider", Type: field.TypeString, Nullable: true},
 		{Name: "model", Type: field.TypeString, Nullable: true},
 		{Name: "fallback_reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "input_tokens", Type: field.TypeInt, Nullable: true},
+		{Name: "output_tokens", Type: field.TypeInt, Nullable: true},
+		{Name: "estimated_cost", Type: field.TypeFloat64, Nullable: true},
 		{Name: "dropped_suggestions", Type: field.TypeInt, Default: 0},
 		{Name: "dropped_reasons", Type: field.TypeJSON, Nullable: true},
 		{Name: "processed_at", Type: field.TypeTime, Nullable: true},
@@ -199,19 +202,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[21]},
+				Columns:    []*schema.Column{FeedbacksColumns[24]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[22]},
+				Columns:    []*schema.Column{FeedbacksColumns[25]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[23]},
+				Columns:    []*schema.Column{FeedbacksColumns[26]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -225,17 +228,17 @@ var (
 			{
 				Name:    "feedback_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[23], FeedbacksColumns[0]},
+				Columns: []*schema.Column{FeedbacksColumns[26], FeedbacksColumns[0]},
 			},
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[23], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[26], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[21]},
+				Columns: []*schema.Column{FeedbacksColumns[24]},
 			},
 			{
 				Name:    "feedback_status_updated_at",
@@ -245,14 +248,22 @@ var (
 			{
 				Name:    "feedback_submitted_by_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[22], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[25], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_retried_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[19]},
+				Columns: []*schema.Column{FeedbacksColumns[22]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "retried_at IS NOT NULL",
+				},
+			},
+			{
+				Name:    "feedback_project_id_processed_at",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[26], FeedbacksColumns[18]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "estimated_cost IS NOT NULL",
 				},
 			},
 		},

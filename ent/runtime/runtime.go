@@ -133,12 +133,24 @@ func init() {
 	feedbackDescAttempts := feedbackFields[9].Descriptor()
 	// feedback.DefaultAttempts holds the default value on creation for the attempts field.
 	feedback.DefaultAttempts = feedbackDescAttempts.Default.(int)
+	// feedbackDescInputTokens is the schema descriptor for input_tokens field.
+	feedbackDescInputTokens := feedbackFields[13].Descriptor()
+	// feedback.InputTokensValidator is a validator for the "input_tokens" field. It is called by the builders before save.
+	feedback.InputTokensValidator = feedbackDescInputTokens.Validators[0].(func(int) error)
+	// feedbackDescOutputTokens is the schema descriptor for output_tokens field.
+	feedbackDescOutputTokens := feedbackFields[14].Descriptor()
+	// feedback.OutputTokensValidator is a validator for the "output_tokens" field. It is called by the builders before save.
+	feedback.OutputTokensValidator = feedbackDescOutputTokens.Validators[0].(func(int) error)
+	// feedbackDescEstimatedCost is the schema descriptor for estimated_cost field.
+	feedbackDescEstimatedCost := feedbackFields[15].Descriptor()
+	// feedback.EstimatedCostValidator is a validator for the "estimated_cost" field. It is called by the builders before save.
+	feedback.EstimatedCostValidator = feedbackDescEstimatedCost.Validators[0].(func(float64) error)
 	// feedbackDescDroppedSuggestions is the schema descriptor for dropped_suggestions field.
-	feedbackDescDroppedSuggestions := feedbackFields[13].Descriptor()
+	feedbackDescDroppedSuggestions := feedbackFields[16].Descriptor()
 	// feedback.DefaultDroppedSuggestions holds the default value on creation for the dropped_suggestions field.
 	feedback.DefaultDroppedSuggestions = feedbackDescDroppedSuggestions.Default.(int)
 	// feedbackDescJobKey is the schema descriptor for job_key field.
-	feedbackDescJobKey := feedbackFields[20].Descriptor()
+	feedbackDescJobKey := feedbackFields[23].Descriptor()
 	// feedback.DefaultJobKey holds the default value on creation for the job_key field.
 	feedback.DefaultJobKey = feedbackDescJobKey.Default.(func() uuid.UUID)
 	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})

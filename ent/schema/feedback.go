@@ -88,6 +88,24 @@ func (Feedback) Fields() []ent.Field {
 			Nillable().
 			Comment("Why a fallback provider produced the result instead of the first configured one (LLM_FALLBACK).").
 			Annotations(readOnly),
+		field.Int("input_tokens").
+			Optional().
+			Nillable().
+			NonNegative().
+			Comment("Input (prompt) tokens of the feedback's analyses, as the provider reported them: every model call, repairs included, and a failed analysis's added to its retry's; null when none was reported. 0 for the built-in rules.").
+			Annotations(readOnly),
+		field.Int("output_tokens").
+			Optional().
+			Nillable().
+			NonNegative().
+			Comment("Output (completion) tokens of the feedback's analyses, counted as inputTokens are; null when none was reported.").
+			Annotations(readOnly),
+		field.Float("estimated_cost").
+			Optional().
+			Nillable().
+			Min(0).
+			Comment("What the feedback's analyses are estimated to have cost by the price table (LLM_PRICES) when each was stored, in its currency (LLM_PRICE_CURRENCY); null when no analysis of it had a price and tokens.").
+			Annotations(readOnly),
 		field.Int("dropped_suggestions").
 			Default(0).
 			Comment("Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.").
@@ -177,6 +195,10 @@ func (Feedback) Indexes() []ent.Index {
 		index.Fields("submitted_by_id", "created_at"),
 		index.Fields("retried_at").
 			Annotations(entsql.IndexWhere("retried_at IS NOT NULL")),
+		// A project's model spend this month (LLM_PROJECT_MONTHLY_BUDGET),
+		// over the analyses that have a cost only.
+		index.Fields("project_id", "processed_at").
+			Annotations(entsql.IndexWhere("estimated_cost IS NOT NULL")),
 	}
 }
 

@@ -150,10 +150,13 @@ type ComplexityRoot struct {
 		DroppedReasons     func(childComplexity int) int
 		DroppedSuggestions func(childComplexity int) int
 		Error              func(childComplexity int) int
+		EstimatedCost      func(childComplexity int) int
 		FallbackReason     func(childComplexity int) int
 		FeedbackText       func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		InputTokens        func(childComplexity int) int
 		Model              func(childComplexity int) int
+		OutputTokens       func(childComplexity int) int
 		ProcessedAt        func(childComplexity int) int
 		Project            func(childComplexity int) int
 		ProjectID          func(childComplexity int) int
@@ -208,6 +211,7 @@ type ComplexityRoot struct {
 		Model          func(childComplexity int) int
 		ProcessingTime func(childComplexity int) int
 		Provider       func(childComplexity int) int
+		Spend          func(childComplexity int) int
 		Suggestions    func(childComplexity int) int
 	}
 
@@ -257,6 +261,16 @@ type ComplexityRoot struct {
 		UpdatedAt   func(childComplexity int) int
 	}
 
+	ProjectBudget struct {
+		Currency       func(childComplexity int) int
+		Exceeded       func(childComplexity int) int
+		MonthlyBudget  func(childComplexity int) int
+		PeriodStart    func(childComplexity int) int
+		Remaining      func(childComplexity int) int
+		ResetsAt       func(childComplexity int) int
+		SpentThisMonth func(childComplexity int) int
+	}
+
 	ProjectConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -269,6 +283,7 @@ type ComplexityRoot struct {
 	}
 
 	ProjectInsights struct {
+		Budget           func(childComplexity int) int
 		Failures         func(childComplexity int) int
 		FeedbackByStatus func(childComplexity int) int
 		FeedbackCount    func(childComplexity int) int
@@ -276,6 +291,7 @@ type ComplexityRoot struct {
 		Models           func(childComplexity int) int
 		ProcessingTime   func(childComplexity int) int
 		Since            func(childComplexity int) int
+		Spend            func(childComplexity int) int
 		Suggestions      func(childComplexity int) int
 		TopTasks         func(childComplexity int) int
 		Until            func(childComplexity int) int
@@ -320,6 +336,14 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 		Title          func(childComplexity int) int
 		Version        func(childComplexity int) int
+	}
+
+	SpendStats struct {
+		Currency         func(childComplexity int) int
+		EstimatedCost    func(childComplexity int) int
+		InputTokens      func(childComplexity int) int
+		OutputTokens     func(childComplexity int) int
+		UnpricedAnalyses func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -444,6 +468,7 @@ type ProjectResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
 }
 type ProjectInsightsResolver interface {
+	Budget(ctx context.Context, obj *insights.Report) (*model.ProjectBudget, error)
 	TopTasks(ctx context.Context, obj *insights.Report) ([]*model.TaskMention, error)
 }
 type QueryResolver interface {
@@ -874,6 +899,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Feedback.Error(childComplexity), true
+	case "Feedback.estimatedCost":
+		if e.ComplexityRoot.Feedback.EstimatedCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.EstimatedCost(childComplexity), true
 	case "Feedback.fallbackReason":
 		if e.ComplexityRoot.Feedback.FallbackReason == nil {
 			break
@@ -892,12 +923,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Feedback.ID(childComplexity), true
+	case "Feedback.inputTokens":
+		if e.ComplexityRoot.Feedback.InputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.InputTokens(childComplexity), true
 	case "Feedback.model":
 		if e.ComplexityRoot.Feedback.Model == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Feedback.Model(childComplexity), true
+	case "Feedback.outputTokens":
+		if e.ComplexityRoot.Feedback.OutputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.OutputTokens(childComplexity), true
 	case "Feedback.processedAt":
 		if e.ComplexityRoot.Feedback.ProcessedAt == nil {
 			break
@@ -1120,6 +1163,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ModelStats.Provider(childComplexity), true
+	case "ModelStats.spend":
+		if e.ComplexityRoot.ModelStats.Spend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStats.Spend(childComplexity), true
 	case "ModelStats.suggestions":
 		if e.ComplexityRoot.ModelStats.Suggestions == nil {
 			break
@@ -1435,6 +1484,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Project.UpdatedAt(childComplexity), true
 
+	case "ProjectBudget.currency":
+		if e.ComplexityRoot.ProjectBudget.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.Currency(childComplexity), true
+	case "ProjectBudget.exceeded":
+		if e.ComplexityRoot.ProjectBudget.Exceeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.Exceeded(childComplexity), true
+	case "ProjectBudget.monthlyBudget":
+		if e.ComplexityRoot.ProjectBudget.MonthlyBudget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.MonthlyBudget(childComplexity), true
+	case "ProjectBudget.periodStart":
+		if e.ComplexityRoot.ProjectBudget.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.PeriodStart(childComplexity), true
+	case "ProjectBudget.remaining":
+		if e.ComplexityRoot.ProjectBudget.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.Remaining(childComplexity), true
+	case "ProjectBudget.resetsAt":
+		if e.ComplexityRoot.ProjectBudget.ResetsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.ResetsAt(childComplexity), true
+	case "ProjectBudget.spentThisMonth":
+		if e.ComplexityRoot.ProjectBudget.SpentThisMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectBudget.SpentThisMonth(childComplexity), true
+
 	case "ProjectConnection.edges":
 		if e.ComplexityRoot.ProjectConnection.Edges == nil {
 			break
@@ -1467,6 +1559,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProjectEdge.Node(childComplexity), true
 
+	case "ProjectInsights.budget":
+		if e.ComplexityRoot.ProjectInsights.Budget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Budget(childComplexity), true
 	case "ProjectInsights.failures":
 		if e.ComplexityRoot.ProjectInsights.Failures == nil {
 			break
@@ -1509,6 +1607,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProjectInsights.Since(childComplexity), true
+	case "ProjectInsights.spend":
+		if e.ComplexityRoot.ProjectInsights.Spend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Spend(childComplexity), true
 	case "ProjectInsights.suggestions":
 		if e.ComplexityRoot.ProjectInsights.Suggestions == nil {
 			break
@@ -1741,6 +1845,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemovedTask.Version(childComplexity), true
+
+	case "SpendStats.currency":
+		if e.ComplexityRoot.SpendStats.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.Currency(childComplexity), true
+	case "SpendStats.estimatedCost":
+		if e.ComplexityRoot.SpendStats.EstimatedCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.EstimatedCost(childComplexity), true
+	case "SpendStats.inputTokens":
+		if e.ComplexityRoot.SpendStats.InputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.InputTokens(childComplexity), true
+	case "SpendStats.outputTokens":
+		if e.ComplexityRoot.SpendStats.OutputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.OutputTokens(childComplexity), true
+	case "SpendStats.unpricedAnalyses":
+		if e.ComplexityRoot.SpendStats.UnpricedAnalyses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendStats.UnpricedAnalyses(childComplexity), true
 
 	case "Subscription.feedbackStatusChanged":
 		if e.ComplexityRoot.Subscription.FeedbackStatusChanged == nil {
@@ -2627,6 +2762,18 @@ type Feedback implements Node {
   """
   fallbackReason: String
   """
+  Input (prompt) tokens of the feedback's analyses, as the provider reported them: every model call, repairs included, and a failed analysis's added to its retry's; null when none was reported. 0 for the built-in rules.
+  """
+  inputTokens: Int
+  """
+  Output (completion) tokens of the feedback's analyses, counted as inputTokens are; null when none was reported.
+  """
+  outputTokens: Int
+  """
+  What the feedback's analyses are estimated to have cost by the price table (LLM_PRICES) when each was stored, in its currency (LLM_PRICE_CURRENCY); null when no analysis of it had a price and tokens.
+  """
+  estimatedCost: Float
+  """
   Suggestions of the model's answer left out: invalid, or about a task deleted before the analysis was stored.
   """
   droppedSuggestions: Int!
@@ -2924,6 +3071,45 @@ input FeedbackWhereInput {
   fallbackReasonNotNil: Boolean
   fallbackReasonEqualFold: String
   fallbackReasonContainsFold: String
+  """
+  input_tokens field predicates
+  """
+  inputTokens: Int
+  inputTokensNEQ: Int
+  inputTokensIn: [Int!]
+  inputTokensNotIn: [Int!]
+  inputTokensGT: Int
+  inputTokensGTE: Int
+  inputTokensLT: Int
+  inputTokensLTE: Int
+  inputTokensIsNil: Boolean
+  inputTokensNotNil: Boolean
+  """
+  output_tokens field predicates
+  """
+  outputTokens: Int
+  outputTokensNEQ: Int
+  outputTokensIn: [Int!]
+  outputTokensNotIn: [Int!]
+  outputTokensGT: Int
+  outputTokensGTE: Int
+  outputTokensLT: Int
+  outputTokensLTE: Int
+  outputTokensIsNil: Boolean
+  outputTokensNotNil: Boolean
+  """
+  estimated_cost field predicates
+  """
+  estimatedCost: Float
+  estimatedCostNEQ: Float
+  estimatedCostIn: [Float!]
+  estimatedCostNotIn: [Float!]
+  estimatedCostGT: Float
+  estimatedCostGTE: Float
+  estimatedCostLT: Float
+  estimatedCostLTE: Float
+  estimatedCostIsNil: Boolean
+  estimatedCostNotNil: Boolean
   """
   dropped_suggestions field predicates
   """
@@ -3984,12 +4170,20 @@ type ProjectInsights {
   failures: FailureStats!
   """The suggestions of the window's feedback, overall and per type."""
   suggestions: SuggestionStats!
+  """The tokens the window's COMPLETED feedback used and what they are estimated to have cost."""
+  spend: SpendStats!
   """
   The same per provider and model that analysed the feedback, with their
-  processing times, so models can be compared on real decisions. Most
-  analyses first.
+  processing times and spend, so models can be compared on real decisions
+  and cost. Most analyses first.
   """
   models: [ModelStats!]!
+  """
+  The project's model spend this month (UTC) against its monthly budget
+  (LLM_PROJECT_MONTHLY_BUDGET), whatever the window. Only the project's
+  OWNERs may see it: others get null and a FORBIDDEN error.
+  """
+  budget: ProjectBudget
   """
   The 10 tasks mentioned most: each feedback submitted on a task and each
   suggestion about it is a mention. Most mentions first; deleted tasks are
@@ -4072,7 +4266,50 @@ type ModelStats {
   """COMPLETED feedback it analysed (failed analyses record no model)."""
   completed: Int!
   processingTime: ProcessingTimeStats!
+  spend: SpendStats!
   suggestions: SuggestionStats!
+}
+
+"""
+Tokens and estimated cost of analyses, as stored with each feedback
+(Feedback's inputTokens, outputTokens and estimatedCost). Costs come from the
+price table (LLM_PRICES) at the time of each analysis. Per model, only
+COMPLETED feedback counts (FAILED feedback records no model); overall, FAILED
+feedback's tokens count too.
+"""
+type SpendStats {
+  """Input (prompt) tokens, summed; analyses whose provider reported none count 0."""
+  inputTokens: Int!
+  """Output (completion) tokens, summed."""
+  outputTokens: Int!
+  """The estimated costs, summed, in currency; null when no analysis has one."""
+  estimatedCost: Float
+  """The price table's currency (LLM_PRICE_CURRENCY), such as USD."""
+  currency: String!
+  """Analyses with tokens but no cost (their model has no price in LLM_PRICES): not in estimatedCost."""
+  unpricedAnalyses: Int!
+}
+
+"""A project's model spend in the current UTC calendar month against its monthly budget."""
+type ProjectBudget {
+  """The price table's currency (LLM_PRICE_CURRENCY)."""
+  currency: String!
+  """LLM_PROJECT_MONTHLY_BUDGET; null when there is none."""
+  monthlyBudget: Float
+  """What the project's analyses stored this month are estimated to have cost (analyses without a price count nothing)."""
+  spentThisMonth: Float!
+  """monthlyBudget - spentThisMonth, at least 0; null without a budget."""
+  remaining: Float
+  """
+  Whether spentThisMonth has reached monthlyBudget: until resetsAt, no model
+  is called for the project, and its feedback is analysed by the built-in
+  rules if LLM_FALLBACK names builtin, or fails.
+  """
+  exceeded: Boolean!
+  """The month's start (UTC)."""
+  periodStart: Time!
+  """The next month's start (UTC), when the budget resets."""
+  resetsAt: Time!
 }
 
 type TaskMention {
@@ -4288,6 +4525,12 @@ func (ec *executionContext) childFields_Feedback(ctx context.Context, field grap
 		return ec.fieldContext_Feedback_model(ctx, field)
 	case "fallbackReason":
 		return ec.fieldContext_Feedback_fallbackReason(ctx, field)
+	case "inputTokens":
+		return ec.fieldContext_Feedback_inputTokens(ctx, field)
+	case "outputTokens":
+		return ec.fieldContext_Feedback_outputTokens(ctx, field)
+	case "estimatedCost":
+		return ec.fieldContext_Feedback_estimatedCost(ctx, field)
 	case "droppedSuggestions":
 		return ec.fieldContext_Feedback_droppedSuggestions(ctx, field)
 	case "droppedReasons":
@@ -4384,6 +4627,8 @@ func (ec *executionContext) childFields_ModelStats(ctx context.Context, field gr
 		return ec.fieldContext_ModelStats_completed(ctx, field)
 	case "processingTime":
 		return ec.fieldContext_ModelStats_processingTime(ctx, field)
+	case "spend":
+		return ec.fieldContext_ModelStats_spend(ctx, field)
 	case "suggestions":
 		return ec.fieldContext_ModelStats_suggestions(ctx, field)
 	}
@@ -4442,6 +4687,26 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
 
+func (ec *executionContext) childFields_ProjectBudget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_ProjectBudget_currency(ctx, field)
+	case "monthlyBudget":
+		return ec.fieldContext_ProjectBudget_monthlyBudget(ctx, field)
+	case "spentThisMonth":
+		return ec.fieldContext_ProjectBudget_spentThisMonth(ctx, field)
+	case "remaining":
+		return ec.fieldContext_ProjectBudget_remaining(ctx, field)
+	case "exceeded":
+		return ec.fieldContext_ProjectBudget_exceeded(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_ProjectBudget_periodStart(ctx, field)
+	case "resetsAt":
+		return ec.fieldContext_ProjectBudget_resetsAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectBudget", field.Name)
+}
+
 func (ec *executionContext) childFields_ProjectConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -4482,8 +4747,12 @@ func (ec *executionContext) childFields_ProjectInsights(ctx context.Context, fie
 		return ec.fieldContext_ProjectInsights_failures(ctx, field)
 	case "suggestions":
 		return ec.fieldContext_ProjectInsights_suggestions(ctx, field)
+	case "spend":
+		return ec.fieldContext_ProjectInsights_spend(ctx, field)
 	case "models":
 		return ec.fieldContext_ProjectInsights_models(ctx, field)
+	case "budget":
+		return ec.fieldContext_ProjectInsights_budget(ctx, field)
 	case "topTasks":
 		return ec.fieldContext_ProjectInsights_topTasks(ctx, field)
 	}
@@ -4546,6 +4815,22 @@ func (ec *executionContext) childFields_RemovedTask(ctx context.Context, field g
 		return ec.fieldContext_RemovedTask_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemovedTask", field.Name)
+}
+
+func (ec *executionContext) childFields_SpendStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inputTokens":
+		return ec.fieldContext_SpendStats_inputTokens(ctx, field)
+	case "outputTokens":
+		return ec.fieldContext_SpendStats_outputTokens(ctx, field)
+	case "estimatedCost":
+		return ec.fieldContext_SpendStats_estimatedCost(ctx, field)
+	case "currency":
+		return ec.fieldContext_SpendStats_currency(ctx, field)
+	case "unpricedAnalyses":
+		return ec.fieldContext_SpendStats_unpricedAnalyses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SpendStats", field.Name)
 }
 
 func (ec *executionContext) childFields_SuggestionStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7653,6 +7938,81 @@ func (ec *executionContext) fieldContext_Feedback_fallbackReason(_ context.Conte
 	return graphql.NewScalarFieldContext("Feedback", field, false, false, "String")
 }
 
+func (ec *executionContext) _Feedback_inputTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.InputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_inputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_inputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feedback_outputTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.OutputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_outputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_outputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feedback_estimatedCost(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_estimatedCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_estimatedCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Feedback_droppedSuggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.DroppedSuggestions)
@@ -8497,6 +8857,38 @@ func (ec *executionContext) fieldContext_ModelStats_processingTime(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProcessingTimeStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModelStats_spend(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStats_spend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spend, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Usage) graphql.Marshaler {
+			return ec.marshalNSpendStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStats_spend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModelStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpendStats(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9778,6 +10170,179 @@ func (ec *executionContext) fieldContext_Project_adjustments(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ProjectBudget_currency(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProjectBudget_monthlyBudget(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_monthlyBudget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyBudget, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_monthlyBudget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProjectBudget_spentThisMonth(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_spentThisMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpentThisMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_spentThisMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProjectBudget_remaining(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProjectBudget_exceeded(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Exceeded)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_exceeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exceeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_exceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ProjectBudget_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.PeriodStart)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProjectBudget_resetsAt(ctx context.Context, field graphql.CollectedField, obj *model.ProjectBudget) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ResetsAt)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectBudget_resetsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResetsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectBudget_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectBudget", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10164,6 +10729,38 @@ func (ec *executionContext) fieldContext_ProjectInsights_suggestions(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _ProjectInsights_spend(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_spend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spend, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Usage) graphql.Marshaler {
+			return ec.marshalNSpendStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_spend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpendStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProjectInsights_models(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10191,6 +10788,38 @@ func (ec *executionContext) fieldContext_ProjectInsights_models(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ModelStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_budget(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_budget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectInsights().Budget(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProjectBudget) graphql.Marshaler {
+			return ec.marshalOProjectBudget2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐProjectBudget(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_budget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectBudget(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11203,6 +11832,133 @@ func (ec *executionContext) _RemovedTask_version(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_RemovedTask_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SpendStats_inputTokens(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.InputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_inputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_inputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SpendStats_outputTokens(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.OutputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_outputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_outputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SpendStats_estimatedCost(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_estimatedCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_estimatedCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SpendStats_currency(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "String")
+}
+
+func (ec *executionContext) _SpendStats_unpricedAnalyses(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.UnpricedAnalyses)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendStats_unpricedAnalyses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnpricedAnalyses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendStats_unpricedAnalyses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendStats", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Subscription_feedbackStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -15211,7 +15967,7 @@ func (ec *executionContext) unmarshalInputFeedbackWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "projectID", "projectIDNEQ", "projectIDIn", "projectIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "submittedByID", "submittedByIDNEQ", "submittedByIDIn", "submittedByIDNotIn", "submittedByIDIsNil", "submittedByIDNotNil", "userName", "userNameNEQ", "userNameIn", "userNameNotIn", "userNameGT", "userNameGTE", "userNameLT", "userNameLTE", "userNameContains", "userNameHasPrefix", "userNameHasSuffix", "userNameIsNil", "userNameNotNil", "userNameEqualFold", "userNameContainsFold", "feedbackText", "feedbackTextNEQ", "feedbackTextIn", "feedbackTextNotIn", "feedbackTextGT", "feedbackTextGTE", "feedbackTextLT", "feedbackTextLTE", "feedbackTextContains", "feedbackTextHasPrefix", "feedbackTextHasSuffix", "feedbackTextEqualFold", "feedbackTextContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "summary", "summaryNEQ", "summaryIn", "summaryNotIn", "summaryGT", "summaryGTE", "summaryLT", "summaryLTE", "summaryContains", "summaryHasPrefix", "summaryHasSuffix", "summaryIsNil", "summaryNotNil", "summaryEqualFold", "summaryContainsFold", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "provider", "providerNEQ", "providerIn", "providerNotIn", "providerGT", "providerGTE", "providerLT", "providerLTE", "providerContains", "providerHasPrefix", "providerHasSuffix", "providerIsNil", "providerNotNil", "providerEqualFold", "providerContainsFold", "model", "modelNEQ", "modelIn", "modelNotIn", "modelGT", "modelGTE", "modelLT", "modelLTE", "modelContains", "modelHasPrefix", "modelHasSuffix", "modelIsNil", "modelNotNil", "modelEqualFold", "modelContainsFold", "fallbackReason", "fallbackReasonNEQ", "fallbackReasonIn", "fallbackReasonNotIn", "fallbackReasonGT", "fallbackReasonGTE", "fallbackReasonLT", "fallbackReasonLTE", "fallbackReasonContains", "fallbackReasonHasPrefix", "fallbackReasonHasSuffix", "fallbackReasonIsNil", "fallbackReasonNotNil", "fallbackReasonEqualFold", "fallbackReasonContainsFold", "droppedSuggestions", "droppedSuggestionsNEQ", "droppedSuggestionsIn", "droppedSuggestionsNotIn", "droppedSuggestionsGT", "droppedSuggestionsGTE", "droppedSuggestionsLT", "droppedSuggestionsLTE", "processedAt", "processedAtNEQ", "processedAtIn", "processedAtNotIn", "processedAtGT", "processedAtGTE", "processedAtLT", "processedAtLTE", "processedAtIsNil", "processedAtNotNil", "hasProject", "hasProjectWith", "hasTask", "hasTaskWith", "hasAdjustments", "hasAdjustmentsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "projectID", "projectIDNEQ", "projectIDIn", "projectIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "submittedByID", "submittedByIDNEQ", "submittedByIDIn", "submittedByIDNotIn", "submittedByIDIsNil", "submittedByIDNotNil", "userName", "userNameNEQ", "userNameIn", "userNameNotIn", "userNameGT", "userNameGTE", "userNameLT", "userNameLTE", "userNameContains", "userNameHasPrefix", "userNameHasSuffix", "userNameIsNil", "userNameNotNil", "userNameEqualFold", "userNameContainsFold", "feedbackText", "feedbackTextNEQ", "feedbackTextIn", "feedbackTextNotIn", "feedbackTextGT", "feedbackTextGTE", "feedbackTextLT", "feedbackTextLTE", "feedbackTextContains", "feedbackTextHasPrefix", "feedbackTextHasSuffix", "feedbackTextEqualFold", "feedbackTextContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "summary", "summaryNEQ", "summaryIn", "summaryNotIn", "summaryGT", "summaryGTE", "summaryLT", "summaryLTE", "summaryContains", "summaryHasPrefix", "summaryHasSuffix", "summaryIsNil", "summaryNotNil", "summaryEqualFold", "summaryContainsFold", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "provider", "providerNEQ", "providerIn", "providerNotIn", "providerGT", "providerGTE", "providerLT", "providerLTE", "providerContains", "providerHasPrefix", "providerHasSuffix", "providerIsNil", "providerNotNil", "providerEqualFold", "providerContainsFold", "model", "modelNEQ", "modelIn", "modelNotIn", "modelGT", "modelGTE", "modelLT", "modelLTE", "modelContains", "modelHasPrefix", "modelHasSuffix", "modelIsNil", "modelNotNil", "modelEqualFold", "modelContainsFold", "fallbackReason", "fallbackReasonNEQ", "fallbackReasonIn", "fallbackReasonNotIn", "fallbackReasonGT", "fallbackReasonGTE", "fallbackReasonLT", "fallbackReasonLTE", "fallbackReasonContains", "fallbackReasonHasPrefix", "fallbackReasonHasSuffix", "fallbackReasonIsNil", "fallbackReasonNotNil", "fallbackReasonEqualFold", "fallbackReasonContainsFold", "inputTokens", "inputTokensNEQ", "inputTokensIn", "inputTokensNotIn", "inputTokensGT", "inputTokensGTE", "inputTokensLT", "inputTokensLTE", "inputTokensIsNil", "inputTokensNotNil", "outputTokens", "outputTokensNEQ", "outputTokensIn", "outputTokensNotIn", "outputTokensGT", "outputTokensGTE", "outputTokensLT", "outputTokensLTE", "outputTokensIsNil", "outputTokensNotNil", "estimatedCost", "estimatedCostNEQ", "estimatedCostIn", "estimatedCostNotIn", "estimatedCostGT", "estimatedCostGTE", "estimatedCostLT", "estimatedCostLTE", "estimatedCostIsNil", "estimatedCostNotNil", "droppedSuggestions", "droppedSuggestionsNEQ", "droppedSuggestionsIn", "droppedSuggestionsNotIn", "droppedSuggestionsGT", "droppedSuggestionsGTE", "droppedSuggestionsLT", "droppedSuggestionsLTE", "processedAt", "processedAtNEQ", "processedAtIn", "processedAtNotIn", "processedAtGT", "processedAtGTE", "processedAtLT", "processedAtLTE", "processedAtIsNil", "processedAtNotNil", "hasProject", "hasProjectWith", "hasTask", "hasTaskWith", "hasAdjustments", "hasAdjustmentsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16380,6 +17136,216 @@ func (ec *executionContext) unmarshalInputFeedbackWhereInput(ctx context.Context
 				return it, err
 			}
 			it.FallbackReasonContainsFold = data
+		case "inputTokens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokens"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokens = data
+		case "inputTokensNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensNEQ = data
+		case "inputTokensIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensIn = data
+		case "inputTokensNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensNotIn = data
+		case "inputTokensGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensGT = data
+		case "inputTokensGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensGTE = data
+		case "inputTokensLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensLT = data
+		case "inputTokensLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensLTE = data
+		case "inputTokensIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensIsNil = data
+		case "inputTokensNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputTokensNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InputTokensNotNil = data
+		case "outputTokens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokens"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokens = data
+		case "outputTokensNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensNEQ = data
+		case "outputTokensIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensIn = data
+		case "outputTokensNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensNotIn = data
+		case "outputTokensGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensGT = data
+		case "outputTokensGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensGTE = data
+		case "outputTokensLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensLT = data
+		case "outputTokensLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensLTE = data
+		case "outputTokensIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensIsNil = data
+		case "outputTokensNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outputTokensNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutputTokensNotNil = data
+		case "estimatedCost":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCost"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCost = data
+		case "estimatedCostNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostNEQ"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostNEQ = data
+		case "estimatedCostIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostIn = data
+		case "estimatedCostNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostNotIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostNotIn = data
+		case "estimatedCostGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostGT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostGT = data
+		case "estimatedCostGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostGTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostGTE = data
+		case "estimatedCostLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostLT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostLT = data
+		case "estimatedCostLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostLTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostLTE = data
+		case "estimatedCostIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostIsNil = data
+		case "estimatedCostNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedCostNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedCostNotNil = data
 		case "droppedSuggestions":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("droppedSuggestions"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -18910,6 +19876,21 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "inputTokens":
+			out.Values[i] = ec._Feedback_inputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outputTokens":
+			out.Values[i] = ec._Feedback_outputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estimatedCost":
+			out.Values[i] = ec._Feedback_estimatedCost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "droppedSuggestions":
 			out.Values[i] = ec._Feedback_droppedSuggestions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19229,6 +20210,11 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 			}
 		case "processingTime":
 			out.Values[i] = ec._ModelStats_processingTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spend":
+			out.Values[i] = ec._ModelStats_spend(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19582,6 +20568,69 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var projectBudgetImplementors = []string{"ProjectBudget"}
+
+func (ec *executionContext) _ProjectBudget(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectBudget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectBudgetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectBudget")
+		case "currency":
+			out.Values[i] = ec._ProjectBudget_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyBudget":
+			out.Values[i] = ec._ProjectBudget_monthlyBudget(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "spentThisMonth":
+			out.Values[i] = ec._ProjectBudget_spentThisMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._ProjectBudget_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "exceeded":
+			out.Values[i] = ec._ProjectBudget_exceeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._ProjectBudget_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetsAt":
+			out.Values[i] = ec._ProjectBudget_resetsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var projectConnectionImplementors = []string{"ProjectConnection"}
 
 func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProjectConnection) graphql.Marshaler {
@@ -19714,11 +20763,22 @@ func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "spend":
+			out.Values[i] = ec._ProjectInsights_spend(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "models":
 			out.Values[i] = ec._ProjectInsights_models(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "budget":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectInsights_budget(ctx, field, obj)
+				})
 		case "topTasks":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -20012,6 +21072,59 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 			}
 		case "version":
 			out.Values[i] = ec._RemovedTask_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spendStatsImplementors = []string{"SpendStats"}
+
+func (ec *executionContext) _SpendStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Usage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spendStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SpendStats")
+		case "inputTokens":
+			out.Values[i] = ec._SpendStats_inputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outputTokens":
+			out.Values[i] = ec._SpendStats_outputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estimatedCost":
+			out.Values[i] = ec._SpendStats_estimatedCost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._SpendStats_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unpricedAnalyses":
+			out.Values[i] = ec._SpendStats_unpricedAnalyses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21480,6 +22593,10 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackl
 	return v
 }
 
+func (ec *executionContext) marshalNSpendStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐUsage(ctx context.Context, sel ast.SelectionSet, v insights.Usage) graphql.Marshaler {
+	return ec._SpendStats(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22334,6 +23451,13 @@ func (ec *executionContext) marshalOProject2ᚖgithubᚗcomᚋfeedbackloopᚋfee
 		return graphql.Null
 	}
 	return ec._Project(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProjectBudget2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐProjectBudget(ctx context.Context, sel ast.SelectionSet, v *model.ProjectBudget) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProjectBudget(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOProjectEdge2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ProjectEdge) graphql.Marshaler {

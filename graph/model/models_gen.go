@@ -70,6 +70,26 @@ type CreateAPIKeyPayload struct {
 	Secret string `json:"secret"`
 }
 
+// A project's model spend in the current UTC calendar month against its monthly budget.
+type ProjectBudget struct {
+	// The price table's currency (LLM_PRICE_CURRENCY).
+	Currency string `json:"currency"`
+	// LLM_PROJECT_MONTHLY_BUDGET; null when there is none.
+	MonthlyBudget *float64 `json:"monthlyBudget,omitempty"`
+	// What the project's analyses stored this month are estimated to have cost (analyses without a price count nothing).
+	SpentThisMonth float64 `json:"spentThisMonth"`
+	// monthlyBudget - spentThisMonth, at least 0; null without a budget.
+	Remaining *float64 `json:"remaining,omitempty"`
+	// Whether spentThisMonth has reached monthlyBudget: until resetsAt, no model
+	// is called for the project, and its feedback is analysed by the built-in
+	// rules if LLM_FALLBACK names builtin, or fails.
+	Exceeded bool `json:"exceeded"`
+	// The month's start (UTC).
+	PeriodStart time.Time `json:"periodStart"`
+	// The next month's start (UTC), when the budget resets.
+	ResetsAt time.Time `json:"resetsAt"`
+}
+
 // A client's request budget, shared by every instance. A query costs its
 // complexity divided by 100 (at least 1 point); a mutation costs 5 points more
 // per root field; a subscription's events cost a point per 10 KB delivered; a

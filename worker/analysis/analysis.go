@@ -85,6 +85,26 @@ type Result struct {
 	// FallbackReason says why another provider than the first configured
 	// produced the result; empty when the first one did.
 	FallbackReason string
+	// Usage is the tokens the model calls of the analysis reported, every
+	// call counted (a repair's too); nil when no call reported any. The
+	// built-in rules use none: a zero Usage.
+	Usage *Usage
+}
+
+// Usage counts a model's tokens.
+type Usage struct {
+	InputTokens, OutputTokens int
+}
+
+// Add returns the sum of u and more; nil when both are.
+func (u *Usage) Add(more *Usage) *Usage {
+	switch {
+	case u == nil:
+		return more
+	case more == nil:
+		return u
+	}
+	return &Usage{InputTokens: u.InputTokens + more.InputTokens, OutputTokens: u.OutputTokens + more.OutputTokens}
 }
 
 // Usable reports whether r is worth storing: it has a summary or a
@@ -108,6 +128,18 @@ type UnavailableError struct{ Err error }
 
 func (e *UnavailableError) Error() string { return e.Err.Error() }
 func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// SpentError is an analysis that failed after its model calls used tokens:
+// what they used is stored with the failure, so that it counts toward the
+// project's spend.
+type SpentError struct {
+	Err             error
+	Provider, Model string
+	Usage           *Usage
+}
+
+func (e *SpentError) Error() string { return e.Err.Error() }
+func (e *SpentError) Unwrap() error { return e.Err }
 
 // Unavailable reports whether err says the provider, not the request, failed.
 func Unavailable(err error) bool {

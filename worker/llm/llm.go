@@ -31,6 +31,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
 	"github.com/feedbackloop/feedbackloop/internal/llmlimit"
 	"github.com/feedbackloop/feedbackloop/internal/text"
+	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
@@ -55,15 +56,29 @@ type Provider struct {
 	BaseURLVar     string // the setting holding its base URL ("" if none)
 	DefaultBaseURL string
 	DefaultModel   string
+	// DefaultPrice is DefaultModel's list price in spend.DefaultCurrency
+	// per million tokens when this table was written: the built-in price
+	// table, an example that LLM_PRICES replaces.
+	DefaultPrice spend.Price
 }
 
 // Providers lists every provider, the one table server.go reads settings
 // from and errors name settings by.
 var Providers = []Provider{
-	{Name: "openai", APIKeyVar: "OPENAI_API_KEY", BaseURLVar: "OPENAI_BASE_URL", DefaultBaseURL: "https://api.openai.com/v1", DefaultModel: "gpt-4o-mini"},
-	{Name: "anthropic", APIKeyVar: "ANTHROPIC_API_KEY", BaseURLVar: "ANTHROPIC_BASE_URL", DefaultModel: "claude-3-5-haiku-latest"},
-	{Name: "ollama", BaseURLVar: "OLLAMA_URL", DefaultBaseURL: "http://127.0.0.1:11434", DefaultModel: "llama3.1"},
-	{Name: "googleai", APIKeyVar: "GOOGLE_API_KEY", DefaultModel: "gemini-1.5-flash"},
+	{Name: "openai", APIKeyVar: "OPENAI_API_KEY", BaseURLVar: "OPENAI_BASE_URL", DefaultBaseURL: "https://api.openai.com/v1", DefaultModel: "gpt-4o-mini", DefaultPrice: spend.Price{Input: 0.15, Output: 0.60}},
+	{Name: "anthropic", APIKeyVar: "ANTHROPIC_API_KEY", BaseURLVar: "ANTHROPIC_BASE_URL", DefaultModel: "claude-3-5-haiku-latest", DefaultPrice: spend.Price{Input: 0.80, Output: 4.00}},
+	{Name: "ollama", BaseURLVar: "OLLAMA_URL", DefaultBaseURL: "http://127.0.0.1:11434", DefaultModel: "llama3.1"}, // a local server: free
+	{Name: "googleai", APIKeyVar: "GOOGLE_API_KEY", DefaultModel: "gemini-1.5-flash", DefaultPrice: spend.Price{Input: 0.075, Output: 0.30}},
+}
+
+// DefaultPrices is the built-in price table: each provider's default model
+// at its DefaultPrice, in spend.DefaultCurrency. LLM_PRICES replaces it.
+func DefaultPrices() spend.Prices {
+	out := spend.Prices{}
+	for _, p := range Providers {
+		out[spend.Key{Provider: p.Name, Model: p.DefaultModel}] = p.DefaultPrice
+	}
+	return out
 }
 
 // ProviderNamed returns the provider called name.
@@ -284,9 +299,10 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 	if err != nil {
 		return analysis.Result{}, err
 	}
+	used := ans.usage
 	res, bad := ans.parse(req)
 	if bad == nil {
-		return a.label(res), nil
+		return a.label(res, used), nil
 	}
 	a.logger.WarnContext(ctx, "model answer invalid; asking for a repair", "err", bad)
 	// The answer goes back as plain assistant text, not as a tool call with
@@ -302,21 +318,30 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 		llms.TextParts(llms.ChatMessageTypeHuman, analysis.RepairPrompt(bad.Problems)))
 	ans, err = a.call(ctx, msgs, req)
 	if err != nil {
-		return analysis.Result{}, err
+		return analysis.Result{}, a.spent(err, used)
 	}
+	used = used.Add(ans.usage)
 	res, bad = ans.parse(req)
 	if bad != nil && !res.Usable() {
-		return analysis.Result{}, fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; "))
+		return analysis.Result{}, a.spent(fmt.Errorf("the model's answer was invalid twice: %s", strings.Join(bad.Problems, "; ")), used)
 	}
 	if bad != nil {
 		a.logger.WarnContext(ctx, "model answer still invalid after the repair; keeping its valid part",
 			"kept", len(res.Adjustments), "dropped", res.DroppedSuggestions, "err", bad)
 	}
-	return a.label(res), nil
+	return a.label(res, used), nil
 }
 
-func (a *llmAnalyzer) label(r analysis.Result) analysis.Result {
-	r.Provider, r.Model = a.cfg.Provider, a.cfg.Model
+// spent says what the analysis's calls used when it fails after some did.
+func (a *llmAnalyzer) spent(err error, used *analysis.Usage) error {
+	if used == nil {
+		return err
+	}
+	return &analysis.SpentError{Err: err, Provider: a.cfg.Provider, Model: a.cfg.Model, Usage: used}
+}
+
+func (a *llmAnalyzer) label(r analysis.Result, used *analysis.Usage) analysis.Result {
+	r.Provider, r.Model, r.Usage = a.cfg.Provider, a.cfg.Model, used
 	return r
 }
 
@@ -325,6 +350,8 @@ func (a *llmAnalyzer) label(r analysis.Result) analysis.Result {
 type modelAnswer struct {
 	text      string
 	truncated bool
+	// usage is the tokens of every attempt of the call that reported them.
+	usage *analysis.Usage
 }
 
 // parse validates the answer; with an error, the result is its valid part.
@@ -352,6 +379,7 @@ func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.Inv
 func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req analysis.Request) (modelAnswer, error) {
 	timeouts := 0
 	estimate := estimateTokens(msgs)
+	var reported *analysis.Usage // every attempt's that reported its tokens
 	turn := llmlimit.Call{Provider: a.cfg.Provider, Tokens: estimate, Priority: req.Priority}
 	if req.MayWaitLater {
 		turn.Hold = a.cfg.Hold
@@ -393,6 +421,9 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req 
 		}
 		status, retryAfter := info.get()
 		endCallSpan(span, resp, status, err)
+		if in, out, ok := usageOf(resp); ok {
+			reported = reported.Add(&analysis.Usage{InputTokens: in, OutputTokens: out})
+		}
 		if a.limiter != nil {
 			used := -1 // unknown: the estimate stands
 			if in, out, ok := usageOf(resp); ok {
@@ -412,7 +443,9 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req 
 		// an HTTP error with an empty body: the recorded status decides.
 		case err == nil && status < 400 && resp != nil && slices.ContainsFunc(resp.Choices, func(c *llms.ContentChoice) bool { return c != nil }):
 			a.observe(start, nil)
-			return answerOf(resp.Choices), nil
+			ans := answerOf(resp.Choices)
+			ans.usage = reported
+			return ans, nil
 		case timedOut:
 			timeouts++
 			failure = fmt.Errorf("the model did not answer within %s", a.cfg.Timeout)

@@ -157,7 +157,9 @@ func (b builtin) Analyze(ctx context.Context, req analysis.Request) (analysis.Re
 		}
 		summary += "."
 	}
-	return analysis.Result{Summary: text.Truncate(summary, analysis.MaxSummary), Adjustments: adjustments, Provider: b.Provider(), Model: b.Model()}, nil
+	// No model, no tokens: a zero usage, not an unknown one.
+	return analysis.Result{Summary: text.Truncate(summary, analysis.MaxSummary), Adjustments: adjustments, Provider: b.Provider(), Model: b.Model(),
+		Usage: &analysis.Usage{}}, nil
 }
 
 // targetTask is the task the feedback is about: the one it names, else the
