@@ -227,7 +227,7 @@ func New(cfg Config) *Transport {
 		closing:     closing,
 		markClosing: markClosing,
 		conns:       &connCounter{max: limits.MaxConnections, maxPerClient: limits.MaxConnectionsPerClient, metrics: cfg.Metrics, perClient: map[string]int{}},
-		keys:        &keySockets{byKey: map[int]map[*conn]struct{}{}},
+		keys:        &keySockets{byKey: map[int]map[keyed]struct{}{}},
 	}
 	t.groups = &groups{t: t, byKey: map[string]*group{}}
 	if t.refused == nil {
@@ -267,7 +267,7 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	if address == "" {
 		address = ratelimit.Address(r)
 	}
-	code, reason := t.conns.acquire(c, ratelimit.ClientKey(nil, address, true))
+	code, reason := t.conns.acquire(&c.slot, ratelimit.ClientKey(nil, address, true))
 	// net/http cancels the request's context when Do returns.
 	go c.serve(context.WithoutCancel(r.Context()), code, reason)
 }
