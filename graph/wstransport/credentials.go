@@ -30,9 +30,9 @@ type keyed interface {
 }
 
 func (c *conn) credential() (context.Context, string) { return c.ctx, c.authorization }
-func (c *conn) current() *viewer.Viewer                { return c.viewer.Load() }
-func (c *conn) setCurrent(v *viewer.Viewer)            { c.viewer.Store(v) }
-func (c *conn) forbid(reason string)                   { c.close(closeForbidden, reason) }
+func (c *conn) current() *viewer.Viewer               { return c.viewer.Load() }
+func (c *conn) setCurrent(v *viewer.Viewer)           { c.viewer.Store(v) }
+func (c *conn) forbid(reason string)                  { c.close(closeForbidden, reason) }
 
 // keySockets indexes the open sockets and streams authenticated with an API
 // key.
