@@ -339,9 +339,8 @@ func TestSSEEventsSpendTheBudget(t *testing.T) {
 	}
 }
 
-// A stream outlives the server's read timeout (net/http would cancel the
-// request when its read deadline passes), gets keep-alive comments while
-// idle, and ends without a complete when the server shuts down, so that
+// A stream outlives the server's read timeout (as web.NewServer sets it:
+// it bounds reading the request only), gets keep-alive comments while idle, and ends without a complete when the server shuts down, so that
 // clients reconnect elsewhere.
 func TestSSEStreamOutlivesTheReadTimeoutAndEndsAtShutdown(t *testing.T) {
 	e := newEnvAuth(t, auth.Config{Secret: testSecret, AdminAPIKey: testAdminKey}, func(c *graph.Config) {

@@ -117,9 +117,9 @@ func MetricsHandler(m *metrics.Metrics) http.Handler {
 // within ReadTimeout, so a client trickling its body cannot hold a
 // connection; an idle keep-alive connection is closed after IdleTimeout.
 // Websockets are not affected: the upgrade clears the deadlines; nor are
-// Server-Sent Event streams, which clear the read deadline (net/http would
-// cancel the request when it passes) and bound each write themselves
-// (graph/wstransport/sse.go). There is no WriteTimeout for the same reason.
+// Server-Sent Event streams (net/http clears the read deadline once the
+// body is read), which bound each write themselves
+// (graph/wstransport/sse.go): a WriteTimeout would end every stream.
 const (
 	DefaultReadTimeout = 15 * time.Second
 	DefaultIdleTimeout = 2 * time.Minute

@@ -38,9 +38,9 @@ import (
 //   - Every event's bytes are charged to the client's request budget, as a
 //     socket's are (EventBytesPerPoint); a stream over budget ends with a
 //     RATE_LIMITED error event that says when to resume.
-//   - The server's read deadline (ReadTimeout) is cleared, or net/http would
-//     cancel the request when it passes; each write must reach the client
-//     within WriteTimeout, or the stream is dropped.
+//   - Each write must reach the client within WriteTimeout, or the stream is
+//     dropped (the server has no WriteTimeout of its own, which would end
+//     every stream; its ReadTimeout bounds reading the request only).
 //   - A comment (": ping") goes out every KeepAlive, so that proxies keep an
 //     idle stream open.
 //   - Shutdown ends every stream without a "complete", which graphql-sse
@@ -116,10 +116,6 @@ func (s *sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	defer cancel()
 	st.ctx = ctx
 	rc := http.NewResponseController(w)
-	// The server's read deadline (web.NewServer's ReadTimeout) is that of
-	// the whole request: when it passes, net/http's read of the idle
-	// connection fails and it cancels the request, which here lasts.
-	_ = rc.SetReadDeadline(time.Time{})
 	st.w = &sseWriter{ResponseWriter: w, rc: rc, timeout: t.limits.WriteTimeout, cancel: cancel, delivered: st.delivered}
 	w.Header().Set("X-Accel-Buffering", "no") // nginx would hold events back
 

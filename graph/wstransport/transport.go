@@ -234,7 +234,7 @@ func New(cfg Config) *Transport {
 		t.refused = func(error) bool { return true }
 	}
 	if m := cfg.Metrics; m != nil {
-		m.Gauge("feedbackloop_websocket_connections", "Open websocket connections on this instance.",
+		m.Gauge("feedbackloop_websocket_connections", "Open websocket connections and Server-Sent Event streams on this instance.",
 			func() float64 { return float64(t.conns.open()) })
 		m.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions on this instance.",
 			func() float64 { return float64(t.Subscriptions()) })
@@ -282,7 +282,7 @@ func (t *Transport) Subscriptions() int { return int(t.subscriptions.Load()) }
 // after it subscribed (a test, typically) waits for this instead.
 func (t *Transport) StreamsPositioned() int { return int(t.positioned.Load()) }
 
-// Connections is the number of open connections.
+// Connections is the number of open connections, event streams included.
 func (t *Transport) Connections() int { return t.conns.open() }
 
 // SharedExecutions is the number of shared subscriptions running.
