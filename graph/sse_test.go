@@ -20,6 +20,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
@@ -221,6 +222,15 @@ func TestSSEDeliversEventsAndResumesAfterACursor(t *testing.T) {
 	s.close()
 	testutil.WaitFor(t, "the subscription to end", func() bool { return e.server.Subscriptions() == 0 })
 
+	// A query over a stream gets its one result, then complete.
+	q := sseSubscribe(t, e.url, w.reader, `{ viewer { subject } }`, nil)
+	if r := q.nextResult(); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "reader-sse") {
+		t.Fatalf("a query: %s %+v", r.Data, r.Errors)
+	}
+	if ev := q.next(); ev.kind != "complete" {
+		t.Fatalf("after the query's result: %+v", ev)
+	}
+
 	e.addTask(t, w.owner, w.own, "second")
 	e.addTask(t, w.owner, w.own, "third")
 	s = sseSubscribe(t, e.url, w.reader, sseTaskEvents, map[string]any{"p": w.own, "after": first.Cursor})
@@ -265,6 +275,18 @@ func TestSSEStreamEndsWhenRightsAreLost(t *testing.T) {
 	testutil.WaitFor(t, "the two streams to end", func() bool { return e.server.Subscriptions() == 1 })
 }
 
+// A stream opened with a token ends with FORBIDDEN when the token expires.
+func TestSSEStreamEndsWhenItsTokenExpires(t *testing.T) {
+	e := newSecureEnv(t)
+	w := e.newWorld(t, "sseexp")
+	tok, err := hs256.Mint(testSecret, "reader-sseexp", "Name of reader-sseexp", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sseSubscribe(t, e.url, "Bearer "+tok, sseTaskEvents, map[string]any{"p": w.own})
+	s.wantError(graph.CodeForbidden, "the credential expired")
+}
+
 // Event streams count as connections, with websockets, against
 // MAX_WS_CONNECTIONS_PER_CLIENT: one past it is refused with 429 before any
 // event; when one ends, another may open.
@@ -273,7 +295,7 @@ func TestSSEStreamsCountWithWebsocketConnections(t *testing.T) {
 		c.Limits.MaxWebsocketConnectionsPerClient = 2
 	})
 	w := e.newWorld(t, "ssemax")
-	ws := gqltest.DialAs(t, e.url, gqltest.TransportWS, w.reader)
+	gqltest.DialAs(t, e.url, gqltest.TransportWS, w.reader) // open until the test ends
 	s := sseSubscribe(t, e.url, w.reader, sseTaskEvents, map[string]any{"p": w.own})
 	_, status, body := sseTry(t, e.url, w.reader, sseTaskEvents, map[string]any{"p": w.own})
 	if status != http.StatusTooManyRequests || !strings.Contains(body, graph.CodeSubscriptionLimit) || !strings.Contains(body, "at most 2 websocket connections per client, event streams (SSE) included") {
@@ -289,7 +311,6 @@ func TestSSEStreamsCountWithWebsocketConnections(t *testing.T) {
 		}
 		return s != nil
 	})
-	_ = ws
 }
 
 // Events sent over a stream are charged to the client's budget as a
