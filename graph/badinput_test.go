@@ -72,7 +72,7 @@ func TestBadRequestsGetClearErrors(t *testing.T) {
 		{"body over 1 MiB", "", query(`{ projects(first: 1) { totalCount } }` + strings.Repeat(" ", 1<<20)), 413, graph.CodeRequestTooLarge, "limit of 1048576 bytes"},
 		{"too deep", "", query(deep), 200, graph.CodeDepthLimit, "nested 16 levels deep; the limit is 15"},
 		{"no query", "", []byte(`{}`), 400, graph.CodeBadRequest, `the request has no "query"`},
-		{"subscription over HTTP", "", query(`subscription { projectFeedbackEvents(projectID: "UHJvamVjdDox") { status } }`), 200, graph.CodeBadRequest, "served over websockets only: open a websocket to /query with the graphql-transport-ws subprotocol"},
+		{"subscription over HTTP", "", query(`subscription { projectFeedbackEvents(projectID: "UHJvamVjdDox") { status } }`), 200, graph.CodeBadRequest, "subscriptions need a stream: open a websocket to /query with the graphql-transport-ws subprotocol"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -114,8 +114,8 @@ func TestSubscriptionOverGETIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != graph.CodeBadRequest ||
-		!strings.Contains(out.Errors[0].Message, "websockets only") {
-		t.Fatalf("GET subscription: %d %+v, want one BAD_REQUEST error about websockets", resp.StatusCode, out.Errors)
+		!strings.Contains(out.Errors[0].Message, "open a websocket") || !strings.Contains(out.Errors[0].Message, "Accept: text/event-stream") {
+		t.Fatalf("GET subscription: %d %+v, want one BAD_REQUEST error naming websockets and event streams", resp.StatusCode, out.Errors)
 	}
 }
 

@@ -31,7 +31,7 @@ import (
 const (
 	CodeBadUserInput    = doclimit.CodeBadUserInput
 	CodeNotFound        = "NOT_FOUND"
-	CodeForbidden       = "FORBIDDEN"
+	CodeForbidden       = wstransport.CodeForbidden
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeUnavailable     = wstransport.CodeUnavailable
 	CodeInternal        = "INTERNAL"

@@ -82,7 +82,8 @@ type Authenticator interface {
 }
 
 // Server is the GraphQL endpoint, /query: HTTP GET and POST, and
-// subscriptions over websockets.
+// subscriptions over websockets or Server-Sent Events (a POST with
+// Accept: text/event-stream).
 type Server struct {
 	handler   http.Handler
 	markClose context.CancelFunc
@@ -120,9 +121,10 @@ func (s *Server) Subscriptions() int { return s.ws.Subscriptions() }
 func (s *Server) StreamsPositioned() int { return s.ws.StreamsPositioned() }
 
 // CloseSubscriptions closes every websocket connection with code 1001
-// (going away), refuses new ones and waits until all are closed or ctx
-// ends. Call it when the process shuts down, before http.Server.Shutdown,
-// which does not wait for websockets.
+// (going away) and ends every event stream, refuses new ones and waits
+// until all are closed or ctx ends. Call it when the process shuts down,
+// before http.Server.Shutdown, which does not wait for websockets (and
+// would wait for streams until its own deadline).
 func (s *Server) CloseSubscriptions(ctx context.Context) error {
 	s.markClose()
 	return s.ws.Shutdown(ctx)
@@ -157,6 +159,8 @@ func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Res
 	srv := handler.New(schema)
 	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))
 	srv.AddTransport(ws)
+	// A POST that accepts text/event-stream: before the plain POST.
+	srv.AddTransport(ws.SSE())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(plainHTTP{transport.GET{}})
 	srv.AddTransport(plainHTTP{jsonPOST{}})
@@ -268,8 +272,9 @@ func (w *refusalStatusWriter) Write(b []byte) (int, error) {
 func (w *refusalStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // subscriptionsNeedAWebsocket rejects a subscription sent as a plain HTTP
-// request: gqlgen would answer it with the first event only, which looks
-// like a working subscription that then goes silent. It also rejects a
+// request (not asking for an event stream): gqlgen would answer it with the
+// first event only, which looks like a working subscription that then goes
+// silent. It also rejects a
 // mutation sent with GET with 405 and Allow: POST, as the GraphQL-over-HTTP
 // specification says (GET must not change anything).
 type subscriptionsNeedAWebsocket struct{}
@@ -290,8 +295,9 @@ func (subscriptionsNeedAWebsocket) MutateOperationContext(ctx context.Context, o
 	var err *gqlerror.Error
 	switch {
 	case oc.Operation.Operation == ast.Subscription:
-		err = gqlerror.Errorf("subscriptions are served over websockets only: open a websocket to /query " +
-			"with the graphql-transport-ws subprotocol (the graphql-ws library; subscriptions-transport-ws also works)")
+		err = gqlerror.Errorf("subscriptions need a stream: open a websocket to /query with the graphql-transport-ws " +
+			"subprotocol (the graphql-ws library; subscriptions-transport-ws also works), or POST with Accept: text/event-stream " +
+			"(Server-Sent Events: the graphql-sse library)")
 	case oc.Operation.Operation == ast.Mutation && req.method == http.MethodGet:
 		err = gqlerror.Errorf("mutations must be sent with POST; GET serves queries only")
 		req.status, req.allow = http.StatusMethodNotAllowed, http.MethodPost

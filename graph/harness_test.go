@@ -68,6 +68,9 @@ type env struct {
 	rdb           *redis.Client
 	authCfg       auth.Config
 	configure     func(*graph.Config)
+	// readTimeout, when set, serves the instances started from now on with
+	// web.NewServer's timeouts and this ReadTimeout, as the service does.
+	readTimeout time.Duration
 }
 
 func newEnv(t *testing.T) *env {
@@ -160,7 +163,7 @@ func (e *env) startInstance(t testing.TB, bus *events.Bus) (*graph.Server, strin
 		e.configure(&cfg)
 	}
 	api := graph.New(cfg)
-	srv := httptest.NewServer(web.New(web.Config{
+	srv := httptest.NewUnstartedServer(web.New(web.Config{
 		GraphQL: api,
 		Auth:    authn,
 		Logger:  cfg.Logger,
@@ -172,6 +175,10 @@ func (e *env) startInstance(t testing.TB, bus *events.Bus) (*graph.Server, strin
 		Origins:   origins,
 		RateLimit: cfg.RateLimit,
 	}))
+	if e.readTimeout > 0 {
+		srv.Config = web.NewServer(srv.Config.Handler, e.readTimeout, 0, cfg.Logger)
+	}
+	srv.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

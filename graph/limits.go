@@ -130,7 +130,7 @@ const (
 	// CodeTooManyErrors stands for the errors of a response past the most
 	// it carries (doclimit.DefaultMaxErrors).
 	CodeTooManyErrors = "TOO_MANY_ERRORS"
-	CodeRateLimited   = "RATE_LIMITED"
+	CodeRateLimited   = wstransport.CodeRateLimited
 	// CodeSubscriptionLimit ends an operation started on a websocket
 	// connection that runs MaxSubscriptionsPerConnection already.
 	CodeSubscriptionLimit = wstransport.CodeSubscriptionLimit

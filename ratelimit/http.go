@@ -115,11 +115,14 @@ func (h *headerWriter) Write(b []byte) (int, error) {
 func (h *headerWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // Flush passes flushes on (after the headers).
-func (h *headerWriter) Flush() {
+func (h *headerWriter) Flush() { _ = h.FlushError() }
+
+// FlushError passes flushes on, through writers that are not Flushers but
+// unwrap to one (the access log's): an event stream's events reach the
+// client as they are written.
+func (h *headerWriter) FlushError() error {
 	if !h.written {
 		h.WriteHeader(http.StatusOK)
 	}
-	if f, ok := h.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
+	return http.NewResponseController(h.ResponseWriter).Flush()
 }

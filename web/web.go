@@ -116,7 +116,10 @@ func MetricsHandler(m *metrics.Metrics) http.Handler {
 // Timeouts of the HTTP server: reading a request (headers and body) must end
 // within ReadTimeout, so a client trickling its body cannot hold a
 // connection; an idle keep-alive connection is closed after IdleTimeout.
-// Websockets are not affected: the upgrade clears the deadlines.
+// Websockets are not affected: the upgrade clears the deadlines; nor are
+// Server-Sent Event streams (net/http clears the read deadline once the
+// body is read), which bound each write themselves
+// (graph/wstransport/sse.go): a WriteTimeout would end every stream.
 const (
 	DefaultReadTimeout = 15 * time.Second
 	DefaultIdleTimeout = 2 * time.Minute

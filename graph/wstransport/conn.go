@@ -52,10 +52,9 @@ type conn struct {
 	inbox        [][]byte              // messages read, not handled yet
 	handling     bool                  // a goroutine is handling inbox
 	handled      chan struct{}         // closed when inbox drains, for a waiting reader
-	client       string                // the key connCounter counts it under
+	slot         slot                  // how connCounter counts it
 
-	unpaid   atomic.Int64 // bytes of subscription events not charged yet
-	charging atomic.Bool  // a charge is being made
+	meter meter // the bytes of subscription events not charged yet
 }
 
 // message is a client message of either protocol.
@@ -315,7 +314,7 @@ func (c *conn) authenticate(payload map[string]any) {
 	// Count the connection under its identity from now on (open mode's
 	// shared local admin stays counted by address).
 	if v.UserKind != viewer.LocalAdmin {
-		if err := t.conns.rekey(c, ratelimit.ClientKey(v, "", false)); err != nil {
+		if err := t.conns.rekey(&c.slot, ratelimit.ClientKey(v, "", false)); err != nil {
 			c.refuse(closeTooMany, err.Error())
 			return
 		}
@@ -456,7 +455,7 @@ func (c *conn) finish() {
 	}
 	_ = c.ws.Close()
 	c.t.keys.remove(c)
-	c.t.conns.release(c)
+	c.t.conns.release(&c.slot)
 	c.t.open.Done()
 }
 

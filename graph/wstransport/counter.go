@@ -10,7 +10,8 @@ import (
 
 // connCounter counts an instance's open connections, in all and per
 // client: by address from the upgrade, then by identity once
-// connection_init has authenticated it.
+// connection_init has authenticated it. Event streams (sse.go) count as
+// connections, under the identity their request authenticated.
 type connCounter struct {
 	max, maxPerClient int
 	metrics           *metrics.Metrics
@@ -26,8 +27,13 @@ func (w *connCounter) open() int {
 	return w.total
 }
 
-// acquire counts c under client, or says why it is refused.
-func (w *connCounter) acquire(c *conn, client string) (int, string) {
+// slot is one counted connection or stream: the client it counts under
+// ("": not counted). It is guarded by the counter's lock.
+type slot struct{ client string }
+
+// acquire counts s under client, or says why it is refused (a close code
+// and its reason).
+func (w *connCounter) acquire(s *slot, client string) (int, string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -40,46 +46,40 @@ func (w *connCounter) acquire(c *conn, client string) (int, string) {
 	}
 	w.total++
 	w.perClient[client]++
-	c.mu.Lock()
-	c.client = client
-	c.mu.Unlock()
+	s.client = client
 	return 0, ""
 }
 
 func tooMany(n int) string {
-	return fmt.Sprintf("Too many connections: at most %d websocket connections per client; close some (one connection carries many subscriptions)", n)
+	return fmt.Sprintf("Too many connections: at most %d websocket connections per client, event streams (SSE) included; close some (one websocket carries many subscriptions)", n)
 }
 
-// rekey moves c's count to client, unless client has its maximum already.
-func (w *connCounter) rekey(c *conn, client string) error {
+// rekey moves s's count to client, unless client has its maximum already.
+func (w *connCounter) rekey(s *slot, client string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client == client || c.client == "" {
+	if s.client == client || s.client == "" {
 		return nil
 	}
 	if w.perClient[client] >= w.maxPerClient {
 		w.refused("client_connections")
 		return errors.New(tooMany(w.maxPerClient))
 	}
-	w.dropLocked(c.client)
+	w.dropLocked(s.client)
 	w.perClient[client]++
-	c.client = client
+	s.client = client
 	return nil
 }
 
-func (w *connCounter) release(c *conn) {
+func (w *connCounter) release(s *slot) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client == "" {
+	if s.client == "" {
 		return
 	}
 	w.total--
-	w.dropLocked(c.client)
-	c.client = ""
+	w.dropLocked(s.client)
+	s.client = ""
 }
 
 func (w *connCounter) dropLocked(client string) {

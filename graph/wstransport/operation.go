@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
+	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -156,23 +157,38 @@ func (c *conn) authorise(op *operation) (context.Context, bool) {
 // complexity when it starts, and then for what it receives.
 const EventBytesPerPoint = 10_000
 
-// chargeEvent counts an event of n bytes delivered to the connection. Each
-// EventBytesPerPoint bytes is a point of its client's request budget,
-// charged off the sender's goroutine (which may be writing to thousands);
-// a client whose budget is spent is closed with 4429 and resumes later from
+// chargeEvent counts an event of n bytes delivered to the connection; a
+// client whose budget is spent is closed with 4429 and resumes later from
 // the cursor of the last event it received.
 func (c *conn) chargeEvent(n int) {
-	if c.t.limiter == nil || n == 0 || c.unpaid.Add(int64(n)) < EventBytesPerPoint || !c.charging.CompareAndSwap(false, true) {
+	c.meter.charge(c.t, c.ctx, n, func(st ratelimit.Status) {
+		c.close(closeTooMany, fmt.Sprintf("Rate limited: events cost a point per %d KB and the budget is spent; resume from your last cursor in %d s",
+			EventBytesPerPoint/1000, st.RetryAfterSeconds()))
+	})
+}
+
+// meter charges the subscription events delivered to one connection or
+// event stream to its client's request budget.
+type meter struct {
+	unpaid   atomic.Int64 // bytes of subscription events not charged yet
+	charging atomic.Bool  // a charge is being made
+}
+
+// charge counts an event of n bytes, delivered to the client of ctx. Each
+// EventBytesPerPoint bytes is a point of its request budget, charged off
+// the sender's goroutine (which may be writing to thousands); spent is
+// called when the budget is spent.
+func (m *meter) charge(t *Transport, ctx context.Context, n int, spent func(ratelimit.Status)) {
+	if t.limiter == nil || n == 0 || m.unpaid.Add(int64(n)) < EventBytesPerPoint || !m.charging.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
-		defer c.charging.Store(false)
-		points := c.unpaid.Load() / EventBytesPerPoint
-		c.unpaid.Add(-points * EventBytesPerPoint)
-		if st := c.t.limiter.Spend(c.ctx, int(points)); !st.Allowed {
-			c.t.conns.refused("budget")
-			c.close(closeTooMany, fmt.Sprintf("Rate limited: events cost a point per %d KB and the budget is spent; resume from your last cursor in %d s",
-				EventBytesPerPoint/1000, st.RetryAfterSeconds()))
+		defer m.charging.Store(false)
+		points := m.unpaid.Load() / EventBytesPerPoint
+		m.unpaid.Add(-points * EventBytesPerPoint)
+		if st := t.limiter.Spend(ctx, int(points)); !st.Allowed {
+			t.conns.refused("budget")
+			spent(st)
 		}
 	}()
 }

@@ -24,7 +24,8 @@ import (
 type Stream struct {
 	pump   *pump          // an operation of its own
 	group  *group         // or a shared execution
-	viewer *viewer.Viewer // or neither (not a subscription of this transport): whom it runs for
+	sse    *sseStream     // or an event stream (sse.go)
+	viewer *viewer.Viewer // or none (not a subscription of this transport): whom it runs for
 }
 
 // streamKey is the Stream's name among the operation's Stats extensions.
@@ -72,14 +73,17 @@ func (s *Stream) Positioned() {
 		s.group.gs.t.positioned.Add(1)
 	case s.pump != nil:
 		s.pump.c.t.positioned.Add(1)
+	case s.sse != nil:
+		s.sse.t.positioned.Add(1)
 	}
 }
 
 // Recheck is for a change of access (a membership event, in the stream's
 // order): allowed says whether a viewer may still have the stream. For a
 // shared execution, the members it refuses are completed, and the stream
-// goes on; otherwise the stream's own viewer is asked. It reports whether
-// the stream goes on.
+// goes on; otherwise the stream's own viewer is asked (an event stream that
+// may not go on ends with a FORBIDDEN error). It reports whether the
+// stream goes on.
 func (s *Stream) Recheck(allowed func(*viewer.Viewer) bool) bool {
 	switch {
 	case s.group != nil:
@@ -87,6 +91,12 @@ func (s *Stream) Recheck(allowed func(*viewer.Viewer) bool) bool {
 		return true
 	case s.pump != nil:
 		return allowed(s.pump.op.viewer)
+	case s.sse != nil:
+		if !allowed(s.sse.current()) {
+			s.sse.forbid("Forbidden: a change of membership in this project took this stream from you; subscribe again to go on with your current rights")
+			return false
+		}
+		return true
 	}
 	return allowed(s.viewer)
 }

@@ -227,14 +227,14 @@ func New(cfg Config) *Transport {
 		closing:     closing,
 		markClosing: markClosing,
 		conns:       &connCounter{max: limits.MaxConnections, maxPerClient: limits.MaxConnectionsPerClient, metrics: cfg.Metrics, perClient: map[string]int{}},
-		keys:        &keySockets{byKey: map[int]map[*conn]struct{}{}},
+		keys:        &keySockets{byKey: map[int]map[keyed]struct{}{}},
 	}
 	t.groups = &groups{t: t, byKey: map[string]*group{}}
 	if t.refused == nil {
 		t.refused = func(error) bool { return true }
 	}
 	if m := cfg.Metrics; m != nil {
-		m.Gauge("feedbackloop_websocket_connections", "Open websocket connections on this instance.",
+		m.Gauge("feedbackloop_websocket_connections", "Open websocket connections and Server-Sent Event streams on this instance.",
 			func() float64 { return float64(t.conns.open()) })
 		m.Gauge("feedbackloop_active_subscriptions", "Open GraphQL subscriptions on this instance.",
 			func() float64 { return float64(t.Subscriptions()) })
@@ -267,7 +267,7 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	if address == "" {
 		address = ratelimit.Address(r)
 	}
-	code, reason := t.conns.acquire(c, ratelimit.ClientKey(nil, address, true))
+	code, reason := t.conns.acquire(&c.slot, ratelimit.ClientKey(nil, address, true))
 	// net/http cancels the request's context when Do returns.
 	go c.serve(context.WithoutCancel(r.Context()), code, reason)
 }
@@ -282,7 +282,7 @@ func (t *Transport) Subscriptions() int { return int(t.subscriptions.Load()) }
 // after it subscribed (a test, typically) waits for this instead.
 func (t *Transport) StreamsPositioned() int { return int(t.positioned.Load()) }
 
-// Connections is the number of open connections.
+// Connections is the number of open connections, event streams included.
 func (t *Transport) Connections() int { return t.conns.open() }
 
 // SharedExecutions is the number of shared subscriptions running.
