@@ -187,8 +187,12 @@ var (
 		{Name: "retried_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "retried_at", Type: field.TypeTime, Nullable: true},
 		{Name: "job_key", Type: field.TypeUUID, Default: "gen_random_uuid()"},
+		{Name: "normalized_text", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "normalized_text_hash", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "state_fingerprint", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "submitted_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "reused_from_id", Type: field.TypeInt, Nullable: true},
 		{Name: "project_id", Type: field.TypeInt},
 	}
 	// FeedbacksTable holds the schema information for the "feedbacks" table.
@@ -199,19 +203,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[21]},
+				Columns:    []*schema.Column{FeedbacksColumns[24]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[22]},
+				Columns:    []*schema.Column{FeedbacksColumns[25]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
+				Symbol:     "feedbacks_feedbacks_reuses",
+				Columns:    []*schema.Column{FeedbacksColumns[26]},
+				RefColumns: []*schema.Column{FeedbacksColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[23]},
+				Columns:    []*schema.Column{FeedbacksColumns[27]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -225,17 +235,17 @@ var (
 			{
 				Name:    "feedback_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[23], FeedbacksColumns[0]},
+				Columns: []*schema.Column{FeedbacksColumns[27], FeedbacksColumns[0]},
 			},
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[23], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[27], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[21]},
+				Columns: []*schema.Column{FeedbacksColumns[24]},
 			},
 			{
 				Name:    "feedback_status_updated_at",
@@ -245,7 +255,7 @@ var (
 			{
 				Name:    "feedback_submitted_by_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[22], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[25], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_retried_at",
@@ -253,6 +263,23 @@ var (
 				Columns: []*schema.Column{FeedbacksColumns[19]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "retried_at IS NOT NULL",
+				},
+			},
+			{
+				Name:    "feedback_project_id_state_fingerprint_normalized_text_hash",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[27], FeedbacksColumns[23], FeedbacksColumns[22]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "state_fingerprint IS NOT NULL",
+				},
+			},
+			{
+				Name:    "feedback_normalized_text",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[21]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "gin_trgm_ops",
+					Type:    "GIN",
 				},
 			},
 		},
@@ -456,7 +483,8 @@ func init() {
 	}
 	FeedbacksTable.ForeignKeys[0].RefTable = TasksTable
 	FeedbacksTable.ForeignKeys[1].RefTable = UsersTable
-	FeedbacksTable.ForeignKeys[2].RefTable = ProjectsTable
+	FeedbacksTable.ForeignKeys[2].RefTable = FeedbacksTable
+	FeedbacksTable.ForeignKeys[3].RefTable = ProjectsTable
 	FeedbacksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}

@@ -158,6 +158,7 @@ type ComplexityRoot struct {
 		Project            func(childComplexity int) int
 		ProjectID          func(childComplexity int) int
 		Provider           func(childComplexity int) int
+		ReusedFrom         func(childComplexity int) int
 		Status             func(childComplexity int) int
 		SubmittedBy        func(childComplexity int) int
 		SubmittedByID      func(childComplexity int) int
@@ -922,6 +923,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Feedback.Provider(childComplexity), true
+	case "Feedback.reusedFrom":
+		if e.ComplexityRoot.Feedback.ReusedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.ReusedFrom(childComplexity), true
 	case "Feedback.status":
 		if e.ComplexityRoot.Feedback.Status == nil {
 			break
@@ -2638,6 +2645,7 @@ type Feedback implements Node {
   project: Project!
   task: Task
   submittedBy: User
+  reusedFrom: Feedback
   adjustments(
     """
     Filtering options for the suggestions returned.
@@ -4300,6 +4308,8 @@ func (ec *executionContext) childFields_Feedback(ctx context.Context, field grap
 		return ec.fieldContext_Feedback_task(ctx, field)
 	case "submittedBy":
 		return ec.fieldContext_Feedback_submittedBy(ctx, field)
+	case "reusedFrom":
+		return ec.fieldContext_Feedback_reusedFrom(ctx, field)
 	case "adjustments":
 		return ec.fieldContext_Feedback_adjustments(ctx, field)
 	}
@@ -7819,6 +7829,38 @@ func (ec *executionContext) fieldContext_Feedback_submittedBy(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feedback_reusedFrom(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_reusedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReusedFrom(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
+			return ec.marshalOFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_reusedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18942,6 +18984,12 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Feedback_submittedBy(ctx, field, obj)
+				})
+		case "reusedFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Feedback_reusedFrom(ctx, field, obj)
 				})
 		case "adjustments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
