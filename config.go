@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
@@ -85,6 +86,10 @@ type config struct {
 	LLMFallback        []llm.Config
 	LLMBreakerFailures int
 	LLMBreakerTimeout  time.Duration
+
+	// Reuse says which earlier analyses the worker reuses instead of
+	// asking the model (FEEDBACK_REUSE, FEEDBACK_REUSE_NEAR).
+	Reuse reuse.Settings
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -316,7 +321,27 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	// deployment's one prefix.
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
 	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM)
+	cfg.Reuse = e.reuse()
 	return cfg, errors.Join(e.errs...)
+}
+
+// reuse reads FEEDBACK_REUSE (on or off; off reuses nothing) and
+// FEEDBACK_REUSE_NEAR (the least pg_trgm similarity at which near
+// duplicates are reused; 0 reuses exact matches only).
+func (e *env) reuse() reuse.Settings {
+	def := "off"
+	if reuse.DefaultExact {
+		def = "on"
+	}
+	on := e.oneOf("FEEDBACK_REUSE", def, "on", "off") == "on"
+	near := e.float("FEEDBACK_REUSE_NEAR", reuse.DefaultNear, 0, 1)
+	if !on {
+		if near > 0 {
+			e.errs = append(e.errs, errors.New("FEEDBACK_REUSE_NEAR is set but FEEDBACK_REUSE is off, which reuses nothing: unset one of them"))
+		}
+		return reuse.Settings{}
+	}
+	return reuse.Settings{Exact: true, Near: near}
 }
 
 // replicas reads the read replicas' URLs (a secret, as DATABASE_URL is)

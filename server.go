@@ -469,6 +469,7 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 		PendingGrace:   cfg.PendingGrace,
 		Logger:         logger,
 		Metrics:        d.metrics,
+		Reuse:          cfg.Reuse,
 	})
 	if err := w.Start(ctx); err != nil {
 		return nil, err

@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
@@ -48,6 +49,11 @@ type Config struct {
 	ReconcileEvery, PendingGrace time.Duration
 	Logger                       *slog.Logger
 	Metrics                      *metrics.Metrics // optional
+	// Reuse says which earlier analyses of the project a feedback may
+	// reuse instead of asking the analyzer (package reuse); the zero value
+	// reuses none. The service sets it from FEEDBACK_REUSE and
+	// FEEDBACK_REUSE_NEAR.
+	Reuse reuse.Settings
 }
 
 // Defaults of the worker's settings.
@@ -163,6 +169,13 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	if err != nil {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
+	key := reuseKey(fb, req)
+	if out := w.reused(jobCtx, key); out != nil {
+		if err := w.complete(jobCtx, fb.ID, owner, *out); err != nil {
+			return outcomeRetried, err
+		}
+		return outcomeCompleted, nil
+	}
 	result, err := w.cfg.Analyzer.Analyze(jobCtx, req)
 	if jobCtx.Err() != nil {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
@@ -175,6 +188,7 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	if err != nil {
 		return w.fail(ctx, fb.ID, owner, err)
 	}
+	out.Text, out.State = key.Text, key.State
 	if err := w.complete(jobCtx, fb.ID, owner, out); err != nil {
 		return outcomeRetried, err
 	}
