@@ -174,9 +174,10 @@ func Trigram(text string) predicate.Feedback {
 // BySimilarity orders feedback most similar to text first.
 func BySimilarity(text string) feedback.OrderOption {
 	return func(s *entsql.Selector) {
-		s.OrderExprFunc(func(b *entsql.Builder) {
+		// ExprFunc, not OrderExprFunc: that one drops the arguments.
+		s.OrderExpr(entsql.ExprFunc(func(b *entsql.Builder) {
 			b.WriteString("similarity(").WriteString(s.C(feedback.FieldNormalizedText)).Comma().Arg(text).WriteString(") DESC")
-		})
+		}))
 	}
 }
 
@@ -194,13 +195,13 @@ func Scores(ctx context.Context, db Querier, text string, ids []int) (map[int]fl
 	if len(ids) == 0 {
 		return out, nil
 	}
-	sel := entsql.Dialect("postgres").Select()
-	sel.Select(sel.C(feedback.FieldID)).
+	t := entsql.Table(feedback.Table)
+	sel := entsql.Dialect("postgres").Select(t.C(feedback.FieldID)).
 		AppendSelectExprAs(entsql.ExprFunc(func(b *entsql.Builder) {
-			b.WriteString("similarity(").WriteString(sel.C(feedback.FieldNormalizedText)).Comma().Arg(text).WriteString(")")
+			b.WriteString("similarity(").WriteString(t.C(feedback.FieldNormalizedText)).Comma().Arg(text).WriteString(")")
 		}), "score").
-		From(entsql.Table(feedback.Table)).
-		Where(entsql.And(entsql.InInts(sel.C(feedback.FieldID), ids...), entsql.NotNull(sel.C(feedback.FieldNormalizedText))))
+		From(t).
+		Where(entsql.And(entsql.InInts(t.C(feedback.FieldID), ids...), entsql.NotNull(t.C(feedback.FieldNormalizedText))))
 	query, args := sel.Query()
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {

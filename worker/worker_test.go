@@ -24,6 +24,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/outbox/outboxtest"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
@@ -93,6 +94,8 @@ type workerOpts struct {
 	// withFallback puts the built-in rules behind the model, as
 	// LLM_FALLBACK=builtin does.
 	withFallback bool
+	// reuse says which earlier analyses the worker reuses (none by default).
+	reuse reuse.Settings
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -149,7 +152,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 			PollInterval: o.poll, ShutdownTimeout: o.shutdown,
 		},
 		Lease: o.lease, ReconcileEvery: o.reconcileEvery, PendingGrace: o.pendingGrace,
-		Logger: o.logger,
+		Logger: o.logger, Reuse: o.reuse,
 	})
 	if err := w.Start(accesstest.System()); err != nil {
 		e.t.Fatal(err)

@@ -1,0 +1,172 @@
+package worker_test
+
+import (
+	"testing"
+
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/reuse"
+)
+
+// analysed submits text and waits until it is COMPLETED.
+func (e *env) analysed(text string, taskID *int) *ent.Feedback {
+	e.t.Helper()
+	fb := e.submit(text, taskID)
+	if got := e.statuses(fb.ID); got[len(got)-1] != "COMPLETED" {
+		e.t.Fatalf("%q: events %v, want it COMPLETED", text, got)
+	}
+	return e.reload(fb.ID)
+}
+
+func TestExactDuplicateReusesTheAnalysis(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	e.startWorker(workerOpts{reuse: reuse.Settings{Exact: true}})
+
+	first := e.analysed("Nobody can log in since the last release!", &e.taskIDs[0])
+	if first.ReusedFromID != nil || e.llm.Calls() != 1 {
+		t.Fatalf("the first analysis: reused from %v, %d model calls; want the model asked once", first.ReusedFromID, e.llm.Calls())
+	}
+	if first.StateFingerprint == nil || first.NormalizedText == nil || *first.NormalizedText != "nobody can log in since the last release" {
+		t.Errorf("the first analysis stored state %v, text %v", first.StateFingerprint, first.NormalizedText)
+	}
+
+	// The same words, other case, spaces and punctuation.
+	again := e.analysed("  NOBODY can log in — since the last release ", &e.taskIDs[0])
+	if e.llm.Calls() != 1 {
+		t.Fatalf("%d model calls after a duplicate, want still 1", e.llm.Calls())
+	}
+	if again.ReusedFromID == nil || *again.ReusedFromID != first.ID {
+		t.Fatalf("reused from %v, want %d", again.ReusedFromID, first.ID)
+	}
+	if *again.Summary != *first.Summary || *again.Provider != "openai" || *again.Model != "stub-model" ||
+		*again.StateFingerprint != *first.StateFingerprint {
+		t.Errorf("reused analysis: summary %q, %s/%s", *again.Summary, *again.Provider, *again.Model)
+	}
+	adj, orig := again.Edges.Adjustments, first.Edges.Adjustments
+	if len(adj) != 2 || len(orig) != 2 {
+		t.Fatalf("%d adjustments, want 2 as the original's %d", len(adj), len(orig))
+	}
+	for i := range adj {
+		if adj[i].ID == orig[i].ID || adj[i].FeedbackID != again.ID || adj[i].Status != adjustment.StatusProposed ||
+			adj[i].AdjustmentType != orig[i].AdjustmentType || adj[i].Description != orig[i].Description ||
+			!same(adj[i].NewValue, orig[i].NewValue) || !same(adj[i].TaskID, orig[i].TaskID) || !same(adj[i].Reasoning, orig[i].Reasoning) {
+			t.Errorf("adjustment %d: %+v, want a new PROPOSED copy of %+v", i, adj[i], orig[i])
+		}
+	}
+	// The original value is the task's, read when stored.
+	if adj[0].OriginalValue == nil || *adj[0].OriginalValue != "1" {
+		t.Errorf("original value %v, want the task's priority 1", adj[0].OriginalValue)
+	}
+
+	// A source that was itself a reuse: the new one names the original.
+	// (The original no longer matches, as if its key had changed.)
+	e.client.Feedback.UpdateOneID(first.ID).SetNormalizedTextHash("changed").ExecX(accesstest.System())
+	third := e.analysed("nobody can log in since the last release", &e.taskIDs[0])
+	if e.llm.Calls() != 1 || third.ReusedFromID == nil || *third.ReusedFromID != first.ID {
+		t.Errorf("a reuse of a reuse: %d model calls, reused from %v; want 1 and %d (the original)", e.llm.Calls(), third.ReusedFromID, first.ID)
+	}
+}
+
+func same[T comparable](a, b *T) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// Only feedback about the same task, in the same project, on the same
+// project state reuses an analysis.
+func TestReuseNeedsTheSameTaskProjectAndState(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	e.startWorker(workerOpts{reuse: reuse.Settings{Exact: true, Near: 0.5}})
+	const text = "The push notifications arrive twice"
+	calls := 0
+	fresh := func(what string, fb *ent.Feedback) {
+		t.Helper()
+		calls++
+		if e.llm.Calls() != calls || fb.ReusedFromID != nil {
+			t.Errorf("%s: %d model calls (want %d), reused from %v; want a new analysis", what, e.llm.Calls(), calls, fb.ReusedFromID)
+		}
+	}
+	fresh("the first", e.analysed(text, &e.taskIDs[1]))
+	fresh("another task", e.analysed(text, &e.taskIDs[0]))
+	fresh("no task", e.analysed(text, nil))
+
+	ctx := accesstest.System()
+	other := e.client.Project.Create().SetName("Mobile app").SetDescription("Ship v2 by March").SaveX(ctx)
+	otherTask := e.client.Task.Create().SetProjectID(other.ID).SetTitle("Push notifications").SaveX(ctx)
+	fb, err := e.pipeline.Submit(ctx, pipeline.Submission{ProjectID: other.ID, TaskID: &otherTask.ID, Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, e, fb.ID)
+	fresh("another project", e.reload(fb.ID))
+
+	// A task's state changes: the earlier analyses saw another one.
+	e.client.Task.UpdateOneID(e.taskIDs[0]).SetPriority(5).ExecX(ctx)
+	changed := e.analysed(text, &e.taskIDs[1])
+	fresh("a changed task", changed)
+	e.client.Task.Create().SetProjectID(e.projectID).SetTitle("Dark mode").SaveX(ctx)
+	fresh("a task added", e.analysed(text, &e.taskIDs[1]))
+	e.client.Task.DeleteOneID(e.taskIDs[0]).ExecX(ctx) // the last added stays
+	last := e.analysed(text, &e.taskIDs[1])
+	fresh("a task deleted", last)
+
+	// Nothing changed since: reused.
+	reused := e.analysed(text+".", &e.taskIDs[1])
+	if e.llm.Calls() != calls || reused.ReusedFromID == nil || *reused.ReusedFromID != last.ID {
+		t.Errorf("the same state again: %d model calls (want %d), reused from %v (want %d)", e.llm.Calls(), calls, reused.ReusedFromID, last.ID)
+	}
+}
+
+// waitFor waits until feedback id (of any project) is finished.
+func waitFor(t *testing.T, e *env, id int) {
+	t.Helper()
+	testutil.WaitFor(t, "the feedback finished", func() bool {
+		s := e.reload(id).Status
+		return s == feedback.StatusCompleted || s == feedback.StatusFailed
+	})
+}
+
+// Near duplicates are reused only when a threshold is set, and then only
+// above it, from the most similar.
+func TestNearDuplicatesAreReusedOnlyWhenEnabled(t *testing.T) {
+	const (
+		text    = "The login screen freezes after I type my password"
+		near    = "The login screen freezes after I type in my password"
+		nearer  = "the login screen freezes after i type my passwords"
+		farAway = "Please add a dark mode to the settings"
+	)
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	e.startWorker(workerOpts{reuse: reuse.Settings{Exact: true}})
+	e.analysed(text, &e.taskIDs[0])
+	if fb := e.analysed(near, &e.taskIDs[0]); e.llm.Calls() != 2 || fb.ReusedFromID != nil {
+		t.Errorf("near reuse off: %d model calls, reused from %v; want a new analysis", e.llm.Calls(), fb.ReusedFromID)
+	}
+
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	e.startWorker(workerOpts{reuse: reuse.Settings{Exact: true, Near: 0.7}})
+	first := e.analysed(text, &e.taskIDs[0])
+	second := e.analysed(farAway, &e.taskIDs[0])
+	if e.llm.Calls() != 2 || second.ReusedFromID != nil {
+		t.Fatalf("a text below the threshold: %d model calls, reused from %v; want a new analysis", e.llm.Calls(), second.ReusedFromID)
+	}
+	reused := e.analysed(nearer, &e.taskIDs[0])
+	if e.llm.Calls() != 2 || reused.ReusedFromID == nil || *reused.ReusedFromID != first.ID {
+		t.Fatalf("a near duplicate: %d model calls, reused from %v; want 2 calls and reuse of %d", e.llm.Calls(), reused.ReusedFromID, first.ID)
+	}
+	if *reused.Summary != *first.Summary || len(reused.Edges.Adjustments) != len(first.Edges.Adjustments) {
+		t.Errorf("the near duplicate's analysis: %q with %d adjustments", *reused.Summary, len(reused.Edges.Adjustments))
+	}
+	// Its own text is kept, not the source's.
+	if *reused.NormalizedText != "the login screen freezes after i type my passwords" {
+		t.Errorf("normalised text %q", *reused.NormalizedText)
+	}
+	// Not about the same task: asked.
+	if other := e.analysed(near, &e.taskIDs[1]); e.llm.Calls() != 3 || other.ReusedFromID != nil {
+		t.Errorf("a near duplicate about another task: %d model calls, reused from %v", e.llm.Calls(), other.ReusedFromID)
+	}
+}
