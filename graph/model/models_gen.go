@@ -88,6 +88,13 @@ type RateLimit struct {
 	ResetAt time.Time `json:"resetAt"`
 }
 
+// A feedback near another by text (Feedback.similar).
+type SimilarFeedback struct {
+	Feedback *ent.Feedback `json:"feedback"`
+	// How similar the normalised texts are, from 0 to 1 (1: the same once normalised).
+	Score float64 `json:"score"`
+}
+
 type SubmitFeedbackInput struct {
 	ProjectID int `json:"projectID"`
 	// A task of that project the feedback is about.
