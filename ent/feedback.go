@@ -90,7 +90,7 @@ type FeedbackEdges struct {
 	Task *Task `json:"task,omitempty"`
 	// SubmittedBy holds the value of the submitted_by edge.
 	SubmittedBy *User `json:"submitted_by,omitempty"`
-	// ReusedFrom holds the value of the reused_from edge.
+	// The feedback whose analysis this one reuses instead of a new one (the original analysis); null when it was analysed itself.
 	ReusedFrom *Feedback `json:"reused_from,omitempty"`
 	// Reuses holds the value of the reuses edge.
 	Reuses []*Feedback `json:"reuses,omitempty"`

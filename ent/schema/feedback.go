@@ -187,6 +187,7 @@ func (Feedback) Edges() []ent.Edge {
 			From("reused_from").
 			Field("reused_from_id").
 			Unique().
+			Comment("The feedback whose analysis this one reuses instead of a new one (the original analysis); null when it was analysed itself.").
 			Annotations(
 				entsql.OnDelete(entsql.SetNull),
 				entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),

@@ -2676,6 +2676,9 @@ type Feedback implements Node {
   project: Project!
   task: Task
   submittedBy: User
+  """
+  The feedback whose analysis this one reuses instead of a new one (the original analysis); null when it was analysed itself.
+  """
   reusedFrom: Feedback
   adjustments(
     """
