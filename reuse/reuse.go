@@ -70,6 +70,10 @@ type Key struct {
 	TaskID     *int
 	Text       Normalized
 	State      string // analysis.StateFingerprint of the request
+	// Provider and Model are the analyzer's: only analyses it made are
+	// reused, never a fallback provider's answer (it stood in for it) nor
+	// an earlier model's. Empty, any analyzer's will do.
+	Provider, Model string
 }
 
 // Match is an earlier analysis to reuse.
@@ -97,6 +101,9 @@ func Find(ctx context.Context, client *ent.Client, s Settings, key Key) (*Match,
 		feedback.IDNEQ(key.FeedbackID),
 		feedback.StatusEQ(feedback.StatusCompleted),
 		feedback.StateFingerprint(key.State),
+	}
+	if key.Provider != "" {
+		same = append(same, feedback.Provider(key.Provider), feedback.Model(key.Model), feedback.FallbackReasonIsNil())
 	}
 	if key.TaskID == nil {
 		same = append(same, feedback.TaskIDIsNil())

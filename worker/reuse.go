@@ -9,11 +9,14 @@ import (
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
-// reuseKey is what fb's analysis of req is stored and looked up by.
-func reuseKey(fb *ent.Feedback, req analysis.Request) reuse.Key {
+// reuseKey is what fb's analysis of req is stored and looked up by: only
+// analyses of the configured analyzer (the first of a fallback chain) are
+// reused.
+func (w *Worker) reuseKey(fb *ent.Feedback, req analysis.Request) reuse.Key {
 	return reuse.Key{
 		FeedbackID: fb.ID, ProjectID: fb.ProjectID, TaskID: req.Feedback.TaskID,
 		Text: reuse.Normalize(req.Feedback.Text), State: analysis.StateFingerprint(req),
+		Provider: w.cfg.Analyzer.Provider(), Model: w.cfg.Analyzer.Model(),
 	}
 }
 

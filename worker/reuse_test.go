@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
@@ -168,5 +169,36 @@ func TestNearDuplicatesAreReusedOnlyWhenEnabled(t *testing.T) {
 	// Not about the same task: asked.
 	if other := e.analysed(near, &e.taskIDs[1]); e.llm.Calls() != 3 || other.ReusedFromID != nil {
 		t.Errorf("a near duplicate about another task: %d model calls, reused from %v", e.llm.Calls(), other.ReusedFromID)
+	}
+}
+
+// A fallback provider's answer stood in for the configured model's: it is
+// not reused, the model is asked again, and its answer is reused after.
+func TestAFallbacksAnswerIsNotReused(t *testing.T) {
+	var mu sync.Mutex
+	failures := 2 // the primary's two attempts for the first feedback
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply {
+		mu.Lock()
+		defer mu.Unlock()
+		if failures > 0 {
+			failures--
+			return llmstub.Status(500, "upstream exploded")
+		}
+		return e.goodAnswer(r)
+	})
+	e.startWorker(workerOpts{maxAttempts: 2, withFallback: true, reuse: reuse.Settings{Exact: true}})
+	const text = "The login screen keeps crashing"
+	byRules := e.analysed(text, nil)
+	if *byRules.Provider != "builtin" || byRules.FallbackReason == nil {
+		t.Fatalf("the first analysis: %s with fallback reason %v, want the built-in rules standing in", *byRules.Provider, byRules.FallbackReason)
+	}
+	byModel := e.analysed(text, nil)
+	if e.llm.Calls() != 3 || byModel.ReusedFromID != nil || *byModel.Provider != "openai" {
+		t.Fatalf("after a fallback's answer: %d model calls, reused from %v, provider %s; want the model asked", e.llm.Calls(), byModel.ReusedFromID, *byModel.Provider)
+	}
+	again := e.analysed(text, nil)
+	if e.llm.Calls() != 3 || again.ReusedFromID == nil || *again.ReusedFromID != byModel.ID {
+		t.Errorf("then: %d model calls, reused from %v; want the model's analysis %d reused", e.llm.Calls(), again.ReusedFromID, byModel.ID)
 	}
 }

@@ -169,7 +169,7 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	if err != nil {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
-	key := reuseKey(fb, req)
+	key := w.reuseKey(fb, req)
 	if out := w.reused(jobCtx, key); out != nil {
 		if err := w.complete(jobCtx, fb.ID, owner, *out); err != nil {
 			return outcomeRetried, err
