@@ -69,11 +69,11 @@ type Feedback struct {
 	// A random key in the IDs of this row's jobs, so that no job made for another row with this ID (in a database restored from a backup, or in another deployment sharing the queue) can shadow or claim it.
 	JobKey uuid.UUID `json:"job_key,omitempty"`
 	// feedback_text normalised (text.Normalize): compared for reuse and similarity (pg_trgm).
-	NormalizedText *string `json:"normalized_text,omitempty"`
+	NormalizedText *string `json:"-"`
 	// Hex SHA-256 of normalized_text, for exact lookups (the text may be too long for a B-tree).
-	NormalizedTextHash *string `json:"normalized_text_hash,omitempty"`
+	NormalizedTextHash *string `json:"-"`
 	// What the stored analysis saw besides the text: project, tasks, target task, instructions (analysis.StateFingerprint).
-	StateFingerprint *string `json:"state_fingerprint,omitempty"`
+	StateFingerprint *string `json:"-"`
 	// The feedback whose analysis this one reuses instead of asking the model (the original, never a reuse itself).
 	ReusedFromID *int `json:"reused_from_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -546,20 +546,11 @@ func (_m *Feedback) String() string {
 	builder.WriteString("job_key=")
 	builder.WriteString(fmt.Sprintf("%v", _m.JobKey))
 	builder.WriteString(", ")
-	if v := _m.NormalizedText; v != nil {
-		builder.WriteString("normalized_text=")
-		builder.WriteString(*v)
-	}
+	builder.WriteString("normalized_text=<sensitive>")
 	builder.WriteString(", ")
-	if v := _m.NormalizedTextHash; v != nil {
-		builder.WriteString("normalized_text_hash=")
-		builder.WriteString(*v)
-	}
+	builder.WriteString("normalized_text_hash=<sensitive>")
 	builder.WriteString(", ")
-	if v := _m.StateFingerprint; v != nil {
-		builder.WriteString("state_fingerprint=")
-		builder.WriteString(*v)
-	}
+	builder.WriteString("state_fingerprint=<sensitive>")
 	builder.WriteString(", ")
 	if v := _m.ReusedFromID; v != nil {
 		builder.WriteString("reused_from_id=")

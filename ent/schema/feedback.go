@@ -132,20 +132,25 @@ func (Feedback) Fields() []ent.Field {
 			Annotations(internal, entsql.Default("gen_random_uuid()")),
 		// Reuse of analyses (see package reuse): the text in the form that
 		// decides whether two feedback say the same thing, its hash for exact
-		// lookups, and what the analysis saw besides the text.
+		// lookups, and what the analysis saw besides the text. Sensitive keeps
+		// them out of JSON, so of the events' snapshots: the text is there
+		// already, and readers normalise it again when they need to.
 		field.Text("normalized_text").
 			Optional().
+			Sensitive().
 			Nillable().
 			Comment("feedback_text normalised (text.Normalize): compared for reuse and similarity (pg_trgm).").
 			Annotations(internal),
 		field.String("normalized_text_hash").
 			Optional().
+			Sensitive().
 			Nillable().
 			MaxLen(64).
 			Comment("Hex SHA-256 of normalized_text, for exact lookups (the text may be too long for a B-tree).").
 			Annotations(internal),
 		field.String("state_fingerprint").
 			Optional().
+			Sensitive().
 			Nillable().
 			MaxLen(64).
 			Comment("What the stored analysis saw besides the text: project, tasks, target task, instructions (analysis.StateFingerprint).").
