@@ -68,7 +68,7 @@ func TestWireFormat(t *testing.T) {
 	if code, _, _ := post(t, stub.URL+"/chat/completions", "{not json"); code != 400 {
 		t.Errorf("bad body: HTTP %d", code)
 	}
-	if code, _, out := post(t, stub.URL+"/embeddings", "{}"); code != 404 || out["error"] == nil {
+	if code, _, out := post(t, stub.URL+"/completions", "{}"); code != 404 || out["error"] == nil {
 		t.Errorf("unknown path: HTTP %d %v", code, out)
 	}
 
