@@ -135,6 +135,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldNormalizedText:     {Type: field.TypeString, Column: feedback.FieldNormalizedText},
 			feedback.FieldNormalizedTextHash: {Type: field.TypeString, Column: feedback.FieldNormalizedTextHash},
 			feedback.FieldStateFingerprint:   {Type: field.TypeString, Column: feedback.FieldStateFingerprint},
+			feedback.FieldEmbedding:          {Type: field.TypeBytes, Column: feedback.FieldEmbedding},
+			feedback.FieldEmbeddingModel:     {Type: field.TypeString, Column: feedback.FieldEmbeddingModel},
 			feedback.FieldReusedFromID:       {Type: field.TypeInt, Column: feedback.FieldReusedFromID},
 		},
 	}
@@ -1029,6 +1031,16 @@ func (f *FeedbackFilter) WhereNormalizedTextHash(p entql.StringP) {
 // WhereStateFingerprint applies the entql string predicate on the state_fingerprint field.
 func (f *FeedbackFilter) WhereStateFingerprint(p entql.StringP) {
 	f.Where(p.Field(feedback.FieldStateFingerprint))
+}
+
+// WhereEmbedding applies the entql []byte predicate on the embedding field.
+func (f *FeedbackFilter) WhereEmbedding(p entql.BytesP) {
+	f.Where(p.Field(feedback.FieldEmbedding))
+}
+
+// WhereEmbeddingModel applies the entql string predicate on the embedding_model field.
+func (f *FeedbackFilter) WhereEmbeddingModel(p entql.StringP) {
+	f.Where(p.Field(feedback.FieldEmbeddingModel))
 }
 
 // WhereReusedFromID applies the entql int predicate on the reused_from_id field.

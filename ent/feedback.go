@@ -74,6 +74,10 @@ type Feedback struct {
 	NormalizedTextHash *string `json:"-"`
 	// What the stored analysis saw besides the text: project, tasks, target task, instructions (analysis.StateFingerprint).
 	StateFingerprint *string `json:"-"`
+	// The normalised text's embedding (little-endian float32s), when embeddings are on.
+	Embedding []byte `json:"-"`
+	// The model that made embedding.
+	EmbeddingModel *string `json:"-"`
 	// The feedback whose analysis this one reuses instead of asking the model (the original, never a reuse itself).
 	ReusedFromID *int `json:"reused_from_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -173,11 +177,11 @@ func (*Feedback) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case feedback.FieldDroppedReasons:
+		case feedback.FieldDroppedReasons, feedback.FieldEmbedding:
 			values[i] = new([]byte)
 		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldDroppedSuggestions, feedback.FieldRetriedByID, feedback.FieldReusedFromID:
 			values[i] = new(sql.NullInt64)
-		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldFallbackReason, feedback.FieldLeaseOwner, feedback.FieldNormalizedText, feedback.FieldNormalizedTextHash, feedback.FieldStateFingerprint:
+		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldFallbackReason, feedback.FieldLeaseOwner, feedback.FieldNormalizedText, feedback.FieldNormalizedTextHash, feedback.FieldStateFingerprint, feedback.FieldEmbeddingModel:
 			values[i] = new(sql.NullString)
 		case feedback.FieldCreatedAt, feedback.FieldUpdatedAt, feedback.FieldProcessedAt, feedback.FieldLeasedUntil, feedback.FieldRetriedAt:
 			values[i] = new(sql.NullTime)
@@ -378,6 +382,19 @@ func (_m *Feedback) assignValues(columns []string, values []any) error {
 				_m.StateFingerprint = new(string)
 				*_m.StateFingerprint = value.String
 			}
+		case feedback.FieldEmbedding:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field embedding", values[i])
+			} else if value != nil {
+				_m.Embedding = *value
+			}
+		case feedback.FieldEmbeddingModel:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field embedding_model", values[i])
+			} else if value.Valid {
+				_m.EmbeddingModel = new(string)
+				*_m.EmbeddingModel = value.String
+			}
 		case feedback.FieldReusedFromID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field reused_from_id", values[i])
@@ -551,6 +568,10 @@ func (_m *Feedback) String() string {
 	builder.WriteString("normalized_text_hash=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("state_fingerprint=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("embedding=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("embedding_model=<sensitive>")
 	builder.WriteString(", ")
 	if v := _m.ReusedFromID; v != nil {
 		builder.WriteString("reused_from_id=")

@@ -367,6 +367,26 @@ func (_c *FeedbackCreate) SetNillableStateFingerprint(v *string) *FeedbackCreate
 	return _c
 }
 
+// SetEmbedding sets the "embedding" field.
+func (_c *FeedbackCreate) SetEmbedding(v []byte) *FeedbackCreate {
+	_c.mutation.SetEmbedding(v)
+	return _c
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (_c *FeedbackCreate) SetEmbeddingModel(v string) *FeedbackCreate {
+	_c.mutation.SetEmbeddingModel(v)
+	return _c
+}
+
+// SetNillableEmbeddingModel sets the "embedding_model" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableEmbeddingModel(v *string) *FeedbackCreate {
+	if v != nil {
+		_c.SetEmbeddingModel(*v)
+	}
+	return _c
+}
+
 // SetReusedFromID sets the "reused_from_id" field.
 func (_c *FeedbackCreate) SetReusedFromID(v int) *FeedbackCreate {
 	_c.mutation.SetReusedFromID(v)
@@ -562,6 +582,11 @@ func (_c *FeedbackCreate) check() error {
 			return &ValidationError{Name: "state_fingerprint", err: fmt.Errorf(`ent: validator failed for field "Feedback.state_fingerprint": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.EmbeddingModel(); ok {
+		if err := feedback.EmbeddingModelValidator(v); err != nil {
+			return &ValidationError{Name: "embedding_model", err: fmt.Errorf(`ent: validator failed for field "Feedback.embedding_model": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ProjectIDs()) == 0 {
 		return &ValidationError{Name: "project", err: errors.New(`ent: missing required edge "Feedback.project"`)}
 	}
@@ -683,6 +708,14 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.StateFingerprint(); ok {
 		_spec.SetField(feedback.FieldStateFingerprint, field.TypeString, value)
 		_node.StateFingerprint = &value
+	}
+	if value, ok := _c.mutation.Embedding(); ok {
+		_spec.SetField(feedback.FieldEmbedding, field.TypeBytes, value)
+		_node.Embedding = value
+	}
+	if value, ok := _c.mutation.EmbeddingModel(); ok {
+		_spec.SetField(feedback.FieldEmbeddingModel, field.TypeString, value)
+		_node.EmbeddingModel = &value
 	}
 	if nodes := _c.mutation.ProjectIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1220,6 +1253,42 @@ func (u *FeedbackUpsert) ClearStateFingerprint() *FeedbackUpsert {
 	return u
 }
 
+// SetEmbedding sets the "embedding" field.
+func (u *FeedbackUpsert) SetEmbedding(v []byte) *FeedbackUpsert {
+	u.Set(feedback.FieldEmbedding, v)
+	return u
+}
+
+// UpdateEmbedding sets the "embedding" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateEmbedding() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldEmbedding)
+	return u
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (u *FeedbackUpsert) ClearEmbedding() *FeedbackUpsert {
+	u.SetNull(feedback.FieldEmbedding)
+	return u
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (u *FeedbackUpsert) SetEmbeddingModel(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldEmbeddingModel, v)
+	return u
+}
+
+// UpdateEmbeddingModel sets the "embedding_model" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateEmbeddingModel() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldEmbeddingModel)
+	return u
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (u *FeedbackUpsert) ClearEmbeddingModel() *FeedbackUpsert {
+	u.SetNull(feedback.FieldEmbeddingModel)
+	return u
+}
+
 // SetReusedFromID sets the "reused_from_id" field.
 func (u *FeedbackUpsert) SetReusedFromID(v int) *FeedbackUpsert {
 	u.Set(feedback.FieldReusedFromID, v)
@@ -1737,6 +1806,48 @@ func (u *FeedbackUpsertOne) UpdateStateFingerprint() *FeedbackUpsertOne {
 func (u *FeedbackUpsertOne) ClearStateFingerprint() *FeedbackUpsertOne {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearStateFingerprint()
+	})
+}
+
+// SetEmbedding sets the "embedding" field.
+func (u *FeedbackUpsertOne) SetEmbedding(v []byte) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEmbedding(v)
+	})
+}
+
+// UpdateEmbedding sets the "embedding" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateEmbedding() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEmbedding()
+	})
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (u *FeedbackUpsertOne) ClearEmbedding() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEmbedding()
+	})
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (u *FeedbackUpsertOne) SetEmbeddingModel(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEmbeddingModel(v)
+	})
+}
+
+// UpdateEmbeddingModel sets the "embedding_model" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateEmbeddingModel() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEmbeddingModel()
+	})
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (u *FeedbackUpsertOne) ClearEmbeddingModel() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEmbeddingModel()
 	})
 }
 
@@ -2426,6 +2537,48 @@ func (u *FeedbackUpsertBulk) UpdateStateFingerprint() *FeedbackUpsertBulk {
 func (u *FeedbackUpsertBulk) ClearStateFingerprint() *FeedbackUpsertBulk {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearStateFingerprint()
+	})
+}
+
+// SetEmbedding sets the "embedding" field.
+func (u *FeedbackUpsertBulk) SetEmbedding(v []byte) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEmbedding(v)
+	})
+}
+
+// UpdateEmbedding sets the "embedding" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateEmbedding() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEmbedding()
+	})
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (u *FeedbackUpsertBulk) ClearEmbedding() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEmbedding()
+	})
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (u *FeedbackUpsertBulk) SetEmbeddingModel(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEmbeddingModel(v)
+	})
+}
+
+// UpdateEmbeddingModel sets the "embedding_model" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateEmbeddingModel() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEmbeddingModel()
+	})
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (u *FeedbackUpsertBulk) ClearEmbeddingModel() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEmbeddingModel()
 	})
 }
 

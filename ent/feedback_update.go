@@ -453,6 +453,38 @@ func (_u *FeedbackUpdate) ClearStateFingerprint() *FeedbackUpdate {
 	return _u
 }
 
+// SetEmbedding sets the "embedding" field.
+func (_u *FeedbackUpdate) SetEmbedding(v []byte) *FeedbackUpdate {
+	_u.mutation.SetEmbedding(v)
+	return _u
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (_u *FeedbackUpdate) ClearEmbedding() *FeedbackUpdate {
+	_u.mutation.ClearEmbedding()
+	return _u
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (_u *FeedbackUpdate) SetEmbeddingModel(v string) *FeedbackUpdate {
+	_u.mutation.SetEmbeddingModel(v)
+	return _u
+}
+
+// SetNillableEmbeddingModel sets the "embedding_model" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableEmbeddingModel(v *string) *FeedbackUpdate {
+	if v != nil {
+		_u.SetEmbeddingModel(*v)
+	}
+	return _u
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (_u *FeedbackUpdate) ClearEmbeddingModel() *FeedbackUpdate {
+	_u.mutation.ClearEmbeddingModel()
+	return _u
+}
+
 // SetReusedFromID sets the "reused_from_id" field.
 func (_u *FeedbackUpdate) SetReusedFromID(v int) *FeedbackUpdate {
 	_u.mutation.SetReusedFromID(v)
@@ -641,6 +673,11 @@ func (_u *FeedbackUpdate) check() error {
 			return &ValidationError{Name: "state_fingerprint", err: fmt.Errorf(`ent: validator failed for field "Feedback.state_fingerprint": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EmbeddingModel(); ok {
+		if err := feedback.EmbeddingModelValidator(v); err != nil {
+			return &ValidationError{Name: "embedding_model", err: fmt.Errorf(`ent: validator failed for field "Feedback.embedding_model": %w`, err)}
+		}
+	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Feedback.project"`)
 	}
@@ -783,6 +820,18 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.StateFingerprintCleared() {
 		_spec.ClearField(feedback.FieldStateFingerprint, field.TypeString)
+	}
+	if value, ok := _u.mutation.Embedding(); ok {
+		_spec.SetField(feedback.FieldEmbedding, field.TypeBytes, value)
+	}
+	if _u.mutation.EmbeddingCleared() {
+		_spec.ClearField(feedback.FieldEmbedding, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmbeddingModel(); ok {
+		_spec.SetField(feedback.FieldEmbeddingModel, field.TypeString, value)
+	}
+	if _u.mutation.EmbeddingModelCleared() {
+		_spec.ClearField(feedback.FieldEmbeddingModel, field.TypeString)
 	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1374,6 +1423,38 @@ func (_u *FeedbackUpdateOne) ClearStateFingerprint() *FeedbackUpdateOne {
 	return _u
 }
 
+// SetEmbedding sets the "embedding" field.
+func (_u *FeedbackUpdateOne) SetEmbedding(v []byte) *FeedbackUpdateOne {
+	_u.mutation.SetEmbedding(v)
+	return _u
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (_u *FeedbackUpdateOne) ClearEmbedding() *FeedbackUpdateOne {
+	_u.mutation.ClearEmbedding()
+	return _u
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (_u *FeedbackUpdateOne) SetEmbeddingModel(v string) *FeedbackUpdateOne {
+	_u.mutation.SetEmbeddingModel(v)
+	return _u
+}
+
+// SetNillableEmbeddingModel sets the "embedding_model" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableEmbeddingModel(v *string) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetEmbeddingModel(*v)
+	}
+	return _u
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (_u *FeedbackUpdateOne) ClearEmbeddingModel() *FeedbackUpdateOne {
+	_u.mutation.ClearEmbeddingModel()
+	return _u
+}
+
 // SetReusedFromID sets the "reused_from_id" field.
 func (_u *FeedbackUpdateOne) SetReusedFromID(v int) *FeedbackUpdateOne {
 	_u.mutation.SetReusedFromID(v)
@@ -1575,6 +1656,11 @@ func (_u *FeedbackUpdateOne) check() error {
 			return &ValidationError{Name: "state_fingerprint", err: fmt.Errorf(`ent: validator failed for field "Feedback.state_fingerprint": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EmbeddingModel(); ok {
+		if err := feedback.EmbeddingModelValidator(v); err != nil {
+			return &ValidationError{Name: "embedding_model", err: fmt.Errorf(`ent: validator failed for field "Feedback.embedding_model": %w`, err)}
+		}
+	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Feedback.project"`)
 	}
@@ -1734,6 +1820,18 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 	}
 	if _u.mutation.StateFingerprintCleared() {
 		_spec.ClearField(feedback.FieldStateFingerprint, field.TypeString)
+	}
+	if value, ok := _u.mutation.Embedding(); ok {
+		_spec.SetField(feedback.FieldEmbedding, field.TypeBytes, value)
+	}
+	if _u.mutation.EmbeddingCleared() {
+		_spec.ClearField(feedback.FieldEmbedding, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmbeddingModel(); ok {
+		_spec.SetField(feedback.FieldEmbeddingModel, field.TypeString, value)
+	}
+	if _u.mutation.EmbeddingModelCleared() {
+		_spec.ClearField(feedback.FieldEmbeddingModel, field.TypeString)
 	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{

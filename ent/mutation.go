@@ -3674,6 +3674,8 @@ type FeedbackMutation struct {
 	normalized_text        *string
 	normalized_text_hash   *string
 	state_fingerprint      *string
+	embedding              *[]byte
+	embedding_model        *string
 	clearedFields          map[string]struct{}
 	project                *int
 	clearedproject         bool
@@ -5046,6 +5048,104 @@ func (m *FeedbackMutation) ResetStateFingerprint() {
 	delete(m.clearedFields, feedback.FieldStateFingerprint)
 }
 
+// SetEmbedding sets the "embedding" field.
+func (m *FeedbackMutation) SetEmbedding(b []byte) {
+	m.embedding = &b
+}
+
+// Embedding returns the value of the "embedding" field in the mutation.
+func (m *FeedbackMutation) Embedding() (r []byte, exists bool) {
+	v := m.embedding
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmbedding returns the old "embedding" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldEmbedding(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmbedding is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmbedding requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmbedding: %w", err)
+	}
+	return oldValue.Embedding, nil
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (m *FeedbackMutation) ClearEmbedding() {
+	m.embedding = nil
+	m.clearedFields[feedback.FieldEmbedding] = struct{}{}
+}
+
+// EmbeddingCleared returns if the "embedding" field was cleared in this mutation.
+func (m *FeedbackMutation) EmbeddingCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldEmbedding]
+	return ok
+}
+
+// ResetEmbedding resets all changes to the "embedding" field.
+func (m *FeedbackMutation) ResetEmbedding() {
+	m.embedding = nil
+	delete(m.clearedFields, feedback.FieldEmbedding)
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (m *FeedbackMutation) SetEmbeddingModel(s string) {
+	m.embedding_model = &s
+}
+
+// EmbeddingModel returns the value of the "embedding_model" field in the mutation.
+func (m *FeedbackMutation) EmbeddingModel() (r string, exists bool) {
+	v := m.embedding_model
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmbeddingModel returns the old "embedding_model" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldEmbeddingModel(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmbeddingModel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmbeddingModel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmbeddingModel: %w", err)
+	}
+	return oldValue.EmbeddingModel, nil
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (m *FeedbackMutation) ClearEmbeddingModel() {
+	m.embedding_model = nil
+	m.clearedFields[feedback.FieldEmbeddingModel] = struct{}{}
+}
+
+// EmbeddingModelCleared returns if the "embedding_model" field was cleared in this mutation.
+func (m *FeedbackMutation) EmbeddingModelCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldEmbeddingModel]
+	return ok
+}
+
+// ResetEmbeddingModel resets all changes to the "embedding_model" field.
+func (m *FeedbackMutation) ResetEmbeddingModel() {
+	m.embedding_model = nil
+	delete(m.clearedFields, feedback.FieldEmbeddingModel)
+}
+
 // SetReusedFromID sets the "reused_from_id" field.
 func (m *FeedbackMutation) SetReusedFromID(i int) {
 	m.reused_from = &i
@@ -5345,7 +5445,7 @@ func (m *FeedbackMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeedbackMutation) Fields() []string {
-	fields := make([]string, 0, 27)
+	fields := make([]string, 0, 29)
 	if m.created_at != nil {
 		fields = append(fields, feedback.FieldCreatedAt)
 	}
@@ -5424,6 +5524,12 @@ func (m *FeedbackMutation) Fields() []string {
 	if m.state_fingerprint != nil {
 		fields = append(fields, feedback.FieldStateFingerprint)
 	}
+	if m.embedding != nil {
+		fields = append(fields, feedback.FieldEmbedding)
+	}
+	if m.embedding_model != nil {
+		fields = append(fields, feedback.FieldEmbeddingModel)
+	}
 	if m.reused_from != nil {
 		fields = append(fields, feedback.FieldReusedFromID)
 	}
@@ -5487,6 +5593,10 @@ func (m *FeedbackMutation) Field(name string) (ent.Value, bool) {
 		return m.NormalizedTextHash()
 	case feedback.FieldStateFingerprint:
 		return m.StateFingerprint()
+	case feedback.FieldEmbedding:
+		return m.Embedding()
+	case feedback.FieldEmbeddingModel:
+		return m.EmbeddingModel()
 	case feedback.FieldReusedFromID:
 		return m.ReusedFromID()
 	}
@@ -5550,6 +5660,10 @@ func (m *FeedbackMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldNormalizedTextHash(ctx)
 	case feedback.FieldStateFingerprint:
 		return m.OldStateFingerprint(ctx)
+	case feedback.FieldEmbedding:
+		return m.OldEmbedding(ctx)
+	case feedback.FieldEmbeddingModel:
+		return m.OldEmbeddingModel(ctx)
 	case feedback.FieldReusedFromID:
 		return m.OldReusedFromID(ctx)
 	}
@@ -5743,6 +5857,20 @@ func (m *FeedbackMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStateFingerprint(v)
 		return nil
+	case feedback.FieldEmbedding:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmbedding(v)
+		return nil
+	case feedback.FieldEmbeddingModel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmbeddingModel(v)
+		return nil
 	case feedback.FieldReusedFromID:
 		v, ok := value.(int)
 		if !ok {
@@ -5882,6 +6010,12 @@ func (m *FeedbackMutation) ClearedFields() []string {
 	if m.FieldCleared(feedback.FieldStateFingerprint) {
 		fields = append(fields, feedback.FieldStateFingerprint)
 	}
+	if m.FieldCleared(feedback.FieldEmbedding) {
+		fields = append(fields, feedback.FieldEmbedding)
+	}
+	if m.FieldCleared(feedback.FieldEmbeddingModel) {
+		fields = append(fields, feedback.FieldEmbeddingModel)
+	}
 	if m.FieldCleared(feedback.FieldReusedFromID) {
 		fields = append(fields, feedback.FieldReusedFromID)
 	}
@@ -5949,6 +6083,12 @@ func (m *FeedbackMutation) ClearField(name string) error {
 		return nil
 	case feedback.FieldStateFingerprint:
 		m.ClearStateFingerprint()
+		return nil
+	case feedback.FieldEmbedding:
+		m.ClearEmbedding()
+		return nil
+	case feedback.FieldEmbeddingModel:
+		m.ClearEmbeddingModel()
 		return nil
 	case feedback.FieldReusedFromID:
 		m.ClearReusedFromID()
@@ -6038,6 +6178,12 @@ func (m *FeedbackMutation) ResetField(name string) error {
 		return nil
 	case feedback.FieldStateFingerprint:
 		m.ResetStateFingerprint()
+		return nil
+	case feedback.FieldEmbedding:
+		m.ResetEmbedding()
+		return nil
+	case feedback.FieldEmbeddingModel:
+		m.ResetEmbeddingModel()
 		return nil
 	case feedback.FieldReusedFromID:
 		m.ResetReusedFromID()

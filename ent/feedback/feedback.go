@@ -71,6 +71,10 @@ const (
 	FieldNormalizedTextHash = "normalized_text_hash"
 	// FieldStateFingerprint holds the string denoting the state_fingerprint field in the database.
 	FieldStateFingerprint = "state_fingerprint"
+	// FieldEmbedding holds the string denoting the embedding field in the database.
+	FieldEmbedding = "embedding"
+	// FieldEmbeddingModel holds the string denoting the embedding_model field in the database.
+	FieldEmbeddingModel = "embedding_model"
 	// FieldReusedFromID holds the string denoting the reused_from_id field in the database.
 	FieldReusedFromID = "reused_from_id"
 	// EdgeProject holds the string denoting the project edge name in mutations.
@@ -154,6 +158,8 @@ var Columns = []string{
 	FieldNormalizedText,
 	FieldNormalizedTextHash,
 	FieldStateFingerprint,
+	FieldEmbedding,
+	FieldEmbeddingModel,
 	FieldReusedFromID,
 }
 
@@ -197,6 +203,8 @@ var (
 	NormalizedTextHashValidator func(string) error
 	// StateFingerprintValidator is a validator for the "state_fingerprint" field. It is called by the builders before save.
 	StateFingerprintValidator func(string) error
+	// EmbeddingModelValidator is a validator for the "embedding_model" field. It is called by the builders before save.
+	EmbeddingModelValidator func(string) error
 )
 
 // Status defines the type for the "status" enum field.
@@ -358,6 +366,11 @@ func ByNormalizedTextHash(opts ...sql.OrderTermOption) OrderOption {
 // ByStateFingerprint orders the results by the state_fingerprint field.
 func ByStateFingerprint(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStateFingerprint, opts...).ToFunc()
+}
+
+// ByEmbeddingModel orders the results by the embedding_model field.
+func ByEmbeddingModel(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmbeddingModel, opts...).ToFunc()
 }
 
 // ByReusedFromID orders the results by the reused_from_id field.

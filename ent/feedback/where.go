@@ -176,6 +176,16 @@ func StateFingerprint(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldStateFingerprint, v))
 }
 
+// Embedding applies equality check predicate on the "embedding" field. It's identical to EmbeddingEQ.
+func Embedding(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEmbedding, v))
+}
+
+// EmbeddingModel applies equality check predicate on the "embedding_model" field. It's identical to EmbeddingModelEQ.
+func EmbeddingModel(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEmbeddingModel, v))
+}
+
 // ReusedFromID applies equality check predicate on the "reused_from_id" field. It's identical to ReusedFromIDEQ.
 func ReusedFromID(v int) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldReusedFromID, v))
@@ -1544,6 +1554,131 @@ func StateFingerprintEqualFold(v string) predicate.Feedback {
 // StateFingerprintContainsFold applies the ContainsFold predicate on the "state_fingerprint" field.
 func StateFingerprintContainsFold(v string) predicate.Feedback {
 	return predicate.Feedback(sql.FieldContainsFold(FieldStateFingerprint, v))
+}
+
+// EmbeddingEQ applies the EQ predicate on the "embedding" field.
+func EmbeddingEQ(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEmbedding, v))
+}
+
+// EmbeddingNEQ applies the NEQ predicate on the "embedding" field.
+func EmbeddingNEQ(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldEmbedding, v))
+}
+
+// EmbeddingIn applies the In predicate on the "embedding" field.
+func EmbeddingIn(vs ...[]byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldEmbedding, vs...))
+}
+
+// EmbeddingNotIn applies the NotIn predicate on the "embedding" field.
+func EmbeddingNotIn(vs ...[]byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldEmbedding, vs...))
+}
+
+// EmbeddingGT applies the GT predicate on the "embedding" field.
+func EmbeddingGT(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldEmbedding, v))
+}
+
+// EmbeddingGTE applies the GTE predicate on the "embedding" field.
+func EmbeddingGTE(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldEmbedding, v))
+}
+
+// EmbeddingLT applies the LT predicate on the "embedding" field.
+func EmbeddingLT(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldEmbedding, v))
+}
+
+// EmbeddingLTE applies the LTE predicate on the "embedding" field.
+func EmbeddingLTE(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldEmbedding, v))
+}
+
+// EmbeddingIsNil applies the IsNil predicate on the "embedding" field.
+func EmbeddingIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldEmbedding))
+}
+
+// EmbeddingNotNil applies the NotNil predicate on the "embedding" field.
+func EmbeddingNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldEmbedding))
+}
+
+// EmbeddingModelEQ applies the EQ predicate on the "embedding_model" field.
+func EmbeddingModelEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelNEQ applies the NEQ predicate on the "embedding_model" field.
+func EmbeddingModelNEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelIn applies the In predicate on the "embedding_model" field.
+func EmbeddingModelIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldEmbeddingModel, vs...))
+}
+
+// EmbeddingModelNotIn applies the NotIn predicate on the "embedding_model" field.
+func EmbeddingModelNotIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldEmbeddingModel, vs...))
+}
+
+// EmbeddingModelGT applies the GT predicate on the "embedding_model" field.
+func EmbeddingModelGT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelGTE applies the GTE predicate on the "embedding_model" field.
+func EmbeddingModelGTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelLT applies the LT predicate on the "embedding_model" field.
+func EmbeddingModelLT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelLTE applies the LTE predicate on the "embedding_model" field.
+func EmbeddingModelLTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelContains applies the Contains predicate on the "embedding_model" field.
+func EmbeddingModelContains(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContains(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelHasPrefix applies the HasPrefix predicate on the "embedding_model" field.
+func EmbeddingModelHasPrefix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasPrefix(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelHasSuffix applies the HasSuffix predicate on the "embedding_model" field.
+func EmbeddingModelHasSuffix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasSuffix(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelIsNil applies the IsNil predicate on the "embedding_model" field.
+func EmbeddingModelIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldEmbeddingModel))
+}
+
+// EmbeddingModelNotNil applies the NotNil predicate on the "embedding_model" field.
+func EmbeddingModelNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldEmbeddingModel))
+}
+
+// EmbeddingModelEqualFold applies the EqualFold predicate on the "embedding_model" field.
+func EmbeddingModelEqualFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEqualFold(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelContainsFold applies the ContainsFold predicate on the "embedding_model" field.
+func EmbeddingModelContainsFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContainsFold(FieldEmbeddingModel, v))
 }
 
 // ReusedFromIDEQ applies the EQ predicate on the "reused_from_id" field.

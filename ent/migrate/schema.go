@@ -190,6 +190,8 @@ var (
 		{Name: "normalized_text", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "normalized_text_hash", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "state_fingerprint", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "embedding", Type: field.TypeBytes, Nullable: true},
+		{Name: "embedding_model", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "submitted_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "reused_from_id", Type: field.TypeInt, Nullable: true},
@@ -203,25 +205,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[24]},
+				Columns:    []*schema.Column{FeedbacksColumns[26]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[25]},
+				Columns:    []*schema.Column{FeedbacksColumns[27]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_feedbacks_reuses",
-				Columns:    []*schema.Column{FeedbacksColumns[26]},
+				Columns:    []*schema.Column{FeedbacksColumns[28]},
 				RefColumns: []*schema.Column{FeedbacksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[27]},
+				Columns:    []*schema.Column{FeedbacksColumns[29]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -235,17 +237,17 @@ var (
 			{
 				Name:    "feedback_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[27], FeedbacksColumns[0]},
+				Columns: []*schema.Column{FeedbacksColumns[29], FeedbacksColumns[0]},
 			},
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[27], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[29], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[24]},
+				Columns: []*schema.Column{FeedbacksColumns[26]},
 			},
 			{
 				Name:    "feedback_status_updated_at",
@@ -255,7 +257,7 @@ var (
 			{
 				Name:    "feedback_submitted_by_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[25], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[27], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_retried_at",
@@ -268,7 +270,7 @@ var (
 			{
 				Name:    "feedback_project_id_state_fingerprint_normalized_text_hash",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[27], FeedbacksColumns[23], FeedbacksColumns[22]},
+				Columns: []*schema.Column{FeedbacksColumns[29], FeedbacksColumns[23], FeedbacksColumns[22]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "state_fingerprint IS NOT NULL",
 				},

@@ -149,6 +149,10 @@ func init() {
 	feedbackDescStateFingerprint := feedbackFields[23].Descriptor()
 	// feedback.StateFingerprintValidator is a validator for the "state_fingerprint" field. It is called by the builders before save.
 	feedback.StateFingerprintValidator = feedbackDescStateFingerprint.Validators[0].(func(string) error)
+	// feedbackDescEmbeddingModel is the schema descriptor for embedding_model field.
+	feedbackDescEmbeddingModel := feedbackFields[25].Descriptor()
+	// feedback.EmbeddingModelValidator is a validator for the "embedding_model" field. It is called by the builders before save.
+	feedback.EmbeddingModelValidator = feedbackDescEmbeddingModel.Validators[0].(func(string) error)
 	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})
 	outboxcursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

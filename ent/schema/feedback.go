@@ -155,6 +155,21 @@ func (Feedback) Fields() []ent.Field {
 			MaxLen(64).
 			Comment("What the stored analysis saw besides the text: project, tasks, target task, instructions (analysis.StateFingerprint).").
 			Annotations(internal),
+		// Semantic neighbours (FEEDBACK_REUSE_SEMANTIC): the text's
+		// embedding, float32s little-endian, and the model that made it
+		// (vectors of different models do not compare).
+		field.Bytes("embedding").
+			Optional().
+			Sensitive().
+			Comment("The normalised text's embedding (little-endian float32s), when embeddings are on.").
+			Annotations(internal),
+		field.String("embedding_model").
+			Optional().
+			Nillable().
+			Sensitive().
+			MaxLen(255).
+			Comment("The model that made embedding.").
+			Annotations(internal),
 		field.Int("reused_from_id").
 			Optional().
 			Nillable().
