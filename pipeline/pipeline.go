@@ -377,6 +377,10 @@ type Outcome struct {
 	// else it saw. Left empty, the stored ones stay.
 	Text  reuse.Normalized
 	State string
+	// Embedding of the text, made by EmbeddingModel, when embeddings are
+	// on (reuse.EncodeVector); nil keeps the stored one.
+	Embedding      []byte
+	EmbeddingModel string
 	// ReusedFrom names the feedback whose analysis this is, when it was
 	// reused instead of asking the model (nil: it was asked).
 	ReusedFrom *int
@@ -421,6 +425,9 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 		}
 		if out.State != "" {
 			update.SetStateFingerprint(out.State)
+		}
+		if out.Embedding != nil {
+			update.SetEmbedding(out.Embedding).SetEmbeddingModel(out.EmbeddingModel)
 		}
 		update.SetNillableReusedFromID(out.ReusedFrom)
 		if out.ReusedFrom == nil {

@@ -14,9 +14,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 
 	entsql "entgo.io/ent/dialect/sql"
 
@@ -36,6 +38,17 @@ type Settings struct {
 	// feedback whose pg_trgm similarity is at least Near
 	// (FEEDBACK_REUSE_NEAR; 0, off, by default).
 	Near float64
+	// Semantic, above 0, also reuses the analysis of the feedback whose
+	// text's embedding is nearest, if its cosine similarity is at least
+	// Semantic (FEEDBACK_REUSE_SEMANTIC; off by default). It needs an
+	// embedder: a provider that offers embeddings through langchaingo.
+	Semantic float64
+}
+
+// Embedder turns a text into a vector: langchaingo's embeddings.Embedder
+// is one.
+type Embedder interface {
+	EmbedQuery(ctx context.Context, text string) ([]float32, error)
 }
 
 // Defaults of the settings: exact matches are reused, near ones are not.
@@ -46,8 +59,9 @@ const (
 
 // Kinds of reuse, as metrics and logs name them.
 const (
-	KindExact = "exact"
-	KindNear  = "near"
+	KindExact    = "exact"
+	KindNear     = "near"
+	KindSemantic = "semantic"
 )
 
 // Normalized is a text in its normalised form and that form's hash: what
@@ -84,8 +98,8 @@ type Match struct {
 	// Original is the feedback whose analysis it first was: Source, or
 	// the feedback Source reused in turn.
 	Original int
-	Kind     string  // KindExact or KindNear
-	Score    float64 // pg_trgm similarity of the texts (1 for exact)
+	Kind     string  // KindExact, KindNear or KindSemantic
+	Score    float64 // pg_trgm similarity of the texts (1 for exact), or the embeddings' cosine similarity
 }
 
 // Find looks for an analysis key can reuse under s: an exact match first,
@@ -96,20 +110,7 @@ func Find(ctx context.Context, client *ent.Client, s Settings, key Key) (*Match,
 	if key.Text.Text == "" || key.State == "" {
 		return nil, nil
 	}
-	same := []predicate.Feedback{
-		feedback.ProjectID(key.ProjectID),
-		feedback.IDNEQ(key.FeedbackID),
-		feedback.StatusEQ(feedback.StatusCompleted),
-		feedback.StateFingerprint(key.State),
-	}
-	if key.Provider != "" {
-		same = append(same, feedback.Provider(key.Provider), feedback.Model(key.Model), feedback.FallbackReasonIsNil())
-	}
-	if key.TaskID == nil {
-		same = append(same, feedback.TaskIDIsNil())
-	} else {
-		same = append(same, feedback.TaskID(*key.TaskID))
-	}
+	same := key.same()
 	withAdjustments := func(q *ent.AdjustmentQuery) { q.Order(ent.Asc(adjustment.FieldPosition)) }
 	if s.Exact {
 		src, err := client.Feedback.Query().
@@ -145,6 +146,109 @@ func Find(ctx context.Context, client *ent.Client, s Settings, key Key) (*Match,
 		return nil, err
 	}
 	return match(src, KindNear, scores[src.ID]), nil
+}
+
+// same is what an analysis to reuse must share with key: the project, the
+// task (or none), the state and the analyzer; and it must be finished.
+func (key Key) same() []predicate.Feedback {
+	same := []predicate.Feedback{
+		feedback.ProjectID(key.ProjectID),
+		feedback.IDNEQ(key.FeedbackID),
+		feedback.StatusEQ(feedback.StatusCompleted),
+		feedback.StateFingerprint(key.State),
+	}
+	if key.Provider != "" {
+		same = append(same, feedback.Provider(key.Provider), feedback.Model(key.Model), feedback.FallbackReasonIsNil())
+	}
+	if key.TaskID == nil {
+		same = append(same, feedback.TaskIDIsNil())
+	} else {
+		same = append(same, feedback.TaskID(*key.TaskID))
+	}
+	return same
+}
+
+// MaxSemanticCandidates bounds the analyses FindSemantic compares, newest
+// first: those of one project state, task and analyzer are few, as any
+// change to a task starts a new state.
+const MaxSemanticCandidates = 1000
+
+// FindSemantic looks for the analysis key may reuse whose text's embedding
+// (made by model) is nearest to embedding, with a cosine similarity of at
+// least threshold; nil when there is none. The vectors are compared here:
+// PostgreSQL has no vector type without pgvector.
+func FindSemantic(ctx context.Context, client *ent.Client, threshold float64, key Key, embedding []float32, model string) (*Match, error) {
+	if threshold <= 0 || len(embedding) == 0 || key.State == "" {
+		return nil, nil
+	}
+	candidates, err := client.Feedback.Query().
+		Where(key.same()...).
+		Where(feedback.EmbeddingModel(model), feedback.EmbeddingNotNil()).
+		Order(ent.Desc(feedback.FieldID)).
+		Limit(MaxSemanticCandidates).
+		Select(feedback.FieldID, feedback.FieldEmbedding).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look for an earlier analysis of a text with a similar meaning: %w", err)
+	}
+	best, bestScore := 0, threshold
+	for _, c := range candidates {
+		if score := Cosine(embedding, DecodeVector(c.Embedding)); score >= bestScore {
+			best, bestScore = c.ID, score
+		}
+	}
+	if best == 0 {
+		return nil, nil
+	}
+	src, err := client.Feedback.Query().
+		Where(feedback.ID(best)).
+		WithAdjustments(func(q *ent.AdjustmentQuery) { q.Order(ent.Asc(adjustment.FieldPosition)) }).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil // gone meanwhile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load the earlier analysis: %w", err)
+	}
+	return match(src, KindSemantic, bestScore), nil
+}
+
+// EncodeVector is v as stored: little-endian float32s.
+func EncodeVector(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
+	}
+	return b
+}
+
+// DecodeVector reads a vector EncodeVector stored (a trailing partial
+// float is ignored).
+func DecodeVector(b []byte) []float32 {
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}
+
+// Cosine is the cosine similarity of a and b, from -1 to 1; 0 when their
+// lengths differ or either is all zeros (they do not compare).
+func Cosine(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return 0
+	}
+	var dot, na, nb float64
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		dot += x * y
+		na += x * x
+		nb += y * y
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
 }
 
 func match(src *ent.Feedback, kind string, score float64) *Match {

@@ -9,43 +9,67 @@ import (
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
 
-// reuseKey is what fb's analysis of req is stored and looked up by: only
-// analyses of the configured analyzer (the first of a fallback chain) are
-// reused.
-func (w *Worker) reuseKey(fb *ent.Feedback, req analysis.Request) reuse.Key {
-	return reuse.Key{
-		FeedbackID: fb.ID, ProjectID: fb.ProjectID, TaskID: req.Feedback.TaskID,
-		Text: reuse.Normalize(req.Feedback.Text), State: analysis.StateFingerprint(req),
-		Provider: w.cfg.Analyzer.Provider(), Model: w.cfg.Analyzer.Model(),
+// lookup is what looking for an earlier analysis found: one to reuse, or
+// the keys a new analysis is stored with so that later feedback may reuse
+// it.
+type lookup struct {
+	key       reuse.Key
+	embedding []float32 // nil unless embeddings are on and it was made
+	model     string    // the embedding model
+	reused    *pipeline.Outcome
+}
+
+// stamp marks out, a new analysis, with the keys it is found by later.
+func (l lookup) stamp(out *pipeline.Outcome) {
+	out.Text, out.State = l.key.Text, l.key.State
+	if l.embedding != nil {
+		out.Embedding, out.EmbeddingModel = reuse.EncodeVector(l.embedding), l.model
 	}
 }
 
-// reused returns the outcome of an earlier analysis key may reuse (see
-// package reuse), or nil when there is none or reuse is off: the model is
-// asked then. A failed lookup is logged and asks the model too; reuse only
+// lookUp looks for an earlier analysis fb may reuse instead of asking the
+// analyzer (see package reuse), as the settings allow: the same text, then
+// a similar one, then (with an embedder) one that means the same. Only
+// analyses of the configured analyzer (the first of a fallback chain) are
+// reused. A failed lookup is logged and leads to the analyzer: reuse only
 // saves a call.
-func (w *Worker) reused(ctx context.Context, key reuse.Key) *pipeline.Outcome {
+func (w *Worker) lookUp(ctx context.Context, fb *ent.Feedback, req analysis.Request) lookup {
+	l := lookup{key: reuse.Key{
+		FeedbackID: fb.ID, ProjectID: fb.ProjectID, TaskID: req.Feedback.TaskID,
+		Text: reuse.Normalize(req.Feedback.Text), State: analysis.StateFingerprint(req),
+		Provider: w.cfg.Analyzer.Provider(), Model: w.cfg.Analyzer.Model(),
+	}}
 	s := w.cfg.Reuse
-	if !s.Exact && s.Near <= 0 {
-		return nil
+	m, err := reuse.Find(ctx, w.cfg.Client, s, l.key)
+	if m == nil && err == nil && s.Semantic > 0 && w.cfg.Embedder != nil {
+		l.model = w.cfg.EmbeddingModel
+		l.embedding, err = w.cfg.Embedder.EmbedQuery(ctx, req.Feedback.Text)
+		if err == nil {
+			m, err = reuse.FindSemantic(ctx, w.cfg.Client, s.Semantic, l.key, l.embedding, l.model)
+		}
 	}
-	m, err := reuse.Find(ctx, w.cfg.Client, s, key)
 	if err != nil {
 		if ctx.Err() == nil {
 			w.logger.WarnContext(ctx, "could not look for an analysis to reuse; asking the model", "err", err)
 		}
-		return nil
+		return l
 	}
-	if m == nil {
-		return nil
+	if m != nil {
+		l.reused = w.reusedOutcome(ctx, l, m)
 	}
+	return l
+}
+
+// reusedOutcome is m's analysis stored again for the feedback l is about.
+func (w *Worker) reusedOutcome(ctx context.Context, l lookup, m *reuse.Match) *pipeline.Outcome {
 	src := m.Source
 	out := pipeline.Outcome{
 		Summary: deref(src.Summary), Provider: deref(src.Provider), Model: deref(src.Model),
 		FallbackReason: deref(src.FallbackReason),
 		Dropped:        src.DroppedSuggestions, DroppedReasons: src.DroppedReasons,
-		Text: key.Text, State: key.State, ReusedFrom: &m.Original,
+		ReusedFrom: &m.Original,
 	}
+	l.stamp(&out)
 	for _, a := range src.Edges.Adjustments {
 		// The original values are read from the tasks again when stored;
 		// the state is the same, so they are the source's.

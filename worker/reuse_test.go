@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -200,5 +201,43 @@ func TestAFallbacksAnswerIsNotReused(t *testing.T) {
 	again := e.analysed(text, nil)
 	if e.llm.Calls() != 3 || again.ReusedFromID == nil || *again.ReusedFromID != byModel.ID {
 		t.Errorf("then: %d model calls, reused from %v; want the model's analysis %d reused", e.llm.Calls(), again.ReusedFromID, byModel.ID)
+	}
+}
+
+// With an embedder and a threshold, feedback that means what earlier
+// feedback said, in other words, reuses its analysis; exact duplicates are
+// found without an embedding.
+func TestSemanticNeighboursAreReusedWhenEnabled(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(r llmstub.Request) llmstub.Reply { return e.goodAnswer(r) })
+	e.llm.Embed(func(text string) []float32 {
+		if strings.Contains(text, "log in") || strings.Contains(text, "sign in") {
+			return []float32{1, 0.1, 0}
+		}
+		return []float32{0, 0.2, 1}
+	})
+	e.startWorker(workerOpts{embed: true, reuse: reuse.Settings{Exact: true, Semantic: 0.9}})
+
+	first := e.analysed("Nobody can log in", &e.taskIDs[0])
+	if e.llm.Calls() != 1 || len(e.llm.Embedded()) != 1 || first.Embedding == nil || *first.EmbeddingModel != "stub-embed" {
+		t.Fatalf("the first: %d model calls, embedded %q, model %v", e.llm.Calls(), e.llm.Embedded(), first.EmbeddingModel)
+	}
+	if dup := e.analysed("nobody can LOG IN!", &e.taskIDs[0]); dup.ReusedFromID == nil || len(e.llm.Embedded()) != 1 {
+		t.Errorf("an exact duplicate: reused from %v, embedded %q; want reuse without an embedding", dup.ReusedFromID, e.llm.Embedded())
+	}
+	same := e.analysed("Users are unable to sign in", &e.taskIDs[0])
+	if e.llm.Calls() != 1 || same.ReusedFromID == nil || *same.ReusedFromID != first.ID {
+		t.Errorf("the same meaning: %d model calls, reused from %v; want %d reused", e.llm.Calls(), same.ReusedFromID, first.ID)
+	}
+	other := e.analysed("Please add a dark mode", &e.taskIDs[0])
+	if e.llm.Calls() != 2 || other.ReusedFromID != nil {
+		t.Errorf("another meaning: %d model calls, reused from %v; want the model asked", e.llm.Calls(), other.ReusedFromID)
+	}
+	if got := e.llm.Embedded(); len(got) != 3 || got[1] != "Users are unable to sign in" {
+		t.Errorf("embedded %q", got)
+	}
+	// Not about the same task: asked, whatever it means.
+	if elsewhere := e.analysed("Users are unable to sign in", &e.taskIDs[1]); e.llm.Calls() != 3 || elsewhere.ReusedFromID != nil {
+		t.Errorf("about another task: %d model calls, reused from %v", e.llm.Calls(), elsewhere.ReusedFromID)
 	}
 }

@@ -54,6 +54,10 @@ type Config struct {
 	// reuses none. The service sets it from FEEDBACK_REUSE and
 	// FEEDBACK_REUSE_NEAR.
 	Reuse reuse.Settings
+	// Embedder, with Reuse.Semantic, embeds each feedback's text (made by
+	// EmbeddingModel) to find earlier analyses of texts that mean the same.
+	Embedder       reuse.Embedder
+	EmbeddingModel string
 }
 
 // Defaults of the worker's settings.
@@ -169,9 +173,9 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	if err != nil {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
-	key := w.reuseKey(fb, req)
-	if out := w.reused(jobCtx, key); out != nil {
-		if err := w.complete(jobCtx, fb.ID, owner, *out); err != nil {
+	prior := w.lookUp(jobCtx, fb, req) // an earlier analysis to reuse (worker/reuse.go)
+	if prior.reused != nil {
+		if err := w.complete(jobCtx, fb.ID, owner, *prior.reused); err != nil {
 			return outcomeRetried, err
 		}
 		return outcomeCompleted, nil
@@ -188,7 +192,7 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	if err != nil {
 		return w.fail(ctx, fb.ID, owner, err)
 	}
-	out.Text, out.State = key.Text, key.State
+	prior.stamp(&out)
 	if err := w.complete(jobCtx, fb.ID, owner, out); err != nil {
 		return outcomeRetried, err
 	}
