@@ -88,8 +88,11 @@ type config struct {
 	LLMBreakerTimeout  time.Duration
 
 	// Reuse says which earlier analyses the worker reuses instead of
-	// asking the model (FEEDBACK_REUSE, FEEDBACK_REUSE_NEAR).
-	Reuse reuse.Settings
+	// asking the model (FEEDBACK_REUSE, FEEDBACK_REUSE_NEAR,
+	// FEEDBACK_REUSE_SEMANTIC); semantic reuse embeds texts with
+	// EmbeddingModel (LLM_EMBEDDING_MODEL) of the LLM provider.
+	Reuse          reuse.Settings
+	EmbeddingModel string
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -101,6 +104,8 @@ const (
 	defaultShutdownTimeout = 30 * time.Second
 	defaultEventsChannel   = "feedbackloop:feedback-events"
 	defaultProvider        = "builtin"
+	// OpenAI's embedding model, for FEEDBACK_REUSE_SEMANTIC.
+	defaultEmbeddingModel = "text-embedding-3-small"
 )
 
 // gcPolicy sets GOGC unless the operator does. A GraphQL request allocates
@@ -322,12 +327,22 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
 	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM)
 	cfg.Reuse = e.reuse()
+	cfg.EmbeddingModel = e.str("LLM_EMBEDDING_MODEL", defaultEmbeddingModel)
+	if cfg.Reuse.Semantic > 0 && cfg.LLM.Provider != embeddingProvider {
+		e.errs = append(e.errs, fmt.Errorf("FEEDBACK_REUSE_SEMANTIC needs embeddings, which the service takes from %s's API (LLM_PROVIDER=%s, LLM_EMBEDDING_MODEL); LLM_PROVIDER is %s: unset FEEDBACK_REUSE_SEMANTIC or use %s",
+			embeddingProvider, embeddingProvider, cfg.LLM.Provider, embeddingProvider))
+	}
 	return cfg, errors.Join(e.errs...)
 }
 
-// reuse reads FEEDBACK_REUSE (on or off; off reuses nothing) and
+// embeddingProvider is the one provider whose embeddings (through
+// langchaingo) semantic reuse uses.
+const embeddingProvider = "openai"
+
+// reuse reads FEEDBACK_REUSE (on or off; off reuses nothing),
 // FEEDBACK_REUSE_NEAR (the least pg_trgm similarity at which near
-// duplicates are reused; 0 reuses exact matches only).
+// duplicates are reused) and FEEDBACK_REUSE_SEMANTIC (the least cosine
+// similarity of embeddings); 0 turns either off.
 func (e *env) reuse() reuse.Settings {
 	def := "off"
 	if reuse.DefaultExact {
@@ -335,13 +350,16 @@ func (e *env) reuse() reuse.Settings {
 	}
 	on := e.oneOf("FEEDBACK_REUSE", def, "on", "off") == "on"
 	near := e.float("FEEDBACK_REUSE_NEAR", reuse.DefaultNear, 0, 1)
+	semantic := e.float("FEEDBACK_REUSE_SEMANTIC", reuse.DefaultSemantic, 0, 1)
 	if !on {
-		if near > 0 {
-			e.errs = append(e.errs, errors.New("FEEDBACK_REUSE_NEAR is set but FEEDBACK_REUSE is off, which reuses nothing: unset one of them"))
+		for key, v := range map[string]float64{"FEEDBACK_REUSE_NEAR": near, "FEEDBACK_REUSE_SEMANTIC": semantic} {
+			if v > 0 {
+				e.errs = append(e.errs, fmt.Errorf("%s is set but FEEDBACK_REUSE is off, which reuses nothing: unset one of them", key))
+			}
 		}
 		return reuse.Settings{}
 	}
-	return reuse.Settings{Exact: true, Near: near}
+	return reuse.Settings{Exact: true, Near: near, Semantic: semantic}
 }
 
 // replicas reads the read replicas' URLs (a secret, as DATABASE_URL is)

@@ -51,10 +51,12 @@ type Embedder interface {
 	EmbedQuery(ctx context.Context, text string) ([]float32, error)
 }
 
-// Defaults of the settings: exact matches are reused, near ones are not.
+// Defaults of the settings: exact matches are reused, near and semantic
+// ones are not.
 const (
-	DefaultExact = true
-	DefaultNear  = 0.0
+	DefaultExact    = true
+	DefaultNear     = 0.0
+	DefaultSemantic = 0.0
 )
 
 // Kinds of reuse, as metrics and logs name them.

@@ -123,7 +123,7 @@ func New() *Metrics {
 		}, []string{"target", "reason"}),
 		reuses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "feedbackloop_analyses_reused_total",
-			Help: "Analyses reused from earlier feedback of the project instead of calling the model, by kind: exact (the same normalised text) or near (similar by pg_trgm, FEEDBACK_REUSE_NEAR).",
+			Help: "Analyses reused from earlier feedback of the project instead of calling the model, by kind: exact (the same normalised text), near (similar by pg_trgm, FEEDBACK_REUSE_NEAR) or semantic (near embeddings, FEEDBACK_REUSE_SEMANTIC).",
 		}, []string{"kind"}),
 	}
 	r.MustRegister(m.replicaLag, m.replicaUse, m.reads, m.reuses)
@@ -232,7 +232,7 @@ func (m *Metrics) DocumentLookup(hit bool) {
 func (m *Metrics) Job(outcome string) { m.jobs.WithLabelValues(outcome).Inc() }
 
 // AnalysisReused records an analysis reused instead of a model call; kind
-// is exact or near.
+// is exact, near or semantic.
 func (m *Metrics) AnalysisReused(kind string) { m.reuses.WithLabelValues(kind).Inc() }
 
 // ModelCall records one call to a model.
