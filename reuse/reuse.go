@@ -3,7 +3,8 @@
 //
 // Feedback says the same thing as another when their normalised texts
 // (text.Normalize) are equal, or, for near duplicates, when PostgreSQL's
-// pg_trgm finds them similar enough. An analysis is reused only within the
+// pg_trgm finds them similar enough, or, with embeddings, when their
+// vectors are near (FindSemantic). An analysis is reused only within the
 // project, for feedback about the same task (or both about none), and only
 // when it saw the same project state (analysis.StateFingerprint): the same
 // prompt would have been sent. Both the worker (which reuses) and the API
