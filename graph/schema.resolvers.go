@@ -40,8 +40,8 @@ func (r *adjustmentResolver) RemovedTask(ctx context.Context, obj *ent.Adjustmen
 }
 
 // Similar is the resolver for the similar field.
-func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first int) ([]*model.SimilarFeedback, error) {
-	return r.similar(ctx, obj, first)
+func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error) {
+	return r.similar(ctx, obj, first, by)
 }
 
 // CreateProject is the resolver for the createProject field.

@@ -7,6 +7,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/reuse"
 )
 
 const similarQuery = `query($id: ID!, $n: Int!) { node(id: $id) { ... on Feedback { similar(first: $n) { score feedback { id feedbackText } } } } }`
@@ -110,4 +111,47 @@ func TestSimilarFeedbackFollowsPrivacy(t *testing.T) {
 			t.Errorf("the admin sees another project's feedback as similar: %+v", got.Node.Similar)
 		}
 	}
+}
+
+// By MEANING, similar ranks the project's feedback by their embeddings'
+// cosine similarity, among those of the same embedding model.
+func TestSimilarFeedbackByMeaning(t *testing.T) {
+	e := newEnv(t)
+	p := e.createProject("Shop")
+	other := e.createProject("Blog")
+	ctx := accesstest.System()
+	embedded := func(projectID, text, model string, v ...float32) string {
+		fb := e.submit(map[string]any{"projectID": projectID, "feedbackText": text})
+		if v != nil {
+			e.client.Feedback.UpdateOneID(dbID(t, fb.ID)).SetEmbedding(reuse.EncodeVector(v)).SetEmbeddingModel(model).ExecX(ctx)
+		}
+		return fb.ID
+	}
+	subject := embedded(p.ID, "Paying takes ages", "m", 1, 0, 0)
+	near := embedded(p.ID, "The checkout is slow", "m", 0.9, 0.1, 0)
+	far := embedded(p.ID, "Add a dark mode", "m", 0, 1, 0)
+	embedded(p.ID, "Paying takes ages!", "another-model", 1, 0, 0)
+	embedded(p.ID, "Paying is slow", "") // no embedding
+	embedded(other.ID, "Paying takes ages", "m", 1, 0, 0)
+
+	const q = `query($id: ID!, $n: Int!) { node(id: $id) { ... on Feedback { similar(first: $n, by: MEANING) { score feedback { id feedbackText } } } } }`
+	var got similarOut
+	e.mustDo(q, map[string]any{"id": subject, "n": 10}, &got)
+	list := got.Node.Similar
+	if len(list) != 2 || list[0].Feedback.ID != near || list[1].Feedback.ID != far {
+		t.Fatalf("by meaning: %+v; want %s then %s, none of another project or embedding model", list, near, far)
+	}
+	if list[0].Score < 0.99 || list[0].Score >= 1 || list[1].Score != 0 {
+		t.Errorf("scores %v, %v; want about 0.994 and 0", list[0].Score, list[1].Score)
+	}
+	e.mustDo(q, map[string]any{"id": subject, "n": 1}, &got)
+	if len(got.Node.Similar) != 1 || got.Node.Similar[0].Feedback.ID != near {
+		t.Errorf("first: 1 gave %+v", got.Node.Similar)
+	}
+	plain := e.submit(map[string]any{"projectID": p.ID, "feedbackText": "Paying takes ages"})
+	e.mustDo(q, map[string]any{"id": plain.ID, "n": 10}, &got)
+	if len(got.Node.Similar) != 0 {
+		t.Errorf("a feedback without an embedding: %+v, want none", got.Node.Similar)
+	}
+	e.mustFail(q, map[string]any{"id": subject, "n": 51}, graph.CodeBadUserInput)
 }

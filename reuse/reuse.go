@@ -12,6 +12,7 @@
 package reuse
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -20,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	entsql "entgo.io/ent/dialect/sql"
 
@@ -383,6 +385,70 @@ func Similar(ctx context.Context, client *ent.Client, fb *ent.Feedback, first in
 	}
 	for _, n := range near {
 		out = append(out, Scored{Feedback: n, Score: scores[n.ID]})
+	}
+	return out, nil
+}
+
+// SimilarInMeaning is Similar by the texts' embeddings: the feedback of fb's
+// project whose embedding (made by the same model as fb's) is nearest to
+// fb's, by cosine similarity, among the newest MaxSemanticCandidates with
+// one. Feedback without an embedding has no such neighbours. Privacy
+// applies as in Similar.
+func SimilarInMeaning(ctx context.Context, client *ent.Client, fb *ent.Feedback, first int) ([]Scored, error) {
+	if first > MaxSimilar {
+		return nil, ErrTooMany
+	}
+	out := []Scored{}
+	if first <= 0 {
+		return out, nil
+	}
+	// An event's snapshot carries no embedding: read it.
+	self, err := client.Feedback.Query().Where(feedback.ID(fb.ID)).
+		Select(feedback.FieldEmbedding, feedback.FieldEmbeddingModel).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if self.Embedding == nil || self.EmbeddingModel == nil {
+		return out, nil
+	}
+	mine := DecodeVector(self.Embedding)
+	candidates, err := client.Feedback.Query().
+		Where(feedback.ProjectID(fb.ProjectID), feedback.IDNEQ(fb.ID),
+			feedback.EmbeddingModel(*self.EmbeddingModel), feedback.EmbeddingNotNil()).
+		Order(ent.Desc(feedback.FieldID)).
+		Limit(MaxSemanticCandidates).
+		Select(feedback.FieldID, feedback.FieldEmbedding).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type scored struct {
+		id    int
+		score float64
+	}
+	ranked := make([]scored, len(candidates))
+	for i, c := range candidates {
+		ranked[i] = scored{c.ID, Cosine(mine, DecodeVector(c.Embedding))}
+	}
+	// Most similar first, then newest (the candidates' order).
+	slices.SortStableFunc(ranked, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	ranked = ranked[:min(first, len(ranked))]
+	ids := make([]int, len(ranked))
+	for i, r := range ranked {
+		ids[i] = r.id
+	}
+	found, err := client.Feedback.Query().Where(feedback.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int]*ent.Feedback, len(found))
+	for _, f := range found {
+		byID[f.ID] = f
+	}
+	for _, r := range ranked {
+		if f, ok := byID[r.id]; ok { // not deleted meanwhile
+			out = append(out, Scored{Feedback: f, Score: r.score})
+		}
 	}
 	return out, nil
 }

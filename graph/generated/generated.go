@@ -159,7 +159,7 @@ type ComplexityRoot struct {
 		ProjectID          func(childComplexity int) int
 		Provider           func(childComplexity int) int
 		ReusedFrom         func(childComplexity int) int
-		Similar            func(childComplexity int, first int) int
+		Similar            func(childComplexity int, first int, by model.Similarity) int
 		Status             func(childComplexity int) int
 		SubmittedBy        func(childComplexity int) int
 		SubmittedByID      func(childComplexity int) int
@@ -427,7 +427,7 @@ type AdjustmentResolver interface {
 }
 type FeedbackResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error)
-	Similar(ctx context.Context, obj *ent.Feedback, first int) ([]*model.SimilarFeedback, error)
+	Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error)
 }
 type MutationResolver interface {
 	CreateProject(ctx context.Context, input ent.CreateProjectInput) (*ent.Project, error)
@@ -946,7 +946,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Feedback.Similar(childComplexity, args["first"].(int)), true
+		return e.ComplexityRoot.Feedback.Similar(childComplexity, args["first"].(int), args["by"].(model.Similarity)), true
 	case "Feedback.status":
 		if e.ComplexityRoot.Feedback.Status == nil {
 			break
@@ -3951,18 +3951,32 @@ type RemovedTask {
 
 extend type Feedback {
   """
-  The feedback of the same project nearest to this one by text, most similar
-  first (then newest), this one left out: similar by PostgreSQL's pg_trgm
-  trigrams of the normalised texts (case, white space and punctuation do not
-  count), at least 0.3 (pg_trgm's similarity threshold). first is at most 50.
+  The feedback of the same project nearest to this one, most similar first
+  (then newest), this one left out; first is at most 50. By TEXT (the
+  default): PostgreSQL's pg_trgm trigrams of the normalised texts (case,
+  white space and punctuation do not count), at least 0.3 (pg_trgm's
+  similarity threshold). By MEANING: the cosine similarity of the texts'
+  embeddings, among feedback analysed while the service embeds texts
+  (FEEDBACK_REUSE_SEMANTIC); empty for feedback without an embedding.
   """
-  similar(first: Int! = 5): [SimilarFeedback!]!
+  similar(first: Int! = 5, by: Similarity! = TEXT): [SimilarFeedback!]!
+}
+
+"""How Feedback.similar compares feedback."""
+enum Similarity {
+  """The words, by trigrams."""
+  TEXT
+  """The meaning, by embeddings."""
+  MEANING
 }
 
 """A feedback near another by text (Feedback.similar)."""
 type SimilarFeedback {
   feedback: Feedback!
-  """How similar the normalised texts are, from 0 to 1 (1: the same once normalised)."""
+  """
+  How similar: by TEXT from 0 to 1 (1: the same once normalised), by
+  MEANING the embeddings' cosine similarity, from -1 to 1.
+  """
   score: Float!
 }
 
@@ -4908,6 +4922,14 @@ func (ec *executionContext) field_Feedback_similar_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "by",
+		func(ctx context.Context, v any) (model.Similarity, error) {
+			return ec.unmarshalNSimilarity2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarity(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["by"] = arg1
 	return args, nil
 }
 
@@ -7997,7 +8019,7 @@ func (ec *executionContext) _Feedback_similar(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Feedback().Similar(ctx, obj, fc.Args["first"].(int))
+			return ec.Resolvers.Feedback().Similar(ctx, obj, fc.Args["first"].(int), fc.Args["by"].(model.Similarity))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SimilarFeedback) graphql.Marshaler {
@@ -21770,6 +21792,16 @@ func (ec *executionContext) marshalNSimilarFeedback2ᚖgithubᚗcomᚋfeedbacklo
 		return graphql.Null
 	}
 	return ec._SimilarFeedback(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSimilarity2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarity(ctx context.Context, v any) (model.Similarity, error) {
+	var res model.Similarity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSimilarity2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarity(ctx context.Context, sel ast.SelectionSet, v model.Similarity) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/graph/model"
 )
 
 // Complexity prices a connection at its page size times what each item
@@ -35,8 +36,9 @@ func Complexity(maxNodes int) generated.ComplexityRoot {
 	c.Query.ProjectInsights = func(child int, _ int, _ *time.Time, _ *time.Time) int {
 		return InsightsCost + child
 	}
-	// A trigram search of the project's feedback, then the page.
-	c.Feedback.Similar = func(child int, first int) int {
+	// A search of the project's feedback (by trigrams or embeddings), then
+	// the page.
+	c.Feedback.Similar = func(child int, first int, _ model.Similarity) int {
 		return SimilarCost + max(first, 1)*child
 	}
 	c.Project.Tasks = c.Query.Tasks
@@ -49,7 +51,8 @@ func Complexity(maxNodes int) generated.ComplexityRoot {
 const InsightsCost = 500
 
 // SimilarCost is what Feedback.similar costs before its items: an index
-// search of the project's feedback by trigrams.
+// search of the project's feedback by trigrams, or a comparison of at most
+// reuse.MaxSemanticCandidates embeddings.
 const SimilarCost = 20
 
 func pageCost(child int, first, last *int) int {
