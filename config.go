@@ -25,6 +25,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/spend"
+	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
@@ -95,6 +96,13 @@ type config struct {
 	// calls in their currency (LLM_PROJECT_MONTHLY_BUDGET, 0: none).
 	LLMPrices spend.Prices
 	LLMBudget spend.Budget
+
+	// Reuse says which earlier analyses the worker reuses instead of
+	// asking the model (FEEDBACK_REUSE, FEEDBACK_REUSE_NEAR,
+	// FEEDBACK_REUSE_SEMANTIC); semantic reuse embeds texts with
+	// EmbeddingModel (LLM_EMBEDDING_MODEL) of the LLM provider.
+	Reuse          reuse.Settings
+	EmbeddingModel string
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -106,6 +114,8 @@ const (
 	defaultShutdownTimeout = 30 * time.Second
 	defaultEventsChannel   = "feedbackloop:feedback-events"
 	defaultProvider        = "builtin"
+	// OpenAI's embedding model, for FEEDBACK_REUSE_SEMANTIC.
+	defaultEmbeddingModel = "text-embedding-3-small"
 )
 
 // gcPolicy sets GOGC unless the operator does. A GraphQL request allocates
@@ -365,7 +375,40 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		// with a model, the slots are the calls in flight.
 		cfg.WorkerConcurrency = cfg.LLMMaxInFlight
 	}
+	cfg.Reuse = e.reuse()
+	cfg.EmbeddingModel = e.str("LLM_EMBEDDING_MODEL", defaultEmbeddingModel)
+	if cfg.Reuse.Semantic > 0 && cfg.LLM.Provider != embeddingProvider {
+		e.errs = append(e.errs, fmt.Errorf("FEEDBACK_REUSE_SEMANTIC needs embeddings, which the service takes from %s's API (LLM_PROVIDER=%s, LLM_EMBEDDING_MODEL); LLM_PROVIDER is %s: unset FEEDBACK_REUSE_SEMANTIC or use %s",
+			embeddingProvider, embeddingProvider, cfg.LLM.Provider, embeddingProvider))
+	}
 	return cfg, errors.Join(e.errs...)
+}
+
+// embeddingProvider is the one provider whose embeddings (through
+// langchaingo) semantic reuse uses.
+const embeddingProvider = "openai"
+
+// reuse reads FEEDBACK_REUSE (on or off; off reuses nothing),
+// FEEDBACK_REUSE_NEAR (the least pg_trgm similarity at which near
+// duplicates are reused) and FEEDBACK_REUSE_SEMANTIC (the least cosine
+// similarity of embeddings); 0 turns either off.
+func (e *env) reuse() reuse.Settings {
+	def := "off"
+	if reuse.DefaultExact {
+		def = "on"
+	}
+	on := e.oneOf("FEEDBACK_REUSE", def, "on", "off") == "on"
+	near := e.float("FEEDBACK_REUSE_NEAR", reuse.DefaultNear, 0, 1)
+	semantic := e.float("FEEDBACK_REUSE_SEMANTIC", reuse.DefaultSemantic, 0, 1)
+	if !on {
+		for key, v := range map[string]float64{"FEEDBACK_REUSE_NEAR": near, "FEEDBACK_REUSE_SEMANTIC": semantic} {
+			if v > 0 {
+				e.errs = append(e.errs, fmt.Errorf("%s is set but FEEDBACK_REUSE is off, which reuses nothing: unset one of them", key))
+			}
+		}
+		return reuse.Settings{}
+	}
+	return reuse.Settings{Exact: true, Near: near, Semantic: semantic}
 }
 
 // replicas reads the read replicas' URLs (a secret, as DATABASE_URL is)

@@ -24,6 +24,8 @@ import (
 
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
+	"github.com/tmc/langchaingo/embeddings"
+	"github.com/tmc/langchaingo/llms/openai"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/semaphore"
 
@@ -43,6 +45,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
+	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/web"
 	"github.com/feedbackloop/feedbackloop/worker"
@@ -458,6 +461,10 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 		return nil, err
 	}
 	analyzer = withBudget(analyzer, cfg, d.pipe, logger)
+	embedder, err := newEmbedder(cfg)
+	if err != nil {
+		return nil, err
+	}
 	w := worker.New(worker.Config{
 		Client:   d.client,
 		Pipeline: d.pipe,
@@ -475,11 +482,30 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 		Logger:         logger,
 		Metrics:        d.metrics,
 		Prices:         cfg.LLMPrices,
+		Reuse:          cfg.Reuse,
+		Embedder:       embedder,
+		EmbeddingModel: cfg.EmbeddingModel,
 	})
 	if err := w.Start(ctx); err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// newEmbedder is what semantic reuse embeds texts with: the provider's
+// embeddings through langchaingo, with its URL, key and timeout. There is
+// none unless FEEDBACK_REUSE_SEMANTIC is set (loadConfig then requires the
+// provider that has them).
+func newEmbedder(cfg config) (reuse.Embedder, error) {
+	if cfg.Reuse.Semantic <= 0 {
+		return nil, nil
+	}
+	client, err := openai.New(openai.WithBaseURL(cfg.LLM.BaseURL), openai.WithToken(cfg.LLM.APIKey),
+		openai.WithEmbeddingModel(cfg.EmbeddingModel), openai.WithHTTPClient(&http.Client{Timeout: cfg.LLM.Timeout}))
+	if err != nil {
+		return nil, fmt.Errorf("FEEDBACK_REUSE_SEMANTIC: %w", err)
+	}
+	return embeddings.NewEmbedder(client)
 }
 
 func newAnalyzer(ctx context.Context, cfg llm.Config, logger *slog.Logger) (analysis.Analyzer, error) {

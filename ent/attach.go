@@ -31,8 +31,11 @@ func (_m *Event) Attach(client *Client) *Event {
 // list edges the snapshot holds as loaded.
 func (_m *Feedback) Attach(client *Client) *Feedback {
 	_m.config = client.config
+	if _m.Edges.Reuses != nil {
+		_m.Edges.loadedTypes[4] = true
+	}
 	if _m.Edges.Adjustments != nil {
-		_m.Edges.loadedTypes[3] = true
+		_m.Edges.loadedTypes[5] = true
 	}
 	return _m
 }

@@ -911,6 +911,38 @@ func (c *FeedbackClient) QuerySubmittedBy(_m *Feedback) *UserQuery {
 	return query
 }
 
+// QueryReusedFrom queries the reused_from edge of a Feedback.
+func (c *FeedbackClient) QueryReusedFrom(_m *Feedback) *FeedbackQuery {
+	query := (&FeedbackClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, id),
+			sqlgraph.To(feedback.Table, feedback.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, feedback.ReusedFromTable, feedback.ReusedFromColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReuses queries the reuses edge of a Feedback.
+func (c *FeedbackClient) QueryReuses(_m *Feedback) *FeedbackQuery {
+	query := (&FeedbackClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, id),
+			sqlgraph.To(feedback.Table, feedback.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feedback.ReusesTable, feedback.ReusesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryAdjustments queries the adjustments edge of a Feedback.
 func (c *FeedbackClient) QueryAdjustments(_m *Feedback) *AdjustmentQuery {
 	query := (&AdjustmentClient{config: c.config}).Query()

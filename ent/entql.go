@@ -135,6 +135,12 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldRetriedByID:        {Type: field.TypeInt, Column: feedback.FieldRetriedByID},
 			feedback.FieldRetriedAt:          {Type: field.TypeTime, Column: feedback.FieldRetriedAt},
 			feedback.FieldJobKey:             {Type: field.TypeUUID, Column: feedback.FieldJobKey},
+			feedback.FieldNormalizedText:     {Type: field.TypeString, Column: feedback.FieldNormalizedText},
+			feedback.FieldNormalizedTextHash: {Type: field.TypeString, Column: feedback.FieldNormalizedTextHash},
+			feedback.FieldStateFingerprint:   {Type: field.TypeString, Column: feedback.FieldStateFingerprint},
+			feedback.FieldEmbedding:          {Type: field.TypeBytes, Column: feedback.FieldEmbedding},
+			feedback.FieldEmbeddingModel:     {Type: field.TypeString, Column: feedback.FieldEmbeddingModel},
+			feedback.FieldReusedFromID:       {Type: field.TypeInt, Column: feedback.FieldReusedFromID},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -324,6 +330,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Feedback",
 		"User",
+	)
+	graph.MustAddE(
+		"reused_from",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.ReusedFromTable,
+			Columns: []string{feedback.ReusedFromColumn},
+			Bidi:    false,
+		},
+		"Feedback",
+		"Feedback",
+	)
+	graph.MustAddE(
+		"reuses",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.ReusesTable,
+			Columns: []string{feedback.ReusesColumn},
+			Bidi:    false,
+		},
+		"Feedback",
+		"Feedback",
 	)
 	graph.MustAddE(
 		"adjustments",
@@ -1006,6 +1036,36 @@ func (f *FeedbackFilter) WhereJobKey(p entql.ValueP) {
 	f.Where(p.Field(feedback.FieldJobKey))
 }
 
+// WhereNormalizedText applies the entql string predicate on the normalized_text field.
+func (f *FeedbackFilter) WhereNormalizedText(p entql.StringP) {
+	f.Where(p.Field(feedback.FieldNormalizedText))
+}
+
+// WhereNormalizedTextHash applies the entql string predicate on the normalized_text_hash field.
+func (f *FeedbackFilter) WhereNormalizedTextHash(p entql.StringP) {
+	f.Where(p.Field(feedback.FieldNormalizedTextHash))
+}
+
+// WhereStateFingerprint applies the entql string predicate on the state_fingerprint field.
+func (f *FeedbackFilter) WhereStateFingerprint(p entql.StringP) {
+	f.Where(p.Field(feedback.FieldStateFingerprint))
+}
+
+// WhereEmbedding applies the entql []byte predicate on the embedding field.
+func (f *FeedbackFilter) WhereEmbedding(p entql.BytesP) {
+	f.Where(p.Field(feedback.FieldEmbedding))
+}
+
+// WhereEmbeddingModel applies the entql string predicate on the embedding_model field.
+func (f *FeedbackFilter) WhereEmbeddingModel(p entql.StringP) {
+	f.Where(p.Field(feedback.FieldEmbeddingModel))
+}
+
+// WhereReusedFromID applies the entql int predicate on the reused_from_id field.
+func (f *FeedbackFilter) WhereReusedFromID(p entql.IntP) {
+	f.Where(p.Field(feedback.FieldReusedFromID))
+}
+
 // WhereHasProject applies a predicate to check if query has an edge project.
 func (f *FeedbackFilter) WhereHasProject() {
 	f.Where(entql.HasEdge("project"))
@@ -1042,6 +1102,34 @@ func (f *FeedbackFilter) WhereHasSubmittedBy() {
 // WhereHasSubmittedByWith applies a predicate to check if query has an edge submitted_by with a given conditions (other predicates).
 func (f *FeedbackFilter) WhereHasSubmittedByWith(preds ...predicate.User) {
 	f.Where(entql.HasEdgeWith("submitted_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReusedFrom applies a predicate to check if query has an edge reused_from.
+func (f *FeedbackFilter) WhereHasReusedFrom() {
+	f.Where(entql.HasEdge("reused_from"))
+}
+
+// WhereHasReusedFromWith applies a predicate to check if query has an edge reused_from with a given conditions (other predicates).
+func (f *FeedbackFilter) WhereHasReusedFromWith(preds ...predicate.Feedback) {
+	f.Where(entql.HasEdgeWith("reused_from", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReuses applies a predicate to check if query has an edge reuses.
+func (f *FeedbackFilter) WhereHasReuses() {
+	f.Where(entql.HasEdge("reuses"))
+}
+
+// WhereHasReusesWith applies a predicate to check if query has an edge reuses with a given conditions (other predicates).
+func (f *FeedbackFilter) WhereHasReusesWith(preds ...predicate.Feedback) {
+	f.Where(entql.HasEdgeWith("reuses", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -74,6 +74,18 @@ type Feedback struct {
 	RetriedAt *time.Time `json:"retried_at,omitempty"`
 	// A random key in the IDs of this row's jobs, so that no job made for another row with this ID (in a database restored from a backup, or in another deployment sharing the queue) can shadow or claim it.
 	JobKey uuid.UUID `json:"job_key,omitempty"`
+	// feedback_text normalised (text.Normalize): compared for reuse and similarity (pg_trgm).
+	NormalizedText *string `json:"-"`
+	// Hex SHA-256 of normalized_text, for exact lookups (the text may be too long for a B-tree).
+	NormalizedTextHash *string `json:"-"`
+	// What the stored analysis saw besides the text: project, tasks, target task, instructions (analysis.StateFingerprint).
+	StateFingerprint *string `json:"-"`
+	// The normalised text's embedding (little-endian float32s), when embeddings are on.
+	Embedding []byte `json:"-"`
+	// The model that made embedding.
+	EmbeddingModel *string `json:"-"`
+	// The feedback whose analysis this one reuses instead of asking the model (the original, never a reuse itself).
+	ReusedFromID *int `json:"reused_from_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FeedbackQuery when eager-loading is set.
 	Edges        FeedbackEdges `json:"edges"`
@@ -88,14 +100,19 @@ type FeedbackEdges struct {
 	Task *Task `json:"task,omitempty"`
 	// SubmittedBy holds the value of the submitted_by edge.
 	SubmittedBy *User `json:"submitted_by,omitempty"`
+	// The feedback whose analysis this one reuses instead of a new one (the original analysis); null when it was analysed itself.
+	ReusedFrom *Feedback `json:"reused_from,omitempty"`
+	// Reuses holds the value of the reuses edge.
+	Reuses []*Feedback `json:"reuses,omitempty"`
 	// Adjustments holds the value of the adjustments edge.
 	Adjustments []*Adjustment `json:"adjustments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
+	namedReuses      map[string][]*Feedback
 	namedAdjustments map[string][]*Adjustment
 }
 
@@ -132,10 +149,30 @@ func (e FeedbackEdges) SubmittedByOrErr() (*User, error) {
 	return nil, &NotLoadedError{edge: "submitted_by"}
 }
 
+// ReusedFromOrErr returns the ReusedFrom value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e FeedbackEdges) ReusedFromOrErr() (*Feedback, error) {
+	if e.ReusedFrom != nil {
+		return e.ReusedFrom, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: feedback.Label}
+	}
+	return nil, &NotLoadedError{edge: "reused_from"}
+}
+
+// ReusesOrErr returns the Reuses value or an error if the edge
+// was not loaded in eager-loading.
+func (e FeedbackEdges) ReusesOrErr() ([]*Feedback, error) {
+	if e.loadedTypes[4] {
+		return e.Reuses, nil
+	}
+	return nil, &NotLoadedError{edge: "reuses"}
+}
+
 // AdjustmentsOrErr returns the Adjustments value or an error if the edge
 // was not loaded in eager-loading.
 func (e FeedbackEdges) AdjustmentsOrErr() ([]*Adjustment, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[5] {
 		return e.Adjustments, nil
 	}
 	return nil, &NotLoadedError{edge: "adjustments"}
@@ -146,13 +183,13 @@ func (*Feedback) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case feedback.FieldDroppedReasons:
+		case feedback.FieldDroppedReasons, feedback.FieldEmbedding:
 			values[i] = new([]byte)
 		case feedback.FieldEstimatedCost:
 			values[i] = new(sql.NullFloat64)
-		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldInputTokens, feedback.FieldOutputTokens, feedback.FieldDroppedSuggestions, feedback.FieldRetriedByID:
+		case feedback.FieldID, feedback.FieldProjectID, feedback.FieldTaskID, feedback.FieldSubmittedByID, feedback.FieldVersion, feedback.FieldAttempts, feedback.FieldInputTokens, feedback.FieldOutputTokens, feedback.FieldDroppedSuggestions, feedback.FieldRetriedByID, feedback.FieldReusedFromID:
 			values[i] = new(sql.NullInt64)
-		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldFallbackReason, feedback.FieldLeaseOwner:
+		case feedback.FieldUserName, feedback.FieldFeedbackText, feedback.FieldStatus, feedback.FieldSummary, feedback.FieldError, feedback.FieldProvider, feedback.FieldModel, feedback.FieldFallbackReason, feedback.FieldLeaseOwner, feedback.FieldNormalizedText, feedback.FieldNormalizedTextHash, feedback.FieldStateFingerprint, feedback.FieldEmbeddingModel:
 			values[i] = new(sql.NullString)
 		case feedback.FieldCreatedAt, feedback.FieldUpdatedAt, feedback.FieldProcessedAt, feedback.FieldLeasedUntil, feedback.FieldRetriedAt:
 			values[i] = new(sql.NullTime)
@@ -353,6 +390,47 @@ func (_m *Feedback) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.JobKey = *value
 			}
+		case feedback.FieldNormalizedText:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field normalized_text", values[i])
+			} else if value.Valid {
+				_m.NormalizedText = new(string)
+				*_m.NormalizedText = value.String
+			}
+		case feedback.FieldNormalizedTextHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field normalized_text_hash", values[i])
+			} else if value.Valid {
+				_m.NormalizedTextHash = new(string)
+				*_m.NormalizedTextHash = value.String
+			}
+		case feedback.FieldStateFingerprint:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field state_fingerprint", values[i])
+			} else if value.Valid {
+				_m.StateFingerprint = new(string)
+				*_m.StateFingerprint = value.String
+			}
+		case feedback.FieldEmbedding:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field embedding", values[i])
+			} else if value != nil {
+				_m.Embedding = *value
+			}
+		case feedback.FieldEmbeddingModel:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field embedding_model", values[i])
+			} else if value.Valid {
+				_m.EmbeddingModel = new(string)
+				*_m.EmbeddingModel = value.String
+			}
+		case feedback.FieldReusedFromID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field reused_from_id", values[i])
+			} else if value.Valid {
+				_m.ReusedFromID = new(int)
+				*_m.ReusedFromID = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -379,6 +457,16 @@ func (_m *Feedback) QueryTask() *TaskQuery {
 // QuerySubmittedBy queries the "submitted_by" edge of the Feedback entity.
 func (_m *Feedback) QuerySubmittedBy() *UserQuery {
 	return NewFeedbackClient(_m.config).QuerySubmittedBy(_m)
+}
+
+// QueryReusedFrom queries the "reused_from" edge of the Feedback entity.
+func (_m *Feedback) QueryReusedFrom() *FeedbackQuery {
+	return NewFeedbackClient(_m.config).QueryReusedFrom(_m)
+}
+
+// QueryReuses queries the "reuses" edge of the Feedback entity.
+func (_m *Feedback) QueryReuses() *FeedbackQuery {
+	return NewFeedbackClient(_m.config).QueryReuses(_m)
 }
 
 // QueryAdjustments queries the "adjustments" edge of the Feedback entity.
@@ -518,8 +606,47 @@ func (_m *Feedback) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("job_key=")
 	builder.WriteString(fmt.Sprintf("%v", _m.JobKey))
+	builder.WriteString(", ")
+	builder.WriteString("normalized_text=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("normalized_text_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("state_fingerprint=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("embedding=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("embedding_model=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.ReusedFromID; v != nil {
+		builder.WriteString("reused_from_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedReuses returns the Reuses named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Feedback) NamedReuses(name string) ([]*Feedback, error) {
+	if _m.Edges.namedReuses == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedReuses[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Feedback) appendNamedReuses(name string, edges ...*Feedback) {
+	if _m.Edges.namedReuses == nil {
+		_m.Edges.namedReuses = make(map[string][]*Feedback)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedReuses[name] = []*Feedback{}
+	} else {
+		_m.Edges.namedReuses[name] = append(_m.Edges.namedReuses[name], edges...)
+	}
 }
 
 // NamedAdjustments returns the Adjustments named value or an error if the edge was not

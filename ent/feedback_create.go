@@ -367,6 +367,82 @@ func (_c *FeedbackCreate) SetNillableJobKey(v *uuid.UUID) *FeedbackCreate {
 	return _c
 }
 
+// SetNormalizedText sets the "normalized_text" field.
+func (_c *FeedbackCreate) SetNormalizedText(v string) *FeedbackCreate {
+	_c.mutation.SetNormalizedText(v)
+	return _c
+}
+
+// SetNillableNormalizedText sets the "normalized_text" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableNormalizedText(v *string) *FeedbackCreate {
+	if v != nil {
+		_c.SetNormalizedText(*v)
+	}
+	return _c
+}
+
+// SetNormalizedTextHash sets the "normalized_text_hash" field.
+func (_c *FeedbackCreate) SetNormalizedTextHash(v string) *FeedbackCreate {
+	_c.mutation.SetNormalizedTextHash(v)
+	return _c
+}
+
+// SetNillableNormalizedTextHash sets the "normalized_text_hash" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableNormalizedTextHash(v *string) *FeedbackCreate {
+	if v != nil {
+		_c.SetNormalizedTextHash(*v)
+	}
+	return _c
+}
+
+// SetStateFingerprint sets the "state_fingerprint" field.
+func (_c *FeedbackCreate) SetStateFingerprint(v string) *FeedbackCreate {
+	_c.mutation.SetStateFingerprint(v)
+	return _c
+}
+
+// SetNillableStateFingerprint sets the "state_fingerprint" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableStateFingerprint(v *string) *FeedbackCreate {
+	if v != nil {
+		_c.SetStateFingerprint(*v)
+	}
+	return _c
+}
+
+// SetEmbedding sets the "embedding" field.
+func (_c *FeedbackCreate) SetEmbedding(v []byte) *FeedbackCreate {
+	_c.mutation.SetEmbedding(v)
+	return _c
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (_c *FeedbackCreate) SetEmbeddingModel(v string) *FeedbackCreate {
+	_c.mutation.SetEmbeddingModel(v)
+	return _c
+}
+
+// SetNillableEmbeddingModel sets the "embedding_model" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableEmbeddingModel(v *string) *FeedbackCreate {
+	if v != nil {
+		_c.SetEmbeddingModel(*v)
+	}
+	return _c
+}
+
+// SetReusedFromID sets the "reused_from_id" field.
+func (_c *FeedbackCreate) SetReusedFromID(v int) *FeedbackCreate {
+	_c.mutation.SetReusedFromID(v)
+	return _c
+}
+
+// SetNillableReusedFromID sets the "reused_from_id" field if the given value is not nil.
+func (_c *FeedbackCreate) SetNillableReusedFromID(v *int) *FeedbackCreate {
+	if v != nil {
+		_c.SetReusedFromID(*v)
+	}
+	return _c
+}
+
 // SetProject sets the "project" edge to the Project entity.
 func (_c *FeedbackCreate) SetProject(v *Project) *FeedbackCreate {
 	return _c.SetProjectID(v.ID)
@@ -380,6 +456,26 @@ func (_c *FeedbackCreate) SetTask(v *Task) *FeedbackCreate {
 // SetSubmittedBy sets the "submitted_by" edge to the User entity.
 func (_c *FeedbackCreate) SetSubmittedBy(v *User) *FeedbackCreate {
 	return _c.SetSubmittedByID(v.ID)
+}
+
+// SetReusedFrom sets the "reused_from" edge to the Feedback entity.
+func (_c *FeedbackCreate) SetReusedFrom(v *Feedback) *FeedbackCreate {
+	return _c.SetReusedFromID(v.ID)
+}
+
+// AddReuseIDs adds the "reuses" edge to the Feedback entity by IDs.
+func (_c *FeedbackCreate) AddReuseIDs(ids ...int) *FeedbackCreate {
+	_c.mutation.AddReuseIDs(ids...)
+	return _c
+}
+
+// AddReuses adds the "reuses" edges to the Feedback entity.
+func (_c *FeedbackCreate) AddReuses(v ...*Feedback) *FeedbackCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddReuseIDs(ids...)
 }
 
 // AddAdjustmentIDs adds the "adjustments" edge to the Adjustment entity by IDs.
@@ -533,6 +629,21 @@ func (_c *FeedbackCreate) check() error {
 	if _, ok := _c.mutation.JobKey(); !ok {
 		return &ValidationError{Name: "job_key", err: errors.New(`ent: missing required field "Feedback.job_key"`)}
 	}
+	if v, ok := _c.mutation.NormalizedTextHash(); ok {
+		if err := feedback.NormalizedTextHashValidator(v); err != nil {
+			return &ValidationError{Name: "normalized_text_hash", err: fmt.Errorf(`ent: validator failed for field "Feedback.normalized_text_hash": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.StateFingerprint(); ok {
+		if err := feedback.StateFingerprintValidator(v); err != nil {
+			return &ValidationError{Name: "state_fingerprint", err: fmt.Errorf(`ent: validator failed for field "Feedback.state_fingerprint": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.EmbeddingModel(); ok {
+		if err := feedback.EmbeddingModelValidator(v); err != nil {
+			return &ValidationError{Name: "embedding_model", err: fmt.Errorf(`ent: validator failed for field "Feedback.embedding_model": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ProjectIDs()) == 0 {
 		return &ValidationError{Name: "project", err: errors.New(`ent: missing required edge "Feedback.project"`)}
 	}
@@ -655,6 +766,26 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 		_spec.SetField(feedback.FieldJobKey, field.TypeUUID, value)
 		_node.JobKey = value
 	}
+	if value, ok := _c.mutation.NormalizedText(); ok {
+		_spec.SetField(feedback.FieldNormalizedText, field.TypeString, value)
+		_node.NormalizedText = &value
+	}
+	if value, ok := _c.mutation.NormalizedTextHash(); ok {
+		_spec.SetField(feedback.FieldNormalizedTextHash, field.TypeString, value)
+		_node.NormalizedTextHash = &value
+	}
+	if value, ok := _c.mutation.StateFingerprint(); ok {
+		_spec.SetField(feedback.FieldStateFingerprint, field.TypeString, value)
+		_node.StateFingerprint = &value
+	}
+	if value, ok := _c.mutation.Embedding(); ok {
+		_spec.SetField(feedback.FieldEmbedding, field.TypeBytes, value)
+		_node.Embedding = value
+	}
+	if value, ok := _c.mutation.EmbeddingModel(); ok {
+		_spec.SetField(feedback.FieldEmbeddingModel, field.TypeString, value)
+		_node.EmbeddingModel = &value
+	}
 	if nodes := _c.mutation.ProjectIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -704,6 +835,39 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.SubmittedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ReusedFromIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.ReusedFromTable,
+			Columns: []string{feedback.ReusedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ReusedFromID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ReusesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.ReusesTable,
+			Columns: []string{feedback.ReusesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.AdjustmentsIDs(); len(nodes) > 0 {
@@ -1173,6 +1337,114 @@ func (u *FeedbackUpsert) UpdateRetriedAt() *FeedbackUpsert {
 // ClearRetriedAt clears the value of the "retried_at" field.
 func (u *FeedbackUpsert) ClearRetriedAt() *FeedbackUpsert {
 	u.SetNull(feedback.FieldRetriedAt)
+	return u
+}
+
+// SetNormalizedText sets the "normalized_text" field.
+func (u *FeedbackUpsert) SetNormalizedText(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldNormalizedText, v)
+	return u
+}
+
+// UpdateNormalizedText sets the "normalized_text" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateNormalizedText() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldNormalizedText)
+	return u
+}
+
+// ClearNormalizedText clears the value of the "normalized_text" field.
+func (u *FeedbackUpsert) ClearNormalizedText() *FeedbackUpsert {
+	u.SetNull(feedback.FieldNormalizedText)
+	return u
+}
+
+// SetNormalizedTextHash sets the "normalized_text_hash" field.
+func (u *FeedbackUpsert) SetNormalizedTextHash(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldNormalizedTextHash, v)
+	return u
+}
+
+// UpdateNormalizedTextHash sets the "normalized_text_hash" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateNormalizedTextHash() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldNormalizedTextHash)
+	return u
+}
+
+// ClearNormalizedTextHash clears the value of the "normalized_text_hash" field.
+func (u *FeedbackUpsert) ClearNormalizedTextHash() *FeedbackUpsert {
+	u.SetNull(feedback.FieldNormalizedTextHash)
+	return u
+}
+
+// SetStateFingerprint sets the "state_fingerprint" field.
+func (u *FeedbackUpsert) SetStateFingerprint(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldStateFingerprint, v)
+	return u
+}
+
+// UpdateStateFingerprint sets the "state_fingerprint" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateStateFingerprint() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldStateFingerprint)
+	return u
+}
+
+// ClearStateFingerprint clears the value of the "state_fingerprint" field.
+func (u *FeedbackUpsert) ClearStateFingerprint() *FeedbackUpsert {
+	u.SetNull(feedback.FieldStateFingerprint)
+	return u
+}
+
+// SetEmbedding sets the "embedding" field.
+func (u *FeedbackUpsert) SetEmbedding(v []byte) *FeedbackUpsert {
+	u.Set(feedback.FieldEmbedding, v)
+	return u
+}
+
+// UpdateEmbedding sets the "embedding" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateEmbedding() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldEmbedding)
+	return u
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (u *FeedbackUpsert) ClearEmbedding() *FeedbackUpsert {
+	u.SetNull(feedback.FieldEmbedding)
+	return u
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (u *FeedbackUpsert) SetEmbeddingModel(v string) *FeedbackUpsert {
+	u.Set(feedback.FieldEmbeddingModel, v)
+	return u
+}
+
+// UpdateEmbeddingModel sets the "embedding_model" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateEmbeddingModel() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldEmbeddingModel)
+	return u
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (u *FeedbackUpsert) ClearEmbeddingModel() *FeedbackUpsert {
+	u.SetNull(feedback.FieldEmbeddingModel)
+	return u
+}
+
+// SetReusedFromID sets the "reused_from_id" field.
+func (u *FeedbackUpsert) SetReusedFromID(v int) *FeedbackUpsert {
+	u.Set(feedback.FieldReusedFromID, v)
+	return u
+}
+
+// UpdateReusedFromID sets the "reused_from_id" field to the value that was provided on create.
+func (u *FeedbackUpsert) UpdateReusedFromID() *FeedbackUpsert {
+	u.SetExcluded(feedback.FieldReusedFromID)
+	return u
+}
+
+// ClearReusedFromID clears the value of the "reused_from_id" field.
+func (u *FeedbackUpsert) ClearReusedFromID() *FeedbackUpsert {
+	u.SetNull(feedback.FieldReusedFromID)
 	return u
 }
 
@@ -1696,6 +1968,132 @@ func (u *FeedbackUpsertOne) UpdateRetriedAt() *FeedbackUpsertOne {
 func (u *FeedbackUpsertOne) ClearRetriedAt() *FeedbackUpsertOne {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearRetriedAt()
+	})
+}
+
+// SetNormalizedText sets the "normalized_text" field.
+func (u *FeedbackUpsertOne) SetNormalizedText(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetNormalizedText(v)
+	})
+}
+
+// UpdateNormalizedText sets the "normalized_text" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateNormalizedText() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateNormalizedText()
+	})
+}
+
+// ClearNormalizedText clears the value of the "normalized_text" field.
+func (u *FeedbackUpsertOne) ClearNormalizedText() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearNormalizedText()
+	})
+}
+
+// SetNormalizedTextHash sets the "normalized_text_hash" field.
+func (u *FeedbackUpsertOne) SetNormalizedTextHash(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetNormalizedTextHash(v)
+	})
+}
+
+// UpdateNormalizedTextHash sets the "normalized_text_hash" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateNormalizedTextHash() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateNormalizedTextHash()
+	})
+}
+
+// ClearNormalizedTextHash clears the value of the "normalized_text_hash" field.
+func (u *FeedbackUpsertOne) ClearNormalizedTextHash() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearNormalizedTextHash()
+	})
+}
+
+// SetStateFingerprint sets the "state_fingerprint" field.
+func (u *FeedbackUpsertOne) SetStateFingerprint(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetStateFingerprint(v)
+	})
+}
+
+// UpdateStateFingerprint sets the "state_fingerprint" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateStateFingerprint() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateStateFingerprint()
+	})
+}
+
+// ClearStateFingerprint clears the value of the "state_fingerprint" field.
+func (u *FeedbackUpsertOne) ClearStateFingerprint() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearStateFingerprint()
+	})
+}
+
+// SetEmbedding sets the "embedding" field.
+func (u *FeedbackUpsertOne) SetEmbedding(v []byte) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEmbedding(v)
+	})
+}
+
+// UpdateEmbedding sets the "embedding" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateEmbedding() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEmbedding()
+	})
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (u *FeedbackUpsertOne) ClearEmbedding() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEmbedding()
+	})
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (u *FeedbackUpsertOne) SetEmbeddingModel(v string) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEmbeddingModel(v)
+	})
+}
+
+// UpdateEmbeddingModel sets the "embedding_model" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateEmbeddingModel() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEmbeddingModel()
+	})
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (u *FeedbackUpsertOne) ClearEmbeddingModel() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEmbeddingModel()
+	})
+}
+
+// SetReusedFromID sets the "reused_from_id" field.
+func (u *FeedbackUpsertOne) SetReusedFromID(v int) *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetReusedFromID(v)
+	})
+}
+
+// UpdateReusedFromID sets the "reused_from_id" field to the value that was provided on create.
+func (u *FeedbackUpsertOne) UpdateReusedFromID() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateReusedFromID()
+	})
+}
+
+// ClearReusedFromID clears the value of the "reused_from_id" field.
+func (u *FeedbackUpsertOne) ClearReusedFromID() *FeedbackUpsertOne {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearReusedFromID()
 	})
 }
 
@@ -2385,6 +2783,132 @@ func (u *FeedbackUpsertBulk) UpdateRetriedAt() *FeedbackUpsertBulk {
 func (u *FeedbackUpsertBulk) ClearRetriedAt() *FeedbackUpsertBulk {
 	return u.Update(func(s *FeedbackUpsert) {
 		s.ClearRetriedAt()
+	})
+}
+
+// SetNormalizedText sets the "normalized_text" field.
+func (u *FeedbackUpsertBulk) SetNormalizedText(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetNormalizedText(v)
+	})
+}
+
+// UpdateNormalizedText sets the "normalized_text" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateNormalizedText() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateNormalizedText()
+	})
+}
+
+// ClearNormalizedText clears the value of the "normalized_text" field.
+func (u *FeedbackUpsertBulk) ClearNormalizedText() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearNormalizedText()
+	})
+}
+
+// SetNormalizedTextHash sets the "normalized_text_hash" field.
+func (u *FeedbackUpsertBulk) SetNormalizedTextHash(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetNormalizedTextHash(v)
+	})
+}
+
+// UpdateNormalizedTextHash sets the "normalized_text_hash" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateNormalizedTextHash() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateNormalizedTextHash()
+	})
+}
+
+// ClearNormalizedTextHash clears the value of the "normalized_text_hash" field.
+func (u *FeedbackUpsertBulk) ClearNormalizedTextHash() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearNormalizedTextHash()
+	})
+}
+
+// SetStateFingerprint sets the "state_fingerprint" field.
+func (u *FeedbackUpsertBulk) SetStateFingerprint(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetStateFingerprint(v)
+	})
+}
+
+// UpdateStateFingerprint sets the "state_fingerprint" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateStateFingerprint() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateStateFingerprint()
+	})
+}
+
+// ClearStateFingerprint clears the value of the "state_fingerprint" field.
+func (u *FeedbackUpsertBulk) ClearStateFingerprint() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearStateFingerprint()
+	})
+}
+
+// SetEmbedding sets the "embedding" field.
+func (u *FeedbackUpsertBulk) SetEmbedding(v []byte) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEmbedding(v)
+	})
+}
+
+// UpdateEmbedding sets the "embedding" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateEmbedding() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEmbedding()
+	})
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (u *FeedbackUpsertBulk) ClearEmbedding() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEmbedding()
+	})
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (u *FeedbackUpsertBulk) SetEmbeddingModel(v string) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetEmbeddingModel(v)
+	})
+}
+
+// UpdateEmbeddingModel sets the "embedding_model" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateEmbeddingModel() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateEmbeddingModel()
+	})
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (u *FeedbackUpsertBulk) ClearEmbeddingModel() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearEmbeddingModel()
+	})
+}
+
+// SetReusedFromID sets the "reused_from_id" field.
+func (u *FeedbackUpsertBulk) SetReusedFromID(v int) *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.SetReusedFromID(v)
+	})
+}
+
+// UpdateReusedFromID sets the "reused_from_id" field to the value that was provided on create.
+func (u *FeedbackUpsertBulk) UpdateReusedFromID() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.UpdateReusedFromID()
+	})
+}
+
+// ClearReusedFromID clears the value of the "reused_from_id" field.
+func (u *FeedbackUpsertBulk) ClearReusedFromID() *FeedbackUpsertBulk {
+	return u.Update(func(s *FeedbackUpsert) {
+		s.ClearReusedFromID()
 	})
 }
 

@@ -32,9 +32,12 @@ type FeedbackQuery struct {
 	withProject          *ProjectQuery
 	withTask             *TaskQuery
 	withSubmittedBy      *UserQuery
+	withReusedFrom       *FeedbackQuery
+	withReuses           *FeedbackQuery
 	withAdjustments      *AdjustmentQuery
 	loadTotal            []func(context.Context, []*Feedback) error
 	modifiers            []func(*sql.Selector)
+	withNamedReuses      map[string]*FeedbackQuery
 	withNamedAdjustments map[string]*AdjustmentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -131,6 +134,50 @@ func (_q *FeedbackQuery) QuerySubmittedBy() *UserQuery {
 			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, feedback.SubmittedByTable, feedback.SubmittedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryReusedFrom chains the current query on the "reused_from" edge.
+func (_q *FeedbackQuery) QueryReusedFrom() *FeedbackQuery {
+	query := (&FeedbackClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
+			sqlgraph.To(feedback.Table, feedback.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, feedback.ReusedFromTable, feedback.ReusedFromColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryReuses chains the current query on the "reuses" edge.
+func (_q *FeedbackQuery) QueryReuses() *FeedbackQuery {
+	query := (&FeedbackClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
+			sqlgraph.To(feedback.Table, feedback.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feedback.ReusesTable, feedback.ReusesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -355,6 +402,8 @@ func (_q *FeedbackQuery) Clone() *FeedbackQuery {
 		withProject:     _q.withProject.Clone(),
 		withTask:        _q.withTask.Clone(),
 		withSubmittedBy: _q.withSubmittedBy.Clone(),
+		withReusedFrom:  _q.withReusedFrom.Clone(),
+		withReuses:      _q.withReuses.Clone(),
 		withAdjustments: _q.withAdjustments.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
@@ -392,6 +441,28 @@ func (_q *FeedbackQuery) WithSubmittedBy(opts ...func(*UserQuery)) *FeedbackQuer
 		opt(query)
 	}
 	_q.withSubmittedBy = query
+	return _q
+}
+
+// WithReusedFrom tells the query-builder to eager-load the nodes that are connected to
+// the "reused_from" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeedbackQuery) WithReusedFrom(opts ...func(*FeedbackQuery)) *FeedbackQuery {
+	query := (&FeedbackClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withReusedFrom = query
+	return _q
+}
+
+// WithReuses tells the query-builder to eager-load the nodes that are connected to
+// the "reuses" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeedbackQuery) WithReuses(opts ...func(*FeedbackQuery)) *FeedbackQuery {
+	query := (&FeedbackClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withReuses = query
 	return _q
 }
 
@@ -490,10 +561,12 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 	var (
 		nodes       = []*Feedback{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [6]bool{
 			_q.withProject != nil,
 			_q.withTask != nil,
 			_q.withSubmittedBy != nil,
+			_q.withReusedFrom != nil,
+			_q.withReuses != nil,
 			_q.withAdjustments != nil,
 		}
 	)
@@ -538,10 +611,30 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 			return nil, err
 		}
 	}
+	if query := _q.withReusedFrom; query != nil {
+		if err := _q.loadReusedFrom(ctx, query, nodes, nil,
+			func(n *Feedback, e *Feedback) { n.Edges.ReusedFrom = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withReuses; query != nil {
+		if err := _q.loadReuses(ctx, query, nodes,
+			func(n *Feedback) { n.Edges.Reuses = []*Feedback{} },
+			func(n *Feedback, e *Feedback) { n.Edges.Reuses = append(n.Edges.Reuses, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withAdjustments; query != nil {
 		if err := _q.loadAdjustments(ctx, query, nodes,
 			func(n *Feedback) { n.Edges.Adjustments = []*Adjustment{} },
 			func(n *Feedback, e *Adjustment) { n.Edges.Adjustments = append(n.Edges.Adjustments, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedReuses {
+		if err := _q.loadReuses(ctx, query, nodes,
+			func(n *Feedback) { n.appendNamedReuses(name) },
+			func(n *Feedback, e *Feedback) { n.appendNamedReuses(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -653,6 +746,71 @@ func (_q *FeedbackQuery) loadSubmittedBy(ctx context.Context, query *UserQuery, 
 	}
 	return nil
 }
+func (_q *FeedbackQuery) loadReusedFrom(ctx context.Context, query *FeedbackQuery, nodes []*Feedback, init func(*Feedback), assign func(*Feedback, *Feedback)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Feedback)
+	for i := range nodes {
+		if nodes[i].ReusedFromID == nil {
+			continue
+		}
+		fk := *nodes[i].ReusedFromID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(feedback.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "reused_from_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *FeedbackQuery) loadReuses(ctx context.Context, query *FeedbackQuery, nodes []*Feedback, init func(*Feedback), assign func(*Feedback, *Feedback)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Feedback)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(feedback.FieldReusedFromID)
+	}
+	query.Where(predicate.Feedback(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(feedback.ReusesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ReusedFromID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "reused_from_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "reused_from_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *FeedbackQuery) loadAdjustments(ctx context.Context, query *AdjustmentQuery, nodes []*Feedback, init func(*Feedback), assign func(*Feedback, *Adjustment)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*Feedback)
@@ -722,6 +880,9 @@ func (_q *FeedbackQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withSubmittedBy != nil {
 			_spec.Node.AddColumnOnce(feedback.FieldSubmittedByID)
+		}
+		if _q.withReusedFrom != nil {
+			_spec.Node.AddColumnOnce(feedback.FieldReusedFromID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -805,6 +966,20 @@ func (_q *FeedbackQuery) ForShare(opts ...sql.LockOption) *FeedbackQuery {
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedReuses tells the query-builder to eager-load the nodes that are connected to the "reuses"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeedbackQuery) WithNamedReuses(name string, opts ...func(*FeedbackQuery)) *FeedbackQuery {
+	query := (&FeedbackClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedReuses == nil {
+		_q.withNamedReuses = make(map[string]*FeedbackQuery)
+	}
+	_q.withNamedReuses[name] = query
 	return _q
 }
 

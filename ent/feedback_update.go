@@ -474,9 +474,141 @@ func (_u *FeedbackUpdate) ClearRetriedAt() *FeedbackUpdate {
 	return _u
 }
 
+// SetNormalizedText sets the "normalized_text" field.
+func (_u *FeedbackUpdate) SetNormalizedText(v string) *FeedbackUpdate {
+	_u.mutation.SetNormalizedText(v)
+	return _u
+}
+
+// SetNillableNormalizedText sets the "normalized_text" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableNormalizedText(v *string) *FeedbackUpdate {
+	if v != nil {
+		_u.SetNormalizedText(*v)
+	}
+	return _u
+}
+
+// ClearNormalizedText clears the value of the "normalized_text" field.
+func (_u *FeedbackUpdate) ClearNormalizedText() *FeedbackUpdate {
+	_u.mutation.ClearNormalizedText()
+	return _u
+}
+
+// SetNormalizedTextHash sets the "normalized_text_hash" field.
+func (_u *FeedbackUpdate) SetNormalizedTextHash(v string) *FeedbackUpdate {
+	_u.mutation.SetNormalizedTextHash(v)
+	return _u
+}
+
+// SetNillableNormalizedTextHash sets the "normalized_text_hash" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableNormalizedTextHash(v *string) *FeedbackUpdate {
+	if v != nil {
+		_u.SetNormalizedTextHash(*v)
+	}
+	return _u
+}
+
+// ClearNormalizedTextHash clears the value of the "normalized_text_hash" field.
+func (_u *FeedbackUpdate) ClearNormalizedTextHash() *FeedbackUpdate {
+	_u.mutation.ClearNormalizedTextHash()
+	return _u
+}
+
+// SetStateFingerprint sets the "state_fingerprint" field.
+func (_u *FeedbackUpdate) SetStateFingerprint(v string) *FeedbackUpdate {
+	_u.mutation.SetStateFingerprint(v)
+	return _u
+}
+
+// SetNillableStateFingerprint sets the "state_fingerprint" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableStateFingerprint(v *string) *FeedbackUpdate {
+	if v != nil {
+		_u.SetStateFingerprint(*v)
+	}
+	return _u
+}
+
+// ClearStateFingerprint clears the value of the "state_fingerprint" field.
+func (_u *FeedbackUpdate) ClearStateFingerprint() *FeedbackUpdate {
+	_u.mutation.ClearStateFingerprint()
+	return _u
+}
+
+// SetEmbedding sets the "embedding" field.
+func (_u *FeedbackUpdate) SetEmbedding(v []byte) *FeedbackUpdate {
+	_u.mutation.SetEmbedding(v)
+	return _u
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (_u *FeedbackUpdate) ClearEmbedding() *FeedbackUpdate {
+	_u.mutation.ClearEmbedding()
+	return _u
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (_u *FeedbackUpdate) SetEmbeddingModel(v string) *FeedbackUpdate {
+	_u.mutation.SetEmbeddingModel(v)
+	return _u
+}
+
+// SetNillableEmbeddingModel sets the "embedding_model" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableEmbeddingModel(v *string) *FeedbackUpdate {
+	if v != nil {
+		_u.SetEmbeddingModel(*v)
+	}
+	return _u
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (_u *FeedbackUpdate) ClearEmbeddingModel() *FeedbackUpdate {
+	_u.mutation.ClearEmbeddingModel()
+	return _u
+}
+
+// SetReusedFromID sets the "reused_from_id" field.
+func (_u *FeedbackUpdate) SetReusedFromID(v int) *FeedbackUpdate {
+	_u.mutation.SetReusedFromID(v)
+	return _u
+}
+
+// SetNillableReusedFromID sets the "reused_from_id" field if the given value is not nil.
+func (_u *FeedbackUpdate) SetNillableReusedFromID(v *int) *FeedbackUpdate {
+	if v != nil {
+		_u.SetReusedFromID(*v)
+	}
+	return _u
+}
+
+// ClearReusedFromID clears the value of the "reused_from_id" field.
+func (_u *FeedbackUpdate) ClearReusedFromID() *FeedbackUpdate {
+	_u.mutation.ClearReusedFromID()
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *FeedbackUpdate) SetTask(v *Task) *FeedbackUpdate {
 	return _u.SetTaskID(v.ID)
+}
+
+// SetReusedFrom sets the "reused_from" edge to the Feedback entity.
+func (_u *FeedbackUpdate) SetReusedFrom(v *Feedback) *FeedbackUpdate {
+	return _u.SetReusedFromID(v.ID)
+}
+
+// AddReuseIDs adds the "reuses" edge to the Feedback entity by IDs.
+func (_u *FeedbackUpdate) AddReuseIDs(ids ...int) *FeedbackUpdate {
+	_u.mutation.AddReuseIDs(ids...)
+	return _u
+}
+
+// AddReuses adds the "reuses" edges to the Feedback entity.
+func (_u *FeedbackUpdate) AddReuses(v ...*Feedback) *FeedbackUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddReuseIDs(ids...)
 }
 
 // AddAdjustmentIDs adds the "adjustments" edge to the Adjustment entity by IDs.
@@ -503,6 +635,33 @@ func (_u *FeedbackUpdate) Mutation() *FeedbackMutation {
 func (_u *FeedbackUpdate) ClearTask() *FeedbackUpdate {
 	_u.mutation.ClearTask()
 	return _u
+}
+
+// ClearReusedFrom clears the "reused_from" edge to the Feedback entity.
+func (_u *FeedbackUpdate) ClearReusedFrom() *FeedbackUpdate {
+	_u.mutation.ClearReusedFrom()
+	return _u
+}
+
+// ClearReuses clears all "reuses" edges to the Feedback entity.
+func (_u *FeedbackUpdate) ClearReuses() *FeedbackUpdate {
+	_u.mutation.ClearReuses()
+	return _u
+}
+
+// RemoveReuseIDs removes the "reuses" edge to Feedback entities by IDs.
+func (_u *FeedbackUpdate) RemoveReuseIDs(ids ...int) *FeedbackUpdate {
+	_u.mutation.RemoveReuseIDs(ids...)
+	return _u
+}
+
+// RemoveReuses removes "reuses" edges to Feedback entities.
+func (_u *FeedbackUpdate) RemoveReuses(v ...*Feedback) *FeedbackUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveReuseIDs(ids...)
 }
 
 // ClearAdjustments clears all "adjustments" edges to the Adjustment entity.
@@ -598,6 +757,21 @@ func (_u *FeedbackUpdate) check() error {
 	if v, ok := _u.mutation.EstimatedCost(); ok {
 		if err := feedback.EstimatedCostValidator(v); err != nil {
 			return &ValidationError{Name: "estimated_cost", err: fmt.Errorf(`ent: validator failed for field "Feedback.estimated_cost": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.NormalizedTextHash(); ok {
+		if err := feedback.NormalizedTextHashValidator(v); err != nil {
+			return &ValidationError{Name: "normalized_text_hash", err: fmt.Errorf(`ent: validator failed for field "Feedback.normalized_text_hash": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.StateFingerprint(); ok {
+		if err := feedback.StateFingerprintValidator(v); err != nil {
+			return &ValidationError{Name: "state_fingerprint", err: fmt.Errorf(`ent: validator failed for field "Feedback.state_fingerprint": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.EmbeddingModel(); ok {
+		if err := feedback.EmbeddingModelValidator(v); err != nil {
+			return &ValidationError{Name: "embedding_model", err: fmt.Errorf(`ent: validator failed for field "Feedback.embedding_model": %w`, err)}
 		}
 	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
@@ -752,6 +926,36 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RetriedAtCleared() {
 		_spec.ClearField(feedback.FieldRetriedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.NormalizedText(); ok {
+		_spec.SetField(feedback.FieldNormalizedText, field.TypeString, value)
+	}
+	if _u.mutation.NormalizedTextCleared() {
+		_spec.ClearField(feedback.FieldNormalizedText, field.TypeString)
+	}
+	if value, ok := _u.mutation.NormalizedTextHash(); ok {
+		_spec.SetField(feedback.FieldNormalizedTextHash, field.TypeString, value)
+	}
+	if _u.mutation.NormalizedTextHashCleared() {
+		_spec.ClearField(feedback.FieldNormalizedTextHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.StateFingerprint(); ok {
+		_spec.SetField(feedback.FieldStateFingerprint, field.TypeString, value)
+	}
+	if _u.mutation.StateFingerprintCleared() {
+		_spec.ClearField(feedback.FieldStateFingerprint, field.TypeString)
+	}
+	if value, ok := _u.mutation.Embedding(); ok {
+		_spec.SetField(feedback.FieldEmbedding, field.TypeBytes, value)
+	}
+	if _u.mutation.EmbeddingCleared() {
+		_spec.ClearField(feedback.FieldEmbedding, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmbeddingModel(); ok {
+		_spec.SetField(feedback.FieldEmbeddingModel, field.TypeString, value)
+	}
+	if _u.mutation.EmbeddingModelCleared() {
+		_spec.ClearField(feedback.FieldEmbeddingModel, field.TypeString)
+	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -774,6 +978,80 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(task.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReusedFromCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.ReusedFromTable,
+			Columns: []string{feedback.ReusedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReusedFromIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.ReusedFromTable,
+			Columns: []string{feedback.ReusedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReusesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.ReusesTable,
+			Columns: []string{feedback.ReusesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedReusesIDs(); len(nodes) > 0 && !_u.mutation.ReusesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.ReusesTable,
+			Columns: []string{feedback.ReusesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReusesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.ReusesTable,
+			Columns: []string{feedback.ReusesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1289,9 +1567,141 @@ func (_u *FeedbackUpdateOne) ClearRetriedAt() *FeedbackUpdateOne {
 	return _u
 }
 
+// SetNormalizedText sets the "normalized_text" field.
+func (_u *FeedbackUpdateOne) SetNormalizedText(v string) *FeedbackUpdateOne {
+	_u.mutation.SetNormalizedText(v)
+	return _u
+}
+
+// SetNillableNormalizedText sets the "normalized_text" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableNormalizedText(v *string) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetNormalizedText(*v)
+	}
+	return _u
+}
+
+// ClearNormalizedText clears the value of the "normalized_text" field.
+func (_u *FeedbackUpdateOne) ClearNormalizedText() *FeedbackUpdateOne {
+	_u.mutation.ClearNormalizedText()
+	return _u
+}
+
+// SetNormalizedTextHash sets the "normalized_text_hash" field.
+func (_u *FeedbackUpdateOne) SetNormalizedTextHash(v string) *FeedbackUpdateOne {
+	_u.mutation.SetNormalizedTextHash(v)
+	return _u
+}
+
+// SetNillableNormalizedTextHash sets the "normalized_text_hash" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableNormalizedTextHash(v *string) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetNormalizedTextHash(*v)
+	}
+	return _u
+}
+
+// ClearNormalizedTextHash clears the value of the "normalized_text_hash" field.
+func (_u *FeedbackUpdateOne) ClearNormalizedTextHash() *FeedbackUpdateOne {
+	_u.mutation.ClearNormalizedTextHash()
+	return _u
+}
+
+// SetStateFingerprint sets the "state_fingerprint" field.
+func (_u *FeedbackUpdateOne) SetStateFingerprint(v string) *FeedbackUpdateOne {
+	_u.mutation.SetStateFingerprint(v)
+	return _u
+}
+
+// SetNillableStateFingerprint sets the "state_fingerprint" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableStateFingerprint(v *string) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetStateFingerprint(*v)
+	}
+	return _u
+}
+
+// ClearStateFingerprint clears the value of the "state_fingerprint" field.
+func (_u *FeedbackUpdateOne) ClearStateFingerprint() *FeedbackUpdateOne {
+	_u.mutation.ClearStateFingerprint()
+	return _u
+}
+
+// SetEmbedding sets the "embedding" field.
+func (_u *FeedbackUpdateOne) SetEmbedding(v []byte) *FeedbackUpdateOne {
+	_u.mutation.SetEmbedding(v)
+	return _u
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (_u *FeedbackUpdateOne) ClearEmbedding() *FeedbackUpdateOne {
+	_u.mutation.ClearEmbedding()
+	return _u
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (_u *FeedbackUpdateOne) SetEmbeddingModel(v string) *FeedbackUpdateOne {
+	_u.mutation.SetEmbeddingModel(v)
+	return _u
+}
+
+// SetNillableEmbeddingModel sets the "embedding_model" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableEmbeddingModel(v *string) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetEmbeddingModel(*v)
+	}
+	return _u
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (_u *FeedbackUpdateOne) ClearEmbeddingModel() *FeedbackUpdateOne {
+	_u.mutation.ClearEmbeddingModel()
+	return _u
+}
+
+// SetReusedFromID sets the "reused_from_id" field.
+func (_u *FeedbackUpdateOne) SetReusedFromID(v int) *FeedbackUpdateOne {
+	_u.mutation.SetReusedFromID(v)
+	return _u
+}
+
+// SetNillableReusedFromID sets the "reused_from_id" field if the given value is not nil.
+func (_u *FeedbackUpdateOne) SetNillableReusedFromID(v *int) *FeedbackUpdateOne {
+	if v != nil {
+		_u.SetReusedFromID(*v)
+	}
+	return _u
+}
+
+// ClearReusedFromID clears the value of the "reused_from_id" field.
+func (_u *FeedbackUpdateOne) ClearReusedFromID() *FeedbackUpdateOne {
+	_u.mutation.ClearReusedFromID()
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *FeedbackUpdateOne) SetTask(v *Task) *FeedbackUpdateOne {
 	return _u.SetTaskID(v.ID)
+}
+
+// SetReusedFrom sets the "reused_from" edge to the Feedback entity.
+func (_u *FeedbackUpdateOne) SetReusedFrom(v *Feedback) *FeedbackUpdateOne {
+	return _u.SetReusedFromID(v.ID)
+}
+
+// AddReuseIDs adds the "reuses" edge to the Feedback entity by IDs.
+func (_u *FeedbackUpdateOne) AddReuseIDs(ids ...int) *FeedbackUpdateOne {
+	_u.mutation.AddReuseIDs(ids...)
+	return _u
+}
+
+// AddReuses adds the "reuses" edges to the Feedback entity.
+func (_u *FeedbackUpdateOne) AddReuses(v ...*Feedback) *FeedbackUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddReuseIDs(ids...)
 }
 
 // AddAdjustmentIDs adds the "adjustments" edge to the Adjustment entity by IDs.
@@ -1318,6 +1728,33 @@ func (_u *FeedbackUpdateOne) Mutation() *FeedbackMutation {
 func (_u *FeedbackUpdateOne) ClearTask() *FeedbackUpdateOne {
 	_u.mutation.ClearTask()
 	return _u
+}
+
+// ClearReusedFrom clears the "reused_from" edge to the Feedback entity.
+func (_u *FeedbackUpdateOne) ClearReusedFrom() *FeedbackUpdateOne {
+	_u.mutation.ClearReusedFrom()
+	return _u
+}
+
+// ClearReuses clears all "reuses" edges to the Feedback entity.
+func (_u *FeedbackUpdateOne) ClearReuses() *FeedbackUpdateOne {
+	_u.mutation.ClearReuses()
+	return _u
+}
+
+// RemoveReuseIDs removes the "reuses" edge to Feedback entities by IDs.
+func (_u *FeedbackUpdateOne) RemoveReuseIDs(ids ...int) *FeedbackUpdateOne {
+	_u.mutation.RemoveReuseIDs(ids...)
+	return _u
+}
+
+// RemoveReuses removes "reuses" edges to Feedback entities.
+func (_u *FeedbackUpdateOne) RemoveReuses(v ...*Feedback) *FeedbackUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveReuseIDs(ids...)
 }
 
 // ClearAdjustments clears all "adjustments" edges to the Adjustment entity.
@@ -1426,6 +1863,21 @@ func (_u *FeedbackUpdateOne) check() error {
 	if v, ok := _u.mutation.EstimatedCost(); ok {
 		if err := feedback.EstimatedCostValidator(v); err != nil {
 			return &ValidationError{Name: "estimated_cost", err: fmt.Errorf(`ent: validator failed for field "Feedback.estimated_cost": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.NormalizedTextHash(); ok {
+		if err := feedback.NormalizedTextHashValidator(v); err != nil {
+			return &ValidationError{Name: "normalized_text_hash", err: fmt.Errorf(`ent: validator failed for field "Feedback.normalized_text_hash": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.StateFingerprint(); ok {
+		if err := feedback.StateFingerprintValidator(v); err != nil {
+			return &ValidationError{Name: "state_fingerprint", err: fmt.Errorf(`ent: validator failed for field "Feedback.state_fingerprint": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.EmbeddingModel(); ok {
+		if err := feedback.EmbeddingModelValidator(v); err != nil {
+			return &ValidationError{Name: "embedding_model", err: fmt.Errorf(`ent: validator failed for field "Feedback.embedding_model": %w`, err)}
 		}
 	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
@@ -1597,6 +2049,36 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 	if _u.mutation.RetriedAtCleared() {
 		_spec.ClearField(feedback.FieldRetriedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.NormalizedText(); ok {
+		_spec.SetField(feedback.FieldNormalizedText, field.TypeString, value)
+	}
+	if _u.mutation.NormalizedTextCleared() {
+		_spec.ClearField(feedback.FieldNormalizedText, field.TypeString)
+	}
+	if value, ok := _u.mutation.NormalizedTextHash(); ok {
+		_spec.SetField(feedback.FieldNormalizedTextHash, field.TypeString, value)
+	}
+	if _u.mutation.NormalizedTextHashCleared() {
+		_spec.ClearField(feedback.FieldNormalizedTextHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.StateFingerprint(); ok {
+		_spec.SetField(feedback.FieldStateFingerprint, field.TypeString, value)
+	}
+	if _u.mutation.StateFingerprintCleared() {
+		_spec.ClearField(feedback.FieldStateFingerprint, field.TypeString)
+	}
+	if value, ok := _u.mutation.Embedding(); ok {
+		_spec.SetField(feedback.FieldEmbedding, field.TypeBytes, value)
+	}
+	if _u.mutation.EmbeddingCleared() {
+		_spec.ClearField(feedback.FieldEmbedding, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmbeddingModel(); ok {
+		_spec.SetField(feedback.FieldEmbeddingModel, field.TypeString, value)
+	}
+	if _u.mutation.EmbeddingModelCleared() {
+		_spec.ClearField(feedback.FieldEmbeddingModel, field.TypeString)
+	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1619,6 +2101,80 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(task.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReusedFromCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.ReusedFromTable,
+			Columns: []string{feedback.ReusedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReusedFromIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   feedback.ReusedFromTable,
+			Columns: []string{feedback.ReusedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReusesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.ReusesTable,
+			Columns: []string{feedback.ReusesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedReusesIDs(); len(nodes) > 0 && !_u.mutation.ReusesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.ReusesTable,
+			Columns: []string{feedback.ReusesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReusesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.ReusesTable,
+			Columns: []string{feedback.ReusesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -419,6 +419,21 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				fieldSeen[feedback.FieldSubmittedByID] = struct{}{}
 			}
 
+		case "reusedFrom":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FeedbackClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, feedbackImplementors)...); err != nil {
+				return err
+			}
+			_q.withReusedFrom = query
+			if _, ok := fieldSeen[feedback.FieldReusedFromID]; !ok {
+				selectedFields = append(selectedFields, feedback.FieldReusedFromID)
+				fieldSeen[feedback.FieldReusedFromID] = struct{}{}
+			}
+
 		case "adjustments":
 			var (
 				alias = field.Alias

@@ -72,6 +72,14 @@ func (_m *Feedback) SubmittedBy(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Feedback) ReusedFrom(ctx context.Context) (*Feedback, error) {
+	result, err := _m.Edges.ReusedFromOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReusedFrom().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Feedback) Adjustments(ctx context.Context) (result []*Adjustment, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedAdjustments(graphql.GetFieldContext(ctx).Field.Alias)

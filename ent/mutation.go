@@ -3677,6 +3677,11 @@ type FeedbackMutation struct {
 	addretried_by_id       *int
 	retried_at             *time.Time
 	job_key                *uuid.UUID
+	normalized_text        *string
+	normalized_text_hash   *string
+	state_fingerprint      *string
+	embedding              *[]byte
+	embedding_model        *string
 	clearedFields          map[string]struct{}
 	project                *int
 	clearedproject         bool
@@ -3684,6 +3689,11 @@ type FeedbackMutation struct {
 	clearedtask            bool
 	submitted_by           *int
 	clearedsubmitted_by    bool
+	reused_from            *int
+	clearedreused_from     bool
+	reuses                 map[int]struct{}
+	removedreuses          map[int]struct{}
+	clearedreuses          bool
 	adjustments            map[int]struct{}
 	removedadjustments     map[int]struct{}
 	clearedadjustments     bool
@@ -5107,6 +5117,300 @@ func (m *FeedbackMutation) ResetJobKey() {
 	m.job_key = nil
 }
 
+// SetNormalizedText sets the "normalized_text" field.
+func (m *FeedbackMutation) SetNormalizedText(s string) {
+	m.normalized_text = &s
+}
+
+// NormalizedText returns the value of the "normalized_text" field in the mutation.
+func (m *FeedbackMutation) NormalizedText() (r string, exists bool) {
+	v := m.normalized_text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNormalizedText returns the old "normalized_text" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldNormalizedText(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNormalizedText is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNormalizedText requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNormalizedText: %w", err)
+	}
+	return oldValue.NormalizedText, nil
+}
+
+// ClearNormalizedText clears the value of the "normalized_text" field.
+func (m *FeedbackMutation) ClearNormalizedText() {
+	m.normalized_text = nil
+	m.clearedFields[feedback.FieldNormalizedText] = struct{}{}
+}
+
+// NormalizedTextCleared returns if the "normalized_text" field was cleared in this mutation.
+func (m *FeedbackMutation) NormalizedTextCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldNormalizedText]
+	return ok
+}
+
+// ResetNormalizedText resets all changes to the "normalized_text" field.
+func (m *FeedbackMutation) ResetNormalizedText() {
+	m.normalized_text = nil
+	delete(m.clearedFields, feedback.FieldNormalizedText)
+}
+
+// SetNormalizedTextHash sets the "normalized_text_hash" field.
+func (m *FeedbackMutation) SetNormalizedTextHash(s string) {
+	m.normalized_text_hash = &s
+}
+
+// NormalizedTextHash returns the value of the "normalized_text_hash" field in the mutation.
+func (m *FeedbackMutation) NormalizedTextHash() (r string, exists bool) {
+	v := m.normalized_text_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNormalizedTextHash returns the old "normalized_text_hash" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldNormalizedTextHash(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNormalizedTextHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNormalizedTextHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNormalizedTextHash: %w", err)
+	}
+	return oldValue.NormalizedTextHash, nil
+}
+
+// ClearNormalizedTextHash clears the value of the "normalized_text_hash" field.
+func (m *FeedbackMutation) ClearNormalizedTextHash() {
+	m.normalized_text_hash = nil
+	m.clearedFields[feedback.FieldNormalizedTextHash] = struct{}{}
+}
+
+// NormalizedTextHashCleared returns if the "normalized_text_hash" field was cleared in this mutation.
+func (m *FeedbackMutation) NormalizedTextHashCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldNormalizedTextHash]
+	return ok
+}
+
+// ResetNormalizedTextHash resets all changes to the "normalized_text_hash" field.
+func (m *FeedbackMutation) ResetNormalizedTextHash() {
+	m.normalized_text_hash = nil
+	delete(m.clearedFields, feedback.FieldNormalizedTextHash)
+}
+
+// SetStateFingerprint sets the "state_fingerprint" field.
+func (m *FeedbackMutation) SetStateFingerprint(s string) {
+	m.state_fingerprint = &s
+}
+
+// StateFingerprint returns the value of the "state_fingerprint" field in the mutation.
+func (m *FeedbackMutation) StateFingerprint() (r string, exists bool) {
+	v := m.state_fingerprint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStateFingerprint returns the old "state_fingerprint" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldStateFingerprint(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStateFingerprint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStateFingerprint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStateFingerprint: %w", err)
+	}
+	return oldValue.StateFingerprint, nil
+}
+
+// ClearStateFingerprint clears the value of the "state_fingerprint" field.
+func (m *FeedbackMutation) ClearStateFingerprint() {
+	m.state_fingerprint = nil
+	m.clearedFields[feedback.FieldStateFingerprint] = struct{}{}
+}
+
+// StateFingerprintCleared returns if the "state_fingerprint" field was cleared in this mutation.
+func (m *FeedbackMutation) StateFingerprintCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldStateFingerprint]
+	return ok
+}
+
+// ResetStateFingerprint resets all changes to the "state_fingerprint" field.
+func (m *FeedbackMutation) ResetStateFingerprint() {
+	m.state_fingerprint = nil
+	delete(m.clearedFields, feedback.FieldStateFingerprint)
+}
+
+// SetEmbedding sets the "embedding" field.
+func (m *FeedbackMutation) SetEmbedding(b []byte) {
+	m.embedding = &b
+}
+
+// Embedding returns the value of the "embedding" field in the mutation.
+func (m *FeedbackMutation) Embedding() (r []byte, exists bool) {
+	v := m.embedding
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmbedding returns the old "embedding" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldEmbedding(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmbedding is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmbedding requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmbedding: %w", err)
+	}
+	return oldValue.Embedding, nil
+}
+
+// ClearEmbedding clears the value of the "embedding" field.
+func (m *FeedbackMutation) ClearEmbedding() {
+	m.embedding = nil
+	m.clearedFields[feedback.FieldEmbedding] = struct{}{}
+}
+
+// EmbeddingCleared returns if the "embedding" field was cleared in this mutation.
+func (m *FeedbackMutation) EmbeddingCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldEmbedding]
+	return ok
+}
+
+// ResetEmbedding resets all changes to the "embedding" field.
+func (m *FeedbackMutation) ResetEmbedding() {
+	m.embedding = nil
+	delete(m.clearedFields, feedback.FieldEmbedding)
+}
+
+// SetEmbeddingModel sets the "embedding_model" field.
+func (m *FeedbackMutation) SetEmbeddingModel(s string) {
+	m.embedding_model = &s
+}
+
+// EmbeddingModel returns the value of the "embedding_model" field in the mutation.
+func (m *FeedbackMutation) EmbeddingModel() (r string, exists bool) {
+	v := m.embedding_model
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmbeddingModel returns the old "embedding_model" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldEmbeddingModel(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmbeddingModel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmbeddingModel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmbeddingModel: %w", err)
+	}
+	return oldValue.EmbeddingModel, nil
+}
+
+// ClearEmbeddingModel clears the value of the "embedding_model" field.
+func (m *FeedbackMutation) ClearEmbeddingModel() {
+	m.embedding_model = nil
+	m.clearedFields[feedback.FieldEmbeddingModel] = struct{}{}
+}
+
+// EmbeddingModelCleared returns if the "embedding_model" field was cleared in this mutation.
+func (m *FeedbackMutation) EmbeddingModelCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldEmbeddingModel]
+	return ok
+}
+
+// ResetEmbeddingModel resets all changes to the "embedding_model" field.
+func (m *FeedbackMutation) ResetEmbeddingModel() {
+	m.embedding_model = nil
+	delete(m.clearedFields, feedback.FieldEmbeddingModel)
+}
+
+// SetReusedFromID sets the "reused_from_id" field.
+func (m *FeedbackMutation) SetReusedFromID(i int) {
+	m.reused_from = &i
+}
+
+// ReusedFromID returns the value of the "reused_from_id" field in the mutation.
+func (m *FeedbackMutation) ReusedFromID() (r int, exists bool) {
+	v := m.reused_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReusedFromID returns the old "reused_from_id" field's value of the Feedback entity.
+// If the Feedback object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackMutation) OldReusedFromID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReusedFromID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReusedFromID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReusedFromID: %w", err)
+	}
+	return oldValue.ReusedFromID, nil
+}
+
+// ClearReusedFromID clears the value of the "reused_from_id" field.
+func (m *FeedbackMutation) ClearReusedFromID() {
+	m.reused_from = nil
+	m.clearedFields[feedback.FieldReusedFromID] = struct{}{}
+}
+
+// ReusedFromIDCleared returns if the "reused_from_id" field was cleared in this mutation.
+func (m *FeedbackMutation) ReusedFromIDCleared() bool {
+	_, ok := m.clearedFields[feedback.FieldReusedFromID]
+	return ok
+}
+
+// ResetReusedFromID resets all changes to the "reused_from_id" field.
+func (m *FeedbackMutation) ResetReusedFromID() {
+	m.reused_from = nil
+	delete(m.clearedFields, feedback.FieldReusedFromID)
+}
+
 // ClearProject clears the "project" edge to the Project entity.
 func (m *FeedbackMutation) ClearProject() {
 	m.clearedproject = true
@@ -5186,6 +5490,87 @@ func (m *FeedbackMutation) SubmittedByIDs() (ids []int) {
 func (m *FeedbackMutation) ResetSubmittedBy() {
 	m.submitted_by = nil
 	m.clearedsubmitted_by = false
+}
+
+// ClearReusedFrom clears the "reused_from" edge to the Feedback entity.
+func (m *FeedbackMutation) ClearReusedFrom() {
+	m.clearedreused_from = true
+	m.clearedFields[feedback.FieldReusedFromID] = struct{}{}
+}
+
+// ReusedFromCleared reports if the "reused_from" edge to the Feedback entity was cleared.
+func (m *FeedbackMutation) ReusedFromCleared() bool {
+	return m.ReusedFromIDCleared() || m.clearedreused_from
+}
+
+// ReusedFromIDs returns the "reused_from" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ReusedFromID instead. It exists only for internal usage by the builders.
+func (m *FeedbackMutation) ReusedFromIDs() (ids []int) {
+	if id := m.reused_from; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetReusedFrom resets all changes to the "reused_from" edge.
+func (m *FeedbackMutation) ResetReusedFrom() {
+	m.reused_from = nil
+	m.clearedreused_from = false
+}
+
+// AddReuseIDs adds the "reuses" edge to the Feedback entity by ids.
+func (m *FeedbackMutation) AddReuseIDs(ids ...int) {
+	if m.reuses == nil {
+		m.reuses = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.reuses[ids[i]] = struct{}{}
+	}
+}
+
+// ClearReuses clears the "reuses" edge to the Feedback entity.
+func (m *FeedbackMutation) ClearReuses() {
+	m.clearedreuses = true
+}
+
+// ReusesCleared reports if the "reuses" edge to the Feedback entity was cleared.
+func (m *FeedbackMutation) ReusesCleared() bool {
+	return m.clearedreuses
+}
+
+// RemoveReuseIDs removes the "reuses" edge to the Feedback entity by IDs.
+func (m *FeedbackMutation) RemoveReuseIDs(ids ...int) {
+	if m.removedreuses == nil {
+		m.removedreuses = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.reuses, ids[i])
+		m.removedreuses[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedReuses returns the removed IDs of the "reuses" edge to the Feedback entity.
+func (m *FeedbackMutation) RemovedReusesIDs() (ids []int) {
+	for id := range m.removedreuses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ReusesIDs returns the "reuses" edge IDs in the mutation.
+func (m *FeedbackMutation) ReusesIDs() (ids []int) {
+	for id := range m.reuses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetReuses resets all changes to the "reuses" edge.
+func (m *FeedbackMutation) ResetReuses() {
+	m.reuses = nil
+	m.clearedreuses = false
+	m.removedreuses = nil
 }
 
 // AddAdjustmentIDs adds the "adjustments" edge to the Adjustment entity by ids.
@@ -5276,7 +5661,7 @@ func (m *FeedbackMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeedbackMutation) Fields() []string {
-	fields := make([]string, 0, 26)
+	fields := make([]string, 0, 32)
 	if m.created_at != nil {
 		fields = append(fields, feedback.FieldCreatedAt)
 	}
@@ -5355,6 +5740,24 @@ func (m *FeedbackMutation) Fields() []string {
 	if m.job_key != nil {
 		fields = append(fields, feedback.FieldJobKey)
 	}
+	if m.normalized_text != nil {
+		fields = append(fields, feedback.FieldNormalizedText)
+	}
+	if m.normalized_text_hash != nil {
+		fields = append(fields, feedback.FieldNormalizedTextHash)
+	}
+	if m.state_fingerprint != nil {
+		fields = append(fields, feedback.FieldStateFingerprint)
+	}
+	if m.embedding != nil {
+		fields = append(fields, feedback.FieldEmbedding)
+	}
+	if m.embedding_model != nil {
+		fields = append(fields, feedback.FieldEmbeddingModel)
+	}
+	if m.reused_from != nil {
+		fields = append(fields, feedback.FieldReusedFromID)
+	}
 	return fields
 }
 
@@ -5415,6 +5818,18 @@ func (m *FeedbackMutation) Field(name string) (ent.Value, bool) {
 		return m.RetriedAt()
 	case feedback.FieldJobKey:
 		return m.JobKey()
+	case feedback.FieldNormalizedText:
+		return m.NormalizedText()
+	case feedback.FieldNormalizedTextHash:
+		return m.NormalizedTextHash()
+	case feedback.FieldStateFingerprint:
+		return m.StateFingerprint()
+	case feedback.FieldEmbedding:
+		return m.Embedding()
+	case feedback.FieldEmbeddingModel:
+		return m.EmbeddingModel()
+	case feedback.FieldReusedFromID:
+		return m.ReusedFromID()
 	}
 	return nil, false
 }
@@ -5476,6 +5891,18 @@ func (m *FeedbackMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldRetriedAt(ctx)
 	case feedback.FieldJobKey:
 		return m.OldJobKey(ctx)
+	case feedback.FieldNormalizedText:
+		return m.OldNormalizedText(ctx)
+	case feedback.FieldNormalizedTextHash:
+		return m.OldNormalizedTextHash(ctx)
+	case feedback.FieldStateFingerprint:
+		return m.OldStateFingerprint(ctx)
+	case feedback.FieldEmbedding:
+		return m.OldEmbedding(ctx)
+	case feedback.FieldEmbeddingModel:
+		return m.OldEmbeddingModel(ctx)
+	case feedback.FieldReusedFromID:
+		return m.OldReusedFromID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Feedback field %s", name)
 }
@@ -5667,6 +6094,48 @@ func (m *FeedbackMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetJobKey(v)
 		return nil
+	case feedback.FieldNormalizedText:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNormalizedText(v)
+		return nil
+	case feedback.FieldNormalizedTextHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNormalizedTextHash(v)
+		return nil
+	case feedback.FieldStateFingerprint:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStateFingerprint(v)
+		return nil
+	case feedback.FieldEmbedding:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmbedding(v)
+		return nil
+	case feedback.FieldEmbeddingModel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmbeddingModel(v)
+		return nil
+	case feedback.FieldReusedFromID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReusedFromID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Feedback field %s", name)
 }
@@ -5835,6 +6304,24 @@ func (m *FeedbackMutation) ClearedFields() []string {
 	if m.FieldCleared(feedback.FieldRetriedAt) {
 		fields = append(fields, feedback.FieldRetriedAt)
 	}
+	if m.FieldCleared(feedback.FieldNormalizedText) {
+		fields = append(fields, feedback.FieldNormalizedText)
+	}
+	if m.FieldCleared(feedback.FieldNormalizedTextHash) {
+		fields = append(fields, feedback.FieldNormalizedTextHash)
+	}
+	if m.FieldCleared(feedback.FieldStateFingerprint) {
+		fields = append(fields, feedback.FieldStateFingerprint)
+	}
+	if m.FieldCleared(feedback.FieldEmbedding) {
+		fields = append(fields, feedback.FieldEmbedding)
+	}
+	if m.FieldCleared(feedback.FieldEmbeddingModel) {
+		fields = append(fields, feedback.FieldEmbeddingModel)
+	}
+	if m.FieldCleared(feedback.FieldReusedFromID) {
+		fields = append(fields, feedback.FieldReusedFromID)
+	}
 	return fields
 }
 
@@ -5899,6 +6386,24 @@ func (m *FeedbackMutation) ClearField(name string) error {
 		return nil
 	case feedback.FieldRetriedAt:
 		m.ClearRetriedAt()
+		return nil
+	case feedback.FieldNormalizedText:
+		m.ClearNormalizedText()
+		return nil
+	case feedback.FieldNormalizedTextHash:
+		m.ClearNormalizedTextHash()
+		return nil
+	case feedback.FieldStateFingerprint:
+		m.ClearStateFingerprint()
+		return nil
+	case feedback.FieldEmbedding:
+		m.ClearEmbedding()
+		return nil
+	case feedback.FieldEmbeddingModel:
+		m.ClearEmbeddingModel()
+		return nil
+	case feedback.FieldReusedFromID:
+		m.ClearReusedFromID()
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback nullable field %s", name)
@@ -5986,13 +6491,31 @@ func (m *FeedbackMutation) ResetField(name string) error {
 	case feedback.FieldJobKey:
 		m.ResetJobKey()
 		return nil
+	case feedback.FieldNormalizedText:
+		m.ResetNormalizedText()
+		return nil
+	case feedback.FieldNormalizedTextHash:
+		m.ResetNormalizedTextHash()
+		return nil
+	case feedback.FieldStateFingerprint:
+		m.ResetStateFingerprint()
+		return nil
+	case feedback.FieldEmbedding:
+		m.ResetEmbedding()
+		return nil
+	case feedback.FieldEmbeddingModel:
+		m.ResetEmbeddingModel()
+		return nil
+	case feedback.FieldReusedFromID:
+		m.ResetReusedFromID()
+		return nil
 	}
 	return fmt.Errorf("unknown Feedback field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FeedbackMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.project != nil {
 		edges = append(edges, feedback.EdgeProject)
 	}
@@ -6001,6 +6524,12 @@ func (m *FeedbackMutation) AddedEdges() []string {
 	}
 	if m.submitted_by != nil {
 		edges = append(edges, feedback.EdgeSubmittedBy)
+	}
+	if m.reused_from != nil {
+		edges = append(edges, feedback.EdgeReusedFrom)
+	}
+	if m.reuses != nil {
+		edges = append(edges, feedback.EdgeReuses)
 	}
 	if m.adjustments != nil {
 		edges = append(edges, feedback.EdgeAdjustments)
@@ -6024,6 +6553,16 @@ func (m *FeedbackMutation) AddedIDs(name string) []ent.Value {
 		if id := m.submitted_by; id != nil {
 			return []ent.Value{*id}
 		}
+	case feedback.EdgeReusedFrom:
+		if id := m.reused_from; id != nil {
+			return []ent.Value{*id}
+		}
+	case feedback.EdgeReuses:
+		ids := make([]ent.Value, 0, len(m.reuses))
+		for id := range m.reuses {
+			ids = append(ids, id)
+		}
+		return ids
 	case feedback.EdgeAdjustments:
 		ids := make([]ent.Value, 0, len(m.adjustments))
 		for id := range m.adjustments {
@@ -6036,7 +6575,10 @@ func (m *FeedbackMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FeedbackMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
+	if m.removedreuses != nil {
+		edges = append(edges, feedback.EdgeReuses)
+	}
 	if m.removedadjustments != nil {
 		edges = append(edges, feedback.EdgeAdjustments)
 	}
@@ -6047,6 +6589,12 @@ func (m *FeedbackMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *FeedbackMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case feedback.EdgeReuses:
+		ids := make([]ent.Value, 0, len(m.removedreuses))
+		for id := range m.removedreuses {
+			ids = append(ids, id)
+		}
+		return ids
 	case feedback.EdgeAdjustments:
 		ids := make([]ent.Value, 0, len(m.removedadjustments))
 		for id := range m.removedadjustments {
@@ -6059,7 +6607,7 @@ func (m *FeedbackMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FeedbackMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.clearedproject {
 		edges = append(edges, feedback.EdgeProject)
 	}
@@ -6068,6 +6616,12 @@ func (m *FeedbackMutation) ClearedEdges() []string {
 	}
 	if m.clearedsubmitted_by {
 		edges = append(edges, feedback.EdgeSubmittedBy)
+	}
+	if m.clearedreused_from {
+		edges = append(edges, feedback.EdgeReusedFrom)
+	}
+	if m.clearedreuses {
+		edges = append(edges, feedback.EdgeReuses)
 	}
 	if m.clearedadjustments {
 		edges = append(edges, feedback.EdgeAdjustments)
@@ -6085,6 +6639,10 @@ func (m *FeedbackMutation) EdgeCleared(name string) bool {
 		return m.clearedtask
 	case feedback.EdgeSubmittedBy:
 		return m.clearedsubmitted_by
+	case feedback.EdgeReusedFrom:
+		return m.clearedreused_from
+	case feedback.EdgeReuses:
+		return m.clearedreuses
 	case feedback.EdgeAdjustments:
 		return m.clearedadjustments
 	}
@@ -6104,6 +6662,9 @@ func (m *FeedbackMutation) ClearEdge(name string) error {
 	case feedback.EdgeSubmittedBy:
 		m.ClearSubmittedBy()
 		return nil
+	case feedback.EdgeReusedFrom:
+		m.ClearReusedFrom()
+		return nil
 	}
 	return fmt.Errorf("unknown Feedback unique edge %s", name)
 }
@@ -6120,6 +6681,12 @@ func (m *FeedbackMutation) ResetEdge(name string) error {
 		return nil
 	case feedback.EdgeSubmittedBy:
 		m.ResetSubmittedBy()
+		return nil
+	case feedback.EdgeReusedFrom:
+		m.ResetReusedFrom()
+		return nil
+	case feedback.EdgeReuses:
+		m.ResetReuses()
 		return nil
 	case feedback.EdgeAdjustments:
 		m.ResetAdjustments()

@@ -39,6 +39,11 @@ func (r *adjustmentResolver) RemovedTask(ctx context.Context, obj *ent.Adjustmen
 	return &t, nil
 }
 
+// Similar is the resolver for the similar field.
+func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error) {
+	return r.similar(ctx, obj, first, by)
+}
+
 // CreateProject is the resolver for the createProject field.
 func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreateProjectInput) (*ent.Project, error) {
 	if err := reportAll(ctx, projectProblems(&input.Name, input.Description)); err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/viewer"
@@ -160,11 +161,16 @@ func (p *Pipeline) Submit(ctx context.Context, s Submission) (*ent.Feedback, err
 		if v := viewer.FromContext(ctx); v != nil {
 			create.SetSubmittedByID(v.UserID)
 		}
+		// Normalised now, so that similar feedback is found before the
+		// analysis too; the text is never changed afterwards.
+		norm := reuse.Normalize(s.Text)
 		fb, err := create.
 			SetProjectID(s.ProjectID).
 			SetNillableTaskID(s.TaskID).
 			SetNillableUserName(s.UserName).
 			SetFeedbackText(s.Text).
+			SetNormalizedText(norm.Text).
+			SetNormalizedTextHash(norm.Hash).
 			Save(ctx)
 		if err != nil {
 			return nil, err
@@ -368,6 +374,18 @@ type Outcome struct {
 	// DroppedReasons says why (bounded). Both are stored on the feedback.
 	Dropped        int
 	DroppedReasons []string
+	// Text and State key the analysis for reuse (package reuse): the
+	// normalised text it analysed and analysis.StateFingerprint of what
+	// else it saw. Left empty, the stored ones stay.
+	Text  reuse.Normalized
+	State string
+	// Embedding of the text, made by EmbeddingModel, when embeddings are
+	// on (reuse.EncodeVector); nil keeps the stored one.
+	Embedding      []byte
+	EmbeddingModel string
+	// ReusedFrom names the feedback whose analysis this is, when it was
+	// reused instead of asking the model (nil: it was asked).
+	ReusedFrom *int
 }
 
 // Suggestion becomes one Adjustment.
@@ -405,6 +423,19 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 			update.SetFallbackReason(out.FallbackReason)
 		}
 		out.Usage.addTo(update)
+		if out.Text.Hash != "" {
+			update.SetNormalizedText(out.Text.Text).SetNormalizedTextHash(out.Text.Hash)
+		}
+		if out.State != "" {
+			update.SetStateFingerprint(out.State)
+		}
+		if out.Embedding != nil {
+			update.SetEmbedding(out.Embedding).SetEmbeddingModel(out.EmbeddingModel)
+		}
+		update.SetNillableReusedFromID(out.ReusedFrom)
+		if out.ReusedFrom == nil {
+			update.ClearReusedFromID()
+		}
 		fb, err := update.
 			SetStatus(feedback.StatusCompleted).
 			SetSummary(out.Summary).

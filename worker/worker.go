@@ -25,6 +25,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/spend"
+	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
@@ -52,6 +53,15 @@ type Config struct {
 	// Prices estimate what each analysis's tokens cost (LLM_PRICES); a
 	// model without a price has its tokens stored and no cost.
 	Prices spend.Prices
+	// Reuse says which earlier analyses of the project a feedback may
+	// reuse instead of asking the analyzer (package reuse); the zero value
+	// reuses none. The service sets it from FEEDBACK_REUSE and
+	// FEEDBACK_REUSE_NEAR.
+	Reuse reuse.Settings
+	// Embedder, with Reuse.Semantic, embeds each feedback's text (made by
+	// EmbeddingModel) to find earlier analyses of texts that mean the same.
+	Embedder       reuse.Embedder
+	EmbeddingModel string
 }
 
 // Defaults of the worker's settings.
@@ -170,6 +180,13 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	req.Priority = int(job.Priority)
 	req.MayWaitLater = queue.CanRunLater(ctx)
 	req.EarlierRuns = max(0, fb.Attempts-job.Attempt-1)
+	prior := w.lookUp(jobCtx, fb, req) // an earlier analysis to reuse (worker/reuse.go)
+	if prior.reused != nil {
+		if err := w.complete(jobCtx, fb.ID, owner, *prior.reused); err != nil {
+			return outcomeRetried, err
+		}
+		return outcomeCompleted, nil
+	}
 	result, err := w.cfg.Analyzer.Analyze(jobCtx, req)
 	if jobCtx.Err() != nil {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
@@ -185,6 +202,7 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	if err != nil {
 		return w.fail(ctx, fb.ID, owner, err)
 	}
+	prior.stamp(&out)
 	if err := w.complete(jobCtx, fb.ID, owner, out); err != nil {
 		return outcomeRetried, err
 	}

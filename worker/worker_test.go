@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tmc/langchaingo/embeddings"
+	"github.com/tmc/langchaingo/llms/openai"
 
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -24,6 +26,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/outbox/outboxtest"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
+	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/worker"
@@ -100,6 +103,11 @@ type workerOpts struct {
 	prices spend.Prices
 	budget spend.Budget
 	now    func() time.Time
+	// reuse says which earlier analyses the worker reuses (none by default).
+	reuse reuse.Settings
+	// embed gives the worker an embedder: langchaingo's OpenAI client on
+	// the stub's /v1/embeddings.
+	embed bool
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -155,6 +163,16 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	// Its own queue client, on its own Redis connection.
 	jobs := queue.NewClient(e.redis(), e.qopts)
 	e.t.Cleanup(func() { jobs.Close() })
+	var embedder reuse.Embedder
+	if o.embed {
+		client, err := openai.New(openai.WithBaseURL(e.llm.URL), openai.WithToken("test-key"), openai.WithEmbeddingModel("stub-embed"))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if embedder, err = embeddings.NewEmbedder(client); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 	w := worker.New(worker.Config{
 		Client: e.client, Pipeline: e.pipeline, Analyzer: a, Queue: jobs,
 		Consumer: queue.ServerConfig{
@@ -164,6 +182,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 		},
 		Lease: o.lease, ReconcileEvery: o.reconcileEvery, PendingGrace: o.pendingGrace,
 		Logger: o.logger, Prices: o.prices,
+		Reuse: o.reuse, Embedder: embedder, EmbeddingModel: "stub-embed",
 	})
 	if err := w.Start(accesstest.System()); err != nil {
 		e.t.Fatal(err)

@@ -71,12 +71,28 @@ const (
 	FieldRetriedAt = "retried_at"
 	// FieldJobKey holds the string denoting the job_key field in the database.
 	FieldJobKey = "job_key"
+	// FieldNormalizedText holds the string denoting the normalized_text field in the database.
+	FieldNormalizedText = "normalized_text"
+	// FieldNormalizedTextHash holds the string denoting the normalized_text_hash field in the database.
+	FieldNormalizedTextHash = "normalized_text_hash"
+	// FieldStateFingerprint holds the string denoting the state_fingerprint field in the database.
+	FieldStateFingerprint = "state_fingerprint"
+	// FieldEmbedding holds the string denoting the embedding field in the database.
+	FieldEmbedding = "embedding"
+	// FieldEmbeddingModel holds the string denoting the embedding_model field in the database.
+	FieldEmbeddingModel = "embedding_model"
+	// FieldReusedFromID holds the string denoting the reused_from_id field in the database.
+	FieldReusedFromID = "reused_from_id"
 	// EdgeProject holds the string denoting the project edge name in mutations.
 	EdgeProject = "project"
 	// EdgeTask holds the string denoting the task edge name in mutations.
 	EdgeTask = "task"
 	// EdgeSubmittedBy holds the string denoting the submitted_by edge name in mutations.
 	EdgeSubmittedBy = "submitted_by"
+	// EdgeReusedFrom holds the string denoting the reused_from edge name in mutations.
+	EdgeReusedFrom = "reused_from"
+	// EdgeReuses holds the string denoting the reuses edge name in mutations.
+	EdgeReuses = "reuses"
 	// EdgeAdjustments holds the string denoting the adjustments edge name in mutations.
 	EdgeAdjustments = "adjustments"
 	// Table holds the table name of the feedback in the database.
@@ -102,6 +118,14 @@ const (
 	SubmittedByInverseTable = "users"
 	// SubmittedByColumn is the table column denoting the submitted_by relation/edge.
 	SubmittedByColumn = "submitted_by_id"
+	// ReusedFromTable is the table that holds the reused_from relation/edge.
+	ReusedFromTable = "feedbacks"
+	// ReusedFromColumn is the table column denoting the reused_from relation/edge.
+	ReusedFromColumn = "reused_from_id"
+	// ReusesTable is the table that holds the reuses relation/edge.
+	ReusesTable = "feedbacks"
+	// ReusesColumn is the table column denoting the reuses relation/edge.
+	ReusesColumn = "reused_from_id"
 	// AdjustmentsTable is the table that holds the adjustments relation/edge.
 	AdjustmentsTable = "adjustments"
 	// AdjustmentsInverseTable is the table name for the Adjustment entity.
@@ -140,6 +164,12 @@ var Columns = []string{
 	FieldRetriedByID,
 	FieldRetriedAt,
 	FieldJobKey,
+	FieldNormalizedText,
+	FieldNormalizedTextHash,
+	FieldStateFingerprint,
+	FieldEmbedding,
+	FieldEmbeddingModel,
+	FieldReusedFromID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -184,6 +214,12 @@ var (
 	DefaultDroppedSuggestions int
 	// DefaultJobKey holds the default value on creation for the "job_key" field.
 	DefaultJobKey func() uuid.UUID
+	// NormalizedTextHashValidator is a validator for the "normalized_text_hash" field. It is called by the builders before save.
+	NormalizedTextHashValidator func(string) error
+	// StateFingerprintValidator is a validator for the "state_fingerprint" field. It is called by the builders before save.
+	StateFingerprintValidator func(string) error
+	// EmbeddingModelValidator is a validator for the "embedding_model" field. It is called by the builders before save.
+	EmbeddingModelValidator func(string) error
 )
 
 // Status defines the type for the "status" enum field.
@@ -347,6 +383,31 @@ func ByJobKey(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldJobKey, opts...).ToFunc()
 }
 
+// ByNormalizedText orders the results by the normalized_text field.
+func ByNormalizedText(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNormalizedText, opts...).ToFunc()
+}
+
+// ByNormalizedTextHash orders the results by the normalized_text_hash field.
+func ByNormalizedTextHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNormalizedTextHash, opts...).ToFunc()
+}
+
+// ByStateFingerprint orders the results by the state_fingerprint field.
+func ByStateFingerprint(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStateFingerprint, opts...).ToFunc()
+}
+
+// ByEmbeddingModel orders the results by the embedding_model field.
+func ByEmbeddingModel(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmbeddingModel, opts...).ToFunc()
+}
+
+// ByReusedFromID orders the results by the reused_from_id field.
+func ByReusedFromID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReusedFromID, opts...).ToFunc()
+}
+
 // ByProjectField orders the results by project field.
 func ByProjectField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -365,6 +426,27 @@ func ByTaskField(field string, opts ...sql.OrderTermOption) OrderOption {
 func BySubmittedByField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newSubmittedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByReusedFromField orders the results by reused_from field.
+func ByReusedFromField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newReusedFromStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByReusesCount orders the results by reuses count.
+func ByReusesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newReusesStep(), opts...)
+	}
+}
+
+// ByReuses orders the results by reuses terms.
+func ByReuses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newReusesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
@@ -400,6 +482,20 @@ func newSubmittedByStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SubmittedByInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, SubmittedByTable, SubmittedByColumn),
+	)
+}
+func newReusedFromStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, ReusedFromTable, ReusedFromColumn),
+	)
+}
+func newReusesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ReusesTable, ReusesColumn),
 	)
 }
 func newAdjustmentsStep() *sqlgraph.Step {

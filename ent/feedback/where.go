@@ -176,6 +176,36 @@ func JobKey(v uuid.UUID) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldJobKey, v))
 }
 
+// NormalizedText applies equality check predicate on the "normalized_text" field. It's identical to NormalizedTextEQ.
+func NormalizedText(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldNormalizedText, v))
+}
+
+// NormalizedTextHash applies equality check predicate on the "normalized_text_hash" field. It's identical to NormalizedTextHashEQ.
+func NormalizedTextHash(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldNormalizedTextHash, v))
+}
+
+// StateFingerprint applies equality check predicate on the "state_fingerprint" field. It's identical to StateFingerprintEQ.
+func StateFingerprint(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldStateFingerprint, v))
+}
+
+// Embedding applies equality check predicate on the "embedding" field. It's identical to EmbeddingEQ.
+func Embedding(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEmbedding, v))
+}
+
+// EmbeddingModel applies equality check predicate on the "embedding_model" field. It's identical to EmbeddingModelEQ.
+func EmbeddingModel(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEmbeddingModel, v))
+}
+
+// ReusedFromID applies equality check predicate on the "reused_from_id" field. It's identical to ReusedFromIDEQ.
+func ReusedFromID(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldReusedFromID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Feedback {
 	return predicate.Feedback(sql.FieldEQ(FieldCreatedAt, v))
@@ -1466,6 +1496,386 @@ func JobKeyLTE(v uuid.UUID) predicate.Feedback {
 	return predicate.Feedback(sql.FieldLTE(FieldJobKey, v))
 }
 
+// NormalizedTextEQ applies the EQ predicate on the "normalized_text" field.
+func NormalizedTextEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldNormalizedText, v))
+}
+
+// NormalizedTextNEQ applies the NEQ predicate on the "normalized_text" field.
+func NormalizedTextNEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldNormalizedText, v))
+}
+
+// NormalizedTextIn applies the In predicate on the "normalized_text" field.
+func NormalizedTextIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldNormalizedText, vs...))
+}
+
+// NormalizedTextNotIn applies the NotIn predicate on the "normalized_text" field.
+func NormalizedTextNotIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldNormalizedText, vs...))
+}
+
+// NormalizedTextGT applies the GT predicate on the "normalized_text" field.
+func NormalizedTextGT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldNormalizedText, v))
+}
+
+// NormalizedTextGTE applies the GTE predicate on the "normalized_text" field.
+func NormalizedTextGTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldNormalizedText, v))
+}
+
+// NormalizedTextLT applies the LT predicate on the "normalized_text" field.
+func NormalizedTextLT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldNormalizedText, v))
+}
+
+// NormalizedTextLTE applies the LTE predicate on the "normalized_text" field.
+func NormalizedTextLTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldNormalizedText, v))
+}
+
+// NormalizedTextContains applies the Contains predicate on the "normalized_text" field.
+func NormalizedTextContains(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContains(FieldNormalizedText, v))
+}
+
+// NormalizedTextHasPrefix applies the HasPrefix predicate on the "normalized_text" field.
+func NormalizedTextHasPrefix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasPrefix(FieldNormalizedText, v))
+}
+
+// NormalizedTextHasSuffix applies the HasSuffix predicate on the "normalized_text" field.
+func NormalizedTextHasSuffix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasSuffix(FieldNormalizedText, v))
+}
+
+// NormalizedTextIsNil applies the IsNil predicate on the "normalized_text" field.
+func NormalizedTextIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldNormalizedText))
+}
+
+// NormalizedTextNotNil applies the NotNil predicate on the "normalized_text" field.
+func NormalizedTextNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldNormalizedText))
+}
+
+// NormalizedTextEqualFold applies the EqualFold predicate on the "normalized_text" field.
+func NormalizedTextEqualFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEqualFold(FieldNormalizedText, v))
+}
+
+// NormalizedTextContainsFold applies the ContainsFold predicate on the "normalized_text" field.
+func NormalizedTextContainsFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContainsFold(FieldNormalizedText, v))
+}
+
+// NormalizedTextHashEQ applies the EQ predicate on the "normalized_text_hash" field.
+func NormalizedTextHashEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashNEQ applies the NEQ predicate on the "normalized_text_hash" field.
+func NormalizedTextHashNEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashIn applies the In predicate on the "normalized_text_hash" field.
+func NormalizedTextHashIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldNormalizedTextHash, vs...))
+}
+
+// NormalizedTextHashNotIn applies the NotIn predicate on the "normalized_text_hash" field.
+func NormalizedTextHashNotIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldNormalizedTextHash, vs...))
+}
+
+// NormalizedTextHashGT applies the GT predicate on the "normalized_text_hash" field.
+func NormalizedTextHashGT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashGTE applies the GTE predicate on the "normalized_text_hash" field.
+func NormalizedTextHashGTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashLT applies the LT predicate on the "normalized_text_hash" field.
+func NormalizedTextHashLT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashLTE applies the LTE predicate on the "normalized_text_hash" field.
+func NormalizedTextHashLTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashContains applies the Contains predicate on the "normalized_text_hash" field.
+func NormalizedTextHashContains(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContains(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashHasPrefix applies the HasPrefix predicate on the "normalized_text_hash" field.
+func NormalizedTextHashHasPrefix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasPrefix(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashHasSuffix applies the HasSuffix predicate on the "normalized_text_hash" field.
+func NormalizedTextHashHasSuffix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasSuffix(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashIsNil applies the IsNil predicate on the "normalized_text_hash" field.
+func NormalizedTextHashIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldNormalizedTextHash))
+}
+
+// NormalizedTextHashNotNil applies the NotNil predicate on the "normalized_text_hash" field.
+func NormalizedTextHashNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldNormalizedTextHash))
+}
+
+// NormalizedTextHashEqualFold applies the EqualFold predicate on the "normalized_text_hash" field.
+func NormalizedTextHashEqualFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEqualFold(FieldNormalizedTextHash, v))
+}
+
+// NormalizedTextHashContainsFold applies the ContainsFold predicate on the "normalized_text_hash" field.
+func NormalizedTextHashContainsFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContainsFold(FieldNormalizedTextHash, v))
+}
+
+// StateFingerprintEQ applies the EQ predicate on the "state_fingerprint" field.
+func StateFingerprintEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldStateFingerprint, v))
+}
+
+// StateFingerprintNEQ applies the NEQ predicate on the "state_fingerprint" field.
+func StateFingerprintNEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldStateFingerprint, v))
+}
+
+// StateFingerprintIn applies the In predicate on the "state_fingerprint" field.
+func StateFingerprintIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldStateFingerprint, vs...))
+}
+
+// StateFingerprintNotIn applies the NotIn predicate on the "state_fingerprint" field.
+func StateFingerprintNotIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldStateFingerprint, vs...))
+}
+
+// StateFingerprintGT applies the GT predicate on the "state_fingerprint" field.
+func StateFingerprintGT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldStateFingerprint, v))
+}
+
+// StateFingerprintGTE applies the GTE predicate on the "state_fingerprint" field.
+func StateFingerprintGTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldStateFingerprint, v))
+}
+
+// StateFingerprintLT applies the LT predicate on the "state_fingerprint" field.
+func StateFingerprintLT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldStateFingerprint, v))
+}
+
+// StateFingerprintLTE applies the LTE predicate on the "state_fingerprint" field.
+func StateFingerprintLTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldStateFingerprint, v))
+}
+
+// StateFingerprintContains applies the Contains predicate on the "state_fingerprint" field.
+func StateFingerprintContains(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContains(FieldStateFingerprint, v))
+}
+
+// StateFingerprintHasPrefix applies the HasPrefix predicate on the "state_fingerprint" field.
+func StateFingerprintHasPrefix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasPrefix(FieldStateFingerprint, v))
+}
+
+// StateFingerprintHasSuffix applies the HasSuffix predicate on the "state_fingerprint" field.
+func StateFingerprintHasSuffix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasSuffix(FieldStateFingerprint, v))
+}
+
+// StateFingerprintIsNil applies the IsNil predicate on the "state_fingerprint" field.
+func StateFingerprintIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldStateFingerprint))
+}
+
+// StateFingerprintNotNil applies the NotNil predicate on the "state_fingerprint" field.
+func StateFingerprintNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldStateFingerprint))
+}
+
+// StateFingerprintEqualFold applies the EqualFold predicate on the "state_fingerprint" field.
+func StateFingerprintEqualFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEqualFold(FieldStateFingerprint, v))
+}
+
+// StateFingerprintContainsFold applies the ContainsFold predicate on the "state_fingerprint" field.
+func StateFingerprintContainsFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContainsFold(FieldStateFingerprint, v))
+}
+
+// EmbeddingEQ applies the EQ predicate on the "embedding" field.
+func EmbeddingEQ(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEmbedding, v))
+}
+
+// EmbeddingNEQ applies the NEQ predicate on the "embedding" field.
+func EmbeddingNEQ(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldEmbedding, v))
+}
+
+// EmbeddingIn applies the In predicate on the "embedding" field.
+func EmbeddingIn(vs ...[]byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldEmbedding, vs...))
+}
+
+// EmbeddingNotIn applies the NotIn predicate on the "embedding" field.
+func EmbeddingNotIn(vs ...[]byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldEmbedding, vs...))
+}
+
+// EmbeddingGT applies the GT predicate on the "embedding" field.
+func EmbeddingGT(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldEmbedding, v))
+}
+
+// EmbeddingGTE applies the GTE predicate on the "embedding" field.
+func EmbeddingGTE(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldEmbedding, v))
+}
+
+// EmbeddingLT applies the LT predicate on the "embedding" field.
+func EmbeddingLT(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldEmbedding, v))
+}
+
+// EmbeddingLTE applies the LTE predicate on the "embedding" field.
+func EmbeddingLTE(v []byte) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldEmbedding, v))
+}
+
+// EmbeddingIsNil applies the IsNil predicate on the "embedding" field.
+func EmbeddingIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldEmbedding))
+}
+
+// EmbeddingNotNil applies the NotNil predicate on the "embedding" field.
+func EmbeddingNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldEmbedding))
+}
+
+// EmbeddingModelEQ applies the EQ predicate on the "embedding_model" field.
+func EmbeddingModelEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelNEQ applies the NEQ predicate on the "embedding_model" field.
+func EmbeddingModelNEQ(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelIn applies the In predicate on the "embedding_model" field.
+func EmbeddingModelIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldEmbeddingModel, vs...))
+}
+
+// EmbeddingModelNotIn applies the NotIn predicate on the "embedding_model" field.
+func EmbeddingModelNotIn(vs ...string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldEmbeddingModel, vs...))
+}
+
+// EmbeddingModelGT applies the GT predicate on the "embedding_model" field.
+func EmbeddingModelGT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGT(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelGTE applies the GTE predicate on the "embedding_model" field.
+func EmbeddingModelGTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldGTE(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelLT applies the LT predicate on the "embedding_model" field.
+func EmbeddingModelLT(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLT(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelLTE applies the LTE predicate on the "embedding_model" field.
+func EmbeddingModelLTE(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldLTE(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelContains applies the Contains predicate on the "embedding_model" field.
+func EmbeddingModelContains(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContains(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelHasPrefix applies the HasPrefix predicate on the "embedding_model" field.
+func EmbeddingModelHasPrefix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasPrefix(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelHasSuffix applies the HasSuffix predicate on the "embedding_model" field.
+func EmbeddingModelHasSuffix(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldHasSuffix(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelIsNil applies the IsNil predicate on the "embedding_model" field.
+func EmbeddingModelIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldEmbeddingModel))
+}
+
+// EmbeddingModelNotNil applies the NotNil predicate on the "embedding_model" field.
+func EmbeddingModelNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldEmbeddingModel))
+}
+
+// EmbeddingModelEqualFold applies the EqualFold predicate on the "embedding_model" field.
+func EmbeddingModelEqualFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEqualFold(FieldEmbeddingModel, v))
+}
+
+// EmbeddingModelContainsFold applies the ContainsFold predicate on the "embedding_model" field.
+func EmbeddingModelContainsFold(v string) predicate.Feedback {
+	return predicate.Feedback(sql.FieldContainsFold(FieldEmbeddingModel, v))
+}
+
+// ReusedFromIDEQ applies the EQ predicate on the "reused_from_id" field.
+func ReusedFromIDEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldEQ(FieldReusedFromID, v))
+}
+
+// ReusedFromIDNEQ applies the NEQ predicate on the "reused_from_id" field.
+func ReusedFromIDNEQ(v int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNEQ(FieldReusedFromID, v))
+}
+
+// ReusedFromIDIn applies the In predicate on the "reused_from_id" field.
+func ReusedFromIDIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldIn(FieldReusedFromID, vs...))
+}
+
+// ReusedFromIDNotIn applies the NotIn predicate on the "reused_from_id" field.
+func ReusedFromIDNotIn(vs ...int) predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotIn(FieldReusedFromID, vs...))
+}
+
+// ReusedFromIDIsNil applies the IsNil predicate on the "reused_from_id" field.
+func ReusedFromIDIsNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldIsNull(FieldReusedFromID))
+}
+
+// ReusedFromIDNotNil applies the NotNil predicate on the "reused_from_id" field.
+func ReusedFromIDNotNil() predicate.Feedback {
+	return predicate.Feedback(sql.FieldNotNull(FieldReusedFromID))
+}
+
 // HasProject applies the HasEdge predicate on the "project" edge.
 func HasProject() predicate.Feedback {
 	return predicate.Feedback(func(s *sql.Selector) {
@@ -1527,6 +1937,52 @@ func HasSubmittedBy() predicate.Feedback {
 func HasSubmittedByWith(preds ...predicate.User) predicate.Feedback {
 	return predicate.Feedback(func(s *sql.Selector) {
 		step := newSubmittedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasReusedFrom applies the HasEdge predicate on the "reused_from" edge.
+func HasReusedFrom() predicate.Feedback {
+	return predicate.Feedback(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ReusedFromTable, ReusedFromColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasReusedFromWith applies the HasEdge predicate on the "reused_from" edge with a given conditions (other predicates).
+func HasReusedFromWith(preds ...predicate.Feedback) predicate.Feedback {
+	return predicate.Feedback(func(s *sql.Selector) {
+		step := newReusedFromStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasReuses applies the HasEdge predicate on the "reuses" edge.
+func HasReuses() predicate.Feedback {
+	return predicate.Feedback(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ReusesTable, ReusesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasReusesWith applies the HasEdge predicate on the "reuses" edge with a given conditions (other predicates).
+func HasReusesWith(preds ...predicate.Feedback) predicate.Feedback {
+	return predicate.Feedback(func(s *sql.Selector) {
+		step := newReusesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -190,8 +190,14 @@ var (
 		{Name: "retried_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "retried_at", Type: field.TypeTime, Nullable: true},
 		{Name: "job_key", Type: field.TypeUUID, Default: "gen_random_uuid()"},
+		{Name: "normalized_text", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "normalized_text_hash", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "state_fingerprint", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "embedding", Type: field.TypeBytes, Nullable: true},
+		{Name: "embedding_model", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "submitted_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "reused_from_id", Type: field.TypeInt, Nullable: true},
 		{Name: "project_id", Type: field.TypeInt},
 	}
 	// FeedbacksTable holds the schema information for the "feedbacks" table.
@@ -202,19 +208,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "feedbacks_tasks_task",
-				Columns:    []*schema.Column{FeedbacksColumns[24]},
+				Columns:    []*schema.Column{FeedbacksColumns[29]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "feedbacks_users_submitted_by",
-				Columns:    []*schema.Column{FeedbacksColumns[25]},
+				Columns:    []*schema.Column{FeedbacksColumns[30]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
+				Symbol:     "feedbacks_feedbacks_reuses",
+				Columns:    []*schema.Column{FeedbacksColumns[31]},
+				RefColumns: []*schema.Column{FeedbacksColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "feedbacks_projects_feedbacks",
-				Columns:    []*schema.Column{FeedbacksColumns[26]},
+				Columns:    []*schema.Column{FeedbacksColumns[32]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -228,17 +240,17 @@ var (
 			{
 				Name:    "feedback_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[26], FeedbacksColumns[0]},
+				Columns: []*schema.Column{FeedbacksColumns[32], FeedbacksColumns[0]},
 			},
 			{
 				Name:    "feedback_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[26], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[32], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[24]},
+				Columns: []*schema.Column{FeedbacksColumns[29]},
 			},
 			{
 				Name:    "feedback_status_updated_at",
@@ -248,7 +260,7 @@ var (
 			{
 				Name:    "feedback_submitted_by_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[25], FeedbacksColumns[1]},
+				Columns: []*schema.Column{FeedbacksColumns[30], FeedbacksColumns[1]},
 			},
 			{
 				Name:    "feedback_retried_at",
@@ -261,9 +273,26 @@ var (
 			{
 				Name:    "feedback_project_id_processed_at",
 				Unique:  false,
-				Columns: []*schema.Column{FeedbacksColumns[26], FeedbacksColumns[18]},
+				Columns: []*schema.Column{FeedbacksColumns[32], FeedbacksColumns[18]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "estimated_cost IS NOT NULL",
+				},
+			},
+			{
+				Name:    "feedback_project_id_state_fingerprint_normalized_text_hash",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[32], FeedbacksColumns[26], FeedbacksColumns[25]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "state_fingerprint IS NOT NULL",
+				},
+			},
+			{
+				Name:    "feedback_normalized_text",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[24]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "gin_trgm_ops",
+					Type:    "GIN",
 				},
 			},
 		},
@@ -467,7 +496,8 @@ func init() {
 	}
 	FeedbacksTable.ForeignKeys[0].RefTable = TasksTable
 	FeedbacksTable.ForeignKeys[1].RefTable = UsersTable
-	FeedbacksTable.ForeignKeys[2].RefTable = ProjectsTable
+	FeedbacksTable.ForeignKeys[2].RefTable = FeedbacksTable
+	FeedbacksTable.ForeignKeys[3].RefTable = ProjectsTable
 	FeedbacksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}

@@ -153,6 +153,18 @@ func init() {
 	feedbackDescJobKey := feedbackFields[23].Descriptor()
 	// feedback.DefaultJobKey holds the default value on creation for the job_key field.
 	feedback.DefaultJobKey = feedbackDescJobKey.Default.(func() uuid.UUID)
+	// feedbackDescNormalizedTextHash is the schema descriptor for normalized_text_hash field.
+	feedbackDescNormalizedTextHash := feedbackFields[25].Descriptor()
+	// feedback.NormalizedTextHashValidator is a validator for the "normalized_text_hash" field. It is called by the builders before save.
+	feedback.NormalizedTextHashValidator = feedbackDescNormalizedTextHash.Validators[0].(func(string) error)
+	// feedbackDescStateFingerprint is the schema descriptor for state_fingerprint field.
+	feedbackDescStateFingerprint := feedbackFields[26].Descriptor()
+	// feedback.StateFingerprintValidator is a validator for the "state_fingerprint" field. It is called by the builders before save.
+	feedback.StateFingerprintValidator = feedbackDescStateFingerprint.Validators[0].(func(string) error)
+	// feedbackDescEmbeddingModel is the schema descriptor for embedding_model field.
+	feedbackDescEmbeddingModel := feedbackFields[28].Descriptor()
+	// feedback.EmbeddingModelValidator is a validator for the "embedding_model" field. It is called by the builders before save.
+	feedback.EmbeddingModelValidator = feedbackDescEmbeddingModel.Validators[0].(func(string) error)
 	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})
 	outboxcursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -148,6 +148,51 @@ func (Feedback) Fields() []ent.Field {
 			// Rows stored by SQL alone (and those that predate the column)
 			// get one from the database.
 			Annotations(internal, entsql.Default("gen_random_uuid()")),
+		// Reuse of analyses (see package reuse): the text in the form that
+		// decides whether two feedback say the same thing, its hash for exact
+		// lookups, and what the analysis saw besides the text. Sensitive keeps
+		// them out of JSON, so of the events' snapshots: the text is there
+		// already, and readers normalise it again when they need to.
+		field.Text("normalized_text").
+			Optional().
+			Sensitive().
+			Nillable().
+			Comment("feedback_text normalised (text.Normalize): compared for reuse and similarity (pg_trgm).").
+			Annotations(internal),
+		field.String("normalized_text_hash").
+			Optional().
+			Sensitive().
+			Nillable().
+			MaxLen(64).
+			Comment("Hex SHA-256 of normalized_text, for exact lookups (the text may be too long for a B-tree).").
+			Annotations(internal),
+		field.String("state_fingerprint").
+			Optional().
+			Sensitive().
+			Nillable().
+			MaxLen(64).
+			Comment("What the stored analysis saw besides the text: project, tasks, target task, instructions (analysis.StateFingerprint).").
+			Annotations(internal),
+		// Semantic neighbours (FEEDBACK_REUSE_SEMANTIC): the text's
+		// embedding, float32s little-endian, and the model that made it
+		// (vectors of different models do not compare).
+		field.Bytes("embedding").
+			Optional().
+			Sensitive().
+			Comment("The normalised text's embedding (little-endian float32s), when embeddings are on.").
+			Annotations(internal),
+		field.String("embedding_model").
+			Optional().
+			Nillable().
+			Sensitive().
+			MaxLen(255).
+			Comment("The model that made embedding.").
+			Annotations(internal),
+		field.Int("reused_from_id").
+			Optional().
+			Nillable().
+			Comment("The feedback whose analysis this one reuses instead of asking the model (the original, never a reuse itself).").
+			Annotations(internal),
 	}
 }
 
@@ -168,6 +213,19 @@ func (Feedback) Edges() []ent.Edge {
 			Field("submitted_by_id").
 			Unique().
 			Immutable().
+			Annotations(
+				entsql.OnDelete(entsql.SetNull),
+				entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
+		// The analysis was reused from another feedback of the project;
+		// reuses lists the feedback that reused this one's.
+		edge.To("reuses", Feedback.Type).
+			// Unbounded and of no use to clients: not in the API.
+			Annotations(entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipAll)).
+			From("reused_from").
+			Field("reused_from_id").
+			Unique().
+			Comment("The feedback whose analysis this one reuses instead of a new one (the original analysis); null when it was analysed itself.").
 			Annotations(
 				entsql.OnDelete(entsql.SetNull),
 				entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
@@ -199,6 +257,12 @@ func (Feedback) Indexes() []ent.Index {
 		// over the analyses that have a cost only.
 		index.Fields("project_id", "processed_at").
 			Annotations(entsql.IndexWhere("estimated_cost IS NOT NULL")),
+		// Reuse: an analysed feedback of the project with the same state
+		// and the same text, and near ones by trigrams (pg_trgm).
+		index.Fields("project_id", "state_fingerprint", "normalized_text_hash").
+			Annotations(entsql.IndexWhere("state_fingerprint IS NOT NULL")),
+		index.Fields("normalized_text").
+			Annotations(entsql.IndexType("GIN"), entsql.OpClass("gin_trgm_ops")),
 	}
 }
 

@@ -161,6 +161,8 @@ type ComplexityRoot struct {
 		Project            func(childComplexity int) int
 		ProjectID          func(childComplexity int) int
 		Provider           func(childComplexity int) int
+		ReusedFrom         func(childComplexity int) int
+		Similar            func(childComplexity int, first int, by model.Similarity) int
 		Status             func(childComplexity int) int
 		SubmittedBy        func(childComplexity int) int
 		SubmittedByID      func(childComplexity int) int
@@ -338,6 +340,11 @@ type ComplexityRoot struct {
 		Version        func(childComplexity int) int
 	}
 
+	SimilarFeedback struct {
+		Feedback func(childComplexity int) int
+		Score    func(childComplexity int) int
+	}
+
 	SpendStats struct {
 		Currency         func(childComplexity int) int
 		EstimatedCost    func(childComplexity int) int
@@ -444,6 +451,7 @@ type AdjustmentResolver interface {
 }
 type FeedbackResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error)
+	Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error)
 }
 type MutationResolver interface {
 	CreateProject(ctx context.Context, input ent.CreateProjectInput) (*ent.Project, error)
@@ -965,6 +973,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Feedback.Provider(childComplexity), true
+	case "Feedback.reusedFrom":
+		if e.ComplexityRoot.Feedback.ReusedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.ReusedFrom(childComplexity), true
+	case "Feedback.similar":
+		if e.ComplexityRoot.Feedback.Similar == nil {
+			break
+		}
+
+		args, err := ec.field_Feedback_similar_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Feedback.Similar(childComplexity, args["first"].(int), args["by"].(model.Similarity)), true
 	case "Feedback.status":
 		if e.ComplexityRoot.Feedback.Status == nil {
 			break
@@ -1845,6 +1870,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemovedTask.Version(childComplexity), true
+
+	case "SimilarFeedback.feedback":
+		if e.ComplexityRoot.SimilarFeedback.Feedback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimilarFeedback.Feedback(childComplexity), true
+	case "SimilarFeedback.score":
+		if e.ComplexityRoot.SimilarFeedback.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimilarFeedback.Score(childComplexity), true
 
 	case "SpendStats.currency":
 		if e.ComplexityRoot.SpendStats.Currency == nil {
@@ -2785,6 +2823,10 @@ type Feedback implements Node {
   project: Project!
   task: Task
   submittedBy: User
+  """
+  The feedback whose analysis this one reuses instead of a new one (the original analysis); null when it was analysed itself.
+  """
+  reusedFrom: Feedback
   adjustments(
     """
     Filtering options for the suggestions returned.
@@ -4093,6 +4135,37 @@ type RemovedTask {
   version: Int!
 }
 
+extend type Feedback {
+  """
+  The feedback of the same project nearest to this one, most similar first
+  (then newest), this one left out; first is at most 50. By TEXT (the
+  default): PostgreSQL's pg_trgm trigrams of the normalised texts (case,
+  white space and punctuation do not count), at least 0.3 (pg_trgm's
+  similarity threshold). By MEANING: the cosine similarity of the texts'
+  embeddings, among feedback analysed while the service embeds texts
+  (FEEDBACK_REUSE_SEMANTIC); empty for feedback without an embedding.
+  """
+  similar(first: Int! = 5, by: Similarity! = TEXT): [SimilarFeedback!]!
+}
+
+"""How Feedback.similar compares feedback."""
+enum Similarity {
+  """The words, by trigrams."""
+  TEXT
+  """The meaning, by embeddings."""
+  MEANING
+}
+
+"""A feedback near another by text (Feedback.similar)."""
+type SimilarFeedback {
+  feedback: Feedback!
+  """
+  How similar: by TEXT from 0 to 1 (1: the same once normalised), by
+  MEANING the embeddings' cosine similarity, from -1 to 1.
+  """
+  score: Float!
+}
+
 extend type Project {
   """The suggestions made for this project, newest feedback first."""
   adjustments(after: Cursor, first: Int, before: Cursor, last: Int, where: AdjustmentWhereInput): AdjustmentConnection!
@@ -4543,8 +4616,12 @@ func (ec *executionContext) childFields_Feedback(ctx context.Context, field grap
 		return ec.fieldContext_Feedback_task(ctx, field)
 	case "submittedBy":
 		return ec.fieldContext_Feedback_submittedBy(ctx, field)
+	case "reusedFrom":
+		return ec.fieldContext_Feedback_reusedFrom(ctx, field)
 	case "adjustments":
 		return ec.fieldContext_Feedback_adjustments(ctx, field)
+	case "similar":
+		return ec.fieldContext_Feedback_similar(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Feedback", field.Name)
 }
@@ -4815,6 +4892,16 @@ func (ec *executionContext) childFields_RemovedTask(ctx context.Context, field g
 		return ec.fieldContext_RemovedTask_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemovedTask", field.Name)
+}
+
+func (ec *executionContext) childFields_SimilarFeedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "feedback":
+		return ec.fieldContext_SimilarFeedback_feedback(ctx, field)
+	case "score":
+		return ec.fieldContext_SimilarFeedback_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SimilarFeedback", field.Name)
 }
 
 func (ec *executionContext) childFields_SpendStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5106,6 +5193,28 @@ func (ec *executionContext) field_Feedback_adjustments_args(ctx context.Context,
 		return nil, err
 	}
 	args["where"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Feedback_similar_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "by",
+		func(ctx context.Context, v any) (model.Similarity, error) {
+			return ec.unmarshalNSimilarity2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarity(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["by"] = arg1
 	return args, nil
 }
 
@@ -8184,6 +8293,38 @@ func (ec *executionContext) fieldContext_Feedback_submittedBy(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Feedback_reusedFrom(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_reusedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReusedFrom(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
+			return ec.marshalOFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_reusedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Feedback_adjustments(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8222,6 +8363,50 @@ func (ec *executionContext) fieldContext_Feedback_adjustments(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Feedback_adjustments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feedback_similar(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_similar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Feedback().Similar(ctx, obj, fc.Args["first"].(int), fc.Args["by"].(model.Similarity))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SimilarFeedback) graphql.Marshaler {
+			return ec.marshalNSimilarFeedback2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarFeedbackᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_similar(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SimilarFeedback(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Feedback_similar_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11832,6 +12017,61 @@ func (ec *executionContext) _RemovedTask_version(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_RemovedTask_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RemovedTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SimilarFeedback_feedback(ctx context.Context, field graphql.CollectedField, obj *model.SimilarFeedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimilarFeedback_feedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feedback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimilarFeedback_feedback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SimilarFeedback",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SimilarFeedback_score(ctx context.Context, field graphql.CollectedField, obj *model.SimilarFeedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimilarFeedback_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimilarFeedback_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimilarFeedback", field, false, false, "Float")
 }
 
 func (ec *executionContext) _SpendStats_inputTokens(ctx context.Context, field graphql.CollectedField, obj *insights.Usage) (ret graphql.Marshaler) {
@@ -19924,11 +20164,23 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Feedback_submittedBy(ctx, field, obj)
 				})
+		case "reusedFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Feedback_reusedFrom(ctx, field, obj)
+				})
 		case "adjustments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Feedback_adjustments(ctx, field, obj)
+				})
+		case "similar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Feedback_similar(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21072,6 +21324,44 @@ func (ec *executionContext) _RemovedTask(ctx context.Context, sel ast.SelectionS
 			}
 		case "version":
 			out.Values[i] = ec._RemovedTask_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var similarFeedbackImplementors = []string{"SimilarFeedback"}
+
+func (ec *executionContext) _SimilarFeedback(ctx context.Context, sel ast.SelectionSet, obj *model.SimilarFeedback) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, similarFeedbackImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SimilarFeedback")
+		case "feedback":
+			out.Values[i] = ec._SimilarFeedback_feedback(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._SimilarFeedback_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22590,6 +22880,40 @@ func (ec *executionContext) unmarshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbac
 }
 
 func (ec *executionContext) marshalNRole2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐRole(ctx context.Context, sel ast.SelectionSet, v viewer.Role) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSimilarFeedback2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarFeedbackᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SimilarFeedback) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSimilarFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarFeedback(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSimilarFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarFeedback(ctx context.Context, sel ast.SelectionSet, v *model.SimilarFeedback) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SimilarFeedback!")
+		return graphql.Null
+	}
+	return ec._SimilarFeedback(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSimilarity2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarity(ctx context.Context, v any) (model.Similarity, error) {
+	var res model.Similarity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSimilarity2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSimilarity(ctx context.Context, sel ast.SelectionSet, v model.Similarity) graphql.Marshaler {
 	return v
 }
 

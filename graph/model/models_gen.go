@@ -108,6 +108,14 @@ type RateLimit struct {
 	ResetAt time.Time `json:"resetAt"`
 }
 
+// A feedback near another by text (Feedback.similar).
+type SimilarFeedback struct {
+	Feedback *ent.Feedback `json:"feedback"`
+	// How similar: by TEXT from 0 to 1 (1: the same once normalised), by
+	// MEANING the embeddings' cosine similarity, from -1 to 1.
+	Score float64 `json:"score"`
+}
+
 type SubmitFeedbackInput struct {
 	ProjectID int `json:"projectID"`
 	// A task of that project the feedback is about.
@@ -214,6 +222,64 @@ func (e *AnalysisPriority) UnmarshalJSON(b []byte) error {
 }
 
 func (e AnalysisPriority) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How Feedback.similar compares feedback.
+type Similarity string
+
+const (
+	// The words, by trigrams.
+	SimilarityText Similarity = "TEXT"
+	// The meaning, by embeddings.
+	SimilarityMeaning Similarity = "MEANING"
+)
+
+var AllSimilarity = []Similarity{
+	SimilarityText,
+	SimilarityMeaning,
+}
+
+func (e Similarity) IsValid() bool {
+	switch e {
+	case SimilarityText, SimilarityMeaning:
+		return true
+	}
+	return false
+}
+
+func (e Similarity) String() string {
+	return string(e)
+}
+
+func (e *Similarity) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Similarity(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Similarity", str)
+	}
+	return nil
+}
+
+func (e Similarity) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Similarity) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Similarity) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
+	"github.com/feedbackloop/feedbackloop/graph/model"
 )
 
 // Complexity prices a connection at its page size times what each item
@@ -35,6 +36,11 @@ func Complexity(maxNodes int) generated.ComplexityRoot {
 	c.Query.ProjectInsights = func(child int, _ int, _ *time.Time, _ *time.Time) int {
 		return InsightsCost + child
 	}
+	// A search of the project's feedback (by trigrams or embeddings), then
+	// the page.
+	c.Feedback.Similar = func(child int, first int, _ model.Similarity) int {
+		return SimilarCost + max(first, 1)*child
+	}
 	c.Project.Tasks = c.Query.Tasks
 	c.Project.Feedbacks = c.Query.Feedbacks
 	return c
@@ -43,6 +49,11 @@ func Complexity(maxNodes int) generated.ComplexityRoot {
 // InsightsCost is what projectInsights costs before its fields: about 35
 // ms of PostgreSQL time for 10,000 feedback, like a large page.
 const InsightsCost = 500
+
+// SimilarCost is what Feedback.similar costs before its items: an index
+// search of the project's feedback by trigrams, or a comparison of at most
+// reuse.MaxSemanticCandidates embeddings.
+const SimilarCost = 20
 
 func pageCost(child int, first, last *int) int {
 	n := 1

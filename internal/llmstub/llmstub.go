@@ -6,6 +6,7 @@ package llmstub
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // Request is a decoded chat completion request.
@@ -168,6 +170,8 @@ type Server struct {
 	mu       sync.Mutex
 	queue    []Reply
 	requests []Request
+	embedded []string
+	embed    func(text string) []float32
 }
 
 // New starts a stub that answers with queued replies first, then with
@@ -177,6 +181,7 @@ func New(tb testing.TB, fallback Responder) *Server {
 	s := &Server{fallback: fallback, closing: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.complete)
+	mux.HandleFunc("POST /v1/embeddings", s.embeddings)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, Status(http.StatusNotFound, "unknown path "+r.URL.Path))
 	})
@@ -215,6 +220,73 @@ func (s *Server) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.requests)
+}
+
+// Embed sets how POST /v1/embeddings turns each input text into a vector
+// (by default Words: a bag of words hashed into 64 dimensions, so texts
+// sharing words are near).
+func (s *Server) Embed(f func(text string) []float32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.embed = f
+}
+
+// Embedded returns the texts embedded so far, in arrival order: one
+// request may embed several.
+func (s *Server) Embedded() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.embedded...)
+}
+
+// Words is the default embedding: each word of text (split at anything
+// but letters and digits, lower-cased) adds 1 to one of 64 dimensions
+// chosen by its hash.
+func Words(text string) []float32 {
+	v := make([]float32, 64)
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(w))
+		v[h.Sum32()%64]++
+	}
+	return v
+}
+
+// embeddings answers OpenAI's embeddings request: {"input": [texts] or
+// text, "model": ...}.
+func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Input json.RawMessage `json:"input"`
+		Model string          `json:"model"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, Status(http.StatusBadRequest, "invalid request body: "+err.Error()))
+		return
+	}
+	var texts []string
+	if err := json.Unmarshal(req.Input, &texts); err != nil {
+		var one string
+		if err := json.Unmarshal(req.Input, &one); err != nil {
+			writeJSON(w, Status(http.StatusBadRequest, "input must be a string or a list of strings"))
+			return
+		}
+		texts = []string{one}
+	}
+	s.mu.Lock()
+	s.embedded = append(s.embedded, texts...)
+	embed := s.embed
+	s.mu.Unlock()
+	if embed == nil {
+		embed = Words
+	}
+	data := make([]any, len(texts))
+	for i, t := range texts {
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": embed(t)}
+	}
+	writeJSON(w, Reply{status: http.StatusOK, body: map[string]any{
+		"object": "list", "data": data, "model": req.Model,
+		"usage": map[string]any{"prompt_tokens": len(texts), "total_tokens": len(texts)},
+	}})
 }
 
 func (s *Server) complete(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestWireFormat(t *testing.T) {
 	if code, _, _ := post(t, stub.URL+"/chat/completions", "{not json"); code != 400 {
 		t.Errorf("bad body: HTTP %d", code)
 	}
-	if code, _, out := post(t, stub.URL+"/embeddings", "{}"); code != 404 || out["error"] == nil {
+	if code, _, out := post(t, stub.URL+"/completions", "{}"); code != 404 || out["error"] == nil {
 		t.Errorf("unknown path: HTTP %d %v", code, out)
 	}
 
@@ -178,5 +179,30 @@ func TestLimitsAndUsage(t *testing.T) {
 	// 100 of 150 tokens used: the next 100 do not fit.
 	if _, err := llm.GenerateContent(context.Background(), []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "hi")}); err == nil || !strings.Contains(err.Error(), "429") {
 		t.Fatalf("the second call: %v", err)
+	}
+}
+
+// langchaingo's OpenAI client gets a vector per text from /v1/embeddings,
+// and the stub records what it embedded.
+func TestEmbeddingsOverLangchaingo(t *testing.T) {
+	s := llmstub.New(t, nil)
+	client, err := openai.New(openai.WithBaseURL(s.URL), openai.WithToken("test-key"), openai.WithEmbeddingModel("stub-embed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := client.CreateEmbedding(context.Background(), []string{"login is broken", "Login is: BROKEN!", "dark mode"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 3 || len(vs[0]) != 64 || !slices.Equal(vs[0], vs[1]) || slices.Equal(vs[0], vs[2]) {
+		t.Fatalf("vectors %v", vs)
+	}
+	s.Embed(func(string) []float32 { return []float32{1, 0} })
+	vs, err = client.CreateEmbedding(context.Background(), []string{"anything"})
+	if err != nil || len(vs) != 1 || !slices.Equal(vs[0], []float32{1, 0}) {
+		t.Fatalf("with Embed set: %v, %v", vs, err)
+	}
+	if got := s.Embedded(); len(got) != 4 || got[3] != "anything" || s.Calls() != 0 {
+		t.Errorf("embedded %q, %d chat calls", got, s.Calls())
 	}
 }

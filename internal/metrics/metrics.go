@@ -38,6 +38,7 @@ type Metrics struct {
 	replicaLag    *prometheus.GaugeVec
 	replicaUse    *prometheus.GaugeVec
 	reads         *prometheus.CounterVec
+	reuses        *prometheus.CounterVec
 }
 
 // New returns Metrics with Go runtime and process collectors registered.
@@ -120,8 +121,12 @@ func New() *Metrics {
 			Name: "feedbackloop_db_reads_total",
 			Help: "GraphQL queries by where they read (target: primary, or a replica's host:port) and why: replica, caught_up (a replica replayed the caller's last write after a wait), no_replica (none answers within the lag), behind (none replayed the caller's last write in time), position_unknown (Redis could not say), replica_failed (the replica failed mid-query).",
 		}, []string{"target", "reason"}),
+		reuses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedbackloop_analyses_reused_total",
+			Help: "Analyses reused from earlier feedback of the project instead of calling the model, by kind: exact (the same normalised text), near (similar by pg_trgm, FEEDBACK_REUSE_NEAR) or semantic (near embeddings, FEEDBACK_REUSE_SEMANTIC).",
+		}, []string{"kind"}),
 	}
-	r.MustRegister(m.replicaLag, m.replicaUse, m.reads)
+	r.MustRegister(m.replicaLag, m.replicaUse, m.reads, m.reuses)
 	r.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.operationTime, m.documents, m.jobs, m.modelCalls, m.modelCallTime,
 		m.relayed, m.relayLag, m.delivered, m.resynced, m.rateLimits, m.wsRefusals, m.subscriptions, m.slowClients, m.fanOut)
 	return m
@@ -225,6 +230,10 @@ func (m *Metrics) DocumentLookup(hit bool) {
 
 // Job records how one job run ended.
 func (m *Metrics) Job(outcome string) { m.jobs.WithLabelValues(outcome).Inc() }
+
+// AnalysisReused records an analysis reused instead of a model call; kind
+// is exact, near or semantic.
+func (m *Metrics) AnalysisReused(kind string) { m.reuses.WithLabelValues(kind).Inc() }
 
 // ModelCall records one call to a model.
 func (m *Metrics) ModelCall(provider, model string, took time.Duration, err error) {
