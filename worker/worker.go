@@ -24,8 +24,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
-	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/reuse"
+	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/suggestion"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 )
