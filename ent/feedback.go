@@ -90,13 +90,16 @@ type FeedbackEdges struct {
 	SubmittedBy *User `json:"submitted_by,omitempty"`
 	// Adjustments holds the value of the adjustments edge.
 	Adjustments []*Adjustment `json:"adjustments,omitempty"`
+	// Comments holds the value of the comments edge.
+	Comments []*Comment `json:"comments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedAdjustments map[string][]*Adjustment
+	namedComments    map[string][]*Comment
 }
 
 // ProjectOrErr returns the Project value or an error if the edge
@@ -139,6 +142,15 @@ func (e FeedbackEdges) AdjustmentsOrErr() ([]*Adjustment, error) {
 		return e.Adjustments, nil
 	}
 	return nil, &NotLoadedError{edge: "adjustments"}
+}
+
+// CommentsOrErr returns the Comments value or an error if the edge
+// was not loaded in eager-loading.
+func (e FeedbackEdges) CommentsOrErr() ([]*Comment, error) {
+	if e.loadedTypes[4] {
+		return e.Comments, nil
+	}
+	return nil, &NotLoadedError{edge: "comments"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -386,6 +398,11 @@ func (_m *Feedback) QueryAdjustments() *AdjustmentQuery {
 	return NewFeedbackClient(_m.config).QueryAdjustments(_m)
 }
 
+// QueryComments queries the "comments" edge of the Feedback entity.
+func (_m *Feedback) QueryComments() *CommentQuery {
+	return NewFeedbackClient(_m.config).QueryComments(_m)
+}
+
 // Update returns a builder for updating this Feedback.
 // Note that you need to call Feedback.Unwrap() before calling this method if this Feedback
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -543,6 +560,30 @@ func (_m *Feedback) appendNamedAdjustments(name string, edges ...*Adjustment) {
 		_m.Edges.namedAdjustments[name] = []*Adjustment{}
 	} else {
 		_m.Edges.namedAdjustments[name] = append(_m.Edges.namedAdjustments[name], edges...)
+	}
+}
+
+// NamedComments returns the Comments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Feedback) NamedComments(name string) ([]*Comment, error) {
+	if _m.Edges.namedComments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedComments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Feedback) appendNamedComments(name string, edges ...*Comment) {
+	if _m.Edges.namedComments == nil {
+		_m.Edges.namedComments = make(map[string][]*Comment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedComments[name] = []*Comment{}
+	} else {
+		_m.Edges.namedComments[name] = append(_m.Edges.namedComments[name], edges...)
 	}
 }
 
