@@ -76,6 +76,7 @@ type ComplexityRoot struct {
 		Task                 func(childComplexity int) int
 		TaskID               func(childComplexity int) int
 		Version              func(childComplexity int) int
+		ViewerVote           func(childComplexity int) int
 	}
 
 	AdjustmentConnection struct {
@@ -151,6 +152,15 @@ type ComplexityRoot struct {
 	CommentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CommentEvent struct {
+		At      func(childComplexity int) int
+		By      func(childComplexity int) int
+		Change  func(childComplexity int) int
+		Comment func(childComplexity int) int
+		Cursor  func(childComplexity int) int
+		Version func(childComplexity int) int
 	}
 
 	CreateApiKeyPayload struct {
@@ -244,14 +254,17 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddComment          func(childComplexity int, input model.AddCommentInput) int
 		AddProjectMember    func(childComplexity int, input model.AddProjectMemberInput) int
 		ApplyAdjustment     func(childComplexity int, id int, force *bool) int
 		ApplyAdjustments    func(childComplexity int, ids []int, force *bool) int
 		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateProject       func(childComplexity int, input ent.CreateProjectInput) int
 		CreateTask          func(childComplexity int, input ent.CreateTaskInput) int
+		DeleteComment       func(childComplexity int, id int) int
 		DeleteProject       func(childComplexity int, id int) int
 		DeleteTask          func(childComplexity int, id int) int
+		EditComment         func(childComplexity int, id int, body string) int
 		RejectAdjustment    func(childComplexity int, id int, reason *string) int
 		RemoveProjectMember func(childComplexity int, id int) int
 		RetryFeedback       func(childComplexity int, id int) int
@@ -261,6 +274,7 @@ type ComplexityRoot struct {
 		UpdateProject       func(childComplexity int, id int, input ent.UpdateProjectInput) int
 		UpdateProjectMember func(childComplexity int, id int, input model.UpdateProjectMemberInput) int
 		UpdateTask          func(childComplexity int, id int, input ent.UpdateTaskInput) int
+		VoteAdjustment      func(childComplexity int, id int, value model.Vote) int
 	}
 
 	PageInfo struct {
@@ -277,7 +291,7 @@ type ComplexityRoot struct {
 	}
 
 	Project struct {
-		Adjustments       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) int
+		Adjustments       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) int
 		CreatedAt         func(childComplexity int) int
 		Description       func(childComplexity int) int
 		Feedbacks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
@@ -462,6 +476,14 @@ type ComplexityRoot struct {
 		Project func(childComplexity int) int
 		Role    func(childComplexity int) int
 	}
+
+	VoteEvent struct {
+		Adjustment func(childComplexity int) int
+		At         func(childComplexity int) int
+		By         func(childComplexity int) int
+		Cursor     func(childComplexity int) int
+		Score      func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -470,6 +492,7 @@ type ComplexityRoot struct {
 
 type AdjustmentResolver interface {
 	RemovedTask(ctx context.Context, obj *ent.Adjustment) (*plan.RemovedTask, error)
+	ViewerVote(ctx context.Context, obj *ent.Adjustment) (*model.Vote, error)
 }
 type FeedbackResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error)
@@ -492,9 +515,13 @@ type MutationResolver interface {
 	ApplyAdjustments(ctx context.Context, ids []int, force *bool) ([]*model.AdjustmentDecisionPayload, error)
 	RejectAdjustment(ctx context.Context, id int, reason *string) (*model.AdjustmentDecisionPayload, error)
 	RevertAdjustment(ctx context.Context, id int) (*model.AdjustmentDecisionPayload, error)
+	AddComment(ctx context.Context, input model.AddCommentInput) (*ent.Comment, error)
+	EditComment(ctx context.Context, id int, body string) (*ent.Comment, error)
+	DeleteComment(ctx context.Context, id int) (int, error)
+	VoteAdjustment(ctx context.Context, id int, value model.Vote) (*ent.Adjustment, error)
 }
 type ProjectResolver interface {
-	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
+	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
 }
 type ProjectInsightsResolver interface {
 	Budget(ctx context.Context, obj *insights.Report) (*model.ProjectBudget, error)
@@ -671,6 +698,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Adjustment.Version(childComplexity), true
+	case "Adjustment.viewerVote":
+		if e.ComplexityRoot.Adjustment.ViewerVote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Adjustment.ViewerVote(childComplexity), true
 
 	case "AdjustmentConnection.edges":
 		if e.ComplexityRoot.AdjustmentConnection.Edges == nil {
@@ -951,6 +984,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
+
+	case "CommentEvent.at":
+		if e.ComplexityRoot.CommentEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.At(childComplexity), true
+	case "CommentEvent.by":
+		if e.ComplexityRoot.CommentEvent.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.By(childComplexity), true
+	case "CommentEvent.change":
+		if e.ComplexityRoot.CommentEvent.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.Change(childComplexity), true
+	case "CommentEvent.comment":
+		if e.ComplexityRoot.CommentEvent.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.Comment(childComplexity), true
+	case "CommentEvent.cursor":
+		if e.ComplexityRoot.CommentEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.Cursor(childComplexity), true
+	case "CommentEvent.version":
+		if e.ComplexityRoot.CommentEvent.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.Version(childComplexity), true
 
 	case "CreateApiKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
@@ -1332,6 +1402,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ModelStats.Suggestions(childComplexity), true
 
+	case "Mutation.addComment":
+		if e.ComplexityRoot.Mutation.AddComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddComment(childComplexity, args["input"].(model.AddCommentInput)), true
 	case "Mutation.addProjectMember":
 		if e.ComplexityRoot.Mutation.AddProjectMember == nil {
 			break
@@ -1398,6 +1479,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(ent.CreateTaskInput)), true
+	case "Mutation.deleteComment":
+		if e.ComplexityRoot.Mutation.DeleteComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteComment(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteProject":
 		if e.ComplexityRoot.Mutation.DeleteProject == nil {
 			break
@@ -1420,6 +1512,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTask(childComplexity, args["id"].(int)), true
+	case "Mutation.editComment":
+		if e.ComplexityRoot.Mutation.EditComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditComment(childComplexity, args["id"].(int), args["body"].(string)), true
 	case "Mutation.rejectAdjustment":
 		if e.ComplexityRoot.Mutation.RejectAdjustment == nil {
 			break
@@ -1519,6 +1622,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTask(childComplexity, args["id"].(int), args["input"].(ent.UpdateTaskInput)), true
+	case "Mutation.voteAdjustment":
+		if e.ComplexityRoot.Mutation.VoteAdjustment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_voteAdjustment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VoteAdjustment(childComplexity, args["id"].(int), args["value"].(model.Vote)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1574,7 +1688,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Project.Adjustments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.AdjustmentWhereInput)), true
+		return e.ComplexityRoot.Project.Adjustments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AdjustmentOrder), args["where"].(*ent.AdjustmentWhereInput)), true
 	case "Project.createdAt":
 		if e.ComplexityRoot.Project.CreatedAt == nil {
 			break
@@ -2395,6 +2509,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ViewerMembership.Role(childComplexity), true
 
+	case "VoteEvent.adjustment":
+		if e.ComplexityRoot.VoteEvent.Adjustment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEvent.Adjustment(childComplexity), true
+	case "VoteEvent.at":
+		if e.ComplexityRoot.VoteEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEvent.At(childComplexity), true
+	case "VoteEvent.by":
+		if e.ComplexityRoot.VoteEvent.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEvent.By(childComplexity), true
+	case "VoteEvent.cursor":
+		if e.ComplexityRoot.VoteEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEvent.Cursor(childComplexity), true
+	case "VoteEvent.score":
+		if e.ComplexityRoot.VoteEvent.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEvent.Score(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2404,6 +2549,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddCommentInput", ec.unmarshalInputAddCommentInput),
 			graphql.NewInputUnmarshaler("AddProjectMemberInput", ec.unmarshalInputAddProjectMemberInput),
 			graphql.NewInputUnmarshaler("AdjustmentOrder", ec.unmarshalInputAdjustmentOrder),
 			graphql.NewInputUnmarshaler("AdjustmentWhereInput", ec.unmarshalInputAdjustmentWhereInput),
@@ -4411,22 +4557,25 @@ type RemovedTask {
 }
 
 extend type Project {
-  """The suggestions made for this project, newest feedback first."""
-  adjustments(after: Cursor, first: Int, before: Cursor, last: Int, where: AdjustmentWhereInput): AdjustmentConnection!
+  """
+  The suggestions made for this project, by ID unless orderBy says otherwise
+  (orderBy: {field: SCORE, direction: DESC} puts the most up-voted first).
+  """
+  adjustments(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: AdjustmentOrder, where: AdjustmentWhereInput): AdjustmentConnection!
 }
 
 extend type Subscription {
   """
   Everything a board of the project needs, live: feedback status changes,
-  task changes (from mutations and applied suggestions) and decisions on
-  suggestions, from every API instance, in commit order. Pass the cursor of
+  task changes (from mutations and applied suggestions), decisions on
+  suggestions, comments and changes of suggestions' scores, from every API instance, in commit order. Pass the cursor of
   the last event you saw as after to resume without gaps or duplicates.
   """
   projectEvents(projectID: ID!, after: String): ProjectEvent!
 }
 
 """An event of projectEvents."""
-union ProjectEvent = FeedbackStatusEvent | TaskEvent | AdjustmentEvent
+union ProjectEvent = FeedbackStatusEvent | TaskEvent | AdjustmentEvent | CommentEvent | VoteEvent
 
 enum TaskChange {
   CREATED
@@ -4456,6 +4605,85 @@ type AdjustmentEvent {
   at: Time!
   """Pass as after to resume after this event."""
   cursor: String!
+}
+
+enum CommentChange {
+  CREATED
+  EDITED
+  DELETED
+}
+
+"""A comment was written, edited or deleted."""
+type CommentEvent {
+  """The comment after the change (as it was, for DELETED)."""
+  comment: Comment!
+  change: CommentChange!
+  """The comment's version after the change; strictly increasing per comment."""
+  version: Int!
+  """Who made the change; null for the system."""
+  by: User
+  at: Time!
+  """Pass as after to resume after this event."""
+  cursor: String!
+}
+
+"""
+A suggestion's score changed: someone voted on it, changed their vote or
+withdrew it. Which way is not said; the score is.
+"""
+type VoteEvent {
+  """The suggestion with its new score."""
+  adjustment: Adjustment!
+  score: Int!
+  """Who voted."""
+  by: User
+  at: Time!
+  """Pass as after to resume after this event."""
+  cursor: String!
+}
+
+extend type Mutation {
+  """
+  Comment on a feedback or a suggestion (targetID is the ID of a Feedback or
+  of an Adjustment). Any member may, but a VIEWER only while the project's
+  viewersMayComment is on. @subject in the body mentions the project member
+  of that subject (see Comment.mentions); other @words stay text. Counts
+  toward COMMENT_LIMIT_PER_MINUTE.
+  """
+  addComment(input: AddCommentInput!): Comment!
+  """
+  Change the body of one of your own comments (mentions are read again) and
+  set editedAt. Counts toward COMMENT_LIMIT_PER_MINUTE.
+  """
+  editComment(id: ID!, body: String!): Comment!
+  """Delete a comment: your own, or any as an OWNER. Returns the deleted ID."""
+  deleteComment(id: ID!): ID!
+  """
+  Vote on a suggestion: UP or DOWN replaces your earlier vote, NONE
+  withdraws it. Any member may vote, once per suggestion, whatever its
+  status. Returns the suggestion with its new score.
+  """
+  voteAdjustment(id: ID!, value: Vote!): Adjustment!
+}
+
+input AddCommentInput {
+  """The ID of the Feedback or the Adjustment (suggestion) to comment on."""
+  targetID: ID!
+  """The comment, 1 to 5,000 characters (trimmed)."""
+  body: String!
+}
+
+"""A member's vote on a suggestion."""
+enum Vote {
+  UP
+  DOWN
+  """No vote (voteAdjustment: withdraw it)."""
+  NONE
+}
+
+extend type Adjustment {
+  """The caller's vote on the suggestion: null when it has none."""
+  viewerVote: Vote
 }
 
 extend type Query {
@@ -4690,6 +4918,8 @@ func (ec *executionContext) childFields_Adjustment(ctx context.Context, field gr
 		return ec.fieldContext_Adjustment_decidedBy(ctx, field)
 	case "removedTask":
 		return ec.fieldContext_Adjustment_removedTask(ctx, field)
+	case "viewerVote":
+		return ec.fieldContext_Adjustment_viewerVote(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Adjustment", field.Name)
 }
@@ -5560,6 +5790,20 @@ func (ec *executionContext) field_Feedback_comments_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddCommentInput, error) {
+			return ec.unmarshalNAddCommentInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAddCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addProjectMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5660,6 +5904,20 @@ func (ec *executionContext) field_Mutation_createTask_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteProject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5685,6 +5943,28 @@ func (ec *executionContext) field_Mutation_deleteTask_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_editComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
 	return args, nil
 }
 
@@ -5846,6 +6126,28 @@ func (ec *executionContext) field_Mutation_updateTask_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_voteAdjustment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (model.Vote, error) {
+			return ec.unmarshalNVote2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐVote(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Project_adjustments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5881,14 +6183,22 @@ func (ec *executionContext) field_Project_adjustments_args(ctx context.Context, 
 		return nil, err
 	}
 	args["last"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AdjustmentOrder, error) {
+			return ec.unmarshalOAdjustmentOrder2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.AdjustmentWhereInput, error) {
 			return ec.unmarshalOAdjustmentWhereInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["where"] = arg4
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -6998,6 +7308,29 @@ func (ec *executionContext) fieldContext_Adjustment_removedTask(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Adjustment_viewerVote(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Adjustment_viewerVote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Adjustment().ViewerVote(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Vote) graphql.Marshaler {
+			return ec.marshalOVote2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐVote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Adjustment_viewerVote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Adjustment", field, true, true, "Vote")
 }
 
 func (ec *executionContext) _AdjustmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AdjustmentConnection) (ret graphql.Marshaler) {
@@ -8282,6 +8615,174 @@ func (ec *executionContext) _CommentEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_CommentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CommentEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CommentEvent_comment(ctx context.Context, field graphql.CollectedField, obj *model.CommentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommentEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.CommentEvent) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNCommentChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐCommentChange(ctx, field.Selections, obj.Change)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CommentChange) graphql.Marshaler {
+			return ec.marshalNCommentChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐCommentChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentEvent", field, false, false, "CommentChange")
+}
+
+func (ec *executionContext) _CommentEvent_version(ctx context.Context, field graphql.CollectedField, obj *model.CommentEvent) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CommentEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.CommentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommentEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.CommentEvent) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CommentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CommentEvent) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
@@ -10697,6 +11198,182 @@ func (ec *executionContext) fieldContext_Mutation_revertAdjustment(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddComment(ctx, fc.Args["input"].(model.AddCommentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_editComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_editComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EditComment(ctx, fc.Args["id"].(int), fc.Args["body"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_editComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_editComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteComment(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_voteAdjustment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_voteAdjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VoteAdjustment(ctx, fc.Args["id"].(int), fc.Args["value"].(model.Vote))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Adjustment) graphql.Marshaler {
+			return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_voteAdjustment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Adjustment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_voteAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
@@ -11185,7 +11862,7 @@ func (ec *executionContext) _Project_adjustments(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Project().Adjustments(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.AdjustmentWhereInput))
+			return ec.Resolvers.Project().Adjustments(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AdjustmentOrder), fc.Args["where"].(*ent.AdjustmentWhereInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdjustmentConnection) graphql.Marshaler {
@@ -14548,6 +15225,148 @@ func (ec *executionContext) fieldContext_ViewerMembership_role(_ context.Context
 	return graphql.NewScalarFieldContext("ViewerMembership", field, false, false, "Role")
 }
 
+func (ec *executionContext) _VoteEvent_adjustment(ctx context.Context, field graphql.CollectedField, obj *model.VoteEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteEvent_adjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adjustment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Adjustment) graphql.Marshaler {
+			return ec.marshalNAdjustment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteEvent_adjustment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VoteEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Adjustment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteEvent_score(ctx context.Context, field graphql.CollectedField, obj *model.VoteEvent) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Score)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteEvent_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteEvent_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VoteEvent_by(ctx context.Context, field graphql.CollectedField, obj *model.VoteEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteEvent_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VoteEvent_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VoteEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VoteEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.VoteEvent) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VoteEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.VoteEvent) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoteEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoteEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoteEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
@@ -15638,6 +16457,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAddCommentInput(ctx context.Context, obj any) (model.AddCommentInput, error) {
+	var it model.AddCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"targetID", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "targetID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetID = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddCommentInput unmarshals raw into the AddCommentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddCommentInput(ctx context.Context, raw any) (model.AddCommentInput, error) {
+	var out model.AddCommentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddCommentInput", raw, &out)
+	return out, err
+}
 
 func (ec *executionContext) unmarshalInputAddProjectMemberInput(ctx context.Context, obj any) (model.AddProjectMemberInput, error) {
 	var it model.AddProjectMemberInput
@@ -20348,6 +21216,13 @@ func (ec *executionContext) _ProjectEvent(ctx context.Context, sel ast.Selection
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.VoteEvent:
+		return ec._VoteEvent(ctx, sel, &obj)
+	case *model.VoteEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._VoteEvent(ctx, sel, obj)
 	case model.TaskEvent:
 		return ec._TaskEvent(ctx, sel, &obj)
 	case *model.TaskEvent:
@@ -20362,6 +21237,13 @@ func (ec *executionContext) _ProjectEvent(ctx context.Context, sel ast.Selection
 			return graphql.Null
 		}
 		return ec._FeedbackStatusEvent(ctx, sel, obj)
+	case model.CommentEvent:
+		return ec._CommentEvent(ctx, sel, &obj)
+	case *model.CommentEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CommentEvent(ctx, sel, obj)
 	case model.AdjustmentEvent:
 		return ec._AdjustmentEvent(ctx, sel, &obj)
 	case *model.AdjustmentEvent:
@@ -20502,6 +21384,12 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Adjustment_removedTask(ctx, field, obj)
+				})
+		case "viewerVote":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Adjustment_viewerVote(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21011,6 +21899,64 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._CommentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var commentEventImplementors = []string{"CommentEvent", "ProjectEvent"}
+
+func (ec *executionContext) _CommentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.CommentEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommentEvent")
+		case "comment":
+			out.Values[i] = ec._CommentEvent_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "change":
+			out.Values[i] = ec._CommentEvent_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._CommentEvent_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._CommentEvent_by(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CommentEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._CommentEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21750,6 +22696,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revertAdjustment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revertAdjustment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "editComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_editComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voteAdjustment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_voteAdjustment(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -23094,6 +24068,59 @@ func (ec *executionContext) _ViewerMembership(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var voteEventImplementors = []string{"VoteEvent", "ProjectEvent"}
+
+func (ec *executionContext) _VoteEvent(ctx context.Context, sel ast.SelectionSet, obj *model.VoteEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voteEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VoteEvent")
+		case "adjustment":
+			out.Values[i] = ec._VoteEvent_adjustment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._VoteEvent_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._VoteEvent_by(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._VoteEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._VoteEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -23456,6 +24483,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAddCommentInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAddCommentInput(ctx context.Context, v any) (model.AddCommentInput, error) {
+	res, err := ec.unmarshalInputAddCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAddProjectMemberInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAddProjectMemberInput(ctx context.Context, v any) (model.AddProjectMemberInput, error) {
 	res, err := ec.unmarshalInputAddProjectMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23608,6 +24640,24 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNComment2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐComment(ctx context.Context, sel ast.SelectionSet, v *ent.Comment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Comment!")
+		return graphql.Null
+	}
+	return ec._Comment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCommentChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐCommentChange(ctx context.Context, v any) (model.CommentChange, error) {
+	var res model.CommentChange
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCommentChange2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐCommentChange(ctx context.Context, sel ast.SelectionSet, v model.CommentChange) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNCommentConnection2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐCommentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CommentConnection) graphql.Marshaler {
@@ -24217,6 +25267,16 @@ func (ec *executionContext) marshalNViewerMembership2ᚖgithubᚗcomᚋfeedbackl
 	return ec._ViewerMembership(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNVote2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐVote(ctx context.Context, v any) (model.Vote, error) {
+	var res model.Vote
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVote2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐVote(ctx context.Context, sel ast.SelectionSet, v model.Vote) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
 }
@@ -24384,6 +25444,14 @@ func (ec *executionContext) marshalOAdjustmentEdge2ᚖgithubᚗcomᚋfeedbackloo
 		return graphql.Null
 	}
 	return ec._AdjustmentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAdjustmentOrder2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentOrder(ctx context.Context, v any) (*ent.AdjustmentOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAdjustmentOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOAdjustmentStatus2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐStatusᚄ(ctx context.Context, v any) ([]adjustment.Status, error) {
@@ -25276,6 +26344,22 @@ func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedba
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOVote2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐVote(ctx context.Context, v any) (*model.Vote, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Vote)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOVote2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐVote(ctx context.Context, sel ast.SelectionSet, v *model.Vote) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

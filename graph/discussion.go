@@ -1,0 +1,186 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/feedbackloop/feedbackloop/discussion"
+	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
+	"github.com/feedbackloop/feedbackloop/events"
+	"github.com/feedbackloop/feedbackloop/graph/model"
+	"github.com/feedbackloop/feedbackloop/outbox"
+)
+
+// Comments and votes (the discussion package): the resolvers' halves that
+// check inputs, charge the comment budget and name the argument an error
+// is about.
+
+// addComment comments on the Feedback or Adjustment targetID names. The
+// target is looked up (as the caller) before the budget is charged, so a
+// target the caller cannot see costs nothing.
+func (r *Resolver) addComment(ctx context.Context, input model.AddCommentInput) (*ent.Comment, error) {
+	if err := commentProblem("input.body", input.Body); err != nil {
+		return nil, err
+	}
+	var target discussion.Target
+	switch typ, _ := ent.NodeTypeOfID(input.TargetID); typ {
+	case ent.TypeFeedback:
+		if _, err := r.client.Feedback.Get(ctx, input.TargetID); err != nil {
+			return nil, targetError(err, "Feedback")
+		}
+		target.FeedbackID = &input.TargetID
+	case ent.TypeAdjustment:
+		if _, err := r.client.Adjustment.Get(ctx, input.TargetID); err != nil {
+			return nil, targetError(err, "Adjustment")
+		}
+		target.AdjustmentID = &input.TargetID
+	default:
+		return nil, &InputError{Field: "input.targetID", Problem: "must be the ID of a Feedback or of an Adjustment (suggestion): only those take comments"}
+	}
+	if err := r.spendComment(ctx); err != nil {
+		return nil, err
+	}
+	c, err := r.discussion.Add(ctx, target, input.Body)
+	if errors.Is(err, discussion.ErrNotFound) {
+		return nil, &NotFoundError{Field: "input.targetID", Type: "Feedback or Adjustment"}
+	}
+	return c, err
+}
+
+// editComment replaces the body of one of the caller's comments.
+func (r *Resolver) editComment(ctx context.Context, id int, body string) (*ent.Comment, error) {
+	if err := commentProblem("body", body); err != nil {
+		return nil, err
+	}
+	if _, err := r.client.Comment.Get(ctx, id); err != nil {
+		return nil, targetError(err, "Comment")
+	}
+	if err := r.spendComment(ctx); err != nil {
+		return nil, err
+	}
+	c, err := r.discussion.Edit(ctx, id, body)
+	if errors.Is(err, discussion.ErrNotFound) {
+		return nil, &NotFoundError{Field: "id", Type: "Comment"}
+	}
+	return c, err
+}
+
+// deleteComment deletes a comment and returns its ID.
+func (r *Resolver) deleteComment(ctx context.Context, id int) (int, error) {
+	_, err := r.discussion.Delete(ctx, id)
+	switch {
+	case errors.Is(err, discussion.ErrNotFound):
+		return 0, &NotFoundError{Field: "id", Type: "Comment"}
+	case err != nil:
+		return 0, err
+	}
+	return id, nil
+}
+
+// voteAdjustment sets the caller's vote on a suggestion.
+func (r *Resolver) voteAdjustment(ctx context.Context, id int, value model.Vote) (*ent.Adjustment, error) {
+	n := 0
+	switch value {
+	case model.VoteUp:
+		n = 1
+	case model.VoteDown:
+		n = -1
+	}
+	a, err := r.discussion.Vote(ctx, id, n)
+	if errors.Is(err, discussion.ErrNotFound) {
+		return nil, &NotFoundError{Field: "id", Type: "Adjustment"}
+	}
+	return a, err
+}
+
+// viewerVote is the caller's vote on a suggestion, nil for none.
+func (r *Resolver) viewerVote(ctx context.Context, a *ent.Adjustment) (*model.Vote, error) {
+	votes, err := r.discussion.ViewerVote(ctx, []int{a.ID})
+	if err != nil {
+		return nil, err
+	}
+	var v model.Vote
+	switch votes[a.ID] {
+	case 1:
+		v = model.VoteUp
+	case -1:
+		v = model.VoteDown
+	default:
+		return nil, nil
+	}
+	return &v, nil
+}
+
+// spendComment charges one comment to the caller's budget (nil: no
+// budgets).
+func (r *Resolver) spendComment(ctx context.Context) error {
+	if r.limiter == nil {
+		return nil
+	}
+	return r.limiter.SpendComment(ctx)
+}
+
+func commentProblem(field, body string) error {
+	var ps []error
+	check(&ps, field, comment.BodyValidator, trimmed(&body))
+	if len(ps) > 0 {
+		return ps[0]
+	}
+	return nil
+}
+
+// targetError is what a look-up of the object an argument names turns
+// into: NOT_FOUND naming the argument, or the error itself.
+func targetError(err error, typ string) error {
+	if ent.IsNotFound(err) {
+		field := "input.targetID"
+		if typ == "Comment" {
+			field = "id"
+		}
+		return &NotFoundError{Field: field, Type: typ}
+	}
+	return err
+}
+
+// commentEvent is the event of a comment's change, decoded once per event.
+func (r *Resolver) commentEvent(m *events.Message) (*model.CommentEvent, error) {
+	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
+		var p outbox.CommentPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Comment == nil {
+			return nil, fmt.Errorf("decode comment event %d: %w", e.ID, err)
+		}
+		p.Comment.Attach(r.client)
+		if p.Actor != nil {
+			p.Actor.Attach(r.client)
+		}
+		return &p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := v.(*outbox.CommentPayload)
+	return &model.CommentEvent{Comment: p.Comment, Change: model.CommentChange(p.Change), Version: m.Version, By: p.Actor, At: m.At, Cursor: outbox.Cursor(m.ID)}, nil
+}
+
+// voteEvent is the event of a suggestion's new score.
+func (r *Resolver) voteEvent(m *events.Message) (*model.VoteEvent, error) {
+	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
+		var p outbox.AdjustmentPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Adjustment == nil {
+			return nil, fmt.Errorf("decode vote event %d: %w", e.ID, err)
+		}
+		p.Adjustment.Attach(r.client)
+		if p.Actor != nil {
+			p.Actor.Attach(r.client)
+		}
+		return &p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := v.(*outbox.AdjustmentPayload)
+	return &model.VoteEvent{Adjustment: p.Adjustment, Score: p.Adjustment.Score, By: p.Actor, At: m.At, Cursor: outbox.Cursor(m.ID)}, nil
+}
