@@ -101,7 +101,7 @@ func (s *Service) Edit(ctx context.Context, id int, body string) (*ent.Comment, 
 		if err != nil {
 			return nil, err
 		}
-		return c, record(ctx, tx, outbox.Updated, c)
+		return c, record(ctx, tx, outbox.Edited, c)
 	})
 }
 

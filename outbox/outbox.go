@@ -86,7 +86,7 @@ type (
 		Actor      *ent.User       `json:"actor,omitempty"`
 	}
 	CommentPayload struct {
-		Change  string       `json:"change"`  // CREATED, UPDATED or DELETED
+		Change  string       `json:"change"`  // CREATED, EDITED or DELETED
 		Comment *ent.Comment `json:"comment"` // after the change; before it for DELETED
 		Actor   *ent.User    `json:"actor,omitempty"`
 	}
@@ -103,6 +103,8 @@ const (
 	Created = "CREATED"
 	Updated = "UPDATED"
 	Deleted = "DELETED"
+	// Edited is a comment's new body (tasks are UPDATED).
+	Edited = "EDITED"
 )
 
 // New builds an event; payload is encoded as JSON.
