@@ -248,6 +248,9 @@ func Mentions(body string) []string {
 		}
 		at += i
 		i = at + 1
+		if strings.HasPrefix(body[at+1:], "@") {
+			continue // "@@ada": the second @ starts the mention
+		}
 		if at > 0 {
 			prev, _ := utf8.DecodeLastRuneInString(body[:at])
 			if unicode.IsLetter(prev) || unicode.IsDigit(prev) {

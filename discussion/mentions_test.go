@@ -18,7 +18,7 @@ func TestMentions(t *testing.T) {
 		"(@carol) and @carol again":         {"carol"},
 		"mail me: dave@example.com":         nil,
 		"@auth0|123 and @user@example.com,": {"auth0|123", "user@example.com"},
-		"@ alone, @@double":                 {"@double"},
+		"@ alone, @@double":                 {"double"},
 		"Grüße @jürgen\n@émile":             {"jürgen", "émile"},
 		"x@y @z":                            {"z"},
 	}
