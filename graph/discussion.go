@@ -5,6 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/feedbackloop/feedbackloop/discussion"
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -96,14 +101,16 @@ func (r *Resolver) voteAdjustment(ctx context.Context, id int, value model.Vote)
 	return a, err
 }
 
-// viewerVote is the caller's vote on a suggestion, nil for none.
+// viewerVote is the caller's vote on a suggestion, nil for none. In a
+// list (a page of Project.adjustments, Feedback.adjustments) the votes of
+// the whole list are read at once, for the first of them.
 func (r *Resolver) viewerVote(ctx context.Context, a *ent.Adjustment) (*model.Vote, error) {
-	votes, err := r.discussion.ViewerVote(ctx, []int{a.ID})
+	value, err := r.voteOf(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
 	var v model.Vote
-	switch votes[a.ID] {
+	switch value {
 	case 1:
 		v = model.VoteUp
 	case -1:
@@ -112,6 +119,70 @@ func (r *Resolver) viewerVote(ctx context.Context, a *ent.Adjustment) (*model.Vo
 		return nil, nil
 	}
 	return &v, nil
+}
+
+func (r *Resolver) voteOf(ctx context.Context, id int) (int, error) {
+	cache, _ := ctx.Value(voteCacheKey{}).(*voteCache)
+	list, ids := adjustmentList(graphql.GetFieldContext(ctx))
+	if cache == nil || list == nil || !slices.Contains(ids, id) {
+		votes, err := r.discussion.ViewerVote(ctx, []int{id})
+		return votes[id], err
+	}
+	cache.mu.Lock()
+	defer cache.mu.Unlock()
+	votes, ok := cache.lists[list]
+	if !ok {
+		var err error
+		if votes, err = r.discussion.ViewerVote(ctx, ids); err != nil {
+			return 0, err
+		}
+		cache.lists[list] = votes
+	}
+	return votes[id], nil
+}
+
+// adjustmentList finds the list of suggestions a field is read under: the
+// nearest enclosing field whose result is a page or a list of them. It
+// returns that field (which identifies the list) and the suggestions' IDs.
+func adjustmentList(fc *graphql.FieldContext) (*graphql.FieldContext, []int) {
+	for p := fc; p != nil; p = p.Parent {
+		switch res := p.Result.(type) {
+		case *ent.AdjustmentConnection:
+			ids := make([]int, 0, len(res.Edges))
+			for _, e := range res.Edges {
+				if e != nil && e.Node != nil {
+					ids = append(ids, e.Node.ID)
+				}
+			}
+			return p, ids
+		case []*ent.Adjustment:
+			ids := make([]int, 0, len(res))
+			for _, a := range res {
+				ids = append(ids, a.ID)
+			}
+			return p, ids
+		}
+	}
+	return nil, nil
+}
+
+// voteCache holds, for one query or mutation, the caller's votes on each
+// list of suggestions it read. Subscriptions have none: each event must
+// read the vote as it is then.
+type voteCache struct {
+	mu    sync.Mutex
+	lists map[*graphql.FieldContext]map[int]int
+}
+
+type voteCacheKey struct{}
+
+// withVoteCache gives each query and mutation its voteCache.
+func withVoteCache(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation == ast.Subscription {
+		return next(ctx)
+	}
+	return next(context.WithValue(ctx, voteCacheKey{}, &voteCache{lists: map[*graphql.FieldContext]map[int]int{}}))
 }
 
 // spendComment charges one comment to the caller's budget (nil: no

@@ -275,6 +275,21 @@ func TestVotes(t *testing.T) {
 	if edges := seen.Node.Adjustments.Edges; edges[0].Node.ID != priority {
 		t.Fatalf("by score, ascending: %+v", edges)
 	}
+	// A page reads the caller's votes once, however many suggestions it has.
+	before := e.statements.len()
+	e.as(t, w.reader, q, map[string]any{"p": w.own, "dir": "DESC"}, &seen)
+	reads := 0
+	for _, st := range e.statements.since(before) {
+		if strings.Contains(st, "adjustment_votes") {
+			reads++
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("%d reads of votes for a page of 2, want 1", reads)
+	}
+	if edges := seen.Node.Adjustments.Edges; edges[0].Node.ViewerVote == nil || *edges[0].Node.ViewerVote != "UP" || edges[1].Node.ViewerVote != nil {
+		t.Fatalf("the reader's votes: %+v", edges)
+	}
 	// Votes are no decision: the suggestion's version and status stay.
 	var a struct {
 		Node struct {

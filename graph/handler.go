@@ -201,6 +201,7 @@ func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Res
 	if cfg.Reads != nil && cfg.Positions != nil {
 		srv.AroundOperations(readRouting(cfg.Reads, cfg.Positions, cfg.Logger))
 	}
+	srv.AroundOperations(withVoteCache)
 	if cfg.fieldMiddleware != nil {
 		srv.AroundFields(cfg.fieldMiddleware)
 	}
