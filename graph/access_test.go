@@ -506,6 +506,8 @@ func TestAuthorizationMatrixForSubscriptions(t *testing.T) {
 	subs := []struct{ name, query, varName string }{
 		{"projectFeedbackEvents", `subscription($id: ID!) { projectFeedbackEvents(projectID: $id) { status } }`, "project"},
 		{"feedbackStatusChanged", `subscription($id: ID!) { feedbackStatusChanged(id: $id) { status } }`, "feedback"},
+		// The board's stream, comments and votes included.
+		{"projectEvents", `subscription($id: ID!) { projectEvents(projectID: $id) { __typename } }`, "project"},
 	}
 	for _, actor := range actors {
 		t.Run(actor, func(t *testing.T) {
@@ -529,7 +531,7 @@ func TestAuthorizationMatrixForSubscriptions(t *testing.T) {
 					ws.Subscribe(opID, s.query, map[string]any{"id": id})
 					visible := actor == admin || (own && canSeeOwn[actor])
 					var m gqltest.Msg
-					if s.name == "projectFeedbackEvents" && visible {
+					if s.varName == "project" && visible {
 						// It sends nothing until something happens: make
 						// something happen until the subscriber, which
 						// may not be listening yet, sees it.
