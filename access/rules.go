@@ -213,7 +213,10 @@ func CommentPolicy() ent.Policy {
 					if by, ok := m.AuthorID(); !ok || by != v.UserID {
 						return &ForbiddenError{Action: "comment in another user's name"}
 					}
-					return MayComment(ctx, m.Client(), pid)
+					if err := MayComment(ctx, m.Client(), pid); err != nil {
+						return err
+					}
+					return privacy.Allow
 				}
 				ids, err := mutatedIDs(ctx, m)
 				if err != nil || len(ids) == 0 {
@@ -234,7 +237,7 @@ func CommentPolicy() ent.Policy {
 						if !own {
 							return &ForbiddenError{Action: "edit another member's comment; only its author may"}
 						}
-						if err := MayComment(ctx, m.Client(), c.ProjectID); err != privacy.Allow {
+						if err := MayComment(ctx, m.Client(), c.ProjectID); err != nil {
 							return err
 						}
 					case own:
@@ -253,12 +256,12 @@ func CommentPolicy() ent.Policy {
 	}
 }
 
-// MayComment returns privacy.Allow when the viewer of ctx may write
-// comments in project: any member, but a VIEWER only while the project's
-// viewersMayComment is on (a FORBIDDEN naming EDITOR otherwise).
+// MayComment returns nil when the viewer of ctx may write comments in
+// project: any member, but a VIEWER only while the project's
+// viewersMayComment is on (a ForbiddenError naming EDITOR otherwise).
 func MayComment(ctx context.Context, client *ent.Client, projectID int) error {
 	if IsSystem(ctx) {
-		return privacy.Allow
+		return nil
 	}
 	v := viewer.FromContext(ctx)
 	if v == nil {
@@ -271,7 +274,7 @@ func MayComment(ctx context.Context, client *ent.Client, projectID int) error {
 	case !visible:
 		return &NotFoundError{Label: comment.Label}
 	case have.AtLeast(viewer.Editor):
-		return privacy.Allow
+		return nil
 	}
 	open, err := client.Project.Query().Where(project.ID(projectID)).Select(project.FieldViewersMayComment).Bool(SystemContext(ctx))
 	if err != nil {
@@ -280,7 +283,7 @@ func MayComment(ctx context.Context, client *ent.Client, projectID int) error {
 	if !open {
 		return &ForbiddenError{Action: "comment on this project (its OWNERs turned viewersMayComment off)", Need: viewer.Editor, Have: have}
 	}
-	return privacy.Allow
+	return nil
 }
 
 // VotePolicy: members see the votes of their projects; any member (VIEWER

@@ -11,8 +11,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/discussion"
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/model"
@@ -30,20 +32,29 @@ func (r *Resolver) addComment(ctx context.Context, input model.AddCommentInput) 
 	if err := commentProblem("input.body", input.Body); err != nil {
 		return nil, err
 	}
-	var target discussion.Target
+	var (
+		target    discussion.Target
+		projectID int
+	)
 	switch typ, _ := ent.NodeTypeOfID(input.TargetID); typ {
 	case ent.TypeFeedback:
-		if _, err := r.client.Feedback.Get(ctx, input.TargetID); err != nil {
+		fb, err := r.client.Feedback.Get(ctx, input.TargetID)
+		if err != nil {
 			return nil, targetError(err, "Feedback")
 		}
-		target.FeedbackID = &input.TargetID
+		target.FeedbackID, projectID = &input.TargetID, fb.ProjectID
 	case ent.TypeAdjustment:
-		if _, err := r.client.Adjustment.Get(ctx, input.TargetID); err != nil {
+		a, err := r.client.Adjustment.Query().Where(adjustment.ID(input.TargetID)).WithFeedback().Only(ctx)
+		if err != nil {
 			return nil, targetError(err, "Adjustment")
 		}
-		target.AdjustmentID = &input.TargetID
+		target.AdjustmentID, projectID = &input.TargetID, a.Edges.Feedback.ProjectID
 	default:
 		return nil, &InputError{Field: "input.targetID", Problem: "must be the ID of a Feedback or of an Adjustment (suggestion): only those take comments"}
+	}
+	// A comment the caller may not write costs nothing either.
+	if err := access.MayComment(ctx, r.client, projectID); err != nil {
+		return nil, err
 	}
 	if err := r.spendComment(ctx); err != nil {
 		return nil, err

@@ -3,9 +3,12 @@ package graph_test
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -388,5 +391,37 @@ func TestCommentRateLimit(t *testing.T) {
 	e.as(t, w.reader, `query($id: ID!) { node(id: $id) { ... on Feedback { comments(first: 1) { totalCount } } } }`, map[string]any{"id": w.ownFeedback}, &count)
 	if count.Node.Comments.TotalCount != 1 {
 		t.Fatalf("%d comments, want the editor's alone", count.Node.Comments.TotalCount)
+	}
+}
+
+// Votes at once, by several members and several times each, leave the
+// score equal to the votes stored: each vote moves it under the
+// suggestion's lock.
+func TestConcurrentVotesKeepTheScore(t *testing.T) {
+	e := newSecureEnv(t)
+	w := e.newWorld(t, "cv")
+	id := e.suggestionOn(t, w.ownFeedback)
+	vote := `mutation($id: ID!, $v: Vote!) { voteAdjustment(id: $id, value: $v) { score } }`
+	var wg sync.WaitGroup
+	for _, cred := range []string{w.reader, w.editor, w.owner} {
+		for _, v := range []string{"UP", "DOWN", "UP", "NONE", "UP"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if resp := gqltest.PostAs(t, e.url, cred, vote, map[string]any{"id": id, "v": v}); len(resp.Errors) > 0 {
+					t.Errorf("%s: %+v", v, resp.Errors)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	var got struct{ Node struct{ Score int } }
+	e.as(t, w.owner, `query($id: ID!) { node(id: $id) { ... on Adjustment { score } } }`, map[string]any{"id": id}, &got)
+	sum := 0
+	for _, v := range e.client.AdjustmentVote.Query().Where(adjustmentvote.AdjustmentID(dbID(t, id))).AllX(accesstest.System()) {
+		sum += v.Value
+	}
+	if got.Node.Score != sum {
+		t.Fatalf("score %d, but the stored votes sum to %d", got.Node.Score, sum)
 	}
 }
