@@ -458,6 +458,7 @@ func (e *env) rateLimit() ratelimit.Config {
 		Window:                e.duration("RATE_LIMIT_WINDOW", ratelimit.DefaultWindow),
 		SubmissionsPerClient:  e.integer("SUBMISSION_LIMIT_PER_CLIENT", ratelimit.DefaultSubmissionsPerClient, 1, 1_000_000_000),
 		SubmissionsPerProject: e.integer("SUBMISSION_LIMIT_PER_PROJECT", ratelimit.DefaultSubmissionsPerProject, 1, 1_000_000_000),
+		CommentsPerMinute:     e.integer("COMMENT_LIMIT_PER_MINUTE", ratelimit.DefaultCommentsPerMinute, 1, 1_000_000),
 		Prefix:                e.str("RATE_LIMIT_PREFIX", ratelimit.DefaultPrefix),
 	}
 }

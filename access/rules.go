@@ -9,7 +9,9 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/privacy"
 	"github.com/feedbackloop/feedbackloop/ent/project"
@@ -100,6 +102,9 @@ func ProjectPolicy() ent.Policy {
 					return err
 				}
 				need, action := viewer.Editor, "update the project"
+				if _, ok := m.ViewersMayComment(); ok {
+					need, action = viewer.Owner, "decide whether VIEWERs may comment"
+				}
 				if m.Op().Is(ent.OpDelete | ent.OpDeleteOne) {
 					need, action = viewer.Owner, "delete the project"
 				}
@@ -187,6 +192,136 @@ func AdjustmentPolicy() ent.Policy {
 					return err
 				}
 				return requireEach(ctx, m.Client(), projects, viewer.Editor, adjustment.Label, "decide on suggestions")
+			}),
+		},
+	}
+}
+
+// CommentPolicy: members see the comments of their projects. Any member
+// writes them, as themselves, except a VIEWER when the project's OWNERs
+// turned viewersMayComment off; only the author edits a comment (and only
+// while they may comment); the author or an OWNER deletes it.
+func CommentPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: queryPolicy(func(v *viewer.Viewer) func(*sql.Selector) { return inVisibleProjects(v, comment.FieldProjectID) }),
+		Mutation: privacy.MutationPolicy{
+			requireViewer(), allowAdmins(),
+			privacy.CommentMutationRuleFunc(func(ctx context.Context, m *ent.CommentMutation) error {
+				v := viewer.FromContext(ctx)
+				if m.Op().Is(ent.OpCreate) {
+					pid, _ := m.ProjectID()
+					if by, ok := m.AuthorID(); !ok || by != v.UserID {
+						return &ForbiddenError{Action: "comment in another user's name"}
+					}
+					if err := MayComment(ctx, m.Client(), pid); err != nil {
+						return err
+					}
+					return privacy.Allow
+				}
+				ids, err := mutatedIDs(ctx, m)
+				if err != nil || len(ids) == 0 {
+					return err
+				}
+				rows, err := m.Client().Comment.Query().Where(comment.IDIn(ids...)).
+					Select(comment.FieldProjectID, comment.FieldAuthorID).All(SystemContext(ctx))
+				if err != nil {
+					return err
+				}
+				for _, c := range rows {
+					own := c.AuthorID != nil && *c.AuthorID == v.UserID
+					switch {
+					case m.Op().Is(ent.OpUpdate | ent.OpUpdateOne):
+						if err := Require(ctx, m.Client(), c.ProjectID, viewer.Reader, comment.Label, "edit comments"); err != nil {
+							return err
+						}
+						if !own {
+							return &ForbiddenError{Action: "edit another member's comment; only its author may"}
+						}
+						if err := MayComment(ctx, m.Client(), c.ProjectID); err != nil {
+							return err
+						}
+					case own:
+						if err := Require(ctx, m.Client(), c.ProjectID, viewer.Reader, comment.Label, "delete comments"); err != nil {
+							return err
+						}
+					default:
+						if err := Require(ctx, m.Client(), c.ProjectID, viewer.Owner, comment.Label, "delete another member's comment"); err != nil {
+							return err
+						}
+					}
+				}
+				return privacy.Allow
+			}),
+		},
+	}
+}
+
+// MayComment returns nil when the viewer of ctx may write comments in
+// project: any member, but a VIEWER only while the project's
+// viewersMayComment is on (a ForbiddenError naming EDITOR otherwise).
+func MayComment(ctx context.Context, client *ent.Client, projectID int) error {
+	if IsSystem(ctx) {
+		return nil
+	}
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return ErrUnauthenticated
+	}
+	have, visible, err := RoleIn(ctx, client, v, projectID)
+	switch {
+	case err != nil:
+		return err
+	case !visible:
+		return &NotFoundError{Label: comment.Label}
+	case have.AtLeast(viewer.Editor):
+		return nil
+	}
+	open, err := client.Project.Query().Where(project.ID(projectID)).Select(project.FieldViewersMayComment).Bool(SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	if !open {
+		return &ForbiddenError{Action: "comment on this project (its OWNERs turned viewersMayComment off)", Need: viewer.Editor, Have: have}
+	}
+	return nil
+}
+
+// VotePolicy: members see the votes of their projects; any member (VIEWER
+// and above) votes, as themselves, and changes or withdraws only their own
+// vote.
+func VotePolicy() ent.Policy {
+	return privacy.Policy{
+		Query: queryPolicy(func(v *viewer.Viewer) func(*sql.Selector) {
+			return inVisibleProjects(v, adjustmentvote.FieldProjectID)
+		}),
+		Mutation: privacy.MutationPolicy{
+			requireViewer(), allowAdmins(),
+			privacy.AdjustmentVoteMutationRuleFunc(func(ctx context.Context, m *ent.AdjustmentVoteMutation) error {
+				v := viewer.FromContext(ctx)
+				if m.Op().Is(ent.OpCreate) {
+					pid, _ := m.ProjectID()
+					if by, ok := m.UserID(); !ok || by != v.UserID {
+						return &ForbiddenError{Action: "vote in another user's name"}
+					}
+					return requireEach(ctx, m.Client(), []int{pid}, viewer.Reader, adjustment.Label, "vote on suggestions")
+				}
+				ids, err := mutatedIDs(ctx, m)
+				if err != nil || len(ids) == 0 {
+					return err
+				}
+				rows, err := m.Client().AdjustmentVote.Query().Where(adjustmentvote.IDIn(ids...)).All(SystemContext(ctx))
+				if err != nil {
+					return err
+				}
+				for _, r := range rows {
+					if r.UserID != v.UserID {
+						return &ForbiddenError{Action: "change another user's vote"}
+					}
+					if err := Require(ctx, m.Client(), r.ProjectID, viewer.Reader, adjustment.Label, "vote on suggestions"); err != nil {
+						return err
+					}
+				}
+				return privacy.Allow
 			}),
 		},
 	}

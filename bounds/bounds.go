@@ -11,3 +11,10 @@ const MaxEstimatedHours = 10_000
 // MaxDroppedReasons bounds the reasons a feedback keeps for the suggestions
 // left out of its analysis; the last one sums up the rest.
 const MaxDroppedReasons = 10
+
+// MaxCommentChars is the longest comment body, in characters.
+const MaxCommentChars = 5_000
+
+// MaxCommentMentions bounds the distinct @subject mentions of one comment
+// that are looked up; later ones stay plain text.
+const MaxCommentMentions = 20

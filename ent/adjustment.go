@@ -52,6 +52,8 @@ type Adjustment struct {
 	RemovedTask *string `json:"removed_task,omitempty"`
 	// Order of the suggestion in the analysis; unique per feedback so a re-delivered job cannot store it twice.
 	Position int `json:"position,omitempty"`
+	// Up votes minus down votes (voteAdjustment), kept with every vote in its transaction.
+	Score int `json:"score,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -66,13 +68,20 @@ type AdjustmentEdges struct {
 	Feedback *Feedback `json:"feedback,omitempty"`
 	// Task holds the value of the task edge.
 	Task *Task `json:"task,omitempty"`
+	// Comments holds the value of the comments edge.
+	Comments []*Comment `json:"comments,omitempty"`
+	// Votes holds the value of the votes edge.
+	Votes []*AdjustmentVote `json:"votes,omitempty"`
 	// DecidedBy holds the value of the decided_by edge.
 	DecidedBy *User `json:"decided_by,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
+
+	namedComments map[string][]*Comment
+	namedVotes    map[string][]*AdjustmentVote
 }
 
 // FeedbackOrErr returns the Feedback value or an error if the edge
@@ -97,12 +106,30 @@ func (e AdjustmentEdges) TaskOrErr() (*Task, error) {
 	return nil, &NotLoadedError{edge: "task"}
 }
 
+// CommentsOrErr returns the Comments value or an error if the edge
+// was not loaded in eager-loading.
+func (e AdjustmentEdges) CommentsOrErr() ([]*Comment, error) {
+	if e.loadedTypes[2] {
+		return e.Comments, nil
+	}
+	return nil, &NotLoadedError{edge: "comments"}
+}
+
+// VotesOrErr returns the Votes value or an error if the edge
+// was not loaded in eager-loading.
+func (e AdjustmentEdges) VotesOrErr() ([]*AdjustmentVote, error) {
+	if e.loadedTypes[3] {
+		return e.Votes, nil
+	}
+	return nil, &NotLoadedError{edge: "votes"}
+}
+
 // DecidedByOrErr returns the DecidedBy value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e AdjustmentEdges) DecidedByOrErr() (*User, error) {
 	if e.DecidedBy != nil {
 		return e.DecidedBy, nil
-	} else if e.loadedTypes[2] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "decided_by"}
@@ -113,7 +140,7 @@ func (*Adjustment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldPosition:
+		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldPosition, adjustment.FieldScore:
 			values[i] = new(sql.NullInt64)
 		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldClaimedOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning, adjustment.FieldStatus, adjustment.FieldReason, adjustment.FieldAppliedFrom, adjustment.FieldRemovedTask:
 			values[i] = new(sql.NullString)
@@ -246,6 +273,12 @@ func (_m *Adjustment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Position = int(value.Int64)
 			}
+		case adjustment.FieldScore:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field score", values[i])
+			} else if value.Valid {
+				_m.Score = int(value.Int64)
+			}
 		case adjustment.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -273,6 +306,16 @@ func (_m *Adjustment) QueryFeedback() *FeedbackQuery {
 // QueryTask queries the "task" edge of the Adjustment entity.
 func (_m *Adjustment) QueryTask() *TaskQuery {
 	return NewAdjustmentClient(_m.config).QueryTask(_m)
+}
+
+// QueryComments queries the "comments" edge of the Adjustment entity.
+func (_m *Adjustment) QueryComments() *CommentQuery {
+	return NewAdjustmentClient(_m.config).QueryComments(_m)
+}
+
+// QueryVotes queries the "votes" edge of the Adjustment entity.
+func (_m *Adjustment) QueryVotes() *AdjustmentVoteQuery {
+	return NewAdjustmentClient(_m.config).QueryVotes(_m)
 }
 
 // QueryDecidedBy queries the "decided_by" edge of the Adjustment entity.
@@ -371,10 +414,61 @@ func (_m *Adjustment) String() string {
 	builder.WriteString("position=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Position))
 	builder.WriteString(", ")
+	builder.WriteString("score=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Score))
+	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedComments returns the Comments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Adjustment) NamedComments(name string) ([]*Comment, error) {
+	if _m.Edges.namedComments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedComments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Adjustment) appendNamedComments(name string, edges ...*Comment) {
+	if _m.Edges.namedComments == nil {
+		_m.Edges.namedComments = make(map[string][]*Comment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedComments[name] = []*Comment{}
+	} else {
+		_m.Edges.namedComments[name] = append(_m.Edges.namedComments[name], edges...)
+	}
+}
+
+// NamedVotes returns the Votes named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Adjustment) NamedVotes(name string) ([]*AdjustmentVote, error) {
+	if _m.Edges.namedVotes == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedVotes[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Adjustment) appendNamedVotes(name string, edges ...*AdjustmentVote) {
+	if _m.Edges.namedVotes == nil {
+		_m.Edges.namedVotes = make(map[string][]*AdjustmentVote)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedVotes[name] = []*AdjustmentVote{}
+	} else {
+		_m.Edges.namedVotes[name] = append(_m.Edges.namedVotes[name], edges...)
+	}
 }
 
 // Adjustments is a parsable slice of Adjustment.

@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
@@ -217,6 +219,20 @@ func (_c *AdjustmentCreate) SetPosition(v int) *AdjustmentCreate {
 	return _c
 }
 
+// SetScore sets the "score" field.
+func (_c *AdjustmentCreate) SetScore(v int) *AdjustmentCreate {
+	_c.mutation.SetScore(v)
+	return _c
+}
+
+// SetNillableScore sets the "score" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableScore(v *int) *AdjustmentCreate {
+	if v != nil {
+		_c.SetScore(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *AdjustmentCreate) SetCreatedAt(v time.Time) *AdjustmentCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -239,6 +255,36 @@ func (_c *AdjustmentCreate) SetFeedback(v *Feedback) *AdjustmentCreate {
 // SetTask sets the "task" edge to the Task entity.
 func (_c *AdjustmentCreate) SetTask(v *Task) *AdjustmentCreate {
 	return _c.SetTaskID(v.ID)
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
+func (_c *AdjustmentCreate) AddCommentIDs(ids ...int) *AdjustmentCreate {
+	_c.mutation.AddCommentIDs(ids...)
+	return _c
+}
+
+// AddComments adds the "comments" edges to the Comment entity.
+func (_c *AdjustmentCreate) AddComments(v ...*Comment) *AdjustmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCommentIDs(ids...)
+}
+
+// AddVoteIDs adds the "votes" edge to the AdjustmentVote entity by IDs.
+func (_c *AdjustmentCreate) AddVoteIDs(ids ...int) *AdjustmentCreate {
+	_c.mutation.AddVoteIDs(ids...)
+	return _c
+}
+
+// AddVotes adds the "votes" edges to the AdjustmentVote entity.
+func (_c *AdjustmentCreate) AddVotes(v ...*AdjustmentVote) *AdjustmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddVoteIDs(ids...)
 }
 
 // SetDecidedBy sets the "decided_by" edge to the User entity.
@@ -291,6 +337,10 @@ func (_c *AdjustmentCreate) defaults() error {
 		v := adjustment.DefaultVersion
 		_c.mutation.SetVersion(v)
 	}
+	if _, ok := _c.mutation.Score(); !ok {
+		v := adjustment.DefaultScore
+		_c.mutation.SetScore(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		if adjustment.DefaultCreatedAt == nil {
 			return fmt.Errorf("ent: uninitialized adjustment.DefaultCreatedAt (forgotten import ent/runtime?)")
@@ -340,6 +390,9 @@ func (_c *AdjustmentCreate) check() error {
 	}
 	if _, ok := _c.mutation.Position(); !ok {
 		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "Adjustment.position"`)}
+	}
+	if _, ok := _c.mutation.Score(); !ok {
+		return &ValidationError{Name: "score", err: errors.New(`ent: missing required field "Adjustment.score"`)}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Adjustment.created_at"`)}
@@ -426,6 +479,10 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 		_spec.SetField(adjustment.FieldPosition, field.TypeInt, value)
 		_node.Position = value
 	}
+	if value, ok := _c.mutation.Score(); ok {
+		_spec.SetField(adjustment.FieldScore, field.TypeInt, value)
+		_node.Score = value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(adjustment.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -462,6 +519,38 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.TaskID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CommentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.CommentsTable,
+			Columns: []string{adjustment.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.VotesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.VotesTable,
+			Columns: []string{adjustment.VotesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(adjustmentvote.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.DecidedByIDs(); len(nodes) > 0 {
@@ -782,6 +871,24 @@ func (u *AdjustmentUpsert) UpdatePosition() *AdjustmentUpsert {
 // AddPosition adds v to the "position" field.
 func (u *AdjustmentUpsert) AddPosition(v int) *AdjustmentUpsert {
 	u.Add(adjustment.FieldPosition, v)
+	return u
+}
+
+// SetScore sets the "score" field.
+func (u *AdjustmentUpsert) SetScore(v int) *AdjustmentUpsert {
+	u.Set(adjustment.FieldScore, v)
+	return u
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateScore() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldScore)
+	return u
+}
+
+// AddScore adds v to the "score" field.
+func (u *AdjustmentUpsert) AddScore(v int) *AdjustmentUpsert {
+	u.Add(adjustment.FieldScore, v)
 	return u
 }
 
@@ -1124,6 +1231,27 @@ func (u *AdjustmentUpsertOne) AddPosition(v int) *AdjustmentUpsertOne {
 func (u *AdjustmentUpsertOne) UpdatePosition() *AdjustmentUpsertOne {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetScore sets the "score" field.
+func (u *AdjustmentUpsertOne) SetScore(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetScore(v)
+	})
+}
+
+// AddScore adds v to the "score" field.
+func (u *AdjustmentUpsertOne) AddScore(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddScore(v)
+	})
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateScore() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateScore()
 	})
 }
 
@@ -1632,6 +1760,27 @@ func (u *AdjustmentUpsertBulk) AddPosition(v int) *AdjustmentUpsertBulk {
 func (u *AdjustmentUpsertBulk) UpdatePosition() *AdjustmentUpsertBulk {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetScore sets the "score" field.
+func (u *AdjustmentUpsertBulk) SetScore(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetScore(v)
+	})
+}
+
+// AddScore adds v to the "score" field.
+func (u *AdjustmentUpsertBulk) AddScore(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddScore(v)
+	})
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateScore() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateScore()
 	})
 }
 

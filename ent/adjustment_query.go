@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -23,15 +26,19 @@ import (
 // AdjustmentQuery is the builder for querying Adjustment entities.
 type AdjustmentQuery struct {
 	config
-	ctx           *QueryContext
-	order         []adjustment.OrderOption
-	inters        []Interceptor
-	predicates    []predicate.Adjustment
-	withFeedback  *FeedbackQuery
-	withTask      *TaskQuery
-	withDecidedBy *UserQuery
-	loadTotal     []func(context.Context, []*Adjustment) error
-	modifiers     []func(*sql.Selector)
+	ctx               *QueryContext
+	order             []adjustment.OrderOption
+	inters            []Interceptor
+	predicates        []predicate.Adjustment
+	withFeedback      *FeedbackQuery
+	withTask          *TaskQuery
+	withComments      *CommentQuery
+	withVotes         *AdjustmentVoteQuery
+	withDecidedBy     *UserQuery
+	loadTotal         []func(context.Context, []*Adjustment) error
+	modifiers         []func(*sql.Selector)
+	withNamedComments map[string]*CommentQuery
+	withNamedVotes    map[string]*AdjustmentVoteQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -105,6 +112,50 @@ func (_q *AdjustmentQuery) QueryTask() *TaskQuery {
 			sqlgraph.From(adjustment.Table, adjustment.FieldID, selector),
 			sqlgraph.To(task.Table, task.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, adjustment.TaskTable, adjustment.TaskColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryComments chains the current query on the "comments" edge.
+func (_q *AdjustmentQuery) QueryComments() *CommentQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, selector),
+			sqlgraph.To(comment.Table, comment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, adjustment.CommentsTable, adjustment.CommentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryVotes chains the current query on the "votes" edge.
+func (_q *AdjustmentQuery) QueryVotes() *AdjustmentVoteQuery {
+	query := (&AdjustmentVoteClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, selector),
+			sqlgraph.To(adjustmentvote.Table, adjustmentvote.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, adjustment.VotesTable, adjustment.VotesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -328,6 +379,8 @@ func (_q *AdjustmentQuery) Clone() *AdjustmentQuery {
 		predicates:    append([]predicate.Adjustment{}, _q.predicates...),
 		withFeedback:  _q.withFeedback.Clone(),
 		withTask:      _q.withTask.Clone(),
+		withComments:  _q.withComments.Clone(),
+		withVotes:     _q.withVotes.Clone(),
 		withDecidedBy: _q.withDecidedBy.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
@@ -354,6 +407,28 @@ func (_q *AdjustmentQuery) WithTask(opts ...func(*TaskQuery)) *AdjustmentQuery {
 		opt(query)
 	}
 	_q.withTask = query
+	return _q
+}
+
+// WithComments tells the query-builder to eager-load the nodes that are connected to
+// the "comments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AdjustmentQuery) WithComments(opts ...func(*CommentQuery)) *AdjustmentQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withComments = query
+	return _q
+}
+
+// WithVotes tells the query-builder to eager-load the nodes that are connected to
+// the "votes" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AdjustmentQuery) WithVotes(opts ...func(*AdjustmentVoteQuery)) *AdjustmentQuery {
+	query := (&AdjustmentVoteClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withVotes = query
 	return _q
 }
 
@@ -452,9 +527,11 @@ func (_q *AdjustmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	var (
 		nodes       = []*Adjustment{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [5]bool{
 			_q.withFeedback != nil,
 			_q.withTask != nil,
+			_q.withComments != nil,
+			_q.withVotes != nil,
 			_q.withDecidedBy != nil,
 		}
 	)
@@ -493,9 +570,37 @@ func (_q *AdjustmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 			return nil, err
 		}
 	}
+	if query := _q.withComments; query != nil {
+		if err := _q.loadComments(ctx, query, nodes,
+			func(n *Adjustment) { n.Edges.Comments = []*Comment{} },
+			func(n *Adjustment, e *Comment) { n.Edges.Comments = append(n.Edges.Comments, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withVotes; query != nil {
+		if err := _q.loadVotes(ctx, query, nodes,
+			func(n *Adjustment) { n.Edges.Votes = []*AdjustmentVote{} },
+			func(n *Adjustment, e *AdjustmentVote) { n.Edges.Votes = append(n.Edges.Votes, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withDecidedBy; query != nil {
 		if err := _q.loadDecidedBy(ctx, query, nodes, nil,
 			func(n *Adjustment, e *User) { n.Edges.DecidedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedComments {
+		if err := _q.loadComments(ctx, query, nodes,
+			func(n *Adjustment) { n.appendNamedComments(name) },
+			func(n *Adjustment, e *Comment) { n.appendNamedComments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedVotes {
+		if err := _q.loadVotes(ctx, query, nodes,
+			func(n *Adjustment) { n.appendNamedVotes(name) },
+			func(n *Adjustment, e *AdjustmentVote) { n.appendNamedVotes(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -565,6 +670,69 @@ func (_q *AdjustmentQuery) loadTask(ctx context.Context, query *TaskQuery, nodes
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *AdjustmentQuery) loadComments(ctx context.Context, query *CommentQuery, nodes []*Adjustment, init func(*Adjustment), assign func(*Adjustment, *Comment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Adjustment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(comment.FieldAdjustmentID)
+	}
+	query.Where(predicate.Comment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(adjustment.CommentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AdjustmentID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "adjustment_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "adjustment_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *AdjustmentQuery) loadVotes(ctx context.Context, query *AdjustmentVoteQuery, nodes []*Adjustment, init func(*Adjustment), assign func(*Adjustment, *AdjustmentVote)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Adjustment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(adjustmentvote.FieldAdjustmentID)
+	}
+	query.Where(predicate.AdjustmentVote(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(adjustment.VotesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AdjustmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "adjustment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -722,6 +890,34 @@ func (_q *AdjustmentQuery) ForShare(opts ...sql.LockOption) *AdjustmentQuery {
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedComments tells the query-builder to eager-load the nodes that are connected to the "comments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *AdjustmentQuery) WithNamedComments(name string, opts ...func(*CommentQuery)) *AdjustmentQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedComments == nil {
+		_q.withNamedComments = make(map[string]*CommentQuery)
+	}
+	_q.withNamedComments[name] = query
+	return _q
+}
+
+// WithNamedVotes tells the query-builder to eager-load the nodes that are connected to the "votes"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *AdjustmentQuery) WithNamedVotes(name string, opts ...func(*AdjustmentVoteQuery)) *AdjustmentQuery {
+	query := (&AdjustmentVoteClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedVotes == nil {
+		_q.withNamedVotes = make(map[string]*AdjustmentVoteQuery)
+	}
+	_q.withNamedVotes[name] = query
 	return _q
 }
 

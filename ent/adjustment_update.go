@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
@@ -314,9 +316,60 @@ func (_u *AdjustmentUpdate) AddPosition(v int) *AdjustmentUpdate {
 	return _u
 }
 
+// SetScore sets the "score" field.
+func (_u *AdjustmentUpdate) SetScore(v int) *AdjustmentUpdate {
+	_u.mutation.ResetScore()
+	_u.mutation.SetScore(v)
+	return _u
+}
+
+// SetNillableScore sets the "score" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableScore(v *int) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetScore(*v)
+	}
+	return _u
+}
+
+// AddScore adds value to the "score" field.
+func (_u *AdjustmentUpdate) AddScore(v int) *AdjustmentUpdate {
+	_u.mutation.AddScore(v)
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *AdjustmentUpdate) SetTask(v *Task) *AdjustmentUpdate {
 	return _u.SetTaskID(v.ID)
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
+func (_u *AdjustmentUpdate) AddCommentIDs(ids ...int) *AdjustmentUpdate {
+	_u.mutation.AddCommentIDs(ids...)
+	return _u
+}
+
+// AddComments adds the "comments" edges to the Comment entity.
+func (_u *AdjustmentUpdate) AddComments(v ...*Comment) *AdjustmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCommentIDs(ids...)
+}
+
+// AddVoteIDs adds the "votes" edge to the AdjustmentVote entity by IDs.
+func (_u *AdjustmentUpdate) AddVoteIDs(ids ...int) *AdjustmentUpdate {
+	_u.mutation.AddVoteIDs(ids...)
+	return _u
+}
+
+// AddVotes adds the "votes" edges to the AdjustmentVote entity.
+func (_u *AdjustmentUpdate) AddVotes(v ...*AdjustmentVote) *AdjustmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddVoteIDs(ids...)
 }
 
 // SetDecidedBy sets the "decided_by" edge to the User entity.
@@ -333,6 +386,48 @@ func (_u *AdjustmentUpdate) Mutation() *AdjustmentMutation {
 func (_u *AdjustmentUpdate) ClearTask() *AdjustmentUpdate {
 	_u.mutation.ClearTask()
 	return _u
+}
+
+// ClearComments clears all "comments" edges to the Comment entity.
+func (_u *AdjustmentUpdate) ClearComments() *AdjustmentUpdate {
+	_u.mutation.ClearComments()
+	return _u
+}
+
+// RemoveCommentIDs removes the "comments" edge to Comment entities by IDs.
+func (_u *AdjustmentUpdate) RemoveCommentIDs(ids ...int) *AdjustmentUpdate {
+	_u.mutation.RemoveCommentIDs(ids...)
+	return _u
+}
+
+// RemoveComments removes "comments" edges to Comment entities.
+func (_u *AdjustmentUpdate) RemoveComments(v ...*Comment) *AdjustmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCommentIDs(ids...)
+}
+
+// ClearVotes clears all "votes" edges to the AdjustmentVote entity.
+func (_u *AdjustmentUpdate) ClearVotes() *AdjustmentUpdate {
+	_u.mutation.ClearVotes()
+	return _u
+}
+
+// RemoveVoteIDs removes the "votes" edge to AdjustmentVote entities by IDs.
+func (_u *AdjustmentUpdate) RemoveVoteIDs(ids ...int) *AdjustmentUpdate {
+	_u.mutation.RemoveVoteIDs(ids...)
+	return _u
+}
+
+// RemoveVotes removes "votes" edges to AdjustmentVote entities.
+func (_u *AdjustmentUpdate) RemoveVotes(v ...*AdjustmentVote) *AdjustmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveVoteIDs(ids...)
 }
 
 // ClearDecidedBy clears the "decided_by" edge to the User entity.
@@ -477,6 +572,12 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(adjustment.FieldPosition, field.TypeInt, value)
 	}
+	if value, ok := _u.mutation.Score(); ok {
+		_spec.SetField(adjustment.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedScore(); ok {
+		_spec.AddField(adjustment.FieldScore, field.TypeInt, value)
+	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -499,6 +600,96 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(task.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CommentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.CommentsTable,
+			Columns: []string{adjustment.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCommentsIDs(); len(nodes) > 0 && !_u.mutation.CommentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.CommentsTable,
+			Columns: []string{adjustment.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CommentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.CommentsTable,
+			Columns: []string{adjustment.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.VotesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.VotesTable,
+			Columns: []string{adjustment.VotesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(adjustmentvote.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedVotesIDs(); len(nodes) > 0 && !_u.mutation.VotesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.VotesTable,
+			Columns: []string{adjustment.VotesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(adjustmentvote.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VotesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.VotesTable,
+			Columns: []string{adjustment.VotesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(adjustmentvote.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -839,9 +1030,60 @@ func (_u *AdjustmentUpdateOne) AddPosition(v int) *AdjustmentUpdateOne {
 	return _u
 }
 
+// SetScore sets the "score" field.
+func (_u *AdjustmentUpdateOne) SetScore(v int) *AdjustmentUpdateOne {
+	_u.mutation.ResetScore()
+	_u.mutation.SetScore(v)
+	return _u
+}
+
+// SetNillableScore sets the "score" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableScore(v *int) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetScore(*v)
+	}
+	return _u
+}
+
+// AddScore adds value to the "score" field.
+func (_u *AdjustmentUpdateOne) AddScore(v int) *AdjustmentUpdateOne {
+	_u.mutation.AddScore(v)
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *AdjustmentUpdateOne) SetTask(v *Task) *AdjustmentUpdateOne {
 	return _u.SetTaskID(v.ID)
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
+func (_u *AdjustmentUpdateOne) AddCommentIDs(ids ...int) *AdjustmentUpdateOne {
+	_u.mutation.AddCommentIDs(ids...)
+	return _u
+}
+
+// AddComments adds the "comments" edges to the Comment entity.
+func (_u *AdjustmentUpdateOne) AddComments(v ...*Comment) *AdjustmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCommentIDs(ids...)
+}
+
+// AddVoteIDs adds the "votes" edge to the AdjustmentVote entity by IDs.
+func (_u *AdjustmentUpdateOne) AddVoteIDs(ids ...int) *AdjustmentUpdateOne {
+	_u.mutation.AddVoteIDs(ids...)
+	return _u
+}
+
+// AddVotes adds the "votes" edges to the AdjustmentVote entity.
+func (_u *AdjustmentUpdateOne) AddVotes(v ...*AdjustmentVote) *AdjustmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddVoteIDs(ids...)
 }
 
 // SetDecidedBy sets the "decided_by" edge to the User entity.
@@ -858,6 +1100,48 @@ func (_u *AdjustmentUpdateOne) Mutation() *AdjustmentMutation {
 func (_u *AdjustmentUpdateOne) ClearTask() *AdjustmentUpdateOne {
 	_u.mutation.ClearTask()
 	return _u
+}
+
+// ClearComments clears all "comments" edges to the Comment entity.
+func (_u *AdjustmentUpdateOne) ClearComments() *AdjustmentUpdateOne {
+	_u.mutation.ClearComments()
+	return _u
+}
+
+// RemoveCommentIDs removes the "comments" edge to Comment entities by IDs.
+func (_u *AdjustmentUpdateOne) RemoveCommentIDs(ids ...int) *AdjustmentUpdateOne {
+	_u.mutation.RemoveCommentIDs(ids...)
+	return _u
+}
+
+// RemoveComments removes "comments" edges to Comment entities.
+func (_u *AdjustmentUpdateOne) RemoveComments(v ...*Comment) *AdjustmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCommentIDs(ids...)
+}
+
+// ClearVotes clears all "votes" edges to the AdjustmentVote entity.
+func (_u *AdjustmentUpdateOne) ClearVotes() *AdjustmentUpdateOne {
+	_u.mutation.ClearVotes()
+	return _u
+}
+
+// RemoveVoteIDs removes the "votes" edge to AdjustmentVote entities by IDs.
+func (_u *AdjustmentUpdateOne) RemoveVoteIDs(ids ...int) *AdjustmentUpdateOne {
+	_u.mutation.RemoveVoteIDs(ids...)
+	return _u
+}
+
+// RemoveVotes removes "votes" edges to AdjustmentVote entities.
+func (_u *AdjustmentUpdateOne) RemoveVotes(v ...*AdjustmentVote) *AdjustmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveVoteIDs(ids...)
 }
 
 // ClearDecidedBy clears the "decided_by" edge to the User entity.
@@ -1032,6 +1316,12 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(adjustment.FieldPosition, field.TypeInt, value)
 	}
+	if value, ok := _u.mutation.Score(); ok {
+		_spec.SetField(adjustment.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedScore(); ok {
+		_spec.AddField(adjustment.FieldScore, field.TypeInt, value)
+	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1054,6 +1344,96 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(task.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CommentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.CommentsTable,
+			Columns: []string{adjustment.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCommentsIDs(); len(nodes) > 0 && !_u.mutation.CommentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.CommentsTable,
+			Columns: []string{adjustment.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CommentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.CommentsTable,
+			Columns: []string{adjustment.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.VotesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.VotesTable,
+			Columns: []string{adjustment.VotesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(adjustmentvote.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedVotesIDs(); len(nodes) > 0 && !_u.mutation.VotesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.VotesTable,
+			Columns: []string{adjustment.VotesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(adjustmentvote.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VotesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.VotesTable,
+			Columns: []string{adjustment.VotesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(adjustmentvote.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -15,6 +15,31 @@ func (_m *APIKey) Attach(client *Client) *APIKey {
 // list edges the snapshot holds as loaded.
 func (_m *Adjustment) Attach(client *Client) *Adjustment {
 	_m.config = client.config
+	if _m.Edges.Comments != nil {
+		_m.Edges.loadedTypes[2] = true
+	}
+	if _m.Edges.Votes != nil {
+		_m.Edges.loadedTypes[3] = true
+	}
+	return _m
+}
+
+// Attach binds a AdjustmentVote decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *AdjustmentVote) Attach(client *Client) *AdjustmentVote {
+	_m.config = client.config
+	return _m
+}
+
+// Attach binds a Comment decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *Comment) Attach(client *Client) *Comment {
+	_m.config = client.config
+	if _m.Edges.Mentions != nil {
+		_m.Edges.loadedTypes[4] = true
+	}
 	return _m
 }
 
@@ -36,6 +61,9 @@ func (_m *Feedback) Attach(client *Client) *Feedback {
 	}
 	if _m.Edges.Adjustments != nil {
 		_m.Edges.loadedTypes[5] = true
+	}
+	if _m.Edges.Comments != nil {
+		_m.Edges.loadedTypes[6] = true
 	}
 	return _m
 }
@@ -62,8 +90,11 @@ func (_m *Project) Attach(client *Client) *Project {
 	if _m.Edges.Members != nil {
 		_m.Edges.loadedTypes[2] = true
 	}
-	if _m.Edges.APIKeys != nil {
+	if _m.Edges.Comments != nil {
 		_m.Edges.loadedTypes[3] = true
+	}
+	if _m.Edges.APIKeys != nil {
+		_m.Edges.loadedTypes[4] = true
 	}
 	return _m
 }
@@ -97,6 +128,9 @@ func (_m *User) Attach(client *Client) *User {
 	}
 	if _m.Edges.Feedbacks != nil {
 		_m.Edges.loadedTypes[2] = true
+	}
+	if _m.Edges.MentionedIn != nil {
+		_m.Edges.loadedTypes[3] = true
 	}
 	return _m
 }

@@ -16,7 +16,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
@@ -37,6 +39,10 @@ type Client struct {
 	APIKey *APIKeyClient
 	// Adjustment is the client for interacting with the Adjustment builders.
 	Adjustment *AdjustmentClient
+	// AdjustmentVote is the client for interacting with the AdjustmentVote builders.
+	AdjustmentVote *AdjustmentVoteClient
+	// Comment is the client for interacting with the Comment builders.
+	Comment *CommentClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// Feedback is the client for interacting with the Feedback builders.
@@ -64,6 +70,8 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Adjustment = NewAdjustmentClient(c.config)
+	c.AdjustmentVote = NewAdjustmentVoteClient(c.config)
+	c.Comment = NewCommentClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
 	c.OutboxCursor = NewOutboxCursorClient(c.config)
@@ -161,17 +169,19 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		APIKey:        NewAPIKeyClient(cfg),
-		Adjustment:    NewAdjustmentClient(cfg),
-		Event:         NewEventClient(cfg),
-		Feedback:      NewFeedbackClient(cfg),
-		OutboxCursor:  NewOutboxCursorClient(cfg),
-		Project:       NewProjectClient(cfg),
-		ProjectMember: NewProjectMemberClient(cfg),
-		Task:          NewTaskClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:            ctx,
+		config:         cfg,
+		APIKey:         NewAPIKeyClient(cfg),
+		Adjustment:     NewAdjustmentClient(cfg),
+		AdjustmentVote: NewAdjustmentVoteClient(cfg),
+		Comment:        NewCommentClient(cfg),
+		Event:          NewEventClient(cfg),
+		Feedback:       NewFeedbackClient(cfg),
+		OutboxCursor:   NewOutboxCursorClient(cfg),
+		Project:        NewProjectClient(cfg),
+		ProjectMember:  NewProjectMemberClient(cfg),
+		Task:           NewTaskClient(cfg),
+		User:           NewUserClient(cfg),
 	}, nil
 }
 
@@ -189,17 +199,19 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		APIKey:        NewAPIKeyClient(cfg),
-		Adjustment:    NewAdjustmentClient(cfg),
-		Event:         NewEventClient(cfg),
-		Feedback:      NewFeedbackClient(cfg),
-		OutboxCursor:  NewOutboxCursorClient(cfg),
-		Project:       NewProjectClient(cfg),
-		ProjectMember: NewProjectMemberClient(cfg),
-		Task:          NewTaskClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:            ctx,
+		config:         cfg,
+		APIKey:         NewAPIKeyClient(cfg),
+		Adjustment:     NewAdjustmentClient(cfg),
+		AdjustmentVote: NewAdjustmentVoteClient(cfg),
+		Comment:        NewCommentClient(cfg),
+		Event:          NewEventClient(cfg),
+		Feedback:       NewFeedbackClient(cfg),
+		OutboxCursor:   NewOutboxCursorClient(cfg),
+		Project:        NewProjectClient(cfg),
+		ProjectMember:  NewProjectMemberClient(cfg),
+		Task:           NewTaskClient(cfg),
+		User:           NewUserClient(cfg),
 	}, nil
 }
 
@@ -229,8 +241,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Adjustment, c.Event, c.Feedback, c.OutboxCursor, c.Project,
-		c.ProjectMember, c.Task, c.User,
+		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
+		c.OutboxCursor, c.Project, c.ProjectMember, c.Task, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -240,8 +252,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Adjustment, c.Event, c.Feedback, c.OutboxCursor, c.Project,
-		c.ProjectMember, c.Task, c.User,
+		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
+		c.OutboxCursor, c.Project, c.ProjectMember, c.Task, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -254,6 +266,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *AdjustmentMutation:
 		return c.Adjustment.mutate(ctx, m)
+	case *AdjustmentVoteMutation:
+		return c.AdjustmentVote.mutate(ctx, m)
+	case *CommentMutation:
+		return c.Comment.mutate(ctx, m)
 	case *EventMutation:
 		return c.Event.mutate(ctx, m)
 	case *FeedbackMutation:
@@ -579,6 +595,38 @@ func (c *AdjustmentClient) QueryTask(_m *Adjustment) *TaskQuery {
 	return query
 }
 
+// QueryComments queries the comments edge of a Adjustment.
+func (c *AdjustmentClient) QueryComments(_m *Adjustment) *CommentQuery {
+	query := (&CommentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, id),
+			sqlgraph.To(comment.Table, comment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, adjustment.CommentsTable, adjustment.CommentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVotes queries the votes edge of a Adjustment.
+func (c *AdjustmentClient) QueryVotes(_m *Adjustment) *AdjustmentVoteQuery {
+	query := (&AdjustmentVoteClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, id),
+			sqlgraph.To(adjustmentvote.Table, adjustmentvote.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, adjustment.VotesTable, adjustment.VotesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryDecidedBy queries the decided_by edge of a Adjustment.
 func (c *AdjustmentClient) QueryDecidedBy(_m *Adjustment) *UserQuery {
 	query := (&UserClient{config: c.config}).Query()
@@ -618,6 +666,386 @@ func (c *AdjustmentClient) mutate(ctx context.Context, m *AdjustmentMutation) (V
 		return (&AdjustmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Adjustment mutation op: %q", m.Op())
+	}
+}
+
+// AdjustmentVoteClient is a client for the AdjustmentVote schema.
+type AdjustmentVoteClient struct {
+	config
+}
+
+// NewAdjustmentVoteClient returns a client for the AdjustmentVote from the given config.
+func NewAdjustmentVoteClient(c config) *AdjustmentVoteClient {
+	return &AdjustmentVoteClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `adjustmentvote.Hooks(f(g(h())))`.
+func (c *AdjustmentVoteClient) Use(hooks ...Hook) {
+	c.hooks.AdjustmentVote = append(c.hooks.AdjustmentVote, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `adjustmentvote.Intercept(f(g(h())))`.
+func (c *AdjustmentVoteClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AdjustmentVote = append(c.inters.AdjustmentVote, interceptors...)
+}
+
+// Create returns a builder for creating a AdjustmentVote entity.
+func (c *AdjustmentVoteClient) Create() *AdjustmentVoteCreate {
+	mutation := newAdjustmentVoteMutation(c.config, OpCreate)
+	return &AdjustmentVoteCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AdjustmentVote entities.
+func (c *AdjustmentVoteClient) CreateBulk(builders ...*AdjustmentVoteCreate) *AdjustmentVoteCreateBulk {
+	return &AdjustmentVoteCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AdjustmentVoteClient) MapCreateBulk(slice any, setFunc func(*AdjustmentVoteCreate, int)) *AdjustmentVoteCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AdjustmentVoteCreateBulk{err: fmt.Errorf("calling to AdjustmentVoteClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AdjustmentVoteCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AdjustmentVoteCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AdjustmentVote.
+func (c *AdjustmentVoteClient) Update() *AdjustmentVoteUpdate {
+	mutation := newAdjustmentVoteMutation(c.config, OpUpdate)
+	return &AdjustmentVoteUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AdjustmentVoteClient) UpdateOne(_m *AdjustmentVote) *AdjustmentVoteUpdateOne {
+	mutation := newAdjustmentVoteMutation(c.config, OpUpdateOne, withAdjustmentVote(_m))
+	return &AdjustmentVoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AdjustmentVoteClient) UpdateOneID(id int) *AdjustmentVoteUpdateOne {
+	mutation := newAdjustmentVoteMutation(c.config, OpUpdateOne, withAdjustmentVoteID(id))
+	return &AdjustmentVoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AdjustmentVote.
+func (c *AdjustmentVoteClient) Delete() *AdjustmentVoteDelete {
+	mutation := newAdjustmentVoteMutation(c.config, OpDelete)
+	return &AdjustmentVoteDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AdjustmentVoteClient) DeleteOne(_m *AdjustmentVote) *AdjustmentVoteDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AdjustmentVoteClient) DeleteOneID(id int) *AdjustmentVoteDeleteOne {
+	builder := c.Delete().Where(adjustmentvote.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AdjustmentVoteDeleteOne{builder}
+}
+
+// Query returns a query builder for AdjustmentVote.
+func (c *AdjustmentVoteClient) Query() *AdjustmentVoteQuery {
+	return &AdjustmentVoteQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAdjustmentVote},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AdjustmentVote entity by its id.
+func (c *AdjustmentVoteClient) Get(ctx context.Context, id int) (*AdjustmentVote, error) {
+	return c.Query().Where(adjustmentvote.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AdjustmentVoteClient) GetX(ctx context.Context, id int) *AdjustmentVote {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAdjustment queries the adjustment edge of a AdjustmentVote.
+func (c *AdjustmentVoteClient) QueryAdjustment(_m *AdjustmentVote) *AdjustmentQuery {
+	query := (&AdjustmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustmentvote.Table, adjustmentvote.FieldID, id),
+			sqlgraph.To(adjustment.Table, adjustment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, adjustmentvote.AdjustmentTable, adjustmentvote.AdjustmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a AdjustmentVote.
+func (c *AdjustmentVoteClient) QueryUser(_m *AdjustmentVote) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustmentvote.Table, adjustmentvote.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, adjustmentvote.UserTable, adjustmentvote.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AdjustmentVoteClient) Hooks() []Hook {
+	hooks := c.hooks.AdjustmentVote
+	return append(hooks[:len(hooks):len(hooks)], adjustmentvote.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AdjustmentVoteClient) Interceptors() []Interceptor {
+	return c.inters.AdjustmentVote
+}
+
+func (c *AdjustmentVoteClient) mutate(ctx context.Context, m *AdjustmentVoteMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AdjustmentVoteCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AdjustmentVoteUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AdjustmentVoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AdjustmentVoteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AdjustmentVote mutation op: %q", m.Op())
+	}
+}
+
+// CommentClient is a client for the Comment schema.
+type CommentClient struct {
+	config
+}
+
+// NewCommentClient returns a client for the Comment from the given config.
+func NewCommentClient(c config) *CommentClient {
+	return &CommentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `comment.Hooks(f(g(h())))`.
+func (c *CommentClient) Use(hooks ...Hook) {
+	c.hooks.Comment = append(c.hooks.Comment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `comment.Intercept(f(g(h())))`.
+func (c *CommentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Comment = append(c.inters.Comment, interceptors...)
+}
+
+// Create returns a builder for creating a Comment entity.
+func (c *CommentClient) Create() *CommentCreate {
+	mutation := newCommentMutation(c.config, OpCreate)
+	return &CommentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Comment entities.
+func (c *CommentClient) CreateBulk(builders ...*CommentCreate) *CommentCreateBulk {
+	return &CommentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CommentClient) MapCreateBulk(slice any, setFunc func(*CommentCreate, int)) *CommentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CommentCreateBulk{err: fmt.Errorf("calling to CommentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CommentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CommentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Comment.
+func (c *CommentClient) Update() *CommentUpdate {
+	mutation := newCommentMutation(c.config, OpUpdate)
+	return &CommentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CommentClient) UpdateOne(_m *Comment) *CommentUpdateOne {
+	mutation := newCommentMutation(c.config, OpUpdateOne, withComment(_m))
+	return &CommentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CommentClient) UpdateOneID(id int) *CommentUpdateOne {
+	mutation := newCommentMutation(c.config, OpUpdateOne, withCommentID(id))
+	return &CommentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Comment.
+func (c *CommentClient) Delete() *CommentDelete {
+	mutation := newCommentMutation(c.config, OpDelete)
+	return &CommentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CommentClient) DeleteOne(_m *Comment) *CommentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CommentClient) DeleteOneID(id int) *CommentDeleteOne {
+	builder := c.Delete().Where(comment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CommentDeleteOne{builder}
+}
+
+// Query returns a query builder for Comment.
+func (c *CommentClient) Query() *CommentQuery {
+	return &CommentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeComment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Comment entity by its id.
+func (c *CommentClient) Get(ctx context.Context, id int) (*Comment, error) {
+	return c.Query().Where(comment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CommentClient) GetX(ctx context.Context, id int) *Comment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProject queries the project edge of a Comment.
+func (c *CommentClient) QueryProject(_m *Comment) *ProjectQuery {
+	query := (&ProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(comment.Table, comment.FieldID, id),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, comment.ProjectTable, comment.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFeedback queries the feedback edge of a Comment.
+func (c *CommentClient) QueryFeedback(_m *Comment) *FeedbackQuery {
+	query := (&FeedbackClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(comment.Table, comment.FieldID, id),
+			sqlgraph.To(feedback.Table, feedback.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, comment.FeedbackTable, comment.FeedbackColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAdjustment queries the adjustment edge of a Comment.
+func (c *CommentClient) QueryAdjustment(_m *Comment) *AdjustmentQuery {
+	query := (&AdjustmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(comment.Table, comment.FieldID, id),
+			sqlgraph.To(adjustment.Table, adjustment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, comment.AdjustmentTable, comment.AdjustmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a Comment.
+func (c *CommentClient) QueryAuthor(_m *Comment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(comment.Table, comment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, comment.AuthorTable, comment.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMentions queries the mentions edge of a Comment.
+func (c *CommentClient) QueryMentions(_m *Comment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(comment.Table, comment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, comment.MentionsTable, comment.MentionsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CommentClient) Hooks() []Hook {
+	hooks := c.hooks.Comment
+	return append(hooks[:len(hooks):len(hooks)], comment.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CommentClient) Interceptors() []Interceptor {
+	return c.inters.Comment
+}
+
+func (c *CommentClient) mutate(ctx context.Context, m *CommentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CommentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CommentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CommentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CommentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Comment mutation op: %q", m.Op())
 	}
 }
 
@@ -959,6 +1387,22 @@ func (c *FeedbackClient) QueryAdjustments(_m *Feedback) *AdjustmentQuery {
 	return query
 }
 
+// QueryComments queries the comments edge of a Feedback.
+func (c *FeedbackClient) QueryComments(_m *Feedback) *CommentQuery {
+	query := (&CommentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, id),
+			sqlgraph.To(comment.Table, comment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feedback.CommentsTable, feedback.CommentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *FeedbackClient) Hooks() []Hook {
 	hooks := c.hooks.Feedback
@@ -1268,6 +1712,22 @@ func (c *ProjectClient) QueryMembers(_m *Project) *ProjectMemberQuery {
 			sqlgraph.From(project.Table, project.FieldID, id),
 			sqlgraph.To(projectmember.Table, projectmember.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, project.MembersTable, project.MembersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryComments queries the comments edge of a Project.
+func (c *ProjectClient) QueryComments(_m *Project) *CommentQuery {
+	query := (&CommentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(comment.Table, comment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.CommentsTable, project.CommentsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1789,6 +2249,22 @@ func (c *UserClient) QueryFeedbacks(_m *User) *FeedbackQuery {
 	return query
 }
 
+// QueryMentionedIn queries the mentioned_in edge of a User.
+func (c *UserClient) QueryMentionedIn(_m *User) *CommentQuery {
+	query := (&CommentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(comment.Table, comment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.MentionedInTable, user.MentionedInPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	hooks := c.hooks.User
@@ -1818,12 +2294,12 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Adjustment, Event, Feedback, OutboxCursor, Project, ProjectMember, Task,
-		User []ent.Hook
+		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, OutboxCursor,
+		Project, ProjectMember, Task, User []ent.Hook
 	}
 	inters struct {
-		APIKey, Adjustment, Event, Feedback, OutboxCursor, Project, ProjectMember, Task,
-		User []ent.Interceptor
+		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, OutboxCursor,
+		Project, ProjectMember, Task, User []ent.Interceptor
 	}
 )
 

@@ -13,7 +13,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
@@ -81,15 +83,17 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:        apikey.ValidColumn,
-			adjustment.Table:    adjustment.ValidColumn,
-			event.Table:         event.ValidColumn,
-			feedback.Table:      feedback.ValidColumn,
-			outboxcursor.Table:  outboxcursor.ValidColumn,
-			project.Table:       project.ValidColumn,
-			projectmember.Table: projectmember.ValidColumn,
-			task.Table:          task.ValidColumn,
-			user.Table:          user.ValidColumn,
+			apikey.Table:         apikey.ValidColumn,
+			adjustment.Table:     adjustment.ValidColumn,
+			adjustmentvote.Table: adjustmentvote.ValidColumn,
+			comment.Table:        comment.ValidColumn,
+			event.Table:          event.ValidColumn,
+			feedback.Table:       feedback.ValidColumn,
+			outboxcursor.Table:   outboxcursor.ValidColumn,
+			project.Table:        project.ValidColumn,
+			projectmember.Table:  projectmember.ValidColumn,
+			task.Table:           task.ValidColumn,
+			user.Table:           user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

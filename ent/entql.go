@@ -4,7 +4,9 @@ package ent
 
 import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
@@ -22,7 +24,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 9)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 11)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -74,10 +76,51 @@ var schemaGraph = func() *sqlgraph.Schema {
 			adjustment.FieldAppliedFrom:          {Type: field.TypeString, Column: adjustment.FieldAppliedFrom},
 			adjustment.FieldRemovedTask:          {Type: field.TypeString, Column: adjustment.FieldRemovedTask},
 			adjustment.FieldPosition:             {Type: field.TypeInt, Column: adjustment.FieldPosition},
+			adjustment.FieldScore:                {Type: field.TypeInt, Column: adjustment.FieldScore},
 			adjustment.FieldCreatedAt:            {Type: field.TypeTime, Column: adjustment.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   adjustmentvote.Table,
+			Columns: adjustmentvote.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: adjustmentvote.FieldID,
+			},
+		},
+		Type: "AdjustmentVote",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			adjustmentvote.FieldProjectID:    {Type: field.TypeInt, Column: adjustmentvote.FieldProjectID},
+			adjustmentvote.FieldAdjustmentID: {Type: field.TypeInt, Column: adjustmentvote.FieldAdjustmentID},
+			adjustmentvote.FieldUserID:       {Type: field.TypeInt, Column: adjustmentvote.FieldUserID},
+			adjustmentvote.FieldValue:        {Type: field.TypeInt, Column: adjustmentvote.FieldValue},
+			adjustmentvote.FieldCreatedAt:    {Type: field.TypeTime, Column: adjustmentvote.FieldCreatedAt},
+			adjustmentvote.FieldUpdatedAt:    {Type: field.TypeTime, Column: adjustmentvote.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   comment.Table,
+			Columns: comment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: comment.FieldID,
+			},
+		},
+		Type: "Comment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			comment.FieldProjectID:    {Type: field.TypeInt, Column: comment.FieldProjectID},
+			comment.FieldFeedbackID:   {Type: field.TypeInt, Column: comment.FieldFeedbackID},
+			comment.FieldAdjustmentID: {Type: field.TypeInt, Column: comment.FieldAdjustmentID},
+			comment.FieldAuthorID:     {Type: field.TypeInt, Column: comment.FieldAuthorID},
+			comment.FieldBody:         {Type: field.TypeString, Column: comment.FieldBody},
+			comment.FieldVersion:      {Type: field.TypeInt, Column: comment.FieldVersion},
+			comment.FieldCreatedAt:    {Type: field.TypeTime, Column: comment.FieldCreatedAt},
+			comment.FieldEditedAt:     {Type: field.TypeTime, Column: comment.FieldEditedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -98,7 +141,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:    {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   feedback.Table,
 			Columns: feedback.Columns,
@@ -143,7 +186,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldReusedFromID:       {Type: field.TypeInt, Column: feedback.FieldReusedFromID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxcursor.Table,
 			Columns: outboxcursor.Columns,
@@ -158,7 +201,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: outboxcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   project.Table,
 			Columns: project.Columns,
@@ -169,14 +212,15 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Project",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			project.FieldCreatedAt:   {Type: field.TypeTime, Column: project.FieldCreatedAt},
-			project.FieldUpdatedAt:   {Type: field.TypeTime, Column: project.FieldUpdatedAt},
-			project.FieldName:        {Type: field.TypeString, Column: project.FieldName},
-			project.FieldDescription: {Type: field.TypeString, Column: project.FieldDescription},
-			project.FieldStatus:      {Type: field.TypeEnum, Column: project.FieldStatus},
+			project.FieldCreatedAt:         {Type: field.TypeTime, Column: project.FieldCreatedAt},
+			project.FieldUpdatedAt:         {Type: field.TypeTime, Column: project.FieldUpdatedAt},
+			project.FieldName:              {Type: field.TypeString, Column: project.FieldName},
+			project.FieldDescription:       {Type: field.TypeString, Column: project.FieldDescription},
+			project.FieldStatus:            {Type: field.TypeEnum, Column: project.FieldStatus},
+			project.FieldViewersMayComment: {Type: field.TypeBool, Column: project.FieldViewersMayComment},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   projectmember.Table,
 			Columns: projectmember.Columns,
@@ -194,7 +238,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			projectmember.FieldRole:      {Type: field.TypeEnum, Column: projectmember.FieldRole},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -216,7 +260,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldVersion:        {Type: field.TypeInt, Column: task.FieldVersion},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -284,6 +328,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Task",
 	)
 	graph.MustAddE(
+		"comments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.CommentsTable,
+			Columns: []string{adjustment.CommentsColumn},
+			Bidi:    false,
+		},
+		"Adjustment",
+		"Comment",
+	)
+	graph.MustAddE(
+		"votes",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   adjustment.VotesTable,
+			Columns: []string{adjustment.VotesColumn},
+			Bidi:    false,
+		},
+		"Adjustment",
+		"AdjustmentVote",
+	)
+	graph.MustAddE(
 		"decided_by",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -293,6 +361,90 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"Adjustment",
+		"User",
+	)
+	graph.MustAddE(
+		"adjustment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   adjustmentvote.AdjustmentTable,
+			Columns: []string{adjustmentvote.AdjustmentColumn},
+			Bidi:    false,
+		},
+		"AdjustmentVote",
+		"Adjustment",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustmentvote.UserTable,
+			Columns: []string{adjustmentvote.UserColumn},
+			Bidi:    false,
+		},
+		"AdjustmentVote",
+		"User",
+	)
+	graph.MustAddE(
+		"project",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   comment.ProjectTable,
+			Columns: []string{comment.ProjectColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"Project",
+	)
+	graph.MustAddE(
+		"feedback",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   comment.FeedbackTable,
+			Columns: []string{comment.FeedbackColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"Feedback",
+	)
+	graph.MustAddE(
+		"adjustment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   comment.AdjustmentTable,
+			Columns: []string{comment.AdjustmentColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"Adjustment",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   comment.AuthorTable,
+			Columns: []string{comment.AuthorColumn},
+			Bidi:    false,
+		},
+		"Comment",
+		"User",
+	)
+	graph.MustAddE(
+		"mentions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   comment.MentionsTable,
+			Columns: comment.MentionsPrimaryKey,
+			Bidi:    false,
+		},
+		"Comment",
 		"User",
 	)
 	graph.MustAddE(
@@ -368,6 +520,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Adjustment",
 	)
 	graph.MustAddE(
+		"comments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.CommentsTable,
+			Columns: []string{feedback.CommentsColumn},
+			Bidi:    false,
+		},
+		"Feedback",
+		"Comment",
+	)
+	graph.MustAddE(
 		"tasks",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -402,6 +566,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Project",
 		"ProjectMember",
+	)
+	graph.MustAddE(
+		"comments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.CommentsTable,
+			Columns: []string{project.CommentsColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"Comment",
 	)
 	graph.MustAddE(
 		"api_keys",
@@ -486,6 +662,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"Feedback",
+	)
+	graph.MustAddE(
+		"mentioned_in",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MentionedInTable,
+			Columns: user.MentionedInPrimaryKey,
+			Bidi:    false,
+		},
+		"User",
+		"Comment",
 	)
 	return graph
 }()
@@ -739,6 +927,11 @@ func (f *AdjustmentFilter) WherePosition(p entql.IntP) {
 	f.Where(p.Field(adjustment.FieldPosition))
 }
 
+// WhereScore applies the entql int predicate on the score field.
+func (f *AdjustmentFilter) WhereScore(p entql.IntP) {
+	f.Where(p.Field(adjustment.FieldScore))
+}
+
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *AdjustmentFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(adjustment.FieldCreatedAt))
@@ -772,6 +965,34 @@ func (f *AdjustmentFilter) WhereHasTaskWith(preds ...predicate.Task) {
 	})))
 }
 
+// WhereHasComments applies a predicate to check if query has an edge comments.
+func (f *AdjustmentFilter) WhereHasComments() {
+	f.Where(entql.HasEdge("comments"))
+}
+
+// WhereHasCommentsWith applies a predicate to check if query has an edge comments with a given conditions (other predicates).
+func (f *AdjustmentFilter) WhereHasCommentsWith(preds ...predicate.Comment) {
+	f.Where(entql.HasEdgeWith("comments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVotes applies a predicate to check if query has an edge votes.
+func (f *AdjustmentFilter) WhereHasVotes() {
+	f.Where(entql.HasEdge("votes"))
+}
+
+// WhereHasVotesWith applies a predicate to check if query has an edge votes with a given conditions (other predicates).
+func (f *AdjustmentFilter) WhereHasVotesWith(preds ...predicate.AdjustmentVote) {
+	f.Where(entql.HasEdgeWith("votes", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasDecidedBy applies a predicate to check if query has an edge decided_by.
 func (f *AdjustmentFilter) WhereHasDecidedBy() {
 	f.Where(entql.HasEdge("decided_by"))
@@ -780,6 +1001,254 @@ func (f *AdjustmentFilter) WhereHasDecidedBy() {
 // WhereHasDecidedByWith applies a predicate to check if query has an edge decided_by with a given conditions (other predicates).
 func (f *AdjustmentFilter) WhereHasDecidedByWith(preds ...predicate.User) {
 	f.Where(entql.HasEdgeWith("decided_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AdjustmentVoteQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AdjustmentVoteQuery builder.
+func (_q *AdjustmentVoteQuery) Filter() *AdjustmentVoteFilter {
+	return &AdjustmentVoteFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AdjustmentVoteMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AdjustmentVoteMutation builder.
+func (m *AdjustmentVoteMutation) Filter() *AdjustmentVoteFilter {
+	return &AdjustmentVoteFilter{config: m.config, predicateAdder: m}
+}
+
+// AdjustmentVoteFilter provides a generic filtering capability at runtime for AdjustmentVoteQuery.
+type AdjustmentVoteFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AdjustmentVoteFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AdjustmentVoteFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(adjustmentvote.FieldID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *AdjustmentVoteFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(adjustmentvote.FieldProjectID))
+}
+
+// WhereAdjustmentID applies the entql int predicate on the adjustment_id field.
+func (f *AdjustmentVoteFilter) WhereAdjustmentID(p entql.IntP) {
+	f.Where(p.Field(adjustmentvote.FieldAdjustmentID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *AdjustmentVoteFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(adjustmentvote.FieldUserID))
+}
+
+// WhereValue applies the entql int predicate on the value field.
+func (f *AdjustmentVoteFilter) WhereValue(p entql.IntP) {
+	f.Where(p.Field(adjustmentvote.FieldValue))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AdjustmentVoteFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(adjustmentvote.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AdjustmentVoteFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(adjustmentvote.FieldUpdatedAt))
+}
+
+// WhereHasAdjustment applies a predicate to check if query has an edge adjustment.
+func (f *AdjustmentVoteFilter) WhereHasAdjustment() {
+	f.Where(entql.HasEdge("adjustment"))
+}
+
+// WhereHasAdjustmentWith applies a predicate to check if query has an edge adjustment with a given conditions (other predicates).
+func (f *AdjustmentVoteFilter) WhereHasAdjustmentWith(preds ...predicate.Adjustment) {
+	f.Where(entql.HasEdgeWith("adjustment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *AdjustmentVoteFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *AdjustmentVoteFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CommentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CommentQuery builder.
+func (_q *CommentQuery) Filter() *CommentFilter {
+	return &CommentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CommentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CommentMutation builder.
+func (m *CommentMutation) Filter() *CommentFilter {
+	return &CommentFilter{config: m.config, predicateAdder: m}
+}
+
+// CommentFilter provides a generic filtering capability at runtime for CommentQuery.
+type CommentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CommentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CommentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *CommentFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldProjectID))
+}
+
+// WhereFeedbackID applies the entql int predicate on the feedback_id field.
+func (f *CommentFilter) WhereFeedbackID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldFeedbackID))
+}
+
+// WhereAdjustmentID applies the entql int predicate on the adjustment_id field.
+func (f *CommentFilter) WhereAdjustmentID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldAdjustmentID))
+}
+
+// WhereAuthorID applies the entql int predicate on the author_id field.
+func (f *CommentFilter) WhereAuthorID(p entql.IntP) {
+	f.Where(p.Field(comment.FieldAuthorID))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *CommentFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(comment.FieldBody))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *CommentFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(comment.FieldVersion))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CommentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(comment.FieldCreatedAt))
+}
+
+// WhereEditedAt applies the entql time.Time predicate on the edited_at field.
+func (f *CommentFilter) WhereEditedAt(p entql.TimeP) {
+	f.Where(p.Field(comment.FieldEditedAt))
+}
+
+// WhereHasProject applies a predicate to check if query has an edge project.
+func (f *CommentFilter) WhereHasProject() {
+	f.Where(entql.HasEdge("project"))
+}
+
+// WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasProjectWith(preds ...predicate.Project) {
+	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFeedback applies a predicate to check if query has an edge feedback.
+func (f *CommentFilter) WhereHasFeedback() {
+	f.Where(entql.HasEdge("feedback"))
+}
+
+// WhereHasFeedbackWith applies a predicate to check if query has an edge feedback with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasFeedbackWith(preds ...predicate.Feedback) {
+	f.Where(entql.HasEdgeWith("feedback", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAdjustment applies a predicate to check if query has an edge adjustment.
+func (f *CommentFilter) WhereHasAdjustment() {
+	f.Where(entql.HasEdge("adjustment"))
+}
+
+// WhereHasAdjustmentWith applies a predicate to check if query has an edge adjustment with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasAdjustmentWith(preds ...predicate.Adjustment) {
+	f.Where(entql.HasEdgeWith("adjustment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *CommentFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMentions applies a predicate to check if query has an edge mentions.
+func (f *CommentFilter) WhereHasMentions() {
+	f.Where(entql.HasEdge("mentions"))
+}
+
+// WhereHasMentionsWith applies a predicate to check if query has an edge mentions with a given conditions (other predicates).
+func (f *CommentFilter) WhereHasMentionsWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("mentions", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -815,7 +1284,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -895,7 +1364,7 @@ type FeedbackFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FeedbackFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1150,6 +1619,20 @@ func (f *FeedbackFilter) WhereHasAdjustmentsWith(preds ...predicate.Adjustment) 
 	})))
 }
 
+// WhereHasComments applies a predicate to check if query has an edge comments.
+func (f *FeedbackFilter) WhereHasComments() {
+	f.Where(entql.HasEdge("comments"))
+}
+
+// WhereHasCommentsWith applies a predicate to check if query has an edge comments with a given conditions (other predicates).
+func (f *FeedbackFilter) WhereHasCommentsWith(preds ...predicate.Comment) {
+	f.Where(entql.HasEdgeWith("comments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *OutboxCursorQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1179,7 +1662,7 @@ type OutboxCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1229,7 +1712,7 @@ type ProjectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1263,6 +1746,11 @@ func (f *ProjectFilter) WhereDescription(p entql.StringP) {
 // WhereStatus applies the entql string predicate on the status field.
 func (f *ProjectFilter) WhereStatus(p entql.StringP) {
 	f.Where(p.Field(project.FieldStatus))
+}
+
+// WhereViewersMayComment applies the entql bool predicate on the viewers_may_comment field.
+func (f *ProjectFilter) WhereViewersMayComment(p entql.BoolP) {
+	f.Where(p.Field(project.FieldViewersMayComment))
 }
 
 // WhereHasTasks applies a predicate to check if query has an edge tasks.
@@ -1301,6 +1789,20 @@ func (f *ProjectFilter) WhereHasMembers() {
 // WhereHasMembersWith applies a predicate to check if query has an edge members with a given conditions (other predicates).
 func (f *ProjectFilter) WhereHasMembersWith(preds ...predicate.ProjectMember) {
 	f.Where(entql.HasEdgeWith("members", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasComments applies a predicate to check if query has an edge comments.
+func (f *ProjectFilter) WhereHasComments() {
+	f.Where(entql.HasEdge("comments"))
+}
+
+// WhereHasCommentsWith applies a predicate to check if query has an edge comments with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasCommentsWith(preds ...predicate.Comment) {
+	f.Where(entql.HasEdgeWith("comments", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -1350,7 +1852,7 @@ type ProjectMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1443,7 +1945,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1542,7 +2044,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1619,6 +2121,20 @@ func (f *UserFilter) WhereHasFeedbacks() {
 // WhereHasFeedbacksWith applies a predicate to check if query has an edge feedbacks with a given conditions (other predicates).
 func (f *UserFilter) WhereHasFeedbacksWith(preds ...predicate.Feedback) {
 	f.Where(entql.HasEdgeWith("feedbacks", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMentionedIn applies a predicate to check if query has an edge mentioned_in.
+func (f *UserFilter) WhereHasMentionedIn() {
+	f.Where(entql.HasEdge("mentioned_in"))
+}
+
+// WhereHasMentionedInWith applies a predicate to check if query has an edge mentioned_in with a given conditions (other predicates).
+func (f *UserFilter) WhereHasMentionedInWith(preds ...predicate.Comment) {
+	f.Where(entql.HasEdgeWith("mentioned_in", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -106,14 +106,17 @@ type FeedbackEdges struct {
 	Reuses []*Feedback `json:"reuses,omitempty"`
 	// Adjustments holds the value of the adjustments edge.
 	Adjustments []*Adjustment `json:"adjustments,omitempty"`
+	// Comments holds the value of the comments edge.
+	Comments []*Comment `json:"comments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [5]map[string]int
+	totalCount [6]map[string]int
 
 	namedReuses      map[string][]*Feedback
 	namedAdjustments map[string][]*Adjustment
+	namedComments    map[string][]*Comment
 }
 
 // ProjectOrErr returns the Project value or an error if the edge
@@ -176,6 +179,15 @@ func (e FeedbackEdges) AdjustmentsOrErr() ([]*Adjustment, error) {
 		return e.Adjustments, nil
 	}
 	return nil, &NotLoadedError{edge: "adjustments"}
+}
+
+// CommentsOrErr returns the Comments value or an error if the edge
+// was not loaded in eager-loading.
+func (e FeedbackEdges) CommentsOrErr() ([]*Comment, error) {
+	if e.loadedTypes[6] {
+		return e.Comments, nil
+	}
+	return nil, &NotLoadedError{edge: "comments"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -474,6 +486,11 @@ func (_m *Feedback) QueryAdjustments() *AdjustmentQuery {
 	return NewFeedbackClient(_m.config).QueryAdjustments(_m)
 }
 
+// QueryComments queries the "comments" edge of the Feedback entity.
+func (_m *Feedback) QueryComments() *CommentQuery {
+	return NewFeedbackClient(_m.config).QueryComments(_m)
+}
+
 // Update returns a builder for updating this Feedback.
 // Note that you need to call Feedback.Unwrap() before calling this method if this Feedback
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -670,6 +687,30 @@ func (_m *Feedback) appendNamedAdjustments(name string, edges ...*Adjustment) {
 		_m.Edges.namedAdjustments[name] = []*Adjustment{}
 	} else {
 		_m.Edges.namedAdjustments[name] = append(_m.Edges.namedAdjustments[name], edges...)
+	}
+}
+
+// NamedComments returns the Comments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Feedback) NamedComments(name string) ([]*Comment, error) {
+	if _m.Edges.namedComments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedComments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Feedback) appendNamedComments(name string, edges ...*Comment) {
+	if _m.Edges.namedComments == nil {
+		_m.Edges.namedComments = make(map[string][]*Comment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedComments[name] = []*Comment{}
+	} else {
+		_m.Edges.namedComments[name] = append(_m.Edges.namedComments[name], edges...)
 	}
 }
 

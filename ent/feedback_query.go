@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
@@ -35,10 +36,12 @@ type FeedbackQuery struct {
 	withReusedFrom       *FeedbackQuery
 	withReuses           *FeedbackQuery
 	withAdjustments      *AdjustmentQuery
+	withComments         *CommentQuery
 	loadTotal            []func(context.Context, []*Feedback) error
 	modifiers            []func(*sql.Selector)
 	withNamedReuses      map[string]*FeedbackQuery
 	withNamedAdjustments map[string]*AdjustmentQuery
+	withNamedComments    map[string]*CommentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -200,6 +203,28 @@ func (_q *FeedbackQuery) QueryAdjustments() *AdjustmentQuery {
 			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
 			sqlgraph.To(adjustment.Table, adjustment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, feedback.AdjustmentsTable, feedback.AdjustmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryComments chains the current query on the "comments" edge.
+func (_q *FeedbackQuery) QueryComments() *CommentQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
+			sqlgraph.To(comment.Table, comment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feedback.CommentsTable, feedback.CommentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -405,6 +430,7 @@ func (_q *FeedbackQuery) Clone() *FeedbackQuery {
 		withReusedFrom:  _q.withReusedFrom.Clone(),
 		withReuses:      _q.withReuses.Clone(),
 		withAdjustments: _q.withAdjustments.Clone(),
+		withComments:    _q.withComments.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -474,6 +500,17 @@ func (_q *FeedbackQuery) WithAdjustments(opts ...func(*AdjustmentQuery)) *Feedba
 		opt(query)
 	}
 	_q.withAdjustments = query
+	return _q
+}
+
+// WithComments tells the query-builder to eager-load the nodes that are connected to
+// the "comments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeedbackQuery) WithComments(opts ...func(*CommentQuery)) *FeedbackQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withComments = query
 	return _q
 }
 
@@ -561,13 +598,14 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 	var (
 		nodes       = []*Feedback{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withProject != nil,
 			_q.withTask != nil,
 			_q.withSubmittedBy != nil,
 			_q.withReusedFrom != nil,
 			_q.withReuses != nil,
 			_q.withAdjustments != nil,
+			_q.withComments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -631,6 +669,13 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 			return nil, err
 		}
 	}
+	if query := _q.withComments; query != nil {
+		if err := _q.loadComments(ctx, query, nodes,
+			func(n *Feedback) { n.Edges.Comments = []*Comment{} },
+			func(n *Feedback, e *Comment) { n.Edges.Comments = append(n.Edges.Comments, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedReuses {
 		if err := _q.loadReuses(ctx, query, nodes,
 			func(n *Feedback) { n.appendNamedReuses(name) },
@@ -642,6 +687,13 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 		if err := _q.loadAdjustments(ctx, query, nodes,
 			func(n *Feedback) { n.appendNamedAdjustments(name) },
 			func(n *Feedback, e *Adjustment) { n.appendNamedAdjustments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedComments {
+		if err := _q.loadComments(ctx, query, nodes,
+			func(n *Feedback) { n.appendNamedComments(name) },
+			func(n *Feedback, e *Comment) { n.appendNamedComments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -841,6 +893,39 @@ func (_q *FeedbackQuery) loadAdjustments(ctx context.Context, query *AdjustmentQ
 	}
 	return nil
 }
+func (_q *FeedbackQuery) loadComments(ctx context.Context, query *CommentQuery, nodes []*Feedback, init func(*Feedback), assign func(*Feedback, *Comment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Feedback)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(comment.FieldFeedbackID)
+	}
+	query.Where(predicate.Comment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(feedback.CommentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FeedbackID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "feedback_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "feedback_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *FeedbackQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -994,6 +1079,20 @@ func (_q *FeedbackQuery) WithNamedAdjustments(name string, opts ...func(*Adjustm
 		_q.withNamedAdjustments = make(map[string]*AdjustmentQuery)
 	}
 	_q.withNamedAdjustments[name] = query
+	return _q
+}
+
+// WithNamedComments tells the query-builder to eager-load the nodes that are connected to the "comments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeedbackQuery) WithNamedComments(name string, opts ...func(*CommentQuery)) *FeedbackQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedComments == nil {
+		_q.withNamedComments = make(map[string]*CommentQuery)
+	}
+	_q.withNamedComments[name] = query
 	return _q
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -189,6 +190,14 @@ func (_q *AdjustmentQuery) CollectFields(ctx context.Context, satisfies ...strin
 
 func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
 	path = append([]string(nil), path...)
+	// Paginate, and only Paginate, collects a page's fields under the path
+	// edges.node, after limiting the query to the page and one node more,
+	// which tells whether there is a next page and is then dropped: the
+	// children of that node are not loaded.
+	pageLimit := 0
+	if len(path) == 2 && path[0] == edgesField && path[1] == nodeField && _q.ctx.Limit != nil {
+		pageLimit = *_q.ctx.Limit
+	}
 	var (
 		unknownSeen    bool
 		fieldSeen      = make(map[string]struct{}, len(adjustment.Columns))
@@ -225,6 +234,144 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[adjustment.FieldTaskID]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldTaskID)
 				fieldSeen[adjustment.FieldTaskID] = struct{}{}
+			}
+
+		case "comments":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommentClient{config: _q.config}).Query()
+			)
+			args := newCommentPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newCommentPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Adjustment) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
+						ids := make([]int, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						if err := query.prepareQuery(ctx); err != nil { // the privacy filters
+							return err
+						}
+						stmt, args, err := lateral.CountPerParent(query.sqlQuery(ctx), adjustment.CommentsColumn, ids)
+						if err != nil {
+							return err
+						}
+						rows := &sql.Rows{}
+						if err := query.driver.Query(ctx, stmt, args, rows); err != nil {
+							return err
+						}
+						defer rows.Close()
+						var v []struct {
+							NodeID int `sql:"parent"`
+							Count  int `sql:"count"`
+						}
+						if err := sql.ScanSlice(rows, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Adjustment) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Comments)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, commentImplementors)...); err != nil {
+					return err
+				}
+			}
+			perParent := false
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					// Each parent's page: ORDER BY … LIMIT per parent, all
+					// parents in one statement (see lateral.PerParent).
+					order := pager.orderExpr(query)
+					pager.applyOrder(query.Limit(limit))
+					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
+					perParent = true
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Adjustment) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
+						ids := make([]int, len(nodes))
+						byID := make(map[int]*Adjustment, len(nodes))
+						for i, n := range nodes {
+							ids[i] = n.ID
+							byID[n.ID] = n
+							n.appendNamedComments(alias)
+						}
+						if len(query.ctx.Fields) > 0 {
+							query.ctx.AppendFieldOnce(comment.FieldAdjustmentID)
+						}
+						query.modifiers = append(modifiers, lateral.PerParent(adjustment.CommentsColumn, ids, order))
+						children, err := query.All(ctx)
+						if err != nil {
+							return err
+						}
+						// A parent's children come together (the statement
+						// orders by parent): each parent takes its run in one
+						// append, one allocation rather than one per doubling.
+						for start, end := 0, 0; start < len(children); start = end {
+							parent := *children[start].AdjustmentID
+							for end = start + 1; end < len(children) && *children[end].AdjustmentID == parent; end++ {
+							}
+							n, ok := byID[parent]
+							if !ok {
+								return fmt.Errorf(`unexpected referenced foreign-key "adjustment_id" returned %v for node %v`, parent, children[start].ID)
+							}
+							n.appendNamedComments(alias, children[start:end]...)
+						}
+						return nil
+					})
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			if !perParent {
+				_q.WithNamedComments(alias, func(wq *CommentQuery) {
+					*wq = *query
+				})
 			}
 
 		case "decidedBy":
@@ -306,6 +453,11 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, adjustment.FieldReason)
 				fieldSeen[adjustment.FieldReason] = struct{}{}
 			}
+		case "score":
+			if _, ok := fieldSeen[adjustment.FieldScore]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldScore)
+				fieldSeen[adjustment.FieldScore] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[adjustment.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldCreatedAt)
@@ -346,8 +498,177 @@ func newAdjustmentPaginateArgs(rv map[string]any) *adjustmentPaginateArgs {
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
 	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AdjustmentOrder{Field: &AdjustmentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAdjustmentOrder(order))
+			}
+		case *AdjustmentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAdjustmentOrder(v))
+			}
+		}
+	}
 	if v, ok := rv[whereField].(*AdjustmentWhereInput); ok {
 		args.opts = append(args.opts, WithAdjustmentFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CommentQuery) CollectFields(ctx context.Context, satisfies ...string) (*CommentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CommentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(comment.Columns))
+		selectedFields = []string{comment.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "feedback":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FeedbackClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, feedbackImplementors)...); err != nil {
+				return err
+			}
+			_q.withFeedback = query
+			if _, ok := fieldSeen[comment.FieldFeedbackID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldFeedbackID)
+				fieldSeen[comment.FieldFeedbackID] = struct{}{}
+			}
+
+		case "adjustment":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AdjustmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, adjustmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withAdjustment = query
+			if _, ok := fieldSeen[comment.FieldAdjustmentID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldAdjustmentID)
+				fieldSeen[comment.FieldAdjustmentID] = struct{}{}
+			}
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[comment.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldAuthorID)
+				fieldSeen[comment.FieldAuthorID] = struct{}{}
+			}
+
+		case "mentions":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMentions(alias, func(wq *UserQuery) {
+				*wq = *query
+			})
+		case "feedbackID":
+			if _, ok := fieldSeen[comment.FieldFeedbackID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldFeedbackID)
+				fieldSeen[comment.FieldFeedbackID] = struct{}{}
+			}
+		case "adjustmentID":
+			if _, ok := fieldSeen[comment.FieldAdjustmentID]; !ok {
+				selectedFields = append(selectedFields, comment.FieldAdjustmentID)
+				fieldSeen[comment.FieldAdjustmentID] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[comment.FieldBody]; !ok {
+				selectedFields = append(selectedFields, comment.FieldBody)
+				fieldSeen[comment.FieldBody] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[comment.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, comment.FieldVersion)
+				fieldSeen[comment.FieldVersion] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[comment.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, comment.FieldCreatedAt)
+				fieldSeen[comment.FieldCreatedAt] = struct{}{}
+			}
+		case "editedAt":
+			if _, ok := fieldSeen[comment.FieldEditedAt]; !ok {
+				selectedFields = append(selectedFields, comment.FieldEditedAt)
+				fieldSeen[comment.FieldEditedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type commentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CommentPaginateOption
+}
+
+func newCommentPaginateArgs(rv map[string]any) *commentPaginateArgs {
+	args := &commentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }
@@ -366,6 +687,14 @@ func (_q *FeedbackQuery) CollectFields(ctx context.Context, satisfies ...string)
 
 func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
 	path = append([]string(nil), path...)
+	// Paginate, and only Paginate, collects a page's fields under the path
+	// edges.node, after limiting the query to the page and one node more,
+	// which tells whether there is a next page and is then dropped: the
+	// children of that node are not loaded.
+	pageLimit := 0
+	if len(path) == 2 && path[0] == edgesField && path[1] == nodeField && _q.ctx.Limit != nil {
+		pageLimit = *_q.ctx.Limit
+	}
 	var (
 		unknownSeen    bool
 		fieldSeen      = make(map[string]struct{}, len(feedback.Columns))
@@ -453,6 +782,144 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			_q.WithNamedAdjustments(alias, func(wq *AdjustmentQuery) {
 				*wq = *query
 			})
+
+		case "comments":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CommentClient{config: _q.config}).Query()
+			)
+			args := newCommentPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newCommentPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Feedback) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
+						ids := make([]int, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						if err := query.prepareQuery(ctx); err != nil { // the privacy filters
+							return err
+						}
+						stmt, args, err := lateral.CountPerParent(query.sqlQuery(ctx), feedback.CommentsColumn, ids)
+						if err != nil {
+							return err
+						}
+						rows := &sql.Rows{}
+						if err := query.driver.Query(ctx, stmt, args, rows); err != nil {
+							return err
+						}
+						defer rows.Close()
+						var v []struct {
+							NodeID int `sql:"parent"`
+							Count  int `sql:"count"`
+						}
+						if err := sql.ScanSlice(rows, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[5][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Feedback) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Comments)
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[5][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, commentImplementors)...); err != nil {
+					return err
+				}
+			}
+			perParent := false
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					// Each parent's page: ORDER BY … LIMIT per parent, all
+					// parents in one statement (see lateral.PerParent).
+					order := pager.orderExpr(query)
+					pager.applyOrder(query.Limit(limit))
+					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
+					perParent = true
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Feedback) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
+						ids := make([]int, len(nodes))
+						byID := make(map[int]*Feedback, len(nodes))
+						for i, n := range nodes {
+							ids[i] = n.ID
+							byID[n.ID] = n
+							n.appendNamedComments(alias)
+						}
+						if len(query.ctx.Fields) > 0 {
+							query.ctx.AppendFieldOnce(comment.FieldFeedbackID)
+						}
+						query.modifiers = append(modifiers, lateral.PerParent(feedback.CommentsColumn, ids, order))
+						children, err := query.All(ctx)
+						if err != nil {
+							return err
+						}
+						// A parent's children come together (the statement
+						// orders by parent): each parent takes its run in one
+						// append, one allocation rather than one per doubling.
+						for start, end := 0, 0; start < len(children); start = end {
+							parent := *children[start].FeedbackID
+							for end = start + 1; end < len(children) && *children[end].FeedbackID == parent; end++ {
+							}
+							n, ok := byID[parent]
+							if !ok {
+								return fmt.Errorf(`unexpected referenced foreign-key "feedback_id" returned %v for node %v`, parent, children[start].ID)
+							}
+							n.appendNamedComments(alias, children[start:end]...)
+						}
+						return nil
+					})
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			if !perParent {
+				_q.WithNamedComments(alias, func(wq *CommentQuery) {
+					*wq = *query
+				})
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[feedback.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, feedback.FieldCreatedAt)
@@ -963,6 +1430,11 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[project.FieldStatus]; !ok {
 				selectedFields = append(selectedFields, project.FieldStatus)
 				fieldSeen[project.FieldStatus] = struct{}{}
+			}
+		case "viewersMayComment":
+			if _, ok := fieldSeen[project.FieldViewersMayComment]; !ok {
+				selectedFields = append(selectedFields, project.FieldViewersMayComment)
+				fieldSeen[project.FieldViewersMayComment] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -40,12 +40,66 @@ func (_m *Adjustment) Task(ctx context.Context) (*Task, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Adjustment) Comments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int,
+) (*CommentConnection, error) {
+	opts := []CommentPaginateOption{}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedComments(alias); err == nil || hasTotalCount {
+		pager, err := newCommentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CommentConnection{Edges: []*CommentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryComments().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Adjustment) DecidedBy(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.DecidedByOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryDecidedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Comment) Feedback(ctx context.Context) (*Feedback, error) {
+	result, err := _m.Edges.FeedbackOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFeedback().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Comment) Adjustment(ctx context.Context) (*Adjustment, error) {
+	result, err := _m.Edges.AdjustmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAdjustment().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Comment) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Comment) Mentions(ctx context.Context) (result []*User, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMentions(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MentionsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMentions().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *Feedback) Project(ctx context.Context) (*Project, error) {
@@ -90,6 +144,24 @@ func (_m *Feedback) Adjustments(ctx context.Context) (result []*Adjustment, err 
 		result, err = _m.QueryAdjustments().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *Feedback) Comments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int,
+) (*CommentConnection, error) {
+	opts := []CommentPaginateOption{}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
+	if nodes, err := _m.NamedComments(alias); err == nil || hasTotalCount {
+		pager, err := newCommentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CommentConnection{Edges: []*CommentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryComments().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Project) Tasks(

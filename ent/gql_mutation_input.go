@@ -9,9 +9,10 @@ import (
 
 // CreateProjectInput represents a mutation input for creating projects.
 type CreateProjectInput struct {
-	Name        string
-	Description *string
-	Status      *project.Status
+	Name              string
+	Description       *string
+	Status            *project.Status
+	ViewersMayComment *bool
 }
 
 // Mutate applies the CreateProjectInput on the ProjectMutation builder.
@@ -23,6 +24,9 @@ func (i *CreateProjectInput) Mutate(m *ProjectMutation) {
 	if v := i.Status; v != nil {
 		m.SetStatus(*v)
 	}
+	if v := i.ViewersMayComment; v != nil {
+		m.SetViewersMayComment(*v)
+	}
 }
 
 // SetInput applies the change-set in the CreateProjectInput on the ProjectCreate builder.
@@ -33,10 +37,11 @@ func (c *ProjectCreate) SetInput(i CreateProjectInput) *ProjectCreate {
 
 // UpdateProjectInput represents a mutation input for updating projects.
 type UpdateProjectInput struct {
-	Name             *string
-	ClearDescription bool
-	Description      *string
-	Status           *project.Status
+	Name              *string
+	ClearDescription  bool
+	Description       *string
+	Status            *project.Status
+	ViewersMayComment *bool
 }
 
 // Mutate applies the UpdateProjectInput on the ProjectMutation builder.
@@ -52,6 +57,9 @@ func (i *UpdateProjectInput) Mutate(m *ProjectMutation) {
 	}
 	if v := i.Status; v != nil {
 		m.SetStatus(*v)
+	}
+	if v := i.ViewersMayComment; v != nil {
+		m.SetViewersMayComment(*v)
 	}
 }
 

@@ -170,6 +170,16 @@ type AdjustmentWhereInput struct {
 	ReasonEqualFold    *string  `json:"reasonEqualFold,omitempty"`
 	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
 
+	// "score" field predicates.
+	Score      *int  `json:"score,omitempty"`
+	ScoreNEQ   *int  `json:"scoreNEQ,omitempty"`
+	ScoreIn    []int `json:"scoreIn,omitempty"`
+	ScoreNotIn []int `json:"scoreNotIn,omitempty"`
+	ScoreGT    *int  `json:"scoreGT,omitempty"`
+	ScoreGTE   *int  `json:"scoreGTE,omitempty"`
+	ScoreLT    *int  `json:"scoreLT,omitempty"`
+	ScoreLTE   *int  `json:"scoreLTE,omitempty"`
+
 	// "created_at" field predicates.
 	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
 	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
@@ -628,6 +638,30 @@ func (i *AdjustmentWhereInput) P() (predicate.Adjustment, error) {
 	}
 	if i.ReasonContainsFold != nil {
 		predicates = append(predicates, adjustment.ReasonContainsFold(*i.ReasonContainsFold))
+	}
+	if i.Score != nil {
+		predicates = append(predicates, adjustment.ScoreEQ(*i.Score))
+	}
+	if i.ScoreNEQ != nil {
+		predicates = append(predicates, adjustment.ScoreNEQ(*i.ScoreNEQ))
+	}
+	if len(i.ScoreIn) > 0 {
+		predicates = append(predicates, adjustment.ScoreIn(i.ScoreIn...))
+	}
+	if len(i.ScoreNotIn) > 0 {
+		predicates = append(predicates, adjustment.ScoreNotIn(i.ScoreNotIn...))
+	}
+	if i.ScoreGT != nil {
+		predicates = append(predicates, adjustment.ScoreGT(*i.ScoreGT))
+	}
+	if i.ScoreGTE != nil {
+		predicates = append(predicates, adjustment.ScoreGTE(*i.ScoreGTE))
+	}
+	if i.ScoreLT != nil {
+		predicates = append(predicates, adjustment.ScoreLT(*i.ScoreLT))
+	}
+	if i.ScoreLTE != nil {
+		predicates = append(predicates, adjustment.ScoreLTE(*i.ScoreLTE))
 	}
 	if i.CreatedAt != nil {
 		predicates = append(predicates, adjustment.CreatedAtEQ(*i.CreatedAt))
@@ -1817,6 +1851,10 @@ type ProjectWhereInput struct {
 	StatusIn    []project.Status `json:"statusIn,omitempty"`
 	StatusNotIn []project.Status `json:"statusNotIn,omitempty"`
 
+	// "viewers_may_comment" field predicates.
+	ViewersMayComment    *bool `json:"viewersMayComment,omitempty"`
+	ViewersMayCommentNEQ *bool `json:"viewersMayCommentNEQ,omitempty"`
+
 	// "tasks" edge predicates.
 	HasTasks     *bool             `json:"hasTasks,omitempty"`
 	HasTasksWith []*TaskWhereInput `json:"hasTasksWith,omitempty"`
@@ -2064,6 +2102,12 @@ func (i *ProjectWhereInput) P() (predicate.Project, error) {
 	}
 	if len(i.StatusNotIn) > 0 {
 		predicates = append(predicates, project.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.ViewersMayComment != nil {
+		predicates = append(predicates, project.ViewersMayCommentEQ(*i.ViewersMayComment))
+	}
+	if i.ViewersMayCommentNEQ != nil {
+		predicates = append(predicates, project.ViewersMayCommentNEQ(*i.ViewersMayCommentNEQ))
 	}
 
 	if i.HasTasks != nil {

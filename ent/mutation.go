@@ -13,7 +13,9 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
@@ -35,15 +37,17 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey        = "APIKey"
-	TypeAdjustment    = "Adjustment"
-	TypeEvent         = "Event"
-	TypeFeedback      = "Feedback"
-	TypeOutboxCursor  = "OutboxCursor"
-	TypeProject       = "Project"
-	TypeProjectMember = "ProjectMember"
-	TypeTask          = "Task"
-	TypeUser          = "User"
+	TypeAPIKey         = "APIKey"
+	TypeAdjustment     = "Adjustment"
+	TypeAdjustmentVote = "AdjustmentVote"
+	TypeComment        = "Comment"
+	TypeEvent          = "Event"
+	TypeFeedback       = "Feedback"
+	TypeOutboxCursor   = "OutboxCursor"
+	TypeProject        = "Project"
+	TypeProjectMember  = "ProjectMember"
+	TypeTask           = "Task"
+	TypeUser           = "User"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -1166,12 +1170,20 @@ type AdjustmentMutation struct {
 	removed_task           *string
 	position               *int
 	addposition            *int
+	score                  *int
+	addscore               *int
 	created_at             *time.Time
 	clearedFields          map[string]struct{}
 	feedback               *int
 	clearedfeedback        bool
 	task                   *int
 	clearedtask            bool
+	comments               map[int]struct{}
+	removedcomments        map[int]struct{}
+	clearedcomments        bool
+	votes                  map[int]struct{}
+	removedvotes           map[int]struct{}
+	clearedvotes           bool
 	decided_by             *int
 	cleareddecided_by      bool
 	done                   bool
@@ -2023,6 +2035,62 @@ func (m *AdjustmentMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetScore sets the "score" field.
+func (m *AdjustmentMutation) SetScore(i int) {
+	m.score = &i
+	m.addscore = nil
+}
+
+// Score returns the value of the "score" field in the mutation.
+func (m *AdjustmentMutation) Score() (r int, exists bool) {
+	v := m.score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScore returns the old "score" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldScore(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScore: %w", err)
+	}
+	return oldValue.Score, nil
+}
+
+// AddScore adds i to the "score" field.
+func (m *AdjustmentMutation) AddScore(i int) {
+	if m.addscore != nil {
+		*m.addscore += i
+	} else {
+		m.addscore = &i
+	}
+}
+
+// AddedScore returns the value that was added to the "score" field in this mutation.
+func (m *AdjustmentMutation) AddedScore() (r int, exists bool) {
+	v := m.addscore
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScore resets all changes to the "score" field.
+func (m *AdjustmentMutation) ResetScore() {
+	m.score = nil
+	m.addscore = nil
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *AdjustmentMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -2113,6 +2181,114 @@ func (m *AdjustmentMutation) ResetTask() {
 	m.clearedtask = false
 }
 
+// AddCommentIDs adds the "comments" edge to the Comment entity by ids.
+func (m *AdjustmentMutation) AddCommentIDs(ids ...int) {
+	if m.comments == nil {
+		m.comments = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.comments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearComments clears the "comments" edge to the Comment entity.
+func (m *AdjustmentMutation) ClearComments() {
+	m.clearedcomments = true
+}
+
+// CommentsCleared reports if the "comments" edge to the Comment entity was cleared.
+func (m *AdjustmentMutation) CommentsCleared() bool {
+	return m.clearedcomments
+}
+
+// RemoveCommentIDs removes the "comments" edge to the Comment entity by IDs.
+func (m *AdjustmentMutation) RemoveCommentIDs(ids ...int) {
+	if m.removedcomments == nil {
+		m.removedcomments = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.comments, ids[i])
+		m.removedcomments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedComments returns the removed IDs of the "comments" edge to the Comment entity.
+func (m *AdjustmentMutation) RemovedCommentsIDs() (ids []int) {
+	for id := range m.removedcomments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CommentsIDs returns the "comments" edge IDs in the mutation.
+func (m *AdjustmentMutation) CommentsIDs() (ids []int) {
+	for id := range m.comments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetComments resets all changes to the "comments" edge.
+func (m *AdjustmentMutation) ResetComments() {
+	m.comments = nil
+	m.clearedcomments = false
+	m.removedcomments = nil
+}
+
+// AddVoteIDs adds the "votes" edge to the AdjustmentVote entity by ids.
+func (m *AdjustmentMutation) AddVoteIDs(ids ...int) {
+	if m.votes == nil {
+		m.votes = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.votes[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVotes clears the "votes" edge to the AdjustmentVote entity.
+func (m *AdjustmentMutation) ClearVotes() {
+	m.clearedvotes = true
+}
+
+// VotesCleared reports if the "votes" edge to the AdjustmentVote entity was cleared.
+func (m *AdjustmentMutation) VotesCleared() bool {
+	return m.clearedvotes
+}
+
+// RemoveVoteIDs removes the "votes" edge to the AdjustmentVote entity by IDs.
+func (m *AdjustmentMutation) RemoveVoteIDs(ids ...int) {
+	if m.removedvotes == nil {
+		m.removedvotes = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.votes, ids[i])
+		m.removedvotes[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVotes returns the removed IDs of the "votes" edge to the AdjustmentVote entity.
+func (m *AdjustmentMutation) RemovedVotesIDs() (ids []int) {
+	for id := range m.removedvotes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VotesIDs returns the "votes" edge IDs in the mutation.
+func (m *AdjustmentMutation) VotesIDs() (ids []int) {
+	for id := range m.votes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVotes resets all changes to the "votes" edge.
+func (m *AdjustmentMutation) ResetVotes() {
+	m.votes = nil
+	m.clearedvotes = false
+	m.removedvotes = nil
+}
+
 // ClearDecidedBy clears the "decided_by" edge to the User entity.
 func (m *AdjustmentMutation) ClearDecidedBy() {
 	m.cleareddecided_by = true
@@ -2174,7 +2350,7 @@ func (m *AdjustmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdjustmentMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.feedback != nil {
 		fields = append(fields, adjustment.FieldFeedbackID)
 	}
@@ -2223,6 +2399,9 @@ func (m *AdjustmentMutation) Fields() []string {
 	if m.position != nil {
 		fields = append(fields, adjustment.FieldPosition)
 	}
+	if m.score != nil {
+		fields = append(fields, adjustment.FieldScore)
+	}
 	if m.created_at != nil {
 		fields = append(fields, adjustment.FieldCreatedAt)
 	}
@@ -2266,6 +2445,8 @@ func (m *AdjustmentMutation) Field(name string) (ent.Value, bool) {
 		return m.RemovedTask()
 	case adjustment.FieldPosition:
 		return m.Position()
+	case adjustment.FieldScore:
+		return m.Score()
 	case adjustment.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -2309,6 +2490,8 @@ func (m *AdjustmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldRemovedTask(ctx)
 	case adjustment.FieldPosition:
 		return m.OldPosition(ctx)
+	case adjustment.FieldScore:
+		return m.OldScore(ctx)
 	case adjustment.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -2432,6 +2615,13 @@ func (m *AdjustmentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPosition(v)
 		return nil
+	case adjustment.FieldScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScore(v)
+		return nil
 	case adjustment.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -2453,6 +2643,9 @@ func (m *AdjustmentMutation) AddedFields() []string {
 	if m.addposition != nil {
 		fields = append(fields, adjustment.FieldPosition)
 	}
+	if m.addscore != nil {
+		fields = append(fields, adjustment.FieldScore)
+	}
 	return fields
 }
 
@@ -2465,6 +2658,8 @@ func (m *AdjustmentMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedVersion()
 	case adjustment.FieldPosition:
 		return m.AddedPosition()
+	case adjustment.FieldScore:
+		return m.AddedScore()
 	}
 	return nil, false
 }
@@ -2487,6 +2682,13 @@ func (m *AdjustmentMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddPosition(v)
+		return nil
+	case adjustment.FieldScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScore(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Adjustment numeric field %s", name)
@@ -2626,6 +2828,9 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 	case adjustment.FieldPosition:
 		m.ResetPosition()
 		return nil
+	case adjustment.FieldScore:
+		m.ResetScore()
+		return nil
 	case adjustment.FieldCreatedAt:
 		m.ResetCreatedAt()
 		return nil
@@ -2635,12 +2840,18 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AdjustmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.feedback != nil {
 		edges = append(edges, adjustment.EdgeFeedback)
 	}
 	if m.task != nil {
 		edges = append(edges, adjustment.EdgeTask)
+	}
+	if m.comments != nil {
+		edges = append(edges, adjustment.EdgeComments)
+	}
+	if m.votes != nil {
+		edges = append(edges, adjustment.EdgeVotes)
 	}
 	if m.decided_by != nil {
 		edges = append(edges, adjustment.EdgeDecidedBy)
@@ -2660,6 +2871,18 @@ func (m *AdjustmentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.task; id != nil {
 			return []ent.Value{*id}
 		}
+	case adjustment.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.comments))
+		for id := range m.comments {
+			ids = append(ids, id)
+		}
+		return ids
+	case adjustment.EdgeVotes:
+		ids := make([]ent.Value, 0, len(m.votes))
+		for id := range m.votes {
+			ids = append(ids, id)
+		}
+		return ids
 	case adjustment.EdgeDecidedBy:
 		if id := m.decided_by; id != nil {
 			return []ent.Value{*id}
@@ -2670,24 +2893,50 @@ func (m *AdjustmentMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AdjustmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
+	if m.removedcomments != nil {
+		edges = append(edges, adjustment.EdgeComments)
+	}
+	if m.removedvotes != nil {
+		edges = append(edges, adjustment.EdgeVotes)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *AdjustmentMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case adjustment.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.removedcomments))
+		for id := range m.removedcomments {
+			ids = append(ids, id)
+		}
+		return ids
+	case adjustment.EdgeVotes:
+		ids := make([]ent.Value, 0, len(m.removedvotes))
+		for id := range m.removedvotes {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AdjustmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.clearedfeedback {
 		edges = append(edges, adjustment.EdgeFeedback)
 	}
 	if m.clearedtask {
 		edges = append(edges, adjustment.EdgeTask)
+	}
+	if m.clearedcomments {
+		edges = append(edges, adjustment.EdgeComments)
+	}
+	if m.clearedvotes {
+		edges = append(edges, adjustment.EdgeVotes)
 	}
 	if m.cleareddecided_by {
 		edges = append(edges, adjustment.EdgeDecidedBy)
@@ -2703,6 +2952,10 @@ func (m *AdjustmentMutation) EdgeCleared(name string) bool {
 		return m.clearedfeedback
 	case adjustment.EdgeTask:
 		return m.clearedtask
+	case adjustment.EdgeComments:
+		return m.clearedcomments
+	case adjustment.EdgeVotes:
+		return m.clearedvotes
 	case adjustment.EdgeDecidedBy:
 		return m.cleareddecided_by
 	}
@@ -2736,11 +2989,1878 @@ func (m *AdjustmentMutation) ResetEdge(name string) error {
 	case adjustment.EdgeTask:
 		m.ResetTask()
 		return nil
+	case adjustment.EdgeComments:
+		m.ResetComments()
+		return nil
+	case adjustment.EdgeVotes:
+		m.ResetVotes()
+		return nil
 	case adjustment.EdgeDecidedBy:
 		m.ResetDecidedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Adjustment edge %s", name)
+}
+
+// AdjustmentVoteMutation represents an operation that mutates the AdjustmentVote nodes in the graph.
+type AdjustmentVoteMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	project_id        *int
+	addproject_id     *int
+	value             *int
+	addvalue          *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	clearedFields     map[string]struct{}
+	adjustment        *int
+	clearedadjustment bool
+	user              *int
+	cleareduser       bool
+	done              bool
+	oldValue          func(context.Context) (*AdjustmentVote, error)
+	predicates        []predicate.AdjustmentVote
+}
+
+var _ ent.Mutation = (*AdjustmentVoteMutation)(nil)
+
+// adjustmentvoteOption allows management of the mutation configuration using functional options.
+type adjustmentvoteOption func(*AdjustmentVoteMutation)
+
+// newAdjustmentVoteMutation creates new mutation for the AdjustmentVote entity.
+func newAdjustmentVoteMutation(c config, op Op, opts ...adjustmentvoteOption) *AdjustmentVoteMutation {
+	m := &AdjustmentVoteMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAdjustmentVote,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAdjustmentVoteID sets the ID field of the mutation.
+func withAdjustmentVoteID(id int) adjustmentvoteOption {
+	return func(m *AdjustmentVoteMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AdjustmentVote
+		)
+		m.oldValue = func(ctx context.Context) (*AdjustmentVote, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AdjustmentVote.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAdjustmentVote sets the old AdjustmentVote of the mutation.
+func withAdjustmentVote(node *AdjustmentVote) adjustmentvoteOption {
+	return func(m *AdjustmentVoteMutation) {
+		m.oldValue = func(context.Context) (*AdjustmentVote, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AdjustmentVoteMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AdjustmentVoteMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AdjustmentVoteMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AdjustmentVoteMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AdjustmentVote.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *AdjustmentVoteMutation) SetProjectID(i int) {
+	m.project_id = &i
+	m.addproject_id = nil
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *AdjustmentVoteMutation) ProjectID() (r int, exists bool) {
+	v := m.project_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the AdjustmentVote entity.
+// If the AdjustmentVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentVoteMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// AddProjectID adds i to the "project_id" field.
+func (m *AdjustmentVoteMutation) AddProjectID(i int) {
+	if m.addproject_id != nil {
+		*m.addproject_id += i
+	} else {
+		m.addproject_id = &i
+	}
+}
+
+// AddedProjectID returns the value that was added to the "project_id" field in this mutation.
+func (m *AdjustmentVoteMutation) AddedProjectID() (r int, exists bool) {
+	v := m.addproject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *AdjustmentVoteMutation) ResetProjectID() {
+	m.project_id = nil
+	m.addproject_id = nil
+}
+
+// SetAdjustmentID sets the "adjustment_id" field.
+func (m *AdjustmentVoteMutation) SetAdjustmentID(i int) {
+	m.adjustment = &i
+}
+
+// AdjustmentID returns the value of the "adjustment_id" field in the mutation.
+func (m *AdjustmentVoteMutation) AdjustmentID() (r int, exists bool) {
+	v := m.adjustment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdjustmentID returns the old "adjustment_id" field's value of the AdjustmentVote entity.
+// If the AdjustmentVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentVoteMutation) OldAdjustmentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdjustmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdjustmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdjustmentID: %w", err)
+	}
+	return oldValue.AdjustmentID, nil
+}
+
+// ResetAdjustmentID resets all changes to the "adjustment_id" field.
+func (m *AdjustmentVoteMutation) ResetAdjustmentID() {
+	m.adjustment = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *AdjustmentVoteMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *AdjustmentVoteMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the AdjustmentVote entity.
+// If the AdjustmentVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentVoteMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *AdjustmentVoteMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetValue sets the "value" field.
+func (m *AdjustmentVoteMutation) SetValue(i int) {
+	m.value = &i
+	m.addvalue = nil
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *AdjustmentVoteMutation) Value() (r int, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the AdjustmentVote entity.
+// If the AdjustmentVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentVoteMutation) OldValue(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// AddValue adds i to the "value" field.
+func (m *AdjustmentVoteMutation) AddValue(i int) {
+	if m.addvalue != nil {
+		*m.addvalue += i
+	} else {
+		m.addvalue = &i
+	}
+}
+
+// AddedValue returns the value that was added to the "value" field in this mutation.
+func (m *AdjustmentVoteMutation) AddedValue() (r int, exists bool) {
+	v := m.addvalue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *AdjustmentVoteMutation) ResetValue() {
+	m.value = nil
+	m.addvalue = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AdjustmentVoteMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AdjustmentVoteMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AdjustmentVote entity.
+// If the AdjustmentVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentVoteMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AdjustmentVoteMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AdjustmentVoteMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AdjustmentVoteMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AdjustmentVote entity.
+// If the AdjustmentVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentVoteMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AdjustmentVoteMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearAdjustment clears the "adjustment" edge to the Adjustment entity.
+func (m *AdjustmentVoteMutation) ClearAdjustment() {
+	m.clearedadjustment = true
+	m.clearedFields[adjustmentvote.FieldAdjustmentID] = struct{}{}
+}
+
+// AdjustmentCleared reports if the "adjustment" edge to the Adjustment entity was cleared.
+func (m *AdjustmentVoteMutation) AdjustmentCleared() bool {
+	return m.clearedadjustment
+}
+
+// AdjustmentIDs returns the "adjustment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AdjustmentID instead. It exists only for internal usage by the builders.
+func (m *AdjustmentVoteMutation) AdjustmentIDs() (ids []int) {
+	if id := m.adjustment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAdjustment resets all changes to the "adjustment" edge.
+func (m *AdjustmentVoteMutation) ResetAdjustment() {
+	m.adjustment = nil
+	m.clearedadjustment = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *AdjustmentVoteMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[adjustmentvote.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *AdjustmentVoteMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *AdjustmentVoteMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *AdjustmentVoteMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the AdjustmentVoteMutation builder.
+func (m *AdjustmentVoteMutation) Where(ps ...predicate.AdjustmentVote) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AdjustmentVoteMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AdjustmentVoteMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AdjustmentVote, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AdjustmentVoteMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AdjustmentVoteMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AdjustmentVote).
+func (m *AdjustmentVoteMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AdjustmentVoteMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.project_id != nil {
+		fields = append(fields, adjustmentvote.FieldProjectID)
+	}
+	if m.adjustment != nil {
+		fields = append(fields, adjustmentvote.FieldAdjustmentID)
+	}
+	if m.user != nil {
+		fields = append(fields, adjustmentvote.FieldUserID)
+	}
+	if m.value != nil {
+		fields = append(fields, adjustmentvote.FieldValue)
+	}
+	if m.created_at != nil {
+		fields = append(fields, adjustmentvote.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, adjustmentvote.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AdjustmentVoteMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case adjustmentvote.FieldProjectID:
+		return m.ProjectID()
+	case adjustmentvote.FieldAdjustmentID:
+		return m.AdjustmentID()
+	case adjustmentvote.FieldUserID:
+		return m.UserID()
+	case adjustmentvote.FieldValue:
+		return m.Value()
+	case adjustmentvote.FieldCreatedAt:
+		return m.CreatedAt()
+	case adjustmentvote.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AdjustmentVoteMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case adjustmentvote.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case adjustmentvote.FieldAdjustmentID:
+		return m.OldAdjustmentID(ctx)
+	case adjustmentvote.FieldUserID:
+		return m.OldUserID(ctx)
+	case adjustmentvote.FieldValue:
+		return m.OldValue(ctx)
+	case adjustmentvote.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case adjustmentvote.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AdjustmentVote field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AdjustmentVoteMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case adjustmentvote.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case adjustmentvote.FieldAdjustmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdjustmentID(v)
+		return nil
+	case adjustmentvote.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case adjustmentvote.FieldValue:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case adjustmentvote.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case adjustmentvote.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AdjustmentVote field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AdjustmentVoteMutation) AddedFields() []string {
+	var fields []string
+	if m.addproject_id != nil {
+		fields = append(fields, adjustmentvote.FieldProjectID)
+	}
+	if m.addvalue != nil {
+		fields = append(fields, adjustmentvote.FieldValue)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AdjustmentVoteMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case adjustmentvote.FieldProjectID:
+		return m.AddedProjectID()
+	case adjustmentvote.FieldValue:
+		return m.AddedValue()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AdjustmentVoteMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case adjustmentvote.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProjectID(v)
+		return nil
+	case adjustmentvote.FieldValue:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AdjustmentVote numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AdjustmentVoteMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AdjustmentVoteMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AdjustmentVoteMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AdjustmentVote nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AdjustmentVoteMutation) ResetField(name string) error {
+	switch name {
+	case adjustmentvote.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case adjustmentvote.FieldAdjustmentID:
+		m.ResetAdjustmentID()
+		return nil
+	case adjustmentvote.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case adjustmentvote.FieldValue:
+		m.ResetValue()
+		return nil
+	case adjustmentvote.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case adjustmentvote.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AdjustmentVote field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AdjustmentVoteMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.adjustment != nil {
+		edges = append(edges, adjustmentvote.EdgeAdjustment)
+	}
+	if m.user != nil {
+		edges = append(edges, adjustmentvote.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AdjustmentVoteMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case adjustmentvote.EdgeAdjustment:
+		if id := m.adjustment; id != nil {
+			return []ent.Value{*id}
+		}
+	case adjustmentvote.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AdjustmentVoteMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AdjustmentVoteMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AdjustmentVoteMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedadjustment {
+		edges = append(edges, adjustmentvote.EdgeAdjustment)
+	}
+	if m.cleareduser {
+		edges = append(edges, adjustmentvote.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AdjustmentVoteMutation) EdgeCleared(name string) bool {
+	switch name {
+	case adjustmentvote.EdgeAdjustment:
+		return m.clearedadjustment
+	case adjustmentvote.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AdjustmentVoteMutation) ClearEdge(name string) error {
+	switch name {
+	case adjustmentvote.EdgeAdjustment:
+		m.ClearAdjustment()
+		return nil
+	case adjustmentvote.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown AdjustmentVote unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AdjustmentVoteMutation) ResetEdge(name string) error {
+	switch name {
+	case adjustmentvote.EdgeAdjustment:
+		m.ResetAdjustment()
+		return nil
+	case adjustmentvote.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown AdjustmentVote edge %s", name)
+}
+
+// CommentMutation represents an operation that mutates the Comment nodes in the graph.
+type CommentMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	body              *string
+	version           *int
+	addversion        *int
+	created_at        *time.Time
+	edited_at         *time.Time
+	clearedFields     map[string]struct{}
+	project           *int
+	clearedproject    bool
+	feedback          *int
+	clearedfeedback   bool
+	adjustment        *int
+	clearedadjustment bool
+	author            *int
+	clearedauthor     bool
+	mentions          map[int]struct{}
+	removedmentions   map[int]struct{}
+	clearedmentions   bool
+	done              bool
+	oldValue          func(context.Context) (*Comment, error)
+	predicates        []predicate.Comment
+}
+
+var _ ent.Mutation = (*CommentMutation)(nil)
+
+// commentOption allows management of the mutation configuration using functional options.
+type commentOption func(*CommentMutation)
+
+// newCommentMutation creates new mutation for the Comment entity.
+func newCommentMutation(c config, op Op, opts ...commentOption) *CommentMutation {
+	m := &CommentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeComment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCommentID sets the ID field of the mutation.
+func withCommentID(id int) commentOption {
+	return func(m *CommentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Comment
+		)
+		m.oldValue = func(ctx context.Context) (*Comment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Comment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withComment sets the old Comment of the mutation.
+func withComment(node *Comment) commentOption {
+	return func(m *CommentMutation) {
+		m.oldValue = func(context.Context) (*Comment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CommentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CommentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CommentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CommentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Comment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *CommentMutation) SetProjectID(i int) {
+	m.project = &i
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *CommentMutation) ProjectID() (r int, exists bool) {
+	v := m.project
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *CommentMutation) ResetProjectID() {
+	m.project = nil
+}
+
+// SetFeedbackID sets the "feedback_id" field.
+func (m *CommentMutation) SetFeedbackID(i int) {
+	m.feedback = &i
+}
+
+// FeedbackID returns the value of the "feedback_id" field in the mutation.
+func (m *CommentMutation) FeedbackID() (r int, exists bool) {
+	v := m.feedback
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeedbackID returns the old "feedback_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldFeedbackID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeedbackID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeedbackID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeedbackID: %w", err)
+	}
+	return oldValue.FeedbackID, nil
+}
+
+// ClearFeedbackID clears the value of the "feedback_id" field.
+func (m *CommentMutation) ClearFeedbackID() {
+	m.feedback = nil
+	m.clearedFields[comment.FieldFeedbackID] = struct{}{}
+}
+
+// FeedbackIDCleared returns if the "feedback_id" field was cleared in this mutation.
+func (m *CommentMutation) FeedbackIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldFeedbackID]
+	return ok
+}
+
+// ResetFeedbackID resets all changes to the "feedback_id" field.
+func (m *CommentMutation) ResetFeedbackID() {
+	m.feedback = nil
+	delete(m.clearedFields, comment.FieldFeedbackID)
+}
+
+// SetAdjustmentID sets the "adjustment_id" field.
+func (m *CommentMutation) SetAdjustmentID(i int) {
+	m.adjustment = &i
+}
+
+// AdjustmentID returns the value of the "adjustment_id" field in the mutation.
+func (m *CommentMutation) AdjustmentID() (r int, exists bool) {
+	v := m.adjustment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdjustmentID returns the old "adjustment_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldAdjustmentID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdjustmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdjustmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdjustmentID: %w", err)
+	}
+	return oldValue.AdjustmentID, nil
+}
+
+// ClearAdjustmentID clears the value of the "adjustment_id" field.
+func (m *CommentMutation) ClearAdjustmentID() {
+	m.adjustment = nil
+	m.clearedFields[comment.FieldAdjustmentID] = struct{}{}
+}
+
+// AdjustmentIDCleared returns if the "adjustment_id" field was cleared in this mutation.
+func (m *CommentMutation) AdjustmentIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldAdjustmentID]
+	return ok
+}
+
+// ResetAdjustmentID resets all changes to the "adjustment_id" field.
+func (m *CommentMutation) ResetAdjustmentID() {
+	m.adjustment = nil
+	delete(m.clearedFields, comment.FieldAdjustmentID)
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *CommentMutation) SetAuthorID(i int) {
+	m.author = &i
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *CommentMutation) AuthorID() (r int, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldAuthorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ClearAuthorID clears the value of the "author_id" field.
+func (m *CommentMutation) ClearAuthorID() {
+	m.author = nil
+	m.clearedFields[comment.FieldAuthorID] = struct{}{}
+}
+
+// AuthorIDCleared returns if the "author_id" field was cleared in this mutation.
+func (m *CommentMutation) AuthorIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldAuthorID]
+	return ok
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *CommentMutation) ResetAuthorID() {
+	m.author = nil
+	delete(m.clearedFields, comment.FieldAuthorID)
+}
+
+// SetBody sets the "body" field.
+func (m *CommentMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *CommentMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *CommentMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *CommentMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CommentMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CommentMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CommentMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CommentMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CommentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CommentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CommentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (m *CommentMutation) SetEditedAt(t time.Time) {
+	m.edited_at = &t
+}
+
+// EditedAt returns the value of the "edited_at" field in the mutation.
+func (m *CommentMutation) EditedAt() (r time.Time, exists bool) {
+	v := m.edited_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEditedAt returns the old "edited_at" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldEditedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEditedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEditedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEditedAt: %w", err)
+	}
+	return oldValue.EditedAt, nil
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (m *CommentMutation) ClearEditedAt() {
+	m.edited_at = nil
+	m.clearedFields[comment.FieldEditedAt] = struct{}{}
+}
+
+// EditedAtCleared returns if the "edited_at" field was cleared in this mutation.
+func (m *CommentMutation) EditedAtCleared() bool {
+	_, ok := m.clearedFields[comment.FieldEditedAt]
+	return ok
+}
+
+// ResetEditedAt resets all changes to the "edited_at" field.
+func (m *CommentMutation) ResetEditedAt() {
+	m.edited_at = nil
+	delete(m.clearedFields, comment.FieldEditedAt)
+}
+
+// ClearProject clears the "project" edge to the Project entity.
+func (m *CommentMutation) ClearProject() {
+	m.clearedproject = true
+	m.clearedFields[comment.FieldProjectID] = struct{}{}
+}
+
+// ProjectCleared reports if the "project" edge to the Project entity was cleared.
+func (m *CommentMutation) ProjectCleared() bool {
+	return m.clearedproject
+}
+
+// ProjectIDs returns the "project" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProjectID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) ProjectIDs() (ids []int) {
+	if id := m.project; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProject resets all changes to the "project" edge.
+func (m *CommentMutation) ResetProject() {
+	m.project = nil
+	m.clearedproject = false
+}
+
+// ClearFeedback clears the "feedback" edge to the Feedback entity.
+func (m *CommentMutation) ClearFeedback() {
+	m.clearedfeedback = true
+	m.clearedFields[comment.FieldFeedbackID] = struct{}{}
+}
+
+// FeedbackCleared reports if the "feedback" edge to the Feedback entity was cleared.
+func (m *CommentMutation) FeedbackCleared() bool {
+	return m.FeedbackIDCleared() || m.clearedfeedback
+}
+
+// FeedbackIDs returns the "feedback" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FeedbackID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) FeedbackIDs() (ids []int) {
+	if id := m.feedback; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFeedback resets all changes to the "feedback" edge.
+func (m *CommentMutation) ResetFeedback() {
+	m.feedback = nil
+	m.clearedfeedback = false
+}
+
+// ClearAdjustment clears the "adjustment" edge to the Adjustment entity.
+func (m *CommentMutation) ClearAdjustment() {
+	m.clearedadjustment = true
+	m.clearedFields[comment.FieldAdjustmentID] = struct{}{}
+}
+
+// AdjustmentCleared reports if the "adjustment" edge to the Adjustment entity was cleared.
+func (m *CommentMutation) AdjustmentCleared() bool {
+	return m.AdjustmentIDCleared() || m.clearedadjustment
+}
+
+// AdjustmentIDs returns the "adjustment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AdjustmentID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) AdjustmentIDs() (ids []int) {
+	if id := m.adjustment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAdjustment resets all changes to the "adjustment" edge.
+func (m *CommentMutation) ResetAdjustment() {
+	m.adjustment = nil
+	m.clearedadjustment = false
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *CommentMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[comment.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *CommentMutation) AuthorCleared() bool {
+	return m.AuthorIDCleared() || m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) AuthorIDs() (ids []int) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *CommentMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// AddMentionIDs adds the "mentions" edge to the User entity by ids.
+func (m *CommentMutation) AddMentionIDs(ids ...int) {
+	if m.mentions == nil {
+		m.mentions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.mentions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMentions clears the "mentions" edge to the User entity.
+func (m *CommentMutation) ClearMentions() {
+	m.clearedmentions = true
+}
+
+// MentionsCleared reports if the "mentions" edge to the User entity was cleared.
+func (m *CommentMutation) MentionsCleared() bool {
+	return m.clearedmentions
+}
+
+// RemoveMentionIDs removes the "mentions" edge to the User entity by IDs.
+func (m *CommentMutation) RemoveMentionIDs(ids ...int) {
+	if m.removedmentions == nil {
+		m.removedmentions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.mentions, ids[i])
+		m.removedmentions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMentions returns the removed IDs of the "mentions" edge to the User entity.
+func (m *CommentMutation) RemovedMentionsIDs() (ids []int) {
+	for id := range m.removedmentions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MentionsIDs returns the "mentions" edge IDs in the mutation.
+func (m *CommentMutation) MentionsIDs() (ids []int) {
+	for id := range m.mentions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMentions resets all changes to the "mentions" edge.
+func (m *CommentMutation) ResetMentions() {
+	m.mentions = nil
+	m.clearedmentions = false
+	m.removedmentions = nil
+}
+
+// Where appends a list predicates to the CommentMutation builder.
+func (m *CommentMutation) Where(ps ...predicate.Comment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CommentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CommentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Comment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CommentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CommentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Comment).
+func (m *CommentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CommentMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.project != nil {
+		fields = append(fields, comment.FieldProjectID)
+	}
+	if m.feedback != nil {
+		fields = append(fields, comment.FieldFeedbackID)
+	}
+	if m.adjustment != nil {
+		fields = append(fields, comment.FieldAdjustmentID)
+	}
+	if m.author != nil {
+		fields = append(fields, comment.FieldAuthorID)
+	}
+	if m.body != nil {
+		fields = append(fields, comment.FieldBody)
+	}
+	if m.version != nil {
+		fields = append(fields, comment.FieldVersion)
+	}
+	if m.created_at != nil {
+		fields = append(fields, comment.FieldCreatedAt)
+	}
+	if m.edited_at != nil {
+		fields = append(fields, comment.FieldEditedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CommentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case comment.FieldProjectID:
+		return m.ProjectID()
+	case comment.FieldFeedbackID:
+		return m.FeedbackID()
+	case comment.FieldAdjustmentID:
+		return m.AdjustmentID()
+	case comment.FieldAuthorID:
+		return m.AuthorID()
+	case comment.FieldBody:
+		return m.Body()
+	case comment.FieldVersion:
+		return m.Version()
+	case comment.FieldCreatedAt:
+		return m.CreatedAt()
+	case comment.FieldEditedAt:
+		return m.EditedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CommentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case comment.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case comment.FieldFeedbackID:
+		return m.OldFeedbackID(ctx)
+	case comment.FieldAdjustmentID:
+		return m.OldAdjustmentID(ctx)
+	case comment.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	case comment.FieldBody:
+		return m.OldBody(ctx)
+	case comment.FieldVersion:
+		return m.OldVersion(ctx)
+	case comment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case comment.FieldEditedAt:
+		return m.OldEditedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Comment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CommentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case comment.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case comment.FieldFeedbackID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeedbackID(v)
+		return nil
+	case comment.FieldAdjustmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdjustmentID(v)
+		return nil
+	case comment.FieldAuthorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	case comment.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case comment.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case comment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case comment.FieldEditedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEditedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Comment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CommentMutation) AddedFields() []string {
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, comment.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CommentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case comment.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CommentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case comment.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Comment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CommentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(comment.FieldFeedbackID) {
+		fields = append(fields, comment.FieldFeedbackID)
+	}
+	if m.FieldCleared(comment.FieldAdjustmentID) {
+		fields = append(fields, comment.FieldAdjustmentID)
+	}
+	if m.FieldCleared(comment.FieldAuthorID) {
+		fields = append(fields, comment.FieldAuthorID)
+	}
+	if m.FieldCleared(comment.FieldEditedAt) {
+		fields = append(fields, comment.FieldEditedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CommentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CommentMutation) ClearField(name string) error {
+	switch name {
+	case comment.FieldFeedbackID:
+		m.ClearFeedbackID()
+		return nil
+	case comment.FieldAdjustmentID:
+		m.ClearAdjustmentID()
+		return nil
+	case comment.FieldAuthorID:
+		m.ClearAuthorID()
+		return nil
+	case comment.FieldEditedAt:
+		m.ClearEditedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CommentMutation) ResetField(name string) error {
+	switch name {
+	case comment.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case comment.FieldFeedbackID:
+		m.ResetFeedbackID()
+		return nil
+	case comment.FieldAdjustmentID:
+		m.ResetAdjustmentID()
+		return nil
+	case comment.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	case comment.FieldBody:
+		m.ResetBody()
+		return nil
+	case comment.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case comment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case comment.FieldEditedAt:
+		m.ResetEditedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CommentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.project != nil {
+		edges = append(edges, comment.EdgeProject)
+	}
+	if m.feedback != nil {
+		edges = append(edges, comment.EdgeFeedback)
+	}
+	if m.adjustment != nil {
+		edges = append(edges, comment.EdgeAdjustment)
+	}
+	if m.author != nil {
+		edges = append(edges, comment.EdgeAuthor)
+	}
+	if m.mentions != nil {
+		edges = append(edges, comment.EdgeMentions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CommentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case comment.EdgeProject:
+		if id := m.project; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeFeedback:
+		if id := m.feedback; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeAdjustment:
+		if id := m.adjustment; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeMentions:
+		ids := make([]ent.Value, 0, len(m.mentions))
+		for id := range m.mentions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CommentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedmentions != nil {
+		edges = append(edges, comment.EdgeMentions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CommentMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case comment.EdgeMentions:
+		ids := make([]ent.Value, 0, len(m.removedmentions))
+		for id := range m.removedmentions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CommentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedproject {
+		edges = append(edges, comment.EdgeProject)
+	}
+	if m.clearedfeedback {
+		edges = append(edges, comment.EdgeFeedback)
+	}
+	if m.clearedadjustment {
+		edges = append(edges, comment.EdgeAdjustment)
+	}
+	if m.clearedauthor {
+		edges = append(edges, comment.EdgeAuthor)
+	}
+	if m.clearedmentions {
+		edges = append(edges, comment.EdgeMentions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CommentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case comment.EdgeProject:
+		return m.clearedproject
+	case comment.EdgeFeedback:
+		return m.clearedfeedback
+	case comment.EdgeAdjustment:
+		return m.clearedadjustment
+	case comment.EdgeAuthor:
+		return m.clearedauthor
+	case comment.EdgeMentions:
+		return m.clearedmentions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CommentMutation) ClearEdge(name string) error {
+	switch name {
+	case comment.EdgeProject:
+		m.ClearProject()
+		return nil
+	case comment.EdgeFeedback:
+		m.ClearFeedback()
+		return nil
+	case comment.EdgeAdjustment:
+		m.ClearAdjustment()
+		return nil
+	case comment.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CommentMutation) ResetEdge(name string) error {
+	switch name {
+	case comment.EdgeProject:
+		m.ResetProject()
+		return nil
+	case comment.EdgeFeedback:
+		m.ResetFeedback()
+		return nil
+	case comment.EdgeAdjustment:
+		m.ResetAdjustment()
+		return nil
+	case comment.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	case comment.EdgeMentions:
+		m.ResetMentions()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment edge %s", name)
 }
 
 // EventMutation represents an operation that mutates the Event nodes in the graph.
@@ -3697,6 +5817,9 @@ type FeedbackMutation struct {
 	adjustments            map[int]struct{}
 	removedadjustments     map[int]struct{}
 	clearedadjustments     bool
+	comments               map[int]struct{}
+	removedcomments        map[int]struct{}
+	clearedcomments        bool
 	done                   bool
 	oldValue               func(context.Context) (*Feedback, error)
 	predicates             []predicate.Feedback
@@ -5627,6 +7750,60 @@ func (m *FeedbackMutation) ResetAdjustments() {
 	m.removedadjustments = nil
 }
 
+// AddCommentIDs adds the "comments" edge to the Comment entity by ids.
+func (m *FeedbackMutation) AddCommentIDs(ids ...int) {
+	if m.comments == nil {
+		m.comments = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.comments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearComments clears the "comments" edge to the Comment entity.
+func (m *FeedbackMutation) ClearComments() {
+	m.clearedcomments = true
+}
+
+// CommentsCleared reports if the "comments" edge to the Comment entity was cleared.
+func (m *FeedbackMutation) CommentsCleared() bool {
+	return m.clearedcomments
+}
+
+// RemoveCommentIDs removes the "comments" edge to the Comment entity by IDs.
+func (m *FeedbackMutation) RemoveCommentIDs(ids ...int) {
+	if m.removedcomments == nil {
+		m.removedcomments = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.comments, ids[i])
+		m.removedcomments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedComments returns the removed IDs of the "comments" edge to the Comment entity.
+func (m *FeedbackMutation) RemovedCommentsIDs() (ids []int) {
+	for id := range m.removedcomments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CommentsIDs returns the "comments" edge IDs in the mutation.
+func (m *FeedbackMutation) CommentsIDs() (ids []int) {
+	for id := range m.comments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetComments resets all changes to the "comments" edge.
+func (m *FeedbackMutation) ResetComments() {
+	m.comments = nil
+	m.clearedcomments = false
+	m.removedcomments = nil
+}
+
 // Where appends a list predicates to the FeedbackMutation builder.
 func (m *FeedbackMutation) Where(ps ...predicate.Feedback) {
 	m.predicates = append(m.predicates, ps...)
@@ -6515,7 +8692,7 @@ func (m *FeedbackMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FeedbackMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.project != nil {
 		edges = append(edges, feedback.EdgeProject)
 	}
@@ -6533,6 +8710,9 @@ func (m *FeedbackMutation) AddedEdges() []string {
 	}
 	if m.adjustments != nil {
 		edges = append(edges, feedback.EdgeAdjustments)
+	}
+	if m.comments != nil {
+		edges = append(edges, feedback.EdgeComments)
 	}
 	return edges
 }
@@ -6569,18 +8749,27 @@ func (m *FeedbackMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case feedback.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.comments))
+		for id := range m.comments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FeedbackMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.removedreuses != nil {
 		edges = append(edges, feedback.EdgeReuses)
 	}
 	if m.removedadjustments != nil {
 		edges = append(edges, feedback.EdgeAdjustments)
+	}
+	if m.removedcomments != nil {
+		edges = append(edges, feedback.EdgeComments)
 	}
 	return edges
 }
@@ -6601,13 +8790,19 @@ func (m *FeedbackMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case feedback.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.removedcomments))
+		for id := range m.removedcomments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FeedbackMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.clearedproject {
 		edges = append(edges, feedback.EdgeProject)
 	}
@@ -6625,6 +8820,9 @@ func (m *FeedbackMutation) ClearedEdges() []string {
 	}
 	if m.clearedadjustments {
 		edges = append(edges, feedback.EdgeAdjustments)
+	}
+	if m.clearedcomments {
+		edges = append(edges, feedback.EdgeComments)
 	}
 	return edges
 }
@@ -6645,6 +8843,8 @@ func (m *FeedbackMutation) EdgeCleared(name string) bool {
 		return m.clearedreuses
 	case feedback.EdgeAdjustments:
 		return m.clearedadjustments
+	case feedback.EdgeComments:
+		return m.clearedcomments
 	}
 	return false
 }
@@ -6690,6 +8890,9 @@ func (m *FeedbackMutation) ResetEdge(name string) error {
 		return nil
 	case feedback.EdgeAdjustments:
 		m.ResetAdjustments()
+		return nil
+	case feedback.EdgeComments:
+		m.ResetComments()
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback edge %s", name)
@@ -7114,30 +9317,34 @@ func (m *OutboxCursorMutation) ResetEdge(name string) error {
 // ProjectMutation represents an operation that mutates the Project nodes in the graph.
 type ProjectMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	created_at       *time.Time
-	updated_at       *time.Time
-	name             *string
-	description      *string
-	status           *project.Status
-	clearedFields    map[string]struct{}
-	tasks            map[int]struct{}
-	removedtasks     map[int]struct{}
-	clearedtasks     bool
-	feedbacks        map[int]struct{}
-	removedfeedbacks map[int]struct{}
-	clearedfeedbacks bool
-	members          map[int]struct{}
-	removedmembers   map[int]struct{}
-	clearedmembers   bool
-	api_keys         map[int]struct{}
-	removedapi_keys  map[int]struct{}
-	clearedapi_keys  bool
-	done             bool
-	oldValue         func(context.Context) (*Project, error)
-	predicates       []predicate.Project
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	updated_at          *time.Time
+	name                *string
+	description         *string
+	status              *project.Status
+	viewers_may_comment *bool
+	clearedFields       map[string]struct{}
+	tasks               map[int]struct{}
+	removedtasks        map[int]struct{}
+	clearedtasks        bool
+	feedbacks           map[int]struct{}
+	removedfeedbacks    map[int]struct{}
+	clearedfeedbacks    bool
+	members             map[int]struct{}
+	removedmembers      map[int]struct{}
+	clearedmembers      bool
+	comments            map[int]struct{}
+	removedcomments     map[int]struct{}
+	clearedcomments     bool
+	api_keys            map[int]struct{}
+	removedapi_keys     map[int]struct{}
+	clearedapi_keys     bool
+	done                bool
+	oldValue            func(context.Context) (*Project, error)
+	predicates          []predicate.Project
 }
 
 var _ ent.Mutation = (*ProjectMutation)(nil)
@@ -7431,6 +9638,42 @@ func (m *ProjectMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetViewersMayComment sets the "viewers_may_comment" field.
+func (m *ProjectMutation) SetViewersMayComment(b bool) {
+	m.viewers_may_comment = &b
+}
+
+// ViewersMayComment returns the value of the "viewers_may_comment" field in the mutation.
+func (m *ProjectMutation) ViewersMayComment() (r bool, exists bool) {
+	v := m.viewers_may_comment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldViewersMayComment returns the old "viewers_may_comment" field's value of the Project entity.
+// If the Project object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProjectMutation) OldViewersMayComment(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldViewersMayComment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldViewersMayComment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldViewersMayComment: %w", err)
+	}
+	return oldValue.ViewersMayComment, nil
+}
+
+// ResetViewersMayComment resets all changes to the "viewers_may_comment" field.
+func (m *ProjectMutation) ResetViewersMayComment() {
+	m.viewers_may_comment = nil
+}
+
 // AddTaskIDs adds the "tasks" edge to the Task entity by ids.
 func (m *ProjectMutation) AddTaskIDs(ids ...int) {
 	if m.tasks == nil {
@@ -7593,6 +9836,60 @@ func (m *ProjectMutation) ResetMembers() {
 	m.removedmembers = nil
 }
 
+// AddCommentIDs adds the "comments" edge to the Comment entity by ids.
+func (m *ProjectMutation) AddCommentIDs(ids ...int) {
+	if m.comments == nil {
+		m.comments = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.comments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearComments clears the "comments" edge to the Comment entity.
+func (m *ProjectMutation) ClearComments() {
+	m.clearedcomments = true
+}
+
+// CommentsCleared reports if the "comments" edge to the Comment entity was cleared.
+func (m *ProjectMutation) CommentsCleared() bool {
+	return m.clearedcomments
+}
+
+// RemoveCommentIDs removes the "comments" edge to the Comment entity by IDs.
+func (m *ProjectMutation) RemoveCommentIDs(ids ...int) {
+	if m.removedcomments == nil {
+		m.removedcomments = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.comments, ids[i])
+		m.removedcomments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedComments returns the removed IDs of the "comments" edge to the Comment entity.
+func (m *ProjectMutation) RemovedCommentsIDs() (ids []int) {
+	for id := range m.removedcomments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CommentsIDs returns the "comments" edge IDs in the mutation.
+func (m *ProjectMutation) CommentsIDs() (ids []int) {
+	for id := range m.comments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetComments resets all changes to the "comments" edge.
+func (m *ProjectMutation) ResetComments() {
+	m.comments = nil
+	m.clearedcomments = false
+	m.removedcomments = nil
+}
+
 // AddAPIKeyIDs adds the "api_keys" edge to the APIKey entity by ids.
 func (m *ProjectMutation) AddAPIKeyIDs(ids ...int) {
 	if m.api_keys == nil {
@@ -7681,7 +9978,7 @@ func (m *ProjectMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProjectMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.created_at != nil {
 		fields = append(fields, project.FieldCreatedAt)
 	}
@@ -7696,6 +9993,9 @@ func (m *ProjectMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, project.FieldStatus)
+	}
+	if m.viewers_may_comment != nil {
+		fields = append(fields, project.FieldViewersMayComment)
 	}
 	return fields
 }
@@ -7715,6 +10015,8 @@ func (m *ProjectMutation) Field(name string) (ent.Value, bool) {
 		return m.Description()
 	case project.FieldStatus:
 		return m.Status()
+	case project.FieldViewersMayComment:
+		return m.ViewersMayComment()
 	}
 	return nil, false
 }
@@ -7734,6 +10036,8 @@ func (m *ProjectMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldDescription(ctx)
 	case project.FieldStatus:
 		return m.OldStatus(ctx)
+	case project.FieldViewersMayComment:
+		return m.OldViewersMayComment(ctx)
 	}
 	return nil, fmt.Errorf("unknown Project field %s", name)
 }
@@ -7777,6 +10081,13 @@ func (m *ProjectMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetStatus(v)
+		return nil
+	case project.FieldViewersMayComment:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetViewersMayComment(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Project field %s", name)
@@ -7851,13 +10162,16 @@ func (m *ProjectMutation) ResetField(name string) error {
 	case project.FieldStatus:
 		m.ResetStatus()
 		return nil
+	case project.FieldViewersMayComment:
+		m.ResetViewersMayComment()
+		return nil
 	}
 	return fmt.Errorf("unknown Project field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProjectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.tasks != nil {
 		edges = append(edges, project.EdgeTasks)
 	}
@@ -7866,6 +10180,9 @@ func (m *ProjectMutation) AddedEdges() []string {
 	}
 	if m.members != nil {
 		edges = append(edges, project.EdgeMembers)
+	}
+	if m.comments != nil {
+		edges = append(edges, project.EdgeComments)
 	}
 	if m.api_keys != nil {
 		edges = append(edges, project.EdgeAPIKeys)
@@ -7895,6 +10212,12 @@ func (m *ProjectMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.comments))
+		for id := range m.comments {
+			ids = append(ids, id)
+		}
+		return ids
 	case project.EdgeAPIKeys:
 		ids := make([]ent.Value, 0, len(m.api_keys))
 		for id := range m.api_keys {
@@ -7907,7 +10230,7 @@ func (m *ProjectMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProjectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedtasks != nil {
 		edges = append(edges, project.EdgeTasks)
 	}
@@ -7916,6 +10239,9 @@ func (m *ProjectMutation) RemovedEdges() []string {
 	}
 	if m.removedmembers != nil {
 		edges = append(edges, project.EdgeMembers)
+	}
+	if m.removedcomments != nil {
+		edges = append(edges, project.EdgeComments)
 	}
 	if m.removedapi_keys != nil {
 		edges = append(edges, project.EdgeAPIKeys)
@@ -7945,6 +10271,12 @@ func (m *ProjectMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.removedcomments))
+		for id := range m.removedcomments {
+			ids = append(ids, id)
+		}
+		return ids
 	case project.EdgeAPIKeys:
 		ids := make([]ent.Value, 0, len(m.removedapi_keys))
 		for id := range m.removedapi_keys {
@@ -7957,7 +10289,7 @@ func (m *ProjectMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProjectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedtasks {
 		edges = append(edges, project.EdgeTasks)
 	}
@@ -7966,6 +10298,9 @@ func (m *ProjectMutation) ClearedEdges() []string {
 	}
 	if m.clearedmembers {
 		edges = append(edges, project.EdgeMembers)
+	}
+	if m.clearedcomments {
+		edges = append(edges, project.EdgeComments)
 	}
 	if m.clearedapi_keys {
 		edges = append(edges, project.EdgeAPIKeys)
@@ -7983,6 +10318,8 @@ func (m *ProjectMutation) EdgeCleared(name string) bool {
 		return m.clearedfeedbacks
 	case project.EdgeMembers:
 		return m.clearedmembers
+	case project.EdgeComments:
+		return m.clearedcomments
 	case project.EdgeAPIKeys:
 		return m.clearedapi_keys
 	}
@@ -8009,6 +10346,9 @@ func (m *ProjectMutation) ResetEdge(name string) error {
 		return nil
 	case project.EdgeMembers:
 		m.ResetMembers()
+		return nil
+	case project.EdgeComments:
+		m.ResetComments()
 		return nil
 	case project.EdgeAPIKeys:
 		m.ResetAPIKeys()
@@ -9621,28 +11961,31 @@ func (m *TaskMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	kind               *viewer.UserKind
-	issuer             *string
-	subject            *string
-	name               *string
-	created_at         *time.Time
-	last_seen_at       *time.Time
-	clearedFields      map[string]struct{}
-	memberships        map[int]struct{}
-	removedmemberships map[int]struct{}
-	clearedmemberships bool
-	api_keys           map[int]struct{}
-	removedapi_keys    map[int]struct{}
-	clearedapi_keys    bool
-	feedbacks          map[int]struct{}
-	removedfeedbacks   map[int]struct{}
-	clearedfeedbacks   bool
-	done               bool
-	oldValue           func(context.Context) (*User, error)
-	predicates         []predicate.User
+	op                  Op
+	typ                 string
+	id                  *int
+	kind                *viewer.UserKind
+	issuer              *string
+	subject             *string
+	name                *string
+	created_at          *time.Time
+	last_seen_at        *time.Time
+	clearedFields       map[string]struct{}
+	memberships         map[int]struct{}
+	removedmemberships  map[int]struct{}
+	clearedmemberships  bool
+	api_keys            map[int]struct{}
+	removedapi_keys     map[int]struct{}
+	clearedapi_keys     bool
+	feedbacks           map[int]struct{}
+	removedfeedbacks    map[int]struct{}
+	clearedfeedbacks    bool
+	mentioned_in        map[int]struct{}
+	removedmentioned_in map[int]struct{}
+	clearedmentioned_in bool
+	done                bool
+	oldValue            func(context.Context) (*User, error)
+	predicates          []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -10134,6 +12477,60 @@ func (m *UserMutation) ResetFeedbacks() {
 	m.removedfeedbacks = nil
 }
 
+// AddMentionedInIDs adds the "mentioned_in" edge to the Comment entity by ids.
+func (m *UserMutation) AddMentionedInIDs(ids ...int) {
+	if m.mentioned_in == nil {
+		m.mentioned_in = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.mentioned_in[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMentionedIn clears the "mentioned_in" edge to the Comment entity.
+func (m *UserMutation) ClearMentionedIn() {
+	m.clearedmentioned_in = true
+}
+
+// MentionedInCleared reports if the "mentioned_in" edge to the Comment entity was cleared.
+func (m *UserMutation) MentionedInCleared() bool {
+	return m.clearedmentioned_in
+}
+
+// RemoveMentionedInIDs removes the "mentioned_in" edge to the Comment entity by IDs.
+func (m *UserMutation) RemoveMentionedInIDs(ids ...int) {
+	if m.removedmentioned_in == nil {
+		m.removedmentioned_in = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.mentioned_in, ids[i])
+		m.removedmentioned_in[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMentionedIn returns the removed IDs of the "mentioned_in" edge to the Comment entity.
+func (m *UserMutation) RemovedMentionedInIDs() (ids []int) {
+	for id := range m.removedmentioned_in {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MentionedInIDs returns the "mentioned_in" edge IDs in the mutation.
+func (m *UserMutation) MentionedInIDs() (ids []int) {
+	for id := range m.mentioned_in {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMentionedIn resets all changes to the "mentioned_in" edge.
+func (m *UserMutation) ResetMentionedIn() {
+	m.mentioned_in = nil
+	m.clearedmentioned_in = false
+	m.removedmentioned_in = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -10361,7 +12758,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.memberships != nil {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -10370,6 +12767,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.feedbacks != nil {
 		edges = append(edges, user.EdgeFeedbacks)
+	}
+	if m.mentioned_in != nil {
+		edges = append(edges, user.EdgeMentionedIn)
 	}
 	return edges
 }
@@ -10396,13 +12796,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeMentionedIn:
+		ids := make([]ent.Value, 0, len(m.mentioned_in))
+		for id := range m.mentioned_in {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedmemberships != nil {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -10411,6 +12817,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedfeedbacks != nil {
 		edges = append(edges, user.EdgeFeedbacks)
+	}
+	if m.removedmentioned_in != nil {
+		edges = append(edges, user.EdgeMentionedIn)
 	}
 	return edges
 }
@@ -10437,13 +12846,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeMentionedIn:
+		ids := make([]ent.Value, 0, len(m.removedmentioned_in))
+		for id := range m.removedmentioned_in {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedmemberships {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -10452,6 +12867,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedfeedbacks {
 		edges = append(edges, user.EdgeFeedbacks)
+	}
+	if m.clearedmentioned_in {
+		edges = append(edges, user.EdgeMentionedIn)
 	}
 	return edges
 }
@@ -10466,6 +12884,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedapi_keys
 	case user.EdgeFeedbacks:
 		return m.clearedfeedbacks
+	case user.EdgeMentionedIn:
+		return m.clearedmentioned_in
 	}
 	return false
 }
@@ -10490,6 +12910,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeFeedbacks:
 		m.ResetFeedbacks()
+		return nil
+	case user.EdgeMentionedIn:
+		m.ResetMentionedIn()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

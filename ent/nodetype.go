@@ -13,6 +13,10 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "APIKey", true
 	case 0 >> 32:
 		return "Adjustment", true
+	case 38654705664 >> 32:
+		return "AdjustmentVote", true
+	case 42949672960 >> 32:
+		return "Comment", true
 	case 30064771072 >> 32:
 		return "Event", true
 	case 4294967296 >> 32:

@@ -27,6 +27,8 @@ type Project struct {
 	Description *string `json:"description,omitempty"`
 	// Status holds the value of the "status" field.
 	Status project.Status `json:"status,omitempty"`
+	// Whether VIEWERs may comment on the project's feedback and suggestions; EDITORs and OWNERs always may. Only an OWNER changes it.
+	ViewersMayComment bool `json:"viewers_may_comment,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProjectQuery when eager-loading is set.
 	Edges        ProjectEdges `json:"edges"`
@@ -41,17 +43,20 @@ type ProjectEdges struct {
 	Feedbacks []*Feedback `json:"feedbacks,omitempty"`
 	// Members holds the value of the members edge.
 	Members []*ProjectMember `json:"members,omitempty"`
+	// Comments holds the value of the comments edge.
+	Comments []*Comment `json:"comments,omitempty"`
 	// APIKeys holds the value of the api_keys edge.
 	APIKeys []*APIKey `json:"api_keys,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
 
 	namedTasks     map[string][]*Task
 	namedFeedbacks map[string][]*Feedback
 	namedMembers   map[string][]*ProjectMember
+	namedComments  map[string][]*Comment
 	namedAPIKeys   map[string][]*APIKey
 }
 
@@ -82,10 +87,19 @@ func (e ProjectEdges) MembersOrErr() ([]*ProjectMember, error) {
 	return nil, &NotLoadedError{edge: "members"}
 }
 
+// CommentsOrErr returns the Comments value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProjectEdges) CommentsOrErr() ([]*Comment, error) {
+	if e.loadedTypes[3] {
+		return e.Comments, nil
+	}
+	return nil, &NotLoadedError{edge: "comments"}
+}
+
 // APIKeysOrErr returns the APIKeys value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProjectEdges) APIKeysOrErr() ([]*APIKey, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.APIKeys, nil
 	}
 	return nil, &NotLoadedError{edge: "api_keys"}
@@ -96,6 +110,8 @@ func (*Project) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case project.FieldViewersMayComment:
+			values[i] = new(sql.NullBool)
 		case project.FieldID:
 			values[i] = new(sql.NullInt64)
 		case project.FieldName, project.FieldDescription, project.FieldStatus:
@@ -154,6 +170,12 @@ func (_m *Project) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Status = project.Status(value.String)
 			}
+		case project.FieldViewersMayComment:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field viewers_may_comment", values[i])
+			} else if value.Valid {
+				_m.ViewersMayComment = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -180,6 +202,11 @@ func (_m *Project) QueryFeedbacks() *FeedbackQuery {
 // QueryMembers queries the "members" edge of the Project entity.
 func (_m *Project) QueryMembers() *ProjectMemberQuery {
 	return NewProjectClient(_m.config).QueryMembers(_m)
+}
+
+// QueryComments queries the "comments" edge of the Project entity.
+func (_m *Project) QueryComments() *CommentQuery {
+	return NewProjectClient(_m.config).QueryComments(_m)
 }
 
 // QueryAPIKeys queries the "api_keys" edge of the Project entity.
@@ -226,6 +253,9 @@ func (_m *Project) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	builder.WriteString("viewers_may_comment=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ViewersMayComment))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -299,6 +329,30 @@ func (_m *Project) appendNamedMembers(name string, edges ...*ProjectMember) {
 		_m.Edges.namedMembers[name] = []*ProjectMember{}
 	} else {
 		_m.Edges.namedMembers[name] = append(_m.Edges.namedMembers[name], edges...)
+	}
+}
+
+// NamedComments returns the Comments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Project) NamedComments(name string) ([]*Comment, error) {
+	if _m.Edges.namedComments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedComments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Project) appendNamedComments(name string, edges ...*Comment) {
+	if _m.Edges.namedComments == nil {
+		_m.Edges.namedComments = make(map[string][]*Comment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedComments[name] = []*Comment{}
+	} else {
+		_m.Edges.namedComments[name] = append(_m.Edges.namedComments[name], edges...)
 	}
 }
 

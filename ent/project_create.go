@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -88,6 +89,20 @@ func (_c *ProjectCreate) SetNillableStatus(v *project.Status) *ProjectCreate {
 	return _c
 }
 
+// SetViewersMayComment sets the "viewers_may_comment" field.
+func (_c *ProjectCreate) SetViewersMayComment(v bool) *ProjectCreate {
+	_c.mutation.SetViewersMayComment(v)
+	return _c
+}
+
+// SetNillableViewersMayComment sets the "viewers_may_comment" field if the given value is not nil.
+func (_c *ProjectCreate) SetNillableViewersMayComment(v *bool) *ProjectCreate {
+	if v != nil {
+		_c.SetViewersMayComment(*v)
+	}
+	return _c
+}
+
 // AddTaskIDs adds the "tasks" edge to the Task entity by IDs.
 func (_c *ProjectCreate) AddTaskIDs(ids ...int) *ProjectCreate {
 	_c.mutation.AddTaskIDs(ids...)
@@ -131,6 +146,21 @@ func (_c *ProjectCreate) AddMembers(v ...*ProjectMember) *ProjectCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddMemberIDs(ids...)
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
+func (_c *ProjectCreate) AddCommentIDs(ids ...int) *ProjectCreate {
+	_c.mutation.AddCommentIDs(ids...)
+	return _c
+}
+
+// AddComments adds the "comments" edges to the Comment entity.
+func (_c *ProjectCreate) AddComments(v ...*Comment) *ProjectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCommentIDs(ids...)
 }
 
 // AddAPIKeyIDs adds the "api_keys" edge to the APIKey entity by IDs.
@@ -203,6 +233,10 @@ func (_c *ProjectCreate) defaults() error {
 		v := project.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.ViewersMayComment(); !ok {
+		v := project.DefaultViewersMayComment
+		_c.mutation.SetViewersMayComment(v)
+	}
 	return nil
 }
 
@@ -234,6 +268,9 @@ func (_c *ProjectCreate) check() error {
 		if err := project.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Project.status": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.ViewersMayComment(); !ok {
+		return &ValidationError{Name: "viewers_may_comment", err: errors.New(`ent: missing required field "Project.viewers_may_comment"`)}
 	}
 	return nil
 }
@@ -282,6 +319,10 @@ func (_c *ProjectCreate) createSpec() (*Project, *sqlgraph.CreateSpec) {
 		_spec.SetField(project.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
 	}
+	if value, ok := _c.mutation.ViewersMayComment(); ok {
+		_spec.SetField(project.FieldViewersMayComment, field.TypeBool, value)
+		_node.ViewersMayComment = value
+	}
 	if nodes := _c.mutation.TasksIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -323,6 +364,22 @@ func (_c *ProjectCreate) createSpec() (*Project, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(projectmember.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CommentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.CommentsTable,
+			Columns: []string{project.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -452,6 +509,18 @@ func (u *ProjectUpsert) UpdateStatus() *ProjectUpsert {
 	return u
 }
 
+// SetViewersMayComment sets the "viewers_may_comment" field.
+func (u *ProjectUpsert) SetViewersMayComment(v bool) *ProjectUpsert {
+	u.Set(project.FieldViewersMayComment, v)
+	return u
+}
+
+// UpdateViewersMayComment sets the "viewers_may_comment" field to the value that was provided on create.
+func (u *ProjectUpsert) UpdateViewersMayComment() *ProjectUpsert {
+	u.SetExcluded(project.FieldViewersMayComment)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -557,6 +626,20 @@ func (u *ProjectUpsertOne) SetStatus(v project.Status) *ProjectUpsertOne {
 func (u *ProjectUpsertOne) UpdateStatus() *ProjectUpsertOne {
 	return u.Update(func(s *ProjectUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetViewersMayComment sets the "viewers_may_comment" field.
+func (u *ProjectUpsertOne) SetViewersMayComment(v bool) *ProjectUpsertOne {
+	return u.Update(func(s *ProjectUpsert) {
+		s.SetViewersMayComment(v)
+	})
+}
+
+// UpdateViewersMayComment sets the "viewers_may_comment" field to the value that was provided on create.
+func (u *ProjectUpsertOne) UpdateViewersMayComment() *ProjectUpsertOne {
+	return u.Update(func(s *ProjectUpsert) {
+		s.UpdateViewersMayComment()
 	})
 }
 
@@ -831,6 +914,20 @@ func (u *ProjectUpsertBulk) SetStatus(v project.Status) *ProjectUpsertBulk {
 func (u *ProjectUpsertBulk) UpdateStatus() *ProjectUpsertBulk {
 	return u.Update(func(s *ProjectUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetViewersMayComment sets the "viewers_may_comment" field.
+func (u *ProjectUpsertBulk) SetViewersMayComment(v bool) *ProjectUpsertBulk {
+	return u.Update(func(s *ProjectUpsert) {
+		s.SetViewersMayComment(v)
+	})
+}
+
+// UpdateViewersMayComment sets the "viewers_may_comment" field to the value that was provided on create.
+func (u *ProjectUpsertBulk) UpdateViewersMayComment() *ProjectUpsertBulk {
+	return u.Update(func(s *ProjectUpsert) {
+		s.UpdateViewersMayComment()
 	})
 }
 

@@ -18,6 +18,10 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// Adjustment is the client for interacting with the Adjustment builders.
 	Adjustment *AdjustmentClient
+	// AdjustmentVote is the client for interacting with the AdjustmentVote builders.
+	AdjustmentVote *AdjustmentVoteClient
+	// Comment is the client for interacting with the Comment builders.
+	Comment *CommentClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// Feedback is the client for interacting with the Feedback builders.
@@ -165,6 +169,8 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Adjustment = NewAdjustmentClient(tx.config)
+	tx.AdjustmentVote = NewAdjustmentVoteClient(tx.config)
+	tx.Comment = NewCommentClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Feedback = NewFeedbackClient(tx.config)
 	tx.OutboxCursor = NewOutboxCursorClient(tx.config)

@@ -44,13 +44,16 @@ type UserEdges struct {
 	APIKeys []*APIKey `json:"api_keys,omitempty"`
 	// Feedbacks holds the value of the feedbacks edge.
 	Feedbacks []*Feedback `json:"feedbacks,omitempty"`
+	// MentionedIn holds the value of the mentioned_in edge.
+	MentionedIn []*Comment `json:"mentioned_in,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 
 	namedMemberships map[string][]*ProjectMember
 	namedAPIKeys     map[string][]*APIKey
 	namedFeedbacks   map[string][]*Feedback
+	namedMentionedIn map[string][]*Comment
 }
 
 // MembershipsOrErr returns the Memberships value or an error if the edge
@@ -78,6 +81,15 @@ func (e UserEdges) FeedbacksOrErr() ([]*Feedback, error) {
 		return e.Feedbacks, nil
 	}
 	return nil, &NotLoadedError{edge: "feedbacks"}
+}
+
+// MentionedInOrErr returns the MentionedIn value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) MentionedInOrErr() ([]*Comment, error) {
+	if e.loadedTypes[3] {
+		return e.MentionedIn, nil
+	}
+	return nil, &NotLoadedError{edge: "mentioned_in"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -175,6 +187,11 @@ func (_m *User) QueryAPIKeys() *APIKeyQuery {
 // QueryFeedbacks queries the "feedbacks" edge of the User entity.
 func (_m *User) QueryFeedbacks() *FeedbackQuery {
 	return NewUserClient(_m.config).QueryFeedbacks(_m)
+}
+
+// QueryMentionedIn queries the "mentioned_in" edge of the User entity.
+func (_m *User) QueryMentionedIn() *CommentQuery {
+	return NewUserClient(_m.config).QueryMentionedIn(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -292,6 +309,30 @@ func (_m *User) appendNamedFeedbacks(name string, edges ...*Feedback) {
 		_m.Edges.namedFeedbacks[name] = []*Feedback{}
 	} else {
 		_m.Edges.namedFeedbacks[name] = append(_m.Edges.namedFeedbacks[name], edges...)
+	}
+}
+
+// NamedMentionedIn returns the MentionedIn named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedMentionedIn(name string) ([]*Comment, error) {
+	if _m.Edges.namedMentionedIn == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMentionedIn[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedMentionedIn(name string, edges ...*Comment) {
+	if _m.Edges.namedMentionedIn == nil {
+		_m.Edges.namedMentionedIn = make(map[string][]*Comment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMentionedIn[name] = []*Comment{}
+	} else {
+		_m.Edges.namedMentionedIn[name] = append(_m.Edges.namedMentionedIn[name], edges...)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -110,6 +111,21 @@ func (_u *UserUpdate) AddFeedbacks(v ...*Feedback) *UserUpdate {
 	return _u.AddFeedbackIDs(ids...)
 }
 
+// AddMentionedInIDs adds the "mentioned_in" edge to the Comment entity by IDs.
+func (_u *UserUpdate) AddMentionedInIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddMentionedInIDs(ids...)
+	return _u
+}
+
+// AddMentionedIn adds the "mentioned_in" edges to the Comment entity.
+func (_u *UserUpdate) AddMentionedIn(v ...*Comment) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMentionedInIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -176,6 +192,27 @@ func (_u *UserUpdate) RemoveFeedbacks(v ...*Feedback) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveFeedbackIDs(ids...)
+}
+
+// ClearMentionedIn clears all "mentioned_in" edges to the Comment entity.
+func (_u *UserUpdate) ClearMentionedIn() *UserUpdate {
+	_u.mutation.ClearMentionedIn()
+	return _u
+}
+
+// RemoveMentionedInIDs removes the "mentioned_in" edge to Comment entities by IDs.
+func (_u *UserUpdate) RemoveMentionedInIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveMentionedInIDs(ids...)
+	return _u
+}
+
+// RemoveMentionedIn removes "mentioned_in" edges to Comment entities.
+func (_u *UserUpdate) RemoveMentionedIn(v ...*Comment) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMentionedInIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -371,6 +408,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.MentionedInCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MentionedInTable,
+			Columns: user.MentionedInPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMentionedInIDs(); len(nodes) > 0 && !_u.mutation.MentionedInCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MentionedInTable,
+			Columns: user.MentionedInPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MentionedInIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MentionedInTable,
+			Columns: user.MentionedInPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{user.Label}
@@ -470,6 +552,21 @@ func (_u *UserUpdateOne) AddFeedbacks(v ...*Feedback) *UserUpdateOne {
 	return _u.AddFeedbackIDs(ids...)
 }
 
+// AddMentionedInIDs adds the "mentioned_in" edge to the Comment entity by IDs.
+func (_u *UserUpdateOne) AddMentionedInIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddMentionedInIDs(ids...)
+	return _u
+}
+
+// AddMentionedIn adds the "mentioned_in" edges to the Comment entity.
+func (_u *UserUpdateOne) AddMentionedIn(v ...*Comment) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMentionedInIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -536,6 +633,27 @@ func (_u *UserUpdateOne) RemoveFeedbacks(v ...*Feedback) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveFeedbackIDs(ids...)
+}
+
+// ClearMentionedIn clears all "mentioned_in" edges to the Comment entity.
+func (_u *UserUpdateOne) ClearMentionedIn() *UserUpdateOne {
+	_u.mutation.ClearMentionedIn()
+	return _u
+}
+
+// RemoveMentionedInIDs removes the "mentioned_in" edge to Comment entities by IDs.
+func (_u *UserUpdateOne) RemoveMentionedInIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveMentionedInIDs(ids...)
+	return _u
+}
+
+// RemoveMentionedIn removes "mentioned_in" edges to Comment entities.
+func (_u *UserUpdateOne) RemoveMentionedIn(v ...*Comment) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMentionedInIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -754,6 +872,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(feedback.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MentionedInCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MentionedInTable,
+			Columns: user.MentionedInPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMentionedInIDs(); len(nodes) > 0 && !_u.mutation.MentionedInCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MentionedInTable,
+			Columns: user.MentionedInPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MentionedInIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.MentionedInTable,
+			Columns: user.MentionedInPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -25,6 +25,20 @@ func (f *AdjustmentFilter) WhereP(ps ...func(*sql.Selector)) {
 	}
 }
 
+// WhereP appends storage-level predicates to the AdjustmentVote filter.
+func (f *AdjustmentVoteFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
+// WhereP appends storage-level predicates to the Comment filter.
+func (f *CommentFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
 // WhereP appends storage-level predicates to the Event filter.
 func (f *EventFilter) WhereP(ps ...func(*sql.Selector)) {
 	for _, p := range ps {

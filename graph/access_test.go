@@ -9,6 +9,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
@@ -98,6 +99,9 @@ type matrixOp struct {
 	name  string
 	query string
 	vars  func(w world, own bool) map[string]any
+	// setup, when set, replaces vars: it may create what the operation
+	// acts on, as actor or as someone else.
+	setup func(e *env, t *testing.T, w world, actor string, own bool) map[string]any
 	// want per actor on the actor's own project; on the foreign project
 	// every actor but the admin gets NOT_FOUND.
 	want map[string]outcome
@@ -198,12 +202,72 @@ var mutationMatrix = []matrixOp{
 		want: roles(owner),
 	},
 	{
+		name:  "updateProject (viewersMayComment)",
+		query: `mutation($p: ID!) { updateProject(id: $p, input: {viewersMayComment: true}) { viewersMayComment } }`,
+		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
+		want:  roles(owner),
+	},
+	{
+		name:  "addComment (on feedback)",
+		query: `mutation($t: ID!) { addComment(input: {targetID: $t, body: "a remark"}) { id author { id } } }`,
+		vars:  func(w world, own bool) map[string]any { _, _, fb := pick(w, own); return map[string]any{"t": fb} },
+		want:  roles(reader),
+	},
+	{
+		name:  "addComment (on a suggestion)",
+		query: `mutation($t: ID!) { addComment(input: {targetID: $t, body: "a remark"}) { id adjustment { id } } }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			_, _, fb := pick(w, own)
+			return map[string]any{"t": e.suggestionOn(t, fb)}
+		},
+		want: roles(reader),
+	},
+	{
+		name:  "editComment (one's own)",
+		query: `mutation($id: ID!) { editComment(id: $id, body: "edited") { editedAt } }`,
+		setup: func(e *env, t *testing.T, w world, actor string, own bool) map[string]any {
+			_, _, fb := pick(w, own)
+			author := w.stranger
+			switch {
+			case own && (actor == none || actor == outsider):
+				author = w.owner // someone's comment the actor may not reach
+			case own:
+				author = w.credential(actor)
+			}
+			return map[string]any{"id": e.addComment(t, author, fb, "to edit").ID}
+		},
+		want: map[string]outcome{outsider: graph.CodeNotFound, reader: ok, editor: ok, owner: ok, key: ok, admin: ok},
+	},
+	{
+		name:  "voteAdjustment",
+		query: `mutation($id: ID!) { voteAdjustment(id: $id, value: UP) { score viewerVote } }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			_, _, fb := pick(w, own)
+			return map[string]any{"id": e.suggestionOn(t, fb)}
+		},
+		want: roles(reader),
+	},
+	{
 		name:  "createApiKey (project-scoped)",
 		query: `mutation($p: ID!) { createApiKey(input: {name: "k", projectID: $p}) { secret } }`,
 		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
 		want:  map[string]outcome{outsider: graph.CodeNotFound, reader: ok, editor: ok, owner: ok, key: graph.CodeForbidden, admin: ok},
 	},
 	// Destructive operations last: they change the world.
+	{
+		// A VIEWER's comment: its author or an OWNER deletes it.
+		name:  "deleteComment (a VIEWER's)",
+		query: `mutation($id: ID!) { deleteComment(id: $id) }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			_, _, fb := pick(w, own)
+			author := w.stranger
+			if own {
+				author = w.reader
+			}
+			return map[string]any{"id": e.addComment(t, author, fb, "to delete").ID}
+		},
+		want: map[string]outcome{outsider: graph.CodeNotFound, reader: ok, editor: graph.CodeForbidden, owner: ok, key: graph.CodeForbidden, admin: ok},
+	},
 	{
 		name:  "deleteTask",
 		query: `mutation($t: ID!) { deleteTask(id: $t) }`,
@@ -241,7 +305,12 @@ func TestAuthorizationMatrixForMutations(t *testing.T) {
 			cred := w.credential(actor)
 			for _, op := range mutationMatrix {
 				for _, own := range []bool{true, false} {
-					vars := op.vars(w, own)
+					var vars map[string]any
+					if op.setup != nil {
+						vars = op.setup(e, t, w, actor, own)
+					} else {
+						vars = op.vars(w, own)
+					}
 					if vars == nil {
 						continue
 					}
@@ -258,6 +327,17 @@ func TestAuthorizationMatrixForMutations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// suggestionOn stores a suggestion (advice) on feedback fb, as an analysis
+// would, and returns its ID.
+func (e *env) suggestionOn(t *testing.T, fb string) string {
+	t.Helper()
+	ctx := accesstest.System()
+	n := e.client.Adjustment.Query().Where(adjustment.FeedbackID(dbID(t, fb))).CountX(ctx)
+	a := e.client.Adjustment.Create().SetFeedbackID(dbID(t, fb)).SetAdjustmentType(adjustment.AdjustmentTypeGeneral).
+		SetDescription("advice").SetPosition(n).SaveX(ctx)
+	return gid.Encode(a.ID)
 }
 
 func checkOutcome(t *testing.T, what string, resp gqlResponse, want outcome) {
@@ -295,6 +375,9 @@ func TestAuthorizationMatrixForQueries(t *testing.T) {
 	e := newSecureEnv(t)
 	w := e.newWorld(t, "q")
 	canSeeOwn := map[string]bool{outsider: false, reader: true, editor: true, owner: true, key: true, admin: true}
+	ownComment := e.addComment(t, w.reader, w.ownFeedback, "note").ID
+	foreignComment := e.addComment(t, w.stranger, w.foreignFeedback, "note").ID
+	ownSuggestion, foreignSuggestion := e.suggestionOn(t, w.ownFeedback), e.suggestionOn(t, w.foreignFeedback)
 	for _, actor := range actors {
 		t.Run(actor, func(t *testing.T) {
 			cred := w.credential(actor)
@@ -336,14 +419,28 @@ func TestAuthorizationMatrixForQueries(t *testing.T) {
 			}
 
 			// node and nodes: a foreign ID reads exactly like a missing one.
-			for _, id := range []string{w.own, w.ownTask, w.ownFeedback, w.foreign, w.foreignTask, w.foreignFeedback} {
-				visible := actor == admin || (canSeeOwn[actor] && (id == w.own || id == w.ownTask || id == w.ownFeedback))
+			for _, id := range []string{w.own, w.ownTask, w.ownFeedback, ownComment, ownSuggestion, w.foreign, w.foreignTask, w.foreignFeedback, foreignComment, foreignSuggestion} {
+				visible := actor == admin || (canSeeOwn[actor] && slices.Contains([]string{w.own, w.ownTask, w.ownFeedback, ownComment, ownSuggestion}, id))
 				resp := gqltest.PostAs(t, e.url, cred, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
 				if visible {
 					checkOutcome(t, "node "+id, resp, ok)
 				} else {
 					checkOutcome(t, "node "+id, resp, graph.CodeNotFound)
 				}
+			}
+			// A thread's count and a suggestion's score and the caller's
+			// vote read as the node does.
+			if canSeeOwn[actor] {
+				var thread struct {
+					Node struct {
+						Comments struct{ TotalCount int }
+					}
+				}
+				e.as(t, cred, `query($id: ID!) { node(id: $id) { ... on Feedback { comments(first: 5) { totalCount } } } }`, map[string]any{"id": w.ownFeedback}, &thread)
+				if thread.Node.Comments.TotalCount != 1 {
+					t.Errorf("own thread: %d comments, want 1", thread.Node.Comments.TotalCount)
+				}
+				e.as(t, cred, `query($id: ID!) { node(id: $id) { ... on Adjustment { score viewerVote } } }`, map[string]any{"id": ownSuggestion}, nil)
 			}
 			missing := gqltest.PostAs(t, e.url, cred, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": gid.Encode(8589934592 + 999999)})
 			foreign := gqltest.PostAs(t, e.url, cred, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": w.foreign})
@@ -409,6 +506,8 @@ func TestAuthorizationMatrixForSubscriptions(t *testing.T) {
 	subs := []struct{ name, query, varName string }{
 		{"projectFeedbackEvents", `subscription($id: ID!) { projectFeedbackEvents(projectID: $id) { status } }`, "project"},
 		{"feedbackStatusChanged", `subscription($id: ID!) { feedbackStatusChanged(id: $id) { status } }`, "feedback"},
+		// The board's stream, comments and votes included.
+		{"projectEvents", `subscription($id: ID!) { projectEvents(projectID: $id) { __typename } }`, "project"},
 	}
 	for _, actor := range actors {
 		t.Run(actor, func(t *testing.T) {
@@ -432,7 +531,7 @@ func TestAuthorizationMatrixForSubscriptions(t *testing.T) {
 					ws.Subscribe(opID, s.query, map[string]any{"id": id})
 					visible := actor == admin || (own && canSeeOwn[actor])
 					var m gqltest.Msg
-					if s.name == "projectFeedbackEvents" && visible {
+					if s.varName == "project" && visible {
 						// It sends nothing until something happens: make
 						// something happen until the subscriber, which
 						// may not be listening yet, sees it.

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/feedbackloop/feedbackloop/discussion"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
@@ -153,7 +154,7 @@ var submissionFields = []string{"submitFeedback", "retryFeedback"}
 const documentCacheSize = 1000
 
 func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
-	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
+	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), discussion: discussion.New(cfg.Client), logger: cfg.Logger,
 		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: pricing.Complexity(MaxNodes)})
 	srv := handler.New(schema)
@@ -204,6 +205,7 @@ func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Res
 	if cfg.Reads != nil && cfg.Positions != nil {
 		srv.AroundOperations(readRouting(cfg.Reads, cfg.Positions, cfg.Logger))
 	}
+	srv.AroundOperations(withVoteCache)
 	if cfg.fieldMiddleware != nil {
 		srv.AroundFields(cfg.fieldMiddleware)
 	}

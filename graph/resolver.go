@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"github.com/feedbackloop/feedbackloop/discussion"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/pipeline"
@@ -21,9 +22,11 @@ type Resolver struct {
 	pipeline *pipeline.Pipeline
 	bus      *events.Bus
 	planner  *plan.Planner
-	logger   *slog.Logger
-	limiter  *ratelimit.Limiter // nil: no budgets
-	members  *membershipCache
+	// discussion writes comments and votes.
+	discussion *discussion.Service
+	logger     *slog.Logger
+	limiter    *ratelimit.Limiter // nil: no budgets
+	members    *membershipCache
 	// defaultIssuer is the issuer addProjectMember names when its input
 	// does not (Config.DefaultIssuer).
 	defaultIssuer string

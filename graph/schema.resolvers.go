@@ -39,6 +39,11 @@ func (r *adjustmentResolver) RemovedTask(ctx context.Context, obj *ent.Adjustmen
 	return &t, nil
 }
 
+// ViewerVote is the resolver for the viewerVote field.
+func (r *adjustmentResolver) ViewerVote(ctx context.Context, obj *ent.Adjustment) (*model.Vote, error) {
+	return r.viewerVote(ctx, obj)
+}
+
 // Similar is the resolver for the similar field.
 func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error) {
 	return r.similar(ctx, obj, first, by)
@@ -240,11 +245,31 @@ func (r *mutationResolver) RevertAdjustment(ctx context.Context, id int) (*model
 	return payload(res), nil
 }
 
+// AddComment is the resolver for the addComment field.
+func (r *mutationResolver) AddComment(ctx context.Context, input model.AddCommentInput) (*ent.Comment, error) {
+	return r.addComment(ctx, input)
+}
+
+// EditComment is the resolver for the editComment field.
+func (r *mutationResolver) EditComment(ctx context.Context, id int, body string) (*ent.Comment, error) {
+	return r.editComment(ctx, id, body)
+}
+
+// DeleteComment is the resolver for the deleteComment field.
+func (r *mutationResolver) DeleteComment(ctx context.Context, id int) (int, error) {
+	return r.deleteComment(ctx, id)
+}
+
+// VoteAdjustment is the resolver for the voteAdjustment field.
+func (r *mutationResolver) VoteAdjustment(ctx context.Context, id int, value model.Vote) (*ent.Adjustment, error) {
+	return r.voteAdjustment(ctx, id, value)
+}
+
 // Adjustments is the resolver for the adjustments field.
-func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error) {
+func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error) {
 	return r.client.Adjustment.Query().
 		Where(adjustment.HasFeedbackWith(feedback.ProjectID(obj.ID))).
-		Paginate(ctx, after, first, before, last, ent.WithAdjustmentFilter(where.Filter))
+		Paginate(ctx, after, first, before, last, ent.WithAdjustmentOrder(orderBy), ent.WithAdjustmentFilter(where.Filter))
 }
 
 // Budget is the resolver for the budget field.

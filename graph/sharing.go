@@ -45,6 +45,9 @@ var snapshotTypes = map[string]reflect.Type{
 	"FeedbackStatusEvent": reflect.TypeFor[*model.FeedbackStatusEvent](),
 	"TaskEvent":           reflect.TypeFor[*model.TaskEvent](),
 	"AdjustmentEvent":     reflect.TypeFor[*model.AdjustmentEvent](),
+	"CommentEvent":        reflect.TypeFor[*model.CommentEvent](),
+	"VoteEvent":           reflect.TypeFor[*model.VoteEvent](),
+	"Comment":             reflect.TypeFor[*ent.Comment](),
 	"Feedback":            reflect.TypeFor[*ent.Feedback](),
 	"Task":                reflect.TypeFor[*ent.Task](),
 	"Adjustment":          reflect.TypeFor[*ent.Adjustment](),
@@ -58,6 +61,8 @@ var snapshotEdges = map[string]bool{
 	"FeedbackStatusEvent.feedback": true, "FeedbackStatusEvent.by": true,
 	"TaskEvent.task": true, "TaskEvent.by": true,
 	"AdjustmentEvent.adjustment": true, "AdjustmentEvent.by": true,
+	"CommentEvent.comment": true, "CommentEvent.by": true,
+	"VoteEvent.adjustment": true, "VoteEvent.by": true,
 }
 
 // resolvedByCode lists, as "type.field" in lower case, the fields of the

@@ -264,6 +264,10 @@ func (r *Resolver) projectEvents(ctx context.Context, projectID int, afterArg *s
 			e, err = r.taskEvent(m)
 		case outbox.KindAdjustment:
 			e, err = r.adjustmentEvent(m)
+		case outbox.KindComment:
+			e, err = r.commentEvent(m)
+		case outbox.KindVote:
+			e, err = r.voteEvent(m)
 		default:
 			return nil, false, true
 		}

@@ -37,6 +37,12 @@ const (
 	// KindAdjustment: a suggestion was applied, rejected or reverted.
 	// Payload: AdjustmentPayload.
 	KindAdjustment = "adjustment"
+	// KindComment: a comment was written, edited or deleted. Payload:
+	// CommentPayload.
+	KindComment = "comment"
+	// KindVote: a suggestion's score changed (someone voted, changed or
+	// withdrew a vote). Payload: AdjustmentPayload, with the new score.
+	KindVote = "vote"
 	// KindAccess: a member was added, changed or removed; live
 	// subscriptions re-check their access. Payload: AccessPayload.
 	KindAccess = "access"
@@ -79,6 +85,11 @@ type (
 		Adjustment *ent.Adjustment `json:"adjustment"`
 		Actor      *ent.User       `json:"actor,omitempty"`
 	}
+	CommentPayload struct {
+		Change  string       `json:"change"`  // CREATED, EDITED or DELETED
+		Comment *ent.Comment `json:"comment"` // after the change; before it for DELETED
+		Actor   *ent.User    `json:"actor,omitempty"`
+	}
 	AccessPayload struct {
 		UserID int `json:"userId"`
 	}
@@ -87,11 +98,13 @@ type (
 	}
 )
 
-// Task changes.
+// Task and comment changes.
 const (
 	Created = "CREATED"
 	Updated = "UPDATED"
 	Deleted = "DELETED"
+	// Edited is a comment's new body (tasks are UPDATED).
+	Edited = "EDITED"
 )
 
 // New builds an event; payload is encoded as JSON.

@@ -49,6 +49,9 @@ type Config struct {
 	// client and per project.
 	SubmissionsPerClient  int
 	SubmissionsPerProject int
+	// Comments written or edited (addComment, editComment) per minute, per
+	// client (COMMENT_LIMIT_PER_MINUTE).
+	CommentsPerMinute int
 	// Prefix namespaces the Redis keys, so that deployments (and tests)
 	// sharing a Redis server keep apart budgets.
 	Prefix string
@@ -65,6 +68,7 @@ const (
 	DefaultWindow                = time.Hour
 	DefaultSubmissionsPerClient  = 60
 	DefaultSubmissionsPerProject = 600
+	DefaultCommentsPerMinute     = 20
 	DefaultPrefix                = "feedbackloop"
 	// SubmissionWindow is the period of the submission budgets.
 	SubmissionWindow = time.Hour
@@ -83,6 +87,9 @@ func (c Config) withDefaults() Config {
 	if c.SubmissionsPerProject <= 0 {
 		c.SubmissionsPerProject = DefaultSubmissionsPerProject
 	}
+	if c.CommentsPerMinute <= 0 {
+		c.CommentsPerMinute = DefaultCommentsPerMinute
+	}
 	if c.Prefix == "" {
 		c.Prefix = DefaultPrefix
 	}
@@ -100,6 +107,7 @@ type Limiter struct {
 	requests redis_rate.Limit
 	perUser  redis_rate.Limit
 	perProj  redis_rate.Limit
+	comments redis_rate.Limit
 	warned   atomic.Int64 // unix nanoseconds of the last "Redis unreachable" log line
 }
 
@@ -112,6 +120,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Limiter {
 		requests: redis_rate.Limit{Rate: cfg.Points, Burst: cfg.Points, Period: cfg.Window},
 		perUser:  redis_rate.Limit{Rate: cfg.SubmissionsPerClient, Burst: cfg.SubmissionsPerClient, Period: SubmissionWindow},
 		perProj:  redis_rate.Limit{Rate: cfg.SubmissionsPerProject, Burst: cfg.SubmissionsPerProject, Period: SubmissionWindow},
+		comments: redis_rate.PerMinute(cfg.CommentsPerMinute),
 	}
 }
 
@@ -146,6 +155,7 @@ const (
 	BudgetRequests           = "requests"
 	BudgetClientSubmissions  = "client_submissions"
 	BudgetProjectSubmissions = "project_submissions"
+	BudgetClientComments     = "client_comments"
 )
 
 // Spend charges cost points of the request budget to the client of ctx.
@@ -174,6 +184,10 @@ type LimitedError struct {
 }
 
 func (e *LimitedError) Error() string {
+	if e.Budget == BudgetClientComments {
+		return fmt.Sprintf("you have written or edited %d comments within a minute, the most allowed; retry in %d seconds",
+			e.Status.Limit, e.Status.RetryAfterSeconds())
+	}
 	what := "you have submitted"
 	if e.Budget == BudgetProjectSubmissions {
 		what = "this project has received"
@@ -211,6 +225,24 @@ func (l *Limiter) SpendSubmission(ctx context.Context, projectID int) error {
 			l.refund(ctx, checks[:i])
 			return &LimitedError{Budget: c.budget, Status: st}
 		}
+	}
+	return nil
+}
+
+// SpendComment charges one comment written or edited to the client of ctx.
+// It returns a *LimitedError when the client's comments of the last minute
+// used up its budget. Comments cost no model calls, so while Redis cannot
+// be asked they are let through, as requests are.
+func (l *Limiter) SpendComment(ctx context.Context) error {
+	res, err := l.gcra.Allow(ctx, l.key("com", clientOf(ctx, l.cfg.ByAddress)), l.comments)
+	if err != nil {
+		l.unreachable(ctx, BudgetClientComments, "failed_open", err)
+		return nil
+	}
+	st := status(res, 1, time.Now())
+	l.record(BudgetClientComments, st.Allowed)
+	if !st.Allowed {
+		return &LimitedError{Budget: BudgetClientComments, Status: st}
 	}
 	return nil
 }

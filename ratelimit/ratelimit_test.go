@@ -180,6 +180,38 @@ func TestSubmissionBudgets(t *testing.T) {
 	}
 }
 
+// Comments: a per-minute budget per client; with Redis down they are let
+// through, as requests are.
+func TestCommentBudget(t *testing.T) {
+	l := newLimiter(t, "", ratelimit.Config{CommentsPerMinute: 2})
+	alice, bob := as(1, "10.0.0.1"), as(2, "10.0.0.2")
+	for i := range 2 {
+		if err := l.SpendComment(alice); err != nil {
+			t.Fatalf("comment %d: %v", i, err)
+		}
+	}
+	var limited *ratelimit.LimitedError
+	err := l.SpendComment(alice)
+	if !errors.As(err, &limited) || limited.Budget != ratelimit.BudgetClientComments || limited.Status.Limit != 2 ||
+		limited.Status.RetryAfterSeconds() < 1 || limited.Status.RetryAfterSeconds() > 30 {
+		t.Fatalf("third comment within a minute: %v", err)
+	}
+	if !strings.Contains(err.Error(), "2 comments within a minute") {
+		t.Errorf("message: %v", err)
+	}
+	if err := l.SpendComment(bob); err != nil {
+		t.Fatalf("another client: %v", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", testredis.FreePort(t)), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { rdb.Close() })
+	down := ratelimit.New(rdb, ratelimit.Config{CommentsPerMinute: 1})
+	for i := range 3 {
+		if err := down.SpendComment(alice); err != nil {
+			t.Fatalf("comment %d with Redis down: %v", i, err)
+		}
+	}
+}
+
 // With Redis down, requests are let through and SpendSubmission hands the
 // submission to the caller's SubmissionLog (ErrUnavailable), recording no
 // decision of its own: the log's count decides.

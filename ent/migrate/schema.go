@@ -72,6 +72,7 @@ var (
 		{Name: "applied_from", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "removed_task", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "position", Type: field.TypeInt},
+		{Name: "score", Type: field.TypeInt, Default: 0},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "decided_by_id", Type: field.TypeInt, Nullable: true},
@@ -85,19 +86,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "adjustments_tasks_task",
-				Columns:    []*schema.Column{AdjustmentsColumns[15]},
+				Columns:    []*schema.Column{AdjustmentsColumns[16]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_users_decided_by",
-				Columns:    []*schema.Column{AdjustmentsColumns[16]},
+				Columns:    []*schema.Column{AdjustmentsColumns[17]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_feedbacks_adjustments",
-				Columns:    []*schema.Column{AdjustmentsColumns[17]},
+				Columns:    []*schema.Column{AdjustmentsColumns[18]},
 				RefColumns: []*schema.Column{FeedbacksColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -106,31 +107,134 @@ var (
 			{
 				Name:    "adjustment_feedback_id_position",
 				Unique:  true,
-				Columns: []*schema.Column{AdjustmentsColumns[17], AdjustmentsColumns[13]},
+				Columns: []*schema.Column{AdjustmentsColumns[18], AdjustmentsColumns[13]},
 			},
 			{
 				Name:    "adjustment_feedback_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[17]},
+				Columns: []*schema.Column{AdjustmentsColumns[18]},
 				Annotation: &entsql.IndexAnnotation{
 					IncludeColumns: []string{
 						AdjustmentsColumns[1].Name,
 
 						AdjustmentsColumns[7].Name,
 
-						AdjustmentsColumns[15].Name,
+						AdjustmentsColumns[16].Name,
 					},
 				},
 			},
 			{
 				Name:    "adjustment_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[15]},
+				Columns: []*schema.Column{AdjustmentsColumns[16]},
 			},
 			{
 				Name:    "adjustment_status",
 				Unique:  false,
 				Columns: []*schema.Column{AdjustmentsColumns[7]},
+			},
+		},
+	}
+	// AdjustmentVotesColumns holds the columns for the "adjustment_votes" table.
+	AdjustmentVotesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "project_id", Type: field.TypeInt},
+		{Name: "value", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "adjustment_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// AdjustmentVotesTable holds the schema information for the "adjustment_votes" table.
+	AdjustmentVotesTable = &schema.Table{
+		Name:       "adjustment_votes",
+		Columns:    AdjustmentVotesColumns,
+		PrimaryKey: []*schema.Column{AdjustmentVotesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "adjustment_votes_adjustments_votes",
+				Columns:    []*schema.Column{AdjustmentVotesColumns[5]},
+				RefColumns: []*schema.Column{AdjustmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "adjustment_votes_users_user",
+				Columns:    []*schema.Column{AdjustmentVotesColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "adjustmentvote_adjustment_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{AdjustmentVotesColumns[5], AdjustmentVotesColumns[6]},
+			},
+			{
+				Name:    "adjustmentvote_project_id",
+				Unique:  false,
+				Columns: []*schema.Column{AdjustmentVotesColumns[1]},
+			},
+		},
+	}
+	// CommentsColumns holds the columns for the "comments" table.
+	CommentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "body", Type: field.TypeString, Size: 2147483647},
+		{Name: "version", Type: field.TypeInt, Default: 1},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "edited_at", Type: field.TypeTime, Nullable: true},
+		{Name: "adjustment_id", Type: field.TypeInt, Nullable: true},
+		{Name: "author_id", Type: field.TypeInt, Nullable: true},
+		{Name: "feedback_id", Type: field.TypeInt, Nullable: true},
+		{Name: "project_id", Type: field.TypeInt},
+	}
+	// CommentsTable holds the schema information for the "comments" table.
+	CommentsTable = &schema.Table{
+		Name:       "comments",
+		Columns:    CommentsColumns,
+		PrimaryKey: []*schema.Column{CommentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "comments_adjustments_comments",
+				Columns:    []*schema.Column{CommentsColumns[5]},
+				RefColumns: []*schema.Column{AdjustmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "comments_users_author",
+				Columns:    []*schema.Column{CommentsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "comments_feedbacks_comments",
+				Columns:    []*schema.Column{CommentsColumns[7]},
+				RefColumns: []*schema.Column{FeedbacksColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "comments_projects_comments",
+				Columns:    []*schema.Column{CommentsColumns[8]},
+				RefColumns: []*schema.Column{ProjectsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "comment_feedback_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[7], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_adjustment_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[5], CommentsColumns[0]},
+			},
+			{
+				Name:    "comment_project_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[8]},
 			},
 		},
 	}
@@ -317,6 +421,7 @@ var (
 		{Name: "name", Type: field.TypeString},
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "ON_HOLD", "COMPLETED", "ARCHIVED"}, Default: "ACTIVE"},
+		{Name: "viewers_may_comment", Type: field.TypeBool, Default: true},
 	}
 	// ProjectsTable holds the schema information for the "projects" table.
 	ProjectsTable = &schema.Table{
@@ -464,10 +569,37 @@ var (
 			},
 		},
 	}
+	// CommentMentionsColumns holds the columns for the "comment_mentions" table.
+	CommentMentionsColumns = []*schema.Column{
+		{Name: "comment_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// CommentMentionsTable holds the schema information for the "comment_mentions" table.
+	CommentMentionsTable = &schema.Table{
+		Name:       "comment_mentions",
+		Columns:    CommentMentionsColumns,
+		PrimaryKey: []*schema.Column{CommentMentionsColumns[0], CommentMentionsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "comment_mentions_comment_id",
+				Columns:    []*schema.Column{CommentMentionsColumns[0]},
+				RefColumns: []*schema.Column{CommentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "comment_mentions_user_id",
+				Columns:    []*schema.Column{CommentMentionsColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AdjustmentsTable,
+		AdjustmentVotesTable,
+		CommentsTable,
 		OutboxEventsTable,
 		FeedbacksTable,
 		OutboxCursorsTable,
@@ -475,6 +607,7 @@ var (
 		ProjectMembersTable,
 		TasksTable,
 		UsersTable,
+		CommentMentionsTable,
 	}
 )
 
@@ -489,6 +622,18 @@ func init() {
 	AdjustmentsTable.ForeignKeys[2].RefTable = FeedbacksTable
 	AdjustmentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	AdjustmentVotesTable.ForeignKeys[0].RefTable = AdjustmentsTable
+	AdjustmentVotesTable.ForeignKeys[1].RefTable = UsersTable
+	AdjustmentVotesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	CommentsTable.ForeignKeys[0].RefTable = AdjustmentsTable
+	CommentsTable.ForeignKeys[1].RefTable = UsersTable
+	CommentsTable.ForeignKeys[2].RefTable = FeedbacksTable
+	CommentsTable.ForeignKeys[3].RefTable = ProjectsTable
+	CommentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
 	OutboxEventsTable.Annotation = &entsql.Annotation{
 		Table:          "outbox_events",
@@ -519,4 +664,6 @@ func init() {
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
 	}
+	CommentMentionsTable.ForeignKeys[0].RefTable = CommentsTable
+	CommentMentionsTable.ForeignKeys[1].RefTable = UsersTable
 }

@@ -12,6 +12,12 @@ type APIKey func(*sql.Selector)
 // Adjustment is the predicate function for adjustment builders.
 type Adjustment func(*sql.Selector)
 
+// AdjustmentVote is the predicate function for adjustmentvote builders.
+type AdjustmentVote func(*sql.Selector)
+
+// Comment is the predicate function for comment builders.
+type Comment func(*sql.Selector)
+
 // Event is the predicate function for event builders.
 type Event func(*sql.Selector)
 

@@ -75,6 +75,11 @@ func Description(v string) predicate.Project {
 	return predicate.Project(sql.FieldEQ(FieldDescription, v))
 }
 
+// ViewersMayComment applies equality check predicate on the "viewers_may_comment" field. It's identical to ViewersMayCommentEQ.
+func ViewersMayComment(v bool) predicate.Project {
+	return predicate.Project(sql.FieldEQ(FieldViewersMayComment, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Project {
 	return predicate.Project(sql.FieldEQ(FieldCreatedAt, v))
@@ -315,6 +320,16 @@ func StatusNotIn(vs ...Status) predicate.Project {
 	return predicate.Project(sql.FieldNotIn(FieldStatus, vs...))
 }
 
+// ViewersMayCommentEQ applies the EQ predicate on the "viewers_may_comment" field.
+func ViewersMayCommentEQ(v bool) predicate.Project {
+	return predicate.Project(sql.FieldEQ(FieldViewersMayComment, v))
+}
+
+// ViewersMayCommentNEQ applies the NEQ predicate on the "viewers_may_comment" field.
+func ViewersMayCommentNEQ(v bool) predicate.Project {
+	return predicate.Project(sql.FieldNEQ(FieldViewersMayComment, v))
+}
+
 // HasTasks applies the HasEdge predicate on the "tasks" edge.
 func HasTasks() predicate.Project {
 	return predicate.Project(func(s *sql.Selector) {
@@ -376,6 +391,29 @@ func HasMembers() predicate.Project {
 func HasMembersWith(preds ...predicate.ProjectMember) predicate.Project {
 	return predicate.Project(func(s *sql.Selector) {
 		step := newMembersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasComments applies the HasEdge predicate on the "comments" edge.
+func HasComments() predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CommentsTable, CommentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCommentsWith applies the HasEdge predicate on the "comments" edge with a given conditions (other predicates).
+func HasCommentsWith(preds ...predicate.Comment) predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := newCommentsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

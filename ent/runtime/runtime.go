@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
@@ -71,10 +73,67 @@ func init() {
 	adjustmentDescReason := adjustmentFields[12].Descriptor()
 	// adjustment.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	adjustment.ReasonValidator = adjustmentDescReason.Validators[0].(func(string) error)
+	// adjustmentDescScore is the schema descriptor for score field.
+	adjustmentDescScore := adjustmentFields[16].Descriptor()
+	// adjustment.DefaultScore holds the default value on creation for the score field.
+	adjustment.DefaultScore = adjustmentDescScore.Default.(int)
 	// adjustmentDescCreatedAt is the schema descriptor for created_at field.
-	adjustmentDescCreatedAt := adjustmentFields[16].Descriptor()
+	adjustmentDescCreatedAt := adjustmentFields[17].Descriptor()
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
+	adjustmentvote.Policy = privacy.NewPolicies(schema.AdjustmentVote{})
+	adjustmentvote.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := adjustmentvote.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	adjustmentvoteFields := schema.AdjustmentVote{}.Fields()
+	_ = adjustmentvoteFields
+	// adjustmentvoteDescValue is the schema descriptor for value field.
+	adjustmentvoteDescValue := adjustmentvoteFields[3].Descriptor()
+	// adjustmentvote.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	adjustmentvote.ValueValidator = adjustmentvoteDescValue.Validators[0].(func(int) error)
+	// adjustmentvoteDescCreatedAt is the schema descriptor for created_at field.
+	adjustmentvoteDescCreatedAt := adjustmentvoteFields[4].Descriptor()
+	// adjustmentvote.DefaultCreatedAt holds the default value on creation for the created_at field.
+	adjustmentvote.DefaultCreatedAt = adjustmentvoteDescCreatedAt.Default.(func() time.Time)
+	// adjustmentvoteDescUpdatedAt is the schema descriptor for updated_at field.
+	adjustmentvoteDescUpdatedAt := adjustmentvoteFields[5].Descriptor()
+	// adjustmentvote.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	adjustmentvote.DefaultUpdatedAt = adjustmentvoteDescUpdatedAt.Default.(func() time.Time)
+	// adjustmentvote.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	adjustmentvote.UpdateDefaultUpdatedAt = adjustmentvoteDescUpdatedAt.UpdateDefault.(func() time.Time)
+	comment.Policy = privacy.NewPolicies(schema.Comment{})
+	comment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := comment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	commentHooks := schema.Comment{}.Hooks()
+
+	comment.Hooks[1] = commentHooks[0]
+
+	comment.Hooks[2] = commentHooks[1]
+	commentFields := schema.Comment{}.Fields()
+	_ = commentFields
+	// commentDescBody is the schema descriptor for body field.
+	commentDescBody := commentFields[4].Descriptor()
+	// comment.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	comment.BodyValidator = commentDescBody.Validators[0].(func(string) error)
+	// commentDescVersion is the schema descriptor for version field.
+	commentDescVersion := commentFields[5].Descriptor()
+	// comment.DefaultVersion holds the default value on creation for the version field.
+	comment.DefaultVersion = commentDescVersion.Default.(int)
+	// commentDescCreatedAt is the schema descriptor for created_at field.
+	commentDescCreatedAt := commentFields[6].Descriptor()
+	// comment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	comment.DefaultCreatedAt = commentDescCreatedAt.Default.(func() time.Time)
 	event.Policy = privacy.NewPolicies(schema.Event{})
 	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -219,6 +278,10 @@ func init() {
 	projectDescDescription := projectFields[1].Descriptor()
 	// project.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	project.DescriptionValidator = projectDescDescription.Validators[0].(func(string) error)
+	// projectDescViewersMayComment is the schema descriptor for viewers_may_comment field.
+	projectDescViewersMayComment := projectFields[3].Descriptor()
+	// project.DefaultViewersMayComment holds the default value on creation for the viewers_may_comment field.
+	project.DefaultViewersMayComment = projectDescViewersMayComment.Default.(bool)
 	projectmemberMixin := schema.ProjectMember{}.Mixin()
 	projectmember.Policy = privacy.NewPolicies(schema.ProjectMember{})
 	projectmember.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -90,6 +90,10 @@ func (Adjustment) Fields() []ent.Field {
 		field.Int("position").
 			Comment("Order of the suggestion in the analysis; unique per feedback so a re-delivered job cannot store it twice.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int("score").
+			Default(0).
+			Comment("Up votes minus down votes (voteAdjustment), kept with every vote in its transaction.").
+			Annotations(entgql.OrderField("SCORE")),
 		field.Time("created_at").
 			Immutable().
 			Default(now),
@@ -109,6 +113,17 @@ func (Adjustment) Edges() []ent.Edge {
 			Field("task_id").
 			Unique().
 			Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("comments", Comment.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.RelayConnection(),
+				entgql.Skip(entgql.SkipWhereInput),
+			),
+		edge.To("votes", AdjustmentVote.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipAll),
+			),
 		edge.To("decided_by", User.Type).
 			Field("decided_by_id").
 			Unique().

@@ -41,6 +41,9 @@ func (Project) Fields() []ent.Field {
 			).
 			Default("ACTIVE").
 			Annotations(entgql.OrderField("STATUS")),
+		field.Bool("viewers_may_comment").
+			Default(true).
+			Comment("Whether VIEWERs may comment on the project's feedback and suggestions; EDITORs and OWNERs always may. Only an OWNER changes it."),
 	}
 }
 
@@ -63,6 +66,11 @@ func (Project) Edges() []ent.Edge {
 			Annotations(
 				entsql.OnDelete(entsql.Cascade),
 				entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
+		edge.To("comments", Comment.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipAll),
 			),
 		edge.To("api_keys", APIKey.Type).
 			Annotations(

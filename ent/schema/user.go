@@ -64,6 +64,7 @@ func (User) Edges() []ent.Edge {
 		edge.To("memberships", ProjectMember.Type).Annotations(hidden),
 		edge.To("api_keys", APIKey.Type).Annotations(hidden),
 		edge.From("feedbacks", Feedback.Type).Ref("submitted_by").Annotations(hidden),
+		edge.From("mentioned_in", Comment.Type).Ref("mentions").Annotations(hidden),
 	}
 }
 

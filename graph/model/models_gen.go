@@ -19,6 +19,13 @@ type ProjectEvent interface {
 	IsProjectEvent()
 }
 
+type AddCommentInput struct {
+	// The ID of the Feedback or the Adjustment (suggestion) to comment on.
+	TargetID int `json:"targetID"`
+	// The comment, 1 to 5,000 characters (trimmed).
+	Body string `json:"body"`
+}
+
 type AddProjectMemberInput struct {
 	ProjectID int `json:"projectID"`
 	// The subject of the person's credentials (the JWT sub claim), 1 to 255 characters.
@@ -52,6 +59,22 @@ type AdjustmentEvent struct {
 }
 
 func (AdjustmentEvent) IsProjectEvent() {}
+
+// A comment was written, edited or deleted.
+type CommentEvent struct {
+	// The comment after the change (as it was, for DELETED).
+	Comment *ent.Comment  `json:"comment"`
+	Change  CommentChange `json:"change"`
+	// The comment's version after the change; strictly increasing per comment.
+	Version int `json:"version"`
+	// Who made the change; null for the system.
+	By *ent.User `json:"by,omitempty"`
+	At time.Time `json:"at"`
+	// Pass as after to resume after this event.
+	Cursor string `json:"cursor"`
+}
+
+func (CommentEvent) IsProjectEvent() {}
 
 type CreateAPIKeyInput struct {
 	// A name to recognise the key by, 1 to 100 characters.
@@ -169,6 +192,21 @@ type ViewerMembership struct {
 	Role    viewer.Role  `json:"role"`
 }
 
+// A suggestion's score changed: someone voted on it, changed their vote or
+// withdrew it. Which way is not said; the score is.
+type VoteEvent struct {
+	// The suggestion with its new score.
+	Adjustment *ent.Adjustment `json:"adjustment"`
+	Score      int             `json:"score"`
+	// Who voted.
+	By *ent.User `json:"by,omitempty"`
+	At time.Time `json:"at"`
+	// Pass as after to resume after this event.
+	Cursor string `json:"cursor"`
+}
+
+func (VoteEvent) IsProjectEvent() {}
+
 // The priority of a feedback's analysis (see SubmitFeedbackInput.priority).
 type AnalysisPriority string
 
@@ -222,6 +260,63 @@ func (e *AnalysisPriority) UnmarshalJSON(b []byte) error {
 }
 
 func (e AnalysisPriority) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type CommentChange string
+
+const (
+	CommentChangeCreated CommentChange = "CREATED"
+	CommentChangeEdited  CommentChange = "EDITED"
+	CommentChangeDeleted CommentChange = "DELETED"
+)
+
+var AllCommentChange = []CommentChange{
+	CommentChangeCreated,
+	CommentChangeEdited,
+	CommentChangeDeleted,
+}
+
+func (e CommentChange) IsValid() bool {
+	switch e {
+	case CommentChangeCreated, CommentChangeEdited, CommentChangeDeleted:
+		return true
+	}
+	return false
+}
+
+func (e CommentChange) String() string {
+	return string(e)
+}
+
+func (e *CommentChange) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CommentChange(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CommentChange", str)
+	}
+	return nil
+}
+
+func (e CommentChange) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CommentChange) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CommentChange) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -337,6 +432,65 @@ func (e *TaskChange) UnmarshalJSON(b []byte) error {
 }
 
 func (e TaskChange) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A member's vote on a suggestion.
+type Vote string
+
+const (
+	VoteUp   Vote = "UP"
+	VoteDown Vote = "DOWN"
+	// No vote (voteAdjustment: withdraw it).
+	VoteNone Vote = "NONE"
+)
+
+var AllVote = []Vote{
+	VoteUp,
+	VoteDown,
+	VoteNone,
+}
+
+func (e Vote) IsValid() bool {
+	switch e {
+	case VoteUp, VoteDown, VoteNone:
+		return true
+	}
+	return false
+}
+
+func (e Vote) String() string {
+	return string(e)
+}
+
+func (e *Vote) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Vote(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Vote", str)
+	}
+	return nil
+}
+
+func (e Vote) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Vote) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Vote) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

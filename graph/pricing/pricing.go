@@ -43,6 +43,14 @@ func Complexity(maxNodes int) generated.ComplexityRoot {
 	}
 	c.Project.Tasks = c.Query.Tasks
 	c.Project.Feedbacks = c.Query.Feedbacks
+	c.Project.Adjustments = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.AdjustmentOrder, _ *ent.AdjustmentWhereInput) int {
+		return pageCost(child, first, last)
+	}
+	comments := func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
+		return pageCost(child, first, last)
+	}
+	c.Feedback.Comments = comments
+	c.Adjustment.Comments = comments
 	return c
 }
 
