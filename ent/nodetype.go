@@ -27,6 +27,12 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "Task", true
 	case 25769803776 >> 32:
 		return "User", true
+	case 38654705664 >> 32:
+		return "Webhook", true
+	case 42949672960 >> 32:
+		return "WebhookCursor", true
+	case 47244640256 >> 32:
+		return "WebhookDelivery", true
 	}
 	return "", false
 }

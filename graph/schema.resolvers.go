@@ -235,6 +235,26 @@ func (r *mutationResolver) RevertAdjustment(ctx context.Context, id int) (*model
 	return payload(res), nil
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
+	panic(fmt.Errorf("not implemented: CreateWebhook - createWebhook"))
+}
+
+// UpdateWebhook is the resolver for the updateWebhook field.
+func (r *mutationResolver) UpdateWebhook(ctx context.Context, id int, input model.UpdateWebhookInput) (*ent.Webhook, error) {
+	panic(fmt.Errorf("not implemented: UpdateWebhook - updateWebhook"))
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id int) (int, error) {
+	panic(fmt.Errorf("not implemented: DeleteWebhook - deleteWebhook"))
+}
+
+// RedeliverWebhook is the resolver for the redeliverWebhook field.
+func (r *mutationResolver) RedeliverWebhook(ctx context.Context, deliveryID int) (*ent.WebhookDelivery, error) {
+	panic(fmt.Errorf("not implemented: RedeliverWebhook - redeliverWebhook"))
+}
+
 // Adjustments is the resolver for the adjustments field.
 func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error) {
 	return r.client.Adjustment.Query().

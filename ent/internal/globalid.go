@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"adjustments\":0,\"api_keys\":17179869184,\"feedbacks\":4294967296,\"outbox_cursors\":34359738368,\"outbox_events\":30064771072,\"project_members\":21474836480,\"projects\":8589934592,\"tasks\":12884901888,\"users\":25769803776}"
+const IncrementStarts = "{\"adjustments\":0,\"api_keys\":17179869184,\"feedbacks\":4294967296,\"outbox_cursors\":34359738368,\"outbox_events\":30064771072,\"project_members\":21474836480,\"projects\":8589934592,\"tasks\":12884901888,\"users\":25769803776,\"webhook_cursors\":42949672960,\"webhook_deliveries\":47244640256,\"webhooks\":38654705664}"
