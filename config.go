@@ -26,6 +26,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/web"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/fallback"
@@ -95,6 +96,12 @@ type config struct {
 	// calls in their currency (LLM_PROJECT_MONTHLY_BUDGET, 0: none).
 	LLMPrices spend.Prices
 	LLMBudget spend.Budget
+
+	// WebhookAllowPrivate lets webhooks reach loopback, private and
+	// link-local addresses (WEBHOOK_ALLOW_PRIVATE; tests, private networks).
+	WebhookAllowPrivate bool
+	// WebhooksPerProject bounds a project's webhook endpoints.
+	WebhooksPerProject int
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -359,6 +366,8 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
 	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM, limits)
 	cfg.LLMPrices, cfg.LLMBudget = e.llmSpend(append([]llm.Config{cfg.LLM}, cfg.LLMFallback...))
+	cfg.WebhookAllowPrivate = e.boolean("WEBHOOK_ALLOW_PRIVATE", false)
+	cfg.WebhooksPerProject = e.integer("WEBHOOKS_PER_PROJECT", webhooks.DefaultPerProject, 1, 1000)
 	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
 	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {
 		// A job holds its slot only while it works (waits give it back):

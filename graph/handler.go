@@ -32,6 +32,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/viewer"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
 // MaxPageSize is the largest first/last a connection accepts.
@@ -71,6 +72,9 @@ type Config struct {
 	// (LLM_PROJECT_MONTHLY_BUDGET, 0: none) in the price table's currency
 	// (LLM_PRICE_CURRENCY), which projectInsights reports costs in.
 	Budget spend.Budget
+	// WebhooksPerProject bounds a project's webhook endpoints
+	// (WEBHOOKS_PER_PROJECT; 0: webhooks.DefaultPerProject).
+	WebhooksPerProject int
 	// fieldMiddleware, when set, intercepts every field (tests: see
 	// export_test.go's AddFieldInterceptor).
 	fieldMiddleware graphql.FieldMiddleware
@@ -152,7 +156,8 @@ const documentCacheSize = 1000
 
 func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
-		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget}
+		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget,
+		webhooksPerProject: cmp.Or(cfg.WebhooksPerProject, webhooks.DefaultPerProject)}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: pricing.Complexity(MaxNodes)})
 	srv := handler.New(schema)
 	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))

@@ -30,6 +30,8 @@ type Resolver struct {
 	// budgetCfg is the projects' model budget and the price table's
 	// currency (Config.Budget).
 	budgetCfg spend.Budget
+	// webhooksPerProject bounds a project's webhook endpoints.
+	webhooksPerProject int
 
 	// admitted, when set, runs while a subscription is admitted, before
 	// its stream is in place (beforeStream): tests commit a membership

@@ -237,22 +237,24 @@ func (r *mutationResolver) RevertAdjustment(ctx context.Context, id int) (*model
 
 // CreateWebhook is the resolver for the createWebhook field.
 func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateWebhook - createWebhook"))
+	return r.createWebhook(ctx, input)
 }
 
 // UpdateWebhook is the resolver for the updateWebhook field.
 func (r *mutationResolver) UpdateWebhook(ctx context.Context, id int, input model.UpdateWebhookInput) (*ent.Webhook, error) {
-	panic(fmt.Errorf("not implemented: UpdateWebhook - updateWebhook"))
+	return r.updateWebhook(ctx, id, input)
 }
 
 // DeleteWebhook is the resolver for the deleteWebhook field.
 func (r *mutationResolver) DeleteWebhook(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteWebhook - deleteWebhook"))
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (int, error) {
+		return id, tx.Webhook.DeleteOneID(id).Exec(ctx)
+	})
 }
 
 // RedeliverWebhook is the resolver for the redeliverWebhook field.
 func (r *mutationResolver) RedeliverWebhook(ctx context.Context, deliveryID int) (*ent.WebhookDelivery, error) {
-	panic(fmt.Errorf("not implemented: RedeliverWebhook - redeliverWebhook"))
+	return r.redeliverWebhook(ctx, deliveryID)
 }
 
 // Adjustments is the resolver for the adjustments field.

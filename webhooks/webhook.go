@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 // Kind is how an endpoint is spoken to.
@@ -84,7 +85,6 @@ func (t EventType) Name() string {
 			b[i] = c + 'a' - 'A'
 		}
 	}
-	// Two-word prefixes keep their underscore: feedback.submitted, task.created.
 	return string(b)
 }
 
@@ -100,3 +100,14 @@ func (t *EventType) UnmarshalGQL(v any) error {
 	*t = EventType(s)
 	return nil
 }
+
+// DefaultPerProject is how many endpoints a project may have unless
+// WEBHOOKS_PER_PROJECT says otherwise.
+const DefaultPerProject = 10
+
+// SlackEvents are the event types a Slack endpoint is sent.
+var SlackEvents = []EventType{AnalysisCompleted, AnalysisFailed, SuggestionApplied}
+
+// RetryFor is how long a delivery is retried (from its event, or from a
+// redelivery), and how long an endpoint may fail before it is disabled.
+const RetryFor = 24 * time.Hour
