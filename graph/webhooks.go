@@ -110,8 +110,13 @@ func (r *Resolver) createWebhook(ctx context.Context, in model.CreateWebhookInpu
 // noted when it disabled it.
 func (r *Resolver) updateWebhook(ctx context.Context, id int, in model.UpdateWebhookInput) (*ent.Webhook, error) {
 	return store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Webhook, error) {
-		hook, err := tx.Webhook.Get(ctx, id)
+		// Members who are not OWNERs cannot see webhooks; they learn the
+		// role they lack, as for every other change, before the input is judged.
+		hook, err := tx.Webhook.Get(access.SystemContext(ctx), id)
 		if err != nil {
+			return nil, err
+		}
+		if err := access.Require(ctx, r.client, hook.ProjectID, viewer.Owner, webhook.Label, "manage webhooks"); err != nil {
 			return nil, err
 		}
 		if err := reportAll(ctx, webhookProblems(hook.Kind, in.URL, in.Events, in.Events != nil)); err != nil {
