@@ -520,12 +520,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "webhookdelivery_next_attempt_at",
+				Name:    "webhookdelivery_status_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{WebhookDeliveriesColumns[11]},
-				Annotation: &entsql.IndexAnnotation{
-					Where: "status = 'PENDING'",
-				},
+				Columns: []*schema.Column{WebhookDeliveriesColumns[5], WebhookDeliveriesColumns[11]},
 			},
 			{
 				Name:    "webhookdelivery_webhook_id_event_id",

@@ -176,8 +176,7 @@ func (WebhookDelivery) Edges() []ent.Edge {
 // endpoint.
 func (WebhookDelivery) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("next_attempt_at").
-			Annotations(entsql.IndexWhere("status = 'PENDING'")),
+		index.Fields("status", "next_attempt_at"),
 		index.Fields("webhook_id", "event_id").
 			Unique(),
 	}
