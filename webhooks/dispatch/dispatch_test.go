@@ -63,7 +63,7 @@ func newReceiver(t *testing.T, status int) *receiver {
 }
 
 func (r *receiver) setStatus(s int) { r.mu.Lock(); r.status = s; r.mu.Unlock() }
-func (r *receiver) count() int     { r.mu.Lock(); defer r.mu.Unlock(); return len(r.bodies) }
+func (r *receiver) count() int      { r.mu.Lock(); defer r.mu.Unlock(); return len(r.bodies) }
 
 type world struct {
 	t       *testing.T
