@@ -108,7 +108,10 @@ func (d *Dispatcher) Start(ctx context.Context) {
 		defer close(d.done)
 		failures := 0
 		for ctx.Err() == nil {
-			_, err := d.DispatchOnce(ctx)
+			n, err := d.DispatchOnce(ctx)
+			for err == nil && n == eventBatch && ctx.Err() == nil {
+				n, err = d.DispatchOnce(ctx) // a backlog: read on
+			}
 			if err == nil {
 				_, err = d.SendDue(ctx)
 			}

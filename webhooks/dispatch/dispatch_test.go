@@ -297,3 +297,48 @@ func TestPrivateAddressesAreRefusedWhenSending(t *testing.T) {
 		t.Fatalf("a delivery to localhost: received %d, delivery %+v", r.count(), d)
 	}
 }
+
+// Two workers dispatching and sending at once: every event is delivered
+// to the endpoint exactly once (dispatch under the advisory lock and the
+// unique (webhook, event) index; sends claimed with SKIP LOCKED).
+func TestTwoWorkersDeliverEachEventOnce(t *testing.T) {
+	w := newWorld(t)
+	r := newReceiver(t, 200)
+	w.hook(r.URL, webhooks.Standard, webhooks.AnalysisCompleted)
+	const events = 40
+	for i := range events {
+		w.completed(4_294_967_400 + i)
+	}
+	other := dispatch.New(dispatch.Config{Client: w.client, HTTP: webhooks.NewClient(true), Now: w.clock.Now})
+	var wg sync.WaitGroup
+	for _, d := range []*dispatch.Dispatcher{w.d, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				if _, err := d.DispatchOnce(context.Background()); err != nil {
+					t.Error(err)
+				}
+				if _, err := d.SendDue(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	w.send()
+	seen := map[string]int{}
+	r.mu.Lock()
+	for _, h := range r.headers {
+		seen[h.Get("webhook-id")]++
+	}
+	r.mu.Unlock()
+	if len(seen) != events {
+		t.Fatalf("%d distinct messages arrived, want %d", len(seen), events)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s arrived %d times", id, n)
+		}
+	}
+}
