@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -77,11 +78,16 @@ func Send(ctx context.Context, client *http.Client, e Endpoint, id string, body 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		var refused error = err
-		if errors.Is(err, ErrPrivateAddress) {
-			refused = ErrPrivateAddress
+		// Not the url.Error: it repeats the URL, which may be a secret
+		// (Slack's), and attempts' errors are shown and passed on.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
 		}
-		return fail(refused)
+		if errors.Is(err, ErrPrivateAddress) {
+			err = ErrPrivateAddress
+		}
+		return fail(err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()

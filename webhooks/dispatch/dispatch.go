@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -385,13 +386,21 @@ func (d *Dispatcher) disable(ctx context.Context, tx *ent.Tx, hook *ent.Webhook,
 	if err := tx.Webhook.UpdateOne(hook).SetEnabled(false).SetDisabledReason(reason).Exec(ctx); err != nil {
 		return err
 	}
-	e, err := outbox.New(hook.ProjectID, KindWebhook, hook.ID, 1, nil, DisabledPayload{WebhookID: hook.ID, URL: hook.URL, Reason: reason})
+	e, err := outbox.New(hook.ProjectID, KindWebhook, hook.ID, 1, nil, DisabledPayload{WebhookID: hook.ID, Host: hostOf(hook.URL), Reason: reason})
 	if err != nil {
 		return err
 	}
 	outbox.Record(tx, e)
 	d.cfg.Logger.WarnContext(ctx, "webhook disabled after a day of failed deliveries", "webhook_id", hook.ID, "project_id", hook.ProjectID)
 	return nil
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 func minTime(a, b time.Time) time.Time {

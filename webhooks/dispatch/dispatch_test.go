@@ -260,7 +260,8 @@ func TestFailuresAreRetriedForADayThenTheEndpointIsDisabled(t *testing.T) {
 	}
 	w.dispatch()
 	w.send()
-	if watcher.count() != 1 || !strings.Contains(string(watcher.bodies[0]), `"type":"webhook.disabled"`) {
+	if watcher.count() != 1 || !strings.Contains(string(watcher.bodies[0]), `"type":"webhook.disabled"`) ||
+		!strings.Contains(string(watcher.bodies[0]), `"host":"127.0.0.1"`) || strings.Contains(string(watcher.bodies[0]), broken.URL) {
 		t.Fatalf("the project's other endpoint got %d messages: %q", watcher.count(), watcher.bodies)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -23,9 +24,11 @@ const KindWebhook = "webhook"
 
 // DisabledPayload is a KindWebhook event's payload.
 type DisabledPayload struct {
-	WebhookID int    `json:"webhookId"`
-	URL       string `json:"url"`
-	Reason    string `json:"reason"`
+	WebhookID int `json:"webhookId"`
+	// Host is the endpoint's host: not its URL, which may be a secret
+	// (Slack's are) the other endpoints must not learn.
+	Host   string `json:"host"`
+	Reason string `json:"reason"`
 }
 
 // message is what an outbox event becomes for endpoints: its type, the
@@ -76,7 +79,7 @@ func translate(e outbox.Event, projectName string) (message, bool, error) {
 				"\nRetry it with retryFeedback once the cause is fixed."
 		default:
 			m.slack.Title = "Feedback submitted"
-			m.slack.Text = fb.FeedbackText
+			m.slack.Text = "New feedback."
 		}
 		m.slack.Text += "\n\n> " + text.Truncate(fb.FeedbackText, 500)
 		m.slack.Context = append(m.slack.Context, "Feedback "+gid.Encode(fb.ID))
@@ -102,8 +105,8 @@ func translate(e outbox.Event, projectName string) (message, bool, error) {
 		}
 		return message{typ: typ, data: map[string]any{"projectId": project, "suggestion": suggestionData(a)},
 			slack: webhooks.SlackMessage{
-				Title:   "Suggestion applied",
-				Text:    fmt.Sprintf("*%s* (%s), applied by %s.", a.Description, a.AdjustmentType, by),
+				Title:   map[webhooks.EventType]string{webhooks.SuggestionApplied: "Suggestion applied", webhooks.SuggestionRejected: "Suggestion rejected", webhooks.SuggestionReverted: "Suggestion reverted"}[typ],
+				Text:    fmt.Sprintf("*%s* (%s), %s by %s.", a.Description, a.AdjustmentType, strings.ToLower(strings.TrimPrefix(string(typ), "SUGGESTION_")), by),
 				Context: append(ctxLine, "Suggestion "+gid.Encode(a.ID)),
 			}}, true, nil
 	case outbox.KindTask:
@@ -125,7 +128,7 @@ func translate(e outbox.Event, projectName string) (message, bool, error) {
 			return message{}, false, fmt.Errorf("decode webhook event %d: %w", e.ID, err)
 		}
 		return message{typ: webhooks.WebhookDisabled, data: map[string]any{"projectId": project, "webhook": map[string]any{
-			"id": gid.Encode(p.WebhookID), "url": p.URL, "reason": p.Reason}}}, true, nil
+			"id": gid.Encode(p.WebhookID), "host": p.Host, "reason": p.Reason}}}, true, nil
 	}
 	return message{}, false, nil
 }
