@@ -102,6 +102,9 @@ type config struct {
 	WebhookAllowPrivate bool
 	// WebhooksPerProject bounds a project's webhook endpoints.
 	WebhooksPerProject int
+	// WebhookSecrets seals webhooks' signing secrets at rest
+	// (WEBHOOK_SECRET_KEY; nil: stored as they are).
+	WebhookSecrets *webhooks.Sealer
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -157,7 +160,8 @@ func isSecret(key string) bool {
 		"DATABASE_REPLICA_URLS",
 		"REDIS_URL",
 		"REDIS_PASSWORD",
-		"REDIS_SENTINEL_PASSWORD":
+		"REDIS_SENTINEL_PASSWORD",
+		"WEBHOOK_SECRET_KEY":
 		return true
 	}
 	for _, p := range llm.Providers {
@@ -367,6 +371,11 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM, limits)
 	cfg.LLMPrices, cfg.LLMBudget = e.llmSpend(append([]llm.Config{cfg.LLM}, cfg.LLMFallback...))
 	cfg.WebhookAllowPrivate = e.boolean("WEBHOOK_ALLOW_PRIVATE", false)
+	if sealer, err := webhooks.NewSealer(e.str("WEBHOOK_SECRET_KEY", "")); err != nil {
+		e.errs = append(e.errs, fmt.Errorf("WEBHOOK_SECRET_KEY %w", err))
+	} else {
+		cfg.WebhookSecrets = sealer
+	}
 	cfg.WebhooksPerProject = e.integer("WEBHOOKS_PER_PROJECT", webhooks.DefaultPerProject, 1, 1000)
 	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
 	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {

@@ -234,7 +234,8 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 		if cfg.WebhookAllowPrivate {
 			logger.Warn("WEBHOOK_ALLOW_PRIVATE is set: webhooks may reach loopback, private and link-local addresses")
 		}
-		hooks := dispatch.New(dispatch.Config{Client: d.client, HTTP: webhooks.NewClient(cfg.WebhookAllowPrivate), Logger: logger})
+		hooks := dispatch.New(dispatch.Config{Client: d.client, HTTP: webhooks.NewClient(cfg.WebhookAllowPrivate),
+			Secrets: cfg.WebhookSecrets, Logger: logger})
 		hooks.Start(ctx)
 		stop = append(stop, hooks.Shutdown)
 	}
@@ -354,6 +355,7 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		DefaultIssuer:      cfg.Auth.Issuer,
 		Budget:             cfg.LLMBudget,
 		WebhooksPerProject: cfg.WebhooksPerProject,
+		WebhookSecrets:     cfg.WebhookSecrets,
 	}), nil
 }
 

@@ -75,6 +75,9 @@ type Config struct {
 	// WebhooksPerProject bounds a project's webhook endpoints
 	// (WEBHOOKS_PER_PROJECT; 0: webhooks.DefaultPerProject).
 	WebhooksPerProject int
+	// WebhookSecrets seals webhooks' signing secrets at rest
+	// (WEBHOOK_SECRET_KEY; nil: stored as they are).
+	WebhookSecrets *webhooks.Sealer
 	// fieldMiddleware, when set, intercepts every field (tests: see
 	// export_test.go's AddFieldInterceptor).
 	fieldMiddleware graphql.FieldMiddleware
@@ -157,7 +160,7 @@ const documentCacheSize = 1000
 func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), logger: cfg.Logger,
 		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget,
-		webhooksPerProject: cmp.Or(cfg.WebhooksPerProject, webhooks.DefaultPerProject)}
+		webhooksPerProject: cmp.Or(cfg.WebhooksPerProject, webhooks.DefaultPerProject), webhookSecrets: cfg.WebhookSecrets}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: pricing.Complexity(MaxNodes)})
 	srv := handler.New(schema)
 	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))

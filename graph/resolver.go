@@ -12,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/spend"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
 // Resolver is the root of the resolvers gqlgen generates. It holds the
@@ -32,6 +33,7 @@ type Resolver struct {
 	budgetCfg spend.Budget
 	// webhooksPerProject bounds a project's webhook endpoints.
 	webhooksPerProject int
+	webhookSecrets     *webhooks.Sealer
 
 	// admitted, when set, runs while a subscription is admitted, before
 	// its stream is in place (beforeStream): tests commit a membership

@@ -75,6 +75,10 @@ func (r *Resolver) createWebhook(ctx context.Context, in model.CreateWebhookInpu
 	if err != nil {
 		return nil, err
 	}
+	stored, err := r.webhookSecrets.Seal(secret)
+	if err != nil {
+		return nil, err
+	}
 	hook, err := store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Webhook, error) {
 		sys := access.SystemContext(ctx)
 		if _, err := tx.Project.Query().Where(project.ID(in.ProjectID)).ForUpdate().OnlyID(sys); err != nil {
@@ -93,7 +97,7 @@ func (r *Resolver) createWebhook(ctx context.Context, in model.CreateWebhookInpu
 			SetURL(in.URL).
 			SetKind(in.Kind).
 			SetEvents(distinct(in.Events)).
-			SetSecret(secret).
+			SetSecret(stored).
 			Save(ctx)
 	})
 	if err != nil {

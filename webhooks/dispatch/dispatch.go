@@ -43,6 +43,9 @@ type Config struct {
 	// addresses unless WEBHOOK_ALLOW_PRIVATE.
 	HTTP   *http.Client
 	Logger *slog.Logger
+	// Secrets opens the endpoints' stored signing secrets
+	// (WEBHOOK_SECRET_KEY; nil: stored as they are).
+	Secrets *webhooks.Sealer
 	// Now is the clock (default time.Now); tests move it a day ahead.
 	Now func() time.Time
 	// PollEvery is how often the dispatcher looks for events and due
@@ -304,7 +307,13 @@ func (d *Dispatcher) SendDue(ctx context.Context) (int, error) {
 		go func() {
 			defer func() { <-slots; wg.Done() }()
 			h := dl.Edges.Webhook
-			a := webhooks.Send(ctx, d.cfg.HTTP, webhooks.Endpoint{URL: h.URL, Kind: h.Kind, Secret: h.Secret}, dl.MessageID, dl.Body, d.cfg.Now())
+			var a webhooks.Attempt
+			if secret, err := d.cfg.Secrets.Open(h.Secret); err != nil {
+				msg := err.Error()
+				a = webhooks.Attempt{At: d.cfg.Now().UTC().Truncate(time.Microsecond), Error: &msg}
+			} else {
+				a = webhooks.Send(ctx, d.cfg.HTTP, webhooks.Endpoint{URL: h.URL, Kind: h.Kind, Secret: secret}, dl.MessageID, dl.Body, d.cfg.Now())
+			}
 			if err := d.record(ctx, dl, a); err != nil {
 				mu.Lock()
 				first = cmpErr(first, err)

@@ -343,3 +343,35 @@ func TestTwoWorkersDeliverEachEventOnce(t *testing.T) {
 		}
 	}
 }
+
+// With WEBHOOK_SECRET_KEY, secrets are stored sealed and the dispatcher
+// opens them to sign; without the key it cannot, and the attempt says why.
+func TestSealedSecretsSignWithTheirKey(t *testing.T) {
+	w := newWorld(t)
+	sealer, err := webhooks.NewSealer(strings.Repeat("k", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newReceiver(t, 200)
+	secret, _ := webhooks.NewSecret()
+	stored, _ := sealer.Seal(secret)
+	hook := w.client.Webhook.Create().SetProjectID(w.project).SetURL(r.URL).SetEvents([]webhooks.EventType{webhooks.AnalysisCompleted}).
+		SetSecret(stored).SaveX(accesstest.System())
+	w.completed(4_294_967_500)
+	w.dispatch()
+	w.send() // no key: cannot sign
+	d := w.deliveries(hook.ID)[0]
+	if r.count() != 0 || d.Error == nil || !strings.Contains(*d.Error, "WEBHOOK_SECRET_KEY") {
+		t.Fatalf("without the key: received %d, delivery %+v", r.count(), d)
+	}
+	w.d = dispatch.New(dispatch.Config{Client: w.client, HTTP: webhooks.NewClient(true), Now: w.clock.Now, Secrets: sealer})
+	w.clock.Add(time.Hour)
+	w.send()
+	if r.count() != 1 {
+		t.Fatal("not sent with the key")
+	}
+	h := r.headers[0]
+	if err := webhooks.Verify(secret, h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature"), r.bodies[0], w.clock.Now(), time.Minute); err != nil {
+		t.Fatalf("signed with the sealed form, not the secret: %v", err)
+	}
+}
