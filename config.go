@@ -27,6 +27,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/web"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/fallback"
@@ -103,6 +104,14 @@ type config struct {
 	// EmbeddingModel (LLM_EMBEDDING_MODEL) of the LLM provider.
 	Reuse          reuse.Settings
 	EmbeddingModel string
+	// WebhookAllowPrivate lets webhooks reach loopback, private and
+	// link-local addresses (WEBHOOK_ALLOW_PRIVATE; tests, private networks).
+	WebhookAllowPrivate bool
+	// WebhooksPerProject bounds a project's webhook endpoints.
+	WebhooksPerProject int
+	// WebhookSecrets seals webhooks' signing secrets at rest
+	// (WEBHOOK_SECRET_KEY; nil: stored as they are).
+	WebhookSecrets *webhooks.Sealer
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -160,7 +169,8 @@ func isSecret(key string) bool {
 		"DATABASE_REPLICA_URLS",
 		"REDIS_URL",
 		"REDIS_PASSWORD",
-		"REDIS_SENTINEL_PASSWORD":
+		"REDIS_SENTINEL_PASSWORD",
+		"WEBHOOK_SECRET_KEY":
 		return true
 	}
 	for _, p := range llm.Providers {
@@ -369,6 +379,13 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
 	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM, limits)
 	cfg.LLMPrices, cfg.LLMBudget = e.llmSpend(append([]llm.Config{cfg.LLM}, cfg.LLMFallback...))
+	cfg.WebhookAllowPrivate = e.boolean("WEBHOOK_ALLOW_PRIVATE", false)
+	if sealer, err := webhooks.NewSealer(e.str("WEBHOOK_SECRET_KEY", "")); err != nil {
+		e.errs = append(e.errs, fmt.Errorf("WEBHOOK_SECRET_KEY %w", err))
+	} else {
+		cfg.WebhookSecrets = sealer
+	}
+	cfg.WebhooksPerProject = e.integer("WEBHOOKS_PER_PROJECT", webhooks.DefaultPerProject, 1, 1000)
 	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
 	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {
 		// A job holds its slot only while it works (waits give it back):

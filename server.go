@@ -48,6 +48,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/web"
+	"github.com/feedbackloop/feedbackloop/webhooks"
+	"github.com/feedbackloop/feedbackloop/webhooks/dispatch"
 	"github.com/feedbackloop/feedbackloop/worker"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/budget"
@@ -230,6 +232,15 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			return err
 		}
 		stop = append(stop, w.Shutdown)
+		// Webhooks are delivered from the outbox by the workers, never
+		// from a request.
+		if cfg.WebhookAllowPrivate {
+			logger.Warn("WEBHOOK_ALLOW_PRIVATE is set: webhooks may reach loopback, private and link-local addresses")
+		}
+		hooks := dispatch.New(dispatch.Config{Client: d.client, HTTP: webhooks.NewClient(cfg.WebhookAllowPrivate),
+			Secrets: cfg.WebhookSecrets, Logger: logger})
+		hooks.Start(ctx)
+		stop = append(stop, hooks.Shutdown)
 	}
 
 	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open())
@@ -344,8 +355,10 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		Tracing:     d.tracing,
 		// A token's user is its subject at its issuer, and with
 		// JWT_ISSUER set every token's issuer is JWT_ISSUER.
-		DefaultIssuer: cfg.Auth.Issuer,
-		Budget:        cfg.LLMBudget,
+		DefaultIssuer:      cfg.Auth.Issuer,
+		Budget:             cfg.LLMBudget,
+		WebhooksPerProject: cfg.WebhooksPerProject,
+		WebhookSecrets:     cfg.WebhookSecrets,
 	}), nil
 }
 

@@ -96,6 +96,9 @@ func (_m *Project) Attach(client *Client) *Project {
 	if _m.Edges.APIKeys != nil {
 		_m.Edges.loadedTypes[4] = true
 	}
+	if _m.Edges.Webhooks != nil {
+		_m.Edges.loadedTypes[5] = true
+	}
 	return _m
 }
 
@@ -132,5 +135,32 @@ func (_m *User) Attach(client *Client) *User {
 	if _m.Edges.MentionedIn != nil {
 		_m.Edges.loadedTypes[3] = true
 	}
+	return _m
+}
+
+// Attach binds a Webhook decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *Webhook) Attach(client *Client) *Webhook {
+	_m.config = client.config
+	if _m.Edges.Deliveries != nil {
+		_m.Edges.loadedTypes[1] = true
+	}
+	return _m
+}
+
+// Attach binds a WebhookCursor decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *WebhookCursor) Attach(client *Client) *WebhookCursor {
+	_m.config = client.config
+	return _m
+}
+
+// Attach binds a WebhookDelivery decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *WebhookDelivery) Attach(client *Client) *WebhookDelivery {
+	_m.config = client.config
 	return _m
 }

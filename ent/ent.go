@@ -23,6 +23,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/ent/webhook"
+	"github.com/feedbackloop/feedbackloop/ent/webhookcursor"
+	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -83,17 +86,20 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:         apikey.ValidColumn,
-			adjustment.Table:     adjustment.ValidColumn,
-			adjustmentvote.Table: adjustmentvote.ValidColumn,
-			comment.Table:        comment.ValidColumn,
-			event.Table:          event.ValidColumn,
-			feedback.Table:       feedback.ValidColumn,
-			outboxcursor.Table:   outboxcursor.ValidColumn,
-			project.Table:        project.ValidColumn,
-			projectmember.Table:  projectmember.ValidColumn,
-			task.Table:           task.ValidColumn,
-			user.Table:           user.ValidColumn,
+			apikey.Table:          apikey.ValidColumn,
+			adjustment.Table:      adjustment.ValidColumn,
+			adjustmentvote.Table:  adjustmentvote.ValidColumn,
+			comment.Table:         comment.ValidColumn,
+			event.Table:           event.ValidColumn,
+			feedback.Table:        feedback.ValidColumn,
+			outboxcursor.Table:    outboxcursor.ValidColumn,
+			project.Table:         project.ValidColumn,
+			projectmember.Table:   projectmember.ValidColumn,
+			task.Table:            task.ValidColumn,
+			user.Table:            user.ValidColumn,
+			webhook.Table:         webhook.ValidColumn,
+			webhookcursor.Table:   webhookcursor.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

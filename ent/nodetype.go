@@ -31,6 +31,12 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "Task", true
 	case 25769803776 >> 32:
 		return "User", true
+	case 47244640256 >> 32:
+		return "Webhook", true
+	case 51539607552 >> 32:
+		return "WebhookCursor", true
+	case 55834574848 >> 32:
+		return "WebhookDelivery", true
 	}
 	return "", false
 }

@@ -47,17 +47,20 @@ type ProjectEdges struct {
 	Comments []*Comment `json:"comments,omitempty"`
 	// APIKeys holds the value of the api_keys edge.
 	APIKeys []*APIKey `json:"api_keys,omitempty"`
+	// Webhooks holds the value of the webhooks edge.
+	Webhooks []*Webhook `json:"webhooks,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
 	namedTasks     map[string][]*Task
 	namedFeedbacks map[string][]*Feedback
 	namedMembers   map[string][]*ProjectMember
 	namedComments  map[string][]*Comment
 	namedAPIKeys   map[string][]*APIKey
+	namedWebhooks  map[string][]*Webhook
 }
 
 // TasksOrErr returns the Tasks value or an error if the edge
@@ -103,6 +106,15 @@ func (e ProjectEdges) APIKeysOrErr() ([]*APIKey, error) {
 		return e.APIKeys, nil
 	}
 	return nil, &NotLoadedError{edge: "api_keys"}
+}
+
+// WebhooksOrErr returns the Webhooks value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProjectEdges) WebhooksOrErr() ([]*Webhook, error) {
+	if e.loadedTypes[5] {
+		return e.Webhooks, nil
+	}
+	return nil, &NotLoadedError{edge: "webhooks"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -212,6 +224,11 @@ func (_m *Project) QueryComments() *CommentQuery {
 // QueryAPIKeys queries the "api_keys" edge of the Project entity.
 func (_m *Project) QueryAPIKeys() *APIKeyQuery {
 	return NewProjectClient(_m.config).QueryAPIKeys(_m)
+}
+
+// QueryWebhooks queries the "webhooks" edge of the Project entity.
+func (_m *Project) QueryWebhooks() *WebhookQuery {
+	return NewProjectClient(_m.config).QueryWebhooks(_m)
 }
 
 // Update returns a builder for updating this Project.
@@ -377,6 +394,30 @@ func (_m *Project) appendNamedAPIKeys(name string, edges ...*APIKey) {
 		_m.Edges.namedAPIKeys[name] = []*APIKey{}
 	} else {
 		_m.Edges.namedAPIKeys[name] = append(_m.Edges.namedAPIKeys[name], edges...)
+	}
+}
+
+// NamedWebhooks returns the Webhooks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Project) NamedWebhooks(name string) ([]*Webhook, error) {
+	if _m.Edges.namedWebhooks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedWebhooks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Project) appendNamedWebhooks(name string, edges ...*Webhook) {
+	if _m.Edges.namedWebhooks == nil {
+		_m.Edges.namedWebhooks = make(map[string][]*Webhook)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedWebhooks[name] = []*Webhook{}
+	} else {
+		_m.Edges.namedWebhooks[name] = append(_m.Edges.namedWebhooks[name], edges...)
 	}
 }
 

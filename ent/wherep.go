@@ -87,3 +87,24 @@ func (f *UserFilter) WhereP(ps ...func(*sql.Selector)) {
 		f.addPredicate(p)
 	}
 }
+
+// WhereP appends storage-level predicates to the Webhook filter.
+func (f *WebhookFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
+// WhereP appends storage-level predicates to the WebhookCursor filter.
+func (f *WebhookCursorFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
+// WhereP appends storage-level predicates to the WebhookDelivery filter.
+func (f *WebhookDeliveryFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}

@@ -11,11 +11,13 @@ import (
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/internal/hs256"
 	"github.com/feedbackloop/feedbackloop/internal/testutil"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
 var (
@@ -56,6 +58,8 @@ type world struct {
 	ownTask, foreignTask                      string
 	ownFeedback, foreignFeedback              string
 	readerMember, editorMember                string // the reader's and the editor's membership IDs
+	ownHook, foreignHook                      string // a webhook of each project
+	ownDelivery, foreignDelivery              string // a delivery of each webhook
 }
 
 func (e *env) newWorld(t *testing.T, tag string) world {
@@ -77,6 +81,8 @@ func (e *env) newWorld(t *testing.T, tag string) world {
 	}
 	w.own, w.ownTask, w.ownFeedback = create(w.owner, "own-"+tag)
 	w.foreign, w.foreignTask, w.foreignFeedback = create(w.stranger, "foreign-"+tag)
+	w.ownHook, w.ownDelivery = e.newWebhook(t, w.owner, w.own)
+	w.foreignHook, w.foreignDelivery = e.newWebhook(t, w.stranger, w.foreign)
 	add := `mutation($p: ID!, $s: String!, $r: Role!) { addProjectMember(input: {projectID: $p, subject: $s, role: $r}) { id } }`
 	var m struct{ AddProjectMember struct{ ID string } }
 	e.as(t, w.owner, add, map[string]any{"p": w.own, "s": "editor-" + tag, "r": "EDITOR"}, &m)
@@ -253,6 +259,29 @@ var mutationMatrix = []matrixOp{
 		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
 		want:  map[string]outcome{outsider: graph.CodeNotFound, reader: ok, editor: ok, owner: ok, key: graph.CodeForbidden, admin: ok},
 	},
+	{
+		name:  "createWebhook",
+		query: `mutation($p: ID!) { createWebhook(input: {projectID: $p, url: "https://hooks.example.com/in", events: [TASK_CREATED]}) { webhook { id } secret } }`,
+		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
+		want:  roles(owner),
+	},
+	{
+		name:  "updateWebhook",
+		query: `mutation($h: ID!) { updateWebhook(id: $h, input: {events: [TASK_CREATED, TASK_DELETED]}) { id } }`,
+		vars:  func(w world, own bool) map[string]any { return map[string]any{"h": pickHook(w, own)} },
+		want:  roles(owner),
+	},
+	{
+		name:  "redeliverWebhook",
+		query: `mutation($d: ID!) { redeliverWebhook(deliveryID: $d) { id status } }`,
+		vars: func(w world, own bool) map[string]any {
+			if own {
+				return map[string]any{"d": w.ownDelivery}
+			}
+			return map[string]any{"d": w.foreignDelivery}
+		},
+		want: roles(owner),
+	},
 	// Destructive operations last: they change the world.
 	{
 		// A VIEWER's comment: its author or an OWNER deletes it.
@@ -267,6 +296,12 @@ var mutationMatrix = []matrixOp{
 			return map[string]any{"id": e.addComment(t, author, fb, "to delete").ID}
 		},
 		want: map[string]outcome{outsider: graph.CodeNotFound, reader: ok, editor: graph.CodeForbidden, owner: ok, key: graph.CodeForbidden, admin: ok},
+	},
+	{
+		name:  "deleteWebhook",
+		query: `mutation($h: ID!) { deleteWebhook(id: $h) }`,
+		vars:  func(w world, own bool) map[string]any { return map[string]any{"h": pickHook(w, own)} },
+		want:  roles(owner),
 	},
 	{
 		name:  "deleteTask",
@@ -291,6 +326,28 @@ var mutationMatrix = []matrixOp{
 		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
 		want:  roles(owner),
 	},
+}
+
+func pickHook(w world, own bool) string {
+	if own {
+		return w.ownHook
+	}
+	return w.foreignHook
+}
+
+// newWebhook creates a webhook on project as cred (its OWNER) and, as the
+// worker would, a delivery of it.
+func (e *env) newWebhook(t *testing.T, cred, project string) (hook, delivery string) {
+	t.Helper()
+	var out struct {
+		CreateWebhook struct{ Webhook struct{ ID string } }
+	}
+	e.as(t, cred, `mutation($p: ID!) { createWebhook(input: {projectID: $p, url: "https://hooks.example.com/in", events: [ANALYSIS_COMPLETED]}) { webhook { id } } }`,
+		map[string]any{"p": project}, &out)
+	d := e.client.WebhookDelivery.Create().SetWebhookID(dbID(t, out.CreateWebhook.Webhook.ID)).SetEventID(1).
+		SetEventType(webhooks.AnalysisCompleted).SetMessageID("msg_1").SetBody([]byte(`{}`)).
+		SetStatus(webhookdelivery.StatusFailed).SetRetryUntil(time.Now()).SaveX(accesstest.System())
+	return out.CreateWebhook.Webhook.ID, gid.Encode(d.ID)
 }
 
 // Every role × every mutation × own and foreign project. A viewer that may

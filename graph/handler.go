@@ -33,6 +33,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/spend"
 	"github.com/feedbackloop/feedbackloop/viewer"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
 // MaxPageSize is the largest first/last a connection accepts.
@@ -72,6 +73,12 @@ type Config struct {
 	// (LLM_PROJECT_MONTHLY_BUDGET, 0: none) in the price table's currency
 	// (LLM_PRICE_CURRENCY), which projectInsights reports costs in.
 	Budget spend.Budget
+	// WebhooksPerProject bounds a project's webhook endpoints
+	// (WEBHOOKS_PER_PROJECT; 0: webhooks.DefaultPerProject).
+	WebhooksPerProject int
+	// WebhookSecrets seals webhooks' signing secrets at rest
+	// (WEBHOOK_SECRET_KEY; nil: stored as they are).
+	WebhookSecrets *webhooks.Sealer
 	// fieldMiddleware, when set, intercepts every field (tests: see
 	// export_test.go's AddFieldInterceptor).
 	fieldMiddleware graphql.FieldMiddleware
@@ -155,7 +162,8 @@ const documentCacheSize = 1000
 
 func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), discussion: discussion.New(cfg.Client), logger: cfg.Logger,
-		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget}
+		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget,
+		webhooksPerProject: cmp.Or(cfg.WebhooksPerProject, webhooks.DefaultPerProject), webhookSecrets: cfg.WebhookSecrets}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: pricing.Complexity(MaxNodes)})
 	srv := handler.New(schema)
 	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))

@@ -13,6 +13,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/spend"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
 // Resolver is the root of the resolvers gqlgen generates. It holds the
@@ -33,6 +34,9 @@ type Resolver struct {
 	// budgetCfg is the projects' model budget and the price table's
 	// currency (Config.Budget).
 	budgetCfg spend.Budget
+	// webhooksPerProject bounds a project's webhook endpoints.
+	webhooksPerProject int
+	webhookSecrets     *webhooks.Sealer
 
 	// admitted, when set, runs while a subscription is admitted, before
 	// its stream is in place (beforeStream): tests commit a membership

@@ -265,6 +265,28 @@ func (r *mutationResolver) VoteAdjustment(ctx context.Context, id int, value mod
 	return r.voteAdjustment(ctx, id, value)
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
+	return r.createWebhook(ctx, input)
+}
+
+// UpdateWebhook is the resolver for the updateWebhook field.
+func (r *mutationResolver) UpdateWebhook(ctx context.Context, id int, input model.UpdateWebhookInput) (*ent.Webhook, error) {
+	return r.updateWebhook(ctx, id, input)
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id int) (int, error) {
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (int, error) {
+		return id, tx.Webhook.DeleteOneID(id).Exec(ctx)
+	})
+}
+
+// RedeliverWebhook is the resolver for the redeliverWebhook field.
+func (r *mutationResolver) RedeliverWebhook(ctx context.Context, deliveryID int) (*ent.WebhookDelivery, error) {
+	return r.redeliverWebhook(ctx, deliveryID)
+}
+
 // Adjustments is the resolver for the adjustments field.
 func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error) {
 	return r.client.Adjustment.Query().

@@ -12,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/viewer"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
 // An event of projectEvents.
@@ -91,6 +92,24 @@ type CreateAPIKeyPayload struct {
 	APIKey *ent.APIKey `json:"apiKey"`
 	// The key itself (fl_…). Store it now: it is not shown again.
 	Secret string `json:"secret"`
+}
+
+type CreateWebhookInput struct {
+	ProjectID int `json:"projectID"`
+	// An http or https URL (at most 2,048 characters) on a public address.
+	URL string `json:"url"`
+	// The event types to deliver, at least one. SLACK endpoints take
+	// ANALYSIS_COMPLETED, ANALYSIS_FAILED and SUGGESTION_APPLIED.
+	Events []webhooks.EventType `json:"events"`
+	Kind   webhooks.Kind        `json:"kind"`
+}
+
+type CreateWebhookPayload struct {
+	Webhook *ent.Webhook `json:"webhook"`
+	// The signing secret (whsec_ and base64), shown only here. Verify each
+	// delivery's webhook-signature with it (see the API guide). Null for SLACK
+	// endpoints, which are not signed.
+	Secret *string `json:"secret,omitempty"`
 }
 
 // A project's model spend in the current UTC calendar month against its monthly budget.
@@ -184,6 +203,12 @@ type TaskMention struct {
 
 type UpdateProjectMemberInput struct {
 	Role viewer.Role `json:"role"`
+}
+
+type UpdateWebhookInput struct {
+	URL     *string              `json:"url,omitempty"`
+	Events  []webhooks.EventType `json:"events,omitempty"`
+	Enabled *bool                `json:"enabled,omitempty"`
 }
 
 // A project the viewer may access, and the role it acts with there.

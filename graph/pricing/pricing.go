@@ -51,6 +51,11 @@ func Complexity(maxNodes int) generated.ComplexityRoot {
 	}
 	c.Feedback.Comments = comments
 	c.Adjustment.Comments = comments
+	// A project has at most WEBHOOKS_PER_PROJECT webhooks: priced at the default, 10.
+	c.Project.Webhooks = func(child int) int { return 1 + 10*child }
+	c.Webhook.Deliveries = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.WebhookDeliveryOrder) int {
+		return pageCost(child, first, last)
+	}
 	return c
 }
 
