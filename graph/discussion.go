@@ -2,9 +2,7 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -229,40 +227,25 @@ func targetError(err error, typ string) error {
 
 // commentEvent is the event of a comment's change, decoded once per event.
 func (r *Resolver) commentEvent(m *events.Message) (*model.CommentEvent, error) {
-	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
-		var p outbox.CommentPayload
-		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Comment == nil {
-			return nil, fmt.Errorf("decode comment event %d: %w", e.ID, err)
+	p, err := snapshot(m, "comment", func(p *outbox.CommentPayload) bool {
+		if p.Comment == nil {
+			return false
 		}
 		p.Comment.Attach(r.client)
-		if p.Actor != nil {
-			p.Actor.Attach(r.client)
-		}
-		return &p, nil
+		r.attachActor(p.Actor)
+		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	p := v.(*outbox.CommentPayload)
 	return &model.CommentEvent{Comment: p.Comment, Change: model.CommentChange(p.Change), Version: m.Version, By: p.Actor, At: m.At, Cursor: outbox.Cursor(m.ID)}, nil
 }
 
 // voteEvent is the event of a suggestion's new score.
 func (r *Resolver) voteEvent(m *events.Message) (*model.VoteEvent, error) {
-	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
-		var p outbox.AdjustmentPayload
-		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Adjustment == nil {
-			return nil, fmt.Errorf("decode vote event %d: %w", e.ID, err)
-		}
-		p.Adjustment.Attach(r.client)
-		if p.Actor != nil {
-			p.Actor.Attach(r.client)
-		}
-		return &p, nil
-	})
+	p, err := r.adjustmentSnapshot(m, "vote")
 	if err != nil {
 		return nil, err
 	}
-	p := v.(*outbox.AdjustmentPayload)
 	return &model.VoteEvent{Adjustment: p.Adjustment, Score: p.Adjustment.Score, By: p.Actor, At: m.At, Cursor: outbox.Cursor(m.ID)}, nil
 }

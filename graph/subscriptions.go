@@ -327,41 +327,51 @@ func (r *Resolver) stillAllowedAs(ctx context.Context, v *viewer.Viewer, m *even
 
 // accessPayload decodes a membership event, once for all its subscribers.
 func accessPayload(m *events.Message) (*outbox.AccessPayload, error) {
-	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
-		var p outbox.AccessPayload
-		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return nil, fmt.Errorf("decode access event %d: %w", e.ID, err)
-		}
-		return &p, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*outbox.AccessPayload), nil
+	return snapshot(m, "access", func(*outbox.AccessPayload) bool { return true })
 }
 
 // The snapshots of events, decoded once per event and bound to the client
 // so that edges beyond the snapshot can be loaded.
 
-func (r *Resolver) feedbackEvent(m *events.Message) (*model.FeedbackStatusEvent, error) {
+// snapshot decodes m's payload as a P once per event, for all its
+// subscribers (events.Message.Snapshot); bind attaches its rows to the
+// client and says whether the payload holds what it must.
+func snapshot[P any](m *events.Message, what string, bind func(*P) bool) (*P, error) {
 	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
-		var p outbox.FeedbackPayload
-		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Feedback == nil {
-			return nil, fmt.Errorf("decode feedback event %d: %w", e.ID, err)
+		p := new(P)
+		if err := json.Unmarshal(e.Payload, p); err != nil || !bind(p) {
+			return nil, fmt.Errorf("decode %s event %d: %v", what, e.ID, err)
+		}
+		return p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*P), nil
+}
+
+// attachActor binds who acted, when the event says, to the client.
+func (r *Resolver) attachActor(u *ent.User) {
+	if u != nil {
+		u.Attach(r.client)
+	}
+}
+
+func (r *Resolver) feedbackEvent(m *events.Message) (*model.FeedbackStatusEvent, error) {
+	p, err := snapshot(m, "feedback", func(p *outbox.FeedbackPayload) bool {
+		if p.Feedback == nil {
+			return false
 		}
 		p.Feedback.Attach(r.client)
 		for _, a := range p.Feedback.Edges.Adjustments {
 			a.Attach(r.client)
 		}
-		if p.Actor != nil {
-			p.Actor.Attach(r.client)
-		}
-		return &p, nil
+		r.attachActor(p.Actor)
+		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	p := v.(*outbox.FeedbackPayload)
 	e := stored(p.Feedback)
 	if p.PreviousStatus != "" {
 		prev := feedback.Status(p.PreviousStatus)
@@ -374,41 +384,39 @@ func (r *Resolver) feedbackEvent(m *events.Message) (*model.FeedbackStatusEvent,
 }
 
 func (r *Resolver) taskEvent(m *events.Message) (*model.TaskEvent, error) {
-	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
-		var p outbox.TaskPayload
-		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Task == nil {
-			return nil, fmt.Errorf("decode task event %d: %w", e.ID, err)
+	p, err := snapshot(m, "task", func(p *outbox.TaskPayload) bool {
+		if p.Task == nil {
+			return false
 		}
 		p.Task.Attach(r.client)
-		if p.Actor != nil {
-			p.Actor.Attach(r.client)
-		}
-		return &p, nil
+		r.attachActor(p.Actor)
+		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	p := v.(*outbox.TaskPayload)
 	return &model.TaskEvent{Task: p.Task, Change: model.TaskChange(p.Change), Version: m.Version, By: p.Actor, At: m.At, Cursor: outbox.Cursor(m.ID)}, nil
 }
 
 func (r *Resolver) adjustmentEvent(m *events.Message) (*model.AdjustmentEvent, error) {
-	v, err := m.Snapshot(func(e outbox.Event) (any, error) {
-		var p outbox.AdjustmentPayload
-		if err := json.Unmarshal(e.Payload, &p); err != nil || p.Adjustment == nil {
-			return nil, fmt.Errorf("decode adjustment event %d: %w", e.ID, err)
-		}
-		p.Adjustment.Attach(r.client)
-		if p.Actor != nil {
-			p.Actor.Attach(r.client)
-		}
-		return &p, nil
-	})
+	p, err := r.adjustmentSnapshot(m, "adjustment")
 	if err != nil {
 		return nil, err
 	}
-	p := v.(*outbox.AdjustmentPayload)
 	return &model.AdjustmentEvent{Adjustment: p.Adjustment, Status: p.Adjustment.Status, By: p.Actor, At: m.At, Cursor: outbox.Cursor(m.ID)}, nil
+}
+
+// adjustmentSnapshot is the suggestion an event (a decision, a vote)
+// carries.
+func (r *Resolver) adjustmentSnapshot(m *events.Message, what string) (*outbox.AdjustmentPayload, error) {
+	return snapshot(m, what, func(p *outbox.AdjustmentPayload) bool {
+		if p.Adjustment == nil {
+			return false
+		}
+		p.Adjustment.Attach(r.client)
+		r.attachActor(p.Actor)
+		return true
+	})
 }
 
 func finished(s feedback.Status) bool {
