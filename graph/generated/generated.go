@@ -19,6 +19,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
@@ -356,6 +357,7 @@ type ComplexityRoot struct {
 
 	ProjectMember struct {
 		CreatedAt func(childComplexity int) int
+		Digest    func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Project   func(childComplexity int) int
 		ProjectID func(childComplexity int) int
@@ -2080,6 +2082,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProjectMember.CreatedAt(childComplexity), true
+	case "ProjectMember.digest":
+		if e.ComplexityRoot.ProjectMember.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMember.Digest(childComplexity), true
 	case "ProjectMember.id":
 		if e.ComplexityRoot.ProjectMember.ID == nil {
 			break
@@ -3590,6 +3598,14 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+"""
+DigestFrequency is enum for the field digest
+"""
+enum DigestFrequency @goModel(model: "github.com/feedbackloop/feedbackloop/ent/projectmember.Digest") {
+  NONE
+  DAILY
+  WEEKLY
+}
 type Feedback implements Node {
   id: ID!
   createdAt: Time!
@@ -4197,6 +4213,10 @@ type ProjectMember implements Node {
   projectID: ID!
   userID: ID!
   role: Role!
+  """
+  The member's email digest of the project: NONE, DAILY or WEEKLY (setDigest; the member's own choice).
+  """
+  digest: DigestFrequency!
   project: Project!
   user: User!
 }
@@ -6151,6 +6171,8 @@ func (ec *executionContext) childFields_ProjectMember(ctx context.Context, field
 		return ec.fieldContext_ProjectMember_userID(ctx, field)
 	case "role":
 		return ec.fieldContext_ProjectMember_role(ctx, field)
+	case "digest":
+		return ec.fieldContext_ProjectMember_digest(ctx, field)
 	case "project":
 		return ec.fieldContext_ProjectMember_project(ctx, field)
 	case "user":
@@ -14104,6 +14126,32 @@ func (ec *executionContext) _ProjectMember_role(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ProjectMember_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProjectMember", field, false, false, "Role")
+}
+
+func (ec *executionContext) _ProjectMember_digest(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx, field.Selections, obj.Digest)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMember_digest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Digest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v projectmember.Digest) graphql.Marshaler {
+			return ec.marshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMember_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectMember", field, false, false, "DigestFrequency")
 }
 
 func (ec *executionContext) _ProjectMember_project(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
@@ -26052,6 +26100,11 @@ func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "digest":
+			out.Values[i] = ec._ProjectMember_digest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "project":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -28002,6 +28055,16 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 }
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx context.Context, v any) (projectmember.Digest, error) {
+	var res projectmember.Digest
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx context.Context, sel ast.SelectionSet, v projectmember.Digest) graphql.Marshaler {
 	return v
 }
 
