@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/digest"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
 	"github.com/feedbackloop/feedbackloop/internal/gctune"
@@ -107,6 +108,11 @@ type config struct {
 	// WebhookAllowPrivate lets webhooks reach loopback, private and
 	// link-local addresses (WEBHOOK_ALLOW_PRIVATE; tests, private networks).
 	WebhookAllowPrivate bool
+	// SMTP sends members' email digests (SMTP_URL, SMTP_FROM); nil:
+	// digests are not sent, and members' choices are kept.
+	SMTP *digest.SMTP
+	// DigestEvery is how often workers look for due digests.
+	DigestEvery time.Duration
 	// WebhooksPerProject bounds a project's webhook endpoints.
 	WebhooksPerProject int
 	// WebhookSecrets seals webhooks' signing secrets at rest
@@ -170,7 +176,8 @@ func isSecret(key string) bool {
 		"REDIS_URL",
 		"REDIS_PASSWORD",
 		"REDIS_SENTINEL_PASSWORD",
-		"WEBHOOK_SECRET_KEY":
+		"WEBHOOK_SECRET_KEY",
+		"SMTP_URL":
 		return true
 	}
 	for _, p := range llm.Providers {
@@ -209,6 +216,25 @@ func (e *env) secret(key, v string) string {
 
 func (e *env) fail(key, want, got string) {
 	e.errs = append(e.errs, fmt.Errorf("%s must be %s, got %q", key, want, got))
+}
+
+// smtp reads the digests' mail settings: none without SMTP_URL, which
+// then needs SMTP_FROM. Errors never repeat SMTP_URL (it may hold a
+// password).
+func (e *env) smtp() (*digest.SMTP, time.Duration) {
+	every := e.duration("DIGEST_INTERVAL", digest.DefaultPollEvery)
+	raw, from := e.str("SMTP_URL", ""), e.str("SMTP_FROM", "")
+	if raw == "" {
+		if from != "" {
+			e.errs = append(e.errs, errors.New("SMTP_FROM is set but SMTP_URL is not: set SMTP_URL (smtp://user:password@host:587) to send digests, or unset SMTP_FROM"))
+		}
+		return nil, every
+	}
+	s, err := digest.ParseSMTP(raw, from)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("SMTP_URL %w", err))
+	}
+	return s, every
 }
 
 func (e *env) duration(key string, fallback time.Duration) time.Duration {
@@ -385,6 +411,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	} else {
 		cfg.WebhookSecrets = sealer
 	}
+	cfg.SMTP, cfg.DigestEvery = e.smtp()
 	cfg.WebhooksPerProject = e.integer("WEBHOOKS_PER_PROJECT", webhooks.DefaultPerProject, 1, 1000)
 	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
 	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {

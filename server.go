@@ -30,6 +30,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/digest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph"
@@ -241,6 +242,15 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			Secrets: cfg.WebhookSecrets, Logger: logger})
 		hooks.Start(ctx)
 		stop = append(stop, hooks.Shutdown)
+		// Email digests: each worker looks for due ones; a row claim
+		// keeps each digest to one of them.
+		if cfg.SMTP != nil {
+			digests := digest.NewScheduler(digest.Config{Client: d.client, Mailer: cfg.SMTP, Logger: logger, PollEvery: cfg.DigestEvery})
+			digests.Start(ctx)
+			stop = append(stop, digests.Shutdown)
+		} else {
+			logger.Info("SMTP_URL is not set: email digests are not sent (members' choices are kept)")
+		}
 	}
 
 	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open())
@@ -359,6 +369,7 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		Budget:             cfg.LLMBudget,
 		WebhooksPerProject: cfg.WebhooksPerProject,
 		WebhookSecrets:     cfg.WebhookSecrets,
+		DigestsSending:     cfg.SMTP != nil,
 	}), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -336,7 +337,9 @@ func projectSet(v *viewer.Viewer) any {
 }
 
 // ProjectMemberPolicy: members see who else is in their projects; OWNER
-// adds, changes and removes members.
+// adds, changes and removes members. A member's digest (its frequency and
+// address) is that member's own choice: a person changes their own, in any
+// role, and nobody else's, not even an OWNER; API keys change none.
 func ProjectMemberPolicy() ent.Policy {
 	return privacy.Policy{
 		Query: queryPolicy(func(v *viewer.Viewer) func(*sql.Selector) {
@@ -344,6 +347,7 @@ func ProjectMemberPolicy() ent.Policy {
 		}),
 		Mutation: privacy.MutationPolicy{
 			requireViewer(), allowAdmins(),
+			privacy.ProjectMemberMutationRuleFunc(ownDigestOnly),
 			privacy.ProjectMemberMutationRuleFunc(func(ctx context.Context, m *ent.ProjectMemberMutation) error {
 				projects, err := projectsOf(ctx, m, func(ctx context.Context, ids []int) ([]int, error) {
 					return m.Client().ProjectMember.Query().Where(projectmember.IDIn(ids...)).Unique(true).Select(projectmember.FieldProjectID).Ints(ctx)
@@ -355,6 +359,61 @@ func ProjectMemberPolicy() ent.Policy {
 			}),
 		},
 	}
+}
+
+// digestFields are a membership's fields that only its member sets.
+var digestFields = []string{projectmember.FieldDigest, projectmember.FieldDigestEmail, projectmember.FieldDigestSentAt}
+
+// ownDigestOnly denies a change of digest fields of anyone's membership but
+// the caller's own (person, not API key), and allows a change of nothing
+// else (updated_at aside) to one's own membership; other changes go on to
+// the OWNER rule.
+func ownDigestOnly(ctx context.Context, m *ent.ProjectMemberMutation) error {
+	if m.Op().Is(ent.OpCreate) {
+		// A new membership starts without a digest (the default, NONE).
+		d, _ := m.Digest()
+		_, email := m.DigestEmail()
+		_, sent := m.DigestSentAt()
+		if (d != "" && d != projectmember.DigestNone) || email || sent {
+			return &ForbiddenError{Action: "choose a digest for someone else: each member chooses their own"}
+		}
+		return privacy.Skip
+	}
+	touched, others := false, false
+	for _, f := range append(m.Fields(), m.ClearedFields()...) {
+		switch {
+		case slices.Contains(digestFields, f):
+			touched = true
+		case f != projectmember.FieldUpdatedAt:
+			others = true
+		}
+	}
+	if !touched {
+		return privacy.Skip
+	}
+	v := viewer.FromContext(ctx)
+	if v.Scope != nil || v.Kind == viewer.APIKey {
+		return &ForbiddenError{Action: "change digests with an API key: members choose their own with their own credentials"}
+	}
+	if !m.Op().Is(ent.OpUpdateOne) {
+		return &ForbiddenError{Action: "set digests other than by changing one's own membership"}
+	}
+	id, ok := m.ID()
+	if !ok {
+		return &ForbiddenError{Action: "change a digest of no membership"}
+	}
+	mine, err := m.Client().ProjectMember.Query().
+		Where(projectmember.ID(id), projectmember.UserID(v.UserID)).Exist(SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	if !mine {
+		return &ForbiddenError{Action: "change another member's digest: each member chooses their own"}
+	}
+	if others {
+		return privacy.Skip
+	}
+	return privacy.Allow
 }
 
 // UserPolicy: people see themselves and the members of their projects;

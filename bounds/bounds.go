@@ -18,3 +18,7 @@ const MaxCommentChars = 5_000
 // MaxCommentMentions bounds the distinct @subject mentions of one comment
 // that are looked up; later ones stay plain text.
 const MaxCommentMentions = 20
+
+// EmailBytes is the longest email address accepted (RFC 5321's path limit
+// less its angle brackets): a member's digest address.
+const EmailBytes = 254

@@ -234,11 +234,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "ProjectMember",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			projectmember.FieldCreatedAt: {Type: field.TypeTime, Column: projectmember.FieldCreatedAt},
-			projectmember.FieldUpdatedAt: {Type: field.TypeTime, Column: projectmember.FieldUpdatedAt},
-			projectmember.FieldProjectID: {Type: field.TypeInt, Column: projectmember.FieldProjectID},
-			projectmember.FieldUserID:    {Type: field.TypeInt, Column: projectmember.FieldUserID},
-			projectmember.FieldRole:      {Type: field.TypeEnum, Column: projectmember.FieldRole},
+			projectmember.FieldCreatedAt:    {Type: field.TypeTime, Column: projectmember.FieldCreatedAt},
+			projectmember.FieldUpdatedAt:    {Type: field.TypeTime, Column: projectmember.FieldUpdatedAt},
+			projectmember.FieldProjectID:    {Type: field.TypeInt, Column: projectmember.FieldProjectID},
+			projectmember.FieldUserID:       {Type: field.TypeInt, Column: projectmember.FieldUserID},
+			projectmember.FieldRole:         {Type: field.TypeEnum, Column: projectmember.FieldRole},
+			projectmember.FieldDigest:       {Type: field.TypeEnum, Column: projectmember.FieldDigest},
+			projectmember.FieldDigestEmail:  {Type: field.TypeString, Column: projectmember.FieldDigestEmail},
+			projectmember.FieldDigestSentAt: {Type: field.TypeTime, Column: projectmember.FieldDigestSentAt},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
@@ -2016,6 +2019,21 @@ func (f *ProjectMemberFilter) WhereUserID(p entql.IntP) {
 // WhereRole applies the entql string predicate on the role field.
 func (f *ProjectMemberFilter) WhereRole(p entql.StringP) {
 	f.Where(p.Field(projectmember.FieldRole))
+}
+
+// WhereDigest applies the entql string predicate on the digest field.
+func (f *ProjectMemberFilter) WhereDigest(p entql.StringP) {
+	f.Where(p.Field(projectmember.FieldDigest))
+}
+
+// WhereDigestEmail applies the entql string predicate on the digest_email field.
+func (f *ProjectMemberFilter) WhereDigestEmail(p entql.StringP) {
+	f.Where(p.Field(projectmember.FieldDigestEmail))
+}
+
+// WhereDigestSentAt applies the entql time.Time predicate on the digest_sent_at field.
+func (f *ProjectMemberFilter) WhereDigestSentAt(p entql.TimeP) {
+	f.Where(p.Field(projectmember.FieldDigestSentAt))
 }
 
 // WhereHasProject applies a predicate to check if query has an edge project.

@@ -1590,6 +1590,11 @@ func (_q *ProjectMemberQuery) collectField(ctx context.Context, oneNode bool, op
 				selectedFields = append(selectedFields, projectmember.FieldRole)
 				fieldSeen[projectmember.FieldRole] = struct{}{}
 			}
+		case "digest":
+			if _, ok := fieldSeen[projectmember.FieldDigest]; !ok {
+				selectedFields = append(selectedFields, projectmember.FieldDigest)
+				fieldSeen[projectmember.FieldDigest] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -10456,6 +10456,9 @@ type ProjectMemberMutation struct {
 	created_at     *time.Time
 	updated_at     *time.Time
 	role           *viewer.Role
+	digest         *projectmember.Digest
+	digest_email   *string
+	digest_sent_at *time.Time
 	clearedFields  map[string]struct{}
 	project        *int
 	clearedproject bool
@@ -10744,6 +10747,140 @@ func (m *ProjectMemberMutation) ResetRole() {
 	m.role = nil
 }
 
+// SetDigest sets the "digest" field.
+func (m *ProjectMemberMutation) SetDigest(pr projectmember.Digest) {
+	m.digest = &pr
+}
+
+// Digest returns the value of the "digest" field in the mutation.
+func (m *ProjectMemberMutation) Digest() (r projectmember.Digest, exists bool) {
+	v := m.digest
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigest returns the old "digest" field's value of the ProjectMember entity.
+// If the ProjectMember object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProjectMemberMutation) OldDigest(ctx context.Context) (v projectmember.Digest, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigest is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigest requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigest: %w", err)
+	}
+	return oldValue.Digest, nil
+}
+
+// ResetDigest resets all changes to the "digest" field.
+func (m *ProjectMemberMutation) ResetDigest() {
+	m.digest = nil
+}
+
+// SetDigestEmail sets the "digest_email" field.
+func (m *ProjectMemberMutation) SetDigestEmail(s string) {
+	m.digest_email = &s
+}
+
+// DigestEmail returns the value of the "digest_email" field in the mutation.
+func (m *ProjectMemberMutation) DigestEmail() (r string, exists bool) {
+	v := m.digest_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigestEmail returns the old "digest_email" field's value of the ProjectMember entity.
+// If the ProjectMember object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProjectMemberMutation) OldDigestEmail(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigestEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigestEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigestEmail: %w", err)
+	}
+	return oldValue.DigestEmail, nil
+}
+
+// ClearDigestEmail clears the value of the "digest_email" field.
+func (m *ProjectMemberMutation) ClearDigestEmail() {
+	m.digest_email = nil
+	m.clearedFields[projectmember.FieldDigestEmail] = struct{}{}
+}
+
+// DigestEmailCleared returns if the "digest_email" field was cleared in this mutation.
+func (m *ProjectMemberMutation) DigestEmailCleared() bool {
+	_, ok := m.clearedFields[projectmember.FieldDigestEmail]
+	return ok
+}
+
+// ResetDigestEmail resets all changes to the "digest_email" field.
+func (m *ProjectMemberMutation) ResetDigestEmail() {
+	m.digest_email = nil
+	delete(m.clearedFields, projectmember.FieldDigestEmail)
+}
+
+// SetDigestSentAt sets the "digest_sent_at" field.
+func (m *ProjectMemberMutation) SetDigestSentAt(t time.Time) {
+	m.digest_sent_at = &t
+}
+
+// DigestSentAt returns the value of the "digest_sent_at" field in the mutation.
+func (m *ProjectMemberMutation) DigestSentAt() (r time.Time, exists bool) {
+	v := m.digest_sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigestSentAt returns the old "digest_sent_at" field's value of the ProjectMember entity.
+// If the ProjectMember object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProjectMemberMutation) OldDigestSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigestSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigestSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigestSentAt: %w", err)
+	}
+	return oldValue.DigestSentAt, nil
+}
+
+// ClearDigestSentAt clears the value of the "digest_sent_at" field.
+func (m *ProjectMemberMutation) ClearDigestSentAt() {
+	m.digest_sent_at = nil
+	m.clearedFields[projectmember.FieldDigestSentAt] = struct{}{}
+}
+
+// DigestSentAtCleared returns if the "digest_sent_at" field was cleared in this mutation.
+func (m *ProjectMemberMutation) DigestSentAtCleared() bool {
+	_, ok := m.clearedFields[projectmember.FieldDigestSentAt]
+	return ok
+}
+
+// ResetDigestSentAt resets all changes to the "digest_sent_at" field.
+func (m *ProjectMemberMutation) ResetDigestSentAt() {
+	m.digest_sent_at = nil
+	delete(m.clearedFields, projectmember.FieldDigestSentAt)
+}
+
 // ClearProject clears the "project" edge to the Project entity.
 func (m *ProjectMemberMutation) ClearProject() {
 	m.clearedproject = true
@@ -10832,7 +10969,7 @@ func (m *ProjectMemberMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProjectMemberMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, projectmember.FieldCreatedAt)
 	}
@@ -10847,6 +10984,15 @@ func (m *ProjectMemberMutation) Fields() []string {
 	}
 	if m.role != nil {
 		fields = append(fields, projectmember.FieldRole)
+	}
+	if m.digest != nil {
+		fields = append(fields, projectmember.FieldDigest)
+	}
+	if m.digest_email != nil {
+		fields = append(fields, projectmember.FieldDigestEmail)
+	}
+	if m.digest_sent_at != nil {
+		fields = append(fields, projectmember.FieldDigestSentAt)
 	}
 	return fields
 }
@@ -10866,6 +11012,12 @@ func (m *ProjectMemberMutation) Field(name string) (ent.Value, bool) {
 		return m.UserID()
 	case projectmember.FieldRole:
 		return m.Role()
+	case projectmember.FieldDigest:
+		return m.Digest()
+	case projectmember.FieldDigestEmail:
+		return m.DigestEmail()
+	case projectmember.FieldDigestSentAt:
+		return m.DigestSentAt()
 	}
 	return nil, false
 }
@@ -10885,6 +11037,12 @@ func (m *ProjectMemberMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldUserID(ctx)
 	case projectmember.FieldRole:
 		return m.OldRole(ctx)
+	case projectmember.FieldDigest:
+		return m.OldDigest(ctx)
+	case projectmember.FieldDigestEmail:
+		return m.OldDigestEmail(ctx)
+	case projectmember.FieldDigestSentAt:
+		return m.OldDigestSentAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown ProjectMember field %s", name)
 }
@@ -10929,6 +11087,27 @@ func (m *ProjectMemberMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRole(v)
 		return nil
+	case projectmember.FieldDigest:
+		v, ok := value.(projectmember.Digest)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigest(v)
+		return nil
+	case projectmember.FieldDigestEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigestEmail(v)
+		return nil
+	case projectmember.FieldDigestSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigestSentAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ProjectMember field %s", name)
 }
@@ -10961,7 +11140,14 @@ func (m *ProjectMemberMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *ProjectMemberMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(projectmember.FieldDigestEmail) {
+		fields = append(fields, projectmember.FieldDigestEmail)
+	}
+	if m.FieldCleared(projectmember.FieldDigestSentAt) {
+		fields = append(fields, projectmember.FieldDigestSentAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -10974,6 +11160,14 @@ func (m *ProjectMemberMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *ProjectMemberMutation) ClearField(name string) error {
+	switch name {
+	case projectmember.FieldDigestEmail:
+		m.ClearDigestEmail()
+		return nil
+	case projectmember.FieldDigestSentAt:
+		m.ClearDigestSentAt()
+		return nil
+	}
 	return fmt.Errorf("unknown ProjectMember nullable field %s", name)
 }
 
@@ -10995,6 +11189,15 @@ func (m *ProjectMemberMutation) ResetField(name string) error {
 		return nil
 	case projectmember.FieldRole:
 		m.ResetRole()
+		return nil
+	case projectmember.FieldDigest:
+		m.ResetDigest()
+		return nil
+	case projectmember.FieldDigestEmail:
+		m.ResetDigestEmail()
+		return nil
+	case projectmember.FieldDigestSentAt:
+		m.ResetDigestSentAt()
 		return nil
 	}
 	return fmt.Errorf("unknown ProjectMember field %s", name)

@@ -30,6 +30,12 @@ type ProjectMember struct {
 	UserID int `json:"user_id,omitempty"`
 	// Role holds the value of the "role" field.
 	Role viewer.Role `json:"role,omitempty"`
+	// The member's email digest of the project: NONE, DAILY or WEEKLY (setDigest; the member's own choice).
+	Digest projectmember.Digest `json:"digest,omitempty"`
+	// Where the member's digests go; none: no digest is sent. Shown to the member alone.
+	DigestEmail *string `json:"digest_email,omitempty"`
+	// The end of the period the last digest covered (or when the member chose one): the next covers from here.
+	DigestSentAt *time.Time `json:"digest_sent_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProjectMemberQuery when eager-loading is set.
 	Edges        ProjectMemberEdges `json:"edges"`
@@ -78,9 +84,9 @@ func (*ProjectMember) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case projectmember.FieldID, projectmember.FieldProjectID, projectmember.FieldUserID:
 			values[i] = new(sql.NullInt64)
-		case projectmember.FieldRole:
+		case projectmember.FieldRole, projectmember.FieldDigest, projectmember.FieldDigestEmail:
 			values[i] = new(sql.NullString)
-		case projectmember.FieldCreatedAt, projectmember.FieldUpdatedAt:
+		case projectmember.FieldCreatedAt, projectmember.FieldUpdatedAt, projectmember.FieldDigestSentAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -132,6 +138,26 @@ func (_m *ProjectMember) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field role", values[i])
 			} else if value.Valid {
 				_m.Role = viewer.Role(value.String)
+			}
+		case projectmember.FieldDigest:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field digest", values[i])
+			} else if value.Valid {
+				_m.Digest = projectmember.Digest(value.String)
+			}
+		case projectmember.FieldDigestEmail:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field digest_email", values[i])
+			} else if value.Valid {
+				_m.DigestEmail = new(string)
+				*_m.DigestEmail = value.String
+			}
+		case projectmember.FieldDigestSentAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field digest_sent_at", values[i])
+			} else if value.Valid {
+				_m.DigestSentAt = new(time.Time)
+				*_m.DigestSentAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -193,6 +219,19 @@ func (_m *ProjectMember) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("role=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Role))
+	builder.WriteString(", ")
+	builder.WriteString("digest=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Digest))
+	builder.WriteString(", ")
+	if v := _m.DigestEmail; v != nil {
+		builder.WriteString("digest_email=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.DigestSentAt; v != nil {
+		builder.WriteString("digest_sent_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -71,6 +71,48 @@ func (_c *ProjectMemberCreate) SetRole(v viewer.Role) *ProjectMemberCreate {
 	return _c
 }
 
+// SetDigest sets the "digest" field.
+func (_c *ProjectMemberCreate) SetDigest(v projectmember.Digest) *ProjectMemberCreate {
+	_c.mutation.SetDigest(v)
+	return _c
+}
+
+// SetNillableDigest sets the "digest" field if the given value is not nil.
+func (_c *ProjectMemberCreate) SetNillableDigest(v *projectmember.Digest) *ProjectMemberCreate {
+	if v != nil {
+		_c.SetDigest(*v)
+	}
+	return _c
+}
+
+// SetDigestEmail sets the "digest_email" field.
+func (_c *ProjectMemberCreate) SetDigestEmail(v string) *ProjectMemberCreate {
+	_c.mutation.SetDigestEmail(v)
+	return _c
+}
+
+// SetNillableDigestEmail sets the "digest_email" field if the given value is not nil.
+func (_c *ProjectMemberCreate) SetNillableDigestEmail(v *string) *ProjectMemberCreate {
+	if v != nil {
+		_c.SetDigestEmail(*v)
+	}
+	return _c
+}
+
+// SetDigestSentAt sets the "digest_sent_at" field.
+func (_c *ProjectMemberCreate) SetDigestSentAt(v time.Time) *ProjectMemberCreate {
+	_c.mutation.SetDigestSentAt(v)
+	return _c
+}
+
+// SetNillableDigestSentAt sets the "digest_sent_at" field if the given value is not nil.
+func (_c *ProjectMemberCreate) SetNillableDigestSentAt(v *time.Time) *ProjectMemberCreate {
+	if v != nil {
+		_c.SetDigestSentAt(*v)
+	}
+	return _c
+}
+
 // SetProject sets the "project" edge to the Project entity.
 func (_c *ProjectMemberCreate) SetProject(v *Project) *ProjectMemberCreate {
 	return _c.SetProjectID(v.ID)
@@ -132,6 +174,10 @@ func (_c *ProjectMemberCreate) defaults() error {
 		v := projectmember.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.Digest(); !ok {
+		v := projectmember.DefaultDigest
+		_c.mutation.SetDigest(v)
+	}
 	return nil
 }
 
@@ -155,6 +201,19 @@ func (_c *ProjectMemberCreate) check() error {
 	if v, ok := _c.mutation.Role(); ok {
 		if err := projectmember.RoleValidator(v); err != nil {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.role": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Digest(); !ok {
+		return &ValidationError{Name: "digest", err: errors.New(`ent: missing required field "ProjectMember.digest"`)}
+	}
+	if v, ok := _c.mutation.Digest(); ok {
+		if err := projectmember.DigestValidator(v); err != nil {
+			return &ValidationError{Name: "digest", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.digest": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.DigestEmail(); ok {
+		if err := projectmember.DigestEmailValidator(v); err != nil {
+			return &ValidationError{Name: "digest_email", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.digest_email": %w`, err)}
 		}
 	}
 	if len(_c.mutation.ProjectIDs()) == 0 {
@@ -201,6 +260,18 @@ func (_c *ProjectMemberCreate) createSpec() (*ProjectMember, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Role(); ok {
 		_spec.SetField(projectmember.FieldRole, field.TypeEnum, value)
 		_node.Role = value
+	}
+	if value, ok := _c.mutation.Digest(); ok {
+		_spec.SetField(projectmember.FieldDigest, field.TypeEnum, value)
+		_node.Digest = value
+	}
+	if value, ok := _c.mutation.DigestEmail(); ok {
+		_spec.SetField(projectmember.FieldDigestEmail, field.TypeString, value)
+		_node.DigestEmail = &value
+	}
+	if value, ok := _c.mutation.DigestSentAt(); ok {
+		_spec.SetField(projectmember.FieldDigestSentAt, field.TypeTime, value)
+		_node.DigestSentAt = &value
 	}
 	if nodes := _c.mutation.ProjectIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -312,6 +383,54 @@ func (u *ProjectMemberUpsert) UpdateRole() *ProjectMemberUpsert {
 	return u
 }
 
+// SetDigest sets the "digest" field.
+func (u *ProjectMemberUpsert) SetDigest(v projectmember.Digest) *ProjectMemberUpsert {
+	u.Set(projectmember.FieldDigest, v)
+	return u
+}
+
+// UpdateDigest sets the "digest" field to the value that was provided on create.
+func (u *ProjectMemberUpsert) UpdateDigest() *ProjectMemberUpsert {
+	u.SetExcluded(projectmember.FieldDigest)
+	return u
+}
+
+// SetDigestEmail sets the "digest_email" field.
+func (u *ProjectMemberUpsert) SetDigestEmail(v string) *ProjectMemberUpsert {
+	u.Set(projectmember.FieldDigestEmail, v)
+	return u
+}
+
+// UpdateDigestEmail sets the "digest_email" field to the value that was provided on create.
+func (u *ProjectMemberUpsert) UpdateDigestEmail() *ProjectMemberUpsert {
+	u.SetExcluded(projectmember.FieldDigestEmail)
+	return u
+}
+
+// ClearDigestEmail clears the value of the "digest_email" field.
+func (u *ProjectMemberUpsert) ClearDigestEmail() *ProjectMemberUpsert {
+	u.SetNull(projectmember.FieldDigestEmail)
+	return u
+}
+
+// SetDigestSentAt sets the "digest_sent_at" field.
+func (u *ProjectMemberUpsert) SetDigestSentAt(v time.Time) *ProjectMemberUpsert {
+	u.Set(projectmember.FieldDigestSentAt, v)
+	return u
+}
+
+// UpdateDigestSentAt sets the "digest_sent_at" field to the value that was provided on create.
+func (u *ProjectMemberUpsert) UpdateDigestSentAt() *ProjectMemberUpsert {
+	u.SetExcluded(projectmember.FieldDigestSentAt)
+	return u
+}
+
+// ClearDigestSentAt clears the value of the "digest_sent_at" field.
+func (u *ProjectMemberUpsert) ClearDigestSentAt() *ProjectMemberUpsert {
+	u.SetNull(projectmember.FieldDigestSentAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -388,6 +507,62 @@ func (u *ProjectMemberUpsertOne) SetRole(v viewer.Role) *ProjectMemberUpsertOne 
 func (u *ProjectMemberUpsertOne) UpdateRole() *ProjectMemberUpsertOne {
 	return u.Update(func(s *ProjectMemberUpsert) {
 		s.UpdateRole()
+	})
+}
+
+// SetDigest sets the "digest" field.
+func (u *ProjectMemberUpsertOne) SetDigest(v projectmember.Digest) *ProjectMemberUpsertOne {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.SetDigest(v)
+	})
+}
+
+// UpdateDigest sets the "digest" field to the value that was provided on create.
+func (u *ProjectMemberUpsertOne) UpdateDigest() *ProjectMemberUpsertOne {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.UpdateDigest()
+	})
+}
+
+// SetDigestEmail sets the "digest_email" field.
+func (u *ProjectMemberUpsertOne) SetDigestEmail(v string) *ProjectMemberUpsertOne {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.SetDigestEmail(v)
+	})
+}
+
+// UpdateDigestEmail sets the "digest_email" field to the value that was provided on create.
+func (u *ProjectMemberUpsertOne) UpdateDigestEmail() *ProjectMemberUpsertOne {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.UpdateDigestEmail()
+	})
+}
+
+// ClearDigestEmail clears the value of the "digest_email" field.
+func (u *ProjectMemberUpsertOne) ClearDigestEmail() *ProjectMemberUpsertOne {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.ClearDigestEmail()
+	})
+}
+
+// SetDigestSentAt sets the "digest_sent_at" field.
+func (u *ProjectMemberUpsertOne) SetDigestSentAt(v time.Time) *ProjectMemberUpsertOne {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.SetDigestSentAt(v)
+	})
+}
+
+// UpdateDigestSentAt sets the "digest_sent_at" field to the value that was provided on create.
+func (u *ProjectMemberUpsertOne) UpdateDigestSentAt() *ProjectMemberUpsertOne {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.UpdateDigestSentAt()
+	})
+}
+
+// ClearDigestSentAt clears the value of the "digest_sent_at" field.
+func (u *ProjectMemberUpsertOne) ClearDigestSentAt() *ProjectMemberUpsertOne {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.ClearDigestSentAt()
 	})
 }
 
@@ -633,6 +808,62 @@ func (u *ProjectMemberUpsertBulk) SetRole(v viewer.Role) *ProjectMemberUpsertBul
 func (u *ProjectMemberUpsertBulk) UpdateRole() *ProjectMemberUpsertBulk {
 	return u.Update(func(s *ProjectMemberUpsert) {
 		s.UpdateRole()
+	})
+}
+
+// SetDigest sets the "digest" field.
+func (u *ProjectMemberUpsertBulk) SetDigest(v projectmember.Digest) *ProjectMemberUpsertBulk {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.SetDigest(v)
+	})
+}
+
+// UpdateDigest sets the "digest" field to the value that was provided on create.
+func (u *ProjectMemberUpsertBulk) UpdateDigest() *ProjectMemberUpsertBulk {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.UpdateDigest()
+	})
+}
+
+// SetDigestEmail sets the "digest_email" field.
+func (u *ProjectMemberUpsertBulk) SetDigestEmail(v string) *ProjectMemberUpsertBulk {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.SetDigestEmail(v)
+	})
+}
+
+// UpdateDigestEmail sets the "digest_email" field to the value that was provided on create.
+func (u *ProjectMemberUpsertBulk) UpdateDigestEmail() *ProjectMemberUpsertBulk {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.UpdateDigestEmail()
+	})
+}
+
+// ClearDigestEmail clears the value of the "digest_email" field.
+func (u *ProjectMemberUpsertBulk) ClearDigestEmail() *ProjectMemberUpsertBulk {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.ClearDigestEmail()
+	})
+}
+
+// SetDigestSentAt sets the "digest_sent_at" field.
+func (u *ProjectMemberUpsertBulk) SetDigestSentAt(v time.Time) *ProjectMemberUpsertBulk {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.SetDigestSentAt(v)
+	})
+}
+
+// UpdateDigestSentAt sets the "digest_sent_at" field to the value that was provided on create.
+func (u *ProjectMemberUpsertBulk) UpdateDigestSentAt() *ProjectMemberUpsertBulk {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.UpdateDigestSentAt()
+	})
+}
+
+// ClearDigestSentAt clears the value of the "digest_sent_at" field.
+func (u *ProjectMemberUpsertBulk) ClearDigestSentAt() *ProjectMemberUpsertBulk {
+	return u.Update(func(s *ProjectMemberUpsert) {
+		s.ClearDigestSentAt()
 	})
 }
 

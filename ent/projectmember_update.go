@@ -49,6 +49,60 @@ func (_u *ProjectMemberUpdate) SetNillableRole(v *viewer.Role) *ProjectMemberUpd
 	return _u
 }
 
+// SetDigest sets the "digest" field.
+func (_u *ProjectMemberUpdate) SetDigest(v projectmember.Digest) *ProjectMemberUpdate {
+	_u.mutation.SetDigest(v)
+	return _u
+}
+
+// SetNillableDigest sets the "digest" field if the given value is not nil.
+func (_u *ProjectMemberUpdate) SetNillableDigest(v *projectmember.Digest) *ProjectMemberUpdate {
+	if v != nil {
+		_u.SetDigest(*v)
+	}
+	return _u
+}
+
+// SetDigestEmail sets the "digest_email" field.
+func (_u *ProjectMemberUpdate) SetDigestEmail(v string) *ProjectMemberUpdate {
+	_u.mutation.SetDigestEmail(v)
+	return _u
+}
+
+// SetNillableDigestEmail sets the "digest_email" field if the given value is not nil.
+func (_u *ProjectMemberUpdate) SetNillableDigestEmail(v *string) *ProjectMemberUpdate {
+	if v != nil {
+		_u.SetDigestEmail(*v)
+	}
+	return _u
+}
+
+// ClearDigestEmail clears the value of the "digest_email" field.
+func (_u *ProjectMemberUpdate) ClearDigestEmail() *ProjectMemberUpdate {
+	_u.mutation.ClearDigestEmail()
+	return _u
+}
+
+// SetDigestSentAt sets the "digest_sent_at" field.
+func (_u *ProjectMemberUpdate) SetDigestSentAt(v time.Time) *ProjectMemberUpdate {
+	_u.mutation.SetDigestSentAt(v)
+	return _u
+}
+
+// SetNillableDigestSentAt sets the "digest_sent_at" field if the given value is not nil.
+func (_u *ProjectMemberUpdate) SetNillableDigestSentAt(v *time.Time) *ProjectMemberUpdate {
+	if v != nil {
+		_u.SetDigestSentAt(*v)
+	}
+	return _u
+}
+
+// ClearDigestSentAt clears the value of the "digest_sent_at" field.
+func (_u *ProjectMemberUpdate) ClearDigestSentAt() *ProjectMemberUpdate {
+	_u.mutation.ClearDigestSentAt()
+	return _u
+}
+
 // Mutation returns the ProjectMemberMutation object of the builder.
 func (_u *ProjectMemberUpdate) Mutation() *ProjectMemberMutation {
 	return _u.mutation
@@ -103,6 +157,16 @@ func (_u *ProjectMemberUpdate) check() error {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.role": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Digest(); ok {
+		if err := projectmember.DigestValidator(v); err != nil {
+			return &ValidationError{Name: "digest", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.digest": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DigestEmail(); ok {
+		if err := projectmember.DigestEmailValidator(v); err != nil {
+			return &ValidationError{Name: "digest_email", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.digest_email": %w`, err)}
+		}
+	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ProjectMember.project"`)
 	}
@@ -129,6 +193,21 @@ func (_u *ProjectMemberUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(projectmember.FieldRole, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Digest(); ok {
+		_spec.SetField(projectmember.FieldDigest, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.DigestEmail(); ok {
+		_spec.SetField(projectmember.FieldDigestEmail, field.TypeString, value)
+	}
+	if _u.mutation.DigestEmailCleared() {
+		_spec.ClearField(projectmember.FieldDigestEmail, field.TypeString)
+	}
+	if value, ok := _u.mutation.DigestSentAt(); ok {
+		_spec.SetField(projectmember.FieldDigestSentAt, field.TypeTime, value)
+	}
+	if _u.mutation.DigestSentAtCleared() {
+		_spec.ClearField(projectmember.FieldDigestSentAt, field.TypeTime)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -167,6 +246,60 @@ func (_u *ProjectMemberUpdateOne) SetNillableRole(v *viewer.Role) *ProjectMember
 	if v != nil {
 		_u.SetRole(*v)
 	}
+	return _u
+}
+
+// SetDigest sets the "digest" field.
+func (_u *ProjectMemberUpdateOne) SetDigest(v projectmember.Digest) *ProjectMemberUpdateOne {
+	_u.mutation.SetDigest(v)
+	return _u
+}
+
+// SetNillableDigest sets the "digest" field if the given value is not nil.
+func (_u *ProjectMemberUpdateOne) SetNillableDigest(v *projectmember.Digest) *ProjectMemberUpdateOne {
+	if v != nil {
+		_u.SetDigest(*v)
+	}
+	return _u
+}
+
+// SetDigestEmail sets the "digest_email" field.
+func (_u *ProjectMemberUpdateOne) SetDigestEmail(v string) *ProjectMemberUpdateOne {
+	_u.mutation.SetDigestEmail(v)
+	return _u
+}
+
+// SetNillableDigestEmail sets the "digest_email" field if the given value is not nil.
+func (_u *ProjectMemberUpdateOne) SetNillableDigestEmail(v *string) *ProjectMemberUpdateOne {
+	if v != nil {
+		_u.SetDigestEmail(*v)
+	}
+	return _u
+}
+
+// ClearDigestEmail clears the value of the "digest_email" field.
+func (_u *ProjectMemberUpdateOne) ClearDigestEmail() *ProjectMemberUpdateOne {
+	_u.mutation.ClearDigestEmail()
+	return _u
+}
+
+// SetDigestSentAt sets the "digest_sent_at" field.
+func (_u *ProjectMemberUpdateOne) SetDigestSentAt(v time.Time) *ProjectMemberUpdateOne {
+	_u.mutation.SetDigestSentAt(v)
+	return _u
+}
+
+// SetNillableDigestSentAt sets the "digest_sent_at" field if the given value is not nil.
+func (_u *ProjectMemberUpdateOne) SetNillableDigestSentAt(v *time.Time) *ProjectMemberUpdateOne {
+	if v != nil {
+		_u.SetDigestSentAt(*v)
+	}
+	return _u
+}
+
+// ClearDigestSentAt clears the value of the "digest_sent_at" field.
+func (_u *ProjectMemberUpdateOne) ClearDigestSentAt() *ProjectMemberUpdateOne {
+	_u.mutation.ClearDigestSentAt()
 	return _u
 }
 
@@ -237,6 +370,16 @@ func (_u *ProjectMemberUpdateOne) check() error {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.role": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Digest(); ok {
+		if err := projectmember.DigestValidator(v); err != nil {
+			return &ValidationError{Name: "digest", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.digest": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DigestEmail(); ok {
+		if err := projectmember.DigestEmailValidator(v); err != nil {
+			return &ValidationError{Name: "digest_email", err: fmt.Errorf(`ent: validator failed for field "ProjectMember.digest_email": %w`, err)}
+		}
+	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ProjectMember.project"`)
 	}
@@ -280,6 +423,21 @@ func (_u *ProjectMemberUpdateOne) sqlSave(ctx context.Context) (_node *ProjectMe
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(projectmember.FieldRole, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Digest(); ok {
+		_spec.SetField(projectmember.FieldDigest, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.DigestEmail(); ok {
+		_spec.SetField(projectmember.FieldDigestEmail, field.TypeString, value)
+	}
+	if _u.mutation.DigestEmailCleared() {
+		_spec.ClearField(projectmember.FieldDigestEmail, field.TypeString)
+	}
+	if value, ok := _u.mutation.DigestSentAt(); ok {
+		_spec.SetField(projectmember.FieldDigestSentAt, field.TypeTime, value)
+	}
+	if _u.mutation.DigestSentAtCleared() {
+		_spec.ClearField(projectmember.FieldDigestSentAt, field.TypeTime)
 	}
 	_node = &ProjectMember{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -282,6 +282,14 @@ var mutationMatrix = []matrixOp{
 		},
 		want: roles(owner),
 	},
+	{
+		// One's own digest: any member, with their own credentials; an
+		// admin who is no member has none to set.
+		name:  "setDigest",
+		query: `mutation($p: ID!) { setDigest(projectID: $p, frequency: DAILY, email: "m@example.com") { frequency sending member { id } } }`,
+		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
+		want:  map[string]outcome{outsider: graph.CodeNotFound, reader: ok, editor: ok, owner: ok, key: graph.CodeForbidden, admin: graph.CodeBadUserInput},
+	},
 	// Destructive operations last: they change the world.
 	{
 		// A VIEWER's comment: its author or an OWNER deletes it.

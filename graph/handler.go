@@ -73,6 +73,9 @@ type Config struct {
 	// (LLM_PROJECT_MONTHLY_BUDGET, 0: none) in the price table's currency
 	// (LLM_PRICE_CURRENCY), which projectInsights reports costs in.
 	Budget spend.Budget
+	// DigestsSending is whether the deployment sends email digests
+	// (SMTP_URL is set); setDigest tells members.
+	DigestsSending bool
 	// WebhooksPerProject bounds a project's webhook endpoints
 	// (WEBHOOKS_PER_PROJECT; 0: webhooks.DefaultPerProject).
 	WebhooksPerProject int
@@ -163,7 +166,8 @@ const documentCacheSize = 1000
 func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), discussion: discussion.New(cfg.Client), logger: cfg.Logger,
 		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget,
-		webhooksPerProject: cmp.Or(cfg.WebhooksPerProject, webhooks.DefaultPerProject), webhookSecrets: cfg.WebhookSecrets}
+		webhooksPerProject: cmp.Or(cfg.WebhooksPerProject, webhooks.DefaultPerProject), webhookSecrets: cfg.WebhookSecrets,
+		digestsSending: cfg.DigestsSending}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: pricing.Complexity(MaxNodes)})
 	srv := handler.New(schema)
 	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))

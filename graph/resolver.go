@@ -36,7 +36,9 @@ type Resolver struct {
 	budgetCfg spend.Budget
 	// webhooksPerProject bounds a project's webhook endpoints.
 	webhooksPerProject int
-	webhookSecrets     *webhooks.Sealer
+	// digestsSending is whether this deployment sends digests (Config.DigestsSending).
+	digestsSending bool
+	webhookSecrets *webhooks.Sealer
 
 	// admitted, when set, runs while a subscription is admitted, before
 	// its stream is in place (beforeStream): tests commit a membership

@@ -18,6 +18,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/insights"
@@ -285,6 +286,11 @@ func (r *mutationResolver) DeleteWebhook(ctx context.Context, id int) (int, erro
 // RedeliverWebhook is the resolver for the redeliverWebhook field.
 func (r *mutationResolver) RedeliverWebhook(ctx context.Context, deliveryID int) (*ent.WebhookDelivery, error) {
 	return r.redeliverWebhook(ctx, deliveryID)
+}
+
+// SetDigest is the resolver for the setDigest field.
+func (r *mutationResolver) SetDigest(ctx context.Context, projectID int, frequency projectmember.Digest, email *string) (*model.DigestSetting, error) {
+	return r.setDigest(ctx, projectID, frequency, email)
 }
 
 // Adjustments is the resolver for the adjustments field.

@@ -447,6 +447,9 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"OWNER", "EDITOR", "VIEWER"}},
+		{Name: "digest", Type: field.TypeEnum, Enums: []string{"NONE", "DAILY", "WEEKLY"}, Default: "NONE"},
+		{Name: "digest_email", Type: field.TypeString, Nullable: true},
+		{Name: "digest_sent_at", Type: field.TypeTime, Nullable: true},
 		{Name: "project_id", Type: field.TypeInt},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -458,13 +461,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "project_members_projects_members",
-				Columns:    []*schema.Column{ProjectMembersColumns[4]},
+				Columns:    []*schema.Column{ProjectMembersColumns[7]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "project_members_users_memberships",
-				Columns:    []*schema.Column{ProjectMembersColumns[5]},
+				Columns:    []*schema.Column{ProjectMembersColumns[8]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -478,12 +481,17 @@ var (
 			{
 				Name:    "projectmember_project_id_user_id",
 				Unique:  true,
-				Columns: []*schema.Column{ProjectMembersColumns[4], ProjectMembersColumns[5]},
+				Columns: []*schema.Column{ProjectMembersColumns[7], ProjectMembersColumns[8]},
 			},
 			{
 				Name:    "projectmember_user_id_project_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProjectMembersColumns[5], ProjectMembersColumns[4]},
+				Columns: []*schema.Column{ProjectMembersColumns[8], ProjectMembersColumns[7]},
+			},
+			{
+				Name:    "projectmember_digest_digest_sent_at",
+				Unique:  false,
+				Columns: []*schema.Column{ProjectMembersColumns[4], ProjectMembersColumns[6]},
 			},
 		},
 	}

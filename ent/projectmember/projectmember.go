@@ -4,6 +4,8 @@ package projectmember
 
 import (
 	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -28,6 +30,12 @@ const (
 	FieldUserID = "user_id"
 	// FieldRole holds the string denoting the role field in the database.
 	FieldRole = "role"
+	// FieldDigest holds the string denoting the digest field in the database.
+	FieldDigest = "digest"
+	// FieldDigestEmail holds the string denoting the digest_email field in the database.
+	FieldDigestEmail = "digest_email"
+	// FieldDigestSentAt holds the string denoting the digest_sent_at field in the database.
+	FieldDigestSentAt = "digest_sent_at"
 	// EdgeProject holds the string denoting the project edge name in mutations.
 	EdgeProject = "project"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -58,6 +66,9 @@ var Columns = []string{
 	FieldProjectID,
 	FieldUserID,
 	FieldRole,
+	FieldDigest,
+	FieldDigestEmail,
+	FieldDigestSentAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -84,6 +95,8 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
+	// DigestEmailValidator is a validator for the "digest_email" field. It is called by the builders before save.
+	DigestEmailValidator func(string) error
 )
 
 // RoleValidator is a validator for the "role" field enum values. It is called by the builders before save.
@@ -93,6 +106,33 @@ func RoleValidator(r viewer.Role) error {
 		return nil
 	default:
 		return fmt.Errorf("projectmember: invalid enum value for role field: %q", r)
+	}
+}
+
+// Digest defines the type for the "digest" enum field.
+type Digest string
+
+// DigestNone is the default value of the Digest enum.
+const DefaultDigest = DigestNone
+
+// Digest values.
+const (
+	DigestNone   Digest = "NONE"
+	DigestDaily  Digest = "DAILY"
+	DigestWeekly Digest = "WEEKLY"
+)
+
+func (d Digest) String() string {
+	return string(d)
+}
+
+// DigestValidator is a validator for the "digest" field enum values. It is called by the builders before save.
+func DigestValidator(d Digest) error {
+	switch d {
+	case DigestNone, DigestDaily, DigestWeekly:
+		return nil
+	default:
+		return fmt.Errorf("projectmember: invalid enum value for digest field: %q", d)
 	}
 }
 
@@ -129,6 +169,21 @@ func ByRole(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRole, opts...).ToFunc()
 }
 
+// ByDigest orders the results by the digest field.
+func ByDigest(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDigest, opts...).ToFunc()
+}
+
+// ByDigestEmail orders the results by the digest_email field.
+func ByDigestEmail(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDigestEmail, opts...).ToFunc()
+}
+
+// ByDigestSentAt orders the results by the digest_sent_at field.
+func ByDigestSentAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDigestSentAt, opts...).ToFunc()
+}
+
 // ByProjectField orders the results by project field.
 func ByProjectField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -163,3 +218,21 @@ var (
 	// viewer.Role must implement graphql.Unmarshaler.
 	_ graphql.Unmarshaler = (*viewer.Role)(nil)
 )
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Digest) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Digest) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Digest(str)
+	if err := DigestValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Digest", str)
+	}
+	return nil
+}

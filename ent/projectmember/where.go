@@ -76,6 +76,16 @@ func UserID(v int) predicate.ProjectMember {
 	return predicate.ProjectMember(sql.FieldEQ(FieldUserID, v))
 }
 
+// DigestEmail applies equality check predicate on the "digest_email" field. It's identical to DigestEmailEQ.
+func DigestEmail(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldEQ(FieldDigestEmail, v))
+}
+
+// DigestSentAt applies equality check predicate on the "digest_sent_at" field. It's identical to DigestSentAtEQ.
+func DigestSentAt(v time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldEQ(FieldDigestSentAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.ProjectMember {
 	return predicate.ProjectMember(sql.FieldEQ(FieldCreatedAt, v))
@@ -224,6 +234,151 @@ func RoleNotIn(vs ...viewer.Role) predicate.ProjectMember {
 		v[i] = vs[i]
 	}
 	return predicate.ProjectMember(sql.FieldNotIn(FieldRole, v...))
+}
+
+// DigestEQ applies the EQ predicate on the "digest" field.
+func DigestEQ(v Digest) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldEQ(FieldDigest, v))
+}
+
+// DigestNEQ applies the NEQ predicate on the "digest" field.
+func DigestNEQ(v Digest) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldNEQ(FieldDigest, v))
+}
+
+// DigestIn applies the In predicate on the "digest" field.
+func DigestIn(vs ...Digest) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldIn(FieldDigest, vs...))
+}
+
+// DigestNotIn applies the NotIn predicate on the "digest" field.
+func DigestNotIn(vs ...Digest) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldNotIn(FieldDigest, vs...))
+}
+
+// DigestEmailEQ applies the EQ predicate on the "digest_email" field.
+func DigestEmailEQ(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldEQ(FieldDigestEmail, v))
+}
+
+// DigestEmailNEQ applies the NEQ predicate on the "digest_email" field.
+func DigestEmailNEQ(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldNEQ(FieldDigestEmail, v))
+}
+
+// DigestEmailIn applies the In predicate on the "digest_email" field.
+func DigestEmailIn(vs ...string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldIn(FieldDigestEmail, vs...))
+}
+
+// DigestEmailNotIn applies the NotIn predicate on the "digest_email" field.
+func DigestEmailNotIn(vs ...string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldNotIn(FieldDigestEmail, vs...))
+}
+
+// DigestEmailGT applies the GT predicate on the "digest_email" field.
+func DigestEmailGT(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldGT(FieldDigestEmail, v))
+}
+
+// DigestEmailGTE applies the GTE predicate on the "digest_email" field.
+func DigestEmailGTE(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldGTE(FieldDigestEmail, v))
+}
+
+// DigestEmailLT applies the LT predicate on the "digest_email" field.
+func DigestEmailLT(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldLT(FieldDigestEmail, v))
+}
+
+// DigestEmailLTE applies the LTE predicate on the "digest_email" field.
+func DigestEmailLTE(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldLTE(FieldDigestEmail, v))
+}
+
+// DigestEmailContains applies the Contains predicate on the "digest_email" field.
+func DigestEmailContains(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldContains(FieldDigestEmail, v))
+}
+
+// DigestEmailHasPrefix applies the HasPrefix predicate on the "digest_email" field.
+func DigestEmailHasPrefix(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldHasPrefix(FieldDigestEmail, v))
+}
+
+// DigestEmailHasSuffix applies the HasSuffix predicate on the "digest_email" field.
+func DigestEmailHasSuffix(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldHasSuffix(FieldDigestEmail, v))
+}
+
+// DigestEmailIsNil applies the IsNil predicate on the "digest_email" field.
+func DigestEmailIsNil() predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldIsNull(FieldDigestEmail))
+}
+
+// DigestEmailNotNil applies the NotNil predicate on the "digest_email" field.
+func DigestEmailNotNil() predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldNotNull(FieldDigestEmail))
+}
+
+// DigestEmailEqualFold applies the EqualFold predicate on the "digest_email" field.
+func DigestEmailEqualFold(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldEqualFold(FieldDigestEmail, v))
+}
+
+// DigestEmailContainsFold applies the ContainsFold predicate on the "digest_email" field.
+func DigestEmailContainsFold(v string) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldContainsFold(FieldDigestEmail, v))
+}
+
+// DigestSentAtEQ applies the EQ predicate on the "digest_sent_at" field.
+func DigestSentAtEQ(v time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldEQ(FieldDigestSentAt, v))
+}
+
+// DigestSentAtNEQ applies the NEQ predicate on the "digest_sent_at" field.
+func DigestSentAtNEQ(v time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldNEQ(FieldDigestSentAt, v))
+}
+
+// DigestSentAtIn applies the In predicate on the "digest_sent_at" field.
+func DigestSentAtIn(vs ...time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldIn(FieldDigestSentAt, vs...))
+}
+
+// DigestSentAtNotIn applies the NotIn predicate on the "digest_sent_at" field.
+func DigestSentAtNotIn(vs ...time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldNotIn(FieldDigestSentAt, vs...))
+}
+
+// DigestSentAtGT applies the GT predicate on the "digest_sent_at" field.
+func DigestSentAtGT(v time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldGT(FieldDigestSentAt, v))
+}
+
+// DigestSentAtGTE applies the GTE predicate on the "digest_sent_at" field.
+func DigestSentAtGTE(v time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldGTE(FieldDigestSentAt, v))
+}
+
+// DigestSentAtLT applies the LT predicate on the "digest_sent_at" field.
+func DigestSentAtLT(v time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldLT(FieldDigestSentAt, v))
+}
+
+// DigestSentAtLTE applies the LTE predicate on the "digest_sent_at" field.
+func DigestSentAtLTE(v time.Time) predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldLTE(FieldDigestSentAt, v))
+}
+
+// DigestSentAtIsNil applies the IsNil predicate on the "digest_sent_at" field.
+func DigestSentAtIsNil() predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldIsNull(FieldDigestSentAt))
+}
+
+// DigestSentAtNotNil applies the NotNil predicate on the "digest_sent_at" field.
+func DigestSentAtNotNil() predicate.ProjectMember {
+	return predicate.ProjectMember(sql.FieldNotNull(FieldDigestSentAt))
 }
 
 // HasProject applies the HasEdge predicate on the "project" edge.

@@ -312,6 +312,10 @@ func init() {
 	projectmember.DefaultUpdatedAt = projectmemberDescUpdatedAt.Default.(func() time.Time)
 	// projectmember.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	projectmember.UpdateDefaultUpdatedAt = projectmemberDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// projectmemberDescDigestEmail is the schema descriptor for digest_email field.
+	projectmemberDescDigestEmail := projectmemberFields[4].Descriptor()
+	// projectmember.DigestEmailValidator is a validator for the "digest_email" field. It is called by the builders before save.
+	projectmember.DigestEmailValidator = projectmemberDescDigestEmail.Validators[0].(func(string) error)
 	taskMixin := schema.Task{}.Mixin()
 	task.Policy = privacy.NewPolicies(schema.Task{})
 	task.Hooks[0] = func(next ent.Mutator) ent.Mutator {

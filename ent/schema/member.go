@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/feedbackloop/feedbackloop/access"
+	"github.com/feedbackloop/feedbackloop/bounds"
 
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
@@ -31,6 +32,22 @@ func (ProjectMember) Fields() []ent.Field {
 		field.Enum("role").
 			GoType(viewer.Role("")).
 			Annotations(entgql.Type("Role")),
+		field.Enum("digest").
+			NamedValues("None", "NONE", "Daily", "DAILY", "Weekly", "WEEKLY").
+			Default("NONE").
+			Comment("The member's email digest of the project: NONE, DAILY or WEEKLY (setDigest; the member's own choice).").
+			Annotations(entgql.Type("DigestFrequency")),
+		field.String("digest_email").
+			Optional().
+			Nillable().
+			Validate(lengthBetween(3, bounds.EmailBytes)).
+			Comment("Where the member's digests go; none: no digest is sent. Shown to the member alone.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("digest_sent_at").
+			Optional().
+			Nillable().
+			Comment("The end of the period the last digest covered (or when the member chose one): the next covers from here.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -58,6 +75,8 @@ func (ProjectMember) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("project_id", "user_id").Unique(),
 		index.Fields("user_id", "project_id"),
+		// The digest scheduler's scan: members with a digest, by due time.
+		index.Fields("digest", "digest_sent_at"),
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
@@ -175,6 +176,13 @@ type ComplexityRoot struct {
 		Webhook func(childComplexity int) int
 	}
 
+	DigestSetting struct {
+		Email     func(childComplexity int) int
+		Frequency func(childComplexity int) int
+		Member    func(childComplexity int) int
+		Sending   func(childComplexity int) int
+	}
+
 	FailureReason struct {
 		Count func(childComplexity int) int
 		Text  func(childComplexity int) int
@@ -282,6 +290,7 @@ type ComplexityRoot struct {
 		RetryFeedback       func(childComplexity int, id int) int
 		RevertAdjustment    func(childComplexity int, id int) int
 		RevokeAPIKey        func(childComplexity int, id int) int
+		SetDigest           func(childComplexity int, projectID int, frequency projectmember.Digest, email *string) int
 		SubmitFeedback      func(childComplexity int, input model.SubmitFeedbackInput) int
 		UpdateProject       func(childComplexity int, id int, input ent.UpdateProjectInput) int
 		UpdateProjectMember func(childComplexity int, id int, input model.UpdateProjectMemberInput) int
@@ -356,6 +365,7 @@ type ComplexityRoot struct {
 
 	ProjectMember struct {
 		CreatedAt func(childComplexity int) int
+		Digest    func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Project   func(childComplexity int) int
 		ProjectID func(childComplexity int) int
@@ -605,6 +615,7 @@ type MutationResolver interface {
 	UpdateWebhook(ctx context.Context, id int, input model.UpdateWebhookInput) (*ent.Webhook, error)
 	DeleteWebhook(ctx context.Context, id int) (int, error)
 	RedeliverWebhook(ctx context.Context, deliveryID int) (*ent.WebhookDelivery, error)
+	SetDigest(ctx context.Context, projectID int, frequency projectmember.Digest, email *string) (*model.DigestSetting, error)
 }
 type ProjectResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
@@ -1133,6 +1144,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateWebhookPayload.Webhook(childComplexity), true
+
+	case "DigestSetting.email":
+		if e.ComplexityRoot.DigestSetting.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSetting.Email(childComplexity), true
+	case "DigestSetting.frequency":
+		if e.ComplexityRoot.DigestSetting.Frequency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSetting.Frequency(childComplexity), true
+	case "DigestSetting.member":
+		if e.ComplexityRoot.DigestSetting.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSetting.Member(childComplexity), true
+	case "DigestSetting.sending":
+		if e.ComplexityRoot.DigestSetting.Sending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DigestSetting.Sending(childComplexity), true
 
 	case "FailureReason.count":
 		if e.ComplexityRoot.FailureReason.Count == nil {
@@ -1727,6 +1763,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(int)), true
+	case "Mutation.setDigest":
+		if e.ComplexityRoot.Mutation.SetDigest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDigest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDigest(childComplexity, args["projectID"].(int), args["frequency"].(projectmember.Digest), args["email"].(*string)), true
 	case "Mutation.submitFeedback":
 		if e.ComplexityRoot.Mutation.SubmitFeedback == nil {
 			break
@@ -2080,6 +2127,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProjectMember.CreatedAt(childComplexity), true
+	case "ProjectMember.digest":
+		if e.ComplexityRoot.ProjectMember.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectMember.Digest(childComplexity), true
 	case "ProjectMember.id":
 		if e.ComplexityRoot.ProjectMember.ID == nil {
 			break
@@ -3590,6 +3643,14 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+"""
+DigestFrequency is enum for the field digest
+"""
+enum DigestFrequency @goModel(model: "github.com/feedbackloop/feedbackloop/ent/projectmember.Digest") {
+  NONE
+  DAILY
+  WEEKLY
+}
 type Feedback implements Node {
   id: ID!
   createdAt: Time!
@@ -4197,6 +4258,10 @@ type ProjectMember implements Node {
   projectID: ID!
   userID: ID!
   role: Role!
+  """
+  The member's email digest of the project: NONE, DAILY or WEEKLY (setDigest; the member's own choice).
+  """
+  digest: DigestFrequency!
   project: Project!
   user: User!
 }
@@ -5623,6 +5688,34 @@ type WebhookAttempt {
   """Why the attempt failed; null when it succeeded."""
   error: String
 }
+
+extend type Mutation {
+  """
+  Choose the caller's own email digest of a project: NONE, DAILY or WEEKLY.
+  A digest lists what happened in the project since the last one (new
+  feedback, analyses completed or failed, decisions on suggestions) and the
+  suggestions still open; a period with none of these sends nothing. Any
+  member sets their own, in any role, with their own credentials (not an
+  API key); nobody sets another member's, OWNERs included. Digests go to
+  email, which is kept with the choice: omit it to keep the stored one, ""
+  to forget it. A member without an address gets no digest. The first
+  digest covers the time from this choice on.
+  """
+  setDigest(projectID: ID!, frequency: DigestFrequency!, email: String): DigestSetting!
+}
+
+"""The caller's digest of a project (setDigest)."""
+type DigestSetting {
+  member: ProjectMember!
+  frequency: DigestFrequency!
+  """Where the digests go, shown to the member alone; null: no digest is sent."""
+  email: String
+  """
+  Whether this server sends digests (its SMTP_URL is set). When false the
+  choice is kept, and digests start once the server sends them.
+  """
+  sending: Boolean!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -5833,6 +5926,20 @@ func (ec *executionContext) childFields_CreateWebhookPayload(ctx context.Context
 		return ec.fieldContext_CreateWebhookPayload_secret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DigestSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_DigestSetting_member(ctx, field)
+	case "frequency":
+		return ec.fieldContext_DigestSetting_frequency(ctx, field)
+	case "email":
+		return ec.fieldContext_DigestSetting_email(ctx, field)
+	case "sending":
+		return ec.fieldContext_DigestSetting_sending(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DigestSetting", field.Name)
 }
 
 func (ec *executionContext) childFields_FailureReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6151,6 +6258,8 @@ func (ec *executionContext) childFields_ProjectMember(ctx context.Context, field
 		return ec.fieldContext_ProjectMember_userID(ctx, field)
 	case "role":
 		return ec.fieldContext_ProjectMember_role(ctx, field)
+	case "digest":
+		return ec.fieldContext_ProjectMember_digest(ctx, field)
 	case "project":
 		return ec.fieldContext_ProjectMember_project(ctx, field)
 	case "user":
@@ -7000,6 +7109,36 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDigest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "frequency",
+		func(ctx context.Context, v any) (projectmember.Digest, error) {
+			return ec.unmarshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["frequency"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg2
 	return args, nil
 }
 
@@ -9926,6 +10065,116 @@ func (ec *executionContext) fieldContext_CreateWebhookPayload_secret(_ context.C
 	return graphql.NewScalarFieldContext("CreateWebhookPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _DigestSetting_member(ctx context.Context, field graphql.CollectedField, obj *model.DigestSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSetting_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProjectMember) graphql.Marshaler {
+			return ec.marshalNProjectMember2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSetting_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DigestSetting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DigestSetting_frequency(ctx context.Context, field graphql.CollectedField, obj *model.DigestSetting) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx, field.Selections, obj.Frequency)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSetting_frequency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Frequency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v projectmember.Digest) graphql.Marshaler {
+			return ec.marshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSetting_frequency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigestSetting", field, false, false, "DigestFrequency")
+}
+
+func (ec *executionContext) _DigestSetting_email(ctx context.Context, field graphql.CollectedField, obj *model.DigestSetting) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Email)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSetting_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSetting_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigestSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _DigestSetting_sending(ctx context.Context, field graphql.CollectedField, obj *model.DigestSetting) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Sending)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DigestSetting_sending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DigestSetting_sending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DigestSetting", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _FailureReason_reason(ctx context.Context, field graphql.CollectedField, obj *insights.Reason) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Text)
@@ -12709,6 +12958,50 @@ func (ec *executionContext) fieldContext_Mutation_redeliverWebhook(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setDigest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDigest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDigest(ctx, fc.Args["projectID"].(int), fc.Args["frequency"].(projectmember.Digest), fc.Args["email"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DigestSetting) graphql.Marshaler {
+			return ec.marshalNDigestSetting2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐDigestSetting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDigest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DigestSetting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDigest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
@@ -14104,6 +14397,32 @@ func (ec *executionContext) _ProjectMember_role(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ProjectMember_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProjectMember", field, false, false, "Role")
+}
+
+func (ec *executionContext) _ProjectMember_digest(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx, field.Selections, obj.Digest)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectMember_digest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Digest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v projectmember.Digest) graphql.Marshaler {
+			return ec.marshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectMember_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectMember", field, false, false, "DigestFrequency")
 }
 
 func (ec *executionContext) _ProjectMember_project(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectMember) (ret graphql.Marshaler) {
@@ -24823,6 +25142,54 @@ func (ec *executionContext) _CreateWebhookPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var digestSettingImplementors = []string{"DigestSetting"}
+
+func (ec *executionContext) _DigestSetting(ctx context.Context, sel ast.SelectionSet, obj *model.DigestSetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, digestSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DigestSetting")
+		case "member":
+			out.Values[i] = ec._DigestSetting_member(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "frequency":
+			out.Values[i] = ec._DigestSetting_frequency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._DigestSetting_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sending":
+			out.Values[i] = ec._DigestSetting_sending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var failureReasonImplementors = []string{"FailureReason"}
 
 func (ec *executionContext) _FailureReason(ctx context.Context, sel ast.SelectionSet, obj *insights.Reason) graphql.Marshaler {
@@ -25576,6 +25943,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setDigest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDigest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26049,6 +26423,11 @@ func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.Selectio
 			}
 		case "role":
 			out.Values[i] = ec._ProjectMember_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "digest":
+			out.Values[i] = ec._ProjectMember_digest(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -28003,6 +28382,24 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx context.Context, v any) (projectmember.Digest, error) {
+	var res projectmember.Digest
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx context.Context, sel ast.SelectionSet, v projectmember.Digest) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNDigestSetting2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐDigestSetting(ctx context.Context, sel ast.SelectionSet, v *model.DigestSetting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DigestSetting!")
+		return graphql.Null
+	}
+	return ec._DigestSetting(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNFailureReason2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐReason(ctx context.Context, sel ast.SelectionSet, v insights.Reason) graphql.Marshaler {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/viewer"
 	"github.com/feedbackloop/feedbackloop/webhooks"
 )
@@ -110,6 +111,17 @@ type CreateWebhookPayload struct {
 	// delivery's webhook-signature with it (see the API guide). Null for SLACK
 	// endpoints, which are not signed.
 	Secret *string `json:"secret,omitempty"`
+}
+
+// The caller's digest of a project (setDigest).
+type DigestSetting struct {
+	Member    *ent.ProjectMember   `json:"member"`
+	Frequency projectmember.Digest `json:"frequency"`
+	// Where the digests go, shown to the member alone; null: no digest is sent.
+	Email *string `json:"email,omitempty"`
+	// Whether this server sends digests (its SMTP_URL is set). When false the
+	// choice is kept, and digests start once the server sends them.
+	Sending bool `json:"sending"`
 }
 
 // A project's model spend in the current UTC calendar month against its monthly budget.
