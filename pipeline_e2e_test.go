@@ -226,13 +226,19 @@ func TestTwoAPIsAndASeparateWorker(t *testing.T) {
 		t.Errorf("%d model calls, want 1", stub.Calls())
 	}
 
-	// The worker's /metrics tell the same story.
-	resp, err := http.Get(workerBase + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	// The worker's /metrics tell the same story, once the job's run is
+	// counted: that comes after the result's commit, which the event
+	// follows.
+	var body []byte
+	testutil.WaitForWithin(t, 10*time.Second, "the job counted in the worker's /metrics", func() bool {
+		resp, err := http.Get(workerBase + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(body), `feedbackloop_jobs_total{outcome="completed"} 1`)
+	})
 	for _, want := range []string{
 		`feedbackloop_jobs_total{outcome="completed"} 1`,
 		`feedbackloop_model_calls_total{model="stub-model",provider="openai",result="ok"} 1`,
