@@ -253,6 +253,13 @@ type ComplexityRoot struct {
 		Version        func(childComplexity int) int
 	}
 
+	GitHubRepository struct {
+		ID       func(childComplexity int) int
+		LinkedAt func(childComplexity int) int
+		Owner    func(childComplexity int) int
+		Repo     func(childComplexity int) int
+	}
+
 	ModelStats struct {
 		Completed      func(childComplexity int) int
 		Model          func(childComplexity int) int
@@ -308,6 +315,7 @@ type ComplexityRoot struct {
 		CreatedAt         func(childComplexity int) int
 		Description       func(childComplexity int) int
 		Feedbacks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
+		GithubRepository  func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Members           func(childComplexity int) int
 		Name              func(childComplexity int) int
@@ -433,17 +441,19 @@ type ComplexityRoot struct {
 	}
 
 	Task struct {
-		CreatedAt      func(childComplexity int) int
-		Description    func(childComplexity int) int
-		EstimatedHours func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Priority       func(childComplexity int) int
-		Project        func(childComplexity int) int
-		ProjectID      func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Title          func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		Version        func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Description       func(childComplexity int) int
+		EstimatedHours    func(childComplexity int) int
+		GithubIssueNumber func(childComplexity int) int
+		GithubIssueURL    func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Priority          func(childComplexity int) int
+		Project           func(childComplexity int) int
+		ProjectID         func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Title             func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		Version           func(childComplexity int) int
 	}
 
 	TaskConnection struct {
@@ -1481,6 +1491,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedbackStatusEvent.Version(childComplexity), true
 
+	case "GitHubRepository.id":
+		if e.ComplexityRoot.GitHubRepository.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GitHubRepository.ID(childComplexity), true
+	case "GitHubRepository.linkedAt":
+		if e.ComplexityRoot.GitHubRepository.LinkedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GitHubRepository.LinkedAt(childComplexity), true
+	case "GitHubRepository.owner":
+		if e.ComplexityRoot.GitHubRepository.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GitHubRepository.Owner(childComplexity), true
+	case "GitHubRepository.repo":
+		if e.ComplexityRoot.GitHubRepository.Repo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GitHubRepository.Repo(childComplexity), true
+
 	case "ModelStats.completed":
 		if e.ComplexityRoot.ModelStats.Completed == nil {
 			break
@@ -1872,6 +1907,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Feedbacks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.FeedbackOrder), args["where"].(*ent.FeedbackWhereInput)), true
+	case "Project.githubRepository":
+		if e.ComplexityRoot.Project.GithubRepository == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.GithubRepository(childComplexity), true
 	case "Project.id":
 		if e.ComplexityRoot.Project.ID == nil {
 			break
@@ -2458,6 +2499,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.EstimatedHours(childComplexity), true
+	case "Task.githubIssueNumber":
+		if e.ComplexityRoot.Task.GithubIssueNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.GithubIssueNumber(childComplexity), true
+	case "Task.githubIssueURL":
+		if e.ComplexityRoot.Task.GithubIssueURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.GithubIssueURL(childComplexity), true
 	case "Task.id":
 		if e.ComplexityRoot.Task.ID == nil {
 			break
@@ -4039,6 +4092,12 @@ input FeedbackWhereInput {
   hasAdjustments: Boolean
   hasAdjustmentsWith: [AdjustmentWhereInput!]
 }
+type GitHubRepository implements Node {
+  id: ID!
+  owner: String!
+  repo: String!
+  linkedAt: Time!
+}
 """
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
@@ -4159,6 +4218,10 @@ type Project implements Node {
   ): FeedbackConnection!
   members: [ProjectMember!]!
   webhooks: [Webhook!]!
+  """
+  The GitHub repository linked (linkGitHubRepository); null when none is.
+  """
+  githubRepository: GitHubRepository
 }
 """
 A connection to a list of items.
@@ -4480,6 +4543,14 @@ type Task implements Node {
   status: TaskStatus!
   priority: Int!
   estimatedHours: Float
+  """
+  The GitHub issue opened for the task (its project linked a repository when a NEW_TASK suggestion created it).
+  """
+  githubIssueNumber: Int
+  """
+  The GitHub issue's page.
+  """
+  githubIssueURL: String
   """
   Incremented on every change, so clients and conflict checks can tell the task changed.
   """
@@ -5991,6 +6062,20 @@ func (ec *executionContext) childFields_FeedbackStatusEvent(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackStatusEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_GitHubRepository(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GitHubRepository_id(ctx, field)
+	case "owner":
+		return ec.fieldContext_GitHubRepository_owner(ctx, field)
+	case "repo":
+		return ec.fieldContext_GitHubRepository_repo(ctx, field)
+	case "linkedAt":
+		return ec.fieldContext_GitHubRepository_linkedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GitHubRepository", field.Name)
+}
+
 func (ec *executionContext) childFields_ModelStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -6059,6 +6144,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_members(ctx, field)
 	case "webhooks":
 		return ec.fieldContext_Project_webhooks(ctx, field)
+	case "githubRepository":
+		return ec.fieldContext_Project_githubRepository(ctx, field)
 	case "adjustments":
 		return ec.fieldContext_Project_adjustments(ctx, field)
 	}
@@ -6277,6 +6364,10 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_priority(ctx, field)
 	case "estimatedHours":
 		return ec.fieldContext_Task_estimatedHours(ctx, field)
+	case "githubIssueNumber":
+		return ec.fieldContext_Task_githubIssueNumber(ctx, field)
+	case "githubIssueURL":
+		return ec.fieldContext_Task_githubIssueURL(ctx, field)
 	case "version":
 		return ec.fieldContext_Task_version(ctx, field)
 	case "project":
@@ -11435,6 +11526,110 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Co
 	return graphql.NewScalarFieldContext("FeedbackStatusEvent", field, false, false, "String")
 }
 
+func (ec *executionContext) _GitHubRepository_id(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GitHubRepository_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GitHubRepository_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GitHubRepository_owner(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Owner)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GitHubRepository_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GitHubRepository_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "String")
+}
+
+func (ec *executionContext) _GitHubRepository_repo(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Repo)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GitHubRepository_repo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GitHubRepository_repo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "String")
+}
+
+func (ec *executionContext) _GitHubRepository_linkedAt(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.LinkedAt)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GitHubRepository_linkedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GitHubRepository_linkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ModelStats_provider(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
@@ -13214,6 +13409,38 @@ func (ec *executionContext) fieldContext_Project_webhooks(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Webhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_githubRepository(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_githubRepository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GithubRepository(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GitHubRepository) graphql.Marshaler {
+			return ec.marshalOGitHubRepository2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐGitHubRepository(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_githubRepository(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GitHubRepository(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15782,6 +16009,58 @@ func (ec *executionContext) _Task_estimatedHours(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Task_estimatedHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Task_githubIssueNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.GithubIssueNumber)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_githubIssueNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GithubIssueNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_githubIssueNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Task_githubIssueURL(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.GithubIssueURL)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_githubIssueURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GithubIssueURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_githubIssueURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
 }
 
 func (ec *executionContext) _Task_version(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
@@ -23953,6 +24232,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Project(ctx, sel, obj)
+	case *ent.GitHubRepository:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GitHubRepository(ctx, sel, obj)
 	case *ent.Feedback:
 		if obj == nil {
 			return graphql.Null
@@ -25324,6 +25608,54 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 	return out
 }
 
+var gitHubRepositoryImplementors = []string{"GitHubRepository", "Node"}
+
+func (ec *executionContext) _GitHubRepository(ctx context.Context, sel ast.SelectionSet, obj *ent.GitHubRepository) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, gitHubRepositoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GitHubRepository")
+		case "id":
+			out.Values[i] = ec._GitHubRepository_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owner":
+			out.Values[i] = ec._GitHubRepository_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repo":
+			out.Values[i] = ec._GitHubRepository_repo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkedAt":
+			out.Values[i] = ec._GitHubRepository_linkedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var modelStatsImplementors = []string{"ModelStats"}
 
 func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Model) graphql.Marshaler {
@@ -25753,6 +26085,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_webhooks(ctx, field, obj)
+				})
+		case "githubRepository":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_githubRepository(ctx, field, obj)
 				})
 		case "adjustments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -26585,6 +26923,16 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "estimatedHours":
 			out.Values[i] = ec._Task_estimatedHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "githubIssueNumber":
+			out.Values[i] = ec._Task_githubIssueNumber(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "githubIssueURL":
+			out.Values[i] = ec._Task_githubIssueURL(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -29320,6 +29668,13 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGitHubRepository2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐGitHubRepository(ctx context.Context, sel ast.SelectionSet, v *ent.GitHubRepository) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GitHubRepository(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
