@@ -287,6 +287,16 @@ func (r *mutationResolver) RedeliverWebhook(ctx context.Context, deliveryID int)
 	return r.redeliverWebhook(ctx, deliveryID)
 }
 
+// LinkGitHubRepository is the resolver for the linkGitHubRepository field.
+func (r *mutationResolver) LinkGitHubRepository(ctx context.Context, input model.LinkGitHubRepositoryInput) (*model.LinkGitHubRepositoryPayload, error) {
+	return r.linkGitHubRepository(ctx, input)
+}
+
+// UnlinkGitHubRepository is the resolver for the unlinkGitHubRepository field.
+func (r *mutationResolver) UnlinkGitHubRepository(ctx context.Context, projectID int) (int, error) {
+	return r.unlinkGitHubRepository(ctx, projectID)
+}
+
 // Adjustments is the resolver for the adjustments field.
 func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error) {
 	return r.client.Adjustment.Query().

@@ -260,6 +260,11 @@ type ComplexityRoot struct {
 		Repo     func(childComplexity int) int
 	}
 
+	LinkGitHubRepositoryPayload struct {
+		Repository    func(childComplexity int) int
+		WebhookSecret func(childComplexity int) int
+	}
+
 	ModelStats struct {
 		Completed      func(childComplexity int) int
 		Model          func(childComplexity int) int
@@ -270,31 +275,33 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddComment          func(childComplexity int, input model.AddCommentInput) int
-		AddProjectMember    func(childComplexity int, input model.AddProjectMemberInput) int
-		ApplyAdjustment     func(childComplexity int, id int, force *bool) int
-		ApplyAdjustments    func(childComplexity int, ids []int, force *bool) int
-		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateProject       func(childComplexity int, input ent.CreateProjectInput) int
-		CreateTask          func(childComplexity int, input ent.CreateTaskInput) int
-		CreateWebhook       func(childComplexity int, input model.CreateWebhookInput) int
-		DeleteComment       func(childComplexity int, id int) int
-		DeleteProject       func(childComplexity int, id int) int
-		DeleteTask          func(childComplexity int, id int) int
-		DeleteWebhook       func(childComplexity int, id int) int
-		EditComment         func(childComplexity int, id int, body string) int
-		RedeliverWebhook    func(childComplexity int, deliveryID int) int
-		RejectAdjustment    func(childComplexity int, id int, reason *string) int
-		RemoveProjectMember func(childComplexity int, id int) int
-		RetryFeedback       func(childComplexity int, id int) int
-		RevertAdjustment    func(childComplexity int, id int) int
-		RevokeAPIKey        func(childComplexity int, id int) int
-		SubmitFeedback      func(childComplexity int, input model.SubmitFeedbackInput) int
-		UpdateProject       func(childComplexity int, id int, input ent.UpdateProjectInput) int
-		UpdateProjectMember func(childComplexity int, id int, input model.UpdateProjectMemberInput) int
-		UpdateTask          func(childComplexity int, id int, input ent.UpdateTaskInput) int
-		UpdateWebhook       func(childComplexity int, id int, input model.UpdateWebhookInput) int
-		VoteAdjustment      func(childComplexity int, id int, value model.Vote) int
+		AddComment             func(childComplexity int, input model.AddCommentInput) int
+		AddProjectMember       func(childComplexity int, input model.AddProjectMemberInput) int
+		ApplyAdjustment        func(childComplexity int, id int, force *bool) int
+		ApplyAdjustments       func(childComplexity int, ids []int, force *bool) int
+		CreateAPIKey           func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateProject          func(childComplexity int, input ent.CreateProjectInput) int
+		CreateTask             func(childComplexity int, input ent.CreateTaskInput) int
+		CreateWebhook          func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteComment          func(childComplexity int, id int) int
+		DeleteProject          func(childComplexity int, id int) int
+		DeleteTask             func(childComplexity int, id int) int
+		DeleteWebhook          func(childComplexity int, id int) int
+		EditComment            func(childComplexity int, id int, body string) int
+		LinkGitHubRepository   func(childComplexity int, input model.LinkGitHubRepositoryInput) int
+		RedeliverWebhook       func(childComplexity int, deliveryID int) int
+		RejectAdjustment       func(childComplexity int, id int, reason *string) int
+		RemoveProjectMember    func(childComplexity int, id int) int
+		RetryFeedback          func(childComplexity int, id int) int
+		RevertAdjustment       func(childComplexity int, id int) int
+		RevokeAPIKey           func(childComplexity int, id int) int
+		SubmitFeedback         func(childComplexity int, input model.SubmitFeedbackInput) int
+		UnlinkGitHubRepository func(childComplexity int, projectID int) int
+		UpdateProject          func(childComplexity int, id int, input ent.UpdateProjectInput) int
+		UpdateProjectMember    func(childComplexity int, id int, input model.UpdateProjectMemberInput) int
+		UpdateTask             func(childComplexity int, id int, input ent.UpdateTaskInput) int
+		UpdateWebhook          func(childComplexity int, id int, input model.UpdateWebhookInput) int
+		VoteAdjustment         func(childComplexity int, id int, value model.Vote) int
 	}
 
 	PageInfo struct {
@@ -615,6 +622,8 @@ type MutationResolver interface {
 	UpdateWebhook(ctx context.Context, id int, input model.UpdateWebhookInput) (*ent.Webhook, error)
 	DeleteWebhook(ctx context.Context, id int) (int, error)
 	RedeliverWebhook(ctx context.Context, deliveryID int) (*ent.WebhookDelivery, error)
+	LinkGitHubRepository(ctx context.Context, input model.LinkGitHubRepositoryInput) (*model.LinkGitHubRepositoryPayload, error)
+	UnlinkGitHubRepository(ctx context.Context, projectID int) (int, error)
 }
 type ProjectResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
@@ -1516,6 +1525,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GitHubRepository.Repo(childComplexity), true
 
+	case "LinkGitHubRepositoryPayload.repository":
+		if e.ComplexityRoot.LinkGitHubRepositoryPayload.Repository == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGitHubRepositoryPayload.Repository(childComplexity), true
+	case "LinkGitHubRepositoryPayload.webhookSecret":
+		if e.ComplexityRoot.LinkGitHubRepositoryPayload.WebhookSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGitHubRepositoryPayload.WebhookSecret(childComplexity), true
+
 	case "ModelStats.completed":
 		if e.ComplexityRoot.ModelStats.Completed == nil {
 			break
@@ -1696,6 +1718,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EditComment(childComplexity, args["id"].(int), args["body"].(string)), true
+	case "Mutation.linkGitHubRepository":
+		if e.ComplexityRoot.Mutation.LinkGitHubRepository == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkGitHubRepository_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkGitHubRepository(childComplexity, args["input"].(model.LinkGitHubRepositoryInput)), true
 	case "Mutation.redeliverWebhook":
 		if e.ComplexityRoot.Mutation.RedeliverWebhook == nil {
 			break
@@ -1773,6 +1806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitFeedback(childComplexity, args["input"].(model.SubmitFeedbackInput)), true
+	case "Mutation.unlinkGitHubRepository":
+		if e.ComplexityRoot.Mutation.UnlinkGitHubRepository == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkGitHubRepository_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkGitHubRepository(childComplexity, args["projectID"].(int)), true
 	case "Mutation.updateProject":
 		if e.ComplexityRoot.Mutation.UpdateProject == nil {
 			break
@@ -3044,6 +3088,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("FeedbackOrder", ec.unmarshalInputFeedbackOrder),
 			graphql.NewInputUnmarshaler("FeedbackWhereInput", ec.unmarshalInputFeedbackWhereInput),
+			graphql.NewInputUnmarshaler("LinkGitHubRepositoryInput", ec.unmarshalInputLinkGitHubRepositoryInput),
 			graphql.NewInputUnmarshaler("ProjectMemberOrder", ec.unmarshalInputProjectMemberOrder),
 			graphql.NewInputUnmarshaler("ProjectOrder", ec.unmarshalInputProjectOrder),
 			graphql.NewInputUnmarshaler("ProjectWhereInput", ec.unmarshalInputProjectWhereInput),
@@ -5633,6 +5678,49 @@ extend type Mutation {
   redeliverWebhook(deliveryID: ID!): WebhookDelivery!
 }
 
+extend type Mutation {
+  """
+  Link a GitHub repository to the project (replacing any linked before).
+  Needs OWNER. From then on, each NEW_TASK suggestion applied opens an issue
+  there, from the worker (the task's githubIssueNumber and githubIssueURL
+  show it once GitHub answered), and closing such an issue marks its task
+  DONE: point a GitHub webhook (content type application/json, the issues
+  event) at /integrations/github/webhook with the webhook secret. The token
+  and the secret are stored encrypted and never shown again.
+  """
+  linkGitHubRepository(input: LinkGitHubRepositoryInput!): LinkGitHubRepositoryPayload!
+  """
+  Unlink the project's GitHub repository: no more issues are opened, and
+  its webhooks are refused. Needs OWNER. Returns the project's ID.
+  """
+  unlinkGitHubRepository(projectID: ID!): ID!
+}
+
+input LinkGitHubRepositoryInput {
+  projectID: ID!
+  """The repository's owner, a user or organisation login (at most 39 characters)."""
+  owner: String!
+  """The repository's name (letters, digits, '.', '-' and '_'; at most 100 characters)."""
+  repo: String!
+  """
+  A token that may create issues in the repository (a fine-grained token
+  with Issues: write, or a classic one with repo scope); at most 255
+  characters.
+  """
+  token: String!
+  """
+  The secret GitHub signs the repository's webhook deliveries with (16 to
+  255 characters). Omitted: one is generated and returned once.
+  """
+  webhookSecret: String
+}
+
+type LinkGitHubRepositoryPayload {
+  repository: GitHubRepository!
+  """The generated webhook secret, shown only here; null when one was given."""
+  webhookSecret: String
+}
+
 input CreateWebhookInput {
   projectID: ID!
   """An http or https URL (at most 2,048 characters) on a public address."""
@@ -6074,6 +6162,16 @@ func (ec *executionContext) childFields_GitHubRepository(ctx context.Context, fi
 		return ec.fieldContext_GitHubRepository_linkedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GitHubRepository", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkGitHubRepositoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "repository":
+		return ec.fieldContext_LinkGitHubRepositoryPayload_repository(ctx, field)
+	case "webhookSecret":
+		return ec.fieldContext_LinkGitHubRepositoryPayload_webhookSecret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkGitHubRepositoryPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ModelStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7002,6 +7100,20 @@ func (ec *executionContext) field_Mutation_editComment_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_linkGitHubRepository_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LinkGitHubRepositoryInput, error) {
+			return ec.unmarshalNLinkGitHubRepositoryInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_redeliverWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7105,6 +7217,20 @@ func (ec *executionContext) field_Mutation_submitFeedback_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlinkGitHubRepository_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectID"] = arg0
 	return args, nil
 }
 
@@ -11630,6 +11756,64 @@ func (ec *executionContext) fieldContext_GitHubRepository_linkedAt(_ context.Con
 	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "Time")
 }
 
+func (ec *executionContext) _LinkGitHubRepositoryPayload_repository(ctx context.Context, field graphql.CollectedField, obj *model.LinkGitHubRepositoryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkGitHubRepositoryPayload_repository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repository, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GitHubRepository) graphql.Marshaler {
+			return ec.marshalNGitHubRepository2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐGitHubRepository(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkGitHubRepositoryPayload_repository(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LinkGitHubRepositoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GitHubRepository(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LinkGitHubRepositoryPayload_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *model.LinkGitHubRepositoryPayload) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WebhookSecret)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkGitHubRepositoryPayload_webhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkGitHubRepositoryPayload_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkGitHubRepositoryPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _ModelStats_provider(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
@@ -12898,6 +13082,94 @@ func (ec *executionContext) fieldContext_Mutation_redeliverWebhook(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_redeliverWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkGitHubRepository(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkGitHubRepository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkGitHubRepository(ctx, fc.Args["input"].(model.LinkGitHubRepositoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkGitHubRepositoryPayload) graphql.Marshaler {
+			return ec.marshalNLinkGitHubRepositoryPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkGitHubRepository(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkGitHubRepositoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkGitHubRepository_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlinkGitHubRepository(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlinkGitHubRepository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlinkGitHubRepository(ctx, fc.Args["projectID"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlinkGitHubRepository(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlinkGitHubRepository_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22441,6 +22713,76 @@ func UnmarshalFeedbackWhereInput(ctx context.Context, raw any) (ent.FeedbackWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputLinkGitHubRepositoryInput(ctx context.Context, obj any) (model.LinkGitHubRepositoryInput, error) {
+	var it model.LinkGitHubRepositoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"projectID", "owner", "repo", "token", "webhookSecret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "projectID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProjectID = data
+		case "owner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owner"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Owner = data
+		case "repo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repo"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Repo = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "webhookSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhookSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebhookSecret = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLinkGitHubRepositoryInput unmarshals raw into the LinkGitHubRepositoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLinkGitHubRepositoryInput(ctx context.Context, raw any) (model.LinkGitHubRepositoryInput, error) {
+	var out model.LinkGitHubRepositoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LinkGitHubRepositoryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProjectMemberOrder(ctx context.Context, obj any) (ent.ProjectMemberOrder, error) {
 	var it ent.ProjectMemberOrder
 	if obj == nil {
@@ -25656,6 +25998,44 @@ func (ec *executionContext) _GitHubRepository(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var linkGitHubRepositoryPayloadImplementors = []string{"LinkGitHubRepositoryPayload"}
+
+func (ec *executionContext) _LinkGitHubRepositoryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LinkGitHubRepositoryPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkGitHubRepositoryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkGitHubRepositoryPayload")
+		case "repository":
+			out.Values[i] = ec._LinkGitHubRepositoryPayload_repository(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "webhookSecret":
+			out.Values[i] = ec._LinkGitHubRepositoryPayload_webhookSecret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var modelStatsImplementors = []string{"ModelStats"}
 
 func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Model) graphql.Marshaler {
@@ -25904,6 +26284,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "redeliverWebhook":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_redeliverWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkGitHubRepository":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkGitHubRepository(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlinkGitHubRepository":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlinkGitHubRepository(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -28484,6 +28878,14 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNGitHubRepository2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐGitHubRepository(ctx context.Context, sel ast.SelectionSet, v *ent.GitHubRepository) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GitHubRepository!")
+		return graphql.Null
+	}
+	return ec._GitHubRepository(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
 	res, err := gid.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28539,6 +28941,19 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNLinkGitHubRepositoryInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryInput(ctx context.Context, v any) (model.LinkGitHubRepositoryInput, error) {
+	res, err := ec.unmarshalInputLinkGitHubRepositoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLinkGitHubRepositoryPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.LinkGitHubRepositoryPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LinkGitHubRepositoryPayload!")
+		return graphql.Null
+	}
+	return ec._LinkGitHubRepositoryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNModelStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModel(ctx context.Context, sel ast.SelectionSet, v insights.Model) graphql.Marshaler {

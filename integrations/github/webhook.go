@@ -17,9 +17,6 @@ import (
 	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
-// WebhookPath is where GitHub's webhook deliveries are received.
-const WebhookPath = "/integrations/github/webhook"
-
 // MaxWebhookBytes bounds a webhook delivery's body (an issues event is a
 // few kilobytes).
 const MaxWebhookBytes = 1 << 20
