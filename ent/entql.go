@@ -218,16 +218,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "GitHubIssue",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			githubissue.FieldTaskID:        {Type: field.TypeInt, Column: githubissue.FieldTaskID},
-			githubissue.FieldProjectID:     {Type: field.TypeInt, Column: githubissue.FieldProjectID},
-			githubissue.FieldOwner:         {Type: field.TypeString, Column: githubissue.FieldOwner},
-			githubissue.FieldRepo:          {Type: field.TypeString, Column: githubissue.FieldRepo},
-			githubissue.FieldStatus:        {Type: field.TypeEnum, Column: githubissue.FieldStatus},
-			githubissue.FieldAttemptCount:  {Type: field.TypeInt, Column: githubissue.FieldAttemptCount},
-			githubissue.FieldNextAttemptAt: {Type: field.TypeTime, Column: githubissue.FieldNextAttemptAt},
-			githubissue.FieldNumber:        {Type: field.TypeInt, Column: githubissue.FieldNumber},
-			githubissue.FieldError:         {Type: field.TypeString, Column: githubissue.FieldError},
-			githubissue.FieldCreatedAt:     {Type: field.TypeTime, Column: githubissue.FieldCreatedAt},
+			githubissue.FieldTaskID:         {Type: field.TypeInt, Column: githubissue.FieldTaskID},
+			githubissue.FieldProjectID:      {Type: field.TypeInt, Column: githubissue.FieldProjectID},
+			githubissue.FieldOwner:          {Type: field.TypeString, Column: githubissue.FieldOwner},
+			githubissue.FieldRepo:           {Type: field.TypeString, Column: githubissue.FieldRepo},
+			githubissue.FieldStatus:         {Type: field.TypeEnum, Column: githubissue.FieldStatus},
+			githubissue.FieldAttemptCount:   {Type: field.TypeInt, Column: githubissue.FieldAttemptCount},
+			githubissue.FieldNextAttemptAt:  {Type: field.TypeTime, Column: githubissue.FieldNextAttemptAt},
+			githubissue.FieldNumber:         {Type: field.TypeInt, Column: githubissue.FieldNumber},
+			githubissue.FieldError:          {Type: field.TypeString, Column: githubissue.FieldError},
+			githubissue.FieldClosedDelivery: {Type: field.TypeString, Column: githubissue.FieldClosedDelivery},
+			githubissue.FieldCreatedAt:      {Type: field.TypeTime, Column: githubissue.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
@@ -1968,6 +1969,11 @@ func (f *GitHubIssueFilter) WhereNumber(p entql.IntP) {
 // WhereError applies the entql string predicate on the error field.
 func (f *GitHubIssueFilter) WhereError(p entql.StringP) {
 	f.Where(p.Field(githubissue.FieldError))
+}
+
+// WhereClosedDelivery applies the entql string predicate on the closed_delivery field.
+func (f *GitHubIssueFilter) WhereClosedDelivery(p entql.StringP) {
+	f.Where(p.Field(githubissue.FieldClosedDelivery))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.

@@ -35,6 +35,8 @@ type GitHubIssue struct {
 	Number *int `json:"number,omitempty"`
 	// Error holds the value of the "error" field.
 	Error *string `json:"error,omitempty"`
+	// The X-GitHub-Delivery of the last close handled: its redelivery changes nothing, even if the task was reopened since.
+	ClosedDelivery *string `json:"closed_delivery,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	selectValues sql.SelectValues
@@ -47,7 +49,7 @@ func (*GitHubIssue) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case githubissue.FieldID, githubissue.FieldTaskID, githubissue.FieldProjectID, githubissue.FieldAttemptCount, githubissue.FieldNumber:
 			values[i] = new(sql.NullInt64)
-		case githubissue.FieldOwner, githubissue.FieldRepo, githubissue.FieldStatus, githubissue.FieldError:
+		case githubissue.FieldOwner, githubissue.FieldRepo, githubissue.FieldStatus, githubissue.FieldError, githubissue.FieldClosedDelivery:
 			values[i] = new(sql.NullString)
 		case githubissue.FieldNextAttemptAt, githubissue.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -129,6 +131,13 @@ func (_m *GitHubIssue) assignValues(columns []string, values []any) error {
 				_m.Error = new(string)
 				*_m.Error = value.String
 			}
+		case githubissue.FieldClosedDelivery:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field closed_delivery", values[i])
+			} else if value.Valid {
+				_m.ClosedDelivery = new(string)
+				*_m.ClosedDelivery = value.String
+			}
 		case githubissue.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -201,6 +210,11 @@ func (_m *GitHubIssue) String() string {
 	builder.WriteString(", ")
 	if v := _m.Error; v != nil {
 		builder.WriteString("error=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ClosedDelivery; v != nil {
+		builder.WriteString("closed_delivery=")
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")

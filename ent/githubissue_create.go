@@ -116,6 +116,20 @@ func (_c *GitHubIssueCreate) SetNillableError(v *string) *GitHubIssueCreate {
 	return _c
 }
 
+// SetClosedDelivery sets the "closed_delivery" field.
+func (_c *GitHubIssueCreate) SetClosedDelivery(v string) *GitHubIssueCreate {
+	_c.mutation.SetClosedDelivery(v)
+	return _c
+}
+
+// SetNillableClosedDelivery sets the "closed_delivery" field if the given value is not nil.
+func (_c *GitHubIssueCreate) SetNillableClosedDelivery(v *string) *GitHubIssueCreate {
+	if v != nil {
+		_c.SetClosedDelivery(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *GitHubIssueCreate) SetCreatedAt(v time.Time) *GitHubIssueCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -276,6 +290,10 @@ func (_c *GitHubIssueCreate) createSpec() (*GitHubIssue, *sqlgraph.CreateSpec) {
 		_spec.SetField(githubissue.FieldError, field.TypeString, value)
 		_node.Error = &value
 	}
+	if value, ok := _c.mutation.ClosedDelivery(); ok {
+		_spec.SetField(githubissue.FieldClosedDelivery, field.TypeString, value)
+		_node.ClosedDelivery = &value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(githubissue.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -419,6 +437,24 @@ func (u *GitHubIssueUpsert) UpdateError() *GitHubIssueUpsert {
 // ClearError clears the value of the "error" field.
 func (u *GitHubIssueUpsert) ClearError() *GitHubIssueUpsert {
 	u.SetNull(githubissue.FieldError)
+	return u
+}
+
+// SetClosedDelivery sets the "closed_delivery" field.
+func (u *GitHubIssueUpsert) SetClosedDelivery(v string) *GitHubIssueUpsert {
+	u.Set(githubissue.FieldClosedDelivery, v)
+	return u
+}
+
+// UpdateClosedDelivery sets the "closed_delivery" field to the value that was provided on create.
+func (u *GitHubIssueUpsert) UpdateClosedDelivery() *GitHubIssueUpsert {
+	u.SetExcluded(githubissue.FieldClosedDelivery)
+	return u
+}
+
+// ClearClosedDelivery clears the value of the "closed_delivery" field.
+func (u *GitHubIssueUpsert) ClearClosedDelivery() *GitHubIssueUpsert {
+	u.SetNull(githubissue.FieldClosedDelivery)
 	return u
 }
 
@@ -581,6 +617,27 @@ func (u *GitHubIssueUpsertOne) UpdateError() *GitHubIssueUpsertOne {
 func (u *GitHubIssueUpsertOne) ClearError() *GitHubIssueUpsertOne {
 	return u.Update(func(s *GitHubIssueUpsert) {
 		s.ClearError()
+	})
+}
+
+// SetClosedDelivery sets the "closed_delivery" field.
+func (u *GitHubIssueUpsertOne) SetClosedDelivery(v string) *GitHubIssueUpsertOne {
+	return u.Update(func(s *GitHubIssueUpsert) {
+		s.SetClosedDelivery(v)
+	})
+}
+
+// UpdateClosedDelivery sets the "closed_delivery" field to the value that was provided on create.
+func (u *GitHubIssueUpsertOne) UpdateClosedDelivery() *GitHubIssueUpsertOne {
+	return u.Update(func(s *GitHubIssueUpsert) {
+		s.UpdateClosedDelivery()
+	})
+}
+
+// ClearClosedDelivery clears the value of the "closed_delivery" field.
+func (u *GitHubIssueUpsertOne) ClearClosedDelivery() *GitHubIssueUpsertOne {
+	return u.Update(func(s *GitHubIssueUpsert) {
+		s.ClearClosedDelivery()
 	})
 }
 
@@ -909,6 +966,27 @@ func (u *GitHubIssueUpsertBulk) UpdateError() *GitHubIssueUpsertBulk {
 func (u *GitHubIssueUpsertBulk) ClearError() *GitHubIssueUpsertBulk {
 	return u.Update(func(s *GitHubIssueUpsert) {
 		s.ClearError()
+	})
+}
+
+// SetClosedDelivery sets the "closed_delivery" field.
+func (u *GitHubIssueUpsertBulk) SetClosedDelivery(v string) *GitHubIssueUpsertBulk {
+	return u.Update(func(s *GitHubIssueUpsert) {
+		s.SetClosedDelivery(v)
+	})
+}
+
+// UpdateClosedDelivery sets the "closed_delivery" field to the value that was provided on create.
+func (u *GitHubIssueUpsertBulk) UpdateClosedDelivery() *GitHubIssueUpsertBulk {
+	return u.Update(func(s *GitHubIssueUpsert) {
+		s.UpdateClosedDelivery()
+	})
+}
+
+// ClearClosedDelivery clears the value of the "closed_delivery" field.
+func (u *GitHubIssueUpsertBulk) ClearClosedDelivery() *GitHubIssueUpsertBulk {
+	return u.Update(func(s *GitHubIssueUpsert) {
+		s.ClearClosedDelivery()
 	})
 }
 

@@ -130,6 +130,26 @@ func (_u *GitHubIssueUpdate) ClearError() *GitHubIssueUpdate {
 	return _u
 }
 
+// SetClosedDelivery sets the "closed_delivery" field.
+func (_u *GitHubIssueUpdate) SetClosedDelivery(v string) *GitHubIssueUpdate {
+	_u.mutation.SetClosedDelivery(v)
+	return _u
+}
+
+// SetNillableClosedDelivery sets the "closed_delivery" field if the given value is not nil.
+func (_u *GitHubIssueUpdate) SetNillableClosedDelivery(v *string) *GitHubIssueUpdate {
+	if v != nil {
+		_u.SetClosedDelivery(*v)
+	}
+	return _u
+}
+
+// ClearClosedDelivery clears the value of the "closed_delivery" field.
+func (_u *GitHubIssueUpdate) ClearClosedDelivery() *GitHubIssueUpdate {
+	_u.mutation.ClearClosedDelivery()
+	return _u
+}
+
 // Mutation returns the GitHubIssueMutation object of the builder.
 func (_u *GitHubIssueUpdate) Mutation() *GitHubIssueMutation {
 	return _u.mutation
@@ -213,6 +233,12 @@ func (_u *GitHubIssueUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.ErrorCleared() {
 		_spec.ClearField(githubissue.FieldError, field.TypeString)
+	}
+	if value, ok := _u.mutation.ClosedDelivery(); ok {
+		_spec.SetField(githubissue.FieldClosedDelivery, field.TypeString, value)
+	}
+	if _u.mutation.ClosedDeliveryCleared() {
+		_spec.ClearField(githubissue.FieldClosedDelivery, field.TypeString)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -336,6 +362,26 @@ func (_u *GitHubIssueUpdateOne) ClearError() *GitHubIssueUpdateOne {
 	return _u
 }
 
+// SetClosedDelivery sets the "closed_delivery" field.
+func (_u *GitHubIssueUpdateOne) SetClosedDelivery(v string) *GitHubIssueUpdateOne {
+	_u.mutation.SetClosedDelivery(v)
+	return _u
+}
+
+// SetNillableClosedDelivery sets the "closed_delivery" field if the given value is not nil.
+func (_u *GitHubIssueUpdateOne) SetNillableClosedDelivery(v *string) *GitHubIssueUpdateOne {
+	if v != nil {
+		_u.SetClosedDelivery(*v)
+	}
+	return _u
+}
+
+// ClearClosedDelivery clears the value of the "closed_delivery" field.
+func (_u *GitHubIssueUpdateOne) ClearClosedDelivery() *GitHubIssueUpdateOne {
+	_u.mutation.ClearClosedDelivery()
+	return _u
+}
+
 // Mutation returns the GitHubIssueMutation object of the builder.
 func (_u *GitHubIssueUpdateOne) Mutation() *GitHubIssueMutation {
 	return _u.mutation
@@ -449,6 +495,12 @@ func (_u *GitHubIssueUpdateOne) sqlSave(ctx context.Context) (_node *GitHubIssue
 	}
 	if _u.mutation.ErrorCleared() {
 		_spec.ClearField(githubissue.FieldError, field.TypeString)
+	}
+	if value, ok := _u.mutation.ClosedDelivery(); ok {
+		_spec.SetField(githubissue.FieldClosedDelivery, field.TypeString, value)
+	}
+	if _u.mutation.ClosedDeliveryCleared() {
+		_spec.ClearField(githubissue.FieldClosedDelivery, field.TypeString)
 	}
 	_node = &GitHubIssue{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -9346,6 +9346,7 @@ type GitHubIssueMutation struct {
 	number           *int
 	addnumber        *int
 	error            *string
+	closed_delivery  *string
 	created_at       *time.Time
 	clearedFields    map[string]struct{}
 	done             bool
@@ -9895,6 +9896,55 @@ func (m *GitHubIssueMutation) ResetError() {
 	delete(m.clearedFields, githubissue.FieldError)
 }
 
+// SetClosedDelivery sets the "closed_delivery" field.
+func (m *GitHubIssueMutation) SetClosedDelivery(s string) {
+	m.closed_delivery = &s
+}
+
+// ClosedDelivery returns the value of the "closed_delivery" field in the mutation.
+func (m *GitHubIssueMutation) ClosedDelivery() (r string, exists bool) {
+	v := m.closed_delivery
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClosedDelivery returns the old "closed_delivery" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldClosedDelivery(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClosedDelivery is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClosedDelivery requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClosedDelivery: %w", err)
+	}
+	return oldValue.ClosedDelivery, nil
+}
+
+// ClearClosedDelivery clears the value of the "closed_delivery" field.
+func (m *GitHubIssueMutation) ClearClosedDelivery() {
+	m.closed_delivery = nil
+	m.clearedFields[githubissue.FieldClosedDelivery] = struct{}{}
+}
+
+// ClosedDeliveryCleared returns if the "closed_delivery" field was cleared in this mutation.
+func (m *GitHubIssueMutation) ClosedDeliveryCleared() bool {
+	_, ok := m.clearedFields[githubissue.FieldClosedDelivery]
+	return ok
+}
+
+// ResetClosedDelivery resets all changes to the "closed_delivery" field.
+func (m *GitHubIssueMutation) ResetClosedDelivery() {
+	m.closed_delivery = nil
+	delete(m.clearedFields, githubissue.FieldClosedDelivery)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *GitHubIssueMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -9965,7 +10015,7 @@ func (m *GitHubIssueMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *GitHubIssueMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.task_id != nil {
 		fields = append(fields, githubissue.FieldTaskID)
 	}
@@ -9992,6 +10042,9 @@ func (m *GitHubIssueMutation) Fields() []string {
 	}
 	if m.error != nil {
 		fields = append(fields, githubissue.FieldError)
+	}
+	if m.closed_delivery != nil {
+		fields = append(fields, githubissue.FieldClosedDelivery)
 	}
 	if m.created_at != nil {
 		fields = append(fields, githubissue.FieldCreatedAt)
@@ -10022,6 +10075,8 @@ func (m *GitHubIssueMutation) Field(name string) (ent.Value, bool) {
 		return m.Number()
 	case githubissue.FieldError:
 		return m.Error()
+	case githubissue.FieldClosedDelivery:
+		return m.ClosedDelivery()
 	case githubissue.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -10051,6 +10106,8 @@ func (m *GitHubIssueMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldNumber(ctx)
 	case githubissue.FieldError:
 		return m.OldError(ctx)
+	case githubissue.FieldClosedDelivery:
+		return m.OldClosedDelivery(ctx)
 	case githubissue.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -10124,6 +10181,13 @@ func (m *GitHubIssueMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetError(v)
+		return nil
+	case githubissue.FieldClosedDelivery:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClosedDelivery(v)
 		return nil
 	case githubissue.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -10222,6 +10286,9 @@ func (m *GitHubIssueMutation) ClearedFields() []string {
 	if m.FieldCleared(githubissue.FieldError) {
 		fields = append(fields, githubissue.FieldError)
 	}
+	if m.FieldCleared(githubissue.FieldClosedDelivery) {
+		fields = append(fields, githubissue.FieldClosedDelivery)
+	}
 	return fields
 }
 
@@ -10244,6 +10311,9 @@ func (m *GitHubIssueMutation) ClearField(name string) error {
 		return nil
 	case githubissue.FieldError:
 		m.ClearError()
+		return nil
+	case githubissue.FieldClosedDelivery:
+		m.ClearClosedDelivery()
 		return nil
 	}
 	return fmt.Errorf("unknown GitHubIssue nullable field %s", name)
@@ -10279,6 +10349,9 @@ func (m *GitHubIssueMutation) ResetField(name string) error {
 		return nil
 	case githubissue.FieldError:
 		m.ResetError()
+		return nil
+	case githubissue.FieldClosedDelivery:
+		m.ResetClosedDelivery()
 		return nil
 	case githubissue.FieldCreatedAt:
 		m.ResetCreatedAt()

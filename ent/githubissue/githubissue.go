@@ -35,6 +35,8 @@ const (
 	FieldNumber = "number"
 	// FieldError holds the string denoting the error field in the database.
 	FieldError = "error"
+	// FieldClosedDelivery holds the string denoting the closed_delivery field in the database.
+	FieldClosedDelivery = "closed_delivery"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// Table holds the table name of the githubissue in the database.
@@ -53,6 +55,7 @@ var Columns = []string{
 	FieldNextAttemptAt,
 	FieldNumber,
 	FieldError,
+	FieldClosedDelivery,
 	FieldCreatedAt,
 }
 
@@ -159,6 +162,11 @@ func ByNumber(opts ...sql.OrderTermOption) OrderOption {
 // ByError orders the results by the error field.
 func ByError(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldError, opts...).ToFunc()
+}
+
+// ByClosedDelivery orders the results by the closed_delivery field.
+func ByClosedDelivery(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClosedDelivery, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

@@ -94,6 +94,11 @@ func Error(v string) predicate.GitHubIssue {
 	return predicate.GitHubIssue(sql.FieldEQ(FieldError, v))
 }
 
+// ClosedDelivery applies equality check predicate on the "closed_delivery" field. It's identical to ClosedDeliveryEQ.
+func ClosedDelivery(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldEQ(FieldClosedDelivery, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.GitHubIssue {
 	return predicate.GitHubIssue(sql.FieldEQ(FieldCreatedAt, v))
@@ -542,6 +547,81 @@ func ErrorEqualFold(v string) predicate.GitHubIssue {
 // ErrorContainsFold applies the ContainsFold predicate on the "error" field.
 func ErrorContainsFold(v string) predicate.GitHubIssue {
 	return predicate.GitHubIssue(sql.FieldContainsFold(FieldError, v))
+}
+
+// ClosedDeliveryEQ applies the EQ predicate on the "closed_delivery" field.
+func ClosedDeliveryEQ(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldEQ(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryNEQ applies the NEQ predicate on the "closed_delivery" field.
+func ClosedDeliveryNEQ(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldNEQ(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryIn applies the In predicate on the "closed_delivery" field.
+func ClosedDeliveryIn(vs ...string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldIn(FieldClosedDelivery, vs...))
+}
+
+// ClosedDeliveryNotIn applies the NotIn predicate on the "closed_delivery" field.
+func ClosedDeliveryNotIn(vs ...string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldNotIn(FieldClosedDelivery, vs...))
+}
+
+// ClosedDeliveryGT applies the GT predicate on the "closed_delivery" field.
+func ClosedDeliveryGT(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldGT(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryGTE applies the GTE predicate on the "closed_delivery" field.
+func ClosedDeliveryGTE(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldGTE(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryLT applies the LT predicate on the "closed_delivery" field.
+func ClosedDeliveryLT(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldLT(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryLTE applies the LTE predicate on the "closed_delivery" field.
+func ClosedDeliveryLTE(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldLTE(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryContains applies the Contains predicate on the "closed_delivery" field.
+func ClosedDeliveryContains(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldContains(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryHasPrefix applies the HasPrefix predicate on the "closed_delivery" field.
+func ClosedDeliveryHasPrefix(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldHasPrefix(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryHasSuffix applies the HasSuffix predicate on the "closed_delivery" field.
+func ClosedDeliveryHasSuffix(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldHasSuffix(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryIsNil applies the IsNil predicate on the "closed_delivery" field.
+func ClosedDeliveryIsNil() predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldIsNull(FieldClosedDelivery))
+}
+
+// ClosedDeliveryNotNil applies the NotNil predicate on the "closed_delivery" field.
+func ClosedDeliveryNotNil() predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldNotNull(FieldClosedDelivery))
+}
+
+// ClosedDeliveryEqualFold applies the EqualFold predicate on the "closed_delivery" field.
+func ClosedDeliveryEqualFold(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldEqualFold(FieldClosedDelivery, v))
+}
+
+// ClosedDeliveryContainsFold applies the ContainsFold predicate on the "closed_delivery" field.
+func ClosedDeliveryContainsFold(v string) predicate.GitHubIssue {
+	return predicate.GitHubIssue(sql.FieldContainsFold(FieldClosedDelivery, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -263,7 +263,7 @@ func init() {
 	// githubissue.DefaultAttemptCount holds the default value on creation for the attempt_count field.
 	githubissue.DefaultAttemptCount = githubissueDescAttemptCount.Default.(int)
 	// githubissueDescCreatedAt is the schema descriptor for created_at field.
-	githubissueDescCreatedAt := githubissueFields[9].Descriptor()
+	githubissueDescCreatedAt := githubissueFields[10].Descriptor()
 	// githubissue.DefaultCreatedAt holds the default value on creation for the created_at field.
 	githubissue.DefaultCreatedAt = githubissueDescCreatedAt.Default.(func() time.Time)
 	githubrepository.Policy = privacy.NewPolicies(schema.GitHubRepository{})

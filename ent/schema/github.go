@@ -118,6 +118,10 @@ func (GitHubIssue) Fields() []ent.Field {
 		field.String("error").
 			Optional().
 			Nillable(),
+		field.String("closed_delivery").
+			Optional().
+			Nillable().
+			Comment("The X-GitHub-Delivery of the last close handled: its redelivery changes nothing, even if the task was reopened since."),
 		field.Time("created_at").
 			Immutable().
 			Default(now),

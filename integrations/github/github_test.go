@@ -276,11 +276,13 @@ func TestDeletedTasksAndUnlinkedProjectsGetNoIssue(t *testing.T) {
 	}
 }
 
+var deliveryID = "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+
 func post(t *testing.T, h http.Handler, event, signature string, body []byte) int {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/integrations/github/webhook", bytes.NewReader(body))
 	r.Header.Set("X-GitHub-Event", event)
-	r.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	r.Header.Set("X-GitHub-Delivery", deliveryID)
 	if signature != "" {
 		r.Header.Set("X-Hub-Signature-256", signature)
 	}
@@ -321,6 +323,24 @@ func TestAWebhookClosesOnlyItsProjectsTask(t *testing.T) {
 	}
 	if tk := w.client.Task.GetX(accesstest.System(), id); tk.Status != task.StatusDone {
 		t.Fatalf("task %+v", tk)
+	}
+	// Someone reopens the task here; GitHub redelivers the same close: no
+	// change. A new close (the issue reopened and closed again) is one.
+	if _, err := store.InTx(accesstest.System(), w.client, func(tx *ent.Tx) (*ent.Task, error) {
+		return tx.Task.UpdateOneID(id).SetStatus(task.StatusTodo).Save(accesstest.System())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code := post(t, h, "issues", github.Sign("secret-of-the-project-one", closed(number)), closed(number)); code != http.StatusOK {
+		t.Errorf("the redelivery got %d", code)
+	}
+	if tk := w.client.Task.GetX(accesstest.System(), id); tk.Status != task.StatusTodo {
+		t.Errorf("the redelivery changed the task: %s", tk.Status)
+	}
+	deliveryID = "8f3b1c2e-0000-11e3-81ab-4c9367dc0958"
+	if code := post(t, h, "issues", github.Sign("secret-of-the-project-one", closed(number)), closed(number)); code != http.StatusOK ||
+		w.client.Task.GetX(accesstest.System(), id).Status != task.StatusDone {
+		t.Errorf("a new close got %d and left the task open", code)
 	}
 	big := append(closed(number), bytes.Repeat([]byte(" "), github.MaxWebhookBytes)...)
 	if code := post(t, h, "issues", github.Sign("secret-of-the-project-one", big), big); code != http.StatusRequestEntityTooLarge {

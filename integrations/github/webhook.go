@@ -21,6 +21,8 @@ import (
 // few kilobytes).
 const MaxWebhookBytes = 1 << 20
 
+const maxDeliveryID = 100
+
 // Webhook receives GitHub's webhook deliveries for linked repositories. A
 // delivery is trusted once its X-Hub-Signature-256 verifies with the
 // webhook secret of a project linking the repository it names; then an
@@ -63,6 +65,9 @@ func Webhook(client *ent.Client, secrets *webhooks.Sealer, logger *slog.Logger) 
 			return
 		}
 		event, id := r.Header.Get("X-GitHub-Event"), r.Header.Get("X-GitHub-Delivery")
+		if len(id) > maxDeliveryID {
+			id = id[:maxDeliveryID] // GitHub's are GUIDs
+		}
 		switch {
 		case event == "ping":
 			w.WriteHeader(http.StatusOK)
@@ -71,7 +76,7 @@ func Webhook(client *ent.Client, secrets *webhooks.Sealer, logger *slog.Logger) 
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
-		done, err := closeTask(ctx, client, repo, d.Issue.Number)
+		done, err := closeTask(ctx, client, repo, d.Issue.Number, id)
 		if err != nil {
 			logger.ErrorContext(ctx, "GitHub webhook: cannot close the task", "delivery", id, "err", err)
 			http.Error(w, "the task could not be updated now; GitHub may redeliver it", http.StatusServiceUnavailable)
@@ -125,18 +130,28 @@ func verify(ctx context.Context, client *ent.Client, secrets *webhooks.Sealer, b
 }
 
 // closeTask marks DONE the task whose issue number was opened in repo's
-// repository for repo's project; false when there is none.
-func closeTask(ctx context.Context, client *ent.Client, repo *ent.GitHubRepository, number int) (bool, error) {
+// repository for repo's project; false when there is none. A delivery
+// already handled (its X-GitHub-Delivery, delivery) changes nothing.
+func closeTask(ctx context.Context, client *ent.Client, repo *ent.GitHubRepository, number int, delivery string) (bool, error) {
 	return store.InTx(ctx, client, func(tx *ent.Tx) (bool, error) {
 		is, err := tx.GitHubIssue.Query().
 			Where(githubissue.ProjectID(repo.ProjectID), githubissue.OwnerEqualFold(repo.Owner), githubissue.RepoEqualFold(repo.Repo),
 				githubissue.Number(number), githubissue.StatusEQ(githubissue.StatusCreated)).
+			ForUpdate().
 			First(ctx)
 		if ent.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
 			return false, err
+		}
+		if delivery != "" && is.ClosedDelivery != nil && *is.ClosedDelivery == delivery {
+			return true, nil // a redelivery
+		}
+		if delivery != "" {
+			if err := tx.GitHubIssue.UpdateOne(is).SetClosedDelivery(delivery).Exec(ctx); err != nil {
+				return false, err
+			}
 		}
 		t, err := tx.Task.Query().Where(task.ID(is.TaskID)).ForUpdate().Only(ctx)
 		if ent.IsNotFound(err) {
@@ -146,7 +161,7 @@ func closeTask(ctx context.Context, client *ent.Client, repo *ent.GitHubReposito
 			return false, err
 		}
 		if t.Status == task.StatusDone {
-			return true, nil // a replay, or already done
+			return true, nil // already done
 		}
 		return true, tx.Task.UpdateOne(t).SetStatus(task.StatusDone).Exec(ctx)
 	})
