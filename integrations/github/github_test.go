@@ -372,3 +372,30 @@ func TestVerify(t *testing.T) {
 		t.Error("GitHub's example does not verify")
 	}
 }
+
+// Server errors are retried for a day, then the issue is FAILED; an issue
+// whose project unlinked the repository meanwhile is skipped.
+func TestRetriesEndAfterADayAndUnlinkingSkips(t *testing.T) {
+	w := newWorld(t, answer{status: 500, body: `{"message":"Server Error"}`}, answer{status: 502, body: `<html>bad gateway</html>`})
+	id := w.applyNewTask(w.project, "Flaky")
+	d := w.dispatcher()
+	w.send(d)
+	if is := w.issue(id); is.Status != githubissue.StatusPending || is.AttemptCount != 1 {
+		t.Fatalf("after a 500: %+v", is)
+	}
+	w.clock.Add(github.RetryFor + time.Minute)
+	w.send(d)
+	if is := w.issue(id); is.Status != githubissue.StatusFailed || is.Error == nil || !strings.Contains(*is.Error, "gave up after a day") {
+		t.Fatalf("after a day: %+v", is)
+	}
+
+	other := w.applyNewTask(w.project, "Unlinked before sending")
+	if _, err := d.DispatchOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.client.GitHubRepository.Delete().ExecX(accesstest.System())
+	w.send(d)
+	if is := w.issue(other); is.Status != githubissue.StatusSkipped || w.fake.calls() != 2 {
+		t.Fatalf("%d calls, %+v", w.fake.calls(), is)
+	}
+}
