@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/digest"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
+	"github.com/feedbackloop/feedbackloop/integrations/github"
 	"github.com/feedbackloop/feedbackloop/internal/gctune"
 	"github.com/feedbackloop/feedbackloop/internal/llmlimit"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
@@ -118,6 +119,9 @@ type config struct {
 	// WebhookSecrets seals webhooks' signing secrets at rest
 	// (WEBHOOK_SECRET_KEY; nil: stored as they are).
 	WebhookSecrets *webhooks.Sealer
+	// GitHubAPIURL is GitHub's REST API, where linked repositories' issues
+	// are opened (GITHUB_API_URL).
+	GitHubAPIURL string
 }
 
 // Defaults that belong to no package: where the process finds its
@@ -412,6 +416,10 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		cfg.WebhookSecrets = sealer
 	}
 	cfg.SMTP, cfg.DigestEvery = e.smtp()
+	cfg.GitHubAPIURL = strings.TrimRight(e.str("GITHUB_API_URL", github.DefaultAPIURL), "/")
+	if u, err := url.Parse(cfg.GitHubAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		e.fail("GITHUB_API_URL", "an http(s) URL, such as https://api.github.com", cfg.GitHubAPIURL)
+	}
 	cfg.WebhooksPerProject = e.integer("WEBHOOKS_PER_PROJECT", webhooks.DefaultPerProject, 1, 1000)
 	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
 	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {

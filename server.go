@@ -34,6 +34,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/integrations/github"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
@@ -251,6 +252,10 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 		} else {
 			logger.Info("SMTP_URL is not set: email digests are not sent (members' choices are kept)")
 		}
+		issues := github.NewDispatcher(github.Config{Client: d.client, GitHub: &github.Client{BaseURL: cfg.GitHubAPIURL},
+			Secrets: cfg.WebhookSecrets, Logger: logger})
+		issues.Start(ctx)
+		stop = append(stop, issues.Shutdown)
 	}
 
 	origins := web.NewOrigins(cfg.AllowedOrigins, authn.Open())
@@ -264,6 +269,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			return err
 		}
 		shell.GraphQL, shell.RateLimit = api, limiter
+		shell.GitHubWebhook = github.Webhook(d.client, cfg.WebhookSecrets, logger)
 	}
 
 	addr, err := listen(ctx, cfg, tlsConfig, shell, api, d.metrics, startupAttrs(cfg, authn.Open()), logger, &stop)

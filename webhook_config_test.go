@@ -37,3 +37,24 @@ func TestWebhookSettings(t *testing.T) {
 		t.Errorf("bad settings: %v", err)
 	}
 }
+
+// GITHUB_API_URL: GitHub's by default, any http(s) URL (a trailing slash
+// dropped), anything else refused naming the setting.
+func TestGitHubAPIURLSetting(t *testing.T) {
+	load := func(env map[string]string) (config, error) {
+		return loadConfig(func(k string) string { return env[k] }, io.Discard)
+	}
+	cfg, err := load(map[string]string{})
+	if err != nil || cfg.GitHubAPIURL != "https://api.github.com" {
+		t.Fatalf("default %q, %v", cfg.GitHubAPIURL, err)
+	}
+	cfg, err = load(map[string]string{"GITHUB_API_URL": "https://ghe.example.com/api/v3/"})
+	if err != nil || cfg.GitHubAPIURL != "https://ghe.example.com/api/v3" {
+		t.Errorf("set %q, %v", cfg.GitHubAPIURL, err)
+	}
+	for _, bad := range []string{"api.github.com", "ftp://x", "https://"} {
+		if _, err := load(map[string]string{"GITHUB_API_URL": bad}); err == nil || !strings.Contains(err.Error(), "GITHUB_API_URL") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -68,6 +68,30 @@ func (_m *Feedback) Attach(client *Client) *Feedback {
 	return _m
 }
 
+// Attach binds a GitHubCursor decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *GitHubCursor) Attach(client *Client) *GitHubCursor {
+	_m.config = client.config
+	return _m
+}
+
+// Attach binds a GitHubIssue decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *GitHubIssue) Attach(client *Client) *GitHubIssue {
+	_m.config = client.config
+	return _m
+}
+
+// Attach binds a GitHubRepository decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *GitHubRepository) Attach(client *Client) *GitHubRepository {
+	_m.config = client.config
+	return _m
+}
+
 // Attach binds a OutboxCursor decoded from JSON (an event's snapshot) to
 // client, so that its edges not in the snapshot can be loaded, and marks the
 // list edges the snapshot holds as loaded.

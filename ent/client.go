@@ -21,6 +21,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
+	"github.com/feedbackloop/feedbackloop/ent/githubissue"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -50,6 +53,12 @@ type Client struct {
 	Event *EventClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
+	// GitHubCursor is the client for interacting with the GitHubCursor builders.
+	GitHubCursor *GitHubCursorClient
+	// GitHubIssue is the client for interacting with the GitHubIssue builders.
+	GitHubIssue *GitHubIssueClient
+	// GitHubRepository is the client for interacting with the GitHubRepository builders.
+	GitHubRepository *GitHubRepositoryClient
 	// OutboxCursor is the client for interacting with the OutboxCursor builders.
 	OutboxCursor *OutboxCursorClient
 	// Project is the client for interacting with the Project builders.
@@ -83,6 +92,9 @@ func (c *Client) init() {
 	c.Comment = NewCommentClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
+	c.GitHubCursor = NewGitHubCursorClient(c.config)
+	c.GitHubIssue = NewGitHubIssueClient(c.config)
+	c.GitHubRepository = NewGitHubRepositoryClient(c.config)
 	c.OutboxCursor = NewOutboxCursorClient(c.config)
 	c.Project = NewProjectClient(c.config)
 	c.ProjectMember = NewProjectMemberClient(c.config)
@@ -181,22 +193,25 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		APIKey:          NewAPIKeyClient(cfg),
-		Adjustment:      NewAdjustmentClient(cfg),
-		AdjustmentVote:  NewAdjustmentVoteClient(cfg),
-		Comment:         NewCommentClient(cfg),
-		Event:           NewEventClient(cfg),
-		Feedback:        NewFeedbackClient(cfg),
-		OutboxCursor:    NewOutboxCursorClient(cfg),
-		Project:         NewProjectClient(cfg),
-		ProjectMember:   NewProjectMemberClient(cfg),
-		Task:            NewTaskClient(cfg),
-		User:            NewUserClient(cfg),
-		Webhook:         NewWebhookClient(cfg),
-		WebhookCursor:   NewWebhookCursorClient(cfg),
-		WebhookDelivery: NewWebhookDeliveryClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		APIKey:           NewAPIKeyClient(cfg),
+		Adjustment:       NewAdjustmentClient(cfg),
+		AdjustmentVote:   NewAdjustmentVoteClient(cfg),
+		Comment:          NewCommentClient(cfg),
+		Event:            NewEventClient(cfg),
+		Feedback:         NewFeedbackClient(cfg),
+		GitHubCursor:     NewGitHubCursorClient(cfg),
+		GitHubIssue:      NewGitHubIssueClient(cfg),
+		GitHubRepository: NewGitHubRepositoryClient(cfg),
+		OutboxCursor:     NewOutboxCursorClient(cfg),
+		Project:          NewProjectClient(cfg),
+		ProjectMember:    NewProjectMemberClient(cfg),
+		Task:             NewTaskClient(cfg),
+		User:             NewUserClient(cfg),
+		Webhook:          NewWebhookClient(cfg),
+		WebhookCursor:    NewWebhookCursorClient(cfg),
+		WebhookDelivery:  NewWebhookDeliveryClient(cfg),
 	}, nil
 }
 
@@ -214,22 +229,25 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		APIKey:          NewAPIKeyClient(cfg),
-		Adjustment:      NewAdjustmentClient(cfg),
-		AdjustmentVote:  NewAdjustmentVoteClient(cfg),
-		Comment:         NewCommentClient(cfg),
-		Event:           NewEventClient(cfg),
-		Feedback:        NewFeedbackClient(cfg),
-		OutboxCursor:    NewOutboxCursorClient(cfg),
-		Project:         NewProjectClient(cfg),
-		ProjectMember:   NewProjectMemberClient(cfg),
-		Task:            NewTaskClient(cfg),
-		User:            NewUserClient(cfg),
-		Webhook:         NewWebhookClient(cfg),
-		WebhookCursor:   NewWebhookCursorClient(cfg),
-		WebhookDelivery: NewWebhookDeliveryClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		APIKey:           NewAPIKeyClient(cfg),
+		Adjustment:       NewAdjustmentClient(cfg),
+		AdjustmentVote:   NewAdjustmentVoteClient(cfg),
+		Comment:          NewCommentClient(cfg),
+		Event:            NewEventClient(cfg),
+		Feedback:         NewFeedbackClient(cfg),
+		GitHubCursor:     NewGitHubCursorClient(cfg),
+		GitHubIssue:      NewGitHubIssueClient(cfg),
+		GitHubRepository: NewGitHubRepositoryClient(cfg),
+		OutboxCursor:     NewOutboxCursorClient(cfg),
+		Project:          NewProjectClient(cfg),
+		ProjectMember:    NewProjectMemberClient(cfg),
+		Task:             NewTaskClient(cfg),
+		User:             NewUserClient(cfg),
+		Webhook:          NewWebhookClient(cfg),
+		WebhookCursor:    NewWebhookCursorClient(cfg),
+		WebhookDelivery:  NewWebhookDeliveryClient(cfg),
 	}, nil
 }
 
@@ -260,8 +278,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.OutboxCursor, c.Project, c.ProjectMember, c.Task, c.User, c.Webhook,
-		c.WebhookCursor, c.WebhookDelivery,
+		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.OutboxCursor, c.Project,
+		c.ProjectMember, c.Task, c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -272,8 +290,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.OutboxCursor, c.Project, c.ProjectMember, c.Task, c.User, c.Webhook,
-		c.WebhookCursor, c.WebhookDelivery,
+		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.OutboxCursor, c.Project,
+		c.ProjectMember, c.Task, c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -294,6 +312,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Event.mutate(ctx, m)
 	case *FeedbackMutation:
 		return c.Feedback.mutate(ctx, m)
+	case *GitHubCursorMutation:
+		return c.GitHubCursor.mutate(ctx, m)
+	case *GitHubIssueMutation:
+		return c.GitHubIssue.mutate(ctx, m)
+	case *GitHubRepositoryMutation:
+		return c.GitHubRepository.mutate(ctx, m)
 	case *OutboxCursorMutation:
 		return c.OutboxCursor.mutate(ctx, m)
 	case *ProjectMutation:
@@ -1455,6 +1479,424 @@ func (c *FeedbackClient) mutate(ctx context.Context, m *FeedbackMutation) (Value
 	}
 }
 
+// GitHubCursorClient is a client for the GitHubCursor schema.
+type GitHubCursorClient struct {
+	config
+}
+
+// NewGitHubCursorClient returns a client for the GitHubCursor from the given config.
+func NewGitHubCursorClient(c config) *GitHubCursorClient {
+	return &GitHubCursorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `githubcursor.Hooks(f(g(h())))`.
+func (c *GitHubCursorClient) Use(hooks ...Hook) {
+	c.hooks.GitHubCursor = append(c.hooks.GitHubCursor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `githubcursor.Intercept(f(g(h())))`.
+func (c *GitHubCursorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GitHubCursor = append(c.inters.GitHubCursor, interceptors...)
+}
+
+// Create returns a builder for creating a GitHubCursor entity.
+func (c *GitHubCursorClient) Create() *GitHubCursorCreate {
+	mutation := newGitHubCursorMutation(c.config, OpCreate)
+	return &GitHubCursorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GitHubCursor entities.
+func (c *GitHubCursorClient) CreateBulk(builders ...*GitHubCursorCreate) *GitHubCursorCreateBulk {
+	return &GitHubCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GitHubCursorClient) MapCreateBulk(slice any, setFunc func(*GitHubCursorCreate, int)) *GitHubCursorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GitHubCursorCreateBulk{err: fmt.Errorf("calling to GitHubCursorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GitHubCursorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GitHubCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GitHubCursor.
+func (c *GitHubCursorClient) Update() *GitHubCursorUpdate {
+	mutation := newGitHubCursorMutation(c.config, OpUpdate)
+	return &GitHubCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GitHubCursorClient) UpdateOne(_m *GitHubCursor) *GitHubCursorUpdateOne {
+	mutation := newGitHubCursorMutation(c.config, OpUpdateOne, withGitHubCursor(_m))
+	return &GitHubCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GitHubCursorClient) UpdateOneID(id int) *GitHubCursorUpdateOne {
+	mutation := newGitHubCursorMutation(c.config, OpUpdateOne, withGitHubCursorID(id))
+	return &GitHubCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GitHubCursor.
+func (c *GitHubCursorClient) Delete() *GitHubCursorDelete {
+	mutation := newGitHubCursorMutation(c.config, OpDelete)
+	return &GitHubCursorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GitHubCursorClient) DeleteOne(_m *GitHubCursor) *GitHubCursorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GitHubCursorClient) DeleteOneID(id int) *GitHubCursorDeleteOne {
+	builder := c.Delete().Where(githubcursor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GitHubCursorDeleteOne{builder}
+}
+
+// Query returns a query builder for GitHubCursor.
+func (c *GitHubCursorClient) Query() *GitHubCursorQuery {
+	return &GitHubCursorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGitHubCursor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GitHubCursor entity by its id.
+func (c *GitHubCursorClient) Get(ctx context.Context, id int) (*GitHubCursor, error) {
+	return c.Query().Where(githubcursor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GitHubCursorClient) GetX(ctx context.Context, id int) *GitHubCursor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *GitHubCursorClient) Hooks() []Hook {
+	hooks := c.hooks.GitHubCursor
+	return append(hooks[:len(hooks):len(hooks)], githubcursor.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GitHubCursorClient) Interceptors() []Interceptor {
+	return c.inters.GitHubCursor
+}
+
+func (c *GitHubCursorClient) mutate(ctx context.Context, m *GitHubCursorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GitHubCursorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GitHubCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GitHubCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GitHubCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GitHubCursor mutation op: %q", m.Op())
+	}
+}
+
+// GitHubIssueClient is a client for the GitHubIssue schema.
+type GitHubIssueClient struct {
+	config
+}
+
+// NewGitHubIssueClient returns a client for the GitHubIssue from the given config.
+func NewGitHubIssueClient(c config) *GitHubIssueClient {
+	return &GitHubIssueClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `githubissue.Hooks(f(g(h())))`.
+func (c *GitHubIssueClient) Use(hooks ...Hook) {
+	c.hooks.GitHubIssue = append(c.hooks.GitHubIssue, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `githubissue.Intercept(f(g(h())))`.
+func (c *GitHubIssueClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GitHubIssue = append(c.inters.GitHubIssue, interceptors...)
+}
+
+// Create returns a builder for creating a GitHubIssue entity.
+func (c *GitHubIssueClient) Create() *GitHubIssueCreate {
+	mutation := newGitHubIssueMutation(c.config, OpCreate)
+	return &GitHubIssueCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GitHubIssue entities.
+func (c *GitHubIssueClient) CreateBulk(builders ...*GitHubIssueCreate) *GitHubIssueCreateBulk {
+	return &GitHubIssueCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GitHubIssueClient) MapCreateBulk(slice any, setFunc func(*GitHubIssueCreate, int)) *GitHubIssueCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GitHubIssueCreateBulk{err: fmt.Errorf("calling to GitHubIssueClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GitHubIssueCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GitHubIssueCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GitHubIssue.
+func (c *GitHubIssueClient) Update() *GitHubIssueUpdate {
+	mutation := newGitHubIssueMutation(c.config, OpUpdate)
+	return &GitHubIssueUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GitHubIssueClient) UpdateOne(_m *GitHubIssue) *GitHubIssueUpdateOne {
+	mutation := newGitHubIssueMutation(c.config, OpUpdateOne, withGitHubIssue(_m))
+	return &GitHubIssueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GitHubIssueClient) UpdateOneID(id int) *GitHubIssueUpdateOne {
+	mutation := newGitHubIssueMutation(c.config, OpUpdateOne, withGitHubIssueID(id))
+	return &GitHubIssueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GitHubIssue.
+func (c *GitHubIssueClient) Delete() *GitHubIssueDelete {
+	mutation := newGitHubIssueMutation(c.config, OpDelete)
+	return &GitHubIssueDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GitHubIssueClient) DeleteOne(_m *GitHubIssue) *GitHubIssueDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GitHubIssueClient) DeleteOneID(id int) *GitHubIssueDeleteOne {
+	builder := c.Delete().Where(githubissue.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GitHubIssueDeleteOne{builder}
+}
+
+// Query returns a query builder for GitHubIssue.
+func (c *GitHubIssueClient) Query() *GitHubIssueQuery {
+	return &GitHubIssueQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGitHubIssue},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GitHubIssue entity by its id.
+func (c *GitHubIssueClient) Get(ctx context.Context, id int) (*GitHubIssue, error) {
+	return c.Query().Where(githubissue.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GitHubIssueClient) GetX(ctx context.Context, id int) *GitHubIssue {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *GitHubIssueClient) Hooks() []Hook {
+	hooks := c.hooks.GitHubIssue
+	return append(hooks[:len(hooks):len(hooks)], githubissue.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GitHubIssueClient) Interceptors() []Interceptor {
+	return c.inters.GitHubIssue
+}
+
+func (c *GitHubIssueClient) mutate(ctx context.Context, m *GitHubIssueMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GitHubIssueCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GitHubIssueUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GitHubIssueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GitHubIssueDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GitHubIssue mutation op: %q", m.Op())
+	}
+}
+
+// GitHubRepositoryClient is a client for the GitHubRepository schema.
+type GitHubRepositoryClient struct {
+	config
+}
+
+// NewGitHubRepositoryClient returns a client for the GitHubRepository from the given config.
+func NewGitHubRepositoryClient(c config) *GitHubRepositoryClient {
+	return &GitHubRepositoryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `githubrepository.Hooks(f(g(h())))`.
+func (c *GitHubRepositoryClient) Use(hooks ...Hook) {
+	c.hooks.GitHubRepository = append(c.hooks.GitHubRepository, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `githubrepository.Intercept(f(g(h())))`.
+func (c *GitHubRepositoryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GitHubRepository = append(c.inters.GitHubRepository, interceptors...)
+}
+
+// Create returns a builder for creating a GitHubRepository entity.
+func (c *GitHubRepositoryClient) Create() *GitHubRepositoryCreate {
+	mutation := newGitHubRepositoryMutation(c.config, OpCreate)
+	return &GitHubRepositoryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GitHubRepository entities.
+func (c *GitHubRepositoryClient) CreateBulk(builders ...*GitHubRepositoryCreate) *GitHubRepositoryCreateBulk {
+	return &GitHubRepositoryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GitHubRepositoryClient) MapCreateBulk(slice any, setFunc func(*GitHubRepositoryCreate, int)) *GitHubRepositoryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GitHubRepositoryCreateBulk{err: fmt.Errorf("calling to GitHubRepositoryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GitHubRepositoryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GitHubRepositoryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GitHubRepository.
+func (c *GitHubRepositoryClient) Update() *GitHubRepositoryUpdate {
+	mutation := newGitHubRepositoryMutation(c.config, OpUpdate)
+	return &GitHubRepositoryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GitHubRepositoryClient) UpdateOne(_m *GitHubRepository) *GitHubRepositoryUpdateOne {
+	mutation := newGitHubRepositoryMutation(c.config, OpUpdateOne, withGitHubRepository(_m))
+	return &GitHubRepositoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GitHubRepositoryClient) UpdateOneID(id int) *GitHubRepositoryUpdateOne {
+	mutation := newGitHubRepositoryMutation(c.config, OpUpdateOne, withGitHubRepositoryID(id))
+	return &GitHubRepositoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GitHubRepository.
+func (c *GitHubRepositoryClient) Delete() *GitHubRepositoryDelete {
+	mutation := newGitHubRepositoryMutation(c.config, OpDelete)
+	return &GitHubRepositoryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GitHubRepositoryClient) DeleteOne(_m *GitHubRepository) *GitHubRepositoryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GitHubRepositoryClient) DeleteOneID(id int) *GitHubRepositoryDeleteOne {
+	builder := c.Delete().Where(githubrepository.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GitHubRepositoryDeleteOne{builder}
+}
+
+// Query returns a query builder for GitHubRepository.
+func (c *GitHubRepositoryClient) Query() *GitHubRepositoryQuery {
+	return &GitHubRepositoryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGitHubRepository},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GitHubRepository entity by its id.
+func (c *GitHubRepositoryClient) Get(ctx context.Context, id int) (*GitHubRepository, error) {
+	return c.Query().Where(githubrepository.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GitHubRepositoryClient) GetX(ctx context.Context, id int) *GitHubRepository {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProject queries the project edge of a GitHubRepository.
+func (c *GitHubRepositoryClient) QueryProject(_m *GitHubRepository) *ProjectQuery {
+	query := (&ProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(githubrepository.Table, githubrepository.FieldID, id),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, githubrepository.ProjectTable, githubrepository.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *GitHubRepositoryClient) Hooks() []Hook {
+	hooks := c.hooks.GitHubRepository
+	return append(hooks[:len(hooks):len(hooks)], githubrepository.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GitHubRepositoryClient) Interceptors() []Interceptor {
+	return c.inters.GitHubRepository
+}
+
+func (c *GitHubRepositoryClient) mutate(ctx context.Context, m *GitHubRepositoryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GitHubRepositoryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GitHubRepositoryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GitHubRepositoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GitHubRepositoryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GitHubRepository mutation op: %q", m.Op())
+	}
+}
+
 // OutboxCursorClient is a client for the OutboxCursor schema.
 type OutboxCursorClient struct {
 	config
@@ -1786,6 +2228,22 @@ func (c *ProjectClient) QueryWebhooks(_m *Project) *WebhookQuery {
 			sqlgraph.From(project.Table, project.FieldID, id),
 			sqlgraph.To(webhook.Table, webhook.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, project.WebhooksTable, project.WebhooksColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryGithubRepository queries the github_repository edge of a Project.
+func (c *ProjectClient) QueryGithubRepository(_m *Project) *GitHubRepositoryQuery {
+	query := (&GitHubRepositoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(githubrepository.Table, githubrepository.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, project.GithubRepositoryTable, project.GithubRepositoryColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2786,14 +3244,14 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, OutboxCursor,
-		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
-		WebhookDelivery []ent.Hook
+		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
+		GitHubIssue, GitHubRepository, OutboxCursor, Project, ProjectMember, Task,
+		User, Webhook, WebhookCursor, WebhookDelivery []ent.Hook
 	}
 	inters struct {
-		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, OutboxCursor,
-		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
-		WebhookDelivery []ent.Interceptor
+		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
+		GitHubIssue, GitHubRepository, OutboxCursor, Project, ProjectMember, Task,
+		User, Webhook, WebhookCursor, WebhookDelivery []ent.Interceptor
 	}
 )
 

@@ -18,6 +18,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
+	"github.com/feedbackloop/feedbackloop/ent/githubissue"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -86,20 +89,23 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:          apikey.ValidColumn,
-			adjustment.Table:      adjustment.ValidColumn,
-			adjustmentvote.Table:  adjustmentvote.ValidColumn,
-			comment.Table:         comment.ValidColumn,
-			event.Table:           event.ValidColumn,
-			feedback.Table:        feedback.ValidColumn,
-			outboxcursor.Table:    outboxcursor.ValidColumn,
-			project.Table:         project.ValidColumn,
-			projectmember.Table:   projectmember.ValidColumn,
-			task.Table:            task.ValidColumn,
-			user.Table:            user.ValidColumn,
-			webhook.Table:         webhook.ValidColumn,
-			webhookcursor.Table:   webhookcursor.ValidColumn,
-			webhookdelivery.Table: webhookdelivery.ValidColumn,
+			apikey.Table:           apikey.ValidColumn,
+			adjustment.Table:       adjustment.ValidColumn,
+			adjustmentvote.Table:   adjustmentvote.ValidColumn,
+			comment.Table:          comment.ValidColumn,
+			event.Table:            event.ValidColumn,
+			feedback.Table:         feedback.ValidColumn,
+			githubcursor.Table:     githubcursor.ValidColumn,
+			githubissue.Table:      githubissue.ValidColumn,
+			githubrepository.Table: githubrepository.ValidColumn,
+			outboxcursor.Table:     outboxcursor.ValidColumn,
+			project.Table:          project.ValidColumn,
+			projectmember.Table:    projectmember.ValidColumn,
+			task.Table:             task.ValidColumn,
+			user.Table:             user.ValidColumn,
+			webhook.Table:          webhook.ValidColumn,
+			webhookcursor.Table:    webhookcursor.ValidColumn,
+			webhookdelivery.Table:  webhookdelivery.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -9,6 +9,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
+	"github.com/feedbackloop/feedbackloop/ent/githubissue"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
@@ -27,7 +30,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -191,6 +194,64 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   githubcursor.Table,
+			Columns: githubcursor.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: githubcursor.FieldID,
+			},
+		},
+		Type: "GitHubCursor",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			githubcursor.FieldLastEventID: {Type: field.TypeInt, Column: githubcursor.FieldLastEventID},
+			githubcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: githubcursor.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   githubissue.Table,
+			Columns: githubissue.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: githubissue.FieldID,
+			},
+		},
+		Type: "GitHubIssue",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			githubissue.FieldTaskID:         {Type: field.TypeInt, Column: githubissue.FieldTaskID},
+			githubissue.FieldProjectID:      {Type: field.TypeInt, Column: githubissue.FieldProjectID},
+			githubissue.FieldOwner:          {Type: field.TypeString, Column: githubissue.FieldOwner},
+			githubissue.FieldRepo:           {Type: field.TypeString, Column: githubissue.FieldRepo},
+			githubissue.FieldStatus:         {Type: field.TypeEnum, Column: githubissue.FieldStatus},
+			githubissue.FieldAttemptCount:   {Type: field.TypeInt, Column: githubissue.FieldAttemptCount},
+			githubissue.FieldNextAttemptAt:  {Type: field.TypeTime, Column: githubissue.FieldNextAttemptAt},
+			githubissue.FieldNumber:         {Type: field.TypeInt, Column: githubissue.FieldNumber},
+			githubissue.FieldError:          {Type: field.TypeString, Column: githubissue.FieldError},
+			githubissue.FieldClosedDelivery: {Type: field.TypeString, Column: githubissue.FieldClosedDelivery},
+			githubissue.FieldCreatedAt:      {Type: field.TypeTime, Column: githubissue.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   githubrepository.Table,
+			Columns: githubrepository.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: githubrepository.FieldID,
+			},
+		},
+		Type: "GitHubRepository",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			githubrepository.FieldProjectID:     {Type: field.TypeInt, Column: githubrepository.FieldProjectID},
+			githubrepository.FieldOwner:         {Type: field.TypeString, Column: githubrepository.FieldOwner},
+			githubrepository.FieldRepo:          {Type: field.TypeString, Column: githubrepository.FieldRepo},
+			githubrepository.FieldToken:         {Type: field.TypeString, Column: githubrepository.FieldToken},
+			githubrepository.FieldWebhookSecret: {Type: field.TypeString, Column: githubrepository.FieldWebhookSecret},
+			githubrepository.FieldLinkedAt:      {Type: field.TypeTime, Column: githubrepository.FieldLinkedAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxcursor.Table,
 			Columns: outboxcursor.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -204,7 +265,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: outboxcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   project.Table,
 			Columns: project.Columns,
@@ -223,7 +284,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			project.FieldViewersMayComment: {Type: field.TypeBool, Column: project.FieldViewersMayComment},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   projectmember.Table,
 			Columns: projectmember.Columns,
@@ -244,7 +305,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			projectmember.FieldDigestSentAt: {Type: field.TypeTime, Column: projectmember.FieldDigestSentAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -255,18 +316,20 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Task",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			task.FieldCreatedAt:      {Type: field.TypeTime, Column: task.FieldCreatedAt},
-			task.FieldUpdatedAt:      {Type: field.TypeTime, Column: task.FieldUpdatedAt},
-			task.FieldProjectID:      {Type: field.TypeInt, Column: task.FieldProjectID},
-			task.FieldTitle:          {Type: field.TypeString, Column: task.FieldTitle},
-			task.FieldDescription:    {Type: field.TypeString, Column: task.FieldDescription},
-			task.FieldStatus:         {Type: field.TypeEnum, Column: task.FieldStatus},
-			task.FieldPriority:       {Type: field.TypeInt, Column: task.FieldPriority},
-			task.FieldEstimatedHours: {Type: field.TypeFloat64, Column: task.FieldEstimatedHours},
-			task.FieldVersion:        {Type: field.TypeInt, Column: task.FieldVersion},
+			task.FieldCreatedAt:         {Type: field.TypeTime, Column: task.FieldCreatedAt},
+			task.FieldUpdatedAt:         {Type: field.TypeTime, Column: task.FieldUpdatedAt},
+			task.FieldProjectID:         {Type: field.TypeInt, Column: task.FieldProjectID},
+			task.FieldTitle:             {Type: field.TypeString, Column: task.FieldTitle},
+			task.FieldDescription:       {Type: field.TypeString, Column: task.FieldDescription},
+			task.FieldStatus:            {Type: field.TypeEnum, Column: task.FieldStatus},
+			task.FieldPriority:          {Type: field.TypeInt, Column: task.FieldPriority},
+			task.FieldEstimatedHours:    {Type: field.TypeFloat64, Column: task.FieldEstimatedHours},
+			task.FieldGithubIssueNumber: {Type: field.TypeInt, Column: task.FieldGithubIssueNumber},
+			task.FieldGithubIssueURL:    {Type: field.TypeString, Column: task.FieldGithubIssueURL},
+			task.FieldVersion:           {Type: field.TypeInt, Column: task.FieldVersion},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -285,7 +348,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSeenAt: {Type: field.TypeTime, Column: user.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -308,7 +371,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldSecret:         {Type: field.TypeString, Column: webhook.FieldSecret},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookcursor.Table,
 			Columns: webhookcursor.Columns,
@@ -323,7 +386,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: webhookcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -603,6 +666,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Comment",
 	)
 	graph.MustAddE(
+		"project",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   githubrepository.ProjectTable,
+			Columns: []string{githubrepository.ProjectColumn},
+			Bidi:    false,
+		},
+		"GitHubRepository",
+		"Project",
+	)
+	graph.MustAddE(
 		"tasks",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -673,6 +748,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Project",
 		"Webhook",
+	)
+	graph.MustAddE(
+		"github_repository",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   project.GithubRepositoryTable,
+			Columns: []string{project.GithubRepositoryColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"GitHubRepository",
 	)
 	graph.MustAddE(
 		"project",
@@ -1753,6 +1840,235 @@ func (f *FeedbackFilter) WhereHasCommentsWith(preds ...predicate.Comment) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *GitHubCursorQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the GitHubCursorQuery builder.
+func (_q *GitHubCursorQuery) Filter() *GitHubCursorFilter {
+	return &GitHubCursorFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *GitHubCursorMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the GitHubCursorMutation builder.
+func (m *GitHubCursorMutation) Filter() *GitHubCursorFilter {
+	return &GitHubCursorFilter{config: m.config, predicateAdder: m}
+}
+
+// GitHubCursorFilter provides a generic filtering capability at runtime for GitHubCursorQuery.
+type GitHubCursorFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *GitHubCursorFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *GitHubCursorFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(githubcursor.FieldID))
+}
+
+// WhereLastEventID applies the entql int predicate on the last_event_id field.
+func (f *GitHubCursorFilter) WhereLastEventID(p entql.IntP) {
+	f.Where(p.Field(githubcursor.FieldLastEventID))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *GitHubCursorFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(githubcursor.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *GitHubIssueQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the GitHubIssueQuery builder.
+func (_q *GitHubIssueQuery) Filter() *GitHubIssueFilter {
+	return &GitHubIssueFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *GitHubIssueMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the GitHubIssueMutation builder.
+func (m *GitHubIssueMutation) Filter() *GitHubIssueFilter {
+	return &GitHubIssueFilter{config: m.config, predicateAdder: m}
+}
+
+// GitHubIssueFilter provides a generic filtering capability at runtime for GitHubIssueQuery.
+type GitHubIssueFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *GitHubIssueFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *GitHubIssueFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(githubissue.FieldID))
+}
+
+// WhereTaskID applies the entql int predicate on the task_id field.
+func (f *GitHubIssueFilter) WhereTaskID(p entql.IntP) {
+	f.Where(p.Field(githubissue.FieldTaskID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *GitHubIssueFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(githubissue.FieldProjectID))
+}
+
+// WhereOwner applies the entql string predicate on the owner field.
+func (f *GitHubIssueFilter) WhereOwner(p entql.StringP) {
+	f.Where(p.Field(githubissue.FieldOwner))
+}
+
+// WhereRepo applies the entql string predicate on the repo field.
+func (f *GitHubIssueFilter) WhereRepo(p entql.StringP) {
+	f.Where(p.Field(githubissue.FieldRepo))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *GitHubIssueFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(githubissue.FieldStatus))
+}
+
+// WhereAttemptCount applies the entql int predicate on the attempt_count field.
+func (f *GitHubIssueFilter) WhereAttemptCount(p entql.IntP) {
+	f.Where(p.Field(githubissue.FieldAttemptCount))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *GitHubIssueFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(githubissue.FieldNextAttemptAt))
+}
+
+// WhereNumber applies the entql int predicate on the number field.
+func (f *GitHubIssueFilter) WhereNumber(p entql.IntP) {
+	f.Where(p.Field(githubissue.FieldNumber))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *GitHubIssueFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(githubissue.FieldError))
+}
+
+// WhereClosedDelivery applies the entql string predicate on the closed_delivery field.
+func (f *GitHubIssueFilter) WhereClosedDelivery(p entql.StringP) {
+	f.Where(p.Field(githubissue.FieldClosedDelivery))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *GitHubIssueFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(githubissue.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *GitHubRepositoryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the GitHubRepositoryQuery builder.
+func (_q *GitHubRepositoryQuery) Filter() *GitHubRepositoryFilter {
+	return &GitHubRepositoryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *GitHubRepositoryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the GitHubRepositoryMutation builder.
+func (m *GitHubRepositoryMutation) Filter() *GitHubRepositoryFilter {
+	return &GitHubRepositoryFilter{config: m.config, predicateAdder: m}
+}
+
+// GitHubRepositoryFilter provides a generic filtering capability at runtime for GitHubRepositoryQuery.
+type GitHubRepositoryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *GitHubRepositoryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *GitHubRepositoryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(githubrepository.FieldID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *GitHubRepositoryFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(githubrepository.FieldProjectID))
+}
+
+// WhereOwner applies the entql string predicate on the owner field.
+func (f *GitHubRepositoryFilter) WhereOwner(p entql.StringP) {
+	f.Where(p.Field(githubrepository.FieldOwner))
+}
+
+// WhereRepo applies the entql string predicate on the repo field.
+func (f *GitHubRepositoryFilter) WhereRepo(p entql.StringP) {
+	f.Where(p.Field(githubrepository.FieldRepo))
+}
+
+// WhereToken applies the entql string predicate on the token field.
+func (f *GitHubRepositoryFilter) WhereToken(p entql.StringP) {
+	f.Where(p.Field(githubrepository.FieldToken))
+}
+
+// WhereWebhookSecret applies the entql string predicate on the webhook_secret field.
+func (f *GitHubRepositoryFilter) WhereWebhookSecret(p entql.StringP) {
+	f.Where(p.Field(githubrepository.FieldWebhookSecret))
+}
+
+// WhereLinkedAt applies the entql time.Time predicate on the linked_at field.
+func (f *GitHubRepositoryFilter) WhereLinkedAt(p entql.TimeP) {
+	f.Where(p.Field(githubrepository.FieldLinkedAt))
+}
+
+// WhereHasProject applies a predicate to check if query has an edge project.
+func (f *GitHubRepositoryFilter) WhereHasProject() {
+	f.Where(entql.HasEdge("project"))
+}
+
+// WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
+func (f *GitHubRepositoryFilter) WhereHasProjectWith(preds ...predicate.Project) {
+	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OutboxCursorQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1781,7 +2097,7 @@ type OutboxCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1831,7 +2147,7 @@ type ProjectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1956,6 +2272,20 @@ func (f *ProjectFilter) WhereHasWebhooksWith(preds ...predicate.Webhook) {
 	})))
 }
 
+// WhereHasGithubRepository applies a predicate to check if query has an edge github_repository.
+func (f *ProjectFilter) WhereHasGithubRepository() {
+	f.Where(entql.HasEdge("github_repository"))
+}
+
+// WhereHasGithubRepositoryWith applies a predicate to check if query has an edge github_repository with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasGithubRepositoryWith(preds ...predicate.GitHubRepository) {
+	f.Where(entql.HasEdgeWith("github_repository", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ProjectMemberQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1985,7 +2315,7 @@ type ProjectMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2093,7 +2423,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2144,6 +2474,16 @@ func (f *TaskFilter) WhereEstimatedHours(p entql.Float64P) {
 	f.Where(p.Field(task.FieldEstimatedHours))
 }
 
+// WhereGithubIssueNumber applies the entql int predicate on the github_issue_number field.
+func (f *TaskFilter) WhereGithubIssueNumber(p entql.IntP) {
+	f.Where(p.Field(task.FieldGithubIssueNumber))
+}
+
+// WhereGithubIssueURL applies the entql string predicate on the github_issue_url field.
+func (f *TaskFilter) WhereGithubIssueURL(p entql.StringP) {
+	f.Where(p.Field(task.FieldGithubIssueURL))
+}
+
 // WhereVersion applies the entql int predicate on the version field.
 func (f *TaskFilter) WhereVersion(p entql.IntP) {
 	f.Where(p.Field(task.FieldVersion))
@@ -2192,7 +2532,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2318,7 +2658,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2436,7 +2776,7 @@ type WebhookCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2486,7 +2826,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

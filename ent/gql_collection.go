@@ -13,6 +13,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -1091,6 +1092,80 @@ func newFeedbackPaginateArgs(rv map[string]any) *feedbackPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *GitHubRepositoryQuery) CollectFields(ctx context.Context, satisfies ...string) (*GitHubRepositoryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *GitHubRepositoryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(githubrepository.Columns))
+		selectedFields = []string{githubrepository.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "owner":
+			if _, ok := fieldSeen[githubrepository.FieldOwner]; !ok {
+				selectedFields = append(selectedFields, githubrepository.FieldOwner)
+				fieldSeen[githubrepository.FieldOwner] = struct{}{}
+			}
+		case "repo":
+			if _, ok := fieldSeen[githubrepository.FieldRepo]; !ok {
+				selectedFields = append(selectedFields, githubrepository.FieldRepo)
+				fieldSeen[githubrepository.FieldRepo] = struct{}{}
+			}
+		case "linkedAt":
+			if _, ok := fieldSeen[githubrepository.FieldLinkedAt]; !ok {
+				selectedFields = append(selectedFields, githubrepository.FieldLinkedAt)
+				fieldSeen[githubrepository.FieldLinkedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type githubrepositoryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []GitHubRepositoryPaginateOption
+}
+
+func newGitHubRepositoryPaginateArgs(rv map[string]any) *githubrepositoryPaginateArgs {
+	args := &githubrepositoryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *ProjectQuery) CollectFields(ctx context.Context, satisfies ...string) (*ProjectQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1421,6 +1496,17 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			_q.WithNamedWebhooks(alias, func(wq *WebhookQuery) {
 				*wq = *query
 			})
+
+		case "githubRepository":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&GitHubRepositoryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, githubrepositoryImplementors)...); err != nil {
+				return err
+			}
+			_q.withGithubRepository = query
 		case "createdAt":
 			if _, ok := fieldSeen[project.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, project.FieldCreatedAt)
@@ -1730,6 +1816,16 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[task.FieldEstimatedHours]; !ok {
 				selectedFields = append(selectedFields, task.FieldEstimatedHours)
 				fieldSeen[task.FieldEstimatedHours] = struct{}{}
+			}
+		case "githubIssueNumber":
+			if _, ok := fieldSeen[task.FieldGithubIssueNumber]; !ok {
+				selectedFields = append(selectedFields, task.FieldGithubIssueNumber)
+				fieldSeen[task.FieldGithubIssueNumber] = struct{}{}
+			}
+		case "githubIssueURL":
+			if _, ok := fieldSeen[task.FieldGithubIssueURL]; !ok {
+				selectedFields = append(selectedFields, task.FieldGithubIssueURL)
+				fieldSeen[task.FieldGithubIssueURL] = struct{}{}
 			}
 		case "version":
 			if _, ok := fieldSeen[task.FieldVersion]; !ok {

@@ -230,6 +230,14 @@ func (_m *Project) Webhooks(ctx context.Context) (result []*Webhook, err error) 
 	return result, err
 }
 
+func (_m *Project) GithubRepository(ctx context.Context) (*GitHubRepository, error) {
+	result, err := _m.Edges.GithubRepositoryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGithubRepository().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *ProjectMember) Project(ctx context.Context) (*Project, error) {
 	result, err := _m.Edges.ProjectOrErr()
 	if IsNotLoaded(err) {

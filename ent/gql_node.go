@@ -13,6 +13,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/internal"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -47,6 +48,11 @@ var feedbackImplementors = []string{"Feedback", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Feedback) IsNode() {}
+
+var githubrepositoryImplementors = []string{"GitHubRepository", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*GitHubRepository) IsNode() {}
 
 var projectImplementors = []string{"Project", "Node"}
 
@@ -187,6 +193,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(feedback.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, feedbackImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case githubrepository.Table:
+		query := c.GitHubRepository.Query().
+			Where(githubrepository.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, githubrepositoryImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -370,6 +385,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Feedback.Query().
 			Where(feedback.IDIn(ids...))
 		query, err := query.CollectFields(ctx, feedbackImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case githubrepository.Table:
+		query := c.GitHubRepository.Query().
+			Where(githubrepository.IDIn(ids...))
+		query, err := query.CollectFields(ctx, githubrepositoryImplementors...)
 		if err != nil {
 			return nil, err
 		}

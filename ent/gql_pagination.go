@@ -18,6 +18,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -1278,6 +1279,255 @@ func (_m *Feedback) ToEdge(order *FeedbackOrder) *FeedbackEdge {
 		order = DefaultFeedbackOrder
 	}
 	return &FeedbackEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// GitHubRepositoryEdge is the edge representation of GitHubRepository.
+type GitHubRepositoryEdge struct {
+	Node   *GitHubRepository `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// GitHubRepositoryConnection is the connection containing edges to GitHubRepository.
+type GitHubRepositoryConnection struct {
+	Edges      []*GitHubRepositoryEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *GitHubRepositoryConnection) build(nodes []*GitHubRepository, pager *githubrepositoryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *GitHubRepository
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *GitHubRepository {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *GitHubRepository {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*GitHubRepositoryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &GitHubRepositoryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// GitHubRepositoryPaginateOption enables pagination customization.
+type GitHubRepositoryPaginateOption func(*githubrepositoryPager) error
+
+// WithGitHubRepositoryOrder configures pagination ordering.
+func WithGitHubRepositoryOrder(order *GitHubRepositoryOrder) GitHubRepositoryPaginateOption {
+	if order == nil {
+		order = DefaultGitHubRepositoryOrder
+	}
+	o := *order
+	return func(pager *githubrepositoryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultGitHubRepositoryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithGitHubRepositoryFilter configures pagination filter.
+func WithGitHubRepositoryFilter(filter func(*GitHubRepositoryQuery) (*GitHubRepositoryQuery, error)) GitHubRepositoryPaginateOption {
+	return func(pager *githubrepositoryPager) error {
+		if filter == nil {
+			return errors.New("GitHubRepositoryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type githubrepositoryPager struct {
+	reverse bool
+	order   *GitHubRepositoryOrder
+	filter  func(*GitHubRepositoryQuery) (*GitHubRepositoryQuery, error)
+}
+
+func newGitHubRepositoryPager(opts []GitHubRepositoryPaginateOption, reverse bool) (*githubrepositoryPager, error) {
+	pager := &githubrepositoryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultGitHubRepositoryOrder
+	}
+	return pager, nil
+}
+
+func (p *githubrepositoryPager) applyFilter(query *GitHubRepositoryQuery) (*GitHubRepositoryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *githubrepositoryPager) toCursor(_m *GitHubRepository) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *githubrepositoryPager) applyCursors(query *GitHubRepositoryQuery, after, before *Cursor) (*GitHubRepositoryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultGitHubRepositoryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *githubrepositoryPager) applyOrder(query *GitHubRepositoryQuery) *GitHubRepositoryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultGitHubRepositoryOrder.Field {
+		query = query.Order(DefaultGitHubRepositoryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *githubrepositoryPager) orderExpr(query *GitHubRepositoryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultGitHubRepositoryOrder.Field {
+			b.Comma().Ident(DefaultGitHubRepositoryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to GitHubRepository.
+func (_m *GitHubRepositoryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...GitHubRepositoryPaginateOption,
+) (*GitHubRepositoryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newGitHubRepositoryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &GitHubRepositoryConnection{Edges: []*GitHubRepositoryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// GitHubRepositoryOrderField defines the ordering field of GitHubRepository.
+type GitHubRepositoryOrderField struct {
+	// Value extracts the ordering value from the given GitHubRepository.
+	Value    func(*GitHubRepository) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) githubrepository.OrderOption
+	toCursor func(*GitHubRepository) Cursor
+}
+
+// GitHubRepositoryOrder defines the ordering of GitHubRepository.
+type GitHubRepositoryOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *GitHubRepositoryOrderField `json:"field"`
+}
+
+// DefaultGitHubRepositoryOrder is the default ordering of GitHubRepository.
+var DefaultGitHubRepositoryOrder = &GitHubRepositoryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &GitHubRepositoryOrderField{
+		Value: func(_m *GitHubRepository) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: githubrepository.FieldID,
+		toTerm: githubrepository.ByID,
+		toCursor: func(_m *GitHubRepository) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts GitHubRepository into GitHubRepositoryEdge.
+func (_m *GitHubRepository) ToEdge(order *GitHubRepositoryOrder) *GitHubRepositoryEdge {
+	if order == nil {
+		order = DefaultGitHubRepositoryOrder
+	}
+	return &GitHubRepositoryEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

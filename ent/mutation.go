@@ -18,6 +18,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
+	"github.com/feedbackloop/feedbackloop/ent/githubissue"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
@@ -41,20 +44,23 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey          = "APIKey"
-	TypeAdjustment      = "Adjustment"
-	TypeAdjustmentVote  = "AdjustmentVote"
-	TypeComment         = "Comment"
-	TypeEvent           = "Event"
-	TypeFeedback        = "Feedback"
-	TypeOutboxCursor    = "OutboxCursor"
-	TypeProject         = "Project"
-	TypeProjectMember   = "ProjectMember"
-	TypeTask            = "Task"
-	TypeUser            = "User"
-	TypeWebhook         = "Webhook"
-	TypeWebhookCursor   = "WebhookCursor"
-	TypeWebhookDelivery = "WebhookDelivery"
+	TypeAPIKey           = "APIKey"
+	TypeAdjustment       = "Adjustment"
+	TypeAdjustmentVote   = "AdjustmentVote"
+	TypeComment          = "Comment"
+	TypeEvent            = "Event"
+	TypeFeedback         = "Feedback"
+	TypeGitHubCursor     = "GitHubCursor"
+	TypeGitHubIssue      = "GitHubIssue"
+	TypeGitHubRepository = "GitHubRepository"
+	TypeOutboxCursor     = "OutboxCursor"
+	TypeProject          = "Project"
+	TypeProjectMember    = "ProjectMember"
+	TypeTask             = "Task"
+	TypeUser             = "User"
+	TypeWebhook          = "Webhook"
+	TypeWebhookCursor    = "WebhookCursor"
+	TypeWebhookDelivery  = "WebhookDelivery"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -8905,6 +8911,2156 @@ func (m *FeedbackMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Feedback edge %s", name)
 }
 
+// GitHubCursorMutation represents an operation that mutates the GitHubCursor nodes in the graph.
+type GitHubCursorMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	last_event_id    *int
+	addlast_event_id *int
+	updated_at       *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*GitHubCursor, error)
+	predicates       []predicate.GitHubCursor
+}
+
+var _ ent.Mutation = (*GitHubCursorMutation)(nil)
+
+// githubcursorOption allows management of the mutation configuration using functional options.
+type githubcursorOption func(*GitHubCursorMutation)
+
+// newGitHubCursorMutation creates new mutation for the GitHubCursor entity.
+func newGitHubCursorMutation(c config, op Op, opts ...githubcursorOption) *GitHubCursorMutation {
+	m := &GitHubCursorMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGitHubCursor,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGitHubCursorID sets the ID field of the mutation.
+func withGitHubCursorID(id int) githubcursorOption {
+	return func(m *GitHubCursorMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *GitHubCursor
+		)
+		m.oldValue = func(ctx context.Context) (*GitHubCursor, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().GitHubCursor.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGitHubCursor sets the old GitHubCursor of the mutation.
+func withGitHubCursor(node *GitHubCursor) githubcursorOption {
+	return func(m *GitHubCursorMutation) {
+		m.oldValue = func(context.Context) (*GitHubCursor, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GitHubCursorMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GitHubCursorMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GitHubCursorMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GitHubCursorMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().GitHubCursor.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetLastEventID sets the "last_event_id" field.
+func (m *GitHubCursorMutation) SetLastEventID(i int) {
+	m.last_event_id = &i
+	m.addlast_event_id = nil
+}
+
+// LastEventID returns the value of the "last_event_id" field in the mutation.
+func (m *GitHubCursorMutation) LastEventID() (r int, exists bool) {
+	v := m.last_event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastEventID returns the old "last_event_id" field's value of the GitHubCursor entity.
+// If the GitHubCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubCursorMutation) OldLastEventID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastEventID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastEventID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastEventID: %w", err)
+	}
+	return oldValue.LastEventID, nil
+}
+
+// AddLastEventID adds i to the "last_event_id" field.
+func (m *GitHubCursorMutation) AddLastEventID(i int) {
+	if m.addlast_event_id != nil {
+		*m.addlast_event_id += i
+	} else {
+		m.addlast_event_id = &i
+	}
+}
+
+// AddedLastEventID returns the value that was added to the "last_event_id" field in this mutation.
+func (m *GitHubCursorMutation) AddedLastEventID() (r int, exists bool) {
+	v := m.addlast_event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastEventID resets all changes to the "last_event_id" field.
+func (m *GitHubCursorMutation) ResetLastEventID() {
+	m.last_event_id = nil
+	m.addlast_event_id = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *GitHubCursorMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *GitHubCursorMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the GitHubCursor entity.
+// If the GitHubCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubCursorMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *GitHubCursorMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the GitHubCursorMutation builder.
+func (m *GitHubCursorMutation) Where(ps ...predicate.GitHubCursor) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GitHubCursorMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GitHubCursorMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GitHubCursor, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GitHubCursorMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GitHubCursorMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GitHubCursor).
+func (m *GitHubCursorMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GitHubCursorMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.last_event_id != nil {
+		fields = append(fields, githubcursor.FieldLastEventID)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, githubcursor.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GitHubCursorMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case githubcursor.FieldLastEventID:
+		return m.LastEventID()
+	case githubcursor.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GitHubCursorMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case githubcursor.FieldLastEventID:
+		return m.OldLastEventID(ctx)
+	case githubcursor.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown GitHubCursor field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GitHubCursorMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case githubcursor.FieldLastEventID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastEventID(v)
+		return nil
+	case githubcursor.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubCursor field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GitHubCursorMutation) AddedFields() []string {
+	var fields []string
+	if m.addlast_event_id != nil {
+		fields = append(fields, githubcursor.FieldLastEventID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GitHubCursorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case githubcursor.FieldLastEventID:
+		return m.AddedLastEventID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GitHubCursorMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case githubcursor.FieldLastEventID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastEventID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubCursor numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GitHubCursorMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GitHubCursorMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GitHubCursorMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown GitHubCursor nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GitHubCursorMutation) ResetField(name string) error {
+	switch name {
+	case githubcursor.FieldLastEventID:
+		m.ResetLastEventID()
+		return nil
+	case githubcursor.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubCursor field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GitHubCursorMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GitHubCursorMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GitHubCursorMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GitHubCursorMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GitHubCursorMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GitHubCursorMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GitHubCursorMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown GitHubCursor unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GitHubCursorMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown GitHubCursor edge %s", name)
+}
+
+// GitHubIssueMutation represents an operation that mutates the GitHubIssue nodes in the graph.
+type GitHubIssueMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	task_id          *int
+	addtask_id       *int
+	project_id       *int
+	addproject_id    *int
+	owner            *string
+	repo             *string
+	status           *githubissue.Status
+	attempt_count    *int
+	addattempt_count *int
+	next_attempt_at  *time.Time
+	number           *int
+	addnumber        *int
+	error            *string
+	closed_delivery  *string
+	created_at       *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*GitHubIssue, error)
+	predicates       []predicate.GitHubIssue
+}
+
+var _ ent.Mutation = (*GitHubIssueMutation)(nil)
+
+// githubissueOption allows management of the mutation configuration using functional options.
+type githubissueOption func(*GitHubIssueMutation)
+
+// newGitHubIssueMutation creates new mutation for the GitHubIssue entity.
+func newGitHubIssueMutation(c config, op Op, opts ...githubissueOption) *GitHubIssueMutation {
+	m := &GitHubIssueMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGitHubIssue,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGitHubIssueID sets the ID field of the mutation.
+func withGitHubIssueID(id int) githubissueOption {
+	return func(m *GitHubIssueMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *GitHubIssue
+		)
+		m.oldValue = func(ctx context.Context) (*GitHubIssue, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().GitHubIssue.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGitHubIssue sets the old GitHubIssue of the mutation.
+func withGitHubIssue(node *GitHubIssue) githubissueOption {
+	return func(m *GitHubIssueMutation) {
+		m.oldValue = func(context.Context) (*GitHubIssue, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GitHubIssueMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GitHubIssueMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GitHubIssueMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GitHubIssueMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().GitHubIssue.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTaskID sets the "task_id" field.
+func (m *GitHubIssueMutation) SetTaskID(i int) {
+	m.task_id = &i
+	m.addtask_id = nil
+}
+
+// TaskID returns the value of the "task_id" field in the mutation.
+func (m *GitHubIssueMutation) TaskID() (r int, exists bool) {
+	v := m.task_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaskID returns the old "task_id" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldTaskID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaskID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaskID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaskID: %w", err)
+	}
+	return oldValue.TaskID, nil
+}
+
+// AddTaskID adds i to the "task_id" field.
+func (m *GitHubIssueMutation) AddTaskID(i int) {
+	if m.addtask_id != nil {
+		*m.addtask_id += i
+	} else {
+		m.addtask_id = &i
+	}
+}
+
+// AddedTaskID returns the value that was added to the "task_id" field in this mutation.
+func (m *GitHubIssueMutation) AddedTaskID() (r int, exists bool) {
+	v := m.addtask_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTaskID resets all changes to the "task_id" field.
+func (m *GitHubIssueMutation) ResetTaskID() {
+	m.task_id = nil
+	m.addtask_id = nil
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *GitHubIssueMutation) SetProjectID(i int) {
+	m.project_id = &i
+	m.addproject_id = nil
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *GitHubIssueMutation) ProjectID() (r int, exists bool) {
+	v := m.project_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// AddProjectID adds i to the "project_id" field.
+func (m *GitHubIssueMutation) AddProjectID(i int) {
+	if m.addproject_id != nil {
+		*m.addproject_id += i
+	} else {
+		m.addproject_id = &i
+	}
+}
+
+// AddedProjectID returns the value that was added to the "project_id" field in this mutation.
+func (m *GitHubIssueMutation) AddedProjectID() (r int, exists bool) {
+	v := m.addproject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *GitHubIssueMutation) ResetProjectID() {
+	m.project_id = nil
+	m.addproject_id = nil
+}
+
+// SetOwner sets the "owner" field.
+func (m *GitHubIssueMutation) SetOwner(s string) {
+	m.owner = &s
+}
+
+// Owner returns the value of the "owner" field in the mutation.
+func (m *GitHubIssueMutation) Owner() (r string, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwner returns the old "owner" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwner: %w", err)
+	}
+	return oldValue.Owner, nil
+}
+
+// ResetOwner resets all changes to the "owner" field.
+func (m *GitHubIssueMutation) ResetOwner() {
+	m.owner = nil
+}
+
+// SetRepo sets the "repo" field.
+func (m *GitHubIssueMutation) SetRepo(s string) {
+	m.repo = &s
+}
+
+// Repo returns the value of the "repo" field in the mutation.
+func (m *GitHubIssueMutation) Repo() (r string, exists bool) {
+	v := m.repo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRepo returns the old "repo" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldRepo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRepo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRepo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRepo: %w", err)
+	}
+	return oldValue.Repo, nil
+}
+
+// ResetRepo resets all changes to the "repo" field.
+func (m *GitHubIssueMutation) ResetRepo() {
+	m.repo = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *GitHubIssueMutation) SetStatus(gi githubissue.Status) {
+	m.status = &gi
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *GitHubIssueMutation) Status() (r githubissue.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldStatus(ctx context.Context) (v githubissue.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *GitHubIssueMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAttemptCount sets the "attempt_count" field.
+func (m *GitHubIssueMutation) SetAttemptCount(i int) {
+	m.attempt_count = &i
+	m.addattempt_count = nil
+}
+
+// AttemptCount returns the value of the "attempt_count" field in the mutation.
+func (m *GitHubIssueMutation) AttemptCount() (r int, exists bool) {
+	v := m.attempt_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttemptCount returns the old "attempt_count" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldAttemptCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttemptCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttemptCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttemptCount: %w", err)
+	}
+	return oldValue.AttemptCount, nil
+}
+
+// AddAttemptCount adds i to the "attempt_count" field.
+func (m *GitHubIssueMutation) AddAttemptCount(i int) {
+	if m.addattempt_count != nil {
+		*m.addattempt_count += i
+	} else {
+		m.addattempt_count = &i
+	}
+}
+
+// AddedAttemptCount returns the value that was added to the "attempt_count" field in this mutation.
+func (m *GitHubIssueMutation) AddedAttemptCount() (r int, exists bool) {
+	v := m.addattempt_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttemptCount resets all changes to the "attempt_count" field.
+func (m *GitHubIssueMutation) ResetAttemptCount() {
+	m.attempt_count = nil
+	m.addattempt_count = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *GitHubIssueMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *GitHubIssueMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldNextAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (m *GitHubIssueMutation) ClearNextAttemptAt() {
+	m.next_attempt_at = nil
+	m.clearedFields[githubissue.FieldNextAttemptAt] = struct{}{}
+}
+
+// NextAttemptAtCleared returns if the "next_attempt_at" field was cleared in this mutation.
+func (m *GitHubIssueMutation) NextAttemptAtCleared() bool {
+	_, ok := m.clearedFields[githubissue.FieldNextAttemptAt]
+	return ok
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *GitHubIssueMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+	delete(m.clearedFields, githubissue.FieldNextAttemptAt)
+}
+
+// SetNumber sets the "number" field.
+func (m *GitHubIssueMutation) SetNumber(i int) {
+	m.number = &i
+	m.addnumber = nil
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *GitHubIssueMutation) Number() (r int, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldNumber(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// AddNumber adds i to the "number" field.
+func (m *GitHubIssueMutation) AddNumber(i int) {
+	if m.addnumber != nil {
+		*m.addnumber += i
+	} else {
+		m.addnumber = &i
+	}
+}
+
+// AddedNumber returns the value that was added to the "number" field in this mutation.
+func (m *GitHubIssueMutation) AddedNumber() (r int, exists bool) {
+	v := m.addnumber
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearNumber clears the value of the "number" field.
+func (m *GitHubIssueMutation) ClearNumber() {
+	m.number = nil
+	m.addnumber = nil
+	m.clearedFields[githubissue.FieldNumber] = struct{}{}
+}
+
+// NumberCleared returns if the "number" field was cleared in this mutation.
+func (m *GitHubIssueMutation) NumberCleared() bool {
+	_, ok := m.clearedFields[githubissue.FieldNumber]
+	return ok
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *GitHubIssueMutation) ResetNumber() {
+	m.number = nil
+	m.addnumber = nil
+	delete(m.clearedFields, githubissue.FieldNumber)
+}
+
+// SetError sets the "error" field.
+func (m *GitHubIssueMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *GitHubIssueMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *GitHubIssueMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[githubissue.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *GitHubIssueMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[githubissue.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *GitHubIssueMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, githubissue.FieldError)
+}
+
+// SetClosedDelivery sets the "closed_delivery" field.
+func (m *GitHubIssueMutation) SetClosedDelivery(s string) {
+	m.closed_delivery = &s
+}
+
+// ClosedDelivery returns the value of the "closed_delivery" field in the mutation.
+func (m *GitHubIssueMutation) ClosedDelivery() (r string, exists bool) {
+	v := m.closed_delivery
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClosedDelivery returns the old "closed_delivery" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldClosedDelivery(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClosedDelivery is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClosedDelivery requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClosedDelivery: %w", err)
+	}
+	return oldValue.ClosedDelivery, nil
+}
+
+// ClearClosedDelivery clears the value of the "closed_delivery" field.
+func (m *GitHubIssueMutation) ClearClosedDelivery() {
+	m.closed_delivery = nil
+	m.clearedFields[githubissue.FieldClosedDelivery] = struct{}{}
+}
+
+// ClosedDeliveryCleared returns if the "closed_delivery" field was cleared in this mutation.
+func (m *GitHubIssueMutation) ClosedDeliveryCleared() bool {
+	_, ok := m.clearedFields[githubissue.FieldClosedDelivery]
+	return ok
+}
+
+// ResetClosedDelivery resets all changes to the "closed_delivery" field.
+func (m *GitHubIssueMutation) ResetClosedDelivery() {
+	m.closed_delivery = nil
+	delete(m.clearedFields, githubissue.FieldClosedDelivery)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *GitHubIssueMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *GitHubIssueMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the GitHubIssue entity.
+// If the GitHubIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubIssueMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *GitHubIssueMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the GitHubIssueMutation builder.
+func (m *GitHubIssueMutation) Where(ps ...predicate.GitHubIssue) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GitHubIssueMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GitHubIssueMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GitHubIssue, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GitHubIssueMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GitHubIssueMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GitHubIssue).
+func (m *GitHubIssueMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GitHubIssueMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.task_id != nil {
+		fields = append(fields, githubissue.FieldTaskID)
+	}
+	if m.project_id != nil {
+		fields = append(fields, githubissue.FieldProjectID)
+	}
+	if m.owner != nil {
+		fields = append(fields, githubissue.FieldOwner)
+	}
+	if m.repo != nil {
+		fields = append(fields, githubissue.FieldRepo)
+	}
+	if m.status != nil {
+		fields = append(fields, githubissue.FieldStatus)
+	}
+	if m.attempt_count != nil {
+		fields = append(fields, githubissue.FieldAttemptCount)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, githubissue.FieldNextAttemptAt)
+	}
+	if m.number != nil {
+		fields = append(fields, githubissue.FieldNumber)
+	}
+	if m.error != nil {
+		fields = append(fields, githubissue.FieldError)
+	}
+	if m.closed_delivery != nil {
+		fields = append(fields, githubissue.FieldClosedDelivery)
+	}
+	if m.created_at != nil {
+		fields = append(fields, githubissue.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GitHubIssueMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case githubissue.FieldTaskID:
+		return m.TaskID()
+	case githubissue.FieldProjectID:
+		return m.ProjectID()
+	case githubissue.FieldOwner:
+		return m.Owner()
+	case githubissue.FieldRepo:
+		return m.Repo()
+	case githubissue.FieldStatus:
+		return m.Status()
+	case githubissue.FieldAttemptCount:
+		return m.AttemptCount()
+	case githubissue.FieldNextAttemptAt:
+		return m.NextAttemptAt()
+	case githubissue.FieldNumber:
+		return m.Number()
+	case githubissue.FieldError:
+		return m.Error()
+	case githubissue.FieldClosedDelivery:
+		return m.ClosedDelivery()
+	case githubissue.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GitHubIssueMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case githubissue.FieldTaskID:
+		return m.OldTaskID(ctx)
+	case githubissue.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case githubissue.FieldOwner:
+		return m.OldOwner(ctx)
+	case githubissue.FieldRepo:
+		return m.OldRepo(ctx)
+	case githubissue.FieldStatus:
+		return m.OldStatus(ctx)
+	case githubissue.FieldAttemptCount:
+		return m.OldAttemptCount(ctx)
+	case githubissue.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
+	case githubissue.FieldNumber:
+		return m.OldNumber(ctx)
+	case githubissue.FieldError:
+		return m.OldError(ctx)
+	case githubissue.FieldClosedDelivery:
+		return m.OldClosedDelivery(ctx)
+	case githubissue.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown GitHubIssue field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GitHubIssueMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case githubissue.FieldTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaskID(v)
+		return nil
+	case githubissue.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case githubissue.FieldOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwner(v)
+		return nil
+	case githubissue.FieldRepo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRepo(v)
+		return nil
+	case githubissue.FieldStatus:
+		v, ok := value.(githubissue.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case githubissue.FieldAttemptCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttemptCount(v)
+		return nil
+	case githubissue.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
+	case githubissue.FieldNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case githubissue.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case githubissue.FieldClosedDelivery:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClosedDelivery(v)
+		return nil
+	case githubissue.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubIssue field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GitHubIssueMutation) AddedFields() []string {
+	var fields []string
+	if m.addtask_id != nil {
+		fields = append(fields, githubissue.FieldTaskID)
+	}
+	if m.addproject_id != nil {
+		fields = append(fields, githubissue.FieldProjectID)
+	}
+	if m.addattempt_count != nil {
+		fields = append(fields, githubissue.FieldAttemptCount)
+	}
+	if m.addnumber != nil {
+		fields = append(fields, githubissue.FieldNumber)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GitHubIssueMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case githubissue.FieldTaskID:
+		return m.AddedTaskID()
+	case githubissue.FieldProjectID:
+		return m.AddedProjectID()
+	case githubissue.FieldAttemptCount:
+		return m.AddedAttemptCount()
+	case githubissue.FieldNumber:
+		return m.AddedNumber()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GitHubIssueMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case githubissue.FieldTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTaskID(v)
+		return nil
+	case githubissue.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProjectID(v)
+		return nil
+	case githubissue.FieldAttemptCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttemptCount(v)
+		return nil
+	case githubissue.FieldNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNumber(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubIssue numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GitHubIssueMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(githubissue.FieldNextAttemptAt) {
+		fields = append(fields, githubissue.FieldNextAttemptAt)
+	}
+	if m.FieldCleared(githubissue.FieldNumber) {
+		fields = append(fields, githubissue.FieldNumber)
+	}
+	if m.FieldCleared(githubissue.FieldError) {
+		fields = append(fields, githubissue.FieldError)
+	}
+	if m.FieldCleared(githubissue.FieldClosedDelivery) {
+		fields = append(fields, githubissue.FieldClosedDelivery)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GitHubIssueMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GitHubIssueMutation) ClearField(name string) error {
+	switch name {
+	case githubissue.FieldNextAttemptAt:
+		m.ClearNextAttemptAt()
+		return nil
+	case githubissue.FieldNumber:
+		m.ClearNumber()
+		return nil
+	case githubissue.FieldError:
+		m.ClearError()
+		return nil
+	case githubissue.FieldClosedDelivery:
+		m.ClearClosedDelivery()
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubIssue nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GitHubIssueMutation) ResetField(name string) error {
+	switch name {
+	case githubissue.FieldTaskID:
+		m.ResetTaskID()
+		return nil
+	case githubissue.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case githubissue.FieldOwner:
+		m.ResetOwner()
+		return nil
+	case githubissue.FieldRepo:
+		m.ResetRepo()
+		return nil
+	case githubissue.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case githubissue.FieldAttemptCount:
+		m.ResetAttemptCount()
+		return nil
+	case githubissue.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
+		return nil
+	case githubissue.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case githubissue.FieldError:
+		m.ResetError()
+		return nil
+	case githubissue.FieldClosedDelivery:
+		m.ResetClosedDelivery()
+		return nil
+	case githubissue.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubIssue field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GitHubIssueMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GitHubIssueMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GitHubIssueMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GitHubIssueMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GitHubIssueMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GitHubIssueMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GitHubIssueMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown GitHubIssue unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GitHubIssueMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown GitHubIssue edge %s", name)
+}
+
+// GitHubRepositoryMutation represents an operation that mutates the GitHubRepository nodes in the graph.
+type GitHubRepositoryMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	owner          *string
+	repo           *string
+	token          *string
+	webhook_secret *string
+	linked_at      *time.Time
+	clearedFields  map[string]struct{}
+	project        *int
+	clearedproject bool
+	done           bool
+	oldValue       func(context.Context) (*GitHubRepository, error)
+	predicates     []predicate.GitHubRepository
+}
+
+var _ ent.Mutation = (*GitHubRepositoryMutation)(nil)
+
+// githubrepositoryOption allows management of the mutation configuration using functional options.
+type githubrepositoryOption func(*GitHubRepositoryMutation)
+
+// newGitHubRepositoryMutation creates new mutation for the GitHubRepository entity.
+func newGitHubRepositoryMutation(c config, op Op, opts ...githubrepositoryOption) *GitHubRepositoryMutation {
+	m := &GitHubRepositoryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGitHubRepository,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGitHubRepositoryID sets the ID field of the mutation.
+func withGitHubRepositoryID(id int) githubrepositoryOption {
+	return func(m *GitHubRepositoryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *GitHubRepository
+		)
+		m.oldValue = func(ctx context.Context) (*GitHubRepository, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().GitHubRepository.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGitHubRepository sets the old GitHubRepository of the mutation.
+func withGitHubRepository(node *GitHubRepository) githubrepositoryOption {
+	return func(m *GitHubRepositoryMutation) {
+		m.oldValue = func(context.Context) (*GitHubRepository, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GitHubRepositoryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GitHubRepositoryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GitHubRepositoryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GitHubRepositoryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().GitHubRepository.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *GitHubRepositoryMutation) SetProjectID(i int) {
+	m.project = &i
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *GitHubRepositoryMutation) ProjectID() (r int, exists bool) {
+	v := m.project
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the GitHubRepository entity.
+// If the GitHubRepository object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubRepositoryMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *GitHubRepositoryMutation) ResetProjectID() {
+	m.project = nil
+}
+
+// SetOwner sets the "owner" field.
+func (m *GitHubRepositoryMutation) SetOwner(s string) {
+	m.owner = &s
+}
+
+// Owner returns the value of the "owner" field in the mutation.
+func (m *GitHubRepositoryMutation) Owner() (r string, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwner returns the old "owner" field's value of the GitHubRepository entity.
+// If the GitHubRepository object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubRepositoryMutation) OldOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwner: %w", err)
+	}
+	return oldValue.Owner, nil
+}
+
+// ResetOwner resets all changes to the "owner" field.
+func (m *GitHubRepositoryMutation) ResetOwner() {
+	m.owner = nil
+}
+
+// SetRepo sets the "repo" field.
+func (m *GitHubRepositoryMutation) SetRepo(s string) {
+	m.repo = &s
+}
+
+// Repo returns the value of the "repo" field in the mutation.
+func (m *GitHubRepositoryMutation) Repo() (r string, exists bool) {
+	v := m.repo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRepo returns the old "repo" field's value of the GitHubRepository entity.
+// If the GitHubRepository object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubRepositoryMutation) OldRepo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRepo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRepo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRepo: %w", err)
+	}
+	return oldValue.Repo, nil
+}
+
+// ResetRepo resets all changes to the "repo" field.
+func (m *GitHubRepositoryMutation) ResetRepo() {
+	m.repo = nil
+}
+
+// SetToken sets the "token" field.
+func (m *GitHubRepositoryMutation) SetToken(s string) {
+	m.token = &s
+}
+
+// Token returns the value of the "token" field in the mutation.
+func (m *GitHubRepositoryMutation) Token() (r string, exists bool) {
+	v := m.token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToken returns the old "token" field's value of the GitHubRepository entity.
+// If the GitHubRepository object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubRepositoryMutation) OldToken(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToken: %w", err)
+	}
+	return oldValue.Token, nil
+}
+
+// ResetToken resets all changes to the "token" field.
+func (m *GitHubRepositoryMutation) ResetToken() {
+	m.token = nil
+}
+
+// SetWebhookSecret sets the "webhook_secret" field.
+func (m *GitHubRepositoryMutation) SetWebhookSecret(s string) {
+	m.webhook_secret = &s
+}
+
+// WebhookSecret returns the value of the "webhook_secret" field in the mutation.
+func (m *GitHubRepositoryMutation) WebhookSecret() (r string, exists bool) {
+	v := m.webhook_secret
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhookSecret returns the old "webhook_secret" field's value of the GitHubRepository entity.
+// If the GitHubRepository object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubRepositoryMutation) OldWebhookSecret(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhookSecret is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhookSecret requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhookSecret: %w", err)
+	}
+	return oldValue.WebhookSecret, nil
+}
+
+// ResetWebhookSecret resets all changes to the "webhook_secret" field.
+func (m *GitHubRepositoryMutation) ResetWebhookSecret() {
+	m.webhook_secret = nil
+}
+
+// SetLinkedAt sets the "linked_at" field.
+func (m *GitHubRepositoryMutation) SetLinkedAt(t time.Time) {
+	m.linked_at = &t
+}
+
+// LinkedAt returns the value of the "linked_at" field in the mutation.
+func (m *GitHubRepositoryMutation) LinkedAt() (r time.Time, exists bool) {
+	v := m.linked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinkedAt returns the old "linked_at" field's value of the GitHubRepository entity.
+// If the GitHubRepository object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GitHubRepositoryMutation) OldLinkedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinkedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinkedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinkedAt: %w", err)
+	}
+	return oldValue.LinkedAt, nil
+}
+
+// ResetLinkedAt resets all changes to the "linked_at" field.
+func (m *GitHubRepositoryMutation) ResetLinkedAt() {
+	m.linked_at = nil
+}
+
+// ClearProject clears the "project" edge to the Project entity.
+func (m *GitHubRepositoryMutation) ClearProject() {
+	m.clearedproject = true
+	m.clearedFields[githubrepository.FieldProjectID] = struct{}{}
+}
+
+// ProjectCleared reports if the "project" edge to the Project entity was cleared.
+func (m *GitHubRepositoryMutation) ProjectCleared() bool {
+	return m.clearedproject
+}
+
+// ProjectIDs returns the "project" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProjectID instead. It exists only for internal usage by the builders.
+func (m *GitHubRepositoryMutation) ProjectIDs() (ids []int) {
+	if id := m.project; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProject resets all changes to the "project" edge.
+func (m *GitHubRepositoryMutation) ResetProject() {
+	m.project = nil
+	m.clearedproject = false
+}
+
+// Where appends a list predicates to the GitHubRepositoryMutation builder.
+func (m *GitHubRepositoryMutation) Where(ps ...predicate.GitHubRepository) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GitHubRepositoryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GitHubRepositoryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GitHubRepository, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GitHubRepositoryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GitHubRepositoryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GitHubRepository).
+func (m *GitHubRepositoryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GitHubRepositoryMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.project != nil {
+		fields = append(fields, githubrepository.FieldProjectID)
+	}
+	if m.owner != nil {
+		fields = append(fields, githubrepository.FieldOwner)
+	}
+	if m.repo != nil {
+		fields = append(fields, githubrepository.FieldRepo)
+	}
+	if m.token != nil {
+		fields = append(fields, githubrepository.FieldToken)
+	}
+	if m.webhook_secret != nil {
+		fields = append(fields, githubrepository.FieldWebhookSecret)
+	}
+	if m.linked_at != nil {
+		fields = append(fields, githubrepository.FieldLinkedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GitHubRepositoryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case githubrepository.FieldProjectID:
+		return m.ProjectID()
+	case githubrepository.FieldOwner:
+		return m.Owner()
+	case githubrepository.FieldRepo:
+		return m.Repo()
+	case githubrepository.FieldToken:
+		return m.Token()
+	case githubrepository.FieldWebhookSecret:
+		return m.WebhookSecret()
+	case githubrepository.FieldLinkedAt:
+		return m.LinkedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GitHubRepositoryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case githubrepository.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case githubrepository.FieldOwner:
+		return m.OldOwner(ctx)
+	case githubrepository.FieldRepo:
+		return m.OldRepo(ctx)
+	case githubrepository.FieldToken:
+		return m.OldToken(ctx)
+	case githubrepository.FieldWebhookSecret:
+		return m.OldWebhookSecret(ctx)
+	case githubrepository.FieldLinkedAt:
+		return m.OldLinkedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown GitHubRepository field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GitHubRepositoryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case githubrepository.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case githubrepository.FieldOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwner(v)
+		return nil
+	case githubrepository.FieldRepo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRepo(v)
+		return nil
+	case githubrepository.FieldToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToken(v)
+		return nil
+	case githubrepository.FieldWebhookSecret:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhookSecret(v)
+		return nil
+	case githubrepository.FieldLinkedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubRepository field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GitHubRepositoryMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GitHubRepositoryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GitHubRepositoryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown GitHubRepository numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GitHubRepositoryMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GitHubRepositoryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GitHubRepositoryMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown GitHubRepository nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GitHubRepositoryMutation) ResetField(name string) error {
+	switch name {
+	case githubrepository.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case githubrepository.FieldOwner:
+		m.ResetOwner()
+		return nil
+	case githubrepository.FieldRepo:
+		m.ResetRepo()
+		return nil
+	case githubrepository.FieldToken:
+		m.ResetToken()
+		return nil
+	case githubrepository.FieldWebhookSecret:
+		m.ResetWebhookSecret()
+		return nil
+	case githubrepository.FieldLinkedAt:
+		m.ResetLinkedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubRepository field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GitHubRepositoryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.project != nil {
+		edges = append(edges, githubrepository.EdgeProject)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GitHubRepositoryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case githubrepository.EdgeProject:
+		if id := m.project; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GitHubRepositoryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GitHubRepositoryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GitHubRepositoryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedproject {
+		edges = append(edges, githubrepository.EdgeProject)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GitHubRepositoryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case githubrepository.EdgeProject:
+		return m.clearedproject
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GitHubRepositoryMutation) ClearEdge(name string) error {
+	switch name {
+	case githubrepository.EdgeProject:
+		m.ClearProject()
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubRepository unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GitHubRepositoryMutation) ResetEdge(name string) error {
+	switch name {
+	case githubrepository.EdgeProject:
+		m.ResetProject()
+		return nil
+	}
+	return fmt.Errorf("unknown GitHubRepository edge %s", name)
+}
+
 // OutboxCursorMutation represents an operation that mutates the OutboxCursor nodes in the graph.
 type OutboxCursorMutation struct {
 	config
@@ -9324,37 +11480,39 @@ func (m *OutboxCursorMutation) ResetEdge(name string) error {
 // ProjectMutation represents an operation that mutates the Project nodes in the graph.
 type ProjectMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	updated_at          *time.Time
-	name                *string
-	description         *string
-	status              *project.Status
-	viewers_may_comment *bool
-	clearedFields       map[string]struct{}
-	tasks               map[int]struct{}
-	removedtasks        map[int]struct{}
-	clearedtasks        bool
-	feedbacks           map[int]struct{}
-	removedfeedbacks    map[int]struct{}
-	clearedfeedbacks    bool
-	members             map[int]struct{}
-	removedmembers      map[int]struct{}
-	clearedmembers      bool
-	comments            map[int]struct{}
-	removedcomments     map[int]struct{}
-	clearedcomments     bool
-	api_keys            map[int]struct{}
-	removedapi_keys     map[int]struct{}
-	clearedapi_keys     bool
-	webhooks            map[int]struct{}
-	removedwebhooks     map[int]struct{}
-	clearedwebhooks     bool
-	done                bool
-	oldValue            func(context.Context) (*Project, error)
-	predicates          []predicate.Project
+	op                       Op
+	typ                      string
+	id                       *int
+	created_at               *time.Time
+	updated_at               *time.Time
+	name                     *string
+	description              *string
+	status                   *project.Status
+	viewers_may_comment      *bool
+	clearedFields            map[string]struct{}
+	tasks                    map[int]struct{}
+	removedtasks             map[int]struct{}
+	clearedtasks             bool
+	feedbacks                map[int]struct{}
+	removedfeedbacks         map[int]struct{}
+	clearedfeedbacks         bool
+	members                  map[int]struct{}
+	removedmembers           map[int]struct{}
+	clearedmembers           bool
+	comments                 map[int]struct{}
+	removedcomments          map[int]struct{}
+	clearedcomments          bool
+	api_keys                 map[int]struct{}
+	removedapi_keys          map[int]struct{}
+	clearedapi_keys          bool
+	webhooks                 map[int]struct{}
+	removedwebhooks          map[int]struct{}
+	clearedwebhooks          bool
+	github_repository        *int
+	clearedgithub_repository bool
+	done                     bool
+	oldValue                 func(context.Context) (*Project, error)
+	predicates               []predicate.Project
 }
 
 var _ ent.Mutation = (*ProjectMutation)(nil)
@@ -10008,6 +12166,45 @@ func (m *ProjectMutation) ResetWebhooks() {
 	m.removedwebhooks = nil
 }
 
+// SetGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by id.
+func (m *ProjectMutation) SetGithubRepositoryID(id int) {
+	m.github_repository = &id
+}
+
+// ClearGithubRepository clears the "github_repository" edge to the GitHubRepository entity.
+func (m *ProjectMutation) ClearGithubRepository() {
+	m.clearedgithub_repository = true
+}
+
+// GithubRepositoryCleared reports if the "github_repository" edge to the GitHubRepository entity was cleared.
+func (m *ProjectMutation) GithubRepositoryCleared() bool {
+	return m.clearedgithub_repository
+}
+
+// GithubRepositoryID returns the "github_repository" edge ID in the mutation.
+func (m *ProjectMutation) GithubRepositoryID() (id int, exists bool) {
+	if m.github_repository != nil {
+		return *m.github_repository, true
+	}
+	return
+}
+
+// GithubRepositoryIDs returns the "github_repository" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GithubRepositoryID instead. It exists only for internal usage by the builders.
+func (m *ProjectMutation) GithubRepositoryIDs() (ids []int) {
+	if id := m.github_repository; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGithubRepository resets all changes to the "github_repository" edge.
+func (m *ProjectMutation) ResetGithubRepository() {
+	m.github_repository = nil
+	m.clearedgithub_repository = false
+}
+
 // Where appends a list predicates to the ProjectMutation builder.
 func (m *ProjectMutation) Where(ps ...predicate.Project) {
 	m.predicates = append(m.predicates, ps...)
@@ -10235,7 +12432,7 @@ func (m *ProjectMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProjectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.tasks != nil {
 		edges = append(edges, project.EdgeTasks)
 	}
@@ -10253,6 +12450,9 @@ func (m *ProjectMutation) AddedEdges() []string {
 	}
 	if m.webhooks != nil {
 		edges = append(edges, project.EdgeWebhooks)
+	}
+	if m.github_repository != nil {
+		edges = append(edges, project.EdgeGithubRepository)
 	}
 	return edges
 }
@@ -10297,13 +12497,17 @@ func (m *ProjectMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgeGithubRepository:
+		if id := m.github_repository; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProjectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.removedtasks != nil {
 		edges = append(edges, project.EdgeTasks)
 	}
@@ -10371,7 +12575,7 @@ func (m *ProjectMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProjectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.clearedtasks {
 		edges = append(edges, project.EdgeTasks)
 	}
@@ -10389,6 +12593,9 @@ func (m *ProjectMutation) ClearedEdges() []string {
 	}
 	if m.clearedwebhooks {
 		edges = append(edges, project.EdgeWebhooks)
+	}
+	if m.clearedgithub_repository {
+		edges = append(edges, project.EdgeGithubRepository)
 	}
 	return edges
 }
@@ -10409,6 +12616,8 @@ func (m *ProjectMutation) EdgeCleared(name string) bool {
 		return m.clearedapi_keys
 	case project.EdgeWebhooks:
 		return m.clearedwebhooks
+	case project.EdgeGithubRepository:
+		return m.clearedgithub_repository
 	}
 	return false
 }
@@ -10417,6 +12626,9 @@ func (m *ProjectMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *ProjectMutation) ClearEdge(name string) error {
 	switch name {
+	case project.EdgeGithubRepository:
+		m.ClearGithubRepository()
+		return nil
 	}
 	return fmt.Errorf("unknown Project unique edge %s", name)
 }
@@ -10442,6 +12654,9 @@ func (m *ProjectMutation) ResetEdge(name string) error {
 		return nil
 	case project.EdgeWebhooks:
 		m.ResetWebhooks()
+		return nil
+	case project.EdgeGithubRepository:
+		m.ResetGithubRepository()
 		return nil
 	}
 	return fmt.Errorf("unknown Project edge %s", name)
@@ -11298,26 +13513,29 @@ func (m *ProjectMemberMutation) ResetEdge(name string) error {
 // TaskMutation represents an operation that mutates the Task nodes in the graph.
 type TaskMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	updated_at         *time.Time
-	title              *string
-	description        *string
-	status             *task.Status
-	priority           *int
-	addpriority        *int
-	estimated_hours    *float64
-	addestimated_hours *float64
-	version            *int
-	addversion         *int
-	clearedFields      map[string]struct{}
-	project            *int
-	clearedproject     bool
-	done               bool
-	oldValue           func(context.Context) (*Task, error)
-	predicates         []predicate.Task
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	updated_at             *time.Time
+	title                  *string
+	description            *string
+	status                 *task.Status
+	priority               *int
+	addpriority            *int
+	estimated_hours        *float64
+	addestimated_hours     *float64
+	github_issue_number    *int
+	addgithub_issue_number *int
+	github_issue_url       *string
+	version                *int
+	addversion             *int
+	clearedFields          map[string]struct{}
+	project                *int
+	clearedproject         bool
+	done                   bool
+	oldValue               func(context.Context) (*Task, error)
+	predicates             []predicate.Task
 }
 
 var _ ent.Mutation = (*TaskMutation)(nil)
@@ -11773,6 +13991,125 @@ func (m *TaskMutation) ResetEstimatedHours() {
 	delete(m.clearedFields, task.FieldEstimatedHours)
 }
 
+// SetGithubIssueNumber sets the "github_issue_number" field.
+func (m *TaskMutation) SetGithubIssueNumber(i int) {
+	m.github_issue_number = &i
+	m.addgithub_issue_number = nil
+}
+
+// GithubIssueNumber returns the value of the "github_issue_number" field in the mutation.
+func (m *TaskMutation) GithubIssueNumber() (r int, exists bool) {
+	v := m.github_issue_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGithubIssueNumber returns the old "github_issue_number" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldGithubIssueNumber(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGithubIssueNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGithubIssueNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGithubIssueNumber: %w", err)
+	}
+	return oldValue.GithubIssueNumber, nil
+}
+
+// AddGithubIssueNumber adds i to the "github_issue_number" field.
+func (m *TaskMutation) AddGithubIssueNumber(i int) {
+	if m.addgithub_issue_number != nil {
+		*m.addgithub_issue_number += i
+	} else {
+		m.addgithub_issue_number = &i
+	}
+}
+
+// AddedGithubIssueNumber returns the value that was added to the "github_issue_number" field in this mutation.
+func (m *TaskMutation) AddedGithubIssueNumber() (r int, exists bool) {
+	v := m.addgithub_issue_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearGithubIssueNumber clears the value of the "github_issue_number" field.
+func (m *TaskMutation) ClearGithubIssueNumber() {
+	m.github_issue_number = nil
+	m.addgithub_issue_number = nil
+	m.clearedFields[task.FieldGithubIssueNumber] = struct{}{}
+}
+
+// GithubIssueNumberCleared returns if the "github_issue_number" field was cleared in this mutation.
+func (m *TaskMutation) GithubIssueNumberCleared() bool {
+	_, ok := m.clearedFields[task.FieldGithubIssueNumber]
+	return ok
+}
+
+// ResetGithubIssueNumber resets all changes to the "github_issue_number" field.
+func (m *TaskMutation) ResetGithubIssueNumber() {
+	m.github_issue_number = nil
+	m.addgithub_issue_number = nil
+	delete(m.clearedFields, task.FieldGithubIssueNumber)
+}
+
+// SetGithubIssueURL sets the "github_issue_url" field.
+func (m *TaskMutation) SetGithubIssueURL(s string) {
+	m.github_issue_url = &s
+}
+
+// GithubIssueURL returns the value of the "github_issue_url" field in the mutation.
+func (m *TaskMutation) GithubIssueURL() (r string, exists bool) {
+	v := m.github_issue_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGithubIssueURL returns the old "github_issue_url" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldGithubIssueURL(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGithubIssueURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGithubIssueURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGithubIssueURL: %w", err)
+	}
+	return oldValue.GithubIssueURL, nil
+}
+
+// ClearGithubIssueURL clears the value of the "github_issue_url" field.
+func (m *TaskMutation) ClearGithubIssueURL() {
+	m.github_issue_url = nil
+	m.clearedFields[task.FieldGithubIssueURL] = struct{}{}
+}
+
+// GithubIssueURLCleared returns if the "github_issue_url" field was cleared in this mutation.
+func (m *TaskMutation) GithubIssueURLCleared() bool {
+	_, ok := m.clearedFields[task.FieldGithubIssueURL]
+	return ok
+}
+
+// ResetGithubIssueURL resets all changes to the "github_issue_url" field.
+func (m *TaskMutation) ResetGithubIssueURL() {
+	m.github_issue_url = nil
+	delete(m.clearedFields, task.FieldGithubIssueURL)
+}
+
 // SetVersion sets the "version" field.
 func (m *TaskMutation) SetVersion(i int) {
 	m.version = &i
@@ -11890,7 +14227,7 @@ func (m *TaskMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TaskMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, task.FieldCreatedAt)
 	}
@@ -11914,6 +14251,12 @@ func (m *TaskMutation) Fields() []string {
 	}
 	if m.estimated_hours != nil {
 		fields = append(fields, task.FieldEstimatedHours)
+	}
+	if m.github_issue_number != nil {
+		fields = append(fields, task.FieldGithubIssueNumber)
+	}
+	if m.github_issue_url != nil {
+		fields = append(fields, task.FieldGithubIssueURL)
 	}
 	if m.version != nil {
 		fields = append(fields, task.FieldVersion)
@@ -11942,6 +14285,10 @@ func (m *TaskMutation) Field(name string) (ent.Value, bool) {
 		return m.Priority()
 	case task.FieldEstimatedHours:
 		return m.EstimatedHours()
+	case task.FieldGithubIssueNumber:
+		return m.GithubIssueNumber()
+	case task.FieldGithubIssueURL:
+		return m.GithubIssueURL()
 	case task.FieldVersion:
 		return m.Version()
 	}
@@ -11969,6 +14316,10 @@ func (m *TaskMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldPriority(ctx)
 	case task.FieldEstimatedHours:
 		return m.OldEstimatedHours(ctx)
+	case task.FieldGithubIssueNumber:
+		return m.OldGithubIssueNumber(ctx)
+	case task.FieldGithubIssueURL:
+		return m.OldGithubIssueURL(ctx)
 	case task.FieldVersion:
 		return m.OldVersion(ctx)
 	}
@@ -12036,6 +14387,20 @@ func (m *TaskMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetEstimatedHours(v)
 		return nil
+	case task.FieldGithubIssueNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGithubIssueNumber(v)
+		return nil
+	case task.FieldGithubIssueURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGithubIssueURL(v)
+		return nil
 	case task.FieldVersion:
 		v, ok := value.(int)
 		if !ok {
@@ -12057,6 +14422,9 @@ func (m *TaskMutation) AddedFields() []string {
 	if m.addestimated_hours != nil {
 		fields = append(fields, task.FieldEstimatedHours)
 	}
+	if m.addgithub_issue_number != nil {
+		fields = append(fields, task.FieldGithubIssueNumber)
+	}
 	if m.addversion != nil {
 		fields = append(fields, task.FieldVersion)
 	}
@@ -12072,6 +14440,8 @@ func (m *TaskMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPriority()
 	case task.FieldEstimatedHours:
 		return m.AddedEstimatedHours()
+	case task.FieldGithubIssueNumber:
+		return m.AddedGithubIssueNumber()
 	case task.FieldVersion:
 		return m.AddedVersion()
 	}
@@ -12097,6 +14467,13 @@ func (m *TaskMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddEstimatedHours(v)
 		return nil
+	case task.FieldGithubIssueNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGithubIssueNumber(v)
+		return nil
 	case task.FieldVersion:
 		v, ok := value.(int)
 		if !ok {
@@ -12118,6 +14495,12 @@ func (m *TaskMutation) ClearedFields() []string {
 	if m.FieldCleared(task.FieldEstimatedHours) {
 		fields = append(fields, task.FieldEstimatedHours)
 	}
+	if m.FieldCleared(task.FieldGithubIssueNumber) {
+		fields = append(fields, task.FieldGithubIssueNumber)
+	}
+	if m.FieldCleared(task.FieldGithubIssueURL) {
+		fields = append(fields, task.FieldGithubIssueURL)
+	}
 	return fields
 }
 
@@ -12137,6 +14520,12 @@ func (m *TaskMutation) ClearField(name string) error {
 		return nil
 	case task.FieldEstimatedHours:
 		m.ClearEstimatedHours()
+		return nil
+	case task.FieldGithubIssueNumber:
+		m.ClearGithubIssueNumber()
+		return nil
+	case task.FieldGithubIssueURL:
+		m.ClearGithubIssueURL()
 		return nil
 	}
 	return fmt.Errorf("unknown Task nullable field %s", name)
@@ -12169,6 +14558,12 @@ func (m *TaskMutation) ResetField(name string) error {
 		return nil
 	case task.FieldEstimatedHours:
 		m.ResetEstimatedHours()
+		return nil
+	case task.FieldGithubIssueNumber:
+		m.ResetGithubIssueNumber()
+		return nil
+	case task.FieldGithubIssueURL:
+		m.ResetGithubIssueURL()
 		return nil
 	case task.FieldVersion:
 		m.ResetVersion()

@@ -21,6 +21,12 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "Event", true
 	case 4294967296 >> 32:
 		return "Feedback", true
+	case 60129542144 >> 32:
+		return "GitHubCursor", true
+	case 64424509440 >> 32:
+		return "GitHubIssue", true
+	case 68719476736 >> 32:
+		return "GitHubRepository", true
 	case 34359738368 >> 32:
 		return "OutboxCursor", true
 	case 8589934592 >> 32:

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 )
 
@@ -49,11 +50,13 @@ type ProjectEdges struct {
 	APIKeys []*APIKey `json:"api_keys,omitempty"`
 	// Webhooks holds the value of the webhooks edge.
 	Webhooks []*Webhook `json:"webhooks,omitempty"`
+	// The GitHub repository linked (linkGitHubRepository); null when none is.
+	GithubRepository *GitHubRepository `json:"github_repository,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedTasks     map[string][]*Task
 	namedFeedbacks map[string][]*Feedback
@@ -115,6 +118,17 @@ func (e ProjectEdges) WebhooksOrErr() ([]*Webhook, error) {
 		return e.Webhooks, nil
 	}
 	return nil, &NotLoadedError{edge: "webhooks"}
+}
+
+// GithubRepositoryOrErr returns the GithubRepository value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProjectEdges) GithubRepositoryOrErr() (*GitHubRepository, error) {
+	if e.GithubRepository != nil {
+		return e.GithubRepository, nil
+	} else if e.loadedTypes[6] {
+		return nil, &NotFoundError{label: githubrepository.Label}
+	}
+	return nil, &NotLoadedError{edge: "github_repository"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -229,6 +243,11 @@ func (_m *Project) QueryAPIKeys() *APIKeyQuery {
 // QueryWebhooks queries the "webhooks" edge of the Project entity.
 func (_m *Project) QueryWebhooks() *WebhookQuery {
 	return NewProjectClient(_m.config).QueryWebhooks(_m)
+}
+
+// QueryGithubRepository queries the "github_repository" edge of the Project entity.
+func (_m *Project) QueryGithubRepository() *GitHubRepositoryQuery {
+	return NewProjectClient(_m.config).QueryGithubRepository(_m)
 }
 
 // Update returns a builder for updating this Project.

@@ -14,6 +14,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -192,6 +193,25 @@ func (_c *ProjectCreate) AddWebhooks(v ...*Webhook) *ProjectCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddWebhookIDs(ids...)
+}
+
+// SetGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID.
+func (_c *ProjectCreate) SetGithubRepositoryID(id int) *ProjectCreate {
+	_c.mutation.SetGithubRepositoryID(id)
+	return _c
+}
+
+// SetNillableGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID if the given value is not nil.
+func (_c *ProjectCreate) SetNillableGithubRepositoryID(id *int) *ProjectCreate {
+	if id != nil {
+		_c = _c.SetGithubRepositoryID(*id)
+	}
+	return _c
+}
+
+// SetGithubRepository sets the "github_repository" edge to the GitHubRepository entity.
+func (_c *ProjectCreate) SetGithubRepository(v *GitHubRepository) *ProjectCreate {
+	return _c.SetGithubRepositoryID(v.ID)
 }
 
 // Mutation returns the ProjectMutation object of the builder.
@@ -428,6 +448,22 @@ func (_c *ProjectCreate) createSpec() (*Project, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(webhook.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.GithubRepositoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   project.GithubRepositoryTable,
+			Columns: []string{project.GithubRepositoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(githubrepository.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -27,24 +28,25 @@ import (
 // ProjectQuery is the builder for querying Project entities.
 type ProjectQuery struct {
 	config
-	ctx                *QueryContext
-	order              []project.OrderOption
-	inters             []Interceptor
-	predicates         []predicate.Project
-	withTasks          *TaskQuery
-	withFeedbacks      *FeedbackQuery
-	withMembers        *ProjectMemberQuery
-	withComments       *CommentQuery
-	withAPIKeys        *APIKeyQuery
-	withWebhooks       *WebhookQuery
-	loadTotal          []func(context.Context, []*Project) error
-	modifiers          []func(*sql.Selector)
-	withNamedTasks     map[string]*TaskQuery
-	withNamedFeedbacks map[string]*FeedbackQuery
-	withNamedMembers   map[string]*ProjectMemberQuery
-	withNamedComments  map[string]*CommentQuery
-	withNamedAPIKeys   map[string]*APIKeyQuery
-	withNamedWebhooks  map[string]*WebhookQuery
+	ctx                  *QueryContext
+	order                []project.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.Project
+	withTasks            *TaskQuery
+	withFeedbacks        *FeedbackQuery
+	withMembers          *ProjectMemberQuery
+	withComments         *CommentQuery
+	withAPIKeys          *APIKeyQuery
+	withWebhooks         *WebhookQuery
+	withGithubRepository *GitHubRepositoryQuery
+	loadTotal            []func(context.Context, []*Project) error
+	modifiers            []func(*sql.Selector)
+	withNamedTasks       map[string]*TaskQuery
+	withNamedFeedbacks   map[string]*FeedbackQuery
+	withNamedMembers     map[string]*ProjectMemberQuery
+	withNamedComments    map[string]*CommentQuery
+	withNamedAPIKeys     map[string]*APIKeyQuery
+	withNamedWebhooks    map[string]*WebhookQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -206,6 +208,28 @@ func (_q *ProjectQuery) QueryWebhooks() *WebhookQuery {
 			sqlgraph.From(project.Table, project.FieldID, selector),
 			sqlgraph.To(webhook.Table, webhook.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, project.WebhooksTable, project.WebhooksColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryGithubRepository chains the current query on the "github_repository" edge.
+func (_q *ProjectQuery) QueryGithubRepository() *GitHubRepositoryQuery {
+	query := (&GitHubRepositoryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, selector),
+			sqlgraph.To(githubrepository.Table, githubrepository.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, project.GithubRepositoryTable, project.GithubRepositoryColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -400,17 +424,18 @@ func (_q *ProjectQuery) Clone() *ProjectQuery {
 		return nil
 	}
 	return &ProjectQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]project.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Project{}, _q.predicates...),
-		withTasks:     _q.withTasks.Clone(),
-		withFeedbacks: _q.withFeedbacks.Clone(),
-		withMembers:   _q.withMembers.Clone(),
-		withComments:  _q.withComments.Clone(),
-		withAPIKeys:   _q.withAPIKeys.Clone(),
-		withWebhooks:  _q.withWebhooks.Clone(),
+		config:               _q.config,
+		ctx:                  _q.ctx.Clone(),
+		order:                append([]project.OrderOption{}, _q.order...),
+		inters:               append([]Interceptor{}, _q.inters...),
+		predicates:           append([]predicate.Project{}, _q.predicates...),
+		withTasks:            _q.withTasks.Clone(),
+		withFeedbacks:        _q.withFeedbacks.Clone(),
+		withMembers:          _q.withMembers.Clone(),
+		withComments:         _q.withComments.Clone(),
+		withAPIKeys:          _q.withAPIKeys.Clone(),
+		withWebhooks:         _q.withWebhooks.Clone(),
+		withGithubRepository: _q.withGithubRepository.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -480,6 +505,17 @@ func (_q *ProjectQuery) WithWebhooks(opts ...func(*WebhookQuery)) *ProjectQuery 
 		opt(query)
 	}
 	_q.withWebhooks = query
+	return _q
+}
+
+// WithGithubRepository tells the query-builder to eager-load the nodes that are connected to
+// the "github_repository" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProjectQuery) WithGithubRepository(opts ...func(*GitHubRepositoryQuery)) *ProjectQuery {
+	query := (&GitHubRepositoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withGithubRepository = query
 	return _q
 }
 
@@ -567,13 +603,14 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 	var (
 		nodes       = []*Project{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withTasks != nil,
 			_q.withFeedbacks != nil,
 			_q.withMembers != nil,
 			_q.withComments != nil,
 			_q.withAPIKeys != nil,
 			_q.withWebhooks != nil,
+			_q.withGithubRepository != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -638,6 +675,12 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 		if err := _q.loadWebhooks(ctx, query, nodes,
 			func(n *Project) { n.Edges.Webhooks = []*Webhook{} },
 			func(n *Project, e *Webhook) { n.Edges.Webhooks = append(n.Edges.Webhooks, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withGithubRepository; query != nil {
+		if err := _q.loadGithubRepository(ctx, query, nodes, nil,
+			func(n *Project, e *GitHubRepository) { n.Edges.GithubRepository = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -859,6 +902,33 @@ func (_q *ProjectQuery) loadWebhooks(ctx context.Context, query *WebhookQuery, n
 	}
 	query.Where(predicate.Webhook(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(project.WebhooksColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProjectID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProjectQuery) loadGithubRepository(ctx context.Context, query *GitHubRepositoryQuery, nodes []*Project, init func(*Project), assign func(*Project, *GitHubRepository)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Project)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(githubrepository.FieldProjectID)
+	}
+	query.Where(predicate.GitHubRepository(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(project.GithubRepositoryColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

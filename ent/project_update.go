@@ -14,6 +14,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -192,6 +193,25 @@ func (_u *ProjectUpdate) AddWebhooks(v ...*Webhook) *ProjectUpdate {
 	return _u.AddWebhookIDs(ids...)
 }
 
+// SetGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID.
+func (_u *ProjectUpdate) SetGithubRepositoryID(id int) *ProjectUpdate {
+	_u.mutation.SetGithubRepositoryID(id)
+	return _u
+}
+
+// SetNillableGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID if the given value is not nil.
+func (_u *ProjectUpdate) SetNillableGithubRepositoryID(id *int) *ProjectUpdate {
+	if id != nil {
+		_u = _u.SetGithubRepositoryID(*id)
+	}
+	return _u
+}
+
+// SetGithubRepository sets the "github_repository" edge to the GitHubRepository entity.
+func (_u *ProjectUpdate) SetGithubRepository(v *GitHubRepository) *ProjectUpdate {
+	return _u.SetGithubRepositoryID(v.ID)
+}
+
 // Mutation returns the ProjectMutation object of the builder.
 func (_u *ProjectUpdate) Mutation() *ProjectMutation {
 	return _u.mutation
@@ -321,6 +341,12 @@ func (_u *ProjectUpdate) RemoveWebhooks(v ...*Webhook) *ProjectUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveWebhookIDs(ids...)
+}
+
+// ClearGithubRepository clears the "github_repository" edge to the GitHubRepository entity.
+func (_u *ProjectUpdate) ClearGithubRepository() *ProjectUpdate {
+	_u.mutation.ClearGithubRepository()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -685,6 +711,35 @@ func (_u *ProjectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.GithubRepositoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   project.GithubRepositoryTable,
+			Columns: []string{project.GithubRepositoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(githubrepository.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.GithubRepositoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   project.GithubRepositoryTable,
+			Columns: []string{project.GithubRepositoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(githubrepository.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{project.Label}
@@ -863,6 +918,25 @@ func (_u *ProjectUpdateOne) AddWebhooks(v ...*Webhook) *ProjectUpdateOne {
 	return _u.AddWebhookIDs(ids...)
 }
 
+// SetGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID.
+func (_u *ProjectUpdateOne) SetGithubRepositoryID(id int) *ProjectUpdateOne {
+	_u.mutation.SetGithubRepositoryID(id)
+	return _u
+}
+
+// SetNillableGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID if the given value is not nil.
+func (_u *ProjectUpdateOne) SetNillableGithubRepositoryID(id *int) *ProjectUpdateOne {
+	if id != nil {
+		_u = _u.SetGithubRepositoryID(*id)
+	}
+	return _u
+}
+
+// SetGithubRepository sets the "github_repository" edge to the GitHubRepository entity.
+func (_u *ProjectUpdateOne) SetGithubRepository(v *GitHubRepository) *ProjectUpdateOne {
+	return _u.SetGithubRepositoryID(v.ID)
+}
+
 // Mutation returns the ProjectMutation object of the builder.
 func (_u *ProjectUpdateOne) Mutation() *ProjectMutation {
 	return _u.mutation
@@ -992,6 +1066,12 @@ func (_u *ProjectUpdateOne) RemoveWebhooks(v ...*Webhook) *ProjectUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveWebhookIDs(ids...)
+}
+
+// ClearGithubRepository clears the "github_repository" edge to the GitHubRepository entity.
+func (_u *ProjectUpdateOne) ClearGithubRepository() *ProjectUpdateOne {
+	_u.mutation.ClearGithubRepository()
+	return _u
 }
 
 // Where appends a list predicates to the ProjectUpdate builder.
@@ -1379,6 +1459,35 @@ func (_u *ProjectUpdateOne) sqlSave(ctx context.Context) (_node *Project, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(webhook.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.GithubRepositoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   project.GithubRepositoryTable,
+			Columns: []string{project.GithubRepositoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(githubrepository.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.GithubRepositoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   project.GithubRepositoryTable,
+			Columns: []string{project.GithubRepositoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(githubrepository.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -34,6 +34,10 @@ type Task struct {
 	Priority int `json:"priority,omitempty"`
 	// EstimatedHours holds the value of the "estimated_hours" field.
 	EstimatedHours *float64 `json:"estimated_hours,omitempty"`
+	// The GitHub issue opened for the task (its project linked a repository when a NEW_TASK suggestion created it).
+	GithubIssueNumber *int `json:"github_issue_number,omitempty"`
+	// The GitHub issue's page.
+	GithubIssueURL *string `json:"github_issue_url,omitempty"`
 	// Incremented on every change, so clients and conflict checks can tell the task changed.
 	Version int `json:"version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -71,9 +75,9 @@ func (*Task) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case task.FieldEstimatedHours:
 			values[i] = new(sql.NullFloat64)
-		case task.FieldID, task.FieldProjectID, task.FieldPriority, task.FieldVersion:
+		case task.FieldID, task.FieldProjectID, task.FieldPriority, task.FieldGithubIssueNumber, task.FieldVersion:
 			values[i] = new(sql.NullInt64)
-		case task.FieldTitle, task.FieldDescription, task.FieldStatus:
+		case task.FieldTitle, task.FieldDescription, task.FieldStatus, task.FieldGithubIssueURL:
 			values[i] = new(sql.NullString)
 		case task.FieldCreatedAt, task.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -148,6 +152,20 @@ func (_m *Task) assignValues(columns []string, values []any) error {
 				_m.EstimatedHours = new(float64)
 				*_m.EstimatedHours = value.Float64
 			}
+		case task.FieldGithubIssueNumber:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field github_issue_number", values[i])
+			} else if value.Valid {
+				_m.GithubIssueNumber = new(int)
+				*_m.GithubIssueNumber = int(value.Int64)
+			}
+		case task.FieldGithubIssueURL:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field github_issue_url", values[i])
+			} else if value.Valid {
+				_m.GithubIssueURL = new(string)
+				*_m.GithubIssueURL = value.String
+			}
 		case task.FieldVersion:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field version", values[i])
@@ -221,6 +239,16 @@ func (_m *Task) String() string {
 	if v := _m.EstimatedHours; v != nil {
 		builder.WriteString("estimated_hours=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GithubIssueNumber; v != nil {
+		builder.WriteString("github_issue_number=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GithubIssueURL; v != nil {
+		builder.WriteString("github_issue_url=")
+		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
 	builder.WriteString("version=")

@@ -119,6 +119,34 @@ func (_c *TaskCreate) SetNillableEstimatedHours(v *float64) *TaskCreate {
 	return _c
 }
 
+// SetGithubIssueNumber sets the "github_issue_number" field.
+func (_c *TaskCreate) SetGithubIssueNumber(v int) *TaskCreate {
+	_c.mutation.SetGithubIssueNumber(v)
+	return _c
+}
+
+// SetNillableGithubIssueNumber sets the "github_issue_number" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableGithubIssueNumber(v *int) *TaskCreate {
+	if v != nil {
+		_c.SetGithubIssueNumber(*v)
+	}
+	return _c
+}
+
+// SetGithubIssueURL sets the "github_issue_url" field.
+func (_c *TaskCreate) SetGithubIssueURL(v string) *TaskCreate {
+	_c.mutation.SetGithubIssueURL(v)
+	return _c
+}
+
+// SetNillableGithubIssueURL sets the "github_issue_url" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableGithubIssueURL(v *string) *TaskCreate {
+	if v != nil {
+		_c.SetGithubIssueURL(*v)
+	}
+	return _c
+}
+
 // SetVersion sets the "version" field.
 func (_c *TaskCreate) SetVersion(v int) *TaskCreate {
 	_c.mutation.SetVersion(v)
@@ -310,6 +338,14 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 		_spec.SetField(task.FieldEstimatedHours, field.TypeFloat64, value)
 		_node.EstimatedHours = &value
 	}
+	if value, ok := _c.mutation.GithubIssueNumber(); ok {
+		_spec.SetField(task.FieldGithubIssueNumber, field.TypeInt, value)
+		_node.GithubIssueNumber = &value
+	}
+	if value, ok := _c.mutation.GithubIssueURL(); ok {
+		_spec.SetField(task.FieldGithubIssueURL, field.TypeString, value)
+		_node.GithubIssueURL = &value
+	}
 	if value, ok := _c.mutation.Version(); ok {
 		_spec.SetField(task.FieldVersion, field.TypeInt, value)
 		_node.Version = value
@@ -476,6 +512,48 @@ func (u *TaskUpsert) AddEstimatedHours(v float64) *TaskUpsert {
 // ClearEstimatedHours clears the value of the "estimated_hours" field.
 func (u *TaskUpsert) ClearEstimatedHours() *TaskUpsert {
 	u.SetNull(task.FieldEstimatedHours)
+	return u
+}
+
+// SetGithubIssueNumber sets the "github_issue_number" field.
+func (u *TaskUpsert) SetGithubIssueNumber(v int) *TaskUpsert {
+	u.Set(task.FieldGithubIssueNumber, v)
+	return u
+}
+
+// UpdateGithubIssueNumber sets the "github_issue_number" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateGithubIssueNumber() *TaskUpsert {
+	u.SetExcluded(task.FieldGithubIssueNumber)
+	return u
+}
+
+// AddGithubIssueNumber adds v to the "github_issue_number" field.
+func (u *TaskUpsert) AddGithubIssueNumber(v int) *TaskUpsert {
+	u.Add(task.FieldGithubIssueNumber, v)
+	return u
+}
+
+// ClearGithubIssueNumber clears the value of the "github_issue_number" field.
+func (u *TaskUpsert) ClearGithubIssueNumber() *TaskUpsert {
+	u.SetNull(task.FieldGithubIssueNumber)
+	return u
+}
+
+// SetGithubIssueURL sets the "github_issue_url" field.
+func (u *TaskUpsert) SetGithubIssueURL(v string) *TaskUpsert {
+	u.Set(task.FieldGithubIssueURL, v)
+	return u
+}
+
+// UpdateGithubIssueURL sets the "github_issue_url" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateGithubIssueURL() *TaskUpsert {
+	u.SetExcluded(task.FieldGithubIssueURL)
+	return u
+}
+
+// ClearGithubIssueURL clears the value of the "github_issue_url" field.
+func (u *TaskUpsert) ClearGithubIssueURL() *TaskUpsert {
+	u.SetNull(task.FieldGithubIssueURL)
 	return u
 }
 
@@ -654,6 +732,55 @@ func (u *TaskUpsertOne) UpdateEstimatedHours() *TaskUpsertOne {
 func (u *TaskUpsertOne) ClearEstimatedHours() *TaskUpsertOne {
 	return u.Update(func(s *TaskUpsert) {
 		s.ClearEstimatedHours()
+	})
+}
+
+// SetGithubIssueNumber sets the "github_issue_number" field.
+func (u *TaskUpsertOne) SetGithubIssueNumber(v int) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetGithubIssueNumber(v)
+	})
+}
+
+// AddGithubIssueNumber adds v to the "github_issue_number" field.
+func (u *TaskUpsertOne) AddGithubIssueNumber(v int) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddGithubIssueNumber(v)
+	})
+}
+
+// UpdateGithubIssueNumber sets the "github_issue_number" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateGithubIssueNumber() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateGithubIssueNumber()
+	})
+}
+
+// ClearGithubIssueNumber clears the value of the "github_issue_number" field.
+func (u *TaskUpsertOne) ClearGithubIssueNumber() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.ClearGithubIssueNumber()
+	})
+}
+
+// SetGithubIssueURL sets the "github_issue_url" field.
+func (u *TaskUpsertOne) SetGithubIssueURL(v string) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetGithubIssueURL(v)
+	})
+}
+
+// UpdateGithubIssueURL sets the "github_issue_url" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateGithubIssueURL() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateGithubIssueURL()
+	})
+}
+
+// ClearGithubIssueURL clears the value of the "github_issue_url" field.
+func (u *TaskUpsertOne) ClearGithubIssueURL() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.ClearGithubIssueURL()
 	})
 }
 
@@ -1001,6 +1128,55 @@ func (u *TaskUpsertBulk) UpdateEstimatedHours() *TaskUpsertBulk {
 func (u *TaskUpsertBulk) ClearEstimatedHours() *TaskUpsertBulk {
 	return u.Update(func(s *TaskUpsert) {
 		s.ClearEstimatedHours()
+	})
+}
+
+// SetGithubIssueNumber sets the "github_issue_number" field.
+func (u *TaskUpsertBulk) SetGithubIssueNumber(v int) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetGithubIssueNumber(v)
+	})
+}
+
+// AddGithubIssueNumber adds v to the "github_issue_number" field.
+func (u *TaskUpsertBulk) AddGithubIssueNumber(v int) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddGithubIssueNumber(v)
+	})
+}
+
+// UpdateGithubIssueNumber sets the "github_issue_number" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateGithubIssueNumber() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateGithubIssueNumber()
+	})
+}
+
+// ClearGithubIssueNumber clears the value of the "github_issue_number" field.
+func (u *TaskUpsertBulk) ClearGithubIssueNumber() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.ClearGithubIssueNumber()
+	})
+}
+
+// SetGithubIssueURL sets the "github_issue_url" field.
+func (u *TaskUpsertBulk) SetGithubIssueURL(v string) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetGithubIssueURL(v)
+	})
+}
+
+// UpdateGithubIssueURL sets the "github_issue_url" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateGithubIssueURL() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateGithubIssueURL()
+	})
+}
+
+// ClearGithubIssueURL clears the value of the "github_issue_url" field.
+func (u *TaskUpsertBulk) ClearGithubIssueURL() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.ClearGithubIssueURL()
 	})
 }
 

@@ -130,6 +130,53 @@ func (_u *TaskUpdate) ClearEstimatedHours() *TaskUpdate {
 	return _u
 }
 
+// SetGithubIssueNumber sets the "github_issue_number" field.
+func (_u *TaskUpdate) SetGithubIssueNumber(v int) *TaskUpdate {
+	_u.mutation.ResetGithubIssueNumber()
+	_u.mutation.SetGithubIssueNumber(v)
+	return _u
+}
+
+// SetNillableGithubIssueNumber sets the "github_issue_number" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableGithubIssueNumber(v *int) *TaskUpdate {
+	if v != nil {
+		_u.SetGithubIssueNumber(*v)
+	}
+	return _u
+}
+
+// AddGithubIssueNumber adds value to the "github_issue_number" field.
+func (_u *TaskUpdate) AddGithubIssueNumber(v int) *TaskUpdate {
+	_u.mutation.AddGithubIssueNumber(v)
+	return _u
+}
+
+// ClearGithubIssueNumber clears the value of the "github_issue_number" field.
+func (_u *TaskUpdate) ClearGithubIssueNumber() *TaskUpdate {
+	_u.mutation.ClearGithubIssueNumber()
+	return _u
+}
+
+// SetGithubIssueURL sets the "github_issue_url" field.
+func (_u *TaskUpdate) SetGithubIssueURL(v string) *TaskUpdate {
+	_u.mutation.SetGithubIssueURL(v)
+	return _u
+}
+
+// SetNillableGithubIssueURL sets the "github_issue_url" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableGithubIssueURL(v *string) *TaskUpdate {
+	if v != nil {
+		_u.SetGithubIssueURL(*v)
+	}
+	return _u
+}
+
+// ClearGithubIssueURL clears the value of the "github_issue_url" field.
+func (_u *TaskUpdate) ClearGithubIssueURL() *TaskUpdate {
+	_u.mutation.ClearGithubIssueURL()
+	return _u
+}
+
 // SetVersion sets the "version" field.
 func (_u *TaskUpdate) SetVersion(v int) *TaskUpdate {
 	_u.mutation.ResetVersion()
@@ -273,6 +320,21 @@ func (_u *TaskUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.EstimatedHoursCleared() {
 		_spec.ClearField(task.FieldEstimatedHours, field.TypeFloat64)
 	}
+	if value, ok := _u.mutation.GithubIssueNumber(); ok {
+		_spec.SetField(task.FieldGithubIssueNumber, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedGithubIssueNumber(); ok {
+		_spec.AddField(task.FieldGithubIssueNumber, field.TypeInt, value)
+	}
+	if _u.mutation.GithubIssueNumberCleared() {
+		_spec.ClearField(task.FieldGithubIssueNumber, field.TypeInt)
+	}
+	if value, ok := _u.mutation.GithubIssueURL(); ok {
+		_spec.SetField(task.FieldGithubIssueURL, field.TypeString, value)
+	}
+	if _u.mutation.GithubIssueURLCleared() {
+		_spec.ClearField(task.FieldGithubIssueURL, field.TypeString)
+	}
 	if value, ok := _u.mutation.Version(); ok {
 		_spec.SetField(task.FieldVersion, field.TypeInt, value)
 	}
@@ -398,6 +460,53 @@ func (_u *TaskUpdateOne) AddEstimatedHours(v float64) *TaskUpdateOne {
 // ClearEstimatedHours clears the value of the "estimated_hours" field.
 func (_u *TaskUpdateOne) ClearEstimatedHours() *TaskUpdateOne {
 	_u.mutation.ClearEstimatedHours()
+	return _u
+}
+
+// SetGithubIssueNumber sets the "github_issue_number" field.
+func (_u *TaskUpdateOne) SetGithubIssueNumber(v int) *TaskUpdateOne {
+	_u.mutation.ResetGithubIssueNumber()
+	_u.mutation.SetGithubIssueNumber(v)
+	return _u
+}
+
+// SetNillableGithubIssueNumber sets the "github_issue_number" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableGithubIssueNumber(v *int) *TaskUpdateOne {
+	if v != nil {
+		_u.SetGithubIssueNumber(*v)
+	}
+	return _u
+}
+
+// AddGithubIssueNumber adds value to the "github_issue_number" field.
+func (_u *TaskUpdateOne) AddGithubIssueNumber(v int) *TaskUpdateOne {
+	_u.mutation.AddGithubIssueNumber(v)
+	return _u
+}
+
+// ClearGithubIssueNumber clears the value of the "github_issue_number" field.
+func (_u *TaskUpdateOne) ClearGithubIssueNumber() *TaskUpdateOne {
+	_u.mutation.ClearGithubIssueNumber()
+	return _u
+}
+
+// SetGithubIssueURL sets the "github_issue_url" field.
+func (_u *TaskUpdateOne) SetGithubIssueURL(v string) *TaskUpdateOne {
+	_u.mutation.SetGithubIssueURL(v)
+	return _u
+}
+
+// SetNillableGithubIssueURL sets the "github_issue_url" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableGithubIssueURL(v *string) *TaskUpdateOne {
+	if v != nil {
+		_u.SetGithubIssueURL(*v)
+	}
+	return _u
+}
+
+// ClearGithubIssueURL clears the value of the "github_issue_url" field.
+func (_u *TaskUpdateOne) ClearGithubIssueURL() *TaskUpdateOne {
+	_u.mutation.ClearGithubIssueURL()
 	return _u
 }
 
@@ -573,6 +682,21 @@ func (_u *TaskUpdateOne) sqlSave(ctx context.Context) (_node *Task, err error) {
 	}
 	if _u.mutation.EstimatedHoursCleared() {
 		_spec.ClearField(task.FieldEstimatedHours, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.GithubIssueNumber(); ok {
+		_spec.SetField(task.FieldGithubIssueNumber, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedGithubIssueNumber(); ok {
+		_spec.AddField(task.FieldGithubIssueNumber, field.TypeInt, value)
+	}
+	if _u.mutation.GithubIssueNumberCleared() {
+		_spec.ClearField(task.FieldGithubIssueNumber, field.TypeInt)
+	}
+	if value, ok := _u.mutation.GithubIssueURL(); ok {
+		_spec.SetField(task.FieldGithubIssueURL, field.TypeString, value)
+	}
+	if _u.mutation.GithubIssueURLCleared() {
+		_spec.ClearField(task.FieldGithubIssueURL, field.TypeString)
 	}
 	if value, ok := _u.mutation.Version(); ok {
 		_spec.SetField(task.FieldVersion, field.TypeInt, value)

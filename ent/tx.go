@@ -26,6 +26,12 @@ type Tx struct {
 	Event *EventClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
+	// GitHubCursor is the client for interacting with the GitHubCursor builders.
+	GitHubCursor *GitHubCursorClient
+	// GitHubIssue is the client for interacting with the GitHubIssue builders.
+	GitHubIssue *GitHubIssueClient
+	// GitHubRepository is the client for interacting with the GitHubRepository builders.
+	GitHubRepository *GitHubRepositoryClient
 	// OutboxCursor is the client for interacting with the OutboxCursor builders.
 	OutboxCursor *OutboxCursorClient
 	// Project is the client for interacting with the Project builders.
@@ -179,6 +185,9 @@ func (tx *Tx) init() {
 	tx.Comment = NewCommentClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Feedback = NewFeedbackClient(tx.config)
+	tx.GitHubCursor = NewGitHubCursorClient(tx.config)
+	tx.GitHubIssue = NewGitHubIssueClient(tx.config)
+	tx.GitHubRepository = NewGitHubRepositoryClient(tx.config)
 	tx.OutboxCursor = NewOutboxCursorClient(tx.config)
 	tx.Project = NewProjectClient(tx.config)
 	tx.ProjectMember = NewProjectMemberClient(tx.config)

@@ -53,6 +53,27 @@ func (f *FeedbackFilter) WhereP(ps ...func(*sql.Selector)) {
 	}
 }
 
+// WhereP appends storage-level predicates to the GitHubCursor filter.
+func (f *GitHubCursorFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
+// WhereP appends storage-level predicates to the GitHubIssue filter.
+func (f *GitHubIssueFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
+// WhereP appends storage-level predicates to the GitHubRepository filter.
+func (f *GitHubRepositoryFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
 // WhereP appends storage-level predicates to the OutboxCursor filter.
 func (f *OutboxCursorFilter) WhereP(ps ...func(*sql.Selector)) {
 	for _, p := range ps {

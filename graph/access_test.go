@@ -290,7 +290,19 @@ var mutationMatrix = []matrixOp{
 		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
 		want:  map[string]outcome{outsider: graph.CodeNotFound, reader: ok, editor: ok, owner: ok, key: graph.CodeForbidden, admin: graph.CodeBadUserInput},
 	},
+	{
+		name:  "linkGitHubRepository",
+		query: `mutation($p: ID!) { linkGitHubRepository(input: {projectID: $p, owner: "octo-org", repo: "web", token: "ghp_matrixToken"}) { repository { owner repo } webhookSecret } }`,
+		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
+		want:  roles(owner),
+	},
 	// Destructive operations last: they change the world.
+	{
+		name:  "unlinkGitHubRepository",
+		query: `mutation($p: ID!) { unlinkGitHubRepository(projectID: $p) }`,
+		vars:  func(w world, own bool) map[string]any { p, _, _ := pick(w, own); return map[string]any{"p": p} },
+		want:  roles(owner),
+	},
 	{
 		// A VIEWER's comment: its author or an OWNER deletes it.
 		name:  "deleteComment (a VIEWER's)",

@@ -288,6 +288,16 @@ func (r *mutationResolver) RedeliverWebhook(ctx context.Context, deliveryID int)
 	return r.redeliverWebhook(ctx, deliveryID)
 }
 
+// LinkGitHubRepository is the resolver for the linkGitHubRepository field.
+func (r *mutationResolver) LinkGitHubRepository(ctx context.Context, input model.LinkGitHubRepositoryInput) (*model.LinkGitHubRepositoryPayload, error) {
+	return r.linkGitHubRepository(ctx, input)
+}
+
+// UnlinkGitHubRepository is the resolver for the unlinkGitHubRepository field.
+func (r *mutationResolver) UnlinkGitHubRepository(ctx context.Context, projectID int) (int, error) {
+	return r.unlinkGitHubRepository(ctx, projectID)
+}
+
 // SetDigest is the resolver for the setDigest field.
 func (r *mutationResolver) SetDigest(ctx context.Context, projectID int, frequency projectmember.Digest, email *string) (*model.DigestSetting, error) {
 	return r.setDigest(ctx, projectID, frequency, email)

@@ -51,7 +51,14 @@ type Config struct {
 	// Tracing, when set, makes every request (but probes and scrapes) a
 	// span, continuing a trace the caller sent in traceparent.
 	Tracing trace.TracerProvider
+	// GitHubWebhook, when set, receives GitHub's webhook deliveries at
+	// GitHubWebhookPath: they authenticate with their signature, not with
+	// the API's credentials, and come from GitHub, not from browsers.
+	GitHubWebhook http.Handler
 }
+
+// GitHubWebhookPath is where GitHubWebhook is served.
+const GitHubWebhookPath = "/integrations/github/webhook"
 
 // New returns the service's HTTP handler.
 func New(cfg Config) http.Handler {
@@ -76,6 +83,9 @@ func New(cfg Config) http.Handler {
 			query = cfg.RateLimit.Middleware(query)
 		}
 		mux.Handle("/query", cfg.Origins.cors(query))
+	}
+	if cfg.GitHubWebhook != nil {
+		mux.Handle(GitHubWebhookPath, cfg.GitHubWebhook)
 	}
 	var h http.Handler = accessLog(logger, cfg.Metrics, mux)
 	h = cfg.Origins.guardHost(h)

@@ -81,6 +81,42 @@ func (f FeedbackFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FeedbackMutation", m)
 }
 
+// The GitHubCursorFunc type is an adapter to allow the use of ordinary
+// function as GitHubCursor mutator.
+type GitHubCursorFunc func(context.Context, *ent.GitHubCursorMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f GitHubCursorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.GitHubCursorMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GitHubCursorMutation", m)
+}
+
+// The GitHubIssueFunc type is an adapter to allow the use of ordinary
+// function as GitHubIssue mutator.
+type GitHubIssueFunc func(context.Context, *ent.GitHubIssueMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f GitHubIssueFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.GitHubIssueMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GitHubIssueMutation", m)
+}
+
+// The GitHubRepositoryFunc type is an adapter to allow the use of ordinary
+// function as GitHubRepository mutator.
+type GitHubRepositoryFunc func(context.Context, *ent.GitHubRepositoryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f GitHubRepositoryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.GitHubRepositoryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GitHubRepositoryMutation", m)
+}
+
 // The OutboxCursorFunc type is an adapter to allow the use of ordinary
 // function as OutboxCursor mutator.
 type OutboxCursorFunc func(context.Context, *ent.OutboxCursorMutation) (ent.Value, error)

@@ -401,6 +401,82 @@ var (
 			},
 		},
 	}
+	// GithubCursorsColumns holds the columns for the "github_cursors" table.
+	GithubCursorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "last_event_id", Type: field.TypeInt},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// GithubCursorsTable holds the schema information for the "github_cursors" table.
+	GithubCursorsTable = &schema.Table{
+		Name:       "github_cursors",
+		Columns:    GithubCursorsColumns,
+		PrimaryKey: []*schema.Column{GithubCursorsColumns[0]},
+	}
+	// GithubIssuesColumns holds the columns for the "github_issues" table.
+	GithubIssuesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "task_id", Type: field.TypeInt, Unique: true},
+		{Name: "project_id", Type: field.TypeInt},
+		{Name: "owner", Type: field.TypeString},
+		{Name: "repo", Type: field.TypeString},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "CREATED", "SKIPPED", "FAILED"}, Default: "PENDING"},
+		{Name: "attempt_count", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "number", Type: field.TypeInt, Nullable: true},
+		{Name: "error", Type: field.TypeString, Nullable: true},
+		{Name: "closed_delivery", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// GithubIssuesTable holds the schema information for the "github_issues" table.
+	GithubIssuesTable = &schema.Table{
+		Name:       "github_issues",
+		Columns:    GithubIssuesColumns,
+		PrimaryKey: []*schema.Column{GithubIssuesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "githubissue_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{GithubIssuesColumns[5], GithubIssuesColumns[7]},
+			},
+			{
+				Name:    "githubissue_owner_repo_number",
+				Unique:  false,
+				Columns: []*schema.Column{GithubIssuesColumns[3], GithubIssuesColumns[4], GithubIssuesColumns[8]},
+			},
+		},
+	}
+	// GithubRepositoriesColumns holds the columns for the "github_repositories" table.
+	GithubRepositoriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "owner", Type: field.TypeString},
+		{Name: "repo", Type: field.TypeString},
+		{Name: "token", Type: field.TypeString},
+		{Name: "webhook_secret", Type: field.TypeString},
+		{Name: "linked_at", Type: field.TypeTime},
+		{Name: "project_id", Type: field.TypeInt, Unique: true},
+	}
+	// GithubRepositoriesTable holds the schema information for the "github_repositories" table.
+	GithubRepositoriesTable = &schema.Table{
+		Name:       "github_repositories",
+		Columns:    GithubRepositoriesColumns,
+		PrimaryKey: []*schema.Column{GithubRepositoriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "github_repositories_projects_github_repository",
+				Columns:    []*schema.Column{GithubRepositoriesColumns[6]},
+				RefColumns: []*schema.Column{ProjectsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "githubrepository_owner_repo",
+				Unique:  false,
+				Columns: []*schema.Column{GithubRepositoriesColumns[1], GithubRepositoriesColumns[2]},
+			},
+		},
+	}
 	// OutboxCursorsColumns holds the columns for the "outbox_cursors" table.
 	OutboxCursorsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -505,6 +581,8 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"TODO", "IN_PROGRESS", "BLOCKED", "DONE"}, Default: "TODO"},
 		{Name: "priority", Type: field.TypeInt, Default: 0},
 		{Name: "estimated_hours", Type: field.TypeFloat64, Nullable: true},
+		{Name: "github_issue_number", Type: field.TypeInt, Nullable: true},
+		{Name: "github_issue_url", Type: field.TypeString, Nullable: true},
 		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "project_id", Type: field.TypeInt},
 	}
@@ -516,7 +594,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tasks_projects_tasks",
-				Columns:    []*schema.Column{TasksColumns[9]},
+				Columns:    []*schema.Column{TasksColumns[11]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -530,22 +608,22 @@ var (
 			{
 				Name:    "task_project_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[9], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[11], TasksColumns[0]},
 			},
 			{
 				Name:    "task_project_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[9], TasksColumns[1]},
+				Columns: []*schema.Column{TasksColumns[11], TasksColumns[1]},
 			},
 			{
 				Name:    "task_project_id_priority_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[9], TasksColumns[6], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[11], TasksColumns[6], TasksColumns[0]},
 			},
 			{
 				Name:    "task_project_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[9], TasksColumns[5]},
+				Columns: []*schema.Column{TasksColumns[11], TasksColumns[5]},
 			},
 			{
 				Name:    "task_status",
@@ -706,6 +784,9 @@ var (
 		CommentsTable,
 		OutboxEventsTable,
 		FeedbacksTable,
+		GithubCursorsTable,
+		GithubIssuesTable,
+		GithubRepositoriesTable,
 		OutboxCursorsTable,
 		ProjectsTable,
 		ProjectMembersTable,
@@ -752,6 +833,19 @@ func init() {
 	FeedbacksTable.ForeignKeys[3].RefTable = ProjectsTable
 	FeedbacksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	GithubCursorsTable.Annotation = &entsql.Annotation{
+		Table:          "github_cursors",
+		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	GithubIssuesTable.Annotation = &entsql.Annotation{
+		Table:          "github_issues",
+		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
+	GithubRepositoriesTable.ForeignKeys[0].RefTable = ProjectsTable
+	GithubRepositoriesTable.Annotation = &entsql.Annotation{
+		Table:          "github_repositories",
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	OutboxCursorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),

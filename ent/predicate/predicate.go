@@ -24,6 +24,15 @@ type Event func(*sql.Selector)
 // Feedback is the predicate function for feedback builders.
 type Feedback func(*sql.Selector)
 
+// GitHubCursor is the predicate function for githubcursor builders.
+type GitHubCursor func(*sql.Selector)
+
+// GitHubIssue is the predicate function for githubissue builders.
+type GitHubIssue func(*sql.Selector)
+
+// GitHubRepository is the predicate function for githubrepository builders.
+type GitHubRepository func(*sql.Selector)
+
 // OutboxCursor is the predicate function for outboxcursor builders.
 type OutboxCursor func(*sql.Selector)
 

@@ -255,6 +255,78 @@ func (f FeedbackMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FeedbackMutation", m)
 }
 
+// The GitHubCursorQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type GitHubCursorQueryRuleFunc func(context.Context, *ent.GitHubCursorQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f GitHubCursorQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GitHubCursorQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.GitHubCursorQuery", q)
+}
+
+// The GitHubCursorMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type GitHubCursorMutationRuleFunc func(context.Context, *ent.GitHubCursorMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f GitHubCursorMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.GitHubCursorMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GitHubCursorMutation", m)
+}
+
+// The GitHubIssueQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type GitHubIssueQueryRuleFunc func(context.Context, *ent.GitHubIssueQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f GitHubIssueQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GitHubIssueQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.GitHubIssueQuery", q)
+}
+
+// The GitHubIssueMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type GitHubIssueMutationRuleFunc func(context.Context, *ent.GitHubIssueMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f GitHubIssueMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.GitHubIssueMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GitHubIssueMutation", m)
+}
+
+// The GitHubRepositoryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type GitHubRepositoryQueryRuleFunc func(context.Context, *ent.GitHubRepositoryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f GitHubRepositoryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GitHubRepositoryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.GitHubRepositoryQuery", q)
+}
+
+// The GitHubRepositoryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type GitHubRepositoryMutationRuleFunc func(context.Context, *ent.GitHubRepositoryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f GitHubRepositoryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.GitHubRepositoryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GitHubRepositoryMutation", m)
+}
+
 // The OutboxCursorQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OutboxCursorQueryRuleFunc func(context.Context, *ent.OutboxCursorQuery) error
@@ -494,6 +566,12 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.FeedbackQuery:
 		return q.Filter(), nil
+	case *ent.GitHubCursorQuery:
+		return q.Filter(), nil
+	case *ent.GitHubIssueQuery:
+		return q.Filter(), nil
+	case *ent.GitHubRepositoryQuery:
+		return q.Filter(), nil
 	case *ent.OutboxCursorQuery:
 		return q.Filter(), nil
 	case *ent.ProjectQuery:
@@ -528,6 +606,12 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.EventMutation:
 		return m.Filter(), nil
 	case *ent.FeedbackMutation:
+		return m.Filter(), nil
+	case *ent.GitHubCursorMutation:
+		return m.Filter(), nil
+	case *ent.GitHubIssueMutation:
+		return m.Filter(), nil
+	case *ent.GitHubRepositoryMutation:
 		return m.Filter(), nil
 	case *ent.OutboxCursorMutation:
 		return m.Filter(), nil

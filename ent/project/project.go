@@ -42,6 +42,8 @@ const (
 	EdgeAPIKeys = "api_keys"
 	// EdgeWebhooks holds the string denoting the webhooks edge name in mutations.
 	EdgeWebhooks = "webhooks"
+	// EdgeGithubRepository holds the string denoting the github_repository edge name in mutations.
+	EdgeGithubRepository = "github_repository"
 	// Table holds the table name of the project in the database.
 	Table = "projects"
 	// TasksTable is the table that holds the tasks relation/edge.
@@ -86,6 +88,13 @@ const (
 	WebhooksInverseTable = "webhooks"
 	// WebhooksColumn is the table column denoting the webhooks relation/edge.
 	WebhooksColumn = "project_id"
+	// GithubRepositoryTable is the table that holds the github_repository relation/edge.
+	GithubRepositoryTable = "github_repositories"
+	// GithubRepositoryInverseTable is the table name for the GitHubRepository entity.
+	// It exists in this package in order to avoid circular dependency with the "githubrepository" package.
+	GithubRepositoryInverseTable = "github_repositories"
+	// GithubRepositoryColumn is the table column denoting the github_repository relation/edge.
+	GithubRepositoryColumn = "project_id"
 )
 
 // Columns holds all SQL columns for project fields.
@@ -280,6 +289,13 @@ func ByWebhooks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newWebhooksStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByGithubRepositoryField orders the results by github_repository field.
+func ByGithubRepositoryField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newGithubRepositoryStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newTasksStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -320,6 +336,13 @@ func newWebhooksStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(WebhooksInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, WebhooksTable, WebhooksColumn),
+	)
+}
+func newGithubRepositoryStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(GithubRepositoryInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, GithubRepositoryTable, GithubRepositoryColumn),
 	)
 }
 

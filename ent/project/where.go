@@ -468,6 +468,29 @@ func HasWebhooksWith(preds ...predicate.Webhook) predicate.Project {
 	})
 }
 
+// HasGithubRepository applies the HasEdge predicate on the "github_repository" edge.
+func HasGithubRepository() predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, GithubRepositoryTable, GithubRepositoryColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasGithubRepositoryWith applies the HasEdge predicate on the "github_repository" edge with a given conditions (other predicates).
+func HasGithubRepositoryWith(preds ...predicate.GitHubRepository) predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := newGithubRepositoryStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Project) predicate.Project {
 	return predicate.Project(sql.AndPredicates(predicates...))

@@ -12,6 +12,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
+	"github.com/feedbackloop/feedbackloop/ent/githubissue"
+	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -227,6 +230,67 @@ func init() {
 	feedbackDescEmbeddingModel := feedbackFields[28].Descriptor()
 	// feedback.EmbeddingModelValidator is a validator for the "embedding_model" field. It is called by the builders before save.
 	feedback.EmbeddingModelValidator = feedbackDescEmbeddingModel.Validators[0].(func(string) error)
+	githubcursor.Policy = privacy.NewPolicies(schema.GitHubCursor{})
+	githubcursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := githubcursor.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	githubcursorFields := schema.GitHubCursor{}.Fields()
+	_ = githubcursorFields
+	// githubcursorDescUpdatedAt is the schema descriptor for updated_at field.
+	githubcursorDescUpdatedAt := githubcursorFields[1].Descriptor()
+	// githubcursor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	githubcursor.DefaultUpdatedAt = githubcursorDescUpdatedAt.Default.(func() time.Time)
+	// githubcursor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	githubcursor.UpdateDefaultUpdatedAt = githubcursorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	githubissue.Policy = privacy.NewPolicies(schema.GitHubIssue{})
+	githubissue.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := githubissue.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	githubissueFields := schema.GitHubIssue{}.Fields()
+	_ = githubissueFields
+	// githubissueDescAttemptCount is the schema descriptor for attempt_count field.
+	githubissueDescAttemptCount := githubissueFields[5].Descriptor()
+	// githubissue.DefaultAttemptCount holds the default value on creation for the attempt_count field.
+	githubissue.DefaultAttemptCount = githubissueDescAttemptCount.Default.(int)
+	// githubissueDescCreatedAt is the schema descriptor for created_at field.
+	githubissueDescCreatedAt := githubissueFields[10].Descriptor()
+	// githubissue.DefaultCreatedAt holds the default value on creation for the created_at field.
+	githubissue.DefaultCreatedAt = githubissueDescCreatedAt.Default.(func() time.Time)
+	githubrepository.Policy = privacy.NewPolicies(schema.GitHubRepository{})
+	githubrepository.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := githubrepository.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	githubrepositoryFields := schema.GitHubRepository{}.Fields()
+	_ = githubrepositoryFields
+	// githubrepositoryDescOwner is the schema descriptor for owner field.
+	githubrepositoryDescOwner := githubrepositoryFields[1].Descriptor()
+	// githubrepository.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	githubrepository.OwnerValidator = githubrepositoryDescOwner.Validators[0].(func(string) error)
+	// githubrepositoryDescRepo is the schema descriptor for repo field.
+	githubrepositoryDescRepo := githubrepositoryFields[2].Descriptor()
+	// githubrepository.RepoValidator is a validator for the "repo" field. It is called by the builders before save.
+	githubrepository.RepoValidator = githubrepositoryDescRepo.Validators[0].(func(string) error)
+	// githubrepositoryDescLinkedAt is the schema descriptor for linked_at field.
+	githubrepositoryDescLinkedAt := githubrepositoryFields[5].Descriptor()
+	// githubrepository.DefaultLinkedAt holds the default value on creation for the linked_at field.
+	githubrepository.DefaultLinkedAt = githubrepositoryDescLinkedAt.Default.(func() time.Time)
+	// githubrepository.UpdateDefaultLinkedAt holds the default value on update for the linked_at field.
+	githubrepository.UpdateDefaultLinkedAt = githubrepositoryDescLinkedAt.UpdateDefault.(func() time.Time)
 	outboxcursor.Policy = privacy.NewPolicies(schema.OutboxCursor{})
 	outboxcursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -366,7 +430,7 @@ func init() {
 	// task.EstimatedHoursValidator is a validator for the "estimated_hours" field. It is called by the builders before save.
 	task.EstimatedHoursValidator = taskDescEstimatedHours.Validators[0].(func(float64) error)
 	// taskDescVersion is the schema descriptor for version field.
-	taskDescVersion := taskFields[6].Descriptor()
+	taskDescVersion := taskFields[8].Descriptor()
 	// task.DefaultVersion holds the default value on creation for the version field.
 	task.DefaultVersion = taskDescVersion.Default.(int)
 	user.Policy = privacy.NewPolicies(schema.User{})

@@ -82,6 +82,13 @@ func (Project) Edges() []ent.Edge {
 				entsql.OnDelete(entsql.Cascade),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput),
 			),
+		edge.To("github_repository", GitHubRepository.Type).
+			Unique().
+			Comment("The GitHub repository linked (linkGitHubRepository); null when none is.").
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput),
+			),
 	}
 }
 

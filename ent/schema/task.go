@@ -53,6 +53,16 @@ func (Task) Fields() []ent.Field {
 			Optional().
 			Nillable().
 			Validate(hoursUpTo(bounds.MaxEstimatedHours)),
+		field.Int("github_issue_number").
+			Optional().
+			Nillable().
+			Comment("The GitHub issue opened for the task (its project linked a repository when a NEW_TASK suggestion created it).").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		field.String("github_issue_url").
+			Optional().
+			Nillable().
+			Comment("The GitHub issue's page.").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		field.Int("version").
 			Default(1).
 			Comment("Incremented on every change, so clients and conflict checks can tell the task changed.").

@@ -34,6 +34,10 @@ const (
 	FieldPriority = "priority"
 	// FieldEstimatedHours holds the string denoting the estimated_hours field in the database.
 	FieldEstimatedHours = "estimated_hours"
+	// FieldGithubIssueNumber holds the string denoting the github_issue_number field in the database.
+	FieldGithubIssueNumber = "github_issue_number"
+	// FieldGithubIssueURL holds the string denoting the github_issue_url field in the database.
+	FieldGithubIssueURL = "github_issue_url"
 	// FieldVersion holds the string denoting the version field in the database.
 	FieldVersion = "version"
 	// EdgeProject holds the string denoting the project edge name in mutations.
@@ -60,6 +64,8 @@ var Columns = []string{
 	FieldStatus,
 	FieldPriority,
 	FieldEstimatedHours,
+	FieldGithubIssueNumber,
+	FieldGithubIssueURL,
 	FieldVersion,
 }
 
@@ -175,6 +181,16 @@ func ByPriority(opts ...sql.OrderTermOption) OrderOption {
 // ByEstimatedHours orders the results by the estimated_hours field.
 func ByEstimatedHours(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEstimatedHours, opts...).ToFunc()
+}
+
+// ByGithubIssueNumber orders the results by the github_issue_number field.
+func ByGithubIssueNumber(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGithubIssueNumber, opts...).ToFunc()
+}
+
+// ByGithubIssueURL orders the results by the github_issue_url field.
+func ByGithubIssueURL(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGithubIssueURL, opts...).ToFunc()
 }
 
 // ByVersion orders the results by the version field.

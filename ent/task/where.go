@@ -90,6 +90,16 @@ func EstimatedHours(v float64) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldEstimatedHours, v))
 }
 
+// GithubIssueNumber applies equality check predicate on the "github_issue_number" field. It's identical to GithubIssueNumberEQ.
+func GithubIssueNumber(v int) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldGithubIssueNumber, v))
+}
+
+// GithubIssueURL applies equality check predicate on the "github_issue_url" field. It's identical to GithubIssueURLEQ.
+func GithubIssueURL(v string) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldGithubIssueURL, v))
+}
+
 // Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
 func Version(v int) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldVersion, v))
@@ -443,6 +453,131 @@ func EstimatedHoursIsNil() predicate.Task {
 // EstimatedHoursNotNil applies the NotNil predicate on the "estimated_hours" field.
 func EstimatedHoursNotNil() predicate.Task {
 	return predicate.Task(sql.FieldNotNull(FieldEstimatedHours))
+}
+
+// GithubIssueNumberEQ applies the EQ predicate on the "github_issue_number" field.
+func GithubIssueNumberEQ(v int) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldGithubIssueNumber, v))
+}
+
+// GithubIssueNumberNEQ applies the NEQ predicate on the "github_issue_number" field.
+func GithubIssueNumberNEQ(v int) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldGithubIssueNumber, v))
+}
+
+// GithubIssueNumberIn applies the In predicate on the "github_issue_number" field.
+func GithubIssueNumberIn(vs ...int) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldGithubIssueNumber, vs...))
+}
+
+// GithubIssueNumberNotIn applies the NotIn predicate on the "github_issue_number" field.
+func GithubIssueNumberNotIn(vs ...int) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldGithubIssueNumber, vs...))
+}
+
+// GithubIssueNumberGT applies the GT predicate on the "github_issue_number" field.
+func GithubIssueNumberGT(v int) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldGithubIssueNumber, v))
+}
+
+// GithubIssueNumberGTE applies the GTE predicate on the "github_issue_number" field.
+func GithubIssueNumberGTE(v int) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldGithubIssueNumber, v))
+}
+
+// GithubIssueNumberLT applies the LT predicate on the "github_issue_number" field.
+func GithubIssueNumberLT(v int) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldGithubIssueNumber, v))
+}
+
+// GithubIssueNumberLTE applies the LTE predicate on the "github_issue_number" field.
+func GithubIssueNumberLTE(v int) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldGithubIssueNumber, v))
+}
+
+// GithubIssueNumberIsNil applies the IsNil predicate on the "github_issue_number" field.
+func GithubIssueNumberIsNil() predicate.Task {
+	return predicate.Task(sql.FieldIsNull(FieldGithubIssueNumber))
+}
+
+// GithubIssueNumberNotNil applies the NotNil predicate on the "github_issue_number" field.
+func GithubIssueNumberNotNil() predicate.Task {
+	return predicate.Task(sql.FieldNotNull(FieldGithubIssueNumber))
+}
+
+// GithubIssueURLEQ applies the EQ predicate on the "github_issue_url" field.
+func GithubIssueURLEQ(v string) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLNEQ applies the NEQ predicate on the "github_issue_url" field.
+func GithubIssueURLNEQ(v string) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLIn applies the In predicate on the "github_issue_url" field.
+func GithubIssueURLIn(vs ...string) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldGithubIssueURL, vs...))
+}
+
+// GithubIssueURLNotIn applies the NotIn predicate on the "github_issue_url" field.
+func GithubIssueURLNotIn(vs ...string) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldGithubIssueURL, vs...))
+}
+
+// GithubIssueURLGT applies the GT predicate on the "github_issue_url" field.
+func GithubIssueURLGT(v string) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLGTE applies the GTE predicate on the "github_issue_url" field.
+func GithubIssueURLGTE(v string) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLLT applies the LT predicate on the "github_issue_url" field.
+func GithubIssueURLLT(v string) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLLTE applies the LTE predicate on the "github_issue_url" field.
+func GithubIssueURLLTE(v string) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLContains applies the Contains predicate on the "github_issue_url" field.
+func GithubIssueURLContains(v string) predicate.Task {
+	return predicate.Task(sql.FieldContains(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLHasPrefix applies the HasPrefix predicate on the "github_issue_url" field.
+func GithubIssueURLHasPrefix(v string) predicate.Task {
+	return predicate.Task(sql.FieldHasPrefix(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLHasSuffix applies the HasSuffix predicate on the "github_issue_url" field.
+func GithubIssueURLHasSuffix(v string) predicate.Task {
+	return predicate.Task(sql.FieldHasSuffix(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLIsNil applies the IsNil predicate on the "github_issue_url" field.
+func GithubIssueURLIsNil() predicate.Task {
+	return predicate.Task(sql.FieldIsNull(FieldGithubIssueURL))
+}
+
+// GithubIssueURLNotNil applies the NotNil predicate on the "github_issue_url" field.
+func GithubIssueURLNotNil() predicate.Task {
+	return predicate.Task(sql.FieldNotNull(FieldGithubIssueURL))
+}
+
+// GithubIssueURLEqualFold applies the EqualFold predicate on the "github_issue_url" field.
+func GithubIssueURLEqualFold(v string) predicate.Task {
+	return predicate.Task(sql.FieldEqualFold(FieldGithubIssueURL, v))
+}
+
+// GithubIssueURLContainsFold applies the ContainsFold predicate on the "github_issue_url" field.
+func GithubIssueURLContainsFold(v string) predicate.Task {
+	return predicate.Task(sql.FieldContainsFold(FieldGithubIssueURL, v))
 }
 
 // VersionEQ applies the EQ predicate on the "version" field.

@@ -261,6 +261,18 @@ type ComplexityRoot struct {
 		Version        func(childComplexity int) int
 	}
 
+	GitHubRepository struct {
+		ID       func(childComplexity int) int
+		LinkedAt func(childComplexity int) int
+		Owner    func(childComplexity int) int
+		Repo     func(childComplexity int) int
+	}
+
+	LinkGitHubRepositoryPayload struct {
+		Repository    func(childComplexity int) int
+		WebhookSecret func(childComplexity int) int
+	}
+
 	ModelStats struct {
 		Completed      func(childComplexity int) int
 		Model          func(childComplexity int) int
@@ -271,32 +283,34 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddComment          func(childComplexity int, input model.AddCommentInput) int
-		AddProjectMember    func(childComplexity int, input model.AddProjectMemberInput) int
-		ApplyAdjustment     func(childComplexity int, id int, force *bool) int
-		ApplyAdjustments    func(childComplexity int, ids []int, force *bool) int
-		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateProject       func(childComplexity int, input ent.CreateProjectInput) int
-		CreateTask          func(childComplexity int, input ent.CreateTaskInput) int
-		CreateWebhook       func(childComplexity int, input model.CreateWebhookInput) int
-		DeleteComment       func(childComplexity int, id int) int
-		DeleteProject       func(childComplexity int, id int) int
-		DeleteTask          func(childComplexity int, id int) int
-		DeleteWebhook       func(childComplexity int, id int) int
-		EditComment         func(childComplexity int, id int, body string) int
-		RedeliverWebhook    func(childComplexity int, deliveryID int) int
-		RejectAdjustment    func(childComplexity int, id int, reason *string) int
-		RemoveProjectMember func(childComplexity int, id int) int
-		RetryFeedback       func(childComplexity int, id int) int
-		RevertAdjustment    func(childComplexity int, id int) int
-		RevokeAPIKey        func(childComplexity int, id int) int
-		SetDigest           func(childComplexity int, projectID int, frequency projectmember.Digest, email *string) int
-		SubmitFeedback      func(childComplexity int, input model.SubmitFeedbackInput) int
-		UpdateProject       func(childComplexity int, id int, input ent.UpdateProjectInput) int
-		UpdateProjectMember func(childComplexity int, id int, input model.UpdateProjectMemberInput) int
-		UpdateTask          func(childComplexity int, id int, input ent.UpdateTaskInput) int
-		UpdateWebhook       func(childComplexity int, id int, input model.UpdateWebhookInput) int
-		VoteAdjustment      func(childComplexity int, id int, value model.Vote) int
+		AddComment             func(childComplexity int, input model.AddCommentInput) int
+		AddProjectMember       func(childComplexity int, input model.AddProjectMemberInput) int
+		ApplyAdjustment        func(childComplexity int, id int, force *bool) int
+		ApplyAdjustments       func(childComplexity int, ids []int, force *bool) int
+		CreateAPIKey           func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateProject          func(childComplexity int, input ent.CreateProjectInput) int
+		CreateTask             func(childComplexity int, input ent.CreateTaskInput) int
+		CreateWebhook          func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteComment          func(childComplexity int, id int) int
+		DeleteProject          func(childComplexity int, id int) int
+		DeleteTask             func(childComplexity int, id int) int
+		DeleteWebhook          func(childComplexity int, id int) int
+		EditComment            func(childComplexity int, id int, body string) int
+		LinkGitHubRepository   func(childComplexity int, input model.LinkGitHubRepositoryInput) int
+		RedeliverWebhook       func(childComplexity int, deliveryID int) int
+		RejectAdjustment       func(childComplexity int, id int, reason *string) int
+		RemoveProjectMember    func(childComplexity int, id int) int
+		RetryFeedback          func(childComplexity int, id int) int
+		RevertAdjustment       func(childComplexity int, id int) int
+		RevokeAPIKey           func(childComplexity int, id int) int
+		SetDigest              func(childComplexity int, projectID int, frequency projectmember.Digest, email *string) int
+		SubmitFeedback         func(childComplexity int, input model.SubmitFeedbackInput) int
+		UnlinkGitHubRepository func(childComplexity int, projectID int) int
+		UpdateProject          func(childComplexity int, id int, input ent.UpdateProjectInput) int
+		UpdateProjectMember    func(childComplexity int, id int, input model.UpdateProjectMemberInput) int
+		UpdateTask             func(childComplexity int, id int, input ent.UpdateTaskInput) int
+		UpdateWebhook          func(childComplexity int, id int, input model.UpdateWebhookInput) int
+		VoteAdjustment         func(childComplexity int, id int, value model.Vote) int
 	}
 
 	PageInfo struct {
@@ -317,6 +331,7 @@ type ComplexityRoot struct {
 		CreatedAt         func(childComplexity int) int
 		Description       func(childComplexity int) int
 		Feedbacks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
+		GithubRepository  func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Members           func(childComplexity int) int
 		Name              func(childComplexity int) int
@@ -443,17 +458,19 @@ type ComplexityRoot struct {
 	}
 
 	Task struct {
-		CreatedAt      func(childComplexity int) int
-		Description    func(childComplexity int) int
-		EstimatedHours func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Priority       func(childComplexity int) int
-		Project        func(childComplexity int) int
-		ProjectID      func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Title          func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		Version        func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Description       func(childComplexity int) int
+		EstimatedHours    func(childComplexity int) int
+		GithubIssueNumber func(childComplexity int) int
+		GithubIssueURL    func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Priority          func(childComplexity int) int
+		Project           func(childComplexity int) int
+		ProjectID         func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Title             func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		Version           func(childComplexity int) int
 	}
 
 	TaskConnection struct {
@@ -615,6 +632,8 @@ type MutationResolver interface {
 	UpdateWebhook(ctx context.Context, id int, input model.UpdateWebhookInput) (*ent.Webhook, error)
 	DeleteWebhook(ctx context.Context, id int) (int, error)
 	RedeliverWebhook(ctx context.Context, deliveryID int) (*ent.WebhookDelivery, error)
+	LinkGitHubRepository(ctx context.Context, input model.LinkGitHubRepositoryInput) (*model.LinkGitHubRepositoryPayload, error)
+	UnlinkGitHubRepository(ctx context.Context, projectID int) (int, error)
 	SetDigest(ctx context.Context, projectID int, frequency projectmember.Digest, email *string) (*model.DigestSetting, error)
 }
 type ProjectResolver interface {
@@ -1517,6 +1536,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedbackStatusEvent.Version(childComplexity), true
 
+	case "GitHubRepository.id":
+		if e.ComplexityRoot.GitHubRepository.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GitHubRepository.ID(childComplexity), true
+	case "GitHubRepository.linkedAt":
+		if e.ComplexityRoot.GitHubRepository.LinkedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GitHubRepository.LinkedAt(childComplexity), true
+	case "GitHubRepository.owner":
+		if e.ComplexityRoot.GitHubRepository.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GitHubRepository.Owner(childComplexity), true
+	case "GitHubRepository.repo":
+		if e.ComplexityRoot.GitHubRepository.Repo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GitHubRepository.Repo(childComplexity), true
+
+	case "LinkGitHubRepositoryPayload.repository":
+		if e.ComplexityRoot.LinkGitHubRepositoryPayload.Repository == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGitHubRepositoryPayload.Repository(childComplexity), true
+	case "LinkGitHubRepositoryPayload.webhookSecret":
+		if e.ComplexityRoot.LinkGitHubRepositoryPayload.WebhookSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGitHubRepositoryPayload.WebhookSecret(childComplexity), true
+
 	case "ModelStats.completed":
 		if e.ComplexityRoot.ModelStats.Completed == nil {
 			break
@@ -1697,6 +1754,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EditComment(childComplexity, args["id"].(int), args["body"].(string)), true
+	case "Mutation.linkGitHubRepository":
+		if e.ComplexityRoot.Mutation.LinkGitHubRepository == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkGitHubRepository_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkGitHubRepository(childComplexity, args["input"].(model.LinkGitHubRepositoryInput)), true
 	case "Mutation.redeliverWebhook":
 		if e.ComplexityRoot.Mutation.RedeliverWebhook == nil {
 			break
@@ -1785,6 +1853,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitFeedback(childComplexity, args["input"].(model.SubmitFeedbackInput)), true
+	case "Mutation.unlinkGitHubRepository":
+		if e.ComplexityRoot.Mutation.UnlinkGitHubRepository == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkGitHubRepository_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkGitHubRepository(childComplexity, args["projectID"].(int)), true
 	case "Mutation.updateProject":
 		if e.ComplexityRoot.Mutation.UpdateProject == nil {
 			break
@@ -1919,6 +1998,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Feedbacks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.FeedbackOrder), args["where"].(*ent.FeedbackWhereInput)), true
+	case "Project.githubRepository":
+		if e.ComplexityRoot.Project.GithubRepository == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.GithubRepository(childComplexity), true
 	case "Project.id":
 		if e.ComplexityRoot.Project.ID == nil {
 			break
@@ -2511,6 +2596,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.EstimatedHours(childComplexity), true
+	case "Task.githubIssueNumber":
+		if e.ComplexityRoot.Task.GithubIssueNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.GithubIssueNumber(childComplexity), true
+	case "Task.githubIssueURL":
+		if e.ComplexityRoot.Task.GithubIssueURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.GithubIssueURL(childComplexity), true
 	case "Task.id":
 		if e.ComplexityRoot.Task.ID == nil {
 			break
@@ -3044,6 +3141,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("FeedbackOrder", ec.unmarshalInputFeedbackOrder),
 			graphql.NewInputUnmarshaler("FeedbackWhereInput", ec.unmarshalInputFeedbackWhereInput),
+			graphql.NewInputUnmarshaler("LinkGitHubRepositoryInput", ec.unmarshalInputLinkGitHubRepositoryInput),
 			graphql.NewInputUnmarshaler("ProjectMemberOrder", ec.unmarshalInputProjectMemberOrder),
 			graphql.NewInputUnmarshaler("ProjectOrder", ec.unmarshalInputProjectOrder),
 			graphql.NewInputUnmarshaler("ProjectWhereInput", ec.unmarshalInputProjectWhereInput),
@@ -4100,6 +4198,12 @@ input FeedbackWhereInput {
   hasAdjustments: Boolean
   hasAdjustmentsWith: [AdjustmentWhereInput!]
 }
+type GitHubRepository implements Node {
+  id: ID!
+  owner: String!
+  repo: String!
+  linkedAt: Time!
+}
 """
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
@@ -4220,6 +4324,10 @@ type Project implements Node {
   ): FeedbackConnection!
   members: [ProjectMember!]!
   webhooks: [Webhook!]!
+  """
+  The GitHub repository linked (linkGitHubRepository); null when none is.
+  """
+  githubRepository: GitHubRepository
 }
 """
 A connection to a list of items.
@@ -4545,6 +4653,14 @@ type Task implements Node {
   status: TaskStatus!
   priority: Int!
   estimatedHours: Float
+  """
+  The GitHub issue opened for the task (its project linked a repository when a NEW_TASK suggestion created it).
+  """
+  githubIssueNumber: Int
+  """
+  The GitHub issue's page.
+  """
+  githubIssueURL: String
   """
   Incremented on every change, so clients and conflict checks can tell the task changed.
   """
@@ -5627,6 +5743,49 @@ extend type Mutation {
   redeliverWebhook(deliveryID: ID!): WebhookDelivery!
 }
 
+extend type Mutation {
+  """
+  Link a GitHub repository to the project (replacing any linked before).
+  Needs OWNER. From then on, each NEW_TASK suggestion applied opens an issue
+  there, from the worker (the task's githubIssueNumber and githubIssueURL
+  show it once GitHub answered), and closing such an issue marks its task
+  DONE: point a GitHub webhook (content type application/json, the issues
+  event) at /integrations/github/webhook with the webhook secret. The token
+  and the secret are stored encrypted and never shown again.
+  """
+  linkGitHubRepository(input: LinkGitHubRepositoryInput!): LinkGitHubRepositoryPayload!
+  """
+  Unlink the project's GitHub repository: no more issues are opened, and
+  its webhooks are refused. Needs OWNER. Returns the project's ID.
+  """
+  unlinkGitHubRepository(projectID: ID!): ID!
+}
+
+input LinkGitHubRepositoryInput {
+  projectID: ID!
+  """The repository's owner, a user or organisation login (at most 39 characters)."""
+  owner: String!
+  """The repository's name (letters, digits, '.', '-' and '_'; at most 100 characters)."""
+  repo: String!
+  """
+  A token that may create issues in the repository (a fine-grained token
+  with Issues: write, or a classic one with repo scope); at most 255
+  characters.
+  """
+  token: String!
+  """
+  The secret GitHub signs the repository's webhook deliveries with (16 to
+  255 characters). Omitted: one is generated and returned once.
+  """
+  webhookSecret: String
+}
+
+type LinkGitHubRepositoryPayload {
+  repository: GitHubRepository!
+  """The generated webhook secret, shown only here; null when one was given."""
+  webhookSecret: String
+}
+
 input CreateWebhookInput {
   projectID: ID!
   """An http or https URL (at most 2,048 characters) on a public address."""
@@ -6098,6 +6257,30 @@ func (ec *executionContext) childFields_FeedbackStatusEvent(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackStatusEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_GitHubRepository(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GitHubRepository_id(ctx, field)
+	case "owner":
+		return ec.fieldContext_GitHubRepository_owner(ctx, field)
+	case "repo":
+		return ec.fieldContext_GitHubRepository_repo(ctx, field)
+	case "linkedAt":
+		return ec.fieldContext_GitHubRepository_linkedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GitHubRepository", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkGitHubRepositoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "repository":
+		return ec.fieldContext_LinkGitHubRepositoryPayload_repository(ctx, field)
+	case "webhookSecret":
+		return ec.fieldContext_LinkGitHubRepositoryPayload_webhookSecret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkGitHubRepositoryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ModelStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -6166,6 +6349,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_members(ctx, field)
 	case "webhooks":
 		return ec.fieldContext_Project_webhooks(ctx, field)
+	case "githubRepository":
+		return ec.fieldContext_Project_githubRepository(ctx, field)
 	case "adjustments":
 		return ec.fieldContext_Project_adjustments(ctx, field)
 	}
@@ -6386,6 +6571,10 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_priority(ctx, field)
 	case "estimatedHours":
 		return ec.fieldContext_Task_estimatedHours(ctx, field)
+	case "githubIssueNumber":
+		return ec.fieldContext_Task_githubIssueNumber(ctx, field)
+	case "githubIssueURL":
+		return ec.fieldContext_Task_githubIssueURL(ctx, field)
 	case "version":
 		return ec.fieldContext_Task_version(ctx, field)
 	case "project":
@@ -7020,6 +7209,20 @@ func (ec *executionContext) field_Mutation_editComment_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_linkGitHubRepository_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LinkGitHubRepositoryInput, error) {
+			return ec.unmarshalNLinkGitHubRepositoryInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_redeliverWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7153,6 +7356,20 @@ func (ec *executionContext) field_Mutation_submitFeedback_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlinkGitHubRepository_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectID"] = arg0
 	return args, nil
 }
 
@@ -11684,6 +11901,168 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Co
 	return graphql.NewScalarFieldContext("FeedbackStatusEvent", field, false, false, "String")
 }
 
+func (ec *executionContext) _GitHubRepository_id(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GitHubRepository_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GitHubRepository_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GitHubRepository_owner(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Owner)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GitHubRepository_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GitHubRepository_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "String")
+}
+
+func (ec *executionContext) _GitHubRepository_repo(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Repo)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GitHubRepository_repo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GitHubRepository_repo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "String")
+}
+
+func (ec *executionContext) _GitHubRepository_linkedAt(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.LinkedAt)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GitHubRepository_linkedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GitHubRepository_linkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GitHubRepository", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LinkGitHubRepositoryPayload_repository(ctx context.Context, field graphql.CollectedField, obj *model.LinkGitHubRepositoryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkGitHubRepositoryPayload_repository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repository, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GitHubRepository) graphql.Marshaler {
+			return ec.marshalNGitHubRepository2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐGitHubRepository(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkGitHubRepositoryPayload_repository(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LinkGitHubRepositoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GitHubRepository(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LinkGitHubRepositoryPayload_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *model.LinkGitHubRepositoryPayload) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WebhookSecret)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkGitHubRepositoryPayload_webhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkGitHubRepositoryPayload_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkGitHubRepositoryPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _ModelStats_provider(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Provider)
@@ -12958,6 +13337,94 @@ func (ec *executionContext) fieldContext_Mutation_redeliverWebhook(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_linkGitHubRepository(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkGitHubRepository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkGitHubRepository(ctx, fc.Args["input"].(model.LinkGitHubRepositoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkGitHubRepositoryPayload) graphql.Marshaler {
+			return ec.marshalNLinkGitHubRepositoryPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkGitHubRepository(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkGitHubRepositoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkGitHubRepository_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlinkGitHubRepository(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlinkGitHubRepository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlinkGitHubRepository(ctx, fc.Args["projectID"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlinkGitHubRepository(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlinkGitHubRepository_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setDigest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13507,6 +13974,38 @@ func (ec *executionContext) fieldContext_Project_webhooks(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Webhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_githubRepository(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_githubRepository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GithubRepository(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GitHubRepository) graphql.Marshaler {
+			return ec.marshalOGitHubRepository2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐGitHubRepository(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_githubRepository(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GitHubRepository(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16101,6 +16600,58 @@ func (ec *executionContext) _Task_estimatedHours(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Task_estimatedHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Task_githubIssueNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.GithubIssueNumber)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_githubIssueNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GithubIssueNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_githubIssueNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Task_githubIssueURL(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.GithubIssueURL)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_githubIssueURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GithubIssueURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_githubIssueURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
 }
 
 func (ec *executionContext) _Task_version(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
@@ -22481,6 +23032,76 @@ func UnmarshalFeedbackWhereInput(ctx context.Context, raw any) (ent.FeedbackWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputLinkGitHubRepositoryInput(ctx context.Context, obj any) (model.LinkGitHubRepositoryInput, error) {
+	var it model.LinkGitHubRepositoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"projectID", "owner", "repo", "token", "webhookSecret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "projectID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProjectID = data
+		case "owner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owner"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Owner = data
+		case "repo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repo"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Repo = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "webhookSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhookSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebhookSecret = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLinkGitHubRepositoryInput unmarshals raw into the LinkGitHubRepositoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLinkGitHubRepositoryInput(ctx context.Context, raw any) (model.LinkGitHubRepositoryInput, error) {
+	var out model.LinkGitHubRepositoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LinkGitHubRepositoryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProjectMemberOrder(ctx context.Context, obj any) (ent.ProjectMemberOrder, error) {
 	var it ent.ProjectMemberOrder
 	if obj == nil {
@@ -24272,6 +24893,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Project(ctx, sel, obj)
+	case *ent.GitHubRepository:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GitHubRepository(ctx, sel, obj)
 	case *ent.Feedback:
 		if obj == nil {
 			return graphql.Null
@@ -25691,6 +26317,92 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 	return out
 }
 
+var gitHubRepositoryImplementors = []string{"GitHubRepository", "Node"}
+
+func (ec *executionContext) _GitHubRepository(ctx context.Context, sel ast.SelectionSet, obj *ent.GitHubRepository) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, gitHubRepositoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GitHubRepository")
+		case "id":
+			out.Values[i] = ec._GitHubRepository_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owner":
+			out.Values[i] = ec._GitHubRepository_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repo":
+			out.Values[i] = ec._GitHubRepository_repo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkedAt":
+			out.Values[i] = ec._GitHubRepository_linkedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var linkGitHubRepositoryPayloadImplementors = []string{"LinkGitHubRepositoryPayload"}
+
+func (ec *executionContext) _LinkGitHubRepositoryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LinkGitHubRepositoryPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkGitHubRepositoryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkGitHubRepositoryPayload")
+		case "repository":
+			out.Values[i] = ec._LinkGitHubRepositoryPayload_repository(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "webhookSecret":
+			out.Values[i] = ec._LinkGitHubRepositoryPayload_webhookSecret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var modelStatsImplementors = []string{"ModelStats"}
 
 func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Model) graphql.Marshaler {
@@ -25943,6 +26655,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "linkGitHubRepository":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkGitHubRepository(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlinkGitHubRepository":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlinkGitHubRepository(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setDigest":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setDigest(ctx, field)
@@ -26127,6 +26853,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_webhooks(ctx, field, obj)
+				})
+		case "githubRepository":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_githubRepository(ctx, field, obj)
 				})
 		case "adjustments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -26964,6 +27696,16 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "estimatedHours":
 			out.Values[i] = ec._Task_estimatedHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "githubIssueNumber":
+			out.Values[i] = ec._Task_githubIssueNumber(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "githubIssueURL":
+			out.Values[i] = ec._Task_githubIssueURL(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -28533,6 +29275,14 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNGitHubRepository2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐGitHubRepository(ctx context.Context, sel ast.SelectionSet, v *ent.GitHubRepository) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GitHubRepository!")
+		return graphql.Null
+	}
+	return ec._GitHubRepository(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
 	res, err := gid.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28588,6 +29338,19 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNLinkGitHubRepositoryInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryInput(ctx context.Context, v any) (model.LinkGitHubRepositoryInput, error) {
+	res, err := ec.unmarshalInputLinkGitHubRepositoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLinkGitHubRepositoryPayload2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.LinkGitHubRepositoryPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LinkGitHubRepositoryPayload!")
+		return graphql.Null
+	}
+	return ec._LinkGitHubRepositoryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNModelStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐModel(ctx context.Context, sel ast.SelectionSet, v insights.Model) graphql.Marshaler {
@@ -29717,6 +30480,13 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGitHubRepository2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐGitHubRepository(ctx context.Context, sel ast.SelectionSet, v *ent.GitHubRepository) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GitHubRepository(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {

@@ -124,6 +124,27 @@ type DigestSetting struct {
 	Sending bool `json:"sending"`
 }
 
+type LinkGitHubRepositoryInput struct {
+	ProjectID int `json:"projectID"`
+	// The repository's owner, a user or organisation login (at most 39 characters).
+	Owner string `json:"owner"`
+	// The repository's name (letters, digits, '.', '-' and '_'; at most 100 characters).
+	Repo string `json:"repo"`
+	// A token that may create issues in the repository (a fine-grained token
+	// with Issues: write, or a classic one with repo scope); at most 255
+	// characters.
+	Token string `json:"token"`
+	// The secret GitHub signs the repository's webhook deliveries with (16 to
+	// 255 characters). Omitted: one is generated and returned once.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+}
+
+type LinkGitHubRepositoryPayload struct {
+	Repository *ent.GitHubRepository `json:"repository"`
+	// The generated webhook secret, shown only here; null when one was given.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+}
+
 // A project's model spend in the current UTC calendar month against its monthly budget.
 type ProjectBudget struct {
 	// The price table's currency (LLM_PRICE_CURRENCY).
