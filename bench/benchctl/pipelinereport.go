@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 )
 
 // pipelineScenarios are bench/pipeline.sh's scenarios in report order,
@@ -37,7 +38,7 @@ var pipelineLabels = map[string]string{
 	"wall_s":           "run, s",
 	"exact":            "exact duplicates",
 	"near":             "near duplicates",
-	"saved":            "model calls saved (feedback − calls answered)",
+	"saved":            "model calls saved (COMPLETED − by the fallback − calls answered)",
 	"saved_pct":        "saved, % of feedback",
 	"priorities":       "submitFeedback takes a priority",
 	"high":             "HIGH feedback",
@@ -60,6 +61,25 @@ func pipelineReport(w io.Writer, rs []pipelineResult) {
 		}
 		revs[r.Side] = r.Rev
 		values[key{r.Side, r.Scenario, r.Metric}] = r.Value
+	}
+	// What reuse saved: the analyses the model made (COMPLETED, less those
+	// the fallback made) less the calls it answered.
+	for _, side := range sides {
+		for _, sc := range pipelineScenarios {
+			n := func(m string) (int, bool) {
+				v, err := strconv.Atoi(values[key{side, sc.Name, m}])
+				return v, err == nil
+			}
+			feedback, ok1 := n("feedback")
+			completed, ok2 := n("completed")
+			fallback, ok3 := n("by_fallback")
+			answered, ok4 := n("calls_200")
+			if ok1 && ok2 && ok3 && ok4 && feedback > 0 {
+				saved := completed - fallback - answered
+				values[key{side, sc.Name, "saved"}] = strconv.Itoa(saved)
+				values[key{side, sc.Name, "saved_pct"}] = fmt.Sprintf("%.1f", pct(saved, feedback))
+			}
+		}
 	}
 	for _, sc := range pipelineScenarios {
 		var present []string
