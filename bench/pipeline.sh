@@ -89,7 +89,7 @@ build() {
     git worktree add --detach "$src" "$what" >/dev/null 2>&1 || die "git worktree add $what failed"
     git -C "$src" rev-parse --short HEAD >"$tmp/$side.rev"
   fi
-  (cd "$src" && go build -o "$tmp/$side" .) || die "building $side ($what) failed"
+  (cd "$src" && go build -trimpath -o "$tmp/$side" .) || die "building $side ($what) failed"
   # The side's API takes submitFeedback's priority if its schema has it.
   if grep -q 'AnalysisPriority' "$src/schema.graphql"; then echo true; else echo false; fi >"$tmp/$side.priorities"
   if [ ! -d "$what" ]; then git worktree remove --force "$src"; fi
