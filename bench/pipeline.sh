@@ -24,11 +24,11 @@ LATENCY=${BENCH_LATENCY:-1.5s}
 PROVIDER_RPM=${BENCH_PROVIDER_RPM:-600}
 OUTAGE=${BENCH_OUTAGE:-30s}
 WORKERS=${BENCH_WORKERS:-2}
-CONCURRENCY=${BENCH_CONCURRENCY:-10}
+CONCURRENCY=${BENCH_CONCURRENCY:-10}  # WORKER_CONCURRENCY of a side without LLM_MAX_IN_FLIGHT
 WAIT=${BENCH_WAIT:-15m}               # longest wait for a scenario's feedback to finish
 # What a user of the code after issue 25 sets (both sides get the rest):
 # see "Settings" in bench/README.md for why each.
-AFTER_ENV=${BENCH_AFTER_ENV:-LLM_MAX_RPM=590 LLM_FALLBACK=builtin FEEDBACK_REUSE_NEAR=0.8}
+AFTER_ENV=${BENCH_AFTER_ENV:-LLM_MAX_RPM=590 LLM_MAX_IN_FLIGHT=10 LLM_FALLBACK=builtin FEEDBACK_REUSE_NEAR=0.8}
 BEFORE_ENV=${BENCH_BEFORE_ENV:-}
 PORT=${BENCH_PORT:-18480}             # the API; PORT+1.. the workers, PORT+10 and +11 the stub and its call log
 DB=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fl_bench_pipeline?sslmode=disable}
@@ -92,6 +92,9 @@ build() {
   (cd "$src" && go build -trimpath -o "$tmp/$side" .) || die "building $side ($what) failed"
   # The side's API takes submitFeedback's priority if its schema has it.
   if grep -q 'AnalysisPriority' "$src/schema.graphql"; then echo true; else echo false; fi >"$tmp/$side.priorities"
+  # With LLM_MAX_IN_FLIGHT, WORKER_CONCURRENCY defaults to it: a user sets
+  # that one alone. Without it, WORKER_CONCURRENCY is the workers' bound.
+  if grep -q 'LLM_MAX_IN_FLIGHT' "$src/config.go"; then echo true; else echo false; fi >"$tmp/$side.inflight"
   if [ ! -d "$what" ]; then git worktree remove --force "$src"; fi
 }
 
@@ -103,7 +106,7 @@ for side in $SIDES; do
     after) build after "$REV" ;;
     *) die "BENCH_SIDES: unknown side $side (before, after)" ;;
   esac
-  echo "$side: $(cat "$tmp/$side.rev"), priorities $(cat "$tmp/$side.priorities")"
+  echo "$side: $(cat "$tmp/$side.rev"), priorities $(cat "$tmp/$side.priorities"), LLM_MAX_IN_FLIGHT $(cat "$tmp/$side.inflight")"
 done
 mkdir -p "$(dirname "$RESULTS")"
 
@@ -126,8 +129,8 @@ scenario() {
   local env=(DATABASE_URL="$DB" QUEUE_NAME="$ns" EVENTS_CHANNEL="$ns:events" RATE_LIMIT_PREFIX="$ns"
     RATE_LIMIT_POINTS=1000000000 SUBMISSION_LIMIT_PER_CLIENT=1000000000 SUBMISSION_LIMIT_PER_PROJECT=1000000000
     LOG_LEVEL=warn LOG_FORMAT=json
-    LLM_PROVIDER=openai OPENAI_BASE_URL="http://127.0.0.1:$((PORT + 10))/v1" OPENAI_API_KEY=bench LLM_MODEL=stub-model
-    WORKER_CONCURRENCY="$CONCURRENCY")
+    LLM_PROVIDER=openai OPENAI_BASE_URL="http://127.0.0.1:$((PORT + 10))/v1" OPENAI_API_KEY=bench LLM_MODEL=stub-model)
+  if [ "$(cat "$tmp/$side.inflight")" = false ]; then env+=(WORKER_CONCURRENCY="$CONCURRENCY"); fi
   # shellcheck disable=SC2206
   env+=($side_env)
   env "${env[@]}" ROLE=api PORT="$PORT" "$tmp/$side" >"$tmp/api.log" 2>&1 &
