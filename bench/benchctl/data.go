@@ -24,8 +24,9 @@ func load(ctx context.Context, db *sql.DB, projects, tasks int, member string) e
 		return err
 	}
 	defer tx.Rollback()
-	// Memberships and API keys go with their projects; users stay.
-	if _, err := tx.ExecContext(ctx, `TRUNCATE adjustments, feedbacks, tasks, project_members, api_keys, projects RESTART IDENTITY`); err != nil {
+	// Memberships, API keys and whatever else hangs off a project (comments,
+	// votes, webhooks, links) go with the projects; users stay.
+	if _, err := tx.ExecContext(ctx, `TRUNCATE adjustments, feedbacks, tasks, project_members, api_keys, projects RESTART IDENTITY CASCADE`); err != nil {
 		return fmt.Errorf("empty the tables: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `

@@ -11,6 +11,9 @@
 //	benchctl measure -servers NAME=URL,NAME=URL... -label LABEL -results FILE [-queries readme ...]
 //	                 (several configurations of the service side by side: bench/replicas.sh)
 //	benchctl report  FILE
+//	benchctl stub     -addr HOST:PORT -control HOST:PORT [-latency 1.5s -rpm 600 -outage 30s -outage-after 1000]
+//	benchctl pipeline -url URL -db URL -stub CONTROL_URL -side before|after -scenario distinct|outage|dupes|priority -results FILE [...]
+//	                  (the model provider stub and the driver of bench/pipeline.sh, issue 25)
 //
 // BENCH_TOKEN (ours) and BENCH_PG_TOKEN (PostGraphile) are sent as
 // "Authorization: Bearer <token>" when set.
@@ -41,7 +44,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: benchctl load|grow|check|measure|report [flags]; see bench/README.md")
+	fmt.Fprintln(os.Stderr, "usage: benchctl load|grow|check|measure|report|stub|pipeline [flags]; see bench/README.md")
 	os.Exit(2)
 }
 
@@ -68,6 +71,31 @@ func run(ctx context.Context, cmd string, args []string) error {
 	pgstatDB := fs.String("pgstat", "", "measure: the database URL whose pg_stat_statements to save per query (the extension must be preloaded)")
 	named := fs.String("servers", "", "measure: instead of -ours and -pg, configurations of the service side by side, NAME=URL,NAME=URL...")
 	only := fs.String("queries", "", "measure: the queries to run, comma-separated (default: all)")
+	var stub stubConfig
+	fs.StringVar(&stub.Addr, "addr", "127.0.0.1:0", "stub: the address of the provider's API")
+	fs.StringVar(&stub.Control, "control", "127.0.0.1:0", "stub: the address serving the call log (GET /calls)")
+	fs.DurationVar(&stub.Latency, "latency", 1500*time.Millisecond, "stub: how long every answer takes")
+	fs.IntVar(&stub.RPM, "rpm", 600, "stub: answered requests allowed within any minute; more get 429 (0: no limit)")
+	fs.DurationVar(&stub.Outage, "outage", 0, "stub: how long every call fails with 503, once -outage-after calls were answered")
+	fs.IntVar(&stub.OutageAfter, "outage-after", 0, "stub: answered calls before the outage")
+	var pl pipelineConfig
+	fs.StringVar(&pl.URL, "url", "", "pipeline: the API's GraphQL endpoint")
+	fs.StringVar(&pl.Stub, "stub", "", "pipeline: the stub's control address, e.g. http://127.0.0.1:18491")
+	fs.StringVar(&pl.Side, "side", "", "pipeline: the side's name in the results (before, after)")
+	fs.StringVar(&pl.Rev, "rev", "", "pipeline: the code measured (a commit)")
+	fs.StringVar(&pl.Scenario, "scenario", "", "pipeline: distinct, outage, dupes or priority")
+	fs.IntVar(&pl.N, "n", 2000, "pipeline: feedback to submit (priority: the LOW backlog)")
+	fs.Float64Var(&pl.Exact, "exact", 0.30, "pipeline dupes: share of exact duplicates")
+	fs.Float64Var(&pl.Near, "near", 0.20, "pipeline dupes: share of near duplicates")
+	fs.IntVar(&pl.Gap, "gap", 100, "pipeline dupes: places between an original and its repeats, at least")
+	fs.Float64Var(&pl.Rate, "rate", 10, "pipeline dupes: submissions a second (0: all at once)")
+	fs.IntVar(&pl.High, "high", 100, "pipeline priority: HIGH feedback")
+	fs.Float64Var(&pl.HighRate, "high-rate", 1, "pipeline priority: HIGH submissions a second")
+	fs.BoolVar(&pl.Priorities, "priorities", true, "pipeline: the side's submitFeedback takes a priority")
+	fs.IntVar(&pl.Submitters, "submitters", 16, "pipeline: submissions at a time when submitting at once")
+	fs.IntVar(&pl.Tasks, "project-tasks", 20, "pipeline: tasks of the project the feedback is about")
+	fs.DurationVar(&pl.Timeout, "wait", 20*time.Minute, "pipeline: how long to wait for the feedback to finish")
+	fs.Uint64Var(&pl.Seed, "seed", 25, "pipeline: seed of the feedback texts")
 	_ = fs.Parse(args)
 
 	servers := []server{
@@ -144,9 +172,25 @@ func run(ctx context.Context, cmd string, args []string) error {
 			stats = s
 		}
 		return measure(ctx, cfg, servers, onlyQueries, *label, *rounds, *results, *pprof, *profiles, stats, os.Stdout)
+	case "stub":
+		return runStub(ctx, stub, os.Stdout)
+	case "pipeline":
+		pl.DB, pl.Results = *dsn, *results
+		if pl.URL == "" || pl.DB == "" || pl.Stub == "" || pl.Side == "" || pl.Scenario == "" || pl.Results == "" {
+			return fmt.Errorf("pipeline needs -url, -db, -stub, -side, -scenario and -results")
+		}
+		return runPipeline(ctx, pl, os.Stdout)
 	case "report":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("report needs the results file")
+		}
+		if isPipelineResults(fs.Arg(0)) {
+			rs, err := readPipeline(fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			pipelineReport(os.Stdout, rs)
+			return nil
 		}
 		ms, err := readResults(fs.Arg(0))
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -172,23 +173,58 @@ type Server struct {
 	requests []Request
 	embedded []string
 	embed    func(text string) []float32
+	calls    []Call
+}
+
+// Call is one chat completion request as the stub saw it: when it
+// arrived, when its answer was written (or the client gave up) and the
+// HTTP status answered (0 when none was: the client went away, or the
+// server closed).
+type Call struct {
+	Start, End time.Time
+	Status     int
 }
 
 // New starts a stub that answers with queued replies first, then with
 // fallback. It is closed when tb ends.
 func New(tb testing.TB, fallback Responder) *Server {
 	tb.Helper()
-	s := &Server{fallback: fallback, closing: make(chan struct{})}
+	s := newServer(fallback)
+	s.srv = httptest.NewServer(s.handler())
+	s.URL = s.srv.URL + "/v1"
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a stub outside a test, listening on addr (host:port; port
+// 0 picks a free one), for tools such as bench/benchctl. The caller
+// closes it.
+func Start(addr string, fallback Responder) (*Server, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := newServer(fallback)
+	s.srv = httptest.NewUnstartedServer(s.handler())
+	s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.Start()
+	s.URL = s.srv.URL + "/v1"
+	return s, nil
+}
+
+func newServer(fallback Responder) *Server {
+	return &Server{fallback: fallback, closing: make(chan struct{})}
+}
+
+func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.complete)
 	mux.HandleFunc("POST /v1/embeddings", s.embeddings)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, Status(http.StatusNotFound, "unknown path "+r.URL.Path))
 	})
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL + "/v1"
-	tb.Cleanup(s.Close)
-	return s
+	return mux
 }
 
 // Close stops the server, ending hanging and delayed replies first so that
@@ -213,6 +249,14 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
+}
+
+// Log returns every chat completion request answered or abandoned so
+// far, in the order they ended.
+func (s *Server) Log() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
 }
 
 // Calls is the number of requests received so far.
@@ -290,12 +334,20 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
+	call := Call{Start: time.Now()}
+	defer func() {
+		call.End = time.Now()
+		s.mu.Lock()
+		s.calls = append(s.calls, call)
+		s.mu.Unlock()
+	}()
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		return // the client went away
 	}
 	req, err := decode(raw)
 	if err != nil {
+		call.Status = http.StatusBadRequest
 		writeJSON(w, Status(http.StatusBadRequest, "invalid request body: "+err.Error()))
 		return
 	}
@@ -335,16 +387,18 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	for k, v := range reply.header {
 		w.Header()[k] = v
 	}
-	writeJSON(w, reply)
+	call.Status = writeJSON(w, reply)
 }
 
-func writeJSON(w http.ResponseWriter, r Reply) {
+// writeJSON writes r and returns the status it answered with.
+func writeJSON(w http.ResponseWriter, r Reply) int {
 	if r.status == 0 { // the zero Reply
 		r = Status(http.StatusInternalServerError, "llmstub: a Reply must be made by one of its constructors")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(r.status)
 	_ = json.NewEncoder(w).Encode(r.body)
+	return r.status
 }
 
 func decode(raw []byte) (Request, error) {

@@ -206,3 +206,32 @@ func TestEmbeddingsOverLangchaingo(t *testing.T) {
 		t.Errorf("embedded %q, %d chat calls", got, s.Calls())
 	}
 }
+
+func TestStartOutsideATestLogsEveryCallWithItsStatus(t *testing.T) {
+	window := &llmstub.Window{Requests: 1, Period: time.Hour}
+	stub, err := llmstub.Start("127.0.0.1:0", window.Wrap(func(llmstub.Request) llmstub.Reply { return llmstub.Text("hi") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stub.Close()
+	body := `{"model":"m","messages":[{"role":"user","content":"hello"}]}`
+	if code, _, _ := post(t, stub.URL+"/chat/completions", body); code != 200 {
+		t.Errorf("first call answered %d", code)
+	}
+	if code, _, out := post(t, stub.URL+"/chat/completions", body); code != 429 || out["error"].(map[string]any)["type"] != "rate_limit_error" {
+		t.Errorf("second call within the window answered %d %v", code, out)
+	}
+	post(t, stub.URL+"/chat/completions", `{not json`)
+	log := stub.Log()
+	if len(log) != 3 {
+		t.Fatalf("%d calls logged, want 3: %+v", len(log), log)
+	}
+	for i, want := range []int{200, 429, 400} {
+		if log[i].Status != want || log[i].Start.IsZero() || log[i].End.Before(log[i].Start) {
+			t.Errorf("call %d: %+v, want status %d with its start and end", i, log[i], want)
+		}
+	}
+	if window.Refused() != 1 {
+		t.Errorf("window refused %d, want 1", window.Refused())
+	}
+}
