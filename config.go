@@ -366,7 +366,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		QueueName:         e.str("QUEUE_NAME", queue.DefaultName),
 		EventsChannel:     e.str("EVENTS_CHANNEL", defaultEventsChannel),
 		EventRetention:    e.duration("EVENT_RETENTION", outbox.DefaultRetention),
-		WorkerConcurrency: e.integer("WORKER_CONCURRENCY", queue.DefaultConcurrency, 1, 1000),
+		WorkerConcurrency: e.integer("WORKER_CONCURRENCY", 0, 1, 1000), // 0: unset, see below
 		QueuePoll:         e.duration("QUEUE_POLL_INTERVAL", queue.DefaultPollInterval),
 		JobLease:          e.duration("JOB_LEASE", worker.DefaultLease),
 		ReconcileEvery:    e.duration("RECONCILE_INTERVAL", worker.DefaultReconcileEvery),
@@ -422,10 +422,14 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	}
 	cfg.WebhooksPerProject = e.integer("WEBHOOKS_PER_PROJECT", webhooks.DefaultPerProject, 1, 1000)
 	cfg.LLMMaxInFlight = e.integer("LLM_MAX_IN_FLIGHT", llm.DefaultMaxInFlight, 1, 1000)
-	if cfg.LLM.Provider != defaultProvider && strings.TrimSpace(e.getenv("WORKER_CONCURRENCY")) == "" {
+	switch {
+	case cfg.WorkerConcurrency > 0:
+	case cfg.LLM.Provider != defaultProvider:
 		// A job holds its slot only while it works (waits give it back):
 		// with a model, the slots are the calls in flight.
 		cfg.WorkerConcurrency = cfg.LLMMaxInFlight
+	default:
+		cfg.WorkerConcurrency = queue.DefaultConcurrency
 	}
 	cfg.Reuse = e.reuse()
 	cfg.EmbeddingModel = e.str("LLM_EMBEDDING_MODEL", defaultEmbeddingModel)

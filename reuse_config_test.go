@@ -68,4 +68,10 @@ func TestEmbedderIsBuiltOnlyForSemanticReuse(t *testing.T) {
 	if e, err := newEmbedder(cfg); e == nil || err != nil {
 		t.Errorf("semantic reuse on: embedder %v, %v", e, err)
 	}
+	// A local OpenAI-compatible server needs no key, for embeddings as for
+	// the model.
+	cfg = load(map[string]string{"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "FEEDBACK_REUSE_SEMANTIC": "0.9"})
+	if e, err := newEmbedder(cfg); e == nil || err != nil {
+		t.Errorf("semantic reuse on a local server without a key: embedder %v, %v", e, err)
+	}
 }

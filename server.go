@@ -530,7 +530,11 @@ func newEmbedder(cfg config) (reuse.Embedder, error) {
 	if cfg.Reuse.Semantic <= 0 {
 		return nil, nil
 	}
-	client, err := openai.New(openai.WithBaseURL(cfg.LLM.BaseURL), openai.WithToken(cfg.LLM.APIKey),
+	token := cfg.LLM.APIKey
+	if token == "" {
+		token = "unused" // a local OpenAI-compatible server, as llm.New allows; the client insists on one
+	}
+	client, err := openai.New(openai.WithBaseURL(cfg.LLM.BaseURL), openai.WithToken(token),
 		openai.WithEmbeddingModel(cfg.EmbeddingModel), openai.WithHTTPClient(&http.Client{Timeout: cfg.LLM.Timeout}))
 	if err != nil {
 		return nil, fmt.Errorf("FEEDBACK_REUSE_SEMANTIC: %w", err)

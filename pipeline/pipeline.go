@@ -349,6 +349,26 @@ func (p *Pipeline) ExtendLease(ctx context.Context, id int, owner string, lease 
 	return nil
 }
 
+// Postpone keeps owner's claim over a wait of d (its job gives its worker
+// slot back meanwhile and runs again after d): the lease lasts d plus
+// lease. Its attempts then count the model calls the run made, not the run
+// itself (calls-1 is added to the claim's one), so that a run that only
+// waited is no attempt, and the job's next run knows the calls made so far.
+func (p *Pipeline) Postpone(ctx context.Context, id int, owner string, d, lease time.Duration, calls int) error {
+	n, err := p.client.Feedback.Update().
+		Where(feedback.ID(id), feedback.StatusEQ(feedback.StatusProcessing), feedback.LeaseOwnerEQ(owner)).
+		SetLeasedUntil(p.now().Add(d + lease)).
+		AddAttempts(calls - 1).
+		Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
 // Release ends owner's lease early, so that the job, put back on the queue
 // by a shutting-down worker, can be claimed again at once.
 func (p *Pipeline) Release(ctx context.Context, id int, owner string) error {

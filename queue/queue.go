@@ -175,7 +175,7 @@ func (c *Client) Enqueue(ctx context.Context, j Job) error {
 	}
 	for _, pr := range priorities {
 		if other := queueName(c.opts.Name, pr.p); other != qname {
-			if _, err := c.taskInfo(other, j); err == nil {
+			if _, err := c.taskInfo(other, j.ID()); err == nil {
 				return ErrDuplicate
 			} else if !errors.Is(err, ErrNotFound) {
 				return err
@@ -239,16 +239,39 @@ func (c *Client) State(_ context.Context, j Job) (State, error) {
 	return State{Name: info.State.String(), LastErr: info.LastErr}, nil
 }
 
+// Waiting reports whether the job with ID id waits in the queue: to be
+// taken, or scheduled (a retry, or a job that waits, see Later). A running
+// or dead-lettered job does not wait.
+func (c *Client) Waiting(_ context.Context, id string) (bool, error) {
+	_, info, err := c.findID(id, Normal)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	switch info.State {
+	case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry:
+		return true, nil
+	}
+	return false, nil
+}
+
 // find looks for j's ID in every priority's queue, j's own first, and
 // returns the queue that holds it, or ErrNotFound.
 func (c *Client) find(j Job) (string, *asynq.TaskInfo, error) {
-	own := queueName(c.opts.Name, j.Priority)
-	if info, err := c.taskInfo(own, j); !errors.Is(err, ErrNotFound) {
+	return c.findID(j.ID(), j.Priority)
+}
+
+// findID is find for the job with ID id, looked for at priority p first.
+func (c *Client) findID(id string, p Priority) (string, *asynq.TaskInfo, error) {
+	own := queueName(c.opts.Name, p)
+	if info, err := c.taskInfo(own, id); !errors.Is(err, ErrNotFound) {
 		return own, info, err
 	}
 	for _, pr := range priorities {
 		if q := queueName(c.opts.Name, pr.p); q != own {
-			if info, err := c.taskInfo(q, j); !errors.Is(err, ErrNotFound) {
+			if info, err := c.taskInfo(q, id); !errors.Is(err, ErrNotFound) {
 				return q, info, err
 			}
 		}
@@ -256,14 +279,14 @@ func (c *Client) find(j Job) (string, *asynq.TaskInfo, error) {
 	return "", nil, ErrNotFound
 }
 
-// taskInfo is j's task in queue qname, or ErrNotFound.
-func (c *Client) taskInfo(qname string, j Job) (*asynq.TaskInfo, error) {
-	info, err := c.inspector.GetTaskInfo(qname, j.ID())
+// taskInfo is the task with ID id in queue qname, or ErrNotFound.
+func (c *Client) taskInfo(qname string, id string) (*asynq.TaskInfo, error) {
+	info, err := c.inspector.GetTaskInfo(qname, id)
 	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("queue: state of %s: %w", j.ID(), err)
+		return nil, fmt.Errorf("queue: state of %s: %w", id, err)
 	}
 	return info, nil
 }

@@ -61,6 +61,22 @@ func (w *Worker) Reconcile(ctx context.Context) (int, error) {
 	}
 	queued := 0
 	for _, fb := range stranded {
+		if fb.Status == feedback.StatusProcessing && fb.LeaseOwner != nil {
+			// A job waiting its turn (see Worker.waitLater) may come back
+			// after its lease: while it waits in the queue, it is not lost.
+			// (A running one past its lease lost its worker: queued anew.)
+			held, err := w.cfg.Queue.Waiting(ctx, *fb.LeaseOwner)
+			if err != nil {
+				if ctx.Err() == nil {
+					w.logger.WarnContext(ctx, "could not look for the job of stranded feedback; the next reconcile pass tries again",
+						"feedback_id", fb.ID, "job_id", *fb.LeaseOwner, "err", err)
+				}
+				return queued, err
+			}
+			if held {
+				continue
+			}
+		}
 		// Stranded jobs are old news: LOW, behind fresh submissions.
 		job := pipeline.JobFor(fb)
 		job.Priority = queue.Low

@@ -178,8 +178,14 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
 	req.Priority = int(job.Priority)
-	req.MayWaitLater = queue.CanRunLater(ctx)
-	req.EarlierRuns = max(0, fb.Attempts-job.Attempt-1)
+	// A job gives its slot back while it waits, for a while: past
+	// waitLaterFor since the feedback was submitted (or retried), it sits
+	// its waits out, so that a provider that keeps pausing cannot hold it
+	// PROCESSING for ever without an attempt counted.
+	req.MayWaitLater = queue.CanRunLater(ctx) && time.Since(latest(fb.CreatedAt, fb.RetriedAt)) < waitLaterFor
+	// The claim counted this run; the waits of earlier runs left their
+	// model calls counted instead (Pipeline.Postpone).
+	req.EarlierCalls = max(0, fb.Attempts-job.Attempt-1)
 	prior := w.lookUp(jobCtx, fb, req) // an earlier analysis to reuse (worker/reuse.go)
 	if prior.reused != nil {
 		if err := w.complete(jobCtx, fb.ID, owner, *prior.reused); err != nil {
@@ -192,6 +198,8 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
 	if wait := (*analysis.WaitError)(nil); errors.As(err, &wait) {
+		cancel(nil)
+		<-heartbeat // its next beat would cut the lease back to one Lease
 		return w.waitLater(ctx, fb.ID, owner, wait)
 	}
 	if err != nil {
@@ -207,6 +215,17 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 		return outcomeRetried, err
 	}
 	return outcomeCompleted, nil
+}
+
+// waitLaterFor bounds how long after its submission (or retry) a job may
+// still give its slot back to wait.
+const waitLaterFor = 30 * time.Minute
+
+func latest(t time.Time, u *time.Time) time.Time {
+	if u != nil && u.After(t) {
+		return *u
+	}
+	return t
 }
 
 // Outcomes of a job run, as metrics count them.
@@ -249,9 +268,10 @@ func (w *Worker) fail(ctx context.Context, id int, owner string, err error) (str
 
 // waitLater gives the job's slot back until the analysis can go on: the
 // job runs again after wait.After. The feedback stays PROCESSING, its lease
-// stretched over the wait so that the reconciler leaves it alone.
+// stretched over the wait (the heartbeat has stopped: it would shorten it),
+// and the reconciler leaves it alone while the queue holds its job.
 func (w *Worker) waitLater(ctx context.Context, id int, owner string, wait *analysis.WaitError) (string, error) {
-	err := w.cfg.Pipeline.ExtendLease(ctx, id, owner, wait.After+w.cfg.Lease)
+	err := w.cfg.Pipeline.Postpone(ctx, id, owner, wait.After, w.cfg.Lease, wait.Calls)
 	switch {
 	case errors.Is(err, pipeline.ErrLeaseLost):
 		return outcomeSkipped, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/internal/llmlimit"
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/testredis"
@@ -108,6 +109,9 @@ type workerOpts struct {
 	// embed gives the worker an embedder: langchaingo's OpenAI client on
 	// the stub's /v1/embeddings.
 	embed bool
+	// shared meters the model calls in Redis with every other worker's, as
+	// server.go does (only pauses: no RPM or TPM).
+	shared bool
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -138,11 +142,15 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	if o.pendingGrace == 0 {
 		o.pendingGrace = 300 * time.Millisecond
 	}
-	a, err := llm.New(accesstest.System(), llm.Config{
+	cfg := llm.Config{
 		Provider: "openai", Model: "stub-model", BaseURL: e.llm.URL, APIKey: "test-key",
 		Timeout: o.timeout, MaxAttempts: o.maxAttempts, Temperature: 0.2,
 		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: o.logger,
-	})
+	}
+	if o.shared {
+		cfg.Redis, cfg.Limits = e.redis(), e.limits()
+	}
+	a, err := llm.New(accesstest.System(), cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -197,6 +205,9 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	})
 	return w
 }
+
+// limits are the shared model call limits of this test's workers.
+func (e *env) limits() llmlimit.Config { return llmlimit.Config{Prefix: e.ns} }
 
 func (e *env) submit(text string, taskID *int) *ent.Feedback {
 	e.t.Helper()

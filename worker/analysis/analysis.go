@@ -37,9 +37,9 @@ type Request struct {
 	// sitting out a long wait (a provider's pause, a backoff), so that
 	// the job gives its worker slot back meanwhile.
 	MayWaitLater bool
-	// EarlierRuns counts the runs of this job before this one (runs that
-	// waited): their model calls count toward the attempts allowed.
-	EarlierRuns int
+	// EarlierCalls counts the model calls of this job's earlier runs
+	// (runs that waited): they count toward the attempts allowed.
+	EarlierCalls int
 }
 
 // Project is the project the feedback is about.
@@ -154,6 +154,9 @@ func Unavailable(err error) bool {
 type WaitError struct {
 	After time.Duration
 	Err   error // why
+	// Calls counts the model calls the analysis made before it had to
+	// wait: the attempts it used.
+	Calls int
 }
 
 func (e *WaitError) Error() string {

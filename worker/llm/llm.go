@@ -295,7 +295,8 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 		llms.TextParts(llms.ChatMessageTypeSystem, system),
 		llms.TextParts(llms.ChatMessageTypeHuman, user),
 	}
-	ans, err := a.call(ctx, msgs, req)
+	calls := 0 // model calls made, for a wait to report
+	ans, err := a.call(ctx, msgs, req, &calls)
 	if err != nil {
 		return analysis.Result{}, err
 	}
@@ -316,7 +317,7 @@ func (a *llmAnalyzer) Analyze(ctx context.Context, req analysis.Request) (analys
 	msgs = append(msgs,
 		llms.TextParts(llms.ChatMessageTypeAI, text.Truncate(previous, 8000)),
 		llms.TextParts(llms.ChatMessageTypeHuman, analysis.RepairPrompt(bad.Problems)))
-	ans, err = a.call(ctx, msgs, req)
+	ans, err = a.call(ctx, msgs, req, &calls)
 	if err != nil {
 		return analysis.Result{}, a.spent(err, used)
 	}
@@ -375,8 +376,9 @@ func (m modelAnswer) parse(req analysis.Request) (analysis.Result, *analysis.Inv
 // answers and connection failures with exponential backoff and jitter. For
 // a request that may wait later, a wait longer than Hold (the provider's
 // pause, a backoff) ends the call with an *analysis.WaitError instead; the
-// attempts of the job's earlier runs count.
-func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req analysis.Request) (modelAnswer, error) {
+// model calls of the job's earlier runs count as attempts. calls counts the
+// model calls of the analysis.
+func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req analysis.Request, calls *int) (modelAnswer, error) {
 	timeouts := 0
 	estimate := estimateTokens(msgs)
 	var reported *analysis.Usage // every attempt's that reported its tokens
@@ -384,7 +386,7 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req 
 	if req.MayWaitLater {
 		turn.Hold = a.cfg.Hold
 	}
-	first := min(1+req.EarlierRuns, a.cfg.MaxAttempts)
+	first := min(1+req.EarlierCalls, a.cfg.MaxAttempts)
 	for attempt := first; ; attempt++ {
 		var ticket llmlimit.Ticket
 		if a.limiter != nil {
@@ -392,7 +394,7 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req 
 			ticket, err = a.limiter.Wait(ctx, turn)
 			var busy *llmlimit.BusyError
 			if errors.As(err, &busy) {
-				return modelAnswer{}, &analysis.WaitError{After: busy.Left, Err: busy}
+				return modelAnswer{}, &analysis.WaitError{After: busy.Left, Err: busy, Calls: *calls}
 			}
 			if err != nil {
 				return modelAnswer{}, fmt.Errorf("the analysis was interrupted while waiting for the provider's rate limits: %w", err)
@@ -406,21 +408,9 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req 
 				return modelAnswer{}, fmt.Errorf("the analysis was interrupted while waiting for a model call slot: %w", err)
 			}
 		}
-		info := &callInfo{}
-		cctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), a.cfg.Timeout)
-		cctx, span := a.tracer.Start(cctx, "llm.call", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-			attribute.String("gen_ai.system", a.cfg.Provider), attribute.String("gen_ai.request.model", a.cfg.Model),
-			attribute.Int("llm.attempt", attempt)))
+		*calls++
 		start := time.Now()
-		resp, err := a.model.GenerateContent(cctx, msgs, a.opts...)
-		// langchaingo turns deadlines into plain errors: ask the contexts.
-		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
-		cancel()
-		if a.cfg.InFlight != nil {
-			a.cfg.InFlight.Release(1)
-		}
-		status, retryAfter := info.get()
-		endCallSpan(span, resp, status, err)
+		resp, timedOut, status, retryAfter, err := a.generate(ctx, msgs, attempt)
 		if in, out, ok := usageOf(resp); ok {
 			reported = reported.Add(&analysis.Usage{InputTokens: in, OutputTokens: out})
 		}
@@ -482,13 +472,35 @@ func (a *llmAnalyzer) call(ctx context.Context, msgs []llms.MessageContent, req 
 		}
 		if req.MayWaitLater && delay > a.cfg.Hold {
 			a.logger.WarnContext(ctx, "model call failed; the job waits", "attempt", attempt, "retry_in", delay.String(), "err", failure)
-			return modelAnswer{}, &analysis.WaitError{After: delay, Err: failure}
+			return modelAnswer{}, &analysis.WaitError{After: delay, Err: failure, Calls: *calls}
 		}
 		a.logger.WarnContext(ctx, "model call failed; retrying", "attempt", attempt, "retry_in", delay.String(), "err", failure)
 		if err := a.cfg.Sleep(ctx, delay); err != nil {
 			return modelAnswer{}, fmt.Errorf("the analysis was interrupted: %w", err)
 		}
 	}
+}
+
+// generate makes one model call, in flight until it returns (the slot is
+// given back whatever happens, a panic in the client included): the
+// response, whether it timed out, the HTTP status and Retry-After the
+// transport saw, and the client's error.
+func (a *llmAnalyzer) generate(ctx context.Context, msgs []llms.MessageContent, attempt int) (resp *llms.ContentResponse, timedOut bool, status int, retryAfter time.Duration, err error) {
+	if a.cfg.InFlight != nil {
+		defer a.cfg.InFlight.Release(1)
+	}
+	info := &callInfo{}
+	cctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), a.cfg.Timeout)
+	defer cancel()
+	cctx, span := a.tracer.Start(cctx, "llm.call", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("gen_ai.system", a.cfg.Provider), attribute.String("gen_ai.request.model", a.cfg.Model),
+		attribute.Int("llm.attempt", attempt)))
+	defer func() { endCallSpan(span, resp, status, err) }()
+	resp, err = a.model.GenerateContent(cctx, msgs, a.opts...)
+	// langchaingo turns deadlines into plain errors: ask the contexts.
+	timedOut = errors.Is(cctx.Err(), context.DeadlineExceeded)
+	status, retryAfter = info.get()
+	return resp, timedOut, status, retryAfter, err
 }
 
 func (a *llmAnalyzer) observe(start time.Time, err error) {
@@ -601,7 +613,8 @@ func endCallSpan(span trace.Span, resp *llms.ContentResponse, status int, err er
 }
 
 // usageOf reads the tokens a response says it used, as langchaingo's
-// clients report them (OpenAI's names, then Anthropic's).
+// clients report them (OpenAI's names, then Anthropic's), in whichever
+// integer type the client uses (Google AI's are int32).
 func usageOf(resp *llms.ContentResponse) (in, out int, ok bool) {
 	if resp == nil || len(resp.Choices) == 0 || resp.Choices[0] == nil {
 		return 0, 0, false
@@ -609,8 +622,13 @@ func usageOf(resp *llms.ContentResponse) (in, out int, ok bool) {
 	info := resp.Choices[0].GenerationInfo
 	read := func(keys ...string) (int, bool) {
 		for _, k := range keys {
-			if n, ok := info[k].(int); ok {
+			switch n := info[k].(type) {
+			case int:
 				return n, true
+			case int32:
+				return int(n), true
+			case int64:
+				return int(n), true
 			}
 		}
 		return 0, false

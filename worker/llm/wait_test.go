@@ -67,13 +67,14 @@ func TestPauseLongerThanTheHoldIsReturnedAsAWait(t *testing.T) {
 	}
 }
 
-// The attempts of a job's earlier runs count: a job on its third run with
-// three attempts allowed makes one call before it gives up.
+// The model calls of a job's earlier runs count: a job that made two calls
+// before it waited, with three attempts allowed, makes one more before it
+// gives up.
 func TestEarlierRunsCountTowardTheAttempts(t *testing.T) {
 	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply { return llmstub.Status(http.StatusInternalServerError, "down") })
 	a := newLLM(t, stub, &recorder{}, 5*time.Second)
 	req := analysistest.Request()
-	req.EarlierRuns = 2
+	req.EarlierCalls = 2
 	if _, err := a.Analyze(context.Background(), req); !analysis.Unavailable(err) {
 		t.Fatalf("Analyze = %v; want the provider unavailable", err)
 	}
