@@ -76,7 +76,8 @@ func (e *NotFoundError) Error() string { return e.Label + " not found" }
 func (e *NotFoundError) Is(target error) bool { return target == privacy.Deny }
 
 // RoleIn returns the viewer's role in a project and whether the viewer may
-// see the project at all. Admins are OWNER everywhere.
+// see the project at all. Admins are OWNER everywhere; so are an
+// organisation's OWNERs and ADMINs in its projects.
 func RoleIn(ctx context.Context, client *ent.Client, v *viewer.Viewer, projectID int) (viewer.Role, bool, error) {
 	switch {
 	case v == nil:
@@ -92,11 +93,20 @@ func RoleIn(ctx context.Context, client *ent.Client, v *viewer.Viewer, projectID
 	m, err := client.ProjectMember.Query().
 		Where(projectmember.ProjectID(projectID), projectmember.UserID(v.UserID)).
 		Only(SystemContext(ctx))
-	if ent.IsNotFound(err) {
-		return "", false, nil
-	}
-	if err != nil {
+	if err != nil && !ent.IsNotFound(err) {
 		return "", false, err
+	}
+	if m != nil && m.Role == viewer.Owner {
+		return m.Role, true, nil
+	}
+	admin, aerr := administersProjectsOrg(ctx, client, v, projectID)
+	switch {
+	case aerr != nil:
+		return "", false, aerr
+	case admin:
+		return viewer.Owner, true, nil
+	case m == nil:
+		return "", false, nil
 	}
 	return m.Role, true, nil
 }
