@@ -94,6 +94,7 @@ func presentError(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresente
 			forbidden   *access.ForbiddenError
 			hidden      *access.NotFoundError
 			lastOwner   access.LastOwnerError
+			lastOrgOwn  access.LastOrgOwnerError
 		)
 		switch {
 		case errors.As(cause, &conflict):
@@ -134,6 +135,8 @@ func presentError(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresente
 			return withCode(out, CodeNotFound, hidden.Error())
 		case errors.As(cause, &lastOwner):
 			return withCode(out, CodeBadUserInput, lastOwner.Error(), "field", "id")
+		case errors.As(cause, &lastOrgOwn):
+			return withCode(out, CodeBadUserInput, lastOrgOwn.Error(), "field", "id")
 		case errors.Is(cause, access.ErrUnauthenticated):
 			return withCode(out, CodeUnauthenticated, "this operation needs credentials")
 		case errors.Is(cause, privacy.Deny):

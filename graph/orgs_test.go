@@ -8,6 +8,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/graph"
+	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
@@ -78,4 +79,27 @@ func TestOrganisationRolesReachTheirProjects(t *testing.T) {
 		t.Fatal("a removed org ADMIN still sees the project")
 	}
 	checkOutcome(t, "removed org ADMIN updates", gqltest.PostAs(t, e.url, orgAdmin, ownerOnly, map[string]any{"p": w.own}), graph.CodeNotFound)
+}
+
+// orgManagersOnly: an organisation's OWNER (the world's owner, in their
+// personal organisation) and admins; nobody with only a project role.
+var orgManagersOnly = map[string]outcome{outsider: graph.CodeNotFound, reader: graph.CodeNotFound, editor: graph.CodeNotFound,
+	owner: ok, key: graph.CodeNotFound, admin: ok}
+
+// orgOf returns the global ID of the organisation of the own or foreign
+// project of w.
+func (e *env) orgOf(t *testing.T, w world, own bool) string {
+	t.Helper()
+	p, _, _ := pick(w, own)
+	return gid.Encode(e.client.Project.GetX(accesstest.System(), dbID(t, p)).OrganizationID)
+}
+
+// orgMemberIn adds subject as a MEMBER of the organisation of the own or
+// foreign project of w, as the system, and returns the membership's ID.
+func (e *env) orgMemberIn(t *testing.T, w world, own bool, subject string) string {
+	t.Helper()
+	sys := accesstest.System()
+	uid := e.client.User.Create().SetSubject(subject).SaveX(sys).ID
+	return gid.Encode(e.client.OrganizationMember.Create().SetOrganizationID(dbID(t, e.orgOf(t, w, own))).
+		SetUserID(uid).SetRole(viewer.OrgMember).SaveX(sys).ID)
 }
