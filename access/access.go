@@ -48,10 +48,19 @@ type ForbiddenError struct {
 	Action string      // what was attempted, e.g. "change tasks"
 	Need   viewer.Role // the least role that may do it ("" when no role may)
 	Have   viewer.Role // the viewer's role in the project ("" when none applies)
+	// NeedOrg and HaveOrg are the same for a change of an organisation:
+	// the least organisation role that may make it, and the viewer's.
+	NeedOrg, HaveOrg viewer.OrgRole
 }
 
 func (e *ForbiddenError) Error() string {
 	switch {
+	case e.NeedOrg != "":
+		least := ""
+		if e.NeedOrg != viewer.OrgOwner {
+			least = " (or higher)"
+		}
+		return fmt.Sprintf("to %s you need the %s role%s in the organisation; you are %s", e.Action, e.NeedOrg, least, e.HaveOrg)
 	case e.Need == "":
 		return fmt.Sprintf("you may not %s", e.Action)
 	case e.Have == "":

@@ -69,7 +69,8 @@ func administersProjectsOrg(ctx context.Context, client *ent.Client, v *viewer.V
 		).Exist(SystemContext(ctx))
 }
 
-// RequireOrg returns nil when the viewer of ctx has one of roles in the
+// RequireOrg returns nil when the viewer of ctx has one of roles (listed
+// from most to least rights) in the
 // organisation, a NotFoundError when it is no member, and a ForbiddenError
 // otherwise.
 func RequireOrg(ctx context.Context, client *ent.Client, orgID int, action string, roles ...viewer.OrgRole) error {
@@ -95,18 +96,7 @@ func RequireOrg(ctx context.Context, client *ent.Client, orgID int, action strin
 			return nil
 		}
 	}
-	return &ForbiddenError{Action: fmt.Sprintf("%s (you need to be %s of the organisation; you are %s)", action, joinOrgRoles(roles), have)}
-}
-
-func joinOrgRoles(roles []viewer.OrgRole) string {
-	s := ""
-	for i, r := range roles {
-		if i > 0 {
-			s += " or "
-		}
-		s += string(r)
-	}
-	return s
+	return &ForbiddenError{Action: action, NeedOrg: roles[len(roles)-1], HaveOrg: have}
 }
 
 // OrganizationPolicy: members see their organisations. Any person creates

@@ -481,7 +481,7 @@ func checkOutcome(t *testing.T, what string, resp gqlResponse, want outcome) {
 	got := resp.Errors[0]
 	switch want {
 	case graph.CodeForbidden:
-		if got.Extensions["requiredRole"] == nil && !strings.Contains(got.Message, "API key") {
+		if got.Extensions["requiredRole"] == nil && got.Extensions["requiredOrganizationRole"] == nil && !strings.Contains(got.Message, "API key") {
 			t.Errorf("%s: FORBIDDEN without the role needed: %+v", what, got)
 		}
 	case graph.CodeUnauthenticated:

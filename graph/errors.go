@@ -130,6 +130,9 @@ func presentError(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresente
 			if forbidden.Need != "" {
 				ext = append(ext, "requiredRole", string(forbidden.Need))
 			}
+			if forbidden.NeedOrg != "" {
+				ext = append(ext, "requiredOrganizationRole", string(forbidden.NeedOrg))
+			}
 			return withCode(out, CodeForbidden, forbidden.Error(), ext...)
 		case errors.As(cause, &hidden):
 			return withCode(out, CodeNotFound, hidden.Error())

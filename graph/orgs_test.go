@@ -1,6 +1,9 @@
 package graph_test
 
 import (
+	"strings"
+	"time"
+
 	"testing"
 
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
@@ -102,4 +105,108 @@ func (e *env) orgMemberIn(t *testing.T, w world, own bool, subject string) strin
 	uid := e.client.User.Create().SetSubject(subject).SaveX(sys).ID
 	return gid.Encode(e.client.OrganizationMember.Create().SetOrganizationID(dbID(t, e.orgOf(t, w, own))).
 		SetUserID(uid).SetRole(viewer.OrgMember).SaveX(sys).ID)
+}
+
+// The organisation mutations end to end: a created organisation is owned
+// by its creator, holds the projects created in it, and its ADMINs manage
+// MEMBERs and ADMINs but not OWNERs; it keeps an OWNER.
+func TestOrganisationsAreManagedByTheirOwnersAndAdmins(t *testing.T) {
+	e := newSecureEnv(t)
+	ada, bob, cy := bearer(t, "org-ada"), bearer(t, "org-bob"), bearer(t, "org-cy")
+	var created struct {
+		CreateOrganization struct {
+			ID, Name, ViewerRole string
+			Personal             bool
+		}
+	}
+	e.as(t, ada, `mutation { createOrganization(input: {name: "  Acme "}) { id name viewerRole personal } }`, nil, &created)
+	org := created.CreateOrganization
+	if org.Name != "Acme" || org.ViewerRole != "OWNER" || org.Personal {
+		t.Fatalf("created: %+v", org)
+	}
+	var p struct{ CreateProject struct{ ID string } }
+	e.as(t, ada, `mutation($o: ID!) { createProject(input: {name: "Rocket"}, organizationID: $o) { id } }`, map[string]any{"o": org.ID}, &p)
+	add := `mutation($o: ID!, $s: String!, $r: OrganizationRole!) { addOrganizationMember(input: {organizationID: $o, subject: $s, role: $r}) { id role user { subject } } }`
+	var added struct {
+		AddOrganizationMember struct {
+			ID, Role string
+			User     struct{ Subject string }
+		}
+	}
+	e.as(t, ada, add, map[string]any{"o": org.ID, "s": "org-bob", "r": "ADMIN"}, &added)
+	bobMember := added.AddOrganizationMember.ID
+	if added.AddOrganizationMember.User.Subject != "org-bob" {
+		t.Fatalf("added: %+v", added)
+	}
+	// bob, an ADMIN, adds a MEMBER but may not grant OWNER.
+	e.as(t, bob, add, map[string]any{"o": org.ID, "s": "org-cy", "r": "MEMBER"}, &added)
+	cyMember := added.AddOrganizationMember.ID
+	checkOutcome(t, "ADMIN grants OWNER", gqltest.PostAs(t, e.url, bob, add, map[string]any{"o": org.ID, "s": "org-dee", "r": "OWNER"}), graph.CodeForbidden)
+	checkOutcome(t, "MEMBER adds", gqltest.PostAs(t, e.url, cy, add, map[string]any{"o": org.ID, "s": "org-eve", "r": "MEMBER"}), graph.CodeForbidden)
+	resp := gqltest.PostAs(t, e.url, ada, add, map[string]any{"o": org.ID, "s": "org-cy", "r": "ADMIN"})
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || !strings.Contains(resp.Errors[0].Message, "updateOrganizationMember") {
+		t.Fatalf("adding a member twice: %+v", resp.Errors)
+	}
+
+	list := `{ organizations { name viewerRole projects { name } members { role user { subject } } } }`
+	var orgs struct {
+		Organizations []struct {
+			Name, ViewerRole string
+			Projects         []struct{ Name string }
+			Members          []struct{ Role string }
+		}
+	}
+	e.as(t, bob, list, nil, &orgs)
+	if len(orgs.Organizations) != 1 || orgs.Organizations[0].ViewerRole != "ADMIN" || len(orgs.Organizations[0].Projects) != 1 || len(orgs.Organizations[0].Members) != 3 {
+		t.Fatalf("bob's organisations: %+v", orgs)
+	}
+	e.as(t, cy, list, nil, &orgs)
+	if len(orgs.Organizations) != 1 || orgs.Organizations[0].ViewerRole != "MEMBER" || len(orgs.Organizations[0].Projects) != 0 {
+		t.Fatalf("cy, a MEMBER, sees: %+v", orgs)
+	}
+	// ada's personal organisation came with the first project she made
+	// without naming one.
+	e.as(t, ada, `mutation { createProject(input: {name: "Mine"}) { id } }`, nil, nil)
+	e.as(t, ada, list, nil, &orgs)
+	if len(orgs.Organizations) != 2 || orgs.Organizations[1].Name != "Name of org-ada" || len(orgs.Organizations[1].Projects) != 1 {
+		t.Fatalf("ada's organisations: %+v", orgs)
+	}
+
+	// The last OWNER stays; an ADMIN does not demote an OWNER.
+	var adaMember string
+	for _, m := range e.client.OrganizationMember.Query().AllX(accesstest.System()) {
+		if m.Role == viewer.OrgOwner && m.OrganizationID == dbID(t, org.ID) {
+			adaMember = gid.Encode(m.ID)
+		}
+	}
+	upd := `mutation($m: ID!, $r: OrganizationRole!) { updateOrganizationMember(id: $m, input: {role: $r}) { role } }`
+	checkOutcome(t, "ADMIN demotes the OWNER", gqltest.PostAs(t, e.url, bob, upd, map[string]any{"m": adaMember, "r": "MEMBER"}), graph.CodeForbidden)
+	resp = gqltest.PostAs(t, e.url, ada, `mutation($m: ID!) { removeOrganizationMember(id: $m) }`, map[string]any{"m": adaMember})
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || !strings.Contains(resp.Errors[0].Message, "at least one OWNER") {
+		t.Fatalf("removing the last OWNER: %+v", resp.Errors)
+	}
+	e.as(t, bob, upd, map[string]any{"m": cyMember, "r": "ADMIN"}, nil)
+	e.as(t, cy, list, nil, &orgs)
+	if len(orgs.Organizations[0].Projects) != 1 {
+		t.Fatalf("cy, now ADMIN, sees: %+v", orgs)
+	}
+
+	// Removing bob ends his live subscription to the organisation's project.
+	ws := gqltest.DialAs(t, e.url, gqltest.TransportWS, bob)
+	ws.Subscribe("p", `subscription($id: ID!) { projectFeedbackEvents(projectID: $id) { status } }`, map[string]any{"id": p.CreateProject.ID})
+	var fb struct{ SubmitFeedback struct{ ID string } }
+	e.as(t, ada, `mutation($p: ID!) { submitFeedback(input: {projectID: $p, feedbackText: "hm"}) { id } }`, map[string]any{"p": p.CreateProject.ID}, &fb)
+	e.nudgeUntilMessage(t, ws, "p", fb.SubmitFeedback.ID)
+	e.as(t, ada, `mutation($m: ID!) { removeOrganizationMember(id: $m) }`, map[string]any{"m": bobMember}, nil)
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case <-deadline:
+			t.Fatal("bob's subscription is still open after his removal from the organisation")
+		default:
+		}
+		if m, ok := ws.Pending(100 * time.Millisecond); ok && m.Kind == "complete" {
+			break
+		}
+	}
 }
