@@ -70,9 +70,8 @@ func administersProjectsOrg(ctx context.Context, client *ent.Client, v *viewer.V
 }
 
 // RequireOrg returns nil when the viewer of ctx has one of roles (listed
-// from most to least rights) in the
-// organisation, a NotFoundError when it is no member, and a ForbiddenError
-// otherwise.
+// from most to least rights) in the organisation, a NotFoundError when it
+// is no member, and a ForbiddenError otherwise.
 func RequireOrg(ctx context.Context, client *ent.Client, orgID int, action string, roles ...viewer.OrgRole) error {
 	if IsSystem(ctx) {
 		return nil
