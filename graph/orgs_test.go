@@ -164,6 +164,13 @@ func TestOrganisationsAreManagedByTheirOwnersAndAdmins(t *testing.T) {
 	if len(orgs.Organizations) != 1 || orgs.Organizations[0].ViewerRole != "MEMBER" || len(orgs.Organizations[0].Projects) != 0 {
 		t.Fatalf("cy, a MEMBER, sees: %+v", orgs)
 	}
+	var po struct {
+		Node struct{ Organization *struct{ Name string } }
+	}
+	e.as(t, bob, `query($p: ID!) { node(id: $p) { ... on Project { organization { name } } } }`, map[string]any{"p": p.CreateProject.ID}, &po)
+	if po.Node.Organization == nil || po.Node.Organization.Name != "Acme" {
+		t.Fatalf("Project.organization: %+v", po)
+	}
 	// ada's personal organisation came with the first project she made
 	// without naming one.
 	e.as(t, ada, `mutation { createProject(input: {name: "Mine"}) { id } }`, nil, nil)

@@ -358,6 +358,15 @@ func (r *organizationMemberResolver) User(ctx context.Context, obj *ent.Organiza
 	return r.client.User.Get(access.SystemContext(ctx), obj.UserID)
 }
 
+// Organization is the resolver for the organization field.
+func (r *projectResolver) Organization(ctx context.Context, obj *ent.Project) (*ent.Organization, error) {
+	o, err := r.client.Organization.Get(ctx, obj.OrganizationID)
+	if ent.IsNotFound(err) {
+		return nil, nil // the privacy filter hides organisations the caller is no member of
+	}
+	return o, err
+}
+
 // Adjustments is the resolver for the adjustments field.
 func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error) {
 	return r.client.Adjustment.Query().

@@ -358,6 +358,7 @@ type ComplexityRoot struct {
 		ID                func(childComplexity int) int
 		Members           func(childComplexity int) int
 		Name              func(childComplexity int) int
+		Organization      func(childComplexity int) int
 		Status            func(childComplexity int) int
 		Tasks             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
 		UpdatedAt         func(childComplexity int) int
@@ -675,6 +676,7 @@ type OrganizationMemberResolver interface {
 	User(ctx context.Context, obj *ent.OrganizationMember) (*ent.User, error)
 }
 type ProjectResolver interface {
+	Organization(ctx context.Context, obj *ent.Project) (*ent.Organization, error)
 	Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error)
 }
 type ProjectInsightsResolver interface {
@@ -2173,6 +2175,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Name(childComplexity), true
+	case "Project.organization":
+		if e.ComplexityRoot.Project.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Organization(childComplexity), true
 	case "Project.status":
 		if e.ComplexityRoot.Project.Status == nil {
 			break
@@ -5643,6 +5651,8 @@ type SimilarFeedback {
 }
 
 extend type Project {
+  """The organisation owning the project; null when you are not a member of it."""
+  organization: Organization
   """
   The suggestions made for this project, by ID unless orderBy says otherwise
   (orderBy: {field: SCORE, direction: DESC} puts the most up-voted first).
@@ -6620,6 +6630,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_webhooks(ctx, field)
 	case "githubRepository":
 		return ec.fieldContext_Project_githubRepository(ctx, field)
+	case "organization":
+		return ec.fieldContext_Project_organization(ctx, field)
 	case "adjustments":
 		return ec.fieldContext_Project_adjustments(ctx, field)
 	}
@@ -14821,6 +14833,38 @@ func (ec *executionContext) fieldContext_Project_githubRepository(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GitHubRepository(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_organization(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Organization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalOOrganization2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
 		},
 	}
 	return fc, nil
@@ -27998,6 +28042,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_githubRepository(ctx, field, obj)
 				})
+		case "organization":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_organization(ctx, field, obj)
+				})
 		case "adjustments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -31833,6 +31883,13 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋfeedbackloopᚋfeedbackl
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOrganization2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐOrganization(ctx context.Context, sel ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Organization(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOOrganizationRole2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐOrgRole(ctx context.Context, v any) (*viewer.OrgRole, error) {
