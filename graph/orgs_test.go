@@ -124,6 +124,8 @@ func TestOrganisationsAreManagedByTheirOwnersAndAdmins(t *testing.T) {
 	if org.Name != "Acme" || org.ViewerRole != "OWNER" || org.Personal {
 		t.Fatalf("created: %+v", org)
 	}
+	// Organisations are no Node: node() does not find them, rather than fail.
+	checkOutcome(t, "node(organisation)", gqltest.PostAs(t, e.url, ada, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": org.ID}), graph.CodeNotFound)
 	var p struct{ CreateProject struct{ ID string } }
 	e.as(t, ada, `mutation($o: ID!) { createProject(input: {name: "Rocket"}, organizationID: $o) { id } }`, map[string]any{"o": org.ID}, &p)
 	add := `mutation($o: ID!, $s: String!, $r: OrganizationRole!) { addOrganizationMember(input: {organizationID: $o, subject: $s, role: $r}) { id role user { subject } } }`
