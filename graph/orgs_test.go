@@ -1,12 +1,14 @@
 package graph_test
 
 import (
+	"fmt"
 	"strings"
+	"testing"
 	"time"
 
-	"testing"
-
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
+	"github.com/feedbackloop/feedbackloop/bounds"
+	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/user"
@@ -217,5 +219,50 @@ func TestOrganisationsAreManagedByTheirOwnersAndAdmins(t *testing.T) {
 		if m, ok := ws.Pending(100 * time.Millisecond); ok && m.Kind == "complete" {
 			break
 		}
+	}
+}
+
+// A person belongs to at most bounds.MaxOrganizationsPerUser organisations
+// and an organisation has at most bounds.MaxOrganizationMembers members.
+func TestOrganisationLimits(t *testing.T) {
+	e := newSecureEnv(t)
+	sys := accesstest.System()
+	full, other := bearer(t, "org-full"), bearer(t, "org-other")
+	fullID := e.userID(t, full, "org-full")
+	orgs := make([]*ent.OrganizationCreate, bounds.MaxOrganizationsPerUser)
+	for i := range orgs {
+		orgs[i] = e.client.Organization.Create().SetName(fmt.Sprint("o", i))
+	}
+	members := make([]*ent.OrganizationMemberCreate, 0, len(orgs))
+	for _, o := range e.client.Organization.CreateBulk(orgs...).SaveX(sys) {
+		members = append(members, e.client.OrganizationMember.Create().SetOrganizationID(o.ID).SetUserID(fullID).SetRole(viewer.OrgMember))
+	}
+	e.client.OrganizationMember.CreateBulk(members...).ExecX(sys)
+	resp := gqltest.PostAs(t, e.url, full, `mutation { createOrganization(input: {name: "one more"}) { id } }`, nil)
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || !strings.Contains(resp.Errors[0].Message, "leave one first") {
+		t.Fatalf("an organisation past the limit: %+v", resp.Errors)
+	}
+	var created struct{ CreateOrganization struct{ ID string } }
+	e.as(t, other, `mutation { createOrganization(input: {name: "Other"}) { id } }`, nil, &created)
+	add := `mutation($o: ID!, $s: String!) { addOrganizationMember(input: {organizationID: $o, subject: $s, role: MEMBER}) { id } }`
+	resp = gqltest.PostAs(t, e.url, other, add, map[string]any{"o": created.CreateOrganization.ID, "s": "org-full"})
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || resp.Errors[0].Extensions["field"] != "input.subject" {
+		t.Fatalf("adding a person past their limit: %+v", resp.Errors)
+	}
+
+	// The other organisation fills up (its OWNER is one member already).
+	users := make([]*ent.UserCreate, bounds.MaxOrganizationMembers-1)
+	for i := range users {
+		users[i] = e.client.User.Create().SetSubject(fmt.Sprint("filler-", i))
+	}
+	orgID := dbID(t, created.CreateOrganization.ID)
+	fill := make([]*ent.OrganizationMemberCreate, 0, len(users))
+	for _, u := range e.client.User.CreateBulk(users...).SaveX(sys) {
+		fill = append(fill, e.client.OrganizationMember.Create().SetOrganizationID(orgID).SetUserID(u.ID).SetRole(viewer.OrgMember))
+	}
+	e.client.OrganizationMember.CreateBulk(fill...).ExecX(sys)
+	resp = gqltest.PostAs(t, e.url, other, add, map[string]any{"o": created.CreateOrganization.ID, "s": "one-too-many"})
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || resp.Errors[0].Extensions["field"] != "input.organizationID" {
+		t.Fatalf("a member past the organisation's limit: %+v", resp.Errors)
 	}
 }
