@@ -71,6 +71,18 @@ func TestOrganisationRolesReachTheirProjects(t *testing.T) {
 	if visible(orgMember) {
 		t.Fatal("an org MEMBER sees a project that grants them no role")
 	}
+	var vm struct {
+		Viewer struct {
+			Memberships []struct {
+				Project struct{ ID string }
+				Role    string
+			}
+		}
+	}
+	e.as(t, orgAdmin, `{ viewer { memberships { project { id } role } } }`, nil, &vm)
+	if len(vm.Viewer.Memberships) != 1 || vm.Viewer.Memberships[0].Project.ID != w.own || vm.Viewer.Memberships[0].Role != "OWNER" {
+		t.Fatalf("an org ADMIN's memberships: %+v", vm.Viewer.Memberships)
+	}
 	checkOutcome(t, "org MEMBER updates", gqltest.PostAs(t, e.url, orgMember, ownerOnly, map[string]any{"p": w.own}), graph.CodeNotFound)
 	if !visible(w.reader) {
 		t.Fatal("a project VIEWER who is an org MEMBER lost the project")

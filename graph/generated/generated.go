@@ -5518,8 +5518,9 @@ type Viewer {
   """When the credential stops being valid; null if it does not expire."""
   expiresAt: Time
   """
-  The projects the caller may access, and its role in each. A project-scoped
-  API key lists its one project. Admins see every project but are listed only
+  The projects the caller may access, and its role in each (OWNER in those of
+  the organisations it is OWNER or ADMIN of). A project-scoped API key lists
+  its one project. Admins see every project but are listed only
   where they are members.
   """
   memberships: [ViewerMembership!]!
