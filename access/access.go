@@ -48,10 +48,19 @@ type ForbiddenError struct {
 	Action string      // what was attempted, e.g. "change tasks"
 	Need   viewer.Role // the least role that may do it ("" when no role may)
 	Have   viewer.Role // the viewer's role in the project ("" when none applies)
+	// NeedOrg and HaveOrg are the same for a change of an organisation:
+	// the least organisation role that may make it, and the viewer's.
+	NeedOrg, HaveOrg viewer.OrgRole
 }
 
 func (e *ForbiddenError) Error() string {
 	switch {
+	case e.NeedOrg != "":
+		least := ""
+		if e.NeedOrg != viewer.OrgOwner {
+			least = " (or higher)"
+		}
+		return fmt.Sprintf("to %s you need the %s role%s in the organisation; you are %s", e.Action, e.NeedOrg, least, e.HaveOrg)
 	case e.Need == "":
 		return fmt.Sprintf("you may not %s", e.Action)
 	case e.Have == "":
@@ -76,7 +85,8 @@ func (e *NotFoundError) Error() string { return e.Label + " not found" }
 func (e *NotFoundError) Is(target error) bool { return target == privacy.Deny }
 
 // RoleIn returns the viewer's role in a project and whether the viewer may
-// see the project at all. Admins are OWNER everywhere.
+// see the project at all. Admins are OWNER everywhere; so are an
+// organisation's OWNERs and ADMINs in its projects.
 func RoleIn(ctx context.Context, client *ent.Client, v *viewer.Viewer, projectID int) (viewer.Role, bool, error) {
 	switch {
 	case v == nil:
@@ -92,11 +102,20 @@ func RoleIn(ctx context.Context, client *ent.Client, v *viewer.Viewer, projectID
 	m, err := client.ProjectMember.Query().
 		Where(projectmember.ProjectID(projectID), projectmember.UserID(v.UserID)).
 		Only(SystemContext(ctx))
-	if ent.IsNotFound(err) {
-		return "", false, nil
-	}
-	if err != nil {
+	if err != nil && !ent.IsNotFound(err) {
 		return "", false, err
+	}
+	if m != nil && m.Role == viewer.Owner {
+		return m.Role, true, nil
+	}
+	admin, aerr := administersProjectsOrg(ctx, client, v, projectID)
+	switch {
+	case aerr != nil:
+		return "", false, aerr
+	case admin:
+		return viewer.Owner, true, nil
+	case m == nil:
+		return "", false, nil
 	}
 	return m.Role, true, nil
 }

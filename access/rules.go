@@ -49,9 +49,12 @@ func visibleProjects(v *viewer.Viewer) *sql.Selector {
 	if v.Scope != nil {
 		return sql.Select(project.FieldID).From(sql.Table(project.Table)).Where(sql.EQ(project.FieldID, v.Scope.ProjectID))
 	}
+	// The projects granting v a role, and those of the organisations v
+	// administers (see orgs.go).
 	return sql.Select(projectmember.FieldProjectID).
 		From(sql.Table(projectmember.Table)).
-		Where(sql.EQ(projectmember.FieldUserID, v.UserID))
+		Where(sql.EQ(projectmember.FieldUserID, v.UserID)).
+		UnionAll(orgAdministeredProjects(v))
 }
 
 // inVisibleProjects filters a query to rows whose column names a project v
@@ -95,6 +98,11 @@ func ProjectPolicy() ent.Policy {
 				if m.Op().Is(ent.OpCreate) {
 					if v := viewer.FromContext(ctx); v.Scope != nil {
 						return &ForbiddenError{Action: "create projects with a project-scoped API key"}
+					}
+					if org, ok := m.OrganizationID(); ok {
+						if err := RequireOrg(ctx, m.Client(), org, "create projects in the organisation", viewer.OrgOwner, viewer.OrgAdmin); err != nil {
+							return err
+						}
 					}
 					return privacy.Allow
 				}

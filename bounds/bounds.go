@@ -22,3 +22,12 @@ const MaxCommentMentions = 20
 // EmailBytes is the longest email address accepted (RFC 5321's path limit
 // less its angle brackets): a member's digest address.
 const EmailBytes = 254
+
+// MaxOrganizationsPerUser bounds the organisations a person belongs to
+// (their personal one included): createOrganization and
+// addOrganizationMember refuse past it.
+const MaxOrganizationsPerUser = 100
+
+// MaxOrganizationMembers bounds an organisation's members:
+// addOrganizationMember refuses past it.
+const MaxOrganizationMembers = 1_000

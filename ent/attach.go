@@ -92,6 +92,28 @@ func (_m *GitHubRepository) Attach(client *Client) *GitHubRepository {
 	return _m
 }
 
+// Attach binds a Organization decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *Organization) Attach(client *Client) *Organization {
+	_m.config = client.config
+	if _m.Edges.Projects != nil {
+		_m.Edges.loadedTypes[0] = true
+	}
+	if _m.Edges.Members != nil {
+		_m.Edges.loadedTypes[1] = true
+	}
+	return _m
+}
+
+// Attach binds a OrganizationMember decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *OrganizationMember) Attach(client *Client) *OrganizationMember {
+	_m.config = client.config
+	return _m
+}
+
 // Attach binds a OutboxCursor decoded from JSON (an event's snapshot) to
 // client, so that its edges not in the snapshot can be loaded, and marks the
 // list edges the snapshot holds as loaded.
@@ -106,22 +128,22 @@ func (_m *OutboxCursor) Attach(client *Client) *OutboxCursor {
 func (_m *Project) Attach(client *Client) *Project {
 	_m.config = client.config
 	if _m.Edges.Tasks != nil {
-		_m.Edges.loadedTypes[0] = true
-	}
-	if _m.Edges.Feedbacks != nil {
 		_m.Edges.loadedTypes[1] = true
 	}
-	if _m.Edges.Members != nil {
+	if _m.Edges.Feedbacks != nil {
 		_m.Edges.loadedTypes[2] = true
 	}
-	if _m.Edges.Comments != nil {
+	if _m.Edges.Members != nil {
 		_m.Edges.loadedTypes[3] = true
 	}
-	if _m.Edges.APIKeys != nil {
+	if _m.Edges.Comments != nil {
 		_m.Edges.loadedTypes[4] = true
 	}
-	if _m.Edges.Webhooks != nil {
+	if _m.Edges.APIKeys != nil {
 		_m.Edges.loadedTypes[5] = true
+	}
+	if _m.Edges.Webhooks != nil {
+		_m.Edges.loadedTypes[6] = true
 	}
 	return _m
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
 	"github.com/feedbackloop/feedbackloop/ent/githubissue"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
+	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -59,6 +61,10 @@ type Client struct {
 	GitHubIssue *GitHubIssueClient
 	// GitHubRepository is the client for interacting with the GitHubRepository builders.
 	GitHubRepository *GitHubRepositoryClient
+	// Organization is the client for interacting with the Organization builders.
+	Organization *OrganizationClient
+	// OrganizationMember is the client for interacting with the OrganizationMember builders.
+	OrganizationMember *OrganizationMemberClient
 	// OutboxCursor is the client for interacting with the OutboxCursor builders.
 	OutboxCursor *OutboxCursorClient
 	// Project is the client for interacting with the Project builders.
@@ -95,6 +101,8 @@ func (c *Client) init() {
 	c.GitHubCursor = NewGitHubCursorClient(c.config)
 	c.GitHubIssue = NewGitHubIssueClient(c.config)
 	c.GitHubRepository = NewGitHubRepositoryClient(c.config)
+	c.Organization = NewOrganizationClient(c.config)
+	c.OrganizationMember = NewOrganizationMemberClient(c.config)
 	c.OutboxCursor = NewOutboxCursorClient(c.config)
 	c.Project = NewProjectClient(c.config)
 	c.ProjectMember = NewProjectMemberClient(c.config)
@@ -193,25 +201,27 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		APIKey:           NewAPIKeyClient(cfg),
-		Adjustment:       NewAdjustmentClient(cfg),
-		AdjustmentVote:   NewAdjustmentVoteClient(cfg),
-		Comment:          NewCommentClient(cfg),
-		Event:            NewEventClient(cfg),
-		Feedback:         NewFeedbackClient(cfg),
-		GitHubCursor:     NewGitHubCursorClient(cfg),
-		GitHubIssue:      NewGitHubIssueClient(cfg),
-		GitHubRepository: NewGitHubRepositoryClient(cfg),
-		OutboxCursor:     NewOutboxCursorClient(cfg),
-		Project:          NewProjectClient(cfg),
-		ProjectMember:    NewProjectMemberClient(cfg),
-		Task:             NewTaskClient(cfg),
-		User:             NewUserClient(cfg),
-		Webhook:          NewWebhookClient(cfg),
-		WebhookCursor:    NewWebhookCursorClient(cfg),
-		WebhookDelivery:  NewWebhookDeliveryClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		APIKey:             NewAPIKeyClient(cfg),
+		Adjustment:         NewAdjustmentClient(cfg),
+		AdjustmentVote:     NewAdjustmentVoteClient(cfg),
+		Comment:            NewCommentClient(cfg),
+		Event:              NewEventClient(cfg),
+		Feedback:           NewFeedbackClient(cfg),
+		GitHubCursor:       NewGitHubCursorClient(cfg),
+		GitHubIssue:        NewGitHubIssueClient(cfg),
+		GitHubRepository:   NewGitHubRepositoryClient(cfg),
+		Organization:       NewOrganizationClient(cfg),
+		OrganizationMember: NewOrganizationMemberClient(cfg),
+		OutboxCursor:       NewOutboxCursorClient(cfg),
+		Project:            NewProjectClient(cfg),
+		ProjectMember:      NewProjectMemberClient(cfg),
+		Task:               NewTaskClient(cfg),
+		User:               NewUserClient(cfg),
+		Webhook:            NewWebhookClient(cfg),
+		WebhookCursor:      NewWebhookCursorClient(cfg),
+		WebhookDelivery:    NewWebhookDeliveryClient(cfg),
 	}, nil
 }
 
@@ -229,25 +239,27 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		APIKey:           NewAPIKeyClient(cfg),
-		Adjustment:       NewAdjustmentClient(cfg),
-		AdjustmentVote:   NewAdjustmentVoteClient(cfg),
-		Comment:          NewCommentClient(cfg),
-		Event:            NewEventClient(cfg),
-		Feedback:         NewFeedbackClient(cfg),
-		GitHubCursor:     NewGitHubCursorClient(cfg),
-		GitHubIssue:      NewGitHubIssueClient(cfg),
-		GitHubRepository: NewGitHubRepositoryClient(cfg),
-		OutboxCursor:     NewOutboxCursorClient(cfg),
-		Project:          NewProjectClient(cfg),
-		ProjectMember:    NewProjectMemberClient(cfg),
-		Task:             NewTaskClient(cfg),
-		User:             NewUserClient(cfg),
-		Webhook:          NewWebhookClient(cfg),
-		WebhookCursor:    NewWebhookCursorClient(cfg),
-		WebhookDelivery:  NewWebhookDeliveryClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		APIKey:             NewAPIKeyClient(cfg),
+		Adjustment:         NewAdjustmentClient(cfg),
+		AdjustmentVote:     NewAdjustmentVoteClient(cfg),
+		Comment:            NewCommentClient(cfg),
+		Event:              NewEventClient(cfg),
+		Feedback:           NewFeedbackClient(cfg),
+		GitHubCursor:       NewGitHubCursorClient(cfg),
+		GitHubIssue:        NewGitHubIssueClient(cfg),
+		GitHubRepository:   NewGitHubRepositoryClient(cfg),
+		Organization:       NewOrganizationClient(cfg),
+		OrganizationMember: NewOrganizationMemberClient(cfg),
+		OutboxCursor:       NewOutboxCursorClient(cfg),
+		Project:            NewProjectClient(cfg),
+		ProjectMember:      NewProjectMemberClient(cfg),
+		Task:               NewTaskClient(cfg),
+		User:               NewUserClient(cfg),
+		Webhook:            NewWebhookClient(cfg),
+		WebhookCursor:      NewWebhookCursorClient(cfg),
+		WebhookDelivery:    NewWebhookDeliveryClient(cfg),
 	}, nil
 }
 
@@ -278,8 +290,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.OutboxCursor, c.Project,
-		c.ProjectMember, c.Task, c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
+		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
+		c.OrganizationMember, c.OutboxCursor, c.Project, c.ProjectMember, c.Task,
+		c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -290,8 +303,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.OutboxCursor, c.Project,
-		c.ProjectMember, c.Task, c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
+		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
+		c.OrganizationMember, c.OutboxCursor, c.Project, c.ProjectMember, c.Task,
+		c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -318,6 +332,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.GitHubIssue.mutate(ctx, m)
 	case *GitHubRepositoryMutation:
 		return c.GitHubRepository.mutate(ctx, m)
+	case *OrganizationMutation:
+		return c.Organization.mutate(ctx, m)
+	case *OrganizationMemberMutation:
+		return c.OrganizationMember.mutate(ctx, m)
 	case *OutboxCursorMutation:
 		return c.OutboxCursor.mutate(ctx, m)
 	case *ProjectMutation:
@@ -1897,6 +1915,338 @@ func (c *GitHubRepositoryClient) mutate(ctx context.Context, m *GitHubRepository
 	}
 }
 
+// OrganizationClient is a client for the Organization schema.
+type OrganizationClient struct {
+	config
+}
+
+// NewOrganizationClient returns a client for the Organization from the given config.
+func NewOrganizationClient(c config) *OrganizationClient {
+	return &OrganizationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `organization.Hooks(f(g(h())))`.
+func (c *OrganizationClient) Use(hooks ...Hook) {
+	c.hooks.Organization = append(c.hooks.Organization, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `organization.Intercept(f(g(h())))`.
+func (c *OrganizationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Organization = append(c.inters.Organization, interceptors...)
+}
+
+// Create returns a builder for creating a Organization entity.
+func (c *OrganizationClient) Create() *OrganizationCreate {
+	mutation := newOrganizationMutation(c.config, OpCreate)
+	return &OrganizationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Organization entities.
+func (c *OrganizationClient) CreateBulk(builders ...*OrganizationCreate) *OrganizationCreateBulk {
+	return &OrganizationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrganizationClient) MapCreateBulk(slice any, setFunc func(*OrganizationCreate, int)) *OrganizationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrganizationCreateBulk{err: fmt.Errorf("calling to OrganizationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrganizationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrganizationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Organization.
+func (c *OrganizationClient) Update() *OrganizationUpdate {
+	mutation := newOrganizationMutation(c.config, OpUpdate)
+	return &OrganizationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrganizationClient) UpdateOne(_m *Organization) *OrganizationUpdateOne {
+	mutation := newOrganizationMutation(c.config, OpUpdateOne, withOrganization(_m))
+	return &OrganizationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrganizationClient) UpdateOneID(id int) *OrganizationUpdateOne {
+	mutation := newOrganizationMutation(c.config, OpUpdateOne, withOrganizationID(id))
+	return &OrganizationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Organization.
+func (c *OrganizationClient) Delete() *OrganizationDelete {
+	mutation := newOrganizationMutation(c.config, OpDelete)
+	return &OrganizationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrganizationClient) DeleteOne(_m *Organization) *OrganizationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrganizationClient) DeleteOneID(id int) *OrganizationDeleteOne {
+	builder := c.Delete().Where(organization.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrganizationDeleteOne{builder}
+}
+
+// Query returns a query builder for Organization.
+func (c *OrganizationClient) Query() *OrganizationQuery {
+	return &OrganizationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrganization},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Organization entity by its id.
+func (c *OrganizationClient) Get(ctx context.Context, id int) (*Organization, error) {
+	return c.Query().Where(organization.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrganizationClient) GetX(ctx context.Context, id int) *Organization {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProjects queries the projects edge of a Organization.
+func (c *OrganizationClient) QueryProjects(_m *Organization) *ProjectQuery {
+	query := (&ProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organization.Table, organization.FieldID, id),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, organization.ProjectsTable, organization.ProjectsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMembers queries the members edge of a Organization.
+func (c *OrganizationClient) QueryMembers(_m *Organization) *OrganizationMemberQuery {
+	query := (&OrganizationMemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organization.Table, organization.FieldID, id),
+			sqlgraph.To(organizationmember.Table, organizationmember.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, organization.MembersTable, organization.MembersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrganizationClient) Hooks() []Hook {
+	hooks := c.hooks.Organization
+	return append(hooks[:len(hooks):len(hooks)], organization.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrganizationClient) Interceptors() []Interceptor {
+	return c.inters.Organization
+}
+
+func (c *OrganizationClient) mutate(ctx context.Context, m *OrganizationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrganizationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrganizationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrganizationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrganizationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Organization mutation op: %q", m.Op())
+	}
+}
+
+// OrganizationMemberClient is a client for the OrganizationMember schema.
+type OrganizationMemberClient struct {
+	config
+}
+
+// NewOrganizationMemberClient returns a client for the OrganizationMember from the given config.
+func NewOrganizationMemberClient(c config) *OrganizationMemberClient {
+	return &OrganizationMemberClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `organizationmember.Hooks(f(g(h())))`.
+func (c *OrganizationMemberClient) Use(hooks ...Hook) {
+	c.hooks.OrganizationMember = append(c.hooks.OrganizationMember, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `organizationmember.Intercept(f(g(h())))`.
+func (c *OrganizationMemberClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrganizationMember = append(c.inters.OrganizationMember, interceptors...)
+}
+
+// Create returns a builder for creating a OrganizationMember entity.
+func (c *OrganizationMemberClient) Create() *OrganizationMemberCreate {
+	mutation := newOrganizationMemberMutation(c.config, OpCreate)
+	return &OrganizationMemberCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrganizationMember entities.
+func (c *OrganizationMemberClient) CreateBulk(builders ...*OrganizationMemberCreate) *OrganizationMemberCreateBulk {
+	return &OrganizationMemberCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrganizationMemberClient) MapCreateBulk(slice any, setFunc func(*OrganizationMemberCreate, int)) *OrganizationMemberCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrganizationMemberCreateBulk{err: fmt.Errorf("calling to OrganizationMemberClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrganizationMemberCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrganizationMemberCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrganizationMember.
+func (c *OrganizationMemberClient) Update() *OrganizationMemberUpdate {
+	mutation := newOrganizationMemberMutation(c.config, OpUpdate)
+	return &OrganizationMemberUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrganizationMemberClient) UpdateOne(_m *OrganizationMember) *OrganizationMemberUpdateOne {
+	mutation := newOrganizationMemberMutation(c.config, OpUpdateOne, withOrganizationMember(_m))
+	return &OrganizationMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrganizationMemberClient) UpdateOneID(id int) *OrganizationMemberUpdateOne {
+	mutation := newOrganizationMemberMutation(c.config, OpUpdateOne, withOrganizationMemberID(id))
+	return &OrganizationMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrganizationMember.
+func (c *OrganizationMemberClient) Delete() *OrganizationMemberDelete {
+	mutation := newOrganizationMemberMutation(c.config, OpDelete)
+	return &OrganizationMemberDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrganizationMemberClient) DeleteOne(_m *OrganizationMember) *OrganizationMemberDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrganizationMemberClient) DeleteOneID(id int) *OrganizationMemberDeleteOne {
+	builder := c.Delete().Where(organizationmember.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrganizationMemberDeleteOne{builder}
+}
+
+// Query returns a query builder for OrganizationMember.
+func (c *OrganizationMemberClient) Query() *OrganizationMemberQuery {
+	return &OrganizationMemberQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrganizationMember},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrganizationMember entity by its id.
+func (c *OrganizationMemberClient) Get(ctx context.Context, id int) (*OrganizationMember, error) {
+	return c.Query().Where(organizationmember.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrganizationMemberClient) GetX(ctx context.Context, id int) *OrganizationMember {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a OrganizationMember.
+func (c *OrganizationMemberClient) QueryOrganization(_m *OrganizationMember) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organizationmember.Table, organizationmember.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, organizationmember.OrganizationTable, organizationmember.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a OrganizationMember.
+func (c *OrganizationMemberClient) QueryUser(_m *OrganizationMember) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organizationmember.Table, organizationmember.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, organizationmember.UserTable, organizationmember.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrganizationMemberClient) Hooks() []Hook {
+	hooks := c.hooks.OrganizationMember
+	return append(hooks[:len(hooks):len(hooks)], organizationmember.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrganizationMemberClient) Interceptors() []Interceptor {
+	return c.inters.OrganizationMember
+}
+
+func (c *OrganizationMemberClient) mutate(ctx context.Context, m *OrganizationMemberMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrganizationMemberCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrganizationMemberUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrganizationMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrganizationMemberDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OrganizationMember mutation op: %q", m.Op())
+	}
+}
+
 // OutboxCursorClient is a client for the OutboxCursor schema.
 type OutboxCursorClient struct {
 	config
@@ -2137,6 +2487,22 @@ func (c *ProjectClient) GetX(ctx context.Context, id int) *Project {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryOrganization queries the organization edge of a Project.
+func (c *ProjectClient) QueryOrganization(_m *Project) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, project.OrganizationTable, project.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryTasks queries the tasks edge of a Project.
@@ -3245,13 +3611,15 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 type (
 	hooks struct {
 		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
-		GitHubIssue, GitHubRepository, OutboxCursor, Project, ProjectMember, Task,
-		User, Webhook, WebhookCursor, WebhookDelivery []ent.Hook
+		GitHubIssue, GitHubRepository, Organization, OrganizationMember, OutboxCursor,
+		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		WebhookDelivery []ent.Hook
 	}
 	inters struct {
 		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
-		GitHubIssue, GitHubRepository, OutboxCursor, Project, ProjectMember, Task,
-		User, Webhook, WebhookCursor, WebhookDelivery []ent.Interceptor
+		GitHubIssue, GitHubRepository, Organization, OrganizationMember, OutboxCursor,
+		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		WebhookDelivery []ent.Interceptor
 	}
 )
 

@@ -21,6 +21,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
 	"github.com/feedbackloop/feedbackloop/ent/githubissue"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
+	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -89,23 +91,25 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:           apikey.ValidColumn,
-			adjustment.Table:       adjustment.ValidColumn,
-			adjustmentvote.Table:   adjustmentvote.ValidColumn,
-			comment.Table:          comment.ValidColumn,
-			event.Table:            event.ValidColumn,
-			feedback.Table:         feedback.ValidColumn,
-			githubcursor.Table:     githubcursor.ValidColumn,
-			githubissue.Table:      githubissue.ValidColumn,
-			githubrepository.Table: githubrepository.ValidColumn,
-			outboxcursor.Table:     outboxcursor.ValidColumn,
-			project.Table:          project.ValidColumn,
-			projectmember.Table:    projectmember.ValidColumn,
-			task.Table:             task.ValidColumn,
-			user.Table:             user.ValidColumn,
-			webhook.Table:          webhook.ValidColumn,
-			webhookcursor.Table:    webhookcursor.ValidColumn,
-			webhookdelivery.Table:  webhookdelivery.ValidColumn,
+			apikey.Table:             apikey.ValidColumn,
+			adjustment.Table:         adjustment.ValidColumn,
+			adjustmentvote.Table:     adjustmentvote.ValidColumn,
+			comment.Table:            comment.ValidColumn,
+			event.Table:              event.ValidColumn,
+			feedback.Table:           feedback.ValidColumn,
+			githubcursor.Table:       githubcursor.ValidColumn,
+			githubissue.Table:        githubissue.ValidColumn,
+			githubrepository.Table:   githubrepository.ValidColumn,
+			organization.Table:       organization.ValidColumn,
+			organizationmember.Table: organizationmember.ValidColumn,
+			outboxcursor.Table:       outboxcursor.ValidColumn,
+			project.Table:            project.ValidColumn,
+			projectmember.Table:      projectmember.ValidColumn,
+			task.Table:               task.ValidColumn,
+			user.Table:               user.ValidColumn,
+			webhook.Table:            webhook.ValidColumn,
+			webhookcursor.Table:      webhookcursor.ValidColumn,
+			webhookdelivery.Table:    webhookdelivery.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -27,6 +27,10 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "GitHubIssue", true
 	case 68719476736 >> 32:
 		return "GitHubRepository", true
+	case 73014444032 >> 32:
+		return "Organization", true
+	case 77309411328 >> 32:
+		return "OrganizationMember", true
 	case 34359738368 >> 32:
 		return "OutboxCursor", true
 	case 8589934592 >> 32:

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 )
 
@@ -30,6 +31,8 @@ type Project struct {
 	Status project.Status `json:"status,omitempty"`
 	// Whether VIEWERs may comment on the project's feedback and suggestions; EDITORs and OWNERs always may. Only an OWNER changes it.
 	ViewersMayComment bool `json:"viewers_may_comment,omitempty"`
+	// The organisation owning the project; its OWNERs and ADMINs administer it. Set on creation (the creator's personal organisation unless named).
+	OrganizationID int `json:"organization_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProjectQuery when eager-loading is set.
 	Edges        ProjectEdges `json:"edges"`
@@ -38,6 +41,8 @@ type Project struct {
 
 // ProjectEdges holds the relations/edges for other nodes in the graph.
 type ProjectEdges struct {
+	// Organization holds the value of the organization edge.
+	Organization *Organization `json:"organization,omitempty"`
 	// Tasks holds the value of the tasks edge.
 	Tasks []*Task `json:"tasks,omitempty"`
 	// Feedbacks holds the value of the feedbacks edge.
@@ -54,7 +59,7 @@ type ProjectEdges struct {
 	GithubRepository *GitHubRepository `json:"github_repository,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
@@ -66,10 +71,21 @@ type ProjectEdges struct {
 	namedWebhooks  map[string][]*Webhook
 }
 
+// OrganizationOrErr returns the Organization value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProjectEdges) OrganizationOrErr() (*Organization, error) {
+	if e.Organization != nil {
+		return e.Organization, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: organization.Label}
+	}
+	return nil, &NotLoadedError{edge: "organization"}
+}
+
 // TasksOrErr returns the Tasks value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProjectEdges) TasksOrErr() ([]*Task, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[1] {
 		return e.Tasks, nil
 	}
 	return nil, &NotLoadedError{edge: "tasks"}
@@ -78,7 +94,7 @@ func (e ProjectEdges) TasksOrErr() ([]*Task, error) {
 // FeedbacksOrErr returns the Feedbacks value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProjectEdges) FeedbacksOrErr() ([]*Feedback, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[2] {
 		return e.Feedbacks, nil
 	}
 	return nil, &NotLoadedError{edge: "feedbacks"}
@@ -87,7 +103,7 @@ func (e ProjectEdges) FeedbacksOrErr() ([]*Feedback, error) {
 // MembersOrErr returns the Members value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProjectEdges) MembersOrErr() ([]*ProjectMember, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.Members, nil
 	}
 	return nil, &NotLoadedError{edge: "members"}
@@ -96,7 +112,7 @@ func (e ProjectEdges) MembersOrErr() ([]*ProjectMember, error) {
 // CommentsOrErr returns the Comments value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProjectEdges) CommentsOrErr() ([]*Comment, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.Comments, nil
 	}
 	return nil, &NotLoadedError{edge: "comments"}
@@ -105,7 +121,7 @@ func (e ProjectEdges) CommentsOrErr() ([]*Comment, error) {
 // APIKeysOrErr returns the APIKeys value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProjectEdges) APIKeysOrErr() ([]*APIKey, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[5] {
 		return e.APIKeys, nil
 	}
 	return nil, &NotLoadedError{edge: "api_keys"}
@@ -114,7 +130,7 @@ func (e ProjectEdges) APIKeysOrErr() ([]*APIKey, error) {
 // WebhooksOrErr returns the Webhooks value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProjectEdges) WebhooksOrErr() ([]*Webhook, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[6] {
 		return e.Webhooks, nil
 	}
 	return nil, &NotLoadedError{edge: "webhooks"}
@@ -125,7 +141,7 @@ func (e ProjectEdges) WebhooksOrErr() ([]*Webhook, error) {
 func (e ProjectEdges) GithubRepositoryOrErr() (*GitHubRepository, error) {
 	if e.GithubRepository != nil {
 		return e.GithubRepository, nil
-	} else if e.loadedTypes[6] {
+	} else if e.loadedTypes[7] {
 		return nil, &NotFoundError{label: githubrepository.Label}
 	}
 	return nil, &NotLoadedError{edge: "github_repository"}
@@ -138,7 +154,7 @@ func (*Project) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case project.FieldViewersMayComment:
 			values[i] = new(sql.NullBool)
-		case project.FieldID:
+		case project.FieldID, project.FieldOrganizationID:
 			values[i] = new(sql.NullInt64)
 		case project.FieldName, project.FieldDescription, project.FieldStatus:
 			values[i] = new(sql.NullString)
@@ -202,6 +218,12 @@ func (_m *Project) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ViewersMayComment = value.Bool
 			}
+		case project.FieldOrganizationID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field organization_id", values[i])
+			} else if value.Valid {
+				_m.OrganizationID = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -213,6 +235,11 @@ func (_m *Project) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Project) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryOrganization queries the "organization" edge of the Project entity.
+func (_m *Project) QueryOrganization() *OrganizationQuery {
+	return NewProjectClient(_m.config).QueryOrganization(_m)
 }
 
 // QueryTasks queries the "tasks" edge of the Project entity.
@@ -292,6 +319,9 @@ func (_m *Project) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("viewers_may_comment=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ViewersMayComment))
+	builder.WriteString(", ")
+	builder.WriteString("organization_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OrganizationID))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -103,6 +104,17 @@ func (_c *ProjectCreate) SetNillableViewersMayComment(v *bool) *ProjectCreate {
 		_c.SetViewersMayComment(*v)
 	}
 	return _c
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (_c *ProjectCreate) SetOrganizationID(v int) *ProjectCreate {
+	_c.mutation.SetOrganizationID(v)
+	return _c
+}
+
+// SetOrganization sets the "organization" edge to the Organization entity.
+func (_c *ProjectCreate) SetOrganization(v *Organization) *ProjectCreate {
+	return _c.SetOrganizationID(v.ID)
 }
 
 // AddTaskIDs adds the "tasks" edge to the Task entity by IDs.
@@ -308,6 +320,12 @@ func (_c *ProjectCreate) check() error {
 	if _, ok := _c.mutation.ViewersMayComment(); !ok {
 		return &ValidationError{Name: "viewers_may_comment", err: errors.New(`ent: missing required field "Project.viewers_may_comment"`)}
 	}
+	if _, ok := _c.mutation.OrganizationID(); !ok {
+		return &ValidationError{Name: "organization_id", err: errors.New(`ent: missing required field "Project.organization_id"`)}
+	}
+	if len(_c.mutation.OrganizationIDs()) == 0 {
+		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "Project.organization"`)}
+	}
 	return nil
 }
 
@@ -358,6 +376,23 @@ func (_c *ProjectCreate) createSpec() (*Project, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ViewersMayComment(); ok {
 		_spec.SetField(project.FieldViewersMayComment, field.TypeBool, value)
 		_node.ViewersMayComment = value
+	}
+	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   project.OrganizationTable,
+			Columns: []string{project.OrganizationColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.OrganizationID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.TasksIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -602,6 +637,9 @@ func (u *ProjectUpsertOne) UpdateNewValues() *ProjectUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(project.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.OrganizationID(); exists {
+			s.SetIgnore(project.FieldOrganizationID)
 		}
 	}))
 	return u
@@ -889,6 +927,9 @@ func (u *ProjectUpsertBulk) UpdateNewValues() *ProjectUpsertBulk {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(project.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.OrganizationID(); exists {
+				s.SetIgnore(project.FieldOrganizationID)
 			}
 		}
 	}))

@@ -32,6 +32,10 @@ type Tx struct {
 	GitHubIssue *GitHubIssueClient
 	// GitHubRepository is the client for interacting with the GitHubRepository builders.
 	GitHubRepository *GitHubRepositoryClient
+	// Organization is the client for interacting with the Organization builders.
+	Organization *OrganizationClient
+	// OrganizationMember is the client for interacting with the OrganizationMember builders.
+	OrganizationMember *OrganizationMemberClient
 	// OutboxCursor is the client for interacting with the OutboxCursor builders.
 	OutboxCursor *OutboxCursorClient
 	// Project is the client for interacting with the Project builders.
@@ -188,6 +192,8 @@ func (tx *Tx) init() {
 	tx.GitHubCursor = NewGitHubCursorClient(tx.config)
 	tx.GitHubIssue = NewGitHubIssueClient(tx.config)
 	tx.GitHubRepository = NewGitHubRepositoryClient(tx.config)
+	tx.Organization = NewOrganizationClient(tx.config)
+	tx.OrganizationMember = NewOrganizationMemberClient(tx.config)
 	tx.OutboxCursor = NewOutboxCursorClient(tx.config)
 	tx.Project = NewProjectClient(tx.config)
 	tx.ProjectMember = NewProjectMemberClient(tx.config)

@@ -74,6 +74,20 @@ func (f *GitHubRepositoryFilter) WhereP(ps ...func(*sql.Selector)) {
 	}
 }
 
+// WhereP appends storage-level predicates to the Organization filter.
+func (f *OrganizationFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
+// WhereP appends storage-level predicates to the OrganizationMember filter.
+func (f *OrganizationMemberFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
 // WhereP appends storage-level predicates to the OutboxCursor filter.
 func (f *OutboxCursorFilter) WhereP(ps ...func(*sql.Selector)) {
 	for _, p := range ps {

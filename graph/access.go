@@ -8,6 +8,8 @@ import (
 	"github.com/feedbackloop/feedbackloop/auth"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
+	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/user"
@@ -193,8 +195,27 @@ func (r *Resolver) memberships(ctx context.Context, v *viewer.Viewer) ([]*model.
 		return nil, err
 	}
 	out := make([]*model.ViewerMembership, 0, len(ms))
+	listed := map[int]int{}
 	for _, m := range ms {
+		listed[m.ProjectID] = len(out)
 		out = append(out, &model.ViewerMembership{Project: m.Edges.Project, Role: m.Role})
+	}
+	// The projects of the organisations the viewer administers, where it
+	// acts as OWNER (see access.RoleIn).
+	administered, err := r.client.Project.Query().
+		Where(project.HasOrganizationWith(organization.HasMembersWith(
+			organizationmember.UserID(v.UserID), organizationmember.RoleIn(viewer.OrgOwner, viewer.OrgAdmin)))).
+		Order(ent.Asc(project.FieldCreatedAt), ent.Asc(project.FieldID)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range administered {
+		if i, ok := listed[p.ID]; ok {
+			out[i].Role = viewer.Owner
+			continue
+		}
+		out = append(out, &model.ViewerMembership{Project: p, Role: viewer.Owner})
 	}
 	return out, nil
 }

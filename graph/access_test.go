@@ -340,6 +340,55 @@ var mutationMatrix = []matrixOp{
 		},
 		want: roles(owner),
 	},
+	// Organisations: "own" is the owner's personal organisation (holding the
+	// own project), "foreign" the stranger's. Only the organisation's OWNER
+	// (or ADMIN) manages it; project roles give nothing there.
+	{
+		name:  "createProject (in an organisation)",
+		query: `mutation($o: ID!) { createProject(input: {name: "in org"}, organizationID: $o) { id } }`,
+		setup: func(e *env, t *testing.T, w world, actor string, own bool) map[string]any {
+			if actor == key {
+				return nil // a project-scoped key creates no project anywhere: FORBIDDEN, not the NOT_FOUND the matrix expects of foreign rows
+			}
+			return map[string]any{"o": e.orgOf(t, w, own)}
+		},
+		want: orgManagersOnly,
+	},
+	{
+		name:  "addOrganizationMember",
+		query: `mutation($o: ID!, $s: String!) { addOrganizationMember(input: {organizationID: $o, subject: $s, role: MEMBER}) { id } }`,
+		setup: func(e *env, t *testing.T, w world, actor string, own bool) map[string]any {
+			return map[string]any{"o": e.orgOf(t, w, own), "s": fmt.Sprintf("org-added-%s-%v", actor, own)}
+		},
+		want: orgManagersOnly,
+	},
+	{
+		name:  "updateOrganizationMember",
+		query: `mutation($m: ID!) { updateOrganizationMember(id: $m, input: {role: ADMIN}) { role } }`,
+		setup: func(e *env, t *testing.T, w world, actor string, own bool) map[string]any {
+			return map[string]any{"m": e.orgMemberIn(t, w, own, fmt.Sprintf("org-upd-%s-%v", actor, own))}
+		},
+		want: orgManagersOnly,
+	},
+	{
+		name:  "removeOrganizationMember",
+		query: `mutation($m: ID!) { removeOrganizationMember(id: $m) }`,
+		setup: func(e *env, t *testing.T, w world, actor string, own bool) map[string]any {
+			return map[string]any{"m": e.orgMemberIn(t, w, own, fmt.Sprintf("org-rm-%s-%v", actor, own))}
+		},
+		want: orgManagersOnly,
+	},
+	{
+		name:  "createOrganization",
+		query: `mutation { createOrganization(input: {name: "Acme"}) { id viewerRole } }`,
+		setup: func(_ *env, _ *testing.T, _ world, _ string, own bool) map[string]any {
+			if !own {
+				return nil // it names no project
+			}
+			return map[string]any{}
+		},
+		want: map[string]outcome{outsider: ok, reader: ok, editor: ok, owner: ok, key: graph.CodeForbidden, admin: ok},
+	},
 	{
 		name:  "deleteProject",
 		query: `mutation($p: ID!) { deleteProject(id: $p) }`,
@@ -432,7 +481,7 @@ func checkOutcome(t *testing.T, what string, resp gqlResponse, want outcome) {
 	got := resp.Errors[0]
 	switch want {
 	case graph.CodeForbidden:
-		if got.Extensions["requiredRole"] == nil && !strings.Contains(got.Message, "API key") {
+		if got.Extensions["requiredRole"] == nil && got.Extensions["requiredOrganizationRole"] == nil && !strings.Contains(got.Message, "API key") {
 			t.Errorf("%s: FORBIDDEN without the role needed: %+v", what, got)
 		}
 	case graph.CodeUnauthenticated:

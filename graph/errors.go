@@ -94,6 +94,7 @@ func presentError(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresente
 			forbidden   *access.ForbiddenError
 			hidden      *access.NotFoundError
 			lastOwner   access.LastOwnerError
+			lastOrgOwn  access.LastOrgOwnerError
 		)
 		switch {
 		case errors.As(cause, &conflict):
@@ -129,11 +130,16 @@ func presentError(logger *slog.Logger, schema *ast.Schema) graphql.ErrorPresente
 			if forbidden.Need != "" {
 				ext = append(ext, "requiredRole", string(forbidden.Need))
 			}
+			if forbidden.NeedOrg != "" {
+				ext = append(ext, "requiredOrganizationRole", string(forbidden.NeedOrg))
+			}
 			return withCode(out, CodeForbidden, forbidden.Error(), ext...)
 		case errors.As(cause, &hidden):
 			return withCode(out, CodeNotFound, hidden.Error())
 		case errors.As(cause, &lastOwner):
 			return withCode(out, CodeBadUserInput, lastOwner.Error(), "field", "id")
+		case errors.As(cause, &lastOrgOwn):
+			return withCode(out, CodeBadUserInput, lastOrgOwn.Error(), "field", "id")
 		case errors.Is(cause, access.ErrUnauthenticated):
 			return withCode(out, CodeUnauthenticated, "this operation needs credentials")
 		case errors.Is(cause, privacy.Deny):

@@ -13,10 +13,13 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
+	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/graph/generated"
@@ -51,14 +54,12 @@ func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first
 }
 
 // CreateProject is the resolver for the createProject field.
-func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreateProjectInput) (*ent.Project, error) {
+func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreateProjectInput, organizationID *int) (*ent.Project, error) {
 	if err := reportAll(ctx, projectProblems(&input.Name, input.Description)); err != nil {
 		return nil, err
 	}
 	// In a transaction: the creator becomes OWNER with the project.
-	return store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Project, error) {
-		return tx.Project.Create().SetInput(input).Save(ctx)
-	})
+	return r.createProjectIn(ctx, input, organizationID)
 }
 
 // UpdateProject is the resolver for the updateProject field.
@@ -198,6 +199,29 @@ func (r *mutationResolver) RemoveProjectMember(ctx context.Context, id int) (int
 	return id, nil
 }
 
+// CreateOrganization is the resolver for the createOrganization field.
+func (r *mutationResolver) CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*ent.Organization, error) {
+	return r.createOrganization(ctx, input)
+}
+
+// AddOrganizationMember is the resolver for the addOrganizationMember field.
+func (r *mutationResolver) AddOrganizationMember(ctx context.Context, input model.AddOrganizationMemberInput) (*ent.OrganizationMember, error) {
+	return r.addOrganizationMember(ctx, input)
+}
+
+// UpdateOrganizationMember is the resolver for the updateOrganizationMember field.
+func (r *mutationResolver) UpdateOrganizationMember(ctx context.Context, id int, input model.UpdateOrganizationMemberInput) (*ent.OrganizationMember, error) {
+	return r.changeOrganizationMember(ctx, id, false, input.Role)
+}
+
+// RemoveOrganizationMember is the resolver for the removeOrganizationMember field.
+func (r *mutationResolver) RemoveOrganizationMember(ctx context.Context, id int) (int, error) {
+	if _, err := r.changeOrganizationMember(ctx, id, true, ""); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
 // ApplyAdjustment is the resolver for the applyAdjustment field.
 func (r *mutationResolver) ApplyAdjustment(ctx context.Context, id int, force *bool) (*model.AdjustmentDecisionPayload, error) {
 	results, err := r.planner.Apply(ctx, []int{id}, force != nil && *force)
@@ -303,6 +327,46 @@ func (r *mutationResolver) SetDigest(ctx context.Context, projectID int, frequen
 	return r.setDigest(ctx, projectID, frequency, email)
 }
 
+// Personal is the resolver for the personal field.
+func (r *organizationResolver) Personal(ctx context.Context, obj *ent.Organization) (bool, error) {
+	return obj.PersonalUserID != nil, nil
+}
+
+// ViewerRole is the resolver for the viewerRole field.
+func (r *organizationResolver) ViewerRole(ctx context.Context, obj *ent.Organization) (*viewer.OrgRole, error) {
+	role, err := access.OrgRoleIn(ctx, r.client, viewer.FromContext(ctx), obj.ID)
+	if err != nil || role == "" {
+		return nil, err
+	}
+	return &role, nil
+}
+
+// Projects is the resolver for the projects field.
+func (r *organizationResolver) Projects(ctx context.Context, obj *ent.Organization) ([]*ent.Project, error) {
+	// The privacy filter keeps only the projects the caller may see.
+	return r.client.Project.Query().Where(project.OrganizationID(obj.ID)).Order(ent.Asc(project.FieldCreatedAt)).All(ctx)
+}
+
+// Members is the resolver for the members field.
+func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organization) ([]*ent.OrganizationMember, error) {
+	return r.client.OrganizationMember.Query().Where(organizationmember.OrganizationID(obj.ID)).Order(ent.Asc(organizationmember.FieldCreatedAt)).All(ctx)
+}
+
+// User is the resolver for the user field.
+func (r *organizationMemberResolver) User(ctx context.Context, obj *ent.OrganizationMember) (*ent.User, error) {
+	// Who is in an organisation is shown to its members, project or not.
+	return r.client.User.Get(access.SystemContext(ctx), obj.UserID)
+}
+
+// Organization is the resolver for the organization field.
+func (r *projectResolver) Organization(ctx context.Context, obj *ent.Project) (*ent.Organization, error) {
+	o, err := r.client.Organization.Get(ctx, obj.OrganizationID)
+	if ent.IsNotFound(err) {
+		return nil, nil // the privacy filter hides organisations the caller is no member of
+	}
+	return o, err
+}
+
 // Adjustments is the resolver for the adjustments field.
 func (r *projectResolver) Adjustments(ctx context.Context, obj *ent.Project, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) (*ent.AdjustmentConnection, error) {
 	return r.client.Adjustment.Query().
@@ -337,6 +401,11 @@ func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[int], 
 // RateLimit is the resolver for the rateLimit field.
 func (r *queryResolver) RateLimit(ctx context.Context) (*model.RateLimit, error) {
 	return rateLimitStatus(ctx)
+}
+
+// Organizations is the resolver for the organizations field.
+func (r *queryResolver) Organizations(ctx context.Context) ([]*ent.Organization, error) {
+	return r.client.Organization.Query().Order(ent.Asc(organization.FieldCreatedAt), ent.Asc(organization.FieldID)).All(ctx)
 }
 
 // ProjectInsights is the resolver for the projectInsights field.
@@ -383,6 +452,14 @@ func (r *viewerResolver) Memberships(ctx context.Context, obj *viewer.Viewer) ([
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
+// Organization returns generated.OrganizationResolver implementation.
+func (r *Resolver) Organization() generated.OrganizationResolver { return &organizationResolver{r} }
+
+// OrganizationMember returns generated.OrganizationMemberResolver implementation.
+func (r *Resolver) OrganizationMember() generated.OrganizationMemberResolver {
+	return &organizationMemberResolver{r}
+}
+
 // ProjectInsights returns generated.ProjectInsightsResolver implementation.
 func (r *Resolver) ProjectInsights() generated.ProjectInsightsResolver {
 	return &projectInsightsResolver{r}
@@ -395,8 +472,10 @@ func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subsc
 func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
 
 type (
-	mutationResolver        struct{ *Resolver }
-	projectInsightsResolver struct{ *Resolver }
-	subscriptionResolver    struct{ *Resolver }
-	viewerResolver          struct{ *Resolver }
+	mutationResolver           struct{ *Resolver }
+	organizationResolver       struct{ *Resolver }
+	organizationMemberResolver struct{ *Resolver }
+	projectInsightsResolver    struct{ *Resolver }
+	subscriptionResolver       struct{ *Resolver }
+	viewerResolver             struct{ *Resolver }
 )

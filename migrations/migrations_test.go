@@ -276,3 +276,80 @@ func TestExistingFeedbackGetsDistinctJobKeys(t *testing.T) {
 		t.Fatalf("%d rows with %d distinct job keys, want 3 and 3", rows, keys)
 	}
 }
+
+// Projects stored before organisations existed each go to the personal
+// organisation of their earliest OWNER, who owns it; a project without an
+// OWNER gets an organisation of its own, named after it.
+func TestExistingProjectsGetOrganisations(t *testing.T) {
+	dsn := dbTemplate.New(t)
+	db, err := postgres.Open(context.Background(), dsn, postgres.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+		t.Fatal(err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before int64 // the last migration before the organisations'
+	for _, s := range provider.ListSources() {
+		if strings.HasSuffix(s.Path, "_organizations.sql") {
+			break
+		}
+		before = s.Version
+	}
+	if _, err := provider.UpTo(context.Background(), before); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (id, subject, name, created_at, last_seen_at) VALUES (1, 'ada', 'Ada', now(), now()), (2, 'bob', NULL, now(), now())`,
+		`INSERT INTO projects (id, name, status, created_at, updated_at) VALUES
+			(10, 'Ada1', 'ACTIVE', now(), now()), (11, 'Ada2', 'ACTIVE', now(), now()), (12, 'Orphan', 'ACTIVE', now(), now())`,
+		// Project 10: bob became OWNER after ada; project 11: ada alone; 12: only a VIEWER.
+		`INSERT INTO project_members (project_id, user_id, role, created_at, updated_at) VALUES
+			(10, 1, 'OWNER', now() - interval '2 days', now()), (10, 2, 'OWNER', now(), now()),
+			(11, 1, 'OWNER', now(), now()), (12, 2, 'VIEWER', now(), now())`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrations.Up(context.Background(), db, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT p.name || ' ' || o.name || ' ' || coalesce(o.personal_user_id::text, '-') || ' ' ||
+		coalesce((SELECT string_agg(m.user_id::text || ':' || m.role, ',' ORDER BY m.user_id) FROM organization_members m WHERE m.organization_id = o.id), '-')
+		FROM projects p JOIN organizations o ON o.id = p.organization_id ORDER BY p.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Ada1 Ada 1 1:OWNER", "Ada2 Ada 1 1:OWNER", "Orphan Orphan - -"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("projects after the migration: %q, want %q", got, want)
+	}
+	var orgs int
+	if err := db.QueryRow(`SELECT count(*) FROM organizations`).Scan(&orgs); err != nil {
+		t.Fatal(err)
+	}
+	if orgs != 2 {
+		t.Fatalf("%d organisations, want 2 (ada's personal one and the orphan's)", orgs)
+	}
+	if _, err := db.Exec(`INSERT INTO projects (name, status, viewers_may_comment, created_at, updated_at) VALUES ('X', 'ACTIVE', true, now(), now())`); err == nil {
+		t.Fatal("a project without an organisation was stored")
+	}
+}

@@ -174,3 +174,43 @@ func FromContext(ctx context.Context) *Viewer {
 	v, _ := ctx.Value(ctxKey{}).(*Viewer)
 	return v
 }
+
+// OrgRole is what a member may do in an organisation: its OWNERs and ADMINs
+// act as OWNER of every project in it; a MEMBER has no project role by
+// being one (only the projects that grant them one). OWNERs alone manage
+// OWNERs.
+type OrgRole string
+
+// The organisation roles, from most to least rights.
+const (
+	OrgOwner  OrgRole = "OWNER"
+	OrgAdmin  OrgRole = "ADMIN"
+	OrgMember OrgRole = "MEMBER"
+)
+
+// Values lists the organisation roles; ent uses it for the enum column.
+func (OrgRole) Values() []string {
+	return []string{string(OrgOwner), string(OrgAdmin), string(OrgMember)}
+}
+
+// Valid reports whether r is one of the organisation roles.
+func (r OrgRole) Valid() bool { return slices.Contains(r.Values(), string(r)) }
+
+// Administers reports whether r administers the organisation's projects.
+func (r OrgRole) Administers() bool { return r == OrgOwner || r == OrgAdmin }
+
+// String returns the role's name.
+func (r OrgRole) String() string { return string(r) }
+
+// MarshalGQL writes the role as a GraphQL enum value.
+func (r OrgRole) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(r))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (r *OrgRole) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || !OrgRole(s).Valid() {
+		return fmt.Errorf("%v is not an OrganizationRole: use OWNER, ADMIN or MEMBER", v)
+	}
+	*r = OrgRole(s)
+	return nil
+}

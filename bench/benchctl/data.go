@@ -30,10 +30,11 @@ func load(ctx context.Context, db *sql.DB, projects, tasks int, member string) e
 		return fmt.Errorf("empty the tables: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO projects (created_at, updated_at, name, description, status)
-		SELECT ts, ts, format('Project %s', g), format('Benchmark project %s', g), 'ACTIVE'
+		WITH o AS (INSERT INTO organizations (created_at, updated_at, name) VALUES (now(), now(), 'Benchmark') RETURNING id)
+		INSERT INTO projects (created_at, updated_at, name, description, status, organization_id)
+		SELECT ts, ts, format('Project %s', g), format('Benchmark project %s', g), 'ACTIVE', o.id
 		FROM (SELECT g, timestamptz '2026-01-01' - g * interval '1 minute' AS ts
-		      FROM generate_series(1, $1::int) g) s
+		      FROM generate_series(1, $1::int) g) s, o
 		ORDER BY g`, projects)
 	if err != nil {
 		return fmt.Errorf("add projects: %w", err)

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"adjustment_votes\":38654705664,\"adjustments\":0,\"api_keys\":17179869184,\"comments\":42949672960,\"feedbacks\":4294967296,\"github_cursors\":60129542144,\"github_issues\":64424509440,\"github_repositories\":68719476736,\"outbox_cursors\":34359738368,\"outbox_events\":30064771072,\"project_members\":21474836480,\"projects\":8589934592,\"tasks\":12884901888,\"users\":25769803776,\"webhook_cursors\":51539607552,\"webhook_deliveries\":55834574848,\"webhooks\":47244640256}"
+const IncrementStarts = "{\"adjustment_votes\":38654705664,\"adjustments\":0,\"api_keys\":17179869184,\"comments\":42949672960,\"feedbacks\":4294967296,\"github_cursors\":60129542144,\"github_issues\":64424509440,\"github_repositories\":68719476736,\"organization_members\":77309411328,\"organizations\":73014444032,\"outbox_cursors\":34359738368,\"outbox_events\":30064771072,\"project_members\":21474836480,\"projects\":8589934592,\"tasks\":12884901888,\"users\":25769803776,\"webhook_cursors\":51539607552,\"webhook_deliveries\":55834574848,\"webhooks\":47244640256}"

@@ -477,6 +477,73 @@ var (
 			},
 		},
 	}
+	// OrganizationsColumns holds the columns for the "organizations" table.
+	OrganizationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString},
+		{Name: "personal_user_id", Type: field.TypeInt, Unique: true, Nullable: true},
+	}
+	// OrganizationsTable holds the schema information for the "organizations" table.
+	OrganizationsTable = &schema.Table{
+		Name:       "organizations",
+		Columns:    OrganizationsColumns,
+		PrimaryKey: []*schema.Column{OrganizationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "organization_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationsColumns[1]},
+			},
+		},
+	}
+	// OrganizationMembersColumns holds the columns for the "organization_members" table.
+	OrganizationMembersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"OWNER", "ADMIN", "MEMBER"}},
+		{Name: "organization_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// OrganizationMembersTable holds the schema information for the "organization_members" table.
+	OrganizationMembersTable = &schema.Table{
+		Name:       "organization_members",
+		Columns:    OrganizationMembersColumns,
+		PrimaryKey: []*schema.Column{OrganizationMembersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "organization_members_organizations_members",
+				Columns:    []*schema.Column{OrganizationMembersColumns[4]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "organization_members_users_user",
+				Columns:    []*schema.Column{OrganizationMembersColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "organizationmember_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationMembersColumns[1]},
+			},
+			{
+				Name:    "organizationmember_organization_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{OrganizationMembersColumns[4], OrganizationMembersColumns[5]},
+			},
+			{
+				Name:    "organizationmember_user_id_role_organization_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationMembersColumns[5], OrganizationMembersColumns[3], OrganizationMembersColumns[4]},
+			},
+		},
+	}
 	// OutboxCursorsColumns holds the columns for the "outbox_cursors" table.
 	OutboxCursorsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -498,12 +565,21 @@ var (
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "ON_HOLD", "COMPLETED", "ARCHIVED"}, Default: "ACTIVE"},
 		{Name: "viewers_may_comment", Type: field.TypeBool, Default: true},
+		{Name: "organization_id", Type: field.TypeInt},
 	}
 	// ProjectsTable holds the schema information for the "projects" table.
 	ProjectsTable = &schema.Table{
 		Name:       "projects",
 		Columns:    ProjectsColumns,
 		PrimaryKey: []*schema.Column{ProjectsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "projects_organizations_projects",
+				Columns:    []*schema.Column{ProjectsColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.Restrict,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "project_created_at",
@@ -514,6 +590,11 @@ var (
 				Name:    "project_status",
 				Unique:  false,
 				Columns: []*schema.Column{ProjectsColumns[5]},
+			},
+			{
+				Name:    "project_organization_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProjectsColumns[7]},
 			},
 		},
 	}
@@ -787,6 +868,8 @@ var (
 		GithubCursorsTable,
 		GithubIssuesTable,
 		GithubRepositoriesTable,
+		OrganizationsTable,
+		OrganizationMembersTable,
 		OutboxCursorsTable,
 		ProjectsTable,
 		ProjectMembersTable,
@@ -847,9 +930,18 @@ func init() {
 		Table:          "github_repositories",
 		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
+	OrganizationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
+	OrganizationMembersTable.ForeignKeys[0].RefTable = OrganizationsTable
+	OrganizationMembersTable.ForeignKeys[1].RefTable = UsersTable
+	OrganizationMembersTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
 	OutboxCursorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),
 	}
+	ProjectsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	ProjectsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}

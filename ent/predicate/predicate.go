@@ -33,6 +33,12 @@ type GitHubIssue func(*sql.Selector)
 // GitHubRepository is the predicate function for githubrepository builders.
 type GitHubRepository func(*sql.Selector)
 
+// Organization is the predicate function for organization builders.
+type Organization func(*sql.Selector)
+
+// OrganizationMember is the predicate function for organizationmember builders.
+type OrganizationMember func(*sql.Selector)
+
 // OutboxCursor is the predicate function for outboxcursor builders.
 type OutboxCursor func(*sql.Selector)
 

@@ -327,6 +327,54 @@ func (f GitHubRepositoryMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GitHubRepositoryMutation", m)
 }
 
+// The OrganizationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OrganizationQueryRuleFunc func(context.Context, *ent.OrganizationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OrganizationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OrganizationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OrganizationQuery", q)
+}
+
+// The OrganizationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OrganizationMutationRuleFunc func(context.Context, *ent.OrganizationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OrganizationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OrganizationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrganizationMutation", m)
+}
+
+// The OrganizationMemberQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OrganizationMemberQueryRuleFunc func(context.Context, *ent.OrganizationMemberQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OrganizationMemberQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OrganizationMemberQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OrganizationMemberQuery", q)
+}
+
+// The OrganizationMemberMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OrganizationMemberMutationRuleFunc func(context.Context, *ent.OrganizationMemberMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OrganizationMemberMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OrganizationMemberMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrganizationMemberMutation", m)
+}
+
 // The OutboxCursorQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OutboxCursorQueryRuleFunc func(context.Context, *ent.OutboxCursorQuery) error
@@ -572,6 +620,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.GitHubRepositoryQuery:
 		return q.Filter(), nil
+	case *ent.OrganizationQuery:
+		return q.Filter(), nil
+	case *ent.OrganizationMemberQuery:
+		return q.Filter(), nil
 	case *ent.OutboxCursorQuery:
 		return q.Filter(), nil
 	case *ent.ProjectQuery:
@@ -612,6 +664,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.GitHubIssueMutation:
 		return m.Filter(), nil
 	case *ent.GitHubRepositoryMutation:
+		return m.Filter(), nil
+	case *ent.OrganizationMutation:
+		return m.Filter(), nil
+	case *ent.OrganizationMemberMutation:
 		return m.Filter(), nil
 	case *ent.OutboxCursorMutation:
 		return m.Filter(), nil

@@ -30,6 +30,10 @@ const (
 	FieldStatus = "status"
 	// FieldViewersMayComment holds the string denoting the viewers_may_comment field in the database.
 	FieldViewersMayComment = "viewers_may_comment"
+	// FieldOrganizationID holds the string denoting the organization_id field in the database.
+	FieldOrganizationID = "organization_id"
+	// EdgeOrganization holds the string denoting the organization edge name in mutations.
+	EdgeOrganization = "organization"
 	// EdgeTasks holds the string denoting the tasks edge name in mutations.
 	EdgeTasks = "tasks"
 	// EdgeFeedbacks holds the string denoting the feedbacks edge name in mutations.
@@ -46,6 +50,13 @@ const (
 	EdgeGithubRepository = "github_repository"
 	// Table holds the table name of the project in the database.
 	Table = "projects"
+	// OrganizationTable is the table that holds the organization relation/edge.
+	OrganizationTable = "projects"
+	// OrganizationInverseTable is the table name for the Organization entity.
+	// It exists in this package in order to avoid circular dependency with the "organization" package.
+	OrganizationInverseTable = "organizations"
+	// OrganizationColumn is the table column denoting the organization relation/edge.
+	OrganizationColumn = "organization_id"
 	// TasksTable is the table that holds the tasks relation/edge.
 	TasksTable = "tasks"
 	// TasksInverseTable is the table name for the Task entity.
@@ -106,6 +117,7 @@ var Columns = []string{
 	FieldDescription,
 	FieldStatus,
 	FieldViewersMayComment,
+	FieldOrganizationID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -124,7 +136,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/feedbackloop/feedbackloop/ent/runtime"
 var (
-	Hooks  [3]ent.Hook
+	Hooks  [4]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -204,6 +216,18 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByViewersMayComment orders the results by the viewers_may_comment field.
 func ByViewersMayComment(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldViewersMayComment, opts...).ToFunc()
+}
+
+// ByOrganizationID orders the results by the organization_id field.
+func ByOrganizationID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrganizationID, opts...).ToFunc()
+}
+
+// ByOrganizationField orders the results by organization field.
+func ByOrganizationField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newOrganizationStep(), sql.OrderByField(field, opts...))
+	}
 }
 
 // ByTasksCount orders the results by tasks count.
@@ -295,6 +319,13 @@ func ByGithubRepositoryField(field string, opts ...sql.OrderTermOption) OrderOpt
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newGithubRepositoryStep(), sql.OrderByField(field, opts...))
 	}
+}
+func newOrganizationStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(OrganizationInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, OrganizationTable, OrganizationColumn),
+	)
 }
 func newTasksStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

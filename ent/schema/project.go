@@ -44,12 +44,23 @@ func (Project) Fields() []ent.Field {
 		field.Bool("viewers_may_comment").
 			Default(true).
 			Comment("Whether VIEWERs may comment on the project's feedback and suggestions; EDITORs and OWNERs always may. Only an OWNER changes it."),
+		field.Int("organization_id").
+			Immutable().
+			Comment("The organisation owning the project; its OWNERs and ADMINs administer it. Set on creation (the creator's personal organisation unless named).").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
 // Edges of the Project.
 func (Project) Edges() []ent.Edge {
 	return []ent.Edge{
+		edge.From("organization", Organization.Type).
+			Ref("projects").
+			Field("organization_id").
+			Unique().
+			Required().
+			Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("tasks", Task.Type).
 			Annotations(
 				entsql.OnDelete(entsql.Cascade),
@@ -96,12 +107,13 @@ func (Project) Edges() []ent.Edge {
 func (Project) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("status"),
+		index.Fields("organization_id"),
 	}
 }
 
 // Hooks of the Project.
 func (Project) Hooks() []ent.Hook {
-	return []ent.Hook{trimFields("name"), access.OwnerOnCreate()}
+	return []ent.Hook{trimFields("name"), access.OrganizationOnCreate(), access.OwnerOnCreate()}
 }
 
 // Annotations of the Project.

@@ -28,6 +28,15 @@ type AddCommentInput struct {
 	Body string `json:"body"`
 }
 
+type AddOrganizationMemberInput struct {
+	OrganizationID int `json:"organizationID"`
+	// The subject of the person's credentials (the JWT sub claim), 1 to 255 characters.
+	Subject string `json:"subject"`
+	// The issuer of the person's tokens; defaults as in addProjectMember.
+	Issuer *string        `json:"issuer,omitempty"`
+	Role   viewer.OrgRole `json:"role"`
+}
+
 type AddProjectMemberInput struct {
 	ProjectID int `json:"projectID"`
 	// The subject of the person's credentials (the JWT sub claim), 1 to 255 characters.
@@ -93,6 +102,10 @@ type CreateAPIKeyPayload struct {
 	APIKey *ent.APIKey `json:"apiKey"`
 	// The key itself (fl_…). Store it now: it is not shown again.
 	Secret string `json:"secret"`
+}
+
+type CreateOrganizationInput struct {
+	Name string `json:"name"`
 }
 
 type CreateWebhookInput struct {
@@ -232,6 +245,10 @@ type TaskMention struct {
 	FeedbackCount int `json:"feedbackCount"`
 	// Suggestions about the task.
 	SuggestionCount int `json:"suggestionCount"`
+}
+
+type UpdateOrganizationMemberInput struct {
+	Role viewer.OrgRole `json:"role"`
 }
 
 type UpdateProjectMemberInput struct {

@@ -37,7 +37,8 @@ func Seed(ctx context.Context, db *sql.DB, name string, size Size) (int, error) 
 	defer tx.Rollback()
 	var project int
 	if err := tx.QueryRowContext(ctx,
-		`INSERT INTO projects (created_at, updated_at, name) VALUES (now(), now(), $1) RETURNING id`, name,
+		`WITH o AS (INSERT INTO organizations (created_at, updated_at, name) VALUES (now(), now(), $1) RETURNING id)
+		INSERT INTO projects (created_at, updated_at, name, organization_id) SELECT now(), now(), $1, o.id FROM o RETURNING id`, name,
 	).Scan(&project); err != nil {
 		return 0, fmt.Errorf("seed project: %w", err)
 	}

@@ -157,8 +157,9 @@ func BenchmarkStatement(b *testing.B) {
 		b.Fatal(err)
 	}
 	_, err = setup.Exec(`
-		INSERT INTO projects (created_at, updated_at, name, status)
-		SELECT now(), now(), 'p' || g, 'ACTIVE' FROM generate_series(1, 100) g;
+		WITH o AS (INSERT INTO organizations (created_at, updated_at, name) VALUES (now(), now(), 'o') RETURNING id)
+		INSERT INTO projects (created_at, updated_at, name, status, organization_id)
+		SELECT now(), now(), 'p' || g, 'ACTIVE', o.id FROM generate_series(1, 100) g, o;
 		INSERT INTO users (kind, issuer, subject, created_at, last_seen_at) VALUES ('EXTERNAL', '', 'u', now(), now());
 		INSERT INTO project_members (created_at, updated_at, role, project_id, user_id)
 		SELECT now(), now(), 'VIEWER', p.id, u.id FROM projects p, users u;
