@@ -98,21 +98,27 @@ func RequireOrg(ctx context.Context, client *ent.Client, orgID int, action strin
 	return &ForbiddenError{Action: action, NeedOrg: roles[len(roles)-1], HaveOrg: have}
 }
 
+// inViewersOrgs keeps the rows whose column names an organisation the
+// viewer is a member of; a project-scoped key has none.
+func inViewersOrgs(column string) func(*viewer.Viewer) func(*sql.Selector) {
+	return func(v *viewer.Viewer) func(*sql.Selector) {
+		return func(s *sql.Selector) {
+			if v.Scope != nil {
+				s.Where(sql.False())
+				return
+			}
+			s.Where(sql.In(s.C(column), sql.Select(organizationmember.FieldOrganizationID).
+				From(sql.Table(organizationmember.Table)).Where(sql.EQ(organizationmember.FieldUserID, v.UserID))))
+		}
+	}
+}
+
 // OrganizationPolicy: members see their organisations. Any person creates
 // one (and becomes its OWNER, see OrgOwnerOnCreate); OWNERs and ADMINs
 // rename it; OWNERs delete it.
 func OrganizationPolicy() ent.Policy {
 	return privacy.Policy{
-		Query: queryPolicy(func(v *viewer.Viewer) func(*sql.Selector) {
-			return func(s *sql.Selector) {
-				if v.Scope != nil {
-					s.Where(sql.False())
-					return
-				}
-				s.Where(sql.In(s.C(organization.FieldID), sql.Select(organizationmember.FieldOrganizationID).
-					From(sql.Table(organizationmember.Table)).Where(sql.EQ(organizationmember.FieldUserID, v.UserID))))
-			}
-		}),
+		Query: queryPolicy(inViewersOrgs(organization.FieldID)),
 		Mutation: privacy.MutationPolicy{
 			requireViewer(), allowAdmins(),
 			privacy.OrganizationMutationRuleFunc(func(ctx context.Context, m *ent.OrganizationMutation) error {
@@ -150,16 +156,7 @@ func OrganizationPolicy() ent.Policy {
 // grant, change or remove the OWNER role.
 func OrganizationMemberPolicy() ent.Policy {
 	return privacy.Policy{
-		Query: queryPolicy(func(v *viewer.Viewer) func(*sql.Selector) {
-			return func(s *sql.Selector) {
-				if v.Scope != nil {
-					s.Where(sql.False())
-					return
-				}
-				s.Where(sql.In(s.C(organizationmember.FieldOrganizationID), sql.Select(organizationmember.FieldOrganizationID).
-					From(sql.Table(organizationmember.Table)).Where(sql.EQ(organizationmember.FieldUserID, v.UserID))))
-			}
-		}),
+		Query: queryPolicy(inViewersOrgs(organizationmember.FieldOrganizationID)),
 		Mutation: privacy.MutationPolicy{
 			requireViewer(), allowAdmins(),
 			privacy.OrganizationMemberMutationRuleFunc(func(ctx context.Context, m *ent.OrganizationMemberMutation) error {
