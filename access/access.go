@@ -16,11 +16,14 @@ package access
 
 import (
 	"context"
+	stdsql "database/sql"
 	"errors"
 	"fmt"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/privacy"
+	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/viewer"
@@ -99,26 +102,41 @@ func RoleIn(ctx context.Context, client *ent.Client, v *viewer.Viewer, projectID
 		}
 		return v.Scope.Role, true, nil
 	}
-	m, err := client.ProjectMember.Query().
-		Where(projectmember.ProjectID(projectID), projectmember.UserID(v.UserID)).
-		Only(SystemContext(ctx))
-	if err != nil && !ent.IsNotFound(err) {
+	// One statement: the person's own role in the project, and whether
+	// they administer the project's organisation (which makes them its
+	// OWNER). Access is re-checked for every open subscription when
+	// memberships change, so this is counted.
+	rows, err := client.QueryContext(SystemContext(ctx), roleInQuery, projectID, v.UserID, string(viewer.OrgOwner), string(viewer.OrgAdmin))
+	if err != nil {
 		return "", false, err
 	}
-	if m != nil && m.Role == viewer.Owner {
-		return m.Role, true, nil
+	defer rows.Close()
+	var role stdsql.NullString
+	var admin bool
+	if rows.Next() {
+		if err := rows.Scan(&role, &admin); err != nil {
+			return "", false, err
+		}
 	}
-	admin, aerr := administersProjectsOrg(ctx, client, v, projectID)
+	if err := rows.Err(); err != nil {
+		return "", false, err
+	}
 	switch {
-	case aerr != nil:
-		return "", false, aerr
 	case admin:
 		return viewer.Owner, true, nil
-	case m == nil:
+	case !role.Valid:
 		return "", false, nil
 	}
-	return m.Role, true, nil
+	return viewer.Role(role.String), true, nil
 }
+
+// roleInQuery is RoleIn's statement ($1 the project, $2 the user, $3 and
+// $4 the organisation roles that administer its projects).
+var roleInQuery = fmt.Sprintf(`SELECT (SELECT %[1]s FROM %[2]s WHERE %[3]s = $1 AND %[4]s = $2),
+	EXISTS (SELECT 1 FROM %[5]s p JOIN %[6]s m ON m.%[7]s = p.%[8]s WHERE p.%[9]s = $1 AND m.%[10]s = $2 AND m.%[11]s IN ($3, $4))`,
+	projectmember.FieldRole, projectmember.Table, projectmember.FieldProjectID, projectmember.FieldUserID,
+	project.Table, organizationmember.Table, organizationmember.FieldOrganizationID, project.FieldOrganizationID,
+	project.FieldID, organizationmember.FieldUserID, organizationmember.FieldRole)
 
 // Require returns nil when the viewer of ctx has at least role need in the
 // project, a NotFoundError (for an object of kind label) when it may not see

@@ -58,17 +58,6 @@ func OrgRoleIn(ctx context.Context, client *ent.Client, v *viewer.Viewer, orgID 
 	return m.Role, nil
 }
 
-// administersProjectsOrg reports whether v is OWNER or ADMIN of the
-// organisation owning the project.
-func administersProjectsOrg(ctx context.Context, client *ent.Client, v *viewer.Viewer, projectID int) (bool, error) {
-	return client.OrganizationMember.Query().
-		Where(
-			organizationmember.UserID(v.UserID),
-			organizationmember.RoleIn(viewer.OrgOwner, viewer.OrgAdmin),
-			organizationmember.HasOrganizationWith(organization.HasProjectsWith(project.ID(projectID))),
-		).Exist(SystemContext(ctx))
-}
-
 // RequireOrg returns nil when the viewer of ctx has one of roles (listed
 // from most to least rights) in the organisation, a NotFoundError when it
 // is no member, and a ForbiddenError otherwise.
