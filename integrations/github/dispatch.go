@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/githubissue"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/internal/background"
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/store"
@@ -62,8 +63,7 @@ const lockKey = 0x666c2d6768647370
 // offers no idempotency key for issues.)
 type Dispatcher struct {
 	cfg  Config
-	stop context.CancelFunc
-	done chan struct{}
+	loop *background.Loop
 }
 
 // NewDispatcher returns a Dispatcher; Start runs it, or tests call
@@ -87,53 +87,29 @@ func NewDispatcher(cfg Config) *Dispatcher {
 	if cfg.GitHub == nil {
 		cfg.GitHub = &Client{}
 	}
-	return &Dispatcher{cfg: cfg, done: make(chan struct{})}
+	return &Dispatcher{cfg: cfg}
 }
 
-// Start runs the dispatcher in the background until Shutdown.
+// Start runs the dispatcher in the background until Shutdown: it reads
+// the outbox on while a batch comes back full, then sends what is due.
 func (d *Dispatcher) Start(ctx context.Context) {
-	ctx, d.stop = context.WithCancel(access.SystemContext(context.WithoutCancel(ctx)))
-	go func() {
-		defer close(d.done)
-		failures := 0
-		for ctx.Err() == nil {
+	d.loop = background.Start(access.SystemContext(ctx), d.cfg.PollEvery, d.cfg.Logger, "GitHub issue dispatch",
+		func(ctx context.Context) (bool, error) {
 			n, err := d.DispatchOnce(ctx)
-			for err == nil && n == eventBatch && ctx.Err() == nil {
-				n, err = d.DispatchOnce(ctx)
-			}
-			if err == nil {
+			if err == nil && n < eventBatch {
 				_, err = d.SendDue(ctx)
 			}
-			wait := d.cfg.PollEvery
-			if err != nil && ctx.Err() == nil {
-				failures++
-				if failures == 1 {
-					d.cfg.Logger.WarnContext(ctx, "GitHub issue dispatch interrupted; retrying", "err", err)
-				}
-				wait = max(wait, backoff.Delay(failures, 100*time.Millisecond, 30*time.Second))
-			} else {
-				failures = 0
-			}
-			if backoff.Sleep(ctx, wait) != nil {
-				return
-			}
-		}
-	}()
+			return err == nil && n == eventBatch, err
+		})
 }
 
 // Shutdown stops the dispatcher and waits for the sends in flight, or for
 // ctx to end.
 func (d *Dispatcher) Shutdown(ctx context.Context) error {
-	if d.stop == nil {
-		return nil
+	if err := d.loop.Shutdown(ctx); err != nil {
+		return fmt.Errorf("GitHub dispatcher: %w", err)
 	}
-	d.stop()
-	select {
-	case <-d.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("GitHub dispatcher: shutdown: %w", ctx.Err())
-	}
+	return nil
 }
 
 // DispatchOnce reads the outbox past the cursor (at most a batch) and, for

@@ -30,6 +30,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
+	"github.com/feedbackloop/feedbackloop/internal/background"
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/store"
@@ -74,8 +75,7 @@ const lockKey = 0x666c2d7768647370
 // Dispatcher delivers the outbox to webhooks.
 type Dispatcher struct {
 	cfg  Config
-	stop context.CancelFunc
-	done chan struct{}
+	loop *background.Loop
 }
 
 // New returns a Dispatcher; Start runs it, or tests call DispatchOnce and
@@ -102,53 +102,29 @@ func New(cfg Config) *Dispatcher {
 	if cfg.HTTP == nil {
 		cfg.HTTP = webhooks.NewClient(false)
 	}
-	return &Dispatcher{cfg: cfg, done: make(chan struct{})}
+	return &Dispatcher{cfg: cfg}
 }
 
-// Start runs the dispatcher in the background until Shutdown.
+// Start runs the dispatcher in the background until Shutdown: it reads
+// the outbox on while a batch comes back full, then sends what is due.
 func (d *Dispatcher) Start(ctx context.Context) {
-	ctx, d.stop = context.WithCancel(access.SystemContext(context.WithoutCancel(ctx)))
-	go func() {
-		defer close(d.done)
-		failures := 0
-		for ctx.Err() == nil {
+	d.loop = background.Start(access.SystemContext(ctx), d.cfg.PollEvery, d.cfg.Logger, "webhook dispatch",
+		func(ctx context.Context) (bool, error) {
 			n, err := d.DispatchOnce(ctx)
-			for err == nil && n == eventBatch && ctx.Err() == nil {
-				n, err = d.DispatchOnce(ctx) // a backlog: read on
-			}
-			if err == nil {
+			if err == nil && n < eventBatch {
 				_, err = d.SendDue(ctx)
 			}
-			wait := d.cfg.PollEvery
-			if err != nil && ctx.Err() == nil {
-				failures++
-				if failures == 1 {
-					d.cfg.Logger.WarnContext(ctx, "webhook dispatch interrupted; retrying", "err", err)
-				}
-				wait = max(wait, backoff.Delay(failures, 100*time.Millisecond, 30*time.Second))
-			} else {
-				failures = 0
-			}
-			if backoff.Sleep(ctx, wait) != nil {
-				return
-			}
-		}
-	}()
+			return err == nil && n == eventBatch, err
+		})
 }
 
 // Shutdown stops the dispatcher and waits for the sends in flight, or for
 // ctx to end.
 func (d *Dispatcher) Shutdown(ctx context.Context) error {
-	if d.stop == nil {
-		return nil
+	if err := d.loop.Shutdown(ctx); err != nil {
+		return fmt.Errorf("webhook dispatcher: %w", err)
 	}
-	d.stop()
-	select {
-	case <-d.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("webhook dispatcher: shutdown: %w", ctx.Err())
-	}
+	return nil
 }
 
 // DispatchOnce turns the outbox's events past the cursor (at most a batch)
