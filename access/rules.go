@@ -269,30 +269,19 @@ func CommentPolicy() ent.Policy {
 // project: any member, but a VIEWER only while the project's
 // viewersMayComment is on (a ForbiddenError naming EDITOR otherwise).
 func MayComment(ctx context.Context, client *ent.Client, projectID int) error {
-	if IsSystem(ctx) {
-		return nil
+	err := Require(ctx, client, projectID, viewer.Editor, comment.Label, "comment on this project (its OWNERs turned viewersMayComment off)")
+	if !IsForbidden(err) {
+		return err
 	}
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return ErrUnauthenticated
-	}
-	have, visible, err := RoleIn(ctx, client, v, projectID)
+	// A VIEWER: only while the project lets them.
+	open, qerr := client.Project.Query().Where(project.ID(projectID)).Select(project.FieldViewersMayComment).Bool(SystemContext(ctx))
 	switch {
-	case err != nil:
-		return err
-	case !visible:
-		return &NotFoundError{Label: comment.Label}
-	case have.AtLeast(viewer.Editor):
+	case qerr != nil:
+		return qerr
+	case open:
 		return nil
 	}
-	open, err := client.Project.Query().Where(project.ID(projectID)).Select(project.FieldViewersMayComment).Bool(SystemContext(ctx))
-	if err != nil {
-		return err
-	}
-	if !open {
-		return &ForbiddenError{Action: "comment on this project (its OWNERs turned viewersMayComment off)", Need: viewer.Editor, Have: have}
-	}
-	return nil
+	return err
 }
 
 // VotePolicy: members see the votes of their projects; any member (VIEWER
