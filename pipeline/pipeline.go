@@ -336,17 +336,21 @@ func (p *Pipeline) claim(ctx context.Context, id int, key *string, owner string,
 
 // ExtendLease keeps owner's claim alive for another lease.
 func (p *Pipeline) ExtendLease(ctx context.Context, id int, owner string, lease time.Duration) error {
-	n, err := p.client.Feedback.Update().
-		Where(feedback.ID(id), feedback.StatusEQ(feedback.StatusProcessing), feedback.LeaseOwnerEQ(owner)).
-		SetLeasedUntil(p.now().Add(lease)).
-		Save(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
+	return leaseKept(p.leased(id, owner).SetLeasedUntil(p.now().Add(lease)).Save(ctx))
+}
+
+// leased updates feedback id while owner holds it.
+func (p *Pipeline) leased(id int, owner string) *ent.FeedbackUpdate {
+	return p.client.Feedback.Update().
+		Where(feedback.ID(id), feedback.StatusEQ(feedback.StatusProcessing), feedback.LeaseOwnerEQ(owner))
+}
+
+// leaseKept is ErrLeaseLost when a leased update changed no row.
+func leaseKept(n int, err error) error {
+	if err == nil && n == 0 {
 		return ErrLeaseLost
 	}
-	return nil
+	return err
 }
 
 // Postpone keeps owner's claim over a wait of d (its job gives its worker
@@ -355,27 +359,13 @@ func (p *Pipeline) ExtendLease(ctx context.Context, id int, owner string, lease 
 // itself (calls-1 is added to the claim's one), so that a run that only
 // waited is no attempt, and the job's next run knows the calls made so far.
 func (p *Pipeline) Postpone(ctx context.Context, id int, owner string, d, lease time.Duration, calls int) error {
-	n, err := p.client.Feedback.Update().
-		Where(feedback.ID(id), feedback.StatusEQ(feedback.StatusProcessing), feedback.LeaseOwnerEQ(owner)).
-		SetLeasedUntil(p.now().Add(d + lease)).
-		AddAttempts(calls - 1).
-		Save(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return ErrLeaseLost
-	}
-	return nil
+	return leaseKept(p.leased(id, owner).SetLeasedUntil(p.now().Add(d + lease)).AddAttempts(calls - 1).Save(ctx))
 }
 
 // Release ends owner's lease early, so that the job, put back on the queue
 // by a shutting-down worker, can be claimed again at once.
 func (p *Pipeline) Release(ctx context.Context, id int, owner string) error {
-	_, err := p.client.Feedback.Update().
-		Where(feedback.ID(id), feedback.StatusEQ(feedback.StatusProcessing), feedback.LeaseOwnerEQ(owner)).
-		SetLeasedUntil(p.now()).
-		Save(ctx)
+	_, err := p.leased(id, owner).SetLeasedUntil(p.now()).Save(ctx)
 	return err
 }
 
