@@ -11,6 +11,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/analysis/analysistest"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
@@ -167,23 +168,33 @@ func TestEveryProviderFailing(t *testing.T) {
 }
 
 // A primary that asks the job to wait (a Retry-After longer than it sits
-// out) is not failing: the wait is the outcome, the fallback is not asked,
-// and however often it happens the breaker stays closed.
-func TestWaitIsNeitherAFallbackNorABreakerFailure(t *testing.T) {
+// out) is not failing, nor answering: the wait is the outcome, the
+// fallback is not asked, and a probe of a half-open breaker that is told
+// to wait leaves it half-open, neither closed as if the provider were back
+// nor open again.
+func TestWaitIsNeitherAFallbackNorABreakerVerdict(t *testing.T) {
+	var waits atomic.Bool
 	stub := llmstub.New(t, func(llmstub.Request) llmstub.Reply {
-		return llmstub.Status(429, "slow down").WithHeader("Retry-After", "60")
+		if waits.Load() {
+			return llmstub.Status(429, "slow down").WithHeader("Retry-After", "60")
+		}
+		return llmstub.Status(500, "upstream exploded")
 	})
-	c := chain(t, Config{Analyzers: []analysis.Analyzer{openAI(t, stub, "gpt-test"), rules.New()}, Failures: 2})
+	c := chain(t, Config{Analyzers: []analysis.Analyzer{openAI(t, stub, "gpt-test"), rules.New()}, Failures: 1, OpenTimeout: 50 * time.Millisecond})
 	req := analysistest.Request()
 	req.MayWaitLater = true
-	for range 5 {
-		_, err := c.Analyze(context.Background(), req)
-		var wait *analysis.WaitError
-		if !errors.As(err, &wait) {
-			t.Fatalf("Analyze = %v; want the primary's wait", err)
-		}
+	if _, err := c.Analyze(context.Background(), req); err != nil { // the fallback answers; the breaker opens
+		t.Fatal(err)
 	}
-	if state := c.links[0].breaker.State(); state != gobreaker.StateClosed || stub.Calls() != 5 {
-		t.Fatalf("after 5 waits the breaker is %v with %d calls; want closed, 5", state, stub.Calls())
+	breaker := c.links[0].breaker
+	testutil.WaitFor(t, "the breaker to let a probe through", func() bool { return breaker.State() == gobreaker.StateHalfOpen })
+	waits.Store(true)
+	_, err := c.Analyze(context.Background(), req)
+	var wait *analysis.WaitError
+	if !errors.As(err, &wait) {
+		t.Fatalf("Analyze = %v; want the primary's wait, not the fallback's answer", err)
+	}
+	if state := breaker.State(); state != gobreaker.StateHalfOpen {
+		t.Fatalf("after a probe told to wait the breaker is %v; want half-open still", state)
 	}
 }
