@@ -104,7 +104,8 @@ func inViewersOrgs(column string) func(*viewer.Viewer) func(*sql.Selector) {
 
 // OrganizationPolicy: members see their organisations. Any person creates
 // one (and becomes its OWNER, see OrgOwnerOnCreate); OWNERs and ADMINs
-// rename it; OWNERs delete it.
+// rename it; OWNERs delete it (unless it is a personal one, see
+// KeepPersonalOrganizations). API keys do none of this.
 func OrganizationPolicy() ent.Policy {
 	return privacy.Policy{
 		Query: queryPolicy(inViewersOrgs(organization.FieldID)),
@@ -125,12 +126,8 @@ func OrganizationPolicy() ent.Policy {
 				if err != nil {
 					return err
 				}
-				roles, action := []viewer.OrgRole{viewer.OrgOwner, viewer.OrgAdmin}, "change the organisation"
-				if m.Op().Is(ent.OpDelete | ent.OpDeleteOne) {
-					roles, action = []viewer.OrgRole{viewer.OrgOwner}, "delete the organisation"
-				}
 				for _, id := range ids {
-					if err := RequireOrg(ctx, m.Client(), id, action, roles...); err != nil {
+					if err := MayChangeOrganization(ctx, m.Client(), id, m.Op().Is(ent.OpDelete|ent.OpDeleteOne)); err != nil {
 						return err
 					}
 				}
@@ -138,6 +135,29 @@ func OrganizationPolicy() ent.Policy {
 			}),
 		},
 	}
+}
+
+// MayChangeOrganization returns nil when the viewer of ctx may rename the
+// organisation (OWNER or ADMIN), or delete it (OWNER), as a person; the
+// errors are RequireOrg's, or FORBIDDEN for an API key. Resolvers that must
+// refuse before other checks (deleteOrganization) ask it first.
+func MayChangeOrganization(ctx context.Context, client *ent.Client, id int, deleting bool) error {
+	if IsSystem(ctx) {
+		return nil
+	}
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return ErrUnauthenticated
+	case v.Admin:
+		return nil
+	case v.Scope != nil || v.Kind == viewer.APIKey:
+		return &ForbiddenError{Action: "manage organisations with an API key; sign in as a person"}
+	}
+	if deleting {
+		return RequireOrg(ctx, client, id, "delete the organisation", viewer.OrgOwner)
+	}
+	return RequireOrg(ctx, client, id, "change the organisation", viewer.OrgOwner, viewer.OrgAdmin)
 }
 
 // OrganizationMemberPolicy: members see who else is in their organisations;
@@ -323,4 +343,30 @@ func KeepAnOrgOwner() ent.Hook {
 			return next.Mutate(ctx, m)
 		})
 	}, ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne)
+}
+
+// ErrDeletePersonal is the refusal to delete a personal organisation.
+var ErrDeletePersonal error = &ForbiddenError{Action: "delete a personal organisation: it is where its person's projects go by default"}
+
+// KeepPersonalOrganizations refuses, to everyone, admins included, to
+// delete a personal organisation: it is where its person's projects go by
+// default, and PersonalOrganization would only make another.
+func KeepPersonalOrganizations() ent.Hook {
+	return hook.On(func(next ent.Mutator) ent.Mutator {
+		return hook.OrganizationFunc(func(ctx context.Context, m *ent.OrganizationMutation) (ent.Value, error) {
+			ids, err := mutatedIDs(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			personal, err := m.Client().Organization.Query().
+				Where(organization.IDIn(ids...), organization.PersonalUserIDNotNil()).Exist(SystemContext(ctx))
+			if err != nil {
+				return nil, err
+			}
+			if personal {
+				return nil, ErrDeletePersonal
+			}
+			return next.Mutate(ctx, m)
+		})
+	}, ent.OpDelete|ent.OpDeleteOne)
 }

@@ -103,6 +103,9 @@ func (_m *Organization) Attach(client *Client) *Organization {
 	if _m.Edges.Members != nil {
 		_m.Edges.loadedTypes[1] = true
 	}
+	if _m.Edges.Webhooks != nil {
+		_m.Edges.loadedTypes[2] = true
+	}
 	return _m
 }
 
@@ -190,7 +193,7 @@ func (_m *User) Attach(client *Client) *User {
 func (_m *Webhook) Attach(client *Client) *Webhook {
 	_m.config = client.config
 	if _m.Edges.Deliveries != nil {
-		_m.Edges.loadedTypes[1] = true
+		_m.Edges.loadedTypes[2] = true
 	}
 	return _m
 }

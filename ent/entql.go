@@ -400,6 +400,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldCreatedAt:      {Type: field.TypeTime, Column: webhook.FieldCreatedAt},
 			webhook.FieldUpdatedAt:      {Type: field.TypeTime, Column: webhook.FieldUpdatedAt},
 			webhook.FieldProjectID:      {Type: field.TypeInt, Column: webhook.FieldProjectID},
+			webhook.FieldOrganizationID: {Type: field.TypeInt, Column: webhook.FieldOrganizationID},
 			webhook.FieldURL:            {Type: field.TypeString, Column: webhook.FieldURL},
 			webhook.FieldKind:           {Type: field.TypeEnum, Column: webhook.FieldKind},
 			webhook.FieldEvents:         {Type: field.TypeJSON, Column: webhook.FieldEvents},
@@ -740,6 +741,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"OrganizationMember",
 	)
 	graph.MustAddE(
+		"webhooks",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.WebhooksTable,
+			Columns: []string{organization.WebhooksColumn},
+			Bidi:    false,
+		},
+		"Organization",
+		"Webhook",
+	)
+	graph.MustAddE(
 		"organization",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -954,6 +967,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Webhook",
 		"Project",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   webhook.OrganizationTable,
+			Columns: []string{webhook.OrganizationColumn},
+			Bidi:    false,
+		},
+		"Webhook",
+		"Organization",
 	)
 	graph.MustAddE(
 		"deliveries",
@@ -2254,6 +2279,20 @@ func (f *OrganizationFilter) WhereHasMembersWith(preds ...predicate.Organization
 	})))
 }
 
+// WhereHasWebhooks applies a predicate to check if query has an edge webhooks.
+func (f *OrganizationFilter) WhereHasWebhooks() {
+	f.Where(entql.HasEdge("webhooks"))
+}
+
+// WhereHasWebhooksWith applies a predicate to check if query has an edge webhooks with a given conditions (other predicates).
+func (f *OrganizationFilter) WhereHasWebhooksWith(preds ...predicate.Webhook) {
+	f.Where(entql.HasEdgeWith("webhooks", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *OrganizationMemberQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2982,6 +3021,11 @@ func (f *WebhookFilter) WhereProjectID(p entql.IntP) {
 	f.Where(p.Field(webhook.FieldProjectID))
 }
 
+// WhereOrganizationID applies the entql int predicate on the organization_id field.
+func (f *WebhookFilter) WhereOrganizationID(p entql.IntP) {
+	f.Where(p.Field(webhook.FieldOrganizationID))
+}
+
 // WhereURL applies the entql string predicate on the url field.
 func (f *WebhookFilter) WhereURL(p entql.StringP) {
 	f.Where(p.Field(webhook.FieldURL))
@@ -3025,6 +3069,20 @@ func (f *WebhookFilter) WhereHasProject() {
 // WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
 func (f *WebhookFilter) WhereHasProjectWith(preds ...predicate.Project) {
 	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *WebhookFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *WebhookFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -1166,6 +1167,261 @@ func newGitHubRepositoryPaginateArgs(rv map[string]any) *githubrepositoryPaginat
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *OrganizationQuery) CollectFields(ctx context.Context, satisfies ...string) (*OrganizationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	// Paginate, and only Paginate, collects a page's fields under the path
+	// edges.node, after limiting the query to the page and one node more,
+	// which tells whether there is a next page and is then dropped: the
+	// children of that node are not loaded.
+	pageLimit := 0
+	if len(path) == 2 && path[0] == edgesField && path[1] == nodeField && _q.ctx.Limit != nil {
+		pageLimit = *_q.ctx.Limit
+	}
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(organization.Columns))
+		selectedFields = []string{organization.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "projects":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProjectClient{config: _q.config}).Query()
+			)
+			args := newProjectPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newProjectPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Organization) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
+						ids := make([]int, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						if err := query.prepareQuery(ctx); err != nil { // the privacy filters
+							return err
+						}
+						stmt, args, err := lateral.CountPerParent(query.sqlQuery(ctx), organization.ProjectsColumn, ids)
+						if err != nil {
+							return err
+						}
+						rows := &sql.Rows{}
+						if err := query.driver.Query(ctx, stmt, args, rows); err != nil {
+							return err
+						}
+						defer rows.Close()
+						var v []struct {
+							NodeID int `sql:"parent"`
+							Count  int `sql:"count"`
+						}
+						if err := sql.ScanSlice(rows, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Organization) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Projects)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, projectImplementors)...); err != nil {
+					return err
+				}
+			}
+			perParent := false
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					// Each parent's page: ORDER BY … LIMIT per parent, all
+					// parents in one statement (see lateral.PerParent).
+					order := pager.orderExpr(query)
+					pager.applyOrder(query.Limit(limit))
+					modifiers := query.modifiers[:len(query.modifiers):len(query.modifiers)]
+					perParent = true
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Organization) error {
+						nodes = lateral.WithoutLookahead(nodes, pageLimit)
+						ids := make([]int, len(nodes))
+						byID := make(map[int]*Organization, len(nodes))
+						for i, n := range nodes {
+							ids[i] = n.ID
+							byID[n.ID] = n
+							n.appendNamedProjects(alias)
+						}
+						if len(query.ctx.Fields) > 0 {
+							query.ctx.AppendFieldOnce(project.FieldOrganizationID)
+						}
+						query.modifiers = append(modifiers, lateral.PerParent(organization.ProjectsColumn, ids, order))
+						children, err := query.All(ctx)
+						if err != nil {
+							return err
+						}
+						// A parent's children come together (the statement
+						// orders by parent): each parent takes its run in one
+						// append, one allocation rather than one per doubling.
+						for start, end := 0, 0; start < len(children); start = end {
+							parent := children[start].OrganizationID
+							for end = start + 1; end < len(children) && children[end].OrganizationID == parent; end++ {
+							}
+							n, ok := byID[parent]
+							if !ok {
+								return fmt.Errorf(`unexpected referenced foreign-key "organization_id" returned %v for node %v`, parent, children[start].ID)
+							}
+							n.appendNamedProjects(alias, children[start:end]...)
+						}
+						return nil
+					})
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			if !perParent {
+				_q.WithNamedProjects(alias, func(wq *ProjectQuery) {
+					*wq = *query
+				})
+			}
+
+		case "webhooks":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WebhookClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, webhookImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedWebhooks(alias, func(wq *WebhookQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[organization.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, organization.FieldCreatedAt)
+				fieldSeen[organization.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[organization.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, organization.FieldUpdatedAt)
+				fieldSeen[organization.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[organization.FieldName]; !ok {
+				selectedFields = append(selectedFields, organization.FieldName)
+				fieldSeen[organization.FieldName] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type organizationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []OrganizationPaginateOption
+}
+
+func newOrganizationPaginateArgs(rv map[string]any) *organizationPaginateArgs {
+	args := &organizationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OrganizationOrder{Field: &OrganizationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOrganizationOrder(order))
+			}
+		case *OrganizationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOrganizationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *ProjectQuery) CollectFields(ctx context.Context, satisfies ...string) (*ProjectQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2014,6 +2270,21 @@ func (_q *WebhookQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				fieldSeen[webhook.FieldProjectID] = struct{}{}
 			}
 
+		case "organization":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganizationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organizationImplementors)...); err != nil {
+				return err
+			}
+			_q.withOrganization = query
+			if _, ok := fieldSeen[webhook.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldOrganizationID)
+				fieldSeen[webhook.FieldOrganizationID] = struct{}{}
+			}
+
 		case "deliveries":
 			var (
 				alias = field.Alias
@@ -2067,10 +2338,10 @@ func (_q *WebhookQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = n
 						}
 						return nil
 					})
@@ -2078,10 +2349,10 @@ func (_q *WebhookQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Webhook) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Deliveries)
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = n
 						}
 						return nil
 					})
@@ -2165,6 +2436,11 @@ func (_q *WebhookQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[webhook.FieldProjectID]; !ok {
 				selectedFields = append(selectedFields, webhook.FieldProjectID)
 				fieldSeen[webhook.FieldProjectID] = struct{}{}
+			}
+		case "organizationID":
+			if _, ok := fieldSeen[webhook.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldOrganizationID)
+				fieldSeen[webhook.FieldOrganizationID] = struct{}{}
 			}
 		case "url":
 			if _, ok := fieldSeen[webhook.FieldURL]; !ok {

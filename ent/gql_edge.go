@@ -164,6 +164,38 @@ func (_m *Feedback) Comments(
 	return _m.QueryComments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Organization) Projects(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ProjectOrder,
+) (*ProjectConnection, error) {
+	opts := []ProjectPaginateOption{
+		WithProjectOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedProjects(alias); err == nil || hasTotalCount {
+		pager, err := newProjectPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ProjectConnection{Edges: []*ProjectEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryProjects().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Organization) Webhooks(ctx context.Context) (result []*Webhook, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedWebhooks(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.WebhooksOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryWebhooks().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Project) Tasks(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *TaskOrder, where *TaskWhereInput,
 ) (*TaskConnection, error) {
@@ -267,7 +299,15 @@ func (_m *Webhook) Project(ctx context.Context) (*Project, error) {
 	if IsNotLoaded(err) {
 		result, err = _m.QueryProject().Only(ctx)
 	}
-	return result, err
+	return result, MaskNotFound(err)
+}
+
+func (_m *Webhook) Organization(ctx context.Context) (*Organization, error) {
+	result, err := _m.Edges.OrganizationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganization().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Webhook) Deliveries(
@@ -277,7 +317,7 @@ func (_m *Webhook) Deliveries(
 		WithWebhookDeliveryOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
 	if nodes, err := _m.NamedDeliveries(alias); err == nil || hasTotalCount {
 		pager, err := newWebhookDeliveryPager(opts, last != nil)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
 	"github.com/feedbackloop/feedbackloop/ent/internal"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -53,6 +54,11 @@ var githubrepositoryImplementors = []string{"GitHubRepository", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*GitHubRepository) IsNode() {}
+
+var organizationImplementors = []string{"Organization", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Organization) IsNode() {}
 
 var projectImplementors = []string{"Project", "Node"}
 
@@ -202,6 +208,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(githubrepository.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, githubrepositoryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case organization.Table:
+		query := c.Organization.Query().
+			Where(organization.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organizationImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -401,6 +416,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.GitHubRepository.Query().
 			Where(githubrepository.IDIn(ids...))
 		query, err := query.CollectFields(ctx, githubrepositoryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case organization.Table:
+		query := c.Organization.Query().
+			Where(organization.IDIn(ids...))
+		query, err := query.CollectFields(ctx, organizationImplementors...)
 		if err != nil {
 			return nil, err
 		}

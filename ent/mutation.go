@@ -11083,6 +11083,9 @@ type OrganizationMutation struct {
 	members             map[int]struct{}
 	removedmembers      map[int]struct{}
 	clearedmembers      bool
+	webhooks            map[int]struct{}
+	removedwebhooks     map[int]struct{}
+	clearedwebhooks     bool
 	done                bool
 	oldValue            func(context.Context) (*Organization, error)
 	predicates          []predicate.Organization
@@ -11472,6 +11475,60 @@ func (m *OrganizationMutation) ResetMembers() {
 	m.removedmembers = nil
 }
 
+// AddWebhookIDs adds the "webhooks" edge to the Webhook entity by ids.
+func (m *OrganizationMutation) AddWebhookIDs(ids ...int) {
+	if m.webhooks == nil {
+		m.webhooks = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.webhooks[ids[i]] = struct{}{}
+	}
+}
+
+// ClearWebhooks clears the "webhooks" edge to the Webhook entity.
+func (m *OrganizationMutation) ClearWebhooks() {
+	m.clearedwebhooks = true
+}
+
+// WebhooksCleared reports if the "webhooks" edge to the Webhook entity was cleared.
+func (m *OrganizationMutation) WebhooksCleared() bool {
+	return m.clearedwebhooks
+}
+
+// RemoveWebhookIDs removes the "webhooks" edge to the Webhook entity by IDs.
+func (m *OrganizationMutation) RemoveWebhookIDs(ids ...int) {
+	if m.removedwebhooks == nil {
+		m.removedwebhooks = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.webhooks, ids[i])
+		m.removedwebhooks[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedWebhooks returns the removed IDs of the "webhooks" edge to the Webhook entity.
+func (m *OrganizationMutation) RemovedWebhooksIDs() (ids []int) {
+	for id := range m.removedwebhooks {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// WebhooksIDs returns the "webhooks" edge IDs in the mutation.
+func (m *OrganizationMutation) WebhooksIDs() (ids []int) {
+	for id := range m.webhooks {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetWebhooks resets all changes to the "webhooks" edge.
+func (m *OrganizationMutation) ResetWebhooks() {
+	m.webhooks = nil
+	m.clearedwebhooks = false
+	m.removedwebhooks = nil
+}
+
 // Where appends a list predicates to the OrganizationMutation builder.
 func (m *OrganizationMutation) Where(ps ...predicate.Organization) {
 	m.predicates = append(m.predicates, ps...)
@@ -11680,12 +11737,15 @@ func (m *OrganizationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrganizationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.projects != nil {
 		edges = append(edges, organization.EdgeProjects)
 	}
 	if m.members != nil {
 		edges = append(edges, organization.EdgeMembers)
+	}
+	if m.webhooks != nil {
+		edges = append(edges, organization.EdgeWebhooks)
 	}
 	return edges
 }
@@ -11706,18 +11766,27 @@ func (m *OrganizationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organization.EdgeWebhooks:
+		ids := make([]ent.Value, 0, len(m.webhooks))
+		for id := range m.webhooks {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrganizationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedprojects != nil {
 		edges = append(edges, organization.EdgeProjects)
 	}
 	if m.removedmembers != nil {
 		edges = append(edges, organization.EdgeMembers)
+	}
+	if m.removedwebhooks != nil {
+		edges = append(edges, organization.EdgeWebhooks)
 	}
 	return edges
 }
@@ -11738,18 +11807,27 @@ func (m *OrganizationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organization.EdgeWebhooks:
+		ids := make([]ent.Value, 0, len(m.removedwebhooks))
+		for id := range m.removedwebhooks {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrganizationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedprojects {
 		edges = append(edges, organization.EdgeProjects)
 	}
 	if m.clearedmembers {
 		edges = append(edges, organization.EdgeMembers)
+	}
+	if m.clearedwebhooks {
+		edges = append(edges, organization.EdgeWebhooks)
 	}
 	return edges
 }
@@ -11762,6 +11840,8 @@ func (m *OrganizationMutation) EdgeCleared(name string) bool {
 		return m.clearedprojects
 	case organization.EdgeMembers:
 		return m.clearedmembers
+	case organization.EdgeWebhooks:
+		return m.clearedwebhooks
 	}
 	return false
 }
@@ -11783,6 +11863,9 @@ func (m *OrganizationMutation) ResetEdge(name string) error {
 		return nil
 	case organization.EdgeMembers:
 		m.ResetMembers()
+		return nil
+	case organization.EdgeWebhooks:
+		m.ResetWebhooks()
 		return nil
 	}
 	return fmt.Errorf("unknown Organization edge %s", name)
@@ -17084,28 +17167,30 @@ func (m *UserMutation) ResetEdge(name string) error {
 // WebhookMutation represents an operation that mutates the Webhook nodes in the graph.
 type WebhookMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *int
-	created_at        *time.Time
-	updated_at        *time.Time
-	url               *string
-	kind              *webhooks.Kind
-	events            *[]webhooks.EventType
-	appendevents      []webhooks.EventType
-	enabled           *bool
-	disabled_reason   *string
-	failing_since     *time.Time
-	secret            *string
-	clearedFields     map[string]struct{}
-	project           *int
-	clearedproject    bool
-	deliveries        map[int]struct{}
-	removeddeliveries map[int]struct{}
-	cleareddeliveries bool
-	done              bool
-	oldValue          func(context.Context) (*Webhook, error)
-	predicates        []predicate.Webhook
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	updated_at          *time.Time
+	url                 *string
+	kind                *webhooks.Kind
+	events              *[]webhooks.EventType
+	appendevents        []webhooks.EventType
+	enabled             *bool
+	disabled_reason     *string
+	failing_since       *time.Time
+	secret              *string
+	clearedFields       map[string]struct{}
+	project             *int
+	clearedproject      bool
+	organization        *int
+	clearedorganization bool
+	deliveries          map[int]struct{}
+	removeddeliveries   map[int]struct{}
+	cleareddeliveries   bool
+	done                bool
+	oldValue            func(context.Context) (*Webhook, error)
+	predicates          []predicate.Webhook
 }
 
 var _ ent.Mutation = (*WebhookMutation)(nil)
@@ -17295,7 +17380,7 @@ func (m *WebhookMutation) ProjectID() (r int, exists bool) {
 // OldProjectID returns the old "project_id" field's value of the Webhook entity.
 // If the Webhook object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *WebhookMutation) OldProjectID(ctx context.Context) (v int, err error) {
+func (m *WebhookMutation) OldProjectID(ctx context.Context) (v *int, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
 	}
@@ -17309,9 +17394,71 @@ func (m *WebhookMutation) OldProjectID(ctx context.Context) (v int, err error) {
 	return oldValue.ProjectID, nil
 }
 
+// ClearProjectID clears the value of the "project_id" field.
+func (m *WebhookMutation) ClearProjectID() {
+	m.project = nil
+	m.clearedFields[webhook.FieldProjectID] = struct{}{}
+}
+
+// ProjectIDCleared returns if the "project_id" field was cleared in this mutation.
+func (m *WebhookMutation) ProjectIDCleared() bool {
+	_, ok := m.clearedFields[webhook.FieldProjectID]
+	return ok
+}
+
 // ResetProjectID resets all changes to the "project_id" field.
 func (m *WebhookMutation) ResetProjectID() {
 	m.project = nil
+	delete(m.clearedFields, webhook.FieldProjectID)
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (m *WebhookMutation) SetOrganizationID(i int) {
+	m.organization = &i
+}
+
+// OrganizationID returns the value of the "organization_id" field in the mutation.
+func (m *WebhookMutation) OrganizationID() (r int, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizationID returns the old "organization_id" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldOrganizationID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizationID: %w", err)
+	}
+	return oldValue.OrganizationID, nil
+}
+
+// ClearOrganizationID clears the value of the "organization_id" field.
+func (m *WebhookMutation) ClearOrganizationID() {
+	m.organization = nil
+	m.clearedFields[webhook.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationIDCleared returns if the "organization_id" field was cleared in this mutation.
+func (m *WebhookMutation) OrganizationIDCleared() bool {
+	_, ok := m.clearedFields[webhook.FieldOrganizationID]
+	return ok
+}
+
+// ResetOrganizationID resets all changes to the "organization_id" field.
+func (m *WebhookMutation) ResetOrganizationID() {
+	m.organization = nil
+	delete(m.clearedFields, webhook.FieldOrganizationID)
 }
 
 // SetURL sets the "url" field.
@@ -17615,7 +17762,7 @@ func (m *WebhookMutation) ClearProject() {
 
 // ProjectCleared reports if the "project" edge to the Project entity was cleared.
 func (m *WebhookMutation) ProjectCleared() bool {
-	return m.clearedproject
+	return m.ProjectIDCleared() || m.clearedproject
 }
 
 // ProjectIDs returns the "project" edge IDs in the mutation.
@@ -17632,6 +17779,33 @@ func (m *WebhookMutation) ProjectIDs() (ids []int) {
 func (m *WebhookMutation) ResetProject() {
 	m.project = nil
 	m.clearedproject = false
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *WebhookMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[webhook.FieldOrganizationID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *WebhookMutation) OrganizationCleared() bool {
+	return m.OrganizationIDCleared() || m.clearedorganization
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *WebhookMutation) OrganizationIDs() (ids []int) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *WebhookMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
 }
 
 // AddDeliveryIDs adds the "deliveries" edge to the WebhookDelivery entity by ids.
@@ -17722,7 +17896,7 @@ func (m *WebhookMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WebhookMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, webhook.FieldCreatedAt)
 	}
@@ -17731,6 +17905,9 @@ func (m *WebhookMutation) Fields() []string {
 	}
 	if m.project != nil {
 		fields = append(fields, webhook.FieldProjectID)
+	}
+	if m.organization != nil {
+		fields = append(fields, webhook.FieldOrganizationID)
 	}
 	if m.url != nil {
 		fields = append(fields, webhook.FieldURL)
@@ -17767,6 +17944,8 @@ func (m *WebhookMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case webhook.FieldProjectID:
 		return m.ProjectID()
+	case webhook.FieldOrganizationID:
+		return m.OrganizationID()
 	case webhook.FieldURL:
 		return m.URL()
 	case webhook.FieldKind:
@@ -17796,6 +17975,8 @@ func (m *WebhookMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldUpdatedAt(ctx)
 	case webhook.FieldProjectID:
 		return m.OldProjectID(ctx)
+	case webhook.FieldOrganizationID:
+		return m.OldOrganizationID(ctx)
 	case webhook.FieldURL:
 		return m.OldURL(ctx)
 	case webhook.FieldKind:
@@ -17839,6 +18020,13 @@ func (m *WebhookMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetProjectID(v)
+		return nil
+	case webhook.FieldOrganizationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizationID(v)
 		return nil
 	case webhook.FieldURL:
 		v, ok := value.(string)
@@ -17922,6 +18110,12 @@ func (m *WebhookMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *WebhookMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(webhook.FieldProjectID) {
+		fields = append(fields, webhook.FieldProjectID)
+	}
+	if m.FieldCleared(webhook.FieldOrganizationID) {
+		fields = append(fields, webhook.FieldOrganizationID)
+	}
 	if m.FieldCleared(webhook.FieldDisabledReason) {
 		fields = append(fields, webhook.FieldDisabledReason)
 	}
@@ -17942,6 +18136,12 @@ func (m *WebhookMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *WebhookMutation) ClearField(name string) error {
 	switch name {
+	case webhook.FieldProjectID:
+		m.ClearProjectID()
+		return nil
+	case webhook.FieldOrganizationID:
+		m.ClearOrganizationID()
+		return nil
 	case webhook.FieldDisabledReason:
 		m.ClearDisabledReason()
 		return nil
@@ -17964,6 +18164,9 @@ func (m *WebhookMutation) ResetField(name string) error {
 		return nil
 	case webhook.FieldProjectID:
 		m.ResetProjectID()
+		return nil
+	case webhook.FieldOrganizationID:
+		m.ResetOrganizationID()
 		return nil
 	case webhook.FieldURL:
 		m.ResetURL()
@@ -17992,9 +18195,12 @@ func (m *WebhookMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *WebhookMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.project != nil {
 		edges = append(edges, webhook.EdgeProject)
+	}
+	if m.organization != nil {
+		edges = append(edges, webhook.EdgeOrganization)
 	}
 	if m.deliveries != nil {
 		edges = append(edges, webhook.EdgeDeliveries)
@@ -18010,6 +18216,10 @@ func (m *WebhookMutation) AddedIDs(name string) []ent.Value {
 		if id := m.project; id != nil {
 			return []ent.Value{*id}
 		}
+	case webhook.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
 	case webhook.EdgeDeliveries:
 		ids := make([]ent.Value, 0, len(m.deliveries))
 		for id := range m.deliveries {
@@ -18022,7 +18232,7 @@ func (m *WebhookMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *WebhookMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removeddeliveries != nil {
 		edges = append(edges, webhook.EdgeDeliveries)
 	}
@@ -18045,9 +18255,12 @@ func (m *WebhookMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *WebhookMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedproject {
 		edges = append(edges, webhook.EdgeProject)
+	}
+	if m.clearedorganization {
+		edges = append(edges, webhook.EdgeOrganization)
 	}
 	if m.cleareddeliveries {
 		edges = append(edges, webhook.EdgeDeliveries)
@@ -18061,6 +18274,8 @@ func (m *WebhookMutation) EdgeCleared(name string) bool {
 	switch name {
 	case webhook.EdgeProject:
 		return m.clearedproject
+	case webhook.EdgeOrganization:
+		return m.clearedorganization
 	case webhook.EdgeDeliveries:
 		return m.cleareddeliveries
 	}
@@ -18074,6 +18289,9 @@ func (m *WebhookMutation) ClearEdge(name string) error {
 	case webhook.EdgeProject:
 		m.ClearProject()
 		return nil
+	case webhook.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
 	}
 	return fmt.Errorf("unknown Webhook unique edge %s", name)
 }
@@ -18084,6 +18302,9 @@ func (m *WebhookMutation) ResetEdge(name string) error {
 	switch name {
 	case webhook.EdgeProject:
 		m.ResetProject()
+		return nil
+	case webhook.EdgeOrganization:
+		m.ResetOrganization()
 		return nil
 	case webhook.EdgeDeliveries:
 		m.ResetDeliveries()

@@ -37,12 +37,17 @@ type OrganizationEdges struct {
 	Projects []*Project `json:"projects,omitempty"`
 	// Members holds the value of the members edge.
 	Members []*OrganizationMember `json:"members,omitempty"`
+	// Webhooks holds the value of the webhooks edge.
+	Webhooks []*Webhook `json:"webhooks,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
+	// totalCount holds the count of the edges above.
+	totalCount [2]map[string]int
 
 	namedProjects map[string][]*Project
 	namedMembers  map[string][]*OrganizationMember
+	namedWebhooks map[string][]*Webhook
 }
 
 // ProjectsOrErr returns the Projects value or an error if the edge
@@ -61,6 +66,15 @@ func (e OrganizationEdges) MembersOrErr() ([]*OrganizationMember, error) {
 		return e.Members, nil
 	}
 	return nil, &NotLoadedError{edge: "members"}
+}
+
+// WebhooksOrErr returns the Webhooks value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrganizationEdges) WebhooksOrErr() ([]*Webhook, error) {
+	if e.loadedTypes[2] {
+		return e.Webhooks, nil
+	}
+	return nil, &NotLoadedError{edge: "webhooks"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -141,6 +155,11 @@ func (_m *Organization) QueryProjects() *ProjectQuery {
 // QueryMembers queries the "members" edge of the Organization entity.
 func (_m *Organization) QueryMembers() *OrganizationMemberQuery {
 	return NewOrganizationClient(_m.config).QueryMembers(_m)
+}
+
+// QueryWebhooks queries the "webhooks" edge of the Organization entity.
+func (_m *Organization) QueryWebhooks() *WebhookQuery {
+	return NewOrganizationClient(_m.config).QueryWebhooks(_m)
 }
 
 // Update returns a builder for updating this Organization.
@@ -228,6 +247,30 @@ func (_m *Organization) appendNamedMembers(name string, edges ...*OrganizationMe
 		_m.Edges.namedMembers[name] = []*OrganizationMember{}
 	} else {
 		_m.Edges.namedMembers[name] = append(_m.Edges.namedMembers[name], edges...)
+	}
+}
+
+// NamedWebhooks returns the Webhooks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Organization) NamedWebhooks(name string) ([]*Webhook, error) {
+	if _m.Edges.namedWebhooks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedWebhooks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Organization) appendNamedWebhooks(name string, edges ...*Webhook) {
+	if _m.Edges.namedWebhooks == nil {
+		_m.Edges.namedWebhooks = make(map[string][]*Webhook)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedWebhooks[name] = []*Webhook{}
+	} else {
+		_m.Edges.namedWebhooks[name] = append(_m.Edges.namedWebhooks[name], edges...)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/webhooks"
@@ -24,8 +25,10 @@ type Webhook struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// ProjectID holds the value of the "project_id" field.
-	ProjectID int `json:"project_id,omitempty"`
+	// The project whose events the endpoint is sent; null for an organisation's endpoint.
+	ProjectID *int `json:"project_id,omitempty"`
+	// The organisation whose projects' events the endpoint is sent; null for a project's endpoint.
+	OrganizationID *int `json:"organization_id,omitempty"`
 	// URL holds the value of the "url" field.
 	URL string `json:"url,omitempty"`
 	// Kind holds the value of the "kind" field.
@@ -50,13 +53,15 @@ type Webhook struct {
 type WebhookEdges struct {
 	// Project holds the value of the project edge.
 	Project *Project `json:"project,omitempty"`
+	// Organization holds the value of the organization edge.
+	Organization *Organization `json:"organization,omitempty"`
 	// Deliveries holds the value of the deliveries edge.
 	Deliveries []*WebhookDelivery `json:"deliveries,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedDeliveries map[string][]*WebhookDelivery
 }
@@ -72,10 +77,21 @@ func (e WebhookEdges) ProjectOrErr() (*Project, error) {
 	return nil, &NotLoadedError{edge: "project"}
 }
 
+// OrganizationOrErr returns the Organization value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e WebhookEdges) OrganizationOrErr() (*Organization, error) {
+	if e.Organization != nil {
+		return e.Organization, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: organization.Label}
+	}
+	return nil, &NotLoadedError{edge: "organization"}
+}
+
 // DeliveriesOrErr returns the Deliveries value or an error if the edge
 // was not loaded in eager-loading.
 func (e WebhookEdges) DeliveriesOrErr() ([]*WebhookDelivery, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[2] {
 		return e.Deliveries, nil
 	}
 	return nil, &NotLoadedError{edge: "deliveries"}
@@ -90,7 +106,7 @@ func (*Webhook) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case webhook.FieldEnabled:
 			values[i] = new(sql.NullBool)
-		case webhook.FieldID, webhook.FieldProjectID:
+		case webhook.FieldID, webhook.FieldProjectID, webhook.FieldOrganizationID:
 			values[i] = new(sql.NullInt64)
 		case webhook.FieldURL, webhook.FieldKind, webhook.FieldDisabledReason, webhook.FieldSecret:
 			values[i] = new(sql.NullString)
@@ -133,7 +149,15 @@ func (_m *Webhook) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field project_id", values[i])
 			} else if value.Valid {
-				_m.ProjectID = int(value.Int64)
+				_m.ProjectID = new(int)
+				*_m.ProjectID = int(value.Int64)
+			}
+		case webhook.FieldOrganizationID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field organization_id", values[i])
+			} else if value.Valid {
+				_m.OrganizationID = new(int)
+				*_m.OrganizationID = int(value.Int64)
 			}
 		case webhook.FieldURL:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -199,6 +223,11 @@ func (_m *Webhook) QueryProject() *ProjectQuery {
 	return NewWebhookClient(_m.config).QueryProject(_m)
 }
 
+// QueryOrganization queries the "organization" edge of the Webhook entity.
+func (_m *Webhook) QueryOrganization() *OrganizationQuery {
+	return NewWebhookClient(_m.config).QueryOrganization(_m)
+}
+
 // QueryDeliveries queries the "deliveries" edge of the Webhook entity.
 func (_m *Webhook) QueryDeliveries() *WebhookDeliveryQuery {
 	return NewWebhookClient(_m.config).QueryDeliveries(_m)
@@ -233,8 +262,15 @@ func (_m *Webhook) String() string {
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
 	builder.WriteString(", ")
-	builder.WriteString("project_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.ProjectID))
+	if v := _m.ProjectID; v != nil {
+		builder.WriteString("project_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.OrganizationID; v != nil {
+		builder.WriteString("organization_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("url=")
 	builder.WriteString(_m.URL)

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
@@ -56,6 +57,28 @@ func (_c *WebhookCreate) SetNillableUpdatedAt(v *time.Time) *WebhookCreate {
 // SetProjectID sets the "project_id" field.
 func (_c *WebhookCreate) SetProjectID(v int) *WebhookCreate {
 	_c.mutation.SetProjectID(v)
+	return _c
+}
+
+// SetNillableProjectID sets the "project_id" field if the given value is not nil.
+func (_c *WebhookCreate) SetNillableProjectID(v *int) *WebhookCreate {
+	if v != nil {
+		_c.SetProjectID(*v)
+	}
+	return _c
+}
+
+// SetOrganizationID sets the "organization_id" field.
+func (_c *WebhookCreate) SetOrganizationID(v int) *WebhookCreate {
+	_c.mutation.SetOrganizationID(v)
+	return _c
+}
+
+// SetNillableOrganizationID sets the "organization_id" field if the given value is not nil.
+func (_c *WebhookCreate) SetNillableOrganizationID(v *int) *WebhookCreate {
+	if v != nil {
+		_c.SetOrganizationID(*v)
+	}
 	return _c
 }
 
@@ -136,6 +159,11 @@ func (_c *WebhookCreate) SetSecret(v string) *WebhookCreate {
 // SetProject sets the "project" edge to the Project entity.
 func (_c *WebhookCreate) SetProject(v *Project) *WebhookCreate {
 	return _c.SetProjectID(v.ID)
+}
+
+// SetOrganization sets the "organization" edge to the Organization entity.
+func (_c *WebhookCreate) SetOrganization(v *Organization) *WebhookCreate {
+	return _c.SetOrganizationID(v.ID)
 }
 
 // AddDeliveryIDs adds the "deliveries" edge to the WebhookDelivery entity by IDs.
@@ -223,9 +251,6 @@ func (_c *WebhookCreate) check() error {
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Webhook.updated_at"`)}
 	}
-	if _, ok := _c.mutation.ProjectID(); !ok {
-		return &ValidationError{Name: "project_id", err: errors.New(`ent: missing required field "Webhook.project_id"`)}
-	}
 	if _, ok := _c.mutation.URL(); !ok {
 		return &ValidationError{Name: "url", err: errors.New(`ent: missing required field "Webhook.url"`)}
 	}
@@ -250,9 +275,6 @@ func (_c *WebhookCreate) check() error {
 	}
 	if _, ok := _c.mutation.Secret(); !ok {
 		return &ValidationError{Name: "secret", err: errors.New(`ent: missing required field "Webhook.secret"`)}
-	}
-	if len(_c.mutation.ProjectIDs()) == 0 {
-		return &ValidationError{Name: "project", err: errors.New(`ent: missing required edge "Webhook.project"`)}
 	}
 	return nil
 }
@@ -331,7 +353,24 @@ func (_c *WebhookCreate) createSpec() (*Webhook, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.ProjectID = nodes[0]
+		_node.ProjectID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   webhook.OrganizationTable,
+			Columns: []string{webhook.OrganizationColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.OrganizationID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.DeliveriesIDs(); len(nodes) > 0 {
@@ -502,6 +541,9 @@ func (u *WebhookUpsertOne) UpdateNewValues() *WebhookUpsertOne {
 		}
 		if _, exists := u.create.mutation.ProjectID(); exists {
 			s.SetIgnore(webhook.FieldProjectID)
+		}
+		if _, exists := u.create.mutation.OrganizationID(); exists {
+			s.SetIgnore(webhook.FieldOrganizationID)
 		}
 		if _, exists := u.create.mutation.Kind(); exists {
 			s.SetIgnore(webhook.FieldKind)
@@ -819,6 +861,9 @@ func (u *WebhookUpsertBulk) UpdateNewValues() *WebhookUpsertBulk {
 			}
 			if _, exists := b.mutation.ProjectID(); exists {
 				s.SetIgnore(webhook.FieldProjectID)
+			}
+			if _, exists := b.mutation.OrganizationID(); exists {
+				s.SetIgnore(webhook.FieldOrganizationID)
 			}
 			if _, exists := b.mutation.Kind(); exists {
 				s.SetIgnore(webhook.FieldKind)

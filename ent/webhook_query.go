@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
@@ -28,6 +29,7 @@ type WebhookQuery struct {
 	inters              []Interceptor
 	predicates          []predicate.Webhook
 	withProject         *ProjectQuery
+	withOrganization    *OrganizationQuery
 	withDeliveries      *WebhookDeliveryQuery
 	loadTotal           []func(context.Context, []*Webhook) error
 	modifiers           []func(*sql.Selector)
@@ -83,6 +85,28 @@ func (_q *WebhookQuery) QueryProject() *ProjectQuery {
 			sqlgraph.From(webhook.Table, webhook.FieldID, selector),
 			sqlgraph.To(project.Table, project.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, webhook.ProjectTable, webhook.ProjectColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryOrganization chains the current query on the "organization" edge.
+func (_q *WebhookQuery) QueryOrganization() *OrganizationQuery {
+	query := (&OrganizationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhook.Table, webhook.FieldID, selector),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, webhook.OrganizationTable, webhook.OrganizationColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -299,13 +323,14 @@ func (_q *WebhookQuery) Clone() *WebhookQuery {
 		return nil
 	}
 	return &WebhookQuery{
-		config:         _q.config,
-		ctx:            _q.ctx.Clone(),
-		order:          append([]webhook.OrderOption{}, _q.order...),
-		inters:         append([]Interceptor{}, _q.inters...),
-		predicates:     append([]predicate.Webhook{}, _q.predicates...),
-		withProject:    _q.withProject.Clone(),
-		withDeliveries: _q.withDeliveries.Clone(),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]webhook.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.Webhook{}, _q.predicates...),
+		withProject:      _q.withProject.Clone(),
+		withOrganization: _q.withOrganization.Clone(),
+		withDeliveries:   _q.withDeliveries.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -320,6 +345,17 @@ func (_q *WebhookQuery) WithProject(opts ...func(*ProjectQuery)) *WebhookQuery {
 		opt(query)
 	}
 	_q.withProject = query
+	return _q
+}
+
+// WithOrganization tells the query-builder to eager-load the nodes that are connected to
+// the "organization" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WebhookQuery) WithOrganization(opts ...func(*OrganizationQuery)) *WebhookQuery {
+	query := (&OrganizationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withOrganization = query
 	return _q
 }
 
@@ -418,8 +454,9 @@ func (_q *WebhookQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Webh
 	var (
 		nodes       = []*Webhook{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withProject != nil,
+			_q.withOrganization != nil,
 			_q.withDeliveries != nil,
 		}
 	)
@@ -452,6 +489,12 @@ func (_q *WebhookQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Webh
 			return nil, err
 		}
 	}
+	if query := _q.withOrganization; query != nil {
+		if err := _q.loadOrganization(ctx, query, nodes, nil,
+			func(n *Webhook, e *Organization) { n.Edges.Organization = e }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withDeliveries; query != nil {
 		if err := _q.loadDeliveries(ctx, query, nodes,
 			func(n *Webhook) { n.Edges.Deliveries = []*WebhookDelivery{} },
@@ -478,7 +521,10 @@ func (_q *WebhookQuery) loadProject(ctx context.Context, query *ProjectQuery, no
 	ids := make([]int, 0, len(nodes))
 	nodeids := make(map[int][]*Webhook)
 	for i := range nodes {
-		fk := nodes[i].ProjectID
+		if nodes[i].ProjectID == nil {
+			continue
+		}
+		fk := *nodes[i].ProjectID
 		if _, ok := nodeids[fk]; !ok {
 			ids = append(ids, fk)
 		}
@@ -496,6 +542,38 @@ func (_q *WebhookQuery) loadProject(ctx context.Context, query *ProjectQuery, no
 		nodes, ok := nodeids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected foreign-key "project_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *WebhookQuery) loadOrganization(ctx context.Context, query *OrganizationQuery, nodes []*Webhook, init func(*Webhook), assign func(*Webhook, *Organization)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Webhook)
+	for i := range nodes {
+		if nodes[i].OrganizationID == nil {
+			continue
+		}
+		fk := *nodes[i].OrganizationID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(organization.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "organization_id" returned %v`, n.ID)
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
@@ -566,6 +644,9 @@ func (_q *WebhookQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withProject != nil {
 			_spec.Node.AddColumnOnce(webhook.FieldProjectID)
+		}
+		if _q.withOrganization != nil {
+			_spec.Node.AddColumnOnce(webhook.FieldOrganizationID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -379,6 +379,48 @@ var mutationMatrix = []matrixOp{
 		want: orgManagersOnly,
 	},
 	{
+		name:  "updateOrganization",
+		query: `mutation($o: ID!) { updateOrganization(id: $o, input: {name: "Renamed"}) { id name } }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			return map[string]any{"o": e.orgOf(t, w, own)}
+		},
+		want: orgManagersOnly,
+	},
+	{
+		name:  "createWebhook (an organisation's)",
+		query: `mutation($o: ID!) { createWebhook(input: {organizationID: $o, url: "https://hooks.example.com/org", events: [ANALYSIS_COMPLETED]}) { webhook { id organization { id } } secret } }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			return map[string]any{"o": e.orgOf(t, w, own)}
+		},
+		want: orgManagersOnly,
+	},
+	{
+		name:  "updateWebhook (an organisation's)",
+		query: `mutation($h: ID!) { updateWebhook(id: $h, input: {enabled: false}) { enabled } }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			return map[string]any{"h": e.orgWebhook(t, w, own)}
+		},
+		want: orgManagersOnly,
+	},
+	{
+		name:  "deleteWebhook (an organisation's)",
+		query: `mutation($h: ID!) { deleteWebhook(id: $h) }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			return map[string]any{"h": e.orgWebhook(t, w, own)}
+		},
+		want: orgManagersOnly,
+	},
+	{
+		// An empty organisation of the own project's (or the foreign
+		// one's) owner: only its OWNER deletes it.
+		name:  "deleteOrganization",
+		query: `mutation($o: ID!) { deleteOrganization(id: $o) }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			return map[string]any{"o": e.emptyOrgOf(t, w, own)}
+		},
+		want: orgManagersOnly,
+	},
+	{
 		name:  "createOrganization",
 		query: `mutation { createOrganization(input: {name: "Acme"}) { id viewerRole } }`,
 		setup: func(_ *env, _ *testing.T, _ world, _ string, own bool) map[string]any {

@@ -96,6 +96,9 @@ func (r *Resolver) Adjustment() generated.AdjustmentResolver { return &adjustmen
 // Feedback returns generated.FeedbackResolver implementation.
 func (r *Resolver) Feedback() generated.FeedbackResolver { return &feedbackResolver{r} }
 
+// Organization returns generated.OrganizationResolver implementation.
+func (r *Resolver) Organization() generated.OrganizationResolver { return &organizationResolver{r} }
+
 // Project returns generated.ProjectResolver implementation.
 func (r *Resolver) Project() generated.ProjectResolver { return &projectResolver{r} }
 
@@ -103,8 +106,9 @@ func (r *Resolver) Project() generated.ProjectResolver { return &projectResolver
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
-	adjustmentResolver struct{ *Resolver }
-	feedbackResolver   struct{ *Resolver }
-	projectResolver    struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
+	adjustmentResolver   struct{ *Resolver }
+	feedbackResolver     struct{ *Resolver }
+	organizationResolver struct{ *Resolver }
+	projectResolver      struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
 )

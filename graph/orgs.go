@@ -14,6 +14,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
@@ -158,5 +159,58 @@ func (r *Resolver) createProjectIn(ctx context.Context, input ent.CreateProjectI
 			c.SetOrganizationID(*org)
 		}
 		return c.Save(ctx)
+	})
+}
+
+// updateOrganization renames an organisation (OrganizationPolicy decides
+// who may).
+func (r *Resolver) updateOrganization(ctx context.Context, id int, in model.UpdateOrganizationInput) (*ent.Organization, error) {
+	var problems []error
+	if in.Name != nil {
+		check(&problems, "input.name", organization.NameValidator, trimmed(in.Name))
+	}
+	if err := reportAll(ctx, problems); err != nil {
+		return nil, err
+	}
+	// Those who may not see it get NOT_FOUND, an API key included.
+	if _, err := r.client.Organization.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	update := r.client.Organization.UpdateOneID(id)
+	if in.Name != nil {
+		update.SetName(*in.Name)
+	}
+	return update.Save(ctx)
+}
+
+// deleteOrganization deletes an organisation that owns no project; its
+// memberships and its own webhooks go with it. The organisation's row is
+// locked while its projects are counted: a project being created in it
+// holds a key-share lock on the row, so the count sees it or its creation
+// fails once the organisation is gone.
+func (r *Resolver) deleteOrganization(ctx context.Context, id int) (int, error) {
+	return store.InTx(ctx, r.client, func(tx *ent.Tx) (int, error) {
+		sys := access.SystemContext(ctx)
+		// Who may not see it gets NOT_FOUND, who may not delete it
+		// FORBIDDEN, before anything else.
+		o, err := tx.Organization.Query().Where(organization.ID(id)).ForUpdate().Only(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if err := access.MayChangeOrganization(ctx, tx.Client(), id, true); err != nil {
+			return 0, err
+		}
+		if o.PersonalUserID != nil {
+			return 0, access.ErrDeletePersonal
+		}
+		n, err := tx.Project.Query().Where(project.OrganizationID(id)).Count(sys)
+		if err != nil {
+			return 0, err
+		}
+		if n > 0 {
+			return 0, &ConflictError{Field: "id", Err: &plan.ConflictError{Problem: fmt.Sprintf(
+				"the organisation still owns %d project(s): delete them (deleteProject) first, then the organisation", n)}}
+		}
+		return id, tx.Organization.DeleteOneID(id).Exec(ctx)
 	})
 }

@@ -11,11 +11,14 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
+	entproject "github.com/feedbackloop/feedbackloop/ent/project"
+	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
 	"github.com/feedbackloop/feedbackloop/viewer"
+	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
 // userID makes the person behind cred known to the service and returns
@@ -121,6 +124,29 @@ func (e *env) orgMemberIn(t *testing.T, w world, own bool, subject string) strin
 		SetUserID(uid).SetRole(viewer.OrgMember).SaveX(sys).ID)
 }
 
+// orgWebhook creates, as the system, an endpoint of the organisation of
+// the own or foreign project of w, and returns its global ID.
+func (e *env) orgWebhook(t *testing.T, w world, own bool) string {
+	t.Helper()
+	secret, _ := webhooks.NewSecret()
+	return gid.Encode(e.client.Webhook.Create().SetOrganizationID(dbID(t, e.orgOf(t, w, own))).SetURL("https://hooks.example.com/org").
+		SetEvents([]webhooks.EventType{webhooks.AnalysisCompleted}).SetSecret(secret).SaveX(accesstest.System()).ID)
+}
+
+// emptyOrgOf creates, as the system, an organisation without projects
+// whose OWNER is the OWNER of the organisation of the own or foreign
+// project of w, and returns its global ID.
+func (e *env) emptyOrgOf(t *testing.T, w world, own bool) string {
+	t.Helper()
+	sys := accesstest.System()
+	of := dbID(t, e.orgOf(t, w, own))
+	ownerID := e.client.OrganizationMember.Query().
+		Where(organizationmember.OrganizationID(of), organizationmember.RoleEQ(viewer.OrgOwner)).FirstX(sys).UserID
+	o := e.client.Organization.Create().SetName("Empty").SaveX(sys)
+	e.client.OrganizationMember.Create().SetOrganizationID(o.ID).SetUserID(ownerID).SetRole(viewer.OrgOwner).ExecX(sys)
+	return gid.Encode(o.ID)
+}
+
 // The organisation mutations end to end: a created organisation is owned
 // by its creator, holds the projects created in it, and its ADMINs manage
 // MEMBERs and ADMINs but not OWNERs; it keeps an OWNER.
@@ -138,8 +164,13 @@ func TestOrganisationsAreManagedByTheirOwnersAndAdmins(t *testing.T) {
 	if org.Name != "Acme" || org.ViewerRole != "OWNER" || org.Personal {
 		t.Fatalf("created: %+v", org)
 	}
-	// Organisations are no Node: node() does not find them, rather than fail.
-	checkOutcome(t, "node(organisation)", gqltest.PostAs(t, e.url, ada, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": org.ID}), graph.CodeNotFound)
+	// An organisation is a Node: its members find it, nobody else does.
+	var node struct{ Node struct{ ID, Name string } }
+	e.as(t, ada, `query($id: ID!) { node(id: $id) { id ... on Organization { name } } }`, map[string]any{"id": org.ID}, &node)
+	if node.Node.ID != org.ID || node.Node.Name != "Acme" {
+		t.Fatalf("node(organisation): %+v", node)
+	}
+	checkOutcome(t, "node(organisation) by an outsider", gqltest.PostAs(t, e.url, cy, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": org.ID}), graph.CodeNotFound)
 	var p struct{ CreateProject struct{ ID string } }
 	e.as(t, ada, `mutation($o: ID!) { createProject(input: {name: "Rocket"}, organizationID: $o) { id } }`, map[string]any{"o": org.ID}, &p)
 	add := `mutation($o: ID!, $s: String!, $r: OrganizationRole!) { addOrganizationMember(input: {organizationID: $o, subject: $s, role: $r}) { id role user { subject } } }`
@@ -164,20 +195,20 @@ func TestOrganisationsAreManagedByTheirOwnersAndAdmins(t *testing.T) {
 		t.Fatalf("adding a member twice: %+v", resp.Errors)
 	}
 
-	list := `{ organizations { name viewerRole projects { name } members { role user { subject } } } }`
+	list := `{ organizations { name viewerRole projects(first: 10) { totalCount } members { role user { subject } } } }`
 	var orgs struct {
 		Organizations []struct {
 			Name, ViewerRole string
-			Projects         []struct{ Name string }
+			Projects         struct{ TotalCount int }
 			Members          []struct{ Role string }
 		}
 	}
 	e.as(t, bob, list, nil, &orgs)
-	if len(orgs.Organizations) != 1 || orgs.Organizations[0].ViewerRole != "ADMIN" || len(orgs.Organizations[0].Projects) != 1 || len(orgs.Organizations[0].Members) != 3 {
+	if len(orgs.Organizations) != 1 || orgs.Organizations[0].ViewerRole != "ADMIN" || orgs.Organizations[0].Projects.TotalCount != 1 || len(orgs.Organizations[0].Members) != 3 {
 		t.Fatalf("bob's organisations: %+v", orgs)
 	}
 	e.as(t, cy, list, nil, &orgs)
-	if len(orgs.Organizations) != 1 || orgs.Organizations[0].ViewerRole != "MEMBER" || len(orgs.Organizations[0].Projects) != 0 {
+	if len(orgs.Organizations) != 1 || orgs.Organizations[0].ViewerRole != "MEMBER" || orgs.Organizations[0].Projects.TotalCount != 0 {
 		t.Fatalf("cy, a MEMBER, sees: %+v", orgs)
 	}
 	var po struct {
@@ -191,7 +222,7 @@ func TestOrganisationsAreManagedByTheirOwnersAndAdmins(t *testing.T) {
 	// without naming one.
 	e.as(t, ada, `mutation { createProject(input: {name: "Mine"}) { id } }`, nil, nil)
 	e.as(t, ada, list, nil, &orgs)
-	if len(orgs.Organizations) != 2 || orgs.Organizations[1].Name != "Name of org-ada" || len(orgs.Organizations[1].Projects) != 1 {
+	if len(orgs.Organizations) != 2 || orgs.Organizations[1].Name != "Name of org-ada" || orgs.Organizations[1].Projects.TotalCount != 1 {
 		t.Fatalf("ada's organisations: %+v", orgs)
 	}
 
@@ -210,7 +241,7 @@ func TestOrganisationsAreManagedByTheirOwnersAndAdmins(t *testing.T) {
 	}
 	e.as(t, bob, upd, map[string]any{"m": cyMember, "r": "ADMIN"}, nil)
 	e.as(t, cy, list, nil, &orgs)
-	if len(orgs.Organizations[0].Projects) != 1 {
+	if orgs.Organizations[0].Projects.TotalCount != 1 {
 		t.Fatalf("cy, now ADMIN, sees: %+v", orgs)
 	}
 
@@ -276,5 +307,153 @@ func TestOrganisationLimits(t *testing.T) {
 	resp = gqltest.PostAs(t, e.url, other, add, map[string]any{"o": created.CreateOrganization.ID, "s": "one-too-many"})
 	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || resp.Errors[0].Extensions["field"] != "input.organizationID" {
 		t.Fatalf("a member past the organisation's limit: %+v", resp.Errors)
+	}
+}
+
+// Renaming, deleting and the organisation's own webhooks, by organisation
+// role: OWNER and ADMIN rename and manage its webhooks, MEMBERs get
+// FORBIDDEN naming the role, outsiders NOT_FOUND; only an OWNER deletes,
+// and only an organisation without projects, never a personal one. Its
+// projects are a bounded, paged connection.
+func TestOrganisationRenameDeleteAndWebhooksByRole(t *testing.T) {
+	e := newSecureEnv(t)
+	ada, bob, cy, dee := bearer(t, "orgr-ada"), bearer(t, "orgr-bob"), bearer(t, "orgr-cy"), bearer(t, "orgr-dee")
+	var created struct{ CreateOrganization struct{ ID string } }
+	e.as(t, ada, `mutation { createOrganization(input: {name: "Acme"}) { id } }`, nil, &created)
+	org := created.CreateOrganization.ID
+	add := `mutation($o: ID!, $s: String!, $r: OrganizationRole!) { addOrganizationMember(input: {organizationID: $o, subject: $s, role: $r}) { id } }`
+	e.as(t, ada, add, map[string]any{"o": org, "s": "orgr-bob", "r": "ADMIN"}, nil)
+	e.as(t, ada, add, map[string]any{"o": org, "s": "orgr-cy", "r": "MEMBER"}, nil)
+	vars := map[string]any{"o": org}
+
+	rename := `mutation($o: ID!, $n: String) { updateOrganization(id: $o, input: {name: $n}) { name } }`
+	for cred, want := range map[string]outcome{ada: ok, bob: ok, cy: graph.CodeForbidden, dee: graph.CodeNotFound} {
+		checkOutcome(t, "rename", gqltest.PostAs(t, e.url, cred, rename, map[string]any{"o": org, "n": " Acme Inc "}), want)
+	}
+	resp := gqltest.PostAs(t, e.url, cy, rename, map[string]any{"o": org, "n": "x"})
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["requiredOrganizationRole"] != "ADMIN" {
+		t.Fatalf("a MEMBER renaming: %+v", resp.Errors)
+	}
+	resp = gqltest.PostAs(t, e.url, ada, rename, map[string]any{"o": org, "n": "   "})
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || resp.Errors[0].Extensions["field"] != "input.name" {
+		t.Fatalf("an empty name: %+v", resp.Errors)
+	}
+	var named struct{ Node struct{ Name string } }
+	e.as(t, cy, `query($o: ID!) { node(id: $o) { ... on Organization { name } } }`, vars, &named)
+	if named.Node.Name != "Acme Inc" {
+		t.Fatalf("renamed to %q", named.Node.Name)
+	}
+
+	// The organisation's own webhooks: its OWNERs and ADMINs only.
+	hook := `mutation($o: ID!) { createWebhook(input: {organizationID: $o, url: "https://hooks.example.com/acme", events: [ANALYSIS_COMPLETED]}) { webhook { id projectID organization { id } } secret } }`
+	for cred, want := range map[string]outcome{bob: ok, cy: graph.CodeForbidden, dee: graph.CodeNotFound} {
+		checkOutcome(t, "createWebhook(organizationID)", gqltest.PostAs(t, e.url, cred, hook, vars), want)
+	}
+	var hooks struct {
+		Node struct {
+			Webhooks []struct {
+				ProjectID    *string
+				Organization struct{ ID string }
+			}
+		}
+	}
+	listHooks := `query($o: ID!) { node(id: $o) { ... on Organization { webhooks { projectID organization { id } } } } }`
+	e.as(t, ada, listHooks, vars, &hooks)
+	if len(hooks.Node.Webhooks) != 1 || hooks.Node.Webhooks[0].ProjectID != nil || hooks.Node.Webhooks[0].Organization.ID != org {
+		t.Fatalf("the OWNER sees the organisation's webhooks: %+v", hooks)
+	}
+	e.as(t, cy, listHooks, vars, &hooks)
+	if len(hooks.Node.Webhooks) != 0 {
+		t.Fatalf("a MEMBER sees the organisation's webhooks: %+v", hooks)
+	}
+	var p struct{ CreateProject struct{ ID string } }
+	e.as(t, ada, `mutation($o: ID!) { createProject(input: {name: "Rocket"}, organizationID: $o) { id } }`, vars, &p)
+	both := `mutation($o: ID!, $p: ID!) { createWebhook(input: {organizationID: $o, projectID: $p, url: "https://hooks.example.com/x", events: [ANALYSIS_COMPLETED]}) { secret } }`
+	for _, v := range []map[string]any{{"o": org, "p": p.CreateProject.ID}} {
+		resp := gqltest.PostAs(t, e.url, ada, both, v)
+		if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || !strings.Contains(resp.Errors[0].Message, "exactly one") {
+			t.Fatalf("both projectID and organizationID: %+v", resp.Errors)
+		}
+	}
+	resp = gqltest.PostAs(t, e.url, ada, `mutation { createWebhook(input: {url: "https://hooks.example.com/x", events: [ANALYSIS_COMPLETED]}) { secret } }`, nil)
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput || !strings.Contains(resp.Errors[0].Message, "exactly one") {
+		t.Fatalf("neither projectID nor organizationID: %+v", resp.Errors)
+	}
+
+	// Projects page, bounded like every connection.
+	e.as(t, ada, `mutation($o: ID!) { createProject(input: {name: "Second"}, organizationID: $o) { id } }`, vars, nil)
+	page := `query($o: ID!, $after: Cursor) { node(id: $o) { ... on Organization { projects(first: 1, after: $after) {
+		totalCount edges { node { name } } pageInfo { hasNextPage endCursor } } } } }`
+	var pg struct {
+		Node struct {
+			Projects struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ Name string } }
+				PageInfo   struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+	}
+	var names []string
+	var after any
+	for range 3 {
+		e.as(t, bob, page, map[string]any{"o": org, "after": after}, &pg)
+		for _, ed := range pg.Node.Projects.Edges {
+			names = append(names, ed.Node.Name)
+		}
+		if !pg.Node.Projects.PageInfo.HasNextPage {
+			break
+		}
+		after = pg.Node.Projects.PageInfo.EndCursor
+	}
+	if pg.Node.Projects.TotalCount != 2 || strings.Join(names, ",") != "Rocket,Second" {
+		t.Fatalf("an ADMIN paging the projects: %v, %+v", names, pg)
+	}
+	resp = gqltest.PostAs(t, e.url, bob, `query($o: ID!) { node(id: $o) { ... on Organization { projects(first: 101) { totalCount } } } }`, vars)
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeBadUserInput {
+		t.Fatalf("a page past the limit: %+v", resp.Errors)
+	}
+	e.as(t, cy, page, map[string]any{"o": org, "after": nil}, &pg)
+	if pg.Node.Projects.TotalCount != 0 {
+		t.Fatalf("a MEMBER without project roles pages: %+v", pg)
+	}
+
+	// Deleting: the OWNER only, once no project is left.
+	del := `mutation($o: ID!) { deleteOrganization(id: $o) }`
+	for cred, want := range map[string]outcome{bob: graph.CodeForbidden, cy: graph.CodeForbidden, dee: graph.CodeNotFound} {
+		checkOutcome(t, "deleteOrganization", gqltest.PostAs(t, e.url, cred, del, vars), want)
+	}
+	resp = gqltest.PostAs(t, e.url, ada, del, vars)
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeConflict || !strings.Contains(resp.Errors[0].Message, "2 project") {
+		t.Fatalf("deleting an organisation with projects: %+v", resp.Errors)
+	}
+	for _, pr := range e.client.Project.Query().Where(entproject.OrganizationID(dbID(t, org))).IDsX(accesstest.System()) {
+		e.as(t, ada, `mutation($p: ID!) { deleteProject(id: $p) }`, map[string]any{"p": gid.Encode(pr)}, nil)
+	}
+	var deleted struct{ DeleteOrganization string }
+	e.as(t, ada, del, vars, &deleted)
+	if deleted.DeleteOrganization != org {
+		t.Fatalf("deleted %q", deleted.DeleteOrganization)
+	}
+	sys := accesstest.System()
+	if e.client.Organization.Query().Where(organization.ID(dbID(t, org))).ExistX(sys) ||
+		e.client.OrganizationMember.Query().Where(organizationmember.OrganizationID(dbID(t, org))).ExistX(sys) ||
+		e.client.Webhook.Query().Where(webhook.OrganizationID(dbID(t, org))).ExistX(sys) {
+		t.Fatal("the organisation, its members or its webhooks outlived it")
+	}
+
+	// A personal organisation is never deleted, even empty, even by an admin.
+	e.as(t, dee, `mutation { createProject(input: {name: "Mine"}) { id } }`, nil, nil)
+	personal := gid.Encode(e.client.Organization.Query().Where(organization.PersonalUserID(e.userID(t, dee, "orgr-dee"))).OnlyIDX(sys))
+	for _, pr := range e.client.Project.Query().Where(entproject.OrganizationID(dbID(t, personal))).IDsX(sys) {
+		e.as(t, dee, `mutation($p: ID!) { deleteProject(id: $p) }`, map[string]any{"p": gid.Encode(pr)}, nil)
+	}
+	for _, cred := range []string{dee, "Bearer " + testAdminKey} {
+		resp = gqltest.PostAs(t, e.url, cred, del, map[string]any{"o": personal})
+		if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != graph.CodeForbidden || !strings.Contains(resp.Errors[0].Message, "personal") {
+			t.Fatalf("deleting a personal organisation: %+v", resp.Errors)
+		}
 	}
 }

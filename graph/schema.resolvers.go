@@ -222,6 +222,16 @@ func (r *mutationResolver) RemoveOrganizationMember(ctx context.Context, id int)
 	return id, nil
 }
 
+// UpdateOrganization is the resolver for the updateOrganization field.
+func (r *mutationResolver) UpdateOrganization(ctx context.Context, id int, input model.UpdateOrganizationInput) (*ent.Organization, error) {
+	return r.updateOrganization(ctx, id, input)
+}
+
+// DeleteOrganization is the resolver for the deleteOrganization field.
+func (r *mutationResolver) DeleteOrganization(ctx context.Context, id int) (int, error) {
+	return r.deleteOrganization(ctx, id)
+}
+
 // ApplyAdjustment is the resolver for the applyAdjustment field.
 func (r *mutationResolver) ApplyAdjustment(ctx context.Context, id int, force *bool) (*model.AdjustmentDecisionPayload, error) {
 	results, err := r.planner.Apply(ctx, []int{id}, force != nil && *force)
@@ -341,12 +351,6 @@ func (r *organizationResolver) ViewerRole(ctx context.Context, obj *ent.Organiza
 	return &role, nil
 }
 
-// Projects is the resolver for the projects field.
-func (r *organizationResolver) Projects(ctx context.Context, obj *ent.Organization) ([]*ent.Project, error) {
-	// The privacy filter keeps only the projects the caller may see.
-	return r.client.Project.Query().Where(project.OrganizationID(obj.ID)).Order(ent.Asc(project.FieldCreatedAt)).All(ctx)
-}
-
 // Members is the resolver for the members field.
 func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organization) ([]*ent.OrganizationMember, error) {
 	return r.client.OrganizationMember.Query().Where(organizationmember.OrganizationID(obj.ID)).Order(ent.Asc(organizationmember.FieldCreatedAt)).All(ctx)
@@ -452,9 +456,6 @@ func (r *viewerResolver) Memberships(ctx context.Context, obj *viewer.Viewer) ([
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
-// Organization returns generated.OrganizationResolver implementation.
-func (r *Resolver) Organization() generated.OrganizationResolver { return &organizationResolver{r} }
-
 // OrganizationMember returns generated.OrganizationMemberResolver implementation.
 func (r *Resolver) OrganizationMember() generated.OrganizationMemberResolver {
 	return &organizationMemberResolver{r}
@@ -473,7 +474,6 @@ func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r}
 
 type (
 	mutationResolver           struct{ *Resolver }
-	organizationResolver       struct{ *Resolver }
 	organizationMemberResolver struct{ *Resolver }
 	projectInsightsResolver    struct{ *Resolver }
 	subscriptionResolver       struct{ *Resolver }

@@ -9,12 +9,13 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/organization"
+	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
 	"github.com/feedbackloop/feedbackloop/graph/model"
 	"github.com/feedbackloop/feedbackloop/store"
-	"github.com/feedbackloop/feedbackloop/viewer"
 	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
@@ -47,6 +48,14 @@ func webhookProblems(kind webhooks.Kind, url *string, events []webhooks.EventTyp
 	return ps
 }
 
+// orZero is *id, or 0 for nil.
+func orZero(id *int) int {
+	if id == nil {
+		return 0
+	}
+	return *id
+}
+
 // distinct returns events without repeats, in their first order.
 func distinct(events []webhooks.EventType) []webhooks.EventType {
 	out := make([]webhooks.EventType, 0, len(events))
@@ -58,17 +67,30 @@ func distinct(events []webhooks.EventType) []webhooks.EventType {
 	return out
 }
 
-// createWebhook registers an endpoint, within the project's limit: the
-// project's row is locked while its endpoints are counted, so two
-// concurrent creations cannot both pass the last free place.
+// createWebhook registers an endpoint of a project or of an organisation,
+// within the owner's limit (WEBHOOKS_PER_PROJECT for either): the owner's
+// row is locked while its endpoints are counted, so two concurrent
+// creations cannot both pass the last free place.
 func (r *Resolver) createWebhook(ctx context.Context, in model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
-	if err := reportAll(ctx, webhookProblems(in.Kind, &in.URL, in.Events, true)); err != nil {
+	problems := webhookProblems(in.Kind, &in.URL, in.Events, true)
+	if (in.ProjectID == nil) == (in.OrganizationID == nil) {
+		problems = append(problems, &InputError{Field: "input.projectID", Problem: "name exactly one of projectID (the project's endpoint) and organizationID (an endpoint of every project of the organisation)"})
+	}
+	if err := reportAll(ctx, problems); err != nil {
 		return nil, err
 	}
-	if err := r.mustSeeProject(ctx, in.ProjectID, "input.projectID"); err != nil {
-		return nil, err
+	var projectID, orgID int
+	field, owner := "input.projectID", "project"
+	if in.ProjectID != nil {
+		projectID = *in.ProjectID
+		if err := r.mustSeeProject(ctx, projectID, field); err != nil {
+			return nil, err
+		}
+	} else {
+		orgID = *in.OrganizationID
+		field, owner = "input.organizationID", "organisation"
 	}
-	if err := access.Require(ctx, r.client, in.ProjectID, viewer.Owner, webhook.Label, "manage webhooks"); err != nil {
+	if err := access.RequireWebhookOwner(ctx, r.client, projectID, orgID); err != nil {
 		return nil, err
 	}
 	secret, err := webhooks.NewSecret()
@@ -81,19 +103,29 @@ func (r *Resolver) createWebhook(ctx context.Context, in model.CreateWebhookInpu
 	}
 	hook, err := store.InTx(ctx, r.client, func(tx *ent.Tx) (*ent.Webhook, error) {
 		sys := access.SystemContext(ctx)
-		if _, err := tx.Project.Query().Where(project.ID(in.ProjectID)).ForUpdate().OnlyID(sys); err != nil {
+		var mine predicate.Webhook
+		create := tx.Webhook.Create()
+		if projectID != 0 {
+			_, err = tx.Project.Query().Where(project.ID(projectID)).ForUpdate().OnlyID(sys)
+			mine = webhook.ProjectID(projectID)
+			create.SetProjectID(projectID)
+		} else {
+			_, err = tx.Organization.Query().Where(organization.ID(orgID)).ForUpdate().OnlyID(sys)
+			mine = webhook.OrganizationID(orgID)
+			create.SetOrganizationID(orgID)
+		}
+		if err != nil {
 			return nil, err
 		}
-		n, err := tx.Webhook.Query().Where(webhook.ProjectID(in.ProjectID)).Count(sys)
+		n, err := tx.Webhook.Query().Where(mine).Count(sys)
 		if err != nil {
 			return nil, err
 		}
 		if n >= r.webhooksPerProject {
-			return nil, &InputError{Field: "input.projectID", Problem: fmt.Sprintf(
-				"the project has %d webhooks, the most it may have (WEBHOOKS_PER_PROJECT): delete one first", n)}
+			return nil, &InputError{Field: field, Problem: fmt.Sprintf(
+				"the %s has %d webhooks, the most it may have (WEBHOOKS_PER_PROJECT): delete one first", owner, n)}
 		}
-		return tx.Webhook.Create().
-			SetProjectID(in.ProjectID).
+		return create.
 			SetURL(in.URL).
 			SetKind(in.Kind).
 			SetEvents(distinct(in.Events)).
@@ -120,7 +152,7 @@ func (r *Resolver) updateWebhook(ctx context.Context, id int, in model.UpdateWeb
 		if err != nil {
 			return nil, err
 		}
-		if err := access.Require(ctx, r.client, hook.ProjectID, viewer.Owner, webhook.Label, "manage webhooks"); err != nil {
+		if err := access.RequireWebhookOwner(ctx, r.client, orZero(hook.ProjectID), orZero(hook.OrganizationID)); err != nil {
 			return nil, err
 		}
 		if err := reportAll(ctx, webhookProblems(hook.Kind, in.URL, in.Events, in.Events != nil)); err != nil {

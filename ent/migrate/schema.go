@@ -748,7 +748,8 @@ var (
 		{Name: "disabled_reason", Type: field.TypeString, Nullable: true},
 		{Name: "failing_since", Type: field.TypeTime, Nullable: true},
 		{Name: "secret", Type: field.TypeString},
-		{Name: "project_id", Type: field.TypeInt},
+		{Name: "organization_id", Type: field.TypeInt, Nullable: true},
+		{Name: "project_id", Type: field.TypeInt, Nullable: true},
 	}
 	// WebhooksTable holds the schema information for the "webhooks" table.
 	WebhooksTable = &schema.Table{
@@ -757,8 +758,14 @@ var (
 		PrimaryKey: []*schema.Column{WebhooksColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "webhooks_projects_webhooks",
+				Symbol:     "webhooks_organizations_webhooks",
 				Columns:    []*schema.Column{WebhooksColumns[10]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "webhooks_projects_webhooks",
+				Columns:    []*schema.Column{WebhooksColumns[11]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -771,6 +778,11 @@ var (
 			},
 			{
 				Name:    "webhook_project_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhooksColumns[11]},
+			},
+			{
+				Name:    "webhook_organization_id",
 				Unique:  false,
 				Columns: []*schema.Column{WebhooksColumns[10]},
 			},
@@ -957,9 +969,13 @@ func init() {
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
 	}
-	WebhooksTable.ForeignKeys[0].RefTable = ProjectsTable
+	WebhooksTable.ForeignKeys[0].RefTable = OrganizationsTable
+	WebhooksTable.ForeignKeys[1].RefTable = ProjectsTable
 	WebhooksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	WebhooksTable.Annotation.Checks = map[string]string{
+		"webhook_one_owner": "(project_id IS NULL) <> (organization_id IS NULL)",
 	}
 	WebhookCursorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(51539607552),

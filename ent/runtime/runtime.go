@@ -308,6 +308,8 @@ func init() {
 	organization.Hooks[1] = organizationHooks[0]
 
 	organization.Hooks[2] = organizationHooks[1]
+
+	organization.Hooks[3] = organizationHooks[2]
 	organizationMixinFields0 := organizationMixin[0].Fields()
 	_ = organizationMixinFields0
 	organizationFields := schema.Organization{}.Fields()
@@ -555,11 +557,11 @@ func init() {
 	// webhook.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	webhook.UpdateDefaultUpdatedAt = webhookDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// webhookDescURL is the schema descriptor for url field.
-	webhookDescURL := webhookFields[1].Descriptor()
+	webhookDescURL := webhookFields[2].Descriptor()
 	// webhook.URLValidator is a validator for the "url" field. It is called by the builders before save.
 	webhook.URLValidator = webhookDescURL.Validators[0].(func(string) error)
 	// webhookDescEnabled is the schema descriptor for enabled field.
-	webhookDescEnabled := webhookFields[4].Descriptor()
+	webhookDescEnabled := webhookFields[5].Descriptor()
 	// webhook.DefaultEnabled holds the default value on creation for the enabled field.
 	webhook.DefaultEnabled = webhookDescEnabled.Default.(bool)
 	webhookcursor.Policy = privacy.NewPolicies(schema.WebhookCursor{})

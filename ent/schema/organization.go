@@ -35,7 +35,8 @@ func (Organization) Fields() []ent.Field {
 			Nillable().
 			Unique().
 			Immutable().
-			Comment("The user whose personal organisation this is (their projects go here unless they name another); null for a shared one."),
+			Comment("The user whose personal organisation this is (their projects go here unless they name another); null for a shared one.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -43,16 +44,33 @@ func (Organization) Fields() []ent.Field {
 func (Organization) Edges() []ent.Edge {
 	hidden := entgql.Skip(entgql.SkipAll)
 	return []ent.Edge{
+		// Paged like every other connection; the privacy filter keeps the
+		// projects the caller may see.
 		edge.To("projects", Project.Type).
-			Annotations(entsql.OnDelete(entsql.Restrict), hidden),
+			Annotations(
+				entsql.OnDelete(entsql.Restrict),
+				entgql.RelayConnection(),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput),
+			),
 		edge.To("members", OrganizationMember.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden),
+		// The organisation's own endpoints, sent the events of all its
+		// projects; seen by its OWNERs and ADMINs only.
+		edge.To("webhooks", Webhook.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput),
+			),
 	}
 }
 
-// Annotations of the Organization.
+// Annotations of the Organization: a Relay node (node(id:) answers its
+// members, as every other query does), changed through hand-written
+// mutations only.
 func (Organization) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+	return []schema.Annotation{
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }
 
 // Policy of the Organization: see access.OrganizationPolicy.
@@ -62,7 +80,7 @@ func (Organization) Policy() ent.Policy {
 
 // Hooks of the Organization.
 func (Organization) Hooks() []ent.Hook {
-	return []ent.Hook{trimFields("name"), access.OrgOwnerOnCreate()}
+	return []ent.Hook{trimFields("name"), access.OrgOwnerOnCreate(), access.KeepPersonalOrganizations()}
 }
 
 // OrganizationMember gives a user a role in an organisation.

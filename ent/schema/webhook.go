@@ -13,9 +13,11 @@ import (
 	"github.com/feedbackloop/feedbackloop/webhooks"
 )
 
-// Webhook is an endpoint a project's events are delivered to (see the
-// webhook and webhook/dispatch packages). Only the project's OWNERs see and
-// manage it: its URL may itself be a secret (Slack's are).
+// Webhook is an endpoint the events of a project, or of every project of an
+// organisation, are delivered to (see the webhook and webhook/dispatch
+// packages): exactly one of project_id and organization_id is set. Only the
+// project's OWNERs (the organisation's OWNERs and ADMINs) see and manage
+// it: its URL may itself be a secret (Slack's are).
 type Webhook struct {
 	ent.Schema
 }
@@ -24,7 +26,15 @@ type Webhook struct {
 func (Webhook) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("project_id").
-			Immutable(),
+			Optional().
+			Nillable().
+			Immutable().
+			Comment("The project whose events the endpoint is sent; null for an organisation's endpoint."),
+		field.Int("organization_id").
+			Optional().
+			Nillable().
+			Immutable().
+			Comment("The organisation whose projects' events the endpoint is sent; null for a project's endpoint."),
 		field.String("url").
 			Validate(lengthBetween(1, 2048)),
 		field.Enum("kind").
@@ -65,7 +75,11 @@ func (Webhook) Edges() []ent.Edge {
 			Ref("webhooks").
 			Field("project_id").
 			Unique().
-			Required().
+			Immutable(),
+		edge.From("organization", Organization.Type).
+			Ref("webhooks").
+			Field("organization_id").
+			Unique().
 			Immutable(),
 		edge.To("deliveries", WebhookDelivery.Type).
 			Annotations(
@@ -80,12 +94,17 @@ func (Webhook) Edges() []ent.Edge {
 func (Webhook) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("project_id"),
+		index.Fields("organization_id"),
 	}
 }
 
-// Annotations of the Webhook.
+// Annotations of the Webhook: exactly one owner, a project or an
+// organisation.
 func (Webhook) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		entsql.Checks(map[string]string{
+			"webhook_one_owner": "(project_id IS NULL) <> (organization_id IS NULL)",
+		}),
 		entgql.RelayConnection(),
 		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 	}

@@ -108,8 +108,13 @@ type CreateOrganizationInput struct {
 	Name string `json:"name"`
 }
 
+// Exactly one of projectID and organizationID: a project's endpoint is sent
+// that project's events (needs OWNER of it); an organisation's endpoint is sent
+// the events of every project of the organisation (needs OWNER or ADMIN of it,
+// not with an API key).
 type CreateWebhookInput struct {
-	ProjectID int `json:"projectID"`
+	ProjectID      *int `json:"projectID,omitempty"`
+	OrganizationID *int `json:"organizationID,omitempty"`
 	// An http or https URL (at most 2,048 characters) on a public address.
 	URL string `json:"url"`
 	// The event types to deliver, at least one. SLACK endpoints take
@@ -245,6 +250,11 @@ type TaskMention struct {
 	FeedbackCount int `json:"feedbackCount"`
 	// Suggestions about the task.
 	SuggestionCount int `json:"suggestionCount"`
+}
+
+type UpdateOrganizationInput struct {
+	// The new name; omitted, the name stays.
+	Name *string `json:"name,omitempty"`
 }
 
 type UpdateOrganizationMemberInput struct {

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -160,28 +161,37 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		for id := range projectIDs {
 			ids = append(ids, id)
 		}
-		hooks, err := tx.Webhook.Query().Where(webhook.ProjectIDIn(ids...), webhook.Enabled(true)).All(ctx)
+		// An endpoint matches an event of its project, or of any project
+		// of its organisation.
+		ps, err := tx.Project.Query().Where(project.IDIn(ids...)).
+			Select(project.FieldID, project.FieldName, project.FieldOrganizationID).All(ctx)
 		if err != nil {
 			return 0, err
 		}
-		byProject := map[int][]*ent.Webhook{}
-		for _, h := range hooks {
-			byProject[h.ProjectID] = append(byProject[h.ProjectID], h)
+		names, orgOf := map[int]string{}, map[int]int{}
+		orgIDs := make([]int, 0, len(ps))
+		for _, p := range ps {
+			names[p.ID], orgOf[p.ID] = p.Name, p.OrganizationID
+			orgIDs = append(orgIDs, p.OrganizationID)
 		}
-		names := map[int]string{}
-		if len(byProject) > 0 {
-			ps, err := tx.Project.Query().Where(project.IDIn(ids...)).Select(project.FieldID, project.FieldName).All(ctx)
-			if err != nil {
-				return 0, err
-			}
-			for _, p := range ps {
-				names[p.ID] = p.Name
+		hooks, err := tx.Webhook.Query().
+			Where(webhook.Or(webhook.ProjectIDIn(ids...), webhook.OrganizationIDIn(orgIDs...)), webhook.Enabled(true)).
+			All(ctx)
+		if err != nil {
+			return 0, err
+		}
+		byProject, byOrg := map[int][]*ent.Webhook{}, map[int][]*ent.Webhook{}
+		for _, h := range hooks {
+			if h.ProjectID != nil {
+				byProject[*h.ProjectID] = append(byProject[*h.ProjectID], h)
+			} else if h.OrganizationID != nil {
+				byOrg[*h.OrganizationID] = append(byOrg[*h.OrganizationID], h)
 			}
 		}
 		now := d.cfg.Now().UTC()
 		var creates []*ent.WebhookDeliveryCreate
 		for _, r := range rows {
-			targets := byProject[r.ProjectID]
+			targets := append(slices.Clip(byProject[r.ProjectID]), byOrg[orgOf[r.ProjectID]]...)
 			if len(targets) == 0 {
 				continue
 			}
@@ -371,12 +381,17 @@ func (d *Dispatcher) disable(ctx context.Context, tx *ent.Tx, hook *ent.Webhook,
 	if err := tx.Webhook.UpdateOne(hook).SetEnabled(false).SetDisabledReason(reason).Exec(ctx); err != nil {
 		return err
 	}
-	e, err := outbox.New(hook.ProjectID, KindWebhook, hook.ID, 1, nil, DisabledPayload{WebhookID: hook.ID, Host: hostOf(hook.URL), Reason: reason})
+	if hook.ProjectID == nil {
+		// An organisation's endpoint: no project's event to tell it by.
+		d.cfg.Logger.WarnContext(ctx, "webhook disabled after a day of failed deliveries", "webhook_id", hook.ID, "organization_id", hook.OrganizationID)
+		return nil
+	}
+	e, err := outbox.New(*hook.ProjectID, KindWebhook, hook.ID, 1, nil, DisabledPayload{WebhookID: hook.ID, Host: hostOf(hook.URL), Reason: reason})
 	if err != nil {
 		return err
 	}
 	outbox.Record(tx, e)
-	d.cfg.Logger.WarnContext(ctx, "webhook disabled after a day of failed deliveries", "webhook_id", hook.ID, "project_id", hook.ProjectID)
+	d.cfg.Logger.WarnContext(ctx, "webhook disabled after a day of failed deliveries", "webhook_id", hook.ID, "project_id", *hook.ProjectID)
 	return nil
 }
 

@@ -93,9 +93,15 @@ func (w *world) hook(url string, kind webhooks.Kind, events ...webhooks.EventTyp
 // record commits events through the real outbox writer.
 func (w *world) record(kind string, objectID int, payload any) int {
 	w.t.Helper()
+	return w.recordIn(w.project, kind, objectID, payload)
+}
+
+// recordIn records an event of project.
+func (w *world) recordIn(project int, kind string, objectID int, payload any) int {
+	w.t.Helper()
 	ctx := accesstest.System()
 	_, err := store.InTx(ctx, w.client, func(tx *ent.Tx) (struct{}, error) {
-		e, err := outbox.New(w.project, kind, objectID, 1, nil, payload)
+		e, err := outbox.New(project, kind, objectID, 1, nil, payload)
 		if err != nil {
 			return struct{}{}, err
 		}
@@ -113,9 +119,14 @@ func (w *world) record(kind string, objectID int, payload any) int {
 }
 
 func (w *world) completed(id int) int {
+	return w.completedIn(w.project, id)
+}
+
+// completedIn records that feedback id of project completed.
+func (w *world) completedIn(project, id int) int {
 	summary := "Users want dark mode."
-	return w.record(outbox.KindFeedback, id, outbox.FeedbackPayload{PreviousStatus: "PROCESSING",
-		Feedback: &ent.Feedback{ID: id, ProjectID: w.project, Status: feedback.StatusCompleted, FeedbackText: "dark mode please", Summary: &summary}})
+	return w.recordIn(project, outbox.KindFeedback, id, outbox.FeedbackPayload{PreviousStatus: "PROCESSING",
+		Feedback: &ent.Feedback{ID: id, ProjectID: project, Status: feedback.StatusCompleted, FeedbackText: "dark mode please", Summary: &summary}})
 }
 
 func (w *world) dispatch() {
@@ -373,5 +384,47 @@ func TestSealedSecretsSignWithTheirKey(t *testing.T) {
 	h := r.headers[0]
 	if err := webhooks.Verify(secret, h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature"), r.bodies[0], w.clock.Now(), time.Minute); err != nil {
 		t.Fatalf("signed with the sealed form, not the secret: %v", err)
+	}
+}
+
+// An organisation's endpoint is sent the events of every project of the
+// organisation, and none of another organisation's projects.
+func TestOrganisationWebhookGetsItsProjectsEvents(t *testing.T) {
+	w := newWorld(t)
+	sys := accesstest.System()
+	org := w.client.Project.GetX(sys, w.project).OrganizationID
+	second := w.client.Project.Create().SetName("Second").SetOrganizationID(org).SaveX(sys).ID
+	foreign := w.client.Project.Create().SetName("Elsewhere").SaveX(sys)
+	if foreign.OrganizationID == org {
+		t.Fatal("the foreign project is in the same organisation")
+	}
+	r := newReceiver(t, http.StatusOK)
+	secret, _ := webhooks.NewSecret()
+	hook := w.client.Webhook.Create().SetOrganizationID(org).SetURL(r.URL).SetEvents([]webhooks.EventType{webhooks.AnalysisCompleted}).
+		SetSecret(secret).SaveX(sys)
+
+	want := []int{w.completedIn(w.project, 1), w.completedIn(second, 2)}
+	w.completedIn(foreign.ID, 3)
+	w.dispatch()
+	if n := w.send(); n != 2 {
+		t.Fatalf("sent %d deliveries, want the 2 of the organisation's projects", n)
+	}
+	var got []int
+	for _, d := range w.deliveries(hook.ID) {
+		if d.Status != webhookdelivery.StatusDelivered {
+			t.Errorf("delivery of event %d: %s", d.EventID, d.Status)
+		}
+		got = append(got, d.EventID)
+	}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("the organisation's endpoint got events %v, want %v", got, want)
+	}
+	if r.count() != 2 {
+		t.Fatalf("the receiver got %d messages, want 2", r.count())
+	}
+	for i, b := range r.bodies {
+		if !strings.Contains(string(b), []string{"Roadmap", "Second"}[i]) {
+			t.Errorf("message %d does not name its project: %s", i, b)
+		}
 	}
 }
