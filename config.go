@@ -23,6 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/internal/redisconn"
 	"github.com/feedbackloop/feedbackloop/internal/replicas"
+	"github.com/feedbackloop/feedbackloop/notify"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
@@ -114,6 +115,9 @@ type config struct {
 	SMTP *digest.SMTP
 	// DigestEvery is how often workers look for due digests.
 	DigestEvery time.Duration
+	// NotifyEvery is how often workers look for due notification emails
+	// (NOTIFY_INTERVAL): disabled webhooks, mentions.
+	NotifyEvery time.Duration
 	// WebhooksPerProject bounds a project's webhook endpoints.
 	WebhooksPerProject int
 	// WebhookSecrets seals webhooks' signing secrets at rest
@@ -416,6 +420,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		cfg.WebhookSecrets = sealer
 	}
 	cfg.SMTP, cfg.DigestEvery = e.smtp()
+	cfg.NotifyEvery = e.duration("NOTIFY_INTERVAL", notify.DefaultPollEvery)
 	cfg.GitHubAPIURL = strings.TrimRight(e.str("GITHUB_API_URL", github.DefaultAPIURL), "/")
 	if u, err := url.Parse(cfg.GitHubAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		e.fail("GITHUB_API_URL", "an http(s) URL, such as https://api.github.com", cfg.GitHubAPIURL)

@@ -43,6 +43,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/tlscert"
 	"github.com/feedbackloop/feedbackloop/internal/tracing"
 	"github.com/feedbackloop/feedbackloop/migrations"
+	"github.com/feedbackloop/feedbackloop/notify"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
@@ -240,7 +241,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			logger.Warn("WEBHOOK_ALLOW_PRIVATE is set: webhooks may reach loopback, private and link-local addresses")
 		}
 		hooks := dispatch.New(dispatch.Config{Client: d.client, HTTP: webhooks.NewClient(cfg.WebhookAllowPrivate),
-			Secrets: cfg.WebhookSecrets, Logger: logger})
+			Secrets: cfg.WebhookSecrets, Logger: logger, NotifyOwners: cfg.SMTP != nil})
 		hooks.Start(ctx)
 		stop = append(stop, hooks.Shutdown)
 		// Email digests: each worker looks for due ones; a row claim
@@ -249,8 +250,13 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer, list
 			digests := digest.NewScheduler(digest.Config{Client: d.client, Mailer: cfg.SMTP, Logger: logger, PollEvery: cfg.DigestEvery})
 			digests.Start(ctx)
 			stop = append(stop, digests.Shutdown)
+			// The emails owed to single members (disabled webhooks,
+			// mentions), written with what they tell.
+			notes := notify.NewSender(notify.Config{Client: d.client, Mailer: cfg.SMTP, Logger: logger, PollEvery: cfg.NotifyEvery})
+			notes.Start(ctx)
+			stop = append(stop, notes.Shutdown)
 		} else {
-			logger.Info("SMTP_URL is not set: email digests are not sent (members' choices are kept)")
+			logger.Info("SMTP_URL is not set: email digests and notifications (disabled webhooks, mentions) are not sent (members' choices are kept)")
 		}
 		issues := github.NewDispatcher(github.Config{Client: d.client, GitHub: &github.Client{BaseURL: cfg.GitHubAPIURL},
 			Secrets: cfg.WebhookSecrets, Logger: logger})

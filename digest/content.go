@@ -12,7 +12,9 @@ import (
 	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	entuser "github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/internal/text"
 )
 
@@ -37,6 +39,8 @@ type Digest struct {
 	DecisionCount    int
 	Open             []Item // PROPOSED suggestions, best score first
 	OpenCount        int
+	Mentions         []Item // comments of the period that mention the member, newest first
+	MentionCount     int
 }
 
 // Item is one line of a list: a text cut to snippet runes.
@@ -54,14 +58,16 @@ type Decision struct {
 // Empty reports whether nothing happened in the period: such a digest is
 // not sent (suggestions left open alone are no news).
 func (d *Digest) Empty() bool {
-	return d.NewFeedbackCount == 0 && d.CompletedCount == 0 && d.FailedCount == 0 && d.DecisionCount == 0
+	return d.NewFeedbackCount == 0 && d.CompletedCount == 0 && d.FailedCount == 0 && d.DecisionCount == 0 && d.MentionCount == 0
 }
 
-// Build reads project's digest for (since, until] as the system: the
-// scheduler checks membership, not the privacy layer. Decisions are the
+// Build reads project's digest for (since, until] for the member who is
+// user as the system: the scheduler checks membership, not the privacy
+// layer. Mentions lists the period's comments that mention user (and still
+// do). Decisions are the
 // suggestions applied or rejected in the period that still stand (a
 // revert clears its decision: the suggestion is open again and listed so).
-func Build(ctx context.Context, client *ent.Client, projectID int, frequency string, since, until time.Time) (*Digest, error) {
+func Build(ctx context.Context, client *ent.Client, projectID, user int, frequency string, since, until time.Time) (*Digest, error) {
 	ctx = access.SystemContext(ctx)
 	p, err := client.Project.Get(ctx, projectID)
 	if err != nil {
@@ -127,6 +133,19 @@ func Build(ctx context.Context, client *ent.Client, projectID int, frequency str
 	}
 	for _, a := range as {
 		d.Open = append(d.Open, Item{a.ID, text.Truncate(a.Description, snippet)})
+	}
+
+	mentions := client.Comment.Query().Where(comment.ProjectID(projectID), comment.CreatedAtGT(since), comment.CreatedAtLTE(until),
+		comment.HasMentionsWith(entuser.ID(user)))
+	if d.MentionCount, err = mentions.Clone().Count(ctx); err != nil {
+		return nil, err
+	}
+	cs, err := mentions.Order(ent.Desc(comment.FieldCreatedAt), ent.Desc(comment.FieldID)).Limit(listed).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		d.Mentions = append(d.Mentions, Item{c.ID, text.Truncate(c.Body, snippet)})
 	}
 	return d, nil
 }

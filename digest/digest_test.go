@@ -109,8 +109,11 @@ func byRecipient(msgs []testsmtp.Message) map[string][]testsmtp.Message {
 func TestDigestsAreSentOnceByTwoSchedulers(t *testing.T) {
 	mail := testsmtp.Start(t)
 	w := newWorld(t)
-	w.member(t, "daily", projectmember.DigestDaily, "daily@example.com", 25*time.Hour)
+	daily := w.member(t, "daily", projectmember.DigestDaily, "daily@example.com", 25*time.Hour)
 	w.member(t, "weekly", projectmember.DigestWeekly, "weekly@example.com", 8*24*time.Hour)
+	sys := accesstest.System()
+	w.client.Comment.Create().SetProjectID(w.project).SetFeedbackID(w.client.Feedback.Query().FirstIDX(sys)).
+		SetBody("@daily look <u>here</u>").AddMentionIDs(daily.UserID).SaveX(sys)
 	w.member(t, "no-address", projectmember.DigestDaily, "", 25*time.Hour)
 	w.member(t, "none", projectmember.DigestNone, "none@example.com", 25*time.Hour)
 	w.member(t, "not-yet", projectmember.DigestWeekly, "not-yet@example.com", 6*24*time.Hour)
@@ -148,6 +151,12 @@ func TestDigestsAreSentOnceByTwoSchedulers(t *testing.T) {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("text body lacks %q:\n%s", want, m.Text)
 		}
+	}
+	if !strings.Contains(m.Text, "Comments mentioning you: 1\n  - @daily look <u>here</u>") || !strings.Contains(m.HTML, "@daily look &lt;u&gt;here&lt;/u&gt;") {
+		t.Errorf("the daily digest does not list the comment mentioning its member:\n%s\n%s", m.Text, m.HTML)
+	}
+	if strings.Contains(got["weekly@example.com"][0].Text, "mentioning you") {
+		t.Errorf("the weekly digest lists another member's mentions:\n%s", got["weekly@example.com"][0].Text)
 	}
 	if !strings.Contains(m.HTML, "search is &lt;i&gt;slow&lt;/i&gt;") || strings.Contains(m.HTML, "<i>slow") || !strings.Contains(m.HTML, "Roadmap &lt;b&gt;") {
 		t.Errorf("HTML body does not escape users' text:\n%s", m.HTML)

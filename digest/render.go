@@ -42,7 +42,11 @@ Decisions: {{.DecisionCount}}
 Open suggestions: {{.OpenCount}}
 {{range .Open}}  - {{.Text}} ({{id .ID}})
 {{end}}{{with more .OpenCount (len .Open)}}{{if gt . 0}}  … and {{.}} more
-{{end}}{{end}}
+{{end}}{{end}}{{if .MentionCount}}
+Comments mentioning you: {{.MentionCount}}
+{{range .Mentions}}  - {{.Text}} ({{id .ID}})
+{{end}}{{with more .MentionCount (len .Mentions)}}{{if gt . 0}}  … and {{.}} more
+{{end}}{{end}}{{end}}
 You get this because you chose a {{.Frequency | lower}} digest of this project.
 Change it with setDigest (frequency NONE stops it).
 `
@@ -60,7 +64,9 @@ const htmlBody = `<!DOCTYPE html>
 <ul>{{range .Decisions}}<li>{{.Status | lower}}: {{.Text}} <small>({{id .ID}})</small></li>{{end}}{{with more .DecisionCount (len .Decisions)}}{{if gt . 0}}<li>… and {{.}} more</li>{{end}}{{end}}</ul>
 <h2>Open suggestions: {{.OpenCount}}</h2>
 <ul>{{range .Open}}<li>{{.Text}} <small>({{id .ID}})</small></li>{{end}}{{with more .OpenCount (len .Open)}}{{if gt . 0}}<li>… and {{.}} more</li>{{end}}{{end}}</ul>
-<p><small>You get this because you chose a {{.Frequency | lower}} digest of this project. Change it with setDigest (frequency NONE stops it).</small></p>
+{{if .MentionCount}}<h2>Comments mentioning you: {{.MentionCount}}</h2>
+<ul>{{range .Mentions}}<li>{{.Text}} <small>({{id .ID}})</small></li>{{end}}{{with more .MentionCount (len .Mentions)}}{{if gt . 0}}<li>… and {{.}} more</li>{{end}}{{end}}</ul>
+{{end}}<p><small>You get this because you chose a {{.Frequency | lower}} digest of this project. Change it with setDigest (frequency NONE stops it).</small></p>
 </body></html>
 `
 

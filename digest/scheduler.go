@@ -134,7 +134,7 @@ var errEmpty = fmt.Errorf("nothing new")
 
 func (s *Scheduler) send(ctx context.Context, c claim, now time.Time) error {
 	m := c.member
-	d, err := Build(ctx, s.cfg.Client, m.ProjectID, string(m.Digest), c.since, now)
+	d, err := Build(ctx, s.cfg.Client, m.ProjectID, m.UserID, string(m.Digest), c.since, now)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/user"
+	"github.com/feedbackloop/feedbackloop/notify"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/viewer"
@@ -35,10 +36,15 @@ var ErrNotFound = errors.New("not found")
 // Service writes comments and votes.
 type Service struct {
 	client *ent.Client
+	notify bool
 }
 
-// New returns a Service over client.
-func New(client *ent.Client) *Service { return &Service{client: client} }
+// New returns a Service over client. With notifyMentions (SMTP_URL is
+// set), a comment that mentions members owes each an email
+// (notify.Mentioned), written with the comment.
+func New(client *ent.Client, notifyMentions bool) *Service {
+	return &Service{client: client, notify: notifyMentions}
+}
 
 // Target is what a comment is about: exactly one of the two.
 type Target struct {
@@ -81,6 +87,9 @@ func (s *Service) Add(ctx context.Context, target Target, body string) (*ent.Com
 		if err != nil {
 			return nil, err
 		}
+		if err := s.mentioned(ctx, tx, c, mentions); err != nil {
+			return nil, err
+		}
 		return c, record(ctx, tx, outbox.Created, c)
 	})
 }
@@ -101,6 +110,10 @@ func (s *Service) Edit(ctx context.Context, id int, body string) (*ent.Comment, 
 		if err != nil {
 			return nil, err
 		}
+		// Members the edit mentions anew are told; the others were already.
+		if err := s.mentioned(ctx, tx, c, mentions); err != nil {
+			return nil, err
+		}
 		return c, record(ctx, tx, outbox.Edited, c)
 	})
 }
@@ -119,6 +132,13 @@ func (s *Service) Delete(ctx context.Context, id int) (*ent.Comment, error) {
 		c.Version++ // the deletion is the comment's last change
 		return c, record(ctx, tx, outbox.Deleted, c)
 	})
+}
+
+func (s *Service) mentioned(ctx context.Context, tx *ent.Tx, c *ent.Comment, mentions []int) error {
+	if !s.notify {
+		return nil
+	}
+	return notify.Mentioned(ctx, tx, c, mentions)
 }
 
 func record(ctx context.Context, tx *ent.Tx, change string, c *ent.Comment) error {

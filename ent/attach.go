@@ -92,6 +92,14 @@ func (_m *GitHubRepository) Attach(client *Client) *GitHubRepository {
 	return _m
 }
 
+// Attach binds a Notification decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *Notification) Attach(client *Client) *Notification {
+	_m.config = client.config
+	return _m
+}
+
 // Attach binds a Organization decoded from JSON (an event's snapshot) to
 // client, so that its edges not in the snapshot can be loaded, and marks the
 // list edges the snapshot holds as loaded.

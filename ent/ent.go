@@ -21,6 +21,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
 	"github.com/feedbackloop/feedbackloop/ent/githubissue"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/ent/notification"
 	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
@@ -100,6 +101,7 @@ func checkColumn(t, c string) error {
 			githubcursor.Table:       githubcursor.ValidColumn,
 			githubissue.Table:        githubissue.ValidColumn,
 			githubrepository.Table:   githubrepository.ValidColumn,
+			notification.Table:       notification.ValidColumn,
 			organization.Table:       organization.ValidColumn,
 			organizationmember.Table: organizationmember.ValidColumn,
 			outboxcursor.Table:       outboxcursor.ValidColumn,

@@ -12,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
 	"github.com/feedbackloop/feedbackloop/ent/githubissue"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/ent/notification"
 	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
@@ -32,7 +33,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -254,6 +255,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notification.Table,
+			Columns: notification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: notification.FieldID,
+			},
+		},
+		Type: "Notification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notification.FieldKind:          {Type: field.TypeEnum, Column: notification.FieldKind},
+			notification.FieldProjectID:     {Type: field.TypeInt, Column: notification.FieldProjectID},
+			notification.FieldUserID:        {Type: field.TypeInt, Column: notification.FieldUserID},
+			notification.FieldCommentID:     {Type: field.TypeInt, Column: notification.FieldCommentID},
+			notification.FieldDetail:        {Type: field.TypeJSON, Column: notification.FieldDetail},
+			notification.FieldStatus:        {Type: field.TypeEnum, Column: notification.FieldStatus},
+			notification.FieldAttemptCount:  {Type: field.TypeInt, Column: notification.FieldAttemptCount},
+			notification.FieldError:         {Type: field.TypeString, Column: notification.FieldError},
+			notification.FieldNextAttemptAt: {Type: field.TypeTime, Column: notification.FieldNextAttemptAt},
+			notification.FieldCreatedAt:     {Type: field.TypeTime, Column: notification.FieldCreatedAt},
+			notification.FieldSentAt:        {Type: field.TypeTime, Column: notification.FieldSentAt},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -269,7 +294,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldPersonalUserID: {Type: field.TypeInt, Column: organization.FieldPersonalUserID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organizationmember.Table,
 			Columns: organizationmember.Columns,
@@ -287,7 +312,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organizationmember.FieldRole:           {Type: field.TypeEnum, Column: organizationmember.FieldRole},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxcursor.Table,
 			Columns: outboxcursor.Columns,
@@ -302,7 +327,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: outboxcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   project.Table,
 			Columns: project.Columns,
@@ -322,7 +347,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			project.FieldOrganizationID:    {Type: field.TypeInt, Column: project.FieldOrganizationID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   projectmember.Table,
 			Columns: projectmember.Columns,
@@ -343,7 +368,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			projectmember.FieldDigestSentAt: {Type: field.TypeTime, Column: projectmember.FieldDigestSentAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -367,7 +392,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldVersion:           {Type: field.TypeInt, Column: task.FieldVersion},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -386,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSeenAt: {Type: field.TypeTime, Column: user.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -410,7 +435,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldSecret:         {Type: field.TypeString, Column: webhook.FieldSecret},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookcursor.Table,
 			Columns: webhookcursor.Columns,
@@ -425,7 +450,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: webhookcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -715,6 +740,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"GitHubRepository",
 		"Project",
+	)
+	graph.MustAddE(
+		"project",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.ProjectTable,
+			Columns: []string{notification.ProjectColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Project",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.UserTable,
+			Columns: []string{notification.UserColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"User",
+	)
+	graph.MustAddE(
+		"comment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.CommentTable,
+			Columns: []string{notification.CommentColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Comment",
 	)
 	graph.MustAddE(
 		"projects",
@@ -2192,6 +2253,143 @@ func (f *GitHubRepositoryFilter) WhereHasProjectWith(preds ...predicate.Project)
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NotificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationQuery builder.
+func (_q *NotificationQuery) Filter() *NotificationFilter {
+	return &NotificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationMutation builder.
+func (m *NotificationMutation) Filter() *NotificationFilter {
+	return &NotificationFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationFilter provides a generic filtering capability at runtime for NotificationQuery.
+type NotificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *NotificationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NotificationFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notification.FieldKind))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *NotificationFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldProjectID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *NotificationFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldUserID))
+}
+
+// WhereCommentID applies the entql int predicate on the comment_id field.
+func (f *NotificationFilter) WhereCommentID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldCommentID))
+}
+
+// WhereDetail applies the entql json.RawMessage predicate on the detail field.
+func (f *NotificationFilter) WhereDetail(p entql.BytesP) {
+	f.Where(p.Field(notification.FieldDetail))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *NotificationFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(notification.FieldStatus))
+}
+
+// WhereAttemptCount applies the entql int predicate on the attempt_count field.
+func (f *NotificationFilter) WhereAttemptCount(p entql.IntP) {
+	f.Where(p.Field(notification.FieldAttemptCount))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *NotificationFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(notification.FieldError))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *NotificationFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldNextAttemptAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NotificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldCreatedAt))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *NotificationFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldSentAt))
+}
+
+// WhereHasProject applies a predicate to check if query has an edge project.
+func (f *NotificationFilter) WhereHasProject() {
+	f.Where(entql.HasEdge("project"))
+}
+
+// WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasProjectWith(preds ...predicate.Project) {
+	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *NotificationFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasComment applies a predicate to check if query has an edge comment.
+func (f *NotificationFilter) WhereHasComment() {
+	f.Where(entql.HasEdge("comment"))
+}
+
+// WhereHasCommentWith applies a predicate to check if query has an edge comment with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasCommentWith(preds ...predicate.Comment) {
+	f.Where(entql.HasEdgeWith("comment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2220,7 +2418,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2322,7 +2520,7 @@ type OrganizationMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2415,7 +2613,7 @@ type OutboxCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2465,7 +2663,7 @@ type ProjectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2652,7 +2850,7 @@ type ProjectMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2760,7 +2958,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2869,7 +3067,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2995,7 +3193,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3132,7 +3330,7 @@ type WebhookCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3182,7 +3380,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -27,6 +27,8 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "GitHubIssue", true
 	case 68719476736 >> 32:
 		return "GitHubRepository", true
+	case 81604378624 >> 32:
+		return "Notification", true
 	case 73014444032 >> 32:
 		return "Organization", true
 	case 77309411328 >> 32:

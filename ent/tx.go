@@ -32,6 +32,8 @@ type Tx struct {
 	GitHubIssue *GitHubIssueClient
 	// GitHubRepository is the client for interacting with the GitHubRepository builders.
 	GitHubRepository *GitHubRepositoryClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OrganizationMember is the client for interacting with the OrganizationMember builders.
@@ -192,6 +194,7 @@ func (tx *Tx) init() {
 	tx.GitHubCursor = NewGitHubCursorClient(tx.config)
 	tx.GitHubIssue = NewGitHubIssueClient(tx.config)
 	tx.GitHubRepository = NewGitHubRepositoryClient(tx.config)
+	tx.Notification = NewNotificationClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OrganizationMember = NewOrganizationMemberClient(tx.config)
 	tx.OutboxCursor = NewOutboxCursorClient(tx.config)

@@ -74,6 +74,13 @@ func (f *GitHubRepositoryFilter) WhereP(ps ...func(*sql.Selector)) {
 	}
 }
 
+// WhereP appends storage-level predicates to the Notification filter.
+func (f *NotificationFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
 // WhereP appends storage-level predicates to the Organization filter.
 func (f *OrganizationFilter) WhereP(ps ...func(*sql.Selector)) {
 	for _, p := range ps {

@@ -164,7 +164,7 @@ var submissionFields = []string{"submitFeedback", "retryFeedback"}
 const documentCacheSize = 1000
 
 func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Resolver) {
-	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), discussion: discussion.New(cfg.Client), logger: cfg.Logger,
+	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), discussion: discussion.New(cfg.Client, cfg.DigestsSending), logger: cfg.Logger,
 		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget,
 		webhooksPerProject: cmp.Or(cfg.WebhooksPerProject, webhooks.DefaultPerProject), webhookSecrets: cfg.WebhookSecrets,
 		digestsSending: cfg.DigestsSending}

@@ -33,6 +33,9 @@ type GitHubIssue func(*sql.Selector)
 // GitHubRepository is the predicate function for githubrepository builders.
 type GitHubRepository func(*sql.Selector)
 
+// Notification is the predicate function for notification builders.
+type Notification func(*sql.Selector)
+
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 

@@ -15,6 +15,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/githubcursor"
 	"github.com/feedbackloop/feedbackloop/ent/githubissue"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
+	"github.com/feedbackloop/feedbackloop/ent/notification"
 	"github.com/feedbackloop/feedbackloop/ent/organization"
 	"github.com/feedbackloop/feedbackloop/ent/organizationmember"
 	"github.com/feedbackloop/feedbackloop/ent/outboxcursor"
@@ -293,6 +294,25 @@ func init() {
 	githubrepository.DefaultLinkedAt = githubrepositoryDescLinkedAt.Default.(func() time.Time)
 	// githubrepository.UpdateDefaultLinkedAt holds the default value on update for the linked_at field.
 	githubrepository.UpdateDefaultLinkedAt = githubrepositoryDescLinkedAt.UpdateDefault.(func() time.Time)
+	notification.Policy = privacy.NewPolicies(schema.Notification{})
+	notification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationFields := schema.Notification{}.Fields()
+	_ = notificationFields
+	// notificationDescAttemptCount is the schema descriptor for attempt_count field.
+	notificationDescAttemptCount := notificationFields[6].Descriptor()
+	// notification.DefaultAttemptCount holds the default value on creation for the attempt_count field.
+	notification.DefaultAttemptCount = notificationDescAttemptCount.Default.(int)
+	// notificationDescCreatedAt is the schema descriptor for created_at field.
+	notificationDescCreatedAt := notificationFields[9].Descriptor()
+	// notification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notification.DefaultCreatedAt = notificationDescCreatedAt.Default.(func() time.Time)
 	organizationMixin := schema.Organization{}.Mixin()
 	organization.Policy = privacy.NewPolicies(schema.Organization{})
 	organization.Hooks[0] = func(next ent.Mutator) ent.Mutator {

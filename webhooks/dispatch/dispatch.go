@@ -33,6 +33,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
 	"github.com/feedbackloop/feedbackloop/internal/background"
 	"github.com/feedbackloop/feedbackloop/internal/backoff"
+	"github.com/feedbackloop/feedbackloop/notify"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/store"
 	"github.com/feedbackloop/feedbackloop/webhooks"
@@ -58,6 +59,10 @@ type Config struct {
 	RetryBase, RetryMax time.Duration
 	// Concurrency bounds the sends in flight (default 8).
 	Concurrency int
+	// NotifyOwners has a disabling also owe the project's OWNERs an email
+	// (notify.WebhookDisabled), sent by the notify.Sender; set when
+	// SMTP_URL is.
+	NotifyOwners bool
 }
 
 // Defaults of Config.
@@ -374,7 +379,7 @@ func (d *Dispatcher) record(ctx context.Context, dl *ent.WebhookDelivery, a webh
 }
 
 // disable turns an endpoint off after a day of failures and writes the
-// event that tells its project.
+// event that tells its project, and the emails to its OWNERs.
 func (d *Dispatcher) disable(ctx context.Context, tx *ent.Tx, hook *ent.Webhook, last webhooks.Attempt) error {
 	reason := fmt.Sprintf("every delivery has failed since %s (the last: %s); fix the endpoint, then enable it again with updateWebhook(input: {enabled: true})",
 		hook.FailingSince.UTC().Format(time.RFC3339), deref(last.Error, "no answer"))
@@ -391,7 +396,15 @@ func (d *Dispatcher) disable(ctx context.Context, tx *ent.Tx, hook *ent.Webhook,
 		return err
 	}
 	outbox.Record(tx, e)
-	d.cfg.Logger.WarnContext(ctx, "webhook disabled after a day of failed deliveries", "webhook_id", hook.ID, "project_id", *hook.ProjectID)
+	told := 0
+	if d.cfg.NotifyOwners {
+		// In the disabling's transaction: told once, and not lost.
+		if told, err = notify.WebhookDisabled(ctx, tx, *hook.ProjectID, hook.ID, hostOf(hook.URL), reason); err != nil {
+			return err
+		}
+	}
+	d.cfg.Logger.WarnContext(ctx, "webhook disabled after a day of failed deliveries", "webhook_id", hook.ID, "project_id", *hook.ProjectID,
+		"owners_emailed", told)
 	return nil
 }
 
