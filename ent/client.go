@@ -30,6 +30,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookcursor"
@@ -73,6 +74,8 @@ type Client struct {
 	ProjectMember *ProjectMemberClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
+	// TaskStatusChange is the client for interacting with the TaskStatusChange builders.
+	TaskStatusChange *TaskStatusChangeClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -107,6 +110,7 @@ func (c *Client) init() {
 	c.Project = NewProjectClient(c.config)
 	c.ProjectMember = NewProjectMemberClient(c.config)
 	c.Task = NewTaskClient(c.config)
+	c.TaskStatusChange = NewTaskStatusChangeClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.Webhook = NewWebhookClient(c.config)
 	c.WebhookCursor = NewWebhookCursorClient(c.config)
@@ -218,6 +222,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Project:            NewProjectClient(cfg),
 		ProjectMember:      NewProjectMemberClient(cfg),
 		Task:               NewTaskClient(cfg),
+		TaskStatusChange:   NewTaskStatusChangeClient(cfg),
 		User:               NewUserClient(cfg),
 		Webhook:            NewWebhookClient(cfg),
 		WebhookCursor:      NewWebhookCursorClient(cfg),
@@ -256,6 +261,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Project:            NewProjectClient(cfg),
 		ProjectMember:      NewProjectMemberClient(cfg),
 		Task:               NewTaskClient(cfg),
+		TaskStatusChange:   NewTaskStatusChangeClient(cfg),
 		User:               NewUserClient(cfg),
 		Webhook:            NewWebhookClient(cfg),
 		WebhookCursor:      NewWebhookCursorClient(cfg),
@@ -292,7 +298,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
 		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
 		c.OrganizationMember, c.OutboxCursor, c.Project, c.ProjectMember, c.Task,
-		c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
+		c.TaskStatusChange, c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -305,7 +311,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
 		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
 		c.OrganizationMember, c.OutboxCursor, c.Project, c.ProjectMember, c.Task,
-		c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
+		c.TaskStatusChange, c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -344,6 +350,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ProjectMember.mutate(ctx, m)
 	case *TaskMutation:
 		return c.Task.mutate(ctx, m)
+	case *TaskStatusChangeMutation:
+		return c.TaskStatusChange.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	case *WebhookMutation:
@@ -2933,6 +2941,22 @@ func (c *TaskClient) QueryProject(_m *Task) *ProjectQuery {
 	return query
 }
 
+// QueryStatusChanges queries the status_changes edge of a Task.
+func (c *TaskClient) QueryStatusChanges(_m *Task) *TaskStatusChangeQuery {
+	query := (&TaskStatusChangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(task.Table, task.FieldID, id),
+			sqlgraph.To(taskstatuschange.Table, taskstatuschange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, task.StatusChangesTable, task.StatusChangesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *TaskClient) Hooks() []Hook {
 	hooks := c.hooks.Task
@@ -2956,6 +2980,156 @@ func (c *TaskClient) mutate(ctx context.Context, m *TaskMutation) (Value, error)
 		return (&TaskDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Task mutation op: %q", m.Op())
+	}
+}
+
+// TaskStatusChangeClient is a client for the TaskStatusChange schema.
+type TaskStatusChangeClient struct {
+	config
+}
+
+// NewTaskStatusChangeClient returns a client for the TaskStatusChange from the given config.
+func NewTaskStatusChangeClient(c config) *TaskStatusChangeClient {
+	return &TaskStatusChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `taskstatuschange.Hooks(f(g(h())))`.
+func (c *TaskStatusChangeClient) Use(hooks ...Hook) {
+	c.hooks.TaskStatusChange = append(c.hooks.TaskStatusChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `taskstatuschange.Intercept(f(g(h())))`.
+func (c *TaskStatusChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TaskStatusChange = append(c.inters.TaskStatusChange, interceptors...)
+}
+
+// Create returns a builder for creating a TaskStatusChange entity.
+func (c *TaskStatusChangeClient) Create() *TaskStatusChangeCreate {
+	mutation := newTaskStatusChangeMutation(c.config, OpCreate)
+	return &TaskStatusChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TaskStatusChange entities.
+func (c *TaskStatusChangeClient) CreateBulk(builders ...*TaskStatusChangeCreate) *TaskStatusChangeCreateBulk {
+	return &TaskStatusChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TaskStatusChangeClient) MapCreateBulk(slice any, setFunc func(*TaskStatusChangeCreate, int)) *TaskStatusChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TaskStatusChangeCreateBulk{err: fmt.Errorf("calling to TaskStatusChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TaskStatusChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TaskStatusChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TaskStatusChange.
+func (c *TaskStatusChangeClient) Update() *TaskStatusChangeUpdate {
+	mutation := newTaskStatusChangeMutation(c.config, OpUpdate)
+	return &TaskStatusChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TaskStatusChangeClient) UpdateOne(_m *TaskStatusChange) *TaskStatusChangeUpdateOne {
+	mutation := newTaskStatusChangeMutation(c.config, OpUpdateOne, withTaskStatusChange(_m))
+	return &TaskStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TaskStatusChangeClient) UpdateOneID(id int) *TaskStatusChangeUpdateOne {
+	mutation := newTaskStatusChangeMutation(c.config, OpUpdateOne, withTaskStatusChangeID(id))
+	return &TaskStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TaskStatusChange.
+func (c *TaskStatusChangeClient) Delete() *TaskStatusChangeDelete {
+	mutation := newTaskStatusChangeMutation(c.config, OpDelete)
+	return &TaskStatusChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TaskStatusChangeClient) DeleteOne(_m *TaskStatusChange) *TaskStatusChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TaskStatusChangeClient) DeleteOneID(id int) *TaskStatusChangeDeleteOne {
+	builder := c.Delete().Where(taskstatuschange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TaskStatusChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for TaskStatusChange.
+func (c *TaskStatusChangeClient) Query() *TaskStatusChangeQuery {
+	return &TaskStatusChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTaskStatusChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TaskStatusChange entity by its id.
+func (c *TaskStatusChangeClient) Get(ctx context.Context, id int) (*TaskStatusChange, error) {
+	return c.Query().Where(taskstatuschange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TaskStatusChangeClient) GetX(ctx context.Context, id int) *TaskStatusChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTask queries the task edge of a TaskStatusChange.
+func (c *TaskStatusChangeClient) QueryTask(_m *TaskStatusChange) *TaskQuery {
+	query := (&TaskClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(taskstatuschange.Table, taskstatuschange.FieldID, id),
+			sqlgraph.To(task.Table, task.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, taskstatuschange.TaskTable, taskstatuschange.TaskColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TaskStatusChangeClient) Hooks() []Hook {
+	hooks := c.hooks.TaskStatusChange
+	return append(hooks[:len(hooks):len(hooks)], taskstatuschange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TaskStatusChangeClient) Interceptors() []Interceptor {
+	return c.inters.TaskStatusChange
+}
+
+func (c *TaskStatusChangeClient) mutate(ctx context.Context, m *TaskStatusChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TaskStatusChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TaskStatusChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TaskStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TaskStatusChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TaskStatusChange mutation op: %q", m.Op())
 	}
 }
 
@@ -3612,13 +3786,13 @@ type (
 	hooks struct {
 		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
 		GitHubIssue, GitHubRepository, Organization, OrganizationMember, OutboxCursor,
-		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		Project, ProjectMember, Task, TaskStatusChange, User, Webhook, WebhookCursor,
 		WebhookDelivery []ent.Hook
 	}
 	inters struct {
 		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
 		GitHubIssue, GitHubRepository, Organization, OrganizationMember, OutboxCursor,
-		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		Project, ProjectMember, Task, TaskStatusChange, User, Webhook, WebhookCursor,
 		WebhookDelivery []ent.Interceptor
 	}
 )

@@ -19,6 +19,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookcursor"
@@ -32,7 +33,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -369,6 +370,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   taskstatuschange.Table,
+			Columns: taskstatuschange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: taskstatuschange.FieldID,
+			},
+		},
+		Type: "TaskStatusChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			taskstatuschange.FieldTaskID:     {Type: field.TypeInt, Column: taskstatuschange.FieldTaskID},
+			taskstatuschange.FieldProjectID:  {Type: field.TypeInt, Column: taskstatuschange.FieldProjectID},
+			taskstatuschange.FieldFromStatus: {Type: field.TypeEnum, Column: taskstatuschange.FieldFromStatus},
+			taskstatuschange.FieldToStatus:   {Type: field.TypeEnum, Column: taskstatuschange.FieldToStatus},
+			taskstatuschange.FieldChangedAt:  {Type: field.TypeTime, Column: taskstatuschange.FieldChangedAt},
+			taskstatuschange.FieldChangedBy:  {Type: field.TypeInt, Column: taskstatuschange.FieldChangedBy},
+		},
+	}
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -386,7 +406,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSeenAt: {Type: field.TypeTime, Column: user.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -409,7 +429,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldSecret:         {Type: field.TypeString, Column: webhook.FieldSecret},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookcursor.Table,
 			Columns: webhookcursor.Columns,
@@ -424,7 +444,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: webhookcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -894,6 +914,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Task",
 		"Project",
+	)
+	graph.MustAddE(
+		"status_changes",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+		},
+		"Task",
+		"TaskStatusChange",
+	)
+	graph.MustAddE(
+		"task",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   taskstatuschange.TaskTable,
+			Columns: []string{taskstatuschange.TaskColumn},
+			Bidi:    false,
+		},
+		"TaskStatusChange",
+		"Task",
 	)
 	graph.MustAddE(
 		"memberships",
@@ -2801,6 +2845,104 @@ func (f *TaskFilter) WhereHasProjectWith(preds ...predicate.Project) {
 	})))
 }
 
+// WhereHasStatusChanges applies a predicate to check if query has an edge status_changes.
+func (f *TaskFilter) WhereHasStatusChanges() {
+	f.Where(entql.HasEdge("status_changes"))
+}
+
+// WhereHasStatusChangesWith applies a predicate to check if query has an edge status_changes with a given conditions (other predicates).
+func (f *TaskFilter) WhereHasStatusChangesWith(preds ...predicate.TaskStatusChange) {
+	f.Where(entql.HasEdgeWith("status_changes", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TaskStatusChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TaskStatusChangeQuery builder.
+func (_q *TaskStatusChangeQuery) Filter() *TaskStatusChangeFilter {
+	return &TaskStatusChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TaskStatusChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TaskStatusChangeMutation builder.
+func (m *TaskStatusChangeMutation) Filter() *TaskStatusChangeFilter {
+	return &TaskStatusChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// TaskStatusChangeFilter provides a generic filtering capability at runtime for TaskStatusChangeQuery.
+type TaskStatusChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TaskStatusChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TaskStatusChangeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(taskstatuschange.FieldID))
+}
+
+// WhereTaskID applies the entql int predicate on the task_id field.
+func (f *TaskStatusChangeFilter) WhereTaskID(p entql.IntP) {
+	f.Where(p.Field(taskstatuschange.FieldTaskID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *TaskStatusChangeFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(taskstatuschange.FieldProjectID))
+}
+
+// WhereFromStatus applies the entql string predicate on the from_status field.
+func (f *TaskStatusChangeFilter) WhereFromStatus(p entql.StringP) {
+	f.Where(p.Field(taskstatuschange.FieldFromStatus))
+}
+
+// WhereToStatus applies the entql string predicate on the to_status field.
+func (f *TaskStatusChangeFilter) WhereToStatus(p entql.StringP) {
+	f.Where(p.Field(taskstatuschange.FieldToStatus))
+}
+
+// WhereChangedAt applies the entql time.Time predicate on the changed_at field.
+func (f *TaskStatusChangeFilter) WhereChangedAt(p entql.TimeP) {
+	f.Where(p.Field(taskstatuschange.FieldChangedAt))
+}
+
+// WhereChangedBy applies the entql int predicate on the changed_by field.
+func (f *TaskStatusChangeFilter) WhereChangedBy(p entql.IntP) {
+	f.Where(p.Field(taskstatuschange.FieldChangedBy))
+}
+
+// WhereHasTask applies a predicate to check if query has an edge task.
+func (f *TaskStatusChangeFilter) WhereHasTask() {
+	f.Where(entql.HasEdge("task"))
+}
+
+// WhereHasTaskWith applies a predicate to check if query has an edge task with a given conditions (other predicates).
+func (f *TaskStatusChangeFilter) WhereHasTaskWith(preds ...predicate.Task) {
+	f.Where(entql.HasEdgeWith("task", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2830,7 +2972,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2956,7 +3098,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3074,7 +3216,7 @@ type WebhookCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3124,7 +3266,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
