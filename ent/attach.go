@@ -172,6 +172,17 @@ func (_m *ProjectMember) Attach(client *Client) *ProjectMember {
 // list edges the snapshot holds as loaded.
 func (_m *Task) Attach(client *Client) *Task {
 	_m.config = client.config
+	if _m.Edges.StatusChanges != nil {
+		_m.Edges.loadedTypes[1] = true
+	}
+	return _m
+}
+
+// Attach binds a TaskStatusChange decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *TaskStatusChange) Attach(client *Client) *TaskStatusChange {
+	_m.config = client.config
 	return _m
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookcursor"
@@ -108,6 +109,7 @@ func checkColumn(t, c string) error {
 			project.Table:            project.ValidColumn,
 			projectmember.Table:      projectmember.ValidColumn,
 			task.Table:               task.ValidColumn,
+			taskstatuschange.Table:   taskstatuschange.ValidColumn,
 			user.Table:               user.ValidColumn,
 			webhook.Table:            webhook.ValidColumn,
 			webhookcursor.Table:      webhookcursor.ValidColumn,

@@ -20,6 +20,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookcursor"
@@ -390,6 +391,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldGithubIssueNumber: {Type: field.TypeInt, Column: task.FieldGithubIssueNumber},
 			task.FieldGithubIssueURL:    {Type: field.TypeString, Column: task.FieldGithubIssueURL},
 			task.FieldVersion:           {Type: field.TypeInt, Column: task.FieldVersion},
+		},
+	}
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   taskstatuschange.Table,
+			Columns: taskstatuschange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: taskstatuschange.FieldID,
+			},
+		},
+		Type: "TaskStatusChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			taskstatuschange.FieldTaskID:     {Type: field.TypeInt, Column: taskstatuschange.FieldTaskID},
+			taskstatuschange.FieldProjectID:  {Type: field.TypeInt, Column: taskstatuschange.FieldProjectID},
+			taskstatuschange.FieldFromStatus: {Type: field.TypeEnum, Column: taskstatuschange.FieldFromStatus},
+			taskstatuschange.FieldToStatus:   {Type: field.TypeEnum, Column: taskstatuschange.FieldToStatus},
+			taskstatuschange.FieldChangedAt:  {Type: field.TypeTime, Column: taskstatuschange.FieldChangedAt},
+			taskstatuschange.FieldChangedBy:  {Type: field.TypeInt, Column: taskstatuschange.FieldChangedBy},
 		},
 	}
 	graph.Nodes[16] = &sqlgraph.Node{
@@ -968,6 +988,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Task",
 		"Project",
+	)
+	graph.MustAddE(
+		"status_changes",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+		},
+		"Task",
+		"TaskStatusChange",
+	)
+	graph.MustAddE(
+		"task",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   taskstatuschange.TaskTable,
+			Columns: []string{taskstatuschange.TaskColumn},
+			Bidi:    false,
+		},
+		"TaskStatusChange",
+		"Task",
 	)
 	graph.MustAddE(
 		"memberships",
@@ -3032,6 +3076,104 @@ func (f *TaskFilter) WhereHasProject() {
 // WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
 func (f *TaskFilter) WhereHasProjectWith(preds ...predicate.Project) {
 	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasStatusChanges applies a predicate to check if query has an edge status_changes.
+func (f *TaskFilter) WhereHasStatusChanges() {
+	f.Where(entql.HasEdge("status_changes"))
+}
+
+// WhereHasStatusChangesWith applies a predicate to check if query has an edge status_changes with a given conditions (other predicates).
+func (f *TaskFilter) WhereHasStatusChangesWith(preds ...predicate.TaskStatusChange) {
+	f.Where(entql.HasEdgeWith("status_changes", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TaskStatusChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TaskStatusChangeQuery builder.
+func (_q *TaskStatusChangeQuery) Filter() *TaskStatusChangeFilter {
+	return &TaskStatusChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TaskStatusChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TaskStatusChangeMutation builder.
+func (m *TaskStatusChangeMutation) Filter() *TaskStatusChangeFilter {
+	return &TaskStatusChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// TaskStatusChangeFilter provides a generic filtering capability at runtime for TaskStatusChangeQuery.
+type TaskStatusChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TaskStatusChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TaskStatusChangeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(taskstatuschange.FieldID))
+}
+
+// WhereTaskID applies the entql int predicate on the task_id field.
+func (f *TaskStatusChangeFilter) WhereTaskID(p entql.IntP) {
+	f.Where(p.Field(taskstatuschange.FieldTaskID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *TaskStatusChangeFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(taskstatuschange.FieldProjectID))
+}
+
+// WhereFromStatus applies the entql string predicate on the from_status field.
+func (f *TaskStatusChangeFilter) WhereFromStatus(p entql.StringP) {
+	f.Where(p.Field(taskstatuschange.FieldFromStatus))
+}
+
+// WhereToStatus applies the entql string predicate on the to_status field.
+func (f *TaskStatusChangeFilter) WhereToStatus(p entql.StringP) {
+	f.Where(p.Field(taskstatuschange.FieldToStatus))
+}
+
+// WhereChangedAt applies the entql time.Time predicate on the changed_at field.
+func (f *TaskStatusChangeFilter) WhereChangedAt(p entql.TimeP) {
+	f.Where(p.Field(taskstatuschange.FieldChangedAt))
+}
+
+// WhereChangedBy applies the entql int predicate on the changed_by field.
+func (f *TaskStatusChangeFilter) WhereChangedBy(p entql.IntP) {
+	f.Where(p.Field(taskstatuschange.FieldChangedBy))
+}
+
+// WhereHasTask applies a predicate to check if query has an edge task.
+func (f *TaskStatusChangeFilter) WhereHasTask() {
+	f.Where(entql.HasEdge("task"))
+}
+
+// WhereHasTaskWith applies a predicate to check if query has an edge task with a given conditions (other predicates).
+func (f *TaskStatusChangeFilter) WhereHasTaskWith(preds ...predicate.Task) {
+	f.Where(entql.HasEdgeWith("task", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

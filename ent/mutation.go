@@ -29,6 +29,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookcursor"
@@ -63,6 +64,7 @@ const (
 	TypeProject            = "Project"
 	TypeProjectMember      = "ProjectMember"
 	TypeTask               = "Task"
+	TypeTaskStatusChange   = "TaskStatusChange"
 	TypeUser               = "User"
 	TypeWebhook            = "Webhook"
 	TypeWebhookCursor      = "WebhookCursor"
@@ -16239,6 +16241,9 @@ type TaskMutation struct {
 	clearedFields          map[string]struct{}
 	project                *int
 	clearedproject         bool
+	status_changes         map[int]struct{}
+	removedstatus_changes  map[int]struct{}
+	clearedstatus_changes  bool
 	done                   bool
 	oldValue               func(context.Context) (*Task, error)
 	predicates             []predicate.Task
@@ -16899,6 +16904,60 @@ func (m *TaskMutation) ResetProject() {
 	m.clearedproject = false
 }
 
+// AddStatusChangeIDs adds the "status_changes" edge to the TaskStatusChange entity by ids.
+func (m *TaskMutation) AddStatusChangeIDs(ids ...int) {
+	if m.status_changes == nil {
+		m.status_changes = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.status_changes[ids[i]] = struct{}{}
+	}
+}
+
+// ClearStatusChanges clears the "status_changes" edge to the TaskStatusChange entity.
+func (m *TaskMutation) ClearStatusChanges() {
+	m.clearedstatus_changes = true
+}
+
+// StatusChangesCleared reports if the "status_changes" edge to the TaskStatusChange entity was cleared.
+func (m *TaskMutation) StatusChangesCleared() bool {
+	return m.clearedstatus_changes
+}
+
+// RemoveStatusChangeIDs removes the "status_changes" edge to the TaskStatusChange entity by IDs.
+func (m *TaskMutation) RemoveStatusChangeIDs(ids ...int) {
+	if m.removedstatus_changes == nil {
+		m.removedstatus_changes = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.status_changes, ids[i])
+		m.removedstatus_changes[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedStatusChanges returns the removed IDs of the "status_changes" edge to the TaskStatusChange entity.
+func (m *TaskMutation) RemovedStatusChangesIDs() (ids []int) {
+	for id := range m.removedstatus_changes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// StatusChangesIDs returns the "status_changes" edge IDs in the mutation.
+func (m *TaskMutation) StatusChangesIDs() (ids []int) {
+	for id := range m.status_changes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetStatusChanges resets all changes to the "status_changes" edge.
+func (m *TaskMutation) ResetStatusChanges() {
+	m.status_changes = nil
+	m.clearedstatus_changes = false
+	m.removedstatus_changes = nil
+}
+
 // Where appends a list predicates to the TaskMutation builder.
 func (m *TaskMutation) Where(ps ...predicate.Task) {
 	m.predicates = append(m.predicates, ps...)
@@ -17280,9 +17339,12 @@ func (m *TaskMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *TaskMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.project != nil {
 		edges = append(edges, task.EdgeProject)
+	}
+	if m.status_changes != nil {
+		edges = append(edges, task.EdgeStatusChanges)
 	}
 	return edges
 }
@@ -17295,27 +17357,47 @@ func (m *TaskMutation) AddedIDs(name string) []ent.Value {
 		if id := m.project; id != nil {
 			return []ent.Value{*id}
 		}
+	case task.EdgeStatusChanges:
+		ids := make([]ent.Value, 0, len(m.status_changes))
+		for id := range m.status_changes {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *TaskMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.removedstatus_changes != nil {
+		edges = append(edges, task.EdgeStatusChanges)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *TaskMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case task.EdgeStatusChanges:
+		ids := make([]ent.Value, 0, len(m.removedstatus_changes))
+		for id := range m.removedstatus_changes {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *TaskMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedproject {
 		edges = append(edges, task.EdgeProject)
+	}
+	if m.clearedstatus_changes {
+		edges = append(edges, task.EdgeStatusChanges)
 	}
 	return edges
 }
@@ -17326,6 +17408,8 @@ func (m *TaskMutation) EdgeCleared(name string) bool {
 	switch name {
 	case task.EdgeProject:
 		return m.clearedproject
+	case task.EdgeStatusChanges:
+		return m.clearedstatus_changes
 	}
 	return false
 }
@@ -17348,8 +17432,772 @@ func (m *TaskMutation) ResetEdge(name string) error {
 	case task.EdgeProject:
 		m.ResetProject()
 		return nil
+	case task.EdgeStatusChanges:
+		m.ResetStatusChanges()
+		return nil
 	}
 	return fmt.Errorf("unknown Task edge %s", name)
+}
+
+// TaskStatusChangeMutation represents an operation that mutates the TaskStatusChange nodes in the graph.
+type TaskStatusChangeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	project_id    *int
+	addproject_id *int
+	from_status   *taskstatuschange.FromStatus
+	to_status     *taskstatuschange.ToStatus
+	changed_at    *time.Time
+	changed_by    *int
+	addchanged_by *int
+	clearedFields map[string]struct{}
+	task          *int
+	clearedtask   bool
+	done          bool
+	oldValue      func(context.Context) (*TaskStatusChange, error)
+	predicates    []predicate.TaskStatusChange
+}
+
+var _ ent.Mutation = (*TaskStatusChangeMutation)(nil)
+
+// taskstatuschangeOption allows management of the mutation configuration using functional options.
+type taskstatuschangeOption func(*TaskStatusChangeMutation)
+
+// newTaskStatusChangeMutation creates new mutation for the TaskStatusChange entity.
+func newTaskStatusChangeMutation(c config, op Op, opts ...taskstatuschangeOption) *TaskStatusChangeMutation {
+	m := &TaskStatusChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTaskStatusChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTaskStatusChangeID sets the ID field of the mutation.
+func withTaskStatusChangeID(id int) taskstatuschangeOption {
+	return func(m *TaskStatusChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TaskStatusChange
+		)
+		m.oldValue = func(ctx context.Context) (*TaskStatusChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TaskStatusChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTaskStatusChange sets the old TaskStatusChange of the mutation.
+func withTaskStatusChange(node *TaskStatusChange) taskstatuschangeOption {
+	return func(m *TaskStatusChangeMutation) {
+		m.oldValue = func(context.Context) (*TaskStatusChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TaskStatusChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TaskStatusChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TaskStatusChangeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TaskStatusChangeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TaskStatusChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTaskID sets the "task_id" field.
+func (m *TaskStatusChangeMutation) SetTaskID(i int) {
+	m.task = &i
+}
+
+// TaskID returns the value of the "task_id" field in the mutation.
+func (m *TaskStatusChangeMutation) TaskID() (r int, exists bool) {
+	v := m.task
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTaskID returns the old "task_id" field's value of the TaskStatusChange entity.
+// If the TaskStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskStatusChangeMutation) OldTaskID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTaskID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTaskID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTaskID: %w", err)
+	}
+	return oldValue.TaskID, nil
+}
+
+// ResetTaskID resets all changes to the "task_id" field.
+func (m *TaskStatusChangeMutation) ResetTaskID() {
+	m.task = nil
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *TaskStatusChangeMutation) SetProjectID(i int) {
+	m.project_id = &i
+	m.addproject_id = nil
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *TaskStatusChangeMutation) ProjectID() (r int, exists bool) {
+	v := m.project_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the TaskStatusChange entity.
+// If the TaskStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskStatusChangeMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// AddProjectID adds i to the "project_id" field.
+func (m *TaskStatusChangeMutation) AddProjectID(i int) {
+	if m.addproject_id != nil {
+		*m.addproject_id += i
+	} else {
+		m.addproject_id = &i
+	}
+}
+
+// AddedProjectID returns the value that was added to the "project_id" field in this mutation.
+func (m *TaskStatusChangeMutation) AddedProjectID() (r int, exists bool) {
+	v := m.addproject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *TaskStatusChangeMutation) ResetProjectID() {
+	m.project_id = nil
+	m.addproject_id = nil
+}
+
+// SetFromStatus sets the "from_status" field.
+func (m *TaskStatusChangeMutation) SetFromStatus(ts taskstatuschange.FromStatus) {
+	m.from_status = &ts
+}
+
+// FromStatus returns the value of the "from_status" field in the mutation.
+func (m *TaskStatusChangeMutation) FromStatus() (r taskstatuschange.FromStatus, exists bool) {
+	v := m.from_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromStatus returns the old "from_status" field's value of the TaskStatusChange entity.
+// If the TaskStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskStatusChangeMutation) OldFromStatus(ctx context.Context) (v *taskstatuschange.FromStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromStatus: %w", err)
+	}
+	return oldValue.FromStatus, nil
+}
+
+// ClearFromStatus clears the value of the "from_status" field.
+func (m *TaskStatusChangeMutation) ClearFromStatus() {
+	m.from_status = nil
+	m.clearedFields[taskstatuschange.FieldFromStatus] = struct{}{}
+}
+
+// FromStatusCleared returns if the "from_status" field was cleared in this mutation.
+func (m *TaskStatusChangeMutation) FromStatusCleared() bool {
+	_, ok := m.clearedFields[taskstatuschange.FieldFromStatus]
+	return ok
+}
+
+// ResetFromStatus resets all changes to the "from_status" field.
+func (m *TaskStatusChangeMutation) ResetFromStatus() {
+	m.from_status = nil
+	delete(m.clearedFields, taskstatuschange.FieldFromStatus)
+}
+
+// SetToStatus sets the "to_status" field.
+func (m *TaskStatusChangeMutation) SetToStatus(ts taskstatuschange.ToStatus) {
+	m.to_status = &ts
+}
+
+// ToStatus returns the value of the "to_status" field in the mutation.
+func (m *TaskStatusChangeMutation) ToStatus() (r taskstatuschange.ToStatus, exists bool) {
+	v := m.to_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToStatus returns the old "to_status" field's value of the TaskStatusChange entity.
+// If the TaskStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskStatusChangeMutation) OldToStatus(ctx context.Context) (v taskstatuschange.ToStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToStatus: %w", err)
+	}
+	return oldValue.ToStatus, nil
+}
+
+// ResetToStatus resets all changes to the "to_status" field.
+func (m *TaskStatusChangeMutation) ResetToStatus() {
+	m.to_status = nil
+}
+
+// SetChangedAt sets the "changed_at" field.
+func (m *TaskStatusChangeMutation) SetChangedAt(t time.Time) {
+	m.changed_at = &t
+}
+
+// ChangedAt returns the value of the "changed_at" field in the mutation.
+func (m *TaskStatusChangeMutation) ChangedAt() (r time.Time, exists bool) {
+	v := m.changed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChangedAt returns the old "changed_at" field's value of the TaskStatusChange entity.
+// If the TaskStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskStatusChangeMutation) OldChangedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChangedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChangedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChangedAt: %w", err)
+	}
+	return oldValue.ChangedAt, nil
+}
+
+// ResetChangedAt resets all changes to the "changed_at" field.
+func (m *TaskStatusChangeMutation) ResetChangedAt() {
+	m.changed_at = nil
+}
+
+// SetChangedBy sets the "changed_by" field.
+func (m *TaskStatusChangeMutation) SetChangedBy(i int) {
+	m.changed_by = &i
+	m.addchanged_by = nil
+}
+
+// ChangedBy returns the value of the "changed_by" field in the mutation.
+func (m *TaskStatusChangeMutation) ChangedBy() (r int, exists bool) {
+	v := m.changed_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChangedBy returns the old "changed_by" field's value of the TaskStatusChange entity.
+// If the TaskStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskStatusChangeMutation) OldChangedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChangedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChangedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChangedBy: %w", err)
+	}
+	return oldValue.ChangedBy, nil
+}
+
+// AddChangedBy adds i to the "changed_by" field.
+func (m *TaskStatusChangeMutation) AddChangedBy(i int) {
+	if m.addchanged_by != nil {
+		*m.addchanged_by += i
+	} else {
+		m.addchanged_by = &i
+	}
+}
+
+// AddedChangedBy returns the value that was added to the "changed_by" field in this mutation.
+func (m *TaskStatusChangeMutation) AddedChangedBy() (r int, exists bool) {
+	v := m.addchanged_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearChangedBy clears the value of the "changed_by" field.
+func (m *TaskStatusChangeMutation) ClearChangedBy() {
+	m.changed_by = nil
+	m.addchanged_by = nil
+	m.clearedFields[taskstatuschange.FieldChangedBy] = struct{}{}
+}
+
+// ChangedByCleared returns if the "changed_by" field was cleared in this mutation.
+func (m *TaskStatusChangeMutation) ChangedByCleared() bool {
+	_, ok := m.clearedFields[taskstatuschange.FieldChangedBy]
+	return ok
+}
+
+// ResetChangedBy resets all changes to the "changed_by" field.
+func (m *TaskStatusChangeMutation) ResetChangedBy() {
+	m.changed_by = nil
+	m.addchanged_by = nil
+	delete(m.clearedFields, taskstatuschange.FieldChangedBy)
+}
+
+// ClearTask clears the "task" edge to the Task entity.
+func (m *TaskStatusChangeMutation) ClearTask() {
+	m.clearedtask = true
+	m.clearedFields[taskstatuschange.FieldTaskID] = struct{}{}
+}
+
+// TaskCleared reports if the "task" edge to the Task entity was cleared.
+func (m *TaskStatusChangeMutation) TaskCleared() bool {
+	return m.clearedtask
+}
+
+// TaskIDs returns the "task" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TaskID instead. It exists only for internal usage by the builders.
+func (m *TaskStatusChangeMutation) TaskIDs() (ids []int) {
+	if id := m.task; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTask resets all changes to the "task" edge.
+func (m *TaskStatusChangeMutation) ResetTask() {
+	m.task = nil
+	m.clearedtask = false
+}
+
+// Where appends a list predicates to the TaskStatusChangeMutation builder.
+func (m *TaskStatusChangeMutation) Where(ps ...predicate.TaskStatusChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TaskStatusChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TaskStatusChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TaskStatusChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TaskStatusChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TaskStatusChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TaskStatusChange).
+func (m *TaskStatusChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TaskStatusChangeMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.task != nil {
+		fields = append(fields, taskstatuschange.FieldTaskID)
+	}
+	if m.project_id != nil {
+		fields = append(fields, taskstatuschange.FieldProjectID)
+	}
+	if m.from_status != nil {
+		fields = append(fields, taskstatuschange.FieldFromStatus)
+	}
+	if m.to_status != nil {
+		fields = append(fields, taskstatuschange.FieldToStatus)
+	}
+	if m.changed_at != nil {
+		fields = append(fields, taskstatuschange.FieldChangedAt)
+	}
+	if m.changed_by != nil {
+		fields = append(fields, taskstatuschange.FieldChangedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TaskStatusChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case taskstatuschange.FieldTaskID:
+		return m.TaskID()
+	case taskstatuschange.FieldProjectID:
+		return m.ProjectID()
+	case taskstatuschange.FieldFromStatus:
+		return m.FromStatus()
+	case taskstatuschange.FieldToStatus:
+		return m.ToStatus()
+	case taskstatuschange.FieldChangedAt:
+		return m.ChangedAt()
+	case taskstatuschange.FieldChangedBy:
+		return m.ChangedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TaskStatusChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case taskstatuschange.FieldTaskID:
+		return m.OldTaskID(ctx)
+	case taskstatuschange.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case taskstatuschange.FieldFromStatus:
+		return m.OldFromStatus(ctx)
+	case taskstatuschange.FieldToStatus:
+		return m.OldToStatus(ctx)
+	case taskstatuschange.FieldChangedAt:
+		return m.OldChangedAt(ctx)
+	case taskstatuschange.FieldChangedBy:
+		return m.OldChangedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown TaskStatusChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TaskStatusChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case taskstatuschange.FieldTaskID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTaskID(v)
+		return nil
+	case taskstatuschange.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case taskstatuschange.FieldFromStatus:
+		v, ok := value.(taskstatuschange.FromStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromStatus(v)
+		return nil
+	case taskstatuschange.FieldToStatus:
+		v, ok := value.(taskstatuschange.ToStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToStatus(v)
+		return nil
+	case taskstatuschange.FieldChangedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChangedAt(v)
+		return nil
+	case taskstatuschange.FieldChangedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChangedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TaskStatusChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TaskStatusChangeMutation) AddedFields() []string {
+	var fields []string
+	if m.addproject_id != nil {
+		fields = append(fields, taskstatuschange.FieldProjectID)
+	}
+	if m.addchanged_by != nil {
+		fields = append(fields, taskstatuschange.FieldChangedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TaskStatusChangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case taskstatuschange.FieldProjectID:
+		return m.AddedProjectID()
+	case taskstatuschange.FieldChangedBy:
+		return m.AddedChangedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TaskStatusChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case taskstatuschange.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProjectID(v)
+		return nil
+	case taskstatuschange.FieldChangedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChangedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TaskStatusChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TaskStatusChangeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(taskstatuschange.FieldFromStatus) {
+		fields = append(fields, taskstatuschange.FieldFromStatus)
+	}
+	if m.FieldCleared(taskstatuschange.FieldChangedBy) {
+		fields = append(fields, taskstatuschange.FieldChangedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TaskStatusChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TaskStatusChangeMutation) ClearField(name string) error {
+	switch name {
+	case taskstatuschange.FieldFromStatus:
+		m.ClearFromStatus()
+		return nil
+	case taskstatuschange.FieldChangedBy:
+		m.ClearChangedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown TaskStatusChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TaskStatusChangeMutation) ResetField(name string) error {
+	switch name {
+	case taskstatuschange.FieldTaskID:
+		m.ResetTaskID()
+		return nil
+	case taskstatuschange.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case taskstatuschange.FieldFromStatus:
+		m.ResetFromStatus()
+		return nil
+	case taskstatuschange.FieldToStatus:
+		m.ResetToStatus()
+		return nil
+	case taskstatuschange.FieldChangedAt:
+		m.ResetChangedAt()
+		return nil
+	case taskstatuschange.FieldChangedBy:
+		m.ResetChangedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown TaskStatusChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TaskStatusChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.task != nil {
+		edges = append(edges, taskstatuschange.EdgeTask)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TaskStatusChangeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case taskstatuschange.EdgeTask:
+		if id := m.task; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TaskStatusChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TaskStatusChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TaskStatusChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtask {
+		edges = append(edges, taskstatuschange.EdgeTask)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TaskStatusChangeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case taskstatuschange.EdgeTask:
+		return m.clearedtask
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TaskStatusChangeMutation) ClearEdge(name string) error {
+	switch name {
+	case taskstatuschange.EdgeTask:
+		m.ClearTask()
+		return nil
+	}
+	return fmt.Errorf("unknown TaskStatusChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TaskStatusChangeMutation) ResetEdge(name string) error {
+	switch name {
+	case taskstatuschange.EdgeTask:
+		m.ResetTask()
+		return nil
+	}
+	return fmt.Errorf("unknown TaskStatusChange edge %s", name)
 }
 
 // UserMutation represents an operation that mutates the User nodes in the graph.

@@ -41,6 +41,8 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "ProjectMember", true
 	case 12884901888 >> 32:
 		return "Task", true
+	case 81604378624 >> 32:
+		return "TaskStatusChange", true
 	case 25769803776 >> 32:
 		return "User", true
 	case 47244640256 >> 32:

@@ -50,11 +50,15 @@ type Task struct {
 type TaskEdges struct {
 	// Project holds the value of the project edge.
 	Project *Project `json:"project,omitempty"`
+	// StatusChanges holds the value of the status_changes edge.
+	StatusChanges []*TaskStatusChange `json:"status_changes,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
+
+	namedStatusChanges map[string][]*TaskStatusChange
 }
 
 // ProjectOrErr returns the Project value or an error if the edge
@@ -66,6 +70,15 @@ func (e TaskEdges) ProjectOrErr() (*Project, error) {
 		return nil, &NotFoundError{label: project.Label}
 	}
 	return nil, &NotLoadedError{edge: "project"}
+}
+
+// StatusChangesOrErr returns the StatusChanges value or an error if the edge
+// was not loaded in eager-loading.
+func (e TaskEdges) StatusChangesOrErr() ([]*TaskStatusChange, error) {
+	if e.loadedTypes[1] {
+		return e.StatusChanges, nil
+	}
+	return nil, &NotLoadedError{edge: "status_changes"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -190,6 +203,11 @@ func (_m *Task) QueryProject() *ProjectQuery {
 	return NewTaskClient(_m.config).QueryProject(_m)
 }
 
+// QueryStatusChanges queries the "status_changes" edge of the Task entity.
+func (_m *Task) QueryStatusChanges() *TaskStatusChangeQuery {
+	return NewTaskClient(_m.config).QueryStatusChanges(_m)
+}
+
 // Update returns a builder for updating this Task.
 // Note that you need to call Task.Unwrap() before calling this method if this Task
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -255,6 +273,30 @@ func (_m *Task) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedStatusChanges returns the StatusChanges named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Task) NamedStatusChanges(name string) ([]*TaskStatusChange, error) {
+	if _m.Edges.namedStatusChanges == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedStatusChanges[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Task) appendNamedStatusChanges(name string, edges ...*TaskStatusChange) {
+	if _m.Edges.namedStatusChanges == nil {
+		_m.Edges.namedStatusChanges = make(map[string][]*TaskStatusChange)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedStatusChanges[name] = []*TaskStatusChange{}
+	} else {
+		_m.Edges.namedStatusChanges[name] = append(_m.Edges.namedStatusChanges[name], edges...)
+	}
 }
 
 // Tasks is a parsable slice of Task.

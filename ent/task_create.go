@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 )
 
 // TaskCreate is the builder for creating a Task entity.
@@ -164,6 +165,21 @@ func (_c *TaskCreate) SetNillableVersion(v *int) *TaskCreate {
 // SetProject sets the "project" edge to the Project entity.
 func (_c *TaskCreate) SetProject(v *Project) *TaskCreate {
 	return _c.SetProjectID(v.ID)
+}
+
+// AddStatusChangeIDs adds the "status_changes" edge to the TaskStatusChange entity by IDs.
+func (_c *TaskCreate) AddStatusChangeIDs(ids ...int) *TaskCreate {
+	_c.mutation.AddStatusChangeIDs(ids...)
+	return _c
+}
+
+// AddStatusChanges adds the "status_changes" edges to the TaskStatusChange entity.
+func (_c *TaskCreate) AddStatusChanges(v ...*TaskStatusChange) *TaskCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddStatusChangeIDs(ids...)
 }
 
 // Mutation returns the TaskMutation object of the builder.
@@ -365,6 +381,22 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ProjectID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.StatusChangesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(taskstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

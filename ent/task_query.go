@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -16,18 +17,21 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 )
 
 // TaskQuery is the builder for querying Task entities.
 type TaskQuery struct {
 	config
-	ctx         *QueryContext
-	order       []task.OrderOption
-	inters      []Interceptor
-	predicates  []predicate.Task
-	withProject *ProjectQuery
-	loadTotal   []func(context.Context, []*Task) error
-	modifiers   []func(*sql.Selector)
+	ctx                    *QueryContext
+	order                  []task.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.Task
+	withProject            *ProjectQuery
+	withStatusChanges      *TaskStatusChangeQuery
+	loadTotal              []func(context.Context, []*Task) error
+	modifiers              []func(*sql.Selector)
+	withNamedStatusChanges map[string]*TaskStatusChangeQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -79,6 +83,28 @@ func (_q *TaskQuery) QueryProject() *ProjectQuery {
 			sqlgraph.From(task.Table, task.FieldID, selector),
 			sqlgraph.To(project.Table, project.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, task.ProjectTable, task.ProjectColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryStatusChanges chains the current query on the "status_changes" edge.
+func (_q *TaskQuery) QueryStatusChanges() *TaskStatusChangeQuery {
+	query := (&TaskStatusChangeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(task.Table, task.FieldID, selector),
+			sqlgraph.To(taskstatuschange.Table, taskstatuschange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, task.StatusChangesTable, task.StatusChangesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -273,12 +299,13 @@ func (_q *TaskQuery) Clone() *TaskQuery {
 		return nil
 	}
 	return &TaskQuery{
-		config:      _q.config,
-		ctx:         _q.ctx.Clone(),
-		order:       append([]task.OrderOption{}, _q.order...),
-		inters:      append([]Interceptor{}, _q.inters...),
-		predicates:  append([]predicate.Task{}, _q.predicates...),
-		withProject: _q.withProject.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]task.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.Task{}, _q.predicates...),
+		withProject:       _q.withProject.Clone(),
+		withStatusChanges: _q.withStatusChanges.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -293,6 +320,17 @@ func (_q *TaskQuery) WithProject(opts ...func(*ProjectQuery)) *TaskQuery {
 		opt(query)
 	}
 	_q.withProject = query
+	return _q
+}
+
+// WithStatusChanges tells the query-builder to eager-load the nodes that are connected to
+// the "status_changes" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TaskQuery) WithStatusChanges(opts ...func(*TaskStatusChangeQuery)) *TaskQuery {
+	query := (&TaskStatusChangeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withStatusChanges = query
 	return _q
 }
 
@@ -380,8 +418,9 @@ func (_q *TaskQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Task, e
 	var (
 		nodes       = []*Task{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withProject != nil,
+			_q.withStatusChanges != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -410,6 +449,20 @@ func (_q *TaskQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Task, e
 	if query := _q.withProject; query != nil {
 		if err := _q.loadProject(ctx, query, nodes, nil,
 			func(n *Task, e *Project) { n.Edges.Project = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withStatusChanges; query != nil {
+		if err := _q.loadStatusChanges(ctx, query, nodes,
+			func(n *Task) { n.Edges.StatusChanges = []*TaskStatusChange{} },
+			func(n *Task, e *TaskStatusChange) { n.Edges.StatusChanges = append(n.Edges.StatusChanges, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedStatusChanges {
+		if err := _q.loadStatusChanges(ctx, query, nodes,
+			func(n *Task) { n.appendNamedStatusChanges(name) },
+			func(n *Task, e *TaskStatusChange) { n.appendNamedStatusChanges(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -447,6 +500,36 @@ func (_q *TaskQuery) loadProject(ctx context.Context, query *ProjectQuery, nodes
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *TaskQuery) loadStatusChanges(ctx context.Context, query *TaskStatusChangeQuery, nodes []*Task, init func(*Task), assign func(*Task, *TaskStatusChange)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Task)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(taskstatuschange.FieldTaskID)
+	}
+	query.Where(predicate.TaskStatusChange(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(task.StatusChangesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TaskID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "task_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -566,6 +649,20 @@ func (_q *TaskQuery) ForShare(opts ...sql.LockOption) *TaskQuery {
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedStatusChanges tells the query-builder to eager-load the nodes that are connected to the "status_changes"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TaskQuery) WithNamedStatusChanges(name string, opts ...func(*TaskStatusChangeQuery)) *TaskQuery {
+	query := (&TaskStatusChangeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedStatusChanges == nil {
+		_q.withNamedStatusChanges = make(map[string]*TaskStatusChangeQuery)
+	}
+	_q.withNamedStatusChanges[name] = query
 	return _q
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 )
 
 // TaskUpdate is the builder for updating Task entities.
@@ -198,9 +199,45 @@ func (_u *TaskUpdate) AddVersion(v int) *TaskUpdate {
 	return _u
 }
 
+// AddStatusChangeIDs adds the "status_changes" edge to the TaskStatusChange entity by IDs.
+func (_u *TaskUpdate) AddStatusChangeIDs(ids ...int) *TaskUpdate {
+	_u.mutation.AddStatusChangeIDs(ids...)
+	return _u
+}
+
+// AddStatusChanges adds the "status_changes" edges to the TaskStatusChange entity.
+func (_u *TaskUpdate) AddStatusChanges(v ...*TaskStatusChange) *TaskUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddStatusChangeIDs(ids...)
+}
+
 // Mutation returns the TaskMutation object of the builder.
 func (_u *TaskUpdate) Mutation() *TaskMutation {
 	return _u.mutation
+}
+
+// ClearStatusChanges clears all "status_changes" edges to the TaskStatusChange entity.
+func (_u *TaskUpdate) ClearStatusChanges() *TaskUpdate {
+	_u.mutation.ClearStatusChanges()
+	return _u
+}
+
+// RemoveStatusChangeIDs removes the "status_changes" edge to TaskStatusChange entities by IDs.
+func (_u *TaskUpdate) RemoveStatusChangeIDs(ids ...int) *TaskUpdate {
+	_u.mutation.RemoveStatusChangeIDs(ids...)
+	return _u
+}
+
+// RemoveStatusChanges removes "status_changes" edges to TaskStatusChange entities.
+func (_u *TaskUpdate) RemoveStatusChanges(v ...*TaskStatusChange) *TaskUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveStatusChangeIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -340,6 +377,51 @@ func (_u *TaskUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedVersion(); ok {
 		_spec.AddField(task.FieldVersion, field.TypeInt, value)
+	}
+	if _u.mutation.StatusChangesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(taskstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedStatusChangesIDs(); len(nodes) > 0 && !_u.mutation.StatusChangesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(taskstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.StatusChangesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(taskstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -531,9 +613,45 @@ func (_u *TaskUpdateOne) AddVersion(v int) *TaskUpdateOne {
 	return _u
 }
 
+// AddStatusChangeIDs adds the "status_changes" edge to the TaskStatusChange entity by IDs.
+func (_u *TaskUpdateOne) AddStatusChangeIDs(ids ...int) *TaskUpdateOne {
+	_u.mutation.AddStatusChangeIDs(ids...)
+	return _u
+}
+
+// AddStatusChanges adds the "status_changes" edges to the TaskStatusChange entity.
+func (_u *TaskUpdateOne) AddStatusChanges(v ...*TaskStatusChange) *TaskUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddStatusChangeIDs(ids...)
+}
+
 // Mutation returns the TaskMutation object of the builder.
 func (_u *TaskUpdateOne) Mutation() *TaskMutation {
 	return _u.mutation
+}
+
+// ClearStatusChanges clears all "status_changes" edges to the TaskStatusChange entity.
+func (_u *TaskUpdateOne) ClearStatusChanges() *TaskUpdateOne {
+	_u.mutation.ClearStatusChanges()
+	return _u
+}
+
+// RemoveStatusChangeIDs removes the "status_changes" edge to TaskStatusChange entities by IDs.
+func (_u *TaskUpdateOne) RemoveStatusChangeIDs(ids ...int) *TaskUpdateOne {
+	_u.mutation.RemoveStatusChangeIDs(ids...)
+	return _u
+}
+
+// RemoveStatusChanges removes "status_changes" edges to TaskStatusChange entities.
+func (_u *TaskUpdateOne) RemoveStatusChanges(v ...*TaskStatusChange) *TaskUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveStatusChangeIDs(ids...)
 }
 
 // Where appends a list predicates to the TaskUpdate builder.
@@ -703,6 +821,51 @@ func (_u *TaskUpdateOne) sqlSave(ctx context.Context) (_node *Task, err error) {
 	}
 	if value, ok := _u.mutation.AddedVersion(); ok {
 		_spec.AddField(task.FieldVersion, field.TypeInt, value)
+	}
+	if _u.mutation.StatusChangesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(taskstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedStatusChangesIDs(); len(nodes) > 0 && !_u.mutation.StatusChangesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(taskstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.StatusChangesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   task.StatusChangesTable,
+			Columns: []string{task.StatusChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(taskstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &Task{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -46,6 +46,8 @@ type Tx struct {
 	ProjectMember *ProjectMemberClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
+	// TaskStatusChange is the client for interacting with the TaskStatusChange builders.
+	TaskStatusChange *TaskStatusChangeClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -201,6 +203,7 @@ func (tx *Tx) init() {
 	tx.Project = NewProjectClient(tx.config)
 	tx.ProjectMember = NewProjectMemberClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
+	tx.TaskStatusChange = NewTaskStatusChangeClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.Webhook = NewWebhookClient(tx.config)
 	tx.WebhookCursor = NewWebhookCursorClient(tx.config)

@@ -123,6 +123,13 @@ func (f *TaskFilter) WhereP(ps ...func(*sql.Selector)) {
 	}
 }
 
+// WhereP appends storage-level predicates to the TaskStatusChange filter.
+func (f *TaskStatusChangeFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
 // WhereP appends storage-level predicates to the User filter.
 func (f *UserFilter) WhereP(ps ...func(*sql.Selector)) {
 	for _, p := range ps {

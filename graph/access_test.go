@@ -631,6 +631,17 @@ func TestAuthorizationMatrixForQueries(t *testing.T) {
 					t.Errorf("nodes: %+v", err)
 				}
 			}
+			// The charts' queries need read access to the project, any role.
+			for _, p := range []string{w.own, w.foreign} {
+				want := outcome(graph.CodeNotFound)
+				if actor == admin || (canSeeOwn[actor] && p == w.own) {
+					want = ok
+				}
+				resp := gqltest.PostAs(t, e.url, cred, `query($p: ID!) { projectVelocity(projectID: $p, weeks: 2) { completed weeks { isoWeek completed } } }`, map[string]any{"p": p})
+				checkOutcome(t, "projectVelocity "+p, resp, want)
+				resp = gqltest.PostAs(t, e.url, cred, `query($p: ID!) { projectInsights(projectID: $p) { feedbackPerDay { date pending processing } } }`, map[string]any{"p": p})
+				checkOutcome(t, "projectInsights "+p, resp, want)
+			}
 		})
 	}
 }

@@ -18,7 +18,7 @@ const insightsQuery = `query($p: ID!, $since: Time, $until: Time) {
 	projectInsights(projectID: $p, since: $since, until: $until) {
 		since until feedbackCount
 		feedbackByStatus { status count }
-		feedbackPerDay { date count completed failed }
+		feedbackPerDay { date count pending processing completed failed }
 		processingTime { count p50Ms p95Ms }
 		failures { failed finished rate topReasons { reason count } }
 		suggestions { total applied rejected pending acceptanceRate byType { type total applied rejected pending acceptanceRate } }
@@ -72,7 +72,7 @@ func TestProjectInsights(t *testing.T) {
 	sameJSON(t, got.ProjectInsights, fmt.Sprintf(`{
 		"since": null, "until": null, "feedbackCount": 3,
 		"feedbackByStatus": [{"status": "PENDING", "count": 1}, {"status": "PROCESSING", "count": 0}, {"status": "COMPLETED", "count": 1}, {"status": "FAILED", "count": 1}],
-		"feedbackPerDay": [{"date": "2026-05-04", "count": 2, "completed": 1, "failed": 1}, {"date": "2026-05-05", "count": 1, "completed": 0, "failed": 0}],
+		"feedbackPerDay": [{"date": "2026-05-04", "count": 2, "pending": 0, "processing": 0, "completed": 1, "failed": 1}, {"date": "2026-05-05", "count": 1, "pending": 1, "processing": 0, "completed": 0, "failed": 0}],
 		"processingTime": %[1]s,
 		"failures": {"failed": 1, "finished": 2, "rate": 0.5, "topReasons": [{"reason": "boom", "count": 1}]},
 		"suggestions": %[2]s,
@@ -171,5 +171,77 @@ func sameJSON(t *testing.T, got json.RawMessage, want string) {
 	wj, _ := json.MarshalIndent(w, "", "  ")
 	if string(gj) != string(wj) {
 		t.Errorf("got\n%s\nwant\n%s", gj, wj)
+	}
+}
+
+const velocityQuery = `query($p: ID!, $weeks: Int) {
+	projectVelocity(projectID: $p, weeks: $weeks) {
+		since completed cycleTime { count p50Hours p95Hours }
+		weeks { weekStart isoWeek completed cycleTime { count p50Hours p95Hours } }
+	}
+}`
+
+// A task finished through the API shows in this week's velocity: the
+// mutations record its history (the velocity package tests the arithmetic).
+func TestProjectVelocity(t *testing.T) {
+	e := newEnv(t)
+	var p struct{ CreateProject struct{ ID string } }
+	e.mustDo(`mutation { createProject(input: {name: "fast"}) { id } }`, nil, &p)
+	project := p.CreateProject.ID
+	var tk struct{ CreateTask struct{ ID string } }
+	e.mustDo(`mutation($p: ID!) { createTask(input: {projectID: $p, title: "ship"}) { id } }`, map[string]any{"p": project}, &tk)
+	for _, s := range []string{"IN_PROGRESS", "DONE"} {
+		e.mustDo(`mutation($id: ID!, $s: TaskStatus!) { updateTask(id: $id, input: {status: $s}) { status } }`, map[string]any{"id": tk.CreateTask.ID, "s": s}, nil)
+	}
+
+	type stats struct {
+		Count              int
+		P50Hours, P95Hours *float64
+	}
+	var got struct {
+		ProjectVelocity struct {
+			Since     time.Time
+			Completed int
+			CycleTime stats
+			Weeks     []struct {
+				WeekStart, ISOWeek string
+				Completed          int
+				CycleTime          stats
+			}
+		}
+	}
+	now := time.Now().UTC()
+	e.mustDo(velocityQuery, map[string]any{"p": project, "weeks": 3}, &got)
+	v := got.ProjectVelocity
+	if len(v.Weeks) != 3 || v.Completed != 1 || v.CycleTime.Count != 1 || v.CycleTime.P50Hours == nil || *v.CycleTime.P50Hours < 0 || *v.CycleTime.P50Hours > 1 {
+		t.Fatalf("velocity %+v, want 3 weeks, 1 task completed within the hour", v)
+	}
+	year, week := now.ISOWeek()
+	this := v.Weeks[2]
+	if this.ISOWeek != fmt.Sprintf("%04d-W%02d", year, week) || this.Completed != 1 || v.Weeks[0].Completed != 0 || v.Weeks[0].CycleTime.P50Hours != nil {
+		t.Errorf("weeks %+v, want this week (%d-W%02d) last, with the task", v.Weeks, year, week)
+	}
+	if monday := v.Since.AddDate(0, 0, 14); monday.Format(time.DateOnly) != this.WeekStart || monday.Weekday() != time.Monday || now.Sub(monday) < 0 || now.Sub(monday) >= 7*24*time.Hour {
+		t.Errorf("since %s, this week starts %s", v.Since, this.WeekStart)
+	}
+
+	// The default is 12 weeks; bounds are named.
+	e.mustDo(velocityQuery, map[string]any{"p": project}, &got)
+	if len(got.ProjectVelocity.Weeks) != 12 {
+		t.Errorf("default window: %d weeks, want 12", len(got.ProjectVelocity.Weeks))
+	}
+	for _, c := range []struct {
+		vars  map[string]any
+		code  string
+		field string
+	}{
+		{map[string]any{"p": project, "weeks": 0}, graph.CodeBadUserInput, "weeks"},
+		{map[string]any{"p": project, "weeks": 105}, graph.CodeBadUserInput, "weeks"},
+		{map[string]any{"p": tk.CreateTask.ID}, graph.CodeNotFound, "projectID"},
+	} {
+		got := e.mustFail(velocityQuery, c.vars, c.code)
+		if got.Extensions["field"] != c.field {
+			t.Errorf("%v: error names field %v, want %s: %+v", c.vars, got.Extensions["field"], c.field, got)
+		}
 	}
 }

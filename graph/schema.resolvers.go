@@ -28,6 +28,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/store"
+	"github.com/feedbackloop/feedbackloop/velocity"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
 
@@ -415,6 +416,11 @@ func (r *queryResolver) Organizations(ctx context.Context) ([]*ent.Organization,
 // ProjectInsights is the resolver for the projectInsights field.
 func (r *queryResolver) ProjectInsights(ctx context.Context, projectID int, since *time.Time, until *time.Time) (*insights.Report, error) {
 	return r.projectInsights(ctx, projectID, since, until)
+}
+
+// ProjectVelocity is the resolver for the projectVelocity field.
+func (r *queryResolver) ProjectVelocity(ctx context.Context, projectID int, weeks *int) (*velocity.Report, error) {
+	return r.projectVelocity(ctx, projectID, weeks)
 }
 
 // FeedbackStatusChanged is the resolver for the feedbackStatusChanged field.

@@ -64,12 +64,15 @@ type StatusCount struct {
 	Count  int
 }
 
-// Day is the feedback submitted on one UTC day.
+// Day is the feedback submitted on one UTC day, and how many of it have
+// each status now.
 type Day struct {
-	Date      string // YYYY-MM-DD
-	Count     int
-	Completed int
-	Failed    int
+	Date       string // YYYY-MM-DD
+	Count      int
+	Pending    int
+	Processing int
+	Completed  int
+	Failed     int
 }
 
 // Durations are the times from submission to COMPLETED of Count feedback:
@@ -273,6 +276,10 @@ func (r *result) report(w Window) *Report {
 			day.Completed += d.Count
 		case feedback.StatusFailed:
 			day.Failed += d.Count
+		case feedback.StatusPending:
+			day.Pending += d.Count
+		case feedback.StatusProcessing:
+			day.Processing += d.Count
 		}
 	}
 	slices.SortFunc(out.FeedbackPerDay, func(a, b Day) int { return strings.Compare(a.Date, b.Date) })

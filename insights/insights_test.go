@@ -158,7 +158,7 @@ func TestInsightsOfAHandCountedProject(t *testing.T) {
 			{Date: "2026-03-10", Count: 3, Completed: 3},
 			{Date: "2026-03-11", Count: 4, Completed: 1, Failed: 3},
 			// No feedback on the 12th: left out.
-			{Date: "2026-03-13", Count: 7, Failed: 5},
+			{Date: "2026-03-13", Count: 7, Pending: 1, Processing: 1, Failed: 5},
 		},
 		// Completed in 1000, 2000, 3000 and 10000 ms. Positions 0.5*3 = 1.5
 		// and 0.95*3 = 2.85: 2000 + 0.5*1000 and 3000 + 0.85*7000.

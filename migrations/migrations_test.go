@@ -353,3 +353,67 @@ func TestExistingProjectsGetOrganisations(t *testing.T) {
 		t.Fatal("a project without an organisation was stored")
 	}
 }
+
+// Tasks stored before their status history was kept each get one row: from
+// nothing to their status, at their last change.
+func TestExistingTasksGetAStatusHistory(t *testing.T) {
+	dsn := dbTemplate.New(t)
+	db, err := postgres.Open(context.Background(), dsn, postgres.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+		t.Fatal(err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before int64 // the last migration before the history's
+	for _, s := range provider.ListSources() {
+		if strings.HasSuffix(s.Path, "_task_status_changes.sql") {
+			break
+		}
+		before = s.Version
+	}
+	if _, err := provider.UpTo(context.Background(), before); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO organizations (id, name, created_at, updated_at) VALUES (1, 'O', now(), now())`,
+		`INSERT INTO projects (id, name, status, organization_id, created_at, updated_at) VALUES (10, 'P', 'ACTIVE', 1, now(), now())`,
+		`INSERT INTO tasks (id, project_id, title, status, priority, version, created_at, updated_at) VALUES
+			(100, 10, 'open', 'TODO', 0, 1, '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'),
+			(101, 10, 'done', 'DONE', 0, 3, '2026-01-01T00:00:00Z', '2026-01-05T12:00:00Z')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrations.Up(context.Background(), db, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT task_id || ' ' || project_id || ' ' || coalesce(from_status, '-') || ' ' || to_status || ' ' ||
+		to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' ' || coalesce(changed_by::text, '-')
+		FROM task_status_changes ORDER BY task_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"100 10 - TODO 2026-01-02 00:00 -", "101 10 - DONE 2026-01-05 12:00 -"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("history %q, want %q", got, want)
+	}
+}

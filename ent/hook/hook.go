@@ -201,6 +201,18 @@ func (f TaskFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TaskMutation", m)
 }
 
+// The TaskStatusChangeFunc type is an adapter to allow the use of ordinary
+// function as TaskStatusChange mutator.
+type TaskStatusChangeFunc func(context.Context, *ent.TaskStatusChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TaskStatusChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TaskStatusChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TaskStatusChangeMutation", m)
+}
+
 // The UserFunc type is an adapter to allow the use of ordinary
 // function as User mutator.
 type UserFunc func(context.Context, *ent.UserMutation) (ent.Value, error)

@@ -766,6 +766,42 @@ var (
 			},
 		},
 	}
+	// TaskStatusChangesColumns holds the columns for the "task_status_changes" table.
+	TaskStatusChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "project_id", Type: field.TypeInt},
+		{Name: "from_status", Type: field.TypeEnum, Nullable: true, Enums: []string{"TODO", "IN_PROGRESS", "BLOCKED", "DONE"}},
+		{Name: "to_status", Type: field.TypeEnum, Enums: []string{"TODO", "IN_PROGRESS", "BLOCKED", "DONE"}},
+		{Name: "changed_at", Type: field.TypeTime},
+		{Name: "changed_by", Type: field.TypeInt, Nullable: true},
+		{Name: "task_id", Type: field.TypeInt},
+	}
+	// TaskStatusChangesTable holds the schema information for the "task_status_changes" table.
+	TaskStatusChangesTable = &schema.Table{
+		Name:       "task_status_changes",
+		Columns:    TaskStatusChangesColumns,
+		PrimaryKey: []*schema.Column{TaskStatusChangesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "task_status_changes_tasks_status_changes",
+				Columns:    []*schema.Column{TaskStatusChangesColumns[6]},
+				RefColumns: []*schema.Column{TasksColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "taskstatuschange_project_id_to_status_changed_at",
+				Unique:  false,
+				Columns: []*schema.Column{TaskStatusChangesColumns[1], TaskStatusChangesColumns[3], TaskStatusChangesColumns[4]},
+			},
+			{
+				Name:    "taskstatuschange_task_id_to_status_changed_at",
+				Unique:  false,
+				Columns: []*schema.Column{TaskStatusChangesColumns[6], TaskStatusChangesColumns[3], TaskStatusChangesColumns[4]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -940,6 +976,7 @@ var (
 		ProjectsTable,
 		ProjectMembersTable,
 		TasksTable,
+		TaskStatusChangesTable,
 		UsersTable,
 		WebhooksTable,
 		WebhookCursorsTable,
@@ -1025,6 +1062,10 @@ func init() {
 	TasksTable.ForeignKeys[0].RefTable = ProjectsTable
 	TasksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
+	}
+	TaskStatusChangesTable.ForeignKeys[0].RefTable = TasksTable
+	TaskStatusChangesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),

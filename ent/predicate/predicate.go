@@ -54,6 +54,9 @@ type ProjectMember func(*sql.Selector)
 // Task is the predicate function for task builders.
 type Task func(*sql.Selector)
 
+// TaskStatusChange is the predicate function for taskstatuschange builders.
+type TaskStatusChange func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
 

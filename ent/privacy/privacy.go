@@ -495,6 +495,30 @@ func (f TaskMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TaskMutation", m)
 }
 
+// The TaskStatusChangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TaskStatusChangeQueryRuleFunc func(context.Context, *ent.TaskStatusChangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TaskStatusChangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TaskStatusChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TaskStatusChangeQuery", q)
+}
+
+// The TaskStatusChangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TaskStatusChangeMutationRuleFunc func(context.Context, *ent.TaskStatusChangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TaskStatusChangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TaskStatusChangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TaskStatusChangeMutation", m)
+}
+
 // The UserQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type UserQueryRuleFunc func(context.Context, *ent.UserQuery) error
@@ -658,6 +682,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.TaskQuery:
 		return q.Filter(), nil
+	case *ent.TaskStatusChangeQuery:
+		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
 	case *ent.WebhookQuery:
@@ -704,6 +730,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ProjectMemberMutation:
 		return m.Filter(), nil
 	case *ent.TaskMutation:
+		return m.Filter(), nil
+	case *ent.TaskStatusChangeMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
 		return m.Filter(), nil

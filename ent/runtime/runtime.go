@@ -23,6 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/schema"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookcursor"
@@ -483,6 +484,8 @@ func init() {
 	task.Hooks[2] = taskHooks[1]
 
 	task.Hooks[3] = taskHooks[2]
+
+	task.Hooks[4] = taskHooks[3]
 	taskMixinFields0 := taskMixin[0].Fields()
 	_ = taskMixinFields0
 	taskFields := schema.Task{}.Fields()
@@ -519,6 +522,21 @@ func init() {
 	taskDescVersion := taskFields[8].Descriptor()
 	// task.DefaultVersion holds the default value on creation for the version field.
 	task.DefaultVersion = taskDescVersion.Default.(int)
+	taskstatuschange.Policy = privacy.NewPolicies(schema.TaskStatusChange{})
+	taskstatuschange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := taskstatuschange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	taskstatuschangeFields := schema.TaskStatusChange{}.Fields()
+	_ = taskstatuschangeFields
+	// taskstatuschangeDescChangedAt is the schema descriptor for changed_at field.
+	taskstatuschangeDescChangedAt := taskstatuschangeFields[4].Descriptor()
+	// taskstatuschange.DefaultChangedAt holds the default value on creation for the changed_at field.
+	taskstatuschange.DefaultChangedAt = taskstatuschangeDescChangedAt.Default.(func() time.Time)
 	user.Policy = privacy.NewPolicies(schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

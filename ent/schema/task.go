@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -11,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/bounds"
 	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/velocity"
 )
 
 // Task is a unit of work in a project.
@@ -80,6 +82,11 @@ func (Task) Edges() []ent.Edge {
 			Required().
 			Immutable().
 			Annotations(entgql.Skip(entgql.SkipMutationUpdateInput)),
+		edge.To("status_changes", TaskStatusChange.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipAll),
+			),
 	}
 }
 
@@ -101,7 +108,7 @@ func (Task) Indexes() []ent.Index {
 
 // Hooks of the Task.
 func (Task) Hooks() []ent.Hook {
-	return []ent.Hook{trimFields("title"), bumpVersion(), outbox.TaskChanges()}
+	return []ent.Hook{trimFields("title"), bumpVersion(), outbox.TaskChanges(), velocity.StatusHistory()}
 }
 
 // Annotations of the Task.

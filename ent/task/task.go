@@ -42,6 +42,8 @@ const (
 	FieldVersion = "version"
 	// EdgeProject holds the string denoting the project edge name in mutations.
 	EdgeProject = "project"
+	// EdgeStatusChanges holds the string denoting the status_changes edge name in mutations.
+	EdgeStatusChanges = "status_changes"
 	// Table holds the table name of the task in the database.
 	Table = "tasks"
 	// ProjectTable is the table that holds the project relation/edge.
@@ -51,6 +53,13 @@ const (
 	ProjectInverseTable = "projects"
 	// ProjectColumn is the table column denoting the project relation/edge.
 	ProjectColumn = "project_id"
+	// StatusChangesTable is the table that holds the status_changes relation/edge.
+	StatusChangesTable = "task_status_changes"
+	// StatusChangesInverseTable is the table name for the TaskStatusChange entity.
+	// It exists in this package in order to avoid circular dependency with the "taskstatuschange" package.
+	StatusChangesInverseTable = "task_status_changes"
+	// StatusChangesColumn is the table column denoting the status_changes relation/edge.
+	StatusChangesColumn = "task_id"
 )
 
 // Columns holds all SQL columns for task fields.
@@ -85,7 +94,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/feedbackloop/feedbackloop/ent/runtime"
 var (
-	Hooks  [4]ent.Hook
+	Hooks  [5]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -204,11 +213,32 @@ func ByProjectField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newProjectStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByStatusChangesCount orders the results by status_changes count.
+func ByStatusChangesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newStatusChangesStep(), opts...)
+	}
+}
+
+// ByStatusChanges orders the results by status_changes terms.
+func ByStatusChanges(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newStatusChangesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProjectStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ProjectInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ProjectTable, ProjectColumn),
+	)
+}
+func newStatusChangesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(StatusChangesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, StatusChangesTable, StatusChangesColumn),
 	)
 }
 

@@ -643,6 +643,29 @@ func HasProjectWith(preds ...predicate.Project) predicate.Task {
 	})
 }
 
+// HasStatusChanges applies the HasEdge predicate on the "status_changes" edge.
+func HasStatusChanges() predicate.Task {
+	return predicate.Task(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, StatusChangesTable, StatusChangesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasStatusChangesWith applies the HasEdge predicate on the "status_changes" edge with a given conditions (other predicates).
+func HasStatusChangesWith(preds ...predicate.TaskStatusChange) predicate.Task {
+	return predicate.Task(func(s *sql.Selector) {
+		step := newStatusChangesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Task) predicate.Task {
 	return predicate.Task(sql.AndPredicates(predicates...))

@@ -27,6 +27,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph/scalar"
 	"github.com/feedbackloop/feedbackloop/insights"
 	"github.com/feedbackloop/feedbackloop/plan"
+	"github.com/feedbackloop/feedbackloop/velocity"
 	"github.com/feedbackloop/feedbackloop/viewer"
 	"github.com/feedbackloop/feedbackloop/webhooks"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -178,6 +179,12 @@ type ComplexityRoot struct {
 		Webhook func(childComplexity int) int
 	}
 
+	CycleTimeStats struct {
+		Count    func(childComplexity int) int
+		P50Hours func(childComplexity int) int
+		P95Hours func(childComplexity int) int
+	}
+
 	DigestSetting struct {
 		Email     func(childComplexity int) int
 		Frequency func(childComplexity int) int
@@ -236,10 +243,12 @@ type ComplexityRoot struct {
 	}
 
 	FeedbackDayCount struct {
-		Completed func(childComplexity int) int
-		Count     func(childComplexity int) int
-		Date      func(childComplexity int) int
-		Failed    func(childComplexity int) int
+		Completed  func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Date       func(childComplexity int) int
+		Failed     func(childComplexity int) int
+		Pending    func(childComplexity int) int
+		Processing func(childComplexity int) int
 	}
 
 	FeedbackEdge struct {
@@ -418,6 +427,13 @@ type ComplexityRoot struct {
 		UserID    func(childComplexity int) int
 	}
 
+	ProjectVelocity struct {
+		Completed func(childComplexity int) int
+		CycleTime func(childComplexity int) int
+		Since     func(childComplexity int) int
+		Weeks     func(childComplexity int) int
+	}
+
 	Query struct {
 		APIKeys         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Feedbacks       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
@@ -425,6 +441,7 @@ type ComplexityRoot struct {
 		Nodes           func(childComplexity int, ids []int) int
 		Organizations   func(childComplexity int) int
 		ProjectInsights func(childComplexity int, projectID int, since *time.Time, until *time.Time) int
+		ProjectVelocity func(childComplexity int, projectID int, weeks *int) int
 		Projects        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProjectOrder, where *ent.ProjectWhereInput) int
 		RateLimit       func(childComplexity int) int
 		Tasks           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TaskOrder, where *ent.TaskWhereInput) int
@@ -534,6 +551,13 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
 		Subject   func(childComplexity int) int
+	}
+
+	VelocityWeek struct {
+		Completed func(childComplexity int) int
+		CycleTime func(childComplexity int) int
+		ISOWeek   func(childComplexity int) int
+		WeekStart func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -700,6 +724,7 @@ type QueryResolver interface {
 	RateLimit(ctx context.Context) (*model.RateLimit, error)
 	Organizations(ctx context.Context) ([]*ent.Organization, error)
 	ProjectInsights(ctx context.Context, projectID int, since *time.Time, until *time.Time) (*insights.Report, error)
+	ProjectVelocity(ctx context.Context, projectID int, weeks *int) (*velocity.Report, error)
 }
 type SubscriptionResolver interface {
 	FeedbackStatusChanged(ctx context.Context, id int, after *string) (<-chan *model.FeedbackStatusEvent, error)
@@ -1211,6 +1236,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateWebhookPayload.Webhook(childComplexity), true
 
+	case "CycleTimeStats.count":
+		if e.ComplexityRoot.CycleTimeStats.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleTimeStats.Count(childComplexity), true
+	case "CycleTimeStats.p50Hours":
+		if e.ComplexityRoot.CycleTimeStats.P50Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleTimeStats.P50Hours(childComplexity), true
+	case "CycleTimeStats.p95Hours":
+		if e.ComplexityRoot.CycleTimeStats.P95Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CycleTimeStats.P95Hours(childComplexity), true
+
 	case "DigestSetting.email":
 		if e.ComplexityRoot.DigestSetting.Email == nil {
 			break
@@ -1507,6 +1551,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FeedbackDayCount.Failed(childComplexity), true
+	case "FeedbackDayCount.pending":
+		if e.ComplexityRoot.FeedbackDayCount.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackDayCount.Pending(childComplexity), true
+	case "FeedbackDayCount.processing":
+		if e.ComplexityRoot.FeedbackDayCount.Processing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackDayCount.Processing(childComplexity), true
 
 	case "FeedbackEdge.cursor":
 		if e.ComplexityRoot.FeedbackEdge.Cursor == nil {
@@ -2465,6 +2521,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProjectMember.UserID(childComplexity), true
 
+	case "ProjectVelocity.completed":
+		if e.ComplexityRoot.ProjectVelocity.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectVelocity.Completed(childComplexity), true
+	case "ProjectVelocity.cycleTime":
+		if e.ComplexityRoot.ProjectVelocity.CycleTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectVelocity.CycleTime(childComplexity), true
+	case "ProjectVelocity.since":
+		if e.ComplexityRoot.ProjectVelocity.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectVelocity.Since(childComplexity), true
+	case "ProjectVelocity.weeks":
+		if e.ComplexityRoot.ProjectVelocity.Weeks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectVelocity.Weeks(childComplexity), true
+
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
 			break
@@ -2527,6 +2608,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProjectInsights(childComplexity, args["projectID"].(int), args["since"].(*time.Time), args["until"].(*time.Time)), true
+	case "Query.projectVelocity":
+		if e.ComplexityRoot.Query.ProjectVelocity == nil {
+			break
+		}
+
+		args, err := ec.field_Query_projectVelocity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProjectVelocity(childComplexity, args["projectID"].(int), args["weeks"].(*int)), true
 	case "Query.projects":
 		if e.ComplexityRoot.Query.Projects == nil {
 			break
@@ -2985,6 +3077,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Subject(childComplexity), true
+
+	case "VelocityWeek.completed":
+		if e.ComplexityRoot.VelocityWeek.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VelocityWeek.Completed(childComplexity), true
+	case "VelocityWeek.cycleTime":
+		if e.ComplexityRoot.VelocityWeek.CycleTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VelocityWeek.CycleTime(childComplexity), true
+	case "VelocityWeek.isoWeek":
+		if e.ComplexityRoot.VelocityWeek.ISOWeek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VelocityWeek.ISOWeek(childComplexity), true
+	case "VelocityWeek.weekStart":
+		if e.ComplexityRoot.VelocityWeek.WeekStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VelocityWeek.WeekStart(childComplexity), true
 
 	case "Viewer.apiKey":
 		if e.ComplexityRoot.Viewer.APIKey == nil {
@@ -5978,6 +6095,10 @@ type FeedbackDayCount {
   completed: Int!
   """Of these, how many are FAILED now."""
   failed: Int!
+  """Of these, how many are PENDING now."""
+  pending: Int!
+  """Of these, how many are PROCESSING now."""
+  processing: Int!
 }
 
 """Percentiles (continuous, interpolated) of the time from submission to COMPLETED."""
@@ -6082,6 +6203,54 @@ type ProjectBudget {
   periodStart: Time!
   """The next month's start (UTC), when the budget resets."""
   resetsAt: Time!
+}
+
+extend type Query {
+  """
+  How fast a project finishes its tasks: the tasks completed (moved to DONE)
+  per ISO week (Monday to Sunday, UTC) and their cycle times, over the last
+  ` + "`" + `weeks` + "`" + ` weeks, the current one included (1 to 104). Read from the tasks'
+  status history. Needs read access to the project (any role).
+  """
+  projectVelocity(projectID: ID!, weeks: Int = 12): ProjectVelocity!
+}
+
+"""A project's velocity over a window of ISO weeks (see Query.projectVelocity)."""
+type ProjectVelocity {
+  """The oldest week's Monday, 00:00 UTC: the window's start."""
+  since: Time!
+  """Every week of the window, oldest first, the current week last; weeks without completions included."""
+  weeks: [VelocityWeek!]!
+  """Tasks completed over the window (a task counts once per week it was completed in)."""
+  completed: Int!
+  """Cycle times over the window."""
+  cycleTime: CycleTimeStats!
+}
+
+"""One ISO week of a project's velocity."""
+type VelocityWeek {
+  """The week's Monday, YYYY-MM-DD (UTC)."""
+  weekStart: String!
+  """The ISO 8601 week, such as 2026-W49."""
+  isoWeek: String!
+  """Tasks moved to DONE in the week; a task moved to DONE twice in one week counts once (its last move)."""
+  completed: Int!
+  """The cycle times of those tasks."""
+  cycleTime: CycleTimeStats!
+}
+
+"""
+Percentiles (continuous, interpolated) of cycle times: from a task's first
+move to IN_PROGRESS (or its creation, if it never was IN_PROGRESS before) to
+its move to DONE, in hours.
+"""
+type CycleTimeStats {
+  """How many completions the percentiles are over."""
+  count: Int!
+  """Median in hours; null when count is 0."""
+  p50Hours: Float
+  """95th percentile in hours; null when count is 0."""
+  p95Hours: Float
 }
 
 type TaskMention {
@@ -6471,6 +6640,18 @@ func (ec *executionContext) childFields_CreateWebhookPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CycleTimeStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_CycleTimeStats_count(ctx, field)
+	case "p50Hours":
+		return ec.fieldContext_CycleTimeStats_p50Hours(ctx, field)
+	case "p95Hours":
+		return ec.fieldContext_CycleTimeStats_p95Hours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CycleTimeStats", field.Name)
+}
+
 func (ec *executionContext) childFields_DigestSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -6595,6 +6776,10 @@ func (ec *executionContext) childFields_FeedbackDayCount(ctx context.Context, fi
 		return ec.fieldContext_FeedbackDayCount_completed(ctx, field)
 	case "failed":
 		return ec.fieldContext_FeedbackDayCount_failed(ctx, field)
+	case "pending":
+		return ec.fieldContext_FeedbackDayCount_pending(ctx, field)
+	case "processing":
+		return ec.fieldContext_FeedbackDayCount_processing(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackDayCount", field.Name)
 }
@@ -6877,6 +7062,20 @@ func (ec *executionContext) childFields_ProjectMember(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ProjectMember", field.Name)
 }
 
+func (ec *executionContext) childFields_ProjectVelocity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_ProjectVelocity_since(ctx, field)
+	case "weeks":
+		return ec.fieldContext_ProjectVelocity_weeks(ctx, field)
+	case "completed":
+		return ec.fieldContext_ProjectVelocity_completed(ctx, field)
+	case "cycleTime":
+		return ec.fieldContext_ProjectVelocity_cycleTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectVelocity", field.Name)
+}
+
 func (ec *executionContext) childFields_RateLimit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "limit":
@@ -7055,6 +7254,20 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_VelocityWeek(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "weekStart":
+		return ec.fieldContext_VelocityWeek_weekStart(ctx, field)
+	case "isoWeek":
+		return ec.fieldContext_VelocityWeek_isoWeek(ctx, field)
+	case "completed":
+		return ec.fieldContext_VelocityWeek_completed(ctx, field)
+	case "cycleTime":
+		return ec.fieldContext_VelocityWeek_cycleTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VelocityWeek", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8388,6 +8601,28 @@ func (ec *executionContext) field_Query_projectInsights_args(ctx context.Context
 		return nil, err
 	}
 	args["until"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_projectVelocity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "weeks",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weeks"] = arg1
 	return args, nil
 }
 
@@ -10864,6 +11099,78 @@ func (ec *executionContext) fieldContext_CreateWebhookPayload_secret(_ context.C
 	return graphql.NewScalarFieldContext("CreateWebhookPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _CycleTimeStats_count(ctx context.Context, field graphql.CollectedField, obj *velocity.CycleTime) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleTimeStats_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CycleTimeStats_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleTimeStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CycleTimeStats_p50Hours(ctx context.Context, field graphql.CollectedField, obj *velocity.CycleTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleTimeStats_p50Hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P50Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CycleTimeStats_p50Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleTimeStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CycleTimeStats_p95Hours(ctx context.Context, field graphql.CollectedField, obj *velocity.CycleTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CycleTimeStats_p95Hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P95Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CycleTimeStats_p95Hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CycleTimeStats", field, false, false, "Float")
+}
+
 func (ec *executionContext) _DigestSetting_member(ctx context.Context, field graphql.CollectedField, obj *model.DigestSetting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12150,6 +12457,58 @@ func (ec *executionContext) _FeedbackDayCount_failed(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_FeedbackDayCount_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackDayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FeedbackDayCount_pending(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackDayCount_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackDayCount_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackDayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FeedbackDayCount_processing(ctx context.Context, field graphql.CollectedField, obj *insights.Day) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Processing)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackDayCount_processing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Processing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackDayCount_processing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedbackDayCount", field, false, false, "Int")
 }
 
@@ -16234,6 +16593,122 @@ func (ec *executionContext) fieldContext_ProjectMember_user(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _ProjectVelocity_since(ctx context.Context, field graphql.CollectedField, obj *velocity.Report) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Since)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectVelocity_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectVelocity_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectVelocity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProjectVelocity_weeks(ctx context.Context, field graphql.CollectedField, obj *velocity.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectVelocity_weeks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weeks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []velocity.Week) graphql.Marshaler {
+			return ec.marshalNVelocityWeek2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐWeekᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectVelocity_weeks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectVelocity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VelocityWeek(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectVelocity_completed(ctx context.Context, field graphql.CollectedField, obj *velocity.Report) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectVelocity_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectVelocity_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectVelocity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProjectVelocity_cycleTime(ctx context.Context, field graphql.CollectedField, obj *velocity.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectVelocity_cycleTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CycleTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v velocity.CycleTime) graphql.Marshaler {
+			return ec.marshalNCycleTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐCycleTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectVelocity_cycleTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectVelocity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CycleTimeStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16632,6 +17107,50 @@ func (ec *executionContext) fieldContext_Query_projectInsights(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_projectInsights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_projectVelocity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_projectVelocity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProjectVelocity(ctx, fc.Args["projectID"].(int), fc.Args["weeks"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *velocity.Report) graphql.Marshaler {
+			return ec.marshalNProjectVelocity2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_projectVelocity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectVelocity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_projectVelocity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18518,6 +19037,116 @@ func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VelocityWeek_weekStart(ctx context.Context, field graphql.CollectedField, obj *velocity.Week) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.WeekStart)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VelocityWeek_weekStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeekStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VelocityWeek_weekStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VelocityWeek", field, false, false, "String")
+}
+
+func (ec *executionContext) _VelocityWeek_isoWeek(ctx context.Context, field graphql.CollectedField, obj *velocity.Week) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ISOWeek)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VelocityWeek_isoWeek(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ISOWeek, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VelocityWeek_isoWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VelocityWeek", field, false, false, "String")
+}
+
+func (ec *executionContext) _VelocityWeek_completed(ctx context.Context, field graphql.CollectedField, obj *velocity.Week) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Completed)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VelocityWeek_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VelocityWeek_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VelocityWeek", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VelocityWeek_cycleTime(ctx context.Context, field graphql.CollectedField, obj *velocity.Week) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VelocityWeek_cycleTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CycleTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v velocity.CycleTime) graphql.Marshaler {
+			return ec.marshalNCycleTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐCycleTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VelocityWeek_cycleTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VelocityWeek",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CycleTimeStats(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_id(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
@@ -27358,6 +27987,49 @@ func (ec *executionContext) _CreateWebhookPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var cycleTimeStatsImplementors = []string{"CycleTimeStats"}
+
+func (ec *executionContext) _CycleTimeStats(ctx context.Context, sel ast.SelectionSet, obj *velocity.CycleTime) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cycleTimeStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CycleTimeStats")
+		case "count":
+			out.Values[i] = ec._CycleTimeStats_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p50Hours":
+			out.Values[i] = ec._CycleTimeStats_p50Hours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p95Hours":
+			out.Values[i] = ec._CycleTimeStats_p95Hours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var digestSettingImplementors = []string{"DigestSetting"}
 
 func (ec *executionContext) _DigestSetting(ctx context.Context, sel ast.SelectionSet, obj *model.DigestSetting) graphql.Marshaler {
@@ -27743,6 +28415,16 @@ func (ec *executionContext) _FeedbackDayCount(ctx context.Context, sel ast.Selec
 			}
 		case "failed":
 			out.Values[i] = ec._FeedbackDayCount_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._FeedbackDayCount_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "processing":
+			out.Values[i] = ec._FeedbackDayCount_processing(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28957,6 +29639,54 @@ func (ec *executionContext) _ProjectMember(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var projectVelocityImplementors = []string{"ProjectVelocity"}
+
+func (ec *executionContext) _ProjectVelocity(ctx context.Context, sel ast.SelectionSet, obj *velocity.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectVelocityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectVelocity")
+		case "since":
+			out.Values[i] = ec._ProjectVelocity_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weeks":
+			out.Values[i] = ec._ProjectVelocity_weeks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._ProjectVelocity_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cycleTime":
+			out.Values[i] = ec._ProjectVelocity_cycleTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -29035,6 +29765,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_projectInsights(ctx, field)
+				})
+		case "projectVelocity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_projectVelocity(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -29723,6 +30459,54 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var velocityWeekImplementors = []string{"VelocityWeek"}
+
+func (ec *executionContext) _VelocityWeek(ctx context.Context, sel ast.SelectionSet, obj *velocity.Week) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, velocityWeekImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VelocityWeek")
+		case "weekStart":
+			out.Values[i] = ec._VelocityWeek_weekStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isoWeek":
+			out.Values[i] = ec._VelocityWeek_isoWeek(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._VelocityWeek_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cycleTime":
+			out.Values[i] = ec._VelocityWeek_cycleTime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30918,6 +31702,10 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNCycleTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐCycleTime(ctx context.Context, sel ast.SelectionSet, v velocity.CycleTime) graphql.Marshaler {
+	return ec._CycleTimeStats(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNDigestFrequency2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋprojectmemberᚐDigest(ctx context.Context, v any) (projectmember.Digest, error) {
 	var res projectmember.Digest
 	err := res.UnmarshalGQL(v)
@@ -31359,6 +32147,14 @@ func (ec *executionContext) marshalNProjectStatus2githubᚗcomᚋfeedbackloopᚋ
 	return v
 }
 
+func (ec *executionContext) marshalNProjectVelocity2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐReport(ctx context.Context, sel ast.SelectionSet, v *velocity.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProjectVelocity!")
+		return graphql.Null
+	}
+	return ec._ProjectVelocity(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNProjectWhereInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProjectWhereInput(ctx context.Context, v any) (*ent.ProjectWhereInput, error) {
 	res, err := ec.unmarshalInputProjectWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -31600,6 +32396,26 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedba
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVelocityWeek2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐWeek(ctx context.Context, sel ast.SelectionSet, v velocity.Week) graphql.Marshaler {
+	return ec._VelocityWeek(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVelocityWeek2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐWeekᚄ(ctx context.Context, sel ast.SelectionSet, v []velocity.Week) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVelocityWeek2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋvelocityᚐWeek(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋviewerᚐViewer(ctx context.Context, sel ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
