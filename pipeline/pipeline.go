@@ -409,6 +409,8 @@ type Suggestion struct {
 	ClaimedOriginalValue *string
 	NewValue             *string
 	Reasoning            *string
+	// Confidence is the analyzer's, 0 to 1 (nil: none given).
+	Confidence *float64
 }
 
 // Complete stores the outcome and marks the feedback COMPLETED, in one
@@ -509,7 +511,8 @@ func suggestions(ctx context.Context, tx *ent.Tx, id int, out Outcome) (_ []*ent
 			SetNillableOriginalValue(original).
 			SetNillableClaimedOriginalValue(claimed).
 			SetNillableNewValue(s.NewValue).
-			SetNillableReasoning(s.Reasoning)
+			SetNillableReasoning(s.Reasoning).
+			SetNillableConfidence(s.Confidence)
 		if t != nil {
 			create.SetTaskID(t.ID)
 		}

@@ -358,6 +358,28 @@ func TestCompleteStoresWhatTheTasksHold(t *testing.T) {
 	}
 }
 
+// The analyzer's confidence is stored with its suggestion; none stays null.
+func TestCompleteStoresConfidence(t *testing.T) {
+	e := newEnv(t)
+	ctx := accesstest.System()
+	fb := e.submit()
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	sure := 0.85
+	out := pipeline.Outcome{Summary: "s", Adjustments: []pipeline.Suggestion{
+		{Type: adjustment.AdjustmentTypeGeneral, Description: "sure", Confidence: &sure},
+		{Type: adjustment.AdjustmentTypeGeneral, Description: "unsaid"},
+	}}
+	if _, err := e.p.Complete(ctx, fb.ID, "job-a", out); err != nil {
+		t.Fatal(err)
+	}
+	got := e.client.Adjustment.Query().Where(adjustment.FeedbackID(fb.ID)).Order(ent.Asc(adjustment.FieldPosition)).AllX(ctx)
+	if len(got) != 2 || got[0].Confidence == nil || *got[0].Confidence != 0.85 || got[1].Confidence != nil {
+		t.Errorf("stored %+v", got)
+	}
+}
+
 // The reasons stay within their bound when store-time drops are added to a
 // full list: the last one sums up the rest.
 func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {

@@ -386,7 +386,7 @@ func outcome(r analysis.Result, prices spend.Prices) (pipeline.Outcome, error) {
 		}
 		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{
 			Type: a.Type, TaskID: a.TaskID, Description: a.Description,
-			ClaimedOriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
+			ClaimedOriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning, Confidence: a.Confidence,
 		})
 	}
 	return out, nil

@@ -239,7 +239,7 @@ says and however it is formatted. Its fields:
 
 Hand in your answer by calling the record_analysis function when it is offered; otherwise answer
 with a JSON object only (no other text, no code fence). Either way the answer has this shape:
-{"summary": string, "adjustments": [{"type": string, "task_id": integer or null, "description": string, "original_value": string or null, "new_value": string or null, "reasoning": string or null}]}
+{"summary": string, "adjustments": [{"type": string, "task_id": integer or null, "description": string, "original_value": string or null, "new_value": string or null, "reasoning": string or null, "confidence": number or null}]}
 
 - summary: one or two sentences on what the feedback means for the plan.
 - adjustments: at most %d suggested changes, most important first; an empty array if none is needed.
@@ -248,7 +248,9 @@ with a JSON object only (no other text, no code fence). Either way the answer ha
 - task_id must be the id of one of the listed tasks, or null. Never invent ids.
   These types need a task_id: %s.
 - description says the change in one sentence (at most %d characters).
-- original_value is the current value when a field changes; reasoning says why, briefly.`
+- original_value is the current value when a field changes; reasoning says why, briefly.
+- confidence is how sure you are, from 0 to 1, that the team will want the change: 1 certain,
+  0.5 a guess. Not a percentage.`
 
 // AnswerSchema is the JSON schema of an answer, for tool calls. It follows
 // OpenAI's strict mode: every property required, nullable ones typed
@@ -272,7 +274,7 @@ func AnswerSchema() map[string]any {
 				"items": map[string]any{
 					"type":                 "object",
 					"additionalProperties": false,
-					"required":             []string{"type", "task_id", "description", "original_value", "new_value", "reasoning"},
+					"required":             []string{"type", "task_id", "description", "original_value", "new_value", "reasoning", "confidence"},
 					"properties": map[string]any{
 						"type":           map[string]any{"type": "string", "enum": types},
 						"task_id":        nullable("integer"),
@@ -280,6 +282,9 @@ func AnswerSchema() map[string]any {
 						"original_value": nullable("string"),
 						"new_value":      nullable("string"),
 						"reasoning":      nullable("string"),
+						// No minimum/maximum, as no maxItems above: the
+						// prompt states the range and ParseAnswer enforces it.
+						"confidence": nullable("number"),
 					},
 				},
 			},

@@ -249,7 +249,7 @@ func TestAnswerSchemaDescribesWhatParseAnswerAccepts(t *testing.T) {
 	s := string(b)
 	for _, want := range []string{`"additionalProperties":false`, `"task_id":{"type":["integer","null"]}`,
 		`"enum":["task_priority","task_description","task_status","new_task","remove_task","task_estimate","general"]`,
-		`"required":["type","task_id","description","original_value","new_value","reasoning"]`} {
+		`"required":["type","task_id","description","original_value","new_value","reasoning","confidence"]`, `"confidence":{"type":["number","null"]}`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("schema lacks %s:\n%s", want, s)
 		}

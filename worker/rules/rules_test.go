@@ -64,6 +64,9 @@ func TestRules(t *testing.T) {
 				}
 				k, _ := suggestion.ByType(adj.Type)
 				got = append(got, k.Name+" "+id+" "+v)
+				if c := adj.Confidence; c == nil || *c <= 0 || *c > 1 {
+					t.Errorf("%s: confidence %v, want one in (0, 1]", k.Name, c)
+				}
 			}
 			if strings.Join(got, " | ") != strings.Join(c.want, " | ") {
 				t.Errorf("got  %q\nwant %q", got, c.want)
