@@ -363,6 +363,9 @@ func (w *Worker) request(ctx context.Context, fb *ent.Feedback) (analysis.Reques
 			ID: fb.ID, Text: fb.FeedbackText, UserName: deref(fb.UserName), TaskID: fb.TaskID,
 		},
 	}
+	if err := w.decisions(ctx, p.ID, &req); err != nil {
+		return analysis.Request{}, err
+	}
 	for _, t := range p.Edges.Tasks {
 		req.Tasks = append(req.Tasks, analysis.Task{
 			ID: t.ID, Title: t.Title, Description: deref(t.Description), Status: string(t.Status),

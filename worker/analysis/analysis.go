@@ -40,6 +40,14 @@ type Request struct {
 	// EarlierCalls counts the model calls of this job's earlier runs
 	// (runs that waited): they count toward the attempts allowed.
 	EarlierCalls int
+
+	// Decisions are the project's latest decisions on suggestions, newest
+	// first, at most MaxDecisions: the prompt shows them as data.
+	Decisions []Decision
+	// Record counts the project's decisions by kind within the rejection
+	// memory: the built-in planner down-ranks kinds the team keeps
+	// rejecting.
+	Record []KindRecord
 }
 
 // Project is the project the feedback is about.

@@ -3,6 +3,7 @@
 package rules
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -143,11 +144,13 @@ func (b builtin) Analyze(ctx context.Context, req analysis.Request) (analysis.Re
 			// One change of each kind: blocked and done in one feedback is
 			// not two status changes.
 		default:
-			adj.Confidence = ptr(r.confidence)
+			adj.Confidence = ptr(learned(r.confidence, adj.Type, req.Record))
 			adjustments = append(adjustments, adj)
 			matched = append(matched, r.signal)
 		}
 	}
+	// Most likely wanted first: kinds the team keeps rejecting sink.
+	slices.SortStableFunc(adjustments, func(a, b analysis.Adjustment) int { return cmp.Compare(*b.Confidence, *a.Confidence) })
 	if len(adjustments) == 0 {
 		why := "no rule of the built-in planner matched; a model would give a more specific suggestion"
 		if len(unplaced) > 0 {
@@ -155,7 +158,7 @@ func (b builtin) Analyze(ctx context.Context, req analysis.Request) (analysis.Re
 		}
 		adjustments = append(adjustments, analysis.Adjustment{Type: adjustment.AdjustmentTypeGeneral,
 			Description: text.Truncate("Review this feedback with the team: "+orDefault(firstSentence(req.Feedback.Text), "(no text)"), analysis.MaxText),
-			Reasoning:   ptr(why), Confidence: ptr(generalConfidence)})
+			Reasoning:   ptr(why), Confidence: ptr(learned(generalConfidence, adjustment.AdjustmentTypeGeneral, req.Record))})
 	}
 	summary := builtinSummaryPrefix
 	if len(matched) == 0 {
@@ -279,6 +282,19 @@ func change(typ adjustment.AdjustmentType, t *analysis.Task, from, to, descripti
 		adj.NewValue = ptr(text.Truncate(to, analysis.MaxText))
 	}
 	return adj
+}
+
+// learned is a rule's confidence for a suggestion of kind t, lowered by the
+// share of the project's recent decisions on that kind that were rejections
+// (analysis.KindRecord.RejectionRate): a kind the team keeps rejecting is
+// down-ranked, never dropped. Rounded to two decimals.
+func learned(confidence float64, t adjustment.AdjustmentType, record []analysis.KindRecord) float64 {
+	for _, r := range record {
+		if r.Type == t {
+			confidence *= 1 - r.RejectionRate()
+		}
+	}
+	return max(0.01, math.Round(confidence*100)/100)
 }
 
 func hours(h float64) string { return strconv.FormatFloat(h, 'f', -1, 64) }
