@@ -14,6 +14,10 @@ import (
 	"github.com/feedbackloop/feedbackloop/suggestion"
 )
 
+// maxRejections bounds the rejections one analysis is compared with: the
+// latest, should a task have had more within the memory.
+const maxRejections = 1000
+
 // DefaultRejectionMemory is how long a rejection keeps the same suggestion
 // from coming back (REJECTION_MEMORY).
 const DefaultRejectionMemory = 30 * 24 * time.Hour
@@ -64,6 +68,8 @@ func (p *Pipeline) rejections(ctx context.Context, tx *ent.Tx, id int, out Outco
 			adjustment.AdjustmentTypeIn(types...),
 			adjustment.Or(which...)).
 		Select(adjustment.FieldAdjustmentType, adjustment.FieldTaskID, adjustment.FieldNewValue, adjustment.FieldDecidedAt).
+		Order(ent.Desc(adjustment.FieldDecidedAt), ent.Desc(adjustment.FieldID)).
+		Limit(maxRejections).
 		All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the rejected suggestions: %w", err)
