@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/llmstub"
 	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/reuse"
+	"github.com/feedbackloop/feedbackloop/worker/rules"
 )
 
 // The team's decisions come back: the next prompt shows them as data, a
@@ -78,5 +80,31 @@ func TestDecisionsAreFedBackAndRejectionsRemembered(t *testing.T) {
 		!strings.Contains(second.DroppedReasons[0], "repeats a suggestion the team rejected on") ||
 		!strings.Contains(second.DroppedReasons[0], "within the rejection memory (30 days)") {
 		t.Errorf("dropped %d: %q", second.DroppedSuggestions, second.DroppedReasons)
+	}
+}
+
+// The built-in planner gets the project's decision counts from the worker
+// and down-ranks a kind the team rejected: lower confidence, later in the
+// list.
+func TestBuiltinPlannerDownRanksRejectedKinds(t *testing.T) {
+	e := newEnv(t, nil)
+	e.pipeline = pipeline.New(pipeline.Config{Client: e.client, Jobs: e.jobs, RejectionMemory: pipeline.DefaultRejectionMemory})
+	e.startWorker(workerOpts{analyzer: rules.New()})
+	ctx := accesstest.System()
+	show := func(text string, task int) string {
+		var got []string
+		for _, a := range e.analysed(text, &e.taskIDs[task]).Edges.Adjustments {
+			got = append(got, fmt.Sprintf("%s=%v", a.AdjustmentType, *a.Confidence))
+		}
+		return strings.Join(got, " ")
+	}
+	if got := show("This is urgent, we are stuck", 0); got != "TASK_PRIORITY=0.75 TASK_STATUS=0.7" {
+		t.Fatalf("before any decision: %s", got)
+	}
+	e.client.Adjustment.Update().Where(adjustment.AdjustmentTypeEQ(adjustment.AdjustmentTypeTaskPriority)).
+		SetStatus(adjustment.StatusRejected).SetDecidedAt(time.Now()).ExecX(ctx)
+	// Another task: the rejected change itself is not repeated.
+	if got := show("Urgent again, stuck again", 1); got != "TASK_STATUS=0.7 TASK_PRIORITY=0.5" {
+		t.Errorf("after a rejected priority change: %s", got)
 	}
 }
