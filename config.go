@@ -25,6 +25,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/replicas"
 	"github.com/feedbackloop/feedbackloop/notify"
 	"github.com/feedbackloop/feedbackloop/outbox"
+	"github.com/feedbackloop/feedbackloop/pipeline"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/reuse"
@@ -69,6 +70,9 @@ type config struct {
 	QueueName      string
 	EventsChannel  string
 	EventRetention time.Duration
+	// RejectionMemory is how long a rejected suggestion keeps its repeats
+	// for the same task out of new analyses (REJECTION_MEMORY).
+	RejectionMemory time.Duration
 
 	WorkerConcurrency int
 	QueuePoll         time.Duration
@@ -370,6 +374,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		QueueName:         e.str("QUEUE_NAME", queue.DefaultName),
 		EventsChannel:     e.str("EVENTS_CHANNEL", defaultEventsChannel),
 		EventRetention:    e.duration("EVENT_RETENTION", outbox.DefaultRetention),
+		RejectionMemory:   e.duration("REJECTION_MEMORY", pipeline.DefaultRejectionMemory),
 		WorkerConcurrency: e.integer("WORKER_CONCURRENCY", 0, 1, 1000), // 0: unset, see below
 		QueuePoll:         e.duration("QUEUE_POLL_INTERVAL", queue.DefaultPollInterval),
 		JobLease:          e.duration("JOB_LEASE", worker.DefaultLease),

@@ -139,7 +139,7 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger, tp trace.Trac
 	}
 	d.jobs = queue.NewClient(d.rdb, queue.Options{Name: cfg.QueueName, Tracing: tp})
 	d.events = events.NewPublisher(d.rdb, cfg.EventsChannel)
-	d.pipe = pipeline.New(pipeline.Config{Client: d.client, Jobs: d.jobs, Logger: logger})
+	d.pipe = pipeline.New(pipeline.Config{Client: d.client, Jobs: d.jobs, Logger: logger, RejectionMemory: cfg.RejectionMemory})
 	d.metrics.QueueDepth(func(ctx context.Context) (map[string]int, error) {
 		q, err := d.jobs.Depth(ctx)
 		return map[string]int{"pending": q.Pending, "active": q.Active, "scheduled": q.Scheduled, "retry": q.Retry, "archived": q.Archived}, err

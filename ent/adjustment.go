@@ -54,6 +54,8 @@ type Adjustment struct {
 	Position int `json:"position,omitempty"`
 	// Up votes minus down votes (voteAdjustment), kept with every vote in its transaction.
 	Score int `json:"score,omitempty"`
+	// The model's (or the built-in rules') confidence in the suggestion, 0 to 1: a claim, validated on the way in; null for suggestions made before confidence existed.
+	Confidence *float64 `json:"confidence,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -140,6 +142,8 @@ func (*Adjustment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case adjustment.FieldConfidence:
+			values[i] = new(sql.NullFloat64)
 		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldPosition, adjustment.FieldScore:
 			values[i] = new(sql.NullInt64)
 		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldClaimedOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning, adjustment.FieldStatus, adjustment.FieldReason, adjustment.FieldAppliedFrom, adjustment.FieldRemovedTask:
@@ -279,6 +283,13 @@ func (_m *Adjustment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Score = int(value.Int64)
 			}
+		case adjustment.FieldConfidence:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field confidence", values[i])
+			} else if value.Valid {
+				_m.Confidence = new(float64)
+				*_m.Confidence = value.Float64
+			}
 		case adjustment.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -416,6 +427,11 @@ func (_m *Adjustment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("score=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Score))
+	builder.WriteString(", ")
+	if v := _m.Confidence; v != nil {
+		builder.WriteString("confidence=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -233,6 +233,20 @@ func (_c *AdjustmentCreate) SetNillableScore(v *int) *AdjustmentCreate {
 	return _c
 }
 
+// SetConfidence sets the "confidence" field.
+func (_c *AdjustmentCreate) SetConfidence(v float64) *AdjustmentCreate {
+	_c.mutation.SetConfidence(v)
+	return _c
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableConfidence(v *float64) *AdjustmentCreate {
+	if v != nil {
+		_c.SetConfidence(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *AdjustmentCreate) SetCreatedAt(v time.Time) *AdjustmentCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -394,6 +408,11 @@ func (_c *AdjustmentCreate) check() error {
 	if _, ok := _c.mutation.Score(); !ok {
 		return &ValidationError{Name: "score", err: errors.New(`ent: missing required field "Adjustment.score"`)}
 	}
+	if v, ok := _c.mutation.Confidence(); ok {
+		if err := adjustment.ConfidenceValidator(v); err != nil {
+			return &ValidationError{Name: "confidence", err: fmt.Errorf(`ent: validator failed for field "Adjustment.confidence": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Adjustment.created_at"`)}
 	}
@@ -482,6 +501,10 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Score(); ok {
 		_spec.SetField(adjustment.FieldScore, field.TypeInt, value)
 		_node.Score = value
+	}
+	if value, ok := _c.mutation.Confidence(); ok {
+		_spec.SetField(adjustment.FieldConfidence, field.TypeFloat64, value)
+		_node.Confidence = &value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(adjustment.FieldCreatedAt, field.TypeTime, value)
@@ -892,6 +915,30 @@ func (u *AdjustmentUpsert) AddScore(v int) *AdjustmentUpsert {
 	return u
 }
 
+// SetConfidence sets the "confidence" field.
+func (u *AdjustmentUpsert) SetConfidence(v float64) *AdjustmentUpsert {
+	u.Set(adjustment.FieldConfidence, v)
+	return u
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateConfidence() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldConfidence)
+	return u
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *AdjustmentUpsert) AddConfidence(v float64) *AdjustmentUpsert {
+	u.Add(adjustment.FieldConfidence, v)
+	return u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *AdjustmentUpsert) ClearConfidence() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldConfidence)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1252,6 +1299,34 @@ func (u *AdjustmentUpsertOne) AddScore(v int) *AdjustmentUpsertOne {
 func (u *AdjustmentUpsertOne) UpdateScore() *AdjustmentUpsertOne {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.UpdateScore()
+	})
+}
+
+// SetConfidence sets the "confidence" field.
+func (u *AdjustmentUpsertOne) SetConfidence(v float64) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetConfidence(v)
+	})
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *AdjustmentUpsertOne) AddConfidence(v float64) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddConfidence(v)
+	})
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateConfidence() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateConfidence()
+	})
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *AdjustmentUpsertOne) ClearConfidence() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearConfidence()
 	})
 }
 
@@ -1781,6 +1856,34 @@ func (u *AdjustmentUpsertBulk) AddScore(v int) *AdjustmentUpsertBulk {
 func (u *AdjustmentUpsertBulk) UpdateScore() *AdjustmentUpsertBulk {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.UpdateScore()
+	})
+}
+
+// SetConfidence sets the "confidence" field.
+func (u *AdjustmentUpsertBulk) SetConfidence(v float64) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetConfidence(v)
+	})
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *AdjustmentUpsertBulk) AddConfidence(v float64) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddConfidence(v)
+	})
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateConfidence() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateConfidence()
+	})
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *AdjustmentUpsertBulk) ClearConfidence() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearConfidence()
 	})
 }
 

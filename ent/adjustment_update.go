@@ -337,6 +337,33 @@ func (_u *AdjustmentUpdate) AddScore(v int) *AdjustmentUpdate {
 	return _u
 }
 
+// SetConfidence sets the "confidence" field.
+func (_u *AdjustmentUpdate) SetConfidence(v float64) *AdjustmentUpdate {
+	_u.mutation.ResetConfidence()
+	_u.mutation.SetConfidence(v)
+	return _u
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableConfidence(v *float64) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetConfidence(*v)
+	}
+	return _u
+}
+
+// AddConfidence adds value to the "confidence" field.
+func (_u *AdjustmentUpdate) AddConfidence(v float64) *AdjustmentUpdate {
+	_u.mutation.AddConfidence(v)
+	return _u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (_u *AdjustmentUpdate) ClearConfidence() *AdjustmentUpdate {
+	_u.mutation.ClearConfidence()
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *AdjustmentUpdate) SetTask(v *Task) *AdjustmentUpdate {
 	return _u.SetTaskID(v.ID)
@@ -485,6 +512,11 @@ func (_u *AdjustmentUpdate) check() error {
 			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Adjustment.reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Confidence(); ok {
+		if err := adjustment.ConfidenceValidator(v); err != nil {
+			return &ValidationError{Name: "confidence", err: fmt.Errorf(`ent: validator failed for field "Adjustment.confidence": %w`, err)}
+		}
+	}
 	if _u.mutation.FeedbackCleared() && len(_u.mutation.FeedbackIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Adjustment.feedback"`)
 	}
@@ -577,6 +609,15 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.AddedScore(); ok {
 		_spec.AddField(adjustment.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Confidence(); ok {
+		_spec.SetField(adjustment.FieldConfidence, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedConfidence(); ok {
+		_spec.AddField(adjustment.FieldConfidence, field.TypeFloat64, value)
+	}
+	if _u.mutation.ConfidenceCleared() {
+		_spec.ClearField(adjustment.FieldConfidence, field.TypeFloat64)
 	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1051,6 +1092,33 @@ func (_u *AdjustmentUpdateOne) AddScore(v int) *AdjustmentUpdateOne {
 	return _u
 }
 
+// SetConfidence sets the "confidence" field.
+func (_u *AdjustmentUpdateOne) SetConfidence(v float64) *AdjustmentUpdateOne {
+	_u.mutation.ResetConfidence()
+	_u.mutation.SetConfidence(v)
+	return _u
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableConfidence(v *float64) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetConfidence(*v)
+	}
+	return _u
+}
+
+// AddConfidence adds value to the "confidence" field.
+func (_u *AdjustmentUpdateOne) AddConfidence(v float64) *AdjustmentUpdateOne {
+	_u.mutation.AddConfidence(v)
+	return _u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (_u *AdjustmentUpdateOne) ClearConfidence() *AdjustmentUpdateOne {
+	_u.mutation.ClearConfidence()
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *AdjustmentUpdateOne) SetTask(v *Task) *AdjustmentUpdateOne {
 	return _u.SetTaskID(v.ID)
@@ -1212,6 +1280,11 @@ func (_u *AdjustmentUpdateOne) check() error {
 			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Adjustment.reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Confidence(); ok {
+		if err := adjustment.ConfidenceValidator(v); err != nil {
+			return &ValidationError{Name: "confidence", err: fmt.Errorf(`ent: validator failed for field "Adjustment.confidence": %w`, err)}
+		}
+	}
 	if _u.mutation.FeedbackCleared() && len(_u.mutation.FeedbackIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Adjustment.feedback"`)
 	}
@@ -1321,6 +1394,15 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 	}
 	if value, ok := _u.mutation.AddedScore(); ok {
 		_spec.AddField(adjustment.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Confidence(); ok {
+		_spec.SetField(adjustment.FieldConfidence, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedConfidence(); ok {
+		_spec.AddField(adjustment.FieldConfidence, field.TypeFloat64, value)
+	}
+	if _u.mutation.ConfidenceCleared() {
+		_spec.ClearField(adjustment.FieldConfidence, field.TypeFloat64)
 	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{

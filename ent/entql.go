@@ -87,6 +87,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			adjustment.FieldRemovedTask:          {Type: field.TypeString, Column: adjustment.FieldRemovedTask},
 			adjustment.FieldPosition:             {Type: field.TypeInt, Column: adjustment.FieldPosition},
 			adjustment.FieldScore:                {Type: field.TypeInt, Column: adjustment.FieldScore},
+			adjustment.FieldConfidence:           {Type: field.TypeFloat64, Column: adjustment.FieldConfidence},
 			adjustment.FieldCreatedAt:            {Type: field.TypeTime, Column: adjustment.FieldCreatedAt},
 		},
 	}
@@ -1364,6 +1365,11 @@ func (f *AdjustmentFilter) WherePosition(p entql.IntP) {
 // WhereScore applies the entql int predicate on the score field.
 func (f *AdjustmentFilter) WhereScore(p entql.IntP) {
 	f.Where(p.Field(adjustment.FieldScore))
+}
+
+// WhereConfidence applies the entql float64 predicate on the confidence field.
+func (f *AdjustmentFilter) WhereConfidence(p entql.Float64P) {
+	f.Where(p.Field(adjustment.FieldConfidence))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.

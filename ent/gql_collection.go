@@ -462,6 +462,11 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, adjustment.FieldScore)
 				fieldSeen[adjustment.FieldScore] = struct{}{}
 			}
+		case "confidence":
+			if _, ok := fieldSeen[adjustment.FieldConfidence]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldConfidence)
+				fieldSeen[adjustment.FieldConfidence] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[adjustment.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldCreatedAt)

@@ -631,6 +631,20 @@ var (
 			}
 		},
 	}
+	// AdjustmentOrderFieldConfidence orders Adjustment by confidence.
+	AdjustmentOrderFieldConfidence = &AdjustmentOrderField{
+		Value: func(_m *Adjustment) (ent.Value, error) {
+			return _m.Confidence, nil
+		},
+		column: adjustment.FieldConfidence,
+		toTerm: adjustment.ByConfidence,
+		toCursor: func(_m *Adjustment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Confidence,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -639,6 +653,8 @@ func (f AdjustmentOrderField) String() string {
 	switch f.column {
 	case AdjustmentOrderFieldScore.column:
 		str = "SCORE"
+	case AdjustmentOrderFieldConfidence.column:
+		str = "CONFIDENCE"
 	}
 	return str
 }
@@ -657,6 +673,8 @@ func (f *AdjustmentOrderField) UnmarshalGQL(v interface{}) error {
 	switch str {
 	case "SCORE":
 		*f = *AdjustmentOrderFieldScore
+	case "CONFIDENCE":
+		*f = *AdjustmentOrderFieldConfidence
 	default:
 		return fmt.Errorf("%s is not a valid AdjustmentOrderField", str)
 	}

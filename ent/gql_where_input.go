@@ -180,6 +180,18 @@ type AdjustmentWhereInput struct {
 	ScoreLT    *int  `json:"scoreLT,omitempty"`
 	ScoreLTE   *int  `json:"scoreLTE,omitempty"`
 
+	// "confidence" field predicates.
+	Confidence       *float64  `json:"confidence,omitempty"`
+	ConfidenceNEQ    *float64  `json:"confidenceNEQ,omitempty"`
+	ConfidenceIn     []float64 `json:"confidenceIn,omitempty"`
+	ConfidenceNotIn  []float64 `json:"confidenceNotIn,omitempty"`
+	ConfidenceGT     *float64  `json:"confidenceGT,omitempty"`
+	ConfidenceGTE    *float64  `json:"confidenceGTE,omitempty"`
+	ConfidenceLT     *float64  `json:"confidenceLT,omitempty"`
+	ConfidenceLTE    *float64  `json:"confidenceLTE,omitempty"`
+	ConfidenceIsNil  bool      `json:"confidenceIsNil,omitempty"`
+	ConfidenceNotNil bool      `json:"confidenceNotNil,omitempty"`
+
 	// "created_at" field predicates.
 	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
 	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
@@ -662,6 +674,36 @@ func (i *AdjustmentWhereInput) P() (predicate.Adjustment, error) {
 	}
 	if i.ScoreLTE != nil {
 		predicates = append(predicates, adjustment.ScoreLTE(*i.ScoreLTE))
+	}
+	if i.Confidence != nil {
+		predicates = append(predicates, adjustment.ConfidenceEQ(*i.Confidence))
+	}
+	if i.ConfidenceNEQ != nil {
+		predicates = append(predicates, adjustment.ConfidenceNEQ(*i.ConfidenceNEQ))
+	}
+	if len(i.ConfidenceIn) > 0 {
+		predicates = append(predicates, adjustment.ConfidenceIn(i.ConfidenceIn...))
+	}
+	if len(i.ConfidenceNotIn) > 0 {
+		predicates = append(predicates, adjustment.ConfidenceNotIn(i.ConfidenceNotIn...))
+	}
+	if i.ConfidenceGT != nil {
+		predicates = append(predicates, adjustment.ConfidenceGT(*i.ConfidenceGT))
+	}
+	if i.ConfidenceGTE != nil {
+		predicates = append(predicates, adjustment.ConfidenceGTE(*i.ConfidenceGTE))
+	}
+	if i.ConfidenceLT != nil {
+		predicates = append(predicates, adjustment.ConfidenceLT(*i.ConfidenceLT))
+	}
+	if i.ConfidenceLTE != nil {
+		predicates = append(predicates, adjustment.ConfidenceLTE(*i.ConfidenceLTE))
+	}
+	if i.ConfidenceIsNil {
+		predicates = append(predicates, adjustment.ConfidenceIsNil())
+	}
+	if i.ConfidenceNotNil {
+		predicates = append(predicates, adjustment.ConfidenceNotNil())
 	}
 	if i.CreatedAt != nil {
 		predicates = append(predicates, adjustment.CreatedAtEQ(*i.CreatedAt))

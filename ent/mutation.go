@@ -1193,6 +1193,8 @@ type AdjustmentMutation struct {
 	addposition            *int
 	score                  *int
 	addscore               *int
+	confidence             *float64
+	addconfidence          *float64
 	created_at             *time.Time
 	clearedFields          map[string]struct{}
 	feedback               *int
@@ -2112,6 +2114,76 @@ func (m *AdjustmentMutation) ResetScore() {
 	m.addscore = nil
 }
 
+// SetConfidence sets the "confidence" field.
+func (m *AdjustmentMutation) SetConfidence(f float64) {
+	m.confidence = &f
+	m.addconfidence = nil
+}
+
+// Confidence returns the value of the "confidence" field in the mutation.
+func (m *AdjustmentMutation) Confidence() (r float64, exists bool) {
+	v := m.confidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfidence returns the old "confidence" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldConfidence(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfidence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfidence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfidence: %w", err)
+	}
+	return oldValue.Confidence, nil
+}
+
+// AddConfidence adds f to the "confidence" field.
+func (m *AdjustmentMutation) AddConfidence(f float64) {
+	if m.addconfidence != nil {
+		*m.addconfidence += f
+	} else {
+		m.addconfidence = &f
+	}
+}
+
+// AddedConfidence returns the value that was added to the "confidence" field in this mutation.
+func (m *AdjustmentMutation) AddedConfidence() (r float64, exists bool) {
+	v := m.addconfidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (m *AdjustmentMutation) ClearConfidence() {
+	m.confidence = nil
+	m.addconfidence = nil
+	m.clearedFields[adjustment.FieldConfidence] = struct{}{}
+}
+
+// ConfidenceCleared returns if the "confidence" field was cleared in this mutation.
+func (m *AdjustmentMutation) ConfidenceCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldConfidence]
+	return ok
+}
+
+// ResetConfidence resets all changes to the "confidence" field.
+func (m *AdjustmentMutation) ResetConfidence() {
+	m.confidence = nil
+	m.addconfidence = nil
+	delete(m.clearedFields, adjustment.FieldConfidence)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *AdjustmentMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -2371,7 +2443,7 @@ func (m *AdjustmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdjustmentMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.feedback != nil {
 		fields = append(fields, adjustment.FieldFeedbackID)
 	}
@@ -2423,6 +2495,9 @@ func (m *AdjustmentMutation) Fields() []string {
 	if m.score != nil {
 		fields = append(fields, adjustment.FieldScore)
 	}
+	if m.confidence != nil {
+		fields = append(fields, adjustment.FieldConfidence)
+	}
 	if m.created_at != nil {
 		fields = append(fields, adjustment.FieldCreatedAt)
 	}
@@ -2468,6 +2543,8 @@ func (m *AdjustmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Position()
 	case adjustment.FieldScore:
 		return m.Score()
+	case adjustment.FieldConfidence:
+		return m.Confidence()
 	case adjustment.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -2513,6 +2590,8 @@ func (m *AdjustmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldPosition(ctx)
 	case adjustment.FieldScore:
 		return m.OldScore(ctx)
+	case adjustment.FieldConfidence:
+		return m.OldConfidence(ctx)
 	case adjustment.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -2643,6 +2722,13 @@ func (m *AdjustmentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetScore(v)
 		return nil
+	case adjustment.FieldConfidence:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfidence(v)
+		return nil
 	case adjustment.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -2667,6 +2753,9 @@ func (m *AdjustmentMutation) AddedFields() []string {
 	if m.addscore != nil {
 		fields = append(fields, adjustment.FieldScore)
 	}
+	if m.addconfidence != nil {
+		fields = append(fields, adjustment.FieldConfidence)
+	}
 	return fields
 }
 
@@ -2681,6 +2770,8 @@ func (m *AdjustmentMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPosition()
 	case adjustment.FieldScore:
 		return m.AddedScore()
+	case adjustment.FieldConfidence:
+		return m.AddedConfidence()
 	}
 	return nil, false
 }
@@ -2710,6 +2801,13 @@ func (m *AdjustmentMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddScore(v)
+		return nil
+	case adjustment.FieldConfidence:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddConfidence(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Adjustment numeric field %s", name)
@@ -2748,6 +2846,9 @@ func (m *AdjustmentMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(adjustment.FieldRemovedTask) {
 		fields = append(fields, adjustment.FieldRemovedTask)
+	}
+	if m.FieldCleared(adjustment.FieldConfidence) {
+		fields = append(fields, adjustment.FieldConfidence)
 	}
 	return fields
 }
@@ -2792,6 +2893,9 @@ func (m *AdjustmentMutation) ClearField(name string) error {
 		return nil
 	case adjustment.FieldRemovedTask:
 		m.ClearRemovedTask()
+		return nil
+	case adjustment.FieldConfidence:
+		m.ClearConfidence()
 		return nil
 	}
 	return fmt.Errorf("unknown Adjustment nullable field %s", name)
@@ -2851,6 +2955,9 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 		return nil
 	case adjustment.FieldScore:
 		m.ResetScore()
+		return nil
+	case adjustment.FieldConfidence:
+		m.ResetConfidence()
 		return nil
 	case adjustment.FieldCreatedAt:
 		m.ResetCreatedAt()

@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
+	entproject "github.com/feedbackloop/feedbackloop/ent/project"
 	enttask "github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/graph"
@@ -723,5 +724,44 @@ func TestGraphiQLsFirstQueryRuns(t *testing.T) {
 	e.mustDo(graphiql.FirstQuery, nil, &out)
 	if out.Projects.TotalCount != 1 {
 		t.Fatalf("%+v", out)
+	}
+}
+
+// Suggestions carry the analyzer's confidence, and lists order by it (those
+// without one last when ascending, as PostgreSQL sorts nulls).
+func TestAdjustmentsByConfidence(t *testing.T) {
+	e := newEnv(t)
+	ctx := accesstest.System()
+	p := e.createProject("Confident")
+	pid := e.client.Project.Query().Where(entproject.Name("Confident")).OnlyIDX(ctx)
+	fb := e.client.Feedback.Create().SetProjectID(pid).SetFeedbackText("fb").SaveX(ctx)
+	for i, c := range []*float64{ptr(0.2), ptr(0.9), nil, ptr(0.5)} {
+		e.client.Adjustment.Create().SetFeedbackID(fb.ID).SetAdjustmentType(adjustment.AdjustmentTypeGeneral).
+			SetDescription(fmt.Sprintf("d%d", i)).SetPosition(i).SetNillableConfidence(c).SaveX(ctx)
+	}
+	var out struct {
+		Node struct {
+			Adjustments struct {
+				Edges []struct {
+					Node struct {
+						Description string
+						Confidence  *float64
+					}
+				}
+			}
+		}
+	}
+	e.mustDo(`query($p: ID!) { node(id: $p) { ... on Project { adjustments(first: 10, orderBy: {field: CONFIDENCE, direction: ASC}) {
+		edges { node { description confidence } } } } } }`, map[string]any{"p": p.ID}, &out)
+	var got []string
+	for _, edge := range out.Node.Adjustments.Edges {
+		c := "null"
+		if edge.Node.Confidence != nil {
+			c = strconv.FormatFloat(*edge.Node.Confidence, 'g', -1, 64)
+		}
+		got = append(got, edge.Node.Description+"="+c)
+	}
+	if want := "d0=0.2 d3=0.5 d1=0.9 d2=null"; strings.Join(got, " ") != want {
+		t.Errorf("by confidence ascending: %s, want %s", strings.Join(got, " "), want)
 	}
 }

@@ -50,6 +50,9 @@ type Config struct {
 	Jobs   Jobs
 	Logger *slog.Logger     // optional
 	Now    func() time.Time // optional; tests move the clock
+	// RejectionMemory is how long a rejected suggestion keeps its repeats
+	// out of new analyses (see Complete); 0 remembers none.
+	RejectionMemory time.Duration
 }
 
 // Pipeline changes feedback status. It is safe for concurrent use.
@@ -59,11 +62,12 @@ type Pipeline struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	backlog backlog
+	memory  time.Duration
 }
 
 // New returns a Pipeline; Close stops its background queueing.
 func New(cfg Config) *Pipeline {
-	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now, backlog: backlog{every: requeueEvery, stop: make(chan struct{})}}
+	p := &Pipeline{client: cfg.Client, jobs: cfg.Jobs, logger: cfg.Logger, now: cfg.Now, memory: cfg.RejectionMemory, backlog: backlog{every: requeueEvery, stop: make(chan struct{})}}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
@@ -409,6 +413,8 @@ type Suggestion struct {
 	ClaimedOriginalValue *string
 	NewValue             *string
 	Reasoning            *string
+	// Confidence is the analyzer's, 0 to 1 (nil: none given).
+	Confidence *float64
 }
 
 // Complete stores the outcome and marks the feedback COMPLETED, in one
@@ -422,7 +428,7 @@ type Suggestion struct {
 // without the link.
 func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outcome) (*ent.Feedback, error) {
 	fb, err := store.InTx(ctx, p.client, func(tx *ent.Tx) (*ent.Feedback, error) {
-		builders, dropped, reasons, err := suggestions(ctx, tx, id, out)
+		builders, dropped, reasons, err := p.suggestions(ctx, tx, id, out)
 		if err != nil {
 			return nil, err
 		}
@@ -474,8 +480,12 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 // suggestions prepares the adjustments of out for feedback id, with the
 // original values their tasks hold now, and counts the suggestions left out
 // (out's dropped ones and those about deleted tasks), with their reasons.
-func suggestions(ctx context.Context, tx *ent.Tx, id int, out Outcome) (_ []*ent.AdjustmentCreate, dropped int, reasons []string, _ error) {
+func (p *Pipeline) suggestions(ctx context.Context, tx *ent.Tx, id int, out Outcome) (_ []*ent.AdjustmentCreate, dropped int, reasons []string, _ error) {
 	tasks, err := mentionedTasks(ctx, tx, id, out.Adjustments)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	rejected, err := p.rejections(ctx, tx, id, out)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -496,6 +506,16 @@ func suggestions(ctx context.Context, tx *ent.Tx, id int, out Outcome) (_ []*ent
 				fmt.Sprintf("%s for task %s: the task was deleted before the analysis was stored", kind.Name, showID(s.TaskID)))
 			continue
 		}
+		if r := repeats(kind, s, rejected); r != nil {
+			dropped++
+			about := kind.Name
+			if s.TaskID != nil {
+				about += " for task " + showID(s.TaskID)
+			}
+			reasons = addReason(reasons, dropped, fmt.Sprintf("%s: repeats a suggestion the team rejected on %s, within the rejection memory (%s)",
+				about, r.DecidedAt.UTC().Format(time.DateOnly), memoryText(p.memory)))
+			continue
+		}
 		original := plan.Original(kind, t) // nil for kinds about no existing task
 		claimed := s.ClaimedOriginalValue
 		if claimed != nil && kind.Same(original, *claimed) {
@@ -509,7 +529,8 @@ func suggestions(ctx context.Context, tx *ent.Tx, id int, out Outcome) (_ []*ent
 			SetNillableOriginalValue(original).
 			SetNillableClaimedOriginalValue(claimed).
 			SetNillableNewValue(s.NewValue).
-			SetNillableReasoning(s.Reasoning)
+			SetNillableReasoning(s.Reasoning).
+			SetNillableConfidence(s.Confidence)
 		if t != nil {
 			create.SetTaskID(t.ID)
 		}

@@ -358,6 +358,86 @@ func TestCompleteStoresWhatTheTasksHold(t *testing.T) {
 	}
 }
 
+// The analyzer's confidence is stored with its suggestion; none stays null.
+func TestCompleteStoresConfidence(t *testing.T) {
+	e := newEnv(t)
+	ctx := accesstest.System()
+	fb := e.submit()
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	sure := 0.85
+	out := pipeline.Outcome{Summary: "s", Adjustments: []pipeline.Suggestion{
+		{Type: adjustment.AdjustmentTypeGeneral, Description: "sure", Confidence: &sure},
+		{Type: adjustment.AdjustmentTypeGeneral, Description: "unsaid"},
+	}}
+	if _, err := e.p.Complete(ctx, fb.ID, "job-a", out); err != nil {
+		t.Fatal(err)
+	}
+	got := e.client.Adjustment.Query().Where(adjustment.FeedbackID(fb.ID)).Order(ent.Asc(adjustment.FieldPosition)).AllX(ctx)
+	if len(got) != 2 || got[0].Confidence == nil || *got[0].Confidence != 0.85 || got[1].Confidence != nil {
+		t.Errorf("stored %+v", got)
+	}
+}
+
+// A suggestion repeating one the team rejected for the same task (same kind,
+// same value compared normalised; a new task by its title) within the
+// rejection memory is dropped with a reason; an applied one, one rejected
+// before the memory, or another value or task is kept.
+func TestCompleteDropsRepeatsOfRejections(t *testing.T) {
+	e := newEnv(t)
+	ctx := accesstest.System()
+	p := pipeline.New(pipeline.Config{Client: e.client, Jobs: e.jobs, Now: e.clock.Now, RejectionMemory: 48 * time.Hour})
+	other := e.client.Task.Create().SetProjectID(e.pid).SetTitle("Other").SaveX(ctx).ID
+	earlier := e.client.Feedback.Create().SetProjectID(e.pid).SetFeedbackText("earlier").SaveX(ctx).ID
+	now := e.clock.Now()
+	decided := func(typ adjustment.AdjustmentType, task *int, value string, status adjustment.Status, at time.Time) {
+		n := e.client.Adjustment.Query().CountX(ctx)
+		e.client.Adjustment.Create().SetFeedbackID(earlier).SetPosition(n).SetAdjustmentType(typ).SetNillableTaskID(task).
+			SetDescription("d").SetNewValue(value).SetStatus(status).SetDecidedAt(at).ExecX(ctx)
+	}
+	decided(adjustment.AdjustmentTypeTaskPriority, &e.tid, "4", adjustment.StatusRejected, now.Add(-time.Hour))
+	decided(adjustment.AdjustmentTypeTaskEstimate, &e.tid, "8", adjustment.StatusRejected, now.Add(-72*time.Hour))
+	decided(adjustment.AdjustmentTypeNewTask, nil, "Dark mode", adjustment.StatusRejected, now.Add(-time.Hour))
+	decided(adjustment.AdjustmentTypeTaskStatus, &e.tid, "DONE", adjustment.StatusApplied, now.Add(-time.Hour))
+	decided(adjustment.AdjustmentTypeTaskPriority, &other, "3", adjustment.StatusRejected, now.Add(-time.Hour))
+
+	fb := e.submit()
+	if _, err := e.p.Claim(ctx, fb.ID, "job-a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	s := func(v string) *string { return &v }
+	out := pipeline.Outcome{Summary: "s", Adjustments: []pipeline.Suggestion{
+		{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &e.tid, Description: "again 4", NewValue: s("4")},
+		{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &e.tid, Description: "now 5", NewValue: s("5")},
+		{Type: adjustment.AdjustmentTypeTaskEstimate, TaskID: &e.tid, Description: "rejected long ago", NewValue: s("8")},
+		{Type: adjustment.AdjustmentTypeNewTask, Description: "dark mode again", NewValue: s(" dark  MODE ")},
+		{Type: adjustment.AdjustmentTypeTaskStatus, TaskID: &e.tid, Description: "applied before", NewValue: s("DONE")},
+		{Type: adjustment.AdjustmentTypeTaskPriority, TaskID: &other, Description: "other again", NewValue: s(" 3 ")},
+		{Type: adjustment.AdjustmentTypeGeneral, Description: "advice"},
+	}}
+	done, err := p.Complete(ctx, fb.ID, "job-a", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, a := range e.client.Adjustment.Query().Where(adjustment.FeedbackID(fb.ID)).Order(ent.Asc(adjustment.FieldPosition)).AllX(ctx) {
+		kept = append(kept, a.Description)
+	}
+	if want := "now 5|rejected long ago|applied before|advice"; strings.Join(kept, "|") != want {
+		t.Errorf("kept %q, want %s", kept, want)
+	}
+	day := now.UTC().Add(-time.Hour).Format(time.DateOnly)
+	want := []string{
+		fmt.Sprintf("task_priority for task %d: repeats a suggestion the team rejected on %s, within the rejection memory (2 days)", e.tid, day),
+		fmt.Sprintf("new_task: repeats a suggestion the team rejected on %s, within the rejection memory (2 days)", day),
+		fmt.Sprintf("task_priority for task %d: repeats a suggestion the team rejected on %s, within the rejection memory (2 days)", other, day),
+	}
+	if done.DroppedSuggestions != 3 || strings.Join(done.DroppedReasons, "\n") != strings.Join(want, "\n") {
+		t.Errorf("dropped %d:\n%s\nwant:\n%s", done.DroppedSuggestions, strings.Join(done.DroppedReasons, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // The reasons stay within their bound when store-time drops are added to a
 // full list: the last one sums up the rest.
 func TestCompleteKeepsDroppedReasonsBounded(t *testing.T) {

@@ -75,7 +75,7 @@ func (w *Worker) reusedOutcome(ctx context.Context, l lookup, m *reuse.Match) *p
 		// the state is the same, so they are the source's.
 		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{
 			Type: a.AdjustmentType, TaskID: a.TaskID, Description: a.Description,
-			ClaimedOriginalValue: a.ClaimedOriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
+			ClaimedOriginalValue: a.ClaimedOriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning, Confidence: a.Confidence,
 		})
 	}
 	w.logger.InfoContext(ctx, "reusing an earlier analysis instead of asking the model",

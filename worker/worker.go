@@ -363,6 +363,9 @@ func (w *Worker) request(ctx context.Context, fb *ent.Feedback) (analysis.Reques
 			ID: fb.ID, Text: fb.FeedbackText, UserName: deref(fb.UserName), TaskID: fb.TaskID,
 		},
 	}
+	if err := w.decisions(ctx, p.ID, &req); err != nil {
+		return analysis.Request{}, err
+	}
 	for _, t := range p.Edges.Tasks {
 		req.Tasks = append(req.Tasks, analysis.Task{
 			ID: t.ID, Title: t.Title, Description: deref(t.Description), Status: string(t.Status),
@@ -386,7 +389,7 @@ func outcome(r analysis.Result, prices spend.Prices) (pipeline.Outcome, error) {
 		}
 		out.Adjustments = append(out.Adjustments, pipeline.Suggestion{
 			Type: a.Type, TaskID: a.TaskID, Description: a.Description,
-			ClaimedOriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning,
+			ClaimedOriginalValue: a.OriginalValue, NewValue: a.NewValue, Reasoning: a.Reasoning, Confidence: a.Confidence,
 		})
 	}
 	return out, nil

@@ -112,6 +112,8 @@ type workerOpts struct {
 	// shared meters the model calls in Redis with every other worker's, as
 	// server.go does (only pauses: no RPM or TPM).
 	shared bool
+	// analyzer, when set, replaces the model (such as rules.New()).
+	analyzer analysis.Analyzer
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -153,6 +155,9 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 	a, err := llm.New(accesstest.System(), cfg)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if o.analyzer != nil {
+		a = o.analyzer
 	}
 	if o.withFallback {
 		chain, err := fallback.New(fallback.Config{Analyzers: []analysis.Analyzer{a, rules.New()}, Logger: o.logger})

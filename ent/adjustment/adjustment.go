@@ -52,6 +52,8 @@ const (
 	FieldPosition = "position"
 	// FieldScore holds the string denoting the score field in the database.
 	FieldScore = "score"
+	// FieldConfidence holds the string denoting the confidence field in the database.
+	FieldConfidence = "confidence"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeFeedback holds the string denoting the feedback edge name in mutations.
@@ -123,6 +125,7 @@ var Columns = []string{
 	FieldRemovedTask,
 	FieldPosition,
 	FieldScore,
+	FieldConfidence,
 	FieldCreatedAt,
 }
 
@@ -152,6 +155,8 @@ var (
 	ReasonValidator func(string) error
 	// DefaultScore holds the default value on creation for the "score" field.
 	DefaultScore int
+	// ConfidenceValidator is a validator for the "confidence" field. It is called by the builders before save.
+	ConfidenceValidator func(float64) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
@@ -302,6 +307,11 @@ func ByPosition(opts ...sql.OrderTermOption) OrderOption {
 // ByScore orders the results by the score field.
 func ByScore(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldScore, opts...).ToFunc()
+}
+
+// ByConfidence orders the results by the confidence field.
+func ByConfidence(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConfidence, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

@@ -130,6 +130,11 @@ func Score(v int) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldScore, v))
 }
 
+// Confidence applies equality check predicate on the "confidence" field. It's identical to ConfidenceEQ.
+func Confidence(v float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldConfidence, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldCreatedAt, v))
@@ -1013,6 +1018,56 @@ func ScoreLT(v int) predicate.Adjustment {
 // ScoreLTE applies the LTE predicate on the "score" field.
 func ScoreLTE(v int) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldLTE(FieldScore, v))
+}
+
+// ConfidenceEQ applies the EQ predicate on the "confidence" field.
+func ConfidenceEQ(v float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldConfidence, v))
+}
+
+// ConfidenceNEQ applies the NEQ predicate on the "confidence" field.
+func ConfidenceNEQ(v float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldConfidence, v))
+}
+
+// ConfidenceIn applies the In predicate on the "confidence" field.
+func ConfidenceIn(vs ...float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldConfidence, vs...))
+}
+
+// ConfidenceNotIn applies the NotIn predicate on the "confidence" field.
+func ConfidenceNotIn(vs ...float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldConfidence, vs...))
+}
+
+// ConfidenceGT applies the GT predicate on the "confidence" field.
+func ConfidenceGT(v float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGT(FieldConfidence, v))
+}
+
+// ConfidenceGTE applies the GTE predicate on the "confidence" field.
+func ConfidenceGTE(v float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldGTE(FieldConfidence, v))
+}
+
+// ConfidenceLT applies the LT predicate on the "confidence" field.
+func ConfidenceLT(v float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLT(FieldConfidence, v))
+}
+
+// ConfidenceLTE applies the LTE predicate on the "confidence" field.
+func ConfidenceLTE(v float64) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldLTE(FieldConfidence, v))
+}
+
+// ConfidenceIsNil applies the IsNil predicate on the "confidence" field.
+func ConfidenceIsNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIsNull(FieldConfidence))
+}
+
+// ConfidenceNotNil applies the NotNil predicate on the "confidence" field.
+func ConfidenceNotNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotNull(FieldConfidence))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

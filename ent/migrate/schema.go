@@ -73,6 +73,7 @@ var (
 		{Name: "removed_task", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "position", Type: field.TypeInt},
 		{Name: "score", Type: field.TypeInt, Default: 0},
+		{Name: "confidence", Type: field.TypeFloat64, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "decided_by_id", Type: field.TypeInt, Nullable: true},
@@ -86,19 +87,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "adjustments_tasks_task",
-				Columns:    []*schema.Column{AdjustmentsColumns[16]},
+				Columns:    []*schema.Column{AdjustmentsColumns[17]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_users_decided_by",
-				Columns:    []*schema.Column{AdjustmentsColumns[17]},
+				Columns:    []*schema.Column{AdjustmentsColumns[18]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_feedbacks_adjustments",
-				Columns:    []*schema.Column{AdjustmentsColumns[18]},
+				Columns:    []*schema.Column{AdjustmentsColumns[19]},
 				RefColumns: []*schema.Column{FeedbacksColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -107,26 +108,26 @@ var (
 			{
 				Name:    "adjustment_feedback_id_position",
 				Unique:  true,
-				Columns: []*schema.Column{AdjustmentsColumns[18], AdjustmentsColumns[13]},
+				Columns: []*schema.Column{AdjustmentsColumns[19], AdjustmentsColumns[13]},
 			},
 			{
 				Name:    "adjustment_feedback_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[18]},
+				Columns: []*schema.Column{AdjustmentsColumns[19]},
 				Annotation: &entsql.IndexAnnotation{
 					IncludeColumns: []string{
 						AdjustmentsColumns[1].Name,
 
 						AdjustmentsColumns[7].Name,
 
-						AdjustmentsColumns[16].Name,
+						AdjustmentsColumns[17].Name,
 					},
 				},
 			},
 			{
 				Name:    "adjustment_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[16]},
+				Columns: []*schema.Column{AdjustmentsColumns[17]},
 			},
 			{
 				Name:    "adjustment_status",

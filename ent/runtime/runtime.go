@@ -87,8 +87,26 @@ func init() {
 	adjustmentDescScore := adjustmentFields[16].Descriptor()
 	// adjustment.DefaultScore holds the default value on creation for the score field.
 	adjustment.DefaultScore = adjustmentDescScore.Default.(int)
+	// adjustmentDescConfidence is the schema descriptor for confidence field.
+	adjustmentDescConfidence := adjustmentFields[17].Descriptor()
+	// adjustment.ConfidenceValidator is a validator for the "confidence" field. It is called by the builders before save.
+	adjustment.ConfidenceValidator = func() func(float64) error {
+		validators := adjustmentDescConfidence.Validators
+		fns := [...]func(float64) error{
+			validators[0].(func(float64) error),
+			validators[1].(func(float64) error),
+		}
+		return func(confidence float64) error {
+			for _, fn := range fns {
+				if err := fn(confidence); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// adjustmentDescCreatedAt is the schema descriptor for created_at field.
-	adjustmentDescCreatedAt := adjustmentFields[17].Descriptor()
+	adjustmentDescCreatedAt := adjustmentFields[18].Descriptor()
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
 	adjustmentvote.Policy = privacy.NewPolicies(schema.AdjustmentVote{})

@@ -94,6 +94,7 @@ func (Adjustment) Fields() []ent.Field {
 			Default(0).
 			Comment("Up votes minus down votes (voteAdjustment), kept with every vote in its transaction.").
 			Annotations(entgql.OrderField("SCORE")),
+		field.Float("confidence").Optional().Nillable().Min(0).Max(1).Comment("The model's (or the built-in rules') confidence in the suggestion, 0 to 1: a claim, validated on the way in; null for suggestions made before confidence existed.").Annotations(entgql.OrderField("CONFIDENCE")),
 		field.Time("created_at").
 			Immutable().
 			Default(now),

@@ -64,6 +64,7 @@ type ComplexityRoot struct {
 		AdjustmentType       func(childComplexity int) int
 		ClaimedOriginalValue func(childComplexity int) int
 		Comments             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Confidence           func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		DecidedAt            func(childComplexity int) int
 		DecidedBy            func(childComplexity int) int
@@ -778,6 +779,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Adjustment.Comments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "Adjustment.confidence":
+		if e.ComplexityRoot.Adjustment.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Adjustment.Confidence(childComplexity), true
 	case "Adjustment.createdAt":
 		if e.ComplexityRoot.Adjustment.CreatedAt == nil {
 			break
@@ -3630,6 +3637,10 @@ type Adjustment implements Node {
   Up votes minus down votes (voteAdjustment), kept with every vote in its transaction.
   """
   score: Int!
+  """
+  The model's (or the built-in rules') confidence in the suggestion, 0 to 1: a claim, validated on the way in; null for suggestions made before confidence existed.
+  """
+  confidence: Float
   createdAt: Time!
   feedback: Feedback!
   task: Task
@@ -3704,6 +3715,7 @@ Properties by which Adjustment connections can be ordered.
 """
 enum AdjustmentOrderField {
   SCORE
+  CONFIDENCE
 }
 """
 AdjustmentStatus is enum for the field status
@@ -3906,6 +3918,19 @@ input AdjustmentWhereInput {
   scoreGTE: Int
   scoreLT: Int
   scoreLTE: Int
+  """
+  confidence field predicates
+  """
+  confidence: Float
+  confidenceNEQ: Float
+  confidenceIn: [Float!]
+  confidenceNotIn: [Float!]
+  confidenceGT: Float
+  confidenceGTE: Float
+  confidenceLT: Float
+  confidenceLTE: Float
+  confidenceIsNil: Boolean
+  confidenceNotNil: Boolean
   """
   created_at field predicates
   """
@@ -6468,6 +6493,8 @@ func (ec *executionContext) childFields_Adjustment(ctx context.Context, field gr
 		return ec.fieldContext_Adjustment_reason(ctx, field)
 	case "score":
 		return ec.fieldContext_Adjustment_score(ctx, field)
+	case "confidence":
+		return ec.fieldContext_Adjustment_confidence(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Adjustment_createdAt(ctx, field)
 	case "feedback":
@@ -9308,6 +9335,29 @@ func (ec *executionContext) _Adjustment_score(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Adjustment_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Adjustment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Adjustment_confidence(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Adjustment_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Adjustment_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Adjustment", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Adjustment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
@@ -22063,7 +22113,7 @@ func (ec *executionContext) unmarshalInputAdjustmentWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "feedbackID", "feedbackIDNEQ", "feedbackIDIn", "feedbackIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "adjustmentType", "adjustmentTypeNEQ", "adjustmentTypeIn", "adjustmentTypeNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "originalValue", "originalValueNEQ", "originalValueIn", "originalValueNotIn", "originalValueGT", "originalValueGTE", "originalValueLT", "originalValueLTE", "originalValueContains", "originalValueHasPrefix", "originalValueHasSuffix", "originalValueIsNil", "originalValueNotNil", "originalValueEqualFold", "originalValueContainsFold", "newValue", "newValueNEQ", "newValueIn", "newValueNotIn", "newValueGT", "newValueGTE", "newValueLT", "newValueLTE", "newValueContains", "newValueHasPrefix", "newValueHasSuffix", "newValueIsNil", "newValueNotNil", "newValueEqualFold", "newValueContainsFold", "reasoning", "reasoningNEQ", "reasoningIn", "reasoningNotIn", "reasoningGT", "reasoningGTE", "reasoningLT", "reasoningLTE", "reasoningContains", "reasoningHasPrefix", "reasoningHasSuffix", "reasoningIsNil", "reasoningNotNil", "reasoningEqualFold", "reasoningContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDIsNil", "decidedByIDNotNil", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "score", "scoreNEQ", "scoreIn", "scoreNotIn", "scoreGT", "scoreGTE", "scoreLT", "scoreLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasFeedback", "hasFeedbackWith", "hasTask", "hasTaskWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "feedbackID", "feedbackIDNEQ", "feedbackIDIn", "feedbackIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "adjustmentType", "adjustmentTypeNEQ", "adjustmentTypeIn", "adjustmentTypeNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "originalValue", "originalValueNEQ", "originalValueIn", "originalValueNotIn", "originalValueGT", "originalValueGTE", "originalValueLT", "originalValueLTE", "originalValueContains", "originalValueHasPrefix", "originalValueHasSuffix", "originalValueIsNil", "originalValueNotNil", "originalValueEqualFold", "originalValueContainsFold", "newValue", "newValueNEQ", "newValueIn", "newValueNotIn", "newValueGT", "newValueGTE", "newValueLT", "newValueLTE", "newValueContains", "newValueHasPrefix", "newValueHasSuffix", "newValueIsNil", "newValueNotNil", "newValueEqualFold", "newValueContainsFold", "reasoning", "reasoningNEQ", "reasoningIn", "reasoningNotIn", "reasoningGT", "reasoningGTE", "reasoningLT", "reasoningLTE", "reasoningContains", "reasoningHasPrefix", "reasoningHasSuffix", "reasoningIsNil", "reasoningNotNil", "reasoningEqualFold", "reasoningContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDIsNil", "decidedByIDNotNil", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "score", "scoreNEQ", "scoreIn", "scoreNotIn", "scoreGT", "scoreGTE", "scoreLT", "scoreLTE", "confidence", "confidenceNEQ", "confidenceIn", "confidenceNotIn", "confidenceGT", "confidenceGTE", "confidenceLT", "confidenceLTE", "confidenceIsNil", "confidenceNotNil", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasFeedback", "hasFeedbackWith", "hasTask", "hasTaskWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23008,6 +23058,76 @@ func (ec *executionContext) unmarshalInputAdjustmentWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.ScoreLTE = data
+		case "confidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidence"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confidence = data
+		case "confidenceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceNEQ"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceNEQ = data
+		case "confidenceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceIn = data
+		case "confidenceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceNotIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceNotIn = data
+		case "confidenceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceGT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceGT = data
+		case "confidenceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceGTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceGTE = data
+		case "confidenceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceLT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceLT = data
+		case "confidenceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceLTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceLTE = data
+		case "confidenceIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceIsNil = data
+		case "confidenceNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceNotNil = data
 		case "createdAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -27282,6 +27402,11 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 		case "score":
 			out.Values[i] = ec._Adjustment_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confidence":
+			out.Values[i] = ec._Adjustment_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":

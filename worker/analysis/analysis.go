@@ -40,6 +40,14 @@ type Request struct {
 	// EarlierCalls counts the model calls of this job's earlier runs
 	// (runs that waited): they count toward the attempts allowed.
 	EarlierCalls int
+
+	// Decisions are the project's latest decisions on suggestions, newest
+	// first, at most MaxDecisions: the prompt shows them as data.
+	Decisions []Decision
+	// Record counts the project's decisions by kind within the rejection
+	// memory: the built-in planner down-ranks kinds the team keeps
+	// rejecting.
+	Record []KindRecord
 }
 
 // Project is the project the feedback is about.
@@ -70,6 +78,9 @@ type Adjustment struct {
 	TaskID                             *int
 	Description                        string
 	OriginalValue, NewValue, Reasoning *string
+	// Confidence is the analyzer's confidence in the suggestion, 0 to 1:
+	// a claim, checked to be in range; nil when the analyzer gave none.
+	Confidence *float64
 }
 
 // Result is a validated analysis.
@@ -195,7 +206,7 @@ const maxProblems = 30
 //
 //	{"summary": string, "adjustments": [{"type": string, "task_id": integer|null,
 //	  "description": string, "original_value": string|null, "new_value": string|null,
-//	  "reasoning": string|null}]}
+//	  "reasoning": string|null, "confidence": number|null}]}
 //
 // optionally inside a Markdown code fence. "adjustment_type" is accepted for
 // "type", and a task_id may be a string of digits. Unknown fields are
@@ -298,6 +309,7 @@ func readAdjustment(path string, raw json.RawMessage, known map[int]bool) (adj A
 	adj.OriginalValue = v.value(path+".original_value", f["original_value"])
 	adj.NewValue = v.value(path+".new_value", f["new_value"])
 	adj.Reasoning = v.value(path+".reasoning", f["reasoning"])
+	adj.Confidence = v.confidence(path+".confidence", f["confidence"])
 	taskID, hasTaskID := ref.taskID(path+".task_id", f["task_id"])
 	if len(v.problems) > 0 {
 		return Adjustment{}, append(v.problems, ref.problems...), false
@@ -444,6 +456,36 @@ func (v *validator) value(path string, raw json.RawMessage) *string {
 		return nil
 	}
 	return v.text(path, raw, false, MaxText)
+}
+
+// confidence reads a suggestion's confidence: a number from 0 to 1, or null
+// or missing (nil: the model gave none). A number written as a string
+// ("0.8") is accepted, as values are; anything else, or a number out of
+// range, is a problem that drops the suggestion: a confidence the model got
+// wrong says its suggestion cannot be weighed.
+func (v *validator) confidence(path string, raw json.RawMessage) *float64 {
+	var n string
+	switch k := kind(raw); k {
+	case "nothing", "null":
+		return nil
+	case "a number":
+		n = string(raw)
+	case "a string":
+		var s string
+		_ = json.Unmarshal(raw, &s) // a string per kind
+		if n = clean(s); n == "" {
+			return nil
+		}
+	default:
+		v.add(path, "must be a number from 0 to 1 or null, got %s", k)
+		return nil
+	}
+	f, err := strconv.ParseFloat(n, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+		v.add(path, "must be a number from 0 to 1 or null, got %s", text.Truncate(n, 20))
+		return nil
+	}
+	return &f
 }
 
 // taskID reads task_id: an integer, a string of digits, or null. An

@@ -20,6 +20,19 @@ func TestStateFingerprintChangesWithWhatThePromptSees(t *testing.T) {
 		}
 	}
 	fp := analysis.StateFingerprint(base())
+	counted := func(r *analysis.Request, order ...int) {
+		record := []analysis.KindRecord{{Type: "TASK_STATUS", Rejected: 2}, {Type: "NEW_TASK", Applied: 1}}
+		for _, i := range order {
+			r.Record = append(r.Record, record[i])
+		}
+	}
+	withCounts := base()
+	counted(&withCounts, 0, 1)
+	reordered := base()
+	counted(&reordered, 1, 0)
+	if analysis.StateFingerprint(withCounts) != analysis.StateFingerprint(reordered) {
+		t.Error("the order of the decision counts changed the fingerprint")
+	}
 	if len(fp) != 64 {
 		t.Fatalf("fingerprint %q: want 64 hex characters", fp)
 	}
@@ -54,6 +67,14 @@ func TestStateFingerprintChangesWithWhatThePromptSees(t *testing.T) {
 		"a task less":         func(r *analysis.Request) { r.Tasks = r.Tasks[:1] },
 		"another target task": func(r *analysis.Request) { other := 12; r.Feedback.TaskID = &other },
 		"no target task":      func(r *analysis.Request) { r.Feedback.TaskID = nil },
+		"a decision": func(r *analysis.Request) {
+			r.Decisions = []analysis.Decision{{Type: "TASK_STATUS", TaskID: &about, Rejected: true}}
+		},
+		"a decision's reason": func(r *analysis.Request) {
+			why := "no"
+			r.Decisions = []analysis.Decision{{Type: "TASK_STATUS", TaskID: &about, Rejected: true, Reason: &why}}
+		},
+		"decision counts": func(r *analysis.Request) { r.Record = []analysis.KindRecord{{Type: "TASK_STATUS", Rejected: 1}} },
 	}
 	for name, change := range differs {
 		r := base()

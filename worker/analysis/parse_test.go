@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -28,6 +29,34 @@ func TestParseAnswer(t *testing.T) {
 			}
 		}},
 		{"fenced", "\n ```json\n" + analysistest.Good + "\n```\n", nil, nil},
+		{"confidence", `{"summary":"s","adjustments":[{"type":"general","description":"a","confidence":0.8},
+			{"type":"general","description":"b","confidence":"0.25"},{"type":"general","description":"c","confidence":null},
+			{"type":"general","description":"d"},{"type":"general","description":"e","confidence":1},{"type":"general","description":"f","confidence":0}]}`, nil,
+			func(t *testing.T, r analysis.Result) {
+				var got []string
+				for _, a := range r.Adjustments {
+					if a.Confidence == nil {
+						got = append(got, "null")
+					} else {
+						got = append(got, strconv.FormatFloat(*a.Confidence, 'g', -1, 64))
+					}
+				}
+				if want := []string{"0.8", "0.25", "null", "null", "1", "0"}; !slices.Equal(got, want) {
+					t.Errorf("confidences %q, want %q", got, want)
+				}
+			}},
+		{"confidence out of range or not a number", `{"summary":"s","adjustments":[{"type":"general","description":"a","confidence":1.5},
+			{"type":"general","description":"b","confidence":-0.1},{"type":"general","description":"c","confidence":"high"},
+			{"type":"general","description":"d","confidence":[0.5]},{"type":"general","description":"e","confidence":0.5},{"type":"general","description":"f","confidence":80}]}`,
+			[]string{"adjustments[0].confidence must be a number from 0 to 1 or null, got 1.5", "adjustments[1].confidence must be a number from 0 to 1 or null, got -0.1",
+				`adjustments[2].confidence must be a number from 0 to 1 or null, got high`, "adjustments[3].confidence must be a number from 0 to 1 or null, got an array",
+				"adjustments[5].confidence must be a number from 0 to 1 or null, got 80"},
+			func(t *testing.T, r analysis.Result) {
+				if len(r.Adjustments) != 1 || r.Adjustments[0].Description != "e" || *r.Adjustments[0].Confidence != 0.5 || r.DroppedSuggestions != 5 ||
+					!strings.Contains(r.DroppedReasons[0], "confidence must be a number from 0 to 1") {
+					t.Errorf("kept %+v, dropped %d %q", r.Adjustments, r.DroppedSuggestions, r.DroppedReasons)
+				}
+			}},
 		{"fenced without language", "```\n" + analysistest.Good + "```", nil, nil},
 		{"no adjustments", `{"summary":"nothing to change","adjustments":[]}`, nil, func(t *testing.T, r analysis.Result) {
 			if len(r.Adjustments) != 0 {
@@ -184,6 +213,9 @@ func TestParseAnswer(t *testing.T) {
 				if !strings.Contains(err.Error(), p) {
 					t.Errorf("error %q does not mention %q", err, p)
 				}
+			}
+			if c.check != nil { // the salvage
+				c.check(t, res)
 			}
 		})
 	}

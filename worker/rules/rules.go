@@ -3,6 +3,7 @@
 package rules
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -27,22 +28,31 @@ type builtin struct{}
 func (builtin) Provider() string { return "builtin" }
 func (builtin) Model() string    { return "rules-v1" }
 
+// generalConfidence is the built-in planner's confidence in its advice to
+// review a feedback no rule acted on.
+const generalConfidence = 0.3
+
 const builtinSummaryPrefix = "Rule-based analysis (built-in planner, not an LLM): "
 
 // rule matches feedback by key phrases and suggests one change. suggest gets
 // the task concerned (nil if none is known), the feedback and the end of the
 // matched phrase in it.
 type rule struct {
-	signal  string // what the rule looks for, named in the summary
-	phrases []string
-	suggest func(t *analysis.Task, said string, end int) (analysis.Adjustment, bool)
+	signal string // what the rule looks for, named in the summary
+	// confidence is how often a match means the change is wanted, a
+	// guess by rule: an explicit "urgent" is surer than a "drop" that may
+	// be about anything.
+	confidence float64
+	phrases    []string
+	suggest    func(t *analysis.Task, said string, end int) (analysis.Adjustment, bool)
 }
 
-// builtinRules are tried in order; the first rule of a kind wins for a task
+// builtinRules are tried in order, their confidences not increasing (the
+// order of the suggestions); the first rule of a kind wins for a task
 // (blocked before done: a feedback saying both is more likely a blocker).
 func builtinRules() []rule {
 	return []rule{
-		{"urgency", []string{"urgent", "urgently", "asap", "critical", "blocker", "immediately", "right away", "top priority"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
+		{"urgency", 0.75, []string{"urgent", "urgently", "asap", "critical", "blocker", "immediately", "right away", "top priority"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil || t.Priority >= suggestion.MaxPriority {
 				return analysis.Adjustment{}, false
 			}
@@ -50,19 +60,19 @@ func builtinRules() []rule {
 			return change(adjustment.AdjustmentTypeTaskPriority, t, strconv.Itoa(t.Priority), strconv.Itoa(to),
 				fmt.Sprintf("Raise the priority of %q to %d", t.Title, to), "the feedback calls it urgent"), true
 		}},
-		{"a blocker", []string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
+		{"a blocker", 0.7, []string{"blocked", "stuck", "waiting on", "waiting for", "can't proceed", "cannot proceed"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil || t.Status == "BLOCKED" || t.Status == "DONE" {
 				return analysis.Adjustment{}, false
 			}
 			return change(adjustment.AdjustmentTypeTaskStatus, t, t.Status, "BLOCKED", fmt.Sprintf("Mark %q as blocked", t.Title), "the feedback reports it cannot move forward"), true
 		}},
-		{"completion", []string{"done", "finished", "works now", "completed", "shipped", "fixed"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
+		{"completion", 0.6, []string{"done", "finished", "works now", "completed", "shipped", "fixed"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil || t.Status == "DONE" {
 				return analysis.Adjustment{}, false
 			}
 			return change(adjustment.AdjustmentTypeTaskStatus, t, t.Status, "DONE", fmt.Sprintf("Mark %q as done", t.Title), "the feedback says it is finished"), true
 		}},
-		{"a delay", []string{"slow", "takes longer", "taking longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
+		{"a delay", 0.6, []string{"slow", "takes longer", "taking longer", "underestimated", "more time", "too long", "behind schedule"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil || (t.EstimatedHours != nil && *t.EstimatedHours >= suggestion.MaxEstimateHours) {
 				return analysis.Adjustment{}, false
 			}
@@ -77,7 +87,7 @@ func builtinRules() []rule {
 			to = min(to, suggestion.MaxEstimateHours)
 			return change(adjustment.AdjustmentTypeTaskEstimate, t, from, hours(to), fmt.Sprintf("Re-estimate %q at %sh", t.Title, hours(to)), "the feedback says it takes longer than planned"), true
 		}},
-		{"an unclear description", []string{"unclear", "confusing", "confused", "vague", "don't understand", "ambiguous"}, func(t *analysis.Task, said string, _ int) (analysis.Adjustment, bool) {
+		{"an unclear description", 0.55, []string{"unclear", "confusing", "confused", "vague", "don't understand", "ambiguous"}, func(t *analysis.Task, said string, _ int) (analysis.Adjustment, bool) {
 			if t == nil {
 				return analysis.Adjustment{}, false
 			}
@@ -85,13 +95,13 @@ func builtinRules() []rule {
 			return change(adjustment.AdjustmentTypeTaskDescription, t, t.Description, clarified,
 				fmt.Sprintf("Clarify the description of %q", t.Title), "the feedback finds it unclear"), true
 		}},
-		{"something not needed", []string{"remove", "unnecessary", "not needed", "no longer needed", "drop", "pointless", "obsolete"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
+		{"something not needed", 0.5, []string{"remove", "unnecessary", "not needed", "no longer needed", "drop", "pointless", "obsolete"}, func(t *analysis.Task, _ string, _ int) (analysis.Adjustment, bool) {
 			if t == nil {
 				return analysis.Adjustment{}, false
 			}
 			return change(adjustment.AdjustmentTypeRemoveTask, t, t.Title, "", fmt.Sprintf("Consider removing %q", t.Title), "the feedback says it is not needed"), true
 		}},
-		{"a request for new work", []string{"add", "missing", "need a", "need an", "needs a", "needs an", "should have", "feature", "would like"}, func(_ *analysis.Task, said string, end int) (analysis.Adjustment, bool) {
+		{"a request for new work", 0.45, []string{"add", "missing", "need a", "need an", "needs a", "needs an", "should have", "feature", "would like"}, func(_ *analysis.Task, said string, end int) (analysis.Adjustment, bool) {
 			title := newTaskTitle(said, end)
 			if title == "" {
 				return analysis.Adjustment{}, false
@@ -134,10 +144,13 @@ func (b builtin) Analyze(ctx context.Context, req analysis.Request) (analysis.Re
 			// One change of each kind: blocked and done in one feedback is
 			// not two status changes.
 		default:
+			adj.Confidence = ptr(learned(r.confidence, adj.Type, req.Record))
 			adjustments = append(adjustments, adj)
 			matched = append(matched, r.signal)
 		}
 	}
+	// Most likely wanted first: kinds the team keeps rejecting sink.
+	slices.SortStableFunc(adjustments, func(a, b analysis.Adjustment) int { return cmp.Compare(*b.Confidence, *a.Confidence) })
 	if len(adjustments) == 0 {
 		why := "no rule of the built-in planner matched; a model would give a more specific suggestion"
 		if len(unplaced) > 0 {
@@ -145,7 +158,7 @@ func (b builtin) Analyze(ctx context.Context, req analysis.Request) (analysis.Re
 		}
 		adjustments = append(adjustments, analysis.Adjustment{Type: adjustment.AdjustmentTypeGeneral,
 			Description: text.Truncate("Review this feedback with the team: "+orDefault(firstSentence(req.Feedback.Text), "(no text)"), analysis.MaxText),
-			Reasoning:   ptr(why)})
+			Reasoning:   ptr(why), Confidence: ptr(learned(generalConfidence, adjustment.AdjustmentTypeGeneral, req.Record))})
 	}
 	summary := builtinSummaryPrefix
 	if len(matched) == 0 {
@@ -271,6 +284,19 @@ func change(typ adjustment.AdjustmentType, t *analysis.Task, from, to, descripti
 	return adj
 }
 
+// learned is a rule's confidence for a suggestion of kind t, lowered by the
+// share of the project's recent decisions on that kind that were rejections
+// (analysis.KindRecord.RejectionRate): a kind the team keeps rejecting is
+// down-ranked, never dropped. Rounded to two decimals.
+func learned(confidence float64, t adjustment.AdjustmentType, record []analysis.KindRecord) float64 {
+	for _, r := range record {
+		if r.Type == t {
+			confidence *= 1 - r.RejectionRate()
+		}
+	}
+	return max(0.01, math.Round(confidence*100)/100)
+}
+
 func hours(h float64) string { return strconv.FormatFloat(h, 'f', -1, 64) }
 
 func firstSentence(s string) string {
@@ -290,4 +316,4 @@ func orDefault(s, def string) string {
 
 func notLetterOrDigit(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 
-func ptr(s string) *string { return &s }
+func ptr[T any](v T) *T { return &v }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/suggestion"
@@ -64,6 +65,9 @@ func TestRules(t *testing.T) {
 				}
 				k, _ := suggestion.ByType(adj.Type)
 				got = append(got, k.Name+" "+id+" "+v)
+				if c := adj.Confidence; c == nil || *c <= 0 || *c > 1 {
+					t.Errorf("%s: confidence %v, want one in (0, 1]", k.Name, c)
+				}
 			}
 			if strings.Join(got, " | ") != strings.Join(c.want, " | ") {
 				t.Errorf("got  %q\nwant %q", got, c.want)
@@ -192,4 +196,50 @@ func asTask(t analysis.Task) *ent.Task {
 		out.Description = &t.Description
 	}
 	return out
+}
+
+// Kinds the project keeps rejecting are down-ranked: lower confidence and
+// later in the list, never dropped. The counts are the request's, nothing
+// the planner keeps.
+func TestRulesDownRankKindsTheTeamRejects(t *testing.T) {
+	a := rules.New()
+	req := analysistest.Request()
+	req.Feedback = analysis.Feedback{Text: "Checkout is urgent, customers are stuck"}
+	show := func(res analysis.Result) string {
+		var got []string
+		for _, adj := range res.Adjustments {
+			k, _ := suggestion.ByType(adj.Type)
+			got = append(got, k.Name+"="+strconv.FormatFloat(*adj.Confidence, 'f', -1, 64))
+		}
+		return strings.Join(got, " ")
+	}
+	res, err := a.Analyze(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := show(res); got != "task_priority=0.75 task_status=0.7" {
+		t.Errorf("without decisions: %s", got)
+	}
+	req.Record = []analysis.KindRecord{
+		{Type: adjustment.AdjustmentTypeTaskPriority, Applied: 8, Rejected: 6},
+		{Type: adjustment.AdjustmentTypeTaskStatus, Applied: 4},
+	}
+	if res, err = a.Analyze(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	// 0.75 × (1 − 6/16) = 0.47 for priority; status, never rejected, keeps 0.7.
+	if got := show(res); got != "task_status=0.7 task_priority=0.47" {
+		t.Errorf("with priority changes often rejected: %s", got)
+	}
+	if _, err := analysis.ParseAnswer(analysistest.AnswerJSON(t, res), req); err != nil {
+		t.Errorf("down-ranked output fails validation: %v", err)
+	}
+	// The advice of a feedback no rule matches is down-ranked alike.
+	req.Feedback.Text, req.Record = "nice work", []analysis.KindRecord{{Type: adjustment.AdjustmentTypeGeneral, Rejected: 2}}
+	if res, err = a.Analyze(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if got := show(res); got != "general=0.15" {
+		t.Errorf("general advice often rejected: %s", got)
+	}
 }

@@ -32,12 +32,13 @@ const Good = `{"summary":"Fix checkout","adjustments":[{"type":"task_priority","
 func AnswerJSON(t testing.TB, r analysis.Result) string {
 	t.Helper()
 	type adj struct {
-		Type          string  `json:"type"`
-		TaskID        *int    `json:"task_id"`
-		Description   string  `json:"description"`
-		OriginalValue *string `json:"original_value"`
-		NewValue      *string `json:"new_value"`
-		Reasoning     *string `json:"reasoning"`
+		Type          string   `json:"type"`
+		TaskID        *int     `json:"task_id"`
+		Description   string   `json:"description"`
+		OriginalValue *string  `json:"original_value"`
+		NewValue      *string  `json:"new_value"`
+		Reasoning     *string  `json:"reasoning"`
+		Confidence    *float64 `json:"confidence"`
 	}
 	out := struct {
 		Summary     string `json:"summary"`
@@ -48,7 +49,7 @@ func AnswerJSON(t testing.TB, r analysis.Result) string {
 		if !ok {
 			t.Fatalf("adjustment of unknown type %q", a.Type)
 		}
-		out.Adjustments = append(out.Adjustments, adj{k.Name, a.TaskID, a.Description, a.OriginalValue, a.NewValue, a.Reasoning})
+		out.Adjustments = append(out.Adjustments, adj{k.Name, a.TaskID, a.Description, a.OriginalValue, a.NewValue, a.Reasoning, a.Confidence})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
