@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
@@ -40,8 +41,10 @@ type Adjustment struct {
 	Status adjustment.Status `json:"status,omitempty"`
 	// Incremented on every decision (apply, reject, revert).
 	Version int `json:"version,omitempty"`
-	// Who applied or rejected the suggestion.
+	// Who applied or rejected the suggestion (for an apply by an auto-apply rule, the rule's author).
 	DecidedByID *int `json:"decided_by_id,omitempty"`
+	// The auto-apply rule that applied the suggestion; null when a person decided (or the rule was deleted since).
+	AutoApplyRuleID *int `json:"auto_apply_rule_id,omitempty"`
 	// DecidedAt holds the value of the "decided_at" field.
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 	// Why it was rejected (or applied), in the decider's words.
@@ -54,6 +57,8 @@ type Adjustment struct {
 	Position int `json:"position,omitempty"`
 	// Up votes minus down votes (voteAdjustment), kept with every vote in its transaction.
 	Score int `json:"score,omitempty"`
+	// The model's (or the built-in rules') confidence in the suggestion, 0 to 1: a claim, validated on the way in; null for suggestions made before confidence existed.
+	Confidence *float64 `json:"confidence,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -74,11 +79,13 @@ type AdjustmentEdges struct {
 	Votes []*AdjustmentVote `json:"votes,omitempty"`
 	// DecidedBy holds the value of the decided_by edge.
 	DecidedBy *User `json:"decided_by,omitempty"`
+	// AutoApplyRule holds the value of the auto_apply_rule edge.
+	AutoApplyRule *AutoApplyRule `json:"auto_apply_rule,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedComments map[string][]*Comment
 	namedVotes    map[string][]*AdjustmentVote
@@ -135,12 +142,25 @@ func (e AdjustmentEdges) DecidedByOrErr() (*User, error) {
 	return nil, &NotLoadedError{edge: "decided_by"}
 }
 
+// AutoApplyRuleOrErr returns the AutoApplyRule value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AdjustmentEdges) AutoApplyRuleOrErr() (*AutoApplyRule, error) {
+	if e.AutoApplyRule != nil {
+		return e.AutoApplyRule, nil
+	} else if e.loadedTypes[5] {
+		return nil, &NotFoundError{label: autoapplyrule.Label}
+	}
+	return nil, &NotLoadedError{edge: "auto_apply_rule"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Adjustment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldPosition, adjustment.FieldScore:
+		case adjustment.FieldConfidence:
+			values[i] = new(sql.NullFloat64)
+		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldAutoApplyRuleID, adjustment.FieldPosition, adjustment.FieldScore:
 			values[i] = new(sql.NullInt64)
 		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldClaimedOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning, adjustment.FieldStatus, adjustment.FieldReason, adjustment.FieldAppliedFrom, adjustment.FieldRemovedTask:
 			values[i] = new(sql.NullString)
@@ -239,6 +259,13 @@ func (_m *Adjustment) assignValues(columns []string, values []any) error {
 				_m.DecidedByID = new(int)
 				*_m.DecidedByID = int(value.Int64)
 			}
+		case adjustment.FieldAutoApplyRuleID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field auto_apply_rule_id", values[i])
+			} else if value.Valid {
+				_m.AutoApplyRuleID = new(int)
+				*_m.AutoApplyRuleID = int(value.Int64)
+			}
 		case adjustment.FieldDecidedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field decided_at", values[i])
@@ -278,6 +305,13 @@ func (_m *Adjustment) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field score", values[i])
 			} else if value.Valid {
 				_m.Score = int(value.Int64)
+			}
+		case adjustment.FieldConfidence:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field confidence", values[i])
+			} else if value.Valid {
+				_m.Confidence = new(float64)
+				*_m.Confidence = value.Float64
 			}
 		case adjustment.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -321,6 +355,11 @@ func (_m *Adjustment) QueryVotes() *AdjustmentVoteQuery {
 // QueryDecidedBy queries the "decided_by" edge of the Adjustment entity.
 func (_m *Adjustment) QueryDecidedBy() *UserQuery {
 	return NewAdjustmentClient(_m.config).QueryDecidedBy(_m)
+}
+
+// QueryAutoApplyRule queries the "auto_apply_rule" edge of the Adjustment entity.
+func (_m *Adjustment) QueryAutoApplyRule() *AutoApplyRuleQuery {
+	return NewAdjustmentClient(_m.config).QueryAutoApplyRule(_m)
 }
 
 // Update returns a builder for updating this Adjustment.
@@ -391,6 +430,11 @@ func (_m *Adjustment) String() string {
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
+	if v := _m.AutoApplyRuleID; v != nil {
+		builder.WriteString("auto_apply_rule_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	if v := _m.DecidedAt; v != nil {
 		builder.WriteString("decided_at=")
 		builder.WriteString(v.Format(time.ANSIC))
@@ -416,6 +460,11 @@ func (_m *Adjustment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("score=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Score))
+	builder.WriteString(", ")
+	if v := _m.Confidence; v != nil {
+		builder.WriteString("confidence=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -157,6 +158,20 @@ func (_c *AdjustmentCreate) SetNillableDecidedByID(v *int) *AdjustmentCreate {
 	return _c
 }
 
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (_c *AdjustmentCreate) SetAutoApplyRuleID(v int) *AdjustmentCreate {
+	_c.mutation.SetAutoApplyRuleID(v)
+	return _c
+}
+
+// SetNillableAutoApplyRuleID sets the "auto_apply_rule_id" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableAutoApplyRuleID(v *int) *AdjustmentCreate {
+	if v != nil {
+		_c.SetAutoApplyRuleID(*v)
+	}
+	return _c
+}
+
 // SetDecidedAt sets the "decided_at" field.
 func (_c *AdjustmentCreate) SetDecidedAt(v time.Time) *AdjustmentCreate {
 	_c.mutation.SetDecidedAt(v)
@@ -233,6 +248,20 @@ func (_c *AdjustmentCreate) SetNillableScore(v *int) *AdjustmentCreate {
 	return _c
 }
 
+// SetConfidence sets the "confidence" field.
+func (_c *AdjustmentCreate) SetConfidence(v float64) *AdjustmentCreate {
+	_c.mutation.SetConfidence(v)
+	return _c
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableConfidence(v *float64) *AdjustmentCreate {
+	if v != nil {
+		_c.SetConfidence(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *AdjustmentCreate) SetCreatedAt(v time.Time) *AdjustmentCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -290,6 +319,11 @@ func (_c *AdjustmentCreate) AddVotes(v ...*AdjustmentVote) *AdjustmentCreate {
 // SetDecidedBy sets the "decided_by" edge to the User entity.
 func (_c *AdjustmentCreate) SetDecidedBy(v *User) *AdjustmentCreate {
 	return _c.SetDecidedByID(v.ID)
+}
+
+// SetAutoApplyRule sets the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_c *AdjustmentCreate) SetAutoApplyRule(v *AutoApplyRule) *AdjustmentCreate {
+	return _c.SetAutoApplyRuleID(v.ID)
 }
 
 // Mutation returns the AdjustmentMutation object of the builder.
@@ -394,6 +428,11 @@ func (_c *AdjustmentCreate) check() error {
 	if _, ok := _c.mutation.Score(); !ok {
 		return &ValidationError{Name: "score", err: errors.New(`ent: missing required field "Adjustment.score"`)}
 	}
+	if v, ok := _c.mutation.Confidence(); ok {
+		if err := adjustment.ConfidenceValidator(v); err != nil {
+			return &ValidationError{Name: "confidence", err: fmt.Errorf(`ent: validator failed for field "Adjustment.confidence": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Adjustment.created_at"`)}
 	}
@@ -483,6 +522,10 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 		_spec.SetField(adjustment.FieldScore, field.TypeInt, value)
 		_node.Score = value
 	}
+	if value, ok := _c.mutation.Confidence(); ok {
+		_spec.SetField(adjustment.FieldConfidence, field.TypeFloat64, value)
+		_node.Confidence = &value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(adjustment.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -568,6 +611,23 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.DecidedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AutoApplyRuleIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.AutoApplyRuleID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -784,6 +844,24 @@ func (u *AdjustmentUpsert) ClearDecidedByID() *AdjustmentUpsert {
 	return u
 }
 
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsert) SetAutoApplyRuleID(v int) *AdjustmentUpsert {
+	u.Set(adjustment.FieldAutoApplyRuleID, v)
+	return u
+}
+
+// UpdateAutoApplyRuleID sets the "auto_apply_rule_id" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateAutoApplyRuleID() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldAutoApplyRuleID)
+	return u
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsert) ClearAutoApplyRuleID() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldAutoApplyRuleID)
+	return u
+}
+
 // SetDecidedAt sets the "decided_at" field.
 func (u *AdjustmentUpsert) SetDecidedAt(v time.Time) *AdjustmentUpsert {
 	u.Set(adjustment.FieldDecidedAt, v)
@@ -889,6 +967,30 @@ func (u *AdjustmentUpsert) UpdateScore() *AdjustmentUpsert {
 // AddScore adds v to the "score" field.
 func (u *AdjustmentUpsert) AddScore(v int) *AdjustmentUpsert {
 	u.Add(adjustment.FieldScore, v)
+	return u
+}
+
+// SetConfidence sets the "confidence" field.
+func (u *AdjustmentUpsert) SetConfidence(v float64) *AdjustmentUpsert {
+	u.Set(adjustment.FieldConfidence, v)
+	return u
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateConfidence() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldConfidence)
+	return u
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *AdjustmentUpsert) AddConfidence(v float64) *AdjustmentUpsert {
+	u.Add(adjustment.FieldConfidence, v)
+	return u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *AdjustmentUpsert) ClearConfidence() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldConfidence)
 	return u
 }
 
@@ -1129,6 +1231,27 @@ func (u *AdjustmentUpsertOne) ClearDecidedByID() *AdjustmentUpsertOne {
 	})
 }
 
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsertOne) SetAutoApplyRuleID(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetAutoApplyRuleID(v)
+	})
+}
+
+// UpdateAutoApplyRuleID sets the "auto_apply_rule_id" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateAutoApplyRuleID() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateAutoApplyRuleID()
+	})
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsertOne) ClearAutoApplyRuleID() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearAutoApplyRuleID()
+	})
+}
+
 // SetDecidedAt sets the "decided_at" field.
 func (u *AdjustmentUpsertOne) SetDecidedAt(v time.Time) *AdjustmentUpsertOne {
 	return u.Update(func(s *AdjustmentUpsert) {
@@ -1252,6 +1375,34 @@ func (u *AdjustmentUpsertOne) AddScore(v int) *AdjustmentUpsertOne {
 func (u *AdjustmentUpsertOne) UpdateScore() *AdjustmentUpsertOne {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.UpdateScore()
+	})
+}
+
+// SetConfidence sets the "confidence" field.
+func (u *AdjustmentUpsertOne) SetConfidence(v float64) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetConfidence(v)
+	})
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *AdjustmentUpsertOne) AddConfidence(v float64) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddConfidence(v)
+	})
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateConfidence() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateConfidence()
+	})
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *AdjustmentUpsertOne) ClearConfidence() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearConfidence()
 	})
 }
 
@@ -1658,6 +1809,27 @@ func (u *AdjustmentUpsertBulk) ClearDecidedByID() *AdjustmentUpsertBulk {
 	})
 }
 
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsertBulk) SetAutoApplyRuleID(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetAutoApplyRuleID(v)
+	})
+}
+
+// UpdateAutoApplyRuleID sets the "auto_apply_rule_id" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateAutoApplyRuleID() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateAutoApplyRuleID()
+	})
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsertBulk) ClearAutoApplyRuleID() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearAutoApplyRuleID()
+	})
+}
+
 // SetDecidedAt sets the "decided_at" field.
 func (u *AdjustmentUpsertBulk) SetDecidedAt(v time.Time) *AdjustmentUpsertBulk {
 	return u.Update(func(s *AdjustmentUpsert) {
@@ -1781,6 +1953,34 @@ func (u *AdjustmentUpsertBulk) AddScore(v int) *AdjustmentUpsertBulk {
 func (u *AdjustmentUpsertBulk) UpdateScore() *AdjustmentUpsertBulk {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.UpdateScore()
+	})
+}
+
+// SetConfidence sets the "confidence" field.
+func (u *AdjustmentUpsertBulk) SetConfidence(v float64) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetConfidence(v)
+	})
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *AdjustmentUpsertBulk) AddConfidence(v float64) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.AddConfidence(v)
+	})
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateConfidence() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateConfidence()
+	})
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *AdjustmentUpsertBulk) ClearConfidence() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearConfidence()
 	})
 }
 

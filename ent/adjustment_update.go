@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -215,6 +216,26 @@ func (_u *AdjustmentUpdate) ClearDecidedByID() *AdjustmentUpdate {
 	return _u
 }
 
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (_u *AdjustmentUpdate) SetAutoApplyRuleID(v int) *AdjustmentUpdate {
+	_u.mutation.SetAutoApplyRuleID(v)
+	return _u
+}
+
+// SetNillableAutoApplyRuleID sets the "auto_apply_rule_id" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableAutoApplyRuleID(v *int) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetAutoApplyRuleID(*v)
+	}
+	return _u
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (_u *AdjustmentUpdate) ClearAutoApplyRuleID() *AdjustmentUpdate {
+	_u.mutation.ClearAutoApplyRuleID()
+	return _u
+}
+
 // SetDecidedAt sets the "decided_at" field.
 func (_u *AdjustmentUpdate) SetDecidedAt(v time.Time) *AdjustmentUpdate {
 	_u.mutation.SetDecidedAt(v)
@@ -337,6 +358,33 @@ func (_u *AdjustmentUpdate) AddScore(v int) *AdjustmentUpdate {
 	return _u
 }
 
+// SetConfidence sets the "confidence" field.
+func (_u *AdjustmentUpdate) SetConfidence(v float64) *AdjustmentUpdate {
+	_u.mutation.ResetConfidence()
+	_u.mutation.SetConfidence(v)
+	return _u
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableConfidence(v *float64) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetConfidence(*v)
+	}
+	return _u
+}
+
+// AddConfidence adds value to the "confidence" field.
+func (_u *AdjustmentUpdate) AddConfidence(v float64) *AdjustmentUpdate {
+	_u.mutation.AddConfidence(v)
+	return _u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (_u *AdjustmentUpdate) ClearConfidence() *AdjustmentUpdate {
+	_u.mutation.ClearConfidence()
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *AdjustmentUpdate) SetTask(v *Task) *AdjustmentUpdate {
 	return _u.SetTaskID(v.ID)
@@ -375,6 +423,11 @@ func (_u *AdjustmentUpdate) AddVotes(v ...*AdjustmentVote) *AdjustmentUpdate {
 // SetDecidedBy sets the "decided_by" edge to the User entity.
 func (_u *AdjustmentUpdate) SetDecidedBy(v *User) *AdjustmentUpdate {
 	return _u.SetDecidedByID(v.ID)
+}
+
+// SetAutoApplyRule sets the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_u *AdjustmentUpdate) SetAutoApplyRule(v *AutoApplyRule) *AdjustmentUpdate {
+	return _u.SetAutoApplyRuleID(v.ID)
 }
 
 // Mutation returns the AdjustmentMutation object of the builder.
@@ -436,6 +489,12 @@ func (_u *AdjustmentUpdate) ClearDecidedBy() *AdjustmentUpdate {
 	return _u
 }
 
+// ClearAutoApplyRule clears the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_u *AdjustmentUpdate) ClearAutoApplyRule() *AdjustmentUpdate {
+	_u.mutation.ClearAutoApplyRule()
+	return _u
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *AdjustmentUpdate) Save(ctx context.Context) (int, error) {
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
@@ -483,6 +542,11 @@ func (_u *AdjustmentUpdate) check() error {
 	if v, ok := _u.mutation.Reason(); ok {
 		if err := adjustment.ReasonValidator(v); err != nil {
 			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Adjustment.reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Confidence(); ok {
+		if err := adjustment.ConfidenceValidator(v); err != nil {
+			return &ValidationError{Name: "confidence", err: fmt.Errorf(`ent: validator failed for field "Adjustment.confidence": %w`, err)}
 		}
 	}
 	if _u.mutation.FeedbackCleared() && len(_u.mutation.FeedbackIDs()) > 0 {
@@ -577,6 +641,15 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.AddedScore(); ok {
 		_spec.AddField(adjustment.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Confidence(); ok {
+		_spec.SetField(adjustment.FieldConfidence, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedConfidence(); ok {
+		_spec.AddField(adjustment.FieldConfidence, field.TypeFloat64, value)
+	}
+	if _u.mutation.ConfidenceCleared() {
+		_spec.ClearField(adjustment.FieldConfidence, field.TypeFloat64)
 	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -719,6 +792,35 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AutoApplyRuleCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AutoApplyRuleIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -929,6 +1031,26 @@ func (_u *AdjustmentUpdateOne) ClearDecidedByID() *AdjustmentUpdateOne {
 	return _u
 }
 
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (_u *AdjustmentUpdateOne) SetAutoApplyRuleID(v int) *AdjustmentUpdateOne {
+	_u.mutation.SetAutoApplyRuleID(v)
+	return _u
+}
+
+// SetNillableAutoApplyRuleID sets the "auto_apply_rule_id" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableAutoApplyRuleID(v *int) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetAutoApplyRuleID(*v)
+	}
+	return _u
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (_u *AdjustmentUpdateOne) ClearAutoApplyRuleID() *AdjustmentUpdateOne {
+	_u.mutation.ClearAutoApplyRuleID()
+	return _u
+}
+
 // SetDecidedAt sets the "decided_at" field.
 func (_u *AdjustmentUpdateOne) SetDecidedAt(v time.Time) *AdjustmentUpdateOne {
 	_u.mutation.SetDecidedAt(v)
@@ -1051,6 +1173,33 @@ func (_u *AdjustmentUpdateOne) AddScore(v int) *AdjustmentUpdateOne {
 	return _u
 }
 
+// SetConfidence sets the "confidence" field.
+func (_u *AdjustmentUpdateOne) SetConfidence(v float64) *AdjustmentUpdateOne {
+	_u.mutation.ResetConfidence()
+	_u.mutation.SetConfidence(v)
+	return _u
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableConfidence(v *float64) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetConfidence(*v)
+	}
+	return _u
+}
+
+// AddConfidence adds value to the "confidence" field.
+func (_u *AdjustmentUpdateOne) AddConfidence(v float64) *AdjustmentUpdateOne {
+	_u.mutation.AddConfidence(v)
+	return _u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (_u *AdjustmentUpdateOne) ClearConfidence() *AdjustmentUpdateOne {
+	_u.mutation.ClearConfidence()
+	return _u
+}
+
 // SetTask sets the "task" edge to the Task entity.
 func (_u *AdjustmentUpdateOne) SetTask(v *Task) *AdjustmentUpdateOne {
 	return _u.SetTaskID(v.ID)
@@ -1089,6 +1238,11 @@ func (_u *AdjustmentUpdateOne) AddVotes(v ...*AdjustmentVote) *AdjustmentUpdateO
 // SetDecidedBy sets the "decided_by" edge to the User entity.
 func (_u *AdjustmentUpdateOne) SetDecidedBy(v *User) *AdjustmentUpdateOne {
 	return _u.SetDecidedByID(v.ID)
+}
+
+// SetAutoApplyRule sets the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_u *AdjustmentUpdateOne) SetAutoApplyRule(v *AutoApplyRule) *AdjustmentUpdateOne {
+	return _u.SetAutoApplyRuleID(v.ID)
 }
 
 // Mutation returns the AdjustmentMutation object of the builder.
@@ -1147,6 +1301,12 @@ func (_u *AdjustmentUpdateOne) RemoveVotes(v ...*AdjustmentVote) *AdjustmentUpda
 // ClearDecidedBy clears the "decided_by" edge to the User entity.
 func (_u *AdjustmentUpdateOne) ClearDecidedBy() *AdjustmentUpdateOne {
 	_u.mutation.ClearDecidedBy()
+	return _u
+}
+
+// ClearAutoApplyRule clears the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_u *AdjustmentUpdateOne) ClearAutoApplyRule() *AdjustmentUpdateOne {
+	_u.mutation.ClearAutoApplyRule()
 	return _u
 }
 
@@ -1210,6 +1370,11 @@ func (_u *AdjustmentUpdateOne) check() error {
 	if v, ok := _u.mutation.Reason(); ok {
 		if err := adjustment.ReasonValidator(v); err != nil {
 			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "Adjustment.reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Confidence(); ok {
+		if err := adjustment.ConfidenceValidator(v); err != nil {
+			return &ValidationError{Name: "confidence", err: fmt.Errorf(`ent: validator failed for field "Adjustment.confidence": %w`, err)}
 		}
 	}
 	if _u.mutation.FeedbackCleared() && len(_u.mutation.FeedbackIDs()) > 0 {
@@ -1321,6 +1486,15 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 	}
 	if value, ok := _u.mutation.AddedScore(); ok {
 		_spec.AddField(adjustment.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Confidence(); ok {
+		_spec.SetField(adjustment.FieldConfidence, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedConfidence(); ok {
+		_spec.AddField(adjustment.FieldConfidence, field.TypeFloat64, value)
+	}
+	if _u.mutation.ConfidenceCleared() {
+		_spec.ClearField(adjustment.FieldConfidence, field.TypeFloat64)
 	}
 	if _u.mutation.TaskCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1463,6 +1637,35 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AutoApplyRuleCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AutoApplyRuleIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -18,6 +18,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -49,6 +50,8 @@ type Client struct {
 	Adjustment *AdjustmentClient
 	// AdjustmentVote is the client for interacting with the AdjustmentVote builders.
 	AdjustmentVote *AdjustmentVoteClient
+	// AutoApplyRule is the client for interacting with the AutoApplyRule builders.
+	AutoApplyRule *AutoApplyRuleClient
 	// Comment is the client for interacting with the Comment builders.
 	Comment *CommentClient
 	// Event is the client for interacting with the Event builders.
@@ -95,6 +98,7 @@ func (c *Client) init() {
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Adjustment = NewAdjustmentClient(c.config)
 	c.AdjustmentVote = NewAdjustmentVoteClient(c.config)
+	c.AutoApplyRule = NewAutoApplyRuleClient(c.config)
 	c.Comment = NewCommentClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
@@ -206,6 +210,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIKey:             NewAPIKeyClient(cfg),
 		Adjustment:         NewAdjustmentClient(cfg),
 		AdjustmentVote:     NewAdjustmentVoteClient(cfg),
+		AutoApplyRule:      NewAutoApplyRuleClient(cfg),
 		Comment:            NewCommentClient(cfg),
 		Event:              NewEventClient(cfg),
 		Feedback:           NewFeedbackClient(cfg),
@@ -244,6 +249,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIKey:             NewAPIKeyClient(cfg),
 		Adjustment:         NewAdjustmentClient(cfg),
 		AdjustmentVote:     NewAdjustmentVoteClient(cfg),
+		AutoApplyRule:      NewAutoApplyRuleClient(cfg),
 		Comment:            NewCommentClient(cfg),
 		Event:              NewEventClient(cfg),
 		Feedback:           NewFeedbackClient(cfg),
@@ -289,8 +295,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
+		c.APIKey, c.Adjustment, c.AdjustmentVote, c.AutoApplyRule, c.Comment, c.Event,
+		c.Feedback, c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
 		c.OrganizationMember, c.OutboxCursor, c.Project, c.ProjectMember, c.Task,
 		c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
@@ -302,8 +308,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
+		c.APIKey, c.Adjustment, c.AdjustmentVote, c.AutoApplyRule, c.Comment, c.Event,
+		c.Feedback, c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
 		c.OrganizationMember, c.OutboxCursor, c.Project, c.ProjectMember, c.Task,
 		c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
@@ -320,6 +326,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Adjustment.mutate(ctx, m)
 	case *AdjustmentVoteMutation:
 		return c.AdjustmentVote.mutate(ctx, m)
+	case *AutoApplyRuleMutation:
+		return c.AutoApplyRule.mutate(ctx, m)
 	case *CommentMutation:
 		return c.Comment.mutate(ctx, m)
 	case *EventMutation:
@@ -711,6 +719,22 @@ func (c *AdjustmentClient) QueryDecidedBy(_m *Adjustment) *UserQuery {
 	return query
 }
 
+// QueryAutoApplyRule queries the auto_apply_rule edge of a Adjustment.
+func (c *AdjustmentClient) QueryAutoApplyRule(_m *Adjustment) *AutoApplyRuleQuery {
+	query := (&AutoApplyRuleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, id),
+			sqlgraph.To(autoapplyrule.Table, autoapplyrule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, adjustment.AutoApplyRuleTable, adjustment.AutoApplyRuleColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AdjustmentClient) Hooks() []Hook {
 	hooks := c.hooks.Adjustment
@@ -900,6 +924,188 @@ func (c *AdjustmentVoteClient) mutate(ctx context.Context, m *AdjustmentVoteMuta
 		return (&AdjustmentVoteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AdjustmentVote mutation op: %q", m.Op())
+	}
+}
+
+// AutoApplyRuleClient is a client for the AutoApplyRule schema.
+type AutoApplyRuleClient struct {
+	config
+}
+
+// NewAutoApplyRuleClient returns a client for the AutoApplyRule from the given config.
+func NewAutoApplyRuleClient(c config) *AutoApplyRuleClient {
+	return &AutoApplyRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `autoapplyrule.Hooks(f(g(h())))`.
+func (c *AutoApplyRuleClient) Use(hooks ...Hook) {
+	c.hooks.AutoApplyRule = append(c.hooks.AutoApplyRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `autoapplyrule.Intercept(f(g(h())))`.
+func (c *AutoApplyRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutoApplyRule = append(c.inters.AutoApplyRule, interceptors...)
+}
+
+// Create returns a builder for creating a AutoApplyRule entity.
+func (c *AutoApplyRuleClient) Create() *AutoApplyRuleCreate {
+	mutation := newAutoApplyRuleMutation(c.config, OpCreate)
+	return &AutoApplyRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutoApplyRule entities.
+func (c *AutoApplyRuleClient) CreateBulk(builders ...*AutoApplyRuleCreate) *AutoApplyRuleCreateBulk {
+	return &AutoApplyRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutoApplyRuleClient) MapCreateBulk(slice any, setFunc func(*AutoApplyRuleCreate, int)) *AutoApplyRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutoApplyRuleCreateBulk{err: fmt.Errorf("calling to AutoApplyRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutoApplyRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutoApplyRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutoApplyRule.
+func (c *AutoApplyRuleClient) Update() *AutoApplyRuleUpdate {
+	mutation := newAutoApplyRuleMutation(c.config, OpUpdate)
+	return &AutoApplyRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutoApplyRuleClient) UpdateOne(_m *AutoApplyRule) *AutoApplyRuleUpdateOne {
+	mutation := newAutoApplyRuleMutation(c.config, OpUpdateOne, withAutoApplyRule(_m))
+	return &AutoApplyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutoApplyRuleClient) UpdateOneID(id int) *AutoApplyRuleUpdateOne {
+	mutation := newAutoApplyRuleMutation(c.config, OpUpdateOne, withAutoApplyRuleID(id))
+	return &AutoApplyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutoApplyRule.
+func (c *AutoApplyRuleClient) Delete() *AutoApplyRuleDelete {
+	mutation := newAutoApplyRuleMutation(c.config, OpDelete)
+	return &AutoApplyRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutoApplyRuleClient) DeleteOne(_m *AutoApplyRule) *AutoApplyRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutoApplyRuleClient) DeleteOneID(id int) *AutoApplyRuleDeleteOne {
+	builder := c.Delete().Where(autoapplyrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutoApplyRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for AutoApplyRule.
+func (c *AutoApplyRuleClient) Query() *AutoApplyRuleQuery {
+	return &AutoApplyRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutoApplyRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutoApplyRule entity by its id.
+func (c *AutoApplyRuleClient) Get(ctx context.Context, id int) (*AutoApplyRule, error) {
+	return c.Query().Where(autoapplyrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutoApplyRuleClient) GetX(ctx context.Context, id int) *AutoApplyRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProject queries the project edge of a AutoApplyRule.
+func (c *AutoApplyRuleClient) QueryProject(_m *AutoApplyRule) *ProjectQuery {
+	query := (&ProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoapplyrule.Table, autoapplyrule.FieldID, id),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, autoapplyrule.ProjectTable, autoapplyrule.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a AutoApplyRule.
+func (c *AutoApplyRuleClient) QueryAuthor(_m *AutoApplyRule) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoapplyrule.Table, autoapplyrule.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, autoapplyrule.AuthorTable, autoapplyrule.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplied queries the applied edge of a AutoApplyRule.
+func (c *AutoApplyRuleClient) QueryApplied(_m *AutoApplyRule) *AdjustmentQuery {
+	query := (&AdjustmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoapplyrule.Table, autoapplyrule.FieldID, id),
+			sqlgraph.To(adjustment.Table, adjustment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, autoapplyrule.AppliedTable, autoapplyrule.AppliedColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutoApplyRuleClient) Hooks() []Hook {
+	hooks := c.hooks.AutoApplyRule
+	return append(hooks[:len(hooks):len(hooks)], autoapplyrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutoApplyRuleClient) Interceptors() []Interceptor {
+	return c.inters.AutoApplyRule
+}
+
+func (c *AutoApplyRuleClient) mutate(ctx context.Context, m *AutoApplyRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutoApplyRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutoApplyRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutoApplyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutoApplyRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutoApplyRule mutation op: %q", m.Op())
 	}
 }
 
@@ -2601,6 +2807,22 @@ func (c *ProjectClient) QueryWebhooks(_m *Project) *WebhookQuery {
 	return query
 }
 
+// QueryAutoApplyRules queries the auto_apply_rules edge of a Project.
+func (c *ProjectClient) QueryAutoApplyRules(_m *Project) *AutoApplyRuleQuery {
+	query := (&AutoApplyRuleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(autoapplyrule.Table, autoapplyrule.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.AutoApplyRulesTable, project.AutoApplyRulesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryGithubRepository queries the github_repository edge of a Project.
 func (c *ProjectClient) QueryGithubRepository(_m *Project) *GitHubRepositoryQuery {
 	query := (&GitHubRepositoryClient{config: c.config}).Query()
@@ -3610,15 +3832,15 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
-		GitHubIssue, GitHubRepository, Organization, OrganizationMember, OutboxCursor,
-		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		APIKey, Adjustment, AdjustmentVote, AutoApplyRule, Comment, Event, Feedback,
+		GitHubCursor, GitHubIssue, GitHubRepository, Organization, OrganizationMember,
+		OutboxCursor, Project, ProjectMember, Task, User, Webhook, WebhookCursor,
 		WebhookDelivery []ent.Hook
 	}
 	inters struct {
-		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
-		GitHubIssue, GitHubRepository, Organization, OrganizationMember, OutboxCursor,
-		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		APIKey, Adjustment, AdjustmentVote, AutoApplyRule, Comment, Event, Feedback,
+		GitHubCursor, GitHubIssue, GitHubRepository, Organization, OrganizationMember,
+		OutboxCursor, Project, ProjectMember, Task, User, Webhook, WebhookCursor,
 		WebhookDelivery []ent.Interceptor
 	}
 )

@@ -6,6 +6,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -32,7 +33,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -79,12 +80,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 			adjustment.FieldStatus:               {Type: field.TypeEnum, Column: adjustment.FieldStatus},
 			adjustment.FieldVersion:              {Type: field.TypeInt, Column: adjustment.FieldVersion},
 			adjustment.FieldDecidedByID:          {Type: field.TypeInt, Column: adjustment.FieldDecidedByID},
+			adjustment.FieldAutoApplyRuleID:      {Type: field.TypeInt, Column: adjustment.FieldAutoApplyRuleID},
 			adjustment.FieldDecidedAt:            {Type: field.TypeTime, Column: adjustment.FieldDecidedAt},
 			adjustment.FieldReason:               {Type: field.TypeString, Column: adjustment.FieldReason},
 			adjustment.FieldAppliedFrom:          {Type: field.TypeString, Column: adjustment.FieldAppliedFrom},
 			adjustment.FieldRemovedTask:          {Type: field.TypeString, Column: adjustment.FieldRemovedTask},
 			adjustment.FieldPosition:             {Type: field.TypeInt, Column: adjustment.FieldPosition},
 			adjustment.FieldScore:                {Type: field.TypeInt, Column: adjustment.FieldScore},
+			adjustment.FieldConfidence:           {Type: field.TypeFloat64, Column: adjustment.FieldConfidence},
 			adjustment.FieldCreatedAt:            {Type: field.TypeTime, Column: adjustment.FieldCreatedAt},
 		},
 	}
@@ -109,6 +112,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   autoapplyrule.Table,
+			Columns: autoapplyrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: autoapplyrule.FieldID,
+			},
+		},
+		Type: "AutoApplyRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			autoapplyrule.FieldCreatedAt:     {Type: field.TypeTime, Column: autoapplyrule.FieldCreatedAt},
+			autoapplyrule.FieldUpdatedAt:     {Type: field.TypeTime, Column: autoapplyrule.FieldUpdatedAt},
+			autoapplyrule.FieldProjectID:     {Type: field.TypeInt, Column: autoapplyrule.FieldProjectID},
+			autoapplyrule.FieldKinds:         {Type: field.TypeJSON, Column: autoapplyrule.FieldKinds},
+			autoapplyrule.FieldMinConfidence: {Type: field.TypeFloat64, Column: autoapplyrule.FieldMinConfidence},
+			autoapplyrule.FieldAuthorID:      {Type: field.TypeInt, Column: autoapplyrule.FieldAuthorID},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   comment.Table,
 			Columns: comment.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -128,7 +150,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			comment.FieldEditedAt:     {Type: field.TypeTime, Column: comment.FieldEditedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -149,7 +171,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:    {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   feedback.Table,
 			Columns: feedback.Columns,
@@ -194,7 +216,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldReusedFromID:       {Type: field.TypeInt, Column: feedback.FieldReusedFromID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubcursor.Table,
 			Columns: githubcursor.Columns,
@@ -209,7 +231,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: githubcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubissue.Table,
 			Columns: githubissue.Columns,
@@ -233,7 +255,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubissue.FieldCreatedAt:      {Type: field.TypeTime, Column: githubissue.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubrepository.Table,
 			Columns: githubrepository.Columns,
@@ -252,7 +274,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubrepository.FieldLinkedAt:      {Type: field.TypeTime, Column: githubrepository.FieldLinkedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -269,7 +291,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldPersonalUserID: {Type: field.TypeInt, Column: organization.FieldPersonalUserID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organizationmember.Table,
 			Columns: organizationmember.Columns,
@@ -287,7 +309,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organizationmember.FieldRole:           {Type: field.TypeEnum, Column: organizationmember.FieldRole},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxcursor.Table,
 			Columns: outboxcursor.Columns,
@@ -302,7 +324,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: outboxcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   project.Table,
 			Columns: project.Columns,
@@ -322,7 +344,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			project.FieldOrganizationID:    {Type: field.TypeInt, Column: project.FieldOrganizationID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   projectmember.Table,
 			Columns: projectmember.Columns,
@@ -343,7 +365,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			projectmember.FieldDigestSentAt: {Type: field.TypeTime, Column: projectmember.FieldDigestSentAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -367,7 +389,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldVersion:           {Type: field.TypeInt, Column: task.FieldVersion},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -386,7 +408,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSeenAt: {Type: field.TypeTime, Column: user.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -409,7 +431,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldSecret:         {Type: field.TypeString, Column: webhook.FieldSecret},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookcursor.Table,
 			Columns: webhookcursor.Columns,
@@ -424,7 +446,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: webhookcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -536,6 +558,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"auto_apply_rule",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+		},
+		"Adjustment",
+		"AutoApplyRule",
+	)
+	graph.MustAddE(
 		"adjustment",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -558,6 +592,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AdjustmentVote",
 		"User",
+	)
+	graph.MustAddE(
+		"project",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   autoapplyrule.ProjectTable,
+			Columns: []string{autoapplyrule.ProjectColumn},
+			Bidi:    false,
+		},
+		"AutoApplyRule",
+		"Project",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   autoapplyrule.AuthorTable,
+			Columns: []string{autoapplyrule.AuthorColumn},
+			Bidi:    false,
+		},
+		"AutoApplyRule",
+		"User",
+	)
+	graph.MustAddE(
+		"applied",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   autoapplyrule.AppliedTable,
+			Columns: []string{autoapplyrule.AppliedColumn},
+			Bidi:    false,
+		},
+		"AutoApplyRule",
+		"Adjustment",
 	)
 	graph.MustAddE(
 		"project",
@@ -846,6 +916,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Project",
 		"Webhook",
+	)
+	graph.MustAddE(
+		"auto_apply_rules",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"AutoApplyRule",
 	)
 	graph.MustAddE(
 		"github_repository",
@@ -1206,6 +1288,11 @@ func (f *AdjustmentFilter) WhereDecidedByID(p entql.IntP) {
 	f.Where(p.Field(adjustment.FieldDecidedByID))
 }
 
+// WhereAutoApplyRuleID applies the entql int predicate on the auto_apply_rule_id field.
+func (f *AdjustmentFilter) WhereAutoApplyRuleID(p entql.IntP) {
+	f.Where(p.Field(adjustment.FieldAutoApplyRuleID))
+}
+
 // WhereDecidedAt applies the entql time.Time predicate on the decided_at field.
 func (f *AdjustmentFilter) WhereDecidedAt(p entql.TimeP) {
 	f.Where(p.Field(adjustment.FieldDecidedAt))
@@ -1234,6 +1321,11 @@ func (f *AdjustmentFilter) WherePosition(p entql.IntP) {
 // WhereScore applies the entql int predicate on the score field.
 func (f *AdjustmentFilter) WhereScore(p entql.IntP) {
 	f.Where(p.Field(adjustment.FieldScore))
+}
+
+// WhereConfidence applies the entql float64 predicate on the confidence field.
+func (f *AdjustmentFilter) WhereConfidence(p entql.Float64P) {
+	f.Where(p.Field(adjustment.FieldConfidence))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
@@ -1305,6 +1397,20 @@ func (f *AdjustmentFilter) WhereHasDecidedBy() {
 // WhereHasDecidedByWith applies a predicate to check if query has an edge decided_by with a given conditions (other predicates).
 func (f *AdjustmentFilter) WhereHasDecidedByWith(preds ...predicate.User) {
 	f.Where(entql.HasEdgeWith("decided_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAutoApplyRule applies a predicate to check if query has an edge auto_apply_rule.
+func (f *AdjustmentFilter) WhereHasAutoApplyRule() {
+	f.Where(entql.HasEdge("auto_apply_rule"))
+}
+
+// WhereHasAutoApplyRuleWith applies a predicate to check if query has an edge auto_apply_rule with a given conditions (other predicates).
+func (f *AdjustmentFilter) WhereHasAutoApplyRuleWith(preds ...predicate.AutoApplyRule) {
+	f.Where(entql.HasEdgeWith("auto_apply_rule", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -1410,6 +1516,118 @@ func (f *AdjustmentVoteFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AutoApplyRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutoApplyRuleQuery builder.
+func (_q *AutoApplyRuleQuery) Filter() *AutoApplyRuleFilter {
+	return &AutoApplyRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutoApplyRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutoApplyRuleMutation builder.
+func (m *AutoApplyRuleMutation) Filter() *AutoApplyRuleFilter {
+	return &AutoApplyRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// AutoApplyRuleFilter provides a generic filtering capability at runtime for AutoApplyRuleQuery.
+type AutoApplyRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutoApplyRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AutoApplyRuleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(autoapplyrule.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutoApplyRuleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(autoapplyrule.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutoApplyRuleFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(autoapplyrule.FieldUpdatedAt))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *AutoApplyRuleFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(autoapplyrule.FieldProjectID))
+}
+
+// WhereKinds applies the entql json.RawMessage predicate on the kinds field.
+func (f *AutoApplyRuleFilter) WhereKinds(p entql.BytesP) {
+	f.Where(p.Field(autoapplyrule.FieldKinds))
+}
+
+// WhereMinConfidence applies the entql float64 predicate on the min_confidence field.
+func (f *AutoApplyRuleFilter) WhereMinConfidence(p entql.Float64P) {
+	f.Where(p.Field(autoapplyrule.FieldMinConfidence))
+}
+
+// WhereAuthorID applies the entql int predicate on the author_id field.
+func (f *AutoApplyRuleFilter) WhereAuthorID(p entql.IntP) {
+	f.Where(p.Field(autoapplyrule.FieldAuthorID))
+}
+
+// WhereHasProject applies a predicate to check if query has an edge project.
+func (f *AutoApplyRuleFilter) WhereHasProject() {
+	f.Where(entql.HasEdge("project"))
+}
+
+// WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
+func (f *AutoApplyRuleFilter) WhereHasProjectWith(preds ...predicate.Project) {
+	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *AutoApplyRuleFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *AutoApplyRuleFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplied applies a predicate to check if query has an edge applied.
+func (f *AutoApplyRuleFilter) WhereHasApplied() {
+	f.Where(entql.HasEdge("applied"))
+}
+
+// WhereHasAppliedWith applies a predicate to check if query has an edge applied with a given conditions (other predicates).
+func (f *AutoApplyRuleFilter) WhereHasAppliedWith(preds ...predicate.Adjustment) {
+	f.Where(entql.HasEdgeWith("applied", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CommentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1438,7 +1656,7 @@ type CommentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CommentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1588,7 +1806,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1668,7 +1886,7 @@ type FeedbackFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FeedbackFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1966,7 +2184,7 @@ type GitHubCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2016,7 +2234,7 @@ type GitHubIssueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubIssueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2111,7 +2329,7 @@ type GitHubRepositoryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubRepositoryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2195,7 +2413,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2283,7 +2501,7 @@ type OrganizationMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2376,7 +2594,7 @@ type OutboxCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2426,7 +2644,7 @@ type ProjectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2570,6 +2788,20 @@ func (f *ProjectFilter) WhereHasWebhooksWith(preds ...predicate.Webhook) {
 	})))
 }
 
+// WhereHasAutoApplyRules applies a predicate to check if query has an edge auto_apply_rules.
+func (f *ProjectFilter) WhereHasAutoApplyRules() {
+	f.Where(entql.HasEdge("auto_apply_rules"))
+}
+
+// WhereHasAutoApplyRulesWith applies a predicate to check if query has an edge auto_apply_rules with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasAutoApplyRulesWith(preds ...predicate.AutoApplyRule) {
+	f.Where(entql.HasEdgeWith("auto_apply_rules", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasGithubRepository applies a predicate to check if query has an edge github_repository.
 func (f *ProjectFilter) WhereHasGithubRepository() {
 	f.Where(entql.HasEdge("github_repository"))
@@ -2613,7 +2845,7 @@ type ProjectMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2721,7 +2953,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2830,7 +3062,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2956,7 +3188,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3074,7 +3306,7 @@ type WebhookCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3124,7 +3356,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

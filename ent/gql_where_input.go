@@ -141,6 +141,14 @@ type AdjustmentWhereInput struct {
 	DecidedByIDIsNil  bool  `json:"decidedByIDIsNil,omitempty"`
 	DecidedByIDNotNil bool  `json:"decidedByIDNotNil,omitempty"`
 
+	// "auto_apply_rule_id" field predicates.
+	AutoApplyRuleID       *int  `json:"autoApplyRuleID,omitempty"`
+	AutoApplyRuleIDNEQ    *int  `json:"autoApplyRuleIDNEQ,omitempty"`
+	AutoApplyRuleIDIn     []int `json:"autoApplyRuleIDIn,omitempty"`
+	AutoApplyRuleIDNotIn  []int `json:"autoApplyRuleIDNotIn,omitempty"`
+	AutoApplyRuleIDIsNil  bool  `json:"autoApplyRuleIDIsNil,omitempty"`
+	AutoApplyRuleIDNotNil bool  `json:"autoApplyRuleIDNotNil,omitempty"`
+
 	// "decided_at" field predicates.
 	DecidedAt       *time.Time  `json:"decidedAt,omitempty"`
 	DecidedAtNEQ    *time.Time  `json:"decidedAtNEQ,omitempty"`
@@ -179,6 +187,18 @@ type AdjustmentWhereInput struct {
 	ScoreGTE   *int  `json:"scoreGTE,omitempty"`
 	ScoreLT    *int  `json:"scoreLT,omitempty"`
 	ScoreLTE   *int  `json:"scoreLTE,omitempty"`
+
+	// "confidence" field predicates.
+	Confidence       *float64  `json:"confidence,omitempty"`
+	ConfidenceNEQ    *float64  `json:"confidenceNEQ,omitempty"`
+	ConfidenceIn     []float64 `json:"confidenceIn,omitempty"`
+	ConfidenceNotIn  []float64 `json:"confidenceNotIn,omitempty"`
+	ConfidenceGT     *float64  `json:"confidenceGT,omitempty"`
+	ConfidenceGTE    *float64  `json:"confidenceGTE,omitempty"`
+	ConfidenceLT     *float64  `json:"confidenceLT,omitempty"`
+	ConfidenceLTE    *float64  `json:"confidenceLTE,omitempty"`
+	ConfidenceIsNil  bool      `json:"confidenceIsNil,omitempty"`
+	ConfidenceNotNil bool      `json:"confidenceNotNil,omitempty"`
 
 	// "created_at" field predicates.
 	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
@@ -564,6 +584,24 @@ func (i *AdjustmentWhereInput) P() (predicate.Adjustment, error) {
 	if i.DecidedByIDNotNil {
 		predicates = append(predicates, adjustment.DecidedByIDNotNil())
 	}
+	if i.AutoApplyRuleID != nil {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDEQ(*i.AutoApplyRuleID))
+	}
+	if i.AutoApplyRuleIDNEQ != nil {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDNEQ(*i.AutoApplyRuleIDNEQ))
+	}
+	if len(i.AutoApplyRuleIDIn) > 0 {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDIn(i.AutoApplyRuleIDIn...))
+	}
+	if len(i.AutoApplyRuleIDNotIn) > 0 {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDNotIn(i.AutoApplyRuleIDNotIn...))
+	}
+	if i.AutoApplyRuleIDIsNil {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDIsNil())
+	}
+	if i.AutoApplyRuleIDNotNil {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDNotNil())
+	}
 	if i.DecidedAt != nil {
 		predicates = append(predicates, adjustment.DecidedAtEQ(*i.DecidedAt))
 	}
@@ -662,6 +700,36 @@ func (i *AdjustmentWhereInput) P() (predicate.Adjustment, error) {
 	}
 	if i.ScoreLTE != nil {
 		predicates = append(predicates, adjustment.ScoreLTE(*i.ScoreLTE))
+	}
+	if i.Confidence != nil {
+		predicates = append(predicates, adjustment.ConfidenceEQ(*i.Confidence))
+	}
+	if i.ConfidenceNEQ != nil {
+		predicates = append(predicates, adjustment.ConfidenceNEQ(*i.ConfidenceNEQ))
+	}
+	if len(i.ConfidenceIn) > 0 {
+		predicates = append(predicates, adjustment.ConfidenceIn(i.ConfidenceIn...))
+	}
+	if len(i.ConfidenceNotIn) > 0 {
+		predicates = append(predicates, adjustment.ConfidenceNotIn(i.ConfidenceNotIn...))
+	}
+	if i.ConfidenceGT != nil {
+		predicates = append(predicates, adjustment.ConfidenceGT(*i.ConfidenceGT))
+	}
+	if i.ConfidenceGTE != nil {
+		predicates = append(predicates, adjustment.ConfidenceGTE(*i.ConfidenceGTE))
+	}
+	if i.ConfidenceLT != nil {
+		predicates = append(predicates, adjustment.ConfidenceLT(*i.ConfidenceLT))
+	}
+	if i.ConfidenceLTE != nil {
+		predicates = append(predicates, adjustment.ConfidenceLTE(*i.ConfidenceLTE))
+	}
+	if i.ConfidenceIsNil {
+		predicates = append(predicates, adjustment.ConfidenceIsNil())
+	}
+	if i.ConfidenceNotNil {
+		predicates = append(predicates, adjustment.ConfidenceNotNil())
 	}
 	if i.CreatedAt != nil {
 		predicates = append(predicates, adjustment.CreatedAtEQ(*i.CreatedAt))

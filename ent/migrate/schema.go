@@ -73,9 +73,11 @@ var (
 		{Name: "removed_task", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "position", Type: field.TypeInt},
 		{Name: "score", Type: field.TypeInt, Default: 0},
+		{Name: "confidence", Type: field.TypeFloat64, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "decided_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "auto_apply_rule_id", Type: field.TypeInt, Nullable: true},
 		{Name: "feedback_id", Type: field.TypeInt},
 	}
 	// AdjustmentsTable holds the schema information for the "adjustments" table.
@@ -86,19 +88,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "adjustments_tasks_task",
-				Columns:    []*schema.Column{AdjustmentsColumns[16]},
+				Columns:    []*schema.Column{AdjustmentsColumns[17]},
 				RefColumns: []*schema.Column{TasksColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "adjustments_users_decided_by",
-				Columns:    []*schema.Column{AdjustmentsColumns[17]},
+				Columns:    []*schema.Column{AdjustmentsColumns[18]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
+				Symbol:     "adjustments_auto_apply_rules_auto_apply_rule",
+				Columns:    []*schema.Column{AdjustmentsColumns[19]},
+				RefColumns: []*schema.Column{AutoApplyRulesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "adjustments_feedbacks_adjustments",
-				Columns:    []*schema.Column{AdjustmentsColumns[18]},
+				Columns:    []*schema.Column{AdjustmentsColumns[20]},
 				RefColumns: []*schema.Column{FeedbacksColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -107,26 +115,26 @@ var (
 			{
 				Name:    "adjustment_feedback_id_position",
 				Unique:  true,
-				Columns: []*schema.Column{AdjustmentsColumns[18], AdjustmentsColumns[13]},
+				Columns: []*schema.Column{AdjustmentsColumns[20], AdjustmentsColumns[13]},
 			},
 			{
 				Name:    "adjustment_feedback_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[18]},
+				Columns: []*schema.Column{AdjustmentsColumns[20]},
 				Annotation: &entsql.IndexAnnotation{
 					IncludeColumns: []string{
 						AdjustmentsColumns[1].Name,
 
 						AdjustmentsColumns[7].Name,
 
-						AdjustmentsColumns[16].Name,
+						AdjustmentsColumns[17].Name,
 					},
 				},
 			},
 			{
 				Name:    "adjustment_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[16]},
+				Columns: []*schema.Column{AdjustmentsColumns[17]},
 			},
 			{
 				Name:    "adjustment_status",
@@ -174,6 +182,48 @@ var (
 				Name:    "adjustmentvote_project_id",
 				Unique:  false,
 				Columns: []*schema.Column{AdjustmentVotesColumns[1]},
+			},
+		},
+	}
+	// AutoApplyRulesColumns holds the columns for the "auto_apply_rules" table.
+	AutoApplyRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kinds", Type: field.TypeJSON},
+		{Name: "min_confidence", Type: field.TypeFloat64},
+		{Name: "author_id", Type: field.TypeInt},
+		{Name: "project_id", Type: field.TypeInt},
+	}
+	// AutoApplyRulesTable holds the schema information for the "auto_apply_rules" table.
+	AutoApplyRulesTable = &schema.Table{
+		Name:       "auto_apply_rules",
+		Columns:    AutoApplyRulesColumns,
+		PrimaryKey: []*schema.Column{AutoApplyRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "auto_apply_rules_users_author",
+				Columns:    []*schema.Column{AutoApplyRulesColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "auto_apply_rules_projects_auto_apply_rules",
+				Columns:    []*schema.Column{AutoApplyRulesColumns[6]},
+				RefColumns: []*schema.Column{ProjectsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "autoapplyrule_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutoApplyRulesColumns[1]},
+			},
+			{
+				Name:    "autoapplyrule_project_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutoApplyRulesColumns[6]},
 			},
 		},
 	}
@@ -862,6 +912,7 @@ var (
 		APIKeysTable,
 		AdjustmentsTable,
 		AdjustmentVotesTable,
+		AutoApplyRulesTable,
 		CommentsTable,
 		OutboxEventsTable,
 		FeedbacksTable,
@@ -890,7 +941,8 @@ func init() {
 	}
 	AdjustmentsTable.ForeignKeys[0].RefTable = TasksTable
 	AdjustmentsTable.ForeignKeys[1].RefTable = UsersTable
-	AdjustmentsTable.ForeignKeys[2].RefTable = FeedbacksTable
+	AdjustmentsTable.ForeignKeys[2].RefTable = AutoApplyRulesTable
+	AdjustmentsTable.ForeignKeys[3].RefTable = FeedbacksTable
 	AdjustmentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
@@ -898,6 +950,11 @@ func init() {
 	AdjustmentVotesTable.ForeignKeys[1].RefTable = UsersTable
 	AdjustmentVotesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	AutoApplyRulesTable.ForeignKeys[0].RefTable = UsersTable
+	AutoApplyRulesTable.ForeignKeys[1].RefTable = ProjectsTable
+	AutoApplyRulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}
 	CommentsTable.ForeignKeys[0].RefTable = AdjustmentsTable
 	CommentsTable.ForeignKeys[1].RefTable = UsersTable
