@@ -66,13 +66,15 @@ func (p *Planner) AutoApply(ctx context.Context, feedbackID int) (AutoApplied, e
 		return out, nil
 	}
 	all, err := p.client.AutoApplyRule.Query().Where(autoapplyrule.ProjectID(fb.ProjectID)).
-		Order(ent.Asc(autoapplyrule.FieldID)).All(ctx)
+		WithAuthor().Order(ent.Asc(autoapplyrule.FieldID)).All(ctx)
 	if err != nil || len(all) == 0 {
 		return out, err
 	}
 	var rules []*ent.AutoApplyRule
 	for _, r := range all {
-		role, ok, err := access.RoleIn(ctx, p.client, &viewer.Viewer{UserID: r.AuthorID}, fb.ProjectID)
+		author := r.Edges.Author
+		admin := author.Kind == viewer.AdminKey || author.Kind == viewer.LocalAdmin // OWNER everywhere, as their credentials are
+		role, ok, err := access.RoleIn(ctx, p.client, &viewer.Viewer{UserID: author.ID, UserKind: author.Kind, Admin: admin}, fb.ProjectID)
 		if err != nil {
 			return out, err
 		}
