@@ -182,8 +182,8 @@ func (p *Planner) DryRun(ctx context.Context, projectID int, rules []*ent.AutoAp
 	return out, nil
 }
 
-// applyFor applies one suggestion for a rule, in its own transaction.
+// applyFor applies one suggestion for a rule, in its own transaction (its
+// result unwrapped from it by InTx).
 func (p *Planner) applyFor(ctx context.Context, id int, rule *ent.AutoApplyRule) (Result, error) {
-	r, err := store.InTx(ctx, p.client, func(tx *ent.Tx) (Result, error) { return p.apply(ctx, tx, id, false, rule) })
-	return r.Unwrap(), err
+	return store.InTx(ctx, p.client, func(tx *ent.Tx) (Result, error) { return p.apply(ctx, tx, id, false, rule) })
 }

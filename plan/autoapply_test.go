@@ -8,6 +8,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/outbox"
 	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/viewer"
@@ -128,11 +129,13 @@ func TestAutoApplyRuleStrictAndAuthor(t *testing.T) {
 	}
 
 	p := w.confident(w.suggest(adjustment.AdjustmentTypeTaskPriority, ptr("2"), ptr("5")), 0.9)
-	w.client.ProjectMember.Update().SetRole(viewer.Editor).ExecX(sys) // the author is an EDITOR now
+	other := w.client.User.Create().SetSubject("other owner").SaveX(sys)
+	w.client.ProjectMember.Create().SetProjectID(w.project).SetUserID(other.ID).SetRole(viewer.Owner).ExecX(sys)
+	w.client.ProjectMember.Update().Where(projectmember.UserID(owner.ID)).SetRole(viewer.Editor).ExecX(sys) // the author is an EDITOR now
 	if done, err := w.planner.AutoApply(w.ctx, w.fb.ID); err != nil || len(done.Applied) != 0 || w.status(p).Status != adjustment.StatusProposed {
 		t.Fatalf("a demoted author's rule applied %d (%v)", len(done.Applied), err)
 	}
-	_, _ = rule, owner
+	_ = rule
 }
 
 // The dry run counts what the rules would have applied of the window's
