@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -153,6 +154,20 @@ func (_c *AdjustmentCreate) SetDecidedByID(v int) *AdjustmentCreate {
 func (_c *AdjustmentCreate) SetNillableDecidedByID(v *int) *AdjustmentCreate {
 	if v != nil {
 		_c.SetDecidedByID(*v)
+	}
+	return _c
+}
+
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (_c *AdjustmentCreate) SetAutoApplyRuleID(v int) *AdjustmentCreate {
+	_c.mutation.SetAutoApplyRuleID(v)
+	return _c
+}
+
+// SetNillableAutoApplyRuleID sets the "auto_apply_rule_id" field if the given value is not nil.
+func (_c *AdjustmentCreate) SetNillableAutoApplyRuleID(v *int) *AdjustmentCreate {
+	if v != nil {
+		_c.SetAutoApplyRuleID(*v)
 	}
 	return _c
 }
@@ -304,6 +319,11 @@ func (_c *AdjustmentCreate) AddVotes(v ...*AdjustmentVote) *AdjustmentCreate {
 // SetDecidedBy sets the "decided_by" edge to the User entity.
 func (_c *AdjustmentCreate) SetDecidedBy(v *User) *AdjustmentCreate {
 	return _c.SetDecidedByID(v.ID)
+}
+
+// SetAutoApplyRule sets the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_c *AdjustmentCreate) SetAutoApplyRule(v *AutoApplyRule) *AdjustmentCreate {
+	return _c.SetAutoApplyRuleID(v.ID)
 }
 
 // Mutation returns the AdjustmentMutation object of the builder.
@@ -593,6 +613,23 @@ func (_c *AdjustmentCreate) createSpec() (*Adjustment, *sqlgraph.CreateSpec) {
 		_node.DecidedByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
+	if nodes := _c.mutation.AutoApplyRuleIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.AutoApplyRuleID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	return _node, _spec
 }
 
@@ -804,6 +841,24 @@ func (u *AdjustmentUpsert) UpdateDecidedByID() *AdjustmentUpsert {
 // ClearDecidedByID clears the value of the "decided_by_id" field.
 func (u *AdjustmentUpsert) ClearDecidedByID() *AdjustmentUpsert {
 	u.SetNull(adjustment.FieldDecidedByID)
+	return u
+}
+
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsert) SetAutoApplyRuleID(v int) *AdjustmentUpsert {
+	u.Set(adjustment.FieldAutoApplyRuleID, v)
+	return u
+}
+
+// UpdateAutoApplyRuleID sets the "auto_apply_rule_id" field to the value that was provided on create.
+func (u *AdjustmentUpsert) UpdateAutoApplyRuleID() *AdjustmentUpsert {
+	u.SetExcluded(adjustment.FieldAutoApplyRuleID)
+	return u
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsert) ClearAutoApplyRuleID() *AdjustmentUpsert {
+	u.SetNull(adjustment.FieldAutoApplyRuleID)
 	return u
 }
 
@@ -1173,6 +1228,27 @@ func (u *AdjustmentUpsertOne) UpdateDecidedByID() *AdjustmentUpsertOne {
 func (u *AdjustmentUpsertOne) ClearDecidedByID() *AdjustmentUpsertOne {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.ClearDecidedByID()
+	})
+}
+
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsertOne) SetAutoApplyRuleID(v int) *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetAutoApplyRuleID(v)
+	})
+}
+
+// UpdateAutoApplyRuleID sets the "auto_apply_rule_id" field to the value that was provided on create.
+func (u *AdjustmentUpsertOne) UpdateAutoApplyRuleID() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateAutoApplyRuleID()
+	})
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsertOne) ClearAutoApplyRuleID() *AdjustmentUpsertOne {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearAutoApplyRuleID()
 	})
 }
 
@@ -1730,6 +1806,27 @@ func (u *AdjustmentUpsertBulk) UpdateDecidedByID() *AdjustmentUpsertBulk {
 func (u *AdjustmentUpsertBulk) ClearDecidedByID() *AdjustmentUpsertBulk {
 	return u.Update(func(s *AdjustmentUpsert) {
 		s.ClearDecidedByID()
+	})
+}
+
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsertBulk) SetAutoApplyRuleID(v int) *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.SetAutoApplyRuleID(v)
+	})
+}
+
+// UpdateAutoApplyRuleID sets the "auto_apply_rule_id" field to the value that was provided on create.
+func (u *AdjustmentUpsertBulk) UpdateAutoApplyRuleID() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.UpdateAutoApplyRuleID()
+	})
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (u *AdjustmentUpsertBulk) ClearAutoApplyRuleID() *AdjustmentUpsertBulk {
+	return u.Update(func(s *AdjustmentUpsert) {
+		s.ClearAutoApplyRuleID()
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
@@ -35,6 +36,7 @@ type AdjustmentQuery struct {
 	withComments      *CommentQuery
 	withVotes         *AdjustmentVoteQuery
 	withDecidedBy     *UserQuery
+	withAutoApplyRule *AutoApplyRuleQuery
 	loadTotal         []func(context.Context, []*Adjustment) error
 	modifiers         []func(*sql.Selector)
 	withNamedComments map[string]*CommentQuery
@@ -178,6 +180,28 @@ func (_q *AdjustmentQuery) QueryDecidedBy() *UserQuery {
 			sqlgraph.From(adjustment.Table, adjustment.FieldID, selector),
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, adjustment.DecidedByTable, adjustment.DecidedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAutoApplyRule chains the current query on the "auto_apply_rule" edge.
+func (_q *AdjustmentQuery) QueryAutoApplyRule() *AutoApplyRuleQuery {
+	query := (&AutoApplyRuleClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, selector),
+			sqlgraph.To(autoapplyrule.Table, autoapplyrule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, adjustment.AutoApplyRuleTable, adjustment.AutoApplyRuleColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -372,16 +396,17 @@ func (_q *AdjustmentQuery) Clone() *AdjustmentQuery {
 		return nil
 	}
 	return &AdjustmentQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]adjustment.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Adjustment{}, _q.predicates...),
-		withFeedback:  _q.withFeedback.Clone(),
-		withTask:      _q.withTask.Clone(),
-		withComments:  _q.withComments.Clone(),
-		withVotes:     _q.withVotes.Clone(),
-		withDecidedBy: _q.withDecidedBy.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]adjustment.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.Adjustment{}, _q.predicates...),
+		withFeedback:      _q.withFeedback.Clone(),
+		withTask:          _q.withTask.Clone(),
+		withComments:      _q.withComments.Clone(),
+		withVotes:         _q.withVotes.Clone(),
+		withDecidedBy:     _q.withDecidedBy.Clone(),
+		withAutoApplyRule: _q.withAutoApplyRule.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -440,6 +465,17 @@ func (_q *AdjustmentQuery) WithDecidedBy(opts ...func(*UserQuery)) *AdjustmentQu
 		opt(query)
 	}
 	_q.withDecidedBy = query
+	return _q
+}
+
+// WithAutoApplyRule tells the query-builder to eager-load the nodes that are connected to
+// the "auto_apply_rule" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AdjustmentQuery) WithAutoApplyRule(opts ...func(*AutoApplyRuleQuery)) *AdjustmentQuery {
+	query := (&AutoApplyRuleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAutoApplyRule = query
 	return _q
 }
 
@@ -527,12 +563,13 @@ func (_q *AdjustmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	var (
 		nodes       = []*Adjustment{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withFeedback != nil,
 			_q.withTask != nil,
 			_q.withComments != nil,
 			_q.withVotes != nil,
 			_q.withDecidedBy != nil,
+			_q.withAutoApplyRule != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -587,6 +624,12 @@ func (_q *AdjustmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	if query := _q.withDecidedBy; query != nil {
 		if err := _q.loadDecidedBy(ctx, query, nodes, nil,
 			func(n *Adjustment, e *User) { n.Edges.DecidedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAutoApplyRule; query != nil {
+		if err := _q.loadAutoApplyRule(ctx, query, nodes, nil,
+			func(n *Adjustment, e *AutoApplyRule) { n.Edges.AutoApplyRule = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -768,6 +811,38 @@ func (_q *AdjustmentQuery) loadDecidedBy(ctx context.Context, query *UserQuery, 
 	}
 	return nil
 }
+func (_q *AdjustmentQuery) loadAutoApplyRule(ctx context.Context, query *AutoApplyRuleQuery, nodes []*Adjustment, init func(*Adjustment), assign func(*Adjustment, *AutoApplyRule)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Adjustment)
+	for i := range nodes {
+		if nodes[i].AutoApplyRuleID == nil {
+			continue
+		}
+		fk := *nodes[i].AutoApplyRuleID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(autoapplyrule.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "auto_apply_rule_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *AdjustmentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -807,6 +882,9 @@ func (_q *AdjustmentQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withDecidedBy != nil {
 			_spec.Node.AddColumnOnce(adjustment.FieldDecidedByID)
+		}
+		if _q.withAutoApplyRule != nil {
+			_spec.Node.AddColumnOnce(adjustment.FieldAutoApplyRuleID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -215,6 +216,26 @@ func (_u *AdjustmentUpdate) ClearDecidedByID() *AdjustmentUpdate {
 	return _u
 }
 
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (_u *AdjustmentUpdate) SetAutoApplyRuleID(v int) *AdjustmentUpdate {
+	_u.mutation.SetAutoApplyRuleID(v)
+	return _u
+}
+
+// SetNillableAutoApplyRuleID sets the "auto_apply_rule_id" field if the given value is not nil.
+func (_u *AdjustmentUpdate) SetNillableAutoApplyRuleID(v *int) *AdjustmentUpdate {
+	if v != nil {
+		_u.SetAutoApplyRuleID(*v)
+	}
+	return _u
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (_u *AdjustmentUpdate) ClearAutoApplyRuleID() *AdjustmentUpdate {
+	_u.mutation.ClearAutoApplyRuleID()
+	return _u
+}
+
 // SetDecidedAt sets the "decided_at" field.
 func (_u *AdjustmentUpdate) SetDecidedAt(v time.Time) *AdjustmentUpdate {
 	_u.mutation.SetDecidedAt(v)
@@ -404,6 +425,11 @@ func (_u *AdjustmentUpdate) SetDecidedBy(v *User) *AdjustmentUpdate {
 	return _u.SetDecidedByID(v.ID)
 }
 
+// SetAutoApplyRule sets the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_u *AdjustmentUpdate) SetAutoApplyRule(v *AutoApplyRule) *AdjustmentUpdate {
+	return _u.SetAutoApplyRuleID(v.ID)
+}
+
 // Mutation returns the AdjustmentMutation object of the builder.
 func (_u *AdjustmentUpdate) Mutation() *AdjustmentMutation {
 	return _u.mutation
@@ -460,6 +486,12 @@ func (_u *AdjustmentUpdate) RemoveVotes(v ...*AdjustmentVote) *AdjustmentUpdate 
 // ClearDecidedBy clears the "decided_by" edge to the User entity.
 func (_u *AdjustmentUpdate) ClearDecidedBy() *AdjustmentUpdate {
 	_u.mutation.ClearDecidedBy()
+	return _u
+}
+
+// ClearAutoApplyRule clears the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_u *AdjustmentUpdate) ClearAutoApplyRule() *AdjustmentUpdate {
+	_u.mutation.ClearAutoApplyRule()
 	return _u
 }
 
@@ -767,6 +799,35 @@ func (_u *AdjustmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AutoApplyRuleCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AutoApplyRuleIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{adjustment.Label}
@@ -970,6 +1031,26 @@ func (_u *AdjustmentUpdateOne) ClearDecidedByID() *AdjustmentUpdateOne {
 	return _u
 }
 
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (_u *AdjustmentUpdateOne) SetAutoApplyRuleID(v int) *AdjustmentUpdateOne {
+	_u.mutation.SetAutoApplyRuleID(v)
+	return _u
+}
+
+// SetNillableAutoApplyRuleID sets the "auto_apply_rule_id" field if the given value is not nil.
+func (_u *AdjustmentUpdateOne) SetNillableAutoApplyRuleID(v *int) *AdjustmentUpdateOne {
+	if v != nil {
+		_u.SetAutoApplyRuleID(*v)
+	}
+	return _u
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (_u *AdjustmentUpdateOne) ClearAutoApplyRuleID() *AdjustmentUpdateOne {
+	_u.mutation.ClearAutoApplyRuleID()
+	return _u
+}
+
 // SetDecidedAt sets the "decided_at" field.
 func (_u *AdjustmentUpdateOne) SetDecidedAt(v time.Time) *AdjustmentUpdateOne {
 	_u.mutation.SetDecidedAt(v)
@@ -1159,6 +1240,11 @@ func (_u *AdjustmentUpdateOne) SetDecidedBy(v *User) *AdjustmentUpdateOne {
 	return _u.SetDecidedByID(v.ID)
 }
 
+// SetAutoApplyRule sets the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_u *AdjustmentUpdateOne) SetAutoApplyRule(v *AutoApplyRule) *AdjustmentUpdateOne {
+	return _u.SetAutoApplyRuleID(v.ID)
+}
+
 // Mutation returns the AdjustmentMutation object of the builder.
 func (_u *AdjustmentUpdateOne) Mutation() *AdjustmentMutation {
 	return _u.mutation
@@ -1215,6 +1301,12 @@ func (_u *AdjustmentUpdateOne) RemoveVotes(v ...*AdjustmentVote) *AdjustmentUpda
 // ClearDecidedBy clears the "decided_by" edge to the User entity.
 func (_u *AdjustmentUpdateOne) ClearDecidedBy() *AdjustmentUpdateOne {
 	_u.mutation.ClearDecidedBy()
+	return _u
+}
+
+// ClearAutoApplyRule clears the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (_u *AdjustmentUpdateOne) ClearAutoApplyRule() *AdjustmentUpdateOne {
+	_u.mutation.ClearAutoApplyRule()
 	return _u
 }
 
@@ -1545,6 +1637,35 @@ func (_u *AdjustmentUpdateOne) sqlSave(ctx context.Context) (_node *Adjustment, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AutoApplyRuleCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AutoApplyRuleIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -32,6 +32,17 @@ func (_m *AdjustmentVote) Attach(client *Client) *AdjustmentVote {
 	return _m
 }
 
+// Attach binds a AutoApplyRule decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *AutoApplyRule) Attach(client *Client) *AutoApplyRule {
+	_m.config = client.config
+	if _m.Edges.Applied != nil {
+		_m.Edges.loadedTypes[2] = true
+	}
+	return _m
+}
+
 // Attach binds a Comment decoded from JSON (an event's snapshot) to
 // client, so that its edges not in the snapshot can be loaded, and marks the
 // list edges the snapshot holds as loaded.
@@ -155,6 +166,9 @@ func (_m *Project) Attach(client *Client) *Project {
 	}
 	if _m.Edges.Webhooks != nil {
 		_m.Edges.loadedTypes[6] = true
+	}
+	if _m.Edges.AutoApplyRules != nil {
+		_m.Edges.loadedTypes[7] = true
 	}
 	return _m
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -96,6 +97,7 @@ func checkColumn(t, c string) error {
 			apikey.Table:             apikey.ValidColumn,
 			adjustment.Table:         adjustment.ValidColumn,
 			adjustmentvote.Table:     adjustmentvote.ValidColumn,
+			autoapplyrule.Table:      autoapplyrule.ValidColumn,
 			comment.Table:            comment.ValidColumn,
 			event.Table:              event.ValidColumn,
 			feedback.Table:           feedback.ValidColumn,

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
@@ -392,6 +393,21 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, adjustment.FieldDecidedByID)
 				fieldSeen[adjustment.FieldDecidedByID] = struct{}{}
 			}
+
+		case "autoApplyRule":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutoApplyRuleClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, autoapplyruleImplementors)...); err != nil {
+				return err
+			}
+			_q.withAutoApplyRule = query
+			if _, ok := fieldSeen[adjustment.FieldAutoApplyRuleID]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldAutoApplyRuleID)
+				fieldSeen[adjustment.FieldAutoApplyRuleID] = struct{}{}
+			}
 		case "feedbackID":
 			if _, ok := fieldSeen[adjustment.FieldFeedbackID]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldFeedbackID)
@@ -446,6 +462,11 @@ func (_q *AdjustmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[adjustment.FieldDecidedByID]; !ok {
 				selectedFields = append(selectedFields, adjustment.FieldDecidedByID)
 				fieldSeen[adjustment.FieldDecidedByID] = struct{}{}
+			}
+		case "autoApplyRuleID":
+			if _, ok := fieldSeen[adjustment.FieldAutoApplyRuleID]; !ok {
+				selectedFields = append(selectedFields, adjustment.FieldAutoApplyRuleID)
+				fieldSeen[adjustment.FieldAutoApplyRuleID] = struct{}{}
 			}
 		case "decidedAt":
 			if _, ok := fieldSeen[adjustment.FieldDecidedAt]; !ok {
@@ -531,6 +552,142 @@ func newAdjustmentPaginateArgs(rv map[string]any) *adjustmentPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AdjustmentWhereInput); ok {
 		args.opts = append(args.opts, WithAdjustmentFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutoApplyRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutoApplyRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutoApplyRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(autoapplyrule.Columns))
+		selectedFields = []string{autoapplyrule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "project":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProjectClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, projectImplementors)...); err != nil {
+				return err
+			}
+			_q.withProject = query
+			if _, ok := fieldSeen[autoapplyrule.FieldProjectID]; !ok {
+				selectedFields = append(selectedFields, autoapplyrule.FieldProjectID)
+				fieldSeen[autoapplyrule.FieldProjectID] = struct{}{}
+			}
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[autoapplyrule.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, autoapplyrule.FieldAuthorID)
+				fieldSeen[autoapplyrule.FieldAuthorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[autoapplyrule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, autoapplyrule.FieldCreatedAt)
+				fieldSeen[autoapplyrule.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[autoapplyrule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, autoapplyrule.FieldUpdatedAt)
+				fieldSeen[autoapplyrule.FieldUpdatedAt] = struct{}{}
+			}
+		case "projectID":
+			if _, ok := fieldSeen[autoapplyrule.FieldProjectID]; !ok {
+				selectedFields = append(selectedFields, autoapplyrule.FieldProjectID)
+				fieldSeen[autoapplyrule.FieldProjectID] = struct{}{}
+			}
+		case "minConfidence":
+			if _, ok := fieldSeen[autoapplyrule.FieldMinConfidence]; !ok {
+				selectedFields = append(selectedFields, autoapplyrule.FieldMinConfidence)
+				fieldSeen[autoapplyrule.FieldMinConfidence] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[autoapplyrule.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, autoapplyrule.FieldAuthorID)
+				fieldSeen[autoapplyrule.FieldAuthorID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type autoapplyrulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AutoApplyRulePaginateOption
+}
+
+func newAutoApplyRulePaginateArgs(rv map[string]any) *autoapplyrulePaginateArgs {
+	args := &autoapplyrulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AutoApplyRuleOrder{Field: &AutoApplyRuleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAutoApplyRuleOrder(order))
+			}
+		case *AutoApplyRuleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAutoApplyRuleOrder(v))
+			}
+		}
 	}
 	return args
 }
@@ -1755,6 +1912,19 @@ func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				return err
 			}
 			_q.WithNamedWebhooks(alias, func(wq *WebhookQuery) {
+				*wq = *query
+			})
+
+		case "autoApplyRules":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutoApplyRuleClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, autoapplyruleImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAutoApplyRules(alias, func(wq *AutoApplyRuleQuery) {
 				*wq = *query
 			})
 

@@ -66,6 +66,30 @@ func (_m *Adjustment) DecidedBy(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Adjustment) AutoApplyRule(ctx context.Context) (*AutoApplyRule, error) {
+	result, err := _m.Edges.AutoApplyRuleOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAutoApplyRule().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *AutoApplyRule) Project(ctx context.Context) (*Project, error) {
+	result, err := _m.Edges.ProjectOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProject().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *AutoApplyRule) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Comment) Feedback(ctx context.Context) (*Feedback, error) {
 	result, err := _m.Edges.FeedbackOrErr()
 	if IsNotLoaded(err) {
@@ -258,6 +282,18 @@ func (_m *Project) Webhooks(ctx context.Context) (result []*Webhook, err error) 
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryWebhooks().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Project) AutoApplyRules(ctx context.Context) (result []*AutoApplyRule, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAutoApplyRules(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AutoApplyRulesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAutoApplyRules().All(ctx)
 	}
 	return result, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
@@ -39,6 +40,11 @@ var adjustmentImplementors = []string{"Adjustment", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Adjustment) IsNode() {}
+
+var autoapplyruleImplementors = []string{"AutoApplyRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutoApplyRule) IsNode() {}
 
 var commentImplementors = []string{"Comment", "Node"}
 
@@ -181,6 +187,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(adjustment.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, adjustmentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case autoapplyrule.Table:
+		query := c.AutoApplyRule.Query().
+			Where(autoapplyrule.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, autoapplyruleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -368,6 +383,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Adjustment.Query().
 			Where(adjustment.IDIn(ids...))
 		query, err := query.CollectFields(ctx, adjustmentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case autoapplyrule.Table:
+		query := c.AutoApplyRule.Query().
+			Where(autoapplyrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, autoapplyruleImplementors...)
 		if err != nil {
 			return nil, err
 		}

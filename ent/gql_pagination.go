@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
@@ -717,6 +718,320 @@ func (_m *Adjustment) ToEdge(order *AdjustmentOrder) *AdjustmentEdge {
 		order = DefaultAdjustmentOrder
 	}
 	return &AdjustmentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AutoApplyRuleEdge is the edge representation of AutoApplyRule.
+type AutoApplyRuleEdge struct {
+	Node   *AutoApplyRule `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// AutoApplyRuleConnection is the connection containing edges to AutoApplyRule.
+type AutoApplyRuleConnection struct {
+	Edges      []*AutoApplyRuleEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *AutoApplyRuleConnection) build(nodes []*AutoApplyRule, pager *autoapplyrulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AutoApplyRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AutoApplyRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AutoApplyRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AutoApplyRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AutoApplyRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AutoApplyRulePaginateOption enables pagination customization.
+type AutoApplyRulePaginateOption func(*autoapplyrulePager) error
+
+// WithAutoApplyRuleOrder configures pagination ordering.
+func WithAutoApplyRuleOrder(order *AutoApplyRuleOrder) AutoApplyRulePaginateOption {
+	if order == nil {
+		order = DefaultAutoApplyRuleOrder
+	}
+	o := *order
+	return func(pager *autoapplyrulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAutoApplyRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAutoApplyRuleFilter configures pagination filter.
+func WithAutoApplyRuleFilter(filter func(*AutoApplyRuleQuery) (*AutoApplyRuleQuery, error)) AutoApplyRulePaginateOption {
+	return func(pager *autoapplyrulePager) error {
+		if filter == nil {
+			return errors.New("AutoApplyRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type autoapplyrulePager struct {
+	reverse bool
+	order   *AutoApplyRuleOrder
+	filter  func(*AutoApplyRuleQuery) (*AutoApplyRuleQuery, error)
+}
+
+func newAutoApplyRulePager(opts []AutoApplyRulePaginateOption, reverse bool) (*autoapplyrulePager, error) {
+	pager := &autoapplyrulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAutoApplyRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *autoapplyrulePager) applyFilter(query *AutoApplyRuleQuery) (*AutoApplyRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *autoapplyrulePager) toCursor(_m *AutoApplyRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *autoapplyrulePager) applyCursors(query *AutoApplyRuleQuery, after, before *Cursor) (*AutoApplyRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAutoApplyRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *autoapplyrulePager) applyOrder(query *AutoApplyRuleQuery) *AutoApplyRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAutoApplyRuleOrder.Field {
+		query = query.Order(DefaultAutoApplyRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *autoapplyrulePager) orderExpr(query *AutoApplyRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAutoApplyRuleOrder.Field {
+			b.Comma().Ident(DefaultAutoApplyRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AutoApplyRule.
+func (_m *AutoApplyRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AutoApplyRulePaginateOption,
+) (*AutoApplyRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAutoApplyRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AutoApplyRuleConnection{Edges: []*AutoApplyRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutoApplyRuleOrderFieldCreatedAt orders AutoApplyRule by created_at.
+	AutoApplyRuleOrderFieldCreatedAt = &AutoApplyRuleOrderField{
+		Value: func(_m *AutoApplyRule) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: autoapplyrule.FieldCreatedAt,
+		toTerm: autoapplyrule.ByCreatedAt,
+		toCursor: func(_m *AutoApplyRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AutoApplyRuleOrderFieldUpdatedAt orders AutoApplyRule by updated_at.
+	AutoApplyRuleOrderFieldUpdatedAt = &AutoApplyRuleOrderField{
+		Value: func(_m *AutoApplyRule) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: autoapplyrule.FieldUpdatedAt,
+		toTerm: autoapplyrule.ByUpdatedAt,
+		toCursor: func(_m *AutoApplyRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AutoApplyRuleOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutoApplyRuleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AutoApplyRuleOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AutoApplyRuleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AutoApplyRuleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AutoApplyRuleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AutoApplyRuleOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AutoApplyRuleOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid AutoApplyRuleOrderField", str)
+	}
+	return nil
+}
+
+// AutoApplyRuleOrderField defines the ordering field of AutoApplyRule.
+type AutoApplyRuleOrderField struct {
+	// Value extracts the ordering value from the given AutoApplyRule.
+	Value    func(*AutoApplyRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) autoapplyrule.OrderOption
+	toCursor func(*AutoApplyRule) Cursor
+}
+
+// AutoApplyRuleOrder defines the ordering of AutoApplyRule.
+type AutoApplyRuleOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *AutoApplyRuleOrderField `json:"field"`
+}
+
+// DefaultAutoApplyRuleOrder is the default ordering of AutoApplyRule.
+var DefaultAutoApplyRuleOrder = &AutoApplyRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AutoApplyRuleOrderField{
+		Value: func(_m *AutoApplyRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: autoapplyrule.FieldID,
+		toTerm: autoapplyrule.ByID,
+		toCursor: func(_m *AutoApplyRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AutoApplyRule into AutoApplyRuleEdge.
+func (_m *AutoApplyRule) ToEdge(order *AutoApplyRuleOrder) *AutoApplyRuleEdge {
+	if order == nil {
+		order = DefaultAutoApplyRuleOrder
+	}
+	return &AutoApplyRuleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -141,6 +141,14 @@ type AdjustmentWhereInput struct {
 	DecidedByIDIsNil  bool  `json:"decidedByIDIsNil,omitempty"`
 	DecidedByIDNotNil bool  `json:"decidedByIDNotNil,omitempty"`
 
+	// "auto_apply_rule_id" field predicates.
+	AutoApplyRuleID       *int  `json:"autoApplyRuleID,omitempty"`
+	AutoApplyRuleIDNEQ    *int  `json:"autoApplyRuleIDNEQ,omitempty"`
+	AutoApplyRuleIDIn     []int `json:"autoApplyRuleIDIn,omitempty"`
+	AutoApplyRuleIDNotIn  []int `json:"autoApplyRuleIDNotIn,omitempty"`
+	AutoApplyRuleIDIsNil  bool  `json:"autoApplyRuleIDIsNil,omitempty"`
+	AutoApplyRuleIDNotNil bool  `json:"autoApplyRuleIDNotNil,omitempty"`
+
 	// "decided_at" field predicates.
 	DecidedAt       *time.Time  `json:"decidedAt,omitempty"`
 	DecidedAtNEQ    *time.Time  `json:"decidedAtNEQ,omitempty"`
@@ -575,6 +583,24 @@ func (i *AdjustmentWhereInput) P() (predicate.Adjustment, error) {
 	}
 	if i.DecidedByIDNotNil {
 		predicates = append(predicates, adjustment.DecidedByIDNotNil())
+	}
+	if i.AutoApplyRuleID != nil {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDEQ(*i.AutoApplyRuleID))
+	}
+	if i.AutoApplyRuleIDNEQ != nil {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDNEQ(*i.AutoApplyRuleIDNEQ))
+	}
+	if len(i.AutoApplyRuleIDIn) > 0 {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDIn(i.AutoApplyRuleIDIn...))
+	}
+	if len(i.AutoApplyRuleIDNotIn) > 0 {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDNotIn(i.AutoApplyRuleIDNotIn...))
+	}
+	if i.AutoApplyRuleIDIsNil {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDIsNil())
+	}
+	if i.AutoApplyRuleIDNotNil {
+		predicates = append(predicates, adjustment.AutoApplyRuleIDNotNil())
 	}
 	if i.DecidedAt != nil {
 		predicates = append(predicates, adjustment.DecidedAtEQ(*i.DecidedAt))

@@ -55,20 +55,23 @@ type ProjectEdges struct {
 	APIKeys []*APIKey `json:"api_keys,omitempty"`
 	// Webhooks holds the value of the webhooks edge.
 	Webhooks []*Webhook `json:"webhooks,omitempty"`
+	// The rules of the project's auto-apply policy (none: off).
+	AutoApplyRules []*AutoApplyRule `json:"auto_apply_rules,omitempty"`
 	// The GitHub repository linked (linkGitHubRepository); null when none is.
 	GithubRepository *GitHubRepository `json:"github_repository,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [9]bool
 	// totalCount holds the count of the edges above.
-	totalCount [5]map[string]int
+	totalCount [6]map[string]int
 
-	namedTasks     map[string][]*Task
-	namedFeedbacks map[string][]*Feedback
-	namedMembers   map[string][]*ProjectMember
-	namedComments  map[string][]*Comment
-	namedAPIKeys   map[string][]*APIKey
-	namedWebhooks  map[string][]*Webhook
+	namedTasks          map[string][]*Task
+	namedFeedbacks      map[string][]*Feedback
+	namedMembers        map[string][]*ProjectMember
+	namedComments       map[string][]*Comment
+	namedAPIKeys        map[string][]*APIKey
+	namedWebhooks       map[string][]*Webhook
+	namedAutoApplyRules map[string][]*AutoApplyRule
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -136,12 +139,21 @@ func (e ProjectEdges) WebhooksOrErr() ([]*Webhook, error) {
 	return nil, &NotLoadedError{edge: "webhooks"}
 }
 
+// AutoApplyRulesOrErr returns the AutoApplyRules value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProjectEdges) AutoApplyRulesOrErr() ([]*AutoApplyRule, error) {
+	if e.loadedTypes[7] {
+		return e.AutoApplyRules, nil
+	}
+	return nil, &NotLoadedError{edge: "auto_apply_rules"}
+}
+
 // GithubRepositoryOrErr returns the GithubRepository value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e ProjectEdges) GithubRepositoryOrErr() (*GitHubRepository, error) {
 	if e.GithubRepository != nil {
 		return e.GithubRepository, nil
-	} else if e.loadedTypes[7] {
+	} else if e.loadedTypes[8] {
 		return nil, &NotFoundError{label: githubrepository.Label}
 	}
 	return nil, &NotLoadedError{edge: "github_repository"}
@@ -270,6 +282,11 @@ func (_m *Project) QueryAPIKeys() *APIKeyQuery {
 // QueryWebhooks queries the "webhooks" edge of the Project entity.
 func (_m *Project) QueryWebhooks() *WebhookQuery {
 	return NewProjectClient(_m.config).QueryWebhooks(_m)
+}
+
+// QueryAutoApplyRules queries the "auto_apply_rules" edge of the Project entity.
+func (_m *Project) QueryAutoApplyRules() *AutoApplyRuleQuery {
+	return NewProjectClient(_m.config).QueryAutoApplyRules(_m)
 }
 
 // QueryGithubRepository queries the "github_repository" edge of the Project entity.
@@ -467,6 +484,30 @@ func (_m *Project) appendNamedWebhooks(name string, edges ...*Webhook) {
 		_m.Edges.namedWebhooks[name] = []*Webhook{}
 	} else {
 		_m.Edges.namedWebhooks[name] = append(_m.Edges.namedWebhooks[name], edges...)
+	}
+}
+
+// NamedAutoApplyRules returns the AutoApplyRules named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Project) NamedAutoApplyRules(name string) ([]*AutoApplyRule, error) {
+	if _m.Edges.namedAutoApplyRules == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAutoApplyRules[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Project) appendNamedAutoApplyRules(name string, edges ...*AutoApplyRule) {
+	if _m.Edges.namedAutoApplyRules == nil {
+		_m.Edges.namedAutoApplyRules = make(map[string][]*AutoApplyRule)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAutoApplyRules[name] = []*AutoApplyRule{}
+	} else {
+		_m.Edges.namedAutoApplyRules[name] = append(_m.Edges.namedAutoApplyRules[name], edges...)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
@@ -205,6 +206,21 @@ func (_c *ProjectCreate) AddWebhooks(v ...*Webhook) *ProjectCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddWebhookIDs(ids...)
+}
+
+// AddAutoApplyRuleIDs adds the "auto_apply_rules" edge to the AutoApplyRule entity by IDs.
+func (_c *ProjectCreate) AddAutoApplyRuleIDs(ids ...int) *ProjectCreate {
+	_c.mutation.AddAutoApplyRuleIDs(ids...)
+	return _c
+}
+
+// AddAutoApplyRules adds the "auto_apply_rules" edges to the AutoApplyRule entity.
+func (_c *ProjectCreate) AddAutoApplyRules(v ...*AutoApplyRule) *ProjectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAutoApplyRuleIDs(ids...)
 }
 
 // SetGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID.
@@ -483,6 +499,22 @@ func (_c *ProjectCreate) createSpec() (*Project, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(webhook.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AutoApplyRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

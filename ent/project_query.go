@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
@@ -29,26 +30,28 @@ import (
 // ProjectQuery is the builder for querying Project entities.
 type ProjectQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []project.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.Project
-	withOrganization     *OrganizationQuery
-	withTasks            *TaskQuery
-	withFeedbacks        *FeedbackQuery
-	withMembers          *ProjectMemberQuery
-	withComments         *CommentQuery
-	withAPIKeys          *APIKeyQuery
-	withWebhooks         *WebhookQuery
-	withGithubRepository *GitHubRepositoryQuery
-	loadTotal            []func(context.Context, []*Project) error
-	modifiers            []func(*sql.Selector)
-	withNamedTasks       map[string]*TaskQuery
-	withNamedFeedbacks   map[string]*FeedbackQuery
-	withNamedMembers     map[string]*ProjectMemberQuery
-	withNamedComments    map[string]*CommentQuery
-	withNamedAPIKeys     map[string]*APIKeyQuery
-	withNamedWebhooks    map[string]*WebhookQuery
+	ctx                     *QueryContext
+	order                   []project.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Project
+	withOrganization        *OrganizationQuery
+	withTasks               *TaskQuery
+	withFeedbacks           *FeedbackQuery
+	withMembers             *ProjectMemberQuery
+	withComments            *CommentQuery
+	withAPIKeys             *APIKeyQuery
+	withWebhooks            *WebhookQuery
+	withAutoApplyRules      *AutoApplyRuleQuery
+	withGithubRepository    *GitHubRepositoryQuery
+	loadTotal               []func(context.Context, []*Project) error
+	modifiers               []func(*sql.Selector)
+	withNamedTasks          map[string]*TaskQuery
+	withNamedFeedbacks      map[string]*FeedbackQuery
+	withNamedMembers        map[string]*ProjectMemberQuery
+	withNamedComments       map[string]*CommentQuery
+	withNamedAPIKeys        map[string]*APIKeyQuery
+	withNamedWebhooks       map[string]*WebhookQuery
+	withNamedAutoApplyRules map[string]*AutoApplyRuleQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -232,6 +235,28 @@ func (_q *ProjectQuery) QueryWebhooks() *WebhookQuery {
 			sqlgraph.From(project.Table, project.FieldID, selector),
 			sqlgraph.To(webhook.Table, webhook.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, project.WebhooksTable, project.WebhooksColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAutoApplyRules chains the current query on the "auto_apply_rules" edge.
+func (_q *ProjectQuery) QueryAutoApplyRules() *AutoApplyRuleQuery {
+	query := (&AutoApplyRuleClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, selector),
+			sqlgraph.To(autoapplyrule.Table, autoapplyrule.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.AutoApplyRulesTable, project.AutoApplyRulesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -460,6 +485,7 @@ func (_q *ProjectQuery) Clone() *ProjectQuery {
 		withComments:         _q.withComments.Clone(),
 		withAPIKeys:          _q.withAPIKeys.Clone(),
 		withWebhooks:         _q.withWebhooks.Clone(),
+		withAutoApplyRules:   _q.withAutoApplyRules.Clone(),
 		withGithubRepository: _q.withGithubRepository.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
@@ -541,6 +567,17 @@ func (_q *ProjectQuery) WithWebhooks(opts ...func(*WebhookQuery)) *ProjectQuery 
 		opt(query)
 	}
 	_q.withWebhooks = query
+	return _q
+}
+
+// WithAutoApplyRules tells the query-builder to eager-load the nodes that are connected to
+// the "auto_apply_rules" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProjectQuery) WithAutoApplyRules(opts ...func(*AutoApplyRuleQuery)) *ProjectQuery {
+	query := (&AutoApplyRuleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAutoApplyRules = query
 	return _q
 }
 
@@ -639,7 +676,7 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 	var (
 		nodes       = []*Project{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [9]bool{
 			_q.withOrganization != nil,
 			_q.withTasks != nil,
 			_q.withFeedbacks != nil,
@@ -647,6 +684,7 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 			_q.withComments != nil,
 			_q.withAPIKeys != nil,
 			_q.withWebhooks != nil,
+			_q.withAutoApplyRules != nil,
 			_q.withGithubRepository != nil,
 		}
 	)
@@ -721,6 +759,13 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 			return nil, err
 		}
 	}
+	if query := _q.withAutoApplyRules; query != nil {
+		if err := _q.loadAutoApplyRules(ctx, query, nodes,
+			func(n *Project) { n.Edges.AutoApplyRules = []*AutoApplyRule{} },
+			func(n *Project, e *AutoApplyRule) { n.Edges.AutoApplyRules = append(n.Edges.AutoApplyRules, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withGithubRepository; query != nil {
 		if err := _q.loadGithubRepository(ctx, query, nodes, nil,
 			func(n *Project, e *GitHubRepository) { n.Edges.GithubRepository = e }); err != nil {
@@ -766,6 +811,13 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 		if err := _q.loadWebhooks(ctx, query, nodes,
 			func(n *Project) { n.appendNamedWebhooks(name) },
 			func(n *Project, e *Webhook) { n.appendNamedWebhooks(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAutoApplyRules {
+		if err := _q.loadAutoApplyRules(ctx, query, nodes,
+			func(n *Project) { n.appendNamedAutoApplyRules(name) },
+			func(n *Project, e *AutoApplyRule) { n.appendNamedAutoApplyRules(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -987,6 +1039,36 @@ func (_q *ProjectQuery) loadWebhooks(ctx context.Context, query *WebhookQuery, n
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProjectQuery) loadAutoApplyRules(ctx context.Context, query *AutoApplyRuleQuery, nodes []*Project, init func(*Project), assign func(*Project, *AutoApplyRule)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Project)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(autoapplyrule.FieldProjectID)
+	}
+	query.Where(predicate.AutoApplyRule(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(project.AutoApplyRulesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProjectID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -1219,6 +1301,20 @@ func (_q *ProjectQuery) WithNamedWebhooks(name string, opts ...func(*WebhookQuer
 		_q.withNamedWebhooks = make(map[string]*WebhookQuery)
 	}
 	_q.withNamedWebhooks[name] = query
+	return _q
+}
+
+// WithNamedAutoApplyRules tells the query-builder to eager-load the nodes that are connected to the "auto_apply_rules"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProjectQuery) WithNamedAutoApplyRules(name string, opts ...func(*AutoApplyRuleQuery)) *ProjectQuery {
+	query := (&AutoApplyRuleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAutoApplyRules == nil {
+		_q.withNamedAutoApplyRules = make(map[string]*AutoApplyRuleQuery)
+	}
+	_q.withNamedAutoApplyRules[name] = query
 	return _q
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/githubrepository"
@@ -193,6 +194,21 @@ func (_u *ProjectUpdate) AddWebhooks(v ...*Webhook) *ProjectUpdate {
 	return _u.AddWebhookIDs(ids...)
 }
 
+// AddAutoApplyRuleIDs adds the "auto_apply_rules" edge to the AutoApplyRule entity by IDs.
+func (_u *ProjectUpdate) AddAutoApplyRuleIDs(ids ...int) *ProjectUpdate {
+	_u.mutation.AddAutoApplyRuleIDs(ids...)
+	return _u
+}
+
+// AddAutoApplyRules adds the "auto_apply_rules" edges to the AutoApplyRule entity.
+func (_u *ProjectUpdate) AddAutoApplyRules(v ...*AutoApplyRule) *ProjectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAutoApplyRuleIDs(ids...)
+}
+
 // SetGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID.
 func (_u *ProjectUpdate) SetGithubRepositoryID(id int) *ProjectUpdate {
 	_u.mutation.SetGithubRepositoryID(id)
@@ -341,6 +357,27 @@ func (_u *ProjectUpdate) RemoveWebhooks(v ...*Webhook) *ProjectUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveWebhookIDs(ids...)
+}
+
+// ClearAutoApplyRules clears all "auto_apply_rules" edges to the AutoApplyRule entity.
+func (_u *ProjectUpdate) ClearAutoApplyRules() *ProjectUpdate {
+	_u.mutation.ClearAutoApplyRules()
+	return _u
+}
+
+// RemoveAutoApplyRuleIDs removes the "auto_apply_rules" edge to AutoApplyRule entities by IDs.
+func (_u *ProjectUpdate) RemoveAutoApplyRuleIDs(ids ...int) *ProjectUpdate {
+	_u.mutation.RemoveAutoApplyRuleIDs(ids...)
+	return _u
+}
+
+// RemoveAutoApplyRules removes "auto_apply_rules" edges to AutoApplyRule entities.
+func (_u *ProjectUpdate) RemoveAutoApplyRules(v ...*AutoApplyRule) *ProjectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAutoApplyRuleIDs(ids...)
 }
 
 // ClearGithubRepository clears the "github_repository" edge to the GitHubRepository entity.
@@ -714,6 +751,51 @@ func (_u *ProjectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AutoApplyRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAutoApplyRulesIDs(); len(nodes) > 0 && !_u.mutation.AutoApplyRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AutoApplyRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.GithubRepositoryCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2O,
@@ -921,6 +1003,21 @@ func (_u *ProjectUpdateOne) AddWebhooks(v ...*Webhook) *ProjectUpdateOne {
 	return _u.AddWebhookIDs(ids...)
 }
 
+// AddAutoApplyRuleIDs adds the "auto_apply_rules" edge to the AutoApplyRule entity by IDs.
+func (_u *ProjectUpdateOne) AddAutoApplyRuleIDs(ids ...int) *ProjectUpdateOne {
+	_u.mutation.AddAutoApplyRuleIDs(ids...)
+	return _u
+}
+
+// AddAutoApplyRules adds the "auto_apply_rules" edges to the AutoApplyRule entity.
+func (_u *ProjectUpdateOne) AddAutoApplyRules(v ...*AutoApplyRule) *ProjectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAutoApplyRuleIDs(ids...)
+}
+
 // SetGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by ID.
 func (_u *ProjectUpdateOne) SetGithubRepositoryID(id int) *ProjectUpdateOne {
 	_u.mutation.SetGithubRepositoryID(id)
@@ -1069,6 +1166,27 @@ func (_u *ProjectUpdateOne) RemoveWebhooks(v ...*Webhook) *ProjectUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveWebhookIDs(ids...)
+}
+
+// ClearAutoApplyRules clears all "auto_apply_rules" edges to the AutoApplyRule entity.
+func (_u *ProjectUpdateOne) ClearAutoApplyRules() *ProjectUpdateOne {
+	_u.mutation.ClearAutoApplyRules()
+	return _u
+}
+
+// RemoveAutoApplyRuleIDs removes the "auto_apply_rules" edge to AutoApplyRule entities by IDs.
+func (_u *ProjectUpdateOne) RemoveAutoApplyRuleIDs(ids ...int) *ProjectUpdateOne {
+	_u.mutation.RemoveAutoApplyRuleIDs(ids...)
+	return _u
+}
+
+// RemoveAutoApplyRules removes "auto_apply_rules" edges to AutoApplyRule entities.
+func (_u *ProjectUpdateOne) RemoveAutoApplyRules(v ...*AutoApplyRule) *ProjectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAutoApplyRuleIDs(ids...)
 }
 
 // ClearGithubRepository clears the "github_repository" edge to the GitHubRepository entity.
@@ -1465,6 +1583,51 @@ func (_u *ProjectUpdateOne) sqlSave(ctx context.Context) (_node *Project, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(webhook.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AutoApplyRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAutoApplyRulesIDs(); len(nodes) > 0 && !_u.mutation.AutoApplyRulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AutoApplyRulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(autoapplyrule.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

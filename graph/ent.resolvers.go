@@ -93,6 +93,9 @@ func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[int], fi
 // Adjustment returns generated.AdjustmentResolver implementation.
 func (r *Resolver) Adjustment() generated.AdjustmentResolver { return &adjustmentResolver{r} }
 
+// AutoApplyRule returns generated.AutoApplyRuleResolver implementation.
+func (r *Resolver) AutoApplyRule() generated.AutoApplyRuleResolver { return &autoApplyRuleResolver{r} }
+
 // Feedback returns generated.FeedbackResolver implementation.
 func (r *Resolver) Feedback() generated.FeedbackResolver { return &feedbackResolver{r} }
 
@@ -106,9 +109,10 @@ func (r *Resolver) Project() generated.ProjectResolver { return &projectResolver
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
-	adjustmentResolver   struct{ *Resolver }
-	feedbackResolver     struct{ *Resolver }
-	organizationResolver struct{ *Resolver }
-	projectResolver      struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
+	adjustmentResolver    struct{ *Resolver }
+	autoApplyRuleResolver struct{ *Resolver }
+	feedbackResolver      struct{ *Resolver }
+	organizationResolver  struct{ *Resolver }
+	projectResolver       struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
 )

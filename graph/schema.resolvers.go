@@ -49,6 +49,11 @@ func (r *adjustmentResolver) ViewerVote(ctx context.Context, obj *ent.Adjustment
 	return r.viewerVote(ctx, obj)
 }
 
+// Kinds is the resolver for the kinds field.
+func (r *autoApplyRuleResolver) Kinds(ctx context.Context, obj *ent.AutoApplyRule) ([]adjustment.AdjustmentType, error) {
+	return autoApplyRuleKinds(obj), nil
+}
+
 // Similar is the resolver for the similar field.
 func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error) {
 	return r.similar(ctx, obj, first, by)
@@ -338,6 +343,21 @@ func (r *mutationResolver) SetDigest(ctx context.Context, projectID int, frequen
 	return r.setDigest(ctx, projectID, frequency, email)
 }
 
+// CreateAutoApplyRule is the resolver for the createAutoApplyRule field.
+func (r *mutationResolver) CreateAutoApplyRule(ctx context.Context, input model.CreateAutoApplyRuleInput) (*ent.AutoApplyRule, error) {
+	return r.createAutoApplyRule(ctx, input)
+}
+
+// UpdateAutoApplyRule is the resolver for the updateAutoApplyRule field.
+func (r *mutationResolver) UpdateAutoApplyRule(ctx context.Context, id int, input model.AutoApplyRuleInput) (*ent.AutoApplyRule, error) {
+	return r.updateAutoApplyRule(ctx, id, input)
+}
+
+// DeleteAutoApplyRule is the resolver for the deleteAutoApplyRule field.
+func (r *mutationResolver) DeleteAutoApplyRule(ctx context.Context, id int) (int, error) {
+	return r.deleteAutoApplyRule(ctx, id)
+}
+
 // Personal is the resolver for the personal field.
 func (r *organizationResolver) Personal(ctx context.Context, obj *ent.Organization) (bool, error) {
 	return obj.PersonalUserID != nil, nil
@@ -421,6 +441,11 @@ func (r *queryResolver) ProjectInsights(ctx context.Context, projectID int, sinc
 // ProjectVelocity is the resolver for the projectVelocity field.
 func (r *queryResolver) ProjectVelocity(ctx context.Context, projectID int, weeks *int) (*velocity.Report, error) {
 	return r.projectVelocity(ctx, projectID, weeks)
+}
+
+// AutoApplyDryRun is the resolver for the autoApplyDryRun field.
+func (r *queryResolver) AutoApplyDryRun(ctx context.Context, projectID int, days int, rules []*model.AutoApplyRuleInput) (*model.AutoApplyDryRun, error) {
+	return r.autoApplyDryRun(ctx, projectID, days, rules)
 }
 
 // FeedbackStatusChanged is the resolver for the feedbackStatusChanged field.

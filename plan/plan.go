@@ -96,7 +96,7 @@ func (p *Planner) Apply(ctx context.Context, ids []int, force bool) ([]Result, e
 	results, err := store.InTx(ctx, p.client, func(tx *ent.Tx) ([]Result, error) {
 		out := make([]Result, 0, len(ids))
 		for i, id := range ids {
-			r, err := p.apply(ctx, tx, id, force)
+			r, err := p.apply(ctx, tx, id, force, nil)
 			if err != nil {
 				if len(ids) > 1 {
 					err = &BatchError{Index: i, Err: err}
@@ -179,18 +179,31 @@ func (p *Planner) Revert(ctx context.Context, id int) (Result, error) {
 		}
 		adj, err := p.record(ctx, tx, a, tx.Adjustment.UpdateOne(a).
 			SetStatus(adjustment.StatusProposed).
-			ClearDecidedAt().ClearDecidedByID().ClearReason().ClearAppliedFrom())
+			ClearDecidedAt().ClearDecidedByID().ClearReason().ClearAppliedFrom().ClearAutoApplyRuleID())
 		return Result{Adjustment: adj, Task: t}, err
 	})
 }
 
-// apply applies one suggestion in tx.
-func (p *Planner) apply(ctx context.Context, tx *ent.Tx, id int, force bool) (Result, error) {
+// apply applies one suggestion in tx: a person's, or with rule set an
+// auto-apply rule's, which records the rule and its author as the decider
+// and treats a field that was empty when the suggestion was made, and is
+// not now, as a conflict too.
+func (p *Planner) apply(ctx context.Context, tx *ent.Tx, id int, force bool, rule *ent.AutoApplyRule) (Result, error) {
 	a, err := p.proposed(ctx, tx, id)
 	if err != nil {
 		return Result{}, err
 	}
 	kind, _ := suggestion.ByType(a.AdjustmentType)
+	decide := func(ctx context.Context, tx *ent.Tx, a *ent.Adjustment, status adjustment.Status, more func(*ent.AdjustmentUpdateOne)) (*ent.Adjustment, error) {
+		return p.decide(ctx, tx, a, status, func(u *ent.AdjustmentUpdateOne) {
+			if more != nil {
+				more(u)
+			}
+			if rule != nil {
+				u.SetDecidedByID(rule.AuthorID).SetAutoApplyRuleID(rule.ID)
+			}
+		})
+	}
 	switch {
 	case kind.TargetsTask && kind.Field != "": // change a field
 		t, err := p.lockTask(ctx, tx, a)
@@ -198,6 +211,10 @@ func (p *Planner) apply(ctx context.Context, tx *ent.Tx, id int, force bool) (Re
 			return Result{}, err
 		}
 		current := TaskValue(t, kind.Field)
+		if rule != nil && a.OriginalValue == nil && current != nil {
+			return Result{}, conflict(kind.Field, current, "",
+				"the task's %s is now %s; it was empty when the suggestion was made", kind.Field, show(current))
+		}
 		if !force && a.OriginalValue != nil && !kind.Same(current, *a.OriginalValue) {
 			return Result{}, conflict(kind.Field, current, *a.OriginalValue,
 				"the task's %s is now %s, not %q as when the suggestion was made: pass force: true to apply it anyway", kind.Field, show(current), *a.OriginalValue)
@@ -208,7 +225,7 @@ func (p *Planner) apply(ctx context.Context, tx *ent.Tx, id int, force bool) (Re
 		if t, err = setField(ctx, tx, t.ID, kind.Field, a.NewValue); err != nil {
 			return Result{}, err
 		}
-		adj, err := p.decide(ctx, tx, a, adjustment.StatusApplied, func(u *ent.AdjustmentUpdateOne) {
+		adj, err := decide(ctx, tx, a, adjustment.StatusApplied, func(u *ent.AdjustmentUpdateOne) {
 			u.SetNillableAppliedFrom(current)
 		})
 		return Result{Adjustment: adj, Task: t}, err
@@ -226,7 +243,7 @@ func (p *Planner) apply(ctx context.Context, tx *ent.Tx, id int, force bool) (Re
 		if err := tx.Task.DeleteOne(t).Exec(ctx); err != nil {
 			return Result{}, err
 		}
-		adj, err := p.decide(ctx, tx, a, adjustment.StatusApplied, func(u *ent.AdjustmentUpdateOne) {
+		adj, err := decide(ctx, tx, a, adjustment.StatusApplied, func(u *ent.AdjustmentUpdateOne) {
 			u.SetRemovedTask(string(snapshot))
 		})
 		return Result{Adjustment: adj}, err
@@ -243,12 +260,12 @@ func (p *Planner) apply(ctx context.Context, tx *ent.Tx, id int, force bool) (Re
 		if err != nil {
 			return Result{}, err
 		}
-		adj, err := p.decide(ctx, tx, a, adjustment.StatusApplied, func(u *ent.AdjustmentUpdateOne) {
+		adj, err := decide(ctx, tx, a, adjustment.StatusApplied, func(u *ent.AdjustmentUpdateOne) {
 			u.SetTaskID(t.ID)
 		})
 		return Result{Adjustment: adj, Task: t}, err
 	}
-	adj, err := p.decide(ctx, tx, a, adjustment.StatusApplied, nil) // advice: acknowledged
+	adj, err := decide(ctx, tx, a, adjustment.StatusApplied, nil) // advice: acknowledged
 	return Result{Adjustment: adj}, err
 }
 

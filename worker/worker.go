@@ -23,6 +23,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/postgres"
 	"github.com/feedbackloop/feedbackloop/pipeline"
+	"github.com/feedbackloop/feedbackloop/plan"
 	"github.com/feedbackloop/feedbackloop/queue"
 	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/spend"
@@ -76,6 +77,9 @@ type Worker struct {
 	cfg    Config
 	server *queue.Server
 	logger *slog.Logger
+	// planner applies what the projects' auto-apply rules match, once an
+	// analysis is stored.
+	planner *plan.Planner
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -95,7 +99,7 @@ func New(cfg Config) *Worker {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Worker{cfg: cfg, logger: logctx.Logger(cfg.Logger)}
+	w := &Worker{cfg: cfg, logger: logctx.Logger(cfg.Logger), planner: plan.New(cfg.Client)}
 	consumer := cfg.Consumer
 	consumer.Logger = w.logger
 	consumer.OnDeadLetter = w.deadLettered
@@ -290,6 +294,7 @@ func (w *Worker) complete(ctx context.Context, id int, owner string, out pipelin
 		switch {
 		case err == nil:
 			w.logger.InfoContext(ctx, "feedback completed", "adjustments", len(out.Adjustments), "dropped", out.Dropped)
+			w.autoApply(ctx, id)
 			return nil
 		case errors.Is(err, pipeline.ErrLeaseLost):
 			w.logger.InfoContext(ctx, "result discarded: another worker took the feedback over")
@@ -303,6 +308,19 @@ func (w *Worker) complete(ctx context.Context, id int, owner string, out pipelin
 			return fmt.Errorf("store result: %w", err)
 		case <-time.After(backoff.Delay(attempt, 250*time.Millisecond, 5*time.Second)):
 		}
+	}
+}
+
+// autoApply applies the new suggestions the project's auto-apply rules
+// match. The analysis is stored whatever happens here: a failure is logged,
+// and the suggestions stay PROPOSED for people to decide.
+func (w *Worker) autoApply(ctx context.Context, id int) {
+	done, err := w.planner.AutoApply(ctx, id)
+	if err != nil {
+		w.logger.WarnContext(ctx, "auto-apply failed; the suggestions stay proposed", "err", err)
+	}
+	if len(done.Applied) > 0 || done.Conflicts > 0 {
+		w.logger.InfoContext(ctx, "auto-applied suggestions", "applied", len(done.Applied), "conflicts", done.Conflicts)
 	}
 }
 

@@ -40,6 +40,8 @@ const (
 	FieldVersion = "version"
 	// FieldDecidedByID holds the string denoting the decided_by_id field in the database.
 	FieldDecidedByID = "decided_by_id"
+	// FieldAutoApplyRuleID holds the string denoting the auto_apply_rule_id field in the database.
+	FieldAutoApplyRuleID = "auto_apply_rule_id"
 	// FieldDecidedAt holds the string denoting the decided_at field in the database.
 	FieldDecidedAt = "decided_at"
 	// FieldReason holds the string denoting the reason field in the database.
@@ -66,6 +68,8 @@ const (
 	EdgeVotes = "votes"
 	// EdgeDecidedBy holds the string denoting the decided_by edge name in mutations.
 	EdgeDecidedBy = "decided_by"
+	// EdgeAutoApplyRule holds the string denoting the auto_apply_rule edge name in mutations.
+	EdgeAutoApplyRule = "auto_apply_rule"
 	// Table holds the table name of the adjustment in the database.
 	Table = "adjustments"
 	// FeedbackTable is the table that holds the feedback relation/edge.
@@ -103,6 +107,13 @@ const (
 	DecidedByInverseTable = "users"
 	// DecidedByColumn is the table column denoting the decided_by relation/edge.
 	DecidedByColumn = "decided_by_id"
+	// AutoApplyRuleTable is the table that holds the auto_apply_rule relation/edge.
+	AutoApplyRuleTable = "adjustments"
+	// AutoApplyRuleInverseTable is the table name for the AutoApplyRule entity.
+	// It exists in this package in order to avoid circular dependency with the "autoapplyrule" package.
+	AutoApplyRuleInverseTable = "auto_apply_rules"
+	// AutoApplyRuleColumn is the table column denoting the auto_apply_rule relation/edge.
+	AutoApplyRuleColumn = "auto_apply_rule_id"
 )
 
 // Columns holds all SQL columns for adjustment fields.
@@ -119,6 +130,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldVersion,
 	FieldDecidedByID,
+	FieldAutoApplyRuleID,
 	FieldDecidedAt,
 	FieldReason,
 	FieldAppliedFrom,
@@ -279,6 +291,11 @@ func ByDecidedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDecidedByID, opts...).ToFunc()
 }
 
+// ByAutoApplyRuleID orders the results by the auto_apply_rule_id field.
+func ByAutoApplyRuleID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAutoApplyRuleID, opts...).ToFunc()
+}
+
 // ByDecidedAt orders the results by the decided_at field.
 func ByDecidedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDecidedAt, opts...).ToFunc()
@@ -367,6 +384,13 @@ func ByDecidedByField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDecidedByStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByAutoApplyRuleField orders the results by auto_apply_rule field.
+func ByAutoApplyRuleField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAutoApplyRuleStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newFeedbackStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -400,6 +424,13 @@ func newDecidedByStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DecidedByInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, DecidedByTable, DecidedByColumn),
+	)
+}
+func newAutoApplyRuleStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AutoApplyRuleInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, AutoApplyRuleTable, AutoApplyRuleColumn),
 	)
 }
 

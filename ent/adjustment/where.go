@@ -100,6 +100,11 @@ func DecidedByID(v int) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldDecidedByID, v))
 }
 
+// AutoApplyRuleID applies equality check predicate on the "auto_apply_rule_id" field. It's identical to AutoApplyRuleIDEQ.
+func AutoApplyRuleID(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldAutoApplyRuleID, v))
+}
+
 // DecidedAt applies equality check predicate on the "decided_at" field. It's identical to DecidedAtEQ.
 func DecidedAt(v time.Time) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldDecidedAt, v))
@@ -665,6 +670,36 @@ func DecidedByIDNotNil() predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldNotNull(FieldDecidedByID))
 }
 
+// AutoApplyRuleIDEQ applies the EQ predicate on the "auto_apply_rule_id" field.
+func AutoApplyRuleIDEQ(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldEQ(FieldAutoApplyRuleID, v))
+}
+
+// AutoApplyRuleIDNEQ applies the NEQ predicate on the "auto_apply_rule_id" field.
+func AutoApplyRuleIDNEQ(v int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNEQ(FieldAutoApplyRuleID, v))
+}
+
+// AutoApplyRuleIDIn applies the In predicate on the "auto_apply_rule_id" field.
+func AutoApplyRuleIDIn(vs ...int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIn(FieldAutoApplyRuleID, vs...))
+}
+
+// AutoApplyRuleIDNotIn applies the NotIn predicate on the "auto_apply_rule_id" field.
+func AutoApplyRuleIDNotIn(vs ...int) predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotIn(FieldAutoApplyRuleID, vs...))
+}
+
+// AutoApplyRuleIDIsNil applies the IsNil predicate on the "auto_apply_rule_id" field.
+func AutoApplyRuleIDIsNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldIsNull(FieldAutoApplyRuleID))
+}
+
+// AutoApplyRuleIDNotNil applies the NotNil predicate on the "auto_apply_rule_id" field.
+func AutoApplyRuleIDNotNil() predicate.Adjustment {
+	return predicate.Adjustment(sql.FieldNotNull(FieldAutoApplyRuleID))
+}
+
 // DecidedAtEQ applies the EQ predicate on the "decided_at" field.
 func DecidedAtEQ(v time.Time) predicate.Adjustment {
 	return predicate.Adjustment(sql.FieldEQ(FieldDecidedAt, v))
@@ -1217,6 +1252,29 @@ func HasDecidedBy() predicate.Adjustment {
 func HasDecidedByWith(preds ...predicate.User) predicate.Adjustment {
 	return predicate.Adjustment(func(s *sql.Selector) {
 		step := newDecidedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAutoApplyRule applies the HasEdge predicate on the "auto_apply_rule" edge.
+func HasAutoApplyRule() predicate.Adjustment {
+	return predicate.Adjustment(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, AutoApplyRuleTable, AutoApplyRuleColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAutoApplyRuleWith applies the HasEdge predicate on the "auto_apply_rule" edge with a given conditions (other predicates).
+func HasAutoApplyRuleWith(preds ...predicate.AutoApplyRule) predicate.Adjustment {
+	return predicate.Adjustment(func(s *sql.Selector) {
+		step := newAutoApplyRuleStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

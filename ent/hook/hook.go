@@ -45,6 +45,18 @@ func (f AdjustmentVoteFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AdjustmentVoteMutation", m)
 }
 
+// The AutoApplyRuleFunc type is an adapter to allow the use of ordinary
+// function as AutoApplyRule mutator.
+type AutoApplyRuleFunc func(context.Context, *ent.AutoApplyRuleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutoApplyRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutoApplyRuleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutoApplyRuleMutation", m)
+}
+
 // The CommentFunc type is an adapter to allow the use of ordinary
 // function as Comment mutator.
 type CommentFunc func(context.Context, *ent.CommentMutation) (ent.Value, error)

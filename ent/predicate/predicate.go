@@ -15,6 +15,9 @@ type Adjustment func(*sql.Selector)
 // AdjustmentVote is the predicate function for adjustmentvote builders.
 type AdjustmentVote func(*sql.Selector)
 
+// AutoApplyRule is the predicate function for autoapplyrule builders.
+type AutoApplyRule func(*sql.Selector)
+
 // Comment is the predicate function for comment builders.
 type Comment func(*sql.Selector)
 

@@ -183,6 +183,30 @@ func (f AdjustmentVoteMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AdjustmentVoteMutation", m)
 }
 
+// The AutoApplyRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AutoApplyRuleQueryRuleFunc func(context.Context, *ent.AutoApplyRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AutoApplyRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutoApplyRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AutoApplyRuleQuery", q)
+}
+
+// The AutoApplyRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AutoApplyRuleMutationRuleFunc func(context.Context, *ent.AutoApplyRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AutoApplyRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AutoApplyRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AutoApplyRuleMutation", m)
+}
+
 // The CommentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CommentQueryRuleFunc func(context.Context, *ent.CommentQuery) error
@@ -656,6 +680,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AdjustmentVoteQuery:
 		return q.Filter(), nil
+	case *ent.AutoApplyRuleQuery:
+		return q.Filter(), nil
 	case *ent.CommentQuery:
 		return q.Filter(), nil
 	case *ent.EventQuery:
@@ -704,6 +730,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AdjustmentMutation:
 		return m.Filter(), nil
 	case *ent.AdjustmentVoteMutation:
+		return m.Filter(), nil
+	case *ent.AutoApplyRuleMutation:
 		return m.Filter(), nil
 	case *ent.CommentMutation:
 		return m.Filter(), nil

@@ -46,6 +46,8 @@ const (
 	EdgeAPIKeys = "api_keys"
 	// EdgeWebhooks holds the string denoting the webhooks edge name in mutations.
 	EdgeWebhooks = "webhooks"
+	// EdgeAutoApplyRules holds the string denoting the auto_apply_rules edge name in mutations.
+	EdgeAutoApplyRules = "auto_apply_rules"
 	// EdgeGithubRepository holds the string denoting the github_repository edge name in mutations.
 	EdgeGithubRepository = "github_repository"
 	// Table holds the table name of the project in the database.
@@ -99,6 +101,13 @@ const (
 	WebhooksInverseTable = "webhooks"
 	// WebhooksColumn is the table column denoting the webhooks relation/edge.
 	WebhooksColumn = "project_id"
+	// AutoApplyRulesTable is the table that holds the auto_apply_rules relation/edge.
+	AutoApplyRulesTable = "auto_apply_rules"
+	// AutoApplyRulesInverseTable is the table name for the AutoApplyRule entity.
+	// It exists in this package in order to avoid circular dependency with the "autoapplyrule" package.
+	AutoApplyRulesInverseTable = "auto_apply_rules"
+	// AutoApplyRulesColumn is the table column denoting the auto_apply_rules relation/edge.
+	AutoApplyRulesColumn = "project_id"
 	// GithubRepositoryTable is the table that holds the github_repository relation/edge.
 	GithubRepositoryTable = "github_repositories"
 	// GithubRepositoryInverseTable is the table name for the GitHubRepository entity.
@@ -314,6 +323,20 @@ func ByWebhooks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByAutoApplyRulesCount orders the results by auto_apply_rules count.
+func ByAutoApplyRulesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAutoApplyRulesStep(), opts...)
+	}
+}
+
+// ByAutoApplyRules orders the results by auto_apply_rules terms.
+func ByAutoApplyRules(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAutoApplyRulesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByGithubRepositoryField orders the results by github_repository field.
 func ByGithubRepositoryField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -367,6 +390,13 @@ func newWebhooksStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(WebhooksInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, WebhooksTable, WebhooksColumn),
+	)
+}
+func newAutoApplyRulesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AutoApplyRulesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AutoApplyRulesTable, AutoApplyRulesColumn),
 	)
 }
 func newGithubRepositoryStep() *sqlgraph.Step {

@@ -516,6 +516,29 @@ func HasWebhooksWith(preds ...predicate.Webhook) predicate.Project {
 	})
 }
 
+// HasAutoApplyRules applies the HasEdge predicate on the "auto_apply_rules" edge.
+func HasAutoApplyRules() predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AutoApplyRulesTable, AutoApplyRulesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAutoApplyRulesWith applies the HasEdge predicate on the "auto_apply_rules" edge with a given conditions (other predicates).
+func HasAutoApplyRulesWith(preds ...predicate.AutoApplyRule) predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := newAutoApplyRulesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasGithubRepository applies the HasEdge predicate on the "github_repository" edge.
 func HasGithubRepository() predicate.Project {
 	return predicate.Project(func(s *sql.Selector) {

@@ -68,7 +68,11 @@ func (Adjustment) Fields() []ent.Field {
 		field.Int("decided_by_id").
 			Optional().
 			Nillable().
-			Comment("Who applied or rejected the suggestion."),
+			Comment("Who applied or rejected the suggestion (for an apply by an auto-apply rule, the rule's author)."),
+		field.Int("auto_apply_rule_id").
+			Optional().
+			Nillable().
+			Comment("The auto-apply rule that applied the suggestion; null when a person decided (or the rule was deleted since)."),
 		field.Time("decided_at").
 			Optional().
 			Nillable(),
@@ -127,6 +131,13 @@ func (Adjustment) Edges() []ent.Edge {
 			),
 		edge.To("decided_by", User.Type).
 			Field("decided_by_id").
+			Unique().
+			Annotations(
+				entsql.OnDelete(entsql.SetNull),
+				entgql.Skip(entgql.SkipWhereInput),
+			),
+		edge.To("auto_apply_rule", AutoApplyRule.Type).
+			Field("auto_apply_rule_id").
 			Unique().
 			Annotations(
 				entsql.OnDelete(entsql.SetNull),

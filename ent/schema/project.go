@@ -93,6 +93,12 @@ func (Project) Edges() []ent.Edge {
 				entsql.OnDelete(entsql.Cascade),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput),
 			),
+		edge.To("auto_apply_rules", AutoApplyRule.Type).
+			Comment("The rules of the project's auto-apply policy (none: off).").
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput),
+			),
 		edge.To("github_repository", GitHubRepository.Type).
 			Unique().
 			Comment("The GitHub repository linked (linkGitHubRepository); null when none is.").

@@ -71,6 +71,31 @@ type AdjustmentEvent struct {
 
 func (AdjustmentEvent) IsProjectEvent() {}
 
+type AutoApplyDryRun struct {
+	// The start of the window: now less the days asked.
+	Since time.Time `json:"since"`
+	// Suggestions made in the window, of every kind.
+	Suggestions int `json:"suggestions"`
+	// Of those, the ones a rule would have applied.
+	WouldApply int `json:"wouldApply"`
+	// Of wouldApply, the ones applied since (by people or a rule).
+	Applied int `json:"applied"`
+	// Of wouldApply, the ones people rejected: what the rules would have applied against the team's judgement.
+	Rejected int `json:"rejected"`
+	// Of wouldApply, the ones still PROPOSED.
+	Proposed int `json:"proposed"`
+	// wouldApply by the rule that matches first, in the order of the rules evaluated (the project's by ID, or those given).
+	ByRule []int `json:"byRule"`
+}
+
+type AutoApplyRuleInput struct {
+	// The kinds of suggestion the rule applies: one or more, any but
+	// REMOVE_TASK (a removal cannot be reverted).
+	Kinds []adjustment.AdjustmentType `json:"kinds"`
+	// The least confidence a suggestion needs, from 0 to 1.
+	MinConfidence float64 `json:"minConfidence"`
+}
+
 // A comment was written, edited or deleted.
 type CommentEvent struct {
 	// The comment after the change (as it was, for DELETED).
@@ -102,6 +127,11 @@ type CreateAPIKeyPayload struct {
 	APIKey *ent.APIKey `json:"apiKey"`
 	// The key itself (fl_…). Store it now: it is not shown again.
 	Secret string `json:"secret"`
+}
+
+type CreateAutoApplyRuleInput struct {
+	ProjectID int                 `json:"projectID"`
+	Rule      *AutoApplyRuleInput `json:"rule"`
 }
 
 type CreateOrganizationInput struct {
