@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
@@ -49,6 +50,8 @@ type Client struct {
 	Adjustment *AdjustmentClient
 	// AdjustmentVote is the client for interacting with the AdjustmentVote builders.
 	AdjustmentVote *AdjustmentVoteClient
+	// Analysis is the client for interacting with the Analysis builders.
+	Analysis *AnalysisClient
 	// Comment is the client for interacting with the Comment builders.
 	Comment *CommentClient
 	// Event is the client for interacting with the Event builders.
@@ -95,6 +98,7 @@ func (c *Client) init() {
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Adjustment = NewAdjustmentClient(c.config)
 	c.AdjustmentVote = NewAdjustmentVoteClient(c.config)
+	c.Analysis = NewAnalysisClient(c.config)
 	c.Comment = NewCommentClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
@@ -206,6 +210,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIKey:             NewAPIKeyClient(cfg),
 		Adjustment:         NewAdjustmentClient(cfg),
 		AdjustmentVote:     NewAdjustmentVoteClient(cfg),
+		Analysis:           NewAnalysisClient(cfg),
 		Comment:            NewCommentClient(cfg),
 		Event:              NewEventClient(cfg),
 		Feedback:           NewFeedbackClient(cfg),
@@ -244,6 +249,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIKey:             NewAPIKeyClient(cfg),
 		Adjustment:         NewAdjustmentClient(cfg),
 		AdjustmentVote:     NewAdjustmentVoteClient(cfg),
+		Analysis:           NewAnalysisClient(cfg),
 		Comment:            NewCommentClient(cfg),
 		Event:              NewEventClient(cfg),
 		Feedback:           NewFeedbackClient(cfg),
@@ -289,8 +295,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
+		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Analysis, c.Comment, c.Event,
+		c.Feedback, c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
 		c.OrganizationMember, c.OutboxCursor, c.Project, c.ProjectMember, c.Task,
 		c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
@@ -302,8 +308,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
+		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Analysis, c.Comment, c.Event,
+		c.Feedback, c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Organization,
 		c.OrganizationMember, c.OutboxCursor, c.Project, c.ProjectMember, c.Task,
 		c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
@@ -320,6 +326,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Adjustment.mutate(ctx, m)
 	case *AdjustmentVoteMutation:
 		return c.AdjustmentVote.mutate(ctx, m)
+	case *AnalysisMutation:
+		return c.Analysis.mutate(ctx, m)
 	case *CommentMutation:
 		return c.Comment.mutate(ctx, m)
 	case *EventMutation:
@@ -903,6 +911,156 @@ func (c *AdjustmentVoteClient) mutate(ctx context.Context, m *AdjustmentVoteMuta
 	}
 }
 
+// AnalysisClient is a client for the Analysis schema.
+type AnalysisClient struct {
+	config
+}
+
+// NewAnalysisClient returns a client for the Analysis from the given config.
+func NewAnalysisClient(c config) *AnalysisClient {
+	return &AnalysisClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `analysis.Hooks(f(g(h())))`.
+func (c *AnalysisClient) Use(hooks ...Hook) {
+	c.hooks.Analysis = append(c.hooks.Analysis, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `analysis.Intercept(f(g(h())))`.
+func (c *AnalysisClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Analysis = append(c.inters.Analysis, interceptors...)
+}
+
+// Create returns a builder for creating a Analysis entity.
+func (c *AnalysisClient) Create() *AnalysisCreate {
+	mutation := newAnalysisMutation(c.config, OpCreate)
+	return &AnalysisCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Analysis entities.
+func (c *AnalysisClient) CreateBulk(builders ...*AnalysisCreate) *AnalysisCreateBulk {
+	return &AnalysisCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AnalysisClient) MapCreateBulk(slice any, setFunc func(*AnalysisCreate, int)) *AnalysisCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AnalysisCreateBulk{err: fmt.Errorf("calling to AnalysisClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AnalysisCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AnalysisCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Analysis.
+func (c *AnalysisClient) Update() *AnalysisUpdate {
+	mutation := newAnalysisMutation(c.config, OpUpdate)
+	return &AnalysisUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AnalysisClient) UpdateOne(_m *Analysis) *AnalysisUpdateOne {
+	mutation := newAnalysisMutation(c.config, OpUpdateOne, withAnalysis(_m))
+	return &AnalysisUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AnalysisClient) UpdateOneID(id int) *AnalysisUpdateOne {
+	mutation := newAnalysisMutation(c.config, OpUpdateOne, withAnalysisID(id))
+	return &AnalysisUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Analysis.
+func (c *AnalysisClient) Delete() *AnalysisDelete {
+	mutation := newAnalysisMutation(c.config, OpDelete)
+	return &AnalysisDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AnalysisClient) DeleteOne(_m *Analysis) *AnalysisDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AnalysisClient) DeleteOneID(id int) *AnalysisDeleteOne {
+	builder := c.Delete().Where(analysis.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AnalysisDeleteOne{builder}
+}
+
+// Query returns a query builder for Analysis.
+func (c *AnalysisClient) Query() *AnalysisQuery {
+	return &AnalysisQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAnalysis},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Analysis entity by its id.
+func (c *AnalysisClient) Get(ctx context.Context, id int) (*Analysis, error) {
+	return c.Query().Where(analysis.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AnalysisClient) GetX(ctx context.Context, id int) *Analysis {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryFeedback queries the feedback edge of a Analysis.
+func (c *AnalysisClient) QueryFeedback(_m *Analysis) *FeedbackQuery {
+	query := (&FeedbackClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(analysis.Table, analysis.FieldID, id),
+			sqlgraph.To(feedback.Table, feedback.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, analysis.FeedbackTable, analysis.FeedbackColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AnalysisClient) Hooks() []Hook {
+	hooks := c.hooks.Analysis
+	return append(hooks[:len(hooks):len(hooks)], analysis.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AnalysisClient) Interceptors() []Interceptor {
+	return c.inters.Analysis
+}
+
+func (c *AnalysisClient) mutate(ctx context.Context, m *AnalysisMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AnalysisCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AnalysisUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AnalysisUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AnalysisDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Analysis mutation op: %q", m.Op())
+	}
+}
+
 // CommentClient is a client for the Comment schema.
 type CommentClient struct {
 	config
@@ -1464,6 +1622,22 @@ func (c *FeedbackClient) QueryComments(_m *Feedback) *CommentQuery {
 			sqlgraph.From(feedback.Table, feedback.FieldID, id),
 			sqlgraph.To(comment.Table, comment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, feedback.CommentsTable, feedback.CommentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAnalyses queries the analyses edge of a Feedback.
+func (c *FeedbackClient) QueryAnalyses(_m *Feedback) *AnalysisQuery {
+	query := (&AnalysisClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, id),
+			sqlgraph.To(analysis.Table, analysis.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feedback.AnalysesTable, feedback.AnalysesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3610,15 +3784,15 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
-		GitHubIssue, GitHubRepository, Organization, OrganizationMember, OutboxCursor,
-		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		APIKey, Adjustment, AdjustmentVote, Analysis, Comment, Event, Feedback,
+		GitHubCursor, GitHubIssue, GitHubRepository, Organization, OrganizationMember,
+		OutboxCursor, Project, ProjectMember, Task, User, Webhook, WebhookCursor,
 		WebhookDelivery []ent.Hook
 	}
 	inters struct {
-		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
-		GitHubIssue, GitHubRepository, Organization, OrganizationMember, OutboxCursor,
-		Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		APIKey, Adjustment, AdjustmentVote, Analysis, Comment, Event, Feedback,
+		GitHubCursor, GitHubIssue, GitHubRepository, Organization, OrganizationMember,
+		OutboxCursor, Project, ProjectMember, Task, User, Webhook, WebhookCursor,
 		WebhookDelivery []ent.Interceptor
 	}
 )

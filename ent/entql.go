@@ -5,6 +5,7 @@ package ent
 import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
@@ -32,7 +33,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -109,6 +110,36 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   analysis.Table,
+			Columns: analysis.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: analysis.FieldID,
+			},
+		},
+		Type: "Analysis",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			analysis.FieldFeedbackID:         {Type: field.TypeInt, Column: analysis.FieldFeedbackID},
+			analysis.FieldProjectID:          {Type: field.TypeInt, Column: analysis.FieldProjectID},
+			analysis.FieldPrimary:            {Type: field.TypeBool, Column: analysis.FieldPrimary},
+			analysis.FieldProvider:           {Type: field.TypeString, Column: analysis.FieldProvider},
+			analysis.FieldModel:              {Type: field.TypeString, Column: analysis.FieldModel},
+			analysis.FieldStatus:             {Type: field.TypeEnum, Column: analysis.FieldStatus},
+			analysis.FieldLatencyMs:          {Type: field.TypeInt, Column: analysis.FieldLatencyMs},
+			analysis.FieldInputTokens:        {Type: field.TypeInt, Column: analysis.FieldInputTokens},
+			analysis.FieldOutputTokens:       {Type: field.TypeInt, Column: analysis.FieldOutputTokens},
+			analysis.FieldEstimatedCost:      {Type: field.TypeFloat64, Column: analysis.FieldEstimatedCost},
+			analysis.FieldSummary:            {Type: field.TypeString, Column: analysis.FieldSummary},
+			analysis.FieldError:              {Type: field.TypeString, Column: analysis.FieldError},
+			analysis.FieldSuggestions:        {Type: field.TypeJSON, Column: analysis.FieldSuggestions},
+			analysis.FieldDroppedSuggestions: {Type: field.TypeInt, Column: analysis.FieldDroppedSuggestions},
+			analysis.FieldRequestedByID:      {Type: field.TypeInt, Column: analysis.FieldRequestedByID},
+			analysis.FieldCreatedAt:          {Type: field.TypeTime, Column: analysis.FieldCreatedAt},
+			analysis.FieldCompletedAt:        {Type: field.TypeTime, Column: analysis.FieldCompletedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   comment.Table,
 			Columns: comment.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -128,7 +159,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			comment.FieldEditedAt:     {Type: field.TypeTime, Column: comment.FieldEditedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -149,7 +180,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:    {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   feedback.Table,
 			Columns: feedback.Columns,
@@ -194,7 +225,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldReusedFromID:       {Type: field.TypeInt, Column: feedback.FieldReusedFromID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubcursor.Table,
 			Columns: githubcursor.Columns,
@@ -209,7 +240,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: githubcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubissue.Table,
 			Columns: githubissue.Columns,
@@ -233,7 +264,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubissue.FieldCreatedAt:      {Type: field.TypeTime, Column: githubissue.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubrepository.Table,
 			Columns: githubrepository.Columns,
@@ -252,7 +283,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubrepository.FieldLinkedAt:      {Type: field.TypeTime, Column: githubrepository.FieldLinkedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -269,7 +300,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldPersonalUserID: {Type: field.TypeInt, Column: organization.FieldPersonalUserID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organizationmember.Table,
 			Columns: organizationmember.Columns,
@@ -287,7 +318,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organizationmember.FieldRole:           {Type: field.TypeEnum, Column: organizationmember.FieldRole},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxcursor.Table,
 			Columns: outboxcursor.Columns,
@@ -302,7 +333,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: outboxcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   project.Table,
 			Columns: project.Columns,
@@ -322,7 +353,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			project.FieldOrganizationID:    {Type: field.TypeInt, Column: project.FieldOrganizationID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   projectmember.Table,
 			Columns: projectmember.Columns,
@@ -343,7 +374,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			projectmember.FieldDigestSentAt: {Type: field.TypeTime, Column: projectmember.FieldDigestSentAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -367,7 +398,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldVersion:           {Type: field.TypeInt, Column: task.FieldVersion},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -386,7 +417,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSeenAt: {Type: field.TypeTime, Column: user.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -409,7 +440,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldSecret:         {Type: field.TypeString, Column: webhook.FieldSecret},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookcursor.Table,
 			Columns: webhookcursor.Columns,
@@ -424,7 +455,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: webhookcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -558,6 +589,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AdjustmentVote",
 		"User",
+	)
+	graph.MustAddE(
+		"feedback",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   analysis.FeedbackTable,
+			Columns: []string{analysis.FeedbackColumn},
+			Bidi:    false,
+		},
+		"Analysis",
+		"Feedback",
 	)
 	graph.MustAddE(
 		"project",
@@ -702,6 +745,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Feedback",
 		"Comment",
+	)
+	graph.MustAddE(
+		"analyses",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+		},
+		"Feedback",
+		"Analysis",
 	)
 	graph.MustAddE(
 		"project",
@@ -1410,6 +1465,145 @@ func (f *AdjustmentVoteFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AnalysisQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AnalysisQuery builder.
+func (_q *AnalysisQuery) Filter() *AnalysisFilter {
+	return &AnalysisFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AnalysisMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AnalysisMutation builder.
+func (m *AnalysisMutation) Filter() *AnalysisFilter {
+	return &AnalysisFilter{config: m.config, predicateAdder: m}
+}
+
+// AnalysisFilter provides a generic filtering capability at runtime for AnalysisQuery.
+type AnalysisFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AnalysisFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AnalysisFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldID))
+}
+
+// WhereFeedbackID applies the entql int predicate on the feedback_id field.
+func (f *AnalysisFilter) WhereFeedbackID(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldFeedbackID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *AnalysisFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldProjectID))
+}
+
+// WherePrimary applies the entql bool predicate on the primary field.
+func (f *AnalysisFilter) WherePrimary(p entql.BoolP) {
+	f.Where(p.Field(analysis.FieldPrimary))
+}
+
+// WhereProvider applies the entql string predicate on the provider field.
+func (f *AnalysisFilter) WhereProvider(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldProvider))
+}
+
+// WhereModel applies the entql string predicate on the model field.
+func (f *AnalysisFilter) WhereModel(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldModel))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *AnalysisFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldStatus))
+}
+
+// WhereLatencyMs applies the entql int predicate on the latency_ms field.
+func (f *AnalysisFilter) WhereLatencyMs(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldLatencyMs))
+}
+
+// WhereInputTokens applies the entql int predicate on the input_tokens field.
+func (f *AnalysisFilter) WhereInputTokens(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldInputTokens))
+}
+
+// WhereOutputTokens applies the entql int predicate on the output_tokens field.
+func (f *AnalysisFilter) WhereOutputTokens(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldOutputTokens))
+}
+
+// WhereEstimatedCost applies the entql float64 predicate on the estimated_cost field.
+func (f *AnalysisFilter) WhereEstimatedCost(p entql.Float64P) {
+	f.Where(p.Field(analysis.FieldEstimatedCost))
+}
+
+// WhereSummary applies the entql string predicate on the summary field.
+func (f *AnalysisFilter) WhereSummary(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldSummary))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *AnalysisFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldError))
+}
+
+// WhereSuggestions applies the entql json.RawMessage predicate on the suggestions field.
+func (f *AnalysisFilter) WhereSuggestions(p entql.BytesP) {
+	f.Where(p.Field(analysis.FieldSuggestions))
+}
+
+// WhereDroppedSuggestions applies the entql int predicate on the dropped_suggestions field.
+func (f *AnalysisFilter) WhereDroppedSuggestions(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldDroppedSuggestions))
+}
+
+// WhereRequestedByID applies the entql int predicate on the requested_by_id field.
+func (f *AnalysisFilter) WhereRequestedByID(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldRequestedByID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AnalysisFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(analysis.FieldCreatedAt))
+}
+
+// WhereCompletedAt applies the entql time.Time predicate on the completed_at field.
+func (f *AnalysisFilter) WhereCompletedAt(p entql.TimeP) {
+	f.Where(p.Field(analysis.FieldCompletedAt))
+}
+
+// WhereHasFeedback applies a predicate to check if query has an edge feedback.
+func (f *AnalysisFilter) WhereHasFeedback() {
+	f.Where(entql.HasEdge("feedback"))
+}
+
+// WhereHasFeedbackWith applies a predicate to check if query has an edge feedback with a given conditions (other predicates).
+func (f *AnalysisFilter) WhereHasFeedbackWith(preds ...predicate.Feedback) {
+	f.Where(entql.HasEdgeWith("feedback", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CommentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1438,7 +1632,7 @@ type CommentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CommentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1588,7 +1782,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1668,7 +1862,7 @@ type FeedbackFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FeedbackFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1937,6 +2131,20 @@ func (f *FeedbackFilter) WhereHasCommentsWith(preds ...predicate.Comment) {
 	})))
 }
 
+// WhereHasAnalyses applies a predicate to check if query has an edge analyses.
+func (f *FeedbackFilter) WhereHasAnalyses() {
+	f.Where(entql.HasEdge("analyses"))
+}
+
+// WhereHasAnalysesWith applies a predicate to check if query has an edge analyses with a given conditions (other predicates).
+func (f *FeedbackFilter) WhereHasAnalysesWith(preds ...predicate.Analysis) {
+	f.Where(entql.HasEdgeWith("analyses", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *GitHubCursorQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1966,7 +2174,7 @@ type GitHubCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2016,7 +2224,7 @@ type GitHubIssueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubIssueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2111,7 +2319,7 @@ type GitHubRepositoryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubRepositoryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2195,7 +2403,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2283,7 +2491,7 @@ type OrganizationMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2376,7 +2584,7 @@ type OutboxCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2426,7 +2634,7 @@ type ProjectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2613,7 +2821,7 @@ type ProjectMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2721,7 +2929,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2830,7 +3038,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2956,7 +3164,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3074,7 +3282,7 @@ type WebhookCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3124,7 +3332,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -15,6 +15,8 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "Adjustment", true
 	case 38654705664 >> 32:
 		return "AdjustmentVote", true
+	case 81604378624 >> 32:
+		return "Analysis", true
 	case 42949672960 >> 32:
 		return "Comment", true
 	case 30064771072 >> 32:

@@ -48,6 +48,11 @@ func (r *adjustmentResolver) ViewerVote(ctx context.Context, obj *ent.Adjustment
 	return r.viewerVote(ctx, obj)
 }
 
+// Suggestions is the resolver for the suggestions field.
+func (r *analysisResolver) Suggestions(ctx context.Context, obj *ent.Analysis) ([]*model.AnalysisSuggestion, error) {
+	return r.analysisSuggestions(ctx, obj)
+}
+
 // Similar is the resolver for the similar field.
 func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error) {
 	return r.similar(ctx, obj, first, by)
@@ -160,6 +165,11 @@ func (r *mutationResolver) RetryFeedback(ctx context.Context, id int) (*ent.Feed
 		return nil, errNotFailed
 	}
 	return fb, err
+}
+
+// CompareAnalyses is the resolver for the compareAnalyses field.
+func (r *mutationResolver) CompareAnalyses(ctx context.Context, feedbackID int, providers []string) ([]*ent.Analysis, error) {
+	return r.compareAnalyses(ctx, feedbackID, providers)
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.

@@ -15,6 +15,9 @@ type Adjustment func(*sql.Selector)
 // AdjustmentVote is the predicate function for adjustmentvote builders.
 type AdjustmentVote func(*sql.Selector)
 
+// Analysis is the predicate function for analysis builders.
+type Analysis func(*sql.Selector)
+
 // Comment is the predicate function for comment builders.
 type Comment func(*sql.Selector)
 
