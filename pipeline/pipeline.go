@@ -23,8 +23,8 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/bounds"
-	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/compare"
+	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -383,7 +383,7 @@ type Outcome struct {
 	Usage
 	// Latency is how long the analyzer took (0: not measured, as for a
 	// reused analysis); stored with the primary Analysis row.
-	Latency time.Duration
+	Latency     time.Duration
 	Adjustments []Suggestion
 	// Dropped counts the suggestions of the answer left out as invalid;
 	// DroppedReasons says why (bounded). Both are stored on the feedback.

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/feedbackloop/feedbackloop/compare"
 	"log/slog"
 	"strings"
 	"sync"
@@ -112,6 +113,9 @@ type workerOpts struct {
 	// shared meters the model calls in Redis with every other worker's, as
 	// server.go does (only pauses: no RPM or TPM).
 	shared bool
+	// comparers run comparison runs; compare samples feedback for them.
+	comparers map[string]analysis.Analyzer
+	compare   compare.Settings
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -191,6 +195,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 		Lease: o.lease, ReconcileEvery: o.reconcileEvery, PendingGrace: o.pendingGrace,
 		Logger: o.logger, Prices: o.prices,
 		Reuse: o.reuse, Embedder: embedder, EmbeddingModel: "stub-embed",
+		Comparers: o.comparers, Compare: o.compare,
 	})
 	if err := w.Start(accesstest.System()); err != nil {
 		e.t.Fatal(err)
