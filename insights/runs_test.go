@@ -43,7 +43,7 @@ func TestInsightsComparisonRunsPerModel(t *testing.T) {
 		{fb.ID, p, day, false, "claude-b", analysis.StatusFailed, nil, nil, nil},
 		{fb.ID, p, day, false, "claude-b", analysis.StatusPending, nil, nil, nil},
 		{fb.ID, p, day.AddDate(0, 0, 1), false, "claude-b", analysis.StatusCompleted, ptr(9000), ptr(9000), ptr(9.0)}, // outside
-		{ofb.ID, other, day, false, "claude-b", analysis.StatusCompleted, ptr(9000), ptr(9000), ptr(9.0)},          // another project
+		{ofb.ID, other, day, false, "claude-b", analysis.StatusCompleted, ptr(9000), ptr(9000), ptr(9.0)},             // another project
 	} {
 		client.Analysis.Create().SetFeedbackID(r.fb).SetProjectID(r.project).SetCreatedAt(r.created).SetPrimary(r.primary).
 			SetProvider("openai").SetModel(r.model).SetStatus(r.status).SetNillableLatencyMs(r.ms).
