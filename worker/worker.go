@@ -423,6 +423,9 @@ func priced(provider, model string, u *analysis.Usage, prices spend.Prices) pipe
 func (w *Worker) deadLettered(ctx context.Context, job queue.Job, err error) {
 	ctx = logctx.With(access.SystemContext(ctx), "job_id", job.ID(), "feedback_id", job.FeedbackID)
 	if job.AnalysisID > 0 {
+		if _, err := w.cfg.Pipeline.StartRun(ctx, job); err != nil {
+			return // gone, finished, or another row's (its key differs)
+		}
 		_, ferr := w.finishRun(ctx, job.AnalysisID, pipeline.RunOutcome{
 			Err: "the comparison run failed repeatedly because of an internal error; ask for another one (compareAnalyses)"})
 		if ferr != nil {
