@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/compare"
 	"github.com/feedbackloop/feedbackloop/digest"
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/doclimit"
@@ -36,6 +37,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/worker/analysis"
 	"github.com/feedbackloop/feedbackloop/worker/fallback"
 	"github.com/feedbackloop/feedbackloop/worker/llm"
+	"github.com/feedbackloop/feedbackloop/worker/rules"
 )
 
 // config is the whole configuration of a process, read once from the
@@ -104,6 +106,14 @@ type config struct {
 	// calls in their currency (LLM_PROJECT_MONTHLY_BUDGET, 0: none).
 	LLMPrices spend.Prices
 	LLMBudget spend.Budget
+
+	// Compare says which models analyses may be compared against
+	// (compareAnalyses: LLM_PROVIDER, LLM_FALLBACK, COMPARE_PROVIDERS) and
+	// which share of feedback is compared automatically
+	// (COMPARE_SAMPLE_RATE, against COMPARE_PROVIDERS); CompareModels
+	// configures each of Compare.Targets, in its order.
+	Compare       compare.Settings
+	CompareModels []llm.Config
 
 	// Reuse says which earlier analyses the worker reuses instead of
 	// asking the model (FEEDBACK_REUSE, FEEDBACK_REUSE_NEAR,
@@ -417,7 +427,8 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	// deployment's one prefix.
 	cfg.LLM.Limits.Prefix = cfg.RateLimit.Prefix
 	cfg.LLMFallback, cfg.LLMBreakerFailures, cfg.LLMBreakerTimeout = e.llmFallback(cfg.LLM, limits)
-	cfg.LLMPrices, cfg.LLMBudget = e.llmSpend(append([]llm.Config{cfg.LLM}, cfg.LLMFallback...))
+	cfg.CompareModels, cfg.Compare = e.comparisons(cfg.LLM, cfg.LLMFallback, limits)
+	cfg.LLMPrices, cfg.LLMBudget = e.llmSpend(cfg.CompareModels)
 	cfg.WebhookAllowPrivate = e.boolean("WEBHOOK_ALLOW_PRIVATE", false)
 	if sealer, err := webhooks.NewSealer(e.str("WEBHOOK_SECRET_KEY", "")); err != nil {
 		e.errs = append(e.errs, fmt.Errorf("WEBHOOK_SECRET_KEY %w", err))
@@ -677,8 +688,17 @@ func (e *env) providerLimits() func(provider string) llmlimit.Config {
 // and limits come from its own settings, the rest (timeout, attempts) from
 // the primary's.
 func (e *env) llmFallback(primary llm.Config, limits func(provider string) llmlimit.Config) ([]llm.Config, int, time.Duration) {
+	return e.llmList("LLM_FALLBACK", primary, limits), e.integer("LLM_BREAKER_FAILURES", fallback.DefaultFailures, 1, 1000),
+		e.duration("LLM_BREAKER_TIMEOUT", fallback.DefaultOpenTimeout)
+}
+
+// llmList reads key, a list of provider or provider:model entries: a
+// provider's model defaults to its default model, its key, URL and limits
+// come from its own settings, the rest (timeout, attempts) from the
+// primary's.
+func (e *env) llmList(key string, primary llm.Config, limits func(provider string) llmlimit.Config) []llm.Config {
 	var out []llm.Config
-	for _, entry := range e.list("LLM_FALLBACK") {
+	for _, entry := range e.list(key) {
 		name, model, _ := strings.Cut(entry, ":")
 		name = strings.ToLower(strings.TrimSpace(name))
 		cfg := primary
@@ -690,7 +710,7 @@ func (e *env) llmFallback(primary llm.Config, limits func(provider string) llmli
 				for _, p := range llm.Providers {
 					names = append(names, p.Name)
 				}
-				e.fail("LLM_FALLBACK", "a list of "+strings.Join(names, ", ")+" (optionally provider:model)", entry)
+				e.fail(key, "a list of "+strings.Join(names, ", ")+" (optionally provider:model)", entry)
 				continue
 			}
 			if cfg.Model == "" {
@@ -708,8 +728,35 @@ func (e *env) llmFallback(primary llm.Config, limits func(provider string) llmli
 		}
 		out = append(out, cfg)
 	}
-	return out, e.integer("LLM_BREAKER_FAILURES", fallback.DefaultFailures, 1, 1000),
-		e.duration("LLM_BREAKER_TIMEOUT", fallback.DefaultOpenTimeout)
+	return out
+}
+
+// comparisons reads COMPARE_PROVIDERS and COMPARE_SAMPLE_RATE: the models
+// compareAnalyses may name are the primary, the fallbacks and
+// COMPARE_PROVIDERS; sampled feedback is compared against
+// COMPARE_PROVIDERS.
+func (e *env) comparisons(primary llm.Config, fallbacks []llm.Config, limits func(provider string) llmlimit.Config) ([]llm.Config, compare.Settings) {
+	extra := e.llmList("COMPARE_PROVIDERS", primary, limits)
+	var s compare.Settings
+	var models []llm.Config
+	for i, c := range append(append([]llm.Config{primary}, fallbacks...), extra...) {
+		t := compare.Target{Provider: c.Provider, Model: c.Model}
+		if c.Provider == defaultProvider {
+			t.Model = rules.New().Model()
+		}
+		if i > len(fallbacks) && !slices.Contains(s.Sampled, t) {
+			s.Sampled = append(s.Sampled, t)
+		}
+		if !slices.Contains(s.Targets, t) {
+			s.Targets = append(s.Targets, t)
+			models = append(models, c)
+		}
+	}
+	s.SampleRate = e.float("COMPARE_SAMPLE_RATE", 0, 0, 1)
+	if s.SampleRate > 0 && len(s.Sampled) == 0 {
+		e.errs = append(e.errs, errors.New("COMPARE_SAMPLE_RATE needs COMPARE_PROVIDERS: the models sampled feedback is compared against (provider or provider:model, comma-separated)"))
+	}
+	return models, s
 }
 
 // llmSpend reads the price table and the projects' monthly budget. The

@@ -382,6 +382,7 @@ func startAPI(startCtx context.Context, cfg config, d *deps, authn *auth.Authent
 		WebhooksPerProject: cfg.WebhooksPerProject,
 		WebhookSecrets:     cfg.WebhookSecrets,
 		DigestsSending:     cfg.SMTP != nil,
+		Compare:            cfg.Compare,
 	}), nil
 }
 
@@ -501,6 +502,10 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 	if err != nil {
 		return nil, err
 	}
+	comparers, err := newComparers(startCtx, cfg, d.pipe, logger)
+	if err != nil {
+		return nil, err
+	}
 	w := worker.New(worker.Config{
 		Client:   d.client,
 		Pipeline: d.pipe,
@@ -521,6 +526,8 @@ func startWorker(ctx, startCtx context.Context, cfg config, d *deps, logger *slo
 		Reuse:          cfg.Reuse,
 		Embedder:       embedder,
 		EmbeddingModel: cfg.EmbeddingModel,
+		Comparers:      comparers,
+		Compare:        cfg.Compare,
 	})
 	if err := w.Start(ctx); err != nil {
 		return nil, err
@@ -583,6 +590,30 @@ func withFallback(ctx context.Context, primary analysis.Analyzer, cfg config, lo
 	}
 	return fallback.New(fallback.Config{Analyzers: chain, Failures: cfg.LLMBreakerFailures,
 		OpenTimeout: cfg.LLMBreakerTimeout, Logger: logger})
+}
+
+// newComparers makes the analyzers of comparison runs, one per model
+// compareAnalyses may name (cfg.Compare.Targets): each a single model, no
+// fallback (a comparison compares that model), sharing the primary's call
+// limits, pauses and calls in flight, and kept within the project's
+// budget (no built-in rules past it: the run fails saying so).
+func newComparers(ctx context.Context, cfg config, spent budget.Spender, logger *slog.Logger) (map[string]analysis.Analyzer, error) {
+	out := make(map[string]analysis.Analyzer, len(cfg.CompareModels))
+	for i, mc := range cfg.CompareModels {
+		var a analysis.Analyzer = rules.New()
+		if mc.Provider != defaultProvider {
+			mc.OnCall, mc.Tracing, mc.Redis, mc.InFlight = cfg.LLM.OnCall, cfg.LLM.Tracing, cfg.LLM.Redis, cfg.LLM.InFlight
+			var err error
+			if a, err = newAnalyzer(ctx, mc, logger); err != nil {
+				return nil, fmt.Errorf("COMPARE_PROVIDERS: %w", err)
+			}
+			if cfg.LLMBudget.Monthly > 0 {
+				a = budget.New(budget.Config{Models: a, Budget: cfg.LLMBudget, Spend: spent, Logger: logger})
+			}
+		}
+		out[cfg.Compare.Targets[i].Key()] = a
+	}
+	return out, nil
 }
 
 // withBudget keeps each project's model calls within

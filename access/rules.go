@@ -206,6 +206,35 @@ func AdjustmentPolicy() ent.Policy {
 	}
 }
 
+// AnalysisPolicy: members see the analyses of their projects' feedback,
+// comparison runs included; EDITOR asks for comparison runs (creates
+// them, compareAnalyses); only the system (the worker) records their
+// outcome or deletes them.
+func AnalysisPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: queryPolicy(func(v *viewer.Viewer) func(*sql.Selector) { return inVisibleProjects(v, "project_id") }),
+		Mutation: privacy.MutationPolicy{
+			requireViewer(), allowAdmins(),
+			privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+				// Generic: the typed rule would need the generated
+				// package of the schema that installs this policy.
+				pm, ok := m.(interface {
+					projectIDMutation
+					Client() *ent.Client
+				})
+				if !ok || !m.Op().Is(ent.OpCreate) {
+					return &ForbiddenError{Action: "change or delete analyses"}
+				}
+				projects, err := projectsOf(ctx, pm, nil)
+				if err != nil {
+					return err
+				}
+				return requireEach(ctx, pm.Client(), projects, viewer.Editor, "analysis", "compare analyses")
+			}),
+		},
+	}
+}
+
 // CommentPolicy: members see the comments of their projects. Any member
 // writes them, as themselves, except a VIEWER when the project's OWNERs
 // turned viewersMayComment off; only the author edits a comment (and only

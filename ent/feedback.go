@@ -108,15 +108,18 @@ type FeedbackEdges struct {
 	Adjustments []*Adjustment `json:"adjustments,omitempty"`
 	// Comments holds the value of the comments edge.
 	Comments []*Comment `json:"comments,omitempty"`
+	// Analyses holds the value of the analyses edge.
+	Analyses []*Analysis `json:"analyses,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
-	totalCount [6]map[string]int
+	totalCount [7]map[string]int
 
 	namedReuses      map[string][]*Feedback
 	namedAdjustments map[string][]*Adjustment
 	namedComments    map[string][]*Comment
+	namedAnalyses    map[string][]*Analysis
 }
 
 // ProjectOrErr returns the Project value or an error if the edge
@@ -188,6 +191,15 @@ func (e FeedbackEdges) CommentsOrErr() ([]*Comment, error) {
 		return e.Comments, nil
 	}
 	return nil, &NotLoadedError{edge: "comments"}
+}
+
+// AnalysesOrErr returns the Analyses value or an error if the edge
+// was not loaded in eager-loading.
+func (e FeedbackEdges) AnalysesOrErr() ([]*Analysis, error) {
+	if e.loadedTypes[7] {
+		return e.Analyses, nil
+	}
+	return nil, &NotLoadedError{edge: "analyses"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -491,6 +503,11 @@ func (_m *Feedback) QueryComments() *CommentQuery {
 	return NewFeedbackClient(_m.config).QueryComments(_m)
 }
 
+// QueryAnalyses queries the "analyses" edge of the Feedback entity.
+func (_m *Feedback) QueryAnalyses() *AnalysisQuery {
+	return NewFeedbackClient(_m.config).QueryAnalyses(_m)
+}
+
 // Update returns a builder for updating this Feedback.
 // Note that you need to call Feedback.Unwrap() before calling this method if this Feedback
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -711,6 +728,30 @@ func (_m *Feedback) appendNamedComments(name string, edges ...*Comment) {
 		_m.Edges.namedComments[name] = []*Comment{}
 	} else {
 		_m.Edges.namedComments[name] = append(_m.Edges.namedComments[name], edges...)
+	}
+}
+
+// NamedAnalyses returns the Analyses named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Feedback) NamedAnalyses(name string) ([]*Analysis, error) {
+	if _m.Edges.namedAnalyses == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAnalyses[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Feedback) appendNamedAnalyses(name string, edges ...*Analysis) {
+	if _m.Edges.namedAnalyses == nil {
+		_m.Edges.namedAnalyses = make(map[string][]*Analysis)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAnalyses[name] = []*Analysis{}
+	} else {
+		_m.Edges.namedAnalyses[name] = append(_m.Edges.namedAnalyses[name], edges...)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
@@ -509,6 +510,21 @@ func (_c *FeedbackCreate) AddComments(v ...*Comment) *FeedbackCreate {
 	return _c.AddCommentIDs(ids...)
 }
 
+// AddAnalysisIDs adds the "analyses" edge to the Analysis entity by IDs.
+func (_c *FeedbackCreate) AddAnalysisIDs(ids ...int) *FeedbackCreate {
+	_c.mutation.AddAnalysisIDs(ids...)
+	return _c
+}
+
+// AddAnalyses adds the "analyses" edges to the Analysis entity.
+func (_c *FeedbackCreate) AddAnalyses(v ...*Analysis) *FeedbackCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAnalysisIDs(ids...)
+}
+
 // Mutation returns the FeedbackMutation object of the builder.
 func (_c *FeedbackCreate) Mutation() *FeedbackMutation {
 	return _c.mutation
@@ -911,6 +927,22 @@ func (_c *FeedbackCreate) createSpec() (*Feedback, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AnalysesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(analysis.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
@@ -37,11 +38,13 @@ type FeedbackQuery struct {
 	withReuses           *FeedbackQuery
 	withAdjustments      *AdjustmentQuery
 	withComments         *CommentQuery
+	withAnalyses         *AnalysisQuery
 	loadTotal            []func(context.Context, []*Feedback) error
 	modifiers            []func(*sql.Selector)
 	withNamedReuses      map[string]*FeedbackQuery
 	withNamedAdjustments map[string]*AdjustmentQuery
 	withNamedComments    map[string]*CommentQuery
+	withNamedAnalyses    map[string]*AnalysisQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -225,6 +228,28 @@ func (_q *FeedbackQuery) QueryComments() *CommentQuery {
 			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
 			sqlgraph.To(comment.Table, comment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, feedback.CommentsTable, feedback.CommentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAnalyses chains the current query on the "analyses" edge.
+func (_q *FeedbackQuery) QueryAnalyses() *AnalysisQuery {
+	query := (&AnalysisClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, selector),
+			sqlgraph.To(analysis.Table, analysis.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feedback.AnalysesTable, feedback.AnalysesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -431,6 +456,7 @@ func (_q *FeedbackQuery) Clone() *FeedbackQuery {
 		withReuses:      _q.withReuses.Clone(),
 		withAdjustments: _q.withAdjustments.Clone(),
 		withComments:    _q.withComments.Clone(),
+		withAnalyses:    _q.withAnalyses.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -511,6 +537,17 @@ func (_q *FeedbackQuery) WithComments(opts ...func(*CommentQuery)) *FeedbackQuer
 		opt(query)
 	}
 	_q.withComments = query
+	return _q
+}
+
+// WithAnalyses tells the query-builder to eager-load the nodes that are connected to
+// the "analyses" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeedbackQuery) WithAnalyses(opts ...func(*AnalysisQuery)) *FeedbackQuery {
+	query := (&AnalysisClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAnalyses = query
 	return _q
 }
 
@@ -598,7 +635,7 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 	var (
 		nodes       = []*Feedback{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withProject != nil,
 			_q.withTask != nil,
 			_q.withSubmittedBy != nil,
@@ -606,6 +643,7 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 			_q.withReuses != nil,
 			_q.withAdjustments != nil,
 			_q.withComments != nil,
+			_q.withAnalyses != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -676,6 +714,13 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 			return nil, err
 		}
 	}
+	if query := _q.withAnalyses; query != nil {
+		if err := _q.loadAnalyses(ctx, query, nodes,
+			func(n *Feedback) { n.Edges.Analyses = []*Analysis{} },
+			func(n *Feedback, e *Analysis) { n.Edges.Analyses = append(n.Edges.Analyses, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedReuses {
 		if err := _q.loadReuses(ctx, query, nodes,
 			func(n *Feedback) { n.appendNamedReuses(name) },
@@ -694,6 +739,13 @@ func (_q *FeedbackQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fee
 		if err := _q.loadComments(ctx, query, nodes,
 			func(n *Feedback) { n.appendNamedComments(name) },
 			func(n *Feedback, e *Comment) { n.appendNamedComments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAnalyses {
+		if err := _q.loadAnalyses(ctx, query, nodes,
+			func(n *Feedback) { n.appendNamedAnalyses(name) },
+			func(n *Feedback, e *Analysis) { n.appendNamedAnalyses(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -926,6 +978,36 @@ func (_q *FeedbackQuery) loadComments(ctx context.Context, query *CommentQuery, 
 	}
 	return nil
 }
+func (_q *FeedbackQuery) loadAnalyses(ctx context.Context, query *AnalysisQuery, nodes []*Feedback, init func(*Feedback), assign func(*Feedback, *Analysis)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Feedback)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(analysis.FieldFeedbackID)
+	}
+	query.Where(predicate.Analysis(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(feedback.AnalysesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FeedbackID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "feedback_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *FeedbackQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1093,6 +1175,20 @@ func (_q *FeedbackQuery) WithNamedComments(name string, opts ...func(*CommentQue
 		_q.withNamedComments = make(map[string]*CommentQuery)
 	}
 	_q.withNamedComments[name] = query
+	return _q
+}
+
+// WithNamedAnalyses tells the query-builder to eager-load the nodes that are connected to the "analyses"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeedbackQuery) WithNamedAnalyses(name string, opts ...func(*AnalysisQuery)) *FeedbackQuery {
+	query := (&AnalysisClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAnalyses == nil {
+		_q.withNamedAnalyses = make(map[string]*AnalysisQuery)
+	}
+	_q.withNamedAnalyses[name] = query
 	return _q
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/predicate"
@@ -642,6 +643,21 @@ func (_u *FeedbackUpdate) AddComments(v ...*Comment) *FeedbackUpdate {
 	return _u.AddCommentIDs(ids...)
 }
 
+// AddAnalysisIDs adds the "analyses" edge to the Analysis entity by IDs.
+func (_u *FeedbackUpdate) AddAnalysisIDs(ids ...int) *FeedbackUpdate {
+	_u.mutation.AddAnalysisIDs(ids...)
+	return _u
+}
+
+// AddAnalyses adds the "analyses" edges to the Analysis entity.
+func (_u *FeedbackUpdate) AddAnalyses(v ...*Analysis) *FeedbackUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAnalysisIDs(ids...)
+}
+
 // Mutation returns the FeedbackMutation object of the builder.
 func (_u *FeedbackUpdate) Mutation() *FeedbackMutation {
 	return _u.mutation
@@ -720,6 +736,27 @@ func (_u *FeedbackUpdate) RemoveComments(v ...*Comment) *FeedbackUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommentIDs(ids...)
+}
+
+// ClearAnalyses clears all "analyses" edges to the Analysis entity.
+func (_u *FeedbackUpdate) ClearAnalyses() *FeedbackUpdate {
+	_u.mutation.ClearAnalyses()
+	return _u
+}
+
+// RemoveAnalysisIDs removes the "analyses" edge to Analysis entities by IDs.
+func (_u *FeedbackUpdate) RemoveAnalysisIDs(ids ...int) *FeedbackUpdate {
+	_u.mutation.RemoveAnalysisIDs(ids...)
+	return _u
+}
+
+// RemoveAnalyses removes "analyses" edges to Analysis entities.
+func (_u *FeedbackUpdate) RemoveAnalyses(v ...*Analysis) *FeedbackUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAnalysisIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1179,6 +1216,51 @@ func (_u *FeedbackUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AnalysesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(analysis.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAnalysesIDs(); len(nodes) > 0 && !_u.mutation.AnalysesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(analysis.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AnalysesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(analysis.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1816,6 +1898,21 @@ func (_u *FeedbackUpdateOne) AddComments(v ...*Comment) *FeedbackUpdateOne {
 	return _u.AddCommentIDs(ids...)
 }
 
+// AddAnalysisIDs adds the "analyses" edge to the Analysis entity by IDs.
+func (_u *FeedbackUpdateOne) AddAnalysisIDs(ids ...int) *FeedbackUpdateOne {
+	_u.mutation.AddAnalysisIDs(ids...)
+	return _u
+}
+
+// AddAnalyses adds the "analyses" edges to the Analysis entity.
+func (_u *FeedbackUpdateOne) AddAnalyses(v ...*Analysis) *FeedbackUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAnalysisIDs(ids...)
+}
+
 // Mutation returns the FeedbackMutation object of the builder.
 func (_u *FeedbackUpdateOne) Mutation() *FeedbackMutation {
 	return _u.mutation
@@ -1894,6 +1991,27 @@ func (_u *FeedbackUpdateOne) RemoveComments(v ...*Comment) *FeedbackUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommentIDs(ids...)
+}
+
+// ClearAnalyses clears all "analyses" edges to the Analysis entity.
+func (_u *FeedbackUpdateOne) ClearAnalyses() *FeedbackUpdateOne {
+	_u.mutation.ClearAnalyses()
+	return _u
+}
+
+// RemoveAnalysisIDs removes the "analyses" edge to Analysis entities by IDs.
+func (_u *FeedbackUpdateOne) RemoveAnalysisIDs(ids ...int) *FeedbackUpdateOne {
+	_u.mutation.RemoveAnalysisIDs(ids...)
+	return _u
+}
+
+// RemoveAnalyses removes "analyses" edges to Analysis entities.
+func (_u *FeedbackUpdateOne) RemoveAnalyses(v ...*Analysis) *FeedbackUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAnalysisIDs(ids...)
 }
 
 // Where appends a list predicates to the FeedbackUpdate builder.
@@ -2383,6 +2501,51 @@ func (_u *FeedbackUpdateOne) sqlSave(ctx context.Context) (_node *Feedback, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AnalysesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(analysis.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAnalysesIDs(); len(nodes) > 0 && !_u.mutation.AnalysesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(analysis.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AnalysesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(analysis.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

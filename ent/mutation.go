@@ -12,8 +12,10 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/feedbackloop/feedbackloop/compare"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
@@ -51,6 +53,7 @@ const (
 	TypeAPIKey             = "APIKey"
 	TypeAdjustment         = "Adjustment"
 	TypeAdjustmentVote     = "AdjustmentVote"
+	TypeAnalysis           = "Analysis"
 	TypeComment            = "Comment"
 	TypeEvent              = "Event"
 	TypeFeedback           = "Feedback"
@@ -3895,6 +3898,1680 @@ func (m *AdjustmentVoteMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AdjustmentVote edge %s", name)
 }
 
+// AnalysisMutation represents an operation that mutates the Analysis nodes in the graph.
+type AnalysisMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *int
+	project_id             *int
+	addproject_id          *int
+	primary                *bool
+	provider               *string
+	model                  *string
+	status                 *analysis.Status
+	latency_ms             *int
+	addlatency_ms          *int
+	input_tokens           *int
+	addinput_tokens        *int
+	output_tokens          *int
+	addoutput_tokens       *int
+	estimated_cost         *float64
+	addestimated_cost      *float64
+	summary                *string
+	error                  *string
+	suggestions            *[]compare.Claim
+	appendsuggestions      []compare.Claim
+	dropped_suggestions    *int
+	adddropped_suggestions *int
+	requested_by_id        *int
+	addrequested_by_id     *int
+	created_at             *time.Time
+	completed_at           *time.Time
+	clearedFields          map[string]struct{}
+	feedback               *int
+	clearedfeedback        bool
+	done                   bool
+	oldValue               func(context.Context) (*Analysis, error)
+	predicates             []predicate.Analysis
+}
+
+var _ ent.Mutation = (*AnalysisMutation)(nil)
+
+// analysisOption allows management of the mutation configuration using functional options.
+type analysisOption func(*AnalysisMutation)
+
+// newAnalysisMutation creates new mutation for the Analysis entity.
+func newAnalysisMutation(c config, op Op, opts ...analysisOption) *AnalysisMutation {
+	m := &AnalysisMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAnalysis,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAnalysisID sets the ID field of the mutation.
+func withAnalysisID(id int) analysisOption {
+	return func(m *AnalysisMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Analysis
+		)
+		m.oldValue = func(ctx context.Context) (*Analysis, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Analysis.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAnalysis sets the old Analysis of the mutation.
+func withAnalysis(node *Analysis) analysisOption {
+	return func(m *AnalysisMutation) {
+		m.oldValue = func(context.Context) (*Analysis, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AnalysisMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AnalysisMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AnalysisMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AnalysisMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Analysis.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFeedbackID sets the "feedback_id" field.
+func (m *AnalysisMutation) SetFeedbackID(i int) {
+	m.feedback = &i
+}
+
+// FeedbackID returns the value of the "feedback_id" field in the mutation.
+func (m *AnalysisMutation) FeedbackID() (r int, exists bool) {
+	v := m.feedback
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeedbackID returns the old "feedback_id" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldFeedbackID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeedbackID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeedbackID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeedbackID: %w", err)
+	}
+	return oldValue.FeedbackID, nil
+}
+
+// ResetFeedbackID resets all changes to the "feedback_id" field.
+func (m *AnalysisMutation) ResetFeedbackID() {
+	m.feedback = nil
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *AnalysisMutation) SetProjectID(i int) {
+	m.project_id = &i
+	m.addproject_id = nil
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *AnalysisMutation) ProjectID() (r int, exists bool) {
+	v := m.project_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// AddProjectID adds i to the "project_id" field.
+func (m *AnalysisMutation) AddProjectID(i int) {
+	if m.addproject_id != nil {
+		*m.addproject_id += i
+	} else {
+		m.addproject_id = &i
+	}
+}
+
+// AddedProjectID returns the value that was added to the "project_id" field in this mutation.
+func (m *AnalysisMutation) AddedProjectID() (r int, exists bool) {
+	v := m.addproject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *AnalysisMutation) ResetProjectID() {
+	m.project_id = nil
+	m.addproject_id = nil
+}
+
+// SetPrimary sets the "primary" field.
+func (m *AnalysisMutation) SetPrimary(b bool) {
+	m.primary = &b
+}
+
+// Primary returns the value of the "primary" field in the mutation.
+func (m *AnalysisMutation) Primary() (r bool, exists bool) {
+	v := m.primary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrimary returns the old "primary" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldPrimary(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrimary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrimary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrimary: %w", err)
+	}
+	return oldValue.Primary, nil
+}
+
+// ResetPrimary resets all changes to the "primary" field.
+func (m *AnalysisMutation) ResetPrimary() {
+	m.primary = nil
+}
+
+// SetProvider sets the "provider" field.
+func (m *AnalysisMutation) SetProvider(s string) {
+	m.provider = &s
+}
+
+// Provider returns the value of the "provider" field in the mutation.
+func (m *AnalysisMutation) Provider() (r string, exists bool) {
+	v := m.provider
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvider returns the old "provider" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldProvider(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvider is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvider requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvider: %w", err)
+	}
+	return oldValue.Provider, nil
+}
+
+// ResetProvider resets all changes to the "provider" field.
+func (m *AnalysisMutation) ResetProvider() {
+	m.provider = nil
+}
+
+// SetModel sets the "model" field.
+func (m *AnalysisMutation) SetModel(s string) {
+	m.model = &s
+}
+
+// Model returns the value of the "model" field in the mutation.
+func (m *AnalysisMutation) Model() (r string, exists bool) {
+	v := m.model
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModel returns the old "model" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldModel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModel: %w", err)
+	}
+	return oldValue.Model, nil
+}
+
+// ResetModel resets all changes to the "model" field.
+func (m *AnalysisMutation) ResetModel() {
+	m.model = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *AnalysisMutation) SetStatus(a analysis.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AnalysisMutation) Status() (r analysis.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldStatus(ctx context.Context) (v analysis.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AnalysisMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetLatencyMs sets the "latency_ms" field.
+func (m *AnalysisMutation) SetLatencyMs(i int) {
+	m.latency_ms = &i
+	m.addlatency_ms = nil
+}
+
+// LatencyMs returns the value of the "latency_ms" field in the mutation.
+func (m *AnalysisMutation) LatencyMs() (r int, exists bool) {
+	v := m.latency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLatencyMs returns the old "latency_ms" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldLatencyMs(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLatencyMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLatencyMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLatencyMs: %w", err)
+	}
+	return oldValue.LatencyMs, nil
+}
+
+// AddLatencyMs adds i to the "latency_ms" field.
+func (m *AnalysisMutation) AddLatencyMs(i int) {
+	if m.addlatency_ms != nil {
+		*m.addlatency_ms += i
+	} else {
+		m.addlatency_ms = &i
+	}
+}
+
+// AddedLatencyMs returns the value that was added to the "latency_ms" field in this mutation.
+func (m *AnalysisMutation) AddedLatencyMs() (r int, exists bool) {
+	v := m.addlatency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLatencyMs clears the value of the "latency_ms" field.
+func (m *AnalysisMutation) ClearLatencyMs() {
+	m.latency_ms = nil
+	m.addlatency_ms = nil
+	m.clearedFields[analysis.FieldLatencyMs] = struct{}{}
+}
+
+// LatencyMsCleared returns if the "latency_ms" field was cleared in this mutation.
+func (m *AnalysisMutation) LatencyMsCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldLatencyMs]
+	return ok
+}
+
+// ResetLatencyMs resets all changes to the "latency_ms" field.
+func (m *AnalysisMutation) ResetLatencyMs() {
+	m.latency_ms = nil
+	m.addlatency_ms = nil
+	delete(m.clearedFields, analysis.FieldLatencyMs)
+}
+
+// SetInputTokens sets the "input_tokens" field.
+func (m *AnalysisMutation) SetInputTokens(i int) {
+	m.input_tokens = &i
+	m.addinput_tokens = nil
+}
+
+// InputTokens returns the value of the "input_tokens" field in the mutation.
+func (m *AnalysisMutation) InputTokens() (r int, exists bool) {
+	v := m.input_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInputTokens returns the old "input_tokens" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldInputTokens(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInputTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInputTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInputTokens: %w", err)
+	}
+	return oldValue.InputTokens, nil
+}
+
+// AddInputTokens adds i to the "input_tokens" field.
+func (m *AnalysisMutation) AddInputTokens(i int) {
+	if m.addinput_tokens != nil {
+		*m.addinput_tokens += i
+	} else {
+		m.addinput_tokens = &i
+	}
+}
+
+// AddedInputTokens returns the value that was added to the "input_tokens" field in this mutation.
+func (m *AnalysisMutation) AddedInputTokens() (r int, exists bool) {
+	v := m.addinput_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearInputTokens clears the value of the "input_tokens" field.
+func (m *AnalysisMutation) ClearInputTokens() {
+	m.input_tokens = nil
+	m.addinput_tokens = nil
+	m.clearedFields[analysis.FieldInputTokens] = struct{}{}
+}
+
+// InputTokensCleared returns if the "input_tokens" field was cleared in this mutation.
+func (m *AnalysisMutation) InputTokensCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldInputTokens]
+	return ok
+}
+
+// ResetInputTokens resets all changes to the "input_tokens" field.
+func (m *AnalysisMutation) ResetInputTokens() {
+	m.input_tokens = nil
+	m.addinput_tokens = nil
+	delete(m.clearedFields, analysis.FieldInputTokens)
+}
+
+// SetOutputTokens sets the "output_tokens" field.
+func (m *AnalysisMutation) SetOutputTokens(i int) {
+	m.output_tokens = &i
+	m.addoutput_tokens = nil
+}
+
+// OutputTokens returns the value of the "output_tokens" field in the mutation.
+func (m *AnalysisMutation) OutputTokens() (r int, exists bool) {
+	v := m.output_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutputTokens returns the old "output_tokens" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldOutputTokens(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutputTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutputTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutputTokens: %w", err)
+	}
+	return oldValue.OutputTokens, nil
+}
+
+// AddOutputTokens adds i to the "output_tokens" field.
+func (m *AnalysisMutation) AddOutputTokens(i int) {
+	if m.addoutput_tokens != nil {
+		*m.addoutput_tokens += i
+	} else {
+		m.addoutput_tokens = &i
+	}
+}
+
+// AddedOutputTokens returns the value that was added to the "output_tokens" field in this mutation.
+func (m *AnalysisMutation) AddedOutputTokens() (r int, exists bool) {
+	v := m.addoutput_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearOutputTokens clears the value of the "output_tokens" field.
+func (m *AnalysisMutation) ClearOutputTokens() {
+	m.output_tokens = nil
+	m.addoutput_tokens = nil
+	m.clearedFields[analysis.FieldOutputTokens] = struct{}{}
+}
+
+// OutputTokensCleared returns if the "output_tokens" field was cleared in this mutation.
+func (m *AnalysisMutation) OutputTokensCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldOutputTokens]
+	return ok
+}
+
+// ResetOutputTokens resets all changes to the "output_tokens" field.
+func (m *AnalysisMutation) ResetOutputTokens() {
+	m.output_tokens = nil
+	m.addoutput_tokens = nil
+	delete(m.clearedFields, analysis.FieldOutputTokens)
+}
+
+// SetEstimatedCost sets the "estimated_cost" field.
+func (m *AnalysisMutation) SetEstimatedCost(f float64) {
+	m.estimated_cost = &f
+	m.addestimated_cost = nil
+}
+
+// EstimatedCost returns the value of the "estimated_cost" field in the mutation.
+func (m *AnalysisMutation) EstimatedCost() (r float64, exists bool) {
+	v := m.estimated_cost
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstimatedCost returns the old "estimated_cost" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldEstimatedCost(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstimatedCost is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstimatedCost requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstimatedCost: %w", err)
+	}
+	return oldValue.EstimatedCost, nil
+}
+
+// AddEstimatedCost adds f to the "estimated_cost" field.
+func (m *AnalysisMutation) AddEstimatedCost(f float64) {
+	if m.addestimated_cost != nil {
+		*m.addestimated_cost += f
+	} else {
+		m.addestimated_cost = &f
+	}
+}
+
+// AddedEstimatedCost returns the value that was added to the "estimated_cost" field in this mutation.
+func (m *AnalysisMutation) AddedEstimatedCost() (r float64, exists bool) {
+	v := m.addestimated_cost
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearEstimatedCost clears the value of the "estimated_cost" field.
+func (m *AnalysisMutation) ClearEstimatedCost() {
+	m.estimated_cost = nil
+	m.addestimated_cost = nil
+	m.clearedFields[analysis.FieldEstimatedCost] = struct{}{}
+}
+
+// EstimatedCostCleared returns if the "estimated_cost" field was cleared in this mutation.
+func (m *AnalysisMutation) EstimatedCostCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldEstimatedCost]
+	return ok
+}
+
+// ResetEstimatedCost resets all changes to the "estimated_cost" field.
+func (m *AnalysisMutation) ResetEstimatedCost() {
+	m.estimated_cost = nil
+	m.addestimated_cost = nil
+	delete(m.clearedFields, analysis.FieldEstimatedCost)
+}
+
+// SetSummary sets the "summary" field.
+func (m *AnalysisMutation) SetSummary(s string) {
+	m.summary = &s
+}
+
+// Summary returns the value of the "summary" field in the mutation.
+func (m *AnalysisMutation) Summary() (r string, exists bool) {
+	v := m.summary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSummary returns the old "summary" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldSummary(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSummary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSummary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSummary: %w", err)
+	}
+	return oldValue.Summary, nil
+}
+
+// ClearSummary clears the value of the "summary" field.
+func (m *AnalysisMutation) ClearSummary() {
+	m.summary = nil
+	m.clearedFields[analysis.FieldSummary] = struct{}{}
+}
+
+// SummaryCleared returns if the "summary" field was cleared in this mutation.
+func (m *AnalysisMutation) SummaryCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldSummary]
+	return ok
+}
+
+// ResetSummary resets all changes to the "summary" field.
+func (m *AnalysisMutation) ResetSummary() {
+	m.summary = nil
+	delete(m.clearedFields, analysis.FieldSummary)
+}
+
+// SetError sets the "error" field.
+func (m *AnalysisMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *AnalysisMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *AnalysisMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[analysis.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *AnalysisMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *AnalysisMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, analysis.FieldError)
+}
+
+// SetSuggestions sets the "suggestions" field.
+func (m *AnalysisMutation) SetSuggestions(c []compare.Claim) {
+	m.suggestions = &c
+	m.appendsuggestions = nil
+}
+
+// Suggestions returns the value of the "suggestions" field in the mutation.
+func (m *AnalysisMutation) Suggestions() (r []compare.Claim, exists bool) {
+	v := m.suggestions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSuggestions returns the old "suggestions" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldSuggestions(ctx context.Context) (v []compare.Claim, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSuggestions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSuggestions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSuggestions: %w", err)
+	}
+	return oldValue.Suggestions, nil
+}
+
+// AppendSuggestions adds c to the "suggestions" field.
+func (m *AnalysisMutation) AppendSuggestions(c []compare.Claim) {
+	m.appendsuggestions = append(m.appendsuggestions, c...)
+}
+
+// AppendedSuggestions returns the list of values that were appended to the "suggestions" field in this mutation.
+func (m *AnalysisMutation) AppendedSuggestions() ([]compare.Claim, bool) {
+	if len(m.appendsuggestions) == 0 {
+		return nil, false
+	}
+	return m.appendsuggestions, true
+}
+
+// ClearSuggestions clears the value of the "suggestions" field.
+func (m *AnalysisMutation) ClearSuggestions() {
+	m.suggestions = nil
+	m.appendsuggestions = nil
+	m.clearedFields[analysis.FieldSuggestions] = struct{}{}
+}
+
+// SuggestionsCleared returns if the "suggestions" field was cleared in this mutation.
+func (m *AnalysisMutation) SuggestionsCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldSuggestions]
+	return ok
+}
+
+// ResetSuggestions resets all changes to the "suggestions" field.
+func (m *AnalysisMutation) ResetSuggestions() {
+	m.suggestions = nil
+	m.appendsuggestions = nil
+	delete(m.clearedFields, analysis.FieldSuggestions)
+}
+
+// SetDroppedSuggestions sets the "dropped_suggestions" field.
+func (m *AnalysisMutation) SetDroppedSuggestions(i int) {
+	m.dropped_suggestions = &i
+	m.adddropped_suggestions = nil
+}
+
+// DroppedSuggestions returns the value of the "dropped_suggestions" field in the mutation.
+func (m *AnalysisMutation) DroppedSuggestions() (r int, exists bool) {
+	v := m.dropped_suggestions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDroppedSuggestions returns the old "dropped_suggestions" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldDroppedSuggestions(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDroppedSuggestions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDroppedSuggestions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDroppedSuggestions: %w", err)
+	}
+	return oldValue.DroppedSuggestions, nil
+}
+
+// AddDroppedSuggestions adds i to the "dropped_suggestions" field.
+func (m *AnalysisMutation) AddDroppedSuggestions(i int) {
+	if m.adddropped_suggestions != nil {
+		*m.adddropped_suggestions += i
+	} else {
+		m.adddropped_suggestions = &i
+	}
+}
+
+// AddedDroppedSuggestions returns the value that was added to the "dropped_suggestions" field in this mutation.
+func (m *AnalysisMutation) AddedDroppedSuggestions() (r int, exists bool) {
+	v := m.adddropped_suggestions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDroppedSuggestions resets all changes to the "dropped_suggestions" field.
+func (m *AnalysisMutation) ResetDroppedSuggestions() {
+	m.dropped_suggestions = nil
+	m.adddropped_suggestions = nil
+}
+
+// SetRequestedByID sets the "requested_by_id" field.
+func (m *AnalysisMutation) SetRequestedByID(i int) {
+	m.requested_by_id = &i
+	m.addrequested_by_id = nil
+}
+
+// RequestedByID returns the value of the "requested_by_id" field in the mutation.
+func (m *AnalysisMutation) RequestedByID() (r int, exists bool) {
+	v := m.requested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedByID returns the old "requested_by_id" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldRequestedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedByID: %w", err)
+	}
+	return oldValue.RequestedByID, nil
+}
+
+// AddRequestedByID adds i to the "requested_by_id" field.
+func (m *AnalysisMutation) AddRequestedByID(i int) {
+	if m.addrequested_by_id != nil {
+		*m.addrequested_by_id += i
+	} else {
+		m.addrequested_by_id = &i
+	}
+}
+
+// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
+func (m *AnalysisMutation) AddedRequestedByID() (r int, exists bool) {
+	v := m.addrequested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestedByID clears the value of the "requested_by_id" field.
+func (m *AnalysisMutation) ClearRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	m.clearedFields[analysis.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByIDCleared returns if the "requested_by_id" field was cleared in this mutation.
+func (m *AnalysisMutation) RequestedByIDCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldRequestedByID]
+	return ok
+}
+
+// ResetRequestedByID resets all changes to the "requested_by_id" field.
+func (m *AnalysisMutation) ResetRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	delete(m.clearedFields, analysis.FieldRequestedByID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AnalysisMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AnalysisMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AnalysisMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (m *AnalysisMutation) SetCompletedAt(t time.Time) {
+	m.completed_at = &t
+}
+
+// CompletedAt returns the value of the "completed_at" field in the mutation.
+func (m *AnalysisMutation) CompletedAt() (r time.Time, exists bool) {
+	v := m.completed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedAt returns the old "completed_at" field's value of the Analysis entity.
+// If the Analysis object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnalysisMutation) OldCompletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedAt: %w", err)
+	}
+	return oldValue.CompletedAt, nil
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (m *AnalysisMutation) ClearCompletedAt() {
+	m.completed_at = nil
+	m.clearedFields[analysis.FieldCompletedAt] = struct{}{}
+}
+
+// CompletedAtCleared returns if the "completed_at" field was cleared in this mutation.
+func (m *AnalysisMutation) CompletedAtCleared() bool {
+	_, ok := m.clearedFields[analysis.FieldCompletedAt]
+	return ok
+}
+
+// ResetCompletedAt resets all changes to the "completed_at" field.
+func (m *AnalysisMutation) ResetCompletedAt() {
+	m.completed_at = nil
+	delete(m.clearedFields, analysis.FieldCompletedAt)
+}
+
+// ClearFeedback clears the "feedback" edge to the Feedback entity.
+func (m *AnalysisMutation) ClearFeedback() {
+	m.clearedfeedback = true
+	m.clearedFields[analysis.FieldFeedbackID] = struct{}{}
+}
+
+// FeedbackCleared reports if the "feedback" edge to the Feedback entity was cleared.
+func (m *AnalysisMutation) FeedbackCleared() bool {
+	return m.clearedfeedback
+}
+
+// FeedbackIDs returns the "feedback" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FeedbackID instead. It exists only for internal usage by the builders.
+func (m *AnalysisMutation) FeedbackIDs() (ids []int) {
+	if id := m.feedback; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFeedback resets all changes to the "feedback" edge.
+func (m *AnalysisMutation) ResetFeedback() {
+	m.feedback = nil
+	m.clearedfeedback = false
+}
+
+// Where appends a list predicates to the AnalysisMutation builder.
+func (m *AnalysisMutation) Where(ps ...predicate.Analysis) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AnalysisMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AnalysisMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Analysis, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AnalysisMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AnalysisMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Analysis).
+func (m *AnalysisMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AnalysisMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.feedback != nil {
+		fields = append(fields, analysis.FieldFeedbackID)
+	}
+	if m.project_id != nil {
+		fields = append(fields, analysis.FieldProjectID)
+	}
+	if m.primary != nil {
+		fields = append(fields, analysis.FieldPrimary)
+	}
+	if m.provider != nil {
+		fields = append(fields, analysis.FieldProvider)
+	}
+	if m.model != nil {
+		fields = append(fields, analysis.FieldModel)
+	}
+	if m.status != nil {
+		fields = append(fields, analysis.FieldStatus)
+	}
+	if m.latency_ms != nil {
+		fields = append(fields, analysis.FieldLatencyMs)
+	}
+	if m.input_tokens != nil {
+		fields = append(fields, analysis.FieldInputTokens)
+	}
+	if m.output_tokens != nil {
+		fields = append(fields, analysis.FieldOutputTokens)
+	}
+	if m.estimated_cost != nil {
+		fields = append(fields, analysis.FieldEstimatedCost)
+	}
+	if m.summary != nil {
+		fields = append(fields, analysis.FieldSummary)
+	}
+	if m.error != nil {
+		fields = append(fields, analysis.FieldError)
+	}
+	if m.suggestions != nil {
+		fields = append(fields, analysis.FieldSuggestions)
+	}
+	if m.dropped_suggestions != nil {
+		fields = append(fields, analysis.FieldDroppedSuggestions)
+	}
+	if m.requested_by_id != nil {
+		fields = append(fields, analysis.FieldRequestedByID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, analysis.FieldCreatedAt)
+	}
+	if m.completed_at != nil {
+		fields = append(fields, analysis.FieldCompletedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AnalysisMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case analysis.FieldFeedbackID:
+		return m.FeedbackID()
+	case analysis.FieldProjectID:
+		return m.ProjectID()
+	case analysis.FieldPrimary:
+		return m.Primary()
+	case analysis.FieldProvider:
+		return m.Provider()
+	case analysis.FieldModel:
+		return m.Model()
+	case analysis.FieldStatus:
+		return m.Status()
+	case analysis.FieldLatencyMs:
+		return m.LatencyMs()
+	case analysis.FieldInputTokens:
+		return m.InputTokens()
+	case analysis.FieldOutputTokens:
+		return m.OutputTokens()
+	case analysis.FieldEstimatedCost:
+		return m.EstimatedCost()
+	case analysis.FieldSummary:
+		return m.Summary()
+	case analysis.FieldError:
+		return m.Error()
+	case analysis.FieldSuggestions:
+		return m.Suggestions()
+	case analysis.FieldDroppedSuggestions:
+		return m.DroppedSuggestions()
+	case analysis.FieldRequestedByID:
+		return m.RequestedByID()
+	case analysis.FieldCreatedAt:
+		return m.CreatedAt()
+	case analysis.FieldCompletedAt:
+		return m.CompletedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AnalysisMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case analysis.FieldFeedbackID:
+		return m.OldFeedbackID(ctx)
+	case analysis.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case analysis.FieldPrimary:
+		return m.OldPrimary(ctx)
+	case analysis.FieldProvider:
+		return m.OldProvider(ctx)
+	case analysis.FieldModel:
+		return m.OldModel(ctx)
+	case analysis.FieldStatus:
+		return m.OldStatus(ctx)
+	case analysis.FieldLatencyMs:
+		return m.OldLatencyMs(ctx)
+	case analysis.FieldInputTokens:
+		return m.OldInputTokens(ctx)
+	case analysis.FieldOutputTokens:
+		return m.OldOutputTokens(ctx)
+	case analysis.FieldEstimatedCost:
+		return m.OldEstimatedCost(ctx)
+	case analysis.FieldSummary:
+		return m.OldSummary(ctx)
+	case analysis.FieldError:
+		return m.OldError(ctx)
+	case analysis.FieldSuggestions:
+		return m.OldSuggestions(ctx)
+	case analysis.FieldDroppedSuggestions:
+		return m.OldDroppedSuggestions(ctx)
+	case analysis.FieldRequestedByID:
+		return m.OldRequestedByID(ctx)
+	case analysis.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case analysis.FieldCompletedAt:
+		return m.OldCompletedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Analysis field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AnalysisMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case analysis.FieldFeedbackID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeedbackID(v)
+		return nil
+	case analysis.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case analysis.FieldPrimary:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrimary(v)
+		return nil
+	case analysis.FieldProvider:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvider(v)
+		return nil
+	case analysis.FieldModel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModel(v)
+		return nil
+	case analysis.FieldStatus:
+		v, ok := value.(analysis.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case analysis.FieldLatencyMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLatencyMs(v)
+		return nil
+	case analysis.FieldInputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInputTokens(v)
+		return nil
+	case analysis.FieldOutputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutputTokens(v)
+		return nil
+	case analysis.FieldEstimatedCost:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstimatedCost(v)
+		return nil
+	case analysis.FieldSummary:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSummary(v)
+		return nil
+	case analysis.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case analysis.FieldSuggestions:
+		v, ok := value.([]compare.Claim)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSuggestions(v)
+		return nil
+	case analysis.FieldDroppedSuggestions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDroppedSuggestions(v)
+		return nil
+	case analysis.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedByID(v)
+		return nil
+	case analysis.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case analysis.FieldCompletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Analysis field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AnalysisMutation) AddedFields() []string {
+	var fields []string
+	if m.addproject_id != nil {
+		fields = append(fields, analysis.FieldProjectID)
+	}
+	if m.addlatency_ms != nil {
+		fields = append(fields, analysis.FieldLatencyMs)
+	}
+	if m.addinput_tokens != nil {
+		fields = append(fields, analysis.FieldInputTokens)
+	}
+	if m.addoutput_tokens != nil {
+		fields = append(fields, analysis.FieldOutputTokens)
+	}
+	if m.addestimated_cost != nil {
+		fields = append(fields, analysis.FieldEstimatedCost)
+	}
+	if m.adddropped_suggestions != nil {
+		fields = append(fields, analysis.FieldDroppedSuggestions)
+	}
+	if m.addrequested_by_id != nil {
+		fields = append(fields, analysis.FieldRequestedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AnalysisMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case analysis.FieldProjectID:
+		return m.AddedProjectID()
+	case analysis.FieldLatencyMs:
+		return m.AddedLatencyMs()
+	case analysis.FieldInputTokens:
+		return m.AddedInputTokens()
+	case analysis.FieldOutputTokens:
+		return m.AddedOutputTokens()
+	case analysis.FieldEstimatedCost:
+		return m.AddedEstimatedCost()
+	case analysis.FieldDroppedSuggestions:
+		return m.AddedDroppedSuggestions()
+	case analysis.FieldRequestedByID:
+		return m.AddedRequestedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AnalysisMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case analysis.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProjectID(v)
+		return nil
+	case analysis.FieldLatencyMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLatencyMs(v)
+		return nil
+	case analysis.FieldInputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInputTokens(v)
+		return nil
+	case analysis.FieldOutputTokens:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOutputTokens(v)
+		return nil
+	case analysis.FieldEstimatedCost:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEstimatedCost(v)
+		return nil
+	case analysis.FieldDroppedSuggestions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDroppedSuggestions(v)
+		return nil
+	case analysis.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Analysis numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AnalysisMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(analysis.FieldLatencyMs) {
+		fields = append(fields, analysis.FieldLatencyMs)
+	}
+	if m.FieldCleared(analysis.FieldInputTokens) {
+		fields = append(fields, analysis.FieldInputTokens)
+	}
+	if m.FieldCleared(analysis.FieldOutputTokens) {
+		fields = append(fields, analysis.FieldOutputTokens)
+	}
+	if m.FieldCleared(analysis.FieldEstimatedCost) {
+		fields = append(fields, analysis.FieldEstimatedCost)
+	}
+	if m.FieldCleared(analysis.FieldSummary) {
+		fields = append(fields, analysis.FieldSummary)
+	}
+	if m.FieldCleared(analysis.FieldError) {
+		fields = append(fields, analysis.FieldError)
+	}
+	if m.FieldCleared(analysis.FieldSuggestions) {
+		fields = append(fields, analysis.FieldSuggestions)
+	}
+	if m.FieldCleared(analysis.FieldRequestedByID) {
+		fields = append(fields, analysis.FieldRequestedByID)
+	}
+	if m.FieldCleared(analysis.FieldCompletedAt) {
+		fields = append(fields, analysis.FieldCompletedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AnalysisMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AnalysisMutation) ClearField(name string) error {
+	switch name {
+	case analysis.FieldLatencyMs:
+		m.ClearLatencyMs()
+		return nil
+	case analysis.FieldInputTokens:
+		m.ClearInputTokens()
+		return nil
+	case analysis.FieldOutputTokens:
+		m.ClearOutputTokens()
+		return nil
+	case analysis.FieldEstimatedCost:
+		m.ClearEstimatedCost()
+		return nil
+	case analysis.FieldSummary:
+		m.ClearSummary()
+		return nil
+	case analysis.FieldError:
+		m.ClearError()
+		return nil
+	case analysis.FieldSuggestions:
+		m.ClearSuggestions()
+		return nil
+	case analysis.FieldRequestedByID:
+		m.ClearRequestedByID()
+		return nil
+	case analysis.FieldCompletedAt:
+		m.ClearCompletedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Analysis nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AnalysisMutation) ResetField(name string) error {
+	switch name {
+	case analysis.FieldFeedbackID:
+		m.ResetFeedbackID()
+		return nil
+	case analysis.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case analysis.FieldPrimary:
+		m.ResetPrimary()
+		return nil
+	case analysis.FieldProvider:
+		m.ResetProvider()
+		return nil
+	case analysis.FieldModel:
+		m.ResetModel()
+		return nil
+	case analysis.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case analysis.FieldLatencyMs:
+		m.ResetLatencyMs()
+		return nil
+	case analysis.FieldInputTokens:
+		m.ResetInputTokens()
+		return nil
+	case analysis.FieldOutputTokens:
+		m.ResetOutputTokens()
+		return nil
+	case analysis.FieldEstimatedCost:
+		m.ResetEstimatedCost()
+		return nil
+	case analysis.FieldSummary:
+		m.ResetSummary()
+		return nil
+	case analysis.FieldError:
+		m.ResetError()
+		return nil
+	case analysis.FieldSuggestions:
+		m.ResetSuggestions()
+		return nil
+	case analysis.FieldDroppedSuggestions:
+		m.ResetDroppedSuggestions()
+		return nil
+	case analysis.FieldRequestedByID:
+		m.ResetRequestedByID()
+		return nil
+	case analysis.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case analysis.FieldCompletedAt:
+		m.ResetCompletedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Analysis field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AnalysisMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.feedback != nil {
+		edges = append(edges, analysis.EdgeFeedback)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AnalysisMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case analysis.EdgeFeedback:
+		if id := m.feedback; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AnalysisMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AnalysisMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AnalysisMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedfeedback {
+		edges = append(edges, analysis.EdgeFeedback)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AnalysisMutation) EdgeCleared(name string) bool {
+	switch name {
+	case analysis.EdgeFeedback:
+		return m.clearedfeedback
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AnalysisMutation) ClearEdge(name string) error {
+	switch name {
+	case analysis.EdgeFeedback:
+		m.ClearFeedback()
+		return nil
+	}
+	return fmt.Errorf("unknown Analysis unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AnalysisMutation) ResetEdge(name string) error {
+	switch name {
+	case analysis.EdgeFeedback:
+		m.ResetFeedback()
+		return nil
+	}
+	return fmt.Errorf("unknown Analysis edge %s", name)
+}
+
 // CommentMutation represents an operation that mutates the Comment nodes in the graph.
 type CommentMutation struct {
 	config
@@ -5948,6 +7625,9 @@ type FeedbackMutation struct {
 	comments               map[int]struct{}
 	removedcomments        map[int]struct{}
 	clearedcomments        bool
+	analyses               map[int]struct{}
+	removedanalyses        map[int]struct{}
+	clearedanalyses        bool
 	done                   bool
 	oldValue               func(context.Context) (*Feedback, error)
 	predicates             []predicate.Feedback
@@ -7932,6 +9612,60 @@ func (m *FeedbackMutation) ResetComments() {
 	m.removedcomments = nil
 }
 
+// AddAnalysisIDs adds the "analyses" edge to the Analysis entity by ids.
+func (m *FeedbackMutation) AddAnalysisIDs(ids ...int) {
+	if m.analyses == nil {
+		m.analyses = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.analyses[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAnalyses clears the "analyses" edge to the Analysis entity.
+func (m *FeedbackMutation) ClearAnalyses() {
+	m.clearedanalyses = true
+}
+
+// AnalysesCleared reports if the "analyses" edge to the Analysis entity was cleared.
+func (m *FeedbackMutation) AnalysesCleared() bool {
+	return m.clearedanalyses
+}
+
+// RemoveAnalysisIDs removes the "analyses" edge to the Analysis entity by IDs.
+func (m *FeedbackMutation) RemoveAnalysisIDs(ids ...int) {
+	if m.removedanalyses == nil {
+		m.removedanalyses = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.analyses, ids[i])
+		m.removedanalyses[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAnalyses returns the removed IDs of the "analyses" edge to the Analysis entity.
+func (m *FeedbackMutation) RemovedAnalysesIDs() (ids []int) {
+	for id := range m.removedanalyses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AnalysesIDs returns the "analyses" edge IDs in the mutation.
+func (m *FeedbackMutation) AnalysesIDs() (ids []int) {
+	for id := range m.analyses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAnalyses resets all changes to the "analyses" edge.
+func (m *FeedbackMutation) ResetAnalyses() {
+	m.analyses = nil
+	m.clearedanalyses = false
+	m.removedanalyses = nil
+}
+
 // Where appends a list predicates to the FeedbackMutation builder.
 func (m *FeedbackMutation) Where(ps ...predicate.Feedback) {
 	m.predicates = append(m.predicates, ps...)
@@ -8820,7 +10554,7 @@ func (m *FeedbackMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FeedbackMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.project != nil {
 		edges = append(edges, feedback.EdgeProject)
 	}
@@ -8841,6 +10575,9 @@ func (m *FeedbackMutation) AddedEdges() []string {
 	}
 	if m.comments != nil {
 		edges = append(edges, feedback.EdgeComments)
+	}
+	if m.analyses != nil {
+		edges = append(edges, feedback.EdgeAnalyses)
 	}
 	return edges
 }
@@ -8883,13 +10620,19 @@ func (m *FeedbackMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case feedback.EdgeAnalyses:
+		ids := make([]ent.Value, 0, len(m.analyses))
+		for id := range m.analyses {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FeedbackMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.removedreuses != nil {
 		edges = append(edges, feedback.EdgeReuses)
 	}
@@ -8898,6 +10641,9 @@ func (m *FeedbackMutation) RemovedEdges() []string {
 	}
 	if m.removedcomments != nil {
 		edges = append(edges, feedback.EdgeComments)
+	}
+	if m.removedanalyses != nil {
+		edges = append(edges, feedback.EdgeAnalyses)
 	}
 	return edges
 }
@@ -8924,13 +10670,19 @@ func (m *FeedbackMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case feedback.EdgeAnalyses:
+		ids := make([]ent.Value, 0, len(m.removedanalyses))
+		for id := range m.removedanalyses {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FeedbackMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.clearedproject {
 		edges = append(edges, feedback.EdgeProject)
 	}
@@ -8951,6 +10703,9 @@ func (m *FeedbackMutation) ClearedEdges() []string {
 	}
 	if m.clearedcomments {
 		edges = append(edges, feedback.EdgeComments)
+	}
+	if m.clearedanalyses {
+		edges = append(edges, feedback.EdgeAnalyses)
 	}
 	return edges
 }
@@ -8973,6 +10728,8 @@ func (m *FeedbackMutation) EdgeCleared(name string) bool {
 		return m.clearedadjustments
 	case feedback.EdgeComments:
 		return m.clearedcomments
+	case feedback.EdgeAnalyses:
+		return m.clearedanalyses
 	}
 	return false
 }
@@ -9021,6 +10778,9 @@ func (m *FeedbackMutation) ResetEdge(name string) error {
 		return nil
 	case feedback.EdgeComments:
 		m.ResetComments()
+		return nil
+	case feedback.EdgeAnalyses:
+		m.ResetAnalyses()
 		return nil
 	}
 	return fmt.Errorf("unknown Feedback edge %s", name)

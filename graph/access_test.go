@@ -9,7 +9,9 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/access/accesstest"
 	"github.com/feedbackloop/feedbackloop/auth"
+	"github.com/feedbackloop/feedbackloop/compare"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/webhookdelivery"
@@ -31,7 +33,9 @@ var (
 // with testSecret, and testAdminKey as ADMIN_API_KEY.
 func newSecureEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnvAuth(t, auth.Config{Secret: testSecret, AdminAPIKey: testAdminKey}, nil)
+	return newEnvAuth(t, auth.Config{Secret: testSecret, AdminAPIKey: testAdminKey}, func(c *graph.Config) {
+		c.Compare = compare.Settings{Targets: []compare.Target{{Provider: "builtin", Model: "rules-v1"}}}
+	})
 }
 
 // bearer returns the Authorization value of a fresh token for subject.
@@ -199,6 +203,33 @@ var mutationMatrix = []matrixOp{
 		query: `mutation($f: ID!) { retryFeedback(id: $f) { id status } }`,
 		vars:  func(w world, own bool) map[string]any { _, _, fb := pick(w, own); return map[string]any{"f": fb} },
 		want:  roles(editor),
+	},
+	{
+		name:  "compareAnalyses",
+		query: `mutation($f: ID!) { compareAnalyses(feedbackID: $f, providers: ["builtin"]) { id primary status provider model } }`,
+		vars:  func(w world, own bool) map[string]any { _, _, fb := pick(w, own); return map[string]any{"f": fb} },
+		want:  roles(editor),
+	},
+	{
+		// Read like their feedback: every member, through Feedback.analyses
+		// and node.
+		name:  "Feedback.analyses and Analysis.suggestions",
+		query: `query($f: ID!) { node(id: $f) { ... on Feedback { analyses { id primary suggestions { type task { id } } } } } }`,
+		setup: func(e *env, t *testing.T, w world, actor string, own bool) map[string]any {
+			_, tk, fb := pick(w, own)
+			e.analysisOn(t, fb, tk)
+			return map[string]any{"f": fb}
+		},
+		want: roles(reader),
+	},
+	{
+		name:  "Analysis by node",
+		query: `query($a: ID!) { node(id: $a) { ... on Analysis { id feedback { id } } } }`,
+		setup: func(e *env, t *testing.T, w world, actor string, own bool) map[string]any {
+			_, tk, fb := pick(w, own)
+			return map[string]any{"a": e.analysisOn(t, fb, tk)}
+		},
+		want: roles(reader),
 	},
 	{
 		name:  "addProjectMember",
@@ -549,6 +580,19 @@ func (e *env) suggestionOn(t *testing.T, fb string) string {
 	n := e.client.Adjustment.Query().Where(adjustment.FeedbackID(dbID(t, fb))).CountX(ctx)
 	a := e.client.Adjustment.Create().SetFeedbackID(dbID(t, fb)).SetAdjustmentType(adjustment.AdjustmentTypeGeneral).
 		SetDescription("advice").SetPosition(n).SaveX(ctx)
+	return gid.Encode(a.ID)
+}
+
+// analysisOn stores a comparison run of feedback fb, completed with one
+// claim about task tk, and returns its ID.
+func (e *env) analysisOn(t *testing.T, fb, tk string) string {
+	t.Helper()
+	ctx := accesstest.System()
+	f := e.client.Feedback.GetX(ctx, dbID(t, fb))
+	task := dbID(t, tk)
+	a := e.client.Analysis.Create().SetFeedbackID(f.ID).SetProjectID(f.ProjectID).SetProvider("builtin").SetModel("rules-v1").
+		SetStatus(analysis.StatusCompleted).SetSuggestions([]compare.Claim{{Type: "TASK_PRIORITY", TaskID: &task, Description: "raise it"}}).
+		SaveX(ctx)
 	return gid.Encode(a.ID)
 }
 

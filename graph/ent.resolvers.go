@@ -50,6 +50,11 @@ func (r *feedbackResolver) Adjustments(ctx context.Context, obj *ent.Feedback, w
 	return sorted, nil
 }
 
+// Analyses is the resolver for the analyses field.
+func (r *feedbackResolver) Analyses(ctx context.Context, obj *ent.Feedback) ([]*ent.Analysis, error) {
+	return r.analyses(ctx, obj)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 	return r.client.Noder(ctx, id)
@@ -96,6 +101,9 @@ func (r *Resolver) Adjustment() generated.AdjustmentResolver { return &adjustmen
 // AutoApplyRule returns generated.AutoApplyRuleResolver implementation.
 func (r *Resolver) AutoApplyRule() generated.AutoApplyRuleResolver { return &autoApplyRuleResolver{r} }
 
+// Analysis returns generated.AnalysisResolver implementation.
+func (r *Resolver) Analysis() generated.AnalysisResolver { return &analysisResolver{r} }
+
 // Feedback returns generated.FeedbackResolver implementation.
 func (r *Resolver) Feedback() generated.FeedbackResolver { return &feedbackResolver{r} }
 
@@ -110,6 +118,7 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
 	adjustmentResolver    struct{ *Resolver }
+	analysisResolver      struct{ *Resolver }
 	autoApplyRuleResolver struct{ *Resolver }
 	feedbackResolver      struct{ *Resolver }
 	organizationResolver  struct{ *Resolver }

@@ -3,6 +3,7 @@ package graph
 import (
 	"cmp"
 	"context"
+	"github.com/feedbackloop/feedbackloop/compare"
 	"log/slog"
 	"net/http"
 	"time"
@@ -76,6 +77,8 @@ type Config struct {
 	// DigestsSending is whether the deployment sends email digests
 	// (SMTP_URL is set); setDigest tells members.
 	DigestsSending bool
+	// Compare names the models compareAnalyses may run (compare.Settings).
+	Compare compare.Settings
 	// WebhooksPerProject bounds a project's webhook endpoints
 	// (WEBHOOKS_PER_PROJECT; 0: webhooks.DefaultPerProject).
 	WebhooksPerProject int
@@ -167,7 +170,7 @@ func newGraphQLServer(cfg Config) (*handler.Server, *wstransport.Transport, *Res
 	resolver := &Resolver{client: cfg.Client, pipeline: cfg.Pipeline, bus: cfg.Bus, planner: plan.New(cfg.Client), discussion: discussion.New(cfg.Client, cfg.DigestsSending), logger: cfg.Logger,
 		limiter: cfg.RateLimit, members: newMembershipCache(cfg.Client), defaultIssuer: cfg.DefaultIssuer, budgetCfg: cfg.Budget,
 		webhooksPerProject: cmp.Or(cfg.WebhooksPerProject, webhooks.DefaultPerProject), webhookSecrets: cfg.WebhookSecrets,
-		digestsSending: cfg.DigestsSending}
+		digestsSending: cfg.DigestsSending, compare: cfg.Compare}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: resolver, Complexity: pricing.Complexity(MaxNodes)})
 	srv := handler.New(schema)
 	ws := newWebsocketTransport(cfg, newSharing(resolver, schema.Schema()))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"github.com/feedbackloop/feedbackloop/compare"
 	"github.com/feedbackloop/feedbackloop/discussion"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/events"
@@ -39,6 +40,8 @@ type Resolver struct {
 	// digestsSending is whether this deployment sends digests (Config.DigestsSending).
 	digestsSending bool
 	webhookSecrets *webhooks.Sealer
+	// compare names the models compareAnalyses may run (Config.Compare).
+	compare compare.Settings
 
 	// admitted, when set, runs while a subscription is admitted, before
 	// its stream is in place (beforeStream): tests commit a membership

@@ -54,6 +54,11 @@ func (r *autoApplyRuleResolver) Kinds(ctx context.Context, obj *ent.AutoApplyRul
 	return autoApplyRuleKinds(obj), nil
 }
 
+// Suggestions is the resolver for the suggestions field.
+func (r *analysisResolver) Suggestions(ctx context.Context, obj *ent.Analysis) ([]*model.AnalysisSuggestion, error) {
+	return r.analysisSuggestions(ctx, obj)
+}
+
 // Similar is the resolver for the similar field.
 func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error) {
 	return r.similar(ctx, obj, first, by)
@@ -166,6 +171,11 @@ func (r *mutationResolver) RetryFeedback(ctx context.Context, id int) (*ent.Feed
 		return nil, errNotFailed
 	}
 	return fb, err
+}
+
+// CompareAnalyses is the resolver for the compareAnalyses field.
+func (r *mutationResolver) CompareAnalyses(ctx context.Context, feedbackID int, providers []string) ([]*ent.Analysis, error) {
+	return r.compareAnalyses(ctx, feedbackID, providers)
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.

@@ -134,6 +134,19 @@ type Model struct {
 	ProcessingTime Durations
 	Spend          Usage
 	Suggestions    Suggestions
+	// Analyses are its analyses recorded in the window, primary and
+	// comparison runs (compareAnalyses).
+	Analyses Runs
+}
+
+// Runs counts a model's analyses: Primary ones (whose suggestions are
+// decided on), comparison runs by status, the model's answer times over
+// both, and what the comparison runs used and cost.
+type Runs struct {
+	Primary                                                     int
+	ComparisonsCompleted, ComparisonsFailed, ComparisonsPending int
+	Latency                                                     Durations
+	ComparisonSpend                                             Usage
 }
 
 // Usage is the tokens analyses used and what they are estimated to have
@@ -155,6 +168,7 @@ func (r *Report) SetCurrency(c string) {
 	r.Spend.Currency = c
 	for i := range r.Models {
 		r.Models[i].Spend.Currency = c
+		r.Models[i].Analyses.ComparisonSpend.Currency = c
 	}
 }
 
@@ -240,6 +254,20 @@ type result struct {
 		Status   adjustment.Status         `json:"status"`
 		Count    int                       `json:"count"`
 	} `json:"suggestions"`
+	Runs []struct {
+		Provider  string     `json:"provider"`
+		Model     string     `json:"model"`
+		Primary   int        `json:"primary_count"`
+		Completed int        `json:"completed"`
+		Failed    int        `json:"failed"`
+		Pending   int        `json:"pending"`
+		Latencies int        `json:"latency_count"`
+		P         []*float64 `json:"p"`
+		In        int        `json:"input_tokens"`
+		Out       int        `json:"output_tokens"`
+		Cost      *float64   `json:"cost"`
+		Unpriced  int        `json:"unpriced"`
+	} `json:"runs"`
 	Tasks []struct {
 		ID          int `json:"id"`
 		Feedback    int `json:"feedback"`
@@ -316,6 +344,20 @@ func (r *result) report(w Window) *Report {
 			out.Models[i].Suggestions.add(s.Type, s.Status, s.Count)
 		}
 		out.Suggestions.add(s.Type, s.Status, s.Count)
+	}
+	for _, x := range r.Runs {
+		// A model only compared has no COMPLETED feedback: listed too.
+		i := slices.IndexFunc(out.Models, func(m Model) bool {
+			return equalNullable(m.Provider, &x.Provider) && equalNullable(m.Model, &x.Model)
+		})
+		if i < 0 {
+			i = len(out.Models)
+			out.Models = append(out.Models, Model{Provider: &x.Provider, Model: &x.Model,
+				ProcessingTime: durations(0, nil), Suggestions: Suggestions{ByType: []TypeDecisions{}}})
+		}
+		out.Models[i].Analyses = Runs{Primary: x.Primary, ComparisonsCompleted: x.Completed, ComparisonsFailed: x.Failed,
+			ComparisonsPending: x.Pending, Latency: durations(x.Latencies, x.P),
+			ComparisonSpend: Usage{InputTokens: x.In, OutputTokens: x.Out, EstimatedCost: x.Cost, UnpricedAnalyses: x.Unpriced}}
 	}
 	out.Suggestions.sort()
 	for i := range out.Models {

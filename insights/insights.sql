@@ -63,8 +63,31 @@ adj AS (
 		GROUP BY GROUPING SETS ((a.adjustment_type, a.status), (a.task_id))
 	) a
 	WHERE NOT m.overall
+),
+runs AS (
+	-- Per provider and model, the analyses recorded in the window
+	-- (analyses' own created_at): primary ones, comparison runs by status,
+	-- the model's answer times (percentile_cont skips the NULLs of
+	-- reused and pending ones) and the comparison runs' tokens and cost.
+	SELECT provider, model,
+	       count(*) FILTER (WHERE is_primary) AS primary_count,
+	       count(*) FILTER (WHERE NOT is_primary AND status = 'COMPLETED') AS completed,
+	       count(*) FILTER (WHERE NOT is_primary AND status = 'FAILED') AS failed,
+	       count(*) FILTER (WHERE NOT is_primary AND status = 'PENDING') AS pending,
+	       count(latency_ms) AS latency_count,
+	       percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY latency_ms) AS p,
+	       coalesce(sum(input_tokens) FILTER (WHERE NOT is_primary), 0) AS input_tokens,
+	       coalesce(sum(output_tokens) FILTER (WHERE NOT is_primary), 0) AS output_tokens,
+	       sum(estimated_cost) FILTER (WHERE NOT is_primary) AS cost,
+	       count(*) FILTER (WHERE NOT is_primary AND estimated_cost IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)) AS unpriced
+	FROM analyses
+	WHERE project_id = $1
+	  AND created_at >= coalesce($2::timestamptz, '-infinity')
+	  AND created_at < coalesce($3::timestamptz, 'infinity')
+	GROUP BY provider, model
 )
 SELECT json_build_object(
+	'runs', (SELECT coalesce(json_agg(r), '[]') FROM runs r),
 	'days', (SELECT coalesce(json_agg(d), '[]') FROM (SELECT day, status, count FROM fbagg WHERE kind = 'day') d),
 	'processing', (SELECT coalesce(json_agg(pt), '[]') FROM (SELECT overall, provider, model, count, p, input_tokens, output_tokens, cost, unpriced FROM models WHERE count > 0 OR overall) pt),
 	'reasons', (

@@ -23,8 +23,10 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/bounds"
+	"github.com/feedbackloop/feedbackloop/compare"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -383,6 +385,9 @@ type Outcome struct {
 	FallbackReason string
 	// Usage is what the analysis's model calls used and cost.
 	Usage
+	// Latency is how long the analyzer took (0: not measured, as for a
+	// reused analysis); stored with the primary Analysis row.
+	Latency     time.Duration
 	Adjustments []Suggestion
 	// Dropped counts the suggestions of the answer left out as invalid;
 	// DroppedReasons says why (bounded). Both are stored on the feedback.
@@ -469,12 +474,38 @@ func (p *Pipeline) Complete(ctx context.Context, id int, owner string, out Outco
 			return nil, fmt.Errorf("store adjustments: %w", err)
 		}
 		fb.Edges.Adjustments = adjustments // the event's snapshot carries them
+		if err := primaryAnalysis(ctx, tx, fb, out, p.now()); err != nil {
+			return nil, err
+		}
 		return fb, record(ctx, tx, fb, feedback.StatusProcessing)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return fb, nil
+}
+
+// primaryAnalysis records the analysis Complete stores as the feedback's
+// primary Analysis, next to its comparison runs: what it cost and took, and
+// what it claimed (its applicable suggestions are the adjustments).
+func primaryAnalysis(ctx context.Context, tx *ent.Tx, fb *ent.Feedback, out Outcome, now time.Time) error {
+	claims := make([]compare.Claim, 0, len(out.Adjustments))
+	for _, s := range out.Adjustments {
+		claims = append(claims, compare.Claim{Type: string(s.Type), TaskID: s.TaskID, Description: s.Description,
+			OriginalValue: s.ClaimedOriginalValue, NewValue: s.NewValue, Reasoning: s.Reasoning})
+	}
+	create := tx.Analysis.Create().SetFeedbackID(fb.ID).SetProjectID(fb.ProjectID).SetPrimary(true).
+		SetProvider(out.Provider).SetModel(out.Model).SetStatus(analysis.StatusCompleted).
+		SetSummary(out.Summary).SetSuggestions(claims).SetDroppedSuggestions(fb.DroppedSuggestions).
+		SetNillableInputTokens(out.InputTokens).SetNillableOutputTokens(out.OutputTokens).
+		SetNillableEstimatedCost(out.EstimatedCost).SetCreatedAt(now).SetCompletedAt(now)
+	if out.Latency > 0 {
+		create.SetLatencyMs(int(out.Latency.Milliseconds()))
+	}
+	if err := create.Exec(ctx); err != nil {
+		return fmt.Errorf("store the primary analysis: %w", err)
+	}
+	return nil
 }
 
 // suggestions prepares the adjustments of out for feedback id, with the

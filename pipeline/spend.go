@@ -7,13 +7,15 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/ent"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/spend"
 )
 
 // MonthSpend is what a project's analyses stored in the UTC calendar month
 // holding now are estimated to have cost: the sum of their estimated costs
-// (analyses without a price count nothing), in the price table's currency.
+// (analyses without a price count nothing), comparison runs included, in
+// the price table's currency.
 // The worker's budget gate and the API's report both read it, so both see
 // the same figure. It reads through ent with ctx's privacy.
 func (p *Pipeline) MonthSpend(ctx context.Context, projectID int, now time.Time) (float64, error) {
@@ -36,10 +38,25 @@ func MonthSpend(ctx context.Context, client *ent.Client, projectID int, now time
 	if err != nil {
 		return 0, fmt.Errorf("read the project's model spend this month: %w", err)
 	}
-	if len(rows) == 0 {
-		return 0, nil
+	var total float64
+	if len(rows) > 0 {
+		total = rows[0].Sum.Float64
 	}
-	return rows[0].Sum.Float64, nil
+	// Comparison runs cost too; a primary analysis's cost is the
+	// feedback's, counted above.
+	rows = rows[:0]
+	err = client.Analysis.Query().
+		Where(analysis.ProjectID(projectID), analysis.Primary(false), analysis.EstimatedCostNotNil(),
+			analysis.CompletedAtGTE(start), analysis.CompletedAtLT(next)).
+		Aggregate(ent.As(ent.Sum(analysis.FieldEstimatedCost), "sum")).
+		Scan(ctx, &rows)
+	if err != nil {
+		return 0, fmt.Errorf("read the project's comparison spend this month: %w", err)
+	}
+	if len(rows) > 0 {
+		total += rows[0].Sum.Float64
+	}
+	return total, nil
 }
 
 // Usage is what an analysis's model calls used: tokens as the provider

@@ -43,6 +43,11 @@ type Job struct {
 	// Priority picks the job's queue (see Priority). It is not part of
 	// the job's ID: one feedback's job is one job whatever its priority.
 	Priority Priority `json:"priority,omitempty"`
+	// AnalysisID, when set, makes the job a comparison run of the
+	// feedback (compareAnalyses): it runs that pending Analysis row and
+	// leaves the feedback itself alone. Such a job is named by the
+	// analysis alone: one row, one job.
+	AnalysisID int `json:"analysisId,omitempty"`
 }
 
 // Priority orders jobs. Each priority has its own asynq queue, and
@@ -80,6 +85,9 @@ func queueName(name string, p Priority) string {
 
 // ID is the job's de-duplication key.
 func (j Job) ID() string {
+	if j.AnalysisID > 0 {
+		return fmt.Sprintf("analysis-%d-%s", j.AnalysisID, j.Key)
+	}
 	if j.Key == "" {
 		return fmt.Sprintf("feedback-%d-%d", j.FeedbackID, j.Attempt) // as named before keys
 	}
@@ -459,7 +467,7 @@ func (s *Server) Shutdown() {
 
 func (s *Server) process(ctx context.Context, t *asynq.Task) error {
 	var j Job
-	if err := json.Unmarshal(t.Payload(), &j); err != nil || j.FeedbackID <= 0 || j.Attempt < 0 {
+	if err := json.Unmarshal(t.Payload(), &j); err != nil || j.FeedbackID <= 0 || j.Attempt < 0 || j.AnalysisID < 0 {
 		return Permanent(fmt.Errorf("queue: corrupt job payload %q", text.Truncate(string(t.Payload()), 200)))
 	}
 	if tp := s.opts.Tracing; tp != nil {

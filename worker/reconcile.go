@@ -24,6 +24,11 @@ func (w *Worker) reconcileLoop(ctx context.Context) {
 		if n, _ := w.Reconcile(ctx); n > 0 {
 			w.logger.InfoContext(ctx, "reconciler queued stranded feedback", "count", n)
 		}
+		// Comparison runs whose job was lost: queued again (a job the
+		// queue holds is not queued twice).
+		if _, err := w.cfg.Pipeline.QueuePendingRuns(access.SystemContext(ctx), time.Now().Add(-w.cfg.PendingGrace), reconcileBatch); err != nil && ctx.Err() == nil {
+			w.logger.WarnContext(ctx, "could not queue pending comparison runs; the next pass tries again", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -15,6 +15,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/access"
 
+	"github.com/feedbackloop/feedbackloop/compare"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
@@ -63,6 +64,14 @@ type Config struct {
 	// EmbeddingModel) to find earlier analyses of texts that mean the same.
 	Embedder       reuse.Embedder
 	EmbeddingModel string
+	// Comparers run comparison runs (compareAnalyses), by
+	// compare.Target.Key: each a single model, without fallbacks, within
+	// the provider's limits and the project's budget. A run of a model
+	// missing here fails saying so.
+	Comparers map[string]analysis.Analyzer
+	// Compare samples feedback for comparison once its analysis completes
+	// (COMPARE_SAMPLE_RATE against COMPARE_PROVIDERS).
+	Compare compare.Settings
 }
 
 // Defaults of the worker's settings.
@@ -150,6 +159,9 @@ var errLeaseLost = errors.New("lease lost to another worker")
 
 // process runs one job.
 func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
+	if job.AnalysisID > 0 {
+		return w.runComparison(ctx, job)
+	}
 	owner := job.ID()
 	ctx = logctx.With(ctx, "job_id", owner, "feedback_id", job.FeedbackID)
 	fb, err := w.cfg.Pipeline.ClaimJob(ctx, job, w.cfg.Lease)
@@ -192,12 +204,14 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 	req.EarlierCalls = max(0, fb.Attempts-job.Attempt-1)
 	prior := w.lookUp(jobCtx, fb, req) // an earlier analysis to reuse (worker/reuse.go)
 	if prior.reused != nil {
-		if err := w.complete(jobCtx, fb.ID, owner, *prior.reused); err != nil {
+		if err := w.complete(jobCtx, fb, owner, *prior.reused); err != nil {
 			return outcomeRetried, err
 		}
 		return outcomeCompleted, nil
 	}
+	start := time.Now()
 	result, err := w.cfg.Analyzer.Analyze(jobCtx, req)
+	latency := time.Since(start)
 	if jobCtx.Err() != nil {
 		return outcomeRetried, w.interrupted(ctx, jobCtx, fb.ID, owner, err)
 	}
@@ -215,7 +229,8 @@ func (w *Worker) process(ctx context.Context, job queue.Job) (string, error) {
 		return w.fail(ctx, fb.ID, owner, err)
 	}
 	prior.stamp(&out)
-	if err := w.complete(jobCtx, fb.ID, owner, out); err != nil {
+	out.Latency = latency
+	if err := w.complete(jobCtx, fb, owner, out); err != nil {
 		return outcomeRetried, err
 	}
 	return outcomeCompleted, nil
@@ -287,14 +302,17 @@ func (w *Worker) waitLater(ctx context.Context, id int, owner string, wait *anal
 }
 
 // complete stores the outcome, riding out a short database outage so that a
-// finished analysis is not thrown away.
-func (w *Worker) complete(ctx context.Context, id int, owner string, out pipeline.Outcome) error {
+// finished analysis is not thrown away, then samples the feedback for
+// comparison (COMPARE_SAMPLE_RATE).
+func (w *Worker) complete(ctx context.Context, fb *ent.Feedback, owner string, out pipeline.Outcome) error {
+	id := fb.ID
 	for attempt := 0; ; attempt++ {
 		_, err := w.cfg.Pipeline.Complete(ctx, id, owner, out)
 		switch {
 		case err == nil:
 			w.logger.InfoContext(ctx, "feedback completed", "adjustments", len(out.Adjustments), "dropped", out.Dropped)
 			w.autoApply(ctx, id)
+			w.sample(ctx, fb, out.Provider, out.Model)
 			return nil
 		case errors.Is(err, pipeline.ErrLeaseLost):
 			w.logger.InfoContext(ctx, "result discarded: another worker took the feedback over")
@@ -425,6 +443,17 @@ func priced(provider, model string, u *analysis.Usage, prices spend.Prices) pipe
 // deadLettered marks the feedback of a job that gave up for good as FAILED.
 func (w *Worker) deadLettered(ctx context.Context, job queue.Job, err error) {
 	ctx = logctx.With(access.SystemContext(ctx), "job_id", job.ID(), "feedback_id", job.FeedbackID)
+	if job.AnalysisID > 0 {
+		if _, err := w.cfg.Pipeline.StartRun(ctx, job); err != nil {
+			return // gone, finished, or another row's (its key differs)
+		}
+		_, ferr := w.finishRun(ctx, job.AnalysisID, pipeline.RunOutcome{
+			Err: "the comparison run failed repeatedly because of an internal error; ask for another one (compareAnalyses)"})
+		if ferr != nil {
+			w.logger.ErrorContext(ctx, "could not mark a dead-lettered comparison run as failed", "err", ferr)
+		}
+		return
+	}
 	_, aerr := w.cfg.Pipeline.Abandon(ctx, job,
 		"processing failed repeatedly because of an internal error; use retryFeedback to try again")
 	switch {

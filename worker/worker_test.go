@@ -3,6 +3,7 @@ package worker_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/feedbackloop/feedbackloop/compare"
 	"log/slog"
 	"strings"
 	"sync"
@@ -114,6 +115,9 @@ type workerOpts struct {
 	shared bool
 	// analyzer, when set, replaces the model (such as rules.New()).
 	analyzer analysis.Analyzer
+	// comparers run comparison runs; compare samples feedback for them.
+	comparers map[string]analysis.Analyzer
+	compare   compare.Settings
 }
 
 // startWorker starts a worker with its own Redis connections, as a separate
@@ -196,6 +200,7 @@ func (e *env) startWorker(o workerOpts) *worker.Worker {
 		Lease: o.lease, ReconcileEvery: o.reconcileEvery, PendingGrace: o.pendingGrace,
 		Logger: o.logger, Prices: o.prices,
 		Reuse: o.reuse, Embedder: embedder, EmbeddingModel: "stub-embed",
+		Comparers: o.comparers, Compare: o.compare,
 	})
 	if err := w.Start(accesstest.System()); err != nil {
 		e.t.Fatal(err)

@@ -97,6 +97,8 @@ const (
 	EdgeAdjustments = "adjustments"
 	// EdgeComments holds the string denoting the comments edge name in mutations.
 	EdgeComments = "comments"
+	// EdgeAnalyses holds the string denoting the analyses edge name in mutations.
+	EdgeAnalyses = "analyses"
 	// Table holds the table name of the feedback in the database.
 	Table = "feedbacks"
 	// ProjectTable is the table that holds the project relation/edge.
@@ -142,6 +144,13 @@ const (
 	CommentsInverseTable = "comments"
 	// CommentsColumn is the table column denoting the comments relation/edge.
 	CommentsColumn = "feedback_id"
+	// AnalysesTable is the table that holds the analyses relation/edge.
+	AnalysesTable = "analyses"
+	// AnalysesInverseTable is the table name for the Analysis entity.
+	// It exists in this package in order to avoid circular dependency with the "analysis" package.
+	AnalysesInverseTable = "analyses"
+	// AnalysesColumn is the table column denoting the analyses relation/edge.
+	AnalysesColumn = "feedback_id"
 )
 
 // Columns holds all SQL columns for feedback fields.
@@ -486,6 +495,20 @@ func ByComments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newCommentsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAnalysesCount orders the results by analyses count.
+func ByAnalysesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAnalysesStep(), opts...)
+	}
+}
+
+// ByAnalyses orders the results by analyses terms.
+func ByAnalyses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAnalysesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProjectStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -533,6 +556,13 @@ func newCommentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CommentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, CommentsTable, CommentsColumn),
+	)
+}
+func newAnalysesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AnalysesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AnalysesTable, AnalysesColumn),
 	)
 }
 

@@ -2037,6 +2037,29 @@ func HasCommentsWith(preds ...predicate.Comment) predicate.Feedback {
 	})
 }
 
+// HasAnalyses applies the HasEdge predicate on the "analyses" edge.
+func HasAnalyses() predicate.Feedback {
+	return predicate.Feedback(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AnalysesTable, AnalysesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAnalysesWith applies the HasEdge predicate on the "analyses" edge with a given conditions (other predicates).
+func HasAnalysesWith(preds ...predicate.Analysis) predicate.Feedback {
+	return predicate.Feedback(func(s *sql.Selector) {
+		step := newAnalysesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Feedback) predicate.Feedback {
 	return predicate.Feedback(sql.AndPredicates(predicates...))

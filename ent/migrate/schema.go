@@ -178,6 +178,53 @@ var (
 			},
 		},
 	}
+	// AnalysesColumns holds the columns for the "analyses" table.
+	AnalysesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "project_id", Type: field.TypeInt},
+		{Name: "is_primary", Type: field.TypeBool, Default: false},
+		{Name: "provider", Type: field.TypeString, Size: 100},
+		{Name: "model", Type: field.TypeString, Size: 255},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "COMPLETED", "FAILED"}, Default: "PENDING"},
+		{Name: "latency_ms", Type: field.TypeInt, Nullable: true},
+		{Name: "input_tokens", Type: field.TypeInt, Nullable: true},
+		{Name: "output_tokens", Type: field.TypeInt, Nullable: true},
+		{Name: "estimated_cost", Type: field.TypeFloat64, Nullable: true},
+		{Name: "summary", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "suggestions", Type: field.TypeJSON, Nullable: true},
+		{Name: "dropped_suggestions", Type: field.TypeInt, Default: 0},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "feedback_id", Type: field.TypeInt},
+	}
+	// AnalysesTable holds the schema information for the "analyses" table.
+	AnalysesTable = &schema.Table{
+		Name:       "analyses",
+		Columns:    AnalysesColumns,
+		PrimaryKey: []*schema.Column{AnalysesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "analyses_feedbacks_analyses",
+				Columns:    []*schema.Column{AnalysesColumns[17]},
+				RefColumns: []*schema.Column{FeedbacksColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "analysis_feedback_id",
+				Unique:  false,
+				Columns: []*schema.Column{AnalysesColumns[17]},
+			},
+			{
+				Name:    "analysis_project_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AnalysesColumns[1], AnalysesColumns[15]},
+			},
+		},
+	}
 	// CommentsColumns holds the columns for the "comments" table.
 	CommentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -964,6 +1011,7 @@ var (
 		APIKeysTable,
 		AdjustmentsTable,
 		AdjustmentVotesTable,
+		AnalysesTable,
 		CommentsTable,
 		OutboxEventsTable,
 		FeedbacksTable,
@@ -1002,6 +1050,11 @@ func init() {
 	AdjustmentVotesTable.ForeignKeys[1].RefTable = UsersTable
 	AdjustmentVotesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	AnalysesTable.ForeignKeys[0].RefTable = FeedbacksTable
+	AnalysesTable.Annotation = &entsql.Annotation{
+		Table:          "analyses",
+		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}
 	CommentsTable.ForeignKeys[0].RefTable = AdjustmentsTable
 	CommentsTable.ForeignKeys[1].RefTable = UsersTable

@@ -8,6 +8,7 @@ import (
 
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
@@ -134,6 +135,53 @@ func init() {
 	adjustmentvote.DefaultUpdatedAt = adjustmentvoteDescUpdatedAt.Default.(func() time.Time)
 	// adjustmentvote.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	adjustmentvote.UpdateDefaultUpdatedAt = adjustmentvoteDescUpdatedAt.UpdateDefault.(func() time.Time)
+	analysis.Policy = privacy.NewPolicies(schema.Analysis{})
+	analysis.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := analysis.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	analysisFields := schema.Analysis{}.Fields()
+	_ = analysisFields
+	// analysisDescPrimary is the schema descriptor for primary field.
+	analysisDescPrimary := analysisFields[2].Descriptor()
+	// analysis.DefaultPrimary holds the default value on creation for the primary field.
+	analysis.DefaultPrimary = analysisDescPrimary.Default.(bool)
+	// analysisDescProvider is the schema descriptor for provider field.
+	analysisDescProvider := analysisFields[3].Descriptor()
+	// analysis.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	analysis.ProviderValidator = analysisDescProvider.Validators[0].(func(string) error)
+	// analysisDescModel is the schema descriptor for model field.
+	analysisDescModel := analysisFields[4].Descriptor()
+	// analysis.ModelValidator is a validator for the "model" field. It is called by the builders before save.
+	analysis.ModelValidator = analysisDescModel.Validators[0].(func(string) error)
+	// analysisDescLatencyMs is the schema descriptor for latency_ms field.
+	analysisDescLatencyMs := analysisFields[6].Descriptor()
+	// analysis.LatencyMsValidator is a validator for the "latency_ms" field. It is called by the builders before save.
+	analysis.LatencyMsValidator = analysisDescLatencyMs.Validators[0].(func(int) error)
+	// analysisDescInputTokens is the schema descriptor for input_tokens field.
+	analysisDescInputTokens := analysisFields[7].Descriptor()
+	// analysis.InputTokensValidator is a validator for the "input_tokens" field. It is called by the builders before save.
+	analysis.InputTokensValidator = analysisDescInputTokens.Validators[0].(func(int) error)
+	// analysisDescOutputTokens is the schema descriptor for output_tokens field.
+	analysisDescOutputTokens := analysisFields[8].Descriptor()
+	// analysis.OutputTokensValidator is a validator for the "output_tokens" field. It is called by the builders before save.
+	analysis.OutputTokensValidator = analysisDescOutputTokens.Validators[0].(func(int) error)
+	// analysisDescEstimatedCost is the schema descriptor for estimated_cost field.
+	analysisDescEstimatedCost := analysisFields[9].Descriptor()
+	// analysis.EstimatedCostValidator is a validator for the "estimated_cost" field. It is called by the builders before save.
+	analysis.EstimatedCostValidator = analysisDescEstimatedCost.Validators[0].(func(float64) error)
+	// analysisDescDroppedSuggestions is the schema descriptor for dropped_suggestions field.
+	analysisDescDroppedSuggestions := analysisFields[13].Descriptor()
+	// analysis.DefaultDroppedSuggestions holds the default value on creation for the dropped_suggestions field.
+	analysis.DefaultDroppedSuggestions = analysisDescDroppedSuggestions.Default.(int)
+	// analysisDescCreatedAt is the schema descriptor for created_at field.
+	analysisDescCreatedAt := analysisFields[15].Descriptor()
+	// analysis.DefaultCreatedAt holds the default value on creation for the created_at field.
+	analysis.DefaultCreatedAt = analysisDescCreatedAt.Default.(func() time.Time)
 	comment.Policy = privacy.NewPolicies(schema.Comment{})
 	comment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

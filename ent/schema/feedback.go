@@ -241,6 +241,13 @@ func (Feedback) Edges() []ent.Edge {
 				entgql.RelayConnection(),
 				entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 			),
+		// Its analyses: the primary one and comparison runs
+		// (compareAnalyses), bounded by compare.MaxRunsPerFeedback.
+		edge.To("analyses", Analysis.Type).
+			Annotations(
+				entsql.OnDelete(entsql.Cascade),
+				entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+			),
 	}
 }
 

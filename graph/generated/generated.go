@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
@@ -45,6 +46,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Adjustment() AdjustmentResolver
+	Analysis() AnalysisResolver
 	Feedback() FeedbackResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
@@ -108,6 +110,44 @@ type ComplexityRoot struct {
 		By         func(childComplexity int) int
 		Cursor     func(childComplexity int) int
 		Status     func(childComplexity int) int
+	}
+
+	Analysis struct {
+		CompletedAt        func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		DroppedSuggestions func(childComplexity int) int
+		Error              func(childComplexity int) int
+		EstimatedCost      func(childComplexity int) int
+		Feedback           func(childComplexity int) int
+		FeedbackID         func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		InputTokens        func(childComplexity int) int
+		LatencyMs          func(childComplexity int) int
+		Model              func(childComplexity int) int
+		OutputTokens       func(childComplexity int) int
+		Primary            func(childComplexity int) int
+		Provider           func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Suggestions        func(childComplexity int) int
+		Summary            func(childComplexity int) int
+	}
+
+	AnalysisRunStats struct {
+		ComparisonSpend      func(childComplexity int) int
+		ComparisonsCompleted func(childComplexity int) int
+		ComparisonsFailed    func(childComplexity int) int
+		ComparisonsPending   func(childComplexity int) int
+		Latency              func(childComplexity int) int
+		Primary              func(childComplexity int) int
+	}
+
+	AnalysisSuggestion struct {
+		Description   func(childComplexity int) int
+		NewValue      func(childComplexity int) int
+		OriginalValue func(childComplexity int) int
+		Reasoning     func(childComplexity int) int
+		Task          func(childComplexity int) int
+		Type          func(childComplexity int) int
 	}
 
 	ApiKey struct {
@@ -207,6 +247,7 @@ type ComplexityRoot struct {
 
 	Feedback struct {
 		Adjustments        func(childComplexity int, where *ent.AdjustmentWhereInput) int
+		Analyses           func(childComplexity int) int
 		Attempts           func(childComplexity int) int
 		Comments           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		CreatedAt          func(childComplexity int) int
@@ -286,6 +327,7 @@ type ComplexityRoot struct {
 	}
 
 	ModelStats struct {
+		Analyses       func(childComplexity int) int
 		Completed      func(childComplexity int) int
 		Model          func(childComplexity int) int
 		ProcessingTime func(childComplexity int) int
@@ -300,6 +342,7 @@ type ComplexityRoot struct {
 		AddProjectMember         func(childComplexity int, input model.AddProjectMemberInput) int
 		ApplyAdjustment          func(childComplexity int, id int, force *bool) int
 		ApplyAdjustments         func(childComplexity int, ids []int, force *bool) int
+		CompareAnalyses          func(childComplexity int, feedbackID int, providers []string) int
 		CreateAPIKey             func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateOrganization       func(childComplexity int, input model.CreateOrganizationInput) int
 		CreateProject            func(childComplexity int, input ent.CreateProjectInput, organizationID *int) int
@@ -657,9 +700,13 @@ type AdjustmentResolver interface {
 	RemovedTask(ctx context.Context, obj *ent.Adjustment) (*plan.RemovedTask, error)
 	ViewerVote(ctx context.Context, obj *ent.Adjustment) (*model.Vote, error)
 }
+type AnalysisResolver interface {
+	Suggestions(ctx context.Context, obj *ent.Analysis) ([]*model.AnalysisSuggestion, error)
+}
 type FeedbackResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error)
 
+	Analyses(ctx context.Context, obj *ent.Feedback) ([]*ent.Analysis, error)
 	Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error)
 }
 type MutationResolver interface {
@@ -671,6 +718,7 @@ type MutationResolver interface {
 	DeleteTask(ctx context.Context, id int) (int, error)
 	SubmitFeedback(ctx context.Context, input model.SubmitFeedbackInput) (*ent.Feedback, error)
 	RetryFeedback(ctx context.Context, id int) (*ent.Feedback, error)
+	CompareAnalyses(ctx context.Context, feedbackID int, providers []string) ([]*ent.Analysis, error)
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, id int) (*ent.APIKey, error)
 	AddProjectMember(ctx context.Context, input model.AddProjectMemberInput) (*ent.ProjectMember, error)
@@ -975,6 +1023,183 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdjustmentEvent.Status(childComplexity), true
+
+	case "Analysis.completedAt":
+		if e.ComplexityRoot.Analysis.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.CompletedAt(childComplexity), true
+	case "Analysis.createdAt":
+		if e.ComplexityRoot.Analysis.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.CreatedAt(childComplexity), true
+	case "Analysis.droppedSuggestions":
+		if e.ComplexityRoot.Analysis.DroppedSuggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.DroppedSuggestions(childComplexity), true
+	case "Analysis.error":
+		if e.ComplexityRoot.Analysis.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Error(childComplexity), true
+	case "Analysis.estimatedCost":
+		if e.ComplexityRoot.Analysis.EstimatedCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.EstimatedCost(childComplexity), true
+	case "Analysis.feedback":
+		if e.ComplexityRoot.Analysis.Feedback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Feedback(childComplexity), true
+	case "Analysis.feedbackID":
+		if e.ComplexityRoot.Analysis.FeedbackID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.FeedbackID(childComplexity), true
+	case "Analysis.id":
+		if e.ComplexityRoot.Analysis.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.ID(childComplexity), true
+	case "Analysis.inputTokens":
+		if e.ComplexityRoot.Analysis.InputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.InputTokens(childComplexity), true
+	case "Analysis.latencyMs":
+		if e.ComplexityRoot.Analysis.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.LatencyMs(childComplexity), true
+	case "Analysis.model":
+		if e.ComplexityRoot.Analysis.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Model(childComplexity), true
+	case "Analysis.outputTokens":
+		if e.ComplexityRoot.Analysis.OutputTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.OutputTokens(childComplexity), true
+	case "Analysis.primary":
+		if e.ComplexityRoot.Analysis.Primary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Primary(childComplexity), true
+	case "Analysis.provider":
+		if e.ComplexityRoot.Analysis.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Provider(childComplexity), true
+	case "Analysis.status":
+		if e.ComplexityRoot.Analysis.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Status(childComplexity), true
+	case "Analysis.suggestions":
+		if e.ComplexityRoot.Analysis.Suggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Suggestions(childComplexity), true
+	case "Analysis.summary":
+		if e.ComplexityRoot.Analysis.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analysis.Summary(childComplexity), true
+
+	case "AnalysisRunStats.comparisonSpend":
+		if e.ComplexityRoot.AnalysisRunStats.ComparisonSpend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisRunStats.ComparisonSpend(childComplexity), true
+	case "AnalysisRunStats.comparisonsCompleted":
+		if e.ComplexityRoot.AnalysisRunStats.ComparisonsCompleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisRunStats.ComparisonsCompleted(childComplexity), true
+	case "AnalysisRunStats.comparisonsFailed":
+		if e.ComplexityRoot.AnalysisRunStats.ComparisonsFailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisRunStats.ComparisonsFailed(childComplexity), true
+	case "AnalysisRunStats.comparisonsPending":
+		if e.ComplexityRoot.AnalysisRunStats.ComparisonsPending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisRunStats.ComparisonsPending(childComplexity), true
+	case "AnalysisRunStats.latency":
+		if e.ComplexityRoot.AnalysisRunStats.Latency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisRunStats.Latency(childComplexity), true
+	case "AnalysisRunStats.primary":
+		if e.ComplexityRoot.AnalysisRunStats.Primary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisRunStats.Primary(childComplexity), true
+
+	case "AnalysisSuggestion.description":
+		if e.ComplexityRoot.AnalysisSuggestion.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisSuggestion.Description(childComplexity), true
+	case "AnalysisSuggestion.newValue":
+		if e.ComplexityRoot.AnalysisSuggestion.NewValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisSuggestion.NewValue(childComplexity), true
+	case "AnalysisSuggestion.originalValue":
+		if e.ComplexityRoot.AnalysisSuggestion.OriginalValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisSuggestion.OriginalValue(childComplexity), true
+	case "AnalysisSuggestion.reasoning":
+		if e.ComplexityRoot.AnalysisSuggestion.Reasoning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisSuggestion.Reasoning(childComplexity), true
+	case "AnalysisSuggestion.task":
+		if e.ComplexityRoot.AnalysisSuggestion.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisSuggestion.Task(childComplexity), true
+	case "AnalysisSuggestion.type":
+		if e.ComplexityRoot.AnalysisSuggestion.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalysisSuggestion.Type(childComplexity), true
 
 	case "ApiKey.createdAt":
 		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
@@ -1336,6 +1561,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Feedback.Adjustments(childComplexity, args["where"].(*ent.AdjustmentWhereInput)), true
+	case "Feedback.analyses":
+		if e.ComplexityRoot.Feedback.Analyses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Analyses(childComplexity), true
 	case "Feedback.attempts":
 		if e.ComplexityRoot.Feedback.Attempts == nil {
 			break
@@ -1684,6 +1915,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LinkGitHubRepositoryPayload.WebhookSecret(childComplexity), true
 
+	case "ModelStats.analyses":
+		if e.ComplexityRoot.ModelStats.Analyses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelStats.Analyses(childComplexity), true
 	case "ModelStats.completed":
 		if e.ComplexityRoot.ModelStats.Completed == nil {
 			break
@@ -1776,6 +2013,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApplyAdjustments(childComplexity, args["ids"].([]int), args["force"].(*bool)), true
+	case "Mutation.compareAnalyses":
+		if e.ComplexityRoot.Mutation.CompareAnalyses == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_compareAnalyses_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompareAnalyses(childComplexity, args["feedbackID"].(int), args["providers"].([]string)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -3953,6 +4201,47 @@ input AdjustmentWhereInput {
   hasTask: Boolean
   hasTaskWith: [TaskWhereInput!]
 }
+type Analysis implements Node {
+  id: ID!
+  feedbackID: ID!
+  """
+  True for the analysis whose suggestions are the feedback's adjustments; false for a comparison run.
+  """
+  primary: Boolean!
+  """
+  The provider asked (openai, anthropic, ollama, googleai or builtin).
+  """
+  provider: String!
+  model: String!
+  status: AnalysisStatus!
+  """
+  How long the analyzer took to answer, in milliseconds; null until it did, and for a reused analysis.
+  """
+  latencyMs: Int
+  inputTokens: Int
+  outputTokens: Int
+  """
+  What the run is estimated to have cost by the price table (LLM_PRICES), in its currency; null without a price or tokens.
+  """
+  estimatedCost: Float
+  summary: String
+  """
+  Why the run failed, in words fit for the user.
+  """
+  error: String
+  droppedSuggestions: Int!
+  createdAt: Time!
+  completedAt: Time
+  feedback: Feedback!
+}
+"""
+AnalysisStatus is enum for the field status
+"""
+enum AnalysisStatus @goModel(model: "github.com/feedbackloop/feedbackloop/ent/analysis.Status") {
+  PENDING
+  COMPLETED
+  FAILED
+}
 type ApiKey implements Node @goModel(model: "github.com/feedbackloop/feedbackloop/ent.APIKey") {
   id: ID!
   name: String!
@@ -4208,6 +4497,7 @@ type Feedback implements Node {
     """
     last: Int
   ): CommentConnection!
+  analyses: [Analysis!]!
 }
 """
 A connection to a list of items.
@@ -5564,6 +5854,38 @@ extend type Mutation {
   submitFeedback(input: SubmitFeedbackInput!): Feedback!
   """Put FAILED feedback back to PENDING and analyse it again."""
   retryFeedback(id: ID!): Feedback!
+  """
+  Analyse the feedback again with other configured models, for comparison:
+  each entry names a provider (its first configured model) or
+  provider:model among LLM_PROVIDER, LLM_FALLBACK and COMPARE_PROVIDERS (at
+  most 5 entries; repeats count once; unknown ones are BAD_USER_INPUT, all
+  named). Needs EDITOR. Each run is stored PENDING, as an Analysis of the
+  feedback next to its primary one, and run by a worker (LOW priority, the
+  provider's limits and the project's budget apply); its suggestions are
+  claims to compare, never applied. A feedback keeps at most 20 comparison
+  runs. Returns the new runs.
+  """
+  compareAnalyses(feedbackID: ID!, providers: [String!]!): [Analysis!]!
+}
+
+extend type Analysis {
+  """
+  What the analysis suggested, as the model claimed it, in its order. Of
+  the primary analysis, the applicable suggestions are the feedback's
+  adjustments; a comparison run's are only claims, for comparison.
+  """
+  suggestions: [AnalysisSuggestion!]!
+}
+
+"""One suggestion of an analysis, as the model made it: a claim, not applied."""
+type AnalysisSuggestion {
+  type: AdjustmentType!
+  task: Task
+  description: String!
+  """What the model said the task held."""
+  originalValue: String
+  newValue: String
+  reasoning: String
 }
 
 input SubmitFeedbackInput {
@@ -6186,6 +6508,27 @@ type ModelStats {
   processingTime: ProcessingTimeStats!
   spend: SpendStats!
   suggestions: SuggestionStats!
+  """
+  Its analyses in the window (created in it), primary and comparison runs
+  apart: how many, how long the model took, what they cost. Put side by
+  side with suggestions' acceptance (primary analyses only: comparison
+  runs' suggestions are never decided on).
+  """
+  analyses: AnalysisRunStats!
+}
+
+"""A model's analyses in projectInsights' window."""
+type AnalysisRunStats {
+  """Primary analyses recorded (COMPLETED feedback analysed by this model)."""
+  primary: Int!
+  """Comparison runs by status."""
+  comparisonsCompleted: Int!
+  comparisonsFailed: Int!
+  comparisonsPending: Int!
+  """The model's answer time over its primary and comparison runs that recorded one (reused analyses do not)."""
+  latency: ProcessingTimeStats!
+  """The comparison runs' tokens and estimated cost (primary analyses' are in spend)."""
+  comparisonSpend: SpendStats!
 }
 
 """
@@ -6545,6 +6888,82 @@ func (ec *executionContext) childFields_AdjustmentEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AdjustmentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Analysis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Analysis_id(ctx, field)
+	case "feedbackID":
+		return ec.fieldContext_Analysis_feedbackID(ctx, field)
+	case "primary":
+		return ec.fieldContext_Analysis_primary(ctx, field)
+	case "provider":
+		return ec.fieldContext_Analysis_provider(ctx, field)
+	case "model":
+		return ec.fieldContext_Analysis_model(ctx, field)
+	case "status":
+		return ec.fieldContext_Analysis_status(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Analysis_latencyMs(ctx, field)
+	case "inputTokens":
+		return ec.fieldContext_Analysis_inputTokens(ctx, field)
+	case "outputTokens":
+		return ec.fieldContext_Analysis_outputTokens(ctx, field)
+	case "estimatedCost":
+		return ec.fieldContext_Analysis_estimatedCost(ctx, field)
+	case "summary":
+		return ec.fieldContext_Analysis_summary(ctx, field)
+	case "error":
+		return ec.fieldContext_Analysis_error(ctx, field)
+	case "droppedSuggestions":
+		return ec.fieldContext_Analysis_droppedSuggestions(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Analysis_createdAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_Analysis_completedAt(ctx, field)
+	case "feedback":
+		return ec.fieldContext_Analysis_feedback(ctx, field)
+	case "suggestions":
+		return ec.fieldContext_Analysis_suggestions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Analysis", field.Name)
+}
+
+func (ec *executionContext) childFields_AnalysisRunStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "primary":
+		return ec.fieldContext_AnalysisRunStats_primary(ctx, field)
+	case "comparisonsCompleted":
+		return ec.fieldContext_AnalysisRunStats_comparisonsCompleted(ctx, field)
+	case "comparisonsFailed":
+		return ec.fieldContext_AnalysisRunStats_comparisonsFailed(ctx, field)
+	case "comparisonsPending":
+		return ec.fieldContext_AnalysisRunStats_comparisonsPending(ctx, field)
+	case "latency":
+		return ec.fieldContext_AnalysisRunStats_latency(ctx, field)
+	case "comparisonSpend":
+		return ec.fieldContext_AnalysisRunStats_comparisonSpend(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnalysisRunStats", field.Name)
+}
+
+func (ec *executionContext) childFields_AnalysisSuggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AnalysisSuggestion_type(ctx, field)
+	case "task":
+		return ec.fieldContext_AnalysisSuggestion_task(ctx, field)
+	case "description":
+		return ec.fieldContext_AnalysisSuggestion_description(ctx, field)
+	case "originalValue":
+		return ec.fieldContext_AnalysisSuggestion_originalValue(ctx, field)
+	case "newValue":
+		return ec.fieldContext_AnalysisSuggestion_newValue(ctx, field)
+	case "reasoning":
+		return ec.fieldContext_AnalysisSuggestion_reasoning(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnalysisSuggestion", field.Name)
+}
+
 func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6775,6 +7194,8 @@ func (ec *executionContext) childFields_Feedback(ctx context.Context, field grap
 		return ec.fieldContext_Feedback_adjustments(ctx, field)
 	case "comments":
 		return ec.fieldContext_Feedback_comments(ctx, field)
+	case "analyses":
+		return ec.fieldContext_Feedback_analyses(ctx, field)
 	case "similar":
 		return ec.fieldContext_Feedback_similar(ctx, field)
 	}
@@ -6891,6 +7312,8 @@ func (ec *executionContext) childFields_ModelStats(ctx context.Context, field gr
 		return ec.fieldContext_ModelStats_spend(ctx, field)
 	case "suggestions":
 		return ec.fieldContext_ModelStats_suggestions(ctx, field)
+	case "analyses":
+		return ec.fieldContext_ModelStats_analyses(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ModelStats", field.Name)
 }
@@ -7754,6 +8177,28 @@ func (ec *executionContext) field_Mutation_applyAdjustments_args(ctx context.Con
 		return nil, err
 	}
 	args["force"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_compareAnalyses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "feedbackID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["feedbackID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg1
 	return args, nil
 }
 
@@ -9933,6 +10378,787 @@ func (ec *executionContext) _AdjustmentEvent_cursor(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_AdjustmentEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdjustmentEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_id(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Analysis_feedbackID(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.FeedbackID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_feedbackID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeedbackID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_feedbackID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Analysis_primary(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Primary)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_primary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Primary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_primary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Analysis_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_model(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_status(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNAnalysisStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋanalysisᚐStatus(ctx, field.Selections, obj.Status)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analysis.Status) graphql.Marshaler {
+			return ec.marshalNAnalysisStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋanalysisᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "AnalysisStatus")
+}
+
+func (ec *executionContext) _Analysis_latencyMs(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.LatencyMs)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analysis_inputTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.InputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_inputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_inputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analysis_outputTokens(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.OutputTokens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_outputTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutputTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_outputTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analysis_estimatedCost(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_estimatedCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_estimatedCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Analysis_summary(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Summary)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_error(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Analysis_droppedSuggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DroppedSuggestions)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_droppedSuggestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DroppedSuggestions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_droppedSuggestions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analysis_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Analysis_completedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Analysis_feedback(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_feedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feedback(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_feedback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analysis",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analysis_suggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Analysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analysis_suggestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Analysis().Suggestions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AnalysisSuggestion) graphql.Marshaler {
+			return ec.marshalNAnalysisSuggestion2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisSuggestionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analysis_suggestions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analysis",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalysisSuggestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnalysisRunStats_primary(ctx context.Context, field graphql.CollectedField, obj *insights.Runs) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Primary)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisRunStats_primary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Primary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisRunStats_primary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisRunStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalysisRunStats_comparisonsCompleted(ctx context.Context, field graphql.CollectedField, obj *insights.Runs) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ComparisonsCompleted)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisRunStats_comparisonsCompleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComparisonsCompleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisRunStats_comparisonsCompleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisRunStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalysisRunStats_comparisonsFailed(ctx context.Context, field graphql.CollectedField, obj *insights.Runs) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ComparisonsFailed)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisRunStats_comparisonsFailed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComparisonsFailed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisRunStats_comparisonsFailed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisRunStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalysisRunStats_comparisonsPending(ctx context.Context, field graphql.CollectedField, obj *insights.Runs) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ComparisonsPending)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisRunStats_comparisonsPending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComparisonsPending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisRunStats_comparisonsPending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisRunStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnalysisRunStats_latency(ctx context.Context, field graphql.CollectedField, obj *insights.Runs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisRunStats_latency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Durations) graphql.Marshaler {
+			return ec.marshalNProcessingTimeStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisRunStats_latency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnalysisRunStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingTimeStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnalysisRunStats_comparisonSpend(ctx context.Context, field graphql.CollectedField, obj *insights.Runs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisRunStats_comparisonSpend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComparisonSpend, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Usage) graphql.Marshaler {
+			return ec.marshalNSpendStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisRunStats_comparisonSpend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnalysisRunStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpendStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnalysisSuggestion_type(ctx context.Context, field graphql.CollectedField, obj *model.AnalysisSuggestion) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, field.Selections, obj.Type)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisSuggestion_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v adjustment.AdjustmentType) graphql.Marshaler {
+			return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisSuggestion_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisSuggestion", field, false, false, "AdjustmentType")
+}
+
+func (ec *executionContext) _AnalysisSuggestion_task(ctx context.Context, field graphql.CollectedField, obj *model.AnalysisSuggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisSuggestion_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisSuggestion_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnalysisSuggestion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnalysisSuggestion_description(ctx context.Context, field graphql.CollectedField, obj *model.AnalysisSuggestion) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisSuggestion_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisSuggestion_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisSuggestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnalysisSuggestion_originalValue(ctx context.Context, field graphql.CollectedField, obj *model.AnalysisSuggestion) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.OriginalValue)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisSuggestion_originalValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OriginalValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisSuggestion_originalValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisSuggestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnalysisSuggestion_newValue(ctx context.Context, field graphql.CollectedField, obj *model.AnalysisSuggestion) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.NewValue)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisSuggestion_newValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisSuggestion_newValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisSuggestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnalysisSuggestion_reasoning(ctx context.Context, field graphql.CollectedField, obj *model.AnalysisSuggestion) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reasoning)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalysisSuggestion_reasoning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasoning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnalysisSuggestion_reasoning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalysisSuggestion", field, false, false, "String")
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
@@ -12272,6 +13498,38 @@ func (ec *executionContext) fieldContext_Feedback_comments(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Feedback_analyses(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_analyses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Feedback().Analyses(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Analysis) graphql.Marshaler {
+			return ec.marshalNAnalysis2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAnalysisᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_analyses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analysis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Feedback_similar(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13228,6 +14486,38 @@ func (ec *executionContext) fieldContext_ModelStats_suggestions(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _ModelStats_analyses(ctx context.Context, field graphql.CollectedField, obj *insights.Model) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelStats_analyses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Analyses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v insights.Runs) graphql.Marshaler {
+			return ec.marshalNAnalysisRunStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐRuns(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelStats_analyses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModelStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalysisRunStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13574,6 +14864,50 @@ func (ec *executionContext) fieldContext_Mutation_retryFeedback(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_retryFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_compareAnalyses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_compareAnalyses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompareAnalyses(ctx, fc.Args["feedbackID"].(int), fc.Args["providers"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Analysis) graphql.Marshaler {
+			return ec.marshalNAnalysis2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAnalysisᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_compareAnalyses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analysis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_compareAnalyses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27252,6 +28586,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ApiKey(ctx, sel, obj)
+	case *ent.Analysis:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Analysis(ctx, sel, obj)
 	case *ent.Adjustment:
 		if obj == nil {
 			return graphql.Null
@@ -27620,6 +28959,237 @@ func (ec *executionContext) _AdjustmentEvent(ctx context.Context, sel ast.Select
 		case "cursor":
 			out.Values[i] = ec._AdjustmentEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var analysisImplementors = []string{"Analysis", "Node"}
+
+func (ec *executionContext) _Analysis(ctx context.Context, sel ast.SelectionSet, obj *ent.Analysis) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analysisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Analysis")
+		case "id":
+			out.Values[i] = ec._Analysis_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "feedbackID":
+			out.Values[i] = ec._Analysis_feedbackID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "primary":
+			out.Values[i] = ec._Analysis_primary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "provider":
+			out.Values[i] = ec._Analysis_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "model":
+			out.Values[i] = ec._Analysis_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Analysis_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Analysis_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inputTokens":
+			out.Values[i] = ec._Analysis_inputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outputTokens":
+			out.Values[i] = ec._Analysis_outputTokens(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estimatedCost":
+			out.Values[i] = ec._Analysis_estimatedCost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			out.Values[i] = ec._Analysis_summary(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._Analysis_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "droppedSuggestions":
+			out.Values[i] = ec._Analysis_droppedSuggestions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Analysis_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "completedAt":
+			out.Values[i] = ec._Analysis_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "feedback":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analysis_feedback(ctx, field, obj)
+				})
+		case "suggestions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analysis_suggestions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var analysisRunStatsImplementors = []string{"AnalysisRunStats"}
+
+func (ec *executionContext) _AnalysisRunStats(ctx context.Context, sel ast.SelectionSet, obj *insights.Runs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analysisRunStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnalysisRunStats")
+		case "primary":
+			out.Values[i] = ec._AnalysisRunStats_primary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comparisonsCompleted":
+			out.Values[i] = ec._AnalysisRunStats_comparisonsCompleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comparisonsFailed":
+			out.Values[i] = ec._AnalysisRunStats_comparisonsFailed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comparisonsPending":
+			out.Values[i] = ec._AnalysisRunStats_comparisonsPending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latency":
+			out.Values[i] = ec._AnalysisRunStats_latency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comparisonSpend":
+			out.Values[i] = ec._AnalysisRunStats_comparisonSpend(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var analysisSuggestionImplementors = []string{"AnalysisSuggestion"}
+
+func (ec *executionContext) _AnalysisSuggestion(ctx context.Context, sel ast.SelectionSet, obj *model.AnalysisSuggestion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analysisSuggestionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnalysisSuggestion")
+		case "type":
+			out.Values[i] = ec._AnalysisSuggestion_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "task":
+			out.Values[i] = ec._AnalysisSuggestion_task(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._AnalysisSuggestion_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "originalValue":
+			out.Values[i] = ec._AnalysisSuggestion_originalValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "newValue":
+			out.Values[i] = ec._AnalysisSuggestion_newValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reasoning":
+			out.Values[i] = ec._AnalysisSuggestion_reasoning(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -28446,6 +30016,12 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Feedback_comments(ctx, field, obj)
 				})
+		case "analyses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Feedback_analyses(ctx, field, obj)
+				})
 		case "similar":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -28841,6 +30417,11 @@ func (ec *executionContext) _ModelStats(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "analyses":
+			out.Values[i] = ec._ModelStats_analyses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28929,6 +30510,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "retryFeedback":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_retryFeedback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "compareAnalyses":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_compareAnalyses(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -31696,6 +33284,30 @@ func (ec *executionContext) unmarshalNAdjustmentWhereInput2ᚖgithubᚗcomᚋfee
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAnalysis2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAnalysisᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Analysis) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnalysis2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAnalysis(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnalysis2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAnalysis(ctx context.Context, sel ast.SelectionSet, v *ent.Analysis) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Analysis!")
+		return graphql.Null
+	}
+	return ec._Analysis(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAnalysisPriority2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisPriority(ctx context.Context, v any) (model.AnalysisPriority, error) {
 	var res model.AnalysisPriority
 	err := res.UnmarshalGQL(v)
@@ -31704,6 +33316,44 @@ func (ec *executionContext) unmarshalNAnalysisPriority2githubᚗcomᚋfeedbacklo
 
 func (ec *executionContext) marshalNAnalysisPriority2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisPriority(ctx context.Context, sel ast.SelectionSet, v model.AnalysisPriority) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNAnalysisRunStats2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐRuns(ctx context.Context, sel ast.SelectionSet, v insights.Runs) graphql.Marshaler {
+	return ec._AnalysisRunStats(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNAnalysisStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋanalysisᚐStatus(ctx context.Context, v any) (analysis.Status, error) {
+	var res analysis.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnalysisStatus2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋanalysisᚐStatus(ctx context.Context, sel ast.SelectionSet, v analysis.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAnalysisSuggestion2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisSuggestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AnalysisSuggestion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnalysisSuggestion2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisSuggestion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnalysisSuggestion2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAnalysisSuggestion(ctx context.Context, sel ast.SelectionSet, v *model.AnalysisSuggestion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnalysisSuggestion!")
+		return graphql.Null
+	}
+	return ec._AnalysisSuggestion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
@@ -32345,6 +33995,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNSubmitFeedbackInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐSubmitFeedbackInput(ctx context.Context, v any) (model.SubmitFeedbackInput, error) {
