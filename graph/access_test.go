@@ -464,6 +464,17 @@ var mutationMatrix = []matrixOp{
 		want: orgManagersOnly,
 	},
 	{
+		name:  "redeliverWebhook (an organisation's)",
+		query: `mutation($d: ID!) { redeliverWebhook(deliveryID: $d) { status } }`,
+		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
+			d := e.client.WebhookDelivery.Create().SetWebhookID(dbID(t, e.orgWebhook(t, w, own))).SetEventID(1).
+				SetEventType(webhooks.AnalysisCompleted).SetMessageID("msg_org").SetBody([]byte(`{}`)).
+				SetStatus(webhookdelivery.StatusFailed).SetRetryUntil(time.Now()).SaveX(accesstest.System())
+			return map[string]any{"d": gid.Encode(d.ID)}
+		},
+		want: orgManagersOnly,
+	},
+	{
 		name:  "deleteWebhook (an organisation's)",
 		query: `mutation($h: ID!) { deleteWebhook(id: $h) }`,
 		setup: func(e *env, t *testing.T, w world, _ string, own bool) map[string]any {
