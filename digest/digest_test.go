@@ -152,7 +152,7 @@ func TestDigestsAreSentOnceByTwoSchedulers(t *testing.T) {
 			t.Errorf("text body lacks %q:\n%s", want, m.Text)
 		}
 	}
-	if !strings.Contains(m.Text, "Comments mentioning you: 1\n  - @daily look <u>here</u>") || !strings.Contains(m.HTML, "@daily look &lt;u&gt;here&lt;/u&gt;") {
+	if !strings.Contains(m.Text, "Comments mentioning you: 1") || !strings.Contains(m.Text, "  - @daily look <u>here</u>") || !strings.Contains(m.HTML, "@daily look &lt;u&gt;here&lt;/u&gt;") {
 		t.Errorf("the daily digest does not list the comment mentioning its member:\n%s\n%s", m.Text, m.HTML)
 	}
 	if strings.Contains(got["weekly@example.com"][0].Text, "mentioning you") {
