@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/ent/user"
@@ -40,8 +41,10 @@ type Adjustment struct {
 	Status adjustment.Status `json:"status,omitempty"`
 	// Incremented on every decision (apply, reject, revert).
 	Version int `json:"version,omitempty"`
-	// Who applied or rejected the suggestion.
+	// Who applied or rejected the suggestion (for an apply by an auto-apply rule, the rule's author).
 	DecidedByID *int `json:"decided_by_id,omitempty"`
+	// The auto-apply rule that applied the suggestion; null when a person decided (or the rule was deleted since).
+	AutoApplyRuleID *int `json:"auto_apply_rule_id,omitempty"`
 	// DecidedAt holds the value of the "decided_at" field.
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 	// Why it was rejected (or applied), in the decider's words.
@@ -76,11 +79,13 @@ type AdjustmentEdges struct {
 	Votes []*AdjustmentVote `json:"votes,omitempty"`
 	// DecidedBy holds the value of the decided_by edge.
 	DecidedBy *User `json:"decided_by,omitempty"`
+	// AutoApplyRule holds the value of the auto_apply_rule edge.
+	AutoApplyRule *AutoApplyRule `json:"auto_apply_rule,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedComments map[string][]*Comment
 	namedVotes    map[string][]*AdjustmentVote
@@ -137,6 +142,17 @@ func (e AdjustmentEdges) DecidedByOrErr() (*User, error) {
 	return nil, &NotLoadedError{edge: "decided_by"}
 }
 
+// AutoApplyRuleOrErr returns the AutoApplyRule value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AdjustmentEdges) AutoApplyRuleOrErr() (*AutoApplyRule, error) {
+	if e.AutoApplyRule != nil {
+		return e.AutoApplyRule, nil
+	} else if e.loadedTypes[5] {
+		return nil, &NotFoundError{label: autoapplyrule.Label}
+	}
+	return nil, &NotLoadedError{edge: "auto_apply_rule"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Adjustment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -144,7 +160,7 @@ func (*Adjustment) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case adjustment.FieldConfidence:
 			values[i] = new(sql.NullFloat64)
-		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldPosition, adjustment.FieldScore:
+		case adjustment.FieldID, adjustment.FieldFeedbackID, adjustment.FieldTaskID, adjustment.FieldVersion, adjustment.FieldDecidedByID, adjustment.FieldAutoApplyRuleID, adjustment.FieldPosition, adjustment.FieldScore:
 			values[i] = new(sql.NullInt64)
 		case adjustment.FieldAdjustmentType, adjustment.FieldDescription, adjustment.FieldOriginalValue, adjustment.FieldClaimedOriginalValue, adjustment.FieldNewValue, adjustment.FieldReasoning, adjustment.FieldStatus, adjustment.FieldReason, adjustment.FieldAppliedFrom, adjustment.FieldRemovedTask:
 			values[i] = new(sql.NullString)
@@ -243,6 +259,13 @@ func (_m *Adjustment) assignValues(columns []string, values []any) error {
 				_m.DecidedByID = new(int)
 				*_m.DecidedByID = int(value.Int64)
 			}
+		case adjustment.FieldAutoApplyRuleID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field auto_apply_rule_id", values[i])
+			} else if value.Valid {
+				_m.AutoApplyRuleID = new(int)
+				*_m.AutoApplyRuleID = int(value.Int64)
+			}
 		case adjustment.FieldDecidedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field decided_at", values[i])
@@ -334,6 +357,11 @@ func (_m *Adjustment) QueryDecidedBy() *UserQuery {
 	return NewAdjustmentClient(_m.config).QueryDecidedBy(_m)
 }
 
+// QueryAutoApplyRule queries the "auto_apply_rule" edge of the Adjustment entity.
+func (_m *Adjustment) QueryAutoApplyRule() *AutoApplyRuleQuery {
+	return NewAdjustmentClient(_m.config).QueryAutoApplyRule(_m)
+}
+
 // Update returns a builder for updating this Adjustment.
 // Note that you need to call Adjustment.Unwrap() before calling this method if this Adjustment
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -399,6 +427,11 @@ func (_m *Adjustment) String() string {
 	builder.WriteString(", ")
 	if v := _m.DecidedByID; v != nil {
 		builder.WriteString("decided_by_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.AutoApplyRuleID; v != nil {
+		builder.WriteString("auto_apply_rule_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

@@ -32,6 +32,14 @@ func (_m *AdjustmentVote) Attach(client *Client) *AdjustmentVote {
 	return _m
 }
 
+// Attach binds a Analysis decoded from JSON (an event's snapshot) to
+// client, so that its edges not in the snapshot can be loaded, and marks the
+// list edges the snapshot holds as loaded.
+func (_m *Analysis) Attach(client *Client) *Analysis {
+	_m.config = client.config
+	return _m
+}
+
 // Attach binds a AutoApplyRule decoded from JSON (an event's snapshot) to
 // client, so that its edges not in the snapshot can be loaded, and marks the
 // list edges the snapshot holds as loaded.
@@ -75,6 +83,9 @@ func (_m *Feedback) Attach(client *Client) *Feedback {
 	}
 	if _m.Edges.Comments != nil {
 		_m.Edges.loadedTypes[6] = true
+	}
+	if _m.Edges.Analyses != nil {
+		_m.Edges.loadedTypes[7] = true
 	}
 	return _m
 }

@@ -17,7 +17,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -31,6 +33,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/projectmember"
 	"github.com/feedbackloop/feedbackloop/ent/task"
+	"github.com/feedbackloop/feedbackloop/ent/taskstatuschange"
 	"github.com/feedbackloop/feedbackloop/ent/user"
 	"github.com/feedbackloop/feedbackloop/ent/webhook"
 	"github.com/feedbackloop/feedbackloop/ent/webhookcursor"
@@ -50,6 +53,10 @@ type Client struct {
 	Adjustment *AdjustmentClient
 	// AdjustmentVote is the client for interacting with the AdjustmentVote builders.
 	AdjustmentVote *AdjustmentVoteClient
+	// Analysis is the client for interacting with the Analysis builders.
+	Analysis *AnalysisClient
+	// AutoApplyRule is the client for interacting with the AutoApplyRule builders.
+	AutoApplyRule *AutoApplyRuleClient
 	// Comment is the client for interacting with the Comment builders.
 	Comment *CommentClient
 	// Event is the client for interacting with the Event builders.
@@ -76,6 +83,8 @@ type Client struct {
 	ProjectMember *ProjectMemberClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
+	// TaskStatusChange is the client for interacting with the TaskStatusChange builders.
+	TaskStatusChange *TaskStatusChangeClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -98,6 +107,8 @@ func (c *Client) init() {
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Adjustment = NewAdjustmentClient(c.config)
 	c.AdjustmentVote = NewAdjustmentVoteClient(c.config)
+	c.Analysis = NewAnalysisClient(c.config)
+	c.AutoApplyRule = NewAutoApplyRuleClient(c.config)
 	c.Comment = NewCommentClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
@@ -111,6 +122,7 @@ func (c *Client) init() {
 	c.Project = NewProjectClient(c.config)
 	c.ProjectMember = NewProjectMemberClient(c.config)
 	c.Task = NewTaskClient(c.config)
+	c.TaskStatusChange = NewTaskStatusChangeClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.Webhook = NewWebhookClient(c.config)
 	c.WebhookCursor = NewWebhookCursorClient(c.config)
@@ -210,6 +222,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIKey:             NewAPIKeyClient(cfg),
 		Adjustment:         NewAdjustmentClient(cfg),
 		AdjustmentVote:     NewAdjustmentVoteClient(cfg),
+		Analysis:           NewAnalysisClient(cfg),
+		AutoApplyRule:      NewAutoApplyRuleClient(cfg),
 		Comment:            NewCommentClient(cfg),
 		Event:              NewEventClient(cfg),
 		Feedback:           NewFeedbackClient(cfg),
@@ -223,6 +237,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Project:            NewProjectClient(cfg),
 		ProjectMember:      NewProjectMemberClient(cfg),
 		Task:               NewTaskClient(cfg),
+		TaskStatusChange:   NewTaskStatusChangeClient(cfg),
 		User:               NewUserClient(cfg),
 		Webhook:            NewWebhookClient(cfg),
 		WebhookCursor:      NewWebhookCursorClient(cfg),
@@ -249,6 +264,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIKey:             NewAPIKeyClient(cfg),
 		Adjustment:         NewAdjustmentClient(cfg),
 		AdjustmentVote:     NewAdjustmentVoteClient(cfg),
+		Analysis:           NewAnalysisClient(cfg),
+		AutoApplyRule:      NewAutoApplyRuleClient(cfg),
 		Comment:            NewCommentClient(cfg),
 		Event:              NewEventClient(cfg),
 		Feedback:           NewFeedbackClient(cfg),
@@ -262,6 +279,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Project:            NewProjectClient(cfg),
 		ProjectMember:      NewProjectMemberClient(cfg),
 		Task:               NewTaskClient(cfg),
+		TaskStatusChange:   NewTaskStatusChangeClient(cfg),
 		User:               NewUserClient(cfg),
 		Webhook:            NewWebhookClient(cfg),
 		WebhookCursor:      NewWebhookCursorClient(cfg),
@@ -295,10 +313,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Notification,
-		c.Organization, c.OrganizationMember, c.OutboxCursor, c.Project,
-		c.ProjectMember, c.Task, c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
+		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Analysis, c.AutoApplyRule,
+		c.Comment, c.Event, c.Feedback, c.GitHubCursor, c.GitHubIssue,
+		c.GitHubRepository, c.Notification, c.Organization, c.OrganizationMember,
+		c.OutboxCursor, c.Project, c.ProjectMember, c.Task, c.TaskStatusChange, c.User,
+		c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -308,10 +327,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Comment, c.Event, c.Feedback,
-		c.GitHubCursor, c.GitHubIssue, c.GitHubRepository, c.Notification,
-		c.Organization, c.OrganizationMember, c.OutboxCursor, c.Project,
-		c.ProjectMember, c.Task, c.User, c.Webhook, c.WebhookCursor, c.WebhookDelivery,
+		c.APIKey, c.Adjustment, c.AdjustmentVote, c.Analysis, c.AutoApplyRule,
+		c.Comment, c.Event, c.Feedback, c.GitHubCursor, c.GitHubIssue,
+		c.GitHubRepository, c.Notification, c.Organization, c.OrganizationMember,
+		c.OutboxCursor, c.Project, c.ProjectMember, c.Task, c.TaskStatusChange, c.User,
+		c.Webhook, c.WebhookCursor, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -326,6 +346,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Adjustment.mutate(ctx, m)
 	case *AdjustmentVoteMutation:
 		return c.AdjustmentVote.mutate(ctx, m)
+	case *AnalysisMutation:
+		return c.Analysis.mutate(ctx, m)
+	case *AutoApplyRuleMutation:
+		return c.AutoApplyRule.mutate(ctx, m)
 	case *CommentMutation:
 		return c.Comment.mutate(ctx, m)
 	case *EventMutation:
@@ -352,6 +376,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ProjectMember.mutate(ctx, m)
 	case *TaskMutation:
 		return c.Task.mutate(ctx, m)
+	case *TaskStatusChangeMutation:
+		return c.TaskStatusChange.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	case *WebhookMutation:
@@ -719,6 +745,22 @@ func (c *AdjustmentClient) QueryDecidedBy(_m *Adjustment) *UserQuery {
 	return query
 }
 
+// QueryAutoApplyRule queries the auto_apply_rule edge of a Adjustment.
+func (c *AdjustmentClient) QueryAutoApplyRule(_m *Adjustment) *AutoApplyRuleQuery {
+	query := (&AutoApplyRuleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(adjustment.Table, adjustment.FieldID, id),
+			sqlgraph.To(autoapplyrule.Table, autoapplyrule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, adjustment.AutoApplyRuleTable, adjustment.AutoApplyRuleColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AdjustmentClient) Hooks() []Hook {
 	hooks := c.hooks.Adjustment
@@ -908,6 +950,338 @@ func (c *AdjustmentVoteClient) mutate(ctx context.Context, m *AdjustmentVoteMuta
 		return (&AdjustmentVoteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AdjustmentVote mutation op: %q", m.Op())
+	}
+}
+
+// AnalysisClient is a client for the Analysis schema.
+type AnalysisClient struct {
+	config
+}
+
+// NewAnalysisClient returns a client for the Analysis from the given config.
+func NewAnalysisClient(c config) *AnalysisClient {
+	return &AnalysisClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `analysis.Hooks(f(g(h())))`.
+func (c *AnalysisClient) Use(hooks ...Hook) {
+	c.hooks.Analysis = append(c.hooks.Analysis, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `analysis.Intercept(f(g(h())))`.
+func (c *AnalysisClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Analysis = append(c.inters.Analysis, interceptors...)
+}
+
+// Create returns a builder for creating a Analysis entity.
+func (c *AnalysisClient) Create() *AnalysisCreate {
+	mutation := newAnalysisMutation(c.config, OpCreate)
+	return &AnalysisCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Analysis entities.
+func (c *AnalysisClient) CreateBulk(builders ...*AnalysisCreate) *AnalysisCreateBulk {
+	return &AnalysisCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AnalysisClient) MapCreateBulk(slice any, setFunc func(*AnalysisCreate, int)) *AnalysisCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AnalysisCreateBulk{err: fmt.Errorf("calling to AnalysisClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AnalysisCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AnalysisCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Analysis.
+func (c *AnalysisClient) Update() *AnalysisUpdate {
+	mutation := newAnalysisMutation(c.config, OpUpdate)
+	return &AnalysisUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AnalysisClient) UpdateOne(_m *Analysis) *AnalysisUpdateOne {
+	mutation := newAnalysisMutation(c.config, OpUpdateOne, withAnalysis(_m))
+	return &AnalysisUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AnalysisClient) UpdateOneID(id int) *AnalysisUpdateOne {
+	mutation := newAnalysisMutation(c.config, OpUpdateOne, withAnalysisID(id))
+	return &AnalysisUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Analysis.
+func (c *AnalysisClient) Delete() *AnalysisDelete {
+	mutation := newAnalysisMutation(c.config, OpDelete)
+	return &AnalysisDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AnalysisClient) DeleteOne(_m *Analysis) *AnalysisDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AnalysisClient) DeleteOneID(id int) *AnalysisDeleteOne {
+	builder := c.Delete().Where(analysis.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AnalysisDeleteOne{builder}
+}
+
+// Query returns a query builder for Analysis.
+func (c *AnalysisClient) Query() *AnalysisQuery {
+	return &AnalysisQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAnalysis},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Analysis entity by its id.
+func (c *AnalysisClient) Get(ctx context.Context, id int) (*Analysis, error) {
+	return c.Query().Where(analysis.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AnalysisClient) GetX(ctx context.Context, id int) *Analysis {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryFeedback queries the feedback edge of a Analysis.
+func (c *AnalysisClient) QueryFeedback(_m *Analysis) *FeedbackQuery {
+	query := (&FeedbackClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(analysis.Table, analysis.FieldID, id),
+			sqlgraph.To(feedback.Table, feedback.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, analysis.FeedbackTable, analysis.FeedbackColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AnalysisClient) Hooks() []Hook {
+	hooks := c.hooks.Analysis
+	return append(hooks[:len(hooks):len(hooks)], analysis.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AnalysisClient) Interceptors() []Interceptor {
+	return c.inters.Analysis
+}
+
+func (c *AnalysisClient) mutate(ctx context.Context, m *AnalysisMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AnalysisCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AnalysisUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AnalysisUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AnalysisDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Analysis mutation op: %q", m.Op())
+	}
+}
+
+// AutoApplyRuleClient is a client for the AutoApplyRule schema.
+type AutoApplyRuleClient struct {
+	config
+}
+
+// NewAutoApplyRuleClient returns a client for the AutoApplyRule from the given config.
+func NewAutoApplyRuleClient(c config) *AutoApplyRuleClient {
+	return &AutoApplyRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `autoapplyrule.Hooks(f(g(h())))`.
+func (c *AutoApplyRuleClient) Use(hooks ...Hook) {
+	c.hooks.AutoApplyRule = append(c.hooks.AutoApplyRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `autoapplyrule.Intercept(f(g(h())))`.
+func (c *AutoApplyRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutoApplyRule = append(c.inters.AutoApplyRule, interceptors...)
+}
+
+// Create returns a builder for creating a AutoApplyRule entity.
+func (c *AutoApplyRuleClient) Create() *AutoApplyRuleCreate {
+	mutation := newAutoApplyRuleMutation(c.config, OpCreate)
+	return &AutoApplyRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutoApplyRule entities.
+func (c *AutoApplyRuleClient) CreateBulk(builders ...*AutoApplyRuleCreate) *AutoApplyRuleCreateBulk {
+	return &AutoApplyRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutoApplyRuleClient) MapCreateBulk(slice any, setFunc func(*AutoApplyRuleCreate, int)) *AutoApplyRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutoApplyRuleCreateBulk{err: fmt.Errorf("calling to AutoApplyRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutoApplyRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutoApplyRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutoApplyRule.
+func (c *AutoApplyRuleClient) Update() *AutoApplyRuleUpdate {
+	mutation := newAutoApplyRuleMutation(c.config, OpUpdate)
+	return &AutoApplyRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutoApplyRuleClient) UpdateOne(_m *AutoApplyRule) *AutoApplyRuleUpdateOne {
+	mutation := newAutoApplyRuleMutation(c.config, OpUpdateOne, withAutoApplyRule(_m))
+	return &AutoApplyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutoApplyRuleClient) UpdateOneID(id int) *AutoApplyRuleUpdateOne {
+	mutation := newAutoApplyRuleMutation(c.config, OpUpdateOne, withAutoApplyRuleID(id))
+	return &AutoApplyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutoApplyRule.
+func (c *AutoApplyRuleClient) Delete() *AutoApplyRuleDelete {
+	mutation := newAutoApplyRuleMutation(c.config, OpDelete)
+	return &AutoApplyRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutoApplyRuleClient) DeleteOne(_m *AutoApplyRule) *AutoApplyRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutoApplyRuleClient) DeleteOneID(id int) *AutoApplyRuleDeleteOne {
+	builder := c.Delete().Where(autoapplyrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutoApplyRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for AutoApplyRule.
+func (c *AutoApplyRuleClient) Query() *AutoApplyRuleQuery {
+	return &AutoApplyRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutoApplyRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutoApplyRule entity by its id.
+func (c *AutoApplyRuleClient) Get(ctx context.Context, id int) (*AutoApplyRule, error) {
+	return c.Query().Where(autoapplyrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutoApplyRuleClient) GetX(ctx context.Context, id int) *AutoApplyRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProject queries the project edge of a AutoApplyRule.
+func (c *AutoApplyRuleClient) QueryProject(_m *AutoApplyRule) *ProjectQuery {
+	query := (&ProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoapplyrule.Table, autoapplyrule.FieldID, id),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, autoapplyrule.ProjectTable, autoapplyrule.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a AutoApplyRule.
+func (c *AutoApplyRuleClient) QueryAuthor(_m *AutoApplyRule) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoapplyrule.Table, autoapplyrule.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, autoapplyrule.AuthorTable, autoapplyrule.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplied queries the applied edge of a AutoApplyRule.
+func (c *AutoApplyRuleClient) QueryApplied(_m *AutoApplyRule) *AdjustmentQuery {
+	query := (&AdjustmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(autoapplyrule.Table, autoapplyrule.FieldID, id),
+			sqlgraph.To(adjustment.Table, adjustment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, autoapplyrule.AppliedTable, autoapplyrule.AppliedColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutoApplyRuleClient) Hooks() []Hook {
+	hooks := c.hooks.AutoApplyRule
+	return append(hooks[:len(hooks):len(hooks)], autoapplyrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutoApplyRuleClient) Interceptors() []Interceptor {
+	return c.inters.AutoApplyRule
+}
+
+func (c *AutoApplyRuleClient) mutate(ctx context.Context, m *AutoApplyRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutoApplyRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutoApplyRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutoApplyRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutoApplyRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutoApplyRule mutation op: %q", m.Op())
 	}
 }
 
@@ -1472,6 +1846,22 @@ func (c *FeedbackClient) QueryComments(_m *Feedback) *CommentQuery {
 			sqlgraph.From(feedback.Table, feedback.FieldID, id),
 			sqlgraph.To(comment.Table, comment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, feedback.CommentsTable, feedback.CommentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAnalyses queries the analyses edge of a Feedback.
+func (c *FeedbackClient) QueryAnalyses(_m *Feedback) *AnalysisQuery {
+	query := (&AnalysisClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feedback.Table, feedback.FieldID, id),
+			sqlgraph.To(analysis.Table, analysis.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feedback.AnalysesTable, feedback.AnalysesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2807,6 +3197,22 @@ func (c *ProjectClient) QueryWebhooks(_m *Project) *WebhookQuery {
 	return query
 }
 
+// QueryAutoApplyRules queries the auto_apply_rules edge of a Project.
+func (c *ProjectClient) QueryAutoApplyRules(_m *Project) *AutoApplyRuleQuery {
+	query := (&AutoApplyRuleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(autoapplyrule.Table, autoapplyrule.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.AutoApplyRulesTable, project.AutoApplyRulesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryGithubRepository queries the github_repository edge of a Project.
 func (c *ProjectClient) QueryGithubRepository(_m *Project) *GitHubRepositoryQuery {
 	query := (&GitHubRepositoryClient{config: c.config}).Query()
@@ -3139,6 +3545,22 @@ func (c *TaskClient) QueryProject(_m *Task) *ProjectQuery {
 	return query
 }
 
+// QueryStatusChanges queries the status_changes edge of a Task.
+func (c *TaskClient) QueryStatusChanges(_m *Task) *TaskStatusChangeQuery {
+	query := (&TaskStatusChangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(task.Table, task.FieldID, id),
+			sqlgraph.To(taskstatuschange.Table, taskstatuschange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, task.StatusChangesTable, task.StatusChangesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *TaskClient) Hooks() []Hook {
 	hooks := c.hooks.Task
@@ -3162,6 +3584,156 @@ func (c *TaskClient) mutate(ctx context.Context, m *TaskMutation) (Value, error)
 		return (&TaskDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Task mutation op: %q", m.Op())
+	}
+}
+
+// TaskStatusChangeClient is a client for the TaskStatusChange schema.
+type TaskStatusChangeClient struct {
+	config
+}
+
+// NewTaskStatusChangeClient returns a client for the TaskStatusChange from the given config.
+func NewTaskStatusChangeClient(c config) *TaskStatusChangeClient {
+	return &TaskStatusChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `taskstatuschange.Hooks(f(g(h())))`.
+func (c *TaskStatusChangeClient) Use(hooks ...Hook) {
+	c.hooks.TaskStatusChange = append(c.hooks.TaskStatusChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `taskstatuschange.Intercept(f(g(h())))`.
+func (c *TaskStatusChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TaskStatusChange = append(c.inters.TaskStatusChange, interceptors...)
+}
+
+// Create returns a builder for creating a TaskStatusChange entity.
+func (c *TaskStatusChangeClient) Create() *TaskStatusChangeCreate {
+	mutation := newTaskStatusChangeMutation(c.config, OpCreate)
+	return &TaskStatusChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TaskStatusChange entities.
+func (c *TaskStatusChangeClient) CreateBulk(builders ...*TaskStatusChangeCreate) *TaskStatusChangeCreateBulk {
+	return &TaskStatusChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TaskStatusChangeClient) MapCreateBulk(slice any, setFunc func(*TaskStatusChangeCreate, int)) *TaskStatusChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TaskStatusChangeCreateBulk{err: fmt.Errorf("calling to TaskStatusChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TaskStatusChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TaskStatusChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TaskStatusChange.
+func (c *TaskStatusChangeClient) Update() *TaskStatusChangeUpdate {
+	mutation := newTaskStatusChangeMutation(c.config, OpUpdate)
+	return &TaskStatusChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TaskStatusChangeClient) UpdateOne(_m *TaskStatusChange) *TaskStatusChangeUpdateOne {
+	mutation := newTaskStatusChangeMutation(c.config, OpUpdateOne, withTaskStatusChange(_m))
+	return &TaskStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TaskStatusChangeClient) UpdateOneID(id int) *TaskStatusChangeUpdateOne {
+	mutation := newTaskStatusChangeMutation(c.config, OpUpdateOne, withTaskStatusChangeID(id))
+	return &TaskStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TaskStatusChange.
+func (c *TaskStatusChangeClient) Delete() *TaskStatusChangeDelete {
+	mutation := newTaskStatusChangeMutation(c.config, OpDelete)
+	return &TaskStatusChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TaskStatusChangeClient) DeleteOne(_m *TaskStatusChange) *TaskStatusChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TaskStatusChangeClient) DeleteOneID(id int) *TaskStatusChangeDeleteOne {
+	builder := c.Delete().Where(taskstatuschange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TaskStatusChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for TaskStatusChange.
+func (c *TaskStatusChangeClient) Query() *TaskStatusChangeQuery {
+	return &TaskStatusChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTaskStatusChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TaskStatusChange entity by its id.
+func (c *TaskStatusChangeClient) Get(ctx context.Context, id int) (*TaskStatusChange, error) {
+	return c.Query().Where(taskstatuschange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TaskStatusChangeClient) GetX(ctx context.Context, id int) *TaskStatusChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTask queries the task edge of a TaskStatusChange.
+func (c *TaskStatusChangeClient) QueryTask(_m *TaskStatusChange) *TaskQuery {
+	query := (&TaskClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(taskstatuschange.Table, taskstatuschange.FieldID, id),
+			sqlgraph.To(task.Table, task.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, taskstatuschange.TaskTable, taskstatuschange.TaskColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TaskStatusChangeClient) Hooks() []Hook {
+	hooks := c.hooks.TaskStatusChange
+	return append(hooks[:len(hooks):len(hooks)], taskstatuschange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TaskStatusChangeClient) Interceptors() []Interceptor {
+	return c.inters.TaskStatusChange
+}
+
+func (c *TaskStatusChangeClient) mutate(ctx context.Context, m *TaskStatusChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TaskStatusChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TaskStatusChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TaskStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TaskStatusChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TaskStatusChange mutation op: %q", m.Op())
 	}
 }
 
@@ -3832,15 +4404,16 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
-		GitHubIssue, GitHubRepository, Notification, Organization, OrganizationMember,
-		OutboxCursor, Project, ProjectMember, Task, User, Webhook, WebhookCursor,
-		WebhookDelivery []ent.Hook
+		APIKey, Adjustment, AdjustmentVote, Analysis, AutoApplyRule, Comment, Event,
+		Feedback, GitHubCursor, GitHubIssue, GitHubRepository, Notification,
+		Organization, OrganizationMember, OutboxCursor, Project, ProjectMember, Task,
+		TaskStatusChange, User, Webhook, WebhookCursor, WebhookDelivery []ent.Hook
 	}
 	inters struct {
-		APIKey, Adjustment, AdjustmentVote, Comment, Event, Feedback, GitHubCursor,
-		GitHubIssue, GitHubRepository, Notification, Organization, OrganizationMember,
-		OutboxCursor, Project, ProjectMember, Task, User, Webhook, WebhookCursor,
+		APIKey, Adjustment, AdjustmentVote, Analysis, AutoApplyRule, Comment, Event,
+		Feedback, GitHubCursor, GitHubIssue, GitHubRepository, Notification,
+		Organization, OrganizationMember, OutboxCursor, Project, ProjectMember, Task,
+		TaskStatusChange, User, Webhook, WebhookCursor,
 		WebhookDelivery []ent.Interceptor
 	}
 )

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
@@ -97,6 +98,7 @@ func checkColumn(t, c string) error {
 			apikey.Table:             apikey.ValidColumn,
 			adjustment.Table:         adjustment.ValidColumn,
 			adjustmentvote.Table:     adjustmentvote.ValidColumn,
+			analysis.Table:           analysis.ValidColumn,
 			autoapplyrule.Table:      autoapplyrule.ValidColumn,
 			comment.Table:            comment.ValidColumn,
 			event.Table:              event.ValidColumn,

@@ -5,7 +5,9 @@ package ent
 import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -34,7 +36,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -81,6 +83,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			adjustment.FieldStatus:               {Type: field.TypeEnum, Column: adjustment.FieldStatus},
 			adjustment.FieldVersion:              {Type: field.TypeInt, Column: adjustment.FieldVersion},
 			adjustment.FieldDecidedByID:          {Type: field.TypeInt, Column: adjustment.FieldDecidedByID},
+			adjustment.FieldAutoApplyRuleID:      {Type: field.TypeInt, Column: adjustment.FieldAutoApplyRuleID},
 			adjustment.FieldDecidedAt:            {Type: field.TypeTime, Column: adjustment.FieldDecidedAt},
 			adjustment.FieldReason:               {Type: field.TypeString, Column: adjustment.FieldReason},
 			adjustment.FieldAppliedFrom:          {Type: field.TypeString, Column: adjustment.FieldAppliedFrom},
@@ -112,6 +115,55 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   analysis.Table,
+			Columns: analysis.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: analysis.FieldID,
+			},
+		},
+		Type: "Analysis",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			analysis.FieldFeedbackID:         {Type: field.TypeInt, Column: analysis.FieldFeedbackID},
+			analysis.FieldProjectID:          {Type: field.TypeInt, Column: analysis.FieldProjectID},
+			analysis.FieldPrimary:            {Type: field.TypeBool, Column: analysis.FieldPrimary},
+			analysis.FieldProvider:           {Type: field.TypeString, Column: analysis.FieldProvider},
+			analysis.FieldModel:              {Type: field.TypeString, Column: analysis.FieldModel},
+			analysis.FieldStatus:             {Type: field.TypeEnum, Column: analysis.FieldStatus},
+			analysis.FieldLatencyMs:          {Type: field.TypeInt, Column: analysis.FieldLatencyMs},
+			analysis.FieldInputTokens:        {Type: field.TypeInt, Column: analysis.FieldInputTokens},
+			analysis.FieldOutputTokens:       {Type: field.TypeInt, Column: analysis.FieldOutputTokens},
+			analysis.FieldEstimatedCost:      {Type: field.TypeFloat64, Column: analysis.FieldEstimatedCost},
+			analysis.FieldSummary:            {Type: field.TypeString, Column: analysis.FieldSummary},
+			analysis.FieldError:              {Type: field.TypeString, Column: analysis.FieldError},
+			analysis.FieldSuggestions:        {Type: field.TypeJSON, Column: analysis.FieldSuggestions},
+			analysis.FieldDroppedSuggestions: {Type: field.TypeInt, Column: analysis.FieldDroppedSuggestions},
+			analysis.FieldRequestedByID:      {Type: field.TypeInt, Column: analysis.FieldRequestedByID},
+			analysis.FieldCreatedAt:          {Type: field.TypeTime, Column: analysis.FieldCreatedAt},
+			analysis.FieldCompletedAt:        {Type: field.TypeTime, Column: analysis.FieldCompletedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   autoapplyrule.Table,
+			Columns: autoapplyrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: autoapplyrule.FieldID,
+			},
+		},
+		Type: "AutoApplyRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			autoapplyrule.FieldCreatedAt:     {Type: field.TypeTime, Column: autoapplyrule.FieldCreatedAt},
+			autoapplyrule.FieldUpdatedAt:     {Type: field.TypeTime, Column: autoapplyrule.FieldUpdatedAt},
+			autoapplyrule.FieldProjectID:     {Type: field.TypeInt, Column: autoapplyrule.FieldProjectID},
+			autoapplyrule.FieldKinds:         {Type: field.TypeJSON, Column: autoapplyrule.FieldKinds},
+			autoapplyrule.FieldMinConfidence: {Type: field.TypeFloat64, Column: autoapplyrule.FieldMinConfidence},
+			autoapplyrule.FieldAuthorID:      {Type: field.TypeInt, Column: autoapplyrule.FieldAuthorID},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   comment.Table,
 			Columns: comment.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -131,7 +183,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			comment.FieldEditedAt:     {Type: field.TypeTime, Column: comment.FieldEditedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -152,7 +204,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldCreatedAt:    {Type: field.TypeTime, Column: event.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   feedback.Table,
 			Columns: feedback.Columns,
@@ -197,7 +249,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			feedback.FieldReusedFromID:       {Type: field.TypeInt, Column: feedback.FieldReusedFromID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubcursor.Table,
 			Columns: githubcursor.Columns,
@@ -212,7 +264,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: githubcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubissue.Table,
 			Columns: githubissue.Columns,
@@ -236,7 +288,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubissue.FieldCreatedAt:      {Type: field.TypeTime, Column: githubissue.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   githubrepository.Table,
 			Columns: githubrepository.Columns,
@@ -255,7 +307,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			githubrepository.FieldLinkedAt:      {Type: field.TypeTime, Column: githubrepository.FieldLinkedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -279,7 +331,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldSentAt:        {Type: field.TypeTime, Column: notification.FieldSentAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -296,7 +348,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldPersonalUserID: {Type: field.TypeInt, Column: organization.FieldPersonalUserID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organizationmember.Table,
 			Columns: organizationmember.Columns,
@@ -314,7 +366,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organizationmember.FieldRole:           {Type: field.TypeEnum, Column: organizationmember.FieldRole},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxcursor.Table,
 			Columns: outboxcursor.Columns,
@@ -329,7 +381,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: outboxcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   project.Table,
 			Columns: project.Columns,
@@ -349,7 +401,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			project.FieldOrganizationID:    {Type: field.TypeInt, Column: project.FieldOrganizationID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   projectmember.Table,
 			Columns: projectmember.Columns,
@@ -370,7 +422,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			projectmember.FieldDigestSentAt: {Type: field.TypeTime, Column: projectmember.FieldDigestSentAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   task.Table,
 			Columns: task.Columns,
@@ -394,7 +446,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			task.FieldVersion:           {Type: field.TypeInt, Column: task.FieldVersion},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   taskstatuschange.Table,
 			Columns: taskstatuschange.Columns,
@@ -413,7 +465,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			taskstatuschange.FieldChangedBy:  {Type: field.TypeInt, Column: taskstatuschange.FieldChangedBy},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -432,7 +484,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastSeenAt: {Type: field.TypeTime, Column: user.FieldLastSeenAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhook.Table,
 			Columns: webhook.Columns,
@@ -456,7 +508,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhook.FieldSecret:         {Type: field.TypeString, Column: webhook.FieldSecret},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookcursor.Table,
 			Columns: webhookcursor.Columns,
@@ -471,7 +523,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookcursor.FieldUpdatedAt:   {Type: field.TypeTime, Column: webhookcursor.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -583,6 +635,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 	)
 	graph.MustAddE(
+		"auto_apply_rule",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   adjustment.AutoApplyRuleTable,
+			Columns: []string{adjustment.AutoApplyRuleColumn},
+			Bidi:    false,
+		},
+		"Adjustment",
+		"AutoApplyRule",
+	)
+	graph.MustAddE(
 		"adjustment",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -605,6 +669,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AdjustmentVote",
 		"User",
+	)
+	graph.MustAddE(
+		"feedback",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   analysis.FeedbackTable,
+			Columns: []string{analysis.FeedbackColumn},
+			Bidi:    false,
+		},
+		"Analysis",
+		"Feedback",
+	)
+	graph.MustAddE(
+		"project",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   autoapplyrule.ProjectTable,
+			Columns: []string{autoapplyrule.ProjectColumn},
+			Bidi:    false,
+		},
+		"AutoApplyRule",
+		"Project",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   autoapplyrule.AuthorTable,
+			Columns: []string{autoapplyrule.AuthorColumn},
+			Bidi:    false,
+		},
+		"AutoApplyRule",
+		"User",
+	)
+	graph.MustAddE(
+		"applied",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   autoapplyrule.AppliedTable,
+			Columns: []string{autoapplyrule.AppliedColumn},
+			Bidi:    false,
+		},
+		"AutoApplyRule",
+		"Adjustment",
 	)
 	graph.MustAddE(
 		"project",
@@ -749,6 +861,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Feedback",
 		"Comment",
+	)
+	graph.MustAddE(
+		"analyses",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feedback.AnalysesTable,
+			Columns: []string{feedback.AnalysesColumn},
+			Bidi:    false,
+		},
+		"Feedback",
+		"Analysis",
 	)
 	graph.MustAddE(
 		"project",
@@ -941,6 +1065,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Project",
 		"Webhook",
+	)
+	graph.MustAddE(
+		"auto_apply_rules",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.AutoApplyRulesTable,
+			Columns: []string{project.AutoApplyRulesColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"AutoApplyRule",
 	)
 	graph.MustAddE(
 		"github_repository",
@@ -1337,6 +1473,11 @@ func (f *AdjustmentFilter) WhereDecidedByID(p entql.IntP) {
 	f.Where(p.Field(adjustment.FieldDecidedByID))
 }
 
+// WhereAutoApplyRuleID applies the entql int predicate on the auto_apply_rule_id field.
+func (f *AdjustmentFilter) WhereAutoApplyRuleID(p entql.IntP) {
+	f.Where(p.Field(adjustment.FieldAutoApplyRuleID))
+}
+
 // WhereDecidedAt applies the entql time.Time predicate on the decided_at field.
 func (f *AdjustmentFilter) WhereDecidedAt(p entql.TimeP) {
 	f.Where(p.Field(adjustment.FieldDecidedAt))
@@ -1447,6 +1588,20 @@ func (f *AdjustmentFilter) WhereHasDecidedByWith(preds ...predicate.User) {
 	})))
 }
 
+// WhereHasAutoApplyRule applies a predicate to check if query has an edge auto_apply_rule.
+func (f *AdjustmentFilter) WhereHasAutoApplyRule() {
+	f.Where(entql.HasEdge("auto_apply_rule"))
+}
+
+// WhereHasAutoApplyRuleWith applies a predicate to check if query has an edge auto_apply_rule with a given conditions (other predicates).
+func (f *AdjustmentFilter) WhereHasAutoApplyRuleWith(preds ...predicate.AutoApplyRule) {
+	f.Where(entql.HasEdgeWith("auto_apply_rule", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *AdjustmentVoteQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1546,6 +1701,257 @@ func (f *AdjustmentVoteFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AnalysisQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AnalysisQuery builder.
+func (_q *AnalysisQuery) Filter() *AnalysisFilter {
+	return &AnalysisFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AnalysisMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AnalysisMutation builder.
+func (m *AnalysisMutation) Filter() *AnalysisFilter {
+	return &AnalysisFilter{config: m.config, predicateAdder: m}
+}
+
+// AnalysisFilter provides a generic filtering capability at runtime for AnalysisQuery.
+type AnalysisFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AnalysisFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AnalysisFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldID))
+}
+
+// WhereFeedbackID applies the entql int predicate on the feedback_id field.
+func (f *AnalysisFilter) WhereFeedbackID(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldFeedbackID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *AnalysisFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldProjectID))
+}
+
+// WherePrimary applies the entql bool predicate on the primary field.
+func (f *AnalysisFilter) WherePrimary(p entql.BoolP) {
+	f.Where(p.Field(analysis.FieldPrimary))
+}
+
+// WhereProvider applies the entql string predicate on the provider field.
+func (f *AnalysisFilter) WhereProvider(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldProvider))
+}
+
+// WhereModel applies the entql string predicate on the model field.
+func (f *AnalysisFilter) WhereModel(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldModel))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *AnalysisFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldStatus))
+}
+
+// WhereLatencyMs applies the entql int predicate on the latency_ms field.
+func (f *AnalysisFilter) WhereLatencyMs(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldLatencyMs))
+}
+
+// WhereInputTokens applies the entql int predicate on the input_tokens field.
+func (f *AnalysisFilter) WhereInputTokens(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldInputTokens))
+}
+
+// WhereOutputTokens applies the entql int predicate on the output_tokens field.
+func (f *AnalysisFilter) WhereOutputTokens(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldOutputTokens))
+}
+
+// WhereEstimatedCost applies the entql float64 predicate on the estimated_cost field.
+func (f *AnalysisFilter) WhereEstimatedCost(p entql.Float64P) {
+	f.Where(p.Field(analysis.FieldEstimatedCost))
+}
+
+// WhereSummary applies the entql string predicate on the summary field.
+func (f *AnalysisFilter) WhereSummary(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldSummary))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *AnalysisFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(analysis.FieldError))
+}
+
+// WhereSuggestions applies the entql json.RawMessage predicate on the suggestions field.
+func (f *AnalysisFilter) WhereSuggestions(p entql.BytesP) {
+	f.Where(p.Field(analysis.FieldSuggestions))
+}
+
+// WhereDroppedSuggestions applies the entql int predicate on the dropped_suggestions field.
+func (f *AnalysisFilter) WhereDroppedSuggestions(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldDroppedSuggestions))
+}
+
+// WhereRequestedByID applies the entql int predicate on the requested_by_id field.
+func (f *AnalysisFilter) WhereRequestedByID(p entql.IntP) {
+	f.Where(p.Field(analysis.FieldRequestedByID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AnalysisFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(analysis.FieldCreatedAt))
+}
+
+// WhereCompletedAt applies the entql time.Time predicate on the completed_at field.
+func (f *AnalysisFilter) WhereCompletedAt(p entql.TimeP) {
+	f.Where(p.Field(analysis.FieldCompletedAt))
+}
+
+// WhereHasFeedback applies a predicate to check if query has an edge feedback.
+func (f *AnalysisFilter) WhereHasFeedback() {
+	f.Where(entql.HasEdge("feedback"))
+}
+
+// WhereHasFeedbackWith applies a predicate to check if query has an edge feedback with a given conditions (other predicates).
+func (f *AnalysisFilter) WhereHasFeedbackWith(preds ...predicate.Feedback) {
+	f.Where(entql.HasEdgeWith("feedback", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AutoApplyRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutoApplyRuleQuery builder.
+func (_q *AutoApplyRuleQuery) Filter() *AutoApplyRuleFilter {
+	return &AutoApplyRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutoApplyRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutoApplyRuleMutation builder.
+func (m *AutoApplyRuleMutation) Filter() *AutoApplyRuleFilter {
+	return &AutoApplyRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// AutoApplyRuleFilter provides a generic filtering capability at runtime for AutoApplyRuleQuery.
+type AutoApplyRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutoApplyRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AutoApplyRuleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(autoapplyrule.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutoApplyRuleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(autoapplyrule.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutoApplyRuleFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(autoapplyrule.FieldUpdatedAt))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *AutoApplyRuleFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(autoapplyrule.FieldProjectID))
+}
+
+// WhereKinds applies the entql json.RawMessage predicate on the kinds field.
+func (f *AutoApplyRuleFilter) WhereKinds(p entql.BytesP) {
+	f.Where(p.Field(autoapplyrule.FieldKinds))
+}
+
+// WhereMinConfidence applies the entql float64 predicate on the min_confidence field.
+func (f *AutoApplyRuleFilter) WhereMinConfidence(p entql.Float64P) {
+	f.Where(p.Field(autoapplyrule.FieldMinConfidence))
+}
+
+// WhereAuthorID applies the entql int predicate on the author_id field.
+func (f *AutoApplyRuleFilter) WhereAuthorID(p entql.IntP) {
+	f.Where(p.Field(autoapplyrule.FieldAuthorID))
+}
+
+// WhereHasProject applies a predicate to check if query has an edge project.
+func (f *AutoApplyRuleFilter) WhereHasProject() {
+	f.Where(entql.HasEdge("project"))
+}
+
+// WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
+func (f *AutoApplyRuleFilter) WhereHasProjectWith(preds ...predicate.Project) {
+	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *AutoApplyRuleFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *AutoApplyRuleFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplied applies a predicate to check if query has an edge applied.
+func (f *AutoApplyRuleFilter) WhereHasApplied() {
+	f.Where(entql.HasEdge("applied"))
+}
+
+// WhereHasAppliedWith applies a predicate to check if query has an edge applied with a given conditions (other predicates).
+func (f *AutoApplyRuleFilter) WhereHasAppliedWith(preds ...predicate.Adjustment) {
+	f.Where(entql.HasEdgeWith("applied", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CommentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1574,7 +1980,7 @@ type CommentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CommentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1724,7 +2130,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1804,7 +2210,7 @@ type FeedbackFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FeedbackFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2073,6 +2479,20 @@ func (f *FeedbackFilter) WhereHasCommentsWith(preds ...predicate.Comment) {
 	})))
 }
 
+// WhereHasAnalyses applies a predicate to check if query has an edge analyses.
+func (f *FeedbackFilter) WhereHasAnalyses() {
+	f.Where(entql.HasEdge("analyses"))
+}
+
+// WhereHasAnalysesWith applies a predicate to check if query has an edge analyses with a given conditions (other predicates).
+func (f *FeedbackFilter) WhereHasAnalysesWith(preds ...predicate.Analysis) {
+	f.Where(entql.HasEdgeWith("analyses", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *GitHubCursorQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2102,7 +2522,7 @@ type GitHubCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2152,7 +2572,7 @@ type GitHubIssueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubIssueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2247,7 +2667,7 @@ type GitHubRepositoryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GitHubRepositoryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2331,7 +2751,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2468,7 +2888,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2570,7 +2990,7 @@ type OrganizationMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2663,7 +3083,7 @@ type OutboxCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2713,7 +3133,7 @@ type ProjectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2857,6 +3277,20 @@ func (f *ProjectFilter) WhereHasWebhooksWith(preds ...predicate.Webhook) {
 	})))
 }
 
+// WhereHasAutoApplyRules applies a predicate to check if query has an edge auto_apply_rules.
+func (f *ProjectFilter) WhereHasAutoApplyRules() {
+	f.Where(entql.HasEdge("auto_apply_rules"))
+}
+
+// WhereHasAutoApplyRulesWith applies a predicate to check if query has an edge auto_apply_rules with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasAutoApplyRulesWith(preds ...predicate.AutoApplyRule) {
+	f.Where(entql.HasEdgeWith("auto_apply_rules", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasGithubRepository applies a predicate to check if query has an edge github_repository.
 func (f *ProjectFilter) WhereHasGithubRepository() {
 	f.Where(entql.HasEdge("github_repository"))
@@ -2900,7 +3334,7 @@ type ProjectMemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectMemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3008,7 +3442,7 @@ type TaskFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3131,7 +3565,7 @@ type TaskStatusChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TaskStatusChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3215,7 +3649,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3341,7 +3775,7 @@ type WebhookFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3478,7 +3912,7 @@ type WebhookCursorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookCursorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3528,7 +3962,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

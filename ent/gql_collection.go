@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
@@ -557,6 +558,150 @@ func newAdjustmentPaginateArgs(rv map[string]any) *adjustmentPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AnalysisQuery) CollectFields(ctx context.Context, satisfies ...string) (*AnalysisQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AnalysisQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(analysis.Columns))
+		selectedFields = []string{analysis.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "feedback":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FeedbackClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, feedbackImplementors)...); err != nil {
+				return err
+			}
+			_q.withFeedback = query
+			if _, ok := fieldSeen[analysis.FieldFeedbackID]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldFeedbackID)
+				fieldSeen[analysis.FieldFeedbackID] = struct{}{}
+			}
+		case "feedbackID":
+			if _, ok := fieldSeen[analysis.FieldFeedbackID]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldFeedbackID)
+				fieldSeen[analysis.FieldFeedbackID] = struct{}{}
+			}
+		case "primary":
+			if _, ok := fieldSeen[analysis.FieldPrimary]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldPrimary)
+				fieldSeen[analysis.FieldPrimary] = struct{}{}
+			}
+		case "provider":
+			if _, ok := fieldSeen[analysis.FieldProvider]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldProvider)
+				fieldSeen[analysis.FieldProvider] = struct{}{}
+			}
+		case "model":
+			if _, ok := fieldSeen[analysis.FieldModel]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldModel)
+				fieldSeen[analysis.FieldModel] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[analysis.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldStatus)
+				fieldSeen[analysis.FieldStatus] = struct{}{}
+			}
+		case "latencyMs":
+			if _, ok := fieldSeen[analysis.FieldLatencyMs]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldLatencyMs)
+				fieldSeen[analysis.FieldLatencyMs] = struct{}{}
+			}
+		case "inputTokens":
+			if _, ok := fieldSeen[analysis.FieldInputTokens]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldInputTokens)
+				fieldSeen[analysis.FieldInputTokens] = struct{}{}
+			}
+		case "outputTokens":
+			if _, ok := fieldSeen[analysis.FieldOutputTokens]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldOutputTokens)
+				fieldSeen[analysis.FieldOutputTokens] = struct{}{}
+			}
+		case "estimatedCost":
+			if _, ok := fieldSeen[analysis.FieldEstimatedCost]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldEstimatedCost)
+				fieldSeen[analysis.FieldEstimatedCost] = struct{}{}
+			}
+		case "summary":
+			if _, ok := fieldSeen[analysis.FieldSummary]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldSummary)
+				fieldSeen[analysis.FieldSummary] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[analysis.FieldError]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldError)
+				fieldSeen[analysis.FieldError] = struct{}{}
+			}
+		case "droppedSuggestions":
+			if _, ok := fieldSeen[analysis.FieldDroppedSuggestions]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldDroppedSuggestions)
+				fieldSeen[analysis.FieldDroppedSuggestions] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[analysis.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldCreatedAt)
+				fieldSeen[analysis.FieldCreatedAt] = struct{}{}
+			}
+		case "completedAt":
+			if _, ok := fieldSeen[analysis.FieldCompletedAt]; !ok {
+				selectedFields = append(selectedFields, analysis.FieldCompletedAt)
+				fieldSeen[analysis.FieldCompletedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type analysisPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AnalysisPaginateOption
+}
+
+func newAnalysisPaginateArgs(rv map[string]any) *analysisPaginateArgs {
+	args := &analysisPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *AutoApplyRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutoApplyRuleQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1086,6 +1231,19 @@ func (_q *FeedbackQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 					*wq = *query
 				})
 			}
+
+		case "analyses":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AnalysisClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, analysisImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAnalyses(alias, func(wq *AnalysisQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[feedback.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, feedback.FieldCreatedAt)

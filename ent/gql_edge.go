@@ -74,6 +74,14 @@ func (_m *Adjustment) AutoApplyRule(ctx context.Context) (*AutoApplyRule, error)
 	return result, MaskNotFound(err)
 }
 
+func (_m *Analysis) Feedback(ctx context.Context) (*Feedback, error) {
+	result, err := _m.Edges.FeedbackOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFeedback().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *AutoApplyRule) Project(ctx context.Context) (*Project, error) {
 	result, err := _m.Edges.ProjectOrErr()
 	if IsNotLoaded(err) {
@@ -186,6 +194,18 @@ func (_m *Feedback) Comments(
 		return conn, nil
 	}
 	return _m.QueryComments().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Feedback) Analyses(ctx context.Context) (result []*Analysis, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAnalyses(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AnalysesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAnalyses().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *Organization) Projects(

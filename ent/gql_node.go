@@ -10,6 +10,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
@@ -40,6 +41,11 @@ var adjustmentImplementors = []string{"Adjustment", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Adjustment) IsNode() {}
+
+var analysisImplementors = []string{"Analysis", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Analysis) IsNode() {}
 
 var autoapplyruleImplementors = []string{"AutoApplyRule", "Node"}
 
@@ -187,6 +193,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(adjustment.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, adjustmentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case analysis.Table:
+		query := c.Analysis.Query().
+			Where(analysis.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, analysisImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -383,6 +398,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Adjustment.Query().
 			Where(adjustment.IDIn(ids...))
 		query, err := query.CollectFields(ctx, adjustmentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case analysis.Table:
+		query := c.Analysis.Query().
+			Where(analysis.IDIn(ids...))
+		query, err := query.CollectFields(ctx, analysisImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/feedbackloop/feedbackloop/ent/adjustment"
+	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
 	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
@@ -718,6 +719,255 @@ func (_m *Adjustment) ToEdge(order *AdjustmentOrder) *AdjustmentEdge {
 		order = DefaultAdjustmentOrder
 	}
 	return &AdjustmentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AnalysisEdge is the edge representation of Analysis.
+type AnalysisEdge struct {
+	Node   *Analysis `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// AnalysisConnection is the connection containing edges to Analysis.
+type AnalysisConnection struct {
+	Edges      []*AnalysisEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *AnalysisConnection) build(nodes []*Analysis, pager *analysisPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Analysis
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Analysis {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Analysis {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AnalysisEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AnalysisEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AnalysisPaginateOption enables pagination customization.
+type AnalysisPaginateOption func(*analysisPager) error
+
+// WithAnalysisOrder configures pagination ordering.
+func WithAnalysisOrder(order *AnalysisOrder) AnalysisPaginateOption {
+	if order == nil {
+		order = DefaultAnalysisOrder
+	}
+	o := *order
+	return func(pager *analysisPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAnalysisOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAnalysisFilter configures pagination filter.
+func WithAnalysisFilter(filter func(*AnalysisQuery) (*AnalysisQuery, error)) AnalysisPaginateOption {
+	return func(pager *analysisPager) error {
+		if filter == nil {
+			return errors.New("AnalysisQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type analysisPager struct {
+	reverse bool
+	order   *AnalysisOrder
+	filter  func(*AnalysisQuery) (*AnalysisQuery, error)
+}
+
+func newAnalysisPager(opts []AnalysisPaginateOption, reverse bool) (*analysisPager, error) {
+	pager := &analysisPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAnalysisOrder
+	}
+	return pager, nil
+}
+
+func (p *analysisPager) applyFilter(query *AnalysisQuery) (*AnalysisQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *analysisPager) toCursor(_m *Analysis) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *analysisPager) applyCursors(query *AnalysisQuery, after, before *Cursor) (*AnalysisQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAnalysisOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *analysisPager) applyOrder(query *AnalysisQuery) *AnalysisQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAnalysisOrder.Field {
+		query = query.Order(DefaultAnalysisOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *analysisPager) orderExpr(query *AnalysisQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAnalysisOrder.Field {
+			b.Comma().Ident(DefaultAnalysisOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Analysis.
+func (_m *AnalysisQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AnalysisPaginateOption,
+) (*AnalysisConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAnalysisPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AnalysisConnection{Edges: []*AnalysisEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// AnalysisOrderField defines the ordering field of Analysis.
+type AnalysisOrderField struct {
+	// Value extracts the ordering value from the given Analysis.
+	Value    func(*Analysis) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) analysis.OrderOption
+	toCursor func(*Analysis) Cursor
+}
+
+// AnalysisOrder defines the ordering of Analysis.
+type AnalysisOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *AnalysisOrderField `json:"field"`
+}
+
+// DefaultAnalysisOrder is the default ordering of Analysis.
+var DefaultAnalysisOrder = &AnalysisOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AnalysisOrderField{
+		Value: func(_m *Analysis) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: analysis.FieldID,
+		toTerm: analysis.ByID,
+		toCursor: func(_m *Analysis) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Analysis into AnalysisEdge.
+func (_m *Analysis) ToEdge(order *AnalysisOrder) *AnalysisEdge {
+	if order == nil {
+		order = DefaultAnalysisOrder
+	}
+	return &AnalysisEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

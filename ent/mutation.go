@@ -17,6 +17,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -54,6 +55,7 @@ const (
 	TypeAdjustment         = "Adjustment"
 	TypeAdjustmentVote     = "AdjustmentVote"
 	TypeAnalysis           = "Analysis"
+	TypeAutoApplyRule      = "AutoApplyRule"
 	TypeComment            = "Comment"
 	TypeEvent              = "Event"
 	TypeFeedback           = "Feedback"
@@ -1212,6 +1214,8 @@ type AdjustmentMutation struct {
 	clearedvotes           bool
 	decided_by             *int
 	cleareddecided_by      bool
+	auto_apply_rule        *int
+	clearedauto_apply_rule bool
 	done                   bool
 	oldValue               func(context.Context) (*Adjustment, error)
 	predicates             []predicate.Adjustment
@@ -1807,6 +1811,55 @@ func (m *AdjustmentMutation) DecidedByIDCleared() bool {
 func (m *AdjustmentMutation) ResetDecidedByID() {
 	m.decided_by = nil
 	delete(m.clearedFields, adjustment.FieldDecidedByID)
+}
+
+// SetAutoApplyRuleID sets the "auto_apply_rule_id" field.
+func (m *AdjustmentMutation) SetAutoApplyRuleID(i int) {
+	m.auto_apply_rule = &i
+}
+
+// AutoApplyRuleID returns the value of the "auto_apply_rule_id" field in the mutation.
+func (m *AdjustmentMutation) AutoApplyRuleID() (r int, exists bool) {
+	v := m.auto_apply_rule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAutoApplyRuleID returns the old "auto_apply_rule_id" field's value of the Adjustment entity.
+// If the Adjustment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdjustmentMutation) OldAutoApplyRuleID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAutoApplyRuleID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAutoApplyRuleID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAutoApplyRuleID: %w", err)
+	}
+	return oldValue.AutoApplyRuleID, nil
+}
+
+// ClearAutoApplyRuleID clears the value of the "auto_apply_rule_id" field.
+func (m *AdjustmentMutation) ClearAutoApplyRuleID() {
+	m.auto_apply_rule = nil
+	m.clearedFields[adjustment.FieldAutoApplyRuleID] = struct{}{}
+}
+
+// AutoApplyRuleIDCleared returns if the "auto_apply_rule_id" field was cleared in this mutation.
+func (m *AdjustmentMutation) AutoApplyRuleIDCleared() bool {
+	_, ok := m.clearedFields[adjustment.FieldAutoApplyRuleID]
+	return ok
+}
+
+// ResetAutoApplyRuleID resets all changes to the "auto_apply_rule_id" field.
+func (m *AdjustmentMutation) ResetAutoApplyRuleID() {
+	m.auto_apply_rule = nil
+	delete(m.clearedFields, adjustment.FieldAutoApplyRuleID)
 }
 
 // SetDecidedAt sets the "decided_at" field.
@@ -2412,6 +2465,33 @@ func (m *AdjustmentMutation) ResetDecidedBy() {
 	m.cleareddecided_by = false
 }
 
+// ClearAutoApplyRule clears the "auto_apply_rule" edge to the AutoApplyRule entity.
+func (m *AdjustmentMutation) ClearAutoApplyRule() {
+	m.clearedauto_apply_rule = true
+	m.clearedFields[adjustment.FieldAutoApplyRuleID] = struct{}{}
+}
+
+// AutoApplyRuleCleared reports if the "auto_apply_rule" edge to the AutoApplyRule entity was cleared.
+func (m *AdjustmentMutation) AutoApplyRuleCleared() bool {
+	return m.AutoApplyRuleIDCleared() || m.clearedauto_apply_rule
+}
+
+// AutoApplyRuleIDs returns the "auto_apply_rule" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AutoApplyRuleID instead. It exists only for internal usage by the builders.
+func (m *AdjustmentMutation) AutoApplyRuleIDs() (ids []int) {
+	if id := m.auto_apply_rule; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAutoApplyRule resets all changes to the "auto_apply_rule" edge.
+func (m *AdjustmentMutation) ResetAutoApplyRule() {
+	m.auto_apply_rule = nil
+	m.clearedauto_apply_rule = false
+}
+
 // Where appends a list predicates to the AdjustmentMutation builder.
 func (m *AdjustmentMutation) Where(ps ...predicate.Adjustment) {
 	m.predicates = append(m.predicates, ps...)
@@ -2446,7 +2526,7 @@ func (m *AdjustmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdjustmentMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.feedback != nil {
 		fields = append(fields, adjustment.FieldFeedbackID)
 	}
@@ -2479,6 +2559,9 @@ func (m *AdjustmentMutation) Fields() []string {
 	}
 	if m.decided_by != nil {
 		fields = append(fields, adjustment.FieldDecidedByID)
+	}
+	if m.auto_apply_rule != nil {
+		fields = append(fields, adjustment.FieldAutoApplyRuleID)
 	}
 	if m.decided_at != nil {
 		fields = append(fields, adjustment.FieldDecidedAt)
@@ -2534,6 +2617,8 @@ func (m *AdjustmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Version()
 	case adjustment.FieldDecidedByID:
 		return m.DecidedByID()
+	case adjustment.FieldAutoApplyRuleID:
+		return m.AutoApplyRuleID()
 	case adjustment.FieldDecidedAt:
 		return m.DecidedAt()
 	case adjustment.FieldReason:
@@ -2581,6 +2666,8 @@ func (m *AdjustmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldVersion(ctx)
 	case adjustment.FieldDecidedByID:
 		return m.OldDecidedByID(ctx)
+	case adjustment.FieldAutoApplyRuleID:
+		return m.OldAutoApplyRuleID(ctx)
 	case adjustment.FieldDecidedAt:
 		return m.OldDecidedAt(ctx)
 	case adjustment.FieldReason:
@@ -2682,6 +2769,13 @@ func (m *AdjustmentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDecidedByID(v)
+		return nil
+	case adjustment.FieldAutoApplyRuleID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAutoApplyRuleID(v)
 		return nil
 	case adjustment.FieldDecidedAt:
 		v, ok := value.(time.Time)
@@ -2838,6 +2932,9 @@ func (m *AdjustmentMutation) ClearedFields() []string {
 	if m.FieldCleared(adjustment.FieldDecidedByID) {
 		fields = append(fields, adjustment.FieldDecidedByID)
 	}
+	if m.FieldCleared(adjustment.FieldAutoApplyRuleID) {
+		fields = append(fields, adjustment.FieldAutoApplyRuleID)
+	}
 	if m.FieldCleared(adjustment.FieldDecidedAt) {
 		fields = append(fields, adjustment.FieldDecidedAt)
 	}
@@ -2884,6 +2981,9 @@ func (m *AdjustmentMutation) ClearField(name string) error {
 		return nil
 	case adjustment.FieldDecidedByID:
 		m.ClearDecidedByID()
+		return nil
+	case adjustment.FieldAutoApplyRuleID:
+		m.ClearAutoApplyRuleID()
 		return nil
 	case adjustment.FieldDecidedAt:
 		m.ClearDecidedAt()
@@ -2941,6 +3041,9 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 	case adjustment.FieldDecidedByID:
 		m.ResetDecidedByID()
 		return nil
+	case adjustment.FieldAutoApplyRuleID:
+		m.ResetAutoApplyRuleID()
+		return nil
 	case adjustment.FieldDecidedAt:
 		m.ResetDecidedAt()
 		return nil
@@ -2971,7 +3074,7 @@ func (m *AdjustmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AdjustmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.feedback != nil {
 		edges = append(edges, adjustment.EdgeFeedback)
 	}
@@ -2986,6 +3089,9 @@ func (m *AdjustmentMutation) AddedEdges() []string {
 	}
 	if m.decided_by != nil {
 		edges = append(edges, adjustment.EdgeDecidedBy)
+	}
+	if m.auto_apply_rule != nil {
+		edges = append(edges, adjustment.EdgeAutoApplyRule)
 	}
 	return edges
 }
@@ -3018,13 +3124,17 @@ func (m *AdjustmentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.decided_by; id != nil {
 			return []ent.Value{*id}
 		}
+	case adjustment.EdgeAutoApplyRule:
+		if id := m.auto_apply_rule; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AdjustmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedcomments != nil {
 		edges = append(edges, adjustment.EdgeComments)
 	}
@@ -3056,7 +3166,7 @@ func (m *AdjustmentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AdjustmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedfeedback {
 		edges = append(edges, adjustment.EdgeFeedback)
 	}
@@ -3071,6 +3181,9 @@ func (m *AdjustmentMutation) ClearedEdges() []string {
 	}
 	if m.cleareddecided_by {
 		edges = append(edges, adjustment.EdgeDecidedBy)
+	}
+	if m.clearedauto_apply_rule {
+		edges = append(edges, adjustment.EdgeAutoApplyRule)
 	}
 	return edges
 }
@@ -3089,6 +3202,8 @@ func (m *AdjustmentMutation) EdgeCleared(name string) bool {
 		return m.clearedvotes
 	case adjustment.EdgeDecidedBy:
 		return m.cleareddecided_by
+	case adjustment.EdgeAutoApplyRule:
+		return m.clearedauto_apply_rule
 	}
 	return false
 }
@@ -3105,6 +3220,9 @@ func (m *AdjustmentMutation) ClearEdge(name string) error {
 		return nil
 	case adjustment.EdgeDecidedBy:
 		m.ClearDecidedBy()
+		return nil
+	case adjustment.EdgeAutoApplyRule:
+		m.ClearAutoApplyRule()
 		return nil
 	}
 	return fmt.Errorf("unknown Adjustment unique edge %s", name)
@@ -3128,6 +3246,9 @@ func (m *AdjustmentMutation) ResetEdge(name string) error {
 		return nil
 	case adjustment.EdgeDecidedBy:
 		m.ResetDecidedBy()
+		return nil
+	case adjustment.EdgeAutoApplyRule:
+		m.ResetAutoApplyRule()
 		return nil
 	}
 	return fmt.Errorf("unknown Adjustment edge %s", name)
@@ -5570,6 +5691,839 @@ func (m *AnalysisMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Analysis edge %s", name)
+}
+
+// AutoApplyRuleMutation represents an operation that mutates the AutoApplyRule nodes in the graph.
+type AutoApplyRuleMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	kinds             *[]string
+	appendkinds       []string
+	min_confidence    *float64
+	addmin_confidence *float64
+	clearedFields     map[string]struct{}
+	project           *int
+	clearedproject    bool
+	author            *int
+	clearedauthor     bool
+	applied           map[int]struct{}
+	removedapplied    map[int]struct{}
+	clearedapplied    bool
+	done              bool
+	oldValue          func(context.Context) (*AutoApplyRule, error)
+	predicates        []predicate.AutoApplyRule
+}
+
+var _ ent.Mutation = (*AutoApplyRuleMutation)(nil)
+
+// autoapplyruleOption allows management of the mutation configuration using functional options.
+type autoapplyruleOption func(*AutoApplyRuleMutation)
+
+// newAutoApplyRuleMutation creates new mutation for the AutoApplyRule entity.
+func newAutoApplyRuleMutation(c config, op Op, opts ...autoapplyruleOption) *AutoApplyRuleMutation {
+	m := &AutoApplyRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutoApplyRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutoApplyRuleID sets the ID field of the mutation.
+func withAutoApplyRuleID(id int) autoapplyruleOption {
+	return func(m *AutoApplyRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutoApplyRule
+		)
+		m.oldValue = func(ctx context.Context) (*AutoApplyRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutoApplyRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutoApplyRule sets the old AutoApplyRule of the mutation.
+func withAutoApplyRule(node *AutoApplyRule) autoapplyruleOption {
+	return func(m *AutoApplyRuleMutation) {
+		m.oldValue = func(context.Context) (*AutoApplyRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutoApplyRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutoApplyRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutoApplyRuleMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutoApplyRuleMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutoApplyRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AutoApplyRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AutoApplyRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AutoApplyRule entity.
+// If the AutoApplyRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoApplyRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AutoApplyRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AutoApplyRuleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AutoApplyRuleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AutoApplyRule entity.
+// If the AutoApplyRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoApplyRuleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AutoApplyRuleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *AutoApplyRuleMutation) SetProjectID(i int) {
+	m.project = &i
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *AutoApplyRuleMutation) ProjectID() (r int, exists bool) {
+	v := m.project
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the AutoApplyRule entity.
+// If the AutoApplyRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoApplyRuleMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *AutoApplyRuleMutation) ResetProjectID() {
+	m.project = nil
+}
+
+// SetKinds sets the "kinds" field.
+func (m *AutoApplyRuleMutation) SetKinds(s []string) {
+	m.kinds = &s
+	m.appendkinds = nil
+}
+
+// Kinds returns the value of the "kinds" field in the mutation.
+func (m *AutoApplyRuleMutation) Kinds() (r []string, exists bool) {
+	v := m.kinds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKinds returns the old "kinds" field's value of the AutoApplyRule entity.
+// If the AutoApplyRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoApplyRuleMutation) OldKinds(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKinds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKinds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKinds: %w", err)
+	}
+	return oldValue.Kinds, nil
+}
+
+// AppendKinds adds s to the "kinds" field.
+func (m *AutoApplyRuleMutation) AppendKinds(s []string) {
+	m.appendkinds = append(m.appendkinds, s...)
+}
+
+// AppendedKinds returns the list of values that were appended to the "kinds" field in this mutation.
+func (m *AutoApplyRuleMutation) AppendedKinds() ([]string, bool) {
+	if len(m.appendkinds) == 0 {
+		return nil, false
+	}
+	return m.appendkinds, true
+}
+
+// ResetKinds resets all changes to the "kinds" field.
+func (m *AutoApplyRuleMutation) ResetKinds() {
+	m.kinds = nil
+	m.appendkinds = nil
+}
+
+// SetMinConfidence sets the "min_confidence" field.
+func (m *AutoApplyRuleMutation) SetMinConfidence(f float64) {
+	m.min_confidence = &f
+	m.addmin_confidence = nil
+}
+
+// MinConfidence returns the value of the "min_confidence" field in the mutation.
+func (m *AutoApplyRuleMutation) MinConfidence() (r float64, exists bool) {
+	v := m.min_confidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinConfidence returns the old "min_confidence" field's value of the AutoApplyRule entity.
+// If the AutoApplyRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoApplyRuleMutation) OldMinConfidence(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinConfidence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinConfidence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinConfidence: %w", err)
+	}
+	return oldValue.MinConfidence, nil
+}
+
+// AddMinConfidence adds f to the "min_confidence" field.
+func (m *AutoApplyRuleMutation) AddMinConfidence(f float64) {
+	if m.addmin_confidence != nil {
+		*m.addmin_confidence += f
+	} else {
+		m.addmin_confidence = &f
+	}
+}
+
+// AddedMinConfidence returns the value that was added to the "min_confidence" field in this mutation.
+func (m *AutoApplyRuleMutation) AddedMinConfidence() (r float64, exists bool) {
+	v := m.addmin_confidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinConfidence resets all changes to the "min_confidence" field.
+func (m *AutoApplyRuleMutation) ResetMinConfidence() {
+	m.min_confidence = nil
+	m.addmin_confidence = nil
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *AutoApplyRuleMutation) SetAuthorID(i int) {
+	m.author = &i
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *AutoApplyRuleMutation) AuthorID() (r int, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the AutoApplyRule entity.
+// If the AutoApplyRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutoApplyRuleMutation) OldAuthorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *AutoApplyRuleMutation) ResetAuthorID() {
+	m.author = nil
+}
+
+// ClearProject clears the "project" edge to the Project entity.
+func (m *AutoApplyRuleMutation) ClearProject() {
+	m.clearedproject = true
+	m.clearedFields[autoapplyrule.FieldProjectID] = struct{}{}
+}
+
+// ProjectCleared reports if the "project" edge to the Project entity was cleared.
+func (m *AutoApplyRuleMutation) ProjectCleared() bool {
+	return m.clearedproject
+}
+
+// ProjectIDs returns the "project" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProjectID instead. It exists only for internal usage by the builders.
+func (m *AutoApplyRuleMutation) ProjectIDs() (ids []int) {
+	if id := m.project; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProject resets all changes to the "project" edge.
+func (m *AutoApplyRuleMutation) ResetProject() {
+	m.project = nil
+	m.clearedproject = false
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *AutoApplyRuleMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[autoapplyrule.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *AutoApplyRuleMutation) AuthorCleared() bool {
+	return m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *AutoApplyRuleMutation) AuthorIDs() (ids []int) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *AutoApplyRuleMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// AddAppliedIDs adds the "applied" edge to the Adjustment entity by ids.
+func (m *AutoApplyRuleMutation) AddAppliedIDs(ids ...int) {
+	if m.applied == nil {
+		m.applied = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.applied[ids[i]] = struct{}{}
+	}
+}
+
+// ClearApplied clears the "applied" edge to the Adjustment entity.
+func (m *AutoApplyRuleMutation) ClearApplied() {
+	m.clearedapplied = true
+}
+
+// AppliedCleared reports if the "applied" edge to the Adjustment entity was cleared.
+func (m *AutoApplyRuleMutation) AppliedCleared() bool {
+	return m.clearedapplied
+}
+
+// RemoveAppliedIDs removes the "applied" edge to the Adjustment entity by IDs.
+func (m *AutoApplyRuleMutation) RemoveAppliedIDs(ids ...int) {
+	if m.removedapplied == nil {
+		m.removedapplied = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.applied, ids[i])
+		m.removedapplied[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedApplied returns the removed IDs of the "applied" edge to the Adjustment entity.
+func (m *AutoApplyRuleMutation) RemovedAppliedIDs() (ids []int) {
+	for id := range m.removedapplied {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AppliedIDs returns the "applied" edge IDs in the mutation.
+func (m *AutoApplyRuleMutation) AppliedIDs() (ids []int) {
+	for id := range m.applied {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApplied resets all changes to the "applied" edge.
+func (m *AutoApplyRuleMutation) ResetApplied() {
+	m.applied = nil
+	m.clearedapplied = false
+	m.removedapplied = nil
+}
+
+// Where appends a list predicates to the AutoApplyRuleMutation builder.
+func (m *AutoApplyRuleMutation) Where(ps ...predicate.AutoApplyRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutoApplyRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutoApplyRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutoApplyRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutoApplyRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutoApplyRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutoApplyRule).
+func (m *AutoApplyRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutoApplyRuleMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, autoapplyrule.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, autoapplyrule.FieldUpdatedAt)
+	}
+	if m.project != nil {
+		fields = append(fields, autoapplyrule.FieldProjectID)
+	}
+	if m.kinds != nil {
+		fields = append(fields, autoapplyrule.FieldKinds)
+	}
+	if m.min_confidence != nil {
+		fields = append(fields, autoapplyrule.FieldMinConfidence)
+	}
+	if m.author != nil {
+		fields = append(fields, autoapplyrule.FieldAuthorID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutoApplyRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case autoapplyrule.FieldCreatedAt:
+		return m.CreatedAt()
+	case autoapplyrule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case autoapplyrule.FieldProjectID:
+		return m.ProjectID()
+	case autoapplyrule.FieldKinds:
+		return m.Kinds()
+	case autoapplyrule.FieldMinConfidence:
+		return m.MinConfidence()
+	case autoapplyrule.FieldAuthorID:
+		return m.AuthorID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutoApplyRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case autoapplyrule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case autoapplyrule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case autoapplyrule.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case autoapplyrule.FieldKinds:
+		return m.OldKinds(ctx)
+	case autoapplyrule.FieldMinConfidence:
+		return m.OldMinConfidence(ctx)
+	case autoapplyrule.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutoApplyRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutoApplyRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case autoapplyrule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case autoapplyrule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case autoapplyrule.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case autoapplyrule.FieldKinds:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKinds(v)
+		return nil
+	case autoapplyrule.FieldMinConfidence:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinConfidence(v)
+		return nil
+	case autoapplyrule.FieldAuthorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutoApplyRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutoApplyRuleMutation) AddedFields() []string {
+	var fields []string
+	if m.addmin_confidence != nil {
+		fields = append(fields, autoapplyrule.FieldMinConfidence)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutoApplyRuleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case autoapplyrule.FieldMinConfidence:
+		return m.AddedMinConfidence()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutoApplyRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case autoapplyrule.FieldMinConfidence:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinConfidence(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutoApplyRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutoApplyRuleMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutoApplyRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutoApplyRuleMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AutoApplyRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutoApplyRuleMutation) ResetField(name string) error {
+	switch name {
+	case autoapplyrule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case autoapplyrule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case autoapplyrule.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case autoapplyrule.FieldKinds:
+		m.ResetKinds()
+		return nil
+	case autoapplyrule.FieldMinConfidence:
+		m.ResetMinConfidence()
+		return nil
+	case autoapplyrule.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoApplyRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutoApplyRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.project != nil {
+		edges = append(edges, autoapplyrule.EdgeProject)
+	}
+	if m.author != nil {
+		edges = append(edges, autoapplyrule.EdgeAuthor)
+	}
+	if m.applied != nil {
+		edges = append(edges, autoapplyrule.EdgeApplied)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutoApplyRuleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case autoapplyrule.EdgeProject:
+		if id := m.project; id != nil {
+			return []ent.Value{*id}
+		}
+	case autoapplyrule.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	case autoapplyrule.EdgeApplied:
+		ids := make([]ent.Value, 0, len(m.applied))
+		for id := range m.applied {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutoApplyRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedapplied != nil {
+		edges = append(edges, autoapplyrule.EdgeApplied)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutoApplyRuleMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case autoapplyrule.EdgeApplied:
+		ids := make([]ent.Value, 0, len(m.removedapplied))
+		for id := range m.removedapplied {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutoApplyRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedproject {
+		edges = append(edges, autoapplyrule.EdgeProject)
+	}
+	if m.clearedauthor {
+		edges = append(edges, autoapplyrule.EdgeAuthor)
+	}
+	if m.clearedapplied {
+		edges = append(edges, autoapplyrule.EdgeApplied)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutoApplyRuleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case autoapplyrule.EdgeProject:
+		return m.clearedproject
+	case autoapplyrule.EdgeAuthor:
+		return m.clearedauthor
+	case autoapplyrule.EdgeApplied:
+		return m.clearedapplied
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutoApplyRuleMutation) ClearEdge(name string) error {
+	switch name {
+	case autoapplyrule.EdgeProject:
+		m.ClearProject()
+		return nil
+	case autoapplyrule.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoApplyRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutoApplyRuleMutation) ResetEdge(name string) error {
+	switch name {
+	case autoapplyrule.EdgeProject:
+		m.ResetProject()
+		return nil
+	case autoapplyrule.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	case autoapplyrule.EdgeApplied:
+		m.ResetApplied()
+		return nil
+	}
+	return fmt.Errorf("unknown AutoApplyRule edge %s", name)
 }
 
 // CommentMutation represents an operation that mutates the Comment nodes in the graph.
@@ -15982,6 +16936,9 @@ type ProjectMutation struct {
 	webhooks                 map[int]struct{}
 	removedwebhooks          map[int]struct{}
 	clearedwebhooks          bool
+	auto_apply_rules         map[int]struct{}
+	removedauto_apply_rules  map[int]struct{}
+	clearedauto_apply_rules  bool
 	github_repository        *int
 	clearedgithub_repository bool
 	done                     bool
@@ -16703,6 +17660,60 @@ func (m *ProjectMutation) ResetWebhooks() {
 	m.removedwebhooks = nil
 }
 
+// AddAutoApplyRuleIDs adds the "auto_apply_rules" edge to the AutoApplyRule entity by ids.
+func (m *ProjectMutation) AddAutoApplyRuleIDs(ids ...int) {
+	if m.auto_apply_rules == nil {
+		m.auto_apply_rules = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.auto_apply_rules[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAutoApplyRules clears the "auto_apply_rules" edge to the AutoApplyRule entity.
+func (m *ProjectMutation) ClearAutoApplyRules() {
+	m.clearedauto_apply_rules = true
+}
+
+// AutoApplyRulesCleared reports if the "auto_apply_rules" edge to the AutoApplyRule entity was cleared.
+func (m *ProjectMutation) AutoApplyRulesCleared() bool {
+	return m.clearedauto_apply_rules
+}
+
+// RemoveAutoApplyRuleIDs removes the "auto_apply_rules" edge to the AutoApplyRule entity by IDs.
+func (m *ProjectMutation) RemoveAutoApplyRuleIDs(ids ...int) {
+	if m.removedauto_apply_rules == nil {
+		m.removedauto_apply_rules = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.auto_apply_rules, ids[i])
+		m.removedauto_apply_rules[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAutoApplyRules returns the removed IDs of the "auto_apply_rules" edge to the AutoApplyRule entity.
+func (m *ProjectMutation) RemovedAutoApplyRulesIDs() (ids []int) {
+	for id := range m.removedauto_apply_rules {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AutoApplyRulesIDs returns the "auto_apply_rules" edge IDs in the mutation.
+func (m *ProjectMutation) AutoApplyRulesIDs() (ids []int) {
+	for id := range m.auto_apply_rules {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAutoApplyRules resets all changes to the "auto_apply_rules" edge.
+func (m *ProjectMutation) ResetAutoApplyRules() {
+	m.auto_apply_rules = nil
+	m.clearedauto_apply_rules = false
+	m.removedauto_apply_rules = nil
+}
+
 // SetGithubRepositoryID sets the "github_repository" edge to the GitHubRepository entity by id.
 func (m *ProjectMutation) SetGithubRepositoryID(id int) {
 	m.github_repository = &id
@@ -16989,7 +18000,7 @@ func (m *ProjectMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProjectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.organization != nil {
 		edges = append(edges, project.EdgeOrganization)
 	}
@@ -17010,6 +18021,9 @@ func (m *ProjectMutation) AddedEdges() []string {
 	}
 	if m.webhooks != nil {
 		edges = append(edges, project.EdgeWebhooks)
+	}
+	if m.auto_apply_rules != nil {
+		edges = append(edges, project.EdgeAutoApplyRules)
 	}
 	if m.github_repository != nil {
 		edges = append(edges, project.EdgeGithubRepository)
@@ -17061,6 +18075,12 @@ func (m *ProjectMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgeAutoApplyRules:
+		ids := make([]ent.Value, 0, len(m.auto_apply_rules))
+		for id := range m.auto_apply_rules {
+			ids = append(ids, id)
+		}
+		return ids
 	case project.EdgeGithubRepository:
 		if id := m.github_repository; id != nil {
 			return []ent.Value{*id}
@@ -17071,7 +18091,7 @@ func (m *ProjectMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProjectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.removedtasks != nil {
 		edges = append(edges, project.EdgeTasks)
 	}
@@ -17089,6 +18109,9 @@ func (m *ProjectMutation) RemovedEdges() []string {
 	}
 	if m.removedwebhooks != nil {
 		edges = append(edges, project.EdgeWebhooks)
+	}
+	if m.removedauto_apply_rules != nil {
+		edges = append(edges, project.EdgeAutoApplyRules)
 	}
 	return edges
 }
@@ -17133,13 +18156,19 @@ func (m *ProjectMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgeAutoApplyRules:
+		ids := make([]ent.Value, 0, len(m.removedauto_apply_rules))
+		for id := range m.removedauto_apply_rules {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProjectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.clearedorganization {
 		edges = append(edges, project.EdgeOrganization)
 	}
@@ -17160,6 +18189,9 @@ func (m *ProjectMutation) ClearedEdges() []string {
 	}
 	if m.clearedwebhooks {
 		edges = append(edges, project.EdgeWebhooks)
+	}
+	if m.clearedauto_apply_rules {
+		edges = append(edges, project.EdgeAutoApplyRules)
 	}
 	if m.clearedgithub_repository {
 		edges = append(edges, project.EdgeGithubRepository)
@@ -17185,6 +18217,8 @@ func (m *ProjectMutation) EdgeCleared(name string) bool {
 		return m.clearedapi_keys
 	case project.EdgeWebhooks:
 		return m.clearedwebhooks
+	case project.EdgeAutoApplyRules:
+		return m.clearedauto_apply_rules
 	case project.EdgeGithubRepository:
 		return m.clearedgithub_repository
 	}
@@ -17229,6 +18263,9 @@ func (m *ProjectMutation) ResetEdge(name string) error {
 		return nil
 	case project.EdgeWebhooks:
 		m.ResetWebhooks()
+		return nil
+	case project.EdgeAutoApplyRules:
+		m.ResetAutoApplyRules()
 		return nil
 	case project.EdgeGithubRepository:
 		m.ResetGithubRepository()

@@ -15,7 +15,9 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "Adjustment", true
 	case 38654705664 >> 32:
 		return "AdjustmentVote", true
-	case 81604378624 >> 32:
+	case 85899345920 >> 32:
+		return "Analysis", true
+	case 90194313216 >> 32:
 		return "AutoApplyRule", true
 	case 42949672960 >> 32:
 		return "Comment", true
@@ -43,7 +45,7 @@ func NodeTypeOfID(id int) (string, bool) {
 		return "ProjectMember", true
 	case 12884901888 >> 32:
 		return "Task", true
-	case 81604378624 >> 32:
+	case 94489280512 >> 32:
 		return "TaskStatusChange", true
 	case 25769803776 >> 32:
 		return "User", true

@@ -20,6 +20,8 @@ type Tx struct {
 	Adjustment *AdjustmentClient
 	// AdjustmentVote is the client for interacting with the AdjustmentVote builders.
 	AdjustmentVote *AdjustmentVoteClient
+	// Analysis is the client for interacting with the Analysis builders.
+	Analysis *AnalysisClient
 	// AutoApplyRule is the client for interacting with the AutoApplyRule builders.
 	AutoApplyRule *AutoApplyRuleClient
 	// Comment is the client for interacting with the Comment builders.
@@ -192,6 +194,7 @@ func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Adjustment = NewAdjustmentClient(tx.config)
 	tx.AdjustmentVote = NewAdjustmentVoteClient(tx.config)
+	tx.Analysis = NewAnalysisClient(tx.config)
 	tx.AutoApplyRule = NewAutoApplyRuleClient(tx.config)
 	tx.Comment = NewCommentClient(tx.config)
 	tx.Event = NewEventClient(tx.config)

@@ -32,6 +32,13 @@ func (f *AdjustmentVoteFilter) WhereP(ps ...func(*sql.Selector)) {
 	}
 }
 
+// WhereP appends storage-level predicates to the Analysis filter.
+func (f *AnalysisFilter) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		f.addPredicate(p)
+	}
+}
+
 // WhereP appends storage-level predicates to the AutoApplyRule filter.
 func (f *AutoApplyRuleFilter) WhereP(ps ...func(*sql.Selector)) {
 	for _, p := range ps {

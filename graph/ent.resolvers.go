@@ -98,11 +98,11 @@ func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[int], fi
 // Adjustment returns generated.AdjustmentResolver implementation.
 func (r *Resolver) Adjustment() generated.AdjustmentResolver { return &adjustmentResolver{r} }
 
-// AutoApplyRule returns generated.AutoApplyRuleResolver implementation.
-func (r *Resolver) AutoApplyRule() generated.AutoApplyRuleResolver { return &autoApplyRuleResolver{r} }
-
 // Analysis returns generated.AnalysisResolver implementation.
 func (r *Resolver) Analysis() generated.AnalysisResolver { return &analysisResolver{r} }
+
+// AutoApplyRule returns generated.AutoApplyRuleResolver implementation.
+func (r *Resolver) AutoApplyRule() generated.AutoApplyRuleResolver { return &autoApplyRuleResolver{r} }
 
 // Feedback returns generated.FeedbackResolver implementation.
 func (r *Resolver) Feedback() generated.FeedbackResolver { return &feedbackResolver{r} }

@@ -49,14 +49,14 @@ func (r *adjustmentResolver) ViewerVote(ctx context.Context, obj *ent.Adjustment
 	return r.viewerVote(ctx, obj)
 }
 
-// Kinds is the resolver for the kinds field.
-func (r *autoApplyRuleResolver) Kinds(ctx context.Context, obj *ent.AutoApplyRule) ([]adjustment.AdjustmentType, error) {
-	return autoApplyRuleKinds(obj), nil
-}
-
 // Suggestions is the resolver for the suggestions field.
 func (r *analysisResolver) Suggestions(ctx context.Context, obj *ent.Analysis) ([]*model.AnalysisSuggestion, error) {
 	return r.analysisSuggestions(ctx, obj)
+}
+
+// Kinds is the resolver for the kinds field.
+func (r *autoApplyRuleResolver) Kinds(ctx context.Context, obj *ent.AutoApplyRule) ([]adjustment.AdjustmentType, error) {
+	return autoApplyRuleKinds(obj), nil
 }
 
 // Similar is the resolver for the similar field.

@@ -45,6 +45,18 @@ func (f AdjustmentVoteFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AdjustmentVoteMutation", m)
 }
 
+// The AnalysisFunc type is an adapter to allow the use of ordinary
+// function as Analysis mutator.
+type AnalysisFunc func(context.Context, *ent.AnalysisMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AnalysisFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AnalysisMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AnalysisMutation", m)
+}
+
 // The AutoApplyRuleFunc type is an adapter to allow the use of ordinary
 // function as AutoApplyRule mutator.
 type AutoApplyRuleFunc func(context.Context, *ent.AutoApplyRuleMutation) (ent.Value, error)

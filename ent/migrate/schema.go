@@ -77,6 +77,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "task_id", Type: field.TypeInt, Nullable: true},
 		{Name: "decided_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "auto_apply_rule_id", Type: field.TypeInt, Nullable: true},
 		{Name: "feedback_id", Type: field.TypeInt},
 	}
 	// AdjustmentsTable holds the schema information for the "adjustments" table.
@@ -98,8 +99,14 @@ var (
 				OnDelete:   schema.SetNull,
 			},
 			{
-				Symbol:     "adjustments_feedbacks_adjustments",
+				Symbol:     "adjustments_auto_apply_rules_auto_apply_rule",
 				Columns:    []*schema.Column{AdjustmentsColumns[19]},
+				RefColumns: []*schema.Column{AutoApplyRulesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "adjustments_feedbacks_adjustments",
+				Columns:    []*schema.Column{AdjustmentsColumns[20]},
 				RefColumns: []*schema.Column{FeedbacksColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -108,12 +115,12 @@ var (
 			{
 				Name:    "adjustment_feedback_id_position",
 				Unique:  true,
-				Columns: []*schema.Column{AdjustmentsColumns[19], AdjustmentsColumns[13]},
+				Columns: []*schema.Column{AdjustmentsColumns[20], AdjustmentsColumns[13]},
 			},
 			{
 				Name:    "adjustment_feedback_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdjustmentsColumns[19]},
+				Columns: []*schema.Column{AdjustmentsColumns[20]},
 				Annotation: &entsql.IndexAnnotation{
 					IncludeColumns: []string{
 						AdjustmentsColumns[1].Name,
@@ -222,6 +229,48 @@ var (
 				Name:    "analysis_project_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{AnalysesColumns[1], AnalysesColumns[15]},
+			},
+		},
+	}
+	// AutoApplyRulesColumns holds the columns for the "auto_apply_rules" table.
+	AutoApplyRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kinds", Type: field.TypeJSON},
+		{Name: "min_confidence", Type: field.TypeFloat64},
+		{Name: "author_id", Type: field.TypeInt},
+		{Name: "project_id", Type: field.TypeInt},
+	}
+	// AutoApplyRulesTable holds the schema information for the "auto_apply_rules" table.
+	AutoApplyRulesTable = &schema.Table{
+		Name:       "auto_apply_rules",
+		Columns:    AutoApplyRulesColumns,
+		PrimaryKey: []*schema.Column{AutoApplyRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "auto_apply_rules_users_author",
+				Columns:    []*schema.Column{AutoApplyRulesColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "auto_apply_rules_projects_auto_apply_rules",
+				Columns:    []*schema.Column{AutoApplyRulesColumns[6]},
+				RefColumns: []*schema.Column{ProjectsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "autoapplyrule_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutoApplyRulesColumns[1]},
+			},
+			{
+				Name:    "autoapplyrule_project_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutoApplyRulesColumns[6]},
 			},
 		},
 	}
@@ -1012,6 +1061,7 @@ var (
 		AdjustmentsTable,
 		AdjustmentVotesTable,
 		AnalysesTable,
+		AutoApplyRulesTable,
 		CommentsTable,
 		OutboxEventsTable,
 		FeedbacksTable,
@@ -1042,7 +1092,8 @@ func init() {
 	}
 	AdjustmentsTable.ForeignKeys[0].RefTable = TasksTable
 	AdjustmentsTable.ForeignKeys[1].RefTable = UsersTable
-	AdjustmentsTable.ForeignKeys[2].RefTable = FeedbacksTable
+	AdjustmentsTable.ForeignKeys[2].RefTable = AutoApplyRulesTable
+	AdjustmentsTable.ForeignKeys[3].RefTable = FeedbacksTable
 	AdjustmentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
@@ -1054,7 +1105,12 @@ func init() {
 	AnalysesTable.ForeignKeys[0].RefTable = FeedbacksTable
 	AnalysesTable.Annotation = &entsql.Annotation{
 		Table:          "analyses",
-		IncrementStart: func(i int) *int { return &i }(81604378624),
+		IncrementStart: func(i int) *int { return &i }(85899345920),
+	}
+	AutoApplyRulesTable.ForeignKeys[0].RefTable = UsersTable
+	AutoApplyRulesTable.ForeignKeys[1].RefTable = ProjectsTable
+	AutoApplyRulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(90194313216),
 	}
 	CommentsTable.ForeignKeys[0].RefTable = AdjustmentsTable
 	CommentsTable.ForeignKeys[1].RefTable = UsersTable
@@ -1119,7 +1175,7 @@ func init() {
 	}
 	TaskStatusChangesTable.ForeignKeys[0].RefTable = TasksTable
 	TaskStatusChangesTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(81604378624),
+		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),

@@ -15,6 +15,9 @@ type Adjustment func(*sql.Selector)
 // AdjustmentVote is the predicate function for adjustmentvote builders.
 type AdjustmentVote func(*sql.Selector)
 
+// Analysis is the predicate function for analysis builders.
+type Analysis func(*sql.Selector)
+
 // AutoApplyRule is the predicate function for autoapplyrule builders.
 type AutoApplyRule func(*sql.Selector)
 

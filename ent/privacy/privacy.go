@@ -183,6 +183,30 @@ func (f AdjustmentVoteMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AdjustmentVoteMutation", m)
 }
 
+// The AnalysisQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AnalysisQueryRuleFunc func(context.Context, *ent.AnalysisQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AnalysisQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AnalysisQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AnalysisQuery", q)
+}
+
+// The AnalysisMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AnalysisMutationRuleFunc func(context.Context, *ent.AnalysisMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AnalysisMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AnalysisMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AnalysisMutation", m)
+}
+
 // The AutoApplyRuleQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AutoApplyRuleQueryRuleFunc func(context.Context, *ent.AutoApplyRuleQuery) error
@@ -680,6 +704,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AdjustmentVoteQuery:
 		return q.Filter(), nil
+	case *ent.AnalysisQuery:
+		return q.Filter(), nil
 	case *ent.AutoApplyRuleQuery:
 		return q.Filter(), nil
 	case *ent.CommentQuery:
@@ -730,6 +756,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AdjustmentMutation:
 		return m.Filter(), nil
 	case *ent.AdjustmentVoteMutation:
+		return m.Filter(), nil
+	case *ent.AnalysisMutation:
 		return m.Filter(), nil
 	case *ent.AutoApplyRuleMutation:
 		return m.Filter(), nil

@@ -10,6 +10,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/ent/adjustmentvote"
 	"github.com/feedbackloop/feedbackloop/ent/analysis"
 	"github.com/feedbackloop/feedbackloop/ent/apikey"
+	"github.com/feedbackloop/feedbackloop/ent/autoapplyrule"
 	"github.com/feedbackloop/feedbackloop/ent/comment"
 	"github.com/feedbackloop/feedbackloop/ent/event"
 	"github.com/feedbackloop/feedbackloop/ent/feedback"
@@ -81,15 +82,15 @@ func init() {
 	// adjustment.DefaultVersion holds the default value on creation for the version field.
 	adjustment.DefaultVersion = adjustmentDescVersion.Default.(int)
 	// adjustmentDescReason is the schema descriptor for reason field.
-	adjustmentDescReason := adjustmentFields[12].Descriptor()
+	adjustmentDescReason := adjustmentFields[13].Descriptor()
 	// adjustment.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	adjustment.ReasonValidator = adjustmentDescReason.Validators[0].(func(string) error)
 	// adjustmentDescScore is the schema descriptor for score field.
-	adjustmentDescScore := adjustmentFields[16].Descriptor()
+	adjustmentDescScore := adjustmentFields[17].Descriptor()
 	// adjustment.DefaultScore holds the default value on creation for the score field.
 	adjustment.DefaultScore = adjustmentDescScore.Default.(int)
 	// adjustmentDescConfidence is the schema descriptor for confidence field.
-	adjustmentDescConfidence := adjustmentFields[17].Descriptor()
+	adjustmentDescConfidence := adjustmentFields[18].Descriptor()
 	// adjustment.ConfidenceValidator is a validator for the "confidence" field. It is called by the builders before save.
 	adjustment.ConfidenceValidator = func() func(float64) error {
 		validators := adjustmentDescConfidence.Validators
@@ -107,7 +108,7 @@ func init() {
 		}
 	}()
 	// adjustmentDescCreatedAt is the schema descriptor for created_at field.
-	adjustmentDescCreatedAt := adjustmentFields[18].Descriptor()
+	adjustmentDescCreatedAt := adjustmentFields[19].Descriptor()
 	// adjustment.DefaultCreatedAt holds the default value on creation for the created_at field.
 	adjustment.DefaultCreatedAt = adjustmentDescCreatedAt.Default.(func() time.Time)
 	adjustmentvote.Policy = privacy.NewPolicies(schema.AdjustmentVote{})
@@ -182,6 +183,48 @@ func init() {
 	analysisDescCreatedAt := analysisFields[15].Descriptor()
 	// analysis.DefaultCreatedAt holds the default value on creation for the created_at field.
 	analysis.DefaultCreatedAt = analysisDescCreatedAt.Default.(func() time.Time)
+	autoapplyruleMixin := schema.AutoApplyRule{}.Mixin()
+	autoapplyrule.Policy = privacy.NewPolicies(schema.AutoApplyRule{})
+	autoapplyrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := autoapplyrule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	autoapplyruleMixinFields0 := autoapplyruleMixin[0].Fields()
+	_ = autoapplyruleMixinFields0
+	autoapplyruleFields := schema.AutoApplyRule{}.Fields()
+	_ = autoapplyruleFields
+	// autoapplyruleDescCreatedAt is the schema descriptor for created_at field.
+	autoapplyruleDescCreatedAt := autoapplyruleMixinFields0[0].Descriptor()
+	// autoapplyrule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	autoapplyrule.DefaultCreatedAt = autoapplyruleDescCreatedAt.Default.(func() time.Time)
+	// autoapplyruleDescUpdatedAt is the schema descriptor for updated_at field.
+	autoapplyruleDescUpdatedAt := autoapplyruleMixinFields0[1].Descriptor()
+	// autoapplyrule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	autoapplyrule.DefaultUpdatedAt = autoapplyruleDescUpdatedAt.Default.(func() time.Time)
+	// autoapplyrule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	autoapplyrule.UpdateDefaultUpdatedAt = autoapplyruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// autoapplyruleDescMinConfidence is the schema descriptor for min_confidence field.
+	autoapplyruleDescMinConfidence := autoapplyruleFields[2].Descriptor()
+	// autoapplyrule.MinConfidenceValidator is a validator for the "min_confidence" field. It is called by the builders before save.
+	autoapplyrule.MinConfidenceValidator = func() func(float64) error {
+		validators := autoapplyruleDescMinConfidence.Validators
+		fns := [...]func(float64) error{
+			validators[0].(func(float64) error),
+			validators[1].(func(float64) error),
+		}
+		return func(min_confidence float64) error {
+			for _, fn := range fns {
+				if err := fn(min_confidence); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	comment.Policy = privacy.NewPolicies(schema.Comment{})
 	comment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

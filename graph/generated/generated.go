@@ -47,6 +47,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Adjustment() AdjustmentResolver
 	Analysis() AnalysisResolver
+	AutoApplyRule() AutoApplyRuleResolver
 	Feedback() FeedbackResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
@@ -64,6 +65,8 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Adjustment struct {
 		AdjustmentType       func(childComplexity int) int
+		AutoApplyRule        func(childComplexity int) int
+		AutoApplyRuleID      func(childComplexity int) int
 		ClaimedOriginalValue func(childComplexity int) int
 		Comments             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Confidence           func(childComplexity int) int
@@ -174,6 +177,28 @@ type ComplexityRoot struct {
 	ApiKeyEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AutoApplyDryRun struct {
+		Applied     func(childComplexity int) int
+		ByRule      func(childComplexity int) int
+		Proposed    func(childComplexity int) int
+		Rejected    func(childComplexity int) int
+		Since       func(childComplexity int) int
+		Suggestions func(childComplexity int) int
+		WouldApply  func(childComplexity int) int
+	}
+
+	AutoApplyRule struct {
+		Author        func(childComplexity int) int
+		AuthorID      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kinds         func(childComplexity int) int
+		MinConfidence func(childComplexity int) int
+		Project       func(childComplexity int) int
+		ProjectID     func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
 	}
 
 	Comment struct {
@@ -344,10 +369,12 @@ type ComplexityRoot struct {
 		ApplyAdjustments         func(childComplexity int, ids []int, force *bool) int
 		CompareAnalyses          func(childComplexity int, feedbackID int, providers []string) int
 		CreateAPIKey             func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateAutoApplyRule      func(childComplexity int, input model.CreateAutoApplyRuleInput) int
 		CreateOrganization       func(childComplexity int, input model.CreateOrganizationInput) int
 		CreateProject            func(childComplexity int, input ent.CreateProjectInput, organizationID *int) int
 		CreateTask               func(childComplexity int, input ent.CreateTaskInput) int
 		CreateWebhook            func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteAutoApplyRule      func(childComplexity int, id int) int
 		DeleteComment            func(childComplexity int, id int) int
 		DeleteOrganization       func(childComplexity int, id int) int
 		DeleteProject            func(childComplexity int, id int) int
@@ -365,6 +392,7 @@ type ComplexityRoot struct {
 		SetDigest                func(childComplexity int, projectID int, frequency projectmember.Digest, email *string) int
 		SubmitFeedback           func(childComplexity int, input model.SubmitFeedbackInput) int
 		UnlinkGitHubRepository   func(childComplexity int, projectID int) int
+		UpdateAutoApplyRule      func(childComplexity int, id int, input model.AutoApplyRuleInput) int
 		UpdateOrganization       func(childComplexity int, id int, input model.UpdateOrganizationInput) int
 		UpdateOrganizationMember func(childComplexity int, id int, input model.UpdateOrganizationMemberInput) int
 		UpdateProject            func(childComplexity int, id int, input ent.UpdateProjectInput) int
@@ -408,6 +436,7 @@ type ComplexityRoot struct {
 
 	Project struct {
 		Adjustments       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AdjustmentOrder, where *ent.AdjustmentWhereInput) int
+		AutoApplyRules    func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		Description       func(childComplexity int) int
 		Feedbacks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
@@ -480,6 +509,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APIKeys         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		AutoApplyDryRun func(childComplexity int, projectID int, days int, rules []*model.AutoApplyRuleInput) int
 		Feedbacks       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FeedbackOrder, where *ent.FeedbackWhereInput) int
 		Node            func(childComplexity int, id int) int
 		Nodes           func(childComplexity int, ids []int) int
@@ -703,6 +733,9 @@ type AdjustmentResolver interface {
 type AnalysisResolver interface {
 	Suggestions(ctx context.Context, obj *ent.Analysis) ([]*model.AnalysisSuggestion, error)
 }
+type AutoApplyRuleResolver interface {
+	Kinds(ctx context.Context, obj *ent.AutoApplyRule) ([]adjustment.AdjustmentType, error)
+}
 type FeedbackResolver interface {
 	Adjustments(ctx context.Context, obj *ent.Feedback, where *ent.AdjustmentWhereInput) ([]*ent.Adjustment, error)
 
@@ -745,6 +778,9 @@ type MutationResolver interface {
 	LinkGitHubRepository(ctx context.Context, input model.LinkGitHubRepositoryInput) (*model.LinkGitHubRepositoryPayload, error)
 	UnlinkGitHubRepository(ctx context.Context, projectID int) (int, error)
 	SetDigest(ctx context.Context, projectID int, frequency projectmember.Digest, email *string) (*model.DigestSetting, error)
+	CreateAutoApplyRule(ctx context.Context, input model.CreateAutoApplyRuleInput) (*ent.AutoApplyRule, error)
+	UpdateAutoApplyRule(ctx context.Context, id int, input model.AutoApplyRuleInput) (*ent.AutoApplyRule, error)
+	DeleteAutoApplyRule(ctx context.Context, id int) (int, error)
 }
 type OrganizationResolver interface {
 	Personal(ctx context.Context, obj *ent.Organization) (bool, error)
@@ -774,6 +810,7 @@ type QueryResolver interface {
 	Organizations(ctx context.Context) ([]*ent.Organization, error)
 	ProjectInsights(ctx context.Context, projectID int, since *time.Time, until *time.Time) (*insights.Report, error)
 	ProjectVelocity(ctx context.Context, projectID int, weeks *int) (*velocity.Report, error)
+	AutoApplyDryRun(ctx context.Context, projectID int, days int, rules []*model.AutoApplyRuleInput) (*model.AutoApplyDryRun, error)
 }
 type SubscriptionResolver interface {
 	FeedbackStatusChanged(ctx context.Context, id int, after *string) (<-chan *model.FeedbackStatusEvent, error)
@@ -810,6 +847,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Adjustment.AdjustmentType(childComplexity), true
+	case "Adjustment.autoApplyRule":
+		if e.ComplexityRoot.Adjustment.AutoApplyRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Adjustment.AutoApplyRule(childComplexity), true
+	case "Adjustment.autoApplyRuleID":
+		if e.ComplexityRoot.Adjustment.AutoApplyRuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Adjustment.AutoApplyRuleID(childComplexity), true
 	case "Adjustment.claimedOriginalValue":
 		if e.ComplexityRoot.Adjustment.ClaimedOriginalValue == nil {
 			break
@@ -1305,6 +1354,104 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
+
+	case "AutoApplyDryRun.applied":
+		if e.ComplexityRoot.AutoApplyDryRun.Applied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyDryRun.Applied(childComplexity), true
+	case "AutoApplyDryRun.byRule":
+		if e.ComplexityRoot.AutoApplyDryRun.ByRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyDryRun.ByRule(childComplexity), true
+	case "AutoApplyDryRun.proposed":
+		if e.ComplexityRoot.AutoApplyDryRun.Proposed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyDryRun.Proposed(childComplexity), true
+	case "AutoApplyDryRun.rejected":
+		if e.ComplexityRoot.AutoApplyDryRun.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyDryRun.Rejected(childComplexity), true
+	case "AutoApplyDryRun.since":
+		if e.ComplexityRoot.AutoApplyDryRun.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyDryRun.Since(childComplexity), true
+	case "AutoApplyDryRun.suggestions":
+		if e.ComplexityRoot.AutoApplyDryRun.Suggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyDryRun.Suggestions(childComplexity), true
+	case "AutoApplyDryRun.wouldApply":
+		if e.ComplexityRoot.AutoApplyDryRun.WouldApply == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyDryRun.WouldApply(childComplexity), true
+
+	case "AutoApplyRule.author":
+		if e.ComplexityRoot.AutoApplyRule.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.Author(childComplexity), true
+	case "AutoApplyRule.authorID":
+		if e.ComplexityRoot.AutoApplyRule.AuthorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.AuthorID(childComplexity), true
+	case "AutoApplyRule.createdAt":
+		if e.ComplexityRoot.AutoApplyRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.CreatedAt(childComplexity), true
+	case "AutoApplyRule.id":
+		if e.ComplexityRoot.AutoApplyRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.ID(childComplexity), true
+	case "AutoApplyRule.kinds":
+		if e.ComplexityRoot.AutoApplyRule.Kinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.Kinds(childComplexity), true
+	case "AutoApplyRule.minConfidence":
+		if e.ComplexityRoot.AutoApplyRule.MinConfidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.MinConfidence(childComplexity), true
+	case "AutoApplyRule.project":
+		if e.ComplexityRoot.AutoApplyRule.Project == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.Project(childComplexity), true
+	case "AutoApplyRule.projectID":
+		if e.ComplexityRoot.AutoApplyRule.ProjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.ProjectID(childComplexity), true
+	case "AutoApplyRule.updatedAt":
+		if e.ComplexityRoot.AutoApplyRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutoApplyRule.UpdatedAt(childComplexity), true
 
 	case "Comment.adjustment":
 		if e.ComplexityRoot.Comment.Adjustment == nil {
@@ -2035,6 +2182,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(model.CreateAPIKeyInput)), true
+	case "Mutation.createAutoApplyRule":
+		if e.ComplexityRoot.Mutation.CreateAutoApplyRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAutoApplyRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAutoApplyRule(childComplexity, args["input"].(model.CreateAutoApplyRuleInput)), true
 	case "Mutation.createOrganization":
 		if e.ComplexityRoot.Mutation.CreateOrganization == nil {
 			break
@@ -2079,6 +2237,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
+	case "Mutation.deleteAutoApplyRule":
+		if e.ComplexityRoot.Mutation.DeleteAutoApplyRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAutoApplyRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAutoApplyRule(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteComment":
 		if e.ComplexityRoot.Mutation.DeleteComment == nil {
 			break
@@ -2266,6 +2435,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlinkGitHubRepository(childComplexity, args["projectID"].(int)), true
+	case "Mutation.updateAutoApplyRule":
+		if e.ComplexityRoot.Mutation.UpdateAutoApplyRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAutoApplyRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAutoApplyRule(childComplexity, args["id"].(int), args["input"].(model.AutoApplyRuleInput)), true
 	case "Mutation.updateOrganization":
 		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
 			break
@@ -2484,6 +2664,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Adjustments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AdjustmentOrder), args["where"].(*ent.AdjustmentWhereInput)), true
+	case "Project.autoApplyRules":
+		if e.ComplexityRoot.Project.AutoApplyRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.AutoApplyRules(childComplexity), true
 	case "Project.createdAt":
 		if e.ComplexityRoot.Project.CreatedAt == nil {
 			break
@@ -2812,6 +2998,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "Query.autoApplyDryRun":
+		if e.ComplexityRoot.Query.AutoApplyDryRun == nil {
+			break
+		}
+
+		args, err := ec.field_Query_autoApplyDryRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AutoApplyDryRun(childComplexity, args["projectID"].(int), args["days"].(int), args["rules"].([]*model.AutoApplyRuleInput)), true
 	case "Query.feedbacks":
 		if e.ComplexityRoot.Query.Feedbacks == nil {
 			break
@@ -3730,7 +3927,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AdjustmentOrder", ec.unmarshalInputAdjustmentOrder),
 			graphql.NewInputUnmarshaler("AdjustmentWhereInput", ec.unmarshalInputAdjustmentWhereInput),
 			graphql.NewInputUnmarshaler("ApiKeyOrder", ec.unmarshalInputApiKeyOrder),
+			graphql.NewInputUnmarshaler("AutoApplyRuleInput", ec.unmarshalInputAutoApplyRuleInput),
+			graphql.NewInputUnmarshaler("AutoApplyRuleOrder", ec.unmarshalInputAutoApplyRuleOrder),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
+			graphql.NewInputUnmarshaler("CreateAutoApplyRuleInput", ec.unmarshalInputCreateAutoApplyRuleInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
 			graphql.NewInputUnmarshaler("CreateTaskInput", ec.unmarshalInputCreateTaskInput),
@@ -3873,9 +4073,13 @@ type Adjustment implements Node {
   """
   version: Int!
   """
-  Who applied or rejected the suggestion.
+  Who applied or rejected the suggestion (for an apply by an auto-apply rule, the rule's author).
   """
   decidedByID: ID
+  """
+  The auto-apply rule that applied the suggestion; null when a person decided (or the rule was deleted since).
+  """
+  autoApplyRuleID: ID
   decidedAt: Time
   """
   Why it was rejected (or applied), in the decider's words.
@@ -3914,6 +4118,7 @@ type Adjustment implements Node {
     last: Int
   ): CommentConnection!
   decidedBy: User
+  autoApplyRule: AutoApplyRule
 }
 """
 A connection to a list of items.
@@ -4125,6 +4330,15 @@ input AdjustmentWhereInput {
   decidedByIDIsNil: Boolean
   decidedByIDNotNil: Boolean
   """
+  auto_apply_rule_id field predicates
+  """
+  autoApplyRuleID: ID
+  autoApplyRuleIDNEQ: ID
+  autoApplyRuleIDIn: [ID!]
+  autoApplyRuleIDNotIn: [ID!]
+  autoApplyRuleIDIsNil: Boolean
+  autoApplyRuleIDNotNil: Boolean
+  """
   decided_at field predicates
   """
   decidedAt: Time
@@ -4307,6 +4521,42 @@ Properties by which ApiKey connections can be ordered.
 """
 enum ApiKeyOrderField {
   CREATED_AT
+}
+type AutoApplyRule implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  projectID: ID!
+  """
+  The least confidence a suggestion needs to be applied by the rule.
+  """
+  minConfidence: Float!
+  """
+  Who set the rule (created or last changed it). Its applies are recorded as theirs, and it acts only while they are an OWNER of the project.
+  """
+  authorID: ID!
+  project: Project!
+  author: User!
+}
+"""
+Ordering options for AutoApplyRule connections
+"""
+input AutoApplyRuleOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AutoApplyRules.
+  """
+  field: AutoApplyRuleOrderField!
+}
+"""
+Properties by which AutoApplyRule connections can be ordered.
+"""
+enum AutoApplyRuleOrderField {
+  CREATED_AT
+  UPDATED_AT
 }
 type Comment implements Node {
   id: ID!
@@ -5036,6 +5286,10 @@ type Project implements Node {
   ): FeedbackConnection!
   members: [ProjectMember!]!
   webhooks: [Webhook!]!
+  """
+  The rules of the project's auto-apply policy (none: off).
+  """
+  autoApplyRules: [AutoApplyRule!]!
   """
   The GitHub repository linked (linkGitHubRepository); null when none is.
   """
@@ -6796,6 +7050,74 @@ type DigestSetting {
   """
   sending: Boolean!
 }
+
+extend type Mutation {
+  """
+  Add a rule to the project's auto-apply policy: from then on, as soon as an
+  analysis completes, its PROPOSED suggestions of the rule's kinds with at
+  least minConfidence are applied by the system, as applyAdjustment applies
+  them without force (one whose task changed since is left PROPOSED),
+  recorded as decided by the rule's author with autoApplyRule naming the
+  rule, announced on projectEvents, and revertable. A project has no rules
+  (the policy is off) until an OWNER adds one, and at most 10. Needs OWNER.
+  """
+  createAutoApplyRule(input: CreateAutoApplyRuleInput!): AutoApplyRule!
+  """
+  Change a rule's kinds and threshold; the one who changes it becomes its
+  author. Needs OWNER.
+  """
+  updateAutoApplyRule(id: ID!, input: AutoApplyRuleInput!): AutoApplyRule!
+  """Delete a rule; what it applied stays applied. Needs OWNER. Returns the deleted ID."""
+  deleteAutoApplyRule(id: ID!): ID!
+}
+
+extend type AutoApplyRule {
+  """The kinds of suggestion the rule applies."""
+  kinds: [AdjustmentType!]!
+}
+
+input CreateAutoApplyRuleInput {
+  projectID: ID!
+  rule: AutoApplyRuleInput!
+}
+
+input AutoApplyRuleInput {
+  """
+  The kinds of suggestion the rule applies: one or more, any but
+  REMOVE_TASK (a removal cannot be reverted).
+  """
+  kinds: [AdjustmentType!]!
+  """The least confidence a suggestion needs, from 0 to 1."""
+  minConfidence: Float!
+}
+
+extend type Query {
+  """
+  What the project's auto-apply rules (or the rules given, to try some
+  before adding them) would have applied of the suggestions made in the
+  last days days (1 to 90), by kind and confidence. Whether one would have
+  conflicted with a changed task cannot be known after the fact, so the
+  counts are an upper bound. Needs OWNER.
+  """
+  autoApplyDryRun(projectID: ID!, days: Int!, rules: [AutoApplyRuleInput!]): AutoApplyDryRun!
+}
+
+type AutoApplyDryRun {
+  """The start of the window: now less the days asked."""
+  since: Time!
+  """Suggestions made in the window, of every kind."""
+  suggestions: Int!
+  """Of those, the ones a rule would have applied."""
+  wouldApply: Int!
+  """Of wouldApply, the ones applied since (by people or a rule)."""
+  applied: Int!
+  """Of wouldApply, the ones people rejected: what the rules would have applied against the team's judgement."""
+  rejected: Int!
+  """Of wouldApply, the ones still PROPOSED."""
+  proposed: Int!
+  """wouldApply by the rule that matches first, in the order of the rules evaluated (the project's by ID, or those given)."""
+  byRule: [Int!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -6830,6 +7152,8 @@ func (ec *executionContext) childFields_Adjustment(ctx context.Context, field gr
 		return ec.fieldContext_Adjustment_version(ctx, field)
 	case "decidedByID":
 		return ec.fieldContext_Adjustment_decidedByID(ctx, field)
+	case "autoApplyRuleID":
+		return ec.fieldContext_Adjustment_autoApplyRuleID(ctx, field)
 	case "decidedAt":
 		return ec.fieldContext_Adjustment_decidedAt(ctx, field)
 	case "reason":
@@ -6848,6 +7172,8 @@ func (ec *executionContext) childFields_Adjustment(ctx context.Context, field gr
 		return ec.fieldContext_Adjustment_comments(ctx, field)
 	case "decidedBy":
 		return ec.fieldContext_Adjustment_decidedBy(ctx, field)
+	case "autoApplyRule":
+		return ec.fieldContext_Adjustment_autoApplyRule(ctx, field)
 	case "removedTask":
 		return ec.fieldContext_Adjustment_removedTask(ctx, field)
 	case "viewerVote":
@@ -7014,6 +7340,50 @@ func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field gr
 		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AutoApplyDryRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_AutoApplyDryRun_since(ctx, field)
+	case "suggestions":
+		return ec.fieldContext_AutoApplyDryRun_suggestions(ctx, field)
+	case "wouldApply":
+		return ec.fieldContext_AutoApplyDryRun_wouldApply(ctx, field)
+	case "applied":
+		return ec.fieldContext_AutoApplyDryRun_applied(ctx, field)
+	case "rejected":
+		return ec.fieldContext_AutoApplyDryRun_rejected(ctx, field)
+	case "proposed":
+		return ec.fieldContext_AutoApplyDryRun_proposed(ctx, field)
+	case "byRule":
+		return ec.fieldContext_AutoApplyDryRun_byRule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutoApplyDryRun", field.Name)
+}
+
+func (ec *executionContext) childFields_AutoApplyRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AutoApplyRule_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AutoApplyRule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AutoApplyRule_updatedAt(ctx, field)
+	case "projectID":
+		return ec.fieldContext_AutoApplyRule_projectID(ctx, field)
+	case "minConfidence":
+		return ec.fieldContext_AutoApplyRule_minConfidence(ctx, field)
+	case "authorID":
+		return ec.fieldContext_AutoApplyRule_authorID(ctx, field)
+	case "project":
+		return ec.fieldContext_AutoApplyRule_project(ctx, field)
+	case "author":
+		return ec.fieldContext_AutoApplyRule_author(ctx, field)
+	case "kinds":
+		return ec.fieldContext_AutoApplyRule_kinds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutoApplyRule", field.Name)
 }
 
 func (ec *executionContext) childFields_Comment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7406,6 +7776,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_members(ctx, field)
 	case "webhooks":
 		return ec.fieldContext_Project_webhooks(ctx, field)
+	case "autoApplyRules":
+		return ec.fieldContext_Project_autoApplyRules(ctx, field)
 	case "githubRepository":
 		return ec.fieldContext_Project_githubRepository(ctx, field)
 	case "organization":
@@ -8216,6 +8588,20 @@ func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createAutoApplyRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAutoApplyRuleInput, error) {
+			return ec.unmarshalNCreateAutoApplyRuleInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐCreateAutoApplyRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8277,6 +8663,20 @@ func (ec *executionContext) field_Mutation_createWebhook_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAutoApplyRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8547,6 +8947,28 @@ func (ec *executionContext) field_Mutation_unlinkGitHubRepository_args(ctx conte
 		return nil, err
 	}
 	args["projectID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateAutoApplyRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AutoApplyRuleInput, error) {
+			return ec.unmarshalNAutoApplyRuleInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -8961,6 +9383,36 @@ func (ec *executionContext) field_Query_apiKeys_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_autoApplyDryRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "projectID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["projectID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "rules",
+		func(ctx context.Context, v any) ([]*model.AutoApplyRuleInput, error) {
+			return ec.unmarshalOAutoApplyRuleInput2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyRuleInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rules"] = arg2
 	return args, nil
 }
 
@@ -9704,6 +10156,32 @@ func (ec *executionContext) fieldContext_Adjustment_decidedByID(_ context.Contex
 	return graphql.NewScalarFieldContext("Adjustment", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Adjustment_autoApplyRuleID(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalOID2ᚖint(ctx, field.Selections, obj.AutoApplyRuleID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Adjustment_autoApplyRuleID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoApplyRuleID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Adjustment_autoApplyRuleID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Adjustment", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Adjustment_decidedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DecidedAt)
@@ -9966,6 +10444,38 @@ func (ec *executionContext) fieldContext_Adjustment_decidedBy(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Adjustment_autoApplyRule(ctx context.Context, field graphql.CollectedField, obj *ent.Adjustment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Adjustment_autoApplyRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoApplyRule(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutoApplyRule) graphql.Marshaler {
+			return ec.marshalOAutoApplyRule2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Adjustment_autoApplyRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Adjustment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoApplyRule(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11631,6 +12141,425 @@ func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKeyEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _AutoApplyDryRun_since(ctx context.Context, field graphql.CollectedField, obj *model.AutoApplyDryRun) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.Since)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyDryRun_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyDryRun_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyDryRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutoApplyDryRun_suggestions(ctx context.Context, field graphql.CollectedField, obj *model.AutoApplyDryRun) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Suggestions)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyDryRun_suggestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suggestions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyDryRun_suggestions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyDryRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutoApplyDryRun_wouldApply(ctx context.Context, field graphql.CollectedField, obj *model.AutoApplyDryRun) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.WouldApply)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyDryRun_wouldApply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WouldApply, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyDryRun_wouldApply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyDryRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutoApplyDryRun_applied(ctx context.Context, field graphql.CollectedField, obj *model.AutoApplyDryRun) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Applied)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyDryRun_applied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Applied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyDryRun_applied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyDryRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutoApplyDryRun_rejected(ctx context.Context, field graphql.CollectedField, obj *model.AutoApplyDryRun) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Rejected)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyDryRun_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyDryRun_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyDryRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutoApplyDryRun_proposed(ctx context.Context, field graphql.CollectedField, obj *model.AutoApplyDryRun) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Proposed)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyDryRun_proposed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Proposed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyDryRun_proposed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyDryRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutoApplyDryRun_byRule(ctx context.Context, field graphql.CollectedField, obj *model.AutoApplyDryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyDryRun_byRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyDryRun_byRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyDryRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AutoApplyRule_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutoApplyRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutoApplyRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AutoApplyRule_projectID(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.ProjectID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_projectID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_projectID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutoApplyRule_minConfidence(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_minConfidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinConfidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_minConfidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AutoApplyRule_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNID2int(ctx, field.Selections, obj.AuthorID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_authorID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_authorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AutoApplyRule_project(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Project(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_project(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoApplyRule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoApplyRule_author(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AutoApplyRule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AutoApplyRule_kinds(ctx context.Context, field graphql.CollectedField, obj *ent.AutoApplyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AutoApplyRule_kinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AutoApplyRule().Kinds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []adjustment.AdjustmentType) graphql.Marshaler {
+			return ec.marshalNAdjustmentType2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AutoApplyRule_kinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AutoApplyRule", field, true, true, "AdjustmentType")
 }
 
 func (ec *executionContext) _Comment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Comment) (ret graphql.Marshaler) {
@@ -16058,6 +16987,138 @@ func (ec *executionContext) fieldContext_Mutation_setDigest(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createAutoApplyRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAutoApplyRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAutoApplyRule(ctx, fc.Args["input"].(model.CreateAutoApplyRuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutoApplyRule) graphql.Marshaler {
+			return ec.marshalNAutoApplyRule2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAutoApplyRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoApplyRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAutoApplyRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateAutoApplyRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAutoApplyRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAutoApplyRule(ctx, fc.Args["id"].(int), fc.Args["input"].(model.AutoApplyRuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutoApplyRule) graphql.Marshaler {
+			return ec.marshalNAutoApplyRule2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAutoApplyRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoApplyRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAutoApplyRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAutoApplyRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAutoApplyRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAutoApplyRule(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAutoApplyRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAutoApplyRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
@@ -16931,6 +17992,38 @@ func (ec *executionContext) fieldContext_Project_webhooks(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Webhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_autoApplyRules(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_autoApplyRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoApplyRules(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AutoApplyRule) graphql.Marshaler {
+			return ec.marshalNAutoApplyRule2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_autoApplyRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoApplyRule(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18535,6 +19628,50 @@ func (ec *executionContext) fieldContext_Query_projectVelocity(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_projectVelocity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_autoApplyDryRun(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_autoApplyDryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AutoApplyDryRun(ctx, fc.Args["projectID"].(int), fc.Args["days"].(int), fc.Args["rules"].([]*model.AutoApplyRuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AutoApplyDryRun) graphql.Marshaler {
+			return ec.marshalNAutoApplyDryRun2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyDryRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_autoApplyDryRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AutoApplyDryRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_autoApplyDryRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23447,7 +24584,7 @@ func (ec *executionContext) unmarshalInputAdjustmentWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "feedbackID", "feedbackIDNEQ", "feedbackIDIn", "feedbackIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "adjustmentType", "adjustmentTypeNEQ", "adjustmentTypeIn", "adjustmentTypeNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "originalValue", "originalValueNEQ", "originalValueIn", "originalValueNotIn", "originalValueGT", "originalValueGTE", "originalValueLT", "originalValueLTE", "originalValueContains", "originalValueHasPrefix", "originalValueHasSuffix", "originalValueIsNil", "originalValueNotNil", "originalValueEqualFold", "originalValueContainsFold", "newValue", "newValueNEQ", "newValueIn", "newValueNotIn", "newValueGT", "newValueGTE", "newValueLT", "newValueLTE", "newValueContains", "newValueHasPrefix", "newValueHasSuffix", "newValueIsNil", "newValueNotNil", "newValueEqualFold", "newValueContainsFold", "reasoning", "reasoningNEQ", "reasoningIn", "reasoningNotIn", "reasoningGT", "reasoningGTE", "reasoningLT", "reasoningLTE", "reasoningContains", "reasoningHasPrefix", "reasoningHasSuffix", "reasoningIsNil", "reasoningNotNil", "reasoningEqualFold", "reasoningContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDIsNil", "decidedByIDNotNil", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "score", "scoreNEQ", "scoreIn", "scoreNotIn", "scoreGT", "scoreGTE", "scoreLT", "scoreLTE", "confidence", "confidenceNEQ", "confidenceIn", "confidenceNotIn", "confidenceGT", "confidenceGTE", "confidenceLT", "confidenceLTE", "confidenceIsNil", "confidenceNotNil", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasFeedback", "hasFeedbackWith", "hasTask", "hasTaskWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "feedbackID", "feedbackIDNEQ", "feedbackIDIn", "feedbackIDNotIn", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDIsNil", "taskIDNotNil", "adjustmentType", "adjustmentTypeNEQ", "adjustmentTypeIn", "adjustmentTypeNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "originalValue", "originalValueNEQ", "originalValueIn", "originalValueNotIn", "originalValueGT", "originalValueGTE", "originalValueLT", "originalValueLTE", "originalValueContains", "originalValueHasPrefix", "originalValueHasSuffix", "originalValueIsNil", "originalValueNotNil", "originalValueEqualFold", "originalValueContainsFold", "newValue", "newValueNEQ", "newValueIn", "newValueNotIn", "newValueGT", "newValueGTE", "newValueLT", "newValueLTE", "newValueContains", "newValueHasPrefix", "newValueHasSuffix", "newValueIsNil", "newValueNotNil", "newValueEqualFold", "newValueContainsFold", "reasoning", "reasoningNEQ", "reasoningIn", "reasoningNotIn", "reasoningGT", "reasoningGTE", "reasoningLT", "reasoningLTE", "reasoningContains", "reasoningHasPrefix", "reasoningHasSuffix", "reasoningIsNil", "reasoningNotNil", "reasoningEqualFold", "reasoningContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "decidedByID", "decidedByIDNEQ", "decidedByIDIn", "decidedByIDNotIn", "decidedByIDIsNil", "decidedByIDNotNil", "autoApplyRuleID", "autoApplyRuleIDNEQ", "autoApplyRuleIDIn", "autoApplyRuleIDNotIn", "autoApplyRuleIDIsNil", "autoApplyRuleIDNotNil", "decidedAt", "decidedAtNEQ", "decidedAtIn", "decidedAtNotIn", "decidedAtGT", "decidedAtGTE", "decidedAtLT", "decidedAtLTE", "decidedAtIsNil", "decidedAtNotNil", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "score", "scoreNEQ", "scoreIn", "scoreNotIn", "scoreGT", "scoreGTE", "scoreLT", "scoreLTE", "confidence", "confidenceNEQ", "confidenceIn", "confidenceNotIn", "confidenceGT", "confidenceGTE", "confidenceLT", "confidenceLTE", "confidenceIsNil", "confidenceNotNil", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasFeedback", "hasFeedbackWith", "hasTask", "hasTaskWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24161,6 +25298,48 @@ func (ec *executionContext) unmarshalInputAdjustmentWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.DecidedByIDNotNil = data
+		case "autoApplyRuleID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoApplyRuleID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoApplyRuleID = data
+		case "autoApplyRuleIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoApplyRuleIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoApplyRuleIDNEQ = data
+		case "autoApplyRuleIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoApplyRuleIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoApplyRuleIDIn = data
+		case "autoApplyRuleIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoApplyRuleIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoApplyRuleIDNotIn = data
+		case "autoApplyRuleIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoApplyRuleIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoApplyRuleIDIsNil = data
+		case "autoApplyRuleIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoApplyRuleIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoApplyRuleIDNotNil = data
 		case "decidedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decidedAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -24616,6 +25795,108 @@ func UnmarshalApiKeyOrder(ctx context.Context, raw any) (ent.ApiKeyOrder, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAutoApplyRuleInput(ctx context.Context, obj any) (model.AutoApplyRuleInput, error) {
+	var it model.AutoApplyRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kinds", "minConfidence"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalNAdjustmentType2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "minConfidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minConfidence"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinConfidence = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutoApplyRuleInput unmarshals raw into the AutoApplyRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutoApplyRuleInput(ctx context.Context, raw any) (model.AutoApplyRuleInput, error) {
+	var out model.AutoApplyRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutoApplyRuleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAutoApplyRuleOrder(ctx context.Context, obj any) (ent.AutoApplyRuleOrder, error) {
+	var it ent.AutoApplyRuleOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAutoApplyRuleOrderField2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRuleOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAutoApplyRuleOrder unmarshals raw into the AutoApplyRuleOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAutoApplyRuleOrder(ctx context.Context, raw any) (ent.AutoApplyRuleOrder, error) {
+	var out ent.AutoApplyRuleOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AutoApplyRuleOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context, obj any) (model.CreateAPIKeyInput, error) {
 	var it model.CreateAPIKeyInput
 	if obj == nil {
@@ -24676,6 +25957,55 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 func UnmarshalCreateApiKeyInput(ctx context.Context, raw any) (model.CreateAPIKeyInput, error) {
 	var out model.CreateAPIKeyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateApiKeyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateAutoApplyRuleInput(ctx context.Context, obj any) (model.CreateAutoApplyRuleInput, error) {
+	var it model.CreateAutoApplyRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"projectID", "rule"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "projectID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProjectID = data
+		case "rule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rule"))
+			data, err := ec.unmarshalNAutoApplyRuleInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyRuleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rule = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAutoApplyRuleInput unmarshals raw into the CreateAutoApplyRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAutoApplyRuleInput(ctx context.Context, raw any) (model.CreateAutoApplyRuleInput, error) {
+	var out model.CreateAutoApplyRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAutoApplyRuleInput", raw, &out)
 	return out, err
 }
 
@@ -28581,6 +29911,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Comment(ctx, sel, obj)
+	case *ent.AutoApplyRule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AutoApplyRule(ctx, sel, obj)
 	case *ent.APIKey:
 		if obj == nil {
 			return graphql.Null
@@ -28728,6 +30063,11 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "autoApplyRuleID":
+			out.Values[i] = ec._Adjustment_autoApplyRuleID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "decidedAt":
 			out.Values[i] = ec._Adjustment_decidedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -28776,6 +30116,12 @@ func (ec *executionContext) _Adjustment(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Adjustment_decidedBy(ctx, field, obj)
+				})
+		case "autoApplyRule":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Adjustment_autoApplyRule(ctx, field, obj)
 				})
 		case "removedTask":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -29363,6 +30709,145 @@ func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var autoApplyDryRunImplementors = []string{"AutoApplyDryRun"}
+
+func (ec *executionContext) _AutoApplyDryRun(ctx context.Context, sel ast.SelectionSet, obj *model.AutoApplyDryRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, autoApplyDryRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutoApplyDryRun")
+		case "since":
+			out.Values[i] = ec._AutoApplyDryRun_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suggestions":
+			out.Values[i] = ec._AutoApplyDryRun_suggestions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wouldApply":
+			out.Values[i] = ec._AutoApplyDryRun_wouldApply(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applied":
+			out.Values[i] = ec._AutoApplyDryRun_applied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejected":
+			out.Values[i] = ec._AutoApplyDryRun_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposed":
+			out.Values[i] = ec._AutoApplyDryRun_proposed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byRule":
+			out.Values[i] = ec._AutoApplyDryRun_byRule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var autoApplyRuleImplementors = []string{"AutoApplyRule", "Node"}
+
+func (ec *executionContext) _AutoApplyRule(ctx context.Context, sel ast.SelectionSet, obj *ent.AutoApplyRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, autoApplyRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AutoApplyRule")
+		case "id":
+			out.Values[i] = ec._AutoApplyRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._AutoApplyRule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AutoApplyRule_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "projectID":
+			out.Values[i] = ec._AutoApplyRule_projectID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minConfidence":
+			out.Values[i] = ec._AutoApplyRule_minConfidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authorID":
+			out.Values[i] = ec._AutoApplyRule_authorID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "project":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AutoApplyRule_project(ctx, field, obj)
+				})
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AutoApplyRule_author(ctx, field, obj)
+				})
+		case "kinds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AutoApplyRule_kinds(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30703,6 +32188,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createAutoApplyRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAutoApplyRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateAutoApplyRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAutoApplyRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAutoApplyRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAutoApplyRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31007,6 +32513,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_webhooks(ctx, field, obj)
+				})
+		case "autoApplyRules":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_autoApplyRules(ctx, field, obj)
 				})
 		case "githubRepository":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -31484,6 +32996,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_projectVelocity(ctx, field)
+				})
+		case "autoApplyDryRun":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_autoApplyDryRun(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -33279,6 +34797,36 @@ func (ec *executionContext) marshalNAdjustmentType2githubᚗcomᚋfeedbackloop�
 	return v
 }
 
+func (ec *executionContext) unmarshalNAdjustmentType2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentTypeᚄ(ctx context.Context, v any) ([]adjustment.AdjustmentType, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]adjustment.AdjustmentType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNAdjustmentType2ᚕgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []adjustment.AdjustmentType) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdjustmentType2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚋadjustmentᚐAdjustmentType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNAdjustmentWhereInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAdjustmentWhereInput(ctx context.Context, v any) (*ent.AdjustmentWhereInput, error) {
 	res, err := ec.unmarshalInputAdjustmentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -33386,6 +34934,62 @@ func (ec *executionContext) marshalNApiKeyOrderField2ᚖgithubᚗcomᚋfeedbackl
 	return v
 }
 
+func (ec *executionContext) marshalNAutoApplyDryRun2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyDryRun(ctx context.Context, sel ast.SelectionSet, v *model.AutoApplyDryRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutoApplyDryRun!")
+		return graphql.Null
+	}
+	return ec._AutoApplyDryRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAutoApplyRule2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AutoApplyRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAutoApplyRule2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAutoApplyRule2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRule(ctx context.Context, sel ast.SelectionSet, v *ent.AutoApplyRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutoApplyRule!")
+		return graphql.Null
+	}
+	return ec._AutoApplyRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAutoApplyRuleInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyRuleInput(ctx context.Context, v any) (model.AutoApplyRuleInput, error) {
+	res, err := ec.unmarshalInputAutoApplyRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAutoApplyRuleInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyRuleInput(ctx context.Context, v any) (*model.AutoApplyRuleInput, error) {
+	res, err := ec.unmarshalInputAutoApplyRuleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAutoApplyRuleOrderField2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRuleOrderField(ctx context.Context, v any) (*ent.AutoApplyRuleOrderField, error) {
+	var res = new(ent.AutoApplyRuleOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAutoApplyRuleOrderField2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRuleOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AutoApplyRuleOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AutoApplyRuleOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33437,6 +35041,11 @@ func (ec *executionContext) marshalNCreateApiKeyPayload2ᚖgithubᚗcomᚋfeedba
 		return graphql.Null
 	}
 	return ec._CreateApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateAutoApplyRuleInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐCreateAutoApplyRuleInput(ctx context.Context, v any) (model.CreateAutoApplyRuleInput, error) {
+	res, err := ec.unmarshalInputCreateAutoApplyRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateOrganizationInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐCreateOrganizationInput(ctx context.Context, v any) (model.CreateOrganizationInput, error) {
@@ -33693,6 +35302,35 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNLinkGitHubRepositoryInput2githubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐLinkGitHubRepositoryInput(ctx context.Context, v any) (model.LinkGitHubRepositoryInput, error) {
@@ -34737,6 +36375,30 @@ func (ec *executionContext) marshalOApiKeyEdge2ᚖgithubᚗcomᚋfeedbackloopᚋ
 		return graphql.Null
 	}
 	return ec._ApiKeyEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAutoApplyRule2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐAutoApplyRule(ctx context.Context, sel ast.SelectionSet, v *ent.AutoApplyRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutoApplyRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAutoApplyRuleInput2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyRuleInputᚄ(ctx context.Context, v any) ([]*model.AutoApplyRuleInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.AutoApplyRuleInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAutoApplyRuleInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋgraphᚋmodelᚐAutoApplyRuleInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

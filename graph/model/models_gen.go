@@ -71,6 +71,17 @@ type AdjustmentEvent struct {
 
 func (AdjustmentEvent) IsProjectEvent() {}
 
+// One suggestion of an analysis, as the model made it: a claim, not applied.
+type AnalysisSuggestion struct {
+	Type        adjustment.AdjustmentType `json:"type"`
+	Task        *ent.Task                 `json:"task,omitempty"`
+	Description string                    `json:"description"`
+	// What the model said the task held.
+	OriginalValue *string `json:"originalValue,omitempty"`
+	NewValue      *string `json:"newValue,omitempty"`
+	Reasoning     *string `json:"reasoning,omitempty"`
+}
+
 type AutoApplyDryRun struct {
 	// The start of the window: now less the days asked.
 	Since time.Time `json:"since"`
