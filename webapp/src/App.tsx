@@ -62,7 +62,7 @@ function Shell({ clients, credential, signIn }: { clients: Clients; credential: 
 
   let body: React.ReactNode;
   if (fetching && !me) body = <p aria-live="polite">Loading…</p>;
-  else if (!me) body = <SignIn problem={credential || !unauthenticated ? describe(error) : null} onSignIn={signIn} />;
+  else if (!me) body = <SignIn problem={error && (credential || !unauthenticated) ? describe(error) : null} onSignIn={signIn} />;
   else {
     const m = path.match(/^\/app\/projects\/([^/]+)(\/insights)?\/?$/);
     if (m) {
@@ -74,7 +74,7 @@ function Shell({ clients, credential, signIn }: { clients: Clients; credential: 
       ) : (
         <ProjectPage clients={clients} projectID={id} role={roleIn(me, id)} />
       );
-    } else body = <Projects me={me} />;
+    } else body = <Projects />;
   }
   return (
     <>
@@ -135,7 +135,7 @@ const CreateProjectDoc = graphql(`
   }
 `);
 
-function Projects({ me }: { me: Me }) {
+function Projects() {
   const [after, setAfter] = useState<string | null>(null);
   const [{ data, error }] = useQuery({ query: ProjectsDoc, variables: { after } });
   const [created, create] = useMutation(CreateProjectDoc);
@@ -172,8 +172,7 @@ function Projects({ me }: { me: Me }) {
           </nav>
         </>
       )}
-      {me.kind && (
-        <form
+      <form
           className="card inline"
           onSubmit={async (e) => {
             e.preventDefault();
@@ -191,7 +190,6 @@ function Projects({ me }: { me: Me }) {
           </button>
           <ProblemView problem={created.error ? describe(created.error) : null} />
         </form>
-      )}
     </section>
   );
 }

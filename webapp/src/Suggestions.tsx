@@ -118,7 +118,8 @@ function SuggestionItem({ s, role, onDecided, comments, setComments }: Props & {
             <button type="button" aria-pressed={s.viewerVote === 'UP'} onClick={() => vote('UP')} aria-label="Vote up">
               ▲
             </button>
-            <span className="score" aria-label={`Score ${s.score}`}>
+            <span className="score">
+              <span className="sr-only">Score </span>
               {s.score}
             </span>
             <button type="button" aria-pressed={s.viewerVote === 'DOWN'} onClick={() => vote('DOWN')} aria-label="Vote down">
