@@ -55,8 +55,21 @@ export function App() {
 }
 
 function Shell({ clients, credential, signIn }: { clients: Clients; credential: string | null; signIn: (c: string | null) => void }) {
-  const [{ data, error, fetching }] = useQuery({ query: ViewerDoc, requestPolicy: 'network-only' });
+  const [{ data, error, fetching }, refetchViewer] = useQuery({ query: ViewerDoc, requestPolicy: 'network-only' });
   const path = usePath();
+  // A project created (or joined) since the viewer was read is not among its
+  // memberships yet: read them again once for it.
+  const projectInPath = path.match(/^\/app\/projects\/([^/]+)/)?.[1];
+  const [rechecked, setRechecked] = useState<string | null>(null);
+  useEffect(() => {
+    const me = data?.viewer;
+    if (!me || !projectInPath || me.isAdmin || rechecked === projectInPath) return;
+    const id = decodeURIComponent(projectInPath);
+    if (!me.memberships.some((m) => m.project.id === id)) {
+      setRechecked(projectInPath);
+      refetchViewer({ requestPolicy: 'network-only' });
+    }
+  }, [data, projectInPath, rechecked, refetchViewer]);
   const unauthenticated = error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED');
   const me = data?.viewer;
 

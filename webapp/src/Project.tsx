@@ -139,7 +139,11 @@ export function ProjectPage({ clients, projectID, role }: { clients: Clients; pr
   }, []);
 
   const upsertFeedback = useCallback((f: FeedbackWithSuggestions) => {
-    setFeedback((list) => (list.some((x) => x.id === f.id) ? list.map((x) => (x.id === f.id ? f : x)) : [f, ...list]));
+    setFeedback((list) => {
+      if (list.some((x) => x.id === f.id)) return list.map((x) => (x.id === f.id ? f : x));
+      setFeedbackMore((m) => ({ ...m, total: m.total + 1 }));
+      return [f, ...list];
+    });
   }, []);
 
   const onEvent = useCallback(
