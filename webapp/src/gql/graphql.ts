@@ -526,9 +526,14 @@ export type CreateWebhookPayload = {
   webhook: Webhook;
 };
 
-/** Percentiles (continuous, interpolated) of cycle time: from a task's first move to IN_PROGRESS (or its creation, if it never was IN_PROGRESS) to its move to DONE. */
+/**
+ * Percentiles (continuous, interpolated) of cycle times: from a task's first
+ * move to IN_PROGRESS (or its creation, if it never was IN_PROGRESS before) to
+ * its move to DONE, in hours.
+ */
 export type CycleTimeStats = {
   __typename?: 'CycleTimeStats';
+  /** How many completions the percentiles are over. */
   count: Scalars['Int']['output'];
   /** Median in hours; null when count is 0. */
   p50Hours?: Maybe<Scalars['Float']['output']>;
@@ -1620,15 +1625,16 @@ export type ProjectStatus =
   | 'COMPLETED'
   | 'ON_HOLD';
 
+/** A project's velocity over a window of ISO weeks (see Query.projectVelocity). */
 export type ProjectVelocity = {
   __typename?: 'ProjectVelocity';
-  /** Tasks completed over the whole window. */
+  /** Tasks completed over the window (a task counts once per week it was completed in). */
   completed: Scalars['Int']['output'];
-  /** Cycle times over the whole window. */
+  /** Cycle times over the window. */
   cycleTime: CycleTimeStats;
-  /** Monday 00:00 UTC of the oldest week. */
+  /** The oldest week's Monday, 00:00 UTC: the window's start. */
   since: Scalars['Time']['output'];
-  /** Every week of the window, oldest first, the current week last; weeks without completions included (completed 0). */
+  /** Every week of the window, oldest first, the current week last; weeks without completions included. */
   weeks: Array<VelocityWeek>;
 };
 
@@ -1734,9 +1740,10 @@ export type Query = {
    */
   projectInsights: ProjectInsights;
   /**
-   * Tasks completed per ISO week (Monday to Sunday, UTC) and their cycle times,
-   * over the last `weeks` weeks including the current one (1 to 104, default 12).
-   * Needs read access to the project (any role); otherwise NOT_FOUND.
+   * How fast a project finishes its tasks: the tasks completed (moved to DONE)
+   * per ISO week (Monday to Sunday, UTC) and their cycle times, over the last
+   * `weeks` weeks, the current one included (1 to 104). Read from the tasks'
+   * status history. Needs read access to the project (any role).
    */
   projectVelocity: ProjectVelocity;
   projects: ProjectConnection;
@@ -2228,13 +2235,14 @@ export type User = Node & {
   subject: Scalars['String']['output'];
 };
 
+/** One ISO week of a project's velocity. */
 export type VelocityWeek = {
   __typename?: 'VelocityWeek';
-  /** Tasks moved to DONE in the week (a task counts once per week). */
+  /** Tasks moved to DONE in the week; a task moved to DONE twice in one week counts once (its last move). */
   completed: Scalars['Int']['output'];
-  /** Cycle times of those tasks. */
+  /** The cycle times of those tasks. */
   cycleTime: CycleTimeStats;
-  /** The ISO week, such as 2026-W49. */
+  /** The ISO 8601 week, such as 2026-W49. */
   isoWeek: Scalars['String']['output'];
   /** The week's Monday, YYYY-MM-DD (UTC). */
   weekStart: Scalars['String']['output'];
