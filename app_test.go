@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/feedbackloop/feedbackloop/internal/hs256"
@@ -24,8 +25,10 @@ import (
 // own) watches it go PENDING → PROCESSING → COMPLETED live; applying the
 // built-in analyzer's suggestion moves the task on the board in both pages.
 // A viewer, in a phone-sized window, sees the suggestions without buttons to
-// decide them, and the API refuses the decision when it forces it. axe-core
-// finds no serious or critical violation on any screen.
+// decide them, and the API refuses the decision when it forces it. Votes
+// and comments reach the other pages; a page that lost its connection
+// catches up by cursor; a CONFLICT shows the task's current value and can be
+// forced. axe-core finds no serious or critical violation on any screen.
 //
 // Screenshots of each screen are written to $APP_SCREENSHOTS when set (CI
 // keeps them as artefacts), else to a temporary directory named in the log.
@@ -61,6 +64,22 @@ func TestWebAppInABrowser(t *testing.T) {
 
 	// A second page, signed in on its own, watches the project.
 	watcher := browser.LongTab(t, 5*time.Minute)
+	// The test cuts this page's websockets later, and holds new ones back
+	// for a while, to see the page catch up by cursor.
+	if _, err := chromedp.Call(watcher, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `(() => {
+		const Native = window.WebSocket;
+		window.testSockets = [];
+		window.testHoldSockets = false;
+		window.WebSocket = class extends Native {
+			constructor(...args) {
+				if (window.testHoldSockets) throw new Error('websockets held back by the test');
+				super(...args);
+				window.testSockets.push(this);
+			}
+		};
+	})()`}); err != nil {
+		t.Fatal(err)
+	}
 	inTab(t, watcher, "open the app", chromedp.Navigate(base+"/app/"), chromedp.WaitVisible(chromedp.CSS("#credential")))
 	signIn(t, watcher, ada)
 	inTab(t, watcher, "open the project", chromedp.Navigate(projectURL), chromedp.WaitVisible(chromedp.CSS(`.stream[data-live="true"]`)))
@@ -115,7 +134,7 @@ func TestWebAppInABrowser(t *testing.T) {
 	screenshot(t, editor, shots, "charts")
 
 	// Bob is made a VIEWER of the project.
-	added := waitJS[string](t, editor, "Bob to be added as a viewer", fmt.Sprintf(`() => window.bobAdded ?? (window.bobAdded = null, fetch('/query', {
+	added := waitJS[string](t, editor, "Bob to be added as a viewer", fmt.Sprintf(`() => window.bobAdded !== undefined ? window.bobAdded : (window.bobAdded = null, fetch('/query', {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
 		body: JSON.stringify({ query: 'mutation($p: ID!) { addProjectMember(input: {projectID: $p, subject: "bob", role: VIEWER}) { role } }', variables: { p: %q } }),
@@ -141,7 +160,7 @@ func TestWebAppInABrowser(t *testing.T) {
 	}
 	testbrowser.CheckAccessibility(t, viewer, "board as a viewer at 375 px")
 	screenshot(t, viewer, shots, "board-viewer-375px")
-	refused := waitJS[string](t, viewer, "the forced decision's answer", fmt.Sprintf(`() => window.forced ?? (window.forced = null, fetch('/query', {
+	refused := waitJS[string](t, viewer, "the forced decision's answer", fmt.Sprintf(`() => window.forced !== undefined ? window.forced : (window.forced = null, fetch('/query', {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
 		body: JSON.stringify({ query: 'mutation($id: ID!) { applyAdjustment(id: $id, force: true) { adjustment { status } } }', variables: { id: %q } }),
@@ -165,8 +184,12 @@ func TestWebAppInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] .comments button[type=submit]`, proposed))))
 	waitJS[bool](t, viewer, "the editor's comment", fmt.Sprintf(`() => document.querySelector('[data-suggestion-id=%q] .comments')?.textContent.includes('Ada: Agreed: the copy blocks the release') || null`, proposed))
 
+	// The second page loses its connection; a change made meanwhile reaches
+	// it once it is back, resumed after the last event it saw.
+	inTab(t, watcher, "cut the second page's connection", chromedp.Evaluate[chromedp.Void](`window.testHoldSockets = true; window.testSockets.forEach(s => s.close(3000, 'cut by the test'))`))
+	waitJS[bool](t, watcher, "the second page to see it is offline", `() => document.querySelector('.stream')?.dataset.live === 'false' || null`)
 	task := waitJS[string](t, editor, "the task's ID", `() => [...document.querySelectorAll('[data-task-id]')].find(e => e.textContent.includes('Write the checkout copy'))?.dataset.taskId || null`)
-	changed := waitJS[string](t, editor, "the task's priority to be changed elsewhere", fmt.Sprintf(`() => window.changed ?? (window.changed = null, fetch('/query', {
+	changed := waitJS[string](t, editor, "the task's priority to be changed elsewhere", fmt.Sprintf(`() => window.changed !== undefined ? window.changed : (window.changed = null, fetch('/query', {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
 		body: JSON.stringify({ query: 'mutation($id: ID!) { updateTask(id: $id, input: {priority: 4}) { priority } }', variables: { id: %q } }),
@@ -174,7 +197,8 @@ func TestWebAppInABrowser(t *testing.T) {
 	if !strings.Contains(changed, `"priority":4`) {
 		t.Fatalf("updateTask: %s", changed)
 	}
-	waitJS[bool](t, watcher, "the priority change in the second page", `() => [...document.querySelectorAll('[data-task-id]')].some(e => e.textContent.includes('Write the checkout copy') && e.textContent.includes('Priority 4')) || null`)
+	inTab(t, watcher, "let the second page reconnect", chromedp.Evaluate[chromedp.Void](`window.testHoldSockets = false`))
+	waitJS[bool](t, watcher, "the priority change in the second page, after it reconnected", `() => [...document.querySelectorAll('[data-task-id]')].some(e => e.textContent.includes('Write the checkout copy') && e.textContent.includes('Priority 4')) || null`)
 	inTab(t, editor, "apply the stale suggestion", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] button.primary`, proposed))))
 	conflict := waitJS[string](t, editor, "the conflict", `() => document.querySelector('.conflict')?.textContent || null`)
 	if !strings.Contains(conflict, "is now 4") || !strings.Contains(conflict, "Request ID: ") {
