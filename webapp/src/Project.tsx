@@ -69,8 +69,8 @@ export function ProjectPage({ clients, projectID, role }: { clients: Clients; pr
   const client = useClient();
   const [{ data: head, error: headError }] = useQuery({ query: ProjectHeadDoc, variables: { projectID } });
   const [columns, setColumns] = useState<Partial<Record<TaskStatus, Column>>>({});
-  const [feedback, setFeedback] = useState<FeedbackWithSuggestions[]>([]);
-  const [feedbackMore, setFeedbackMore] = useState<{ total: number; endCursor: string | null; hasNext: boolean }>({ total: 0, endCursor: null, hasNext: false });
+  // The feedback shown, newest first, and where its connection goes on.
+  const [fb, setFb] = useState<{ items: FeedbackWithSuggestions[]; total: number; endCursor: string | null; hasNext: boolean }>({ items: [], total: 0, endCursor: null, hasNext: false });
   const [comments, setComments] = useState<Record<string, CommentItemFragment[] | undefined>>({});
   const [problem, setProblem] = useState<Problem | null>(null);
   const canEdit = role === 'OWNER' || role === 'EDITOR';
@@ -101,12 +101,11 @@ export function ProjectPage({ clients, projectID, role }: { clients: Clients; pr
       const conn = r.data?.node?.__typename === 'Project' ? r.data.node.feedbacks : null;
       if (!conn) return;
       const page = (conn.edges ?? []).flatMap((e) => (e?.node ? [e.node] : []));
-      setFeedback((prev) => {
-        const base = after ? prev : [];
+      setFb((prev) => {
+        const base = after ? prev.items : [];
         const seen = new Set(base.map((f) => f.id));
-        return [...base, ...page.filter((f) => !seen.has(f.id))];
+        return { items: [...base, ...page.filter((f) => !seen.has(f.id))], total: conn.totalCount, endCursor: conn.pageInfo.endCursor ?? null, hasNext: conn.pageInfo.hasNextPage };
       });
-      setFeedbackMore({ total: conn.totalCount, endCursor: conn.pageInfo.endCursor ?? null, hasNext: conn.pageInfo.hasNextPage });
     },
     [client, projectID],
   );
@@ -135,15 +134,18 @@ export function ProjectPage({ clients, projectID, role }: { clients: Clients; pr
   }, []);
 
   const updateSuggestion = useCallback((s: Partial<SuggestionFragment> & { id: string }) => {
-    setFeedback((list) => list.map((f) => (f.adjustments.some((a) => a.id === s.id) ? { ...f, adjustments: f.adjustments.map((a) => (a.id === s.id ? { ...a, ...s } : a)) } : f)));
+    setFb((prev) => ({
+      ...prev,
+      items: prev.items.map((f) => (f.adjustments.some((a) => a.id === s.id) ? { ...f, adjustments: f.adjustments.map((a) => (a.id === s.id ? { ...a, ...s } : a)) } : f)),
+    }));
   }, []);
 
   const upsertFeedback = useCallback((f: FeedbackWithSuggestions) => {
-    setFeedback((list) => {
-      if (list.some((x) => x.id === f.id)) return list.map((x) => (x.id === f.id ? f : x));
-      setFeedbackMore((m) => ({ ...m, total: m.total + 1 }));
-      return [f, ...list];
-    });
+    setFb((prev) =>
+      prev.items.some((x) => x.id === f.id)
+        ? { ...prev, items: prev.items.map((x) => (x.id === f.id ? f : x)) }
+        : { ...prev, items: [f, ...prev.items], total: prev.total + 1 },
+    );
   }, []);
 
   const onEvent = useCallback(
@@ -195,9 +197,9 @@ export function ProjectPage({ clients, projectID, role }: { clients: Clients; pr
       <FeedbackPanel
         projectID={projectID}
         role={role}
-        feedback={feedback}
-        more={feedbackMore}
-        loadMore={() => loadFeedback(feedbackMore.endCursor)}
+        feedback={fb.items}
+        more={fb}
+        loadMore={() => loadFeedback(fb.endCursor)}
         onSubmitted={upsertFeedback}
         onDecided={(s, task) => {
           updateSuggestion(s);
