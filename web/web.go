@@ -1,6 +1,6 @@
 // Package web is the service's HTTP shell: routing, CORS and origin checks,
 // authentication of requests, request IDs and the access log, probes,
-// metrics and GraphiQL. The GraphQL endpoint itself is the graph package's;
+// metrics, GraphiQL and the web app. The GraphQL endpoint itself is the graph package's;
 // web only decides who reaches it.
 package web
 
@@ -18,6 +18,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/internal/logctx"
 	"github.com/feedbackloop/feedbackloop/internal/metrics"
 	"github.com/feedbackloop/feedbackloop/internal/tracing"
+	"github.com/feedbackloop/feedbackloop/internal/webapp"
 	"github.com/feedbackloop/feedbackloop/ratelimit"
 	"github.com/feedbackloop/feedbackloop/viewer"
 )
@@ -76,6 +77,9 @@ func New(cfg Config) http.Handler {
 		// before it can send the token typed into its Headers tab.
 		mux.Handle("GET /{$}", graphiql.Handler("Feedback Loop", "/query"))
 		mux.Handle("GET "+graphiql.AssetPrefix, graphiql.Assets())
+		// The web app, likewise: it signs in from the browser.
+		mux.Handle("GET "+webapp.Prefix, webapp.Handler())
+		mux.Handle("GET /app", http.RedirectHandler(webapp.Prefix, http.StatusMovedPermanently))
 		var query http.Handler = authenticate(cfg.Auth, logger, cfg.GraphQL)
 		if cfg.RateLimit != nil {
 			// Outside authentication: refused credentials are charged to

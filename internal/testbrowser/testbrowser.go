@@ -77,17 +77,24 @@ func New(t testing.TB) *Browser {
 // TabTimeout or with the test.
 func (b *Browser) Tab(t testing.TB) context.Context {
 	t.Helper()
-	return b.open(t, b.ctx, chromedp.WithNewBrowserContext())
+	return b.open(t, b.ctx, TabTimeout, chromedp.WithNewBrowserContext())
+}
+
+// LongTab is Tab for a test that walks a tab through many screens, each of
+// which waits on the server: it ends after timeout instead of TabTimeout.
+func (b *Browser) LongTab(t testing.TB, timeout time.Duration) context.Context {
+	t.Helper()
+	return b.open(t, b.ctx, timeout, chromedp.WithNewBrowserContext())
 }
 
 // TabBeside opens a tab that shares tab's profile and storage, as a second
 // window of the same browser does.
 func (b *Browser) TabBeside(t testing.TB, tab context.Context) context.Context {
 	t.Helper()
-	return b.open(t, tab)
+	return b.open(t, tab, TabTimeout)
 }
 
-func (b *Browser) open(t testing.TB, parent context.Context, opts ...chromedp.ContextOption) context.Context {
+func (b *Browser) open(t testing.TB, parent context.Context, timeout time.Duration, opts ...chromedp.ContextOption) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(parent, append(opts,
 		chromedp.WithListener(func(ev any) {
@@ -96,7 +103,7 @@ func (b *Browser) open(t testing.TB, parent context.Context, opts ...chromedp.Co
 			}
 		}),
 	)...)
-	ctx, cancelTimeout := context.WithTimeout(ctx, TabTimeout)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
 
 	// Every request waits for a verdict: on to 127.0.0.1, refused elsewhere.

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/feedbackloop/feedbackloop/internal/hs256"
+	"github.com/feedbackloop/feedbackloop/internal/testbrowser"
+	"github.com/feedbackloop/feedbackloop/internal/testutil"
+)
+
+// The web app at /app, as its users meet it, with authentication on: an
+// editor signs in, creates a project and its tasks, and submits feedback in
+// one page while a second page (another browser profile, signed in on its
+// own) watches it go PENDING → PROCESSING → COMPLETED live; applying the
+// built-in analyzer's suggestion moves the task on the board in both pages.
+// A viewer, in a phone-sized window, sees the suggestions without buttons to
+// decide them, and the API refuses the decision when it forces it. Votes
+// and comments reach the other pages; a page that lost its connection
+// catches up by cursor; a CONFLICT shows the task's current value and can be
+// forced. axe-core finds no serious or critical violation on any screen.
+//
+// Screenshots of each screen are written to $APP_SCREENSHOTS when set (CI
+// keeps them as artefacts), else to a temporary directory named in the log.
+func TestWebAppInABrowser(t *testing.T) {
+	const secret, admin = "a-secret-for-the-web-app-test-0123456789", "an-admin-key-for-the-web-app-test"
+	base, _ := startServer(t, map[string]string{"JWT_SECRET": secret, "ADMIN_API_KEY": admin})
+	mint := func(subject, name string) string {
+		token, err := hs256.Mint([]byte(secret), subject, name, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token
+	}
+	ada, bob := mint("ada", "Ada"), mint("bob", "Bob")
+	shots := screenshotDir(t)
+	browser := testbrowser.New(t)
+
+	// The editor signs in and creates a project with two tasks.
+	editor := browser.LongTab(t, 5*time.Minute)
+	inTab(t, editor, "open the app", chromedp.Navigate(base+"/app/"), chromedp.WaitVisible(chromedp.CSS("#credential")))
+	testbrowser.CheckAccessibility(t, editor, "sign-in")
+	screenshot(t, editor, shots, "sign-in")
+	signIn(t, editor, ada)
+	testbrowser.CheckAccessibility(t, editor, "projects")
+	screenshot(t, editor, shots, "projects")
+	inTab(t, editor, "create a project",
+		chromedp.SendKeys(chromedp.CSS("#project-name"), "Checkout"),
+		chromedp.Click(chromedp.Search(`//button[text()="Create project"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.stream[data-live="true"]`)))
+	projectURL := waitJS[string](t, editor, "the project's page", `() => document.querySelector('h1')?.textContent === 'Checkout' ? location.href : null`)
+	addTask(t, editor, "Write the checkout copy", "TODO")
+	addTask(t, editor, "Design the payment page", "IN_PROGRESS")
+
+	// A second page, signed in on its own, watches the project.
+	watcher := browser.LongTab(t, 5*time.Minute)
+	// The test cuts this page's websockets later, and holds new ones back
+	// for a while, to see the page catch up by cursor.
+	if _, err := chromedp.Call(watcher, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `(() => {
+		const Native = window.WebSocket;
+		window.testSockets = [];
+		window.testHoldSockets = false;
+		window.WebSocket = class extends Native {
+			constructor(...args) {
+				if (window.testHoldSockets) throw new Error('websockets held back by the test');
+				super(...args);
+				window.testSockets.push(this);
+			}
+		};
+	})()`}); err != nil {
+		t.Fatal(err)
+	}
+	inTab(t, watcher, "open the app", chromedp.Navigate(base+"/app/"), chromedp.WaitVisible(chromedp.CSS("#credential")))
+	signIn(t, watcher, ada)
+	inTab(t, watcher, "open the project", chromedp.Navigate(projectURL), chromedp.WaitVisible(chromedp.CSS(`.stream[data-live="true"]`)))
+	waitJS[bool](t, watcher, "the board's tasks", `() => document.querySelectorAll('[data-task-id]').length === 2 || null`)
+	// Feedback submitted before the server holds both pages' subscriptions
+	// would not be seen from its start: wait for them.
+	testutil.WaitFor(t, "both pages' subscriptions to be open", func() bool {
+		return strings.Contains(get(t, base+"/metrics", admin), "\nfeedbackloop_active_subscriptions 2\n")
+	})
+	inTab(t, watcher, "watch the feedback's statuses", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.statusesShown = [];
+		const seen = () => {
+			const item = document.querySelector('[data-feedback-id]');
+			const s = item && item.dataset.status;
+			if (s && window.statusesShown.at(-1) !== s) window.statusesShown.push(s);
+		};
+		new MutationObserver(seen).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+	})()`))
+
+	// The editor submits feedback; the watcher sees it analysed, live.
+	inTab(t, editor, "submit feedback",
+		chromedp.SendKeys(chromedp.CSS("#feedback-text"), "The checkout copy is urgent and its writers are blocked"),
+		chromedp.Click(chromedp.Search(`//button[text()="Submit feedback"]`)))
+	statuses := waitJS[[]string](t, watcher, "the feedback to complete in the second page", `() => window.statusesShown.at(-1) === 'COMPLETED' ? window.statusesShown : null`)
+	// PROCESSING may be skipped: a subscriber that falls behind is resynced
+	// to the feedback's current state.
+	if !slices.Equal(statuses, []string{"PENDING", "PROCESSING", "COMPLETED"}) && !slices.Equal(statuses, []string{"PENDING", "COMPLETED"}) {
+		t.Errorf("the second page showed the feedback %v, want PENDING, (PROCESSING,) COMPLETED", statuses)
+	}
+
+	// The editor applies the suggestion to block the task: it moves to the
+	// Blocked column in both pages.
+	suggestion := waitJS[string](t, editor, "the suggestion to block the task", `() => {
+		const s = [...document.querySelectorAll('[data-suggestion-id][data-status="PROPOSED"]')].find(e => e.textContent.includes('as blocked'));
+		return s ? s.dataset.suggestionId : null;
+	}`)
+	if got := waitJS[string](t, editor, "the suggestion's reasoning", `() => document.querySelector('.reasoning')?.textContent || null`); !strings.HasPrefix(got, "Why: ") {
+		t.Errorf("the suggestion's reasoning reads %q", got)
+	}
+	inTab(t, editor, "apply the suggestion", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] button.primary`, suggestion))))
+	blocked := `() => document.querySelector('[data-column="BLOCKED"] [data-task-id]')?.textContent.includes('Write the checkout copy') &&
+		![...document.querySelectorAll('[data-column="TODO"] [data-task-id]')].some(e => e.textContent.includes('Write the checkout copy')) || null`
+	waitJS[bool](t, editor, "the task blocked in the editor's page", blocked)
+	waitJS[bool](t, watcher, "the task blocked in the second page", blocked)
+	waitJS[bool](t, watcher, "the suggestion applied in the second page", fmt.Sprintf(`() => document.querySelector('[data-suggestion-id=%q]')?.dataset.status === 'APPLIED' || null`, suggestion))
+	testbrowser.CheckAccessibility(t, editor, "board")
+	screenshot(t, editor, shots, "board")
+
+	// The charts, loaded on demand.
+	inTab(t, editor, "open the charts", chromedp.Navigate(projectURL+"/insights"), chromedp.WaitVisible(chromedp.CSS(".recharts-surface")))
+	testbrowser.CheckAccessibility(t, editor, "charts")
+	screenshot(t, editor, shots, "charts")
+
+	// Bob is made a VIEWER of the project.
+	added := waitJS[string](t, editor, "Bob to be added as a viewer", fmt.Sprintf(`() => window.bobAdded !== undefined ? window.bobAdded : (window.bobAdded = null, fetch('/query', {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
+		body: JSON.stringify({ query: 'mutation($p: ID!) { addProjectMember(input: {projectID: $p, subject: "bob", role: VIEWER}) { role } }', variables: { p: %q } }),
+	}).then(r => r.text()).then(t => { window.bobAdded = t; }), null)`, projectID(projectURL)))
+	if !strings.Contains(added, `"role":"VIEWER"`) {
+		t.Fatalf("adding Bob as a viewer: %s", added)
+	}
+
+	// The viewer, 375 px wide, sees the suggestions but no decisions.
+	viewer := browser.LongTab(t, 5*time.Minute)
+	inTab(t, viewer, "open the app at 375 px", chromedp.EmulateViewport(375, 812), chromedp.Navigate(base+"/app/"), chromedp.WaitVisible(chromedp.CSS("#credential")))
+	signIn(t, viewer, bob)
+	inTab(t, viewer, "open the project", chromedp.Navigate(projectURL), chromedp.WaitVisible(chromedp.CSS(`.stream[data-live="true"]`)))
+	proposed := waitJS[string](t, viewer, "the suggestions", `() => document.querySelector('[data-suggestion-id][data-status="PROPOSED"]')?.dataset.suggestionId || null`)
+	buttons := waitJS[[]string](t, viewer, "the page's buttons", `() => [...document.querySelectorAll('main button')].map(b => b.textContent)`)
+	for _, b := range buttons {
+		if b == "Apply" || b == "Reject" || b == "Revert" || strings.Contains(b, "force") {
+			t.Errorf("a viewer sees the button %q", b)
+		}
+	}
+	if w := waitJS[float64](t, viewer, "the page's width", `() => document.documentElement.scrollWidth`); w > 375 {
+		t.Errorf("at 375 px the page is %v px wide: it scrolls sideways", w)
+	}
+	testbrowser.CheckAccessibility(t, viewer, "board as a viewer at 375 px")
+	screenshot(t, viewer, shots, "board-viewer-375px")
+	refused := waitJS[string](t, viewer, "the forced decision's answer", fmt.Sprintf(`() => window.forced !== undefined ? window.forced : (window.forced = null, fetch('/query', {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
+		body: JSON.stringify({ query: 'mutation($id: ID!) { applyAdjustment(id: $id, force: true) { adjustment { status } } }', variables: { id: %q } }),
+	}).then(r => r.text()).then(t => { window.forced = t; }), null)`, proposed))
+	if !strings.Contains(refused, `"code":"FORBIDDEN"`) || strings.Contains(refused, `"status":"APPLIED"`) {
+		t.Errorf("a viewer forcing applyAdjustment got %s, want FORBIDDEN", refused)
+	}
+
+	// Someone changes the task's priority before the editor applies the
+	// suggestion to raise it: the app shows the CONFLICT as the task's
+	// current value, and applies it only when told to force it.
+	inTab(t, editor, "go back to the board", chromedp.Navigate(projectURL), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] button.primary`, proposed))))
+	// Votes and comments reach the other pages live.
+	inTab(t, viewer, "vote for the suggestion and open its comments",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] button[aria-label="Vote up"]`, proposed))),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] button[aria-expanded]`, proposed))))
+	waitJS[bool](t, editor, "the viewer's vote", fmt.Sprintf(`() => document.querySelector('[data-suggestion-id=%q] .score')?.textContent === 'Score 1' || null`, proposed))
+	inTab(t, editor, "comment on the suggestion",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] button[aria-expanded]`, proposed))),
+		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] .comments input`, proposed)), "Agreed: the copy blocks the release"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] .comments button[type=submit]`, proposed))))
+	waitJS[bool](t, viewer, "the editor's comment", fmt.Sprintf(`() => document.querySelector('[data-suggestion-id=%q] .comments')?.textContent.includes('Ada: Agreed: the copy blocks the release') || null`, proposed))
+
+	// The second page loses its connection; a change made meanwhile reaches
+	// it once it is back, resumed after the last event it saw.
+	inTab(t, watcher, "cut the second page's connection", chromedp.Evaluate[chromedp.Void](`window.testHoldSockets = true; window.testSockets.forEach(s => s.close(3000, 'cut by the test'))`))
+	waitJS[bool](t, watcher, "the second page to see it is offline", `() => document.querySelector('.stream')?.dataset.live === 'false' || null`)
+	task := waitJS[string](t, editor, "the task's ID", `() => [...document.querySelectorAll('[data-task-id]')].find(e => e.textContent.includes('Write the checkout copy'))?.dataset.taskId || null`)
+	changed := waitJS[string](t, editor, "the task's priority to be changed elsewhere", fmt.Sprintf(`() => window.changed !== undefined ? window.changed : (window.changed = null, fetch('/query', {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
+		body: JSON.stringify({ query: 'mutation($id: ID!) { updateTask(id: $id, input: {priority: 4}) { priority } }', variables: { id: %q } }),
+	}).then(r => r.text()).then(t => { window.changed = t; }), null)`, task))
+	if !strings.Contains(changed, `"priority":4`) {
+		t.Fatalf("updateTask: %s", changed)
+	}
+	inTab(t, watcher, "let the second page reconnect", chromedp.Evaluate[chromedp.Void](`window.testHoldSockets = false`))
+	waitJS[bool](t, watcher, "the priority change in the second page, after it reconnected", `() => [...document.querySelectorAll('[data-task-id]')].some(e => e.textContent.includes('Write the checkout copy') && e.textContent.includes('Priority 4')) || null`)
+	inTab(t, editor, "apply the stale suggestion", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-suggestion-id=%q] button.primary`, proposed))))
+	conflict := waitJS[string](t, editor, "the conflict", `() => document.querySelector('.conflict')?.textContent || null`)
+	if !strings.Contains(conflict, "is now 4") || !strings.Contains(conflict, "Request ID: ") {
+		t.Errorf("the conflict reads %q; want the current value, 4, and the request ID", conflict)
+	}
+	testbrowser.CheckAccessibility(t, editor, "conflict")
+	screenshot(t, editor, shots, "conflict")
+	inTab(t, editor, "force the suggestion", chromedp.Click(chromedp.Search(`//button[text()="Apply anyway (force)"]`)))
+	for _, tab := range []context.Context{editor, watcher} {
+		waitJS[bool](t, tab, "the forced suggestion applied", fmt.Sprintf(`() => document.querySelector('[data-suggestion-id=%q]')?.dataset.status === 'APPLIED' &&
+			[...document.querySelectorAll('[data-task-id]')].some(e => e.textContent.includes('Write the checkout copy') && e.textContent.includes('Priority 2')) || null`, proposed))
+	}
+}
+
+func signIn(t *testing.T, tab context.Context, credential string) {
+	t.Helper()
+	inTab(t, tab, "sign in",
+		chromedp.SendKeys(chromedp.CSS("#credential"), credential),
+		chromedp.Click(chromedp.Search(`//button[text()="Sign in"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#projects-title")))
+}
+
+func addTask(t *testing.T, tab context.Context, title, status string) {
+	t.Helper()
+	inTab(t, tab, "add the task "+title,
+		chromedp.SendKeys(chromedp.CSS("#task-title"), title),
+		chromedp.SetValue(chromedp.CSS("#task-status"), status),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#task-status').dispatchEvent(new Event('change', { bubbles: true }))`),
+		chromedp.Click(chromedp.Search(`//button[text()="Add task"]`)))
+	waitJS[bool](t, tab, "the task "+title+" on the board", fmt.Sprintf(`() => document.querySelector('[data-column=%q]')?.textContent.includes(%q) || null`, status, title))
+}
+
+func inTab(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	step, cancel := context.WithTimeout(tab, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(step, steps...); err != nil {
+		text, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("%s: %v\nthe page shows:\n%s", what, err, text)
+	}
+}
+
+// waitJS polls fn in tab until it returns something but null.
+func waitJS[T any](t *testing.T, tab context.Context, what, fn string) T {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.PollFunction[T](fn, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		text, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("waiting for %s: %v\nthe page shows:\n%s", what, err, text)
+	}
+	return v
+}
+
+func projectID(link string) string {
+	id := link[strings.Index(link, "/projects/")+len("/projects/"):]
+	if i := strings.IndexAny(id, "/?#"); i >= 0 {
+		id = id[:i]
+	}
+	if unescaped, err := url.PathUnescape(id); err == nil {
+		return unescaped
+	}
+	return id
+}
+
+func screenshotDir(t *testing.T) string {
+	if dir := os.Getenv("APP_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	dir := t.TempDir()
+	t.Logf("screenshots in %s (set APP_SCREENSHOTS to keep them)", dir)
+	return dir
+}
+
+func screenshot(t *testing.T, tab context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot of %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
