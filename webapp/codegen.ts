@@ -1,14 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 // The API's schema is the service's own: ent's generated part and the
 // hand-written operations, as gqlgen reads them (gqlgen.yml).
 const schema = ['../graph/ent.graphql', '../schema.graphql'];
-// projectVelocity comes from another branch; until the service's schema has
-// it, the app builds against that branch's copy (src/velocity).
-if (!readFileSync('../schema.graphql', 'utf8').includes('projectVelocity(')) {
-  schema.push('./src/velocity/velocity-draft.graphql');
-}
 
 const config: CodegenConfig = {
   schema,

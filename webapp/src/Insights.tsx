@@ -13,7 +13,7 @@ const InsightsDoc = graphql(`
     node(id: $projectID) { ... on Project { id name } }
     projectInsights(projectID: $projectID) {
       feedbackCount
-      feedbackPerDay { date count completed failed }
+      feedbackPerDay { date count pending processing completed failed }
       processingTime { count p50Ms p95Ms }
       suggestions { total acceptanceRate byType { type total applied rejected pending acceptanceRate } }
       models { provider model completed processingTime { p50Ms p95Ms } suggestions { total applied rejected acceptanceRate } }
@@ -40,7 +40,7 @@ export default function Insights({ projectID }: { projectID: string }) {
           <section aria-labelledby="c-days">
             <h2 id="c-days">Feedback per day by status</h2>
             <ResponsiveContainer width="100%" height={260}>
-              <BarChart data={ins.feedbackPerDay.map((d) => ({ date: d.date, Completed: d.completed, Failed: d.failed, 'Not finished': d.count - d.completed - d.failed }))}>
+              <BarChart data={ins.feedbackPerDay.map((d) => ({ date: d.date, Pending: d.pending, Processing: d.processing, Completed: d.completed, Failed: d.failed }))}>
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="date" />
                 <YAxis allowDecimals={false} />
@@ -48,7 +48,8 @@ export default function Insights({ projectID }: { projectID: string }) {
                 <Legend />
                 <Bar dataKey="Completed" stackId="s" fill="#2f6f4f" />
                 <Bar dataKey="Failed" stackId="s" fill="#a4262c" />
-                <Bar dataKey="Not finished" stackId="s" fill="#6b6b6b" />
+                <Bar dataKey="Processing" stackId="s" fill="#6b4f91" />
+                <Bar dataKey="Pending" stackId="s" fill="#6b6b6b" />
               </BarChart>
             </ResponsiveContainer>
           </section>

@@ -107,7 +107,9 @@ function SuggestionItem({ s, role, onDecided, comments, setComments }: Props & {
         </p>
       )}
       {s.reasoning && <p className="reasoning">Why: {s.reasoning}</p>}
-      {/* TODO(confidence): show the model's confidence once Adjustment.confidence is in schema.graphql (another branch adds it). */}
+      {s.confidence != null && (
+        <p className="meta confidence">Confidence: {Math.round(s.confidence * 100)}% (the model's own estimate)</p>
+      )}
       <p className="meta">
         Status: <span className="suggestion-status">{label(s.status)}</span>
         {s.reason && ` (${s.reason})`}

@@ -24,6 +24,7 @@ export const SuggestionFragment = graphql(`
     originalValue
     newValue
     reasoning
+    confidence
     status
     score
     viewerVote

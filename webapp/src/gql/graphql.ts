@@ -56,13 +56,18 @@ export type AddProjectMemberInput = {
 export type Adjustment = Node & {
   __typename?: 'Adjustment';
   adjustmentType: AdjustmentType;
+  autoApplyRule?: Maybe<AutoApplyRule>;
+  /** The auto-apply rule that applied the suggestion; null when a person decided (or the rule was deleted since). */
+  autoApplyRuleID?: Maybe<Scalars['ID']['output']>;
   /** What the analysis said the task held, when that differs from originalValue: the model misread the task, or the task changed while it thought. Information only; nothing checks against it. */
   claimedOriginalValue?: Maybe<Scalars['String']['output']>;
   comments: CommentConnection;
+  /** The model's (or the built-in rules') confidence in the suggestion, 0 to 1: a claim, validated on the way in; null for suggestions made before confidence existed. */
+  confidence?: Maybe<Scalars['Float']['output']>;
   createdAt: Scalars['Time']['output'];
   decidedAt?: Maybe<Scalars['Time']['output']>;
   decidedBy?: Maybe<User>;
-  /** Who applied or rejected the suggestion. */
+  /** Who applied or rejected the suggestion (for an apply by an auto-apply rule, the rule's author). */
   decidedByID?: Maybe<Scalars['ID']['output']>;
   description: Scalars['String']['output'];
   feedback: Feedback;
@@ -152,6 +157,7 @@ export type AdjustmentOrder = {
 
 /** Properties by which Adjustment connections can be ordered. */
 export type AdjustmentOrderField =
+  | 'CONFIDENCE'
   | 'SCORE';
 
 /** AdjustmentStatus is enum for the field status */
@@ -181,6 +187,24 @@ export type AdjustmentWhereInput = {
   adjustmentTypeNEQ?: InputMaybe<AdjustmentType>;
   adjustmentTypeNotIn?: InputMaybe<Array<AdjustmentType>>;
   and?: InputMaybe<Array<AdjustmentWhereInput>>;
+  /** auto_apply_rule_id field predicates */
+  autoApplyRuleID?: InputMaybe<Scalars['ID']['input']>;
+  autoApplyRuleIDIn?: InputMaybe<Array<Scalars['ID']['input']>>;
+  autoApplyRuleIDIsNil?: InputMaybe<Scalars['Boolean']['input']>;
+  autoApplyRuleIDNEQ?: InputMaybe<Scalars['ID']['input']>;
+  autoApplyRuleIDNotIn?: InputMaybe<Array<Scalars['ID']['input']>>;
+  autoApplyRuleIDNotNil?: InputMaybe<Scalars['Boolean']['input']>;
+  /** confidence field predicates */
+  confidence?: InputMaybe<Scalars['Float']['input']>;
+  confidenceGT?: InputMaybe<Scalars['Float']['input']>;
+  confidenceGTE?: InputMaybe<Scalars['Float']['input']>;
+  confidenceIn?: InputMaybe<Array<Scalars['Float']['input']>>;
+  confidenceIsNil?: InputMaybe<Scalars['Boolean']['input']>;
+  confidenceLT?: InputMaybe<Scalars['Float']['input']>;
+  confidenceLTE?: InputMaybe<Scalars['Float']['input']>;
+  confidenceNEQ?: InputMaybe<Scalars['Float']['input']>;
+  confidenceNotIn?: InputMaybe<Array<Scalars['Float']['input']>>;
+  confidenceNotNil?: InputMaybe<Scalars['Boolean']['input']>;
   /** created_at field predicates */
   createdAt?: InputMaybe<Scalars['Time']['input']>;
   createdAtGT?: InputMaybe<Scalars['Time']['input']>;
@@ -340,11 +364,75 @@ export type AdjustmentWhereInput = {
   versionNotIn?: InputMaybe<Array<Scalars['Int']['input']>>;
 };
 
+export type Analysis = Node & {
+  __typename?: 'Analysis';
+  completedAt?: Maybe<Scalars['Time']['output']>;
+  createdAt: Scalars['Time']['output'];
+  droppedSuggestions: Scalars['Int']['output'];
+  /** Why the run failed, in words fit for the user. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** What the run is estimated to have cost by the price table (LLM_PRICES), in its currency; null without a price or tokens. */
+  estimatedCost?: Maybe<Scalars['Float']['output']>;
+  feedback: Feedback;
+  feedbackID: Scalars['ID']['output'];
+  id: Scalars['ID']['output'];
+  inputTokens?: Maybe<Scalars['Int']['output']>;
+  /** How long the analyzer took to answer, in milliseconds; null until it did, and for a reused analysis. */
+  latencyMs?: Maybe<Scalars['Int']['output']>;
+  model: Scalars['String']['output'];
+  outputTokens?: Maybe<Scalars['Int']['output']>;
+  /** True for the analysis whose suggestions are the feedback's adjustments; false for a comparison run. */
+  primary: Scalars['Boolean']['output'];
+  /** The provider asked (openai, anthropic, ollama, googleai or builtin). */
+  provider: Scalars['String']['output'];
+  status: AnalysisStatus;
+  /**
+   * What the analysis suggested, as the model claimed it, in its order. Of
+   * the primary analysis, the applicable suggestions are the feedback's
+   * adjustments; a comparison run's are only claims, for comparison.
+   */
+  suggestions: Array<AnalysisSuggestion>;
+  summary?: Maybe<Scalars['String']['output']>;
+};
+
 /** The priority of a feedback's analysis (see SubmitFeedbackInput.priority). */
 export type AnalysisPriority =
   | 'HIGH'
   | 'LOW'
   | 'NORMAL';
+
+/** A model's analyses in projectInsights' window. */
+export type AnalysisRunStats = {
+  __typename?: 'AnalysisRunStats';
+  /** The comparison runs' tokens and estimated cost (primary analyses' are in spend). */
+  comparisonSpend: SpendStats;
+  /** Comparison runs by status. */
+  comparisonsCompleted: Scalars['Int']['output'];
+  comparisonsFailed: Scalars['Int']['output'];
+  comparisonsPending: Scalars['Int']['output'];
+  /** The model's answer time over its primary and comparison runs that recorded one (reused analyses do not). */
+  latency: ProcessingTimeStats;
+  /** Primary analyses recorded (COMPLETED feedback analysed by this model). */
+  primary: Scalars['Int']['output'];
+};
+
+/** AnalysisStatus is enum for the field status */
+export type AnalysisStatus =
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PENDING';
+
+/** One suggestion of an analysis, as the model made it: a claim, not applied. */
+export type AnalysisSuggestion = {
+  __typename?: 'AnalysisSuggestion';
+  description: Scalars['String']['output'];
+  newValue?: Maybe<Scalars['String']['output']>;
+  /** What the model said the task held. */
+  originalValue?: Maybe<Scalars['String']['output']>;
+  reasoning?: Maybe<Scalars['String']['output']>;
+  task?: Maybe<Task>;
+  type: AdjustmentType;
+};
 
 export type ApiKey = Node & {
   __typename?: 'ApiKey';
@@ -394,6 +482,63 @@ export type ApiKeyOrder = {
 /** Properties by which ApiKey connections can be ordered. */
 export type ApiKeyOrderField =
   | 'CREATED_AT';
+
+export type AutoApplyDryRun = {
+  __typename?: 'AutoApplyDryRun';
+  /** Of wouldApply, the ones applied since (by people or a rule). */
+  applied: Scalars['Int']['output'];
+  /** wouldApply by the rule that matches first, in the order of the rules evaluated (the project's by ID, or those given). */
+  byRule: Array<Scalars['Int']['output']>;
+  /** Of wouldApply, the ones still PROPOSED. */
+  proposed: Scalars['Int']['output'];
+  /** Of wouldApply, the ones people rejected: what the rules would have applied against the team's judgement. */
+  rejected: Scalars['Int']['output'];
+  /** The start of the window: now less the days asked. */
+  since: Scalars['Time']['output'];
+  /** Suggestions made in the window, of every kind. */
+  suggestions: Scalars['Int']['output'];
+  /** Of those, the ones a rule would have applied. */
+  wouldApply: Scalars['Int']['output'];
+};
+
+export type AutoApplyRule = Node & {
+  __typename?: 'AutoApplyRule';
+  author: User;
+  /** Who set the rule (created or last changed it). Its applies are recorded as theirs, and it acts only while they are an OWNER of the project. */
+  authorID: Scalars['ID']['output'];
+  createdAt: Scalars['Time']['output'];
+  id: Scalars['ID']['output'];
+  /** The kinds of suggestion the rule applies. */
+  kinds: Array<AdjustmentType>;
+  /** The least confidence a suggestion needs to be applied by the rule. */
+  minConfidence: Scalars['Float']['output'];
+  project: Project;
+  projectID: Scalars['ID']['output'];
+  updatedAt: Scalars['Time']['output'];
+};
+
+export type AutoApplyRuleInput = {
+  /**
+   * The kinds of suggestion the rule applies: one or more, any but
+   * REMOVE_TASK (a removal cannot be reverted).
+   */
+  kinds: Array<AdjustmentType>;
+  /** The least confidence a suggestion needs, from 0 to 1. */
+  minConfidence: Scalars['Float']['input'];
+};
+
+/** Ordering options for AutoApplyRule connections */
+export type AutoApplyRuleOrder = {
+  /** The ordering direction. */
+  direction?: OrderDirection;
+  /** The field by which to order AutoApplyRules. */
+  field: AutoApplyRuleOrderField;
+};
+
+/** Properties by which AutoApplyRule connections can be ordered. */
+export type AutoApplyRuleOrderField =
+  | 'CREATED_AT'
+  | 'UPDATED_AT';
 
 export type Comment = Node & {
   __typename?: 'Comment';
@@ -474,6 +619,11 @@ export type CreateApiKeyPayload = {
   secret: Scalars['String']['output'];
 };
 
+export type CreateAutoApplyRuleInput = {
+  projectID: Scalars['ID']['input'];
+  rule: AutoApplyRuleInput;
+};
+
 export type CreateOrganizationInput = {
   name: Scalars['String']['input'];
 };
@@ -503,6 +653,12 @@ export type CreateTaskInput = {
   title: Scalars['String']['input'];
 };
 
+/**
+ * Exactly one of projectID and organizationID: a project's endpoint is sent
+ * that project's events (needs OWNER of it); an organisation's endpoint is sent
+ * the events of every project of the organisation (needs OWNER or ADMIN of it,
+ * not with an API key).
+ */
 export type CreateWebhookInput = {
   /**
    * The event types to deliver, at least one. SLACK endpoints take
@@ -510,7 +666,8 @@ export type CreateWebhookInput = {
    */
   events: Array<WebhookEventType>;
   kind?: WebhookKind;
-  projectID: Scalars['ID']['input'];
+  organizationID?: InputMaybe<Scalars['ID']['input']>;
+  projectID?: InputMaybe<Scalars['ID']['input']>;
   /** An http or https URL (at most 2,048 characters) on a public address. */
   url: Scalars['String']['input'];
 };
@@ -583,6 +740,7 @@ export type FailureStats = {
 export type Feedback = Node & {
   __typename?: 'Feedback';
   adjustments: Array<Adjustment>;
+  analyses: Array<Analysis>;
   /** How many times a worker has started processing this feedback. */
   attempts: Scalars['Int']['output'];
   comments: CommentConnection;
@@ -674,6 +832,10 @@ export type FeedbackDayCount = {
   date: Scalars['String']['output'];
   /** Of these, how many are FAILED now. */
   failed: Scalars['Int']['output'];
+  /** Of these, how many are PENDING now. */
+  pending: Scalars['Int']['output'];
+  /** Of these, how many are PROCESSING now. */
+  processing: Scalars['Int']['output'];
 };
 
 /** An edge in a connection. */
@@ -1023,6 +1185,13 @@ export type LinkGitHubRepositoryPayload = {
 /** What one provider and model analysed in the window. */
 export type ModelStats = {
   __typename?: 'ModelStats';
+  /**
+   * Its analyses in the window (created in it), primary and comparison runs
+   * apart: how many, how long the model took, what they cost. Put side by
+   * side with suggestions' acceptance (primary analyses only: comparison
+   * runs' suggestions are never decided on).
+   */
+  analyses: AnalysisRunStats;
   /** COMPLETED feedback it analysed (failed analyses record no model). */
   completed: Scalars['Int']['output'];
   model?: Maybe<Scalars['String']['output']>;
@@ -1068,12 +1237,34 @@ export type Mutation = {
   /** Apply several suggestions, in order, all or none, in one transaction. */
   applyAdjustments: Array<AdjustmentDecisionPayload>;
   /**
+   * Analyse the feedback again with other configured models, for comparison:
+   * each entry names a provider (its first configured model) or
+   * provider:model among LLM_PROVIDER, LLM_FALLBACK and COMPARE_PROVIDERS (at
+   * most 5 entries; repeats count once; unknown ones are BAD_USER_INPUT, all
+   * named). Needs EDITOR. Each run is stored PENDING, as an Analysis of the
+   * feedback next to its primary one, and run by a worker (LOW priority, the
+   * provider's limits and the project's budget apply); its suggestions are
+   * claims to compare, never applied. A feedback keeps at most 20 comparison
+   * runs. Returns the new runs.
+   */
+  compareAnalyses: Array<Analysis>;
+  /**
    * Create an API key for servers and scripts. The secret is returned once,
    * here, and never again: only a hash of it is stored. Without projectID the
    * key acts as you; with projectID it acts on that project only, with role
    * (default VIEWER, at most your own role there).
    */
   createApiKey: CreateApiKeyPayload;
+  /**
+   * Add a rule to the project's auto-apply policy: from then on, as soon as an
+   * analysis completes, its PROPOSED suggestions of the rule's kinds with at
+   * least minConfidence are applied by the system, as applyAdjustment applies
+   * them without force (one whose task changed since is left PROPOSED),
+   * recorded as decided by the rule's author with autoApplyRule naming the
+   * rule, announced on projectEvents, and revertable. A project has no rules
+   * (the policy is off) until an OWNER adds one, and at most 10. Needs OWNER.
+   */
+  createAutoApplyRule: AutoApplyRule;
   /**
    * Create an organisation; you become its OWNER. Name: 1 to 255 characters.
    * A person belongs to at most 100 organisations.
@@ -1092,12 +1283,22 @@ export type Mutation = {
    * worker, with retries for a day. Needs OWNER. A STANDARD endpoint gets
    * JSON bodies signed as the Standard Webhooks specification says: the
    * signing secret is returned once, here, and never again. A SLACK endpoint
-   * is a Slack incoming-webhook URL, posted Block Kit messages. A project has
-   * at most WEBHOOKS_PER_PROJECT endpoints (default 10).
+   * is a Slack incoming-webhook URL, posted Block Kit messages. A project, and
+   * an organisation (its own endpoints, input.organizationID), each have at
+   * most WEBHOOKS_PER_PROJECT endpoints (default 10).
    */
   createWebhook: CreateWebhookPayload;
+  /** Delete a rule; what it applied stays applied. Needs OWNER. Returns the deleted ID. */
+  deleteAutoApplyRule: Scalars['ID']['output'];
   /** Delete a comment: your own, or any as an OWNER. Returns the deleted ID. */
   deleteComment: Scalars['ID']['output'];
+  /**
+   * Delete an organisation with its memberships and its own webhooks. Needs
+   * OWNER of it; not with an API key. Refused (CONFLICT) while it owns
+   * projects: delete them first. A personal organisation is never deleted.
+   * Returns the deleted ID.
+   */
+  deleteOrganization: Scalars['ID']['output'];
   /** Delete a project with its tasks, feedback and adjustments. Returns the deleted ID. */
   deleteProject: Scalars['ID']['output'];
   /** Delete a task. Feedback and adjustments that referred to it keep existing without it. */
@@ -1164,6 +1365,13 @@ export type Mutation = {
    * its webhooks are refused. Needs OWNER. Returns the project's ID.
    */
   unlinkGitHubRepository: Scalars['ID']['output'];
+  /**
+   * Change a rule's kinds and threshold; the one who changes it becomes its
+   * author. Needs OWNER.
+   */
+  updateAutoApplyRule: AutoApplyRule;
+  /** Rename an organisation (1 to 255 characters, trimmed). Needs OWNER or ADMIN of it; not with an API key. */
+  updateOrganization: Organization;
   /** Change a member's organisation role. Needs OWNER or ADMIN; only an OWNER changes an OWNER or grants OWNER; an organisation keeps at least one OWNER. */
   updateOrganizationMember: OrganizationMember;
   /** Change a project's fields; omitted fields keep their values. */
@@ -1213,8 +1421,19 @@ export type MutationApplyAdjustmentsArgs = {
 };
 
 
+export type MutationCompareAnalysesArgs = {
+  feedbackID: Scalars['ID']['input'];
+  providers: Array<Scalars['String']['input']>;
+};
+
+
 export type MutationCreateApiKeyArgs = {
   input: CreateApiKeyInput;
+};
+
+
+export type MutationCreateAutoApplyRuleArgs = {
+  input: CreateAutoApplyRuleInput;
 };
 
 
@@ -1239,7 +1458,17 @@ export type MutationCreateWebhookArgs = {
 };
 
 
+export type MutationDeleteAutoApplyRuleArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationDeleteCommentArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteOrganizationArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -1323,6 +1552,18 @@ export type MutationUnlinkGitHubRepositoryArgs = {
 };
 
 
+export type MutationUpdateAutoApplyRuleArgs = {
+  id: Scalars['ID']['input'];
+  input: AutoApplyRuleInput;
+};
+
+
+export type MutationUpdateOrganizationArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateOrganizationInput;
+};
+
+
 export type MutationUpdateOrganizationMemberArgs = {
   id: Scalars['ID']['input'];
   input: UpdateOrganizationMemberInput;
@@ -1374,8 +1615,7 @@ export type OrderDirection =
   /** Specifies a descending order for a given `orderBy` argument. */
   | 'DESC';
 
-/** An organisation: it owns projects and has members. */
-export type Organization = {
+export type Organization = Node & {
   __typename?: 'Organization';
   createdAt: Scalars['Time']['output'];
   id: Scalars['ID']['output'];
@@ -1383,10 +1623,20 @@ export type Organization = {
   name: Scalars['String']['output'];
   /** Whether this is a person's personal organisation (their projects' default home). */
   personal: Scalars['Boolean']['output'];
-  /** The organisation's projects the caller may see. */
-  projects: Array<Project>;
+  projects: ProjectConnection;
+  updatedAt: Scalars['Time']['output'];
   /** The caller's role in it. */
   viewerRole?: Maybe<OrganizationRole>;
+  webhooks: Array<Webhook>;
+};
+
+
+export type OrganizationProjectsArgs = {
+  after?: InputMaybe<Scalars['Cursor']['input']>;
+  before?: InputMaybe<Scalars['Cursor']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<ProjectOrder>;
 };
 
 /** A person's role in an organisation. */
@@ -1397,6 +1647,19 @@ export type OrganizationMember = {
   role: OrganizationRole;
   user: User;
 };
+
+/** Ordering options for Organization connections */
+export type OrganizationOrder = {
+  /** The ordering direction. */
+  direction?: OrderDirection;
+  /** The field by which to order Organizations. */
+  field: OrganizationOrderField;
+};
+
+/** Properties by which Organization connections can be ordered. */
+export type OrganizationOrderField =
+  | 'CREATED_AT'
+  | 'UPDATED_AT';
 
 /**
  * What a member may do in an organisation. OWNER and ADMIN act as OWNER of
@@ -1442,6 +1705,8 @@ export type Project = Node & {
    * (orderBy: {field: SCORE, direction: DESC} puts the most up-voted first).
    */
   adjustments: AdjustmentConnection;
+  /** The rules of the project's auto-apply policy (none: off). */
+  autoApplyRules: Array<AutoApplyRule>;
   createdAt: Scalars['Time']['output'];
   description?: Maybe<Scalars['String']['output']>;
   feedbacks: FeedbackConnection;
@@ -1723,6 +1988,14 @@ export type Query = {
   __typename?: 'Query';
   /** The caller's own API keys, newest first. */
   apiKeys: ApiKeyConnection;
+  /**
+   * What the project's auto-apply rules (or the rules given, to try some
+   * before adding them) would have applied of the suggestions made in the
+   * last days days (1 to 90), by kind and confidence. Whether one would have
+   * conflicted with a changed task cannot be known after the fact, so the
+   * counts are an upper bound. Needs OWNER.
+   */
+  autoApplyDryRun: AutoApplyDryRun;
   feedbacks: FeedbackConnection;
   /** Fetches an object given its ID. */
   node?: Maybe<Node>;
@@ -1766,6 +2039,13 @@ export type QueryApiKeysArgs = {
   before?: InputMaybe<Scalars['Cursor']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryAutoApplyDryRunArgs = {
+  days: Scalars['Int']['input'];
+  projectID: Scalars['ID']['input'];
+  rules?: InputMaybe<Array<AutoApplyRuleInput>>;
 };
 
 
@@ -2184,6 +2464,11 @@ export type TaskWhereInput = {
   versionNotIn?: InputMaybe<Array<Scalars['Int']['input']>>;
 };
 
+export type UpdateOrganizationInput = {
+  /** The new name; omitted, the name stays. */
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type UpdateOrganizationMemberInput = {
   role: OrganizationRole;
 };
@@ -2324,8 +2609,12 @@ export type Webhook = Node & {
   failingSince?: Maybe<Scalars['Time']['output']>;
   id: Scalars['ID']['output'];
   kind: WebhookKind;
-  project: Project;
-  projectID: Scalars['ID']['output'];
+  organization?: Maybe<Organization>;
+  /** The organisation whose projects' events the endpoint is sent; null for a project's endpoint. */
+  organizationID?: Maybe<Scalars['ID']['output']>;
+  project?: Maybe<Project>;
+  /** The project whose events the endpoint is sent; null for an organisation's endpoint. */
+  projectID?: Maybe<Scalars['ID']['output']>;
   updatedAt: Scalars['Time']['output'];
   url: Scalars['String']['output'];
 };
@@ -2498,14 +2787,14 @@ export type ProjectInsightsQueryVariables = Exact<{
 }>;
 
 
-export type ProjectInsightsQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment' } | { __typename?: 'ApiKey' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Project', id: string, name: string } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null, projectInsights: { __typename?: 'ProjectInsights', feedbackCount: number, feedbackPerDay: Array<{ __typename?: 'FeedbackDayCount', date: string, count: number, completed: number, failed: number }>, processingTime: { __typename?: 'ProcessingTimeStats', count: number, p50Ms?: number | null, p95Ms?: number | null }, suggestions: { __typename?: 'SuggestionStats', total: number, acceptanceRate?: number | null, byType: Array<{ __typename?: 'SuggestionTypeStats', type: AdjustmentType, total: number, applied: number, rejected: number, pending: number, acceptanceRate?: number | null }> }, models: Array<{ __typename?: 'ModelStats', provider?: string | null, model?: string | null, completed: number, processingTime: { __typename?: 'ProcessingTimeStats', p50Ms?: number | null, p95Ms?: number | null }, suggestions: { __typename?: 'SuggestionStats', total: number, applied: number, rejected: number, acceptanceRate?: number | null } }>, topTasks: Array<{ __typename?: 'TaskMention', mentions: number, task: { __typename?: 'Task', id: string, title: string } }> } };
+export type ProjectInsightsQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment' } | { __typename?: 'Analysis' } | { __typename?: 'ApiKey' } | { __typename?: 'AutoApplyRule' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Organization' } | { __typename?: 'Project', id: string, name: string } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null, projectInsights: { __typename?: 'ProjectInsights', feedbackCount: number, feedbackPerDay: Array<{ __typename?: 'FeedbackDayCount', date: string, count: number, pending: number, processing: number, completed: number, failed: number }>, processingTime: { __typename?: 'ProcessingTimeStats', count: number, p50Ms?: number | null, p95Ms?: number | null }, suggestions: { __typename?: 'SuggestionStats', total: number, acceptanceRate?: number | null, byType: Array<{ __typename?: 'SuggestionTypeStats', type: AdjustmentType, total: number, applied: number, rejected: number, pending: number, acceptanceRate?: number | null }> }, models: Array<{ __typename?: 'ModelStats', provider?: string | null, model?: string | null, completed: number, processingTime: { __typename?: 'ProcessingTimeStats', p50Ms?: number | null, p95Ms?: number | null }, suggestions: { __typename?: 'SuggestionStats', total: number, applied: number, rejected: number, acceptanceRate?: number | null } }>, topTasks: Array<{ __typename?: 'TaskMention', mentions: number, task: { __typename?: 'Task', id: string, title: string } }> } };
 
 export type ProjectHeadQueryVariables = Exact<{
   projectID: Scalars['ID']['input'];
 }>;
 
 
-export type ProjectHeadQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment' } | { __typename?: 'ApiKey' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Project', id: string, name: string, description?: string | null } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null };
+export type ProjectHeadQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment' } | { __typename?: 'Analysis' } | { __typename?: 'ApiKey' } | { __typename?: 'AutoApplyRule' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Organization' } | { __typename?: 'Project', id: string, name: string, description?: string | null } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null };
 
 export type BoardColumnQueryVariables = Exact<{
   projectID: Scalars['ID']['input'];
@@ -2514,7 +2803,7 @@ export type BoardColumnQueryVariables = Exact<{
 }>;
 
 
-export type BoardColumnQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment' } | { __typename?: 'ApiKey' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Project', id: string, tasks: { __typename?: 'TaskConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges?: Array<{ __typename?: 'TaskEdge', node?: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } | null } | null> | null } } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null };
+export type BoardColumnQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment' } | { __typename?: 'Analysis' } | { __typename?: 'ApiKey' } | { __typename?: 'AutoApplyRule' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Organization' } | { __typename?: 'Project', id: string, tasks: { __typename?: 'TaskConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges?: Array<{ __typename?: 'TaskEdge', node?: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } | null } | null> | null } } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null };
 
 export type FeedbackPageQueryVariables = Exact<{
   projectID: Scalars['ID']['input'];
@@ -2522,7 +2811,7 @@ export type FeedbackPageQueryVariables = Exact<{
 }>;
 
 
-export type FeedbackPageQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment' } | { __typename?: 'ApiKey' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Project', id: string, feedbacks: { __typename?: 'FeedbackConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges?: Array<{ __typename?: 'FeedbackEdge', node?: { __typename?: 'Feedback', id: string, userName?: string | null, feedbackText: string, status: FeedbackStatus, summary?: string | null, error?: string | null, createdAt: string, model?: string | null, adjustments: Array<{ __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }> } | null } | null> | null } } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null };
+export type FeedbackPageQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment' } | { __typename?: 'Analysis' } | { __typename?: 'ApiKey' } | { __typename?: 'AutoApplyRule' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Organization' } | { __typename?: 'Project', id: string, feedbacks: { __typename?: 'FeedbackConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, edges?: Array<{ __typename?: 'FeedbackEdge', node?: { __typename?: 'Feedback', id: string, userName?: string | null, feedbackText: string, status: FeedbackStatus, summary?: string | null, error?: string | null, createdAt: string, model?: string | null, adjustments: Array<{ __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }> } | null } | null> | null } } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null };
 
 export type CreateTaskMutationVariables = Exact<{
   input: CreateTaskInput;
@@ -2536,7 +2825,7 @@ export type SubmitFeedbackMutationVariables = Exact<{
 }>;
 
 
-export type SubmitFeedbackMutation = { __typename?: 'Mutation', submitFeedback: { __typename?: 'Feedback', id: string, userName?: string | null, feedbackText: string, status: FeedbackStatus, summary?: string | null, error?: string | null, createdAt: string, model?: string | null, adjustments: Array<{ __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }> } };
+export type SubmitFeedbackMutation = { __typename?: 'Mutation', submitFeedback: { __typename?: 'Feedback', id: string, userName?: string | null, feedbackText: string, status: FeedbackStatus, summary?: string | null, error?: string | null, createdAt: string, model?: string | null, adjustments: Array<{ __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }> } };
 
 export type ApplySuggestionMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -2544,7 +2833,7 @@ export type ApplySuggestionMutationVariables = Exact<{
 }>;
 
 
-export type ApplySuggestionMutation = { __typename?: 'Mutation', applyAdjustment: { __typename?: 'AdjustmentDecisionPayload', adjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }, task?: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } | null } };
+export type ApplySuggestionMutation = { __typename?: 'Mutation', applyAdjustment: { __typename?: 'AdjustmentDecisionPayload', adjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }, task?: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } | null } };
 
 export type RejectSuggestionMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -2552,14 +2841,14 @@ export type RejectSuggestionMutationVariables = Exact<{
 }>;
 
 
-export type RejectSuggestionMutation = { __typename?: 'Mutation', rejectAdjustment: { __typename?: 'AdjustmentDecisionPayload', adjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }, task?: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } | null } };
+export type RejectSuggestionMutation = { __typename?: 'Mutation', rejectAdjustment: { __typename?: 'AdjustmentDecisionPayload', adjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }, task?: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } | null } };
 
 export type RevertSuggestionMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type RevertSuggestionMutation = { __typename?: 'Mutation', revertAdjustment: { __typename?: 'AdjustmentDecisionPayload', adjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }, task?: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } | null } };
+export type RevertSuggestionMutation = { __typename?: 'Mutation', revertAdjustment: { __typename?: 'AdjustmentDecisionPayload', adjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }, task?: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } | null } };
 
 export type VoteSuggestionMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -2567,14 +2856,14 @@ export type VoteSuggestionMutationVariables = Exact<{
 }>;
 
 
-export type VoteSuggestionMutation = { __typename?: 'Mutation', voteAdjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null } };
+export type VoteSuggestionMutation = { __typename?: 'Mutation', voteAdjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null } };
 
 export type SuggestionCommentsQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type SuggestionCommentsQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment', id: string, comments: { __typename?: 'CommentConnection', totalCount: number, edges?: Array<{ __typename?: 'CommentEdge', node?: { __typename?: 'Comment', id: string, body: string, createdAt: string, editedAt?: string | null, author?: { __typename?: 'User', id: string, subject: string, name?: string | null } | null } | null } | null> | null } } | { __typename?: 'ApiKey' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Project' } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null };
+export type SuggestionCommentsQuery = { __typename?: 'Query', node?: { __typename?: 'Adjustment', id: string, comments: { __typename?: 'CommentConnection', totalCount: number, edges?: Array<{ __typename?: 'CommentEdge', node?: { __typename?: 'Comment', id: string, body: string, createdAt: string, editedAt?: string | null, author?: { __typename?: 'User', id: string, subject: string, name?: string | null } | null } | null } | null> | null } } | { __typename?: 'Analysis' } | { __typename?: 'ApiKey' } | { __typename?: 'AutoApplyRule' } | { __typename?: 'Comment' } | { __typename?: 'Feedback' } | { __typename?: 'GitHubRepository' } | { __typename?: 'Organization' } | { __typename?: 'Project' } | { __typename?: 'ProjectMember' } | { __typename?: 'Task' } | { __typename?: 'User' } | { __typename?: 'Webhook' } | { __typename?: 'WebhookDelivery' } | null };
 
 export type AddCommentMutationVariables = Exact<{
   targetID: Scalars['ID']['input'];
@@ -2590,11 +2879,11 @@ export type ProjectEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type ProjectEventsSubscription = { __typename?: 'Subscription', projectEvents: { __typename: 'AdjustmentEvent', cursor: string, adjustmentStatus: AdjustmentStatus, adjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null } } | { __typename: 'CommentEvent', cursor: string, commentChange: CommentChange, comment: { __typename?: 'Comment', adjustmentID?: string | null, feedbackID?: string | null, id: string, body: string, createdAt: string, editedAt?: string | null, author?: { __typename?: 'User', id: string, subject: string, name?: string | null } | null } } | { __typename: 'FeedbackStatusEvent', cursor: string, feedbackStatus: FeedbackStatus, feedback: { __typename?: 'Feedback', id: string, userName?: string | null, feedbackText: string, status: FeedbackStatus, summary?: string | null, error?: string | null, createdAt: string, model?: string | null, adjustments: Array<{ __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }> } } | { __typename: 'TaskEvent', cursor: string, taskChange: TaskChange, task: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } } | { __typename: 'VoteEvent', cursor: string, score: number, adjustment: { __typename?: 'Adjustment', id: string, score: number } } };
+export type ProjectEventsSubscription = { __typename?: 'Subscription', projectEvents: { __typename: 'AdjustmentEvent', cursor: string, adjustmentStatus: AdjustmentStatus, adjustment: { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null } } | { __typename: 'CommentEvent', cursor: string, commentChange: CommentChange, comment: { __typename?: 'Comment', adjustmentID?: string | null, feedbackID?: string | null, id: string, body: string, createdAt: string, editedAt?: string | null, author?: { __typename?: 'User', id: string, subject: string, name?: string | null } | null } } | { __typename: 'FeedbackStatusEvent', cursor: string, feedbackStatus: FeedbackStatus, feedback: { __typename?: 'Feedback', id: string, userName?: string | null, feedbackText: string, status: FeedbackStatus, summary?: string | null, error?: string | null, createdAt: string, model?: string | null, adjustments: Array<{ __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null }> } } | { __typename: 'TaskEvent', cursor: string, taskChange: TaskChange, task: { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number } } | { __typename: 'VoteEvent', cursor: string, score: number, adjustment: { __typename?: 'Adjustment', id: string, score: number } } };
 
 export type TaskCardFragment = { __typename?: 'Task', id: string, title: string, description?: string | null, status: TaskStatus, priority: number, estimatedHours?: number | null, version: number };
 
-export type SuggestionFragment = { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null };
+export type SuggestionFragment = { __typename?: 'Adjustment', id: string, feedbackID: string, adjustmentType: AdjustmentType, description: string, originalValue?: string | null, newValue?: string | null, reasoning?: string | null, confidence?: number | null, status: AdjustmentStatus, score: number, viewerVote?: Vote | null, reason?: string | null, task?: { __typename?: 'Task', id: string, title: string } | null };
 
 export type FeedbackItemFragment = { __typename?: 'Feedback', id: string, userName?: string | null, feedbackText: string, status: FeedbackStatus, summary?: string | null, error?: string | null, createdAt: string, model?: string | null };
 
@@ -2608,23 +2897,23 @@ export type ProjectVelocityQueryVariables = Exact<{
 export type ProjectVelocityQuery = { __typename?: 'Query', projectVelocity: { __typename?: 'ProjectVelocity', completed: number, cycleTime: { __typename?: 'CycleTimeStats', count: number, p50Hours?: number | null, p95Hours?: number | null }, weeks: Array<{ __typename?: 'VelocityWeek', weekStart: string, isoWeek: string, completed: number, cycleTime: { __typename?: 'CycleTimeStats', p50Hours?: number | null, p95Hours?: number | null } }> } };
 
 export const TaskCardFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<TaskCardFragment, unknown>;
-export const SuggestionFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]} as unknown as DocumentNode<SuggestionFragment, unknown>;
+export const SuggestionFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"confidence"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]} as unknown as DocumentNode<SuggestionFragment, unknown>;
 export const FeedbackItemFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FeedbackItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Feedback"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackText"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"model"}}]}}]} as unknown as DocumentNode<FeedbackItemFragment, unknown>;
 export const CommentItemFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CommentItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Comment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"body"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"editedAt"}},{"kind":"Field","name":{"kind":"Name","value":"author"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<CommentItemFragment, unknown>;
 export const ViewerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"viewer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"isAdmin"}},{"kind":"Field","name":{"kind":"Name","value":"memberships"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"project"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ViewerQuery, ViewerQueryVariables>;
 export const ProjectsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Projects"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Cursor"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"projects"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"20"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"orderBy"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"field"},"value":{"kind":"EnumValue","value":"CREATED_AT"}},{"kind":"ObjectField","name":{"kind":"Name","value":"direction"},"value":{"kind":"EnumValue","value":"DESC"}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ProjectsQuery, ProjectsQueryVariables>;
 export const CreateProjectDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateProject"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"name"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createProject"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"name"}}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<CreateProjectMutation, CreateProjectMutationVariables>;
-export const ProjectInsightsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProjectInsights"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Project"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"projectInsights"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"projectID"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"feedbackCount"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackPerDay"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"completed"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}}]}},{"kind":"Field","name":{"kind":"Name","value":"processingTime"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"p50Ms"}},{"kind":"Field","name":{"kind":"Name","value":"p95Ms"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"acceptanceRate"}},{"kind":"Field","name":{"kind":"Name","value":"byType"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"rejected"}},{"kind":"Field","name":{"kind":"Name","value":"pending"}},{"kind":"Field","name":{"kind":"Name","value":"acceptanceRate"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"models"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"completed"}},{"kind":"Field","name":{"kind":"Name","value":"processingTime"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"p50Ms"}},{"kind":"Field","name":{"kind":"Name","value":"p95Ms"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"rejected"}},{"kind":"Field","name":{"kind":"Name","value":"acceptanceRate"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"topTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"mentions"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ProjectInsightsQuery, ProjectInsightsQueryVariables>;
+export const ProjectInsightsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProjectInsights"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Project"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"projectInsights"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"projectID"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"feedbackCount"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackPerDay"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"date"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"pending"}},{"kind":"Field","name":{"kind":"Name","value":"processing"}},{"kind":"Field","name":{"kind":"Name","value":"completed"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}}]}},{"kind":"Field","name":{"kind":"Name","value":"processingTime"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"p50Ms"}},{"kind":"Field","name":{"kind":"Name","value":"p95Ms"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"acceptanceRate"}},{"kind":"Field","name":{"kind":"Name","value":"byType"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"rejected"}},{"kind":"Field","name":{"kind":"Name","value":"pending"}},{"kind":"Field","name":{"kind":"Name","value":"acceptanceRate"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"models"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"completed"}},{"kind":"Field","name":{"kind":"Name","value":"processingTime"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"p50Ms"}},{"kind":"Field","name":{"kind":"Name","value":"p95Ms"}}]}},{"kind":"Field","name":{"kind":"Name","value":"suggestions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"rejected"}},{"kind":"Field","name":{"kind":"Name","value":"acceptanceRate"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"topTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"mentions"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ProjectInsightsQuery, ProjectInsightsQueryVariables>;
 export const ProjectHeadDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProjectHead"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Project"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"description"}}]}}]}}]}}]} as unknown as DocumentNode<ProjectHeadQuery, ProjectHeadQueryVariables>;
 export const BoardColumnDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"BoardColumn"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"status"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"TaskStatus"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Cursor"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Project"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"tasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"20"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"status"},"value":{"kind":"Variable","name":{"kind":"Name","value":"status"}}}]}},{"kind":"Argument","name":{"kind":"Name","value":"orderBy"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"field"},"value":{"kind":"EnumValue","value":"PRIORITY"}},{"kind":"ObjectField","name":{"kind":"Name","value":"direction"},"value":{"kind":"EnumValue","value":"DESC"}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<BoardColumnQuery, BoardColumnQueryVariables>;
-export const FeedbackPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FeedbackPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Cursor"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Project"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbacks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"orderBy"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"field"},"value":{"kind":"EnumValue","value":"CREATED_AT"}},{"kind":"ObjectField","name":{"kind":"Name","value":"direction"},"value":{"kind":"EnumValue","value":"DESC"}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"FeedbackItem"}},{"kind":"Field","name":{"kind":"Name","value":"adjustments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FeedbackItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Feedback"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackText"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"model"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]} as unknown as DocumentNode<FeedbackPageQuery, FeedbackPageQueryVariables>;
+export const FeedbackPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FeedbackPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Cursor"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Project"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbacks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"orderBy"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"field"},"value":{"kind":"EnumValue","value":"CREATED_AT"}},{"kind":"ObjectField","name":{"kind":"Name","value":"direction"},"value":{"kind":"EnumValue","value":"DESC"}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"FeedbackItem"}},{"kind":"Field","name":{"kind":"Name","value":"adjustments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FeedbackItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Feedback"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackText"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"model"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"confidence"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]} as unknown as DocumentNode<FeedbackPageQuery, FeedbackPageQueryVariables>;
 export const CreateTaskDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateTask"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateTaskInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createTask"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<CreateTaskMutation, CreateTaskMutationVariables>;
-export const SubmitFeedbackDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SubmitFeedback"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SubmitFeedbackInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"submitFeedback"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"FeedbackItem"}},{"kind":"Field","name":{"kind":"Name","value":"adjustments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FeedbackItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Feedback"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackText"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"model"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]} as unknown as DocumentNode<SubmitFeedbackMutation, SubmitFeedbackMutationVariables>;
-export const ApplySuggestionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ApplySuggestion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"force"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"applyAdjustment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"force"},"value":{"kind":"Variable","name":{"kind":"Name","value":"force"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<ApplySuggestionMutation, ApplySuggestionMutationVariables>;
-export const RejectSuggestionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RejectSuggestion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"reason"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rejectAdjustment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"reason"},"value":{"kind":"Variable","name":{"kind":"Name","value":"reason"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<RejectSuggestionMutation, RejectSuggestionMutationVariables>;
-export const RevertSuggestionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevertSuggestion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revertAdjustment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<RevertSuggestionMutation, RevertSuggestionMutationVariables>;
-export const VoteSuggestionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"VoteSuggestion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"value"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Vote"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"voteAdjustment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"value"},"value":{"kind":"Variable","name":{"kind":"Name","value":"value"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]} as unknown as DocumentNode<VoteSuggestionMutation, VoteSuggestionMutationVariables>;
+export const SubmitFeedbackDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SubmitFeedback"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SubmitFeedbackInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"submitFeedback"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"FeedbackItem"}},{"kind":"Field","name":{"kind":"Name","value":"adjustments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FeedbackItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Feedback"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackText"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"model"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"confidence"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]} as unknown as DocumentNode<SubmitFeedbackMutation, SubmitFeedbackMutationVariables>;
+export const ApplySuggestionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ApplySuggestion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"force"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"applyAdjustment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"force"},"value":{"kind":"Variable","name":{"kind":"Name","value":"force"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"confidence"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<ApplySuggestionMutation, ApplySuggestionMutationVariables>;
+export const RejectSuggestionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RejectSuggestion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"reason"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rejectAdjustment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"reason"},"value":{"kind":"Variable","name":{"kind":"Name","value":"reason"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"confidence"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<RejectSuggestionMutation, RejectSuggestionMutationVariables>;
+export const RevertSuggestionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevertSuggestion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revertAdjustment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"confidence"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]} as unknown as DocumentNode<RevertSuggestionMutation, RevertSuggestionMutationVariables>;
+export const VoteSuggestionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"VoteSuggestion"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"value"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Vote"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"voteAdjustment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"value"},"value":{"kind":"Variable","name":{"kind":"Name","value":"value"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"confidence"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}}]} as unknown as DocumentNode<VoteSuggestionMutation, VoteSuggestionMutationVariables>;
 export const SuggestionCommentsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SuggestionComments"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"comments"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CommentItem"}}]}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CommentItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Comment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"body"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"editedAt"}},{"kind":"Field","name":{"kind":"Name","value":"author"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<SuggestionCommentsQuery, SuggestionCommentsQueryVariables>;
 export const AddCommentDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AddComment"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"targetID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"body"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"addComment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"targetID"},"value":{"kind":"Variable","name":{"kind":"Name","value":"targetID"}}},{"kind":"ObjectField","name":{"kind":"Name","value":"body"},"value":{"kind":"Variable","name":{"kind":"Name","value":"body"}}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CommentItem"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CommentItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Comment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"body"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"editedAt"}},{"kind":"Field","name":{"kind":"Name","value":"author"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<AddCommentMutation, AddCommentMutationVariables>;
-export const ProjectEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ProjectEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"projectEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"projectID"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"FeedbackStatusEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","alias":{"kind":"Name","value":"feedbackStatus"},"name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"feedback"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"FeedbackItem"}},{"kind":"Field","name":{"kind":"Name","value":"adjustments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TaskEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","alias":{"kind":"Name","value":"taskChange"},"name":{"kind":"Name","value":"change"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AdjustmentEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","alias":{"kind":"Name","value":"adjustmentStatus"},"name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CommentEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","alias":{"kind":"Name","value":"commentChange"},"name":{"kind":"Name","value":"change"}},{"kind":"Field","name":{"kind":"Name","value":"comment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CommentItem"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentID"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"VoteEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"score"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FeedbackItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Feedback"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackText"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"model"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CommentItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Comment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"body"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"editedAt"}},{"kind":"Field","name":{"kind":"Name","value":"author"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<ProjectEventsSubscription, ProjectEventsSubscriptionVariables>;
+export const ProjectEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ProjectEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"projectEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"projectID"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"FeedbackStatusEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","alias":{"kind":"Name","value":"feedbackStatus"},"name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"feedback"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"FeedbackItem"}},{"kind":"Field","name":{"kind":"Name","value":"adjustments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TaskEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","alias":{"kind":"Name","value":"taskChange"},"name":{"kind":"Name","value":"change"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"TaskCard"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AdjustmentEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","alias":{"kind":"Name","value":"adjustmentStatus"},"name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Suggestion"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CommentEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","alias":{"kind":"Name","value":"commentChange"},"name":{"kind":"Name","value":"change"}},{"kind":"Field","name":{"kind":"Name","value":"comment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CommentItem"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentID"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"VoteEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"adjustment"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"score"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"FeedbackItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Feedback"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackText"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"model"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Suggestion"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Adjustment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"feedbackID"}},{"kind":"Field","name":{"kind":"Name","value":"adjustmentType"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"originalValue"}},{"kind":"Field","name":{"kind":"Name","value":"newValue"}},{"kind":"Field","name":{"kind":"Name","value":"reasoning"}},{"kind":"Field","name":{"kind":"Name","value":"confidence"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"viewerVote"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"TaskCard"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Task"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"priority"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedHours"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CommentItem"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Comment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"body"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"editedAt"}},{"kind":"Field","name":{"kind":"Name","value":"author"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<ProjectEventsSubscription, ProjectEventsSubscriptionVariables>;
 export const ProjectVelocityDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProjectVelocity"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"projectVelocity"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"projectID"},"value":{"kind":"Variable","name":{"kind":"Name","value":"projectID"}}},{"kind":"Argument","name":{"kind":"Name","value":"weeks"},"value":{"kind":"IntValue","value":"12"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"completed"}},{"kind":"Field","name":{"kind":"Name","value":"cycleTime"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"p50Hours"}},{"kind":"Field","name":{"kind":"Name","value":"p95Hours"}}]}},{"kind":"Field","name":{"kind":"Name","value":"weeks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"weekStart"}},{"kind":"Field","name":{"kind":"Name","value":"isoWeek"}},{"kind":"Field","name":{"kind":"Name","value":"completed"}},{"kind":"Field","name":{"kind":"Name","value":"cycleTime"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"p50Hours"}},{"kind":"Field","name":{"kind":"Name","value":"p95Hours"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ProjectVelocityQuery, ProjectVelocityQueryVariables>;
