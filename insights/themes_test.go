@@ -2,7 +2,9 @@ package insights_test
 
 import (
 	"context"
+	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/insights"
 	"github.com/feedbackloop/feedbackloop/reuse"
 	"github.com/feedbackloop/feedbackloop/store"
+	"github.com/lib/pq"
 )
 
 // Near-identical feedback of the window form themes, largest first, named
@@ -74,5 +77,41 @@ func TestThemesGroupSimilarFeedback(t *testing.T) {
 	add(lone, "one thing", day)
 	if got, err := insights.Themes(context.Background(), db, lone, w, 5); err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("lone project: %+v, %v", got, err)
+	}
+}
+
+// Themes compares texts in Go from the trigrams PostgreSQL extracts; the
+// result is pg_trgm's similarity(), for ASCII and other texts alike.
+func TestThemesSimilarityIsPgTrgms(t *testing.T) {
+	db := openIn(t, "UTC")
+	pairs := [][2]string{
+		{"the login page is far too slow to load", "the login page is far too slow to load!"},
+		{"please add a dark mode", "please add a dark mode to the settings screen"},
+		{"export to csv", "the search box ignores accents"},
+		{"café crème brûlée", "cafe creme brulee"},
+		{"über schnell", "Über schnell!!"},
+		{"", "x"},
+		{"ab", "ab"},
+	}
+	for _, p := range pairs {
+		var want float64
+		var a, b []string
+		if err := db.QueryRow(`SELECT similarity($1, $2), show_trgm($1), show_trgm($2)`, p[0], p[1]).Scan(&want, pq.Array(&a), pq.Array(&b)); err != nil {
+			t.Fatal(err)
+		}
+		numbers := map[string]int32{}
+		num := func(gs []string) (out []int32) {
+			for _, g := range gs {
+				if _, ok := numbers[g]; !ok {
+					numbers[g] = int32(len(numbers))
+				}
+				out = append(out, numbers[g])
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got := insights.Similarity(num(a), num(b)); math.Abs(got-want) > 1e-6 {
+			t.Errorf("similarity(%q, %q) = %v, pg_trgm says %v", p[0], p[1], got, want)
+		}
 	}
 }
