@@ -129,7 +129,7 @@ func TestWebAppInABrowser(t *testing.T) {
 	screenshot(t, editor, shots, "board")
 
 	// The charts, loaded on demand.
-	inTab(t, editor, "open the charts", chromedp.Navigate(projectURL+"/insights"), chromedp.WaitVisible(chromedp.CSS(".recharts-surface")))
+	inTab(t, editor, "open the charts", chromedp.Navigate(projectURL+"/insights"), chromedp.WaitVisible(chromedp.CSS(".recharts-surface")), chromedp.WaitVisible(chromedp.CSS("#c-themes")))
 	testbrowser.CheckAccessibility(t, editor, "charts")
 	screenshot(t, editor, shots, "charts")
 

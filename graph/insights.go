@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/feedbackloop/feedbackloop/access"
+	"github.com/feedbackloop/feedbackloop/ent"
 	"github.com/feedbackloop/feedbackloop/ent/project"
 	"github.com/feedbackloop/feedbackloop/ent/task"
 	"github.com/feedbackloop/feedbackloop/graph/model"
@@ -71,6 +72,34 @@ func (r *Resolver) budget(ctx context.Context, projectID int) (*model.ProjectBud
 		out.MonthlyBudget, out.Remaining = &monthly, &remaining
 	}
 	return out, nil
+}
+
+// themes groups the report's feedback into at most first themes. The report
+// was computed for a project the viewer sees, so its SQL may run past ent's
+// privacy filters like the report's own.
+func (r *Resolver) themes(ctx context.Context, rep *insights.Report, first int) ([]*insights.Theme, error) {
+	if first < 1 || first > insights.MaxThemes {
+		return nil, &InputError{Field: "first", Problem: fmt.Sprintf("must be from 1 to %d (got %d)", insights.MaxThemes, first)}
+	}
+	themes, err := insights.Themes(ctx, r.client, rep.ProjectID, insights.Window{Since: rep.Since, Until: rep.Until}, first)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*insights.Theme, len(themes))
+	for i := range themes {
+		out[i] = &themes[i]
+	}
+	return out, nil
+}
+
+// themeExample loads the feedback that names a theme through ent, so
+// privacy applies; a feedback gone since is null.
+func (r *Resolver) themeExample(ctx context.Context, t *insights.Theme) (*ent.Feedback, error) {
+	fb, err := r.client.Feedback.Get(ctx, t.ExampleID)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return fb, err
 }
 
 // topTasks loads the report's top tasks in one query, through ent so that

@@ -12,6 +12,7 @@ import (
 	"github.com/feedbackloop/feedbackloop/graph"
 	"github.com/feedbackloop/feedbackloop/graph/gid"
 	"github.com/feedbackloop/feedbackloop/internal/gqltest"
+	"github.com/feedbackloop/feedbackloop/reuse"
 )
 
 const insightsQuery = `query($p: ID!, $since: Time, $until: Time) {
@@ -242,6 +243,33 @@ func TestProjectVelocity(t *testing.T) {
 		got := e.mustFail(velocityQuery, c.vars, c.code)
 		if got.Extensions["field"] != c.field {
 			t.Errorf("%v: error names field %v, want %s: %+v", c.vars, got.Extensions["field"], c.field, got)
+		}
+	}
+}
+
+// projectInsights.themes groups the window's similar feedback end to end and
+// bounds first (the insights package tests the grouping in depth).
+func TestProjectInsightsThemes(t *testing.T) {
+	e := newEnv(t)
+	ctx := accesstest.System()
+	p := e.client.Project.Create().SetName("themed").SaveX(ctx)
+	var first int
+	for i, text := range []string{"Checkout button does nothing", "checkout button does nothing!", "Love the new logo"} {
+		n := reuse.Normalize(text)
+		f := e.client.Feedback.Create().SetProjectID(p.ID).SetFeedbackText(text).SetNormalizedText(n.Text).SetNormalizedTextHash(n.Hash).
+			SetCreatedAt(time.Date(2026, 5, 4, 10, i, 0, 0, time.UTC)).SaveX(ctx)
+		if i == 0 {
+			first = f.ID
+		}
+	}
+	q := `query($p: ID!, $first: Int!) { projectInsights(projectID: $p) { themes(first: $first) { text count example { id } } } }`
+	var got struct{ ProjectInsights json.RawMessage }
+	e.mustDo(q, map[string]any{"p": gid.Encode(p.ID), "first": 5}, &got)
+	sameJSON(t, got.ProjectInsights, fmt.Sprintf(`{"themes": [{"text": "Checkout button does nothing", "count": 2, "example": {"id": %q}}]}`, gid.Encode(first)))
+	for _, n := range []int{0, 21} {
+		err := e.mustFail(q, map[string]any{"p": gid.Encode(p.ID), "first": n}, graph.CodeBadUserInput)
+		if err.Extensions["field"] != "first" {
+			t.Errorf("first %d: error names field %v, want first: %+v", n, err.Extensions["field"], err)
 		}
 	}
 }

@@ -64,6 +64,11 @@ func (r *feedbackResolver) Similar(ctx context.Context, obj *ent.Feedback, first
 	return r.similar(ctx, obj, first, by)
 }
 
+// Example is the resolver for the example field.
+func (r *feedbackThemeResolver) Example(ctx context.Context, obj *insights.Theme) (*ent.Feedback, error) {
+	return r.themeExample(ctx, obj)
+}
+
 // CreateProject is the resolver for the createProject field.
 func (r *mutationResolver) CreateProject(ctx context.Context, input ent.CreateProjectInput, organizationID *int) (*ent.Project, error) {
 	if err := reportAll(ctx, projectProblems(&input.Name, input.Description)); err != nil {
@@ -419,6 +424,11 @@ func (r *projectInsightsResolver) TopTasks(ctx context.Context, obj *insights.Re
 	return r.topTasks(ctx, obj)
 }
 
+// Themes is the resolver for the themes field.
+func (r *projectInsightsResolver) Themes(ctx context.Context, obj *insights.Report, first int) ([]*insights.Theme, error) {
+	return r.themes(ctx, obj, first)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	return viewer.FromContext(ctx), nil
@@ -494,6 +504,9 @@ func (r *viewerResolver) Memberships(ctx context.Context, obj *viewer.Viewer) ([
 	return r.memberships(ctx, obj)
 }
 
+// FeedbackTheme returns generated.FeedbackThemeResolver implementation.
+func (r *Resolver) FeedbackTheme() generated.FeedbackThemeResolver { return &feedbackThemeResolver{r} }
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
@@ -514,6 +527,7 @@ func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subsc
 func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
 
 type (
+	feedbackThemeResolver      struct{ *Resolver }
 	mutationResolver           struct{ *Resolver }
 	organizationMemberResolver struct{ *Resolver }
 	projectInsightsResolver    struct{ *Resolver }

@@ -49,6 +49,7 @@ type ResolverRoot interface {
 	Analysis() AnalysisResolver
 	AutoApplyRule() AutoApplyRuleResolver
 	Feedback() FeedbackResolver
+	FeedbackTheme() FeedbackThemeResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	OrganizationMember() OrganizationMemberResolver
@@ -339,6 +340,12 @@ type ComplexityRoot struct {
 		Version        func(childComplexity int) int
 	}
 
+	FeedbackTheme struct {
+		Count   func(childComplexity int) int
+		Example func(childComplexity int) int
+		Text    func(childComplexity int) int
+	}
+
 	GitHubRepository struct {
 		ID       func(childComplexity int) int
 		LinkedAt func(childComplexity int) int
@@ -484,6 +491,7 @@ type ComplexityRoot struct {
 		Since            func(childComplexity int) int
 		Spend            func(childComplexity int) int
 		Suggestions      func(childComplexity int) int
+		Themes           func(childComplexity int, first int) int
 		TopTasks         func(childComplexity int) int
 		Until            func(childComplexity int) int
 	}
@@ -742,6 +750,9 @@ type FeedbackResolver interface {
 	Analyses(ctx context.Context, obj *ent.Feedback) ([]*ent.Analysis, error)
 	Similar(ctx context.Context, obj *ent.Feedback, first int, by model.Similarity) ([]*model.SimilarFeedback, error)
 }
+type FeedbackThemeResolver interface {
+	Example(ctx context.Context, obj *insights.Theme) (*ent.Feedback, error)
+}
 type MutationResolver interface {
 	CreateProject(ctx context.Context, input ent.CreateProjectInput, organizationID *int) (*ent.Project, error)
 	UpdateProject(ctx context.Context, id int, input ent.UpdateProjectInput) (*ent.Project, error)
@@ -797,6 +808,7 @@ type ProjectResolver interface {
 type ProjectInsightsResolver interface {
 	Budget(ctx context.Context, obj *insights.Report) (*model.ProjectBudget, error)
 	TopTasks(ctx context.Context, obj *insights.Report) ([]*model.TaskMention, error)
+	Themes(ctx context.Context, obj *insights.Report, first int) ([]*insights.Theme, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -2024,6 +2036,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeedbackStatusEvent.Version(childComplexity), true
 
+	case "FeedbackTheme.count":
+		if e.ComplexityRoot.FeedbackTheme.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackTheme.Count(childComplexity), true
+	case "FeedbackTheme.example":
+		if e.ComplexityRoot.FeedbackTheme.Example == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackTheme.Example(childComplexity), true
+	case "FeedbackTheme.text":
+		if e.ComplexityRoot.FeedbackTheme.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackTheme.Text(childComplexity), true
+
 	case "GitHubRepository.id":
 		if e.ComplexityRoot.GitHubRepository.ID == nil {
 			break
@@ -2894,6 +2925,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProjectInsights.Suggestions(childComplexity), true
+	case "ProjectInsights.themes":
+		if e.ComplexityRoot.ProjectInsights.Themes == nil {
+			break
+		}
+
+		args, err := ec.field_ProjectInsights_themes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ProjectInsights.Themes(childComplexity, args["first"].(int)), true
 	case "ProjectInsights.topTasks":
 		if e.ComplexityRoot.ProjectInsights.TopTasks == nil {
 			break
@@ -6680,6 +6722,23 @@ type ProjectInsights {
   left out.
   """
   topTasks: [TaskMention!]!
+  """
+  The most frequent feedback themes: groups of feedback whose normalised
+  texts are similar (pg_trgm similarity of at least 0.5, as
+  Feedback.similar), among the window's newest 500 feedback. Only groups of
+  two or more; largest first. first: from 1 to 20.
+  """
+  themes(first: Int! = 5): [FeedbackTheme!]!
+}
+
+"""A group of similar feedback (see ProjectInsights.themes)."""
+type FeedbackTheme {
+  """The text of the group's most central feedback (similar to the most others of the group; the earliest on a tie)."""
+  text: String!
+  """How many feedback of the window's newest 500 are in the group."""
+  count: Int!
+  """The feedback whose text names the theme; null if it is gone."""
+  example: Feedback
 }
 
 type FeedbackStatusCount {
@@ -7644,6 +7703,18 @@ func (ec *executionContext) childFields_FeedbackStatusEvent(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type FeedbackStatusEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_FeedbackTheme(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_FeedbackTheme_text(ctx, field)
+	case "count":
+		return ec.fieldContext_FeedbackTheme_count(ctx, field)
+	case "example":
+		return ec.fieldContext_FeedbackTheme_example(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedbackTheme", field.Name)
+}
+
 func (ec *executionContext) childFields_GitHubRepository(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7856,6 +7927,8 @@ func (ec *executionContext) childFields_ProjectInsights(ctx context.Context, fie
 		return ec.fieldContext_ProjectInsights_budget(ctx, field)
 	case "topTasks":
 		return ec.fieldContext_ProjectInsights_topTasks(ctx, field)
+	case "themes":
+		return ec.fieldContext_ProjectInsights_themes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProjectInsights", field.Name)
 }
@@ -9169,6 +9242,20 @@ func (ec *executionContext) field_Organization_projects_args(ctx context.Context
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_ProjectInsights_themes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -15079,6 +15166,87 @@ func (ec *executionContext) fieldContext_FeedbackStatusEvent_cursor(_ context.Co
 	return graphql.NewScalarFieldContext("FeedbackStatusEvent", field, false, false, "String")
 }
 
+func (ec *executionContext) _FeedbackTheme_text(ctx context.Context, field graphql.CollectedField, obj *insights.Theme) (ret graphql.Marshaler) {
+	if ec.OperationContext.NoFieldInterceptors {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackTheme_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackTheme_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackTheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedbackTheme_count(ctx context.Context, field graphql.CollectedField, obj *insights.Theme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackTheme_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackTheme_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedbackTheme", field, true, false, "Int")
+}
+
+func (ec *executionContext) _FeedbackTheme_example(ctx context.Context, field graphql.CollectedField, obj *insights.Theme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackTheme_example(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FeedbackTheme().Example(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
+			return ec.marshalOFeedback2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedback(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackTheme_example(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedbackTheme",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _GitHubRepository_id(ctx context.Context, field graphql.CollectedField, obj *ent.GitHubRepository) (ret graphql.Marshaler) {
 	if ec.OperationContext.NoFieldInterceptors {
 		return ec.marshalNID2int(ctx, field.Selections, obj.ID)
@@ -18820,6 +18988,50 @@ func (ec *executionContext) fieldContext_ProjectInsights_topTasks(_ context.Cont
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TaskMention(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectInsights_themes(ctx context.Context, field graphql.CollectedField, obj *insights.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectInsights_themes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ProjectInsights().Themes(ctx, obj, fc.Args["first"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*insights.Theme) graphql.Marshaler {
+			return ec.marshalNFeedbackTheme2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐThemeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectInsights_themes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectInsights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedbackTheme(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ProjectInsights_themes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -31775,6 +31987,50 @@ func (ec *executionContext) _FeedbackStatusEvent(ctx context.Context, sel ast.Se
 	return out
 }
 
+var feedbackThemeImplementors = []string{"FeedbackTheme"}
+
+func (ec *executionContext) _FeedbackTheme(ctx context.Context, sel ast.SelectionSet, obj *insights.Theme) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackThemeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedbackTheme")
+		case "text":
+			out.Values[i] = ec._FeedbackTheme_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "count":
+			out.Values[i] = ec._FeedbackTheme_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "example":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FeedbackTheme_example(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var gitHubRepositoryImplementors = []string{"GitHubRepository", "Node"}
 
 func (ec *executionContext) _GitHubRepository(ctx context.Context, sel ast.SelectionSet, obj *ent.GitHubRepository) graphql.Marshaler {
@@ -32771,6 +33027,12 @@ func (ec *executionContext) _ProjectInsights(ctx context.Context, sel ast.Select
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProjectInsights_topTasks(ctx, field, obj)
+				})
+		case "themes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectInsights_themes(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -35218,6 +35480,30 @@ func (ec *executionContext) marshalNFeedbackStatusEvent2ᚖgithubᚗcomᚋfeedba
 		return graphql.Null
 	}
 	return ec._FeedbackStatusEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFeedbackTheme2ᚕᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐThemeᚄ(ctx context.Context, sel ast.SelectionSet, v []*insights.Theme) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedbackTheme2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTheme(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFeedbackTheme2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋinsightsᚐTheme(ctx context.Context, sel ast.SelectionSet, v *insights.Theme) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FeedbackTheme!")
+		return graphql.Null
+	}
+	return ec._FeedbackTheme(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFeedbackWhereInput2ᚖgithubᚗcomᚋfeedbackloopᚋfeedbackloopᚋentᚐFeedbackWhereInput(ctx context.Context, v any) (*ent.FeedbackWhereInput, error) {

@@ -18,9 +18,12 @@ const InsightsDoc = graphql(`
       suggestions { total acceptanceRate byType { type total applied rejected pending acceptanceRate } }
       models { provider model completed processingTime { p50Ms p95Ms } suggestions { total applied rejected acceptanceRate } }
       topTasks { mentions task { id title } }
+      themes(first: 5) { text count }
     }
   }
 `);
+
+const short = (s: string, n = 40) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 const pct = (r: number | null | undefined) => (r == null ? null : Math.round(r * 1000) / 10);
 
@@ -99,6 +102,31 @@ export default function Insights({ projectID }: { projectID: string }) {
           <section aria-labelledby="c-velocity">
             <h2 id="c-velocity">Velocity</h2>
             <VelocityChart projectID={projectID} />
+          </section>
+          <section aria-labelledby="c-themes">
+            <h2 id="c-themes">Most frequent themes</h2>
+            {ins.themes.length === 0 ? (
+              <p>No two feedback say the same thing yet.</p>
+            ) : (
+              <>
+                <ResponsiveContainer width="100%" height={60 + 40 * ins.themes.length}>
+                  <BarChart layout="vertical" data={ins.themes.map((t) => ({ theme: short(t.text), Feedback: t.count }))}>
+                    <CartesianGrid strokeDasharray="3 3" />
+                    <XAxis type="number" allowDecimals={false} />
+                    <YAxis type="category" dataKey="theme" width={160} />
+                    <Tooltip />
+                    <Bar dataKey="Feedback" fill="#1d4f91" />
+                  </BarChart>
+                </ResponsiveContainer>
+                <ol>
+                  {ins.themes.map((t, i) => (
+                    <li key={i}>
+                      {t.text}: {t.count}
+                    </li>
+                  ))}
+                </ol>
+              </>
+            )}
           </section>
           <section aria-labelledby="c-top">
             <h2 id="c-top">Tasks mentioned most</h2>
