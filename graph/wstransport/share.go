@@ -73,6 +73,10 @@ type group struct {
 	list    []*operation // members, for broadcasts (nil: to rebuild)
 	heads   []string     // the operation IDs' heads more than one member has, to frame once
 	done    bool         // ended: nobody joins any more
+
+	// beforePlace, set by tests only, runs in a broadcast's worker between
+	// taking a member and placing its event.
+	beforePlace func(op *operation)
 }
 
 // join makes op, a validated subscription, a member of the group running
@@ -195,15 +199,17 @@ const broadcastShare = 256
 const stallAfter = 2 * time.Millisecond
 
 // broadcast writes payload to every member. Workers take the members in
-// turn and write to each through gorilla, unless its connection's writer is
-// busy (then the event is queued behind, and a member whose queue is full
-// is disconnected: conn.sendShared). A write waits when a client's socket
-// is full, so when the workers take no member for stallAfter, another
-// joins them: a slow client holds up no one else. broadcast returns once
-// every member is taken, without waiting for writes under way, so it never
-// waits for a socket. Members leave only between broadcasts, and a member's
-// writes are in order (its connection has one writer at a time), so a
-// member that completes gets no event after its complete.
+// turn and place the event for each (conn.placeShared): it is queued when
+// the member's connection's writer is busy (a member whose queue is full is
+// disconnected), else the worker becomes the writer and writes it through
+// gorilla. A write waits when a client's socket is full, so when the
+// workers take no member for stallAfter, another joins them: a slow client
+// holds up no one else. broadcast returns once the event is placed for
+// every member, without waiting for writes under way, so it never waits
+// for a socket; the next event, placed after, reaches each member after
+// this one (its connection has one writer at a time, and its queue is in
+// order). Members leave only between broadcasts, so a member that
+// completes gets no event after its complete.
 func (g *group) broadcast(payload []byte) {
 	start := time.Now()
 	g.mu.Lock()
@@ -225,24 +231,36 @@ func (g *group) broadcast(payload []byte) {
 		}
 	}
 	members := g.list
+	if len(members) == 0 {
+		return
+	}
 	var (
-		next     atomic.Int64 // the next member to take
-		allTaken = make(chan struct{})
-		once     sync.Once
+		next      atomic.Int64 // the next member to take
+		placed    atomic.Int64 // how many members' events are placed
+		allPlaced = make(chan struct{})
 	)
 	work := func() {
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= len(members) {
-				once.Do(func() { close(allTaken) })
 				return
 			}
 			op := members[i]
+			if g.beforePlace != nil {
+				g.beforePlace(op)
+			}
 			m := outgoing{head: op.head, body: payload}
 			if pm := prepared[string(op.head)]; pm != nil {
 				m = outgoing{prepared: pm}
 			}
-			if op.conn.sendShared(m) {
+			ok, mustWrite := op.conn.placeShared(m)
+			if placed.Add(1) == int64(len(members)) {
+				close(allPlaced)
+			}
+			if mustWrite {
+				op.conn.writeShared(m)
+			}
+			if ok {
 				op.conn.chargeEvent(len(payload))
 			}
 		}
@@ -254,10 +272,10 @@ func (g *group) broadcast(payload []byte) {
 	defer stall.Stop()
 	for taken := next.Load(); ; {
 		select {
-		case <-allTaken:
+		case <-allPlaced:
 			return
 		case <-stall.C:
-			if now := next.Load(); now == taken {
+			if now := next.Load(); now == taken && now < int64(len(members)) {
 				go work()
 			} else {
 				taken = now

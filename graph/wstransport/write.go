@@ -15,7 +15,7 @@ import (
 // writer goroutine when none runs; it exists only while the queue is not
 // empty, so an idle connection has no writer. A shared event is written by
 // the broadcast's workers instead, each becoming the writer for the one
-// message when none runs (sendShared), so that delivering an event to
+// message when none runs (placeShared), so that delivering an event to
 // thousands costs no goroutine each. So a sender never waits for a socket,
 // and the queue is bounded (delivery says what a sender does when it is
 // full).
@@ -97,27 +97,35 @@ func (c *conn) push(m outgoing, how delivery, cancelled <-chan struct{}) bool {
 	return true
 }
 
-// sendShared writes m, a shared event, on the caller's goroutine (one of a
-// broadcast's workers) when the connection's writer is idle, and queues it
-// behind otherwise; a client whose queue is full is disconnected. It
-// reports whether m was written or queued.
-func (c *conn) sendShared(m outgoing) bool {
+// placeShared places m, a shared event: it queues m behind the
+// connection's writer when one runs, or makes the caller (one of a
+// broadcast's workers) the writer when none does, which must then write m
+// (writeShared); a client whose queue is full is disconnected. It takes
+// c.mu alone, so it never waits for a socket. It reports whether m was
+// placed, and whether the caller must write it.
+func (c *conn) placeShared(m outgoing) (placed, mustWrite bool) {
 	c.mu.Lock()
 	switch {
 	case c.closed:
 		c.mu.Unlock()
-		return false
+		return false, false
 	case c.writing && len(c.queue) >= c.t.limits.MaxQueuedMessages:
 		c.mu.Unlock()
 		c.tooSlow()
-		return false
+		return false, false
 	case c.writing:
 		c.queue = append(c.queue, m)
 		c.mu.Unlock()
-		return true
+		return true, false
 	}
 	c.writing = true // the caller is the writer, for m
 	c.mu.Unlock()
+	return true, true
+}
+
+// writeShared writes m, which placeShared made the caller the writer of,
+// then hands on to a writer of its own what was queued meanwhile.
+func (c *conn) writeShared(m outgoing) {
 	if err := c.write(m); err != nil {
 		c.t.logger.Debug("websocket write failed; connection dropped", "err", err)
 		c.abort()
@@ -125,7 +133,6 @@ func (c *conn) sendShared(m outgoing) bool {
 	if c.handOn() {
 		go c.flush() // more was queued meanwhile: a writer of its own
 	}
-	return true
 }
 
 // flush is the writer: it writes the queue until it is empty, each message
