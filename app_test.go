@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	_ "github.com/lib/pq"
 
 	"github.com/feedbackloop/feedbackloop/internal/hs256"
 	"github.com/feedbackloop/feedbackloop/internal/testbrowser"
@@ -284,4 +286,114 @@ func screenshot(t *testing.T, tab context.Context, dir, name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A project with 1,000 tasks and 10,000 feedback, seeded straight into the
+// database, stays usable: the board shows each status column's true total
+// but only its first page of cards, the feedback list its first page with a
+// way to load more, "Show more" adds exactly one page, and no GraphQL
+// response the page receives is large (nothing is fetched whole).
+func TestWebAppLargeProject(t *testing.T) {
+	const (
+		tasksPerStatus = 250   // × 4 statuses = 1,000 tasks
+		feedbacks      = 10000 // all COMPLETED: no worker is involved
+		boardPage      = 20    // the app's page sizes (webapp/src/Project.tsx)
+		feedbackPage   = 10
+		maxResponse    = 64 << 10 // bytes; 1,000 task cards alone are more
+	)
+	dbURL := newDatabaseURL(t)
+	base, _ := startServer(t, map[string]string{"DATABASE_URL": dbURL})
+	pid := postGraphQL(t, base, `mutation { createProject(input: {name: "Large"}) { id } }`, nil)["createProject"].(map[string]any)["id"].(string)
+
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []struct {
+		sql string
+		n   int
+	}{
+		{`INSERT INTO tasks (created_at, updated_at, title, status, priority, version, project_id)
+		 SELECT now() - i * interval '1 second', now(), 'Task ' || i, (ARRAY['TODO','IN_PROGRESS','BLOCKED','DONE'])[i % 4 + 1], i % 5, 1, p.id
+		 FROM generate_series(1, $1::int) AS i, projects AS p`, 4 * tasksPerStatus},
+		{`INSERT INTO feedbacks (created_at, updated_at, feedback_text, status, version, attempts, summary, processed_at, project_id)
+		 SELECT now() - i * interval '1 second', now(), 'Feedback number ' || i, 'COMPLETED', 1, 1, 'Summary ' || i, now(), p.id
+		 FROM generate_series(1, $1::int) AS i, projects AS p`, feedbacks},
+	} {
+		if _, err := db.Exec(q.sql, q.n); err != nil {
+			t.Fatalf("seeding: %v\n%s", err, q.sql)
+		}
+	}
+
+	browser := testbrowser.New(t)
+	tab := browser.LongTab(t, 3*time.Minute)
+	inTab(t, tab, "open the large project", chromedp.Navigate(base+"/app/projects/"+url.PathEscape(pid)), chromedp.WaitVisible(chromedp.CSS(".board")))
+	type column struct {
+		Count string `json:"count"`
+		Cards int    `json:"cards"`
+		More  bool   `json:"more"`
+	}
+	columns := `() => {
+		const cols = {};
+		for (const c of document.querySelectorAll('[data-column]')) cols[c.dataset.column] = {
+			count: c.querySelector('.count')?.textContent, cards: c.querySelectorAll('[data-task-id]').length,
+			more: [...c.querySelectorAll('button')].some(b => b.textContent.startsWith('Show more')) };
+		return Object.keys(cols).length === 4 && Object.values(cols).every(c => c.cards > 0) ? cols : null;
+	}`
+	first := waitJS[map[string]column](t, tab, "the board's columns", columns)
+	for status, c := range first {
+		if c.Count != fmt.Sprint(tasksPerStatus) || c.Cards > boardPage || !c.More {
+			t.Errorf("column %s shows count %q, %d cards, Show more %v; want %d, at most %d, true", status, c.Count, c.Cards, c.More, tasksPerStatus, boardPage)
+		}
+	}
+	type feedbackList struct {
+		Count string `json:"count"`
+		Items int    `json:"items"`
+		More  bool   `json:"more"`
+	}
+	fb := waitJS[feedbackList](t, tab, "the feedback list", `() => {
+		const s = document.querySelector('.feedback-section');
+		const items = s ? s.querySelectorAll('[data-feedback-id]').length : 0;
+		return items > 0 ? { count: s.querySelector('#feedback-title .count')?.textContent, items,
+			more: [...s.querySelectorAll('button')].some(b => b.textContent.startsWith('Show older')) } : null;
+	}`)
+	if fb.Count != fmt.Sprint(feedbacks) || fb.Items > feedbackPage || !fb.More {
+		t.Errorf("the feedback list shows count %q, %d items, load more %v; want %d, at most %d, true", fb.Count, fb.Items, fb.More, feedbacks, feedbackPage)
+	}
+
+	// "Show more" in the To do column adds exactly one page.
+	inTab(t, tab, "show more to-do tasks", chromedp.Click(chromedp.CSS(`[data-column="TODO"] button`)))
+	want := 2 * first["TODO"].Cards
+	second := waitJS[map[string]column](t, tab, "the second page of to-do tasks", fmt.Sprintf(`() => { const c = (%s)(); return c && c.TODO.cards !== %d ? c : null; }`, columns, first["TODO"].Cards))
+	for status, c := range second {
+		if w := first[status].Cards; status == "TODO" && c.Cards != want || status != "TODO" && c.Cards != w {
+			t.Errorf("after Show more in TODO, column %s has %d cards; want %d", status, c.Cards, map[bool]int{true: want, false: w}[status == "TODO"])
+		}
+	}
+
+	type response struct {
+		URL   string `json:"url"`
+		Bytes int    `json:"bytes"`
+	}
+	responses := waitJS[[]response](t, tab, "the page's GraphQL responses", `() => {
+		const r = performance.getEntriesByType('resource').filter(e => e.initiatorType === 'fetch' && new URL(e.name).pathname === '/query');
+		return r.length > 0 ? r.map(e => ({ url: e.name.slice(0, 200), bytes: e.decodedBodySize })) : null;
+	}`)
+	for _, r := range responses {
+		if r.Bytes > maxResponse {
+			t.Errorf("a GraphQL response of %d bytes (more than %d): %s", r.Bytes, maxResponse, r.URL)
+		}
+	}
+	// The API caps a page at 100, so fetching a list whole would show as
+	// many requests rather than one large response.
+	if len(responses) > 20 {
+		t.Errorf("the page made %d GraphQL requests over HTTP; a paged board needs a handful", len(responses))
+	}
+	sizes := make([]int, len(responses))
+	for i, r := range responses {
+		sizes[i] = r.Bytes
+	}
+	t.Logf("GraphQL responses over HTTP, in bytes: %v", sizes)
+	screenshot(t, tab, screenshotDir(t), "board-large-project")
 }
