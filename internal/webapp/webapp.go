@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 )
 
 // Prefix is where the app is served.
@@ -36,9 +37,25 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 type file struct {
-	plain, gzipped []byte
-	etag           string
-	contentType    string
+	plain       []byte
+	etag        string
+	contentType string
+
+	// gzipped is plain compressed, nil when that is no smaller; made on
+	// the file's first request, so a process that never serves the app
+	// (or a chunk nobody opens) never compresses it.
+	compressOnce sync.Once
+	gzipped      []byte
+}
+
+func (f *file) compress() {
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	_, _ = w.Write(f.plain)
+	_ = w.Close()
+	if gz.Len() < len(f.plain) {
+		f.gzipped = gz.Bytes()
+	}
 }
 
 // Handler serves the app under Prefix (mount it at "GET /app/"). It panics
@@ -54,15 +71,7 @@ func Handler() http.Handler {
 			return err
 		}
 		sum := sha256.Sum256(body)
-		f := &file{plain: body, etag: hex.EncodeToString(sum[:16]), contentType: contentType(p)}
-		var gz bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		_, _ = w.Write(body)
-		_ = w.Close()
-		if gz.Len() < len(body) {
-			f.gzipped = gz.Bytes()
-		}
-		files[strings.TrimPrefix(p, "dist/")] = f
+		files[strings.TrimPrefix(p, "dist/")] = &file{plain: body, etag: hex.EncodeToString(sum[:16]), contentType: contentType(p)}
 		return nil
 	})
 	index := files["index.html"]
@@ -96,6 +105,7 @@ func Handler() http.Handler {
 func serve(w http.ResponseWriter, r *http.Request, f *file) {
 	h := w.Header()
 	h.Set("Content-Type", f.contentType)
+	f.compressOnce.Do(f.compress)
 	body, etag := f.plain, `"`+f.etag+`"`
 	if f.gzipped != nil {
 		h.Add("Vary", "Accept-Encoding")
