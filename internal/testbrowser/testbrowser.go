@@ -77,7 +77,7 @@ func New(t testing.TB) *Browser {
 // TabTimeout or with the test.
 func (b *Browser) Tab(t testing.TB) context.Context {
 	t.Helper()
-	return b.open(t, b.ctx, TabTimeout, chromedp.WithNewBrowserContext())
+	return b.LongTab(t, TabTimeout)
 }
 
 // LongTab is Tab for a test that walks a tab through many screens, each of
