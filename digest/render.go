@@ -79,17 +79,22 @@ var (
 
 // Render writes d as a message.
 func Render(d *Digest) (Message, error) {
-	var t, h bytes.Buffer
-	if err := textTmpl.Execute(&t, d); err != nil {
-		return Message{}, err
-	}
-	if err := htmlTmpl.Execute(&h, d); err != nil {
-		return Message{}, err
-	}
-	// A header holds one line: a project's name may not add others.
-	name := strings.Join(strings.Fields(d.Project), " ")
 	kind := map[string]string{"DAILY": "Daily", "WEEKLY": "Weekly"}[d.Frequency]
 	subject := fmt.Sprintf("%s digest of %s: %d new feedback, %d analyses, %d decisions, %d open suggestions",
-		kind, name, d.NewFeedbackCount, d.CompletedCount+d.FailedCount, d.DecisionCount, d.OpenCount)
-	return Message{Subject: subject, Text: t.String(), HTML: h.String()}, nil
+		kind, d.Project, d.NewFeedbackCount, d.CompletedCount+d.FailedCount, d.DecisionCount, d.OpenCount)
+	return Compose(subject, d, textTmpl, htmlTmpl)
+}
+
+// Compose writes data as a message through a text and an HTML template.
+// The subject is made one line: a header holds one, and the names in it
+// (a project's, a member's) may not add others.
+func Compose(subject string, data any, t *texttemplate.Template, h *htmltemplate.Template) (Message, error) {
+	var tb, hb bytes.Buffer
+	if err := t.Execute(&tb, data); err != nil {
+		return Message{}, err
+	}
+	if err := h.Execute(&hb, data); err != nil {
+		return Message{}, err
+	}
+	return Message{Subject: strings.Join(strings.Fields(subject), " "), Text: tb.String(), HTML: hb.String()}, nil
 }

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"fmt"
 	htmltemplate "html/template"
 	"strconv"
@@ -71,22 +70,11 @@ var (
 // oneLine makes s fit a header: a name may not add lines.
 func oneLine(s string) string { return text.Truncate(strings.Join(strings.Fields(s), " "), 200) }
 
-func render(subject string, data any, t *texttemplate.Template, h *htmltemplate.Template) (digest.Message, error) {
-	var tb, hb bytes.Buffer
-	if err := t.Execute(&tb, data); err != nil {
-		return digest.Message{}, err
-	}
-	if err := h.Execute(&hb, data); err != nil {
-		return digest.Message{}, err
-	}
-	return digest.Message{Subject: subject, Text: tb.String(), HTML: hb.String()}, nil
-}
-
 func renderWebhookDisabled(project string, detail map[string]string) (digest.Message, error) {
 	id, _ := strconv.Atoi(detail["webhookId"])
 	data := map[string]string{"Project": project, "Webhook": gid.Encode(id), "Host": detail["host"], "Reason": detail["reason"]}
 	subject := fmt.Sprintf("Webhook to %s disabled in %s after a day of failures", oneLine(detail["host"]), oneLine(project))
-	return render(subject, data, disabledTextTmpl, disabledHTMLTmpl)
+	return digest.Compose(subject, data, disabledTextTmpl, disabledHTMLTmpl)
 }
 
 func renderMention(project string, c *ent.Comment) (digest.Message, error) {
@@ -103,7 +91,7 @@ func renderMention(project string, c *ent.Comment) (digest.Message, error) {
 	}
 	data := map[string]string{"Project": project, "Author": author, "Target": target,
 		"Body": text.Truncate(c.Body, quoted), "Comment": gid.Encode(c.ID)}
-	return render(fmt.Sprintf("%s mentioned you in %s", oneLine(author), oneLine(project)), data, mentionTextTmpl, mentionHTMLTmpl)
+	return digest.Compose(fmt.Sprintf("%s mentioned you in %s", oneLine(author), oneLine(project)), data, mentionTextTmpl, mentionHTMLTmpl)
 }
 
 func gidOf(id *int) string {
