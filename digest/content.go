@@ -94,10 +94,11 @@ func Build(ctx context.Context, client *ent.Client, projectID, user int, frequen
 	if d.FailedCount, err = processed(feedback.StatusFailed).Count(ctx); err != nil {
 		return nil, err
 	}
-	if d.CompletedCount, err = processed(feedback.StatusCompleted).Count(ctx); err != nil {
+	completed := processed(feedback.StatusCompleted)
+	if d.CompletedCount, err = completed.Clone().Count(ctx); err != nil {
 		return nil, err
 	}
-	done, err := processed(feedback.StatusCompleted).Order(ent.Desc(feedback.FieldProcessedAt), ent.Desc(feedback.FieldID)).Limit(listed).All(ctx)
+	done, err := completed.Order(ent.Desc(feedback.FieldProcessedAt), ent.Desc(feedback.FieldID)).Limit(listed).All(ctx)
 	if err != nil {
 		return nil, err
 	}
