@@ -161,10 +161,7 @@ const EventBytesPerPoint = 10_000
 // client whose budget is spent is closed with 4429 and resumes later from
 // the cursor of the last event it received.
 func (c *conn) chargeEvent(n int) {
-	c.meter.charge(c.t, c.ctx, n, func(st ratelimit.Status) {
-		c.close(closeTooMany, fmt.Sprintf("Rate limited: events cost a point per %d KB and the budget is spent; resume from your last cursor in %d s",
-			EventBytesPerPoint/1000, st.RetryAfterSeconds()))
-	})
+	c.meter.charge(c.t, c.ctx, n, func(reason string, _ ratelimit.Status) { c.close(closeTooMany, reason) })
 }
 
 // meter charges the subscription events delivered to one connection or
@@ -177,8 +174,8 @@ type meter struct {
 // charge counts an event of n bytes, delivered to the client of ctx. Each
 // EventBytesPerPoint bytes is a point of its request budget, charged off
 // the sender's goroutine (which may be writing to thousands); spent is
-// called when the budget is spent.
-func (m *meter) charge(t *Transport, ctx context.Context, n int, spent func(ratelimit.Status)) {
+// called when the budget is spent, with the reason to give the client.
+func (m *meter) charge(t *Transport, ctx context.Context, n int, spent func(reason string, st ratelimit.Status)) {
 	if t.limiter == nil || n == 0 || m.unpaid.Add(int64(n)) < EventBytesPerPoint || !m.charging.CompareAndSwap(false, true) {
 		return
 	}
@@ -188,7 +185,8 @@ func (m *meter) charge(t *Transport, ctx context.Context, n int, spent func(rate
 		m.unpaid.Add(-points * EventBytesPerPoint)
 		if st := t.limiter.Spend(ctx, int(points)); !st.Allowed {
 			t.conns.refused("budget")
-			spent(st)
+			spent(fmt.Sprintf("Rate limited: events cost a point per %d KB and the budget is spent; resume from your last cursor in %d s",
+				EventBytesPerPoint/1000, st.RetryAfterSeconds()), st)
 		}
 	}()
 }

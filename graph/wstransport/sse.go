@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -171,9 +170,8 @@ func (st *sseStream) forbid(reason string)                  { st.end(streamError
 
 // delivered charges a result of n bytes to the client's budget.
 func (st *sseStream) delivered(n int) {
-	st.meter.charge(st.t, st.ctx, n, func(s ratelimit.Status) {
-		err := streamError(CodeRateLimited, fmt.Sprintf("Rate limited: events cost a point per %d KB and the budget is spent; resume from your last cursor in %d s",
-			EventBytesPerPoint/1000, s.RetryAfterSeconds()))
+	st.meter.charge(st.t, st.ctx, n, func(reason string, s ratelimit.Status) {
+		err := streamError(CodeRateLimited, reason)
 		err.Extensions["retryAfter"] = s.RetryAfterSeconds()
 		st.end(err)
 	})
