@@ -38,13 +38,13 @@ func (r *Resolver) addComment(ctx context.Context, input model.AddCommentInput) 
 	case ent.TypeFeedback:
 		fb, err := r.client.Feedback.Get(ctx, input.TargetID)
 		if err != nil {
-			return nil, targetError(err, "Feedback")
+			return nil, targetError(err, "input.targetID", "Feedback")
 		}
 		target.FeedbackID, projectID = &input.TargetID, fb.ProjectID
 	case ent.TypeAdjustment:
 		a, err := r.client.Adjustment.Query().Where(adjustment.ID(input.TargetID)).WithFeedback().Only(ctx)
 		if err != nil {
-			return nil, targetError(err, "Adjustment")
+			return nil, targetError(err, "input.targetID", "Adjustment")
 		}
 		target.AdjustmentID, projectID = &input.TargetID, a.Edges.Feedback.ProjectID
 	default:
@@ -70,7 +70,7 @@ func (r *Resolver) editComment(ctx context.Context, id int, body string) (*ent.C
 		return nil, err
 	}
 	if _, err := r.client.Comment.Get(ctx, id); err != nil {
-		return nil, targetError(err, "Comment")
+		return nil, targetError(err, "id", "Comment")
 	}
 	if err := r.spendComment(ctx); err != nil {
 		return nil, err
@@ -212,14 +212,10 @@ func commentProblem(field, body string) error {
 	return nil
 }
 
-// targetError is what a look-up of the object an argument names turns
-// into: NOT_FOUND naming the argument, or the error itself.
-func targetError(err error, typ string) error {
+// targetError is what a look-up of the object the argument field names
+// turns into: NOT_FOUND naming the argument, or the error itself.
+func targetError(err error, field, typ string) error {
 	if ent.IsNotFound(err) {
-		field := "input.targetID"
-		if typ == "Comment" {
-			field = "id"
-		}
 		return &NotFoundError{Field: field, Type: typ}
 	}
 	return err
