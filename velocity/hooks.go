@@ -2,6 +2,7 @@ package velocity
 
 import (
 	"context"
+	"slices"
 
 	"github.com/feedbackloop/feedbackloop/access"
 	"github.com/feedbackloop/feedbackloop/ent"
@@ -68,14 +69,7 @@ func StatusHistory() ent.Hook {
 				if err != nil {
 					return nil, err
 				}
-				changed = changed[:0:0]
-				for _, t := range before {
-					for _, id := range now {
-						if id == t.ID {
-							changed = append(changed, t)
-						}
-					}
-				}
+				changed = slices.DeleteFunc(slices.Clone(before), func(t *ent.Task) bool { return !slices.Contains(now, t.ID) })
 			}
 			return v, record(ctx, m.Client(), changed, func(t *ent.Task) *task.Status { return &t.Status }, to)
 		})
