@@ -4,7 +4,7 @@ import { graphql } from './gql';
 import type { ViewerQuery } from './gql/graphql';
 import { describe, makeClients, storeCredential, storedCredential, type Clients } from './api';
 import { Link, navigate, ProblemView } from './ui';
-import { ProjectPage } from './Project';
+import { ProjectPage, type Role } from './Project';
 
 const Insights = lazy(() => import('./Insights'));
 
@@ -24,7 +24,7 @@ const ViewerDoc = graphql(`
 export type Me = ViewerQuery['viewer'];
 
 /** The role the viewer acts with in a project (admins may do everything). */
-export function roleIn(me: Me, projectID: string): 'OWNER' | 'EDITOR' | 'VIEWER' | null {
+export function roleIn(me: Me, projectID: string): Role {
   if (me.isAdmin) return 'OWNER';
   return me.memberships.find((m) => m.project.id === projectID)?.role ?? null;
 }

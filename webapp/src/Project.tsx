@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useClient, useQuery } from 'urql';
 import { graphql } from './gql';
-import type { TaskCardFragment, FeedbackItemFragment, SuggestionFragment, CommentItemFragment, TaskStatus } from './gql/graphql';
+import type { TaskCardFragment, FeedbackItemFragment, SuggestionFragment, CommentItemFragment, TaskStatus, Role as ProjectRole } from './gql/graphql';
 import { describe, type Clients, type Problem } from './api';
 import { useProjectEvents, type ProjectEvent } from './events';
 import { label, Link, ProblemView } from './ui';
@@ -61,7 +61,8 @@ const SubmitFeedbackDoc = graphql(`
 
 type Column = { tasks: TaskCardFragment[]; total: number; endCursor: string | null; hasNext: boolean };
 export type FeedbackWithSuggestions = FeedbackItemFragment & { adjustments: SuggestionFragment[] };
-export type Role = 'OWNER' | 'EDITOR' | 'VIEWER' | null;
+/** The viewer's role in the project, as the schema names them; null: none. */
+export type Role = ProjectRole | null;
 
 const byPriority = (a: TaskCardFragment, b: TaskCardFragment) => b.priority - a.priority;
 
