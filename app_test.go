@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -136,11 +137,7 @@ func TestWebAppInABrowser(t *testing.T) {
 	screenshot(t, editor, shots, "charts")
 
 	// Bob is made a VIEWER of the project.
-	added := waitJS[string](t, editor, "Bob to be added as a viewer", fmt.Sprintf(`() => window.bobAdded !== undefined ? window.bobAdded : (window.bobAdded = null, fetch('/query', {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
-		body: JSON.stringify({ query: 'mutation($p: ID!) { addProjectMember(input: {projectID: $p, subject: "bob", role: VIEWER}) { role } }', variables: { p: %q } }),
-	}).then(r => r.text()).then(t => { window.bobAdded = t; }), null)`, projectID(projectURL)))
+	added := graphQLInTab(t, editor, "Bob to be added as a viewer", `mutation($p: ID!) { addProjectMember(input: {projectID: $p, subject: "bob", role: VIEWER}) { role } }`, map[string]any{"p": projectID(projectURL)})
 	if !strings.Contains(added, `"role":"VIEWER"`) {
 		t.Fatalf("adding Bob as a viewer: %s", added)
 	}
@@ -162,11 +159,7 @@ func TestWebAppInABrowser(t *testing.T) {
 	}
 	testbrowser.CheckAccessibility(t, viewer, "board as a viewer at 375 px")
 	screenshot(t, viewer, shots, "board-viewer-375px")
-	refused := waitJS[string](t, viewer, "the forced decision's answer", fmt.Sprintf(`() => window.forced !== undefined ? window.forced : (window.forced = null, fetch('/query', {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
-		body: JSON.stringify({ query: 'mutation($id: ID!) { applyAdjustment(id: $id, force: true) { adjustment { status } } }', variables: { id: %q } }),
-	}).then(r => r.text()).then(t => { window.forced = t; }), null)`, proposed))
+	refused := graphQLInTab(t, viewer, "the forced decision's answer", `mutation($id: ID!) { applyAdjustment(id: $id, force: true) { adjustment { status } } }`, map[string]any{"id": proposed})
 	if !strings.Contains(refused, `"code":"FORBIDDEN"`) || strings.Contains(refused, `"status":"APPLIED"`) {
 		t.Errorf("a viewer forcing applyAdjustment got %s, want FORBIDDEN", refused)
 	}
@@ -191,11 +184,7 @@ func TestWebAppInABrowser(t *testing.T) {
 	inTab(t, watcher, "cut the second page's connection", chromedp.Evaluate[chromedp.Void](`window.testHoldSockets = true; window.testSockets.forEach(s => s.close(3000, 'cut by the test'))`))
 	waitJS[bool](t, watcher, "the second page to see it is offline", `() => document.querySelector('.stream')?.dataset.live === 'false' || null`)
 	task := waitJS[string](t, editor, "the task's ID", `() => [...document.querySelectorAll('[data-task-id]')].find(e => e.textContent.includes('Write the checkout copy'))?.dataset.taskId || null`)
-	changed := waitJS[string](t, editor, "the task's priority to be changed elsewhere", fmt.Sprintf(`() => window.changed !== undefined ? window.changed : (window.changed = null, fetch('/query', {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
-		body: JSON.stringify({ query: 'mutation($id: ID!) { updateTask(id: $id, input: {priority: 4}) { priority } }', variables: { id: %q } }),
-	}).then(r => r.text()).then(t => { window.changed = t; }), null)`, task))
+	changed := graphQLInTab(t, editor, "the task's priority to be changed elsewhere", `mutation($id: ID!) { updateTask(id: $id, input: {priority: 4}) { priority } }`, map[string]any{"id": task})
 	if !strings.Contains(changed, `"priority":4`) {
 		t.Fatalf("updateTask: %s", changed)
 	}
@@ -244,6 +233,29 @@ func inTab(t *testing.T, tab context.Context, what string, steps ...chromedp.Act
 }
 
 // waitJS polls fn in tab until it returns something but null.
+// graphQLInTab sends a GraphQL request from tab, with the credential the
+// app signed in with, and returns the answer's body: what the page itself
+// could send, such as a mutation its buttons do not offer.
+func graphQLInTab(t *testing.T, tab context.Context, what, query string, vars map[string]any) string {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return waitJS[string](t, tab, what, fmt.Sprintf(`() => {
+		const body = %q, answers = (window.testAnswers ??= {});
+		if (!(body in answers)) {
+			answers[body] = null;
+			fetch('/query', {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('feedbackloop.credential') },
+				body,
+			}).then(r => r.text()).then(t => { answers[body] = t; });
+		}
+		return answers[body];
+	}`, body))
+}
+
 func waitJS[T any](t *testing.T, tab context.Context, what, fn string) T {
 	t.Helper()
 	v, err := chromedp.Run(tab, chromedp.PollFunction[T](fn, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
