@@ -90,14 +90,8 @@ func (s *sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 	st := &sseStream{t: t, authorization: r.Header.Get("Authorization")}
 	st.viewer.Store(v)
-	address := ratelimit.AddressOf(r.Context())
-	if address == "" {
-		address = ratelimit.Address(r)
-	}
-	client := ratelimit.ClientKey(v, "", false)
-	if v.UserKind == viewer.LocalAdmin {
-		client = ratelimit.ClientKey(nil, address, true) // open mode's shared admin: by address, as sockets
-	}
+	// Open mode's shared admin is counted by address, as sockets are.
+	client := ratelimit.ClientKey(v, requestAddress(r), v.UserKind == viewer.LocalAdmin)
 	switch code, reason := t.conns.acquire(&st.slot, client); code {
 	case 0:
 	case closeTooMany:

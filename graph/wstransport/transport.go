@@ -263,11 +263,7 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	t.open.Add(1)
 	// A connection over a limit is refused after the upgrade, with a close
 	// code and reason a browser can read (it sees no HTTP status).
-	address := ratelimit.AddressOf(r.Context())
-	if address == "" {
-		address = ratelimit.Address(r)
-	}
-	code, reason := t.conns.acquire(&c.slot, ratelimit.ClientKey(nil, address, true))
+	code, reason := t.conns.acquire(&c.slot, ratelimit.ClientKey(nil, requestAddress(r), true))
 	// net/http cancels the request's context when Do returns.
 	go c.serve(context.WithoutCancel(r.Context()), code, reason)
 }
@@ -301,4 +297,13 @@ func (t *Transport) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("close websocket connections: %w", ctx.Err())
 	}
+}
+
+// requestAddress is the client's address as the rate limiter saw it, or
+// as the request gives it when the limiter did not run.
+func requestAddress(r *http.Request) string {
+	if address := ratelimit.AddressOf(r.Context()); address != "" {
+		return address
+	}
+	return ratelimit.Address(r)
 }
