@@ -269,10 +269,15 @@ func match(src *ent.Feedback, kind string, score float64) *Match {
 func SimilarAtLeast(text string, threshold float64) predicate.Feedback {
 	return func(s *entsql.Selector) {
 		s.Where(entsql.P(func(b *entsql.Builder) {
-			b.WriteString("similarity(").WriteString(s.C(feedback.FieldNormalizedText)).Comma().Arg(text).
-				WriteString(") >= ").Arg(threshold)
+			similarity(b, s.C(feedback.FieldNormalizedText), text)
+			b.WriteString(" >= ").Arg(threshold)
 		}))
 	}
+}
+
+// similarity writes pg_trgm's similarity of column with text (an argument).
+func similarity(b *entsql.Builder, column, text string) {
+	b.WriteString("similarity(").WriteString(column).Comma().Arg(text).WriteString(")")
 }
 
 // Trigram holds for feedback whose normalised text is similar to text by
@@ -292,7 +297,8 @@ func BySimilarity(text string) feedback.OrderOption {
 	return func(s *entsql.Selector) {
 		// ExprFunc, not OrderExprFunc: that one drops the arguments.
 		s.OrderExpr(entsql.ExprFunc(func(b *entsql.Builder) {
-			b.WriteString("similarity(").WriteString(s.C(feedback.FieldNormalizedText)).Comma().Arg(text).WriteString(") DESC")
+			similarity(b, s.C(feedback.FieldNormalizedText), text)
+			b.WriteString(" DESC")
 		}))
 	}
 }
@@ -314,7 +320,7 @@ func Scores(ctx context.Context, db Querier, text string, ids []int) (map[int]fl
 	t := entsql.Table(feedback.Table)
 	sel := entsql.Dialect("postgres").Select(t.C(feedback.FieldID)).
 		AppendSelectExprAs(entsql.ExprFunc(func(b *entsql.Builder) {
-			b.WriteString("similarity(").WriteString(t.C(feedback.FieldNormalizedText)).Comma().Arg(text).WriteString(")")
+			similarity(b, t.C(feedback.FieldNormalizedText), text)
 		}), "score").
 		From(t).
 		Where(entsql.And(entsql.InInts(t.C(feedback.FieldID), ids...), entsql.NotNull(t.C(feedback.FieldNormalizedText))))
