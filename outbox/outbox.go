@@ -246,6 +246,16 @@ func Latest(ctx context.Context, client *ent.Client) (int, error) {
 	return id, err
 }
 
+// LatestBefore is the ID of the newest event written before t, 0 if none:
+// where a reader that serves what happens after something made at t starts.
+func LatestBefore(ctx context.Context, client *ent.Client, t time.Time) (int, error) {
+	id, err := client.Event.Query().Where(event.CreatedAtLT(t)).Order(ent.Desc(event.FieldID)).FirstID(access.SystemContext(ctx))
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	return id, err
+}
+
 func fromRow(r *ent.Event) Event {
 	return Event{ID: r.ID, ProjectID: r.ProjectID, Kind: r.Kind, ObjectID: r.ObjectID, Version: r.Version,
 		ActorID: r.ActorID, Payload: r.Payload, At: r.CreatedAt, TraceContext: r.TraceContext}

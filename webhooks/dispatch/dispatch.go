@@ -135,8 +135,10 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 
 // DispatchOnce turns the outbox's events past the cursor (at most a batch)
 // into deliveries, and moves the cursor, in one transaction. It returns
-// how many events it read. The first dispatch of a database starts after
-// the newest event: endpoints are sent what happens after they exist.
+// how many events it read. The first dispatch of a database starts where
+// its first endpoint was made (after the newest event when there is none):
+// endpoints are sent what happens after they exist, even what happened
+// before the first dispatch ran.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	ctx = access.SystemContext(ctx)
 	return store.InTx(ctx, d.cfg.Client, func(tx *ent.Tx) (int, error) {
@@ -145,11 +147,11 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		}
 		cursor, err := tx.WebhookCursor.Query().Only(ctx)
 		if ent.IsNotFound(err) {
-			latest, err := outbox.Latest(ctx, d.cfg.Client)
+			start, err := d.firstCursor(ctx, tx)
 			if err != nil {
 				return 0, err
 			}
-			return 0, tx.WebhookCursor.Create().SetLastEventID(latest).Exec(ctx)
+			return 0, tx.WebhookCursor.Create().SetLastEventID(start).Exec(ctx)
 		}
 		if err != nil {
 			return 0, err
@@ -376,6 +378,19 @@ func (d *Dispatcher) record(ctx context.Context, dl *ent.WebhookDelivery, a webh
 		return struct{}{}, nil
 	})
 	return err
+}
+
+// firstCursor is where the first dispatch starts: before the events made
+// since the first endpoint was, or after the newest event if none is.
+func (d *Dispatcher) firstCursor(ctx context.Context, tx *ent.Tx) (int, error) {
+	first, err := tx.Webhook.Query().Order(ent.Asc(webhook.FieldCreatedAt)).First(ctx)
+	if ent.IsNotFound(err) {
+		return outbox.Latest(ctx, d.cfg.Client)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return outbox.LatestBefore(ctx, d.cfg.Client, first.CreatedAt)
 }
 
 // disable turns an endpoint off after a day of failures and writes the

@@ -435,3 +435,22 @@ func TestOrganisationWebhookGetsItsProjectsEvents(t *testing.T) {
 		t.Fatalf("the messages came from projects %v", from)
 	}
 }
+
+// The first dispatch of a database starts where its first endpoint was
+// made: an event written after the endpoint, but before any dispatch ran
+// (a worker starting late), is delivered; one from before it is not.
+func TestFirstDispatchStartsWhereTheFirstEndpointWasMade(t *testing.T) {
+	w := newWorld(t)
+	w.client.WebhookCursor.Delete().ExecX(accesstest.System()) // as if no dispatch had run yet
+	w.completed(4_294_967_310)                                 // before any endpoint
+	time.Sleep(10 * time.Millisecond)
+	r := newReceiver(t, 200)
+	hook := w.hook(r.URL, webhooks.Standard, webhooks.AnalysisCompleted)
+	after := w.completed(4_294_967_311)
+	w.dispatch()
+	w.dispatch()
+	ds := w.deliveries(hook.ID)
+	if len(ds) != 1 || ds[0].EventID != after {
+		t.Fatalf("deliveries %v, want one, of event %d", ds, after)
+	}
+}
